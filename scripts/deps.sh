@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Install the Debian packages that building, testing, the demo and the
+# benchmarks need. Idempotent: installs only what is missing.
+set -euo pipefail
+
+pkgs=(
+	# build
+	gcc clang libclang-rt-14-dev meson ninja-build pkg-config
+	libmnl-dev libseccomp-dev protobuf-c-compiler libprotobuf-c-dev
+	liblwip-dev
+	# tests, demo, benchmarks: real peers and programs
+	iproute2 iputils-ping curl python3 socat procps nftables
+	redis-server redis-tools nginx-light busybox-static iperf3
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages: ${missing[*]} (run as root to install)" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
