@@ -41,7 +41,7 @@ demo: deps
 # Every test, ending with "N passed, N failed". T=PATTERN runs a subset.
 check: deps
 	$(MAKE) all asan fuzz-build
-	tests/run.sh $(T)
+	BUILD=$(BUILD) ASAN=$(ASAN) FUZZ=$(FUZZ) tests/run.sh $(T)
 
 # Long fuzz runs by hand: make fuzz FUZZ_SECONDS=600
 FUZZ_SECONDS ?= 300

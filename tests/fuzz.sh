@@ -9,14 +9,14 @@ secs=${1:-60}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-	for f in build-fuzz/fuzz/fuzz_*; do [ -x "$f" ] && targets+=("$(basename "$f")"); done
+	for f in "${FUZZ:-build-fuzz}"/fuzz/fuzz_*; do [ -x "$f" ] && targets+=("$(basename "$f")"); done
 fi
 for t in "${targets[@]}"; do
 	work=$(mktemp -d)
 	trap 'rm -rf "$work"' EXIT
 	[ -d "fuzz/corpus/$t" ] && cp -r "fuzz/corpus/$t/." "$work/"
 	echo "fuzz: $t for ${secs}s"
-	"build-fuzz/fuzz/$t" -max_total_time="$secs" -rss_limit_mb=2048 \
+	"${FUZZ:-build-fuzz}/fuzz/$t" -max_total_time="$secs" -rss_limit_mb=2048 \
 		-print_final_stats=1 "$work"
 	rm -rf "$work"
 done

@@ -12,12 +12,15 @@ set -u
 cd "$(dirname "$0")/.."
 top=$PWD
 pattern=${1:-}
-logs=$top/build/test-logs
+logs=$top/${BUILD:-build}/test-logs
 mkdir -p "$logs"
 rm -f "$logs"/*.log
 
-export COVE_BUILD=$top/build COVE_ASAN_BUILD=$top/build-asan
-export COVE=$top/build/src/cli/cove
+BUILD=${BUILD:-build}
+ASAN=${ASAN:-build-asan}
+FUZZ=${FUZZ:-build-fuzz}
+export COVE_BUILD=$top/$BUILD COVE_ASAN_BUILD=$top/$ASAN
+export COVE=$COVE_BUILD/src/cli/cove
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 export PYTHONDONTWRITEBYTECODE=1
@@ -50,8 +53,8 @@ run() {
 }
 
 # Unit tests (ASan+UBSan).
-for t in $(meson test -C build-asan --no-rebuild --list 2>/dev/null); do
-	run "unit:$t" 300 meson test -C build-asan --no-rebuild \
+for t in $(meson test -C "$ASAN" --no-rebuild --list 2>/dev/null); do
+	run "unit:$t" 300 meson test -C "$ASAN" --no-rebuild \
 		--print-errorlogs "$t"
 done
 
@@ -65,13 +68,13 @@ for t in tests/integration/*.sh tests/integration/*.py; do
 done
 
 # Fuzz smoke: each target briefly on its seed corpus.
-for f in build-fuzz/fuzz/fuzz_*; do
+for f in "$FUZZ"/fuzz/fuzz_*; do
 	[ -x "$f" ] || continue
-	run "fuzz:$(basename "$f")" 120 tests/fuzz.sh 15 "$(basename "$f")"
+	run "fuzz:$(basename "$f")" 120 env FUZZ="$FUZZ" tests/fuzz.sh 15 "$(basename "$f")"
 done
 
 if [ ${#failed[@]} -gt 0 ]; then
-	echo "Failed: ${failed[*]} (logs in build/test-logs/)"
+	echo "Failed: ${failed[*]} (logs in $logs/)"
 fi
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The builtin stack's internal interfaces: the instance, sockets, timers, IP output. */
+#ifndef COVE_BUILTIN_H
+#define COVE_BUILTIN_H
+
+/*
+ * Theory of operation
+ *
+ * Files and their concerns:
+ *   stack.c   instance lifecycle, ABI ops table, socket dispatch, run()
+ *   eth.c     Ethernet input demux and framing
+ *   arp.c     ARP cache (timeouts), requests/replies, gratuitous ARP,
+ *             per-entry pending-packet queue
+ *   ipv4.c    IPv4 input (checksums, validation), output (ip_send),
+ *             fragment reassembly with memory and time limits, loopback
+ *   icmp.c    echo replies and the errors a host must send
+ *   udp.c     UDP sockets
+ *   timer.c   the timer wheel
+ *   csum.c    Internet checksum helpers
+ *   tcp_*.c   TCP (its own internal header tcp.h)
+ *
+ * Every struct bsock embeds the fields below and points at the protocol's
+ * ops (struct bproto), which have the ABI's shapes; stack.c only dispatches.
+ * All state lives in struct bstack: no file-scope mutable state, so two
+ * instances run in one process (the unit tests do exactly that).
+ *
+ * Frames: receive frames are freed by the layer that finishes with them;
+ * payload is copied into socket buffers, so the stack holds no rx frame
+ * after input() returns except inside ARP pending queues and the loopback
+ * queue (both bounded). Transmit frames come from st->link->pool via
+ * ip_alloc(); ip_send() always consumes the frame.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cove/netstack.h"
+
+struct bstack;
+struct bsock;
+struct tcp_ctx;
+struct udp_ctx;
+struct arp_ctx;
+struct ipv4_ctx;
+
+/* Byte-level accessors for untrusted bytes: never read past @len. */
+struct pkt {
+	const uint8_t *p;
+	uint32_t len;
+};
+
+/* A received IPv4 packet handed to a transport's input. */
+struct ip_pkt {
+	uint32_t src, dst;		/* network byte order */
+	uint8_t proto, ttl, tos;
+	const uint8_t *l4;		/* transport header, @l4_len bytes */
+	uint32_t l4_len;		/* as given by the IP header, verified */
+	const uint8_t *ip_hdr;		/* for ICMP errors (header + 8 bytes) */
+	uint32_t ip_hdr_len;
+	uint32_t ip_total_len;
+};
+
+/* Protocol socket ops: the ABI's socket calls on struct bsock. */
+struct bproto {
+	int (*bind)(struct bsock *, const struct sockaddr *, socklen_t);
+	int (*listen)(struct bsock *, int);
+	int (*accept)(struct bsock *, struct bsock **, struct sockaddr *,
+		      socklen_t *);
+	int (*connect)(struct bsock *, const struct sockaddr *, socklen_t);
+	ssize_t (*sendmsg)(struct bsock *, const struct msghdr *, int);
+	ssize_t (*recvmsg)(struct bsock *, struct msghdr *, int);
+	int (*shutdown)(struct bsock *, int);
+	void (*close)(struct bsock *);
+	int (*setsockopt)(struct bsock *, int, int, const void *, socklen_t);
+	int (*getsockopt)(struct bsock *, int, int, void *, socklen_t *);
+	int (*getsockname)(struct bsock *, struct sockaddr *, socklen_t *);
+	int (*getpeername)(struct bsock *, struct sockaddr *, socklen_t *);
+	uint32_t (*events)(struct bsock *);
+};
+
+/* Common head of every builtin socket (first member of tcp/udp sockets). */
+struct bsock {
+	struct bstack *st;
+	const struct bproto *proto;
+	void *cookie;			/* host's, passed back in notify */
+	int type;			/* SOCK_STREAM / SOCK_DGRAM */
+	bool host_open;			/* a host handle exists (not closed) */
+};
+
+/*
+ * Timers: a hashed wheel with 1 ms ticks. Arm and cancel are O(1);
+ * timer_next() scans for the earliest armed slot so an idle stack does not
+ * wake every tick. A struct btimer is embedded in its owner; fn is called
+ * from run() with the timer already disarmed.
+ */
+struct btimer {
+	struct btimer *next, **pprev;	/* slot list, NULL when disarmed */
+	uint64_t expires_ns;
+	void (*fn)(struct btimer *t);
+};
+
+#define TIMER_WHEEL_SLOTS 4096u		/* 4.096 s per turn at 1 ms */
+#define TIMER_TICK_NS 1000000ull
+
+struct timer_wheel {
+	struct btimer *slot[TIMER_WHEEL_SLOTS];
+	uint64_t now_ns;		/* time the wheel has advanced to */
+	uint32_t armed;
+};
+
+void timer_init(struct timer_wheel *w, uint64_t now_ns);
+/* timer_arm() - (re)arm @t to fire at @when_ns (absolute, monotonic). */
+void timer_arm(struct timer_wheel *w, struct btimer *t, uint64_t when_ns);
+void timer_cancel(struct timer_wheel *w, struct btimer *t);
+static inline bool timer_armed(const struct btimer *t) { return t->pprev != NULL; }
+/* timer_advance() - fire everything due at @now_ns. */
+void timer_advance(struct timer_wheel *w, uint64_t now_ns);
+/* timer_next() - earliest expiry, or UINT64_MAX when nothing is armed. */
+uint64_t timer_next(const struct timer_wheel *w);
+
+struct bstack {
+	struct cove_stack_env env;
+	struct cove_link *link;		/* == env.link */
+	uint32_t addr;			/* own address, network order */
+	uint32_t netmask;		/* network order */
+	uint32_t gateway;		/* network order, 0: none */
+	uint8_t mac[6];
+	uint32_t mtu;
+	uint64_t now_ns;		/* updated on input() and run() */
+	uint64_t seed;			/* config seed or random */
+	uint64_t rng;			/* xorshift state */
+	uint32_t max_sockets;
+	uint32_t nsockets;		/* host handles open */
+	uint32_t rcvbuf, sndbuf;	/* defaults for new sockets */
+	const char *congestion;
+	struct cove_stack_stats stats;
+	struct timer_wheel timers;
+
+	/* transmit batch, flushed by run() and when full */
+	struct cove_frame *txq[64];
+	unsigned ntx;
+	/* frames addressed to ourselves, delivered on the next run() */
+	struct cove_frame *loop_head, *loop_tail;
+	unsigned nloop;
+
+	struct arp_ctx *arp;
+	struct ipv4_ctx *ipv4;
+	struct udp_ctx *udp;
+	struct tcp_ctx *tcp;
+};
+
+/* stack.c */
+void bstack_notify(struct bsock *s, uint32_t events);
+uint64_t bstack_random(struct bstack *st);
+void bstack_log(struct bstack *st, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* bstack_xmit() - queue a finished Ethernet frame for the link; consumes @f. */
+void bstack_xmit(struct bstack *st, struct cove_frame *f);
+void bstack_flush(struct bstack *st);
+
+/* csum.c */
+uint32_t csum_partial(const void *buf, size_t len, uint32_t sum);
+uint16_t csum_fold(uint32_t sum);
+/* csum_l4() - TCP/UDP checksum over pseudo-header + @len bytes at @l4. */
+uint16_t csum_l4(uint32_t src, uint32_t dst, uint8_t proto, const void *l4,
+		 uint32_t len);
+
+/* ipv4.c */
+#define ETH_HLEN_ 14u
+#define IP_HLEN_ 20u
+/*
+ * ip_alloc() - a transmit frame with room for Ethernet + IPv4 headers
+ * @st:		stack
+ * @room:	set to the bytes available for the transport header + payload
+ *		(min of MTU - 20 and the frame's capacity)
+ *
+ * Return: the frame with f->data at the Ethernet header and f->len == 0, or
+ * NULL when the pool is empty. The transport writes at ip_l4(f).
+ */
+struct cove_frame *ip_alloc(struct bstack *st, uint32_t *room);
+static inline uint8_t *ip_l4(struct cove_frame *f)
+{
+	return f->data + ETH_HLEN_ + IP_HLEN_;
+}
+/*
+ * ip_send() - fill IPv4 + Ethernet headers and send (or loop back, or queue
+ * behind ARP resolution)
+ * @l4_len:	bytes the transport wrote at ip_l4(f)
+ * @tos:	IP TOS/DSCP byte
+ *
+ * Return: 0, -EHOSTUNREACH (no route), -ENOBUFS (queue full; frame dropped)
+ * or -EMSGSIZE. The frame is consumed in every case.
+ */
+int ip_send(struct bstack *st, struct cove_frame *f, uint32_t src,
+	    uint32_t dst, uint8_t proto, uint32_t l4_len, uint8_t tos);
+/* ip_is_local() - @addr (network order) is ours: our address or 127/8. */
+bool ip_is_local(const struct bstack *st, uint32_t addr);
+
+/* icmp.c: send an ICMP error about the received packet @pkt. */
+void icmp_send_error(struct bstack *st, const struct ip_pkt *pkt,
+		     uint8_t type, uint8_t code, uint32_t info);
+
+/*
+ * Transport entry points called by the core. tcp_* are implemented in tcp_*.c,
+ * udp_* in udp.c.
+ *  - *_init()/*_fini(): create/free the protocol context in st; fini frees
+ *    every connection and socket that remains.
+ *  - *_input(): a verified packet for this protocol; the l4 checksum is NOT
+ *    yet verified (the transport does it, it knows the pseudo-header).
+ *  - *_icmp_error(): an ICMP error arrived about a packet we sent; @inner
+ *    is the quoted IP header + at least 8 bytes of transport header.
+ *  - *_socket(): a new socket for the host.
+ *  - *_stats(): add protocol counters/gauges to @out.
+ */
+int tcp_init(struct bstack *st);
+void tcp_fini(struct bstack *st);
+void tcp_input(struct bstack *st, const struct ip_pkt *pkt);
+void tcp_icmp_error(struct bstack *st, uint8_t type, uint8_t code,
+		    const uint8_t *inner, uint32_t inner_len);
+int tcp_socket(struct bstack *st, struct bsock **out);
+void tcp_stats(struct bstack *st, struct cove_stack_stats *out);
+
+int udp_init(struct bstack *st);
+void udp_fini(struct bstack *st);
+void udp_input(struct bstack *st, const struct ip_pkt *pkt);
+void udp_icmp_error(struct bstack *st, uint8_t type, uint8_t code,
+		    const uint8_t *inner, uint32_t inner_len);
+int udp_socket(struct bstack *st, struct bsock **out);
+void udp_stats(struct bstack *st, struct cove_stack_stats *out);
+
+#endif /* COVE_BUILTIN_H */
