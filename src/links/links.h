@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Helpers shared by the link back ends: interface queries, clock, naming. */
+#ifndef COVE_LINKS_LINKS_H
+#define COVE_LINKS_LINKS_H
+
+#include <stdint.h>
+
+#include "cove/err.h"
+#include "cove/link.h"
+
+/* Largest Ethernet header we accept on top of the IP MTU (with one VLAN tag). */
+#define LINKS_ETH_HLEN		14u
+#define LINKS_ETH_VLAN_HLEN	18u
+
+/**
+ * links_ifname_check() - validate an interface name given as link argument
+ * @kind:	link kind, for the message ("tap")
+ * @ifname:	the name
+ * @err:	filled on failure
+ *
+ * Return: 0 or < 0 with @err set (empty, too long, '/' or whitespace).
+ */
+int links_ifname_check(const char *kind, const char *ifname,
+		       struct cove_err *err);
+
+/**
+ * links_if_mtu() - read an interface's MTU (SIOCGIFMTU)
+ * @ifname:	interface
+ * @mtu:	set on success
+ *
+ * Return: 0 or negative errno.
+ */
+int links_if_mtu(const char *ifname, uint32_t *mtu);
+
+/**
+ * links_if_mac() - read an interface's hardware address (SIOCGIFHWADDR)
+ * @ifname:	interface
+ * @mac:	set on success
+ *
+ * Return: 0 or negative errno.
+ */
+int links_if_mac(const char *ifname, uint8_t mac[6]);
+
+/**
+ * links_now_ns() - CLOCK_MONOTONIC now
+ *
+ * Return: nanoseconds.
+ */
+uint64_t links_now_ns(void);
+
+/**
+ * links_set_name() - fill a link's "kind:arg" name, truncating safely
+ * @l:		link
+ * @kind:	kind
+ * @arg:	argument
+ */
+void links_set_name(struct cove_link *l, const char *kind, const char *arg);
+
+/**
+ * links_csum_fixup() - fill the TCP/UDP checksum of an IPv4 frame in software
+ * @frame:	whole Ethernet frame
+ * @len:	its length
+ *
+ * Used when the kernel hands over a frame whose checksum it left for a
+ * device to fill (CHECKSUM_PARTIAL seen through AF_PACKET). Frames that are
+ * not unfragmented IPv4 TCP/UDP, or are truncated, are left untouched.
+ */
+void links_csum_fixup(uint8_t *frame, uint32_t len);
+
+#endif /* COVE_LINKS_LINKS_H */

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Interface queries, clock and naming shared by the link back ends. */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "links/links.h"
+
+int links_ifname_check(const char *kind, const char *ifname,
+		       struct cove_err *err)
+{
+	size_t len = strlen(ifname), i;
+
+	if (!len)
+		return cove_err_set(err, EINVAL,
+				    "%s link needs an interface name (%s:IFNAME)",
+				    kind, kind);
+	if (len >= IFNAMSIZ)
+		return cove_err_set(err, EINVAL,
+				    "%s link: interface name '%s' is longer than %d characters",
+				    kind, ifname, IFNAMSIZ - 1);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)ifname[i];
+
+		if (c == '/' || c == ':' || c <= ' ' || c >= 0x7f)
+			return cove_err_set(err, EINVAL,
+					    "%s link: interface name '%s' contains an invalid character",
+					    kind, ifname);
+	}
+	return 0;
+}
+
+/* links_ioctl_sock() - a socket good for interface ioctls; -errno on failure. */
+static int links_ioctl_sock(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	return fd < 0 ? -errno : fd;
+}
+
+/* links_ifreq() - run one SIOCGIF* ioctl on @ifname into @ifr. */
+static int links_ifreq(const char *ifname, unsigned long req, struct ifreq *ifr)
+{
+	int fd = links_ioctl_sock(), ret = 0;
+
+	if (fd < 0)
+		return fd;
+	memset(ifr, 0, sizeof(*ifr));
+	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", ifname);
+	if (ioctl(fd, req, ifr) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int links_if_mtu(const char *ifname, uint32_t *mtu)
+{
+	struct ifreq ifr;
+	int ret = links_ifreq(ifname, SIOCGIFMTU, &ifr);
+
+	if (ret < 0)
+		return ret;
+	if (ifr.ifr_mtu < 68)
+		return -EINVAL;
+	*mtu = (uint32_t)ifr.ifr_mtu;
+	return 0;
+}
+
+int links_if_mac(const char *ifname, uint8_t mac[6])
+{
+	struct ifreq ifr;
+	int ret = links_ifreq(ifname, SIOCGIFHWADDR, &ifr);
+
+	if (ret < 0)
+		return ret;
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	return 0;
+}
+
+uint64_t links_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void links_set_name(struct cove_link *l, const char *kind, const char *arg)
+{
+	int n = snprintf(l->name, sizeof(l->name), "%s:%s", kind, arg);
+
+	(void)n;	/* truncation is fine: the name is only for messages */
+}
