@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The one dialer: non-blocking connect + poll with bounded, backed-off retries. */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/vm_sockets.h>
+
+#include "control/ctl_internal.h"
+
+/*
+ * Theory of operation: an attempt is socket() + non-blocking connect() +
+ * poll() for at most the per-attempt timeout (and never past the overall
+ * deadline). An attempt that fails in a way that means "not listening yet"
+ * (ECONNREFUSED, ENOENT, ECONNRESET, EAGAIN, a per-attempt timeout, a
+ * hybrid handshake closed before its reply) is retried after a pause that
+ * starts at retry_initial_ms and doubles up to retry_max_ms; any other
+ * failure ends the dial at once. The pause is a poll() on the readiness fd
+ * when there is one, so a sentry that says "listening" is dialed without
+ * waiting out the pause. Each pause sleeps in the kernel: the waiting
+ * costs a few syscalls per attempt, not a spinning core.
+ */
+
+int64_t cove_ctl_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int cove_ctl_ms_left(int64_t deadline)
+{
+	int64_t left = deadline - cove_ctl_now_ms();
+
+	if (left < 0)
+		return 0;
+	return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+void cove_ctl_dial_opts_from(struct cove_ctl_dial_opts *o,
+			     const struct cove_config *cfg)
+{
+	struct cove_config def;
+
+	if (!cfg) {
+		cove_config_defaults(&def);
+		cfg = &def;
+	}
+	o->attempt_timeout_ms = cfg->dial_attempt_timeout_ms;
+	o->retry_initial_ms = cfg->dial_retry_initial_ms;
+	o->retry_max_ms = cfg->dial_retry_max_ms;
+	o->deadline_ms = cfg->dial_deadline_ms;
+	o->handshake_timeout_ms = cfg->dial_handshake_timeout_ms;
+	o->ready_fd = -1;
+}
+
+int cove_ctl_vsock_set_timeout(int fd, uint32_t ms)
+{
+	struct timeval tv = {
+		.tv_sec = ms / 1000,
+		.tv_usec = (suseconds_t)(ms % 1000) * 1000,
+	};
+
+	if (setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_CONNECT_TIMEOUT, &tv,
+		       sizeof(tv)) < 0)
+		return -errno;
+	return 0;
+}
+
+/**
+ * dial_retryable() - does this errno mean "not listening yet"?
+ * @e:		errno value
+ *
+ * Return: true if the dialer should try again.
+ */
+static int dial_retryable(int e)
+{
+	return e == ECONNREFUSED || e == ENOENT || e == ECONNRESET ||
+	       e == ETIMEDOUT || e == EAGAIN || e == EINTR;
+}
+
+/**
+ * dial_socket() - a non-blocking socket for the transport
+ * @a:		address
+ * @o:		options (vsock connect timeout)
+ * @sa:		filled with the peer address
+ * @salen:	its length
+ *
+ * Return: fd or negative errno.
+ */
+static int dial_socket(const struct cove_ctl_addr *a,
+		       const struct cove_ctl_dial_opts *o,
+		       struct sockaddr_storage *sa, socklen_t *salen)
+{
+	int fd, r;
+
+	memset(sa, 0, sizeof(*sa));
+	if (a->transport == COVE_CTL_VSOCK) {
+		struct sockaddr_vm *vm = (struct sockaddr_vm *)sa;
+
+		fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			    0);
+		if (fd < 0)
+			return -errno;
+		r = cove_ctl_vsock_set_timeout(fd, o->attempt_timeout_ms);
+		if (r < 0) {
+			close(fd);
+			return r;
+		}
+		vm->svm_family = AF_VSOCK;
+		vm->svm_cid = a->cid;
+		vm->svm_port = a->port;
+		*salen = sizeof(*vm);
+		return fd;
+	}
+	{
+		struct sockaddr_un *un = (struct sockaddr_un *)sa;
+
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			    0);
+		if (fd < 0)
+			return -errno;
+		un->sun_family = AF_UNIX;
+		memcpy(un->sun_path, a->path, strnlen(a->path, sizeof(a->path) - 1));
+		*salen = sizeof(*un);
+		return fd;
+	}
+}
+
+/**
+ * dial_attempt() - one connect, bounded by the attempt timeout
+ * @a:		address
+ * @o:		options
+ * @deadline:	overall deadline
+ * @out:	filled on success
+ * @err:	reason
+ *
+ * Return: CTL_ATTEMPT_OK, _RETRY or _FATAL.
+ */
+static int dial_attempt(const struct cove_ctl_addr *a,
+			const struct cove_ctl_dial_opts *o, int64_t deadline,
+			struct cove_ctl_conn *out, struct cove_err *err)
+{
+	struct sockaddr_storage sa;
+	int64_t attempt_end = cove_ctl_now_ms() + o->attempt_timeout_ms;
+	socklen_t salen = 0;
+	int fd, e, r;
+
+	fd = dial_socket(a, o, &sa, &salen);
+	if (fd < 0) {
+		cove_err_set(err, -fd, "cannot make a socket");
+		return CTL_ATTEMPT_FATAL;
+	}
+	if (attempt_end > deadline)
+		attempt_end = deadline;
+	e = 0;
+	if (connect(fd, (struct sockaddr *)&sa, salen) < 0) {
+		e = errno;
+		if (e == EINPROGRESS) {
+			struct pollfd p = { .fd = fd, .events = POLLOUT };
+			socklen_t el = sizeof(e);
+
+			do {
+				r = poll(&p, 1, cove_ctl_ms_left(attempt_end));
+			} while (r < 0 && errno == EINTR);
+			if (r < 0)
+				e = errno;
+			else if (r == 0)
+				e = ETIMEDOUT;
+			else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) < 0)
+				e = errno;
+		}
+	}
+	if (e) {
+		close(fd);
+		cove_err_set(err, e, "connect");
+		return dial_retryable(e) ? CTL_ATTEMPT_RETRY : CTL_ATTEMPT_FATAL;
+	}
+	out->fd = fd;
+	out->pending_len = 0;
+	if (a->transport == COVE_CTL_HVSOCK) {
+		int64_t hs_end = cove_ctl_now_ms() + o->handshake_timeout_ms;
+
+		r = cove_ctl_hvsock_handshake(fd, a->port,
+					      hs_end < deadline ? hs_end : deadline,
+					      out, err);
+		if (r != CTL_ATTEMPT_OK) {
+			close(fd);
+			out->fd = -1;
+			return r;
+		}
+	}
+	return CTL_ATTEMPT_OK;
+}
+
+/**
+ * dial_pause() - sleep between attempts, or less if the sentry is ready
+ * @ready_fd:	readiness fd, set to -1 once it is used up
+ * @ms:		pause length
+ */
+static void dial_pause(int *ready_fd, int ms)
+{
+	struct timespec ts;
+
+	if (*ready_fd >= 0) {
+		int r = cove_ctl_ready_poll(*ready_fd, ms);
+
+		if (r != 0)		/* ready, or the pipe is done: stop watching */
+			*ready_fd = -1;
+		return;
+	}
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static const char *dial_kind(enum cove_ctl_transport t)
+{
+	switch (t) {
+	case COVE_CTL_UNIX:
+		return "unix socket";
+	case COVE_CTL_VSOCK:
+		return "vsock";
+	case COVE_CTL_HVSOCK:
+		return "hybrid vsock";
+	}
+	return "?";
+}
+
+int cove_ctl_dial(const struct cove_ctl_addr *a,
+		  const struct cove_ctl_dial_opts *o,
+		  struct cove_ctl_conn *out, struct cove_err *err)
+{
+	struct cove_ctl_dial_opts def;
+	char as[COVE_CTL_PATH_MAX + 32];
+	struct cove_err last = { 0 };
+	int64_t start = cove_ctl_now_ms(), deadline;
+	uint32_t pause;
+	int ready_fd, r;
+
+	if (!o) {
+		cove_ctl_dial_opts_from(&def, NULL);
+		o = &def;
+	}
+	memset(out, 0, sizeof(*out));
+	out->fd = -1;
+	cove_ctl_addr_str(a, as, sizeof(as));
+	if (a->transport < COVE_CTL_UNIX || a->transport > COVE_CTL_HVSOCK)
+		return cove_err_set(err, EINVAL, "control: invalid address");
+	deadline = start + o->deadline_ms;
+	pause = o->retry_initial_ms ? o->retry_initial_ms : 1;
+	ready_fd = o->ready_fd;
+	for (;;) {
+		int left;
+
+		out->attempts++;
+		r = dial_attempt(a, o, deadline, out, &last);
+		if (r == CTL_ATTEMPT_OK)
+			return 0;
+		if (r == CTL_ATTEMPT_FATAL)
+			return cove_err_set(err, last.code,
+					    "control: cannot dial %s %s: %s",
+					    dial_kind(a->transport), as,
+					    last.msg);
+		left = cove_ctl_ms_left(deadline);
+		if (left == 0)
+			break;
+		dial_pause(&ready_fd, (int)pause < left ? (int)pause : left);
+		if (cove_ctl_ms_left(deadline) == 0)
+			break;
+		pause = pause * 2 > o->retry_max_ms ? o->retry_max_ms : pause * 2;
+		if (pause == 0)
+			pause = 1;
+	}
+	return cove_err_set(err, ETIMEDOUT,
+			    "control: %s %s did not accept within %lld ms (%u attempts; last: %s)",
+			    dial_kind(a->transport), as,
+			    (long long)(cove_ctl_now_ms() - start), out->attempts,
+			    last.msg);
+}
