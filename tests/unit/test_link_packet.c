@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: Apache-2.0
+/* packet link over a real veth pair, inside a private network namespace. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cove/link.h"
+#include "tests/unit/check.h"
+
+/*
+ * The test unshares into a new network namespace and makes the veth pair
+ * cvl-a <-> cvl-b there (with ip(8)), so everything it creates disappears
+ * with the process on any exit path. packet:cvl-a and packet:cvl-b then
+ * exchange test frames (a local experimental EtherType, so stray kernel
+ * traffic is told apart) in bursts that span many ring blocks.
+ */
+
+#define TEST_ETHERTYPE	0x88b5
+#define NBIG		3000u	/* ~2.3 MB: dozens of 64 KiB rx blocks */
+
+static struct cove_frame_pool pool;
+
+static void fill(uint8_t *p, uint32_t len, uint32_t seq, const uint8_t *dst,
+		 const uint8_t *src)
+{
+	uint32_t i;
+
+	memcpy(p, dst, 6);
+	memcpy(p + 6, src, 6);
+	p[12] = TEST_ETHERTYPE >> 8;
+	p[13] = TEST_ETHERTYPE & 0xff;
+	memcpy(p + 14, &seq, 4);
+	for (i = 18; i < len; i++)
+		p[i] = (uint8_t)(seq * 5 + i);
+}
+
+static int is_test(const struct cove_frame *f)
+{
+	return f->len >= 18 && f->data[12] == TEST_ETHERTYPE >> 8 &&
+	       f->data[13] == (TEST_ETHERTYPE & 0xff);
+}
+
+static int check_frame(const struct cove_frame *f, uint32_t seq, uint32_t len)
+{
+	uint32_t s, i;
+
+	if (f->len != len)
+		return 0;
+	memcpy(&s, f->data + 14, 4);
+	if (s != seq)
+		return 0;
+	for (i = 18; i < len; i++)
+		if (f->data[i] != (uint8_t)(seq * 5 + i))
+			return 0;
+	return 1;
+}
+
+static uint32_t size_of(uint32_t seq)
+{
+	return 60 + (seq * 131) % (1514 - 60 + 1);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		ssize_t r = write(fd, text, strlen(text));
+
+		(void)r;
+		close(fd);
+	}
+}
+
+struct sink {
+	uint32_t got, bad, other;
+	uint32_t next;			/* expected next seq */
+};
+
+/* drain() - receive from @l in bursts of @n, checking test frames in order. */
+static unsigned drain(struct cove_link *l, struct sink *s, unsigned n)
+{
+	struct cove_frame *f[64];
+	unsigned k, i, total = 0;
+
+	while ((k = cove_link_rx_burst(l, f, n)) > 0) {
+		for (i = 0; i < k; i++) {
+			if (!is_test(f[i])) {
+				s->other++;
+			} else {
+				if (!check_frame(f[i], s->next, size_of(s->next)))
+					s->bad++;
+				s->next++;
+				s->got++;
+			}
+			cove_frame_free(f[i]);
+		}
+		total += k;
+	}
+	return total;
+}
+
+/* wait_for() - drain until @want test frames arrived or 5 s of silence. */
+static void wait_for(struct cove_link *l, struct sink *s, uint32_t want,
+		     unsigned n)
+{
+	uint64_t idle_since = now_ms();
+
+	while (s->got < want && now_ms() - idle_since < 5000) {
+		struct pollfd p = { .fd = l->fd, .events = POLLIN };
+
+		if (drain(l, s, n))
+			idle_since = now_ms();
+		else
+			poll(&p, 1, 50);
+	}
+}
+
+/* send_all() - send @count test frames a -> b, retrying when the ring is full. */
+static uint32_t send_all(struct cove_link *a, const uint8_t *dst,
+			 uint32_t count, struct cove_link *b, struct sink *s)
+{
+	struct cove_frame *f[64];
+	uint32_t seq = 0, k = 0, i;
+	uint64_t idle_since = now_ms();
+
+	while (seq < count && now_ms() - idle_since < 5000) {
+		unsigned done;
+
+		while (k < 64 && seq + k < count) {
+			f[k] = cove_frame_alloc(&pool);
+			REQUIRE(f[k]);
+			f[k]->len = size_of(seq + k);
+			fill(f[k]->data, f[k]->len, seq + k, dst, a->mac);
+			k++;
+		}
+		done = cove_link_tx_burst(a, f, k);
+		if (done) {
+			idle_since = now_ms();
+		} else {
+			struct timespec ts = { 0, 200000 };
+
+			nanosleep(&ts, NULL);	/* tx ring full: let it drain */
+		}
+		for (i = done; i < k; i++)
+			f[i - done] = f[i];
+		k -= done;
+		seq += done;
+		if (b)
+			drain(b, s, 7);
+	}
+	for (i = 0; i < k; i++)
+		cove_frame_free(f[i]);
+	return seq;
+}
+
+static void sh(const char *cmd)
+{
+	int rc = system(cmd);
+
+	if (rc != 0)
+		fprintf(stderr, "'%s' failed (%d)\n", cmd, rc);
+	REQUIRE(rc == 0);
+}
+
+static void test_open_errors(void)
+{
+	struct cove_link *l = NULL;
+	struct cove_err err = { 0 };
+
+	CHECK(cove_link_open("packet:cvl-none", &pool, &l, &err) < 0);
+	CHECK(strstr(err.msg, "no such interface") != NULL);
+	CHECK(cove_link_open("packet:", &pool, &l, &err) < 0);
+	CHECK(cove_link_open("packet:1234567890123456", &pool, &l, &err) < 0);
+}
+
+/* mac_of() - the kernel's MAC for @ifname. */
+static void mac_of(const char *ifname, uint8_t mac[6])
+{
+	struct ifreq ifr = { 0 };
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	REQUIRE(ioctl(s, SIOCGIFHWADDR, &ifr) == 0);
+	close(s);
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+}
+
+static void test_veth_exchange(void)
+{
+	struct cove_link *a = NULL, *b = NULL;
+	struct cove_err err = { 0 };
+	struct sink sb = { 0 }, sa = { 0 };
+	uint8_t mac[6];
+	uint32_t sent;
+
+	REQUIRE(cove_link_open("packet:cvl-a", &pool, &a, &err) == 0);
+	REQUIRE(cove_link_open("packet:cvl-b", &pool, &b, &err) == 0);
+	CHECK(!strcmp(a->name, "packet:cvl-a"));
+	CHECK(a->mtu == 1500 && b->mtu == 1500);
+	mac_of("cvl-a", mac);
+	CHECK(!memcmp(mac, a->mac, 6));
+	mac_of("cvl-b", mac);
+	CHECK(!memcmp(mac, b->mac, 6));
+
+	/* Interleaved: send bursts, drain b in bursts of 7 as we go. */
+	sent = send_all(a, b->mac, 1000, b, &sb);
+	CHECK(sent == 1000);
+	wait_for(b, &sb, 1000, 7);
+	CHECK(sb.got == 1000 && sb.bad == 0);
+
+	/* a never sees its own transmissions (PACKET_IGNORE_OUTGOING). */
+	drain(a, &sa, 64);
+	CHECK(sa.got == 0);
+
+	/* One big burst that spans many rx blocks before b reads anything. */
+	sb = (struct sink){ 0 };
+	sent = send_all(a, b->mac, NBIG, NULL, NULL);
+	CHECK(sent == NBIG);
+	wait_for(b, &sb, NBIG, 64);
+	CHECK(sb.got == NBIG && sb.bad == 0);
+	CHECK(b->stats.rx_dropped == 0);
+
+	/* And back, b -> a. */
+	sa = (struct sink){ 0 };
+	sent = send_all(b, a->mac, 500, a, &sa);
+	CHECK(sent == 500);
+	wait_for(a, &sa, 500, 64);
+	CHECK(sa.got == 500 && sa.bad == 0);
+
+	CHECK(a->stats.tx_frames == 1000 + NBIG);
+	CHECK(b->stats.tx_frames == 500);
+	CHECK(a->stats.tx_dropped == 0 && b->stats.tx_dropped == 0);
+
+	/* Frames the link cannot send are consumed and counted. */
+	{
+		struct cove_frame *f[2] = { cove_frame_alloc(&pool),
+					    cove_frame_alloc(&pool) };
+
+		REQUIRE(f[0] && f[1]);
+		f[0]->len = 10;
+		f[1]->len = 1536;
+		CHECK(cove_link_tx_burst(a, f, 2) == 2);
+		CHECK(a->stats.tx_dropped == 2);
+	}
+	cove_link_close(a);
+	cove_link_close(b);
+	CHECK(pool.nfree == pool.count);
+}
+
+/* l4_sum_ok() - the IPv4 TCP/UDP frame @p of @len has a valid L4 checksum. */
+static int l4_sum_ok(const uint8_t *p, uint32_t len)
+{
+	const uint8_t *ip = p + 14;
+	uint32_t ihl = (ip[0] & 15u) * 4, tot = (uint32_t)ip[2] << 8 | ip[3];
+	uint32_t sum = 0, l4len = tot - ihl, i;
+
+	if (len < 14 + tot)
+		return 0;
+	for (i = 12; i < 20; i += 2)
+		sum += (uint32_t)ip[i] << 8 | ip[i + 1];
+	sum += ip[9] + l4len;
+	for (i = 0; i < l4len; i++)
+		sum += (i & 1) ? ip[ihl + i] : (uint32_t)ip[ihl + i] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+/* Kernel-sent UDP and TCP leave checksums partial on a veth: we fill them. */
+static void test_csum_fixup(void)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9) };
+	struct cove_link *b = NULL;
+	struct cove_err err = { 0 };
+	struct cove_frame *f[64];
+	char payload[1200], cmd[160];
+	int udp_ok = 0, tcp_ok = 0, udp_seen = 0, tcp_seen = 0, us, ts;
+	uint64_t start;
+
+	REQUIRE(cove_link_open("packet:cvl-b", &pool, &b, &err) == 0);
+	sh("ip addr add 10.77.0.1/24 dev cvl-a");
+	snprintf(cmd, sizeof(cmd),
+		 "ip neigh replace 10.77.0.2 lladdr %02x:%02x:%02x:%02x:%02x:%02x nud permanent dev cvl-a",
+		 b->mac[0], b->mac[1], b->mac[2], b->mac[3], b->mac[4], b->mac[5]);
+	sh(cmd);
+	inet_pton(AF_INET, "10.77.0.2", &to.sin_addr);
+	memset(payload, 'x', sizeof(payload));
+	us = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	REQUIRE(us >= 0);
+	CHECK(sendto(us, payload, sizeof(payload), 0, (struct sockaddr *)&to,
+		     sizeof(to)) == (ssize_t)sizeof(payload));
+	ts = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	REQUIRE(ts >= 0);
+	to.sin_port = htons(80);
+	CHECK(connect(ts, (struct sockaddr *)&to, sizeof(to)) < 0 &&
+	      errno == EINPROGRESS);
+
+	start = now_ms();
+	while ((!udp_seen || !tcp_seen) && now_ms() - start < 5000) {
+		struct pollfd p = { .fd = b->fd, .events = POLLIN };
+		unsigned n = cove_link_rx_burst(b, f, 64), i;
+
+		if (!n)
+			poll(&p, 1, 50);
+		for (i = 0; i < n; i++) {
+			const uint8_t *d = f[i]->data;
+
+			if (f[i]->len >= 34 && d[12] == 0x08 && d[13] == 0 &&
+			    (d[23] == 17 || d[23] == 6)) {
+				int ok = l4_sum_ok(d, f[i]->len);
+
+				if (d[23] == 17) {
+					udp_seen = 1;
+					udp_ok = ok;
+				} else if (!tcp_seen) {
+					tcp_seen = 1;
+					tcp_ok = ok;
+				}
+			}
+			cove_frame_free(f[i]);
+		}
+	}
+	CHECK(udp_seen && udp_ok);
+	CHECK(tcp_seen && tcp_ok);
+	close(us);
+	close(ts);
+	cove_link_close(b);
+	CHECK(pool.nfree == pool.count);
+}
+
+int main(void)
+{
+	REQUIRE(geteuid() == 0);
+	REQUIRE(unshare(CLONE_NEWNET) == 0);
+	write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
+	write_file("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
+	sh("ip link set lo up && "
+	   "ip link add cvl-a type veth peer name cvl-b && "
+	   "ip link set cvl-a up && ip link set cvl-b up");
+	REQUIRE(cove_frame_pool_init(&pool, 1024, COVE_FRAME_DEFAULT_SIZE) == 0);
+	RUN(test_open_errors);
+	RUN(test_veth_exchange);
+	RUN(test_csum_fixup);
+	CHECK(cove_frame_pool_fini(&pool) == 0);
+	return check_summary();
+}
