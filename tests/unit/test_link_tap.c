@@ -7,6 +7,7 @@
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -221,6 +222,23 @@ static void test_tap_exchange(void)
 	CHECK(pool.nfree == pool.count);
 }
 
+/* An existing persistent TAP is attached to, not replaced, and survives. */
+static void test_tap_persistent(void)
+{
+	struct cove_link *l = NULL;
+	struct cove_err err = { 0 };
+
+	REQUIRE(system("ip tuntap add cvl-tap1 mode tap") == 0);
+	CHECK(cove_link_open("tap:cvl-tap1", &pool, &l, &err) == 0);
+	if (l) {
+		CHECK(l->mtu == 1500 && l->fd >= 0);
+		cove_link_close(l);
+	}
+	CHECK(if_nametoindex("cvl-tap1") != 0);
+	/* A non-persistent tap disappears with its link. */
+	CHECK(if_nametoindex(IFN) == 0);
+}
+
 int main(void)
 {
 	REQUIRE(geteuid() == 0);
@@ -231,6 +249,7 @@ int main(void)
 	REQUIRE(set_up("lo") == 0);
 	RUN(test_open_errors);
 	RUN(test_tap_exchange);
+	RUN(test_tap_persistent);
 	CHECK(cove_frame_pool_fini(&pool) == 0);
 	return check_summary();
 }
