@@ -5,8 +5,8 @@
 
 #include "links/links.h"
 
-/* csum_add() - add @len bytes at @p to a one's complement running sum. */
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
+/* links_csum_add() - add @len bytes at @p to a one's complement running sum. */
+static uint32_t links_csum_add(uint32_t sum, const uint8_t *p, size_t len)
 {
 	size_t i;
 
@@ -17,8 +17,8 @@ static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
 	return sum;
 }
 
-/* csum_fold() - fold a running sum to 16 bits and complement it. */
-static uint16_t csum_fold(uint32_t sum)
+/* links_csum_fold() - fold a running sum to 16 bits and complement it. */
+static uint16_t links_csum_fold(uint32_t sum)
 {
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
@@ -52,10 +52,10 @@ void links_csum_fixup(uint8_t *frame, uint32_t len)
 		return;
 	l4[off] = 0;
 	l4[off + 1] = 0;
-	sum = csum_add(0, ip + 12, 8);	/* source and destination address */
+	sum = links_csum_add(0, ip + 12, 8);	/* source and destination address */
 	sum += proto + l4len;
-	sum = csum_add(sum, l4, l4len);
-	c = csum_fold(sum);
+	sum = links_csum_add(sum, l4, l4len);
+	c = links_csum_fold(sum);
 	if (proto == 17 && c == 0)
 		c = 0xffff;
 	l4[off] = (uint8_t)(c >> 8);
