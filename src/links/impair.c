@@ -402,6 +402,10 @@ static const struct cove_link_ops impair_ops = {
 	.close = impair_close,
 };
 
+/*
+ * cove_link_impair() is documented in link.h. On -ENOMEM @inner is left
+ * untouched and remains the caller's to close.
+ */
 int cove_link_impair(struct cove_link *inner,
 		     const struct cove_impair_spec *spec,
 		     struct cove_link **out)
