@@ -1,0 +1,713 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Control server: the sentry's listener, peer checks, framing and dispatch. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <linux/vm_sockets.h>
+
+#include "control/control.h"
+#include "control/cove.pb-c.h"
+
+/*
+ * Theory of operation: the server owns one epoll fd that covers its
+ * listeners and connections; the sentry adds that single fd to its own
+ * loop and calls cove_ctl_server_run() when it is readable. Nothing here
+ * blocks. Connections live in a table of max_conns slots fixed at
+ * creation; a slot is free when its fd is -1. Each connection has a frame
+ * decoder bounded by one frame and a transmit queue bounded by
+ * SRV_TX_LIMIT frames' worth of bytes.
+ *
+ * Peer checks happen at accept: a unix peer's SO_PEERCRED uid must be the
+ * owner's; a vsock peer must be the host (CID 2). Refused peers get one
+ * PERMISSION_DENIED response on stream 1 (the client's hello) and are
+ * closed, with a logged reason.
+ *
+ * A connection's first call must be cove.Hello (version handshake);
+ * cove.Health is answered by the server unless the caller overrides it.
+ * Any malformed or oversized frame, a frame type other than request or an
+ * even stream id closes that connection with a logged reason; the server
+ * and the other connections go on. A call identity (connection generation,
+ * stream) lets a handler answer later, and goes stale safely when the
+ * connection closes in between.
+ */
+
+#define SRV_MAX_LISTEN 2
+#define SRV_DEFAULT_CONNS 16
+#define SRV_TX_LIMIT 4		/* queued bytes <= 4 * (max frame + 10) */
+#define SRV_EV_LISTEN (1ull << 32)
+#define SRV_EV_CONN (2ull << 32)
+
+struct srv_conn {
+	int fd;				/* -1: slot free */
+	uint64_t gen;
+	uid_t uid;
+	pid_t pid;
+	int hello;			/* hello done */
+	int want_out;			/* EPOLLOUT armed */
+	struct cove_ctl_rx rx;
+	uint8_t *tx;
+	size_t tx_len, tx_off;
+};
+
+struct srv_listener {
+	int fd;
+	int is_unix;
+	char path[COVE_CTL_PATH_MAX];
+};
+
+struct cove_ctl_server {
+	struct cove_ctl_server_cfg cfg;
+	int epfd;
+	struct srv_listener lis[SRV_MAX_LISTEN];
+	unsigned n_lis;
+	struct srv_conn *conns;
+	uint64_t next_gen;
+};
+
+static void srv_log(struct cove_ctl_server *srv, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/**
+ * srv_log() - one line to the configured log
+ * @srv:	server
+ * @fmt:	printf-style message
+ */
+static void srv_log(struct cove_ctl_server *srv, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (srv->cfg.log)
+		srv->cfg.log(srv->cfg.opaque, line);
+	else
+		fprintf(stderr, "cove: control: %s\n", line);
+}
+
+int cove_ctl_server_new(const struct cove_ctl_server_cfg *cfg,
+			struct cove_ctl_server **out, struct cove_err *err)
+{
+	struct cove_ctl_server *srv;
+	unsigned i;
+
+	srv = calloc(1, sizeof(*srv));
+	if (!srv)
+		return cove_err_set(err, ENOMEM, "control server");
+	srv->cfg = *cfg;
+	if (!srv->cfg.max_conns)
+		srv->cfg.max_conns = SRV_DEFAULT_CONNS;
+	if (!srv->cfg.max_frame || srv->cfg.max_frame > COVE_CTL_FRAME_MAX)
+		srv->cfg.max_frame = COVE_CTL_FRAME_MAX;
+	if (!srv->cfg.socket_mode)
+		srv->cfg.socket_mode = 0600;
+	srv->conns = calloc(srv->cfg.max_conns, sizeof(*srv->conns));
+	srv->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (!srv->conns || srv->epfd < 0) {
+		int e = srv->conns ? errno : ENOMEM;
+
+		if (srv->epfd >= 0)
+			close(srv->epfd);
+		free(srv->conns);
+		free(srv);
+		return cove_err_set(err, e, "control server");
+	}
+	for (i = 0; i < srv->cfg.max_conns; i++)
+		srv->conns[i].fd = -1;
+	*out = srv;
+	return 0;
+}
+
+/**
+ * srv_listen_unix() - bind and listen on a unix socket path
+ * @srv:	server
+ * @path:	socket path (its directory must exist)
+ * @err:	reason
+ *
+ * Return: listening fd or -1.
+ */
+static int srv_listen_unix(struct cove_ctl_server *srv, const char *path,
+			   struct cove_err *err)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd;
+
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return cove_err_set(err, EEXIST,
+					    "control: %s exists and is not a socket",
+					    path);
+		unlink(path);		/* stale socket of an earlier sentry */
+	}
+	memcpy(un.sun_path, path, strnlen(path, sizeof(un.sun_path) - 1));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return cove_err_set(err, errno, "control: socket");
+	/* Nobody can connect between bind and listen, so chmod in between
+	 * closes the window without touching the process-wide umask. */
+	if (bind(fd, (struct sockaddr *)&un, sizeof(un)) < 0 ||
+	    chmod(path, srv->cfg.socket_mode) < 0 ||
+	    listen(fd, 16) < 0) {
+		int e = errno;
+
+		close(fd);
+		return cove_err_set(err, e, "control: cannot listen on unix:%s",
+				    path);
+	}
+	return fd;
+}
+
+/**
+ * srv_listen_vsock() - bind and listen on a vsock port (guest side)
+ * @port:	port
+ * @err:	reason
+ *
+ * Return: listening fd or -1.
+ */
+static int srv_listen_vsock(uint32_t port, struct cove_err *err)
+{
+	struct sockaddr_vm vm = {
+		.svm_family = AF_VSOCK,
+		.svm_cid = VMADDR_CID_ANY,
+		.svm_port = port,
+	};
+	int fd;
+
+	fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return cove_err_set(err, errno, "control: cannot make a vsock socket");
+	if (bind(fd, (struct sockaddr *)&vm, sizeof(vm)) < 0 ||
+	    listen(fd, 16) < 0) {
+		int e = errno;
+
+		close(fd);
+		return cove_err_set(err, e, "control: cannot listen on vsock port %u",
+				    port);
+	}
+	return fd;
+}
+
+int cove_ctl_server_listen(struct cove_ctl_server *srv,
+			   const struct cove_ctl_addr *a,
+			   struct cove_err *err)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct srv_listener *l;
+	int fd;
+
+	if (srv->n_lis == SRV_MAX_LISTEN)
+		return cove_err_set(err, ENOSPC, "control: at most %d listeners",
+				    SRV_MAX_LISTEN);
+	if (a->transport == COVE_CTL_UNIX)
+		fd = srv_listen_unix(srv, a->path, err);
+	else if (a->transport == COVE_CTL_VSOCK)
+		fd = srv_listen_vsock(a->port, err);
+	else
+		return cove_err_set(err, EINVAL,
+				    "control: the sentry listens on unix or vsock; hybrid vsock is the VMM's socket");
+	if (fd < 0)
+		return -1;
+	l = &srv->lis[srv->n_lis];
+	ev.data.u64 = SRV_EV_LISTEN | srv->n_lis;
+	if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		int e = errno;
+
+		close(fd);
+		if (a->transport == COVE_CTL_UNIX)
+			unlink(a->path);
+		return cove_err_set(err, e, "control: epoll");
+	}
+	l->fd = fd;
+	l->is_unix = a->transport == COVE_CTL_UNIX;
+	if (l->is_unix)
+		snprintf(l->path, sizeof(l->path), "%s", a->path);
+	srv->n_lis++;
+	return 0;
+}
+
+int cove_ctl_server_fd(const struct cove_ctl_server *srv)
+{
+	return srv->epfd;
+}
+
+unsigned cove_ctl_server_conns(const struct cove_ctl_server *srv)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < srv->cfg.max_conns; i++)
+		n += srv->conns[i].fd >= 0;
+	return n;
+}
+
+/**
+ * srv_close() - close a connection and free its slot
+ * @srv:	server
+ * @c:		connection
+ */
+static void srv_close(struct cove_ctl_server *srv, struct srv_conn *c)
+{
+	epoll_ctl(srv->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	cove_ctl_rx_free(&c->rx);
+	free(c->tx);
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+}
+
+/**
+ * srv_flush() - send queued bytes; arm EPOLLOUT while some remain
+ * @srv:	server
+ * @c:		connection
+ *
+ * Return: 0, or -1 if the connection failed (it is then closed).
+ */
+static int srv_flush(struct cove_ctl_server *srv, struct srv_conn *c)
+{
+	struct epoll_event ev;
+	int want;
+
+	while (c->tx_off < c->tx_len) {
+		ssize_t n = send(c->fd, c->tx + c->tx_off, c->tx_len - c->tx_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n < 0) {
+			srv_log(srv, "closing connection of pid %d: send: %s",
+				(int)c->pid, strerror(errno));
+			srv_close(srv, c);
+			return -1;
+		}
+		c->tx_off += (size_t)n;
+	}
+	if (c->tx_off == c->tx_len)
+		c->tx_off = c->tx_len = 0;
+	want = c->tx_len > 0;
+	if (want != c->want_out) {
+		ev.events = EPOLLIN | (want ? EPOLLOUT : 0);
+		ev.data.u64 = SRV_EV_CONN | (uint64_t)(c - srv->conns);
+		epoll_ctl(srv->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+		c->want_out = want;
+	}
+	return 0;
+}
+
+/**
+ * srv_send() - queue one response and try to send it
+ * @srv:	server
+ * @c:		connection
+ * @stream:	stream id of the request
+ * @rep:	response (payload not taken over)
+ *
+ * Return: 0, or -1 if the connection was closed.
+ */
+static int srv_send(struct cove_ctl_server *srv, struct srv_conn *c,
+		    uint32_t stream, const struct cove_ctl_reply *rep)
+{
+	size_t flen, limit;
+	uint8_t *f, *nt;
+
+	f = cove_ctl_msg_response_frame(stream, rep->code, rep->message,
+					rep->payload, rep->len,
+					srv->cfg.max_frame, &flen);
+	if (!f) {
+		srv_log(srv, "response to pid %d on stream %u does not fit (%zu bytes payload)",
+			(int)c->pid, stream, rep->len);
+		f = cove_ctl_msg_response_frame(stream, COVE_CTL_INTERNAL,
+						"response too large", NULL, 0,
+						srv->cfg.max_frame, &flen);
+		if (!f) {
+			srv_close(srv, c);
+			return -1;
+		}
+	}
+	limit = SRV_TX_LIMIT * ((size_t)srv->cfg.max_frame + COVE_CTL_HDR_LEN);
+	if (c->tx_len + flen > limit) {
+		srv_log(srv, "closing connection of pid %d: it does not read its responses",
+			(int)c->pid);
+		free(f);
+		srv_close(srv, c);
+		return -1;
+	}
+	nt = realloc(c->tx, c->tx_len + flen);
+	if (!nt) {
+		free(f);
+		srv_log(srv, "closing connection of pid %d: out of memory",
+			(int)c->pid);
+		srv_close(srv, c);
+		return -1;
+	}
+	memcpy(nt + c->tx_len, f, flen);
+	free(f);
+	c->tx = nt;
+	c->tx_len += flen;
+	return srv_flush(srv, c);
+}
+
+/**
+ * srv_status() - send a response without payload
+ * @srv:	server
+ * @c:		connection
+ * @stream:	stream id
+ * @code:	status
+ * @msg:	message
+ *
+ * Return: as srv_send().
+ */
+static int srv_status(struct cove_ctl_server *srv, struct srv_conn *c,
+		      uint32_t stream, int32_t code, const char *msg)
+{
+	struct cove_ctl_reply rep = { .code = code };
+
+	snprintf(rep.message, sizeof(rep.message), "%s", msg);
+	return srv_send(srv, c, stream, &rep);
+}
+
+/**
+ * srv_hello() - the version handshake
+ * @srv:	server
+ * @c:		connection
+ * @stream:	stream id
+ * @req:	request envelope
+ *
+ * Return: as srv_send().
+ */
+static int srv_hello(struct cove_ctl_server *srv, struct srv_conn *c,
+		     uint32_t stream, const struct cove_ctl_request *req)
+{
+	Cove__Control__HelloResponse hr = COVE__CONTROL__HELLO_RESPONSE__INIT;
+	Cove__Control__HelloRequest *h;
+	struct cove_ctl_reply rep = { 0 };
+	uint8_t buf[512];
+	char msg[128];
+	int ret;
+
+	h = cove__control__hello_request__unpack(NULL, req->payload_len,
+						 req->payload);
+	if (!h)
+		return srv_status(srv, c, stream, COVE_CTL_INVALID_ARGUMENT,
+				  "malformed HelloRequest");
+	if (h->version_min > COVE_CTL_VERSION ||
+	    h->version_max < COVE_CTL_VERSION) {
+		snprintf(msg, sizeof(msg),
+			 "client speaks versions %u..%u, this sentry speaks %u",
+			 h->version_min, h->version_max, COVE_CTL_VERSION);
+		cove__control__hello_request__free_unpacked(h, NULL);
+		return srv_status(srv, c, stream, COVE_CTL_FAILED_PRECONDITION,
+				  msg);
+	}
+	cove__control__hello_request__free_unpacked(h, NULL);
+	hr.version = COVE_CTL_VERSION;
+	hr.server = "cove-sentry";
+	hr.sandbox = (char *)(srv->cfg.sandbox ? srv->cfg.sandbox : "");
+	if (cove__control__hello_response__get_packed_size(&hr) > sizeof(buf))
+		return srv_status(srv, c, stream, COVE_CTL_INTERNAL,
+				  "sandbox name too long");
+	rep.len = cove__control__hello_response__pack(&hr, buf);
+	rep.payload = buf;
+	ret = srv_send(srv, c, stream, &rep);
+	if (ret == 0)
+		c->hello = 1;
+	return ret;
+}
+
+/**
+ * srv_dispatch() - serve one request
+ * @srv:	server
+ * @c:		connection
+ * @stream:	stream id
+ * @req:	request envelope
+ *
+ * Return: 0, or -1 if the connection was closed.
+ */
+static int srv_dispatch(struct cove_ctl_server *srv, struct srv_conn *c,
+			uint32_t stream, const struct cove_ctl_request *req)
+{
+	const struct cove_ctl_method *m;
+	struct cove_ctl_call call = { .conn_gen = c->gen, .stream = stream };
+	struct cove_ctl_reply rep;
+	char msg[128];
+	int ret;
+
+	if (strcmp(req->method, "cove.Hello") == 0)
+		return srv_hello(srv, c, stream, req);
+	if (!c->hello)
+		return srv_status(srv, c, stream, COVE_CTL_FAILED_PRECONDITION,
+				  "the first call must be cove.Hello");
+	for (m = srv->cfg.methods; m && m->name; m++)
+		if (strcmp(m->name, req->method) == 0)
+			break;
+	if (!m || !m->name) {
+		if (strcmp(req->method, "cove.Health") == 0) {
+			Cove__Control__HealthResponse h =
+				COVE__CONTROL__HEALTH_RESPONSE__INIT;
+			uint8_t buf[16];
+
+			h.state = COVE__CONTROL__HEALTH_RESPONSE__STATE__SERVING;
+			memset(&rep, 0, sizeof(rep));
+			rep.len = cove__control__health_response__pack(&h, buf);
+			rep.payload = buf;
+			return srv_send(srv, c, stream, &rep);
+		}
+		snprintf(msg, sizeof(msg), "unknown method %s", req->method);
+		return srv_status(srv, c, stream, COVE_CTL_UNIMPLEMENTED, msg);
+	}
+	memset(&rep, 0, sizeof(rep));
+	m->fn(srv->cfg.opaque, &call, req->payload, req->payload_len, &rep);
+	if (rep.deferred) {
+		free(rep.payload);
+		return 0;
+	}
+	ret = srv_send(srv, c, stream, &rep);
+	free(rep.payload);
+	return ret;
+}
+
+/**
+ * srv_frames() - handle every whole frame buffered on a connection
+ * @srv:	server
+ * @c:		connection
+ *
+ * Return: 0, or -1 if the connection was closed.
+ */
+static int srv_frames(struct cove_ctl_server *srv, struct srv_conn *c)
+{
+	struct cove_ctl_request req;
+	struct cove_ctl_hdr h;
+	const uint8_t *p;
+	const char *why = NULL;
+	int r;
+
+	while ((r = cove_ctl_rx_next(&c->rx, &h, &p, &why)) == 1) {
+		if (h.type != COVE_CTL_T_REQUEST) {
+			why = "frame type other than request";
+			break;
+		}
+		if (!(h.stream & 1)) {
+			why = "even stream id from a client";
+			break;
+		}
+		if (cove_ctl_msg_request_decode(p, h.len, &req, &why) < 0)
+			break;
+		r = srv_dispatch(srv, c, h.stream, &req);
+		cove_ctl_msg_request_free(&req);
+		if (r < 0)
+			return -1;
+	}
+	if (r == 0)
+		return 0;
+	srv_log(srv, "closing connection of uid %u pid %d: %s", (unsigned)c->uid,
+		(int)c->pid, why);
+	srv_close(srv, c);
+	return -1;
+}
+
+/**
+ * srv_read() - receive what a connection sent and serve it
+ * @srv:	server
+ * @c:		connection
+ */
+static void srv_read(struct cove_ctl_server *srv, struct srv_conn *c)
+{
+	for (;;) {
+		size_t room;
+		uint8_t *dst = cove_ctl_rx_space(&c->rx, 65536, &room);
+		ssize_t n;
+
+		if (!dst) {
+			srv_log(srv, "closing connection of pid %d: out of memory",
+				(int)c->pid);
+			srv_close(srv, c);
+			return;
+		}
+		n = recv(c->fd, dst, room, MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			if (n < 0)
+				srv_log(srv, "closing connection of pid %d: recv: %s",
+					(int)c->pid, strerror(errno));
+			srv_close(srv, c);
+			return;
+		}
+		cove_ctl_rx_commit(&c->rx, (size_t)n);
+		if (srv_frames(srv, c) < 0)
+			return;
+	}
+}
+
+/**
+ * srv_refuse() - tell a peer no, log why, close
+ * @srv:	server
+ * @fd:		accepted socket
+ * @why:	reason for the log
+ */
+static void srv_refuse(struct cove_ctl_server *srv, int fd, const char *why)
+{
+	size_t flen;
+	uint8_t *f;
+
+	srv_log(srv, "refused a connection: %s", why);
+	f = cove_ctl_msg_response_frame(1, COVE_CTL_PERMISSION_DENIED, why,
+					NULL, 0, srv->cfg.max_frame, &flen);
+	if (f) {
+		if (send(fd, f, flen, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			(void)0;	/* best effort: the close says enough */
+		free(f);
+	}
+	close(fd);
+}
+
+/**
+ * srv_accept() - accept and check every pending peer of a listener
+ * @srv:	server
+ * @l:		listener
+ */
+static void srv_accept(struct cove_ctl_server *srv, struct srv_listener *l)
+{
+	for (;;) {
+		struct epoll_event ev = { .events = EPOLLIN };
+		struct ucred cred = { .pid = 0 };
+		socklen_t cl = sizeof(cred);
+		struct srv_conn *c = NULL;
+		char why[160];
+		unsigned i;
+		int fd;
+
+		fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN)
+				srv_log(srv, "accept: %s", strerror(errno));
+			return;
+		}
+		if (l->is_unix) {
+			if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0) {
+				srv_refuse(srv, fd, "no peer credentials");
+				continue;
+			}
+			if (cred.uid != srv->cfg.owner_uid) {
+				snprintf(why, sizeof(why),
+					 "uid %u (pid %d) is not the sandbox owner",
+					 (unsigned)cred.uid, (int)cred.pid);
+				srv_refuse(srv, fd, why);
+				continue;
+			}
+		} else {
+			struct sockaddr_vm vm = { 0 };
+			socklen_t vl = sizeof(vm);
+
+			if (getpeername(fd, (struct sockaddr *)&vm, &vl) < 0 ||
+			    vm.svm_cid != VMADDR_CID_HOST) {
+				srv_refuse(srv, fd, "vsock peer is not the host");
+				continue;
+			}
+		}
+		for (i = 0; i < srv->cfg.max_conns; i++) {
+			if (srv->conns[i].fd < 0) {
+				c = &srv->conns[i];
+				break;
+			}
+		}
+		if (!c) {
+			snprintf(why, sizeof(why), "%u connections open already",
+				 srv->cfg.max_conns);
+			srv_log(srv, "refused a connection of pid %d: %s",
+				(int)cred.pid, why);
+			close(fd);
+			continue;
+		}
+		ev.data.u64 = SRV_EV_CONN | i;
+		if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			srv_log(srv, "epoll: %s", strerror(errno));
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->gen = ++srv->next_gen;
+		c->uid = cred.uid;
+		c->pid = cred.pid;
+		cove_ctl_rx_init(&c->rx, srv->cfg.max_frame);
+	}
+}
+
+int cove_ctl_server_run(struct cove_ctl_server *srv, int timeout_ms)
+{
+	struct epoll_event evs[16];
+	int n, i;
+
+	n = epoll_wait(srv->epfd, evs, 16, timeout_ms);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (i = 0; i < n; i++) {
+		uint64_t kind = evs[i].data.u64 & ~0xffffffffull;
+		uint32_t idx = (uint32_t)evs[i].data.u64;
+		struct srv_conn *c;
+
+		if (kind == SRV_EV_LISTEN) {
+			srv_accept(srv, &srv->lis[idx]);
+			continue;
+		}
+		c = &srv->conns[idx];
+		if (c->fd < 0)
+			continue;	/* closed earlier in this batch */
+		if ((evs[i].events & EPOLLOUT) && srv_flush(srv, c) < 0)
+			continue;
+		if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+			srv_read(srv, c);
+	}
+	return n;
+}
+
+int cove_ctl_server_reply(struct cove_ctl_server *srv,
+			  const struct cove_ctl_call *call,
+			  struct cove_ctl_reply *rep)
+{
+	unsigned i;
+	int ret = -ENOENT;
+
+	for (i = 0; i < srv->cfg.max_conns; i++) {
+		struct srv_conn *c = &srv->conns[i];
+
+		if (c->fd >= 0 && c->gen == call->conn_gen) {
+			ret = srv_send(srv, c, call->stream, rep) < 0 ? -EPIPE : 0;
+			break;
+		}
+	}
+	free(rep->payload);
+	rep->payload = NULL;
+	return ret;
+}
+
+void cove_ctl_server_free(struct cove_ctl_server *srv)
+{
+	unsigned i;
+
+	if (!srv)
+		return;
+	for (i = 0; i < srv->cfg.max_conns; i++)
+		if (srv->conns[i].fd >= 0)
+			srv_close(srv, &srv->conns[i]);
+	for (i = 0; i < srv->n_lis; i++) {
+		close(srv->lis[i].fd);
+		if (srv->lis[i].is_unix)
+			unlink(srv->lis[i].path);
+	}
+	close(srv->epfd);
+	free(srv->conns);
+	free(srv);
+}
