@@ -30,6 +30,11 @@
  *    protocol 0 and bound to ETH_P_ALL only once the ring exists, so no
  *    frame ever lands outside the ring. PACKET_IGNORE_OUTGOING hides our own
  *    transmissions.
+ *    With "packet:IFNAME,rx=v2" the rx ring is TPACKET_V2 instead: the same
+ *    memory cut into PKT_RX_FRAME_NR slots of one frame each, every slot
+ *    handed over (and the fd woken) as soon as its frame is in. That costs
+ *    a wake-up per frame under load but removes the block timer from the
+ *    latency of a lone frame (request/response traffic).
  *  - the tx socket has protocol 0 (it receives nothing) and a TPACKET_V2
  *    transmit ring of PKT_TX_FRAME_NR slots.
  *
@@ -60,7 +65,8 @@
 
 #define PKT_RX_BLOCK_SIZE	(1u << 16)
 #define PKT_RX_BLOCK_NR		64u
-#define PKT_RX_FRAME_SIZE	2048u		/* only sizes the ring request */
+#define PKT_RX_FRAME_SIZE	2048u		/* V2 slot size; V3: sizing only */
+#define PKT_RX_FRAME_NR		(PKT_RX_BLOCK_NR * (PKT_RX_BLOCK_SIZE / PKT_RX_FRAME_SIZE))
 #define PKT_RX_TOV_MS		1u
 #define PKT_TX_BLOCK_SIZE	(1u << 16)
 #define PKT_TX_BLOCK_NR		8u
@@ -84,6 +90,8 @@ struct pkt_link {
 	uint32_t rx_off;		/* offset of its next frame header */
 	bool rx_inblock;		/* rx_block is ours and partly walked */
 	bool tx_pending;		/* slots requested, kick not yet accepted */
+	bool rx_v2;			/* rx=v2: per-frame ring, not blocks */
+	uint32_t rx_slot;		/* rx=v2: next slot to look at */
 	uint32_t tx_head;		/* next slot to fill */
 };
 
@@ -119,24 +127,31 @@ static void pkt_release_block(struct pkt_link *p)
 	p->rx_inblock = false;
 }
 
+/* What the V2 and V3 ring headers say about one received frame. */
+struct pkt_rx_meta {
+	uint32_t status;		/* TP_STATUS_* */
+	uint32_t wire_len;		/* length on the wire */
+	uint16_t vlan_tci, vlan_tpid;	/* valid per TP_STATUS_VLAN_* */
+};
+
 /**
  * pkt_copy_frame() - copy one ring frame into a pool frame
  * @p:		link
- * @h:		frame header inside the current block (bounds checked)
- * @data:	its bytes
+ * @m:		the frame's header fields
+ * @data:	its bytes (bounds checked by the caller)
  * @snap:	number of bytes at @data
  *
  * Return: the frame, or NULL when it was dropped (counted).
  */
 static struct cove_frame *pkt_copy_frame(struct pkt_link *p,
-					 const struct tpacket3_hdr *h,
+					 const struct pkt_rx_meta *m,
 					 const uint8_t *data, uint32_t snap)
 {
-	bool vlan = h->tp_status & TP_STATUS_VLAN_VALID;
+	bool vlan = m->status & TP_STATUS_VLAN_VALID;
 	uint32_t len = snap + (vlan ? 4 : 0);
 	struct cove_frame *f;
 
-	if (snap < h->tp_len || snap < LINKS_ETH_HLEN)
+	if (snap < m->wire_len || snap < LINKS_ETH_HLEN)
 		goto drop;			/* truncated by the ring */
 	f = cove_frame_alloc(p->link.pool);
 	if (!f)
@@ -146,9 +161,9 @@ static struct cove_frame *pkt_copy_frame(struct pkt_link *p,
 		goto drop;
 	}
 	if (vlan) {
-		uint16_t tpid = (h->tp_status & TP_STATUS_VLAN_TPID_VALID) ?
-			h->hv1.tp_vlan_tpid : ETH_P_8021Q;
-		uint16_t tci = (uint16_t)h->hv1.tp_vlan_tci;
+		uint16_t tpid = (m->status & TP_STATUS_VLAN_TPID_VALID) ?
+			m->vlan_tpid : ETH_P_8021Q;
+		uint16_t tci = m->vlan_tci;
 
 		memcpy(f->data, data, 12);
 		f->data[12] = (uint8_t)(tpid >> 8);
@@ -160,7 +175,7 @@ static struct cove_frame *pkt_copy_frame(struct pkt_link *p,
 		memcpy(f->data, data, snap);
 	}
 	f->len = len;
-	if (h->tp_status & TP_STATUS_CSUMNOTREADY)
+	if (m->status & TP_STATUS_CSUMNOTREADY)
 		links_csum_fixup(f->data, f->len);
 	return f;
 drop:
@@ -169,23 +184,24 @@ drop:
 }
 
 /**
- * pkt_rx_burst() - copy up to @n frames out of the rx ring
- * @l:	link
+ * pkt_rx_burst_v3() - copy up to @n frames out of the V3 (block) rx ring
+ * @p:	link
  * @f:	filled with frames of the link's pool
  * @n:	room in @f
  *
  * Return: frames filled. A block that is only partly walked stays ours
  * until a later call finishes it.
  */
-static unsigned pkt_rx_burst(struct cove_link *l, struct cove_frame **f,
-			     unsigned n)
+static unsigned pkt_rx_burst_v3(struct pkt_link *p, struct cove_frame **f,
+				unsigned n)
 {
-	struct pkt_link *p = (struct pkt_link *)l;
+	struct cove_link *l = &p->link;
 	unsigned got = 0;
 
 	while (got < n) {
 		struct tpacket_block_desc *bd = pkt_block(p, p->rx_block);
 		const struct tpacket3_hdr *h;
+		struct pkt_rx_meta meta;
 		struct cove_frame *fr;
 		uint32_t off, end;
 
@@ -212,7 +228,12 @@ static unsigned pkt_rx_burst(struct cove_link *l, struct cove_frame **f,
 		if (end > PKT_RX_BLOCK_SIZE ||
 		    h->tp_snaplen > PKT_RX_BLOCK_SIZE - end)
 			goto bad_block;
-		fr = pkt_copy_frame(p, h, (uint8_t *)bd + end, h->tp_snaplen);
+		meta = (struct pkt_rx_meta){
+			.status = h->tp_status, .wire_len = h->tp_len,
+			.vlan_tci = (uint16_t)h->hv1.tp_vlan_tci,
+			.vlan_tpid = h->hv1.tp_vlan_tpid,
+		};
+		fr = pkt_copy_frame(p, &meta, (uint8_t *)bd + end, h->tp_snaplen);
 		if (fr) {
 			l->stats.rx_frames++;
 			l->stats.rx_bytes += fr->len;
@@ -227,6 +248,71 @@ bad_block:
 		pkt_release_block(p);
 	}
 	return got;
+}
+
+/**
+ * pkt_rx_burst_v2() - copy up to @n frames out of the V2 (per-frame) rx ring
+ * @p:	link
+ * @f:	filled with frames of the link's pool
+ * @n:	room in @f
+ *
+ * Return: frames filled. Each slot goes back to the kernel once copied.
+ */
+static unsigned pkt_rx_burst_v2(struct pkt_link *p, struct cove_frame **f,
+				unsigned n)
+{
+	struct cove_link *l = &p->link;
+	unsigned got = 0;
+
+	while (got < n) {
+		uint8_t *slot = p->rx_ring + (size_t)p->rx_slot * PKT_RX_FRAME_SIZE;
+		struct tpacket2_hdr *h = (struct tpacket2_hdr *)slot;
+		uint32_t st = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
+		struct pkt_rx_meta meta;
+		struct cove_frame *fr;
+
+		if (!(st & TP_STATUS_USER))
+			break;
+		if (st & TP_STATUS_LOSING)
+			pkt_kernel_drops(p);
+		if (h->tp_mac > PKT_RX_FRAME_SIZE ||
+		    h->tp_snaplen > PKT_RX_FRAME_SIZE - h->tp_mac) {
+			l->stats.rx_dropped++;
+		} else {
+			meta = (struct pkt_rx_meta){
+				.status = st, .wire_len = h->tp_len,
+				.vlan_tci = h->tp_vlan_tci,
+				.vlan_tpid = h->tp_vlan_tpid,
+			};
+			fr = pkt_copy_frame(p, &meta, slot + h->tp_mac,
+					    h->tp_snaplen);
+			if (fr) {
+				l->stats.rx_frames++;
+				l->stats.rx_bytes += fr->len;
+				f[got++] = fr;
+			}
+		}
+		__atomic_store_n(&h->tp_status, TP_STATUS_KERNEL,
+				 __ATOMIC_RELEASE);
+		p->rx_slot = (p->rx_slot + 1) % PKT_RX_FRAME_NR;
+	}
+	return got;
+}
+
+/**
+ * pkt_rx_burst() - receive up to @n frames from whichever ring the link has
+ * @l:	link
+ * @f:	filled with frames of the link's pool
+ * @n:	room in @f
+ *
+ * Return: frames filled.
+ */
+static unsigned pkt_rx_burst(struct cove_link *l, struct cove_frame **f,
+			     unsigned n)
+{
+	struct pkt_link *p = (struct pkt_link *)l;
+
+	return p->rx_v2 ? pkt_rx_burst_v2(p, f, n) : pkt_rx_burst_v3(p, f, n);
 }
 
 /* pkt_kick() - ask the kernel to send the requested tx slots. */
@@ -305,8 +391,8 @@ static void pkt_close(struct cove_link *l)
 }
 
 /**
- * pkt_setup_rx() - rx socket with its V3 ring, bound to @ifindex
- * @p:		link (fd and rx_ring set on success)
+ * pkt_setup_rx() - rx socket with its V3 (or V2) ring, bound to @ifindex
+ * @p:		link (fd and rx_ring set on success; rx_v2 chooses the ring)
  * @ifindex:	interface
  * @what:	set to the step that failed
  *
@@ -318,8 +404,7 @@ static int pkt_setup_rx(struct pkt_link *p, int ifindex, const char **what)
 		.tp_block_size = PKT_RX_BLOCK_SIZE,
 		.tp_block_nr = PKT_RX_BLOCK_NR,
 		.tp_frame_size = PKT_RX_FRAME_SIZE,
-		.tp_frame_nr = PKT_RX_BLOCK_NR *
-			       (PKT_RX_BLOCK_SIZE / PKT_RX_FRAME_SIZE),
+		.tp_frame_nr = PKT_RX_FRAME_NR,
 		.tp_retire_blk_tov = PKT_RX_TOV_MS,
 	};
 	struct sockaddr_ll sll = {
@@ -327,22 +412,25 @@ static int pkt_setup_rx(struct pkt_link *p, int ifindex, const char **what)
 		.sll_protocol = htons(ETH_P_ALL),
 		.sll_ifindex = ifindex,
 	};
-	int v3 = TPACKET_V3, one = 1;
+	int version = p->rx_v2 ? TPACKET_V2 : TPACKET_V3, one = 1;
+	/* V2 takes the leading struct tpacket_req part of the V3 request. */
+	socklen_t req_len = p->rx_v2 ? sizeof(struct tpacket_req) : sizeof(req);
 	void *ring;
 
 	*what = "socket(AF_PACKET)";
 	p->link.fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (p->link.fd < 0)
 		return -errno;
-	*what = "TPACKET_V3";
-	if (setsockopt(p->link.fd, SOL_PACKET, PACKET_VERSION, &v3, sizeof(v3)))
+	*what = p->rx_v2 ? "TPACKET_V2" : "TPACKET_V3";
+	if (setsockopt(p->link.fd, SOL_PACKET, PACKET_VERSION, &version,
+		       sizeof(version)))
 		return -errno;
 	*what = "PACKET_IGNORE_OUTGOING";
 	if (setsockopt(p->link.fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one,
 		       sizeof(one)))
 		return -errno;
 	*what = "PACKET_RX_RING";
-	if (setsockopt(p->link.fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)))
+	if (setsockopt(p->link.fd, SOL_PACKET, PACKET_RX_RING, &req, req_len))
 		return -errno;
 	*what = "mmap of the rx ring";
 	ring = mmap(NULL, (size_t)PKT_RX_BLOCK_NR * PKT_RX_BLOCK_SIZE,
@@ -411,7 +499,7 @@ static int pkt_open(const char *arg, struct cove_frame_pool *pool,
 
 static const struct cove_link_ops pkt_ops = {
 	.kind = "packet",
-	.usage = "packet:IFNAME (AF_PACKET rings on an existing interface)",
+	.usage = "packet:IFNAME[,rx=v2] (AF_PACKET rings on an existing interface)",
 	.open = pkt_open,
 	.rx_burst = pkt_rx_burst,
 	.tx_burst = pkt_tx_burst,
@@ -420,8 +508,46 @@ static const struct cove_link_ops pkt_ops = {
 COVE_LINK_TYPE(pkt_ops);
 
 /**
- * pkt_open() - attach to existing interface @arg
- * @arg:	interface name
+ * pkt_parse_arg() - split "IFNAME[,rx=v2|v3]" into a name and the ring choice
+ * @arg:	text after "packet:"
+ * @ifname:	set to the interface name
+ * @rx_v2:	set to true for rx=v2
+ * @err:	filled on failure
+ *
+ * Return: 0 or < 0 with @err set.
+ */
+static int pkt_parse_arg(const char *arg, char ifname[IFNAMSIZ], bool *rx_v2,
+			 struct cove_err *err)
+{
+	const char *comma = strchr(arg, ',');
+	size_t len = comma ? (size_t)(comma - arg) : strlen(arg);
+
+	*rx_v2 = false;
+	if (comma) {
+		if (!strcmp(comma + 1, "rx=v2"))
+			*rx_v2 = true;
+		else if (strcmp(comma + 1, "rx=v3"))
+			return cove_err_set(err, EINVAL,
+					    "packet:%s: unknown option '%s' (known: rx=v2, rx=v3)",
+					    arg, comma + 1);
+	}
+	if (len >= IFNAMSIZ)
+		len = IFNAMSIZ;		/* too long: links_ifname_check() says so */
+	{
+		char name[IFNAMSIZ + 1];
+
+		memcpy(name, arg, len);
+		name[len] = 0;
+		if (links_ifname_check("packet", name, err) < 0)
+			return -EINVAL;
+		memcpy(ifname, name, len + 1);
+	}
+	return 0;
+}
+
+/**
+ * pkt_open() - attach to an existing interface
+ * @arg:	"IFNAME" or "IFNAME,rx=v2" (per-frame rx ring for low latency)
  * @pool:	rx pool
  * @out:	the new link
  * @err:	filled on failure
@@ -431,14 +557,16 @@ COVE_LINK_TYPE(pkt_ops);
 static int pkt_open(const char *arg, struct cove_frame_pool *pool,
 		    struct cove_link **out, struct cove_err *err)
 {
+	char ifname[IFNAMSIZ];
 	const char *what = "";
 	struct pkt_link *p;
 	unsigned ifindex;
+	bool rx_v2;
 	int ret;
 
-	if (links_ifname_check("packet", arg, err) < 0)
+	if (pkt_parse_arg(arg, ifname, &rx_v2, err) < 0)
 		return -EINVAL;
-	ifindex = if_nametoindex(arg);
+	ifindex = if_nametoindex(ifname);
 	if (!ifindex) {
 		cove_err_set(err, ENODEV, "packet:%s: no such interface", arg);
 		return -ENODEV;
@@ -452,6 +580,7 @@ static int pkt_open(const char *arg, struct cove_frame_pool *pool,
 	p->link.pool = pool;
 	p->link.fd = -1;
 	p->txfd = -1;
+	p->rx_v2 = rx_v2;
 	links_set_name(&p->link, "packet", arg);
 	ret = pkt_setup_rx(p, (int)ifindex, &what);
 	if (!ret)
@@ -463,10 +592,10 @@ static int pkt_open(const char *arg, struct cove_frame_pool *pool,
 		goto fail;
 	}
 	what = "reading the MTU";
-	ret = links_if_mtu(arg, &p->link.mtu);
+	ret = links_if_mtu(ifname, &p->link.mtu);
 	if (!ret) {
 		what = "reading the MAC address";
-		ret = links_if_mac(arg, p->link.mac);
+		ret = links_if_mac(ifname, p->link.mac);
 	}
 	if (ret < 0) {
 		cove_err_set(err, -ret, "packet:%s: %s failed: %s", arg, what,

@@ -27,6 +27,7 @@
 
 #define TEST_ETHERTYPE	0x88b5
 #define NBIG		3000u	/* ~2.3 MB: dozens of 64 KiB rx blocks */
+#define RX_V2_SLOTS	2048u	/* packet.c: 64 blocks of 32 2 KiB slots */
 
 static struct cove_frame_pool pool;
 
@@ -190,6 +191,13 @@ static void test_open_errors(void)
 	CHECK(strstr(err.msg, "no such interface") != NULL);
 	CHECK(cove_link_open("packet:", &pool, &l, &err) < 0);
 	CHECK(cove_link_open("packet:1234567890123456", &pool, &l, &err) < 0);
+	CHECK(strstr(err.msg, "longer than") != NULL);
+	CHECK(cove_link_open("packet:1234567890123456,rx=v2", &pool, &l,
+			     &err) < 0);
+	CHECK(strstr(err.msg, "longer than") != NULL);
+	CHECK(cove_link_open("packet:cvl-a,rx=v4", &pool, &l, &err) < 0);
+	CHECK(strstr(err.msg, "unknown option 'rx=v4'") != NULL);
+	CHECK(cove_link_open("packet:,rx=v2", &pool, &l, &err) < 0);
 }
 
 /* mac_of() - the kernel's MAC for @ifname. */
@@ -204,17 +212,21 @@ static void mac_of(const char *ifname, uint8_t mac[6])
 	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
 }
 
-static void test_veth_exchange(void)
+/* veth_exchange() - the exchange suite between "packet:cvl-a@opt_a" and b. */
+static void veth_exchange(const char *opt_a, const char *opt_b)
 {
 	struct cove_link *a = NULL, *b = NULL;
 	struct cove_err err = { 0 };
 	struct sink sb = { 0 }, sa = { 0 };
+	char spec_a[64], spec_b[64];
 	uint8_t mac[6];
-	uint32_t sent;
+	uint32_t sent, big;
 
-	REQUIRE(cove_link_open("packet:cvl-a", &pool, &a, &err) == 0);
-	REQUIRE(cove_link_open("packet:cvl-b", &pool, &b, &err) == 0);
-	CHECK(!strcmp(a->name, "packet:cvl-a"));
+	snprintf(spec_a, sizeof(spec_a), "packet:cvl-a%s", opt_a);
+	snprintf(spec_b, sizeof(spec_b), "packet:cvl-b%s", opt_b);
+	REQUIRE(cove_link_open(spec_a, &pool, &a, &err) == 0);
+	REQUIRE(cove_link_open(spec_b, &pool, &b, &err) == 0);
+	CHECK(!strcmp(a->name, spec_a));
 	CHECK(a->mtu == 1500 && b->mtu == 1500);
 	mac_of("cvl-a", mac);
 	CHECK(!memcmp(mac, a->mac, 6));
@@ -231,12 +243,17 @@ static void test_veth_exchange(void)
 	drain(a, &sa, 64);
 	CHECK(sa.got == 0);
 
-	/* One big burst that spans many rx blocks before b reads anything. */
+	/*
+	 * One big burst before b reads anything: with V3 it spans dozens of rx
+	 * blocks; a V2 ring has RX_V2_SLOTS one-frame slots, so stay below.
+	 */
+	big = strstr(opt_b, "v2") ? RX_V2_SLOTS - 48 : NBIG;
 	sb = (struct sink){ 0 };
-	sent = send_all(a, b->mac, NBIG, NULL, NULL);
-	CHECK(sent == NBIG);
-	wait_for(b, &sb, NBIG, 64);
-	CHECK(sb.got == NBIG && sb.bad == 0);
+	sent = send_all(a, b->mac, big, NULL, NULL);
+	CHECK(sent == big);
+	wait_for(b, &sb, big, 64);
+	drain(b, &sb, 64);
+	CHECK(sb.got == big && sb.bad == 0);
 	CHECK(b->stats.rx_dropped == 0);
 
 	/* And back, b -> a. */
@@ -246,7 +263,7 @@ static void test_veth_exchange(void)
 	wait_for(a, &sa, 500, 64);
 	CHECK(sa.got == 500 && sa.bad == 0);
 
-	CHECK(a->stats.tx_frames == 1000 + NBIG);
+	CHECK(a->stats.tx_frames == 1000 + big);
 	CHECK(b->stats.tx_frames == 500);
 	CHECK(a->stats.tx_dropped == 0 && b->stats.tx_dropped == 0);
 
@@ -264,6 +281,21 @@ static void test_veth_exchange(void)
 	cove_link_close(a);
 	cove_link_close(b);
 	CHECK(pool.nfree == pool.count);
+}
+
+static void test_veth_exchange_v3(void)
+{
+	veth_exchange("", "");
+}
+
+static void test_veth_exchange_v2(void)
+{
+	veth_exchange(",rx=v2", ",rx=v2");
+}
+
+static void test_veth_exchange_mixed(void)
+{
+	veth_exchange(",rx=v3", ",rx=v2");
 }
 
 /* l4_sum_ok() - the IPv4 TCP/UDP frame @p of @len has a valid L4 checksum. */
@@ -286,7 +318,7 @@ static int l4_sum_ok(const uint8_t *p, uint32_t len)
 }
 
 /* Kernel-sent UDP and TCP leave checksums partial on a veth: we fill them. */
-static void test_csum_fixup(void)
+static void csum_fixup(const char *spec)
 {
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9) };
 	struct cove_link *b = NULL;
@@ -296,8 +328,8 @@ static void test_csum_fixup(void)
 	int udp_ok = 0, tcp_ok = 0, udp_seen = 0, tcp_seen = 0, us, ts;
 	uint64_t start;
 
-	REQUIRE(cove_link_open("packet:cvl-b", &pool, &b, &err) == 0);
-	sh("ip addr add 10.77.0.1/24 dev cvl-a");
+	REQUIRE(cove_link_open(spec, &pool, &b, &err) == 0);
+	sh("ip addr replace 10.77.0.1/24 dev cvl-a");
 	snprintf(cmd, sizeof(cmd),
 		 "ip neigh replace 10.77.0.2 lladdr %02x:%02x:%02x:%02x:%02x:%02x nud permanent dev cvl-a",
 		 b->mac[0], b->mac[1], b->mac[2], b->mac[3], b->mac[4], b->mac[5]);
@@ -347,6 +379,16 @@ static void test_csum_fixup(void)
 	CHECK(pool.nfree == pool.count);
 }
 
+static void test_csum_fixup_v3(void)
+{
+	csum_fixup("packet:cvl-b");
+}
+
+static void test_csum_fixup_v2(void)
+{
+	csum_fixup("packet:cvl-b,rx=v2");
+}
+
 int main(void)
 {
 	REQUIRE(geteuid() == 0);
@@ -358,8 +400,11 @@ int main(void)
 	   "ip link set cvl-a up && ip link set cvl-b up");
 	REQUIRE(cove_frame_pool_init(&pool, 1024, COVE_FRAME_DEFAULT_SIZE) == 0);
 	RUN(test_open_errors);
-	RUN(test_veth_exchange);
-	RUN(test_csum_fixup);
+	RUN(test_veth_exchange_v3);
+	RUN(test_veth_exchange_v2);
+	RUN(test_veth_exchange_mixed);
+	RUN(test_csum_fixup_v3);
+	RUN(test_csum_fixup_v2);
 	CHECK(cove_frame_pool_fini(&pool) == 0);
 	return check_summary();
 }
