@@ -54,7 +54,7 @@
  * @tx_head on, marks them TP_STATUS_SEND_REQUEST and kicks the kernel once
  * with a non-blocking sendto(). It stops at the first busy slot: the ring
  * is full and the caller keeps the rest. If the kick fails (ENOBUFS,
- * EAGAIN) the queued slots stay requested and the next tx_burst(), even
+ * ENETDOWN) the queued slots stay requested and the next tx_burst(), even
  * with @n == 0, kicks again. Frames shorter than an Ethernet header or
  * longer than MTU + 18 are consumed and counted in tx_dropped.
  *
@@ -315,14 +315,15 @@ static unsigned pkt_rx_burst(struct cove_link *l, struct cove_frame **f,
 	return p->rx_v2 ? pkt_rx_burst_v2(p, f, n) : pkt_rx_burst_v3(p, f, n);
 }
 
-/* pkt_kick() - ask the kernel to send the requested tx slots. */
+/*
+ * pkt_kick() - ask the kernel to send the requested tx slots. On any error
+ * (ENOBUFS, or ENETDOWN while the interface is down) the slots stay
+ * requested and the next tx_burst() kicks again, so a ring that filled
+ * while the device was away drains once it is back.
+ */
 static void pkt_kick(struct pkt_link *p)
 {
-	if (sendto(p->txfd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 &&
-	    (errno == EAGAIN || errno == ENOBUFS || errno == EINTR))
-		p->tx_pending = true;
-	else
-		p->tx_pending = false;
+	p->tx_pending = sendto(p->txfd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0;
 }
 
 /**

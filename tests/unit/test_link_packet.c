@@ -298,6 +298,35 @@ static void test_veth_exchange_mixed(void)
 	veth_exchange(",rx=v3", ",rx=v2");
 }
 
+/* Frames queued while the interface is down go out once it is back. */
+static void test_tx_while_down(void)
+{
+	struct cove_link *a = NULL, *b = NULL;
+	struct cove_err err = { 0 };
+	struct sink sb = { 0 };
+	uint64_t start;
+
+	REQUIRE(cove_link_open("packet:cvl-a", &pool, &a, &err) == 0);
+	REQUIRE(cove_link_open("packet:cvl-b", &pool, &b, &err) == 0);
+	sh("ip link set cvl-a down");
+	CHECK(send_all(a, b->mac, 20, NULL, NULL) == 20);
+	drain(b, &sb, 64);
+	CHECK(sb.got == 0);
+	sh("ip link set cvl-a up");
+	start = now_ms();
+	while (sb.got < 20 && now_ms() - start < 5000) {
+		struct pollfd p = { .fd = b->fd, .events = POLLIN };
+
+		cove_link_tx_burst(a, NULL, 0);	/* retry the failed kick */
+		if (!drain(b, &sb, 64))
+			poll(&p, 1, 20);
+	}
+	CHECK(sb.got == 20 && sb.bad == 0);
+	cove_link_close(a);
+	cove_link_close(b);
+	CHECK(pool.nfree == pool.count);
+}
+
 /* l4_sum_ok() - the IPv4 TCP/UDP frame @p of @len has a valid L4 checksum. */
 static int l4_sum_ok(const uint8_t *p, uint32_t len)
 {
@@ -403,6 +432,7 @@ int main(void)
 	RUN(test_veth_exchange_v3);
 	RUN(test_veth_exchange_v2);
 	RUN(test_veth_exchange_mixed);
+	RUN(test_tx_while_down);
 	RUN(test_csum_fixup_v3);
 	RUN(test_csum_fixup_v2);
 	CHECK(cove_frame_pool_fini(&pool) == 0);
