@@ -522,6 +522,7 @@ static int pkt_parse_arg(const char *arg, char ifname[IFNAMSIZ], bool *rx_v2,
 {
 	const char *comma = strchr(arg, ',');
 	size_t len = comma ? (size_t)(comma - arg) : strlen(arg);
+	char name[IFNAMSIZ + 1];
 
 	*rx_v2 = false;
 	if (comma) {
@@ -532,17 +533,13 @@ static int pkt_parse_arg(const char *arg, char ifname[IFNAMSIZ], bool *rx_v2,
 					    "packet:%s: unknown option '%s' (known: rx=v2, rx=v3)",
 					    arg, comma + 1);
 	}
-	if (len >= IFNAMSIZ)
-		len = IFNAMSIZ;		/* too long: links_ifname_check() says so */
-	{
-		char name[IFNAMSIZ + 1];
-
-		memcpy(name, arg, len);
-		name[len] = 0;
-		if (links_ifname_check("packet", name, err) < 0)
-			return -EINVAL;
-		memcpy(ifname, name, len + 1);
-	}
+	if (len > IFNAMSIZ)
+		len = IFNAMSIZ;		/* still too long: the check says so */
+	memcpy(name, arg, len);
+	name[len] = 0;
+	if (links_ifname_check("packet", name, err) < 0)
+		return -EINVAL;
+	memcpy(ifname, name, len + 1);	/* len < IFNAMSIZ once checked */
 	return 0;
 }
 
