@@ -221,6 +221,20 @@ static void dial_pause(int *ready_fd, int ms)
 		;
 }
 
+/**
+ * dial_code() - set the errno of an error whose message is already whole
+ * @err:	error (may be NULL)
+ * @code:	errno value
+ *
+ * Return: -1.
+ */
+static int dial_code(struct cove_err *err, int code)
+{
+	if (err)
+		err->code = code;
+	return -1;
+}
+
 static const char *dial_kind(enum cove_ctl_transport t)
 {
 	switch (t) {
@@ -264,11 +278,11 @@ int cove_ctl_dial(const struct cove_ctl_addr *a,
 		r = dial_attempt(a, o, deadline, out, &last);
 		if (r == CTL_ATTEMPT_OK)
 			return 0;
-		if (r == CTL_ATTEMPT_FATAL)
-			return cove_err_set(err, last.code,
-					    "control: cannot dial %s %s: %s",
-					    dial_kind(a->transport), as,
-					    last.msg);
+		if (r == CTL_ATTEMPT_FATAL) {
+			cove_err_set(err, 0, "control: cannot dial %s %s: %s",
+				     dial_kind(a->transport), as, last.msg);
+			return dial_code(err, last.code);
+		}
 		left = cove_ctl_ms_left(deadline);
 		if (left == 0)
 			break;
@@ -279,9 +293,10 @@ int cove_ctl_dial(const struct cove_ctl_addr *a,
 		if (pause == 0)
 			pause = 1;
 	}
-	return cove_err_set(err, ETIMEDOUT,
-			    "control: %s %s did not accept within %lld ms (%u attempts; last: %s)",
+	cove_err_set(err, 0,
+		     "control: %s %s did not accept within %lld ms (%u attempts; last: %s)",
 			    dial_kind(a->transport), as,
-			    (long long)(cove_ctl_now_ms() - start), out->attempts,
-			    last.msg);
+		     (long long)(cove_ctl_now_ms() - start), out->attempts,
+		     last.msg);
+	return dial_code(err, ETIMEDOUT);
 }

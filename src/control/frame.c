@@ -98,7 +98,7 @@ uint8_t *cove_ctl_rx_space(struct cove_ctl_rx *rx, size_t want, size_t *room)
 		rx->len -= rx->off;
 		rx->off = 0;
 	}
-	need = rx->len + want;
+	need = rx->len + (want ? want : 1);
 	if (need > limit)
 		need = limit;
 	if (need > rx->cap) {
@@ -131,6 +131,8 @@ int cove_ctl_rx_feed(struct cove_ctl_rx *rx, const uint8_t *p, size_t n)
 	uint8_t *dst;
 	size_t room;
 
+	if (n == 0)
+		return 0;
 	dst = cove_ctl_rx_space(rx, n, &room);
 	if (!dst)
 		return -ENOMEM;
