@@ -23,7 +23,10 @@
  * failure ends the dial at once. The pause is a poll() on the readiness fd
  * when there is one, so a sentry that says "listening" is dialed without
  * waiting out the pause. Each pause sleeps in the kernel: the waiting
- * costs a few syscalls per attempt, not a spinning core.
+ * costs a few syscalls per attempt, not a spinning core. While a unix
+ * socket path is missing, an inotify watch on its directory (watch.c)
+ * also ends the pause, so a sentry that binds and listens is reached at
+ * once rather than one pause later.
  */
 
 int64_t cove_ctl_now_ms(void)
@@ -199,26 +202,54 @@ static int dial_attempt(const struct cove_ctl_addr *a,
 	return CTL_ATTEMPT_OK;
 }
 
+/* What the dialer may wake on during a pause. */
+struct dial_wake {
+	int ready_fd;			/* readiness fd, -1 when used up */
+	int watch_fd;			/* inotify on the socket's directory */
+	int watch_failed;		/* do not try to set one up again */
+};
+
 /**
- * dial_pause() - sleep between attempts, or less if the sentry is ready
- * @ready_fd:	readiness fd, set to -1 once it is used up
+ * dial_pause() - sleep between attempts, or less if something happened
+ * @w:		wake sources; the ready fd is dropped once read or closed
+ * @path:	unix socket path (for the watch)
  * @ms:		pause length
+ *
+ * Return: 1 if woken early (ready byte, socket created), else 0.
  */
-static void dial_pause(int *ready_fd, int ms)
+static int dial_pause(struct dial_wake *w, const char *path, int ms)
 {
-	struct timespec ts;
+	struct pollfd p[2];
+	nfds_t n = 0;
+	int r, ready = -1, watch = -1;
 
-	if (*ready_fd >= 0) {
-		int r = cove_ctl_ready_poll(*ready_fd, ms);
-
-		if (r != 0)		/* ready, or the pipe is done: stop watching */
-			*ready_fd = -1;
-		return;
+	if (w->ready_fd >= 0) {
+		ready = (int)n;
+		p[n++] = (struct pollfd){ .fd = w->ready_fd, .events = POLLIN };
 	}
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (long)(ms % 1000) * 1000000;
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	if (w->watch_fd >= 0) {
+		watch = (int)n;
+		p[n++] = (struct pollfd){ .fd = w->watch_fd, .events = POLLIN };
+	}
+	if (n == 0) {
+		struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+		return 0;
+	}
+	r = poll(p, n, ms);
+	if (r <= 0)
+		return 0;
+	if (ready >= 0 && p[ready].revents) {
+		if (cove_ctl_ready_poll(w->ready_fd, 0) != 0) {
+			w->ready_fd = -1;	/* ready, or the pipe is done */
+			return 1;
+		}
+	}
+	if (watch >= 0 && p[watch].revents)
+		return cove_ctl_watch_check(w->watch_fd, path);
+	return 0;
 }
 
 /**
@@ -255,9 +286,10 @@ int cove_ctl_dial(const struct cove_ctl_addr *a,
 	struct cove_ctl_dial_opts def;
 	char as[COVE_CTL_PATH_MAX + 32];
 	struct cove_err last = { 0 };
+	struct dial_wake w = { .watch_fd = -1 };
 	int64_t start = cove_ctl_now_ms(), deadline;
 	uint32_t pause;
-	int ready_fd, r;
+	int r;
 
 	if (!o) {
 		cove_ctl_dial_opts_from(&def, NULL);
@@ -270,32 +302,52 @@ int cove_ctl_dial(const struct cove_ctl_addr *a,
 		return cove_err_set(err, EINVAL, "control: invalid address");
 	deadline = start + o->deadline_ms;
 	pause = o->retry_initial_ms ? o->retry_initial_ms : 1;
-	ready_fd = o->ready_fd;
+	w.ready_fd = o->ready_fd;
 	for (;;) {
 		int left;
 
 		out->attempts++;
 		r = dial_attempt(a, o, deadline, out, &last);
 		if (r == CTL_ATTEMPT_OK)
-			return 0;
+			break;
 		if (r == CTL_ATTEMPT_FATAL) {
 			cove_err_set(err, 0, "control: cannot dial %s %s: %s",
 				     dial_kind(a->transport), as, last.msg);
-			return dial_code(err, last.code);
+			r = dial_code(err, last.code);
+			break;
 		}
 		left = cove_ctl_ms_left(deadline);
 		if (left == 0)
 			break;
-		dial_pause(&ready_fd, (int)pause < left ? (int)pause : left);
+		if (last.code == ENOENT && a->transport != COVE_CTL_VSOCK &&
+		    w.watch_fd < 0 && !w.watch_failed) {
+			/* watch first, then look again at once: a socket made
+			 * in between is not missed */
+			w.watch_fd = cove_ctl_watch_open(a->path);
+			w.watch_failed = w.watch_fd < 0;
+			if (w.watch_fd >= 0)
+				continue;
+		}
+		if (dial_pause(&w, a->path, (int)pause < left ? (int)pause : left)) {
+			/* something changed: listen() follows bind() closely */
+			pause = o->retry_initial_ms ? o->retry_initial_ms : 1;
+			continue;
+		}
 		if (cove_ctl_ms_left(deadline) == 0)
 			break;
 		pause = pause * 2 > o->retry_max_ms ? o->retry_max_ms : pause * 2;
 		if (pause == 0)
 			pause = 1;
 	}
+	if (w.watch_fd >= 0)
+		close(w.watch_fd);
+	if (r == CTL_ATTEMPT_OK)
+		return 0;
+	if (r == CTL_ATTEMPT_FATAL)
+		return -1;
 	cove_err_set(err, 0,
 		     "control: %s %s did not accept within %lld ms (%u attempts; last: %s)",
-			    dial_kind(a->transport), as,
+		     dial_kind(a->transport), as,
 		     (long long)(cove_ctl_now_ms() - start), out->attempts,
 		     last.msg);
 	return dial_code(err, ETIMEDOUT);

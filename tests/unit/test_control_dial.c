@@ -33,6 +33,7 @@ struct peer {
 	char path[108];
 	enum peer_mode mode;
 	int delay_ms;		/* before bind+listen */
+	int bind_early;		/* bind at once, listen after the delay */
 	int ready_fd;		/* write a byte once listening, or -1 */
 	volatile int stop;
 	volatile int listening;
@@ -108,12 +109,17 @@ static void *peer_main(void *arg)
 	struct sockaddr_un un = { .sun_family = AF_UNIX };
 	int l;
 
-	if (p->delay_ms)
+	if (p->delay_ms && !p->bind_early)
 		sleep_ms(p->delay_ms);
 	l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	snprintf(un.sun_path, sizeof(un.sun_path), "%s", p->path);
-	if (l < 0 || bind(l, (struct sockaddr *)&un, sizeof(un)) < 0 ||
-	    listen(l, 16) < 0) {
+	if (l < 0 || bind(l, (struct sockaddr *)&un, sizeof(un)) < 0) {
+		perror("peer bind");
+		return NULL;
+	}
+	if (p->bind_early)
+		sleep_ms(p->delay_ms);
+	if (listen(l, 16) < 0) {
 		perror("peer listen");
 		return NULL;
 	}
@@ -139,7 +145,16 @@ static void *peer_main(void *arg)
 	return NULL;
 }
 
+static struct peer *peer_start2(enum peer_mode mode, int delay_ms,
+				int ready_fd, int bind_early);
+
 static struct peer *peer_start(enum peer_mode mode, int delay_ms, int ready_fd)
+{
+	return peer_start2(mode, delay_ms, ready_fd, 0);
+}
+
+static struct peer *peer_start2(enum peer_mode mode, int delay_ms,
+				int ready_fd, int bind_early)
 {
 	static unsigned seq;
 	struct peer *p = calloc(1, sizeof(*p));
@@ -151,6 +166,7 @@ static struct peer *peer_start(enum peer_mode mode, int delay_ms, int ready_fd)
 	p->mode = mode;
 	p->delay_ms = delay_ms;
 	p->ready_fd = ready_fd;
+	p->bind_early = bind_early;
 	REQUIRE(pthread_create(&p->th, NULL, peer_main, p) == 0);
 	while (!delay_ms && !p->listening)	/* no delay: listening on return */
 		sleep_ms(1);
@@ -334,20 +350,48 @@ static void test_ready_fd(void)
 	close(pfd[0]);
 
 	/* the dialer pauses 2 s between attempts but the deadline is 1.5 s:
-	 * only the readiness byte can make it connect */
+	 * only the readiness byte can make it connect (the socket file
+	 * exists from the start, so no inotify wake-up helps) */
 	REQUIRE(pipe(pfd) == 0);
-	p = peer_start(PEER_PLAIN, 100, pfd[1]);
+	p = peer_start2(PEER_PLAIN, 100, pfd[1], 1);
 	snprintf(a.path, sizeof(a.path), "%s", p->path);
 	opts(&o, 1500);
 	o.retry_initial_ms = o.retry_max_ms = 2000;
 	o.ready_fd = pfd[0];
 	CHECK(cove_ctl_dial(&a, &o, &conn, &err) == 0);
-	CHECK(conn.attempts == 2);
+	CHECK(conn.attempts <= 4);	/* +2 if we beat the peer's bind() */
 	if (conn.fd >= 0)
 		close(conn.fd);
 	peer_stop(p);
 	close(pfd[0]);
 	close(pfd[1]);
+}
+
+static void test_watch(void)
+{
+	struct cove_ctl_addr a = { .transport = COVE_CTL_UNIX };
+	struct cove_ctl_dial_opts o;
+	struct cove_ctl_conn conn;
+	struct cove_err err = { 0 };
+	struct peer *p;
+
+	/* as above, but no readiness fd: the socket path's creation is what
+	 * ends the 2 s pause */
+	p = peer_start(PEER_PLAIN, 100, -1);
+	snprintf(a.path, sizeof(a.path), "%s", p->path);
+	opts(&o, 1500);
+	o.retry_initial_ms = o.retry_max_ms = 2000;
+	CHECK(cove_ctl_dial(&a, &o, &conn, &err) == 0);
+	CHECK(conn.attempts <= 4);
+	if (conn.fd >= 0)
+		close(conn.fd);
+	peer_stop(p);
+	/* the directory is missing too: no watch, plain pauses, clear error */
+	snprintf(a.path, sizeof(a.path), "/tmp/cv-control-nodir-%d/c.sock",
+		 (int)getpid());
+	opts(&o, 30);
+	CHECK(cove_ctl_dial(&a, &o, &conn, &err) == -1);
+	CHECK(err.code == ETIMEDOUT);
 }
 
 static void test_vsock(void)
@@ -388,6 +432,7 @@ int main(void)
 	RUN(test_hvsock_flaky);
 	RUN(test_hvsock_failures);
 	RUN(test_ready_fd);
+	RUN(test_watch);
 	RUN(test_vsock);
 	return check_summary();
 }
