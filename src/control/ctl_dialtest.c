@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: Apache-2.0
+/* cove-ctl-dialtest: dial once and report timing, for the acceptance test. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "control/control.h"
+
+/*
+ * Usage: cove-ctl-dialtest ADDRESS [KEY=VALUE...]
+ *
+ * Prints "dialing\n" before the first attempt, then one JSON line:
+ * {"ok":..., "start_ns":..., "connected_ns":..., "cpu_ns":...,
+ *  "attempts":..., "error":"..."} with CLOCK_MONOTONIC times, so a test
+ * can compare them with the moment its listener came up. KEY=VALUE are
+ * cove.conf settings. Test tooling only; not installed.
+ */
+
+static int64_t dialtest_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t dialtest_cpu_ns(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ((int64_t)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000 +
+	       ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000;
+}
+
+int main(int argc, char **argv)
+{
+	struct cove_ctl_dial_opts o;
+	struct cove_ctl_addr a;
+	struct cove_ctl_conn conn;
+	struct cove_config cfg;
+	struct cove_err err = { 0 };
+	int64_t t0, t1, c0, c1;
+	char *eq;
+	int i, r;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: cove-ctl-dialtest ADDRESS [KEY=VALUE...]\n");
+		return 2;
+	}
+	cove_config_defaults(&cfg);
+	for (i = 2; i < argc; i++) {
+		eq = strchr(argv[i], '=');
+		if (!eq) {
+			fprintf(stderr, "cove-ctl-dialtest: expected KEY=VALUE, got '%s'\n",
+				argv[i]);
+			return 2;
+		}
+		*eq = '\0';
+		if (cove_config_set(&cfg, argv[i], eq + 1, &err) < 0) {
+			fprintf(stderr, "cove-ctl-dialtest: %s\n", err.msg);
+			return 2;
+		}
+	}
+	if (cove_ctl_addr_parse(argv[1], NULL, &a, &err) < 0) {
+		fprintf(stderr, "cove-ctl-dialtest: %s\n", err.msg);
+		return 2;
+	}
+	cove_ctl_dial_opts_from(&o, &cfg);
+	printf("dialing\n");
+	fflush(stdout);
+	c0 = dialtest_cpu_ns();
+	t0 = dialtest_ns();
+	r = cove_ctl_dial(&a, &o, &conn, &err);
+	t1 = dialtest_ns();
+	c1 = dialtest_cpu_ns();
+	for (eq = err.msg; *eq; eq++)
+		if (*eq == '"' || *eq == '\\' || (unsigned char)*eq < 0x20)
+			*eq = '?';
+	printf("{\"ok\": %s, \"start_ns\": %lld, \"connected_ns\": %lld, "
+	       "\"cpu_ns\": %lld, \"attempts\": %u, \"error\": \"%s\"}\n",
+	       r == 0 ? "true" : "false", (long long)t0, (long long)t1,
+	       (long long)(c1 - c0), conn.attempts, r == 0 ? "" : err.msg);
+	if (r == 0)
+		close(conn.fd);
+	return r == 0 ? 0 : 1;
+}
