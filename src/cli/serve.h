@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* stack-serve internals: the socket bookkeeping and servers on the stack ABI. */
+#ifndef COVE_CLI_SERVE_H
+#define COVE_CLI_SERVE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cove/err.h"
+#include "cove/netstack.h"
+
+/*
+ * Theory of operation
+ *
+ * Every ABI socket that stack-serve opens is wrapped in a struct serve_sock
+ * (embedded first in the server's own connection type) and given to the
+ * stack as its cookie. notify() only queues the wrapper on the pending list
+ * (it must not call back into the stack); serve_process() later pops each
+ * one and calls its service() callback, which works the socket until
+ * -EAGAIN or until it waits for the other direction (backpressure), since
+ * notifications may be edges.
+ *
+ * Invariants: a wrapper is on @all from creation until it is freed; it is on
+ * the pending list at most once (@queued). serve_sock_close() closes the ABI
+ * socket at once, but a wrapper still queued is only marked @dead and freed
+ * when serve_process() pops it, so the list never holds freed memory.
+ * Connections are bounded by @max_conns; beyond that new ones are closed
+ * straight after accept().
+ */
+
+struct serve;
+struct serve_sock;
+
+typedef void serve_fn(struct serve *sv, struct serve_sock *ss);
+
+struct serve_sock {
+	serve_fn *service;		/* work the socket after a notify */
+	struct cove_sock *s;		/* NULL once closed */
+	struct serve_sock *next_pending;
+	struct serve_sock *prev, *next;	/* @all */
+	bool queued, dead, is_conn;
+};
+
+/* Server kinds bound to a TCP port. */
+enum serve_app {
+	SERVE_ECHO,
+	SERVE_DISCARD,
+	SERVE_HTTP,
+};
+
+/* What the servers did, printed next to the stack's statistics. */
+struct serve_counters {
+	uint64_t conns_accepted, conns_refused;
+	uint64_t echo_bytes, discard_bytes;
+	uint64_t http_requests, http_bytes, http_errors;
+	uint64_t udp_echoed;
+};
+
+#define SERVE_SCRATCH	65536u
+
+struct serve {
+	const struct cove_netstack_ops *ops;
+	struct cove_stack *st;
+	struct serve_sock *pending, **pending_tail;
+	struct serve_sock all;		/* list head of every wrapper */
+	uint32_t nconns, max_conns;
+	struct serve_counters cnt;
+	uint8_t scratch[SERVE_SCRATCH];	/* discard sink, http body chunks */
+};
+
+/**
+ * serve_init() - an empty server set for a stack instance
+ * @sv:		to initialise
+ * @ops:	the provider
+ * @max_conns:	most TCP connections served at once
+ */
+void serve_init(struct serve *sv, const struct cove_netstack_ops *ops,
+		uint32_t max_conns);
+
+/* serve_notify() - the env->notify callback; @host is the struct serve. */
+void serve_notify(void *host, struct cove_sock *s, void *cookie,
+		  uint32_t events);
+
+/**
+ * serve_process() - service every queued socket until the list is empty
+ * @sv:		server set
+ *
+ * A service may queue sockets again (notify inside an ABI call); they are
+ * handled in the same pass, up to a bound so that one busy peer cannot
+ * starve the loop. Return: true if work is left queued.
+ */
+bool serve_process(struct serve *sv);
+
+/**
+ * serve_tcp_listen() - listen on a port of the stack for one server kind
+ * @sv:		server set (its stack must exist)
+ * @port:	TCP port
+ * @app:	what to serve
+ * @err:	filled on failure
+ *
+ * Return: 0 or < 0 with @err set.
+ */
+int serve_tcp_listen(struct serve *sv, uint16_t port, enum serve_app app,
+		     struct cove_err *err);
+
+/**
+ * serve_udp_echo() - echo every datagram arriving on @port to its sender
+ * @sv:		server set
+ * @port:	UDP port
+ * @err:	filled on failure
+ *
+ * Return: 0 or < 0 with @err set.
+ */
+int serve_udp_echo(struct serve *sv, uint16_t port, struct cove_err *err);
+
+/**
+ * serve_connect() - connect from the stack and report the outcome
+ * @sv:		server set
+ * @to:		peer address
+ * @err:	filled when the socket cannot even be made
+ *
+ * Prints "connect: ok" or "connect: ENAME" (the errno's name) on stdout
+ * once the connection is established or has failed, then closes it.
+ *
+ * Return: 0 or < 0 with @err set.
+ */
+int serve_connect(struct serve *sv, const struct sockaddr_in *to,
+		  struct cove_err *err);
+
+/* serve_sock_close() - close the ABI socket; free now or when popped. */
+void serve_sock_close(struct serve *sv, struct serve_sock *ss);
+
+/* serve_close_all() - close every socket and free every wrapper. */
+void serve_close_all(struct serve *sv);
+
+/* serve_http_new() - a fresh HTTP connection wrapper, or NULL. */
+struct serve_sock *serve_http_new(void);
+
+/* serve_http_service() - the service() of an HTTP connection. */
+serve_fn serve_http_service;
+
+/* serve_http_body() - fill @buf with body bytes starting at offset @off. */
+void serve_http_body(uint8_t *buf, size_t len, uint64_t off);
+
+#endif /* COVE_CLI_SERVE_H */
