@@ -1,0 +1,452 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""A stack served by `cove stack-serve` against Linux as the peer.
+
+Rounds (each prints its sub-checks as PASS/FAIL lines):
+
+  STACK over tap:    Linux in a private netns owns the TAP (10.77.0.1/24),
+                     the stack serves 10.77.0.2/24 on it;
+  STACK over packet: a veth pair between two netns; Linux in one
+                     (10.78.0.1/24), the stack on the other end by AF_PACKET;
+  STACK impaired:    the tap round again with --impair
+                     drop=2,dup=1,reorder=2,seed=N and smaller transfers
+                     (16 connections x 1 MiB echo, 20 MiB discard and http);
+  kernel control:    --stack kernel in the other netns of a veth pair (the
+                     kernel has the address), the full suite, showing the
+                     harness itself is right.
+
+The suite: ping; N concurrent connections echoing random data checked byte
+for byte; bulk data to --discard (count checked in the server's stats) and
+from --http (body checked against its formula: byte i = (i*31+7) mod 251);
+keep-alive, pipelining, 404 and 400; UDP echo; close started by Linux and by
+the stack; RST (ECONNREFUSED) from a closed port; --connect from the stack
+to a closed and an open Linux port; the server's sockets back to its
+listeners and a clean exit.
+
+Usage: stack_linux.py [--stack NAME] [--no-control] [--quick]
+Env: COVE (the cove binary), STACK_LINUX_STACK (default for --stack).
+"""
+
+import argparse
+import os
+import random
+import selectors
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "lib"))
+import netns  # noqa: E402
+from stackserve import StackServe, ServeError  # noqa: E402
+
+ECHO, DISCARD, HTTP, UDP, CLOSED = 7007, 7009, 8080, 7007, 7999
+SERVERS = ["--echo", str(ECHO), "--discard", str(DISCARD),
+           "--http", str(HTTP), "--udp-echo", str(UDP)]
+LISTENERS = 4
+CHUNK = 65536
+PERIOD = bytes((i * 31 + 7) % 251 for i in range(251))
+PATTERN = PERIOD * (CHUNK // 251 + 2)
+MiB = 1 << 20
+
+
+class Sizes:
+    def __init__(self, conns, echo, bulk):
+        self.conns, self.echo, self.bulk = conns, echo, bulk
+
+
+FULL = Sizes(64, 4 * MiB, 200 * MiB)
+SMALL = Sizes(16, 1 * MiB, 20 * MiB)
+
+
+class Ctx:
+    """One round: where the stack is, its server process, what to send."""
+
+    def __init__(self, name, addr, peer, server, sizes, pool, timeout):
+        self.name, self.addr, self.peer = name, addr, peer
+        self.server, self.sizes, self.pool = server, sizes, pool
+        self.timeout = timeout
+
+
+def expect(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def body_ok(data, off):
+    """Does @data equal the http body at offset @off (len <= CHUNK)?"""
+    start = off % 251
+    return data == PATTERN[start:start + len(data)]
+
+
+def check_ping(ctx):
+    r = subprocess.run(["ping", "-c", "3", "-i", "0.2", "-W", "2", ctx.addr],
+                       capture_output=True, text=True)
+    expect(r.returncode == 0, "ping failed: " + r.stdout[-200:])
+
+
+def check_echo(ctx):
+    """Many connections at once, each echoing its own random slice."""
+    n, size = ctx.sizes.conns, ctx.sizes.echo
+    view = memoryview(ctx.pool)
+    sel = selectors.DefaultSelector()
+    left = 0
+    for i in range(n):
+        s = socket.socket()
+        s.setblocking(False)
+        s.connect_ex((ctx.addr, ECHO))
+        off = (i * 1000003) % (len(ctx.pool) - size)
+        c = {"s": s, "data": view[off:off + size], "sent": 0, "got": 0}
+        sel.register(s, selectors.EVENT_READ | selectors.EVENT_WRITE, c)
+        left += 1
+    end = time.monotonic() + ctx.timeout
+    try:
+        while left:
+            expect(time.monotonic() < end, "echo: %d connections unfinished "
+                   "after %ds" % (left, ctx.timeout))
+            for key, mask in sel.select(1.0):
+                c, s = key.data, key.fileobj
+                if mask & selectors.EVENT_WRITE and c["sent"] < size:
+                    try:
+                        c["sent"] += s.send(c["data"][c["sent"]:
+                                                      c["sent"] + 4 * CHUNK])
+                    except BlockingIOError:
+                        pass
+                    if c["sent"] == size:
+                        s.shutdown(socket.SHUT_WR)
+                        sel.modify(s, selectors.EVENT_READ, c)
+                if mask & selectors.EVENT_READ:
+                    try:
+                        d = s.recv(4 * CHUNK)
+                    except BlockingIOError:
+                        continue
+                    if not d:
+                        expect(c["got"] == size, "echo: EOF after %d of %d "
+                               "bytes" % (c["got"], size))
+                        sel.unregister(s)
+                        s.close()
+                        left -= 1
+                        continue
+                    g = c["got"]
+                    expect(d == c["data"][g:g + len(d)],
+                           "echo: bytes differ near offset %d" % g)
+                    c["got"] = g + len(d)
+    finally:
+        for key in list(sel.get_map().values()):
+            key.fileobj.close()
+        sel.close()
+
+
+def stat(ctx, name):
+    return ctx.server.stats().get(name, 0)
+
+
+def check_discard(ctx):
+    total = ctx.sizes.bulk
+    before = stat(ctx, "serve_discard_bytes")
+    chunk = memoryview(ctx.pool)[:MiB]
+    with socket.create_connection((ctx.addr, DISCARD),
+                                  timeout=ctx.timeout) as s:
+        sent = 0
+        while sent < total:
+            s.sendall(chunk[:min(MiB, total - sent)])
+            sent += min(MiB, total - sent)
+    end = time.monotonic() + ctx.timeout
+    while True:
+        got = stat(ctx, "serve_discard_bytes") - before
+        if got == total:
+            return
+        expect(got < total, "discard: server read %d > %d" % (got, total))
+        expect(time.monotonic() < end,
+               "discard: server read %d of %d bytes" % (got, total))
+        time.sleep(0.2)
+
+
+def http_response(s, buf):
+    """Read one response on @s; return (status, body length, rest of buf)."""
+    while b"\r\n\r\n" not in buf:
+        d = s.recv(CHUNK)
+        expect(d, "http: EOF inside a response head")
+        buf += d
+    head, buf = buf.split(b"\r\n\r\n", 1)
+    lines = head.decode().split("\r\n")
+    status = int(lines[0].split()[1])
+    length = None
+    for h in lines[1:]:
+        k, _, v = h.partition(":")
+        if k.lower() == "content-length":
+            length = int(v)
+    expect(length is not None, "http: no Content-Length")
+    off = 0
+    while off < length:
+        if not buf:
+            buf = s.recv(CHUNK)
+            expect(buf, "http: EOF after %d of %d body bytes" % (off, length))
+        take = buf[:min(length - off, CHUNK)]
+        buf = buf[len(take):]
+        expect(body_ok(take, off), "http: body differs near %d" % off)
+        off += len(take)
+    return status, length, buf
+
+
+def check_http(ctx):
+    with socket.create_connection((ctx.addr, HTTP), timeout=ctx.timeout) as s:
+        n = ctx.sizes.bulk
+        s.sendall(b"GET /%d HTTP/1.1\r\nHost: t\r\n\r\n" % n)
+        status, length, buf = http_response(s, b"")
+        expect(status == 200 and length == n, "http: %d %d" % (status, length))
+
+
+def check_http_keepalive(ctx):
+    with socket.create_connection((ctx.addr, HTTP), timeout=ctx.timeout) as s:
+        s.sendall(b"GET /1000 HTTP/1.1\r\n\r\nGET /nothing HTTP/1.1\r\n\r\n"
+                  b"GET /0 HTTP/1.1\r\n\r\nGET /70001 HTTP/1.1\r\n\r\n")
+        buf = b""
+        for want, wlen in ((200, 1000), (404, 0), (200, 0), (200, 70001)):
+            status, length, buf = http_response(s, buf)
+            expect((status, length) == (want, wlen),
+                   "http: got %d/%d, want %d/%d" % (status, length, want,
+                                                     wlen))
+        s.sendall(b"JUNK\r\n\r\n")
+        status, _, buf = http_response(s, buf)
+        expect(status == 400, "http: junk got %d, want 400" % status)
+        expect(s.recv(1) == b"", "http: connection open after 400")
+
+
+def check_udp(ctx):
+    rnd = random.Random(5)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+        u.settimeout(0.5)
+        for i in range(50):
+            msg = b"%04d" % i + rnd.randbytes(rnd.randint(1, 1400))
+            for _ in range(6):
+                u.sendto(msg, (ctx.addr, UDP))
+                try:
+                    while True:
+                        d, src = u.recvfrom(2048)
+                        if d == msg:
+                            break
+                except socket.timeout:
+                    continue
+                expect(src == (ctx.addr, UDP), "udp: reply from %s" % (src,))
+                break
+            else:
+                raise AssertionError("udp: datagram %d never echoed" % i)
+
+
+def check_close_linux_first(ctx):
+    """Linux sends FIN first; the stack echoes, reads EOF, closes."""
+    with socket.create_connection((ctx.addr, ECHO), timeout=ctx.timeout) as s:
+        s.sendall(b"bye" * 1000)
+        s.shutdown(socket.SHUT_WR)
+        got = b""
+        while True:
+            d = s.recv(CHUNK)
+            if not d:
+                break
+            got += d
+        expect(got == b"bye" * 1000, "close: echo %d bytes" % len(got))
+
+
+def check_close_stack_first(ctx):
+    """The stack closes first (Connection: close); Linux sees EOF, then
+    writes into the half-closed connection, which the stack must answer."""
+    with socket.create_connection((ctx.addr, HTTP), timeout=ctx.timeout) as s:
+        s.sendall(b"GET /5000 HTTP/1.1\r\nConnection: close\r\n\r\n")
+        status, length, buf = http_response(s, b"")
+        expect(status == 200 and length == 5000 and not buf, "close: response")
+        expect(s.recv(1) == b"", "close: no EOF from the stack")
+
+
+def check_rst(ctx):
+    s = socket.socket()
+    s.settimeout(10)
+    try:
+        s.connect((ctx.addr, CLOSED))
+        raise AssertionError("connect to a closed port succeeded")
+    except ConnectionRefusedError:
+        pass
+    finally:
+        s.close()
+
+
+def check_sockets_back(ctx):
+    end = time.monotonic() + 30
+    while True:
+        n = stat(ctx, "sockets")
+        if n == LISTENERS:
+            return
+        expect(time.monotonic() < end,
+               "server has %d sockets open, want its %d listeners"
+               % (n, LISTENERS))
+        time.sleep(0.2)
+
+
+SUITE = [
+    ("ping", check_ping),
+    ("tcp echo", check_echo),
+    ("discard", check_discard),
+    ("http bulk", check_http),
+    ("http keep-alive/pipelining/404/400", check_http_keepalive),
+    ("udp echo", check_udp),
+    ("close: Linux first", check_close_linux_first),
+    ("close: stack first", check_close_stack_first),
+    ("rst from a closed port", check_rst),
+    ("sockets back to listeners", check_sockets_back),
+]
+
+
+class Result:
+    def __init__(self):
+        self.passed, self.failed = 0, []
+
+    def run(self, round_name, name, fn, *args):
+        full = "%s: %s" % (round_name, name)
+        t0 = time.monotonic()
+        try:
+            fn(*args)
+        except (AssertionError, OSError, ServeError) as e:
+            self.failed.append(full)
+            print("FAIL %-55s %s" % (full, e), flush=True)
+            return False
+        self.passed += 1
+        print("PASS %-55s %5.1fs" % (full, time.monotonic() - t0), flush=True)
+        return True
+
+
+def serve_in(ns, args, log):
+    srv = StackServe(ns, args, stderr_path=log)
+    srv.wait_for("ready", 15)
+    return srv
+
+
+def check_connect(ns, args, peer, log):
+    """--connect from the stack: refused on a closed port, ok on an open one."""
+    line = None
+    srv = StackServe(ns, args + ["--connect", "%s:%d" % (peer, CLOSED)],
+                     stderr_path=log)
+    try:
+        srv.wait_for("ready", 15)
+        line = srv.wait_for("connect:", 15)
+    finally:
+        rc, _ = srv.stop()
+    expect(line == "connect: ECONNREFUSED", "got %r" % line)
+    expect(rc == 0, "exit status %d" % rc)
+
+    lis = socket.create_server((peer, CLOSED))
+    try:
+        srv = StackServe(ns, args + ["--connect", "%s:%d" % (peer, CLOSED)],
+                         stderr_path=log)
+        try:
+            srv.wait_for("ready", 15)
+            line = srv.wait_for("connect:", 15)
+        finally:
+            srv.stop()
+    finally:
+        lis.close()
+    expect(line == "connect: ok", "open port: got %r" % line)
+
+
+def run_round(res, name, stack, link, sizes, pool, impair=None):
+    """Make the topology, start the server, run the suite, tear down."""
+    tag = "serve"
+    log = "/tmp/%s-%d-%s.log" % (tag, os.getpid(), name.replace(" ", "_"))
+    spaces = []
+    srv = None
+    try:
+        if link == "tap":
+            ns = netns.Netns(netns.unique(tag, "t"))
+            spaces.append(ns)
+            netns.tap(ns, "cvtap0")
+            ns.ip("addr", "add", "10.77.0.1/24", "dev", "cvtap0")
+            client, server_ns = ns, ns
+            peer, addr = "10.77.0.1", "10.77.0.2"
+            args = ["--stack", stack, "--link", "tap:cvtap0",
+                    "--addr", addr + "/24"]
+        else:
+            client = netns.Netns(netns.unique(tag, "a"))
+            server_ns = netns.Netns(netns.unique(tag, "b"))
+            spaces += [client, server_ns]
+            netns.veth_pair(client, "cva", server_ns, "cvb")
+            client.ip("addr", "add", "10.78.0.1/24", "dev", "cva")
+            peer, addr = "10.78.0.1", "10.78.0.2"
+            if stack == "kernel":
+                server_ns.ip("addr", "add", addr + "/24", "dev", "cvb")
+                args = ["--stack", "kernel"]
+            else:
+                args = ["--stack", stack, "--link", "packet:cvb",
+                        "--addr", addr + "/24"]
+        if impair:
+            args += ["--impair", impair]
+        client.enter()
+        try:
+            srv = serve_in(server_ns, args + SERVERS, log)
+        except ServeError as e:
+            res.run(name, "start stack-serve", lambda: expect(False, str(e)))
+            return
+        ctx = Ctx(name, addr, peer, srv, sizes, pool,
+                  timeout=120 if impair else 60)
+        for cname, fn in SUITE:
+            if srv.proc.poll() is not None:
+                res.run(name, cname, lambda: expect(False, "server died"))
+                continue
+            res.run(name, cname, fn, ctx)
+        rc, stats = srv.stop()
+        srv = None
+        res.run(name, "clean exit with stats", lambda: expect(
+            rc == 0 and stats is not None and "tcp_established" in stats,
+            "exit %d, stats %s" % (rc, "printed" if stats else "missing")))
+        res.run(name, "--connect refused and ok", check_connect, server_ns,
+                args, peer, log)
+    finally:
+        if srv:
+            srv.kill()
+        netns.leave()
+        for ns in spaces:
+            ns.delete()
+
+
+def has_stack(name):
+    cove = os.environ.get("COVE", "build/src/cli/cove")
+    out = subprocess.run([cove, "stacks"], capture_output=True,
+                         text=True).stdout
+    return any(line.split()[:1] == [name] for line in out.splitlines()[1:])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--stack", default=os.environ.get("STACK_LINUX_STACK",
+                                                      "builtin"))
+    ap.add_argument("--no-control", action="store_true",
+                    help="skip the kernel control round")
+    ap.add_argument("--quick", action="store_true",
+                    help="small transfers everywhere (development)")
+    opts = ap.parse_args()
+    os.environ.setdefault("COVE", os.path.abspath("build/src/cli/cove"))
+    pool = random.Random(1).randbytes(16 * MiB)
+    full = SMALL if opts.quick else FULL
+    res = Result()
+    try:
+        if not opts.no_control:
+            run_round(res, "kernel control", "kernel", "packet", full, pool)
+        if opts.stack != "kernel":
+            if not has_stack(opts.stack):
+                res.run(opts.stack, "provider built in", lambda: expect(
+                    False, "no stack '%s' in %s" % (opts.stack,
+                                                   os.environ["COVE"])))
+            else:
+                run_round(res, opts.stack + " tap", opts.stack, "tap", full,
+                          pool)
+                run_round(res, opts.stack + " packet", opts.stack, "packet",
+                          full, pool)
+                run_round(res, opts.stack + " impaired", opts.stack, "tap",
+                          SMALL, pool, impair="drop=2,dup=1,reorder=2,seed=7")
+    finally:
+        netns.cleanup()
+    print("%d passed, %d failed" % (res.passed, len(res.failed)))
+    return 1 if res.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
