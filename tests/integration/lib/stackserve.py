@@ -11,6 +11,7 @@ import os
 import selectors
 import signal
 import subprocess
+import tempfile
 import time
 
 
@@ -24,7 +25,10 @@ class StackServe:
     def __init__(self, ns, args, cove=None, stderr_path=None):
         cove = cove or os.environ.get("COVE") or "build/src/cli/cove"
         self.args = [cove, "stack-serve"] + list(args)
-        self._err = open(stderr_path or os.devnull, "w")
+        if stderr_path:
+            self._err = open(stderr_path, "w+")
+        else:
+            self._err = tempfile.TemporaryFile("w+")
         self.proc = ns.popen(self.args, stdout=subprocess.PIPE,
                              stderr=self._err, bufsize=0)
         os.set_blocking(self.proc.stdout.fileno(), False)
@@ -40,10 +44,23 @@ class StackServe:
             return False
         data = self.proc.stdout.read(65536)
         if not data:
-            raise ServeError("stack-serve exited (status %s)" %
-                             self.proc.poll())
+            try:
+                rc = self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                rc = None
+            raise ServeError("stack-serve exited (status %s): %s" %
+                             (rc, self.stderr_tail()))
         self._buf += data
         return True
+
+    def stderr_tail(self):
+        """The last line stack-serve wrote to stderr, for error messages."""
+        if self._err.closed:
+            return ""
+        self._err.flush()
+        self._err.seek(0)
+        lines = self._err.read().strip().splitlines()
+        return lines[-1] if lines else ""
 
     def readline(self, timeout=10.0):
         """Next stdout line (str, without newline) or ServeError on timeout."""

@@ -1,0 +1,146 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""Benchmark: a stack under `cove stack-serve` against the kernel, same link.
+
+Both run behind a veth pair between two private namespaces; the Linux
+client sits in one. The stack under test gets the other end through
+AF_PACKET (`--link packet:cvb`); the kernel yardstick (`--stack kernel`)
+gets the same end with the address on it. Same client, same run, so the
+ratios mean something even on a noisy machine:
+
+  bulk in:   SIZE bytes to --discard (timed until the server closes after
+             our FIN, i.e. it has read everything);
+  bulk out:  GET /SIZE from --http, every byte received;
+  rr:        one connection to --echo, 1-byte request, 1-byte response,
+             N round trips.
+
+Prints a markdown table with each stack's numbers and STACK/kernel ratios.
+Usage: stack_bench.py [--stack builtin] [--quick] [--size MIB] [--rr N]
+Env: COVE (the cove binary; default build/src/cli/cove).
+"""
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import time
+
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(here, "..", "tests", "integration", "lib"))
+import netns  # noqa: E402
+from stackserve import StackServe  # noqa: E402
+
+ECHO, DISCARD, HTTP = 7007, 7009, 8080
+MiB = 1 << 20
+ADDR, PEER = "10.79.0.2", "10.79.0.1"
+
+
+def bulk_in(size):
+    buf = memoryview(bytes(MiB))
+    t0 = time.monotonic()
+    with socket.create_connection((ADDR, DISCARD), timeout=60) as s:
+        sent = 0
+        while sent < size:
+            s.sendall(buf)
+            sent += MiB
+        s.shutdown(socket.SHUT_WR)
+        s.recv(1)		# EOF once the server has read it all
+    return size / (time.monotonic() - t0)
+
+
+def bulk_out(size):
+    buf = bytearray(MiB)
+    got = 0
+    t0 = time.monotonic()
+    with socket.create_connection((ADDR, HTTP), timeout=60) as s:
+        s.sendall(b"GET /%d HTTP/1.1\r\nConnection: close\r\n\r\n" % size)
+        while True:
+            n = s.recv_into(buf)
+            if not n:
+                break
+            got += n
+    elapsed = time.monotonic() - t0
+    if got < size:
+        raise RuntimeError("http: %d of %d bytes" % (got, size))
+    return size / elapsed
+
+
+def rr(n):
+    with socket.create_connection((ADDR, ECHO), timeout=30) as s:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        t0 = time.monotonic()
+        for _ in range(n):
+            s.sendall(b"x")
+            if s.recv(1) != b"x":
+                raise RuntimeError("echo: bad reply")
+        return n / (time.monotonic() - t0)
+
+
+def measure(stack, size, rounds):
+    """Set up the pair, serve @stack on the far end, run the three tests."""
+    a = netns.Netns(netns.unique("serve", "ba"))
+    b = netns.Netns(netns.unique("serve", "bb"))
+    srv = None
+    try:
+        netns.veth_pair(a, "cva", b, "cvb")
+        a.ip("addr", "add", PEER + "/24", "dev", "cva")
+        if stack == "kernel":
+            b.ip("addr", "add", ADDR + "/24", "dev", "cvb")
+            args = ["--stack", "kernel"]
+        else:
+            args = ["--stack", stack, "--link", "packet:cvb",
+                    "--addr", ADDR + "/24"]
+        a.enter()
+        srv = StackServe(b, args + ["--echo", str(ECHO), "--discard",
+                                    str(DISCARD), "--http", str(HTTP)])
+        srv.wait_for("ready", 15)
+        subprocess.run(["ping", "-c", "1", "-W", "2", ADDR],
+                       capture_output=True)
+        return {"bulk in": bulk_in(size), "bulk out": bulk_out(size),
+                "rr": rr(rounds)}
+    finally:
+        if srv:
+            srv.stop()
+        netns.leave()
+        a.delete()
+        b.delete()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--stack", default="builtin")
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--size", type=int, help="bulk MiB (default 1024)")
+    ap.add_argument("--rr", type=int, help="round trips (default 20000)")
+    o = ap.parse_args()
+    os.environ.setdefault("COVE", os.path.abspath("build/src/cli/cove"))
+    size = (o.size or (128 if o.quick else 1024)) * MiB
+    rounds = o.rr or (2000 if o.quick else 20000)
+
+    k = s = None
+    try:
+        k = measure("kernel", size, rounds)
+        try:
+            s = measure(o.stack, size, rounds)
+        except Exception as e:  # report, do not hide the kernel's numbers
+            print("%s: %s" % (o.stack, e), file=sys.stderr)
+    finally:
+        netns.cleanup()
+
+    print("\n### stack-serve: %s vs kernel (veth, %d MiB, %d round trips)\n"
+          % (o.stack, size // MiB, rounds))
+    print("| test | %s | kernel | ratio |" % o.stack)
+    print("|---|---:|---:|---:|")
+    for name, unit, scale in (("bulk in", "MiB/s", MiB),
+                              ("bulk out", "MiB/s", MiB),
+                              ("rr", "trips/s", 1)):
+        sv = "%.0f %s" % (s[name] / scale, unit) if s else "n/a"
+        ratio = "%.2fx" % (s[name] / k[name]) if s else "n/a"
+        print("| %s | %s | %.0f %s | %s |" % (name, sv, k[name] / scale,
+                                               unit, ratio))
+    return 0 if s else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
