@@ -29,7 +29,8 @@
  * validated (the kernel's interfaces decide the addresses).
  *
  * Invariants: @nsock counts the sockets between socket()/accept() and
- * close(); each of them is in the epoll set exactly while its fd is open.
+ * close(), and @socks lists exactly them; each is in the epoll set exactly
+ * while its fd is open. destroy() closes whatever is still on @socks.
  * Notifications happen only inside run(), never in another call.
  */
 
@@ -42,11 +43,13 @@ struct cove_stack {
 	uint32_t max_sockets;
 	uint32_t rcvbuf, sndbuf;
 	uint64_t nsock;			/* open ABI sockets */
+	struct cove_sock *socks;	/* all of them, for destroy() */
 	struct cove_stack_stats stats;	/* the counters this provider keeps */
 };
 
 struct cove_sock {
 	struct cove_stack *st;
+	struct cove_sock *prev, *next;	/* on st->socks */
 	int fd;
 	int type;			/* SOCK_STREAM or SOCK_DGRAM */
 	void *cookie;
@@ -88,16 +91,15 @@ static int kernel_create(const struct cove_stack_config *cfg,
 	return 0;
 }
 
-/*
- * kernel_destroy() - free the instance. The ABI lets destroy() free open
- * sockets too, but their handles are the host's memory to forget; this
- * provider cannot find them without a table, so it only closes the epoll
- * set. Hosts close their sockets first (tests check that nsock is 0).
- */
+static void kernel_close(struct cove_sock *s);
+
+/* kernel_destroy() - close every socket still open, then the instance. */
 static void kernel_destroy(struct cove_stack *st)
 {
 	if (!st)
 		return;
+	while (st->socks)
+		kernel_close(st->socks);
 	close(st->epfd);
 	free(st);
 }
@@ -191,6 +193,10 @@ static int kernel_adopt(struct cove_stack *st, int fd, int type,
 		return -e;
 	}
 	st->nsock++;
+	s->next = st->socks;
+	if (st->socks)
+		st->socks->prev = s;
+	st->socks = s;
 	*out = s;
 	return 0;
 }
@@ -301,6 +307,12 @@ static void kernel_close(struct cove_sock *s)
 		return;
 	(void)epoll_ctl(s->st->epfd, EPOLL_CTL_DEL, s->fd, NULL);
 	close(s->fd);
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		s->st->socks = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
 	s->st->nsock--;
 	free(s);
 }
