@@ -55,34 +55,34 @@ struct serve_opts {
 	int verbose;
 };
 
-static const char serve_help[] =
-	"Usage: %s stack-serve --stack NAME --link tap:IF|packet:IF\n"
-	"           --addr A.B.C.D/N [--gateway A.B.C.D] [--echo PORT]\n"
-	"           [--discard PORT] [--http PORT] [--udp-echo PORT]\n"
-	"           [--impair SPEC] [--connect A.B.C.D:PORT] [--verbose]\n"
-	"\n"
-	"Run one network stack on one link, without a sandbox, with simple\n"
-	"servers on it, for testing and measuring stacks in isolation.\n"
-	"\n"
-	"  --stack NAME        provider (see '%s stacks'); default builtin\n"
-	"  --link KIND:IF      link to serve on: tap:IFNAME or packet:IFNAME\n"
-	"  --addr A.B.C.D/N    the stack's address and prefix length\n"
-	"  --gateway A.B.C.D   default route\n"
-	"  --echo PORT         TCP: send every byte back\n"
-	"  --discard PORT      TCP: read and drop\n"
-	"  --http PORT         HTTP/1.1: GET /N answers N bytes, byte i being\n"
-	"                      (i * 31 + 7) mod 251; keep-alive, pipelining\n"
-	"  --udp-echo PORT     UDP: send every datagram back\n"
-	"  --impair SPEC       impair the link: drop=P,dup=P,reorder=P,\n"
-	"                      corrupt=P,delay=MS[:JITTER],seed=N\n"
-	"  --connect A:PORT    connect from the stack once ready; prints\n"
-	"                      'connect: ok' or 'connect: ERRNAME'\n"
-	"  --verbose           print the stack's info and debug messages\n"
-	"\n"
-	"Prints 'ready' once serving. SIGUSR1 prints the stack's statistics\n"
-	"('name value' lines); SIGTERM and SIGINT print them and exit 0.\n"
-	"With --stack kernel no link is opened: the kernel owns the interface\n"
-	"(give it the address yourself) and serves on it.\n";
+#define SERVE_HELP \
+	"Usage: %s stack-serve --stack NAME --link tap:IF|packet:IF\n" \
+	"           --addr A.B.C.D/N [--gateway A.B.C.D] [--echo PORT]\n" \
+	"           [--discard PORT] [--http PORT] [--udp-echo PORT]\n" \
+	"           [--impair SPEC] [--connect A.B.C.D:PORT] [--verbose]\n" \
+	"\n" \
+	"Run one network stack on one link, without a sandbox, with simple\n" \
+	"servers on it, for testing and measuring stacks in isolation.\n" \
+	"\n" \
+	"  --stack NAME        provider (see '%s stacks'); default builtin\n" \
+	"  --link KIND:IF      link to serve on: tap:IFNAME or packet:IFNAME\n" \
+	"  --addr A.B.C.D/N    the stack's address and prefix length\n" \
+	"  --gateway A.B.C.D   default route\n" \
+	"  --echo PORT         TCP: send every byte back\n" \
+	"  --discard PORT      TCP: read and drop\n" \
+	"  --http PORT         HTTP/1.1: GET /N answers N bytes, byte i being\n" \
+	"                      (i * 31 + 7) mod 251; keep-alive, pipelining\n" \
+	"  --udp-echo PORT     UDP: send every datagram back\n" \
+	"  --impair SPEC       impair the link: drop=P,dup=P,reorder=P,\n" \
+	"                      corrupt=P,delay=MS[:JITTER],seed=N\n" \
+	"  --connect A:PORT    connect from the stack once ready; prints\n" \
+	"                      'connect: ok' or 'connect: ERRNAME'\n" \
+	"  --verbose           print the stack's info and debug messages\n" \
+	"\n" \
+	"Prints 'ready' once serving. SIGUSR1 prints the stack's statistics\n" \
+	"('name value' lines); SIGTERM and SIGINT print them and exit 0.\n" \
+	"With --stack kernel no link is opened: the kernel owns the interface\n" \
+	"(give it the address yourself) and serves on it.\n"
 
 /* serve_port() - parse a port option: 1..65535. */
 static int serve_port(const char *opt, const char *text, uint16_t *port)
@@ -208,7 +208,7 @@ static int serve_parse(int argc, char **argv, struct serve_opts *o)
 		case 'H': kind = SERVE_HTTP; break;
 		case 'u': kind = -1; break;
 		case 'h':
-			printf(serve_help, cove_progname, cove_progname);
+			printf(SERVE_HELP, cove_progname, cove_progname);
 			return 1;
 		case ':':
 			return cove_usage_error("stack-serve",
@@ -270,14 +270,16 @@ static uint64_t serve_now(void *host)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static int serve_verbose;
+static void serve_log(void *host, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
+/* serve_log() - the env->log callback: warnings, or all with --verbose. */
 static void serve_log(void *host, int level, const char *fmt, ...)
 {
+	const struct serve *sv = host;
 	va_list ap;
 
-	(void)host;
-	if (level > (serve_verbose ? COVE_LOG_DEBUG : COVE_LOG_WARN))
+	if (level > (sv->verbose ? COVE_LOG_DEBUG : COVE_LOG_WARN))
 		return;
 	fprintf(stderr, "stack-serve: ");
 	va_start(ap, fmt);
@@ -499,6 +501,7 @@ static int serve_setup(const struct serve_opts *o, struct serve *sv,
 				    "stack '%s' speaks ABI %u, not %d", o->stack,
 				    ops->abi_version, COVE_NETSTACK_ABI_VERSION);
 	serve_init(sv, ops, SERVE_MAX_CONNS);
+	sv->verbose = o->verbose;
 	ret = cove_frame_pool_init(pool, SERVE_POOL_FRAMES,
 				   COVE_FRAME_DEFAULT_SIZE);
 	if (ret < 0)
@@ -568,7 +571,6 @@ static int stack_serve_main(int argc, char **argv)
 	ret = serve_parse(argc, argv, &o);
 	if (ret)
 		return ret == 1 ? 0 : ret;
-	serve_verbose = o.verbose;
 	if (serve_setup(&o, &sv, &lp, &pool, &err) < 0) {
 		fprintf(stderr, "%s stack-serve: %s\n", cove_progname, err.msg);
 		goto out;

@@ -65,6 +65,7 @@ struct serve {
 	struct serve_sock all;		/* list head of every wrapper */
 	uint32_t nconns, max_conns;
 	struct serve_counters cnt;
+	bool verbose;			/* log the stack's info and debug */
 	uint8_t scratch[SERVE_SCRATCH];	/* discard sink, http body chunks */
 };
 
