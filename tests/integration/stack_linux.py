@@ -351,7 +351,11 @@ def check_connect(ns, args, peer, log):
 def run_round(res, name, stack, link, sizes, pool, impair=None):
     """Make the topology, start the server, run the suite, tear down."""
     tag = "serve"
-    log = "/tmp/%s-%d-%s.log" % (tag, os.getpid(), name.replace(" ", "_"))
+    logdir = os.path.join(os.environ.get("COVE_BUILD", "/tmp"), "test-logs")
+    os.makedirs(logdir, exist_ok=True)
+    log = os.path.join(logdir, "stack_linux-%d-%s.stderr" %
+                       (os.getpid(), name.replace(" ", "_")))
+    failed_before = len(res.failed)
     spaces = []
     srv = None
     try:
@@ -405,6 +409,10 @@ def run_round(res, name, stack, link, sizes, pool, impair=None):
         netns.leave()
         for ns in spaces:
             ns.delete()
+        if len(res.failed) > failed_before:
+            print("     (stack-serve's stderr: %s)" % log, flush=True)
+        elif os.path.exists(log):
+            os.unlink(log)
 
 
 def has_stack(name):
