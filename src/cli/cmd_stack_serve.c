@@ -9,11 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/signalfd.h>
-#include <sys/timerfd.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/serve.h"
@@ -37,8 +32,6 @@
  * only checked.
  */
 
-#define SERVE_BURST		32u
-#define SERVE_BURSTS_PER_WAKE	64u
 #define SERVE_POOL_FRAMES	4096u
 #define SERVE_MAX_CONNS		1024u
 #define SERVE_MAX_PORTS		8u
@@ -261,15 +254,6 @@ static int serve_parse(int argc, char **argv, struct serve_opts *o)
 	return 0;
 }
 
-static uint64_t serve_now(void *host)
-{
-	struct timespec ts;
-
-	(void)host;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void serve_log(void *host, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -356,69 +340,6 @@ static void serve_print_stats(struct serve *sv, struct cove_link *link)
 	fflush(stdout);
 }
 
-/* The loop's state: what it sleeps on and drives. */
-struct serve_loop {
-	struct serve *sv;
-	struct cove_link *link;
-	bool impaired;
-	int ep, tfd, sfd;
-};
-
-/* serve_arm() - arm the timer at absolute @deadline (UINT64_MAX: disarm). */
-static void serve_arm(struct serve_loop *lp, uint64_t deadline)
-{
-	struct itimerspec its = { 0 };
-
-	if (deadline != UINT64_MAX) {
-		if (!deadline)
-			deadline = 1;
-		its.it_value.tv_sec = (time_t)(deadline / 1000000000ull);
-		its.it_value.tv_nsec = (long)(deadline % 1000000000ull);
-	}
-	(void)timerfd_settime(lp->tfd, TFD_TIMER_ABSTIME, &its, NULL);
-}
-
-/**
- * serve_turn() - one wake: receive, service, run, re-arm
- * @lp:		loop
- *
- * Return: true if work is left and the loop should not sleep.
- */
-static bool serve_turn(struct serve_loop *lp)
-{
-	const struct cove_netstack_ops *ops = lp->sv->ops;
-	struct cove_frame *f[SERVE_BURST];
-	uint64_t deadline = UINT64_MAX, d;
-	bool more = false;
-	unsigned i, n;
-
-	if (lp->link) {
-		for (i = 0; i < SERVE_BURSTS_PER_WAKE; i++) {
-			n = cove_link_rx_burst(lp->link, f, SERVE_BURST);
-			if (!n)
-				break;
-			ops->input(lp->sv->st, f, n);
-		}
-		more = i == SERVE_BURSTS_PER_WAKE;
-		if (lp->impaired)
-			(void)cove_link_tx_burst(lp->link, f, 0);
-	}
-	for (i = 0; i < 4; i++) {
-		more |= serve_process(lp->sv);
-		deadline = ops->run(lp->sv->st, serve_now(NULL));
-		if (!lp->sv->pending)
-			break;
-	}
-	more |= lp->sv->pending != NULL;
-	if (lp->impaired) {
-		d = cove_link_impair_next_ns(lp->link);
-		if (d < deadline)
-			deadline = d;
-	}
-	serve_arm(lp, deadline);
-	return more;
-}
-
 /**
  * serve_loop_run() - sleep and serve until SIGTERM or SIGINT
  * @lp:		loop with its fds registered
@@ -427,46 +348,22 @@ static bool serve_turn(struct serve_loop *lp)
  */
 static int serve_loop_run(struct serve_loop *lp)
 {
-	struct epoll_event ev[8];
 	bool busy = true;
-	uint64_t ticks;
-	int i, n;
+	int sig;
 
 	for (;;) {
-		n = epoll_wait(lp->ep, ev, 8, busy ? 0 : -1);
-		if (n < 0 && errno != EINTR) {
-			perror("stack-serve: epoll_wait");
+		sig = serve_loop_wait(lp, busy ? 0 : -1);
+		if (sig < 0) {
+			fprintf(stderr, "stack-serve: epoll_wait: %s\n",
+				strerror(-sig));
 			return 1;
 		}
-		for (i = 0; i < n; i++) {
-			struct signalfd_siginfo si;
-
-			if (ev[i].data.fd == lp->tfd) {
-				(void)!read(lp->tfd, &ticks, sizeof(ticks));
-			} else if (ev[i].data.fd == lp->sfd) {
-				if (read(lp->sfd, &si, sizeof(si)) !=
-				    sizeof(si))
-					continue;
-				if (si.ssi_signo != SIGUSR1)
-					return 0;
-				serve_print_stats(lp->sv, lp->link);
-			}
-		}
+		if (sig == SIGUSR1)
+			serve_print_stats(lp->sv, lp->link);
+		else if (sig)
+			return 0;
 		busy = serve_turn(lp);
 	}
-}
-
-/* serve_watch() - add @fd to the loop's epoll set for reading. */
-static int serve_watch(struct serve_loop *lp, int fd, struct cove_err *err)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
-
-	if (fd < 0)
-		return 0;
-	if (epoll_ctl(lp->ep, EPOLL_CTL_ADD, fd, &ev) < 0)
-		return cove_err_set(err, errno, "epoll_ctl: %s",
-				    strerror(errno));
-	return 0;
 }
 
 /**
@@ -534,16 +431,7 @@ static int serve_setup(const struct serve_opts *o, struct serve *sv,
 	sigaddset(&sigs, SIGINT);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	lp->sv = sv;
-	lp->ep = epoll_create1(EPOLL_CLOEXEC);
-	lp->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	lp->sfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (lp->ep < 0 || lp->tfd < 0 || lp->sfd < 0)
-		return cove_err_set(err, errno, "event fds: %s",
-				    strerror(errno));
-	if (serve_watch(lp, lp->tfd, err) || serve_watch(lp, lp->sfd, err) ||
-	    serve_watch(lp, lp->link ? lp->link->fd : -1, err) ||
-	    serve_watch(lp, ops->poll_fd(sv->st), err))
+	if (serve_loop_init(lp, sv, &sigs, err) < 0)
 		return -1;
 
 	for (i = 0; i < o->nports; i++) {
@@ -594,12 +482,7 @@ out:
 		sv.ops->destroy(sv.st);
 	}
 	cove_link_close(lp.link);
-	if (lp.ep >= 0)
-		close(lp.ep);
-	if (lp.tfd >= 0)
-		close(lp.tfd);
-	if (lp.sfd >= 0)
-		close(lp.sfd);
+	serve_loop_fini(&lp);
 	if (pool.frames) {
 		leaked = cove_frame_pool_fini(&pool);
 		if (leaked)

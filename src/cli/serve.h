@@ -3,6 +3,7 @@
 #ifndef COVE_CLI_SERVE_H
 #define COVE_CLI_SERVE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -142,5 +143,58 @@ serve_fn serve_http_service;
 
 /* serve_http_body() - fill @buf with body bytes starting at offset @off. */
 void serve_http_body(uint8_t *buf, size_t len, uint64_t off);
+
+/*
+ * The host loop (serve_loop.c): one thread in interrupt mode, sleeping in
+ * epoll on the link's fd, the provider's poll_fd(), a timerfd armed to the
+ * next deadline (the stack's, or the impairment shim's when it is sooner)
+ * and optionally a signalfd.
+ */
+struct serve_loop {
+	struct serve *sv;
+	struct cove_link *link;		/* NULL for link-less providers */
+	bool impaired;			/* @link is a cove_link_impair() shim */
+	int ep, tfd, sfd;		/* -1 when not open */
+};
+
+#define SERVE_BURST		32u	/* frames per rx_burst() */
+#define SERVE_BURSTS_PER_WAKE	64u	/* then let the rest of the loop run */
+
+/* serve_now() - CLOCK_MONOTONIC in ns (the env->now_ns callback). */
+uint64_t serve_now(void *host);
+
+/**
+ * serve_loop_init() - make the loop's fds and watch the link and stack
+ * @lp:		loop with @link and @impaired set, the fds at -1
+ * @sv:		server set whose stack exists
+ * @sigs:	signals to wake on (already blocked), or NULL
+ * @err:	filled on failure
+ *
+ * Return: 0 or < 0 with @err set; serve_loop_fini() cleans up either way.
+ */
+int serve_loop_init(struct serve_loop *lp, struct serve *sv,
+		    const sigset_t *sigs, struct cove_err *err);
+
+/**
+ * serve_loop_wait() - sleep until something wakes the loop
+ * @lp:		loop
+ * @timeout_ms:	epoll timeout: 0 polls, -1 sleeps as long as needed
+ *
+ * Return: the number of a signal that arrived, 0 for other wakes and
+ * timeouts, or negative errno if epoll fails.
+ */
+int serve_loop_wait(struct serve_loop *lp, int timeout_ms);
+
+/**
+ * serve_turn() - one wake: drain the link into input(), service notified
+ * sockets, run() the stack, re-arm the timer
+ * @lp:		loop
+ *
+ * Return: true if work is left and the loop should not sleep.
+ */
+bool serve_turn(struct serve_loop *lp);
+
+/* serve_loop_fini() - close the loop's fds (not the link, not the stack). */
+void serve_loop_fini(struct serve_loop *lp);
 
 #endif /* COVE_CLI_SERVE_H */
