@@ -5,8 +5,11 @@
 Both run behind a veth pair between two private namespaces; the Linux
 client sits in one. The stack under test gets the other end through
 AF_PACKET (`--link packet:cvb`); the kernel yardstick (`--stack kernel`)
-gets the same end with the address on it. Same client, same run, so the
-ratios mean something even on a noisy machine:
+gets the same end with the address on it. The client's veth end has
+TSO/GSO off in both cases (an AF_PACKET link cannot take super-frames), and
+the link uses rx=v2 (per-frame wakeups; V3's block timer would cost a
+millisecond per round trip). Same client, same run, so the ratios mean
+something even on a noisy machine:
 
   bulk in:   SIZE bytes to --discard (timed until the server closes after
              our FIN, i.e. it has read everything);
@@ -84,12 +87,13 @@ def measure(stack, size, rounds):
     srv = None
     try:
         netns.veth_pair(a, "cva", b, "cvb")
+        netns.no_segmentation_offload(a, "cva")
         a.ip("addr", "add", PEER + "/24", "dev", "cva")
         if stack == "kernel":
             b.ip("addr", "add", ADDR + "/24", "dev", "cvb")
             args = ["--stack", "kernel"]
         else:
-            args = ["--stack", stack, "--link", "packet:cvb",
+            args = ["--stack", stack, "--link", "packet:cvb,rx=v2",
                     "--addr", ADDR + "/24"]
         a.enter()
         srv = StackServe(b, args + ["--echo", str(ECHO), "--discard",

@@ -12,6 +12,7 @@ pkgs=(
 	# tests, demo, benchmarks: real peers and programs
 	iproute2 iputils-ping curl python3 socat procps nftables
 	redis-server redis-tools nginx-light busybox-static iperf3
+	ethtool		# TSO/GSO off on veth peers of packet: links
 )
 
 missing=()

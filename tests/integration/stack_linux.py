@@ -373,6 +373,7 @@ def run_round(res, name, stack, link, sizes, pool, impair=None):
             server_ns = netns.Netns(netns.unique(tag, "b"))
             spaces += [client, server_ns]
             netns.veth_pair(client, "cva", server_ns, "cvb")
+            netns.no_segmentation_offload(client, "cva")
             client.ip("addr", "add", "10.78.0.1/24", "dev", "cva")
             peer, addr = "10.78.0.1", "10.78.0.2"
             if stack == "kernel":

@@ -121,6 +121,15 @@ def veth_pair(a, a_if, b, b_if):
     b.ip("link", "set", b_if, "up")
 
 
+def no_segmentation_offload(ns, ifname):
+    """TSO/GSO off on @ifname: its peer then only sees MTU-sized frames.
+
+    Needed on the Linux end of a veth whose other end an AF_PACKET link
+    reads (see docs/LINKS.md); harmless elsewhere.
+    """
+    ns.run("ethtool", "-K", ifname, "tso", "off", "gso", "off")
+
+
 def tap(ns, ifname):
     """A persistent TAP device in @ns, up (the stack attaches to it later)."""
     ns.ip("tuntap", "add", "dev", ifname, "mode", "tap")
