@@ -67,7 +67,10 @@ struct serve {
 	uint32_t nconns, max_conns;
 	struct serve_counters cnt;
 	bool verbose;			/* log the stack's info and debug */
-	uint8_t scratch[SERVE_SCRATCH];	/* discard sink, http body chunks */
+	uint8_t scratch[SERVE_SCRATCH];	/* discard sink, UDP datagrams */
+	/* The http body from offset 0; it repeats every 251 bytes, so any
+	 * chunk of up to SERVE_SCRATCH bytes is a slice of this. */
+	uint8_t http_pattern[SERVE_SCRATCH + 251];
 };
 
 /**

@@ -33,6 +33,7 @@ void serve_init(struct serve *sv, const struct cove_netstack_ops *ops,
 	sv->max_conns = max_conns;
 	sv->pending_tail = &sv->pending;
 	sv->all.next = sv->all.prev = &sv->all;
+	serve_http_body(sv->http_pattern, sizeof(sv->http_pattern), 0);
 }
 
 /* serve_queue() - put @ss on the pending list unless it is there. */

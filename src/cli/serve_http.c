@@ -24,8 +24,9 @@
  * them; HTTP/1.0 closes unless "Connection: keep-alive"). Pipelined
  * requests wait in @req and are answered in order. While a response is
  * being sent nothing more is read, so a client that does not read stops the
- * responder (backpressure). The body is generated from its offset into the
- * shared scratch buffer chunk by chunk, so N can be far larger than memory.
+ * responder (backpressure). The body repeats every 251 bytes, so each send
+ * points into one precomputed pattern at offset mod 251: N can be far
+ * larger than memory and costs no generation per send.
  *
  * Invariants: @rlen <= HTTP_REQ_MAX; while @responding, @hoff <= @hlen and
  * @body_off <= @body_len.
@@ -170,7 +171,7 @@ static void http_respond(struct serve *sv, struct serve_http *h, int status,
 
 /**
  * http_send_some() - send what is left of the response, header and body
- * @sv:		server set (scratch holds the body chunk)
+ * @sv:		server set (its http_pattern holds the body)
  * @h:		connection
  *
  * Return: bytes sent, or negative errno (-EAGAIN: try after a notify).
@@ -188,8 +189,7 @@ static ssize_t http_send_some(struct serve *sv, struct serve_http *h)
 		iov[m.msg_iovlen++].iov_len = h->hlen - h->hoff;
 	}
 	if (chunk) {
-		serve_http_body(sv->scratch, chunk, h->body_off);
-		iov[m.msg_iovlen].iov_base = sv->scratch;
+		iov[m.msg_iovlen].iov_base = sv->http_pattern + h->body_off % 251;
 		iov[m.msg_iovlen++].iov_len = chunk;
 	}
 	n = sv->ops->sendmsg(h->base.s, &m, 0);
