@@ -31,6 +31,7 @@ import argparse
 import os
 import random
 import selectors
+import signal
 import socket
 import subprocess
 import sys
@@ -342,10 +343,31 @@ def check_connect(ns, args, peer, log):
             srv.wait_for("ready", 15)
             line = srv.wait_for("connect:", 15)
         finally:
-            srv.stop()
+            rc, stats = srv.stop(sig=signal.SIGINT)
     finally:
         lis.close()
     expect(line == "connect: ok", "open port: got %r" % line)
+    expect(rc == 0 and stats, "SIGINT: exit %d, stats %s" % (rc, bool(stats)))
+
+
+def check_usage():
+    """Bad arguments: exit 2 and one line naming the problem; --help: 0."""
+    cove = os.environ["COVE"]
+    for bad in (["--bogus"], ["--stack", "nope"], ["--echo", "0"],
+                ["--stack", "kernel", "--addr", "1.2.3.4/33"],
+                ["--stack", "kernel", "--connect", "1.2.3.4"],
+                ["--stack", "kernel", "--impair", "drop=2"],
+                ["--link", "tap:x", "--addr", "1.2.3.4/24", "--impair",
+                 "drop=x"], ["--link", "tap:x"], ["extra"]):
+        r = subprocess.run([cove, "stack-serve"] + bad, capture_output=True,
+                           text=True, timeout=10)
+        lines = r.stderr.strip().splitlines()
+        expect(r.returncode == 2 and len(lines) == 1 and
+               lines[0].startswith("cove stack-serve: "),
+               "%s: exit %d, stderr %r" % (bad, r.returncode, r.stderr))
+    r = subprocess.run([cove, "stack-serve", "--help"], capture_output=True,
+                       text=True, timeout=10)
+    expect(r.returncode == 0 and "--udp-echo" in r.stdout, "--help")
 
 
 def run_round(res, name, stack, link, sizes, pool, impair=None):
@@ -436,6 +458,7 @@ def main():
     pool = random.Random(1).randbytes(16 * MiB)
     full = SMALL if opts.quick else FULL
     res = Result()
+    res.run("cli", "usage errors exit 2 with one line", check_usage)
     try:
         if not opts.no_control:
             run_round(res, "kernel control", "kernel", "packet", full, pool)

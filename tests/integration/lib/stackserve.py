@@ -98,11 +98,11 @@ class StackServe:
         self.proc.send_signal(signal.SIGUSR1)
         return self._read_stats(timeout)
 
-    def stop(self, timeout=10.0):
-        """SIGTERM; return (exit status, final stats or None)."""
+    def stop(self, timeout=10.0, sig=signal.SIGTERM):
+        """Send @sig (SIGTERM); return (exit status, final stats or None)."""
         if self.proc.poll() is not None:
             return self.proc.returncode, None
-        self.proc.send_signal(signal.SIGTERM)
+        self.proc.send_signal(sig)
         try:
             stats = self._read_stats(timeout)
         except ServeError:
