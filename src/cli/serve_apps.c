@@ -12,6 +12,7 @@
 /* Most services per serve_process() call before the loop gets a turn. */
 #define SERVE_PROCESS_MAX	4096u
 #define SERVE_ECHO_BUF		65536u
+#define SERVE_MAX_ERRORS	16u	/* per service call, then wait */
 
 struct serve_listener {
 	struct serve_sock base;
@@ -217,7 +218,19 @@ static void serve_listener_service(struct serve *sv, struct serve_sock *ss)
 	struct cove_sock *s;
 	serve_fn *fn = NULL;
 
-	while (sv->ops->accept(ss->s, &s, NULL, NULL) == 0) {
+	unsigned errors = 0;
+	int ret;
+
+	for (;;) {
+		ret = sv->ops->accept(ss->s, &s, NULL, NULL);
+		if (ret == -EAGAIN)
+			return;
+		if (ret < 0) {
+			/* ECONNABORTED and friends: skip it, but boundedly. */
+			if (++errors > SERVE_MAX_ERRORS)
+				return;
+			continue;
+		}
 		c = sv->nconns < sv->max_conns ?
 			serve_conn_new(l->app, &fn) : NULL;
 		if (!c) {
@@ -298,6 +311,7 @@ static void serve_udp_service(struct serve *sv, struct serve_sock *ss)
 	struct iovec iov = { .iov_base = sv->scratch,
 			     .iov_len = sizeof(sv->scratch) };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	unsigned errors = 0;
 	ssize_t n;
 
 	for (;;) {
@@ -305,8 +319,10 @@ static void serve_udp_service(struct serve *sv, struct serve_sock *ss)
 		m.msg_namelen = sizeof(from);
 		iov.iov_len = sizeof(sv->scratch);
 		n = sv->ops->recvmsg(ss->s, &m, 0);
-		if (n < 0)
+		if (n == -EAGAIN || (n < 0 && ++errors > SERVE_MAX_ERRORS))
 			return;
+		if (n < 0)
+			continue;	/* a queued ICMP error, say */
 		iov.iov_len = (size_t)n;
 		if (sv->ops->sendmsg(ss->s, &m, 0) == n)
 			sv->cnt.udp_echoed++;
