@@ -24,6 +24,7 @@ to a closed and an open Linux port; the server's sockets back to its
 listeners and a clean exit.
 
 Usage: stack_linux.py [--stack NAME] [--no-control] [--quick]
+                      [--rounds tap,packet,impaired]
 Env: COVE (the cove binary), STACK_LINUX_STACK (default for --stack).
 """
 
@@ -453,6 +454,8 @@ def main():
                     help="skip the kernel control round")
     ap.add_argument("--quick", action="store_true",
                     help="small transfers everywhere (development)")
+    ap.add_argument("--rounds", default="tap,packet,impaired",
+                    help="which rounds of --stack to run (comma list)")
     opts = ap.parse_args()
     os.environ.setdefault("COVE", os.path.abspath("build/src/cli/cove"))
     pool = random.Random(1).randbytes(16 * MiB)
@@ -468,12 +471,17 @@ def main():
                     False, "no stack '%s' in %s" % (opts.stack,
                                                    os.environ["COVE"])))
             else:
-                run_round(res, opts.stack + " tap", opts.stack, "tap", full,
-                          pool)
-                run_round(res, opts.stack + " packet", opts.stack, "packet",
-                          full, pool)
-                run_round(res, opts.stack + " impaired", opts.stack, "tap",
-                          SMALL, pool, impair="drop=2,dup=1,reorder=2,seed=7")
+                rounds = opts.rounds.split(",")
+                if "tap" in rounds:
+                    run_round(res, opts.stack + " tap", opts.stack, "tap",
+                              full, pool)
+                if "packet" in rounds:
+                    run_round(res, opts.stack + " packet", opts.stack,
+                              "packet", full, pool)
+                if "impaired" in rounds:
+                    run_round(res, opts.stack + " impaired", opts.stack,
+                              "tap", SMALL, pool,
+                              impair="drop=2,dup=1,reorder=2,seed=7")
     finally:
         netns.cleanup()
     print("%d passed, %d failed" % (res.passed, len(res.failed)))
