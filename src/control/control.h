@@ -513,6 +513,20 @@ int cove_ctl_server_listen(struct cove_ctl_server *srv,
 			   struct cove_err *err);
 
 /**
+ * cove_ctl_server_adopt() - serve a socket that is already connected
+ * @srv:	server
+ * @fd:		stream socket, e.g. one end of a socketpair the runtime made
+ *		when it started the sentry; taken over (closed on failure)
+ * @err:	reason on failure
+ *
+ * No peer check: whoever created the pair chose the peer.
+ *
+ * Return: 0 or -1.
+ */
+int cove_ctl_server_adopt(struct cove_ctl_server *srv, int fd,
+			  struct cove_err *err);
+
+/**
  * cove_ctl_server_fd() - the fd to watch (readable: call _run())
  * @srv:	server
  *

@@ -94,15 +94,18 @@ static int dial_retryable(int e)
  * @o:		options (vsock connect timeout)
  * @sa:		filled with the peer address
  * @salen:	its length
+ * @what:	set to what failed, for the message
  *
  * Return: fd or negative errno.
  */
 static int dial_socket(const struct cove_ctl_addr *a,
 		       const struct cove_ctl_dial_opts *o,
-		       struct sockaddr_storage *sa, socklen_t *salen)
+		       struct sockaddr_storage *sa, socklen_t *salen,
+		       const char **what)
 {
 	int fd, r;
 
+	*what = "cannot make a socket";
 	memset(sa, 0, sizeof(*sa));
 	if (a->transport == COVE_CTL_VSOCK) {
 		struct sockaddr_vm *vm = (struct sockaddr_vm *)sa;
@@ -114,6 +117,7 @@ static int dial_socket(const struct cove_ctl_addr *a,
 		r = cove_ctl_vsock_set_timeout(fd, o->attempt_timeout_ms);
 		if (r < 0) {
 			close(fd);
+			*what = "cannot set SO_VM_SOCKETS_CONNECT_TIMEOUT";
 			return r;
 		}
 		vm->svm_family = AF_VSOCK;
@@ -152,12 +156,13 @@ static int dial_attempt(const struct cove_ctl_addr *a,
 {
 	struct sockaddr_storage sa;
 	int64_t attempt_end = cove_ctl_now_ms() + o->attempt_timeout_ms;
+	const char *what = NULL;
 	socklen_t salen = 0;
 	int fd, e, r;
 
-	fd = dial_socket(a, o, &sa, &salen);
+	fd = dial_socket(a, o, &sa, &salen, &what);
 	if (fd < 0) {
-		cove_err_set(err, -fd, "cannot make a socket");
+		cove_err_set(err, -fd, "%s", what);
 		return CTL_ATTEMPT_FATAL;
 	}
 	if (attempt_end > deadline)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Control server: the sentry's listener, peer checks, framing and dispatch. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -572,6 +573,65 @@ static void srv_refuse(struct cove_ctl_server *srv, int fd, const char *why)
 }
 
 /**
+ * srv_add() - give an accepted socket a connection slot
+ * @srv:	server
+ * @fd:		connected socket, non-blocking; closed on failure
+ * @uid:	peer uid, for logs
+ * @pid:	peer pid, for logs
+ *
+ * Return: 0 or negative errno.
+ */
+static int srv_add(struct cove_ctl_server *srv, int fd, uid_t uid, pid_t pid)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct srv_conn *c = NULL;
+	unsigned i;
+
+	for (i = 0; i < srv->cfg.max_conns; i++) {
+		if (srv->conns[i].fd < 0) {
+			c = &srv->conns[i];
+			break;
+		}
+	}
+	if (!c) {
+		srv_log(srv, "refused a connection of pid %d: %u connections open already",
+			(int)pid, srv->cfg.max_conns);
+		close(fd);
+		return -EMFILE;
+	}
+	ev.data.u64 = SRV_EV_CONN | i;
+	if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		int e = errno;
+
+		srv_log(srv, "epoll: %s", strerror(e));
+		close(fd);
+		return -e;
+	}
+	c->fd = fd;
+	c->gen = ++srv->next_gen;
+	c->uid = uid;
+	c->pid = pid;
+	cove_ctl_rx_init(&c->rx, srv->cfg.max_frame);
+	return 0;
+}
+
+int cove_ctl_server_adopt(struct cove_ctl_server *srv, int fd,
+			  struct cove_err *err)
+{
+	int fl = fcntl(fd, F_GETFL), r;
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		r = errno;
+		close(fd);
+		return cove_err_set(err, r, "control: adopting fd %d", fd);
+	}
+	r = srv_add(srv, fd, (uid_t)-1, 0);
+	if (r < 0)
+		return cove_err_set(err, -r, "control: adopting a connection");
+	return 0;
+}
+
+/**
  * srv_accept() - accept and check every pending peer of a listener
  * @srv:	server
  * @l:		listener
@@ -579,12 +639,9 @@ static void srv_refuse(struct cove_ctl_server *srv, int fd, const char *why)
 static void srv_accept(struct cove_ctl_server *srv, struct srv_listener *l)
 {
 	for (;;) {
-		struct epoll_event ev = { .events = EPOLLIN };
 		struct ucred cred = { .pid = 0 };
 		socklen_t cl = sizeof(cred);
-		struct srv_conn *c = NULL;
 		char why[160];
-		unsigned i;
 		int fd;
 
 		fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -617,31 +674,7 @@ static void srv_accept(struct cove_ctl_server *srv, struct srv_listener *l)
 				continue;
 			}
 		}
-		for (i = 0; i < srv->cfg.max_conns; i++) {
-			if (srv->conns[i].fd < 0) {
-				c = &srv->conns[i];
-				break;
-			}
-		}
-		if (!c) {
-			snprintf(why, sizeof(why), "%u connections open already",
-				 srv->cfg.max_conns);
-			srv_log(srv, "refused a connection of pid %d: %s",
-				(int)cred.pid, why);
-			close(fd);
-			continue;
-		}
-		ev.data.u64 = SRV_EV_CONN | i;
-		if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-			srv_log(srv, "epoll: %s", strerror(errno));
-			close(fd);
-			continue;
-		}
-		c->fd = fd;
-		c->gen = ++srv->next_gen;
-		c->uid = cred.uid;
-		c->pid = cred.pid;
-		cove_ctl_rx_init(&c->rx, srv->cfg.max_frame);
+		srv_add(srv, fd, cred.uid, cred.pid);
 	}
 }
 
