@@ -9,7 +9,7 @@ secs=${1:-60}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-	for f in "${FUZZ:-build-fuzz}"/fuzz/fuzz_*; do [ -x "$f" ] && targets+=("$(basename "$f")"); done
+	for f in "${FUZZ:-build-fuzz}"/fuzz/fuzz_*; do [ -f "$f" ] && [ -x "$f" ] && targets+=("$(basename "$f")"); done
 fi
 for t in "${targets[@]}"; do
 	work=$(mktemp -d)

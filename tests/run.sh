@@ -69,7 +69,7 @@ done
 
 # Fuzz smoke: each target briefly on its seed corpus.
 for f in "$FUZZ"/fuzz/fuzz_*; do
-	[ -x "$f" ] || continue
+	[ -f "$f" ] && [ -x "$f" ] || continue
 	run "fuzz:$(basename "$f")" 120 env FUZZ="$FUZZ" tests/fuzz.sh 15 "$(basename "$f")"
 done
 
