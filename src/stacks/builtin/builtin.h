@@ -17,6 +17,7 @@
  *   udp.c     UDP sockets
  *   timer.c   the timer wheel
  *   csum.c    Internet checksum helpers
+ *   core.h    plumbing between the files above (not for transports)
  *   tcp_*.c   TCP (its own internal header tcp.h)
  *
  * Every struct bsock embeds the fields below and points at the protocol's
@@ -107,6 +108,9 @@ struct timer_wheel {
 	struct btimer *slot[TIMER_WHEEL_SLOTS];
 	uint64_t now_ns;		/* time the wheel has advanced to */
 	uint32_t armed;
+	/* added by the core: cache of timer_next(), exact while next_valid */
+	uint64_t next_ns;
+	bool next_valid;
 };
 
 void timer_init(struct timer_wheel *w, uint64_t now_ns);
@@ -197,6 +201,31 @@ int ip_send(struct bstack *st, struct cove_frame *f, uint32_t src,
 /* ip_is_local() - @addr (network order) is ours: our address or 127/8. */
 bool ip_is_local(const struct bstack *st, uint32_t addr);
 
+struct iovec;
+#define IP_CSUM_NONE	(-1)
+/*
+ * ip_send_dgram() - send one transport datagram of any size, fragmenting it
+ * when it does not fit the MTU (added by the core for UDP; TCP never needs it)
+ * @src, @dst:	addresses, network order (@src 0: chosen from @dst)
+ * @proto:	IP protocol
+ * @tos:	IP TOS byte
+ * @hdr:	transport header, @hdr_len bytes (even), copied first
+ * @iov:	payload, @iovcnt segments (application memory, copied)
+ * @csum_off:	offset in @hdr of a 16-bit checksum to fill with csum_l4()
+ *		over the whole datagram (0 becomes 0xffff, as UDP wants), or
+ *		IP_CSUM_NONE when @hdr already carries its checksum
+ *
+ * All fragments share one IP ID and are built before the first is sent, so
+ * the datagram leaves whole or not at all (as far as frames go).
+ *
+ * Return: 0, -EMSGSIZE (above 65515 bytes), -ENETUNREACH (no route),
+ * -ENOBUFS (not enough frames in the pool). Frames the ARP queue drops later
+ * are counted, not reported: IP is unreliable.
+ */
+int ip_send_dgram(struct bstack *st, uint32_t src, uint32_t dst, uint8_t proto,
+		  uint8_t tos, const void *hdr, uint32_t hdr_len,
+		  const struct iovec *iov, size_t iovcnt, int csum_off);
+
 /* icmp.c: send an ICMP error about the received packet @pkt. */
 void icmp_send_error(struct bstack *st, const struct ip_pkt *pkt,
 		     uint8_t type, uint8_t code, uint32_t info);
@@ -204,7 +233,7 @@ void icmp_send_error(struct bstack *st, const struct ip_pkt *pkt,
 /*
  * Transport entry points called by the core. tcp_* are implemented in tcp_*.c,
  * udp_* in udp.c.
- *  - *_init()/*_fini(): create/free the protocol context in st; fini frees
+ *  - *_init() and *_fini(): create/free the protocol context in st; fini frees
  *    every connection and socket that remains.
  *  - *_input(): a verified packet for this protocol; the l4 checksum is NOT
  *    yet verified (the transport does it, it knows the pseudo-header).

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Interfaces between the builtin stack's layers below TCP (eth, ARP, IPv4, ICMP). */
+#ifndef COVE_BUILTIN_CORE_H
+#define COVE_BUILTIN_CORE_H
+
+/*
+ * builtin.h is the contract the transports (TCP, UDP) build against. This
+ * header is the plumbing between stack.c, eth.c, arp.c, ipv4.c and icmp.c:
+ * nothing in here is meant for the transports.
+ */
+
+#include "stacks/builtin/builtin.h"
+
+#define ETH_P_IP_	0x0800u
+#define ETH_P_ARP_	0x0806u
+#define ETH_ALEN_	6u
+#define ETH_ZLEN_	60u		/* minimum frame without FCS */
+
+#define IP_PROTO_ICMP	1u
+#define IP_PROTO_TCP	6u
+#define IP_PROTO_UDP	17u
+
+#define IP_DF		0x4000u
+#define IP_MF		0x2000u
+#define IP_OFFMASK	0x1fffu
+#define IP_MAX_TOTAL	65535u
+
+/* Loopback queue bound: frames waiting for the next run(). */
+#define LOOP_MAX	256u
+
+/* pkt_* - bounds-checked reads of untrusted bytes (big endian). */
+static inline const uint8_t *pkt_ptr(const struct pkt *p, uint32_t off,
+				     uint32_t len)
+{
+	if (off > p->len || len > p->len - off)
+		return NULL;
+	return p->p + off;
+}
+
+static inline uint16_t rd16(const uint8_t *b)
+{
+	return (uint16_t)(b[0] << 8 | b[1]);
+}
+
+static inline uint32_t rd32n(const uint8_t *b)	/* stays network order */
+{
+	uint32_t v;
+
+	__builtin_memcpy(&v, b, 4);
+	return v;
+}
+
+static inline void wr16(uint8_t *b, uint16_t v)
+{
+	b[0] = (uint8_t)(v >> 8);
+	b[1] = (uint8_t)v;
+}
+
+static inline void wr32n(uint8_t *b, uint32_t v)	/* v in network order */
+{
+	__builtin_memcpy(b, &v, 4);
+}
+
+/* stack.c: hand a frame built for ourselves to the loopback queue. */
+int bstack_loop(struct bstack *st, struct cove_frame *f);
+
+/* eth.c */
+/*
+ * eth_input() - demultiplex one Ethernet frame; consumes @f
+ * @loop:	true for frames from our loopback queue (127/8 allowed)
+ */
+void eth_input(struct bstack *st, struct cove_frame *f, bool loop);
+/* eth_fill() - write the Ethernet header at f->data (source: our MAC). */
+void eth_fill(struct bstack *st, struct cove_frame *f, const uint8_t *dst,
+	      uint16_t type);
+extern const uint8_t eth_bcast[ETH_ALEN_];
+
+/* arp.c */
+int arp_init(struct bstack *st);
+void arp_fini(struct bstack *st);
+void arp_input(struct bstack *st, const struct pkt *p);
+/*
+ * arp_output() - send @f (IPv4 in Ethernet, destination MAC unset) to the
+ * on-link next hop @nh, resolving it first if needed; consumes @f.
+ *
+ * Return: 0 (sent or queued), -ENOBUFS (queue full, dropped).
+ */
+int arp_output(struct bstack *st, struct cove_frame *f, uint32_t nh);
+void arp_announce(struct bstack *st);
+
+/* ipv4.c */
+int ipv4_init(struct bstack *st);
+void ipv4_fini(struct bstack *st);
+void ipv4_input(struct bstack *st, const struct pkt *p, bool loop);
+/* ip_is_bcast() - @addr is 255.255.255.255 or our subnet's broadcast. */
+bool ip_is_bcast(const struct bstack *st, uint32_t addr);
+/* ip_martian() - @addr may never be a packet's source on the wire. */
+bool ip_martian(const struct bstack *st, uint32_t addr);
+/*
+ * ip_route() - the next hop for @dst
+ *
+ * Return: 0 with @nh set (0 for local delivery or broadcast),
+ * -ENETUNREACH when there is no route.
+ */
+int ip_route(const struct bstack *st, uint32_t dst, uint32_t *nh);
+
+/* ICMP error rate limit: a token bucket kept in the IPv4 context. */
+#define ICMP_RATE	1000u		/* tokens per second */
+#define ICMP_BURST	50u
+struct icmp_bucket {
+	uint64_t stamp_ns;		/* time of the last refill */
+	uint32_t tokens;
+};
+struct icmp_bucket *ipv4_icmp_bucket(struct bstack *st);
+
+/* icmp.c */
+void icmp_input(struct bstack *st, const struct ip_pkt *pkt);
+/* icmp_allow() - take a token from the ICMP error bucket. */
+bool icmp_allow(struct bstack *st);
+
+#endif /* COVE_BUILTIN_CORE_H */
