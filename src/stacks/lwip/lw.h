@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The lwip provider's internals: one lwIP core behind the stack ABI. */
+#ifndef COVE_STACKS_LWIP_LW_H
+#define COVE_STACKS_LWIP_LW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lwip/ip_addr.h"
+#include "lwip/netif.h"
+#include "lwip/pbuf.h"
+#include "lwip/tcp.h"
+#include "lwip/udp.h"
+
+#include "cove/netstack.h"
+
+/*
+ * Theory of operation
+ *
+ * Threads. Debian's liblwip is built with NO_SYS=0, but this provider never
+ * starts lwIP's tcpip thread (no tcpip_init()): lwip_init() sets the core
+ * up, and the host thread does everything else inside ABI calls. lwIP's
+ * timers (TCP fast/slow timers, ARP, IP reassembly) run from run() through
+ * sys_check_timeouts(), and run() returns sys_timeouts_sleeptime() as the
+ * deadline. So every lwIP callback (recv, sent, err, accept, connected,
+ * linkoutput) runs on the host thread, inside an ABI call: the link and the
+ * frame pool are only ever touched by that thread, notifications are made
+ * from within ABI calls as the ABI requires, and poll_fd() is -1. With no
+ * tcpip thread, lwIP's lock checks (LWIP_ASSERT_CORE_LOCKED) are satisfied
+ * by construction and LOCK_TCPIP_CORE() is neither needed nor usable (the
+ * core mutex only exists once tcpip_init() ran).
+ *
+ * Two lwIP paths would post to the (absent) tcpip thread's mailbox and
+ * abort: loopback output (a packet to our own address) and PBUF_POOL
+ * exhaustion. The provider avoids both: it allocates PBUF_RAM only, refuses
+ * connect()/sendto() to its own or a 127/8 address, and lw_filter drops
+ * received frames whose IPv4 source is our address or loopback (else a
+ * spoofed SYN or datagram would make lwIP answer itself).
+ *
+ * Process-global state. lwIP keeps its PCB lists, timers and ARP table in
+ * globals, so there is one instance per process: a second create() fails
+ * with -EBUSY until the first is destroyed. lwip_init() runs once per
+ * process; destroy() abandons every PCB (no RST), removes the netif and
+ * leaves lwIP empty for the next create().
+ *
+ * Calls. Every ABI entry point that may reach lwIP brackets its work with
+ * lw_enter()/lw_leave(). Callbacks only record state and put the socket on
+ * @dirty; the outermost lw_leave() transmits the frames linkoutput queued
+ * on @txq and then calls env->notify() for each dirty socket that the host
+ * holds. Frames the link refuses stay on @txq (bounded by LW_TXQ_MAX, older
+ * ones dropped beyond) and are retried by the next call; run() then asks to
+ * be called again within a millisecond.
+ */
+
+#define LW_DEFAULT_MAX_SOCKETS	1024u
+#define LW_DEFAULT_RCVBUF	212992u		/* UDP receive queue, bytes */
+#define LW_UDP_MAX_QUEUED	1024u		/* datagrams per socket */
+#define LW_TXQ_MAX		512u		/* frames waiting for the link */
+#define LW_RXQ_SLOTS		8u		/* pbuf chains per TCP socket */
+
+enum lw_state {
+	LW_NEW,			/* fresh or bound */
+	LW_LISTEN,
+	LW_CONNECTING,
+	LW_CONNECTED,		/* established, maybe half closed */
+	LW_DEAD,		/* the PCB is gone (reset, closed, timed out) */
+};
+
+/* One received UDP datagram, queued on its socket. */
+struct lw_dgram {
+	struct lw_dgram *next;
+	struct pbuf *p;
+	struct sockaddr_in from;
+};
+
+struct cove_stack {
+	struct cove_stack_env env;
+	struct cove_link *link;
+	struct netif netif;
+	struct in_addr addr;		/* network order */
+	uint32_t max_sockets, rcvbuf;
+	uint32_t flags;			/* COVE_STACK_F_* */
+	unsigned depth;			/* lw_enter() nesting */
+	bool starting;			/* inside create() */
+
+	struct cove_frame *txq, **txq_tail;
+	unsigned ntxq;
+
+	struct cove_sock *dirty;	/* sockets to notify, via next_dirty */
+	struct cove_sock *socks;	/* every open socket, via prev/next */
+	uint32_t nsock;			/* held by the host */
+	uint32_t nchild;		/* accepted by lwIP, not yet by the host */
+	struct cove_stack_stats stats;
+};
+
+struct cove_sock {
+	struct cove_stack *st;
+	struct cove_sock *prev, *next;	/* on st->socks */
+	struct cove_sock *next_dirty;
+	bool is_dirty, held;		/* @held: the host has it */
+	int type;			/* SOCK_STREAM or SOCK_DGRAM */
+	void *cookie;
+	enum lw_state state;
+	int err;			/* pending SO_ERROR, positive errno */
+	bool shut_rd, shut_wr, rx_fin, linger0, reuse;
+	uint32_t rcvbuf, sndbuf;	/* as set by SO_RCVBUF/SO_SNDBUF */
+	struct sockaddr_in local, peer;	/* cached for getsockname/peername */
+
+	union {
+		struct tcp_pcb *tcp;
+		struct udp_pcb *udp;
+	} pcb;
+
+	/* TCP: unread data as up to LW_RXQ_SLOTS pbuf chains (a chain's
+	 * tot_len is 16 bits); @rx_bytes counts them all. */
+	struct pbuf *rxq[LW_RXQ_SLOTS];
+	unsigned rx_head, rx_count;
+	uint32_t rx_bytes;
+
+	/* TCP listener: connections lwIP completed, not yet accepted. */
+	struct cove_sock *acc_head, *acc_tail, *acc_next;
+	struct cove_sock *listener;	/* for a child still on that queue */
+	unsigned nacc, backlog;
+
+	/* UDP: received datagrams. */
+	struct lw_dgram *dq_head, *dq_tail;
+	unsigned ndq;
+	uint32_t dq_bytes;
+};
+
+/* lw_stack.c: the instance-level ABI calls and shared plumbing. */
+int lw_create(const struct cove_stack_config *cfg,
+	      const struct cove_stack_env *env, struct cove_stack **out);
+void lw_destroy(struct cove_stack *st);
+void lw_input(struct cove_stack *st, struct cove_frame **f, unsigned n);
+uint64_t lw_run(struct cove_stack *st, uint64_t now_ns);
+int lw_poll_fd(struct cove_stack *st);
+int lw_stats(struct cove_stack *st, struct cove_stack_stats *out);
+void lw_enter(struct cove_stack *st);
+void lw_leave(struct cove_stack *st);
+void lw_dirty(struct cove_sock *s);
+struct cove_sock *lw_sock_new(struct cove_stack *st, int type);
+void lw_sock_free(struct cove_sock *s);
+bool lw_addr_forbidden(const struct cove_stack *st, uint32_t addr_be);
+
+/* lw_filter.c */
+enum lw_verdict {
+	LW_PASS,		/* hand to lwIP */
+	LW_PASS_SYN,		/* ... a TCP SYN: if lwIP may take one more */
+	LW_DROP_MALFORMED,	/* too short or a bad header */
+	LW_DROP_OTHER,		/* not ours: ethertype, address, martian */
+};
+enum lw_verdict lw_filter(const uint8_t *frame, size_t len, uint32_t addr_be,
+			  uint32_t bcast_be);
+
+/* lw_tcp.c */
+int lw_tcp_open(struct cove_sock *s);
+int lw_tcp_bind(struct cove_sock *s, const struct sockaddr_in *a);
+int lw_tcp_listen(struct cove_sock *s, int backlog);
+int lw_tcp_accept(struct cove_sock *s, struct cove_sock **out,
+		  struct sockaddr *peer, socklen_t *len);
+int lw_tcp_connect(struct cove_sock *s, const struct sockaddr_in *a);
+ssize_t lw_tcp_send(struct cove_sock *s, const struct msghdr *msg, int flags);
+ssize_t lw_tcp_recv(struct cove_sock *s, struct msghdr *msg, int flags);
+int lw_tcp_shutdown(struct cove_sock *s, int how);
+void lw_tcp_close(struct cove_sock *s);
+uint32_t lw_tcp_events(struct cove_sock *s);
+void lw_tcp_abandon_all(void);
+unsigned lw_tcp_count(unsigned *established);
+
+/* lw_udp.c */
+int lw_udp_open(struct cove_sock *s);
+int lw_udp_bind(struct cove_sock *s, const struct sockaddr_in *a);
+int lw_udp_connect(struct cove_sock *s, const struct sockaddr *a,
+		   socklen_t len);
+ssize_t lw_udp_send(struct cove_sock *s, const struct msghdr *msg, int flags);
+ssize_t lw_udp_recv(struct cove_sock *s, struct msghdr *msg, int flags);
+void lw_udp_close(struct cove_sock *s);
+uint32_t lw_udp_events(struct cove_sock *s);
+
+/* lw_sock.c: address helpers shared by TCP and UDP. */
+int lw_sockaddr_in(const struct sockaddr *a, socklen_t len,
+		   struct sockaddr_in *out);
+void lw_ip_from_sin(const struct sockaddr_in *a, ip_addr_t *ip);
+void lw_sin_from_ip(const ip_addr_t *ip, uint16_t port,
+		    struct sockaddr_in *out);
+size_t lw_iov_total(const struct msghdr *msg);
+
+#endif /* COVE_STACKS_LWIP_LW_H */

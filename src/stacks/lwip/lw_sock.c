@@ -1,0 +1,453 @@
+// SPDX-License-Identifier: Apache-2.0
+/* lwip provider: the socket calls of the ABI, options and names. */
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <string.h>
+
+#include "lwip/tcp.h"
+#include "lwip/udp.h"
+
+#include "stacks/lwip/lw.h"
+
+/*
+ * Every call here that may reach lwIP runs between lw_enter() and
+ * lw_leave() (see lw.h): frames lwIP produced go out and notifications are
+ * delivered when the call ends. Protocol work is in lw_tcp.c and lw_udp.c;
+ * this file checks arguments the way Linux does and dispatches.
+ */
+
+int lw_sockaddr_in(const struct sockaddr *a, socklen_t len,
+		   struct sockaddr_in *out)
+{
+	if (!a || len < sizeof(struct sockaddr_in))
+		return -EINVAL;
+	if (a->sa_family != AF_INET)
+		return -EAFNOSUPPORT;
+	memcpy(out, a, sizeof(*out));
+	return 0;
+}
+
+void lw_ip_from_sin(const struct sockaddr_in *a, ip_addr_t *ip)
+{
+	ip_addr_set_ip4_u32_val(*ip, a->sin_addr.s_addr);
+}
+
+void lw_sin_from_ip(const ip_addr_t *ip, uint16_t port,
+		    struct sockaddr_in *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->sin_family = AF_INET;
+	out->sin_port = htons(port);
+	out->sin_addr.s_addr = ip && IP_IS_V4(ip) ? ip4_addr_get_u32(ip_2_ip4(ip)) :
+						    0;
+}
+
+size_t lw_iov_total(const struct msghdr *msg)
+{
+	size_t total = 0, i;
+
+	for (i = 0; i < msg->msg_iovlen; i++)
+		total += msg->msg_iov[i].iov_len;
+	return total;
+}
+
+static int lw_socket(struct cove_stack *st, int domain, int type,
+		     int protocol, struct cove_sock **out)
+{
+	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct cove_sock *s;
+	int ret;
+
+	if (domain != AF_INET)
+		return -EAFNOSUPPORT;
+	if (base != SOCK_STREAM && base != SOCK_DGRAM)
+		return -ESOCKTNOSUPPORT;
+	if (protocol && protocol != (base == SOCK_STREAM ? IPPROTO_TCP :
+							  IPPROTO_UDP))
+		return -EPROTONOSUPPORT;
+	if (st->nsock + st->nchild >= st->max_sockets)
+		return -EMFILE;
+	s = lw_sock_new(st, base);
+	if (!s)
+		return -ENOMEM;
+	lw_enter(st);
+	ret = base == SOCK_STREAM ? lw_tcp_open(s) : lw_udp_open(s);
+	lw_leave(st);
+	if (ret) {
+		lw_sock_free(s);
+		return ret;
+	}
+	s->held = true;
+	st->nsock++;
+	*out = s;
+	return 0;
+}
+
+static void lw_set_cookie(struct cove_sock *s, void *cookie)
+{
+	s->cookie = cookie;
+}
+
+static int lw_bind(struct cove_sock *s, const struct sockaddr *addr,
+		   socklen_t len)
+{
+	struct sockaddr_in a;
+	int ret = lw_sockaddr_in(addr, len, &a);
+
+	if (ret)
+		return ret;
+	if (a.sin_addr.s_addr != htonl(INADDR_ANY) &&
+	    a.sin_addr.s_addr != s->st->addr.s_addr)
+		return -EADDRNOTAVAIL;
+	lw_enter(s->st);
+	ret = s->type == SOCK_STREAM ? lw_tcp_bind(s, &a) : lw_udp_bind(s, &a);
+	lw_leave(s->st);
+	return ret;
+}
+
+static int lw_listen(struct cove_sock *s, int backlog)
+{
+	int ret;
+
+	if (s->type != SOCK_STREAM)
+		return -EOPNOTSUPP;
+	lw_enter(s->st);
+	ret = lw_tcp_listen(s, backlog);
+	lw_leave(s->st);
+	return ret;
+}
+
+static int lw_accept(struct cove_sock *s, struct cove_sock **out,
+		     struct sockaddr *peer, socklen_t *len)
+{
+	int ret;
+
+	if (s->type != SOCK_STREAM)
+		return -EOPNOTSUPP;
+	lw_enter(s->st);
+	ret = lw_tcp_accept(s, out, peer, len);
+	lw_leave(s->st);
+	return ret;
+}
+
+static int lw_connect(struct cove_sock *s, const struct sockaddr *addr,
+		      socklen_t len)
+{
+	struct sockaddr_in a;
+	int ret;
+
+	lw_enter(s->st);
+	if (s->type == SOCK_DGRAM) {
+		ret = lw_udp_connect(s, addr, len);
+	} else {
+		ret = lw_sockaddr_in(addr, len, &a);
+		if (!ret)
+			ret = lw_tcp_connect(s, &a);
+	}
+	lw_leave(s->st);
+	return ret;
+}
+
+static ssize_t lw_sendmsg(struct cove_sock *s, const struct msghdr *msg,
+			  int flags)
+{
+	ssize_t n;
+
+	lw_enter(s->st);
+	n = s->type == SOCK_STREAM ? lw_tcp_send(s, msg, flags) :
+				     lw_udp_send(s, msg, flags);
+	lw_leave(s->st);
+	return n;
+}
+
+static ssize_t lw_recvmsg(struct cove_sock *s, struct msghdr *msg, int flags)
+{
+	ssize_t n;
+
+	lw_enter(s->st);
+	n = s->type == SOCK_STREAM ? lw_tcp_recv(s, msg, flags) :
+				     lw_udp_recv(s, msg, flags);
+	lw_leave(s->st);
+	return n;
+}
+
+static int lw_shutdown(struct cove_sock *s, int how)
+{
+	int ret = 0;
+
+	lw_enter(s->st);
+	if (s->type == SOCK_STREAM) {
+		ret = lw_tcp_shutdown(s, how);
+	} else if (how < SHUT_RD || how > SHUT_RDWR) {
+		ret = -EINVAL;
+	} else if (!(s->pcb.udp->flags & UDP_FLAGS_CONNECTED)) {
+		ret = -ENOTCONN;
+	} else {
+		s->shut_rd |= how != SHUT_WR;
+		s->shut_wr |= how != SHUT_RD;
+		lw_dirty(s);
+	}
+	lw_leave(s->st);
+	return ret;
+}
+
+static void lw_close(struct cove_sock *s)
+{
+	struct cove_stack *st;
+
+	if (!s)
+		return;
+	st = s->st;
+	lw_enter(st);
+	if (s->type == SOCK_STREAM)
+		lw_tcp_close(s);
+	else
+		lw_udp_close(s);
+	lw_leave(st);
+}
+
+/* lw_opt_int() - read an int option value. */
+static int lw_opt_int(const void *val, socklen_t len, int *out)
+{
+	if (!val || len < sizeof(int))
+		return -EINVAL;
+	memcpy(out, val, sizeof(int));
+	return 0;
+}
+
+/* lw_ip_pcb_opt() - set or clear an SOF_* flag on the socket's PCB. */
+static void lw_ip_pcb_opt(struct cove_sock *s, u8_t opt, int on)
+{
+	if (s->type == SOCK_STREAM && s->pcb.tcp) {
+		if (on)
+			ip_set_option(s->pcb.tcp, opt);
+		else
+			ip_reset_option(s->pcb.tcp, opt);
+	} else if (s->type == SOCK_DGRAM && s->pcb.udp) {
+		if (on)
+			ip_set_option(s->pcb.udp, opt);
+		else
+			ip_reset_option(s->pcb.udp, opt);
+	}
+}
+
+/* lw_tcp_opt() - TCP_NODELAY and the keepalive timings. */
+static int lw_tcp_opt(struct cove_sock *s, int name, int v)
+{
+	struct tcp_pcb *pcb = s->pcb.tcp;
+
+	if (s->type != SOCK_STREAM)
+		return -ENOPROTOOPT;
+	if (name == TCP_NODELAY) {
+		if (pcb && s->state != LW_LISTEN) {
+			if (v)
+				tcp_nagle_disable(pcb);
+			else
+				tcp_nagle_enable(pcb);
+		}
+		return 0;
+	}
+	if (name != TCP_KEEPIDLE && name != TCP_KEEPINTVL &&
+	    name != TCP_KEEPCNT)
+		return -ENOPROTOOPT;
+	if (v < 1 || v > 32767)
+		return -EINVAL;
+	if (!pcb || s->state == LW_LISTEN)
+		return 0;
+	if (name == TCP_KEEPIDLE)
+		pcb->keep_idle = (u32_t)v * 1000;
+	else if (name == TCP_KEEPINTVL)
+		pcb->keep_intvl = (u32_t)v * 1000;
+	else
+		pcb->keep_cnt = (u32_t)v;
+	return 0;
+}
+
+static int lw_setsockopt(struct cove_sock *s, int level, int name,
+			 const void *val, socklen_t len)
+{
+	struct linger lg;
+	int v = 0, ret;
+
+	if (level == SOL_SOCKET && name == SO_LINGER) {
+		if (!val || len < sizeof(lg))
+			return -EINVAL;
+		memcpy(&lg, val, sizeof(lg));
+		s->linger0 = lg.l_onoff && !lg.l_linger;
+		return 0;
+	}
+	ret = lw_opt_int(val, len, &v);
+	if (ret)
+		return ret;
+	lw_enter(s->st);
+	if (level == IPPROTO_TCP) {
+		ret = lw_tcp_opt(s, name, v);
+	} else if (level != SOL_SOCKET) {
+		ret = -ENOPROTOOPT;
+	} else {
+		switch (name) {
+		case SO_REUSEADDR:
+			s->reuse = v != 0;
+			lw_ip_pcb_opt(s, SOF_REUSEADDR, v);
+			break;
+		case SO_KEEPALIVE:
+			lw_ip_pcb_opt(s, SOF_KEEPALIVE, v);
+			break;
+		case SO_BROADCAST:
+			break;		/* lwIP sends broadcasts anyway */
+		case SO_RCVBUF:
+			/* Linux doubles it; TCP's window stays lwIP's. */
+			s->rcvbuf = v < 1024 ? 2048u :
+				    (uint32_t)(v > (1 << 24) ? 1 << 25 : 2 * v);
+			break;
+		case SO_SNDBUF:
+			s->sndbuf = v < 1024 ? 2048u :
+				    (uint32_t)(v > (1 << 24) ? 1 << 25 : 2 * v);
+			break;
+		default:
+			ret = -ENOPROTOOPT;
+		}
+	}
+	lw_leave(s->st);
+	return ret;
+}
+
+/* lw_put_int() - store an int option value, Linux-style truncation. */
+static int lw_put_int(void *val, socklen_t *len, int v)
+{
+	socklen_t n;
+
+	if (!val || !len)
+		return -EFAULT;
+	n = *len < sizeof(int) ? *len : (socklen_t)sizeof(int);
+	memcpy(val, &v, n);
+	*len = n;
+	return 0;
+}
+
+/* lw_pcb_opt() - is an SOF_* flag set on the socket's PCB? */
+static int lw_pcb_opt(const struct cove_sock *s, u8_t opt)
+{
+	if (s->type == SOCK_STREAM)
+		return s->pcb.tcp ? !!ip_get_option(s->pcb.tcp, opt) : 0;
+	return s->pcb.udp ? !!ip_get_option(s->pcb.udp, opt) : 0;
+}
+
+static int lw_getsockopt(struct cove_sock *s, int level, int name, void *val,
+			 socklen_t *len)
+{
+	const struct tcp_pcb *pcb = s->type == SOCK_STREAM &&
+				    s->state != LW_LISTEN ? s->pcb.tcp : NULL;
+	int v;
+
+	if (level == SOL_SOCKET) {
+		switch (name) {
+		case SO_ERROR:
+			v = s->err;
+			s->err = 0;
+			break;
+		case SO_TYPE: v = s->type; break;
+		case SO_ACCEPTCONN: v = s->state == LW_LISTEN; break;
+		case SO_REUSEADDR: v = s->reuse; break;
+		case SO_KEEPALIVE: v = lw_pcb_opt(s, SOF_KEEPALIVE); break;
+		case SO_RCVBUF:
+			v = (int)(s->type == SOCK_STREAM ? TCP_WND : s->rcvbuf);
+			break;
+		case SO_SNDBUF:
+			v = s->type == SOCK_STREAM ? TCP_SND_BUF :
+				(int)(s->sndbuf ? s->sndbuf : 212992u);
+			break;
+		case SO_LINGER: {
+			struct linger lg = { .l_onoff = s->linger0 };
+			socklen_t n;
+
+			if (!val || !len)
+				return -EFAULT;
+			n = *len < sizeof(lg) ? *len : (socklen_t)sizeof(lg);
+			memcpy(val, &lg, n);
+			*len = n;
+			return 0;
+		}
+		default:
+			return -ENOPROTOOPT;
+		}
+		return lw_put_int(val, len, v);
+	}
+	if (level != IPPROTO_TCP || s->type != SOCK_STREAM)
+		return -ENOPROTOOPT;
+	switch (name) {
+	case TCP_NODELAY: v = pcb ? !!tcp_nagle_disabled(pcb) : 0; break;
+	case TCP_MAXSEG: v = pcb ? pcb->mss : TCP_MSS; break;
+	case TCP_KEEPIDLE: v = pcb ? (int)(pcb->keep_idle / 1000) : 7200; break;
+	case TCP_KEEPINTVL: v = pcb ? (int)(pcb->keep_intvl / 1000) : 75; break;
+	case TCP_KEEPCNT: v = pcb ? (int)pcb->keep_cnt : 9; break;
+	default: return -ENOPROTOOPT;
+	}
+	return lw_put_int(val, len, v);
+}
+
+/* lw_put_name() - copy @a out with sockaddr length semantics. */
+static int lw_put_name(const struct sockaddr_in *a, struct sockaddr *addr,
+		       socklen_t *len)
+{
+	socklen_t n;
+
+	if (!addr || !len)
+		return -EFAULT;
+	n = *len < sizeof(*a) ? *len : (socklen_t)sizeof(*a);
+	memcpy(addr, a, n);
+	*len = sizeof(*a);
+	return 0;
+}
+
+static int lw_getsockname(struct cove_sock *s, struct sockaddr *addr,
+			  socklen_t *len)
+{
+	/* The cache follows bind/listen/connect/accept/first send. */
+	return lw_put_name(&s->local, addr, len);
+}
+
+static int lw_getpeername(struct cove_sock *s, struct sockaddr *addr,
+			  socklen_t *len)
+{
+	if (s->type == SOCK_STREAM && s->state != LW_CONNECTED &&
+	    !(s->state == LW_DEAD && s->peer.sin_port))
+		return -ENOTCONN;
+	if (s->type == SOCK_DGRAM &&
+	    !(s->pcb.udp->flags & UDP_FLAGS_CONNECTED))
+		return -ENOTCONN;
+	return lw_put_name(&s->peer, addr, len);
+}
+
+static uint32_t lw_events(struct cove_sock *s)
+{
+	return s->type == SOCK_STREAM ? lw_tcp_events(s) : lw_udp_events(s);
+}
+
+static const struct cove_netstack_ops lw_ops = {
+	.abi_version = COVE_NETSTACK_ABI_VERSION,
+	.name = "lwip",
+	.description = "lwIP 2.1 (Debian's liblwip), one instance per process",
+	.create = lw_create,
+	.destroy = lw_destroy,
+	.input = lw_input,
+	.run = lw_run,
+	.poll_fd = lw_poll_fd,
+	.socket = lw_socket,
+	.set_cookie = lw_set_cookie,
+	.bind = lw_bind,
+	.listen = lw_listen,
+	.accept = lw_accept,
+	.connect = lw_connect,
+	.sendmsg = lw_sendmsg,
+	.recvmsg = lw_recvmsg,
+	.shutdown = lw_shutdown,
+	.close = lw_close,
+	.setsockopt = lw_setsockopt,
+	.getsockopt = lw_getsockopt,
+	.getsockname = lw_getsockname,
+	.getpeername = lw_getpeername,
+	.events = lw_events,
+	.stats = lw_stats,
+};
+COVE_STACK_PROVIDER(lw_ops);

@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: Apache-2.0
+/* lwip provider: the instance, lwIP's netif on a Cove link, timers, events. */
+#include <assert.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lwip/init.h"
+#include "lwip/timeouts.h"
+#include "netif/etharp.h"
+#include "netif/ethernet.h"
+
+#include "cove/link.h"
+#include "stacks/lwip/lw.h"
+
+/* See lw.h for the theory of operation (threads, global state, events). */
+
+/* lwIP's state is process-wide: one instance at a time. */
+static atomic_bool lw_busy;
+static pthread_once_t lw_once = PTHREAD_ONCE_INIT;
+
+static void lw_init_once(void)
+{
+	lwip_init();
+}
+
+void lw_dirty(struct cove_sock *s)
+{
+	if (!s || s->is_dirty)
+		return;
+	s->is_dirty = true;
+	s->next_dirty = s->st->dirty;
+	s->st->dirty = s;
+}
+
+/* lw_undirty() - take @s off the dirty list (it is being freed). */
+static void lw_undirty(struct cove_sock *s)
+{
+	struct cove_sock **pp;
+
+	if (!s->is_dirty)
+		return;
+	for (pp = &s->st->dirty; *pp; pp = &(*pp)->next_dirty)
+		if (*pp == s) {
+			*pp = s->next_dirty;
+			break;
+		}
+	s->is_dirty = false;
+}
+
+/* lw_tx_flush() - hand queued frames to the link; keep what it refuses. */
+static void lw_tx_flush(struct cove_stack *st)
+{
+	struct cove_frame *burst[32];
+	unsigned n, sent, i;
+
+	while (st->txq) {
+		for (n = 0; n < 32 && st->txq; n++) {
+			burst[n] = st->txq;
+			st->txq = st->txq->next;
+		}
+		sent = cove_link_tx_burst(st->link, burst, n);
+		st->ntxq -= sent;
+		if (sent < n) {
+			/* Put the refused ones back at the head, in order. */
+			for (i = n; i-- > sent;) {
+				burst[i]->next = st->txq;
+				st->txq = burst[i];
+			}
+			break;
+		}
+	}
+	if (!st->txq)
+		st->txq_tail = &st->txq;
+}
+
+void lw_enter(struct cove_stack *st)
+{
+	st->depth++;
+}
+
+/*
+ * lw_leave() - end of an ABI call: flush frames, then notify. The dirty list
+ * is popped one socket at a time, so a host that (wrongly) calls back into
+ * the stack from notify() cannot make it walk freed memory.
+ */
+void lw_leave(struct cove_stack *st)
+{
+	struct cove_sock *s;
+
+	assert(st->depth > 0);
+	if (--st->depth)
+		return;
+	if (st->txq)
+		lw_tx_flush(st);
+	while ((s = st->dirty)) {
+		uint32_t ev;
+
+		st->dirty = s->next_dirty;
+		s->is_dirty = false;
+		if (!s->held)
+			continue;
+		ev = s->type == SOCK_STREAM ? lw_tcp_events(s) :
+					      lw_udp_events(s);
+		st->env.notify(st->env.host, s, s->cookie, ev);
+	}
+}
+
+bool lw_addr_forbidden(const struct cove_stack *st, uint32_t addr_be)
+{
+	uint32_t a = __builtin_bswap32(addr_be);
+
+	return addr_be == st->addr.s_addr || (a >> 24) == 127;
+}
+
+struct cove_sock *lw_sock_new(struct cove_stack *st, int type)
+{
+	struct cove_sock *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->st = st;
+	s->type = type;
+	s->local.sin_family = AF_INET;
+	s->peer.sin_family = AF_INET;
+	s->next = st->socks;
+	if (st->socks)
+		st->socks->prev = s;
+	st->socks = s;
+	return s;
+}
+
+void lw_sock_free(struct cove_sock *s)
+{
+	struct cove_stack *st = s->st;
+
+	lw_undirty(s);
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		st->socks = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	free(s);
+}
+
+/**
+ * lw_linkoutput() - lwIP's netif linkoutput: copy @p into a pool frame
+ * @netif:	our netif (@state is the instance)
+ * @p:		a whole Ethernet frame; lwIP keeps ownership
+ *
+ * Runs on the host thread only (see lw.h), so taking frames from the link's
+ * pool is safe. The frame is queued and sent by lw_leave().
+ *
+ * Return: ERR_OK, or ERR_MEM when the pool is empty or the queue full (TCP
+ * keeps the segment and retries; UDP reports -ENOBUFS).
+ */
+static err_t lw_linkoutput(struct netif *netif, struct pbuf *p)
+{
+	struct cove_stack *st = netif->state;
+	struct cove_frame *f;
+
+	if (st->starting && (st->flags & COVE_STACK_F_NO_GARP))
+		return ERR_OK;	/* the only frame lwIP sends at start */
+	if (st->ntxq >= LW_TXQ_MAX || !(f = cove_frame_alloc(st->link->pool))) {
+		st->stats.tx_dropped++;
+		return ERR_MEM;
+	}
+	if (p->tot_len > f->cap) {
+		cove_frame_free(f);
+		st->stats.tx_dropped++;
+		return ERR_BUF;
+	}
+	f->len = pbuf_copy_partial(p, f->data, p->tot_len, 0);
+	f->next = NULL;
+	*st->txq_tail = f;
+	st->txq_tail = &f->next;
+	st->ntxq++;
+	st->stats.tx_frames++;
+	st->stats.tx_bytes += f->len;
+	return ERR_OK;
+}
+
+static err_t lw_netif_init(struct netif *netif)
+{
+	struct cove_stack *st = netif->state;
+
+	netif->name[0] = 'c';
+	netif->name[1] = 'v';
+	netif->output = etharp_output;
+	netif->linkoutput = lw_linkoutput;
+	netif->mtu = (u16_t)(st->link->mtu > 9000 ? 9000 : st->link->mtu);
+	netif->hwaddr_len = ETH_HWADDR_LEN;
+	memcpy(netif->hwaddr, st->link->mac, ETH_HWADDR_LEN);
+	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP |
+		       NETIF_FLAG_ETHERNET;
+	return ERR_OK;
+}
+
+/**
+ * lw_create() - claim lwIP for this process and put a netif on the link
+ * @cfg:	configuration
+ * @env:	host services; @env->link is required
+ * @out:	the new instance
+ *
+ * Return: 0, -EBUSY while another instance lives in this process, -EINVAL
+ * for a bad config or no link, -ENOMEM.
+ */
+int lw_create(const struct cove_stack_config *cfg,
+		     const struct cove_stack_env *env, struct cove_stack **out)
+{
+	struct cove_stack *st;
+	ip4_addr_t ip, mask, gw;
+	uint32_t m;
+	bool expect = false;
+
+	if (!cfg || !env || !out || !env->notify || !env->link ||
+	    cfg->size < sizeof(*cfg) || cfg->prefix_len > 32 ||
+	    !cfg->addr.s_addr || env->link->mtu < 576)
+		return -EINVAL;
+	if (cfg->congestion && strcmp(cfg->congestion, "newreno"))
+		return -EINVAL;	/* lwIP 2.1 only does Reno-style */
+	if (!atomic_compare_exchange_strong(&lw_busy, &expect, true))
+		return -EBUSY;
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		atomic_store(&lw_busy, false);
+		return -ENOMEM;
+	}
+	pthread_once(&lw_once, lw_init_once);
+	st->env = *env;
+	st->link = env->link;
+	st->addr = cfg->addr;
+	st->flags = cfg->flags;
+	st->max_sockets = cfg->max_sockets ? cfg->max_sockets :
+					     LW_DEFAULT_MAX_SOCKETS;
+	st->rcvbuf = cfg->rcvbuf ? cfg->rcvbuf : LW_DEFAULT_RCVBUF;
+	st->txq_tail = &st->txq;
+
+	m = cfg->prefix_len ? ~0u << (32 - cfg->prefix_len) : 0;
+	ip4_addr_set_u32(&ip, cfg->addr.s_addr);
+	ip4_addr_set_u32(&mask, __builtin_bswap32(m));
+	ip4_addr_set_u32(&gw, cfg->gateway.s_addr);
+
+	lw_enter(st);
+	st->starting = true;
+	if (!netif_add(&st->netif, &ip, &mask, &gw, st, lw_netif_init,
+		       ethernet_input)) {
+		st->depth = 0;
+		free(st);
+		atomic_store(&lw_busy, false);
+		return -ENOMEM;
+	}
+	netif_set_default(&st->netif);
+	netif_set_link_up(&st->netif);
+	netif_set_up(&st->netif);
+	st->starting = false;
+	lw_leave(st);
+	*out = st;
+	return 0;
+}
+
+/* lw_destroy() - drop every socket and PCB without a word on the wire. */
+void lw_destroy(struct cove_stack *st)
+{
+	struct cove_frame *f;
+
+	if (!st)
+		return;
+	lw_enter(st);
+	while (st->socks) {
+		struct cove_sock *s = st->socks;
+
+		s->linger0 = true;	/* no graceful close: we are going */
+		if (s->type == SOCK_STREAM)
+			lw_tcp_close(s);
+		else
+			lw_udp_close(s);
+	}
+	lw_tcp_abandon_all();
+	netif_set_down(&st->netif);
+	netif_remove(&st->netif);
+	st->depth = 0;
+	while ((f = st->txq)) {
+		st->txq = f->next;
+		cove_frame_free(f);
+	}
+	free(st);
+	atomic_store(&lw_busy, false);
+}
+
+/* lw_bcast() - our subnet's broadcast address, network order. */
+static uint32_t lw_bcast(const struct cove_stack *st)
+{
+	uint32_t mask = ip4_addr_get_u32(netif_ip4_netmask(&st->netif));
+
+	return (st->addr.s_addr & mask) | ~mask;
+}
+
+/* lw_syn_ok() - may lwIP start another connection? */
+static bool lw_syn_ok(const struct cove_stack *st)
+{
+	unsigned est;
+
+	return lw_tcp_count(&est) < 2 * st->max_sockets;
+}
+
+/**
+ * lw_input() - filter frames, copy them into pbufs, feed ethernet_input()
+ * @st:		instance
+ * @f:		received frames; each goes back to its pool here
+ * @n:		how many
+ */
+void lw_input(struct cove_stack *st, struct cove_frame **f, unsigned n)
+{
+	uint32_t bcast = lw_bcast(st);
+	unsigned i;
+
+	lw_enter(st);
+	for (i = 0; i < n; i++) {
+		enum lw_verdict v;
+		struct pbuf *p;
+
+		st->stats.rx_frames++;
+		st->stats.rx_bytes += f[i]->len;
+		v = lw_filter(f[i]->data, f[i]->len, st->addr.s_addr, bcast);
+		if (v == LW_PASS_SYN && !lw_syn_ok(st)) {
+			st->stats.rx_dropped++;
+			cove_frame_free(f[i]);
+			continue;
+		}
+		if (v != LW_PASS && v != LW_PASS_SYN) {
+			st->stats.rx_dropped++;
+			if (v == LW_DROP_MALFORMED)
+				st->stats.rx_malformed++;
+			cove_frame_free(f[i]);
+			continue;
+		}
+		p = f[i]->len <= 0xffff ?
+			pbuf_alloc(PBUF_RAW, (u16_t)f[i]->len, PBUF_RAM) : NULL;
+		if (!p) {
+			st->stats.rx_dropped++;
+			cove_frame_free(f[i]);
+			continue;
+		}
+		(void)pbuf_take(p, f[i]->data, (u16_t)f[i]->len);
+		cove_frame_free(f[i]);
+		if (st->netif.input(p, &st->netif) != ERR_OK)
+			pbuf_free(p);
+	}
+	lw_leave(st);
+}
+
+/**
+ * lw_run() - fire lwIP's due timers and flush
+ * @st:		instance
+ * @now_ns:	the host's clock; lwIP reads CLOCK_MONOTONIC itself
+ *
+ * Return: when lwIP's next timer is due, at most 1 ms late; 1 ms from now
+ * if frames wait for the link.
+ */
+uint64_t lw_run(struct cove_stack *st, uint64_t now_ns)
+{
+	uint64_t deadline;
+	u32_t ms;
+
+	lw_enter(st);
+	sys_check_timeouts();
+	lw_leave(st);
+	ms = sys_timeouts_sleeptime();
+	deadline = ms == SYS_TIMEOUTS_SLEEPTIME_INFINITE ? UINT64_MAX :
+		((uint64_t)sys_now() + ms + 1) * 1000000ull;
+	if (st->txq && now_ns + 1000000ull < deadline)
+		deadline = now_ns + 1000000ull;
+	return deadline;
+}
+
+int lw_poll_fd(struct cove_stack *st)
+{
+	(void)st;
+	return -1;
+}
+
+/*
+ * lw_stats() - Cove's own counters (frames, drops, opens, datagrams) and
+ * gauges; lwIP's are compiled out of Debian's build (LWIP_STATS=0), so the
+ * TCP segment and retransmission counters stay zero.
+ */
+int lw_stats(struct cove_stack *st, struct cove_stack_stats *out)
+{
+	const struct cove_sock *s;
+	unsigned est;
+
+	*out = st->stats;
+	out->sockets = st->nsock;
+	out->tcp_conns = lw_tcp_count(&est);
+	out->tcp_established = est;
+	for (s = st->socks; s; s = s->next)
+		out->mem_bytes += s->rx_bytes + s->dq_bytes;
+	out->frames_held = st->ntxq;
+	return 0;
+}

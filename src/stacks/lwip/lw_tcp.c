@@ -1,0 +1,639 @@
+// SPDX-License-Identifier: Apache-2.0
+/* lwip provider: TCP sockets on lwIP's raw (callback) API. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/tcp.h"
+
+#include "stacks/lwip/lw.h"
+
+/*
+ * Theory of operation
+ *
+ * A socket owns at most one PCB (@pcb.tcp) and is the PCB's callback
+ * argument. lwIP frees a PCB on its own after a reset, a timeout or the
+ * last ACK of a close and then calls lw_tcp_err_cb(): the socket turns
+ * LW_DEAD, keeps its error for SO_ERROR/recv/send, and never touches the
+ * PCB again. close() detaches the socket from the PCB (argument and
+ * callbacks NULL) before tcp_close(), so lwIP finishes the shutdown in the
+ * background (FIN after queued data, TIME_WAIT) and answers data arriving
+ * after close with RST, as Linux does.
+ *
+ * Receiving: lwIP hands over pbuf chains; they wait on the socket's small
+ * ring (@rxq) until recvmsg() copies them out and calls tcp_recved(), so
+ * the advertised window is exactly the room the application made. When the
+ * ring is full the callback returns ERR_MEM and lwIP keeps the data as
+ * "refused" and offers it again (after the next read, or from its timer).
+ * Unread data is bounded by the receive window (TCP_WND, 64 KiB).
+ *
+ * Sending: tcp_write(TCP_WRITE_FLAG_COPY) as much as tcp_sndbuf() allows
+ * (TCP_SND_BUF, 64 KiB, fixed in Debian's build), then tcp_output().
+ * -EAGAIN when nothing fits; EPOLLOUT returns once two segments fit.
+ *
+ * Listening: lwIP calls lw_tcp_accept_cb() when a handshake completes; the
+ * new socket waits on the listener's queue (bounded by the backlog and by
+ * max_sockets; beyond that lwIP resets the connection) until accept().
+ */
+
+#define LW_SND_LOWAT	(2 * TCP_MSS)
+
+/* lw_err() - an lwIP error as a negative errno. */
+static int lw_err(err_t e)
+{
+	switch (e) {
+	case ERR_OK: return 0;
+	case ERR_MEM: return -ENOMEM;
+	case ERR_BUF: return -ENOBUFS;
+	case ERR_TIMEOUT: return -ETIMEDOUT;
+	case ERR_RTE: return -ENETUNREACH;
+	case ERR_INPROGRESS: return -EINPROGRESS;
+	case ERR_WOULDBLOCK: return -EAGAIN;
+	case ERR_USE: return -EADDRINUSE;
+	case ERR_ALREADY: return -EALREADY;
+	case ERR_ISCONN: return -EISCONN;
+	case ERR_CONN: return -ENOTCONN;
+	case ERR_ABRT: return -ECONNABORTED;
+	case ERR_RST: return -ECONNRESET;
+	case ERR_CLSD: return -ENOTCONN;
+	default: return -EINVAL;
+	}
+}
+
+/* lw_rxq_push() - queue a received chain; false if the ring is full. */
+static bool lw_rxq_push(struct cove_sock *s, struct pbuf *p)
+{
+	if (s->rx_count) {
+		struct pbuf *tail =
+			s->rxq[(s->rx_head + s->rx_count - 1) % LW_RXQ_SLOTS];
+
+		if ((uint32_t)tail->tot_len + p->tot_len <= 0xffff) {
+			pbuf_cat(tail, p);
+			return true;
+		}
+	}
+	if (s->rx_count == LW_RXQ_SLOTS)
+		return false;
+	s->rxq[(s->rx_head + s->rx_count) % LW_RXQ_SLOTS] = p;
+	s->rx_count++;
+	return true;
+}
+
+/* lw_rxq_free() - drop every queued chain. */
+static void lw_rxq_free(struct cove_sock *s)
+{
+	while (s->rx_count) {
+		pbuf_free(s->rxq[s->rx_head]);
+		s->rx_head = (s->rx_head + 1) % LW_RXQ_SLOTS;
+		s->rx_count--;
+	}
+	s->rx_bytes = 0;
+}
+
+/**
+ * lw_rxq_copy() - copy queued bytes into an iovec array, consuming them
+ * @s:		socket
+ * @msg:	destination iovecs
+ * @peek:	leave the bytes queued
+ *
+ * Return: bytes copied.
+ */
+static size_t lw_rxq_copy(struct cove_sock *s, struct msghdr *msg, bool peek)
+{
+	unsigned slot = s->rx_head, left = s->rx_count;
+	u16_t off = 0;
+	size_t done = 0, i;
+
+	for (i = 0; i < msg->msg_iovlen && left; i++) {
+		uint8_t *dst = msg->msg_iov[i].iov_base;
+		size_t room = msg->msg_iov[i].iov_len;
+
+		while (room && left) {
+			struct pbuf *p = s->rxq[slot];
+			size_t avail = (size_t)(p->tot_len - off);
+			u16_t take = (u16_t)(avail < room ? avail : room);
+
+			take = pbuf_copy_partial(p, dst, take, off);
+			dst += take;
+			room -= take;
+			done += take;
+			off = (u16_t)(off + take);
+			if (off < p->tot_len)
+				continue;
+			off = 0;
+			slot = (slot + 1) % LW_RXQ_SLOTS;
+			left--;
+		}
+	}
+	if (peek)
+		return done;
+	/* Free the chains read whole, trim the one read in part. */
+	while (s->rx_count && s->rx_head != slot) {
+		pbuf_free(s->rxq[s->rx_head]);
+		s->rx_head = (s->rx_head + 1) % LW_RXQ_SLOTS;
+		s->rx_count--;
+	}
+	if (off)
+		s->rxq[s->rx_head] = pbuf_free_header(s->rxq[s->rx_head], off);
+	s->rx_bytes -= (uint32_t)done;
+	return done;
+}
+
+/* lw_recved() - open the window by @n bytes (tcp_recved takes 16 bits). */
+static void lw_recved(struct tcp_pcb *pcb, size_t n)
+{
+	while (n) {
+		u16_t k = (u16_t)(n > 0xffff ? 0xffff : n);
+
+		tcp_recved(pcb, k);
+		n -= k;
+	}
+}
+
+static err_t lw_tcp_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p,
+			    err_t err)
+{
+	struct cove_sock *s = arg;
+
+	(void)err;
+	if (!p) {
+		s->rx_fin = true;
+		lw_dirty(s);
+		return ERR_OK;
+	}
+	if (s->shut_rd) {		/* read side shut: discard */
+		tcp_recved(pcb, p->tot_len);
+		pbuf_free(p);
+		return ERR_OK;
+	}
+	if (!lw_rxq_push(s, p))
+		return ERR_MEM;		/* lwIP keeps it as refused data */
+	s->rx_bytes += p->tot_len;
+	lw_dirty(s);
+	return ERR_OK;
+}
+
+static err_t lw_tcp_sent_cb(void *arg, struct tcp_pcb *pcb, u16_t len)
+{
+	(void)pcb;
+	(void)len;
+	lw_dirty(arg);
+	return ERR_OK;
+}
+
+/* lw_tcp_err_cb() - lwIP has freed the PCB; remember why. */
+static void lw_tcp_err_cb(void *arg, err_t err)
+{
+	struct cove_sock *s = arg;
+
+	if (!s)
+		return;
+	s->pcb.tcp = NULL;
+	switch (err) {
+	case ERR_RST:
+		s->err = s->state == LW_CONNECTING ? ECONNREFUSED : ECONNRESET;
+		s->st->stats.tcp_resets_in++;
+		break;
+	case ERR_CLSD:			/* both sides closed: no error */
+		break;
+	case ERR_ABRT:			/* lwIP gave up: retransmissions */
+		s->err = ETIMEDOUT;
+		s->st->stats.tcp_timeouts++;
+		break;
+	default:
+		s->err = ECONNABORTED;
+		break;
+	}
+	s->state = LW_DEAD;
+	lw_dirty(s);
+}
+
+static err_t lw_tcp_connected_cb(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	struct cove_sock *s = arg;
+
+	(void)err;
+	s->state = LW_CONNECTED;
+	lw_sin_from_ip(&pcb->local_ip, pcb->local_port, &s->local);
+	lw_dirty(s);
+	return ERR_OK;
+}
+
+/* lw_tcp_attach() - make @s the owner of @pcb's callbacks. */
+static void lw_tcp_attach(struct cove_sock *s, struct tcp_pcb *pcb)
+{
+	s->pcb.tcp = pcb;
+	tcp_arg(pcb, s);
+	tcp_recv(pcb, lw_tcp_recv_cb);
+	tcp_sent(pcb, lw_tcp_sent_cb);
+	tcp_err(pcb, lw_tcp_err_cb);
+}
+
+/* lw_tcp_detach() - orphan @pcb: lwIP finishes it without us. */
+static void lw_tcp_detach(struct tcp_pcb *pcb)
+{
+	tcp_arg(pcb, NULL);
+	tcp_recv(pcb, NULL);
+	tcp_sent(pcb, NULL);
+	tcp_err(pcb, NULL);
+	tcp_poll(pcb, NULL, 0);
+}
+
+static err_t lw_tcp_accept_cb(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	struct cove_sock *l = arg, *c;
+	struct cove_stack *st;
+
+	if (!l || err != ERR_OK || !pcb || l->state != LW_LISTEN)
+		return ERR_VAL;		/* lwIP aborts the connection */
+	st = l->st;
+	if (l->nacc >= l->backlog || st->nsock + st->nchild >= st->max_sockets)
+		return ERR_MEM;
+	c = lw_sock_new(st, SOCK_STREAM);
+	if (!c)
+		return ERR_MEM;
+	c->state = LW_CONNECTED;
+	c->listener = l;
+	c->reuse = l->reuse;
+	lw_tcp_attach(c, pcb);
+	lw_sin_from_ip(&pcb->local_ip, pcb->local_port, &c->local);
+	lw_sin_from_ip(&pcb->remote_ip, pcb->remote_port, &c->peer);
+	if (l->acc_tail)
+		l->acc_tail->acc_next = c;
+	else
+		l->acc_head = c;
+	l->acc_tail = c;
+	l->nacc++;
+	st->nchild++;
+	lw_dirty(l);
+	return ERR_OK;
+}
+
+int lw_tcp_open(struct cove_sock *s)
+{
+	struct tcp_pcb *pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
+
+	if (!pcb)
+		return -ENOMEM;
+	lw_tcp_attach(s, pcb);
+	s->state = LW_NEW;
+	return 0;
+}
+
+int lw_tcp_bind(struct cove_sock *s, const struct sockaddr_in *a)
+{
+	ip_addr_t ip;
+	int ret;
+
+	if (s->state != LW_NEW || !s->pcb.tcp || s->pcb.tcp->local_port)
+		return -EINVAL;
+	lw_ip_from_sin(a, &ip);
+	ret = lw_err(tcp_bind(s->pcb.tcp, &ip, ntohs(a->sin_port)));
+	if (!ret)
+		lw_sin_from_ip(&s->pcb.tcp->local_ip, s->pcb.tcp->local_port,
+			       &s->local);
+	return ret;
+}
+
+int lw_tcp_listen(struct cove_sock *s, int backlog)
+{
+	struct tcp_pcb *lpcb;
+	err_t e = ERR_OK;
+	int ret;
+
+	if (backlog < 1)
+		backlog = 1;
+	if (backlog > 4096)
+		backlog = 4096;
+	if (s->state == LW_LISTEN) {
+		s->backlog = (unsigned)backlog;
+		return 0;
+	}
+	if (s->state != LW_NEW || !s->pcb.tcp)
+		return -EINVAL;
+	if (!s->pcb.tcp->local_port) {
+		ret = lw_err(tcp_bind(s->pcb.tcp, IP4_ADDR_ANY, 0));
+		if (ret)
+			return ret;
+	}
+	/* lwIP's own backlog is compiled out (TCP_LISTEN_BACKLOG=0); ours
+	 * is enforced in lw_tcp_accept_cb(). */
+	lpcb = tcp_listen_with_backlog_and_err(s->pcb.tcp, 255, &e);
+	if (!lpcb)
+		return e == ERR_OK ? -ENOMEM : lw_err(e);
+	s->pcb.tcp = lpcb;	/* the old PCB is freed by lwIP */
+	tcp_arg(lpcb, s);
+	tcp_accept(lpcb, lw_tcp_accept_cb);
+	s->state = LW_LISTEN;
+	s->backlog = (unsigned)backlog;
+	lw_sin_from_ip(&lpcb->local_ip, lpcb->local_port, &s->local);
+	return 0;
+}
+
+int lw_tcp_accept(struct cove_sock *s, struct cove_sock **out,
+		  struct sockaddr *peer, socklen_t *len)
+{
+	struct cove_stack *st = s->st;
+	struct cove_sock *c;
+
+	if (s->state != LW_LISTEN)
+		return -EINVAL;
+	c = s->acc_head;
+	if (!c)
+		return -EAGAIN;
+	s->acc_head = c->acc_next;
+	if (!s->acc_head)
+		s->acc_tail = NULL;
+	s->nacc--;
+	st->nchild--;
+	c->acc_next = NULL;
+	c->listener = NULL;
+	c->held = true;
+	st->nsock++;
+	st->stats.tcp_passive_opens++;
+	if (peer && len) {
+		socklen_t n = *len < sizeof(c->peer) ? *len :
+						       (socklen_t)sizeof(c->peer);
+
+		memcpy(peer, &c->peer, n);
+		*len = sizeof(c->peer);
+	}
+	lw_dirty(c);		/* data may be waiting already */
+	*out = c;
+	return 0;
+}
+
+int lw_tcp_connect(struct cove_sock *s, const struct sockaddr_in *a)
+{
+	ip_addr_t ip;
+	err_t e;
+
+	switch (s->state) {
+	case LW_CONNECTING: return -EALREADY;
+	case LW_CONNECTED: return -EISCONN;
+	case LW_LISTEN: return -EINVAL;
+	case LW_DEAD:
+		if (s->err) {
+			int ret = -s->err;
+
+			s->err = 0;
+			return ret;
+		}
+		return -EISCONN;
+	case LW_NEW:
+		break;
+	}
+	if (lw_addr_forbidden(s->st, a->sin_addr.s_addr))
+		return -ENETUNREACH;
+	lw_ip_from_sin(a, &ip);
+	e = tcp_connect(s->pcb.tcp, &ip, ntohs(a->sin_port),
+			lw_tcp_connected_cb);
+	if (e != ERR_OK)
+		return lw_err(e);
+	s->state = LW_CONNECTING;
+	s->peer = *a;
+	lw_sin_from_ip(&s->pcb.tcp->local_ip, s->pcb.tcp->local_port,
+		       &s->local);
+	s->st->stats.tcp_active_opens++;
+	return -EINPROGRESS;
+}
+
+/* lw_tcp_writable() - room for at least LW_SND_LOWAT more bytes? */
+static bool lw_tcp_writable(const struct tcp_pcb *pcb)
+{
+	return tcp_sndbuf(pcb) >= LW_SND_LOWAT &&
+	       tcp_sndqueuelen(pcb) + 8 < TCP_SND_QUEUELEN;
+}
+
+/* lw_take_error() - report and clear a pending error, or 0. */
+static int lw_take_error(struct cove_sock *s)
+{
+	int e = s->err;
+
+	s->err = 0;
+	return -e;
+}
+
+ssize_t lw_tcp_send(struct cove_sock *s, const struct msghdr *msg, int flags)
+{
+	struct tcp_pcb *pcb = s->pcb.tcp;
+	size_t total = lw_iov_total(msg), done = 0, i;
+	bool full = false;
+
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	if (s->err)
+		return lw_take_error(s);
+	if (s->shut_wr)
+		return -EPIPE;
+	switch (s->state) {
+	case LW_NEW:
+	case LW_LISTEN: return -ENOTCONN;
+	case LW_CONNECTING: return -EAGAIN;
+	case LW_DEAD: return -EPIPE;
+	case LW_CONNECTED: break;
+	}
+	for (i = 0; i < msg->msg_iovlen && !full; i++) {
+		const uint8_t *base = msg->msg_iov[i].iov_base;
+		size_t len = msg->msg_iov[i].iov_len, off = 0;
+
+		while (off < len) {
+			size_t room = tcp_sndbuf(pcb), chunk = len - off;
+			u8_t api = TCP_WRITE_FLAG_COPY;
+			err_t e;
+
+			if (!room || tcp_sndqueuelen(pcb) + 1 >= TCP_SND_QUEUELEN) {
+				full = true;
+				break;
+			}
+			if (chunk > room)
+				chunk = room;
+			if (chunk > 0xffff)
+				chunk = 0xffff;
+			if (done + chunk < total)
+				api |= TCP_WRITE_FLAG_MORE;
+			e = tcp_write(pcb, base + off, (u16_t)chunk, api);
+			if (e == ERR_MEM) {
+				full = true;
+				break;
+			}
+			if (e != ERR_OK) {
+				if (!done)
+					return lw_err(e);
+				full = true;
+				break;
+			}
+			off += chunk;
+			done += chunk;
+		}
+	}
+	if (done)
+		(void)tcp_output(pcb);
+	return done || !total ? (ssize_t)done : -EAGAIN;
+}
+
+ssize_t lw_tcp_recv(struct cove_sock *s, struct msghdr *msg, int flags)
+{
+	size_t n;
+
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	msg->msg_flags = 0;
+	msg->msg_namelen = 0;
+	if (s->state == LW_NEW || s->state == LW_LISTEN)
+		return -ENOTCONN;
+	if (s->state == LW_CONNECTING)
+		return -EAGAIN;
+	if (!s->rx_bytes) {
+		if (s->err)
+			return lw_take_error(s);
+		if (s->rx_fin || s->shut_rd || s->state == LW_DEAD)
+			return 0;
+		return -EAGAIN;
+	}
+	n = lw_rxq_copy(s, msg, flags & MSG_PEEK);
+	if (!(flags & MSG_PEEK) && s->pcb.tcp) {
+		lw_recved(s->pcb.tcp, n);
+		/* Data lwIP kept back while our ring was full. */
+		if (s->pcb.tcp && s->pcb.tcp->refused_data && !s->rx_count)
+			(void)tcp_process_refused_data(s->pcb.tcp);
+	}
+	return (ssize_t)n;
+}
+
+int lw_tcp_shutdown(struct cove_sock *s, int how)
+{
+	err_t e;
+
+	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
+		return -EINVAL;
+	if (s->state != LW_CONNECTED)
+		return -ENOTCONN;
+	if (how != SHUT_WR && !s->shut_rd) {
+		s->shut_rd = true;
+		lw_dirty(s);
+	}
+	if (how != SHUT_RD && !s->shut_wr && s->pcb.tcp) {
+		e = tcp_shutdown(s->pcb.tcp, 0, 1);
+		if (e != ERR_OK)
+			return lw_err(e);
+		s->shut_wr = true;
+		lw_dirty(s);
+	}
+	return 0;
+}
+
+/* lw_tcp_unqueue() - take a child off its listener's accept queue. */
+static void lw_tcp_unqueue(struct cove_sock *c)
+{
+	struct cove_sock *l = c->listener, **pp;
+
+	for (pp = &l->acc_head; *pp; pp = &(*pp)->acc_next)
+		if (*pp == c) {
+			*pp = c->acc_next;
+			break;
+		}
+	l->acc_tail = NULL;
+	for (pp = &l->acc_head; *pp; pp = &(*pp)->acc_next)
+		l->acc_tail = *pp;
+	l->nacc--;
+	c->st->nchild--;
+	c->listener = NULL;
+}
+
+void lw_tcp_close(struct cove_sock *s)
+{
+	struct tcp_pcb *pcb = s->pcb.tcp;
+
+	if (s->state == LW_LISTEN) {
+		while (s->acc_head) {
+			s->acc_head->linger0 = true;	/* not accepted: RST */
+			lw_tcp_close(s->acc_head);
+		}
+		if (pcb) {
+			tcp_arg(pcb, NULL);
+			tcp_accept(pcb, NULL);
+			(void)tcp_close(pcb);	/* never fails for LISTEN */
+		}
+	} else if (pcb) {
+		lw_tcp_detach(pcb);
+		if (s->linger0 || s->rx_bytes) {
+			/* SO_LINGER 0, or unread data thrown away: RST. */
+			tcp_abort(pcb);
+			s->st->stats.tcp_resets_out++;
+		} else if (tcp_close(pcb) != ERR_OK) {
+			tcp_abort(pcb);
+			s->st->stats.tcp_resets_out++;
+		}
+	}
+	s->pcb.tcp = NULL;
+	lw_rxq_free(s);
+	if (s->listener)
+		lw_tcp_unqueue(s);
+	if (s->held)
+		s->st->nsock--;
+	lw_sock_free(s);
+}
+
+uint32_t lw_tcp_events(struct cove_sock *s)
+{
+	uint32_t ev = 0;
+
+	switch (s->state) {
+	case LW_NEW:
+		return EPOLLOUT | EPOLLHUP;
+	case LW_LISTEN:
+		return s->acc_head ? EPOLLIN : 0;
+	case LW_CONNECTING:
+		return 0;
+	case LW_DEAD:
+		return EPOLLIN | EPOLLOUT | EPOLLHUP | EPOLLRDHUP |
+		       (s->err ? EPOLLERR : 0);
+	case LW_CONNECTED:
+		break;
+	}
+	if (s->rx_bytes)
+		ev |= EPOLLIN;
+	if (s->rx_fin || s->shut_rd)
+		ev |= EPOLLIN | EPOLLRDHUP;
+	if (s->shut_wr || (s->pcb.tcp && lw_tcp_writable(s->pcb.tcp)))
+		ev |= EPOLLOUT;
+	if ((s->rx_fin || s->shut_rd) && s->shut_wr)
+		ev |= EPOLLHUP;
+	if (s->err)
+		ev |= EPOLLERR;
+	return ev;
+}
+
+/* lw_tcp_abandon_all() - free every PCB lwIP still has, sending nothing. */
+void lw_tcp_abandon_all(void)
+{
+	while (tcp_active_pcbs)
+		tcp_abandon(tcp_active_pcbs, 0);
+	while (tcp_tw_pcbs)
+		tcp_abandon(tcp_tw_pcbs, 0);
+}
+
+/**
+ * lw_tcp_count() - lwIP's connections in any state but CLOSED and LISTEN
+ * @established:	set to those in ESTABLISHED
+ *
+ * Return: the count (TIME_WAIT included).
+ */
+unsigned lw_tcp_count(unsigned *established)
+{
+	const struct tcp_pcb *pcb;
+	unsigned n = 0;
+
+	*established = 0;
+	for (pcb = tcp_active_pcbs; pcb; pcb = pcb->next) {
+		n++;
+		if (pcb->state == ESTABLISHED)
+			(*established)++;
+	}
+	for (pcb = tcp_tw_pcbs; pcb; pcb = pcb->next)
+		n++;
+	return n;
+}

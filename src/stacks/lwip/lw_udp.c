@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: Apache-2.0
+/* lwip provider: UDP sockets on lwIP's raw API. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "lwip/udp.h"
+
+#include "stacks/lwip/lw.h"
+
+/*
+ * Theory of operation
+ *
+ * Each socket owns one udp_pcb whose receive callback queues the datagram
+ * (the pbuf as lwIP gave it, plus the sender) on the socket, bounded by
+ * the socket's receive buffer (SO_RCVBUF, default LW_DEFAULT_RCVBUF bytes)
+ * and LW_UDP_MAX_QUEUED datagrams; beyond that datagrams are dropped, as
+ * Linux drops on a full receive buffer. Sends build one PBUF_RAM pbuf per
+ * datagram and go out through udp_sendto(); lwIP fragments datagrams
+ * larger than the MTU. lwIP does not report ICMP errors to UDP PCBs, so a
+ * UDP socket never gets ECONNREFUSED.
+ */
+
+#define LW_UDP_MAX_PAYLOAD	65507u
+
+static void lw_udp_recv_cb(void *arg, struct udp_pcb *pcb, struct pbuf *p,
+			   const ip_addr_t *addr, u16_t port)
+{
+	struct cove_sock *s = arg;
+	struct lw_dgram *d;
+
+	(void)pcb;
+	if (s->shut_rd || s->ndq >= LW_UDP_MAX_QUEUED ||
+	    s->dq_bytes + p->tot_len > s->rcvbuf ||
+	    !(d = malloc(sizeof(*d)))) {
+		s->st->stats.rx_dropped++;
+		pbuf_free(p);
+		return;
+	}
+	d->next = NULL;
+	d->p = p;
+	lw_sin_from_ip(addr, port, &d->from);
+	if (s->dq_tail)
+		s->dq_tail->next = d;
+	else
+		s->dq_head = d;
+	s->dq_tail = d;
+	s->ndq++;
+	s->dq_bytes += p->tot_len;
+	s->st->stats.udp_in++;
+	lw_dirty(s);
+}
+
+int lw_udp_open(struct cove_sock *s)
+{
+	struct udp_pcb *pcb = udp_new_ip_type(IPADDR_TYPE_V4);
+
+	if (!pcb)
+		return -ENOMEM;
+	s->pcb.udp = pcb;
+	s->rcvbuf = s->st->rcvbuf;
+	udp_recv(pcb, lw_udp_recv_cb, s);
+	return 0;
+}
+
+/* lw_udp_cache_local() - remember the bound address for getsockname(). */
+static void lw_udp_cache_local(struct cove_sock *s)
+{
+	lw_sin_from_ip(&s->pcb.udp->local_ip, s->pcb.udp->local_port,
+		       &s->local);
+}
+
+int lw_udp_bind(struct cove_sock *s, const struct sockaddr_in *a)
+{
+	ip_addr_t ip;
+	err_t e;
+
+	if (s->pcb.udp->local_port)
+		return -EINVAL;
+	lw_ip_from_sin(a, &ip);
+	e = udp_bind(s->pcb.udp, &ip, ntohs(a->sin_port));
+	if (e == ERR_USE)
+		return -EADDRINUSE;
+	if (e != ERR_OK)
+		return -EINVAL;
+	lw_udp_cache_local(s);
+	return 0;
+}
+
+int lw_udp_connect(struct cove_sock *s, const struct sockaddr *addr,
+		   socklen_t len)
+{
+	struct sockaddr_in a;
+	ip_addr_t ip;
+	int ret;
+
+	if (len >= sizeof(sa_family_t) && addr->sa_family == AF_UNSPEC) {
+		udp_disconnect(s->pcb.udp);
+		memset(&s->peer, 0, sizeof(s->peer));
+		s->peer.sin_family = AF_INET;
+		return 0;
+	}
+	ret = lw_sockaddr_in(addr, len, &a);
+	if (ret)
+		return ret;
+	if (lw_addr_forbidden(s->st, a.sin_addr.s_addr))
+		return -ENETUNREACH;
+	lw_ip_from_sin(&a, &ip);
+	if (udp_connect(s->pcb.udp, &ip, ntohs(a.sin_port)) != ERR_OK)
+		return -EADDRINUSE;	/* no free port to bind to */
+	s->peer = a;
+	lw_udp_cache_local(s);
+	return 0;
+}
+
+ssize_t lw_udp_send(struct cove_sock *s, const struct msghdr *msg, int flags)
+{
+	struct udp_pcb *pcb = s->pcb.udp;
+	size_t total = lw_iov_total(msg), off = 0, i;
+	struct sockaddr_in to;
+	struct pbuf *p;
+	ip_addr_t ip;
+	err_t e;
+	int ret;
+
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	if (s->shut_wr)
+		return -EPIPE;
+	if (msg->msg_name) {
+		ret = lw_sockaddr_in(msg->msg_name, msg->msg_namelen, &to);
+		if (ret)
+			return ret;
+	} else if (pcb->flags & UDP_FLAGS_CONNECTED) {
+		to = s->peer;
+	} else {
+		return -EDESTADDRREQ;
+	}
+	if (total > LW_UDP_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	if (lw_addr_forbidden(s->st, to.sin_addr.s_addr))
+		return -ENETUNREACH;
+	p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)total, PBUF_RAM);
+	if (!p)
+		return -ENOBUFS;
+	for (i = 0; i < msg->msg_iovlen; i++) {
+		if (!msg->msg_iov[i].iov_len)
+			continue;
+		(void)pbuf_take_at(p, msg->msg_iov[i].iov_base,
+				   (u16_t)msg->msg_iov[i].iov_len, (u16_t)off);
+		off += msg->msg_iov[i].iov_len;
+	}
+	lw_ip_from_sin(&to, &ip);
+	e = udp_sendto(pcb, p, &ip, ntohs(to.sin_port));
+	pbuf_free(p);
+	if (!s->local.sin_port)
+		lw_udp_cache_local(s);
+	switch (e) {
+	case ERR_OK:
+		s->st->stats.udp_out++;
+		return (ssize_t)total;
+	case ERR_RTE: return -ENETUNREACH;
+	case ERR_USE: return -EADDRINUSE;
+	case ERR_VAL: return -EINVAL;
+	default: return -ENOBUFS;	/* no frame, link queue full */
+	}
+}
+
+ssize_t lw_udp_recv(struct cove_sock *s, struct msghdr *msg, int flags)
+{
+	struct lw_dgram *d = s->dq_head;
+	size_t off = 0, i;
+	u16_t len;
+
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	msg->msg_flags = 0;
+	if (!d)
+		return s->shut_rd ? 0 : -EAGAIN;
+	len = d->p->tot_len;
+	for (i = 0; i < msg->msg_iovlen && off < len; i++) {
+		size_t take = len - off;
+
+		if (take > msg->msg_iov[i].iov_len)
+			take = msg->msg_iov[i].iov_len;
+		off += pbuf_copy_partial(d->p, msg->msg_iov[i].iov_base,
+					 (u16_t)take, (u16_t)off);
+	}
+	if (off < len)
+		msg->msg_flags |= MSG_TRUNC;
+	if (msg->msg_name) {
+		socklen_t n = msg->msg_namelen < sizeof(d->from) ?
+				msg->msg_namelen : (socklen_t)sizeof(d->from);
+
+		memcpy(msg->msg_name, &d->from, n);
+		msg->msg_namelen = sizeof(d->from);
+	}
+	if (!(flags & MSG_PEEK)) {
+		s->dq_head = d->next;
+		if (!s->dq_head)
+			s->dq_tail = NULL;
+		s->ndq--;
+		s->dq_bytes -= len;
+		pbuf_free(d->p);
+		free(d);
+	}
+	return (flags & MSG_TRUNC) ? (ssize_t)len : (ssize_t)off;
+}
+
+void lw_udp_close(struct cove_sock *s)
+{
+	struct lw_dgram *d;
+
+	while ((d = s->dq_head)) {
+		s->dq_head = d->next;
+		pbuf_free(d->p);
+		free(d);
+	}
+	if (s->pcb.udp)
+		udp_remove(s->pcb.udp);
+	if (s->held)
+		s->st->nsock--;
+	lw_sock_free(s);
+}
+
+uint32_t lw_udp_events(struct cove_sock *s)
+{
+	uint32_t ev = EPOLLOUT;
+
+	if (s->dq_head || s->shut_rd)
+		ev |= EPOLLIN;
+	return ev;
+}
