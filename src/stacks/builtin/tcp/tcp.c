@@ -1,0 +1,625 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Builtin TCP: context, connection tables, ports, ISNs, tcb lifetime, stats. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "stacks/builtin/tcp/tcp.h"
+
+/*
+ * Theory of operation
+ *
+ * tcp_init() allocates the context (tables included) once per stack
+ * instance. A tcb moves through: tcb_alloc() -> (port list, conn hash while
+ * it has a 4-tuple) -> tcp_done() (CLOSED: out of the hash, timers off) ->
+ * tcp_reap_later() once no host handle remains -> freed by tcp_reap() from
+ * the end of input, a socket call or a zero-delay timer. Deferring the free
+ * means no code path ever touches a freed tcb, whatever it called.
+ *
+ * Gauges: nconns counts tcbs in a state other than CLOSED and LISTEN,
+ * nestab those ESTABLISHED or CLOSE-WAIT, mem_bytes the ring bytes.
+ */
+
+/* --- SipHash-2-4 (for ISNs, RFC 6528) ---------------------------------- */
+
+static inline uint64_t rotl64(uint64_t x, int b)
+{
+	return (x << b) | (x >> (64 - b));
+}
+
+#define SIPROUND(v0, v1, v2, v3)					\
+	do {								\
+		v0 += v1; v1 = rotl64(v1, 13); v1 ^= v0;		\
+		v0 = rotl64(v0, 32);					\
+		v2 += v3; v3 = rotl64(v3, 16); v3 ^= v2;		\
+		v0 += v3; v3 = rotl64(v3, 21); v3 ^= v0;		\
+		v2 += v1; v1 = rotl64(v1, 17); v1 ^= v2;		\
+		v2 = rotl64(v2, 32);					\
+	} while (0)
+
+/**
+ * tcp_siphash() - SipHash-2-4 of two 64-bit words
+ * @k:		128-bit key
+ * @m0:		first message word
+ * @m1:		second message word
+ *
+ * Return: the 64-bit hash of the 16-byte message m0 || m1.
+ */
+static uint64_t tcp_siphash(const uint64_t k[2], uint64_t m0, uint64_t m1)
+{
+	uint64_t v0 = 0x736f6d6570736575ull ^ k[0];
+	uint64_t v1 = 0x646f72616e646f6dull ^ k[1];
+	uint64_t v2 = 0x6c7967656e657261ull ^ k[0];
+	uint64_t v3 = 0x7465646279746573ull ^ k[1];
+	uint64_t m[3] = { m0, m1, (uint64_t)16 << 56 };
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		v3 ^= m[i];
+		SIPROUND(v0, v1, v2, v3);
+		SIPROUND(v0, v1, v2, v3);
+		v0 ^= m[i];
+	}
+	v2 ^= 0xff;
+	for (i = 0; i < 4; i++)
+		SIPROUND(v0, v1, v2, v3);
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+uint32_t tcp_isn(struct tcp_ctx *c, uint32_t laddr, uint32_t raddr,
+		 uint16_t lport, uint16_t rport)
+{
+	uint64_t h = tcp_siphash(c->isn_key,
+				 ((uint64_t)laddr << 32) | raddr,
+				 ((uint64_t)lport << 16) | rport);
+
+	return (uint32_t)h + (uint32_t)(c->st->now_ns / 4000);
+}
+
+static inline uint32_t tcp_hash(const struct tcp_ctx *c, uint32_t laddr,
+				uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+	uint64_t x = (((uint64_t)raddr << 32) | ((uint64_t)rport << 16) |
+		      lport) ^ ((uint64_t)laddr * 0x9e3779b97f4a7c15ull);
+
+	x ^= c->hash_seed;
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return (uint32_t)x & (TCP_HASH_BUCKETS - 1);
+}
+
+/* --- context ------------------------------------------------------------ */
+
+int tcp_init(struct bstack *st)
+{
+	struct tcp_ctx *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	c->ports = calloc(65536, sizeof(*c->ports));
+	if (!c->ports) {
+		free(c);
+		return -ENOMEM;
+	}
+	c->st = st;
+	c->hash_seed = bstack_random(st);
+	c->isn_key[0] = bstack_random(st);
+	c->isn_key[1] = bstack_random(st);
+	c->next_port = TCP_EPH_LO + (uint32_t)(bstack_random(st) %
+					       (TCP_EPH_HI - TCP_EPH_LO + 1));
+	c->max_orphans = st->max_sockets ? st->max_sockets : 4096;
+	c->max_embryonic = c->max_orphans;
+	c->cc_default = tcp_cc_find(st->congestion);
+	if (!c->cc_default)
+		c->cc_default = &tcp_cc_cubic;
+	tcp_ctx_timers_init(c);
+	st->tcp = c;
+	return 0;
+}
+
+/* tcb_free() - release a tcb's memory; it is off every table already. */
+static void tcb_free(struct tcb *t)
+{
+	struct tcp_ctx *c = t->ctx;
+
+	c->mem_bytes -= (uint64_t)t->sb_size * (t->sbuf != NULL) +
+			(uint64_t)t->rb_size * (t->rbuf != NULL);
+	free(t->sbuf);
+	free(t->rbuf);
+	c->ntcb--;
+	free(t);
+}
+
+void tcp_fini(struct bstack *st)
+{
+	struct tcp_ctx *c = st->tcp;
+	struct tcb *t;
+	unsigned p;
+
+	if (!c)
+		return;
+	timer_cancel(&st->timers, &c->t_out);
+	timer_cancel(&st->timers, &c->t_reap);
+	tcp_reap(c);
+	/* Every tcb left is on a port list (listeners, bound, connected). */
+	for (p = 0; p < 65536; p++) {
+		while ((t = c->ports[p].head)) {
+			tcp_timers_stop(t);
+			if (t->state != TCPS_CLOSED && t->state != TCPS_LISTEN)
+				c->nconns--;
+			tcb_port_del(t);
+			if (t->in_hash) {
+				*t->hpprev = t->hnext;
+				if (t->hnext)
+					t->hnext->hpprev = t->hpprev;
+			}
+			tcb_free(t);
+		}
+	}
+	free(c->ports);
+	free(c);
+	st->tcp = NULL;
+}
+
+void tcp_stats(struct bstack *st, struct cove_stack_stats *out)
+{
+	struct tcp_ctx *c = st->tcp;
+
+	if (!c)
+		return;
+	out->tcp_conns += c->nconns;
+	out->tcp_established += c->nestab;
+	out->mem_bytes += c->mem_bytes;
+}
+
+/* --- tcb lifetime ------------------------------------------------------- */
+
+struct tcb *tcb_alloc(struct tcp_ctx *c)
+{
+	struct bstack *st = c->st;
+	struct tcb *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->ctx = c;
+	t->b.st = st;
+	t->b.proto = &tcp_proto;
+	t->b.type = SOCK_STREAM;
+	t->state = TCPS_CLOSED;
+	t->sb_size = st->sndbuf ? st->sndbuf : TCP_BUF_DEFAULT;
+	t->rb_size = st->rcvbuf ? st->rcvbuf : TCP_BUF_DEFAULT;
+	t->keepidle = TCP_KEEPIDLE_S;
+	t->keepintvl = TCP_KEEPINTVL_S;
+	t->keepcnt = TCP_DEF_KEEPCNT;
+	t->cc = c->cc_default;
+	t->acc_tail = &t->acc_head;
+	tcp_timers_init(t);
+	c->ntcb++;
+	return t;
+}
+
+/**
+ * tcb_bufs() - allocate the send and receive rings (once)
+ * @t:	connection
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int tcb_bufs(struct tcb *t)
+{
+	if (!t->sbuf) {
+		t->sbuf = malloc(t->sb_size);
+		if (!t->sbuf)
+			return -ENOMEM;
+		t->ctx->mem_bytes += t->sb_size;
+	}
+	if (!t->rbuf) {
+		t->rbuf = malloc(t->rb_size);
+		if (!t->rbuf)
+			return -ENOMEM;
+		t->ctx->mem_bytes += t->rb_size;
+	}
+	return 0;
+}
+
+void tcb_hash_add(struct tcb *t)
+{
+	struct tcp_ctx *c = t->ctx;
+	struct tcb **head = &c->hash[tcp_hash(c, t->laddr, t->lport, t->raddr,
+					      t->rport)];
+
+	t->hnext = *head;
+	if (*head)
+		(*head)->hpprev = &t->hnext;
+	t->hpprev = head;
+	*head = t;
+	t->in_hash = true;
+}
+
+static void tcb_hash_del(struct tcb *t)
+{
+	if (!t->in_hash)
+		return;
+	*t->hpprev = t->hnext;
+	if (t->hnext)
+		t->hnext->hpprev = t->hpprev;
+	t->in_hash = false;
+}
+
+struct tcb *tcb_lookup(struct tcp_ctx *c, uint32_t laddr, uint16_t lport,
+		       uint32_t raddr, uint16_t rport)
+{
+	struct tcb *t = c->hash[tcp_hash(c, laddr, lport, raddr, rport)];
+
+	for (; t; t = t->hnext)
+		if (t->lport == lport && t->rport == rport &&
+		    t->raddr == raddr && t->laddr == laddr)
+			return t;
+	return NULL;
+}
+
+void tcb_port_add(struct tcb *t)
+{
+	struct tcp_port *p = &t->ctx->ports[t->lport];
+
+	if (t->on_port)
+		return;
+	t->pnext = p->head;
+	if (p->head)
+		p->head->ppprev = &t->pnext;
+	t->ppprev = &p->head;
+	p->head = t;
+	t->on_port = true;
+}
+
+void tcb_port_del(struct tcb *t)
+{
+	struct tcp_port *p = &t->ctx->ports[t->lport];
+
+	if (!t->on_port)
+		return;
+	*t->ppprev = t->pnext;
+	if (t->pnext)
+		t->pnext->ppprev = t->ppprev;
+	if (p->listener == t)
+		p->listener = NULL;
+	t->on_port = false;
+}
+
+/**
+ * tcp_port_conflict() - would @t binding @port clash with a user of it?
+ * @c:		context
+ * @t:		the socket binding
+ * @port:	host order
+ *
+ * Linux's rule, reduced to one address: a port is shared only when both
+ * sides set SO_REUSEADDR and the other is not listening; TIME-WAIT
+ * connections never block a SO_REUSEADDR bind.
+ *
+ * Return: true on conflict.
+ */
+bool tcp_port_conflict(struct tcp_ctx *c, const struct tcb *t, uint16_t port)
+{
+	const struct tcb *o;
+
+	for (o = c->ports[port].head; o; o = o->pnext) {
+		if (o == t)
+			continue;
+		if (!t->reuseaddr)
+			return true;
+		if (o->state == TCPS_TIME_WAIT)
+			continue;
+		if (o->state == TCPS_LISTEN || !o->reuseaddr)
+			return true;
+	}
+	return false;
+}
+
+/**
+ * tcp_port_ephemeral() - give @t a free port from 32768..60999
+ * @t:	unbound socket
+ *
+ * Ports are tried from a random start onwards; a port is free when no tcb
+ * uses it at all, so every connection has its own local port.
+ *
+ * Return: 0 or -EADDRNOTAVAIL.
+ */
+int tcp_port_ephemeral(struct tcb *t)
+{
+	struct tcp_ctx *c = t->ctx;
+	uint32_t n = TCP_EPH_HI - TCP_EPH_LO + 1, i, p;
+
+	for (i = 0; i < n; i++) {
+		p = c->next_port;
+		c->next_port = p == TCP_EPH_HI ? TCP_EPH_LO : p + 1;
+		if (!c->ports[p].head) {
+			t->lport = (uint16_t)p;
+			tcb_port_add(t);
+			return 0;
+		}
+	}
+	return -EADDRNOTAVAIL;
+}
+
+static bool tcp_state_counts(uint8_t s)
+{
+	return s != TCPS_CLOSED && s != TCPS_LISTEN;
+}
+
+static bool tcp_state_estab(uint8_t s)
+{
+	return s == TCPS_ESTABLISHED || s == TCPS_CLOSE_WAIT;
+}
+
+void tcp_set_state(struct tcb *t, uint8_t state)
+{
+	struct tcp_ctx *c = t->ctx;
+
+	if (tcp_state_counts(t->state) != tcp_state_counts(state)) {
+		if (tcp_state_counts(state))
+			c->nconns++;
+		else
+			c->nconns--;
+	}
+	if (tcp_state_estab(t->state) != tcp_state_estab(state)) {
+		if (tcp_state_estab(state))
+			c->nestab++;
+		else
+			c->nestab--;
+	}
+	t->state = state;
+}
+
+/* tcp_child_unlink() - take an unaccepted child off its listener's lists. */
+void tcp_child_unlink(struct tcb *t)
+{
+	struct tcb *l = t->parent;
+
+	if (!l)
+		return;
+	*t->qpprev = t->qnext;
+	if (t->qnext)
+		t->qnext->qpprev = t->qpprev;
+	else if (t->in_accept_q)
+		l->acc_tail = t->qpprev;
+	if (t->in_accept_q)
+		l->acc_qlen--;
+	else {
+		l->syn_qlen--;
+		t->ctx->nembryonic--;
+	}
+	t->in_accept_q = false;
+	t->parent = NULL;
+	t->qnext = NULL;
+	t->qpprev = NULL;
+}
+
+/**
+ * tcp_done() - the connection is over: CLOSED, off the tables, timers off
+ * @t:	connection
+ *
+ * Frees the tcb later if no host handle refers to it; otherwise the host
+ * sees EOF/errors and close() frees it.
+ */
+void tcp_done(struct tcb *t)
+{
+	tcp_timers_stop(t);
+	tcb_hash_del(t);
+	tcp_set_state(t, TCPS_CLOSED);
+	t->shut = TCP_SHUT_RD | TCP_SHUT_WR;
+	t->done = true;
+	if (t->parent)
+		tcp_child_unlink(t);
+	if (t->orphan) {
+		t->orphan = false;
+		t->ctx->norphans--;
+	}
+	if (!t->user_bound || !t->b.host_open)
+		tcb_port_del(t);
+	if (t->b.host_open)
+		tcp_notify(t, EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP |
+			   EPOLLRDHUP);
+	else
+		tcp_reap_later(t);
+}
+
+void tcp_reap_later(struct tcb *t)
+{
+	struct tcp_ctx *c = t->ctx;
+
+	if (t->reaping)
+		return;
+	t->reaping = true;
+	tcp_timers_stop(t);
+	tcb_hash_del(t);
+	tcb_port_del(t);
+	if (t->parent)
+		tcp_child_unlink(t);
+	if (t->orphan) {
+		t->orphan = false;
+		c->norphans--;
+	}
+	if (t->want_out) {
+		struct tcb **pp;
+
+		for (pp = &c->out_list; *pp; pp = &(*pp)->onext)
+			if (*pp == t) {
+				*pp = t->onext;
+				break;
+			}
+		t->want_out = false;
+	}
+	if (tcp_state_counts(t->state) || t->state == TCPS_LISTEN)
+		tcp_set_state(t, TCPS_CLOSED);
+	t->onext = c->reap_list;
+	c->reap_list = t;
+	timer_arm(&c->st->timers, &c->t_reap, c->st->now_ns);
+}
+
+void tcp_reap(struct tcp_ctx *c)
+{
+	struct tcb *t;
+
+	while ((t = c->reap_list)) {
+		c->reap_list = t->onext;
+		tcb_free(t);
+	}
+}
+
+void tcp_notify(struct tcb *t, uint32_t events)
+{
+	if (t->b.host_open)
+		bstack_notify(&t->b, events);
+}
+
+/* tcp_writable() - Linux's sk_stream_is_writable(): free >= queued / 2. */
+static bool tcp_writable(const struct tcb *t)
+{
+	uint32_t free_ = t->sb_size - t->sb_len;
+
+	return free_ > 0 && free_ >= t->sb_len / 2;
+}
+
+/**
+ * tcp_poll_events() - the EPOLL bits Linux's tcp_poll() would report
+ * @t:	socket
+ *
+ * Return: EPOLLIN/OUT/ERR/HUP/RDHUP (and the RDNORM/WRNORM twins).
+ */
+uint32_t tcp_poll_events(struct tcb *t)
+{
+	uint32_t m = 0;
+
+	if (t->state == TCPS_LISTEN)
+		return t->acc_head ? EPOLLIN | EPOLLRDNORM : 0;
+	if (t->shut == (TCP_SHUT_RD | TCP_SHUT_WR) ||
+	    t->state == TCPS_CLOSED)
+		m |= EPOLLHUP;
+	if (t->shut & TCP_SHUT_RD)
+		m |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
+	if (t->state != TCPS_SYN_SENT && t->state != TCPS_SYN_RECV) {
+		if (t->rb_len)
+			m |= EPOLLIN | EPOLLRDNORM;
+		if (!(t->shut & TCP_SHUT_WR)) {
+			if (t->state == TCPS_CLOSED || tcp_writable(t))
+				m |= EPOLLOUT | EPOLLWRNORM;
+		} else {
+			m |= EPOLLOUT | EPOLLWRNORM;
+		}
+	}
+	if (t->so_error)
+		m |= EPOLLERR;
+	return m;
+}
+
+/* --- per-connection helpers --------------------------------------------- */
+
+/**
+ * tcp_set_mss() - derive the segment sizes from the peer's MSS and our MTU
+ * @t:		connection (ts_ok decided)
+ * @peer_mss:	the peer's MSS option, 0 when absent
+ */
+void tcp_set_mss(struct tcb *t, uint16_t peer_mss)
+{
+	uint32_t mtu = t->b.st->mtu ? t->b.st->mtu : 1500;
+	uint32_t ours = mtu > 40 + 88 ? mtu - 40 : 88;
+	uint32_t m = peer_mss ? peer_mss : TCP_DEF_MSS;
+
+	if (m < 88)
+		m = 88;
+	t->peer_mss = (uint16_t)m;
+	t->smss = m < ours ? m : ours;
+	t->mss = t->smss - (t->ts_ok ? 12 : 0);
+}
+
+/* tcp_wscale_for() - the smallest window scale that covers @bytes. */
+uint8_t tcp_wscale_for(uint32_t bytes)
+{
+	uint8_t ws = 0;
+
+	while (ws < 14 && (bytes >> ws) > 65535)
+		ws++;
+	return ws;
+}
+
+/**
+ * tcp_init_conn() - congestion and RTT state of a new connection
+ * @t:	connection whose MSS is known
+ */
+void tcp_init_conn(struct tcb *t)
+{
+	t->cwnd = TCP_IW_SEGS * t->mss;
+	t->ssthresh = UINT32_MAX / 2;
+	t->rto_us = TCP_RTO_INIT_US;
+	t->recover = t->iss;
+	t->high_rxt = t->iss;
+	if (!t->rcv_mss)
+		t->rcv_mss = t->mss < TCP_DEF_MSS ? t->mss : TCP_DEF_MSS;
+	t->quickacks = TCP_QUICKACKS;
+	t->last_rcv_ns = tcp_now(t);
+	t->cc->init(t);
+}
+
+/**
+ * tcp_rtt_sample() - feed one RTT measurement into SRTT/RTTVAR/RTO
+ * @t:		connection
+ * @rtt_us:	the sample
+ *
+ * RFC 6298 with Linux's floor: RTO = SRTT + max(4 * RTTVAR, 200 ms).
+ */
+void tcp_rtt_sample(struct tcb *t, uint32_t rtt_us)
+{
+	uint32_t var, rto;
+
+	if (!rtt_us)
+		rtt_us = 1;
+	if (!t->min_rtt_us || rtt_us < t->min_rtt_us)
+		t->min_rtt_us = rtt_us;
+	if (!t->srtt_us) {
+		t->srtt_us = rtt_us;
+		t->rttvar_us = rtt_us / 2;
+	} else {
+		uint32_t d = t->srtt_us > rtt_us ? t->srtt_us - rtt_us :
+						   rtt_us - t->srtt_us;
+
+		t->rttvar_us = (3 * t->rttvar_us + d) / 4;
+		t->srtt_us = (7 * (uint64_t)t->srtt_us + rtt_us) / 8;
+	}
+	var = 4 * t->rttvar_us;
+	if (var < TCP_RTO_MIN_US)
+		var = TCP_RTO_MIN_US;
+	rto = t->srtt_us + var;
+	t->rto_us = rto > TCP_RTO_MAX_US ? TCP_RTO_MAX_US : rto;
+}
+
+/* tcp_challenge_ok() - may we send one more challenge ACK this second? */
+bool tcp_challenge_ok(struct tcp_ctx *c)
+{
+	uint64_t sec = c->st->now_ns / 1000000000ull;
+
+	if (sec != c->chal_sec) {
+		c->chal_sec = sec;
+		c->chal_count = 0;
+	}
+	if (c->chal_count >= TCP_CHALLENGE_PER_S)
+		return false;
+	c->chal_count++;
+	return true;
+}
+
+int tcp_socket(struct bstack *st, struct bsock **out)
+{
+	struct tcb *t;
+
+	if (!st->tcp)
+		return -EPROTONOSUPPORT;
+	t = tcb_alloc(st->tcp);
+	if (!t)
+		return -ENOMEM;
+	t->b.host_open = true;
+	*out = &t->b;
+	return 0;
+}

@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Builtin TCP internals: the connection block, the context, cc ops, helpers. */
+#ifndef COVE_BUILTIN_TCP_H
+#define COVE_BUILTIN_TCP_H
+
+/*
+ * Theory of operation
+ *
+ * One struct tcb per socket and per connection: the host's socket *is* the
+ * tcb (struct bsock first), listeners included. Embryonic connections
+ * (SYN-RECV) and connections waiting in a listener's accept queue are tcbs
+ * the host has no handle on yet; orphans are tcbs the host closed while a
+ * graceful close finishes. A tcb is freed (deferred to the reaper, never in
+ * the middle of a call that still uses it) once it is CLOSED and no host
+ * handle remains.
+ *
+ * Tables (all in struct tcp_ctx, one per stack instance):
+ *  - conn hash: every tcb with a 4-tuple (SYN-SENT .. TIME-WAIT), chained,
+ *    keyed by a seeded mix of the tuple: O(1) demux;
+ *  - ports[65536]: per local port, the list of tcbs using it (bind
+ *    conflicts, ephemeral choice) and the listener, if any.
+ *
+ * Sequence space of the sender: [snd_una, snd_max) is in flight;
+ * the send ring holds the data bytes from sb_seq (== snd_una, or one past
+ * it while our SYN is unacknowledged) for sb_len bytes; a queued FIN sits at
+ * sb_seq + sb_len. The receiver keeps bytes in order at the ring's tail
+ * (rb_len readable bytes) and writes out-of-order bytes at their offset
+ * beyond; @ooo lists which of those are valid. The advertised right edge
+ * rcv_adv never passes rcv_nxt + free ring space, so everything acceptable
+ * fits.
+ *
+ * Timers (core wheel, embedded): t_rtx (RTO, SYN/SYN-ACK retries, persist),
+ * t_delack, t_keep (keepalive, orphan FIN-WAIT-2, TIME-WAIT).
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "stacks/builtin/builtin.h"
+
+#define container_of_(p, type, member) \
+	((type *)(void *)((char *)(p) - offsetof(type, member)))
+
+/* States, numbered like Linux's TCP_* (tcp_info.tcpi_state uses them). */
+enum tcp_state {
+	TCPS_ESTABLISHED = 1,
+	TCPS_SYN_SENT,
+	TCPS_SYN_RECV,
+	TCPS_FIN_WAIT1,
+	TCPS_FIN_WAIT2,
+	TCPS_TIME_WAIT,
+	TCPS_CLOSED,
+	TCPS_CLOSE_WAIT,
+	TCPS_LAST_ACK,
+	TCPS_LISTEN,
+	TCPS_CLOSING,
+};
+
+/* Header flags. */
+#define TH_FIN 0x01
+#define TH_SYN 0x02
+#define TH_RST 0x04
+#define TH_PSH 0x08
+#define TH_ACK 0x10
+#define TH_URG 0x20
+
+#define TCP_HLEN 20u
+#define TCP_OPT_MAX 40u
+
+/* Shutdown bits, like sk_shutdown. */
+#define TCP_SHUT_RD 1u
+#define TCP_SHUT_WR 2u
+
+/* Limits and defaults. */
+#define TCP_OOO_MAX 32u			/* receive-side out-of-order ranges */
+#define TCP_SB_MAX 32u			/* sender scoreboard ranges */
+#define TCP_HASH_BUCKETS 4096u
+#define TCP_BUF_MIN 4096u
+#define TCP_BUF_MAX (32u << 20)
+#define TCP_BUF_DEFAULT (256u << 10)
+#define TCP_DEF_MSS 536u
+#define TCP_IW_SEGS 10u			/* initial window, RFC 6928 */
+#define TCP_RTO_INIT_US 1000000u
+#define TCP_RTO_MIN_US 200000u
+#define TCP_RTO_MAX_US 120000000u
+#define TCP_DELACK_NS 40000000ull
+#define TCP_MSL_NS 30000000000ull
+#define TCP_FIN2_NS 60000000000ull	/* orphan FIN-WAIT-2 limit */
+#define TCP_SYN_RETRIES 6u
+#define TCP_SYNACK_RETRIES 5u
+#define TCP_RETRIES2 15u
+#define TCP_ORPHAN_RETRIES 8u
+#define TCP_KEEPIDLE_S 7200u
+#define TCP_KEEPINTVL_S 75u
+#define TCP_DEF_KEEPCNT 9u
+#define TCP_BACKLOG_MAX 4096u
+#define TCP_QUICKACKS 16u
+#define TCP_CHALLENGE_PER_S 1000u	/* RFC 5961 challenge ACK rate limit */
+#define TCP_DUPTHRESH 3u
+#define TCP_TICK_RETRY_NS 1000000ull	/* retry output when the pool was dry */
+#define TCP_EPH_LO 32768u
+#define TCP_EPH_HI 60999u
+
+/* Sequence comparisons (modulo 2^32). */
+static inline bool seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
+static inline bool seq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
+static inline bool seq_gt(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
+static inline bool seq_ge(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
+static inline uint32_t seq_max(uint32_t a, uint32_t b) { return seq_gt(a, b) ? a : b; }
+static inline uint32_t seq_min(uint32_t a, uint32_t b) { return seq_lt(a, b) ? a : b; }
+
+struct tcp_range {
+	uint32_t start, end;		/* [start, end) */
+	uint32_t stamp;			/* receive side: recency for SACK order */
+};
+
+/* Parsed options of one segment. */
+struct tcp_opts {
+	uint16_t mss;
+	uint8_t ws;
+	bool has_mss, has_ws, sack_ok, has_ts;
+	uint32_t tsval, tsecr;
+	uint8_t nsack;
+	struct tcp_range sack[4];
+};
+
+/* A parsed incoming segment (host byte order). */
+struct tcp_seg {
+	const struct ip_pkt *pkt;
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint16_t wnd;
+	uint8_t flags;
+	const uint8_t *data;
+	uint32_t len;			/* payload bytes */
+	struct tcp_opts opt;
+};
+
+struct tcb;
+
+/*
+ * Congestion control: a small ops table. cwnd and ssthresh live in the tcb
+ * (bytes); each algorithm keeps its private state in tcb->cc_priv.
+ */
+struct tcp_cc_ops {
+	const char *name;
+	void (*init)(struct tcb *t);
+	/* on_ack() - @acked bytes newly acknowledged outside recovery. */
+	void (*on_ack)(struct tcb *t, uint32_t acked, uint32_t rtt_us);
+	/* on_congestion() - entering fast recovery: set ssthresh. */
+	void (*on_congestion)(struct tcb *t);
+	/* on_timeout() - RTO: set ssthresh, cwnd = one segment. */
+	void (*on_timeout)(struct tcb *t);
+	/* on_recovery_exit() - recovery done: cwnd from ssthresh. */
+	void (*on_recovery_exit)(struct tcb *t);
+};
+
+struct tcp_cubic {
+	double w_max;			/* segments */
+	double k;			/* seconds */
+	double w_est;			/* Reno-friendly estimate, segments */
+	uint64_t epoch_ns;		/* 0: no epoch yet */
+	uint32_t delay_min_us;
+	double frac;			/* fraction of a byte of growth owed */
+};
+
+struct tcb {
+	struct bsock b;			/* first: the host's socket */
+	struct tcp_ctx *ctx;
+
+	uint8_t state;			/* enum tcp_state */
+	uint8_t shut;			/* TCP_SHUT_* */
+	bool done;			/* a connection ended here (SOCK_DONE) */
+	bool user_bound;		/* bind() named the port */
+	bool reuseaddr, keepalive, nodelay, cork, linger_on;
+	bool in_hash, on_port, orphan;
+	bool fin_queued;		/* app asked for FIN after the data */
+	bool rcv_fin;			/* FIN received (in order, counted) */
+	bool ooo_fin;			/* FIN seen beyond a hole at @ooo_fin_seq */
+	bool ts_ok, sack_ok, ws_ok;	/* negotiated */
+	bool in_recovery;		/* fast recovery (SACK or NewReno) */
+	bool rtt_timing;
+	bool want_out;			/* on ctx->out_list */
+	bool reaping;
+	bool persist;			/* t_rtx is the persist timer */
+	bool ack_now;			/* an ACK is owed before we return */
+	uint8_t snd_ws, rcv_ws;
+	uint8_t tos;
+	uint8_t retries;		/* consecutive RTOs / SYN retries */
+	uint8_t keep_probes;
+	uint8_t quickacks;
+	int so_error, soft_error;
+	int linger;
+
+	uint32_t laddr, raddr;		/* network order */
+	uint16_t lport, rport;		/* host order */
+
+	/* tables */
+	struct tcb *hnext, **hpprev;	/* conn hash */
+	struct tcb *pnext, **ppprev;	/* port list */
+	struct tcb *onext;		/* out_list / reap list */
+
+	/* listener */
+	struct tcb *parent;		/* child: its listener */
+	struct tcb *qnext, **qpprev;	/* child: on parent's syn or accept list */
+	bool in_accept_q;
+	struct tcb *syn_head;		/* listener: SYN-RECV children */
+	struct tcb *acc_head, **acc_tail;
+	uint32_t backlog, syn_qlen, acc_qlen;
+
+	/* send side */
+	uint32_t iss, snd_una, snd_nxt, snd_max;
+	uint32_t snd_wnd, max_sndwnd, snd_wl1, snd_wl2;
+	uint32_t smss;			/* data + options per segment (peer MSS, MTU) */
+	uint32_t mss;			/* data per segment: smss - timestamp option */
+	uint16_t peer_mss;
+	uint8_t *sbuf;
+	uint32_t sb_size, sb_head, sb_len, sb_seq;
+
+	/* receive side */
+	uint32_t irs, rcv_nxt, rcv_adv;
+	uint32_t rcv_mss;
+	uint32_t rcv_unacked;		/* bytes since our last ACK */
+	uint8_t *rbuf;
+	uint32_t rb_size, rb_head, rb_len;
+	uint32_t ooo_fin_seq;
+	uint8_t nooo;
+	uint32_t ooo_stamp;
+	struct tcp_range ooo[TCP_OOO_MAX];
+	uint32_t ts_recent, ts_off, last_ack_sent;
+	uint64_t ts_recent_ns;
+
+	/* loss recovery */
+	uint8_t nsacked;
+	struct tcp_range sacked[TCP_SB_MAX];
+	uint32_t sacked_bytes;		/* sum over @sacked */
+	uint32_t high_rxt;		/* SACK recovery: retransmitted below */
+	uint32_t recover;		/* RFC 6582 */
+	uint32_t dupacks;
+	uint32_t total_retrans, lost_segs;
+
+	/* congestion control */
+	const struct tcp_cc_ops *cc;
+	uint32_t cwnd, ssthresh;
+	uint32_t cwnd_cnt;		/* NewReno: bytes toward the next MSS */
+	struct tcp_cubic cubic;
+
+	/* RTT (RFC 6298), microseconds */
+	uint32_t srtt_us, rttvar_us, rto_us, min_rtt_us;
+	uint32_t rtt_seq;
+	uint64_t rtt_ns;
+
+	/* keepalive settings, seconds */
+	uint32_t keepidle, keepintvl, keepcnt;
+	uint64_t last_rcv_ns, last_snd_ns;
+
+	struct btimer t_rtx, t_delack, t_keep;
+};
+
+struct tcp_ctx {
+	struct bstack *st;
+	struct tcb *hash[TCP_HASH_BUCKETS];
+	struct tcp_port {
+		struct tcb *head;	/* every tcb using this local port */
+		struct tcb *listener;
+	} *ports;			/* [65536] */
+	uint64_t hash_seed;
+	uint64_t isn_key[2];		/* SipHash key */
+	uint32_t next_port;
+	uint32_t nconns;		/* tcbs not CLOSED */
+	uint32_t nestab;
+	uint32_t ntcb, norphans, nembryonic;
+	uint32_t max_orphans, max_embryonic;
+	uint64_t mem_bytes;
+	const struct tcp_cc_ops *cc_default;
+	/* challenge ACK limit (RFC 5961 sec. 7) */
+	uint64_t chal_sec;
+	uint32_t chal_count;
+	struct tcb *out_list;		/* tcbs to retry output for */
+	struct tcb *reap_list;		/* tcbs to free */
+	struct btimer t_out, t_reap;
+	/* counters beyond cove_stack_stats (tests, docs) */
+	uint64_t sack_recoveries, reno_recoveries, sack_blocks_in;
+	uint64_t persist_probes, keep_probes, dsack_out;
+};
+
+static inline struct tcb *tcb_of(struct bsock *b)
+{
+	return container_of_(b, struct tcb, b);
+}
+
+static inline uint64_t tcp_now(const struct tcb *t)
+{
+	return t->b.st->now_ns;
+}
+
+/* Bytes of data queued after snd_nxt (not yet sent). */
+static inline uint32_t tcp_unsent(const struct tcb *t)
+{
+	uint32_t end = t->sb_seq + t->sb_len;
+
+	return seq_gt(end, t->snd_nxt) ? end - t->snd_nxt : 0;
+}
+
+/* ring_put() - copy @len bytes into a ring of @size at index @pos. */
+static inline void ring_put(uint8_t *ring, uint32_t size, uint32_t pos,
+			    const void *src, uint32_t len)
+{
+	uint32_t first;
+
+	if (pos >= size)
+		pos -= size;
+	first = size - pos < len ? size - pos : len;
+	memcpy(ring + pos, src, first);
+	if (len > first)
+		memcpy(ring, (const uint8_t *)src + first, len - first);
+}
+
+/* ring_get() - copy @len bytes out of a ring of @size from index @pos. */
+static inline void ring_get(const uint8_t *ring, uint32_t size, uint32_t pos,
+			    void *dst, uint32_t len)
+{
+	uint32_t first;
+
+	if (pos >= size)
+		pos -= size;
+	first = size - pos < len ? size - pos : len;
+	memcpy(dst, ring + pos, first);
+	if (len > first)
+		memcpy((uint8_t *)dst + first, ring, len - first);
+}
+
+/* tcp.c */
+uint32_t tcp_isn(struct tcp_ctx *c, uint32_t laddr, uint32_t raddr,
+		 uint16_t lport, uint16_t rport);
+struct tcb *tcb_alloc(struct tcp_ctx *c);
+int tcb_bufs(struct tcb *t);
+void tcb_hash_add(struct tcb *t);
+struct tcb *tcb_lookup(struct tcp_ctx *c, uint32_t laddr, uint16_t lport,
+		       uint32_t raddr, uint16_t rport);
+void tcb_port_add(struct tcb *t);
+void tcb_port_del(struct tcb *t);
+int tcp_port_ephemeral(struct tcb *t);
+bool tcp_port_conflict(struct tcp_ctx *c, const struct tcb *t, uint16_t port);
+void tcp_set_state(struct tcb *t, uint8_t state);
+void tcp_done(struct tcb *t);
+void tcp_reap_later(struct tcb *t);
+void tcp_reap(struct tcp_ctx *c);
+void tcp_child_unlink(struct tcb *t);
+void tcp_notify(struct tcb *t, uint32_t events);
+uint32_t tcp_poll_events(struct tcb *t);
+void tcp_init_conn(struct tcb *t);
+void tcp_set_mss(struct tcb *t, uint16_t peer_mss);
+uint8_t tcp_wscale_for(uint32_t bytes);
+void tcp_rtt_sample(struct tcb *t, uint32_t rtt_us);
+bool tcp_challenge_ok(struct tcp_ctx *c);
+
+/* tcp_in.c */
+void tcp_rcv_segment(struct tcb *t, struct tcp_seg *s);
+int tcp_parse_opts(const uint8_t *p, uint32_t len, bool syn,
+		   struct tcp_opts *o);
+
+/* tcp_out.c */
+int tcp_xmit(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags,
+	     uint32_t *sent);
+void tcp_output(struct tcb *t);
+void tcp_send_ack(struct tcb *t);
+void tcp_send_syn(struct tcb *t);
+void tcp_send_rst(struct tcb *t);
+void tcp_send_probe(struct tcb *t);
+void tcp_reply_rst(struct bstack *st, const struct tcp_seg *s);
+uint32_t tcp_rcv_window(struct tcb *t, bool sws);
+void tcp_want_output(struct tcb *t);
+void tcp_retransmit_una(struct tcb *t);
+void tcp_window_update(struct tcb *t);
+
+/* tcp_timer.c */
+void tcp_timers_init(struct tcb *t);
+void tcp_timers_stop(struct tcb *t);
+void tcp_rtx_arm(struct tcb *t);
+void tcp_rtx_restart(struct tcb *t);
+void tcp_persist_arm(struct tcb *t);
+void tcp_delack_arm(struct tcb *t);
+void tcp_keep_arm(struct tcb *t);
+void tcp_timewait(struct tcb *t);
+void tcp_ctx_timers_init(struct tcp_ctx *c);
+void tcp_out_timer(struct btimer *tm);
+void tcp_reap_timer(struct btimer *tm);
+
+/* tcp_sack.c */
+bool tcp_ooo_add(struct tcb *t, uint32_t start, uint32_t end);
+void tcp_ooo_advance(struct tcb *t);
+unsigned tcp_sack_blocks(struct tcb *t, struct tcp_range *out, unsigned max);
+void tcp_sb_update(struct tcb *t, const struct tcp_opts *o);
+void tcp_sb_trim(struct tcb *t);
+void tcp_sb_clear(struct tcb *t);
+bool tcp_sb_is_sacked(const struct tcb *t, uint32_t seq, uint32_t *end);
+uint32_t tcp_sb_lost_edge(const struct tcb *t);
+uint32_t tcp_pipe(const struct tcb *t);
+bool tcp_next_seg(struct tcb *t, uint32_t *seq, uint32_t *len);
+
+/* tcp_cc.c */
+extern const struct tcp_cc_ops tcp_cc_newreno, tcp_cc_cubic;
+const struct tcp_cc_ops *tcp_cc_find(const char *name);
+uint32_t tcp_flight(const struct tcb *t);
+
+/* tcp_sock.c */
+extern const struct bproto tcp_proto;
+
+#endif /* COVE_BUILTIN_TCP_H */

@@ -1,0 +1,866 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Builtin TCP input: validation, demux, the state machine, ACKs, data, FIN. */
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "stacks/builtin/tcp/tcp.h"
+
+/*
+ * Theory of operation
+ *
+ * tcp_input() checks the header (length, data offset, checksum), parses
+ * options with tcp_parse_opts() (malformed options end parsing, they never
+ * fail the segment) and demultiplexes: the conn hash first, then the port's
+ * listener, else a RST. Per tcb the order is RFC 9293 3.10.7's: LISTEN and
+ * SYN-SENT apart; otherwise PAWS, sequence acceptability (Linux's lenient
+ * form: the segment must end at or after rcv_nxt and start within the
+ * window), RST (exact: reset; in window: challenge ACK, RFC 5961), SYN
+ * (challenge ACK), ACK (SYN-RECV completion, window update, congestion and
+ * recovery, FIN acknowledgment), data, FIN. An owed ACK is sent at the end,
+ * after tcp_output() had the chance to carry it.
+ *
+ * Receive data goes straight into the ring: in order at rb_len, out of
+ * order at its offset (tcp_sack.c tracks the ranges).
+ */
+
+static inline uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+/**
+ * tcp_parse_opts() - parse TCP options
+ * @p:		first option byte
+ * @len:	option bytes (data offset * 4 - 20)
+ * @syn:	the segment is a SYN (MSS, WS, SACK-permitted count only there)
+ * @o:		filled; zeroed first
+ *
+ * A malformed option (length < 2, running past the end, a wrong fixed size)
+ * ends parsing; what was parsed before stays.
+ *
+ * Return: 0, or -1 when parsing stopped at a malformed option.
+ */
+int tcp_parse_opts(const uint8_t *p, uint32_t len, bool syn,
+		   struct tcp_opts *o)
+{
+	uint32_t i = 0, olen, k;
+
+	memset(o, 0, sizeof(*o));
+	while (i < len) {
+		uint8_t kind = p[i];
+
+		if (kind == 0)
+			return 0;
+		if (kind == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= len)
+			return -1;
+		olen = p[i + 1];
+		if (olen < 2 || i + olen > len)
+			return -1;
+		switch (kind) {
+		case 2:
+			if (olen != 4)
+				return -1;
+			if (syn) {
+				o->has_mss = true;
+				o->mss = get16(p + i + 2);
+			}
+			break;
+		case 3:
+			if (olen != 3)
+				return -1;
+			if (syn) {
+				o->has_ws = true;
+				o->ws = p[i + 2] > 14 ? 14 : p[i + 2];
+			}
+			break;
+		case 4:
+			if (olen != 2)
+				return -1;
+			if (syn)
+				o->sack_ok = true;
+			break;
+		case 5:
+			if (olen < 10 || (olen - 2) % 8)
+				return -1;
+			for (k = 0; k < (olen - 2) / 8 && k < 4; k++) {
+				o->sack[k].start = get32(p + i + 2 + 8 * k);
+				o->sack[k].end = get32(p + i + 6 + 8 * k);
+			}
+			o->nsack = (uint8_t)k;
+			break;
+		case 8:
+			if (olen != 10)
+				return -1;
+			o->has_ts = true;
+			o->tsval = get32(p + i + 2);
+			o->tsecr = get32(p + i + 6);
+			break;
+		default:
+			break;
+		}
+		i += olen;
+	}
+	return 0;
+}
+
+/* --- helpers -------------------------------------------------------------- */
+
+/* tcp_ack_soon() - data arrived: ACK now or arm the delayed ACK. */
+static void tcp_ack_soon(struct tcb *t)
+{
+	if (t->ack_now)
+		return;
+	if (t->rcv_unacked >= 2 * t->rcv_mss) {
+		t->ack_now = true;
+	} else if (t->quickacks) {
+		t->quickacks--;
+		t->ack_now = true;
+	} else {
+		tcp_delack_arm(t);
+	}
+}
+
+/* tcp_reset() - a valid RST arrived: set the error Linux reports, end. */
+static void tcp_reset(struct tcb *t)
+{
+	t->b.st->stats.tcp_resets_in++;
+	switch (t->state) {
+	case TCPS_SYN_SENT:
+		t->so_error = ECONNREFUSED;
+		break;
+	case TCPS_SYN_RECV:
+		if (!t->parent)
+			t->so_error = ECONNREFUSED;
+		break;
+	case TCPS_CLOSE_WAIT:
+		t->so_error = EPIPE;
+		break;
+	case TCPS_ESTABLISHED:
+	case TCPS_FIN_WAIT1:
+	case TCPS_FIN_WAIT2:
+		t->so_error = ECONNRESET;
+		break;
+	default:
+		break;
+	}
+	tcp_done(t);
+}
+
+/* tcp_challenge() - RFC 5961 challenge ACK, rate limited per stack. */
+static void tcp_challenge(struct tcb *t)
+{
+	if (!tcp_challenge_ok(t->ctx))
+		return;
+	t->b.st->stats.tcp_challenge_acks++;
+	tcp_send_ack(t);
+}
+
+/* --- LISTEN --------------------------------------------------------------- */
+
+/**
+ * tcp_listen_input() - a segment for listener @l without a connection
+ * @l:	listener
+ * @s:	segment
+ *
+ * A SYN makes a SYN-RECV child if both queues have room (else it is
+ * dropped, as Linux does without syncookies); an ACK gets a RST.
+ */
+static void tcp_listen_input(struct tcb *l, struct tcp_seg *s)
+{
+	struct tcp_ctx *c = l->ctx;
+	struct bstack *st = l->b.st;
+	struct tcb *t;
+
+	if (s->flags & TH_RST)
+		return;
+	if (s->flags & TH_ACK) {
+		tcp_reply_rst(st, s);
+		return;
+	}
+	if (!(s->flags & TH_SYN) || (s->flags & TH_FIN))
+		return;
+	if (l->acc_qlen >= l->backlog || l->syn_qlen >= l->backlog ||
+	    c->nembryonic >= c->max_embryonic) {
+		st->stats.rx_dropped++;
+		return;
+	}
+	t = tcb_alloc(c);
+	if (!t)
+		return;
+	t->sb_size = l->sb_size;
+	t->rb_size = l->rb_size;
+	t->nodelay = l->nodelay;
+	t->cork = l->cork;
+	t->keepalive = l->keepalive;
+	t->keepidle = l->keepidle;
+	t->keepintvl = l->keepintvl;
+	t->keepcnt = l->keepcnt;
+	t->linger_on = l->linger_on;
+	t->linger = l->linger;
+	t->reuseaddr = l->reuseaddr;
+	t->tos = l->tos;
+	t->cc = l->cc;
+	t->laddr = s->pkt->dst;
+	t->raddr = s->pkt->src;
+	t->lport = s->dport;
+	t->rport = s->sport;
+
+	t->irs = s->seq;
+	t->rcv_nxt = s->seq + 1;
+	t->ts_ok = s->opt.has_ts;
+	if (t->ts_ok) {
+		t->ts_recent = s->opt.tsval;
+		t->ts_recent_ns = st->now_ns;
+		t->ts_off = (uint32_t)bstack_random(st);
+	}
+	t->sack_ok = s->opt.sack_ok;
+	t->ws_ok = s->opt.has_ws;
+	t->snd_ws = t->ws_ok ? s->opt.ws : 0;
+	t->rcv_ws = t->ws_ok ? tcp_wscale_for(t->rb_size) : 0;
+	tcp_set_mss(t, s->opt.has_mss ? s->opt.mss : 0);
+	t->iss = tcp_isn(c, t->laddr, t->raddr, t->lport, t->rport);
+	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
+	t->sb_seq = t->iss + 1;
+	t->snd_wnd = t->max_sndwnd = s->wnd;
+	t->snd_wl1 = s->seq;
+	t->snd_wl2 = t->iss;
+
+	t->parent = l;
+	t->qnext = l->syn_head;
+	if (l->syn_head)
+		l->syn_head->qpprev = &t->qnext;
+	t->qpprev = &l->syn_head;
+	l->syn_head = t;
+	l->syn_qlen++;
+	c->nembryonic++;
+
+	tcp_set_state(t, TCPS_SYN_RECV);
+	tcb_hash_add(t);
+	tcb_port_add(t);
+	tcp_init_conn(t);
+	st->stats.tcp_passive_opens++;
+	t->rtt_ns = st->now_ns;
+	tcp_send_syn(t);
+	tcp_rtx_arm(t);
+}
+
+/* --- SYN-SENT ------------------------------------------------------------- */
+
+/* tcp_established() - common work when a connection becomes ESTABLISHED. */
+static void tcp_established(struct tcb *t, const struct tcp_seg *s)
+{
+	struct bstack *st = t->b.st;
+
+	tcp_set_state(t, TCPS_ESTABLISHED);
+	timer_cancel(&st->timers, &t->t_rtx);
+	if (!t->retries)
+		tcp_rtt_sample(t, (uint32_t)((st->now_ns - t->rtt_ns) / 1000));
+	t->retries = 0;
+	t->snd_wnd = (uint32_t)s->wnd << t->snd_ws;
+	if (t->snd_wnd > t->max_sndwnd)
+		t->max_sndwnd = t->snd_wnd;
+	t->snd_wl1 = s->seq;
+	t->snd_wl2 = s->ack;
+	tcp_keep_arm(t);
+}
+
+/* tcp_synsent_input() - RFC 9293 3.10.7.3 */
+static void tcp_synsent_input(struct tcb *t, struct tcp_seg *s)
+{
+	bool ack = s->flags & TH_ACK;
+
+	if (ack && (seq_le(s->ack, t->iss) || seq_gt(s->ack, t->snd_max))) {
+		tcp_reply_rst(t->b.st, s);
+		return;
+	}
+	if (s->flags & TH_RST) {
+		if (ack)
+			tcp_reset(t);
+		return;
+	}
+	if (!(s->flags & TH_SYN))
+		return;
+	t->irs = s->seq;
+	t->rcv_nxt = s->seq + 1;
+	t->ts_ok = s->opt.has_ts;
+	if (t->ts_ok) {
+		t->ts_recent = s->opt.tsval;
+		t->ts_recent_ns = tcp_now(t);
+	}
+	t->sack_ok = s->opt.sack_ok;
+	t->ws_ok = s->opt.has_ws;
+	t->snd_ws = t->ws_ok ? s->opt.ws : 0;
+	if (!t->ws_ok)
+		t->rcv_ws = 0;
+	tcp_set_mss(t, s->opt.has_mss ? s->opt.mss : 0);
+	{
+		uint32_t rto = t->rto_us;
+
+		tcp_init_conn(t);
+		t->rto_us = rto;
+	}
+	t->rcv_adv = t->rcv_nxt + (t->rb_size > 65535 ? 65535 : t->rb_size);
+	if (ack) {
+		t->snd_una = s->ack;
+		if (seq_lt(t->snd_nxt, t->snd_una))
+			t->snd_nxt = t->snd_una;
+		tcp_established(t, s);
+		t->b.st->stats.tcp_active_opens++;
+		tcp_notify(t, EPOLLOUT | EPOLLWRNORM);
+		t->ack_now = true;
+		tcp_output(t);
+		if (t->ack_now)
+			tcp_send_ack(t);
+		return;
+	}
+	/* simultaneous open: SYN-RECV, SYN-ACK with our ISS */
+	tcp_set_state(t, TCPS_SYN_RECV);
+	t->snd_wnd = t->max_sndwnd = s->wnd;
+	tcp_send_syn(t);
+	tcp_rtx_arm(t);
+}
+
+/**
+ * tcp_synrecv_ack() - the ACK that completes a handshake
+ * @t:	SYN-RECV connection
+ * @s:	segment acknowledging our SYN
+ *
+ * A child of a listener moves to the accept queue; a full accept queue
+ * drops the ACK (the peer retransmits, we retransmit the SYN-ACK), like
+ * Linux.
+ *
+ * Return: false if the segment must be dropped (or the tcb is gone).
+ */
+static bool tcp_synrecv_ack(struct tcb *t, struct tcp_seg *s)
+{
+	struct tcb *l = t->parent;
+
+	if (l) {
+		if (l->acc_qlen >= l->backlog) {
+			t->b.st->stats.rx_dropped++;
+			return false;
+		}
+		if (tcb_bufs(t) < 0) {
+			tcp_send_rst(t);
+			tcp_done(t);
+			return false;
+		}
+		/* SYN list -> accept queue */
+		*t->qpprev = t->qnext;
+		if (t->qnext)
+			t->qnext->qpprev = t->qpprev;
+		l->syn_qlen--;
+		t->ctx->nembryonic--;
+		t->qnext = NULL;
+		t->qpprev = l->acc_tail;
+		*l->acc_tail = t;
+		l->acc_tail = &t->qnext;
+		l->acc_qlen++;
+		t->in_accept_q = true;
+		tcp_notify(l, EPOLLIN | EPOLLRDNORM);
+	} else {
+		t->b.st->stats.tcp_active_opens++;
+	}
+	tcp_established(t, s);
+	tcp_notify(t, EPOLLOUT | EPOLLWRNORM);
+	return true;
+}
+
+/* --- ACK processing ------------------------------------------------------- */
+
+/* tcp_enter_recovery() - fast retransmit; SACK (RFC 6675) or NewReno. */
+static void tcp_enter_recovery(struct tcb *t)
+{
+	uint32_t before = t->total_retrans;
+
+	t->cc->on_congestion(t);
+	t->recover = t->snd_max;
+	t->in_recovery = true;
+	t->lost_segs++;
+	if (t->sack_ok) {
+		t->cwnd = t->ssthresh;
+		t->ctx->sack_recoveries++;
+	} else {
+		t->cwnd = t->ssthresh + TCP_DUPTHRESH * t->mss;
+		t->ctx->reno_recoveries++;
+	}
+	t->high_rxt = t->snd_una;
+	tcp_retransmit_una(t);
+	if (t->total_retrans != before) {
+		t->b.st->stats.tcp_fast_retransmits++;
+		t->high_rxt = seq_min(t->snd_una + t->mss, t->snd_max);
+	}
+}
+
+/* tcp_ack_new() - snd_una advances to @ack. */
+static void tcp_ack_new(struct tcb *t, uint32_t ack)
+{
+	struct bstack *st = t->b.st;
+	uint32_t acked = ack - t->snd_una, n, rtt_us = 0;
+	uint32_t flight = t->snd_max - t->snd_una;
+	bool freed = false;
+
+	if (seq_gt(ack, t->sb_seq) && t->sb_len) {
+		n = seq_min(ack, t->sb_seq + t->sb_len) - t->sb_seq;
+		t->sb_head += n;
+		if (t->sb_head >= t->sb_size)
+			t->sb_head -= t->sb_size;
+		t->sb_len -= n;
+		t->sb_seq += n;
+		freed = n > 0;
+	}
+	if (t->rtt_timing && seq_ge(ack, t->rtt_seq)) {
+		rtt_us = (uint32_t)((st->now_ns - t->rtt_ns) / 1000);
+		t->rtt_timing = false;
+		tcp_rtt_sample(t, rtt_us);
+	}
+	t->snd_una = ack;
+	if (seq_lt(t->snd_nxt, ack))
+		t->snd_nxt = ack;
+	if (seq_lt(t->high_rxt, ack))
+		t->high_rxt = ack;
+	tcp_sb_trim(t);
+	if (t->retries) {
+		t->retries = 0;
+		if (t->srtt_us)
+			tcp_rtt_sample(t, t->srtt_us);
+	}
+	if (t->in_recovery) {
+		if (seq_ge(ack, t->recover)) {
+			t->in_recovery = false;
+			t->dupacks = 0;
+			t->cc->on_recovery_exit(t);
+		} else if (!t->sack_ok) {
+			/* NewReno partial ACK: resend the next hole, deflate */
+			t->cwnd = t->cwnd > acked ? t->cwnd - acked : t->mss;
+			if (acked >= t->mss)
+				t->cwnd += t->mss;
+			tcp_retransmit_una(t);
+			st->stats.tcp_fast_retransmits++;
+		}
+	} else {
+		t->dupacks = 0;
+		if (2 * flight >= t->cwnd)
+			t->cc->on_ack(t, acked, rtt_us);
+	}
+	if (t->snd_una == t->snd_max)
+		timer_cancel(&st->timers, &t->t_rtx);
+	else
+		tcp_rtx_restart(t);
+	if (freed && t->b.host_open && !(t->shut & TCP_SHUT_WR) &&
+	    t->sb_size - t->sb_len >= t->sb_len / 2)
+		tcp_notify(t, EPOLLOUT | EPOLLWRNORM);
+}
+
+/**
+ * tcp_ack() - RFC 9293 3.10.7.4 fifth check for synchronized states
+ * @t:	connection
+ * @s:	segment with ACK set
+ *
+ * Return: false when the segment is done with (dropped, or the tcb ended).
+ */
+static bool tcp_ack(struct tcb *t, struct tcp_seg *s)
+{
+	uint32_t ack = s->ack, wnd, data_end;
+	bool wnd_changed = false;
+
+	if (seq_gt(ack, t->snd_max)) {
+		tcp_send_ack(t);
+		return false;
+	}
+	if (seq_lt(ack, t->snd_una - (t->max_sndwnd > 65535 ? t->max_sndwnd :
+				       65535))) {
+		tcp_send_ack(t);
+		return false;
+	}
+	if (t->sack_ok && s->opt.nsack) {
+		t->ctx->sack_blocks_in += s->opt.nsack;
+		tcp_sb_update(t, &s->opt);
+	}
+	wnd = (uint32_t)s->wnd << t->snd_ws;
+	if (seq_lt(t->snd_wl1, s->seq) ||
+	    (t->snd_wl1 == s->seq && seq_le(t->snd_wl2, ack))) {
+		wnd_changed = wnd != t->snd_wnd;
+		t->snd_wnd = wnd;
+		t->snd_wl1 = s->seq;
+		t->snd_wl2 = ack;
+		if (wnd > t->max_sndwnd)
+			t->max_sndwnd = wnd;
+		if (wnd && t->persist) {
+			t->persist = false;
+			t->retries = 0;
+			timer_cancel(&t->b.st->timers, &t->t_rtx);
+		}
+	}
+	if (t->persist)
+		t->retries = 0;	/* the peer answers our probes */
+	if (seq_gt(ack, t->snd_una)) {
+		tcp_ack_new(t, ack);
+	} else if (ack == t->snd_una && !s->len &&
+		   !(s->flags & (TH_SYN | TH_FIN)) && !wnd_changed &&
+		   t->snd_una != t->snd_max) {
+		t->dupacks++;
+		if (t->in_recovery && !t->sack_ok)
+			t->cwnd += t->mss;
+		else if (!t->in_recovery && seq_ge(t->snd_una, t->recover) &&
+			 t->dupacks >= TCP_DUPTHRESH)
+			tcp_enter_recovery(t);
+	}
+	if (t->sack_ok && !t->in_recovery && t->nsacked &&
+	    seq_ge(t->snd_una, t->recover) &&
+	    seq_gt(tcp_sb_lost_edge(t), t->snd_una))
+		tcp_enter_recovery(t);
+
+	/* our FIN acknowledged? */
+	data_end = t->sb_seq + t->sb_len;
+	if (t->fin_queued && seq_gt(t->snd_una, data_end)) {
+		switch (t->state) {
+		case TCPS_FIN_WAIT1:
+			tcp_set_state(t, TCPS_FIN_WAIT2);
+			tcp_keep_arm(t);
+			break;
+		case TCPS_CLOSING:
+			tcp_timewait(t);
+			break;
+		case TCPS_LAST_ACK:
+			tcp_done(t);
+			return false;
+		default:
+			break;
+		}
+	}
+	return true;
+}
+
+/* --- data and FIN ----------------------------------------------------------- */
+
+/* tcp_fin_in_order() - the peer's FIN at rcv_nxt: count it, move state. */
+static void tcp_fin_in_order(struct tcb *t)
+{
+	t->rcv_nxt++;
+	t->rcv_fin = true;
+	t->ooo_fin = false;
+	t->shut |= TCP_SHUT_RD;
+	t->ack_now = true;
+	switch (t->state) {
+	case TCPS_SYN_RECV:
+	case TCPS_ESTABLISHED:
+		tcp_set_state(t, TCPS_CLOSE_WAIT);
+		break;
+	case TCPS_FIN_WAIT1:
+		tcp_set_state(t, TCPS_CLOSING);
+		break;
+	case TCPS_FIN_WAIT2:
+		tcp_timewait(t);
+		break;
+	default:
+		break;
+	}
+	tcp_notify(t, EPOLLIN | EPOLLRDNORM | EPOLLRDHUP);
+}
+
+/**
+ * tcp_data() - queue a segment's payload
+ * @t:	connection in ESTABLISHED, FIN-WAIT-1 or FIN-WAIT-2 with a ring
+ * @s:	segment (acceptable)
+ *
+ * Return: true if the whole payload fit (a FIN after it may be used).
+ */
+static bool tcp_data(struct tcb *t, struct tcp_seg *s)
+{
+	const uint8_t *data = s->data;
+	uint32_t seq = s->seq, len = s->len, skip, free_, off;
+	bool whole = true;
+
+	if (len > t->rcv_mss)
+		t->rcv_mss = len < t->mss + 12 ? len : t->mss + 12;
+	if (seq_lt(seq, t->rcv_nxt)) {
+		skip = t->rcv_nxt - seq;
+		if (skip >= len) {
+			t->ack_now = true;	/* a duplicate: dupack */
+			return true;
+		}
+		seq += skip;
+		data += skip;
+		len -= skip;
+	}
+	free_ = t->rb_size - t->rb_len;
+	off = seq - t->rcv_nxt;
+	if (off >= free_) {
+		t->ack_now = true;
+		return false;
+	}
+	if (len > free_ - off) {
+		len = free_ - off;
+		whole = false;
+	}
+	if (off == 0) {
+		ring_put(t->rbuf, t->rb_size, t->rb_head + t->rb_len, data,
+			 len);
+		t->rb_len += len;
+		t->rcv_nxt += len;
+		t->rcv_unacked += len;
+		if (t->nooo) {
+			tcp_ooo_advance(t);
+			t->ack_now = true;
+		}
+		if (t->ooo_fin && t->rcv_nxt == t->ooo_fin_seq)
+			tcp_fin_in_order(t);
+		tcp_ack_soon(t);
+		tcp_notify(t, EPOLLIN | EPOLLRDNORM);
+		return whole;
+	}
+	if (!tcp_ooo_add(t, seq, seq + len)) {
+		t->ack_now = true;
+		return false;
+	}
+	ring_put(t->rbuf, t->rb_size, t->rb_head + t->rb_len + off, data, len);
+	t->b.st->stats.tcp_ooo_segments++;
+	t->ack_now = true;
+	return whole;
+}
+
+/* tcp_fin() - a segment with FIN: in order, early, or a repeat. */
+static void tcp_fin(struct tcb *t, const struct tcp_seg *s)
+{
+	uint32_t fin_seq = s->seq + s->len;
+
+	if (t->rcv_fin) {
+		t->ack_now = true;
+		if (t->state == TCPS_TIME_WAIT)
+			tcp_timewait(t);	/* restart 2MSL */
+		return;
+	}
+	if (seq_gt(fin_seq, t->rcv_nxt)) {
+		t->ooo_fin = true;
+		t->ooo_fin_seq = fin_seq;
+		t->ack_now = true;
+		return;
+	}
+	if (fin_seq == t->rcv_nxt)
+		tcp_fin_in_order(t);
+}
+
+/* --- synchronized states -------------------------------------------------- */
+
+/* tcp_seq_ok() - is the segment acceptable (Linux's tcp_sequence())? */
+static bool tcp_seq_ok(const struct tcb *t, const struct tcp_seg *s)
+{
+	uint32_t wnd = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt
+						       : 0;
+	uint32_t end = s->seq + s->len + !!(s->flags & TH_SYN) +
+		       !!(s->flags & TH_FIN);
+
+	return seq_ge(end, t->rcv_nxt) && seq_le(s->seq, t->rcv_nxt + wnd);
+}
+
+/**
+ * tcp_rcv_segment() - process a segment for connection @t
+ * @t:	connection (not LISTEN)
+ * @s:	parsed segment
+ */
+void tcp_rcv_segment(struct tcb *t, struct tcp_seg *s)
+{
+	struct bstack *st = t->b.st;
+	struct tcb *l;
+	bool whole = true;
+
+	t->last_rcv_ns = st->now_ns;
+	t->keep_probes = 0;
+	if (t->state == TCPS_SYN_SENT) {
+		tcp_synsent_input(t, s);
+		return;
+	}
+	if (t->state == TCPS_TIME_WAIT && (s->flags & TH_SYN) &&
+	    !(s->flags & (TH_ACK | TH_RST)) && seq_gt(s->seq, t->rcv_nxt) &&
+	    !t->b.host_open) {
+		l = t->ctx->ports[t->lport].listener;
+		if (l && (!t->ts_ok || !s->opt.has_ts ||
+			  seq_gt(s->opt.tsval, t->ts_recent))) {
+			tcp_done(t);
+			tcp_listen_input(l, s);
+			return;
+		}
+	}
+	if (t->state == TCPS_SYN_RECV && (s->flags & TH_SYN) &&
+	    !(s->flags & (TH_ACK | TH_RST)) && s->seq == t->irs) {
+		tcp_send_syn(t);	/* our SYN-ACK was lost */
+		return;
+	}
+	/* PAWS (RFC 7323 5.3) */
+	if (t->ts_ok && s->opt.has_ts && !(s->flags & TH_RST) &&
+	    seq_lt(s->opt.tsval, t->ts_recent) &&
+	    st->now_ns - t->ts_recent_ns < 24ull * 86400 * 1000000000ull) {
+		tcp_send_ack(t);
+		return;
+	}
+	if (!tcp_seq_ok(t, s)) {
+		if (!(s->flags & TH_RST))
+			tcp_send_ack(t);
+		return;
+	}
+	if (s->flags & TH_RST) {
+		if (s->seq == t->rcv_nxt)
+			tcp_reset(t);
+		else
+			tcp_challenge(t);
+		return;
+	}
+	if (s->flags & TH_SYN) {
+		tcp_challenge(t);
+		return;
+	}
+	if (!(s->flags & TH_ACK))
+		return;
+	if (t->ts_ok && s->opt.has_ts && seq_le(s->seq, t->last_ack_sent) &&
+	    seq_ge(s->opt.tsval, t->ts_recent)) {
+		t->ts_recent = s->opt.tsval;
+		t->ts_recent_ns = st->now_ns;
+	}
+	if (t->state == TCPS_SYN_RECV) {
+		if (!seq_gt(s->ack, t->snd_una) || seq_gt(s->ack, t->snd_max)) {
+			tcp_reply_rst(st, s);
+			return;
+		}
+		if (!tcp_synrecv_ack(t, s))
+			return;
+	}
+	if (!tcp_ack(t, s))
+		return;
+	if (s->len) {
+		switch (t->state) {
+		case TCPS_ESTABLISHED:
+		case TCPS_FIN_WAIT1:
+		case TCPS_FIN_WAIT2:
+			if (!t->b.host_open && !t->parent &&
+			    seq_gt(s->seq + s->len, t->rcv_nxt)) {
+				/* data for a closed socket: Linux resets */
+				tcp_send_rst(t);
+				tcp_done(t);
+				return;
+			}
+			whole = tcp_data(t, s);
+			break;
+		default:
+			break;
+		}
+	}
+	if ((s->flags & TH_FIN) && whole)
+		tcp_fin(t, s);
+	if (t->state == TCPS_CLOSED)
+		return;
+	tcp_output(t);
+	if (t->ack_now)
+		tcp_send_ack(t);
+}
+
+/* --- entry points --------------------------------------------------------- */
+
+void tcp_input(struct bstack *st, const struct ip_pkt *pkt)
+{
+	struct tcp_ctx *c = st->tcp;
+	const uint8_t *h = pkt->l4;
+	struct tcp_seg s;
+	struct tcb *t;
+	uint32_t hl;
+
+	if (!c)
+		return;
+	st->stats.tcp_in_segs++;
+	if (pkt->l4_len < TCP_HLEN)
+		goto malformed;
+	hl = (uint32_t)(h[12] >> 4) * 4;
+	if (hl < TCP_HLEN || hl > pkt->l4_len)
+		goto malformed;
+	if (!(st->link && (st->link->offloads & COVE_LINK_OFF_RX_CSUM)) &&
+	    csum_l4(pkt->src, pkt->dst, IPPROTO_TCP, h, pkt->l4_len) != 0) {
+		st->stats.rx_bad_csum++;
+		st->stats.rx_dropped++;
+		return;
+	}
+	memset(&s, 0, sizeof(s));
+	s.pkt = pkt;
+	s.sport = get16(h);
+	s.dport = get16(h + 2);
+	s.seq = get32(h + 4);
+	s.ack = get32(h + 8);
+	s.flags = h[13] & 0x3f;
+	s.wnd = get16(h + 14);
+	s.data = h + hl;
+	s.len = pkt->l4_len - hl;
+	(void)tcp_parse_opts(h + TCP_HLEN, hl - TCP_HLEN, s.flags & TH_SYN,
+			     &s.opt);
+	if (!s.sport || !s.dport || !pkt->src || pkt->src == 0xffffffffu)
+		goto malformed;
+	t = tcb_lookup(c, pkt->dst, s.dport, pkt->src, s.sport);
+	if (t) {
+		tcp_rcv_segment(t, &s);
+	} else {
+		t = c->ports[s.dport].listener;
+		if (t && (!t->laddr || t->laddr == pkt->dst))
+			tcp_listen_input(t, &s);
+		else
+			tcp_reply_rst(st, &s);
+	}
+	tcp_reap(c);
+	return;
+malformed:
+	st->stats.rx_malformed++;
+	st->stats.rx_dropped++;
+}
+
+/**
+ * tcp_icmp_error() - an ICMP error about a segment we sent
+ * @st:		stack
+ * @type:	ICMP type (3 unreachable, 11 time exceeded, ...)
+ * @code:	ICMP code
+ * @inner:	quoted IP header + at least 8 bytes of our TCP header
+ * @inner_len:	bytes at @inner
+ */
+void tcp_icmp_error(struct bstack *st, uint8_t type, uint8_t code,
+		    const uint8_t *inner, uint32_t inner_len)
+{
+	struct tcp_ctx *c = st->tcp;
+	uint32_t ihl, src, dst, seq;
+	struct tcb *t;
+
+	if (!c || inner_len < IP_HLEN_)
+		return;
+	ihl = (uint32_t)(inner[0] & 0x0f) * 4;
+	if (ihl < IP_HLEN_ || inner_len < ihl + 8)
+		return;
+	memcpy(&src, inner + 12, 4);
+	memcpy(&dst, inner + 16, 4);
+	t = tcb_lookup(c, src, get16(inner + ihl), dst,
+		       get16(inner + ihl + 2));
+	if (!t)
+		return;
+	seq = get32(inner + ihl + 4);
+	if (seq_lt(seq, t->snd_una) || seq_gt(seq, t->snd_max))
+		return;
+	if (type == 3 && code == 4)
+		return;		/* PMTU: our MSS already fits the link */
+	if (type == 3 && (code == 2 || code == 3) &&
+	    t->state == TCPS_SYN_SENT) {
+		t->so_error = ECONNREFUSED;
+		tcp_done(t);
+		tcp_reap(c);
+		return;
+	}
+	if (type == 3)
+		t->soft_error = code == 0 || code == 6 ? ENETUNREACH :
+							 EHOSTUNREACH;
+	else if (type == 11)
+		t->soft_error = EHOSTUNREACH;
+}

@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Builtin TCP output: segments, options, windows, the send loop, RST replies. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+
+#include "stacks/builtin/tcp/tcp.h"
+
+/*
+ * Theory of operation
+ *
+ * tcp_xmit() builds one segment from the tcb into a frame from ip_alloc():
+ * header, options (MSS/SACK-permitted/timestamps/window scale on SYNs;
+ * timestamps and SACK blocks after), payload copied from the send ring at
+ * offset seq - sb_seq, checksum, ip_send(). Every segment but the first SYN
+ * carries ACK and our current window, so sending anything clears a pending
+ * delayed ACK.
+ *
+ * tcp_output() is the one send loop: in SACK recovery it spends
+ * cwnd - pipe on RFC 6675 NextSeg() holes first and new data second;
+ * otherwise it sends from snd_nxt (which an RTO pulls back to snd_una:
+ * go-back-N that skips ranges the peer SACKed) while flight < cwnd and the
+ * peer's window allows, with Nagle, cork and sender-side SWS avoidance.
+ * When the pool is empty the tcb goes on ctx->out_list and a 1 ms timer
+ * calls the loop again: nothing is lost, only delayed.
+ */
+
+static inline void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t tcp_tsval(const struct tcb *t)
+{
+	return (uint32_t)(tcp_now(t) / 1000000ull) + t->ts_off;
+}
+
+/* tcp_our_mss() - the MSS we announce: the link MTU minus IP and TCP. */
+static uint16_t tcp_our_mss(const struct tcb *t)
+{
+	uint32_t mtu = t->b.st->mtu ? t->b.st->mtu : 1500;
+
+	return (uint16_t)(mtu > 40 + 88 ? mtu - 40 : 88);
+}
+
+/**
+ * tcp_rcv_window() - the window to advertise now, in bytes
+ * @t:		connection with a receive ring
+ * @sws:	apply receiver SWS avoidance (RFC 9293 3.8.6.2.2)
+ *
+ * The right edge never moves left; it moves right only by at least
+ * min(ring / 2, MSS) when @sws is set.
+ *
+ * Return: bytes (not scaled).
+ */
+uint32_t tcp_rcv_window(struct tcb *t, bool sws)
+{
+	uint32_t size = t->rb_size;
+	uint32_t free_ = size - t->rb_len;
+	uint32_t cur = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt
+						       : 0;
+	uint32_t step = size / 2 < t->rcv_mss ? size / 2 : t->rcv_mss;
+	uint32_t w = free_;
+
+	if (sws && w > cur && w - cur < step)
+		w = cur;
+	if (w < cur)
+		w = cur;
+	if (w > (uint32_t)65535 << t->rcv_ws)
+		w = (uint32_t)65535 << t->rcv_ws;
+	return w;
+}
+
+/* tcp_write_opts() - options for a segment with @flags; returns their size. */
+static unsigned tcp_write_opts(struct tcb *t, uint8_t *o, uint8_t flags,
+			       bool data)
+{
+	unsigned n = 0, nb, i, max;
+	struct tcp_range blk[4];
+
+	if (flags & TH_SYN) {
+		bool synack = flags & TH_ACK;
+
+		o[n++] = 2;
+		o[n++] = 4;
+		put16(o + n, tcp_our_mss(t));
+		n += 2;
+		if (!synack || t->sack_ok) {
+			o[n++] = 4;
+			o[n++] = 2;
+		} else {
+			o[n++] = 1;
+			o[n++] = 1;
+		}
+		if (!synack || t->ts_ok) {
+			o[n++] = 8;
+			o[n++] = 10;
+			put32(o + n, tcp_tsval(t));
+			put32(o + n + 4, synack ? t->ts_recent : 0);
+			n += 8;
+		}
+		if (!synack || t->ws_ok) {
+			o[n++] = 1;
+			o[n++] = 3;
+			o[n++] = 3;
+			o[n++] = t->rcv_ws;
+		}
+		return n;
+	}
+	if (t->ts_ok) {
+		o[n++] = 1;
+		o[n++] = 1;
+		o[n++] = 8;
+		o[n++] = 10;
+		put32(o + n, tcp_tsval(t));
+		put32(o + n + 4, t->ts_recent);
+		n += 8;
+	}
+	if (t->sack_ok && t->nooo && !(flags & TH_RST)) {
+		max = t->ts_ok ? 3 : 4;
+		if (data)
+			max = 1;	/* keep data segments near full size */
+		nb = tcp_sack_blocks(t, blk, max);
+		o[n++] = 1;
+		o[n++] = 1;
+		o[n++] = 5;
+		o[n++] = (uint8_t)(2 + 8 * nb);
+		for (i = 0; i < nb; i++) {
+			put32(o + n, blk[i].start);
+			put32(o + n + 4, blk[i].end);
+			n += 8;
+		}
+	}
+	return n;
+}
+
+/**
+ * tcp_hdr() - write a TCP header at @h
+ * @h:		destination (room for 20 bytes)
+ * @sport:	host order
+ * @dport:	host order
+ * @seq:	sequence number
+ * @ack:	acknowledgment number
+ * @flags:	TH_*
+ * @wnd:	window field
+ * @optlen:	option bytes that follow (multiple of 4)
+ */
+static void tcp_hdr(uint8_t *h, uint16_t sport, uint16_t dport, uint32_t seq,
+		    uint32_t ack, uint8_t flags, uint16_t wnd, unsigned optlen)
+{
+	put16(h, sport);
+	put16(h + 2, dport);
+	put32(h + 4, seq);
+	put32(h + 8, ack);
+	h[12] = (uint8_t)(((TCP_HLEN + optlen) / 4) << 4);
+	h[13] = flags;
+	put16(h + 14, wnd);
+	h[16] = h[17] = 0;
+	h[18] = h[19] = 0;
+}
+
+static int tcp_send_frame(struct bstack *st, struct cove_frame *f,
+			  uint32_t src, uint32_t dst, uint32_t len, uint8_t tos)
+{
+	uint8_t *h = ip_l4(f);
+	uint16_t c = csum_l4(src, dst, IPPROTO_TCP, h, len);
+
+	memcpy(h + 16, &c, 2);
+	st->stats.tcp_out_segs++;
+	return ip_send(st, f, src, dst, IPPROTO_TCP, len, tos);
+}
+
+/**
+ * tcp_xmit() - build and send one segment of connection @t
+ * @t:		connection
+ * @seq:	sequence number of the first byte (of SYN or data)
+ * @len:	payload bytes wanted, taken from the send ring at seq
+ * @flags:	TH_* (ACK is added once synchronized)
+ * @sent:	set to the payload bytes actually sent (options may trim)
+ *
+ * Return: 0, -ENOBUFS (no frame or queue full: nothing was sent) or
+ * ip_send()'s error.
+ */
+int tcp_xmit(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags,
+	     uint32_t *sent)
+{
+	struct bstack *st = t->b.st;
+	uint8_t opts[TCP_OPT_MAX];
+	struct cove_frame *f;
+	unsigned optlen;
+	uint32_t room, wnd, field;
+	uint8_t *h;
+	int ret;
+
+	if (t->state != TCPS_SYN_SENT)
+		flags |= TH_ACK;
+	optlen = tcp_write_opts(t, opts, flags, len > 0);
+	while (optlen & 3)
+		opts[optlen++] = 1;
+	if (len + optlen > t->smss && t->smss > optlen)
+		len = t->smss - optlen;
+	f = ip_alloc(st, &room);
+	if (!f)
+		return -ENOBUFS;
+	if (room < TCP_HLEN + optlen) {
+		cove_frame_free(f);
+		return -EMSGSIZE;
+	}
+	if (len > room - TCP_HLEN - optlen)
+		len = room - TCP_HLEN - optlen;
+	if (flags & TH_SYN) {
+		wnd = tcp_rcv_window(t, false);
+		field = wnd > 65535 ? 65535 : wnd;
+		if (flags & TH_ACK)
+			t->rcv_adv = t->rcv_nxt + field;
+	} else if (t->rbuf) {
+		wnd = tcp_rcv_window(t, true);
+		field = wnd >> t->rcv_ws;
+		if (field > 65535)
+			field = 65535;
+		wnd = field << t->rcv_ws;
+		if (seq_gt(t->rcv_nxt + wnd, t->rcv_adv))
+			t->rcv_adv = t->rcv_nxt + wnd;
+	} else {
+		field = 0;
+	}
+	h = ip_l4(f);
+	tcp_hdr(h, t->lport, t->rport, seq, (flags & TH_ACK) ? t->rcv_nxt : 0,
+		flags, (uint16_t)field, optlen);
+	memcpy(h + TCP_HLEN, opts, optlen);
+	if (len)
+		ring_get(t->sbuf, t->sb_size, t->sb_head + (seq - t->sb_seq),
+			 h + TCP_HLEN + optlen, len);
+	ret = tcp_send_frame(st, f, t->laddr, t->raddr,
+			     TCP_HLEN + optlen + len, t->tos);
+	if (ret < 0 && ret != -EHOSTUNREACH) {
+		st->stats.tcp_out_segs--;
+		return ret;
+	}
+	if (ret == -EHOSTUNREACH)
+		t->soft_error = EHOSTUNREACH;
+	if (flags & TH_ACK) {
+		t->last_ack_sent = t->rcv_nxt;
+		t->rcv_unacked = 0;
+		t->ack_now = false;
+		if (timer_armed(&t->t_delack))
+			timer_cancel(&st->timers, &t->t_delack);
+	}
+	if (flags & TH_RST)
+		st->stats.tcp_resets_out++;
+	t->last_snd_ns = st->now_ns;
+	if (sent)
+		*sent = len;
+	return ret == -EHOSTUNREACH ? ret : 0;
+}
+
+void tcp_send_ack(struct tcb *t)
+{
+	if (tcp_xmit(t, t->snd_nxt, 0, TH_ACK, NULL) == -ENOBUFS)
+		tcp_want_output(t);
+}
+
+void tcp_send_syn(struct tcb *t)
+{
+	uint8_t flags = t->state == TCPS_SYN_SENT ? TH_SYN : TH_SYN | TH_ACK;
+
+	(void)tcp_xmit(t, t->iss, 0, flags, NULL);
+	t->snd_nxt = t->iss + 1;
+	if (seq_lt(t->snd_max, t->snd_nxt))
+		t->snd_max = t->snd_nxt;
+}
+
+/* tcp_send_rst() - reset the peer: RST|ACK at snd_nxt. */
+void tcp_send_rst(struct tcb *t)
+{
+	(void)tcp_xmit(t, t->snd_nxt, 0, TH_RST | TH_ACK, NULL);
+}
+
+/* tcp_send_probe() - a zero-window or keepalive probe: an old sequence. */
+void tcp_send_probe(struct tcb *t)
+{
+	(void)tcp_xmit(t, t->snd_una - 1, 0, TH_ACK, NULL);
+}
+
+/**
+ * tcp_reply_rst() - answer a segment that has no connection with a RST
+ * @st:		stack
+ * @s:		the offending segment (never itself a RST)
+ */
+void tcp_reply_rst(struct bstack *st, const struct tcp_seg *s)
+{
+	struct cove_frame *f;
+	uint32_t room, seq = 0, ack = 0;
+	uint8_t flags = TH_RST;
+
+	if (s->flags & TH_RST)
+		return;
+	if (s->flags & TH_ACK) {
+		seq = s->ack;
+	} else {
+		flags |= TH_ACK;
+		ack = s->seq + s->len + !!(s->flags & TH_SYN) +
+		      !!(s->flags & TH_FIN);
+	}
+	f = ip_alloc(st, &room);
+	if (!f)
+		return;
+	tcp_hdr(ip_l4(f), s->dport, s->sport, seq, ack, flags, 0, 0);
+	st->stats.tcp_resets_out++;
+	(void)tcp_send_frame(st, f, s->pkt->dst, s->pkt->src, TCP_HLEN, 0);
+}
+
+/* tcp_want_output() - retry output for @t from the 1 ms timer. */
+void tcp_want_output(struct tcb *t)
+{
+	struct tcp_ctx *c = t->ctx;
+
+	if (!t->want_out && !t->reaping) {
+		t->want_out = true;
+		t->onext = c->out_list;
+		c->out_list = t;
+	}
+	if (!timer_armed(&c->t_out))
+		timer_arm(&c->st->timers, &c->t_out,
+			  c->st->now_ns + TCP_TICK_RETRY_NS);
+}
+
+static bool tcp_can_send(uint8_t state)
+{
+	return state == TCPS_ESTABLISHED || state == TCPS_CLOSE_WAIT ||
+	       state == TCPS_FIN_WAIT1 || state == TCPS_CLOSING ||
+	       state == TCPS_LAST_ACK;
+}
+
+/**
+ * tcp_send_span() - send [seq, seq + len) (+ FIN if it ends at the FIN)
+ * @t:		connection
+ * @seq:	first sequence number
+ * @len:	data bytes
+ * @fin:	set FIN
+ *
+ * Updates snd_nxt/snd_max, the retransmit counters, RTT timing and the RTO
+ * timer.
+ *
+ * Return: sequence space sent (0 on failure; output is then retried).
+ */
+static uint32_t tcp_send_span(struct tcb *t, uint32_t seq, uint32_t len,
+			      bool fin)
+{
+	struct bstack *st = t->b.st;
+	uint32_t data_end = t->sb_seq + t->sb_len, sent = 0, span;
+	uint8_t flags = TH_ACK;
+	bool rtx = seq_lt(seq, t->snd_max);
+
+	if (fin)
+		flags |= TH_FIN;
+	if (len && seq + len == data_end)
+		flags |= TH_PSH;
+	if (tcp_xmit(t, seq, len, flags, &sent) == -ENOBUFS) {
+		tcp_want_output(t);
+		return 0;
+	}
+	if (sent < len)
+		fin = false;	/* options trimmed it; FIN goes later */
+	span = sent + fin;
+	if (rtx) {
+		st->stats.tcp_retransmits++;
+		t->total_retrans++;
+		if (t->rtt_timing && seq_lt(seq, t->rtt_seq))
+			t->rtt_timing = false;	/* Karn */
+	} else if (!t->rtt_timing && span) {
+		t->rtt_timing = true;
+		t->rtt_seq = seq + span;
+		t->rtt_ns = st->now_ns;
+	}
+	if (seq_gt(seq + span, t->snd_nxt) || !rtx)
+		t->snd_nxt = seq + span;
+	if (seq_gt(t->snd_nxt, t->snd_max))
+		t->snd_max = t->snd_nxt;
+	if (!timer_armed(&t->t_rtx) || t->persist)
+		tcp_rtx_arm(t);
+	return span ? span : 1;
+}
+
+/* tcp_retransmit_una() - resend the first unacknowledged segment. */
+void tcp_retransmit_una(struct tcb *t)
+{
+	uint32_t data_end = t->sb_seq + t->sb_len;
+	uint32_t len = 0;
+	bool fin;
+
+	if (seq_lt(t->snd_una, data_end))
+		len = seq_min(data_end, t->snd_una + t->mss) - t->snd_una;
+	len = seq_min(t->snd_una + len, t->snd_max) - t->snd_una;
+	fin = t->fin_queued && t->snd_una + len == data_end &&
+	      seq_gt(t->snd_max, data_end);
+	if (len || fin)
+		(void)tcp_send_span(t, t->snd_una, len, fin);
+}
+
+/**
+ * tcp_output() - send what congestion window, peer window and Nagle allow
+ * @t:	connection
+ */
+void tcp_output(struct tcb *t)
+{
+	bool sack_rec, fin;
+	uint32_t seq, len, avail, flight, data_end, room, wroom, end, budget;
+
+	if (!tcp_can_send(t->state) || t->reaping)
+		return;
+	for (budget = 0; budget < 4096; budget++) {
+		sack_rec = t->in_recovery && t->sack_ok;
+		data_end = t->sb_seq + t->sb_len;
+		if (sack_rec) {
+			flight = tcp_pipe(t);
+			if (flight + t->mss > t->cwnd && flight)
+				break;
+			if (tcp_next_seg(t, &seq, &len)) {
+				fin = t->fin_queued && seq + len == data_end &&
+				      seq_gt(t->snd_max, data_end);
+				len = seq_min(seq + len, data_end) - seq;
+				if (!tcp_send_span(t, seq, len, fin))
+					break;
+				t->high_rxt = seq + len + fin;
+				t->b.st->stats.tcp_fast_retransmits++;
+				continue;
+			}
+		} else {
+			flight = t->snd_nxt - t->snd_una;
+		}
+		seq = t->snd_nxt;
+		/* after an RTO, do not resend what the peer has SACKed */
+		if (seq_lt(seq, t->snd_max) && t->nsacked &&
+		    tcp_sb_is_sacked(t, seq, &end)) {
+			t->snd_nxt = seq_min(end, t->snd_max);
+			continue;
+		}
+		avail = seq_lt(seq, data_end) ? data_end - seq : 0;
+		if (seq_lt(seq, t->snd_max))
+			avail = seq_min(data_end, t->snd_max) - seq;
+		len = avail < t->mss ? avail : t->mss;
+		room = t->cwnd > flight ? t->cwnd - flight : 0;
+		if (len > room) {
+			if (flight)
+				break;
+			len = room ? room : 1;
+		}
+		wroom = seq_gt(t->snd_una + t->snd_wnd, seq) ?
+			t->snd_una + t->snd_wnd - seq : 0;
+		if (len > wroom) {
+			/* sender SWS avoidance: no tiny window-limited bits */
+			if (wroom < t->mss && wroom < t->max_sndwnd / 2 &&
+			    flight)
+				len = 0;
+			else
+				len = wroom;
+		}
+		fin = t->fin_queued && seq + len == data_end &&
+		      (seq_le(t->snd_max, data_end) || seq_lt(seq, t->snd_max));
+		if (!len && !fin)
+			break;
+		if (len < t->mss && !fin && seq + len == data_end &&
+		    !seq_lt(seq, t->snd_max) && len == avail) {
+			if (t->cork)
+				break;
+			if (!t->nodelay && t->snd_max != t->snd_una)
+				break;
+		}
+		if (!tcp_send_span(t, seq, len, fin))
+			break;
+	}
+	if (t->snd_una == t->snd_max && tcp_unsent(t) && !t->snd_wnd)
+		tcp_persist_arm(t);
+}
+
+/**
+ * tcp_window_update() - after the app read: ACK if the window grew enough
+ * @t:	connection
+ *
+ * Sends when the advertisable window passed the last advertised one by
+ * two MSS or half the ring, or reopened from zero.
+ */
+void tcp_window_update(struct tcb *t)
+{
+	uint32_t cur, w;
+
+	if (!tcp_can_send(t->state) && t->state != TCPS_FIN_WAIT2)
+		return;
+	cur = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+	w = tcp_rcv_window(t, true);
+	if (w >> t->rcv_ws == cur >> t->rcv_ws)
+		return;
+	if (w - cur >= 2 * t->rcv_mss || w - cur >= t->rb_size / 2 ||
+	    cur < t->rcv_mss)
+		tcp_send_ack(t);
+}

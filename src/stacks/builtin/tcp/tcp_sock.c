@@ -1,0 +1,742 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Builtin TCP socket calls: the ABI's bind .. events on a tcb, Linux's errors. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/uio.h>
+
+#include "stacks/builtin/tcp/tcp.h"
+
+/*
+ * Theory of operation
+ *
+ * Each call maps to what Linux does for a non-blocking TCP socket. Errors
+ * are reported like Linux: a pending so_error first (and cleared), then
+ * the state's own errno. sendmsg copies into the send ring and runs the
+ * send loop; recvmsg copies out of the receive ring and may send a window
+ * update. close() hands the tcb over to the stack (an orphan) or ends it,
+ * and the host never hears of it again.
+ */
+
+static struct tcb *tcp_sk(struct bsock *b)
+{
+	return tcb_of(b);
+}
+
+/* tcp_addr_in() - check and read an AF_INET address. */
+static int tcp_addr_in(const struct sockaddr *a, socklen_t len,
+		       uint32_t *addr, uint16_t *port)
+{
+	struct sockaddr_in sin;
+
+	if (!a || len < (socklen_t)sizeof(sin))
+		return -EINVAL;
+	memcpy(&sin, a, sizeof(sin));
+	if (sin.sin_family != AF_INET)
+		return -EAFNOSUPPORT;
+	*addr = sin.sin_addr.s_addr;
+	*port = ntohs(sin.sin_port);
+	return 0;
+}
+
+static int tcp_addr_out(uint32_t addr, uint16_t port, struct sockaddr *a,
+			socklen_t *len)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons(port),
+				   .sin_addr.s_addr = addr };
+	socklen_t n;
+
+	if (!a || !len)
+		return 0;
+	n = *len < (socklen_t)sizeof(sin) ? *len : (socklen_t)sizeof(sin);
+	memcpy(a, &sin, n);
+	*len = sizeof(sin);
+	return 0;
+}
+
+static int tcp_bind(struct bsock *b, const struct sockaddr *a, socklen_t len)
+{
+	struct tcb *t = tcp_sk(b);
+	uint32_t addr;
+	uint16_t port;
+	int ret = tcp_addr_in(a, len, &addr, &port);
+
+	if (ret < 0)
+		return ret;
+	if (t->on_port || t->state != TCPS_CLOSED || t->done)
+		return -EINVAL;
+	if (addr != INADDR_ANY && !ip_is_local(b->st, addr))
+		return -EADDRNOTAVAIL;
+	t->laddr = addr;
+	if (!port)
+		return tcp_port_ephemeral(t);
+	if (tcp_port_conflict(t->ctx, t, port))
+		return -EADDRINUSE;
+	t->lport = port;
+	t->user_bound = true;
+	tcb_port_add(t);
+	return 0;
+}
+
+static int tcp_listen(struct bsock *b, int backlog)
+{
+	struct tcb *t = tcp_sk(b);
+	struct tcp_port *p;
+	int ret;
+
+	if (backlog < 1)
+		backlog = 1;
+	if ((unsigned)backlog > TCP_BACKLOG_MAX)
+		backlog = TCP_BACKLOG_MAX;
+	if (t->state == TCPS_LISTEN) {
+		t->backlog = (uint32_t)backlog;
+		return 0;
+	}
+	if (t->state != TCPS_CLOSED || t->done)
+		return -EINVAL;
+	if (!t->on_port) {
+		ret = tcp_port_ephemeral(t);
+		if (ret < 0)
+			return ret;
+	}
+	p = &t->ctx->ports[t->lport];
+	if (p->listener)
+		return -EADDRINUSE;
+	p->listener = t;
+	t->backlog = (uint32_t)backlog;
+	tcp_set_state(t, TCPS_LISTEN);
+	return 0;
+}
+
+static int tcp_accept(struct bsock *b, struct bsock **out,
+		      struct sockaddr *peer, socklen_t *len)
+{
+	struct tcb *l = tcp_sk(b), *t;
+
+	if (l->state != TCPS_LISTEN)
+		return -EINVAL;
+	t = l->acc_head;
+	if (!t)
+		return -EAGAIN;
+	tcp_child_unlink(t);
+	t->b.host_open = true;
+	t->b.cookie = NULL;
+	tcp_addr_out(t->raddr, t->rport, peer, len);
+	*out = &t->b;
+	return 0;
+}
+
+static int tcp_connect(struct bsock *b, const struct sockaddr *a,
+		       socklen_t len)
+{
+	struct tcb *t = tcp_sk(b);
+	struct tcp_ctx *c = t->ctx;
+	struct bstack *st = b->st;
+	uint32_t raddr;
+	uint16_t rport;
+	int ret;
+
+	switch (t->state) {
+	case TCPS_SYN_SENT:
+	case TCPS_SYN_RECV:
+		return -EALREADY;
+	case TCPS_CLOSED:
+		break;
+	case TCPS_LISTEN:
+		return -EINVAL;
+	default:
+		return -EISCONN;
+	}
+	if (t->so_error) {
+		ret = -t->so_error;
+		t->so_error = 0;
+		return ret;
+	}
+	if (t->done)
+		return -EISCONN;
+	ret = tcp_addr_in(a, len, &raddr, &rport);
+	if (ret < 0)
+		return ret;
+	if (!rport)
+		return -ECONNREFUSED;
+	if (raddr == INADDR_ANY)
+		raddr = st->addr;
+	if (raddr == INADDR_BROADCAST || (ntohl(raddr) >> 28) == 14)
+		return -ENETUNREACH;
+	if (!t->laddr) {
+		if ((ntohl(raddr) >> 24) == 127)
+			t->laddr = raddr;
+		else
+			t->laddr = st->addr;
+	}
+	if (!t->on_port) {
+		ret = tcp_port_ephemeral(t);
+		if (ret < 0)
+			return ret;
+	}
+	if (tcb_lookup(c, t->laddr, t->lport, raddr, rport))
+		return -EADDRNOTAVAIL;
+	ret = tcb_bufs(t);
+	if (ret < 0)
+		return ret;
+	t->raddr = raddr;
+	t->rport = rport;
+	t->iss = tcp_isn(c, t->laddr, t->raddr, t->lport, t->rport);
+	t->snd_una = t->snd_max = t->snd_nxt = t->iss;
+	t->sb_seq = t->iss + 1;
+	t->ts_off = (uint32_t)bstack_random(st);
+	t->rcv_ws = tcp_wscale_for(t->rb_size);
+	tcp_set_mss(t, 0);
+	t->rto_us = TCP_RTO_INIT_US;
+	tcp_set_state(t, TCPS_SYN_SENT);
+	tcb_hash_add(t);
+	t->rtt_ns = st->now_ns;
+	ret = tcp_xmit(t, t->iss, 0, TH_SYN, NULL);
+	if (ret == -EHOSTUNREACH) {
+		tcp_done(t);
+		return -ENETUNREACH;
+	}
+	t->snd_nxt = t->snd_max = t->iss + 1;
+	tcp_rtx_arm(t);
+	return -EINPROGRESS;
+}
+
+/* tcp_iov_len() - total bytes of @msg's iovecs (0 if none). */
+static size_t tcp_iov_len(const struct msghdr *msg)
+{
+	size_t n = 0, i;
+
+	for (i = 0; i < (size_t)msg->msg_iovlen; i++)
+		n += msg->msg_iov[i].iov_len;
+	return n;
+}
+
+static ssize_t tcp_sendmsg(struct bsock *b, const struct msghdr *msg,
+			   int flags)
+{
+	struct tcb *t = tcp_sk(b);
+	uint32_t free_, n, want, copied = 0, pos;
+	size_t i;
+	int err;
+
+	if (t->so_error) {
+		err = t->so_error;
+		t->so_error = 0;
+		return -err;
+	}
+	if (t->shut & TCP_SHUT_WR)
+		return -EPIPE;
+	if (t->state == TCPS_SYN_SENT || t->state == TCPS_SYN_RECV)
+		return -EAGAIN;
+	if (t->state != TCPS_ESTABLISHED && t->state != TCPS_CLOSE_WAIT)
+		return -EPIPE;
+	if (!msg || (msg->msg_iovlen && !msg->msg_iov))
+		return -EFAULT;
+	if (!tcp_iov_len(msg))
+		return 0;
+	free_ = t->sb_size - t->sb_len;
+	if (!free_)
+		return -EAGAIN;
+	for (i = 0; i < (size_t)msg->msg_iovlen && free_; i++) {
+		want = msg->msg_iov[i].iov_len > free_ ?
+		       free_ : (uint32_t)msg->msg_iov[i].iov_len;
+		if (!want)
+			continue;
+		pos = t->sb_head + t->sb_len;
+		ring_put(t->sbuf, t->sb_size, pos, msg->msg_iov[i].iov_base,
+			 want);
+		t->sb_len += want;
+		free_ -= want;
+		copied += want;
+	}
+	n = copied;
+	if (flags & MSG_MORE) {
+		bool cork = t->cork;
+
+		t->cork = true;
+		tcp_output(t);
+		t->cork = cork;
+	} else {
+		tcp_output(t);
+	}
+	tcp_reap(t->ctx);
+	return (ssize_t)n;
+}
+
+static ssize_t tcp_recvmsg(struct bsock *b, struct msghdr *msg, int flags)
+{
+	struct tcb *t = tcp_sk(b);
+	uint32_t avail, want, got = 0, pos;
+	size_t i;
+	int err;
+
+	if (!msg || (msg->msg_iovlen && !msg->msg_iov))
+		return -EFAULT;
+	if (msg->msg_name)
+		msg->msg_namelen = 0;
+	msg->msg_controllen = 0;
+	msg->msg_flags = 0;
+	if (t->state == TCPS_LISTEN)
+		return -ENOTCONN;
+	if (t->so_error && !t->rb_len) {
+		err = t->so_error;
+		t->so_error = 0;
+		return -err;
+	}
+	avail = t->rb_len;
+	if (!avail) {
+		if (t->shut & TCP_SHUT_RD)
+			return 0;
+		if (t->state == TCPS_CLOSED)
+			return t->done ? 0 : -ENOTCONN;
+		return -EAGAIN;
+	}
+	if (!tcp_iov_len(msg))
+		return 0;
+	pos = t->rb_head;
+	for (i = 0; i < (size_t)msg->msg_iovlen && got < avail; i++) {
+		want = msg->msg_iov[i].iov_len > avail - got ?
+		       avail - got : (uint32_t)msg->msg_iov[i].iov_len;
+		if (!want)
+			continue;
+		ring_get(t->rbuf, t->rb_size, pos, msg->msg_iov[i].iov_base,
+			 want);
+		pos += want;
+		if (pos >= t->rb_size)
+			pos -= t->rb_size;
+		got += want;
+	}
+	if (!(flags & MSG_PEEK)) {
+		t->rb_head = pos;
+		t->rb_len -= got;
+		tcp_window_update(t);
+		tcp_reap(t->ctx);
+	}
+	return (ssize_t)got;
+}
+
+/* tcp_queue_fin() - FIN after the queued data; move to the closing state. */
+static void tcp_queue_fin(struct tcb *t)
+{
+	t->shut |= TCP_SHUT_WR;
+	switch (t->state) {
+	case TCPS_ESTABLISHED:
+		tcp_set_state(t, TCPS_FIN_WAIT1);
+		break;
+	case TCPS_CLOSE_WAIT:
+		tcp_set_state(t, TCPS_LAST_ACK);
+		break;
+	default:
+		return;
+	}
+	t->fin_queued = true;
+	tcp_output(t);
+}
+
+static int tcp_shutdown(struct bsock *b, int how)
+{
+	struct tcb *t = tcp_sk(b);
+
+	if (how < SHUT_RD || how > SHUT_RDWR)
+		return -EINVAL;
+	switch (t->state) {
+	case TCPS_CLOSED:
+	case TCPS_LISTEN:
+		return -ENOTCONN;
+	case TCPS_SYN_SENT:
+		if (how != SHUT_RD) {
+			tcp_done(t);
+			tcp_reap(t->ctx);
+		}
+		return 0;
+	default:
+		break;
+	}
+	if (how != SHUT_WR) {
+		t->shut |= TCP_SHUT_RD;
+		tcp_notify(t, EPOLLIN | EPOLLRDHUP);
+	}
+	if (how != SHUT_RD && !(t->shut & TCP_SHUT_WR))
+		tcp_queue_fin(t);
+	tcp_reap(t->ctx);
+	return 0;
+}
+
+/* tcp_close_listener() - reset every child the app never accepted. */
+static void tcp_close_listener(struct tcb *l)
+{
+	struct tcb *t;
+
+	while ((t = l->acc_head) || (t = l->syn_head)) {
+		tcp_send_rst(t);
+		tcp_done(t);
+	}
+	tcb_port_del(l);
+}
+
+static void tcp_close(struct bsock *b)
+{
+	struct tcb *t = tcp_sk(b);
+	struct tcp_ctx *c = t->ctx;
+
+	b->host_open = false;
+	b->cookie = NULL;
+	switch (t->state) {
+	case TCPS_LISTEN:
+		tcp_close_listener(t);
+		tcp_set_state(t, TCPS_CLOSED);
+		tcp_reap_later(t);
+		break;
+	case TCPS_CLOSED:
+	case TCPS_SYN_SENT:
+		tcp_reap_later(t);
+		break;
+	case TCPS_SYN_RECV:
+		tcp_send_rst(t);
+		tcp_done(t);
+		break;
+	case TCPS_TIME_WAIT:
+		t->orphan = true;
+		c->norphans++;
+		tcp_timewait(t);
+		break;
+	default:
+		if (t->rb_len || (t->linger_on && !t->linger) ||
+		    c->norphans >= c->max_orphans) {
+			tcp_send_rst(t);
+			tcp_done(t);
+			break;
+		}
+		t->orphan = true;
+		c->norphans++;
+		t->shut |= TCP_SHUT_RD;
+		if (!t->fin_queued)
+			tcp_queue_fin(t);
+		if (t->state == TCPS_FIN_WAIT2)
+			tcp_keep_arm(t);
+		break;
+	}
+	tcp_reap(c);
+}
+
+/* tcp_opt_int() - read an int option value. */
+static int tcp_opt_int(const void *val, socklen_t len, int *out)
+{
+	if (!val || len < (socklen_t)sizeof(int))
+		return -EINVAL;
+	memcpy(out, val, sizeof(int));
+	return 0;
+}
+
+/* tcp_buf_size() - clamp a SO_SNDBUF/SO_RCVBUF request. */
+static uint32_t tcp_buf_size(int v)
+{
+	if (v < (int)TCP_BUF_MIN)
+		return TCP_BUF_MIN;
+	if ((unsigned)v > TCP_BUF_MAX)
+		return TCP_BUF_MAX;
+	return (uint32_t)v;
+}
+
+static int tcp_setsockopt(struct bsock *b, int level, int name,
+			  const void *val, socklen_t len)
+{
+	struct tcb *t = tcp_sk(b);
+	const struct tcp_cc_ops *cc;
+	struct linger lg;
+	char cname[16];
+	int v = 0, ret;
+
+	if (level == IPPROTO_TCP && name == TCP_CONGESTION) {
+		if (!val || !len)
+			return -EINVAL;
+		memset(cname, 0, sizeof(cname));
+		memcpy(cname, val, len < sizeof(cname) - 1 ? len :
+			sizeof(cname) - 1);
+		cc = tcp_cc_find(cname);
+		if (!cc)
+			return -ENOENT;
+		if (cc != t->cc) {
+			t->cc = cc;
+			if (t->mss)
+				cc->init(t);
+		}
+		return 0;
+	}
+	if (level == SOL_SOCKET && name == SO_LINGER) {
+		if (!val || len < (socklen_t)sizeof(lg))
+			return -EINVAL;
+		memcpy(&lg, val, sizeof(lg));
+		t->linger_on = lg.l_onoff != 0;
+		t->linger = lg.l_linger;
+		return 0;
+	}
+	ret = tcp_opt_int(val, len, &v);
+	if (ret < 0)
+		return ret;
+	if (level == SOL_SOCKET) {
+		switch (name) {
+		case SO_REUSEADDR:
+			t->reuseaddr = v != 0;
+			return 0;
+		case SO_REUSEPORT:
+			return 0;
+		case SO_KEEPALIVE:
+			t->keepalive = v != 0;
+			tcp_keep_arm(t);
+			return 0;
+		case SO_SNDBUF:
+		case SO_RCVBUF:
+			if (t->sbuf || t->rbuf)
+				return 0;	/* fixed once the rings exist */
+			if (name == SO_SNDBUF)
+				t->sb_size = tcp_buf_size(v);
+			else
+				t->rb_size = tcp_buf_size(v);
+			return 0;
+		case SO_RCVLOWAT:
+		case SO_SNDLOWAT:
+		case SO_OOBINLINE:
+		case SO_PRIORITY:
+			return 0;
+		default:
+			return -ENOPROTOOPT;
+		}
+	}
+	if (level == IPPROTO_TCP) {
+		switch (name) {
+		case TCP_NODELAY:
+			t->nodelay = v != 0;
+			if (t->nodelay)
+				tcp_output(t);
+			return 0;
+		case TCP_CORK:
+			t->cork = v != 0;
+			if (!t->cork)
+				tcp_output(t);
+			return 0;
+		case TCP_KEEPIDLE:
+		case TCP_KEEPINTVL:
+			if (v < 1 || v > 32767)
+				return -EINVAL;
+			if (name == TCP_KEEPIDLE)
+				t->keepidle = (uint32_t)v;
+			else
+				t->keepintvl = (uint32_t)v;
+			tcp_keep_arm(t);
+			return 0;
+		case TCP_KEEPCNT:
+			if (v < 1 || v > 127)
+				return -EINVAL;
+			t->keepcnt = (uint32_t)v;
+			return 0;
+		case TCP_QUICKACK:
+			if (v)
+				t->quickacks = TCP_QUICKACKS;
+			return 0;
+		case TCP_MAXSEG:
+		case TCP_DEFER_ACCEPT:
+		case TCP_USER_TIMEOUT:
+		case TCP_FASTOPEN:
+		case TCP_LINGER2:
+		case TCP_SYNCNT:
+		case TCP_WINDOW_CLAMP:
+			return 0;
+		default:
+			return -ENOPROTOOPT;
+		}
+	}
+	if (level == IPPROTO_IP && name == IP_TOS) {
+		t->tos = (uint8_t)v;
+		return 0;
+	}
+	return -ENOPROTOOPT;
+}
+
+/* tcp_fill_info() - struct tcp_info as Linux fills it, where we can. */
+static void tcp_fill_info(struct tcb *t, struct tcp_info *ti)
+{
+	uint32_t mss = t->mss ? t->mss : TCP_DEF_MSS;
+
+	memset(ti, 0, sizeof(*ti));
+	ti->tcpi_state = t->state;
+	ti->tcpi_ca_state = t->in_recovery ? 3 : (t->retries ? 4 : 0);
+	ti->tcpi_retransmits = t->retries;
+	ti->tcpi_backoff = t->retries;
+	if (t->ts_ok)
+		ti->tcpi_options |= TCPI_OPT_TIMESTAMPS;
+	if (t->sack_ok)
+		ti->tcpi_options |= TCPI_OPT_SACK;
+	if (t->ws_ok) {
+		ti->tcpi_options |= TCPI_OPT_WSCALE;
+		ti->tcpi_snd_wscale = t->snd_ws;
+		ti->tcpi_rcv_wscale = t->rcv_ws;
+	}
+	ti->tcpi_rto = t->rto_us;
+	ti->tcpi_ato = (uint32_t)(TCP_DELACK_NS / 1000);
+	ti->tcpi_snd_mss = mss;
+	ti->tcpi_rcv_mss = t->rcv_mss;
+	ti->tcpi_unacked = (t->snd_max - t->snd_una + mss - 1) / mss;
+	ti->tcpi_sacked = (t->sacked_bytes + mss - 1) / mss;
+	ti->tcpi_lost = t->lost_segs;
+	ti->tcpi_retrans = t->in_recovery ?
+		(seq_gt(t->high_rxt, t->snd_una) ?
+		 (t->high_rxt - t->snd_una + mss - 1) / mss : 0) : 0;
+	ti->tcpi_last_data_recv = (uint32_t)((tcp_now(t) - t->last_rcv_ns) /
+					     1000000ull);
+	ti->tcpi_last_data_sent = (uint32_t)((tcp_now(t) - t->last_snd_ns) /
+					     1000000ull);
+	ti->tcpi_pmtu = t->b.st->mtu;
+	ti->tcpi_rcv_ssthresh = t->rb_size;
+	ti->tcpi_rtt = t->srtt_us;
+	ti->tcpi_rttvar = t->rttvar_us;
+	ti->tcpi_snd_ssthresh = t->ssthresh >= UINT32_MAX / 2 ? 0x7fffffff :
+				t->ssthresh / mss;
+	ti->tcpi_snd_cwnd = t->cwnd / mss;
+	ti->tcpi_advmss = t->b.st->mtu ? t->b.st->mtu - 40 : 1460;
+	ti->tcpi_reordering = TCP_DUPTHRESH;
+	ti->tcpi_rcv_space = t->rb_size;
+	ti->tcpi_total_retrans = t->total_retrans;
+}
+
+static int tcp_put_int(void *val, socklen_t *len, int v)
+{
+	socklen_t n;
+
+	if (!val || !len)
+		return -EFAULT;
+	n = *len < (socklen_t)sizeof(int) ? *len : (socklen_t)sizeof(int);
+	memcpy(val, &v, n);
+	*len = n;
+	return 0;
+}
+
+static int tcp_getsockopt(struct bsock *b, int level, int name, void *val,
+			  socklen_t *len)
+{
+	struct tcb *t = tcp_sk(b);
+	struct tcp_info ti;
+	struct linger lg;
+	socklen_t n;
+	int v;
+
+	if (!val || !len)
+		return -EFAULT;
+	if (level == SOL_SOCKET) {
+		switch (name) {
+		case SO_ERROR:
+			v = t->so_error ? t->so_error : 0;
+			t->so_error = 0;
+			if (!v && t->state == TCPS_CLOSED && t->soft_error &&
+			    !t->done)
+				v = t->soft_error;
+			return tcp_put_int(val, len, v);
+		case SO_TYPE:
+			return tcp_put_int(val, len, SOCK_STREAM);
+		case SO_DOMAIN:
+			return tcp_put_int(val, len, AF_INET);
+		case SO_PROTOCOL:
+			return tcp_put_int(val, len, IPPROTO_TCP);
+		case SO_ACCEPTCONN:
+			return tcp_put_int(val, len, t->state == TCPS_LISTEN);
+		case SO_REUSEADDR:
+			return tcp_put_int(val, len, t->reuseaddr);
+		case SO_KEEPALIVE:
+			return tcp_put_int(val, len, t->keepalive);
+		case SO_SNDBUF:
+			return tcp_put_int(val, len, (int)t->sb_size);
+		case SO_RCVBUF:
+			return tcp_put_int(val, len, (int)t->rb_size);
+		case SO_LINGER:
+			lg.l_onoff = t->linger_on;
+			lg.l_linger = t->linger;
+			n = *len < (socklen_t)sizeof(lg) ? *len :
+				(socklen_t)sizeof(lg);
+			memcpy(val, &lg, n);
+			*len = n;
+			return 0;
+		default:
+			return -ENOPROTOOPT;
+		}
+	}
+	if (level == IPPROTO_TCP) {
+		switch (name) {
+		case TCP_NODELAY:
+			return tcp_put_int(val, len, t->nodelay);
+		case TCP_CORK:
+			return tcp_put_int(val, len, t->cork);
+		case TCP_MAXSEG:
+			return tcp_put_int(val, len, (int)(t->mss ? t->mss :
+							   TCP_DEF_MSS));
+		case TCP_KEEPIDLE:
+			return tcp_put_int(val, len, (int)t->keepidle);
+		case TCP_KEEPINTVL:
+			return tcp_put_int(val, len, (int)t->keepintvl);
+		case TCP_KEEPCNT:
+			return tcp_put_int(val, len, (int)t->keepcnt);
+		case TCP_INFO:
+			tcp_fill_info(t, &ti);
+			n = *len < (socklen_t)sizeof(ti) ? *len :
+				(socklen_t)sizeof(ti);
+			memcpy(val, &ti, n);
+			*len = n;
+			return 0;
+		case TCP_CONGESTION:
+			n = (socklen_t)strlen(t->cc->name) + 1;
+			if (*len < n)
+				n = *len;
+			memcpy(val, t->cc->name, n);
+			*len = n;
+			return 0;
+		default:
+			return -ENOPROTOOPT;
+		}
+	}
+	if (level == IPPROTO_IP && name == IP_TOS)
+		return tcp_put_int(val, len, t->tos);
+	return -ENOPROTOOPT;
+}
+
+static int tcp_getsockname(struct bsock *b, struct sockaddr *a,
+			   socklen_t *len)
+{
+	struct tcb *t = tcp_sk(b);
+
+	return tcp_addr_out(t->laddr, t->on_port || t->in_hash ? t->lport : 0,
+			    a, len);
+}
+
+static int tcp_getpeername(struct bsock *b, struct sockaddr *a,
+			   socklen_t *len)
+{
+	struct tcb *t = tcp_sk(b);
+
+	if (t->state == TCPS_CLOSED || t->state == TCPS_LISTEN ||
+	    t->state == TCPS_SYN_SENT)
+		return -ENOTCONN;
+	return tcp_addr_out(t->raddr, t->rport, a, len);
+}
+
+static uint32_t tcp_events(struct bsock *b)
+{
+	return tcp_poll_events(tcp_sk(b));
+}
+
+const struct bproto tcp_proto = {
+	.bind = tcp_bind,
+	.listen = tcp_listen,
+	.accept = tcp_accept,
+	.connect = tcp_connect,
+	.sendmsg = tcp_sendmsg,
+	.recvmsg = tcp_recvmsg,
+	.shutdown = tcp_shutdown,
+	.close = tcp_close,
+	.setsockopt = tcp_setsockopt,
+	.getsockopt = tcp_getsockopt,
+	.getsockname = tcp_getsockname,
+	.getpeername = tcp_getpeername,
+	.events = tcp_events,
+};

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Builtin TCP timers: RTO, SYN retries, persist, delayed ACK, keepalive, TIME-WAIT. */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+
+#include "stacks/builtin/tcp/tcp.h"
+
+/*
+ * Theory of operation
+ *
+ * Three timers per tcb on the core's wheel; each handler finds its tcb with
+ * container_of and runs with the timer already disarmed.
+ *
+ *  t_rtx	RTO (RFC 6298: doubled per expiry, reset by new ACKs), SYN and
+ *		SYN-ACK retries, and the persist timer while the peer's window
+ *		is zero and nothing is in flight (t->persist tells which).
+ *  t_delack	the delayed ACK, at most TCP_DELACK_NS after the data.
+ *  t_keep	keepalive while synchronized; the FIN-WAIT-2 limit for
+ *		orphans; 2 * MSL in TIME-WAIT.
+ *
+ * Two per context: t_out retries output for tcbs that found the frame pool
+ * empty, t_reap frees tcbs whose end was decided inside a call.
+ */
+
+static struct timer_wheel *tcp_wheel(struct tcb *t)
+{
+	return &t->b.st->timers;
+}
+
+static uint64_t tcp_backoff_ns(const struct tcb *t)
+{
+	uint64_t us = t->rto_us;
+
+	return us * 1000ull;
+}
+
+void tcp_rtx_arm(struct tcb *t)
+{
+	t->persist = false;
+	timer_arm(tcp_wheel(t), &t->t_rtx, tcp_now(t) + tcp_backoff_ns(t));
+}
+
+void tcp_rtx_restart(struct tcb *t)
+{
+	tcp_rtx_arm(t);
+}
+
+void tcp_persist_arm(struct tcb *t)
+{
+	uint64_t us;
+
+	if (timer_armed(&t->t_rtx))
+		return;
+	us = (uint64_t)(t->rto_us < TCP_RTO_MIN_US ? TCP_RTO_MIN_US : t->rto_us)
+	     << (t->retries < 10 ? t->retries : 10);
+	if (us > TCP_RTO_MAX_US)
+		us = TCP_RTO_MAX_US;
+	t->persist = true;
+	timer_arm(tcp_wheel(t), &t->t_rtx, tcp_now(t) + us * 1000ull);
+}
+
+void tcp_delack_arm(struct tcb *t)
+{
+	if (!timer_armed(&t->t_delack))
+		timer_arm(tcp_wheel(t), &t->t_delack,
+			  tcp_now(t) + TCP_DELACK_NS);
+}
+
+/**
+ * tcp_keep_arm() - arm t_keep for the state @t is in
+ * @t:	connection
+ *
+ * FIN-WAIT-2 orphans get the FIN-WAIT-2 limit; synchronized connections
+ * with SO_KEEPALIVE their idle time; anything else disarms.
+ */
+void tcp_keep_arm(struct tcb *t)
+{
+	if (t->state == TCPS_TIME_WAIT)
+		return;
+	if (t->state == TCPS_FIN_WAIT2 && !t->b.host_open) {
+		timer_arm(tcp_wheel(t), &t->t_keep, tcp_now(t) + TCP_FIN2_NS);
+		return;
+	}
+	if (t->keepalive && (t->state == TCPS_ESTABLISHED ||
+			     t->state == TCPS_CLOSE_WAIT ||
+			     t->state == TCPS_FIN_WAIT1 ||
+			     t->state == TCPS_FIN_WAIT2)) {
+		timer_arm(tcp_wheel(t), &t->t_keep,
+			  t->last_rcv_ns + t->keepidle * 1000000000ull);
+		return;
+	}
+	timer_cancel(tcp_wheel(t), &t->t_keep);
+}
+
+/**
+ * tcp_timewait() - enter TIME-WAIT (or restart it) for 2 * MSL
+ * @t:	connection
+ *
+ * A closed socket gives its rings back now: nothing can be read or sent
+ * any more.
+ */
+void tcp_timewait(struct tcb *t)
+{
+	struct tcp_ctx *c = t->ctx;
+
+	tcp_set_state(t, TCPS_TIME_WAIT);
+	timer_cancel(tcp_wheel(t), &t->t_rtx);
+	timer_cancel(tcp_wheel(t), &t->t_delack);
+	t->persist = false;
+	timer_arm(tcp_wheel(t), &t->t_keep, tcp_now(t) + 2 * TCP_MSL_NS);
+	if (!t->b.host_open) {
+		if (t->sbuf)
+			c->mem_bytes -= t->sb_size;
+		if (t->rbuf)
+			c->mem_bytes -= t->rb_size;
+		free(t->sbuf);
+		free(t->rbuf);
+		t->sbuf = t->rbuf = NULL;
+		t->sb_len = t->rb_len = 0;
+	}
+}
+
+/* tcp_fail() - give up on the connection with @err (ETIMEDOUT...). */
+static void tcp_fail(struct tcb *t, int err)
+{
+	t->so_error = t->soft_error ? t->soft_error : err;
+	tcp_done(t);
+}
+
+static void tcp_persist_fire(struct tcb *t)
+{
+	t->persist = false;
+	if (t->snd_wnd || !tcp_unsent(t) || t->snd_una != t->snd_max) {
+		tcp_output(t);
+		return;
+	}
+	if (t->retries >= TCP_RETRIES2) {
+		tcp_fail(t, ETIMEDOUT);
+		return;
+	}
+	t->ctx->persist_probes++;
+	tcp_send_probe(t);
+	t->retries++;
+	tcp_persist_arm(t);
+}
+
+static void tcp_rtx_fire(struct btimer *tm)
+{
+	struct tcb *t = container_of_(tm, struct tcb, t_rtx);
+	struct bstack *st = t->b.st;
+	uint32_t limit;
+
+	if (t->persist) {
+		tcp_persist_fire(t);
+		return;
+	}
+	switch (t->state) {
+	case TCPS_SYN_SENT:
+	case TCPS_SYN_RECV:
+		limit = t->state == TCPS_SYN_SENT ? TCP_SYN_RETRIES :
+						    TCP_SYNACK_RETRIES;
+		if (++t->retries > limit) {
+			tcp_fail(t, ETIMEDOUT);
+			return;
+		}
+		st->stats.tcp_timeouts++;
+		t->rto_us = t->rto_us * 2 > TCP_RTO_MAX_US ? TCP_RTO_MAX_US :
+							     t->rto_us * 2;
+		tcp_send_syn(t);
+		st->stats.tcp_retransmits++;
+		t->total_retrans++;
+		tcp_rtx_arm(t);
+		return;
+	case TCPS_ESTABLISHED:
+	case TCPS_CLOSE_WAIT:
+	case TCPS_FIN_WAIT1:
+	case TCPS_CLOSING:
+	case TCPS_LAST_ACK:
+		break;
+	default:
+		return;
+	}
+	if (t->snd_una == t->snd_max)
+		return;
+	limit = t->b.host_open ? TCP_RETRIES2 : TCP_ORPHAN_RETRIES;
+	if (++t->retries > limit) {
+		tcp_fail(t, ETIMEDOUT);
+		return;
+	}
+	st->stats.tcp_timeouts++;
+	if (t->retries == 1 || t->in_recovery)
+		t->cc->on_timeout(t);
+	else
+		t->cwnd = t->mss;
+	t->lost_segs += (t->snd_max - t->snd_una + t->mss - 1) / t->mss;
+	t->in_recovery = false;
+	t->dupacks = 0;
+	t->recover = t->snd_max;
+	t->high_rxt = t->snd_una;
+	tcp_sb_clear(t);
+	t->snd_nxt = t->snd_una;
+	t->rtt_timing = false;
+	t->rto_us = t->rto_us * 2 > TCP_RTO_MAX_US ? TCP_RTO_MAX_US :
+						     t->rto_us * 2;
+	tcp_output(t);
+	if (!timer_armed(&t->t_rtx))
+		tcp_rtx_arm(t);
+}
+
+static void tcp_delack_fire(struct btimer *tm)
+{
+	struct tcb *t = container_of_(tm, struct tcb, t_delack);
+
+	switch (t->state) {
+	case TCPS_ESTABLISHED:
+	case TCPS_FIN_WAIT1:
+	case TCPS_FIN_WAIT2:
+	case TCPS_CLOSE_WAIT:
+	case TCPS_CLOSING:
+	case TCPS_LAST_ACK:
+		tcp_send_ack(t);
+		break;
+	default:
+		break;
+	}
+}
+
+static void tcp_keep_fire(struct btimer *tm)
+{
+	struct tcb *t = container_of_(tm, struct tcb, t_keep);
+	uint64_t now = tcp_now(t), idle_ns;
+
+	if (t->state == TCPS_TIME_WAIT ||
+	    (t->state == TCPS_FIN_WAIT2 && !t->b.host_open)) {
+		tcp_done(t);
+		return;
+	}
+	if (!t->keepalive)
+		return;
+	if (t->snd_una != t->snd_max || tcp_unsent(t)) {
+		/* data in flight: the RTO watches the connection */
+		timer_arm(tcp_wheel(t), &t->t_keep,
+			  now + t->keepidle * 1000000000ull);
+		return;
+	}
+	idle_ns = now - t->last_rcv_ns;
+	if (!t->keep_probes && idle_ns < t->keepidle * 1000000000ull) {
+		tcp_keep_arm(t);
+		return;
+	}
+	if (t->keep_probes >= t->keepcnt) {
+		tcp_send_rst(t);
+		tcp_fail(t, ETIMEDOUT);
+		return;
+	}
+	t->keep_probes++;
+	t->ctx->keep_probes++;
+	tcp_send_probe(t);
+	timer_arm(tcp_wheel(t), &t->t_keep,
+		  now + t->keepintvl * 1000000000ull);
+}
+
+void tcp_timers_init(struct tcb *t)
+{
+	t->t_rtx.fn = tcp_rtx_fire;
+	t->t_delack.fn = tcp_delack_fire;
+	t->t_keep.fn = tcp_keep_fire;
+}
+
+void tcp_timers_stop(struct tcb *t)
+{
+	struct timer_wheel *w = tcp_wheel(t);
+
+	timer_cancel(w, &t->t_rtx);
+	timer_cancel(w, &t->t_delack);
+	timer_cancel(w, &t->t_keep);
+	t->persist = false;
+}
+
+/* tcp_out_timer() - retry output for every tcb that found the pool empty. */
+void tcp_out_timer(struct btimer *tm)
+{
+	struct tcp_ctx *c = container_of_(tm, struct tcp_ctx, t_out);
+	struct tcb *list = c->out_list, *t;
+
+	c->out_list = NULL;
+	while ((t = list)) {
+		list = t->onext;
+		t->onext = NULL;
+		t->want_out = false;
+		tcp_output(t);
+		if (t->ack_now && !t->reaping && t->state != TCPS_CLOSED)
+			tcp_send_ack(t);
+	}
+}
+
+void tcp_reap_timer(struct btimer *tm)
+{
+	tcp_reap(container_of_(tm, struct tcp_ctx, t_reap));
+}
+
+void tcp_ctx_timers_init(struct tcp_ctx *c)
+{
+	c->t_out.fn = tcp_out_timer;
+	c->t_reap.fn = tcp_reap_timer;
+}
