@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: Apache-2.0
+/* cove run: run a program in a sandbox whose sockets a user-level stack serves. */
+#include <stdio.h>
+
+#include "cli/cli.h"
+#include "sentry/sandbox.h"
+
+/*
+ * Parsing lives in src/sentry/opts.c (unit tested), the work in
+ * src/sentry/runtime.c. Usage errors exit 125 like every other failure of
+ * cove itself, so that a program's own exit status 2 stays unambiguous.
+ */
+static int run_main(int argc, char **argv)
+{
+	static struct sbx_opts o;
+	struct cove_err err;
+	int ret;
+
+	ret = sbx_opts_parse(argc, argv, &o, &err);
+	if (ret == 1) {
+		sbx_run_usage(stdout, cove_progname);
+		return 0;
+	}
+	if (ret < 0) {
+		fprintf(stderr, "%s run: %s (see '%s run --help')\n",
+			cove_progname, err.msg, cove_progname);
+		return SBX_EXIT_COVE;
+	}
+	return sbx_run(&o);
+}
+
+static const struct cove_cmd run_cmd = {
+	.name = "run",
+	.summary = "run a program in a sandbox on a user-level stack",
+	.main = run_main,
+};
+COVE_COMMAND(run_cmd);

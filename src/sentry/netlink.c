@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: Apache-2.0
+/* rtnetlink over libmnl: veth pairs, addresses, routes, an ingress drop. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <libmnl/libmnl.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/if_link.h>
+#include <linux/pkt_cls.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sentry/sandbox.h"
+
+/*
+ * Theory of operation
+ *
+ * Every request is one message with NLM_F_ACK, sent and answered
+ * synchronously (sbx_nl_talk()): the kernel's ack carries the errno. No
+ * dumps are needed, so one page-sized buffer per call is enough. These run
+ * only during set-up and clean-up, never on the data path.
+ */
+
+int sbx_nl_open(struct sbx_nl *nl, struct cove_err *err)
+{
+	nl->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!nl->nl)
+		return cove_err_set(err, errno, "netlink: %s", strerror(errno));
+	if (mnl_socket_bind(nl->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int e = errno;
+
+		mnl_socket_close(nl->nl);
+		nl->nl = NULL;
+		return cove_err_set(err, e, "netlink bind: %s", strerror(e));
+	}
+	nl->portid = mnl_socket_get_portid(nl->nl);
+	nl->seq = (uint32_t)time(NULL);
+	return 0;
+}
+
+void sbx_nl_close(struct sbx_nl *nl)
+{
+	if (nl->nl)
+		mnl_socket_close(nl->nl);
+	nl->nl = NULL;
+}
+
+/* sbx_nl_talk() - send @nlh, wait for its ack; Return: 0 or negative errno. */
+static int sbx_nl_talk(struct sbx_nl *nl, struct nlmsghdr *nlh)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	ssize_t n;
+	int ret;
+
+	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = ++nl->seq;
+	if (mnl_socket_sendto(nl->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		n = mnl_socket_recvfrom(nl->nl, buf, sizeof(buf));
+		if (n < 0)
+			return -errno;
+		ret = mnl_cb_run(buf, (size_t)n, nl->seq, nl->portid, NULL,
+				 NULL);
+		if (ret < 0)
+			return -errno;
+		if (ret == MNL_CB_STOP)
+			return 0;
+	}
+}
+
+int sbx_nl_ifindex(struct sbx_nl *nl, const char *name)
+{
+	(void)nl;
+	return (int)if_nametoindex(name);
+}
+
+static struct nlmsghdr *sbx_nl_link_msg(char *buf, uint16_t type,
+					uint16_t flags, int ifindex)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = flags;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	return nlh;
+}
+
+int sbx_nl_veth_add(struct sbx_nl *nl, const char *name, const char *peer,
+		    pid_t peer_ns_pid, struct cove_err *err)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = sbx_nl_link_msg(buf, RTM_NEWLINK,
+					       NLM_F_CREATE | NLM_F_EXCL, 0);
+	struct nlattr *linkinfo, *data, *peerinfo;
+	struct ifinfomsg *pifi;
+	int ret;
+
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	peerinfo = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+	pifi = (struct ifinfomsg *)((char *)nlh + nlh->nlmsg_len);
+	memset(pifi, 0, sizeof(*pifi));
+	nlh->nlmsg_len += MNL_ALIGN(sizeof(*pifi));
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer);
+	if (peer_ns_pid > 0)
+		mnl_attr_put_u32(nlh, IFLA_NET_NS_PID, (uint32_t)peer_ns_pid);
+	mnl_attr_nest_end(nlh, peerinfo);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, linkinfo);
+	ret = sbx_nl_talk(nl, nlh);
+	if (ret < 0)
+		return cove_err_set(err, -ret, "cannot create veth %s/%s: %s",
+				    name, peer, strerror(-ret));
+	return 0;
+}
+
+int sbx_nl_link_del(struct sbx_nl *nl, const char *name, struct cove_err *err)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = sbx_nl_link_msg(buf, RTM_DELLINK, 0, 0);
+	int ret;
+
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	ret = sbx_nl_talk(nl, nlh);
+	if (ret < 0)
+		return cove_err_set(err, -ret, "cannot delete link %s: %s",
+				    name, strerror(-ret));
+	return 0;
+}
+
+int sbx_nl_link_set(struct sbx_nl *nl, int ifindex, const char *new_name,
+		    bool up, struct cove_err *err)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = sbx_nl_link_msg(buf, RTM_NEWLINK, 0, ifindex);
+	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	int ret;
+
+	if (up) {
+		ifi->ifi_flags = IFF_UP;
+		ifi->ifi_change = IFF_UP;
+	}
+	if (new_name)
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, new_name);
+	ret = sbx_nl_talk(nl, nlh);
+	if (ret < 0)
+		return cove_err_set(err, -ret, "cannot set link %d%s%s: %s",
+				    ifindex, new_name ? " name " : "",
+				    new_name ? new_name : "", strerror(-ret));
+	return 0;
+}
+
+int sbx_nl_addr_add(struct sbx_nl *nl, int ifindex, struct in_addr addr,
+		    uint8_t prefix, struct cove_err *err)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifaddrmsg *ifa;
+	int ret;
+
+	nlh->nlmsg_type = RTM_NEWADDR;
+	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = prefix;
+	ifa->ifa_index = (uint32_t)ifindex;
+	mnl_attr_put(nlh, IFA_LOCAL, sizeof(addr), &addr);
+	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(addr), &addr);
+	ret = sbx_nl_talk(nl, nlh);
+	if (ret < 0)
+		return cove_err_set(err, -ret, "cannot add address: %s",
+				    strerror(-ret));
+	return 0;
+}
+
+int sbx_nl_route_add(struct sbx_nl *nl, struct in_addr dst, uint8_t prefix,
+		     struct in_addr gw, int ifindex, struct cove_err *err)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+	int ret;
+
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = prefix;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_BOOT;
+	rtm->rtm_scope = gw.s_addr ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+	rtm->rtm_type = RTN_UNICAST;
+	if (prefix)
+		mnl_attr_put(nlh, RTA_DST, sizeof(dst), &dst);
+	if (gw.s_addr)
+		mnl_attr_put(nlh, RTA_GATEWAY, sizeof(gw), &gw);
+	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
+	ret = sbx_nl_talk(nl, nlh);
+	if (ret < 0)
+		return cove_err_set(err, -ret, "cannot add route: %s",
+				    strerror(-ret));
+	return 0;
+}
+
+/*
+ * sbx_bpf_drop_prog() - load "return TC_ACT_SHOT" as a tc classifier
+ *
+ * This kernel has cls_bpf but neither matchall nor gact, so the drop is a
+ * two-instruction BPF program in direct-action mode.
+ * Return: the program fd, or negative errno.
+ */
+static int sbx_bpf_drop_prog(void)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0,
+		  .imm = TC_ACT_SHOT },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	union bpf_attr attr;
+	int fd;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_type = BPF_PROG_TYPE_SCHED_CLS;
+	attr.insn_cnt = 2;
+	attr.insns = (uint64_t)(uintptr_t)insns;
+	attr.license = (uint64_t)(uintptr_t)"Apache-2.0";
+	strncpy(attr.prog_name, "cove_drop", sizeof(attr.prog_name) - 1);
+	fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+	return fd < 0 ? -errno : fd;
+}
+
+int sbx_nl_ingress_drop(struct sbx_nl *nl, int ifindex, struct cove_err *err)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlattr *opts;
+	struct tcmsg *tcm;
+	int ret, prog;
+
+	nlh->nlmsg_type = RTM_NEWQDISC;
+	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
+	tcm->tcm_family = AF_UNSPEC;
+	tcm->tcm_ifindex = ifindex;
+	tcm->tcm_handle = TC_H_MAKE(TC_H_CLSACT, 0);
+	tcm->tcm_parent = TC_H_CLSACT;
+	mnl_attr_put_strz(nlh, TCA_KIND, "clsact");
+	ret = sbx_nl_talk(nl, nlh);
+	if (ret < 0 && ret != -EEXIST)
+		return cove_err_set(err, -ret, "tc clsact qdisc: %s",
+				    strerror(-ret));
+
+	prog = sbx_bpf_drop_prog();
+	if (prog < 0)
+		return cove_err_set(err, -prog, "tc drop program: %s",
+				    strerror(-prog));
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWTFILTER;
+	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
+	tcm->tcm_family = AF_UNSPEC;
+	tcm->tcm_ifindex = ifindex;
+	tcm->tcm_parent = TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS);
+	tcm->tcm_info = TC_H_MAKE(1u << 16, htons(ETH_P_ALL));
+	mnl_attr_put_strz(nlh, TCA_KIND, "bpf");
+	opts = mnl_attr_nest_start(nlh, TCA_OPTIONS);
+	mnl_attr_put_u32(nlh, TCA_BPF_FD, (uint32_t)prog);
+	mnl_attr_put_strz(nlh, TCA_BPF_NAME, "cove_drop");
+	mnl_attr_put_u32(nlh, TCA_BPF_FLAGS, TCA_BPF_FLAG_ACT_DIRECT);
+	mnl_attr_nest_end(nlh, opts);
+	ret = sbx_nl_talk(nl, nlh);
+	close(prog);
+	if (ret < 0)
+		return cove_err_set(err, -ret, "tc ingress drop filter: %s",
+				    strerror(-ret));
+	return 0;
+}

@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: Apache-2.0
+/* cove run: command-line parsing, pure (unit tested in tests/unit). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cove/netstack.h"
+#include "sentry/sandbox.h"
+
+#define SBX_RUN_HELP \
+	"Usage: %s run [OPTIONS] [--] COMMAND [ARG...]\n" \
+	"\n" \
+	"Run an unmodified program in a sandbox (its own net, pid, mount, uts\n" \
+	"and ipc namespaces) whose TCP and UDP sockets are served by a\n" \
+	"user-level stack through the sentry.\n" \
+	"\n" \
+	"  --network=MODE      a stack provider (see 'cove stacks': builtin,\n" \
+	"                      kernel, ...), 'host' (the sandbox netns's own\n" \
+	"                      kernel stack, no interception: the baseline) or\n" \
+	"                      'none' (loopback only); default builtin\n" \
+	"  --link=packet|tap   how a link-based stack reaches eth0; default\n" \
+	"                      packet (AF_PACKET)\n" \
+	"  --ip=A.B.C.D/N      sandbox address; default the next free one in\n" \
+	"                      10.88.0.0/16 from .2; the host side is network+1\n" \
+	"  --name=NAME         sandbox name (default generated); state lives in\n" \
+	"                      /run/cove/NAME\n" \
+	"  --publish=HOST:PORT forward host TCP port HOST to PORT in the sandbox\n" \
+	"                      (repeatable)\n" \
+	"  --netns=PATH        use an existing, configured netns (e.g. made by a\n" \
+	"                      CNI plugin) instead of making one\n" \
+	"  --rootfs=DIR        the program's root directory\n" \
+	"  --env=K=V           set an environment variable (repeatable)\n" \
+	"  --workdir=DIR       the program's working directory\n" \
+	"  --user=UID[:GID]    run the program as UID (and GID)\n" \
+	"  --poll-us=N         spin up to N microseconds before sleeping\n" \
+	"  --verbose           print the address and each setup step's time\n" \
+	"\n" \
+	"Exit status: the program's, 128+N if signal N ended it, 125 when\n" \
+	"cove itself fails, 126 / 127 when COMMAND cannot run / is not found.\n"
+
+void sbx_run_usage(FILE *out, const char *prog)
+{
+	fprintf(out, SBX_RUN_HELP, prog);
+}
+
+bool sbx_name_valid(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (n == 0 || n > SBX_NAME_MAX || name[0] == '.' || name[0] == '-')
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+		      c == '-'))
+			return false;
+	}
+	return true;
+}
+
+int sbx_parse_cidr(const char *text, struct in_addr *ip, uint8_t *prefix)
+{
+	char buf[INET_ADDRSTRLEN];
+	const char *slash = strchr(text, '/');
+	char *end;
+	unsigned long n;
+
+	if (!slash || (size_t)(slash - text) >= sizeof(buf))
+		return -1;
+	memcpy(buf, text, (size_t)(slash - text));
+	buf[slash - text] = '\0';
+	if (inet_pton(AF_INET, buf, ip) != 1)
+		return -1;
+	errno = 0;
+	n = strtoul(slash + 1, &end, 10);
+	if (errno || end == slash + 1 || *end || n < 8 || n > 30)
+		return -1;
+	*prefix = (uint8_t)n;
+	return 0;
+}
+
+/* sbx_parse_u32() - a decimal number in [lo, hi]. */
+static int sbx_parse_u32(const char *text, unsigned long lo, unsigned long hi,
+			 uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!*text || *text == '-' || *text == '+')
+		return -1;
+	errno = 0;
+	v = strtoul(text, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* sbx_parse_publish() - HOSTPORT:PORT. */
+static int sbx_parse_publish(const char *text, struct sbx_publish *p)
+{
+	char buf[16];
+	const char *colon = strchr(text, ':');
+	uint32_t a, b;
+
+	if (!colon || (size_t)(colon - text) >= sizeof(buf))
+		return -1;
+	memcpy(buf, text, (size_t)(colon - text));
+	buf[colon - text] = '\0';
+	if (sbx_parse_u32(buf, 1, 65535, &a) ||
+	    sbx_parse_u32(colon + 1, 1, 65535, &b))
+		return -1;
+	p->host_port = (uint16_t)a;
+	p->port = (uint16_t)b;
+	return 0;
+}
+
+/* sbx_parse_user() - UID[:GID], numeric. */
+static int sbx_parse_user(const char *text, struct sbx_opts *o)
+{
+	char buf[16];
+	const char *colon = strchr(text, ':');
+	uint32_t u, g;
+
+	if (colon) {
+		if ((size_t)(colon - text) >= sizeof(buf))
+			return -1;
+		memcpy(buf, text, (size_t)(colon - text));
+		buf[colon - text] = '\0';
+		if (sbx_parse_u32(buf, 0, 0xfffffffeul, &u) ||
+		    sbx_parse_u32(colon + 1, 0, 0xfffffffeul, &g))
+			return -1;
+	} else {
+		if (sbx_parse_u32(text, 0, 0xfffffffeul, &u))
+			return -1;
+		g = u;
+	}
+	o->uid = u;
+	o->gid = g;
+	o->have_user = true;
+	return 0;
+}
+
+/* sbx_set_network() - --network: a mode or a provider of this binary. */
+static int sbx_set_network(struct sbx_opts *o, const char *v,
+			   struct cove_err *err)
+{
+	o->network = v;
+	if (!strcmp(v, "host"))
+		o->mode = SBX_NET_HOST;
+	else if (!strcmp(v, "none"))
+		o->mode = SBX_NET_NONE;
+	else if (cove_stack_find(v))
+		o->mode = SBX_NET_STACK;
+	else
+		return cove_err_set(err, EINVAL,
+				    "--network: no stack '%s' in this binary (see 'cove stacks'; or host, none)",
+				    v);
+	return 0;
+}
+
+int sbx_opts_parse(int argc, char **argv, struct sbx_opts *o,
+		   struct cove_err *err)
+{
+	static const struct option longopts[] = {
+		{ "network", required_argument, NULL, 'n' },
+		{ "net", required_argument, NULL, 'n' },
+		{ "link", required_argument, NULL, 'l' },
+		{ "ip", required_argument, NULL, 'i' },
+		{ "name", required_argument, NULL, 'N' },
+		{ "publish", required_argument, NULL, 'p' },
+		{ "netns", required_argument, NULL, 's' },
+		{ "rootfs", required_argument, NULL, 'r' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "workdir", required_argument, NULL, 'w' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "poll-us", required_argument, NULL, 'P' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *network = "builtin";
+	uint32_t v;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->link = SBX_LINK_PACKET;
+	cove_err_clear(err);
+	optind = 1;
+	opterr = 0;
+	/* "+": stop at the first non-option, the command. */
+	while ((c = getopt_long(argc, argv, "+:hv", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			network = optarg;
+			break;
+		case 'l':
+			if (!strcmp(optarg, "packet"))
+				o->link = SBX_LINK_PACKET;
+			else if (!strcmp(optarg, "tap"))
+				o->link = SBX_LINK_TAP;
+			else
+				return cove_err_set(err, EINVAL,
+						    "--link: '%s' is not packet or tap",
+						    optarg);
+			break;
+		case 'i':
+			if (sbx_parse_cidr(optarg, &o->ip, &o->prefix_len))
+				return cove_err_set(err, EINVAL,
+						    "--ip: '%s' is not A.B.C.D/N (N 8-30)",
+						    optarg);
+			o->have_ip = true;
+			break;
+		case 'N':
+			if (!sbx_name_valid(optarg))
+				return cove_err_set(err, EINVAL,
+						    "--name: '%s' must be 1-%d of A-Z a-z 0-9 _ . - (not starting with . or -)",
+						    optarg, SBX_NAME_MAX);
+			strcpy(o->name, optarg);
+			o->have_name = true;
+			break;
+		case 'p':
+			if (o->npublish == SBX_MAX_PUBLISH)
+				return cove_err_set(err, EINVAL,
+						    "--publish: at most %d",
+						    SBX_MAX_PUBLISH);
+			if (sbx_parse_publish(optarg,
+					      &o->publish[o->npublish]))
+				return cove_err_set(err, EINVAL,
+						    "--publish: '%s' is not HOSTPORT:PORT",
+						    optarg);
+			o->npublish++;
+			break;
+		case 's':
+			o->netns_path = optarg;
+			break;
+		case 'r':
+			o->rootfs = optarg;
+			break;
+		case 'e':
+			if (!strchr(optarg, '=') || optarg[0] == '=')
+				return cove_err_set(err, EINVAL,
+						    "--env: '%s' is not K=V",
+						    optarg);
+			if (o->nenv == SBX_MAX_ENV)
+				return cove_err_set(err, EINVAL,
+						    "--env: at most %d",
+						    SBX_MAX_ENV);
+			o->env[o->nenv++] = optarg;
+			break;
+		case 'w':
+			if (optarg[0] != '/')
+				return cove_err_set(err, EINVAL,
+						    "--workdir: '%s' is not an absolute path",
+						    optarg);
+			o->workdir = optarg;
+			break;
+		case 'u':
+			if (sbx_parse_user(optarg, o))
+				return cove_err_set(err, EINVAL,
+						    "--user: '%s' is not UID[:GID] (numbers)",
+						    optarg);
+			break;
+		case 'P':
+			if (sbx_parse_u32(optarg, 0, 1000000, &v))
+				return cove_err_set(err, EINVAL,
+						    "--poll-us: '%s' is not 0-1000000",
+						    optarg);
+			o->poll_us = v;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			return 1;
+		case ':':
+			return cove_err_set(err, EINVAL, "%s needs a value",
+					    argv[optind - 1]);
+		default:
+			return cove_err_set(err, EINVAL, "unknown option '%s'",
+					    argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return cove_err_set(err, EINVAL, "no command given");
+	o->argv = argv + optind;
+	if (sbx_set_network(o, network, err) < 0)
+		return -1;
+	if (o->link == SBX_LINK_TAP && o->mode == SBX_NET_STACK)
+		return cove_err_set(err, ENOTSUP,
+				    "--link=tap is not implemented yet (use --link=packet)");
+	if (o->netns_path && o->have_ip)
+		return cove_err_set(err, EINVAL,
+				    "--ip and --netns exclude each other: the netns brings its address");
+	if (o->netns_path && o->npublish)
+		return cove_err_set(err, EINVAL,
+				    "--publish needs a netns made by cove, not --netns");
+	if (o->npublish && o->mode == SBX_NET_NONE)
+		return cove_err_set(err, EINVAL,
+				    "--publish needs a network (not --network=none)");
+	if (o->have_ip)
+		o->gateway = sbx_gateway_of(o->ip, o->prefix_len);
+	if (o->have_ip && o->gateway.s_addr == o->ip.s_addr)
+		return cove_err_set(err, EINVAL,
+				    "--ip: %s is the host side of its subnet (network + 1)",
+				    inet_ntoa(o->ip));
+	return 0;
+}

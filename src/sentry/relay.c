@@ -1,0 +1,610 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The data plane: bytes between the program's socket pairs and the stack. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "sentry/sentry.h"
+
+/*
+ * Theory of operation
+ *
+ * Two pumps per connected socket, each bounded to SBX_PUMP_ROUNDS reads
+ * per turn (a socket with more to move is queued again, so one busy
+ * connection cannot starve the others):
+ *
+ *   up   (program -> stack): read @sfd into the scratch buffer, sendmsg()
+ *        to the stack. What the stack does not take is kept in @up_buf and
+ *        @sfd is not read again until the stack notifies room: the
+ *        program's writes then fill the pair and block (backpressure).
+ *        Read 0 (the program shut down writing or closed) becomes the
+ *        stack's shutdown(SHUT_WR) once @up_buf is empty.
+ *   down (stack -> program): recvmsg() from the stack, write to @sfd; what
+ *        the pair does not take waits in @down_buf and the stack is not
+ *        read until @sfd is writable again. Stack EOF (or an error such as
+ *        a reset) becomes shutdown(@sfd, SHUT_WR): the program reads EOF.
+ *
+ * UDP pairs are SOCK_SEQPACKET (boundaries hold, and unlike SOCK_DGRAM
+ * the peer's close shows as EPOLLHUP); each datagram's source
+ * address is appended to @ring when it is written to @sfd, and recvfrom()
+ * with an address pops it (frontend.c).
+ *
+ * A listening socket accepts from the stack eagerly, up to its backlog;
+ * each accepted connection gets its pair at once (data flows into it before
+ * the program accepts) and one token byte on the listener's @sfd, so the
+ * program's end is readable exactly while accept() would succeed.
+ *
+ * The program is gone from a socket when @sfd reports EPOLLHUP and reads
+ * return 0; the stack socket is closed then (Linux close(): the stack
+ * finishes in the background) after pending bytes were handed over.
+ */
+
+static uint32_t sbx_hash(uint64_t cookie)
+{
+	return (uint32_t)((cookie * 0x9e3779b97f4a7c15ull) >> 54) %
+	       SBX_HASH;
+}
+
+struct sbx_sock *sbx_sock_find(struct sentry *sn, uint64_t cookie)
+{
+	struct sbx_sock *sk = sn->hash[sbx_hash(cookie)];
+
+	while (sk && sk->cookie != cookie)
+		sk = sk->hnext;
+	return sk;
+}
+
+struct sbx_sock *sbx_sock_new(struct sentry *sn, struct cove_sock *s,
+			      int type)
+{
+	struct sbx_sock *sk = calloc(1, sizeof(*sk));
+
+	if (!sk)
+		return NULL;
+	sk->tag = SBX_EV_SOCK;
+	sk->sn = sn;
+	sk->s = s;
+	sk->sfd = -1;
+	sk->held_afd = -1;
+	sk->type = type;
+	sk->state = SK_NEW;
+	sk->next = sn->all;
+	if (sn->all)
+		sn->all->prev = sk;
+	sn->all = sk;
+	sn->nsocks++;
+	sn->ops->set_cookie(s, sk);
+	return sk;
+}
+
+/**
+ * sbx_sock_pair() - make the socket's AF_UNIX pair and register it
+ * @sk:		socket without a pair
+ * @app_end:	set to the program's end (the caller installs or holds it)
+ * @nonblock:	O_NONBLOCK on the program's end
+ *
+ * Return: 0 or negative errno.
+ */
+int sbx_sock_pair(struct sbx_sock *sk, int *app_end, bool nonblock)
+{
+	struct epoll_event ev = {
+		.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+		.data.ptr = sk,
+	};
+	struct sentry *sn = sk->sn;
+	socklen_t len = sizeof(sk->cookie);
+	int pair[2], h;
+
+	if (socketpair(AF_UNIX, (sk->type == SOCK_STREAM ? SOCK_STREAM :
+				 SOCK_SEQPACKET) | SOCK_CLOEXEC, 0, pair) < 0)
+		return -errno;
+	if (fcntl(pair[0], F_SETFL, O_NONBLOCK) < 0 ||
+	    (nonblock && fcntl(pair[1], F_SETFL, O_NONBLOCK) < 0) ||
+	    getsockopt(pair[1], SOL_SOCKET, SO_COOKIE, &sk->cookie, &len) < 0 ||
+	    epoll_ctl(sn->ep, EPOLL_CTL_ADD, pair[0], &ev) < 0) {
+		int e = errno;
+
+		close(pair[0]);
+		close(pair[1]);
+		return -e;
+	}
+	if (sk->type == SOCK_DGRAM) {
+		sk->ring = calloc(SBX_RING, sizeof(*sk->ring));
+		if (!sk->ring) {
+			close(pair[0]);
+			close(pair[1]);
+			return -ENOMEM;
+		}
+	}
+	sk->sfd = pair[0];
+	*app_end = pair[1];
+	h = (int)sbx_hash(sk->cookie);
+	sk->hnext = sn->hash[h];
+	sn->hash[h] = sk;
+	return 0;
+}
+
+/* sbx_waiters_fail() - answer every parked call with @error. */
+static void sbx_waiters_fail(struct sbx_sock *sk, int error)
+{
+	struct sbx_waiter *w;
+
+	while ((w = sk->waiters)) {
+		sk->waiters = w->next;
+		sbx_reply(sk->sn, w->id, -1, error);
+		free(w);
+	}
+}
+
+void sbx_sock_free(struct sbx_sock *sk)
+{
+	struct sentry *sn = sk->sn;
+	struct sbx_sock **pp, *c;
+
+	while ((c = sk->acq_head)) {
+		sk->acq_head = c->acq_next;
+		sbx_sock_free(c);
+	}
+	sbx_waiters_fail(sk, EBADF);
+	if (sk->s) {
+		sn->ops->close(sk->s);
+		sk->s = NULL;
+	}
+	if (sk->sfd >= 0) {
+		for (pp = &sn->hash[sbx_hash(sk->cookie)]; *pp;
+		     pp = &(*pp)->hnext)
+			if (*pp == sk) {
+				*pp = sk->hnext;
+				break;
+			}
+		epoll_ctl(sn->ep, EPOLL_CTL_DEL, sk->sfd, NULL);
+		close(sk->sfd);
+		sk->sfd = -1;
+	}
+	if (sk->held_afd >= 0)
+		close(sk->held_afd);
+	sk->held_afd = -1;
+	free(sk->up_buf);
+	free(sk->down_buf);
+	free(sk->ring);
+	sk->up_buf = sk->down_buf = NULL;
+	sk->ring = NULL;
+	if (sk->prev)
+		sk->prev->next = sk->next;
+	else if (sn->all == sk)
+		sn->all = sk->next;
+	if (sk->next)
+		sk->next->prev = sk->prev;
+	sk->prev = sk->next = NULL;
+	sn->nsocks--;
+	if (sk->queued)
+		sk->dead = true;	/* freed when popped */
+	else
+		free(sk);
+}
+
+void sbx_sock_queue(struct sbx_sock *sk)
+{
+	struct sentry *sn = sk->sn;
+
+	if (sk->queued || sk->dead)
+		return;
+	sk->queued = true;
+	sk->next_pending = NULL;
+	*sn->pending_tail = sk;
+	sn->pending_tail = &sk->next_pending;
+}
+
+void sbx_relay_notify(void *host, struct cove_sock *s, void *cookie,
+		      uint32_t events)
+{
+	(void)host;
+	(void)s;
+	(void)events;
+	if (cookie)
+		sbx_sock_queue(cookie);
+}
+
+void sbx_waiter_park(struct sbx_sock *sk, const struct seccomp_notif *n)
+{
+	struct sbx_waiter *w = calloc(1, sizeof(*w)), **pp;
+
+	if (!w) {
+		sbx_reply(sk->sn, n->id, -1, ENOMEM);
+		return;
+	}
+	w->id = n->id;
+	w->pid = n->pid;
+	w->nr = n->data.nr;
+	memcpy(w->args, n->data.args, sizeof(w->args));
+	for (pp = &sk->waiters; *pp; pp = &(*pp)->next)
+		;
+	*pp = w;
+}
+
+/* sbx_stack_send() - one buffer to the stack; Return: bytes or -errno. */
+static ssize_t sbx_stack_send(struct sbx_sock *sk, const void *buf,
+			      size_t len)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	return sk->sn->ops->sendmsg(sk->s, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+/* sbx_keep() - keep @len bytes of @src in *@buf (allocated on demand). */
+static int sbx_keep(uint8_t **buf, uint32_t *off, uint32_t *blen,
+		    const uint8_t *src, size_t len)
+{
+	if (!*buf) {
+		*buf = malloc(SBX_SCRATCH);
+		if (!*buf)
+			return -ENOMEM;
+	}
+	memcpy(*buf, src, len);
+	*off = 0;
+	*blen = (uint32_t)len;
+	return 0;
+}
+
+/* sbx_sfd_hup() - has the program's end gone (or both directions shut)? */
+static bool sbx_sfd_hup(struct sbx_sock *sk)
+{
+	struct pollfd p = { .fd = sk->sfd, .events = POLLIN };
+
+	if (poll(&p, 1, 0) == 1 && (p.revents & POLLHUP))
+		sk->hup = true;
+	return sk->hup;
+}
+
+/**
+ * sbx_pump_up() - program -> stack
+ * @sk:		socket (connected TCP, or UDP)
+ *
+ * Return: true if the round budget ran out with more to move.
+ */
+static bool sbx_pump_up(struct sbx_sock *sk)
+{
+	struct sentry *sn = sk->sn;
+	unsigned round;
+	ssize_t n, m;
+
+	for (round = 0; round < SBX_PUMP_ROUNDS; round++) {
+		if (sk->up_len) {
+			m = sbx_stack_send(sk, sk->up_buf + sk->up_off,
+					   sk->up_len);
+			if (m == -EAGAIN || m == -ENOBUFS)
+				return false;	/* wait for the stack */
+			if (m < 0 || sk->type == SOCK_DGRAM)
+				m = sk->up_len;	/* error or datagram: done */
+			sk->up_off += (uint32_t)m;
+			sk->up_len -= (uint32_t)m;
+			if (sk->up_len)
+				return false;
+			free(sk->up_buf);
+			sk->up_buf = NULL;
+		}
+		if (sk->app_eof)
+			break;
+		n = read(sk->sfd, sn->scratch, SBX_SCRATCH);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			n = 0;
+		}
+		if (n == 0) {
+			if (sk->type == SOCK_DGRAM && !sbx_sfd_hup(sk))
+				continue;	/* an empty datagram */
+			sk->app_eof = true;
+			break;
+		}
+		m = sbx_stack_send(sk, sn->scratch, (size_t)n);
+		if (m == -EAGAIN || m == -ENOBUFS)
+			m = 0;
+		else if (m < 0 || sk->type == SOCK_DGRAM)
+			m = n;		/* refused or sent datagram: done */
+		if (m < n && sbx_keep(&sk->up_buf, &sk->up_off, &sk->up_len,
+				      sn->scratch + m, (size_t)(n - m)) < 0)
+			return false;
+		if (m < n)
+			return false;
+	}
+	if (sk->app_eof && !sk->up_len && !sk->stack_shut_wr &&
+	    sk->type == SOCK_STREAM) {
+		sn->ops->shutdown(sk->s, SHUT_WR);
+		sk->stack_shut_wr = true;
+	}
+	return round == SBX_PUMP_ROUNDS;
+}
+
+/* sbx_ring_push() - remember a datagram's source (oldest dropped if full). */
+static void sbx_ring_push(struct sbx_sock *sk, const struct sockaddr_in *a)
+{
+	if (sk->ring_len == SBX_RING) {
+		sk->ring_head = (sk->ring_head + 1) % SBX_RING;
+		sk->ring_len--;
+	}
+	sk->ring[(sk->ring_head + sk->ring_len) % SBX_RING] = *a;
+	sk->ring_len++;
+}
+
+/* sbx_sfd_write() - write to the pair; Return: bytes, or -errno. */
+static ssize_t sbx_sfd_write(struct sbx_sock *sk, const void *buf, size_t len)
+{
+	ssize_t n = send(sk->sfd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+	return n < 0 ? -errno : n;
+}
+
+/* sbx_retry_recvfrom() - data arrived: answer parked UDP recvfrom calls. */
+static void sbx_retry_recvfrom(struct sbx_sock *sk)
+{
+	struct sbx_waiter *w, **pp = &sk->waiters;
+	int dup;
+
+	while ((w = *pp)) {
+		if (!sbx_id_valid(sk->sn, w->id)) {
+			*pp = w->next;
+			free(w);
+			continue;
+		}
+		dup = sbx_getfd(w->pid, (int)w->args[0]);
+		if (dup >= 0 && !sbx_try_recvfrom(sk->sn, sk, w, dup, true)) {
+			close(dup);
+			return;		/* nothing more to read */
+		}
+		if (dup >= 0)
+			close(dup);
+		else
+			sbx_reply(sk->sn, w->id, -1, EBADF);
+		*pp = w->next;
+		free(w);
+	}
+}
+
+/**
+ * sbx_pump_down() - stack -> program
+ * @sk:		socket (connected TCP, or UDP)
+ *
+ * Return: true if the round budget ran out with more to move.
+ */
+static bool sbx_pump_down(struct sbx_sock *sk)
+{
+	struct sentry *sn = sk->sn;
+	struct sockaddr_in from;
+	struct iovec iov = { .iov_base = sn->scratch, .iov_len = SBX_SCRATCH };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	bool wrote = false;
+	unsigned round;
+	ssize_t n, w;
+
+	for (round = 0; round < SBX_PUMP_ROUNDS; round++) {
+		if (sk->down_len) {
+			w = sbx_sfd_write(sk, sk->down_buf + sk->down_off,
+					  sk->down_len);
+			if (w == -EAGAIN)
+				break;	/* wait for EPOLLOUT on sfd */
+			if (w < 0)
+				w = sk->down_len;	/* program gone */
+			else if (sk->type == SOCK_DGRAM)
+				sbx_ring_push(sk, &sk->down_addr);
+			if (sk->type == SOCK_DGRAM)
+				w = sk->down_len;
+			wrote = true;
+			sk->down_off += (uint32_t)w;
+			sk->down_len -= (uint32_t)w;
+			if (sk->down_len)
+				break;
+			free(sk->down_buf);
+			sk->down_buf = NULL;
+		}
+		if (sk->stack_eof)
+			break;
+		memset(&from, 0, sizeof(from));
+		msg.msg_name = &from;
+		msg.msg_namelen = sizeof(from);
+		n = sn->ops->recvmsg(sk->s, &msg, MSG_DONTWAIT);
+		if (n == -EAGAIN)
+			break;
+		if (n < 0 || (n == 0 && sk->type == SOCK_STREAM)) {
+			if (sk->type == SOCK_DGRAM)
+				break;	/* e.g. ICMP errors: nothing to hand on */
+			if (n < 0 && !sk->conn_err)
+				sk->conn_err = (int)-n;
+			sk->stack_eof = true;
+			break;
+		}
+		w = sbx_sfd_write(sk, sn->scratch, (size_t)n);
+		if (w == -EAGAIN)
+			w = 0;
+		else if (w < 0)
+			w = n;		/* program gone: drop */
+		else if (sk->type == SOCK_DGRAM)
+			sbx_ring_push(sk, &from);
+		if (w > 0)
+			wrote = true;
+		if (w < n) {
+			sk->down_addr = from;
+			if (sbx_keep(&sk->down_buf, &sk->down_off,
+				     &sk->down_len, sn->scratch + w,
+				     (size_t)(n - w)) < 0)
+				break;
+			break;
+		}
+	}
+	if (sk->stack_eof && !sk->down_len && !sk->sfd_shut_wr) {
+		shutdown(sk->sfd, SHUT_WR);
+		sk->sfd_shut_wr = true;
+	}
+	if (wrote && sk->type == SOCK_DGRAM && sk->waiters)
+		sbx_retry_recvfrom(sk);
+	return round == SBX_PUMP_ROUNDS;
+}
+
+/* sbx_discard() - read and drop @n bytes of filler from @sfd. */
+static void sbx_discard(struct sbx_sock *sk, uint32_t n)
+{
+	ssize_t r;
+
+	while (n) {
+		r = read(sk->sfd, sk->sn->scratch,
+			 n < SBX_SCRATCH ? n : SBX_SCRATCH);
+		if (r <= 0)
+			break;
+		n -= (uint32_t)r;
+	}
+	sk->filler = n;
+}
+
+/* sbx_connect_done() - a connect finished (or not yet): settle the state. */
+static void sbx_connect_done(struct sbx_sock *sk)
+{
+	struct sentry *sn = sk->sn;
+	uint32_t ev = sn->ops->events(sk->s);
+	socklen_t len = sizeof(int);
+	struct sbx_waiter *w;
+	int soerr = 0;
+
+	if (!(ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+		return;
+	(void)sn->ops->getsockopt(sk->s, SOL_SOCKET, SO_ERROR, &soerr, &len);
+	if (!soerr && (ev & EPOLLERR))
+		soerr = ECONNREFUSED;
+	if (!soerr && (ev & EPOLLHUP) && !(ev & EPOLLOUT))
+		soerr = ECONNRESET;
+	sbx_discard(sk, sk->filler);
+	if (soerr) {
+		sk->state = SK_FAILED;
+		sk->conn_err = soerr;
+		shutdown(sk->sfd, SHUT_RDWR);
+	} else {
+		sk->state = SK_CONNECTED;
+	}
+	while ((w = sk->waiters)) {
+		sk->waiters = w->next;
+		if (sbx_reply(sn, w->id, soerr ? -1 : 0, soerr) == 0 && soerr)
+			sk->conn_err = 0;	/* reported by connect() */
+		free(w);
+	}
+}
+
+/* sbx_accept_more() - take what the stack has, up to the backlog. */
+static void sbx_accept_more(struct sbx_sock *l)
+{
+	struct sentry *sn = l->sn;
+	struct cove_sock *cs;
+	struct sbx_sock *c;
+	struct sbx_waiter *w;
+	int ret, afd;
+
+	while (l->nacq < (unsigned)l->backlog) {
+		ret = sn->ops->accept(l->s, &cs, NULL, NULL);
+		if (ret < 0)
+			break;
+		c = sbx_sock_new(sn, cs, SOCK_STREAM);
+		if (!c) {
+			sn->ops->close(cs);
+			break;
+		}
+		c->state = SK_CONNECTED;
+		if (sbx_sock_pair(c, &afd, false) < 0) {
+			sbx_sock_free(c);
+			break;
+		}
+		c->held_afd = afd;
+		if (l->acq_tail)
+			l->acq_tail->acq_next = c;
+		else
+			l->acq_head = c;
+		l->acq_tail = c;
+		l->nacq++;
+		(void)send(l->sfd, "a", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+		sbx_sock_queue(c);
+	}
+	while ((w = l->waiters) && l->acq_head) {
+		l->waiters = w->next;
+		if (sbx_id_valid(sn, w->id))
+			(void)sbx_serve_accept(sn, l, w);
+		free(w);
+	}
+}
+
+/* sbx_sock_pump() - one socket's turn. Return: true if work is left. */
+static bool sbx_sock_pump(struct sbx_sock *sk)
+{
+	bool more = false;
+
+	if (!sk->s)
+		return false;
+	switch (sk->state) {
+	case SK_LISTENING:
+		sbx_accept_more(sk);
+		break;
+	case SK_CONNECTING:
+		sbx_connect_done(sk);
+		if (sk->state != SK_CONNECTED)
+			break;
+		/* fall through */
+	case SK_CONNECTED:
+		more = sbx_pump_down(sk);
+		more |= sbx_pump_up(sk);
+		break;
+	case SK_NEW:
+	case SK_FAILED:
+		if (sk->type == SOCK_DGRAM) {
+			more = sbx_pump_down(sk);
+			more |= sbx_pump_up(sk);
+		}
+		break;
+	}
+	/* The program closed its end: finish once our side is flushed. */
+	if (sk->hup && sk->held_afd < 0) {
+		if (sk->state == SK_CONNECTED && sk->type == SOCK_STREAM &&
+		    (!sk->app_eof || sk->up_len))
+			return more;
+		sbx_sock_free(sk);
+		return false;
+	}
+	return more;
+}
+
+bool sbx_relay_process(struct sentry *sn)
+{
+	struct sbx_sock *sk;
+	unsigned budget = 4096;
+	bool more = false;
+
+	while ((sk = sn->pending) && budget--) {
+		sn->pending = sk->next_pending;
+		if (!sn->pending)
+			sn->pending_tail = &sn->pending;
+		sk->queued = false;
+		if (sk->dead) {
+			free(sk);
+			continue;
+		}
+		if (sbx_sock_pump(sk))
+			sbx_sock_queue(sk);
+	}
+	more = sn->pending != NULL;
+	return more;
+}
+
+void sbx_relay_close_all(struct sentry *sn)
+{
+	struct sbx_sock *sk;
+
+	while (sn->all)
+		sbx_sock_free(sn->all);
+	while ((sk = sn->pending)) {
+		sn->pending = sk->next_pending;
+		if (sk->dead)
+			free(sk);
+	}
+	sn->pending_tail = &sn->pending;
+}

@@ -1,0 +1,456 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The sentry: PID 1 of the sandbox, owner of the stack, the link, the loop. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cove/link.h"
+#include "sentry/sentry.h"
+
+/*
+ * Theory of operation
+ *
+ * Set-up (sbx_sentry_main): unshare the remaining namespaces, tell the
+ * runtime the netns exists, wait for its "go" (the veth is in place),
+ * private mounts with a /proc of the new pid namespace, hostname, network
+ * (attach.c), stack and link, signals, then the program (spawn.c). Any
+ * failure is sent to the runtime as "E<message>" and ends the sentry.
+ *
+ * The loop is one thread in interrupt mode, sleeping in one epoll set: the
+ * seccomp notify fd, a signalfd (SIGCHLD and the forwarded signals), a
+ * timerfd armed at the stack's run() deadline, the link's fd, the
+ * provider's poll_fd() and every socket pair end. Each wake drains what is
+ * ready: notifications, the link in bursts into input(), queued sockets
+ * (relay.c), then run(). With --poll-us the loop polls without sleeping
+ * for that long after the last activity.
+ *
+ * Signals: SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to the sentry (by the
+ * runtime, which forwards its own) go to the program. Ones the terminal
+ * sent (si_code SI_KERNEL) are not forwarded, as the program, in the same
+ * foreground process group, got them already. When the program exits, the
+ * sentry kills what is left in the sandbox, lets the stack finish sending
+ * (at most SBX_LINGER_MS), and exits with the program's status.
+ */
+
+#define SBX_POOL_FRAMES		4096u
+#define SBX_BURST		32u
+#define SBX_BURSTS_PER_WAKE	64u
+#define SBX_LINGER_MS		2000
+
+static uint64_t sbx_now_ns(void *host)
+{
+	struct timespec ts;
+
+	(void)host;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void sbx_stack_log(void *host, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void sbx_stack_log(void *host, int level, const char *fmt, ...)
+{
+	struct sentry *sn = host;
+	va_list ap;
+
+	if (level > (sn->o->verbose ? COVE_LOG_DEBUG : COVE_LOG_WARN))
+		return;
+	fprintf(stderr, "cove sentry: %s: ", sn->o->network);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* sbx_fail() - report a set-up failure to the runtime and exit. */
+static void __attribute__((noreturn))
+sbx_fail(int sync_wr, const struct cove_err *err, int status)
+{
+	char buf[COVE_ERR_MSG_MAX + 2];
+	int n = snprintf(buf, sizeof(buf), "E%s", err->msg);
+
+	(void)!write(sync_wr, buf, (size_t)n);
+	_exit(status);
+}
+
+static int sbx_watch(struct sentry *sn, int fd, void *ptr)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = ptr };
+
+	if (fd < 0)
+		return 0;
+	return epoll_ctl(sn->ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void sbx_arm(struct sentry *sn, uint64_t deadline)
+{
+	struct itimerspec its = { 0 };
+
+	if (deadline != UINT64_MAX) {
+		if (!deadline)
+			deadline = 1;
+		its.it_value.tv_sec = (time_t)(deadline / 1000000000ull);
+		its.it_value.tv_nsec = (long)(deadline % 1000000000ull);
+	}
+	(void)timerfd_settime(sn->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+/* sbx_stack_up() - make the provider's instance (and its link). */
+static int sbx_stack_up(struct sentry *sn, bool with_link,
+			struct cove_err *err)
+{
+	struct cove_stack_config cfg = {
+		.size = sizeof(cfg), .addr = sn->o->ip,
+		.prefix_len = sn->o->prefix_len, .gateway = sn->o->gateway,
+	};
+	struct cove_stack_env env = {
+		.notify = sbx_relay_notify, .now_ns = sbx_now_ns,
+		.log = sbx_stack_log, .host = sn,
+	};
+	int ret;
+
+	if (sn->ops->abi_version != COVE_NETSTACK_ABI_VERSION)
+		return cove_err_set(err, EPROTO, "stack '%s' speaks ABI %u, not %d",
+				    sn->ops->name, sn->ops->abi_version,
+				    COVE_NETSTACK_ABI_VERSION);
+	if (with_link) {
+		ret = cove_frame_pool_init(&sn->pool, SBX_POOL_FRAMES,
+					   COVE_FRAME_DEFAULT_SIZE);
+		if (ret < 0)
+			return cove_err_set(err, -ret, "frame pool: %s",
+					    strerror(-ret));
+		if (cove_link_open("packet:eth0,rx=v2", &sn->pool, &sn->link,
+				   err) < 0)
+			return cove_err_prefix(err, "link");
+		env.link = sn->link;
+	}
+	ret = sn->ops->create(&cfg, &env, &sn->st);
+	if (ret < 0)
+		return cove_err_set(err, -ret, "stack '%s': %s", sn->ops->name,
+				    strerror(-ret));
+	return 0;
+}
+
+/* sbx_reap() - collect every exited child; note the program's status. */
+static void sbx_reap(struct sentry *sn)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid != sn->child)
+			continue;
+		sn->child_done = true;
+		sn->child_status = WIFEXITED(status) ? WEXITSTATUS(status) :
+				   WIFSIGNALED(status) ?
+				   128 + WTERMSIG(status) : SBX_EXIT_COVE;
+	}
+}
+
+/* sbx_on_signal() - drain the signalfd. */
+static void sbx_on_signal(struct sentry *sn)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sn->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			sbx_reap(sn);
+		else if (si.ssi_code != SI_KERNEL && !sn->child_done)
+			kill(sn->child, (int)si.ssi_signo);
+	}
+}
+
+/* sbx_turn() - link, sockets, run(); Return: true if work is left. */
+static bool sbx_turn(struct sentry *sn)
+{
+	struct cove_frame *f[SBX_BURST];
+	uint64_t deadline;
+	bool more = false;
+	unsigned i, n;
+
+	if (!sn->st)
+		return false;
+	if (sn->link) {
+		for (i = 0; i < SBX_BURSTS_PER_WAKE; i++) {
+			n = cove_link_rx_burst(sn->link, f, SBX_BURST);
+			if (!n)
+				break;
+			sn->ops->input(sn->st, f, n);
+		}
+		more = i == SBX_BURSTS_PER_WAKE;
+	}
+	for (i = 0; i < 4; i++) {
+		more |= sbx_relay_process(sn);
+		deadline = sn->ops->run(sn->st, sbx_now_ns(NULL));
+		if (!sn->pending)
+			break;
+	}
+	more |= sn->pending != NULL;
+	sbx_arm(sn, deadline);
+	return more;
+}
+
+/* sbx_wait() - one epoll wait and dispatch. Return: events seen. */
+static int sbx_wait(struct sentry *sn, int timeout_ms)
+{
+	struct epoll_event ev[64];
+	uint64_t ticks;
+	int i, n;
+
+	n = epoll_wait(sn->ep, ev, 64, timeout_ms);
+	for (i = 0; i < n; i++) {
+		enum sbx_tag *tag = ev[i].data.ptr;
+
+		switch (*tag) {
+		case SBX_EV_SOCK: {
+			struct sbx_sock *sk = ev[i].data.ptr;
+
+			if (ev[i].events & (EPOLLHUP | EPOLLERR))
+				sk->hup = true;
+			sbx_sock_queue(sk);
+			break;
+		}
+		case SBX_EV_NOTIFY:
+			if (ev[i].events & (EPOLLHUP | EPOLLERR)) {
+				/* No task uses the filter any more. */
+				epoll_ctl(sn->ep, EPOLL_CTL_DEL, sn->nfd, NULL);
+			} else {
+				sbx_frontend_drain(sn);
+			}
+			break;
+		case SBX_EV_SIGNAL:
+			sbx_on_signal(sn);
+			break;
+		case SBX_EV_TIMER:
+			(void)!read(sn->tfd, &ticks, sizeof(ticks));
+			break;
+		case SBX_EV_STACK:
+			break;
+		}
+	}
+	return n < 0 ? 0 : n;
+}
+
+/* sbx_loop() - serve until the program exits. */
+static void sbx_loop(struct sentry *sn)
+{
+	uint64_t spin_ns = (uint64_t)sn->o->poll_us * 1000u, last = 0;
+	bool busy = true;
+	int n;
+
+	while (!sn->child_done) {
+		int timeout = busy ? 0 : -1;
+
+		if (!busy && spin_ns && sbx_now_ns(NULL) - last < spin_ns)
+			timeout = 0;
+		n = sbx_wait(sn, timeout);
+		if (n && spin_ns)
+			last = sbx_now_ns(NULL);
+		busy = sbx_turn(sn);
+	}
+}
+
+/* sbx_linger() - the program is gone: flush what the stack still holds. */
+static void sbx_linger(struct sentry *sn)
+{
+	uint64_t end = sbx_now_ns(NULL) + SBX_LINGER_MS * 1000000ull;
+	struct cove_stack_stats stats;
+
+	if (!sn->st)
+		return;
+	while (sbx_now_ns(NULL) < end) {
+		sbx_turn(sn);
+		memset(&stats, 0, sizeof(stats));
+		if (!sn->nsocks && (sn->ops->stats(sn->st, &stats) < 0 ||
+				    !stats.tcp_conns))
+			break;
+		sbx_wait(sn, 10);
+	}
+}
+
+int sbx_spawn(struct sentry *sn, struct cove_err *err, int *status);
+void sbx_frontend_init(struct sentry *sn);
+
+/*
+ * sbx_hosts_file() - an /etc/hosts naming the sandbox, as container
+ * runtimes do, so that resolving its own hostname (python's getfqdn(),
+ * many servers at start) needs no DNS. The file lives on a small tmpfs
+ * mounted over the state dir inside the sandbox's private mount namespace
+ * (the host never sees it), bind-mounted over /etc/hosts; the tmpfs is
+ * then detached, the bind mount keeps the file.
+ */
+static void sbx_hosts_file(const struct sbx_opts *o)
+{
+	char text[256], dir[96], path[128], ip[INET_ADDRSTRLEN] = "127.0.1.1";
+	int fd, n;
+
+	if (o->have_ip && o->mode != SBX_NET_NONE)
+		inet_ntop(AF_INET, &o->ip, ip, sizeof(ip));
+	n = snprintf(text, sizeof(text),
+		     "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n"
+		     "%s\t%s\n", ip, o->name);
+	snprintf(dir, sizeof(dir), "%s/%s", SBX_RUN_DIR, o->name);
+	snprintf(path, sizeof(path), "%s/hosts", dir);
+	if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  "size=64k,mode=0755") < 0)
+		return;
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		if (write(fd, text, (size_t)n) == n)
+			(void)mount(path, "/etc/hosts", NULL, MS_BIND, NULL);
+		close(fd);
+	}
+	(void)umount2(dir, MNT_DETACH);
+}
+
+/* sbx_sentry_setup() - namespaces, mounts, network, stack; before spawn. */
+static int sbx_sentry_setup(struct sentry *sn, int sync_rd, int sync_wr,
+			    struct cove_err *err)
+{
+	struct sbx_opts *o = sn->o;
+	int flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC, fd;
+	bool link_based;
+	char c;
+
+	if (!o->netns_path)
+		flags |= CLONE_NEWNET;
+	if (unshare(flags) < 0)
+		return cove_err_set(err, errno, "unshare: %s", strerror(errno));
+	if (o->netns_path) {
+		fd = open(o->netns_path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
+			return cove_err_set(err, errno, "--netns %s: %s",
+					    o->netns_path, strerror(errno));
+		close(fd);
+	}
+	if (write(sync_wr, "R", 1) != 1 || read(sync_rd, &c, 1) != 1 ||
+	    c != 'G')
+		_exit(SBX_EXIT_COVE);	/* the runtime is gone */
+	sbx_step(o, "sentry: namespaces ready");
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return cove_err_set(err, errno, "private mounts: %s",
+				    strerror(errno));
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  NULL) < 0)
+		return cove_err_set(err, errno, "mount /proc: %s",
+				    strerror(errno));
+	(void)umount2("/sys", MNT_DETACH);
+	(void)mount("sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID |
+		    MS_NODEV | MS_NOEXEC, NULL);
+	(void)sethostname(o->name, strlen(o->name));
+	sbx_hosts_file(o);
+
+	link_based = sn->ops && strcmp(sn->ops->name, "kernel");
+	if (sbx_attach_sandbox(o, link_based, err) < 0)
+		return -1;
+	sbx_step(o, "sentry: eth0 and lo configured%s",
+		 link_based ? ", kernel ingress dropped" : "");
+	if (sn->ops) {
+		if (sbx_stack_up(sn, link_based, err) < 0)
+			return -1;
+		sbx_step(o, "sentry: stack '%s' up%s", sn->ops->name,
+			 link_based ? " on packet:eth0" : "");
+	}
+	return 0;
+}
+
+/* sbx_events_up() - the epoll set, signals, timer. */
+static int sbx_events_up(struct sentry *sn, struct cove_err *err)
+{
+	struct sigaction sa = { .sa_handler = SIG_IGN };
+	static const int fwd[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD };
+	sigset_t set;
+	unsigned i;
+
+	sigemptyset(&set);
+	for (i = 0; i < sizeof(fwd) / sizeof(fwd[0]); i++)
+		sigaddset(&set, fwd[i]);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+	sn->tag_notify = SBX_EV_NOTIFY;
+	sn->tag_signal = SBX_EV_SIGNAL;
+	sn->tag_timer = SBX_EV_TIMER;
+	sn->tag_stack = SBX_EV_STACK;
+	sn->ep = epoll_create1(EPOLL_CLOEXEC);
+	sn->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	sn->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sn->ep < 0 || sn->tfd < 0 || sn->sigfd < 0 ||
+	    sbx_watch(sn, sn->tfd, &sn->tag_timer) < 0 ||
+	    sbx_watch(sn, sn->sigfd, &sn->tag_signal) < 0)
+		return cove_err_set(err, errno, "event fds: %s",
+				    strerror(errno));
+	if (sn->st && (sbx_watch(sn, sn->link ? sn->link->fd : -1,
+				 &sn->tag_stack) < 0 ||
+		       sbx_watch(sn, sn->ops->poll_fd(sn->st),
+				 &sn->tag_stack) < 0))
+		return cove_err_set(err, errno, "event fds: %s",
+				    strerror(errno));
+	return 0;
+}
+
+void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr)
+{
+	static struct sentry sn;
+	struct cove_err err = { 0 };
+	int status = SBX_EXIT_COVE;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	prctl(PR_SET_NAME, "cove-sentry");
+	sn.o = o;
+	sn.ep = sn.tfd = sn.sigfd = sn.nfd = -1;
+	sn.pending_tail = &sn.pending;
+	sn.trace = getenv("COVE_TRACE") != NULL;
+	sn.ops = o->mode == SBX_NET_STACK ? cove_stack_find(o->network) : NULL;
+	if (sbx_sentry_setup(&sn, sync_rd, sync_wr, &err) < 0 ||
+	    sbx_events_up(&sn, &err) < 0)
+		sbx_fail(sync_wr, &err, SBX_EXIT_COVE);
+	if (sbx_spawn(&sn, &err, &status) < 0) {
+		sbx_reap(&sn);
+		sbx_fail(sync_wr, &err, status);
+	}
+	sbx_step(o, "sentry: program started (pid %d in the sandbox)",
+		 (int)sn.child);
+	if (sn.nfd >= 0) {
+		sbx_frontend_init(&sn);
+		if (sbx_watch(&sn, sn.nfd, &sn.tag_notify) < 0) {
+			cove_err_set(&err, errno, "epoll: %s", strerror(errno));
+			kill(sn.child, SIGKILL);
+			sbx_fail(sync_wr, &err, SBX_EXIT_COVE);
+		}
+	}
+	(void)!write(sync_wr, "S", 1);
+	close(sync_wr);
+	sbx_loop(&sn);
+	/* The program is gone: so is everything else in the sandbox. */
+	kill(-1, SIGKILL);
+	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+		;
+	if (sn.nfd >= 0) {
+		epoll_ctl(sn.ep, EPOLL_CTL_DEL, sn.nfd, NULL);
+		close(sn.nfd);
+		sn.nfd = -1;
+	}
+	sbx_linger(&sn);
+	sbx_relay_close_all(&sn);
+	if (sn.st)
+		sn.ops->destroy(sn.st);
+	cove_link_close(sn.link);
+	if (sn.pool.frames)
+		(void)cove_frame_pool_fini(&sn.pool);
+	_exit(sn.child_status);
+}

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Sentry internals: sockets served through seccomp notifications. */
+#ifndef COVE_SENTRY_SENTRY_H
+#define COVE_SENTRY_SENTRY_H
+
+#include <linux/seccomp.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cove/netstack.h"
+#include "sentry/sandbox.h"
+
+/*
+ * Theory of operation
+ *
+ * Every AF_INET socket of the program is a struct sbx_sock: a stack socket
+ * (@s) and a kernel AF_UNIX pair whose one end is installed in the program
+ * (SECCOMP_IOCTL_NOTIF_ADDFD) and whose other end (@sfd, non-blocking,
+ * edge-triggered in the sentry's epoll set) the sentry keeps. The program's
+ * end is known by its SO_COOKIE (unique for the kernel's lifetime, never
+ * reused), which the sentry reads through a pidfd_getfd() duplicate when a
+ * trapped call names an fd; the sentry never keeps the program's end
+ * itself, except for accepted connections not yet handed out (@held_afd),
+ * so that closing it in the program shows as EPOLLHUP on @sfd.
+ *
+ * Work is queued, not done in callbacks: the stack's notify(), epoll events
+ * on @sfd and answered calls put a socket on the pending list once
+ * (@queued); sbx_relay_process() pops each and pumps it (relay.c). A socket
+ * freed while queued is marked @dead and freed when popped.
+ *
+ * A trapped call that must block (a blocking connect, accept or recvfrom)
+ * is parked as a struct sbx_waiter on its socket and answered when the
+ * socket changes; the sentry itself never blocks.
+ */
+
+#define SBX_SCRATCH		65536u
+#define SBX_HASH		1024u
+#define SBX_RING		1024u	/* UDP source addresses kept per socket */
+#define SBX_PUMP_ROUNDS		16u	/* per direction per turn */
+#define SBX_MAX_BACKLOG		4096
+#define SBX_MAX_OPTLEN		256u
+
+enum sbx_tag {
+	SBX_EV_SOCK = 1,	/* must stay first: struct sbx_sock starts with it */
+	SBX_EV_NOTIFY,
+	SBX_EV_SIGNAL,
+	SBX_EV_TIMER,
+	SBX_EV_STACK,
+};
+
+enum sbx_sk_state {
+	SK_NEW,
+	SK_CONNECTING,
+	SK_CONNECTED,
+	SK_LISTENING,
+	SK_FAILED,
+};
+
+struct sbx_waiter {
+	struct sbx_waiter *next;
+	uint64_t id;		/* the notification */
+	uint32_t pid;		/* its thread, in the sentry's pid ns */
+	int nr;			/* syscall */
+	uint64_t args[6];
+};
+
+struct sbx_sock {
+	enum sbx_tag tag;		/* SBX_EV_SOCK */
+	struct sentry *sn;
+	struct cove_sock *s;		/* stack socket; NULL once closed */
+	int sfd;			/* the sentry's end of the pair */
+	int held_afd;			/* program's end until installed, or -1 */
+	uint64_t cookie;		/* SO_COOKIE of the program's end */
+	int type;			/* SOCK_STREAM or SOCK_DGRAM */
+	enum sbx_sk_state state;
+	int conn_err;			/* connect's outcome for SO_ERROR */
+	uint32_t filler;		/* bytes of filler queued on @sfd */
+	int backlog;
+	/* accepted connections waiting for accept() (one token byte each) */
+	struct sbx_sock *acq_head, *acq_tail, *acq_next;
+	unsigned nacq;
+	struct sbx_waiter *waiters;
+	/* leftovers when the other side was full */
+	uint8_t *up_buf, *down_buf;
+	uint32_t up_off, up_len, down_off, down_len;
+	struct sockaddr_in down_addr;
+	/* UDP: source addresses of datagrams queued to the program, in order */
+	struct sockaddr_in *ring;
+	uint32_t ring_head, ring_len;
+	bool hup;			/* EPOLLHUP seen on @sfd */
+	bool app_eof;			/* read 0 on @sfd */
+	bool stack_eof;			/* stack said EOF or an error */
+	bool stack_shut_wr;		/* shutdown(SHUT_WR) given to the stack */
+	bool sfd_shut_wr;		/* shutdown(SHUT_WR) done on @sfd */
+	bool queued, dead;
+	struct sbx_sock *next_pending;
+	struct sbx_sock *hnext;		/* cookie hash chain */
+	struct sbx_sock *prev, *next;	/* sentry's list of all sockets */
+};
+
+struct sentry {
+	struct sbx_opts *o;
+	const struct cove_netstack_ops *ops;	/* NULL: no interception */
+	struct cove_stack *st;
+	struct cove_link *link;
+	struct cove_frame_pool pool;
+	int ep, tfd, sigfd, nfd;
+	enum sbx_tag tag_notify, tag_signal, tag_timer, tag_stack;
+	pid_t child;			/* the program, PID 2 */
+	int child_status;
+	bool child_done;
+	bool trace;			/* COVE_TRACE set: log every call */
+	unsigned nsocks;
+	struct sbx_sock *hash[SBX_HASH];
+	struct sbx_sock *pending, **pending_tail;
+	struct sbx_sock *all;
+	uint8_t scratch[SBX_SCRATCH];
+};
+
+/* seccomp.c */
+int sbx_seccomp_install(bool notify, int *notify_fd, struct cove_err *err);
+
+/* frontend.c */
+void sbx_frontend_drain(struct sentry *sn);
+int sbx_reply(struct sentry *sn, uint64_t id, int64_t val, int error);
+int sbx_getfd(uint32_t pid, int fd);
+int sbx_mem_read(uint32_t pid, uint64_t addr, void *buf, size_t len);
+int sbx_mem_write(uint32_t pid, uint64_t addr, const void *buf, size_t len);
+bool sbx_id_valid(struct sentry *sn, uint64_t id);
+bool sbx_serve_accept(struct sentry *sn, struct sbx_sock *l,
+		      const struct sbx_waiter *w);
+bool sbx_try_recvfrom(struct sentry *sn, struct sbx_sock *sk,
+		      const struct sbx_waiter *w, int dup, bool can_park);
+
+/* relay.c */
+struct sbx_sock *sbx_sock_new(struct sentry *sn, struct cove_sock *s,
+			      int type);
+int sbx_sock_pair(struct sbx_sock *sk, int *app_end, bool nonblock);
+struct sbx_sock *sbx_sock_find(struct sentry *sn, uint64_t cookie);
+void sbx_sock_free(struct sbx_sock *sk);
+void sbx_sock_queue(struct sbx_sock *sk);
+void sbx_relay_notify(void *host, struct cove_sock *s, void *cookie,
+		      uint32_t events);
+bool sbx_relay_process(struct sentry *sn);
+void sbx_relay_close_all(struct sentry *sn);
+void sbx_waiter_park(struct sbx_sock *sk, const struct seccomp_notif *n);
+
+#endif /* COVE_SENTRY_SENTRY_H */

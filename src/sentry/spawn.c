@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The program's process: root, user, capabilities, filter, then exec. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <linux/capability.h>
+#include <linux/close_range.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "sentry/sentry.h"
+
+/*
+ * Theory of operation
+ *
+ * sbx_spawn() forks the program from the sentry (so it is PID 2 and the
+ * sentry reaps it). The child, in this order:
+ *
+ *   1. default signal dispositions and mask; stdio stays as inherited;
+ *   2. --rootfs: a private mount namespace, the directory bind-mounted,
+ *      /proc mounted inside, pivot_root into it, the old root detached;
+ *   3. --workdir (default / with a rootfs, else the caller's directory);
+ *   4. drops CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_ADMIN, CAP_SYS_PTRACE,
+ *      CAP_SYS_MODULE, CAP_BPF and a few more from every set, so even root
+ *      inside cannot reconfigure eth0, remove the ingress drop, or load
+ *      anything; then --user (setgroups, setgid, setuid);
+ *   5. PR_SET_NO_NEW_PRIVS and the seccomp filter (seccomp.c); in stack
+ *      mode the listener fd goes to the sentry over @fd_sock (SCM_RIGHTS)
+ *      and is closed here;
+ *   6. execvpe() with a clean environment; on failure the errno goes to
+ *      the sentry over the close-on-exec @exec_pipe.
+ */
+
+static const int sbx_dropped_caps[] = {
+	CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_ADMIN, CAP_SYS_PTRACE,
+	CAP_SYS_MODULE, CAP_SYS_RAWIO, CAP_SYS_BOOT, CAP_SYS_TIME,
+	CAP_MAC_ADMIN, CAP_MAC_OVERRIDE, CAP_AUDIT_CONTROL, CAP_BPF,
+	CAP_PERFMON, CAP_SYSLOG, CAP_MKNOD,
+};
+
+/* sbx_drop_caps() - remove the dangerous capabilities from every set. */
+static int sbx_drop_caps(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2];
+	unsigned i;
+	int c;
+
+	for (i = 0; i < sizeof(sbx_dropped_caps) / sizeof(int); i++)
+		(void)prctl(PR_CAPBSET_DROP, sbx_dropped_caps[i], 0, 0, 0);
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -errno;
+	for (i = 0; i < sizeof(sbx_dropped_caps) / sizeof(int); i++) {
+		c = sbx_dropped_caps[i];
+		d[c / 32].effective &= ~(1u << (c % 32));
+		d[c / 32].permitted &= ~(1u << (c % 32));
+		d[c / 32].inheritable &= ~(1u << (c % 32));
+	}
+	if (syscall(SYS_capset, &h, d) < 0)
+		return -errno;
+	return 0;
+}
+
+/* sbx_enter_rootfs() - pivot_root into @dir with a fresh /proc. */
+static int sbx_enter_rootfs(const char *dir, struct cove_err *err)
+{
+	char proc[4096];
+
+	if (unshare(CLONE_NEWNS) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount(dir, dir, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return cove_err_set(err, errno, "rootfs %s: %s", dir,
+				    strerror(errno));
+	snprintf(proc, sizeof(proc), "%s/proc", dir);
+	(void)mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		    NULL);
+	if (chdir(dir) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
+	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+		return cove_err_set(err, errno, "pivot_root to %s: %s", dir,
+				    strerror(errno));
+	return 0;
+}
+
+/* sbx_send_fd() - pass @fd over the unix socket @sock. */
+static int sbx_send_fd(int sock, int fd)
+{
+	char byte = 'n';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+
+	memset(&u, 0, sizeof(u));
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+}
+
+/* sbx_build_env() - the program's environment: a clean base plus --env. */
+static char **sbx_build_env(const struct sbx_opts *o)
+{
+	static char host[SBX_NAME_MAX + 16];
+	const char *term = getenv("TERM");
+	static char termv[128];
+	char **env = calloc(o->nenv + 6, sizeof(char *));
+	unsigned n = 0, i;
+
+	if (!env)
+		return NULL;
+	env[n++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	env[n++] = "HOME=/root";
+	snprintf(host, sizeof(host), "HOSTNAME=%s", o->name);
+	env[n++] = host;
+	if (term) {
+		snprintf(termv, sizeof(termv), "TERM=%s", term);
+		env[n++] = termv;
+	}
+	for (i = 0; i < o->nenv; i++)
+		env[n++] = (char *)o->env[i];
+	return env;
+}
+
+/**
+ * sbx_child() - the program's side of the fork; never returns
+ * @o:		options
+ * @notify:	install the trapping filter (stack mode)
+ * @fd_sock:	where the listener fd goes
+ * @exec_pipe:	close-on-exec pipe for "exec failed: errno"
+ */
+static void __attribute__((noreturn))
+sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe)
+{
+	struct cove_err err = { 0 };
+	sigset_t none;
+	char **env;
+	int nfd, e, sig;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	if (o->rootfs && sbx_enter_rootfs(o->rootfs, &err) < 0)
+		goto fail;
+	if (o->workdir && chdir(o->workdir) < 0) {
+		cove_err_set(&err, errno, "--workdir %s: %s", o->workdir,
+			     strerror(errno));
+		goto fail;
+	}
+	e = sbx_drop_caps();
+	if (e < 0) {
+		cove_err_set(&err, -e, "dropping capabilities: %s",
+			     strerror(-e));
+		goto fail;
+	}
+	if (o->have_user) {
+		gid_t g = o->gid;
+
+		if (setgroups(1, &g) < 0 || setgid(o->gid) < 0 ||
+		    setuid(o->uid) < 0) {
+			cove_err_set(&err, errno, "--user %u:%u: %s",
+				     (unsigned)o->uid, (unsigned)o->gid,
+				     strerror(errno));
+			goto fail;
+		}
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		cove_err_set(&err, errno, "no_new_privs: %s", strerror(errno));
+		goto fail;
+	}
+	env = sbx_build_env(o);
+	if (!env) {
+		cove_err_set(&err, ENOMEM, "environment: out of memory");
+		goto fail;
+	}
+	if (sbx_seccomp_install(notify, &nfd, &err) < 0)
+		goto fail;
+	if (notify) {
+		e = sbx_send_fd(fd_sock, nfd);
+		close(nfd);
+		if (e < 0) {
+			cove_err_set(&err, -e, "handing the listener over: %s",
+				     strerror(-e));
+			goto fail;
+		}
+	}
+	close(fd_sock);
+	execvpe(o->argv[0], o->argv, env);
+	e = errno;
+	(void)!write(exec_pipe, &e, sizeof(e));
+	_exit(e == ENOENT ? SBX_EXIT_NOTFOUND : SBX_EXIT_NOEXEC);
+fail:
+	e = -1;
+	(void)!write(exec_pipe, &e, sizeof(e));
+	(void)!write(exec_pipe, err.msg, strlen(err.msg));
+	_exit(SBX_EXIT_COVE);
+}
+
+/**
+ * sbx_spawn() - start the program
+ * @sn:		sentry (its options; @nfd set here in stack mode)
+ * @err:	filled on failure (including exec failures)
+ * @status:	on exec failure, the exit status to use (126/127/125)
+ *
+ * Return: 0 when the program runs, < 0 with @err and @status set.
+ */
+int sbx_spawn(struct sentry *sn, struct cove_err *err, int *status);
+int sbx_spawn(struct sentry *sn, struct cove_err *err, int *status)
+{
+	bool notify = sn->ops != NULL;
+	char buf[COVE_ERR_MSG_MAX + sizeof(int)];
+	union {
+		struct cmsghdr h;
+		char cbuf[CMSG_SPACE(sizeof(int))];
+	} u;
+	char byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.cbuf, .msg_controllen = sizeof(u.cbuf),
+	};
+	struct cmsghdr *c;
+	int sp[2], ep[2], e;
+	ssize_t n;
+
+	*status = SBX_EXIT_COVE;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0 ||
+	    pipe2(ep, O_CLOEXEC) < 0)
+		return cove_err_set(err, errno, "spawn pipes: %s",
+				    strerror(errno));
+	sn->child = fork();
+	if (sn->child < 0)
+		return cove_err_set(err, errno, "fork: %s", strerror(errno));
+	if (sn->child == 0) {
+		close(sp[0]);
+		close(ep[0]);
+		/* Nothing of the sentry's but stdio survives the exec. */
+		syscall(SYS_close_range, 3, ~0u, CLOSE_RANGE_CLOEXEC);
+		sbx_child(sn->o, notify, sp[1], ep[1]);
+	}
+	close(sp[1]);
+	close(ep[1]);
+	if (notify) {
+		memset(&u, 0, sizeof(u));
+		n = recvmsg(sp[0], &msg, MSG_CMSG_CLOEXEC);
+		c = n == 1 ? CMSG_FIRSTHDR(&msg) : NULL;
+		if (c && c->cmsg_type == SCM_RIGHTS)
+			memcpy(&sn->nfd, CMSG_DATA(c), sizeof(int));
+	}
+	close(sp[0]);
+	/* Blocks until exec (EOF) or a failure report. */
+	n = read(ep[0], buf, sizeof(buf) - 1);
+	close(ep[0]);
+	if (n >= (ssize_t)sizeof(int)) {
+		memcpy(&e, buf, sizeof(int));
+		buf[n] = '\0';
+		if (e < 0) {
+			cove_err_set(err, 0, "%s", buf + sizeof(int));
+		} else {
+			*status = e == ENOENT ? SBX_EXIT_NOTFOUND :
+						SBX_EXIT_NOEXEC;
+			cove_err_set(err, e, "cannot run '%s': %s",
+				     sn->o->argv[0], strerror(e));
+		}
+		return -1;
+	}
+	if (notify && sn->nfd < 0)
+		return cove_err_set(err, EPROTO, "no seccomp listener from the program");
+	return 0;
+}

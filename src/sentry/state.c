@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Sandbox state under /run/cove/NAME: names, addresses, locks, gc. */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sentry/sandbox.h"
+
+/*
+ * Theory of operation
+ *
+ * /run/cove/.lock (flock) serialises the creation of sandboxes and garbage
+ * collection. Each sandbox has /run/cove/NAME/ with:
+ *
+ *   lock    flock'ed by `cove run` (and inherited by its sentry) for the
+ *           sandbox's whole life: a free lock means "nobody is left";
+ *   ip      the sandbox address (A.B.C.D), which also names the veth;
+ *   pid     "PID STARTTIME" of the sentry, so gc never kills a reused pid;
+ *   publish present while host nftables rules exist.
+ *
+ * gc (run by `cove gc` and at the start of every `cove run`) removes every
+ * directory whose lock it can take: it kills a sentry that survived (it has
+ * PR_SET_PDEATHSIG, so normally none does), deletes the host veth and the
+ * published ports, then the directory.
+ */
+
+#define SBX_GLOBAL_LOCK SBX_RUN_DIR "/.lock"
+#define SBX_MAX_SANDBOXES 4096
+
+void sbx_state_write(const struct sbx_state *st, const char *file,
+		     const char *fmt, ...)
+{
+	char path[192];
+	va_list ap;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", st->dir, file);
+	f = fopen(path, "we");
+	if (!f)
+		return;
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fclose(f);
+}
+
+/* sbx_read_small() - read a small state file into @buf; Return: 0 or -1. */
+static int sbx_read_small(const char *dir, const char *file, char *buf,
+			  size_t len)
+{
+	char path[192];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* sbx_proc_starttime() - field 22 of /proc/PID/stat, 0 if unknown. */
+static unsigned long long sbx_proc_starttime(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long t = 0;
+	int fd, i;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');		/* comm may hold spaces */
+	if (!p)
+		return 0;
+	for (i = 2; i < 22 && p; i++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		t = strtoull(p + 1, NULL, 10);
+	return t;
+}
+
+/* sbx_global_lock() - take /run/cove/.lock; Return: the fd or -1. */
+static int sbx_global_lock(struct cove_err *err)
+{
+	int fd;
+
+	if (mkdir(SBX_RUN_DIR, 0711) < 0 && errno != EEXIST)
+		return cove_err_set(err, errno, "cannot create %s: %s",
+				    SBX_RUN_DIR, strerror(errno));
+	fd = open(SBX_GLOBAL_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return cove_err_set(err, errno, "cannot open %s: %s",
+				    SBX_GLOBAL_LOCK, strerror(errno));
+	if (flock(fd, LOCK_EX) < 0) {
+		close(fd);
+		return cove_err_set(err, errno, "cannot lock %s: %s",
+				    SBX_GLOBAL_LOCK, strerror(errno));
+	}
+	return fd;
+}
+
+/* sbx_rm_dir() - remove a state dir's files and the dir itself. */
+static void sbx_rm_dir(const char *dir)
+{
+	static const char *const files[] = {
+		"lock", "ip", "pid", "publish", "control.sock", "veth",
+	};
+	char path[192];
+	unsigned i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		(void)unlink(path);
+	}
+	(void)rmdir(dir);
+}
+
+/* sbx_gc_one() - clean one stale sandbox dir (lock already taken). */
+static void sbx_gc_one(const char *dir, const char *name, bool verbose)
+{
+	char buf[64], path[192];
+	struct in_addr ip;
+	int pid;
+	unsigned long long start;
+
+	if (!sbx_read_small(dir, "pid", buf, sizeof(buf)) &&
+	    sscanf(buf, "%d %llu", &pid, &start) == 2 && pid > 1 &&
+	    sbx_proc_starttime(pid) == start) {
+		if (verbose)
+			fprintf(stderr, "cove gc: %s: killing sentry %d\n",
+				name, pid);
+		kill(pid, SIGKILL);
+	}
+	if (!sbx_read_small(dir, "ip", buf, sizeof(buf))) {
+		buf[strcspn(buf, "\n")] = '\0';
+		if (inet_pton(AF_INET, buf, &ip) == 1)
+			sbx_detach_host(ip);
+	}
+	snprintf(path, sizeof(path), "%s/publish", dir);
+	if (!access(path, F_OK))
+		sbx_publish_del(name);
+	sbx_rm_dir(dir);
+	if (verbose)
+		fprintf(stderr, "cove gc: removed %s\n", name);
+}
+
+/**
+ * sbx_gc_locked() - gc with the global lock held; collect live addresses
+ * @verbose:	print what is removed
+ * @used:	if not NULL, filled with live sandboxes' addresses (host order)
+ * @nused:	their count
+ * @max:	room in @used
+ *
+ * Return: the number of sandboxes cleaned.
+ */
+static int sbx_gc_locked(bool verbose, uint32_t *used, unsigned *nused,
+			 unsigned max)
+{
+	struct dirent *de;
+	struct in_addr ip;
+	char dir[160], path[192], buf[64];
+	DIR *d = opendir(SBX_RUN_DIR);
+	int fd, cleaned = 0;
+
+	if (nused)
+		*nused = 0;
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || !sbx_name_valid(de->d_name) ||
+		    strlen(de->d_name) > SBX_NAME_MAX)
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%s", SBX_RUN_DIR, de->d_name);
+		snprintf(path, sizeof(path), "%s/lock", dir);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			close(fd);	/* alive */
+			if (used && *nused < max &&
+			    !sbx_read_small(dir, "ip", buf, sizeof(buf))) {
+				buf[strcspn(buf, "\n")] = '\0';
+				if (inet_pton(AF_INET, buf, &ip) == 1)
+					used[(*nused)++] = ntohl(ip.s_addr);
+			}
+			continue;
+		}
+		sbx_gc_one(dir, de->d_name, verbose);
+		if (fd >= 0)
+			close(fd);
+		cleaned++;
+	}
+	closedir(d);
+	return cleaned;
+}
+
+int sbx_gc(bool verbose)
+{
+	struct cove_err err;
+	int g = sbx_global_lock(&err), n;
+
+	if (g < 0) {
+		fprintf(stderr, "cove gc: %s\n", err.msg);
+		return -1;
+	}
+	n = sbx_gc_locked(verbose, NULL, NULL, 0);
+	close(g);
+	return n;
+}
+
+/* sbx_gen_name() - "cove-" and 8 random hex digits. */
+static void sbx_gen_name(char *name)
+{
+	uint32_t r = 0;
+
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = (uint32_t)time(NULL) ^ (uint32_t)getpid();
+	snprintf(name, SBX_NAME_MAX + 1, "cove-%08x", r);
+}
+
+int sbx_state_create(struct sbx_opts *o, struct sbx_state *st,
+		     struct cove_err *err)
+{
+	static uint32_t used[SBX_MAX_SANDBOXES];
+	char path[192], ipbuf[INET_ADDRSTRLEN];
+	unsigned nused = 0, i, tries;
+	uint32_t pick;
+	int g, ret = -1;
+
+	st->lock_fd = -1;
+	g = sbx_global_lock(err);
+	if (g < 0)
+		return -1;
+	sbx_gc_locked(false, used, &nused, SBX_MAX_SANDBOXES);
+
+	for (tries = 0;; tries++) {
+		if (!o->have_name)
+			sbx_gen_name(o->name);
+		snprintf(st->dir, sizeof(st->dir), "%s/%s", SBX_RUN_DIR,
+			 o->name);
+		if (!mkdir(st->dir, 0700))
+			break;
+		if (errno != EEXIST || o->have_name || tries > 8) {
+			cove_err_set(err, errno, errno == EEXIST ?
+				     "a sandbox named '%s' is running" :
+				     "cannot create state for '%s': %s",
+				     o->name, strerror(errno));
+			goto out;
+		}
+	}
+	snprintf(path, sizeof(path), "%s/lock", st->dir);
+	st->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (st->lock_fd < 0 || flock(st->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		cove_err_set(err, errno, "cannot lock %s: %s", path,
+			     strerror(errno));
+		goto fail_dir;
+	}
+	if (o->netns_path) {
+		ret = 0;	/* the netns brings its own address */
+		goto out;
+	}
+	if (o->have_ip) {
+		for (i = 0; i < nused; i++)
+			if (used[i] == ntohl(o->ip.s_addr)) {
+				cove_err_set(err, EADDRINUSE,
+					     "--ip: %s is used by another sandbox",
+					     inet_ntoa(o->ip));
+				goto fail_dir;
+			}
+	} else {
+		if (sbx_ipam_pick(0x0a580000u, 16, used, nused, &pick) < 0) {
+			cove_err_set(err, ENOSPC,
+				     "no free address left in 10.88.0.0/16");
+			goto fail_dir;
+		}
+		o->ip.s_addr = htonl(pick);
+		o->prefix_len = 16;
+		o->have_ip = true;
+		o->gateway = sbx_gateway_of(o->ip, 16);
+	}
+	inet_ntop(AF_INET, &o->ip, ipbuf, sizeof(ipbuf));
+	sbx_state_write(st, "ip", "%s\n", ipbuf);
+	/* A leftover veth of a dead sandbox with this address would clash. */
+	sbx_detach_host(o->ip);
+	ret = 0;
+	goto out;
+fail_dir:
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);
+	st->lock_fd = -1;
+	sbx_rm_dir(st->dir);
+out:
+	close(g);
+	return ret;
+}
+
+void sbx_state_remove(struct sbx_state *st)
+{
+	if (st->lock_fd < 0)
+		return;
+	sbx_rm_dir(st->dir);
+	close(st->lock_fd);
+	st->lock_fd = -1;
+}
+
+void sbx_state_pid(const struct sbx_state *st, pid_t pid)
+{
+	sbx_state_write(st, "pid", "%d %llu\n", (int)pid,
+			sbx_proc_starttime(pid));
+}
