@@ -50,6 +50,7 @@
 #define SBX_BURST		32u
 #define SBX_BURSTS_PER_WAKE	64u
 #define SBX_LINGER_MS		2000
+#define SBX_QUIET_MS		200
 
 static uint64_t sbx_now_ns(void *host)
 {
@@ -265,19 +266,32 @@ static void sbx_loop(struct sentry *sn)
 	}
 }
 
-/* sbx_linger() - the program is gone: flush what the stack still holds. */
+/*
+ * sbx_linger() - the program is gone: let the stack finish sending. Ends
+ * when no connection is left, or nothing moved on the wire for
+ * SBX_QUIET_MS (what remains is TIME_WAIT or a dead peer), or after
+ * SBX_LINGER_MS at most.
+ */
 static void sbx_linger(struct sentry *sn)
 {
-	uint64_t end = sbx_now_ns(NULL) + SBX_LINGER_MS * 1000000ull;
+	uint64_t now = sbx_now_ns(NULL), end = now + SBX_LINGER_MS * 1000000ull;
+	uint64_t quiet_since = now, frames = UINT64_MAX, f;
 	struct cove_stack_stats stats;
 
 	if (!sn->st)
 		return;
-	while (sbx_now_ns(NULL) < end) {
+	while ((now = sbx_now_ns(NULL)) < end) {
 		sbx_turn(sn);
 		memset(&stats, 0, sizeof(stats));
-		if (!sn->nsocks && (sn->ops->stats(sn->st, &stats) < 0 ||
-				    !stats.tcp_conns))
+		if (sn->ops->stats(sn->st, &stats) < 0)
+			stats.tcp_conns = 0;
+		f = stats.tx_frames + stats.rx_frames;
+		if (f != frames) {
+			frames = f;
+			quiet_since = now;
+		}
+		if (!sn->nsocks && (!stats.tcp_conns ||
+				    now - quiet_since > SBX_QUIET_MS * 1000000ull))
 			break;
 		sbx_wait(sn, 10);
 	}
