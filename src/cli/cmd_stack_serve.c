@@ -14,6 +14,7 @@
 #include "cli/serve.h"
 #include "cove/link.h"
 #include "cove/netstack.h"
+#include "plugin/plugin.h"
 
 /*
  * Theory of operation
@@ -29,7 +30,8 @@
  *
  * With --stack kernel no link is opened: the kernel owns the interface and
  * the caller gives it the address; --link and --addr are then optional and
- * only checked.
+ * only checked. A provider loaded with --stack-plugin gets a link exactly
+ * when --link is given.
  */
 
 #define SERVE_POOL_FRAMES	4096u
@@ -37,7 +39,9 @@
 #define SERVE_MAX_PORTS		8u
 
 struct serve_opts {
-	const char *stack, *link, *impair;
+	const char *stack, *link, *impair, *plugin;
+	const struct cove_netstack_ops *ops;	/* the provider chosen */
+	bool needs_link;
 	struct in_addr addr, gateway;
 	uint8_t prefix_len;
 	bool have_addr, have_connect;
@@ -53,6 +57,7 @@ struct serve_opts {
 	"           --addr A.B.C.D/N [--gateway A.B.C.D] [--echo PORT]\n" \
 	"           [--discard PORT] [--http PORT] [--udp-echo PORT]\n" \
 	"           [--impair SPEC] [--connect A.B.C.D:PORT] [--verbose]\n" \
+	"           [--stack-plugin PATH]\n" \
 	"\n" \
 	"Run one network stack on one link, without a sandbox, with simple\n" \
 	"servers on it, for testing and measuring stacks in isolation.\n" \
@@ -71,6 +76,10 @@ struct serve_opts {
 	"  --connect A:PORT    connect from the stack once ready; prints\n" \
 	"                      'connect: ok' or 'connect: ERRNAME'\n" \
 	"  --verbose           print the stack's info and debug messages\n" \
+	"  --stack-plugin PATH load an out-of-tree provider (a shared object\n" \
+	"                      exporting " COVE_NETSTACK_ENTRY_SYMBOL ") and serve\n" \
+	"                      with it; it runs inside this process, which\n" \
+	"                      widens the trusted base (see docs/PLUGINS.md)\n" \
 	"\n" \
 	"Prints 'ready' once serving. SIGUSR1 prints the stack's statistics\n" \
 	"('name value' lines); SIGTERM and SIGINT print them and exit 0.\n" \
@@ -166,9 +175,11 @@ static int serve_parse(int argc, char **argv, struct serve_opts *o)
 		{ "impair", required_argument, NULL, 'i' },
 		{ "connect", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "stack-plugin", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	bool stack_given = false;
 	int c, kind;
 
 	memset(o, 0, sizeof(*o));
@@ -178,7 +189,8 @@ static int serve_parse(int argc, char **argv, struct serve_opts *o)
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		kind = -2;
 		switch (c) {
-		case 's': o->stack = optarg; break;
+		case 's': o->stack = optarg; stack_given = true; break;
+		case 'P': o->plugin = optarg; break;
 		case 'l': o->link = optarg; break;
 		case 'i': o->impair = optarg; break;
 		case 'v': o->verbose = 1; break;
@@ -228,11 +240,30 @@ static int serve_parse(int argc, char **argv, struct serve_opts *o)
 	if (optind < argc)
 		return cove_usage_error("stack-serve", "unexpected argument '%s'",
 					argv[optind]);
-	if (!cove_stack_find(o->stack))
+	if (o->plugin) {
+		struct cove_err err = { 0 };
+
+		fprintf(stderr, "%s stack-serve: warning: --stack-plugin runs "
+			"%s inside this process; it widens the trusted base\n",
+			cove_progname, o->plugin);
+		if (cove_plugin_load(o->plugin, &o->ops, &err) < 0)
+			return cove_usage_error("stack-serve",
+						"--stack-plugin: %s", err.msg);
+		if (stack_given && strcmp(o->stack, o->ops->name))
+			return cove_usage_error("stack-serve",
+						"--stack %s, but the plugin is '%s'",
+						o->stack, o->ops->name);
+		o->stack = o->ops->name;
+		o->needs_link = o->link != NULL;
+	} else {
+		o->ops = cove_stack_find(o->stack);
+		o->needs_link = strcmp(o->stack, "kernel") != 0;
+	}
+	if (!o->ops)
 		return cove_usage_error("stack-serve",
 					"no stack '%s' in this binary (see '%s stacks')",
 					o->stack, cove_progname);
-	if (strcmp(o->stack, "kernel")) {
+	if (o->needs_link) {
 		if (!o->link)
 			return cove_usage_error("stack-serve",
 						"--link is required");
@@ -240,9 +271,10 @@ static int serve_parse(int argc, char **argv, struct serve_opts *o)
 			return cove_usage_error("stack-serve",
 						"--addr is required");
 	}
-	if (o->impair && !strcmp(o->stack, "kernel"))
+	if (o->impair && !o->needs_link)
 		return cove_usage_error("stack-serve",
-					"--impair needs a link; the kernel stack has none");
+					"--impair needs a link; the %s stack has none",
+					o->stack);
 	if (o->impair) {
 		struct cove_impair_spec spec;
 		struct cove_err err;
@@ -380,7 +412,7 @@ static int serve_setup(const struct serve_opts *o, struct serve *sv,
 		       struct serve_loop *lp, struct cove_frame_pool *pool,
 		       struct cove_err *err)
 {
-	const struct cove_netstack_ops *ops = cove_stack_find(o->stack);
+	const struct cove_netstack_ops *ops = o->ops;
 	struct cove_stack_config cfg = {
 		.size = sizeof(cfg), .addr = o->addr,
 		.prefix_len = o->prefix_len, .gateway = o->gateway,
@@ -403,7 +435,7 @@ static int serve_setup(const struct serve_opts *o, struct serve *sv,
 				   COVE_FRAME_DEFAULT_SIZE);
 	if (ret < 0)
 		return cove_err_set(err, -ret, "frame pool: %s", strerror(-ret));
-	if (strcmp(o->stack, "kernel")) {
+	if (o->needs_link) {
 		if (cove_link_open(o->link, pool, &lp->link, err) < 0)
 			return -1;
 		if (o->impair) {
