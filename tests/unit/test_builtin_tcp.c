@@ -8,6 +8,15 @@ struct tbulk {
 	struct tflow f[2];
 };
 
+static bool tstep_flow(struct tnet *net, void *ctx)
+{
+	struct tflow *f = ctx;
+
+	(void)net;
+	tflow_step(f);
+	return f->eof;
+}
+
 static bool tstep_bulk(struct tnet *net, void *ctx)
 {
 	struct tbulk *b = ctx;
@@ -126,11 +135,371 @@ static void test_time_wait(void)
 	tnet_down(&net);
 }
 
+/* Many connections at once, 64 KiB each way on each. */
+#define NCONN 100
+struct tmany {
+	struct cove_sock *l;
+	struct tflow f[NCONN][2];
+	struct cove_sock *c[NCONN], *s[NCONN];
+	unsigned accepted;
+};
+
+static bool tstep_many(struct tnet *net, void *ctx)
+{
+	struct tmany *m = ctx;
+	struct cove_sock *s;
+	unsigned i, done = 0;
+
+	while (m->accepted < NCONN && (s = taccept(&net->b, m->l))) {
+		i = m->accepted++;
+		m->s[i] = s;
+		m->f[i][0] = (struct tflow){ .tx = m->c[i], .rx = s,
+					     .total = 65536 };
+		m->f[i][1] = (struct tflow){ .tx = s, .rx = m->c[i],
+					     .total = 65536, .dir = 1 };
+	}
+	for (i = 0; i < m->accepted; i++) {
+		tflow_step(&m->f[i][0]);
+		tflow_step(&m->f[i][1]);
+		if (m->f[i][0].eof && m->f[i][1].eof)
+			done++;
+	}
+	return done == NCONN;
+}
+
+static void test_many_conns(void)
+{
+	static struct tmany m;
+	struct tnet net;
+	unsigned i, bad = 0;
+
+	tnet_up(&net, NULL);
+	memset(&m, 0, sizeof(m));
+	m.l = tlisten(&net.b, 80, 128);
+	for (i = 0; i < NCONN; i++)
+		m.c[i] = tconnect(&net.a, "10.0.0.2", 80);
+	CHECK(tnet_loop(&net, tstep_many, &m, 60000));
+	for (i = 0; i < m.accepted; i++)
+		bad += m.f[i][0].bad || m.f[i][1].bad ||
+		       m.f[i][0].got != 65536 || m.f[i][1].got != 65536;
+	CHECK(m.accepted == NCONN && bad == 0);
+	tnet_down(&net);
+}
+
+/* Half-close: one side shuts down writing, the other keeps sending. */
+static void test_half_close(void)
+{
+	struct tnet net;
+	struct tconn p;
+	struct tflow f;
+	char buf[8];
+	unsigned dir;
+
+	for (dir = 0; dir < 2; dir++) {
+		struct cove_sock *quiet, *talker;
+
+		tnet_up(&net, NULL);
+		tconn_open(&net, &p, 80);
+		quiet = dir ? p.s : p.c;
+		talker = dir ? p.c : p.s;
+		CHECK(tops->shutdown(quiet, SHUT_WR) == 0);
+		tadvance(&net, 10);
+		CHECK(trecv(talker, buf, sizeof(buf), 0) == 0);
+		CHECK(tsend(quiet, "x", 1) == -EPIPE);
+		f = (struct tflow){ .tx = talker, .rx = quiet,
+				    .total = 300000 };
+		CHECK(tnet_loop(&net, tstep_flow, &f,
+				10000));
+		CHECK(f.got == 300000 && !f.bad);
+		tadvance(&net, 10);
+		CHECK(tstate(quiet) == TCPS_TIME_WAIT ||
+		      tstate(talker) == TCPS_TIME_WAIT);
+		tnet_down(&net);
+	}
+}
+
+/* Both sides connect to each other at once (RFC 9293 figure 8). */
+static void test_simultaneous_open(void)
+{
+	struct tnet net;
+	struct cove_sock *x, *y;
+	struct sockaddr_in a = tsin(NULL, 5000), b = tsin(NULL, 6000);
+	struct sockaddr_in ta = tsin("10.0.0.2", 6000), tb = tsin("10.0.0.1", 5000);
+	char buf[4];
+
+	tnet_up(&net, NULL);
+	x = tsock(&net.a);
+	y = tsock(&net.b);
+	CHECK(tops->bind(x, (struct sockaddr *)&a, sizeof(a)) == 0);
+	CHECK(tops->bind(y, (struct sockaddr *)&b, sizeof(b)) == 0);
+	CHECK(tops->connect(x, (struct sockaddr *)&ta, sizeof(ta)) ==
+	      -EINPROGRESS);
+	CHECK(tops->connect(y, (struct sockaddr *)&tb, sizeof(tb)) ==
+	      -EINPROGRESS);
+	CHECK(tops->connect(y, (struct sockaddr *)&tb, sizeof(tb)) ==
+	      -EALREADY);
+	tadvance(&net, 100);
+	CHECK(tstate(x) == TCPS_ESTABLISHED && tstate(y) == TCPS_ESTABLISHED);
+	CHECK(tops->connect(y, (struct sockaddr *)&tb, sizeof(tb)) ==
+	      -EISCONN);
+	CHECK(tsend(x, "ab", 2) == 2);
+	tadvance(&net, 100);
+	CHECK(trecv(y, buf, sizeof(buf), 0) == 2);
+	/* simultaneous close: both FINs cross -> CLOSING -> TIME-WAIT */
+	CHECK(tops->shutdown(x, SHUT_WR) == 0);
+	CHECK(tops->shutdown(y, SHUT_WR) == 0);
+	CHECK(tstate(x) == TCPS_FIN_WAIT1 && tstate(y) == TCPS_FIN_WAIT1);
+	tadvance(&net, 100);
+	CHECK(tstate(x) == TCPS_TIME_WAIT && tstate(y) == TCPS_TIME_WAIT);
+	tnet_down(&net);
+}
+
+/* A full accept queue holds new connections back until the app accepts. */
+static void test_backlog(void)
+{
+	struct tnet net;
+	struct cove_sock *l, *c[5], *s;
+	unsigned i, n = 0;
+
+	tnet_up(&net, NULL);
+	l = tlisten(&net.b, 80, 2);
+	for (i = 0; i < 5; i++)
+		c[i] = tconnect(&net.a, "10.0.0.2", 80);
+	tadvance(&net, 500);
+	CHECK(tstats(&net.b).tcp_established == 2);
+	CHECK(tops->events(l) & EPOLLIN);
+	while ((s = taccept(&net.b, l)))
+		n++;
+	CHECK(n == 2);
+	for (i = 0; i < 20 && n < 5; i++) {
+		tadvance(&net, 1000);
+		while ((s = taccept(&net.b, l)))
+			n++;
+	}
+	CHECK(n == 5);
+	for (i = 0; i < 5; i++)
+		CHECK(tstate(c[i]) == TCPS_ESTABLISHED);
+	tnet_down(&net);
+}
+
+/* Bulk transfer over a lossy, duplicating, reordering link. */
+static void test_impaired(void)
+{
+	static const char *const specs[] = { "drop=2,dup=1,reorder=2,seed=3",
+					     "drop=10,seed=5" };
+	static const uint64_t sizes[] = { 4 * MiB, 512 * 1024 };
+	struct tnet net;
+	struct tconn p;
+	unsigned i;
+
+	for (i = 0; i < 2; i++) {
+		struct topts o = { .impair = specs[i] };
+		struct cove_stack_stats sa, sb;
+
+		tnet_up(&net, &o);
+		CHECK(tbulk_run(&net, 80, sizes[i], 600000, &p));
+		sa = tstats(&net.a);
+		sb = tstats(&net.b);
+		CHECK(sa.tcp_retransmits + sb.tcp_retransmits > 0);
+		CHECK(sa.tcp_fast_retransmits + sb.tcp_fast_retransmits > 0);
+		CHECK(sa.tcp_ooo_segments + sb.tcp_ooo_segments > 0);
+		CHECK(tctx(&net.a)->sack_recoveries +
+		      tctx(&net.b)->sack_recoveries > 0);
+		CHECK(tctx(&net.a)->sack_blocks_in +
+		      tctx(&net.b)->sack_blocks_in > 0);
+		tnet_down(&net);
+	}
+}
+
+/* The receiver stops reading: persist probes, then it reads and all flows. */
+static void test_zero_window(void)
+{
+	struct topts o = { .rcvbuf = 16384 };
+	struct tnet net;
+	struct tconn p;
+	struct tflow f;
+	uint8_t buf[1024];
+	uint64_t sent = 0;
+	unsigned i;
+	ssize_t n;
+
+	tnet_up(&net, &o);
+	tconn_open(&net, &p, 80);
+	memset(buf, 'z', sizeof(buf));
+	while ((n = tsend(p.c, buf, sizeof(buf))) > 0)
+		sent += (uint64_t)n;
+	tadvance(&net, 60000);
+	CHECK(tctx(&net.a)->persist_probes >= 3);
+	CHECK(tctx(&net.a)->persist_probes < 20);	/* backed off */
+	CHECK(tstate(p.c) == TCPS_ESTABLISHED);
+	f = (struct tflow){ .tx = p.c, .rx = p.s, .total = sent };
+	for (i = 0; i < 1000 && f.got < sent; i++) {
+		while ((n = trecv(p.s, buf, sizeof(buf), 0)) > 0)
+			f.got += (uint64_t)n;
+		tadvance(&net, 10);
+	}
+	CHECK(f.got == sent);
+	tnet_down(&net);
+}
+
+/* Keepalive ends a connection whose peer vanished. */
+static void test_keepalive(void)
+{
+	struct tnet net;
+	struct tconn p;
+	int one = 1, idle = 10, intvl = 5, cnt = 3;
+	char buf[4];
+
+	tnet_up(&net, NULL);
+	tconn_open(&net, &p, 80);
+	CHECK(tops->setsockopt(p.c, SOL_SOCKET, SO_KEEPALIVE, &one,
+			       sizeof(one)) == 0);
+	CHECK(tops->setsockopt(p.c, IPPROTO_TCP, TCP_KEEPIDLE, &idle,
+			       sizeof(idle)) == 0);
+	CHECK(tops->setsockopt(p.c, IPPROTO_TCP, TCP_KEEPINTVL, &intvl,
+			       sizeof(intvl)) == 0);
+	CHECK(tops->setsockopt(p.c, IPPROTO_TCP, TCP_KEEPCNT, &cnt,
+			       sizeof(cnt)) == 0);
+	tadvance(&net, 30000);	/* answered probes keep it up */
+	CHECK(tstate(p.c) == TCPS_ESTABLISHED);
+	CHECK(tctx(&net.a)->keep_probes >= 1);
+	net.b.blackhole = true;
+	tadvance(&net, 60000);
+	CHECK(tstate(p.c) == TCPS_CLOSED);
+	CHECK(tops->events(p.c) & EPOLLERR);
+	CHECK(trecv(p.c, buf, sizeof(buf), 0) == -ETIMEDOUT);
+	tnet_down(&net);
+}
+
+/* SO_LINGER {1, 0} and unread data both turn close() into a RST. */
+static void test_linger_rst(void)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	struct tnet net;
+	struct tconn p;
+	char buf[4];
+	unsigned k;
+
+	for (k = 0; k < 2; k++) {
+		tnet_up(&net, NULL);
+		tconn_open(&net, &p, 80);
+		if (k == 0) {
+			CHECK(tops->setsockopt(p.s, SOL_SOCKET, SO_LINGER, &lg,
+					       sizeof(lg)) == 0);
+		} else {
+			CHECK(tsend(p.c, "unread", 6) == 6);
+			tadvance(&net, 100);
+		}
+		tclose(&net.b, p.s);
+		tadvance(&net, 100);
+		CHECK(tstats(&net.b).tcp_resets_out >= 1);
+		CHECK(trecv(p.c, buf, sizeof(buf), 0) == -ECONNRESET);
+		CHECK(trecv(p.c, buf, sizeof(buf), 0) == 0);
+		CHECK(tsend(p.c, "x", 1) == -EPIPE);
+		tnet_down(&net);
+	}
+}
+
+/* Closing a listener resets the connections nobody accepted. */
+static void test_listener_close(void)
+{
+	struct tnet net;
+	struct cove_sock *l, *c;
+	char buf[4];
+
+	tnet_up(&net, NULL);
+	l = tlisten(&net.b, 80, 4);
+	c = tconnect(&net.a, "10.0.0.2", 80);
+	tadvance(&net, 100);
+	CHECK(tstate(c) == TCPS_ESTABLISHED);
+	tclose(&net.b, l);
+	tadvance(&net, 100);
+	CHECK(trecv(c, buf, sizeof(buf), 0) == -ECONNRESET);
+	tnet_down(&net);
+}
+
+/* Error codes of calls in the wrong state; MSG_PEEK; SO_REUSEADDR. */
+static void test_errors_and_options(void)
+{
+	struct tnet net;
+	struct tconn p;
+	struct cove_sock *s, *s2;
+	struct sockaddr_in a;
+	char buf[8];
+	int v;
+	socklen_t len = sizeof(v);
+
+	tnet_up(&net, NULL);
+	s = tsock(&net.a);
+	CHECK(trecv(s, buf, sizeof(buf), 0) == -ENOTCONN);
+	CHECK(tsend(s, "x", 1) == -EPIPE);
+	CHECK(tops->getsockopt(s, SOL_SOCKET, SO_TYPE, &v, &len) == 0 &&
+	      v == SOCK_STREAM);
+	CHECK(tops->getpeername(s, (struct sockaddr *)&a,
+				&(socklen_t){ sizeof(a) }) == -ENOTCONN);
+	tconn_open(&net, &p, 80);
+	CHECK(trecv(p.s, buf, sizeof(buf), 0) == -EAGAIN);
+	CHECK(tsend(p.c, "peekme", 6) == 6);
+	tadvance(&net, 100);
+	CHECK(trecv(p.s, buf, 4, MSG_PEEK) == 4 && !memcmp(buf, "peek", 4));
+	CHECK(trecv(p.s, buf, sizeof(buf), 0) == 6 && !memcmp(buf, "peekme", 6));
+	len = sizeof(v);
+	CHECK(tops->getsockopt(p.c, IPPROTO_TCP, TCP_MAXSEG, &v, &len) == 0 &&
+	      v == 1448);
+	/* active close by the server puts port 80 into TIME-WAIT there */
+	tclose(&net.b, p.l);
+	tclose(&net.b, p.s);
+	tadvance(&net, 100);
+	tclose(&net.a, p.c);
+	tadvance(&net, 100);
+	a = tsin(NULL, 80);
+	s2 = tsock(&net.b);
+	CHECK(tops->bind(s2, (struct sockaddr *)&a, sizeof(a)) == -EADDRINUSE);
+	v = 1;
+	CHECK(tops->setsockopt(s2, SOL_SOCKET, SO_REUSEADDR, &v,
+			       sizeof(v)) == 0);
+	CHECK(tops->bind(s2, (struct sockaddr *)&a, sizeof(a)) == 0);
+	tnet_down(&net);
+}
+
+/* A connection to our own address goes through the loopback queue. */
+static void test_loopback(void)
+{
+	struct tnet net;
+	struct cove_sock *l, *c, *s = NULL;
+	char buf[8];
+	unsigned i;
+
+	tnet_up(&net, NULL);
+	l = tlisten(&net.a, 81, 4);
+	c = tconnect(&net.a, "10.0.0.1", 81);
+	for (i = 0; i < 100 && !s; i++) {
+		tadvance(&net, 1);
+		s = taccept(&net.a, l);
+	}
+	CHECK(s != NULL);
+	CHECK(tsend(c, "loop", 4) == 4);
+	tadvance(&net, 10);
+	CHECK(s && trecv(s, buf, sizeof(buf), 0) == 4);
+	tnet_down(&net);
+}
+
 int main(void)
 {
 	RUN(test_handshake_bulk);
 	RUN(test_time_wait);
 	RUN(test_rst_closed_port);
 	RUN(test_cc_both);
+	RUN(test_many_conns);
+	RUN(test_half_close);
+	RUN(test_simultaneous_open);
+	RUN(test_backlog);
+	RUN(test_impaired);
+	RUN(test_zero_window);
+	RUN(test_keepalive);
+	RUN(test_linger_rst);
+	RUN(test_listener_close);
+	RUN(test_errors_and_options);
+	RUN(test_loopback);
 	return check_summary();
 }

@@ -43,6 +43,7 @@ struct tnode {
 	struct cove_link *link;
 	struct cove_stack *st;
 	bool impaired;
+	bool blackhole;			/* drop every frame for this node */
 	unsigned notified;
 	struct cove_sock *open[TNET_MAX_SOCKS];	/* what tnet_down closes */
 };
@@ -170,6 +171,11 @@ static bool tnet_pump(struct tnet *net)
 		if (x->impaired)
 			(void)cove_link_tx_burst(x->link, f, 0);
 		while ((n = cove_link_rx_burst(x->link, f, 64)) > 0) {
+			if (x->blackhole) {
+				while (n)
+					cove_frame_free(f[--n]);
+				continue;
+			}
 			tops->input(x->st, f, n);
 			busy = true;
 		}
@@ -264,12 +270,19 @@ static struct cove_stack_stats tstats(struct tnode *n)
 	return s;
 }
 
+/* tctx() - the TCP context of a node, for counters the ABI does not show. */
+static struct tcp_ctx *tctx(struct tnode *n)
+{
+	return ((struct bstack *)(void *)n->st)->tcp;
+}
+
 static void tnet_down(struct tnet *net)
 {
 	struct tnode *nodes[2] = { &net->a, &net->b };
 	struct cove_stack_stats s;
 	unsigned i, k;
 
+	net->a.blackhole = net->b.blackhole = false;
 	for (i = 0; i < 2; i++)
 		for (k = 0; k < TNET_MAX_SOCKS; k++)
 			if (nodes[i]->open[k])

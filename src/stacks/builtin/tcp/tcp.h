@@ -190,6 +190,7 @@ struct tcb {
 	uint8_t tos;
 	uint8_t retries;		/* consecutive RTOs / SYN retries */
 	uint8_t keep_probes;
+	uint8_t pbackoff;		/* persist: probes sent since the window closed */
 	uint8_t quickacks;
 	int so_error, soft_error;
 	int linger;

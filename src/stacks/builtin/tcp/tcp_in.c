@@ -217,7 +217,7 @@ static void tcp_listen_input(struct tcb *l, struct tcp_seg *s)
 	t->rport = s->sport;
 
 	t->irs = s->seq;
-	t->rcv_nxt = s->seq + 1;
+	t->rcv_nxt = t->rcv_adv = s->seq + 1;
 	t->ts_ok = s->opt.has_ts;
 	if (t->ts_ok) {
 		t->ts_recent = s->opt.tsval;
@@ -292,7 +292,7 @@ static void tcp_synsent_input(struct tcb *t, struct tcp_seg *s)
 	if (!(s->flags & TH_SYN))
 		return;
 	t->irs = s->seq;
-	t->rcv_nxt = s->seq + 1;
+	t->rcv_nxt = t->rcv_adv = s->seq + 1;
 	t->ts_ok = s->opt.has_ts;
 	if (t->ts_ok) {
 		t->ts_recent = s->opt.tsval;
@@ -497,6 +497,8 @@ static bool tcp_ack(struct tcb *t, struct tcp_seg *s)
 		t->snd_wl2 = ack;
 		if (wnd > t->max_sndwnd)
 			t->max_sndwnd = wnd;
+		if (wnd)
+			t->pbackoff = 0;
 		if (wnd && t->persist) {
 			t->persist = false;
 			t->retries = 0;

@@ -53,7 +53,7 @@ void tcp_persist_arm(struct tcb *t)
 	if (timer_armed(&t->t_rtx))
 		return;
 	us = (uint64_t)(t->rto_us < TCP_RTO_MIN_US ? TCP_RTO_MIN_US : t->rto_us)
-	     << (t->retries < 10 ? t->retries : 10);
+	     << (t->pbackoff < 10 ? t->pbackoff : 10);
 	if (us > TCP_RTO_MAX_US)
 		us = TCP_RTO_MAX_US;
 	t->persist = true;
@@ -142,6 +142,8 @@ static void tcp_persist_fire(struct tcb *t)
 	t->ctx->persist_probes++;
 	tcp_send_probe(t);
 	t->retries++;
+	if (t->pbackoff < 255)
+		t->pbackoff++;
 	tcp_persist_arm(t);
 }
 
