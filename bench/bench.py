@@ -1,0 +1,184 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""`make bench`: Cove against the kernel and its peers, in one run.
+
+Theory of operation: for every workload (redis, nginx, iperf3, tcp_rr) and
+every run (3 in the full profile), every network mode is measured in turn,
+so slow drift on the machine hits every mode alike; each figure is then the
+median of the runs, with min and max, and its ratio to the `host` mode (the
+kernel in a plain netns) measured in the same run. Sandbox start latency
+(`cove run` beside `runc run`) follows. Results go to OUT/latest.json
+(every sample), OUT/latest.md (tables, machine, versions) and PNG plots.
+
+Usage: bench.py [--profile full|quick|tiny] [--out DIR] [--modes a,b]
+                [--workloads a,b] [--no-pin] [--no-startup] [--strict]
+Env: COVE_BUILD (default build/): where cove, cove-plugin, bench/rr and
+bench/stamp are.
+
+Exit status: 0 when every mode that is available here measured without
+error; 1 otherwise (the report still records what went wrong). A mode
+that is not available (not built yet, package missing) is reported as
+such and is not an error unless --strict.
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, here)
+import modes as M  # noqa: E402
+import report  # noqa: E402
+import startup  # noqa: E402
+import workloads as W  # noqa: E402
+
+
+def log(msg):
+    print("bench: %s" % msg, file=sys.stderr, flush=True)
+
+
+def machine():
+    def out(*a):
+        r = subprocess.run(list(a), capture_output=True, text=True)
+        return r.stdout.strip()
+    cpu = ""
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    pkgs = {}
+    for p in ("redis-server", "redis-tools", "nginx-light", "iperf3", "wrk",
+              "slirp4netns", "passt", "runc", "liblwip-dev"):
+        v = out("dpkg-query", "-W", "-f=${Version}", p)
+        pkgs[p] = v or "not installed"
+    return {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "kernel": platform.release(), "cpu": cpu,
+            "cpus": os.cpu_count(),
+            "mem GiB": round(os.sysconf("SC_PAGE_SIZE") *
+                             os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+            "debian": out("cat", "/etc/debian_version"),
+            "commit": out("git", "-C", here, "rev-parse", "--short", "HEAD"),
+            "packages": pkgs}
+
+
+def summarize(samples):
+    """[{metric: v}, ...] -> {metric: {median, min, max, n}}."""
+    out = {}
+    for m in samples[0] if samples else []:
+        xs = [s[m] for s in samples if m in s]
+        out[m] = {"median": statistics.median(xs), "min": min(xs),
+                  "max": max(xs), "n": len(xs)}
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--profile", choices=sorted(W.PROFILES), default="full")
+    ap.add_argument("--out", default=os.path.join(here, "results"))
+    ap.add_argument("--modes", help="comma list (default: all)")
+    ap.add_argument("--workloads", help="comma list (default: all)")
+    ap.add_argument("--no-pin", action="store_true",
+                    help="do not pin server and client to separate CPUs")
+    ap.add_argument("--no-startup", action="store_true")
+    ap.add_argument("--strict", action="store_true",
+                    help="an unavailable mode is an error")
+    o = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("bench: needs root (network namespaces)")
+    prof = W.PROFILES[o.profile]
+    pin = not o.no_pin and (os.cpu_count() or 1) >= 2
+    build = os.environ.get("COVE_BUILD",
+                           os.path.join(here, "..", "build"))
+    tools = {"cove": os.path.join(build, "src", "cli", "cove"),
+             "cove-plugin": os.path.join(build, "src", "cli", "cove-plugin"),
+             "rr": os.path.join(build, "bench", "rr"),
+             "stamp": os.path.join(build, "bench", "stamp")}
+    for t in ("rr", "stamp"):
+        if not os.access(tools[t], os.X_OK):
+            sys.exit("bench: %s not built (run `make` first)" % tools[t])
+    os.makedirs(o.out, exist_ok=True)
+    logf = open(os.path.join(o.out, "servers.log"), "w")
+
+    modes = M.all_modes(tools["cove"], tools["cove-plugin"])
+    if o.modes:
+        want = o.modes.split(",")
+        modes = [m for m in modes if m.name in want]
+    for m in modes:
+        m.pin = pin
+    wls = [w(prof, pin, tools) for w in W.ALL]
+    if o.workloads:
+        wls = [w for w in wls if w.name in o.workloads.split(",")]
+
+    res = {"profile": prof.name, "pinned": pin, "machine": machine(),
+           "modes": {}, "workloads": {}, "samples": {}, "startup": {}}
+    bad = 0
+    avail = []
+    for m in modes:
+        try:
+            m.check()
+            avail.append(m)
+            res["modes"][m.name] = "ok"
+        except M.Unavailable as e:
+            res["modes"][m.name] = "unavailable: %s" % e
+            log("%s: unavailable (%s)" % (m.name, e))
+            bad += o.strict
+    steps = len(wls) * prof.runs * len(avail)
+    step = 0
+    t_start = time.monotonic()
+    for w in wls:
+        raw = {m.name: [] for m in avail}
+        errs = {}
+        lat = {}
+        for r in range(prof.runs):
+            for m in avail:
+                step += 1
+                log("[%d/%d] %s on %s, run %d/%d (%.0fs so far)" %
+                    (step, steps, w.name, m.name, r + 1, prof.runs,
+                     time.monotonic() - t_start))
+                if m.name in errs:
+                    continue
+                try:
+                    raw[m.name].append(w.run(m, logf))
+                    if hasattr(w, "samples"):
+                        lat.setdefault(m.name, []).extend(w.samples)
+                except Exception as e:      # noqa: BLE001 (report it)
+                    errs[m.name] = str(e)[:300]
+                    log("%s on %s failed: %s" % (w.name, m.name, e))
+                    bad += 1
+        res["workloads"][w.name] = {
+            m: ({"error": errs[m]} if m in errs else summarize(raw[m]))
+            for m in raw}
+        if lat:
+            res["samples"][w.name] = lat
+    if not o.no_startup:
+        nets = []
+        for net in ("none", "builtin"):
+            try:
+                M.CoveMode(tools["cove"], net).check()
+                nets.append(net)
+            except M.Unavailable as e:
+                log("start latency: cove --network=%s unavailable (%s)"
+                    % (net, e))
+        log("sandbox start latency: %d starts each" % prof.start_n)
+        try:
+            res["startup"] = startup.measure(
+                tools["cove"], tools["stamp"], prof.start_n, nets,
+                progress=lambda s: log("start latency " + s))
+        except Exception as e:              # noqa: BLE001
+            res["startup"] = {"error": str(e)[:300]}
+            log("start latency failed: %s" % e)
+            bad += 1
+    with open(os.path.join(o.out, "latest.json"), "w") as f:
+        json.dump(res, f, indent=1)
+    report.write(res, o.out)
+    log("wrote %s/latest.md (%.0fs)" % (o.out, time.monotonic() - t_start))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

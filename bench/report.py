@@ -1,0 +1,174 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Turn bench.py's results into latest.md and PNG plots.
+
+Tables: one per workload, a row per mode, a column per metric showing
+"median (min-max)" and, beside it, the ratio to the host row of the same
+run. Rates (rps, req/s, Gbit/s) are better when higher, latencies (ms, us)
+when lower; each column says which. Plots (matplotlib, Agg backend):
+ratios.png (throughput ratio to host per mode), tcp_rr.png (latency
+distribution per mode) and startup.png (start latency distribution,
+Cove beside runc).
+"""
+
+import os
+
+
+def higher_is_better(metric):
+    return metric.endswith(("rps", "req/s", "Gbit/s"))
+
+
+def fmt(v):
+    if v >= 1000:
+        return "%.0f" % v
+    if v >= 10:
+        return "%.1f" % v
+    return "%.3g" % v
+
+
+def workload_table(name, per_mode):
+    ok = {m: r for m, r in per_mode.items() if "error" not in r}
+    metrics = []
+    for r in ok.values():
+        for k in r:
+            if k not in metrics:
+                metrics.append(k)
+    host = ok.get("host", {})
+    lines = ["### %s" % name, ""]
+    head = ["mode"]
+    for k in metrics:
+        head += [k, "x host (%s)" % ("higher better" if higher_is_better(k)
+                                     else "lower better")]
+    lines.append("| " + " | ".join(head) + " |")
+    lines.append("|" + "---|" * len(head))
+    for m, r in per_mode.items():
+        if "error" in r:
+            lines.append("| %s | error: %s |" %
+                         (m, r["error"].replace("|", "/").replace("\n", " ")))
+            continue
+        row = [m]
+        for k in metrics:
+            if k not in r:
+                row += ["", ""]
+                continue
+            s = r[k]
+            row.append("%s (%s-%s)" % (fmt(s["median"]), fmt(s["min"]),
+                                       fmt(s["max"])))
+            h = host.get(k, {}).get("median")
+            row.append("%.2f" % (s["median"] / h) if h else "")
+        lines.append("| " + " | ".join(row) + " |")
+    return lines + [""]
+
+
+def startup_table(st):
+    if not st:
+        return []
+    lines = ["### sandbox start latency (ms from spawning the runtime)", ""]
+    if "error" in st:
+        return lines + ["error: " + st["error"], ""]
+    lines += ["| runtime | starts | running p50 | running p99 | exited p50 |"
+              " exited p99 | exited max | max / p50 |",
+              "|---|---|---|---|---|---|---|---|"]
+    for rt, s in st.items():
+        run, ex = sorted(s["running ms"]), sorted(s["exited ms"])
+        p = (lambda xs, q: xs[min(len(xs) - 1, int(q * len(xs)))])
+        lines.append("| %s | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.2f |"
+                     % (rt, len(ex), p(run, .5), p(run, .99), p(ex, .5),
+                        p(ex, .99), ex[-1], ex[-1] / max(p(ex, .5), 1e-9)))
+    return lines + [""]
+
+
+def write_md(res, out):
+    mc = res["machine"]
+    lines = ["# Cove benchmark results", "",
+             "Profile `%s`, %s, commit %s." % (res["profile"], mc["date"],
+                                               mc["commit"]),
+             "Machine: %s, %s CPUs, %s GiB, Debian %s, kernel %s." %
+             (mc["cpu"], mc["cpus"], mc["mem GiB"], mc["debian"],
+              mc["kernel"]),
+             "Pinning: %s." % ("server side on CPU 1, clients on CPU 0"
+                               if res["pinned"] else "none"),
+             "Each figure: median of the runs (min-max); ratios are to "
+             "`host` (the kernel in a plain netns) from the same run.", "",
+             "Packages: " + ", ".join("%s %s" % kv for kv in
+                                      sorted(mc["packages"].items())), "",
+             "## Modes", ""]
+    for m, st in res["modes"].items():
+        lines.append("- `%s`: %s" % (m, st))
+    lines += ["", "## Results", ""]
+    for w, per_mode in res["workloads"].items():
+        lines += workload_table(w, per_mode)
+    lines += startup_table(res.get("startup"))
+    lines += ["Plots: ratios.png, tcp_rr.png, startup.png (beside this "
+              "file).", ""]
+    with open(os.path.join(out, "latest.md"), "w") as f:
+        f.write("\n".join(lines))
+
+
+def write_plots(res, out):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    # Throughput ratios to host.
+    bars = {}
+    for w, per_mode in res["workloads"].items():
+        host = per_mode.get("host", {})
+        for m, r in per_mode.items():
+            if m == "host" or "error" in r:
+                continue
+            for k, s in r.items():
+                h = host.get(k, {}).get("median") if "error" not in host \
+                    else None
+                if higher_is_better(k) and h:
+                    bars.setdefault("%s %s" % (w, k), {})[m] = \
+                        s["median"] / h
+    if bars:
+        modes = sorted({m for v in bars.values() for m in v})
+        fig, ax = plt.subplots(figsize=(max(8, len(bars) * 1.1), 5))
+        width = 0.8 / max(1, len(modes))
+        for i, m in enumerate(modes):
+            xs = [j + i * width for j in range(len(bars))]
+            ax.bar(xs, [v.get(m, 0) for v in bars.values()], width, label=m)
+        ax.axhline(1.0, color="black", linewidth=0.8)
+        ax.set_xticks([j + 0.4 - width / 2 for j in range(len(bars))])
+        ax.set_xticklabels(list(bars), rotation=30, ha="right", fontsize=8)
+        ax.set_ylabel("ratio to host (higher is better)")
+        ax.set_title("Throughput relative to the kernel in a plain netns")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(os.path.join(out, "ratios.png"), dpi=100)
+        plt.close(fig)
+
+    def cdf(series, fname, title, xlabel):
+        if not series:
+            return
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        for label, xs in series.items():
+            xs = sorted(xs)
+            ys = [(i + 1) / len(xs) for i in range(len(xs))]
+            ax.plot(xs, ys, label=label)
+        ax.set_xscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("fraction")
+        ax.set_title(title)
+        ax.legend(fontsize=8)
+        ax.grid(True, alpha=0.3)
+        fig.tight_layout()
+        fig.savefig(os.path.join(out, fname), dpi=100)
+        plt.close(fig)
+
+    cdf(res["samples"].get("tcp_rr"), "tcp_rr.png",
+        "1-byte TCP round trip", "microseconds (log)")
+    st = res.get("startup") or {}
+    if "error" not in st:
+        cdf({k: v["exited ms"] for k, v in st.items()}, "startup.png",
+            "Sandbox start to exit (`true`-like program)",
+            "milliseconds (log)")
+
+
+def write(res, out):
+    write_md(res, out)
+    write_plots(res, out)
+

@@ -1,0 +1,213 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Workloads: a server program, its ports, and clients that measure it.
+
+Each workload's run(mode) starts the server under @mode, waits until its
+port accepts, runs its clients (pinned to the client CPU when pinning is
+on) and returns {metric: value}. Metric names carry their unit; the
+report decides which are "higher is better". Sizes come from a Profile
+(full, quick, tiny) so the same code serves `make bench`, `make bench
+QUICK=1` and the smoke test in `make check`.
+"""
+
+import json
+import os
+import subprocess
+import tempfile
+
+from modes import CLIENT_CPU
+
+REDIS, HTTP, IPERF, RR = 6379, 8080, 5201, 7000
+
+
+class Profile:
+    def __init__(self, name, redis_n, wrk_s, iperf_s, rr_n, start_n, runs):
+        self.name, self.redis_n, self.wrk_s = name, redis_n, wrk_s
+        self.iperf_s, self.rr_n, self.start_n = iperf_s, rr_n, start_n
+        self.runs = runs
+
+
+PROFILES = {
+    "full": Profile("full", 100000, 5, 5, 20000, 200, 3),
+    "quick": Profile("quick", 20000, 2, 2, 5000, 50, 1),
+    "tiny": Profile("tiny", 2000, 1, 1, 500, 5, 1),
+}
+
+
+def client(argv, pin, timeout):
+    if pin:
+        argv = ["taskset", "-c", CLIENT_CPU] + argv
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    if r.returncode != 0:
+        raise RuntimeError("%s failed (%d): %s" % (argv[0] if not pin else
+                                                 argv[3], r.returncode,
+                                                 (r.stderr or r.stdout)[-300:]))
+    return r.stdout
+
+
+class Workload:
+    name = "?"
+    ports = ()
+
+    def __init__(self, prof, pin, tools):
+        self.prof, self.pin, self.tools = prof, pin, tools
+
+    def server(self, tmp):
+        raise NotImplementedError
+
+    def measure(self, where):
+        raise NotImplementedError
+
+    def run(self, mode, log):
+        with tempfile.TemporaryDirectory(prefix="cvb-") as tmp:
+            os.chmod(tmp, 0o755)
+            where = mode.start(self.server(tmp), self.ports, log)
+            try:
+                for p in self.ports:
+                    mode.wait_ready(p, where[p])
+                return self.measure(where)
+            finally:
+                mode.stop()
+
+
+class Redis(Workload):
+    """redis-benchmark -t get,set -c 50, without and with -P 16."""
+
+    name = "redis"
+    ports = (REDIS,)
+
+    def server(self, tmp):
+        return ["redis-server", "--port", str(REDIS), "--bind", "0.0.0.0",
+                "--protected-mode", "no", "--save", "", "--appendonly", "no",
+                "--dir", tmp]
+
+    def measure(self, where):
+        addr, port = where[REDIS]
+        out = {}
+        for pipe in (1, 16):
+            text = client(["redis-benchmark", "-h", addr, "-p", str(port),
+                           "-t", "get,set", "-c", "50",
+                           "-n", str(self.prof.redis_n), "-P", str(pipe),
+                           "--csv"], self.pin, 300)
+            for line in text.splitlines()[1:]:
+                f = [x.strip('"') for x in line.split(",")]
+                if len(f) < 7:
+                    continue
+                key = "%s%s" % (f[0].lower(), "" if pipe == 1 else "_P16")
+                out[key + " rps"] = float(f[1])
+                out[key + " p50 ms"] = float(f[4])
+                out[key + " p99 ms"] = float(f[6])
+        if not out:
+            raise RuntimeError("redis-benchmark printed no results")
+        return out
+
+
+NGINX_CONF = """
+daemon off;
+master_process on;
+worker_processes 2;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    keepalive_requests 1000000;
+    server {{
+        listen {port};
+        root {tmp}/www;
+    }}
+}}
+"""
+
+
+class Nginx(Workload):
+    """wrk against nginx (master + 2 workers), keep-alive and close."""
+
+    name = "nginx"
+    ports = (HTTP,)
+
+    def server(self, tmp):
+        os.mkdir(os.path.join(tmp, "www"))
+        with open(os.path.join(tmp, "www", "index.html"), "wb") as f:
+            f.write(bytes(range(256)) * 4)         # 1 KiB
+        conf = os.path.join(tmp, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(NGINX_CONF.format(tmp=tmp, port=HTTP))
+        return ["nginx", "-c", conf, "-e", os.path.join(tmp, "error.log")]
+
+    def measure(self, where):
+        addr, port = where[HTTP]
+        url = "http://%s:%d/index.html" % (addr, port)
+        out = {}
+        for label, extra in (("keepalive", []),
+                             ("close", ["-H", "Connection: close"])):
+            text = client(["wrk", "-t", "1", "-c", "50",
+                           "-d", "%ds" % self.prof.wrk_s] + extra + [url],
+                          self.pin, 120)
+            rps = None
+            errors = 0
+            for line in text.splitlines():
+                if line.startswith("Requests/sec:"):
+                    rps = float(line.split()[1])
+                if "Non-2xx" in line or "Socket errors" in line:
+                    errors += 1
+            if rps is None:
+                raise RuntimeError("wrk printed no rate: " + text[-200:])
+            if errors:
+                raise RuntimeError("wrk saw errors: " + text[-300:])
+            out[label + " req/s"] = rps
+        return out
+
+
+class Iperf(Workload):
+    """iperf3 to (in) and from (out) the sandbox, one stream."""
+
+    name = "iperf3"
+    ports = (IPERF,)
+
+    def server(self, tmp):
+        return ["iperf3", "-s", "-p", str(IPERF)]
+
+    def measure(self, where):
+        addr, port = where[IPERF]
+        out = {}
+        for label, extra in (("in", []), ("out", ["-R"])):
+            text = client(["iperf3", "-c", addr, "-p", str(port), "-J",
+                           "-t", str(self.prof.iperf_s)] + extra,
+                          self.pin, 120)
+            res = json.loads(text)
+            if "error" in res:
+                raise RuntimeError("iperf3: " + res["error"])
+            bps = res["end"]["sum_received"]["bits_per_second"]
+            out[label + " Gbit/s"] = bps / 1e9
+        return out
+
+
+def percentile(xs, q):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))]
+
+
+class RoundTrip(Workload):
+    """1-byte TCP request/response latency (bench/rr)."""
+
+    name = "tcp_rr"
+    ports = (RR,)
+
+    def server(self, tmp):
+        return [self.tools["rr"], "server", str(RR)]
+
+    def measure(self, where):
+        addr, port = where[RR]
+        text = client([self.tools["rr"], "client", addr, str(port),
+                       str(self.prof.rr_n)], self.pin, 120)
+        us = [int(x) / 1000.0 for x in text.split()]
+        self.samples = us
+        return {"p50 us": percentile(us, 0.5), "p99 us": percentile(us, 0.99)}
+
+
+ALL = [Redis, Nginx, Iperf, RoundTrip]
