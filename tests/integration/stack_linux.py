@@ -24,7 +24,7 @@ to a closed and an open Linux port; the server's sockets back to its
 listeners and a clean exit.
 
 Usage: stack_linux.py [--stack NAME] [--no-control] [--quick]
-                      [--rounds tap,packet,impaired]
+                      [--rounds tap,packet,impaired] [--impaired-timeout S]
 Env: COVE (the cove binary), STACK_LINUX_STACK (default for --stack).
 """
 
@@ -363,15 +363,17 @@ def check_usage():
         r = subprocess.run([cove, "stack-serve"] + bad, capture_output=True,
                            text=True, timeout=10)
         lines = r.stderr.strip().splitlines()
+        prog = os.path.basename(cove)   # cove or cove-plugin
         expect(r.returncode == 2 and len(lines) == 1 and
-               lines[0].startswith("cove stack-serve: "),
+               lines[0].startswith(prog + " stack-serve: "),
                "%s: exit %d, stderr %r" % (bad, r.returncode, r.stderr))
     r = subprocess.run([cove, "stack-serve", "--help"], capture_output=True,
                        text=True, timeout=10)
     expect(r.returncode == 0 and "--udp-echo" in r.stdout, "--help")
 
 
-def run_round(res, name, stack, link, sizes, pool, impair=None):
+def run_round(res, name, stack, link, sizes, pool, impair=None,
+              impaired_timeout=120):
     """Make the topology, start the server, run the suite, tear down."""
     tag = "serve"
     logdir = os.path.join(os.environ.get("COVE_BUILD", "/tmp"), "test-logs")
@@ -414,7 +416,7 @@ def run_round(res, name, stack, link, sizes, pool, impair=None):
             res.run(name, "start stack-serve", lambda: expect(False, str(e)))
             return
         ctx = Ctx(name, addr, peer, srv, sizes, pool,
-                  timeout=120 if impair else 60)
+                  timeout=impaired_timeout if impair else 60)
         for cname, fn in SUITE:
             if srv.proc.poll() is not None:
                 res.run(name, cname, lambda: expect(False, "server died"))
@@ -456,6 +458,9 @@ def main():
                     help="small transfers everywhere (development)")
     ap.add_argument("--rounds", default="tap,packet,impaired",
                     help="which rounds of --stack to run (comma list)")
+    ap.add_argument("--impaired-timeout", type=int, default=120,
+                    help="seconds per check in the impaired round (stacks "
+                    "with documented slow loss recovery, e.g. lwip)")
     opts = ap.parse_args()
     os.environ.setdefault("COVE", os.path.abspath("build/src/cli/cove"))
     pool = random.Random(1).randbytes(16 * MiB)
@@ -481,7 +486,8 @@ def main():
                 if "impaired" in rounds:
                     run_round(res, opts.stack + " impaired", opts.stack,
                               "tap", SMALL, pool,
-                              impair="drop=2,dup=1,reorder=2,seed=7")
+                              impair="drop=2,dup=1,reorder=2,seed=7",
+                              impaired_timeout=opts.impaired_timeout)
     finally:
         netns.cleanup()
     print("%d passed, %d failed" % (res.passed, len(res.failed)))
