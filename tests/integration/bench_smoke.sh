@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The benchmark harness in its tiny profile, so that `make bench` keeps
+# working: every mode available in this build, every workload, a few
+# sandbox starts; the report must hold a number for every row that ran.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=$(mktemp -d /tmp/cv-bench-smoke.XXXXXX)
+trap 'rm -rf "$out"' EXIT
+export COVE_BUILD=${COVE_BUILD:-$PWD/build}
+
+/usr/bin/python3 bench/bench.py --profile tiny --out "$out"
+
+/usr/bin/python3 - "$out" <<'PY'
+import json, os, sys
+out = sys.argv[1]
+res = json.load(open(os.path.join(out, "latest.json")))
+ok = [m for m, s in res["modes"].items() if s == "ok"]
+assert "host" in ok, "host mode did not run: %s" % res["modes"]
+for w, per in res["workloads"].items():
+    for m in ok:
+        r = per.get(m)
+        assert r and "error" not in r, "%s on %s: %s" % (w, m, r)
+        assert all(v["median"] > 0 for v in r.values()), (w, m, r)
+md = open(os.path.join(out, "latest.md")).read()
+for w in ("redis", "nginx", "iperf3", "tcp_rr"):
+    assert "### " + w in md, "no %s table" % w
+assert "runc" in res["startup"], "no runc start row: %s" % res["startup"]
+for png in ("ratios.png", "tcp_rr.png", "startup.png"):
+    assert os.path.getsize(os.path.join(out, png)) > 1000, png
+print("bench smoke: modes %s measured; report and plots written" % ok)
+PY
