@@ -1,9 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Turn bench.py's results into latest.md and PNG plots.
 
-Tables: one per workload, a row per mode, a column per metric showing
-"median (min-max)" and, beside it, the ratio to the host row of the same
-run. Rates (rps, req/s, Gbit/s) are better when higher, latencies (ms, us)
+Tables: one per workload, a row per metric, a column per mode showing
+"median (min-max)" and the ratio to the host column of the same run. Rates (rps, req/s, Gbit/s) are better when higher, latencies (ms, us)
 when lower; each column says which. Plots (matplotlib, Agg backend):
 ratios.png (throughput ratio to host per mode), tcp_rr.png (latency
 distribution per mode) and startup.png (start latency distribution,
@@ -26,6 +25,7 @@ def fmt(v):
 
 
 def workload_table(name, per_mode):
+    """A row per metric, a column per mode: median (min-max) and x host."""
     ok = {m: r for m, r in per_mode.items() if "error" not in r}
     metrics = []
     for r in ok.values():
@@ -34,28 +34,28 @@ def workload_table(name, per_mode):
                 metrics.append(k)
     host = ok.get("host", {})
     lines = ["### %s" % name, ""]
-    head = ["mode"]
+    lines.append("| metric | " + " | ".join(per_mode) + " |")
+    lines.append("|---|" + "---|" * len(per_mode))
     for k in metrics:
-        head += [k, "x host (%s)" % ("higher better" if higher_is_better(k)
-                                     else "lower better")]
-    lines.append("| " + " | ".join(head) + " |")
-    lines.append("|" + "---|" * len(head))
+        row = ["%s (%s)" % (k, "higher is better" if higher_is_better(k)
+                            else "lower is better")]
+        for m, r in per_mode.items():
+            s = r.get(k)
+            if not s:
+                row.append("error" if "error" in r else "")
+                continue
+            cell = "%s (%s-%s)" % (fmt(s["median"]), fmt(s["min"]),
+                                   fmt(s["max"]))
+            h = host.get(k, {}).get("median")
+            if h and m != "host":
+                cell += " **x%.2f**" % (s["median"] / h)
+            row.append(cell)
+        lines.append("| " + " | ".join(row) + " |")
     for m, r in per_mode.items():
         if "error" in r:
-            lines.append("| %s | error: %s |" %
-                         (m, r["error"].replace("|", "/").replace("\n", " ")))
-            continue
-        row = [m]
-        for k in metrics:
-            if k not in r:
-                row += ["", ""]
-                continue
-            s = r[k]
-            row.append("%s (%s-%s)" % (fmt(s["median"]), fmt(s["min"]),
-                                       fmt(s["max"])))
-            h = host.get(k, {}).get("median")
-            row.append("%.2f" % (s["median"] / h) if h else "")
-        lines.append("| " + " | ".join(row) + " |")
+            lines.append("")
+            lines.append("`%s` failed: %s" % (m, r["error"].replace("\n",
+                                                                      " ")))
     return lines + [""]
 
 
