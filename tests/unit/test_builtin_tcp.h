@@ -65,7 +65,7 @@ static uint64_t tnet_fake_now(void *host)
 	return tnet_now;
 }
 
-static void tnet_notify(void *host, struct cove_sock *s, void *cookie,
+static inline void tnet_notify(void *host, struct cove_sock *s, void *cookie,
 			uint32_t ev)
 {
 	struct tnode *n = host;
@@ -84,7 +84,7 @@ static uint32_t tip(const char *s)
 	return a.s_addr;
 }
 
-static void tnode_create(struct tnode *n, const char *addr,
+static inline void tnode_create(struct tnode *n, const char *addr,
 			 const struct topts *o)
 {
 	struct cove_stack_config cfg = {
@@ -108,7 +108,7 @@ static void tnode_create(struct tnode *n, const char *addr,
 	REQUIRE(tops->create(&cfg, &env, &n->st) == 0);
 }
 
-static void tnet_up(struct tnet *net, const struct topts *o)
+static inline void tnet_up(struct tnet *net, const struct topts *o)
 {
 	memset(net, 0, sizeof(*net));
 	tops = cove_stack_find("builtin");
@@ -134,7 +134,7 @@ static void tnet_up(struct tnet *net, const struct topts *o)
 }
 
 /* tnet_track() - remember @s so tnet_down() closes it if the test did not. */
-static struct cove_sock *tnet_track(struct tnode *n, struct cove_sock *s)
+static inline struct cove_sock *tnet_track(struct tnode *n, struct cove_sock *s)
 {
 	unsigned i;
 
@@ -147,7 +147,7 @@ static struct cove_sock *tnet_track(struct tnode *n, struct cove_sock *s)
 	return s;
 }
 
-static void tclose(struct tnode *n, struct cove_sock *s)
+static inline void tclose(struct tnode *n, struct cove_sock *s)
 {
 	unsigned i;
 
@@ -158,7 +158,7 @@ static void tclose(struct tnode *n, struct cove_sock *s)
 }
 
 /* tnet_pump() - move frames both ways and run both stacks once. */
-static bool tnet_pump(struct tnet *net)
+static inline bool tnet_pump(struct tnet *net)
 {
 	struct tnode *nodes[2] = { &net->a, &net->b };
 	struct cove_frame *f[64];
@@ -212,7 +212,7 @@ typedef bool tstep_fn(struct tnet *net, void *ctx);
  *
  * Return: true if @step returned true in time.
  */
-static bool tnet_loop(struct tnet *net, tstep_fn *step, void *ctx,
+static inline bool tnet_loop(struct tnet *net, tstep_fn *step, void *ctx,
 		      uint64_t max_ms)
 {
 	uint64_t end = tnet_now + max_ms * 1000000ull, d, r;
@@ -257,12 +257,12 @@ static bool tnet_loop(struct tnet *net, tstep_fn *step, void *ctx,
 }
 
 /* tadvance() - let @ms of fake time pass. */
-static void tadvance(struct tnet *net, uint64_t ms)
+static inline void tadvance(struct tnet *net, uint64_t ms)
 {
 	(void)tnet_loop(net, NULL, NULL, ms);
 }
 
-static struct cove_stack_stats tstats(struct tnode *n)
+static inline struct cove_stack_stats tstats(struct tnode *n)
 {
 	struct cove_stack_stats s;
 
@@ -271,12 +271,12 @@ static struct cove_stack_stats tstats(struct tnode *n)
 }
 
 /* tctx() - the TCP context of a node, for counters the ABI does not show. */
-static struct tcp_ctx *tctx(struct tnode *n)
+static inline struct tcp_ctx *tctx(struct tnode *n)
 {
 	return ((struct bstack *)(void *)n->st)->tcp;
 }
 
-static void tnet_down(struct tnet *net)
+static inline void tnet_down(struct tnet *net)
 {
 	struct tnode *nodes[2] = { &net->a, &net->b };
 	struct cove_stack_stats s;
@@ -309,7 +309,7 @@ static void tnet_down(struct tnet *net)
 
 /* ---- sockets ---- */
 
-static struct sockaddr_in tsin(const char *addr, uint16_t port)
+static inline struct sockaddr_in tsin(const char *addr, uint16_t port)
 {
 	struct sockaddr_in s = { .sin_family = AF_INET,
 				 .sin_port = htons(port) };
@@ -318,7 +318,7 @@ static struct sockaddr_in tsin(const char *addr, uint16_t port)
 	return s;
 }
 
-static struct cove_sock *tsock(struct tnode *n)
+static inline struct cove_sock *tsock(struct tnode *n)
 {
 	struct cove_sock *s = NULL;
 
@@ -326,7 +326,7 @@ static struct cove_sock *tsock(struct tnode *n)
 	return tnet_track(n, s);
 }
 
-static struct cove_sock *tlisten(struct tnode *n, uint16_t port, int backlog)
+static inline struct cove_sock *tlisten(struct tnode *n, uint16_t port, int backlog)
 {
 	struct cove_sock *s = tsock(n);
 	struct sockaddr_in a = tsin(NULL, port);
@@ -339,7 +339,7 @@ static struct cove_sock *tlisten(struct tnode *n, uint16_t port, int backlog)
 	return s;
 }
 
-static struct cove_sock *tconnect(struct tnode *n, const char *addr,
+static inline struct cove_sock *tconnect(struct tnode *n, const char *addr,
 				  uint16_t port)
 {
 	struct cove_sock *s = tsock(n);
@@ -350,7 +350,7 @@ static struct cove_sock *tconnect(struct tnode *n, const char *addr,
 	return s;
 }
 
-static struct cove_sock *taccept(struct tnode *n, struct cove_sock *l)
+static inline struct cove_sock *taccept(struct tnode *n, struct cove_sock *l)
 {
 	struct cove_sock *c = NULL;
 
@@ -359,7 +359,7 @@ static struct cove_sock *taccept(struct tnode *n, struct cove_sock *l)
 	return tnet_track(n, c);
 }
 
-static ssize_t tsend(struct cove_sock *s, const void *buf, size_t len)
+static inline ssize_t tsend(struct cove_sock *s, const void *buf, size_t len)
 {
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
@@ -367,7 +367,7 @@ static ssize_t tsend(struct cove_sock *s, const void *buf, size_t len)
 	return tops->sendmsg(s, &m, MSG_NOSIGNAL);
 }
 
-static ssize_t trecv(struct cove_sock *s, void *buf, size_t len, int flags)
+static inline ssize_t trecv(struct cove_sock *s, void *buf, size_t len, int flags)
 {
 	struct iovec iov = { .iov_base = buf, .iov_len = len };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
@@ -375,7 +375,7 @@ static ssize_t trecv(struct cove_sock *s, void *buf, size_t len, int flags)
 	return tops->recvmsg(s, &m, flags);
 }
 
-static int tsockerr(struct cove_sock *s)
+static inline int tsockerr(struct cove_sock *s)
 {
 	int e = -1;
 	socklen_t len = sizeof(e);
@@ -398,7 +398,7 @@ struct tconn {
 	struct cove_sock *l, *c, *s;
 };
 
-static bool tstep_accept(struct tnet *net, void *ctx)
+static inline bool tstep_accept(struct tnet *net, void *ctx)
 {
 	struct tconn *p = ctx;
 
@@ -407,7 +407,7 @@ static bool tstep_accept(struct tnet *net, void *ctx)
 	return p->s && (tops->events(p->c) & EPOLLOUT);
 }
 
-static void tconn_open(struct tnet *net, struct tconn *p, uint16_t port)
+static inline void tconn_open(struct tnet *net, struct tconn *p, uint16_t port)
 {
 	memset(p, 0, sizeof(*p));
 	p->l = tlisten(&net->b, port, 16);
@@ -430,7 +430,7 @@ struct tflow {
 };
 
 /* tflow_step() - send and receive what fits; shut down after the last byte. */
-static void tflow_step(struct tflow *f)
+static inline void tflow_step(struct tflow *f)
 {
 	uint8_t buf[65536];
 	ssize_t n;

@@ -1,0 +1,651 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Builtin TCP against crafted segments: every state, bad input, RFC 5961. */
+#include "tests/unit/test_builtin_tcp.h"
+
+/*
+ * Only instance A runs; the test is the peer 10.0.0.2 on B's end of the
+ * mem link. raw_send() builds Ethernet + IPv4 + TCP by hand and hands it to
+ * A's input(); raw_recv() reads the next TCP segment A sent (ARP is
+ * skipped: A learned our MAC from the ARP request raw_up() sends).
+ */
+
+#define PEER_PORT 40000
+
+struct raw {
+	struct tnet net;
+	uint8_t peer_mac[6];
+	uint32_t seq;			/* our next sequence number */
+	uint32_t ack;			/* what we acknowledge (A's next) */
+};
+
+struct rseg {
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags;
+	uint16_t wnd;
+	uint32_t len;
+	struct tcp_opts opt;
+	uint8_t data[2048];
+};
+
+static uint16_t raw_csum(const uint8_t *p, size_t len, uint32_t sum)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* raw_frame() - inject a frame of @len bytes (already built) into A. */
+static void raw_inject(struct raw *r, const uint8_t *buf, uint32_t len)
+{
+	struct cove_frame *f = cove_frame_alloc(&r->net.a.pool);
+
+	REQUIRE(f);
+	memcpy(f->data, buf, len);
+	f->len = len;
+	tops->input(r->net.a.st, &f, 1);
+	tops->run(r->net.a.st, tnet_now);
+}
+
+/**
+ * raw_send_full() - a TCP segment from 10.0.0.2:@sport to 10.0.0.1:@dport
+ * @r:		set-up
+ * @sport:	our port
+ * @dport:	A's port
+ * @flags:	TH_*
+ * @seq:	sequence number
+ * @ack:	acknowledgment number
+ * @opt:	raw option bytes (a multiple of 4 unless testing malformed)
+ * @optlen:	their length
+ * @data:	payload
+ * @len:	payload length
+ * @bad_csum:	corrupt the checksum
+ */
+static void raw_send_full(struct raw *r, uint16_t sport, uint16_t dport,
+			  uint8_t flags, uint32_t seq, uint32_t ack,
+			  const uint8_t *opt, unsigned optlen,
+			  const void *data, uint32_t len, bool bad_csum)
+{
+	uint8_t b[1600], ph[12];
+	uint8_t *ip = b + 14, *th = b + 34;
+	uint32_t src = tip("10.0.0.2"), dst = tip("10.0.0.1");
+	uint32_t tl = 20 + ((optlen + 3) & ~3u) + len;
+	uint16_t c;
+
+	memset(b, 0, sizeof(b));
+	memcpy(b, ((struct bstack *)(void *)r->net.a.st)->mac, 6);
+	memcpy(b + 6, r->peer_mac, 6);
+	b[12] = 0x08;
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)((20 + tl) >> 8);
+	ip[3] = (uint8_t)(20 + tl);
+	ip[8] = 64;
+	ip[9] = 6;
+	memcpy(ip + 12, &src, 4);
+	memcpy(ip + 16, &dst, 4);
+	c = raw_csum(ip, 20, 0);
+	ip[10] = (uint8_t)(c >> 8);
+	ip[11] = (uint8_t)c;
+	th[0] = (uint8_t)(sport >> 8);
+	th[1] = (uint8_t)sport;
+	th[2] = (uint8_t)(dport >> 8);
+	th[3] = (uint8_t)dport;
+	th[4] = (uint8_t)(seq >> 24);
+	th[5] = (uint8_t)(seq >> 16);
+	th[6] = (uint8_t)(seq >> 8);
+	th[7] = (uint8_t)seq;
+	th[8] = (uint8_t)(ack >> 24);
+	th[9] = (uint8_t)(ack >> 16);
+	th[10] = (uint8_t)(ack >> 8);
+	th[11] = (uint8_t)ack;
+	th[12] = (uint8_t)(((20 + ((optlen + 3) & ~3u)) / 4) << 4);
+	th[13] = flags;
+	th[14] = 0xff;
+	th[15] = 0xff;
+	if (optlen)
+		memcpy(th + 20, opt, optlen);
+	if (len)
+		memcpy(th + 20 + ((optlen + 3) & ~3u), data, len);
+	memcpy(ph, &src, 4);
+	memcpy(ph + 4, &dst, 4);
+	ph[8] = 0;
+	ph[9] = 6;
+	ph[10] = (uint8_t)(tl >> 8);
+	ph[11] = (uint8_t)tl;
+	{
+		uint32_t sum = 0;
+		size_t i;
+
+		for (i = 0; i < 12; i += 2)
+			sum += (uint32_t)(ph[i] << 8 | ph[i + 1]);
+		c = raw_csum(th, tl, sum);
+	}
+	if (bad_csum)
+		c ^= 0x1234;
+	th[16] = (uint8_t)(c >> 8);
+	th[17] = (uint8_t)c;
+	raw_inject(r, b, 34 + tl);
+}
+
+static void raw_send(struct raw *r, uint16_t dport, uint8_t flags,
+		     const void *data, uint32_t len)
+{
+	raw_send_full(r, PEER_PORT, dport, flags, r->seq, r->ack, NULL, 0,
+		      data, len, false);
+	r->seq += len + !!(flags & (TH_SYN)) + !!(flags & TH_FIN);
+}
+
+/* raw_recv() - the next TCP segment A sent, false if none. */
+static bool raw_recv(struct raw *r, struct rseg *s)
+{
+	struct cove_frame *f;
+	const uint8_t *th;
+	uint32_t hl, tl;
+
+	tops->run(r->net.a.st, tnet_now);
+	while (cove_link_rx_burst(r->net.b.link, &f, 1) == 1) {
+		if (f->len < 54 || f->data[12] != 0x08 || f->data[13] != 0 ||
+		    f->data[23] != 6) {
+			cove_frame_free(f);
+			continue;
+		}
+		th = f->data + 34;
+		tl = (uint32_t)(f->data[16] << 8 | f->data[17]) - 20;
+		hl = (uint32_t)(th[12] >> 4) * 4;
+		memset(s, 0, sizeof(*s));
+		s->sport = (uint16_t)(th[0] << 8 | th[1]);
+		s->dport = (uint16_t)(th[2] << 8 | th[3]);
+		s->seq = (uint32_t)th[4] << 24 | (uint32_t)th[5] << 16 |
+			 (uint32_t)th[6] << 8 | th[7];
+		s->ack = (uint32_t)th[8] << 24 | (uint32_t)th[9] << 16 |
+			 (uint32_t)th[10] << 8 | th[11];
+		s->flags = th[13];
+		s->wnd = (uint16_t)(th[14] << 8 | th[15]);
+		s->len = tl - hl;
+		CHECK(tcp_parse_opts(th + 20, hl - 20, th[13] & TH_SYN,
+				     &s->opt) == 0);
+		if (s->len <= sizeof(s->data))
+			memcpy(s->data, th + hl, s->len);
+		cove_frame_free(f);
+		return true;
+	}
+	return false;
+}
+
+static void raw_drain(struct raw *r)
+{
+	struct rseg s;
+
+	while (raw_recv(r, &s))
+		;
+}
+
+static void raw_up(struct raw *r)
+{
+	uint8_t b[60];
+	uint32_t src = tip("10.0.0.2"), dst = tip("10.0.0.1");
+
+	memset(r, 0, sizeof(*r));
+	memset(&r->net, 0, sizeof(r->net));
+	tops = cove_stack_find("builtin");
+	REQUIRE(tops);
+	REQUIRE(!cove_frame_pool_init(&r->net.a.pool, 256,
+				      COVE_FRAME_DEFAULT_SIZE));
+	REQUIRE(!cove_frame_pool_init(&r->net.b.pool, 256,
+				      COVE_FRAME_DEFAULT_SIZE));
+	REQUIRE(!cove_link_mem_pair(&r->net.a.pool, &r->net.b.pool,
+				    &r->net.a.link, &r->net.b.link));
+	tnode_create(&r->net.a, "10.0.0.1", NULL);
+	memcpy(r->peer_mac, r->net.b.link->mac, 6);
+	/* ARP request from the peer: A learns our MAC */
+	memset(b, 0, sizeof(b));
+	memset(b, 0xff, 6);
+	memcpy(b + 6, r->peer_mac, 6);
+	b[12] = 0x08;
+	b[13] = 0x06;
+	b[15] = 1;
+	b[16] = 0x08;
+	b[18] = 6;
+	b[19] = 4;
+	b[21] = 1;
+	memcpy(b + 22, r->peer_mac, 6);
+	memcpy(b + 28, &src, 4);
+	memcpy(b + 38, &dst, 4);
+	raw_inject(r, b, 60);
+	raw_drain(r);
+	r->seq = 1000000;
+}
+
+/* raw_advance() - fake time passes for A alone. */
+static void raw_advance(struct raw *r, uint64_t ms)
+{
+	uint64_t end = tnet_now + ms * 1000000ull, d;
+
+	while (tnet_now < end) {
+		d = tops->run(r->net.a.st, tnet_now);
+		if (d > end)
+			d = end;
+		tnet_now = d > tnet_now ? d : tnet_now + 1000000;
+	}
+	tops->run(r->net.a.st, tnet_now);
+}
+
+static void raw_down(struct raw *r)
+{
+	struct cove_stack_stats s;
+	unsigned k;
+
+	for (k = 0; k < TNET_MAX_SOCKS; k++)
+		if (r->net.a.open[k])
+			tclose(&r->net.a, r->net.a.open[k]);
+	for (k = 0; k < 30; k++) {
+		raw_advance(r, 10000);
+		raw_drain(r);
+	}
+	s = tstats(&r->net.a);
+	CHECK(s.tcp_conns == 0 && s.sockets == 0 && s.mem_bytes == 0);
+	tops->destroy(r->net.a.st);
+	cove_link_close(r->net.a.link);
+	cove_link_close(r->net.b.link);
+	CHECK(cove_frame_pool_fini(&r->net.a.pool) == 0);
+	CHECK(cove_frame_pool_fini(&r->net.b.pool) == 0);
+}
+
+static const uint8_t syn_opts[] = {
+	2, 4, 0x05, 0xb4,		/* MSS 1460 */
+	4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0,	/* SACK-perm, TS 1 */
+	1, 3, 3, 7,			/* NOP, WS 7 */
+};
+
+/* raw_accept() - passive open on A:@port; returns the accepted socket. */
+static struct cove_sock *raw_accept(struct raw *r, uint16_t port,
+				    struct cove_sock **lp)
+{
+	struct cove_sock *l = tlisten(&r->net.a, port, 4), *s;
+	struct rseg g;
+
+	raw_send_full(r, PEER_PORT, port, TH_SYN, r->seq, 0, syn_opts,
+		      sizeof(syn_opts), NULL, 0, false);
+	r->seq++;
+	REQUIRE(raw_recv(r, &g));
+	CHECK(g.flags == (TH_SYN | TH_ACK));
+	CHECK(g.ack == r->seq);
+	CHECK(g.opt.has_mss && g.opt.mss == 1460);
+	CHECK(g.opt.sack_ok && g.opt.has_ts && g.opt.has_ws);
+	CHECK(g.opt.tsecr == 1);
+	r->ack = g.seq + 1;
+	raw_send(r, port, TH_ACK, NULL, 0);
+	s = taccept(&r->net.a, l);
+	REQUIRE(s);
+	CHECK(tstate(s) == TCPS_ESTABLISHED);
+	if (lp)
+		*lp = l;
+	return s;
+}
+
+/* Passive open, data in and out, out-of-window data and ACKs. */
+static void test_raw_passive_data(void)
+{
+	struct raw r;
+	struct cove_sock *s;
+	struct rseg g;
+	char buf[64];
+
+	raw_up(&r);
+	s = raw_accept(&r, 80, NULL);
+	raw_send(&r, 80, TH_ACK | TH_PSH, "hello", 5);
+	REQUIRE(raw_recv(&r, &g));	/* quick ACK at the start */
+	CHECK(g.ack == r.seq && g.flags == TH_ACK);
+	CHECK(trecv(s, buf, sizeof(buf), 0) == 5 && !memcmp(buf, "hello", 5));
+	/* a duplicate: ACKed, not delivered again */
+	raw_send_full(&r, PEER_PORT, 80, TH_ACK, r.seq - 5, r.ack, NULL, 0,
+		      "hello", 5, false);
+	REQUIRE(raw_recv(&r, &g));
+	CHECK(g.ack == r.seq);
+	CHECK(trecv(s, buf, sizeof(buf), 0) == -EAGAIN);
+	/* far beyond the window: ACK, nothing queued */
+	raw_send_full(&r, PEER_PORT, 80, TH_ACK, r.seq + 10000000, r.ack, NULL,
+		      0, "zz", 2, false);
+	REQUIRE(raw_recv(&r, &g));
+	CHECK(g.ack == r.seq);
+	/* an ACK for data never sent: ACK back, dropped */
+	raw_send_full(&r, PEER_PORT, 80, TH_ACK, r.seq, r.ack + 5000, NULL, 0,
+		      NULL, 0, false);
+	REQUIRE(raw_recv(&r, &g));
+	CHECK(g.seq == r.ack);
+	/* out of order, then the hole: SACK, then everything */
+	raw_send_full(&r, PEER_PORT, 80, TH_ACK, r.seq + 3, r.ack, NULL, 0,
+		      "def", 3, false);
+	REQUIRE(raw_recv(&r, &g));
+	CHECK(g.ack == r.seq && g.opt.nsack == 1);
+	CHECK(g.opt.sack[0].start == r.seq + 3 &&
+	      g.opt.sack[0].end == r.seq + 6);
+	raw_send(&r, 80, TH_ACK, "abc", 3);
+	r.seq += 3;
+	REQUIRE(raw_recv(&r, &g));
+	CHECK(g.ack == r.seq && g.opt.nsack == 0);
+	CHECK(trecv(s, buf, sizeof(buf), 0) == 6 && !memcmp(buf, "abcdef", 6));
+	/* data from A */
+	CHECK(tsend(s, "world", 5) == 5);
+	REQUIRE(raw_recv(&r, &g));
+	CHECK(g.len == 5 && !memcmp(g.data, "world", 5) && g.seq == r.ack);
+	r.ack += 5;
+	raw_send(&r, 80, TH_ACK, NULL, 0);
+	/* bad checksum: dropped silently */
+	raw_send_full(&r, PEER_PORT, 80, TH_ACK, r.seq, r.ack, NULL, 0, "x", 1,
+		      true);
+	CHECK(!raw_recv(&r, &g));
+	CHECK(tstats(&r.net.a).rx_bad_csum == 1);
+	CHECK(trecv(s, buf, sizeof(buf), 0) == -EAGAIN);
+	raw_down(&r);
+}
+
+/* RFC 5961: RST and SYN checks, with challenge ACKs. */
+static void test_raw_rst_syn(void)
+{
+	struct raw r;
+	struct cove_sock *s;
+	struct rseg g;
+	char buf[8];
+	uint64_t chal;
+
+	raw_up(&r);
+	s = raw_accept(&r, 80, NULL);
+	chal = tstats(&r.net.a).tcp_challenge_acks;
+	/* RST in the window but not at rcv_nxt: challenge ACK */
+	raw_send_full(&r, PEER_PORT, 80, TH_RST, r.seq + 100, 0, NULL, 0,
+		      NULL, 0, false);
+	REQUIRE(raw_recv(&r, &g));
+	CHECK(g.flags == TH_ACK && g.ack == r.seq);
+	CHECK(tstats(&r.net.a).tcp_challenge_acks == chal + 1);
+	CHECK(tstate(s) == TCPS_ESTABLISHED);
+	/* RST outside the window: silently dropped */
+	raw_send_full(&r, PEER_PORT, 80, TH_RST, r.seq - 100000, 0, NULL, 0,
+		      NULL, 0, false);
+	CHECK(!raw_recv(&r, &g));
+	/* SYN on an established connection: challenge ACK */
+	raw_send_full(&r, PEER_PORT, 80, TH_SYN, r.seq + 7, 0, syn_opts,
+		      sizeof(syn_opts), NULL, 0, false);
+	REQUIRE(raw_recv(&r, &g));
+	CHECK(g.flags == TH_ACK && g.ack == r.seq);
+	CHECK(tstate(s) == TCPS_ESTABLISHED);
+	/* the exact RST resets */
+	raw_send_full(&r, PEER_PORT, 80, TH_RST, r.seq, 0, NULL, 0, NULL, 0,
+		      false);
+	CHECK(!raw_recv(&r, &g));
+	CHECK(tstate(s) == TCPS_CLOSED);
+	CHECK(trecv(s, buf, sizeof(buf), 0) == -ECONNRESET);
+	CHECK(tsend(s, "x", 1) == -EPIPE);
+	raw_down(&r);
+}
+
+/* Malformed headers and options never crash or leak. */
+static void test_raw_malformed(void)
+{
+	static const uint8_t bad_opts[][8] = {
+		{ 2, 0, 0, 0 },			/* length 0 */
+		{ 2, 1, 0, 0 },			/* length 1 */
+		{ 1, 1, 8, 40, 0, 0, 0, 0 },	/* runs past the end */
+		{ 2, 3, 5, 0 },			/* wrong MSS size */
+		{ 5, 9, 0, 0, 0, 0, 0, 0 },	/* SACK, odd size */
+		{ 3 },				/* kind only */
+	};
+	struct raw r;
+	struct cove_sock *l;
+	struct rseg g;
+	uint8_t frame[64];
+	unsigned i;
+
+	raw_up(&r);
+	l = tlisten(&r.net.a, 80, 16);
+	for (i = 0; i < sizeof(bad_opts) / sizeof(bad_opts[0]); i++) {
+		raw_send_full(&r, (uint16_t)(PEER_PORT + i), 80, TH_SYN,
+			      r.seq, 0, bad_opts[i], 8, NULL, 0, false);
+		/* still answered: bad options end parsing, nothing else */
+		CHECK(raw_recv(&r, &g) && g.flags == (TH_SYN | TH_ACK));
+		CHECK(g.opt.has_mss);
+	}
+	/* header shorter than 20 bytes / data offset beyond the segment */
+	raw_send_full(&r, PEER_PORT, 80, TH_SYN, 1, 0, NULL, 0, NULL, 0, false);
+	raw_drain(&r);
+	memset(frame, 0, sizeof(frame));
+	{
+		uint64_t mal = tstats(&r.net.a).rx_malformed;
+		struct cove_frame *f;
+		uint8_t b[1600];
+		uint32_t src = tip("10.0.0.2"), dst = tip("10.0.0.1");
+		uint16_t c;
+
+		/* IP says 10 bytes of TCP */
+		memset(b, 0, sizeof(b));
+		memcpy(b, ((struct bstack *)(void *)r.net.a.st)->mac, 6);
+		memcpy(b + 6, r.peer_mac, 6);
+		b[12] = 0x08;
+		b[14] = 0x45;
+		b[17] = 30;
+		b[22] = 64;
+		b[23] = 6;
+		memcpy(b + 26, &src, 4);
+		memcpy(b + 30, &dst, 4);
+		c = raw_csum(b + 14, 20, 0);
+		b[24] = (uint8_t)(c >> 8);
+		b[25] = (uint8_t)c;
+		b[36] = 0x50;
+		f = cove_frame_alloc(&r.net.a.pool);
+		REQUIRE(f);
+		memcpy(f->data, b, 60);
+		f->len = 60;
+		tops->input(r.net.a.st, &f, 1);
+		/* 20 bytes, data offset 15 words */
+		b[17] = 40;
+		b[24] = b[25] = 0;
+		c = raw_csum(b + 14, 20, 0);
+		b[24] = (uint8_t)(c >> 8);
+		b[25] = (uint8_t)c;
+		b[46] = 0xf0;
+		f = cove_frame_alloc(&r.net.a.pool);
+		REQUIRE(f);
+		memcpy(f->data, b, 60);
+		f->len = 60;
+		tops->input(r.net.a.st, &f, 1);
+		CHECK(tstats(&r.net.a).rx_malformed >= mal + 2);
+	}
+	CHECK(!raw_recv(&r, &g));
+	tclose(&r.net.a, l);
+	raw_down(&r);
+}
+
+/* Active open, then the closes: FIN-WAIT-1/2, TIME-WAIT; CLOSING. */
+static void test_raw_active_close(void)
+{
+	struct raw r;
+	struct cove_sock *c;
+	struct sockaddr_in a = tsin("10.0.0.2", 90);
+	struct rseg g;
+	char buf[8];
+
+	raw_up(&r);
+	c = tsock(&r.net.a);
+	CHECK(tops->connect(c, (struct sockaddr *)&a, sizeof(a)) ==
+	      -EINPROGRESS);
+	REQUIRE(raw_recv(&r, &g));
+	CHECK(g.flags == TH_SYN && g.dport == 90);
+	CHECK(g.opt.has_mss && g.opt.sack_ok && g.opt.has_ts && g.opt.has_ws);
+	/* a wrong ACK in SYN-SENT gets a RST and changes nothing */
+	raw_send_full(&r, 90, g.sport, TH_ACK, r.seq, g.seq + 77, NULL, 0,
+		      NULL, 0, false);
+	{
+		struct rseg x;
+
+		REQUIRE(raw_recv(&r, &x));
+		CHECK(x.flags == TH_RST && x.seq == g.seq + 77);
+	}
+	CHECK(tstate(c) == TCPS_SYN_SENT);
+	r.ack = g.seq + 1;
+	raw_send_full(&r, 90, g.sport, TH_SYN | TH_ACK, r.seq, r.ack, NULL, 0,
+		      NULL, 0, false);
+	r.seq++;
+	REQUIRE(raw_recv(&r, &g));
+	CHECK(g.flags == TH_ACK && g.ack == r.seq);
+	CHECK(tstate(c) == TCPS_ESTABLISHED);
+	CHECK(tops->events(c) & EPOLLOUT);
+	/* no timestamps agreed: none sent */
+	CHECK(!g.opt.has_ts);
+	CHECK(tops->shutdown(c, SHUT_WR) == 0);
+	REQUIRE(raw_recv(&r, &g));
+	CHECK(g.flags == (TH_FIN | TH_ACK));
+	CHECK(tstate(c) == TCPS_FIN_WAIT1);
+	raw_send_full(&r, 90, g.sport, TH_ACK, r.seq, r.ack + 1, NULL, 0,
+		      NULL, 0, false);
+	CHECK(tstate(c) == TCPS_FIN_WAIT2);
+	/* data after our FIN still arrives (half-close) */
+	raw_send_full(&r, 90, g.sport, TH_ACK, r.seq, r.ack + 1, NULL, 0,
+		      "late", 4, false);
+	r.seq += 4;
+	CHECK(trecv(c, buf, sizeof(buf), 0) == 4);
+	raw_send_full(&r, 90, g.sport, TH_FIN | TH_ACK, r.seq, r.ack + 1, NULL,
+		      0, NULL, 0, false);
+	r.seq++;
+	raw_drain(&r);
+	CHECK(tstate(c) == TCPS_TIME_WAIT);
+	/* data after FIN: ignored, ACKed */
+	raw_send_full(&r, 90, g.sport, TH_ACK, r.seq, r.ack + 1, NULL, 0,
+		      "more", 4, false);
+	raw_drain(&r);
+	CHECK(trecv(c, buf, sizeof(buf), 0) == 0);
+	raw_advance(&r, 61000);
+	CHECK(tstate(c) == TCPS_CLOSED);
+	raw_down(&r);
+}
+
+/* Passive close (CLOSE-WAIT, LAST-ACK) and CLOSING. */
+static void test_raw_passive_close(void)
+{
+	struct raw r;
+	struct cove_sock *s;
+	struct rseg g;
+	char buf[8];
+
+	raw_up(&r);
+	s = raw_accept(&r, 80, NULL);
+	raw_send(&r, 80, TH_FIN | TH_ACK, NULL, 0);
+	REQUIRE(raw_recv(&r, &g));
+	CHECK(g.ack == r.seq);
+	CHECK(tstate(s) == TCPS_CLOSE_WAIT);
+	CHECK(trecv(s, buf, sizeof(buf), 0) == 0);
+	CHECK(tops->shutdown(s, SHUT_WR) == 0);
+	CHECK(tstate(s) == TCPS_LAST_ACK);
+	REQUIRE(raw_recv(&r, &g));
+	CHECK(g.flags & TH_FIN);
+	r.ack = g.seq + 1;
+	raw_send(&r, 80, TH_ACK, NULL, 0);
+	CHECK(tstate(s) == TCPS_CLOSED);
+	tclose(&r.net.a, s);
+	raw_drain(&r);
+
+	/* CLOSING: FINs cross */
+	r.seq += 1000;
+	s = raw_accept(&r, 81, NULL);
+	CHECK(tops->shutdown(s, SHUT_WR) == 0);
+	REQUIRE(raw_recv(&r, &g));
+	CHECK(g.flags & TH_FIN);
+	raw_send(&r, 81, TH_FIN | TH_ACK, NULL, 0);	/* does not ack the FIN */
+	CHECK(tstate(s) == TCPS_CLOSING);
+	raw_drain(&r);
+	r.ack = g.seq + 1;
+	raw_send(&r, 81, TH_ACK, NULL, 0);
+	CHECK(tstate(s) == TCPS_TIME_WAIT);
+	raw_down(&r);
+}
+
+/* PAWS: a segment with an old timestamp is dropped (and ACKed). */
+static void test_raw_paws(void)
+{
+	uint8_t ts_new[] = { 1, 1, 8, 10, 0, 0, 1, 0, 0, 0, 0, 0 };
+	uint8_t ts_old[] = { 1, 1, 8, 10, 0, 0, 0, 5, 0, 0, 0, 0 };
+	struct raw r;
+	struct cove_sock *s;
+	struct rseg g;
+	char buf[8];
+
+	raw_up(&r);
+	s = raw_accept(&r, 80, NULL);
+	raw_send_full(&r, PEER_PORT, 80, TH_ACK, r.seq, r.ack, ts_new,
+		      sizeof(ts_new), "a", 1, false);
+	r.seq++;
+	raw_drain(&r);
+	CHECK(trecv(s, buf, sizeof(buf), 0) == 1);
+	raw_send_full(&r, PEER_PORT, 80, TH_ACK, r.seq, r.ack, ts_old,
+		      sizeof(ts_old), "b", 1, false);
+	REQUIRE(raw_recv(&r, &g));
+	CHECK(g.ack == r.seq);		/* not accepted */
+	CHECK(trecv(s, buf, sizeof(buf), 0) == -EAGAIN);
+	raw_down(&r);
+}
+
+/* Segments for nobody get a RST with the right numbers. */
+static void test_raw_closed_port(void)
+{
+	struct raw r;
+	struct rseg g;
+
+	raw_up(&r);
+	raw_send_full(&r, PEER_PORT, 99, TH_SYN, 5000, 0, NULL, 0, NULL, 0,
+		      false);
+	REQUIRE(raw_recv(&r, &g));
+	CHECK(g.flags == (TH_RST | TH_ACK) && g.ack == 5001 && g.seq == 0);
+	raw_send_full(&r, PEER_PORT, 99, TH_ACK, 5000, 123456, NULL, 0, "x",
+		      1, false);
+	REQUIRE(raw_recv(&r, &g));
+	CHECK(g.flags == TH_RST && g.seq == 123456);
+	raw_send_full(&r, PEER_PORT, 99, TH_RST, 5000, 0, NULL, 0, NULL, 0,
+		      false);
+	CHECK(!raw_recv(&r, &g));
+	raw_down(&r);
+}
+
+/* SYN-RECV: a lost SYN-ACK is sent again, a RST there frees the child. */
+static void test_raw_syn_recv(void)
+{
+	struct raw r;
+	struct cove_sock *l, *s = NULL;
+	struct rseg g, g2;
+
+	raw_up(&r);
+	l = tlisten(&r.net.a, 80, 4);
+	raw_send_full(&r, PEER_PORT, 80, TH_SYN, r.seq, 0, syn_opts,
+		      sizeof(syn_opts), NULL, 0, false);
+	REQUIRE(raw_recv(&r, &g));
+	raw_send_full(&r, PEER_PORT, 80, TH_SYN, r.seq, 0, syn_opts,
+		      sizeof(syn_opts), NULL, 0, false);
+	REQUIRE(raw_recv(&r, &g2));
+	CHECK(g2.flags == (TH_SYN | TH_ACK) && g2.seq == g.seq);
+	raw_advance(&r, 1100);		/* RTO: SYN-ACK again */
+	REQUIRE(raw_recv(&r, &g2));
+	CHECK(g2.flags == (TH_SYN | TH_ACK) && g2.seq == g.seq);
+	CHECK(tstats(&r.net.a).tcp_conns == 1);
+	raw_send_full(&r, PEER_PORT, 80, TH_RST, r.seq + 1, 0, NULL, 0, NULL,
+		      0, false);
+	CHECK(tstats(&r.net.a).tcp_conns == 0);
+	CHECK(tops->accept(l, &s, NULL, NULL) == -EAGAIN);
+	raw_down(&r);
+}
+
+int main(void)
+{
+	RUN(test_raw_passive_data);
+	RUN(test_raw_rst_syn);
+	RUN(test_raw_malformed);
+	RUN(test_raw_active_close);
+	RUN(test_raw_passive_close);
+	RUN(test_raw_paws);
+	RUN(test_raw_closed_port);
+	RUN(test_raw_syn_recv);
+	return check_summary();
+}
