@@ -387,9 +387,20 @@ bool sbx_serve_accept(struct sentry *sn, struct sbx_sock *l,
 	}
 	if (flags & SOCK_NONBLOCK)
 		(void)fcntl(c->held_afd, F_SETFL, O_NONBLOCK);
+	/*
+	 * Consume the connection's token on the listener's program end before
+	 * answering: once answered, the program may poll the listener again.
+	 */
+	dup = sbx_getfd(w->pid, (int)w->args[0]);
+	if (dup >= 0) {
+		(void)recv(dup, &token, 1, MSG_DONTWAIT);
+		close(dup);
+	}
 	ret = sbx_install(sn, w->id, c->held_afd, flags & SOCK_CLOEXEC);
-	if (ret < 0)
+	if (ret < 0) {
+		(void)send(l->sfd, "a", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 		return false;
+	}
 	l->acq_head = c->acq_next;
 	if (!l->acq_head)
 		l->acq_tail = NULL;
@@ -397,12 +408,6 @@ bool sbx_serve_accept(struct sentry *sn, struct sbx_sock *l,
 	c->acq_next = NULL;
 	close(c->held_afd);
 	c->held_afd = -1;
-	/* Consume the connection's token on the listener's program end. */
-	dup = sbx_getfd(w->pid, (int)w->args[0]);
-	if (dup >= 0) {
-		(void)recv(dup, &token, 1, MSG_DONTWAIT);
-		close(dup);
-	}
 	sbx_sock_queue(c);
 	sbx_sock_queue(l);	/* room in the queue: accept more */
 	return true;

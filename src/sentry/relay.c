@@ -6,7 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sentry/sentry.h"
@@ -42,6 +46,12 @@
  * The program is gone from a socket when @sfd reports EPOLLHUP and reads
  * return 0; the stack socket is closed then (Linux close(): the stack
  * finishes in the background) after pending bytes were handed over.
+ * EPOLLHUP is unambiguous while the sentry has not shut down its own
+ * writing; once it has (stack EOF, failed connect), a HUP may also mean
+ * that the program only shut down its writing too. Then sock_diag asks the
+ * kernel whether the program's end still exists (by inode and cookie); if
+ * it does, the socket becomes a zombie that sbx_relay_sweep() looks at
+ * again every half second, since no further event will come.
  */
 
 static uint32_t sbx_hash(uint64_t cookie)
@@ -98,12 +108,14 @@ int sbx_sock_pair(struct sbx_sock *sk, int *app_end, bool nonblock)
 	};
 	struct sentry *sn = sk->sn;
 	socklen_t len = sizeof(sk->cookie);
+	struct stat stb;
 	int pair[2], h;
 
 	if (socketpair(AF_UNIX, (sk->type == SOCK_STREAM ? SOCK_STREAM :
 				 SOCK_SEQPACKET) | SOCK_CLOEXEC, 0, pair) < 0)
 		return -errno;
-	if (fcntl(pair[0], F_SETFL, O_NONBLOCK) < 0 ||
+	if (fstat(pair[1], &stb) < 0 ||
+	    fcntl(pair[0], F_SETFL, O_NONBLOCK) < 0 ||
 	    (nonblock && fcntl(pair[1], F_SETFL, O_NONBLOCK) < 0) ||
 	    getsockopt(pair[1], SOL_SOCKET, SO_COOKIE, &sk->cookie, &len) < 0 ||
 	    epoll_ctl(sn->ep, EPOLL_CTL_ADD, pair[0], &ev) < 0) {
@@ -122,6 +134,7 @@ int sbx_sock_pair(struct sbx_sock *sk, int *app_end, bool nonblock)
 		}
 	}
 	sk->sfd = pair[0];
+	sk->app_ino = stb.st_ino;
 	*app_end = pair[1];
 	h = (int)sbx_hash(sk->cookie);
 	sk->hnext = sn->hash[h];
@@ -182,6 +195,9 @@ void sbx_sock_free(struct sbx_sock *sk)
 		sk->next->prev = sk->prev;
 	sk->prev = sk->next = NULL;
 	sn->nsocks--;
+	if (sk->zombie)
+		sn->nzombies--;
+	sk->zombie = false;
 	if (sk->queued)
 		sk->dead = true;	/* freed when popped */
 	else
@@ -482,6 +498,7 @@ static void sbx_connect_done(struct sbx_sock *sk)
 		sk->state = SK_FAILED;
 		sk->conn_err = soerr;
 		shutdown(sk->sfd, SHUT_RDWR);
+		sk->sfd_shut_wr = true;
 	} else {
 		sk->state = SK_CONNECTED;
 	}
@@ -534,6 +551,44 @@ static void sbx_accept_more(struct sbx_sock *l)
 	}
 }
 
+/**
+ * sbx_app_alive() - does the program's end of @sk still exist?
+ * @sk:		socket
+ *
+ * One SOCK_DIAG_BY_FAMILY request for the exact AF_UNIX socket (inode and
+ * cookie); ENOENT means it was released. Return: true if alive or unknown.
+ */
+static bool sbx_app_alive(struct sbx_sock *sk)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct unix_diag_req req;
+	} q = {
+		.nlh = { .nlmsg_len = sizeof(q), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			 .nlmsg_flags = NLM_F_REQUEST },
+		.req = { .sdiag_family = AF_UNIX, .udiag_states = ~0u,
+			 .udiag_ino = (uint32_t)sk->app_ino },
+	};
+	char buf[512];
+	struct nlmsghdr *h = (struct nlmsghdr *)buf;
+	ssize_t n;
+
+	if (sk->sn->diag < 0)
+		return true;
+	memcpy(q.req.udiag_cookie, &sk->cookie, sizeof(sk->cookie));
+	if (send(sk->sn->diag, &q, sizeof(q), 0) < 0)
+		return true;
+	n = recv(sk->sn->diag, buf, sizeof(buf), 0);
+	if (n < (ssize_t)sizeof(*h))
+		return true;
+	if (h->nlmsg_type == NLMSG_ERROR) {
+		const struct nlmsgerr *e = NLMSG_DATA(h);
+
+		return e->error != -ENOENT;
+	}
+	return true;
+}
+
 /* sbx_sock_pump() - one socket's turn. Return: true if work is left. */
 static bool sbx_sock_pump(struct sbx_sock *sk)
 {
@@ -567,10 +622,27 @@ static bool sbx_sock_pump(struct sbx_sock *sk)
 		if (sk->state == SK_CONNECTED && sk->type == SOCK_STREAM &&
 		    (!sk->app_eof || sk->up_len))
 			return more;
+		if (sk->sfd_shut_wr && sbx_app_alive(sk)) {
+			if (!sk->zombie)
+				sk->sn->nzombies++;
+			sk->zombie = true;
+			return more;
+		}
 		sbx_sock_free(sk);
 		return false;
 	}
 	return more;
+}
+
+void sbx_relay_sweep(struct sentry *sn)
+{
+	struct sbx_sock *sk, *next;
+
+	for (sk = sn->all; sk; sk = next) {
+		next = sk->next;
+		if (sk->zombie && !sbx_app_alive(sk))
+			sbx_sock_free(sk);
+	}
 }
 
 bool sbx_relay_process(struct sentry *sn)

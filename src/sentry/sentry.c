@@ -13,6 +13,8 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -254,8 +256,10 @@ static void sbx_loop(struct sentry *sn)
 	bool busy = true;
 	int n;
 
+	uint64_t swept = 0, now;
+
 	while (!sn->child_done) {
-		int timeout = busy ? 0 : -1;
+		int timeout = busy ? 0 : sn->nzombies ? 500 : -1;
 
 		if (!busy && spin_ns && sbx_now_ns(NULL) - last < spin_ns)
 			timeout = 0;
@@ -263,6 +267,11 @@ static void sbx_loop(struct sentry *sn)
 		if (n && spin_ns)
 			last = sbx_now_ns(NULL);
 		busy = sbx_turn(sn);
+		if (sn->nzombies &&
+		    (now = sbx_now_ns(NULL)) - swept > 500000000ull) {
+			swept = now;
+			sbx_relay_sweep(sn);
+		}
 	}
 }
 
@@ -400,6 +409,9 @@ static int sbx_events_up(struct sentry *sn, struct cove_err *err)
 	sn->tag_signal = SBX_EV_SIGNAL;
 	sn->tag_timer = SBX_EV_TIMER;
 	sn->tag_stack = SBX_EV_STACK;
+	/* In the sandbox netns, where the socket pairs live. */
+	sn->diag = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC,
+			  NETLINK_SOCK_DIAG);
 	sn->ep = epoll_create1(EPOLL_CLOEXEC);
 	sn->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	sn->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -426,7 +438,7 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	prctl(PR_SET_NAME, "cove-sentry");
 	sn.o = o;
-	sn.ep = sn.tfd = sn.sigfd = sn.nfd = -1;
+	sn.ep = sn.tfd = sn.sigfd = sn.nfd = sn.diag = -1;
 	sn.pending_tail = &sn.pending;
 	sn.trace = getenv("COVE_TRACE") != NULL;
 	sn.ops = o->mode == SBX_NET_STACK ? cove_stack_find(o->network) : NULL;

@@ -71,6 +71,7 @@ struct sbx_sock {
 	int sfd;			/* the sentry's end of the pair */
 	int held_afd;			/* program's end until installed, or -1 */
 	uint64_t cookie;		/* SO_COOKIE of the program's end */
+	uint64_t app_ino;		/* its inode, for sock_diag */
 	int type;			/* SOCK_STREAM or SOCK_DGRAM */
 	enum sbx_sk_state state;
 	int conn_err;			/* connect's outcome for SO_ERROR */
@@ -92,6 +93,7 @@ struct sbx_sock {
 	bool stack_eof;			/* stack said EOF or an error */
 	bool stack_shut_wr;		/* shutdown(SHUT_WR) given to the stack */
 	bool sfd_shut_wr;		/* shutdown(SHUT_WR) done on @sfd */
+	bool zombie;			/* both ways shut, program end alive */
 	bool queued, dead;
 	struct sbx_sock *next_pending;
 	struct sbx_sock *hnext;		/* cookie hash chain */
@@ -111,6 +113,8 @@ struct sentry {
 	bool child_done;
 	bool trace;			/* COVE_TRACE set: log every call */
 	unsigned nsocks;
+	unsigned nzombies;
+	int diag;			/* NETLINK_SOCK_DIAG, or -1 */
 	struct sbx_sock *hash[SBX_HASH];
 	struct sbx_sock *pending, **pending_tail;
 	struct sbx_sock *all;
@@ -143,6 +147,7 @@ void sbx_relay_notify(void *host, struct cove_sock *s, void *cookie,
 		      uint32_t events);
 bool sbx_relay_process(struct sentry *sn);
 void sbx_relay_close_all(struct sentry *sn);
+void sbx_relay_sweep(struct sentry *sn);
 void sbx_waiter_park(struct sbx_sock *sk, const struct seccomp_notif *n);
 
 #endif /* COVE_SENTRY_SENTRY_H */

@@ -1,0 +1,313 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Helpers for the `cove run` end-to-end tests (tests/integration/sandbox_*.py).
+
+Theory of operation: a Sandbox is one `cove run --verbose ...` child
+process; start() waits for its "program running" line and learns the
+sandbox address from the "sandbox address A.B.C.D/N" line, so tests never
+guess addresses. Every Sandbox is registered and killed at exit (atexit and
+SIGTERM). Host-side peers (HostTcpEcho, HostUdpEcho) bind to the gateway
+with IP_FREEBIND before the veth exists, so they only ever talk to
+sandboxes over the veth pairs `cove run` makes. Snapshot() records what a
+sandbox could leave behind (links, netns, /run/cove entries, sentries) and
+diff() tells what changed.
+"""
+
+import atexit
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+GATEWAY = "10.88.0.1"
+IP_FREEBIND = 15
+
+_live = []
+
+
+def cove_bin():
+    """The cove binary: $COVE, else the first build dir that has one."""
+    if os.environ.get("COVE"):
+        return os.environ["COVE"]
+    for d in ("build", "build-sbx"):
+        p = os.path.join(TOP, d, "src", "cli", "cove")
+        if os.path.exists(p):
+            return p
+    sys.exit("no cove binary: build first or set COVE")
+
+
+def sockcheck_bin():
+    """The tests/sandbox/sockcheck helper next to the cove binary."""
+    p = os.path.join(os.path.dirname(os.path.dirname(cove_bin())),
+                     "sentry", "sockcheck")
+    return p
+
+
+def stacks():
+    """Providers this cove binary has, from `cove stacks`."""
+    out = subprocess.run([cove_bin(), "stacks"], capture_output=True,
+                         text=True, check=True).stdout
+    names = []
+    for line in out.splitlines()[1:]:
+        if not line.startswith("  "):
+            break
+        names.append(line.split()[0])
+    return names
+
+
+def run(args, **kw):
+    """`cove run ARGS` to completion; CompletedProcess with text output."""
+    kw.setdefault("capture_output", True)
+    kw.setdefault("text", True)
+    kw.setdefault("timeout", 60)
+    return subprocess.run([cove_bin(), "run"] + list(args), **kw)
+
+
+class Sandbox:
+    """One `cove run --verbose` in the background."""
+
+    def __init__(self, cmd, network="kernel", extra=(), stdout=None):
+        self.cmd = list(cmd)
+        self.network = network
+        self.args = [cove_bin(), "run", "--verbose",
+                     "--network=" + network] + list(extra) + ["--"] + self.cmd
+        self.stdout = stdout if stdout is not None else subprocess.DEVNULL
+        self.proc = None
+        self.ip = None
+        self.name = None
+        self.log = []
+
+    def start(self, timeout=15):
+        self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
+                                     stdout=self.stdout,
+                                     stderr=subprocess.PIPE, text=True)
+        _live.append(self)
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            line = self.proc.stderr.readline()
+            if not line:
+                break
+            self.log.append(line)
+            m = re.search(r"sandbox address ([0-9.]+)/", line)
+            if m:
+                self.ip = m.group(1)
+            m = re.search(r"state /run/cove/(\S+),", line)
+            if m:
+                self.name = m.group(1)
+            if "program running" in line:
+                threading.Thread(target=self._drain, daemon=True).start()
+                return self
+        raise RuntimeError("cove run did not start: " + "".join(self.log))
+
+    def _drain(self):
+        for line in self.proc.stderr:
+            self.log.append(line)
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        """Signal cove run and wait; return its exit status."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+        if self in _live:
+            _live.remove(self)
+        return rc
+
+    def sentry_pid(self):
+        """Host pid of this sandbox's sentry (the child of cove run)."""
+        try:
+            with open("/run/cove/%s/pid" % self.name) as f:
+                return int(f.read().split()[0])
+        except OSError:
+            return None
+
+
+def cleanup():
+    for sb in list(_live):
+        try:
+            sb.proc.kill()
+            sb.proc.wait(5)
+        except Exception:
+            pass
+        _live.remove(sb)
+    subprocess.run([cove_bin(), "gc"], capture_output=True)
+
+
+def _on_term(signum, frame):
+    cleanup()
+    os._exit(128 + signum)
+
+
+atexit.register(cleanup)
+signal.signal(signal.SIGTERM, _on_term)
+
+
+def wait_port(ip, port, timeout=15):
+    """Wait until a TCP connect to ip:port succeeds."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            socket.create_connection((ip, port), timeout=1).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def _freebind(sock):
+    sock.setsockopt(socket.SOL_IP, IP_FREEBIND, 1)
+
+
+class HostTcpEcho:
+    """TCP echo on the gateway: echoes everything, closes after EOF."""
+
+    def __init__(self, port=0, ip=GATEWAY):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        _freebind(self.sock)
+        self.sock.bind((ip, port))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._echo, args=(c,), daemon=True).start()
+
+    @staticmethod
+    def _echo(c):
+        with c:
+            while True:
+                try:
+                    d = c.recv(65536)
+                except OSError:
+                    return
+                if not d:
+                    return
+                c.sendall(d)
+
+    def close(self):
+        self.sock.close()
+
+
+class HostUdpEcho:
+    """UDP echo on the gateway."""
+
+    def __init__(self, port=0, ip=GATEWAY):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        _freebind(self.sock)
+        self.sock.bind((ip, port))
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                d, a = self.sock.recvfrom(65536)
+                self.sock.sendto(d, a)
+            except OSError:
+                return
+
+    def close(self):
+        self.sock.close()
+
+
+def free_port(ip=GATEWAY):
+    """A TCP port that is free on ip (and port+1 too, left closed)."""
+    while True:
+        s = socket.socket()
+        _freebind(s)
+        s.bind((ip, 0))
+        p = s.getsockname()[1]
+        s.close()
+        t = socket.socket()
+        _freebind(t)
+        try:
+            t.bind((ip, p + 1))
+            t.close()
+            return p
+        except OSError:
+            t.close()
+
+
+class Snapshot:
+    """What sandboxes may leave behind, at one moment."""
+
+    def __init__(self):
+        out = subprocess.run(["ip", "-o", "link", "show"],
+                             capture_output=True, text=True).stdout
+        self.links = {l.split(":")[1].strip().split("@")[0]
+                      for l in out.splitlines() if ":" in l}
+        self.netns = set(subprocess.run(["ip", "netns", "list"],
+                                        capture_output=True,
+                                        text=True).stdout.split())
+        self.state = set(os.listdir("/run/cove")) - {".lock"} \
+            if os.path.isdir("/run/cove") else set()
+        self.sentries = set()
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open("/proc/%s/comm" % pid) as f:
+                    if f.read().strip() == "cove-sentry":
+                        self.sentries.add(int(pid))
+            except OSError:
+                pass
+
+    def diff(self, before):
+        """What is here now and was not in @before, as a dict (empty: none)."""
+        d = {}
+        links = {l for l in self.links - before.links
+                 if l.startswith("cv")}
+        if links:
+            d["links"] = sorted(links)
+        if self.netns - before.netns:
+            d["netns"] = sorted(self.netns - before.netns)
+        if self.state - before.state:
+            d["state"] = sorted(self.state - before.state)
+        if self.sentries - before.sentries:
+            d["sentries"] = sorted(self.sentries - before.sentries)
+        return d
+
+
+def settle(before, timeout=5):
+    """Wait for leftovers to go (netns teardown is asynchronous)."""
+    end = time.monotonic() + timeout
+    while True:
+        d = Snapshot().diff(before)
+        if not d or time.monotonic() > end:
+            return d
+        time.sleep(0.05)
+
+
+class Checks:
+    """PASS/FAIL lines and a final exit status."""
+
+    def __init__(self):
+        self.failed = 0
+        self.passed = 0
+
+    def check(self, name, cond, detail=""):
+        if cond:
+            self.passed += 1
+            print("PASS", name, flush=True)
+        else:
+            self.failed += 1
+            print("FAIL", name, detail, flush=True)
+        return cond
+
+    def exit(self):
+        print("%d passed, %d failed" % (self.passed, self.failed))
+        sys.exit(1 if self.failed else 0)
