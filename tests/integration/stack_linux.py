@@ -458,10 +458,12 @@ def main():
                     help="small transfers everywhere (development)")
     ap.add_argument("--rounds", default="tap,packet,impaired",
                     help="which rounds of --stack to run (comma list)")
-    ap.add_argument("--impaired-timeout", type=int, default=120,
-                    help="seconds per check in the impaired round (stacks "
-                    "with documented slow loss recovery, e.g. lwip)")
+    ap.add_argument("--impaired-timeout", type=int, default=None,
+                    help="seconds per check in the impaired round; default "
+                    "120, 300 for lwip (slow loss recovery, docs/PLUGINS.md)")
     opts = ap.parse_args()
+    if opts.impaired_timeout is None:
+        opts.impaired_timeout = 300 if opts.stack == "lwip" else 120
     os.environ.setdefault("COVE", os.path.abspath("build/src/cli/cove"))
     pool = random.Random(1).randbytes(16 * MiB)
     full = SMALL if opts.quick else FULL
