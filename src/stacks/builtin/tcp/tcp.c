@@ -445,9 +445,9 @@ void tcp_reap_later(struct tcb *t)
 	if (t->want_out) {
 		struct tcb **pp;
 
-		for (pp = &c->out_list; *pp; pp = &(*pp)->onext)
+		for (pp = &c->out_list; *pp; pp = &(*pp)->outnext)
 			if (*pp == t) {
-				*pp = t->onext;
+				*pp = t->outnext;
 				break;
 			}
 		t->want_out = false;

@@ -201,7 +201,8 @@ struct tcb {
 	/* tables */
 	struct tcb *hnext, **hpprev;	/* conn hash */
 	struct tcb *pnext, **ppprev;	/* port list */
-	struct tcb *onext;		/* out_list / reap list */
+	struct tcb *outnext;		/* ctx->out_list */
+	struct tcb *onext;		/* ctx->reap_list */
 
 	/* listener */
 	struct tcb *parent;		/* child: its listener */

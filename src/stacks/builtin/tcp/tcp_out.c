@@ -326,7 +326,7 @@ void tcp_want_output(struct tcb *t)
 
 	if (!t->want_out && !t->reaping) {
 		t->want_out = true;
-		t->onext = c->out_list;
+		t->outnext = c->out_list;
 		c->out_list = t;
 	}
 	if (!timer_armed(&c->t_out))

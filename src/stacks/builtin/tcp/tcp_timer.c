@@ -288,8 +288,8 @@ void tcp_out_timer(struct btimer *tm)
 
 	c->out_list = NULL;
 	while ((t = list)) {
-		list = t->onext;
-		t->onext = NULL;
+		list = t->outnext;
+		t->outnext = NULL;
 		t->want_out = false;
 		tcp_output(t);
 		if (t->ack_now && !t->reaping && t->state != TCPS_CLOSED)
