@@ -1,0 +1,82 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""Clean-up on every exit path: a killed sentry, a killed cove run, cove gc,
+the next cove run collecting stale state, 50 sandboxes in a row.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
+import sandbox as sb  # noqa: E402
+
+
+def main():
+    c = sb.Checks()
+    net = sb.stacks()[0] if sb.stacks() else "host"
+    before = sb.Snapshot()
+
+    # SIGKILL of the sentry: cove run reports it and cleans up.
+    box = sb.Sandbox(["sleep", "100"], network=net).start()
+    pid = box.sentry_pid()
+    c.check("sentry pid recorded", pid is not None)
+    os.kill(pid, signal.SIGKILL)
+    rc = box.proc.wait(10)
+    box.stop()
+    msg = "".join(box.log)
+    c.check("sentry killed: cove run exits 125", rc == 125, str(rc))
+    c.check("sentry killed: one clear message",
+            "killed by signal 9" in msg, msg[-300:])
+    left = sb.settle(before)
+    c.check("sentry killed: nothing left behind", not left, str(left))
+
+    # SIGKILL of cove run: the sandbox dies with it, cove gc cleans state.
+    box = sb.Sandbox(["sleep", "100"], network=net).start()
+    name, spid = box.name, box.sentry_pid()
+    box.proc.kill()
+    box.proc.wait()
+    sb._live.remove(box)
+    time.sleep(0.3)
+    c.check("cove run killed: the sentry died too",
+            not os.path.exists("/proc/%d" % spid) or
+            open("/proc/%d/stat" % spid).read().split()[2] == "Z")
+    c.check("cove run killed: state stays until gc",
+            os.path.isdir("/run/cove/" + name))
+    r = subprocess.run([sb.cove_bin(), "gc", "--verbose"],
+                       capture_output=True, text=True)
+    c.check("cove gc cleans it", r.returncode == 0 and
+            "1 sandbox cleaned" in r.stdout and name in r.stderr,
+            r.stdout + r.stderr)
+    left = sb.settle(before)
+    c.check("after gc: nothing left behind", not left, str(left))
+
+    # The next cove run collects stale state by itself.
+    box = sb.Sandbox(["sleep", "100"], network=net).start()
+    name = box.name
+    box.proc.kill()
+    box.proc.wait()
+    sb._live.remove(box)
+    r = sb.run(["--network=" + net, "--", "true"])
+    c.check("next cove run collects stale state",
+            r.returncode == 0 and not os.path.exists("/run/cove/" + name),
+            r.stderr)
+
+    # 50 sandboxes in a row.
+    ok = 0
+    t0 = time.monotonic()
+    for _ in range(50):
+        if sb.run(["--network=" + net, "--", "true"]).returncode == 0:
+            ok += 1
+    dt = time.monotonic() - t0
+    c.check("50 sandboxes in a row (%.1f ms each)" % (dt * 20), ok == 50,
+            "%d of 50" % ok)
+    left = sb.settle(before)
+    c.check("after 50: nothing left behind", not left, str(left))
+    c.exit()
+
+
+if __name__ == "__main__":
+    main()
