@@ -637,6 +637,53 @@ static void test_raw_syn_recv(void)
 	raw_down(&r);
 }
 
+/* Random segments near the window against every state: no crash, no leak. */
+static void test_raw_random(void)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	struct raw r;
+	struct cove_sock *s, *l;
+	uint8_t data[1400], opt[40];
+	unsigned i, k;
+	char buf[4096];
+
+	raw_up(&r);
+	s = raw_accept(&r, 80, &l);
+	for (i = 0; i < 20000; i++) {
+		uint32_t seq, ack, len;
+		uint8_t flags;
+		unsigned optlen;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		flags = (uint8_t)(x & 0x3f);
+		if ((x >> 8) & 1)
+			flags &= (uint8_t)~(TH_SYN | TH_RST);
+		seq = r.seq + (uint32_t)((int32_t)((x >> 16) & 0xffff) - 4096);
+		ack = r.ack + (uint32_t)((int32_t)((x >> 32) & 0xfff) - 2048);
+		len = (uint32_t)((x >> 44) % sizeof(data));
+		optlen = (unsigned)((x >> 56) % 41);
+		for (k = 0; k < optlen; k++)
+			opt[k] = (uint8_t)(x >> (k % 8 * 8)) % 9;
+		for (k = 0; k < len; k++)
+			data[k] = (uint8_t)k;
+		raw_send_full(&r, (uint16_t)(PEER_PORT + (x >> 61)),
+			      (x >> 60) & 1 ? 80 : 81, flags, seq, ack, opt,
+			      optlen, data, len, false);
+		if (i % 64 == 0) {
+			raw_drain(&r);
+			(void)trecv(s, buf, sizeof(buf), 0);
+			(void)tsend(s, data, 700);
+			raw_advance(&r, (x >> 20) % 300);
+		}
+		if (i % 997 == 0)
+			r.seq += 5000;
+	}
+	raw_drain(&r);
+	raw_down(&r);
+}
+
 int main(void)
 {
 	RUN(test_raw_passive_data);
@@ -647,5 +694,6 @@ int main(void)
 	RUN(test_raw_paws);
 	RUN(test_raw_closed_port);
 	RUN(test_raw_syn_recv);
+	RUN(test_raw_random);
 	return check_summary();
 }
