@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,9 +19,11 @@
 /*
  * Theory of operation
  *
- * The runtime stays in the host namespaces. It unshares only
- * CLONE_NEWPID, so that the one child it forks, the sentry, is PID 1 of a
- * new pid namespace; the sentry makes the other namespaces itself. Two
+ * The runtime stays in the host namespaces. It forks the sentry with
+ * clone(CLONE_NEWPID) (fork semantics, no new stack), so the sentry is
+ * PID 1 of a new pid namespace while the runtime's own later children
+ * (none in cove, but sanitizers' helpers) stay in the host's; the sentry
+ * makes the other namespaces itself. Two
  * pipes synchronise them: the sentry says "R" (netns exists), the runtime
  * attaches the veth and says "G", the sentry says "S" (program running) or
  * "E<message>" (set-up failed).
@@ -147,15 +150,13 @@ int sbx_run(struct sbx_opts *o)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGQUIT);
 	sigprocmask(SIG_BLOCK, &set, &old);
-	if (unshare(CLONE_NEWPID) < 0) {
-		cove_err_set(&err, errno, "new pid namespace: %s",
-			     strerror(errno));
-		goto fail;
-	}
 	fflush(NULL);
-	pid = fork();
+	/* fork() into a new pid namespace; the runtime itself stays put. */
+	pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL,
+			     NULL, NULL);
 	if (pid < 0) {
-		cove_err_set(&err, errno, "fork: %s", strerror(errno));
+		cove_err_set(&err, errno, "cannot start the sentry in a new pid namespace: %s",
+			     strerror(errno));
 		goto fail;
 	}
 	if (pid == 0) {

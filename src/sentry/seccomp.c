@@ -32,6 +32,18 @@
  * so NETLINK_ROUTE sockets can read but the kernel refuses their writes.
  */
 
+/* sbx_arg() - one argument comparison (the SCMP_A* macros leave datum_b
+ * to the compiler, which clang's -Wmissing-field-initializers rejects). */
+static struct scmp_arg_cmp sbx_arg(unsigned arg, enum scmp_compare op,
+				   uint64_t datum)
+{
+	struct scmp_arg_cmp c = {
+		.arg = arg, .op = op, .datum_a = datum, .datum_b = 0,
+	};
+
+	return c;
+}
+
 static int sbx_rule(scmp_filter_ctx ctx, uint32_t action, int nr,
 		    unsigned cnt, const struct scmp_arg_cmp *arg)
 {
@@ -66,25 +78,25 @@ int sbx_seccomp_install(bool notify, int *notify_fd, struct cove_err *err)
 		return cove_err_set(err, ENOMEM, "seccomp_init failed");
 	for (i = 0; !ret && i < sizeof(denied) / sizeof(denied[0]); i++)
 		ret = sbx_rule(ctx, SCMP_ACT_ERRNO(EPERM), denied[i], 0, NULL);
-	a = SCMP_A0(SCMP_CMP_EQ, AF_PACKET);
+	a = sbx_arg(0, SCMP_CMP_EQ, AF_PACKET);
 	if (!ret)
 		ret = sbx_rule(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
 			       &a);
 	if (!ret) {
-		struct scmp_arg_cmp nla[2] = {
-			SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
-			SCMP_A2(SCMP_CMP_NE, NETLINK_ROUTE),
-		};
+		struct scmp_arg_cmp nla[2];
+
+		nla[0] = sbx_arg(0, SCMP_CMP_EQ, AF_NETLINK);
+		nla[1] = sbx_arg(2, SCMP_CMP_NE, NETLINK_ROUTE);
 
 		ret = sbx_rule(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 2,
 			       nla);
 	}
 	if (notify) {
-		a = SCMP_A0(SCMP_CMP_EQ, AF_INET);
+		a = sbx_arg(0, SCMP_CMP_EQ, AF_INET);
 		if (!ret)
 			ret = sbx_rule(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(socket), 1,
 				       &a);
-		a = SCMP_A0(SCMP_CMP_EQ, AF_INET6);
+		a = sbx_arg(0, SCMP_CMP_EQ, AF_INET6);
 		if (!ret)
 			ret = sbx_rule(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT),
 				       SCMP_SYS(socket), 1, &a);
@@ -92,7 +104,7 @@ int sbx_seccomp_install(bool notify, int *notify_fd, struct cove_err *err)
 		     i++)
 			ret = sbx_rule(ctx, SCMP_ACT_NOTIFY, trapped[i], 0,
 				       NULL);
-		a = SCMP_A4(SCMP_CMP_NE, 0);
+		a = sbx_arg(4, SCMP_CMP_NE, 0);
 		if (!ret)
 			ret = sbx_rule(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(sendto), 1,
 				       &a);

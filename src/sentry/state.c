@@ -193,7 +193,8 @@ static int sbx_gc_locked(bool verbose, uint32_t *used, unsigned *nused,
 		if (de->d_name[0] == '.' || !sbx_name_valid(de->d_name) ||
 		    strlen(de->d_name) > SBX_NAME_MAX)
 			continue;
-		snprintf(dir, sizeof(dir), "%s/%s", SBX_RUN_DIR, de->d_name);
+		snprintf(dir, sizeof(dir), "%s/%.*s", SBX_RUN_DIR, SBX_NAME_MAX,
+			 de->d_name);
 		snprintf(path, sizeof(path), "%s/lock", dir);
 		fd = open(path, O_RDWR | O_CLOEXEC);
 		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
