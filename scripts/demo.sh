@@ -1,29 +1,32 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# The demo (until the sandbox lands): Cove's stack on a TAP, real Linux clients.
+# The demo: an unmodified redis-server in a Cove sandbox, driven from the host.
 #
-# A private network namespace gets a TAP device; Linux owns its side
-# (10.99.0.1/24) and `cove stack-serve` serves 10.99.0.2 on it with an HTTP
-# responder and an echo server. Then ping and curl talk to it, and the
-# stack's statistics are shown. Everything is removed on exit, also on
-# failure or Ctrl-C.
+# redis-server runs in `cove run` on Cove's default stack (builtin when this
+# build has it, else the kernel provider), redis-benchmark drives it from
+# the host over the sandbox's veth, and the same benchmark runs against the
+# same redis under --network=host (the sandbox netns's own kernel stack, no
+# interception: the plain-container baseline). The results are printed side
+# by side. Everything is removed on exit, also on failure or Ctrl-C.
 #
-# Usage: scripts/demo.sh [STACK]    (default builtin)
-# With "kernel" the namespace's kernel serves 10.99.0.2 itself (the address
-# goes on lo): the same clients, a yardstick.
+# Usage: scripts/demo.sh [NETWORK]    (default: builtin if present, else kernel)
+# Env:   COVE (the binary), DEMO_REQUESTS (default 100000), DEMO_CLIENTS (50)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-stack=${1:-builtin}
 cove=${COVE:-$PWD/build/src/cli/cove}
-ns=cv-demo-$$
-out=$(mktemp)
+requests=${DEMO_REQUESTS:-100000}
+clients=${DEMO_CLIENTS:-50}
+tests=set,get,incr,lpush,lpop
+tmp=$(mktemp -d)
 pid=
 
 cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	ip netns del "$ns" 2>/dev/null || true
-	rm -f "$out"
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	fi
+	rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -31,56 +34,69 @@ trap 'exit 130' INT TERM
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "demo: needs root (network namespaces, TAP devices)" >&2
+	echo "demo: needs root (namespaces, veth, seccomp listener)" >&2
 	exit 1
 fi
-if ! "$cove" stacks | awk 'NR > 1 && $1 == "'"$stack"'" { f = 1 } END { exit !f }'; then
-	echo "demo: this build has no '$stack' stack yet; it has:" >&2
-	"$cove" stacks >&2
-	exit 1
+stacks=$("$cove" stacks | awk 'NR > 1 && /^  / { print $1 } /^Links/ { exit }')
+net=${1:-}
+if [ -z "$net" ]; then
+	if grep -qx builtin <<<"$stacks"; then net=builtin; else net=kernel; fi
 fi
 
-say "A private network namespace $ns with a TAP device"
-ip netns add "$ns"
-ip -n "$ns" link set lo up
-ip -n "$ns" tuntap add dev cvdemo0 mode tap
-ip -n "$ns" addr add 10.99.0.1/24 dev cvdemo0
-ip -n "$ns" link set cvdemo0 up
-[ "$stack" = kernel ] && ip -n "$ns" addr add 10.99.0.2/32 dev lo
-ip -n "$ns" -br addr show cvdemo0
+# start NET - redis-server in a sandbox; sets pid and ip.
+start() {
+	local log=$tmp/$1.log
+	"$cove" run --verbose --network="$1" -- redis-server --port 6379 \
+		--save '' --appendonly no --protected-mode no \
+		--loglevel warning >/dev/null 2>"$log" &
+	pid=$!
+	for _ in $(seq 100); do
+		grep -q 'program running' "$log" && break
+		kill -0 "$pid" 2>/dev/null || { cat "$log"; exit 1; }
+		sleep 0.05
+	done
+	ip=$(sed -n 's/.*sandbox address \([0-9.]*\)\/.*/\1/p' "$log")
+	for _ in $(seq 100); do
+		[ "$(redis-cli -h "$ip" PING 2>/dev/null)" = PONG ] && break
+		sleep 0.05
+	done
+}
 
-say "cove stack-serve --stack $stack on tap:cvdemo0 as 10.99.0.2"
-ip netns exec "$ns" "$cove" stack-serve --stack "$stack" \
-	--link tap:cvdemo0 --addr 10.99.0.2/24 \
-	--http 80 --echo 7 >"$out" 2>&1 &
-pid=$!
-for _ in $(seq 50); do
-	grep -q '^ready' "$out" && break
-	kill -0 "$pid" 2>/dev/null || { cat "$out"; exit 1; }
-	sleep 0.1
-done
-grep -q '^ready' "$out" || { echo "demo: stack-serve never got ready"; exit 1; }
-echo "stack-serve is ready (pid $pid)"
+# stop - SIGTERM through cove run, which forwards it to redis.
+stop() {
+	kill -TERM "$pid"
+	wait "$pid" || true
+	pid=
+}
 
-say "Linux pings the stack"
-ip netns exec "$ns" ping -c 3 -i 0.2 10.99.0.2
+# bench NET - redis-benchmark against the sandbox; "TEST rps" lines.
+bench() {
+	redis-benchmark -h "$ip" -q -n "$requests" -c "$clients" -t "$tests" |
+		tr '\r' '\n' | sed -n 's/^\([A-Z_]*\)[^:]*: \([0-9.]*\) requests per second.*/\1 \2/p' \
+		>"$tmp/$1.rps"
+}
 
-say "curl fetches http://10.99.0.2/64 (64 bytes; byte i = (i*31+7) mod 251)"
-ip netns exec "$ns" curl -sS --max-time 10 http://10.99.0.2/64 | od -An -tu1 | head -4
+say "Stacks in this build: $(echo $stacks); the demo uses --network=$net"
 
-say "curl fetches 10 MiB, keep-alive, twice on one connection"
-ip netns exec "$ns" curl -sS --max-time 30 -o /dev/null -o /dev/null \
-	-w '%{http_code} %{size_download} bytes in %{time_total}s\n' \
-	http://10.99.0.2/10485760 http://10.99.0.2/10485760
+say "cove run --network=$net -- redis-server (set-up steps from --verbose)"
+start "$net"
+sed 's/^/   /' "$tmp/$net.log"
+echo "   redis at $ip: $(redis-cli -h "$ip" SET demo "served by $net" >/dev/null;
+	redis-cli -h "$ip" GET demo)"
+say "redis-benchmark -n $requests -c $clients -t $tests against $net"
+bench "$net"
+column -t "$tmp/$net.rps" | sed 's/^/   /'
+stop
 
-say "A path that is not a number gets 404"
-ip netns exec "$ns" curl -sS --max-time 10 -o /dev/null -w '%{http_code}\n' \
-	http://10.99.0.2/hello
+say "The same against --network=host (kernel stack, no interception)"
+start host
+bench host
+column -t "$tmp/host.rps" | sed 's/^/   /'
+stop
 
-say "The stack's statistics (SIGTERM: print them and exit)"
-kill -TERM "$pid"
-wait "$pid" || true
-pid=
-sed -n '/^stats begin/,/^stats end/p' "$out" | grep -v '^stats ' |
-	awk '$2 != 0' | column -t
-say "Done: namespace removed"
+say "Side by side (requests per second)"
+printf '   %-8s %12s %12s %8s\n' test "$net" host ratio
+awk 'NR == FNR { host[$1] = $2; next }
+     { printf "   %-8s %12.0f %12.0f %7.2fx\n", $1, $2, host[$1],
+	      host[$1] ? $2 / host[$1] : 0 }' "$tmp/host.rps" "$tmp/$net.rps"
+say "Done: sandboxes gone ($(ls /run/cove 2>/dev/null | wc -l) entries in /run/cove)"
