@@ -1,17 +1,127 @@
 // SPDX-License-Identifier: Apache-2.0
-/* --publish: host port forwarding (not implemented yet). */
+/* --publish HOSTPORT:PORT: nftables DNAT on the host to the sandbox. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "sentry/sandbox.h"
 
-int sbx_publish_add(const struct sbx_opts *o, struct cove_err *err)
+/*
+ * Theory of operation
+ *
+ * One nftables table per sandbox, "ip cove_XXXXXXXX" (the sandbox address
+ * in hex, like the veth's name), so removing a sandbox's rules is one
+ * atomic "delete table" that cannot touch anyone else's:
+ *
+ *   prerouting  (dstnat): fib daddr type local tcp dport H dnat to IP:P
+ *   output      (-100):   the same, for clients on the host itself
+ *   postrouting (srcnat): to the veth from 127.0.0.0/8: masquerade
+ *
+ * plus route_localnet on the host end of the veth, so that connections to
+ * 127.0.0.1:H may be routed out to the sandbox. Clients on other machines
+ * also need IP forwarding, which cove does not switch on (a host-wide
+ * policy); see docs/SANDBOX.md.
+ *
+ * The rules are fed to nft(8) on its stdin: building nftables netlink
+ * batches by hand would need libnftnl, another dependency of the default
+ * binary, for a start-up-only path.
+ */
+
+static void sbx_table_name(struct in_addr ip, char *buf, size_t len)
 {
-	(void)o;
-	return cove_err_set(err, ENOTSUP,
-			    "--publish is not implemented yet; reach the sandbox at its address instead");
+	snprintf(buf, len, "cove_%08x", ntohl(ip.s_addr));
 }
 
-void sbx_publish_del(const char *name)
+/**
+ * sbx_nft() - run "nft -f -" with @script on its stdin
+ * @script:	rules
+ * @errbuf:	nft's first line of complaint (may be NULL)
+ * @errlen:	its size
+ *
+ * Return: 0, or -1 when nft failed or could not run.
+ */
+static int sbx_nft(const char *script, char *errbuf, size_t errlen)
 {
-	(void)name;
+	int in[2], out[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(in, O_CLOEXEC) < 0)
+		return -1;
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		close(in[0]);
+		close(in[1]);
+		return -1;
+	}
+	pid = fork();
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		dup2(out[1], 2);
+		execlp("nft", "nft", "-f", "-", (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	if (pid > 0)
+		(void)!write(in[1], script, strlen(script));
+	close(in[1]);
+	n = pid > 0 && errbuf ? read(out[0], errbuf, errlen - 1) : 0;
+	if (errbuf)
+		errbuf[n > 0 ? n : 0] = '\0';
+	close(out[0]);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+int sbx_publish_add(const struct sbx_opts *o, struct cove_err *err)
+{
+	char script[4096], table[32], host[16], peer[16], ip[INET_ADDRSTRLEN];
+	char rules[2048] = "", errbuf[256], path[96];
+	size_t off = 0;
+	unsigned i;
+	int fd;
+
+	sbx_table_name(o->ip, table, sizeof(table));
+	sbx_veth_names(o->ip, host, peer);
+	inet_ntop(AF_INET, &o->ip, ip, sizeof(ip));
+	for (i = 0; i < o->npublish; i++)
+		off += (size_t)snprintf(rules + off, sizeof(rules) - off,
+			"\t\tfib daddr type local tcp dport %u dnat to %s:%u\n",
+			o->publish[i].host_port, ip, o->publish[i].port);
+	snprintf(script, sizeof(script),
+		 "table ip %s {\n"
+		 "\tchain pre {\n\t\ttype nat hook prerouting priority dstnat;\n%s\t}\n"
+		 "\tchain out {\n\t\ttype nat hook output priority -100;\n%s\t}\n"
+		 "\tchain post {\n\t\ttype nat hook postrouting priority srcnat;\n"
+		 "\t\toifname \"%s\" ip saddr 127.0.0.0/8 masquerade\n\t}\n"
+		 "}\n", table, rules, rules, host);
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/route_localnet",
+		 host);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)!write(fd, "1", 1);
+		close(fd);
+	}
+	if (sbx_nft(script, errbuf, sizeof(errbuf)) < 0) {
+		errbuf[strcspn(errbuf, "\n")] = '\0';
+		return cove_err_set(err, EIO, "--publish: nft failed%s%s",
+				    errbuf[0] ? ": " : " (is nftables installed?)",
+				    errbuf);
+	}
+	return 0;
+}
+
+void sbx_publish_del(struct in_addr ip)
+{
+	char script[64], table[32];
+
+	sbx_table_name(ip, table, sizeof(table));
+	snprintf(script, sizeof(script), "delete table ip %s\n", table);
+	(void)sbx_nft(script, NULL, 0);
 }

@@ -228,7 +228,7 @@ out:
 		waitpid(pid, NULL, 0);
 	}
 	if (published)
-		sbx_publish_del(o->name);
+		sbx_publish_del(o->ip);
 	if (veth)
 		sbx_detach_host(o->ip);
 	sbx_state_remove(&st);

@@ -252,8 +252,17 @@ int sbx_attach_sandbox(struct sbx_opts *o, bool drop_ingress,
 
 /* ---- publish.c ------------------------------------------------------ */
 
+/**
+ * sbx_publish_add() - DNAT each --publish host port to the sandbox
+ * @o:		options (address, ports); the veth must exist
+ * @err:	filled on failure
+ *
+ * Return: 0 or < 0 with @err set.
+ */
 int sbx_publish_add(const struct sbx_opts *o, struct cove_err *err);
-void sbx_publish_del(const char *name);
+
+/* sbx_publish_del() - remove the rules of the sandbox at @ip; idempotent. */
+void sbx_publish_del(struct in_addr ip);
 
 /* ---- sentry.c ------------------------------------------------------- */
 

@@ -156,12 +156,13 @@ static void sbx_gc_one(const char *dir, const char *name, bool verbose)
 	}
 	if (!sbx_read_small(dir, "ip", buf, sizeof(buf))) {
 		buf[strcspn(buf, "\n")] = '\0';
-		if (inet_pton(AF_INET, buf, &ip) == 1)
+		if (inet_pton(AF_INET, buf, &ip) == 1) {
 			sbx_detach_host(ip);
+			snprintf(path, sizeof(path), "%s/publish", dir);
+			if (!access(path, F_OK))
+				sbx_publish_del(ip);
+		}
 	}
-	snprintf(path, sizeof(path), "%s/publish", dir);
-	if (!access(path, F_OK))
-		sbx_publish_del(name);
 	sbx_rm_dir(dir);
 	if (verbose)
 		fprintf(stderr, "cove gc: removed %s\n", name);

@@ -33,8 +33,11 @@ def main():
     left = sb.settle(before)
     c.check("sentry killed: nothing left behind", not left, str(left))
 
-    # SIGKILL of cove run: the sandbox dies with it, cove gc cleans state.
-    box = sb.Sandbox(["sleep", "100"], network=net).start()
+    # SIGKILL of cove run: the sandbox dies with it, cove gc cleans state
+    # and the published port's nftables table.
+    box = sb.Sandbox(["sleep", "100"], network=net,
+                     extra=["--publish",
+                            "%d:80" % sb.free_port("127.0.0.1")]).start()
     name, spid = box.name, box.sentry_pid()
     box.proc.kill()
     box.proc.wait()
@@ -45,6 +48,8 @@ def main():
             open("/proc/%d/stat" % spid).read().split()[2] == "Z")
     c.check("cove run killed: state stays until gc",
             os.path.isdir("/run/cove/" + name))
+    c.check("cove run killed: nft table stays until gc",
+            sb.Snapshot().diff(before).get("nft"))
     r = subprocess.run([sb.cove_bin(), "gc", "--verbose"],
                        capture_output=True, text=True)
     c.check("cove gc cleans it", r.returncode == 0 and

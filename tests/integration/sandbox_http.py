@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
 """HTTP both ways: python3 -m http.server inside fetched by curl from the
-host, and curl inside fetching from a server on the host side, on
---network=host and every provider `cove stacks` lists.
+host (at the sandbox address, and at 127.0.0.1 through --publish), and
+curl inside fetching from a server on the host side, on --network=host
+and every provider `cove stacks` lists.
 """
 
 import http.server
@@ -45,9 +46,11 @@ def main():
     host_srv = FreeBindServer((sb.GATEWAY, port), Handler)
     threading.Thread(target=host_srv.serve_forever, daemon=True).start()
     for net in ["host"] + sb.stacks():
+        pub = sb.free_port("127.0.0.1")
         box = sb.Sandbox(["/usr/bin/python3", "-m", "http.server", "8000",
                           "--bind", "0.0.0.0"], network=net,
-                         extra=["--workdir", d]).start()
+                         extra=["--workdir", d,
+                                "--publish", "%d:8000" % pub]).start()
         up = sb.wait_port(box.ip, 8000)
         c.check(net + ": http.server listening", up)
         for i in range(3):
@@ -58,6 +61,13 @@ def main():
                     r.returncode == 0 and r.stdout == BODY,
                     "%d %d bytes %s" % (r.returncode, len(r.stdout),
                                         r.stderr[-200:]))
+        r = subprocess.run(["curl", "-sS", "--max-time", "20",
+                            "http://127.0.0.1:%d/file.bin" % pub],
+                           capture_output=True, timeout=30)
+        c.check("%s: curl 127.0.0.1 through --publish" % net,
+                r.returncode == 0 and r.stdout == BODY,
+                "%d %d bytes %s" % (r.returncode, len(r.stdout),
+                                    r.stderr[-200:]))
         box.stop()
         r = sb.run(["--network=" + net, "--", "sh", "-c",
                     "curl -sS --max-time 20 http://%s:%d/x | md5sum" %

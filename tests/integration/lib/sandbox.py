@@ -8,7 +8,8 @@ guess addresses. Every Sandbox is registered and killed at exit (atexit and
 SIGTERM). Host-side peers (HostTcpEcho, HostUdpEcho) bind to the gateway
 with IP_FREEBIND before the veth exists, so they only ever talk to
 sandboxes over the veth pairs `cove run` makes. Snapshot() records what a
-sandbox could leave behind (links, netns, /run/cove entries, sentries) and
+sandbox could leave behind (links, netns, /run/cove entries, nftables
+tables of --publish, sentries) and
 diff() tells what changed.
 """
 
@@ -255,6 +256,10 @@ class Snapshot:
                                         text=True).stdout.split())
         self.state = set(os.listdir("/run/cove")) - {".lock"} \
             if os.path.isdir("/run/cove") else set()
+        out = subprocess.run(["nft", "list", "tables"], capture_output=True,
+                             text=True).stdout
+        self.nft = {l.split()[-1] for l in out.splitlines()
+                    if l.split() and l.split()[-1].startswith("cove_")}
         self.sentries = set()
         for pid in os.listdir("/proc"):
             if not pid.isdigit():
@@ -277,6 +282,8 @@ class Snapshot:
             d["netns"] = sorted(self.netns - before.netns)
         if self.state - before.state:
             d["state"] = sorted(self.state - before.state)
+        if self.nft - before.nft:
+            d["nft"] = sorted(self.nft - before.nft)
         if self.sentries - before.sentries:
             d["sentries"] = sorted(self.sentries - before.sentries)
         return d
