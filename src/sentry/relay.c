@@ -103,7 +103,7 @@ struct sbx_sock *sbx_sock_new(struct sentry *sn, struct cove_sock *s,
 int sbx_sock_pair(struct sbx_sock *sk, int *app_end, bool nonblock)
 {
 	struct epoll_event ev = {
-		.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+		.events = EPOLLIN | EPOLLRDHUP | EPOLLET,
 		.data.ptr = sk,
 	};
 	struct sentry *sn = sk->sn;
@@ -349,6 +349,23 @@ static void sbx_ring_push(struct sbx_sock *sk, const struct sockaddr_in *a)
 	sk->ring_len++;
 }
 
+/*
+ * sbx_want_out() - watch @sfd for EPOLLOUT only while bytes wait for room:
+ * otherwise every read by the program would wake the sentry.
+ */
+static void sbx_want_out(struct sbx_sock *sk, bool on)
+{
+	struct epoll_event ev = {
+		.events = EPOLLIN | EPOLLRDHUP | EPOLLET | (on ? EPOLLOUT : 0),
+		.data.ptr = sk,
+	};
+
+	if (sk->want_out == on)
+		return;
+	sk->want_out = on;
+	(void)epoll_ctl(sk->sn->ep, EPOLL_CTL_MOD, sk->sfd, &ev);
+}
+
 /* sbx_sfd_write() - write to the pair; Return: bytes, or -errno. */
 static ssize_t sbx_sfd_write(struct sbx_sock *sk, const void *buf, size_t len)
 {
@@ -403,8 +420,10 @@ static bool sbx_pump_down(struct sbx_sock *sk)
 		if (sk->down_len) {
 			w = sbx_sfd_write(sk, sk->down_buf + sk->down_off,
 					  sk->down_len);
-			if (w == -EAGAIN)
+			if (w == -EAGAIN) {
+				sbx_want_out(sk, true);
 				break;	/* wait for EPOLLOUT on sfd */
+			}
 			if (w < 0)
 				w = sk->down_len;	/* program gone */
 			else if (sk->type == SOCK_DGRAM)
@@ -418,6 +437,7 @@ static bool sbx_pump_down(struct sbx_sock *sk)
 				break;
 			free(sk->down_buf);
 			sk->down_buf = NULL;
+			sbx_want_out(sk, false);
 		}
 		if (sk->stack_eof)
 			break;
@@ -445,6 +465,7 @@ static bool sbx_pump_down(struct sbx_sock *sk)
 		if (w > 0)
 			wrote = true;
 		if (w < n) {
+			sbx_want_out(sk, true);
 			sk->down_addr = from;
 			if (sbx_keep(&sk->down_buf, &sk->down_off,
 				     &sk->down_len, sn->scratch + w,

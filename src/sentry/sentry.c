@@ -104,6 +104,9 @@ static void sbx_arm(struct sentry *sn, uint64_t deadline)
 {
 	struct itimerspec its = { 0 };
 
+	if (deadline == sn->armed)
+		return;
+	sn->armed = deadline;
 	if (deadline != UINT64_MAX) {
 		if (!deadline)
 			deadline = 1;
@@ -241,6 +244,7 @@ static int sbx_wait(struct sentry *sn, int timeout_ms)
 			break;
 		case SBX_EV_TIMER:
 			(void)!read(sn->tfd, &ticks, sizeof(ticks));
+			sn->armed = UINT64_MAX;	/* fired: disarmed */
 			break;
 		case SBX_EV_STACK:
 			break;
@@ -439,6 +443,7 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr)
 	prctl(PR_SET_NAME, "cove-sentry");
 	sn.o = o;
 	sn.ep = sn.tfd = sn.sigfd = sn.nfd = sn.diag = -1;
+	sn.armed = UINT64_MAX;
 	sn.pending_tail = &sn.pending;
 	sn.trace = getenv("COVE_TRACE") != NULL;
 	sn.ops = o->mode == SBX_NET_STACK ? cove_stack_find(o->network) : NULL;

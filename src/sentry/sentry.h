@@ -93,6 +93,7 @@ struct sbx_sock {
 	bool stack_eof;			/* stack said EOF or an error */
 	bool stack_shut_wr;		/* shutdown(SHUT_WR) given to the stack */
 	bool sfd_shut_wr;		/* shutdown(SHUT_WR) done on @sfd */
+	bool want_out;			/* EPOLLOUT watched on @sfd */
 	bool zombie;			/* both ways shut, program end alive */
 	bool queued, dead;
 	struct sbx_sock *next_pending;
@@ -115,6 +116,7 @@ struct sentry {
 	unsigned nsocks;
 	unsigned nzombies;
 	int diag;			/* NETLINK_SOCK_DIAG, or -1 */
+	uint64_t armed;			/* deadline the timerfd holds */
 	struct sbx_sock *hash[SBX_HASH];
 	struct sbx_sock *pending, **pending_tail;
 	struct sbx_sock *all;
