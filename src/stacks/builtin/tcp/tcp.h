@@ -99,6 +99,7 @@ enum tcp_state {
 #define TCP_QUICKACKS 16u
 #define TCP_CHALLENGE_PER_S 1000u	/* RFC 5961 challenge ACK rate limit */
 #define TCP_DUPTHRESH 3u
+#define TCP_PTO_MIN_US 10000u		/* tail loss probe floor */
 #define TCP_TICK_RETRY_NS 1000000ull	/* retry output when the pool was dry */
 #define TCP_EPH_LO 32768u
 #define TCP_EPH_HI 60999u
@@ -186,6 +187,8 @@ struct tcb {
 	bool reaping;
 	bool persist;			/* t_rtx is the persist timer */
 	bool ack_now;			/* an ACK is owed before we return */
+	bool tlp_armed;			/* t_rtx is a tail loss probe timer */
+	bool tlp_sent;			/* one probe per flight, until new ACK */
 	uint8_t snd_ws, rcv_ws;
 	uint8_t tos;
 	uint8_t retries;		/* consecutive RTOs / SYN retries */
@@ -241,6 +244,7 @@ struct tcb {
 	uint32_t high_rxt;		/* SACK recovery: retransmitted below */
 	uint32_t recover;		/* RFC 6582 */
 	uint32_t dupacks;
+	uint64_t una_rxt_ns;		/* when snd_una's segment was last resent */
 	uint32_t total_retrans, lost_segs;
 
 	/* congestion control */
@@ -285,7 +289,7 @@ struct tcp_ctx {
 	struct btimer t_out, t_reap;
 	/* counters beyond cove_stack_stats (tests, docs) */
 	uint64_t sack_recoveries, reno_recoveries, sack_blocks_in;
-	uint64_t persist_probes, keep_probes, dsack_out;
+	uint64_t persist_probes, keep_probes, tlp_probes;
 };
 
 static inline struct tcb *tcb_of(struct bsock *b)
@@ -376,6 +380,7 @@ void tcp_reply_rst(struct bstack *st, const struct tcp_seg *s);
 uint32_t tcp_rcv_window(struct tcb *t, bool sws);
 void tcp_want_output(struct tcb *t);
 void tcp_retransmit_una(struct tcb *t);
+void tcp_probe_span(struct tcb *t, uint32_t seq, uint32_t len, bool fin);
 void tcp_window_update(struct tcb *t);
 
 /* tcp_timer.c */

@@ -426,6 +426,7 @@ static void tcp_ack_new(struct tcb *t, uint32_t ack)
 		tcp_rtt_sample(t, rtt_us);
 	}
 	t->snd_una = ack;
+	t->tlp_sent = false;
 	if (seq_lt(t->snd_nxt, ack))
 		t->snd_nxt = ack;
 	if (seq_lt(t->high_rxt, ack))
@@ -472,7 +473,7 @@ static void tcp_ack_new(struct tcb *t, uint32_t ack)
  */
 static bool tcp_ack(struct tcb *t, struct tcp_seg *s)
 {
-	uint32_t ack = s->ack, wnd, data_end;
+	uint32_t ack = s->ack, wnd, data_end, sacked = t->sacked_bytes;
 	bool wnd_changed = false;
 
 	if (seq_gt(ack, t->snd_max)) {
@@ -519,8 +520,26 @@ static bool tcp_ack(struct tcb *t, struct tcp_seg *s)
 			 t->dupacks >= TCP_DUPTHRESH)
 			tcp_enter_recovery(t);
 	}
+	if (t->in_recovery && t->sack_ok && ack == t->snd_una &&
+	    t->sacked_bytes > sacked && t->una_rxt_ns &&
+	    tcp_now(t) - t->una_rxt_ns >
+	    (uint64_t)(t->srtt_us + t->srtt_us / 4 + 1000) * 1000) {
+		/*
+		 * Data sent more than a round trip after our retransmission
+		 * of snd_una is being SACKed: that retransmission was lost
+		 * too (RACK's reasoning). Send it again now, not after an RTO.
+		 */
+		tcp_retransmit_una(t);
+		t->b.st->stats.tcp_fast_retransmits++;
+		t->lost_segs++;
+	}
+	/*
+	 * SACK evidence of loss starts recovery; after an RTO also before
+	 * snd_una passes `recover`, once go-back-N has resent everything
+	 * (the scoreboard was cleared then, so the evidence is fresh).
+	 */
 	if (t->sack_ok && !t->in_recovery && t->nsacked &&
-	    seq_ge(t->snd_una, t->recover) &&
+	    (seq_ge(t->snd_una, t->recover) || t->snd_nxt == t->snd_max) &&
 	    seq_gt(tcp_sb_lost_edge(t), t->snd_una))
 		tcp_enter_recovery(t);
 

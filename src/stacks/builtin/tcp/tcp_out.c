@@ -387,13 +387,20 @@ static uint32_t tcp_send_span(struct tcb *t, uint32_t seq, uint32_t len,
 	if (seq_gt(t->snd_nxt, t->snd_max))
 		t->snd_max = t->snd_nxt;
 	if (!timer_armed(&t->t_rtx) || t->persist)
-		tcp_rtx_arm(t);
+		tcp_rtx_restart(t);
 	return span ? span : 1;
+}
+
+/* tcp_probe_span() - resend [seq, seq + len) (+ FIN) as a loss probe. */
+void tcp_probe_span(struct tcb *t, uint32_t seq, uint32_t len, bool fin)
+{
+	(void)tcp_send_span(t, seq, len, fin);
 }
 
 /* tcp_retransmit_una() - resend the first unacknowledged segment. */
 void tcp_retransmit_una(struct tcb *t)
 {
+	t->una_rxt_ns = tcp_now(t);
 	uint32_t data_end = t->sb_seq + t->sb_len;
 	uint32_t len = 0;
 	bool fin;
@@ -431,12 +438,18 @@ void tcp_output(struct tcb *t)
 				len = seq_min(seq + len, data_end) - seq;
 				if (!tcp_send_span(t, seq, len, fin))
 					break;
+				if (seq == t->snd_una)
+					t->una_rxt_ns = tcp_now(t);
 				t->high_rxt = seq + len + fin;
 				t->b.st->stats.tcp_fast_retransmits++;
 				continue;
 			}
 		} else {
+			/* SACKed bytes left the network (limited transmit) */
 			flight = t->snd_nxt - t->snd_una;
+			if (t->snd_nxt == t->snd_max)
+				flight -= flight > t->sacked_bytes ?
+					  t->sacked_bytes : flight;
 		}
 		seq = t->snd_nxt;
 		/* after an RTO, do not resend what the peer has SACKed */

@@ -247,6 +247,14 @@ uint32_t tcp_sb_lost_edge(const struct tcb *t)
 		    bytes > (TCP_DUPTHRESH - 1) * t->mss)
 			return t->sacked[i].start;
 	}
+	/*
+	 * The tail of the flight was SACKed and nothing new can follow to
+	 * produce more duplicate ACKs: the holes below it are lost (early
+	 * retransmit, RFC 5827, in SACK terms).
+	 */
+	if (t->nsacked && t->sacked[t->nsacked - 1].end == t->snd_max &&
+	    !tcp_unsent(t))
+		return t->sacked[t->nsacked - 1].start;
 	return t->snd_una;
 }
 

@@ -399,9 +399,7 @@ static void tcp_close(struct bsock *b)
 		tcp_done(t);
 		break;
 	case TCPS_TIME_WAIT:
-		t->orphan = true;
-		c->norphans++;
-		tcp_timewait(t);
+		tcp_timewait(t);	/* frees the rings; 2 MSL from now */
 		break;
 	default:
 		if (t->rb_len || (t->linger_on && !t->linger) ||

@@ -38,12 +38,70 @@ static uint64_t tcp_backoff_ns(const struct tcb *t)
 void tcp_rtx_arm(struct tcb *t)
 {
 	t->persist = false;
+	t->tlp_armed = false;
 	timer_arm(tcp_wheel(t), &t->t_rtx, tcp_now(t) + tcp_backoff_ns(t));
 }
 
+/**
+ * tcp_rtx_restart() - data in flight: arm the tail loss probe or the RTO
+ * @t:	connection
+ *
+ * A probe (RFC 8985's TLP, simplified) fires after 2 * SRTT (plus the
+ * peer's delayed ACK when one segment is out) if that comes before the
+ * RTO: it makes the peer's SACKs reveal a lost tail, which fast recovery
+ * then repairs instead of a timeout. In recovery the probe resends the
+ * segment at snd_una (its retransmission was lost too).
+ */
 void tcp_rtx_restart(struct tcb *t)
 {
+	uint64_t pto;
+
+	if (t->sack_ok && t->srtt_us && !t->retries &&
+	    !t->tlp_sent && (t->state == TCPS_ESTABLISHED ||
+			     t->state == TCPS_CLOSE_WAIT)) {
+		pto = 2ull * t->srtt_us;
+		if (t->snd_max - t->snd_una <= t->mss)
+			pto += TCP_DELACK_NS / 1000;
+		if (pto < TCP_PTO_MIN_US)
+			pto = TCP_PTO_MIN_US;
+		if (pto < t->rto_us) {
+			t->persist = false;
+			t->tlp_armed = true;
+			timer_arm(tcp_wheel(t), &t->t_rtx,
+				  tcp_now(t) + pto * 1000ull);
+			return;
+		}
+	}
 	tcp_rtx_arm(t);
+}
+
+/* tcp_tlp_fire() - send new data, or the last segment again, as a probe. */
+static void tcp_tlp_fire(struct tcb *t)
+{
+	uint32_t data_end = t->sb_seq + t->sb_len, seq, len;
+	bool fin;
+
+	t->tlp_armed = false;
+	t->tlp_sent = true;
+	if (t->snd_una == t->snd_max)
+		return;
+	t->ctx->tlp_probes++;
+	if (t->in_recovery) {
+		/* no progress for 2 RTT in recovery: the hole's resend died */
+		tcp_retransmit_una(t);
+		t->b.st->stats.tcp_fast_retransmits++;
+	} else if (tcp_unsent(t) && seq_lt(t->snd_nxt, t->snd_una + t->snd_wnd)) {
+		tcp_output(t);
+	} else {
+		seq = t->snd_max - (t->snd_max - t->snd_una > t->mss ?
+				    t->mss : t->snd_max - t->snd_una);
+		len = seq_lt(seq, data_end) ?
+		      seq_min(data_end, t->snd_max) - seq : 0;
+		fin = t->fin_queued && seq_gt(t->snd_max, data_end);
+		tcp_probe_span(t, seq, len, fin);
+	}
+	if (!timer_armed(&t->t_rtx))
+		tcp_rtx_arm(t);
 }
 
 void tcp_persist_arm(struct tcb *t)
@@ -109,6 +167,10 @@ void tcp_timewait(struct tcb *t)
 	timer_cancel(tcp_wheel(t), &t->t_delack);
 	t->persist = false;
 	timer_arm(tcp_wheel(t), &t->t_keep, tcp_now(t) + 2 * TCP_MSL_NS);
+	if (t->orphan) {	/* TIME-WAIT is not an orphan that needs a cap */
+		t->orphan = false;
+		c->norphans--;
+	}
 	if (!t->b.host_open) {
 		if (t->sbuf)
 			c->mem_bytes -= t->sb_size;
@@ -155,6 +217,10 @@ static void tcp_rtx_fire(struct btimer *tm)
 
 	if (t->persist) {
 		tcp_persist_fire(t);
+		return;
+	}
+	if (t->tlp_armed) {
+		tcp_tlp_fire(t);
 		return;
 	}
 	switch (t->state) {
@@ -278,6 +344,7 @@ void tcp_timers_stop(struct tcb *t)
 	timer_cancel(w, &t->t_delack);
 	timer_cancel(w, &t->t_keep);
 	t->persist = false;
+	t->tlp_armed = false;
 }
 
 /* tcp_out_timer() - retry output for every tcb that found the pool empty. */
