@@ -637,6 +637,78 @@ static void test_raw_syn_recv(void)
 	raw_down(&r);
 }
 
+/* raw_icmp_unreach() - ICMP type 3 @code quoting a segment A sent. */
+static void raw_icmp_unreach(struct raw *r, uint8_t code, const struct rseg *g)
+{
+	uint8_t b[14 + 20 + 8 + 28];
+	uint8_t *ip = b + 14, *ic = b + 34, *in = b + 42;
+	uint32_t src = tip("10.0.0.2"), dst = tip("10.0.0.1");
+	uint16_t c;
+
+	memset(b, 0, sizeof(b));
+	memcpy(b, ((struct bstack *)(void *)r->net.a.st)->mac, 6);
+	memcpy(b + 6, r->peer_mac, 6);
+	b[12] = 0x08;
+	ip[0] = 0x45;
+	ip[3] = (uint8_t)(sizeof(b) - 14);
+	ip[8] = 64;
+	ip[9] = 1;
+	memcpy(ip + 12, &src, 4);
+	memcpy(ip + 16, &dst, 4);
+	c = raw_csum(ip, 20, 0);
+	ip[10] = (uint8_t)(c >> 8);
+	ip[11] = (uint8_t)c;
+	ic[0] = 3;
+	ic[1] = code;
+	in[0] = 0x45;
+	in[3] = 40;
+	in[8] = 64;
+	in[9] = 6;
+	memcpy(in + 12, &dst, 4);
+	memcpy(in + 16, &src, 4);
+	c = raw_csum(in, 20, 0);
+	in[10] = (uint8_t)(c >> 8);
+	in[11] = (uint8_t)c;
+	in[20] = (uint8_t)(g->sport >> 8);
+	in[21] = (uint8_t)g->sport;
+	in[22] = (uint8_t)(g->dport >> 8);
+	in[23] = (uint8_t)g->dport;
+	in[24] = (uint8_t)(g->seq >> 24);
+	in[25] = (uint8_t)(g->seq >> 16);
+	in[26] = (uint8_t)(g->seq >> 8);
+	in[27] = (uint8_t)g->seq;
+	c = raw_csum(ic, 8 + 28, 0);
+	ic[2] = (uint8_t)(c >> 8);
+	ic[3] = (uint8_t)c;
+	raw_inject(r, b, sizeof(b));
+}
+
+/* ICMP unreachables: fatal during connect, soft afterwards. */
+static void test_raw_icmp(void)
+{
+	struct sockaddr_in a = tsin("10.0.0.2", 90);
+	struct cove_sock *c;
+	struct rseg g;
+	struct raw r;
+
+	raw_up(&r);
+	c = tsock(&r.net.a);
+	CHECK(tops->connect(c, (struct sockaddr *)&a, sizeof(a)) ==
+	      -EINPROGRESS);
+	REQUIRE(raw_recv(&r, &g));
+	raw_icmp_unreach(&r, 3, &g);
+	CHECK(tstate(c) == TCPS_CLOSED);
+	CHECK(tsockerr(c) == ECONNREFUSED);
+	tclose(&r.net.a, c);
+	c = tsock(&r.net.a);
+	CHECK(tops->connect(c, (struct sockaddr *)&a, sizeof(a)) ==
+	      -EINPROGRESS);
+	REQUIRE(raw_recv(&r, &g));
+	raw_icmp_unreach(&r, 1, &g);
+	CHECK(tsockerr(c) == EHOSTUNREACH);
+	raw_down(&r);
+}
+
 /* Random segments near the window against every state: no crash, no leak. */
 static void test_raw_random(void)
 {
@@ -694,6 +766,7 @@ int main(void)
 	RUN(test_raw_paws);
 	RUN(test_raw_closed_port);
 	RUN(test_raw_syn_recv);
+	RUN(test_raw_icmp);
 	RUN(test_raw_random);
 	return check_summary();
 }

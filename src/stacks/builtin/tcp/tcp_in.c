@@ -855,6 +855,7 @@ void tcp_icmp_error(struct bstack *st, uint8_t type, uint8_t code,
 	struct tcp_ctx *c = st->tcp;
 	uint32_t ihl, src, dst, seq;
 	struct tcb *t;
+	int err;
 
 	if (!c || inner_len < IP_HLEN_)
 		return;
@@ -872,16 +873,18 @@ void tcp_icmp_error(struct bstack *st, uint8_t type, uint8_t code,
 		return;
 	if (type == 3 && code == 4)
 		return;		/* PMTU: our MSS already fits the link */
-	if (type == 3 && (code == 2 || code == 3) &&
-	    t->state == TCPS_SYN_SENT) {
-		t->so_error = ECONNREFUSED;
+	if (type == 3)
+		err = code == 2 || code == 3 ? ECONNREFUSED :
+		      code == 0 || code == 6 || code == 9 || code == 11 ?
+		      ENETUNREACH : EHOSTUNREACH;
+	else
+		err = EHOSTUNREACH;
+	if (type == 3 && t->state == TCPS_SYN_SENT) {
+		/* as Linux: an unreachable during connect fails it */
+		t->so_error = err;
 		tcp_done(t);
 		tcp_reap(c);
 		return;
 	}
-	if (type == 3)
-		t->soft_error = code == 0 || code == 6 ? ENETUNREACH :
-							 EHOSTUNREACH;
-	else if (type == 11)
-		t->soft_error = EHOSTUNREACH;
+	t->soft_error = err;
 }
