@@ -56,6 +56,20 @@ static int sbx_write_file(const char *path, const char *text)
 	return n < 0 ? -errno : 0;
 }
 
+/* sbx_read_char() - the first byte of a /proc file, or 0. */
+static char sbx_read_char(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char c = 0;
+
+	if (fd >= 0) {
+		if (read(fd, &c, 1) != 1)
+			c = 0;
+		close(fd);
+	}
+	return c;
+}
+
 /* sbx_ethtool_off() - switch one legacy ethtool feature off. */
 static void sbx_ethtool_off(int fd, const char *ifname, uint32_t cmd)
 {
@@ -146,7 +160,7 @@ static int sbx_read_netns_addr(struct sbx_opts *o, char *ifname,
 					    "netns %s has no interface but lo",
 					    o->netns_path);
 	}
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
 	if (fd < 0 || ioctl(fd, SIOCGIFADDR, &ifr) < 0) {
@@ -209,9 +223,11 @@ int sbx_attach_sandbox(struct sbx_opts *o, bool drop_ingress,
 		if (sbx_nl_link_set(&nl, idx, "eth0", false, err) < 0)
 			goto fail;
 	}
+	snprintf(o->ifname, sizeof(o->ifname), "%s", ifname);
 	if (drop_ingress) {
 		snprintf(path, sizeof(path),
 			 "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+		o->ipv6_was = sbx_read_char(path);
 		ret = sbx_write_file(path, "1");
 		if (ret < 0 && ret != -ENOENT) {
 			cove_err_set(err, -ret, "disable IPv6 on %s: %s",
@@ -220,6 +236,7 @@ int sbx_attach_sandbox(struct sbx_opts *o, bool drop_ingress,
 		}
 		if (sbx_nl_ingress_drop(&nl, idx, err) < 0)
 			goto fail;
+		o->undo_ingress = o->netns_path != NULL;
 	}
 	if (!o->netns_path) {
 		if (sbx_nl_addr_add(&nl, idx, o->ip, o->prefix_len, err) < 0 ||
@@ -233,4 +250,24 @@ done:
 fail:
 	sbx_nl_close(&nl);
 	return cove_err_prefix(err, "sandbox network");
+}
+
+void sbx_detach_sandbox(const struct sbx_opts *o)
+{
+	struct sbx_nl nl = { 0 };
+	char path[96], was[2] = { o->ipv6_was, 0 };
+	int idx;
+
+	if (!o->undo_ingress)
+		return;
+	idx = (int)if_nametoindex(o->ifname);
+	if (idx && sbx_nl_open(&nl, NULL) == 0) {
+		(void)sbx_nl_qdisc_del_clsact(&nl, idx);
+		sbx_nl_close(&nl);
+	}
+	if (o->ipv6_was) {
+		snprintf(path, sizeof(path),
+			 "/proc/sys/net/ipv6/conf/%s/disable_ipv6", o->ifname);
+		(void)sbx_write_file(path, was);
+	}
 }

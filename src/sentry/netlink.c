@@ -288,3 +288,18 @@ int sbx_nl_ingress_drop(struct sbx_nl *nl, int ifindex, struct cove_err *err)
 				    strerror(-ret));
 	return 0;
 }
+
+int sbx_nl_qdisc_del_clsact(struct sbx_nl *nl, int ifindex)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct tcmsg *tcm;
+
+	nlh->nlmsg_type = RTM_DELQDISC;
+	tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
+	tcm->tcm_family = AF_UNSPEC;
+	tcm->tcm_ifindex = ifindex;
+	tcm->tcm_handle = TC_H_MAKE(TC_H_CLSACT, 0);
+	tcm->tcm_parent = TC_H_CLSACT;
+	return sbx_nl_talk(nl, nlh);
+}

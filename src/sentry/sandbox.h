@@ -85,6 +85,10 @@ struct sbx_opts {
 	gid_t gid;
 	bool verbose;
 	unsigned poll_us;
+	/* Set up by the sentry (attach.c): */
+	char ifname[16];		/* the sandbox interface: eth0 */
+	bool undo_ingress;		/* --netns: remove our qdisc at exit */
+	char ipv6_was;			/* --netns: disable_ipv6 before us */
 	char **argv;			/* the command, NULL-terminated */
 };
 
@@ -249,6 +253,15 @@ void sbx_detach_host(struct in_addr ip);
  */
 int sbx_attach_sandbox(struct sbx_opts *o, bool drop_ingress,
 		       struct cove_err *err);
+
+/**
+ * sbx_detach_sandbox() - sentry side, --netns only: undo the ingress drop
+ * and the IPv6 switch on an interface the sandbox does not own
+ * @o:		options as sbx_attach_sandbox() left them
+ */
+void sbx_detach_sandbox(const struct sbx_opts *o);
+
+int sbx_nl_qdisc_del_clsact(struct sbx_nl *nl, int ifindex);
 
 /* ---- publish.c ------------------------------------------------------ */
 

@@ -82,11 +82,13 @@ static void sbx_stack_log(void *host, int level, const char *fmt, ...)
 
 /* sbx_fail() - report a set-up failure to the runtime and exit. */
 static void __attribute__((noreturn))
-sbx_fail(int sync_wr, const struct cove_err *err, int status)
+sbx_fail(const struct sbx_opts *o, int sync_wr, const struct cove_err *err,
+	 int status)
 {
 	char buf[COVE_ERR_MSG_MAX + 2];
 	int n = snprintf(buf, sizeof(buf), "E%s", err->msg);
 
+	sbx_detach_sandbox(o);
 	(void)!write(sync_wr, buf, (size_t)n);
 	_exit(status);
 }
@@ -140,8 +142,10 @@ static int sbx_stack_up(struct sentry *sn, bool with_link,
 		if (ret < 0)
 			return cove_err_set(err, -ret, "frame pool: %s",
 					    strerror(-ret));
-		if (cove_link_open("packet:eth0,rx=v2", &sn->pool, &sn->link,
-				   err) < 0)
+		char spec[48];
+
+		snprintf(spec, sizeof(spec), "packet:%s,rx=v2", sn->o->ifname);
+		if (cove_link_open(spec, &sn->pool, &sn->link, err) < 0)
 			return cove_err_prefix(err, "link");
 		env.link = sn->link;
 	}
@@ -385,13 +389,23 @@ static int sbx_sentry_setup(struct sentry *sn, int sync_rd, int sync_wr,
 	link_based = sn->ops && strcmp(sn->ops->name, "kernel");
 	if (sbx_attach_sandbox(o, link_based, err) < 0)
 		return -1;
-	sbx_step(o, "sentry: eth0 and lo configured%s",
-		 link_based ? ", kernel ingress dropped" : "");
+	if (o->mode != SBX_NET_NONE) {
+		char ip[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &o->ip, ip, sizeof(ip));
+		inet_ntop(AF_INET, &o->gateway, gw, sizeof(gw));
+		sbx_step(o, "sentry: %s has %s/%u, gateway %s%s", o->ifname,
+			 ip, o->prefix_len, gw,
+			 link_based ? "; kernel ingress dropped" : "");
+	} else {
+		sbx_step(o, "sentry: lo up, no other interface");
+	}
 	if (sn->ops) {
 		if (sbx_stack_up(sn, link_based, err) < 0)
 			return -1;
-		sbx_step(o, "sentry: stack '%s' up%s", sn->ops->name,
-			 link_based ? " on packet:eth0" : "");
+		sbx_step(o, "sentry: stack '%s' up%s%s", sn->ops->name,
+			 link_based ? " on packet:" : "",
+			 link_based ? o->ifname : "");
 	}
 	return 0;
 }
@@ -449,10 +463,10 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr)
 	sn.ops = o->mode == SBX_NET_STACK ? cove_stack_find(o->network) : NULL;
 	if (sbx_sentry_setup(&sn, sync_rd, sync_wr, &err) < 0 ||
 	    sbx_events_up(&sn, &err) < 0)
-		sbx_fail(sync_wr, &err, SBX_EXIT_COVE);
+		sbx_fail(o, sync_wr, &err, SBX_EXIT_COVE);
 	if (sbx_spawn(&sn, &err, &status) < 0) {
 		sbx_reap(&sn);
-		sbx_fail(sync_wr, &err, status);
+		sbx_fail(o, sync_wr, &err, status);
 	}
 	sbx_step(o, "sentry: program started (pid %d in the sandbox)",
 		 (int)sn.child);
@@ -461,7 +475,7 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr)
 		if (sbx_watch(&sn, sn.nfd, &sn.tag_notify) < 0) {
 			cove_err_set(&err, errno, "epoll: %s", strerror(errno));
 			kill(sn.child, SIGKILL);
-			sbx_fail(sync_wr, &err, SBX_EXIT_COVE);
+			sbx_fail(o, sync_wr, &err, SBX_EXIT_COVE);
 		}
 	}
 	(void)!write(sync_wr, "S", 1);
@@ -483,5 +497,6 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr)
 	cove_link_close(sn.link);
 	if (sn.pool.frames)
 		(void)cove_frame_pool_fini(&sn.pool);
+	sbx_detach_sandbox(o);
 	_exit(sn.child_status);
 }

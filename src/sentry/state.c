@@ -278,8 +278,8 @@ int sbx_state_create(struct sbx_opts *o, struct sbx_state *st,
 			     strerror(errno));
 		goto fail_dir;
 	}
-	if (o->netns_path) {
-		ret = 0;	/* the netns brings its own address */
+	if (o->netns_path || o->mode == SBX_NET_NONE) {
+		ret = 0;	/* the netns brings its own address, or none */
 		goto out;
 	}
 	if (o->have_ip) {
