@@ -484,6 +484,30 @@ static void test_loopback(void)
 	tnet_down(&net);
 }
 
+/* destroy() with sockets open in many states frees everything. */
+static void test_destroy_open(void)
+{
+	struct tnet net;
+	struct tconn p;
+	uint8_t buf[4096];
+
+	tnet_up(&net, NULL);
+	tconn_open(&net, &p, 80);
+	memset(buf, 1, sizeof(buf));
+	CHECK(tsend(p.c, buf, sizeof(buf)) == sizeof(buf));
+	(void)tconnect(&net.a, "10.0.0.2", 81);	/* refused later */
+	(void)tconnect(&net.a, "10.0.0.2", 80);	/* in the accept queue */
+	net.b.blackhole = true;
+	(void)tconnect(&net.a, "10.0.0.2", 80);	/* stuck in SYN-SENT */
+	tadvance(&net, 5);
+	tops->destroy(net.a.st);
+	tops->destroy(net.b.st);
+	cove_link_close(net.a.link);
+	cove_link_close(net.b.link);
+	CHECK(cove_frame_pool_fini(&net.a.pool) == 0);
+	CHECK(cove_frame_pool_fini(&net.b.pool) == 0);
+}
+
 int main(void)
 {
 	RUN(test_handshake_bulk);
@@ -501,5 +525,6 @@ int main(void)
 	RUN(test_listener_close);
 	RUN(test_errors_and_options);
 	RUN(test_loopback);
+	RUN(test_destroy_open);
 	return check_summary();
 }
