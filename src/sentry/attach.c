@@ -33,6 +33,13 @@
  * IPv6 is disabled on eth0 so the kernel sends no router solicitations or
  * DAD probes of its own. The host end has TSO/GSO off so that frames
  * arrive at the AF_PACKET ring no larger than the MTU.
+ *
+ * With --link=tap the stack's link is a TAP device "cove0" in the sandbox
+ * netns instead, spliced to eth0 by two more BPF classifiers: whatever
+ * arrives on eth0 leaves by cove0's egress (the stack reads it from the
+ * TAP) and whatever the stack writes to cove0 leaves by eth0's egress. The
+ * kernel stack sees neither: eth0 keeps its address for tools that list
+ * interfaces, cove0 has none, IPv6 is off on both.
  */
 
 void sbx_veth_names(struct in_addr ip, char host[16], char peer[16])
@@ -270,4 +277,38 @@ void sbx_detach_sandbox(const struct sbx_opts *o)
 			 "/proc/sys/net/ipv6/conf/%s/disable_ipv6", o->ifname);
 		(void)sbx_write_file(path, was);
 	}
+}
+
+int sbx_attach_tap(struct sbx_opts *o, const char *tap, struct cove_err *err)
+{
+	struct sbx_nl nl = { 0 };
+	char path[96];
+	int eth, t;
+
+	if (sbx_nl_open(&nl, err) < 0)
+		return -1;
+	eth = sbx_nl_ifindex(&nl, o->ifname);
+	t = sbx_nl_ifindex(&nl, tap);
+	if (!eth || !t) {
+		cove_err_set(err, ENODEV, "--link=tap: %s or %s missing",
+			     o->ifname, tap);
+		goto fail;
+	}
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+		 tap);
+	(void)sbx_write_file(path, "1");
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+		 o->ifname);
+	o->ipv6_was = sbx_read_char(path);
+	(void)sbx_write_file(path, "1");
+	o->undo_ingress = o->netns_path != NULL;
+	if (sbx_nl_link_set(&nl, t, NULL, true, err) < 0 ||
+	    sbx_nl_ingress_redirect(&nl, t, eth, err) < 0 ||
+	    sbx_nl_ingress_redirect(&nl, eth, t, err) < 0)
+		goto fail;
+	sbx_nl_close(&nl);
+	return 0;
+fail:
+	sbx_nl_close(&nl);
+	return cove_err_prefix(err, "--link=tap");
 }

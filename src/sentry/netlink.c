@@ -216,17 +216,28 @@ int sbx_nl_route_add(struct sbx_nl *nl, struct in_addr dst, uint8_t prefix,
 }
 
 /*
- * sbx_bpf_drop_prog() - load "return TC_ACT_SHOT" as a tc classifier
+ * sbx_bpf_tc_prog() - load a tc classifier: drop everything, or redirect
+ * everything to the egress of interface @to
+ * @to:		0 for "return TC_ACT_SHOT", else an ifindex for
+ *		"return bpf_redirect(to, 0)"
  *
- * This kernel has cls_bpf but neither matchall nor gact, so the drop is a
- * two-instruction BPF program in direct-action mode.
- * Return: the program fd, or negative errno.
+ * This kernel has cls_bpf but neither matchall nor gact nor a usable
+ * mirred-without-match, so both are tiny BPF programs in direct-action
+ * mode. Return: the program fd, or negative errno.
  */
-static int sbx_bpf_drop_prog(void)
+static int sbx_bpf_tc_prog(int to)
 {
-	struct bpf_insn insns[] = {
+	struct bpf_insn drop[] = {
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0,
 		  .imm = TC_ACT_SHOT },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	struct bpf_insn redirect[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_1,
+		  .imm = to },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_2,
+		  .imm = 0 },
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_redirect },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
 	union bpf_attr attr;
@@ -234,8 +245,8 @@ static int sbx_bpf_drop_prog(void)
 
 	memset(&attr, 0, sizeof(attr));
 	attr.prog_type = BPF_PROG_TYPE_SCHED_CLS;
-	attr.insn_cnt = 2;
-	attr.insns = (uint64_t)(uintptr_t)insns;
+	attr.insn_cnt = to ? 4 : 2;
+	attr.insns = (uint64_t)(uintptr_t)(to ? redirect : drop);
 	attr.license = (uint64_t)(uintptr_t)"Apache-2.0";
 	strncpy(attr.prog_name, "cove_drop", sizeof(attr.prog_name) - 1);
 	fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
@@ -243,6 +254,12 @@ static int sbx_bpf_drop_prog(void)
 }
 
 int sbx_nl_ingress_drop(struct sbx_nl *nl, int ifindex, struct cove_err *err)
+{
+	return sbx_nl_ingress_redirect(nl, ifindex, 0, err);
+}
+
+int sbx_nl_ingress_redirect(struct sbx_nl *nl, int ifindex, int to,
+			    struct cove_err *err)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -263,7 +280,7 @@ int sbx_nl_ingress_drop(struct sbx_nl *nl, int ifindex, struct cove_err *err)
 		return cove_err_set(err, -ret, "tc clsact qdisc: %s",
 				    strerror(-ret));
 
-	prog = sbx_bpf_drop_prog();
+	prog = sbx_bpf_tc_prog(to);
 	if (prog < 0)
 		return cove_err_set(err, -prog, "tc drop program: %s",
 				    strerror(-prog));

@@ -21,8 +21,9 @@
 	"                      kernel, ...), 'host' (the sandbox netns's own\n" \
 	"                      kernel stack, no interception: the baseline) or\n" \
 	"                      'none' (loopback only); default builtin\n" \
-	"  --link=packet|tap   how a link-based stack reaches eth0; default\n" \
-	"                      packet (AF_PACKET)\n" \
+	"  --link=packet|tap   how a link-based stack reaches eth0: packet\n" \
+	"                      (AF_PACKET on eth0, the default) or tap (a TAP\n" \
+	"                      spliced to eth0 with tc redirects)\n" \
 	"  --ip=A.B.C.D/N      sandbox address; default the next free one in\n" \
 	"                      10.88.0.0/16 from .2; the host side is network+1\n" \
 	"  --name=NAME         sandbox name (default generated); state lives in\n" \
@@ -291,9 +292,6 @@ int sbx_opts_parse(int argc, char **argv, struct sbx_opts *o,
 	o->argv = argv + optind;
 	if (sbx_set_network(o, network, err) < 0)
 		return -1;
-	if (o->link == SBX_LINK_TAP && o->mode == SBX_NET_STACK)
-		return cove_err_set(err, ENOTSUP,
-				    "--link=tap is not implemented yet (use --link=packet)");
 	if (o->netns_path && o->have_ip)
 		return cove_err_set(err, EINVAL,
 				    "--ip and --netns exclude each other: the netns brings its address");

@@ -221,6 +221,9 @@ int sbx_nl_addr_add(struct sbx_nl *nl, int ifindex, struct in_addr addr,
 int sbx_nl_route_add(struct sbx_nl *nl, struct in_addr dst, uint8_t prefix,
 		     struct in_addr gw, int ifindex, struct cove_err *err);
 int sbx_nl_ingress_drop(struct sbx_nl *nl, int ifindex, struct cove_err *err);
+/* Every frame arriving on @ifindex leaves by the egress of @to (0: drop). */
+int sbx_nl_ingress_redirect(struct sbx_nl *nl, int ifindex, int to,
+			    struct cove_err *err);
 
 /* ---- attach.c: the network of the sandbox --------------------------- */
 
@@ -253,6 +256,16 @@ void sbx_detach_host(struct in_addr ip);
  */
 int sbx_attach_sandbox(struct sbx_opts *o, bool drop_ingress,
 		       struct cove_err *err);
+
+/**
+ * sbx_attach_tap() - sentry side, --link=tap: splice a TAP to the interface
+ * @o:		options (after sbx_attach_sandbox)
+ * @tap:	the TAP's name (the link has created it)
+ * @err:	filled on failure
+ *
+ * Return: 0 or < 0 with @err set.
+ */
+int sbx_attach_tap(struct sbx_opts *o, const char *tap, struct cove_err *err);
 
 /**
  * sbx_detach_sandbox() - sentry side, --netns only: undo the ingress drop

@@ -53,6 +53,7 @@
 #define SBX_BURSTS_PER_WAKE	64u
 #define SBX_LINGER_MS		2000
 #define SBX_QUIET_MS		200
+#define SBX_TAP_NAME		"cove0"
 
 static uint64_t sbx_now_ns(void *host)
 {
@@ -144,9 +145,16 @@ static int sbx_stack_up(struct sentry *sn, bool with_link,
 					    strerror(-ret));
 		char spec[48];
 
-		snprintf(spec, sizeof(spec), "packet:%s,rx=v2", sn->o->ifname);
+		if (sn->o->link == SBX_LINK_TAP)
+			snprintf(spec, sizeof(spec), "tap:%s", SBX_TAP_NAME);
+		else
+			snprintf(spec, sizeof(spec), "packet:%s,rx=v2",
+				 sn->o->ifname);
 		if (cove_link_open(spec, &sn->pool, &sn->link, err) < 0)
 			return cove_err_prefix(err, "link");
+		if (sn->o->link == SBX_LINK_TAP &&
+		    sbx_attach_tap(sn->o, SBX_TAP_NAME, err) < 0)
+			return -1;
 		env.link = sn->link;
 	}
 	ret = sn->ops->create(&cfg, &env, &sn->st);
@@ -387,7 +395,8 @@ static int sbx_sentry_setup(struct sentry *sn, int sync_rd, int sync_wr,
 	sbx_hosts_file(o);
 
 	link_based = sn->ops && strcmp(sn->ops->name, "kernel");
-	if (sbx_attach_sandbox(o, link_based, err) < 0)
+	if (sbx_attach_sandbox(o, link_based && o->link == SBX_LINK_PACKET,
+			       err) < 0)
 		return -1;
 	if (o->mode != SBX_NET_NONE) {
 		char ip[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];
@@ -396,7 +405,9 @@ static int sbx_sentry_setup(struct sentry *sn, int sync_rd, int sync_wr,
 		inet_ntop(AF_INET, &o->gateway, gw, sizeof(gw));
 		sbx_step(o, "sentry: %s has %s/%u, gateway %s%s", o->ifname,
 			 ip, o->prefix_len, gw,
-			 link_based ? "; kernel ingress dropped" : "");
+			 !link_based ? "" : o->link == SBX_LINK_TAP ?
+			 "; ingress spliced to the TAP" :
+			 "; kernel ingress dropped");
 	} else {
 		sbx_step(o, "sentry: lo up, no other interface");
 	}
@@ -404,8 +415,8 @@ static int sbx_sentry_setup(struct sentry *sn, int sync_rd, int sync_wr,
 		if (sbx_stack_up(sn, link_based, err) < 0)
 			return -1;
 		sbx_step(o, "sentry: stack '%s' up%s%s", sn->ops->name,
-			 link_based ? " on packet:" : "",
-			 link_based ? o->ifname : "");
+			 link_based ? " on " : "",
+			 link_based ? sn->link->name : "");
 	}
 	return 0;
 }

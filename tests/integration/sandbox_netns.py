@@ -32,10 +32,14 @@ def main():
         ns.ip("link", "set", "eth0", "up")
         ns.ip("route", "add", "default", "via", "10.89.7.1")
         qdisc0 = ns.run("tc", "qdisc", "show", "dev", "eth0").stdout
-        for net in sb.stacks():
+        runs = [(n, []) for n in sb.stacks()]
+        runs += [(n + "+tap", ["--link=tap"]) for n in sb.stacks()
+                 if n != "kernel"]
+        for net, extra in runs:
             box = sb.Sandbox(["/usr/bin/python3", "-m", "http.server", "8000",
-                              "--bind", "0.0.0.0"], network=net,
-                             extra=["--netns", "/run/netns/" + ns.name])
+                              "--bind", "0.0.0.0"], network=net.split("+")[0],
+                             extra=["--netns", "/run/netns/" + ns.name] +
+                             extra)
             box.start()
             log = "".join(box.log)
             c.check(net + ": address read from the netns",

@@ -9,6 +9,7 @@ the gateway, a closed port next to it, a UDP echo server, and two
 connections into the sandbox when sockcheck says LISTEN. Every check must
 pass everywhere; the only allowed difference is AF_INET6, which the
 frontend refuses with EAFNOSUPPORT (the kernel allows it under host).
+Link-based providers run twice: on packet:eth0 and on --link=tap.
 """
 
 import os
@@ -23,8 +24,13 @@ LISTEN_PORT = 7777
 
 
 def run_one(net, tcp_port, udp_port):
+    extra = []
+    if net.endswith("+tap"):
+        net = net[:-4]
+        extra = ["--link=tap"]
     p = subprocess.Popen([sb.cove_bin(), "run", "--verbose",
-                          "--network=" + net, "--", sb.sockcheck_bin(),
+                          "--network=" + net] + extra + ["--",
+                          sb.sockcheck_bin(),
                           sb.GATEWAY, str(tcp_port), str(udp_port),
                           str(LISTEN_PORT)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -56,7 +62,10 @@ def main():
     tcp = sb.HostTcpEcho(port)
     udp = sb.HostUdpEcho()
     results = {}
-    for net in ["host"] + sb.stacks():
+    nets = ["host"] + sb.stacks()
+    # Link-based providers also on --link=tap.
+    nets += [n + "+tap" for n in sb.stacks() if n != "kernel"]
+    for net in nets:
         rc, lines = run_one(net, port, udp.port)
         results[net] = lines
         for line in lines:
