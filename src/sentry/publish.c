@@ -81,7 +81,7 @@ static int sbx_nft(const char *script, char *errbuf, size_t errlen)
 
 int sbx_publish_add(const struct sbx_opts *o, struct cove_err *err)
 {
-	char script[4096], table[32], host[16], peer[16], ip[INET_ADDRSTRLEN];
+	char script[8192], table[32], host[16], peer[16], ip[INET_ADDRSTRLEN];
 	char rules[2048] = "", errbuf[256], path[96];
 	size_t off = 0;
 	unsigned i;
