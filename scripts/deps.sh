@@ -13,6 +13,7 @@ pkgs=(
 	iproute2 iputils-ping curl python3 socat procps nftables
 	redis-server redis-tools nginx-light busybox-static iperf3
 	ethtool		# TSO/GSO off on veth peers of packet: links
+	bsdextrautils	# column(1): the demo's tables
 	# benchmarks (make bench, and its smoke test in make check): the
 	# peers Cove is compared with, load generators, plots
 	runc slirp4netns passt wrk python3-matplotlib
