@@ -572,8 +572,6 @@ void tcp_init_conn(struct tcb *t)
  */
 void tcp_rtt_sample(struct tcb *t, uint32_t rtt_us)
 {
-	uint32_t var, rto;
-
 	if (!rtt_us)
 		rtt_us = 1;
 	if (!t->min_rtt_us || rtt_us < t->min_rtt_us)
@@ -588,7 +586,16 @@ void tcp_rtt_sample(struct tcb *t, uint32_t rtt_us)
 		t->rttvar_us = (3 * t->rttvar_us + d) / 4;
 		t->srtt_us = (7 * (uint64_t)t->srtt_us + rtt_us) / 8;
 	}
-	var = 4 * t->rttvar_us;
+	tcp_rto_reset(t);
+}
+
+/* tcp_rto_reset() - RTO from SRTT/RTTVAR again (after a backoff). */
+void tcp_rto_reset(struct tcb *t)
+{
+	uint32_t var = 4 * t->rttvar_us, rto;
+
+	if (!t->srtt_us)
+		return;
 	if (var < TCP_RTO_MIN_US)
 		var = TCP_RTO_MIN_US;
 	rto = t->srtt_us + var;

@@ -361,6 +361,7 @@ void tcp_init_conn(struct tcb *t);
 void tcp_set_mss(struct tcb *t, uint16_t peer_mss);
 uint8_t tcp_wscale_for(uint32_t bytes);
 void tcp_rtt_sample(struct tcb *t, uint32_t rtt_us);
+void tcp_rto_reset(struct tcb *t);
 bool tcp_challenge_ok(struct tcp_ctx *c);
 
 /* tcp_in.c */

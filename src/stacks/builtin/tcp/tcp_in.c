@@ -434,8 +434,7 @@ static void tcp_ack_new(struct tcb *t, uint32_t ack)
 	tcp_sb_trim(t);
 	if (t->retries) {
 		t->retries = 0;
-		if (t->srtt_us)
-			tcp_rtt_sample(t, t->srtt_us);
+		tcp_rto_reset(t);
 	}
 	if (t->in_recovery) {
 		if (seq_ge(ack, t->recover)) {
