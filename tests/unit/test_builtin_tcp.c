@@ -107,6 +107,23 @@ static void test_rst_closed_port(void)
 	tnet_down(&net);
 }
 
+/* An on-link host that never answers ARP: connect fails with EHOSTUNREACH
+ * once ARP gives up (3 requests, 1 s apart), not after every SYN retry. */
+static void test_arp_failure(void)
+{
+	struct tnet net;
+	struct cove_sock *c;
+
+	tnet_up(&net, NULL);
+	c = tconnect(&net.a, "10.0.0.77", 80);
+	tadvance(&net, 2000);
+	CHECK(!(tops->events(c) & EPOLLERR));
+	tadvance(&net, 2500);
+	CHECK(tops->events(c) & EPOLLERR);
+	CHECK(tsockerr(c) == EHOSTUNREACH);
+	tnet_down(&net);
+}
+
 static void test_time_wait(void)
 {
 	struct tnet net;
@@ -513,6 +530,7 @@ int main(void)
 	RUN(test_handshake_bulk);
 	RUN(test_time_wait);
 	RUN(test_rst_closed_port);
+	RUN(test_arp_failure);
 	RUN(test_cc_both);
 	RUN(test_many_conns);
 	RUN(test_half_close);

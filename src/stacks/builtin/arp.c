@@ -17,7 +17,9 @@
  *   INCOMPLETE  a request is out; up to ARP_QLEN frames wait on it. The
  *               timer resends the request every second; after ARP_TRIES
  *               requests without answer the entry fails: its frames are
- *               dropped (tx_dropped) and the entry is freed;
+ *               dropped (tx_dropped), each reported to its transport as
+ *               ICMP host unreachable (arp_unreachable()), and the entry
+ *               is freed;
  *   REACHABLE   the MAC is known; frames go straight out. After 60 s the
  *               timer either frees the entry (unused since it was
  *               confirmed) or moves it to PROBE;
@@ -111,6 +113,41 @@ static void arp_drop_queue(struct bstack *st, struct arp_entry *e)
 	e->nq = 0;
 }
 
+/**
+ * arp_unreachable() - tell the transports that the queued frames' host is gone
+ * @st:		stack
+ * @q:		frames detached from a failed entry (consumed)
+ *
+ * Linux reports a neighbour that never answered as ICMP host unreachable
+ * to the sender of each queued packet, so a connect() to a dead on-link
+ * host fails in seconds with EHOSTUNREACH instead of after every SYN
+ * retry. Do the same: hand each frame's IPv4 header and the first 8 bytes
+ * of its transport header to the transport, as an ICMP error would quote
+ * them. The queue is detached first because the transport may send (and
+ * so reach ARP) while it handles the error.
+ */
+static void arp_unreachable(struct bstack *st, struct cove_frame *q)
+{
+	while (q) {
+		struct cove_frame *f = q;
+		const uint8_t *ip = f->data + ETH_HLEN_;
+		uint32_t hl;
+
+		q = f->next;
+		st->stats.tx_dropped++;
+		if (f->len >= ETH_HLEN_ + IP_HLEN_ + 8) {
+			hl = (uint32_t)(ip[0] & 0x0f) * 4;
+			if (hl >= IP_HLEN_ && f->len >= ETH_HLEN_ + hl + 8) {
+				if (ip[9] == IPPROTO_TCP)
+					tcp_icmp_error(st, 3, 1, ip, hl + 8);
+				else if (ip[9] == IPPROTO_UDP)
+					udp_icmp_error(st, 3, 1, ip, hl + 8);
+			}
+		}
+		cove_frame_free(f);
+	}
+}
+
 /* arp_free() - return an entry to FREE, dropping its queue. */
 static void arp_free(struct bstack *st, struct arp_entry *e)
 {
@@ -127,6 +164,7 @@ static void arp_timer(struct btimer *t)
 {
 	struct arp_entry *e = (struct arp_entry *)t;
 	struct bstack *st = e->st;
+	struct cove_frame *q;
 
 	switch (e->state) {
 	case ARP_INCOMPLETE:
@@ -138,7 +176,12 @@ static void arp_timer(struct btimer *t)
 				   ((uint8_t *)&e->ip)[1],
 				   ((uint8_t *)&e->ip)[2],
 				   ((uint8_t *)&e->ip)[3]);
+			q = e->qhead;
+			st->stats.frames_held -= e->nq;
+			e->qhead = e->qtail = NULL;
+			e->nq = 0;
 			arp_free(st, e);
+			arp_unreachable(st, q);
 			return;
 		}
 		e->tries++;

@@ -260,7 +260,7 @@ static int builtin_create(const struct cove_stack_config *cfg,
 		BSTACK_DEF_MAX_SOCKETS;
 	st->rcvbuf = cfg->rcvbuf ? cfg->rcvbuf : BSTACK_DEF_RCVBUF;
 	st->sndbuf = cfg->sndbuf ? cfg->sndbuf : BSTACK_DEF_SNDBUF;
-	st->congestion = cfg->congestion ? cfg->congestion : "newreno";
+	st->congestion = cfg->congestion ? cfg->congestion : "cubic";
 	st->now_ns = env->now_ns(env->host);
 	timer_init(&st->timers, st->now_ns);
 
