@@ -11,7 +11,8 @@ kernel in a plain netns) measured in the same run. Sandbox start latency
 (every sample), OUT/latest.md (tables, machine, versions) and PNG plots.
 
 Usage: bench.py [--profile full|quick|tiny] [--out DIR] [--modes a,b]
-                [--workloads a,b] [--no-pin] [--no-startup] [--strict]
+                [--workloads a,b] [--no-pin] [--no-startup]
+                [--no-isolation] [--strict]
 Env: COVE_BUILD (default build/): where cove, cove-plugin, bench/rr and
 bench/stamp are.
 
@@ -33,6 +34,7 @@ import time
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
 import modes as M  # noqa: E402
+import isolation  # noqa: E402
 import report  # noqa: E402
 import startup  # noqa: E402
 import workloads as W  # noqa: E402
@@ -76,6 +78,33 @@ def summarize(samples):
     return out
 
 
+def run_isolation(o, prof, tools, res):
+    """Stacks under `cove stack-serve` beside the kernel; returns errors."""
+    stacks = [("kernel", tools["cove"]), ("builtin", tools["cove"]),
+              ("lwip", tools["cove-plugin"])]
+    raw, errs, bad = {}, {}, 0
+    for r in range(prof.runs):
+        for name, cove in stacks:
+            if not os.access(cove, os.X_OK) or name in errs:
+                continue
+            names = subprocess.run([cove, "stacks"], capture_output=True,
+                                   text=True).stdout.split()
+            if name not in names:
+                continue
+            log("stack-serve %s, run %d/%d" % (name, r + 1, prof.runs))
+            try:
+                raw.setdefault(name, []).append(
+                    isolation.measure(name, cove, prof.name))
+            except Exception as e:          # noqa: BLE001 (report it)
+                errs[name] = str(e)[:300]
+                log("stack-serve %s failed: %s" % (name, e))
+                bad += 1
+    res["isolation"] = {n: ({"error": errs[n]} if n in errs else
+                            summarize(raw[n])) for n in
+                        list(raw) + [e for e in errs if e not in raw]}
+    return bad
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--profile", choices=sorted(W.PROFILES), default="full")
@@ -85,6 +114,9 @@ def main():
     ap.add_argument("--no-pin", action="store_true",
                     help="do not pin server and client to separate CPUs")
     ap.add_argument("--no-startup", action="store_true")
+    ap.add_argument("--no-isolation", action="store_true",
+                    help="skip the stack-serve rows (stacks without a "
+                    "sandbox)")
     ap.add_argument("--strict", action="store_true",
                     help="an unavailable mode is an error")
     o = ap.parse_args()
@@ -115,7 +147,8 @@ def main():
         wls = [w for w in wls if w.name in o.workloads.split(",")]
 
     res = {"profile": prof.name, "pinned": pin, "machine": machine(),
-           "modes": {}, "workloads": {}, "samples": {}, "startup": {}}
+           "modes": {}, "workloads": {}, "samples": {}, "startup": {},
+           "isolation": {}}
     bad = 0
     avail = []
     for m in modes:
@@ -155,6 +188,8 @@ def main():
             for m in raw}
         if lat:
             res["samples"][w.name] = lat
+    if not o.no_isolation:
+        bad += run_isolation(o, prof, tools, res)
     if not o.no_startup:
         nets = []
         for net in ("none", "builtin"):

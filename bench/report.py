@@ -13,7 +13,7 @@ import os
 
 
 def higher_is_better(metric):
-    return metric.endswith(("rps", "req/s", "Gbit/s"))
+    return metric.endswith(("rps", "req/s", "Gbit/s", "MiB/s", "trips/s"))
 
 
 def fmt(v):
@@ -24,15 +24,15 @@ def fmt(v):
     return "%.3g" % v
 
 
-def workload_table(name, per_mode):
-    """A row per metric, a column per mode: median (min-max) and x host."""
+def workload_table(name, per_mode, base="host"):
+    """A row per metric, a column per mode: median (min-max) and x @base."""
     ok = {m: r for m, r in per_mode.items() if "error" not in r}
     metrics = []
     for r in ok.values():
         for k in r:
             if k not in metrics:
                 metrics.append(k)
-    host = ok.get("host", {})
+    host = ok.get(base, {})
     lines = ["### %s" % name, ""]
     lines.append("| metric | " + " | ".join(per_mode) + " |")
     lines.append("|---|" + "---|" * len(per_mode))
@@ -47,7 +47,7 @@ def workload_table(name, per_mode):
             cell = "%s (%s-%s)" % (fmt(s["median"]), fmt(s["min"]),
                                    fmt(s["max"]))
             h = host.get(k, {}).get("median")
-            if h and m != "host":
+            if h and m != base:
                 cell += " **x%.2f**" % (s["median"] / h)
             row.append(cell)
         lines.append("| " + " | ".join(row) + " |")
@@ -97,6 +97,10 @@ def write_md(res, out):
     lines += ["", "## Results", ""]
     for w, per_mode in res["workloads"].items():
         lines += workload_table(w, per_mode)
+    if res.get("isolation"):
+        lines += ["## Stacks in isolation (`cove stack-serve` on a veth; "
+                  "ratios to the kernel on the same link)", ""]
+        lines += workload_table("stack-serve", res["isolation"], "kernel")
     lines += startup_table(res.get("startup"))
     lines += ["Plots: ratios.png, tcp_rr.png, startup.png (beside this "
               "file).", ""]

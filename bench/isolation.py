@@ -1,0 +1,27 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Stacks in isolation: `cove stack-serve` beside the kernel, same link.
+
+No sandbox and no frontend: each stack serves echo, discard and http on
+one end of a veth pair, a Linux client in another netns drives it (see
+stack_bench.py for the set-up). The kernel row is the kernel serving the
+same transfers on the same kind of link, and the denominator of the
+ratios. This is the issue's "builtin at least 0.8x the kernel" figure;
+the sandbox rows in bench.py add the frontend's cost on top.
+"""
+
+import os
+
+import stack_bench
+
+PROFILE = {"full": (512, 20000), "quick": (64, 4000), "tiny": (8, 300)}
+MiB = 1 << 20
+
+
+def measure(stack, cove, profile):
+    """{metric: value} for @stack served by the @cove binary."""
+    size, rounds = PROFILE[profile]
+    os.environ["COVE"] = cove
+    r = stack_bench.measure(stack, size * MiB, rounds)
+    return {"bulk in MiB/s": r["bulk in"] / MiB,
+            "bulk out MiB/s": r["bulk out"] / MiB,
+            "rr trips/s": r["rr"]}
