@@ -132,7 +132,9 @@ static size_t t_udp(uint8_t *f, const char *src, uint16_t sport,
 	return 34 + len;
 }
 
-static size_t t_tcp_syn(uint8_t *f, uint16_t sport, uint16_t dport)
+/* t_tcp() - a bare TCP segment from 10.0.0.1, window 65535. */
+static size_t t_tcp(uint8_t *f, uint16_t sport, uint16_t dport, uint32_t seq,
+		    uint32_t ack, uint8_t flags)
 {
 	uint8_t *t = f + 34;
 
@@ -142,13 +144,36 @@ static size_t t_tcp_syn(uint8_t *f, uint16_t sport, uint16_t dport)
 	t[1] = (uint8_t)sport;
 	t[2] = (uint8_t)(dport >> 8);
 	t[3] = (uint8_t)dport;
-	t[7] = 1;			/* seq 1 */
+	seq = htonl(seq);
+	ack = htonl(ack);
+	memcpy(t + 4, &seq, 4);
+	memcpy(t + 8, &ack, 4);
 	t[12] = 5 << 4;
-	t[13] = 0x02;			/* SYN */
+	t[13] = flags;
 	t[14] = 0xff;
 	t[15] = 0xff;
 	t_l4sum(f, 20, 16);
 	return 54;
+}
+
+static size_t t_tcp_syn(uint8_t *f, uint16_t sport, uint16_t dport)
+{
+	return t_tcp(f, sport, dport, 1, 0, 0x02);
+}
+
+/* t_arp_who_has() - "who has 10.0.0.2? tell 10.0.0.1" (teaches our MAC). */
+static size_t t_arp_who_has(uint8_t *f)
+{
+	memset(f, 0, 60);
+	memset(f, 0xff, 6);
+	memcpy(f + 6, peer_mac, 6);
+	f[12] = 0x08; f[13] = 0x06;
+	f[14] = 0; f[15] = 1; f[16] = 0x08; f[17] = 0; f[18] = 6; f[19] = 4;
+	f[20] = 0; f[21] = 1;
+	memcpy(f + 22, peer_mac, 6);
+	inet_pton(AF_INET, "10.0.0.1", f + 28);
+	inet_pton(AF_INET, "10.0.0.2", f + 38);
+	return 60;
 }
 
 /* t_send() - the peer transmits one frame; the stack takes it in. */
@@ -210,16 +235,7 @@ static void test_arp_and_ping(void)
 
 	REQUIRE(t_create(&st, link_a) == 0);
 	t_drain();
-	/* ARP request: who has 10.0.0.2? tell 10.0.0.1 */
-	memset(f, 0xff, 6);
-	memcpy(f + 6, peer_mac, 6);
-	f[12] = 0x08; f[13] = 0x06;
-	f[14] = 0; f[15] = 1; f[16] = 0x08; f[17] = 0; f[18] = 6; f[19] = 4;
-	f[20] = 0; f[21] = 1;
-	memcpy(f + 22, peer_mac, 6);
-	inet_pton(AF_INET, "10.0.0.1", f + 28);
-	inet_pton(AF_INET, "10.0.0.2", f + 38);
-	t_send(st, f, 60);
+	t_send(st, f, t_arp_who_has(f));
 	n = t_recv(r, sizeof(r));
 	CHECK(n >= 42 && r[12] == 0x08 && r[13] == 0x06 && r[21] == 2 &&
 	      !memcmp(r + 22, link_a->mac, 6) && !memcmp(r, peer_mac, 6));
@@ -354,6 +370,48 @@ static void test_tcp_errors(void)
 	t_drain();
 }
 
+/*
+ * sendmsg() on an established connection puts its data on the link within
+ * the call, not at the next ACK or timer tick. This binary also links the
+ * builtin stack, whose global tcp_output() once captured the provider's
+ * call to lwIP's (see "Symbols" in src/stacks/lwip/lw.h).
+ */
+static void test_tcp_send_at_once(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(80) };
+	static char data[3000];
+	struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cove_sock *l, *c = NULL;
+	struct cove_stack *st;
+	uint8_t f[128], r[2048];
+	uint32_t iss = 0;
+	size_t n;
+
+	REQUIRE(t_create(&st, link_a) == 0);
+	t_drain();
+	t_send(st, f, t_arp_who_has(f));
+	t_drain();
+	REQUIRE(ops->socket(st, AF_INET, SOCK_STREAM, 0, &l) == 0);
+	REQUIRE(ops->bind(l, (struct sockaddr *)&a, sizeof(a)) == 0);
+	REQUIRE(ops->listen(l, 8) == 0);
+	t_send(st, f, t_tcp_syn(f, 40001, 80));
+	while ((n = t_recv(r, sizeof(r))))
+		if (n >= 54 && r[23] == 6 && r[47] == 0x12)	/* SYN|ACK */
+			memcpy(&iss, r + 38, 4);
+	REQUIRE(iss);
+	t_send(st, f, t_tcp(f, 40001, 80, 2, ntohl(iss) + 1, 0x10));
+	REQUIRE(ops->accept(l, &c, NULL, NULL) == 0);
+	t_drain();
+	CHECK(ops->sendmsg(c, &m, 0) == (ssize_t)sizeof(data));
+	n = t_recv(r, sizeof(r));	/* no input, no run() in between */
+	CHECK(n >= 54 && r[23] == 6 && (size_t)(r[16] << 8 | r[17]) > 40);
+	ops->close(c);
+	ops->close(l);
+	ops->destroy(st);
+	t_drain();
+}
+
 int main(void)
 {
 	ops = cove_stack_find("lwip");
@@ -367,6 +425,7 @@ int main(void)
 	RUN(test_arp_and_ping);
 	RUN(test_udp);
 	RUN(test_tcp_errors);
+	RUN(test_tcp_send_at_once);
 	cove_link_close(link_a);
 	cove_link_close(link_b);
 	CHECK(cove_frame_pool_fini(&pool_a) == 0);

@@ -30,7 +30,9 @@
  * Unread data is bounded by the receive window (TCP_WND, 64 KiB).
  *
  * Sending: tcp_write(TCP_WRITE_FLAG_COPY) as much as tcp_sndbuf() allows
- * (TCP_SND_BUF, 64 KiB, fixed in Debian's build), then tcp_output().
+ * (TCP_SND_BUF, 64 KiB, fixed in Debian's build), then lwIP's tcp_output()
+ * at once: without it new data would wait for the next ACK or lwIP's timer
+ * (all of it, when everything sent before is already acknowledged).
  * -EAGAIN when nothing fits; EPOLLOUT returns once two segments fit.
  *
  * Listening: lwIP calls lw_tcp_accept_cb() when a handshake completes; the
@@ -469,8 +471,8 @@ ssize_t lw_tcp_send(struct cove_sock *s, const struct msghdr *msg, int flags)
 			done += chunk;
 		}
 	}
-	if (done)
-		(void)tcp_output(pcb);
+	if (done)	/* never plain tcp_output(): see "Symbols" in lw.h */
+		(void)s->st->tcp_output(pcb);
 	return done || !total ? (ssize_t)done : -EAGAIN;
 }
 
