@@ -18,7 +18,11 @@ something even on a noisy machine:
              N round trips.
 
 Prints a markdown table with each stack's numbers and STACK/kernel ratios.
+With --repeat N the kernel and the stack run back to back N times and the
+table shows medians (ratios: the median of the per-round ratios).
 Usage: stack_bench.py [--stack builtin] [--quick] [--size MIB] [--rr N]
+                      [--repeat N] [--tests in,out,rr] [--link-opts OPTS]
+                      [--stats]
 Env: COVE (the cove binary; default build/src/cli/cove).
 """
 
@@ -80,8 +84,11 @@ def rr(n):
         return n / (time.monotonic() - t0)
 
 
-def measure(stack, size, rounds):
-    """Set up the pair, serve @stack on the far end, run the three tests."""
+TESTS = {"in": "bulk in", "out": "bulk out", "rr": "rr"}
+
+
+def measure(stack, size, rounds, tests, link_opts, stats=False):
+    """Set up the pair, serve @stack on the far end, run @tests."""
     a = netns.Netns(netns.unique("serve", "ba"))
     b = netns.Netns(netns.unique("serve", "bb"))
     srv = None
@@ -93,7 +100,7 @@ def measure(stack, size, rounds):
             b.ip("addr", "add", ADDR + "/24", "dev", "cvb")
             args = ["--stack", "kernel"]
         else:
-            args = ["--stack", stack, "--link", "packet:cvb,rx=v2",
+            args = ["--stack", stack, "--link", "packet:cvb" + link_opts,
                     "--addr", ADDR + "/24"]
         a.enter()
         srv = StackServe(b, args + ["--echo", str(ECHO), "--discard",
@@ -101,14 +108,25 @@ def measure(stack, size, rounds):
         srv.wait_for("ready", 15)
         subprocess.run(["ping", "-c", "1", "-W", "2", ADDR],
                        capture_output=True)
-        return {"bulk in": bulk_in(size), "bulk out": bulk_out(size),
-                "rr": rr(rounds)}
+        run = {"bulk in": lambda: bulk_in(size),
+               "bulk out": lambda: bulk_out(size), "rr": lambda: rr(rounds)}
+        return {TESTS[t]: run[TESTS[t]]() for t in tests}
     finally:
         if srv:
-            srv.stop()
+            _, st = srv.stop()
+            if stats and st:
+                print("%s stats: %s" % (stack, " ".join(
+                    "%s=%d" % kv for kv in sorted(st.items()) if kv[1])),
+                    file=sys.stderr)
         netns.leave()
         a.delete()
         b.delete()
+
+
+def median(xs):
+    xs = sorted(xs)
+    return xs[len(xs) // 2] if len(xs) % 2 else (xs[len(xs) // 2 - 1] +
+                                                  xs[len(xs) // 2]) / 2
 
 
 def main():
@@ -117,33 +135,54 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--size", type=int, help="bulk MiB (default 1024)")
     ap.add_argument("--rr", type=int, help="round trips (default 20000)")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="kernel/stack rounds, medians reported")
+    ap.add_argument("--tests", default="in,out,rr",
+                    help="comma-separated subset of in,out,rr")
+    ap.add_argument("--link-opts", default=",rx=v2",
+                    help="appended to packet:cvb (default ',rx=v2')")
+    ap.add_argument("--stats", action="store_true",
+                    help="print the stack's non-zero counters to stderr")
     o = ap.parse_args()
     os.environ.setdefault("COVE", os.path.abspath("build/src/cli/cove"))
     size = (o.size or (128 if o.quick else 1024)) * MiB
     rounds = o.rr or (2000 if o.quick else 20000)
+    tests = o.tests.split(",")
+    if not tests or any(t not in TESTS for t in tests):
+        ap.error("--tests: a comma-separated subset of in,out,rr")
 
-    k = s = None
+    ks, ss = [], []
     try:
-        k = measure("kernel", size, rounds)
-        try:
-            s = measure(o.stack, size, rounds)
-        except Exception as e:  # report, do not hide the kernel's numbers
-            print("%s: %s" % (o.stack, e), file=sys.stderr)
+        for _ in range(o.repeat):
+            ks.append(measure("kernel", size, rounds, tests, ""))
+            try:
+                ss.append(measure(o.stack, size, rounds, tests,
+                                  o.link_opts, o.stats))
+            except Exception as e:  # report, keep the kernel's numbers
+                print("%s: %s" % (o.stack, e), file=sys.stderr)
+                ss.append(None)
     finally:
         netns.cleanup()
 
-    print("\n### stack-serve: %s vs kernel (veth, %d MiB, %d round trips)\n"
-          % (o.stack, size // MiB, rounds))
+    print("\n### stack-serve: %s vs kernel (veth, %d MiB, %d round trips%s)\n"
+          % (o.stack, size // MiB, rounds,
+             ", median of %d" % o.repeat if o.repeat > 1 else ""))
     print("| test | %s | kernel | ratio |" % o.stack)
     print("|---|---:|---:|---:|")
     for name, unit, scale in (("bulk in", "MiB/s", MiB),
                               ("bulk out", "MiB/s", MiB),
                               ("rr", "trips/s", 1)):
-        sv = "%.0f %s" % (s[name] / scale, unit) if s else "n/a"
-        ratio = "%.2fx" % (s[name] / k[name]) if s else "n/a"
-        print("| %s | %s | %.0f %s | %s |" % (name, sv, k[name] / scale,
+        if name not in ks[0]:
+            continue
+        k = median([r[name] for r in ks])
+        pairs = [(s[name], kr[name]) for s, kr in zip(ss, ks) if s]
+        sv = "%.0f %s" % (median([p[0] for p in pairs]) / scale,
+                          unit) if pairs else "n/a"
+        ratio = "%.2fx" % median([p[0] / p[1] for p in pairs]) \
+            if pairs else "n/a"
+        print("| %s | %s | %.0f %s | %s |" % (name, sv, k / scale,
                                                unit, ratio))
-    return 0 if s else 1
+    return 0 if all(ss) else 1
 
 
 if __name__ == "__main__":
