@@ -206,8 +206,19 @@ void sbx_sock_free(struct sbx_sock *sk)
 
 void sbx_sock_queue(struct sbx_sock *sk)
 {
+	sbx_sock_kick(sk, SBX_PUMP_BOTH);
+}
+
+/**
+ * sbx_sock_kick() - queue @sk for the directions @dirs (SBX_PUMP_*): an
+ * event on one side only needs that side's pump, which saves a read that
+ * would only say EAGAIN
+ */
+void sbx_sock_kick(struct sbx_sock *sk, unsigned dirs)
+{
 	struct sentry *sn = sk->sn;
 
+	sk->pend |= (uint8_t)dirs;
 	if (sk->queued || sk->dead)
 		return;
 	sk->queued = true;
@@ -219,11 +230,18 @@ void sbx_sock_queue(struct sbx_sock *sk)
 void sbx_relay_notify(void *host, struct cove_sock *s, void *cookie,
 		      uint32_t events)
 {
+	unsigned dirs = 0;
+
 	(void)host;
 	(void)s;
-	(void)events;
+	if (events & EPOLLIN)
+		dirs |= SBX_PUMP_DOWN;
+	if (events & EPOLLOUT)
+		dirs |= SBX_PUMP_UP;
+	if (!dirs || (events & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)))
+		dirs = SBX_PUMP_BOTH;
 	if (cookie)
-		sbx_sock_queue(cookie);
+		sbx_sock_kick(cookie, dirs);
 }
 
 void sbx_waiter_park(struct sbx_sock *sk, const struct seccomp_notif *n)
@@ -329,6 +347,14 @@ static bool sbx_pump_up(struct sbx_sock *sk)
 			return false;
 		if (m < n)
 			return false;
+		/*
+		 * A short read emptied the pair: more data would come with a
+		 * new edge (every write by the program wakes epoll), so do
+		 * not spend a read on EAGAIN.
+		 */
+		if (sk->type == SOCK_STREAM && n < (ssize_t)SBX_SCRATCH &&
+		    !sk->hup && !sk->rdhup)
+			break;
 	}
 	if (sk->app_eof && !sk->up_len && !sk->stack_shut_wr &&
 	    sk->type == SOCK_STREAM) {
@@ -613,8 +639,10 @@ static bool sbx_app_alive(struct sbx_sock *sk)
 /* sbx_sock_pump() - one socket's turn. Return: true if work is left. */
 static bool sbx_sock_pump(struct sbx_sock *sk)
 {
+	unsigned dirs = sk->pend;
 	bool more = false;
 
+	sk->pend = 0;
 	if (!sk->s)
 		return false;
 	switch (sk->state) {
@@ -627,8 +655,12 @@ static bool sbx_sock_pump(struct sbx_sock *sk)
 			break;
 		/* fall through */
 	case SK_CONNECTED:
-		more = sbx_pump_down(sk);
-		more |= sbx_pump_up(sk);
+		if (dirs & SBX_PUMP_DOWN)
+			more = sbx_pump_down(sk);
+		if (dirs & SBX_PUMP_UP)
+			more |= sbx_pump_up(sk);
+		if (more)
+			sk->pend |= SBX_PUMP_BOTH;
 		break;
 	case SK_NEW:
 	case SK_FAILED:

@@ -240,7 +240,12 @@ static int sbx_wait(struct sentry *sn, int timeout_ms)
 
 			if (ev[i].events & (EPOLLHUP | EPOLLERR))
 				sk->hup = true;
-			sbx_sock_queue(sk);
+			if (ev[i].events & EPOLLRDHUP)
+				sk->rdhup = true;
+			sbx_sock_kick(sk, ((ev[i].events & ~EPOLLOUT) ?
+					   SBX_PUMP_UP : 0) |
+					  ((ev[i].events & EPOLLOUT) ?
+					   SBX_PUMP_DOWN : 0));
 			break;
 		}
 		case SBX_EV_NOTIFY:

@@ -40,6 +40,11 @@
 #define SBX_MAX_BACKLOG		4096
 #define SBX_MAX_OPTLEN		256u
 
+/* Directions a queued socket needs pumped. */
+#define SBX_PUMP_UP		1u	/* program -> stack */
+#define SBX_PUMP_DOWN		2u	/* stack -> program */
+#define SBX_PUMP_BOTH		3u
+
 enum sbx_tag {
 	SBX_EV_SOCK = 1,	/* must stay first: struct sbx_sock starts with it */
 	SBX_EV_NOTIFY,
@@ -89,10 +94,12 @@ struct sbx_sock {
 	struct sockaddr_in *ring;
 	uint32_t ring_head, ring_len;
 	bool hup;			/* EPOLLHUP seen on @sfd */
+	bool rdhup;			/* EPOLLRDHUP seen: read until 0 */
 	bool app_eof;			/* read 0 on @sfd */
 	bool stack_eof;			/* stack said EOF or an error */
 	bool stack_shut_wr;		/* shutdown(SHUT_WR) given to the stack */
 	bool sfd_shut_wr;		/* shutdown(SHUT_WR) done on @sfd */
+	uint8_t pend;			/* SBX_PUMP_*: directions to pump */
 	bool want_out;			/* EPOLLOUT watched on @sfd */
 	bool zombie;			/* both ways shut, program end alive */
 	bool queued, dead;
@@ -145,6 +152,7 @@ int sbx_sock_pair(struct sbx_sock *sk, int *app_end, bool nonblock);
 struct sbx_sock *sbx_sock_find(struct sentry *sn, uint64_t cookie);
 void sbx_sock_free(struct sbx_sock *sk);
 void sbx_sock_queue(struct sbx_sock *sk);
+void sbx_sock_kick(struct sbx_sock *sk, unsigned dirs);
 void sbx_relay_notify(void *host, struct cove_sock *s, void *cookie,
 		      uint32_t events);
 bool sbx_relay_process(struct sentry *sn);
