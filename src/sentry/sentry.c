@@ -12,6 +12,7 @@
 #include <sys/epoll.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <linux/netlink.h>
@@ -468,9 +469,16 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr)
 	static struct sentry sn;
 	struct cove_err err = { 0 };
 	int status = SBX_EXIT_COVE;
+	struct rlimit rl;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	prctl(PR_SET_NAME, "cove-sentry");
+	/* One fd per program socket: as many as the hard limit allows. */
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		sn.nofile_cur = rl.rlim_cur;
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	sn.o = o;
 	sn.ep = sn.tfd = sn.sigfd = sn.nfd = sn.diag = -1;
 	sn.armed = UINT64_MAX;

@@ -124,6 +124,7 @@ struct sentry {
 	unsigned nzombies;
 	int diag;			/* NETLINK_SOCK_DIAG, or -1 */
 	uint64_t armed;			/* deadline the timerfd holds */
+	uint64_t nofile_cur;		/* RLIMIT_NOFILE soft limit to give the program */
 	struct sbx_sock *hash[SBX_HASH];
 	struct sbx_sock *pending, **pending_tail;
 	struct sbx_sock *all;

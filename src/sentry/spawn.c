@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -144,10 +145,13 @@ static char **sbx_build_env(const struct sbx_opts *o)
  * @notify:	install the trapping filter (stack mode)
  * @fd_sock:	where the listener fd goes
  * @exec_pipe:	close-on-exec pipe for "exec failed: errno"
+ * @nofile_cur:	RLIMIT_NOFILE soft limit to restore (0: leave)
  */
 static void __attribute__((noreturn))
-sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe)
+sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe,
+	  uint64_t nofile_cur)
 {
+	struct rlimit rl;
 	struct cove_err err = { 0 };
 	sigset_t none;
 	char **env;
@@ -155,6 +159,11 @@ sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe)
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* The sentry raised its own fd limit; the program gets the caller's. */
+	if (nofile_cur && !getrlimit(RLIMIT_NOFILE, &rl)) {
+		rl.rlim_cur = nofile_cur;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	for (sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL);
 	if (o->rootfs && sbx_enter_rootfs(o->rootfs, &err) < 0)
@@ -253,7 +262,7 @@ int sbx_spawn(struct sentry *sn, struct cove_err *err, int *status)
 		close(ep[0]);
 		/* Nothing of the sentry's but stdio survives the exec. */
 		syscall(SYS_close_range, 3, ~0u, CLOSE_RANGE_CLOEXEC);
-		sbx_child(sn->o, notify, sp[1], ep[1]);
+		sbx_child(sn->o, notify, sp[1], ep[1], sn->nofile_cur);
 	}
 	close(sp[1]);
 	close(ep[1]);

@@ -5,7 +5,8 @@
 For --network=host and every provider `cove stacks` lists: redis-cli
 PING / SET / GET / a 100 KiB value round trip, then a short
 redis-benchmark (SET, GET), whose throughput is printed next to the
-host baseline. The server is stopped with SIGTERM through cove run and
+host baseline, 300 connections at once, and the sentry's CPU use while
+idle (none: it sleeps in epoll). The server is stopped with SIGTERM through cove run and
 nothing may be left behind.
 """
 
@@ -13,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 import sandbox as sb  # noqa: E402
@@ -21,6 +23,13 @@ import sandbox as sb  # noqa: E402
 def cli(ip, *args, **kw):
     return subprocess.run(["redis-cli", "-h", ip] + list(args),
                           capture_output=True, text=True, timeout=20, **kw)
+
+
+def ticks(pid):
+    """utime + stime of @pid in clock ticks."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
 
 
 def main():
@@ -52,6 +61,19 @@ def main():
                               out, re.M))
         c.check(net + ": redis-benchmark", len(got) == 2, out[-300:])
         rates[net] = got
+        r = subprocess.run(["redis-benchmark", "-h", box.ip, "-q", "-n",
+                            "3000", "-c", "300", "-t", "ping"],
+                           capture_output=True, text=True, timeout=120)
+        c.check(net + ": 300 connections at once",
+                "requests per second" in r.stdout, r.stdout[-200:] +
+                r.stderr[-200:])
+        spid = box.sentry_pid()
+        if spid and net != "host":
+            t1 = ticks(spid)
+            time.sleep(1.0)
+            t2 = ticks(spid)
+            c.check(net + ": idle sentry uses no CPU (%d ticks/s)" %
+                    (t2 - t1), t2 - t1 <= 2)
         rc = box.stop()
         c.check(net + ": stopped by SIGTERM through cove run",
                 rc in (0, 1, 143), str(rc))
