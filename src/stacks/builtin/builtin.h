@@ -132,6 +132,7 @@ struct bstack {
 	uint8_t mac[6];
 	uint32_t mtu;
 	uint64_t now_ns;		/* updated on input() and run() */
+	bool in_input;			/* inside input(): TCP may hold ACKs */
 	uint64_t seed;			/* config seed or random */
 	uint64_t rng;			/* xorshift state */
 	uint32_t max_sockets;
@@ -245,6 +246,7 @@ void icmp_send_error(struct bstack *st, const struct ip_pkt *pkt,
 int tcp_init(struct bstack *st);
 void tcp_fini(struct bstack *st);
 void tcp_input(struct bstack *st, const struct ip_pkt *pkt);
+void tcp_input_end(struct bstack *st);
 void tcp_icmp_error(struct bstack *st, uint8_t type, uint8_t code,
 		    const uint8_t *inner, uint32_t inner_len);
 int tcp_socket(struct bstack *st, struct bsock **out);

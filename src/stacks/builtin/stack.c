@@ -290,8 +290,11 @@ static void builtin_input(struct cove_stack *cs, struct cove_frame **f,
 
 	if (now > st->now_ns)
 		st->now_ns = now;
+	st->in_input = true;
 	for (i = 0; i < n; i++)
 		eth_input(st, f[i], false);
+	st->in_input = false;
+	tcp_input_end(st);
 }
 
 /**

@@ -442,6 +442,16 @@ void tcp_reap_later(struct tcb *t)
 		t->orphan = false;
 		c->norphans--;
 	}
+	if (t->ack_held) {
+		struct tcb **pp;
+
+		for (pp = &c->ack_list; *pp; pp = &(*pp)->acknext)
+			if (*pp == t) {
+				*pp = t->acknext;
+				break;
+			}
+		t->ack_held = false;
+	}
 	if (t->want_out) {
 		struct tcb **pp;
 

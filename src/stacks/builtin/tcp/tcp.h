@@ -187,6 +187,7 @@ struct tcb {
 	bool reaping;
 	bool persist;			/* t_rtx is the persist timer */
 	bool ack_now;			/* an ACK is owed before we return */
+	bool ack_held;			/* on ctx->ack_list: ACK at burst end */
 	bool tlp_armed;			/* t_rtx is a tail loss probe timer */
 	bool tlp_sent;			/* one probe per flight, until new ACK */
 	uint8_t snd_ws, rcv_ws;
@@ -205,6 +206,7 @@ struct tcb {
 	struct tcb *hnext, **hpprev;	/* conn hash */
 	struct tcb *pnext, **ppprev;	/* port list */
 	struct tcb *outnext;		/* ctx->out_list */
+	struct tcb *acknext;		/* ctx->ack_list */
 	struct tcb *onext;		/* ctx->reap_list */
 
 	/* listener */
@@ -285,6 +287,7 @@ struct tcp_ctx {
 	uint64_t chal_sec;
 	uint32_t chal_count;
 	struct tcb *out_list;		/* tcbs to retry output for */
+	struct tcb *ack_list;		/* ACKs held until the input burst ends */
 	struct tcb *reap_list;		/* tcbs to free */
 	struct btimer t_out, t_reap;
 	/* counters beyond cove_stack_stats (tests, docs) */

@@ -116,19 +116,47 @@ int tcp_parse_opts(const uint8_t *p, uint32_t len, bool syn,
 
 /* --- helpers -------------------------------------------------------------- */
 
-/* tcp_ack_soon() - data arrived: ACK now or arm the delayed ACK. */
+/*
+ * tcp_ack_hold() - owe an in-order ACK at the end of the input burst.
+ * Every in-order segment of one burst is then acknowledged by one ACK (a
+ * stretch ACK, as Linux's GRO produces), not one ACK per two segments.
+ */
+static void tcp_ack_hold(struct tcb *t)
+{
+	struct tcp_ctx *c = t->ctx;
+
+	if (t->ack_held || t->reaping)
+		return;
+	t->ack_held = true;
+	t->acknext = c->ack_list;
+	c->ack_list = t;
+}
+
+/*
+ * tcp_ack_soon() - data arrived in order: ACK now, at the end of this input
+ * burst, or arm the delayed ACK. Duplicates, holes and out-of-order data
+ * set ack_now directly and are never held: the sender's loss detection
+ * counts those ACKs.
+ */
 static void tcp_ack_soon(struct tcb *t)
 {
-	if (t->ack_now)
+	bool now;
+
+	if (t->ack_now || t->ack_held)
 		return;
 	if (t->rcv_unacked >= 2 * t->rcv_mss) {
-		t->ack_now = true;
+		now = true;
 	} else if (t->quickacks) {
 		t->quickacks--;
-		t->ack_now = true;
+		now = true;
 	} else {
 		tcp_delack_arm(t);
+		return;
 	}
+	if (now && t->b.st->in_input)
+		tcp_ack_hold(t);
+	else
+		t->ack_now = now;
 }
 
 /* tcp_reset() - a valid RST arrived: set the error Linux reports, end. */
@@ -838,6 +866,30 @@ void tcp_input(struct bstack *st, const struct ip_pkt *pkt)
 malformed:
 	st->stats.rx_malformed++;
 	st->stats.rx_dropped++;
+}
+
+/**
+ * tcp_input_end() - the input burst is over: send the ACKs it held
+ * @st:	stack
+ *
+ * A held ACK already sent (piggybacked on data, or owed for another reason
+ * and sent at once) left nothing unacknowledged and is skipped.
+ */
+void tcp_input_end(struct bstack *st)
+{
+	struct tcp_ctx *c = st->tcp;
+	struct tcb *t;
+
+	if (!c)
+		return;
+	while ((t = c->ack_list)) {
+		c->ack_list = t->acknext;
+		t->acknext = NULL;
+		t->ack_held = false;
+		if (!t->reaping && t->state != TCPS_CLOSED &&
+		    t->rcv_unacked)
+			tcp_send_ack(t);
+	}
 }
 
 /**
