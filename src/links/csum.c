@@ -1,24 +1,48 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Software TCP/UDP checksum fill for IPv4 frames the kernel left "partial". */
+#include <arpa/inet.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "links/links.h"
 
-/* links_csum_add() - add @len bytes at @p to a one's complement running sum. */
-static uint32_t links_csum_add(uint32_t sum, const uint8_t *p, size_t len)
+/*
+ * links_csum_add() - add @len bytes at @p to a one's complement running sum.
+ * Words are taken in memory order (RFC 1071: the folded sum is then in
+ * memory order too and is stored without swapping), 16 bytes a step into a
+ * 64-bit accumulator whose carries are folded at the end.
+ */
+static uint64_t links_csum_add(uint64_t sum, const uint8_t *p, size_t len)
 {
-	size_t i;
+	uint32_t w[4];
+	uint16_t h;
 
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
+	for (; len >= 16; p += 16, len -= 16) {
+		memcpy(w, p, 16);
+		sum += (uint64_t)w[0] + w[1] + w[2] + w[3];
+	}
+	for (; len >= 4; p += 4, len -= 4) {
+		memcpy(w, p, 4);
+		sum += w[0];
+	}
+	if (len >= 2) {
+		memcpy(&h, p, 2);
+		sum += h;
+		p += 2;
+		len -= 2;
+	}
+	if (len) {
+		uint8_t last[2] = { p[0], 0 };
+
+		memcpy(&h, last, 2);
+		sum += h;
+	}
 	return sum;
 }
 
 /* links_csum_fold() - fold a running sum to 16 bits and complement it. */
-static uint16_t links_csum_fold(uint32_t sum)
+static uint16_t links_csum_fold(uint64_t sum)
 {
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
@@ -27,8 +51,9 @@ static uint16_t links_csum_fold(uint32_t sum)
 
 void links_csum_fixup(uint8_t *frame, uint32_t len)
 {
-	uint32_t ihl, tot, l4len, off, sum;
+	uint32_t ihl, tot, l4len, off;
 	uint8_t *ip, *l4, proto;
+	uint64_t sum;
 	uint16_t c;
 
 	if (len < LINKS_ETH_HLEN + 20 || frame[12] != 0x08 || frame[13] != 0x00)
@@ -53,11 +78,11 @@ void links_csum_fixup(uint8_t *frame, uint32_t len)
 	l4[off] = 0;
 	l4[off + 1] = 0;
 	sum = links_csum_add(0, ip + 12, 8);	/* source and destination address */
-	sum += proto + l4len;
+	sum += htons(proto);
+	sum += htons((uint16_t)l4len);
 	sum = links_csum_add(sum, l4, l4len);
 	c = links_csum_fold(sum);
 	if (proto == 17 && c == 0)
 		c = 0xffff;
-	l4[off] = (uint8_t)(c >> 8);
-	l4[off + 1] = (uint8_t)c;
+	memcpy(l4 + off, &c, 2);		/* memory order, as summed */
 }
