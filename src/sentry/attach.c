@@ -237,8 +237,8 @@ int sbx_attach_sandbox(struct sbx_opts *o, bool drop_ingress,
 		o->ipv6_was = sbx_read_char(path);
 		ret = sbx_write_file(path, "1");
 		if (ret < 0 && ret != -ENOENT) {
-			cove_err_set(err, -ret, "disable IPv6 on %s: %s",
-				     ifname, strerror(-ret));
+			cove_err_set(err, -ret, "disable IPv6 on %s",
+				     ifname);
 			goto fail;
 		}
 		if (sbx_nl_ingress_drop(&nl, idx, err) < 0)

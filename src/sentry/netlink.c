@@ -32,13 +32,13 @@ int sbx_nl_open(struct sbx_nl *nl, struct cove_err *err)
 {
 	nl->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
 	if (!nl->nl)
-		return cove_err_set(err, errno, "netlink: %s", strerror(errno));
+		return cove_err_set(err, errno, "netlink");
 	if (mnl_socket_bind(nl->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		int e = errno;
 
 		mnl_socket_close(nl->nl);
 		nl->nl = NULL;
-		return cove_err_set(err, e, "netlink bind: %s", strerror(e));
+		return cove_err_set(err, e, "netlink bind");
 	}
 	nl->portid = mnl_socket_get_portid(nl->nl);
 	nl->seq = (uint32_t)time(NULL);
@@ -122,8 +122,8 @@ int sbx_nl_veth_add(struct sbx_nl *nl, const char *name, const char *peer,
 	mnl_attr_nest_end(nlh, linkinfo);
 	ret = sbx_nl_talk(nl, nlh);
 	if (ret < 0)
-		return cove_err_set(err, -ret, "cannot create veth %s/%s: %s",
-				    name, peer, strerror(-ret));
+		return cove_err_set(err, -ret, "cannot create veth %s/%s",
+				    name, peer);
 	return 0;
 }
 
@@ -136,8 +136,8 @@ int sbx_nl_link_del(struct sbx_nl *nl, const char *name, struct cove_err *err)
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
 	ret = sbx_nl_talk(nl, nlh);
 	if (ret < 0)
-		return cove_err_set(err, -ret, "cannot delete link %s: %s",
-				    name, strerror(-ret));
+		return cove_err_set(err, -ret, "cannot delete link %s",
+				    name);
 	return 0;
 }
 
@@ -157,9 +157,9 @@ int sbx_nl_link_set(struct sbx_nl *nl, int ifindex, const char *new_name,
 		mnl_attr_put_strz(nlh, IFLA_IFNAME, new_name);
 	ret = sbx_nl_talk(nl, nlh);
 	if (ret < 0)
-		return cove_err_set(err, -ret, "cannot set link %d%s%s: %s",
+		return cove_err_set(err, -ret, "cannot set link %d%s%s",
 				    ifindex, new_name ? " name " : "",
-				    new_name ? new_name : "", strerror(-ret));
+				    new_name ? new_name : "");
 	return 0;
 }
 
@@ -181,8 +181,7 @@ int sbx_nl_addr_add(struct sbx_nl *nl, int ifindex, struct in_addr addr,
 	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(addr), &addr);
 	ret = sbx_nl_talk(nl, nlh);
 	if (ret < 0)
-		return cove_err_set(err, -ret, "cannot add address: %s",
-				    strerror(-ret));
+		return cove_err_set(err, -ret, "cannot add address");
 	return 0;
 }
 
@@ -210,8 +209,7 @@ int sbx_nl_route_add(struct sbx_nl *nl, struct in_addr dst, uint8_t prefix,
 	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
 	ret = sbx_nl_talk(nl, nlh);
 	if (ret < 0)
-		return cove_err_set(err, -ret, "cannot add route: %s",
-				    strerror(-ret));
+		return cove_err_set(err, -ret, "cannot add route");
 	return 0;
 }
 
@@ -277,13 +275,11 @@ int sbx_nl_ingress_redirect(struct sbx_nl *nl, int ifindex, int to,
 	mnl_attr_put_strz(nlh, TCA_KIND, "clsact");
 	ret = sbx_nl_talk(nl, nlh);
 	if (ret < 0 && ret != -EEXIST)
-		return cove_err_set(err, -ret, "tc clsact qdisc: %s",
-				    strerror(-ret));
+		return cove_err_set(err, -ret, "tc clsact qdisc");
 
 	prog = sbx_bpf_tc_prog(to);
 	if (prog < 0)
-		return cove_err_set(err, -prog, "tc drop program: %s",
-				    strerror(-prog));
+		return cove_err_set(err, -prog, "tc drop program");
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_NEWTFILTER;
 	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
@@ -301,8 +297,7 @@ int sbx_nl_ingress_redirect(struct sbx_nl *nl, int ifindex, int to,
 	ret = sbx_nl_talk(nl, nlh);
 	close(prog);
 	if (ret < 0)
-		return cove_err_set(err, -ret, "tc ingress drop filter: %s",
-				    strerror(-ret));
+		return cove_err_set(err, -ret, "tc ingress drop filter");
 	return 0;
 }
 

@@ -159,7 +159,7 @@ static int sbx_set_network(struct sbx_opts *o, const char *v,
 	else if (cove_stack_find(v))
 		o->mode = SBX_NET_STACK;
 	else
-		return cove_err_set(err, EINVAL,
+		return cove_err_set(err, 0,
 				    "--network: no stack '%s' in this binary (see 'cove stacks'; or host, none)",
 				    v);
 	return 0;
@@ -206,20 +206,20 @@ int sbx_opts_parse(int argc, char **argv, struct sbx_opts *o,
 			else if (!strcmp(optarg, "tap"))
 				o->link = SBX_LINK_TAP;
 			else
-				return cove_err_set(err, EINVAL,
+				return cove_err_set(err, 0,
 						    "--link: '%s' is not packet or tap",
 						    optarg);
 			break;
 		case 'i':
 			if (sbx_parse_cidr(optarg, &o->ip, &o->prefix_len))
-				return cove_err_set(err, EINVAL,
+				return cove_err_set(err, 0,
 						    "--ip: '%s' is not A.B.C.D/N (N 8-30)",
 						    optarg);
 			o->have_ip = true;
 			break;
 		case 'N':
 			if (!sbx_name_valid(optarg))
-				return cove_err_set(err, EINVAL,
+				return cove_err_set(err, 0,
 						    "--name: '%s' must be 1-%d of A-Z a-z 0-9 _ . - (not starting with . or -)",
 						    optarg, SBX_NAME_MAX);
 			strcpy(o->name, optarg);
@@ -227,12 +227,12 @@ int sbx_opts_parse(int argc, char **argv, struct sbx_opts *o,
 			break;
 		case 'p':
 			if (o->npublish == SBX_MAX_PUBLISH)
-				return cove_err_set(err, EINVAL,
+				return cove_err_set(err, 0,
 						    "--publish: at most %d",
 						    SBX_MAX_PUBLISH);
 			if (sbx_parse_publish(optarg,
 					      &o->publish[o->npublish]))
-				return cove_err_set(err, EINVAL,
+				return cove_err_set(err, 0,
 						    "--publish: '%s' is not HOSTPORT:PORT",
 						    optarg);
 			o->npublish++;
@@ -245,31 +245,31 @@ int sbx_opts_parse(int argc, char **argv, struct sbx_opts *o,
 			break;
 		case 'e':
 			if (!strchr(optarg, '=') || optarg[0] == '=')
-				return cove_err_set(err, EINVAL,
+				return cove_err_set(err, 0,
 						    "--env: '%s' is not K=V",
 						    optarg);
 			if (o->nenv == SBX_MAX_ENV)
-				return cove_err_set(err, EINVAL,
+				return cove_err_set(err, 0,
 						    "--env: at most %d",
 						    SBX_MAX_ENV);
 			o->env[o->nenv++] = optarg;
 			break;
 		case 'w':
 			if (optarg[0] != '/')
-				return cove_err_set(err, EINVAL,
+				return cove_err_set(err, 0,
 						    "--workdir: '%s' is not an absolute path",
 						    optarg);
 			o->workdir = optarg;
 			break;
 		case 'u':
 			if (sbx_parse_user(optarg, o))
-				return cove_err_set(err, EINVAL,
+				return cove_err_set(err, 0,
 						    "--user: '%s' is not UID[:GID] (numbers)",
 						    optarg);
 			break;
 		case 'P':
 			if (sbx_parse_u32(optarg, 0, 1000000, &v))
-				return cove_err_set(err, EINVAL,
+				return cove_err_set(err, 0,
 						    "--poll-us: '%s' is not 0-1000000",
 						    optarg);
 			o->poll_us = v;
@@ -280,31 +280,31 @@ int sbx_opts_parse(int argc, char **argv, struct sbx_opts *o,
 		case 'h':
 			return 1;
 		case ':':
-			return cove_err_set(err, EINVAL, "%s needs a value",
+			return cove_err_set(err, 0, "%s needs a value",
 					    argv[optind - 1]);
 		default:
-			return cove_err_set(err, EINVAL, "unknown option '%s'",
+			return cove_err_set(err, 0, "unknown option '%s'",
 					    argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
-		return cove_err_set(err, EINVAL, "no command given");
+		return cove_err_set(err, 0, "no command given");
 	o->argv = argv + optind;
 	if (sbx_set_network(o, network, err) < 0)
 		return -1;
 	if (o->netns_path && o->have_ip)
-		return cove_err_set(err, EINVAL,
+		return cove_err_set(err, 0,
 				    "--ip and --netns exclude each other: the netns brings its address");
 	if (o->netns_path && o->npublish)
-		return cove_err_set(err, EINVAL,
+		return cove_err_set(err, 0,
 				    "--publish needs a netns made by cove, not --netns");
 	if (o->npublish && o->mode == SBX_NET_NONE)
-		return cove_err_set(err, EINVAL,
+		return cove_err_set(err, 0,
 				    "--publish needs a network (not --network=none)");
 	if (o->have_ip)
 		o->gateway = sbx_gateway_of(o->ip, o->prefix_len);
 	if (o->have_ip && o->gateway.s_addr == o->ip.s_addr)
-		return cove_err_set(err, EINVAL,
+		return cove_err_set(err, 0,
 				    "--ip: %s is the host side of its subnet (network + 1)",
 				    inet_ntoa(o->ip));
 	return 0;

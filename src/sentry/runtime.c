@@ -139,7 +139,7 @@ int sbx_run(struct sbx_opts *o)
 	}
 	if (pipe2(to_sentry, O_CLOEXEC) < 0 ||
 	    pipe2(from_sentry, O_CLOEXEC) < 0) {
-		cove_err_set(&err, errno, "pipes: %s", strerror(errno));
+		cove_err_set(&err, errno, "pipes");
 		goto fail;
 	}
 	/* Signals wait in the signalfd from now on; the sentry resets them. */
@@ -155,8 +155,7 @@ int sbx_run(struct sbx_opts *o)
 	pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL,
 			     NULL, NULL);
 	if (pid < 0) {
-		cove_err_set(&err, errno, "cannot start the sentry in a new pid namespace: %s",
-			     strerror(errno));
+		cove_err_set(&err, errno, "cannot start the sentry in a new pid namespace");
 		goto fail;
 	}
 	if (pid == 0) {
@@ -170,7 +169,12 @@ int sbx_run(struct sbx_opts *o)
 	sbx_state_pid(&st, pid);
 	sbx_step(o, "sentry started (pid %d)", (int)pid);
 
-	if (sbx_read_reply(from_sentry[0], msg, 2) != 'R') {
+	r = sbx_read_reply(from_sentry[0], msg, sizeof(msg));
+	if (r == 'E') {
+		cove_err_set(&err, 0, "%s", msg + 1);
+		goto fail;
+	}
+	if (r != 'R') {
 		cove_err_set(&err, 0, "the sentry died during set-up");
 		goto fail;
 	}

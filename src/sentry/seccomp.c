@@ -114,14 +114,12 @@ int sbx_seccomp_install(bool notify, int *notify_fd, struct cove_err *err)
 	}
 	if (ret) {
 		seccomp_release(ctx);
-		return cove_err_set(err, -ret, "seccomp rule: %s",
-				    strerror(-ret));
+		return cove_err_set(err, -ret, "seccomp rule");
 	}
 	ret = seccomp_load(ctx);
 	if (ret) {
 		seccomp_release(ctx);
-		return cove_err_set(err, -ret, "seccomp_load: %s",
-				    strerror(-ret));
+		return cove_err_set(err, -ret, "seccomp_load");
 	}
 	if (notify) {
 		*notify_fd = seccomp_notify_fd(ctx);

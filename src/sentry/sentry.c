@@ -142,8 +142,7 @@ static int sbx_stack_up(struct sentry *sn, bool with_link,
 		ret = cove_frame_pool_init(&sn->pool, SBX_POOL_FRAMES,
 					   COVE_FRAME_DEFAULT_SIZE);
 		if (ret < 0)
-			return cove_err_set(err, -ret, "frame pool: %s",
-					    strerror(-ret));
+			return cove_err_set(err, -ret, "frame pool");
 		char spec[48];
 
 		if (sn->o->link == SBX_LINK_TAP)
@@ -160,8 +159,7 @@ static int sbx_stack_up(struct sentry *sn, bool with_link,
 	}
 	ret = sn->ops->create(&cfg, &env, &sn->st);
 	if (ret < 0)
-		return cove_err_set(err, -ret, "stack '%s': %s", sn->ops->name,
-				    strerror(-ret));
+		return cove_err_set(err, -ret, "stack '%s'", sn->ops->name);
 	return 0;
 }
 
@@ -375,12 +373,12 @@ static int sbx_sentry_setup(struct sentry *sn, int sync_rd, int sync_wr,
 	if (!o->netns_path)
 		flags |= CLONE_NEWNET;
 	if (unshare(flags) < 0)
-		return cove_err_set(err, errno, "unshare: %s", strerror(errno));
+		return cove_err_set(err, errno, "unshare");
 	if (o->netns_path) {
 		fd = open(o->netns_path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
-			return cove_err_set(err, errno, "--netns %s: %s",
-					    o->netns_path, strerror(errno));
+			return cove_err_set(err, errno, "--netns %s",
+					    o->netns_path);
 		close(fd);
 	}
 	if (write(sync_wr, "R", 1) != 1 || read(sync_rd, &c, 1) != 1 ||
@@ -388,12 +386,10 @@ static int sbx_sentry_setup(struct sentry *sn, int sync_rd, int sync_wr,
 		_exit(SBX_EXIT_COVE);	/* the runtime is gone */
 	sbx_step(o, "sentry: namespaces ready");
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return cove_err_set(err, errno, "private mounts: %s",
-				    strerror(errno));
+		return cove_err_set(err, errno, "private mounts");
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 		  NULL) < 0)
-		return cove_err_set(err, errno, "mount /proc: %s",
-				    strerror(errno));
+		return cove_err_set(err, errno, "mount /proc");
 	(void)umount2("/sys", MNT_DETACH);
 	(void)mount("sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID |
 		    MS_NODEV | MS_NOEXEC, NULL);
@@ -453,14 +449,12 @@ static int sbx_events_up(struct sentry *sn, struct cove_err *err)
 	if (sn->ep < 0 || sn->tfd < 0 || sn->sigfd < 0 ||
 	    sbx_watch(sn, sn->tfd, &sn->tag_timer) < 0 ||
 	    sbx_watch(sn, sn->sigfd, &sn->tag_signal) < 0)
-		return cove_err_set(err, errno, "event fds: %s",
-				    strerror(errno));
+		return cove_err_set(err, errno, "event fds");
 	if (sn->st && (sbx_watch(sn, sn->link ? sn->link->fd : -1,
 				 &sn->tag_stack) < 0 ||
 		       sbx_watch(sn, sn->ops->poll_fd(sn->st),
 				 &sn->tag_stack) < 0))
-		return cove_err_set(err, errno, "event fds: %s",
-				    strerror(errno));
+		return cove_err_set(err, errno, "event fds");
 	return 0;
 }
 
@@ -497,7 +491,7 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr)
 	if (sn.nfd >= 0) {
 		sbx_frontend_init(&sn);
 		if (sbx_watch(&sn, sn.nfd, &sn.tag_notify) < 0) {
-			cove_err_set(&err, errno, "epoll: %s", strerror(errno));
+			cove_err_set(&err, errno, "epoll");
 			kill(sn.child, SIGKILL);
 			sbx_fail(o, sync_wr, &err, SBX_EXIT_COVE);
 		}

@@ -80,15 +80,13 @@ static int sbx_enter_rootfs(const char *dir, struct cove_err *err)
 	if (unshare(CLONE_NEWNS) < 0 ||
 	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
 	    mount(dir, dir, NULL, MS_BIND | MS_REC, NULL) < 0)
-		return cove_err_set(err, errno, "rootfs %s: %s", dir,
-				    strerror(errno));
+		return cove_err_set(err, errno, "rootfs %s", dir);
 	snprintf(proc, sizeof(proc), "%s/proc", dir);
 	(void)mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 		    NULL);
 	if (chdir(dir) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
 	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
-		return cove_err_set(err, errno, "pivot_root to %s: %s", dir,
-				    strerror(errno));
+		return cove_err_set(err, errno, "pivot_root to %s", dir);
 	return 0;
 }
 
@@ -169,14 +167,12 @@ sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe,
 	if (o->rootfs && sbx_enter_rootfs(o->rootfs, &err) < 0)
 		goto fail;
 	if (o->workdir && chdir(o->workdir) < 0) {
-		cove_err_set(&err, errno, "--workdir %s: %s", o->workdir,
-			     strerror(errno));
+		cove_err_set(&err, errno, "--workdir %s", o->workdir);
 		goto fail;
 	}
 	e = sbx_drop_caps();
 	if (e < 0) {
-		cove_err_set(&err, -e, "dropping capabilities: %s",
-			     strerror(-e));
+		cove_err_set(&err, -e, "dropping capabilities");
 		goto fail;
 	}
 	if (o->have_user) {
@@ -184,14 +180,13 @@ sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe,
 
 		if (setgroups(1, &g) < 0 || setgid(o->gid) < 0 ||
 		    setuid(o->uid) < 0) {
-			cove_err_set(&err, errno, "--user %u:%u: %s",
-				     (unsigned)o->uid, (unsigned)o->gid,
-				     strerror(errno));
+			cove_err_set(&err, errno, "--user %u:%u",
+				     (unsigned)o->uid, (unsigned)o->gid);
 			goto fail;
 		}
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		cove_err_set(&err, errno, "no_new_privs: %s", strerror(errno));
+		cove_err_set(&err, errno, "no_new_privs");
 		goto fail;
 	}
 	env = sbx_build_env(o);
@@ -205,8 +200,7 @@ sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe,
 		e = sbx_send_fd(fd_sock, nfd);
 		close(nfd);
 		if (e < 0) {
-			cove_err_set(&err, -e, "handing the listener over: %s",
-				     strerror(-e));
+			cove_err_set(&err, -e, "handing the listener over");
 			goto fail;
 		}
 	}
@@ -252,11 +246,10 @@ int sbx_spawn(struct sentry *sn, struct cove_err *err, int *status)
 	*status = SBX_EXIT_COVE;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0 ||
 	    pipe2(ep, O_CLOEXEC) < 0)
-		return cove_err_set(err, errno, "spawn pipes: %s",
-				    strerror(errno));
+		return cove_err_set(err, errno, "spawn pipes");
 	sn->child = fork();
 	if (sn->child < 0)
-		return cove_err_set(err, errno, "fork: %s", strerror(errno));
+		return cove_err_set(err, errno, "fork");
 	if (sn->child == 0) {
 		close(sp[0]);
 		close(ep[0]);
@@ -285,8 +278,8 @@ int sbx_spawn(struct sentry *sn, struct cove_err *err, int *status)
 		} else {
 			*status = e == ENOENT ? SBX_EXIT_NOTFOUND :
 						SBX_EXIT_NOEXEC;
-			cove_err_set(err, e, "cannot run '%s': %s",
-				     sn->o->argv[0], strerror(e));
+			cove_err_set(err, e, "cannot run '%s'",
+				     sn->o->argv[0]);
 		}
 		return -1;
 	}

@@ -108,16 +108,16 @@ static int sbx_global_lock(struct cove_err *err)
 	int fd;
 
 	if (mkdir(SBX_RUN_DIR, 0711) < 0 && errno != EEXIST)
-		return cove_err_set(err, errno, "cannot create %s: %s",
-				    SBX_RUN_DIR, strerror(errno));
+		return cove_err_set(err, errno, "cannot create %s",
+				    SBX_RUN_DIR);
 	fd = open(SBX_GLOBAL_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return cove_err_set(err, errno, "cannot open %s: %s",
-				    SBX_GLOBAL_LOCK, strerror(errno));
+		return cove_err_set(err, errno, "cannot open %s",
+				    SBX_GLOBAL_LOCK);
 	if (flock(fd, LOCK_EX) < 0) {
 		close(fd);
-		return cove_err_set(err, errno, "cannot lock %s: %s",
-				    SBX_GLOBAL_LOCK, strerror(errno));
+		return cove_err_set(err, errno, "cannot lock %s",
+				    SBX_GLOBAL_LOCK);
 	}
 	return fd;
 }
@@ -264,18 +264,20 @@ int sbx_state_create(struct sbx_opts *o, struct sbx_state *st,
 		if (!mkdir(st->dir, 0700))
 			break;
 		if (errno != EEXIST || o->have_name || tries > 8) {
-			cove_err_set(err, errno, errno == EEXIST ?
-				     "a sandbox named '%s' is running" :
-				     "cannot create state for '%s': %s",
-				     o->name, strerror(errno));
+			if (errno == EEXIST)
+				cove_err_set(err, 0, "a sandbox named '%s' is running",
+					     o->name);
+			else
+				cove_err_set(err, errno,
+					     "cannot create state for '%s'",
+					     o->name);
 			goto out;
 		}
 	}
 	snprintf(path, sizeof(path), "%s/lock", st->dir);
 	st->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (st->lock_fd < 0 || flock(st->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		cove_err_set(err, errno, "cannot lock %s: %s", path,
-			     strerror(errno));
+		cove_err_set(err, errno, "cannot lock %s", path);
 		goto fail_dir;
 	}
 	if (o->netns_path || o->mode == SBX_NET_NONE) {
