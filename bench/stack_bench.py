@@ -8,7 +8,14 @@ AF_PACKET (`--link packet:cvb`); the kernel yardstick (`--stack kernel`)
 gets the same end with the address on it. The client's veth end has
 TSO/GSO off in both cases (an AF_PACKET link cannot take super-frames), and
 the link uses rx=v2 (per-frame wakeups; V3's block timer would cost a
-millisecond per round trip). Same client, same run, so the ratios mean
+millisecond per round trip). The kernel's own end keeps TSO/GSO, so in
+bulk out it hands the client 64 KiB super-frames where the stack sends
+MTU frames; --kernel-no-tso turns them off there too. By default the
+kernel of the stack's namespace also receives every frame on cvb (it has
+no address there, so it routes each one and drops it, in softirq time the
+stack's process pays); --own-link drops frames at cvb's netdev ingress,
+after AF_PACKET took its copy, as a host that dedicates the interface to
+the stack would. Same client, same run, so the ratios mean
 something even on a noisy machine:
 
   bulk in:   SIZE bytes to --discard (timed until the server closes after
@@ -22,7 +29,7 @@ With --repeat N the kernel and the stack run back to back N times and the
 table shows medians (ratios: the median of the per-round ratios).
 Usage: stack_bench.py [--stack builtin] [--quick] [--size MIB] [--rr N]
                       [--repeat N] [--tests in,out,rr] [--link-opts OPTS]
-                      [--stats]
+                      [--stats] [--kernel-no-tso] [--own-link]
 Env: COVE (the cove binary; default build/src/cli/cove).
 """
 
@@ -87,7 +94,8 @@ def rr(n):
 TESTS = {"in": "bulk in", "out": "bulk out", "rr": "rr"}
 
 
-def measure(stack, size, rounds, tests, link_opts, stats=False):
+def measure(stack, size, rounds, tests, link_opts, stats=False,
+            kernel_tso=True, own_link=False):
     """Set up the pair, serve @stack on the far end, run @tests."""
     a = netns.Netns(netns.unique("serve", "ba"))
     b = netns.Netns(netns.unique("serve", "bb"))
@@ -98,8 +106,17 @@ def measure(stack, size, rounds, tests, link_opts, stats=False):
         a.ip("addr", "add", PEER + "/24", "dev", "cva")
         if stack == "kernel":
             b.ip("addr", "add", ADDR + "/24", "dev", "cvb")
+            if not kernel_tso:
+                netns.no_segmentation_offload(b, "cvb")
             args = ["--stack", "kernel"]
         else:
+            if own_link:
+                # AF_PACKET taps see frames before netdev ingress: drop
+                # them there so the kernel of this namespace does not
+                # route (and reject) every frame the stack owns.
+                b.run("nft", "add table netdev cove; add chain netdev cove "
+                      "in { type filter hook ingress device cvb priority 0;"
+                      " policy drop; }")
             args = ["--stack", stack, "--link", "packet:cvb" + link_opts,
                     "--addr", ADDR + "/24"]
         a.enter()
@@ -141,6 +158,13 @@ def main():
                     help="comma-separated subset of in,out,rr")
     ap.add_argument("--link-opts", default=",rx=v2",
                     help="appended to packet:cvb (default ',rx=v2')")
+    ap.add_argument("--kernel-no-tso", action="store_true",
+                    help="TSO/GSO off on the kernel's end too (MTU frames "
+                    "both ways, as the stack's AF_PACKET link sends)")
+    ap.add_argument("--own-link", action="store_true",
+                    help="drop frames at cvb's netdev ingress (after the "
+                    "stack's AF_PACKET copy) so the namespace's kernel does "
+                    "not also route them")
     ap.add_argument("--stats", action="store_true",
                     help="print the stack's non-zero counters to stderr")
     o = ap.parse_args()
@@ -154,10 +178,12 @@ def main():
     ks, ss = [], []
     try:
         for _ in range(o.repeat):
-            ks.append(measure("kernel", size, rounds, tests, ""))
+            ks.append(measure("kernel", size, rounds, tests, "",
+                              kernel_tso=not o.kernel_no_tso))
             try:
                 ss.append(measure(o.stack, size, rounds, tests,
-                                  o.link_opts, o.stats))
+                                  o.link_opts, o.stats,
+                                  own_link=o.own_link))
             except Exception as e:  # report, keep the kernel's numbers
                 print("%s: %s" % (o.stack, e), file=sys.stderr)
                 ss.append(None)
