@@ -275,7 +275,7 @@ class Snapshot:
         """What is here now and was not in @before, as a dict (empty: none)."""
         d = {}
         links = {l for l in self.links - before.links
-                 if l.startswith("cv")}
+                 if re.match(r"cv[0-9a-f]{8}$", l) or l.startswith("cvo")}
         if links:
             d["links"] = sorted(links)
         # Other suites (stack-serve's cv-serve-*) may run at the same time:
