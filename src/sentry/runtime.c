@@ -159,6 +159,9 @@ int sbx_run(struct sbx_opts *o)
 		goto fail;
 	}
 	if (pid == 0) {
+		/* The lock means "cove run lives": a killed runtime frees it at
+		 * once, and gc deals with a sentry that has not died yet. */
+		close(st.lock_fd);
 		close(to_sentry[1]);
 		close(from_sentry[0]);
 		sbx_sentry_main(o, to_sentry[0], from_sentry[1]);

@@ -23,8 +23,9 @@
  * /run/cove/.lock (flock) serialises the creation of sandboxes and garbage
  * collection. Each sandbox has /run/cove/NAME/ with:
  *
- *   lock    flock'ed by `cove run` (and inherited by its sentry) for the
- *           sandbox's whole life: a free lock means "nobody is left";
+ *   lock    flock'ed by `cove run` for the sandbox's whole life (the
+ *           sentry closes its copy): a free lock means the runtime is
+ *           gone, and its sentry is dead or dying (PR_SET_PDEATHSIG);
  *   ip      the sandbox address (A.B.C.D), which also names the veth;
  *   pid     "PID STARTTIME" of the sentry, so gc never kills a reused pid;
  *   publish present while host nftables rules exist.
