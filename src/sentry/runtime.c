@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
@@ -14,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "control/control.h"
 #include "sentry/sandbox.h"
 
 /*
@@ -60,6 +62,31 @@ void sbx_step(const struct sbx_opts *o, const char *fmt, ...)
 	fprintf(stderr, "cove run: [%4llu.%03llu ms] %s\n",
 		(unsigned long long)(t / 1000), (unsigned long long)(t % 1000),
 		line);
+}
+
+/*
+ * sbx_control_check() - dial the sentry's control channel and ask
+ * cove.Health: the listener is up before "started", so this needs no
+ * retry. A failure is a warning: the program already runs.
+ */
+static void sbx_control_check(const struct sbx_opts *o)
+{
+	struct cove_ctl_client *c = NULL;
+	struct cove_ctl_response resp = { 0 };
+	struct cove_ctl_addr a;
+	struct cove_err err = { 0 };
+
+	if (cove_ctl_addr_parse("unix", o->name, &a, &err) < 0 ||
+	    cove_ctl_client_open(&a, NULL, -1, &c, &err) < 0 ||
+	    cove_ctl_client_call(c, "cove.Health", NULL, 0, 1000, &resp,
+				 &err) < 0) {
+		fprintf(stderr, "cove run: warning: %s\n", err.msg);
+	} else {
+		sbx_step(o, "control channel: hello and health answered (code %d)",
+			 resp.code);
+	}
+	free(resp.payload);
+	cove_ctl_client_close(c);
 }
 
 /* sbx_read_reply() - the sentry's next message: 'R', 'S' or 'E' + text. */
@@ -211,6 +238,7 @@ int sbx_run(struct sbx_opts *o)
 		goto fail;
 	}
 	started = true;
+	sbx_control_check(o);
 	sbx_step(o, "program running");
 	sbx_wait_sentry(o, pid, &status);
 	pid = -1;

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "control/control.h"
 #include "cove/link.h"
 #include "sentry/sentry.h"
 
@@ -30,8 +31,9 @@
  * Set-up (sbx_sentry_main): unshare the remaining namespaces, tell the
  * runtime the netns exists, wait for its "go" (the veth is in place),
  * private mounts with a /proc of the new pid namespace, hostname, network
- * (attach.c), stack and link, signals, then the program (spawn.c). Any
- * failure is sent to the runtime as "E<message>" and ends the sentry.
+ * (attach.c), stack and link, signals, the control channel listener
+ * (control.c), then the program (spawn.c). Any failure is sent to the
+ * runtime as "E<message>" and ends the sentry.
  *
  * The loop is one thread in interrupt mode, sleeping in one epoll set: the
  * seccomp notify fd, a signalfd (SIGCHLD and the forwarded signals), a
@@ -264,6 +266,9 @@ static int sbx_wait(struct sentry *sn, int timeout_ms)
 			break;
 		case SBX_EV_STACK:
 			break;
+		case SBX_EV_CONTROL:
+			sbx_control_run(sn);
+			break;
 		}
 	}
 	return n < 0 ? 0 : n;
@@ -440,6 +445,7 @@ static int sbx_events_up(struct sentry *sn, struct cove_err *err)
 	sn->tag_signal = SBX_EV_SIGNAL;
 	sn->tag_timer = SBX_EV_TIMER;
 	sn->tag_stack = SBX_EV_STACK;
+	sn->tag_control = SBX_EV_CONTROL;
 	/* In the sandbox netns, where the socket pairs live. */
 	sn->diag = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC,
 			  NETLINK_SOCK_DIAG);
@@ -480,8 +486,18 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr)
 	sn.trace = getenv("COVE_TRACE") != NULL;
 	sn.ops = o->mode == SBX_NET_STACK ? cove_stack_find(o->network) : NULL;
 	if (sbx_sentry_setup(&sn, sync_rd, sync_wr, &err) < 0 ||
-	    sbx_events_up(&sn, &err) < 0)
+	    sbx_events_up(&sn, &err) < 0 ||
+	    sbx_control_start(&sn, &err) < 0 ||
+	    sbx_watch(&sn, sbx_control_fd(&sn), &sn.tag_control) < 0)
 		sbx_fail(o, sync_wr, &err, SBX_EXIT_COVE);
+	sbx_step(o, "sentry: control channel listening");
+	/*
+	 * The program shares the host's files unless --rootfs; at least hide
+	 * every sandbox's state and control socket from it (the listener is
+	 * bound already; the host keeps seeing the real directory).
+	 */
+	(void)mount("tmpfs", SBX_RUN_DIR, "tmpfs", MS_RDONLY | MS_NOSUID |
+		    MS_NODEV | MS_NOEXEC, "size=4k,mode=0711");
 	if (sbx_spawn(&sn, &err, &status) < 0) {
 		sbx_reap(&sn);
 		sbx_fail(o, sync_wr, &err, status);
@@ -516,5 +532,7 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr)
 	if (sn.pool.frames)
 		(void)cove_frame_pool_fini(&sn.pool);
 	sbx_detach_sandbox(o);
+	if (sn.ctl)
+		cove_ctl_server_free(sn.ctl);
 	_exit(sn.child_status);
 }

@@ -51,6 +51,7 @@ enum sbx_tag {
 	SBX_EV_SIGNAL,
 	SBX_EV_TIMER,
 	SBX_EV_STACK,
+	SBX_EV_CONTROL,
 };
 
 enum sbx_sk_state {
@@ -115,7 +116,8 @@ struct sentry {
 	struct cove_link *link;
 	struct cove_frame_pool pool;
 	int ep, tfd, sigfd, nfd;
-	enum sbx_tag tag_notify, tag_signal, tag_timer, tag_stack;
+	enum sbx_tag tag_notify, tag_signal, tag_timer, tag_stack, tag_control;
+	struct cove_ctl_server *ctl;	/* control channel listener */
 	pid_t child;			/* the program, PID 2 */
 	int child_status;
 	bool child_done;
@@ -130,6 +132,12 @@ struct sentry {
 	struct sbx_sock *all;
 	uint8_t scratch[SBX_SCRATCH];
 };
+
+/* control.c */
+struct cove_ctl_server;
+int sbx_control_start(struct sentry *sn, struct cove_err *err);
+void sbx_control_run(struct sentry *sn);
+int sbx_control_fd(const struct sentry *sn);
 
 /* seccomp.c */
 int sbx_seccomp_install(bool notify, int *notify_fd, struct cove_err *err);
