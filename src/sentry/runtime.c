@@ -67,7 +67,8 @@ void sbx_step(const struct sbx_opts *o, const char *fmt, ...)
 /*
  * sbx_control_check() - dial the sentry's control channel and ask
  * cove.Health: the listener is up before "started", so this needs no
- * retry. A failure is a warning: the program already runs.
+ * retry. A failure is only logged (--verbose): the program already runs,
+ * and may even have finished, taking the sentry with it.
  */
 static void sbx_control_check(const struct sbx_opts *o)
 {
@@ -80,7 +81,8 @@ static void sbx_control_check(const struct sbx_opts *o)
 	    cove_ctl_client_open(&a, NULL, -1, &c, &err) < 0 ||
 	    cove_ctl_client_call(c, "cove.Health", NULL, 0, 1000, &resp,
 				 &err) < 0) {
-		fprintf(stderr, "cove run: warning: %s\n", err.msg);
+		/* Benign when the program was quick and the sentry is gone. */
+		sbx_step(o, "control channel not answered: %s", err.msg);
 	} else {
 		sbx_step(o, "control channel: hello and health answered (code %d)",
 			 resp.code);
