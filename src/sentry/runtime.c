@@ -146,6 +146,7 @@ int sbx_run(struct sbx_opts *o)
 	struct sbx_state st = { .lock_fd = -1 };
 	struct cove_err err = { 0 };
 	char msg[COVE_ERR_MSG_MAX + 2], ipbuf[INET_ADDRSTRLEN];
+	char host[16], peer[16];
 	int to_sentry[2] = { -1, -1 }, from_sentry[2] = { -1, -1 };
 	int status = 0, ret = SBX_EXIT_COVE;
 	bool veth = false, published = false, started = false;
@@ -214,7 +215,9 @@ int sbx_run(struct sbx_opts *o)
 		if (sbx_attach_host(o, pid, &err) < 0)
 			goto fail;
 		veth = true;
-		sbx_step(o, "veth attached");
+		sbx_veth_names(o->ip, host, peer);
+		sbx_state_write(&st, "veth", "%s\n", host);
+		sbx_step(o, "veth %s attached", host);
 	}
 	if (o->npublish) {
 		if (sbx_publish_add(o, &err) < 0)
