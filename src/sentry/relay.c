@@ -308,6 +308,10 @@ static bool sbx_pump_up(struct sbx_sock *sk)
 	unsigned round;
 	ssize_t n, m;
 
+	/* Nothing new from the program since the last dry read: no read. */
+	if (!sk->up_len && !sk->app_readable && !sk->hup && !sk->rdhup &&
+	    !(sk->app_eof && !sk->stack_shut_wr))
+		return false;
 	for (round = 0; round < SBX_PUMP_ROUNDS; round++) {
 		if (sk->up_len) {
 			m = sbx_stack_send(sk, sk->up_buf + sk->up_off,
@@ -327,8 +331,10 @@ static bool sbx_pump_up(struct sbx_sock *sk)
 			break;
 		n = read(sk->sfd, sn->scratch, SBX_SCRATCH);
 		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
+			if (errno == EAGAIN || errno == EINTR) {
+				sk->app_readable = false;
 				break;
+			}
 			n = 0;
 		}
 		if (n == 0) {
@@ -353,8 +359,10 @@ static bool sbx_pump_up(struct sbx_sock *sk)
 		 * not spend a read on EAGAIN.
 		 */
 		if (sk->type == SOCK_STREAM && n < (ssize_t)SBX_SCRATCH &&
-		    !sk->hup && !sk->rdhup)
+		    !sk->hup && !sk->rdhup) {
+			sk->app_readable = false;
 			break;
+		}
 	}
 	if (sk->app_eof && !sk->up_len && !sk->stack_shut_wr &&
 	    sk->type == SOCK_STREAM) {

@@ -243,6 +243,8 @@ static int sbx_wait(struct sentry *sn, int timeout_ms)
 				sk->hup = true;
 			if (ev[i].events & EPOLLRDHUP)
 				sk->rdhup = true;
+			if (ev[i].events & EPOLLIN)
+				sk->app_readable = true;
 			sbx_sock_kick(sk, ((ev[i].events & ~EPOLLOUT) ?
 					   SBX_PUMP_UP : 0) |
 					  ((ev[i].events & EPOLLOUT) ?

@@ -96,6 +96,7 @@ struct sbx_sock {
 	uint32_t ring_head, ring_len;
 	bool hup;			/* EPOLLHUP seen on @sfd */
 	bool rdhup;			/* EPOLLRDHUP seen: read until 0 */
+	bool app_readable;		/* EPOLLIN seen since the last dry read */
 	bool app_eof;			/* read 0 on @sfd */
 	bool stack_eof;			/* stack said EOF or an error */
 	bool stack_shut_wr;		/* shutdown(SHUT_WR) given to the stack */
