@@ -69,9 +69,14 @@ def main():
                 r.stderr[-200:])
         spid = box.sentry_pid()
         if spid and net != "host":
-            t1 = ticks(spid)
-            time.sleep(1.0)
-            t2 = ticks(spid)
+            # Closing 300 connections takes a moment (longer under ASan):
+            # idle means one quiet second within the next five.
+            for _ in range(5):
+                t1 = ticks(spid)
+                time.sleep(1.0)
+                t2 = ticks(spid)
+                if t2 - t1 <= 2:
+                    break
             c.check(net + ": idle sentry uses no CPU (%d ticks/s)" %
                     (t2 - t1), t2 - t1 <= 2)
         rc = box.stop()

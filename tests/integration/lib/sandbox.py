@@ -43,7 +43,11 @@ def cove_bin():
 
 
 def sockcheck_bin():
-    """The tests/sandbox/sockcheck helper next to the cove binary."""
+    """The tests/sandbox/sockcheck helper next to the cove binary ($SOCKCHECK
+    overrides: an ASan-built helper cannot run inside, where ptrace, which
+    LeakSanitizer needs, is denied)."""
+    if os.environ.get("SOCKCHECK"):
+        return os.environ["SOCKCHECK"]
     p = os.path.join(os.path.dirname(os.path.dirname(cove_bin())),
                      "sentry", "sockcheck")
     return p
