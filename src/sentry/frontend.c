@@ -755,7 +755,6 @@ void sbx_frontend_drain(struct sentry *sn)
 }
 
 /* sbx_frontend_init() - cut the wake-up round trip where supported. */
-void sbx_frontend_init(struct sentry *sn);
 void sbx_frontend_init(struct sentry *sn)
 {
 	(void)ioctl(sn->nfd, SECCOMP_IOCTL_NOTIF_SET_FLAGS,

@@ -20,7 +20,11 @@
  *
  * Two pumps per connected socket, each bounded to SBX_PUMP_ROUNDS reads
  * per turn (a socket with more to move is queued again, so one busy
- * connection cannot starve the others):
+ * connection cannot starve the others). An event names the pump it
+ * concerns (@pend: EPOLLIN on @sfd or the stack's EPOLLOUT -> up; the
+ * stack's EPOLLIN or EPOLLOUT on @sfd -> down), and the up pump does not
+ * read @sfd again before a new EPOLLIN once a read came back short or dry
+ * (every write by the program wakes epoll, so nothing is missed):
  *
  *   up   (program -> stack): read @sfd into the scratch buffer, sendmsg()
  *        to the stack. What the stack does not take is kept in @up_buf and

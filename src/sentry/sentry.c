@@ -333,8 +333,6 @@ static void sbx_linger(struct sentry *sn)
 	}
 }
 
-int sbx_spawn(struct sentry *sn, struct cove_err *err, int *status);
-void sbx_frontend_init(struct sentry *sn);
 
 /*
  * sbx_hosts_file() - an /etc/hosts naming the sandbox, as container

@@ -143,7 +143,12 @@ int sbx_control_fd(const struct sentry *sn);
 /* seccomp.c */
 int sbx_seccomp_install(bool notify, int *notify_fd, struct cove_err *err);
 
+/* spawn.c: fork the program; Return: 0, or < 0 with @err and the exit
+ * @status to use (125, or 126/127 when exec failed). */
+int sbx_spawn(struct sentry *sn, struct cove_err *err, int *status);
+
 /* frontend.c */
+void sbx_frontend_init(struct sentry *sn);
 void sbx_frontend_drain(struct sentry *sn);
 int sbx_reply(struct sentry *sn, uint64_t id, int64_t val, int error);
 int sbx_getfd(uint32_t pid, int fd);

@@ -224,7 +224,6 @@ fail:
  *
  * Return: 0 when the program runs, < 0 with @err and @status set.
  */
-int sbx_spawn(struct sentry *sn, struct cove_err *err, int *status);
 int sbx_spawn(struct sentry *sn, struct cove_err *err, int *status)
 {
 	bool notify = sn->ops != NULL;
