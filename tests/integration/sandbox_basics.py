@@ -6,7 +6,8 @@ For every network mode (none, host, and each stack provider `cove stacks`
 lists): exit status passthrough (0, 7, 128+N on a signal), stdin/stdout/
 stderr passthrough, SIGTERM/SIGINT to `cove run` reaching the program,
 --env/--workdir/--user/--name, what the program sees of the network
-(none: only lo; otherwise eth0 keeps its address), cove's own failures
+(none: only lo; otherwise eth0 keeps its address), netlink writes
+refused inside, cove's own failures
 (125 with one line, 127 for a missing command). Nothing may be left
 behind: links, netns, /run/cove entries, sentries.
 """
@@ -59,6 +60,14 @@ def main():
     c.check("env, workdir, user, name",
             r.stdout.split() == ["bar", "/tmp", "65534", "65534",
                                  "basics-%d" % os.getpid()], r.stdout + r.stderr)
+    # Netlink writes are refused (no CAP_NET_ADMIN): the ingress drop and
+    # the addresses stay as the sentry set them.
+    r = sb.run([k, "--", "sh", "-c",
+                "ip addr add 1.2.3.4/32 dev lo; tc qdisc del dev eth0 clsact;"
+                " ip link set eth0 down; ip -o -4 addr show eth0"])
+    c.check("netlink writes refused inside",
+            r.stderr.count("Operation not permitted") == 3 and
+            "eth0" in r.stdout, r.stdout + r.stderr)
     r = sb.run([k, "--", "/nonexistent/program"])
     c.check("missing command -> 127, one line",
             r.returncode == 127 and r.stderr.count("\n") == 1, r.stderr)
