@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
 """Clean-up on every exit path: a killed sentry, a killed cove run, cove gc,
-the next cove run collecting stale state, 50 sandboxes in a row.
+the next cove run collecting stale state, 10 sandboxes at once, 50 in a
+row. Processes are checked through the sentries: a sandbox's processes
+cannot outlive its sentry, the PID 1 of their pid namespace.
 """
 
 import os
@@ -68,6 +70,18 @@ def main():
     c.check("next cove run collects stale state",
             r.returncode == 0 and not os.path.exists("/run/cove/" + name),
             r.stderr)
+
+    # 10 sandboxes at once: distinct addresses, all cleaned.
+    procs = [subprocess.Popen([sb.cove_bin(), "run", "--network=" + net,
+                               "--", "sh", "-c", "hostname -i; sleep 0.5"],
+                              stdout=subprocess.PIPE, text=True)
+             for _ in range(10)]
+    addrs = [p.communicate(timeout=60)[0].strip() for p in procs]
+    c.check("10 at once: distinct addresses",
+            len(set(addrs)) == 10 and all(p.returncode == 0 for p in procs),
+            str(addrs))
+    left = sb.settle(before)
+    c.check("after 10 at once: nothing left behind", not left, str(left))
 
     # 50 sandboxes in a row.
     ok = 0
