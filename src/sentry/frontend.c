@@ -228,7 +228,10 @@ static void sbx_h_socket(struct sentry *sn, const struct seccomp_notif *n)
 	if (sn->trace)
 		fprintf(stderr, "cove sentry: socket type %d -> fd %d\n", type, ret);
 	if (ret < 0) {
-		sbx_sock_free(sk);	/* the thread is gone; nothing to answer */
+		sbx_sock_free(sk);
+		/* ENOENT: the thread is gone, nothing to answer; EMFILE... */
+		if (ret != -ENOENT)
+			sbx_reply(sn, n->id, -1, -ret);
 		return;
 	}
 	sbx_sock_queue(sk);
@@ -398,8 +401,12 @@ bool sbx_serve_accept(struct sentry *sn, struct sbx_sock *l,
 	}
 	ret = sbx_install(sn, w->id, c->held_afd, flags & SOCK_CLOEXEC);
 	if (ret < 0) {
+		/* The connection stays queued, with its token back. */
 		(void)send(l->sfd, "a", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
-		return false;
+		if (ret == -ENOENT)
+			return false;	/* the call is gone */
+		sbx_reply(sn, w->id, -1, -ret);	/* EMFILE, ... */
+		return true;
 	}
 	l->acq_head = c->acq_next;
 	if (!l->acq_head)
