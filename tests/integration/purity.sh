@@ -8,7 +8,12 @@
 #                stack; no lwIP/provider symbol (defined or undefined);
 #                `cove stacks` lists no lwip;
 #  cove-plugin:  NEEDED liblwip; `cove-plugin stacks` lists lwip; its
-#                dynamic symbol table shares no defined name with liblwip.
+#                dynamic symbol table shares no defined name with liblwip;
+#                and no global function of Cove's static libraries has a
+#                liblwip name: a static definition wins at link time, so
+#                the lwip provider's call would silently bind to Cove's
+#                function instead of lwIP's (this happened with the builtin
+#                stack's tcp_output).
 # Prints PASS/FAIL lines and "N passed, N failed".
 set -u
 cd "$(dirname "$0")/../.."
@@ -65,6 +70,13 @@ else
 	check "cove-plugin: exports nothing liblwip defines" \
 		no_match . "$(comm -12 \
 			<(nm -D --defined-only "$plugin" | awk '{print $NF}' | sort -u) \
+			<(nm -D --defined-only "$lwlib" | awk '{print $NF}' | sort -u))"
+	# Read Cove's own archives: in the linked binary these symbols are
+	# already local (hidden), but the binding happened before that.
+	check "cove-plugin: Cove defines no global function named like one of liblwip's" \
+		no_match . "$(comm -12 \
+			<(find "$build/src" -name 'libcove_*.a' -exec nm --defined-only {} + 2>/dev/null |
+				awk '$2 ~ /^[TW]$/ {print $3}' | sort -u) \
 			<(nm -D --defined-only "$lwlib" | awk '{print $NF}' | sort -u))"
 fi
 echo "$pass passed, $fail failed"

@@ -243,18 +243,18 @@ void icmp_send_error(struct bstack *st, const struct ip_pkt *pkt,
  *  - *_socket(): a new socket for the host.
  *  - *_stats(): add protocol counters/gauges to @out.
  */
-int tcp_init(struct bstack *st);
-void tcp_fini(struct bstack *st);
-void tcp_input(struct bstack *st, const struct ip_pkt *pkt);
+int tcp_layer_init(struct bstack *st);
+void tcp_layer_fini(struct bstack *st);
+void tcp_layer_input(struct bstack *st, const struct ip_pkt *pkt);
 void tcp_input_end(struct bstack *st);
 void tcp_icmp_error(struct bstack *st, uint8_t type, uint8_t code,
 		    const uint8_t *inner, uint32_t inner_len);
 int tcp_socket(struct bstack *st, struct bsock **out);
 void tcp_stats(struct bstack *st, struct cove_stack_stats *out);
 
-int udp_init(struct bstack *st);
-void udp_fini(struct bstack *st);
-void udp_input(struct bstack *st, const struct ip_pkt *pkt);
+int udp_layer_init(struct bstack *st);
+void udp_layer_fini(struct bstack *st);
+void udp_layer_input(struct bstack *st, const struct ip_pkt *pkt);
 void udp_icmp_error(struct bstack *st, uint8_t type, uint8_t code,
 		    const uint8_t *inner, uint32_t inner_len);
 int udp_socket(struct bstack *st, struct bsock **out);

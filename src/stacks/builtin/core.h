@@ -114,7 +114,7 @@ struct icmp_bucket {
 struct icmp_bucket *ipv4_icmp_bucket(struct bstack *st);
 
 /* icmp.c */
-void icmp_input(struct bstack *st, const struct ip_pkt *pkt);
+void icmp_layer_input(struct bstack *st, const struct ip_pkt *pkt);
 /* icmp_allow() - take a token from the ICMP error bucket. */
 bool icmp_allow(struct bstack *st);
 

@@ -187,11 +187,11 @@ drop:
 }
 
 /**
- * icmp_input() - handle a received ICMP message
+ * icmp_layer_input() - handle a received ICMP message
  * @st:		stack
  * @pkt:	the packet (whole, possibly reassembled)
  */
-void icmp_input(struct bstack *st, const struct ip_pkt *pkt)
+void icmp_layer_input(struct bstack *st, const struct ip_pkt *pkt)
 {
 	if (pkt->l4_len < ICMP_HLEN) {
 		st->stats.rx_malformed++;

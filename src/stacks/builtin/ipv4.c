@@ -128,13 +128,13 @@ static void ip_deliver(struct bstack *st, const struct ip_pkt *pkt)
 {
 	switch (pkt->proto) {
 	case IP_PROTO_ICMP:
-		icmp_input(st, pkt);
+		icmp_layer_input(st, pkt);
 		break;
 	case IP_PROTO_UDP:
-		udp_input(st, pkt);
+		udp_layer_input(st, pkt);
 		break;
 	case IP_PROTO_TCP:
-		tcp_input(st, pkt);
+		tcp_layer_input(st, pkt);
 		break;
 	default:
 		st->stats.rx_dropped++;

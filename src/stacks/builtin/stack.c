@@ -185,12 +185,12 @@ static void bstack_loop_drop(struct bstack *st)
 	st->nloop = 0;
 }
 
-/* bstack_free() - tear down an instance; @tcp_up: tcp_init() succeeded. */
+/* bstack_free() - tear down an instance; @tcp_up: tcp_layer_init() succeeded. */
 static void bstack_free(struct bstack *st, bool tcp_up)
 {
 	if (tcp_up)
-		tcp_fini(st);
-	udp_fini(st);
+		tcp_layer_fini(st);
+	udp_layer_fini(st);
 	bstack_flush(st);
 	bstack_loop_drop(st);
 	arp_fini(st);
@@ -268,9 +268,9 @@ static int builtin_create(const struct cove_stack_config *cfg,
 	if (!ret)
 		ret = ipv4_init(st);
 	if (!ret)
-		ret = udp_init(st);
+		ret = udp_layer_init(st);
 	if (!ret)
-		ret = tcp_init(st);
+		ret = tcp_layer_init(st);
 	if (ret) {
 		bstack_free(st, false);
 		return ret;

@@ -11,7 +11,7 @@
 /*
  * Theory of operation
  *
- * Sockets live on one list (for udp_fini) and, once bound, on a hash chain
+ * Sockets live on one list (for udp_layer_fini) and, once bound, on a hash chain
  * by local port. Input looks a datagram's destination port up and prefers
  * a connected socket whose 4-tuple matches, then a bound one whose address
  * matches (an exact address beats INADDR_ANY). Broadcasts go to every
@@ -788,11 +788,11 @@ static bool udp_deliver(struct bstack *st, struct udp_sock *u, uint32_t src,
 }
 
 /**
- * udp_input() - a received UDP datagram for us
+ * udp_layer_input() - a received UDP datagram for us
  * @st:		stack
  * @pkt:	the IP packet (checked by IPv4; the UDP checksum is not yet)
  */
-void udp_input(struct bstack *st, const struct ip_pkt *pkt)
+void udp_layer_input(struct bstack *st, const struct ip_pkt *pkt)
 {
 	struct udp_sock *u, *best = NULL;
 	const uint8_t *h = pkt->l4;
@@ -908,14 +908,14 @@ void udp_icmp_error(struct bstack *st, uint8_t type, uint8_t code,
 	}
 }
 
-int udp_init(struct bstack *st)
+int udp_layer_init(struct bstack *st)
 {
 	st->udp = calloc(1, sizeof(*st->udp));
 	return st->udp ? 0 : -ENOMEM;
 }
 
-/* udp_fini() - free every socket the host left open. */
-void udp_fini(struct bstack *st)
+/* udp_layer_fini() - free every socket the host left open. */
+void udp_layer_fini(struct bstack *st)
 {
 	if (!st->udp)
 		return;

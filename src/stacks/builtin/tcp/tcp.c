@@ -10,7 +10,7 @@
 /*
  * Theory of operation
  *
- * tcp_init() allocates the context (tables included) once per stack
+ * tcp_layer_init() allocates the context (tables included) once per stack
  * instance. A tcb moves through: tcb_alloc() -> (port list, conn hash while
  * it has a 4-tuple) -> tcp_done() (CLOSED: out of the hash, timers off) ->
  * tcp_reap_later() once no host handle remains -> freed by tcp_reap() from
@@ -94,7 +94,7 @@ static inline uint32_t tcp_hash(const struct tcp_ctx *c, uint32_t laddr,
 
 /* --- context ------------------------------------------------------------ */
 
-int tcp_init(struct bstack *st)
+int tcp_layer_init(struct bstack *st)
 {
 	struct tcp_ctx *c = calloc(1, sizeof(*c));
 
@@ -134,7 +134,7 @@ static void tcb_free(struct tcb *t)
 	free(t);
 }
 
-void tcp_fini(struct bstack *st)
+void tcp_layer_fini(struct bstack *st)
 {
 	struct tcp_ctx *c = st->tcp;
 	struct tcb *t;

@@ -375,7 +375,7 @@ int tcp_parse_opts(const uint8_t *p, uint32_t len, bool syn,
 /* tcp_out.c */
 int tcp_xmit(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags,
 	     uint32_t *sent);
-void tcp_output(struct tcb *t);
+void tcp_send_queued(struct tcb *t);
 void tcp_send_ack(struct tcb *t);
 void tcp_send_syn(struct tcb *t);
 void tcp_send_rst(struct tcb *t);

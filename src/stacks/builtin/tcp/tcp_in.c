@@ -9,7 +9,7 @@
 /*
  * Theory of operation
  *
- * tcp_input() checks the header (length, data offset, checksum), parses
+ * tcp_layer_input() checks the header (length, data offset, checksum), parses
  * options with tcp_parse_opts() (malformed options end parsing, they never
  * fail the segment) and demultiplexes: the conn hash first, then the port's
  * listener, else a RST. Per tcb the order is RFC 9293 3.10.7's: LISTEN and
@@ -18,7 +18,7 @@
  * window), RST (exact: reset; in window: challenge ACK, RFC 5961), SYN
  * (challenge ACK), ACK (SYN-RECV completion, window update, congestion and
  * recovery, FIN acknowledgment), data, FIN. An owed ACK is sent at the end,
- * after tcp_output() had the chance to carry it.
+ * after tcp_send_queued() had the chance to carry it.
  *
  * Receive data goes straight into the ring: in order at rb_len, out of
  * order at its offset (tcp_sack.c tracks the ranges).
@@ -347,7 +347,7 @@ static void tcp_synsent_input(struct tcb *t, struct tcp_seg *s)
 		t->b.st->stats.tcp_active_opens++;
 		tcp_notify(t, EPOLLOUT | EPOLLWRNORM);
 		t->ack_now = true;
-		tcp_output(t);
+		tcp_send_queued(t);
 		if (t->ack_now)
 			tcp_send_ack(t);
 		return;
@@ -808,14 +808,14 @@ void tcp_rcv_segment(struct tcb *t, struct tcp_seg *s)
 		tcp_fin(t, s);
 	if (t->state == TCPS_CLOSED)
 		return;
-	tcp_output(t);
+	tcp_send_queued(t);
 	if (t->ack_now)
 		tcp_send_ack(t);
 }
 
 /* --- entry points --------------------------------------------------------- */
 
-void tcp_input(struct bstack *st, const struct ip_pkt *pkt)
+void tcp_layer_input(struct bstack *st, const struct ip_pkt *pkt)
 {
 	struct tcp_ctx *c = st->tcp;
 	const uint8_t *h = pkt->l4;

@@ -16,7 +16,7 @@
  * carries ACK and our current window, so sending anything clears a pending
  * delayed ACK.
  *
- * tcp_output() is the one send loop: in SACK recovery it spends
+ * tcp_send_queued() is the one send loop: in SACK recovery it spends
  * cwnd - pipe on RFC 6675 NextSeg() holes first and new data second;
  * otherwise it sends from snd_nxt (which an RTO pulls back to snd_una:
  * go-back-N that skips ranges the peer SACKed) while flight < cwnd and the
@@ -415,10 +415,10 @@ void tcp_retransmit_una(struct tcb *t)
 }
 
 /**
- * tcp_output() - send what congestion window, peer window and Nagle allow
+ * tcp_send_queued() - send what congestion window, peer window and Nagle allow
  * @t:	connection
  */
-void tcp_output(struct tcb *t)
+void tcp_send_queued(struct tcb *t)
 {
 	bool sack_rec, fin;
 	uint32_t seq, len, avail, flight, data_end, room, wroom, end, budget;

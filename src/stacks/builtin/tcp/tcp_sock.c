@@ -257,10 +257,10 @@ static ssize_t tcp_sendmsg(struct bsock *b, const struct msghdr *msg,
 		bool cork = t->cork;
 
 		t->cork = true;
-		tcp_output(t);
+		tcp_send_queued(t);
 		t->cork = cork;
 	} else {
-		tcp_output(t);
+		tcp_send_queued(t);
 	}
 	tcp_reap(t->ctx);
 	return (ssize_t)n;
@@ -333,7 +333,7 @@ static void tcp_queue_fin(struct tcb *t)
 		return;
 	}
 	t->fin_queued = true;
-	tcp_output(t);
+	tcp_send_queued(t);
 }
 
 static int tcp_shutdown(struct bsock *b, int how)
@@ -509,12 +509,12 @@ static int tcp_setsockopt(struct bsock *b, int level, int name,
 		case TCP_NODELAY:
 			t->nodelay = v != 0;
 			if (t->nodelay)
-				tcp_output(t);
+				tcp_send_queued(t);
 			return 0;
 		case TCP_CORK:
 			t->cork = v != 0;
 			if (!t->cork)
-				tcp_output(t);
+				tcp_send_queued(t);
 			return 0;
 		case TCP_KEEPIDLE:
 		case TCP_KEEPINTVL:

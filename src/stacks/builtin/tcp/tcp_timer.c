@@ -91,7 +91,7 @@ static void tcp_tlp_fire(struct tcb *t)
 		tcp_retransmit_una(t);
 		t->b.st->stats.tcp_fast_retransmits++;
 	} else if (tcp_unsent(t) && seq_lt(t->snd_nxt, t->snd_una + t->snd_wnd)) {
-		tcp_output(t);
+		tcp_send_queued(t);
 	} else {
 		seq = t->snd_max - (t->snd_max - t->snd_una > t->mss ?
 				    t->mss : t->snd_max - t->snd_una);
@@ -194,7 +194,7 @@ static void tcp_persist_fire(struct tcb *t)
 {
 	t->persist = false;
 	if (t->snd_wnd || !tcp_unsent(t) || t->snd_una != t->snd_max) {
-		tcp_output(t);
+		tcp_send_queued(t);
 		return;
 	}
 	if (t->retries >= TCP_RETRIES2) {
@@ -271,7 +271,7 @@ static void tcp_rtx_fire(struct btimer *tm)
 	t->rtt_timing = false;
 	t->rto_us = t->rto_us * 2 > TCP_RTO_MAX_US ? TCP_RTO_MAX_US :
 						     t->rto_us * 2;
-	tcp_output(t);
+	tcp_send_queued(t);
 	if (!timer_armed(&t->t_rtx))
 		tcp_rtx_arm(t);
 }
@@ -358,7 +358,7 @@ void tcp_out_timer(struct btimer *tm)
 		list = t->outnext;
 		t->outnext = NULL;
 		t->want_out = false;
-		tcp_output(t);
+		tcp_send_queued(t);
 		if (t->ack_now && !t->reaping && t->state != TCPS_CLOSED)
 			tcp_send_ack(t);
 	}
