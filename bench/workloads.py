@@ -20,26 +20,35 @@ REDIS, HTTP, IPERF, RR = 6379, 8080, 5201, 7000
 
 
 class Profile:
-    def __init__(self, name, redis_n, wrk_s, iperf_s, rr_n, start_n, runs):
+    """Sizes, repetitions and a client time limit (a hung client is an
+    error, never a stall of the whole run)."""
+
+    def __init__(self, name, redis_n, wrk_s, iperf_s, rr_n, start_n, runs,
+                 limit_s):
         self.name, self.redis_n, self.wrk_s = name, redis_n, wrk_s
         self.iperf_s, self.rr_n, self.start_n = iperf_s, rr_n, start_n
-        self.runs = runs
+        self.runs, self.limit_s = runs, limit_s
 
 
 PROFILES = {
-    "full": Profile("full", 100000, 5, 5, 20000, 200, 3),
-    "quick": Profile("quick", 20000, 2, 2, 5000, 50, 1),
-    "tiny": Profile("tiny", 2000, 1, 1, 500, 5, 1),
+    "full": Profile("full", 100000, 5, 5, 20000, 200, 3, 300),
+    "quick": Profile("quick", 20000, 2, 2, 5000, 50, 1, 120),
+    "tiny": Profile("tiny", 2000, 1, 1, 500, 5, 1, 60),
 }
 
 
 def client(argv, pin, timeout):
+    """Run a load generator to completion; its stdout, or raise."""
+    name = argv[0]
     if pin:
         argv = ["taskset", "-c", CLIENT_CPU] + argv
-    r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True,
+                           timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError("%s did not finish within %ds" % (name, timeout))
     if r.returncode != 0:
-        raise RuntimeError("%s failed (%d): %s" % (argv[0] if not pin else
-                                                 argv[3], r.returncode,
+        raise RuntimeError("%s failed (%d): %s" % (name, r.returncode,
                                                  (r.stderr or r.stdout)[-300:]))
     return r.stdout
 
@@ -87,7 +96,7 @@ class Redis(Workload):
             text = client(["redis-benchmark", "-h", addr, "-p", str(port),
                            "-t", "get,set", "-c", "50",
                            "-n", str(self.prof.redis_n), "-P", str(pipe),
-                           "--csv"], self.pin, 300)
+                           "--csv"], self.pin, self.prof.limit_s)
             for line in text.splitlines()[1:]:
                 f = [x.strip('"') for x in line.split(",")]
                 if len(f) < 7:
@@ -147,7 +156,7 @@ class Nginx(Workload):
                              ("close", ["-H", "Connection: close"])):
             text = client(["wrk", "-t", "1", "-c", "50",
                            "-d", "%ds" % self.prof.wrk_s] + extra + [url],
-                          self.pin, 120)
+                          self.pin, self.prof.limit_s)
             rps = None
             errors = 0
             for line in text.splitlines():
@@ -178,7 +187,7 @@ class Iperf(Workload):
         for label, extra in (("in", []), ("out", ["-R"])):
             text = client(["iperf3", "-c", addr, "-p", str(port), "-J",
                            "-t", str(self.prof.iperf_s)] + extra,
-                          self.pin, 120)
+                          self.pin, self.prof.limit_s)
             res = json.loads(text)
             if "error" in res:
                 raise RuntimeError("iperf3: " + res["error"])
@@ -204,7 +213,7 @@ class RoundTrip(Workload):
     def measure(self, where):
         addr, port = where[RR]
         text = client([self.tools["rr"], "client", addr, str(port),
-                       str(self.prof.rr_n)], self.pin, 120)
+                       str(self.prof.rr_n)], self.pin, self.prof.limit_s)
         us = [int(x) / 1000.0 for x in text.split()]
         self.samples = us
         return {"p50 us": percentile(us, 0.5), "p99 us": percentile(us, 0.99)}
