@@ -47,8 +47,9 @@
  * runtime, which forwards its own) go to the program. Ones the terminal
  * sent (si_code SI_KERNEL) are not forwarded, as the program, in the same
  * foreground process group, got them already. When the program exits, the
- * sentry kills what is left in the sandbox, lets the stack finish sending
- * (at most SBX_LINGER_MS), and exits with the program's status.
+ * sentry kills what is left in the sandbox, lets the stack (and kernel
+ * sockets of the netns) finish sending (at most SBX_LINGER_MS), and exits
+ * with the program's status.
  */
 
 #define SBX_POOL_FRAMES		4096u
@@ -303,36 +304,68 @@ static void sbx_loop(struct sentry *sn)
 }
 
 /*
+ * sbx_kernel_tcp_busy() - does a kernel TCP socket of the sandbox netns
+ * still hold data for the peer? Such sockets (the kernel provider's, or
+ * the program's own under --network=host) outlive close(); deleting the
+ * veth under them would cut their last bytes off. Busy means bytes in the
+ * send queue, or FIN_WAIT1, CLOSING, LAST_ACK (our FIN not yet acked).
+ */
+static bool sbx_kernel_tcp_busy(void)
+{
+	unsigned st, tx, rx;
+	char line[256];
+	bool busy = false;
+	FILE *f = fopen("/proc/self/net/tcp", "re");
+
+	if (!f)
+		return false;
+	if (!fgets(line, sizeof(line), f))	/* header */
+		goto out;
+	while (!busy && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*s %*s %*s %x %x:%x", &st, &tx, &rx) == 3)
+			busy = tx > 0 || st == 0x04 || st == 0x09 ||
+			       st == 0x0b;
+out:
+	fclose(f);
+	return busy;
+}
+
+/*
  * sbx_linger() - the program is gone: let the stack finish sending. Ends
  * when no connection is left, or nothing moved on the wire for
  * SBX_QUIET_MS (what remains is TIME_WAIT or a dead peer), or after
- * SBX_LINGER_MS at most.
+ * SBX_LINGER_MS at most; kernel sockets of the netns are waited for too.
  */
 static void sbx_linger(struct sentry *sn)
 {
 	uint64_t now = sbx_now_ns(NULL), end = now + SBX_LINGER_MS * 1000000ull;
 	uint64_t quiet_since = now, frames = UINT64_MAX, f;
 	struct cove_stack_stats stats;
+	bool stack_done = !sn->st;
 
-	if (!sn->st)
-		return;
 	while ((now = sbx_now_ns(NULL)) < end) {
-		sbx_turn(sn);
-		memset(&stats, 0, sizeof(stats));
-		if (sn->ops->stats(sn->st, &stats) < 0)
-			stats.tcp_conns = 0;
-		f = stats.tx_frames + stats.rx_frames;
-		if (f != frames) {
-			frames = f;
-			quiet_since = now;
+		if (sn->st) {
+			sbx_turn(sn);
+			memset(&stats, 0, sizeof(stats));
+			if (sn->ops->stats(sn->st, &stats) < 0)
+				stats.tcp_conns = 0;
+			f = stats.tx_frames + stats.rx_frames;
+			if (f != frames) {
+				frames = f;
+				quiet_since = now;
+			}
+			stack_done = !sn->nsocks &&
+				     (!stats.tcp_conns || now - quiet_since >
+				      SBX_QUIET_MS * 1000000ull);
 		}
-		if (!sn->nsocks && (!stats.tcp_conns ||
-				    now - quiet_since > SBX_QUIET_MS * 1000000ull))
+		if (stack_done && !sbx_kernel_tcp_busy())
 			break;
-		sbx_wait(sn, 10);
+		if (sn->st)
+			sbx_wait(sn, 10);
+		else
+			usleep(10000);
 	}
 }
-
 
 /*
  * sbx_hosts_file() - an /etc/hosts naming the sandbox, as container
