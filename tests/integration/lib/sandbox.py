@@ -247,8 +247,56 @@ def free_port(ip=GATEWAY):
             t.close()
 
 
+def _live_sandbox_ips():
+    """Addresses of sandboxes alive now (their lock is held), anyone's.
+
+    Liveness is read from /proc/locks (a flock on the lock file's inode),
+    never by taking the lock, which could make a starting cove run fail.
+    """
+    locked = set()
+    with open("/proc/locks") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) > 5 and parts[1] == "FLOCK":
+                locked.add(int(parts[5].split(":")[-1]))
+    live = {}
+    if not os.path.isdir("/run/cove"):
+        return live, locked
+    for name in os.listdir("/run/cove"):
+        d = os.path.join("/run/cove", name)
+        try:
+            if os.stat(os.path.join(d, "lock")).st_ino not in locked:
+                continue
+            with open(os.path.join(d, "ip")) as f:
+                live[name] = f.read().strip()
+        except OSError:
+            continue
+    return live, locked
+
+
+def _ip_hex(ip):
+    return "%08x" % int.from_bytes(socket.inet_aton(ip), "big")
+
+
+# Orphans of our own cove runs (a sentry whose runtime died) become our
+# children, so leftovers are told from other people's sandboxes running
+# on the same machine at the same time.
+PR_SET_CHILD_SUBREAPER = 36
+try:
+    import ctypes
+    ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+except OSError:
+    pass
+
+
 class Snapshot:
-    """What sandboxes may leave behind, at one moment."""
+    """What sandboxes may leave behind, at one moment.
+
+    Other engineers' sandboxes may start and stop meanwhile, so a
+    difference counts only if it is a leftover: a state dir whose lock
+    nobody holds, a veth or nft table of no live sandbox, a sentry that
+    descends from this test process.
+    """
 
     def __init__(self):
         out = subprocess.run(["ip", "-o", "link", "show"],
@@ -264,22 +312,44 @@ class Snapshot:
                              text=True).stdout
         self.nft = {l.split()[-1] for l in out.splitlines()
                     if l.split() and l.split()[-1].startswith("cove_")}
-        self.sentries = set()
+        self.live, _ = _live_sandbox_ips()
+        parents, comms = {}, {}
         for pid in os.listdir("/proc"):
             if not pid.isdigit():
                 continue
             try:
-                with open("/proc/%s/comm" % pid) as f:
-                    if f.read().strip() == "cove-sentry":
-                        self.sentries.add(int(pid))
-            except OSError:
+                with open("/proc/%s/stat" % pid) as f:
+                    st = f.read()
+                comms[int(pid)] = st[st.index("(") + 1:st.rindex(")")]
+                rest = st[st.rindex(")") + 2:].split()
+                parents[int(pid)] = int(rest[1])
+                if rest[0] == "Z" and int(rest[1]) == os.getpid() and \
+                        comms[int(pid)] == "cove-sentry":
+                    # An orphaned sentry that died: reap it (ours only).
+                    os.waitpid(int(pid), os.WNOHANG)
+                    del comms[int(pid)]
+            except (OSError, ValueError, IndexError, ChildProcessError):
                 pass
+        me = os.getpid()
+        self.sentries = set()
+        for pid, comm in comms.items():
+            if comm != "cove-sentry":
+                continue
+            p = pid
+            for _ in range(64):
+                p = parents.get(p, 0)
+                if p in (0, 1) or p == me:
+                    break
+            if p == me:
+                self.sentries.add(pid)
 
     def diff(self, before):
         """What is here now and was not in @before, as a dict (empty: none)."""
         d = {}
+        live_hex = {_ip_hex(ip) for ip in self.live.values() if ip}
         links = {l for l in self.links - before.links
-                 if re.match(r"cv[0-9a-f]{8}$", l) or l.startswith("cvo")}
+                 if (re.match(r"cv[0-9a-f]{8}$", l) and l[2:] not in live_hex)
+                 or l.startswith("cvo")}
         if links:
             d["links"] = sorted(links)
         # Other suites (stack-serve's cv-serve-*) may run at the same time:
@@ -288,10 +358,12 @@ class Snapshot:
                  if n.startswith(("cove", "cv-sbx"))}
         if netns:
             d["netns"] = sorted(netns)
-        if self.state - before.state:
-            d["state"] = sorted(self.state - before.state)
-        if self.nft - before.nft:
-            d["nft"] = sorted(self.nft - before.nft)
+        state = {n for n in self.state - before.state if n not in self.live}
+        if state:
+            d["state"] = sorted(state)
+        nft = {t for t in self.nft - before.nft if t[5:] not in live_hex}
+        if nft:
+            d["nft"] = sorted(nft)
         if self.sentries - before.sentries:
             d["sentries"] = sorted(self.sentries - before.sentries)
         return d
