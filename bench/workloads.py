@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import tempfile
+import time
 
 from modes import CLIENT_CPU
 
@@ -89,8 +90,26 @@ class Redis(Workload):
                 "--protected-mode", "no", "--save", "", "--appendonly", "no",
                 "--dir", tmp]
 
+    def ready(self, addr, port):
+        """Wait for PONG: redis answers its protocol, not just a SYN.
+
+        redis-benchmark 7.0 spins forever at 100% CPU (no syscalls) when
+        its first connection is refused, so it must not be the probe.
+        """
+        end = time.monotonic() + 20
+        while time.monotonic() < end:
+            r = subprocess.run(["redis-cli", "-h", addr, "-p", str(port),
+                                "ping"], capture_output=True, text=True,
+                               timeout=10)
+            if r.stdout.strip() == "PONG":
+                return
+            time.sleep(0.05)
+        raise RuntimeError("redis at %s:%d never answered PING" %
+                           (addr, port))
+
     def measure(self, where):
         addr, port = where[REDIS]
+        self.ready(addr, port)
         out = {}
         for pipe in (1, 16):
             text = client(["redis-benchmark", "-h", addr, "-p", str(port),
