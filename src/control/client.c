@@ -39,13 +39,34 @@ struct cove_ctl_client {
  * Return: 0 or -1.
  */
 static int client_write(struct cove_ctl_client *c, const uint8_t *p, size_t n,
-			int64_t deadline, struct cove_err *err)
+			const int *fds, unsigned nfds, int64_t deadline,
+			struct cove_err *err)
 {
 	while (n) {
 		struct pollfd pf = { .fd = c->fd, .events = POLLOUT };
-		ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		union {
+			struct cmsghdr h;
+			char buf[CMSG_SPACE(sizeof(int) * COVE_CTL_MAX_FDS)];
+		} u;
+		struct iovec iov = { .iov_base = (void *)p, .iov_len = n };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+		ssize_t w;
 
+		if (nfds) {		/* the fds ride on the frame's first bytes */
+			struct cmsghdr *cm;
+
+			memset(&u, 0, sizeof(u));
+			m.msg_control = u.buf;
+			m.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+			cm = CMSG_FIRSTHDR(&m);
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+			memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
+		}
+		w = sendmsg(c->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w > 0) {
+			nfds = 0;
 			p += w;
 			n -= (size_t)w;
 			continue;
@@ -124,6 +145,16 @@ int cove_ctl_client_call(struct cove_ctl_client *c, const char *method,
 			 const uint8_t *req, size_t len, uint32_t timeout_ms,
 			 struct cove_ctl_response *resp, struct cove_err *err)
 {
+	return cove_ctl_client_call_fds(c, method, req, len, NULL, 0,
+					timeout_ms, resp, err);
+}
+
+int cove_ctl_client_call_fds(struct cove_ctl_client *c, const char *method,
+			     const uint8_t *req, size_t len, const int *fds,
+			     unsigned nfds, uint32_t timeout_ms,
+			     struct cove_ctl_response *resp,
+			     struct cove_err *err)
+{
 	int64_t deadline = cove_ctl_now_ms() + timeout_ms;
 	uint32_t stream;
 	size_t flen;
@@ -131,6 +162,9 @@ int cove_ctl_client_call(struct cove_ctl_client *c, const char *method,
 	int ret;
 
 	memset(resp, 0, sizeof(*resp));
+	if (nfds > COVE_CTL_MAX_FDS)
+		return cove_err_set(err, EINVAL, "control: at most %d fds per call",
+				    COVE_CTL_MAX_FDS);
 	if (c->broken)
 		return cove_err_set(err, ENOTCONN,
 				    "control: connection unusable after an earlier error");
@@ -142,7 +176,7 @@ int cove_ctl_client_call(struct cove_ctl_client *c, const char *method,
 				       c->max, &flen);
 	if (!f)
 		return cove_err_set(err, errno, "control: request %s", method);
-	ret = client_write(c, f, flen, deadline, err);
+	ret = client_write(c, f, flen, fds, nfds, deadline, err);
 	free(f);
 	/* A sentry that refuses us answers and closes at once, perhaps before
 	 * our request went out: its answer is still worth reading. */

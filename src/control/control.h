@@ -317,6 +317,7 @@ enum cove_ctl_code {
 	COVE_CTL_INVALID_ARGUMENT = 3,
 	COVE_CTL_DEADLINE_EXCEEDED = 4,
 	COVE_CTL_NOT_FOUND = 5,
+	COVE_CTL_ALREADY_EXISTS = 6,
 	COVE_CTL_PERMISSION_DENIED = 7,
 	COVE_CTL_RESOURCE_EXHAUSTED = 8,
 	COVE_CTL_FAILED_PRECONDITION = 9,
@@ -474,8 +475,11 @@ struct cove_ctl_method {
 	cove_ctl_handler_fn fn;
 };
 
+/* Most fds one request may carry (SCM_RIGHTS): stdin, stdout, stderr. */
+#define COVE_CTL_MAX_FDS 3
+
 struct cove_ctl_server_cfg {
-	uid_t owner_uid;		/* only this peer uid may connect */
+	uid_t owner_uid;		/* only this peer uid (and root) may connect */
 	unsigned max_conns;		/* 0: 16 */
 	uint32_t max_frame;		/* 0: COVE_CTL_FRAME_MAX */
 	mode_t socket_mode;		/* 0: 0600 */
@@ -556,6 +560,36 @@ int cove_ctl_server_reply(struct cove_ctl_server *srv,
 			  struct cove_ctl_reply *rep);
 
 /**
+ * cove_ctl_server_take_fds() - take the fds passed with a request
+ * @srv:	server
+ * @call:	the call being handled
+ * @fds:	filled with up to @max fds, in the order sent; the caller owns
+ *		them (close-on-exec set)
+ * @max:	room in @fds; fds beyond it are closed
+ *
+ * Only meaningful during the handler: fds that no handler took are closed
+ * once the request is served.
+ *
+ * Return: how many fds were taken.
+ */
+unsigned cove_ctl_server_take_fds(struct cove_ctl_server *srv,
+				  const struct cove_ctl_call *call, int *fds,
+				  unsigned max);
+
+/**
+ * cove_ctl_server_peer() - credentials of a call's peer
+ * @srv:	server
+ * @call:	the call
+ * @uid:	peer uid ((uid_t)-1 for adopted or vsock connections)
+ * @pid:	peer pid (0 when unknown)
+ *
+ * Return: 0, or -ENOENT if the connection has gone.
+ */
+int cove_ctl_server_peer(const struct cove_ctl_server *srv,
+			 const struct cove_ctl_call *call, uid_t *uid,
+			 pid_t *pid);
+
+/**
  * cove_ctl_server_conns() - connections open now (tests)
  * @srv:	server
  *
@@ -602,6 +636,26 @@ int cove_ctl_client_open(const struct cove_ctl_addr *a,
 int cove_ctl_client_call(struct cove_ctl_client *c, const char *method,
 			 const uint8_t *req, size_t len, uint32_t timeout_ms,
 			 struct cove_ctl_response *resp, struct cove_err *err);
+
+/**
+ * cove_ctl_client_call_fds() - cove_ctl_client_call() passing fds along
+ * @c:		client
+ * @method:	method
+ * @req:	packed request message
+ * @len:	its length
+ * @fds:	fds to pass with the request (SCM_RIGHTS; unix transport only)
+ * @nfds:	how many, at most COVE_CTL_MAX_FDS
+ * @timeout_ms:	how long to wait for the answer
+ * @resp:	the answer; free resp->payload
+ * @err:	transport failure
+ *
+ * Return: 0 when a response arrived, -1 otherwise.
+ */
+int cove_ctl_client_call_fds(struct cove_ctl_client *c, const char *method,
+			     const uint8_t *req, size_t len, const int *fds,
+			     unsigned nfds, uint32_t timeout_ms,
+			     struct cove_ctl_response *resp,
+			     struct cove_err *err);
 
 /**
  * cove_ctl_client_version() - protocol version agreed at hello

@@ -26,7 +26,7 @@
  * SRV_TX_LIMIT frames' worth of bytes.
  *
  * Peer checks happen at accept: a unix peer's SO_PEERCRED uid must be the
- * owner's; a vsock peer must be the host (CID 2). Refused peers get one
+ * owner's or root's; a vsock peer must be the host (CID 2). Refused peers get one
  * PERMISSION_DENIED response on stream 1 (the client's hello) and are
  * closed, with a logged reason.
  *
@@ -37,6 +37,12 @@
  * and the other connections go on. A call identity (connection generation,
  * stream) lets a handler answer later, and goes stale safely when the
  * connection closes in between.
+ *
+ * File descriptors (SCM_RIGHTS, unix only) belong to the request whose
+ * bytes they came with: at most COVE_CTL_MAX_FDS wait on a connection, a
+ * handler takes them with cove_ctl_server_take_fds(), and whatever no
+ * handler took is closed once the receive buffer holds no partial frame,
+ * so fds never pile up or reach a later call.
  */
 
 #define SRV_MAX_LISTEN 2
@@ -52,6 +58,8 @@ struct srv_conn {
 	pid_t pid;
 	int hello;			/* hello done */
 	int want_out;			/* EPOLLOUT armed */
+	int fds[COVE_CTL_MAX_FDS];	/* passed with the request being read */
+	unsigned nfds;
 	struct cove_ctl_rx rx;
 	uint8_t *tx;
 	size_t tx_len, tx_off;
@@ -250,12 +258,79 @@ unsigned cove_ctl_server_conns(const struct cove_ctl_server *srv)
 }
 
 /**
+ * srv_drop_fds() - close the fds a connection received and nobody took
+ * @c:		connection
+ */
+static void srv_drop_fds(struct srv_conn *c)
+{
+	while (c->nfds)
+		close(c->fds[--c->nfds]);
+}
+
+/**
+ * srv_recv() - recv() that also collects SCM_RIGHTS fds
+ * @srv:	server
+ * @c:		connection
+ * @dst:	where to put bytes
+ * @room:	how many fit
+ *
+ * Fds beyond COVE_CTL_MAX_FDS, and any of a truncated control message,
+ * are closed with a logged reason.
+ *
+ * Return: as recv().
+ */
+static ssize_t srv_recv(struct cove_ctl_server *srv, struct srv_conn *c,
+			uint8_t *dst, size_t room)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int) * COVE_CTL_MAX_FDS)];
+	} u;
+	struct iovec iov = { .iov_base = dst, .iov_len = room };
+	struct msghdr m = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	n = recvmsg(c->fd, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return n;
+	for (cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
+		size_t i, k;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+		    cm->cmsg_len < CMSG_LEN(0))
+			continue;
+		k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < k; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (c->nfds < COVE_CTL_MAX_FDS) {
+				c->fds[c->nfds++] = fd;
+			} else {
+				srv_log(srv, "pid %d passed more than %d fds; closing the rest",
+					(int)c->pid, COVE_CTL_MAX_FDS);
+				close(fd);
+			}
+		}
+	}
+	if (m.msg_flags & MSG_CTRUNC)
+		srv_log(srv, "pid %d passed fds that did not fit; dropped",
+			(int)c->pid);
+	return n;
+}
+
+/**
  * srv_close() - close a connection and free its slot
  * @srv:	server
  * @c:		connection
  */
 static void srv_close(struct cove_ctl_server *srv, struct srv_conn *c)
 {
+	srv_drop_fds(c);
 	epoll_ctl(srv->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	cove_ctl_rx_free(&c->rx);
@@ -532,7 +607,7 @@ static void srv_read(struct cove_ctl_server *srv, struct srv_conn *c)
 			srv_close(srv, c);
 			return;
 		}
-		n = recv(c->fd, dst, room, MSG_DONTWAIT);
+		n = srv_recv(srv, c, dst, room);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
@@ -547,6 +622,8 @@ static void srv_read(struct cove_ctl_server *srv, struct srv_conn *c)
 		cove_ctl_rx_commit(&c->rx, (size_t)n);
 		if (srv_frames(srv, c) < 0)
 			return;
+		if (c->nfds && c->rx.len == c->rx.off)
+			srv_drop_fds(c);	/* no request took them */
 	}
 }
 
@@ -657,7 +734,7 @@ static void srv_accept(struct cove_ctl_server *srv, struct srv_listener *l)
 				srv_refuse(srv, fd, "no peer credentials");
 				continue;
 			}
-			if (cred.uid != srv->cfg.owner_uid) {
+			if (cred.uid != srv->cfg.owner_uid && cred.uid != 0) {
 				snprintf(why, sizeof(why),
 					 "uid %u (pid %d) is not the sandbox owner",
 					 (unsigned)cred.uid, (int)cred.pid);
@@ -724,6 +801,47 @@ int cove_ctl_server_reply(struct cove_ctl_server *srv,
 	free(rep->payload);
 	rep->payload = NULL;
 	return ret;
+}
+
+unsigned cove_ctl_server_take_fds(struct cove_ctl_server *srv,
+				  const struct cove_ctl_call *call, int *fds,
+				  unsigned max)
+{
+	unsigned i, j, n = 0;
+
+	for (i = 0; i < srv->cfg.max_conns; i++) {
+		struct srv_conn *c = &srv->conns[i];
+
+		if (c->fd < 0 || c->gen != call->conn_gen)
+			continue;
+		for (j = 0; j < c->nfds; j++) {
+			if (n < max)
+				fds[n++] = c->fds[j];
+			else
+				close(c->fds[j]);
+		}
+		c->nfds = 0;
+		break;
+	}
+	return n;
+}
+
+int cove_ctl_server_peer(const struct cove_ctl_server *srv,
+			 const struct cove_ctl_call *call, uid_t *uid,
+			 pid_t *pid)
+{
+	unsigned i;
+
+	for (i = 0; i < srv->cfg.max_conns; i++) {
+		const struct srv_conn *c = &srv->conns[i];
+
+		if (c->fd >= 0 && c->gen == call->conn_gen) {
+			*uid = c->uid;
+			*pid = c->pid;
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 void cove_ctl_server_free(struct cove_ctl_server *srv)
