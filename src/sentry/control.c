@@ -1,8 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The sentry's end of the control channel: it listens, the runtime dials. */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "control/control.h"
@@ -15,10 +23,622 @@
  * The sentry serves the control channel (src/control/, docs/CONTROL.md)
  * on /run/cove/NAME/control.sock, owner uid only. The listener is up
  * before the sentry reports "started", so `cove run` dials it without a
- * single retry. Today the sandbox answers cove.Hello (in the library) and
- * cove.Health; process management (Create/Start/Exec/Wait) is for later
- * verbs. The server's epoll fd sits in the sentry's epoll set.
+ * single retry. The server's epoll fd sits in the sentry's epoll set.
+ *
+ * Methods: cove.Health, cove.Exec (a process forked by the zygote, exec.c,
+ * with the caller's stdio passed as fds), cove.Wait (deferred until the
+ * process exits), cove.Signal, cove.ListProcesses, cove.Stats.
+ *
+ * The process table (sn->procs) has SBX_MAX_PROCS fixed slots: "main" and
+ * one per exec. An exited process keeps its slot, so a late cove.Wait or
+ * ps still sees its status, until a new process needs the slot (the oldest
+ * exited one goes). A process holds at most SBX_MAX_WAITS deferred waits;
+ * they are answered by sbx_proc_exited() from the sentry's reaper, which
+ * also runs for everything killed when the sandbox ends.
+ *
+ * Every request is unpacked by protobuf-c and then checked here: counts
+ * and lengths bounded, ids of [A-Za-z0-9._-], signals 1..64. A bad request
+ * is an INVALID_ARGUMENT answer, never a crash or a disconnect.
  */
+
+#define SBX_EXEC_ARGS_MAX	1024	/* argv and env entries */
+#define SBX_EXEC_STR_MAX	4096	/* bytes per argument, env entry, cwd */
+#define SBX_PS_MAX		256	/* processes in one ListProcesses */
+
+/* sbx_rep_err() - fill an error answer. */
+static void sbx_rep_err(struct cove_ctl_reply *rep, int32_t code,
+			const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void sbx_rep_err(struct cove_ctl_reply *rep, int32_t code,
+			const char *fmt, ...)
+{
+	va_list ap;
+
+	rep->code = code;
+	va_start(ap, fmt);
+	vsnprintf(rep->message, sizeof(rep->message), fmt, ap);
+	va_end(ap);
+}
+
+/* sbx_rep_pack() - allocate the answer's payload; false when out of memory. */
+static bool sbx_rep_alloc(struct cove_ctl_reply *rep, size_t n)
+{
+	rep->payload = malloc(n ? n : 1);
+	if (!rep->payload) {
+		sbx_rep_err(rep, COVE_CTL_RESOURCE_EXHAUSTED, "out of memory");
+		return false;
+	}
+	return true;
+}
+
+/* sbx_status_code() - wait status as a shell would report it. */
+static int sbx_status_code(int status, int *sig)
+{
+	*sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return *sig ? 128 + *sig : SBX_EXIT_COVE;
+}
+
+/**
+ * sbx_proc_find() - a process by id ("" means main)
+ * @sn:		sentry
+ * @id:		id
+ *
+ * Return: the slot or NULL.
+ */
+static struct sbx_proc *sbx_proc_find(struct sentry *sn, const char *id)
+{
+	unsigned i;
+
+	if (!id || !id[0])
+		id = "main";
+	for (i = 0; i < SBX_MAX_PROCS; i++)
+		if (sn->procs[i].id[0] && !strcmp(sn->procs[i].id, id))
+			return &sn->procs[i];
+	return NULL;
+}
+
+/* sbx_proc_slot() - a free slot, or the oldest exited one without waiters. */
+static struct sbx_proc *sbx_proc_slot(struct sentry *sn)
+{
+	struct sbx_proc *old = NULL;
+	unsigned i;
+
+	for (i = 0; i < SBX_MAX_PROCS; i++) {
+		struct sbx_proc *p = &sn->procs[i];
+
+		if (!p->id[0])
+			return p;
+		if (!p->running && !p->nwaits && strcmp(p->id, "main") &&
+		    (!old || p->seq < old->seq))
+			old = p;
+	}
+	return old;
+}
+
+void sbx_proc_add(struct sentry *sn, const char *id, pid_t pid,
+		  char *const *argv, size_t argc)
+{
+	struct sbx_proc *p = sbx_proc_slot(sn);
+	size_t i, off = 0;
+
+	if (!p)
+		return;
+	memset(p, 0, sizeof(*p));
+	snprintf(p->id, sizeof(p->id), "%s", id);
+	p->pid = pid;
+	p->running = true;
+	p->seq = ++sn->proc_seq;
+	for (i = 0; i < argc && off + 1 < sizeof(p->argv); i++) {
+		int n = snprintf(p->argv + off, sizeof(p->argv) - off, "%s%s",
+				 i ? " " : "", argv[i]);
+
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+}
+
+/**
+ * sbx_wait_answer() - answer one deferred cove.Wait
+ * @sn:		sentry
+ * @call:	the call
+ * @p:		the exited process
+ */
+static void sbx_wait_answer(struct sentry *sn, const struct cove_ctl_call *call,
+			    const struct sbx_proc *p)
+{
+	Cove__Control__WaitResponse w = COVE__CONTROL__WAIT_RESPONSE__INIT;
+	struct cove_ctl_reply rep = { 0 };
+
+	w.exit_code = p->exit_code;
+	w.signal = p->term_signal;
+	if (!sbx_rep_alloc(&rep, cove__control__wait_response__get_packed_size(&w)))
+		return;
+	rep.len = cove__control__wait_response__pack(&w, rep.payload);
+	if (sn->ctl)
+		(void)cove_ctl_server_reply(sn->ctl, call, &rep);
+	else
+		free(rep.payload);
+}
+
+void sbx_proc_exited(struct sentry *sn, pid_t pid, int status)
+{
+	unsigned i, k;
+
+	for (i = 0; i < SBX_MAX_PROCS; i++) {
+		struct sbx_proc *p = &sn->procs[i];
+
+		if (!p->id[0] || !p->running || p->pid != pid)
+			continue;
+		p->running = false;
+		p->exit_code = sbx_status_code(status, &p->term_signal);
+		for (k = 0; k < p->nwaits; k++)
+			sbx_wait_answer(sn, &p->waits[k], p);
+		p->nwaits = 0;
+		return;
+	}
+}
+
+/* sbx_id_ok() - 1..31 characters of [A-Za-z0-9._-]. */
+static bool sbx_id_ok(const char *id)
+{
+	size_t i, n = strlen(id);
+
+	if (!n || n > SBX_PROC_ID_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)id[i]) && !strchr("._-", id[i]))
+			return false;
+	return true;
+}
+
+/* sbx_strs_ok() - at most SBX_EXEC_ARGS_MAX strings of bounded length. */
+static bool sbx_strs_ok(char **v, size_t n, bool need_eq)
+{
+	size_t i;
+
+	if (n > SBX_EXEC_ARGS_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if (strnlen(v[i], SBX_EXEC_STR_MAX + 1) > SBX_EXEC_STR_MAX ||
+		    (need_eq && (!strchr(v[i], '=') || v[i][0] == '=')))
+			return false;
+	return true;
+}
+
+/**
+ * sbx_exec_check() - validate an ExecRequest
+ * @r:		unpacked request
+ * @rep:	error answer when invalid
+ *
+ * Return: true when valid.
+ */
+static bool sbx_exec_check(const Cove__Control__ExecRequest *r,
+			   struct cove_ctl_reply *rep)
+{
+	const Cove__Control__ProcessSpec *ps = r->process;
+
+	if (!ps || !ps->n_argv) {
+		sbx_rep_err(rep, COVE_CTL_INVALID_ARGUMENT, "no command to run");
+		return false;
+	}
+	if (r->id[0] && !sbx_id_ok(r->id)) {
+		sbx_rep_err(rep, COVE_CTL_INVALID_ARGUMENT,
+			    "process id must be 1..%d characters of [A-Za-z0-9._-]",
+			    SBX_PROC_ID_MAX);
+		return false;
+	}
+	if (!ps->argv[0][0] || !sbx_strs_ok(ps->argv, ps->n_argv, false) ||
+	    !sbx_strs_ok(ps->env, ps->n_env, true) ||
+	    strnlen(ps->cwd, SBX_EXEC_STR_MAX + 1) > SBX_EXEC_STR_MAX ||
+	    ps->n_groups > 0) {
+		sbx_rep_err(rep, COVE_CTL_INVALID_ARGUMENT,
+			    "bad process spec: at most %d arguments and variables (KEY=VALUE) of %d bytes each, no extra groups",
+			    SBX_EXEC_ARGS_MAX, SBX_EXEC_STR_MAX);
+		return false;
+	}
+	if (ps->stdio != COVE__CONTROL__STDIO_MODE__STDIO_FDS &&
+	    ps->stdio != COVE__CONTROL__STDIO_MODE__STDIO_NULL) {
+		sbx_rep_err(rep, COVE_CTL_UNIMPLEMENTED,
+			    "stdio mode %d: only passed fds and /dev/null",
+			    (int)ps->stdio);
+		return false;
+	}
+	return true;
+}
+
+/**
+ * sbx_exec_complete() - the spec the zygote gets: sandbox environment
+ * first, then the caller's; the sandbox's --user unless one was given
+ * @sn:		sentry
+ * @ps:		spec (modified: env replaced, user filled)
+ * @env:	set to the merged array (free it; strings borrowed)
+ *
+ * Return: 0 or -ENOMEM.
+ */
+static int sbx_exec_complete(struct sentry *sn, Cove__Control__ProcessSpec *ps,
+			     char ***env)
+{
+	char **base = sbx_build_env(sn->o), **all;
+	size_t nb = 0, i;
+
+	if (!base)
+		return -ENOMEM;
+	while (base[nb])
+		nb++;
+	all = calloc(nb + ps->n_env + 1, sizeof(char *));
+	if (!all) {
+		free(base);
+		return -ENOMEM;
+	}
+	memcpy(all, base, nb * sizeof(char *));
+	for (i = 0; i < ps->n_env; i++)
+		all[nb + i] = ps->env[i];
+	free(base);
+	ps->env = all;
+	ps->n_env += nb;
+	*env = all;
+	if (!ps->user_set && sn->o->have_user) {
+		ps->user_set = true;
+		ps->uid = sn->o->uid;
+		ps->gid = sn->o->gid;
+	}
+	return 0;
+}
+
+/* sbx_ctl_exec() - cove.Exec: one more process, forked by the zygote. */
+static void sbx_ctl_exec(void *opaque, const struct cove_ctl_call *call,
+			 const uint8_t *req, size_t len,
+			 struct cove_ctl_reply *rep)
+{
+	Cove__Control__ExecResponse er = COVE__CONTROL__EXEC_RESPONSE__INIT;
+	Cove__Control__ExecRequest *r;
+	struct sentry *sn = opaque;
+	int fds[COVE_CTL_MAX_FDS], i, n;
+	char **saved_env = NULL, **env = NULL, id[SBX_PROC_ID_MAX + 1];
+	size_t saved_n = 0, plen;
+	struct cove_err err = { 0 };
+	uint8_t *packed = NULL;
+	pid_t pid;
+
+	n = (int)cove_ctl_server_take_fds(sn->ctl, call, fds, COVE_CTL_MAX_FDS);
+	r = cove__control__exec_request__unpack(NULL, len, req);
+	if (!r) {
+		sbx_rep_err(rep, COVE_CTL_INVALID_ARGUMENT, "malformed ExecRequest");
+		goto out;
+	}
+	if (!sbx_exec_check(r, rep))
+		goto out;
+	if (r->process->stdio == COVE__CONTROL__STDIO_MODE__STDIO_FDS && n != 3) {
+		sbx_rep_err(rep, COVE_CTL_INVALID_ARGUMENT,
+			    "stdio mode FDS needs 3 fds passed with the request (got %d; unix transport only)",
+			    n);
+		goto out;
+	}
+	if (r->process->stdio == COVE__CONTROL__STDIO_MODE__STDIO_NULL) {
+		while (n > 0)
+			close(fds[--n]);
+		for (n = 0; n < 3; n++) {
+			fds[n] = open("/dev/null", O_RDWR | O_CLOEXEC);
+			if (fds[n] < 0) {
+				sbx_rep_err(rep, COVE_CTL_INTERNAL, "/dev/null: %s",
+					    strerror(errno));
+				goto out;
+			}
+		}
+	}
+	if (sn->child_done) {
+		sbx_rep_err(rep, COVE_CTL_FAILED_PRECONDITION,
+			    "the sandbox is stopping");
+		goto out;
+	}
+	if (r->id[0])
+		snprintf(id, sizeof(id), "%s", r->id);
+	else
+		snprintf(id, sizeof(id), "exec-%llu",
+			 (unsigned long long)sn->proc_seq + 1);
+	if (sbx_proc_find(sn, id)) {
+		sbx_rep_err(rep, COVE_CTL_ALREADY_EXISTS, "process id %s is taken", id);
+		goto out;
+	}
+	if (!sbx_proc_slot(sn)) {
+		sbx_rep_err(rep, COVE_CTL_RESOURCE_EXHAUSTED,
+			    "%d processes run already", SBX_MAX_PROCS);
+		goto out;
+	}
+	saved_env = r->process->env;
+	saved_n = r->process->n_env;
+	if (sbx_exec_complete(sn, r->process, &env) < 0) {
+		sbx_rep_err(rep, COVE_CTL_RESOURCE_EXHAUSTED, "out of memory");
+		goto out;
+	}
+	plen = cove__control__exec_request__get_packed_size(r);
+	packed = malloc(plen ? plen : 1);
+	if (!packed) {
+		sbx_rep_err(rep, COVE_CTL_RESOURCE_EXHAUSTED, "out of memory");
+		goto out;
+	}
+	cove__control__exec_request__pack(r, packed);
+	pid = sbx_zygote_exec(sn, packed, plen, fds, &err);
+	if (pid < 0) {
+		sbx_rep_err(rep, err.code == E2BIG ? COVE_CTL_INVALID_ARGUMENT :
+				 COVE_CTL_UNAVAILABLE, "%s", err.msg);
+		goto out;
+	}
+	sbx_proc_add(sn, id, pid, r->process->argv, r->process->n_argv);
+	er.pid = (uint32_t)pid;
+	er.id = id;
+	if (sbx_rep_alloc(rep, cove__control__exec_response__get_packed_size(&er)))
+		rep->len = cove__control__exec_response__pack(&er, rep->payload);
+out:
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	free(packed);
+	if (r) {
+		if (env) {
+			r->process->env = saved_env;
+			r->process->n_env = saved_n;
+		}
+		cove__control__exec_request__free_unpacked(r, NULL);
+	}
+	free(env);
+}
+
+/* sbx_ctl_wait() - cove.Wait: answered now if exited, else when it exits. */
+static void sbx_ctl_wait(void *opaque, const struct cove_ctl_call *call,
+			 const uint8_t *req, size_t len,
+			 struct cove_ctl_reply *rep)
+{
+	Cove__Control__WaitRequest *r;
+	struct sentry *sn = opaque;
+	struct sbx_proc *p;
+
+	r = cove__control__wait_request__unpack(NULL, len, req);
+	if (!r) {
+		sbx_rep_err(rep, COVE_CTL_INVALID_ARGUMENT, "malformed WaitRequest");
+		return;
+	}
+	p = sbx_proc_find(sn, r->id);
+	if (!p)
+		sbx_rep_err(rep, COVE_CTL_NOT_FOUND, "no process %s",
+			    r->id[0] ? r->id : "main");
+	else if (!p->running)
+		sbx_wait_answer(sn, call, p), rep->deferred = 1;
+	else if (p->nwaits == SBX_MAX_WAITS)
+		sbx_rep_err(rep, COVE_CTL_RESOURCE_EXHAUSTED,
+			    "%d callers wait for %s already", SBX_MAX_WAITS, p->id);
+	else
+		p->waits[p->nwaits++] = *call, rep->deferred = 1;
+	cove__control__wait_request__free_unpacked(r, NULL);
+}
+
+/**
+ * sbx_each_pid() - call @fn for every process of the sandbox but the
+ * sentry and the zygote (from the sandbox's /proc)
+ * @sn:		sentry
+ * @fn:		callback; returns false to stop
+ * @arg:	its argument
+ */
+static void sbx_each_pid(struct sentry *sn, bool (*fn)(void *, pid_t),
+			 void *arg)
+{
+	struct dirent *d;
+	DIR *dir = opendir("/proc");
+
+	if (!dir)
+		return;
+	while ((d = readdir(dir))) {
+		char *end;
+		long pid = strtol(d->d_name, &end, 10);
+
+		if (*end || pid <= 1 || pid == sn->zyg_pid)
+			continue;
+		if (!fn(arg, (pid_t)pid))
+			break;
+	}
+	closedir(dir);
+}
+
+struct sbx_sig_all {
+	int sig, sent;
+};
+
+static bool sbx_sig_one(void *arg, pid_t pid)
+{
+	struct sbx_sig_all *a = arg;
+
+	a->sent += kill(pid, a->sig) == 0;
+	return true;
+}
+
+/* sbx_ctl_signal() - cove.Signal: the program, one process, or all. */
+static void sbx_ctl_signal(void *opaque, const struct cove_ctl_call *call,
+			   const uint8_t *req, size_t len,
+			   struct cove_ctl_reply *rep)
+{
+	Cove__Control__SignalRequest *r;
+	struct sentry *sn = opaque;
+	struct sbx_proc *p;
+	int sig;
+
+	(void)call;
+	r = cove__control__signal_request__unpack(NULL, len, req);
+	if (!r) {
+		sbx_rep_err(rep, COVE_CTL_INVALID_ARGUMENT, "malformed SignalRequest");
+		return;
+	}
+	sig = r->signal ? r->signal : SIGTERM;
+	if (sig < 1 || sig >= NSIG) {
+		sbx_rep_err(rep, COVE_CTL_INVALID_ARGUMENT, "no signal %d", sig);
+	} else if (r->all) {
+		struct sbx_sig_all a = { .sig = sig };
+
+		sbx_each_pid(sn, sbx_sig_one, &a);
+		if (!a.sent)
+			sbx_rep_err(rep, COVE_CTL_NOT_FOUND, "no process to signal");
+	} else {
+		p = sbx_proc_find(sn, r->id);
+		if (!p)
+			sbx_rep_err(rep, COVE_CTL_NOT_FOUND, "no process %s",
+				    r->id[0] ? r->id : "main");
+		else if (!p->running)
+			sbx_rep_err(rep, COVE_CTL_FAILED_PRECONDITION,
+				    "process %s has exited", p->id);
+		else if (kill(p->pid, sig) < 0)
+			sbx_rep_err(rep, COVE_CTL_INTERNAL, "kill %d: %s",
+				    (int)p->pid, strerror(errno));
+	}
+	cove__control__signal_request__free_unpacked(r, NULL);
+}
+
+/* One ListProcesses answer under construction. */
+struct sbx_ps {
+	struct sentry *sn;
+	Cove__Control__ProcessInfo info[SBX_PS_MAX];
+	Cove__Control__ProcessInfo *ptr[SBX_PS_MAX];
+	char *argv1[SBX_PS_MAX];	/* one joined string each */
+	char cmd[SBX_PS_MAX][SBX_PROC_ARGV_MAX];
+	size_t n;
+};
+
+/* sbx_ps_add() - one row; Return: false when the answer is full. */
+static bool sbx_ps_add(struct sbx_ps *ps, const char *id, pid_t pid,
+		       const char *argv, bool running, int code)
+{
+	Cove__Control__ProcessInfo *i;
+
+	if (ps->n == SBX_PS_MAX)
+		return false;
+	i = &ps->info[ps->n];
+	cove__control__process_info__init(i);
+	snprintf(ps->cmd[ps->n], sizeof(ps->cmd[0]), "%s", argv);
+	ps->argv1[ps->n] = ps->cmd[ps->n];
+	i->id = (char *)id;
+	i->pid = (uint32_t)pid;
+	i->n_argv = 1;
+	i->argv = &ps->argv1[ps->n];
+	i->running = running;
+	i->exit_code = code;
+	ps->ptr[ps->n] = i;
+	ps->n++;
+	return true;
+}
+
+/* sbx_ps_other() - a process not in the table: its /proc cmdline. */
+static bool sbx_ps_other(void *arg, pid_t pid)
+{
+	struct sbx_ps *ps = arg;
+	char path[64], cmd[SBX_PROC_ARGV_MAX];
+	unsigned i;
+	ssize_t n;
+	int fd;
+
+	for (i = 0; i < SBX_MAX_PROCS; i++)
+		if (ps->sn->procs[i].id[0] && ps->sn->procs[i].running &&
+		    ps->sn->procs[i].pid == pid)
+			return true;
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	n = read(fd, cmd, sizeof(cmd) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;		/* a zombie or a kernel detail */
+	for (i = 0; i + 1 < (size_t)n; i++)
+		if (!cmd[i])
+			cmd[i] = ' ';
+	cmd[n] = '\0';
+	return sbx_ps_add(ps, "", pid, cmd, true, 0);
+}
+
+/* sbx_ctl_ps() - cove.ListProcesses: the table, then other live processes. */
+static void sbx_ctl_ps(void *opaque, const struct cove_ctl_call *call,
+		       const uint8_t *req, size_t len,
+		       struct cove_ctl_reply *rep)
+{
+	Cove__Control__ListProcessesResponse lr =
+		COVE__CONTROL__LIST_PROCESSES_RESPONSE__INIT;
+	struct sentry *sn = opaque;
+	struct sbx_ps *ps;
+	unsigned i;
+
+	(void)call;
+	(void)req;
+	(void)len;
+	ps = calloc(1, sizeof(*ps));
+	if (!ps) {
+		sbx_rep_err(rep, COVE_CTL_RESOURCE_EXHAUSTED, "out of memory");
+		return;
+	}
+	ps->sn = sn;
+	for (i = 0; i < SBX_MAX_PROCS; i++) {
+		struct sbx_proc *p = &sn->procs[i];
+
+		if (p->id[0])
+			sbx_ps_add(ps, p->id, p->pid, p->argv, p->running,
+				   p->exit_code);
+	}
+	sbx_each_pid(sn, sbx_ps_other, ps);
+	lr.n_processes = ps->n;
+	lr.processes = ps->ptr;
+	if (sbx_rep_alloc(rep, cove__control__list_processes_response__get_packed_size(&lr)))
+		rep->len = cove__control__list_processes_response__pack(&lr,
+									rep->payload);
+	free(ps);
+}
+
+/* sbx_ctl_stats() - cove.Stats: the provider's counters. */
+static void sbx_ctl_stats(void *opaque, const struct cove_ctl_call *call,
+			  const uint8_t *req, size_t len,
+			  struct cove_ctl_reply *rep)
+{
+	Cove__Control__StatsResponse sr = COVE__CONTROL__STATS_RESPONSE__INIT;
+	Cove__Control__StackStats ss = COVE__CONTROL__STACK_STATS__INIT;
+	Cove__Control__StackStats *one = &ss;
+	struct sentry *sn = opaque;
+	struct cove_stack_stats s;
+	int r;
+
+	(void)call;
+	(void)req;
+	(void)len;
+	if (!sn->st) {
+		sbx_rep_err(rep, COVE_CTL_FAILED_PRECONDITION,
+			    "sandbox %s has no user-level stack (--network=%s)",
+			    sn->o->name, sn->o->network);
+		return;
+	}
+	memset(&s, 0, sizeof(s));
+	r = sn->ops->stats(sn->st, &s);
+	if (r < 0) {
+		sbx_rep_err(rep, COVE_CTL_INTERNAL, "stack %s: stats: %s",
+			    sn->ops->name, strerror(-r));
+		return;
+	}
+	ss.stack = (char *)sn->ops->name;
+#define SBX_S(f) ss.f = s.f
+	SBX_S(rx_frames); SBX_S(rx_bytes); SBX_S(tx_frames); SBX_S(tx_bytes);
+	SBX_S(rx_dropped); SBX_S(rx_bad_csum); SBX_S(rx_malformed);
+	SBX_S(tx_dropped); SBX_S(arp_requests); SBX_S(arp_replies);
+	SBX_S(ip_frags_in); SBX_S(ip_reassembled); SBX_S(ip_reasm_failed);
+	SBX_S(icmp_in); SBX_S(icmp_out); SBX_S(udp_in); SBX_S(udp_out);
+	SBX_S(udp_no_port); SBX_S(tcp_active_opens); SBX_S(tcp_passive_opens);
+	SBX_S(tcp_in_segs); SBX_S(tcp_out_segs); SBX_S(tcp_retransmits);
+	SBX_S(tcp_fast_retransmits); SBX_S(tcp_timeouts); SBX_S(tcp_resets_in);
+	SBX_S(tcp_resets_out); SBX_S(tcp_ooo_segments);
+	SBX_S(tcp_challenge_acks); SBX_S(sockets); SBX_S(tcp_conns);
+	SBX_S(tcp_established); SBX_S(mem_bytes); SBX_S(frames_held);
+#undef SBX_S
+	sr.n_stacks = 1;
+	sr.stacks = &one;
+	if (sbx_rep_alloc(rep, cove__control__stats_response__get_packed_size(&sr)))
+		rep->len = cove__control__stats_response__pack(&sr, rep->payload);
+}
+
 
 /* sbx_ctl_health() - cove.Health: SERVING while the program runs. */
 static void sbx_ctl_health(void *opaque, const struct cove_ctl_call *call,
@@ -45,6 +665,11 @@ static void sbx_ctl_health(void *opaque, const struct cove_ctl_call *call,
 
 static const struct cove_ctl_method sbx_ctl_methods[] = {
 	{ "cove.Health", sbx_ctl_health },
+	{ "cove.Exec", sbx_ctl_exec },
+	{ "cove.Wait", sbx_ctl_wait },
+	{ "cove.Signal", sbx_ctl_signal },
+	{ "cove.ListProcesses", sbx_ctl_ps },
+	{ "cove.Stats", sbx_ctl_stats },
 	{ NULL, NULL },
 };
 

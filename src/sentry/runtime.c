@@ -200,6 +200,7 @@ int sbx_run(struct sbx_opts *o)
 	close(from_sentry[1]);
 	to_sentry[0] = from_sentry[1] = -1;
 	sbx_state_pid(&st, pid);
+	sbx_state_write(&st, "network", "%s\n", o->network);	/* cove list */
 	sbx_step(o, "sentry started (pid %d)", (int)pid);
 
 	r = sbx_read_reply(from_sentry[0], msg, sizeof(msg));

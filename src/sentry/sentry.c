@@ -173,6 +173,9 @@ static void sbx_reap(struct sentry *sn)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		sbx_proc_exited(sn, pid, status);
+		if (pid == sn->zyg_pid)
+			sn->zyg_pid = 0;
 		if (pid != sn->child)
 			continue;
 		sn->child_done = true;
@@ -503,6 +506,7 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr)
 	struct cove_err err = { 0 };
 	int status = SBX_EXIT_COVE;
 	struct rlimit rl;
+	size_t argc;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	prctl(PR_SET_NAME, "cove-sentry");
@@ -513,7 +517,7 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr)
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	sn.o = o;
-	sn.ep = sn.tfd = sn.sigfd = sn.nfd = sn.diag = -1;
+	sn.ep = sn.tfd = sn.sigfd = sn.nfd = sn.diag = sn.zyg_fd = -1;
 	sn.armed = UINT64_MAX;
 	sn.pending_tail = &sn.pending;
 	sn.trace = getenv("COVE_TRACE") != NULL;
@@ -537,6 +541,9 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr)
 	}
 	sbx_step(o, "sentry: program started (pid %d in the sandbox)",
 		 (int)sn.child);
+	for (argc = 0; o->argv[argc]; argc++)
+		;
+	sbx_proc_add(&sn, "main", sn.child, o->argv, argc);
 	if (sn.nfd >= 0) {
 		sbx_frontend_init(&sn);
 		if (sbx_watch(&sn, sn.nfd, &sn.tag_notify) < 0) {
@@ -550,8 +557,15 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr)
 	sbx_loop(&sn);
 	/* The program is gone: so is everything else in the sandbox. */
 	kill(-1, SIGKILL);
-	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
-		;
+	for (;;) {
+		int st;
+		pid_t p = waitpid(-1, &st, 0);
+
+		if (p > 0)
+			sbx_proc_exited(&sn, p, st);	/* answers cove.Wait */
+		else if (errno != EINTR)
+			break;
+	}
 	if (sn.nfd >= 0) {
 		epoll_ctl(sn.ep, EPOLL_CTL_DEL, sn.nfd, NULL);
 		close(sn.nfd);

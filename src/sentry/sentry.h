@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "control/control.h"
 #include "cove/netstack.h"
 #include "sentry/sandbox.h"
 
@@ -110,6 +111,24 @@ struct sbx_sock {
 	struct sbx_sock *prev, *next;	/* sentry's list of all sockets */
 };
 
+/* Processes started in the sandbox: the program ("main") and cove exec's. */
+#define SBX_MAX_PROCS		64
+#define SBX_MAX_WAITS		8	/* pending cove.Wait calls per process */
+#define SBX_PROC_ID_MAX		31
+#define SBX_PROC_ARGV_MAX	256	/* argv joined by spaces, for ps */
+
+struct sbx_proc {
+	char id[SBX_PROC_ID_MAX + 1];	/* "" : slot free */
+	pid_t pid;
+	char argv[SBX_PROC_ARGV_MAX];
+	bool running;
+	int exit_code;			/* 128+N after signal N */
+	int term_signal;
+	uint64_t seq;			/* start order, for evicting exited */
+	struct cove_ctl_call waits[SBX_MAX_WAITS];
+	unsigned nwaits;
+};
+
 struct sentry {
 	struct sbx_opts *o;
 	const struct cove_netstack_ops *ops;	/* NULL: no interception */
@@ -119,6 +138,10 @@ struct sentry {
 	int ep, tfd, sigfd, nfd;
 	enum sbx_tag tag_notify, tag_signal, tag_timer, tag_stack, tag_control;
 	struct cove_ctl_server *ctl;	/* control channel listener */
+	struct sbx_proc procs[SBX_MAX_PROCS];
+	uint64_t proc_seq;
+	int zyg_fd;			/* the exec zygote's pair, or -1 */
+	pid_t zyg_pid;			/* 0: none */
 	pid_t child;			/* the program, PID 2 */
 	int child_status;
 	bool child_done;
@@ -139,6 +162,16 @@ struct cove_ctl_server;
 int sbx_control_start(struct sentry *sn, struct cove_err *err);
 void sbx_control_run(struct sentry *sn);
 int sbx_control_fd(const struct sentry *sn);
+void sbx_proc_add(struct sentry *sn, const char *id, pid_t pid,
+		  char *const *argv, size_t argc);
+void sbx_proc_exited(struct sentry *sn, pid_t pid, int status);
+
+/* exec.c: the zygote that cove exec's processes are forked from */
+int sbx_zygote_fork(int zfd);
+int sbx_zygote_hello(struct sentry *sn, int zfd);
+int sbx_zygote_exec(struct sentry *sn, const uint8_t *req, size_t len,
+		    const int fds[3], struct cove_err *err);
+char **sbx_build_env(const struct sbx_opts *o);
 
 /* seccomp.c */
 int sbx_seccomp_install(bool notify, int *notify_fd, struct cove_err *err);

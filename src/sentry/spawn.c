@@ -32,11 +32,14 @@
  *   4. drops CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_ADMIN, CAP_SYS_PTRACE,
  *      CAP_SYS_MODULE, CAP_BPF and a few more from every set, so even root
  *      inside cannot reconfigure eth0, remove the ingress drop, or load
- *      anything; then --user (setgroups, setgid, setuid);
+ *      anything;
  *   5. PR_SET_NO_NEW_PRIVS and the seccomp filter (seccomp.c); in stack
  *      mode the listener fd goes to the sentry over @fd_sock (SCM_RIGHTS)
  *      and is closed here;
- *   6. execvpe() with a clean environment; on failure the errno goes to
+ *   6. forks the zygote of `cove exec` (exec.c), which thereby carries the
+ *      same filter, namespaces and capability set, but not --user;
+ *   7. --user (setgroups, setgid, setuid);
+ *   8. execvpe() with a clean environment; on failure the errno goes to
  *      the sentry over the close-on-exec @exec_pipe.
  */
 
@@ -114,7 +117,7 @@ static int sbx_send_fd(int sock, int fd)
 }
 
 /* sbx_build_env() - the program's environment: a clean base plus --env. */
-static char **sbx_build_env(const struct sbx_opts *o)
+char **sbx_build_env(const struct sbx_opts *o)
 {
 	static char host[SBX_NAME_MAX + 16];
 	const char *term = getenv("TERM");
@@ -143,11 +146,12 @@ static char **sbx_build_env(const struct sbx_opts *o)
  * @notify:	install the trapping filter (stack mode)
  * @fd_sock:	where the listener fd goes
  * @exec_pipe:	close-on-exec pipe for "exec failed: errno"
+ * @zfd:	the zygote's end of its pair to the sentry
  * @nofile_cur:	RLIMIT_NOFILE soft limit to restore (0: leave)
  */
 static void __attribute__((noreturn))
 sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe,
-	  uint64_t nofile_cur)
+	  int zfd, uint64_t nofile_cur)
 {
 	struct rlimit rl;
 	struct cove_err err = { 0 };
@@ -175,16 +179,6 @@ sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe,
 		cove_err_set(&err, -e, "dropping capabilities");
 		goto fail;
 	}
-	if (o->have_user) {
-		gid_t g = o->gid;
-
-		if (setgroups(1, &g) < 0 || setgid(o->gid) < 0 ||
-		    setuid(o->uid) < 0) {
-			cove_err_set(&err, errno, "--user %u:%u",
-				     (unsigned)o->uid, (unsigned)o->gid);
-			goto fail;
-		}
-	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		cove_err_set(&err, errno, "no_new_privs");
 		goto fail;
@@ -205,6 +199,22 @@ sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe,
 		}
 	}
 	close(fd_sock);
+	e = sbx_zygote_fork(zfd);
+	close(zfd);
+	if (e < 0) {
+		cove_err_set(&err, -e, "starting the exec helper");
+		goto fail;
+	}
+	if (o->have_user) {
+		gid_t g = o->gid;
+
+		if (setgroups(1, &g) < 0 || setgid(o->gid) < 0 ||
+		    setuid(o->uid) < 0) {
+			cove_err_set(&err, errno, "--user %u:%u",
+				     (unsigned)o->uid, (unsigned)o->gid);
+			goto fail;
+		}
+	}
 	execvpe(o->argv[0], o->argv, env);
 	e = errno;
 	(void)!write(exec_pipe, &e, sizeof(e));
@@ -239,11 +249,12 @@ int sbx_spawn(struct sentry *sn, struct cove_err *err, int *status)
 		.msg_control = u.cbuf, .msg_controllen = sizeof(u.cbuf),
 	};
 	struct cmsghdr *c;
-	int sp[2], ep[2], e;
+	int sp[2], ep[2], zp[2], e;
 	ssize_t n;
 
 	*status = SBX_EXIT_COVE;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, zp) < 0 ||
 	    pipe2(ep, O_CLOEXEC) < 0)
 		return cove_err_set(err, errno, "spawn pipes");
 	sn->child = fork();
@@ -252,12 +263,14 @@ int sbx_spawn(struct sentry *sn, struct cove_err *err, int *status)
 	if (sn->child == 0) {
 		close(sp[0]);
 		close(ep[0]);
+		close(zp[0]);
 		/* Nothing of the sentry's but stdio survives the exec. */
 		syscall(SYS_close_range, 3, ~0u, CLOSE_RANGE_CLOEXEC);
-		sbx_child(sn->o, notify, sp[1], ep[1], sn->nofile_cur);
+		sbx_child(sn->o, notify, sp[1], ep[1], zp[1], sn->nofile_cur);
 	}
 	close(sp[1]);
 	close(ep[1]);
+	close(zp[1]);
 	if (notify) {
 		memset(&u, 0, sizeof(u));
 		n = recvmsg(sp[0], &msg, MSG_CMSG_CLOEXEC);
@@ -282,7 +295,13 @@ int sbx_spawn(struct sentry *sn, struct cove_err *err, int *status)
 		}
 		return -1;
 	}
-	if (notify && sn->nfd < 0)
+	if (notify && sn->nfd < 0) {
+		close(zp[0]);
 		return cove_err_set(err, EPROTO, "no seccomp listener from the program");
+	}
+	/* The zygote said hello before the program exec'd. Without it the
+	 * sandbox runs, only `cove exec` is refused. */
+	if (sbx_zygote_hello(sn, zp[0]) < 0)
+		fprintf(stderr, "cove sentry: no exec helper; cove exec will be refused\n");
 	return 0;
 }

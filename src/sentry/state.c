@@ -28,6 +28,7 @@
  *           gone, and its sentry is dead or dying (PR_SET_PDEATHSIG);
  *   ip      the sandbox address (A.B.C.D), which also names the veth;
  *   pid     "PID STARTTIME" of the sentry, so gc never kills a reused pid;
+ *   network the --network value, for `cove list`;
  *   publish present while host nftables rules exist.
  *
  * gc (run by `cove gc` and at the start of every `cove run`) removes every
@@ -127,7 +128,7 @@ static int sbx_global_lock(struct cove_err *err)
 static void sbx_rm_dir(const char *dir)
 {
 	static const char *const files[] = {
-		"lock", "ip", "pid", "publish", "control.sock", "veth",
+		"lock", "ip", "pid", "publish", "control.sock", "veth", "network",
 	};
 	char path[192];
 	unsigned i;
