@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: Apache-2.0
+/* cove stats: the network stack counters of a running sandbox. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/cli.h"
+#include "cli/ctl_cmd.h"
+#include "control/cove.pb-c.h"
+
+static void stats_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: %s stats [--config=FILE] NAME\n\n"
+		"Print the counters of the running sandbox NAME's user-level stack, one\n"
+		"'name value' line each (stack first): frames and bytes in and out,\n"
+		"drops, TCP opens, segments, retransmissions, resets, and the gauges\n"
+		"sockets, tcp_conns, tcp_established, mem_bytes, frames_held.\n"
+		"Sandboxes on --network=host or none have no stack to ask.\n",
+		cove_progname);
+}
+
+/* stats_print() - every uint64 field of StackStats, by its proto name. */
+static void stats_print(const Cove__Control__StackStats *s)
+{
+	const ProtobufCMessageDescriptor *d = &cove__control__stack_stats__descriptor;
+	unsigned i;
+
+	printf("stack %s\n", s->stack);
+	for (i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+
+		if (f->type == PROTOBUF_C_TYPE_UINT64)
+			printf("%s %llu\n", f->name, (unsigned long long)
+			       *(const uint64_t *)((const char *)s + f->offset));
+	}
+}
+
+static int stats_main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	Cove__Control__StatsResponse *sr;
+	struct cove_ctl_response resp;
+	struct cove_ctl_client *c = NULL;
+	const char *config = NULL;
+	int opt, ret;
+	size_t i;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		if (opt == 'h') {
+			stats_usage(stdout);
+			return 0;
+		}
+		if (opt != 'c')
+			return ctl_cmd_error("stats", "unknown option '%s' (see '%s stats --help')",
+					     argv[optind - 1], cove_progname);
+		config = optarg;
+	}
+	if (argc - optind != 1)
+		return ctl_cmd_error("stats", "expected one NAME (see '%s stats --help')",
+				     cove_progname);
+	ret = ctl_cmd_open("stats", argv[optind], config, &c);
+	if (!ret)
+		ret = ctl_cmd_call("stats", argv[optind], c, "cove.Stats", NULL, 0,
+				   NULL, 0, 5000, &resp);
+	cove_ctl_client_close(c);
+	if (ret)
+		return ret;
+	sr = cove__control__stats_response__unpack(NULL, resp.payload_len,
+						   resp.payload);
+	free(resp.payload);
+	if (!sr)
+		return ctl_cmd_error("stats", "malformed StatsResponse");
+	for (i = 0; i < sr->n_stacks; i++)
+		stats_print(sr->stacks[i]);
+	cove__control__stats_response__free_unpacked(sr, NULL);
+	return 0;
+}
+
+static const struct cove_cmd stats_cmd = {
+	.name = "stats",
+	.summary = "print a running sandbox's network stack counters",
+	.main = stats_main,
+};
+COVE_COMMAND(stats_cmd);
