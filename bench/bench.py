@@ -106,6 +106,11 @@ def run_isolation(o, prof, tools, res):
 
 
 def main():
+    with M.Fence():
+        return run(parse())
+
+
+def parse():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--profile", choices=sorted(W.PROFILES), default="full")
     ap.add_argument("--out", default=os.path.join(here, "results"))
@@ -119,7 +124,10 @@ def main():
                     "sandbox)")
     ap.add_argument("--strict", action="store_true",
                     help="an unavailable mode is an error")
-    o = ap.parse_args()
+    return ap.parse_args()
+
+
+def run(o):
     if os.geteuid() != 0:
         sys.exit("bench: needs root (network namespaces)")
     prof = W.PROFILES[o.profile]

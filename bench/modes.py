@@ -35,7 +35,7 @@ import time
 
 SERVER_CPU, CLIENT_CPU = "1", "0"
 HOST_NET = ("10.89.0.1", "10.89.0.2")
-COVE_IP = "10.88.0.250"
+COVE_IP = os.environ.get("COVE_BENCH_IP", "10.88.0.250")
 
 
 class Unavailable(Exception):
@@ -47,20 +47,63 @@ def sh(*args, check=True):
                           text=True)
 
 
+class Fence:
+    """An unreachable route for Cove's sandbox range while the bench runs.
+
+    Each sandbox gets a /32 route to its veth, which is more specific and
+    wins; an address without a live sandbox (one not started yet, or one
+    that died mid-run) then hits this route and fails locally instead of
+    following the default route off the machine. Added only if missing,
+    removed only if added here.
+    """
+
+    NET = "10.88.0.0/16"
+
+    def __enter__(self):
+        r = sh("ip", "route", "add", "unreachable", self.NET, check=False)
+        self.added = r.returncode == 0
+        return self
+
+    def __exit__(self, *exc):
+        if self.added:
+            sh("ip", "route", "del", "unreachable", self.NET, check=False)
+
+
+def routed_here(addr):
+    """Is @addr reached over loopback or a veth of ours (cv*)?
+
+    Until `cove run` has made its veth and route, a sandbox address would
+    follow the default route off this machine. Nothing may ever be sent
+    there, so no probe is made before this holds.
+    """
+    if addr.startswith("127."):
+        return True
+    r = sh("ip", "-o", "route", "get", addr, check=False)
+    f = r.stdout.split()
+    dev = f[f.index("dev") + 1] if "dev" in f else ""
+    return dev == "lo" or dev.startswith("cv")
+
+
 def wait_port(addr, port, proc, timeout=20.0):
-    """Wait until @addr:@port accepts a TCP connection; fail if @proc died."""
+    """Wait until @addr:@port accepts a TCP connection; fail if @proc died.
+
+    Connects only while @addr is routed to this machine (routed_here()).
+    """
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError("server exited with %s before listening"
                                % proc.returncode)
+        if not routed_here(addr):
+            time.sleep(0.02)
+            continue
         try:
             socket.create_connection((addr, port), timeout=0.5).close()
             return
         except OSError:
             time.sleep(0.05)
-    raise RuntimeError("%s:%d did not accept within %.0fs"
-                       % (addr, port, timeout))
+    raise RuntimeError("%s:%d did not accept within %.0fs (or was not "
+                       "routed to a local veth)" % (addr, port, timeout))
 
 
 def wait_listen(ns, port, proc, timeout=20.0):

@@ -28,7 +28,7 @@ def run_one(net, tcp_port, udp_port):
     if net.endswith("+tap"):
         net = net[:-4]
         extra = ["--link=tap"]
-    p = subprocess.Popen([sb.cove_bin(), "run", "--verbose",
+    p = subprocess.Popen([sb.cove_bin(net), "run", "--verbose",
                           "--network=" + net] + extra + ["--",
                           sb.sockcheck_bin(),
                           sb.GATEWAY, str(tcp_port), str(udp_port),

@@ -31,8 +31,7 @@ IP_FREEBIND = 15
 _live = []
 
 
-def cove_bin():
-    """The cove binary: $COVE, else the first build dir that has one."""
+def _default_cove():
     if os.environ.get("COVE"):
         return os.environ["COVE"]
     for d in ("build", "build-sbx"):
@@ -40,6 +39,46 @@ def cove_bin():
         if os.path.exists(p):
             return p
     sys.exit("no cove binary: build first or set COVE")
+
+
+def plugin_bin():
+    """cove-plugin next to cove ($COVE_PLUGIN overrides), or None."""
+    p = os.environ.get("COVE_PLUGIN") or os.path.join(
+        os.path.dirname(_default_cove()), "cove-plugin")
+    return p if os.access(p, os.X_OK) else None
+
+
+def _stack_names(binary):
+    out = subprocess.run([binary, "stacks"], capture_output=True,
+                         text=True, check=True).stdout
+    names = []
+    for line in out.splitlines()[1:]:
+        if not line.startswith("  "):
+            break
+        names.append(line.split()[0])
+    return names
+
+
+_plugin_only = None
+
+
+def plugin_only():
+    """Stacks only cove-plugin has (lwip): run with cove-plugin."""
+    global _plugin_only
+    if _plugin_only is None:
+        p = plugin_bin()
+        base = _stack_names(_default_cove())
+        _plugin_only = [n for n in _stack_names(p) if n not in base] \
+            if p else []
+    return _plugin_only
+
+
+def cove_bin(network=None):
+    """The binary for @network: cove-plugin for plugin-only stacks (lwip),
+    else cove ($COVE, else the first build dir that has one)."""
+    if network in plugin_only():
+        return plugin_bin()
+    return _default_cove()
 
 
 def sockcheck_bin():
@@ -54,15 +93,9 @@ def sockcheck_bin():
 
 
 def stacks():
-    """Providers this cove binary has, from `cove stacks`."""
-    out = subprocess.run([cove_bin(), "stacks"], capture_output=True,
-                         text=True, check=True).stdout
-    names = []
-    for line in out.splitlines()[1:]:
-        if not line.startswith("  "):
-            break
-        names.append(line.split()[0])
-    return names
+    """Every provider to test: cove's (`cove stacks`) and then those only
+    cove-plugin has, so each suite runs on lwip as on builtin."""
+    return _stack_names(_default_cove()) + plugin_only()
 
 
 def run(args, **kw):
@@ -70,7 +103,11 @@ def run(args, **kw):
     kw.setdefault("capture_output", True)
     kw.setdefault("text", True)
     kw.setdefault("timeout", 60)
-    return subprocess.run([cove_bin(), "run"] + list(args), **kw)
+    net = None
+    for a in args:
+        if a.startswith("--network="):
+            net = a.split("=", 1)[1]
+    return subprocess.run([cove_bin(net), "run"] + list(args), **kw)
 
 
 class Sandbox:
@@ -79,7 +116,7 @@ class Sandbox:
     def __init__(self, cmd, network="kernel", extra=(), stdout=None):
         self.cmd = list(cmd)
         self.network = network
-        self.args = [cove_bin(), "run", "--verbose",
+        self.args = [cove_bin(network), "run", "--verbose",
                      "--network=" + network] + list(extra) + ["--"] + self.cmd
         self.stdout = stdout if stdout is not None else subprocess.DEVNULL
         self.proc = None
@@ -135,6 +172,23 @@ class Sandbox:
             return None
 
 
+# An unreachable route for the whole sandbox range while tests run: each
+# sandbox's /32 to its veth is more specific and wins, so only an address
+# without a live sandbox (not up yet, or gone) hits it, and a connection to
+# it fails here instead of following the default route off the machine.
+FENCE = "10.88.0.0/16"
+_fenced = subprocess.run(["ip", "route", "add", "unreachable", FENCE],
+                         capture_output=True).returncode == 0
+
+
+def _unfence():
+    global _fenced
+    if _fenced:
+        subprocess.run(["ip", "route", "del", "unreachable", FENCE],
+                       capture_output=True)
+        _fenced = False
+
+
 def cleanup():
     for sb in list(_live):
         try:
@@ -148,9 +202,11 @@ def cleanup():
 
 def _on_term(signum, frame):
     cleanup()
+    _unfence()
     os._exit(128 + signum)
 
 
+atexit.register(_unfence)     # atexit is LIFO: runs after cleanup()
 atexit.register(cleanup)
 signal.signal(signal.SIGTERM, _on_term)
 
