@@ -2,6 +2,8 @@
 /* Unit tests for the lwip provider: crafted frames over an in-memory link. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -412,6 +414,59 @@ static void test_tcp_send_at_once(void)
 	t_drain();
 }
 
+/*
+ * TCP_CORK is accepted (nginx's tcp_nopush closes the connection when the
+ * setsockopt fails), holds a partial segment back, and uncorking sends it
+ * within the call.
+ */
+static void test_tcp_cork(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(80) };
+	static char data[100];
+	struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cove_sock *l, *c = NULL;
+	struct cove_stack *st;
+	uint8_t f[128], r[2048];
+	uint32_t iss = 0;
+	int on = 1, off = 0, v = -1;
+	socklen_t vl = sizeof(v);
+	size_t n;
+
+	REQUIRE(t_create(&st, link_a) == 0);
+	t_drain();
+	t_send(st, f, t_arp_who_has(f));
+	t_drain();
+	REQUIRE(ops->socket(st, AF_INET, SOCK_STREAM, 0, &l) == 0);
+	REQUIRE(ops->bind(l, (struct sockaddr *)&a, sizeof(a)) == 0);
+	REQUIRE(ops->listen(l, 8) == 0);
+	t_send(st, f, t_tcp_syn(f, 40002, 80));
+	while ((n = t_recv(r, sizeof(r))))
+		if (n >= 54 && r[23] == 6 && r[47] == 0x12)	/* SYN|ACK */
+			memcpy(&iss, r + 38, 4);
+	REQUIRE(iss);
+	t_send(st, f, t_tcp(f, 40002, 80, 2, ntohl(iss) + 1, 0x10));
+	REQUIRE(ops->accept(l, &c, NULL, NULL) == 0);
+	t_drain();
+	CHECK(ops->setsockopt(c, IPPROTO_TCP, TCP_CORK, &on, sizeof(on)) == 0);
+	CHECK(ops->getsockopt(c, IPPROTO_TCP, TCP_CORK, &v, &vl) == 0 &&
+	      v == 1);
+	CHECK(ops->sendmsg(c, &m, 0) == (ssize_t)sizeof(data));
+	CHECK(t_recv(r, sizeof(r)) == 0);	/* corked: held back */
+	CHECK(ops->setsockopt(c, IPPROTO_TCP, TCP_CORK, &off, sizeof(off)) ==
+	      0);
+	n = t_recv(r, sizeof(r));
+	CHECK(n >= 54 && r[23] == 6 &&
+	      (size_t)(r[16] << 8 | r[17]) == 40 + sizeof(data));
+	vl = sizeof(v);
+	CHECK(ops->getsockopt(c, IPPROTO_TCP, TCP_CORK, &v, &vl) == 0 &&
+	      v == 0);
+	ops->close(c);
+	ops->close(l);
+	ops->destroy(st);
+	t_drain();
+}
+
 int main(void)
 {
 	ops = cove_stack_find("lwip");
@@ -426,6 +481,7 @@ int main(void)
 	RUN(test_udp);
 	RUN(test_tcp_errors);
 	RUN(test_tcp_send_at_once);
+	RUN(test_tcp_cork);
 	cove_link_close(link_a);
 	cove_link_close(link_b);
 	CHECK(cove_frame_pool_fini(&pool_a) == 0);

@@ -115,6 +115,7 @@ struct cove_sock {
 	enum lw_state state;
 	int err;			/* pending SO_ERROR, positive errno */
 	bool shut_rd, shut_wr, rx_fin, linger0, reuse;
+	bool cork;			/* TCP_CORK: send() defers partial segments */
 	uint32_t rcvbuf, sndbuf;	/* as set by SO_RCVBUF/SO_SNDBUF */
 	struct sockaddr_in local, peer;	/* cached for getsockname/peername */
 
@@ -176,6 +177,7 @@ ssize_t lw_tcp_send(struct cove_sock *s, const struct msghdr *msg, int flags);
 ssize_t lw_tcp_recv(struct cove_sock *s, struct msghdr *msg, int flags);
 int lw_tcp_shutdown(struct cove_sock *s, int how);
 void lw_tcp_close(struct cove_sock *s);
+void lw_tcp_set_cork(struct cove_sock *s, bool on);
 uint32_t lw_tcp_events(struct cove_sock *s);
 void lw_tcp_abandon_all(void);
 unsigned lw_tcp_count(unsigned *established);

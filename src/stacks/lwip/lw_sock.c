@@ -231,7 +231,7 @@ static void lw_ip_pcb_opt(struct cove_sock *s, u8_t opt, int on)
 	}
 }
 
-/* lw_tcp_opt() - TCP_NODELAY and the keepalive timings. */
+/* lw_tcp_opt() - TCP_NODELAY, TCP_CORK and the keepalive timings. */
 static int lw_tcp_opt(struct cove_sock *s, int name, int v)
 {
 	struct tcp_pcb *pcb = s->pcb.tcp;
@@ -245,6 +245,10 @@ static int lw_tcp_opt(struct cove_sock *s, int name, int v)
 			else
 				tcp_nagle_enable(pcb);
 		}
+		return 0;
+	}
+	if (name == TCP_CORK) {
+		lw_tcp_set_cork(s, v != 0);
 		return 0;
 	}
 	if (name != TCP_KEEPIDLE && name != TCP_KEEPINTVL &&
@@ -377,6 +381,7 @@ static int lw_getsockopt(struct cove_sock *s, int level, int name, void *val,
 		return -ENOPROTOOPT;
 	switch (name) {
 	case TCP_NODELAY: v = pcb ? !!tcp_nagle_disabled(pcb) : 0; break;
+	case TCP_CORK: v = s->cork; break;
 	case TCP_MAXSEG: v = pcb ? pcb->mss : TCP_MSS; break;
 	case TCP_KEEPIDLE: v = pcb ? (int)(pcb->keep_idle / 1000) : 7200; break;
 	case TCP_KEEPINTVL: v = pcb ? (int)(pcb->keep_intvl / 1000) : 75; break;

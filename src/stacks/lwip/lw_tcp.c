@@ -34,6 +34,13 @@
  * at once: without it new data would wait for the next ACK or lwIP's timer
  * (all of it, when everything sent before is already acknowledged).
  * -EAGAIN when nothing fits; EPOLLOUT returns once two segments fit.
+ * TCP_CORK (nginx's tcp_nopush sets it around headers + sendfile, and
+ * closes the connection if setsockopt fails) skips that tcp_output() while
+ * less than a full segment waits unsent; uncorking sends at once. lwIP has
+ * no cork of its own: corked data still leaves with the next ACK or
+ * lwIP's 500 ms slow timer (which calls tcp_output() on every PCB), so
+ * nothing waits longer than that (Linux: 200 ms), and once a segment's
+ * worth is queued the partial tail goes out with it.
  *
  * Listening: lwIP calls lw_tcp_accept_cb() when a handshake completes; the
  * new socket waits on the listener's queue (bounded by the backlog and by
@@ -409,6 +416,23 @@ static bool lw_tcp_writable(const struct tcp_pcb *pcb)
 	       tcp_sndqueuelen(pcb) + 8 < TCP_SND_QUEUELEN;
 }
 
+/* lw_tcp_unsent() - bytes written but not yet sent. */
+static uint32_t lw_tcp_unsent(const struct tcp_pcb *pcb)
+{
+	return pcb->snd_lbb - pcb->snd_nxt;
+}
+
+/* lw_tcp_set_cork() - TCP_CORK; clearing it sends what waited. */
+void lw_tcp_set_cork(struct cove_sock *s, bool on)
+{
+	bool was = s->cork;
+
+	s->cork = on;
+	if (was && !on && s->state == LW_CONNECTED && s->pcb.tcp &&
+	    s->pcb.tcp->unsent)
+		(void)s->st->tcp_output(s->pcb.tcp);
+}
+
 /* lw_take_error() - report and clear a pending error, or 0. */
 static int lw_take_error(struct cove_sock *s)
 {
@@ -471,7 +495,8 @@ ssize_t lw_tcp_send(struct cove_sock *s, const struct msghdr *msg, int flags)
 			done += chunk;
 		}
 	}
-	if (done)	/* never plain tcp_output(): see "Symbols" in lw.h */
+	/* never plain tcp_output(): see "Symbols" in lw.h */
+	if (done && (!s->cork || lw_tcp_unsent(pcb) >= pcb->mss))
 		(void)s->st->tcp_output(pcb);
 	return done || !total ? (ssize_t)done : -EAGAIN;
 }
