@@ -233,39 +233,97 @@ static int client_hello(struct cove_ctl_client *c, uint32_t timeout_ms,
 	return 0;
 }
 
-int cove_ctl_client_open(const struct cove_ctl_addr *a,
-			 const struct cove_config *cfg, int ready_fd,
-			 struct cove_ctl_client **out, struct cove_err *err)
+int cove_ctl_client_adopt(const struct cove_ctl_conn *conn,
+			  const struct cove_config *cfg,
+			  struct cove_ctl_client **out, struct cove_err *err)
 {
-	struct cove_ctl_dial_opts o;
 	struct cove_ctl_client *c;
-	struct cove_ctl_conn conn;
 	struct cove_config def;
 
 	if (!cfg) {
 		cove_config_defaults(&def);
 		cfg = &def;
 	}
-	cove_ctl_dial_opts_from(&o, cfg);
-	o.ready_fd = ready_fd;
 	c = calloc(1, sizeof(*c));
-	if (!c)
+	if (!c) {
+		close(conn->fd);
 		return cove_err_set(err, ENOMEM, "control client");
-	if (cove_ctl_dial(a, &o, &conn, err) < 0) {
-		free(c);
-		return -1;
 	}
-	c->fd = conn.fd;
+	c->fd = conn->fd;
 	c->next_stream = 1;
 	c->max = cfg->control_max_frame;
 	cove_ctl_rx_init(&c->rx, c->max);
-	if (cove_ctl_rx_feed(&c->rx, conn.pending, conn.pending_len) < 0 ||
+	if (cove_ctl_rx_feed(&c->rx, conn->pending, conn->pending_len) < 0 ||
 	    client_hello(c, cfg->dial_deadline_ms, err) < 0) {
 		cove_ctl_client_close(c);
 		return -1;
 	}
 	*out = c;
 	return 0;
+}
+
+int cove_ctl_client_open(const struct cove_ctl_addr *a,
+			 const struct cove_config *cfg, int ready_fd,
+			 struct cove_ctl_client **out, struct cove_err *err)
+{
+	struct cove_ctl_dial_opts o;
+	struct cove_ctl_conn conn;
+
+	cove_ctl_dial_opts_from(&o, cfg);
+	o.ready_fd = ready_fd;
+	if (cove_ctl_dial(a, &o, &conn, err) < 0)
+		return -1;
+	return cove_ctl_client_adopt(&conn, cfg, out, err);
+}
+
+int cove_ctl_client_send(struct cove_ctl_client *c, const char *method,
+			 const uint8_t *req, size_t len, uint32_t timeout_ms,
+			 uint32_t *stream, struct cove_err *err)
+{
+	int64_t deadline = cove_ctl_now_ms() + timeout_ms;
+	size_t flen;
+	uint8_t *f;
+	int ret;
+
+	if (c->broken)
+		return cove_err_set(err, ENOTCONN,
+				    "control: connection unusable after an earlier error");
+	*stream = c->next_stream;
+	c->next_stream += 2;
+	if (c->next_stream < *stream)
+		c->next_stream = 1;
+	f = cove_ctl_msg_request_frame(*stream, method, req, len, 0, c->max,
+				       &flen);
+	if (!f)
+		return cove_err_set(err, errno, "control: request %s", method);
+	ret = client_write(c, f, flen, NULL, 0, deadline, err);
+	free(f);
+	if (ret < 0) {
+		c->broken = 1;
+		return cove_err_prefix(err, "%s", method);
+	}
+	return 0;
+}
+
+int cove_ctl_client_recv(struct cove_ctl_client *c, uint32_t stream,
+			 uint32_t timeout_ms, struct cove_ctl_response *resp,
+			 struct cove_err *err)
+{
+	int ret;
+
+	memset(resp, 0, sizeof(*resp));
+	if (c->broken)
+		return cove_err_set(err, ENOTCONN,
+				    "control: connection unusable after an earlier error");
+	ret = client_read(c, stream, cove_ctl_now_ms() + timeout_ms, resp, err);
+	if (ret < 0 && (!err || err->code != ETIMEDOUT))
+		c->broken = 1;
+	return ret;
+}
+
+int cove_ctl_client_fd(const struct cove_ctl_client *c)
+{
+	return c->fd;
 }
 
 uint32_t cove_ctl_client_version(const struct cove_ctl_client *c)

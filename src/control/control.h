@@ -622,6 +622,63 @@ int cove_ctl_client_open(const struct cove_ctl_addr *a,
 			 struct cove_ctl_client **out, struct cove_err *err);
 
 /**
+ * cove_ctl_client_adopt() - say hello on a connection already dialed
+ * @conn:	from cove_ctl_dial(); its fd is taken over (closed on failure)
+ * @cfg:	configuration (NULL: defaults)
+ * @out:	the client
+ * @err:	reason on failure
+ *
+ * For callers that time or count the dial themselves (cove run).
+ *
+ * Return: 0 or -1.
+ */
+int cove_ctl_client_adopt(const struct cove_ctl_conn *conn,
+			  const struct cove_config *cfg,
+			  struct cove_ctl_client **out, struct cove_err *err);
+
+/**
+ * cove_ctl_client_send() - the first half of a call: send the request
+ * @c:		client
+ * @method:	method
+ * @req:	packed request message (may be NULL when @len is 0)
+ * @len:	its length
+ * @timeout_ms:	how long the write may take
+ * @stream:	set to the call's stream id, for cove_ctl_client_recv()
+ * @err:	transport failure (the connection is then unusable)
+ *
+ * With cove_ctl_client_recv() and cove_ctl_client_fd(), a caller can wait
+ * for a long call (cove.Wait) in its own poll loop next to other fds.
+ *
+ * Return: 0 or -1.
+ */
+int cove_ctl_client_send(struct cove_ctl_client *c, const char *method,
+			 const uint8_t *req, size_t len, uint32_t timeout_ms,
+			 uint32_t *stream, struct cove_err *err);
+
+/**
+ * cove_ctl_client_recv() - the second half: the response on @stream
+ * @c:		client
+ * @stream:	from cove_ctl_client_send()
+ * @timeout_ms:	how long to wait (0: only what has arrived already)
+ * @resp:	the answer; free resp->payload
+ * @err:	ETIMEDOUT when not there yet (the client stays usable), else a
+ *		transport failure
+ *
+ * Return: 0 when the response arrived, -1 otherwise.
+ */
+int cove_ctl_client_recv(struct cove_ctl_client *c, uint32_t stream,
+			 uint32_t timeout_ms, struct cove_ctl_response *resp,
+			 struct cove_err *err);
+
+/**
+ * cove_ctl_client_fd() - the connection's fd, to poll for readability
+ * @c:		client
+ *
+ * Return: the fd (owned by the client).
+ */
+int cove_ctl_client_fd(const struct cove_ctl_client *c);
+
+/**
  * cove_ctl_client_call() - one request, one response
  * @c:		client
  * @method:	"cove.Health", ...
