@@ -21,9 +21,10 @@
  * Theory of operation
  *
  * The sentry serves the control channel (src/control/, docs/CONTROL.md)
- * on /run/cove/NAME/control.sock, owner uid only. The listener is up
- * before the sentry reports "started", so `cove run` dials it without a
- * single retry. The server's epoll fd sits in the sentry's epoll set.
+ * on /run/cove/NAME/control.sock, owner uid only. Right after listen() the
+ * sentry writes the readiness byte `cove run` waits for; requests are
+ * served from the sentry's loop, so once the program runs. The server's
+ * epoll fd sits in the sentry's epoll set.
  *
  * Methods: cove.Health, cove.Exec (a process forked by the zygote, exec.c,
  * with the caller's stdio passed as fds), cove.Wait (deferred until the
@@ -158,9 +159,11 @@ static void sbx_wait_answer(struct sentry *sn, const struct cove_ctl_call *call,
 	if (!sbx_rep_alloc(&rep, cove__control__wait_response__get_packed_size(&w)))
 		return;
 	rep.len = cove__control__wait_response__pack(&w, rep.payload);
-	if (sn->ctl)
-		(void)cove_ctl_server_reply(sn->ctl, call, &rep);
-	else
+	if (sn->ctl) {
+		if (cove_ctl_server_reply(sn->ctl, call, &rep) == 0 &&
+		    !strcmp(p->id, "main"))
+			sn->main_told = true;
+	} else
 		free(rep.payload);
 }
 
@@ -640,7 +643,12 @@ static void sbx_ctl_stats(void *opaque, const struct cove_ctl_call *call,
 }
 
 
-/* sbx_ctl_health() - cove.Health: SERVING while the program runs. */
+/*
+ * sbx_ctl_health() - cove.Health: STARTING before the program was spawned,
+ * SERVING while it runs, STOPPING after. `cove run` takes SERVING or
+ * STOPPING as "the program started" (the sentry serves requests only from
+ * its loop, which begins after the spawn).
+ */
 static void sbx_ctl_health(void *opaque, const struct cove_ctl_call *call,
 			   const uint8_t *req, size_t len,
 			   struct cove_ctl_reply *rep)
@@ -652,7 +660,8 @@ static void sbx_ctl_health(void *opaque, const struct cove_ctl_call *call,
 	(void)call;
 	(void)req;
 	(void)len;
-	r.state = sn->child_done ? COVE__CONTROL__HEALTH_RESPONSE__STATE__STOPPING :
+	r.state = !sn->child ? COVE__CONTROL__HEALTH_RESPONSE__STATE__STARTING :
+		  sn->child_done ? COVE__CONTROL__HEALTH_RESPONSE__STATE__STOPPING :
 				   COVE__CONTROL__HEALTH_RESPONSE__STATE__SERVING;
 	n = cove__control__health_response__get_packed_size(&r);
 	rep->payload = malloc(n ? n : 1);

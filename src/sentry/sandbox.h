@@ -296,9 +296,12 @@ void sbx_publish_del(struct in_addr ip);
  * sbx_sentry_main() - the sentry, PID 1 of the sandbox; never returns
  * @o:		options
  * @sync_rd:	"go" from the runtime arrives here
- * @sync_wr:	"netns ready", then "started" or "E<message>" go here
+ * @sync_wr:	"netns ready", then "E<message>" if set-up fails, go here
+ * @ready_wr:	readiness pipe: one byte once the control socket listens
+ *		(cove_ctl_signal_ready()); closed right after
  */
-void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr)
+void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr,
+		     int ready_wr)
 	__attribute__((noreturn));
 
 /* ---- runtime.c ------------------------------------------------------ */

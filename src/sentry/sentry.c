@@ -57,6 +57,7 @@
 #define SBX_BURSTS_PER_WAKE	64u
 #define SBX_LINGER_MS		2000
 #define SBX_QUIET_MS		200
+#define SBX_TELL_MS		1000	/* serve cove run's Wait after the end */
 #define SBX_TAP_NAME		"cove0"
 
 static uint64_t sbx_now_ns(void *host)
@@ -371,6 +372,23 @@ static void sbx_linger(struct sentry *sn)
 }
 
 /*
+ * sbx_control_drain() - the program is gone: keep serving the control
+ * channel until `cove run` has its status from cove.Wait (a quick program
+ * can end before the loop ever served the runtime's hello), at most
+ * SBX_TELL_MS, then once more to send what is queued.
+ */
+static void sbx_control_drain(struct sentry *sn)
+{
+	uint64_t end = sbx_now_ns(NULL) + SBX_TELL_MS * 1000000ull;
+
+	if (!sn->ctl)
+		return;
+	while (!sn->main_told && sbx_now_ns(NULL) < end)
+		(void)cove_ctl_server_run(sn->ctl, 10);
+	(void)cove_ctl_server_run(sn->ctl, 0);
+}
+
+/*
  * sbx_hosts_file() - an /etc/hosts naming the sandbox, as container
  * runtimes do, so that resolving its own hostname (python's getfqdn(),
  * many servers at start) needs no DNS. The file lives on a small tmpfs
@@ -500,9 +518,39 @@ static int sbx_events_up(struct sentry *sn, struct cove_err *err)
 	return 0;
 }
 
-void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr)
+/*
+ * sbx_test_listen_delay() - COVE_TEST_LISTEN_DELAY_MS, test only: hold the
+ * control listener (and so the readiness byte) back by 0..2000 ms, so that
+ * tests can measure how fast `cove run` notices a late listener. Any other
+ * value is ignored.
+ */
+static void sbx_test_listen_delay(const struct sbx_opts *o)
+{
+	const char *v = getenv("COVE_TEST_LISTEN_DELAY_MS");
+	struct timespec ts;
+	char *end;
+	long ms;
+
+	if (!v || !*v)
+		return;
+	errno = 0;
+	ms = strtol(v, &end, 10);
+	if (errno || *end || ms < 0 || ms > 2000) {
+		sbx_step(o, "sentry: COVE_TEST_LISTEN_DELAY_MS=%s ignored (0..2000)", v);
+		return;
+	}
+	sbx_step(o, "sentry: control: listen delayed by %ld ms (test knob)", ms);
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr,
+		     int ready_wr)
 {
 	static struct sentry sn;
+	struct timespec listening;
 	struct cove_err err = { 0 };
 	int status = SBX_EXIT_COVE;
 	struct rlimit rl;
@@ -523,11 +571,19 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr)
 	sn.trace = getenv("COVE_TRACE") != NULL;
 	sn.ops = o->mode == SBX_NET_STACK ? cove_stack_find(o->network) : NULL;
 	if (sbx_sentry_setup(&sn, sync_rd, sync_wr, &err) < 0 ||
-	    sbx_events_up(&sn, &err) < 0 ||
-	    sbx_control_start(&sn, &err) < 0 ||
+	    sbx_events_up(&sn, &err) < 0)
+		sbx_fail(o, sync_wr, &err, SBX_EXIT_COVE);
+	sbx_test_listen_delay(o);
+	if (sbx_control_start(&sn, &err) < 0 ||
 	    sbx_watch(&sn, sbx_control_fd(&sn), &sn.tag_control) < 0)
 		sbx_fail(o, sync_wr, &err, SBX_EXIT_COVE);
-	sbx_step(o, "sentry: control channel listening");
+	clock_gettime(CLOCK_MONOTONIC, &listening);
+	/* The runtime waits for this byte (or dials): it may connect now, and
+	 * its requests are served once the program runs and the loop turns. */
+	(void)cove_ctl_signal_ready(ready_wr);
+	close(ready_wr);
+	sbx_step(o, "sentry: control: listening (monotonic %lld.%06ld s)",
+		 (long long)listening.tv_sec, listening.tv_nsec / 1000);
 	/*
 	 * The program shares the host's files unless --rootfs; at least hide
 	 * every sandbox's state and control socket from it (the listener is
@@ -552,8 +608,7 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr)
 			sbx_fail(o, sync_wr, &err, SBX_EXIT_COVE);
 		}
 	}
-	(void)!write(sync_wr, "S", 1);
-	close(sync_wr);
+	close(sync_wr);		/* "started" is cove.Health's SERVING now */
 	sbx_loop(&sn);
 	/* The program is gone: so is everything else in the sandbox. */
 	kill(-1, SIGKILL);
@@ -566,6 +621,7 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr)
 		else if (errno != EINTR)
 			break;
 	}
+	sbx_control_drain(&sn);
 	if (sn.nfd >= 0) {
 		epoll_ctl(sn.ep, EPOLL_CTL_DEL, sn.nfd, NULL);
 		close(sn.nfd);

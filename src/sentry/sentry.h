@@ -145,6 +145,7 @@ struct sentry {
 	pid_t child;			/* the program, PID 2 */
 	int child_status;
 	bool child_done;
+	bool main_told;			/* main's status went to a cove.Wait */
 	bool trace;			/* COVE_TRACE set: log every call */
 	unsigned nsocks;
 	unsigned nzombies;
