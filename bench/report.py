@@ -102,6 +102,9 @@ def write_md(res, out):
                   "ratios to the kernel on the same link)", ""]
         lines += workload_table("stack-serve", res["isolation"], "kernel")
     lines += startup_table(res.get("startup"))
+    if res.get("notes"):
+        lines += ["Notes from this run:", ""]
+        lines += ["- " + n for n in res["notes"]] + [""]
     lines += ["Plots: ratios.png, tcp_rr.png, startup.png (beside this "
               "file).", ""]
     with open(os.path.join(out, "latest.md"), "w") as f:
