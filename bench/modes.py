@@ -153,6 +153,8 @@ class Mode:
 
     name = "?"
     pin = True
+    peer = False        # another project's tool: its failures are reported,
+                        # not counted against Cove (bench.py's exit status)
 
     def taskset(self, argv):
         return (["taskset", "-c", SERVER_CPU] + argv) if self.pin else argv
@@ -260,6 +262,7 @@ class SlirpMode(Mode):
     """slirp4netns: a user-mode TCP/IP emulator behind a TAP in the netns."""
 
     name = "slirp4netns"
+    peer = True
 
     def __init__(self):
         self.ns = "cvb-slirp-%d" % os.getpid()
@@ -320,6 +323,7 @@ class PastaMode(Mode):
     """pasta (Debian's passt): L4 translation between host and netns."""
 
     name = "pasta"
+    peer = True
 
     def __init__(self):
         self.ns = "cvb-pasta-%d" % os.getpid()

@@ -33,7 +33,7 @@ class Profile:
 
 PROFILES = {
     "full": Profile("full", 100000, 5, 5, 20000, 200, 3, 300),
-    "quick": Profile("quick", 20000, 2, 2, 5000, 50, 1, 120),
+    "quick": Profile("quick", 20000, 2, 2, 5000, 50, 1, 45),
     "tiny": Profile("tiny", 2000, 1, 1, 500, 5, 1, 60),
 }
 
@@ -177,16 +177,25 @@ class Nginx(Workload):
                            "-d", "%ds" % self.prof.wrk_s] + extra + [url],
                           self.pin, self.prof.limit_s)
             rps = None
-            errors = 0
+            total = errors = 0
             for line in text.splitlines():
+                f = line.replace(",", " ").split()
                 if line.startswith("Requests/sec:"):
-                    rps = float(line.split()[1])
-                if "Non-2xx" in line or "Socket errors" in line:
-                    errors += 1
+                    rps = float(f[1])
+                elif "requests in" in line:
+                    total = int(f[0])
+                elif line.strip().startswith("Socket errors:"):
+                    errors += sum(int(x) for x in f if x.isdigit())
+                elif "Non-2xx" in line:
+                    errors += int(f[-1])
             if rps is None:
                 raise RuntimeError("wrk printed no rate: " + text[-200:])
-            if errors:
-                raise RuntimeError("wrk saw errors: " + text[-300:])
+            # A few timeouts under load are a result (reported), more
+            # than 1% of the requests is a broken measurement.
+            if errors > max(10, total // 100):
+                raise RuntimeError("wrk: %d errors in %d requests" %
+                                   (errors, total))
+            out[label + " errors"] = errors
             out[label + " req/s"] = rps
         return out
 
