@@ -13,6 +13,8 @@ expectation are updated together.
                   dropped (Linux: delivered)
   reset-eof       a peer's RST reads as EOF, then SO_ERROR is ECONNRESET
                   (Linux: recv raises ECONNRESET)
+  send-unconnected  send() on a TCP socket that was never connected is
+                  taken by the pair (Linux: EPIPE)
 """
 
 import json
@@ -54,14 +56,23 @@ except ConnectionResetError:
 out["so_error"] = errno.errorcode.get(
     s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR), "0")
 s.close()
+t = socket.socket()
+try:
+    out["send-unconnected"] = "sent %d" % t.send(b"x")
+except BrokenPipeError:
+    out["send-unconnected"] = "EPIPE"
+except OSError as e:
+    out["send-unconnected"] = errno.errorcode.get(e.errno, str(e.errno))
+t.close()
 print("GAPS " + json.dumps(out), flush=True)
 '''
 
 # What Linux shows (--network=host) and what the frontend shows today.
 LINUX = {"listen-pollout": False, "udp-sendmsg": "delivered",
-         "reset-eof": "ECONNRESET"}
+         "reset-eof": "ECONNRESET", "send-unconnected": "EPIPE"}
 FRONTEND = {"listen-pollout": True, "udp-sendmsg": "dropped",
-            "reset-eof": "eof", "so_error": "ECONNRESET"}
+            "reset-eof": "eof", "so_error": "ECONNRESET",
+            "send-unconnected": "sent 1"}
 
 
 class HostResetter:
