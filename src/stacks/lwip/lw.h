@@ -43,15 +43,13 @@
  * process; destroy() abandons every PCB (no RST), removes the netif and
  * leaves lwIP empty for the next create().
  *
- * Symbols. cove-plugin also links the builtin stack, whose global
- * tcp_output() (and tcp_input(), tcp_init(), ...) share lwIP's names. The
- * static linker binds a call by name to such a definition before it looks
- * at liblwip (--exclude-libs only keeps them out of the dynamic table), so
- * a plain tcp_output(pcb) here ran the builtin's function on an lwIP PCB.
- * The provider therefore calls lwIP's tcp_output() through @tcp_output,
- * looked up in liblwip by lw_create(). No other lwIP function it calls has
- * a namesake in Cove: each is an undefined symbol of cove-plugin (nm -u),
- * never one of its own (nm shows tcp_output as a local 't').
+ * Symbols. cove-plugin also links Cove's static libraries. The static
+ * linker binds a call by name to a global definition there before it looks
+ * at liblwip (--exclude-libs only keeps them out of the dynamic table): the
+ * builtin stack's tcp_output() once captured this provider's calls. The
+ * builtin's entry points were renamed, and tests/integration/purity.sh
+ * fails whenever a global function of Cove's archives has a liblwip name,
+ * so every lwIP call here is a plain call into liblwip.
  *
  * Calls. Every ABI entry point that may reach lwIP brackets its work with
  * lw_enter()/lw_leave(). Callbacks only record state and put the socket on
@@ -92,8 +90,6 @@ struct cove_stack {
 	uint32_t flags;			/* COVE_STACK_F_* */
 	unsigned depth;			/* lw_enter() nesting */
 	bool starting;			/* inside create() */
-	/* liblwip's tcp_output(); see "Symbols" above. */
-	err_t (*tcp_output)(struct tcp_pcb *pcb);
 
 	struct cove_frame *txq, **txq_tail;
 	unsigned ntxq;

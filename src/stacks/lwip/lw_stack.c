@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* lwip provider: the instance, lwIP's netif on a Cove link, timers, events. */
 #include <assert.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -184,31 +183,6 @@ static err_t lw_linkoutput(struct netif *netif, struct pbuf *p)
 	return ERR_OK;
 }
 
-/**
- * lw_find_tcp_output() - lwIP's own tcp_output(), not a namesake in Cove
- *
- * See "Symbols" in lw.h: a direct call may bind to the builtin stack's
- * tcp_output(). dlsym(RTLD_DEFAULT) searches dynamic symbol tables only, and
- * cove-plugin exports no name liblwip defines, so it finds liblwip's. A
- * result inside the object that holds this code (a binary that did export
- * the builtin's) is refused.
- *
- * Return: the function, or NULL.
- */
-static err_t (*lw_find_tcp_output(void))(struct tcp_pcb *)
-{
-	err_t (*fn)(struct tcp_pcb *);
-	Dl_info fn_at, self_at;
-	void *sym = dlsym(RTLD_DEFAULT, "tcp_output");
-
-	if (!sym || !dladdr(sym, &fn_at) ||
-	    !dladdr((void *)lw_find_tcp_output, &self_at) ||
-	    fn_at.dli_fbase == self_at.dli_fbase)
-		return NULL;
-	memcpy(&fn, &sym, sizeof(fn));	/* object to function pointer */
-	return fn;
-}
-
 static err_t lw_netif_init(struct netif *netif)
 {
 	struct cove_stack *st = netif->state;
@@ -232,8 +206,7 @@ static err_t lw_netif_init(struct netif *netif)
  * @out:	the new instance
  *
  * Return: 0, -EBUSY while another instance lives in this process, -EINVAL
- * for a bad config or no link, -ENOMEM, -ELIBBAD when lwIP's tcp_output()
- * cannot be told apart from a namesake in this binary.
+ * for a bad config or no link, -ENOMEM.
  */
 int lw_create(const struct cove_stack_config *cfg,
 		     const struct cove_stack_env *env, struct cove_stack **out)
@@ -255,15 +228,6 @@ int lw_create(const struct cove_stack_config *cfg,
 	if (!st) {
 		atomic_store(&lw_busy, false);
 		return -ENOMEM;
-	}
-	st->tcp_output = lw_find_tcp_output();
-	if (!st->tcp_output) {
-		if (env->log)
-			env->log(env->host, COVE_LOG_ERR,
-				 "lwip: cannot find liblwip's tcp_output()");
-		free(st);
-		atomic_store(&lw_busy, false);
-		return -ELIBBAD;
 	}
 	pthread_once(&lw_once, lw_init_once);
 	st->env = *env;

@@ -430,7 +430,7 @@ void lw_tcp_set_cork(struct cove_sock *s, bool on)
 	s->cork = on;
 	if (was && !on && s->state == LW_CONNECTED && s->pcb.tcp &&
 	    s->pcb.tcp->unsent)
-		(void)s->st->tcp_output(s->pcb.tcp);
+		(void)tcp_output(s->pcb.tcp);
 }
 
 /* lw_take_error() - report and clear a pending error, or 0. */
@@ -495,9 +495,8 @@ ssize_t lw_tcp_send(struct cove_sock *s, const struct msghdr *msg, int flags)
 			done += chunk;
 		}
 	}
-	/* never plain tcp_output(): see "Symbols" in lw.h */
 	if (done && (!s->cork || lw_tcp_unsent(pcb) >= pcb->mss))
-		(void)s->st->tcp_output(pcb);
+		(void)tcp_output(pcb);
 	return done || !total ? (ssize_t)done : -EAGAIN;
 }
 
