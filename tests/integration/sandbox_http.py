@@ -6,34 +6,15 @@ curl inside fetching from a server on the host side, on --network=host
 and every provider `cove stacks` lists.
 """
 
-import http.server
 import os
 import subprocess
 import sys
 import tempfile
-import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 import sandbox as sb  # noqa: E402
 
 BODY = bytes((i * 31 + 7) % 251 for i in range(300000))
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(BODY)))
-        self.end_headers()
-        self.wfile.write(BODY)
-
-    def log_message(self, *a):
-        pass
-
-
-class FreeBindServer(http.server.ThreadingHTTPServer):
-    def server_bind(self):
-        self.socket.setsockopt(sb.socket.SOL_IP, sb.IP_FREEBIND, 1)
-        super().server_bind()
 
 
 def main():
@@ -43,8 +24,7 @@ def main():
     with open(os.path.join(d, "file.bin"), "wb") as f:
         f.write(BODY)
     port = sb.free_port()
-    host_srv = FreeBindServer((sb.GATEWAY, port), Handler)
-    threading.Thread(target=host_srv.serve_forever, daemon=True).start()
+    host_srv = sb.HostHttp(BODY, port)
     for net in ["host"] + sb.stacks():
         pub = sb.free_port("127.0.0.1")
         box = sb.Sandbox(["/usr/bin/python3", "-m", "http.server", "8000",
@@ -77,8 +57,7 @@ def main():
                 r.returncode == 0 and
                 r.stdout.split()[0] == hashlib.md5(BODY).hexdigest(),
                 r.stdout + r.stderr)
-    host_srv.shutdown()
-    host_srv.server_close()
+    host_srv.close()
     os.unlink(os.path.join(d, "file.bin"))
     os.rmdir(d)
     left = sb.settle(before)

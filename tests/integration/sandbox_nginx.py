@@ -17,28 +17,6 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 import sandbox as sb  # noqa: E402
 
-CONF = """daemon off;
-user root;
-master_process on;
-worker_processes 2;
-error_log stderr warn;
-pid %(d)s/nginx.pid;
-events { worker_connections 256; }
-http {
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_timeout 30;
-  client_body_temp_path %(d)s/body;
-  proxy_temp_path %(d)s/proxy;
-  fastcgi_temp_path %(d)s/fcgi;
-  uwsgi_temp_path %(d)s/uwsgi;
-  scgi_temp_path %(d)s/scgi;
-  server { listen 8080; root %(d)s/html; }
-}
-"""
-
-
 def main():
     c = sb.Checks()
     if not shutil.which("nginx"):
@@ -51,7 +29,8 @@ def main():
     with open(os.path.join(d, "html", "big.bin"), "wb") as f:
         f.write(big)
     with open(os.path.join(d, "nginx.conf"), "w") as f:
-        f.write(CONF % {"d": d})
+        f.write(sb.nginx_conf(d, "  sendfile on;\n  tcp_nopush on;\n"
+                                 "  keepalive_timeout 30;"))
     want = hashlib.md5(big).hexdigest()
     try:
         for net in ["host"] + sb.stacks():

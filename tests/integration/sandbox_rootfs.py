@@ -9,36 +9,16 @@ serves curl on the host, busybox wget inside fetches from the host side,
 on every provider `cove stacks` lists.
 """
 
-import http.server
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 import sandbox as sb  # noqa: E402
 
 BUSYBOX = "/bin/busybox"
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = b"from-the-host\n"
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *a):
-        pass
-
-
-class FreeBindServer(http.server.ThreadingHTTPServer):
-    def server_bind(self):
-        self.socket.setsockopt(sb.socket.SOL_IP, sb.IP_FREEBIND, 1)
-        super().server_bind()
 
 
 def make_rootfs():
@@ -61,8 +41,7 @@ def main():
     before = sb.Snapshot()
     root = make_rootfs()
     port = sb.free_port()
-    srv = FreeBindServer((sb.GATEWAY, port), Handler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    srv = sb.HostHttp(b"from-the-host\n", port)
     try:
         for net in sb.stacks():
             r = sb.run(["--network=" + net, "--rootfs", root, "--",
@@ -86,8 +65,7 @@ def main():
             c.check(net + ": static wget inside", r.stdout ==
                     "from-the-host\n", r.stdout + r.stderr)
     finally:
-        srv.shutdown()
-        srv.server_close()
+        srv.close()
         shutil.rmtree(root)
     left = sb.settle(before)
     c.check("nothing left behind", not left, str(left))

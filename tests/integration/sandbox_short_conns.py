@@ -20,25 +20,6 @@ import sandbox as sb  # noqa: E402
 
 N = 1000
 BODY = bytes(range(256)) * 16          # 4 KiB
-CONF = """daemon off;
-user root;
-master_process on;
-worker_processes 2;
-error_log stderr warn;
-pid %(d)s/nginx.pid;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path %(d)s/body;
-  proxy_temp_path %(d)s/proxy;
-  fastcgi_temp_path %(d)s/fcgi;
-  uwsgi_temp_path %(d)s/uwsgi;
-  scgi_temp_path %(d)s/scgi;
-  server { listen 8080; root %(d)s/html; }
-}
-"""
-
-
 def fetch(ip):
     """One short connection; the body, or raise."""
     with socket.create_connection((ip, 8080), timeout=10) as s:
@@ -63,7 +44,7 @@ def main():
     with open(os.path.join(d, "html", "small.bin"), "wb") as f:
         f.write(BODY)
     with open(os.path.join(d, "nginx.conf"), "w") as f:
-        f.write(CONF % {"d": d})
+        f.write(sb.nginx_conf(d))
     try:
         for net in ["host"] + sb.stacks():
             box = sb.Sandbox(["nginx", "-c", os.path.join(d, "nginx.conf"),

@@ -285,6 +285,62 @@ class HostUdpEcho:
         self.sock.close()
 
 
+class HostHttp:
+    """An HTTP server on the gateway answering every GET with @body."""
+
+    def __init__(self, body, port=0):
+        import http.server
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a):
+                pass
+
+        class Server(http.server.ThreadingHTTPServer):
+            def server_bind(self):
+                _freebind(self.socket)
+                super().server_bind()
+
+        self.srv = Server((GATEWAY, port), Handler)
+        self.port = self.srv.server_address[1]
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+NGINX_CONF = """daemon off;
+user root;
+master_process on;
+worker_processes 2;
+error_log stderr warn;
+pid %(d)s/nginx.pid;
+events { worker_connections 256; }
+http {
+  access_log off;
+%(http)s
+  client_body_temp_path %(d)s/body;
+  proxy_temp_path %(d)s/proxy;
+  fastcgi_temp_path %(d)s/fcgi;
+  uwsgi_temp_path %(d)s/uwsgi;
+  scgi_temp_path %(d)s/scgi;
+  server { listen 8080; root %(d)s/html; }
+}
+"""
+
+
+def nginx_conf(d, http=""):
+    """nginx.conf text for a server in @d (root @d/html, port 8080), with
+    @http lines added to its http block."""
+    return NGINX_CONF % {"d": d, "http": http}
+
+
 def free_port(ip=GATEWAY):
     """A TCP port that is free on ip (and port+1 too, left closed)."""
     while True:
