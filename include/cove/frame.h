@@ -17,7 +17,29 @@
  *
  * @data always points into the frame's own buffer and @len never exceeds
  * @cap - (@data - @buf). Frames carry whole Ethernet frames without FCS.
+ *
+ * @flags carries offload state between a link and a stack (all zero on a
+ * fresh frame, so a party that knows none of them is always correct):
+ *
+ *  - COVE_FRAME_F_CSUM_OK, on received frames: the link vouches for the
+ *    frame's TCP/UDP checksum (it verified it, or the sender was the local
+ *    kernel that never computes one, and the link filled it in). A stack
+ *    may skip its own check. Anything that alters the bytes clears it.
+ *  - COVE_FRAME_F_CSUM_PARTIAL, on frames to send, only over a link with
+ *    COVE_LINK_OFF_TX_CSUM: the IPv4 TCP/UDP checksum field holds the
+ *    folded (not complemented) pseudo-header sum, length included, and the
+ *    link or the device completes it over the L4 header and payload.
+ *  - COVE_FRAME_F_TSO, on frames to send, only over a link with
+ *    COVE_LINK_OFF_TSO4: one TCP/IPv4 segment larger than the path MTU,
+ *    also CSUM_PARTIAL, that the link or device cuts into segments of
+ *    @gso_size payload bytes, each with the headers repeated and sequence
+ *    numbers, IP IDs, lengths and checksums fixed (FIN and PSH on the last
+ *    piece only), as a NIC's TCP segmentation offload does.
  */
+
+#define COVE_FRAME_F_CSUM_OK		(1u << 0)
+#define COVE_FRAME_F_CSUM_PARTIAL	(1u << 1)
+#define COVE_FRAME_F_TSO		(1u << 2)
 
 struct cove_frame_pool;
 
@@ -29,6 +51,8 @@ struct cove_frame {
 	struct cove_frame_pool *pool;	/* where cove_frame_free() returns it */
 	struct cove_frame *next;	/* free for the owner's queues */
 	uint64_t ts_ns;			/* free for the owner (e.g. delay queues) */
+	uint16_t flags;			/* COVE_FRAME_F_* */
+	uint16_t gso_size;		/* COVE_FRAME_F_TSO: payload per segment */
 };
 
 struct cove_frame_pool {
@@ -67,7 +91,7 @@ uint32_t cove_frame_pool_fini(struct cove_frame_pool *pool);
  * cove_frame_alloc() - take a frame from a pool
  * @pool:	pool
  *
- * Return: a frame with data == buf and len == 0, or NULL when the pool is
+ * Return: a frame with data == buf, len == 0 and no flags, or NULL when the pool is
  * empty (callers drop or retry later; never fatal).
  */
 struct cove_frame *cove_frame_alloc(struct cove_frame_pool *pool);
@@ -82,6 +106,8 @@ void cove_frame_free(struct cove_frame *f);
  * cove_frame_copy() - copy a frame's bytes into a new frame of another pool
  * @pool:	destination pool
  * @f:		source frame (unchanged, still owned by the caller)
+ *
+ * The copy keeps @f's flags and gso_size.
  *
  * Return: the copy, or NULL if @pool is empty or the frame does not fit.
  */

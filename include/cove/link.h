@@ -25,6 +25,15 @@
  * returns 0 again, since readiness may be edge-like (TPACKET_V3 blocks).
  * Links are driven by one thread; nothing here is thread-safe.
  *
+ * Offloads: a link may take work off the stack (@offloads). With
+ * COVE_LINK_OFF_TX_CSUM it completes checksums of frames flagged
+ * COVE_FRAME_F_CSUM_PARTIAL; with COVE_LINK_OFF_TSO4 it also takes TCP/IPv4
+ * frames of up to @tso_max bytes (Ethernet header included) flagged
+ * COVE_FRAME_F_TSO and sends them as MTU-sized segments (or hands them to
+ * a device that does). Such frames do not fit an MTU-sized pool: a stack
+ * that sends them brings its own buffers (see frame.h). Per-frame
+ * COVE_FRAME_F_CSUM_OK on received frames works on any link.
+ *
  * Every link type embeds struct cove_link as its first member and registers
  * its ops with COVE_LINK_TYPE() so that "kind:arg" strings ("tap:tap0",
  * "packet:eth0") name it at run time.
@@ -33,8 +42,9 @@
 #define COVE_LINK_NAME_MAX 32
 
 /* Offloads a link may do for the stack (none are required). */
-#define COVE_LINK_OFF_RX_CSUM	(1u << 0)	/* rx checksums already verified */
-#define COVE_LINK_OFF_TX_CSUM	(1u << 1)	/* link fills L4 checksums */
+#define COVE_LINK_OFF_RX_CSUM	(1u << 0)	/* every rx checksum already verified */
+#define COVE_LINK_OFF_TX_CSUM	(1u << 1)	/* takes COVE_FRAME_F_CSUM_PARTIAL */
+#define COVE_LINK_OFF_TSO4	(1u << 2)	/* takes COVE_FRAME_F_TSO, see tso_max */
 
 struct cove_link_stats {
 	uint64_t rx_frames, rx_bytes;
@@ -77,6 +87,7 @@ struct cove_link {
 	int fd;				/* readable when rx may have frames; -1: none */
 	char name[COVE_LINK_NAME_MAX];	/* "tap:tap0" */
 	struct cove_link_stats stats;
+	uint32_t tso_max;		/* COVE_LINK_OFF_TSO4: max frame bytes */
 };
 
 static inline unsigned cove_link_rx_burst(struct cove_link *l,

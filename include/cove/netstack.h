@@ -58,7 +58,12 @@
  *
  * Versioning: abi_version must equal COVE_NETSTACK_ABI_VERSION; hosts refuse
  * providers of another version. Any change to these structures or to the
- * meaning of a call bumps the version for every provider.
+ * meaning of a call bumps the version for every provider, with one
+ * exception: fields appended to struct cove_frame or struct cove_link whose
+ * zero value keeps the old meaning (the offload flags and gso_size, the
+ * link's tso_max). A provider built before them never sets a flag, so it
+ * sends plain frames, and it checks every checksum itself, which a link
+ * that sets COVE_FRAME_F_CSUM_OK must leave valid in the frame.
  *
  * Providers register statically with COVE_STACK_PROVIDER(ops): the build
  * target decides which providers exist. An out-of-tree provider is a shared

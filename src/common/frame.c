@@ -62,6 +62,8 @@ struct cove_frame *cove_frame_alloc(struct cove_frame_pool *pool)
 	f->data = f->buf;
 	f->len = 0;
 	f->ts_ns = 0;
+	f->flags = 0;
+	f->gso_size = 0;
 	return f;
 }
 
@@ -89,5 +91,7 @@ struct cove_frame *cove_frame_copy(struct cove_frame_pool *pool,
 		return NULL;
 	memcpy(c->data, f->data, f->len);
 	c->len = f->len;
+	c->flags = f->flags;
+	c->gso_size = f->gso_size;
 	return c;
 }

@@ -21,7 +21,8 @@
  *   dup       a copy is made from the frame's own pool and follows it
  *             (skipped silently when that pool is empty);
  *   corrupt   one random bit of one random byte after the Ethernet header
- *             is flipped, so IP/TCP/UDP checksums catch it;
+ *             is flipped, so IP/TCP/UDP checksums catch it (the frame's
+ *             COVE_FRAME_F_CSUM_OK goes, so the stack checks);
  *   reorder   the frame is held back and released right after the next
  *             frame of the same direction, or after IMPAIR_HOLD_NS when no
  *             next frame comes;
@@ -35,6 +36,12 @@
  * ready ring to the caller, tx_burst() pushes it into the inner link (what
  * the inner link does not accept stays queued: with a full ring the shim
  * accepts fewer frames from the caller).
+ *
+ * Offloads: the shim passes on the inner link's receive offloads but
+ * offers none for transmit. It may hold a frame after its sender is gone
+ * (delay queues), so it must never see frames from a stack's own TSO
+ * buffers, and a corrupted checksum-partial frame would get a valid
+ * checksum from the device below, hiding the damage.
  *
  * Bounded memory: the ready ring holds IMPAIR_READY_LEN frames and the heap
  * IMPAIR_DELAY_LEN; a frame that would overflow the heap is dropped and
@@ -210,6 +217,7 @@ static void impair_corrupt(struct impair_link *il, struct cove_frame *f)
 	if (f->len <= LINKS_ETH_HLEN)
 		return;
 	span = f->len - LINKS_ETH_HLEN;
+	f->flags &= (uint16_t)~COVE_FRAME_F_CSUM_OK;
 	f->data[LINKS_ETH_HLEN + (uint32_t)((r >> 3) % span)] ^=
 		(uint8_t)(1u << (r & 7));
 }
@@ -418,7 +426,10 @@ int cove_link_impair(struct cove_link *inner,
 	il->link.pool = inner->pool;
 	memcpy(il->link.mac, inner->mac, sizeof(il->link.mac));
 	il->link.mtu = inner->mtu;
-	il->link.offloads = inner->offloads;
+	il->link.offloads = inner->offloads &
+			    ~(COVE_LINK_OFF_TX_CSUM | COVE_LINK_OFF_TSO4);
+	if (spec->corrupt > 0)
+		il->link.offloads &= ~COVE_LINK_OFF_RX_CSUM;
 	il->link.fd = inner->fd;
 	memcpy(il->link.name, inner->name, sizeof(il->link.name));
 	il->inner = inner;

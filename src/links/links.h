@@ -3,6 +3,7 @@
 #ifndef COVE_LINKS_LINKS_H
 #define COVE_LINKS_LINKS_H
 
+#include <linux/virtio_net.h>
 #include <stdint.h>
 
 #include "cove/err.h"
@@ -66,5 +67,15 @@ void links_set_name(struct cove_link *l, const char *kind, const char *arg);
  * not unfragmented IPv4 TCP/UDP, or are truncated, are left untouched.
  */
 void links_csum_fixup(uint8_t *frame, uint32_t len);
+
+/**
+ * links_vnet_hdr() - the virtio_net_hdr that sends @f with its offload flags
+ * @f:		frame to send (COVE_FRAME_F_CSUM_PARTIAL / COVE_FRAME_F_TSO)
+ * @vh:		filled; all zero for a frame without offload flags
+ *
+ * Return: 0, or -EINVAL when the flags do not fit the frame (not IPv4 TCP
+ * or UDP, a fragment, truncated headers, TSO on one segment's worth).
+ */
+int links_vnet_hdr(const struct cove_frame *f, struct virtio_net_hdr *vh);
 
 #endif /* COVE_LINKS_LINKS_H */

@@ -56,7 +56,20 @@
  * is full and the caller keeps the rest. If the kick fails (ENOBUFS,
  * ENETDOWN) the queued slots stay requested and the next tx_burst(), even
  * with @n == 0, kicks again. Frames shorter than an Ethernet header or
- * longer than MTU + 18 are consumed and counted in tx_dropped.
+ * longer than MTU + 18 (tso_max for a TSO frame), or whose offload flags
+ * do not fit their headers, are consumed and counted in tx_dropped.
+ *
+ * Offloads (on unless "offload=off"): the tx socket has PACKET_VNET_HDR,
+ * so every slot starts with a struct virtio_net_hdr (links_vnet_hdr()).
+ * The link then takes checksum-partial frames and TCP super-frames of up
+ * to 64 KiB (COVE_LINK_OFF_TX_CSUM | COVE_LINK_OFF_TSO4), which the kernel
+ * passes on as GSO packets: a veth hands them to its peer whole, as it does
+ * the kernel's own TSO output, and a real NIC segments them in hardware or
+ * the kernel does it in software. The slots grow to PKT_TX_BIG_SLOT bytes
+ * (PKT_TX_BIG_NR of them, 4 MiB of ring instead of 512 KiB). On receive,
+ * frames the kernel marks "checksum not ready" (filled in here) or
+ * "checksum valid" carry COVE_FRAME_F_CSUM_OK, so the stack need not sum
+ * them again; that needs no socket option and works with offload=off too.
  *
  * Frames addressed to other MACs are delivered too (a veth does not
  * filter); the stack filters. The peer of a veth should have TSO/GSO off,
@@ -74,11 +87,22 @@
 #define PKT_TX_FRAME_NR		(PKT_TX_BLOCK_NR * (PKT_TX_BLOCK_SIZE / PKT_TX_FRAME_SIZE))
 /* Where frame bytes start in a V2 tx slot when PACKET_TX_HAS_OFF is off. */
 #define PKT_TX_DATA_OFF		TPACKET_ALIGN(sizeof(struct tpacket2_hdr))
+/* With offloads: 1 MiB blocks of 15 slots, each a 64 KiB frame + headers. */
+#define PKT_TX_BIG_SLOT		65600u
+#define PKT_TX_BIG_BLOCK	(1u << 20)
+#define PKT_TX_BIG_BLOCK_NR	4u
+#define PKT_TX_BIG_NR		(PKT_TX_BIG_BLOCK_NR * (PKT_TX_BIG_BLOCK / PKT_TX_BIG_SLOT))
+#define PKT_VNET_LEN		sizeof(struct virtio_net_hdr)
+/* IPv4 total length is 16 bits: the largest TSO frame with its MAC header */
+#define PKT_TSO_MAX		(65535u + LINKS_ETH_HLEN)
 
 _Static_assert(PKT_RX_BLOCK_SIZE % PKT_RX_FRAME_SIZE == 0, "rx ring geometry");
 _Static_assert(PKT_TX_BLOCK_SIZE % PKT_TX_FRAME_SIZE == 0, "tx ring geometry");
 _Static_assert(PKT_TX_FRAME_SIZE - PKT_TX_DATA_OFF >= 1518 + 4,
 	       "a tx slot holds a full frame with a VLAN tag");
+_Static_assert(PKT_TX_BIG_SLOT % TPACKET_ALIGNMENT == 0 &&
+	       PKT_TX_BIG_SLOT - PKT_TX_DATA_OFF - PKT_VNET_LEN >= PKT_TSO_MAX,
+	       "a big tx slot holds a TSO frame and its virtio_net_hdr");
 
 struct pkt_link {
 	struct cove_link link;		/* first: the ABI view; fd = rx socket */
@@ -91,8 +115,20 @@ struct pkt_link {
 	bool rx_inblock;		/* rx_block is ours and partly walked */
 	bool tx_pending;		/* slots requested, kick not yet accepted */
 	bool rx_v2;			/* rx=v2: per-frame ring, not blocks */
+	bool vnet;			/* offloads: a virtio_net_hdr per tx slot */
 	uint32_t rx_slot;		/* rx=v2: next slot to look at */
 	uint32_t tx_head;		/* next slot to fill */
+	uint32_t tx_slot_size;		/* PKT_TX_FRAME_SIZE or PKT_TX_BIG_SLOT */
+	uint32_t tx_nr;			/* slots in the tx ring */
+	uint32_t tx_per_block;		/* slots per block */
+	uint32_t tx_block_size;
+	size_t tx_ring_len;		/* bytes mapped */
+};
+
+/* pkt_opts - what "packet:IFNAME,opt,..." asks for */
+struct pkt_opts {
+	bool rx_v2;
+	bool offload;
 };
 
 /* pkt_block() - address of rx block @i. */
@@ -100,6 +136,16 @@ static struct tpacket_block_desc *pkt_block(struct pkt_link *p, uint32_t i)
 {
 	return (struct tpacket_block_desc *)(p->rx_ring +
 					     (size_t)i * PKT_RX_BLOCK_SIZE);
+}
+
+/*
+ * pkt_tx_slot() - address of tx slot @i. The kernel lays slots out block by
+ * block; a block may end with a gap smaller than a slot (big slots).
+ */
+static uint8_t *pkt_tx_slot(struct pkt_link *p, uint32_t i)
+{
+	return p->tx_ring + (size_t)(i / p->tx_per_block) * p->tx_block_size +
+	       (size_t)(i % p->tx_per_block) * p->tx_slot_size;
 }
 
 /* pkt_kernel_drops() - add the kernel's drop count (read and reset) to stats. */
@@ -175,8 +221,12 @@ static struct cove_frame *pkt_copy_frame(struct pkt_link *p,
 		memcpy(f->data, data, snap);
 	}
 	f->len = len;
-	if (m->status & TP_STATUS_CSUMNOTREADY)
+	if (m->status & TP_STATUS_CSUMNOTREADY) {
 		links_csum_fixup(f->data, f->len);
+		f->flags |= COVE_FRAME_F_CSUM_OK;
+	} else if (m->status & TP_STATUS_CSUM_VALID) {
+		f->flags |= COVE_FRAME_F_CSUM_OK;
+	}
 	return f;
 drop:
 	p->link.stats.rx_dropped++;
@@ -338,17 +388,25 @@ static unsigned pkt_tx_burst(struct cove_link *l, struct cove_frame **f,
 			     unsigned n)
 {
 	struct pkt_link *p = (struct pkt_link *)l;
+	uint32_t room = p->tx_slot_size - PKT_TX_DATA_OFF;
 	unsigned done, queued = 0;
+	struct virtio_net_hdr vh;
 
+	if (p->vnet)
+		room -= PKT_VNET_LEN;
 	for (done = 0; done < n; done++) {
 		struct cove_frame *fr = f[done];
-		uint8_t *slot = p->tx_ring + (size_t)p->tx_head * PKT_TX_FRAME_SIZE;
+		uint8_t *slot = pkt_tx_slot(p, p->tx_head);
 		struct tpacket2_hdr *h = (struct tpacket2_hdr *)slot;
 		uint32_t st = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
+		uint32_t max = (fr->flags & COVE_FRAME_F_TSO) ? l->tso_max :
+			       l->mtu + LINKS_ETH_VLAN_HLEN;
+		uint32_t vlen = p->vnet ? PKT_VNET_LEN : 0;
 
-		if (fr->len < LINKS_ETH_HLEN ||
-		    fr->len > l->mtu + LINKS_ETH_VLAN_HLEN ||
-		    fr->len > PKT_TX_FRAME_SIZE - PKT_TX_DATA_OFF) {
+		if (fr->len < LINKS_ETH_HLEN || fr->len > max ||
+		    fr->len > room ||
+		    (p->vnet ? links_vnet_hdr(fr, &vh) < 0 : fr->flags &
+		     (COVE_FRAME_F_CSUM_PARTIAL | COVE_FRAME_F_TSO))) {
 			l->stats.tx_dropped++;
 			cove_frame_free(fr);
 			continue;
@@ -359,12 +417,14 @@ static unsigned pkt_tx_burst(struct cove_link *l, struct cove_frame **f,
 		}
 		if (st != TP_STATUS_AVAILABLE)
 			break;
-		memcpy(slot + PKT_TX_DATA_OFF, fr->data, fr->len);
-		h->tp_len = fr->len;
-		h->tp_snaplen = fr->len;
+		if (vlen)
+			memcpy(slot + PKT_TX_DATA_OFF, &vh, vlen);
+		memcpy(slot + PKT_TX_DATA_OFF + vlen, fr->data, fr->len);
+		h->tp_len = vlen + fr->len;
+		h->tp_snaplen = vlen + fr->len;
 		__atomic_store_n(&h->tp_status, TP_STATUS_SEND_REQUEST,
 				 __ATOMIC_RELEASE);
-		p->tx_head = (p->tx_head + 1) % PKT_TX_FRAME_NR;
+		p->tx_head = (p->tx_head + 1) % p->tx_nr;
 		l->stats.tx_frames++;
 		l->stats.tx_bytes += fr->len;
 		cove_frame_free(fr);
@@ -383,7 +443,7 @@ static void pkt_close(struct cove_link *l)
 	if (p->rx_ring)
 		munmap(p->rx_ring, (size_t)PKT_RX_BLOCK_NR * PKT_RX_BLOCK_SIZE);
 	if (p->tx_ring)
-		munmap(p->tx_ring, (size_t)PKT_TX_BLOCK_NR * PKT_TX_BLOCK_SIZE);
+		munmap(p->tx_ring, p->tx_ring_len);
 	if (l->fd >= 0)
 		close(l->fd);
 	if (p->txfd >= 0)
@@ -447,9 +507,11 @@ static int pkt_setup_rx(struct pkt_link *p, int ifindex, const char **what)
 
 /**
  * pkt_setup_tx() - tx socket with its V2 ring, bound to @ifindex
- * @p:		link (txfd and tx_ring set on success)
+ * @p:		link (txfd and tx_ring set on success; vnet asks for offloads)
  * @ifindex:	interface
  * @what:	set to the step that failed
+ *
+ * If the kernel refuses PACKET_VNET_HDR the link goes on without offloads.
  *
  * Return: 0 or a negative errno.
  */
@@ -480,18 +542,38 @@ static int pkt_setup_tx(struct pkt_link *p, int ifindex, const char **what)
 	*what = "PACKET_LOSS";
 	if (setsockopt(p->txfd, SOL_PACKET, PACKET_LOSS, &one, sizeof(one)))
 		return -errno;
+	if (p->vnet && setsockopt(p->txfd, SOL_PACKET, PACKET_VNET_HDR, &one,
+				  sizeof(one)))
+		p->vnet = false;
+	if (p->vnet) {
+		req = (struct tpacket_req){
+			.tp_block_size = PKT_TX_BIG_BLOCK,
+			.tp_block_nr = PKT_TX_BIG_BLOCK_NR,
+			.tp_frame_size = PKT_TX_BIG_SLOT,
+			.tp_frame_nr = PKT_TX_BIG_NR,
+		};
+	}
 	*what = "PACKET_TX_RING";
 	if (setsockopt(p->txfd, SOL_PACKET, PACKET_TX_RING, &req, sizeof(req)))
 		return -errno;
+	p->tx_slot_size = req.tp_frame_size;
+	p->tx_nr = req.tp_frame_nr;
+	p->tx_block_size = req.tp_block_size;
+	p->tx_per_block = req.tp_block_size / req.tp_frame_size;
+	p->tx_ring_len = (size_t)req.tp_block_nr * req.tp_block_size;
 	*what = "mmap of the tx ring";
-	ring = mmap(NULL, (size_t)PKT_TX_BLOCK_NR * PKT_TX_BLOCK_SIZE,
-		    PROT_READ | PROT_WRITE, MAP_SHARED, p->txfd, 0);
+	ring = mmap(NULL, p->tx_ring_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    p->txfd, 0);
 	if (ring == MAP_FAILED)
 		return -errno;
 	p->tx_ring = ring;
 	*what = "bind of the tx socket";
 	if (bind(p->txfd, (struct sockaddr *)&sll, sizeof(sll)))
 		return -errno;
+	if (p->vnet) {
+		p->link.offloads |= COVE_LINK_OFF_TX_CSUM | COVE_LINK_OFF_TSO4;
+		p->link.tso_max = PKT_TSO_MAX;
+	}
 	return 0;
 }
 
@@ -500,7 +582,7 @@ static int pkt_open(const char *arg, struct cove_frame_pool *pool,
 
 static const struct cove_link_ops pkt_ops = {
 	.kind = "packet",
-	.usage = "packet:IFNAME[,rx=v2] (AF_PACKET rings on an existing interface)",
+	.usage = "packet:IFNAME[,rx=v2][,offload=off] (AF_PACKET rings on an existing interface)",
 	.open = pkt_open,
 	.rx_burst = pkt_rx_burst,
 	.tx_burst = pkt_tx_burst,
@@ -509,29 +591,47 @@ static const struct cove_link_ops pkt_ops = {
 COVE_LINK_TYPE(pkt_ops);
 
 /**
- * pkt_parse_arg() - split "IFNAME[,rx=v2|v3]" into a name and the ring choice
+ * pkt_parse_arg() - split "IFNAME[,OPT...]" into a name and the options
  * @arg:	text after "packet:"
  * @ifname:	set to the interface name
- * @rx_v2:	set to true for rx=v2
+ * @o:		set to the options: rx=v2|v3, offload=on|off
  * @err:	filled on failure
  *
  * Return: 0 or < 0 with @err set.
  */
-static int pkt_parse_arg(const char *arg, char ifname[IFNAMSIZ], bool *rx_v2,
-			 struct cove_err *err)
+static int pkt_parse_arg(const char *arg, char ifname[IFNAMSIZ],
+			 struct pkt_opts *o, struct cove_err *err)
 {
-	const char *comma = strchr(arg, ',');
+	const char *comma = strchr(arg, ','), *opt, *end;
 	size_t len = comma ? (size_t)(comma - arg) : strlen(arg);
+	static const struct {
+		const char *text;
+		bool rx;		/* sets rx_v2, else offload */
+		bool value;
+	} known[] = {
+		{ "rx=v2", true, true }, { "rx=v3", true, false },
+		{ "offload=on", false, true }, { "offload=off", false, false },
+	};
 	char name[IFNAMSIZ + 1];
+	size_t i, olen;
 
-	*rx_v2 = false;
-	if (comma) {
-		if (!strcmp(comma + 1, "rx=v2"))
-			*rx_v2 = true;
-		else if (strcmp(comma + 1, "rx=v3"))
+	*o = (struct pkt_opts){ .rx_v2 = false, .offload = true };
+	for (opt = comma; opt; opt = end) {
+		opt++;
+		end = strchr(opt, ',');
+		olen = end ? (size_t)(end - opt) : strlen(opt);
+		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+			if (strlen(known[i].text) == olen &&
+			    !strncmp(opt, known[i].text, olen))
+				break;
+		if (i == sizeof(known) / sizeof(known[0]))
 			return cove_err_set(err, EINVAL,
-					    "packet:%s: unknown option '%s' (known: rx=v2, rx=v3)",
-					    arg, comma + 1);
+					    "packet:%s: unknown option '%.*s' (known: rx=v2, rx=v3, offload=on, offload=off)",
+					    arg, (int)olen, opt);
+		if (known[i].rx)
+			o->rx_v2 = known[i].value;
+		else
+			o->offload = known[i].value;
 	}
 	if (len > IFNAMSIZ)
 		len = IFNAMSIZ;		/* still too long: the check says so */
@@ -545,7 +645,8 @@ static int pkt_parse_arg(const char *arg, char ifname[IFNAMSIZ], bool *rx_v2,
 
 /**
  * pkt_open() - attach to an existing interface
- * @arg:	"IFNAME" or "IFNAME,rx=v2" (per-frame rx ring for low latency)
+ * @arg:	"IFNAME[,rx=v2][,offload=off]" (rx=v2: per-frame rx ring for
+ *		low latency; offload=off: no checksum/TSO offload on tx)
  * @pool:	rx pool
  * @out:	the new link
  * @err:	filled on failure
@@ -559,10 +660,10 @@ static int pkt_open(const char *arg, struct cove_frame_pool *pool,
 	const char *what = "";
 	struct pkt_link *p;
 	unsigned ifindex;
-	bool rx_v2;
+	struct pkt_opts o;
 	int ret;
 
-	if (pkt_parse_arg(arg, ifname, &rx_v2, err) < 0)
+	if (pkt_parse_arg(arg, ifname, &o, err) < 0)
 		return -EINVAL;
 	ifindex = if_nametoindex(ifname);
 	if (!ifindex) {
@@ -578,7 +679,8 @@ static int pkt_open(const char *arg, struct cove_frame_pool *pool,
 	p->link.pool = pool;
 	p->link.fd = -1;
 	p->txfd = -1;
-	p->rx_v2 = rx_v2;
+	p->rx_v2 = o.rx_v2;
+	p->vnet = o.offload;
 	links_set_name(&p->link, "packet", arg);
 	ret = pkt_setup_rx(p, (int)ifindex, &what);
 	if (!ret)
