@@ -60,6 +60,7 @@ struct ip_pkt {
 	const uint8_t *ip_hdr;		/* for ICMP errors (header + 8 bytes) */
 	uint32_t ip_hdr_len;
 	uint32_t ip_total_len;
+	bool csum_ok;			/* the link vouched for the L4 checksum */
 };
 
 /* Protocol socket ops: the ABI's socket calls on struct bsock. */
@@ -142,6 +143,11 @@ struct bstack {
 	struct cove_stack_stats stats;
 	struct timer_wheel timers;
 
+	/* link offloads: TSO super-frames come from tso_pool (see ip_alloc_tso) */
+	bool tx_csum;			/* link takes COVE_FRAME_F_CSUM_PARTIAL */
+	uint32_t tso_room;		/* L4 bytes in a TSO frame; 0: no TSO */
+	struct cove_frame_pool tso_pool;
+
 	/* transmit batch, flushed by run() and when full */
 	struct cove_frame *txq[64];
 	unsigned ntx;
@@ -170,6 +176,12 @@ uint16_t csum_fold(uint32_t sum);
 /* csum_l4() - TCP/UDP checksum over pseudo-header + @len bytes at @l4. */
 uint16_t csum_l4(uint32_t src, uint32_t dst, uint8_t proto, const void *l4,
 		 uint32_t len);
+/*
+ * csum_pseudo() - what a COVE_FRAME_F_CSUM_PARTIAL frame carries in its
+ * checksum field: the folded, uncomplemented pseudo-header sum for @len
+ * transport bytes (memory order).
+ */
+uint16_t csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint32_t len);
 
 /* ipv4.c */
 #define ETH_HLEN_ 14u
@@ -184,6 +196,15 @@ uint16_t csum_l4(uint32_t src, uint32_t dst, uint8_t proto, const void *l4,
  * NULL when the pool is empty. The transport writes at ip_l4(f).
  */
 struct cove_frame *ip_alloc(struct bstack *st, uint32_t *room);
+/*
+ * ip_alloc_tso() - a transmit frame for a TCP super-frame (COVE_FRAME_F_TSO)
+ * @st:		stack
+ * @room:	set to the bytes for the TCP header and payload (st->tso_room)
+ *
+ * Return: a frame from the stack's own TSO pool, or NULL when the link has
+ * no TSO or every TSO frame is out (callers fall back to ip_alloc()).
+ */
+struct cove_frame *ip_alloc_tso(struct bstack *st, uint32_t *room);
 static inline uint8_t *ip_l4(struct cove_frame *f)
 {
 	return f->data + ETH_HLEN_ + IP_HLEN_;
@@ -193,6 +214,10 @@ static inline uint8_t *ip_l4(struct cove_frame *f)
  * behind ARP resolution)
  * @l4_len:	bytes the transport wrote at ip_l4(f)
  * @tos:	IP TOS/DSCP byte
+ *
+ * A frame flagged COVE_FRAME_F_TSO may exceed the MTU (up to 64 KiB). One
+ * flagged COVE_FRAME_F_CSUM_PARTIAL may loop back to ourselves as it is:
+ * loopback input trusts checksums.
  *
  * Return: 0, -EHOSTUNREACH (no route), -ENOBUFS (queue full; frame dropped)
  * or -EMSGSIZE. The frame is consumed in every case.

@@ -91,7 +91,8 @@ void arp_announce(struct bstack *st);
 /* ipv4.c */
 int ipv4_init(struct bstack *st);
 void ipv4_fini(struct bstack *st);
-void ipv4_input(struct bstack *st, const struct pkt *p, bool loop);
+void ipv4_input(struct bstack *st, const struct pkt *p, bool loop,
+		bool csum_ok);
 /* ip_is_bcast() - @addr is 255.255.255.255 or our subnet's broadcast. */
 bool ip_is_bcast(const struct bstack *st, uint32_t addr);
 /* ip_martian() - @addr may never be a packet's source on the wire. */

@@ -99,3 +99,16 @@ uint16_t csum_l4(uint32_t src, uint32_t dst, uint8_t proto, const void *l4,
 	sum = csum_partial(ph, sizeof(ph), 0);
 	return csum_fold(csum_partial(l4, len, sum));
 }
+
+uint16_t csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint32_t len)
+{
+	uint8_t ph[12];
+
+	memcpy(ph, &src, 4);
+	memcpy(ph + 4, &dst, 4);
+	ph[8] = 0;
+	ph[9] = proto;
+	ph[10] = (uint8_t)(len >> 8);
+	ph[11] = (uint8_t)len;
+	return (uint16_t)~csum_fold(csum_partial(ph, sizeof(ph), 0));
+}

@@ -47,7 +47,8 @@ void eth_input(struct bstack *st, struct cove_frame *f, bool loop)
 			arp_input(st, &payload);
 		break;
 	case ETH_P_IP_:
-		ipv4_input(st, &payload, loop);
+		ipv4_input(st, &payload, loop,
+			   f->flags & COVE_FRAME_F_CSUM_OK);
 		break;
 	default:	/* VLAN tags (ETH_P_8021Q_, ETH_P_8021AD_), IPv6, ... */
 		goto drop;

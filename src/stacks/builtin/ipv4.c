@@ -344,8 +344,10 @@ static bool ip_options_ok(const uint8_t *o, uint32_t len)
  * @st:		stack
  * @p:		bytes after the Ethernet header (may carry padding)
  * @loop:	from the loopback queue: 127/8 allowed, checksums trusted
+ * @csum_ok:	the link vouched for the transport checksum (frame flag)
  */
-void ipv4_input(struct bstack *st, const struct pkt *p, bool loop)
+void ipv4_input(struct bstack *st, const struct pkt *p, bool loop,
+		bool csum_ok)
 {
 	const uint8_t *h = pkt_ptr(p, 0, IP_HLEN_);
 	uint32_t hl, tot, src, dst;
@@ -389,6 +391,8 @@ void ipv4_input(struct bstack *st, const struct pkt *p, bool loop)
 	pkt.ip_hdr = h;
 	pkt.ip_hdr_len = hl;
 	pkt.ip_total_len = tot;
+	pkt.csum_ok = csum_ok || loop ||
+		      (st->link->offloads & COVE_LINK_OFF_RX_CSUM);
 	ip_deliver(st, &pkt);
 	return;
 malformed:
@@ -474,10 +478,22 @@ static uint32_t ip_src_for(const struct bstack *st, uint32_t dst)
 	       st->addr;
 }
 
+struct cove_frame *ip_alloc_tso(struct bstack *st, uint32_t *room)
+{
+	struct cove_frame *f;
+
+	if (!st->tso_room || !(f = cove_frame_alloc(&st->tso_pool)))
+		return NULL;
+	*room = st->tso_room;
+	return f;
+}
+
 int ip_send(struct bstack *st, struct cove_frame *f, uint32_t src,
 	    uint32_t dst, uint8_t proto, uint32_t l4_len, uint8_t tos)
 {
-	if (l4_len + IP_HLEN_ > st->mtu ||
+	uint32_t max = (f->flags & COVE_FRAME_F_TSO) ? IP_MAX_TOTAL : st->mtu;
+
+	if (l4_len + IP_HLEN_ > max ||
 	    l4_len + IP_HLEN_ + ETH_HLEN_ > f->cap) {
 		cove_frame_free(f);
 		return -EMSGSIZE;

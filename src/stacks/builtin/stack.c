@@ -32,6 +32,8 @@
 #define BSTACK_DEF_MAX_SOCKETS	65536u
 #define BSTACK_DEF_RCVBUF	(256u * 1024)
 #define BSTACK_DEF_SNDBUF	(256u * 1024)
+/* TCP super-frames in flight between tcp_xmit() and the link (2 MiB) */
+#define BSTACK_TSO_FRAMES	32u
 
 static inline struct bstack *to_st(struct cove_stack *s)
 {
@@ -195,7 +197,31 @@ static void bstack_free(struct bstack *st, bool tcp_up)
 	bstack_loop_drop(st);
 	arp_fini(st);
 	ipv4_fini(st);
+	if (st->tso_pool.frames)
+		(void)cove_frame_pool_fini(&st->tso_pool);
 	free(st);
+}
+
+/*
+ * bstack_offloads() - take what the link offers: checksum offload always,
+ * TSO when BSTACK_TSO_FRAMES super-frame buffers can be had (else MTU
+ * frames only, which is never wrong).
+ */
+static void bstack_offloads(struct bstack *st)
+{
+	const struct cove_link *l = st->link;
+	uint32_t max, size;
+
+	st->tx_csum = l->offloads & COVE_LINK_OFF_TX_CSUM;
+	if (!st->tx_csum || !(l->offloads & COVE_LINK_OFF_TSO4) ||
+	    l->tso_max <= ETH_HLEN_ + st->mtu)
+		return;
+	max = l->tso_max - ETH_HLEN_ < IP_MAX_TOTAL ? l->tso_max - ETH_HLEN_ :
+						       IP_MAX_TOTAL;
+	size = (ETH_HLEN_ + max + 63) & ~63u;
+	if (cove_frame_pool_init(&st->tso_pool, BSTACK_TSO_FRAMES, size))
+		return;
+	st->tso_room = max - IP_HLEN_;
 }
 
 /**
@@ -263,6 +289,7 @@ static int builtin_create(const struct cove_stack_config *cfg,
 	st->congestion = cfg->congestion ? cfg->congestion : "cubic";
 	st->now_ns = env->now_ns(env->host);
 	timer_init(&st->timers, st->now_ns);
+	bstack_offloads(st);
 
 	ret = arp_init(st);
 	if (!ret)

@@ -14,13 +14,18 @@
  * timestamps and SACK blocks after), payload copied from the send ring at
  * offset seq - sb_seq, checksum, ip_send(). Every segment but the first SYN
  * carries ACK and our current window, so sending anything clears a pending
- * delayed ACK.
+ * delayed ACK. When the link has TSO, a run of full segments (up to 64 KiB)
+ * goes out as one super-frame from the stack's TSO pool that the link cuts
+ * into MSS-sized segments, and when it completes checksums the stack only
+ * writes the pseudo-header sum: per-segment costs then fall on the link,
+ * as with a NIC (falling back to MTU frames when the TSO pool is empty).
  *
  * tcp_send_queued() is the one send loop: in SACK recovery it spends
  * cwnd - pipe on RFC 6675 NextSeg() holes first and new data second;
  * otherwise it sends from snd_nxt (which an RTO pulls back to snd_una:
  * go-back-N that skips ranges the peer SACKed) while flight < cwnd and the
- * peer's window allows, with Nagle, cork and sender-side SWS avoidance.
+ * peer's window allows, with Nagle, cork and sender-side SWS avoidance;
+ * a span cut by the congestion or peer window ends on a segment boundary.
  * When the pool is empty the tcb goes on ctx->out_list and a 1 ms timer
  * calls the loop again: nothing is lost, only delayed.
  */
@@ -168,15 +173,76 @@ static void tcp_hdr(uint8_t *h, uint16_t sport, uint16_t dport, uint32_t seq,
 	h[18] = h[19] = 0;
 }
 
+/*
+ * tcp_send_frame() - checksum (or leave it to the link) and hand to IP.
+ * @segs: segments the frame stands for (a TSO frame is cut by the link).
+ */
 static int tcp_send_frame(struct bstack *st, struct cove_frame *f,
-			  uint32_t src, uint32_t dst, uint32_t len, uint8_t tos)
+			  uint32_t src, uint32_t dst, uint32_t len, uint8_t tos,
+			  uint32_t segs)
 {
 	uint8_t *h = ip_l4(f);
-	uint16_t c = csum_l4(src, dst, IPPROTO_TCP, h, len);
+	uint16_t c;
 
+	if (f->flags & COVE_FRAME_F_CSUM_PARTIAL)
+		c = csum_pseudo(src, dst, IPPROTO_TCP, len);
+	else
+		c = csum_l4(src, dst, IPPROTO_TCP, h, len);
 	memcpy(h + 16, &c, 2);
-	st->stats.tcp_out_segs++;
+	st->stats.tcp_out_segs += segs;
 	return ip_send(st, f, src, dst, IPPROTO_TCP, len, tos);
+}
+
+/*
+ * tcp_frame() - a frame for @len payload bytes after @optlen option bytes
+ * @len:	in: bytes wanted; out: bytes that fit
+ * @segs:	set to the segments the frame will carry
+ *
+ * More than one segment's worth goes into one TSO frame when the link
+ * takes them and the peer is not ourselves (the loopback path has no
+ * link to cut it); otherwise one MSS-sized segment (SYN and RST included).
+ * Checksums are left to a link that completes them, and skipped for
+ * ourselves (loopback input trusts them).
+ */
+static struct cove_frame *tcp_frame(struct tcb *t, unsigned optlen,
+				    uint8_t flags, uint32_t *len,
+				    uint32_t *segs)
+{
+	struct bstack *st = t->b.st;
+	uint32_t seg = t->smss > optlen ? t->smss - optlen : 0, room, fit;
+	bool local = ip_is_local(st, t->raddr);
+	struct cove_frame *f = NULL;
+
+	*segs = 1;
+	if (*len > seg && seg && !local && !(flags & (TH_SYN | TH_RST)))
+		f = ip_alloc_tso(st, &room);
+	if (f) {
+		fit = (room - TCP_HLEN - optlen) / seg * seg;
+		if (*len > fit)
+			*len = fit;
+		if (*len > seg) {
+			f->flags = COVE_FRAME_F_TSO | COVE_FRAME_F_CSUM_PARTIAL;
+			f->gso_size = (uint16_t)seg;
+			*segs = (*len + seg - 1) / seg;
+		} else if (st->tx_csum) {
+			f->flags = COVE_FRAME_F_CSUM_PARTIAL;
+		}
+		return f;
+	}
+	if (*len > seg && seg)
+		*len = seg;
+	f = ip_alloc(st, &room);
+	if (!f)
+		return NULL;
+	if (room < TCP_HLEN + optlen) {
+		cove_frame_free(f);
+		return NULL;
+	}
+	if (*len > room - TCP_HLEN - optlen)
+		*len = room - TCP_HLEN - optlen;
+	if (st->tx_csum || local)
+		f->flags = COVE_FRAME_F_CSUM_PARTIAL;
+	return f;
 }
 
 /**
@@ -185,7 +251,11 @@ static int tcp_send_frame(struct bstack *st, struct cove_frame *f,
  * @seq:	sequence number of the first byte (of SYN or data)
  * @len:	payload bytes wanted, taken from the send ring at seq
  * @flags:	TH_* (ACK is added once synchronized)
- * @sent:	set to the payload bytes actually sent (options may trim)
+ * @sent:	set to the payload bytes actually sent (options, the MSS or
+ *		a TSO frame's size may trim)
+ *
+ * Over a link with TSO, @len may span many segments: they leave as one
+ * frame that the link cuts (see tcp_frame()).
  *
  * Return: 0, -ENOBUFS (no frame or queue full: nothing was sent) or
  * ip_send()'s error.
@@ -197,7 +267,7 @@ int tcp_xmit(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags,
 	uint8_t opts[TCP_OPT_MAX];
 	struct cove_frame *f;
 	unsigned optlen;
-	uint32_t room, wnd, field;
+	uint32_t wnd, field, segs;
 	uint8_t *h;
 	int ret;
 
@@ -206,17 +276,9 @@ int tcp_xmit(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags,
 	optlen = tcp_write_opts(t, opts, flags, len > 0);
 	while (optlen & 3)
 		opts[optlen++] = 1;
-	if (len + optlen > t->smss && t->smss > optlen)
-		len = t->smss - optlen;
-	f = ip_alloc(st, &room);
+	f = tcp_frame(t, optlen, flags, &len, &segs);
 	if (!f)
 		return -ENOBUFS;
-	if (room < TCP_HLEN + optlen) {
-		cove_frame_free(f);
-		return -EMSGSIZE;
-	}
-	if (len > room - TCP_HLEN - optlen)
-		len = room - TCP_HLEN - optlen;
 	if (flags & TH_SYN) {
 		wnd = tcp_rcv_window(t, false);
 		field = wnd > 65535 ? 65535 : wnd;
@@ -241,9 +303,9 @@ int tcp_xmit(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags,
 		ring_get(t->sbuf, t->sb_size, t->sb_head + (seq - t->sb_seq),
 			 h + TCP_HLEN + optlen, len);
 	ret = tcp_send_frame(st, f, t->laddr, t->raddr,
-			     TCP_HLEN + optlen + len, t->tos);
+			     TCP_HLEN + optlen + len, t->tos, segs);
 	if (ret < 0 && ret != -EHOSTUNREACH) {
-		st->stats.tcp_out_segs--;
+		st->stats.tcp_out_segs -= segs;
 		return ret;
 	}
 	if (ret == -EHOSTUNREACH)
@@ -316,7 +378,7 @@ void tcp_reply_rst(struct bstack *st, const struct tcp_seg *s)
 		return;
 	tcp_hdr(ip_l4(f), s->dport, s->sport, seq, ack, flags, 0, 0);
 	st->stats.tcp_resets_out++;
-	(void)tcp_send_frame(st, f, s->pkt->dst, s->pkt->src, TCP_HLEN, 0);
+	(void)tcp_send_frame(st, f, s->pkt->dst, s->pkt->src, TCP_HLEN, 0, 1);
 }
 
 /* tcp_want_output() - retry output for @t from the 1 ms timer. */
@@ -422,6 +484,9 @@ void tcp_send_queued(struct tcb *t)
 {
 	bool sack_rec, fin;
 	uint32_t seq, len, avail, flight, data_end, room, wroom, end, budget;
+	/* a TSO link takes up to 64 KiB a frame; tcp_xmit() trims to fit */
+	uint32_t maxlen = t->b.st->tso_room > t->mss ? t->b.st->tso_room :
+						      t->mss;
 
 	if (!tcp_can_send(t->state) || t->reaping)
 		return;
@@ -461,12 +526,15 @@ void tcp_send_queued(struct tcb *t)
 		avail = seq_lt(seq, data_end) ? data_end - seq : 0;
 		if (seq_lt(seq, t->snd_max))
 			avail = seq_min(data_end, t->snd_max) - seq;
-		len = avail < t->mss ? avail : t->mss;
+		len = avail < maxlen ? avail : maxlen;
 		room = t->cwnd > flight ? t->cwnd - flight : 0;
 		if (len > room) {
-			if (flight)
+			if (room >= t->mss)
+				len = room - room % t->mss;
+			else if (flight)
 				break;
-			len = room ? room : 1;
+			else
+				len = room ? room : 1;
 		}
 		wroom = seq_gt(t->snd_una + t->snd_wnd, seq) ?
 			t->snd_una + t->snd_wnd - seq : 0;
@@ -475,6 +543,8 @@ void tcp_send_queued(struct tcb *t)
 			if (wroom < t->mss && wroom < t->max_sndwnd / 2 &&
 			    flight)
 				len = 0;
+			else if (wroom > t->mss)
+				len = wroom - wroom % t->mss;
 			else
 				len = wroom;
 		}
