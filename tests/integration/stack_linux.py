@@ -11,6 +11,21 @@ Rounds (each prints its sub-checks as PASS/FAIL lines):
   STACK impaired:    the tap round again with --impair
                      drop=2,dup=1,reorder=2,seed=N and smaller transfers
                      (16 connections x 1 MiB echo, 20 MiB discard and http);
+  STACK lossy:       the packet round with the small transfers while Linux
+                     drops 2% of the frames each way (nftables numgen on
+                     the client's veth end). The impairment shim offers no
+                     TSO, so this is where super-frames get lost (whole:
+                     some 45 segments at once) and must be recovered;
+  STACK segmented:   the packet round with the small transfers, but the
+                     stack's veth end has checksum and segmentation
+                     offload off, so the kernel cuts the super-frames and
+                     fills the checksums from the stack's pseudo-header
+                     sums in software, as a NIC would in hardware; the
+                     client's end has rx checksum offload off, so Linux
+                     verifies every segment (its checksum error counters
+                     must stay at zero);
+The packet round of builtin also checks that TSO was used (far fewer
+frames left the link than TCP segments).
   kernel control:    --stack kernel in the other netns of a veth pair (the
                      kernel has the address), the full suite, showing the
                      harness itself is right.
@@ -24,7 +39,8 @@ to a closed and an open Linux port; the server's sockets back to its
 listeners and a clean exit.
 
 Usage: stack_linux.py [--stack NAME] [--no-control] [--quick]
-                      [--rounds tap,packet,impaired] [--impaired-timeout S]
+                      [--rounds tap,packet,impaired,lossy,segmented]
+                      [--impaired-timeout S]
 Env: COVE (the cove binary), STACK_LINUX_STACK (default for --stack).
 """
 
@@ -372,8 +388,35 @@ def check_usage():
     expect(r.returncode == 0 and "--udp-echo" in r.stdout, "--help")
 
 
+def lossy(ns, ifname, percent):
+    """Drop @percent of the frames that cross @ifname, both ways."""
+    rule = "numgen random mod 100 < %d drop" % percent
+    ns.run("nft", "add table netdev lossy; "
+           "add chain netdev lossy in { type filter hook ingress device %s "
+           "priority 0; policy accept; }; "
+           "add chain netdev lossy out { type filter hook egress device %s "
+           "priority 0; policy accept; }; "
+           "add rule netdev lossy in %s; add rule netdev lossy out %s"
+           % (ifname, ifname, rule, rule))
+
+
+def check_tso_used(stats):
+    segs, frames = stats.get("tcp_out_segs", 0), stats.get(
+        "link_tx_frames", 0)
+    expect(frames and segs > 4 * frames,
+           "TSO: %d TCP segments left in %d frames" % (segs, frames))
+
+
+def csum_errors(ns):
+    """Linux's TCP and UDP checksum error counters in @ns."""
+    out = ns.run("nstat", "-az", "TcpInCsumErrors",
+                 "UdpInCsumErrors").stdout
+    return sum(int(line.split()[1]) for line in out.splitlines()
+               if line.split()[:1] and line.split()[0].endswith("CsumErrors"))
+
+
 def run_round(res, name, stack, link, sizes, pool, impair=None,
-              impaired_timeout=120):
+              impaired_timeout=120, drop=0, segmented=False):
     """Make the topology, start the server, run the suite, tear down."""
     tag = "serve"
     logdir = os.path.join(os.environ.get("COVE_BUILD", "/tmp"), "test-logs")
@@ -400,6 +443,12 @@ def run_round(res, name, stack, link, sizes, pool, impair=None,
             netns.veth_pair(client, "cva", server_ns, "cvb")
             netns.no_segmentation_offload(client, "cva")
             client.ip("addr", "add", "10.78.0.1/24", "dev", "cva")
+            if drop:
+                lossy(client, "cva", drop)
+            if segmented:
+                server_ns.run("ethtool", "-K", "cvb", "tx", "off", "tso",
+                              "off", "gso", "off")
+                client.run("ethtool", "-K", "cva", "rx", "off")
             peer, addr = "10.78.0.1", "10.78.0.2"
             if stack == "kernel":
                 server_ns.ip("addr", "add", addr + "/24", "dev", "cvb")
@@ -416,7 +465,7 @@ def run_round(res, name, stack, link, sizes, pool, impair=None,
             res.run(name, "start stack-serve", lambda: expect(False, str(e)))
             return
         ctx = Ctx(name, addr, peer, srv, sizes, pool,
-                  timeout=impaired_timeout if impair else 60)
+                  timeout=impaired_timeout if impair or drop else 60)
         for cname, fn in SUITE:
             if srv.proc.poll() is not None:
                 res.run(name, cname, lambda: expect(False, "server died"))
@@ -427,6 +476,16 @@ def run_round(res, name, stack, link, sizes, pool, impair=None,
         res.run(name, "clean exit with stats", lambda: expect(
             rc == 0 and stats is not None and "tcp_established" in stats,
             "exit %d, stats %s" % (rc, "printed" if stats else "missing")))
+        if stack == "builtin" and link == "packet" and stats:
+            res.run(name, "TSO used", check_tso_used, stats)
+            if segmented:
+                res.run(name, "Linux saw no checksum errors", lambda: expect(
+                    csum_errors(client) == 0, "%d checksum errors" %
+                    csum_errors(client)))
+            if drop:
+                res.run(name, "losses seen and repaired", lambda: expect(
+                    stats.get("tcp_retransmits", 0) > 0,
+                    "no retransmissions: did the drop rules work?"))
         res.run(name, "--connect refused and ok", check_connect, server_ns,
                 args, peer, log)
     finally:
@@ -456,7 +515,8 @@ def main():
                     help="skip the kernel control round")
     ap.add_argument("--quick", action="store_true",
                     help="small transfers everywhere (development)")
-    ap.add_argument("--rounds", default="tap,packet,impaired",
+    ap.add_argument("--rounds",
+                    default="tap,packet,impaired,lossy,segmented",
                     help="which rounds of --stack to run (comma list)")
     ap.add_argument("--impaired-timeout", type=int, default=None,
                     help="seconds per check in the impaired round; default "
@@ -490,6 +550,13 @@ def main():
                               "tap", SMALL, pool,
                               impair="drop=2,dup=1,reorder=2,seed=7",
                               impaired_timeout=opts.impaired_timeout)
+                if "lossy" in rounds:
+                    run_round(res, opts.stack + " lossy", opts.stack,
+                              "packet", SMALL, pool, drop=2,
+                              impaired_timeout=opts.impaired_timeout)
+                if "segmented" in rounds:
+                    run_round(res, opts.stack + " segmented", opts.stack,
+                              "packet", SMALL, pool, segmented=True)
     finally:
         netns.cleanup()
     print("%d passed, %d failed" % (res.passed, len(res.failed)))
