@@ -247,6 +247,57 @@ static int sbx_read_sockaddr(const struct seccomp_notif *n, uint64_t addr,
 	return sbx_mem_read(n->pid, addr, ss, (size_t)len);
 }
 
+/**
+ * sbx_bind() - bind a stack socket, as if the program's earlier closes
+ * had already reached the stack
+ * @sn:		sentry
+ * @sk:		socket
+ * @a:		address (read from the program, bounded)
+ * @len:	its length
+ *
+ * A port still held by a socket the program has closed (its close not yet
+ * seen by the loop) is freed first: sbx_relay_settle_port().
+ *
+ * Return: 0 or negative errno.
+ */
+int sbx_bind(struct sentry *sn, struct sbx_sock *sk, const struct sockaddr *a,
+	     socklen_t len)
+{
+	struct sockaddr_in sin;
+	int ret = sn->ops->bind(sk->s, a, len);
+
+	if (ret != -EADDRINUSE || len < (socklen_t)sizeof(sin))
+		return ret;
+	memcpy(&sin, a, sizeof(sin));
+	if (sin.sin_family == AF_INET &&
+	    sbx_relay_settle_port(sn, sk, sin.sin_port))
+		ret = sn->ops->bind(sk->s, a, len);
+	return ret;
+}
+
+/**
+ * sbx_listen() - listen on a stack socket, closes settled as in sbx_bind()
+ * @sn:		sentry
+ * @sk:		socket
+ * @backlog:	already clamped
+ *
+ * Return: 0 or negative errno.
+ */
+int sbx_listen(struct sentry *sn, struct sbx_sock *sk, int backlog)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	int ret = sn->ops->listen(sk->s, backlog);
+
+	memset(&a, 0, sizeof(a));
+	if (ret == -EADDRINUSE &&
+	    sn->ops->getsockname(sk->s, (struct sockaddr *)&a, &len) == 0 &&
+	    a.sin_family == AF_INET &&
+	    sbx_relay_settle_port(sn, sk, a.sin_port))
+		ret = sn->ops->listen(sk->s, backlog);
+	return ret;
+}
+
 static void sbx_h_bind(struct sentry *sn, const struct seccomp_notif *n,
 		       struct sbx_sock *sk)
 {
@@ -256,8 +307,8 @@ static void sbx_h_bind(struct sentry *sn, const struct seccomp_notif *n,
 	if (!ret && !sbx_id_valid(sn, n->id))
 		return;
 	if (!ret)
-		ret = sn->ops->bind(sk->s, (struct sockaddr *)&ss,
-				    (socklen_t)n->data.args[2]);
+		ret = sbx_bind(sn, sk, (struct sockaddr *)&ss,
+			       (socklen_t)n->data.args[2]);
 	sbx_reply(sn, n->id, 0, -ret);
 }
 
@@ -352,7 +403,7 @@ static void sbx_h_listen(struct sentry *sn, const struct seccomp_notif *n,
 		backlog = 1;
 	if (backlog > SBX_MAX_BACKLOG)
 		backlog = SBX_MAX_BACKLOG;
-	ret = sn->ops->listen(sk->s, backlog);
+	ret = sbx_listen(sn, sk, backlog);
 	if (!ret) {
 		sk->state = SK_LISTENING;
 		sk->backlog = backlog;

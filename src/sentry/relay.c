@@ -55,7 +55,9 @@
  * that the program only shut down its writing too. Then sock_diag asks the
  * kernel whether the program's end still exists (by inode and cookie); if
  * it does, the socket becomes a zombie that sbx_relay_sweep() looks at
- * again every half second, since no further event will come.
+ * again every half second, since no further event will come. A bind() or
+ * listen() that finds its port taken does not wait for the loop to see a
+ * close: sbx_relay_settle_port() looks for POLLHUP on that port's sockets.
  */
 
 static uint32_t sbx_hash(uint64_t cookie)
@@ -730,6 +732,62 @@ bool sbx_relay_process(struct sentry *sn)
 	}
 	more = sn->pending != NULL;
 	return more;
+}
+
+/* sbx_local_port() - the stack socket's local port (network order), or 0. */
+static uint16_t sbx_local_port(struct sbx_sock *sk)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+
+	memset(&a, 0, sizeof(a));
+	if (!sk->s || sk->sn->ops->getsockname(sk->s, (struct sockaddr *)&a,
+						&len) < 0 ||
+	    a.sin_family != AF_INET)
+		return 0;
+	return a.sin_port;
+}
+
+/**
+ * sbx_relay_settle_port() - close now what the program already closed on
+ * a port, before a call that needs the port answers EADDRINUSE
+ * @sn:		sentry
+ * @self:	the socket making the call (never a candidate)
+ * @port:	local port, network order
+ *
+ * The program's close() is not trapped: the sentry learns of it from
+ * EPOLLHUP on @sfd, and may serve the program's next trapped calls before
+ * it gets to that event (they share a CPU; the notification can even come
+ * first in one epoll batch). A server that closes its listener and binds
+ * the port again (iperf3 after a client that went away) would then find
+ * the port still held by the old stack socket, where Linux has freed it
+ * in close(). By the time the next call traps, the kernel has released the
+ * program's end, so POLLHUP on @sfd is already visible: every socket on
+ * @port whose end is gone goes through the usual close path now.
+ *
+ * Return: how many such sockets were found (0: retrying is pointless).
+ */
+unsigned sbx_relay_settle_port(struct sentry *sn, struct sbx_sock *self,
+			       uint16_t port)
+{
+	struct sbx_sock *sk;
+	unsigned found = 0;
+
+	if (!port)
+		return 0;
+	for (sk = sn->all; sk; sk = sk->next) {
+		/* Held connections go with their listener; zombies' program
+		 * ends are alive or only sock_diag can tell (the sweep). */
+		if (sk == self || sk->held_afd >= 0 || sk->zombie ||
+		    sk->sfd < 0 || sbx_local_port(sk) != port ||
+		    !sbx_sfd_hup(sk))
+			continue;
+		sbx_sock_kick(sk, SBX_PUMP_BOTH);
+		found++;
+	}
+	if (found)
+		(void)sbx_relay_process(sn);
+	return found;
 }
 
 void sbx_relay_close_all(struct sentry *sn)

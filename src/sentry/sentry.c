@@ -229,10 +229,23 @@ static bool sbx_turn(struct sentry *sn)
 	return more;
 }
 
-/* sbx_wait() - one epoll wait and dispatch. Return: events seen. */
+/**
+ * sbx_wait() - one epoll wait and dispatch
+ * @sn:		sentry
+ * @timeout_ms:	epoll_wait() timeout
+ *
+ * Trapped calls are served after every other event of the batch: serving
+ * one may free sockets (sbx_relay_settle_port() closes what the program
+ * closed), and an event of the same batch must never reach a freed socket
+ * through its stale pointer. Recording the batch's pair events first also
+ * means a close seen in this batch is known before the calls are served.
+ *
+ * Return: events seen.
+ */
 static int sbx_wait(struct sentry *sn, int timeout_ms)
 {
 	struct epoll_event ev[64];
+	bool notify = false;
 	uint64_t ticks;
 	int i, n;
 
@@ -261,7 +274,7 @@ static int sbx_wait(struct sentry *sn, int timeout_ms)
 				/* No task uses the filter any more. */
 				epoll_ctl(sn->ep, EPOLL_CTL_DEL, sn->nfd, NULL);
 			} else {
-				sbx_frontend_drain(sn);
+				notify = true;	/* after the batch */
 			}
 			break;
 		case SBX_EV_SIGNAL:
@@ -278,6 +291,8 @@ static int sbx_wait(struct sentry *sn, int timeout_ms)
 			break;
 		}
 	}
+	if (notify)
+		sbx_frontend_drain(sn);
 	return n < 0 ? 0 : n;
 }
 

@@ -191,6 +191,9 @@ int sbx_mem_write(uint32_t pid, uint64_t addr, const void *buf, size_t len);
 bool sbx_id_valid(struct sentry *sn, uint64_t id);
 bool sbx_serve_accept(struct sentry *sn, struct sbx_sock *l,
 		      const struct sbx_waiter *w);
+int sbx_bind(struct sentry *sn, struct sbx_sock *sk, const struct sockaddr *a,
+	     socklen_t len);
+int sbx_listen(struct sentry *sn, struct sbx_sock *sk, int backlog);
 bool sbx_try_recvfrom(struct sentry *sn, struct sbx_sock *sk,
 		      const struct sbx_waiter *w, int dup, bool can_park);
 
@@ -205,6 +208,8 @@ void sbx_sock_kick(struct sbx_sock *sk, unsigned dirs);
 void sbx_relay_notify(void *host, struct cove_sock *s, void *cookie,
 		      uint32_t events);
 bool sbx_relay_process(struct sentry *sn);
+unsigned sbx_relay_settle_port(struct sentry *sn, struct sbx_sock *self,
+			       uint16_t port);
 void sbx_relay_close_all(struct sentry *sn);
 void sbx_relay_sweep(struct sentry *sn);
 void sbx_waiter_park(struct sbx_sock *sk, const struct seccomp_notif *n);

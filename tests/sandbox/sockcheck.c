@@ -25,6 +25,7 @@
  * TCP echo server on TCP_PORT (echoes, closes after EOF), nothing on
  * TCP_PORT + 1, a UDP echo server on UDP_PORT, and connects twice to
  * LISTEN_PORT of the sandbox when it reads "LISTEN" on our stdout.
+ * LISTEN_PORT + 1 is bound, closed and bound again inside (no peer).
  * Prints one line per check: "NAME ok" or "NAME FAIL: why"; the exit
  * status is the number of failures.
  */
@@ -367,6 +368,42 @@ static void check_udp(void)
 	ok(name);
 }
 
+/*
+ * A listener, then a UDP socket, closed and their port bound again at
+ * once, as a server restarting its listener does (iperf3 after a client
+ * that went away): close() frees the port, so the next bind() and listen()
+ * must not see EADDRINUSE. The sentry learns of a close asynchronously
+ * (EPOLLHUP on its end of the pair), so a lost race shows within a few
+ * rounds. SO_REUSEADDR on every other TCP round, as servers mostly set it.
+ */
+static void check_rebind(void)
+{
+	const char *name = "rebind_after_close";
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int round, fd, one = 1;
+
+	a.sin_port = htons((unsigned short)(listen_port + 1));
+	for (round = 0; round < 50; round++) {
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd < 0 || (round % 2 == 0 &&
+			       setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+					  sizeof(one)) < 0))
+			FAIL(name, "tcp socket, round %d", round);
+		if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+			FAIL(name, "tcp bind, round %d", round);
+		if (listen(fd, 8) < 0)
+			FAIL(name, "listen, round %d", round);
+		close(fd);
+		fd = socket(AF_INET, SOCK_DGRAM, 0);
+		if (fd < 0)
+			FAIL(name, "udp socket, round %d", round);
+		if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+			FAIL(name, "udp bind, round %d", round);
+		close(fd);
+	}
+	ok(name);
+}
+
 static void check_inet6(void)
 {
 	int fd = socket(AF_INET6, SOCK_STREAM, 0);
@@ -427,6 +464,7 @@ int main(int argc, char **argv)
 	check_fork_exec();
 	check_unix();
 	check_udp();
+	check_rebind();
 	check_inet6();
 	check_denied();
 	printf("done %d\n", failures);

@@ -368,6 +368,39 @@ static void test_refused_and_errors(void)
 	ops->destroy(st);
 }
 
+/* SO_REUSEPORT reaches Linux: two listeners share a port, a third may not. */
+static void test_reuseport(void)
+{
+	const struct cove_netstack_ops *ops = cove_stack_find("kernel");
+	struct sockaddr_in a = t_addr(0);
+	socklen_t len = sizeof(a);
+	struct cove_sock *x[3];
+	struct thost h = { 0 };
+	struct cove_stack *st;
+	int one = 1, v = 0, i;
+
+	REQUIRE(ops);
+	st = t_create(ops, &h);
+	for (i = 0; i < 3; i++)
+		REQUIRE(ops->socket(st, AF_INET, SOCK_STREAM, 0, &x[i]) == 0);
+	for (i = 0; i < 2; i++)
+		CHECK(ops->setsockopt(x[i], SOL_SOCKET, SO_REUSEPORT, &one,
+				      sizeof(one)) == 0);
+	CHECK(ops->bind(x[0], (struct sockaddr *)&a, sizeof(a)) == 0);
+	CHECK(ops->getsockname(x[0], (struct sockaddr *)&a, &len) == 0);
+	CHECK(ops->listen(x[0], 8) == 0);
+	CHECK(ops->bind(x[1], (struct sockaddr *)&a, sizeof(a)) == 0);
+	CHECK(ops->listen(x[1], 8) == 0);
+	CHECK(ops->bind(x[2], (struct sockaddr *)&a, sizeof(a)) ==
+	      -EADDRINUSE);
+	len = sizeof(v);
+	CHECK(ops->getsockopt(x[1], SOL_SOCKET, SO_REUSEPORT, &v, &len) == 0 &&
+	      v == 1);
+	for (i = 0; i < 3; i++)
+		ops->close(x[i]);
+	ops->destroy(st);
+}
+
 /* destroy() frees sockets the host left open (ASan sees any leak). */
 static void test_destroy_open(void)
 {
@@ -393,6 +426,7 @@ int main(void)
 	RUN(test_tcp_echo);
 	RUN(test_udp_echo);
 	RUN(test_refused_and_errors);
+	RUN(test_reuseport);
 	RUN(test_destroy_open);
 	return check_summary();
 }

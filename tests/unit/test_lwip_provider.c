@@ -347,6 +347,18 @@ static void test_tcp_errors(void)
 	CHECK(ops->socket(st, AF_INET6, SOCK_STREAM, 0, &c) == -EAFNOSUPPORT);
 	CHECK(ops->recvmsg(l, &m, 0) == -ENOTCONN);
 	CHECK(ops->sendmsg(l, &m, 0) == -ENOTCONN);
+	{
+		/* no port sharing in lwIP: refused, never half-honoured */
+		int on = 1, off = 0, v = -1;
+		socklen_t vlen = sizeof(v);
+
+		CHECK(ops->setsockopt(l, SOL_SOCKET, SO_REUSEPORT, &on,
+				      sizeof(on)) == -ENOPROTOOPT);
+		CHECK(ops->setsockopt(l, SOL_SOCKET, SO_REUSEPORT, &off,
+				      sizeof(off)) == 0);
+		CHECK(ops->getsockopt(l, SOL_SOCKET, SO_REUSEPORT, &v,
+				      &vlen) == 0 && v == 0);
+	}
 	a.sin_addr.s_addr = inet_addr("10.9.9.9");
 	CHECK(ops->bind(l, (struct sockaddr *)&a, sizeof(a)) == -EADDRNOTAVAIL);
 	a.sin_addr.s_addr = 0;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The sentry's relay against a fake stack: backpressure, EOF, close. */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,10 +22,71 @@ struct cove_sock {
 	uint8_t tx[1 << 20], rx[1 << 20];
 	size_t tx_len, tx_cap, rx_off, rx_len;
 	bool rx_eof, shut_wr, closed;
+	uint16_t port;			/* bound, network order; 0: none */
+	bool listening;
 	void *cookie;
 };
 
-static struct cove_sock fake;
+/*
+ * Ports follow Linux with SO_REUSEADDR on both sides: a port is shared
+ * until one of its sockets listens; closed sockets hold nothing.
+ */
+static struct cove_sock fake, fake2;
+
+static bool f_port_taken(struct cove_sock *s, uint16_t port, bool listen)
+{
+	struct cove_sock *all[] = { &fake, &fake2 };
+
+	for (size_t i = 0; i < 2; i++)
+		if (all[i] != s && !all[i]->closed && all[i]->port == port &&
+		    (listen || all[i]->listening))
+			return true;
+	return false;
+}
+
+static int f_bind(struct cove_sock *s, const struct sockaddr *a,
+		  socklen_t len)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)a;
+
+	if (len < sizeof(*sin) || s->port)
+		return -EINVAL;
+	if (f_port_taken(s, sin->sin_port, false))
+		return -EADDRINUSE;
+	s->port = sin->sin_port;
+	return 0;
+}
+
+static int f_listen(struct cove_sock *s, int backlog)
+{
+	struct cove_sock *all[] = { &fake, &fake2 };
+
+	(void)backlog;
+	for (size_t i = 0; i < 2; i++)
+		if (all[i] != s && !all[i]->closed && all[i]->listening &&
+		    all[i]->port == s->port)
+			return -EADDRINUSE;
+	s->listening = true;
+	return 0;
+}
+
+static int f_accept(struct cove_sock *s, struct cove_sock **out,
+		    struct sockaddr *a, socklen_t *len)
+{
+	(void)s, (void)out, (void)a, (void)len;
+	return -EAGAIN;
+}
+
+static int f_getsockname(struct cove_sock *s, struct sockaddr *a,
+			 socklen_t *len)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = s->port };
+
+	memcpy(a, &sin, *len < sizeof(sin) ? *len : sizeof(sin));
+	*len = sizeof(sin);
+	return 0;
+}
 
 static ssize_t f_sendmsg(struct cove_sock *s, const struct msghdr *m, int fl)
 {
@@ -74,6 +136,10 @@ static void f_set_cookie(struct cove_sock *s, void *c)
 static const struct cove_netstack_ops fake_ops = {
 	.abi_version = COVE_NETSTACK_ABI_VERSION,
 	.name = "fake",
+	.bind = f_bind,
+	.listen = f_listen,
+	.accept = f_accept,
+	.getsockname = f_getsockname,
 	.sendmsg = f_sendmsg,
 	.recvmsg = f_recvmsg,
 	.shutdown = f_shutdown,
@@ -84,18 +150,25 @@ static const struct cove_netstack_ops fake_ops = {
 static struct sentry sn;
 static uint8_t pattern[1 << 20];
 
-/* setup() - a connected relay socket on the fake; Return: program end. */
-static struct sbx_sock *setup(int *app)
+/* reset() - fresh fakes and a sentry without sockets. */
+static void reset(void)
 {
-	struct sbx_sock *sk;
-
 	memset(&fake, 0, sizeof(fake));
+	memset(&fake2, 0, sizeof(fake2));
 	fake.tx_cap = sizeof(fake.tx);
 	memset(&sn, 0, sizeof(sn));
 	sn.ops = &fake_ops;
 	sn.ep = epoll_create1(EPOLL_CLOEXEC);
 	sn.nfd = sn.diag = -1;
 	sn.pending_tail = &sn.pending;
+}
+
+/* setup() - a connected relay socket on the fake; Return: program end. */
+static struct sbx_sock *setup(int *app)
+{
+	struct sbx_sock *sk;
+
+	reset();
 	sk = sbx_sock_new(&sn, &fake, SOCK_STREAM);
 	REQUIRE(sk && sbx_sock_pair(sk, app, false) == 0);
 	sk->state = SK_CONNECTED;
@@ -212,15 +285,86 @@ static void test_close(void)
 	teardown(-1);
 }
 
+static struct sockaddr_in port_5201;	/* 0.0.0.0:5201, set by main() */
+
+/* listener() - a socket on @cs bound to port 5201 and listening. */
+static struct sbx_sock *listener(struct cove_sock *cs, int *app)
+{
+	struct sbx_sock *sk = sbx_sock_new(&sn, cs, SOCK_STREAM);
+
+	REQUIRE(sk && sbx_sock_pair(sk, app, false) == 0);
+	REQUIRE(sbx_bind(&sn, sk, (const struct sockaddr *)&port_5201,
+			 sizeof(port_5201)) == 0);
+	REQUIRE(sbx_listen(&sn, sk, 8) == 0);
+	sk->state = SK_LISTENING;
+	return sk;
+}
+
+/*
+ * A server closes its listener and binds the port again at once (iperf3
+ * after a client that left). The sentry has not seen the close yet (no
+ * epoll event processed), yet bind() must succeed as on Linux: the old
+ * listener is closed first. While the old one is open, the port stays
+ * taken.
+ */
+static void test_rebind_after_close(void)
+{
+	int app1, app2;
+	struct sbx_sock *sk2;
+
+	reset();
+	(void)listener(&fake, &app1);
+	run();
+	sk2 = sbx_sock_new(&sn, &fake2, SOCK_STREAM);
+	REQUIRE(sk2 && sbx_sock_pair(sk2, &app2, false) == 0);
+	CHECK(sbx_bind(&sn, sk2, (const struct sockaddr *)&port_5201,
+		       sizeof(port_5201)) == -EADDRINUSE);
+	CHECK(!fake.closed && sn.nsocks == 2);
+	close(app1);		/* the program's close(): not trapped */
+	CHECK(sbx_bind(&sn, sk2, (const struct sockaddr *)&port_5201,
+		       sizeof(port_5201)) == 0);
+	CHECK(fake.closed && sn.nsocks == 1);
+	CHECK(sbx_listen(&sn, sk2, 8) == 0);
+	teardown(app2);
+}
+
+/* The same for listen(): both bound while neither listened (SO_REUSEADDR). */
+static void test_relisten_after_close(void)
+{
+	int app1, app2;
+	struct sbx_sock *sk1, *sk2;
+
+	reset();
+	sk1 = sbx_sock_new(&sn, &fake, SOCK_STREAM);
+	sk2 = sbx_sock_new(&sn, &fake2, SOCK_STREAM);
+	REQUIRE(sk1 && sbx_sock_pair(sk1, &app1, false) == 0);
+	REQUIRE(sk2 && sbx_sock_pair(sk2, &app2, false) == 0);
+	REQUIRE(sbx_bind(&sn, sk1, (const struct sockaddr *)&port_5201,
+			 sizeof(port_5201)) == 0);
+	REQUIRE(sbx_bind(&sn, sk2, (const struct sockaddr *)&port_5201,
+			 sizeof(port_5201)) == 0);
+	REQUIRE(sbx_listen(&sn, sk1, 8) == 0);
+	sk1->state = SK_LISTENING;
+	CHECK(sbx_listen(&sn, sk2, 8) == -EADDRINUSE);
+	close(app1);
+	CHECK(sbx_listen(&sn, sk2, 8) == 0);
+	CHECK(fake.closed && sn.nsocks == 1);
+	teardown(app2);
+}
+
 int main(void)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(pattern); i++)
 		pattern[i] = (uint8_t)((i * 31 + 7) % 251);
+	port_5201.sin_family = AF_INET;
+	port_5201.sin_port = htons(5201);
 	RUN(test_up_backpressure);
 	RUN(test_down_backpressure);
 	RUN(test_half_close);
 	RUN(test_close);
+	RUN(test_rebind_after_close);
+	RUN(test_relisten_after_close);
 	return check_failures ? 1 : 0;
 }

@@ -7,6 +7,7 @@
 #include <sys/uio.h>
 
 #include "stacks/builtin/core.h"
+#include "stacks/builtin/hash.h"
 
 /*
  * Theory of operation
@@ -16,6 +17,13 @@
  * a connected socket whose 4-tuple matches, then a bound one whose address
  * matches (an exact address beats INADDR_ANY). Broadcasts go to every
  * unconnected match. No socket: ICMP port unreachable (not for broadcasts).
+ *
+ * SO_REUSEPORT: unconnected sockets that all set it may share an address
+ * and port; a unicast datagram for that address goes to one of them,
+ * picked by the seeded hash of its 4-tuple (udp_reuseport_pick()), so one
+ * flow always reaches the same socket while the group is unchanged and
+ * flows spread evenly, as on Linux. The group is simply the matching
+ * sockets on the port chain, counted and indexed in two passes.
  *
  * Each socket receives into a byte ring allocated when it is first bound
  * (explicitly or automatically): records of [len | addr | port | payload],
@@ -64,6 +72,7 @@ struct udp_ctx {
 	struct udp_sock *all;
 	struct udp_sock *hash[UDP_HASH];
 	uint64_t mem;			/* bytes queued in all rings */
+	uint64_t seed;			/* SO_REUSEPORT flow hash */
 };
 
 #define SHUT_RD_BIT	1u
@@ -787,6 +796,47 @@ static bool udp_deliver(struct bstack *st, struct udp_sock *u, uint32_t src,
 	return true;
 }
 
+/* udp_reuseport_peer() - is @u in the same SO_REUSEPORT group as @best? */
+static bool udp_reuseport_peer(const struct udp_sock *u,
+			       const struct udp_sock *best)
+{
+	return u->reuseport && !u->connected && u->lport == best->lport &&
+	       u->laddr == best->laddr;
+}
+
+/**
+ * udp_reuseport_pick() - the member of @best's SO_REUSEPORT group for a flow
+ * @st:		stack
+ * @best:	an unconnected SO_REUSEPORT socket the datagram matched
+ * @pkt:	the datagram's IP packet
+ * @sport:	its source port, host order
+ *
+ * The group is every unconnected SO_REUSEPORT socket on the same address
+ * and port. Two passes over the port chain: count, then take the member at
+ * the hash's index.
+ *
+ * Return: the socket to deliver to (@best when it is alone).
+ */
+static struct udp_sock *udp_reuseport_pick(struct bstack *st,
+					   struct udp_sock *best,
+					   const struct ip_pkt *pkt,
+					   uint16_t sport)
+{
+	struct udp_sock *head = st->udp->hash[best->lport % UDP_HASH], *u;
+	uint32_t n = 0, k;
+
+	for (u = head; u; u = u->hnext)
+		n += udp_reuseport_peer(u, best);
+	if (n < 2)
+		return best;
+	k = bstack_hash_pick(bstack_flow_hash(st->udp->seed, pkt->dst,
+					      best->lport, pkt->src, sport), n);
+	for (u = head; u; u = u->hnext)
+		if (udp_reuseport_peer(u, best) && !k--)
+			return u;
+	return best;
+}
+
 /**
  * udp_layer_input() - a received UDP datagram for us
  * @st:		stack
@@ -848,6 +898,8 @@ void udp_layer_input(struct bstack *st, const struct ip_pkt *pkt)
 		icmp_send_error(st, pkt, 3, 3, 0);	/* port unreachable */
 		return;
 	}
+	if (best->reuseport && !best->connected)
+		best = udp_reuseport_pick(st, best, pkt, sport);
 	udp_deliver(st, best, pkt->src, sport, h + UDP_HLEN, ulen - UDP_HLEN);
 	return;
 malformed:
@@ -910,7 +962,10 @@ void udp_icmp_error(struct bstack *st, uint8_t type, uint8_t code,
 int udp_layer_init(struct bstack *st)
 {
 	st->udp = calloc(1, sizeof(*st->udp));
-	return st->udp ? 0 : -ENOMEM;
+	if (!st->udp)
+		return -ENOMEM;
+	st->udp->seed = bstack_random(st);
+	return 0;
 }
 
 /* udp_layer_fini() - free every socket the host left open. */

@@ -297,6 +297,16 @@ static int lw_setsockopt(struct cove_sock *s, int level, int name,
 		case SO_KEEPALIVE:
 			lw_ip_pcb_opt(s, SOF_KEEPALIVE, v);
 			break;
+		case SO_REUSEPORT:
+			/*
+			 * lwIP has no port sharing between listeners
+			 * (tcp_listen() refuses a second one even with
+			 * SO_REUSE) and hands a unicast datagram to the
+			 * first matching UDP PCB only: a group would
+			 * silently serve one member. Refuse it clearly.
+			 */
+			ret = v ? -ENOPROTOOPT : 0;
+			break;
 		case SO_BROADCAST:
 			break;		/* lwIP sends broadcasts anyway */
 		case SO_RCVBUF:
@@ -353,6 +363,7 @@ static int lw_getsockopt(struct cove_sock *s, int level, int name, void *val,
 		case SO_TYPE: v = s->type; break;
 		case SO_ACCEPTCONN: v = s->state == LW_LISTEN; break;
 		case SO_REUSEADDR: v = s->reuse; break;
+		case SO_REUSEPORT: v = 0; break;
 		case SO_KEEPALIVE: v = lw_pcb_opt(s, SOF_KEEPALIVE); break;
 		case SO_RCVBUF:
 			v = (int)(s->type == SOCK_STREAM ? TCP_WND : s->rcvbuf);

@@ -330,15 +330,16 @@ http {
   fastcgi_temp_path %(d)s/fcgi;
   uwsgi_temp_path %(d)s/uwsgi;
   scgi_temp_path %(d)s/scgi;
-  server { listen 8080; root %(d)s/html; }
+  server { listen %(listen)s; root %(d)s/html; }
 }
 """
 
 
-def nginx_conf(d, http=""):
+def nginx_conf(d, http="", listen="8080"):
     """nginx.conf text for a server in @d (root @d/html, port 8080), with
-    @http lines added to its http block."""
-    return NGINX_CONF % {"d": d, "http": http}
+    @http lines added to its http block and @listen as its listen
+    directive's parameters (e.g. "8080 reuseport")."""
+    return NGINX_CONF % {"d": d, "http": http, "listen": listen}
 
 
 def free_port(ip=GATEWAY):

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Builtin TCP: context, connection tables, ports, ISNs, tcb lifetime, stats. */
+/* Builtin TCP: context, connection hash, ISNs, tcb lifetime, readiness, RTT. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,16 +80,8 @@ uint32_t tcp_isn(struct tcp_ctx *c, uint32_t laddr, uint32_t raddr,
 static inline uint32_t tcp_hash(const struct tcp_ctx *c, uint32_t laddr,
 				uint16_t lport, uint32_t raddr, uint16_t rport)
 {
-	uint64_t x = (((uint64_t)raddr << 32) | ((uint64_t)rport << 16) |
-		      lport) ^ ((uint64_t)laddr * 0x9e3779b97f4a7c15ull);
-
-	x ^= c->hash_seed;
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return (uint32_t)x & (TCP_HASH_BUCKETS - 1);
+	return bstack_flow_hash(c->hash_seed, laddr, lport, raddr, rport) &
+	       (TCP_HASH_BUCKETS - 1);
 }
 
 /* --- context ------------------------------------------------------------ */
@@ -259,89 +251,6 @@ struct tcb *tcb_lookup(struct tcp_ctx *c, uint32_t laddr, uint16_t lport,
 		    t->raddr == raddr && t->laddr == laddr)
 			return t;
 	return NULL;
-}
-
-void tcb_port_add(struct tcb *t)
-{
-	struct tcp_port *p = &t->ctx->ports[t->lport];
-
-	if (t->on_port)
-		return;
-	t->pnext = p->head;
-	if (p->head)
-		p->head->ppprev = &t->pnext;
-	t->ppprev = &p->head;
-	p->head = t;
-	t->on_port = true;
-}
-
-void tcb_port_del(struct tcb *t)
-{
-	struct tcp_port *p = &t->ctx->ports[t->lport];
-
-	if (!t->on_port)
-		return;
-	*t->ppprev = t->pnext;
-	if (t->pnext)
-		t->pnext->ppprev = t->ppprev;
-	if (p->listener == t)
-		p->listener = NULL;
-	t->on_port = false;
-}
-
-/**
- * tcp_port_conflict() - would @t binding @port clash with a user of it?
- * @c:		context
- * @t:		the socket binding
- * @port:	host order
- *
- * Linux's rule, reduced to one address: a port is shared only when both
- * sides set SO_REUSEADDR and the other is not listening; TIME-WAIT
- * connections never block a SO_REUSEADDR bind.
- *
- * Return: true on conflict.
- */
-bool tcp_port_conflict(struct tcp_ctx *c, const struct tcb *t, uint16_t port)
-{
-	const struct tcb *o;
-
-	for (o = c->ports[port].head; o; o = o->pnext) {
-		if (o == t)
-			continue;
-		if (!t->reuseaddr)
-			return true;
-		if (o->state == TCPS_TIME_WAIT)
-			continue;
-		if (o->state == TCPS_LISTEN || !o->reuseaddr)
-			return true;
-	}
-	return false;
-}
-
-/**
- * tcp_port_ephemeral() - give @t a free port from 32768..60999
- * @t:	unbound socket
- *
- * Ports are tried from a random start onwards; a port is free when no tcb
- * uses it at all, so every connection has its own local port.
- *
- * Return: 0 or -EADDRNOTAVAIL.
- */
-int tcp_port_ephemeral(struct tcb *t)
-{
-	struct tcp_ctx *c = t->ctx;
-	uint32_t n = TCP_EPH_HI - TCP_EPH_LO + 1, i, p;
-
-	for (i = 0; i < n; i++) {
-		p = c->next_port;
-		c->next_port = p == TCP_EPH_HI ? TCP_EPH_LO : p + 1;
-		if (!c->ports[p].head) {
-			t->lport = (uint16_t)p;
-			tcb_port_add(t);
-			return 0;
-		}
-	}
-	return -EADDRNOTAVAIL;
 }
 
 static bool tcp_state_counts(uint8_t s)

@@ -18,7 +18,9 @@
  *  - conn hash: every tcb with a 4-tuple (SYN-SENT .. TIME-WAIT), chained,
  *    keyed by a seeded mix of the tuple: O(1) demux;
  *  - ports[65536]: per local port, the list of tcbs using it (bind
- *    conflicts, ephemeral choice) and the listener, if any.
+ *    conflicts, ephemeral choice) and its listen groups: one per bound
+ *    address, holding one listener, or several that all set SO_REUSEPORT
+ *    (tcp_port.c picks one per 4-tuple).
  *
  * Sequence space of the sender: [snd_una, snd_max) is in flight;
  * the send ring holds the data bytes from sb_seq (== snd_una, or one past
@@ -39,6 +41,7 @@
 #include <string.h>
 
 #include "stacks/builtin/builtin.h"
+#include "stacks/builtin/hash.h"
 
 #define container_of_(p, type, member) \
 	((type *)(void *)((char *)(p) - offsetof(type, member)))
@@ -175,7 +178,7 @@ struct tcb {
 	uint8_t shut;			/* TCP_SHUT_* */
 	bool done;			/* a connection ended here (SOCK_DONE) */
 	bool user_bound;		/* bind() named the port */
-	bool reuseaddr, keepalive, nodelay, cork, linger_on;
+	bool reuseaddr, reuseport, keepalive, nodelay, cork, linger_on;
 	bool in_hash, on_port, orphan;
 	bool fin_queued;		/* app asked for FIN after the data */
 	bool rcv_fin;			/* FIN received (in order, counted) */
@@ -210,6 +213,8 @@ struct tcb {
 	struct tcb *onext;		/* ctx->reap_list */
 
 	/* listener */
+	struct tcp_lgroup *lgroup;	/* listener: its group on the port */
+	uint32_t lg_idx;		/* listener: index in lgroup->v */
 	struct tcb *parent;		/* child: its listener */
 	struct tcb *qnext, **qpprev;	/* child: on parent's syn or accept list */
 	bool in_accept_q;
@@ -267,12 +272,25 @@ struct tcb {
 	struct btimer t_rtx, t_delack, t_keep;
 };
 
+/*
+ * Listeners on one local address and port: one, or several that all set
+ * SO_REUSEPORT. A new connection goes to v[pick(hash(4-tuple), n)], so the
+ * choice is deterministic per 4-tuple and even across members. Allocated
+ * by listen(), never on the data path.
+ */
+struct tcp_lgroup {
+	struct tcp_lgroup *next;	/* the port's other groups */
+	uint32_t laddr;			/* network order, 0: any */
+	uint32_t n, cap;
+	struct tcb **v;			/* [cap], n used */
+};
+
 struct tcp_ctx {
 	struct bstack *st;
 	struct tcb *hash[TCP_HASH_BUCKETS];
 	struct tcp_port {
 		struct tcb *head;	/* every tcb using this local port */
-		struct tcb *listener;
+		struct tcp_lgroup *groups;	/* listeners, by address */
 	} *ports;			/* [65536] */
 	uint64_t hash_seed;
 	uint64_t isn_key[2];		/* SipHash key */
@@ -293,6 +311,7 @@ struct tcp_ctx {
 	/* counters beyond cove_stack_stats (tests, docs) */
 	uint64_t sack_recoveries, reno_recoveries, sack_blocks_in;
 	uint64_t persist_probes, keep_probes, tlp_probes;
+	uint64_t listen_drops;		/* SYNs a full listener dropped */
 };
 
 static inline struct tcb *tcb_of(struct bsock *b)
@@ -349,10 +368,6 @@ int tcb_bufs(struct tcb *t);
 void tcb_hash_add(struct tcb *t);
 struct tcb *tcb_lookup(struct tcp_ctx *c, uint32_t laddr, uint16_t lport,
 		       uint32_t raddr, uint16_t rport);
-void tcb_port_add(struct tcb *t);
-void tcb_port_del(struct tcb *t);
-int tcp_port_ephemeral(struct tcb *t);
-bool tcp_port_conflict(struct tcp_ctx *c, const struct tcb *t, uint16_t port);
 void tcp_set_state(struct tcb *t, uint8_t state);
 void tcp_done(struct tcb *t);
 void tcp_reap_later(struct tcb *t);
@@ -366,6 +381,15 @@ uint8_t tcp_wscale_for(uint32_t bytes);
 void tcp_rtt_sample(struct tcb *t, uint32_t rtt_us);
 void tcp_rto_reset(struct tcb *t);
 bool tcp_challenge_ok(struct tcp_ctx *c);
+
+/* tcp_port.c */
+void tcb_port_add(struct tcb *t);
+void tcb_port_del(struct tcb *t);
+int tcp_port_ephemeral(struct tcb *t);
+bool tcp_port_conflict(struct tcp_ctx *c, const struct tcb *t, uint16_t port);
+int tcp_listen_join(struct tcb *t);
+struct tcb *tcp_listener_find(struct tcp_ctx *c, uint32_t laddr,
+			      uint16_t lport, uint32_t raddr, uint16_t rport);
 
 /* tcp_in.c */
 void tcp_rcv_segment(struct tcb *t, struct tcp_seg *s);

@@ -11,14 +11,16 @@
  *
  * tcp_layer_input() checks the header (length, data offset, checksum), parses
  * options with tcp_parse_opts() (malformed options end parsing, they never
- * fail the segment) and demultiplexes: the conn hash first, then the port's
- * listener, else a RST. Per tcb the order is RFC 9293 3.10.7's: LISTEN and
- * SYN-SENT apart; otherwise PAWS, sequence acceptability (Linux's lenient
- * form: the segment must end at or after rcv_nxt and start within the
- * window), RST (exact: reset; in window: challenge ACK, RFC 5961), SYN
- * (challenge ACK), ACK (SYN-RECV completion, window update, congestion and
- * recovery, FIN acknowledgment), data, FIN. An owed ACK is sent at the end,
- * after tcp_send_queued() had the chance to carry it.
+ * fail the segment) and demultiplexes: the conn hash first, then a listener
+ * of the port (tcp_listener_find(): exact address before INADDR_ANY, one
+ * member of a SO_REUSEPORT group by the 4-tuple's hash), else a RST. Per
+ * tcb the order is RFC 9293 3.10.7's: LISTEN and SYN-SENT apart; otherwise
+ * PAWS, sequence acceptability (Linux's lenient form: the segment must end
+ * at or after rcv_nxt and start within the window), RST (exact: reset; in
+ * window: challenge ACK, RFC 5961), SYN (challenge ACK), ACK (SYN-RECV
+ * completion, window update, congestion and recovery, FIN acknowledgment),
+ * data, FIN. An owed ACK is sent at the end, after tcp_send_queued() had
+ * the chance to carry it.
  *
  * Receive data goes straight into the ring: in order at rb_len, out of
  * order at its offset (tcp_sack.c tracks the ranges).
@@ -221,6 +223,7 @@ static void tcp_listen_input(struct tcb *l, struct tcp_seg *s)
 	if (l->acc_qlen >= l->backlog || l->syn_qlen >= l->backlog ||
 	    c->nembryonic >= c->max_embryonic) {
 		st->stats.rx_dropped++;
+		c->listen_drops++;
 		return;
 	}
 	t = tcb_alloc(c);
@@ -237,6 +240,7 @@ static void tcp_listen_input(struct tcb *l, struct tcp_seg *s)
 	t->linger_on = l->linger_on;
 	t->linger = l->linger;
 	t->reuseaddr = l->reuseaddr;
+	t->reuseport = l->reuseport;
 	t->tos = l->tos;
 	t->cc = l->cc;
 	t->laddr = s->pkt->dst;
@@ -733,7 +737,8 @@ void tcp_rcv_segment(struct tcb *t, struct tcp_seg *s)
 	if (t->state == TCPS_TIME_WAIT && (s->flags & TH_SYN) &&
 	    !(s->flags & (TH_ACK | TH_RST)) && seq_gt(s->seq, t->rcv_nxt) &&
 	    !t->b.host_open) {
-		l = t->ctx->ports[t->lport].listener;
+		l = tcp_listener_find(t->ctx, t->laddr, t->lport, t->raddr,
+				      t->rport);
 		if (l && (!t->ts_ok || !s->opt.has_ts ||
 			  seq_gt(s->opt.tsval, t->ts_recent))) {
 			tcp_done(t);
@@ -855,8 +860,9 @@ void tcp_layer_input(struct bstack *st, const struct ip_pkt *pkt)
 	if (t) {
 		tcp_rcv_segment(t, &s);
 	} else {
-		t = c->ports[s.dport].listener;
-		if (t && (!t->laddr || t->laddr == pkt->dst))
+		t = tcp_listener_find(c, pkt->dst, s.dport, pkt->src,
+				      s.sport);
+		if (t)
 			tcp_listen_input(t, &s);
 		else
 			tcp_reply_rst(st, &s);

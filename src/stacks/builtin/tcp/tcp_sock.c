@@ -84,7 +84,6 @@ static int tcp_bind(struct bsock *b, const struct sockaddr *a, socklen_t len)
 static int tcp_listen(struct bsock *b, int backlog)
 {
 	struct tcb *t = tcp_sk(b);
-	struct tcp_port *p;
 	int ret;
 
 	if (backlog < 1)
@@ -101,11 +100,12 @@ static int tcp_listen(struct bsock *b, int backlog)
 		ret = tcp_port_ephemeral(t);
 		if (ret < 0)
 			return ret;
+	} else if (tcp_port_conflict(t->ctx, t, t->lport)) {
+		return -EADDRINUSE;	/* Linux checks again at listen() */
 	}
-	p = &t->ctx->ports[t->lport];
-	if (p->listener)
-		return -EADDRINUSE;
-	p->listener = t;
+	ret = tcp_listen_join(t);
+	if (ret < 0)
+		return ret;
 	t->backlog = (uint32_t)backlog;
 	tcp_set_state(t, TCPS_LISTEN);
 	return 0;
@@ -481,6 +481,7 @@ static int tcp_setsockopt(struct bsock *b, int level, int name,
 			t->reuseaddr = v != 0;
 			return 0;
 		case SO_REUSEPORT:
+			t->reuseport = v != 0;
 			return 0;
 		case SO_KEEPALIVE:
 			t->keepalive = v != 0;
@@ -642,6 +643,8 @@ static int tcp_getsockopt(struct bsock *b, int level, int name, void *val,
 			return tcp_put_int(val, len, t->state == TCPS_LISTEN);
 		case SO_REUSEADDR:
 			return tcp_put_int(val, len, t->reuseaddr);
+		case SO_REUSEPORT:
+			return tcp_put_int(val, len, t->reuseport);
 		case SO_KEEPALIVE:
 			return tcp_put_int(val, len, t->keepalive);
 		case SO_SNDBUF:
