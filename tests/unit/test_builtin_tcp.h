@@ -6,7 +6,8 @@
 /*
  * A "net" is two builtin instances, A (10.0.0.1/24) and B (10.0.0.2/24), on
  * the two ends of a mem link (A's end optionally wrapped in the impairment
- * shim), each with its own pool of TNET_FRAMES frames. Time is fake:
+ * shim, and either end in a test's own link by topts.wrap), each with its
+ * own pool of TNET_FRAMES frames. Time is fake:
  * tnet_loop() pumps frames, lets the test's step function act like an
  * application, and when nothing moves jumps the clock to the next
  * deadline, so minutes of TCP timers pass in milliseconds. A frame the
@@ -14,8 +15,9 @@
  * clock), which keeps those runs faithful.
  *
  * tnet_down() closes what the test left open, runs the clock past
- * TIME-WAIT, checks that TCP's gauges and the socket count are zero,
- * destroys both stacks and checks that every frame went back to its pool.
+ * TIME-WAIT, checks that TCP's gauges and the socket count are zero and
+ * that every TSO buffer is back, destroys both stacks and checks that every
+ * frame went back to its pool.
  */
 
 #include <arpa/inet.h>
@@ -41,8 +43,10 @@ static const struct cove_netstack_ops *tops;
 struct tnode {
 	struct cove_frame_pool pool;
 	struct cove_link *link;
+	struct cove_link *shim;		/* the impairment shim, if any */
 	struct cove_stack *st;
 	bool impaired;
+	bool wrapped;			/* topts.wrap put a link on top */
 	bool blackhole;			/* drop every frame for this node */
 	unsigned notified;
 	struct cove_sock *open[TNET_MAX_SOCKS];	/* what tnet_down closes */
@@ -57,6 +61,15 @@ struct topts {
 	const char *congestion;
 	uint32_t rcvbuf, sndbuf;
 	uint32_t max_sockets;
+	/*
+	 * wrap() - put a test link over @inner, the end of node @node (0: A,
+	 * above the shim; 1: B) before its stack is made (the stack reads
+	 * the link's offloads then). Return: the link the stack gets, which
+	 * closes @inner when it closes. NULL: no wrapping.
+	 */
+	struct cove_link *(*wrap)(struct cove_link *inner, unsigned node,
+				  void *ctx);
+	void *wrap_ctx;
 };
 
 static uint64_t tnet_fake_now(void *host)
@@ -127,7 +140,14 @@ static inline void tnet_up(struct tnet *net, const struct topts *o)
 		REQUIRE(!cove_impair_parse(o->impair, &spec, &err));
 		REQUIRE(!cove_link_impair(net->a.link, &spec, &w));
 		net->a.link = w;
+		net->a.shim = w;
 		net->a.impaired = true;
+	}
+	if (o && o->wrap) {
+		net->a.link = o->wrap(net->a.link, 0, o->wrap_ctx);
+		net->b.link = o->wrap(net->b.link, 1, o->wrap_ctx);
+		REQUIRE(net->a.link && net->b.link);
+		net->a.wrapped = net->b.wrapped = true;
 	}
 	tnode_create(&net->a, "10.0.0.1", o);
 	tnode_create(&net->b, "10.0.0.2", o);
@@ -168,7 +188,7 @@ static inline bool tnet_pump(struct tnet *net)
 	for (i = 0; i < 2; i++) {
 		struct tnode *x = nodes[i];
 
-		if (x->impaired)
+		if (x->impaired || x->wrapped)
 			(void)cove_link_tx_burst(x->link, f, 0);
 		while ((n = cove_link_rx_burst(x->link, f, 64)) > 0) {
 			if (x->blackhole) {
@@ -231,7 +251,7 @@ static inline bool tnet_loop(struct tnet *net, tstep_fn *step, void *ctx,
 			continue;
 		quiet = 0;
 		if (net->a.impaired) {
-			r = cove_link_impair_next_ns(net->a.link);
+			r = cove_link_impair_next_ns(net->a.shim);
 			if (r != UINT64_MAX) {
 				uint64_t now = treal_now();
 
@@ -289,6 +309,12 @@ static inline void tnet_down(struct tnet *net)
 				tclose(nodes[i], nodes[i]->open[k]);
 	tadvance(net, 200000);	/* past TIME-WAIT, orphan timers, retries */
 	for (i = 0; i < 2; i++) {
+		const struct bstack *b = (const struct bstack *)(void *)
+					 nodes[i]->st;
+
+		/* destroy() frees the TSO pool without a word about leaks */
+		if (b->tso_pool.frames)
+			CHECK(b->tso_pool.nfree == b->tso_pool.count);
 		s = tstats(nodes[i]);
 		CHECK(s.tcp_conns == 0);
 		CHECK(s.sockets == 0);
@@ -384,7 +410,7 @@ static inline int tsockerr(struct cove_sock *s)
 	return e;
 }
 
-static uint8_t tstate(struct cove_sock *s)
+static inline uint8_t tstate(struct cove_sock *s)
 {
 	struct tcp_info ti;
 	socklen_t len = sizeof(ti);
