@@ -43,9 +43,41 @@ static void test_leak_reported(void)
 	CHECK(cove_frame_pool_init(&pool, 0, 128) == -EINVAL);
 }
 
+/* Offload flags: a recycled frame starts clean, a copy keeps them. */
+static void test_flags(void)
+{
+	struct cove_frame_pool pool, other;
+	struct cove_frame *f, *c;
+
+	CHECK(cove_frame_pool_init(&pool, 1, 256) == 0);
+	CHECK(cove_frame_pool_init(&other, 1, 256) == 0);
+	f = cove_frame_alloc(&pool);
+	REQUIRE(f);
+	CHECK(f->flags == 0 && f->gso_size == 0);
+	f->flags = COVE_FRAME_F_TSO | COVE_FRAME_F_CSUM_PARTIAL;
+	f->gso_size = 1448;
+	f->len = 60;
+	c = cove_frame_copy(&other, f);
+	CHECK(c && c->flags == (COVE_FRAME_F_TSO | COVE_FRAME_F_CSUM_PARTIAL));
+	CHECK(c && c->gso_size == 1448 && c->len == 60);
+	cove_frame_free(c);
+	cove_frame_free(f);
+	f = cove_frame_alloc(&pool);	/* the same buffer, recycled */
+	REQUIRE(f);
+	CHECK(f->flags == 0 && f->gso_size == 0 && f->len == 0);
+	f->flags = COVE_FRAME_F_CSUM_OK;
+	cove_frame_free(f);
+	f = cove_frame_alloc(&pool);
+	CHECK(f && f->flags == 0);
+	cove_frame_free(f);
+	CHECK(cove_frame_pool_fini(&pool) == 0);
+	CHECK(cove_frame_pool_fini(&other) == 0);
+}
+
 int main(void)
 {
 	RUN(test_alloc_free);
 	RUN(test_leak_reported);
+	RUN(test_flags);
 	return check_summary();
 }
