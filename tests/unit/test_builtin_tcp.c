@@ -525,6 +525,84 @@ static void test_destroy_open(void)
 	CHECK(cove_frame_pool_fini(&net.b.pool) == 0);
 }
 
+/* One direction of a bulk flow whose step also moves the clock by 100 us. */
+static bool tstep_flow_ticking(struct tnet *net, void *ctx)
+{
+	struct tflow *f = ctx;
+
+	(void)net;
+	tflow_step(f);
+	tnet_now += 100000;
+	return f->eof;
+}
+
+/* rcvbuf() - the ring size SO_RCVBUF reports for @s. */
+static int rcvbuf(struct cove_sock *s)
+{
+	int v = 0;
+	socklen_t len = sizeof(v);
+
+	CHECK(tops->getsockopt(s, SOL_SOCKET, SO_RCVBUF, &v, &len) == 0);
+	return v;
+}
+
+/*
+ * A receiver that keeps reading grows its ring past the 256 KiB default
+ * (never past 4 MiB) and loses no byte doing so, out-of-order data in the
+ * ring included (the impaired run); a ring the application sized with
+ * SO_RCVBUF stays as it is.
+ */
+static void test_rcvbuf_autotune(void)
+{
+	static const char *const specs[] = { NULL, "drop=1,reorder=2,seed=3" };
+	unsigned i;
+
+	for (i = 0; i < 2; i++) {
+		struct topts o = { .impair = specs[i] };
+		struct tnet net;
+		struct tconn p;
+		struct tflow f;
+		int before;
+
+		tnet_up(&net, &o);
+		tconn_open(&net, &p, 5001);
+		before = rcvbuf(p.s);
+		CHECK(before == (int)TCP_BUF_DEFAULT);
+		f = (struct tflow){ .tx = p.c, .rx = p.s, .total = 24 * MiB };
+		CHECK(tnet_loop(&net, tstep_flow_ticking, &f, 600000));
+		CHECK(!f.bad && f.got == f.total);
+		CHECK(rcvbuf(p.s) > before);
+		CHECK(rcvbuf(p.s) <= (int)TCP_RB_AUTO_MAX);
+		tnet_down(&net);
+	}
+}
+
+static void test_rcvbuf_locked(void)
+{
+	struct tnet net;
+	struct tconn p;
+	struct tflow f;
+	int v = 128 * 1024;
+
+	tnet_up(&net, NULL);
+	memset(&p, 0, sizeof(p));
+	p.l = tsock(&net.b);
+	CHECK(tops->setsockopt(p.l, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)) == 0);
+	{
+		struct sockaddr_in a = tsin(NULL, 5002);
+
+		REQUIRE(tops->bind(p.l, (struct sockaddr *)&a, sizeof(a)) == 0);
+		REQUIRE(tops->listen(p.l, 4) == 0);
+	}
+	p.c = tconnect(&net.a, "10.0.0.2", 5002);
+	REQUIRE(tnet_loop(&net, tstep_accept, &p, 10000));
+	f = (struct tflow){ .tx = p.c, .rx = p.s, .total = 8 * MiB };
+	CHECK(tnet_loop(&net, tstep_flow_ticking, &f, 600000));
+	CHECK(!f.bad && f.got == f.total);
+	CHECK(rcvbuf(p.s) == v);
+	tnet_down(&net);
+}
+
 int main(void)
 {
 	RUN(test_handshake_bulk);
@@ -544,5 +622,7 @@ int main(void)
 	RUN(test_errors_and_options);
 	RUN(test_loopback);
 	RUN(test_destroy_open);
+	RUN(test_rcvbuf_autotune);
+	RUN(test_rcvbuf_locked);
 	return check_summary();
 }

@@ -184,6 +184,7 @@ struct tcb *tcb_alloc(struct tcp_ctx *c)
 	t->state = TCPS_CLOSED;
 	t->sb_size = st->sndbuf ? st->sndbuf : TCP_BUF_DEFAULT;
 	t->rb_size = st->rcvbuf ? st->rcvbuf : TCP_BUF_DEFAULT;
+	t->rb_max = t->rb_size > TCP_RB_AUTO_MAX ? t->rb_size : TCP_RB_AUTO_MAX;
 	t->keepidle = TCP_KEEPIDLE_S;
 	t->keepintvl = TCP_KEEPINTVL_S;
 	t->keepcnt = TCP_DEF_KEEPCNT;

@@ -83,6 +83,7 @@ enum tcp_state {
 #define TCP_BUF_MIN 4096u
 #define TCP_BUF_MAX (32u << 20)
 #define TCP_BUF_DEFAULT (256u << 10)
+#define TCP_RB_AUTO_MAX (4u << 20)	/* receive ring autotuning ceiling */
 #define TCP_DEF_MSS 536u
 #define TCP_IW_SEGS 10u			/* initial window, RFC 6928 */
 #define TCP_RTO_INIT_US 1000000u
@@ -237,6 +238,12 @@ struct tcb {
 	uint32_t rcv_unacked;		/* bytes since our last ACK */
 	uint8_t *rbuf;
 	uint32_t rb_size, rb_head, rb_len;
+	uint32_t rb_max;		/* autotuning ceiling; rb_size if locked */
+	uint32_t rrtt_seq;		/* receiver RTT: one window ends here */
+	uint64_t rrtt_ns;		/* ... advertised then (0: not measuring) */
+	uint64_t rcv_rtt_ns;		/* receiver's RTT estimate, 0: none yet */
+	uint64_t rcv_space_ns;		/* start of the current read interval */
+	uint32_t rcv_space_copied;	/* bytes the app read in it */
 	uint32_t ooo_fin_seq;
 	uint8_t nooo;
 	uint32_t ooo_stamp;
@@ -410,6 +417,8 @@ void tcp_want_output(struct tcb *t);
 void tcp_retransmit_una(struct tcb *t);
 void tcp_probe_span(struct tcb *t, uint32_t seq, uint32_t len, bool fin);
 void tcp_window_update(struct tcb *t);
+void tcp_rcv_rtt_measure(struct tcb *t);
+void tcp_rcv_space_adjust(struct tcb *t, uint32_t copied);
 
 /* tcp_timer.c */
 void tcp_timers_init(struct tcb *t);

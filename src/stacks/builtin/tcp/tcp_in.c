@@ -231,6 +231,7 @@ static void tcp_listen_input(struct tcb *l, struct tcp_seg *s)
 		return;
 	t->sb_size = l->sb_size;
 	t->rb_size = l->rb_size;
+	t->rb_max = l->rb_max;
 	t->nodelay = l->nodelay;
 	t->cork = l->cork;
 	t->keepalive = l->keepalive;
@@ -259,7 +260,7 @@ static void tcp_listen_input(struct tcb *l, struct tcp_seg *s)
 	t->sack_ok = s->opt.sack_ok;
 	t->ws_ok = s->opt.has_ws;
 	t->snd_ws = t->ws_ok ? s->opt.ws : 0;
-	t->rcv_ws = t->ws_ok ? tcp_wscale_for(t->rb_size) : 0;
+	t->rcv_ws = t->ws_ok ? tcp_wscale_for(t->rb_max) : 0;
 	tcp_set_mss(t, s->opt.has_mss ? s->opt.mss : 0);
 	t->iss = tcp_isn(c, t->laddr, t->raddr, t->lport, t->rport);
 	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
@@ -662,6 +663,7 @@ static bool tcp_data(struct tcb *t, struct tcp_seg *s)
 			 len);
 		t->rb_len += len;
 		t->rcv_nxt += len;
+		tcp_rcv_rtt_measure(t);
 		t->rcv_unacked += len;
 		if (t->nooo) {
 			tcp_ooo_advance(t);

@@ -2,6 +2,7 @@
 /* Builtin TCP output: segments, options, windows, the send loop, RST replies. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "stacks/builtin/tcp/tcp.h"
@@ -586,4 +587,82 @@ void tcp_window_update(struct tcb *t)
 	if (w - cur >= 2 * t->rcv_mss || w - cur >= t->rb_size / 2 ||
 	    cur < t->rcv_mss)
 		tcp_send_ack(t);
+}
+
+/*
+ * Receive ring autotuning, after Linux's "dynamic right-sizing": a ring
+ * too small for the path caps throughput at ring / RTT however fast the
+ * application reads, so it grows (never shrinks) to twice what the
+ * application read in one round trip, up to rb_max (4 MiB, or the ring
+ * size an application fixed with SO_RCVBUF). The round trip is the
+ * receiver's own estimate: the time the peer took to send one advertised
+ * window, the least seen (a sender that is not window-limited takes
+ * longer, which only makes the estimate safe). The window scale of a
+ * connection is chosen for rb_max, so a grown ring can be advertised.
+ */
+
+/* tcp_rcv_rtt_measure() - after in-order data: close or start a sample. */
+void tcp_rcv_rtt_measure(struct tcb *t)
+{
+	uint64_t now = t->b.st->now_ns, s;
+
+	if (t->rb_size >= t->rb_max)
+		return;
+	if (t->rrtt_ns && !seq_lt(t->rcv_nxt, t->rrtt_seq)) {
+		s = now - t->rrtt_ns;
+		if (s && (!t->rcv_rtt_ns || s < t->rcv_rtt_ns))
+			t->rcv_rtt_ns = s;
+		t->rrtt_ns = 0;
+	}
+	if (!t->rrtt_ns && seq_gt(t->rcv_adv, t->rcv_nxt)) {
+		t->rrtt_seq = t->rcv_adv;
+		t->rrtt_ns = now;
+	}
+}
+
+/* tcp_rb_grow() - move the receive ring into a bigger one, same layout. */
+static void tcp_rb_grow(struct tcb *t, uint32_t size)
+{
+	uint8_t *nb = malloc(size);
+
+	if (!nb)
+		return;		/* keep the ring we have */
+	/* linearised from the head: in-order and out-of-order bytes keep
+	 * their offsets from rb_head, which becomes 0 */
+	ring_get(t->rbuf, t->rb_size, t->rb_head, nb, t->rb_size);
+	free(t->rbuf);
+	t->ctx->mem_bytes += size - t->rb_size;
+	t->rbuf = nb;
+	t->rb_head = 0;
+	t->rb_size = size;
+}
+
+/**
+ * tcp_rcv_space_adjust() - account an application read; grow the ring
+ * @t:		connection
+ * @copied:	bytes just read
+ */
+void tcp_rcv_space_adjust(struct tcb *t, uint32_t copied)
+{
+	uint64_t now = t->b.st->now_ns, want;
+	uint32_t size;
+
+	if (t->rb_size >= t->rb_max || !t->rbuf)
+		return;
+	t->rcv_space_copied += copied;
+	if (!t->rcv_space_ns) {
+		t->rcv_space_ns = now;
+		return;
+	}
+	if (!t->rcv_rtt_ns || now - t->rcv_space_ns < t->rcv_rtt_ns)
+		return;
+	want = 2ull * t->rcv_space_copied;
+	t->rcv_space_copied = 0;
+	t->rcv_space_ns = now;
+	if (want <= t->rb_size)
+		return;
+	size = t->rb_size;
+	while (size < want && size < t->rb_max)
+		size = size > t->rb_max / 2 ? t->rb_max : size * 2;
+	tcp_rb_grow(t, size);
 }

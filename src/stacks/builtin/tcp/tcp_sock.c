@@ -188,7 +188,7 @@ static int tcp_connect(struct bsock *b, const struct sockaddr *a,
 	t->snd_una = t->snd_max = t->snd_nxt = t->iss;
 	t->sb_seq = t->iss + 1;
 	t->ts_off = (uint32_t)bstack_random(st);
-	t->rcv_ws = tcp_wscale_for(t->rb_size);
+	t->rcv_ws = tcp_wscale_for(t->rb_max);
 	tcp_set_mss(t, 0);
 	t->rto_us = TCP_RTO_INIT_US;
 	tcp_set_state(t, TCPS_SYN_SENT);
@@ -312,6 +312,7 @@ static ssize_t tcp_recvmsg(struct bsock *b, struct msghdr *msg, int flags)
 	if (!(flags & MSG_PEEK)) {
 		t->rb_head = pos;
 		t->rb_len -= got;
+		tcp_rcv_space_adjust(t, got);
 		tcp_window_update(t);
 		tcp_reap(t->ctx);
 	}
@@ -493,8 +494,8 @@ static int tcp_setsockopt(struct bsock *b, int level, int name,
 				return 0;	/* fixed once the rings exist */
 			if (name == SO_SNDBUF)
 				t->sb_size = tcp_buf_size(v);
-			else
-				t->rb_size = tcp_buf_size(v);
+			else	/* the app's size: no autotuning */
+				t->rb_size = t->rb_max = tcp_buf_size(v);
 			return 0;
 		case SO_RCVLOWAT:
 		case SO_SNDLOWAT:
