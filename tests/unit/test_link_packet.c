@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -198,6 +199,54 @@ static void test_open_errors(void)
 	CHECK(cove_link_open("packet:cvl-a,rx=v4", &pool, &l, &err) < 0);
 	CHECK(strstr(err.msg, "unknown option 'rx=v4'") != NULL);
 	CHECK(cove_link_open("packet:,rx=v2", &pool, &l, &err) < 0);
+	CHECK(cove_link_open("packet:cvl-a,offload=maybe", &pool, &l,
+			     &err) < 0);
+	CHECK(strstr(err.msg, "unknown option 'offload=maybe'") != NULL);
+	CHECK(cove_link_open("packet:cvl-a,rx=v2,offload=", &pool, &l,
+			     &err) < 0);
+	CHECK(strstr(err.msg, "unknown option 'offload='") != NULL);
+	CHECK(cove_link_open("packet:cvl-a,offload=off,rx=v9", &pool, &l,
+			     &err) < 0);
+	CHECK(strstr(err.msg, "unknown option 'rx=v9'") != NULL);
+}
+
+/* Offloads are on by default and offload=off turns them off. */
+static void test_offload_options(void)
+{
+	static const struct {
+		const char *spec;
+		bool offload;
+	} cases[] = {
+		{ "packet:cvl-a", true },
+		{ "packet:cvl-a,offload=on", true },
+		{ "packet:cvl-a,offload=off", false },
+		{ "packet:cvl-a,rx=v2,offload=off", false },
+		{ "packet:cvl-a,offload=off,rx=v2", false },
+		{ "packet:cvl-a,rx=v2", true },
+		{ "packet:cvl-a,offload=off,offload=on", true },
+	};
+	const uint32_t tx = COVE_LINK_OFF_TX_CSUM | COVE_LINK_OFF_TSO4;
+	struct cove_err err = { 0 };
+	struct cove_link *l;
+	unsigned i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		l = NULL;
+		CHECK(cove_link_open(cases[i].spec, &pool, &l, &err) == 0);
+		if (!l) {
+			fprintf(stderr, "  %s: %s\n", cases[i].spec, err.msg);
+			continue;
+		}
+		CHECK(!strncmp(l->name, cases[i].spec, sizeof(l->name) - 1));
+		if (cases[i].offload) {
+			CHECK((l->offloads & tx) == tx);
+			CHECK(l->tso_max >= 65535);
+		} else {
+			CHECK(!(l->offloads & tx));
+		}
+		cove_link_close(l);
+	}
+	CHECK(pool.nfree == pool.count);
 }
 
 /* mac_of() - the kernel's MAC for @ifname. */
@@ -418,6 +467,274 @@ static void test_csum_fixup_v2(void)
 	csum_fixup("packet:cvl-b,rx=v2");
 }
 
+/* ---- checksum offload towards the kernel ---- */
+
+#define OFF_SPORT	4000
+#define OFF_DPORT	4001
+
+static uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void wr16(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static uint16_t fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+static uint32_t sum16(const uint8_t *p, uint32_t len, uint32_t sum)
+{
+	uint32_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += rd16(p + i);
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	return sum;
+}
+
+/*
+ * ip_frame() - an IPv4 frame @src -> @dst (MACs of the link and its peer)
+ * of protocol @proto with @l4len bytes after the IP header, which the
+ * caller fills; the IP header is complete.
+ * Return: the L4 header.
+ */
+static uint8_t *ip_frame(struct cove_frame *f, const uint8_t *dmac,
+			 const uint8_t *smac, const char *src, const char *dst,
+			 uint8_t proto, uint32_t l4len)
+{
+	uint8_t *d = f->data, *ip = d + 14;
+
+	memset(d, 0, 14 + 20 + l4len);
+	memcpy(d, dmac, 6);
+	memcpy(d + 6, smac, 6);
+	wr16(d + 12, 0x0800);
+	ip[0] = 0x45;
+	wr16(ip + 2, 20 + l4len);
+	wr16(ip + 4, 0x1234);
+	wr16(ip + 6, 0x4000);
+	ip[8] = 64;
+	ip[9] = proto;
+	inet_pton(AF_INET, src, ip + 12);
+	inet_pton(AF_INET, dst, ip + 16);
+	wr16(ip + 10, (uint16_t)~fold(sum16(ip, 20, 0)));
+	f->len = 14 + 20 + l4len;
+	return ip + 20;
+}
+
+/* pseudo_sum() - folded, uncomplemented pseudo-header sum of frame @f. */
+static uint16_t pseudo_sum(const struct cove_frame *f)
+{
+	const uint8_t *ip = f->data + 14;
+
+	return fold(sum16(ip + 12, 8, 0) + ip[9] + rd16(ip + 2) - 20u);
+}
+
+/*
+ * udp_partial() - a UDP datagram to OFF_DPORT carrying @text, flagged
+ * COVE_FRAME_F_CSUM_PARTIAL with the pseudo-header sum (+ @skew) in its
+ * checksum field. Return: the frame, from the test pool.
+ */
+static struct cove_frame *udp_partial(const uint8_t *dmac, const uint8_t *smac,
+				      const char *src, const char *dst,
+				      const char *text, uint16_t skew)
+{
+	struct cove_frame *f = cove_frame_alloc(&pool);
+	uint32_t len = (uint32_t)strlen(text);
+	uint8_t *u;
+
+	REQUIRE(f);
+	u = ip_frame(f, dmac, smac, src, dst, 17, 8 + len);
+	wr16(u, OFF_SPORT);
+	wr16(u + 2, OFF_DPORT);
+	wr16(u + 4, 8 + len);
+	memcpy(u + 8, text, len);
+	wr16(u + 6, (uint16_t)(pseudo_sum(f) + skew));
+	f->flags = COVE_FRAME_F_CSUM_PARTIAL;
+	return f;
+}
+
+/* saw_port() - drain @l; true if a UDP frame to OFF_DPORT was among them. */
+static bool saw_port(struct cove_link *l, unsigned wait_ms)
+{
+	uint64_t start = now_ms();
+	struct cove_frame *f[64];
+	bool seen = false;
+	unsigned n, i;
+
+	do {
+		struct pollfd p = { .fd = l->fd, .events = POLLIN };
+
+		n = cove_link_rx_burst(l, f, 64);
+		if (!n)
+			poll(&p, 1, 20);
+		for (i = 0; i < n; i++) {
+			const uint8_t *d = f[i]->data;
+
+			if (f[i]->len >= 42 && rd16(d + 12) == 0x0800 &&
+			    d[23] == 17 && rd16(d + 36) == OFF_DPORT)
+				seen = true;
+			cove_frame_free(f[i]);
+		}
+	} while (now_ms() - start < wait_ms);
+	return seen;
+}
+
+/*
+ * Offload flags on a link without offloads: dropped and counted, never
+ * sent with the pseudo sum where the checksum belongs. On a link with
+ * offloads, flags that do not fit the frame are refused the same way.
+ */
+static void test_offload_off_drops(void)
+{
+	struct cove_link *a = NULL, *b = NULL;
+	struct cove_err err = { 0 };
+	struct cove_frame *f[3];
+	uint8_t *t;
+
+	REQUIRE(cove_link_open("packet:cvl-a,offload=off", &pool, &a,
+			       &err) == 0);
+	REQUIRE(cove_link_open("packet:cvl-b", &pool, &b, &err) == 0);
+	f[0] = udp_partial(b->mac, a->mac, "10.79.0.1", "10.79.0.2", "partial",
+			   0);
+	f[1] = cove_frame_alloc(&pool);
+	REQUIRE(f[1]);
+	t = ip_frame(f[1], b->mac, a->mac, "10.79.0.1", "10.79.0.2", 6,
+		     20 + 1000);
+	t[12] = 5 << 4;
+	f[1]->flags = COVE_FRAME_F_TSO | COVE_FRAME_F_CSUM_PARTIAL;
+	f[1]->gso_size = 500;
+	f[2] = udp_partial(b->mac, a->mac, "10.79.0.1", "10.79.0.2", "plain",
+			   0);
+	f[2]->flags = 0;	/* wrong checksum, but nothing asked of us */
+	CHECK(cove_link_tx_burst(a, f, 3) == 3);
+	CHECK(a->stats.tx_dropped == 2);
+	CHECK(a->stats.tx_frames == 1);
+	CHECK(saw_port(b, 300));	/* the plain one, and only it */
+
+	cove_link_close(a);
+	REQUIRE(cove_link_open("packet:cvl-a", &pool, &a, &err) == 0);
+	f[0] = udp_partial(b->mac, a->mac, "10.79.0.1", "10.79.0.2", "tso?",
+			   0);
+	f[0]->flags |= COVE_FRAME_F_TSO;	/* TSO on UDP */
+	f[0]->gso_size = 2;
+	f[1] = udp_partial(b->mac, a->mac, "10.79.0.1", "10.79.0.2", "runt",
+			   0);
+	f[1]->len = 14 + 10;			/* IP header cut short */
+	CHECK(cove_link_tx_burst(a, f, 2) == 2);
+	CHECK(a->stats.tx_dropped == 2 && a->stats.tx_frames == 0);
+	CHECK(!saw_port(b, 300));
+	cove_link_close(a);
+	cove_link_close(b);
+	CHECK(pool.nfree == pool.count);
+}
+
+/* snmp_udp() - a counter of the Udp: lines of /proc/net/snmp (this netns). */
+static uint64_t snmp_udp(const char *name)
+{
+	char line[2][1024], *save[2], *k, *v;
+	FILE *fp = fopen("/proc/net/snmp", "re");
+	uint64_t val = UINT64_MAX;
+
+	REQUIRE(fp);
+	while (fgets(line[0], sizeof(line[0]), fp)) {
+		if (strncmp(line[0], "Udp: ", 5) ||
+		    !fgets(line[1], sizeof(line[1]), fp))
+			continue;
+		k = strtok_r(line[0], " \n", &save[0]);
+		v = strtok_r(line[1], " \n", &save[1]);
+		while (k && v) {
+			if (!strcmp(k, name))
+				val = strtoull(v, NULL, 10);
+			k = strtok_r(NULL, " \n", &save[0]);
+			v = strtok_r(NULL, " \n", &save[1]);
+		}
+		break;
+	}
+	fclose(fp);
+	REQUIRE(val != UINT64_MAX);
+	return val;
+}
+
+/* recv_text() - wait up to @ms for a datagram on @fd; true if it is @text. */
+static bool recv_text(int fd, const char *text, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char buf[256];
+	ssize_t n;
+
+	if (poll(&p, 1, ms) != 1)
+		return false;
+	n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	return n == (ssize_t)strlen(text) && !memcmp(buf, text, (size_t)n);
+}
+
+/*
+ * A checksum-partial datagram through the kernel: cvl-a has no tx
+ * checksumming, so the kernel completes the checksum in software from the
+ * virtio_net_hdr, and cvl-b has no rx checksumming, so the receiving
+ * kernel checks it. The right pseudo sum gets the datagram to a UDP
+ * socket; a wrong one makes a bad checksum that the kernel counts.
+ */
+static void test_partial_to_kernel(void)
+{
+	struct sockaddr_in at = { .sin_family = AF_INET,
+				  .sin_port = htons(OFF_DPORT) };
+	struct cove_link *a = NULL;
+	struct cove_err err = { 0 };
+	struct cove_frame *f;
+	uint8_t bmac[6];
+	uint64_t csum_err, in;
+	int us;
+
+	if (system("command -v ethtool >/dev/null 2>&1")) {
+		fprintf(stderr, "  skipped: no ethtool (scripts/deps.sh)\n");
+		return;
+	}
+	sh("ethtool -K cvl-a tx off >/dev/null && "
+	   "ethtool -K cvl-b rx off >/dev/null && "
+	   "ip addr replace 10.78.0.2/24 dev cvl-b");
+	mac_of("cvl-b", bmac);
+	us = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	REQUIRE(us >= 0);
+	inet_pton(AF_INET, "10.78.0.2", &at.sin_addr);
+	REQUIRE(bind(us, (struct sockaddr *)&at, sizeof(at)) == 0);
+	REQUIRE(cove_link_open("packet:cvl-a", &pool, &a, &err) == 0);
+	REQUIRE(a->offloads & COVE_LINK_OFF_TX_CSUM);
+
+	csum_err = snmp_udp("InCsumErrors");
+	in = snmp_udp("InDatagrams");
+	f = udp_partial(bmac, a->mac, "10.78.0.1", "10.78.0.2", "pseudo ok",
+			0);
+	CHECK(cove_link_tx_burst(a, &f, 1) == 1);
+	CHECK(recv_text(us, "pseudo ok", 2000));
+	CHECK(snmp_udp("InDatagrams") == in + 1);
+	CHECK(snmp_udp("InCsumErrors") == csum_err);
+
+	f = udp_partial(bmac, a->mac, "10.78.0.1", "10.78.0.2", "pseudo bad",
+			1);
+	CHECK(cove_link_tx_burst(a, &f, 1) == 1);
+	CHECK(!recv_text(us, "pseudo bad", 500));
+	CHECK(snmp_udp("InCsumErrors") == csum_err + 1);
+	CHECK(snmp_udp("InDatagrams") == in + 1);
+	CHECK(a->stats.tx_frames == 2 && a->stats.tx_dropped == 0);
+
+	close(us);
+	cove_link_close(a);
+	sh("ethtool -K cvl-a tx on >/dev/null && "
+	   "ethtool -K cvl-b rx on >/dev/null && "
+	   "ip addr del 10.78.0.2/24 dev cvl-b");
+	CHECK(pool.nfree == pool.count);
+}
+
 int main(void)
 {
 	REQUIRE(geteuid() == 0);
@@ -429,12 +746,15 @@ int main(void)
 	   "ip link set cvl-a up && ip link set cvl-b up");
 	REQUIRE(cove_frame_pool_init(&pool, 1024, COVE_FRAME_DEFAULT_SIZE) == 0);
 	RUN(test_open_errors);
+	RUN(test_offload_options);
 	RUN(test_veth_exchange_v3);
 	RUN(test_veth_exchange_v2);
 	RUN(test_veth_exchange_mixed);
 	RUN(test_tx_while_down);
 	RUN(test_csum_fixup_v3);
 	RUN(test_csum_fixup_v2);
+	RUN(test_offload_off_drops);
+	RUN(test_partial_to_kernel);
 	CHECK(cove_frame_pool_fini(&pool) == 0);
 	return check_summary();
 }
