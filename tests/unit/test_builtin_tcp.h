@@ -65,7 +65,7 @@ struct topts {
 	 * wrap() - put a test link over @inner, the end of node @node (0: A,
 	 * above the shim; 1: B) before its stack is made (the stack reads
 	 * the link's offloads then). Return: the link the stack gets, which
-	 * closes @inner when it closes. NULL: no wrapping.
+	 * closes @inner when it closes. Left NULL, the stacks get the ends.
 	 */
 	struct cove_link *(*wrap)(struct cove_link *inner, unsigned node,
 				  void *ctx);

@@ -38,7 +38,8 @@
  * Knobs for the tests: hold_tso keeps TSO frames (the stack's TSO pool
  * runs dry), accept_max accepts only so many frames a call, 0 none (the
  * stack's flush drops the rest), drop_tso loses every Nth super-frame
- * whole.
+ * whole; on receive, rx_mangle spoils the checksum of TCP frames and
+ * rx_vouch flags them COVE_FRAME_F_CSUM_OK all the same.
  */
 
 #define MiB (1u << 20)
@@ -68,6 +69,7 @@ struct soft_counts {
 	uint64_t nobuf;			/* no frame for a piece: dropped */
 	uint64_t refused;		/* frames the link did not accept */
 	uint64_t held, dropped_tso;	/* hold_tso / drop_tso casualties */
+	uint64_t mangled;		/* rx_mangle */
 };
 
 struct soft_link {
@@ -80,6 +82,7 @@ struct soft_link {
 	bool hold_tso;
 	int accept_max;			/* < 0: no limit */
 	unsigned drop_tso;		/* 0: never; N: every Nth super-frame */
+	bool rx_mangle, rx_vouch;
 	struct soft_counts c;
 };
 
@@ -440,8 +443,20 @@ static unsigned soft_rx_burst(struct cove_link *l, struct cove_frame **f,
 			      unsigned n)
 {
 	struct soft_link *sl = (struct soft_link *)l;
+	unsigned got = cove_link_rx_burst(sl->inner, f, n), i;
+	uint32_t ihl, l4h;
+	uint8_t *ip;
 
-	return cove_link_rx_burst(sl->inner, f, n);
+	for (i = 0; i < got && sl->rx_mangle; i++) {
+		ip = soft_parse(f[i], &ihl, &l4h);
+		if (!ip || ip[9] != 6)
+			continue;
+		ip[ihl + 16] ^= 0x5a;
+		sl->c.mangled++;
+		if (sl->rx_vouch)
+			f[i]->flags |= COVE_FRAME_F_CSUM_OK;
+	}
+	return got;
 }
 
 static void soft_close(struct cove_link *l)
@@ -563,11 +578,15 @@ static void tbulk_run(struct tnet *net, uint16_t port, uint64_t bytes,
 	tclose(&net->b, p.l);
 }
 
-/* The stacks saw the offloads and sized a TSO pool for 64 KiB frames. */
+/*
+ * The stacks saw the offloads and sized a TSO pool for 64 KiB frames; a
+ * handshake's frames are all checksum-partial and right.
+ */
 static void test_offloads_taken(void)
 {
 	struct soft_pair sp = { 0 };
 	struct topts o = { .wrap = soft_wrap, .wrap_ctx = &sp };
+	struct cove_sock *c;
 	struct tnet net;
 
 	tnet_up(&net, &o);
@@ -575,6 +594,13 @@ static void test_offloads_taken(void)
 	CHECK(tbs(&net.a)->tso_room == 65535 - 20);
 	CHECK(tbs(&net.a)->tso_pool.count == 32);
 	CHECK(tbs(&net.a)->tso_pool.buf_size >= SOFT_TSO_MAX);
+	(void)tlisten(&net.b, 80, 4);
+	c = tconnect(&net.a, "10.0.0.2", 80);
+	tadvance(&net, 1000);
+	CHECK(tstate(c) == TCPS_ESTABLISHED);
+	CHECK(soft_ok(sp.l[0], "A") && soft_ok(sp.l[1], "B"));
+	CHECK(sp.l[0]->c.partial >= 2 && sp.l[1]->c.partial >= 1);
+	CHECK(sp.l[0]->c.full == 0 && sp.l[1]->c.full == 0);
 	tnet_down(&net);
 }
 
@@ -715,7 +741,42 @@ static void test_small_and_loopback(void)
 	CHECK(soft_ok(sp.l[0], "A"));
 	CHECK(sp.l[0]->c.frames == before.frames);
 	CHECK(sp.l[0]->c.self == 0);
+	/* not even a super-frame that goes round the loop whole */
+	CHECK(tbs(&net.a)->tso_pool.low_water == tbs(&net.a)->tso_pool.count);
 	CHECK(tstats(&net.a).rx_bad_csum == 0);
+	tnet_down(&net);
+}
+
+/* ---- receive ---- */
+
+/*
+ * A frame the link vouches for (COVE_FRAME_F_CSUM_OK) is not summed again:
+ * B takes TCP frames with spoiled checksums when they carry the flag, and
+ * drops them (rx_bad_csum) when they do not.
+ */
+static void test_rx_csum_ok(void)
+{
+	struct soft_pair sp = { 0 };
+	struct topts o = { .wrap = soft_wrap, .wrap_ctx = &sp };
+	struct cove_sock *c;
+	struct tnet net;
+	struct tbulk b;
+
+	tnet_up(&net, &o);
+	sp.l[1]->rx_mangle = sp.l[1]->rx_vouch = true;
+	tbulk_run(&net, 80, MiB, 60000, NULL, NULL, &b);
+	CHECK(sp.l[1]->c.mangled > MiB / 1448);
+	CHECK(tstats(&net.b).rx_bad_csum == 0);
+	tnet_down(&net);
+
+	tnet_up(&net, &o);
+	sp.l[1]->rx_mangle = true;
+	(void)tlisten(&net.b, 80, 4);
+	c = tconnect(&net.a, "10.0.0.2", 80);
+	tadvance(&net, 2000);
+	CHECK(tstate(c) == TCPS_SYN_SENT);
+	CHECK(tstats(&net.b).rx_bad_csum == sp.l[1]->c.mangled);
+	CHECK(sp.l[1]->c.mangled >= 2);
 	tnet_down(&net);
 }
 
@@ -818,6 +879,7 @@ int main(void)
 	RUN(test_bulk);
 	RUN(test_bulk_impaired);
 	RUN(test_small_and_loopback);
+	RUN(test_rx_csum_ok);
 	RUN(test_exhaustion);
 	return check_summary();
 }
