@@ -502,6 +502,14 @@ int ip_send(struct bstack *st, struct cove_frame *f, uint32_t src,
 		src = ip_src_for(st, dst);
 	ip_fill(f, src, dst, proto, l4_len, tos, st->ipv4->next_id++,
 		proto == IP_PROTO_TCP ? IP_DF : 0);
+	if ((f->flags & COVE_FRAME_F_TSO) && f->gso_size && l4_len > 20) {
+		/* each piece the link cuts takes the next ID, as in Linux */
+		uint32_t thl = (uint32_t)(ip_l4(f)[12] >> 4) * 4;
+
+		if (thl < l4_len)
+			st->ipv4->next_id += (uint16_t)((l4_len - thl - 1) /
+							f->gso_size);
+	}
 	return ip_out(st, f, dst);
 }
 

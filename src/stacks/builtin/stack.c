@@ -197,8 +197,8 @@ static void bstack_free(struct bstack *st, bool tcp_up)
 	bstack_loop_drop(st);
 	arp_fini(st);
 	ipv4_fini(st);
-	if (st->tso_pool.frames)
-		(void)cove_frame_pool_fini(&st->tso_pool);
+	if (st->tso_pool.frames && cove_frame_pool_fini(&st->tso_pool))
+		bstack_log(st, COVE_LOG_ERR, "TSO frames leaked at destroy");
 	free(st);
 }
 
