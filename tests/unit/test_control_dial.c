@@ -359,7 +359,14 @@ static void test_ready_fd(void)
 	o.retry_initial_ms = o.retry_max_ms = 2000;
 	o.ready_fd = pfd[0];
 	CHECK(cove_ctl_dial(&a, &o, &conn, &err) == 0);
-	CHECK(conn.attempts <= 4);	/* +2 if we beat the peer's bind() */
+	/* Normally 2 (4 if we beat the peer's bind()); a loaded machine (make
+	 * check runs tests in parallel on 2 cores) has been seen to need more.
+	 * What matters is that the dial succeeded before the deadline although
+	 * the retry pause is longer than it: only the readiness byte can do
+	 * that. The bound only catches a dialer that spins. */
+	CHECK(conn.attempts <= 16);
+	if (conn.attempts > 4)
+		fprintf(stderr, "  note: %u attempts\n", conn.attempts);
 	if (conn.fd >= 0)
 		close(conn.fd);
 	peer_stop(p);
