@@ -119,6 +119,20 @@ int sbx_attach_host(const struct sbx_opts *o, pid_t sentry,
 		cove_err_prefix(err, "host end %s", host);
 		goto fail_del;
 	}
+	/*
+	 * Claim the pool on the host: each sandbox's /32 is more specific, so
+	 * only an address with no live sandbox (not up yet, or gone) hits the
+	 * unreachable route, and its packets fail here instead of following
+	 * the default route off the machine. Never removed: it costs nothing
+	 * and the next sandbox needs it again. An existing route for exactly
+	 * the pool (an administrator's) is left as it is.
+	 */
+	if (o->pool_ip) {
+		struct in_addr pool = { htonl(SBX_POOL_NET) };
+
+		if (sbx_nl_route_fence(&nl, pool, SBX_POOL_PREFIX, err) < 0)
+			goto fail_del;
+	}
 	sbx_nl_close(&nl);
 	return 0;
 fail_del:

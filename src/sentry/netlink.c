@@ -213,6 +213,30 @@ int sbx_nl_route_add(struct sbx_nl *nl, struct in_addr dst, uint8_t prefix,
 	return 0;
 }
 
+int sbx_nl_route_fence(struct sbx_nl *nl, struct in_addr dst, uint8_t prefix,
+		       struct cove_err *err)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+	int ret;
+
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = prefix;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_BOOT;
+	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+	rtm->rtm_type = RTN_UNREACHABLE;
+	mnl_attr_put(nlh, RTA_DST, sizeof(dst), &dst);
+	ret = sbx_nl_talk(nl, nlh);
+	if (ret < 0 && ret != -EEXIST)
+		return cove_err_set(err, -ret, "cannot add the pool's unreachable route");
+	return 0;
+}
+
 /*
  * sbx_bpf_tc_prog() - load a tc classifier: drop everything, or redirect
  * everything to the egress of interface @to

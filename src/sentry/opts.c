@@ -25,7 +25,9 @@
 	"                      (AF_PACKET on eth0, the default) or tap (a TAP\n" \
 	"                      spliced to eth0 with tc redirects)\n" \
 	"  --ip=A.B.C.D/N      sandbox address; default the next free one in\n" \
-	"                      10.88.0.0/16 from .2; the host side is network+1\n" \
+	"                      10.88.0.0/16 from .2, a pool claimed on the host\n" \
+	"                      with an unreachable route; the host side is\n" \
+	"                      network+1\n" \
 	"  --name=NAME         sandbox name (default generated); state lives in\n" \
 	"                      /run/cove/NAME\n" \
 	"  --publish=HOST:PORT forward host TCP port HOST to PORT in the sandbox\n" \

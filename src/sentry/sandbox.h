@@ -45,6 +45,10 @@
 
 #define SBX_RUN_DIR		"/run/cove"
 #define SBX_NAME_MAX		32
+/* The default address pool: 10.88.0.0/16 (host order). cove run claims it on
+ * the host with an unreachable route (see sbx_attach_host()). */
+#define SBX_POOL_NET	0x0a580000u
+#define SBX_POOL_PREFIX	16u
 #define SBX_MAX_PUBLISH		16
 #define SBX_MAX_ENV		256
 
@@ -68,6 +72,7 @@ struct sbx_opts {
 	enum sbx_net_mode mode;
 	enum sbx_link_kind link;
 	bool have_ip;
+	bool pool_ip;			/* picked from SBX_POOL_NET/SBX_POOL_PREFIX */
 	struct in_addr ip;		/* the sandbox address */
 	uint8_t prefix_len;
 	struct in_addr gateway;		/* host side of the veth */
@@ -220,6 +225,12 @@ int sbx_nl_addr_add(struct sbx_nl *nl, int ifindex, struct in_addr addr,
 		    uint8_t prefix, struct cove_err *err);
 int sbx_nl_route_add(struct sbx_nl *nl, struct in_addr dst, uint8_t prefix,
 		     struct in_addr gw, int ifindex, struct cove_err *err);
+/*
+ * An "unreachable" route for @dst/@prefix unless a route for exactly that
+ * prefix exists already (then nothing changes). Return: 0, or < 0.
+ */
+int sbx_nl_route_fence(struct sbx_nl *nl, struct in_addr dst, uint8_t prefix,
+		       struct cove_err *err);
 int sbx_nl_ingress_drop(struct sbx_nl *nl, int ifindex, struct cove_err *err);
 /* Every frame arriving on @ifindex leaves by the egress of @to (0: drop). */
 int sbx_nl_ingress_redirect(struct sbx_nl *nl, int ifindex, int to,

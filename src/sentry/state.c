@@ -295,15 +295,17 @@ int sbx_state_create(struct sbx_opts *o, struct sbx_state *st,
 				goto fail_dir;
 			}
 	} else {
-		if (sbx_ipam_pick(0x0a580000u, 16, used, nused, &pick) < 0) {
+		if (sbx_ipam_pick(SBX_POOL_NET, SBX_POOL_PREFIX, used, nused,
+				  &pick) < 0) {
 			cove_err_set(err, ENOSPC,
 				     "no free address left in 10.88.0.0/16");
 			goto fail_dir;
 		}
 		o->ip.s_addr = htonl(pick);
-		o->prefix_len = 16;
+		o->prefix_len = SBX_POOL_PREFIX;
 		o->have_ip = true;
-		o->gateway = sbx_gateway_of(o->ip, 16);
+		o->pool_ip = true;
+		o->gateway = sbx_gateway_of(o->ip, SBX_POOL_PREFIX);
 	}
 	inet_ntop(AF_INET, &o->ip, ipbuf, sizeof(ipbuf));
 	sbx_state_write(st, "ip", "%s\n", ipbuf);

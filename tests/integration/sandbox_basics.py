@@ -9,11 +9,17 @@ stderr passthrough, SIGTERM/SIGINT to `cove run` reaching the program,
 (none: only lo; otherwise eth0 keeps its address), netlink writes
 refused inside, cove's own failures
 (125 with one line, 127 for a missing command). Nothing may be left
-behind: links, netns, /run/cove entries, sentries.
+behind: links, netns, /run/cove entries, sentries. Last, with the test
+library's own fence removed, a sandbox from the default pool must install
+the unreachable route for 10.88.0.0/16, so an unused pool address fails
+with EHOSTUNREACH on the host instead of leaving by the default route.
 """
 
+import errno
 import os
 import signal
+import socket
+import subprocess
 import sys
 import time
 
@@ -91,7 +97,32 @@ def main():
     box.stop()
     left = sb.settle(before)
     c.check("nothing left behind", not left, str(left))
+    check_pool_fence(c)
     c.exit()
+
+
+def check_pool_fence(c):
+    """cove run claims the default pool with an unreachable route."""
+    subprocess.run(["ip", "route", "del", "unreachable", sb.FENCE],
+                   capture_output=True)
+    r = sb.run(["--network=builtin", "--", "true"])
+    routes = subprocess.run(["ip", "route", "show", "type", "unreachable",
+                             sb.FENCE], capture_output=True,
+                            text=True).stdout
+    fenced = r.returncode == 0 and sb.FENCE in routes
+    c.check("cove run fences its address pool", fenced,
+            "%d %r %r" % (r.returncode, routes, r.stderr))
+    if not fenced:
+        return		# never probe a pool address without the fence
+    with socket.socket() as s:
+        s.settimeout(2)
+        try:
+            s.connect(("10.88.255.254", 9))
+            err = 0
+        except OSError as e:
+            err = e.errno
+    c.check("a pool address without a sandbox fails here",
+            err == errno.EHOSTUNREACH, os.strerror(err) if err else "ok")
 
 
 if __name__ == "__main__":
