@@ -16,7 +16,10 @@ no address there, so it routes each one and drops it, in softirq time the
 stack's process pays); --own-link drops frames at cvb's netdev ingress,
 after AF_PACKET took its copy, as a host that dedicates the interface to
 the stack would. Same client, same run, so the ratios mean
-something even on a noisy machine:
+something even on a noisy machine. With --link tap the stack serves on a
+TAP owned by the client's kernel instead (one namespace, no veth); the
+kernel yardstick stays the veth one, so those ratios compare a TAP stack
+with the kernel over veth:
 
   bulk in:   SIZE bytes to --discard (timed until the server closes after
              our FIN, i.e. it has read everything);
@@ -30,6 +33,7 @@ table shows medians (ratios: the median of the per-round ratios).
 Usage: stack_bench.py [--stack builtin] [--quick] [--size MIB] [--rr N]
                       [--repeat N] [--tests in,out,rr] [--link-opts OPTS]
                       [--stats] [--kernel-no-tso] [--own-link]
+                      [--link packet|tap]
 Env: COVE (the cove binary; default build/src/cli/cove).
 """
 
@@ -95,30 +99,40 @@ TESTS = {"in": "bulk in", "out": "bulk out", "rr": "rr"}
 
 
 def measure(stack, size, rounds, tests, link_opts, stats=False,
-            kernel_tso=True, own_link=False):
-    """Set up the pair, serve @stack on the far end, run @tests."""
+            kernel_tso=True, own_link=False, tap=False):
+    """Set up the pair, serve @stack on the far end, run @tests.
+
+    With @tap the stack serves on a TAP in the client's namespace instead
+    (Linux owns cvtap0 with the peer address; no veth, no second netns).
+    """
     a = netns.Netns(netns.unique("serve", "ba"))
-    b = netns.Netns(netns.unique("serve", "bb"))
+    b = a if tap else netns.Netns(netns.unique("serve", "bb"))
     srv = None
     try:
-        netns.veth_pair(a, "cva", b, "cvb")
-        netns.no_segmentation_offload(a, "cva")
-        a.ip("addr", "add", PEER + "/24", "dev", "cva")
-        if stack == "kernel":
-            b.ip("addr", "add", ADDR + "/24", "dev", "cvb")
-            if not kernel_tso:
-                netns.no_segmentation_offload(b, "cvb")
-            args = ["--stack", "kernel"]
-        else:
-            if own_link:
-                # AF_PACKET taps see frames before netdev ingress: drop
-                # them there so the kernel of this namespace does not
-                # route (and reject) every frame the stack owns.
-                b.run("nft", "add table netdev cove; add chain netdev cove "
-                      "in { type filter hook ingress device cvb priority 0;"
-                      " policy drop; }")
-            args = ["--stack", stack, "--link", "packet:cvb" + link_opts,
+        if tap:
+            netns.tap(a, "cvtap0")
+            a.ip("addr", "add", PEER + "/24", "dev", "cvtap0")
+            args = ["--stack", stack, "--link", "tap:cvtap0" + link_opts,
                     "--addr", ADDR + "/24"]
+        else:
+            netns.veth_pair(a, "cva", b, "cvb")
+            netns.no_segmentation_offload(a, "cva")
+            a.ip("addr", "add", PEER + "/24", "dev", "cva")
+            if stack == "kernel":
+                b.ip("addr", "add", ADDR + "/24", "dev", "cvb")
+                if not kernel_tso:
+                    netns.no_segmentation_offload(b, "cvb")
+                args = ["--stack", "kernel"]
+            else:
+                if own_link:
+                    # AF_PACKET taps see frames before netdev ingress: drop
+                    # them there so the kernel of this namespace does not
+                    # route (and reject) every frame the stack owns.
+                    b.run("nft", "add table netdev cove; add chain netdev "
+                          "cove in { type filter hook ingress device cvb "
+                          "priority 0; policy drop; }")
+                args = ["--stack", stack, "--link",
+                        "packet:cvb" + link_opts, "--addr", ADDR + "/24"]
         a.enter()
         srv = StackServe(b, args + ["--echo", str(ECHO), "--discard",
                                     str(DISCARD), "--http", str(HTTP)])
@@ -156,8 +170,13 @@ def main():
                     help="kernel/stack rounds, medians reported")
     ap.add_argument("--tests", default="in,out,rr",
                     help="comma-separated subset of in,out,rr")
-    ap.add_argument("--link-opts", default=",rx=v2",
-                    help="appended to packet:cvb (default ',rx=v2')")
+    ap.add_argument("--link-opts", default=None,
+                    help="appended to packet:cvb (default ',rx=v2') or "
+                    "tap:cvtap0 (default none)")
+    ap.add_argument("--link", default="packet", choices=("packet", "tap"),
+                    help="the stack's link: packet (the default; a veth "
+                    "end by AF_PACKET) or tap (a TAP owned by the client's "
+                    "kernel; the kernel yardstick stays on the veth)")
     ap.add_argument("--kernel-no-tso", action="store_true",
                     help="TSO/GSO off on the kernel's end too (MTU frames "
                     "both ways, as the stack's AF_PACKET link sends)")
@@ -168,6 +187,8 @@ def main():
     ap.add_argument("--stats", action="store_true",
                     help="print the stack's non-zero counters to stderr")
     o = ap.parse_args()
+    if o.link_opts is None:
+        o.link_opts = ",rx=v2" if o.link == "packet" else ""
     os.environ.setdefault("COVE", os.path.abspath("build/src/cli/cove"))
     size = (o.size or (128 if o.quick else 1024)) * MiB
     rounds = o.rr or (2000 if o.quick else 20000)
@@ -183,15 +204,16 @@ def main():
             try:
                 ss.append(measure(o.stack, size, rounds, tests,
                                   o.link_opts, o.stats,
-                                  own_link=o.own_link))
+                                  own_link=o.own_link,
+                                  tap=o.link == "tap"))
             except Exception as e:  # report, keep the kernel's numbers
                 print("%s: %s" % (o.stack, e), file=sys.stderr)
                 ss.append(None)
     finally:
         netns.cleanup()
 
-    print("\n### stack-serve: %s vs kernel (veth, %d MiB, %d round trips%s)\n"
-          % (o.stack, size // MiB, rounds,
+    print("\n### stack-serve: %s%s vs kernel (veth, %d MiB, %d round trips%s)\n"
+          % (o.stack, " on tap" if o.link == "tap" else "", size // MiB, rounds,
              ", median of %d" % o.repeat if o.repeat > 1 else ""))
     print("| test | %s | kernel | ratio |" % o.stack)
     print("|---|---:|---:|---:|")

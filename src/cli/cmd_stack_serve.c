@@ -63,7 +63,8 @@ struct serve_opts {
 	"servers on it, for testing and measuring stacks in isolation.\n" \
 	"\n" \
 	"  --stack NAME        provider (see '%s stacks'); default builtin\n" \
-	"  --link KIND:IF      link to serve on: tap:IFNAME or packet:IFNAME\n" \
+	"  --link KIND:IF      link to serve on: tap:IFNAME[,offload=off] or\n" \
+	"                      packet:IFNAME[,rx=v2][,offload=off]\n" \
 	"  --addr A.B.C.D/N    the stack's address and prefix length\n" \
 	"  --gateway A.B.C.D   default route\n" \
 	"  --echo PORT         TCP: send every byte back\n" \

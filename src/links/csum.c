@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Software TCP/UDP checksum fill for IPv4 frames the kernel left "partial". */
+/* Software L4 checksum fill for frames the kernel left "partial". */
 #include <arpa/inet.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -85,4 +85,19 @@ void links_csum_fixup(uint8_t *frame, uint32_t len)
 	if (proto == 17 && c == 0)
 		c = 0xffff;
 	memcpy(l4 + off, &c, 2);		/* memory order, as summed */
+}
+
+int links_csum_partial(uint8_t *frame, uint32_t len, uint32_t start,
+		       uint32_t off)
+{
+	uint16_t c;
+
+	if (start < LINKS_ETH_HLEN || start > len || off > len - start ||
+	    len - start - off < 2)
+		return -1;
+	c = links_csum_fold(links_csum_add(0, frame + start, len - start));
+	if (c == 0)
+		c = 0xffff;	/* as the kernel does: 0 means "none" for UDP */
+	memcpy(frame + start + off, &c, 2);	/* memory order, as summed */
+	return 0;
 }

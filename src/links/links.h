@@ -69,6 +69,23 @@ void links_set_name(struct cove_link *l, const char *kind, const char *arg);
 void links_csum_fixup(uint8_t *frame, uint32_t len);
 
 /**
+ * links_csum_partial() - complete a checksum the way a device would
+ * @frame:	whole Ethernet frame
+ * @len:	its length
+ * @start:	where the summed bytes start (csum_start of a virtio_net_hdr)
+ * @off:	where the checksum field is, from @start (csum_offset)
+ *
+ * The field already holds the pseudo-header sum, as the kernel leaves it
+ * for a device (CHECKSUM_PARTIAL): the one's complement of the sum of
+ * @frame[@start..@len) goes there (0 sent as 0xffff), like
+ * skb_checksum_help(). @start and @off are checked against @len first.
+ *
+ * Return: 0, or -1 (frame untouched) if they do not fit the frame.
+ */
+int links_csum_partial(uint8_t *frame, uint32_t len, uint32_t start,
+		       uint32_t off);
+
+/**
  * links_vnet_hdr() - the virtio_net_hdr that sends @f with its offload flags
  * @f:		frame to send (COVE_FRAME_F_CSUM_PARTIAL / COVE_FRAME_F_TSO)
  * @vh:		filled; all zero for a frame without offload flags
