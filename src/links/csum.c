@@ -49,7 +49,7 @@ static uint16_t links_csum_fold(uint64_t sum)
 	return (uint16_t)~sum;
 }
 
-void links_csum_fixup(uint8_t *frame, uint32_t len)
+int links_csum_fixup(uint8_t *frame, uint32_t len)
 {
 	uint32_t ihl, tot, l4len, off;
 	uint8_t *ip, *l4, proto;
@@ -57,15 +57,15 @@ void links_csum_fixup(uint8_t *frame, uint32_t len)
 	uint16_t c;
 
 	if (len < LINKS_ETH_HLEN + 20 || frame[12] != 0x08 || frame[13] != 0x00)
-		return;
+		return 0;
 	ip = frame + LINKS_ETH_HLEN;
 	ihl = (uint32_t)(ip[0] & 0x0f) * 4;
 	tot = (uint32_t)ip[2] << 8 | ip[3];
 	if ((ip[0] >> 4) != 4 || ihl < 20 || tot < ihl ||
 	    tot > len - LINKS_ETH_HLEN)
-		return;
+		return 0;
 	if (((uint32_t)ip[6] << 8 | ip[7]) & 0x3fff)
-		return;			/* a fragment: no whole L4 header */
+		return 0;		/* a fragment: no whole L4 header */
 	proto = ip[9];
 	l4 = ip + ihl;
 	l4len = tot - ihl;
@@ -74,7 +74,7 @@ void links_csum_fixup(uint8_t *frame, uint32_t len)
 	else if (proto == 17 && l4len >= 8)
 		off = 6;
 	else
-		return;
+		return 0;
 	l4[off] = 0;
 	l4[off + 1] = 0;
 	sum = links_csum_add(0, ip + 12, 8);	/* source and destination address */
@@ -85,6 +85,7 @@ void links_csum_fixup(uint8_t *frame, uint32_t len)
 	if (proto == 17 && c == 0)
 		c = 0xffff;
 	memcpy(l4 + off, &c, 2);		/* memory order, as summed */
+	return 1;
 }
 
 int links_csum_partial(uint8_t *frame, uint32_t len, uint32_t start,

@@ -65,8 +65,10 @@ void links_set_name(struct cove_link *l, const char *kind, const char *arg);
  * Used when the kernel hands over a frame whose checksum it left for a
  * device to fill (CHECKSUM_PARTIAL seen through AF_PACKET). Frames that are
  * not unfragmented IPv4 TCP/UDP, or are truncated, are left untouched.
+ *
+ * Return: 1 if the checksum was filled, 0 if the frame was left as it was.
  */
-void links_csum_fixup(uint8_t *frame, uint32_t len);
+int links_csum_fixup(uint8_t *frame, uint32_t len);
 
 /**
  * links_csum_partial() - complete a checksum the way a device would

@@ -222,8 +222,10 @@ static struct cove_frame *pkt_copy_frame(struct pkt_link *p,
 	}
 	f->len = len;
 	if (m->status & TP_STATUS_CSUMNOTREADY) {
-		links_csum_fixup(f->data, f->len);
-		f->flags |= COVE_FRAME_F_CSUM_OK;
+		/* vouch only for what was filled: a VLAN-tagged or non-IPv4
+		 * frame keeps its partial sum and no flag */
+		if (links_csum_fixup(f->data, f->len))
+			f->flags |= COVE_FRAME_F_CSUM_OK;
 	} else if (m->status & TP_STATUS_CSUM_VALID) {
 		f->flags |= COVE_FRAME_F_CSUM_OK;
 	}

@@ -327,6 +327,33 @@ static void test_invalid(void)
 	CHECK(bad(&f));
 }
 
+/*
+ * links_csum_fixup() says whether it filled the checksum: the packet link
+ * vouches (COVE_FRAME_F_CSUM_OK) only for frames it filled.
+ */
+static void test_fixup_result(void)
+{
+	struct tframe t = { .proto = 17, .ihl = 20, .pay = 100 };
+	struct cove_frame f;
+	uint8_t *ip;
+
+	tframe_make(&f, &t);
+	CHECK(links_csum_fixup(f.data, f.len) == 1);
+	t.proto = 6;
+	t.l4h = 20;
+	tframe_make(&f, &t);
+	CHECK(links_csum_fixup(f.data, f.len) == 1);
+	t.vlan = true;			/* tagged: not looked into */
+	tframe_make(&f, &t);
+	CHECK(links_csum_fixup(f.data, f.len) == 0);
+	t.vlan = false;
+	ip = tframe_make(&f, &t);
+	wr16(ip + 6, 0x2000);		/* a first fragment */
+	CHECK(links_csum_fixup(f.data, f.len) == 0);
+	tframe_make(&f, &t);
+	CHECK(links_csum_fixup(f.data, 30) == 0);	/* truncated */
+}
+
 int main(void)
 {
 	RUN(test_plain);
@@ -335,5 +362,6 @@ int main(void)
 	RUN(test_udp_partial);
 	RUN(test_vlan);
 	RUN(test_invalid);
+	RUN(test_fixup_result);
 	return check_summary();
 }
