@@ -177,6 +177,7 @@ void lw_tcp_set_cork(struct cove_sock *s, bool on);
 uint32_t lw_tcp_events(struct cove_sock *s);
 void lw_tcp_abandon_all(void);
 unsigned lw_tcp_count(unsigned *established);
+bool lw_tcp_make_room(unsigned limit);
 
 /* lw_udp.c */
 int lw_udp_open(struct cove_sock *s);

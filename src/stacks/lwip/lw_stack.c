@@ -299,12 +299,10 @@ static uint32_t lw_bcast(const struct cove_stack *st)
 	return (st->addr.s_addr & mask) | ~mask;
 }
 
-/* lw_syn_ok() - may lwIP start another connection? */
+/* lw_syn_ok() - may lwIP start another connection? (lw_tcp_make_room()) */
 static bool lw_syn_ok(const struct cove_stack *st)
 {
-	unsigned est;
-
-	return lw_tcp_count(&est) < 2 * st->max_sockets;
+	return lw_tcp_make_room(2 * st->max_sockets);
 }
 
 /**

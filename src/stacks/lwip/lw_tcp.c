@@ -643,6 +643,43 @@ void lw_tcp_abandon_all(void)
 }
 
 /**
+ * lw_tcp_make_room() - may lwIP start another connection?
+ * @limit:	connections allowed, TIME_WAIT included
+ *
+ * Only live connections count against @limit: a TIME_WAIT one never holds
+ * off a new connection. At the limit the oldest TIME_WAIT connection goes
+ * (tcp_abort() frees it without a RST, as lwIP's own tcp_kill_timewait()
+ * does when its pools run dry), so their number and memory stay bounded
+ * while short connections keep coming at any rate. Counting them used to
+ * refuse every SYN once 2 x max_sockets connections had closed within
+ * lwIP's two-minute TIME_WAIT.
+ *
+ * Return: true if the SYN may go to lwIP.
+ */
+bool lw_tcp_make_room(unsigned limit)
+{
+	struct tcp_pcb *pcb, *oldest = NULL;
+	unsigned live = 0, tw = 0;
+	u32_t age, max_age = 0;
+
+	for (pcb = tcp_active_pcbs; pcb; pcb = pcb->next)
+		live++;
+	if (live >= limit)
+		return false;
+	for (pcb = tcp_tw_pcbs; pcb; pcb = pcb->next) {
+		tw++;
+		age = tcp_ticks - pcb->tmr;
+		if (!oldest || age >= max_age) {
+			oldest = pcb;
+			max_age = age;
+		}
+	}
+	if (live + tw >= limit && oldest)
+		tcp_abort(oldest);
+	return true;
+}
+
+/**
  * lw_tcp_count() - lwIP's connections in any state but CLOSED and LISTEN
  * @established:	set to those in ESTABLISHED
  *
