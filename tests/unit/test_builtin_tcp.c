@@ -603,6 +603,38 @@ static void test_rcvbuf_locked(void)
 	tnet_down(&net);
 }
 
+/*
+ * TIME-WAIT is capped at max_sockets (like Linux's tcp_max_tw_buckets):
+ * 40 connections closed first by A leave at most 8 waiting, all 40 closed
+ * cleanly; below the cap a TIME-WAIT still lasts 2 MSL.
+ */
+static void test_timewait_cap(void)
+{
+	struct topts o = { .max_sockets = 8 };
+	struct tnet net;
+	struct tconn p;
+	unsigned i;
+
+	tnet_up(&net, &o);
+	for (i = 0; i < 40; i++) {
+		tconn_open(&net, &p, (uint16_t)(1000 + i));
+		tclose(&net.a, p.c);		/* A closes first: A waits */
+		tadvance(&net, 1);
+		tclose(&net.b, p.s);
+		tclose(&net.b, p.l);
+		tadvance(&net, 1);
+		CHECK(tstats(&net.a).tcp_conns <= 8);
+	}
+	CHECK(tstats(&net.a).tcp_conns == 8);	/* the cap is used, not more */
+	CHECK(tctx(&net.a)->ntimewait == 8);
+	CHECK(tstats(&net.b).tcp_conns == 0);
+	tadvance(&net, 59000);
+	CHECK(tctx(&net.a)->ntimewait == 8);	/* still within 2 MSL */
+	tadvance(&net, 2000);
+	CHECK(tctx(&net.a)->ntimewait == 0);
+	tnet_down(&net);
+}
+
 int main(void)
 {
 	RUN(test_handshake_bulk);
@@ -624,5 +656,6 @@ int main(void)
 	RUN(test_destroy_open);
 	RUN(test_rcvbuf_autotune);
 	RUN(test_rcvbuf_locked);
+	RUN(test_timewait_cap);
 	return check_summary();
 }

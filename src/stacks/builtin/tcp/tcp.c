@@ -105,6 +105,7 @@ int tcp_layer_init(struct bstack *st)
 					       (TCP_EPH_HI - TCP_EPH_LO + 1));
 	c->max_orphans = st->max_sockets ? st->max_sockets : 4096;
 	c->max_embryonic = c->max_orphans;
+	c->max_timewait = c->max_orphans;
 	c->cc_default = tcp_cc_find(st->congestion);
 	if (!c->cc_default)
 		c->cc_default = &tcp_cc_cubic;
@@ -279,6 +280,12 @@ void tcp_set_state(struct tcb *t, uint8_t state)
 			c->nestab++;
 		else
 			c->nestab--;
+	}
+	if ((t->state == TCPS_TIME_WAIT) != (state == TCPS_TIME_WAIT)) {
+		if (state == TCPS_TIME_WAIT)
+			c->ntimewait++;
+		else
+			c->ntimewait--;
 	}
 	t->state = state;
 }

@@ -306,6 +306,7 @@ struct tcp_ctx {
 	uint32_t nestab;
 	uint32_t ntcb, norphans, nembryonic;
 	uint32_t max_orphans, max_embryonic;
+	uint32_t ntimewait, max_timewait;	/* like tcp_max_tw_buckets */
 	uint64_t mem_bytes;
 	const struct tcp_cc_ops *cc_default;
 	/* challenge ACK limit (RFC 5961 sec. 7) */

@@ -156,17 +156,24 @@ void tcp_keep_arm(struct tcb *t)
  * @t:	connection
  *
  * A closed socket gives its rings back now: nothing can be read or sent
- * any more.
+ * any more. At most max_timewait connections wait 2 MSL (max_sockets,
+ * like Linux's tcp_max_tw_buckets): beyond that a new one leaves TIME-WAIT
+ * on the next run() (its timer is due at once, so nothing is freed under
+ * the caller's feet), so a flood of short connections cannot grow memory
+ * without bound.
  */
 void tcp_timewait(struct tcb *t)
 {
 	struct tcp_ctx *c = t->ctx;
+	bool full = t->state != TCPS_TIME_WAIT &&
+		    c->ntimewait >= c->max_timewait;
 
 	tcp_set_state(t, TCPS_TIME_WAIT);
 	timer_cancel(tcp_wheel(t), &t->t_rtx);
 	timer_cancel(tcp_wheel(t), &t->t_delack);
 	t->persist = false;
-	timer_arm(tcp_wheel(t), &t->t_keep, tcp_now(t) + 2 * TCP_MSL_NS);
+	timer_arm(tcp_wheel(t), &t->t_keep,
+		  tcp_now(t) + (full ? 0 : 2 * TCP_MSL_NS));
 	if (t->orphan) {	/* TIME-WAIT is not an orphan that needs a cap */
 		t->orphan = false;
 		c->norphans--;
