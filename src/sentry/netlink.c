@@ -185,25 +185,38 @@ int sbx_nl_addr_add(struct sbx_nl *nl, int ifindex, struct in_addr addr,
 	return 0;
 }
 
-int sbx_nl_route_add(struct sbx_nl *nl, struct in_addr dst, uint8_t prefix,
-		     struct in_addr gw, int ifindex, struct cove_err *err)
+/* sbx_nl_route_msg() - start an RTM_NEWROUTE for @dst/@prefix in main. */
+static struct nlmsghdr *sbx_nl_route_msg(char *buf, uint16_t flags,
+					 struct in_addr dst, uint8_t prefix,
+					 uint8_t type, uint8_t scope)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct rtmsg *rtm;
-	int ret;
 
 	nlh->nlmsg_type = RTM_NEWROUTE;
-	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+	nlh->nlmsg_flags = flags;
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = AF_INET;
 	rtm->rtm_dst_len = prefix;
 	rtm->rtm_table = RT_TABLE_MAIN;
 	rtm->rtm_protocol = RTPROT_BOOT;
-	rtm->rtm_scope = gw.s_addr ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
-	rtm->rtm_type = RTN_UNICAST;
+	rtm->rtm_scope = scope;
+	rtm->rtm_type = type;
 	if (prefix)
 		mnl_attr_put(nlh, RTA_DST, sizeof(dst), &dst);
+	return nlh;
+}
+
+int sbx_nl_route_add(struct sbx_nl *nl, struct in_addr dst, uint8_t prefix,
+		     struct in_addr gw, int ifindex, struct cove_err *err)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	int ret;
+
+	nlh = sbx_nl_route_msg(buf, NLM_F_CREATE | NLM_F_REPLACE, dst, prefix,
+			       RTN_UNICAST, gw.s_addr ? RT_SCOPE_UNIVERSE :
+							RT_SCOPE_LINK);
 	if (gw.s_addr)
 		mnl_attr_put(nlh, RTA_GATEWAY, sizeof(gw), &gw);
 	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
@@ -217,23 +230,14 @@ int sbx_nl_route_fence(struct sbx_nl *nl, struct in_addr dst, uint8_t prefix,
 		       struct cove_err *err)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct rtmsg *rtm;
 	int ret;
 
-	nlh->nlmsg_type = RTM_NEWROUTE;
-	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
-	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	rtm->rtm_family = AF_INET;
-	rtm->rtm_dst_len = prefix;
-	rtm->rtm_table = RT_TABLE_MAIN;
-	rtm->rtm_protocol = RTPROT_BOOT;
-	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
-	rtm->rtm_type = RTN_UNREACHABLE;
-	mnl_attr_put(nlh, RTA_DST, sizeof(dst), &dst);
-	ret = sbx_nl_talk(nl, nlh);
+	ret = sbx_nl_talk(nl, sbx_nl_route_msg(buf, NLM_F_CREATE | NLM_F_EXCL,
+					       dst, prefix, RTN_UNREACHABLE,
+					       RT_SCOPE_UNIVERSE));
 	if (ret < 0 && ret != -EEXIST)
-		return cove_err_set(err, -ret, "cannot add the pool's unreachable route");
+		return cove_err_set(err, -ret,
+				    "cannot add the pool's unreachable route");
 	return 0;
 }
 

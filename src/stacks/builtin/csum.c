@@ -73,6 +73,21 @@ uint16_t csum_fold(uint32_t sum)
 	return (uint16_t)~sum;
 }
 
+/* pseudo_sum() - the unfolded sum of the IPv4 pseudo-header for @len bytes */
+static uint32_t pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto,
+			   uint32_t len)
+{
+	uint8_t ph[12];
+
+	memcpy(ph, &src, 4);
+	memcpy(ph + 4, &dst, 4);
+	ph[8] = 0;
+	ph[9] = proto;
+	ph[10] = (uint8_t)(len >> 8);
+	ph[11] = (uint8_t)len;
+	return csum_partial(ph, sizeof(ph), 0);
+}
+
 /**
  * csum_l4() - TCP/UDP checksum including the IPv4 pseudo-header
  * @src:	source address, network order
@@ -87,28 +102,11 @@ uint16_t csum_fold(uint32_t sum)
 uint16_t csum_l4(uint32_t src, uint32_t dst, uint8_t proto, const void *l4,
 		 uint32_t len)
 {
-	uint8_t ph[12];
-	uint32_t sum;
-
-	memcpy(ph, &src, 4);
-	memcpy(ph + 4, &dst, 4);
-	ph[8] = 0;
-	ph[9] = proto;
-	ph[10] = (uint8_t)(len >> 8);
-	ph[11] = (uint8_t)len;
-	sum = csum_partial(ph, sizeof(ph), 0);
-	return csum_fold(csum_partial(l4, len, sum));
+	return csum_fold(csum_partial(l4, len, pseudo_sum(src, dst, proto,
+							  len)));
 }
 
 uint16_t csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint32_t len)
 {
-	uint8_t ph[12];
-
-	memcpy(ph, &src, 4);
-	memcpy(ph + 4, &dst, 4);
-	ph[8] = 0;
-	ph[9] = proto;
-	ph[10] = (uint8_t)(len >> 8);
-	ph[11] = (uint8_t)len;
-	return (uint16_t)~csum_fold(csum_partial(ph, sizeof(ph), 0));
+	return (uint16_t)~csum_fold(pseudo_sum(src, dst, proto, len));
 }
