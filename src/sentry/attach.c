@@ -6,11 +6,9 @@
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
 #include <net/if.h>
-#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mount.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -35,16 +33,6 @@
  * IPv6 is disabled on eth0 so the kernel sends no router solicitations or
  * DAD probes of its own. The host end has TSO/GSO off so that frames
  * arrive at the AF_PACKET ring no larger than the MTU.
- *
- * A veth has one receive queue but no single receiving CPU: a frame is
- * processed on the CPU that sent it, so a peer that transmits both from
- * its own task (one CPU) and from the softirq of our ACKs (the sentry's
- * CPU) fills the AF_PACKET ring from two backlogs at once, and one TCP
- * flow arrives reordered. The stack then sends duplicate ACKs with SACK,
- * and a Linux sender that has not seen reordering yet retransmits at once:
- * 3-4% of an iperf3 stream into the sandbox was retransmitted. RPS on
- * eth0's queue, with the CPUs the sentry may run on, puts every frame of a
- * flow through one CPU's backlog (RPS hashes flows), in order.
  *
  * With --link=tap the stack's link is a TAP device "cove0" in the sandbox
  * netns instead, spliced to eth0 by two more BPF classifiers: whatever
@@ -154,72 +142,6 @@ void sbx_detach_host(struct in_addr ip)
 	sbx_nl_close(&nl);
 }
 
-/**
- * sbx_rps_mask() - the CPUs this process may run on, as rps_cpus wants them
- * @buf:	hex words of 32 CPUs, most significant first, comma-separated
- * @len:	size of @buf
- *
- * Return: 0, or -1 if the affinity is unknown or does not fit @buf.
- */
-static int sbx_rps_mask(char *buf, size_t len)
-{
-	cpu_set_t set;
-	int top = -1, w, cpu;
-	size_t off = 0;
-
-	if (sched_getaffinity(0, sizeof(set), &set) < 0)
-		return -1;
-	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
-		if (CPU_ISSET(cpu, &set))
-			top = cpu;
-	if (top < 0)
-		return -1;
-	for (w = top / 32; w >= 0; w--) {
-		uint32_t word = 0;
-		int n;
-
-		for (cpu = 0; cpu < 32; cpu++)
-			if (CPU_ISSET(w * 32 + cpu, &set))
-				word |= 1u << cpu;
-		n = snprintf(buf + off, len - off, "%s%08x",
-			     off ? "," : "", word);
-		if (n < 0 || (size_t)n >= len - off)
-			return -1;
-		off += (size_t)n;
-	}
-	return 0;
-}
-
-/**
- * sbx_rps_steer() - RPS on @ifname's first receive queue: see the theory
- * @o:		options; --netns: the old mask is kept for sbx_detach_sandbox()
- * @ifname:	the sandbox interface
- *
- * Best effort: a kernel without RPS, or a read-only /sys, changes nothing
- * but the order frames may arrive in.
- */
-static void sbx_rps_steer(struct sbx_opts *o, const char *ifname)
-{
-	char path[96], mask[sizeof(o->rps_was)];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/sys/class/net/%s/queues/rx-0/rps_cpus",
-		 ifname);
-	if (sbx_rps_mask(mask, sizeof(mask)) < 0)
-		return;
-	if (o->netns_path) {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return;
-		n = read(fd, o->rps_was, sizeof(o->rps_was) - 1);
-		close(fd);
-		o->rps_was[n > 0 ? n : 0] = 0;
-	}
-	if (sbx_write_file(path, mask) < 0)
-		o->rps_was[0] = 0;	/* nothing to undo */
-}
-
 /* sbx_read_netns_addr() - --netns: take eth0's (or the first) address. */
 static int sbx_read_netns_addr(struct sbx_opts *o, char *ifname,
 			       struct cove_err *err)
@@ -322,7 +244,6 @@ int sbx_attach_sandbox(struct sbx_opts *o, bool drop_ingress,
 		if (sbx_nl_ingress_drop(&nl, idx, err) < 0)
 			goto fail;
 		o->undo_ingress = o->netns_path != NULL;
-		sbx_rps_steer(o, ifname);
 	}
 	if (!o->netns_path) {
 		if (sbx_nl_addr_add(&nl, idx, o->ip, o->prefix_len, err) < 0 ||
@@ -355,14 +276,6 @@ void sbx_detach_sandbox(const struct sbx_opts *o)
 		snprintf(path, sizeof(path),
 			 "/proc/sys/net/ipv6/conf/%s/disable_ipv6", o->ifname);
 		(void)sbx_write_file(path, was);
-	}
-	if (o->rps_was[0]) {
-		/* Only our mount of /sys is read-only; the program is gone. */
-		(void)mount(NULL, "/sys", NULL, MS_REMOUNT | MS_BIND |
-			    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-		snprintf(path, sizeof(path),
-			 "/sys/class/net/%s/queues/rx-0/rps_cpus", o->ifname);
-		(void)sbx_write_file(path, o->rps_was);
 	}
 }
 

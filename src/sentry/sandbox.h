@@ -89,7 +89,6 @@ struct sbx_opts {
 	char ifname[16];		/* the sandbox interface: eth0 */
 	bool undo_ingress;		/* --netns: remove our qdisc at exit */
 	char ipv6_was;			/* --netns: disable_ipv6 before us */
-	char rps_was[80];		/* --netns: rx-0's rps_cpus before us */
 	char **argv;			/* the command, NULL-terminated */
 };
 

@@ -440,7 +440,7 @@ static int sbx_sentry_setup(struct sentry *sn, int sync_rd, int sync_wr,
 			    struct cove_err *err)
 {
 	struct sbx_opts *o = sn->o;
-	int flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC, fd, ret;
+	int flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC, fd;
 	bool link_based;
 	char c;
 
@@ -464,19 +464,15 @@ static int sbx_sentry_setup(struct sentry *sn, int sync_rd, int sync_wr,
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 		  NULL) < 0)
 		return cove_err_set(err, errno, "mount /proc");
-	/* Writable while attaching (eth0's rps_cpus), read-only after. */
 	(void)umount2("/sys", MNT_DETACH);
-	(void)mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		    NULL);
+	(void)mount("sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID |
+		    MS_NODEV | MS_NOEXEC, NULL);
 	(void)sethostname(o->name, strlen(o->name));
 	sbx_hosts_file(o);
 
 	link_based = sn->ops && strcmp(sn->ops->name, "kernel");
-	ret = sbx_attach_sandbox(o, link_based && o->link == SBX_LINK_PACKET,
-				 err);
-	(void)mount(NULL, "/sys", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY |
-		    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-	if (ret < 0)
+	if (sbx_attach_sandbox(o, link_based && o->link == SBX_LINK_PACKET,
+			       err) < 0)
 		return -1;
 	if (o->mode != SBX_NET_NONE) {
 		char ip[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];
