@@ -613,7 +613,7 @@ static void sbx_h_setsockopt(struct sentry *sn, const struct seccomp_notif *n,
 		int bytes;
 
 		memcpy(&bytes, val, sizeof(bytes));
-		sbx_pair_sndbuf(sk, sk->sfd, bytes);
+		sbx_pair_sndbuf(sk, sk->sfd, bytes, false);
 	}
 	sbx_reply(sn, n->id, 0, -ret);
 }

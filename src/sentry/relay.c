@@ -47,7 +47,12 @@
  *        program carries up to 256 KiB (on one CPU, each write is one
  *        switch to the program and back). With less than half the buffer
  *        free the pump waits for EPOLLOUT, which the kernel raises when
- *        three quarters are free, so the wait always ends.
+ *        three quarters are free, so the wait always ends. SIOCOUTQ is a
+ *        system call, so @pair_queued bounds the pair's fill from above
+ *        (the last answer plus every write since, with room for the
+ *        kernel's per-buffer overhead) and the kernel is asked only when
+ *        that bound leaves less than a full move: a request/response
+ *        exchange pays nothing.
  *
  * UDP pairs are SOCK_SEQPACKET (boundaries hold, and unlike SOCK_DGRAM
  * the peer's close shows as EPOLLHUP); each datagram's source
@@ -114,16 +119,22 @@ struct sbx_sock *sbx_sock_new(struct sentry *sn, struct cove_sock *s,
  * sbx_pair_sndbuf() - size the sentry's end of a TCP pair
  * @sk:		socket
  * @fd:		its end (@sk->sfd, or the new pair's before it is set)
- * @bytes:	SO_SNDBUF to ask for (the kernel doubles and clamps it)
+ * @bytes:	SO_SNDBUF to ask for (the kernel doubles it)
+ * @force:	past net.core.wmem_max (SO_SNDBUFFORCE): the default size,
+ *		which stands for the kernel TCP receive buffer that tcp_rmem
+ *		bounds, not wmem_max; a program's own SO_RCVBUF is clamped
  *
  * What the kernel granted is kept in @sk->pair_sndbuf for sbx_pair_room();
  * 0 if it cannot be read, and then the down pump does not size its reads.
  */
-void sbx_pair_sndbuf(struct sbx_sock *sk, int fd, int bytes)
+void sbx_pair_sndbuf(struct sbx_sock *sk, int fd, int bytes, bool force)
 {
 	socklen_t len = sizeof(bytes);
 
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+	if (!force || setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes,
+				 sizeof(bytes)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes,
+				 sizeof(bytes));
 	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, &len) < 0 ||
 	    bytes <= 0)
 		bytes = 0;
@@ -172,7 +183,7 @@ int sbx_sock_pair(struct sbx_sock *sk, int *app_end, bool nonblock)
 		}
 	}
 	if (sk->type == SOCK_STREAM)
-		sbx_pair_sndbuf(sk, pair[0], SBX_PAIR_SNDBUF);
+		sbx_pair_sndbuf(sk, pair[0], SBX_PAIR_SNDBUF, true);
 	sk->sfd = pair[0];
 	sk->app_ino = stb.st_ino;
 	*app_end = pair[1];
@@ -483,17 +494,32 @@ static void sbx_retry_recvfrom(struct sbx_sock *sk)
  */
 static size_t sbx_pair_room(struct sbx_sock *sk)
 {
+	uint32_t room, buf = sk->pair_sndbuf;
 	int queued;
-	uint32_t room;
 
-	if (!sk->pair_sndbuf || ioctl(sk->sfd, SIOCOUTQ, &queued) < 0 ||
-	    queued < 0)
+	if (!buf)
 		return SBX_SCRATCH;
-	room = (uint32_t)queued < sk->pair_sndbuf ?
-	       sk->pair_sndbuf - (uint32_t)queued : 0;
-	if (room < sk->pair_sndbuf / 2)
+	if (sk->pair_queued <= buf / 2 &&
+	    buf - sk->pair_queued >= SBX_SCRATCH)
+		return SBX_SCRATCH;	/* room enough, whatever was read */
+	if (ioctl(sk->sfd, SIOCOUTQ, &queued) < 0 || queued < 0)
+		return SBX_SCRATCH;
+	sk->pair_queued = (uint32_t)queued;
+	room = (uint32_t)queued < buf ? buf - (uint32_t)queued : 0;
+	if (room < buf / 2)
 		return 0;
 	return room < SBX_SCRATCH ? room : SBX_SCRATCH;
+}
+
+/*
+ * sbx_pair_charge() - @n bytes went into a TCP pair: raise the bound. The
+ * kernel charges a buffer's overhead too (under 2 KiB per 32 KiB piece).
+ */
+static void sbx_pair_charge(struct sbx_sock *sk, size_t n)
+{
+	uint64_t q = sk->pair_queued + (uint64_t)n + 2048u * (n / 32768 + 1);
+
+	sk->pair_queued = q > UINT32_MAX ? UINT32_MAX : (uint32_t)q;
 }
 
 /**
@@ -524,6 +550,8 @@ static bool sbx_pump_down(struct sbx_sock *sk)
 				w = sk->down_len;	/* program gone */
 			else if (sk->type == SOCK_DGRAM)
 				sbx_ring_push(sk, &sk->down_addr);
+			else
+				sbx_pair_charge(sk, (size_t)w);
 			if (sk->type == SOCK_DGRAM)
 				w = sk->down_len;
 			wrote = true;
@@ -566,6 +594,8 @@ static bool sbx_pump_down(struct sbx_sock *sk)
 			w = n;		/* program gone: drop */
 		else if (sk->type == SOCK_DGRAM)
 			sbx_ring_push(sk, &from);
+		else
+			sbx_pair_charge(sk, (size_t)w);
 		if (w > 0)
 			wrote = true;
 		if (w < n) {
