@@ -131,11 +131,16 @@ static unsigned tcp_write_opts(struct tcb *t, uint8_t *o, uint8_t flags,
 		put32(o + n + 4, t->ts_recent);
 		n += 8;
 	}
-	if (t->sack_ok && t->nooo && !(flags & TH_RST)) {
+	if (t->sack_ok && (t->nooo || t->dsack) && !(flags & TH_RST)) {
 		max = t->ts_ok ? 3 : 4;
 		if (data)
 			max = 1;	/* keep data segments near full size */
-		nb = tcp_sack_blocks(t, blk, max);
+		nb = 0;
+		if (t->dsack) {
+			blk[nb++] = t->dsack_blk;	/* first (RFC 2883) */
+			t->dsack = false;
+		}
+		nb += tcp_sack_blocks(t, blk + nb, max - nb);
 		o[n++] = 1;
 		o[n++] = 1;
 		o[n++] = 5;
