@@ -273,7 +273,7 @@ int tcp_xmit(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags,
 	uint8_t opts[TCP_OPT_MAX];
 	struct cove_frame *f;
 	unsigned optlen;
-	uint32_t wnd, field, segs;
+	uint32_t wnd, field, segs, want = len;
 	uint8_t *h;
 	int ret;
 
@@ -285,6 +285,9 @@ int tcp_xmit(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags,
 	f = tcp_frame(t, optlen, flags, &len, &segs);
 	if (!f)
 		return -ENOBUFS;
+	/* Trimmed: FIN and PSH belong to the piece that ends the data. */
+	if (len < want)
+		flags &= (uint8_t)~(TH_FIN | TH_PSH);
 	if (flags & TH_SYN) {
 		wnd = tcp_rcv_window(t, false);
 		field = wnd > 65535 ? 65535 : wnd;
