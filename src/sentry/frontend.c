@@ -606,6 +606,15 @@ static void sbx_h_setsockopt(struct sentry *sn, const struct seccomp_notif *n,
 	ret = sn->ops->setsockopt(sk->s, level, name, val, (socklen_t)len);
 	if (ret < 0 && sbx_timeo_opt(level, name))
 		ret = 0;	/* the program's end honours it */
+	/* The pair buffers received bytes too: as much as the program asked
+	 * the socket to (the kernel clamps and doubles it, as for SO_RCVBUF). */
+	if (!ret && level == SOL_SOCKET && name == SO_RCVBUF &&
+	    sk->type == SOCK_STREAM && sk->sfd >= 0 && len >= sizeof(int)) {
+		int bytes;
+
+		memcpy(&bytes, val, sizeof(bytes));
+		sbx_pair_sndbuf(sk, sk->sfd, bytes, false);
+	}
 	sbx_reply(sn, n->id, 0, -ret);
 }
 

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <linux/netlink.h>
+#include <linux/sockios.h>
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
 #include <sys/socket.h>
@@ -36,6 +38,21 @@
  *        the pair does not take waits in @down_buf and the stack is not
  *        read until @sfd is writable again. Stack EOF (or an error such as
  *        a reset) becomes shutdown(@sfd, SHUT_WR): the program reads EOF.
+ *        On TCP the sentry's end has a SO_SNDBUF of its own
+ *        (SBX_PAIR_SNDBUF, or the program's SO_RCVBUF) and each recvmsg()
+ *        asks the stack for no more than the pair has room for (SIOCOUTQ
+ *        against that SO_SNDBUF), in moves of up to SBX_SCRATCH: bytes the
+ *        program is not reading stay in the stack, whose window closes,
+ *        instead of being copied aside, and every write that wakes the
+ *        program carries up to 256 KiB (on one CPU, each write is one
+ *        switch to the program and back). With less than half the buffer
+ *        free the pump waits for EPOLLOUT, which the kernel raises when
+ *        three quarters are free, so the wait always ends. SIOCOUTQ is a
+ *        system call, so @pair_queued bounds the pair's fill from above
+ *        (the last answer plus every write since, with room for the
+ *        kernel's per-buffer overhead) and the kernel is asked only when
+ *        that bound leaves less than a full move: a request/response
+ *        exchange pays nothing.
  *
  * UDP pairs are SOCK_SEQPACKET (boundaries hold, and unlike SOCK_DGRAM
  * the peer's close shows as EPOLLHUP); each datagram's source
@@ -99,6 +116,32 @@ struct sbx_sock *sbx_sock_new(struct sentry *sn, struct cove_sock *s,
 }
 
 /**
+ * sbx_pair_sndbuf() - size the sentry's end of a TCP pair
+ * @sk:		socket
+ * @fd:		its end (@sk->sfd, or the new pair's before it is set)
+ * @bytes:	SO_SNDBUF to ask for (the kernel doubles it)
+ * @force:	past net.core.wmem_max (SO_SNDBUFFORCE): the default size,
+ *		which stands for the kernel TCP receive buffer that tcp_rmem
+ *		bounds, not wmem_max; a program's own SO_RCVBUF is clamped
+ *
+ * What the kernel granted is kept in @sk->pair_sndbuf for sbx_pair_room();
+ * 0 if it cannot be read, and then the down pump does not size its reads.
+ */
+void sbx_pair_sndbuf(struct sbx_sock *sk, int fd, int bytes, bool force)
+{
+	socklen_t len = sizeof(bytes);
+
+	if (!force || setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes,
+				 sizeof(bytes)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes,
+				 sizeof(bytes));
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, &len) < 0 ||
+	    bytes <= 0)
+		bytes = 0;
+	sk->pair_sndbuf = (uint32_t)bytes;
+}
+
+/**
  * sbx_sock_pair() - make the socket's AF_UNIX pair and register it
  * @sk:		socket without a pair
  * @app_end:	set to the program's end (the caller installs or holds it)
@@ -139,6 +182,8 @@ int sbx_sock_pair(struct sbx_sock *sk, int *app_end, bool nonblock)
 			return -ENOMEM;
 		}
 	}
+	if (sk->type == SOCK_STREAM)
+		sbx_pair_sndbuf(sk, pair[0], SBX_PAIR_SNDBUF, true);
 	sk->sfd = pair[0];
 	sk->app_ino = stb.st_ino;
 	*app_end = pair[1];
@@ -277,15 +322,14 @@ static ssize_t sbx_stack_send(struct sbx_sock *sk, const void *buf,
 	return sk->sn->ops->sendmsg(sk->s, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
-/* sbx_keep() - keep @len bytes of @src in *@buf (allocated on demand). */
+/* sbx_keep() - keep @len bytes of @src in *@buf (empty; allocated here). */
 static int sbx_keep(uint8_t **buf, uint32_t *off, uint32_t *blen,
 		    const uint8_t *src, size_t len)
 {
-	if (!*buf) {
-		*buf = malloc(SBX_SCRATCH);
-		if (!*buf)
-			return -ENOMEM;
-	}
+	free(*buf);
+	*buf = malloc(len);
+	if (!*buf)
+		return -ENOMEM;
 	memcpy(*buf, src, len);
 	*off = 0;
 	*blen = (uint32_t)len;
@@ -335,7 +379,7 @@ static bool sbx_pump_up(struct sbx_sock *sk)
 		}
 		if (sk->app_eof)
 			break;
-		n = read(sk->sfd, sn->scratch, SBX_SCRATCH);
+		n = read(sk->sfd, sn->scratch, SBX_UP_CHUNK);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR) {
 				sk->app_readable = false;
@@ -364,7 +408,7 @@ static bool sbx_pump_up(struct sbx_sock *sk)
 		 * new edge (every write by the program wakes epoll), so do
 		 * not spend a read on EAGAIN.
 		 */
-		if (sk->type == SOCK_STREAM && n < (ssize_t)SBX_SCRATCH &&
+		if (sk->type == SOCK_STREAM && n < (ssize_t)SBX_UP_CHUNK &&
 		    !sk->hup && !sk->rdhup) {
 			sk->app_readable = false;
 			break;
@@ -441,6 +485,44 @@ static void sbx_retry_recvfrom(struct sbx_sock *sk)
 }
 
 /**
+ * sbx_pair_room() - how much the next stack read may take for a TCP pair
+ * @sk:		socket
+ *
+ * Return: SBX_SCRATCH at most; 0 when less than half of the pair's send
+ * buffer is free (then @sfd is not writable for the kernel either, so an
+ * EPOLLOUT edge is still to come).
+ */
+static size_t sbx_pair_room(struct sbx_sock *sk)
+{
+	uint32_t room, buf = sk->pair_sndbuf;
+	int queued;
+
+	if (!buf)
+		return SBX_SCRATCH;
+	if (sk->pair_queued <= buf / 2 &&
+	    buf - sk->pair_queued >= SBX_SCRATCH)
+		return SBX_SCRATCH;	/* room enough, whatever was read */
+	if (ioctl(sk->sfd, SIOCOUTQ, &queued) < 0 || queued < 0)
+		return SBX_SCRATCH;
+	sk->pair_queued = (uint32_t)queued;
+	room = (uint32_t)queued < buf ? buf - (uint32_t)queued : 0;
+	if (room < buf / 2)
+		return 0;
+	return room < SBX_SCRATCH ? room : SBX_SCRATCH;
+}
+
+/*
+ * sbx_pair_charge() - @n bytes went into a TCP pair: raise the bound. The
+ * kernel charges a buffer's overhead too (under 2 KiB per 32 KiB piece).
+ */
+static void sbx_pair_charge(struct sbx_sock *sk, size_t n)
+{
+	uint64_t q = sk->pair_queued + (uint64_t)n + 2048u * (n / 32768 + 1);
+
+	sk->pair_queued = q > UINT32_MAX ? UINT32_MAX : (uint32_t)q;
+}
+
+/**
  * sbx_pump_down() - stack -> program
  * @sk:		socket (connected TCP, or UDP)
  *
@@ -468,6 +550,8 @@ static bool sbx_pump_down(struct sbx_sock *sk)
 				w = sk->down_len;	/* program gone */
 			else if (sk->type == SOCK_DGRAM)
 				sbx_ring_push(sk, &sk->down_addr);
+			else
+				sbx_pair_charge(sk, (size_t)w);
 			if (sk->type == SOCK_DGRAM)
 				w = sk->down_len;
 			wrote = true;
@@ -481,6 +565,14 @@ static bool sbx_pump_down(struct sbx_sock *sk)
 		}
 		if (sk->stack_eof)
 			break;
+		if (sk->type == SOCK_STREAM) {
+			iov.iov_len = sbx_pair_room(sk);
+			if (!iov.iov_len) {
+				sbx_want_out(sk, true);
+				break;	/* wait for EPOLLOUT on sfd */
+			}
+			sbx_want_out(sk, false);
+		}
 		memset(&from, 0, sizeof(from));
 		msg.msg_name = &from;
 		msg.msg_namelen = sizeof(from);
@@ -502,6 +594,8 @@ static bool sbx_pump_down(struct sbx_sock *sk)
 			w = n;		/* program gone: drop */
 		else if (sk->type == SOCK_DGRAM)
 			sbx_ring_push(sk, &from);
+		else
+			sbx_pair_charge(sk, (size_t)w);
 		if (w > 0)
 			wrote = true;
 		if (w < n) {

@@ -53,8 +53,8 @@
  */
 
 #define SBX_POOL_FRAMES		4096u
-#define SBX_BURST		32u
-#define SBX_BURSTS_PER_WAKE	64u
+#define SBX_BURST		128u	/* frames per input(): one stretch ACK each */
+#define SBX_BURSTS_PER_WAKE	16u	/* 2048 frames per turn, as before */
 #define SBX_LINGER_MS		2000
 #define SBX_QUIET_MS		200
 #define SBX_TELL_MS		1000	/* serve cove run's Wait after the end */

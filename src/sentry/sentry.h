@@ -34,7 +34,9 @@
  * socket changes; the sentry itself never blocks.
  */
 
-#define SBX_SCRATCH		65536u
+#define SBX_SCRATCH		(256u * 1024)	/* one stack -> pair move */
+#define SBX_UP_CHUNK		65536u	/* one pair -> stack read */
+#define SBX_PAIR_SNDBUF		(512 * 1024)	/* the kernel doubles it */
 #define SBX_HASH		1024u
 #define SBX_RING		1024u	/* UDP source addresses kept per socket */
 #define SBX_PUMP_ROUNDS		16u	/* per direction per turn */
@@ -91,6 +93,8 @@ struct sbx_sock {
 	/* leftovers when the other side was full */
 	uint8_t *up_buf, *down_buf;
 	uint32_t up_off, up_len, down_off, down_len;
+	uint32_t pair_sndbuf;		/* SO_SNDBUF of @sfd (TCP), 0: unknown */
+	uint32_t pair_queued;		/* bound on what @sfd holds (relay.c) */
 	struct sockaddr_in down_addr;
 	/* UDP: source addresses of datagrams queued to the program, in order */
 	struct sockaddr_in *ring;
@@ -201,6 +205,7 @@ bool sbx_try_recvfrom(struct sentry *sn, struct sbx_sock *sk,
 struct sbx_sock *sbx_sock_new(struct sentry *sn, struct cove_sock *s,
 			      int type);
 int sbx_sock_pair(struct sbx_sock *sk, int *app_end, bool nonblock);
+void sbx_pair_sndbuf(struct sbx_sock *sk, int fd, int bytes, bool force);
 struct sbx_sock *sbx_sock_find(struct sentry *sn, uint64_t cookie);
 void sbx_sock_free(struct sbx_sock *sk);
 void sbx_sock_queue(struct sbx_sock *sk);

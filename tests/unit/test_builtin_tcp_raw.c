@@ -303,17 +303,27 @@ static void test_raw_passive_data(void)
 	REQUIRE(raw_recv(&r, &g));	/* quick ACK at the start */
 	CHECK(g.ack == r.seq && g.flags == TH_ACK);
 	CHECK(trecv(s, buf, sizeof(buf), 0) == 5 && !memcmp(buf, "hello", 5));
-	/* a duplicate: ACKed, not delivered again */
+	/* a duplicate: ACKed with a D-SACK (RFC 2883), not delivered again */
 	raw_send_full(&r, PEER_PORT, 80, TH_ACK, r.seq - 5, r.ack, NULL, 0,
 		      "hello", 5, false);
 	REQUIRE(raw_recv(&r, &g));
-	CHECK(g.ack == r.seq);
+	CHECK(g.ack == r.seq && g.opt.nsack == 1);
+	CHECK(g.opt.sack[0].start == r.seq - 5 && g.opt.sack[0].end == r.seq);
 	CHECK(trecv(s, buf, sizeof(buf), 0) == -EAGAIN);
-	/* far beyond the window: ACK, nothing queued */
+	/* far beyond the window: ACK, nothing queued; the D-SACK went once */
 	raw_send_full(&r, PEER_PORT, 80, TH_ACK, r.seq + 10000000, r.ack, NULL,
 		      0, "zz", 2, false);
 	REQUIRE(raw_recv(&r, &g));
-	CHECK(g.ack == r.seq);
+	CHECK(g.ack == r.seq && g.opt.nsack == 0);
+	/* overlapping old and new bytes: the old part is the D-SACK */
+	raw_send_full(&r, PEER_PORT, 80, TH_ACK, r.seq - 2, r.ack, NULL, 0,
+		      "lo!", 3, false);
+	r.seq += 1;
+	REQUIRE(raw_recv(&r, &g));
+	CHECK(g.ack == r.seq && g.opt.nsack == 1);
+	CHECK(g.opt.sack[0].start == r.seq - 3 &&
+	      g.opt.sack[0].end == r.seq - 1);
+	CHECK(trecv(s, buf, sizeof(buf), 0) == 1 && buf[0] == '!');
 	/* an ACK for data never sent: ACK back, dropped */
 	raw_send_full(&r, PEER_PORT, 80, TH_ACK, r.seq, r.ack + 5000, NULL, 0,
 		      NULL, 0, false);

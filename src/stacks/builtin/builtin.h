@@ -112,6 +112,8 @@ struct timer_wheel {
 	/* added by the core: cache of timer_next(), exact while next_valid */
 	uint64_t next_ns;
 	bool next_valid;
+	/* bit per slot, set while the slot may hold a timer (timer.c) */
+	uint64_t busy[TIMER_WHEEL_SLOTS / 64];
 };
 
 void timer_init(struct timer_wheel *w, uint64_t now_ns);

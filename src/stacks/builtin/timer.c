@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The builtin stack's timer wheel: 4096 slots of 1 ms, O(1) arm and cancel. */
+#include <string.h>
 #include <stdint.h>
 
 #include "stacks/builtin/builtin.h"
@@ -24,6 +25,11 @@
  * timer invalidates it, and the next advance recomputes it by walking the
  * slots forward from now, stopping at the first tick that holds a timer of
  * the current turn. timer_next() on an invalid cache walks the same way.
+ * The walk visits only slots whose bit in @busy is set: a bit is set when
+ * a timer is linked into its slot and cleared when the slot empties (a
+ * cancel of its last timer, a visit by timer_advance()), so a wheel whose
+ * only timers are far away (keepalive, while the delayed ACK is armed and
+ * cancelled at every burst) costs 64 word reads per walk, not 4096 slots.
  *
  * Invariants: armed == number of timers linked in slots or local lists;
  * t->pprev == NULL exactly when t is disarmed.
@@ -34,6 +40,16 @@ _Static_assert((TIMER_WHEEL_SLOTS & TIMER_MASK) == 0,
 	       "wheel size must be a power of two");
 
 static inline uint64_t timer_tick(uint64_t ns) { return ns / TIMER_TICK_NS; }
+
+static inline void timer_busy_set(struct timer_wheel *w, unsigned idx)
+{
+	w->busy[idx / 64] |= 1ull << (idx % 64);
+}
+
+static inline void timer_busy_clear(struct timer_wheel *w, unsigned idx)
+{
+	w->busy[idx / 64] &= ~(1ull << (idx % 64));
+}
 
 /* timer_link() - push @t onto the list at @head. */
 static void timer_link(struct btimer **head, struct btimer *t)
@@ -61,6 +77,7 @@ void timer_init(struct timer_wheel *w, uint64_t now_ns)
 
 	for (i = 0; i < TIMER_WHEEL_SLOTS; i++)
 		w->slot[i] = NULL;
+	memset(w->busy, 0, sizeof(w->busy));
 	w->now_ns = now_ns;
 	w->armed = 0;
 	w->next_ns = UINT64_MAX;
@@ -82,6 +99,7 @@ void timer_arm(struct timer_wheel *w, struct btimer *t, uint64_t when_ns)
 	t->expires_ns = when_ns;
 	tick = timer_tick(when_ns > w->now_ns ? when_ns : w->now_ns);
 	timer_link(&w->slot[tick & TIMER_MASK], t);
+	timer_busy_set(w, (unsigned)(tick & TIMER_MASK));
 	w->armed++;
 	if (w->next_valid && when_ns < w->next_ns)
 		w->next_ns = when_ns;
@@ -94,9 +112,15 @@ void timer_arm(struct timer_wheel *w, struct btimer *t, uint64_t when_ns)
  */
 void timer_cancel(struct timer_wheel *w, struct btimer *t)
 {
+	struct btimer **pp = t->pprev;
+	uintptr_t at = (uintptr_t)pp, first = (uintptr_t)&w->slot[0];
+
 	if (!timer_armed(t))
 		return;
 	timer_unlink(t);
+	/* the head of a slot (not of timer_run_slot()'s local list) */
+	if (at >= first && at < first + sizeof(w->slot) && !*pp)
+		timer_busy_clear(w, (unsigned)((at - first) / sizeof(*pp)));
 	w->armed--;
 	if (!w->armed) {
 		w->next_ns = UINT64_MAX;
@@ -109,20 +133,29 @@ void timer_cancel(struct timer_wheel *w, struct btimer *t)
 /* timer_scan() - earliest expiry by walking the slots forward from now. */
 static uint64_t timer_scan(const struct timer_wheel *w)
 {
-	uint64_t now_tick = timer_tick(w->now_ns), best = UINT64_MAX;
-	unsigned k;
+	uint64_t now_tick = timer_tick(w->now_ns), best = UINT64_MAX, bits;
+	const struct btimer *t;
+	unsigned k = 0, idx;
 
 	if (!w->armed)
 		return UINT64_MAX;
-	for (k = 0; k < TIMER_WHEEL_SLOTS; k++) {
-		const struct btimer *t = w->slot[(now_tick + k) & TIMER_MASK];
-
-		for (; t; t = t->next)
+	while (k < TIMER_WHEEL_SLOTS) {
+		idx = (unsigned)((now_tick + k) & TIMER_MASK);
+		bits = w->busy[idx / 64] >> (idx % 64);
+		if (!bits) {
+			k += 64 - idx % 64;	/* the rest of this word */
+			continue;
+		}
+		k += (unsigned)__builtin_ctzll(bits);
+		if (k >= TIMER_WHEEL_SLOTS)
+			break;
+		for (t = w->slot[(now_tick + k) & TIMER_MASK]; t; t = t->next)
 			if (t->expires_ns < best)
 				best = t->expires_ns;
 		/* nothing later in the walk can beat a timer of this tick */
 		if (best != UINT64_MAX && timer_tick(best) <= now_tick + k)
 			break;
+		k++;
 	}
 	return best;
 }
@@ -135,6 +168,7 @@ static void timer_run_slot(struct timer_wheel *w, unsigned idx, uint64_t now)
 	/* detach the slot: callbacks that re-arm go to the wheel proper */
 	local = w->slot[idx];
 	w->slot[idx] = NULL;
+	timer_busy_clear(w, idx);
 	if (local)
 		local->pprev = &local;
 	while ((t = local) != NULL) {
@@ -144,6 +178,7 @@ static void timer_run_slot(struct timer_wheel *w, unsigned idx, uint64_t now)
 			t->fn(t);
 		} else {
 			timer_link(&w->slot[idx], t);
+			timer_busy_set(w, idx);
 		}
 	}
 }

@@ -248,6 +248,8 @@ struct tcb {
 	uint8_t nooo;
 	uint32_t ooo_stamp;
 	struct tcp_range ooo[TCP_OOO_MAX];
+	bool dsack;			/* dsack_blk goes first in the next ACK */
+	struct tcp_range dsack_blk;	/* a duplicate we received (RFC 2883) */
 	uint32_t ts_recent, ts_off, last_ack_sent;
 	uint64_t ts_recent_ns;
 
@@ -438,6 +440,7 @@ void tcp_reap_timer(struct btimer *tm);
 bool tcp_ooo_add(struct tcb *t, uint32_t start, uint32_t end);
 void tcp_ooo_advance(struct tcb *t);
 unsigned tcp_sack_blocks(struct tcb *t, struct tcp_range *out, unsigned max);
+void tcp_dsack_note(struct tcb *t, uint32_t start, uint32_t end);
 void tcp_sb_update(struct tcb *t, const struct tcp_opts *o);
 void tcp_sb_trim(struct tcb *t);
 void tcp_sb_clear(struct tcb *t);

@@ -640,6 +640,7 @@ static bool tcp_data(struct tcb *t, struct tcp_seg *s)
 		t->rcv_mss = len < t->mss + 12 ? len : t->mss + 12;
 	if (seq_lt(seq, t->rcv_nxt)) {
 		skip = t->rcv_nxt - seq;
+		tcp_dsack_note(t, seq, skip >= len ? seq + len : t->rcv_nxt);
 		if (skip >= len) {
 			t->ack_now = true;	/* a duplicate: dupack */
 			return true;
@@ -761,6 +762,9 @@ void tcp_rcv_segment(struct tcb *t, struct tcp_seg *s)
 		return;
 	}
 	if (!tcp_seq_ok(t, s)) {
+		if (s->len && seq_lt(s->seq, t->rcv_nxt) &&
+		    !(s->flags & TH_RST))
+			tcp_dsack_note(t, s->seq, s->seq + s->len);
 		if (!(s->flags & TH_RST))
 			tcp_send_ack(t);
 		return;

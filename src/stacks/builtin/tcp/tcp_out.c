@@ -131,11 +131,16 @@ static unsigned tcp_write_opts(struct tcb *t, uint8_t *o, uint8_t flags,
 		put32(o + n + 4, t->ts_recent);
 		n += 8;
 	}
-	if (t->sack_ok && t->nooo && !(flags & TH_RST)) {
+	if (t->sack_ok && (t->nooo || t->dsack) && !(flags & TH_RST)) {
 		max = t->ts_ok ? 3 : 4;
 		if (data)
 			max = 1;	/* keep data segments near full size */
-		nb = tcp_sack_blocks(t, blk, max);
+		nb = 0;
+		if (t->dsack) {
+			blk[nb++] = t->dsack_blk;	/* first (RFC 2883) */
+			t->dsack = false;
+		}
+		nb += tcp_sack_blocks(t, blk + nb, max - nb);
 		o[n++] = 1;
 		o[n++] = 1;
 		o[n++] = 5;
@@ -268,7 +273,7 @@ int tcp_xmit(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags,
 	uint8_t opts[TCP_OPT_MAX];
 	struct cove_frame *f;
 	unsigned optlen;
-	uint32_t wnd, field, segs;
+	uint32_t wnd, field, segs, want = len;
 	uint8_t *h;
 	int ret;
 
@@ -280,6 +285,9 @@ int tcp_xmit(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags,
 	f = tcp_frame(t, optlen, flags, &len, &segs);
 	if (!f)
 		return -ENOBUFS;
+	/* Trimmed: FIN and PSH belong to the piece that ends the data. */
+	if (len < want)
+		flags &= (uint8_t)~(TH_FIN | TH_PSH);
 	if (flags & TH_SYN) {
 		wnd = tcp_rcv_window(t, false);
 		field = wnd > 65535 ? 65535 : wnd;

@@ -116,6 +116,27 @@ unsigned tcp_sack_blocks(struct tcb *t, struct tcp_range *out, unsigned max)
 	return n;
 }
 
+/**
+ * tcp_dsack_note() - a segment repeated bytes we already have: report them
+ * @t:		connection
+ * @start:	first repeated byte
+ * @end:	one past the last
+ *
+ * The next ACK carries [start, end) as its first SACK block, a D-SACK
+ * (RFC 2883), once. A Linux sender learns from it that a retransmission
+ * was spurious: it undoes the window reduction and widens its reordering
+ * window, which matters where a veth reorders a flow in flight.
+ */
+void tcp_dsack_note(struct tcb *t, uint32_t start, uint32_t end)
+{
+	if (!t->sack_ok || !seq_lt(start, end))
+		return;
+	t->dsack = true;
+	t->dsack_blk.start = start;
+	t->dsack_blk.end = end;
+	t->dsack_blk.stamp = 0;
+}
+
 /* --- sender scoreboard ---------------------------------------------------- */
 
 static void tcp_sb_recount(struct tcb *t)
