@@ -873,6 +873,59 @@ static void test_exhaustion(void)
 	tnet_down(&net);
 }
 
+/*
+ * Data and FIN both queued behind a closed window, then the window opens:
+ * the send loop asks for the whole rest, FIN included, and tcp_xmit()
+ * cuts it to one super-frame. That frame must not carry the FIN, or B
+ * ends the stream early. B's ring is filled to about 100 bytes short, so
+ * the next 65,300 bytes wait for the window, with at most a few hundred
+ * bytes before them: more than a super-frame's 45 x 1,448 and less than
+ * one send loop's 64 KiB span.
+ */
+static uint32_t ring_len(struct cove_sock *s)
+{
+	return tcb_of((struct bsock *)(void *)s)->rb_len;
+}
+
+static void test_fin_after_trim(void)
+{
+	struct soft_pair sp = { 0 };
+	struct topts o = { .wrap = soft_wrap, .wrap_ctx = &sp };
+	static uint8_t buf[256 * 1024];
+	uint64_t first = TCP_BUF_DEFAULT - 100, want = first + 65300, got = 0;
+	struct tnet net;
+	struct tconn p;
+	ssize_t n;
+
+	tnet_up(&net, &o);
+	tconn_open(&net, &p, 81);
+	memset(buf, 0x5a, sizeof(buf));
+	/* fill B's ring: every byte sent and held there, its window shut */
+	CHECK(tsend(p.c, buf, first) == (ssize_t)first);
+	for (n = 0; n < 100 && ring_len(p.s) < first - 1448; n++)
+		tadvance(&net, 10);	/* sender SWS may keep a few bytes */
+	CHECK(tsend(p.c, buf, 65300) == 65300);
+	CHECK(tops->shutdown(p.c, SHUT_WR) == 0);
+	tadvance(&net, 50);
+	for (;;) {
+		n = trecv(p.s, buf, sizeof(buf), 0);
+		if (n > 0) {
+			got += (uint64_t)n;
+			continue;
+		}
+		if (n == 0)
+			break;
+		tnet_pump(&net);
+		tadvance(&net, 1);
+	}
+	CHECK(got == want);
+	if (got != want)
+		fprintf(stderr, "  got %llu of %llu before EOF\n",
+			(unsigned long long)got, (unsigned long long)want);
+	CHECK(soft_ok(sp.l[0], "A"));
+	tnet_down(&net);
+}
+
 int main(void)
 {
 	RUN(test_offloads_taken);
@@ -881,5 +934,6 @@ int main(void)
 	RUN(test_small_and_loopback);
 	RUN(test_rx_csum_ok);
 	RUN(test_exhaustion);
+	RUN(test_fin_after_trim);
 	return check_summary();
 }
