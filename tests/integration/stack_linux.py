@@ -313,15 +313,26 @@ def check_sockets_back(ctx):
         time.sleep(0.2)
 
 
+SHORT_PORT0, SHORT_PORTS = 41000, 50
+
+
 def check_short_conns(ctx):
     """More connections than the stack keeps TIME-WAITs for, one by one.
 
     The server closes first (Connection: close), so each leaves a TIME-WAIT
     on the stack's side; 2500 is above the lwip provider's 2 x 1024, which
-    once refused every SYN from there on.
+    once refused every SYN from there on. The client cycles through 50
+    source ports, so every SYN after the 50th meets its 4-tuple in the
+    server's TIME-WAIT and must open a new connection (its sequence number
+    is higher), as Linux allows; lwIP alone answered with an ACK and
+    ignored the RST, and the client hung.
     """
     for i in range(ctx.sizes.short):
-        with socket.create_connection((ctx.addr, HTTP), timeout=10) as s:
+        with socket.socket() as s:
+            s.settimeout(10)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((ctx.peer, SHORT_PORT0 + i % SHORT_PORTS))
+            s.connect((ctx.addr, HTTP))
             s.sendall(b"GET /10 HTTP/1.1\r\nConnection: close\r\n\r\n")
             got = b""
             while True:

@@ -178,6 +178,8 @@ uint32_t lw_tcp_events(struct cove_sock *s);
 void lw_tcp_abandon_all(void);
 unsigned lw_tcp_count(unsigned *established);
 bool lw_tcp_make_room(unsigned limit);
+void lw_tcp_recycle_tw(uint32_t raddr_be, uint16_t rport, uint16_t lport,
+		       uint32_t seq);
 
 /* lw_udp.c */
 int lw_udp_open(struct cove_sock *s);

@@ -299,9 +299,24 @@ static uint32_t lw_bcast(const struct cove_stack *st)
 	return (st->addr.s_addr & mask) | ~mask;
 }
 
-/* lw_syn_ok() - may lwIP start another connection? (lw_tcp_make_room()) */
-static bool lw_syn_ok(const struct cove_stack *st)
+/*
+ * lw_syn_ok() - may lwIP start another connection for this SYN?
+ * @frame:	a frame lw_filter() called LW_PASS_SYN: IPv4 without VLAN tag,
+ *		and the TCP header through its flags lies inside it
+ *
+ * A TIME_WAIT the SYN may reopen is ended first (lw_tcp_recycle_tw()),
+ * then the connection limit is checked (lw_tcp_make_room()).
+ */
+static bool lw_syn_ok(const struct cove_stack *st, const uint8_t *frame)
 {
+	const uint8_t *th = frame + 14 + (size_t)(frame[14] & 15) * 4;
+	uint32_t src, seq;
+
+	memcpy(&src, frame + 26, 4);
+	seq = (uint32_t)th[4] << 24 | (uint32_t)th[5] << 16 |
+	      (uint32_t)th[6] << 8 | th[7];
+	lw_tcp_recycle_tw(src, (uint16_t)(th[0] << 8 | th[1]),
+			  (uint16_t)(th[2] << 8 | th[3]), seq);
 	return lw_tcp_make_room(2 * st->max_sockets);
 }
 
@@ -324,7 +339,7 @@ void lw_input(struct cove_stack *st, struct cove_frame **f, unsigned n)
 		st->stats.rx_frames++;
 		st->stats.rx_bytes += f[i]->len;
 		v = lw_filter(f[i]->data, f[i]->len, st->addr.s_addr, bcast);
-		if (v == LW_PASS_SYN && !lw_syn_ok(st)) {
+		if (v == LW_PASS_SYN && !lw_syn_ok(st, f[i]->data)) {
 			st->stats.rx_dropped++;
 			cove_frame_free(f[i]);
 			continue;

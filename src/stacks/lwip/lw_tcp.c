@@ -643,6 +643,34 @@ void lw_tcp_abandon_all(void)
 }
 
 /**
+ * lw_tcp_recycle_tw() - a SYN for a 4-tuple lwIP holds in TIME_WAIT
+ * @raddr_be:	its source address, network order
+ * @rport:	its source port
+ * @lport:	its destination port (ours)
+ * @seq:	its sequence number
+ *
+ * lwIP answers such a SYN with an ACK and ignores the peer's RST, so a
+ * client that reuses a port within lwIP's two-minute TIME_WAIT hangs. As
+ * Linux does (RFC 6191's rule without timestamps), a SYN whose sequence
+ * number lies beyond what the old connection received ends the TIME_WAIT
+ * (freed without a RST), and lwIP then takes the SYN as a new connection.
+ */
+void lw_tcp_recycle_tw(uint32_t raddr_be, uint16_t rport, uint16_t lport,
+		       uint32_t seq)
+{
+	struct tcp_pcb *pcb;
+
+	for (pcb = tcp_tw_pcbs; pcb; pcb = pcb->next) {
+		if (pcb->remote_port != rport || pcb->local_port != lport ||
+		    ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)) != raddr_be)
+			continue;
+		if (TCP_SEQ_GT(seq, pcb->rcv_nxt))
+			tcp_abort(pcb);
+		return;
+	}
+}
+
+/**
  * lw_tcp_make_room() - may lwIP start another connection?
  * @limit:	connections allowed, TIME_WAIT included
  *
