@@ -4,6 +4,9 @@
 #define COVE_LINKS_LINKS_H
 
 #include <linux/virtio_net.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cove/err.h"
@@ -23,6 +26,29 @@
  */
 int links_ifname_check(const char *kind, const char *ifname,
 		       struct cove_err *err);
+
+/* One "name=value" option of a link spec and the flag it sets. */
+struct links_opt {
+	const char *text;		/* "offload=off" */
+	bool *field;
+	bool value;
+};
+
+/**
+ * links_parse_spec() - split "IFNAME[,OPT...]" into a name and options
+ * @kind:	link kind, for messages ("packet")
+ * @arg:	text after "kind:"
+ * @ifname:	set to the checked interface name
+ * @known:	the options this kind takes; each one seen sets its field
+ *		(the last of conflicting ones wins)
+ * @nknown:	their count
+ * @err:	one line naming the unknown option and the known ones
+ *
+ * Return: 0 or < 0 with @err set.
+ */
+int links_parse_spec(const char *kind, const char *arg, char ifname[IFNAMSIZ],
+		     const struct links_opt *known, size_t nknown,
+		     struct cove_err *err);
 
 /**
  * links_if_mtu() - read an interface's MTU (SIOCGIFMTU)

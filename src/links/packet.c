@@ -125,12 +125,6 @@ struct pkt_link {
 	size_t tx_ring_len;		/* bytes mapped */
 };
 
-/* pkt_opts - what "packet:IFNAME,opt,..." asks for */
-struct pkt_opts {
-	bool rx_v2;
-	bool offload;
-};
-
 /* pkt_block() - address of rx block @i. */
 static struct tpacket_block_desc *pkt_block(struct pkt_link *p, uint32_t i)
 {
@@ -593,59 +587,6 @@ static const struct cove_link_ops pkt_ops = {
 COVE_LINK_TYPE(pkt_ops);
 
 /**
- * pkt_parse_arg() - split "IFNAME[,OPT...]" into a name and the options
- * @arg:	text after "packet:"
- * @ifname:	set to the interface name
- * @o:		set to the options: rx=v2|v3, offload=on|off
- * @err:	filled on failure
- *
- * Return: 0 or < 0 with @err set.
- */
-static int pkt_parse_arg(const char *arg, char ifname[IFNAMSIZ],
-			 struct pkt_opts *o, struct cove_err *err)
-{
-	const char *comma = strchr(arg, ','), *opt, *end;
-	size_t len = comma ? (size_t)(comma - arg) : strlen(arg);
-	static const struct {
-		const char *text;
-		bool rx;		/* sets rx_v2, else offload */
-		bool value;
-	} known[] = {
-		{ "rx=v2", true, true }, { "rx=v3", true, false },
-		{ "offload=on", false, true }, { "offload=off", false, false },
-	};
-	char name[IFNAMSIZ + 1];
-	size_t i, olen;
-
-	*o = (struct pkt_opts){ .rx_v2 = false, .offload = true };
-	for (opt = comma; opt; opt = end) {
-		opt++;
-		end = strchr(opt, ',');
-		olen = end ? (size_t)(end - opt) : strlen(opt);
-		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-			if (strlen(known[i].text) == olen &&
-			    !strncmp(opt, known[i].text, olen))
-				break;
-		if (i == sizeof(known) / sizeof(known[0]))
-			return cove_err_set(err, EINVAL,
-					    "packet:%s: unknown option '%.*s' (known: rx=v2, rx=v3, offload=on, offload=off)",
-					    arg, (int)olen, opt);
-		if (known[i].rx)
-			o->rx_v2 = known[i].value;
-		else
-			o->offload = known[i].value;
-	}
-	if (len > IFNAMSIZ)
-		len = IFNAMSIZ;		/* still too long: the check says so */
-	memcpy(name, arg, len);
-	name[len] = 0;
-	if (links_ifname_check("packet", name, err) < 0)
-		return -EINVAL;
-	memcpy(ifname, name, len + 1);	/* len < IFNAMSIZ once checked */
-	return 0;
-}
-
-/**
  * pkt_open() - attach to an existing interface
  * @arg:	"IFNAME[,rx=v2][,offload=off]" (rx=v2: per-frame rx ring for
  *		low latency; offload=off: no checksum/TSO offload on tx)
@@ -662,10 +603,16 @@ static int pkt_open(const char *arg, struct cove_frame_pool *pool,
 	const char *what = "";
 	struct pkt_link *p;
 	unsigned ifindex;
-	struct pkt_opts o;
+	bool rx_v2 = false, offload = true;
+	const struct links_opt known[] = {
+		{ "rx=v2", &rx_v2, true }, { "rx=v3", &rx_v2, false },
+		{ "offload=on", &offload, true },
+		{ "offload=off", &offload, false },
+	};
 	int ret;
 
-	if (pkt_parse_arg(arg, ifname, &o, err) < 0)
+	if (links_parse_spec("packet", arg, ifname, known,
+			     sizeof(known) / sizeof(known[0]), err) < 0)
 		return -EINVAL;
 	ifindex = if_nametoindex(ifname);
 	if (!ifindex) {
@@ -681,8 +628,8 @@ static int pkt_open(const char *arg, struct cove_frame_pool *pool,
 	p->link.pool = pool;
 	p->link.fd = -1;
 	p->txfd = -1;
-	p->rx_v2 = o.rx_v2;
-	p->vnet = o.offload;
+	p->rx_v2 = rx_v2;
+	p->vnet = offload;
 	links_set_name(&p->link, "packet", arg);
 	ret = pkt_setup_rx(p, (int)ifindex, &what);
 	if (!ret)

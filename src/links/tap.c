@@ -77,11 +77,6 @@ struct tap_link {
 	bool vnet;			/* a virtio_net_hdr before every frame */
 };
 
-/* tap_opts - what "tap:IFNAME,opt,..." asks for */
-struct tap_opts {
-	bool offload;
-};
-
 /* tap_mac() - stable locally administered MAC from an FNV-1a hash of @ifname. */
 static void tap_mac(const char *ifname, uint8_t mac[6])
 {
@@ -260,49 +255,6 @@ static const struct cove_link_ops tap_ops = {
 COVE_LINK_TYPE(tap_ops);
 
 /**
- * tap_parse_arg() - split "IFNAME[,OPT...]" into a name and the options
- * @arg:	text after "tap:"
- * @ifname:	set to the interface name
- * @o:		set to the options: offload=on|off (the last one wins)
- * @err:	filled on failure
- *
- * Return: 0 or < 0 with @err set.
- */
-static int tap_parse_arg(const char *arg, char ifname[IFNAMSIZ],
-			 struct tap_opts *o, struct cove_err *err)
-{
-	const char *comma = strchr(arg, ','), *opt, *end;
-	size_t len = comma ? (size_t)(comma - arg) : strlen(arg), olen;
-	static const char *const known[] = { "offload=off", "offload=on" };
-	char name[IFNAMSIZ + 1];
-	size_t i;
-
-	*o = (struct tap_opts){ .offload = true };
-	for (opt = comma; opt; opt = end) {
-		opt++;
-		end = strchr(opt, ',');
-		olen = end ? (size_t)(end - opt) : strlen(opt);
-		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-			if (strlen(known[i]) == olen &&
-			    !strncmp(opt, known[i], olen))
-				break;
-		if (i == sizeof(known) / sizeof(known[0]))
-			return cove_err_set(err, EINVAL,
-					    "tap:%s: unknown option '%.*s' (known: offload=on, offload=off)",
-					    arg, (int)olen, opt);
-		o->offload = i == 1;
-	}
-	if (len > IFNAMSIZ)
-		len = IFNAMSIZ;		/* still too long: the check says so */
-	memcpy(name, arg, len);
-	name[len] = 0;
-	if (links_ifname_check("tap", name, err) < 0)
-		return -EINVAL;
-	memcpy(ifname, name, len + 1);	/* len < IFNAMSIZ once checked */
-	return 0;
-}
-
-/**
  * tap_setup_offloads() - the virtio_net_hdr and what the kernel may send us
  * @t:		link, attached with IFF_VNET_HDR iff @t->vnet
  * @what:	set to the step that failed
@@ -349,12 +301,17 @@ static int tap_open(const char *arg, struct cove_frame_pool *pool,
 	const char *what = "";
 	char ifname[IFNAMSIZ];
 	struct tap_link *t;
-	struct tap_opts o;
+	bool offload = true;
+	const struct links_opt known[] = {
+		{ "offload=on", &offload, true },
+		{ "offload=off", &offload, false },
+	};
 	struct ifreq ifr;
 	uint8_t kmac[6];
 	int ret;
 
-	if (tap_parse_arg(arg, ifname, &o, err) < 0)
+	if (links_parse_spec("tap", arg, ifname, known,
+			     sizeof(known) / sizeof(known[0]), err) < 0)
 		return -EINVAL;
 	t = calloc(1, sizeof(*t));
 	if (!t) {
@@ -363,7 +320,7 @@ static int tap_open(const char *arg, struct cove_frame_pool *pool,
 	}
 	t->link.ops = &tap_ops;
 	t->link.pool = pool;
-	t->vnet = o.offload;
+	t->vnet = offload;
 	snprintf(t->ifname, sizeof(t->ifname), "%s", ifname);
 	links_set_name(&t->link, "tap", arg);
 	t->link.fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);

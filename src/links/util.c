@@ -35,6 +35,46 @@ int links_ifname_check(const char *kind, const char *ifname,
 	return 0;
 }
 
+int links_parse_spec(const char *kind, const char *arg, char ifname[IFNAMSIZ],
+		     const struct links_opt *known, size_t nknown,
+		     struct cove_err *err)
+{
+	const char *comma = strchr(arg, ','), *opt, *end;
+	size_t len = comma ? (size_t)(comma - arg) : strlen(arg), olen, i;
+	char name[IFNAMSIZ + 1], list[128];
+	int off = 0;
+
+	for (opt = comma; opt; opt = end) {
+		opt++;
+		end = strchr(opt, ',');
+		olen = end ? (size_t)(end - opt) : strlen(opt);
+		for (i = 0; i < nknown; i++)
+			if (strlen(known[i].text) == olen &&
+			    !strncmp(opt, known[i].text, olen))
+				break;
+		if (i == nknown) {
+			list[0] = 0;
+			for (i = 0; i < nknown && off >= 0 &&
+			     (size_t)off < sizeof(list); i++)
+				off += snprintf(list + off, sizeof(list) - (size_t)off,
+						"%s%s", i ? ", " : "",
+						known[i].text);
+			return cove_err_set(err, EINVAL,
+					    "%s:%s: unknown option '%.*s' (known: %s)",
+					    kind, arg, (int)olen, opt, list);
+		}
+		*known[i].field = known[i].value;
+	}
+	if (len > IFNAMSIZ)
+		len = IFNAMSIZ;		/* still too long: the check says so */
+	memcpy(name, arg, len);
+	name[len] = 0;
+	if (links_ifname_check(kind, name, err) < 0)
+		return -EINVAL;
+	memcpy(ifname, name, len + 1);	/* len < IFNAMSIZ once checked */
+	return 0;
+}
+
 /* links_ioctl_sock() - a socket good for interface ioctls; -errno on failure. */
 static int links_ioctl_sock(void)
 {
