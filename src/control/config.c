@@ -39,7 +39,7 @@ void cove_config_defaults(struct cove_config *cfg)
 {
 	cfg->dial_attempt_timeout_ms = 50;
 	cfg->dial_retry_initial_ms = 1;
-	cfg->dial_retry_max_ms = 20;
+	cfg->dial_retry_max_ms = 10;
 	cfg->dial_deadline_ms = 5000;
 	cfg->dial_handshake_timeout_ms = 100;
 	cfg->control_max_frame = COVE_CTL_FRAME_MAX;

@@ -142,7 +142,7 @@ int cove_config_set(struct cove_config *cfg, const char *key,
 struct cove_ctl_dial_opts {
 	uint32_t attempt_timeout_ms;	/* default 50 */
 	uint32_t retry_initial_ms;	/* default 1 */
-	uint32_t retry_max_ms;		/* default 20 */
+	uint32_t retry_max_ms;		/* default 10 */
 	uint32_t deadline_ms;		/* default 5000 */
 	uint32_t handshake_timeout_ms;	/* default 100, hvsock only */
 	int ready_fd;			/* readiness fd or -1 */
@@ -150,13 +150,42 @@ struct cove_ctl_dial_opts {
 
 #define COVE_CTL_HS_MAX 64		/* longest hybrid vsock reply line */
 
+#define COVE_CTL_TRACE_MAX 64		/* pauses a dial trace records */
+#define COVE_CTL_TRACE_EARLY 0x8000u	/* pause_ms flag: ended early */
+
+/*
+ * The schedule a dial followed, so tests check the schedule itself (each
+ * pause as chosen, which ones a wake source cut short, when the last two
+ * attempts started) rather than timing the dial with a wall clock.
+ */
+struct cove_ctl_dial_trace {
+	uint32_t n;			/* pauses recorded in pause_ms[] */
+	uint32_t dropped;		/* pauses past COVE_CTL_TRACE_MAX */
+	uint32_t early;			/* pauses a wake source ended early */
+	uint16_t pause_ms[COVE_CTL_TRACE_MAX]; /* as chosen, | _EARLY */
+	int64_t prev_start_ns;		/* CLOCK_MONOTONIC, 0: one attempt */
+	int64_t last_start_ns;		/* start of the attempt that ended it */
+};
+
 /* A connected channel: the fd plus bytes that arrived with the handshake. */
 struct cove_ctl_conn {
 	int fd;
 	size_t pending_len;
 	uint8_t pending[COVE_CTL_HS_MAX];
 	unsigned attempts;		/* connect attempts made, for tests */
+	struct cove_ctl_dial_trace trace; /* the schedule followed */
 };
+
+/**
+ * cove_ctl_trace_str() - a dial's schedule as one line for --verbose
+ * @t:		trace
+ * @buf:	output, "pauses 1,2,4,8e ms; +3 more" (e: ended early)
+ * @len:	its size
+ *
+ * Return: @buf.
+ */
+const char *cove_ctl_trace_str(const struct cove_ctl_dial_trace *t, char *buf,
+			       size_t len);
 
 /**
  * cove_ctl_dial_opts_from() - dial options from a configuration

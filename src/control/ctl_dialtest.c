@@ -12,7 +12,9 @@
 /*
  * Usage: cove-ctl-dialtest ADDRESS [KEY=VALUE...]
  *
- * Prints "dialing\n" before the first attempt, then one JSON line:
+ * Prints "dialing\n" before the first attempt, then two JSON lines: the
+ * schedule the dial followed ({"pauses": [ms...], "early": [bool...],
+ * "dropped": N, "prev_start_ns": T, "last_start_ns": T}), then
  * {"ok":..., "start_ns":..., "connected_ns":..., "cpu_ns":...,
  *  "attempts":..., "error":"..."} with CLOCK_MONOTONIC times, so a test
  * can compare them with the moment its listener came up. KEY=VALUE are
@@ -77,6 +79,19 @@ int main(int argc, char **argv)
 	r = cove_ctl_dial(&a, &o, &conn, &err);
 	t1 = dialtest_ns();
 	c1 = dialtest_cpu_ns();
+	printf("{\"pauses\": [");
+	for (i = 0; i < (int)conn.trace.n; i++)
+		printf("%s%u", i ? ", " : "",
+		       conn.trace.pause_ms[i] & ~COVE_CTL_TRACE_EARLY);
+	printf("], \"early\": [");
+	for (i = 0; i < (int)conn.trace.n; i++)
+		printf("%s%s", i ? ", " : "",
+		       conn.trace.pause_ms[i] & COVE_CTL_TRACE_EARLY ? "true" :
+								       "false");
+	printf("], \"dropped\": %u, \"prev_start_ns\": %lld, "
+	       "\"last_start_ns\": %lld}\n",
+	       conn.trace.dropped, (long long)conn.trace.prev_start_ns,
+	       (long long)conn.trace.last_start_ns);
 	for (eq = err.msg; *eq; eq++)
 		if (*eq == '"' || *eq == '\\' || (unsigned char)*eq < 0x20)
 			*eq = '?';

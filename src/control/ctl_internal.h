@@ -51,21 +51,4 @@ int cove_ctl_ready_poll(int fd, int timeout_ms);
  */
 int cove_ctl_ms_left(int64_t deadline);
 
-/**
- * cove_ctl_watch_open() - watch the directory of a socket path
- * @path:	unix socket path that does not exist yet
- *
- * Return: a non-blocking inotify fd, or negative errno.
- */
-int cove_ctl_watch_open(const char *path);
-
-/**
- * cove_ctl_watch_check() - drain a watch's events
- * @fd:		from cove_ctl_watch_open()
- * @path:	the same path
- *
- * Return: 1 if @path's name was created or moved in, else 0.
- */
-int cove_ctl_watch_check(int fd, const char *path);
-
 #endif /* COVE_CTL_INTERNAL_H */

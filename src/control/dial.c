@@ -23,10 +23,12 @@
  * failure ends the dial at once. The pause is a poll() on the readiness fd
  * when there is one, so a sentry that says "listening" is dialed without
  * waiting out the pause. Each pause sleeps in the kernel: the waiting
- * costs a few syscalls per attempt, not a spinning core. While a unix
- * socket path is missing, an inotify watch on its directory (watch.c)
- * also ends the pause, so a sentry that binds and listens is reached at
- * once rather than one pause later.
+ * costs a few syscalls per attempt, not a spinning core. The cap bounds
+ * the latency: the first attempt after listen() starts at most one capped
+ * pause later, and the trace in the connection records the schedule so
+ * tests check exactly that. (An inotify watch on the socket's directory
+ * used to end pauses early; closing an inotify fd waits for an SRCU grace
+ * period, 15-20 ms here, which cost more than the watch saved.)
  */
 
 int64_t cove_ctl_now_ms(void)
@@ -35,6 +37,58 @@ int64_t cove_ctl_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/**
+ * dial_now_ns() - CLOCK_MONOTONIC in nanoseconds, for the trace
+ *
+ * Return: nanoseconds.
+ */
+static int64_t dial_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/**
+ * dial_trace_pause() - record one pause of the schedule
+ * @t:		trace
+ * @ms:		the pause as chosen
+ * @early:	a wake source ended it early
+ */
+static void dial_trace_pause(struct cove_ctl_dial_trace *t, int ms, int early)
+{
+	if (early)
+		t->early++;
+	if (t->n >= COVE_CTL_TRACE_MAX) {
+		t->dropped++;
+		return;
+	}
+	t->pause_ms[t->n++] = (uint16_t)((ms > 0x7fff ? 0x7fff : ms) |
+					 (early ? COVE_CTL_TRACE_EARLY : 0));
+}
+
+const char *cove_ctl_trace_str(const struct cove_ctl_dial_trace *t, char *buf,
+			       size_t len)
+{
+	size_t off;
+	uint32_t i;
+
+	off = (size_t)snprintf(buf, len, "pauses");
+	for (i = 0; i < t->n && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%u%s",
+					i ? "," : " ",
+					t->pause_ms[i] & ~COVE_CTL_TRACE_EARLY,
+					t->pause_ms[i] & COVE_CTL_TRACE_EARLY ?
+						"e" : "");
+	if (off < len)
+		off += (size_t)snprintf(buf + off, len - off, "%s ms",
+					t->n ? "" : " none");
+	if (t->dropped && off < len)
+		snprintf(buf + off, len - off, "; +%u more", t->dropped);
+	return buf;
 }
 
 int cove_ctl_ms_left(int64_t deadline)
@@ -207,53 +261,30 @@ static int dial_attempt(const struct cove_ctl_addr *a,
 	return CTL_ATTEMPT_OK;
 }
 
-/* What the dialer may wake on during a pause. */
-struct dial_wake {
-	int ready_fd;			/* readiness fd, -1 when used up */
-	int watch_fd;			/* inotify on the socket's directory */
-	int watch_failed;		/* do not try to set one up again */
-};
-
 /**
- * dial_pause() - sleep between attempts, or less if something happened
- * @w:		wake sources; the ready fd is dropped once read or closed
- * @path:	unix socket path (for the watch)
+ * dial_pause() - sleep between attempts, or less if the sentry says ready
+ * @ready_fd:	readiness fd or -1; set to -1 once read or closed
  * @ms:		pause length
  *
- * Return: 1 if woken early (ready byte, socket created), else 0.
+ * Return: 1 if woken early by the readiness fd, else 0.
  */
-static int dial_pause(struct dial_wake *w, const char *path, int ms)
+static int dial_pause(int *ready_fd, int ms)
 {
-	struct pollfd p[2];
-	nfds_t n = 0;
-	int r, ready = -1, watch = -1;
+	struct pollfd p = { .fd = *ready_fd, .events = POLLIN };
 
-	if (w->ready_fd >= 0) {
-		ready = (int)n;
-		p[n++] = (struct pollfd){ .fd = w->ready_fd, .events = POLLIN };
-	}
-	if (w->watch_fd >= 0) {
-		watch = (int)n;
-		p[n++] = (struct pollfd){ .fd = w->watch_fd, .events = POLLIN };
-	}
-	if (n == 0) {
+	if (*ready_fd < 0) {
 		struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
 
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
 		return 0;
 	}
-	r = poll(p, n, ms);
-	if (r <= 0)
+	if (poll(&p, 1, ms) <= 0 || !p.revents)
 		return 0;
-	if (ready >= 0 && p[ready].revents) {
-		if (cove_ctl_ready_poll(w->ready_fd, 0) != 0) {
-			w->ready_fd = -1;	/* ready, or the pipe is done */
-			return 1;
-		}
+	if (cove_ctl_ready_poll(*ready_fd, 0) != 0) {
+		*ready_fd = -1;		/* ready, or the pipe is done */
+		return 1;
 	}
-	if (watch >= 0 && p[watch].revents)
-		return cove_ctl_watch_check(w->watch_fd, path);
 	return 0;
 }
 
@@ -291,7 +322,7 @@ int cove_ctl_dial(const struct cove_ctl_addr *a,
 	struct cove_ctl_dial_opts def;
 	char as[COVE_CTL_PATH_MAX + 32];
 	struct cove_err last = { 0 };
-	struct dial_wake w = { .watch_fd = -1 };
+	int ready_fd;
 	int64_t start = cove_ctl_now_ms(), deadline;
 	uint32_t pause;
 	int r;
@@ -307,11 +338,13 @@ int cove_ctl_dial(const struct cove_ctl_addr *a,
 		return cove_err_set(err, EINVAL, "control: invalid address");
 	deadline = start + o->deadline_ms;
 	pause = o->retry_initial_ms ? o->retry_initial_ms : 1;
-	w.ready_fd = o->ready_fd;
+	ready_fd = o->ready_fd;
 	for (;;) {
-		int left;
+		int left, ms, woke;
 
 		out->attempts++;
+		out->trace.prev_start_ns = out->trace.last_start_ns;
+		out->trace.last_start_ns = dial_now_ns();
 		r = dial_attempt(a, o, deadline, out, &last);
 		if (r == CTL_ATTEMPT_OK)
 			break;
@@ -324,17 +357,12 @@ int cove_ctl_dial(const struct cove_ctl_addr *a,
 		left = cove_ctl_ms_left(deadline);
 		if (left == 0)
 			break;
-		if (last.code == ENOENT && a->transport != COVE_CTL_VSOCK &&
-		    w.watch_fd < 0 && !w.watch_failed) {
-			/* watch first, then look again at once: a socket made
-			 * in between is not missed */
-			w.watch_fd = cove_ctl_watch_open(a->path);
-			w.watch_failed = w.watch_fd < 0;
-			if (w.watch_fd >= 0)
-				continue;
-		}
-		if (dial_pause(&w, a->path, (int)pause < left ? (int)pause : left)) {
-			/* something changed: listen() follows bind() closely */
+		ms = (int)pause < left ? (int)pause : left;
+		woke = dial_pause(&ready_fd, ms);
+		dial_trace_pause(&out->trace, ms, woke);
+		if (woke) {
+			/* the sentry says it listens: dial at once, and
+			 * from the initial pause if that raced */
 			pause = o->retry_initial_ms ? o->retry_initial_ms : 1;
 			continue;
 		}
@@ -344,8 +372,6 @@ int cove_ctl_dial(const struct cove_ctl_addr *a,
 		if (pause == 0)
 			pause = 1;
 	}
-	if (w.watch_fd >= 0)
-		close(w.watch_fd);
 	if (r == CTL_ATTEMPT_OK)
 		return 0;
 	if (r == CTL_ATTEMPT_FATAL)

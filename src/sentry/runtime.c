@@ -105,7 +105,7 @@ static uint64_t sbx_cpu_us(void)
  *
  * The readiness byte comes first: a blocking wait, then one dial. If the
  * byte does not come within SBX_SETUP_MS, or COVE_TEST_NO_READY_FD is set
- * (tests), the retrying dialer (inotify on the state dir, doubling pauses)
+ * (tests), the retrying dialer (doubling pauses up to the cap)
  * is what finds the listener. --verbose prints when it connected, after
  * how many attempts, and the CPU time spent waiting.
  *
@@ -122,6 +122,7 @@ static int sbx_control_connect(const struct sbx_opts *o,
 	struct cove_ctl_addr a;
 	struct timespec ts;
 	const char *via = "dialer";
+	char sched[COVE_CTL_TRACE_MAX * 7 + 32];
 
 	if (cove_ctl_addr_parse("unix", o->name, &a, err) < 0)
 		return -1;
@@ -150,6 +151,12 @@ static int sbx_control_connect(const struct sbx_opts *o,
 		 (unsigned long long)((t1 - t0) % 1000),
 		 (unsigned long long)(cpu / 1000),
 		 (unsigned long long)(cpu % 1000));
+	sbx_step(o, "control: dial schedule: %s; last two attempts at monotonic %lld.%06lld s and %lld.%06lld s",
+		 cove_ctl_trace_str(&conn.trace, sched, sizeof(sched)),
+		 (long long)(conn.trace.prev_start_ns / 1000000000),
+		 (long long)(conn.trace.prev_start_ns % 1000000000 / 1000),
+		 (long long)(conn.trace.last_start_ns / 1000000000),
+		 (long long)(conn.trace.last_start_ns % 1000000000 / 1000));
 	return cove_ctl_client_adopt(&conn, cfg, out, err);
 }
 

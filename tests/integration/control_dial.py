@@ -4,10 +4,20 @@
 
 A listener comes up 0..500 ms after the dialer starts, in two ways: the
 socket path does not exist yet (bind+listen late), or it exists and only
-listen() is late. The dialer (cove-ctl-dialtest, default settings) must
-connect within 15 ms of listen() on the median and within 50 ms at worst,
-and spend under 5% of the wait on CPU. Loopback only (unix sockets in a
-private temporary directory).
+listen() is late. The dialer (cove-ctl-dialtest, default settings) reports
+the schedule it followed, and the test checks the schedule, not a wall
+clock (wall-clock latency belongs to make bench):
+
+  - the pauses start at dial.retry_initial_ms and double up to
+    dial.retry_max_ms, and start over after a pause a wake source ended;
+  - no pause is longer than dial.retry_max_ms (10 ms), and no attempt but
+    the last started after listen(): so the dialer connects at its first
+    attempt after listen, at most one capped pause later;
+  - every pause that was not ended early really slept (the dial took at
+    least the sum of those pauses), and wake sources ended at most a few:
+    the dialer sleeps in the kernel and does not spin.
+
+Loopback only (unix sockets in a private temporary directory).
 """
 import json
 import os
@@ -50,6 +60,7 @@ def one_run(delay_ms, mode):
         srv.settimeout(10)
         conn, _ = srv.accept()
         conn.close()
+        trace = json.loads(proc.stdout.readline())
         out = json.loads(proc.stdout.readline())
         if proc.wait(timeout=10) != 0 or not out["ok"]:
             raise RuntimeError("dial failed: %s" % out.get("error"))
@@ -58,7 +69,8 @@ def one_run(delay_ms, mode):
         return {
             "delay": delay_ms, "mode": mode, "latency_ms": latency_ms,
             "wait_ms": wait_ns / 1e6, "cpu_ms": out["cpu_ns"] / 1e6,
-            "attempts": out["attempts"],
+            "attempts": out["attempts"], "t_listen": t_listen,
+            "trace": trace,
         }
     finally:
         if proc and proc.poll() is None:
@@ -68,43 +80,71 @@ def one_run(delay_ms, mode):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+RETRY_INITIAL_MS = 1
+RETRY_MAX_MS = 10
+MAX_EARLY = 4
+
+
+def schedule_faults(r):
+    """Return what in run r's schedule breaks the dialer's promises."""
+    t = r["trace"]
+    bad = []
+    pauses, early = t["pauses"], t["early"]
+    if t["dropped"] == 0 and len(pauses) != r["attempts"] - 1:
+        bad.append("%d pauses for %d attempts" % (len(pauses), r["attempts"]))
+    want = RETRY_INITIAL_MS
+    for i, p in enumerate(pauses):
+        if p != want:
+            bad.append("pause %d is %d ms, the schedule says %d" % (i, p, want))
+            break
+        want = RETRY_INITIAL_MS if early[i] else min(2 * p, RETRY_MAX_MS)
+    if pauses and max(pauses) > RETRY_MAX_MS:
+        bad.append("a pause of %d ms > cap %d ms" % (max(pauses),
+                                                     RETRY_MAX_MS))
+    if t["prev_start_ns"] and t["prev_start_ns"] >= r["t_listen"]:
+        bad.append("an attempt after listen() failed (started %.3f ms "
+                   "after it)" % ((t["prev_start_ns"] - r["t_listen"]) / 1e6))
+    slept = sum(p for p, e in zip(pauses, early) if not e)
+    if t["dropped"] == 0 and r["wait_ms"] < 0.9 * slept:
+        bad.append("dial took %.1f ms, under its %d ms of full pauses: a "
+                   "pause did not sleep" % (r["wait_ms"], slept))
+    if sum(early) > MAX_EARLY:
+        bad.append("%d pauses ended early (> %d): spinning on a wake "
+                   "source" % (sum(early), MAX_EARLY))
+    return bad
+
+
 def main():
     if not os.access(TOOL, os.X_OK):
         print("missing %s (build it: ninja -C %s)" % (TOOL, BUILD))
         return 1
     runs = []
+    ok = True
     for mode in ("missing", "bound"):
         for d in DELAYS_MS:
             r = one_run(d, mode)
             runs.append(r)
+            p = r["trace"]["pauses"]
             print("%-7s delay %3d ms: connected %6.2f ms after listen, "
-                  "waited %6.1f ms, cpu %5.2f ms, %d attempts" % (
+                  "waited %6.1f ms, cpu %5.2f ms, %d attempts, pauses %s%s" % (
                       mode, d, r["latency_ms"], r["wait_ms"], r["cpu_ms"],
-                      r["attempts"]))
+                      r["attempts"], ",".join(map(str, p[:12])),
+                      "..." if len(p) > 12 else ""))
+            for f in schedule_faults(r):
+                print("FAIL: %s delay %d: %s" % (mode, d, f))
+                ok = False
+            if d >= 50 and r["attempts"] < 3:
+                print("FAIL: %s delay %d: %d attempts: the listener was not "
+                      "late" % (mode, d, r["attempts"]))
+                ok = False
     lat = [r["latency_ms"] for r in runs]
-    med, worst = statistics.median(lat), max(lat)
     long_waits = [r for r in runs if r["wait_ms"] >= 50]
     cpu = sum(r["cpu_ms"] for r in long_waits)
     wait = sum(r["wait_ms"] for r in long_waits)
     share = 100.0 * cpu / wait if wait else 0.0
-    print("latency after listen: median %.2f ms, max %.2f ms; "
-          "cpu while waiting %.2f%% (%d runs >= 50 ms)" % (
-              med, worst, share, len(long_waits)))
-    ok = True
-    if med >= 15:
-        print("FAIL: median latency %.2f ms >= 15 ms" % med)
-        ok = False
-    if worst >= 50:
-        print("FAIL: max latency %.2f ms >= 50 ms" % worst)
-        ok = False
-    if share >= 5:
-        print("FAIL: CPU %.2f%% of the wait >= 5%%" % share)
-        ok = False
-    for r in long_waits:
-        if r["cpu_ms"] >= 0.05 * r["wait_ms"]:
-            print("FAIL: %s delay %d: cpu %.2f ms of %.1f ms wait" % (
-                r["mode"], r["delay"], r["cpu_ms"], r["wait_ms"]))
-            ok = False
+    print("for information (wall clock, not asserted): latency after listen "
+          "median %.2f ms, max %.2f ms; cpu while waiting %.2f%%" % (
+              statistics.median(lat), max(lat), share))
     return 0 if ok else 1
 
 

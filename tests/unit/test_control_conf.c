@@ -83,7 +83,7 @@ static void test_config_good(void)
 
 	cove_config_defaults(&cfg);
 	CHECK(cfg.dial_attempt_timeout_ms == 50 && cfg.dial_retry_initial_ms == 1 &&
-	      cfg.dial_retry_max_ms == 20 && cfg.dial_deadline_ms == 5000);
+	      cfg.dial_retry_max_ms == 10 && cfg.dial_deadline_ms == 5000);
 	CHECK(cove_config_parse(text, strlen(text), "t.conf", &cfg, &err) == 0);
 	CHECK(cfg.dial_attempt_timeout_ms == 25);
 	CHECK(cfg.dial_retry_initial_ms == 2);

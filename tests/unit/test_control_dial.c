@@ -350,8 +350,7 @@ static void test_ready_fd(void)
 	close(pfd[0]);
 
 	/* the dialer pauses 2 s between attempts but the deadline is 1.5 s:
-	 * only the readiness byte can make it connect (the socket file
-	 * exists from the start, so no inotify wake-up helps) */
+	 * only the readiness byte can make it connect */
 	REQUIRE(pipe(pfd) == 0);
 	p = peer_start2(PEER_PLAIN, 100, pfd[1], 1);
 	snprintf(a.path, sizeof(a.path), "%s", p->path);
@@ -367,6 +366,9 @@ static void test_ready_fd(void)
 	CHECK(conn.attempts <= 16);
 	if (conn.attempts > 4)
 		fprintf(stderr, "  note: %u attempts\n", conn.attempts);
+	/* the trace: one pause per failed attempt, and the byte ended one */
+	CHECK(conn.trace.n == conn.attempts - 1);
+	CHECK(conn.trace.early == 1);
 	if (conn.fd >= 0)
 		close(conn.fd);
 	peer_stop(p);
@@ -374,31 +376,42 @@ static void test_ready_fd(void)
 	close(pfd[1]);
 }
 
-static void test_watch(void)
+static void test_schedule(void)
 {
 	struct cove_ctl_addr a = { .transport = COVE_CTL_UNIX };
 	struct cove_ctl_dial_opts o;
 	struct cove_ctl_conn conn;
 	struct cove_err err = { 0 };
 	struct peer *p;
+	uint32_t i, want = 1;
 
-	/* as above, but no readiness fd: the socket path's creation is what
-	 * ends the 2 s pause */
+	/* a listener 100 ms late: the pauses double from 1 ms to the cap and
+	 * stay there, one per failed attempt */
 	p = peer_start(PEER_PLAIN, 100, -1);
 	snprintf(a.path, sizeof(a.path), "%s", p->path);
-	opts(&o, 1500);
-	o.retry_initial_ms = o.retry_max_ms = 2000;
+	opts(&o, 5000);
+	CHECK(o.retry_initial_ms == 1 && o.retry_max_ms == 10);
 	CHECK(cove_ctl_dial(&a, &o, &conn, &err) == 0);
-	CHECK(conn.attempts <= 4);
+	CHECK(conn.trace.n == conn.attempts - 1 && conn.trace.dropped == 0);
+	CHECK(conn.trace.n >= 5 && conn.trace.early == 0);
+	for (i = 0; i < conn.trace.n; i++) {
+		CHECK(conn.trace.pause_ms[i] == want);
+		want = want * 2 > 10 ? 10 : want * 2;
+	}
+	CHECK(conn.trace.prev_start_ns < conn.trace.last_start_ns);
 	if (conn.fd >= 0)
 		close(conn.fd);
 	peer_stop(p);
-	/* the directory is missing too: no watch, plain pauses, clear error */
+	/* the directory is missing too: plain pauses, clear error; past
+	 * COVE_CTL_TRACE_MAX pauses the trace counts the rest */
 	snprintf(a.path, sizeof(a.path), "/tmp/cv-control-nodir-%d/c.sock",
 		 (int)getpid());
-	opts(&o, 30);
+	opts(&o, 800);
 	CHECK(cove_ctl_dial(&a, &o, &conn, &err) == -1);
 	CHECK(err.code == ETIMEDOUT);
+	CHECK(conn.trace.n == COVE_CTL_TRACE_MAX && conn.trace.dropped > 0);
+	CHECK(conn.trace.n + conn.trace.dropped == conn.attempts - 1 ||
+	      conn.trace.n + conn.trace.dropped == conn.attempts);
 }
 
 static void test_vsock(void)
@@ -439,7 +452,7 @@ int main(void)
 	RUN(test_hvsock_flaky);
 	RUN(test_hvsock_failures);
 	RUN(test_ready_fd);
-	RUN(test_watch);
+	RUN(test_schedule);
 	RUN(test_vsock);
 	return check_summary();
 }
