@@ -75,6 +75,15 @@
  * again every half second, since no further event will come. A bind() or
  * listen() that finds its port taken does not wait for the loop to see a
  * close: sbx_relay_settle_port() looks for POLLHUP on that port's sockets.
+ *
+ * Parked calls (struct sbx_waiter) never come from malloc: they are slots
+ * of sn->waiter_pool, SBX_WAITERS for the whole sandbox (a parked call is
+ * a blocked program thread, so the bound is on threads blocked in
+ * connect/accept/recvfrom at once). Invariant: every slot is either on
+ * sn->waiter_free or on exactly one socket's @waiters queue, and
+ * sn->nwaiters counts the latter; whoever unlinks a waiter answers its
+ * call (or finds it gone) and puts the slot back. With the pool empty the
+ * call that would park gets ENOMEM; the sentry and other calls go on.
  */
 
 static uint32_t sbx_hash(uint64_t cookie)
@@ -193,7 +202,53 @@ int sbx_sock_pair(struct sbx_sock *sk, int *app_end, bool nonblock)
 	return 0;
 }
 
-/* sbx_waiters_fail() - answer every parked call with @error. */
+/**
+ * sbx_waiter_get() - take a free slot from the sentry's waiter pool
+ * @sn:		sentry
+ *
+ * The free list is built on first use, so a zeroed struct sentry is ready.
+ *
+ * Return: a zeroed waiter, or NULL when all SBX_WAITERS slots are parked.
+ */
+static struct sbx_waiter *sbx_waiter_get(struct sentry *sn)
+{
+	struct sbx_waiter *w;
+	unsigned i;
+
+	if (!sn->waiter_ready) {
+		sn->waiter_free = NULL;
+		for (i = SBX_WAITERS; i-- > 0;) {
+			sn->waiter_pool[i].next = sn->waiter_free;
+			sn->waiter_free = &sn->waiter_pool[i];
+		}
+		sn->waiter_ready = true;
+	}
+	w = sn->waiter_free;
+	if (!w)
+		return NULL;
+	sn->waiter_free = w->next;
+	memset(w, 0, sizeof(*w));
+	sn->nwaiters++;
+	return w;
+}
+
+/**
+ * sbx_waiter_put() - give a waiter's slot back to the pool
+ * @sn:		sentry
+ * @w:		a slot from sbx_waiter_get(), already off its socket's queue
+ */
+void sbx_waiter_put(struct sentry *sn, struct sbx_waiter *w)
+{
+	w->next = sn->waiter_free;
+	sn->waiter_free = w;
+	sn->nwaiters--;
+}
+
+/**
+ * sbx_waiters_fail() - answer every parked call with @error
+ * @sk:		socket
+ * @error:	errno for each call
+ */
 static void sbx_waiters_fail(struct sbx_sock *sk, int error)
 {
 	struct sbx_waiter *w;
@@ -201,7 +256,7 @@ static void sbx_waiters_fail(struct sbx_sock *sk, int error)
 	while ((w = sk->waiters)) {
 		sk->waiters = w->next;
 		sbx_reply(sk->sn, w->id, -1, error);
-		free(w);
+		sbx_waiter_put(sk->sn, w);
 	}
 }
 
@@ -295,9 +350,17 @@ void sbx_relay_notify(void *host, struct cove_sock *s, void *cookie,
 		sbx_sock_kick(cookie, dirs);
 }
 
+/**
+ * sbx_waiter_park() - queue a trapped call on @sk until the socket changes
+ * @sk:		socket
+ * @n:		the notification, answered later by whoever serves the queue
+ *
+ * The slot comes from the sentry's fixed pool; with all SBX_WAITERS
+ * parked, this one call fails with ENOMEM and nothing else changes.
+ */
 void sbx_waiter_park(struct sbx_sock *sk, const struct seccomp_notif *n)
 {
-	struct sbx_waiter *w = calloc(1, sizeof(*w)), **pp;
+	struct sbx_waiter *w = sbx_waiter_get(sk->sn), **pp;
 
 	if (!w) {
 		sbx_reply(sk->sn, n->id, -1, ENOMEM);
@@ -467,7 +530,7 @@ static void sbx_retry_recvfrom(struct sbx_sock *sk)
 	while ((w = *pp)) {
 		if (!sbx_id_valid(sk->sn, w->id)) {
 			*pp = w->next;
-			free(w);
+			sbx_waiter_put(sk->sn, w);
 			continue;
 		}
 		dup = sbx_getfd(w->pid, (int)w->args[0]);
@@ -480,7 +543,7 @@ static void sbx_retry_recvfrom(struct sbx_sock *sk)
 		else
 			sbx_reply(sk->sn, w->id, -1, EBADF);
 		*pp = w->next;
-		free(w);
+		sbx_waiter_put(sk->sn, w);
 	}
 }
 
@@ -661,7 +724,7 @@ static void sbx_connect_done(struct sbx_sock *sk)
 		sk->waiters = w->next;
 		if (sbx_reply(sn, w->id, soerr ? -1 : 0, soerr) == 0 && soerr)
 			sk->conn_err = 0;	/* reported by connect() */
-		free(w);
+		sbx_waiter_put(sn, w);
 	}
 }
 
@@ -702,7 +765,7 @@ static void sbx_accept_more(struct sbx_sock *l)
 		l->waiters = w->next;
 		if (sbx_id_valid(sn, w->id))
 			(void)sbx_serve_accept(sn, l, w);
-		free(w);
+		sbx_waiter_put(sn, w);
 	}
 }
 

@@ -42,6 +42,7 @@
 #define SBX_PUMP_ROUNDS		16u	/* per direction per turn */
 #define SBX_MAX_BACKLOG		4096
 #define SBX_MAX_OPTLEN		256u
+#define SBX_WAITERS		1024u	/* parked calls, whole sandbox */
 
 /* Directions a queued socket needs pumped. */
 #define SBX_PUMP_UP		1u	/* program -> stack */
@@ -65,8 +66,9 @@ enum sbx_sk_state {
 	SK_FAILED,
 };
 
+/* A parked call: a slot of sentry->waiter_pool (relay.c). */
 struct sbx_waiter {
-	struct sbx_waiter *next;
+	struct sbx_waiter *next;	/* the socket's queue, or the free list */
 	uint64_t id;		/* the notification */
 	uint32_t pid;		/* its thread, in the sentry's pid ns */
 	int nr;			/* syscall */
@@ -159,6 +161,11 @@ struct sentry {
 	struct sbx_sock *hash[SBX_HASH];
 	struct sbx_sock *pending, **pending_tail;
 	struct sbx_sock *all;
+	/* parked calls: free list built on first use (relay.c) */
+	struct sbx_waiter waiter_pool[SBX_WAITERS];
+	struct sbx_waiter *waiter_free;
+	unsigned nwaiters;		/* slots in use */
+	bool waiter_ready;
 	uint8_t scratch[SBX_SCRATCH];
 };
 
@@ -218,5 +225,6 @@ unsigned sbx_relay_settle_port(struct sentry *sn, struct sbx_sock *self,
 void sbx_relay_close_all(struct sentry *sn);
 void sbx_relay_sweep(struct sentry *sn);
 void sbx_waiter_park(struct sbx_sock *sk, const struct seccomp_notif *n);
+void sbx_waiter_put(struct sentry *sn, struct sbx_waiter *w);
 
 #endif /* COVE_SENTRY_SENTRY_H */

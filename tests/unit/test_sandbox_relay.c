@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/seccomp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -352,6 +353,41 @@ static void test_relisten_after_close(void)
 	teardown(app2);
 }
 
+/*
+ * More parked calls than SBX_WAITERS: the one past the bound is answered
+ * ENOMEM at once and takes no slot, the others stay parked in order;
+ * freeing the socket answers them (EBADF) and every slot is back in the
+ * pool.
+ */
+static void test_waiter_bound(void)
+{
+	struct seccomp_notif n = { 0 };
+	int app;
+	struct sbx_sock *sk = setup(&app);
+	unsigned i, nfree = 0;
+	struct sbx_waiter *w;
+
+	sk->state = SK_CONNECTING;
+	for (i = 0; i < SBX_WAITERS; i++) {
+		n.id = 100 + i;
+		sbx_waiter_park(sk, &n);
+	}
+	CHECK(sn.nwaiters == SBX_WAITERS);
+	n.id = 99;
+	sbx_waiter_park(sk, &n);
+	CHECK(sn.nwaiters == SBX_WAITERS);
+	/* (its ENOMEM reply goes to nfd -1 here: only the pool is checked) */
+	for (i = 0, w = sk->waiters; w; w = w->next, i++)
+		CHECK(w->id == 100 + i);	/* in order, none lost */
+	CHECK(i == SBX_WAITERS);
+	sbx_sock_free(sk);
+	CHECK(sn.nwaiters == 0);
+	for (w = sn.waiter_free; w; w = w->next)
+		nfree++;
+	CHECK(nfree == SBX_WAITERS);
+	teardown(app);
+}
+
 int main(void)
 {
 	size_t i;
@@ -366,5 +402,6 @@ int main(void)
 	RUN(test_close);
 	RUN(test_rebind_after_close);
 	RUN(test_relisten_after_close);
+	RUN(test_waiter_bound);
 	return check_failures ? 1 : 0;
 }
