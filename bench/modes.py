@@ -35,7 +35,7 @@ import time
 
 SERVER_CPU, CLIENT_CPU = "1", "0"
 HOST_NET = ("10.89.0.1", "10.89.0.2")
-COVE_IP = os.environ.get("COVE_BENCH_IP", "10.88.0.250")
+COVE_IP = os.environ.get("COVE_BENCH_IP", "10.209.0.250")
 
 
 class Unavailable(Exception):
@@ -57,7 +57,7 @@ class Fence:
     removed only if added here.
     """
 
-    NET = "10.88.0.0/16"
+    NET = "10.209.0.0/16"
 
     def __enter__(self):
         r = sh("ip", "route", "add", "unreachable", self.NET, check=False)

@@ -17,17 +17,17 @@ net=${1:-builtin}
 n=${2:-200000}
 cove=${COVE_BUILD:-build}/src/cli/cove
 [ "$net" = lwip ] && cove=${COVE_BUILD:-build}/src/cli/cove-plugin
-ip=10.88.0.249
+ip=10.209.0.249
 name=cvprof-$$
 out=$(mktemp -d /tmp/cv-profile.XXXXXX)
 cleanup() {
 	pkill -f -- "--name $name" 2>/dev/null || true
-	ip route del unreachable 10.88.0.0/16 2>/dev/null || true
+	ip route del unreachable 10.209.0.0/16 2>/dev/null || true
 	rm -rf "$out"
 }
 trap cleanup EXIT
 # A sandbox address without a sandbox must never follow the default route.
-ip route add unreachable 10.88.0.0/16 2>/dev/null || true
+ip route add unreachable 10.209.0.0/16 2>/dev/null || true
 srv=() cli=()
 if [ "$(nproc)" -ge 2 ]; then
 	srv=(taskset -c 1) cli=(taskset -c 0)

@@ -25,7 +25,7 @@
 	"                      (AF_PACKET on eth0, the default) or tap (a TAP\n" \
 	"                      spliced to eth0 with tc redirects)\n" \
 	"  --ip=A.B.C.D/N      sandbox address; default the next free one in\n" \
-	"                      10.88.0.0/16 from .2, a pool claimed on the host\n" \
+	"                      10.209.0.0/16 from .2, a pool claimed on the host\n" \
 	"                      with an unreachable route; the host side is\n" \
 	"                      network+1\n" \
 	"  --name=NAME         sandbox name (default generated); state lives in\n" \

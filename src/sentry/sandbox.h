@@ -45,9 +45,9 @@
 
 #define SBX_RUN_DIR		"/run/cove"
 #define SBX_NAME_MAX		32
-/* The default address pool: 10.88.0.0/16 (host order). cove run claims it on
+/* The default address pool: 10.209.0.0/16 (host order). cove run claims it on
  * the host with an unreachable route (see sbx_attach_host()). */
-#define SBX_POOL_NET	0x0a580000u
+#define SBX_POOL_NET	0x0ad10000u
 #define SBX_POOL_PREFIX	16u
 #define SBX_MAX_PUBLISH		16
 #define SBX_MAX_ENV		256
@@ -137,7 +137,7 @@ bool sbx_name_valid(const char *name);
 
 /**
  * sbx_ipam_pick() - the lowest free host address of a subnet
- * @net:	network address (host order), e.g. 10.88.0.0
+ * @net:	network address (host order), e.g. 10.209.0.0
  * @prefix:	its prefix length (8..30)
  * @used:	addresses in use (host order), any order
  * @nused:	their count

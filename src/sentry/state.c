@@ -298,7 +298,7 @@ int sbx_state_create(struct sbx_opts *o, struct sbx_state *st,
 		if (sbx_ipam_pick(SBX_POOL_NET, SBX_POOL_PREFIX, used, nused,
 				  &pick) < 0) {
 			cove_err_set(err, ENOSPC,
-				     "no free address left in 10.88.0.0/16");
+				     "no free address left in 10.209.0.0/16");
 			goto fail_dir;
 		}
 		o->ip.s_addr = htonl(pick);

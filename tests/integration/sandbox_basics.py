@@ -11,7 +11,7 @@ refused inside, cove's own failures
 (125 with one line, 127 for a missing command). Nothing may be left
 behind: links, netns, /run/cove entries, sentries. Last, with the test
 library's own fence removed, a sandbox from the default pool must install
-the unreachable route for 10.88.0.0/16, so an unused pool address fails
+the unreachable route for 10.209.0.0/16, so an unused pool address fails
 with EHOSTUNREACH on the host instead of leaving by the default route.
 """
 
@@ -51,7 +51,7 @@ def main():
                     "127.0.0.1" in r.stdout, r.stdout)
         else:
             c.check(net + ": eth0 keeps its address",
-                    "eth0" in r.stdout and "10.88." in r.stdout, r.stdout)
+                    "eth0" in r.stdout and "10.209." in r.stdout, r.stdout)
         # Signals to cove run reach the program.
         for sig, want in ((signal.SIGTERM, 143), (signal.SIGINT, 130)):
             box = sb.Sandbox(["sleep", "100"], network=net).start()
@@ -117,7 +117,7 @@ def check_pool_fence(c):
     with socket.socket() as s:
         s.settimeout(2)
         try:
-            s.connect(("10.88.255.254", 9))
+            s.connect(("10.209.255.254", 9))
             err = 0
         except OSError as e:
             err = e.errno

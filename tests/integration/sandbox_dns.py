@@ -3,7 +3,7 @@
 """DNS from inside a sandbox to a resolver the test runs on the host side.
 
 The resolver is a few lines of Python bound to the gateway address
-(10.88.0.1:53, IP_FREEBIND, so it only ever talks over sandbox veths): it
+(10.209.0.1:53, IP_FREEBIND, so it only ever talks over sandbox veths): it
 answers A queries for cove.test with 203.0.113.7 (a documentation address:
 it is only data in the answer, nothing is ever sent there) and NXDOMAIN
 otherwise. Inside, busybox's nslookup, a real resolver client (UDP socket,

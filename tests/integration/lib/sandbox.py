@@ -25,7 +25,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
-GATEWAY = "10.88.0.1"
+GATEWAY = "10.209.0.1"
 IP_FREEBIND = 15
 
 _live = []
@@ -176,7 +176,7 @@ class Sandbox:
 # sandbox's /32 to its veth is more specific and wins, so only an address
 # without a live sandbox (not up yet, or gone) hits it, and a connection to
 # it fails here instead of following the default route off the machine.
-FENCE = "10.88.0.0/16"
+FENCE = "10.209.0.0/16"
 _fenced = subprocess.run(["ip", "route", "add", "unreachable", FENCE],
                          capture_output=True).returncode == 0
 
