@@ -113,7 +113,7 @@ int cove_ctl_msg_response_decode(const uint8_t *p, size_t n,
 	}
 	out->code = r->code;
 	if (r->message) {
-		for (i = 0; r->message[i] && i < sizeof(out->message) - 1; i++) {
+		for (i = 0; i < sizeof(out->message) - 1 && r->message[i]; i++) {
 			char c = r->message[i];
 
 			out->message[i] = (c >= 0x20 && c < 0x7f) ? c : '?';

@@ -478,7 +478,8 @@ static int srv_hello(struct cove_ctl_server *srv, struct srv_conn *c,
 	    h->version_max < COVE_CTL_VERSION) {
 		snprintf(msg, sizeof(msg),
 			 "client speaks versions %u..%u, this sentry speaks %u",
-			 h->version_min, h->version_max, COVE_CTL_VERSION);
+			 h->version_min, h->version_max,
+			 (unsigned)COVE_CTL_VERSION);
 		cove__control__hello_request__free_unpacked(h, NULL);
 		return srv_status(srv, c, stream, COVE_CTL_FAILED_PRECONDITION,
 				  msg);
