@@ -237,7 +237,7 @@ static struct sbx_waiter *sbx_waiter_get(struct sentry *sn)
  * @sn:		sentry
  * @w:		a slot from sbx_waiter_get(), already off its socket's queue
  */
-void sbx_waiter_put(struct sentry *sn, struct sbx_waiter *w)
+static void sbx_waiter_put(struct sentry *sn, struct sbx_waiter *w)
 {
 	w->next = sn->waiter_free;
 	sn->waiter_free = w;

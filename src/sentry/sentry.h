@@ -225,6 +225,5 @@ unsigned sbx_relay_settle_port(struct sentry *sn, struct sbx_sock *self,
 void sbx_relay_close_all(struct sentry *sn);
 void sbx_relay_sweep(struct sentry *sn);
 void sbx_waiter_park(struct sbx_sock *sk, const struct seccomp_notif *n);
-void sbx_waiter_put(struct sentry *sn, struct sbx_waiter *w);
 
 #endif /* COVE_SENTRY_SENTRY_H */

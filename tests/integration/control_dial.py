@@ -29,6 +29,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
+import dialsched  # noqa: E402
+
 BUILD = os.environ.get("COVE_BUILD") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..", "build")
 TOOL = os.path.join(BUILD, "src", "control", "cove-ctl-dialtest")
@@ -80,38 +83,13 @@ def one_run(delay_ms, mode):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-RETRY_INITIAL_MS = 1
-RETRY_MAX_MS = 10
-MAX_EARLY = 4
-
-
 def schedule_faults(r):
     """Return what in run r's schedule breaks the dialer's promises."""
     t = r["trace"]
-    bad = []
-    pauses, early = t["pauses"], t["early"]
-    if t["dropped"] == 0 and len(pauses) != r["attempts"] - 1:
-        bad.append("%d pauses for %d attempts" % (len(pauses), r["attempts"]))
-    want = RETRY_INITIAL_MS
-    for i, p in enumerate(pauses):
-        if p != want:
-            bad.append("pause %d is %d ms, the schedule says %d" % (i, p, want))
-            break
-        want = RETRY_INITIAL_MS if early[i] else min(2 * p, RETRY_MAX_MS)
-    if pauses and max(pauses) > RETRY_MAX_MS:
-        bad.append("a pause of %d ms > cap %d ms" % (max(pauses),
-                                                     RETRY_MAX_MS))
-    if t["prev_start_ns"] and t["prev_start_ns"] >= r["t_listen"]:
-        bad.append("an attempt after listen() failed (started %.3f ms "
-                   "after it)" % ((t["prev_start_ns"] - r["t_listen"]) / 1e6))
-    slept = sum(p for p, e in zip(pauses, early) if not e)
-    if t["dropped"] == 0 and r["wait_ms"] < 0.9 * slept:
-        bad.append("dial took %.1f ms, under its %d ms of full pauses: a "
-                   "pause did not sleep" % (r["wait_ms"], slept))
-    if sum(early) > MAX_EARLY:
-        bad.append("%d pauses ended early (> %d): spinning on a wake "
-                   "source" % (sum(early), MAX_EARLY))
-    return bad
+    # No wake source here: every pause must run its full length.
+    return dialsched.faults(t["pauses"], t["early"], r["attempts"],
+                            t["dropped"], t["prev_start_ns"], r["t_listen"],
+                            r["wait_ms"], max_early=0)
 
 
 def main():
