@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "sentry/sandbox.h"
+#include "runtime/runtime.h"
 
 static int gc_main(int argc, char **argv)
 {
@@ -32,7 +32,7 @@ static int gc_main(int argc, char **argv)
 		fprintf(stderr, "%s gc: needs root\n", cove_progname);
 		return 1;
 	}
-	n = sbx_gc(verbose);
+	n = rt_gc(verbose);
 	if (n < 0)
 		return 1;
 	printf("%d sandbox%s cleaned\n", n, n == 1 ? "" : "es");

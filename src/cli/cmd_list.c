@@ -9,10 +9,10 @@
 
 #include "cli/cli.h"
 #include "cli/ctl_cmd.h"
-#include "sentry/sandbox.h"
+#include "common/sandbox.h"
 
 /*
- * Reads only the state directory (src/sentry/state.c): no dialing, so a
+ * Reads only the state directory (src/runtime/state.c): no dialing, so a
  * sandbox that hangs cannot hang the listing. A sandbox is live while its
  * runtime holds NAME/lock; a free lock means stale state that `cove gc`
  * (or the next cove run) removes.

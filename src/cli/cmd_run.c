@@ -3,11 +3,11 @@
 #include <stdio.h>
 
 #include "cli/cli.h"
-#include "sentry/sandbox.h"
+#include "runtime/runtime.h"
 
 /*
- * Parsing lives in src/sentry/opts.c (unit tested), the work in
- * src/sentry/runtime.c. Usage errors exit 125 like every other failure of
+ * Parsing lives in src/runtime/opts.c (unit tested), the work in
+ * src/runtime/runtime.c. Usage errors exit 125 like every other failure of
  * cove itself, so that a program's own exit status 2 stays unambiguous.
  */
 static int run_main(int argc, char **argv)
@@ -16,9 +16,9 @@ static int run_main(int argc, char **argv)
 	struct cove_err err;
 	int ret;
 
-	ret = sbx_opts_parse(argc, argv, &o, &err);
+	ret = rt_opts_parse(argc, argv, &o, &err);
 	if (ret == 1) {
-		sbx_run_usage(stdout, cove_progname);
+		rt_run_usage(stdout, cove_progname);
 		return 0;
 	}
 	if (ret < 0) {
@@ -26,7 +26,7 @@ static int run_main(int argc, char **argv)
 			cove_progname, err.msg, cove_progname);
 		return SBX_EXIT_COVE;
 	}
-	return sbx_run(&o);
+	return rt_run(&o);
 }
 
 static const struct cove_cmd run_cmd = {

@@ -12,7 +12,7 @@
 
 #include "cli/cli.h"
 #include "cli/ctl_cmd.h"
-#include "sentry/sandbox.h"
+#include "common/sandbox.h"
 
 /*
  * The runtime never listens: every verb dials /run/cove/NAME/control.sock

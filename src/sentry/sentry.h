@@ -9,7 +9,7 @@
 
 #include "control/control.h"
 #include "cove/netstack.h"
-#include "sentry/sandbox.h"
+#include "common/sandbox.h"
 
 /*
  * Theory of operation
@@ -184,6 +184,37 @@ int sbx_zygote_hello(struct sentry *sn, int zfd);
 int sbx_zygote_exec(struct sentry *sn, const uint8_t *req, size_t len,
 		    const int fds[3], struct cove_err *err);
 char **sbx_build_env(const struct sbx_opts *o);
+
+/* sandnet.c: the sandbox end of the network */
+/**
+ * sbx_attach_sandbox() - sentry side: lo up, eth0 addressed, default route
+ * @o:		options
+ * @drop_ingress: stop the netns's kernel stack from answering on eth0
+ * @err:	filled on failure
+ *
+ * With --netns the interface is expected to be configured already; only
+ * lo and the ingress drop are done, and the address is read back.
+ * Return: 0 or < 0 with @err set.
+ */
+int sbx_attach_sandbox(struct sbx_opts *o, bool drop_ingress,
+		       struct cove_err *err);
+
+/**
+ * sbx_attach_tap() - sentry side, --link=tap: splice a TAP to the interface
+ * @o:		options (after sbx_attach_sandbox)
+ * @tap:	the TAP's name (the link has created it)
+ * @err:	filled on failure
+ *
+ * Return: 0 or < 0 with @err set.
+ */
+int sbx_attach_tap(struct sbx_opts *o, const char *tap, struct cove_err *err);
+
+/**
+ * sbx_detach_sandbox() - sentry side, --netns only: undo the ingress drop
+ * and the IPv6 switch on an interface the sandbox does not own
+ * @o:		options as sbx_attach_sandbox() left them
+ */
+void sbx_detach_sandbox(const struct sbx_opts *o);
 
 /* seccomp.c */
 int sbx_seccomp_install(bool notify, int *notify_fd, struct cove_err *err);

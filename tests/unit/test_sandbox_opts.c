@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include "check.h"
-#include "sentry/sandbox.h"
+#include "runtime/runtime.h"
 
-/* parse() - run sbx_opts_parse on a NULL-terminated list of words. */
+/* parse() - run rt_opts_parse on a NULL-terminated list of words. */
 static int parse(struct sbx_opts *o, struct cove_err *err, const char **words)
 {
 	static char *argv[64];
@@ -17,7 +17,7 @@ static int parse(struct sbx_opts *o, struct cove_err *err, const char **words)
 		argc++;
 	}
 	argv[argc] = NULL;
-	return sbx_opts_parse(argc, argv, o, err);
+	return rt_opts_parse(argc, argv, o, err);
 }
 
 static void test_defaults(void)
@@ -106,11 +106,11 @@ static void test_help(void)
 
 static void test_names(void)
 {
-	CHECK(sbx_name_valid("a"));
-	CHECK(sbx_name_valid("cove-0123abcd"));
-	CHECK(!sbx_name_valid(".lock"));
-	CHECK(!sbx_name_valid("a/b"));
-	CHECK(!sbx_name_valid("0123456789012345678901234567890123"));
+	CHECK(rt_name_valid("a"));
+	CHECK(rt_name_valid("cove-0123abcd"));
+	CHECK(!rt_name_valid(".lock"));
+	CHECK(!rt_name_valid("a/b"));
+	CHECK(!rt_name_valid("0123456789012345678901234567890123"));
 }
 
 static void test_ipam(void)
@@ -119,15 +119,15 @@ static void test_ipam(void)
 	uint32_t used[] = { 0x0a580003u, 0x0a580002u, 0x0a580005u };
 	uint32_t small[] = { 0xc0a80102u };
 
-	CHECK(sbx_ipam_pick(net, 16, NULL, 0, &out) == 0 &&
+	CHECK(rt_ipam_pick(net, 16, NULL, 0, &out) == 0 &&
 	      out == 0x0a580002u);
-	CHECK(sbx_ipam_pick(net, 16, used, 3, &out) == 0 &&
+	CHECK(rt_ipam_pick(net, 16, used, 3, &out) == 0 &&
 	      out == 0x0a580004u);
 	/* A /30 has exactly one sandbox address besides the gateway. */
-	CHECK(sbx_ipam_pick(0xc0a80100u, 30, NULL, 0, &out) == 0 &&
+	CHECK(rt_ipam_pick(0xc0a80100u, 30, NULL, 0, &out) == 0 &&
 	      out == 0xc0a80102u);
-	CHECK(sbx_ipam_pick(0xc0a80100u, 30, small, 1, &out) < 0);
-	CHECK(sbx_ipam_pick(net, 31, NULL, 0, &out) < 0);
+	CHECK(rt_ipam_pick(0xc0a80100u, 30, small, 1, &out) < 0);
+	CHECK(rt_ipam_pick(net, 31, NULL, 0, &out) < 0);
 }
 
 int main(void)

@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "sentry/sandbox.h"
+#include "runtime/runtime.h"
 
 /*
  * Theory of operation
@@ -31,20 +31,20 @@
  * binary, for a start-up-only path.
  */
 
-static void sbx_table_name(struct in_addr ip, char *buf, size_t len)
+static void rt_table_name(struct in_addr ip, char *buf, size_t len)
 {
 	snprintf(buf, len, "cove_%08x", ntohl(ip.s_addr));
 }
 
 /**
- * sbx_nft() - run "nft -f -" with @script on its stdin
+ * rt_nft() - run "nft -f -" with @script on its stdin
  * @script:	rules
  * @errbuf:	nft's first line of complaint (may be NULL)
  * @errlen:	its size
  *
  * Return: 0, or -1 when nft failed or could not run.
  */
-static int sbx_nft(const char *script, char *errbuf, size_t errlen)
+static int rt_nft(const char *script, char *errbuf, size_t errlen)
 {
 	int in[2], out[2], status;
 	ssize_t n;
@@ -79,7 +79,7 @@ static int sbx_nft(const char *script, char *errbuf, size_t errlen)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
-int sbx_publish_add(const struct sbx_opts *o, struct cove_err *err)
+int rt_publish_add(const struct sbx_opts *o, struct cove_err *err)
 {
 	char script[8192], table[32], host[16], peer[16], ip[INET_ADDRSTRLEN];
 	char rules[2048] = "", errbuf[256], path[96];
@@ -87,7 +87,7 @@ int sbx_publish_add(const struct sbx_opts *o, struct cove_err *err)
 	unsigned i;
 	int fd;
 
-	sbx_table_name(o->ip, table, sizeof(table));
+	rt_table_name(o->ip, table, sizeof(table));
 	sbx_veth_names(o->ip, host, peer);
 	inet_ntop(AF_INET, &o->ip, ip, sizeof(ip));
 	for (i = 0; i < o->npublish; i++)
@@ -108,7 +108,7 @@ int sbx_publish_add(const struct sbx_opts *o, struct cove_err *err)
 		(void)!write(fd, "1", 1);
 		close(fd);
 	}
-	if (sbx_nft(script, errbuf, sizeof(errbuf)) < 0) {
+	if (rt_nft(script, errbuf, sizeof(errbuf)) < 0) {
 		errbuf[strcspn(errbuf, "\n")] = '\0';
 		return cove_err_set(err, EIO, "--publish: nft failed%s%s",
 				    errbuf[0] ? ": " : " (is nftables installed?)",
@@ -117,11 +117,11 @@ int sbx_publish_add(const struct sbx_opts *o, struct cove_err *err)
 	return 0;
 }
 
-void sbx_publish_del(struct in_addr ip)
+void rt_publish_del(struct in_addr ip)
 {
 	char script[64], table[32];
 
-	sbx_table_name(ip, table, sizeof(table));
+	rt_table_name(ip, table, sizeof(table));
 	snprintf(script, sizeof(script), "delete table ip %s\n", table);
-	(void)sbx_nft(script, NULL, 0);
+	(void)rt_nft(script, NULL, 0);
 }

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "cove/netstack.h"
-#include "sentry/sandbox.h"
+#include "runtime/runtime.h"
 
 #define SBX_RUN_HELP \
 	"Usage: %s run [OPTIONS] [--] COMMAND [ARG...]\n" \
@@ -44,12 +44,12 @@
 	"Exit status: the program's, 128+N if signal N ended it, 125 when\n" \
 	"cove itself fails, 126 / 127 when COMMAND cannot run / is not found.\n"
 
-void sbx_run_usage(FILE *out, const char *prog)
+void rt_run_usage(FILE *out, const char *prog)
 {
 	fprintf(out, SBX_RUN_HELP, prog);
 }
 
-bool sbx_name_valid(const char *name)
+bool rt_name_valid(const char *name)
 {
 	size_t i, n = strlen(name);
 
@@ -66,7 +66,7 @@ bool sbx_name_valid(const char *name)
 	return true;
 }
 
-int sbx_parse_cidr(const char *text, struct in_addr *ip, uint8_t *prefix)
+int rt_parse_cidr(const char *text, struct in_addr *ip, uint8_t *prefix)
 {
 	char buf[INET_ADDRSTRLEN];
 	const char *slash = strchr(text, '/');
@@ -87,8 +87,8 @@ int sbx_parse_cidr(const char *text, struct in_addr *ip, uint8_t *prefix)
 	return 0;
 }
 
-/* sbx_parse_u32() - a decimal number in [lo, hi]. */
-static int sbx_parse_u32(const char *text, unsigned long lo, unsigned long hi,
+/* rt_parse_u32() - a decimal number in [lo, hi]. */
+static int rt_parse_u32(const char *text, unsigned long lo, unsigned long hi,
 			 uint32_t *out)
 {
 	char *end;
@@ -104,8 +104,8 @@ static int sbx_parse_u32(const char *text, unsigned long lo, unsigned long hi,
 	return 0;
 }
 
-/* sbx_parse_publish() - HOSTPORT:PORT. */
-static int sbx_parse_publish(const char *text, struct sbx_publish *p)
+/* rt_parse_publish() - HOSTPORT:PORT. */
+static int rt_parse_publish(const char *text, struct sbx_publish *p)
 {
 	char buf[16];
 	const char *colon = strchr(text, ':');
@@ -115,16 +115,16 @@ static int sbx_parse_publish(const char *text, struct sbx_publish *p)
 		return -1;
 	memcpy(buf, text, (size_t)(colon - text));
 	buf[colon - text] = '\0';
-	if (sbx_parse_u32(buf, 1, 65535, &a) ||
-	    sbx_parse_u32(colon + 1, 1, 65535, &b))
+	if (rt_parse_u32(buf, 1, 65535, &a) ||
+	    rt_parse_u32(colon + 1, 1, 65535, &b))
 		return -1;
 	p->host_port = (uint16_t)a;
 	p->port = (uint16_t)b;
 	return 0;
 }
 
-/* sbx_parse_user() - UID[:GID], numeric. */
-static int sbx_parse_user(const char *text, struct sbx_opts *o)
+/* rt_parse_user() - UID[:GID], numeric. */
+static int rt_parse_user(const char *text, struct sbx_opts *o)
 {
 	char buf[16];
 	const char *colon = strchr(text, ':');
@@ -135,11 +135,11 @@ static int sbx_parse_user(const char *text, struct sbx_opts *o)
 			return -1;
 		memcpy(buf, text, (size_t)(colon - text));
 		buf[colon - text] = '\0';
-		if (sbx_parse_u32(buf, 0, 0xfffffffeul, &u) ||
-		    sbx_parse_u32(colon + 1, 0, 0xfffffffeul, &g))
+		if (rt_parse_u32(buf, 0, 0xfffffffeul, &u) ||
+		    rt_parse_u32(colon + 1, 0, 0xfffffffeul, &g))
 			return -1;
 	} else {
-		if (sbx_parse_u32(text, 0, 0xfffffffeul, &u))
+		if (rt_parse_u32(text, 0, 0xfffffffeul, &u))
 			return -1;
 		g = u;
 	}
@@ -149,8 +149,8 @@ static int sbx_parse_user(const char *text, struct sbx_opts *o)
 	return 0;
 }
 
-/* sbx_set_network() - --network: a mode or a provider of this binary. */
-static int sbx_set_network(struct sbx_opts *o, const char *v,
+/* rt_set_network() - --network: a mode or a provider of this binary. */
+static int rt_set_network(struct sbx_opts *o, const char *v,
 			   struct cove_err *err)
 {
 	o->network = v;
@@ -167,7 +167,7 @@ static int sbx_set_network(struct sbx_opts *o, const char *v,
 	return 0;
 }
 
-int sbx_opts_parse(int argc, char **argv, struct sbx_opts *o,
+int rt_opts_parse(int argc, char **argv, struct sbx_opts *o,
 		   struct cove_err *err)
 {
 	static const struct option longopts[] = {
@@ -213,14 +213,14 @@ int sbx_opts_parse(int argc, char **argv, struct sbx_opts *o,
 						    optarg);
 			break;
 		case 'i':
-			if (sbx_parse_cidr(optarg, &o->ip, &o->prefix_len))
+			if (rt_parse_cidr(optarg, &o->ip, &o->prefix_len))
 				return cove_err_set(err, 0,
 						    "--ip: '%s' is not A.B.C.D/N (N 8-30)",
 						    optarg);
 			o->have_ip = true;
 			break;
 		case 'N':
-			if (!sbx_name_valid(optarg))
+			if (!rt_name_valid(optarg))
 				return cove_err_set(err, 0,
 						    "--name: '%s' must be 1-%d of A-Z a-z 0-9 _ . - (not starting with . or -)",
 						    optarg, SBX_NAME_MAX);
@@ -232,7 +232,7 @@ int sbx_opts_parse(int argc, char **argv, struct sbx_opts *o,
 				return cove_err_set(err, 0,
 						    "--publish: at most %d",
 						    SBX_MAX_PUBLISH);
-			if (sbx_parse_publish(optarg,
+			if (rt_parse_publish(optarg,
 					      &o->publish[o->npublish]))
 				return cove_err_set(err, 0,
 						    "--publish: '%s' is not HOSTPORT:PORT",
@@ -264,13 +264,13 @@ int sbx_opts_parse(int argc, char **argv, struct sbx_opts *o,
 			o->workdir = optarg;
 			break;
 		case 'u':
-			if (sbx_parse_user(optarg, o))
+			if (rt_parse_user(optarg, o))
 				return cove_err_set(err, 0,
 						    "--user: '%s' is not UID[:GID] (numbers)",
 						    optarg);
 			break;
 		case 'P':
-			if (sbx_parse_u32(optarg, 0, 1000000, &v))
+			if (rt_parse_u32(optarg, 0, 1000000, &v))
 				return cove_err_set(err, 0,
 						    "--poll-us: '%s' is not 0-1000000",
 						    optarg);
@@ -292,7 +292,7 @@ int sbx_opts_parse(int argc, char **argv, struct sbx_opts *o,
 	if (optind >= argc)
 		return cove_err_set(err, 0, "no command given");
 	o->argv = argv + optind;
-	if (sbx_set_network(o, network, err) < 0)
+	if (rt_set_network(o, network, err) < 0)
 		return -1;
 	if (o->netns_path && o->have_ip)
 		return cove_err_set(err, 0,
@@ -304,7 +304,7 @@ int sbx_opts_parse(int argc, char **argv, struct sbx_opts *o,
 		return cove_err_set(err, 0,
 				    "--publish needs a network (not --network=none)");
 	if (o->have_ip)
-		o->gateway = sbx_gateway_of(o->ip, o->prefix_len);
+		o->gateway = rt_gateway_of(o->ip, o->prefix_len);
 	if (o->have_ip && o->gateway.s_addr == o->ip.s_addr)
 		return cove_err_set(err, 0,
 				    "--ip: %s is the host side of its subnet (network + 1)",

@@ -19,7 +19,8 @@
 
 #include "control/control.h"
 #include "control/cove.pb-c.h"
-#include "sentry/sandbox.h"
+#include "common/clock.h"
+#include "runtime/runtime.h"
 
 /*
  * Theory of operation
@@ -46,45 +47,18 @@
  * reaps the sentry before it cleans up, so that the sentry's linger (the
  * stack flushing its last bytes) runs before the veth goes.
  *
- * Every exit path goes through sbx_run()'s clean-up: the sentry is killed
+ * Every exit path goes through rt_run()'s clean-up: the sentry is killed
  * if still alive and reaped, the host veth and published ports deleted,
  * the state dir removed. If the runtime itself is killed, the sentry dies
  * with it (PR_SET_PDEATHSIG) and `cove gc`, or the next `cove run`,
  * removes what is left.
  */
 
-static uint64_t sbx_t0;
-
-static uint64_t sbx_mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000ull + (uint64_t)ts.tv_nsec / 1000;
-}
-
-void sbx_step(const struct sbx_opts *o, const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-	uint64_t t;
-
-	if (!o->verbose)
-		return;
-	t = sbx_mono_us() - sbx_t0;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "cove run: [%4llu.%03llu ms] %s\n",
-		(unsigned long long)(t / 1000), (unsigned long long)(t % 1000),
-		line);
-}
-
 #define SBX_SETUP_MS	60000	/* the sentry's set-up, until it listens */
 #define SBX_READY_DIAL_MS 250	/* dial after the readiness byte */
 
-/* sbx_cpu_us() - CPU time used by the runtime so far (user + system). */
-static uint64_t sbx_cpu_us(void)
+/* rt_cpu_us() - CPU time used by the runtime so far (user + system). */
+static uint64_t rt_cpu_us(void)
 {
 	struct rusage ru;
 
@@ -95,7 +69,7 @@ static uint64_t sbx_cpu_us(void)
 }
 
 /**
- * sbx_control_connect() - reach the sentry's control channel after its birth
+ * rt_control_connect() - reach the sentry's control channel after its birth
  * @o:		options
  * @cfg:	dialer configuration
  * @ready_rd:	read end of the readiness pipe
@@ -111,12 +85,12 @@ static uint64_t sbx_cpu_us(void)
  *
  * Return: 0 or -1.
  */
-static int sbx_control_connect(const struct sbx_opts *o,
+static int rt_control_connect(const struct sbx_opts *o,
 			       const struct cove_config *cfg, int ready_rd,
 			       struct cove_ctl_client **out,
 			       struct cove_err *err)
 {
-	uint64_t t0 = sbx_mono_us(), cpu0 = sbx_cpu_us(), t1, cpu;
+	uint64_t t0 = cove_now_us(), cpu0 = rt_cpu_us(), t1, cpu;
 	struct cove_ctl_dial_opts d;
 	struct cove_ctl_conn conn;
 	struct cove_ctl_addr a;
@@ -143,8 +117,8 @@ static int sbx_control_connect(const struct sbx_opts *o,
 	if (cove_ctl_dial(&a, &d, &conn, err) < 0)
 		return -1;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	t1 = sbx_mono_us();
-	cpu = sbx_cpu_us() - cpu0;
+	t1 = cove_now_us();
+	cpu = rt_cpu_us() - cpu0;
 	sbx_step(o, "control: connected after %u attempts via %s (monotonic %lld.%06ld s; waited %llu.%03llu ms, cpu %llu.%03llu ms)",
 		 conn.attempts, via, (long long)ts.tv_sec, ts.tv_nsec / 1000,
 		 (unsigned long long)((t1 - t0) / 1000),
@@ -161,7 +135,7 @@ static int sbx_control_connect(const struct sbx_opts *o,
 }
 
 /**
- * sbx_control_started() - ask cove.Health until the program runs
+ * rt_control_started() - ask cove.Health until the program runs
  * @o:		options
  * @c:		client
  * @err:	reason: the channel closed (the sentry failed to spawn the
@@ -173,7 +147,7 @@ static int sbx_control_connect(const struct sbx_opts *o,
  *
  * Return: 0 or -1.
  */
-static int sbx_control_started(const struct sbx_opts *o,
+static int rt_control_started(const struct sbx_opts *o,
 			       struct cove_ctl_client *c, struct cove_err *err)
 {
 	int64_t deadline = cove_ctl_now_ms() + SBX_SETUP_MS;
@@ -215,7 +189,7 @@ static int sbx_control_started(const struct sbx_opts *o,
 }
 
 /**
- * sbx_wait_answer() - take cove.Wait's answer if it has arrived
+ * rt_wait_answer() - take cove.Wait's answer if it has arrived
  * @o:		options
  * @c:		client
  * @stream:	the Wait call
@@ -223,7 +197,7 @@ static int sbx_control_started(const struct sbx_opts *o,
  *
  * Return: 1 answer taken, 0 not there yet, -1 the channel is gone.
  */
-static int sbx_wait_answer(const struct sbx_opts *o, struct cove_ctl_client *c,
+static int rt_wait_answer(const struct sbx_opts *o, struct cove_ctl_client *c,
 			   uint32_t stream, int *code)
 {
 	Cove__Control__WaitResponse *w = NULL;
@@ -253,8 +227,8 @@ static int sbx_wait_answer(const struct sbx_opts *o, struct cove_ctl_client *c,
 	return 1;
 }
 
-/* sbx_read_reply() - the sentry's next message: 'R', 'S' or 'E' + text. */
-static char sbx_read_reply(int fd, char *msg, size_t len)
+/* rt_read_reply() - the sentry's next message: 'R', 'S' or 'E' + text. */
+static char rt_read_reply(int fd, char *msg, size_t len)
 {
 	ssize_t n;
 
@@ -268,7 +242,7 @@ static char sbx_read_reply(int fd, char *msg, size_t len)
 }
 
 /**
- * sbx_wait_sentry() - wait for the program over the channel and for the
+ * rt_wait_sentry() - wait for the program over the channel and for the
  * sentry's exit, forwarding signals meanwhile
  * @o:		options
  * @pid:	the sentry
@@ -278,7 +252,7 @@ static char sbx_read_reply(int fd, char *msg, size_t len)
  * @code:	set to the program's exit status from cove.Wait, or left
  *		alone when the channel did not tell (sentry killed)
  */
-static void sbx_wait_sentry(const struct sbx_opts *o, pid_t pid,
+static void rt_wait_sentry(const struct sbx_opts *o, pid_t pid,
 			    struct cove_ctl_client *c, uint32_t stream,
 			    int *status, int *code)
 {
@@ -307,7 +281,7 @@ static void sbx_wait_sentry(const struct sbx_opts *o, pid_t pid,
 					.events = POLLIN };
 		if (poll(p, 2, -1) < 0)
 			continue;
-		if (c && p[1].revents && sbx_wait_answer(o, c, stream, code))
+		if (c && p[1].revents && rt_wait_answer(o, c, stream, code))
 			c = NULL;	/* answered, or the channel is gone */
 		while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 			/* The terminal signals the whole foreground group. */
@@ -317,13 +291,13 @@ static void sbx_wait_sentry(const struct sbx_opts *o, pid_t pid,
 	}
 	/* An answer sent just before the sentry exited is still readable. */
 	if (c)
-		(void)sbx_wait_answer(o, c, stream, code);
+		(void)rt_wait_answer(o, c, stream, code);
 	if (sfd >= 0)
 		close(sfd);
 }
 
-/* sbx_fail_reply() - the sentry's "E<message>" after the channel failed. */
-static int sbx_fail_reply(int fd, struct cove_err *err)
+/* rt_fail_reply() - the sentry's "E<message>" after the channel failed. */
+static int rt_fail_reply(int fd, struct cove_err *err)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	char msg[COVE_ERR_MSG_MAX + 2];
@@ -331,16 +305,16 @@ static int sbx_fail_reply(int fd, struct cove_err *err)
 	/* Written before the sentry exited, so before the channel closed;
 	 * a live sentry that wrote nothing must not block us. */
 	if (poll(&p, 1, 100) == 1 &&
-	    sbx_read_reply(fd, msg, sizeof(msg)) == 'E') {
+	    rt_read_reply(fd, msg, sizeof(msg)) == 'E') {
 		cove_err_set(err, 0, "%s", msg + 1);
 		return 1;
 	}
 	return 0;
 }
 
-int sbx_run(struct sbx_opts *o)
+int rt_run(struct sbx_opts *o)
 {
-	struct sbx_state st = { .lock_fd = -1 };
+	struct rt_state st = { .lock_fd = -1 };
 	struct cove_err err = { 0 };
 	struct cove_ctl_client *ctl = NULL;
 	struct cove_config cfg;
@@ -357,7 +331,7 @@ int sbx_run(struct sbx_opts *o)
 	pid_t pid = -1;
 	char r;
 
-	sbx_t0 = sbx_mono_us();
+	sbx_step_start();
 	if (geteuid() != 0) {
 		fprintf(stderr, "cove run: needs root (namespaces, veth, seccomp listener)\n");
 		return SBX_EXIT_COVE;
@@ -366,7 +340,7 @@ int sbx_run(struct sbx_opts *o)
 		fprintf(stderr, "cove run: %s\n", err.msg);
 		return SBX_EXIT_COVE;
 	}
-	if (sbx_state_create(o, &st, &err) < 0)
+	if (rt_state_create(o, &st, &err) < 0)
 		goto fail;
 	sbx_step(o, "state %s, network %s", st.dir, o->network);
 	if (o->have_ip) {
@@ -408,11 +382,11 @@ int sbx_run(struct sbx_opts *o)
 	close(from_sentry[1]);
 	close(ready[1]);
 	to_sentry[0] = from_sentry[1] = ready[1] = -1;
-	sbx_state_pid(&st, pid);
-	sbx_state_write(&st, "network", "%s\n", o->network);	/* cove list */
+	rt_state_pid(&st, pid);
+	rt_state_write(&st, "network", "%s\n", o->network);	/* cove list */
 	sbx_step(o, "sentry started (pid %d)", (int)pid);
 
-	r = sbx_read_reply(from_sentry[0], msg, sizeof(msg));
+	r = rt_read_reply(from_sentry[0], msg, sizeof(msg));
 	if (r == 'E') {
 		cove_err_set(&err, 0, "%s", msg + 1);
 		goto fail;
@@ -422,18 +396,18 @@ int sbx_run(struct sbx_opts *o)
 		goto fail;
 	}
 	if (!o->netns_path && o->mode != SBX_NET_NONE) {
-		if (sbx_attach_host(o, pid, &err) < 0)
+		if (rt_attach_host(o, pid, &err) < 0)
 			goto fail;
 		veth = true;
 		sbx_veth_names(o->ip, host, peer);
-		sbx_state_write(&st, "veth", "%s\n", host);
+		rt_state_write(&st, "veth", "%s\n", host);
 		sbx_step(o, "veth %s attached", host);
 	}
 	if (o->npublish) {
-		if (sbx_publish_add(o, &err) < 0)
+		if (rt_publish_add(o, &err) < 0)
 			goto fail;
 		published = true;
-		sbx_state_write(&st, "publish", "1\n");
+		rt_state_write(&st, "publish", "1\n");
 		sbx_step(o, "ports published");
 	}
 	if (write(to_sentry[1], "G", 1) != 1) {
@@ -441,9 +415,9 @@ int sbx_run(struct sbx_opts *o)
 		goto fail;
 	}
 	/* The birth is over: the control channel carries the rest. */
-	if (sbx_control_connect(o, &cfg, ready[0], &ctl, &err) < 0 ||
-	    sbx_control_started(o, ctl, &err) < 0) {
-		if (sbx_fail_reply(from_sentry[0], &err)) {
+	if (rt_control_connect(o, &cfg, ready[0], &ctl, &err) < 0 ||
+	    rt_control_started(o, ctl, &err) < 0) {
+		if (rt_fail_reply(from_sentry[0], &err)) {
 			/* The sentry's exit status says why (127: not found). */
 			waitpid(pid, &status, 0);
 			ret = WIFEXITED(status) ? WEXITSTATUS(status) :
@@ -471,7 +445,7 @@ int sbx_run(struct sbx_opts *o)
 	}
 	started = true;
 	sbx_step(o, "program running");
-	sbx_wait_sentry(o, pid, ctl, wait_stream, &status, &code);
+	rt_wait_sentry(o, pid, ctl, wait_stream, &status, &code);
 	pid = -1;
 	if (WIFSIGNALED(status)) {
 		fprintf(stderr, "cove run: the sentry of sandbox %s was killed by signal %d (%s)\n",
@@ -498,10 +472,10 @@ out:
 		waitpid(pid, NULL, 0);
 	}
 	if (published)
-		sbx_publish_del(o->ip);
+		rt_publish_del(o->ip);
 	if (veth)
-		sbx_detach_host(o->ip);
-	sbx_state_remove(&st);
+		rt_detach_host(o->ip);
+	rt_state_remove(&st);
 	if (to_sentry[1] >= 0)
 		close(to_sentry[1]);
 	if (from_sentry[0] >= 0)

@@ -3,9 +3,9 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 
-#include "sentry/sandbox.h"
+#include "runtime/runtime.h"
 
-struct in_addr sbx_gateway_of(struct in_addr ip, uint8_t prefix)
+struct in_addr rt_gateway_of(struct in_addr ip, uint8_t prefix)
 {
 	uint32_t mask = prefix ? ~0u << (32 - prefix) : 0;
 	struct in_addr gw = {
@@ -15,14 +15,14 @@ struct in_addr sbx_gateway_of(struct in_addr ip, uint8_t prefix)
 	return gw;
 }
 
-static int sbx_cmp_u32(const void *a, const void *b)
+static int rt_cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
 	return x < y ? -1 : x > y;
 }
 
-int sbx_ipam_pick(uint32_t net, uint8_t prefix, const uint32_t *used,
+int rt_ipam_pick(uint32_t net, uint8_t prefix, const uint32_t *used,
 		  unsigned nused, uint32_t *out)
 {
 	uint32_t mask, first, last, cand;
@@ -40,7 +40,7 @@ int sbx_ipam_pick(uint32_t net, uint8_t prefix, const uint32_t *used,
 		return -1;
 	for (i = 0; i < nused; i++)
 		sorted[i] = used[i];
-	qsort(sorted, nused, sizeof(*sorted), sbx_cmp_u32);
+	qsort(sorted, nused, sizeof(*sorted), rt_cmp_u32);
 	cand = first;
 	for (i = 0; i < nused && cand <= last; i++) {
 		if (sorted[i] < cand)

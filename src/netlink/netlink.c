@@ -17,18 +17,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sentry/sandbox.h"
+#include "netlink/netlink.h"
 
 /*
  * Theory of operation
  *
  * Every request is one message with NLM_F_ACK, sent and answered
- * synchronously (sbx_nl_talk()): the kernel's ack carries the errno. No
+ * synchronously (cove_nl_talk()): the kernel's ack carries the errno. No
  * dumps are needed, so one page-sized buffer per call is enough. These run
  * only during set-up and clean-up, never on the data path.
  */
 
-int sbx_nl_open(struct sbx_nl *nl, struct cove_err *err)
+int cove_nl_open(struct cove_nl *nl, struct cove_err *err)
 {
 	nl->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
 	if (!nl->nl)
@@ -45,15 +45,15 @@ int sbx_nl_open(struct sbx_nl *nl, struct cove_err *err)
 	return 0;
 }
 
-void sbx_nl_close(struct sbx_nl *nl)
+void cove_nl_close(struct cove_nl *nl)
 {
 	if (nl->nl)
 		mnl_socket_close(nl->nl);
 	nl->nl = NULL;
 }
 
-/* sbx_nl_talk() - send @nlh, wait for its ack; Return: 0 or negative errno. */
-static int sbx_nl_talk(struct sbx_nl *nl, struct nlmsghdr *nlh)
+/* cove_nl_talk() - send @nlh, wait for its ack; Return: 0 or negative errno. */
+static int cove_nl_talk(struct cove_nl *nl, struct nlmsghdr *nlh)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	ssize_t n;
@@ -76,13 +76,13 @@ static int sbx_nl_talk(struct sbx_nl *nl, struct nlmsghdr *nlh)
 	}
 }
 
-int sbx_nl_ifindex(struct sbx_nl *nl, const char *name)
+int cove_nl_ifindex(struct cove_nl *nl, const char *name)
 {
 	(void)nl;
 	return (int)if_nametoindex(name);
 }
 
-static struct nlmsghdr *sbx_nl_link_msg(char *buf, uint16_t type,
+static struct nlmsghdr *cove_nl_link_msg(char *buf, uint16_t type,
 					uint16_t flags, int ifindex)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -96,11 +96,11 @@ static struct nlmsghdr *sbx_nl_link_msg(char *buf, uint16_t type,
 	return nlh;
 }
 
-int sbx_nl_veth_add(struct sbx_nl *nl, const char *name, const char *peer,
+int cove_nl_veth_add(struct cove_nl *nl, const char *name, const char *peer,
 		    pid_t peer_ns_pid, struct cove_err *err)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = sbx_nl_link_msg(buf, RTM_NEWLINK,
+	struct nlmsghdr *nlh = cove_nl_link_msg(buf, RTM_NEWLINK,
 					       NLM_F_CREATE | NLM_F_EXCL, 0);
 	struct nlattr *linkinfo, *data, *peerinfo;
 	struct ifinfomsg *pifi;
@@ -120,32 +120,32 @@ int sbx_nl_veth_add(struct sbx_nl *nl, const char *name, const char *peer,
 	mnl_attr_nest_end(nlh, peerinfo);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, linkinfo);
-	ret = sbx_nl_talk(nl, nlh);
+	ret = cove_nl_talk(nl, nlh);
 	if (ret < 0)
 		return cove_err_set(err, -ret, "cannot create veth %s/%s",
 				    name, peer);
 	return 0;
 }
 
-int sbx_nl_link_del(struct sbx_nl *nl, const char *name, struct cove_err *err)
+int cove_nl_link_del(struct cove_nl *nl, const char *name, struct cove_err *err)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = sbx_nl_link_msg(buf, RTM_DELLINK, 0, 0);
+	struct nlmsghdr *nlh = cove_nl_link_msg(buf, RTM_DELLINK, 0, 0);
 	int ret;
 
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-	ret = sbx_nl_talk(nl, nlh);
+	ret = cove_nl_talk(nl, nlh);
 	if (ret < 0)
 		return cove_err_set(err, -ret, "cannot delete link %s",
 				    name);
 	return 0;
 }
 
-int sbx_nl_link_set(struct sbx_nl *nl, int ifindex, const char *new_name,
+int cove_nl_link_set(struct cove_nl *nl, int ifindex, const char *new_name,
 		    bool up, struct cove_err *err)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = sbx_nl_link_msg(buf, RTM_NEWLINK, 0, ifindex);
+	struct nlmsghdr *nlh = cove_nl_link_msg(buf, RTM_NEWLINK, 0, ifindex);
 	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
 	int ret;
 
@@ -155,7 +155,7 @@ int sbx_nl_link_set(struct sbx_nl *nl, int ifindex, const char *new_name,
 	}
 	if (new_name)
 		mnl_attr_put_strz(nlh, IFLA_IFNAME, new_name);
-	ret = sbx_nl_talk(nl, nlh);
+	ret = cove_nl_talk(nl, nlh);
 	if (ret < 0)
 		return cove_err_set(err, -ret, "cannot set link %d%s%s",
 				    ifindex, new_name ? " name " : "",
@@ -163,7 +163,7 @@ int sbx_nl_link_set(struct sbx_nl *nl, int ifindex, const char *new_name,
 	return 0;
 }
 
-int sbx_nl_addr_add(struct sbx_nl *nl, int ifindex, struct in_addr addr,
+int cove_nl_addr_add(struct cove_nl *nl, int ifindex, struct in_addr addr,
 		    uint8_t prefix, struct cove_err *err)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -179,14 +179,14 @@ int sbx_nl_addr_add(struct sbx_nl *nl, int ifindex, struct in_addr addr,
 	ifa->ifa_index = (uint32_t)ifindex;
 	mnl_attr_put(nlh, IFA_LOCAL, sizeof(addr), &addr);
 	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(addr), &addr);
-	ret = sbx_nl_talk(nl, nlh);
+	ret = cove_nl_talk(nl, nlh);
 	if (ret < 0)
 		return cove_err_set(err, -ret, "cannot add address");
 	return 0;
 }
 
-/* sbx_nl_route_msg() - start an RTM_NEWROUTE for @dst/@prefix in main. */
-static struct nlmsghdr *sbx_nl_route_msg(char *buf, uint16_t flags,
+/* cove_nl_route_msg() - start an RTM_NEWROUTE for @dst/@prefix in main. */
+static struct nlmsghdr *cove_nl_route_msg(char *buf, uint16_t flags,
 					 struct in_addr dst, uint8_t prefix,
 					 uint8_t type, uint8_t scope)
 {
@@ -207,32 +207,32 @@ static struct nlmsghdr *sbx_nl_route_msg(char *buf, uint16_t flags,
 	return nlh;
 }
 
-int sbx_nl_route_add(struct sbx_nl *nl, struct in_addr dst, uint8_t prefix,
+int cove_nl_route_add(struct cove_nl *nl, struct in_addr dst, uint8_t prefix,
 		     struct in_addr gw, int ifindex, struct cove_err *err)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
 	int ret;
 
-	nlh = sbx_nl_route_msg(buf, NLM_F_CREATE | NLM_F_REPLACE, dst, prefix,
+	nlh = cove_nl_route_msg(buf, NLM_F_CREATE | NLM_F_REPLACE, dst, prefix,
 			       RTN_UNICAST, gw.s_addr ? RT_SCOPE_UNIVERSE :
 							RT_SCOPE_LINK);
 	if (gw.s_addr)
 		mnl_attr_put(nlh, RTA_GATEWAY, sizeof(gw), &gw);
 	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
-	ret = sbx_nl_talk(nl, nlh);
+	ret = cove_nl_talk(nl, nlh);
 	if (ret < 0)
 		return cove_err_set(err, -ret, "cannot add route");
 	return 0;
 }
 
-int sbx_nl_route_fence(struct sbx_nl *nl, struct in_addr dst, uint8_t prefix,
+int cove_nl_route_fence(struct cove_nl *nl, struct in_addr dst, uint8_t prefix,
 		       struct cove_err *err)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	int ret;
 
-	ret = sbx_nl_talk(nl, sbx_nl_route_msg(buf, NLM_F_CREATE | NLM_F_EXCL,
+	ret = cove_nl_talk(nl, cove_nl_route_msg(buf, NLM_F_CREATE | NLM_F_EXCL,
 					       dst, prefix, RTN_UNREACHABLE,
 					       RT_SCOPE_UNIVERSE));
 	if (ret < 0 && ret != -EEXIST)
@@ -279,12 +279,12 @@ static int sbx_bpf_tc_prog(int to)
 	return fd < 0 ? -errno : fd;
 }
 
-int sbx_nl_ingress_drop(struct sbx_nl *nl, int ifindex, struct cove_err *err)
+int cove_nl_ingress_drop(struct cove_nl *nl, int ifindex, struct cove_err *err)
 {
-	return sbx_nl_ingress_redirect(nl, ifindex, 0, err);
+	return cove_nl_ingress_redirect(nl, ifindex, 0, err);
 }
 
-int sbx_nl_ingress_redirect(struct sbx_nl *nl, int ifindex, int to,
+int cove_nl_ingress_redirect(struct cove_nl *nl, int ifindex, int to,
 			    struct cove_err *err)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -301,7 +301,7 @@ int sbx_nl_ingress_redirect(struct sbx_nl *nl, int ifindex, int to,
 	tcm->tcm_handle = TC_H_MAKE(TC_H_CLSACT, 0);
 	tcm->tcm_parent = TC_H_CLSACT;
 	mnl_attr_put_strz(nlh, TCA_KIND, "clsact");
-	ret = sbx_nl_talk(nl, nlh);
+	ret = cove_nl_talk(nl, nlh);
 	if (ret < 0 && ret != -EEXIST)
 		return cove_err_set(err, -ret, "tc clsact qdisc");
 
@@ -322,14 +322,14 @@ int sbx_nl_ingress_redirect(struct sbx_nl *nl, int ifindex, int to,
 	mnl_attr_put_strz(nlh, TCA_BPF_NAME, "cove_drop");
 	mnl_attr_put_u32(nlh, TCA_BPF_FLAGS, TCA_BPF_FLAG_ACT_DIRECT);
 	mnl_attr_nest_end(nlh, opts);
-	ret = sbx_nl_talk(nl, nlh);
+	ret = cove_nl_talk(nl, nlh);
 	close(prog);
 	if (ret < 0)
 		return cove_err_set(err, -ret, "tc ingress drop filter");
 	return 0;
 }
 
-int sbx_nl_qdisc_del_clsact(struct sbx_nl *nl, int ifindex)
+int cove_nl_qdisc_del_clsact(struct cove_nl *nl, int ifindex)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -341,5 +341,5 @@ int sbx_nl_qdisc_del_clsact(struct sbx_nl *nl, int ifindex)
 	tcm->tcm_ifindex = ifindex;
 	tcm->tcm_handle = TC_H_MAKE(TC_H_CLSACT, 0);
 	tcm->tcm_parent = TC_H_CLSACT;
-	return sbx_nl_talk(nl, nlh);
+	return cove_nl_talk(nl, nlh);
 }

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sentry/sandbox.h"
+#include "runtime/runtime.h"
 
 /*
  * Theory of operation
@@ -40,7 +40,7 @@
 #define SBX_GLOBAL_LOCK SBX_RUN_DIR "/.lock"
 #define SBX_MAX_SANDBOXES 4096
 
-void sbx_state_write(const struct sbx_state *st, const char *file,
+void rt_state_write(const struct rt_state *st, const char *file,
 		     const char *fmt, ...)
 {
 	char path[192];
@@ -57,8 +57,8 @@ void sbx_state_write(const struct sbx_state *st, const char *file,
 	fclose(f);
 }
 
-/* sbx_read_small() - read a small state file into @buf; Return: 0 or -1. */
-static int sbx_read_small(const char *dir, const char *file, char *buf,
+/* rt_read_small() - read a small state file into @buf; Return: 0 or -1. */
+static int rt_read_small(const char *dir, const char *file, char *buf,
 			  size_t len)
 {
 	char path[192];
@@ -77,8 +77,8 @@ static int sbx_read_small(const char *dir, const char *file, char *buf,
 	return 0;
 }
 
-/* sbx_proc_starttime() - field 22 of /proc/PID/stat, 0 if unknown. */
-static unsigned long long sbx_proc_starttime(pid_t pid)
+/* rt_proc_starttime() - field 22 of /proc/PID/stat, 0 if unknown. */
+static unsigned long long rt_proc_starttime(pid_t pid)
 {
 	char path[64], buf[1024], *p;
 	unsigned long long t = 0;
@@ -104,8 +104,8 @@ static unsigned long long sbx_proc_starttime(pid_t pid)
 	return t;
 }
 
-/* sbx_global_lock() - take /run/cove/.lock; Return: the fd or -1. */
-static int sbx_global_lock(struct cove_err *err)
+/* rt_global_lock() - take /run/cove/.lock; Return: the fd or -1. */
+static int rt_global_lock(struct cove_err *err)
 {
 	int fd;
 
@@ -124,8 +124,8 @@ static int sbx_global_lock(struct cove_err *err)
 	return fd;
 }
 
-/* sbx_rm_dir() - remove a state dir's files and the dir itself. */
-static void sbx_rm_dir(const char *dir)
+/* rt_rm_dir() - remove a state dir's files and the dir itself. */
+static void rt_rm_dir(const char *dir)
 {
 	static const char *const files[] = {
 		"lock", "ip", "pid", "publish", "control.sock", "veth", "network",
@@ -140,38 +140,38 @@ static void sbx_rm_dir(const char *dir)
 	(void)rmdir(dir);
 }
 
-/* sbx_gc_one() - clean one stale sandbox dir (lock already taken). */
-static void sbx_gc_one(const char *dir, const char *name, bool verbose)
+/* rt_gc_one() - clean one stale sandbox dir (lock already taken). */
+static void rt_gc_one(const char *dir, const char *name, bool verbose)
 {
 	char buf[64], path[192];
 	struct in_addr ip;
 	int pid;
 	unsigned long long start;
 
-	if (!sbx_read_small(dir, "pid", buf, sizeof(buf)) &&
+	if (!rt_read_small(dir, "pid", buf, sizeof(buf)) &&
 	    sscanf(buf, "%d %llu", &pid, &start) == 2 && pid > 1 &&
-	    sbx_proc_starttime(pid) == start) {
+	    rt_proc_starttime(pid) == start) {
 		if (verbose)
 			fprintf(stderr, "cove gc: %s: killing sentry %d\n",
 				name, pid);
 		kill(pid, SIGKILL);
 	}
-	if (!sbx_read_small(dir, "ip", buf, sizeof(buf))) {
+	if (!rt_read_small(dir, "ip", buf, sizeof(buf))) {
 		buf[strcspn(buf, "\n")] = '\0';
 		if (inet_pton(AF_INET, buf, &ip) == 1) {
-			sbx_detach_host(ip);
+			rt_detach_host(ip);
 			snprintf(path, sizeof(path), "%s/publish", dir);
 			if (!access(path, F_OK))
-				sbx_publish_del(ip);
+				rt_publish_del(ip);
 		}
 	}
-	sbx_rm_dir(dir);
+	rt_rm_dir(dir);
 	if (verbose)
 		fprintf(stderr, "cove gc: removed %s\n", name);
 }
 
 /**
- * sbx_gc_locked() - gc with the global lock held; collect live addresses
+ * rt_gc_locked() - gc with the global lock held; collect live addresses
  * @verbose:	print what is removed
  * @used:	if not NULL, filled with live sandboxes' addresses (host order)
  * @nused:	their count
@@ -179,7 +179,7 @@ static void sbx_gc_one(const char *dir, const char *name, bool verbose)
  *
  * Return: the number of sandboxes cleaned.
  */
-static int sbx_gc_locked(bool verbose, uint32_t *used, unsigned *nused,
+static int rt_gc_locked(bool verbose, uint32_t *used, unsigned *nused,
 			 unsigned max)
 {
 	struct dirent *de;
@@ -193,7 +193,7 @@ static int sbx_gc_locked(bool verbose, uint32_t *used, unsigned *nused,
 	if (!d)
 		return 0;
 	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' || !sbx_name_valid(de->d_name) ||
+		if (de->d_name[0] == '.' || !rt_name_valid(de->d_name) ||
 		    strlen(de->d_name) > SBX_NAME_MAX)
 			continue;
 		snprintf(dir, sizeof(dir), "%s/%.*s", SBX_RUN_DIR, SBX_NAME_MAX,
@@ -203,14 +203,14 @@ static int sbx_gc_locked(bool verbose, uint32_t *used, unsigned *nused,
 		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
 			close(fd);	/* alive */
 			if (used && *nused < max &&
-			    !sbx_read_small(dir, "ip", buf, sizeof(buf))) {
+			    !rt_read_small(dir, "ip", buf, sizeof(buf))) {
 				buf[strcspn(buf, "\n")] = '\0';
 				if (inet_pton(AF_INET, buf, &ip) == 1)
 					used[(*nused)++] = ntohl(ip.s_addr);
 			}
 			continue;
 		}
-		sbx_gc_one(dir, de->d_name, verbose);
+		rt_gc_one(dir, de->d_name, verbose);
 		if (fd >= 0)
 			close(fd);
 		cleaned++;
@@ -219,22 +219,22 @@ static int sbx_gc_locked(bool verbose, uint32_t *used, unsigned *nused,
 	return cleaned;
 }
 
-int sbx_gc(bool verbose)
+int rt_gc(bool verbose)
 {
 	struct cove_err err;
-	int g = sbx_global_lock(&err), n;
+	int g = rt_global_lock(&err), n;
 
 	if (g < 0) {
 		fprintf(stderr, "cove gc: %s\n", err.msg);
 		return -1;
 	}
-	n = sbx_gc_locked(verbose, NULL, NULL, 0);
+	n = rt_gc_locked(verbose, NULL, NULL, 0);
 	close(g);
 	return n;
 }
 
-/* sbx_gen_name() - "cove-" and 8 random hex digits. */
-static void sbx_gen_name(char *name)
+/* rt_gen_name() - "cove-" and 8 random hex digits. */
+static void rt_gen_name(char *name)
 {
 	uint32_t r = 0;
 
@@ -243,7 +243,7 @@ static void sbx_gen_name(char *name)
 	snprintf(name, SBX_NAME_MAX + 1, "cove-%08x", r);
 }
 
-int sbx_state_create(struct sbx_opts *o, struct sbx_state *st,
+int rt_state_create(struct sbx_opts *o, struct rt_state *st,
 		     struct cove_err *err)
 {
 	static uint32_t used[SBX_MAX_SANDBOXES];
@@ -253,14 +253,14 @@ int sbx_state_create(struct sbx_opts *o, struct sbx_state *st,
 	int g, ret = -1;
 
 	st->lock_fd = -1;
-	g = sbx_global_lock(err);
+	g = rt_global_lock(err);
 	if (g < 0)
 		return -1;
-	sbx_gc_locked(false, used, &nused, SBX_MAX_SANDBOXES);
+	rt_gc_locked(false, used, &nused, SBX_MAX_SANDBOXES);
 
 	for (tries = 0;; tries++) {
 		if (!o->have_name)
-			sbx_gen_name(o->name);
+			rt_gen_name(o->name);
 		snprintf(st->dir, sizeof(st->dir), "%s/%s", SBX_RUN_DIR,
 			 o->name);
 		if (!mkdir(st->dir, 0700))
@@ -295,7 +295,7 @@ int sbx_state_create(struct sbx_opts *o, struct sbx_state *st,
 				goto fail_dir;
 			}
 	} else {
-		if (sbx_ipam_pick(SBX_POOL_NET, SBX_POOL_PREFIX, used, nused,
+		if (rt_ipam_pick(SBX_POOL_NET, SBX_POOL_PREFIX, used, nused,
 				  &pick) < 0) {
 			cove_err_set(err, ENOSPC,
 				     "no free address left in 10.209.0.0/16");
@@ -305,35 +305,35 @@ int sbx_state_create(struct sbx_opts *o, struct sbx_state *st,
 		o->prefix_len = SBX_POOL_PREFIX;
 		o->have_ip = true;
 		o->pool_ip = true;
-		o->gateway = sbx_gateway_of(o->ip, SBX_POOL_PREFIX);
+		o->gateway = rt_gateway_of(o->ip, SBX_POOL_PREFIX);
 	}
 	inet_ntop(AF_INET, &o->ip, ipbuf, sizeof(ipbuf));
-	sbx_state_write(st, "ip", "%s\n", ipbuf);
+	rt_state_write(st, "ip", "%s\n", ipbuf);
 	/* A leftover veth of a dead sandbox with this address would clash. */
-	sbx_detach_host(o->ip);
+	rt_detach_host(o->ip);
 	ret = 0;
 	goto out;
 fail_dir:
 	if (st->lock_fd >= 0)
 		close(st->lock_fd);
 	st->lock_fd = -1;
-	sbx_rm_dir(st->dir);
+	rt_rm_dir(st->dir);
 out:
 	close(g);
 	return ret;
 }
 
-void sbx_state_remove(struct sbx_state *st)
+void rt_state_remove(struct rt_state *st)
 {
 	if (st->lock_fd < 0)
 		return;
-	sbx_rm_dir(st->dir);
+	rt_rm_dir(st->dir);
 	close(st->lock_fd);
 	st->lock_fd = -1;
 }
 
-void sbx_state_pid(const struct sbx_state *st, pid_t pid)
+void rt_state_pid(const struct rt_state *st, pid_t pid)
 {
-	sbx_state_write(st, "pid", "%d %llu\n", (int)pid,
-			sbx_proc_starttime(pid));
+	rt_state_write(st, "pid", "%d %llu\n", (int)pid,
+			rt_proc_starttime(pid));
 }

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The contract between the runtime (src/runtime: cove run, cove gc) and the
+ * sentry (src/sentry: PID 1 of the sandbox): the options the runtime hands
+ * over across fork(), exit statuses, state paths, the sentry's entry point
+ * and the verbose step log both write to. Nothing else is shared; each side
+ * keeps its own private header.
+ */
+#ifndef COVE_COMMON_SANDBOX_H
+#define COVE_COMMON_SANDBOX_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "cove/err.h"
+
+/*
+ * Theory of operation
+ *
+ *   cove run (runtime, host netns)          sentry (PID 1 of the sandbox)
+ *   ------------------------------          -----------------------------
+ *   parse options (runtime/opts.c)
+ *   lock /run/cove, gc stale state (runtime/state.c)
+ *   pick the address (runtime/ipam.c)
+ *   fork the sentry into a new pid ns  -->  unshare net, mount, uts, ipc
+ *                                      <--  "netns ready" on the sync pipe
+ *   veth pair, host end addressed,
+ *   peer moved into the netns (runtime/hostnet.c) --> "go"
+ *                                           eth0, lo, routes, ingress drop
+ *                                           stack + link (sentry/sentry.c)
+ *                                           fork the program (spawn.c):
+ *                                             seccomp filter (seccomp.c),
+ *                                             listener fd sent to the sentry
+ *                                      <--  "started" once exec succeeded
+ *   wait, forward signals                   serve notifications (frontend.c)
+ *                                           and relay bytes (relay.c)
+ *   remove veth, state; exit with           exit with the program's status
+ *   the sentry's status
+ *
+ * Exit statuses of `cove run`: the program's exit code, 128+N when a
+ * signal N ended it, 125 for Cove's own failures, 126/127 when the command
+ * cannot be executed / found (as docker and runc do).
+ */
+
+#define SBX_EXIT_COVE		125
+#define SBX_EXIT_NOEXEC		126
+#define SBX_EXIT_NOTFOUND	127
+
+#define SBX_RUN_DIR		"/run/cove"
+#define SBX_NAME_MAX		32
+/* The default address pool: 10.209.0.0/16 (host order). cove run claims it on
+ * the host with an unreachable route (see sbx_attach_host()). */
+#define SBX_POOL_NET	0x0ad10000u
+#define SBX_POOL_PREFIX	16u
+#define SBX_MAX_PUBLISH		16
+#define SBX_MAX_ENV		256
+
+enum sbx_net_mode {
+	SBX_NET_STACK,		/* a provider through the sentry frontend */
+	SBX_NET_HOST,		/* the netns's kernel stack, no interception */
+	SBX_NET_NONE,		/* loopback only */
+};
+
+enum sbx_link_kind {
+	SBX_LINK_PACKET,
+	SBX_LINK_TAP,
+};
+
+struct sbx_publish {
+	uint16_t host_port, port;
+};
+
+struct sbx_opts {
+	const char *network;		/* the --network value */
+	enum sbx_net_mode mode;
+	enum sbx_link_kind link;
+	bool have_ip;
+	bool pool_ip;			/* picked from SBX_POOL_NET/SBX_POOL_PREFIX */
+	struct in_addr ip;		/* the sandbox address */
+	uint8_t prefix_len;
+	struct in_addr gateway;		/* host side of the veth */
+	char name[SBX_NAME_MAX + 1];
+	bool have_name;
+	struct sbx_publish publish[SBX_MAX_PUBLISH];
+	unsigned npublish;
+	const char *netns_path;
+	const char *rootfs;
+	const char *env[SBX_MAX_ENV];	/* K=V */
+	unsigned nenv;
+	const char *workdir;
+	bool have_user;
+	uid_t uid;
+	gid_t gid;
+	bool verbose;
+	unsigned poll_us;
+	/* Set up by the sentry (attach.c): */
+	char ifname[16];		/* the sandbox interface: eth0 */
+	bool undo_ingress;		/* --netns: remove our qdisc at exit */
+	char ipv6_was;			/* --netns: disable_ipv6 before us */
+	char **argv;			/* the command, NULL-terminated */
+};
+
+/* Interface names for a sandbox address: unique while the address is. */
+void sbx_veth_names(struct in_addr ip, char host[16], char peer[16]);
+
+/**
+ * sbx_sentry_main() - the sentry, PID 1 of the sandbox; never returns
+ * @o:		options
+ * @sync_rd:	"go" from the runtime arrives here
+ * @sync_wr:	"netns ready", then "E<message>" if set-up fails, go here
+ * @ready_wr:	readiness pipe: one byte once the control socket listens
+ *		(cove_ctl_signal_ready()); closed right after
+ */
+void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr,
+		     int ready_wr)
+	__attribute__((noreturn));
+
+/* sbx_step_start() - time zero of the step log (the runtime's start). */
+void sbx_step_start(void);
+
+/* sbx_step() - verbose step log: "cove run: [  12.345 ms] message". */
+void sbx_step(const struct sbx_opts *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif /* COVE_COMMON_SANDBOX_H */

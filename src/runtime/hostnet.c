@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The host end of a sandbox's network: the veth pair, its address and routes. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "netlink/netlink.h"
+#include "runtime/runtime.h"
+
+/*
+ * Theory of operation
+ *
+ * Point-to-point addressing, no bridge: every sandbox gets its own veth
+ * pair. The host end "cvXXXXXXXX" (the sandbox address in hex, so names
+ * are unique exactly while addresses are) carries the gateway address as a
+ * /32 (the same gateway on every host end is fine for Linux) and a /32
+ * route to the sandbox. The sandbox end, created as "csXXXXXXXX" straight
+ * into the sandbox netns, is renamed eth0 and gets the sandbox address
+ * with its prefix and a default route via the gateway. Deleting the host
+ * end, or the netns dying, removes the pair: nothing to leak but the name.
+ *
+ * For link-based stacks the netns's kernel must not answer on eth0 while
+ * eth0 keeps its address (so `ip addr` inside shows the truth): a clsact
+ * qdisc with a direct-action BPF program returning TC_ACT_SHOT drops every
+ * frame at ingress, after AF_PACKET taps (the stack's link) have seen it;
+ * IPv6 is disabled on eth0 so the kernel sends no router solicitations or
+ * DAD probes of its own. The host end has TSO/GSO off so that frames
+ * arrive at the AF_PACKET ring no larger than the MTU.
+ *
+ * With --link=tap the stack's link is a TAP device "cove0" in the sandbox
+ * netns instead, spliced to eth0 by two more BPF classifiers: whatever
+ * arrives on eth0 leaves by cove0's egress (the stack reads it from the
+ * TAP) and whatever the stack writes to cove0 leaves by eth0's egress. The
+ * kernel stack sees neither: eth0 keeps its address for tools that list
+ * interfaces, cove0 has none, IPv6 is off on both.
+ */
+
+/* rt_ethtool_off() - switch one legacy ethtool feature off. */
+static void rt_ethtool_off(int fd, const char *ifname, uint32_t cmd)
+{
+	struct ethtool_value ev = { .cmd = cmd, .data = 0 };
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&ev;
+	(void)ioctl(fd, SIOCETHTOOL, &ifr);
+}
+
+int rt_attach_host(const struct sbx_opts *o, pid_t sentry,
+		    struct cove_err *err)
+{
+	struct in_addr any = { 0 };
+	char host[16], peer[16];
+	struct cove_nl nl = { 0 };
+	int idx, fd;
+
+	sbx_veth_names(o->ip, host, peer);
+	if (cove_nl_open(&nl, err) < 0)
+		return -1;
+	if (cove_nl_veth_add(&nl, host, peer, sentry, err) < 0)
+		goto fail;
+	idx = cove_nl_ifindex(&nl, host);
+	if (!idx) {
+		cove_err_set(err, errno, "veth %s vanished", host);
+		goto fail_del;
+	}
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		rt_ethtool_off(fd, host, ETHTOOL_STSO);
+		rt_ethtool_off(fd, host, ETHTOOL_SGSO);
+		close(fd);
+	}
+	if (cove_nl_addr_add(&nl, idx, o->gateway, 32, err) < 0 ||
+	    cove_nl_link_set(&nl, idx, NULL, true, err) < 0 ||
+	    cove_nl_route_add(&nl, o->ip, 32, any, idx, err) < 0) {
+		cove_err_prefix(err, "host end %s", host);
+		goto fail_del;
+	}
+	/*
+	 * Claim the pool on the host: each sandbox's /32 is more specific, so
+	 * only an address with no live sandbox (not up yet, or gone) hits the
+	 * unreachable route, and its packets fail here instead of following
+	 * the default route off the machine. Never removed: it costs nothing
+	 * and the next sandbox needs it again. An existing route for exactly
+	 * the pool (an administrator's) is left as it is.
+	 */
+	if (o->pool_ip) {
+		struct in_addr pool = { htonl(SBX_POOL_NET) };
+
+		if (cove_nl_route_fence(&nl, pool, SBX_POOL_PREFIX, err) < 0)
+			goto fail_del;
+	}
+	cove_nl_close(&nl);
+	return 0;
+fail_del:
+	cove_nl_link_del(&nl, host, NULL);
+fail:
+	cove_nl_close(&nl);
+	return -1;
+}
+
+void rt_detach_host(struct in_addr ip)
+{
+	char host[16], peer[16];
+	struct cove_nl nl = { 0 };
+
+	sbx_veth_names(ip, host, peer);
+	if (!if_nametoindex(host))
+		return;
+	if (cove_nl_open(&nl, NULL) < 0)
+		return;
+	cove_nl_link_del(&nl, host, NULL);
+	cove_nl_close(&nl);
+}

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The runtime: cove run and cove gc on the host side of a sandbox. */
+#ifndef COVE_RUNTIME_RUNTIME_H
+#define COVE_RUNTIME_RUNTIME_H
+
+#include "common/sandbox.h"
+
+/*
+ * Theory of operation
+ *
+ * The runtime is everything `cove run` does outside the sandbox: parse the
+ * options (opts.c), lock /run/cove and collect stale state (state.c), pick
+ * an address (ipam.c), fork the sentry (runtime.c, which enters the sandbox
+ * through sbx_sentry_main() and shares only common/sandbox.h with it), make
+ * the host end of the veth (hostnet.c) and the --publish rules (publish.c),
+ * then wait on the control channel and clean up. Its functions are rt_*.
+ */
+
+/* ---- opts.c: pure command-line parsing ------------------------------ */
+
+/**
+ * rt_opts_parse() - parse `cove run` arguments
+ * @argc:	argument count
+ * @argv:	arguments, argv[0] == "run"
+ * @o:		filled
+ * @err:	one line on a usage error
+ *
+ * Return: 0 to run, 1 after --help was asked (print rt_run_help), -1 on a
+ * usage error with @err set.
+ */
+int rt_opts_parse(int argc, char **argv, struct sbx_opts *o,
+		   struct cove_err *err);
+
+/* rt_run_usage() - print the --help text of `cove run`. */
+void rt_run_usage(FILE *out, const char *prog);
+
+/**
+ * rt_parse_cidr() - parse A.B.C.D/N (N 8..30) into an address and prefix
+ * @text:	the text
+ * @ip:		address
+ * @prefix:	prefix length
+ *
+ * Return: 0 or -1.
+ */
+int rt_parse_cidr(const char *text, struct in_addr *ip, uint8_t *prefix);
+
+/**
+ * rt_name_valid() - a sandbox name: 1..32 of [A-Za-z0-9_.-], not "." first
+ * @name:	candidate
+ *
+ * Return: true if usable as a directory name under /run/cove.
+ */
+bool rt_name_valid(const char *name);
+
+/* ---- ipam.c: address allocation ------------------------------------- */
+
+/**
+ * rt_ipam_pick() - the lowest free host address of a subnet
+ * @net:	network address (host order), e.g. 10.209.0.0
+ * @prefix:	its prefix length (8..30)
+ * @used:	addresses in use (host order), any order
+ * @nused:	their count
+ * @out:	the chosen address (host order)
+ *
+ * Skips the network address, the gateway (network + 1) and broadcast.
+ * Return: 0, or -1 when the subnet is full.
+ */
+int rt_ipam_pick(uint32_t net, uint8_t prefix, const uint32_t *used,
+		  unsigned nused, uint32_t *out);
+
+/**
+ * rt_gateway_of() - the host side of a sandbox subnet: network + 1
+ * @ip:		sandbox address (network order)
+ * @prefix:	prefix length
+ *
+ * Return: the gateway, network order.
+ */
+struct in_addr rt_gateway_of(struct in_addr ip, uint8_t prefix);
+
+/* ---- state.c: /run/cove/NAME and garbage collection ------------------ */
+
+struct rt_state {
+	char dir[128];			/* /run/cove/NAME */
+	int lock_fd;			/* flock held while the sandbox lives */
+};
+
+/**
+ * rt_state_create() - pick a name and an address, create /run/cove/NAME
+ * @o:		options: the name and address are chosen here if not given
+ * @st:		filled; the lock is held on success
+ * @err:	filled on failure
+ *
+ * Return: 0 or < 0 with @err set.
+ */
+int rt_state_create(struct sbx_opts *o, struct rt_state *st,
+		     struct cove_err *err);
+
+/**
+ * rt_state_write() - write one small file NAME=VALUE in the state dir
+ * @st:		state
+ * @file:	file name
+ * @fmt:	printf-style content
+ */
+void rt_state_write(const struct rt_state *st, const char *file,
+		     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* rt_state_pid() - record the sentry's pid and start time in "pid". */
+void rt_state_pid(const struct rt_state *st, pid_t pid);
+
+/**
+ * rt_state_remove() - remove the state dir and release the lock
+ * @st:		state (lock_fd -1 afterwards)
+ */
+void rt_state_remove(struct rt_state *st);
+
+/**
+ * rt_gc() - clean up after sandboxes whose runtime is gone
+ * @verbose:	print what is removed
+ *
+ * For every /run/cove/NAME whose lock is free: kill its sentry if it still
+ * runs, delete its veth and published ports, remove the directory.
+ * Return: the number of sandboxes cleaned.
+ */
+int rt_gc(bool verbose);
+
+/* ---- hostnet.c: the host end of the veth ---------------------------- */
+
+/**
+ * rt_attach_host() - runtime side: veth pair, host end addressed
+ * @o:		options (address, gateway)
+ * @sentry:	pid of the sentry, whose netns gets the peer
+ * @err:	filled on failure
+ *
+ * Return: 0 or < 0 with @err set (a half-made veth is removed).
+ */
+int rt_attach_host(const struct sbx_opts *o, pid_t sentry,
+		    struct cove_err *err);
+
+/* rt_detach_host() - delete the host end (and so the pair); idempotent. */
+void rt_detach_host(struct in_addr ip);
+
+/* ---- publish.c ------------------------------------------------------ */
+
+/**
+ * rt_publish_add() - DNAT each --publish host port to the sandbox
+ * @o:		options (address, ports); the veth must exist
+ * @err:	filled on failure
+ *
+ * Return: 0 or < 0 with @err set.
+ */
+int rt_publish_add(const struct sbx_opts *o, struct cove_err *err);
+
+/* rt_publish_del() - remove the rules of the sandbox at @ip; idempotent. */
+void rt_publish_del(struct in_addr ip);
+
+/* ---- runtime.c ------------------------------------------------------ */
+
+/**
+ * rt_run() - `cove run` after parsing
+ * @o:		options
+ *
+ * Return: the exit status for `cove run`.
+ */
+int rt_run(struct sbx_opts *o);
+
+#endif /* COVE_RUNTIME_RUNTIME_H */

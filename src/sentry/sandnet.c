@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The sandbox end of the network: lo, eth0, routes, the ingress drop, the TAP splice. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "netlink/netlink.h"
+#include "sentry/sentry.h"
+
+/* sbx_write_file() - write a short string to a /proc or /sys file. */
+static int sbx_write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+/* sbx_read_char() - the first byte of a /proc file, or 0. */
+static char sbx_read_char(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char c = 0;
+
+	if (fd >= 0) {
+		if (read(fd, &c, 1) != 1)
+			c = 0;
+		close(fd);
+	}
+	return c;
+}
+
+/* sbx_read_netns_addr() - --netns: take eth0's (or the first) address. */
+static int sbx_read_netns_addr(struct sbx_opts *o, char *ifname,
+			       struct cove_err *err)
+{
+	struct ifreq ifr;
+	struct if_nameindex *names, *p;
+	unsigned long dst, gw, mask;
+	char line[256], dev[IFNAMSIZ];
+	FILE *f;
+	int fd, ret = -1;
+
+	if (!if_nametoindex("eth0")) {
+		names = if_nameindex();
+		for (p = names; p && p->if_index; p++)
+			if (strcmp(p->if_name, "lo")) {
+				snprintf(ifname, IFNAMSIZ, "%s", p->if_name);
+				break;
+			}
+		if (names)
+			if_freenameindex(names);
+		if (!*ifname)
+			return cove_err_set(err, ENODEV,
+					    "netns %s has no interface but lo",
+					    o->netns_path);
+	}
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (fd < 0 || ioctl(fd, SIOCGIFADDR, &ifr) < 0) {
+		cove_err_set(err, errno, "netns %s: %s has no IPv4 address",
+			     o->netns_path, ifname);
+		goto out;
+	}
+	o->ip = ((struct sockaddr_in *)&ifr.ifr_addr)->sin_addr;
+	if (ioctl(fd, SIOCGIFNETMASK, &ifr) < 0) {
+		cove_err_set(err, errno, "netns %s: netmask of %s",
+			     o->netns_path, ifname);
+		goto out;
+	}
+	o->prefix_len = (uint8_t)__builtin_popcount(
+		((struct sockaddr_in *)&ifr.ifr_addr)->sin_addr.s_addr);
+	o->gateway.s_addr = 0;
+	f = fopen("/proc/net/route", "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%15s %lx %lx %*x %*d %*d %*d %lx", dev, &dst,
+			   &gw, &mask) == 4 && dst == 0 && mask == 0)
+			o->gateway.s_addr = (uint32_t)gw;
+	if (f)
+		fclose(f);
+	o->have_ip = true;
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+int sbx_attach_sandbox(struct sbx_opts *o, bool drop_ingress,
+		       struct cove_err *err)
+{
+	char host[16], peer[16], ifname[IFNAMSIZ] = "eth0", path[96];
+	struct in_addr any = { 0 };
+	struct cove_nl nl = { 0 };
+	int idx, lo, ret;
+
+	if (cove_nl_open(&nl, err) < 0)
+		return -1;
+	lo = cove_nl_ifindex(&nl, "lo");
+	if (!lo || cove_nl_link_set(&nl, lo, NULL, true, err) < 0)
+		goto fail;
+	/* Bursts of UDP datagrams through AF_UNIX pairs: allow a deeper queue. */
+	(void)sbx_write_file("/proc/sys/net/unix/max_dgram_qlen", "512");
+	if (o->mode == SBX_NET_NONE)
+		goto done;
+	if (o->netns_path) {
+		if (sbx_read_netns_addr(o, ifname, err) < 0)
+			goto fail;
+		idx = cove_nl_ifindex(&nl, ifname);
+	} else {
+		sbx_veth_names(o->ip, host, peer);
+		idx = cove_nl_ifindex(&nl, peer);
+		if (!idx) {
+			cove_err_set(err, ENODEV, "veth end %s missing", peer);
+			goto fail;
+		}
+		if (cove_nl_link_set(&nl, idx, "eth0", false, err) < 0)
+			goto fail;
+	}
+	snprintf(o->ifname, sizeof(o->ifname), "%s", ifname);
+	if (drop_ingress) {
+		snprintf(path, sizeof(path),
+			 "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+		o->ipv6_was = sbx_read_char(path);
+		ret = sbx_write_file(path, "1");
+		if (ret < 0 && ret != -ENOENT) {
+			cove_err_set(err, -ret, "disable IPv6 on %s",
+				     ifname);
+			goto fail;
+		}
+		if (cove_nl_ingress_drop(&nl, idx, err) < 0)
+			goto fail;
+		o->undo_ingress = o->netns_path != NULL;
+	}
+	if (!o->netns_path) {
+		if (cove_nl_addr_add(&nl, idx, o->ip, o->prefix_len, err) < 0 ||
+		    cove_nl_link_set(&nl, idx, NULL, true, err) < 0 ||
+		    cove_nl_route_add(&nl, any, 0, o->gateway, idx, err) < 0)
+			goto fail;
+	}
+done:
+	cove_nl_close(&nl);
+	return 0;
+fail:
+	cove_nl_close(&nl);
+	return cove_err_prefix(err, "sandbox network");
+}
+
+void sbx_detach_sandbox(const struct sbx_opts *o)
+{
+	struct cove_nl nl = { 0 };
+	char path[96], was[2] = { o->ipv6_was, 0 };
+	int idx;
+
+	if (!o->undo_ingress)
+		return;
+	idx = (int)if_nametoindex(o->ifname);
+	if (idx && cove_nl_open(&nl, NULL) == 0) {
+		(void)cove_nl_qdisc_del_clsact(&nl, idx);
+		cove_nl_close(&nl);
+	}
+	if (o->ipv6_was) {
+		snprintf(path, sizeof(path),
+			 "/proc/sys/net/ipv6/conf/%s/disable_ipv6", o->ifname);
+		(void)sbx_write_file(path, was);
+	}
+}
+
+int sbx_attach_tap(struct sbx_opts *o, const char *tap, struct cove_err *err)
+{
+	struct cove_nl nl = { 0 };
+	char path[96];
+	int eth, t;
+
+	if (cove_nl_open(&nl, err) < 0)
+		return -1;
+	eth = cove_nl_ifindex(&nl, o->ifname);
+	t = cove_nl_ifindex(&nl, tap);
+	if (!eth || !t) {
+		cove_err_set(err, ENODEV, "--link=tap: %s or %s missing",
+			     o->ifname, tap);
+		goto fail;
+	}
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+		 tap);
+	(void)sbx_write_file(path, "1");
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+		 o->ifname);
+	o->ipv6_was = sbx_read_char(path);
+	(void)sbx_write_file(path, "1");
+	o->undo_ingress = o->netns_path != NULL;
+	if (cove_nl_link_set(&nl, t, NULL, true, err) < 0 ||
+	    cove_nl_ingress_redirect(&nl, t, eth, err) < 0 ||
+	    cove_nl_ingress_redirect(&nl, eth, t, err) < 0)
+		goto fail;
+	cove_nl_close(&nl);
+	return 0;
+fail:
+	cove_nl_close(&nl);
+	return cove_err_prefix(err, "--link=tap");
+}
