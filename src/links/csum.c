@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "common/bytes.h"
 #include "links/links.h"
 
 /*
@@ -60,11 +61,11 @@ int links_csum_fixup(uint8_t *frame, uint32_t len)
 		return 0;
 	ip = frame + LINKS_ETH_HLEN;
 	ihl = (uint32_t)(ip[0] & 0x0f) * 4;
-	tot = (uint32_t)ip[2] << 8 | ip[3];
+	tot = cove_get16(ip + 2);
 	if ((ip[0] >> 4) != 4 || ihl < 20 || tot < ihl ||
 	    tot > len - LINKS_ETH_HLEN)
 		return 0;
-	if (((uint32_t)ip[6] << 8 | ip[7]) & 0x3fff)
+	if (cove_get16(ip + 6) & 0x3fff)
 		return 0;		/* a fragment: no whole L4 header */
 	proto = ip[9];
 	l4 = ip + ihl;

@@ -95,7 +95,8 @@ void icmp_send_error(struct bstack *st, const struct ip_pkt *pkt,
 	    ip_is_bcast(st, pkt->src) ||
 	    (ip_martian(st, pkt->src) && !ip_is_local(st, pkt->src)))
 		return;
-	if (pkt->ip_hdr_len < IP_HLEN_ || (rd16(pkt->ip_hdr + 6) & IP_OFFMASK))
+	if (pkt->ip_hdr_len < IP_HLEN_ ||
+	    (cove_get16(pkt->ip_hdr + 6) & IP_OFFMASK))
 		return;
 	if (pkt->proto == IP_PROTO_ICMP &&
 	    (pkt->l4_len < 1 || icmp_is_error(pkt->l4[0])))
@@ -167,7 +168,7 @@ static void icmp_error_input(struct bstack *st, const struct ip_pkt *pkt)
 		goto malformed;
 	if (!ip_is_local(st, rd32n(ih + 12)))
 		goto drop;		/* not about a packet of ours */
-	if (rd16(ih + 6) & IP_OFFMASK)
+	if (cove_get16(ih + 6) & IP_OFFMASK)
 		goto drop;		/* no transport header quoted */
 	switch (ih[9]) {
 	case IP_PROTO_TCP:

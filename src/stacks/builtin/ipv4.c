@@ -263,7 +263,7 @@ static struct reasm *reasm_slot(struct bstack *st, uint32_t src, uint32_t dst,
 static void ip_reasm(struct bstack *st, const uint8_t *h, uint32_t hl,
 		     const uint8_t *data, uint32_t len)
 {
-	uint16_t frag = rd16(h + 6);
+	uint16_t frag = cove_get16(h + 6);
 	uint32_t off = (uint32_t)(frag & IP_OFFMASK) * 8, end = off + len;
 	bool more = frag & IP_MF;
 	struct reasm *r;
@@ -277,7 +277,8 @@ static void ip_reasm(struct bstack *st, const uint8_t *h, uint32_t hl,
 		st->stats.ip_reasm_failed++;
 		return;
 	}
-	r = reasm_slot(st, rd32n(h + 12), rd32n(h + 16), h[9], rd16(h + 4));
+	r = reasm_slot(st, rd32n(h + 12), rd32n(h + 16), h[9],
+		       cove_get16(h + 4));
 	if ((r->total && end > r->total) ||
 	    (!more && r->total && end != r->total) ||
 	    (!more && end < r->max_end)) {
@@ -357,7 +358,7 @@ void ipv4_input(struct bstack *st, const struct pkt *p, bool loop,
 	if (!h || (h[0] >> 4) != 4 || (h[0] & 15) < 5)
 		goto malformed;
 	hl = (h[0] & 15) * 4u;
-	tot = rd16(h + 2);
+	tot = cove_get16(h + 2);
 	if (tot < hl || tot > p->len || !pkt_ptr(p, 0, hl))
 		goto malformed;
 	if (!loop && !(st->link->offloads & COVE_LINK_OFF_RX_CSUM) &&
@@ -376,7 +377,7 @@ void ipv4_input(struct bstack *st, const struct pkt *p, bool loop,
 		goto drop;
 	if (!ip_is_local(st, dst) && !ip_is_bcast(st, dst))
 		goto drop;
-	frag = rd16(h + 6);
+	frag = cove_get16(h + 6);
 	if (frag & (IP_MF | IP_OFFMASK)) {
 		ip_reasm(st, h, hl, h + hl, tot - hl);
 		return;
@@ -422,9 +423,9 @@ static void ip_fill(struct cove_frame *f, uint32_t src, uint32_t dst,
 
 	h[0] = 0x45;
 	h[1] = tos;
-	wr16(h + 2, (uint16_t)(IP_HLEN_ + l4_len));
-	wr16(h + 4, id);
-	wr16(h + 6, frag);
+	cove_put16(h + 2, (uint16_t)(IP_HLEN_ + l4_len));
+	cove_put16(h + 4, id);
+	cove_put16(h + 6, frag);
 	h[8] = IP_DEFAULT_TTL;
 	h[9] = proto;
 	h[10] = h[11] = 0;
@@ -597,7 +598,7 @@ int ip_send_dgram(struct bstack *st, uint32_t src, uint32_t dst, uint8_t proto,
 		memcpy(ph + 4, &dst, 4);
 		ph[8] = 0;
 		ph[9] = proto;
-		wr16(ph + 10, (uint16_t)total);
+		cove_put16(ph + 10, (uint16_t)total);
 		ck = csum_fold(csum_partial(ph, sizeof(ph), sum));
 		if (!ck && proto == IP_PROTO_UDP)
 			ck = 0xffff;

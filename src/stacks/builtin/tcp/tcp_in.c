@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "common/bytes.h"
 #include "stacks/builtin/tcp/tcp.h"
 
 /*
@@ -25,17 +26,6 @@
  * Receive data goes straight into the ring: in order at rb_len, out of
  * order at its offset (tcp_sack.c tracks the ranges).
  */
-
-static inline uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
 
 /**
  * tcp_parse_opts() - parse TCP options
@@ -75,7 +65,7 @@ int tcp_parse_opts(const uint8_t *p, uint32_t len, bool syn,
 				return -1;
 			if (syn) {
 				o->has_mss = true;
-				o->mss = get16(p + i + 2);
+				o->mss = cove_get16(p + i + 2);
 			}
 			break;
 		case 3:
@@ -96,8 +86,10 @@ int tcp_parse_opts(const uint8_t *p, uint32_t len, bool syn,
 			if (olen < 10 || (olen - 2) % 8)
 				return -1;
 			for (k = 0; k < (olen - 2) / 8 && k < 4; k++) {
-				o->sack[k].start = get32(p + i + 2 + 8 * k);
-				o->sack[k].end = get32(p + i + 6 + 8 * k);
+				const uint8_t *b = p + i + 2 + 8 * k;
+
+				o->sack[k].start = cove_get32(b);
+				o->sack[k].end = cove_get32(b + 4);
 			}
 			o->nsack = (uint8_t)k;
 			break;
@@ -105,8 +97,8 @@ int tcp_parse_opts(const uint8_t *p, uint32_t len, bool syn,
 			if (olen != 10)
 				return -1;
 			o->has_ts = true;
-			o->tsval = get32(p + i + 2);
-			o->tsecr = get32(p + i + 6);
+			o->tsval = cove_get32(p + i + 2);
+			o->tsecr = cove_get32(p + i + 6);
 			break;
 		default:
 			break;
@@ -850,12 +842,12 @@ void tcp_layer_input(struct bstack *st, const struct ip_pkt *pkt)
 	}
 	memset(&s, 0, sizeof(s));
 	s.pkt = pkt;
-	s.sport = get16(h);
-	s.dport = get16(h + 2);
-	s.seq = get32(h + 4);
-	s.ack = get32(h + 8);
+	s.sport = cove_get16(h);
+	s.dport = cove_get16(h + 2);
+	s.seq = cove_get32(h + 4);
+	s.ack = cove_get32(h + 8);
 	s.flags = h[13] & 0x3f;
-	s.wnd = get16(h + 14);
+	s.wnd = cove_get16(h + 14);
 	s.data = h + hl;
 	s.len = pkt->l4_len - hl;
 	(void)tcp_parse_opts(h + TCP_HLEN, hl - TCP_HLEN, s.flags & TH_SYN,
@@ -927,11 +919,11 @@ void tcp_icmp_error(struct bstack *st, uint8_t type, uint8_t code,
 		return;
 	memcpy(&src, inner + 12, 4);
 	memcpy(&dst, inner + 16, 4);
-	t = tcb_lookup(c, src, get16(inner + ihl), dst,
-		       get16(inner + ihl + 2));
+	t = tcb_lookup(c, src, cove_get16(inner + ihl), dst,
+		       cove_get16(inner + ihl + 2));
 	if (!t)
 		return;
-	seq = get32(inner + ihl + 4);
+	seq = cove_get32(inner + ihl + 4);
 	if (seq_lt(seq, t->snd_una) || seq_gt(seq, t->snd_max))
 		return;
 	if (type == 3 && code == 4)

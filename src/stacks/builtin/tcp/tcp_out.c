@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bytes.h"
 #include "stacks/builtin/tcp/tcp.h"
 
 /*
@@ -30,20 +31,6 @@
  * When the pool is empty the tcb goes on ctx->out_list and a 1 ms timer
  * calls the loop again: nothing is lost, only delayed.
  */
-
-static inline void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 static uint32_t tcp_tsval(const struct tcb *t)
 {
@@ -98,7 +85,7 @@ static unsigned tcp_write_opts(struct tcb *t, uint8_t *o, uint8_t flags,
 
 		o[n++] = 2;
 		o[n++] = 4;
-		put16(o + n, tcp_our_mss(t));
+		cove_put16(o + n, tcp_our_mss(t));
 		n += 2;
 		if (!synack || t->sack_ok) {
 			o[n++] = 4;
@@ -110,8 +97,8 @@ static unsigned tcp_write_opts(struct tcb *t, uint8_t *o, uint8_t flags,
 		if (!synack || t->ts_ok) {
 			o[n++] = 8;
 			o[n++] = 10;
-			put32(o + n, tcp_tsval(t));
-			put32(o + n + 4, synack ? t->ts_recent : 0);
+			cove_put32(o + n, tcp_tsval(t));
+			cove_put32(o + n + 4, synack ? t->ts_recent : 0);
 			n += 8;
 		}
 		if (!synack || t->ws_ok) {
@@ -127,8 +114,8 @@ static unsigned tcp_write_opts(struct tcb *t, uint8_t *o, uint8_t flags,
 		o[n++] = 1;
 		o[n++] = 8;
 		o[n++] = 10;
-		put32(o + n, tcp_tsval(t));
-		put32(o + n + 4, t->ts_recent);
+		cove_put32(o + n, tcp_tsval(t));
+		cove_put32(o + n + 4, t->ts_recent);
 		n += 8;
 	}
 	if (t->sack_ok && (t->nooo || t->dsack) && !(flags & TH_RST)) {
@@ -146,8 +133,8 @@ static unsigned tcp_write_opts(struct tcb *t, uint8_t *o, uint8_t flags,
 		o[n++] = 5;
 		o[n++] = (uint8_t)(2 + 8 * nb);
 		for (i = 0; i < nb; i++) {
-			put32(o + n, blk[i].start);
-			put32(o + n + 4, blk[i].end);
+			cove_put32(o + n, blk[i].start);
+			cove_put32(o + n + 4, blk[i].end);
 			n += 8;
 		}
 	}
@@ -168,13 +155,13 @@ static unsigned tcp_write_opts(struct tcb *t, uint8_t *o, uint8_t flags,
 static void tcp_hdr(uint8_t *h, uint16_t sport, uint16_t dport, uint32_t seq,
 		    uint32_t ack, uint8_t flags, uint16_t wnd, unsigned optlen)
 {
-	put16(h, sport);
-	put16(h + 2, dport);
-	put32(h + 4, seq);
-	put32(h + 8, ack);
+	cove_put16(h, sport);
+	cove_put16(h + 2, dport);
+	cove_put32(h + 4, seq);
+	cove_put32(h + 8, ack);
 	h[12] = (uint8_t)(((TCP_HLEN + optlen) / 4) << 4);
 	h[13] = flags;
-	put16(h + 14, wnd);
+	cove_put16(h + 14, wnd);
 	h[16] = h[17] = 0;
 	h[18] = h[19] = 0;
 }
