@@ -16,7 +16,6 @@
  *   icmp.c    echo replies and the errors a host must send
  *   udp.c     UDP sockets
  *   timer.c   the timer wheel
- *   csum.c    Internet checksum helpers
  *   core.h    plumbing between the files above (not for transports)
  *   tcp_*.c   TCP (its own internal header tcp.h)
  *
@@ -36,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/csum.h"
 #include "cove/netstack.h"
 
 struct bstack;
@@ -172,19 +172,6 @@ void bstack_log(struct bstack *st, int level, const char *fmt, ...)
 void bstack_xmit(struct bstack *st, struct cove_frame *f);
 void bstack_flush(struct bstack *st);
 
-/* csum.c */
-uint32_t csum_partial(const void *buf, size_t len, uint32_t sum);
-uint16_t csum_fold(uint32_t sum);
-/* csum_l4() - TCP/UDP checksum over pseudo-header + @len bytes at @l4. */
-uint16_t csum_l4(uint32_t src, uint32_t dst, uint8_t proto, const void *l4,
-		 uint32_t len);
-/*
- * csum_pseudo() - what a COVE_FRAME_F_CSUM_PARTIAL frame carries in its
- * checksum field: the folded, uncomplemented pseudo-header sum for @len
- * transport bytes (memory order).
- */
-uint16_t csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint32_t len);
-
 /* ipv4.c */
 #define ETH_HLEN_ 14u
 #define IP_HLEN_ 20u
@@ -239,7 +226,7 @@ struct iovec;
  * @tos:	IP TOS byte
  * @hdr:	transport header, @hdr_len bytes (even), copied first
  * @iov:	payload, @iovcnt segments (application memory, copied)
- * @csum_off:	offset in @hdr of a 16-bit checksum to fill with csum_l4()
+ * @csum_off:	offset in @hdr of a 16-bit checksum to fill with cove_csum_l4()
  *		over the whole datagram (0 becomes 0xffff, as UDP wants), or
  *		IP_CSUM_NONE when @hdr already carries its checksum
  *

@@ -362,7 +362,7 @@ void ipv4_input(struct bstack *st, const struct pkt *p, bool loop,
 	if (tot < hl || tot > p->len || !pkt_ptr(p, 0, hl))
 		goto malformed;
 	if (!loop && !(st->link->offloads & COVE_LINK_OFF_RX_CSUM) &&
-	    csum_fold(csum_partial(h, hl, 0))) {
+	    cove_csum_fold(cove_csum_partial(h, hl, 0))) {
 		st->stats.rx_bad_csum++;
 		goto drop;
 	}
@@ -431,7 +431,8 @@ static void ip_fill(struct cove_frame *f, uint32_t src, uint32_t dst,
 	h[10] = h[11] = 0;
 	wr32n(h + 12, src);
 	wr32n(h + 16, dst);
-	memcpy(h + 10, &(uint16_t){ csum_fold(csum_partial(h, IP_HLEN_, 0)) },
+	memcpy(h + 10,
+	       &(uint16_t){ cove_csum_fold(cove_csum_partial(h, IP_HLEN_, 0)) },
 	       2);
 	f->len = ETH_HLEN_ + IP_HLEN_ + l4_len;
 }
@@ -588,8 +589,8 @@ int ip_send_dgram(struct bstack *st, uint32_t src, uint32_t dst, uint8_t proto,
 		}
 		iov_copy(d + h, iov, &vi, &voff, len - h);
 		fr[i]->len = len;	/* l4 bytes, until ip_fill */
-		if (csum_off >= 0)
-			sum = csum_partial(d, len, sum);	/* even chunks */
+		if (csum_off >= 0)	/* chunks are even: sums chain */
+			sum = cove_csum_partial(d, len, sum);
 	}
 	if (csum_off >= 0) {
 		uint8_t ph[12];
@@ -599,7 +600,7 @@ int ip_send_dgram(struct bstack *st, uint32_t src, uint32_t dst, uint8_t proto,
 		ph[8] = 0;
 		ph[9] = proto;
 		cove_put16(ph + 10, (uint16_t)total);
-		ck = csum_fold(csum_partial(ph, sizeof(ph), sum));
+		ck = cove_csum_fold(cove_csum_partial(ph, sizeof(ph), sum));
 		if (!ck && proto == IP_PROTO_UDP)
 			ck = 0xffff;
 		memcpy(ip_l4(fr[0]) + csum_off, &ck, 2);

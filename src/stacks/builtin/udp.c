@@ -858,7 +858,7 @@ void udp_layer_input(struct bstack *st, const struct ip_pkt *pkt)
 	if (ulen < UDP_HLEN || ulen > pkt->l4_len)
 		goto malformed;
 	if ((h[6] | h[7]) && !pkt->csum_ok &&
-	    csum_l4(pkt->src, pkt->dst, IP_PROTO_UDP, h, ulen)) {
+	    cove_csum_l4(pkt->src, pkt->dst, IP_PROTO_UDP, h, ulen)) {
 		st->stats.rx_bad_csum++;
 		st->stats.rx_dropped++;
 		return;

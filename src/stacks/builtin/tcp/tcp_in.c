@@ -834,8 +834,8 @@ void tcp_layer_input(struct bstack *st, const struct ip_pkt *pkt)
 	hl = (uint32_t)(h[12] >> 4) * 4;
 	if (hl < TCP_HLEN || hl > pkt->l4_len)
 		goto malformed;
-	if (!pkt->csum_ok &&
-	    csum_l4(pkt->src, pkt->dst, IPPROTO_TCP, h, pkt->l4_len) != 0) {
+	if (!pkt->csum_ok && cove_csum_l4(pkt->src, pkt->dst, IPPROTO_TCP, h,
+					  pkt->l4_len) != 0) {
 		st->stats.rx_bad_csum++;
 		st->stats.rx_dropped++;
 		return;

@@ -178,9 +178,9 @@ static int tcp_send_frame(struct bstack *st, struct cove_frame *f,
 	uint16_t c;
 
 	if (f->flags & COVE_FRAME_F_CSUM_PARTIAL)
-		c = csum_pseudo(src, dst, IPPROTO_TCP, len);
+		c = cove_csum_pseudo(src, dst, IPPROTO_TCP, len);
 	else
-		c = csum_l4(src, dst, IPPROTO_TCP, h, len);
+		c = cove_csum_l4(src, dst, IPPROTO_TCP, h, len);
 	memcpy(h + 16, &c, 2);
 	st->stats.tcp_out_segs += segs;
 	return ip_send(st, f, src, dst, IPPROTO_TCP, len, tos);
