@@ -45,11 +45,31 @@ struct udp_ctx;
 struct arp_ctx;
 struct ipv4_ctx;
 
-/* Byte-level accessors for untrusted bytes: never read past @len. */
+/* Untrusted bytes: @len of them at @p, read only through pkt_ptr(). */
 struct pkt {
 	const uint8_t *p;
 	uint32_t len;
 };
+
+/**
+ * pkt_ptr() - bounds-checked access to untrusted bytes
+ * @p:		the bytes
+ * @off:	offset of the wanted range
+ * @len:	its length
+ *
+ * Every layer, transports included, reads received bytes through this:
+ * the range is checked against @p->len without overflow, and the caller
+ * then reads at most @len bytes from the pointer (cove_get16() and friends).
+ *
+ * Return: pointer to @off, or NULL when [@off, @off + @len) is not inside.
+ */
+static inline const uint8_t *pkt_ptr(const struct pkt *p, uint32_t off,
+				     uint32_t len)
+{
+	if (off > p->len || len > p->len - off)
+		return NULL;
+	return p->p + off;
+}
 
 /* A received IPv4 packet handed to a transport's input. */
 struct ip_pkt {

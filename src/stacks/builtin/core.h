@@ -29,15 +29,7 @@
 /* Loopback queue bound: frames waiting for the next run(). */
 #define LOOP_MAX	256u
 
-/* pkt_* - bounds-checked reads of untrusted bytes (big endian). */
-static inline const uint8_t *pkt_ptr(const struct pkt *p, uint32_t off,
-				     uint32_t len)
-{
-	if (off > p->len || len > p->len - off)
-		return NULL;
-	return p->p + off;
-}
-
+/* Read untrusted bytes through pkt_ptr() (builtin.h), then cove_get16() &c. */
 static inline uint32_t rd32n(const uint8_t *b)	/* stays network order */
 {
 	uint32_t v;

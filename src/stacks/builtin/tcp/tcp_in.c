@@ -818,10 +818,19 @@ void tcp_rcv_segment(struct tcb *t, struct tcp_seg *s)
 
 /* --- entry points --------------------------------------------------------- */
 
+/**
+ * tcp_layer_input() - parse a received segment and hand it to its tcb
+ * @st:		stack
+ * @pkt:	the IP packet (checked by IPv4; the TCP checksum is not yet)
+ *
+ * Header, options and payload are reached through pkt_ptr() on the bytes
+ * IPv4 vouched for, so a data offset that points past them is malformed.
+ */
 void tcp_layer_input(struct bstack *st, const struct ip_pkt *pkt)
 {
+	const struct pkt seg = { .p = pkt->l4, .len = pkt->l4_len };
 	struct tcp_ctx *c = st->tcp;
-	const uint8_t *h = pkt->l4;
+	const uint8_t *h, *opt;
 	struct tcp_seg s;
 	struct tcb *t;
 	uint32_t hl;
@@ -829,13 +838,17 @@ void tcp_layer_input(struct bstack *st, const struct ip_pkt *pkt)
 	if (!c)
 		return;
 	st->stats.tcp_in_segs++;
-	if (pkt->l4_len < TCP_HLEN)
+	h = pkt_ptr(&seg, 0, TCP_HLEN);
+	if (!h)
 		goto malformed;
 	hl = (uint32_t)(h[12] >> 4) * 4;
-	if (hl < TCP_HLEN || hl > pkt->l4_len)
+	if (hl < TCP_HLEN)
 		goto malformed;
-	if (!pkt->csum_ok && cove_csum_l4(pkt->src, pkt->dst, IPPROTO_TCP, h,
-					  pkt->l4_len) != 0) {
+	opt = pkt_ptr(&seg, TCP_HLEN, hl - TCP_HLEN);	/* in the segment? */
+	if (!opt)
+		goto malformed;
+	if (!pkt->csum_ok && cove_csum_l4(pkt->src, pkt->dst, IPPROTO_TCP,
+					  seg.p, seg.len) != 0) {
 		st->stats.rx_bad_csum++;
 		st->stats.rx_dropped++;
 		return;
@@ -848,10 +861,10 @@ void tcp_layer_input(struct bstack *st, const struct ip_pkt *pkt)
 	s.ack = cove_get32(h + 8);
 	s.flags = h[13] & 0x3f;
 	s.wnd = cove_get16(h + 14);
-	s.data = h + hl;
-	s.len = pkt->l4_len - hl;
-	(void)tcp_parse_opts(h + TCP_HLEN, hl - TCP_HLEN, s.flags & TH_SYN,
-			     &s.opt);
+	s.data = pkt_ptr(&seg, hl, seg.len - hl);
+	s.len = seg.len - hl;
+	/* option bytes are bounded by their length: each is checked inside */
+	(void)tcp_parse_opts(opt, hl - TCP_HLEN, s.flags & TH_SYN, &s.opt);
 	if (!s.sport || !s.dport || !pkt->src || pkt->src == 0xffffffffu)
 		goto malformed;
 	t = tcb_lookup(c, pkt->dst, s.dport, pkt->src, s.sport);
@@ -907,23 +920,26 @@ void tcp_input_end(struct bstack *st)
 void tcp_icmp_error(struct bstack *st, uint8_t type, uint8_t code,
 		    const uint8_t *inner, uint32_t inner_len)
 {
+	const struct pkt in = { .p = inner, .len = inner_len };
 	struct tcp_ctx *c = st->tcp;
 	uint32_t ihl, src, dst, seq;
+	const uint8_t *ih, *th;
 	struct tcb *t;
 	int err;
 
-	if (!c || inner_len < IP_HLEN_)
+	ih = pkt_ptr(&in, 0, IP_HLEN_);
+	if (!c || !ih)
 		return;
-	ihl = (uint32_t)(inner[0] & 0x0f) * 4;
-	if (ihl < IP_HLEN_ || inner_len < ihl + 8)
+	ihl = (uint32_t)(ih[0] & 0x0f) * 4;
+	th = pkt_ptr(&in, ihl, 8);	/* ports and sequence number */
+	if (ihl < IP_HLEN_ || !th)
 		return;
-	memcpy(&src, inner + 12, 4);
-	memcpy(&dst, inner + 16, 4);
-	t = tcb_lookup(c, src, cove_get16(inner + ihl), dst,
-		       cove_get16(inner + ihl + 2));
+	memcpy(&src, ih + 12, 4);
+	memcpy(&dst, ih + 16, 4);
+	t = tcb_lookup(c, src, cove_get16(th), dst, cove_get16(th + 2));
 	if (!t)
 		return;
-	seq = cove_get32(inner + ihl + 4);
+	seq = cove_get32(th + 4);
 	if (seq_lt(seq, t->snd_una) || seq_gt(seq, t->snd_max))
 		return;
 	if (type == 3 && code == 4)
