@@ -223,6 +223,9 @@ static inline uint8_t *ip_l4(struct cove_frame *f)
  * behind ARP resolution)
  * @l4_len:	bytes the transport wrote at ip_l4(f)
  * @tos:	IP TOS/DSCP byte
+ * @segs:	IP IDs the frame takes: 1, or for a COVE_FRAME_F_TSO frame the
+ *		segments the link cuts it into (the transport knows; IPv4
+ *		never parses the transport header)
  *
  * A frame flagged COVE_FRAME_F_TSO may exceed the MTU (up to 64 KiB). One
  * flagged COVE_FRAME_F_CSUM_PARTIAL may loop back to ourselves as it is:
@@ -232,7 +235,8 @@ static inline uint8_t *ip_l4(struct cove_frame *f)
  * or -EMSGSIZE. The frame is consumed in every case.
  */
 int ip_send(struct bstack *st, struct cove_frame *f, uint32_t src,
-	    uint32_t dst, uint8_t proto, uint32_t l4_len, uint8_t tos);
+	    uint32_t dst, uint8_t proto, uint32_t l4_len, uint8_t tos,
+	    uint32_t segs);
 /* ip_is_local() - @addr (network order) is ours: our address or 127/8. */
 bool ip_is_local(const struct bstack *st, uint32_t addr);
 

@@ -491,7 +491,8 @@ struct cove_frame *ip_alloc_tso(struct bstack *st, uint32_t *room)
 }
 
 int ip_send(struct bstack *st, struct cove_frame *f, uint32_t src,
-	    uint32_t dst, uint8_t proto, uint32_t l4_len, uint8_t tos)
+	    uint32_t dst, uint8_t proto, uint32_t l4_len, uint8_t tos,
+	    uint32_t segs)
 {
 	uint32_t max = (f->flags & COVE_FRAME_F_TSO) ? IP_MAX_TOTAL : st->mtu;
 
@@ -502,16 +503,10 @@ int ip_send(struct bstack *st, struct cove_frame *f, uint32_t src,
 	}
 	if (!src)
 		src = ip_src_for(st, dst);
-	ip_fill(f, src, dst, proto, l4_len, tos, st->ipv4->next_id++,
+	ip_fill(f, src, dst, proto, l4_len, tos, st->ipv4->next_id,
 		proto == IP_PROTO_TCP ? IP_DF : 0);
-	if ((f->flags & COVE_FRAME_F_TSO) && f->gso_size && l4_len > 20) {
-		/* each piece the link cuts takes the next ID, as in Linux */
-		uint32_t thl = (uint32_t)(ip_l4(f)[12] >> 4) * 4;
-
-		if (thl < l4_len)
-			st->ipv4->next_id += (uint16_t)((l4_len - thl - 1) /
-							f->gso_size);
-	}
+	/* each piece the link cuts takes the next ID, as in Linux */
+	st->ipv4->next_id += (uint16_t)segs;
 	return ip_out(st, f, dst);
 }
 

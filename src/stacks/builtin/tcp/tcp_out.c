@@ -183,7 +183,7 @@ static int tcp_send_frame(struct bstack *st, struct cove_frame *f,
 		c = cove_csum_l4(src, dst, IPPROTO_TCP, h, len);
 	memcpy(h + 16, &c, 2);
 	st->stats.tcp_out_segs += segs;
-	return ip_send(st, f, src, dst, IPPROTO_TCP, len, tos);
+	return ip_send(st, f, src, dst, IPPROTO_TCP, len, tos, segs);
 }
 
 /*
