@@ -429,6 +429,7 @@ void tcp_probe_span(struct tcb *t, uint32_t seq, uint32_t len, bool fin);
 
 /* tcp_rwnd.c */
 uint32_t tcp_rcv_window(struct tcb *t, bool sws);
+uint16_t tcp_rcv_advertise(struct tcb *t, uint8_t flags);
 void tcp_window_update(struct tcb *t);
 void tcp_rcv_rtt_measure(struct tcb *t);
 void tcp_rcv_space_adjust(struct tcb *t, uint32_t copied);

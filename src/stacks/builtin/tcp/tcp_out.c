@@ -231,7 +231,8 @@ int tcp_xmit(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags,
 	uint8_t opts[TCP_OPT_MAX];
 	struct cove_frame *f;
 	unsigned optlen;
-	uint32_t wnd, field, segs, want = len;
+	uint32_t segs, want = len;
+	uint16_t field;
 	uint8_t *h;
 	int ret;
 
@@ -246,25 +247,10 @@ int tcp_xmit(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags,
 	/* Trimmed: FIN and PSH belong to the piece that ends the data. */
 	if (len < want)
 		flags &= (uint8_t)~(TH_FIN | TH_PSH);
-	if (flags & TH_SYN) {
-		wnd = tcp_rcv_window(t, false);
-		field = wnd > 65535 ? 65535 : wnd;
-		if (flags & TH_ACK)
-			t->rcv_adv = t->rcv_nxt + field;
-	} else if (t->rbuf) {
-		wnd = tcp_rcv_window(t, true);
-		field = wnd >> t->rcv_ws;
-		if (field > 65535)
-			field = 65535;
-		wnd = field << t->rcv_ws;
-		if (seq_gt(t->rcv_nxt + wnd, t->rcv_adv))
-			t->rcv_adv = t->rcv_nxt + wnd;
-	} else {
-		field = 0;
-	}
+	field = tcp_rcv_advertise(t, flags);
 	h = ip_l4(f);
 	tcp_hdr(h, t->lport, t->rport, seq, (flags & TH_ACK) ? t->rcv_nxt : 0,
-		flags, (uint16_t)field, optlen);
+		flags, field, optlen);
 	memcpy(h + TCP_HLEN, opts, optlen);
 	if (len)
 		ring_get(t->sbuf, t->sb_size, t->sb_head + (seq - t->sb_seq),

@@ -10,8 +10,8 @@
  * The receive window is rcv_adv - rcv_nxt: the right edge we last
  * advertised, which never moves left and never passes rcv_nxt + free ring
  * space (so whatever the peer may send fits the ring). tcp_rcv_window()
- * says what may be advertised now; tcp_xmit() puts it in every segment it
- * builds. Receiver-side SWS avoidance holds the edge until it can move by
+ * says what may be advertised now; tcp_rcv_advertise() turns it into the
+ * window field of every segment tcp_xmit() builds. Receiver-side SWS avoidance holds the edge until it can move by
  * a useful step. After the application reads, tcp_window_update() sends
  * a bare ACK only when the window grew by enough to matter to the peer.
  * After in-order data arrives, tcp_rcv_rtt_measure() times the peer's
@@ -44,6 +44,41 @@ uint32_t tcp_rcv_window(struct tcb *t, bool sws)
 	if (w > (uint32_t)65535 << t->rcv_ws)
 		w = (uint32_t)65535 << t->rcv_ws;
 	return w;
+}
+
+/**
+ * tcp_rcv_advertise() - the window field of a segment about to be sent
+ * @t:		connection
+ * @flags:	TH_* of the segment
+ *
+ * A SYN's window is never scaled; others are shifted by rcv_ws. rcv_adv
+ * moves to the edge the field advertises (set on a SYN-ACK, only ever
+ * moved right after), so the window the peer sees is the one tracked.
+ * Without a receive ring (none yet) the field is 0.
+ *
+ * Return: the 16-bit window field.
+ */
+uint16_t tcp_rcv_advertise(struct tcb *t, uint8_t flags)
+{
+	uint32_t wnd, field;
+
+	if (flags & TH_SYN) {
+		wnd = tcp_rcv_window(t, false);
+		field = wnd > 65535 ? 65535 : wnd;
+		if (flags & TH_ACK)
+			t->rcv_adv = t->rcv_nxt + field;
+	} else if (t->rbuf) {
+		wnd = tcp_rcv_window(t, true);
+		field = wnd >> t->rcv_ws;
+		if (field > 65535)
+			field = 65535;
+		wnd = field << t->rcv_ws;
+		if (seq_gt(t->rcv_nxt + wnd, t->rcv_adv))
+			t->rcv_adv = t->rcv_nxt + wnd;
+	} else {
+		field = 0;
+	}
+	return (uint16_t)field;
 }
 
 /**
