@@ -57,9 +57,9 @@ struct pkt {
  * @off:	offset of the wanted range
  * @len:	its length
  *
- * Every layer, transports included, reads received bytes through this:
- * the range is checked against @p->len without overflow, and the caller
- * then reads at most @len bytes from the pointer (cove_get16() and friends).
+ * Here rather than in core.h because transports use it too. The range is
+ * checked against @p->len without overflow; the caller then reads at most
+ * @len bytes from the pointer (with cove_get16() and friends).
  *
  * Return: pointer to @off, or NULL when [@off, @off + @len) is not inside.
  */
