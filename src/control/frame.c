@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bytes.h"
 #include "control/control.h"
 
 /*
@@ -24,25 +25,11 @@
 
 #define RX_INITIAL 4096
 
-static uint32_t frame_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
-static void frame_put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 void cove_ctl_hdr_put(uint8_t out[COVE_CTL_HDR_LEN],
 		      const struct cove_ctl_hdr *h)
 {
-	frame_put_be32(out, h->len);
-	frame_put_be32(out + 4, h->stream);
+	cove_put32(out, h->len);
+	cove_put32(out + 4, h->stream);
 	out[8] = h->type;
 	out[9] = h->flags;
 }
@@ -52,8 +39,8 @@ int cove_ctl_hdr_get(const uint8_t *buf, size_t avail, uint32_t max,
 {
 	if (avail < COVE_CTL_HDR_LEN)
 		return 0;
-	h->len = frame_be32(buf);
-	h->stream = frame_be32(buf + 4);
+	h->len = cove_get32(buf);
+	h->stream = cove_get32(buf + 4);
 	h->type = buf[8];
 	h->flags = buf[9];
 	if (h->len > max) {

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/bytes.h"
 #include "links/links.h"
 
 /*
@@ -203,13 +204,10 @@ static struct cove_frame *pkt_copy_frame(struct pkt_link *p,
 	if (vlan) {
 		uint16_t tpid = (m->status & TP_STATUS_VLAN_TPID_VALID) ?
 			m->vlan_tpid : ETH_P_8021Q;
-		uint16_t tci = m->vlan_tci;
 
 		memcpy(f->data, data, 12);
-		f->data[12] = (uint8_t)(tpid >> 8);
-		f->data[13] = (uint8_t)tpid;
-		f->data[14] = (uint8_t)(tci >> 8);
-		f->data[15] = (uint8_t)tci;
+		cove_put16(f->data + 12, tpid);
+		cove_put16(f->data + 14, m->vlan_tci);
 		memcpy(f->data + 16, data + 12, snap - 12);
 	} else {
 		memcpy(f->data, data, snap);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "common/bytes.h"
 #include "links/links.h"
 
 /*
@@ -39,10 +40,10 @@ int links_vnet_hdr(const struct cove_frame *f, struct virtio_net_hdr *vh)
 		return -EINVAL;
 	ip = d + l2;
 	ihl = (uint32_t)(ip[0] & 15) * 4;
-	tot = (uint32_t)ip[2] << 8 | ip[3];
+	tot = cove_get16(ip + 2);
 	proto = ip[9];
 	if ((ip[0] >> 4) != 4 || ihl < 20 || tot < ihl ||
-	    tot > f->len - l2 || (((uint32_t)ip[6] << 8 | ip[7]) & 0x3fff))
+	    tot > f->len - l2 || (cove_get16(ip + 6) & 0x3fff))
 		return -EINVAL;
 	if (proto == 6) {
 		if (tot - ihl < 20)

@@ -80,11 +80,11 @@ static void arp_send(struct bstack *st, uint16_t op, const uint8_t *dst_mac,
 	}
 	eth_fill(st, f, dst_mac ? dst_mac : eth_bcast, ETH_P_ARP_);
 	a = f->data + ETH_HLEN_;
-	wr16(a, 1);			/* Ethernet */
-	wr16(a + 2, ETH_P_IP_);
+	cove_put16(a, 1);			/* Ethernet */
+	cove_put16(a + 2, ETH_P_IP_);
 	a[4] = ETH_ALEN_;
 	a[5] = 4;
-	wr16(a + 6, op);
+	cove_put16(a + 6, op);
 	memcpy(a + 8, st->mac, ETH_ALEN_);
 	wr32n(a + 14, st->addr);
 	memcpy(a + 18, tha ? tha : zero, ETH_ALEN_);
@@ -283,13 +283,13 @@ void arp_input(struct bstack *st, const struct pkt *p)
 	uint32_t sip, tip;
 	uint16_t op;
 
-	if (!a || rd16(a) != 1 || rd16(a + 2) != ETH_P_IP_ || a[4] != 6 ||
-	    a[5] != 4) {
+	if (!a || cove_get16(a) != 1 || cove_get16(a + 2) != ETH_P_IP_ ||
+	    a[4] != 6 || a[5] != 4) {
 		st->stats.rx_malformed++;
 		st->stats.rx_dropped++;
 		return;
 	}
-	op = rd16(a + 6);
+	op = cove_get16(a + 6);
 	sip = rd32n(a + 14);
 	tip = rd32n(a + 24);
 	if ((op != 1 && op != 2) || (a[8] & 1)) {

@@ -16,7 +16,6 @@
  *   icmp.c    echo replies and the errors a host must send
  *   udp.c     UDP sockets
  *   timer.c   the timer wheel
- *   csum.c    Internet checksum helpers
  *   core.h    plumbing between the files above (not for transports)
  *   tcp_*.c   TCP (its own internal header tcp.h)
  *
@@ -36,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/csum.h"
 #include "cove/netstack.h"
 
 struct bstack;
@@ -45,11 +45,31 @@ struct udp_ctx;
 struct arp_ctx;
 struct ipv4_ctx;
 
-/* Byte-level accessors for untrusted bytes: never read past @len. */
+/* Untrusted bytes: @len of them at @p, read only through pkt_ptr(). */
 struct pkt {
 	const uint8_t *p;
 	uint32_t len;
 };
+
+/**
+ * pkt_ptr() - bounds-checked access to untrusted bytes
+ * @p:		the bytes
+ * @off:	offset of the wanted range
+ * @len:	its length
+ *
+ * Here rather than in core.h because transports use it too. The range is
+ * checked against @p->len without overflow; the caller then reads at most
+ * @len bytes from the pointer (with cove_get16() and friends).
+ *
+ * Return: pointer to @off, or NULL when [@off, @off + @len) is not inside.
+ */
+static inline const uint8_t *pkt_ptr(const struct pkt *p, uint32_t off,
+				     uint32_t len)
+{
+	if (off > p->len || len > p->len - off)
+		return NULL;
+	return p->p + off;
+}
 
 /* A received IPv4 packet handed to a transport's input. */
 struct ip_pkt {
@@ -172,19 +192,6 @@ void bstack_log(struct bstack *st, int level, const char *fmt, ...)
 void bstack_xmit(struct bstack *st, struct cove_frame *f);
 void bstack_flush(struct bstack *st);
 
-/* csum.c */
-uint32_t csum_partial(const void *buf, size_t len, uint32_t sum);
-uint16_t csum_fold(uint32_t sum);
-/* csum_l4() - TCP/UDP checksum over pseudo-header + @len bytes at @l4. */
-uint16_t csum_l4(uint32_t src, uint32_t dst, uint8_t proto, const void *l4,
-		 uint32_t len);
-/*
- * csum_pseudo() - what a COVE_FRAME_F_CSUM_PARTIAL frame carries in its
- * checksum field: the folded, uncomplemented pseudo-header sum for @len
- * transport bytes (memory order).
- */
-uint16_t csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint32_t len);
-
 /* ipv4.c */
 #define ETH_HLEN_ 14u
 #define IP_HLEN_ 20u
@@ -216,6 +223,9 @@ static inline uint8_t *ip_l4(struct cove_frame *f)
  * behind ARP resolution)
  * @l4_len:	bytes the transport wrote at ip_l4(f)
  * @tos:	IP TOS/DSCP byte
+ * @segs:	IP IDs the frame takes: 1, or for a COVE_FRAME_F_TSO frame the
+ *		segments the link cuts it into (the transport knows; IPv4
+ *		never parses the transport header)
  *
  * A frame flagged COVE_FRAME_F_TSO may exceed the MTU (up to 64 KiB). One
  * flagged COVE_FRAME_F_CSUM_PARTIAL may loop back to ourselves as it is:
@@ -225,7 +235,8 @@ static inline uint8_t *ip_l4(struct cove_frame *f)
  * or -EMSGSIZE. The frame is consumed in every case.
  */
 int ip_send(struct bstack *st, struct cove_frame *f, uint32_t src,
-	    uint32_t dst, uint8_t proto, uint32_t l4_len, uint8_t tos);
+	    uint32_t dst, uint8_t proto, uint32_t l4_len, uint8_t tos,
+	    uint32_t segs);
 /* ip_is_local() - @addr (network order) is ours: our address or 127/8. */
 bool ip_is_local(const struct bstack *st, uint32_t addr);
 
@@ -239,7 +250,7 @@ struct iovec;
  * @tos:	IP TOS byte
  * @hdr:	transport header, @hdr_len bytes (even), copied first
  * @iov:	payload, @iovcnt segments (application memory, copied)
- * @csum_off:	offset in @hdr of a 16-bit checksum to fill with csum_l4()
+ * @csum_off:	offset in @hdr of a 16-bit checksum to fill with cove_csum_l4()
  *		over the whole datagram (0 becomes 0xffff, as UDP wants), or
  *		IP_CSUM_NONE when @hdr already carries its checksum
  *

@@ -9,6 +9,7 @@
  * nothing in here is meant for the transports.
  */
 
+#include "common/bytes.h"
 #include "stacks/builtin/builtin.h"
 
 #define ETH_P_IP_	0x0800u
@@ -28,32 +29,13 @@
 /* Loopback queue bound: frames waiting for the next run(). */
 #define LOOP_MAX	256u
 
-/* pkt_* - bounds-checked reads of untrusted bytes (big endian). */
-static inline const uint8_t *pkt_ptr(const struct pkt *p, uint32_t off,
-				     uint32_t len)
-{
-	if (off > p->len || len > p->len - off)
-		return NULL;
-	return p->p + off;
-}
-
-static inline uint16_t rd16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
-
+/* Read untrusted bytes through pkt_ptr() (builtin.h), then cove_get16() &c. */
 static inline uint32_t rd32n(const uint8_t *b)	/* stays network order */
 {
 	uint32_t v;
 
 	__builtin_memcpy(&v, b, 4);
 	return v;
-}
-
-static inline void wr16(uint8_t *b, uint16_t v)
-{
-	b[0] = (uint8_t)(v >> 8);
-	b[1] = (uint8_t)v;
 }
 
 static inline void wr32n(uint8_t *b, uint32_t v)	/* v in network order */

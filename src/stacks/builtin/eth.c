@@ -38,7 +38,7 @@ void eth_input(struct bstack *st, struct cove_frame *f, bool loop)
 		st->stats.rx_malformed++;
 		goto drop;
 	}
-	type = rd16(h + 12);
+	type = cove_get16(h + 12);
 	payload.p = f->data + ETH_HLEN_;
 	payload.len = f->len - ETH_HLEN_;
 	switch (type) {
@@ -75,5 +75,5 @@ void eth_fill(struct bstack *st, struct cove_frame *f, const uint8_t *dst,
 	if (dst)
 		memcpy(h, dst, ETH_ALEN_);
 	memcpy(h + 6, st->mac, ETH_ALEN_);
-	wr16(h + 12, type);
+	cove_put16(h + 12, type);
 }

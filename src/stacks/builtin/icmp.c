@@ -95,7 +95,8 @@ void icmp_send_error(struct bstack *st, const struct ip_pkt *pkt,
 	    ip_is_bcast(st, pkt->src) ||
 	    (ip_martian(st, pkt->src) && !ip_is_local(st, pkt->src)))
 		return;
-	if (pkt->ip_hdr_len < IP_HLEN_ || (rd16(pkt->ip_hdr + 6) & IP_OFFMASK))
+	if (pkt->ip_hdr_len < IP_HLEN_ ||
+	    (cove_get16(pkt->ip_hdr + 6) & IP_OFFMASK))
 		return;
 	if (pkt->proto == IP_PROTO_ICMP &&
 	    (pkt->l4_len < 1 || icmp_is_error(pkt->l4[0])))
@@ -113,10 +114,10 @@ void icmp_send_error(struct bstack *st, const struct ip_pkt *pkt,
 	hdr[6] = (uint8_t)(info >> 8);
 	hdr[7] = (uint8_t)info;
 	/* header and quoted IP header are even-sized: sums chain */
-	sum = csum_partial(hdr, sizeof(hdr), 0);
-	sum = csum_partial(pkt->ip_hdr, pkt->ip_hdr_len, sum);
-	sum = csum_partial(pkt->l4, quote, sum);
-	ck = csum_fold(sum);
+	sum = cove_csum_partial(hdr, sizeof(hdr), 0);
+	sum = cove_csum_partial(pkt->ip_hdr, pkt->ip_hdr_len, sum);
+	sum = cove_csum_partial(pkt->l4, quote, sum);
+	ck = cove_csum_fold(sum);
 	memcpy(hdr + 2, &ck, 2);
 	iov[0].iov_base = (void *)pkt->ip_hdr;
 	iov[0].iov_len = pkt->ip_hdr_len;
@@ -133,6 +134,7 @@ static void icmp_echo(struct bstack *st, const struct ip_pkt *pkt)
 {
 	uint8_t hdr[ICMP_HLEN];
 	struct iovec iov;
+	uint32_t sum;
 	uint16_t ck;
 
 	if (!ip_is_local(st, pkt->dst))
@@ -141,9 +143,10 @@ static void icmp_echo(struct bstack *st, const struct ip_pkt *pkt)
 	hdr[0] = ICMP_ECHOREPLY;
 	hdr[1] = 0;
 	hdr[2] = hdr[3] = 0;
-	ck = csum_fold(csum_partial(pkt->l4 + ICMP_HLEN,
-				    pkt->l4_len - ICMP_HLEN,
-				    csum_partial(hdr, ICMP_HLEN, 0)));
+	sum = cove_csum_partial(hdr, ICMP_HLEN, 0);
+	sum = cove_csum_partial(pkt->l4 + ICMP_HLEN, pkt->l4_len - ICMP_HLEN,
+				sum);
+	ck = cove_csum_fold(sum);
 	memcpy(hdr + 2, &ck, 2);
 	iov.iov_base = (void *)(pkt->l4 + ICMP_HLEN);
 	iov.iov_len = pkt->l4_len - ICMP_HLEN;
@@ -167,7 +170,7 @@ static void icmp_error_input(struct bstack *st, const struct ip_pkt *pkt)
 		goto malformed;
 	if (!ip_is_local(st, rd32n(ih + 12)))
 		goto drop;		/* not about a packet of ours */
-	if (rd16(ih + 6) & IP_OFFMASK)
+	if (cove_get16(ih + 6) & IP_OFFMASK)
 		goto drop;		/* no transport header quoted */
 	switch (ih[9]) {
 	case IP_PROTO_TCP:
@@ -198,7 +201,7 @@ void icmp_layer_input(struct bstack *st, const struct ip_pkt *pkt)
 		st->stats.rx_dropped++;
 		return;
 	}
-	if (csum_fold(csum_partial(pkt->l4, pkt->l4_len, 0))) {
+	if (cove_csum_fold(cove_csum_partial(pkt->l4, pkt->l4_len, 0))) {
 		st->stats.rx_bad_csum++;
 		st->stats.rx_dropped++;
 		return;

@@ -263,7 +263,7 @@ static struct reasm *reasm_slot(struct bstack *st, uint32_t src, uint32_t dst,
 static void ip_reasm(struct bstack *st, const uint8_t *h, uint32_t hl,
 		     const uint8_t *data, uint32_t len)
 {
-	uint16_t frag = rd16(h + 6);
+	uint16_t frag = cove_get16(h + 6);
 	uint32_t off = (uint32_t)(frag & IP_OFFMASK) * 8, end = off + len;
 	bool more = frag & IP_MF;
 	struct reasm *r;
@@ -277,7 +277,8 @@ static void ip_reasm(struct bstack *st, const uint8_t *h, uint32_t hl,
 		st->stats.ip_reasm_failed++;
 		return;
 	}
-	r = reasm_slot(st, rd32n(h + 12), rd32n(h + 16), h[9], rd16(h + 4));
+	r = reasm_slot(st, rd32n(h + 12), rd32n(h + 16), h[9],
+		       cove_get16(h + 4));
 	if ((r->total && end > r->total) ||
 	    (!more && r->total && end != r->total) ||
 	    (!more && end < r->max_end)) {
@@ -357,11 +358,11 @@ void ipv4_input(struct bstack *st, const struct pkt *p, bool loop,
 	if (!h || (h[0] >> 4) != 4 || (h[0] & 15) < 5)
 		goto malformed;
 	hl = (h[0] & 15) * 4u;
-	tot = rd16(h + 2);
+	tot = cove_get16(h + 2);
 	if (tot < hl || tot > p->len || !pkt_ptr(p, 0, hl))
 		goto malformed;
 	if (!loop && !(st->link->offloads & COVE_LINK_OFF_RX_CSUM) &&
-	    csum_fold(csum_partial(h, hl, 0))) {
+	    cove_csum_fold(cove_csum_partial(h, hl, 0))) {
 		st->stats.rx_bad_csum++;
 		goto drop;
 	}
@@ -376,7 +377,7 @@ void ipv4_input(struct bstack *st, const struct pkt *p, bool loop,
 		goto drop;
 	if (!ip_is_local(st, dst) && !ip_is_bcast(st, dst))
 		goto drop;
-	frag = rd16(h + 6);
+	frag = cove_get16(h + 6);
 	if (frag & (IP_MF | IP_OFFMASK)) {
 		ip_reasm(st, h, hl, h + hl, tot - hl);
 		return;
@@ -422,15 +423,16 @@ static void ip_fill(struct cove_frame *f, uint32_t src, uint32_t dst,
 
 	h[0] = 0x45;
 	h[1] = tos;
-	wr16(h + 2, (uint16_t)(IP_HLEN_ + l4_len));
-	wr16(h + 4, id);
-	wr16(h + 6, frag);
+	cove_put16(h + 2, (uint16_t)(IP_HLEN_ + l4_len));
+	cove_put16(h + 4, id);
+	cove_put16(h + 6, frag);
 	h[8] = IP_DEFAULT_TTL;
 	h[9] = proto;
 	h[10] = h[11] = 0;
 	wr32n(h + 12, src);
 	wr32n(h + 16, dst);
-	memcpy(h + 10, &(uint16_t){ csum_fold(csum_partial(h, IP_HLEN_, 0)) },
+	memcpy(h + 10,
+	       &(uint16_t){ cove_csum_fold(cove_csum_partial(h, IP_HLEN_, 0)) },
 	       2);
 	f->len = ETH_HLEN_ + IP_HLEN_ + l4_len;
 }
@@ -489,7 +491,8 @@ struct cove_frame *ip_alloc_tso(struct bstack *st, uint32_t *room)
 }
 
 int ip_send(struct bstack *st, struct cove_frame *f, uint32_t src,
-	    uint32_t dst, uint8_t proto, uint32_t l4_len, uint8_t tos)
+	    uint32_t dst, uint8_t proto, uint32_t l4_len, uint8_t tos,
+	    uint32_t segs)
 {
 	uint32_t max = (f->flags & COVE_FRAME_F_TSO) ? IP_MAX_TOTAL : st->mtu;
 
@@ -500,16 +503,10 @@ int ip_send(struct bstack *st, struct cove_frame *f, uint32_t src,
 	}
 	if (!src)
 		src = ip_src_for(st, dst);
-	ip_fill(f, src, dst, proto, l4_len, tos, st->ipv4->next_id++,
+	ip_fill(f, src, dst, proto, l4_len, tos, st->ipv4->next_id,
 		proto == IP_PROTO_TCP ? IP_DF : 0);
-	if ((f->flags & COVE_FRAME_F_TSO) && f->gso_size && l4_len > 20) {
-		/* each piece the link cuts takes the next ID, as in Linux */
-		uint32_t thl = (uint32_t)(ip_l4(f)[12] >> 4) * 4;
-
-		if (thl < l4_len)
-			st->ipv4->next_id += (uint16_t)((l4_len - thl - 1) /
-							f->gso_size);
-	}
+	/* each piece the link cuts takes the next ID, as in Linux */
+	st->ipv4->next_id += (uint16_t)segs;
 	return ip_out(st, f, dst);
 }
 
@@ -587,8 +584,8 @@ int ip_send_dgram(struct bstack *st, uint32_t src, uint32_t dst, uint8_t proto,
 		}
 		iov_copy(d + h, iov, &vi, &voff, len - h);
 		fr[i]->len = len;	/* l4 bytes, until ip_fill */
-		if (csum_off >= 0)
-			sum = csum_partial(d, len, sum);	/* even chunks */
+		if (csum_off >= 0)	/* chunks are even: sums chain */
+			sum = cove_csum_partial(d, len, sum);
 	}
 	if (csum_off >= 0) {
 		uint8_t ph[12];
@@ -597,8 +594,8 @@ int ip_send_dgram(struct bstack *st, uint32_t src, uint32_t dst, uint8_t proto,
 		memcpy(ph + 4, &dst, 4);
 		ph[8] = 0;
 		ph[9] = proto;
-		wr16(ph + 10, (uint16_t)total);
-		ck = csum_fold(csum_partial(ph, sizeof(ph), sum));
+		cove_put16(ph + 10, (uint16_t)total);
+		ck = cove_csum_fold(cove_csum_partial(ph, sizeof(ph), sum));
 		if (!ck && proto == IP_PROTO_UDP)
 			ck = 0xffff;
 		memcpy(ip_l4(fr[0]) + csum_off, &ck, 2);

@@ -449,9 +449,9 @@ static ssize_t udp_sendmsg(struct bsock *s, const struct msghdr *m, int flags)
 	src = udp_src_for(u, dst);
 	if (((const uint8_t *)&src)[0] == 127 && !ip_is_local(st, dst))
 		return -EINVAL;	/* bound to loopback, talking to the wire */
-	wr16(h, u->lport);
-	wr16(h + 2, dport);
-	wr16(h + 4, (uint16_t)(UDP_HLEN + total));
+	cove_put16(h, u->lport);
+	cove_put16(h + 2, dport);
+	cove_put16(h + 4, (uint16_t)(UDP_HLEN + total));
 	h[6] = h[7] = 0;
 	ret = ip_send_dgram(st, src, dst, IP_PROTO_UDP, u->tos, h, UDP_HLEN,
 			    m->msg_iov, (size_t)m->msg_iovlen, 6);
@@ -852,13 +852,13 @@ void udp_layer_input(struct bstack *st, const struct ip_pkt *pkt)
 
 	if (pkt->l4_len < UDP_HLEN)
 		goto malformed;
-	sport = rd16(h);
-	dport = rd16(h + 2);
-	ulen = rd16(h + 4);
+	sport = cove_get16(h);
+	dport = cove_get16(h + 2);
+	ulen = cove_get16(h + 4);
 	if (ulen < UDP_HLEN || ulen > pkt->l4_len)
 		goto malformed;
 	if ((h[6] | h[7]) && !pkt->csum_ok &&
-	    csum_l4(pkt->src, pkt->dst, IP_PROTO_UDP, h, ulen)) {
+	    cove_csum_l4(pkt->src, pkt->dst, IP_PROTO_UDP, h, ulen)) {
 		st->stats.rx_bad_csum++;
 		st->stats.rx_dropped++;
 		return;
@@ -947,8 +947,8 @@ void udp_icmp_error(struct bstack *st, uint8_t type, uint8_t code,
 		return;
 	src = rd32n(inner + 12);
 	dst = rd32n(inner + 16);
-	sport = rd16(inner + ihl);
-	dport = rd16(inner + ihl + 2);
+	sport = cove_get16(inner + ihl);
+	dport = cove_get16(inner + ihl + 2);
 	for (u = st->udp->hash[sport % UDP_HASH]; u; u = u->hnext) {
 		if (u->lport != sport || !u->connected || u->raddr != dst ||
 		    u->rport != dport || (u->laddr && u->laddr != src))

@@ -12,6 +12,7 @@
 #include "netif/etharp.h"
 #include "netif/ethernet.h"
 
+#include "common/bytes.h"
 #include "cove/link.h"
 #include "stacks/lwip/lw.h"
 
@@ -310,13 +311,11 @@ static uint32_t lw_bcast(const struct cove_stack *st)
 static bool lw_syn_ok(const struct cove_stack *st, const uint8_t *frame)
 {
 	const uint8_t *th = frame + 14 + (size_t)(frame[14] & 15) * 4;
-	uint32_t src, seq;
+	uint32_t src;
 
 	memcpy(&src, frame + 26, 4);
-	seq = (uint32_t)th[4] << 24 | (uint32_t)th[5] << 16 |
-	      (uint32_t)th[6] << 8 | th[7];
-	lw_tcp_recycle_tw(src, (uint16_t)(th[0] << 8 | th[1]),
-			  (uint16_t)(th[2] << 8 | th[3]), seq);
+	lw_tcp_recycle_tw(src, cove_get16(th), cove_get16(th + 2),
+			  cove_get32(th + 4));
 	return lw_tcp_make_room(2 * st->max_sockets);
 }
 

@@ -342,6 +342,14 @@ static inline uint32_t tcp_unsent(const struct tcb *t)
 	return seq_gt(end, t->snd_nxt) ? end - t->snd_nxt : 0;
 }
 
+/* tcp_can_send() - may a connection in @state send data (and ACK reads)? */
+static inline bool tcp_can_send(uint8_t state)
+{
+	return state == TCPS_ESTABLISHED || state == TCPS_CLOSE_WAIT ||
+	       state == TCPS_FIN_WAIT1 || state == TCPS_CLOSING ||
+	       state == TCPS_LAST_ACK;
+}
+
 /* ring_put() - copy @len bytes into a ring of @size at index @pos. */
 static inline void ring_put(uint8_t *ring, uint32_t size, uint32_t pos,
 			    const void *src, uint32_t len)
@@ -415,10 +423,13 @@ void tcp_send_syn(struct tcb *t);
 void tcp_send_rst(struct tcb *t);
 void tcp_send_probe(struct tcb *t);
 void tcp_reply_rst(struct bstack *st, const struct tcp_seg *s);
-uint32_t tcp_rcv_window(struct tcb *t, bool sws);
 void tcp_want_output(struct tcb *t);
 void tcp_retransmit_una(struct tcb *t);
 void tcp_probe_span(struct tcb *t, uint32_t seq, uint32_t len, bool fin);
+
+/* tcp_rwnd.c */
+uint32_t tcp_rcv_window(struct tcb *t, bool sws);
+uint16_t tcp_rcv_advertise(struct tcb *t, uint8_t flags);
 void tcp_window_update(struct tcb *t);
 void tcp_rcv_rtt_measure(struct tcb *t);
 void tcp_rcv_space_adjust(struct tcb *t, uint32_t copied);

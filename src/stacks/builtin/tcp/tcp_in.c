@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "common/bytes.h"
 #include "stacks/builtin/tcp/tcp.h"
 
 /*
@@ -25,17 +26,6 @@
  * Receive data goes straight into the ring: in order at rb_len, out of
  * order at its offset (tcp_sack.c tracks the ranges).
  */
-
-static inline uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
 
 /**
  * tcp_parse_opts() - parse TCP options
@@ -75,7 +65,7 @@ int tcp_parse_opts(const uint8_t *p, uint32_t len, bool syn,
 				return -1;
 			if (syn) {
 				o->has_mss = true;
-				o->mss = get16(p + i + 2);
+				o->mss = cove_get16(p + i + 2);
 			}
 			break;
 		case 3:
@@ -96,8 +86,10 @@ int tcp_parse_opts(const uint8_t *p, uint32_t len, bool syn,
 			if (olen < 10 || (olen - 2) % 8)
 				return -1;
 			for (k = 0; k < (olen - 2) / 8 && k < 4; k++) {
-				o->sack[k].start = get32(p + i + 2 + 8 * k);
-				o->sack[k].end = get32(p + i + 6 + 8 * k);
+				const uint8_t *b = p + i + 2 + 8 * k;
+
+				o->sack[k].start = cove_get32(b);
+				o->sack[k].end = cove_get32(b + 4);
 			}
 			o->nsack = (uint8_t)k;
 			break;
@@ -105,8 +97,8 @@ int tcp_parse_opts(const uint8_t *p, uint32_t len, bool syn,
 			if (olen != 10)
 				return -1;
 			o->has_ts = true;
-			o->tsval = get32(p + i + 2);
-			o->tsecr = get32(p + i + 6);
+			o->tsval = cove_get32(p + i + 2);
+			o->tsecr = cove_get32(p + i + 6);
 			break;
 		default:
 			break;
@@ -826,10 +818,19 @@ void tcp_rcv_segment(struct tcb *t, struct tcp_seg *s)
 
 /* --- entry points --------------------------------------------------------- */
 
+/**
+ * tcp_layer_input() - parse a received segment and hand it to its tcb
+ * @st:		stack
+ * @pkt:	the IP packet (checked by IPv4; the TCP checksum is not yet)
+ *
+ * Header, options and payload are reached through pkt_ptr() on the bytes
+ * IPv4 vouched for, so a data offset that points past them is malformed.
+ */
 void tcp_layer_input(struct bstack *st, const struct ip_pkt *pkt)
 {
+	const struct pkt seg = { .p = pkt->l4, .len = pkt->l4_len };
 	struct tcp_ctx *c = st->tcp;
-	const uint8_t *h = pkt->l4;
+	const uint8_t *h, *opt;
 	struct tcp_seg s;
 	struct tcb *t;
 	uint32_t hl;
@@ -837,29 +838,33 @@ void tcp_layer_input(struct bstack *st, const struct ip_pkt *pkt)
 	if (!c)
 		return;
 	st->stats.tcp_in_segs++;
-	if (pkt->l4_len < TCP_HLEN)
+	h = pkt_ptr(&seg, 0, TCP_HLEN);
+	if (!h)
 		goto malformed;
 	hl = (uint32_t)(h[12] >> 4) * 4;
-	if (hl < TCP_HLEN || hl > pkt->l4_len)
+	if (hl < TCP_HLEN)
 		goto malformed;
-	if (!pkt->csum_ok &&
-	    csum_l4(pkt->src, pkt->dst, IPPROTO_TCP, h, pkt->l4_len) != 0) {
+	opt = pkt_ptr(&seg, TCP_HLEN, hl - TCP_HLEN);	/* in the segment? */
+	if (!opt)
+		goto malformed;
+	if (!pkt->csum_ok && cove_csum_l4(pkt->src, pkt->dst, IPPROTO_TCP,
+					  seg.p, seg.len) != 0) {
 		st->stats.rx_bad_csum++;
 		st->stats.rx_dropped++;
 		return;
 	}
 	memset(&s, 0, sizeof(s));
 	s.pkt = pkt;
-	s.sport = get16(h);
-	s.dport = get16(h + 2);
-	s.seq = get32(h + 4);
-	s.ack = get32(h + 8);
+	s.sport = cove_get16(h);
+	s.dport = cove_get16(h + 2);
+	s.seq = cove_get32(h + 4);
+	s.ack = cove_get32(h + 8);
 	s.flags = h[13] & 0x3f;
-	s.wnd = get16(h + 14);
-	s.data = h + hl;
-	s.len = pkt->l4_len - hl;
-	(void)tcp_parse_opts(h + TCP_HLEN, hl - TCP_HLEN, s.flags & TH_SYN,
-			     &s.opt);
+	s.wnd = cove_get16(h + 14);
+	s.data = pkt_ptr(&seg, hl, seg.len - hl);
+	s.len = seg.len - hl;
+	/* option bytes are bounded by their length: each is checked inside */
+	(void)tcp_parse_opts(opt, hl - TCP_HLEN, s.flags & TH_SYN, &s.opt);
 	if (!s.sport || !s.dport || !pkt->src || pkt->src == 0xffffffffu)
 		goto malformed;
 	t = tcb_lookup(c, pkt->dst, s.dport, pkt->src, s.sport);
@@ -915,23 +920,26 @@ void tcp_input_end(struct bstack *st)
 void tcp_icmp_error(struct bstack *st, uint8_t type, uint8_t code,
 		    const uint8_t *inner, uint32_t inner_len)
 {
+	const struct pkt in = { .p = inner, .len = inner_len };
 	struct tcp_ctx *c = st->tcp;
 	uint32_t ihl, src, dst, seq;
+	const uint8_t *ih, *th;
 	struct tcb *t;
 	int err;
 
-	if (!c || inner_len < IP_HLEN_)
+	ih = pkt_ptr(&in, 0, IP_HLEN_);
+	if (!c || !ih)
 		return;
-	ihl = (uint32_t)(inner[0] & 0x0f) * 4;
-	if (ihl < IP_HLEN_ || inner_len < ihl + 8)
+	ihl = (uint32_t)(ih[0] & 0x0f) * 4;
+	th = pkt_ptr(&in, ihl, 8);	/* ports and sequence number */
+	if (ihl < IP_HLEN_ || !th)
 		return;
-	memcpy(&src, inner + 12, 4);
-	memcpy(&dst, inner + 16, 4);
-	t = tcb_lookup(c, src, get16(inner + ihl), dst,
-		       get16(inner + ihl + 2));
+	memcpy(&src, ih + 12, 4);
+	memcpy(&dst, ih + 16, 4);
+	t = tcb_lookup(c, src, cove_get16(th), dst, cove_get16(th + 2));
 	if (!t)
 		return;
-	seq = get32(inner + ihl + 4);
+	seq = cove_get32(th + 4);
 	if (seq_lt(seq, t->snd_una) || seq_gt(seq, t->snd_max))
 		return;
 	if (type == 3 && code == 4)

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Builtin TCP output: segments, options, windows, the send loop, RST replies. */
+/* Builtin TCP output: segments, options, the send loop, RST replies. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "common/bytes.h"
 #include "stacks/builtin/tcp/tcp.h"
 
 /*
@@ -31,20 +31,6 @@
  * calls the loop again: nothing is lost, only delayed.
  */
 
-static inline void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 static uint32_t tcp_tsval(const struct tcb *t)
 {
 	return (uint32_t)(tcp_now(t) / 1000000ull) + t->ts_off;
@@ -56,34 +42,6 @@ static uint16_t tcp_our_mss(const struct tcb *t)
 	uint32_t mtu = t->b.st->mtu ? t->b.st->mtu : 1500;
 
 	return (uint16_t)(mtu > 40 + 88 ? mtu - 40 : 88);
-}
-
-/**
- * tcp_rcv_window() - the window to advertise now, in bytes
- * @t:		connection with a receive ring
- * @sws:	apply receiver SWS avoidance (RFC 9293 3.8.6.2.2)
- *
- * The right edge never moves left; it moves right only by at least
- * min(ring / 2, MSS) when @sws is set.
- *
- * Return: bytes (not scaled).
- */
-uint32_t tcp_rcv_window(struct tcb *t, bool sws)
-{
-	uint32_t size = t->rb_size;
-	uint32_t free_ = size - t->rb_len;
-	uint32_t cur = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt
-						       : 0;
-	uint32_t step = size / 2 < t->rcv_mss ? size / 2 : t->rcv_mss;
-	uint32_t w = free_;
-
-	if (sws && w > cur && w - cur < step)
-		w = cur;
-	if (w < cur)
-		w = cur;
-	if (w > (uint32_t)65535 << t->rcv_ws)
-		w = (uint32_t)65535 << t->rcv_ws;
-	return w;
 }
 
 /* tcp_write_opts() - options for a segment with @flags; returns their size. */
@@ -98,7 +56,7 @@ static unsigned tcp_write_opts(struct tcb *t, uint8_t *o, uint8_t flags,
 
 		o[n++] = 2;
 		o[n++] = 4;
-		put16(o + n, tcp_our_mss(t));
+		cove_put16(o + n, tcp_our_mss(t));
 		n += 2;
 		if (!synack || t->sack_ok) {
 			o[n++] = 4;
@@ -110,8 +68,8 @@ static unsigned tcp_write_opts(struct tcb *t, uint8_t *o, uint8_t flags,
 		if (!synack || t->ts_ok) {
 			o[n++] = 8;
 			o[n++] = 10;
-			put32(o + n, tcp_tsval(t));
-			put32(o + n + 4, synack ? t->ts_recent : 0);
+			cove_put32(o + n, tcp_tsval(t));
+			cove_put32(o + n + 4, synack ? t->ts_recent : 0);
 			n += 8;
 		}
 		if (!synack || t->ws_ok) {
@@ -127,8 +85,8 @@ static unsigned tcp_write_opts(struct tcb *t, uint8_t *o, uint8_t flags,
 		o[n++] = 1;
 		o[n++] = 8;
 		o[n++] = 10;
-		put32(o + n, tcp_tsval(t));
-		put32(o + n + 4, t->ts_recent);
+		cove_put32(o + n, tcp_tsval(t));
+		cove_put32(o + n + 4, t->ts_recent);
 		n += 8;
 	}
 	if (t->sack_ok && (t->nooo || t->dsack) && !(flags & TH_RST)) {
@@ -146,8 +104,8 @@ static unsigned tcp_write_opts(struct tcb *t, uint8_t *o, uint8_t flags,
 		o[n++] = 5;
 		o[n++] = (uint8_t)(2 + 8 * nb);
 		for (i = 0; i < nb; i++) {
-			put32(o + n, blk[i].start);
-			put32(o + n + 4, blk[i].end);
+			cove_put32(o + n, blk[i].start);
+			cove_put32(o + n + 4, blk[i].end);
 			n += 8;
 		}
 	}
@@ -168,13 +126,13 @@ static unsigned tcp_write_opts(struct tcb *t, uint8_t *o, uint8_t flags,
 static void tcp_hdr(uint8_t *h, uint16_t sport, uint16_t dport, uint32_t seq,
 		    uint32_t ack, uint8_t flags, uint16_t wnd, unsigned optlen)
 {
-	put16(h, sport);
-	put16(h + 2, dport);
-	put32(h + 4, seq);
-	put32(h + 8, ack);
+	cove_put16(h, sport);
+	cove_put16(h + 2, dport);
+	cove_put32(h + 4, seq);
+	cove_put32(h + 8, ack);
 	h[12] = (uint8_t)(((TCP_HLEN + optlen) / 4) << 4);
 	h[13] = flags;
-	put16(h + 14, wnd);
+	cove_put16(h + 14, wnd);
 	h[16] = h[17] = 0;
 	h[18] = h[19] = 0;
 }
@@ -191,12 +149,12 @@ static int tcp_send_frame(struct bstack *st, struct cove_frame *f,
 	uint16_t c;
 
 	if (f->flags & COVE_FRAME_F_CSUM_PARTIAL)
-		c = csum_pseudo(src, dst, IPPROTO_TCP, len);
+		c = cove_csum_pseudo(src, dst, IPPROTO_TCP, len);
 	else
-		c = csum_l4(src, dst, IPPROTO_TCP, h, len);
+		c = cove_csum_l4(src, dst, IPPROTO_TCP, h, len);
 	memcpy(h + 16, &c, 2);
 	st->stats.tcp_out_segs += segs;
-	return ip_send(st, f, src, dst, IPPROTO_TCP, len, tos);
+	return ip_send(st, f, src, dst, IPPROTO_TCP, len, tos, segs);
 }
 
 /*
@@ -273,7 +231,8 @@ int tcp_xmit(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags,
 	uint8_t opts[TCP_OPT_MAX];
 	struct cove_frame *f;
 	unsigned optlen;
-	uint32_t wnd, field, segs, want = len;
+	uint32_t segs, want = len;
+	uint16_t field;
 	uint8_t *h;
 	int ret;
 
@@ -288,25 +247,10 @@ int tcp_xmit(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags,
 	/* Trimmed: FIN and PSH belong to the piece that ends the data. */
 	if (len < want)
 		flags &= (uint8_t)~(TH_FIN | TH_PSH);
-	if (flags & TH_SYN) {
-		wnd = tcp_rcv_window(t, false);
-		field = wnd > 65535 ? 65535 : wnd;
-		if (flags & TH_ACK)
-			t->rcv_adv = t->rcv_nxt + field;
-	} else if (t->rbuf) {
-		wnd = tcp_rcv_window(t, true);
-		field = wnd >> t->rcv_ws;
-		if (field > 65535)
-			field = 65535;
-		wnd = field << t->rcv_ws;
-		if (seq_gt(t->rcv_nxt + wnd, t->rcv_adv))
-			t->rcv_adv = t->rcv_nxt + wnd;
-	} else {
-		field = 0;
-	}
+	field = tcp_rcv_advertise(t, flags);
 	h = ip_l4(f);
 	tcp_hdr(h, t->lport, t->rport, seq, (flags & TH_ACK) ? t->rcv_nxt : 0,
-		flags, (uint16_t)field, optlen);
+		flags, field, optlen);
 	memcpy(h + TCP_HLEN, opts, optlen);
 	if (len)
 		ring_get(t->sbuf, t->sb_size, t->sb_head + (seq - t->sb_seq),
@@ -403,13 +347,6 @@ void tcp_want_output(struct tcb *t)
 	if (!timer_armed(&c->t_out))
 		timer_arm(&c->st->timers, &c->t_out,
 			  c->st->now_ns + TCP_TICK_RETRY_NS);
-}
-
-static bool tcp_can_send(uint8_t state)
-{
-	return state == TCPS_ESTABLISHED || state == TCPS_CLOSE_WAIT ||
-	       state == TCPS_FIN_WAIT1 || state == TCPS_CLOSING ||
-	       state == TCPS_LAST_ACK;
 }
 
 /**
@@ -573,104 +510,4 @@ void tcp_send_queued(struct tcb *t)
 	}
 	if (t->snd_una == t->snd_max && tcp_unsent(t) && !t->snd_wnd)
 		tcp_persist_arm(t);
-}
-
-/**
- * tcp_window_update() - after the app read: ACK if the window grew enough
- * @t:	connection
- *
- * Sends when the advertisable window passed the last advertised one by
- * two MSS or half the ring, or reopened from zero.
- */
-void tcp_window_update(struct tcb *t)
-{
-	uint32_t cur, w;
-
-	if (!tcp_can_send(t->state) && t->state != TCPS_FIN_WAIT2)
-		return;
-	cur = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
-	w = tcp_rcv_window(t, true);
-	if (w >> t->rcv_ws == cur >> t->rcv_ws)
-		return;
-	if (w - cur >= 2 * t->rcv_mss || w - cur >= t->rb_size / 2 ||
-	    cur < t->rcv_mss)
-		tcp_send_ack(t);
-}
-
-/*
- * Receive ring autotuning, after Linux's "dynamic right-sizing": a ring
- * too small for the path caps throughput at ring / RTT however fast the
- * application reads, so it grows (never shrinks) to twice what the
- * application read in one round trip, up to rb_max (4 MiB, or the ring
- * size an application fixed with SO_RCVBUF). The round trip is the
- * receiver's own estimate: the time the peer took to send one advertised
- * window, the least seen (a sender that is not window-limited takes
- * longer, which only makes the estimate safe). The window scale of a
- * connection is chosen for rb_max, so a grown ring can be advertised.
- */
-
-/* tcp_rcv_rtt_measure() - after in-order data: close or start a sample. */
-void tcp_rcv_rtt_measure(struct tcb *t)
-{
-	uint64_t now = t->b.st->now_ns, s;
-
-	if (t->rb_size >= t->rb_max)
-		return;
-	if (t->rrtt_ns && !seq_lt(t->rcv_nxt, t->rrtt_seq)) {
-		s = now - t->rrtt_ns;
-		if (s && (!t->rcv_rtt_ns || s < t->rcv_rtt_ns))
-			t->rcv_rtt_ns = s;
-		t->rrtt_ns = 0;
-	}
-	if (!t->rrtt_ns && seq_gt(t->rcv_adv, t->rcv_nxt)) {
-		t->rrtt_seq = t->rcv_adv;
-		t->rrtt_ns = now;
-	}
-}
-
-/* tcp_rb_grow() - move the receive ring into a bigger one, same layout. */
-static void tcp_rb_grow(struct tcb *t, uint32_t size)
-{
-	uint8_t *nb = malloc(size);
-
-	if (!nb)
-		return;		/* keep the ring we have */
-	/* linearised from the head: in-order and out-of-order bytes keep
-	 * their offsets from rb_head, which becomes 0 */
-	ring_get(t->rbuf, t->rb_size, t->rb_head, nb, t->rb_size);
-	free(t->rbuf);
-	t->ctx->mem_bytes += size - t->rb_size;
-	t->rbuf = nb;
-	t->rb_head = 0;
-	t->rb_size = size;
-}
-
-/**
- * tcp_rcv_space_adjust() - account an application read; grow the ring
- * @t:		connection
- * @copied:	bytes just read
- */
-void tcp_rcv_space_adjust(struct tcb *t, uint32_t copied)
-{
-	uint64_t now = t->b.st->now_ns, want;
-	uint32_t size;
-
-	if (t->rb_size >= t->rb_max || !t->rbuf)
-		return;
-	t->rcv_space_copied += copied;
-	if (!t->rcv_space_ns) {
-		t->rcv_space_ns = now;
-		return;
-	}
-	if (!t->rcv_rtt_ns || now - t->rcv_space_ns < t->rcv_rtt_ns)
-		return;
-	want = 2ull * t->rcv_space_copied;
-	t->rcv_space_copied = 0;
-	t->rcv_space_ns = now;
-	if (want <= t->rb_size)
-		return;
-	size = t->rb_size;
-	while (size < want && size < t->rb_max)
-		size = size > t->rb_max / 2 ? t->rb_max : size * 2;
-	tcp_rb_grow(t, size);
 }
