@@ -14,6 +14,8 @@ pkgs=(
 	redis-server redis-tools nginx-light busybox-static iperf3
 	ethtool		# TSO/GSO off on veth peers of packet: links
 	bsdextrautils	# column(1): the demo's tables
+	# lint steps of make check (tests/lint/)
+	cppcheck clang-format
 	# benchmarks (make bench, and its smoke test in make check): the
 	# peers Cove is compared with, load generators, plots
 	runc slirp4netns passt wrk python3-matplotlib

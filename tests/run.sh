@@ -5,7 +5,8 @@
 #  - unit tests: every meson test() of the ASan+UBSan build;
 #  - integration tests: tests/integration/*.sh and *.py (root; they make
 #    and remove their own network namespaces), against build/;
-#  - fuzz smoke: each libFuzzer target of build-fuzz for a few seconds.
+#  - fuzz smoke: each libFuzzer target of build-fuzz for a few seconds;
+#  - lint: tests/lint/*.sh (cppcheck, clang-format), no build needed.
 #
 # Usage: tests/run.sh [PATTERN]   (only tests whose name contains PATTERN)
 set -u
@@ -71,6 +72,12 @@ done
 for f in "$FUZZ"/fuzz/fuzz_*; do
 	[ -f "$f" ] && [ -x "$f" ] || continue
 	run "fuzz:$(basename "$f")" 120 env FUZZ="$FUZZ" tests/fuzz.sh 15 "$(basename "$f")"
+done
+
+# Lint: static analysis and formatting of the sources.
+for t in tests/lint/*.sh; do
+	[ -f "$t" ] || continue
+	run "lint:$(basename "$t" .sh)" 120 bash "$t"
 done
 
 if [ ${#failed[@]} -gt 0 ]; then

@@ -52,7 +52,7 @@ static int kill_main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	Cove__Control__SignalRequest sr = COVE__CONTROL__SIGNAL_REQUEST__INIT;
-	struct cove_ctl_response resp;
+	struct cove_ctl_response resp = { 0 };
 	struct cove_ctl_client *c = NULL;
 	const char *config = NULL;
 	uint8_t buf[64];

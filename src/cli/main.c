@@ -7,6 +7,11 @@
 
 #include "cli/cli.h"
 
+/*
+ * COVE_COMMAND() puts pointers into the section "cove_cmds"; the linker
+ * provides its bounds (weak: none when no verb is linked). cppcheck takes
+ * the two for distinct arrays, hence the suppressions where they meet.
+ */
 extern const struct cove_cmd *const __start_cove_cmds[] __attribute__((weak));
 extern const struct cove_cmd *const __stop_cove_cmds[] __attribute__((weak));
 
@@ -32,6 +37,7 @@ static void usage(FILE *out)
 		"Usage: %s COMMAND [ARGS...]\n\n"
 		"Run untrusted programs in a sandbox whose network is served by a\n"
 		"user-level TCP/IP stack.\n\nCommands:\n", cove_progname);
+	/* cppcheck-suppress comparePointers ; one linker section */
 	for (c = __start_cove_cmds; c && c < __stop_cove_cmds; c++)
 		fprintf(out, "  %-13s %s\n", (*c)->name, (*c)->summary);
 	fprintf(out, "\nRun '%s COMMAND --help' for a command's options.\n",
@@ -57,6 +63,7 @@ int main(int argc, char **argv)
 		printf("%s 0.1.0\n", cove_progname);
 		return 0;
 	}
+	/* cppcheck-suppress comparePointers ; one linker section */
 	for (c = __start_cove_cmds; c && c < __stop_cove_cmds; c++)
 		if (!strcmp((*c)->name, argv[1]))
 			return (*c)->main(argc - 1, argv + 1);

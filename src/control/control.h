@@ -404,21 +404,6 @@ int cove_ctl_msg_response_decode(const uint8_t *p, size_t n,
 				 const char **why);
 
 /**
- * cove_ctl_msg_frame() - build one whole frame around an envelope
- * @type:	COVE_CTL_T_REQUEST or COVE_CTL_T_RESPONSE
- * @stream:	stream id
- * @env:	the packed protobuf envelope
- * @env_len:	its length
- * @max:	payload limit
- * @out_len:	set to the frame's length
- *
- * Return: malloc'd frame, or NULL (too big, or out of memory).
- */
-uint8_t *cove_ctl_msg_frame(uint8_t type, uint32_t stream,
-			    const uint8_t *env, size_t env_len, uint32_t max,
-			    size_t *out_len);
-
-/**
  * cove_ctl_msg_request_frame() - a Request frame
  * @stream:	stream id (odd)
  * @method:	method name
@@ -604,19 +589,6 @@ int cove_ctl_server_reply(struct cove_ctl_server *srv,
 unsigned cove_ctl_server_take_fds(struct cove_ctl_server *srv,
 				  const struct cove_ctl_call *call, int *fds,
 				  unsigned max);
-
-/**
- * cove_ctl_server_peer() - credentials of a call's peer
- * @srv:	server
- * @call:	the call
- * @uid:	peer uid ((uid_t)-1 for adopted or vsock connections)
- * @pid:	peer pid (0 when unknown)
- *
- * Return: 0, or -ENOENT if the connection has gone.
- */
-int cove_ctl_server_peer(const struct cove_ctl_server *srv,
-			 const struct cove_ctl_call *call, uid_t *uid,
-			 pid_t *pid);
 
 /**
  * cove_ctl_server_conns() - connections open now (tests)

@@ -168,30 +168,6 @@ static uint8_t *msg_frame_packed(uint8_t type, uint32_t stream,
 	return f;
 }
 
-uint8_t *cove_ctl_msg_frame(uint8_t type, uint32_t stream,
-			    const uint8_t *env, size_t env_len, uint32_t max,
-			    size_t *out_len)
-{
-	struct cove_ctl_hdr h = { .stream = stream, .type = type };
-	uint8_t *f;
-
-	if (env_len > max || env_len > COVE_CTL_FRAME_MAX) {
-		errno = EMSGSIZE;
-		return NULL;
-	}
-	f = malloc(COVE_CTL_HDR_LEN + env_len);
-	if (!f) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	h.len = (uint32_t)env_len;
-	cove_ctl_hdr_put(f, &h);
-	if (env_len)
-		memcpy(f + COVE_CTL_HDR_LEN, env, env_len);
-	*out_len = COVE_CTL_HDR_LEN + env_len;
-	return f;
-}
-
 uint8_t *cove_ctl_msg_request_frame(uint32_t stream, const char *method,
 				    const uint8_t *payload, size_t len,
 				    uint32_t timeout_ms, uint32_t max,

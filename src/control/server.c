@@ -827,24 +827,6 @@ unsigned cove_ctl_server_take_fds(struct cove_ctl_server *srv,
 	return n;
 }
 
-int cove_ctl_server_peer(const struct cove_ctl_server *srv,
-			 const struct cove_ctl_call *call, uid_t *uid,
-			 pid_t *pid)
-{
-	unsigned i;
-
-	for (i = 0; i < srv->cfg.max_conns; i++) {
-		const struct srv_conn *c = &srv->conns[i];
-
-		if (c->fd >= 0 && c->gen == call->conn_gen) {
-			*uid = c->uid;
-			*pid = c->pid;
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
 void cove_ctl_server_free(struct cove_ctl_server *srv)
 {
 	unsigned i;
