@@ -44,7 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct cove_netstack_ops *ops;
 	struct cove_stack_config cfg = { .size = sizeof(cfg),
-					 .prefix_len = 24, .seed = 1 };
+					 .prefix_len = 24,
+					 .seed = 1 };
 	struct cove_stack_env env = { .now_ns = fz_clock };
 	struct cove_frame_pool pa, pb;
 	struct cove_link *a, *b;
@@ -91,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			len = size - off;
 		f = cove_frame_alloc(&pa);
 		if (!f)
-			abort();	/* the stack kept frames it should not */
+			abort(); /* the stack kept frames it should not */
 		if (len > f->cap)
 			len = f->cap;
 		memcpy(f->data, data + off, len);
@@ -100,7 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ops->input(st, &f, 1);
 		fz_now += (uint64_t)dt * 250000000ull;
 		ops->run(st, fz_now);
-		ops->run(st, fz_now);	/* loopback replies */
+		ops->run(st, fz_now); /* loopback replies */
 		fz_drain(b);
 	}
 	m.msg_name = NULL;

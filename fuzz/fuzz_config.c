@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 	} else if (!memchr(err.msg, '\0', sizeof(err.msg)) ||
 		   strncmp(err.msg, "fuzz.conf", 9) != 0) {
-		__builtin_trap();	/* every error names the file */
+		__builtin_trap(); /* every error names the file */
 	}
 	return 0;
 }

@@ -10,9 +10,9 @@
 #include "control/control.h"
 
 static const char *const fuzz_methods[] = {
-	"cove.Hello", "cove.Health", "cove.Create", "cove.Start", "cove.Exec",
-	"cove.Wait", "cove.Signal", "cove.ListProcesses", "cove.Stats",
-	"cove.Shutdown",
+	"cove.Hello", "cove.Health",   "cove.Create", "cove.Start",
+	"cove.Exec",  "cove.Wait",     "cove.Signal", "cove.ListProcesses",
+	"cove.Stats", "cove.Shutdown",
 };
 
 /**
@@ -35,9 +35,11 @@ static void fuzz_frame(const struct cove_ctl_hdr *h, const uint8_t *p)
 		cove_ctl_msg_request_free(&req);
 	}
 	if (cove_ctl_msg_response_decode(p, h->len, &resp, &why) == 0) {
-		for (i = 0; i < sizeof(fuzz_methods) / sizeof(fuzz_methods[0]); i++)
+		for (i = 0; i < sizeof(fuzz_methods) / sizeof(fuzz_methods[0]);
+		     i++)
 			cove_ctl_msg_check_payload(fuzz_methods[i], 1,
-						   resp.payload, resp.payload_len);
+						   resp.payload,
+						   resp.payload_len);
 		free(resp.payload);
 	}
 	for (i = 0; i < sizeof(fuzz_methods) / sizeof(fuzz_methods[0]); i++)
@@ -86,8 +88,11 @@ static void fuzz_server(const uint8_t *data, size_t size, uint32_t max,
 			size_t chunk)
 {
 	struct cove_ctl_server_cfg cfg = {
-		.owner_uid = 0, .max_frame = max, .methods = fuzz_table,
-		.log = fuzz_quiet, .sandbox = "fuzz",
+		.owner_uid = 0,
+		.max_frame = max,
+		.methods = fuzz_table,
+		.log = fuzz_quiet,
+		.sandbox = "fuzz",
 	};
 	struct cove_ctl_server *srv;
 	size_t off = 0;
@@ -107,7 +112,8 @@ static void fuzz_server(const uint8_t *data, size_t size, uint32_t max,
 	}
 	while (off < size && spins++ < 10000 && cove_ctl_server_conns(srv)) {
 		size_t n = size - off < chunk ? size - off : chunk;
-		ssize_t w = send(sv[1], data + off, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t w =
+			send(sv[1], data + off, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (w > 0)
 			off += (size_t)w;
@@ -147,7 +153,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_server(data, size, max, chunk);
 		return 0;
 	}
-	cove_ctl_rx_init(&rx, max);	/* 64 B .. 1 MiB */
+	cove_ctl_rx_init(&rx, max); /* 64 B .. 1 MiB */
 	while (off < size) {
 		size_t n = size - off < chunk ? size - off : chunk;
 		struct cove_ctl_hdr h;
@@ -161,7 +167,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		while ((r = cove_ctl_rx_next(&rx, &h, &p, &why)) == 1)
 			fuzz_frame(&h, p);
 		if (r < 0)
-			break;		/* the server closes the connection here */
+			break; /* the server closes the connection here */
 	}
 	cove_ctl_rx_free(&rx);
 	return 0;

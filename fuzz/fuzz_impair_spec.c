@@ -45,7 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!nl)
 		return 0;
 
-	if (cove_frame_pool_init(&pa, 64, 256) || cove_frame_pool_init(&pb, 64, 256))
+	if (cove_frame_pool_init(&pa, 64, 256) ||
+	    cove_frame_pool_init(&pb, 64, 256))
 		abort();
 	if (cove_link_mem_pair(&pa, &pb, &inner, &b) ||
 	    cove_link_impair(inner, &spec, &a))

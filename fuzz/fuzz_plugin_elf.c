@@ -35,7 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > sizeof(ops))
 		memcpy(name, data + sizeof(ops),
 		       size - sizeof(ops) < sizeof(name) - 1 ?
-		       size - sizeof(ops) : sizeof(name) - 1);
+			       size - sizeof(ops) :
+			       sizeof(name) - 1);
 	ops.name = name;
 	ops.description = name;
 	/* Every pointer member after the strings: keep NULL or make valid. */

@@ -99,7 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!fake.closed)
 		fake_close(ss->s);
 	else
-		ss = NULL;	/* serve_sock_close() freed it */
+		ss = NULL; /* serve_sock_close() freed it */
 	free(ss);
 
 	/* The body formula itself: any offset, any length. */

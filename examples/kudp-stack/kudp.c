@@ -28,7 +28,7 @@
 #ifndef KUDP_ABI_VERSION
 #define KUDP_ABI_VERSION COVE_NETSTACK_ABI_VERSION
 #endif
-#define KUDP_MAX_SOCKETS	256u
+#define KUDP_MAX_SOCKETS 256u
 
 struct cove_stack {
 	struct cove_stack_env env;
@@ -73,8 +73,7 @@ static void kudp_destroy(struct cove_stack *st)
 	free(st);
 }
 
-static void kudp_input(struct cove_stack *st, struct cove_frame **f,
-		       unsigned n)
+static void kudp_input(struct cove_stack *st, struct cove_frame **f, unsigned n)
 {
 	while (n--) {
 		st->stats.rx_dropped++;
@@ -206,7 +205,7 @@ static void kudp_close(struct cove_sock *s)
 {
 	if (!s)
 		return;
-	close(s->fd);		/* also leaves the epoll set */
+	close(s->fd); /* also leaves the epoll set */
 	s->st->nsock--;
 	free(s);
 }
@@ -217,8 +216,8 @@ static int kudp_setsockopt(struct cove_sock *s, int level, int name,
 	return setsockopt(s->fd, level, name, val, len) < 0 ? -errno : 0;
 }
 
-static int kudp_getsockopt(struct cove_sock *s, int level, int name,
-			   void *val, socklen_t *len)
+static int kudp_getsockopt(struct cove_sock *s, int level, int name, void *val,
+			   socklen_t *len)
 {
 	return getsockopt(s->fd, level, name, val, len) < 0 ? -errno : 0;
 }
@@ -280,8 +279,8 @@ static const struct cove_netstack_ops kudp_ops = {
 #define KUDP_ENTRY cove_netstack_entry_v1
 #endif
 
-__attribute__((visibility("default")))
-const struct cove_netstack_ops *KUDP_ENTRY(void);
+__attribute__((visibility("default"))) const struct cove_netstack_ops *
+KUDP_ENTRY(void);
 
 const struct cove_netstack_ops *KUDP_ENTRY(void)
 {

@@ -16,8 +16,8 @@
 #define COVE_ERR_MSG_MAX 512
 
 struct cove_err {
-	int code;			/* errno value (positive), 0 if none */
-	char msg[COVE_ERR_MSG_MAX];	/* human-readable, no trailing newline */
+	int code;		    /* errno value (positive), 0 if none */
+	char msg[COVE_ERR_MSG_MAX]; /* human-readable, no trailing newline */
 };
 
 /**

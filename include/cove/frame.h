@@ -37,32 +37,32 @@
  *    piece only), as a NIC's TCP segmentation offload does.
  */
 
-#define COVE_FRAME_F_CSUM_OK		(1u << 0)
-#define COVE_FRAME_F_CSUM_PARTIAL	(1u << 1)
-#define COVE_FRAME_F_TSO		(1u << 2)
+#define COVE_FRAME_F_CSUM_OK	  (1u << 0)
+#define COVE_FRAME_F_CSUM_PARTIAL (1u << 1)
+#define COVE_FRAME_F_TSO	  (1u << 2)
 
 struct cove_frame_pool;
 
 struct cove_frame {
-	uint8_t *data;			/* first byte of the Ethernet header */
-	uint32_t len;			/* bytes valid at @data */
-	uint32_t cap;			/* size of the buffer at @buf */
-	uint8_t *buf;			/* start of the buffer */
-	struct cove_frame_pool *pool;	/* where cove_frame_free() returns it */
-	struct cove_frame *next;	/* free for the owner's queues */
-	uint64_t ts_ns;			/* free for the owner (e.g. delay queues) */
-	uint16_t flags;			/* COVE_FRAME_F_* */
-	uint16_t gso_size;		/* COVE_FRAME_F_TSO: payload per segment */
+	uint8_t *data;		      /* first byte of the Ethernet header */
+	uint32_t len;		      /* bytes valid at @data */
+	uint32_t cap;		      /* size of the buffer at @buf */
+	uint8_t *buf;		      /* start of the buffer */
+	struct cove_frame_pool *pool; /* where cove_frame_free() returns it */
+	struct cove_frame *next;      /* free for the owner's queues */
+	uint64_t ts_ns;	   /* free for the owner (e.g. delay queues) */
+	uint16_t flags;	   /* COVE_FRAME_F_* */
+	uint16_t gso_size; /* COVE_FRAME_F_TSO: payload per segment */
 };
 
 struct cove_frame_pool {
-	struct cove_frame *frames;	/* @count descriptors */
-	uint8_t *mem;			/* @count * @buf_size bytes */
+	struct cove_frame *frames; /* @count descriptors */
+	uint8_t *mem;		   /* @count * @buf_size bytes */
 	struct cove_frame *free_list;
 	uint32_t count;
 	uint32_t buf_size;
 	uint32_t nfree;
-	uint32_t low_water;		/* least @nfree ever seen */
+	uint32_t low_water; /* least @nfree ever seen */
 };
 
 /* Room for a 1500-byte MTU frame plus VLAN tag, rounded to a cache line. */

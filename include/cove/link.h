@@ -42,22 +42,22 @@
 #define COVE_LINK_NAME_MAX 32
 
 /* Offloads a link may do for the stack (none are required). */
-#define COVE_LINK_OFF_RX_CSUM	(1u << 0)	/* every rx checksum already verified */
-#define COVE_LINK_OFF_TX_CSUM	(1u << 1)	/* takes COVE_FRAME_F_CSUM_PARTIAL */
-#define COVE_LINK_OFF_TSO4	(1u << 2)	/* takes COVE_FRAME_F_TSO, see tso_max */
+#define COVE_LINK_OFF_RX_CSUM (1u << 0) /* every rx checksum already verified */
+#define COVE_LINK_OFF_TX_CSUM (1u << 1) /* takes COVE_FRAME_F_CSUM_PARTIAL */
+#define COVE_LINK_OFF_TSO4    (1u << 2) /* takes COVE_FRAME_F_TSO, see tso_max */
 
 struct cove_link_stats {
 	uint64_t rx_frames, rx_bytes;
 	uint64_t tx_frames, tx_bytes;
-	uint64_t rx_dropped;		/* lost at the link (ring full, no frame) */
-	uint64_t tx_dropped;		/* refused by the device */
+	uint64_t rx_dropped; /* lost at the link (ring full, no frame) */
+	uint64_t tx_dropped; /* refused by the device */
 };
 
 struct cove_link;
 
 struct cove_link_ops {
-	const char *kind;		/* "tap", "packet", ... */
-	const char *usage;		/* "tap:IFNAME", for --help */
+	const char *kind;  /* "tap", "packet", ... */
+	const char *usage; /* "tap:IFNAME", for --help */
 
 	/**
 	 * open() - attach to a device
@@ -80,14 +80,14 @@ struct cove_link_ops {
 
 struct cove_link {
 	const struct cove_link_ops *ops;
-	struct cove_frame_pool *pool;	/* rx frames come from here */
-	uint8_t mac[6];			/* the link's own MAC address */
-	uint32_t mtu;			/* IP MTU: max Ethernet payload */
-	uint32_t offloads;		/* COVE_LINK_OFF_* */
-	int fd;				/* readable when rx may have frames; -1: none */
-	char name[COVE_LINK_NAME_MAX];	/* "tap:tap0" */
+	struct cove_frame_pool *pool; /* rx frames come from here */
+	uint8_t mac[6];		      /* the link's own MAC address */
+	uint32_t mtu;		      /* IP MTU: max Ethernet payload */
+	uint32_t offloads;	      /* COVE_LINK_OFF_* */
+	int fd; /* readable when rx may have frames; -1: none */
+	char name[COVE_LINK_NAME_MAX]; /* "tap:tap0" */
 	struct cove_link_stats stats;
-	uint32_t tso_max;		/* COVE_LINK_OFF_TSO4: max frame bytes */
+	uint32_t tso_max; /* COVE_LINK_OFF_TSO4: max frame bytes */
 };
 
 static inline unsigned cove_link_rx_burst(struct cove_link *l,
@@ -133,8 +133,8 @@ int cove_link_open(const char *spec, struct cove_frame_pool *pool,
  * Return: 0 or -ENOMEM.
  */
 int cove_link_mem_pair(struct cove_frame_pool *pool_a,
-		       struct cove_frame_pool *pool_b,
-		       struct cove_link **a, struct cove_link **b);
+		       struct cove_frame_pool *pool_b, struct cove_link **a,
+		       struct cove_link **b);
 
 /*
  * Impairment shim: wraps any link and impairs both directions.
@@ -144,7 +144,7 @@ int cove_link_mem_pair(struct cove_frame_pool *pool_a,
  *   seed=N                            PRNG seed (default 1): runs repeat
  */
 struct cove_impair_spec {
-	double drop, dup, reorder, corrupt;	/* probabilities 0..1 */
+	double drop, dup, reorder, corrupt; /* probabilities 0..1 */
 	uint32_t delay_us, jitter_us;
 	uint64_t seed;
 };
@@ -182,10 +182,10 @@ int cove_link_impair(struct cove_link *inner,
 uint64_t cove_link_impair_next_ns(struct cove_link *l);
 
 /* Registration: the build target decides which link kinds exist. */
-#define COVE_LINK_TYPE(ops)						\
-	static const struct cove_link_ops *const cove__link_##ops	\
-	__attribute__((used, section("cove_links"),			\
-		       aligned(sizeof(void *)))) = &(ops)
+#define COVE_LINK_TYPE(ops)                                       \
+	static const struct cove_link_ops *const cove__link_##ops \
+		__attribute__((used, section("cove_links"),       \
+			       aligned(sizeof(void *)))) = &(ops)
 
 /**
  * cove_link_types() - the link kinds built into this binary

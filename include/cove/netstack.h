@@ -72,33 +72,33 @@
 
 #define COVE_NETSTACK_ABI_VERSION 1
 
-struct cove_stack;	/* provider-owned instance */
-struct cove_sock;	/* provider-owned socket */
+struct cove_stack; /* provider-owned instance */
+struct cove_sock;  /* provider-owned socket */
 
 /* Log levels for cove_stack_env.log (syslog's numbers). */
-#define COVE_LOG_ERR	3
-#define COVE_LOG_WARN	4
-#define COVE_LOG_INFO	6
-#define COVE_LOG_DEBUG	7
+#define COVE_LOG_ERR   3
+#define COVE_LOG_WARN  4
+#define COVE_LOG_INFO  6
+#define COVE_LOG_DEBUG 7
 
 /* cove_stack_config.flags */
-#define COVE_STACK_F_NO_GARP	(1u << 0)	/* no gratuitous ARP at start */
+#define COVE_STACK_F_NO_GARP (1u << 0) /* no gratuitous ARP at start */
 
 struct cove_stack_config {
-	uint32_t size;			/* sizeof(struct cove_stack_config) */
-	struct in_addr addr;		/* the interface address */
-	uint8_t prefix_len;		/* on-link prefix length, 0..32 */
-	struct in_addr gateway;		/* 0.0.0.0: none */
-	uint32_t max_sockets;		/* 0: provider default */
-	uint32_t rcvbuf;		/* default SO_RCVBUF bytes, 0: default */
-	uint32_t sndbuf;		/* default SO_SNDBUF bytes, 0: default */
-	const char *congestion;		/* "newreno", "cubic"; NULL: default */
-	uint64_t seed;			/* randomness seed (ISN key, ports); 0: random */
-	uint32_t flags;			/* COVE_STACK_F_* */
+	uint32_t size;		/* sizeof(struct cove_stack_config) */
+	struct in_addr addr;	/* the interface address */
+	uint8_t prefix_len;	/* on-link prefix length, 0..32 */
+	struct in_addr gateway; /* 0.0.0.0: none */
+	uint32_t max_sockets;	/* 0: provider default */
+	uint32_t rcvbuf;	/* default SO_RCVBUF bytes, 0: default */
+	uint32_t sndbuf;	/* default SO_SNDBUF bytes, 0: default */
+	const char *congestion; /* "newreno", "cubic"; NULL: default */
+	uint64_t seed;	/* randomness seed (ISN key, ports); 0: random */
+	uint32_t flags; /* COVE_STACK_F_* */
 };
 
 struct cove_stack_env {
-	struct cove_link *link;		/* NULL for providers without one */
+	struct cove_link *link; /* NULL for providers without one */
 	/* notify() - readiness of @s may have changed; see above. */
 	void (*notify)(void *host, struct cove_sock *s, void *cookie,
 		       uint32_t events);
@@ -116,10 +116,10 @@ struct cove_stack_env {
  */
 struct cove_stack_stats {
 	uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
-	uint64_t rx_dropped;		/* frames dropped at input, any reason */
-	uint64_t rx_bad_csum;		/* ... of which bad checksums */
-	uint64_t rx_malformed;		/* ... of which malformed headers */
-	uint64_t tx_dropped;		/* frames the stack could not send */
+	uint64_t rx_dropped;   /* frames dropped at input, any reason */
+	uint64_t rx_bad_csum;  /* ... of which bad checksums */
+	uint64_t rx_malformed; /* ... of which malformed headers */
+	uint64_t tx_dropped;   /* frames the stack could not send */
 	uint64_t arp_requests, arp_replies;
 	uint64_t ip_frags_in, ip_reassembled, ip_reasm_failed;
 	uint64_t icmp_in, icmp_out;
@@ -128,20 +128,20 @@ struct cove_stack_stats {
 	uint64_t tcp_in_segs, tcp_out_segs;
 	uint64_t tcp_retransmits, tcp_fast_retransmits, tcp_timeouts;
 	uint64_t tcp_resets_in, tcp_resets_out;
-	uint64_t tcp_ooo_segments;	/* out-of-order segments queued */
+	uint64_t tcp_ooo_segments; /* out-of-order segments queued */
 	uint64_t tcp_challenge_acks;
 	/* gauges */
-	uint64_t sockets;		/* handles open to the host */
-	uint64_t tcp_conns;		/* connections in any state but CLOSED */
+	uint64_t sockets;   /* handles open to the host */
+	uint64_t tcp_conns; /* connections in any state but CLOSED */
 	uint64_t tcp_established;
-	uint64_t mem_bytes;		/* socket buffer memory in use */
-	uint64_t frames_held;		/* frames kept by the stack */
+	uint64_t mem_bytes;   /* socket buffer memory in use */
+	uint64_t frames_held; /* frames kept by the stack */
 };
 
 struct cove_netstack_ops {
-	uint32_t abi_version;		/* COVE_NETSTACK_ABI_VERSION */
-	const char *name;		/* "builtin", "kernel", "lwip" */
-	const char *description;	/* one line for `cove stacks` */
+	uint32_t abi_version;	 /* COVE_NETSTACK_ABI_VERSION */
+	const char *name;	 /* "builtin", "kernel", "lwip" */
+	const char *description; /* one line for `cove stacks` */
 
 	/**
 	 * create() - make a stack instance
@@ -157,8 +157,7 @@ struct cove_netstack_ops {
 	void (*destroy)(struct cove_stack *st);
 
 	/* input() - take @n received frames; the stack owns them now. */
-	void (*input)(struct cove_stack *st, struct cove_frame **f,
-		      unsigned n);
+	void (*input)(struct cove_stack *st, struct cove_frame **f, unsigned n);
 	/* run() - timers and tx flush; returns the next deadline or UINT64_MAX. */
 	uint64_t (*run)(struct cove_stack *st, uint64_t now_ns);
 	/* poll_fd() - fd whose readability means "call run()"; -1 if none. */
@@ -197,10 +196,10 @@ struct cove_netstack_ops {
 };
 
 /* Static registration into the binary's provider table. */
-#define COVE_STACK_PROVIDER(ops)					\
-	static const struct cove_netstack_ops *const cove__stack_##ops	\
-	__attribute__((used, section("cove_stacks"),			\
-		       aligned(sizeof(void *)))) = &(ops)
+#define COVE_STACK_PROVIDER(ops)                                       \
+	static const struct cove_netstack_ops *const cove__stack_##ops \
+		__attribute__((used, section("cove_stacks"),           \
+			       aligned(sizeof(void *)))) = &(ops)
 
 /* An out-of-tree provider exports this symbol:
  *   const struct cove_netstack_ops *cove_netstack_entry_v1(void);       */

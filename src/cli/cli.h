@@ -12,14 +12,14 @@
  */
 struct cove_cmd {
 	const char *name;
-	const char *summary;		/* one line for `cove --help` */
+	const char *summary; /* one line for `cove --help` */
 	int (*main)(int argc, char **argv);
 };
 
-#define COVE_COMMAND(var)						\
-	static const struct cove_cmd *const cove__cmd_##var		\
-	__attribute__((used, section("cove_cmds"),			\
-		       aligned(sizeof(void *)))) = &(var)
+#define COVE_COMMAND(var)                                   \
+	static const struct cove_cmd *const cove__cmd_##var \
+		__attribute__((used, section("cove_cmds"),  \
+			       aligned(sizeof(void *)))) = &(var)
 
 /* "cove" or "cove-plugin": how this binary was invoked, for messages. */
 extern const char *cove_progname;

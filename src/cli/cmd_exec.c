@@ -110,10 +110,13 @@ static int exec_main(int argc, char **argv)
 		switch (opt) {
 		case 'e':
 			if (!strchr(optarg, '=') || optarg[0] == '=')
-				return ctl_cmd_error("exec", "--env: '%s' is not K=V (see '%s exec --help')",
-						     optarg, cove_progname);
+				return ctl_cmd_error(
+					"exec",
+					"--env: '%s' is not K=V (see '%s exec --help')",
+					optarg, cove_progname);
 			if (nenv == EXEC_MAX_ENV)
-				return ctl_cmd_error("exec", "at most %d --env", EXEC_MAX_ENV);
+				return ctl_cmd_error("exec", "at most %d --env",
+						     EXEC_MAX_ENV);
 			env[nenv++] = optarg;
 			break;
 		case 'w':
@@ -121,8 +124,10 @@ static int exec_main(int argc, char **argv)
 			break;
 		case 'u':
 			if (exec_user(optarg, &ps.uid, &ps.gid) < 0)
-				return ctl_cmd_error("exec", "--user: '%s' is not UID[:GID] (numbers)",
-						     optarg);
+				return ctl_cmd_error(
+					"exec",
+					"--user: '%s' is not UID[:GID] (numbers)",
+					optarg);
 			ps.user_set = 1;
 			break;
 		case 'c':
@@ -132,18 +137,23 @@ static int exec_main(int argc, char **argv)
 			exec_usage(stdout);
 			return 0;
 		default:
-			return ctl_cmd_error("exec", "unknown option '%s' (see '%s exec --help')",
-					     argv[optind - 1], cove_progname);
+			return ctl_cmd_error(
+				"exec",
+				"unknown option '%s' (see '%s exec --help')",
+				argv[optind - 1], cove_progname);
 		}
 	}
 	if (optind >= argc)
-		return ctl_cmd_error("exec", "missing NAME and COMMAND (see '%s exec --help')",
-				     cove_progname);
+		return ctl_cmd_error(
+			"exec",
+			"missing NAME and COMMAND (see '%s exec --help')",
+			cove_progname);
 	name = argv[optind++];
 	if (optind < argc && !strcmp(argv[optind], "--"))
 		optind++;
 	if (optind >= argc)
-		return ctl_cmd_error("exec", "missing COMMAND (see '%s exec --help')",
+		return ctl_cmd_error("exec",
+				     "missing COMMAND (see '%s exec --help')",
 				     cove_progname);
 	ps.argv = argv + optind;
 	ps.n_argv = (size_t)(argc - optind);
@@ -170,7 +180,8 @@ static int exec_main(int argc, char **argv)
 						  resp.payload);
 	free(resp.payload);
 	if (!ex) {
-		ret = ctl_cmd_error("exec", "sandbox %s: malformed ExecResponse", name);
+		ret = ctl_cmd_error("exec",
+				    "sandbox %s: malformed ExecResponse", name);
 		goto out;
 	}
 	snprintf(id, sizeof(id), "%s", ex->id);
@@ -185,11 +196,12 @@ static int exec_main(int argc, char **argv)
 						 resp.payload);
 	free(resp.payload);
 	if (!w) {
-		ret = ctl_cmd_error("exec", "sandbox %s: malformed WaitResponse", name);
+		ret = ctl_cmd_error("exec",
+				    "sandbox %s: malformed WaitResponse", name);
 		goto out;
 	}
 	ret = w->exit_code >= 0 && w->exit_code <= 255 ? w->exit_code :
-							  CTL_EXIT_COVE;
+							 CTL_EXIT_COVE;
 	cove__control__wait_response__free_unpacked(w, NULL);
 out:
 	free(buf);

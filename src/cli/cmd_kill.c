@@ -70,13 +70,16 @@ static int kill_main(int argc, char **argv)
 		} else if (opt == 'c') {
 			config = optarg;
 		} else {
-			return ctl_cmd_error("kill", "unknown option '%s' (see '%s kill --help')",
-					     argv[optind - 1], cove_progname);
+			return ctl_cmd_error(
+				"kill",
+				"unknown option '%s' (see '%s kill --help')",
+				argv[optind - 1], cove_progname);
 		}
 	}
 	if (argc - optind < 1 || argc - optind > 2)
-		return ctl_cmd_error("kill", "expected NAME [SIGNAL] (see '%s kill --help')",
-				     cove_progname);
+		return ctl_cmd_error(
+			"kill", "expected NAME [SIGNAL] (see '%s kill --help')",
+			cove_progname);
 	sr.signal = SIGTERM;
 	if (argc - optind == 2) {
 		sr.signal = kill_parse(argv[optind + 1]);
@@ -87,8 +90,8 @@ static int kill_main(int argc, char **argv)
 	n = cove__control__signal_request__pack(&sr, buf);
 	ret = ctl_cmd_open("kill", argv[optind], config, &c);
 	if (!ret)
-		ret = ctl_cmd_call("kill", argv[optind], c, "cove.Signal", buf, n,
-				   NULL, 0, 5000, &resp);
+		ret = ctl_cmd_call("kill", argv[optind], c, "cove.Signal", buf,
+				   n, NULL, 0, 5000, &resp);
 	if (!ret)
 		free(resp.payload);
 	cove_ctl_client_close(c);

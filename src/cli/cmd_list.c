@@ -66,16 +66,19 @@ static int list_main(int argc, char **argv)
 	struct dirent *d;
 	DIR *top;
 
-	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+	if (argc > 1 &&
+	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		list_usage(stdout);
 		return 0;
 	}
 	if (argc > 1)
-		return ctl_cmd_error("list", "takes no arguments (see '%s list --help')",
+		return ctl_cmd_error("list",
+				     "takes no arguments (see '%s list --help')",
 				     cove_progname);
 	top = opendir(SBX_RUN_DIR);
 	if (!top && errno != ENOENT)
-		return ctl_cmd_error("list", "%s: %s", SBX_RUN_DIR, strerror(errno));
+		return ctl_cmd_error("list", "%s: %s", SBX_RUN_DIR,
+				     strerror(errno));
 	printf("%-20s %-15s %-8s %7s %5s %s\n", "NAME", "ADDRESS", "NETWORK",
 	       "PID", "AGE", "STATE");
 	while (top && (d = readdir(top))) {
@@ -94,7 +97,10 @@ static int list_main(int argc, char **argv)
 		list_age(st.st_mtime, age, sizeof(age));
 		live = ctl_cmd_lock_state(dir);
 		printf("%-20s %-15s %-8s %7s %5s %s\n", d->d_name, ip, net, pid,
-		       age, live > 0 ? "running" : live == 0 ? "stale" : "?");
+		       age,
+		       live > 0	 ? "running" :
+		       live == 0 ? "stale" :
+				   "?");
 	}
 	if (top)
 		closedir(top);

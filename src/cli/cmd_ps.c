@@ -17,7 +17,8 @@ static void ps_usage(FILE *out)
 		"those started by '%s exec' (id exec-N; exited ones with their status,\n"
 		"while the table has room), and any other live process (id -).\n"
 		"Columns: ID, PID (in the sandbox), STATUS (running, or exited N),\n"
-		"COMMAND.\n", cove_progname, cove_progname);
+		"COMMAND.\n",
+		cove_progname, cove_progname);
 }
 
 static int ps_main(int argc, char **argv)
@@ -42,12 +43,15 @@ static int ps_main(int argc, char **argv)
 			return 0;
 		}
 		if (opt != 'c')
-			return ctl_cmd_error("ps", "unknown option '%s' (see '%s ps --help')",
-					     argv[optind - 1], cove_progname);
+			return ctl_cmd_error(
+				"ps",
+				"unknown option '%s' (see '%s ps --help')",
+				argv[optind - 1], cove_progname);
 		config = optarg;
 	}
 	if (argc - optind != 1)
-		return ctl_cmd_error("ps", "expected one NAME (see '%s ps --help')",
+		return ctl_cmd_error("ps",
+				     "expected one NAME (see '%s ps --help')",
 				     cove_progname);
 	ret = ctl_cmd_open("ps", argv[optind], config, &c);
 	if (!ret)
@@ -70,7 +74,8 @@ static int ps_main(int argc, char **argv)
 		if (p->running)
 			snprintf(st, sizeof(st), "running");
 		else
-			snprintf(st, sizeof(st), "exited %d", (int)p->exit_code);
+			snprintf(st, sizeof(st), "exited %d",
+				 (int)p->exit_code);
 		printf("%-12s %7u %-10s", p->id[0] ? p->id : "-",
 		       (unsigned)p->pid, st);
 		for (k = 0; k < p->n_argv; k++) {
@@ -79,7 +84,9 @@ static int ps_main(int argc, char **argv)
 			putchar(' ');
 			/* argv comes from the sandbox: no control characters */
 			for (s = p->argv[k]; *s; s++)
-				putchar((unsigned char)*s < 32 || *s == 127 ? '?' : *s);
+				putchar((unsigned char)*s < 32 || *s == 127 ?
+						'?' :
+						*s);
 		}
 		putchar('\n');
 	}

@@ -34,56 +34,57 @@
  * when --link is given.
  */
 
-#define SERVE_POOL_FRAMES	4096u
-#define SERVE_MAX_CONNS		1024u
-#define SERVE_MAX_PORTS		8u
+#define SERVE_POOL_FRAMES 4096u
+#define SERVE_MAX_CONNS	  1024u
+#define SERVE_MAX_PORTS	  8u
 
 struct serve_opts {
 	const char *stack, *link, *impair, *plugin;
-	const struct cove_netstack_ops *ops;	/* the provider chosen */
+	const struct cove_netstack_ops *ops; /* the provider chosen */
 	bool needs_link;
 	struct in_addr addr, gateway;
 	uint8_t prefix_len;
 	bool have_addr, have_connect;
 	struct sockaddr_in connect_to;
 	uint16_t ports[SERVE_MAX_PORTS];
-	int kinds[SERVE_MAX_PORTS];	/* enum serve_app, or -1: udp echo */
+	int kinds[SERVE_MAX_PORTS]; /* enum serve_app, or -1: udp echo */
 	unsigned nports;
 	int verbose;
 };
 
-#define SERVE_HELP \
-	"Usage: %s stack-serve --stack NAME --link tap:IF|packet:IF\n" \
-	"           --addr A.B.C.D/N [--gateway A.B.C.D] [--echo PORT]\n" \
-	"           [--discard PORT] [--http PORT] [--udp-echo PORT]\n" \
-	"           [--impair SPEC] [--connect A.B.C.D:PORT] [--verbose]\n" \
-	"           [--stack-plugin PATH]\n" \
-	"\n" \
-	"Run one network stack on one link, without a sandbox, with simple\n" \
-	"servers on it, for testing and measuring stacks in isolation.\n" \
-	"\n" \
-	"  --stack NAME        provider (see '%s stacks'); default builtin\n" \
-	"  --link KIND:IF      link to serve on: tap:IFNAME[,offload=off] or\n" \
-	"                      packet:IFNAME[,rx=v2][,offload=off]\n" \
-	"  --addr A.B.C.D/N    the stack's address and prefix length\n" \
-	"  --gateway A.B.C.D   default route\n" \
-	"  --echo PORT         TCP: send every byte back\n" \
-	"  --discard PORT      TCP: read and drop\n" \
+#define SERVE_HELP                                                               \
+	"Usage: %s stack-serve --stack NAME --link tap:IF|packet:IF\n"           \
+	"           --addr A.B.C.D/N [--gateway A.B.C.D] [--echo PORT]\n"        \
+	"           [--discard PORT] [--http PORT] [--udp-echo PORT]\n"          \
+	"           [--impair SPEC] [--connect A.B.C.D:PORT] [--verbose]\n"      \
+	"           [--stack-plugin PATH]\n"                                     \
+	"\n"                                                                     \
+	"Run one network stack on one link, without a sandbox, with simple\n"    \
+	"servers on it, for testing and measuring stacks in isolation.\n"        \
+	"\n"                                                                     \
+	"  --stack NAME        provider (see '%s stacks'); default builtin\n"    \
+	"  --link KIND:IF      link to serve on: tap:IFNAME[,offload=off] or\n"  \
+	"                      packet:IFNAME[,rx=v2][,offload=off]\n"            \
+	"  --addr A.B.C.D/N    the stack's address and prefix length\n"          \
+	"  --gateway A.B.C.D   default route\n"                                  \
+	"  --echo PORT         TCP: send every byte back\n"                      \
+	"  --discard PORT      TCP: read and drop\n"                             \
 	"  --http PORT         HTTP/1.1: GET /N answers N bytes, byte i being\n" \
-	"                      (i * 31 + 7) mod 251; keep-alive, pipelining\n" \
-	"  --udp-echo PORT     UDP: send every datagram back\n" \
-	"  --impair SPEC       impair the link: drop=P,dup=P,reorder=P,\n" \
-	"                      corrupt=P,delay=MS[:JITTER],seed=N\n" \
-	"  --connect A:PORT    connect from the stack once ready; prints\n" \
-	"                      'connect: ok' or 'connect: ERRNAME'\n" \
-	"  --verbose           print the stack's info and debug messages\n" \
-	"  --stack-plugin PATH load an out-of-tree provider (a shared object\n" \
-	"                      exporting " COVE_NETSTACK_ENTRY_SYMBOL ") and serve\n" \
-	"                      with it; it runs inside this process, which\n" \
-	"                      widens the trusted base (see docs/PLUGINS.md)\n" \
-	"\n" \
-	"Prints 'ready' once serving. SIGUSR1 prints the stack's statistics\n" \
-	"('name value' lines); SIGTERM and SIGINT print them and exit 0.\n" \
+	"                      (i * 31 + 7) mod 251; keep-alive, pipelining\n"   \
+	"  --udp-echo PORT     UDP: send every datagram back\n"                  \
+	"  --impair SPEC       impair the link: drop=P,dup=P,reorder=P,\n"       \
+	"                      corrupt=P,delay=MS[:JITTER],seed=N\n"             \
+	"  --connect A:PORT    connect from the stack once ready; prints\n"      \
+	"                      'connect: ok' or 'connect: ERRNAME'\n"            \
+	"  --verbose           print the stack's info and debug messages\n"      \
+	"  --stack-plugin PATH load an out-of-tree provider (a shared object\n"  \
+	"                      exporting " COVE_NETSTACK_ENTRY_SYMBOL            \
+	") and serve\n"                                                          \
+	"                      with it; it runs inside this process, which\n"    \
+	"                      widens the trusted base (see docs/PLUGINS.md)\n"  \
+	"\n"                                                                     \
+	"Prints 'ready' once serving. SIGUSR1 prints the stack's statistics\n"   \
+	"('name value' lines); SIGTERM and SIGINT print them and exit 0.\n"      \
 	"With --stack kernel no link is opened: the kernel owns the interface\n" \
 	"(give it the address yourself) and serves on it.\n"
 
@@ -97,8 +98,8 @@ static int serve_port(const char *opt, const char *text, uint16_t *port)
 	v = strtoul(text, &end, 10);
 	if (errno || end == text || *end || v == 0 || v > 65535)
 		return cove_usage_error("stack-serve",
-					"%s: '%s' is not a port (1-65535)",
-					opt, text);
+					"%s: '%s' is not a port (1-65535)", opt,
+					text);
 	*port = (uint16_t)v;
 	return 0;
 }
@@ -190,18 +191,30 @@ static int serve_parse(int argc, char **argv, struct serve_opts *o)
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		kind = -2;
 		switch (c) {
-		case 's': o->stack = optarg; stack_given = true; break;
-		case 'P': o->plugin = optarg; break;
-		case 'l': o->link = optarg; break;
-		case 'i': o->impair = optarg; break;
-		case 'v': o->verbose = 1; break;
+		case 's':
+			o->stack = optarg;
+			stack_given = true;
+			break;
+		case 'P':
+			o->plugin = optarg;
+			break;
+		case 'l':
+			o->link = optarg;
+			break;
+		case 'i':
+			o->impair = optarg;
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
 		case 'a':
 			if (serve_addr_prefix(optarg, o))
 				return 2;
 			break;
 		case 'g':
 			if (inet_pton(AF_INET, optarg, &o->gateway) != 1)
-				return cove_usage_error("stack-serve",
+				return cove_usage_error(
+					"stack-serve",
 					"--gateway: '%s' is not an IPv4 address",
 					optarg);
 			break;
@@ -209,10 +222,18 @@ static int serve_parse(int argc, char **argv, struct serve_opts *o)
 			if (serve_addr_port(optarg, o))
 				return 2;
 			break;
-		case 'e': kind = SERVE_ECHO; break;
-		case 'd': kind = SERVE_DISCARD; break;
-		case 'H': kind = SERVE_HTTP; break;
-		case 'u': kind = -1; break;
+		case 'e':
+			kind = SERVE_ECHO;
+			break;
+		case 'd':
+			kind = SERVE_DISCARD;
+			break;
+		case 'H':
+			kind = SERVE_HTTP;
+			break;
+		case 'u':
+			kind = -1;
+			break;
 		case 'h':
 			printf(SERVE_HELP, cove_progname, cove_progname);
 			return 1;
@@ -231,29 +252,33 @@ static int serve_parse(int argc, char **argv, struct serve_opts *o)
 			return cove_usage_error("stack-serve",
 						"at most %u servers",
 						SERVE_MAX_PORTS);
-		if (serve_port(kind == SERVE_ECHO ? "--echo" :
+		if (serve_port(kind == SERVE_ECHO    ? "--echo" :
 			       kind == SERVE_DISCARD ? "--discard" :
-			       kind == SERVE_HTTP ? "--http" : "--udp-echo",
+			       kind == SERVE_HTTP    ? "--http" :
+						       "--udp-echo",
 			       optarg, &o->ports[o->nports]))
 			return 2;
 		o->kinds[o->nports++] = kind;
 	}
 	if (optind < argc)
-		return cove_usage_error("stack-serve", "unexpected argument '%s'",
+		return cove_usage_error("stack-serve",
+					"unexpected argument '%s'",
 					argv[optind]);
 	if (o->plugin) {
 		struct cove_err err = { 0 };
 
-		fprintf(stderr, "%s stack-serve: warning: --stack-plugin runs "
+		fprintf(stderr,
+			"%s stack-serve: warning: --stack-plugin runs "
 			"%s inside this process; it widens the trusted base\n",
 			cove_progname, o->plugin);
 		if (cove_plugin_load(o->plugin, &o->ops, &err) < 0)
 			return cove_usage_error("stack-serve",
 						"--stack-plugin: %s", err.msg);
 		if (stack_given && strcmp(o->stack, o->ops->name))
-			return cove_usage_error("stack-serve",
-						"--stack %s, but the plugin is '%s'",
-						o->stack, o->ops->name);
+			return cove_usage_error(
+				"stack-serve",
+				"--stack %s, but the plugin is '%s'", o->stack,
+				o->ops->name);
 		o->stack = o->ops->name;
 		o->needs_link = o->link != NULL;
 	} else {
@@ -261,9 +286,10 @@ static int serve_parse(int argc, char **argv, struct serve_opts *o)
 		o->needs_link = strcmp(o->stack, "kernel") != 0;
 	}
 	if (!o->ops)
-		return cove_usage_error("stack-serve",
-					"no stack '%s' in this binary (see '%s stacks')",
-					o->stack, cove_progname);
+		return cove_usage_error(
+			"stack-serve",
+			"no stack '%s' in this binary (see '%s stacks')",
+			o->stack, cove_progname);
 	if (o->needs_link) {
 		if (!o->link)
 			return cove_usage_error("stack-serve",
@@ -273,9 +299,10 @@ static int serve_parse(int argc, char **argv, struct serve_opts *o)
 						"--addr is required");
 	}
 	if (o->impair && !o->needs_link)
-		return cove_usage_error("stack-serve",
-					"--impair needs a link; the %s stack has none",
-					o->stack);
+		return cove_usage_error(
+			"stack-serve",
+			"--impair needs a link; the %s stack has none",
+			o->stack);
 	if (o->impair) {
 		struct cove_impair_spec spec;
 		struct cove_err err;
@@ -306,29 +333,51 @@ static void serve_log(void *host, int level, const char *fmt, ...)
 }
 
 /* Every field of struct cove_stack_stats, in order, for printing. */
-#define SERVE_STAT(f) { #f, offsetof(struct cove_stack_stats, f) }
+#define SERVE_STAT(f)                                    \
+	{                                                \
+#f, offsetof(struct cove_stack_stats, f) \
+	}
 static const struct {
 	const char *name;
 	size_t off;
 } serve_stat_fields[] = {
-	SERVE_STAT(rx_frames), SERVE_STAT(rx_bytes), SERVE_STAT(tx_frames),
-	SERVE_STAT(tx_bytes), SERVE_STAT(rx_dropped), SERVE_STAT(rx_bad_csum),
-	SERVE_STAT(rx_malformed), SERVE_STAT(tx_dropped),
-	SERVE_STAT(arp_requests), SERVE_STAT(arp_replies),
-	SERVE_STAT(ip_frags_in), SERVE_STAT(ip_reassembled),
-	SERVE_STAT(ip_reasm_failed), SERVE_STAT(icmp_in), SERVE_STAT(icmp_out),
-	SERVE_STAT(udp_in), SERVE_STAT(udp_out), SERVE_STAT(udp_no_port),
-	SERVE_STAT(tcp_active_opens), SERVE_STAT(tcp_passive_opens),
-	SERVE_STAT(tcp_in_segs), SERVE_STAT(tcp_out_segs),
-	SERVE_STAT(tcp_retransmits), SERVE_STAT(tcp_fast_retransmits),
-	SERVE_STAT(tcp_timeouts), SERVE_STAT(tcp_resets_in),
-	SERVE_STAT(tcp_resets_out), SERVE_STAT(tcp_ooo_segments),
-	SERVE_STAT(tcp_challenge_acks), SERVE_STAT(sockets),
-	SERVE_STAT(tcp_conns), SERVE_STAT(tcp_established),
-	SERVE_STAT(mem_bytes), SERVE_STAT(frames_held),
+	SERVE_STAT(rx_frames),
+	SERVE_STAT(rx_bytes),
+	SERVE_STAT(tx_frames),
+	SERVE_STAT(tx_bytes),
+	SERVE_STAT(rx_dropped),
+	SERVE_STAT(rx_bad_csum),
+	SERVE_STAT(rx_malformed),
+	SERVE_STAT(tx_dropped),
+	SERVE_STAT(arp_requests),
+	SERVE_STAT(arp_replies),
+	SERVE_STAT(ip_frags_in),
+	SERVE_STAT(ip_reassembled),
+	SERVE_STAT(ip_reasm_failed),
+	SERVE_STAT(icmp_in),
+	SERVE_STAT(icmp_out),
+	SERVE_STAT(udp_in),
+	SERVE_STAT(udp_out),
+	SERVE_STAT(udp_no_port),
+	SERVE_STAT(tcp_active_opens),
+	SERVE_STAT(tcp_passive_opens),
+	SERVE_STAT(tcp_in_segs),
+	SERVE_STAT(tcp_out_segs),
+	SERVE_STAT(tcp_retransmits),
+	SERVE_STAT(tcp_fast_retransmits),
+	SERVE_STAT(tcp_timeouts),
+	SERVE_STAT(tcp_resets_in),
+	SERVE_STAT(tcp_resets_out),
+	SERVE_STAT(tcp_ooo_segments),
+	SERVE_STAT(tcp_challenge_acks),
+	SERVE_STAT(sockets),
+	SERVE_STAT(tcp_conns),
+	SERVE_STAT(tcp_established),
+	SERVE_STAT(mem_bytes),
+	SERVE_STAT(frames_held),
 };
 _Static_assert(sizeof(serve_stat_fields) / sizeof(serve_stat_fields[0]) ==
-	       sizeof(struct cove_stack_stats) / sizeof(uint64_t),
+		       sizeof(struct cove_stack_stats) / sizeof(uint64_t),
 	       "every statistics field is printed");
 
 /* serve_print_stats() - the stack's and the servers' counters, flushed. */
@@ -341,7 +390,8 @@ static void serve_print_stats(struct serve *sv, struct cove_link *link)
 	if (sv->ops->stats(sv->st, &st) < 0)
 		fprintf(stderr, "stack-serve: the stack gave no statistics\n");
 	printf("stats begin\n");
-	for (i = 0; i < sizeof(serve_stat_fields) / sizeof(serve_stat_fields[0]);
+	for (i = 0;
+	     i < sizeof(serve_stat_fields) / sizeof(serve_stat_fields[0]);
 	     i++) {
 		uint64_t v;
 
@@ -415,11 +465,15 @@ static int serve_setup(const struct serve_opts *o, struct serve *sv,
 {
 	const struct cove_netstack_ops *ops = o->ops;
 	struct cove_stack_config cfg = {
-		.size = sizeof(cfg), .addr = o->addr,
-		.prefix_len = o->prefix_len, .gateway = o->gateway,
+		.size = sizeof(cfg),
+		.addr = o->addr,
+		.prefix_len = o->prefix_len,
+		.gateway = o->gateway,
 	};
 	struct cove_stack_env env = {
-		.notify = serve_notify, .now_ns = serve_now, .log = serve_log,
+		.notify = serve_notify,
+		.now_ns = serve_now,
+		.log = serve_log,
 		.host = sv,
 	};
 	sigset_t sigs;
@@ -428,14 +482,16 @@ static int serve_setup(const struct serve_opts *o, struct serve *sv,
 
 	if (ops->abi_version != COVE_NETSTACK_ABI_VERSION)
 		return cove_err_set(err, EPROTO,
-				    "stack '%s' speaks ABI %u, not %d", o->stack,
-				    ops->abi_version, COVE_NETSTACK_ABI_VERSION);
+				    "stack '%s' speaks ABI %u, not %d",
+				    o->stack, ops->abi_version,
+				    COVE_NETSTACK_ABI_VERSION);
 	serve_init(sv, ops, SERVE_MAX_CONNS);
 	sv->verbose = o->verbose;
 	ret = cove_frame_pool_init(pool, SERVE_POOL_FRAMES,
 				   COVE_FRAME_DEFAULT_SIZE);
 	if (ret < 0)
-		return cove_err_set(err, -ret, "frame pool: %s", strerror(-ret));
+		return cove_err_set(err, -ret, "frame pool: %s",
+				    strerror(-ret));
 	if (o->needs_link) {
 		if (cove_link_open(o->link, pool, &lp->link, err) < 0)
 			return -1;
@@ -446,8 +502,9 @@ static int serve_setup(const struct serve_opts *o, struct serve *sv,
 			if (cove_impair_parse(o->impair, &spec, err) < 0)
 				return -1;
 			if (cove_link_impair(lp->link, &spec, &shim) < 0)
-				return cove_err_set(err, ENOMEM,
-						    "impairment shim: out of memory");
+				return cove_err_set(
+					err, ENOMEM,
+					"impairment shim: out of memory");
 			lp->link = shim;
 			lp->impaired = true;
 		}
@@ -472,7 +529,8 @@ static int serve_setup(const struct serve_opts *o, struct serve *sv,
 			ret = serve_udp_echo(sv, o->ports[i], err);
 		else
 			ret = serve_tcp_listen(sv, o->ports[i],
-					       (enum serve_app)o->kinds[i], err);
+					       (enum serve_app)o->kinds[i],
+					       err);
 		if (ret < 0)
 			return -1;
 	}
@@ -481,7 +539,7 @@ static int serve_setup(const struct serve_opts *o, struct serve *sv,
 
 static int stack_serve_main(int argc, char **argv)
 {
-	static struct serve sv;		/* big (scratch); one per process */
+	static struct serve sv; /* big (scratch); one per process */
 	struct serve_loop lp = { .ep = -1, .tfd = -1, .sfd = -1 };
 	struct cove_frame_pool pool = { 0 };
 	struct serve_opts o;

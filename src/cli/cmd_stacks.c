@@ -13,7 +13,8 @@ static int stacks_main(int argc, char **argv)
 	const struct cove_link_ops *const *l;
 	unsigned i, n;
 
-	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+	if (argc > 1 &&
+	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		printf("Usage: %s stacks\n\nList the network stack providers "
 		       "and packet links this binary was built with.\n",
 		       cove_progname);

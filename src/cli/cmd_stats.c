@@ -23,7 +23,8 @@ static void stats_usage(FILE *out)
 /* stats_print() - every uint64 field of StackStats, by its proto name. */
 static void stats_print(const Cove__Control__StackStats *s)
 {
-	const ProtobufCMessageDescriptor *d = &cove__control__stack_stats__descriptor;
+	const ProtobufCMessageDescriptor *d =
+		&cove__control__stack_stats__descriptor;
 	unsigned i;
 
 	printf("stack %s\n", s->stack);
@@ -31,8 +32,10 @@ static void stats_print(const Cove__Control__StackStats *s)
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
 
 		if (f->type == PROTOBUF_C_TYPE_UINT64)
-			printf("%s %llu\n", f->name, (unsigned long long)
-			       *(const uint64_t *)((const char *)s + f->offset));
+			printf("%s %llu\n", f->name,
+			       (unsigned long long)*(
+				       const uint64_t *)((const char *)s +
+							 f->offset));
 	}
 }
 
@@ -58,17 +61,20 @@ static int stats_main(int argc, char **argv)
 			return 0;
 		}
 		if (opt != 'c')
-			return ctl_cmd_error("stats", "unknown option '%s' (see '%s stats --help')",
-					     argv[optind - 1], cove_progname);
+			return ctl_cmd_error(
+				"stats",
+				"unknown option '%s' (see '%s stats --help')",
+				argv[optind - 1], cove_progname);
 		config = optarg;
 	}
 	if (argc - optind != 1)
-		return ctl_cmd_error("stats", "expected one NAME (see '%s stats --help')",
+		return ctl_cmd_error("stats",
+				     "expected one NAME (see '%s stats --help')",
 				     cove_progname);
 	ret = ctl_cmd_open("stats", argv[optind], config, &c);
 	if (!ret)
-		ret = ctl_cmd_call("stats", argv[optind], c, "cove.Stats", NULL, 0,
-				   NULL, 0, 5000, &resp);
+		ret = ctl_cmd_call("stats", argv[optind], c, "cove.Stats", NULL,
+				   0, NULL, 0, 5000, &resp);
 	cove_ctl_client_close(c);
 	if (ret)
 		return ret;

@@ -45,7 +45,7 @@ int ctl_cmd_lock_state(const char *dir)
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -1;
 	r = flock(fd, LOCK_SH | LOCK_NB);
-	close(fd);			/* drops our lock if we got it */
+	close(fd); /* drops our lock if we got it */
 	if (r == 0)
 		return 0;
 	return errno == EWOULDBLOCK ? 1 : -1;
@@ -57,12 +57,14 @@ static int ctl_cmd_denied(const char *verb, const char *name, const char *dir)
 	struct stat st;
 
 	if (stat(dir, &st) == 0)
-		return ctl_cmd_error(verb,
-				     "sandbox %s: permission denied: only its owner (uid %u) or root may command it",
-				     name, (unsigned)st.st_uid);
-	return ctl_cmd_error(verb,
-			     "sandbox %s: permission denied: only its owner or root may command it",
-			     name);
+		return ctl_cmd_error(
+			verb,
+			"sandbox %s: permission denied: only its owner (uid %u) or root may command it",
+			name, (unsigned)st.st_uid);
+	return ctl_cmd_error(
+		verb,
+		"sandbox %s: permission denied: only its owner or root may command it",
+		name);
 }
 
 int ctl_cmd_open(const char *verb, const char *name, const char *config,
@@ -85,13 +87,15 @@ int ctl_cmd_open(const char *verb, const char *name, const char *config,
 	if (stat(dir, &st) < 0) {
 		if (errno == EACCES)
 			return ctl_cmd_denied(verb, name, dir);
-		return ctl_cmd_error(verb, "no sandbox named '%s' (see '%s list')",
+		return ctl_cmd_error(verb,
+				     "no sandbox named '%s' (see '%s list')",
 				     name, cove_progname);
 	}
 	if (ctl_cmd_lock_state(dir) == 0)
-		return ctl_cmd_error(verb,
-				     "sandbox %s is not running (stale state; '%s gc' removes it)",
-				     name, cove_progname);
+		return ctl_cmd_error(
+			verb,
+			"sandbox %s is not running (stale state; '%s gc' removes it)",
+			name, cove_progname);
 	if (cove_config_load(config, &cfg, &err) < 0 ||
 	    cove_ctl_addr_parse("unix", name, &a, &err) < 0)
 		return ctl_cmd_error(verb, "%s", err.msg);
@@ -103,23 +107,22 @@ int ctl_cmd_open(const char *verb, const char *name, const char *config,
 	return 0;
 }
 
-int ctl_cmd_call(const char *verb, const char *name,
-		 struct cove_ctl_client *c, const char *method,
-		 const uint8_t *req, size_t len, const int *fds,
-		 unsigned nfds, uint32_t timeout_ms,
+int ctl_cmd_call(const char *verb, const char *name, struct cove_ctl_client *c,
+		 const char *method, const uint8_t *req, size_t len,
+		 const int *fds, unsigned nfds, uint32_t timeout_ms,
 		 struct cove_ctl_response *resp)
 {
 	struct cove_err err = { 0 };
 
-	if (cove_ctl_client_call_fds(c, method, req, len, fds, nfds,
-				     timeout_ms, resp, &err) < 0)
+	if (cove_ctl_client_call_fds(c, method, req, len, fds, nfds, timeout_ms,
+				     resp, &err) < 0)
 		return ctl_cmd_error(verb, "sandbox %s: %s", name, err.msg);
 	if (resp->code != COVE_CTL_OK) {
 		free(resp->payload);
 		resp->payload = NULL;
 		return ctl_cmd_error(verb, "sandbox %s: %s", name,
 				     resp->message[0] ? resp->message :
-				     "refused");
+							"refused");
 	}
 	return 0;
 }

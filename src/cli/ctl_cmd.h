@@ -8,7 +8,7 @@
 
 #include "control/control.h"
 
-#define CTL_EXIT_COVE 125		/* cove's own failure, as cove run */
+#define CTL_EXIT_COVE 125 /* cove's own failure, as cove run */
 
 /**
  * ctl_cmd_open() - connect to sandbox @name and say hello
@@ -40,10 +40,9 @@ int ctl_cmd_open(const char *verb, const char *name, const char *config,
  *
  * Return: 0 or CTL_EXIT_COVE.
  */
-int ctl_cmd_call(const char *verb, const char *name,
-		 struct cove_ctl_client *c, const char *method,
-		 const uint8_t *req, size_t len, const int *fds,
-		 unsigned nfds, uint32_t timeout_ms,
+int ctl_cmd_call(const char *verb, const char *name, struct cove_ctl_client *c,
+		 const char *method, const uint8_t *req, size_t len,
+		 const int *fds, unsigned nfds, uint32_t timeout_ms,
 		 struct cove_ctl_response *resp);
 
 /**

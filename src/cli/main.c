@@ -36,7 +36,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: %s COMMAND [ARGS...]\n\n"
 		"Run untrusted programs in a sandbox whose network is served by a\n"
-		"user-level TCP/IP stack.\n\nCommands:\n", cove_progname);
+		"user-level TCP/IP stack.\n\nCommands:\n",
+		cove_progname);
 	/* cppcheck-suppress comparePointers ; one linker section */
 	for (c = __start_cove_cmds; c && c < __stop_cove_cmds; c++)
 		fprintf(out, "  %-13s %s\n", (*c)->name, (*c)->summary);

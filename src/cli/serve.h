@@ -35,10 +35,10 @@ struct serve_sock;
 typedef void serve_fn(struct serve *sv, struct serve_sock *ss);
 
 struct serve_sock {
-	serve_fn *service;		/* work the socket after a notify */
-	struct cove_sock *s;		/* NULL once closed */
+	serve_fn *service;   /* work the socket after a notify */
+	struct cove_sock *s; /* NULL once closed */
 	struct serve_sock *next_pending;
-	struct serve_sock *prev, *next;	/* @all */
+	struct serve_sock *prev, *next; /* @all */
 	bool queued, dead, is_conn;
 };
 
@@ -57,17 +57,17 @@ struct serve_counters {
 	uint64_t udp_echoed;
 };
 
-#define SERVE_SCRATCH	65536u
+#define SERVE_SCRATCH 65536u
 
 struct serve {
 	const struct cove_netstack_ops *ops;
 	struct cove_stack *st;
 	struct serve_sock *pending, **pending_tail;
-	struct serve_sock all;		/* list head of every wrapper */
+	struct serve_sock all; /* list head of every wrapper */
 	uint32_t nconns, max_conns;
 	struct serve_counters cnt;
 	bool verbose;			/* log the stack's info and debug */
-	uint8_t scratch[SERVE_SCRATCH];	/* discard sink, UDP datagrams */
+	uint8_t scratch[SERVE_SCRATCH]; /* discard sink, UDP datagrams */
 	/* The http body from offset 0; it repeats every 251 bytes, so any
 	 * chunk of up to SERVE_SCRATCH bytes is a slice of this. */
 	uint8_t http_pattern[SERVE_SCRATCH + 251];
@@ -155,13 +155,13 @@ void serve_http_body(uint8_t *buf, size_t len, uint64_t off);
  */
 struct serve_loop {
 	struct serve *sv;
-	struct cove_link *link;		/* NULL for link-less providers */
-	bool impaired;			/* @link is a cove_link_impair() shim */
-	int ep, tfd, sfd;		/* -1 when not open */
+	struct cove_link *link; /* NULL for link-less providers */
+	bool impaired;		/* @link is a cove_link_impair() shim */
+	int ep, tfd, sfd;	/* -1 when not open */
 };
 
-#define SERVE_BURST		32u	/* frames per rx_burst() */
-#define SERVE_BURSTS_PER_WAKE	64u	/* then let the rest of the loop run */
+#define SERVE_BURST	      32u /* frames per rx_burst() */
+#define SERVE_BURSTS_PER_WAKE 64u /* then let the rest of the loop run */
 
 /* serve_now() - CLOCK_MONOTONIC in ns (the env->now_ns callback). */
 uint64_t serve_now(void *host);

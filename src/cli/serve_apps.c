@@ -10,9 +10,9 @@
 #include "cli/serve.h"
 
 /* Most services per serve_process() call before the loop gets a turn. */
-#define SERVE_PROCESS_MAX	4096u
-#define SERVE_ECHO_BUF		65536u
-#define SERVE_MAX_ERRORS	16u	/* per service call, then wait */
+#define SERVE_PROCESS_MAX 4096u
+#define SERVE_ECHO_BUF	  65536u
+#define SERVE_MAX_ERRORS  16u /* per service call, then wait */
 
 struct serve_listener {
 	struct serve_sock base;
@@ -21,7 +21,7 @@ struct serve_listener {
 
 struct serve_echo {
 	struct serve_sock base;
-	uint32_t len, off;		/* unsent bytes are buf[off, len) */
+	uint32_t len, off; /* unsent bytes are buf[off, len) */
 	bool eof;
 	uint8_t buf[SERVE_ECHO_BUF];
 };
@@ -153,7 +153,8 @@ static void serve_echo_service(struct serve *sv, struct serve_sock *ss)
 
 	for (;;) {
 		if (e->off < e->len) {
-			n = serve_send(sv, ss, e->buf + e->off, e->len - e->off);
+			n = serve_send(sv, ss, e->buf + e->off,
+				       e->len - e->off);
 			if (n == -EAGAIN)
 				return;
 			if (n < 0)
@@ -231,8 +232,8 @@ static void serve_listener_service(struct serve *sv, struct serve_sock *ss)
 				return;
 			continue;
 		}
-		c = sv->nconns < sv->max_conns ?
-			serve_conn_new(l->app, &fn) : NULL;
+		c = sv->nconns < sv->max_conns ? serve_conn_new(l->app, &fn) :
+						 NULL;
 		if (!c) {
 			sv->cnt.conns_refused++;
 			sv->ops->close(s);
@@ -242,7 +243,7 @@ static void serve_listener_service(struct serve *sv, struct serve_sock *ss)
 		sv->nconns++;
 		c->is_conn = true;
 		serve_adopt(sv, c, s, fn);
-		serve_queue(sv, c);	/* data may already be waiting */
+		serve_queue(sv, c); /* data may already be waiting */
 	}
 }
 
@@ -322,7 +323,7 @@ static void serve_udp_service(struct serve *sv, struct serve_sock *ss)
 		if (n == -EAGAIN || (n < 0 && ++errors > SERVE_MAX_ERRORS))
 			return;
 		if (n < 0)
-			continue;	/* a queued ICMP error, say */
+			continue; /* a queued ICMP error, say */
 		iov.iov_len = (size_t)n;
 		if (sv->ops->sendmsg(ss->s, &m, 0) == n)
 			sv->cnt.udp_echoed++;
@@ -395,7 +396,7 @@ int serve_connect(struct serve *sv, const struct sockaddr_in *to,
 	serve_adopt(sv, ss, s, serve_connect_service);
 	ret = sv->ops->connect(s, (const struct sockaddr *)to, sizeof(*to));
 	if (ret == 0 || ret == -EINPROGRESS) {
-		serve_queue(sv, ss);	/* may be established already */
+		serve_queue(sv, ss); /* may be established already */
 		return 0;
 	}
 	serve_connect_report(-ret);

@@ -32,8 +32,8 @@
  * @body_off <= @body_len.
  */
 
-#define HTTP_REQ_MAX	4096u
-#define HTTP_MAX_N	(1ull << 40)
+#define HTTP_REQ_MAX 4096u
+#define HTTP_MAX_N   (1ull << 40)
 
 struct serve_http {
 	struct serve_sock base;
@@ -82,7 +82,8 @@ static int http_conn_header(const char *p, const char *end)
 
 			while (v < eol && (*v == ' ' || *v == '\t'))
 				v++;
-			if ((size_t)(eol - v) >= 5 && !strncasecmp(v, "close", 5))
+			if ((size_t)(eol - v) >= 5 &&
+			    !strncasecmp(v, "close", 5))
 				found = 1;
 			else if ((size_t)(eol - v) >= 10 &&
 				 !strncasecmp(v, "keep-alive", 10))
@@ -189,15 +190,16 @@ static ssize_t http_send_some(struct serve *sv, struct serve_http *h)
 		iov[m.msg_iovlen++].iov_len = h->hlen - h->hoff;
 	}
 	if (chunk) {
-		iov[m.msg_iovlen].iov_base = sv->http_pattern + h->body_off % 251;
+		iov[m.msg_iovlen].iov_base =
+			sv->http_pattern + h->body_off % 251;
 		iov[m.msg_iovlen++].iov_len = chunk;
 	}
 	n = sv->ops->sendmsg(h->base.s, &m, 0);
 	if (n <= 0)
 		return n;
 	if (h->hoff < h->hlen) {
-		uint32_t hn = (size_t)n < h->hlen - h->hoff ?
-			(uint32_t)n : h->hlen - h->hoff;
+		uint32_t hn = (size_t)n < h->hlen - h->hoff ? (uint32_t)n :
+							      h->hlen - h->hoff;
 
 		h->hoff += hn;
 		h->body_off += (uint64_t)n - hn;
@@ -242,11 +244,16 @@ void serve_http_service(struct serve *sv, struct serve_sock *ss)
 		}
 		if (h->peer_eof)
 			break;
-		r = sv->ops->recvmsg(ss->s, &(struct msghdr){
-			.msg_iov = &(struct iovec){
-				.iov_base = h->req + h->rlen,
-				.iov_len = HTTP_REQ_MAX - h->rlen },
-			.msg_iovlen = 1 }, 0);
+		r = sv->ops->recvmsg(
+			ss->s,
+			&(struct msghdr){
+				.msg_iov =
+					&(struct iovec){
+						.iov_base = h->req + h->rlen,
+						.iov_len = HTTP_REQ_MAX -
+							   h->rlen },
+				.msg_iovlen = 1 },
+			0);
 		if (r == -EAGAIN)
 			return;
 		if (r < 0)

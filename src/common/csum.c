@@ -69,12 +69,12 @@ static uint32_t csum_pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto,
 	return cove_csum_partial(ph, sizeof(ph), 0);
 }
 
-uint16_t cove_csum_l4(uint32_t src, uint32_t dst, uint8_t proto,
-		      const void *l4, uint32_t len)
+uint16_t cove_csum_l4(uint32_t src, uint32_t dst, uint8_t proto, const void *l4,
+		      uint32_t len)
 {
-	return cove_csum_fold(cove_csum_partial(l4, len,
-						csum_pseudo_sum(src, dst, proto,
-								len)));
+	return cove_csum_fold(
+		cove_csum_partial(l4, len,
+				  csum_pseudo_sum(src, dst, proto, len)));
 }
 
 uint16_t cove_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto,

@@ -46,8 +46,8 @@ uint16_t cove_csum_fold(uint32_t sum);
  * Return: the checksum to store (memory order); 0 when verifying a segment
  * whose checksum field is correct.
  */
-uint16_t cove_csum_l4(uint32_t src, uint32_t dst, uint8_t proto,
-		      const void *l4, uint32_t len);
+uint16_t cove_csum_l4(uint32_t src, uint32_t dst, uint8_t proto, const void *l4,
+		      uint32_t len);
 
 /**
  * cove_csum_pseudo() - the folded, uncomplemented pseudo-header sum

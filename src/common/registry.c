@@ -65,9 +65,10 @@ int cove_link_open(const char *spec, struct cove_frame_pool *pool,
 	size_t klen;
 
 	if (!colon || colon == spec || !colon[1])
-		return cove_err_set(err, EINVAL,
-				    "link '%s' is not of the form KIND:ARG (e.g. tap:tap0)",
-				    spec);
+		return cove_err_set(
+			err, EINVAL,
+			"link '%s' is not of the form KIND:ARG (e.g. tap:tap0)",
+			spec);
 	klen = (size_t)(colon - spec);
 	t = cove_link_types(&n);
 	for (i = 0; i < n; i++)

@@ -45,23 +45,23 @@
  * cannot be executed / found (as docker and runc do).
  */
 
-#define SBX_EXIT_COVE		125
-#define SBX_EXIT_NOEXEC		126
-#define SBX_EXIT_NOTFOUND	127
+#define SBX_EXIT_COVE	  125
+#define SBX_EXIT_NOEXEC	  126
+#define SBX_EXIT_NOTFOUND 127
 
-#define SBX_RUN_DIR		"/run/cove"
-#define SBX_NAME_MAX		32
+#define SBX_RUN_DIR  "/run/cove"
+#define SBX_NAME_MAX 32
 /* The default address pool: 10.209.0.0/16 (host order). cove run claims it on
  * the host with an unreachable route (see sbx_attach_host()). */
 #define SBX_POOL_NET	0x0ad10000u
-#define SBX_POOL_PREFIX	16u
-#define SBX_MAX_PUBLISH		16
-#define SBX_MAX_ENV		256
+#define SBX_POOL_PREFIX 16u
+#define SBX_MAX_PUBLISH 16
+#define SBX_MAX_ENV	256
 
 enum sbx_net_mode {
-	SBX_NET_STACK,		/* a provider through the sentry frontend */
-	SBX_NET_HOST,		/* the netns's kernel stack, no interception */
-	SBX_NET_NONE,		/* loopback only */
+	SBX_NET_STACK, /* a provider through the sentry frontend */
+	SBX_NET_HOST,  /* the netns's kernel stack, no interception */
+	SBX_NET_NONE,  /* loopback only */
 };
 
 enum sbx_link_kind {
@@ -74,21 +74,21 @@ struct sbx_publish {
 };
 
 struct sbx_opts {
-	const char *network;		/* the --network value */
+	const char *network; /* the --network value */
 	enum sbx_net_mode mode;
 	enum sbx_link_kind link;
 	bool have_ip;
-	bool pool_ip;			/* picked from SBX_POOL_NET/SBX_POOL_PREFIX */
-	struct in_addr ip;		/* the sandbox address */
+	bool pool_ip;	   /* picked from SBX_POOL_NET/SBX_POOL_PREFIX */
+	struct in_addr ip; /* the sandbox address */
 	uint8_t prefix_len;
-	struct in_addr gateway;		/* host side of the veth */
+	struct in_addr gateway; /* host side of the veth */
 	char name[SBX_NAME_MAX + 1];
 	bool have_name;
 	struct sbx_publish publish[SBX_MAX_PUBLISH];
 	unsigned npublish;
 	const char *netns_path;
 	const char *rootfs;
-	const char *env[SBX_MAX_ENV];	/* K=V */
+	const char *env[SBX_MAX_ENV]; /* K=V */
 	unsigned nenv;
 	const char *workdir;
 	bool have_user;
@@ -97,10 +97,10 @@ struct sbx_opts {
 	bool verbose;
 	unsigned poll_us;
 	/* Set up by the sentry (attach.c): */
-	char ifname[16];		/* the sandbox interface: eth0 */
-	bool undo_ingress;		/* --netns: remove our qdisc at exit */
-	char ipv6_was;			/* --netns: disable_ipv6 before us */
-	char **argv;			/* the command, NULL-terminated */
+	char ifname[16];   /* the sandbox interface: eth0 */
+	bool undo_ingress; /* --netns: remove our qdisc at exit */
+	char ipv6_was;	   /* --netns: disable_ipv6 before us */
+	char **argv;	   /* the command, NULL-terminated */
 };
 
 /* Interface names for a sandbox address: unique while the address is. */
@@ -114,8 +114,7 @@ void sbx_veth_names(struct in_addr ip, char host[16], char peer[16]);
  * @ready_wr:	readiness pipe: one byte once the control socket listens
  *		(cove_ctl_signal_ready()); closed right after
  */
-void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr,
-		     int ready_wr)
+void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr, int ready_wr)
 	__attribute__((noreturn));
 
 /* sbx_step_start() - time zero of the step log (the runtime's start). */

@@ -47,12 +47,14 @@ static int addr_path(const char *p, size_t n, char *out, const char *spec,
 		     struct cove_err *err)
 {
 	if (n == 0)
-		return cove_err_set(err, EINVAL, "control address '%s': empty socket path",
+		return cove_err_set(err, EINVAL,
+				    "control address '%s': empty socket path",
 				    spec);
 	if (n >= COVE_CTL_PATH_MAX)
-		return cove_err_set(err, ENAMETOOLONG,
-				    "control address '%s': socket path longer than %d bytes",
-				    spec, COVE_CTL_PATH_MAX - 1);
+		return cove_err_set(
+			err, ENAMETOOLONG,
+			"control address '%s': socket path longer than %d bytes",
+			spec, COVE_CTL_PATH_MAX - 1);
 	memcpy(out, p, n);
 	out[n] = '\0';
 	return 0;
@@ -87,16 +89,18 @@ int cove_ctl_addr_parse(const char *spec, const char *name,
 		int n;
 
 		if (!addr_name_ok(name))
-			return cove_err_set(err, EINVAL,
-					    "control address: default unix socket needs a valid sandbox name, got '%s'",
-					    name ? name : "");
+			return cove_err_set(
+				err, EINVAL,
+				"control address: default unix socket needs a valid sandbox name, got '%s'",
+				name ? name : "");
 		out->transport = COVE_CTL_UNIX;
 		n = snprintf(out->path, sizeof(out->path),
 			     COVE_CTL_RUN_DIR "/%s/control.sock", name);
 		if (n < 0 || (size_t)n >= sizeof(out->path))
-			return cove_err_set(err, ENAMETOOLONG,
-					    "control address: sandbox name '%s' makes the socket path too long",
-					    name);
+			return cove_err_set(
+				err, ENAMETOOLONG,
+				"control address: sandbox name '%s' makes the socket path too long",
+				name);
 		return 0;
 	}
 	if (strncmp(spec, "unix:", 5) == 0) {
@@ -108,38 +112,44 @@ int cove_ctl_addr_parse(const char *spec, const char *name,
 		rest = spec + 6;
 		colon = strchr(rest, ':');
 		if (!colon)
-			return cove_err_set(err, EINVAL,
-					    "control address '%s': expected vsock:CID:PORT",
-					    spec);
+			return cove_err_set(
+				err, EINVAL,
+				"control address '%s': expected vsock:CID:PORT",
+				spec);
 		out->transport = COVE_CTL_VSOCK;
 		if (addr_u32(rest, (size_t)(colon - rest), &out->cid) < 0)
-			return cove_err_set(err, EINVAL,
-					    "control address '%s': CID must be a number 0..4294967295",
-					    spec);
+			return cove_err_set(
+				err, EINVAL,
+				"control address '%s': CID must be a number 0..4294967295",
+				spec);
 		if (addr_u32(colon + 1, strlen(colon + 1), &out->port) < 0)
-			return cove_err_set(err, EINVAL,
-					    "control address '%s': PORT must be a number 0..4294967295",
-					    spec);
+			return cove_err_set(
+				err, EINVAL,
+				"control address '%s': PORT must be a number 0..4294967295",
+				spec);
 		return 0;
 	}
 	if (strncmp(spec, "hvsock:", 7) == 0) {
 		rest = spec + 7;
-		colon = strrchr(rest, ':');	/* paths may contain ':' */
+		colon = strrchr(rest, ':'); /* paths may contain ':' */
 		if (!colon)
-			return cove_err_set(err, EINVAL,
-					    "control address '%s': expected hvsock:PATH:PORT",
-					    spec);
+			return cove_err_set(
+				err, EINVAL,
+				"control address '%s': expected hvsock:PATH:PORT",
+				spec);
 		out->transport = COVE_CTL_HVSOCK;
 		if (addr_u32(colon + 1, strlen(colon + 1), &out->port) < 0)
-			return cove_err_set(err, EINVAL,
-					    "control address '%s': PORT must be a number 0..4294967295",
-					    spec);
+			return cove_err_set(
+				err, EINVAL,
+				"control address '%s': PORT must be a number 0..4294967295",
+				spec);
 		return addr_path(rest, (size_t)(colon - rest), out->path, spec,
 				 err);
 	}
-	return cove_err_set(err, EINVAL,
-			    "control address '%s': unknown transport (use unix, unix:PATH, vsock:CID:PORT or hvsock:PATH:PORT)",
-			    spec);
+	return cove_err_set(
+		err, EINVAL,
+		"control address '%s': unknown transport (use unix, unix:PATH, vsock:CID:PORT or hvsock:PATH:PORT)",
+		spec);
 }
 
 const char *cove_ctl_addr_str(const struct cove_ctl_addr *a, char *buf,

@@ -52,7 +52,7 @@ static int client_write(struct cove_ctl_client *c, const uint8_t *p, size_t n,
 		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 		ssize_t w;
 
-		if (nfds) {		/* the fds ride on the frame's first bytes */
+		if (nfds) { /* the fds ride on the frame's first bytes */
 			struct cmsghdr *cm;
 
 			memset(&u, 0, sizeof(u));
@@ -72,10 +72,12 @@ static int client_write(struct cove_ctl_client *c, const uint8_t *p, size_t n,
 			continue;
 		}
 		if (w < 0 && errno != EAGAIN && errno != EINTR)
-			return cove_err_set(err, errno, "control: sending a request");
+			return cove_err_set(err, errno,
+					    "control: sending a request");
 		if (poll(&pf, 1, cove_ctl_ms_left(deadline)) == 0)
-			return cove_err_set(err, ETIMEDOUT,
-					    "control: the sentry does not take requests");
+			return cove_err_set(
+				err, ETIMEDOUT,
+				"control: the sentry does not take requests");
 	}
 	return 0;
 }
@@ -106,38 +108,46 @@ static int client_read(struct cove_ctl_client *c, uint32_t stream,
 
 		r = cove_ctl_rx_next(&c->rx, &h, &p, &why);
 		if (r < 0)
-			return cove_err_set(err, EPROTO,
-					    "control: bad frame from the sentry: %s", why);
+			return cove_err_set(
+				err, EPROTO,
+				"control: bad frame from the sentry: %s", why);
 		if (r == 1) {
 			if (h.type != COVE_CTL_T_RESPONSE)
-				return cove_err_set(err, EPROTO,
-						    "control: unexpected frame type %u from the sentry",
-						    h.type);
+				return cove_err_set(
+					err, EPROTO,
+					"control: unexpected frame type %u from the sentry",
+					h.type);
 			if (h.stream != stream)
-				continue;	/* answer to a call that timed out */
-			if (cove_ctl_msg_response_decode(p, h.len, resp, &why) < 0)
-				return cove_err_set(err, EPROTO,
-						    "control: bad response from the sentry: %s",
-						    why);
+				continue; /* answer to a call that timed out */
+			if (cove_ctl_msg_response_decode(p, h.len, resp, &why) <
+			    0)
+				return cove_err_set(
+					err, EPROTO,
+					"control: bad response from the sentry: %s",
+					why);
 			return 0;
 		}
 		dst = cove_ctl_rx_space(&c->rx, 65536, &room);
 		if (!dst)
-			return cove_err_set(err, ENOMEM, "control: receive buffer");
+			return cove_err_set(err, ENOMEM,
+					    "control: receive buffer");
 		n = recv(c->fd, dst, room, MSG_DONTWAIT);
 		if (n > 0) {
 			cove_ctl_rx_commit(&c->rx, (size_t)n);
 			continue;
 		}
 		if (n == 0)
-			return cove_err_set(err, ECONNRESET,
-					    "control: the sentry closed the connection");
+			return cove_err_set(
+				err, ECONNRESET,
+				"control: the sentry closed the connection");
 		if (errno != EAGAIN && errno != EINTR)
-			return cove_err_set(err, errno, "control: receiving a response");
+			return cove_err_set(err, errno,
+					    "control: receiving a response");
 		r = poll(&pf, 1, cove_ctl_ms_left(deadline));
 		if (r == 0)
-			return cove_err_set(err, ETIMEDOUT,
-					    "control: no response from the sentry in time");
+			return cove_err_set(
+				err, ETIMEDOUT,
+				"control: no response from the sentry in time");
 	}
 }
 
@@ -163,15 +173,17 @@ int cove_ctl_client_call_fds(struct cove_ctl_client *c, const char *method,
 
 	memset(resp, 0, sizeof(*resp));
 	if (nfds > COVE_CTL_MAX_FDS)
-		return cove_err_set(err, EINVAL, "control: at most %d fds per call",
+		return cove_err_set(err, EINVAL,
+				    "control: at most %d fds per call",
 				    COVE_CTL_MAX_FDS);
 	if (c->broken)
-		return cove_err_set(err, ENOTCONN,
-				    "control: connection unusable after an earlier error");
+		return cove_err_set(
+			err, ENOTCONN,
+			"control: connection unusable after an earlier error");
 	stream = c->next_stream;
 	c->next_stream += 2;
 	if (c->next_stream < stream)
-		c->next_stream = 1;	/* wrapped: odd ids start over */
+		c->next_stream = 1; /* wrapped: odd ids start over */
 	f = cove_ctl_msg_request_frame(stream, method, req, len, timeout_ms,
 				       c->max, &flen);
 	if (!f)
@@ -180,7 +192,8 @@ int cove_ctl_client_call_fds(struct cove_ctl_client *c, const char *method,
 	free(f);
 	/* A sentry that refuses us answers and closes at once, perhaps before
 	 * our request went out: its answer is still worth reading. */
-	if (ret == 0 || (err && (err->code == EPIPE || err->code == ECONNRESET)))
+	if (ret == 0 ||
+	    (err && (err->code == EPIPE || err->code == ECONNRESET)))
 		ret = client_read(c, stream, deadline, resp, err);
 	if (ret < 0 && (!err || err->code != ETIMEDOUT))
 		c->broken = 1;
@@ -215,21 +228,26 @@ static int client_hello(struct cove_ctl_client *c, uint32_t timeout_ms,
 		return -1;
 	if (resp.code != COVE_CTL_OK) {
 		free(resp.payload);
-		return cove_err_set(err, resp.code == COVE_CTL_PERMISSION_DENIED ?
-					 EACCES : EPROTO,
-				    "control: the sentry refused: %s", resp.message);
+		return cove_err_set(err,
+				    resp.code == COVE_CTL_PERMISSION_DENIED ?
+					    EACCES :
+					    EPROTO,
+				    "control: the sentry refused: %s",
+				    resp.message);
 	}
 	h = cove__control__hello_response__unpack(NULL, resp.payload_len,
 						  resp.payload);
 	free(resp.payload);
 	if (!h)
-		return cove_err_set(err, EPROTO, "control: malformed HelloResponse");
+		return cove_err_set(err, EPROTO,
+				    "control: malformed HelloResponse");
 	c->version = h->version;
 	cove__control__hello_response__free_unpacked(h, NULL);
 	if (c->version != COVE_CTL_VERSION)
-		return cove_err_set(err, EPROTO,
-				    "control: the sentry chose protocol version %u",
-				    c->version);
+		return cove_err_set(
+			err, EPROTO,
+			"control: the sentry chose protocol version %u",
+			c->version);
 	return 0;
 }
 
@@ -286,8 +304,9 @@ int cove_ctl_client_send(struct cove_ctl_client *c, const char *method,
 	int ret;
 
 	if (c->broken)
-		return cove_err_set(err, ENOTCONN,
-				    "control: connection unusable after an earlier error");
+		return cove_err_set(
+			err, ENOTCONN,
+			"control: connection unusable after an earlier error");
 	*stream = c->next_stream;
 	c->next_stream += 2;
 	if (c->next_stream < *stream)
@@ -313,8 +332,9 @@ int cove_ctl_client_recv(struct cove_ctl_client *c, uint32_t stream,
 
 	memset(resp, 0, sizeof(*resp));
 	if (c->broken)
-		return cove_err_set(err, ENOTCONN,
-				    "control: connection unusable after an earlier error");
+		return cove_err_set(
+			err, ENOTCONN,
+			"control: connection unusable after an earlier error");
 	ret = client_read(c, stream, cove_ctl_now_ms() + timeout_ms, resp, err);
 	if (ret < 0 && (!err || err->code != ETIMEDOUT))
 		c->broken = 1;

@@ -22,17 +22,24 @@
 
 struct config_key {
 	const char *name;
-	size_t off;			/* uint32_t field in struct cove_config */
+	size_t off; /* uint32_t field in struct cove_config */
 	uint32_t min, max;
 };
 
 static const struct config_key config_keys[] = {
-	{ "dial.attempt_timeout_ms", offsetof(struct cove_config, dial_attempt_timeout_ms), 1, 60000 },
-	{ "dial.retry_initial_ms", offsetof(struct cove_config, dial_retry_initial_ms), 1, 60000 },
-	{ "dial.retry_max_ms", offsetof(struct cove_config, dial_retry_max_ms), 1, 60000 },
-	{ "dial.deadline_ms", offsetof(struct cove_config, dial_deadline_ms), 1, 3600000 },
-	{ "dial.handshake_timeout_ms", offsetof(struct cove_config, dial_handshake_timeout_ms), 1, 60000 },
-	{ "control.max_frame_bytes", offsetof(struct cove_config, control_max_frame), 1024, COVE_CTL_FRAME_MAX },
+	{ "dial.attempt_timeout_ms",
+	  offsetof(struct cove_config, dial_attempt_timeout_ms), 1, 60000 },
+	{ "dial.retry_initial_ms",
+	  offsetof(struct cove_config, dial_retry_initial_ms), 1, 60000 },
+	{ "dial.retry_max_ms", offsetof(struct cove_config, dial_retry_max_ms),
+	  1, 60000 },
+	{ "dial.deadline_ms", offsetof(struct cove_config, dial_deadline_ms), 1,
+	  3600000 },
+	{ "dial.handshake_timeout_ms",
+	  offsetof(struct cove_config, dial_handshake_timeout_ms), 1, 60000 },
+	{ "control.max_frame_bytes",
+	  offsetof(struct cove_config, control_max_frame), 1024,
+	  COVE_CTL_FRAME_MAX },
 };
 
 void cove_config_defaults(struct cove_config *cfg)
@@ -88,8 +95,8 @@ static int config_apply(struct cove_config *cfg, const struct config_key *k,
 		if (val[i] < '0' || val[i] > '9' || v > UINT32_MAX) {
 			snprintf(why, whylen,
 				 "%s: expected a whole number %u..%u, got '%.*s'",
-				 k->name, k->min, k->max, (int)(n > 40 ? 40 : n),
-				 val);
+				 k->name, k->min, k->max,
+				 (int)(n > 40 ? 40 : n), val);
 			return -1;
 		}
 		v = v * 10 + (uint64_t)(val[i] - '0');
@@ -176,8 +183,7 @@ static int config_line(struct cove_config *cfg, const char *s, size_t n,
  *
  * Return: 0 or -1.
  */
-static int config_check(const struct cove_config *cfg, char *why,
-			size_t whylen)
+static int config_check(const struct cove_config *cfg, char *why, size_t whylen)
 {
 	if (cfg->dial_retry_initial_ms > cfg->dial_retry_max_ms) {
 		snprintf(why, whylen,
@@ -216,8 +222,8 @@ int cove_config_parse(const char *text, size_t len, const char *file,
 	return 0;
 }
 
-int cove_config_set(struct cove_config *cfg, const char *key,
-		    const char *value, struct cove_err *err)
+int cove_config_set(struct cove_config *cfg, const char *key, const char *value,
+		    struct cove_err *err)
 {
 	const struct config_key *k = config_find(key, strlen(key));
 	char why[256];
@@ -269,8 +275,9 @@ int cove_config_load(const char *path, struct cove_config *cfg,
 	}
 	if (len > CONFIG_FILE_MAX) {
 		free(buf);
-		return cove_err_set(err, EFBIG, "config %s is larger than %d bytes",
-				    file, CONFIG_FILE_MAX);
+		return cove_err_set(err, EFBIG,
+				    "config %s is larger than %d bytes", file,
+				    CONFIG_FILE_MAX);
 	}
 	ret = cove_config_parse(buf, len, file, cfg, err);
 	free(buf);

@@ -41,17 +41,17 @@ int64_t cove_ctl_now_ms(void);
 enum cove_ctl_transport {
 	COVE_CTL_UNIX = 1,
 	COVE_CTL_VSOCK,
-	COVE_CTL_HVSOCK,		/* Firecracker / Cloud Hypervisor */
+	COVE_CTL_HVSOCK, /* Firecracker / Cloud Hypervisor */
 };
 
-#define COVE_CTL_PATH_MAX 108		/* sizeof(sun_path) */
-#define COVE_CTL_RUN_DIR "/run/cove"
+#define COVE_CTL_PATH_MAX 108 /* sizeof(sun_path) */
+#define COVE_CTL_RUN_DIR  "/run/cove"
 
 struct cove_ctl_addr {
 	enum cove_ctl_transport transport;
-	char path[COVE_CTL_PATH_MAX];	/* unix, hvsock: socket path */
-	uint32_t cid;			/* vsock */
-	uint32_t port;			/* vsock, hvsock */
+	char path[COVE_CTL_PATH_MAX]; /* unix, hvsock: socket path */
+	uint32_t cid;		      /* vsock */
+	uint32_t port;		      /* vsock, hvsock */
 };
 
 /**
@@ -82,15 +82,15 @@ const char *cove_ctl_addr_str(const struct cove_ctl_addr *a, char *buf,
 /* ---- configuration (config.c) -------------------------------------- */
 
 #define COVE_CONFIG_DEFAULT_PATH "/etc/cove/cove.conf"
-#define COVE_CTL_FRAME_MAX (1u << 20)	/* hard limit on a frame payload */
+#define COVE_CTL_FRAME_MAX	 (1u << 20) /* hard limit on a frame payload */
 
 struct cove_config {
-	uint32_t dial_attempt_timeout_ms;	/* one connect attempt */
-	uint32_t dial_retry_initial_ms;	/* first pause between attempts */
-	uint32_t dial_retry_max_ms;		/* cap of the doubling pause */
-	uint32_t dial_deadline_ms;		/* whole dial */
-	uint32_t dial_handshake_timeout_ms;	/* hybrid vsock reply line */
-	uint32_t control_max_frame;		/* <= COVE_CTL_FRAME_MAX */
+	uint32_t dial_attempt_timeout_ms;   /* one connect attempt */
+	uint32_t dial_retry_initial_ms;	    /* first pause between attempts */
+	uint32_t dial_retry_max_ms;	    /* cap of the doubling pause */
+	uint32_t dial_deadline_ms;	    /* whole dial */
+	uint32_t dial_handshake_timeout_ms; /* hybrid vsock reply line */
+	uint32_t control_max_frame;	    /* <= COVE_CTL_FRAME_MAX */
 };
 
 /**
@@ -134,24 +134,24 @@ int cove_config_load(const char *path, struct cove_config *cfg,
  *
  * Return: 0 or -1.
  */
-int cove_config_set(struct cove_config *cfg, const char *key,
-		    const char *value, struct cove_err *err);
+int cove_config_set(struct cove_config *cfg, const char *key, const char *value,
+		    struct cove_err *err);
 
 /* ---- dialer (dial.c, hvsock.c) ------------------------------------- */
 
 struct cove_ctl_dial_opts {
-	uint32_t attempt_timeout_ms;	/* default 50 */
-	uint32_t retry_initial_ms;	/* default 1 */
-	uint32_t retry_max_ms;		/* default 10 */
-	uint32_t deadline_ms;		/* default 5000 */
-	uint32_t handshake_timeout_ms;	/* default 100, hvsock only */
-	int ready_fd;			/* readiness fd or -1 */
+	uint32_t attempt_timeout_ms;   /* default 50 */
+	uint32_t retry_initial_ms;     /* default 1 */
+	uint32_t retry_max_ms;	       /* default 10 */
+	uint32_t deadline_ms;	       /* default 5000 */
+	uint32_t handshake_timeout_ms; /* default 100, hvsock only */
+	int ready_fd;		       /* readiness fd or -1 */
 };
 
-#define COVE_CTL_HS_MAX 64		/* longest hybrid vsock reply line */
+#define COVE_CTL_HS_MAX 64 /* longest hybrid vsock reply line */
 
-#define COVE_CTL_TRACE_MAX 64		/* pauses a dial trace records */
-#define COVE_CTL_TRACE_EARLY 0x8000u	/* pause_ms flag: ended early */
+#define COVE_CTL_TRACE_MAX   64	     /* pauses a dial trace records */
+#define COVE_CTL_TRACE_EARLY 0x8000u /* pause_ms flag: ended early */
 
 /*
  * The schedule a dial followed, so tests check the schedule itself (each
@@ -159,12 +159,12 @@ struct cove_ctl_dial_opts {
  * attempts started) rather than timing the dial with a wall clock.
  */
 struct cove_ctl_dial_trace {
-	uint32_t n;			/* pauses recorded in pause_ms[] */
-	uint32_t dropped;		/* pauses past COVE_CTL_TRACE_MAX */
-	uint32_t early;			/* pauses a wake source ended early */
+	uint32_t n;	  /* pauses recorded in pause_ms[] */
+	uint32_t dropped; /* pauses past COVE_CTL_TRACE_MAX */
+	uint32_t early;	  /* pauses a wake source ended early */
 	uint16_t pause_ms[COVE_CTL_TRACE_MAX]; /* as chosen, | _EARLY */
-	int64_t prev_start_ns;		/* CLOCK_MONOTONIC, 0: one attempt */
-	int64_t last_start_ns;		/* start of the attempt that ended it */
+	int64_t prev_start_ns; /* CLOCK_MONOTONIC, 0: one attempt */
+	int64_t last_start_ns; /* start of the attempt that ended it */
 };
 
 /* A connected channel: the fd plus bytes that arrived with the handshake. */
@@ -172,7 +172,7 @@ struct cove_ctl_conn {
 	int fd;
 	size_t pending_len;
 	uint8_t pending[COVE_CTL_HS_MAX];
-	unsigned attempts;		/* connect attempts made, for tests */
+	unsigned attempts;		  /* connect attempts made, for tests */
 	struct cove_ctl_dial_trace trace; /* the schedule followed */
 };
 
@@ -211,8 +211,8 @@ void cove_ctl_dial_opts_from(struct cove_ctl_dial_opts *o,
  * Return: 0 or -1.
  */
 int cove_ctl_dial(const struct cove_ctl_addr *a,
-		  const struct cove_ctl_dial_opts *o,
-		  struct cove_ctl_conn *out, struct cove_err *err);
+		  const struct cove_ctl_dial_opts *o, struct cove_ctl_conn *out,
+		  struct cove_err *err);
 
 /**
  * cove_ctl_wait_ready() - wait for the sentry's readiness byte
@@ -244,12 +244,12 @@ enum cove_ctl_frame_type {
 };
 
 #define COVE_CTL_F_REMOTE_CLOSED 0x01
-#define COVE_CTL_F_REMOTE_OPEN 0x02
-#define COVE_CTL_F_NO_DATA 0x04
-#define COVE_CTL_F_ALL 0x07
+#define COVE_CTL_F_REMOTE_OPEN	 0x02
+#define COVE_CTL_F_NO_DATA	 0x04
+#define COVE_CTL_F_ALL		 0x07
 
 struct cove_ctl_hdr {
-	uint32_t len;			/* payload bytes after the header */
+	uint32_t len; /* payload bytes after the header */
 	uint32_t stream;
 	uint8_t type;
 	uint8_t flags;
@@ -279,8 +279,8 @@ int cove_ctl_hdr_get(const uint8_t *buf, size_t avail, uint32_t max,
 /* Incremental decoder: bytes in, whole frames out. */
 struct cove_ctl_rx {
 	uint8_t *buf;
-	size_t cap, len, off;		/* frames live in buf[off..len) */
-	uint32_t max;			/* payload limit */
+	size_t cap, len, off; /* frames live in buf[off..len) */
+	uint32_t max;	      /* payload limit */
 };
 
 /**
@@ -337,7 +337,7 @@ int cove_ctl_rx_next(struct cove_ctl_rx *rx, struct cove_ctl_hdr *h,
 
 /* ---- messages (msg.c) ---------------------------------------------- */
 
-#define COVE_CTL_VERSION 1		/* protocol version spoken here */
+#define COVE_CTL_VERSION    1 /* protocol version spoken here */
 #define COVE_CTL_METHOD_MAX 64
 
 /* Status codes: the values of cove.control.Code (gRPC numbering). */
@@ -361,14 +361,14 @@ struct cove_ctl_request {
 	const uint8_t *payload;
 	size_t payload_len;
 	uint32_t timeout_ms;
-	void *pb;			/* owns the bytes above */
+	void *pb; /* owns the bytes above */
 };
 
 /* A decoded, validated response envelope. */
 struct cove_ctl_response {
 	int32_t code;
 	char message[256];
-	uint8_t *payload;		/* malloc'd copy, caller frees */
+	uint8_t *payload; /* malloc'd copy, caller frees */
 	size_t payload_len;
 };
 
@@ -457,7 +457,7 @@ struct cove_ctl_server;
 
 /* Identifies one call, so a handler can answer later (cove.Wait). */
 struct cove_ctl_call {
-	uint64_t conn_gen;		/* connection generation */
+	uint64_t conn_gen; /* connection generation */
 	uint32_t stream;
 };
 
@@ -465,9 +465,9 @@ struct cove_ctl_call {
 struct cove_ctl_reply {
 	int32_t code;
 	char message[256];
-	uint8_t *payload;		/* malloc'd packed message, or NULL */
+	uint8_t *payload; /* malloc'd packed message, or NULL */
 	size_t len;
-	int deferred;			/* handler answers later */
+	int deferred; /* handler answers later */
 };
 
 /**
@@ -485,7 +485,7 @@ typedef void (*cove_ctl_handler_fn)(void *opaque,
 				    struct cove_ctl_reply *rep);
 
 struct cove_ctl_method {
-	const char *name;		/* "cove.Exec" */
+	const char *name; /* "cove.Exec" */
 	cove_ctl_handler_fn fn;
 };
 
@@ -493,12 +493,12 @@ struct cove_ctl_method {
 #define COVE_CTL_MAX_FDS 3
 
 struct cove_ctl_server_cfg {
-	uid_t owner_uid;		/* only this peer uid (and root) may connect */
-	unsigned max_conns;		/* 0: 16 */
-	uint32_t max_frame;		/* 0: COVE_CTL_FRAME_MAX */
-	mode_t socket_mode;		/* 0: 0600 */
-	const char *sandbox;		/* name, for Hello */
-	const struct cove_ctl_method *methods;	/* NULL-name terminated */
+	uid_t owner_uid;     /* only this peer uid (and root) may connect */
+	unsigned max_conns;  /* 0: 16 */
+	uint32_t max_frame;  /* 0: COVE_CTL_FRAME_MAX */
+	mode_t socket_mode;  /* 0: 0600 */
+	const char *sandbox; /* name, for Hello */
+	const struct cove_ctl_method *methods; /* NULL-name terminated */
 	void *opaque;
 	/* Log one line (no newline); NULL: stderr with a "cove: " prefix. */
 	void (*log)(void *opaque, const char *line);
@@ -527,8 +527,7 @@ int cove_ctl_server_new(const struct cove_ctl_server_cfg *cfg,
  * Return: 0 or -1.
  */
 int cove_ctl_server_listen(struct cove_ctl_server *srv,
-			   const struct cove_ctl_addr *a,
-			   struct cove_err *err);
+			   const struct cove_ctl_addr *a, struct cove_err *err);
 
 /**
  * cove_ctl_server_adopt() - serve a socket that is already connected

@@ -50,14 +50,16 @@ int main(int argc, char **argv)
 	int i, r;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: cove-ctl-dialtest ADDRESS [KEY=VALUE...]\n");
+		fprintf(stderr,
+			"usage: cove-ctl-dialtest ADDRESS [KEY=VALUE...]\n");
 		return 2;
 	}
 	cove_config_defaults(&cfg);
 	for (i = 2; i < argc; i++) {
 		eq = strchr(argv[i], '=');
 		if (!eq) {
-			fprintf(stderr, "cove-ctl-dialtest: expected KEY=VALUE, got '%s'\n",
+			fprintf(stderr,
+				"cove-ctl-dialtest: expected KEY=VALUE, got '%s'\n",
 				argv[i]);
 			return 2;
 		}

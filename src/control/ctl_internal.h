@@ -8,7 +8,7 @@
 /* Outcome of one dial attempt. */
 enum {
 	CTL_ATTEMPT_OK = 0,
-	CTL_ATTEMPT_RETRY = 1,		/* err holds the reason */
+	CTL_ATTEMPT_RETRY = 1, /* err holds the reason */
 	CTL_ATTEMPT_FATAL = -1,
 };
 

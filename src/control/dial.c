@@ -82,7 +82,8 @@ const char *cove_ctl_trace_str(const struct cove_ctl_dial_trace *t, char *buf,
 					i ? "," : " ",
 					t->pause_ms[i] & ~COVE_CTL_TRACE_EARLY,
 					t->pause_ms[i] & COVE_CTL_TRACE_EARLY ?
-						"e" : "");
+						"e" :
+						"");
 	if (off < len)
 		off += (size_t)snprintf(buf + off, len - off, "%s ms",
 					t->n ? "" : " none");
@@ -164,8 +165,8 @@ static int dial_socket(const struct cove_ctl_addr *a,
 	if (a->transport == COVE_CTL_VSOCK) {
 		struct sockaddr_vm *vm = (struct sockaddr_vm *)sa;
 
-		fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			    0);
+		fd = socket(AF_VSOCK,
+			    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			return -errno;
 		r = cove_ctl_vsock_set_timeout(fd, o->attempt_timeout_ms);
@@ -188,7 +189,8 @@ static int dial_socket(const struct cove_ctl_addr *a,
 		if (fd < 0)
 			return -errno;
 		un->sun_family = AF_UNIX;
-		memcpy(un->sun_path, a->path, strnlen(a->path, sizeof(a->path) - 1));
+		memcpy(un->sun_path, a->path,
+		       strnlen(a->path, sizeof(a->path) - 1));
 		*salen = sizeof(*un);
 		return fd;
 	}
@@ -235,14 +237,16 @@ static int dial_attempt(const struct cove_ctl_addr *a,
 				e = errno;
 			else if (r == 0)
 				e = ETIMEDOUT;
-			else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) < 0)
+			else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) <
+				 0)
 				e = errno;
 		}
 	}
 	if (e) {
 		close(fd);
 		cove_err_set(err, e, "connect");
-		return dial_retryable(e) ? CTL_ATTEMPT_RETRY : CTL_ATTEMPT_FATAL;
+		return dial_retryable(e) ? CTL_ATTEMPT_RETRY :
+					   CTL_ATTEMPT_FATAL;
 	}
 	out->fd = fd;
 	out->pending_len = 0;
@@ -250,7 +254,8 @@ static int dial_attempt(const struct cove_ctl_addr *a,
 		int64_t hs_end = cove_ctl_now_ms() + o->handshake_timeout_ms;
 
 		r = cove_ctl_hvsock_handshake(fd, a->port,
-					      hs_end < deadline ? hs_end : deadline,
+					      hs_end < deadline ? hs_end :
+								  deadline,
 					      out, err);
 		if (r != CTL_ATTEMPT_OK) {
 			close(fd);
@@ -282,7 +287,7 @@ static int dial_pause(int *ready_fd, int ms)
 	if (poll(&p, 1, ms) <= 0 || !p.revents)
 		return 0;
 	if (cove_ctl_ready_poll(*ready_fd, 0) != 0) {
-		*ready_fd = -1;		/* ready, or the pipe is done */
+		*ready_fd = -1; /* ready, or the pipe is done */
 		return 1;
 	}
 	return 0;
@@ -316,8 +321,8 @@ static const char *dial_kind(enum cove_ctl_transport t)
 }
 
 int cove_ctl_dial(const struct cove_ctl_addr *a,
-		  const struct cove_ctl_dial_opts *o,
-		  struct cove_ctl_conn *out, struct cove_err *err)
+		  const struct cove_ctl_dial_opts *o, struct cove_ctl_conn *out,
+		  struct cove_err *err)
 {
 	struct cove_ctl_dial_opts def;
 	char as[COVE_CTL_PATH_MAX + 32];
@@ -368,7 +373,8 @@ int cove_ctl_dial(const struct cove_ctl_addr *a,
 		}
 		if (cove_ctl_ms_left(deadline) == 0)
 			break;
-		pause = pause * 2 > o->retry_max_ms ? o->retry_max_ms : pause * 2;
+		pause = pause * 2 > o->retry_max_ms ? o->retry_max_ms :
+						      pause * 2;
 		if (pause == 0)
 			pause = 1;
 	}
@@ -376,10 +382,11 @@ int cove_ctl_dial(const struct cove_ctl_addr *a,
 		return 0;
 	if (r == CTL_ATTEMPT_FATAL)
 		return -1;
-	cove_err_set(err, 0,
-		     "control: %s %s did not accept within %lld ms (%u attempts; last: %s)",
-		     dial_kind(a->transport), as,
-		     (long long)(cove_ctl_now_ms() - start), out->attempts,
-		     last.msg);
+	cove_err_set(
+		err, 0,
+		"control: %s %s did not accept within %lld ms (%u attempts; last: %s)",
+		dial_kind(a->transport), as,
+		(long long)(cove_ctl_now_ms() - start), out->attempts,
+		last.msg);
 	return dial_code(err, ETIMEDOUT);
 }

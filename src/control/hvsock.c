@@ -57,7 +57,8 @@ int cove_ctl_hvsock_handshake(int fd, uint32_t port, int64_t deadline,
 
 		cove_err_set(err, e, "sending CONNECT %u", port);
 		return (e == EPIPE || e == ECONNRESET || e == EAGAIN) ?
-			CTL_ATTEMPT_RETRY : CTL_ATTEMPT_FATAL;
+			       CTL_ATTEMPT_RETRY :
+			       CTL_ATTEMPT_FATAL;
 	}
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -68,7 +69,8 @@ int cove_ctl_hvsock_handshake(int fd, uint32_t port, int64_t deadline,
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			cove_err_set(err, errno, "waiting for the CONNECT reply");
+			cove_err_set(err, errno,
+				     "waiting for the CONNECT reply");
 			return CTL_ATTEMPT_FATAL;
 		}
 		if (r == 0) {
@@ -85,21 +87,23 @@ int cove_ctl_hvsock_handshake(int fd, uint32_t port, int64_t deadline,
 						     CTL_ATTEMPT_FATAL;
 		}
 		if (n == 0) {
-			cove_err_set(err, ECONNRESET,
-				     "closed after CONNECT %u without a reply%s%s%s",
-				     port, len ? " (got '" : "",
-				     len ? hvsock_show(buf, len, shown) : "",
-				     len ? "')" : "");
+			cove_err_set(
+				err, ECONNRESET,
+				"closed after CONNECT %u without a reply%s%s%s",
+				port, len ? " (got '" : "",
+				len ? hvsock_show(buf, len, shown) : "",
+				len ? "')" : "");
 			return CTL_ATTEMPT_RETRY;
 		}
 		len += (size_t)n;
 		nl = memchr(buf, '\n', len);
 		if (!nl) {
 			if (len == sizeof(buf)) {
-				cove_err_set(err, EPROTO,
-					     "CONNECT reply longer than %d bytes: '%s'",
-					     COVE_CTL_HS_MAX,
-					     hvsock_show(buf, len, shown));
+				cove_err_set(
+					err, EPROTO,
+					"CONNECT reply longer than %d bytes: '%s'",
+					COVE_CTL_HS_MAX,
+					hvsock_show(buf, len, shown));
 				return CTL_ATTEMPT_FATAL;
 			}
 			continue;
@@ -107,7 +111,8 @@ int cove_ctl_hvsock_handshake(int fd, uint32_t port, int64_t deadline,
 		if ((size_t)(nl - buf) < 3 || memcmp(buf, "OK ", 3) != 0) {
 			cove_err_set(err, EPROTO, "CONNECT %u refused: '%s'",
 				     port,
-				     hvsock_show(buf, (size_t)(nl - buf), shown));
+				     hvsock_show(buf, (size_t)(nl - buf),
+						 shown));
 			return CTL_ATTEMPT_FATAL;
 		}
 		out->pending_len = len - (size_t)(nl + 1 - buf);

@@ -36,7 +36,8 @@ static const struct msg_method msg_methods[] = {
 	  &cove__control__wait_response__descriptor },
 	{ "cove.Signal", &cove__control__signal_request__descriptor,
 	  &cove__control__signal_response__descriptor },
-	{ "cove.ListProcesses", &cove__control__list_processes_request__descriptor,
+	{ "cove.ListProcesses",
+	  &cove__control__list_processes_request__descriptor,
 	  &cove__control__list_processes_response__descriptor },
 	{ "cove.Stats", &cove__control__stats_request__descriptor,
 	  &cove__control__stats_response__descriptor },
@@ -83,7 +84,7 @@ int cove_ctl_msg_request_decode(const uint8_t *p, size_t n,
 		*why = "invalid method name";
 		return -1;
 	}
-	strcpy(out->method, r->method);		/* length checked above */
+	strcpy(out->method, r->method); /* length checked above */
 	out->payload = r->payload.len ? r->payload.data : NULL;
 	out->payload_len = r->payload.len;
 	out->timeout_ms = r->timeout_ms;
@@ -113,7 +114,8 @@ int cove_ctl_msg_response_decode(const uint8_t *p, size_t n,
 	}
 	out->code = r->code;
 	if (r->message) {
-		for (i = 0; i < sizeof(out->message) - 1 && r->message[i]; i++) {
+		for (i = 0; i < sizeof(out->message) - 1 && r->message[i];
+		     i++) {
 			char c = r->message[i];
 
 			out->message[i] = (c >= 0x20 && c < 0x7f) ? c : '?';

@@ -39,14 +39,16 @@ int cove_ctl_wait_ready(int fd, int64_t deadline, struct cove_err *err)
 		if (r == 1)
 			return 0;
 		if (r == -EPIPE)
-			return cove_err_set(err, EPIPE,
-					    "control: the sentry exited before it was listening");
+			return cove_err_set(
+				err, EPIPE,
+				"control: the sentry exited before it was listening");
 		if (r < 0)
 			return cove_err_set(err, -r,
 					    "control: reading the readiness fd");
 		if (left == 0)
-			return cove_err_set(err, ETIMEDOUT,
-					    "control: the sentry did not report ready");
+			return cove_err_set(
+				err, ETIMEDOUT,
+				"control: the sentry did not report ready");
 	}
 }
 

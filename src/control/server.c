@@ -45,20 +45,20 @@
  * so fds never pile up or reach a later call.
  */
 
-#define SRV_MAX_LISTEN 2
+#define SRV_MAX_LISTEN	  2
 #define SRV_DEFAULT_CONNS 16
-#define SRV_TX_LIMIT 4		/* queued bytes <= 4 * (max frame + 10) */
-#define SRV_EV_LISTEN (1ull << 32)
-#define SRV_EV_CONN (2ull << 32)
+#define SRV_TX_LIMIT	  4 /* queued bytes <= 4 * (max frame + 10) */
+#define SRV_EV_LISTEN	  (1ull << 32)
+#define SRV_EV_CONN	  (2ull << 32)
 
 struct srv_conn {
-	int fd;				/* -1: slot free */
+	int fd; /* -1: slot free */
 	uint64_t gen;
 	uid_t uid;
 	pid_t pid;
-	int hello;			/* hello done */
-	int want_out;			/* EPOLLOUT armed */
-	int fds[COVE_CTL_MAX_FDS];	/* passed with the request being read */
+	int hello;		   /* hello done */
+	int want_out;		   /* EPOLLOUT armed */
+	int fds[COVE_CTL_MAX_FDS]; /* passed with the request being read */
 	unsigned nfds;
 	struct cove_ctl_rx rx;
 	uint8_t *tx;
@@ -152,10 +152,10 @@ static int srv_listen_unix(struct cove_ctl_server *srv, const char *path,
 
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode))
-			return cove_err_set(err, EEXIST,
-					    "control: %s exists and is not a socket",
-					    path);
-		unlink(path);		/* stale socket of an earlier sentry */
+			return cove_err_set(
+				err, EEXIST,
+				"control: %s exists and is not a socket", path);
+		unlink(path); /* stale socket of an earlier sentry */
 	}
 	memcpy(un.sun_path, path, strnlen(path, sizeof(un.sun_path) - 1));
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -164,8 +164,7 @@ static int srv_listen_unix(struct cove_ctl_server *srv, const char *path,
 	/* Nobody can connect between bind and listen, so chmod in between
 	 * closes the window without touching the process-wide umask. */
 	if (bind(fd, (struct sockaddr *)&un, sizeof(un)) < 0 ||
-	    chmod(path, srv->cfg.socket_mode) < 0 ||
-	    listen(fd, 16) < 0) {
+	    chmod(path, srv->cfg.socket_mode) < 0 || listen(fd, 16) < 0) {
 		int e = errno;
 
 		close(fd);
@@ -193,36 +192,39 @@ static int srv_listen_vsock(uint32_t port, struct cove_err *err)
 
 	fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return cove_err_set(err, errno, "control: cannot make a vsock socket");
+		return cove_err_set(err, errno,
+				    "control: cannot make a vsock socket");
 	if (bind(fd, (struct sockaddr *)&vm, sizeof(vm)) < 0 ||
 	    listen(fd, 16) < 0) {
 		int e = errno;
 
 		close(fd);
-		return cove_err_set(err, e, "control: cannot listen on vsock port %u",
+		return cove_err_set(err, e,
+				    "control: cannot listen on vsock port %u",
 				    port);
 	}
 	return fd;
 }
 
 int cove_ctl_server_listen(struct cove_ctl_server *srv,
-			   const struct cove_ctl_addr *a,
-			   struct cove_err *err)
+			   const struct cove_ctl_addr *a, struct cove_err *err)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct srv_listener *l;
 	int fd;
 
 	if (srv->n_lis == SRV_MAX_LISTEN)
-		return cove_err_set(err, ENOSPC, "control: at most %d listeners",
+		return cove_err_set(err, ENOSPC,
+				    "control: at most %d listeners",
 				    SRV_MAX_LISTEN);
 	if (a->transport == COVE_CTL_UNIX)
 		fd = srv_listen_unix(srv, a->path, err);
 	else if (a->transport == COVE_CTL_VSOCK)
 		fd = srv_listen_vsock(a->port, err);
 	else
-		return cove_err_set(err, EINVAL,
-				    "control: the sentry listens on unix or vsock; hybrid vsock is the VMM's socket");
+		return cove_err_set(
+			err, EINVAL,
+			"control: the sentry listens on unix or vsock; hybrid vsock is the VMM's socket");
 	if (fd < 0)
 		return -1;
 	l = &srv->lis[srv->n_lis];
@@ -288,8 +290,10 @@ static ssize_t srv_recv(struct cove_ctl_server *srv, struct srv_conn *c,
 	} u;
 	struct iovec iov = { .iov_base = dst, .iov_len = room };
 	struct msghdr m = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = u.buf,
+		.msg_controllen = sizeof(u.buf),
 	};
 	struct cmsghdr *cm;
 	ssize_t n;
@@ -300,18 +304,20 @@ static ssize_t srv_recv(struct cove_ctl_server *srv, struct srv_conn *c,
 	for (cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
 		size_t i, k;
 
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
-		    cm->cmsg_len < CMSG_LEN(0))
+		if (cm->cmsg_level != SOL_SOCKET ||
+		    cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len < CMSG_LEN(0))
 			continue;
 		k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		for (i = 0; i < k; i++) {
 			int fd;
 
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
+			       sizeof(int));
 			if (c->nfds < COVE_CTL_MAX_FDS) {
 				c->fds[c->nfds++] = fd;
 			} else {
-				srv_log(srv, "pid %d passed more than %d fds; closing the rest",
+				srv_log(srv,
+					"pid %d passed more than %d fds; closing the rest",
 					(int)c->pid, COVE_CTL_MAX_FDS);
 				close(fd);
 			}
@@ -352,7 +358,8 @@ static int srv_flush(struct cove_ctl_server *srv, struct srv_conn *c)
 	int want;
 
 	while (c->tx_off < c->tx_len) {
-		ssize_t n = send(c->fd, c->tx + c->tx_off, c->tx_len - c->tx_off,
+		ssize_t n = send(c->fd, c->tx + c->tx_off,
+				 c->tx_len - c->tx_off,
 				 MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0 && errno == EINTR)
@@ -398,7 +405,8 @@ static int srv_send(struct cove_ctl_server *srv, struct srv_conn *c,
 					rep->payload, rep->len,
 					srv->cfg.max_frame, &flen);
 	if (!f) {
-		srv_log(srv, "response to pid %d on stream %u does not fit (%zu bytes payload)",
+		srv_log(srv,
+			"response to pid %d on stream %u does not fit (%zu bytes payload)",
 			(int)c->pid, stream, rep->len);
 		f = cove_ctl_msg_response_frame(stream, COVE_CTL_INTERNAL,
 						"response too large", NULL, 0,
@@ -410,7 +418,8 @@ static int srv_send(struct cove_ctl_server *srv, struct srv_conn *c,
 	}
 	limit = SRV_TX_LIMIT * ((size_t)srv->cfg.max_frame + COVE_CTL_HDR_LEN);
 	if (c->tx_len + flen > limit) {
-		srv_log(srv, "closing connection of pid %d: it does not read its responses",
+		srv_log(srv,
+			"closing connection of pid %d: it does not read its responses",
 			(int)c->pid);
 		free(f);
 		srv_close(srv, c);
@@ -531,7 +540,8 @@ static int srv_dispatch(struct cove_ctl_server *srv, struct srv_conn *c,
 				COVE__CONTROL__HEALTH_RESPONSE__INIT;
 			uint8_t buf[16];
 
-			h.state = COVE__CONTROL__HEALTH_RESPONSE__STATE__SERVING;
+			h.state =
+				COVE__CONTROL__HEALTH_RESPONSE__STATE__SERVING;
 			memset(&rep, 0, sizeof(rep));
 			rep.len = cove__control__health_response__pack(&h, buf);
 			rep.payload = buf;
@@ -584,8 +594,8 @@ static int srv_frames(struct cove_ctl_server *srv, struct srv_conn *c)
 	}
 	if (r == 0)
 		return 0;
-	srv_log(srv, "closing connection of uid %u pid %d: %s", (unsigned)c->uid,
-		(int)c->pid, why);
+	srv_log(srv, "closing connection of uid %u pid %d: %s",
+		(unsigned)c->uid, (int)c->pid, why);
 	srv_close(srv, c);
 	return -1;
 }
@@ -603,7 +613,8 @@ static void srv_read(struct cove_ctl_server *srv, struct srv_conn *c)
 		ssize_t n;
 
 		if (!dst) {
-			srv_log(srv, "closing connection of pid %d: out of memory",
+			srv_log(srv,
+				"closing connection of pid %d: out of memory",
 				(int)c->pid);
 			srv_close(srv, c);
 			return;
@@ -615,7 +626,8 @@ static void srv_read(struct cove_ctl_server *srv, struct srv_conn *c)
 			return;
 		if (n <= 0) {
 			if (n < 0)
-				srv_log(srv, "closing connection of pid %d: recv: %s",
+				srv_log(srv,
+					"closing connection of pid %d: recv: %s",
 					(int)c->pid, strerror(errno));
 			srv_close(srv, c);
 			return;
@@ -624,7 +636,7 @@ static void srv_read(struct cove_ctl_server *srv, struct srv_conn *c)
 		if (srv_frames(srv, c) < 0)
 			return;
 		if (c->nfds && c->rx.len == c->rx.off)
-			srv_drop_fds(c);	/* no request took them */
+			srv_drop_fds(c); /* no request took them */
 	}
 }
 
@@ -644,7 +656,7 @@ static void srv_refuse(struct cove_ctl_server *srv, int fd, const char *why)
 					NULL, 0, srv->cfg.max_frame, &flen);
 	if (f) {
 		if (send(fd, f, flen, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-			(void)0;	/* best effort: the close says enough */
+			(void)0; /* best effort: the close says enough */
 		free(f);
 	}
 	close(fd);
@@ -672,7 +684,8 @@ static int srv_add(struct cove_ctl_server *srv, int fd, uid_t uid, pid_t pid)
 		}
 	}
 	if (!c) {
-		srv_log(srv, "refused a connection of pid %d: %u connections open already",
+		srv_log(srv,
+			"refused a connection of pid %d: %u connections open already",
 			(int)pid, srv->cfg.max_conns);
 		close(fd);
 		return -EMFILE;
@@ -731,7 +744,8 @@ static void srv_accept(struct cove_ctl_server *srv, struct srv_listener *l)
 			return;
 		}
 		if (l->is_unix) {
-			if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0) {
+			if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred,
+				       &cl) < 0) {
 				srv_refuse(srv, fd, "no peer credentials");
 				continue;
 			}
@@ -748,7 +762,8 @@ static void srv_accept(struct cove_ctl_server *srv, struct srv_listener *l)
 
 			if (getpeername(fd, (struct sockaddr *)&vm, &vl) < 0 ||
 			    vm.svm_cid != VMADDR_CID_HOST) {
-				srv_refuse(srv, fd, "vsock peer is not the host");
+				srv_refuse(srv, fd,
+					   "vsock peer is not the host");
 				continue;
 			}
 		}
@@ -775,7 +790,7 @@ int cove_ctl_server_run(struct cove_ctl_server *srv, int timeout_ms)
 		}
 		c = &srv->conns[idx];
 		if (c->fd < 0)
-			continue;	/* closed earlier in this batch */
+			continue; /* closed earlier in this batch */
 		if ((evs[i].events & EPOLLOUT) && srv_flush(srv, c) < 0)
 			continue;
 		if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
@@ -795,7 +810,8 @@ int cove_ctl_server_reply(struct cove_ctl_server *srv,
 		struct srv_conn *c = &srv->conns[i];
 
 		if (c->fd >= 0 && c->gen == call->conn_gen) {
-			ret = srv_send(srv, c, call->stream, rep) < 0 ? -EPIPE : 0;
+			ret = srv_send(srv, c, call->stream, rep) < 0 ? -EPIPE :
+									0;
 			break;
 		}
 	}

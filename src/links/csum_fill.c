@@ -29,7 +29,7 @@ int links_csum_fixup(uint8_t *frame, uint32_t len)
 	    tot > len - LINKS_ETH_HLEN)
 		return 0;
 	if (cove_get16(ip + 6) & 0x3fff)
-		return 0;		/* a fragment: no whole L4 header */
+		return 0; /* a fragment: no whole L4 header */
 	proto = ip[9];
 	l4 = ip + ihl;
 	l4len = tot - ihl;
@@ -60,7 +60,7 @@ int links_csum_partial(uint8_t *frame, uint32_t len, uint32_t start,
 		return -1;
 	c = cove_csum_fold(cove_csum_partial(frame + start, len - start, 0));
 	if (c == 0)
-		c = 0xffff;	/* as the kernel does: 0 means "none" for UDP */
+		c = 0xffff; /* as the kernel does: 0 means "none" for UDP */
 	memcpy(frame + start + off, &c, 2);
 	return 0;
 }

@@ -56,10 +56,10 @@
  * crosses its upper edge; the inner link keeps its own.
  */
 
-#define IMPAIR_READY_LEN	512u		/* power of two */
-#define IMPAIR_DELAY_LEN	4096u
-#define IMPAIR_BATCH		64u
-#define IMPAIR_HOLD_NS		5000000ull	/* longest a reordered frame waits */
+#define IMPAIR_READY_LEN 512u /* power of two */
+#define IMPAIR_DELAY_LEN 4096u
+#define IMPAIR_BATCH	 64u
+#define IMPAIR_HOLD_NS	 5000000ull /* longest a reordered frame waits */
 
 _Static_assert((IMPAIR_READY_LEN & (IMPAIR_READY_LEN - 1)) == 0,
 	       "ready ring length must be a power of two");
@@ -67,23 +67,23 @@ _Static_assert(IMPAIR_READY_LEN >= 3 * IMPAIR_BATCH,
 	       "a whole batch with duplicates fits the ready ring");
 
 struct impair_slot {
-	uint64_t due;			/* CLOCK_MONOTONIC ns */
-	uint64_t seq;			/* arrival order, breaks ties */
+	uint64_t due; /* CLOCK_MONOTONIC ns */
+	uint64_t seq; /* arrival order, breaks ties */
 	struct cove_frame *f;
 };
 
 struct impair_dir {
 	struct cove_frame *ready[IMPAIR_READY_LEN];
-	uint32_t rhead, rtail;		/* free-running; count = rtail - rhead */
+	uint32_t rhead, rtail; /* free-running; count = rtail - rhead */
 	struct impair_slot heap[IMPAIR_DELAY_LEN];
 	uint32_t nheap;
-	struct cove_frame *held;	/* reorder: waiting for the next frame */
+	struct cove_frame *held; /* reorder: waiting for the next frame */
 	uint64_t held_until;
-	uint64_t *dropped;		/* the stats counter for this direction */
+	uint64_t *dropped; /* the stats counter for this direction */
 };
 
 struct impair_link {
-	struct cove_link link;		/* first: the ABI view */
+	struct cove_link link; /* first: the ABI view */
 	struct cove_link *inner;
 	struct cove_impair_spec spec;
 	uint64_t rng;
@@ -156,8 +156,8 @@ static struct cove_frame *impair_heap_pop(struct impair_dir *d)
 
 		if (c >= d->nheap)
 			break;
-		if (c + 1 < d->nheap && impair_heap_less(&d->heap[c + 1],
-							 &d->heap[c]))
+		if (c + 1 < d->nheap &&
+		    impair_heap_less(&d->heap[c + 1], &d->heap[c]))
 			c++;
 		if (!impair_heap_less(&d->heap[c], &last))
 			break;
@@ -202,7 +202,7 @@ static void impair_emit(struct impair_link *il, struct impair_dir *d,
 		return;
 	}
 	if (impair_ready_count(d) == IMPAIR_READY_LEN) {
-		impair_drop(d, f);	/* not reached: callers keep room */
+		impair_drop(d, f); /* not reached: callers keep room */
 		return;
 	}
 	d->ready[d->rtail++ % IMPAIR_READY_LEN] = f;
@@ -447,7 +447,7 @@ static uint64_t impair_dir_next(const struct impair_dir *d)
 	uint64_t t = UINT64_MAX;
 
 	if (d->rhead != d->rtail)
-		return 0;		/* frames ready now */
+		return 0; /* frames ready now */
 	if (d->held)
 		t = d->held_until;
 	if (d->nheap && d->heap[0].due < t)

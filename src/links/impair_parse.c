@@ -19,8 +19,8 @@
  * Every error is one line naming the item and what would be accepted.
  */
 
-#define IMPAIR_PARSE_DELAY_MAX_MS	60000.0
-#define IMPAIR_PARSE_NUM_MAX		24	/* characters in one number */
+#define IMPAIR_PARSE_DELAY_MAX_MS 60000.0
+#define IMPAIR_PARSE_NUM_MAX	  24 /* characters in one number */
 
 /**
  * impair_parse_decimal() - parse a non-negative decimal number
@@ -104,13 +104,15 @@ static int impair_parse_ms(const char *item, size_t ilen, const char *s,
 	double ms;
 
 	if (impair_parse_decimal(s, len, &ms) < 0)
-		return cove_err_set(err, EINVAL,
-				    "impairment '%.*s': '%.*s' is not a number of milliseconds (e.g. delay=20 or delay=20:5)",
-				    (int)ilen, item, (int)len, s);
+		return cove_err_set(
+			err, EINVAL,
+			"impairment '%.*s': '%.*s' is not a number of milliseconds (e.g. delay=20 or delay=20:5)",
+			(int)ilen, item, (int)len, s);
 	if (ms > IMPAIR_PARSE_DELAY_MAX_MS)
-		return cove_err_set(err, ERANGE,
-				    "impairment '%.*s': %.*s ms is more than the 60000 ms allowed",
-				    (int)ilen, item, (int)len, s);
+		return cove_err_set(
+			err, ERANGE,
+			"impairment '%.*s': %.*s ms is more than the 60000 ms allowed",
+			(int)ilen, item, (int)len, s);
 	*us = (uint32_t)(ms * 1000.0 + 0.5);
 	return 0;
 }
@@ -133,42 +135,48 @@ int cove_impair_parse(const char *text, struct cove_impair_spec *spec,
 		ilen = end ? (size_t)(end - p) : strlen(p);
 		p = end ? end + 1 : p + ilen;
 		if (end && !*p)
-			return cove_err_set(err, EINVAL,
-					    "impairment spec '%s' ends with a comma",
-					    text);
+			return cove_err_set(
+				err, EINVAL,
+				"impairment spec '%s' ends with a comma", text);
 		eq = memchr(item, '=', ilen);
 		if (!eq)
-			return cove_err_set(err, EINVAL,
-					    "impairment '%.*s' is not KEY=VALUE (e.g. drop=2)",
-					    (int)ilen, item);
+			return cove_err_set(
+				err, EINVAL,
+				"impairment '%.*s' is not KEY=VALUE (e.g. drop=2)",
+				(int)ilen, item);
 		klen = (size_t)(eq - item);
 		val = eq + 1;
 		vlen = ilen - klen - 1;
 		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
-			if (strlen(keys[k]) == klen && !memcmp(keys[k], item, klen))
+			if (strlen(keys[k]) == klen &&
+			    !memcmp(keys[k], item, klen))
 				break;
 		if (k == sizeof(keys) / sizeof(keys[0]))
-			return cove_err_set(err, EINVAL,
-					    "impairment '%.*s': unknown key '%.*s' (known: drop, dup, reorder, corrupt, delay, seed)",
-					    (int)ilen, item, (int)klen, item);
+			return cove_err_set(
+				err, EINVAL,
+				"impairment '%.*s': unknown key '%.*s' (known: drop, dup, reorder, corrupt, delay, seed)",
+				(int)ilen, item, (int)klen, item);
 		if (seen & (1u << k))
-			return cove_err_set(err, EINVAL,
-					    "impairment spec '%s' gives '%s' twice",
-					    text, keys[k]);
+			return cove_err_set(
+				err, EINVAL,
+				"impairment spec '%s' gives '%s' twice", text,
+				keys[k]);
 		seen |= 1u << k;
 		if (k < 4) {
 			double pct, *dst[] = { &s.drop, &s.dup, &s.reorder,
 					       &s.corrupt };
 
 			if (impair_parse_decimal(val, vlen, &pct) < 0)
-				return cove_err_set(err, EINVAL,
-						    "impairment '%.*s': '%.*s' is not a percentage (e.g. %s=2 or %s=0.5)",
-						    (int)ilen, item, (int)vlen,
-						    val, keys[k], keys[k]);
+				return cove_err_set(
+					err, EINVAL,
+					"impairment '%.*s': '%.*s' is not a percentage (e.g. %s=2 or %s=0.5)",
+					(int)ilen, item, (int)vlen, val,
+					keys[k], keys[k]);
 			if (pct > 100.0)
-				return cove_err_set(err, ERANGE,
-						    "impairment '%.*s': percentage must be between 0 and 100",
-						    (int)ilen, item);
+				return cove_err_set(
+					err, ERANGE,
+					"impairment '%.*s': percentage must be between 0 and 100",
+					(int)ilen, item);
 			*dst[k] = pct / 100.0;
 		} else if (k == 4) {
 			const char *colon = memchr(val, ':', vlen);
@@ -177,17 +185,18 @@ int cove_impair_parse(const char *text, struct cove_impair_spec *spec,
 			if (impair_parse_ms(item, ilen, val, dlen, &s.delay_us,
 					    err) < 0)
 				return -1;
-			if (colon &&
-			    impair_parse_ms(item, ilen, colon + 1,
-					    vlen - dlen - 1, &s.jitter_us, err) < 0)
+			if (colon && impair_parse_ms(item, ilen, colon + 1,
+						     vlen - dlen - 1,
+						     &s.jitter_us, err) < 0)
 				return -1;
 		} else {
 			int r = impair_parse_u64(val, vlen, &s.seed);
 
 			if (r < 0)
-				return cove_err_set(err, -r,
-						    "impairment '%.*s': seed must be an integer from 0 to 18446744073709551615",
-						    (int)ilen, item);
+				return cove_err_set(
+					err, -r,
+					"impairment '%.*s': seed must be an integer from 0 to 18446744073709551615",
+					(int)ilen, item);
 		}
 	}
 	*spec = s;

@@ -13,8 +13,8 @@
 #include "cove/link.h"
 
 /* Largest Ethernet header we accept on top of the IP MTU (with one VLAN tag). */
-#define LINKS_ETH_HLEN		14u
-#define LINKS_ETH_VLAN_HLEN	18u
+#define LINKS_ETH_HLEN	    14u
+#define LINKS_ETH_VLAN_HLEN 18u
 
 /**
  * links_ifname_check() - validate an interface name given as link argument
@@ -29,7 +29,7 @@ int links_ifname_check(const char *kind, const char *ifname,
 
 /* One "name=value" option of a link spec and the flag it sets. */
 struct links_opt {
-	const char *text;		/* "offload=off" */
+	const char *text; /* "offload=off" */
 	bool *field;
 	bool value;
 };

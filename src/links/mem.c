@@ -30,13 +30,13 @@
  * it must be created two ends at a time, only through cove_link_mem_pair().
  */
 
-#define MEM_QUEUE_LEN	1024u	/* power of two */
+#define MEM_QUEUE_LEN 1024u /* power of two */
 
 struct mem_link {
-	struct cove_link link;		/* first: the ABI view */
-	struct mem_link *peer;		/* NULL once the peer closed */
+	struct cove_link link; /* first: the ABI view */
+	struct mem_link *peer; /* NULL once the peer closed */
 	struct cove_frame *q[MEM_QUEUE_LEN];
-	uint32_t head, tail;		/* free-running; count = tail - head */
+	uint32_t head, tail; /* free-running; count = tail - head */
 };
 
 _Static_assert((MEM_QUEUE_LEN & (MEM_QUEUE_LEN - 1)) == 0,
@@ -48,7 +48,7 @@ static void mem_signal(struct mem_link *m)
 	uint64_t one = 1;
 	ssize_t r = write(m->link.fd, &one, sizeof(one));
 
-	(void)r;	/* only fails if the counter is saturated: still readable */
+	(void)r; /* only fails if the counter is saturated: still readable */
 }
 
 /* mem_unsignal() - reset @m's eventfd once its queue drained. */
@@ -57,7 +57,7 @@ static void mem_unsignal(struct mem_link *m)
 	uint64_t v;
 	ssize_t r = read(m->link.fd, &v, sizeof(v));
 
-	(void)r;	/* EAGAIN: already zero */
+	(void)r; /* EAGAIN: already zero */
 }
 
 /**
@@ -177,8 +177,8 @@ static struct mem_link *mem_new(struct cove_frame_pool *pool, uint8_t id)
 }
 
 int cove_link_mem_pair(struct cove_frame_pool *pool_a,
-		       struct cove_frame_pool *pool_b,
-		       struct cove_link **a, struct cove_link **b)
+		       struct cove_frame_pool *pool_b, struct cove_link **a,
+		       struct cove_link **b)
 {
 	struct mem_link *ma = mem_new(pool_a, 1), *mb = mem_new(pool_b, 2);
 

@@ -77,53 +77,57 @@
  * or the kernel hands over super-frames larger than the MTU (dropped here).
  */
 
-#define PKT_RX_BLOCK_SIZE	(1u << 16)
-#define PKT_RX_BLOCK_NR		64u
-#define PKT_RX_FRAME_SIZE	2048u		/* V2 slot size; V3: sizing only */
-#define PKT_RX_FRAME_NR		(PKT_RX_BLOCK_NR * (PKT_RX_BLOCK_SIZE / PKT_RX_FRAME_SIZE))
-#define PKT_RX_TOV_MS		1u
-#define PKT_TX_BLOCK_SIZE	(1u << 16)
-#define PKT_TX_BLOCK_NR		8u
-#define PKT_TX_FRAME_SIZE	2048u
-#define PKT_TX_FRAME_NR		(PKT_TX_BLOCK_NR * (PKT_TX_BLOCK_SIZE / PKT_TX_FRAME_SIZE))
+#define PKT_RX_BLOCK_SIZE (1u << 16)
+#define PKT_RX_BLOCK_NR	  64u
+#define PKT_RX_FRAME_SIZE 2048u /* V2 slot size; V3: sizing only */
+#define PKT_RX_FRAME_NR \
+	(PKT_RX_BLOCK_NR * (PKT_RX_BLOCK_SIZE / PKT_RX_FRAME_SIZE))
+#define PKT_RX_TOV_MS	  1u
+#define PKT_TX_BLOCK_SIZE (1u << 16)
+#define PKT_TX_BLOCK_NR	  8u
+#define PKT_TX_FRAME_SIZE 2048u
+#define PKT_TX_FRAME_NR \
+	(PKT_TX_BLOCK_NR * (PKT_TX_BLOCK_SIZE / PKT_TX_FRAME_SIZE))
 /* Where frame bytes start in a V2 tx slot when PACKET_TX_HAS_OFF is off. */
-#define PKT_TX_DATA_OFF		TPACKET_ALIGN(sizeof(struct tpacket2_hdr))
+#define PKT_TX_DATA_OFF TPACKET_ALIGN(sizeof(struct tpacket2_hdr))
 /* With offloads: 1 MiB blocks of 15 slots, each a 64 KiB frame + headers. */
-#define PKT_TX_BIG_SLOT		65600u
-#define PKT_TX_BIG_BLOCK	(1u << 20)
-#define PKT_TX_BIG_BLOCK_NR	4u
-#define PKT_TX_BIG_NR		(PKT_TX_BIG_BLOCK_NR * (PKT_TX_BIG_BLOCK / PKT_TX_BIG_SLOT))
-#define PKT_VNET_LEN		sizeof(struct virtio_net_hdr)
+#define PKT_TX_BIG_SLOT	    65600u
+#define PKT_TX_BIG_BLOCK    (1u << 20)
+#define PKT_TX_BIG_BLOCK_NR 4u
+#define PKT_TX_BIG_NR \
+	(PKT_TX_BIG_BLOCK_NR * (PKT_TX_BIG_BLOCK / PKT_TX_BIG_SLOT))
+#define PKT_VNET_LEN sizeof(struct virtio_net_hdr)
 /* IPv4 total length is 16 bits: the largest TSO frame with its MAC header */
-#define PKT_TSO_MAX		(65535u + LINKS_ETH_HLEN)
+#define PKT_TSO_MAX (65535u + LINKS_ETH_HLEN)
 
 _Static_assert(PKT_RX_BLOCK_SIZE % PKT_RX_FRAME_SIZE == 0, "rx ring geometry");
 _Static_assert(PKT_TX_BLOCK_SIZE % PKT_TX_FRAME_SIZE == 0, "tx ring geometry");
 _Static_assert(PKT_TX_FRAME_SIZE - PKT_TX_DATA_OFF >= 1518 + 4,
 	       "a tx slot holds a full frame with a VLAN tag");
 _Static_assert(PKT_TX_BIG_SLOT % TPACKET_ALIGNMENT == 0 &&
-	       PKT_TX_BIG_SLOT - PKT_TX_DATA_OFF - PKT_VNET_LEN >= PKT_TSO_MAX,
+		       PKT_TX_BIG_SLOT - PKT_TX_DATA_OFF - PKT_VNET_LEN >=
+			       PKT_TSO_MAX,
 	       "a big tx slot holds a TSO frame and its virtio_net_hdr");
 
 struct pkt_link {
-	struct cove_link link;		/* first: the ABI view; fd = rx socket */
+	struct cove_link link; /* first: the ABI view; fd = rx socket */
 	int txfd;
-	uint8_t *rx_ring;		/* PKT_RX_BLOCK_NR blocks */
-	uint8_t *tx_ring;		/* PKT_TX_FRAME_NR slots */
-	uint32_t rx_block;		/* block being walked (or next to come) */
-	uint32_t rx_left;		/* frames left in it; valid if rx_inblock */
-	uint32_t rx_off;		/* offset of its next frame header */
-	bool rx_inblock;		/* rx_block is ours and partly walked */
-	bool tx_pending;		/* slots requested, kick not yet accepted */
-	bool rx_v2;			/* rx=v2: per-frame ring, not blocks */
-	bool vnet;			/* offloads: a virtio_net_hdr per tx slot */
-	uint32_t rx_slot;		/* rx=v2: next slot to look at */
-	uint32_t tx_head;		/* next slot to fill */
-	uint32_t tx_slot_size;		/* PKT_TX_FRAME_SIZE or PKT_TX_BIG_SLOT */
-	uint32_t tx_nr;			/* slots in the tx ring */
-	uint32_t tx_per_block;		/* slots per block */
+	uint8_t *rx_ring;      /* PKT_RX_BLOCK_NR blocks */
+	uint8_t *tx_ring;      /* PKT_TX_FRAME_NR slots */
+	uint32_t rx_block;     /* block being walked (or next to come) */
+	uint32_t rx_left;      /* frames left in it; valid if rx_inblock */
+	uint32_t rx_off;       /* offset of its next frame header */
+	bool rx_inblock;       /* rx_block is ours and partly walked */
+	bool tx_pending;       /* slots requested, kick not yet accepted */
+	bool rx_v2;	       /* rx=v2: per-frame ring, not blocks */
+	bool vnet;	       /* offloads: a virtio_net_hdr per tx slot */
+	uint32_t rx_slot;      /* rx=v2: next slot to look at */
+	uint32_t tx_head;      /* next slot to fill */
+	uint32_t tx_slot_size; /* PKT_TX_FRAME_SIZE or PKT_TX_BIG_SLOT */
+	uint32_t tx_nr;	       /* slots in the tx ring */
+	uint32_t tx_per_block; /* slots per block */
 	uint32_t tx_block_size;
-	size_t tx_ring_len;		/* bytes mapped */
+	size_t tx_ring_len; /* bytes mapped */
 };
 
 /* pkt_block() - address of rx block @i. */
@@ -157,8 +161,8 @@ static void pkt_kernel_drops(struct pkt_link *p)
 static void pkt_release_block(struct pkt_link *p)
 {
 	struct tpacket_block_desc *bd = pkt_block(p, p->rx_block);
-	uint32_t status = __atomic_load_n(&bd->hdr.bh1.block_status,
-					  __ATOMIC_ACQUIRE);
+	uint32_t status =
+		__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE);
 
 	if (status & TP_STATUS_LOSING)
 		pkt_kernel_drops(p);
@@ -170,9 +174,9 @@ static void pkt_release_block(struct pkt_link *p)
 
 /* What the V2 and V3 ring headers say about one received frame. */
 struct pkt_rx_meta {
-	uint32_t status;		/* TP_STATUS_* */
-	uint32_t wire_len;		/* length on the wire */
-	uint16_t vlan_tci, vlan_tpid;	/* valid per TP_STATUS_VLAN_* */
+	uint32_t status;	      /* TP_STATUS_* */
+	uint32_t wire_len;	      /* length on the wire */
+	uint16_t vlan_tci, vlan_tpid; /* valid per TP_STATUS_VLAN_* */
 };
 
 /**
@@ -193,7 +197,7 @@ static struct cove_frame *pkt_copy_frame(struct pkt_link *p,
 	struct cove_frame *f;
 
 	if (snap < m->wire_len || snap < LINKS_ETH_HLEN)
-		goto drop;			/* truncated by the ring */
+		goto drop; /* truncated by the ring */
 	f = cove_frame_alloc(p->link.pool);
 	if (!f)
 		goto drop;
@@ -203,7 +207,8 @@ static struct cove_frame *pkt_copy_frame(struct pkt_link *p,
 	}
 	if (vlan) {
 		uint16_t tpid = (m->status & TP_STATUS_VLAN_TPID_VALID) ?
-			m->vlan_tpid : ETH_P_8021Q;
+					m->vlan_tpid :
+					ETH_P_8021Q;
 
 		memcpy(f->data, data, 12);
 		cove_put16(f->data + 12, tpid);
@@ -273,11 +278,13 @@ static unsigned pkt_rx_burst_v3(struct pkt_link *p, struct cove_frame **f,
 		    h->tp_snaplen > PKT_RX_BLOCK_SIZE - end)
 			goto bad_block;
 		meta = (struct pkt_rx_meta){
-			.status = h->tp_status, .wire_len = h->tp_len,
+			.status = h->tp_status,
+			.wire_len = h->tp_len,
 			.vlan_tci = (uint16_t)h->hv1.tp_vlan_tci,
 			.vlan_tpid = h->hv1.tp_vlan_tpid,
 		};
-		fr = pkt_copy_frame(p, &meta, (uint8_t *)bd + end, h->tp_snaplen);
+		fr = pkt_copy_frame(p, &meta, (uint8_t *)bd + end,
+				    h->tp_snaplen);
 		if (fr) {
 			l->stats.rx_frames++;
 			l->stats.rx_bytes += fr->len;
@@ -309,7 +316,8 @@ static unsigned pkt_rx_burst_v2(struct pkt_link *p, struct cove_frame **f,
 	unsigned got = 0;
 
 	while (got < n) {
-		uint8_t *slot = p->rx_ring + (size_t)p->rx_slot * PKT_RX_FRAME_SIZE;
+		uint8_t *slot =
+			p->rx_ring + (size_t)p->rx_slot * PKT_RX_FRAME_SIZE;
 		struct tpacket2_hdr *h = (struct tpacket2_hdr *)slot;
 		uint32_t st = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
 		struct pkt_rx_meta meta;
@@ -324,7 +332,8 @@ static unsigned pkt_rx_burst_v2(struct pkt_link *p, struct cove_frame **f,
 			l->stats.rx_dropped++;
 		} else {
 			meta = (struct pkt_rx_meta){
-				.status = st, .wire_len = h->tp_len,
+				.status = st,
+				.wire_len = h->tp_len,
 				.vlan_tci = h->tp_vlan_tci,
 				.vlan_tpid = h->tp_vlan_tpid,
 			};
@@ -393,20 +402,22 @@ static unsigned pkt_tx_burst(struct cove_link *l, struct cove_frame **f,
 		uint8_t *slot = pkt_tx_slot(p, p->tx_head);
 		struct tpacket2_hdr *h = (struct tpacket2_hdr *)slot;
 		uint32_t st = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
-		uint32_t max = (fr->flags & COVE_FRAME_F_TSO) ? l->tso_max :
-			       l->mtu + LINKS_ETH_VLAN_HLEN;
+		uint32_t max = (fr->flags & COVE_FRAME_F_TSO) ?
+				       l->tso_max :
+				       l->mtu + LINKS_ETH_VLAN_HLEN;
 		uint32_t vlen = p->vnet ? PKT_VNET_LEN : 0;
 
 		if (fr->len < LINKS_ETH_HLEN || fr->len > max ||
 		    fr->len > room ||
-		    (p->vnet ? links_vnet_hdr(fr, &vh) < 0 : fr->flags &
-		     (COVE_FRAME_F_CSUM_PARTIAL | COVE_FRAME_F_TSO))) {
+		    (p->vnet ? links_vnet_hdr(fr, &vh) < 0 :
+			       fr->flags & (COVE_FRAME_F_CSUM_PARTIAL |
+					    COVE_FRAME_F_TSO))) {
 			l->stats.tx_dropped++;
 			cove_frame_free(fr);
 			continue;
 		}
 		if (st == TP_STATUS_WRONG_FORMAT) {
-			l->stats.tx_dropped++;	/* an earlier frame the kernel refused */
+			l->stats.tx_dropped++; /* an earlier frame the kernel refused */
 			st = TP_STATUS_AVAILABLE;
 		}
 		if (st != TP_STATUS_AVAILABLE)
@@ -473,7 +484,8 @@ static int pkt_setup_rx(struct pkt_link *p, int ifindex, const char **what)
 	void *ring;
 
 	*what = "socket(AF_PACKET)";
-	p->link.fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	p->link.fd =
+		socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (p->link.fd < 0)
 		return -errno;
 	*what = p->rx_v2 ? "TPACKET_V2" : "TPACKET_V3";
@@ -519,7 +531,7 @@ static int pkt_setup_tx(struct pkt_link *p, int ifindex, const char **what)
 	};
 	struct sockaddr_ll sll = {
 		.sll_family = AF_PACKET,
-		.sll_protocol = 0,		/* send only: no rx hook */
+		.sll_protocol = 0, /* send only: no rx hook */
 		.sll_ifindex = ifindex,
 	};
 	int v2 = TPACKET_V2, one = 1;
@@ -536,8 +548,8 @@ static int pkt_setup_tx(struct pkt_link *p, int ifindex, const char **what)
 	*what = "PACKET_LOSS";
 	if (setsockopt(p->txfd, SOL_PACKET, PACKET_LOSS, &one, sizeof(one)))
 		return -errno;
-	if (p->vnet && setsockopt(p->txfd, SOL_PACKET, PACKET_VNET_HDR, &one,
-				  sizeof(one)))
+	if (p->vnet &&
+	    setsockopt(p->txfd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)))
 		p->vnet = false;
 	if (p->vnet) {
 		req = (struct tpacket_req){
@@ -576,7 +588,8 @@ static int pkt_open(const char *arg, struct cove_frame_pool *pool,
 
 static const struct cove_link_ops pkt_ops = {
 	.kind = "packet",
-	.usage = "packet:IFNAME[,rx=v2][,offload=off] (AF_PACKET rings on an existing interface)",
+	.usage =
+		"packet:IFNAME[,rx=v2][,offload=off] (AF_PACKET rings on an existing interface)",
 	.open = pkt_open,
 	.rx_burst = pkt_rx_burst,
 	.tx_burst = pkt_tx_burst,
@@ -603,7 +616,8 @@ static int pkt_open(const char *arg, struct cove_frame_pool *pool,
 	unsigned ifindex;
 	bool rx_v2 = false, offload = true;
 	const struct links_opt known[] = {
-		{ "rx=v2", &rx_v2, true }, { "rx=v3", &rx_v2, false },
+		{ "rx=v2", &rx_v2, true },
+		{ "rx=v3", &rx_v2, false },
 		{ "offload=on", &offload, true },
 		{ "offload=off", &offload, false },
 	};

@@ -66,15 +66,15 @@
  */
 
 /* What the kernel may leave to us on receive (TUN_F_*): nothing. */
-#define TAP_RX_OFFLOADS		0u
-#define TAP_VNET_LEN		sizeof(struct virtio_net_hdr)
+#define TAP_RX_OFFLOADS 0u
+#define TAP_VNET_LEN	sizeof(struct virtio_net_hdr)
 /* IPv4 total length is 16 bits: the largest TSO frame with its MAC header */
-#define TAP_TSO_MAX		(65535u + LINKS_ETH_HLEN)
+#define TAP_TSO_MAX (65535u + LINKS_ETH_HLEN)
 
 struct tap_link {
-	struct cove_link link;		/* first: the ABI view */
+	struct cove_link link; /* first: the ABI view */
 	char ifname[IFNAMSIZ];
-	bool vnet;			/* a virtio_net_hdr before every frame */
+	bool vnet; /* a virtio_net_hdr before every frame */
 };
 
 /* tap_mac() - stable locally administered MAC from an FNV-1a hash of @ifname. */
@@ -87,7 +87,7 @@ static void tap_mac(const char *ifname, uint8_t mac[6])
 		h = (h ^ (uint8_t)*ifname) * 0x100000001b3ull;
 	for (i = 0; i < 6; i++)
 		mac[i] = (uint8_t)(h >> (8 * i));
-	mac[0] = (uint8_t)((mac[0] & 0xfc) | 0x02);	/* local, unicast */
+	mac[0] = (uint8_t)((mac[0] & 0xfc) | 0x02); /* local, unicast */
 }
 
 /**
@@ -100,7 +100,7 @@ static void tap_mac(const char *ifname, uint8_t mac[6])
 static int tap_rx_meta(struct cove_frame *fr, const struct virtio_net_hdr *vh)
 {
 	if (vh->gso_type != VIRTIO_NET_HDR_GSO_NONE)
-		return -1;		/* never asked for: TUNSETOFFLOAD */
+		return -1; /* never asked for: TUNSETOFFLOAD */
 	if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
 		if (links_csum_partial(fr->data, fr->len,
 				       le16toh(vh->csum_start),
@@ -153,11 +153,11 @@ static unsigned tap_rx_burst(struct cove_link *l, struct cove_frame **f,
 			cove_frame_free(fr);
 			if (errno == EINTR)
 				continue;
-			break;			/* EAGAIN, or the device went away */
+			break; /* EAGAIN, or the device went away */
 		}
 		if ((size_t)r < vlen + LINKS_ETH_HLEN ||
 		    (size_t)r - vlen > cap) {
-			cove_frame_free(fr);	/* runt, or truncated */
+			cove_frame_free(fr); /* runt, or truncated */
 			l->stats.rx_dropped++;
 			continue;
 		}
@@ -199,8 +199,9 @@ static unsigned tap_tx_burst(struct cove_link *l, struct cove_frame **f,
 
 	while (done < n) {
 		struct cove_frame *fr = f[done];
-		uint32_t max = (fr->flags & COVE_FRAME_F_TSO) ? l->tso_max :
-			       l->mtu + LINKS_ETH_VLAN_HLEN;
+		uint32_t max = (fr->flags & COVE_FRAME_F_TSO) ?
+				       l->tso_max :
+				       l->mtu + LINKS_ETH_VLAN_HLEN;
 		struct iovec iov[2] = {
 			{ .iov_base = &vh, .iov_len = sizeof(vh) },
 			{ .iov_base = fr->data, .iov_len = fr->len },
@@ -208,8 +209,9 @@ static unsigned tap_tx_burst(struct cove_link *l, struct cove_frame **f,
 		ssize_t w;
 
 		if (fr->len < LINKS_ETH_HLEN || fr->len > max ||
-		    (t->vnet ? links_vnet_hdr(fr, &vh) < 0 : fr->flags &
-		     (COVE_FRAME_F_CSUM_PARTIAL | COVE_FRAME_F_TSO))) {
+		    (t->vnet ? links_vnet_hdr(fr, &vh) < 0 :
+			       fr->flags & (COVE_FRAME_F_CSUM_PARTIAL |
+					    COVE_FRAME_F_TSO))) {
 			w = -1;
 		} else {
 			w = writev(l->fd, t->vnet ? iov : iov + 1,
@@ -335,11 +337,14 @@ static int tap_open(const char *arg, struct cove_frame_pool *pool,
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
 	if (ioctl(t->link.fd, TUNSETIFF, &ifr) < 0) {
 		ret = -errno;
-		cove_err_set(err, -ret,
-			     "tap:%s: cannot create or attach the TAP device: %s%s",
-			     arg, strerror(-ret),
-			     ret == -EINVAL ? " (a non-TAP interface has this name?)" :
-			     ret == -EBUSY ? " (already attached elsewhere)" : "");
+		cove_err_set(
+			err, -ret,
+			"tap:%s: cannot create or attach the TAP device: %s%s",
+			arg, strerror(-ret),
+			ret == -EINVAL ?
+				" (a non-TAP interface has this name?)" :
+			ret == -EBUSY ? " (already attached elsewhere)" :
+					"");
 		goto fail;
 	}
 	ret = tap_setup_offloads(t, &what);

@@ -21,16 +21,18 @@ int links_ifname_check(const char *kind, const char *ifname,
 				    "%s link needs an interface name (%s:IFNAME)",
 				    kind, kind);
 	if (len >= IFNAMSIZ)
-		return cove_err_set(err, EINVAL,
-				    "%s link: interface name '%s' is longer than %d characters",
-				    kind, ifname, IFNAMSIZ - 1);
+		return cove_err_set(
+			err, EINVAL,
+			"%s link: interface name '%s' is longer than %d characters",
+			kind, ifname, IFNAMSIZ - 1);
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)ifname[i];
 
 		if (c == '/' || c == ':' || c <= ' ' || c >= 0x7f)
-			return cove_err_set(err, EINVAL,
-					    "%s link: interface name '%s' contains an invalid character",
-					    kind, ifname);
+			return cove_err_set(
+				err, EINVAL,
+				"%s link: interface name '%s' contains an invalid character",
+				kind, ifname);
 	}
 	return 0;
 }
@@ -55,23 +57,26 @@ int links_parse_spec(const char *kind, const char *arg, char ifname[IFNAMSIZ],
 		if (i == nknown) {
 			list[0] = 0;
 			for (i = 0; i < nknown && off >= 0 &&
-			     (size_t)off < sizeof(list); i++)
-				off += snprintf(list + off, sizeof(list) - (size_t)off,
+				    (size_t)off < sizeof(list);
+			     i++)
+				off += snprintf(list + off,
+						sizeof(list) - (size_t)off,
 						"%s%s", i ? ", " : "",
 						known[i].text);
-			return cove_err_set(err, EINVAL,
-					    "%s:%s: unknown option '%.*s' (known: %s)",
-					    kind, arg, (int)olen, opt, list);
+			return cove_err_set(
+				err, EINVAL,
+				"%s:%s: unknown option '%.*s' (known: %s)",
+				kind, arg, (int)olen, opt, list);
 		}
 		*known[i].field = known[i].value;
 	}
 	if (len > IFNAMSIZ)
-		len = IFNAMSIZ;		/* still too long: the check says so */
+		len = IFNAMSIZ; /* still too long: the check says so */
 	memcpy(name, arg, len);
 	name[len] = 0;
 	if (links_ifname_check(kind, name, err) < 0)
 		return -EINVAL;
-	memcpy(ifname, name, len + 1);	/* len < IFNAMSIZ once checked */
+	memcpy(ifname, name, len + 1); /* len < IFNAMSIZ once checked */
 	return 0;
 }
 
@@ -136,5 +141,5 @@ void links_set_name(struct cove_link *l, const char *kind, const char *arg)
 {
 	int n = snprintf(l->name, sizeof(l->name), "%s:%s", kind, arg);
 
-	(void)n;	/* truncation is fine: the name is only for messages */
+	(void)n; /* truncation is fine: the name is only for messages */
 }

@@ -42,8 +42,8 @@ int links_vnet_hdr(const struct cove_frame *f, struct virtio_net_hdr *vh)
 	ihl = (uint32_t)(ip[0] & 15) * 4;
 	tot = cove_get16(ip + 2);
 	proto = ip[9];
-	if ((ip[0] >> 4) != 4 || ihl < 20 || tot < ihl ||
-	    tot > f->len - l2 || (cove_get16(ip + 6) & 0x3fff))
+	if ((ip[0] >> 4) != 4 || ihl < 20 || tot < ihl || tot > f->len - l2 ||
+	    (cove_get16(ip + 6) & 0x3fff))
 		return -EINVAL;
 	if (proto == 6) {
 		if (tot - ihl < 20)
@@ -65,7 +65,7 @@ int links_vnet_hdr(const struct cove_frame *f, struct virtio_net_hdr *vh)
 	vh->hdr_len = htole16((uint16_t)(l2 + ihl + l4h));
 	if (f->flags & COVE_FRAME_F_TSO) {
 		if (!f->gso_size || tot - ihl - l4h <= f->gso_size)
-			return -EINVAL;		/* one segment: not a GSO frame */
+			return -EINVAL; /* one segment: not a GSO frame */
 		vh->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
 		vh->gso_size = htole16(f->gso_size);
 	}

@@ -83,7 +83,7 @@ int cove_nl_ifindex(struct cove_nl *nl, const char *name)
 }
 
 static struct nlmsghdr *cove_nl_link_msg(char *buf, uint16_t type,
-					uint16_t flags, int ifindex)
+					 uint16_t flags, int ifindex)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ifinfomsg *ifi;
@@ -97,11 +97,11 @@ static struct nlmsghdr *cove_nl_link_msg(char *buf, uint16_t type,
 }
 
 int cove_nl_veth_add(struct cove_nl *nl, const char *name, const char *peer,
-		    pid_t peer_ns_pid, struct cove_err *err)
+		     pid_t peer_ns_pid, struct cove_err *err)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = cove_nl_link_msg(buf, RTM_NEWLINK,
-					       NLM_F_CREATE | NLM_F_EXCL, 0);
+						NLM_F_CREATE | NLM_F_EXCL, 0);
 	struct nlattr *linkinfo, *data, *peerinfo;
 	struct ifinfomsg *pifi;
 	int ret;
@@ -122,8 +122,8 @@ int cove_nl_veth_add(struct cove_nl *nl, const char *name, const char *peer,
 	mnl_attr_nest_end(nlh, linkinfo);
 	ret = cove_nl_talk(nl, nlh);
 	if (ret < 0)
-		return cove_err_set(err, -ret, "cannot create veth %s/%s",
-				    name, peer);
+		return cove_err_set(err, -ret, "cannot create veth %s/%s", name,
+				    peer);
 	return 0;
 }
 
@@ -136,13 +136,12 @@ int cove_nl_link_del(struct cove_nl *nl, const char *name, struct cove_err *err)
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
 	ret = cove_nl_talk(nl, nlh);
 	if (ret < 0)
-		return cove_err_set(err, -ret, "cannot delete link %s",
-				    name);
+		return cove_err_set(err, -ret, "cannot delete link %s", name);
 	return 0;
 }
 
 int cove_nl_link_set(struct cove_nl *nl, int ifindex, const char *new_name,
-		    bool up, struct cove_err *err)
+		     bool up, struct cove_err *err)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = cove_nl_link_msg(buf, RTM_NEWLINK, 0, ifindex);
@@ -164,7 +163,7 @@ int cove_nl_link_set(struct cove_nl *nl, int ifindex, const char *new_name,
 }
 
 int cove_nl_addr_add(struct cove_nl *nl, int ifindex, struct in_addr addr,
-		    uint8_t prefix, struct cove_err *err)
+		     uint8_t prefix, struct cove_err *err)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -187,8 +186,8 @@ int cove_nl_addr_add(struct cove_nl *nl, int ifindex, struct in_addr addr,
 
 /* cove_nl_route_msg() - start an RTM_NEWROUTE for @dst/@prefix in main. */
 static struct nlmsghdr *cove_nl_route_msg(char *buf, uint16_t flags,
-					 struct in_addr dst, uint8_t prefix,
-					 uint8_t type, uint8_t scope)
+					  struct in_addr dst, uint8_t prefix,
+					  uint8_t type, uint8_t scope)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct rtmsg *rtm;
@@ -208,15 +207,15 @@ static struct nlmsghdr *cove_nl_route_msg(char *buf, uint16_t flags,
 }
 
 int cove_nl_route_add(struct cove_nl *nl, struct in_addr dst, uint8_t prefix,
-		     struct in_addr gw, int ifindex, struct cove_err *err)
+		      struct in_addr gw, int ifindex, struct cove_err *err)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
 	int ret;
 
 	nlh = cove_nl_route_msg(buf, NLM_F_CREATE | NLM_F_REPLACE, dst, prefix,
-			       RTN_UNICAST, gw.s_addr ? RT_SCOPE_UNIVERSE :
-							RT_SCOPE_LINK);
+				RTN_UNICAST,
+				gw.s_addr ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK);
 	if (gw.s_addr)
 		mnl_attr_put(nlh, RTA_GATEWAY, sizeof(gw), &gw);
 	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
@@ -227,14 +226,14 @@ int cove_nl_route_add(struct cove_nl *nl, struct in_addr dst, uint8_t prefix,
 }
 
 int cove_nl_route_fence(struct cove_nl *nl, struct in_addr dst, uint8_t prefix,
-		       struct cove_err *err)
+			struct cove_err *err)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	int ret;
 
 	ret = cove_nl_talk(nl, cove_nl_route_msg(buf, NLM_F_CREATE | NLM_F_EXCL,
-					       dst, prefix, RTN_UNREACHABLE,
-					       RT_SCOPE_UNIVERSE));
+						 dst, prefix, RTN_UNREACHABLE,
+						 RT_SCOPE_UNIVERSE));
 	if (ret < 0 && ret != -EEXIST)
 		return cove_err_set(err, -ret,
 				    "cannot add the pool's unreachable route");
@@ -254,14 +253,17 @@ int cove_nl_route_fence(struct cove_nl *nl, struct in_addr dst, uint8_t prefix,
 static int sbx_bpf_tc_prog(int to)
 {
 	struct bpf_insn drop[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0,
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K,
+		  .dst_reg = BPF_REG_0,
 		  .imm = TC_ACT_SHOT },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
 	struct bpf_insn redirect[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_1,
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K,
+		  .dst_reg = BPF_REG_1,
 		  .imm = to },
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_2,
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K,
+		  .dst_reg = BPF_REG_2,
 		  .imm = 0 },
 		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_redirect },
 		{ .code = BPF_JMP | BPF_EXIT },
@@ -273,7 +275,7 @@ static int sbx_bpf_tc_prog(int to)
 	attr.prog_type = BPF_PROG_TYPE_SCHED_CLS;
 	attr.insn_cnt = to ? 4 : 2;
 	attr.insns = (uint64_t)(uintptr_t)(to ? redirect : drop);
-	attr.license = (uint64_t)(uintptr_t)"Apache-2.0";
+	attr.license = (uint64_t)(uintptr_t) "Apache-2.0";
 	strncpy(attr.prog_name, "cove_drop", sizeof(attr.prog_name) - 1);
 	fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
 	return fd < 0 ? -errno : fd;
@@ -285,7 +287,7 @@ int cove_nl_ingress_drop(struct cove_nl *nl, int ifindex, struct cove_err *err)
 }
 
 int cove_nl_ingress_redirect(struct cove_nl *nl, int ifindex, int to,
-			    struct cove_err *err)
+			     struct cove_err *err)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);

@@ -33,24 +33,25 @@ int cove_nl_open(struct cove_nl *nl, struct cove_err *err);
 void cove_nl_close(struct cove_nl *nl);
 int cove_nl_ifindex(struct cove_nl *nl, const char *name);
 int cove_nl_veth_add(struct cove_nl *nl, const char *name, const char *peer,
-		    pid_t peer_ns_pid, struct cove_err *err);
-int cove_nl_link_del(struct cove_nl *nl, const char *name, struct cove_err *err);
+		     pid_t peer_ns_pid, struct cove_err *err);
+int cove_nl_link_del(struct cove_nl *nl, const char *name,
+		     struct cove_err *err);
 int cove_nl_link_set(struct cove_nl *nl, int ifindex, const char *new_name,
-		    bool up, struct cove_err *err);
+		     bool up, struct cove_err *err);
 int cove_nl_addr_add(struct cove_nl *nl, int ifindex, struct in_addr addr,
-		    uint8_t prefix, struct cove_err *err);
+		     uint8_t prefix, struct cove_err *err);
 int cove_nl_route_add(struct cove_nl *nl, struct in_addr dst, uint8_t prefix,
-		     struct in_addr gw, int ifindex, struct cove_err *err);
+		      struct in_addr gw, int ifindex, struct cove_err *err);
 /*
  * An "unreachable" route for @dst/@prefix unless a route for exactly that
  * prefix exists already (then nothing changes). Return: 0, or < 0.
  */
 int cove_nl_route_fence(struct cove_nl *nl, struct in_addr dst, uint8_t prefix,
-		       struct cove_err *err);
+			struct cove_err *err);
 int cove_nl_ingress_drop(struct cove_nl *nl, int ifindex, struct cove_err *err);
 /* Every frame arriving on @ifindex leaves by the egress of @to (0: drop). */
 int cove_nl_ingress_redirect(struct cove_nl *nl, int ifindex, int to,
-			    struct cove_err *err);
+			     struct cove_err *err);
 
 int cove_nl_qdisc_del_clsact(struct cove_nl *nl, int ifindex);
 

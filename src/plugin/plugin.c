@@ -14,14 +14,14 @@
 /* See plugin.h for the theory of operation. */
 
 #if defined(__x86_64__)
-#define PLUGIN_MACHINE	EM_X86_64
+#define PLUGIN_MACHINE EM_X86_64
 #elif defined(__aarch64__)
-#define PLUGIN_MACHINE	EM_AARCH64
+#define PLUGIN_MACHINE EM_AARCH64
 #else
-#define PLUGIN_MACHINE	EM_NONE		/* not checked */
+#define PLUGIN_MACHINE EM_NONE /* not checked */
 #endif
 
-#define PLUGIN_NAME_MAX	32
+#define PLUGIN_NAME_MAX 32
 
 /* plugin_u16() - a 16-bit field in the file's (little-endian) byte order. */
 static unsigned plugin_u16(const uint8_t *buf, size_t len, size_t off)
@@ -31,8 +31,7 @@ static unsigned plugin_u16(const uint8_t *buf, size_t len, size_t off)
 	return (unsigned)buf[off] | (unsigned)buf[off + 1] << 8;
 }
 
-int cove_plugin_check_elf(const uint8_t *buf, size_t len,
-			  struct cove_err *err)
+int cove_plugin_check_elf(const uint8_t *buf, size_t len, struct cove_err *err)
 {
 	unsigned type, machine;
 
@@ -53,8 +52,8 @@ int cove_plugin_check_elf(const uint8_t *buf, size_t len,
 				    "ELF machine %u does not match this cove",
 				    machine);
 	if (type != ET_DYN)
-		return cove_err_set(err, 0,
-				    "not a shared object (ELF type %u)", type);
+		return cove_err_set(err, 0, "not a shared object (ELF type %u)",
+				    type);
 	return 0;
 }
 
@@ -66,14 +65,17 @@ int cove_plugin_check_ops(const struct cove_netstack_ops *ops,
 		size_t off;
 	} members[] = {
 #define PLUGIN_OP(m) { #m, offsetof(struct cove_netstack_ops, m) }
-		PLUGIN_OP(create), PLUGIN_OP(destroy), PLUGIN_OP(input),
-		PLUGIN_OP(run), PLUGIN_OP(poll_fd), PLUGIN_OP(socket),
-		PLUGIN_OP(set_cookie), PLUGIN_OP(bind), PLUGIN_OP(listen),
-		PLUGIN_OP(accept), PLUGIN_OP(connect), PLUGIN_OP(sendmsg),
-		PLUGIN_OP(recvmsg), PLUGIN_OP(shutdown), PLUGIN_OP(close),
-		PLUGIN_OP(setsockopt), PLUGIN_OP(getsockopt),
-		PLUGIN_OP(getsockname), PLUGIN_OP(getpeername),
-		PLUGIN_OP(events), PLUGIN_OP(stats),
+		PLUGIN_OP(create),	PLUGIN_OP(destroy),
+		PLUGIN_OP(input),	PLUGIN_OP(run),
+		PLUGIN_OP(poll_fd),	PLUGIN_OP(socket),
+		PLUGIN_OP(set_cookie),	PLUGIN_OP(bind),
+		PLUGIN_OP(listen),	PLUGIN_OP(accept),
+		PLUGIN_OP(connect),	PLUGIN_OP(sendmsg),
+		PLUGIN_OP(recvmsg),	PLUGIN_OP(shutdown),
+		PLUGIN_OP(close),	PLUGIN_OP(setsockopt),
+		PLUGIN_OP(getsockopt),	PLUGIN_OP(getsockname),
+		PLUGIN_OP(getpeername), PLUGIN_OP(events),
+		PLUGIN_OP(stats),
 #undef PLUGIN_OP
 	};
 	size_t i, n;
@@ -81,10 +83,10 @@ int cove_plugin_check_ops(const struct cove_netstack_ops *ops,
 	if (!ops)
 		return cove_err_set(err, 0, "the entry returned no provider");
 	if (ops->abi_version != COVE_NETSTACK_ABI_VERSION)
-		return cove_err_set(err, 0,
-				    "provider speaks stack ABI %u, this cove speaks %d",
-				    ops->abi_version,
-				    COVE_NETSTACK_ABI_VERSION);
+		return cove_err_set(
+			err, 0,
+			"provider speaks stack ABI %u, this cove speaks %d",
+			ops->abi_version, COVE_NETSTACK_ABI_VERSION);
 	n = ops->name ? strnlen(ops->name, PLUGIN_NAME_MAX + 1) : 0;
 	if (!n || n > PLUGIN_NAME_MAX)
 		return cove_err_set(err, 0,
@@ -154,6 +156,6 @@ int cove_plugin_load(const char *path, const struct cove_netstack_ops **out,
 		dlclose(h);
 		return cove_err_prefix(err, "%s", path);
 	}
-	*out = ops;		/* @h stays open for the process's lifetime */
+	*out = ops; /* @h stays open for the process's lifetime */
 	return 0;
 }

@@ -37,8 +37,7 @@
  * Return: 0, or < 0 with @err set (not ELF, wrong class, byte order or
  * machine, not a shared object).
  */
-int cove_plugin_check_elf(const uint8_t *buf, size_t len,
-			  struct cove_err *err);
+int cove_plugin_check_elf(const uint8_t *buf, size_t len, struct cove_err *err);
 
 /**
  * cove_plugin_check_ops() - does a provider's table satisfy the ABI?

@@ -55,8 +55,7 @@ static void rt_ethtool_off(int fd, const char *ifname, uint32_t cmd)
 	(void)ioctl(fd, SIOCETHTOOL, &ifr);
 }
 
-int rt_attach_host(const struct sbx_opts *o, pid_t sentry,
-		    struct cove_err *err)
+int rt_attach_host(const struct sbx_opts *o, pid_t sentry, struct cove_err *err)
 {
 	struct in_addr any = { 0 };
 	char host[16], peer[16];

@@ -23,7 +23,7 @@ static int rt_cmp_u32(const void *a, const void *b)
 }
 
 int rt_ipam_pick(uint32_t net, uint8_t prefix, const uint32_t *used,
-		  unsigned nused, uint32_t *out)
+		 unsigned nused, uint32_t *out)
 {
 	uint32_t mask, first, last, cand;
 	uint32_t *sorted;
@@ -33,8 +33,8 @@ int rt_ipam_pick(uint32_t net, uint8_t prefix, const uint32_t *used,
 		return -1;
 	mask = ~0u << (32 - prefix);
 	net &= mask;
-	first = net + 2;		/* net + 1 is the host side */
-	last = (net | ~mask) - 1;	/* below broadcast */
+	first = net + 2;	  /* net + 1 is the host side */
+	last = (net | ~mask) - 1; /* below broadcast */
 	sorted = malloc((nused ? nused : 1) * sizeof(*sorted));
 	if (!sorted)
 		return -1;

@@ -10,38 +10,38 @@
 #include "cove/netstack.h"
 #include "runtime/runtime.h"
 
-#define SBX_RUN_HELP \
-	"Usage: %s run [OPTIONS] [--] COMMAND [ARG...]\n" \
-	"\n" \
-	"Run an unmodified program in a sandbox (its own net, pid, mount, uts\n" \
-	"and ipc namespaces) whose TCP and UDP sockets are served by a\n" \
-	"user-level stack through the sentry.\n" \
-	"\n" \
-	"  --network=MODE      a stack provider (see 'cove stacks': builtin,\n" \
-	"                      kernel, ...), 'host' (the sandbox netns's own\n" \
-	"                      kernel stack, no interception: the baseline) or\n" \
-	"                      'none' (loopback only); default builtin\n" \
-	"  --link=packet|tap   how a link-based stack reaches eth0: packet\n" \
-	"                      (AF_PACKET on eth0, the default) or tap (a TAP\n" \
-	"                      spliced to eth0 with tc redirects)\n" \
-	"  --ip=A.B.C.D/N      sandbox address; default the next free one in\n" \
+#define SBX_RUN_HELP                                                                \
+	"Usage: %s run [OPTIONS] [--] COMMAND [ARG...]\n"                           \
+	"\n"                                                                        \
+	"Run an unmodified program in a sandbox (its own net, pid, mount, uts\n"    \
+	"and ipc namespaces) whose TCP and UDP sockets are served by a\n"           \
+	"user-level stack through the sentry.\n"                                    \
+	"\n"                                                                        \
+	"  --network=MODE      a stack provider (see 'cove stacks': builtin,\n"     \
+	"                      kernel, ...), 'host' (the sandbox netns's own\n"     \
+	"                      kernel stack, no interception: the baseline) or\n"   \
+	"                      'none' (loopback only); default builtin\n"           \
+	"  --link=packet|tap   how a link-based stack reaches eth0: packet\n"       \
+	"                      (AF_PACKET on eth0, the default) or tap (a TAP\n"    \
+	"                      spliced to eth0 with tc redirects)\n"                \
+	"  --ip=A.B.C.D/N      sandbox address; default the next free one in\n"     \
 	"                      10.209.0.0/16 from .2, a pool claimed on the host\n" \
-	"                      with an unreachable route; the host side is\n" \
-	"                      network+1\n" \
-	"  --name=NAME         sandbox name (default generated); state lives in\n" \
-	"                      /run/cove/NAME\n" \
+	"                      with an unreachable route; the host side is\n"       \
+	"                      network+1\n"                                         \
+	"  --name=NAME         sandbox name (default generated); state lives in\n"  \
+	"                      /run/cove/NAME\n"                                    \
 	"  --publish=HOST:PORT forward host TCP port HOST to PORT in the sandbox\n" \
-	"                      (repeatable)\n" \
+	"                      (repeatable)\n"                                      \
 	"  --netns=PATH        use an existing, configured netns (e.g. made by a\n" \
-	"                      CNI plugin) instead of making one\n" \
-	"  --rootfs=DIR        the program's root directory\n" \
-	"  --env=K=V           set an environment variable (repeatable)\n" \
-	"  --workdir=DIR       the program's working directory\n" \
-	"  --user=UID[:GID]    run the program as UID (and GID)\n" \
-	"  --poll-us=N         spin up to N microseconds before sleeping\n" \
-	"  --verbose           print the address and each setup step's time\n" \
-	"\n" \
-	"Exit status: the program's, 128+N if signal N ended it, 125 when\n" \
+	"                      CNI plugin) instead of making one\n"                 \
+	"  --rootfs=DIR        the program's root directory\n"                      \
+	"  --env=K=V           set an environment variable (repeatable)\n"          \
+	"  --workdir=DIR       the program's working directory\n"                   \
+	"  --user=UID[:GID]    run the program as UID (and GID)\n"                  \
+	"  --poll-us=N         spin up to N microseconds before sleeping\n"         \
+	"  --verbose           print the address and each setup step's time\n"      \
+	"\n"                                                                        \
+	"Exit status: the program's, 128+N if signal N ended it, 125 when\n"        \
 	"cove itself fails, 126 / 127 when COMMAND cannot run / is not found.\n"
 
 void rt_run_usage(FILE *out, const char *prog)
@@ -89,7 +89,7 @@ int rt_parse_cidr(const char *text, struct in_addr *ip, uint8_t *prefix)
 
 /* rt_parse_u32() - a decimal number in [lo, hi]. */
 static int rt_parse_u32(const char *text, unsigned long lo, unsigned long hi,
-			 uint32_t *out)
+			uint32_t *out)
 {
 	char *end;
 	unsigned long v;
@@ -151,7 +151,7 @@ static int rt_parse_user(const char *text, struct sbx_opts *o)
 
 /* rt_set_network() - --network: a mode or a provider of this binary. */
 static int rt_set_network(struct sbx_opts *o, const char *v,
-			   struct cove_err *err)
+			  struct cove_err *err)
 {
 	o->network = v;
 	if (!strcmp(v, "host"))
@@ -161,14 +161,15 @@ static int rt_set_network(struct sbx_opts *o, const char *v,
 	else if (cove_stack_find(v))
 		o->mode = SBX_NET_STACK;
 	else
-		return cove_err_set(err, 0,
-				    "--network: no stack '%s' in this binary (see 'cove stacks'; or host, none)",
-				    v);
+		return cove_err_set(
+			err, 0,
+			"--network: no stack '%s' in this binary (see 'cove stacks'; or host, none)",
+			v);
 	return 0;
 }
 
 int rt_opts_parse(int argc, char **argv, struct sbx_opts *o,
-		   struct cove_err *err)
+		  struct cove_err *err)
 {
 	static const struct option longopts[] = {
 		{ "network", required_argument, NULL, 'n' },
@@ -208,22 +209,25 @@ int rt_opts_parse(int argc, char **argv, struct sbx_opts *o,
 			else if (!strcmp(optarg, "tap"))
 				o->link = SBX_LINK_TAP;
 			else
-				return cove_err_set(err, 0,
-						    "--link: '%s' is not packet or tap",
-						    optarg);
+				return cove_err_set(
+					err, 0,
+					"--link: '%s' is not packet or tap",
+					optarg);
 			break;
 		case 'i':
 			if (rt_parse_cidr(optarg, &o->ip, &o->prefix_len))
-				return cove_err_set(err, 0,
-						    "--ip: '%s' is not A.B.C.D/N (N 8-30)",
-						    optarg);
+				return cove_err_set(
+					err, 0,
+					"--ip: '%s' is not A.B.C.D/N (N 8-30)",
+					optarg);
 			o->have_ip = true;
 			break;
 		case 'N':
 			if (!rt_name_valid(optarg))
-				return cove_err_set(err, 0,
-						    "--name: '%s' must be 1-%d of A-Z a-z 0-9 _ . - (not starting with . or -)",
-						    optarg, SBX_NAME_MAX);
+				return cove_err_set(
+					err, 0,
+					"--name: '%s' must be 1-%d of A-Z a-z 0-9 _ . - (not starting with . or -)",
+					optarg, SBX_NAME_MAX);
 			strcpy(o->name, optarg);
 			o->have_name = true;
 			break;
@@ -232,11 +236,11 @@ int rt_opts_parse(int argc, char **argv, struct sbx_opts *o,
 				return cove_err_set(err, 0,
 						    "--publish: at most %d",
 						    SBX_MAX_PUBLISH);
-			if (rt_parse_publish(optarg,
-					      &o->publish[o->npublish]))
-				return cove_err_set(err, 0,
-						    "--publish: '%s' is not HOSTPORT:PORT",
-						    optarg);
+			if (rt_parse_publish(optarg, &o->publish[o->npublish]))
+				return cove_err_set(
+					err, 0,
+					"--publish: '%s' is not HOSTPORT:PORT",
+					optarg);
 			o->npublish++;
 			break;
 		case 's':
@@ -251,29 +255,31 @@ int rt_opts_parse(int argc, char **argv, struct sbx_opts *o,
 						    "--env: '%s' is not K=V",
 						    optarg);
 			if (o->nenv == SBX_MAX_ENV)
-				return cove_err_set(err, 0,
-						    "--env: at most %d",
+				return cove_err_set(err, 0, "--env: at most %d",
 						    SBX_MAX_ENV);
 			o->env[o->nenv++] = optarg;
 			break;
 		case 'w':
 			if (optarg[0] != '/')
-				return cove_err_set(err, 0,
-						    "--workdir: '%s' is not an absolute path",
-						    optarg);
+				return cove_err_set(
+					err, 0,
+					"--workdir: '%s' is not an absolute path",
+					optarg);
 			o->workdir = optarg;
 			break;
 		case 'u':
 			if (rt_parse_user(optarg, o))
-				return cove_err_set(err, 0,
-						    "--user: '%s' is not UID[:GID] (numbers)",
-						    optarg);
+				return cove_err_set(
+					err, 0,
+					"--user: '%s' is not UID[:GID] (numbers)",
+					optarg);
 			break;
 		case 'P':
 			if (rt_parse_u32(optarg, 0, 1000000, &v))
-				return cove_err_set(err, 0,
-						    "--poll-us: '%s' is not 0-1000000",
-						    optarg);
+				return cove_err_set(
+					err, 0,
+					"--poll-us: '%s' is not 0-1000000",
+					optarg);
 			o->poll_us = v;
 			break;
 		case 'v':
@@ -295,19 +301,23 @@ int rt_opts_parse(int argc, char **argv, struct sbx_opts *o,
 	if (rt_set_network(o, network, err) < 0)
 		return -1;
 	if (o->netns_path && o->have_ip)
-		return cove_err_set(err, 0,
-				    "--ip and --netns exclude each other: the netns brings its address");
+		return cove_err_set(
+			err, 0,
+			"--ip and --netns exclude each other: the netns brings its address");
 	if (o->netns_path && o->npublish)
-		return cove_err_set(err, 0,
-				    "--publish needs a netns made by cove, not --netns");
+		return cove_err_set(
+			err, 0,
+			"--publish needs a netns made by cove, not --netns");
 	if (o->npublish && o->mode == SBX_NET_NONE)
-		return cove_err_set(err, 0,
-				    "--publish needs a network (not --network=none)");
+		return cove_err_set(
+			err, 0,
+			"--publish needs a network (not --network=none)");
 	if (o->have_ip)
 		o->gateway = rt_gateway_of(o->ip, o->prefix_len);
 	if (o->have_ip && o->gateway.s_addr == o->ip.s_addr)
-		return cove_err_set(err, 0,
-				    "--ip: %s is the host side of its subnet (network + 1)",
-				    inet_ntoa(o->ip));
+		return cove_err_set(
+			err, 0,
+			"--ip: %s is the host side of its subnet (network + 1)",
+			inet_ntoa(o->ip));
 	return 0;
 }

@@ -91,7 +91,8 @@ int rt_publish_add(const struct sbx_opts *o, struct cove_err *err)
 	sbx_veth_names(o->ip, host, peer);
 	inet_ntop(AF_INET, &o->ip, ip, sizeof(ip));
 	for (i = 0; i < o->npublish; i++)
-		off += (size_t)snprintf(rules + off, sizeof(rules) - off,
+		off += (size_t)snprintf(
+			rules + off, sizeof(rules) - off,
 			"\t\tfib daddr type local tcp dport %u dnat to %s:%u\n",
 			o->publish[i].host_port, ip, o->publish[i].port);
 	snprintf(script, sizeof(script),
@@ -100,9 +101,10 @@ int rt_publish_add(const struct sbx_opts *o, struct cove_err *err)
 		 "\tchain out {\n\t\ttype nat hook output priority -100;\n%s\t}\n"
 		 "\tchain post {\n\t\ttype nat hook postrouting priority srcnat;\n"
 		 "\t\toifname \"%s\" ip saddr 127.0.0.0/8 masquerade\n\t}\n"
-		 "}\n", table, rules, rules, host);
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/route_localnet",
-		 host);
+		 "}\n",
+		 table, rules, rules, host);
+	snprintf(path, sizeof(path),
+		 "/proc/sys/net/ipv4/conf/%s/route_localnet", host);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		(void)!write(fd, "1", 1);
@@ -111,7 +113,8 @@ int rt_publish_add(const struct sbx_opts *o, struct cove_err *err)
 	if (rt_nft(script, errbuf, sizeof(errbuf)) < 0) {
 		errbuf[strcspn(errbuf, "\n")] = '\0';
 		return cove_err_set(err, EIO, "--publish: nft failed%s%s",
-				    errbuf[0] ? ": " : " (is nftables installed?)",
+				    errbuf[0] ? ": " :
+						" (is nftables installed?)",
 				    errbuf);
 	}
 	return 0;

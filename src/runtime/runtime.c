@@ -54,7 +54,7 @@
  * removes what is left.
  */
 
-#define SBX_SETUP_MS	60000	/* the sentry's set-up, until it listens */
+#define SBX_SETUP_MS	  60000 /* the sentry's set-up, until it listens */
 #define SBX_READY_DIAL_MS 250	/* dial after the readiness byte */
 
 /* rt_cpu_us() - CPU time used by the runtime so far (user + system). */
@@ -64,7 +64,8 @@ static uint64_t rt_cpu_us(void)
 
 	if (getrusage(RUSAGE_SELF, &ru) < 0)
 		return 0;
-	return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000ull +
+	return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) *
+		       1000000ull +
 	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
 }
 
@@ -86,9 +87,9 @@ static uint64_t rt_cpu_us(void)
  * Return: 0 or -1.
  */
 static int rt_control_connect(const struct sbx_opts *o,
-			       const struct cove_config *cfg, int ready_rd,
-			       struct cove_ctl_client **out,
-			       struct cove_err *err)
+			      const struct cove_config *cfg, int ready_rd,
+			      struct cove_ctl_client **out,
+			      struct cove_err *err)
 {
 	uint64_t t0 = cove_now_us(), cpu0 = rt_cpu_us(), t1, cpu;
 	struct cove_ctl_dial_opts d;
@@ -102,7 +103,8 @@ static int rt_control_connect(const struct sbx_opts *o,
 		return -1;
 	cove_ctl_dial_opts_from(&d, cfg);
 	if (!getenv("COVE_TEST_NO_READY_FD")) {
-		if (cove_ctl_wait_ready(ready_rd, cove_ctl_now_ms() + SBX_SETUP_MS,
+		if (cove_ctl_wait_ready(ready_rd,
+					cove_ctl_now_ms() + SBX_SETUP_MS,
 					err) == 0) {
 			via = "readiness fd";
 			if (d.deadline_ms > SBX_READY_DIAL_MS)
@@ -119,13 +121,15 @@ static int rt_control_connect(const struct sbx_opts *o,
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	t1 = cove_now_us();
 	cpu = rt_cpu_us() - cpu0;
-	sbx_step(o, "control: connected after %u attempts via %s (monotonic %lld.%06ld s; waited %llu.%03llu ms, cpu %llu.%03llu ms)",
+	sbx_step(o,
+		 "control: connected after %u attempts via %s (monotonic %lld.%06ld s; waited %llu.%03llu ms, cpu %llu.%03llu ms)",
 		 conn.attempts, via, (long long)ts.tv_sec, ts.tv_nsec / 1000,
 		 (unsigned long long)((t1 - t0) / 1000),
 		 (unsigned long long)((t1 - t0) % 1000),
 		 (unsigned long long)(cpu / 1000),
 		 (unsigned long long)(cpu % 1000));
-	sbx_step(o, "control: dial schedule: %s; last two attempts at monotonic %lld.%06lld s and %lld.%06lld s",
+	sbx_step(o,
+		 "control: dial schedule: %s; last two attempts at monotonic %lld.%06lld s and %lld.%06lld s",
 		 cove_ctl_trace_str(&conn.trace, sched, sizeof(sched)),
 		 (long long)(conn.trace.prev_start_ns / 1000000000),
 		 (long long)(conn.trace.prev_start_ns % 1000000000 / 1000),
@@ -148,7 +152,7 @@ static int rt_control_connect(const struct sbx_opts *o,
  * Return: 0 or -1.
  */
 static int rt_control_started(const struct sbx_opts *o,
-			       struct cove_ctl_client *c, struct cove_err *err)
+			      struct cove_ctl_client *c, struct cove_err *err)
 {
 	int64_t deadline = cove_ctl_now_ms() + SBX_SETUP_MS;
 	Cove__Control__HealthResponse *h;
@@ -159,18 +163,21 @@ static int rt_control_started(const struct sbx_opts *o,
 		int64_t left = deadline - cove_ctl_now_ms();
 
 		if (left <= 0)
-			return cove_err_set(err, ETIMEDOUT,
-					    "the program did not start within %d ms",
-					    SBX_SETUP_MS);
+			return cove_err_set(
+				err, ETIMEDOUT,
+				"the program did not start within %d ms",
+				SBX_SETUP_MS);
 		if (cove_ctl_client_call(c, "cove.Health", NULL, 0,
 					 (uint32_t)left, &resp, err) < 0)
 			return -1;
 		if (resp.code != COVE_CTL_OK) {
 			free(resp.payload);
-			return cove_err_set(err, EPROTO, "control: cove.Health: %s",
+			return cove_err_set(err, EPROTO,
+					    "control: cove.Health: %s",
 					    resp.message);
 		}
-		h = cove__control__health_response__unpack(NULL, resp.payload_len,
+		h = cove__control__health_response__unpack(NULL,
+							   resp.payload_len,
 							   resp.payload);
 		free(resp.payload);
 		if (!h)
@@ -184,7 +191,8 @@ static int rt_control_started(const struct sbx_opts *o,
 	}
 	sbx_step(o, "control: health %s",
 		 state == COVE__CONTROL__HEALTH_RESPONSE__STATE__SERVING ?
-		 "SERVING" : "STOPPING");
+			 "SERVING" :
+			 "STOPPING");
 	return 0;
 }
 
@@ -198,7 +206,7 @@ static int rt_control_started(const struct sbx_opts *o,
  * Return: 1 answer taken, 0 not there yet, -1 the channel is gone.
  */
 static int rt_wait_answer(const struct sbx_opts *o, struct cove_ctl_client *c,
-			   uint32_t stream, int *code)
+			  uint32_t stream, int *code)
 {
 	Cove__Control__WaitResponse *w = NULL;
 	struct cove_ctl_response resp;
@@ -215,8 +223,8 @@ static int rt_wait_answer(const struct sbx_opts *o, struct cove_ctl_client *c,
 							 resp.payload);
 	free(resp.payload);
 	if (!w) {
-		sbx_step(o, "control: cove.Wait: %s", resp.code ? resp.message :
-			 "malformed WaitResponse");
+		sbx_step(o, "control: cove.Wait: %s",
+			 resp.code ? resp.message : "malformed WaitResponse");
 		return -1;
 	}
 	*code = w->exit_code;
@@ -253,8 +261,8 @@ static char rt_read_reply(int fd, char *msg, size_t len)
  *		alone when the channel did not tell (sentry killed)
  */
 static void rt_wait_sentry(const struct sbx_opts *o, pid_t pid,
-			    struct cove_ctl_client *c, uint32_t stream,
-			    int *status, int *code)
+			   struct cove_ctl_client *c, uint32_t stream,
+			   int *status, int *code)
 {
 	struct signalfd_siginfo si;
 	struct pollfd p[2];
@@ -282,7 +290,7 @@ static void rt_wait_sentry(const struct sbx_opts *o, pid_t pid,
 		if (poll(p, 2, -1) < 0)
 			continue;
 		if (c && p[1].revents && rt_wait_answer(o, c, stream, code))
-			c = NULL;	/* answered, or the channel is gone */
+			c = NULL; /* answered, or the channel is gone */
 		while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 			/* The terminal signals the whole foreground group. */
 			if (si.ssi_signo != SIGCHLD && si.ssi_code != SI_KERNEL)
@@ -333,7 +341,8 @@ int rt_run(struct sbx_opts *o)
 
 	sbx_step_start();
 	if (geteuid() != 0) {
-		fprintf(stderr, "cove run: needs root (namespaces, veth, seccomp listener)\n");
+		fprintf(stderr,
+			"cove run: needs root (namespaces, veth, seccomp listener)\n");
 		return SBX_EXIT_COVE;
 	}
 	if (cove_config_load(NULL, &cfg, &err) < 0) {
@@ -366,7 +375,8 @@ int rt_run(struct sbx_opts *o)
 	pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL,
 			     NULL, NULL);
 	if (pid < 0) {
-		cove_err_set(&err, errno, "cannot start the sentry in a new pid namespace");
+		cove_err_set(&err, errno,
+			     "cannot start the sentry in a new pid namespace");
 		goto fail;
 	}
 	if (pid == 0) {
@@ -383,7 +393,7 @@ int rt_run(struct sbx_opts *o)
 	close(ready[1]);
 	to_sentry[0] = from_sentry[1] = ready[1] = -1;
 	rt_state_pid(&st, pid);
-	rt_state_write(&st, "network", "%s\n", o->network);	/* cove list */
+	rt_state_write(&st, "network", "%s\n", o->network); /* cove list */
 	sbx_step(o, "sentry started (pid %d)", (int)pid);
 
 	r = rt_read_reply(from_sentry[0], msg, sizeof(msg));
@@ -421,7 +431,7 @@ int rt_run(struct sbx_opts *o)
 			/* The sentry's exit status says why (127: not found). */
 			waitpid(pid, &status, 0);
 			ret = WIFEXITED(status) ? WEXITSTATUS(status) :
-			      SBX_EXIT_COVE;
+						  SBX_EXIT_COVE;
 			pid = -1;
 			goto fail_quiet_status;
 		}
@@ -436,7 +446,8 @@ int rt_run(struct sbx_opts *o)
 	} else {
 		wr.id = "main";
 		if (cove_ctl_client_send(ctl, "cove.Wait", wbuf,
-					 cove__control__wait_request__pack(&wr, wbuf),
+					 cove__control__wait_request__pack(&wr,
+									   wbuf),
 					 1000, &wait_stream, &err) < 0) {
 			sbx_step(o, "%s", err.msg);
 			cove_ctl_client_close(ctl);
@@ -448,13 +459,15 @@ int rt_run(struct sbx_opts *o)
 	rt_wait_sentry(o, pid, ctl, wait_stream, &status, &code);
 	pid = -1;
 	if (WIFSIGNALED(status)) {
-		fprintf(stderr, "cove run: the sentry of sandbox %s was killed by signal %d (%s)\n",
+		fprintf(stderr,
+			"cove run: the sentry of sandbox %s was killed by signal %d (%s)\n",
 			o->name, WTERMSIG(status), strsignal(WTERMSIG(status)));
 		ret = SBX_EXIT_COVE;
 	} else if (code >= 0) {
 		ret = code;
 	} else {
-		sbx_step(o, "control: no answer to cove.Wait; the sentry's status instead");
+		sbx_step(o,
+			 "control: no answer to cove.Wait; the sentry's status instead");
 		ret = WEXITSTATUS(status);
 	}
 	goto out;
@@ -482,6 +495,7 @@ out:
 		close(from_sentry[0]);
 	if (ready[0] >= 0)
 		close(ready[0]);
-	sbx_step(o, "cleaned up, exit %d%s", ret, started ? "" : " (not started)");
+	sbx_step(o, "cleaned up, exit %d%s", ret,
+		 started ? "" : " (not started)");
 	return ret;
 }

@@ -29,7 +29,7 @@
  * usage error with @err set.
  */
 int rt_opts_parse(int argc, char **argv, struct sbx_opts *o,
-		   struct cove_err *err);
+		  struct cove_err *err);
 
 /* rt_run_usage() - print the --help text of `cove run`. */
 void rt_run_usage(FILE *out, const char *prog);
@@ -66,7 +66,7 @@ bool rt_name_valid(const char *name);
  * Return: 0, or -1 when the subnet is full.
  */
 int rt_ipam_pick(uint32_t net, uint8_t prefix, const uint32_t *used,
-		  unsigned nused, uint32_t *out);
+		 unsigned nused, uint32_t *out);
 
 /**
  * rt_gateway_of() - the host side of a sandbox subnet: network + 1
@@ -80,8 +80,8 @@ struct in_addr rt_gateway_of(struct in_addr ip, uint8_t prefix);
 /* ---- state.c: /run/cove/NAME and garbage collection ------------------ */
 
 struct rt_state {
-	char dir[128];			/* /run/cove/NAME */
-	int lock_fd;			/* flock held while the sandbox lives */
+	char dir[128]; /* /run/cove/NAME */
+	int lock_fd;   /* flock held while the sandbox lives */
 };
 
 /**
@@ -93,7 +93,7 @@ struct rt_state {
  * Return: 0 or < 0 with @err set.
  */
 int rt_state_create(struct sbx_opts *o, struct rt_state *st,
-		     struct cove_err *err);
+		    struct cove_err *err);
 
 /**
  * rt_state_write() - write one small file NAME=VALUE in the state dir
@@ -102,7 +102,7 @@ int rt_state_create(struct sbx_opts *o, struct rt_state *st,
  * @fmt:	printf-style content
  */
 void rt_state_write(const struct rt_state *st, const char *file,
-		     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* rt_state_pid() - record the sentry's pid and start time in "pid". */
 void rt_state_pid(const struct rt_state *st, pid_t pid);
@@ -134,7 +134,7 @@ int rt_gc(bool verbose);
  * Return: 0 or < 0 with @err set (a half-made veth is removed).
  */
 int rt_attach_host(const struct sbx_opts *o, pid_t sentry,
-		    struct cove_err *err);
+		   struct cove_err *err);
 
 /* rt_detach_host() - delete the host end (and so the pair); idempotent. */
 void rt_detach_host(struct in_addr ip);

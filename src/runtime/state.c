@@ -37,11 +37,11 @@
  * published ports, then the directory.
  */
 
-#define SBX_GLOBAL_LOCK SBX_RUN_DIR "/.lock"
+#define SBX_GLOBAL_LOCK	  SBX_RUN_DIR "/.lock"
 #define SBX_MAX_SANDBOXES 4096
 
 void rt_state_write(const struct rt_state *st, const char *file,
-		     const char *fmt, ...)
+		    const char *fmt, ...)
 {
 	char path[192];
 	va_list ap;
@@ -59,7 +59,7 @@ void rt_state_write(const struct rt_state *st, const char *file,
 
 /* rt_read_small() - read a small state file into @buf; Return: 0 or -1. */
 static int rt_read_small(const char *dir, const char *file, char *buf,
-			  size_t len)
+			 size_t len)
 {
 	char path[192];
 	ssize_t n;
@@ -94,7 +94,7 @@ static unsigned long long rt_proc_starttime(pid_t pid)
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
-	p = strrchr(buf, ')');		/* comm may hold spaces */
+	p = strrchr(buf, ')'); /* comm may hold spaces */
 	if (!p)
 		return 0;
 	for (i = 2; i < 22 && p; i++)
@@ -128,7 +128,8 @@ static int rt_global_lock(struct cove_err *err)
 static void rt_rm_dir(const char *dir)
 {
 	static const char *const files[] = {
-		"lock", "ip", "pid", "publish", "control.sock", "veth", "network",
+		"lock",		"ip",	"pid",	   "publish",
+		"control.sock", "veth", "network",
 	};
 	char path[192];
 	unsigned i;
@@ -180,7 +181,7 @@ static void rt_gc_one(const char *dir, const char *name, bool verbose)
  * Return: the number of sandboxes cleaned.
  */
 static int rt_gc_locked(bool verbose, uint32_t *used, unsigned *nused,
-			 unsigned max)
+			unsigned max)
 {
 	struct dirent *de;
 	struct in_addr ip;
@@ -201,7 +202,7 @@ static int rt_gc_locked(bool verbose, uint32_t *used, unsigned *nused,
 		snprintf(path, sizeof(path), "%s/lock", dir);
 		fd = open(path, O_RDWR | O_CLOEXEC);
 		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
-			close(fd);	/* alive */
+			close(fd); /* alive */
 			if (used && *nused < max &&
 			    !rt_read_small(dir, "ip", buf, sizeof(buf))) {
 				buf[strcspn(buf, "\n")] = '\0';
@@ -244,7 +245,7 @@ static void rt_gen_name(char *name)
 }
 
 int rt_state_create(struct sbx_opts *o, struct rt_state *st,
-		     struct cove_err *err)
+		    struct cove_err *err)
 {
 	static uint32_t used[SBX_MAX_SANDBOXES];
 	char path[192], ipbuf[INET_ADDRSTRLEN];
@@ -267,7 +268,8 @@ int rt_state_create(struct sbx_opts *o, struct rt_state *st,
 			break;
 		if (errno != EEXIST || o->have_name || tries > 8) {
 			if (errno == EEXIST)
-				cove_err_set(err, 0, "a sandbox named '%s' is running",
+				cove_err_set(err, 0,
+					     "a sandbox named '%s' is running",
 					     o->name);
 			else
 				cove_err_set(err, errno,
@@ -283,20 +285,21 @@ int rt_state_create(struct sbx_opts *o, struct rt_state *st,
 		goto fail_dir;
 	}
 	if (o->netns_path || o->mode == SBX_NET_NONE) {
-		ret = 0;	/* the netns brings its own address, or none */
+		ret = 0; /* the netns brings its own address, or none */
 		goto out;
 	}
 	if (o->have_ip) {
 		for (i = 0; i < nused; i++)
 			if (used[i] == ntohl(o->ip.s_addr)) {
-				cove_err_set(err, EADDRINUSE,
-					     "--ip: %s is used by another sandbox",
-					     inet_ntoa(o->ip));
+				cove_err_set(
+					err, EADDRINUSE,
+					"--ip: %s is used by another sandbox",
+					inet_ntoa(o->ip));
 				goto fail_dir;
 			}
 	} else {
 		if (rt_ipam_pick(SBX_POOL_NET, SBX_POOL_PREFIX, used, nused,
-				  &pick) < 0) {
+				 &pick) < 0) {
 			cove_err_set(err, ENOSPC,
 				     "no free address left in 10.209.0.0/16");
 			goto fail_dir;
@@ -335,5 +338,5 @@ void rt_state_remove(struct rt_state *st)
 void rt_state_pid(const struct rt_state *st, pid_t pid)
 {
 	rt_state_write(st, "pid", "%d %llu\n", (int)pid,
-			rt_proc_starttime(pid));
+		       rt_proc_starttime(pid));
 }

@@ -42,9 +42,9 @@
  * is an INVALID_ARGUMENT answer, never a crash or a disconnect.
  */
 
-#define SBX_EXEC_ARGS_MAX	1024	/* argv and env entries */
-#define SBX_EXEC_STR_MAX	4096	/* bytes per argument, env entry, cwd */
-#define SBX_PS_MAX		256	/* processes in one ListProcesses */
+#define SBX_EXEC_ARGS_MAX 1024 /* argv and env entries */
+#define SBX_EXEC_STR_MAX  4096 /* bytes per argument, env entry, cwd */
+#define SBX_PS_MAX	  256  /* processes in one ListProcesses */
 
 /* sbx_rep_err() - fill an error answer. */
 static void sbx_rep_err(struct cove_ctl_reply *rep, int32_t code,
@@ -156,7 +156,8 @@ static void sbx_wait_answer(struct sentry *sn, const struct cove_ctl_call *call,
 
 	w.exit_code = p->exit_code;
 	w.signal = p->term_signal;
-	if (!sbx_rep_alloc(&rep, cove__control__wait_response__get_packed_size(&w)))
+	if (!sbx_rep_alloc(&rep,
+			   cove__control__wait_response__get_packed_size(&w)))
 		return;
 	rep.len = cove__control__wait_response__pack(&w, rep.payload);
 	if (sn->ctl) {
@@ -225,22 +226,25 @@ static bool sbx_exec_check(const Cove__Control__ExecRequest *r,
 	const Cove__Control__ProcessSpec *ps = r->process;
 
 	if (!ps || !ps->n_argv) {
-		sbx_rep_err(rep, COVE_CTL_INVALID_ARGUMENT, "no command to run");
+		sbx_rep_err(rep, COVE_CTL_INVALID_ARGUMENT,
+			    "no command to run");
 		return false;
 	}
 	if (r->id[0] && !sbx_id_ok(r->id)) {
-		sbx_rep_err(rep, COVE_CTL_INVALID_ARGUMENT,
-			    "process id must be 1..%d characters of [A-Za-z0-9._-]",
-			    SBX_PROC_ID_MAX);
+		sbx_rep_err(
+			rep, COVE_CTL_INVALID_ARGUMENT,
+			"process id must be 1..%d characters of [A-Za-z0-9._-]",
+			SBX_PROC_ID_MAX);
 		return false;
 	}
 	if (!ps->argv[0][0] || !sbx_strs_ok(ps->argv, ps->n_argv, false) ||
 	    !sbx_strs_ok(ps->env, ps->n_env, true) ||
 	    strnlen(ps->cwd, SBX_EXEC_STR_MAX + 1) > SBX_EXEC_STR_MAX ||
 	    ps->n_groups > 0) {
-		sbx_rep_err(rep, COVE_CTL_INVALID_ARGUMENT,
-			    "bad process spec: at most %d arguments and variables (KEY=VALUE) of %d bytes each, no extra groups",
-			    SBX_EXEC_ARGS_MAX, SBX_EXEC_STR_MAX);
+		sbx_rep_err(
+			rep, COVE_CTL_INVALID_ARGUMENT,
+			"bad process spec: at most %d arguments and variables (KEY=VALUE) of %d bytes each, no extra groups",
+			SBX_EXEC_ARGS_MAX, SBX_EXEC_STR_MAX);
 		return false;
 	}
 	if (ps->stdio != COVE__CONTROL__STDIO_MODE__STDIO_FDS &&
@@ -310,15 +314,18 @@ static void sbx_ctl_exec(void *opaque, const struct cove_ctl_call *call,
 	n = (int)cove_ctl_server_take_fds(sn->ctl, call, fds, COVE_CTL_MAX_FDS);
 	r = cove__control__exec_request__unpack(NULL, len, req);
 	if (!r) {
-		sbx_rep_err(rep, COVE_CTL_INVALID_ARGUMENT, "malformed ExecRequest");
+		sbx_rep_err(rep, COVE_CTL_INVALID_ARGUMENT,
+			    "malformed ExecRequest");
 		goto out;
 	}
 	if (!sbx_exec_check(r, rep))
 		goto out;
-	if (r->process->stdio == COVE__CONTROL__STDIO_MODE__STDIO_FDS && n != 3) {
-		sbx_rep_err(rep, COVE_CTL_INVALID_ARGUMENT,
-			    "stdio mode FDS needs 3 fds passed with the request (got %d; unix transport only)",
-			    n);
+	if (r->process->stdio == COVE__CONTROL__STDIO_MODE__STDIO_FDS &&
+	    n != 3) {
+		sbx_rep_err(
+			rep, COVE_CTL_INVALID_ARGUMENT,
+			"stdio mode FDS needs 3 fds passed with the request (got %d; unix transport only)",
+			n);
 		goto out;
 	}
 	if (r->process->stdio == COVE__CONTROL__STDIO_MODE__STDIO_NULL) {
@@ -327,8 +334,8 @@ static void sbx_ctl_exec(void *opaque, const struct cove_ctl_call *call,
 		for (n = 0; n < 3; n++) {
 			fds[n] = open("/dev/null", O_RDWR | O_CLOEXEC);
 			if (fds[n] < 0) {
-				sbx_rep_err(rep, COVE_CTL_INTERNAL, "/dev/null: %s",
-					    strerror(errno));
+				sbx_rep_err(rep, COVE_CTL_INTERNAL,
+					    "/dev/null: %s", strerror(errno));
 				goto out;
 			}
 		}
@@ -344,7 +351,8 @@ static void sbx_ctl_exec(void *opaque, const struct cove_ctl_call *call,
 		snprintf(id, sizeof(id), "exec-%llu",
 			 (unsigned long long)sn->proc_seq + 1);
 	if (sbx_proc_find(sn, id)) {
-		sbx_rep_err(rep, COVE_CTL_ALREADY_EXISTS, "process id %s is taken", id);
+		sbx_rep_err(rep, COVE_CTL_ALREADY_EXISTS,
+			    "process id %s is taken", id);
 		goto out;
 	}
 	if (!sbx_proc_slot(sn)) {
@@ -367,15 +375,19 @@ static void sbx_ctl_exec(void *opaque, const struct cove_ctl_call *call,
 	cove__control__exec_request__pack(r, packed);
 	pid = sbx_zygote_exec(sn, packed, plen, fds, &err);
 	if (pid < 0) {
-		sbx_rep_err(rep, err.code == E2BIG ? COVE_CTL_INVALID_ARGUMENT :
-				 COVE_CTL_UNAVAILABLE, "%s", err.msg);
+		sbx_rep_err(rep,
+			    err.code == E2BIG ? COVE_CTL_INVALID_ARGUMENT :
+						COVE_CTL_UNAVAILABLE,
+			    "%s", err.msg);
 		goto out;
 	}
 	sbx_proc_add(sn, id, pid, r->process->argv, r->process->n_argv);
 	er.pid = (uint32_t)pid;
 	er.id = id;
-	if (sbx_rep_alloc(rep, cove__control__exec_response__get_packed_size(&er)))
-		rep->len = cove__control__exec_response__pack(&er, rep->payload);
+	if (sbx_rep_alloc(rep,
+			  cove__control__exec_response__get_packed_size(&er)))
+		rep->len =
+			cove__control__exec_response__pack(&er, rep->payload);
 out:
 	for (i = 0; i < n; i++)
 		close(fds[i]);
@@ -401,7 +413,8 @@ static void sbx_ctl_wait(void *opaque, const struct cove_ctl_call *call,
 
 	r = cove__control__wait_request__unpack(NULL, len, req);
 	if (!r) {
-		sbx_rep_err(rep, COVE_CTL_INVALID_ARGUMENT, "malformed WaitRequest");
+		sbx_rep_err(rep, COVE_CTL_INVALID_ARGUMENT,
+			    "malformed WaitRequest");
 		return;
 	}
 	p = sbx_proc_find(sn, r->id);
@@ -412,7 +425,8 @@ static void sbx_ctl_wait(void *opaque, const struct cove_ctl_call *call,
 		sbx_wait_answer(sn, call, p), rep->deferred = 1;
 	else if (p->nwaits == SBX_MAX_WAITS)
 		sbx_rep_err(rep, COVE_CTL_RESOURCE_EXHAUSTED,
-			    "%d callers wait for %s already", SBX_MAX_WAITS, p->id);
+			    "%d callers wait for %s already", SBX_MAX_WAITS,
+			    p->id);
 	else
 		p->waits[p->nwaits++] = *call, rep->deferred = 1;
 	cove__control__wait_request__free_unpacked(r, NULL);
@@ -470,18 +484,21 @@ static void sbx_ctl_signal(void *opaque, const struct cove_ctl_call *call,
 	(void)call;
 	r = cove__control__signal_request__unpack(NULL, len, req);
 	if (!r) {
-		sbx_rep_err(rep, COVE_CTL_INVALID_ARGUMENT, "malformed SignalRequest");
+		sbx_rep_err(rep, COVE_CTL_INVALID_ARGUMENT,
+			    "malformed SignalRequest");
 		return;
 	}
 	sig = r->signal ? r->signal : SIGTERM;
 	if (sig < 1 || sig >= NSIG) {
-		sbx_rep_err(rep, COVE_CTL_INVALID_ARGUMENT, "no signal %d", sig);
+		sbx_rep_err(rep, COVE_CTL_INVALID_ARGUMENT, "no signal %d",
+			    sig);
 	} else if (r->all) {
 		struct sbx_sig_all a = { .sig = sig };
 
 		sbx_each_pid(sn, sbx_sig_one, &a);
 		if (!a.sent)
-			sbx_rep_err(rep, COVE_CTL_NOT_FOUND, "no process to signal");
+			sbx_rep_err(rep, COVE_CTL_NOT_FOUND,
+				    "no process to signal");
 	} else {
 		p = sbx_proc_find(sn, r->id);
 		if (!p)
@@ -502,7 +519,7 @@ struct sbx_ps {
 	struct sentry *sn;
 	Cove__Control__ProcessInfo info[SBX_PS_MAX];
 	Cove__Control__ProcessInfo *ptr[SBX_PS_MAX];
-	char *argv1[SBX_PS_MAX];	/* one joined string each */
+	char *argv1[SBX_PS_MAX]; /* one joined string each */
 	char cmd[SBX_PS_MAX][SBX_PROC_ARGV_MAX];
 	size_t n;
 };
@@ -550,7 +567,7 @@ static bool sbx_ps_other(void *arg, pid_t pid)
 	n = read(fd, cmd, sizeof(cmd) - 1);
 	close(fd);
 	if (n <= 0)
-		return true;		/* a zombie or a kernel detail */
+		return true; /* a zombie or a kernel detail */
 	for (i = 0; i + 1 < (size_t)n; i++)
 		if (!cmd[i])
 			cmd[i] = ' ';
@@ -588,9 +605,11 @@ static void sbx_ctl_ps(void *opaque, const struct cove_ctl_call *call,
 	sbx_each_pid(sn, sbx_ps_other, ps);
 	lr.n_processes = ps->n;
 	lr.processes = ps->ptr;
-	if (sbx_rep_alloc(rep, cove__control__list_processes_response__get_packed_size(&lr)))
-		rep->len = cove__control__list_processes_response__pack(&lr,
-									rep->payload);
+	if (sbx_rep_alloc(rep,
+			  cove__control__list_processes_response__get_packed_size(
+				  &lr)))
+		rep->len = cove__control__list_processes_response__pack(
+			&lr, rep->payload);
 	free(ps);
 }
 
@@ -624,24 +643,48 @@ static void sbx_ctl_stats(void *opaque, const struct cove_ctl_call *call,
 	}
 	ss.stack = (char *)sn->ops->name;
 #define SBX_S(f) ss.f = s.f
-	SBX_S(rx_frames); SBX_S(rx_bytes); SBX_S(tx_frames); SBX_S(tx_bytes);
-	SBX_S(rx_dropped); SBX_S(rx_bad_csum); SBX_S(rx_malformed);
-	SBX_S(tx_dropped); SBX_S(arp_requests); SBX_S(arp_replies);
-	SBX_S(ip_frags_in); SBX_S(ip_reassembled); SBX_S(ip_reasm_failed);
-	SBX_S(icmp_in); SBX_S(icmp_out); SBX_S(udp_in); SBX_S(udp_out);
-	SBX_S(udp_no_port); SBX_S(tcp_active_opens); SBX_S(tcp_passive_opens);
-	SBX_S(tcp_in_segs); SBX_S(tcp_out_segs); SBX_S(tcp_retransmits);
-	SBX_S(tcp_fast_retransmits); SBX_S(tcp_timeouts); SBX_S(tcp_resets_in);
-	SBX_S(tcp_resets_out); SBX_S(tcp_ooo_segments);
-	SBX_S(tcp_challenge_acks); SBX_S(sockets); SBX_S(tcp_conns);
-	SBX_S(tcp_established); SBX_S(mem_bytes); SBX_S(frames_held);
+	SBX_S(rx_frames);
+	SBX_S(rx_bytes);
+	SBX_S(tx_frames);
+	SBX_S(tx_bytes);
+	SBX_S(rx_dropped);
+	SBX_S(rx_bad_csum);
+	SBX_S(rx_malformed);
+	SBX_S(tx_dropped);
+	SBX_S(arp_requests);
+	SBX_S(arp_replies);
+	SBX_S(ip_frags_in);
+	SBX_S(ip_reassembled);
+	SBX_S(ip_reasm_failed);
+	SBX_S(icmp_in);
+	SBX_S(icmp_out);
+	SBX_S(udp_in);
+	SBX_S(udp_out);
+	SBX_S(udp_no_port);
+	SBX_S(tcp_active_opens);
+	SBX_S(tcp_passive_opens);
+	SBX_S(tcp_in_segs);
+	SBX_S(tcp_out_segs);
+	SBX_S(tcp_retransmits);
+	SBX_S(tcp_fast_retransmits);
+	SBX_S(tcp_timeouts);
+	SBX_S(tcp_resets_in);
+	SBX_S(tcp_resets_out);
+	SBX_S(tcp_ooo_segments);
+	SBX_S(tcp_challenge_acks);
+	SBX_S(sockets);
+	SBX_S(tcp_conns);
+	SBX_S(tcp_established);
+	SBX_S(mem_bytes);
+	SBX_S(frames_held);
 #undef SBX_S
 	sr.n_stacks = 1;
 	sr.stacks = &one;
-	if (sbx_rep_alloc(rep, cove__control__stats_response__get_packed_size(&sr)))
-		rep->len = cove__control__stats_response__pack(&sr, rep->payload);
+	if (sbx_rep_alloc(rep,
+			  cove__control__stats_response__get_packed_size(&sr)))
+		rep->len =
+			cove__control__stats_response__pack(&sr, rep->payload);
 }
-
 
 /*
  * sbx_ctl_health() - cove.Health: STARTING before the program was spawned,
@@ -661,8 +704,9 @@ static void sbx_ctl_health(void *opaque, const struct cove_ctl_call *call,
 	(void)req;
 	(void)len;
 	r.state = !sn->child ? COVE__CONTROL__HEALTH_RESPONSE__STATE__STARTING :
-		  sn->child_done ? COVE__CONTROL__HEALTH_RESPONSE__STATE__STOPPING :
-				   COVE__CONTROL__HEALTH_RESPONSE__STATE__SERVING;
+		  sn->child_done ?
+			       COVE__CONTROL__HEALTH_RESPONSE__STATE__STOPPING :
+			       COVE__CONTROL__HEALTH_RESPONSE__STATE__SERVING;
 	n = cove__control__health_response__get_packed_size(&r);
 	rep->payload = malloc(n ? n : 1);
 	if (!rep->payload) {

@@ -98,7 +98,8 @@ sbx_zyg_child(const Cove__Control__ProcessSpec *ps, const int fds[3])
 	memcpy(env, ps->env, ps->n_env * sizeof(char *));
 	execvpe(argv[0], argv, env);
 	e = errno;
-	fprintf(stderr, "cove exec: cannot run '%s': %s\n", argv[0], strerror(e));
+	fprintf(stderr, "cove exec: cannot run '%s': %s\n", argv[0],
+		strerror(e));
 	_exit(e == ENOENT ? SBX_EXIT_NOTFOUND : SBX_EXIT_NOEXEC);
 }
 
@@ -125,13 +126,15 @@ static void sbx_zyg_serve(int zfd, const uint8_t *buf, size_t n, int fds[3])
 				sbx_zyg_child(r->process, fds);
 			reply = y < 0 ? -errno : (int32_t)y;
 			_exit(send(zfd, &reply, sizeof(reply), MSG_NOSIGNAL) ==
-			      sizeof(reply) ? 0 : 1);
+					      sizeof(reply) ?
+				      0 :
+				      1);
 		}
 		reply = x < 0 ? -errno : -EAGAIN;
 		while (x > 0 && waitpid(x, &st, 0) < 0 && errno == EINTR)
 			;
 		if (x > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0)
-			reply = 0;	/* X answered */
+			reply = 0; /* X answered */
 	}
 	if (reply != 0)
 		(void)!send(zfd, &reply, sizeof(reply), MSG_NOSIGNAL);
@@ -149,8 +152,8 @@ static void sbx_zyg_serve(int zfd, const uint8_t *buf, size_t n, int fds[3])
 static void __attribute__((noreturn)) sbx_zygote_main(int zfd)
 {
 	static uint8_t buf[SBX_ZYG_MSG_MAX];
-	static const int ign[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE,
-				   SIGUSR1, SIGUSR2, SIGALRM };
+	static const int ign[] = { SIGINT,  SIGTERM, SIGHUP,  SIGQUIT,
+				   SIGPIPE, SIGUSR1, SIGUSR2, SIGALRM };
 	int32_t me = (int32_t)getpid();
 	unsigned i;
 	int null;
@@ -176,8 +179,10 @@ static void __attribute__((noreturn)) sbx_zygote_main(int zfd)
 		} u;
 		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
 		struct msghdr m = {
-			.msg_iov = &iov, .msg_iovlen = 1,
-			.msg_control = u.c, .msg_controllen = sizeof(u.c),
+			.msg_iov = &iov,
+			.msg_iovlen = 1,
+			.msg_control = u.c,
+			.msg_controllen = sizeof(u.c),
 		};
 		struct cmsghdr *cm;
 		int fds[3] = { -1, -1, -1 };
@@ -186,7 +191,7 @@ static void __attribute__((noreturn)) sbx_zygote_main(int zfd)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			_exit(0);	/* the sentry is gone */
+			_exit(0); /* the sentry is gone */
 		cm = CMSG_FIRSTHDR(&m);
 		if (cm && cm->cmsg_type == SCM_RIGHTS &&
 		    cm->cmsg_len == CMSG_LEN(sizeof(fds)))
@@ -248,20 +253,24 @@ int sbx_zygote_exec(struct sentry *sn, const uint8_t *req, size_t len,
 	} u;
 	struct iovec iov = { .iov_base = (void *)req, .iov_len = len };
 	struct msghdr m = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = u.c, .msg_controllen = sizeof(u.c),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = u.c,
+		.msg_controllen = sizeof(u.c),
 	};
 	struct pollfd p = { .fd = sn->zyg_fd, .events = POLLIN };
 	struct cmsghdr *cm;
 	int32_t reply;
 
 	if (sn->zyg_fd < 0)
-		return cove_err_set(err, ESRCH,
-				    "the sandbox cannot start processes any more (its exec helper is gone)");
+		return cove_err_set(
+			err, ESRCH,
+			"the sandbox cannot start processes any more (its exec helper is gone)");
 	if (len > SBX_ZYG_MSG_MAX)
-		return cove_err_set(err, E2BIG,
-				    "command line and environment exceed %u bytes",
-				    SBX_ZYG_MSG_MAX);
+		return cove_err_set(
+			err, E2BIG,
+			"command line and environment exceed %u bytes",
+			SBX_ZYG_MSG_MAX);
 	memset(&u, 0, sizeof(u));
 	cm = CMSG_FIRSTHDR(&m);
 	cm->cmsg_level = SOL_SOCKET;
@@ -271,9 +280,8 @@ int sbx_zygote_exec(struct sentry *sn, const uint8_t *req, size_t len,
 	if (sendmsg(sn->zyg_fd, &m, MSG_NOSIGNAL) != (ssize_t)len)
 		goto gone;
 	/* The zygote only forks: it answers in well under a second. */
-	if (poll(&p, 1, 2000) != 1 ||
-	    recv(sn->zyg_fd, &reply, sizeof(reply), MSG_DONTWAIT) !=
-	    sizeof(reply))
+	if (poll(&p, 1, 2000) != 1 || recv(sn->zyg_fd, &reply, sizeof(reply),
+					   MSG_DONTWAIT) != sizeof(reply))
 		goto gone;
 	if (reply < 0)
 		return cove_err_set(err, -reply, "starting the process");
@@ -281,6 +289,7 @@ int sbx_zygote_exec(struct sentry *sn, const uint8_t *req, size_t len,
 gone:
 	close(sn->zyg_fd);
 	sn->zyg_fd = -1;
-	return cove_err_set(err, EPIPE,
-			    "the sandbox's exec helper does not answer; exec is unavailable");
+	return cove_err_set(
+		err, EPIPE,
+		"the sandbox's exec helper does not answer; exec is unavailable");
 }

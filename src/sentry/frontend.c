@@ -36,17 +36,17 @@
  */
 
 #ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
-#define SECCOMP_IOCTL_NOTIF_SET_FLAGS	SECCOMP_IOW(4, __u64)
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
 #endif
 #ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
-#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP	(1UL << 0)
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
 #endif
 #ifndef PIDFD_THREAD
-#define PIDFD_THREAD	O_EXCL
+#define PIDFD_THREAD O_EXCL
 #endif
 
-#define SBX_ADDR_MAX	128u
-#define SBX_DGRAM_MAX	65535u
+#define SBX_ADDR_MAX  128u
+#define SBX_DGRAM_MAX 65535u
 
 int sbx_reply(struct sentry *sn, uint64_t id, int64_t val, int error)
 {
@@ -54,7 +54,9 @@ int sbx_reply(struct sentry *sn, uint64_t id, int64_t val, int error)
 		fprintf(stderr, "cove sentry: reply %lld error %d\n",
 			(long long)val, error);
 	struct seccomp_notif_resp r = {
-		.id = id, .val = error ? -1 : val, .error = error ? -error : 0,
+		.id = id,
+		.val = error ? -1 : val,
+		.error = error ? -error : 0,
 	};
 
 	return ioctl(sn->nfd, SECCOMP_IOCTL_NOTIF_SEND, &r) < 0 ? -errno : 0;
@@ -63,7 +65,8 @@ int sbx_reply(struct sentry *sn, uint64_t id, int64_t val, int error)
 static void sbx_continue(struct sentry *sn, uint64_t id)
 {
 	struct seccomp_notif_resp r = {
-		.id = id, .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE,
+		.id = id,
+		.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE,
 	};
 
 	(void)ioctl(sn->nfd, SECCOMP_IOCTL_NOTIF_SEND, &r);
@@ -102,13 +105,14 @@ int sbx_mem_read(uint32_t pid, uint64_t addr, void *buf, size_t len)
 	struct iovec local = { .iov_base = buf, .iov_len = len };
 	struct iovec remote = { .iov_base = (void *)(uintptr_t)addr,
 				.iov_len = len };
+	ssize_t n;
 
 	if (!len)
 		return 0;
 	if (!addr)
 		return -EFAULT;
-	return process_vm_readv((pid_t)pid, &local, 1, &remote, 1, 0) ==
-	       (ssize_t)len ? 0 : -EFAULT;
+	n = process_vm_readv((pid_t)pid, &local, 1, &remote, 1, 0);
+	return n == (ssize_t)len ? 0 : -EFAULT;
 }
 
 int sbx_mem_write(uint32_t pid, uint64_t addr, const void *buf, size_t len)
@@ -116,13 +120,14 @@ int sbx_mem_write(uint32_t pid, uint64_t addr, const void *buf, size_t len)
 	struct iovec local = { .iov_base = (void *)buf, .iov_len = len };
 	struct iovec remote = { .iov_base = (void *)(uintptr_t)addr,
 				.iov_len = len };
+	ssize_t n;
 
 	if (!len)
 		return 0;
 	if (!addr)
 		return -EFAULT;
-	return process_vm_writev((pid_t)pid, &local, 1, &remote, 1, 0) ==
-	       (ssize_t)len ? 0 : -EFAULT;
+	n = process_vm_writev((pid_t)pid, &local, 1, &remote, 1, 0);
+	return n == (ssize_t)len ? 0 : -EFAULT;
 }
 
 /* sbx_nonblock() - is the program's end in non-blocking mode? */
@@ -173,7 +178,9 @@ static int sbx_put_addr(uint32_t pid, uint64_t addr, uint64_t lenp,
 static int sbx_install(struct sentry *sn, uint64_t id, int afd, bool cloexec)
 {
 	struct seccomp_notif_addfd a = {
-		.id = id, .flags = SECCOMP_ADDFD_FLAG_SEND, .srcfd = (uint32_t)afd,
+		.id = id,
+		.flags = SECCOMP_ADDFD_FLAG_SEND,
+		.srcfd = (uint32_t)afd,
 		.newfd_flags = cloexec ? O_CLOEXEC : 0,
 	};
 	int ret = ioctl(sn->nfd, SECCOMP_IOCTL_NOTIF_ADDFD, &a);
@@ -201,8 +208,8 @@ static void sbx_h_socket(struct sentry *sn, const struct seccomp_notif *n)
 		sbx_reply(sn, n->id, -1, ESOCKTNOSUPPORT);
 		return;
 	}
-	if (proto && proto != (base == SOCK_STREAM ? IPPROTO_TCP :
-			       IPPROTO_UDP)) {
+	if (proto &&
+	    proto != (base == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP)) {
 		sbx_reply(sn, n->id, -1, EPROTONOSUPPORT);
 		return;
 	}
@@ -226,7 +233,8 @@ static void sbx_h_socket(struct sentry *sn, const struct seccomp_notif *n)
 	ret = sbx_install(sn, n->id, afd, type & SOCK_CLOEXEC);
 	close(afd);
 	if (sn->trace)
-		fprintf(stderr, "cove sentry: socket type %d -> fd %d\n", type, ret);
+		fprintf(stderr, "cove sentry: socket type %d -> fd %d\n", type,
+			ret);
 	if (ret < 0) {
 		sbx_sock_free(sk);
 		/* ENOENT: the thread is gone, nothing to answer; EMFILE... */
@@ -373,8 +381,8 @@ static void sbx_h_connect(struct sentry *sn, const struct seccomp_notif *n,
 	 */
 	sk->state = SK_CONNECTING;
 	for (;;) {
-		w = send(dup, filler, sizeof(filler), MSG_DONTWAIT |
-			 MSG_NOSIGNAL);
+		w = send(dup, filler, sizeof(filler),
+			 MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (w <= 0)
 			break;
 		sk->filler += (uint32_t)w;
@@ -455,8 +463,8 @@ bool sbx_serve_accept(struct sentry *sn, struct sbx_sock *l,
 		/* The connection stays queued, with its token back. */
 		(void)send(l->sfd, "a", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (ret == -ENOENT)
-			return false;	/* the call is gone */
-		sbx_reply(sn, w->id, -1, -ret);	/* EMFILE, ... */
+			return false;		/* the call is gone */
+		sbx_reply(sn, w->id, -1, -ret); /* EMFILE, ... */
 		return true;
 	}
 	l->acq_head = c->acq_next;
@@ -467,7 +475,7 @@ bool sbx_serve_accept(struct sentry *sn, struct sbx_sock *l,
 	close(c->held_afd);
 	c->held_afd = -1;
 	sbx_sock_queue(c);
-	sbx_sock_queue(l);	/* room in the queue: accept more */
+	sbx_sock_queue(l); /* room in the queue: accept more */
 	return true;
 }
 
@@ -544,13 +552,19 @@ static void sbx_h_getsockopt(struct sentry *sn, const struct seccomp_notif *n,
 	memset(val, 0, sizeof(val));
 	if (level == SOL_SOCKET) {
 		switch (name) {
-		case SO_TYPE: iv = sk->type; break;
-		case SO_DOMAIN: iv = AF_INET; break;
+		case SO_TYPE:
+			iv = sk->type;
+			break;
+		case SO_DOMAIN:
+			iv = AF_INET;
+			break;
 		case SO_PROTOCOL:
 			iv = sk->type == SOCK_STREAM ? IPPROTO_TCP :
 						       IPPROTO_UDP;
 			break;
-		case SO_ACCEPTCONN: iv = sk->state == SK_LISTENING; break;
+		case SO_ACCEPTCONN:
+			iv = sk->state == SK_LISTENING;
+			break;
 		case SO_ERROR:
 			if (sk->conn_err) {
 				iv = sk->conn_err;
@@ -605,7 +619,7 @@ static void sbx_h_setsockopt(struct sentry *sn, const struct seccomp_notif *n,
 	}
 	ret = sn->ops->setsockopt(sk->s, level, name, val, (socklen_t)len);
 	if (ret < 0 && sbx_timeo_opt(level, name))
-		ret = 0;	/* the program's end honours it */
+		ret = 0; /* the program's end honours it */
 	/* The pair buffers received bytes too: as much as the program asked
 	 * the socket to (the kernel clamps and doubles it, as for SO_RCVBUF). */
 	if (!ret && level == SOL_SOCKET && name == SO_RCVBUF &&
@@ -629,7 +643,8 @@ static void sbx_h_shutdown(struct sentry *sn, const struct seccomp_notif *n,
 	}
 	if (sk->type == SOCK_STREAM && sk->state != SK_CONNECTED) {
 		ret = sk->state == SK_LISTENING ?
-		      sn->ops->shutdown(sk->s, how) : -ENOTCONN;
+			      sn->ops->shutdown(sk->s, how) :
+			      -ENOTCONN;
 		sbx_reply(sn, n->id, 0, -ret);
 		return;
 	}
@@ -747,7 +762,7 @@ static void sbx_h_recvfrom(struct sentry *sn, const struct seccomp_notif *n,
 	struct sbx_waiter w = { .id = n->id, .pid = n->pid, .nr = n->data.nr };
 
 	if (sk->type == SOCK_STREAM) {
-		sbx_continue(sn, n->id);	/* TCP: no address to report */
+		sbx_continue(sn, n->id); /* TCP: no address to report */
 		return;
 	}
 	if (!sbx_id_valid(sn, n->id))
@@ -773,8 +788,8 @@ static void sbx_dispatch(struct sentry *sn, const struct seccomp_notif *n)
 		return;
 	}
 	dup = sbx_getfd(n->pid, (int)n->data.args[0]);
-	if (dup < 0 || getsockopt(dup, SOL_SOCKET, SO_COOKIE, &cookie,
-				  &clen) < 0 ||
+	if (dup < 0 ||
+	    getsockopt(dup, SOL_SOCKET, SO_COOKIE, &cookie, &clen) < 0 ||
 	    !(sk = sbx_sock_find(sn, cookie)) || !sk->s) {
 		if (dup >= 0)
 			close(dup);
@@ -785,19 +800,41 @@ static void sbx_dispatch(struct sentry *sn, const struct seccomp_notif *n)
 		fprintf(stderr, "cove sentry: pid %u nr %d fd %d state %d\n",
 			n->pid, n->data.nr, (int)n->data.args[0], sk->state);
 	switch (n->data.nr) {
-	case SYS_bind: sbx_h_bind(sn, n, sk); break;
-	case SYS_connect: sbx_h_connect(sn, n, sk, dup); break;
-	case SYS_listen: sbx_h_listen(sn, n, sk); break;
+	case SYS_bind:
+		sbx_h_bind(sn, n, sk);
+		break;
+	case SYS_connect:
+		sbx_h_connect(sn, n, sk, dup);
+		break;
+	case SYS_listen:
+		sbx_h_listen(sn, n, sk);
+		break;
 	case SYS_accept:
-	case SYS_accept4: sbx_h_accept(sn, n, sk, dup); break;
+	case SYS_accept4:
+		sbx_h_accept(sn, n, sk, dup);
+		break;
 	case SYS_getsockname:
-	case SYS_getpeername: sbx_h_name(sn, n, sk); break;
-	case SYS_getsockopt: sbx_h_getsockopt(sn, n, sk); break;
-	case SYS_setsockopt: sbx_h_setsockopt(sn, n, sk, dup); break;
-	case SYS_shutdown: sbx_h_shutdown(sn, n, sk, dup); break;
-	case SYS_sendto: sbx_h_sendto(sn, n, sk, dup); break;
-	case SYS_recvfrom: sbx_h_recvfrom(sn, n, sk, dup); break;
-	default: sbx_continue(sn, n->id); break;
+	case SYS_getpeername:
+		sbx_h_name(sn, n, sk);
+		break;
+	case SYS_getsockopt:
+		sbx_h_getsockopt(sn, n, sk);
+		break;
+	case SYS_setsockopt:
+		sbx_h_setsockopt(sn, n, sk, dup);
+		break;
+	case SYS_shutdown:
+		sbx_h_shutdown(sn, n, sk, dup);
+		break;
+	case SYS_sendto:
+		sbx_h_sendto(sn, n, sk, dup);
+		break;
+	case SYS_recvfrom:
+		sbx_h_recvfrom(sn, n, sk, dup);
+		break;
+	default:
+		sbx_continue(sn, n->id);
+		break;
 	}
 	close(dup);
 }
@@ -814,7 +851,7 @@ void sbx_frontend_drain(struct sentry *sn)
 		memset(&n, 0, sizeof(n));
 		if (ioctl(sn->nfd, SECCOMP_IOCTL_NOTIF_RECV, &n) < 0) {
 			if (errno == EINTR || errno == ENOENT)
-				continue;	/* the caller went away */
+				continue; /* the caller went away */
 			return;
 		}
 		sbx_dispatch(sn, &n);

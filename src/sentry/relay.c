@@ -88,8 +88,7 @@
 
 static uint32_t sbx_hash(uint64_t cookie)
 {
-	return (uint32_t)((cookie * 0x9e3779b97f4a7c15ull) >> 54) %
-	       SBX_HASH;
+	return (uint32_t)((cookie * 0x9e3779b97f4a7c15ull) >> 54) % SBX_HASH;
 }
 
 struct sbx_sock *sbx_sock_find(struct sentry *sn, uint64_t cookie)
@@ -101,8 +100,7 @@ struct sbx_sock *sbx_sock_find(struct sentry *sn, uint64_t cookie)
 	return sk;
 }
 
-struct sbx_sock *sbx_sock_new(struct sentry *sn, struct cove_sock *s,
-			      int type)
+struct sbx_sock *sbx_sock_new(struct sentry *sn, struct cove_sock *s, int type)
 {
 	struct sbx_sock *sk = calloc(1, sizeof(*sk));
 
@@ -169,8 +167,11 @@ int sbx_sock_pair(struct sbx_sock *sk, int *app_end, bool nonblock)
 	struct stat stb;
 	int pair[2], h;
 
-	if (socketpair(AF_UNIX, (sk->type == SOCK_STREAM ? SOCK_STREAM :
-				 SOCK_SEQPACKET) | SOCK_CLOEXEC, 0, pair) < 0)
+	if (socketpair(AF_UNIX,
+		       (sk->type == SOCK_STREAM ? SOCK_STREAM :
+						  SOCK_SEQPACKET) |
+			       SOCK_CLOEXEC,
+		       0, pair) < 0)
 		return -errno;
 	if (fstat(pair[1], &stb) < 0 ||
 	    fcntl(pair[0], F_SETFL, O_NONBLOCK) < 0 ||
@@ -305,7 +306,7 @@ void sbx_sock_free(struct sbx_sock *sk)
 		sn->nzombies--;
 	sk->zombie = false;
 	if (sk->queued)
-		sk->dead = true;	/* freed when popped */
+		sk->dead = true; /* freed when popped */
 	else
 		free(sk);
 }
@@ -376,8 +377,7 @@ void sbx_waiter_park(struct sbx_sock *sk, const struct seccomp_notif *n)
 }
 
 /* sbx_stack_send() - one buffer to the stack; Return: bytes or -errno. */
-static ssize_t sbx_stack_send(struct sbx_sock *sk, const void *buf,
-			      size_t len)
+static ssize_t sbx_stack_send(struct sbx_sock *sk, const void *buf, size_t len)
 {
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
@@ -430,9 +430,9 @@ static bool sbx_pump_up(struct sbx_sock *sk)
 			m = sbx_stack_send(sk, sk->up_buf + sk->up_off,
 					   sk->up_len);
 			if (m == -EAGAIN || m == -ENOBUFS)
-				return false;	/* wait for the stack */
+				return false; /* wait for the stack */
 			if (m < 0 || sk->type == SOCK_DGRAM)
-				m = sk->up_len;	/* error or datagram: done */
+				m = sk->up_len; /* error or datagram: done */
 			sk->up_off += (uint32_t)m;
 			sk->up_len -= (uint32_t)m;
 			if (sk->up_len)
@@ -452,7 +452,7 @@ static bool sbx_pump_up(struct sbx_sock *sk)
 		}
 		if (n == 0) {
 			if (sk->type == SOCK_DGRAM && !sbx_sfd_hup(sk))
-				continue;	/* an empty datagram */
+				continue; /* an empty datagram */
 			sk->app_eof = true;
 			break;
 		}
@@ -460,7 +460,7 @@ static bool sbx_pump_up(struct sbx_sock *sk)
 		if (m == -EAGAIN || m == -ENOBUFS)
 			m = 0;
 		else if (m < 0 || sk->type == SOCK_DGRAM)
-			m = n;		/* refused or sent datagram: done */
+			m = n; /* refused or sent datagram: done */
 		if (m < n && sbx_keep(&sk->up_buf, &sk->up_off, &sk->up_len,
 				      sn->scratch + m, (size_t)(n - m)) < 0)
 			return false;
@@ -536,7 +536,7 @@ static void sbx_retry_recvfrom(struct sbx_sock *sk)
 		dup = sbx_getfd(w->pid, (int)w->args[0]);
 		if (dup >= 0 && !sbx_try_recvfrom(sk->sn, sk, w, dup, true)) {
 			close(dup);
-			return;		/* nothing more to read */
+			return; /* nothing more to read */
 		}
 		if (dup >= 0)
 			close(dup);
@@ -562,9 +562,8 @@ static size_t sbx_pair_room(struct sbx_sock *sk)
 
 	if (!buf)
 		return SBX_SCRATCH;
-	if (sk->pair_queued <= buf / 2 &&
-	    buf - sk->pair_queued >= SBX_SCRATCH)
-		return SBX_SCRATCH;	/* room enough, whatever was read */
+	if (sk->pair_queued <= buf / 2 && buf - sk->pair_queued >= SBX_SCRATCH)
+		return SBX_SCRATCH; /* room enough, whatever was read */
 	if (ioctl(sk->sfd, SIOCOUTQ, &queued) < 0 || queued < 0)
 		return SBX_SCRATCH;
 	sk->pair_queued = (uint32_t)queued;
@@ -607,10 +606,10 @@ static bool sbx_pump_down(struct sbx_sock *sk)
 					  sk->down_len);
 			if (w == -EAGAIN) {
 				sbx_want_out(sk, true);
-				break;	/* wait for EPOLLOUT on sfd */
+				break; /* wait for EPOLLOUT on sfd */
 			}
 			if (w < 0)
-				w = sk->down_len;	/* program gone */
+				w = sk->down_len; /* program gone */
 			else if (sk->type == SOCK_DGRAM)
 				sbx_ring_push(sk, &sk->down_addr);
 			else
@@ -632,7 +631,7 @@ static bool sbx_pump_down(struct sbx_sock *sk)
 			iov.iov_len = sbx_pair_room(sk);
 			if (!iov.iov_len) {
 				sbx_want_out(sk, true);
-				break;	/* wait for EPOLLOUT on sfd */
+				break; /* wait for EPOLLOUT on sfd */
 			}
 			sbx_want_out(sk, false);
 		}
@@ -644,7 +643,7 @@ static bool sbx_pump_down(struct sbx_sock *sk)
 			break;
 		if (n < 0 || (n == 0 && sk->type == SOCK_STREAM)) {
 			if (sk->type == SOCK_DGRAM)
-				break;	/* e.g. ICMP errors: nothing to hand on */
+				break; /* e.g. ICMP errors: nothing to hand on */
 			if (n < 0 && !sk->conn_err)
 				sk->conn_err = (int)-n;
 			sk->stack_eof = true;
@@ -654,7 +653,7 @@ static bool sbx_pump_down(struct sbx_sock *sk)
 		if (w == -EAGAIN)
 			w = 0;
 		else if (w < 0)
-			w = n;		/* program gone: drop */
+			w = n; /* program gone: drop */
 		else if (sk->type == SOCK_DGRAM)
 			sbx_ring_push(sk, &from);
 		else
@@ -723,7 +722,7 @@ static void sbx_connect_done(struct sbx_sock *sk)
 	while ((w = sk->waiters)) {
 		sk->waiters = w->next;
 		if (sbx_reply(sn, w->id, soerr ? -1 : 0, soerr) == 0 && soerr)
-			sk->conn_err = 0;	/* reported by connect() */
+			sk->conn_err = 0; /* reported by connect() */
 		sbx_waiter_put(sn, w);
 	}
 }
@@ -782,9 +781,11 @@ static bool sbx_app_alive(struct sbx_sock *sk)
 		struct nlmsghdr nlh;
 		struct unix_diag_req req;
 	} q = {
-		.nlh = { .nlmsg_len = sizeof(q), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+		.nlh = { .nlmsg_len = sizeof(q),
+			 .nlmsg_type = SOCK_DIAG_BY_FAMILY,
 			 .nlmsg_flags = NLM_F_REQUEST },
-		.req = { .sdiag_family = AF_UNIX, .udiag_states = ~0u,
+		.req = { .sdiag_family = AF_UNIX,
+			 .udiag_states = ~0u,
 			 .udiag_ino = (uint32_t)sk->app_ino },
 	};
 	char buf[512];
@@ -898,8 +899,8 @@ static uint16_t sbx_local_port(struct sbx_sock *sk)
 	socklen_t len = sizeof(a);
 
 	memset(&a, 0, sizeof(a));
-	if (!sk->s || sk->sn->ops->getsockname(sk->s, (struct sockaddr *)&a,
-						&len) < 0 ||
+	if (!sk->s ||
+	    sk->sn->ops->getsockname(sk->s, (struct sockaddr *)&a, &len) < 0 ||
 	    a.sin_family != AF_INET)
 		return 0;
 	return a.sin_port;

@@ -87,7 +87,8 @@ static int sbx_read_netns_addr(struct sbx_opts *o, char *ifname,
 	f = fopen("/proc/net/route", "re");
 	while (f && fgets(line, sizeof(line), f))
 		if (sscanf(line, "%15s %lx %lx %*x %*d %*d %*d %lx", dev, &dst,
-			   &gw, &mask) == 4 && dst == 0 && mask == 0)
+			   &gw, &mask) == 4 &&
+		    dst == 0 && mask == 0)
 			o->gateway.s_addr = (uint32_t)gw;
 	if (f)
 		fclose(f);
@@ -137,8 +138,7 @@ int sbx_attach_sandbox(struct sbx_opts *o, bool drop_ingress,
 		o->ipv6_was = sbx_read_char(path);
 		ret = sbx_write_file(path, "1");
 		if (ret < 0 && ret != -ENOENT) {
-			cove_err_set(err, -ret, "disable IPv6 on %s",
-				     ifname);
+			cove_err_set(err, -ret, "disable IPv6 on %s", ifname);
 			goto fail;
 		}
 		if (cove_nl_ingress_drop(&nl, idx, err) < 0)

@@ -38,14 +38,17 @@ static struct scmp_arg_cmp sbx_arg(unsigned arg, enum scmp_compare op,
 				   uint64_t datum)
 {
 	struct scmp_arg_cmp c = {
-		.arg = arg, .op = op, .datum_a = datum, .datum_b = 0,
+		.arg = arg,
+		.op = op,
+		.datum_a = datum,
+		.datum_b = 0,
 	};
 
 	return c;
 }
 
-static int sbx_rule(scmp_filter_ctx ctx, uint32_t action, int nr,
-		    unsigned cnt, const struct scmp_arg_cmp *arg)
+static int sbx_rule(scmp_filter_ctx ctx, uint32_t action, int nr, unsigned cnt,
+		    const struct scmp_arg_cmp *arg)
 {
 	int ret = seccomp_rule_add_array(ctx, action, nr, cnt, arg);
 
@@ -56,16 +59,21 @@ static int sbx_rule(scmp_filter_ctx ctx, uint32_t action, int nr,
 int sbx_seccomp_install(bool notify, int *notify_fd, struct cove_err *err)
 {
 	static const int trapped[] = {
-		SCMP_SYS(bind), SCMP_SYS(listen), SCMP_SYS(accept),
-		SCMP_SYS(accept4), SCMP_SYS(connect), SCMP_SYS(getsockname),
+		SCMP_SYS(bind),	       SCMP_SYS(listen),
+		SCMP_SYS(accept),      SCMP_SYS(accept4),
+		SCMP_SYS(connect),     SCMP_SYS(getsockname),
 		SCMP_SYS(getpeername), SCMP_SYS(setsockopt),
-		SCMP_SYS(getsockopt), SCMP_SYS(shutdown),
+		SCMP_SYS(getsockopt),  SCMP_SYS(shutdown),
 	};
 	static const int denied[] = {
-		SCMP_SYS(ptrace), SCMP_SYS(process_vm_readv),
-		SCMP_SYS(process_vm_writev), SCMP_SYS(pidfd_getfd),
-		SCMP_SYS(bpf), SCMP_SYS(io_uring_setup),
-		SCMP_SYS(io_uring_enter), SCMP_SYS(io_uring_register),
+		SCMP_SYS(ptrace),
+		SCMP_SYS(process_vm_readv),
+		SCMP_SYS(process_vm_writev),
+		SCMP_SYS(pidfd_getfd),
+		SCMP_SYS(bpf),
+		SCMP_SYS(io_uring_setup),
+		SCMP_SYS(io_uring_enter),
+		SCMP_SYS(io_uring_register),
 	};
 	struct scmp_arg_cmp a;
 	scmp_filter_ctx ctx;
@@ -94,8 +102,8 @@ int sbx_seccomp_install(bool notify, int *notify_fd, struct cove_err *err)
 	if (notify) {
 		a = sbx_arg(0, SCMP_CMP_EQ, AF_INET);
 		if (!ret)
-			ret = sbx_rule(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(socket), 1,
-				       &a);
+			ret = sbx_rule(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(socket),
+				       1, &a);
 		a = sbx_arg(0, SCMP_CMP_EQ, AF_INET6);
 		if (!ret)
 			ret = sbx_rule(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT),
@@ -106,11 +114,11 @@ int sbx_seccomp_install(bool notify, int *notify_fd, struct cove_err *err)
 				       NULL);
 		a = sbx_arg(4, SCMP_CMP_NE, 0);
 		if (!ret)
-			ret = sbx_rule(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(sendto), 1,
-				       &a);
+			ret = sbx_rule(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(sendto),
+				       1, &a);
 		if (!ret)
-			ret = sbx_rule(ctx, SCMP_ACT_NOTIFY,
-				       SCMP_SYS(recvfrom), 1, &a);
+			ret = sbx_rule(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(recvfrom),
+				       1, &a);
 	}
 	if (ret) {
 		seccomp_release(ctx);

@@ -52,13 +52,13 @@
  * with the program's status.
  */
 
-#define SBX_POOL_FRAMES		4096u
-#define SBX_BURST		128u	/* frames per input(): one stretch ACK each */
-#define SBX_BURSTS_PER_WAKE	16u	/* 2048 frames per turn, as before */
-#define SBX_LINGER_MS		2000
-#define SBX_QUIET_MS		200
-#define SBX_TELL_MS		1000	/* serve cove run's Wait after the end */
-#define SBX_TAP_NAME		"cove0"
+#define SBX_POOL_FRAMES	    4096u
+#define SBX_BURST	    128u /* frames per input(): one stretch ACK each */
+#define SBX_BURSTS_PER_WAKE 16u	 /* 2048 frames per turn, as before */
+#define SBX_LINGER_MS	    2000
+#define SBX_QUIET_MS	    200
+#define SBX_TELL_MS	    1000 /* serve cove run's Wait after the end */
+#define SBX_TAP_NAME	    "cove0"
 
 static uint64_t sbx_now_ns(void *host)
 {
@@ -125,21 +125,25 @@ static void sbx_arm(struct sentry *sn, uint64_t deadline)
 }
 
 /* sbx_stack_up() - make the provider's instance (and its link). */
-static int sbx_stack_up(struct sentry *sn, bool with_link,
-			struct cove_err *err)
+static int sbx_stack_up(struct sentry *sn, bool with_link, struct cove_err *err)
 {
 	struct cove_stack_config cfg = {
-		.size = sizeof(cfg), .addr = sn->o->ip,
-		.prefix_len = sn->o->prefix_len, .gateway = sn->o->gateway,
+		.size = sizeof(cfg),
+		.addr = sn->o->ip,
+		.prefix_len = sn->o->prefix_len,
+		.gateway = sn->o->gateway,
 	};
 	struct cove_stack_env env = {
-		.notify = sbx_relay_notify, .now_ns = sbx_now_ns,
-		.log = sbx_stack_log, .host = sn,
+		.notify = sbx_relay_notify,
+		.now_ns = sbx_now_ns,
+		.log = sbx_stack_log,
+		.host = sn,
 	};
 	int ret;
 
 	if (sn->ops->abi_version != COVE_NETSTACK_ABI_VERSION)
-		return cove_err_set(err, EPROTO, "stack '%s' speaks ABI %u, not %d",
+		return cove_err_set(err, EPROTO,
+				    "stack '%s' speaks ABI %u, not %d",
 				    sn->ops->name, sn->ops->abi_version,
 				    COVE_NETSTACK_ABI_VERSION);
 	if (with_link) {
@@ -182,7 +186,8 @@ static void sbx_reap(struct sentry *sn)
 		sn->child_done = true;
 		sn->child_status = WIFEXITED(status) ? WEXITSTATUS(status) :
 				   WIFSIGNALED(status) ?
-				   128 + WTERMSIG(status) : SBX_EXIT_COVE;
+						       128 + WTERMSIG(status) :
+						       SBX_EXIT_COVE;
 	}
 }
 
@@ -264,9 +269,11 @@ static int sbx_wait(struct sentry *sn, int timeout_ms)
 			if (ev[i].events & EPOLLIN)
 				sk->app_readable = true;
 			sbx_sock_kick(sk, ((ev[i].events & ~EPOLLOUT) ?
-					   SBX_PUMP_UP : 0) |
-					  ((ev[i].events & EPOLLOUT) ?
-					   SBX_PUMP_DOWN : 0));
+						   SBX_PUMP_UP :
+						   0) |
+						  ((ev[i].events & EPOLLOUT) ?
+							   SBX_PUMP_DOWN :
+							   0));
 			break;
 		}
 		case SBX_EV_NOTIFY:
@@ -274,7 +281,7 @@ static int sbx_wait(struct sentry *sn, int timeout_ms)
 				/* No task uses the filter any more. */
 				epoll_ctl(sn->ep, EPOLL_CTL_DEL, sn->nfd, NULL);
 			} else {
-				notify = true;	/* after the batch */
+				notify = true; /* after the batch */
 			}
 			break;
 		case SBX_EV_SIGNAL:
@@ -282,7 +289,7 @@ static int sbx_wait(struct sentry *sn, int timeout_ms)
 			break;
 		case SBX_EV_TIMER:
 			(void)!read(sn->tfd, &ticks, sizeof(ticks));
-			sn->armed = UINT64_MAX;	/* fired: disarmed */
+			sn->armed = UINT64_MAX; /* fired: disarmed */
 			break;
 		case SBX_EV_STACK:
 			break;
@@ -338,12 +345,11 @@ static bool sbx_kernel_tcp_busy(void)
 
 	if (!f)
 		return false;
-	if (!fgets(line, sizeof(line), f))	/* header */
+	if (!fgets(line, sizeof(line), f)) /* header */
 		goto out;
 	while (!busy && fgets(line, sizeof(line), f))
 		if (sscanf(line, "%*s %*s %*s %x %x:%x", &st, &tx, &rx) == 3)
-			busy = tx > 0 || st == 0x04 || st == 0x09 ||
-			       st == 0x0b;
+			busy = tx > 0 || st == 0x04 || st == 0x09 || st == 0x0b;
 out:
 	fclose(f);
 	return busy;
@@ -373,9 +379,10 @@ static void sbx_linger(struct sentry *sn)
 				frames = f;
 				quiet_since = now;
 			}
-			stack_done = !sn->nsocks &&
-				     (!stats.tcp_conns || now - quiet_since >
-				      SBX_QUIET_MS * 1000000ull);
+			stack_done =
+				!sn->nsocks &&
+				(!stats.tcp_conns ||
+				 now - quiet_since > SBX_QUIET_MS * 1000000ull);
 		}
 		if (stack_done && !sbx_kernel_tcp_busy())
 			break;
@@ -420,7 +427,8 @@ static void sbx_hosts_file(const struct sbx_opts *o)
 		inet_ntop(AF_INET, &o->ip, ip, sizeof(ip));
 	n = snprintf(text, sizeof(text),
 		     "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n"
-		     "%s\t%s\n", ip, o->name);
+		     "%s\t%s\n",
+		     ip, o->name);
 	snprintf(dir, sizeof(dir), "%s/%s", SBX_RUN_DIR, o->name);
 	snprintf(path, sizeof(path), "%s/hosts", dir);
 	if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -457,7 +465,7 @@ static int sbx_sentry_setup(struct sentry *sn, int sync_rd, int sync_wr,
 	}
 	if (write(sync_wr, "R", 1) != 1 || read(sync_rd, &c, 1) != 1 ||
 	    c != 'G')
-		_exit(SBX_EXIT_COVE);	/* the runtime is gone */
+		_exit(SBX_EXIT_COVE); /* the runtime is gone */
 	sbx_step(o, "sentry: namespaces ready");
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return cove_err_set(err, errno, "private mounts");
@@ -465,8 +473,8 @@ static int sbx_sentry_setup(struct sentry *sn, int sync_rd, int sync_wr,
 		  NULL) < 0)
 		return cove_err_set(err, errno, "mount /proc");
 	(void)umount2("/sys", MNT_DETACH);
-	(void)mount("sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID |
-		    MS_NODEV | MS_NOEXEC, NULL);
+	(void)mount("sysfs", "/sys", "sysfs",
+		    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	(void)sethostname(o->name, strlen(o->name));
 	sbx_hosts_file(o);
 
@@ -479,11 +487,12 @@ static int sbx_sentry_setup(struct sentry *sn, int sync_rd, int sync_wr,
 
 		inet_ntop(AF_INET, &o->ip, ip, sizeof(ip));
 		inet_ntop(AF_INET, &o->gateway, gw, sizeof(gw));
-		sbx_step(o, "sentry: %s has %s/%u, gateway %s%s", o->ifname,
-			 ip, o->prefix_len, gw,
-			 !link_based ? "" : o->link == SBX_LINK_TAP ?
-			 "; ingress spliced to the TAP" :
-			 "; kernel ingress dropped");
+		sbx_step(o, "sentry: %s has %s/%u, gateway %s%s", o->ifname, ip,
+			 o->prefix_len, gw,
+			 !link_based ? "" :
+			 o->link == SBX_LINK_TAP ?
+				       "; ingress spliced to the TAP" :
+				       "; kernel ingress dropped");
 	} else {
 		sbx_step(o, "sentry: lo up, no other interface");
 	}
@@ -516,8 +525,8 @@ static int sbx_events_up(struct sentry *sn, struct cove_err *err)
 	sn->tag_stack = SBX_EV_STACK;
 	sn->tag_control = SBX_EV_CONTROL;
 	/* In the sandbox netns, where the socket pairs live. */
-	sn->diag = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC,
-			  NETLINK_SOCK_DIAG);
+	sn->diag =
+		socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	sn->ep = epoll_create1(EPOLL_CLOEXEC);
 	sn->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	sn->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -525,10 +534,9 @@ static int sbx_events_up(struct sentry *sn, struct cove_err *err)
 	    sbx_watch(sn, sn->tfd, &sn->tag_timer) < 0 ||
 	    sbx_watch(sn, sn->sigfd, &sn->tag_signal) < 0)
 		return cove_err_set(err, errno, "event fds");
-	if (sn->st && (sbx_watch(sn, sn->link ? sn->link->fd : -1,
-				 &sn->tag_stack) < 0 ||
-		       sbx_watch(sn, sn->ops->poll_fd(sn->st),
-				 &sn->tag_stack) < 0))
+	if (sn->st &&
+	    (sbx_watch(sn, sn->link ? sn->link->fd : -1, &sn->tag_stack) < 0 ||
+	     sbx_watch(sn, sn->ops->poll_fd(sn->st), &sn->tag_stack) < 0))
 		return cove_err_set(err, errno, "event fds");
 	return 0;
 }
@@ -551,18 +559,20 @@ static void sbx_test_listen_delay(const struct sbx_opts *o)
 	errno = 0;
 	ms = strtol(v, &end, 10);
 	if (errno || *end || ms < 0 || ms > 2000) {
-		sbx_step(o, "sentry: COVE_TEST_LISTEN_DELAY_MS=%s ignored (0..2000)", v);
+		sbx_step(o,
+			 "sentry: COVE_TEST_LISTEN_DELAY_MS=%s ignored (0..2000)",
+			 v);
 		return;
 	}
-	sbx_step(o, "sentry: control: listen delayed by %ld ms (test knob)", ms);
+	sbx_step(o, "sentry: control: listen delayed by %ld ms (test knob)",
+		 ms);
 	ts.tv_sec = ms / 1000;
 	ts.tv_nsec = (ms % 1000) * 1000000L;
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }
 
-void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr,
-		     int ready_wr)
+void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr, int ready_wr)
 {
 	static struct sentry sn;
 	struct timespec listening;
@@ -604,8 +614,9 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr,
 	 * every sandbox's state and control socket from it (the listener is
 	 * bound already; the host keeps seeing the real directory).
 	 */
-	(void)mount("tmpfs", SBX_RUN_DIR, "tmpfs", MS_RDONLY | MS_NOSUID |
-		    MS_NODEV | MS_NOEXEC, "size=4k,mode=0711");
+	(void)mount("tmpfs", SBX_RUN_DIR, "tmpfs",
+		    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		    "size=4k,mode=0711");
 	if (sbx_spawn(&sn, &err, &status) < 0) {
 		sbx_reap(&sn);
 		sbx_fail(o, sync_wr, &err, status);
@@ -623,7 +634,7 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr,
 			sbx_fail(o, sync_wr, &err, SBX_EXIT_COVE);
 		}
 	}
-	close(sync_wr);		/* "started" is cove.Health's SERVING now */
+	close(sync_wr); /* "started" is cove.Health's SERVING now */
 	sbx_loop(&sn);
 	/* The program is gone: so is everything else in the sandbox. */
 	kill(-1, SIGKILL);
@@ -632,7 +643,7 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr,
 		pid_t p = waitpid(-1, &st, 0);
 
 		if (p > 0)
-			sbx_proc_exited(&sn, p, st);	/* answers cove.Wait */
+			sbx_proc_exited(&sn, p, st); /* answers cove.Wait */
 		else if (errno != EINTR)
 			break;
 	}

@@ -34,23 +34,23 @@
  * socket changes; the sentry itself never blocks.
  */
 
-#define SBX_SCRATCH		(256u * 1024)	/* one stack -> pair move */
-#define SBX_UP_CHUNK		65536u	/* one pair -> stack read */
-#define SBX_PAIR_SNDBUF		(512 * 1024)	/* the kernel doubles it */
-#define SBX_HASH		1024u
-#define SBX_RING		1024u	/* UDP source addresses kept per socket */
-#define SBX_PUMP_ROUNDS		16u	/* per direction per turn */
-#define SBX_MAX_BACKLOG		4096
-#define SBX_MAX_OPTLEN		256u
-#define SBX_WAITERS		1024u	/* parked calls, whole sandbox */
+#define SBX_SCRATCH	(256u * 1024) /* one stack -> pair move */
+#define SBX_UP_CHUNK	65536u	      /* one pair -> stack read */
+#define SBX_PAIR_SNDBUF (512 * 1024)  /* the kernel doubles it */
+#define SBX_HASH	1024u
+#define SBX_RING	1024u /* UDP source addresses kept per socket */
+#define SBX_PUMP_ROUNDS 16u   /* per direction per turn */
+#define SBX_MAX_BACKLOG 4096
+#define SBX_MAX_OPTLEN	256u
+#define SBX_WAITERS	1024u /* parked calls, whole sandbox */
 
 /* Directions a queued socket needs pumped. */
-#define SBX_PUMP_UP		1u	/* program -> stack */
-#define SBX_PUMP_DOWN		2u	/* stack -> program */
-#define SBX_PUMP_BOTH		3u
+#define SBX_PUMP_UP   1u /* program -> stack */
+#define SBX_PUMP_DOWN 2u /* stack -> program */
+#define SBX_PUMP_BOTH 3u
 
 enum sbx_tag {
-	SBX_EV_SOCK = 1,	/* must stay first: struct sbx_sock starts with it */
+	SBX_EV_SOCK = 1, /* must stay first: struct sbx_sock starts with it */
 	SBX_EV_NOTIFY,
 	SBX_EV_SIGNAL,
 	SBX_EV_TIMER,
@@ -68,25 +68,25 @@ enum sbx_sk_state {
 
 /* A parked call: a slot of sentry->waiter_pool (relay.c). */
 struct sbx_waiter {
-	struct sbx_waiter *next;	/* the socket's queue, or the free list */
-	uint64_t id;		/* the notification */
-	uint32_t pid;		/* its thread, in the sentry's pid ns */
-	int nr;			/* syscall */
+	struct sbx_waiter *next; /* the socket's queue, or the free list */
+	uint64_t id;		 /* the notification */
+	uint32_t pid;		 /* its thread, in the sentry's pid ns */
+	int nr;			 /* syscall */
 	uint64_t args[6];
 };
 
 struct sbx_sock {
-	enum sbx_tag tag;		/* SBX_EV_SOCK */
+	enum sbx_tag tag; /* SBX_EV_SOCK */
 	struct sentry *sn;
-	struct cove_sock *s;		/* stack socket; NULL once closed */
-	int sfd;			/* the sentry's end of the pair */
-	int held_afd;			/* program's end until installed, or -1 */
-	uint64_t cookie;		/* SO_COOKIE of the program's end */
-	uint64_t app_ino;		/* its inode, for sock_diag */
-	int type;			/* SOCK_STREAM or SOCK_DGRAM */
+	struct cove_sock *s; /* stack socket; NULL once closed */
+	int sfd;	     /* the sentry's end of the pair */
+	int held_afd;	     /* program's end until installed, or -1 */
+	uint64_t cookie;     /* SO_COOKIE of the program's end */
+	uint64_t app_ino;    /* its inode, for sock_diag */
+	int type;	     /* SOCK_STREAM or SOCK_DGRAM */
 	enum sbx_sk_state state;
-	int conn_err;			/* connect's outcome for SO_ERROR */
-	uint32_t filler;		/* bytes of filler queued on @sfd */
+	int conn_err;	 /* connect's outcome for SO_ERROR */
+	uint32_t filler; /* bytes of filler queued on @sfd */
 	int backlog;
 	/* accepted connections waiting for accept() (one token byte each) */
 	struct sbx_sock *acq_head, *acq_tail, *acq_next;
@@ -95,76 +95,76 @@ struct sbx_sock {
 	/* leftovers when the other side was full */
 	uint8_t *up_buf, *down_buf;
 	uint32_t up_off, up_len, down_off, down_len;
-	uint32_t pair_sndbuf;		/* SO_SNDBUF of @sfd (TCP), 0: unknown */
-	uint32_t pair_queued;		/* bound on what @sfd holds (relay.c) */
+	uint32_t pair_sndbuf; /* SO_SNDBUF of @sfd (TCP), 0: unknown */
+	uint32_t pair_queued; /* bound on what @sfd holds (relay.c) */
 	struct sockaddr_in down_addr;
 	/* UDP: source addresses of datagrams queued to the program, in order */
 	struct sockaddr_in *ring;
 	uint32_t ring_head, ring_len;
-	bool hup;			/* EPOLLHUP seen on @sfd */
-	bool rdhup;			/* EPOLLRDHUP seen: read until 0 */
-	bool app_readable;		/* EPOLLIN seen since the last dry read */
-	bool app_eof;			/* read 0 on @sfd */
-	bool stack_eof;			/* stack said EOF or an error */
-	bool stack_shut_wr;		/* shutdown(SHUT_WR) given to the stack */
-	bool sfd_shut_wr;		/* shutdown(SHUT_WR) done on @sfd */
-	uint8_t pend;			/* SBX_PUMP_*: directions to pump */
-	bool want_out;			/* EPOLLOUT watched on @sfd */
-	bool zombie;			/* both ways shut, program end alive */
+	bool hup;	    /* EPOLLHUP seen on @sfd */
+	bool rdhup;	    /* EPOLLRDHUP seen: read until 0 */
+	bool app_readable;  /* EPOLLIN seen since the last dry read */
+	bool app_eof;	    /* read 0 on @sfd */
+	bool stack_eof;	    /* stack said EOF or an error */
+	bool stack_shut_wr; /* shutdown(SHUT_WR) given to the stack */
+	bool sfd_shut_wr;   /* shutdown(SHUT_WR) done on @sfd */
+	uint8_t pend;	    /* SBX_PUMP_*: directions to pump */
+	bool want_out;	    /* EPOLLOUT watched on @sfd */
+	bool zombie;	    /* both ways shut, program end alive */
 	bool queued, dead;
 	struct sbx_sock *next_pending;
-	struct sbx_sock *hnext;		/* cookie hash chain */
-	struct sbx_sock *prev, *next;	/* sentry's list of all sockets */
+	struct sbx_sock *hnext;	      /* cookie hash chain */
+	struct sbx_sock *prev, *next; /* sentry's list of all sockets */
 };
 
 /* Processes started in the sandbox: the program ("main") and cove exec's. */
-#define SBX_MAX_PROCS		64
-#define SBX_MAX_WAITS		8	/* pending cove.Wait calls per process */
-#define SBX_PROC_ID_MAX		31
-#define SBX_PROC_ARGV_MAX	256	/* argv joined by spaces, for ps */
+#define SBX_MAX_PROCS	  64
+#define SBX_MAX_WAITS	  8 /* pending cove.Wait calls per process */
+#define SBX_PROC_ID_MAX	  31
+#define SBX_PROC_ARGV_MAX 256 /* argv joined by spaces, for ps */
 
 struct sbx_proc {
-	char id[SBX_PROC_ID_MAX + 1];	/* "" : slot free */
+	char id[SBX_PROC_ID_MAX + 1]; /* "" : slot free */
 	pid_t pid;
 	char argv[SBX_PROC_ARGV_MAX];
 	bool running;
-	int exit_code;			/* 128+N after signal N */
+	int exit_code; /* 128+N after signal N */
 	int term_signal;
-	uint64_t seq;			/* start order, for evicting exited */
+	uint64_t seq; /* start order, for evicting exited */
 	struct cove_ctl_call waits[SBX_MAX_WAITS];
 	unsigned nwaits;
 };
 
 struct sentry {
 	struct sbx_opts *o;
-	const struct cove_netstack_ops *ops;	/* NULL: no interception */
+	const struct cove_netstack_ops *ops; /* NULL: no interception */
 	struct cove_stack *st;
 	struct cove_link *link;
 	struct cove_frame_pool pool;
 	int ep, tfd, sigfd, nfd;
 	enum sbx_tag tag_notify, tag_signal, tag_timer, tag_stack, tag_control;
-	struct cove_ctl_server *ctl;	/* control channel listener */
+	struct cove_ctl_server *ctl; /* control channel listener */
 	struct sbx_proc procs[SBX_MAX_PROCS];
 	uint64_t proc_seq;
-	int zyg_fd;			/* the exec zygote's pair, or -1 */
-	pid_t zyg_pid;			/* 0: none */
-	pid_t child;			/* the program, PID 2 */
+	int zyg_fd;    /* the exec zygote's pair, or -1 */
+	pid_t zyg_pid; /* 0: none */
+	pid_t child;   /* the program, PID 2 */
 	int child_status;
 	bool child_done;
-	bool main_told;			/* main's status went to a cove.Wait */
-	bool trace;			/* COVE_TRACE set: log every call */
+	bool main_told; /* main's status went to a cove.Wait */
+	bool trace;	/* COVE_TRACE set: log every call */
 	unsigned nsocks;
 	unsigned nzombies;
-	int diag;			/* NETLINK_SOCK_DIAG, or -1 */
-	uint64_t armed;			/* deadline the timerfd holds */
-	uint64_t nofile_cur;		/* RLIMIT_NOFILE soft limit to give the program */
+	int diag;	     /* NETLINK_SOCK_DIAG, or -1 */
+	uint64_t armed;	     /* deadline the timerfd holds */
+	uint64_t nofile_cur; /* RLIMIT_NOFILE soft limit to give the program */
 	struct sbx_sock *hash[SBX_HASH];
 	struct sbx_sock *pending, **pending_tail;
 	struct sbx_sock *all;
 	/* parked calls: free list built on first use (relay.c) */
 	struct sbx_waiter waiter_pool[SBX_WAITERS];
 	struct sbx_waiter *waiter_free;
-	unsigned nwaiters;		/* slots in use */
+	unsigned nwaiters; /* slots in use */
 	bool waiter_ready;
 	uint8_t scratch[SBX_SCRATCH];
 };
@@ -240,8 +240,7 @@ bool sbx_try_recvfrom(struct sentry *sn, struct sbx_sock *sk,
 		      const struct sbx_waiter *w, int dup, bool can_park);
 
 /* relay.c */
-struct sbx_sock *sbx_sock_new(struct sentry *sn, struct cove_sock *s,
-			      int type);
+struct sbx_sock *sbx_sock_new(struct sentry *sn, struct cove_sock *s, int type);
 int sbx_sock_pair(struct sbx_sock *sk, int *app_end, bool nonblock);
 void sbx_pair_sndbuf(struct sbx_sock *sk, int fd, int bytes, bool force);
 struct sbx_sock *sbx_sock_find(struct sentry *sn, uint64_t cookie);

@@ -44,10 +44,10 @@
  */
 
 static const int sbx_dropped_caps[] = {
-	CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_ADMIN, CAP_SYS_PTRACE,
-	CAP_SYS_MODULE, CAP_SYS_RAWIO, CAP_SYS_BOOT, CAP_SYS_TIME,
-	CAP_MAC_ADMIN, CAP_MAC_OVERRIDE, CAP_AUDIT_CONTROL, CAP_BPF,
-	CAP_PERFMON, CAP_SYSLOG, CAP_MKNOD,
+	CAP_NET_ADMIN,	CAP_NET_RAW,	  CAP_SYS_ADMIN,     CAP_SYS_PTRACE,
+	CAP_SYS_MODULE, CAP_SYS_RAWIO,	  CAP_SYS_BOOT,	     CAP_SYS_TIME,
+	CAP_MAC_ADMIN,	CAP_MAC_OVERRIDE, CAP_AUDIT_CONTROL, CAP_BPF,
+	CAP_PERFMON,	CAP_SYSLOG,	  CAP_MKNOD,
 };
 
 /* sbx_drop_caps() - remove the dangerous capabilities from every set. */
@@ -103,8 +103,10 @@ static int sbx_send_fd(int sock, int fd)
 		char buf[CMSG_SPACE(sizeof(int))];
 	} u;
 	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = u.buf,
+		.msg_controllen = sizeof(u.buf),
 	};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 
@@ -127,7 +129,8 @@ char **sbx_build_env(const struct sbx_opts *o)
 
 	if (!env)
 		return NULL;
-	env[n++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	env[n++] =
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 	env[n++] = "HOME=/root";
 	snprintf(host, sizeof(host), "HOSTNAME=%s", o->name);
 	env[n++] = host;
@@ -245,8 +248,10 @@ int sbx_spawn(struct sentry *sn, struct cove_err *err, int *status)
 	char byte;
 	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
 	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = u.cbuf, .msg_controllen = sizeof(u.cbuf),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = u.cbuf,
+		.msg_controllen = sizeof(u.cbuf),
 	};
 	struct cmsghdr *c;
 	int sp[2], ep[2], zp[2], e;
@@ -290,18 +295,19 @@ int sbx_spawn(struct sentry *sn, struct cove_err *err, int *status)
 		} else {
 			*status = e == ENOENT ? SBX_EXIT_NOTFOUND :
 						SBX_EXIT_NOEXEC;
-			cove_err_set(err, e, "cannot run '%s'",
-				     sn->o->argv[0]);
+			cove_err_set(err, e, "cannot run '%s'", sn->o->argv[0]);
 		}
 		return -1;
 	}
 	if (notify && sn->nfd < 0) {
 		close(zp[0]);
-		return cove_err_set(err, EPROTO, "no seccomp listener from the program");
+		return cove_err_set(err, EPROTO,
+				    "no seccomp listener from the program");
 	}
 	/* The zygote said hello before the program exec'd. Without it the
 	 * sandbox runs, only `cove exec` is refused. */
 	if (sbx_zygote_hello(sn, zp[0]) < 0)
-		fprintf(stderr, "cove sentry: no exec helper; cove exec will be refused\n");
+		fprintf(stderr,
+			"cove sentry: no exec helper; cove exec will be refused\n");
 	return 0;
 }

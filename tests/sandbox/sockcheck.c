@@ -35,15 +35,15 @@ static struct sockaddr_in host_tcp, host_closed, host_udp;
 static unsigned short listen_port;
 static char *self;
 
-#define FAIL(name, ...)							\
-	do {								\
-		printf("%s FAIL: ", name);				\
-		printf(__VA_ARGS__);					\
-		printf(" (errno %s)\n", strerrorname_np(errno) ?	\
-		       strerrorname_np(errno) : "0");			\
-		failures++;						\
-		fflush(stdout);						\
-		return;							\
+#define FAIL(name, ...)                                                        \
+	do {                                                                   \
+		printf("%s FAIL: ", name);                                     \
+		printf(__VA_ARGS__);                                           \
+		printf(" (errno %s)\n",                                        \
+		       strerrorname_np(errno) ? strerrorname_np(errno) : "0"); \
+		failures++;                                                    \
+		fflush(stdout);                                                \
+		return;                                                        \
 	} while (0)
 
 static void ok(const char *name)
@@ -123,8 +123,9 @@ static void check_refused(void)
 	if (fd >= 0 || errno != ECONNREFUSED)
 		FAIL(name, "blocking connect to a closed port: fd %d", fd);
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	if (connect(fd, (struct sockaddr *)&host_closed,
-		    sizeof(host_closed)) == 0 || errno != EINPROGRESS) {
+	if (connect(fd, (struct sockaddr *)&host_closed, sizeof(host_closed)) ==
+		    0 ||
+	    errno != EINPROGRESS) {
 		if (errno != ECONNREFUSED)
 			FAIL(name, "non-blocking connect");
 		close(fd);
@@ -272,7 +273,7 @@ static void check_fork_exec(void)
 
 	if (fd < 0)
 		FAIL(name, "connect");
-	fcntl(fd, F_SETFD, 0);	/* the exec'd child inherits it */
+	fcntl(fd, F_SETFD, 0); /* the exec'd child inherits it */
 	if (write(fd, "parent.", 7) != 7)
 		FAIL(name, "write");
 	pid = fork();
@@ -355,8 +356,9 @@ static void check_udp(void)
 	n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
 	if (n != 4 || memcmp(buf, "ping", 4))
 		FAIL(name, "recvfrom %zd", n);
-	if (flen != sizeof(from) || from.sin_addr.s_addr !=
-	    host_udp.sin_addr.s_addr || from.sin_port != host_udp.sin_port)
+	if (flen != sizeof(from) ||
+	    from.sin_addr.s_addr != host_udp.sin_addr.s_addr ||
+	    from.sin_port != host_udp.sin_port)
 		FAIL(name, "source address");
 	/* Connected UDP: plain send/recv. */
 	if (connect(fd, (struct sockaddr *)&host_udp, sizeof(host_udp)) < 0 ||
@@ -385,9 +387,9 @@ static void check_rebind(void)
 	a.sin_port = htons((unsigned short)(listen_port + 1));
 	for (round = 0; round < 50; round++) {
 		fd = socket(AF_INET, SOCK_STREAM, 0);
-		if (fd < 0 || (round % 2 == 0 &&
-			       setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
-					  sizeof(one)) < 0))
+		if (fd < 0 ||
+		    (round % 2 == 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR,
+						  &one, sizeof(one)) < 0))
 			FAIL(name, "tcp socket, round %d", round);
 		if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
 			FAIL(name, "tcp bind, round %d", round);
@@ -409,7 +411,8 @@ static void check_inet6(void)
 	int fd = socket(AF_INET6, SOCK_STREAM, 0);
 
 	printf("inet6 %s\n", fd < 0 && errno == EAFNOSUPPORT ? "eafnosupport" :
-	       fd >= 0 ? "allowed" : "other-error");
+			     fd >= 0			     ? "allowed" :
+							       "other-error");
 	if (fd >= 0)
 		close(fd);
 }
@@ -446,7 +449,8 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "--child"))
 		return child_main(atoi(argv[2]));
 	if (argc != 5) {
-		fprintf(stderr, "usage: sockcheck HOST TCP_PORT UDP_PORT LISTEN_PORT\n");
+		fprintf(stderr,
+			"usage: sockcheck HOST TCP_PORT UDP_PORT LISTEN_PORT\n");
 		return 100;
 	}
 	snprintf(closed, sizeof(closed), "%d", atoi(argv[2]) + 1);

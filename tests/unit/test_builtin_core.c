@@ -21,7 +21,7 @@
  * stacks and checks that both pools got every frame back.
  */
 
-#define POOL_FRAMES	1024u
+#define POOL_FRAMES 1024u
 
 static uint64_t now_ns = 1000000000ull;
 static const struct cove_netstack_ops *ops;
@@ -67,11 +67,15 @@ static uint32_t ip(const char *s)
 static int node_create(struct node *n, const char *addr, uint32_t flags)
 {
 	struct cove_stack_config cfg = {
-		.size = sizeof(cfg), .prefix_len = 24, .seed = 42,
+		.size = sizeof(cfg),
+		.prefix_len = 24,
+		.seed = 42,
 		.flags = flags,
 	};
 	struct cove_stack_env env = {
-		.link = n->link, .notify = on_notify, .now_ns = fake_now,
+		.link = n->link,
+		.notify = on_notify,
+		.now_ns = fake_now,
 		.host = n,
 	};
 
@@ -356,11 +360,11 @@ static void learn_peer(struct net *net)
 /* ---- cases ---- */
 
 struct tt {
-	struct btimer t;		/* first */
+	struct btimer t; /* first */
 	struct timer_wheel *w;
 	uint64_t fired_at;
 	unsigned fired;
-	unsigned rearm;			/* re-arm this many times, 3 ms later */
+	unsigned rearm; /* re-arm this many times, 3 ms later */
 };
 
 static uint64_t wheel_now;
@@ -392,7 +396,9 @@ static uint64_t wheel_min(struct tt *t, unsigned n)
 
 static void test_timer_wheel(void)
 {
-	enum { N = 300 };
+	enum {
+		N = 300
+	};
 	struct timer_wheel *w = calloc(1, sizeof(*w));
 	static struct tt t[N];
 	uint64_t base = 7000000123ull, rng = 88172645463325252ull;
@@ -417,15 +423,15 @@ static void test_timer_wheel(void)
 	for (i = 0; i < N; i += 7)
 		timer_cancel(w, &t[i].t);
 	timer_cancel(w, &t[1].t);
-	timer_cancel(w, &t[1].t);	/* twice: harmless */
+	timer_cancel(w, &t[1].t); /* twice: harmless */
 	CHECK(timer_next(w) == wheel_min(t, N));
 	while (w->armed) {
 		rng ^= rng << 13;
 		rng ^= rng >> 7;
 		rng ^= rng << 17;
-		wheel_now += rng % 300000000ull;	/* up to 0.3 s */
+		wheel_now += rng % 300000000ull; /* up to 0.3 s */
 		if (rng % 17 == 0)
-			wheel_now += 9000000000ull;	/* a long sleep */
+			wheel_now += 9000000000ull; /* a long sleep */
 		timer_advance(w, wheel_now);
 		for (i = 0; i < N; i++)
 			if (timer_armed(&t[i].t) &&
@@ -435,7 +441,7 @@ static void test_timer_wheel(void)
 	}
 	for (i = 0; i < N; i++) {
 		unsigned want = (i % 7 == 0 || i == 1) ? 0 :
-			(i % 50 == 0 ? 3 : 1);
+							 (i % 50 == 0 ? 3 : 1);
 
 		CHECK(t[i].fired == want);
 		if (t[i].fired && t[i].fired_at < t[i].t.expires_ns)
@@ -465,8 +471,9 @@ static void test_socket_calls(void)
 	      -ESOCKTNOSUPPORT);
 	CHECK(ops->socket(net.a.st, AF_INET, SOCK_DGRAM, IPPROTO_TCP, &s) ==
 	      -EPROTONOSUPPORT);
-	CHECK(ops->socket(net.a.st, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK |
-			  SOCK_CLOEXEC, IPPROTO_UDP, &s) == 0);
+	CHECK(ops->socket(net.a.st, AF_INET,
+			  SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			  IPPROTO_UDP, &s) == 0);
 	CHECK(stats(&net.a).sockets == 1);
 	CHECK(ops->events(s) == EPOLLOUT);
 	CHECK(ops->poll_fd(net.a.st) == -1);
@@ -485,7 +492,7 @@ static void test_create_config(void)
 
 	net_up(&net, true, COVE_STACK_F_NO_GARP);
 	cfg.addr.s_addr = ip("10.0.0.5");
-	CHECK(ops->create(&cfg, &env, &st) == -EINVAL);	/* no link */
+	CHECK(ops->create(&cfg, &env, &st) == -EINVAL); /* no link */
 	env.link = net.b.link;
 	cfg.prefix_len = 33;
 	CHECK(ops->create(&cfg, &env, &st) == -EINVAL);
@@ -502,7 +509,7 @@ static void test_create_config(void)
 		CHECK(ops->socket(st, AF_INET, SOCK_DGRAM, 0, &s2) == 0);
 		CHECK(ops->socket(st, AF_INET, SOCK_DGRAM, 0, &s3) == -EMFILE);
 		ops->close(s1);
-		(void)s2;	/* left open: destroy() frees it */
+		(void)s2; /* left open: destroy() frees it */
 	}
 	ops->destroy(st);
 	net_down(&net);
@@ -544,11 +551,11 @@ static void test_arp_resolution(void)
 
 	net_up(&net, false, 0);
 	pump(&net);
-	CHECK(stats(&net.a).arp_requests == 1);	/* the gratuitous one */
+	CHECK(stats(&net.a).arp_requests == 1); /* the gratuitous one */
 	b = udp_open(&net.b, "0.0.0.0", 5000);
 	a = udp_open(&net.a, NULL, 0);
 	CHECK(udp_sendto(a, "10.0.0.2", 5000, "hello", 5) == 5);
-	CHECK(stats(&net.a).frames_held == 1);	/* waits for ARP */
+	CHECK(stats(&net.a).frames_held == 1); /* waits for ARP */
 	pump(&net);
 	CHECK(stats(&net.a).frames_held == 0);
 	CHECK(stats(&net.a).arp_requests == 2);
@@ -582,7 +589,7 @@ static void test_arp_timeout(void)
 
 	net_up(&net, true, COVE_STACK_F_NO_GARP);
 	a = udp_open(&net.a, NULL, 0);
-	for (k = 0; k < 9; k++)	/* the ninth overflows the queue */
+	for (k = 0; k < 9; k++) /* the ninth overflows the queue */
 		CHECK(udp_sendto(a, "10.0.0.9", 9, "x", 1) == 1);
 	s = stats(&net.a);
 	CHECK(s.frames_held == 8);
@@ -639,7 +646,7 @@ static void test_udp_both_ways(void)
 	CHECK(from.sin_addr.s_addr == ip("10.0.0.2"));
 	CHECK(ntohs(from.sin_port) == 5000);
 	s = stats(&net.a);
-	CHECK(s.ip_frags_in == 21);	/* 30008 bytes in 1480-byte pieces */
+	CHECK(s.ip_frags_in == 21); /* 30008 bytes in 1480-byte pieces */
 	CHECK(s.ip_reassembled == 1);
 	CHECK(s.udp_in == 1);
 	CHECK(stats(&net.b).udp_out == 1);
@@ -693,7 +700,7 @@ static void test_udp_recv_semantics(void)
 		pump(&net);
 		while (udp_recvfrom(b, k, sizeof(k), NULL, 0, NULL) == 1000)
 			n++;
-		CHECK(n == 3);	/* 3 x (1000 + 12) <= 4000 < 4 x 1012 */
+		CHECK(n == 3); /* 3 x (1000 + 12) <= 4000 < 4 x 1012 */
 	}
 	CHECK(ops->getsockopt(b, SOL_SOCKET, SO_TYPE, &v, &len) == 0 &&
 	      v == SOCK_DGRAM);
@@ -727,8 +734,7 @@ static void test_udp_port_unreachable(void)
 	net_up(&net, false, 0);
 	a = udp_open(&net.a, NULL, 0);
 	CHECK(udp_sendto(a, NULL, 0, "x", 1) == -EDESTADDRREQ);
-	CHECK(ops->getpeername(a, (struct sockaddr *)&peer, &len) ==
-	      -ENOTCONN);
+	CHECK(ops->getpeername(a, (struct sockaddr *)&peer, &len) == -ENOTCONN);
 	CHECK(ops->connect(a, (struct sockaddr *)&peer, sizeof(peer)) == 0);
 	CHECK(ops->getpeername(a, (struct sockaddr *)&peer, &len) == 0);
 	CHECK(ntohs(peer.sin_port) == 6000);
@@ -741,7 +747,7 @@ static void test_udp_port_unreachable(void)
 	CHECK(net.a.last_events & EPOLLERR);
 	CHECK(udp_sendto(a, NULL, 0, "x", 1) == -ECONNREFUSED);
 	CHECK(!(ops->events(a) & EPOLLERR));
-	CHECK(udp_sendto(a, NULL, 0, "x", 1) == 1);	/* once only */
+	CHECK(udp_sendto(a, NULL, 0, "x", 1) == 1); /* once only */
 	pump(&net);
 	CHECK(udp_recvfrom(a, buf, sizeof(buf), NULL, 0, NULL) ==
 	      -ECONNREFUSED);
@@ -849,14 +855,12 @@ static void test_loopback(void)
 	CHECK(udp_sendto(cl, "127.0.0.1", 8000, "lo", 2) == 2);
 	CHECK(udp_sendto(cl, "10.0.0.1", 8000, "me", 2) == 2);
 	CHECK(udp_sendto(cl, "127.0.0.1", 8001, "l1", 2) == 2);
-	CHECK(udp_sendto(cl, "10.0.0.1", 8001, "no", 2) == 2);	/* unreach */
+	CHECK(udp_sendto(cl, "10.0.0.1", 8001, "no", 2) == 2); /* unreach */
 	pump(&net);
 	CHECK(udp_recvfrom(srv, got, sizeof(got), &from, 0, NULL) == 2);
-	CHECK(!memcmp(got, "lo", 2) &&
-	      from.sin_addr.s_addr == ip("127.0.0.1"));
+	CHECK(!memcmp(got, "lo", 2) && from.sin_addr.s_addr == ip("127.0.0.1"));
 	CHECK(udp_recvfrom(srv, got, sizeof(got), &from, 0, NULL) == 2);
-	CHECK(!memcmp(got, "me", 2) &&
-	      from.sin_addr.s_addr == ip("10.0.0.1"));
+	CHECK(!memcmp(got, "me", 2) && from.sin_addr.s_addr == ip("10.0.0.1"));
 	CHECK(udp_recvfrom(lo, got, sizeof(got), NULL, 0, NULL) == 2);
 	CHECK(udp_recvfrom(lo, got, sizeof(got), NULL, 0, NULL) == -EAGAIN);
 	CHECK(stats(&net.a).udp_no_port == 1);
@@ -868,7 +872,7 @@ static void test_loopback(void)
 	CHECK(udp_recvfrom(srv, got, sizeof(got), NULL, 0, NULL) ==
 	      (ssize_t)sizeof(big));
 	CHECK(!memcmp(got, big, sizeof(big)));
-	CHECK(stats(&net.b).rx_frames == b_rx);	/* nothing on the wire */
+	CHECK(stats(&net.b).rx_frames == b_rx); /* nothing on the wire */
 	/* loopback-bound sockets do not talk to the wire */
 	CHECK(udp_sendto(lo, "10.0.0.2", 9, "x", 1) == -EINVAL);
 	ops->close(srv);
@@ -888,7 +892,7 @@ static void test_icmp_echo(void)
 	net_up(&net, true, COVE_STACK_F_NO_GARP);
 	learn_peer(&net);
 	n = wire_rx(&net, f, 8);
-	CHECK(n == 1);	/* the ARP reply */
+	CHECK(n == 1); /* the ARP reply */
 	if (n == 1) {
 		CHECK(get16(f[0]->data + 20) == 2);
 		CHECK(!memcmp(f[0]->data, net.b.link->mac, 6));
@@ -970,7 +974,7 @@ static void test_icmp_rate_limit(void)
 		}
 	}
 	CHECK(sent == 50);
-	now_ns += 10000000ull;	/* 10 ms: 10 tokens */
+	now_ns += 10000000ull; /* 10 ms: 10 tokens */
 	for (i = 0; i < 20; i++)
 		inject(&net, req, len + 8);
 	while ((n = wire_rx(&net, f, 64)) > 0) {

@@ -38,8 +38,7 @@ static int rp_bind(struct cove_sock *s, const char *addr, uint16_t port)
 }
 
 /* rp_listen() - a SO_REUSEPORT listener on B's @port (any address). */
-static struct cove_sock *rp_listen(struct tnode *n, uint16_t port,
-				   int backlog)
+static struct cove_sock *rp_listen(struct tnode *n, uint16_t port, int backlog)
 {
 	struct cove_sock *s = rp_sock(n, SOCK_STREAM, true, false);
 
@@ -145,7 +144,7 @@ struct rp_spread {
 	struct cove_sock *l[2];
 	struct cove_sock *c[RP_NCONN];
 	struct cove_sock *s[RP_NCONN];
-	unsigned from[RP_NCONN];	/* which listener accepted it */
+	unsigned from[RP_NCONN]; /* which listener accepted it */
 	bool sent[RP_NCONN], seen[RP_NCONN];
 	unsigned accepted, per[2], named, dup, bad;
 };
@@ -183,7 +182,8 @@ static bool rp_step_spread(struct tnet *net, void *ctx)
 			m->seen[id] = true;
 		/* the 4-tuple's pick, while both listeners are in the group */
 		if (tcp_listener_find(tctx(&net->b), tip("10.0.0.2"), 80,
-				      tip("10.0.0.1"), rp_port(m->s[i], true)) !=
+				      tip("10.0.0.1"),
+				      rp_port(m->s[i], true)) !=
 		    tcb_of((struct bsock *)(void *)m->l[m->from[i]]))
 			m->bad++;
 		m->named++;
@@ -278,7 +278,7 @@ static void test_tcp_close_one(void)
 	/* the survivor serves what it had and every new connection */
 	for (; m.n < 80; m.n++)
 		m.c[m.n] = tconnect(&net.a, "10.0.0.2", 80);
-	m.accepted = reset;	/* those never reach an accept() */
+	m.accepted = reset; /* those never reach an accept() */
 	CHECK(tnet_loop(&net, rp_step_accept_l1, &m, 10000));
 	CHECK(tctx(&net.b)->listen_drops == 0);
 	tnet_down(&net);
@@ -326,13 +326,12 @@ static void test_tcp_backlog_full(void)
 	tadvance(&net, 100);
 	for (i = 0; i < 16; i++) {
 		m.c[i] = tconnect(&net.a, "10.0.0.2", 80);
-		want[tcp_listener_find(bc, tip("10.0.0.2"), 80,
-				       tip("10.0.0.1"),
+		want[tcp_listener_find(bc, tip("10.0.0.2"), 80, tip("10.0.0.1"),
 				       rp_port(m.c[i], false)) !=
 		     tcb_of((struct bsock *)(void *)m.l[0])]++;
 	}
-	REQUIRE(want[0] > 2);	/* with these seeds: more than fits */
-	tadvance(&net, 500);	/* before the first SYN retry */
+	REQUIRE(want[0] > 2); /* with these seeds: more than fits */
+	tadvance(&net, 500);  /* before the first SYN retry */
 	CHECK(tcb_of((struct bsock *)(void *)m.l[0])->acc_qlen == 2);
 	CHECK(tcb_of((struct bsock *)(void *)m.l[1])->acc_qlen == want[1]);
 	CHECK(bc->listen_drops == want[0] - 2);
@@ -380,14 +379,15 @@ static void test_udp_spread(void)
 			CHECK(tops->sendmsg(cli[i], &msg, 0) ==
 			      (ssize_t)sizeof(out));
 		}
-		tadvance(&net, 1);	/* keep within the receive buffers */
+		tadvance(&net, 1); /* keep within the receive buffers */
 		for (k = 0; k < 2; k++) {
 			for (;;) {
 				iov = (struct iovec){ buf, sizeof(buf) };
-				msg = (struct msghdr){
-					.msg_name = &from,
-					.msg_namelen = sizeof(from),
-					.msg_iov = &iov, .msg_iovlen = 1 };
+				msg = (struct msghdr){ .msg_name = &from,
+						       .msg_namelen =
+							       sizeof(from),
+						       .msg_iov = &iov,
+						       .msg_iovlen = 1 };
 				n = tops->recvmsg(srv[k], &msg, 0);
 				if (n == -EAGAIN)
 					break;
@@ -418,7 +418,8 @@ static void test_udp_spread(void)
 		iov = (struct iovec){ out, sizeof(out) };
 		msg = (struct msghdr){ .msg_name = &to,
 				       .msg_namelen = sizeof(to),
-				       .msg_iov = &iov, .msg_iovlen = 1 };
+				       .msg_iov = &iov,
+				       .msg_iovlen = 1 };
 		CHECK(tops->sendmsg(cli[i], &msg, 0) == (ssize_t)sizeof(out));
 		tadvance(&net, 1);
 		iov = (struct iovec){ buf, sizeof(buf) };

@@ -37,8 +37,9 @@ static bool tbulk_run(struct tnet *net, uint16_t port, uint64_t bytes,
 	tconn_open(net, p, port);
 	memset(&b, 0, sizeof(b));
 	b.f[0] = (struct tflow){ .tx = p->c, .rx = p->s, .total = bytes };
-	b.f[1] = (struct tflow){ .tx = p->s, .rx = p->c, .total = bytes,
-				 .dir = 1 };
+	b.f[1] = (struct tflow){
+		.tx = p->s, .rx = p->c, .total = bytes, .dir = 1
+	};
 	ok = tnet_loop(net, tstep_bulk, &b, max_ms);
 	CHECK(ok);
 	CHECK(!b.f[0].bad && !b.f[1].bad);
@@ -170,10 +171,12 @@ static bool tstep_many(struct tnet *net, void *ctx)
 	while (m->accepted < NCONN && (s = taccept(&net->b, m->l))) {
 		i = m->accepted++;
 		m->s[i] = s;
-		m->f[i][0] = (struct tflow){ .tx = m->c[i], .rx = s,
+		m->f[i][0] = (struct tflow){ .tx = m->c[i],
+					     .rx = s,
 					     .total = 65536 };
-		m->f[i][1] = (struct tflow){ .tx = s, .rx = m->c[i],
-					     .total = 65536, .dir = 1 };
+		m->f[i][1] = (struct tflow){
+			.tx = s, .rx = m->c[i], .total = 65536, .dir = 1
+		};
 	}
 	for (i = 0; i < m->accepted; i++) {
 		tflow_step(&m->f[i][0]);
@@ -223,10 +226,10 @@ static void test_half_close(void)
 		tadvance(&net, 10);
 		CHECK(trecv(talker, buf, sizeof(buf), 0) == 0);
 		CHECK(tsend(quiet, "x", 1) == -EPIPE);
-		f = (struct tflow){ .tx = talker, .rx = quiet,
+		f = (struct tflow){ .tx = talker,
+				    .rx = quiet,
 				    .total = 300000 };
-		CHECK(tnet_loop(&net, tstep_flow, &f,
-				10000));
+		CHECK(tnet_loop(&net, tstep_flow, &f, 10000));
 		CHECK(f.got == 300000 && !f.bad);
 		tadvance(&net, 10);
 		CHECK(tstate(quiet) == TCPS_TIME_WAIT ||
@@ -241,7 +244,8 @@ static void test_simultaneous_open(void)
 	struct tnet net;
 	struct cove_sock *x, *y;
 	struct sockaddr_in a = tsin(NULL, 5000), b = tsin(NULL, 6000);
-	struct sockaddr_in ta = tsin("10.0.0.2", 6000), tb = tsin("10.0.0.1", 5000);
+	struct sockaddr_in ta = tsin("10.0.0.2", 6000),
+			   tb = tsin("10.0.0.1", 5000);
 	char buf[4];
 
 	tnet_up(&net, NULL);
@@ -257,8 +261,7 @@ static void test_simultaneous_open(void)
 	      -EALREADY);
 	tadvance(&net, 100);
 	CHECK(tstate(x) == TCPS_ESTABLISHED && tstate(y) == TCPS_ESTABLISHED);
-	CHECK(tops->connect(y, (struct sockaddr *)&tb, sizeof(tb)) ==
-	      -EISCONN);
+	CHECK(tops->connect(y, (struct sockaddr *)&tb, sizeof(tb)) == -EISCONN);
 	CHECK(tsend(x, "ab", 2) == 2);
 	tadvance(&net, 100);
 	CHECK(trecv(y, buf, sizeof(buf), 0) == 2);
@@ -321,9 +324,11 @@ static void test_impaired(void)
 		CHECK(sa.tcp_fast_retransmits + sb.tcp_fast_retransmits > 0);
 		CHECK(sa.tcp_ooo_segments + sb.tcp_ooo_segments > 0);
 		CHECK(tctx(&net.a)->sack_recoveries +
-		      tctx(&net.b)->sack_recoveries > 0);
+			      tctx(&net.b)->sack_recoveries >
+		      0);
 		CHECK(tctx(&net.a)->sack_blocks_in +
-		      tctx(&net.b)->sack_blocks_in > 0);
+			      tctx(&net.b)->sack_blocks_in >
+		      0);
 		tnet_down(&net);
 	}
 }
@@ -347,7 +352,7 @@ static void test_zero_window(void)
 		sent += (uint64_t)n;
 	tadvance(&net, 60000);
 	CHECK(tctx(&net.a)->persist_probes >= 3);
-	CHECK(tctx(&net.a)->persist_probes < 20);	/* backed off */
+	CHECK(tctx(&net.a)->persist_probes < 20); /* backed off */
 	CHECK(tstate(p.c) == TCPS_ESTABLISHED);
 	f = (struct tflow){ .tx = p.c, .rx = p.s, .total = sent };
 	for (i = 0; i < 1000 && f.got < sent; i++) {
@@ -377,7 +382,7 @@ static void test_keepalive(void)
 			       sizeof(intvl)) == 0);
 	CHECK(tops->setsockopt(p.c, IPPROTO_TCP, TCP_KEEPCNT, &cnt,
 			       sizeof(cnt)) == 0);
-	tadvance(&net, 30000);	/* answered probes keep it up */
+	tadvance(&net, 30000); /* answered probes keep it up */
 	CHECK(tstate(p.c) == TCPS_ESTABLISHED);
 	CHECK(tctx(&net.a)->keep_probes >= 1);
 	net.b.blackhole = true;
@@ -459,7 +464,8 @@ static void test_errors_and_options(void)
 	CHECK(tsend(p.c, "peekme", 6) == 6);
 	tadvance(&net, 100);
 	CHECK(trecv(p.s, buf, 4, MSG_PEEK) == 4 && !memcmp(buf, "peek", 4));
-	CHECK(trecv(p.s, buf, sizeof(buf), 0) == 6 && !memcmp(buf, "peekme", 6));
+	CHECK(trecv(p.s, buf, sizeof(buf), 0) == 6 &&
+	      !memcmp(buf, "peekme", 6));
 	len = sizeof(v);
 	CHECK(tops->getsockopt(p.c, IPPROTO_TCP, TCP_MAXSEG, &v, &len) == 0 &&
 	      v == 1448);
@@ -473,8 +479,8 @@ static void test_errors_and_options(void)
 	s2 = tsock(&net.b);
 	CHECK(tops->bind(s2, (struct sockaddr *)&a, sizeof(a)) == -EADDRINUSE);
 	v = 1;
-	CHECK(tops->setsockopt(s2, SOL_SOCKET, SO_REUSEADDR, &v,
-			       sizeof(v)) == 0);
+	CHECK(tops->setsockopt(s2, SOL_SOCKET, SO_REUSEADDR, &v, sizeof(v)) ==
+	      0);
 	CHECK(tops->bind(s2, (struct sockaddr *)&a, sizeof(a)) == 0);
 	tnet_down(&net);
 }
@@ -512,10 +518,10 @@ static void test_destroy_open(void)
 	tconn_open(&net, &p, 80);
 	memset(buf, 1, sizeof(buf));
 	CHECK(tsend(p.c, buf, sizeof(buf)) == sizeof(buf));
-	(void)tconnect(&net.a, "10.0.0.2", 81);	/* refused later */
-	(void)tconnect(&net.a, "10.0.0.2", 80);	/* in the accept queue */
+	(void)tconnect(&net.a, "10.0.0.2", 81); /* refused later */
+	(void)tconnect(&net.a, "10.0.0.2", 80); /* in the accept queue */
 	net.b.blackhole = true;
-	(void)tconnect(&net.a, "10.0.0.2", 80);	/* stuck in SYN-SENT */
+	(void)tconnect(&net.a, "10.0.0.2", 80); /* stuck in SYN-SENT */
 	tadvance(&net, 5);
 	tops->destroy(net.a.st);
 	tops->destroy(net.b.st);
@@ -618,18 +624,18 @@ static void test_timewait_cap(void)
 	tnet_up(&net, &o);
 	for (i = 0; i < 40; i++) {
 		tconn_open(&net, &p, (uint16_t)(1000 + i));
-		tclose(&net.a, p.c);		/* A closes first: A waits */
+		tclose(&net.a, p.c); /* A closes first: A waits */
 		tadvance(&net, 1);
 		tclose(&net.b, p.s);
 		tclose(&net.b, p.l);
 		tadvance(&net, 1);
 		CHECK(tstats(&net.a).tcp_conns <= 8);
 	}
-	CHECK(tstats(&net.a).tcp_conns == 8);	/* the cap is used, not more */
+	CHECK(tstats(&net.a).tcp_conns == 8); /* the cap is used, not more */
 	CHECK(tctx(&net.a)->ntimewait == 8);
 	CHECK(tstats(&net.b).tcp_conns == 0);
 	tadvance(&net, 59000);
-	CHECK(tctx(&net.a)->ntimewait == 8);	/* still within 2 MSL */
+	CHECK(tctx(&net.a)->ntimewait == 8); /* still within 2 MSL */
 	tadvance(&net, 2000);
 	CHECK(tctx(&net.a)->ntimewait == 0);
 	tnet_down(&net);

@@ -34,7 +34,7 @@
 #include "stacks/builtin/tcp/tcp.h"
 #include "tests/unit/check.h"
 
-#define TNET_FRAMES 4096u
+#define TNET_FRAMES    4096u
 #define TNET_MAX_SOCKS 512u
 
 static uint64_t tnet_now = 1000000000ull;
@@ -43,13 +43,13 @@ static const struct cove_netstack_ops *tops;
 struct tnode {
 	struct cove_frame_pool pool;
 	struct cove_link *link;
-	struct cove_link *shim;		/* the impairment shim, if any */
+	struct cove_link *shim; /* the impairment shim, if any */
 	struct cove_stack *st;
 	bool impaired;
-	bool wrapped;			/* topts.wrap put a link on top */
-	bool blackhole;			/* drop every frame for this node */
+	bool wrapped;	/* topts.wrap put a link on top */
+	bool blackhole; /* drop every frame for this node */
 	unsigned notified;
-	struct cove_sock *open[TNET_MAX_SOCKS];	/* what tnet_down closes */
+	struct cove_sock *open[TNET_MAX_SOCKS]; /* what tnet_down closes */
 };
 
 struct tnet {
@@ -57,7 +57,7 @@ struct tnet {
 };
 
 struct topts {
-	const char *impair;		/* impairment spec for A's end */
+	const char *impair; /* impairment spec for A's end */
 	const char *congestion;
 	uint32_t rcvbuf, sndbuf;
 	uint32_t max_sockets;
@@ -79,7 +79,7 @@ static uint64_t tnet_fake_now(void *host)
 }
 
 static inline void tnet_notify(void *host, struct cove_sock *s, void *cookie,
-			uint32_t ev)
+			       uint32_t ev)
 {
 	struct tnode *n = host;
 
@@ -98,14 +98,18 @@ static uint32_t tip(const char *s)
 }
 
 static inline void tnode_create(struct tnode *n, const char *addr,
-			 const struct topts *o)
+				const struct topts *o)
 {
 	struct cove_stack_config cfg = {
-		.size = sizeof(cfg), .prefix_len = 24, .seed = 42,
+		.size = sizeof(cfg),
+		.prefix_len = 24,
+		.seed = 42,
 		.flags = COVE_STACK_F_NO_GARP,
 	};
 	struct cove_stack_env env = {
-		.link = n->link, .notify = tnet_notify, .now_ns = tnet_fake_now,
+		.link = n->link,
+		.notify = tnet_notify,
+		.now_ns = tnet_fake_now,
 		.host = n,
 	};
 
@@ -233,7 +237,7 @@ typedef bool tstep_fn(struct tnet *net, void *ctx);
  * Return: true if @step returned true in time.
  */
 static inline bool tnet_loop(struct tnet *net, tstep_fn *step, void *ctx,
-		      uint64_t max_ms)
+			     uint64_t max_ms)
 {
 	uint64_t end = tnet_now + max_ms * 1000000ull, d, r;
 	unsigned quiet = 0;
@@ -257,7 +261,8 @@ static inline bool tnet_loop(struct tnet *net, tstep_fn *step, void *ctx,
 
 				if (r > now) {
 					struct timespec ts = {
-						.tv_nsec = (long)(r - now) };
+						.tv_nsec = (long)(r - now)
+					};
 
 					if (r - now < 20000000ull)
 						nanosleep(&ts, NULL);
@@ -307,10 +312,10 @@ static inline void tnet_down(struct tnet *net)
 		for (k = 0; k < TNET_MAX_SOCKS; k++)
 			if (nodes[i]->open[k])
 				tclose(nodes[i], nodes[i]->open[k]);
-	tadvance(net, 200000);	/* past TIME-WAIT, orphan timers, retries */
+	tadvance(net, 200000); /* past TIME-WAIT, orphan timers, retries */
 	for (i = 0; i < 2; i++) {
-		const struct bstack *b = (const struct bstack *)(void *)
-					 nodes[i]->st;
+		const struct bstack *b =
+			(const struct bstack *)(void *)nodes[i]->st;
 
 		/* destroy() frees the TSO pool without a word about leaks */
 		if (b->tso_pool.frames)
@@ -352,7 +357,8 @@ static inline struct cove_sock *tsock(struct tnode *n)
 	return tnet_track(n, s);
 }
 
-static inline struct cove_sock *tlisten(struct tnode *n, uint16_t port, int backlog)
+static inline struct cove_sock *tlisten(struct tnode *n, uint16_t port,
+					int backlog)
 {
 	struct cove_sock *s = tsock(n);
 	struct sockaddr_in a = tsin(NULL, port);
@@ -366,7 +372,7 @@ static inline struct cove_sock *tlisten(struct tnode *n, uint16_t port, int back
 }
 
 static inline struct cove_sock *tconnect(struct tnode *n, const char *addr,
-				  uint16_t port)
+					 uint16_t port)
 {
 	struct cove_sock *s = tsock(n);
 	struct sockaddr_in a = tsin(addr, port);
@@ -393,7 +399,8 @@ static inline ssize_t tsend(struct cove_sock *s, const void *buf, size_t len)
 	return tops->sendmsg(s, &m, MSG_NOSIGNAL);
 }
 
-static inline ssize_t trecv(struct cove_sock *s, void *buf, size_t len, int flags)
+static inline ssize_t trecv(struct cove_sock *s, void *buf, size_t len,
+			    int flags)
 {
 	struct iovec iov = { .iov_base = buf, .iov_len = len };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
@@ -464,7 +471,8 @@ static inline void tflow_step(struct tflow *f)
 
 	while (f->sent < f->total) {
 		size_t len = f->total - f->sent < sizeof(buf) ?
-			     (size_t)(f->total - f->sent) : sizeof(buf);
+				     (size_t)(f->total - f->sent) :
+				     sizeof(buf);
 
 		for (i = 0; i < len; i++)
 			buf[i] = tpat(f->sent + i, f->dir);

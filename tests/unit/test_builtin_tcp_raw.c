@@ -14,8 +14,8 @@
 struct raw {
 	struct tnet net;
 	uint8_t peer_mac[6];
-	uint32_t seq;			/* our next sequence number */
-	uint32_t ack;			/* what we acknowledge (A's next) */
+	uint32_t seq; /* our next sequence number */
+	uint32_t ack; /* what we acknowledge (A's next) */
 };
 
 struct rseg {
@@ -69,8 +69,8 @@ static void raw_inject(struct raw *r, const uint8_t *buf, uint32_t len)
  */
 static void raw_send_full(struct raw *r, uint16_t sport, uint16_t dport,
 			  uint8_t flags, uint32_t seq, uint32_t ack,
-			  const uint8_t *opt, unsigned optlen,
-			  const void *data, uint32_t len, bool bad_csum)
+			  const uint8_t *opt, unsigned optlen, const void *data,
+			  uint32_t len, bool bad_csum)
 {
 	uint8_t b[1600], ph[12];
 	uint8_t *ip = b + 14, *th = b + 34;
@@ -136,8 +136,8 @@ static void raw_send_full(struct raw *r, uint16_t sport, uint16_t dport,
 static void raw_send(struct raw *r, uint16_t dport, uint8_t flags,
 		     const void *data, uint32_t len)
 {
-	raw_send_full(r, PEER_PORT, dport, flags, r->seq, r->ack, NULL, 0,
-		      data, len, false);
+	raw_send_full(r, PEER_PORT, dport, flags, r->seq, r->ack, NULL, 0, data,
+		      len, false);
 	r->seq += len + !!(flags & (TH_SYN)) + !!(flags & TH_FIN);
 }
 
@@ -258,9 +258,9 @@ static void raw_down(struct raw *r)
 }
 
 static const uint8_t syn_opts[] = {
-	2, 4, 0x05, 0xb4,		/* MSS 1460 */
-	4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0,	/* SACK-perm, TS 1 */
-	1, 3, 3, 7,			/* NOP, WS 7 */
+	2, 4, 0x05, 0xb4,			  /* MSS 1460 */
+	4, 2, 8,    10,	  0, 0, 0, 1, 0, 0, 0, 0, /* SACK-perm, TS 1 */
+	1, 3, 3,    7,				  /* NOP, WS 7 */
 };
 
 /* raw_accept() - passive open on A:@port; returns the accepted socket. */
@@ -300,7 +300,7 @@ static void test_raw_passive_data(void)
 	raw_up(&r);
 	s = raw_accept(&r, 80, NULL);
 	raw_send(&r, 80, TH_ACK | TH_PSH, "hello", 5);
-	REQUIRE(raw_recv(&r, &g));	/* quick ACK at the start */
+	REQUIRE(raw_recv(&r, &g)); /* quick ACK at the start */
 	CHECK(g.ack == r.seq && g.flags == TH_ACK);
 	CHECK(trecv(s, buf, sizeof(buf), 0) == 5 && !memcmp(buf, "hello", 5));
 	/* a duplicate: ACKed with a D-SACK (RFC 2883), not delivered again */
@@ -369,8 +369,8 @@ static void test_raw_rst_syn(void)
 	s = raw_accept(&r, 80, NULL);
 	chal = tstats(&r.net.a).tcp_challenge_acks;
 	/* RST in the window but not at rcv_nxt: challenge ACK */
-	raw_send_full(&r, PEER_PORT, 80, TH_RST, r.seq + 100, 0, NULL, 0,
-		      NULL, 0, false);
+	raw_send_full(&r, PEER_PORT, 80, TH_RST, r.seq + 100, 0, NULL, 0, NULL,
+		      0, false);
 	REQUIRE(raw_recv(&r, &g));
 	CHECK(g.flags == TH_ACK && g.ack == r.seq);
 	CHECK(tstats(&r.net.a).tcp_challenge_acks == chal + 1);
@@ -399,12 +399,12 @@ static void test_raw_rst_syn(void)
 static void test_raw_malformed(void)
 {
 	static const uint8_t bad_opts[][8] = {
-		{ 2, 0, 0, 0 },			/* length 0 */
-		{ 2, 1, 0, 0 },			/* length 1 */
-		{ 1, 1, 8, 40, 0, 0, 0, 0 },	/* runs past the end */
-		{ 2, 3, 5, 0 },			/* wrong MSS size */
-		{ 5, 9, 0, 0, 0, 0, 0, 0 },	/* SACK, odd size */
-		{ 3 },				/* kind only */
+		{ 2, 0, 0, 0 },		     /* length 0 */
+		{ 2, 1, 0, 0 },		     /* length 1 */
+		{ 1, 1, 8, 40, 0, 0, 0, 0 }, /* runs past the end */
+		{ 2, 3, 5, 0 },		     /* wrong MSS size */
+		{ 5, 9, 0, 0, 0, 0, 0, 0 },  /* SACK, odd size */
+		{ 3 },			     /* kind only */
 	};
 	struct raw r;
 	struct cove_sock *l;
@@ -415,8 +415,8 @@ static void test_raw_malformed(void)
 	raw_up(&r);
 	l = tlisten(&r.net.a, 80, 16);
 	for (i = 0; i < sizeof(bad_opts) / sizeof(bad_opts[0]); i++) {
-		raw_send_full(&r, (uint16_t)(PEER_PORT + i), 80, TH_SYN,
-			      r.seq, 0, bad_opts[i], 8, NULL, 0, false);
+		raw_send_full(&r, (uint16_t)(PEER_PORT + i), 80, TH_SYN, r.seq,
+			      0, bad_opts[i], 8, NULL, 0, false);
 		/* still answered: bad options end parsing, nothing else */
 		CHECK(raw_recv(&r, &g) && g.flags == (TH_SYN | TH_ACK));
 		CHECK(g.opt.has_mss);
@@ -488,8 +488,8 @@ static void test_raw_active_close(void)
 	CHECK(g.flags == TH_SYN && g.dport == 90);
 	CHECK(g.opt.has_mss && g.opt.sack_ok && g.opt.has_ts && g.opt.has_ws);
 	/* a wrong ACK in SYN-SENT gets a RST and changes nothing */
-	raw_send_full(&r, 90, g.sport, TH_ACK, r.seq, g.seq + 77, NULL, 0,
-		      NULL, 0, false);
+	raw_send_full(&r, 90, g.sport, TH_ACK, r.seq, g.seq + 77, NULL, 0, NULL,
+		      0, false);
 	{
 		struct rseg x;
 
@@ -511,8 +511,8 @@ static void test_raw_active_close(void)
 	REQUIRE(raw_recv(&r, &g));
 	CHECK(g.flags == (TH_FIN | TH_ACK));
 	CHECK(tstate(c) == TCPS_FIN_WAIT1);
-	raw_send_full(&r, 90, g.sport, TH_ACK, r.seq, r.ack + 1, NULL, 0,
-		      NULL, 0, false);
+	raw_send_full(&r, 90, g.sport, TH_ACK, r.seq, r.ack + 1, NULL, 0, NULL,
+		      0, false);
 	CHECK(tstate(c) == TCPS_FIN_WAIT2);
 	/* data after our FIN still arrives (half-close) */
 	raw_send_full(&r, 90, g.sport, TH_ACK, r.seq, r.ack + 1, NULL, 0,
@@ -565,7 +565,7 @@ static void test_raw_passive_close(void)
 	CHECK(tops->shutdown(s, SHUT_WR) == 0);
 	REQUIRE(raw_recv(&r, &g));
 	CHECK(g.flags & TH_FIN);
-	raw_send(&r, 81, TH_FIN | TH_ACK, NULL, 0);	/* does not ack the FIN */
+	raw_send(&r, 81, TH_FIN | TH_ACK, NULL, 0); /* does not ack the FIN */
 	CHECK(tstate(s) == TCPS_CLOSING);
 	raw_drain(&r);
 	r.ack = g.seq + 1;
@@ -594,7 +594,7 @@ static void test_raw_paws(void)
 	raw_send_full(&r, PEER_PORT, 80, TH_ACK, r.seq, r.ack, ts_old,
 		      sizeof(ts_old), "b", 1, false);
 	REQUIRE(raw_recv(&r, &g));
-	CHECK(g.ack == r.seq);		/* not accepted */
+	CHECK(g.ack == r.seq); /* not accepted */
 	CHECK(trecv(s, buf, sizeof(buf), 0) == -EAGAIN);
 	raw_down(&r);
 }
@@ -610,8 +610,8 @@ static void test_raw_closed_port(void)
 		      false);
 	REQUIRE(raw_recv(&r, &g));
 	CHECK(g.flags == (TH_RST | TH_ACK) && g.ack == 5001 && g.seq == 0);
-	raw_send_full(&r, PEER_PORT, 99, TH_ACK, 5000, 123456, NULL, 0, "x",
-		      1, false);
+	raw_send_full(&r, PEER_PORT, 99, TH_ACK, 5000, 123456, NULL, 0, "x", 1,
+		      false);
 	REQUIRE(raw_recv(&r, &g));
 	CHECK(g.flags == TH_RST && g.seq == 123456);
 	raw_send_full(&r, PEER_PORT, 99, TH_RST, 5000, 0, NULL, 0, NULL, 0,
@@ -636,12 +636,12 @@ static void test_raw_syn_recv(void)
 		      sizeof(syn_opts), NULL, 0, false);
 	REQUIRE(raw_recv(&r, &g2));
 	CHECK(g2.flags == (TH_SYN | TH_ACK) && g2.seq == g.seq);
-	raw_advance(&r, 1100);		/* RTO: SYN-ACK again */
+	raw_advance(&r, 1100); /* RTO: SYN-ACK again */
 	REQUIRE(raw_recv(&r, &g2));
 	CHECK(g2.flags == (TH_SYN | TH_ACK) && g2.seq == g.seq);
 	CHECK(tstats(&r.net.a).tcp_conns == 1);
-	raw_send_full(&r, PEER_PORT, 80, TH_RST, r.seq + 1, 0, NULL, 0, NULL,
-		      0, false);
+	raw_send_full(&r, PEER_PORT, 80, TH_RST, r.seq + 1, 0, NULL, 0, NULL, 0,
+		      false);
 	CHECK(tstats(&r.net.a).tcp_conns == 0);
 	CHECK(tops->accept(l, &s, NULL, NULL) == -EAGAIN);
 	raw_down(&r);
@@ -741,7 +741,7 @@ static void test_raw_random(void)
 		x ^= x << 17;
 		flags = (uint8_t)(x & 0x3f);
 		if ((x >> 8) & 1)
-			flags &= (uint8_t)~(TH_SYN | TH_RST);
+			flags &= (uint8_t) ~(TH_SYN | TH_RST);
 		seq = r.seq + (uint32_t)((int32_t)((x >> 16) & 0xffff) - 4096);
 		ack = r.ack + (uint32_t)((int32_t)((x >> 32) & 0xfff) - 2048);
 		len = (uint32_t)((x >> 44) % sizeof(data));

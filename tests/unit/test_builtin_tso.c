@@ -42,46 +42,46 @@
  * rx_vouch flags them COVE_FRAME_F_CSUM_OK all the same.
  */
 
-#define MiB (1u << 20)
-#define SOFT_BACKLOG	1024u	/* power of two */
-#define SOFT_HELD	64u
-#define SOFT_TSO_MAX	(65535u + 14u)
-#define ETH_LEN		14u
-#define TCP_FIN		0x01u
-#define TCP_PSH		0x08u
+#define MiB	     (1u << 20)
+#define SOFT_BACKLOG 1024u /* power of two */
+#define SOFT_HELD    64u
+#define SOFT_TSO_MAX (65535u + 14u)
+#define ETH_LEN	     14u
+#define TCP_FIN	     0x01u
+#define TCP_PSH	     0x08u
 
 _Static_assert((SOFT_BACKLOG & (SOFT_BACKLOG - 1)) == 0,
 	       "backlog length must be a power of two");
 
 struct soft_counts {
-	uint64_t frames;		/* taken from the stack */
-	uint64_t tso, segs;		/* super-frames and their pieces */
-	uint64_t partial;		/* checksum-partial, not TSO */
-	uint64_t full;			/* IPv4 TCP/UDP with a full checksum */
-	uint64_t data;			/* TCP frames with payload, not TSO */
-	uint64_t tso_fin, tso_psh;	/* super-frames with FIN / PSH */
-	uint64_t pseudo_bad;		/* field != pseudo-header sum */
-	uint64_t sum_bad;		/* a frame would leave with a bad sum */
-	uint64_t cut_bad;		/* pieces that break the TSO contract */
-	uint64_t contract_bad;		/* flags that do not fit the frame */
-	uint64_t iphdr_bad;		/* super-frame's IP header checksum */
-	uint64_t self;			/* src == dst: loopback on the wire */
-	uint64_t nobuf;			/* no frame for a piece: dropped */
-	uint64_t refused;		/* frames the link did not accept */
-	uint64_t held, dropped_tso;	/* hold_tso / drop_tso casualties */
-	uint64_t mangled;		/* rx_mangle */
+	uint64_t frames;	    /* taken from the stack */
+	uint64_t tso, segs;	    /* super-frames and their pieces */
+	uint64_t partial;	    /* checksum-partial, not TSO */
+	uint64_t full;		    /* IPv4 TCP/UDP with a full checksum */
+	uint64_t data;		    /* TCP frames with payload, not TSO */
+	uint64_t tso_fin, tso_psh;  /* super-frames with FIN / PSH */
+	uint64_t pseudo_bad;	    /* field != pseudo-header sum */
+	uint64_t sum_bad;	    /* a frame would leave with a bad sum */
+	uint64_t cut_bad;	    /* pieces that break the TSO contract */
+	uint64_t contract_bad;	    /* flags that do not fit the frame */
+	uint64_t iphdr_bad;	    /* super-frame's IP header checksum */
+	uint64_t self;		    /* src == dst: loopback on the wire */
+	uint64_t nobuf;		    /* no frame for a piece: dropped */
+	uint64_t refused;	    /* frames the link did not accept */
+	uint64_t held, dropped_tso; /* hold_tso / drop_tso casualties */
+	uint64_t mangled;	    /* rx_mangle */
 };
 
 struct soft_link {
-	struct cove_link link;		/* first: what the stack sees */
+	struct cove_link link; /* first: what the stack sees */
 	struct cove_link *inner;
 	struct cove_frame *backlog[SOFT_BACKLOG];
-	uint32_t bhead, btail;		/* free-running */
+	uint32_t bhead, btail; /* free-running */
 	struct cove_frame *held[SOFT_HELD];
 	unsigned nheld;
 	bool hold_tso;
-	int accept_max;			/* < 0: no limit */
-	unsigned drop_tso;		/* 0: never; N: every Nth super-frame */
+	int accept_max;	   /* < 0: no limit */
+	unsigned drop_tso; /* 0: never; N: every Nth super-frame */
 	bool rx_mangle, rx_vouch;
 	struct soft_counts c;
 };
@@ -141,7 +141,7 @@ static bool soft_sum_ok(const uint8_t *ip)
 	uint32_t sum = sum16(ip + 12, 8, 0) + ip[9] + l4len;
 
 	if (ip[9] == 17 && !rd16(ip + ihl + 6))
-		return true;		/* UDP without a checksum */
+		return true; /* UDP without a checksum */
 	return fold(sum16(ip + ihl, l4len, sum)) == 0xffff;
 }
 
@@ -165,8 +165,7 @@ static void soft_complete(uint8_t *ip)
  * link's links_vnet_hdr() checks them (untagged frames only here).
  * Return: the IP header, or NULL when the frame is no such thing.
  */
-static uint8_t *soft_parse(struct cove_frame *f, uint32_t *ihl,
-			   uint32_t *l4h)
+static uint8_t *soft_parse(struct cove_frame *f, uint32_t *ihl, uint32_t *l4h)
 {
 	uint8_t *ip = f->data + ETH_LEN;
 	uint32_t tot;
@@ -232,7 +231,8 @@ static void soft_check_cut(struct soft_link *sl, const struct cove_frame *f,
 			   uint32_t first, uint32_t npieces)
 {
 	const uint8_t *ip = f->data + ETH_LEN;
-	uint32_t ihl = (ip[0] & 15u) * 4, thl = (uint32_t)(ip[ihl + 12] >> 4) * 4;
+	uint32_t ihl = (ip[0] & 15u) * 4,
+		 thl = (uint32_t)(ip[ihl + 12] >> 4) * 4;
 	uint32_t hdr = ETH_LEN + ihl + thl, pay = rd16(ip + 2) - ihl - thl;
 	uint32_t gso = f->gso_size, off = 0, i, k;
 	uint8_t flags = ip[ihl + 13];
@@ -240,8 +240,8 @@ static void soft_check_cut(struct soft_link *sl, const struct cove_frame *f,
 	if (npieces != (pay + gso - 1) / gso)
 		sl->c.cut_bad++;
 	for (i = 0; i < npieces; i++) {
-		const struct cove_frame *p = sl->backlog[(first + i) %
-							 SOFT_BACKLOG];
+		const struct cove_frame *p =
+			sl->backlog[(first + i) % SOFT_BACKLOG];
 		const uint8_t *q = p->data + ETH_LEN, *t = q + ihl;
 		uint32_t n = p->len - hdr;
 		bool last = i + 1 == npieces;
@@ -279,8 +279,8 @@ static void soft_check_cut(struct soft_link *sl, const struct cove_frame *f,
  * soft_cut() - segment TSO frame @f into the backlog and free it.
  * @f has been parsed and checked; the backlog has room for every piece.
  */
-static void soft_cut(struct soft_link *sl, struct cove_frame *f,
-		     uint32_t ihl, uint32_t thl)
+static void soft_cut(struct soft_link *sl, struct cove_frame *f, uint32_t ihl,
+		     uint32_t thl)
 {
 	const uint8_t *ip = f->data + ETH_LEN;
 	uint32_t hdr = ETH_LEN + ihl + thl, pay = rd16(ip + 2) - ihl - thl;
@@ -292,7 +292,7 @@ static void soft_cut(struct soft_link *sl, struct cove_frame *f,
 
 		n = pay - off < gso ? pay - off : gso;
 		if (!p) {
-			sl->c.nobuf++;	/* the rest is lost, as on a wire */
+			sl->c.nobuf++; /* the rest is lost, as on a wire */
 			break;
 		}
 		memcpy(p->data, f->data, hdr);
@@ -306,7 +306,7 @@ static void soft_cut(struct soft_link *sl, struct cove_frame *f,
 		wr16(q + 10, (uint16_t)~fold(sum16(q, ihl, 0)));
 		wr32(t + 4, rd32(ip + ihl + 4) + off);
 		if (off + n < pay)
-			t[13] &= (uint8_t)~(TCP_FIN | TCP_PSH);
+			t[13] &= (uint8_t) ~(TCP_FIN | TCP_PSH);
 		wr16(t + 16, pseudo(q, thl + n));
 		soft_complete(q);
 		soft_queue(sl, p);
@@ -344,7 +344,7 @@ static bool soft_take(struct soft_link *sl, struct cove_frame *f)
 		cove_frame_free(f);
 		return true;
 	}
-	if (!ip) {			/* ARP and the like */
+	if (!ip) { /* ARP and the like */
 		soft_queue(sl, f);
 		return true;
 	}
@@ -355,7 +355,8 @@ static bool soft_take(struct soft_link *sl, struct cove_frame *f)
 		sl->c.full++;
 		if (!soft_sum_ok(ip))
 			sl->c.sum_bad++;
-	} else if (rd16(ip + ihl + (ip[9] == 6 ? 16 : 6)) != pseudo(ip, l4len)) {
+	} else if (rd16(ip + ihl + (ip[9] == 6 ? 16 : 6)) !=
+		   pseudo(ip, l4len)) {
 		sl->c.pseudo_bad++;
 	}
 	if (tso) {
@@ -562,10 +563,10 @@ static void tbulk_run(struct tnet *net, uint16_t port, uint64_t bytes,
 	tconn_open(net, &p, port);
 	memset(b, 0, sizeof(*b));
 	b->f[0] = (struct tflow){ .tx = p.c, .rx = p.s, .total = bytes };
-	b->f[1] = (struct tflow){ .tx = p.s, .rx = p.c, .total = bytes,
-				  .dir = 1 };
-	CHECK(tnet_loop(net, step ? step : tstep_bulk, ctx ? ctx : b,
-			max_ms));
+	b->f[1] = (struct tflow){
+		.tx = p.s, .rx = p.c, .total = bytes, .dir = 1
+	};
+	CHECK(tnet_loop(net, step ? step : tstep_bulk, ctx ? ctx : b, max_ms));
 	CHECK(!b->f[0].bad && !b->f[1].bad);
 	CHECK(b->f[0].got == bytes && b->f[1].got == bytes);
 	if (b->f[0].got != bytes || b->f[1].got != bytes)
@@ -624,7 +625,7 @@ static void test_bulk(void)
 		CHECK(soft_ok(sp.l[i], i ? "B" : "A"));
 		CHECK(c->tso > 100);
 		CHECK(c->segs >= 16 * MiB / 1448);
-		CHECK(c->segs > 20 * c->tso);		/* ~45 a frame */
+		CHECK(c->segs > 20 * c->tso); /* ~45 a frame */
 		CHECK(c->partial > 0);
 		CHECK(c->nobuf == 0 && c->refused == 0);
 	}
@@ -645,7 +646,8 @@ static void test_bulk_impaired(void)
 {
 	struct soft_pair sp = { 0 };
 	struct topts o = { .impair = "drop=2,dup=1,reorder=2,seed=7",
-			   .wrap = soft_wrap, .wrap_ctx = &sp };
+			   .wrap = soft_wrap,
+			   .wrap_ctx = &sp };
 	struct cove_stack_stats sa, sb;
 	struct tnet net;
 	struct tbulk b;
@@ -662,7 +664,7 @@ static void test_bulk_impaired(void)
 		CHECK(sp.l[i]->c.dropped_tso > 0);
 		CHECK(sp.l[i]->c.segs > 2 * sp.l[i]->c.tso);
 	}
-	CHECK(net.a.shim->stats.tx_dropped > 0);	/* pieces lost too */
+	CHECK(net.a.shim->stats.tx_dropped > 0); /* pieces lost too */
 	CHECK(sa.tcp_retransmits > 0 && sb.tcp_retransmits > 0);
 	CHECK(tctx(&net.a)->sack_recoveries > 0 &&
 	      tctx(&net.b)->sack_recoveries > 0);
@@ -724,7 +726,7 @@ static void test_small_and_loopback(void)
 	CHECK(sp.l[0]->c.tso == 0 && sp.l[0]->c.segs == 0);
 	CHECK(sp.l[0]->c.data >= 50);
 	CHECK(sp.l[0]->c.partial >= 50);
-	CHECK(sp.l[0]->c.full == 0);		/* even the SYN was partial */
+	CHECK(sp.l[0]->c.full == 0); /* even the SYN was partial */
 	CHECK(tstats(&net.b).rx_bad_csum == 0);
 
 	before = sp.l[0]->c;
@@ -786,11 +788,11 @@ struct texhaust {
 	struct tbulk b;
 	struct soft_link *sl;
 	unsigned phase;
-	uint64_t mark;			/* bytes A->B when the phase began */
-	uint64_t data0, tso0;		/* soft counters then */
-	uint64_t dropped0;		/* A's tx_dropped then */
-	uint64_t fallback;		/* data frames while the pool was dry */
-	bool dry;			/* A's TSO pool was seen empty */
+	uint64_t mark;	      /* bytes A->B when the phase began */
+	uint64_t data0, tso0; /* soft counters then */
+	uint64_t dropped0;    /* A's tx_dropped then */
+	uint64_t fallback;    /* data frames while the pool was dry */
+	bool dry;	      /* A's TSO pool was seen empty */
 };
 
 /*
@@ -866,9 +868,9 @@ static void test_exhaustion(void)
 	CHECK(x.dry);
 	CHECK(tbs(&net.a)->tso_pool.low_water == 0);
 	CHECK(x.sl->c.held >= 32);
-	CHECK(x.fallback > MiB / 1448);		/* MTU frames carried it */
+	CHECK(x.fallback > MiB / 1448); /* MTU frames carried it */
 	CHECK(x.sl->c.refused > 0 && sa.tx_dropped > 0);
-	CHECK(x.sl->c.tso > x.tso0);		/* super-frames came back */
+	CHECK(x.sl->c.tso > x.tso0); /* super-frames came back */
 	CHECK(soft_ok(sp.l[0], "A") && soft_ok(sp.l[1], "B"));
 	tnet_down(&net);
 }
@@ -903,7 +905,7 @@ static void test_fin_after_trim(void)
 	/* fill B's ring: every byte sent and held there, its window shut */
 	CHECK(tsend(p.c, buf, first) == (ssize_t)first);
 	for (n = 0; n < 100 && ring_len(p.s) < first - 1448; n++)
-		tadvance(&net, 10);	/* sender SWS may keep a few bytes */
+		tadvance(&net, 10); /* sender SWS may keep a few bytes */
 	CHECK(tsend(p.c, buf, 65300) == 65300);
 	CHECK(tops->shutdown(p.c, SHUT_WR) == 0);
 	tadvance(&net, 50);

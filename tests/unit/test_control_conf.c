@@ -27,21 +27,33 @@ static void test_addr_good(void)
 	CHECK(strcmp(cove_ctl_addr_str(&a, s, sizeof(s)), "vsock:3:1024") == 0);
 	CHECK(cove_ctl_addr_parse("vsock:4294967295:0", NULL, &a, &err) == 0);
 	CHECK(a.cid == 4294967295u && a.port == 0);
-	CHECK(cove_ctl_addr_parse("hvsock:/run/fc/v.sock:52", NULL, &a, &err) == 0);
+	CHECK(cove_ctl_addr_parse("hvsock:/run/fc/v.sock:52", NULL, &a, &err) ==
+	      0);
 	CHECK(a.transport == COVE_CTL_HVSOCK && a.port == 52);
 	CHECK(strcmp(a.path, "/run/fc/v.sock") == 0);
 	/* the port is after the last colon; the path may hold colons */
 	CHECK(cove_ctl_addr_parse("hvsock:/a:b/v.sock:7", NULL, &a, &err) == 0);
 	CHECK(strcmp(a.path, "/a:b/v.sock") == 0 && a.port == 7);
-	CHECK(strcmp(cove_ctl_addr_str(&a, s, sizeof(s)), "hvsock:/a:b/v.sock:7") == 0);
+	CHECK(strcmp(cove_ctl_addr_str(&a, s, sizeof(s)),
+		     "hvsock:/a:b/v.sock:7") == 0);
 }
 
 static void test_addr_bad(void)
 {
 	static const char *const bad[] = {
-		"tcp:1.2.3.4:5", "unix:", "vsock:3", "vsock::5", "vsock:3:",
-		"vsock:x:5", "vsock:3:5x", "vsock:4294967296:1", "vsock:-1:2",
-		"hvsock:/p", "hvsock::5", "hvsock:/p:", "hvsock:/p:99999999999",
+		"tcp:1.2.3.4:5",
+		"unix:",
+		"vsock:3",
+		"vsock::5",
+		"vsock:3:",
+		"vsock:x:5",
+		"vsock:3:5x",
+		"vsock:4294967296:1",
+		"vsock:-1:2",
+		"hvsock:/p",
+		"hvsock::5",
+		"hvsock:/p:",
+		"hvsock:/p:99999999999",
 	};
 	struct cove_ctl_addr a;
 	struct cove_err err = { 0 };
@@ -77,13 +89,14 @@ static void test_config_good(void)
 		"dial.retry_max_ms\t=\t40\r\n"
 		"dial.deadline_ms = 1000\n"
 		"dial.handshake_timeout_ms = 7\n"
-		"control.max_frame_bytes = 65536";	/* no final newline */
+		"control.max_frame_bytes = 65536"; /* no final newline */
 	struct cove_config cfg;
 	struct cove_err err = { 0 };
 
 	cove_config_defaults(&cfg);
-	CHECK(cfg.dial_attempt_timeout_ms == 50 && cfg.dial_retry_initial_ms == 1 &&
-	      cfg.dial_retry_max_ms == 10 && cfg.dial_deadline_ms == 5000);
+	CHECK(cfg.dial_attempt_timeout_ms == 50 &&
+	      cfg.dial_retry_initial_ms == 1 && cfg.dial_retry_max_ms == 10 &&
+	      cfg.dial_deadline_ms == 5000);
 	CHECK(cove_config_parse(text, strlen(text), "t.conf", &cfg, &err) == 0);
 	CHECK(cfg.dial_attempt_timeout_ms == 25);
 	CHECK(cfg.dial_retry_initial_ms == 2);
@@ -103,7 +116,8 @@ static void bad_case(const char *text, const char *want)
 	struct cove_err err = { 0 };
 
 	cove_config_defaults(&cfg);
-	CHECK(cove_config_parse(text, strlen(text), "c.conf", &cfg, &err) == -1);
+	CHECK(cove_config_parse(text, strlen(text), "c.conf", &cfg, &err) ==
+	      -1);
 	if (!strstr(err.msg, want)) {
 		fprintf(stderr, "  message '%s' lacks '%s'\n", err.msg, want);
 		CHECK(0);
@@ -115,8 +129,10 @@ static void test_config_bad(void)
 	struct cove_config cfg;
 	struct cove_err err = { 0 };
 
-	bad_case("dial.deadline_ms = 5\nnope = 1\n", "c.conf:2: unknown key 'nope'");
-	bad_case("\n\ndial.deadline_ms = abc\n", "c.conf:3: dial.deadline_ms: expected a whole number");
+	bad_case("dial.deadline_ms = 5\nnope = 1\n",
+		 "c.conf:2: unknown key 'nope'");
+	bad_case("\n\ndial.deadline_ms = abc\n",
+		 "c.conf:3: dial.deadline_ms: expected a whole number");
 	bad_case("dial.deadline_ms = -1\n", "c.conf:1:");
 	bad_case("dial.deadline_ms = 0\n", "out of range");
 	bad_case("dial.deadline_ms = 99999999999999999999\n", "c.conf:1:");
@@ -152,7 +168,8 @@ static void test_config_load(void)
 	CHECK(cove_config_load(path, &cfg, &err) == 0);
 	CHECK(cfg.dial_retry_max_ms == 9 && cfg.dial_deadline_ms == 5000);
 	unlink(path);
-	CHECK(cove_config_load(path, &cfg, &err) == -1);	/* explicit: must exist */
+	CHECK(cove_config_load(path, &cfg, &err) ==
+	      -1); /* explicit: must exist */
 	CHECK(strstr(err.msg, "cannot open config") != NULL);
 }
 

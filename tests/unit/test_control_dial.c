@@ -18,28 +18,28 @@
 
 /* Hybrid vsock peer behaviours, as a VMM could show them. */
 enum peer_mode {
-	PEER_OK,		/* "OK <port>\n" plus early channel bytes */
-	PEER_CLOSE,		/* closes without a reply */
-	PEER_SILENT,		/* never answers */
-	PEER_GARBAGE,		/* a whole line that is not OK */
-	PEER_LONG,		/* 64+ bytes without a newline */
-	PEER_GARBLED_CLOSE,	/* part of a line, then close */
-	PEER_FLAKY,		/* closes the first two, then OK */
-	PEER_OK_SLOW,		/* OK after 30 ms */
-	PEER_PLAIN,		/* plain unix listener: accept only */
+	PEER_OK,	    /* "OK <port>\n" plus early channel bytes */
+	PEER_CLOSE,	    /* closes without a reply */
+	PEER_SILENT,	    /* never answers */
+	PEER_GARBAGE,	    /* a whole line that is not OK */
+	PEER_LONG,	    /* 64+ bytes without a newline */
+	PEER_GARBLED_CLOSE, /* part of a line, then close */
+	PEER_FLAKY,	    /* closes the first two, then OK */
+	PEER_OK_SLOW,	    /* OK after 30 ms */
+	PEER_PLAIN,	    /* plain unix listener: accept only */
 };
 
 struct peer {
 	char path[108];
 	enum peer_mode mode;
-	int delay_ms;		/* before bind+listen */
-	int bind_early;		/* bind at once, listen after the delay */
-	int ready_fd;		/* write a byte once listening, or -1 */
+	int delay_ms;	/* before bind+listen */
+	int bind_early; /* bind at once, listen after the delay */
+	int ready_fd;	/* write a byte once listening, or -1 */
 	volatile int stop;
 	volatile int listening;
-	int held[8];		/* SILENT: connections kept open */
+	int held[8]; /* SILENT: connections kept open */
 	unsigned nheld, accepted;
-	char got[64];		/* first CONNECT line received */
+	char got[64]; /* first CONNECT line received */
 	pthread_t th;
 };
 
@@ -145,16 +145,16 @@ static void *peer_main(void *arg)
 	return NULL;
 }
 
-static struct peer *peer_start2(enum peer_mode mode, int delay_ms,
-				int ready_fd, int bind_early);
+static struct peer *peer_start2(enum peer_mode mode, int delay_ms, int ready_fd,
+				int bind_early);
 
 static struct peer *peer_start(enum peer_mode mode, int delay_ms, int ready_fd)
 {
 	return peer_start2(mode, delay_ms, ready_fd, 0);
 }
 
-static struct peer *peer_start2(enum peer_mode mode, int delay_ms,
-				int ready_fd, int bind_early)
+static struct peer *peer_start2(enum peer_mode mode, int delay_ms, int ready_fd,
+				int bind_early)
 {
 	static unsigned seq;
 	struct peer *p = calloc(1, sizeof(*p));
@@ -168,7 +168,7 @@ static struct peer *peer_start2(enum peer_mode mode, int delay_ms,
 	p->ready_fd = ready_fd;
 	p->bind_early = bind_early;
 	REQUIRE(pthread_create(&p->th, NULL, peer_main, p) == 0);
-	while (!delay_ms && !p->listening)	/* no delay: listening on return */
+	while (!delay_ms && !p->listening) /* no delay: listening on return */
 		sleep_ms(1);
 	return p;
 }
@@ -210,7 +210,7 @@ static void test_unix_late_listener(void)
 		snprintf(a.path, sizeof(a.path), "%s", p->path);
 		CHECK(cove_ctl_dial(&a, NULL, &conn, &err) == 0);
 		if (delays[i] >= 200)
-			CHECK(conn.attempts > 1);	/* the path did not exist */
+			CHECK(conn.attempts > 1); /* the path did not exist */
 		if (conn.fd >= 0)
 			close(conn.fd);
 		peer_stop(p);
@@ -261,7 +261,7 @@ static void test_hvsock_ok(void)
 
 static void test_hvsock_ok_late(void)
 {
-	struct peer *p = peer_start(PEER_OK, 150, -1);	/* socket appears late */
+	struct peer *p = peer_start(PEER_OK, 150, -1); /* socket appears late */
 	struct peer *q = peer_start(PEER_OK_SLOW, 0, -1);
 	struct cove_ctl_dial_opts o;
 	struct cove_ctl_conn conn;
@@ -325,7 +325,8 @@ static void test_hvsock_failures(void)
 	hv_fails(PEER_CLOSE, 150, 1, "closed after CONNECT 52 without a reply");
 	hv_fails(PEER_GARBLED_CLOSE, 150, 1, "without a reply (got 'O')");
 	hv_fails(PEER_SILENT, 200, 1, "no reply to CONNECT 52");
-	hv_fails(PEER_GARBAGE, 2000, 0, "CONNECT 52 refused: 'ERR no listener'");
+	hv_fails(PEER_GARBAGE, 2000, 0,
+		 "CONNECT 52 refused: 'ERR no listener'");
 	hv_fails(PEER_LONG, 2000, 0, "reply longer than 64 bytes");
 }
 
@@ -345,7 +346,8 @@ static void test_ready_fd(void)
 	CHECK(cove_ctl_signal_ready(pfd[1]) == 0);
 	CHECK(cove_ctl_wait_ready(pfd[0], cove_ctl_now_ms() + 1000, &err) == 0);
 	close(pfd[1]);
-	CHECK(cove_ctl_wait_ready(pfd[0], cove_ctl_now_ms() + 1000, &err) == -1);
+	CHECK(cove_ctl_wait_ready(pfd[0], cove_ctl_now_ms() + 1000, &err) ==
+	      -1);
 	CHECK(err.code == EPIPE && strstr(err.msg, "exited before") != NULL);
 	close(pfd[0]);
 

@@ -10,16 +10,21 @@
 
 static void test_hdr_roundtrip(void)
 {
-	struct cove_ctl_hdr h = { .len = 0x01020304 & 0xfffff, .stream = 0x7fffffff,
-				  .type = 2, .flags = 5 }, g;
+	struct cove_ctl_hdr h = { .len = 0x01020304 & 0xfffff,
+				  .stream = 0x7fffffff,
+				  .type = 2,
+				  .flags = 5 },
+			    g;
 	uint8_t b[COVE_CTL_HDR_LEN];
 	const char *why = NULL;
 
 	cove_ctl_hdr_put(b, &h);
 	CHECK(b[0] == 0x00 && b[1] == 0x02 && b[2] == 0x03 && b[3] == 0x04);
 	CHECK(b[4] == 0x7f && b[7] == 0xff && b[8] == 2 && b[9] == 5);
-	CHECK(cove_ctl_hdr_get(b, sizeof(b), COVE_CTL_FRAME_MAX, &g, &why) == 1);
-	CHECK(g.len == h.len && g.stream == h.stream && g.type == 2 && g.flags == 5);
+	CHECK(cove_ctl_hdr_get(b, sizeof(b), COVE_CTL_FRAME_MAX, &g, &why) ==
+	      1);
+	CHECK(g.len == h.len && g.stream == h.stream && g.type == 2 &&
+	      g.flags == 5);
 	CHECK(cove_ctl_hdr_get(b, 9, COVE_CTL_FRAME_MAX, &g, &why) == 0);
 }
 
@@ -96,10 +101,12 @@ static void test_request_roundtrip_partial(void)
 			CHECK(i == (got == 1 ? l1 - 1 : l1 + l2 - 1));
 			CHECK(h.type == COVE_CTL_T_REQUEST);
 			CHECK(h.stream == (got == 1 ? 1u : 3u));
-			REQUIRE(cove_ctl_msg_request_decode(p, h.len, &req, &why) == 0);
+			REQUIRE(cove_ctl_msg_request_decode(p, h.len, &req,
+							    &why) == 0);
 			CHECK(strcmp(req.method, "cove.Hello") == 0);
 			CHECK(req.timeout_ms == 250);
-			CHECK(cove_ctl_msg_check_payload(req.method, 0, req.payload,
+			CHECK(cove_ctl_msg_check_payload(req.method, 0,
+							 req.payload,
 							 req.payload_len) == 0);
 			cove_ctl_msg_request_free(&req);
 		}
@@ -120,8 +127,9 @@ static void test_response_roundtrip(void)
 	const char *why = NULL;
 	size_t len;
 
-	f = cove_ctl_msg_response_frame(5, COVE_CTL_NOT_FOUND, "no\nsuch\x01thing",
-					pl, sizeof(pl), COVE_CTL_FRAME_MAX, &len);
+	f = cove_ctl_msg_response_frame(5, COVE_CTL_NOT_FOUND,
+					"no\nsuch\x01thing", pl, sizeof(pl),
+					COVE_CTL_FRAME_MAX, &len);
 	REQUIRE(f);
 	REQUIRE(cove_ctl_hdr_get(f, len, COVE_CTL_FRAME_MAX, &h, &why) == 1);
 	CHECK(h.type == COVE_CTL_T_RESPONSE && h.stream == 5);
@@ -129,7 +137,7 @@ static void test_response_roundtrip(void)
 	REQUIRE(cove_ctl_msg_response_decode(f + COVE_CTL_HDR_LEN, h.len, &resp,
 					     &why) == 0);
 	CHECK(resp.code == COVE_CTL_NOT_FOUND);
-	CHECK(strcmp(resp.message, "no?such?thing") == 0);	/* made printable */
+	CHECK(strcmp(resp.message, "no?such?thing") == 0); /* made printable */
 	CHECK(resp.payload_len == 3 && memcmp(resp.payload, pl, 3) == 0);
 	free(resp.payload);
 	free(f);
@@ -147,7 +155,8 @@ static void test_oversized(void)
 	cove_ctl_rx_init(&rx, 4096);
 	cove_ctl_hdr_put(b, &h);
 	REQUIRE(cove_ctl_rx_feed(&rx, b, sizeof(b)) == 0);
-	CHECK(cove_ctl_rx_next(&rx, &g, &p, &why) == -1);	/* before the payload */
+	CHECK(cove_ctl_rx_next(&rx, &g, &p, &why) ==
+	      -1); /* before the payload */
 	CHECK(strstr(why, "size limit") != NULL);
 	CHECK(rx.cap <= 4096 + COVE_CTL_HDR_LEN);
 	cove_ctl_rx_free(&rx);
@@ -168,23 +177,31 @@ static void test_oversized(void)
 
 static void test_malformed_protobuf(void)
 {
-	static const uint8_t trunc[] = { 0x0a, 0x20, 'c', 'o', 'v', 'e' };	/* len 32, 4 bytes */
-	static const uint8_t badwire[] = { 0x0f, 0x01 };			/* wire type 7 */
-	static const uint8_t badname[] = { 0x0a, 0x03, 'a', ' ', 'b' };	/* space */
-	static const uint8_t noname[] = { 0x18, 0x05 };				/* timeout only */
+	static const uint8_t trunc[] = {
+		0x0a, 0x20, 'c', 'o', 'v', 'e'
+	};						 /* len 32, 4 bytes */
+	static const uint8_t badwire[] = { 0x0f, 0x01 }; /* wire type 7 */
+	static const uint8_t badname[] = { 0x0a, 0x03, 'a', ' ',
+					   'b' };	/* space */
+	static const uint8_t noname[] = { 0x18, 0x05 }; /* timeout only */
 	struct cove_ctl_request req;
 	struct cove_ctl_response resp;
 	const char *why = NULL;
 	uint8_t *f;
 	size_t len, i;
 
-	CHECK(cove_ctl_msg_request_decode(trunc, sizeof(trunc), &req, &why) == -1);
+	CHECK(cove_ctl_msg_request_decode(trunc, sizeof(trunc), &req, &why) ==
+	      -1);
 	CHECK(strstr(why, "malformed") != NULL);
-	CHECK(cove_ctl_msg_request_decode(badwire, sizeof(badwire), &req, &why) == -1);
-	CHECK(cove_ctl_msg_request_decode(badname, sizeof(badname), &req, &why) == -1);
+	CHECK(cove_ctl_msg_request_decode(badwire, sizeof(badwire), &req,
+					  &why) == -1);
+	CHECK(cove_ctl_msg_request_decode(badname, sizeof(badname), &req,
+					  &why) == -1);
 	CHECK(strstr(why, "method") != NULL);
-	CHECK(cove_ctl_msg_request_decode(noname, sizeof(noname), &req, &why) == -1);
-	CHECK(cove_ctl_msg_response_decode(trunc, sizeof(trunc), &resp, &why) == -1);
+	CHECK(cove_ctl_msg_request_decode(noname, sizeof(noname), &req, &why) ==
+	      -1);
+	CHECK(cove_ctl_msg_response_decode(trunc, sizeof(trunc), &resp, &why) ==
+	      -1);
 	/* every strict prefix of a valid envelope with a payload is refused
 	 * or decodes without reading past its end (ASan watches) */
 	f = hello_frame(1, &len);
@@ -194,14 +211,15 @@ static void test_malformed_protobuf(void)
 
 		REQUIRE(copy);
 		memcpy(copy, f + COVE_CTL_HDR_LEN, i - COVE_CTL_HDR_LEN);
-		if (cove_ctl_msg_request_decode(copy, i - COVE_CTL_HDR_LEN, &req,
-						&why) == 0)
+		if (cove_ctl_msg_request_decode(copy, i - COVE_CTL_HDR_LEN,
+						&req, &why) == 0)
 			cove_ctl_msg_request_free(&req);
 		free(copy);
 	}
 	free(f);
 	CHECK(cove_ctl_msg_check_payload("cove.Nope", 0, NULL, 0) == -1);
-	CHECK(cove_ctl_msg_check_payload("cove.Wait", 1, trunc, sizeof(trunc)) == -1);
+	CHECK(cove_ctl_msg_check_payload("cove.Wait", 1, trunc,
+					 sizeof(trunc)) == -1);
 	CHECK(cove_ctl_msg_check_payload("cove.Stats", 0, NULL, 0) == 0);
 }
 

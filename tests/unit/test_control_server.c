@@ -34,7 +34,8 @@ static void srv_log_cb(void *opaque, const char *line)
 	struct srv_state *s = opaque;
 
 	fprintf(stderr, "  server log: %s\n", line);
-	s->seen_limit |= strstr(line, "frame larger than the size limit") != NULL;
+	s->seen_limit |= strstr(line, "frame larger than the size limit") !=
+			 NULL;
 	s->seen_owner |= strstr(line, "is not the sandbox owner") != NULL;
 	s->seen_malformed |= strstr(line, "malformed request envelope") != NULL;
 }
@@ -80,7 +81,8 @@ static void h_conns(void *opaque, const struct cove_ctl_call *call,
 }
 
 static void h_shutdown(void *opaque, const struct cove_ctl_call *call,
-		       const uint8_t *req, size_t len, struct cove_ctl_reply *rep)
+		       const uint8_t *req, size_t len,
+		       struct cove_ctl_reply *rep)
 {
 	struct srv_state *s = opaque;
 
@@ -106,7 +108,7 @@ static void server_child(const char *path, int ready_fd)
 	struct srv_state s = { 0 };
 	struct cove_ctl_server_cfg cfg = {
 		.owner_uid = getuid(),
-		.socket_mode = 0666,	/* let nobody try, so peercred decides */
+		.socket_mode = 0666, /* let nobody try, so peercred decides */
 		.sandbox = "t1",
 		.methods = srv_methods,
 		.opaque = &s,
@@ -144,7 +146,7 @@ static void server_child(const char *path, int ready_fd)
 	cove_ctl_server_run(s.srv, 0);
 	cove_ctl_server_free(s.srv);
 	if (access(path, F_OK) == 0)
-		_exit(6);	/* the socket file must be gone */
+		_exit(6); /* the socket file must be gone */
 	_exit(s.seen_limit && s.seen_owner && s.seen_malformed ? 0 : 7);
 }
 
@@ -237,7 +239,8 @@ static void test_calls(void)
 	CHECK(resp.code == COVE_CTL_OK);
 	hr = cove__control__health_response__unpack(NULL, resp.payload_len,
 						    resp.payload);
-	CHECK(hr && hr->state == COVE__CONTROL__HEALTH_RESPONSE__STATE__SERVING);
+	CHECK(hr &&
+	      hr->state == COVE__CONTROL__HEALTH_RESPONSE__STATE__SERVING);
 	if (hr)
 		cove__control__health_response__free_unpacked(hr, NULL);
 	free(resp.payload);
@@ -252,7 +255,8 @@ static void test_calls(void)
 	CHECK(strstr(resp.message, "unknown method test.Nope") != NULL);
 	free(resp.payload);
 
-	call_ok(c, "test.Later", NULL, 0, &resp);	/* answered after the handler */
+	call_ok(c, "test.Later", NULL, 0,
+		&resp); /* answered after the handler */
 	CHECK(resp.code == 0 && strcmp(resp.message, "later") == 0);
 	CHECK(resp.payload_len == 1 && resp.payload[0] == 42);
 	free(resp.payload);
@@ -263,7 +267,8 @@ static void test_bad_peers(void)
 	struct cove_ctl_client *c = client;
 	Cove__Control__HelloRequest hr = COVE__CONTROL__HELLO_REQUEST__INIT;
 	struct cove_ctl_hdr h = { .len = 1u << 20, .stream = 1, .type = 1 };
-	static const uint8_t junk[] = { 0, 0, 0, 3, 0, 0, 0, 1, 1, 0, 0x0a, 0x7f, 'x' };
+	static const uint8_t junk[] = { 0, 0, 0, 3,    0,    0,	 0,
+					1, 1, 0, 0x0a, 0x7f, 'x' };
 	struct cove_ctl_response resp;
 	uint8_t hdr[COVE_CTL_HDR_LEN], buf[64], *f;
 	size_t len, n;
@@ -272,19 +277,22 @@ static void test_bad_peers(void)
 	/* oversized: refused from its header alone */
 	fd = raw_connect(sock_path);
 	cove_ctl_hdr_put(hdr, &h);
-	REQUIRE(send(fd, hdr, sizeof(hdr), MSG_NOSIGNAL) == (ssize_t)sizeof(hdr));
+	REQUIRE(send(fd, hdr, sizeof(hdr), MSG_NOSIGNAL) ==
+		(ssize_t)sizeof(hdr));
 	CHECK(raw_closed(fd));
 	close(fd);
 
 	/* truncated protobuf envelope */
 	fd = raw_connect(sock_path);
-	REQUIRE(send(fd, junk, sizeof(junk), MSG_NOSIGNAL) == (ssize_t)sizeof(junk));
+	REQUIRE(send(fd, junk, sizeof(junk), MSG_NOSIGNAL) ==
+		(ssize_t)sizeof(junk));
 	CHECK(raw_closed(fd));
 	close(fd);
 
 	/* a call before hello is answered, not fatal */
 	fd = raw_connect(sock_path);
-	f = cove_ctl_msg_request_frame(1, "cove.Health", NULL, 0, 0, 65536, &len);
+	f = cove_ctl_msg_request_frame(1, "cove.Health", NULL, 0, 0, 65536,
+				       &len);
 	REQUIRE(f);
 	CHECK(raw_call(fd, f, len, &resp) == 0);
 	CHECK(resp.code == COVE_CTL_FAILED_PRECONDITION);
@@ -302,7 +310,8 @@ static void test_bad_peers(void)
 	free(resp.payload);
 	free(f);
 	/* an even stream id is a protocol violation */
-	f = cove_ctl_msg_request_frame(4, "cove.Health", NULL, 0, 0, 65536, &len);
+	f = cove_ctl_msg_request_frame(4, "cove.Health", NULL, 0, 0, 65536,
+				       &len);
 	REQUIRE(f);
 	REQUIRE(send(fd, f, len, MSG_NOSIGNAL) == (ssize_t)len);
 	CHECK(raw_closed(fd));
@@ -335,13 +344,16 @@ static void test_peer_refused(void)
 			_exit(10);
 		snprintf(a.path, sizeof(a.path), "%s", sock_path);
 		r = cove_ctl_client_open(&a, NULL, -1, &cc, &err);
-		fprintf(stderr, "  as nobody: %s\n", r < 0 ? err.msg : "connected!");
+		fprintf(stderr, "  as nobody: %s\n",
+			r < 0 ? err.msg : "connected!");
 		if (r == 0) {
 			cove_ctl_client_close(cc);
 			_exit(11);
 		}
-		_exit(err.code == EACCES &&
-		      strstr(err.msg, "is not the sandbox owner") ? 0 : 12);
+		_exit(err.code == EACCES && strstr(err.msg,
+						   "is not the sandbox owner") ?
+			      0 :
+			      12);
 	}
 	REQUIRE(waitpid(pid, &st, 0) == pid);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);

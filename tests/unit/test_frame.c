@@ -62,7 +62,7 @@ static void test_flags(void)
 	CHECK(c && c->gso_size == 1448 && c->len == 60);
 	cove_frame_free(c);
 	cove_frame_free(f);
-	f = cove_frame_alloc(&pool);	/* the same buffer, recycled */
+	f = cove_frame_alloc(&pool); /* the same buffer, recycled */
 	REQUIRE(f);
 	CHECK(f->flags == 0 && f->gso_size == 0 && f->len == 0);
 	f->flags = COVE_FRAME_F_CSUM_OK;

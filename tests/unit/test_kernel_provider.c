@@ -55,7 +55,9 @@ static struct cove_stack *t_create(const struct cove_netstack_ops *ops,
 {
 	struct cove_stack_config cfg = { .size = sizeof(cfg), .prefix_len = 8 };
 	struct cove_stack_env env = {
-		.notify = t_notify, .now_ns = t_now, .host = h,
+		.notify = t_notify,
+		.now_ns = t_now,
+		.host = h,
 	};
 	struct cove_stack *st = NULL;
 
@@ -82,7 +84,8 @@ static void t_wait(const struct cove_netstack_ops *ops, struct cove_stack *st)
 
 static struct sockaddr_in t_addr(uint16_t port)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(port) };
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	return a;
@@ -114,8 +117,8 @@ static ssize_t t_recv(const struct cove_netstack_ops *ops, struct cove_sock *s,
 	return ops->recvmsg(s, &m, 0);
 }
 
-#define ECHO_TOTAL	(512u * 1024u)
-#define ECHO_PEND	4096u
+#define ECHO_TOTAL (512u * 1024u)
+#define ECHO_PEND  4096u
 
 /* The echo server side: read, write back, stop reading while data waits. */
 struct echo_srv {
@@ -221,7 +224,8 @@ static void test_tcp_echo(void)
 				REQUIRE(n > 0);
 				sent += (size_t)n;
 				if (sent == ECHO_TOTAL)
-					CHECK(ops->shutdown(cli.s, SHUT_WR) == 0);
+					CHECK(ops->shutdown(cli.s, SHUT_WR) ==
+					      0);
 			}
 			while (!cli_eof) {
 				n = t_recv(ops, cli.s, in + got,
@@ -327,7 +331,8 @@ static void test_udp_echo(void)
 static void test_refused_and_errors(void)
 {
 	const struct cove_netstack_ops *ops = cove_stack_find("kernel");
-	struct cove_stack_config bad = { .size = sizeof(bad), .prefix_len = 33 };
+	struct cove_stack_config bad = { .size = sizeof(bad),
+					 .prefix_len = 33 };
 	struct cove_stack_env env = { .notify = t_notify };
 	struct sockaddr_in a = t_addr(0);
 	socklen_t len = sizeof(a);
@@ -359,7 +364,8 @@ static void test_refused_and_errors(void)
 			t_wait(ops, st);
 		CHECK(c.woke && (ops->events(c.s) & EPOLLERR));
 		len = sizeof(v);
-		CHECK(ops->getsockopt(c.s, SOL_SOCKET, SO_ERROR, &v, &len) == 0);
+		CHECK(ops->getsockopt(c.s, SOL_SOCKET, SO_ERROR, &v, &len) ==
+		      0);
 		CHECK(v == ECONNREFUSED);
 	} else {
 		CHECK(ret == -ECONNREFUSED);
@@ -391,8 +397,7 @@ static void test_reuseport(void)
 	CHECK(ops->listen(x[0], 8) == 0);
 	CHECK(ops->bind(x[1], (struct sockaddr *)&a, sizeof(a)) == 0);
 	CHECK(ops->listen(x[1], 8) == 0);
-	CHECK(ops->bind(x[2], (struct sockaddr *)&a, sizeof(a)) ==
-	      -EADDRINUSE);
+	CHECK(ops->bind(x[2], (struct sockaddr *)&a, sizeof(a)) == -EADDRINUSE);
 	len = sizeof(v);
 	CHECK(ops->getsockopt(x[1], SOL_SOCKET, SO_REUSEPORT, &v, &len) == 0 &&
 	      v == 1);

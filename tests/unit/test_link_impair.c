@@ -20,8 +20,9 @@ static void test_parse_good(void)
 	CHECK(s.delay_us == 0 && s.jitter_us == 0 && s.seed == 1);
 	CHECK(cove_impair_parse("drop=2", &s, &err) == 0);
 	CHECK(s.drop > 0.0199 && s.drop < 0.0201);
-	CHECK(cove_impair_parse("drop=0.5,dup=1,reorder=2,corrupt=100,delay=20:5,seed=7",
-				&s, &err) == 0);
+	CHECK(cove_impair_parse(
+		      "drop=0.5,dup=1,reorder=2,corrupt=100,delay=20:5,seed=7",
+		      &s, &err) == 0);
 	CHECK(s.drop > 0.00499 && s.drop < 0.00501);
 	CHECK(s.dup > 0.00999 && s.dup < 0.01001);
 	CHECK(s.reorder > 0.0199 && s.reorder < 0.0201);
@@ -29,7 +30,8 @@ static void test_parse_good(void)
 	CHECK(s.delay_us == 20000 && s.jitter_us == 5000 && s.seed == 7);
 	CHECK(cove_impair_parse("delay=0.5", &s, &err) == 0);
 	CHECK(s.delay_us == 500 && s.jitter_us == 0);
-	CHECK(cove_impair_parse("seed=18446744073709551615,drop=0", &s, &err) == 0);
+	CHECK(cove_impair_parse("seed=18446744073709551615,drop=0", &s, &err) ==
+	      0);
 	CHECK(s.seed == UINT64_MAX && s.drop == 0);
 	CHECK(cove_impair_parse("dup=100.", &s, &err) == 0 && s.dup == 1.0);
 }
@@ -78,9 +80,9 @@ static void test_parse_bad(void)
 struct rig {
 	struct cove_frame_pool pa, pb;
 	struct cove_link *a, *b, *inner;
-	uint32_t got[3 * NFRAMES];	/* sequence numbers in arrival order */
+	uint32_t got[3 * NFRAMES]; /* sequence numbers in arrival order */
 	uint32_t ngot;
-	uint32_t changed;		/* frames whose bytes differ from sent */
+	uint32_t changed; /* frames whose bytes differ from sent */
 };
 
 static void rig_init(struct rig *r, const char *spec_text)
@@ -248,7 +250,7 @@ static void test_reorder(void)
 	rig_init(&rig_a, "reorder=5,seed=11");
 	rig_send(&rig_a, NFRAMES);
 	rig_settle(&rig_a);
-	CHECK(rig_a.ngot == NFRAMES);	/* nothing lost, nothing extra */
+	CHECK(rig_a.ngot == NFRAMES); /* nothing lost, nothing extra */
 	memset(seen, 0, sizeof(seen));
 	for (i = 0; i < rig_a.ngot; i++)
 		if (rig_a.got[i] < NFRAMES)
@@ -310,7 +312,7 @@ static void test_delay(void)
 	rig_drain(&rig_a);
 	CHECK(rig_a.ngot == 0);
 	CHECK(rig_a.pa.nfree == 4096 - 100);
-	rig_fini(&rig_a);		/* held frames go back to the pool */
+	rig_fini(&rig_a); /* held frames go back to the pool */
 
 	rig_init(&rig_a, "delay=30:10,seed=2");
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -321,11 +323,11 @@ static void test_delay(void)
 	CHECK((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec >=
 	      t0 + 20000000u);
 	CHECK(rig_a.ngot == 300);
-	CHECK(inversions(&rig_a) > 0);	/* jitter reorders */
+	CHECK(inversions(&rig_a) > 0); /* jitter reorders */
 	for (i = 0; i < rig_a.ngot; i++)
 		CHECK(rig_a.got[i] < 300);
 	CHECK(cove_link_impair_next_ns(rig_a.a) == UINT64_MAX);
-	CHECK(cove_link_impair_next_ns(rig_a.b) == UINT64_MAX);	/* not a shim */
+	CHECK(cove_link_impair_next_ns(rig_a.b) == UINT64_MAX); /* not a shim */
 	rig_fini(&rig_a);
 }
 

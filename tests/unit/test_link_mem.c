@@ -66,12 +66,12 @@ static void test_pair_basics(void)
 	for (i = 0; i < 50; i++)
 		f[i] = mk(&pa, i, 60 + i * 29);
 	CHECK(cove_link_tx_burst(a, f, 50) == 50);
-	CHECK(pa.nfree == 256);		/* originals freed on accept */
+	CHECK(pa.nfree == 256); /* originals freed on accept */
 	CHECK(readable(b->fd));
 	CHECK(!readable(a->fd));
 	n = cove_link_rx_burst(b, f, 20);
 	CHECK(n == 20);
-	CHECK(readable(b->fd));		/* 30 still waiting */
+	CHECK(readable(b->fd)); /* 30 still waiting */
 	for (i = 0; i < n; i++) {
 		CHECK(f[i]->pool == &pb);
 		CHECK(ok_frame(f[i], i, 60 + i * 29));
@@ -118,7 +118,7 @@ static void test_pair_limits(void)
 			sent++;
 		} else {
 			refused++;
-			cove_frame_free(f[0]);	/* still ours */
+			cove_frame_free(f[0]); /* still ours */
 		}
 	}
 	CHECK(sent == 1024 && refused == 76);

@@ -26,9 +26,9 @@
  * traffic is told apart) in bursts that span many ring blocks.
  */
 
-#define TEST_ETHERTYPE	0x88b5
-#define NBIG		3000u	/* ~2.3 MB: dozens of 64 KiB rx blocks */
-#define RX_V2_SLOTS	2048u	/* packet.c: 64 blocks of 32 2 KiB slots */
+#define TEST_ETHERTYPE 0x88b5
+#define NBIG	       3000u /* ~2.3 MB: dozens of 64 KiB rx blocks */
+#define RX_V2_SLOTS    2048u /* packet.c: 64 blocks of 32 2 KiB slots */
 
 static struct cove_frame_pool pool;
 
@@ -94,7 +94,7 @@ static void write_file(const char *path, const char *text)
 
 struct sink {
 	uint32_t got, bad, other;
-	uint32_t next;			/* expected next seq */
+	uint32_t next; /* expected next seq */
 };
 
 /* drain() - receive from @l in bursts of @n, checking test frames in order. */
@@ -108,7 +108,8 @@ static unsigned drain(struct cove_link *l, struct sink *s, unsigned n)
 			if (!is_test(f[i])) {
 				s->other++;
 			} else {
-				if (!check_frame(f[i], s->next, size_of(s->next)))
+				if (!check_frame(f[i], s->next,
+						 size_of(s->next)))
 					s->bad++;
 				s->next++;
 				s->got++;
@@ -160,7 +161,7 @@ static uint32_t send_all(struct cove_link *a, const uint8_t *dst,
 		} else {
 			struct timespec ts = { 0, 200000 };
 
-			nanosleep(&ts, NULL);	/* tx ring full: let it drain */
+			nanosleep(&ts, NULL); /* tx ring full: let it drain */
 		}
 		for (i = done; i < k; i++)
 			f[i - done] = f[i];
@@ -193,17 +194,17 @@ static void test_open_errors(void)
 	CHECK(cove_link_open("packet:", &pool, &l, &err) < 0);
 	CHECK(cove_link_open("packet:1234567890123456", &pool, &l, &err) < 0);
 	CHECK(strstr(err.msg, "longer than") != NULL);
-	CHECK(cove_link_open("packet:1234567890123456,rx=v2", &pool, &l,
-			     &err) < 0);
+	CHECK(cove_link_open("packet:1234567890123456,rx=v2", &pool, &l, &err) <
+	      0);
 	CHECK(strstr(err.msg, "longer than") != NULL);
 	CHECK(cove_link_open("packet:cvl-a,rx=v4", &pool, &l, &err) < 0);
 	CHECK(strstr(err.msg, "unknown option 'rx=v4'") != NULL);
 	CHECK(cove_link_open("packet:,rx=v2", &pool, &l, &err) < 0);
-	CHECK(cove_link_open("packet:cvl-a,offload=maybe", &pool, &l,
-			     &err) < 0);
+	CHECK(cove_link_open("packet:cvl-a,offload=maybe", &pool, &l, &err) <
+	      0);
 	CHECK(strstr(err.msg, "unknown option 'offload=maybe'") != NULL);
-	CHECK(cove_link_open("packet:cvl-a,rx=v2,offload=", &pool, &l,
-			     &err) < 0);
+	CHECK(cove_link_open("packet:cvl-a,rx=v2,offload=", &pool, &l, &err) <
+	      0);
 	CHECK(strstr(err.msg, "unknown option 'offload='") != NULL);
 	CHECK(cove_link_open("packet:cvl-a,offload=off,rx=v9", &pool, &l,
 			     &err) < 0);
@@ -366,7 +367,7 @@ static void test_tx_while_down(void)
 	while (sb.got < 20 && now_ms() - start < 5000) {
 		struct pollfd p = { .fd = b->fd, .events = POLLIN };
 
-		cove_link_tx_burst(a, NULL, 0);	/* retry the failed kick */
+		cove_link_tx_burst(a, NULL, 0); /* retry the failed kick */
 		if (!drain(b, &sb, 64))
 			poll(&p, 1, 20);
 	}
@@ -410,7 +411,8 @@ static void csum_fixup(const char *spec)
 	sh("ip addr replace 10.77.0.1/24 dev cvl-a");
 	snprintf(cmd, sizeof(cmd),
 		 "ip neigh replace 10.77.0.2 lladdr %02x:%02x:%02x:%02x:%02x:%02x nud permanent dev cvl-a",
-		 b->mac[0], b->mac[1], b->mac[2], b->mac[3], b->mac[4], b->mac[5]);
+		 b->mac[0], b->mac[1], b->mac[2], b->mac[3], b->mac[4],
+		 b->mac[5]);
 	sh(cmd);
 	inet_pton(AF_INET, "10.77.0.2", &to.sin_addr);
 	memset(payload, 'x', sizeof(payload));
@@ -469,8 +471,8 @@ static void test_csum_fixup_v2(void)
 
 /* ---- checksum offload towards the kernel ---- */
 
-#define OFF_SPORT	4000
-#define OFF_DPORT	4001
+#define OFF_SPORT 4000
+#define OFF_DPORT 4001
 
 static uint16_t rd16(const uint8_t *p)
 {
@@ -600,8 +602,8 @@ static void test_offload_off_drops(void)
 	struct cove_frame *f[3];
 	uint8_t *t;
 
-	REQUIRE(cove_link_open("packet:cvl-a,offload=off", &pool, &a,
-			       &err) == 0);
+	REQUIRE(cove_link_open("packet:cvl-a,offload=off", &pool, &a, &err) ==
+		0);
 	REQUIRE(cove_link_open("packet:cvl-b", &pool, &b, &err) == 0);
 	f[0] = udp_partial(b->mac, a->mac, "10.79.0.1", "10.79.0.2", "partial",
 			   0);
@@ -614,21 +616,19 @@ static void test_offload_off_drops(void)
 	f[1]->gso_size = 500;
 	f[2] = udp_partial(b->mac, a->mac, "10.79.0.1", "10.79.0.2", "plain",
 			   0);
-	f[2]->flags = 0;	/* wrong checksum, but nothing asked of us */
+	f[2]->flags = 0; /* wrong checksum, but nothing asked of us */
 	CHECK(cove_link_tx_burst(a, f, 3) == 3);
 	CHECK(a->stats.tx_dropped == 2);
 	CHECK(a->stats.tx_frames == 1);
-	CHECK(saw_port(b, 300));	/* the plain one, and only it */
+	CHECK(saw_port(b, 300)); /* the plain one, and only it */
 
 	cove_link_close(a);
 	REQUIRE(cove_link_open("packet:cvl-a", &pool, &a, &err) == 0);
-	f[0] = udp_partial(b->mac, a->mac, "10.79.0.1", "10.79.0.2", "tso?",
-			   0);
-	f[0]->flags |= COVE_FRAME_F_TSO;	/* TSO on UDP */
+	f[0] = udp_partial(b->mac, a->mac, "10.79.0.1", "10.79.0.2", "tso?", 0);
+	f[0]->flags |= COVE_FRAME_F_TSO; /* TSO on UDP */
 	f[0]->gso_size = 2;
-	f[1] = udp_partial(b->mac, a->mac, "10.79.0.1", "10.79.0.2", "runt",
-			   0);
-	f[1]->len = 14 + 10;			/* IP header cut short */
+	f[1] = udp_partial(b->mac, a->mac, "10.79.0.1", "10.79.0.2", "runt", 0);
+	f[1]->len = 14 + 10; /* IP header cut short */
 	CHECK(cove_link_tx_burst(a, f, 2) == 2);
 	CHECK(a->stats.tx_dropped == 2 && a->stats.tx_frames == 0);
 	CHECK(!saw_port(b, 300));
@@ -712,8 +712,7 @@ static void test_partial_to_kernel(void)
 
 	csum_err = snmp_udp("InCsumErrors");
 	in = snmp_udp("InDatagrams");
-	f = udp_partial(bmac, a->mac, "10.78.0.1", "10.78.0.2", "pseudo ok",
-			0);
+	f = udp_partial(bmac, a->mac, "10.78.0.1", "10.78.0.2", "pseudo ok", 0);
 	CHECK(cove_link_tx_burst(a, &f, 1) == 1);
 	CHECK(recv_text(us, "pseudo ok", 2000));
 	CHECK(snmp_udp("InDatagrams") == in + 1);
@@ -744,7 +743,8 @@ int main(void)
 	sh("ip link set lo up && "
 	   "ip link add cvl-a type veth peer name cvl-b && "
 	   "ip link set cvl-a up && ip link set cvl-b up");
-	REQUIRE(cove_frame_pool_init(&pool, 1024, COVE_FRAME_DEFAULT_SIZE) == 0);
+	REQUIRE(cove_frame_pool_init(&pool, 1024, COVE_FRAME_DEFAULT_SIZE) ==
+		0);
 	RUN(test_open_errors);
 	RUN(test_offload_options);
 	RUN(test_veth_exchange_v3);

@@ -39,9 +39,9 @@
  * (it would trust a partial checksum delivered locally).
  */
 
-#define IFN		"cvl-tap0"
-#define TEST_ETHERTYPE	0x88b5		/* IEEE local experimental */
-#define NFR		416u		/* 13 bursts of 32 */
+#define IFN	       "cvl-tap0"
+#define TEST_ETHERTYPE 0x88b5 /* IEEE local experimental */
+#define NFR	       416u   /* 13 bursts of 32 */
 
 static struct cove_frame_pool pool;
 
@@ -78,7 +78,7 @@ static int check_frame(const uint8_t *p, uint32_t len, uint32_t seq)
 
 static uint32_t size_of(uint32_t seq)
 {
-	return 60 + (seq * 97) % (1514 - 60 + 1);	/* 60..1514, both hit */
+	return 60 + (seq * 97) % (1514 - 60 + 1); /* 60..1514, both hit */
 }
 
 static int set_up(const char *ifname)
@@ -117,7 +117,8 @@ static int kernel_sock(const char *ifname)
 		.sll_protocol = htons(TEST_ETHERTYPE),
 		.sll_ifindex = (int)if_nametoindex(ifname),
 	};
-	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(TEST_ETHERTYPE));
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC,
+			htons(TEST_ETHERTYPE));
 	int big = 8 << 20;
 
 	REQUIRE(fd >= 0);
@@ -136,7 +137,7 @@ static void test_open_errors(void)
 	CHECK(strstr(err.msg, "longer than") != NULL);
 	CHECK(cove_link_open("tap:a/b", &pool, &l, &err) < 0);
 	CHECK(strstr(err.msg, "invalid character") != NULL);
-	CHECK(cove_link_open("tap:lo", &pool, &l, &err) < 0);	/* not a tap */
+	CHECK(cove_link_open("tap:lo", &pool, &l, &err) < 0); /* not a tap */
 	CHECK(strstr(err.msg, "tap:lo") != NULL);
 	CHECK(cove_link_open("tap:lo,offload=off", &pool, &l, &err) < 0);
 	CHECK(strstr(err.msg, "tap:lo,offload=off") != NULL);
@@ -147,12 +148,12 @@ static void test_open_errors(void)
 	CHECK(cove_link_open("tap:" IFN ",offload=maybe", &pool, &l, &err) < 0);
 	CHECK(strstr(err.msg, "unknown option 'offload=maybe'") != NULL);
 	CHECK(strstr(err.msg, "(known: offload=on, offload=off)") != NULL);
-	CHECK(cove_link_open("tap:" IFN ",offload=off,rx=v2", &pool, &l,
-			     &err) < 0);
+	CHECK(cove_link_open("tap:" IFN ",offload=off,rx=v2", &pool, &l, &err) <
+	      0);
 	CHECK(strstr(err.msg, "unknown option 'rx=v2'") != NULL);
 	CHECK(cove_link_open("tap:" IFN ",", &pool, &l, &err) < 0);
 	CHECK(strstr(err.msg, "unknown option ''") != NULL);
-	CHECK(if_nametoindex(IFN) == 0);	/* nothing was created */
+	CHECK(if_nametoindex(IFN) == 0); /* nothing was created */
 }
 
 /* tun_flags() - IFF_* flags of the TAP behind link @l (TUNGETIFF), or -1. */
@@ -279,7 +280,8 @@ static void tap_exchange(const char *spec)
 		if (poll(&p, 1, 2000) != 1)
 			break;
 		r = recv(ks, buf, sizeof(buf), 0);
-		if (r != (ssize_t)size_of(got) || !check_frame(buf, (uint32_t)r, got))
+		if (r != (ssize_t)size_of(got) ||
+		    !check_frame(buf, (uint32_t)r, got))
 			bad++;
 	}
 	CHECK(got == NFR && bad == 0);
@@ -324,7 +326,7 @@ static void tap_exchange(const char *spec)
 	fill(f[0]->data, 60, 0, kmac, l->mac);
 	f[0]->len = 10;
 	fill(f[1]->data, 1536, 1, kmac, l->mac);
-	f[1]->len = 1536;			/* > MTU + 18 */
+	f[1]->len = 1536; /* > MTU + 18 */
 	CHECK(cove_link_tx_burst(l, f, 2) == 2);
 	CHECK(l->stats.tx_dropped == 3 && l->stats.tx_frames == NFR);
 	close(ks);
@@ -409,17 +411,17 @@ static void test_tap_persistent(void)
 
 /* ---- offloads through the kernel: a routed path to a second namespace ---- */
 
-#define FWD_TAP_KERNEL	"10.80.0.1"	/* this namespace, on the TAP */
-#define FWD_STACK	"10.80.0.2"	/* "our" address, behind the link */
-#define FWD_PEER	"10.81.0.2"	/* cvl-y, in the peer namespace */
-#define UDP_DPORT	4001
-#define TCP_SPORT	40000
-#define TCP_DPORT	5001
-#define TSO_SEGS	20u
-#define TSO_MSS		1000u
+#define FWD_TAP_KERNEL "10.80.0.1" /* this namespace, on the TAP */
+#define FWD_STACK      "10.80.0.2" /* "our" address, behind the link */
+#define FWD_PEER       "10.81.0.2" /* cvl-y, in the peer namespace */
+#define UDP_DPORT      4001
+#define TCP_SPORT      40000
+#define TCP_DPORT      5001
+#define TSO_SEGS       20u
+#define TSO_MSS	       1000u
 
-static pid_t peer_pid;			/* holds the peer namespace */
-static int home_ns = -1;		/* this process's own namespace */
+static pid_t peer_pid;	 /* holds the peer namespace */
+static int home_ns = -1; /* this process's own namespace */
 
 static uint64_t now_ms(void)
 {
@@ -618,8 +620,8 @@ static bool l4_sum_ok(const uint8_t *p, uint32_t len)
 
 	if (len < 14 + tot || tot < ihl)
 		return false;
-	return fold(sum16(ip + ihl, tot - ihl, sum16(ip + 12, 8, 0) + ip[9] +
-			  tot - ihl)) == 0xffff;
+	return fold(sum16(ip + ihl, tot - ihl,
+			  sum16(ip + 12, 8, 0) + ip[9] + tot - ihl)) == 0xffff;
 }
 
 /* peer_snmp() - counter @name of section @sect ("Udp", "Tcp") in the peer. */
@@ -738,14 +740,14 @@ static void test_partial_to_kernel(void)
 
 	/* Flags that do not fit the frame: refused before the kernel. */
 	f[0] = udp_partial(kmac, l->mac, "tso?", 0);
-	f[0]->flags |= COVE_FRAME_F_TSO;	/* TSO on UDP */
+	f[0]->flags |= COVE_FRAME_F_TSO; /* TSO on UDP */
 	f[0]->gso_size = 2;
 	f[1] = cove_frame_alloc(&pool);
 	REQUIRE(f[1]);
 	t = ip_frame(f[1], kmac, l->mac, 6, 20 + 1000);
 	t[12] = 5 << 4;
 	f[1]->flags = COVE_FRAME_F_TSO | COVE_FRAME_F_CSUM_PARTIAL;
-	f[1]->gso_size = 1000;			/* one segment's worth */
+	f[1]->gso_size = 1000; /* one segment's worth */
 	CHECK(cove_link_tx_burst(l, f, 2) == 2);
 	CHECK(l->stats.tx_dropped == 2 && l->stats.tx_frames == 2);
 	cove_link_close(l);
@@ -754,7 +756,7 @@ static void test_partial_to_kernel(void)
 	l = fwd_link("tap:" IFN ",offload=off", kmac);
 	f[0] = udp_partial(kmac, l->mac, "no offload", 0);
 	f[1] = udp_partial(kmac, l->mac, "plain", 0);
-	wr16(f[1]->data + 14 + 20 + 6, 0);	/* no UDP checksum at all */
+	wr16(f[1]->data + 14 + 20 + 6, 0); /* no UDP checksum at all */
 	f[1]->flags = 0;
 	CHECK(cove_link_tx_burst(l, f, 2) == 2);
 	CHECK(recv_text(us, "plain", 2000));
@@ -850,7 +852,7 @@ static void test_tso_to_kernel(void)
 	f = cove_frame_alloc(&pool);
 	REQUIRE(f);
 	t = tcp_seg(f, kmac, l->mac, iss, 0, 0x02, 4, 0);
-	t[20] = 2;				/* MSS 1460 */
+	t[20] = 2; /* MSS 1460 */
 	t[21] = 4;
 	wr16(t + 22, 1460);
 	wr16(t + 16, pseudo_sum(f));

@@ -21,7 +21,7 @@ static uint8_t buf[FRAME_CAP];
 
 struct tframe {
 	bool vlan;
-	uint8_t proto;			/* 6 or 17 */
+	uint8_t proto; /* 6 or 17 */
 	uint32_t ihl, l4h, pay;
 	uint16_t flags, gso;
 };
@@ -50,7 +50,7 @@ static uint8_t *tframe_make(struct cove_frame *f, const struct tframe *t)
 	ip = buf + l2;
 	ip[0] = (uint8_t)(0x40 | t->ihl / 4);
 	wr16(ip + 2, t->ihl + l4h + t->pay);
-	wr16(ip + 6, 0x4000);		/* DF: not a fragment */
+	wr16(ip + 6, 0x4000); /* DF: not a fragment */
 	ip[8] = 64;
 	ip[9] = t->proto;
 	if (t->proto == 6)
@@ -96,7 +96,10 @@ static void test_plain(void)
 
 static void test_tcp_partial(void)
 {
-	struct tframe t = { .proto = 6, .ihl = 20, .l4h = 20, .pay = 100,
+	struct tframe t = { .proto = 6,
+			    .ihl = 20,
+			    .l4h = 20,
+			    .pay = 100,
 			    .flags = COVE_FRAME_F_CSUM_PARTIAL };
 	struct virtio_net_hdr vh;
 	struct cove_frame f;
@@ -114,7 +117,10 @@ static void test_tcp_partial(void)
 /* A super-frame with IP options and TCP options (timestamps). */
 static void test_tcp_tso(void)
 {
-	struct tframe t = { .proto = 6, .ihl = 24, .l4h = 32, .pay = 3 * 1436,
+	struct tframe t = { .proto = 6,
+			    .ihl = 24,
+			    .l4h = 32,
+			    .pay = 3 * 1436,
 			    .flags = COVE_FRAME_F_TSO |
 				     COVE_FRAME_F_CSUM_PARTIAL,
 			    .gso = 1436 };
@@ -149,7 +155,9 @@ static void test_tcp_tso(void)
 
 static void test_udp_partial(void)
 {
-	struct tframe t = { .proto = 17, .ihl = 20, .pay = 1000,
+	struct tframe t = { .proto = 17,
+			    .ihl = 20,
+			    .pay = 1000,
 			    .flags = COVE_FRAME_F_CSUM_PARTIAL };
 	struct virtio_net_hdr vh;
 	struct cove_frame f;
@@ -169,7 +177,10 @@ static void test_udp_partial(void)
 
 static void test_vlan(void)
 {
-	struct tframe t = { .vlan = true, .proto = 6, .ihl = 28, .l4h = 20,
+	struct tframe t = { .vlan = true,
+			    .proto = 6,
+			    .ihl = 28,
+			    .l4h = 20,
 			    .pay = 4000,
 			    .flags = COVE_FRAME_F_TSO |
 				     COVE_FRAME_F_CSUM_PARTIAL,
@@ -201,12 +212,16 @@ static bool bad(const struct cove_frame *f)
 
 static void test_invalid(void)
 {
-	const struct tframe tcp = { .proto = 6, .ihl = 20, .l4h = 20,
+	const struct tframe tcp = { .proto = 6,
+				    .ihl = 20,
+				    .l4h = 20,
 				    .pay = 3000,
 				    .flags = COVE_FRAME_F_TSO |
 					     COVE_FRAME_F_CSUM_PARTIAL,
 				    .gso = 1460 };
-	const struct tframe udp = { .proto = 17, .ihl = 20, .pay = 3000,
+	const struct tframe udp = { .proto = 17,
+				    .ihl = 20,
+				    .pay = 3000,
 				    .flags = COVE_FRAME_F_CSUM_PARTIAL };
 	struct cove_frame f;
 	struct tframe t;
@@ -246,7 +261,7 @@ static void test_invalid(void)
 	wr16(buf + 12, 0x0806);
 	CHECK(bad(&f));
 	tframe_make(&f, &udp);
-	wr16(buf + 12, 0x0500);		/* an 802.3 length, not a type */
+	wr16(buf + 12, 0x0500); /* an 802.3 length, not a type */
 	CHECK(bad(&f));
 	ip = tframe_make(&f, &tcp);
 	ip[0] = 0x65;
@@ -277,10 +292,10 @@ static void test_invalid(void)
 	ip[0] = 0x40;
 	CHECK(bad(&f));
 	ip[0] = 0x44;
-	ip[16 + 12] = 5 << 4;		/* a TCP header where IHL says */
+	ip[16 + 12] = 5 << 4; /* a TCP header where IHL says */
 	CHECK(bad(&f));
 	ip = tframe_make(&f, &udp);
-	ip[0] = 0x4f;			/* 60 bytes of header */
+	ip[0] = 0x4f; /* 60 bytes of header */
 	wr16(ip + 2, 40);
 	CHECK(bad(&f));
 
@@ -300,10 +315,10 @@ static void test_invalid(void)
 	wr16(ip + 2, 20 + 19);
 	CHECK(bad(&f));
 	ip = tframe_make(&f, &t);
-	ip[20 + 12] = 6 << 4;		/* data offset 24 > 20 */
+	ip[20 + 12] = 6 << 4; /* data offset 24 > 20 */
 	CHECK(bad(&f));
 	ip = tframe_make(&f, &t);
-	ip[20 + 12] = 4 << 4;		/* data offset 16 < 20 */
+	ip[20 + 12] = 4 << 4; /* data offset 16 < 20 */
 	CHECK(bad(&f));
 
 	/* truncated UDP header */
@@ -343,15 +358,15 @@ static void test_fixup_result(void)
 	t.l4h = 20;
 	tframe_make(&f, &t);
 	CHECK(links_csum_fixup(f.data, f.len) == 1);
-	t.vlan = true;			/* tagged: not looked into */
+	t.vlan = true; /* tagged: not looked into */
 	tframe_make(&f, &t);
 	CHECK(links_csum_fixup(f.data, f.len) == 0);
 	t.vlan = false;
 	ip = tframe_make(&f, &t);
-	wr16(ip + 6, 0x2000);		/* a first fragment */
+	wr16(ip + 6, 0x2000); /* a first fragment */
 	CHECK(links_csum_fixup(f.data, f.len) == 0);
 	tframe_make(&f, &t);
-	CHECK(links_csum_fixup(f.data, 30) == 0);	/* truncated */
+	CHECK(links_csum_fixup(f.data, 30) == 0); /* truncated */
 }
 
 int main(void)

@@ -22,7 +22,7 @@
  * end.
  */
 
-#define POOL_FRAMES	256
+#define POOL_FRAMES 256
 
 static const uint8_t peer_mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 static struct cove_frame_pool pool_a, pool_b;
@@ -52,11 +52,14 @@ static uint64_t t_now(void *host)
 static int t_create(struct cove_stack **st, struct cove_link *link)
 {
 	struct cove_stack_config cfg = {
-		.size = sizeof(cfg), .prefix_len = 24,
+		.size = sizeof(cfg),
+		.prefix_len = 24,
 		.flags = COVE_STACK_F_NO_GARP,
 	};
 	struct cove_stack_env env = {
-		.link = link, .notify = t_notify, .now_ns = t_now,
+		.link = link,
+		.notify = t_notify,
+		.now_ns = t_now,
 	};
 
 	inet_pton(AF_INET, "10.0.0.2", &cfg.addr);
@@ -115,8 +118,8 @@ static void t_l4sum(uint8_t *f, size_t len, size_t at)
 	f[34 + at + 1] = (uint8_t)c;
 }
 
-static size_t t_udp(uint8_t *f, const char *src, uint16_t sport,
-		    uint16_t dport, const char *payload)
+static size_t t_udp(uint8_t *f, const char *src, uint16_t sport, uint16_t dport,
+		    const char *payload)
 {
 	size_t n = strlen(payload), len = 8 + n;
 	uint8_t *u = f + 34;
@@ -169,9 +172,16 @@ static size_t t_arp_who_has(uint8_t *f)
 	memset(f, 0, 60);
 	memset(f, 0xff, 6);
 	memcpy(f + 6, peer_mac, 6);
-	f[12] = 0x08; f[13] = 0x06;
-	f[14] = 0; f[15] = 1; f[16] = 0x08; f[17] = 0; f[18] = 6; f[19] = 4;
-	f[20] = 0; f[21] = 1;
+	f[12] = 0x08;
+	f[13] = 0x06;
+	f[14] = 0;
+	f[15] = 1;
+	f[16] = 0x08;
+	f[17] = 0;
+	f[18] = 6;
+	f[19] = 4;
+	f[20] = 0;
+	f[21] = 1;
 	memcpy(f + 22, peer_mac, 6);
 	inet_pton(AF_INET, "10.0.0.1", f + 28);
 	inet_pton(AF_INET, "10.0.0.2", f + 38);
@@ -263,16 +273,18 @@ static void test_arp_and_ping(void)
 
 static void test_udp(void)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_port = htons(7) }, from;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(7) },
+			   from;
 	struct cove_stack_stats stats;
 	struct cove_sock *s;
 	struct cove_stack *st;
 	uint8_t f[256], r[2048];
 	char buf[64];
 	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-	struct msghdr m = { .msg_name = &from, .msg_namelen = sizeof(from),
-			    .msg_iov = &iov, .msg_iovlen = 1 };
+	struct msghdr m = { .msg_name = &from,
+			    .msg_namelen = sizeof(from),
+			    .msg_iov = &iov,
+			    .msg_iovlen = 1 };
 	size_t n;
 
 	REQUIRE(t_create(&st, link_a) == 0);
@@ -312,8 +324,13 @@ static void test_udp(void)
 
 		memcpy(rep, link_a->mac, 6);
 		memcpy(rep + 6, peer_mac, 6);
-		rep[12] = 0x08; rep[13] = 0x06; rep[15] = 1; rep[16] = 0x08;
-		rep[18] = 6; rep[19] = 4; rep[21] = 2;
+		rep[12] = 0x08;
+		rep[13] = 0x06;
+		rep[15] = 1;
+		rep[16] = 0x08;
+		rep[18] = 6;
+		rep[19] = 4;
+		rep[21] = 2;
 		memcpy(rep + 22, peer_mac, 6);
 		inet_pton(AF_INET, "10.0.0.1", rep + 28);
 		memcpy(rep + 32, link_a->mac, 6);
@@ -356,8 +373,9 @@ static void test_tcp_errors(void)
 				      sizeof(on)) == -ENOPROTOOPT);
 		CHECK(ops->setsockopt(l, SOL_SOCKET, SO_REUSEPORT, &off,
 				      sizeof(off)) == 0);
-		CHECK(ops->getsockopt(l, SOL_SOCKET, SO_REUSEPORT, &v,
-				      &vlen) == 0 && v == 0);
+		CHECK(ops->getsockopt(l, SOL_SOCKET, SO_REUSEPORT, &v, &vlen) ==
+			      0 &&
+		      v == 0);
 	}
 	a.sin_addr.s_addr = inet_addr("10.9.9.9");
 	CHECK(ops->bind(l, (struct sockaddr *)&a, sizeof(a)) == -EADDRNOTAVAIL);
@@ -375,7 +393,7 @@ static void test_tcp_errors(void)
 	t_send(st, f, t_tcp_syn(f, 40000, 80));
 	n = t_recv(r, sizeof(r));
 	if (n && r[12] == 0x08 && r[13] == 0x06)
-		n = t_recv(r, sizeof(r));	/* lwIP may ARP first */
+		n = t_recv(r, sizeof(r)); /* lwIP may ARP first */
 	(void)n;
 	/* A SYN to a closed port gets RST|ACK. */
 	ops->close(l2);
@@ -411,14 +429,14 @@ static void test_tcp_send_at_once(void)
 	REQUIRE(ops->listen(l, 8) == 0);
 	t_send(st, f, t_tcp_syn(f, 40001, 80));
 	while ((n = t_recv(r, sizeof(r))))
-		if (n >= 54 && r[23] == 6 && r[47] == 0x12)	/* SYN|ACK */
+		if (n >= 54 && r[23] == 6 && r[47] == 0x12) /* SYN|ACK */
 			memcpy(&iss, r + 38, 4);
 	REQUIRE(iss);
 	t_send(st, f, t_tcp(f, 40001, 80, 2, ntohl(iss) + 1, 0x10));
 	REQUIRE(ops->accept(l, &c, NULL, NULL) == 0);
 	t_drain();
 	CHECK(ops->sendmsg(c, &m, 0) == (ssize_t)sizeof(data));
-	n = t_recv(r, sizeof(r));	/* no input, no run() in between */
+	n = t_recv(r, sizeof(r)); /* no input, no run() in between */
 	CHECK(n >= 54 && r[23] == 6 && (size_t)(r[16] << 8 | r[17]) > 40);
 	ops->close(c);
 	ops->close(l);
@@ -454,7 +472,7 @@ static void test_tcp_cork(void)
 	REQUIRE(ops->listen(l, 8) == 0);
 	t_send(st, f, t_tcp_syn(f, 40002, 80));
 	while ((n = t_recv(r, sizeof(r))))
-		if (n >= 54 && r[23] == 6 && r[47] == 0x12)	/* SYN|ACK */
+		if (n >= 54 && r[23] == 6 && r[47] == 0x12) /* SYN|ACK */
 			memcpy(&iss, r + 38, 4);
 	REQUIRE(iss);
 	t_send(st, f, t_tcp(f, 40002, 80, 2, ntohl(iss) + 1, 0x10));
@@ -464,7 +482,7 @@ static void test_tcp_cork(void)
 	CHECK(ops->getsockopt(c, IPPROTO_TCP, TCP_CORK, &v, &vl) == 0 &&
 	      v == 1);
 	CHECK(ops->sendmsg(c, &m, 0) == (ssize_t)sizeof(data));
-	CHECK(t_recv(r, sizeof(r)) == 0);	/* corked: held back */
+	CHECK(t_recv(r, sizeof(r)) == 0); /* corked: held back */
 	CHECK(ops->setsockopt(c, IPPROTO_TCP, TCP_CORK, &off, sizeof(off)) ==
 	      0);
 	n = t_recv(r, sizeof(r));

@@ -36,11 +36,15 @@ static void test_defaults(void)
 
 static void test_all_options(void)
 {
-	const char *w[] = { "run", "--network", "host", "--ip=192.168.7.9/24",
-			    "--name", "web-1", "--env", "A=b", "--env=C=",
-			    "--workdir=/tmp", "--user", "1000:100",
-			    "--poll-us=50", "--verbose", "redis-server",
-			    "--port", "7000", NULL };
+	const char *w[] = { "run",	    "--network",
+			    "host",	    "--ip=192.168.7.9/24",
+			    "--name",	    "web-1",
+			    "--env",	    "A=b",
+			    "--env=C=",	    "--workdir=/tmp",
+			    "--user",	    "1000:100",
+			    "--poll-us=50", "--verbose",
+			    "redis-server", "--port",
+			    "7000",	    NULL };
 	struct sbx_opts o;
 	struct cove_err err;
 	char buf[INET_ADDRSTRLEN];
@@ -65,7 +69,7 @@ static void test_errors(void)
 		{ "--network=nosuch", "x", NULL },
 		{ "--ip=10.0.0.1", "x", NULL },
 		{ "--ip=10.0.0.1/31", "x", NULL },
-		{ "--ip=10.0.0.1/24", "x", NULL },	/* the gateway itself */
+		{ "--ip=10.0.0.1/24", "x", NULL }, /* the gateway itself */
 		{ "--name=../x", "x", NULL },
 		{ "--name=", "x", NULL },
 		{ "--publish=80", "x", NULL },
@@ -76,7 +80,7 @@ static void test_errors(void)
 		{ "--poll-us=-1", "x", NULL },
 		{ "--link=xdp", "x", NULL },
 		{ "--bogus", "x", NULL },
-		{ "--network=kernel", NULL },		/* no command */
+		{ "--network=kernel", NULL }, /* no command */
 		{ "--netns=/run/netns/a", "--ip=10.0.0.2/24", "x", NULL },
 	};
 	struct sbx_opts o;
@@ -119,10 +123,8 @@ static void test_ipam(void)
 	uint32_t used[] = { 0x0a580003u, 0x0a580002u, 0x0a580005u };
 	uint32_t small[] = { 0xc0a80102u };
 
-	CHECK(rt_ipam_pick(net, 16, NULL, 0, &out) == 0 &&
-	      out == 0x0a580002u);
-	CHECK(rt_ipam_pick(net, 16, used, 3, &out) == 0 &&
-	      out == 0x0a580004u);
+	CHECK(rt_ipam_pick(net, 16, NULL, 0, &out) == 0 && out == 0x0a580002u);
+	CHECK(rt_ipam_pick(net, 16, used, 3, &out) == 0 && out == 0x0a580004u);
 	/* A /30 has exactly one sandbox address besides the gateway. */
 	CHECK(rt_ipam_pick(0xc0a80100u, 30, NULL, 0, &out) == 0 &&
 	      out == 0xc0a80102u);

@@ -23,7 +23,7 @@ struct cove_sock {
 	uint8_t tx[1 << 20], rx[1 << 20];
 	size_t tx_len, tx_cap, rx_off, rx_len;
 	bool rx_eof, shut_wr, closed;
-	uint16_t port;			/* bound, network order; 0: none */
+	uint16_t port; /* bound, network order; 0: none */
 	bool listening;
 	void *cookie;
 };
@@ -45,8 +45,7 @@ static bool f_port_taken(struct cove_sock *s, uint16_t port, bool listen)
 	return false;
 }
 
-static int f_bind(struct cove_sock *s, const struct sockaddr *a,
-		  socklen_t len)
+static int f_bind(struct cove_sock *s, const struct sockaddr *a, socklen_t len)
 {
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)a;
 
@@ -81,8 +80,7 @@ static int f_accept(struct cove_sock *s, struct cove_sock **out,
 static int f_getsockname(struct cove_sock *s, struct sockaddr *a,
 			 socklen_t *len)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-				   .sin_port = s->port };
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = s->port };
 
 	memcpy(a, &sin, *len < sizeof(sin) ? *len : sizeof(sin));
 	*len = sizeof(sin);
@@ -206,10 +204,10 @@ static void test_up_backpressure(void)
 	sbx_sock_kick(sk, SBX_PUMP_UP);
 	run();
 	CHECK(fake.tx_len == 1000);
-	CHECK(sk->up_len > 0);		/* the rest waits, not dropped */
+	CHECK(sk->up_len > 0); /* the rest waits, not dropped */
 	for (int i = 0; i < 1000 && fake.tx_len < total; i++) {
-		fake.tx_cap += 1000;	/* the window opens a little */
-		sbx_sock_kick(sk, SBX_PUMP_UP);	/* the stack's EPOLLOUT */
+		fake.tx_cap += 1000;		/* the window opens a little */
+		sbx_sock_kick(sk, SBX_PUMP_UP); /* the stack's EPOLLOUT */
 		run();
 	}
 	CHECK(fake.tx_len == total);
@@ -233,14 +231,14 @@ static void test_down_backpressure(void)
 	fcntl(app, F_SETFL, O_NONBLOCK);
 	sbx_sock_kick(sk, SBX_PUMP_DOWN);
 	run();
-	CHECK(fake.rx_off < total);	/* the pair filled up: stop reading */
+	CHECK(fake.rx_off < total); /* the pair filled up: stop reading */
 	for (;;) {
 		n = read(app, got + have, sizeof(got) - have);
 		if (n == 0)
-			break;			/* EOF after every byte */
+			break; /* EOF after every byte */
 		if (n < 0) {
 			REQUIRE(errno == EAGAIN);
-			sbx_sock_kick(sk, SBX_PUMP_DOWN);	/* EPOLLOUT */
+			sbx_sock_kick(sk, SBX_PUMP_DOWN); /* EPOLLOUT */
 			run();
 			continue;
 		}
@@ -286,7 +284,7 @@ static void test_close(void)
 	teardown(-1);
 }
 
-static struct sockaddr_in port_5201;	/* 0.0.0.0:5201, set by main() */
+static struct sockaddr_in port_5201; /* 0.0.0.0:5201, set by main() */
 
 /* listener() - a socket on @cs bound to port 5201 and listening. */
 static struct sbx_sock *listener(struct cove_sock *cs, int *app)
@@ -321,7 +319,7 @@ static void test_rebind_after_close(void)
 	CHECK(sbx_bind(&sn, sk2, (const struct sockaddr *)&port_5201,
 		       sizeof(port_5201)) == -EADDRINUSE);
 	CHECK(!fake.closed && sn.nsocks == 2);
-	close(app1);		/* the program's close(): not trapped */
+	close(app1); /* the program's close(): not trapped */
 	CHECK(sbx_bind(&sn, sk2, (const struct sockaddr *)&port_5201,
 		       sizeof(port_5201)) == 0);
 	CHECK(fake.closed && sn.nsocks == 1);
@@ -378,7 +376,7 @@ static void test_waiter_bound(void)
 	CHECK(sn.nwaiters == SBX_WAITERS);
 	/* (its ENOMEM reply goes to nfd -1 here: only the pool is checked) */
 	for (i = 0, w = sk->waiters; w; w = w->next, i++)
-		CHECK(w->id == 100 + i);	/* in order, none lost */
+		CHECK(w->id == 100 + i); /* in order, none lost */
 	CHECK(i == SBX_WAITERS);
 	sbx_sock_free(sk);
 	CHECK(sn.nwaiters == 0);

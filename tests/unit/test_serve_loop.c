@@ -38,8 +38,7 @@ static void fake_destroy(struct cove_stack *st)
 	free(st);
 }
 
-static void fake_input(struct cove_stack *st, struct cove_frame **f,
-		       unsigned n)
+static void fake_input(struct cove_stack *st, struct cove_frame **f, unsigned n)
 {
 	unsigned i;
 
@@ -83,7 +82,8 @@ static void test_reflect_through_delay(void)
 	struct cove_impair_spec spec;
 	struct cove_stack_config cfg = { .size = sizeof(cfg) };
 	struct cove_stack_env env = { .notify = serve_notify,
-				      .now_ns = serve_now, .host = &sv };
+				      .now_ns = serve_now,
+				      .host = &sv };
 	struct serve_loop lp = { .ep = -1, .tfd = -1, .sfd = -1 };
 	struct cove_frame *f[SERVE_BURST];
 	struct cove_err err;
@@ -135,7 +135,7 @@ static void test_reflect_through_delay(void)
 	CHECK(got == N_FRAMES);
 	CHECK(sv.st->inputs == N_FRAMES);
 	CHECK(sv.st->runs >= 1);
-	CHECK(rounds > 1);	/* the delay needed timer wakes */
+	CHECK(rounds > 1); /* the delay needed timer wakes */
 	CHECK(cove_link_impair_next_ns(shim) == UINT64_MAX);
 
 	serve_close_all(&sv);

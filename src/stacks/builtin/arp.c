@@ -37,31 +37,36 @@
  * them.
  */
 
-#define ARP_ENTRIES		256u
-#define ARP_QLEN		8u
-#define ARP_TRIES		3u
-#define ARP_RETRY_NS		(1000ull * TIMER_TICK_NS)
-#define ARP_REACHABLE_NS	(60000ull * TIMER_TICK_NS)
-#define ARP_LEN			28u
+#define ARP_ENTRIES	 256u
+#define ARP_QLEN	 8u
+#define ARP_TRIES	 3u
+#define ARP_RETRY_NS	 (1000ull * TIMER_TICK_NS)
+#define ARP_REACHABLE_NS (60000ull * TIMER_TICK_NS)
+#define ARP_LEN		 28u
 
-enum arp_state { ARP_FREE, ARP_INCOMPLETE, ARP_REACHABLE, ARP_PROBE };
+enum arp_state {
+	ARP_FREE,
+	ARP_INCOMPLETE,
+	ARP_REACHABLE,
+	ARP_PROBE
+};
 
 struct arp_entry {
-	struct btimer timer;		/* first: container_of by cast */
+	struct btimer timer; /* first: container_of by cast */
 	struct bstack *st;
-	uint32_t ip;			/* network order */
+	uint32_t ip; /* network order */
 	uint8_t mac[ETH_ALEN_];
-	uint8_t state;			/* enum arp_state */
-	uint8_t tries;			/* requests sent in this state */
+	uint8_t state; /* enum arp_state */
+	uint8_t tries; /* requests sent in this state */
 	uint8_t nq;
 	struct cove_frame *qhead, *qtail;
-	uint64_t used_ns;		/* last frame sent through it */
-	uint64_t confirmed_ns;		/* last reply or request seen */
+	uint64_t used_ns;      /* last frame sent through it */
+	uint64_t confirmed_ns; /* last reply or request seen */
 };
 
 struct arp_ctx {
 	struct arp_entry e[ARP_ENTRIES];
-	struct arp_entry *last;		/* last lookup hit */
+	struct arp_entry *last; /* last lookup hit */
 };
 
 _Static_assert(ARP_QLEN < 256 && ARP_TRIES < 256, "counters are uint8_t");
@@ -80,7 +85,7 @@ static void arp_send(struct bstack *st, uint16_t op, const uint8_t *dst_mac,
 	}
 	eth_fill(st, f, dst_mac ? dst_mac : eth_bcast, ETH_P_ARP_);
 	a = f->data + ETH_HLEN_;
-	cove_put16(a, 1);			/* Ethernet */
+	cove_put16(a, 1); /* Ethernet */
 	cove_put16(a + 2, ETH_P_IP_);
 	a[4] = ETH_ALEN_;
 	a[5] = 4;
@@ -232,10 +237,11 @@ static struct arp_entry *arp_new(struct bstack *st, uint32_t ip)
 			e = x;
 			break;
 		}
-		if (!e || (x->used_ns > x->confirmed_ns ? x->used_ns :
-			   x->confirmed_ns) <
-			  (e->used_ns > e->confirmed_ns ? e->used_ns :
-			   e->confirmed_ns))
+		if (!e ||
+		    (x->used_ns > x->confirmed_ns ? x->used_ns :
+						    x->confirmed_ns) <
+			    (e->used_ns > e->confirmed_ns ? e->used_ns :
+							    e->confirmed_ns))
 			e = x;
 	}
 	if (e->state != ARP_FREE)
@@ -296,11 +302,12 @@ void arp_input(struct bstack *st, const struct pkt *p)
 		st->stats.rx_dropped++;
 		return;
 	}
-	if (sip == st->addr) {		/* someone else claims our address */
+	if (sip == st->addr) { /* someone else claims our address */
 		if (memcmp(a + 8, st->mac, ETH_ALEN_))
-			bstack_log(st, COVE_LOG_WARN,
-				   "arp: address conflict with %02x:%02x:%02x:%02x:%02x:%02x",
-				   a[8], a[9], a[10], a[11], a[12], a[13]);
+			bstack_log(
+				st, COVE_LOG_WARN,
+				"arp: address conflict with %02x:%02x:%02x:%02x:%02x:%02x",
+				a[8], a[9], a[10], a[11], a[12], a[13]);
 		return;
 	}
 	if (sip && !ip_martian(st, sip) && !ip_is_bcast(st, sip)) {

@@ -73,14 +73,14 @@ static inline const uint8_t *pkt_ptr(const struct pkt *p, uint32_t off,
 
 /* A received IPv4 packet handed to a transport's input. */
 struct ip_pkt {
-	uint32_t src, dst;		/* network byte order */
+	uint32_t src, dst; /* network byte order */
 	uint8_t proto, ttl, tos;
-	const uint8_t *l4;		/* transport header, @l4_len bytes */
-	uint32_t l4_len;		/* as given by the IP header, verified */
-	const uint8_t *ip_hdr;		/* for ICMP errors (header + 8 bytes) */
+	const uint8_t *l4;     /* transport header, @l4_len bytes */
+	uint32_t l4_len;       /* as given by the IP header, verified */
+	const uint8_t *ip_hdr; /* for ICMP errors (header + 8 bytes) */
 	uint32_t ip_hdr_len;
 	uint32_t ip_total_len;
-	bool csum_ok;			/* the link vouched for the L4 checksum */
+	bool csum_ok; /* the link vouched for the L4 checksum */
 };
 
 /* Protocol socket ops: the ABI's socket calls on struct bsock. */
@@ -105,9 +105,9 @@ struct bproto {
 struct bsock {
 	struct bstack *st;
 	const struct bproto *proto;
-	void *cookie;			/* host's, passed back in notify */
-	int type;			/* SOCK_STREAM / SOCK_DGRAM */
-	bool host_open;			/* a host handle exists (not closed) */
+	void *cookie;	/* host's, passed back in notify */
+	int type;	/* SOCK_STREAM / SOCK_DGRAM */
+	bool host_open; /* a host handle exists (not closed) */
 };
 
 /*
@@ -117,17 +117,17 @@ struct bsock {
  * from run() with the timer already disarmed.
  */
 struct btimer {
-	struct btimer *next, **pprev;	/* slot list, NULL when disarmed */
+	struct btimer *next, **pprev; /* slot list, NULL when disarmed */
 	uint64_t expires_ns;
 	void (*fn)(struct btimer *t);
 };
 
-#define TIMER_WHEEL_SLOTS 4096u		/* 4.096 s per turn at 1 ms */
-#define TIMER_TICK_NS 1000000ull
+#define TIMER_WHEEL_SLOTS 4096u /* 4.096 s per turn at 1 ms */
+#define TIMER_TICK_NS	  1000000ull
 
 struct timer_wheel {
 	struct btimer *slot[TIMER_WHEEL_SLOTS];
-	uint64_t now_ns;		/* time the wheel has advanced to */
+	uint64_t now_ns; /* time the wheel has advanced to */
 	uint32_t armed;
 	/* added by the core: cache of timer_next(), exact while next_valid */
 	uint64_t next_ns;
@@ -140,7 +140,10 @@ void timer_init(struct timer_wheel *w, uint64_t now_ns);
 /* timer_arm() - (re)arm @t to fire at @when_ns (absolute, monotonic). */
 void timer_arm(struct timer_wheel *w, struct btimer *t, uint64_t when_ns);
 void timer_cancel(struct timer_wheel *w, struct btimer *t);
-static inline bool timer_armed(const struct btimer *t) { return t->pprev != NULL; }
+static inline bool timer_armed(const struct btimer *t)
+{
+	return t->pprev != NULL;
+}
 /* timer_advance() - fire everything due at @now_ns. */
 void timer_advance(struct timer_wheel *w, uint64_t now_ns);
 /* timer_next() - earliest expiry, or UINT64_MAX when nothing is armed. */
@@ -148,26 +151,26 @@ uint64_t timer_next(const struct timer_wheel *w);
 
 struct bstack {
 	struct cove_stack_env env;
-	struct cove_link *link;		/* == env.link */
-	uint32_t addr;			/* own address, network order */
-	uint32_t netmask;		/* network order */
-	uint32_t gateway;		/* network order, 0: none */
+	struct cove_link *link; /* == env.link */
+	uint32_t addr;		/* own address, network order */
+	uint32_t netmask;	/* network order */
+	uint32_t gateway;	/* network order, 0: none */
 	uint8_t mac[6];
 	uint32_t mtu;
-	uint64_t now_ns;		/* updated on input() and run() */
-	bool in_input;			/* inside input(): TCP may hold ACKs */
-	uint64_t seed;			/* config seed or random */
-	uint64_t rng;			/* xorshift state */
+	uint64_t now_ns; /* updated on input() and run() */
+	bool in_input;	 /* inside input(): TCP may hold ACKs */
+	uint64_t seed;	 /* config seed or random */
+	uint64_t rng;	 /* xorshift state */
 	uint32_t max_sockets;
-	uint32_t nsockets;		/* host handles open */
-	uint32_t rcvbuf, sndbuf;	/* defaults for new sockets */
+	uint32_t nsockets;	 /* host handles open */
+	uint32_t rcvbuf, sndbuf; /* defaults for new sockets */
 	const char *congestion;
 	struct cove_stack_stats stats;
 	struct timer_wheel timers;
 
 	/* link offloads: TSO super-frames come from tso_pool (see ip_alloc_tso) */
-	bool tx_csum;			/* link takes COVE_FRAME_F_CSUM_PARTIAL */
-	uint32_t tso_room;		/* L4 bytes in a TSO frame; 0: no TSO */
+	bool tx_csum;	   /* link takes COVE_FRAME_F_CSUM_PARTIAL */
+	uint32_t tso_room; /* L4 bytes in a TSO frame; 0: no TSO */
 	struct cove_frame_pool tso_pool;
 
 	/* transmit batch, flushed by run() and when full */
@@ -194,7 +197,7 @@ void bstack_flush(struct bstack *st);
 
 /* ipv4.c */
 #define ETH_HLEN_ 14u
-#define IP_HLEN_ 20u
+#define IP_HLEN_  20u
 /*
  * ip_alloc() - a transmit frame with room for Ethernet + IPv4 headers
  * @st:		stack
@@ -234,14 +237,13 @@ static inline uint8_t *ip_l4(struct cove_frame *f)
  * Return: 0, -EHOSTUNREACH (no route), -ENOBUFS (queue full; frame dropped)
  * or -EMSGSIZE. The frame is consumed in every case.
  */
-int ip_send(struct bstack *st, struct cove_frame *f, uint32_t src,
-	    uint32_t dst, uint8_t proto, uint32_t l4_len, uint8_t tos,
-	    uint32_t segs);
+int ip_send(struct bstack *st, struct cove_frame *f, uint32_t src, uint32_t dst,
+	    uint8_t proto, uint32_t l4_len, uint8_t tos, uint32_t segs);
 /* ip_is_local() - @addr (network order) is ours: our address or 127/8. */
 bool ip_is_local(const struct bstack *st, uint32_t addr);
 
 struct iovec;
-#define IP_CSUM_NONE	(-1)
+#define IP_CSUM_NONE (-1)
 /*
  * ip_send_dgram() - send one transport datagram of any size, fragmenting it
  * when it does not fit the MTU (added by the core for UDP; TCP never needs it)
@@ -266,8 +268,8 @@ int ip_send_dgram(struct bstack *st, uint32_t src, uint32_t dst, uint8_t proto,
 		  const struct iovec *iov, size_t iovcnt, int csum_off);
 
 /* icmp.c: send an ICMP error about the received packet @pkt. */
-void icmp_send_error(struct bstack *st, const struct ip_pkt *pkt,
-		     uint8_t type, uint8_t code, uint32_t info);
+void icmp_send_error(struct bstack *st, const struct ip_pkt *pkt, uint8_t type,
+		     uint8_t code, uint32_t info);
 
 /*
  * Transport entry points called by the core. tcp_* are implemented in tcp_*.c,

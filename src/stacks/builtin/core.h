@@ -12,25 +12,25 @@
 #include "common/bytes.h"
 #include "stacks/builtin/builtin.h"
 
-#define ETH_P_IP_	0x0800u
-#define ETH_P_ARP_	0x0806u
-#define ETH_ALEN_	6u
-#define ETH_ZLEN_	60u		/* minimum frame without FCS */
+#define ETH_P_IP_  0x0800u
+#define ETH_P_ARP_ 0x0806u
+#define ETH_ALEN_  6u
+#define ETH_ZLEN_  60u /* minimum frame without FCS */
 
-#define IP_PROTO_ICMP	1u
-#define IP_PROTO_TCP	6u
-#define IP_PROTO_UDP	17u
+#define IP_PROTO_ICMP 1u
+#define IP_PROTO_TCP  6u
+#define IP_PROTO_UDP  17u
 
-#define IP_DF		0x4000u
-#define IP_MF		0x2000u
-#define IP_OFFMASK	0x1fffu
-#define IP_MAX_TOTAL	65535u
+#define IP_DF	     0x4000u
+#define IP_MF	     0x2000u
+#define IP_OFFMASK   0x1fffu
+#define IP_MAX_TOTAL 65535u
 
 /* Loopback queue bound: frames waiting for the next run(). */
-#define LOOP_MAX	256u
+#define LOOP_MAX 256u
 
 /* Read untrusted bytes through pkt_ptr() (builtin.h), then cove_get16() &c. */
-static inline uint32_t rd32n(const uint8_t *b)	/* stays network order */
+static inline uint32_t rd32n(const uint8_t *b) /* stays network order */
 {
 	uint32_t v;
 
@@ -38,7 +38,7 @@ static inline uint32_t rd32n(const uint8_t *b)	/* stays network order */
 	return v;
 }
 
-static inline void wr32n(uint8_t *b, uint32_t v)	/* v in network order */
+static inline void wr32n(uint8_t *b, uint32_t v) /* v in network order */
 {
 	__builtin_memcpy(b, &v, 4);
 }
@@ -88,10 +88,10 @@ bool ip_martian(const struct bstack *st, uint32_t addr);
 int ip_route(const struct bstack *st, uint32_t dst, uint32_t *nh);
 
 /* ICMP error rate limit: a token bucket kept in the IPv4 context. */
-#define ICMP_RATE	1000u		/* tokens per second */
-#define ICMP_BURST	50u
+#define ICMP_RATE  1000u /* tokens per second */
+#define ICMP_BURST 50u
 struct icmp_bucket {
-	uint64_t stamp_ns;		/* time of the last refill */
+	uint64_t stamp_ns; /* time of the last refill */
 	uint32_t tokens;
 };
 struct icmp_bucket *ipv4_icmp_bucket(struct bstack *st);

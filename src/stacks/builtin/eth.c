@@ -6,8 +6,8 @@
 
 const uint8_t eth_bcast[ETH_ALEN_] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
-#define ETH_P_8021Q_	0x8100u
-#define ETH_P_8021AD_	0x88a8u
+#define ETH_P_8021Q_  0x8100u
+#define ETH_P_8021AD_ 0x88a8u
 
 /**
  * eth_input() - take one received Ethernet frame
@@ -33,8 +33,8 @@ void eth_input(struct bstack *st, struct cove_frame *f, bool loop)
 		goto drop;
 	}
 	if (memcmp(h, st->mac, ETH_ALEN_) && memcmp(h, eth_bcast, ETH_ALEN_))
-		goto drop;	/* foreign unicast or multicast we never join */
-	if (h[6] & 1) {		/* multicast source: never legitimate */
+		goto drop; /* foreign unicast or multicast we never join */
+	if (h[6] & 1) {	   /* multicast source: never legitimate */
 		st->stats.rx_malformed++;
 		goto drop;
 	}
@@ -47,10 +47,9 @@ void eth_input(struct bstack *st, struct cove_frame *f, bool loop)
 			arp_input(st, &payload);
 		break;
 	case ETH_P_IP_:
-		ipv4_input(st, &payload, loop,
-			   f->flags & COVE_FRAME_F_CSUM_OK);
+		ipv4_input(st, &payload, loop, f->flags & COVE_FRAME_F_CSUM_OK);
 		break;
-	default:	/* VLAN tags (ETH_P_8021Q_, ETH_P_8021AD_), IPv6, ... */
+	default: /* VLAN tags (ETH_P_8021Q_, ETH_P_8021AD_), IPv6, ... */
 		goto drop;
 	}
 	cove_frame_free(f);

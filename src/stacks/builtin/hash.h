@@ -22,8 +22,9 @@ static inline uint32_t bstack_flow_hash(uint64_t seed, uint32_t laddr,
 					uint16_t lport, uint32_t raddr,
 					uint16_t rport)
 {
-	uint64_t x = (((uint64_t)raddr << 32) | ((uint64_t)rport << 16) |
-		      lport) ^ ((uint64_t)laddr * 0x9e3779b97f4a7c15ull);
+	uint64_t x =
+		(((uint64_t)raddr << 32) | ((uint64_t)rport << 16) | lport) ^
+		((uint64_t)laddr * 0x9e3779b97f4a7c15ull);
 
 	x ^= seed;
 	x ^= x >> 33;

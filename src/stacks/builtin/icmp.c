@@ -24,8 +24,8 @@
  * to the transport named in the quoted header.
  */
 
-#define ICMP_HLEN	8u
-#define ICMP_ERR_MAX	(576u - IP_HLEN_ - ICMP_HLEN)	/* quoted bytes */
+#define ICMP_HLEN    8u
+#define ICMP_ERR_MAX (576u - IP_HLEN_ - ICMP_HLEN) /* quoted bytes */
 
 enum {
 	ICMP_ECHOREPLY = 0,
@@ -59,9 +59,13 @@ bool icmp_allow(struct bstack *st)
 	if (st->now_ns > b->stamp_ns) {
 		add = (st->now_ns - b->stamp_ns) / per;
 		if (add) {
-			b->tokens = add >= ICMP_BURST ? ICMP_BURST :
-				(uint32_t)(b->tokens + add > ICMP_BURST ?
-					   ICMP_BURST : b->tokens + add);
+			b->tokens =
+				add >= ICMP_BURST ?
+					ICMP_BURST :
+					(uint32_t)(b->tokens + add >
+								   ICMP_BURST ?
+							   ICMP_BURST :
+							   b->tokens + add);
 			b->stamp_ns += add * per;
 		}
 	}
@@ -83,8 +87,8 @@ bool icmp_allow(struct bstack *st)
  * Silently does nothing where RFC 1122 forbids an error or the rate limit
  * is exhausted.
  */
-void icmp_send_error(struct bstack *st, const struct ip_pkt *pkt,
-		     uint8_t type, uint8_t code, uint32_t info)
+void icmp_send_error(struct bstack *st, const struct ip_pkt *pkt, uint8_t type,
+		     uint8_t code, uint32_t info)
 {
 	uint8_t hdr[ICMP_HLEN];
 	struct iovec iov[2];
@@ -138,7 +142,7 @@ static void icmp_echo(struct bstack *st, const struct ip_pkt *pkt)
 	uint16_t ck;
 
 	if (!ip_is_local(st, pkt->dst))
-		return;		/* broadcast pings are ignored, like Linux */
+		return; /* broadcast pings are ignored, like Linux */
 	memcpy(hdr, pkt->l4, ICMP_HLEN);
 	hdr[0] = ICMP_ECHOREPLY;
 	hdr[1] = 0;
@@ -150,8 +154,8 @@ static void icmp_echo(struct bstack *st, const struct ip_pkt *pkt)
 	memcpy(hdr + 2, &ck, 2);
 	iov.iov_base = (void *)(pkt->l4 + ICMP_HLEN);
 	iov.iov_len = pkt->l4_len - ICMP_HLEN;
-	if (!ip_send_dgram(st, pkt->dst, pkt->src, IP_PROTO_ICMP, pkt->tos,
-			   hdr, ICMP_HLEN, &iov, 1, IP_CSUM_NONE))
+	if (!ip_send_dgram(st, pkt->dst, pkt->src, IP_PROTO_ICMP, pkt->tos, hdr,
+			   ICMP_HLEN, &iov, 1, IP_CSUM_NONE))
 		st->stats.icmp_out++;
 }
 
@@ -169,9 +173,9 @@ static void icmp_error_input(struct bstack *st, const struct ip_pkt *pkt)
 	if (!pkt_ptr(&in, 0, ihl + 8))
 		goto malformed;
 	if (!ip_is_local(st, rd32n(ih + 12)))
-		goto drop;		/* not about a packet of ours */
+		goto drop; /* not about a packet of ours */
 	if (cove_get16(ih + 6) & IP_OFFMASK)
-		goto drop;		/* no transport header quoted */
+		goto drop; /* no transport header quoted */
 	switch (ih[9]) {
 	case IP_PROTO_TCP:
 		tcp_icmp_error(st, pkt->l4[0], pkt->l4[1], in.p, in.len);
@@ -217,6 +221,6 @@ void icmp_layer_input(struct bstack *st, const struct ip_pkt *pkt)
 		icmp_error_input(st, pkt);
 		break;
 	default:
-		break;	/* echo replies, source quench, redirects: ignored */
+		break; /* echo replies, source quench, redirects: ignored */
 	}
 }

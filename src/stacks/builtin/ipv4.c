@@ -35,32 +35,32 @@
  * sends them; all share one ID from the per-stack counter.
  */
 
-#define REASM_SLOTS	8u
-#define REASM_BUF	65536u
-#define REASM_BLOCKS	(REASM_BUF / 8u)
+#define REASM_SLOTS	 8u
+#define REASM_BUF	 65536u
+#define REASM_BLOCKS	 (REASM_BUF / 8u)
 #define REASM_TIMEOUT_NS (30000ull * TIMER_TICK_NS)
-#define REASM_HDR_MAX	(60u + 8u)	/* first fragment's header + 8 bytes */
-#define IPOPT_LSRR	0x83u
-#define IPOPT_SSRR	0x89u
-#define IP_DEFAULT_TTL	64u
-#define DGRAM_MAX_FRAMES 128u	/* 65515 bytes at the 576-byte minimum MTU */
+#define REASM_HDR_MAX	 (60u + 8u) /* first fragment's header + 8 bytes */
+#define IPOPT_LSRR	 0x83u
+#define IPOPT_SSRR	 0x89u
+#define IP_DEFAULT_TTL	 64u
+#define DGRAM_MAX_FRAMES 128u /* 65515 bytes at the 576-byte minimum MTU */
 
 struct reasm {
-	struct btimer timer;		/* first: container_of by cast */
+	struct btimer timer; /* first: container_of by cast */
 	struct bstack *st;
 	bool used;
 	bool have_first;
 	uint32_t src, dst;
 	uint16_t id;
 	uint8_t proto;
-	uint32_t total;			/* payload bytes, 0 until last seen */
-	uint32_t got;			/* payload bytes received */
-	uint32_t max_end;		/* furthest byte received */
+	uint32_t total;	  /* payload bytes, 0 until last seen */
+	uint32_t got;	  /* payload bytes received */
+	uint32_t max_end; /* furthest byte received */
 	uint64_t started_ns;
-	uint8_t hdr[REASM_HDR_MAX];	/* first fragment's header + 8 bytes */
-	uint32_t hdr_len, hdr_data;	/* header bytes, data bytes after it */
+	uint8_t hdr[REASM_HDR_MAX]; /* first fragment's header + 8 bytes */
+	uint32_t hdr_len, hdr_data; /* header bytes, data bytes after it */
 	uint8_t map[REASM_BLOCKS / 8];
-	uint8_t *buf;			/* REASM_BUF bytes */
+	uint8_t *buf; /* REASM_BUF bytes */
 };
 
 struct ipv4_ctx {
@@ -71,7 +71,7 @@ struct ipv4_ctx {
 
 _Static_assert(REASM_BUF >= IP_MAX_TOTAL, "a slot holds any datagram");
 
-static const uint32_t loop_net = 0x0000007f;	/* 127/8, network order */
+static const uint32_t loop_net = 0x0000007f; /* 127/8, network order */
 static const uint32_t loop_mask = 0x000000ff;
 
 bool ip_is_local(const struct bstack *st, uint32_t addr)
@@ -97,8 +97,7 @@ bool ip_martian(const struct bstack *st, uint32_t addr)
 	uint8_t first = ((const uint8_t *)&addr)[0];
 
 	(void)st;
-	return first == 0 || first == 127 || ip_is_mcast(addr) ||
-	       first >= 240;
+	return first == 0 || first == 127 || ip_is_mcast(addr) || first >= 240;
 }
 
 struct icmp_bucket *ipv4_icmp_bucket(struct bstack *st)
@@ -138,7 +137,7 @@ static void ip_deliver(struct bstack *st, const struct ip_pkt *pkt)
 		break;
 	default:
 		st->stats.rx_dropped++;
-		icmp_send_error(st, pkt, 3, 2, 0);	/* protocol unreachable */
+		icmp_send_error(st, pkt, 3, 2, 0); /* protocol unreachable */
 		break;
 	}
 }
@@ -184,7 +183,7 @@ static void reasm_timer(struct btimer *t)
 	r->used = false;
 	if (r->have_first) {
 		reasm_pkt(r, &pkt);
-		pkt.l4_len = r->hdr_data;	/* what we can quote */
+		pkt.l4_len = r->hdr_data; /* what we can quote */
 		pkt.l4 = r->hdr + r->hdr_len;
 		icmp_send_error(st, &pkt, 11, 1, 0);
 	}
@@ -288,9 +287,9 @@ static void ip_reasm(struct bstack *st, const uint8_t *h, uint32_t hl,
 	if (len) {
 		seen = reasm_range(r, off / 8, (end + 7) / 8);
 		if (seen == 1)
-			return;			/* exact duplicate */
+			return; /* exact duplicate */
 		if (seen == 2) {
-			reasm_fail(st, r);	/* overlap: drop it all */
+			reasm_fail(st, r); /* overlap: drop it all */
 			return;
 		}
 		memcpy(r->buf + off, data, len);
@@ -347,8 +346,7 @@ static bool ip_options_ok(const uint8_t *o, uint32_t len)
  * @loop:	from the loopback queue: 127/8 allowed, checksums trusted
  * @csum_ok:	the link vouched for the transport checksum (frame flag)
  */
-void ipv4_input(struct bstack *st, const struct pkt *p, bool loop,
-		bool csum_ok)
+void ipv4_input(struct bstack *st, const struct pkt *p, bool loop, bool csum_ok)
 {
 	const uint8_t *h = pkt_ptr(p, 0, IP_HLEN_);
 	uint32_t hl, tot, src, dst;
@@ -477,7 +475,7 @@ static int ip_out(struct bstack *st, struct cove_frame *f, uint32_t dst)
 static uint32_t ip_src_for(const struct bstack *st, uint32_t dst)
 {
 	return (dst & loop_mask) == loop_net ? htonl(INADDR_LOOPBACK) :
-	       st->addr;
+					       st->addr;
 }
 
 struct cove_frame *ip_alloc_tso(struct bstack *st, uint32_t *room)
@@ -490,14 +488,12 @@ struct cove_frame *ip_alloc_tso(struct bstack *st, uint32_t *room)
 	return f;
 }
 
-int ip_send(struct bstack *st, struct cove_frame *f, uint32_t src,
-	    uint32_t dst, uint8_t proto, uint32_t l4_len, uint8_t tos,
-	    uint32_t segs)
+int ip_send(struct bstack *st, struct cove_frame *f, uint32_t src, uint32_t dst,
+	    uint8_t proto, uint32_t l4_len, uint8_t tos, uint32_t segs)
 {
 	uint32_t max = (f->flags & COVE_FRAME_F_TSO) ? IP_MAX_TOTAL : st->mtu;
 
-	if (l4_len + IP_HLEN_ > max ||
-	    l4_len + IP_HLEN_ + ETH_HLEN_ > f->cap) {
+	if (l4_len + IP_HLEN_ > max || l4_len + IP_HLEN_ + ETH_HLEN_ > f->cap) {
 		cove_frame_free(f);
 		return -EMSGSIZE;
 	}
@@ -583,8 +579,8 @@ int ip_send_dgram(struct bstack *st, uint32_t src, uint32_t dst, uint8_t proto,
 			memcpy(d, hdr, hdr_len);
 		}
 		iov_copy(d + h, iov, &vi, &voff, len - h);
-		fr[i]->len = len;	/* l4 bytes, until ip_fill */
-		if (csum_off >= 0)	/* chunks are even: sums chain */
+		fr[i]->len = len;  /* l4 bytes, until ip_fill */
+		if (csum_off >= 0) /* chunks are even: sums chain */
 			sum = cove_csum_partial(d, len, sum);
 	}
 	if (csum_off >= 0) {
@@ -607,7 +603,7 @@ int ip_send_dgram(struct bstack *st, uint32_t src, uint32_t dst, uint8_t proto,
 		if (i + 1 < n)
 			frag |= IP_MF;
 		ip_fill(fr[i], src, dst, proto, fr[i]->len, tos, id, frag);
-		ip_out(st, fr[i], dst);	/* ARP drops are counted there */
+		ip_out(st, fr[i], dst); /* ARP drops are counted there */
 	}
 	return 0;
 }

@@ -29,11 +29,11 @@
  * Frames held there and in ARP queues are counted in stats.frames_held.
  */
 
-#define BSTACK_DEF_MAX_SOCKETS	65536u
-#define BSTACK_DEF_RCVBUF	(256u * 1024)
-#define BSTACK_DEF_SNDBUF	(256u * 1024)
+#define BSTACK_DEF_MAX_SOCKETS 65536u
+#define BSTACK_DEF_RCVBUF      (256u * 1024)
+#define BSTACK_DEF_SNDBUF      (256u * 1024)
 /* TCP super-frames in flight between tcp_xmit() and the link (2 MiB) */
-#define BSTACK_TSO_FRAMES	32u
+#define BSTACK_TSO_FRAMES 32u
 
 static inline struct bstack *to_st(struct cove_stack *s)
 {
@@ -217,7 +217,7 @@ static void bstack_offloads(struct bstack *st)
 	    l->tso_max <= ETH_HLEN_ + st->mtu)
 		return;
 	max = l->tso_max - ETH_HLEN_ < IP_MAX_TOTAL ? l->tso_max - ETH_HLEN_ :
-						       IP_MAX_TOTAL;
+						      IP_MAX_TOTAL;
 	size = (ETH_HLEN_ + max + 63) & ~63u;
 	if (cove_frame_pool_init(&st->tso_pool, BSTACK_TSO_FRAMES, size))
 		return;
@@ -250,9 +250,8 @@ static int builtin_create(const struct cove_stack_config *cfg,
 	struct bstack *st;
 	int ret;
 
-	if (!cfg || !env || !out || cfg->size < sizeof(*cfg) ||
-	    !env->link || !env->now_ns || cfg->prefix_len > 32 ||
-	    !cfg->addr.s_addr)
+	if (!cfg || !env || !out || cfg->size < sizeof(*cfg) || !env->link ||
+	    !env->now_ns || cfg->prefix_len > 32 || !cfg->addr.s_addr)
 		return -EINVAL;
 	if (env->link->mtu < 576 || !env->link->pool ||
 	    env->link->pool->buf_size < ETH_HLEN_ + 576)
@@ -263,8 +262,8 @@ static int builtin_create(const struct cove_stack_config *cfg,
 	st->env = *env;
 	st->link = env->link;
 	st->addr = cfg->addr.s_addr;
-	st->netmask = cfg->prefix_len ?
-		htonl(~0u << (32 - cfg->prefix_len)) : 0;
+	st->netmask = cfg->prefix_len ? htonl(~0u << (32 - cfg->prefix_len)) :
+					0;
 	st->gateway = cfg->gateway.s_addr;
 	memcpy(st->mac, st->link->mac, ETH_ALEN_);
 	st->mtu = st->link->mtu;
@@ -283,7 +282,7 @@ static int builtin_create(const struct cove_stack_config *cfg,
 	if (!st->rng)
 		st->rng = 1;
 	st->max_sockets = cfg->max_sockets ? cfg->max_sockets :
-		BSTACK_DEF_MAX_SOCKETS;
+					     BSTACK_DEF_MAX_SOCKETS;
 	st->rcvbuf = cfg->rcvbuf ? cfg->rcvbuf : BSTACK_DEF_RCVBUF;
 	st->sndbuf = cfg->sndbuf ? cfg->sndbuf : BSTACK_DEF_SNDBUF;
 	st->congestion = cfg->congestion ? cfg->congestion : "cubic";
@@ -524,7 +523,8 @@ static int builtin_stats(struct cove_stack *cs, struct cove_stack_stats *out)
 static const struct cove_netstack_ops builtin_ops = {
 	.abi_version = COVE_NETSTACK_ABI_VERSION,
 	.name = "builtin",
-	.description = "Cove's own TCP/IP stack on a link (ARP, IPv4, ICMP, UDP, TCP)",
+	.description =
+		"Cove's own TCP/IP stack on a link (ARP, IPv4, ICMP, UDP, TCP)",
 	.create = builtin_create,
 	.destroy = builtin_destroy,
 	.input = builtin_input,

@@ -39,7 +39,10 @@
 _Static_assert((TIMER_WHEEL_SLOTS & TIMER_MASK) == 0,
 	       "wheel size must be a power of two");
 
-static inline uint64_t timer_tick(uint64_t ns) { return ns / TIMER_TICK_NS; }
+static inline uint64_t timer_tick(uint64_t ns)
+{
+	return ns / TIMER_TICK_NS;
+}
 
 static inline void timer_busy_set(struct timer_wheel *w, unsigned idx)
 {
@@ -143,7 +146,7 @@ static uint64_t timer_scan(const struct timer_wheel *w)
 		idx = (unsigned)((now_tick + k) & TIMER_MASK);
 		bits = w->busy[idx / 64] >> (idx % 64);
 		if (!bits) {
-			k += 64 - idx % 64;	/* the rest of this word */
+			k += 64 - idx % 64; /* the rest of this word */
 			continue;
 		}
 		k += (unsigned)__builtin_ctzll(bits);

@@ -39,31 +39,31 @@
  */
 
 #define UDP_HLEN	8u
-#define UDP_MAX_PAYLOAD	(IP_MAX_TOTAL - IP_HLEN_ - UDP_HLEN)	/* 65507 */
+#define UDP_MAX_PAYLOAD (IP_MAX_TOTAL - IP_HLEN_ - UDP_HLEN) /* 65507 */
 #define UDP_REC_HDR	12u
 #define UDP_REC_MAX	(UDP_REC_HDR + ((UDP_MAX_PAYLOAD + 3u) & ~3u))
 #define UDP_WRAP	0xffffffffu
 #define UDP_HASH	256u
 #define UDP_EPH_LO	32768u
 #define UDP_EPH_HI	60999u
-#define UDP_MIN_RCVBUF	2304u		/* Linux's SOCK_MIN_RCVBUF */
+#define UDP_MIN_RCVBUF	2304u /* Linux's SOCK_MIN_RCVBUF */
 #define UDP_MIN_SNDBUF	4608u
 #define UDP_MAX_BUF	(16u << 20)
 
 struct udp_sock {
-	struct bsock b;			/* first: the core's view */
-	struct udp_sock *next, *prev;	/* all sockets */
-	struct udp_sock *hnext, **hpprev;	/* port chain, bound only */
-	uint32_t laddr, raddr;		/* network order */
-	uint16_t lport, rport;		/* host order; lport 0: unbound */
+	struct bsock b;			  /* first: the core's view */
+	struct udp_sock *next, *prev;	  /* all sockets */
+	struct udp_sock *hnext, **hpprev; /* port chain, bound only */
+	uint32_t laddr, raddr;		  /* network order */
+	uint16_t lport, rport;		  /* host order; lport 0: unbound */
 	bool connected, addr_locked, port_locked;
 	bool reuseaddr, reuseport, broadcast, keepalive;
-	uint8_t shut;			/* bit 0: SHUT_RD, bit 1: SHUT_WR */
+	uint8_t shut; /* bit 0: SHUT_RD, bit 1: SHUT_WR */
 	uint8_t tos, ttl;
-	int err;			/* pending so_error, positive errno */
-	uint32_t rcvbuf, sndbuf;	/* SO_RCVBUF/SO_SNDBUF as reported */
+	int err;		 /* pending so_error, positive errno */
+	uint32_t rcvbuf, sndbuf; /* SO_RCVBUF/SO_SNDBUF as reported */
 	uint8_t *ring;
-	uint32_t ring_size, head, tail;	/* byte offsets; head == tail: empty */
+	uint32_t ring_size, head, tail; /* byte offsets; head == tail: empty */
 	uint32_t used;			/* bytes of records queued */
 	uint32_t nrec;
 };
@@ -71,12 +71,12 @@ struct udp_sock {
 struct udp_ctx {
 	struct udp_sock *all;
 	struct udp_sock *hash[UDP_HASH];
-	uint64_t mem;			/* bytes queued in all rings */
-	uint64_t seed;			/* SO_REUSEPORT flow hash */
+	uint64_t mem;  /* bytes queued in all rings */
+	uint64_t seed; /* SO_REUSEPORT flow hash */
 };
 
-#define SHUT_RD_BIT	1u
-#define SHUT_WR_BIT	2u
+#define SHUT_RD_BIT 1u
+#define SHUT_WR_BIT 2u
 
 static const struct bproto udp_proto;
 
@@ -264,7 +264,8 @@ static int udp_do_bind(struct udp_sock *u, uint32_t addr, uint16_t port)
 	if (!port) {
 		first = (uint32_t)(bstack_random(st) % span);
 		for (i = 0; i < span; i++) {
-			uint16_t p = (uint16_t)(UDP_EPH_LO + (first + i) % span);
+			uint16_t p =
+				(uint16_t)(UDP_EPH_LO + (first + i) % span);
 
 			if (!udp_port_busy(st, u, addr, p)) {
 				port = p;
@@ -325,8 +326,8 @@ static uint32_t udp_src_for(const struct udp_sock *u, uint32_t dst)
 {
 	if (u->laddr)
 		return u->laddr;
-	return (((const uint8_t *)&dst)[0] == 127) ?
-		htonl(INADDR_LOOPBACK) : u->b.st->addr;
+	return (((const uint8_t *)&dst)[0] == 127) ? htonl(INADDR_LOOPBACK) :
+						     u->b.st->addr;
 }
 
 /* udp_disconnect() - AF_UNSPEC connect: forget the peer (Linux semantics). */
@@ -344,8 +345,7 @@ static int udp_disconnect(struct udp_sock *u)
 	return 0;
 }
 
-static int udp_connect(struct bsock *s, const struct sockaddr *a,
-		       socklen_t len)
+static int udp_connect(struct bsock *s, const struct sockaddr *a, socklen_t len)
 {
 	struct udp_sock *u = udp_sk(s);
 	const struct sockaddr_in *sin;
@@ -361,7 +361,7 @@ static int udp_connect(struct bsock *s, const struct sockaddr *a,
 		return -EAFNOSUPPORT;
 	dst = sin->sin_addr.s_addr;
 	if (!dst)
-		dst = htonl(INADDR_LOOPBACK);	/* Linux: any means local */
+		dst = htonl(INADDR_LOOPBACK); /* Linux: any means local */
 	if (ip_is_bcast(s->st, dst) && !u->broadcast)
 		return -EACCES;
 	if (ip_route(s->st, dst, &nh))
@@ -373,7 +373,8 @@ static int udp_connect(struct bsock *s, const struct sockaddr *a,
 	}
 	if (!u->addr_locked)
 		u->laddr = ((const uint8_t *)&dst)[0] == 127 ?
-			htonl(INADDR_LOOPBACK) : s->st->addr;
+				   htonl(INADDR_LOOPBACK) :
+				   s->st->addr;
 	u->raddr = dst;
 	u->rport = ntohs(sin->sin_port);
 	u->connected = true;
@@ -448,7 +449,7 @@ static ssize_t udp_sendmsg(struct bsock *s, const struct msghdr *m, int flags)
 	}
 	src = udp_src_for(u, dst);
 	if (((const uint8_t *)&src)[0] == 127 && !ip_is_local(st, dst))
-		return -EINVAL;	/* bound to loopback, talking to the wire */
+		return -EINVAL; /* bound to loopback, talking to the wire */
 	cove_put16(h, u->lport);
 	cove_put16(h + 2, dport);
 	cove_put16(h + 4, (uint16_t)(UDP_HLEN + total));
@@ -530,7 +531,7 @@ static int udp_shutdown(struct bsock *s, int how)
 		return -EINVAL;
 	u->shut |= (uint8_t)(how + 1);
 	udp_notify(u);
-	return u->connected ? 0 : -ENOTCONN;	/* Linux: flags set anyway */
+	return u->connected ? 0 : -ENOTCONN; /* Linux: flags set anyway */
 }
 
 static void udp_free(struct bstack *st, struct udp_sock *u)
@@ -595,8 +596,8 @@ static int udp_resize(struct bstack *st, struct udp_sock *u, uint32_t rcvbuf)
 	return 0;
 }
 
-static int udp_setsockopt(struct bsock *s, int level, int name,
-			  const void *val, socklen_t len)
+static int udp_setsockopt(struct bsock *s, int level, int name, const void *val,
+			  socklen_t len)
 {
 	struct udp_sock *u = udp_sk(s);
 	int v;
@@ -657,35 +658,36 @@ static int udp_getsockopt(struct bsock *s, int level, int name, void *val,
 		v = u->ttl ? u->ttl : 64;
 	else if (level != SOL_SOCKET)
 		return -ENOPROTOOPT;
-	else switch (name) {
-	case SO_RCVBUF:
-		v = (int)u->rcvbuf;
-		break;
-	case SO_SNDBUF:
-		v = (int)u->sndbuf;
-		break;
-	case SO_REUSEADDR:
-		v = u->reuseaddr;
-		break;
-	case SO_REUSEPORT:
-		v = u->reuseport;
-		break;
-	case SO_BROADCAST:
-		v = u->broadcast;
-		break;
-	case SO_KEEPALIVE:
-		v = u->keepalive;
-		break;
-	case SO_ERROR:
-		v = u->err;
-		u->err = 0;
-		break;
-	case SO_TYPE:
-		v = SOCK_DGRAM;
-		break;
-	default:
-		return -ENOPROTOOPT;
-	}
+	else
+		switch (name) {
+		case SO_RCVBUF:
+			v = (int)u->rcvbuf;
+			break;
+		case SO_SNDBUF:
+			v = (int)u->sndbuf;
+			break;
+		case SO_REUSEADDR:
+			v = u->reuseaddr;
+			break;
+		case SO_REUSEPORT:
+			v = u->reuseport;
+			break;
+		case SO_BROADCAST:
+			v = u->broadcast;
+			break;
+		case SO_KEEPALIVE:
+			v = u->keepalive;
+			break;
+		case SO_ERROR:
+			v = u->err;
+			u->err = 0;
+			break;
+		case SO_TYPE:
+			v = SOCK_DGRAM;
+			break;
+		default:
+			return -ENOPROTOOPT;
+		}
 	memcpy(val, &v, sizeof(v));
 	*len = sizeof(v);
 	return 0;
@@ -830,7 +832,8 @@ static struct udp_sock *udp_reuseport_pick(struct bstack *st,
 	if (n < 2)
 		return best;
 	k = bstack_hash_pick(bstack_flow_hash(st->udp->seed, pkt->dst,
-					      best->lport, pkt->src, sport), n);
+					      best->lport, pkt->src, sport),
+			     n);
 	for (u = head; u; u = u->hnext)
 		if (udp_reuseport_peer(u, best) && !k--)
 			return u;
@@ -871,16 +874,15 @@ void udp_layer_input(struct bstack *st, const struct ip_pkt *pkt)
 		if (u->laddr && u->laddr != pkt->dst && !bcast)
 			continue;
 		if (u->connected) {
-			if (bcast || u->raddr != pkt->src ||
-			    u->rport != sport)
+			if (bcast || u->raddr != pkt->src || u->rport != sport)
 				continue;
 			sc = 3;
 		} else {
 			sc = u->laddr ? 2 : 1;
 		}
 		if (bcast) {
-			any |= udp_deliver(st, u, pkt->src, sport,
-					   h + UDP_HLEN, ulen - UDP_HLEN);
+			any |= udp_deliver(st, u, pkt->src, sport, h + UDP_HLEN,
+					   ulen - UDP_HLEN);
 			continue;
 		}
 		if (sc > score) {
@@ -895,7 +897,7 @@ void udp_layer_input(struct bstack *st, const struct ip_pkt *pkt)
 	}
 	if (!best) {
 		st->stats.udp_no_port++;
-		icmp_send_error(st, pkt, 3, 3, 0);	/* port unreachable */
+		icmp_send_error(st, pkt, 3, 3, 0); /* port unreachable */
 		return;
 	}
 	if (best->reuseport && !best->connected)
@@ -911,18 +913,18 @@ malformed:
 static int udp_icmp_errno(uint8_t type, uint8_t code)
 {
 	static const int unreach[16] = {
-		[0] = ENETUNREACH, [1] = EHOSTUNREACH, [2] = ENOPROTOOPT,
-		[3] = ECONNREFUSED, [5] = EOPNOTSUPP, [6] = ENETUNREACH,
-		[7] = EHOSTDOWN, [8] = ENONET, [9] = ENETUNREACH,
-		[10] = EHOSTUNREACH, [11] = ENETUNREACH, [12] = EHOSTUNREACH,
+		[0] = ENETUNREACH,   [1] = EHOSTUNREACH,  [2] = ENOPROTOOPT,
+		[3] = ECONNREFUSED,  [5] = EOPNOTSUPP,	  [6] = ENETUNREACH,
+		[7] = EHOSTDOWN,     [8] = ENONET,	  [9] = ENETUNREACH,
+		[10] = EHOSTUNREACH, [11] = ENETUNREACH,  [12] = EHOSTUNREACH,
 		[13] = EHOSTUNREACH, [14] = EHOSTUNREACH, [15] = EHOSTUNREACH,
 	};
 
 	if (type == 3 && code < 16)
-		return unreach[code];	/* code 4 (frag needed): soft, 0 */
+		return unreach[code]; /* code 4 (frag needed): soft, 0 */
 	if (type == 12)
 		return EPROTO;
-	return 0;			/* time exceeded: soft */
+	return 0; /* time exceeded: soft */
 }
 
 /**

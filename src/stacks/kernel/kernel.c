@@ -34,24 +34,24 @@
  * Notifications happen only inside run(), never in another call.
  */
 
-#define KERNEL_DEFAULT_MAX_SOCKETS	65536u
-#define KERNEL_EVENTS_BATCH		64
+#define KERNEL_DEFAULT_MAX_SOCKETS 65536u
+#define KERNEL_EVENTS_BATCH	   64
 
 struct cove_stack {
 	struct cove_stack_env env;
 	int epfd;
 	uint32_t max_sockets;
 	uint32_t rcvbuf, sndbuf;
-	uint64_t nsock;			/* open ABI sockets */
-	struct cove_sock *socks;	/* all of them, for destroy() */
-	struct cove_stack_stats stats;	/* the counters this provider keeps */
+	uint64_t nsock;		       /* open ABI sockets */
+	struct cove_sock *socks;       /* all of them, for destroy() */
+	struct cove_stack_stats stats; /* the counters this provider keeps */
 };
 
 struct cove_sock {
 	struct cove_stack *st;
-	struct cove_sock *prev, *next;	/* on st->socks */
+	struct cove_sock *prev, *next; /* on st->socks */
 	int fd;
-	int type;			/* SOCK_STREAM or SOCK_DGRAM */
+	int type; /* SOCK_STREAM or SOCK_DGRAM */
 	void *cookie;
 };
 
@@ -69,8 +69,8 @@ static int kernel_create(const struct cove_stack_config *cfg,
 {
 	struct cove_stack *st;
 
-	if (!cfg || !env || !out || !env->notify ||
-	    cfg->size < sizeof(*cfg) || cfg->prefix_len > 32)
+	if (!cfg || !env || !out || !env->notify || cfg->size < sizeof(*cfg) ||
+	    cfg->prefix_len > 32)
 		return -EINVAL;
 	st = calloc(1, sizeof(*st));
 	if (!st)
@@ -120,14 +120,15 @@ static void kernel_input(struct cove_stack *st, struct cove_frame **f,
 static uint32_t kernel_events(struct cove_sock *s)
 {
 	struct pollfd p = {
-		.fd = s->fd, .events = POLLIN | POLLOUT | POLLRDHUP,
+		.fd = s->fd,
+		.events = POLLIN | POLLOUT | POLLRDHUP,
 	};
 
 	if (poll(&p, 1, 0) <= 0)
 		return 0;
 	/* POLL* and EPOLL* bits have the same values on Linux. */
-	return (uint32_t)p.revents & (EPOLLIN | EPOLLOUT | EPOLLERR |
-				      EPOLLHUP | EPOLLRDHUP | EPOLLPRI);
+	return (uint32_t)p.revents & (EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP |
+				      EPOLLRDHUP | EPOLLPRI);
 }
 
 /**

@@ -60,18 +60,18 @@
  * be called again within a millisecond.
  */
 
-#define LW_DEFAULT_MAX_SOCKETS	1024u
-#define LW_DEFAULT_RCVBUF	212992u		/* UDP receive queue, bytes */
-#define LW_UDP_MAX_QUEUED	1024u		/* datagrams per socket */
-#define LW_TXQ_MAX		512u		/* frames waiting for the link */
-#define LW_RXQ_SLOTS		8u		/* pbuf chains per TCP socket */
+#define LW_DEFAULT_MAX_SOCKETS 1024u
+#define LW_DEFAULT_RCVBUF      212992u /* UDP receive queue, bytes */
+#define LW_UDP_MAX_QUEUED      1024u   /* datagrams per socket */
+#define LW_TXQ_MAX	       512u    /* frames waiting for the link */
+#define LW_RXQ_SLOTS	       8u      /* pbuf chains per TCP socket */
 
 enum lw_state {
-	LW_NEW,			/* fresh or bound */
+	LW_NEW, /* fresh or bound */
 	LW_LISTEN,
 	LW_CONNECTING,
-	LW_CONNECTED,		/* established, maybe half closed */
-	LW_DEAD,		/* the PCB is gone (reset, closed, timed out) */
+	LW_CONNECTED, /* established, maybe half closed */
+	LW_DEAD,      /* the PCB is gone (reset, closed, timed out) */
 };
 
 /* One received UDP datagram, queued on its socket. */
@@ -85,35 +85,35 @@ struct cove_stack {
 	struct cove_stack_env env;
 	struct cove_link *link;
 	struct netif netif;
-	struct in_addr addr;		/* network order */
+	struct in_addr addr; /* network order */
 	uint32_t max_sockets, rcvbuf;
-	uint32_t flags;			/* COVE_STACK_F_* */
-	unsigned depth;			/* lw_enter() nesting */
-	bool starting;			/* inside create() */
+	uint32_t flags; /* COVE_STACK_F_* */
+	unsigned depth; /* lw_enter() nesting */
+	bool starting;	/* inside create() */
 
 	struct cove_frame *txq, **txq_tail;
 	unsigned ntxq;
 
-	struct cove_sock *dirty;	/* sockets to notify, via next_dirty */
-	struct cove_sock *socks;	/* every open socket, via prev/next */
-	uint32_t nsock;			/* held by the host */
-	uint32_t nchild;		/* accepted by lwIP, not yet by the host */
+	struct cove_sock *dirty; /* sockets to notify, via next_dirty */
+	struct cove_sock *socks; /* every open socket, via prev/next */
+	uint32_t nsock;		 /* held by the host */
+	uint32_t nchild;	 /* accepted by lwIP, not yet by the host */
 	struct cove_stack_stats stats;
 };
 
 struct cove_sock {
 	struct cove_stack *st;
-	struct cove_sock *prev, *next;	/* on st->socks */
+	struct cove_sock *prev, *next; /* on st->socks */
 	struct cove_sock *next_dirty;
-	bool is_dirty, held;		/* @held: the host has it */
-	int type;			/* SOCK_STREAM or SOCK_DGRAM */
+	bool is_dirty, held; /* @held: the host has it */
+	int type;	     /* SOCK_STREAM or SOCK_DGRAM */
 	void *cookie;
 	enum lw_state state;
-	int err;			/* pending SO_ERROR, positive errno */
+	int err; /* pending SO_ERROR, positive errno */
 	bool shut_rd, shut_wr, rx_fin, linger0, reuse;
-	bool cork;			/* TCP_CORK: send() defers partial segments */
-	uint32_t rcvbuf, sndbuf;	/* as set by SO_RCVBUF/SO_SNDBUF */
-	struct sockaddr_in local, peer;	/* cached for getsockname/peername */
+	bool cork;		 /* TCP_CORK: send() defers partial segments */
+	uint32_t rcvbuf, sndbuf; /* as set by SO_RCVBUF/SO_SNDBUF */
+	struct sockaddr_in local, peer; /* cached for getsockname/peername */
 
 	union {
 		struct tcp_pcb *tcp;
@@ -128,7 +128,7 @@ struct cove_sock {
 
 	/* TCP listener: connections lwIP completed, not yet accepted. */
 	struct cove_sock *acc_head, *acc_tail, *acc_next;
-	struct cove_sock *listener;	/* for a child still on that queue */
+	struct cove_sock *listener; /* for a child still on that queue */
 	unsigned nacc, backlog;
 
 	/* UDP: received datagrams. */
@@ -154,10 +154,10 @@ bool lw_addr_forbidden(const struct cove_stack *st, uint32_t addr_be);
 
 /* lw_filter.c */
 enum lw_verdict {
-	LW_PASS,		/* hand to lwIP */
-	LW_PASS_SYN,		/* ... a TCP SYN: if lwIP may take one more */
-	LW_DROP_MALFORMED,	/* too short or a bad header */
-	LW_DROP_OTHER,		/* not ours: ethertype, address, martian */
+	LW_PASS,	   /* hand to lwIP */
+	LW_PASS_SYN,	   /* ... a TCP SYN: if lwIP may take one more */
+	LW_DROP_MALFORMED, /* too short or a bad header */
+	LW_DROP_OTHER,	   /* not ours: ethertype, address, martian */
 };
 enum lw_verdict lw_filter(const uint8_t *frame, size_t len, uint32_t addr_be,
 			  uint32_t bcast_be);

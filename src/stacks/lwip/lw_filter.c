@@ -19,9 +19,9 @@
  * lw_be32(), which check the offset against the length.
  */
 
-#define ETH_HLEN	14u
-#define ETHERTYPE_IP	0x0800u
-#define ETHERTYPE_ARP	0x0806u
+#define ETH_HLEN      14u
+#define ETHERTYPE_IP  0x0800u
+#define ETHERTYPE_ARP 0x0806u
 
 /* lw_byte() - @p[@off] or -1 when @off is outside @len. */
 static int lw_byte(const uint8_t *p, size_t len, size_t off)
@@ -103,7 +103,7 @@ enum lw_verdict lw_filter(const uint8_t *frame, size_t len, uint32_t addr_be,
 		return LW_PASS;
 	l4 = ETH_HLEN + ihl;
 	tflags = lw_byte(frame, ETH_HLEN + (size_t)tot, l4 + 13);
-	if (tflags >= 0 && (tflags & 0x12) == 0x02)	/* SYN, no ACK */
+	if (tflags >= 0 && (tflags & 0x12) == 0x02) /* SYN, no ACK */
 		return LW_PASS_SYN;
 	return LW_PASS;
 }

@@ -32,14 +32,13 @@ void lw_ip_from_sin(const struct sockaddr_in *a, ip_addr_t *ip)
 	ip_addr_set_ip4_u32_val(*ip, a->sin_addr.s_addr);
 }
 
-void lw_sin_from_ip(const ip_addr_t *ip, uint16_t port,
-		    struct sockaddr_in *out)
+void lw_sin_from_ip(const ip_addr_t *ip, uint16_t port, struct sockaddr_in *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->sin_family = AF_INET;
 	out->sin_port = htons(port);
-	out->sin_addr.s_addr = ip && IP_IS_V4(ip) ? ip4_addr_get_u32(ip_2_ip4(ip)) :
-						    0;
+	out->sin_addr.s_addr =
+		ip && IP_IS_V4(ip) ? ip4_addr_get_u32(ip_2_ip4(ip)) : 0;
 }
 
 size_t lw_iov_total(const struct msghdr *msg)
@@ -51,8 +50,8 @@ size_t lw_iov_total(const struct msghdr *msg)
 	return total;
 }
 
-static int lw_socket(struct cove_stack *st, int domain, int type,
-		     int protocol, struct cove_sock **out)
+static int lw_socket(struct cove_stack *st, int domain, int type, int protocol,
+		     struct cove_sock **out)
 {
 	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
 	struct cove_sock *s;
@@ -62,8 +61,8 @@ static int lw_socket(struct cove_stack *st, int domain, int type,
 		return -EAFNOSUPPORT;
 	if (base != SOCK_STREAM && base != SOCK_DGRAM)
 		return -ESOCKTNOSUPPORT;
-	if (protocol && protocol != (base == SOCK_STREAM ? IPPROTO_TCP :
-							  IPPROTO_UDP))
+	if (protocol &&
+	    protocol != (base == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP))
 		return -EPROTONOSUPPORT;
 	if (st->nsock + st->nchild >= st->max_sockets)
 		return -EMFILE;
@@ -308,15 +307,19 @@ static int lw_setsockopt(struct cove_sock *s, int level, int name,
 			ret = v ? -ENOPROTOOPT : 0;
 			break;
 		case SO_BROADCAST:
-			break;		/* lwIP sends broadcasts anyway */
+			break; /* lwIP sends broadcasts anyway */
 		case SO_RCVBUF:
 			/* Linux doubles it; TCP's window stays lwIP's. */
-			s->rcvbuf = v < 1024 ? 2048u :
-				    (uint32_t)(v > (1 << 24) ? 1 << 25 : 2 * v);
+			s->rcvbuf = v < 1024 ?
+					    2048u :
+					    (uint32_t)(v > (1 << 24) ? 1 << 25 :
+								       2 * v);
 			break;
 		case SO_SNDBUF:
-			s->sndbuf = v < 1024 ? 2048u :
-				    (uint32_t)(v > (1 << 24) ? 1 << 25 : 2 * v);
+			s->sndbuf = v < 1024 ?
+					    2048u :
+					    (uint32_t)(v > (1 << 24) ? 1 << 25 :
+								       2 * v);
 			break;
 		default:
 			ret = -ENOPROTOOPT;
@@ -350,8 +353,9 @@ static int lw_pcb_opt(const struct cove_sock *s, u8_t opt)
 static int lw_getsockopt(struct cove_sock *s, int level, int name, void *val,
 			 socklen_t *len)
 {
-	const struct tcp_pcb *pcb = s->type == SOCK_STREAM &&
-				    s->state != LW_LISTEN ? s->pcb.tcp : NULL;
+	const struct tcp_pcb *pcb =
+		s->type == SOCK_STREAM && s->state != LW_LISTEN ? s->pcb.tcp :
+								  NULL;
 	int v;
 
 	if (level == SOL_SOCKET) {
@@ -360,17 +364,28 @@ static int lw_getsockopt(struct cove_sock *s, int level, int name, void *val,
 			v = s->err;
 			s->err = 0;
 			break;
-		case SO_TYPE: v = s->type; break;
-		case SO_ACCEPTCONN: v = s->state == LW_LISTEN; break;
-		case SO_REUSEADDR: v = s->reuse; break;
-		case SO_REUSEPORT: v = 0; break;
-		case SO_KEEPALIVE: v = lw_pcb_opt(s, SOF_KEEPALIVE); break;
+		case SO_TYPE:
+			v = s->type;
+			break;
+		case SO_ACCEPTCONN:
+			v = s->state == LW_LISTEN;
+			break;
+		case SO_REUSEADDR:
+			v = s->reuse;
+			break;
+		case SO_REUSEPORT:
+			v = 0;
+			break;
+		case SO_KEEPALIVE:
+			v = lw_pcb_opt(s, SOF_KEEPALIVE);
+			break;
 		case SO_RCVBUF:
 			v = (int)(s->type == SOCK_STREAM ? TCP_WND : s->rcvbuf);
 			break;
 		case SO_SNDBUF:
-			v = s->type == SOCK_STREAM ? TCP_SND_BUF :
-				(int)(s->sndbuf ? s->sndbuf : 212992u);
+			v = s->type == SOCK_STREAM ?
+				    TCP_SND_BUF :
+				    (int)(s->sndbuf ? s->sndbuf : 212992u);
 			break;
 		case SO_LINGER: {
 			struct linger lg = { .l_onoff = s->linger0 };
@@ -391,13 +406,26 @@ static int lw_getsockopt(struct cove_sock *s, int level, int name, void *val,
 	if (level != IPPROTO_TCP || s->type != SOCK_STREAM)
 		return -ENOPROTOOPT;
 	switch (name) {
-	case TCP_NODELAY: v = pcb ? !!tcp_nagle_disabled(pcb) : 0; break;
-	case TCP_CORK: v = s->cork; break;
-	case TCP_MAXSEG: v = pcb ? pcb->mss : TCP_MSS; break;
-	case TCP_KEEPIDLE: v = pcb ? (int)(pcb->keep_idle / 1000) : 7200; break;
-	case TCP_KEEPINTVL: v = pcb ? (int)(pcb->keep_intvl / 1000) : 75; break;
-	case TCP_KEEPCNT: v = pcb ? (int)pcb->keep_cnt : 9; break;
-	default: return -ENOPROTOOPT;
+	case TCP_NODELAY:
+		v = pcb ? !!tcp_nagle_disabled(pcb) : 0;
+		break;
+	case TCP_CORK:
+		v = s->cork;
+		break;
+	case TCP_MAXSEG:
+		v = pcb ? pcb->mss : TCP_MSS;
+		break;
+	case TCP_KEEPIDLE:
+		v = pcb ? (int)(pcb->keep_idle / 1000) : 7200;
+		break;
+	case TCP_KEEPINTVL:
+		v = pcb ? (int)(pcb->keep_intvl / 1000) : 75;
+		break;
+	case TCP_KEEPCNT:
+		v = pcb ? (int)pcb->keep_cnt : 9;
+		break;
+	default:
+		return -ENOPROTOOPT;
 	}
 	return lw_put_int(val, len, v);
 }
@@ -429,8 +457,7 @@ static int lw_getpeername(struct cove_sock *s, struct sockaddr *addr,
 	if (s->type == SOCK_STREAM && s->state != LW_CONNECTED &&
 	    !(s->state == LW_DEAD && s->peer.sin_port))
 		return -ENOTCONN;
-	if (s->type == SOCK_DGRAM &&
-	    !(s->pcb.udp->flags & UDP_FLAGS_CONNECTED))
+	if (s->type == SOCK_DGRAM && !(s->pcb.udp->flags & UDP_FLAGS_CONNECTED))
 		return -ENOTCONN;
 	return lw_put_name(&s->peer, addr, len);
 }

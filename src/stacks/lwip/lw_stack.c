@@ -164,7 +164,7 @@ static err_t lw_linkoutput(struct netif *netif, struct pbuf *p)
 	struct cove_frame *f;
 
 	if (st->starting && (st->flags & COVE_STACK_F_NO_GARP))
-		return ERR_OK;	/* the only frame lwIP sends at start */
+		return ERR_OK; /* the only frame lwIP sends at start */
 	if (st->ntxq >= LW_TXQ_MAX || !(f = cove_frame_alloc(st->link->pool))) {
 		st->stats.tx_dropped++;
 		return ERR_MEM;
@@ -210,7 +210,7 @@ static err_t lw_netif_init(struct netif *netif)
  * for a bad config or no link, -ENOMEM.
  */
 int lw_create(const struct cove_stack_config *cfg,
-		     const struct cove_stack_env *env, struct cove_stack **out)
+	      const struct cove_stack_env *env, struct cove_stack **out)
 {
 	struct cove_stack *st;
 	ip4_addr_t ip, mask, gw;
@@ -222,7 +222,7 @@ int lw_create(const struct cove_stack_config *cfg,
 	    !cfg->addr.s_addr || env->link->mtu < 576)
 		return -EINVAL;
 	if (cfg->congestion && strcmp(cfg->congestion, "newreno"))
-		return -EINVAL;	/* lwIP 2.1 only does Reno-style */
+		return -EINVAL; /* lwIP 2.1 only does Reno-style */
 	if (!atomic_compare_exchange_strong(&lw_busy, &expect, true))
 		return -EBUSY;
 	st = calloc(1, sizeof(*st));
@@ -274,7 +274,7 @@ void lw_destroy(struct cove_stack *st)
 	while (st->socks) {
 		struct cove_sock *s = st->socks;
 
-		s->linger0 = true;	/* no graceful close: we are going */
+		s->linger0 = true; /* no graceful close: we are going */
 		if (s->type == SOCK_STREAM)
 			lw_tcp_close(s);
 		else
@@ -351,7 +351,8 @@ void lw_input(struct cove_stack *st, struct cove_frame **f, unsigned n)
 			continue;
 		}
 		p = f[i]->len <= 0xffff ?
-			pbuf_alloc(PBUF_RAW, (u16_t)f[i]->len, PBUF_RAM) : NULL;
+			    pbuf_alloc(PBUF_RAW, (u16_t)f[i]->len, PBUF_RAM) :
+			    NULL;
 		if (!p) {
 			st->stats.rx_dropped++;
 			cove_frame_free(f[i]);
@@ -382,8 +383,9 @@ uint64_t lw_run(struct cove_stack *st, uint64_t now_ns)
 	sys_check_timeouts();
 	lw_leave(st);
 	ms = sys_timeouts_sleeptime();
-	deadline = ms == SYS_TIMEOUTS_SLEEPTIME_INFINITE ? UINT64_MAX :
-		((uint64_t)sys_now() + ms + 1) * 1000000ull;
+	deadline = ms == SYS_TIMEOUTS_SLEEPTIME_INFINITE ?
+			   UINT64_MAX :
+			   ((uint64_t)sys_now() + ms + 1) * 1000000ull;
 	if (st->txq && now_ns + 1000000ull < deadline)
 		deadline = now_ns + 1000000ull;
 	return deadline;

@@ -47,27 +47,42 @@
  * max_sockets; beyond that lwIP resets the connection) until accept().
  */
 
-#define LW_SND_LOWAT	(2 * TCP_MSS)
+#define LW_SND_LOWAT (2 * TCP_MSS)
 
 /* lw_err() - an lwIP error as a negative errno. */
 static int lw_err(err_t e)
 {
 	switch (e) {
-	case ERR_OK: return 0;
-	case ERR_MEM: return -ENOMEM;
-	case ERR_BUF: return -ENOBUFS;
-	case ERR_TIMEOUT: return -ETIMEDOUT;
-	case ERR_RTE: return -ENETUNREACH;
-	case ERR_INPROGRESS: return -EINPROGRESS;
-	case ERR_WOULDBLOCK: return -EAGAIN;
-	case ERR_USE: return -EADDRINUSE;
-	case ERR_ALREADY: return -EALREADY;
-	case ERR_ISCONN: return -EISCONN;
-	case ERR_CONN: return -ENOTCONN;
-	case ERR_ABRT: return -ECONNABORTED;
-	case ERR_RST: return -ECONNRESET;
-	case ERR_CLSD: return -ENOTCONN;
-	default: return -EINVAL;
+	case ERR_OK:
+		return 0;
+	case ERR_MEM:
+		return -ENOMEM;
+	case ERR_BUF:
+		return -ENOBUFS;
+	case ERR_TIMEOUT:
+		return -ETIMEDOUT;
+	case ERR_RTE:
+		return -ENETUNREACH;
+	case ERR_INPROGRESS:
+		return -EINPROGRESS;
+	case ERR_WOULDBLOCK:
+		return -EAGAIN;
+	case ERR_USE:
+		return -EADDRINUSE;
+	case ERR_ALREADY:
+		return -EALREADY;
+	case ERR_ISCONN:
+		return -EISCONN;
+	case ERR_CONN:
+		return -ENOTCONN;
+	case ERR_ABRT:
+		return -ECONNABORTED;
+	case ERR_RST:
+		return -ECONNRESET;
+	case ERR_CLSD:
+		return -ENOTCONN;
+	default:
+		return -EINVAL;
 	}
 }
 
@@ -172,13 +187,13 @@ static err_t lw_tcp_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p,
 		lw_dirty(s);
 		return ERR_OK;
 	}
-	if (s->shut_rd) {		/* read side shut: discard */
+	if (s->shut_rd) { /* read side shut: discard */
 		tcp_recved(pcb, p->tot_len);
 		pbuf_free(p);
 		return ERR_OK;
 	}
 	if (!lw_rxq_push(s, p))
-		return ERR_MEM;		/* lwIP keeps it as refused data */
+		return ERR_MEM; /* lwIP keeps it as refused data */
 	s->rx_bytes += p->tot_len;
 	lw_dirty(s);
 	return ERR_OK;
@@ -205,9 +220,9 @@ static void lw_tcp_err_cb(void *arg, err_t err)
 		s->err = s->state == LW_CONNECTING ? ECONNREFUSED : ECONNRESET;
 		s->st->stats.tcp_resets_in++;
 		break;
-	case ERR_CLSD:			/* both sides closed: no error */
+	case ERR_CLSD: /* both sides closed: no error */
 		break;
-	case ERR_ABRT:			/* lwIP gave up: retransmissions */
+	case ERR_ABRT: /* lwIP gave up: retransmissions */
 		s->err = ETIMEDOUT;
 		s->st->stats.tcp_timeouts++;
 		break;
@@ -256,7 +271,7 @@ static err_t lw_tcp_accept_cb(void *arg, struct tcp_pcb *pcb, err_t err)
 	struct cove_stack *st;
 
 	if (!l || err != ERR_OK || !pcb || l->state != LW_LISTEN)
-		return ERR_VAL;		/* lwIP aborts the connection */
+		return ERR_VAL; /* lwIP aborts the connection */
 	st = l->st;
 	if (l->nacc >= l->backlog || st->nsock + st->nchild >= st->max_sockets)
 		return ERR_MEM;
@@ -332,7 +347,7 @@ int lw_tcp_listen(struct cove_sock *s, int backlog)
 	lpcb = tcp_listen_with_backlog_and_err(s->pcb.tcp, 255, &e);
 	if (!lpcb)
 		return e == ERR_OK ? -ENOMEM : lw_err(e);
-	s->pcb.tcp = lpcb;	/* the old PCB is freed by lwIP */
+	s->pcb.tcp = lpcb; /* the old PCB is freed by lwIP */
 	tcp_arg(lpcb, s);
 	tcp_accept(lpcb, lw_tcp_accept_cb);
 	s->state = LW_LISTEN;
@@ -363,13 +378,14 @@ int lw_tcp_accept(struct cove_sock *s, struct cove_sock **out,
 	st->nsock++;
 	st->stats.tcp_passive_opens++;
 	if (peer && len) {
-		socklen_t n = *len < sizeof(c->peer) ? *len :
-						       (socklen_t)sizeof(c->peer);
+		socklen_t n = *len < sizeof(c->peer) ?
+				      *len :
+				      (socklen_t)sizeof(c->peer);
 
 		memcpy(peer, &c->peer, n);
 		*len = sizeof(c->peer);
 	}
-	lw_dirty(c);		/* data may be waiting already */
+	lw_dirty(c); /* data may be waiting already */
 	*out = c;
 	return 0;
 }
@@ -380,9 +396,12 @@ int lw_tcp_connect(struct cove_sock *s, const struct sockaddr_in *a)
 	err_t e;
 
 	switch (s->state) {
-	case LW_CONNECTING: return -EALREADY;
-	case LW_CONNECTED: return -EISCONN;
-	case LW_LISTEN: return -EINVAL;
+	case LW_CONNECTING:
+		return -EALREADY;
+	case LW_CONNECTED:
+		return -EISCONN;
+	case LW_LISTEN:
+		return -EINVAL;
 	case LW_DEAD:
 		if (s->err) {
 			int ret = -s->err;
@@ -456,10 +475,14 @@ ssize_t lw_tcp_send(struct cove_sock *s, const struct msghdr *msg, int flags)
 		return -EPIPE;
 	switch (s->state) {
 	case LW_NEW:
-	case LW_LISTEN: return -ENOTCONN;
-	case LW_CONNECTING: return -EAGAIN;
-	case LW_DEAD: return -EPIPE;
-	case LW_CONNECTED: break;
+	case LW_LISTEN:
+		return -ENOTCONN;
+	case LW_CONNECTING:
+		return -EAGAIN;
+	case LW_DEAD:
+		return -EPIPE;
+	case LW_CONNECTED:
+		break;
 	}
 	for (i = 0; i < msg->msg_iovlen && !full; i++) {
 		const uint8_t *base = msg->msg_iov[i].iov_base;
@@ -470,7 +493,8 @@ ssize_t lw_tcp_send(struct cove_sock *s, const struct msghdr *msg, int flags)
 			u8_t api = TCP_WRITE_FLAG_COPY;
 			err_t e;
 
-			if (!room || tcp_sndqueuelen(pcb) + 1 >= TCP_SND_QUEUELEN) {
+			if (!room ||
+			    tcp_sndqueuelen(pcb) + 1 >= TCP_SND_QUEUELEN) {
 				full = true;
 				break;
 			}
@@ -575,13 +599,13 @@ void lw_tcp_close(struct cove_sock *s)
 
 	if (s->state == LW_LISTEN) {
 		while (s->acc_head) {
-			s->acc_head->linger0 = true;	/* not accepted: RST */
+			s->acc_head->linger0 = true; /* not accepted: RST */
 			lw_tcp_close(s->acc_head);
 		}
 		if (pcb) {
 			tcp_arg(pcb, NULL);
 			tcp_accept(pcb, NULL);
-			(void)tcp_close(pcb);	/* never fails for LISTEN */
+			(void)tcp_close(pcb); /* never fails for LISTEN */
 		}
 	} else if (pcb) {
 		lw_tcp_detach(pcb);

@@ -22,7 +22,7 @@
  * UDP socket never gets ECONNREFUSED.
  */
 
-#define LW_UDP_MAX_PAYLOAD	65507u
+#define LW_UDP_MAX_PAYLOAD 65507u
 
 static void lw_udp_recv_cb(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 			   const ip_addr_t *addr, u16_t port)
@@ -32,8 +32,7 @@ static void lw_udp_recv_cb(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 
 	(void)pcb;
 	if (s->shut_rd || s->ndq >= LW_UDP_MAX_QUEUED ||
-	    s->dq_bytes + p->tot_len > s->rcvbuf ||
-	    !(d = malloc(sizeof(*d)))) {
+	    s->dq_bytes + p->tot_len > s->rcvbuf || !(d = malloc(sizeof(*d)))) {
 		s->st->stats.rx_dropped++;
 		pbuf_free(p);
 		return;
@@ -108,7 +107,7 @@ int lw_udp_connect(struct cove_sock *s, const struct sockaddr *addr,
 		return -ENETUNREACH;
 	lw_ip_from_sin(&a, &ip);
 	if (udp_connect(s->pcb.udp, &ip, ntohs(a.sin_port)) != ERR_OK)
-		return -EADDRINUSE;	/* no free port to bind to */
+		return -EADDRINUSE; /* no free port to bind to */
 	s->peer = a;
 	lw_udp_cache_local(s);
 	return 0;
@@ -160,10 +159,14 @@ ssize_t lw_udp_send(struct cove_sock *s, const struct msghdr *msg, int flags)
 	case ERR_OK:
 		s->st->stats.udp_out++;
 		return (ssize_t)total;
-	case ERR_RTE: return -ENETUNREACH;
-	case ERR_USE: return -EADDRINUSE;
-	case ERR_VAL: return -EINVAL;
-	default: return -ENOBUFS;	/* no frame, link queue full */
+	case ERR_RTE:
+		return -ENETUNREACH;
+	case ERR_USE:
+		return -EADDRINUSE;
+	case ERR_VAL:
+		return -EINVAL;
+	default:
+		return -ENOBUFS; /* no frame, link queue full */
 	}
 }
 
@@ -191,7 +194,8 @@ ssize_t lw_udp_recv(struct cove_sock *s, struct msghdr *msg, int flags)
 		msg->msg_flags |= MSG_TRUNC;
 	if (msg->msg_name) {
 		socklen_t n = msg->msg_namelen < sizeof(d->from) ?
-				msg->msg_namelen : (socklen_t)sizeof(d->from);
+				      msg->msg_namelen :
+				      (socklen_t)sizeof(d->from);
 
 		memcpy(msg->msg_name, &d->from, n);
 		msg->msg_namelen = sizeof(d->from);

@@ -28,14 +28,22 @@ static inline uint64_t rotl64(uint64_t x, int b)
 	return (x << b) | (x >> (64 - b));
 }
 
-#define SIPROUND(v0, v1, v2, v3)					\
-	do {								\
-		v0 += v1; v1 = rotl64(v1, 13); v1 ^= v0;		\
-		v0 = rotl64(v0, 32);					\
-		v2 += v3; v3 = rotl64(v3, 16); v3 ^= v2;		\
-		v0 += v3; v3 = rotl64(v3, 21); v3 ^= v0;		\
-		v2 += v1; v1 = rotl64(v1, 17); v1 ^= v2;		\
-		v2 = rotl64(v2, 32);					\
+#define SIPROUND(v0, v1, v2, v3)     \
+	do {                         \
+		v0 += v1;            \
+		v1 = rotl64(v1, 13); \
+		v1 ^= v0;            \
+		v0 = rotl64(v0, 32); \
+		v2 += v3;            \
+		v3 = rotl64(v3, 16); \
+		v3 ^= v2;            \
+		v0 += v3;            \
+		v3 = rotl64(v3, 21); \
+		v3 ^= v0;            \
+		v2 += v1;            \
+		v1 = rotl64(v1, 17); \
+		v1 ^= v2;            \
+		v2 = rotl64(v2, 32); \
 	} while (0)
 
 /**
@@ -70,8 +78,7 @@ static uint64_t tcp_siphash(const uint64_t k[2], uint64_t m0, uint64_t m1)
 uint32_t tcp_isn(struct tcp_ctx *c, uint32_t laddr, uint32_t raddr,
 		 uint16_t lport, uint16_t rport)
 {
-	uint64_t h = tcp_siphash(c->isn_key,
-				 ((uint64_t)laddr << 32) | raddr,
+	uint64_t h = tcp_siphash(c->isn_key, ((uint64_t)laddr << 32) | raddr,
 				 ((uint64_t)lport << 16) | rport);
 
 	return (uint32_t)h + (uint32_t)(c->st->now_ns / 4000);
@@ -222,8 +229,8 @@ int tcb_bufs(struct tcb *t)
 void tcb_hash_add(struct tcb *t)
 {
 	struct tcp_ctx *c = t->ctx;
-	struct tcb **head = &c->hash[tcp_hash(c, t->laddr, t->lport, t->raddr,
-					      t->rport)];
+	struct tcb **head =
+		&c->hash[tcp_hash(c, t->laddr, t->lport, t->raddr, t->rport)];
 
 	t->hnext = *head;
 	if (*head)
@@ -338,7 +345,7 @@ void tcp_done(struct tcb *t)
 		tcb_port_del(t);
 	if (t->b.host_open)
 		tcp_notify(t, EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP |
-			   EPOLLRDHUP);
+				      EPOLLRDHUP);
 	else
 		tcp_reap_later(t);
 }
@@ -422,8 +429,7 @@ uint32_t tcp_poll_events(struct tcb *t)
 
 	if (t->state == TCPS_LISTEN)
 		return t->acc_head ? EPOLLIN | EPOLLRDNORM : 0;
-	if (t->shut == (TCP_SHUT_RD | TCP_SHUT_WR) ||
-	    t->state == TCPS_CLOSED)
+	if (t->shut == (TCP_SHUT_RD | TCP_SHUT_WR) || t->state == TCPS_CLOSED)
 		m |= EPOLLHUP;
 	if (t->shut & TCP_SHUT_RD)
 		m |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;

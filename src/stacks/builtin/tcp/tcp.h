@@ -44,7 +44,7 @@
 #include "stacks/builtin/hash.h"
 
 #define container_of_(p, type, member) \
-	((type *)(void *)((char *)(p) - offsetof(type, member)))
+	((type *)(void *)((char *)(p)-offsetof(type, member)))
 
 /* States, numbered like Linux's TCP_* (tcp_info.tcpi_state uses them). */
 enum tcp_state {
@@ -69,7 +69,7 @@ enum tcp_state {
 #define TH_ACK 0x10
 #define TH_URG 0x20
 
-#define TCP_HLEN 20u
+#define TCP_HLEN    20u
 #define TCP_OPT_MAX 40u
 
 /* Shutdown bits, like sk_shutdown. */
@@ -77,48 +77,66 @@ enum tcp_state {
 #define TCP_SHUT_WR 2u
 
 /* Limits and defaults. */
-#define TCP_OOO_MAX 32u			/* receive-side out-of-order ranges */
-#define TCP_SB_MAX 32u			/* sender scoreboard ranges */
-#define TCP_HASH_BUCKETS 4096u
-#define TCP_BUF_MIN 4096u
-#define TCP_BUF_MAX (32u << 20)
-#define TCP_BUF_DEFAULT (256u << 10)
-#define TCP_RB_AUTO_MAX (4u << 20)	/* receive ring autotuning ceiling */
-#define TCP_DEF_MSS 536u
-#define TCP_IW_SEGS 10u			/* initial window, RFC 6928 */
-#define TCP_RTO_INIT_US 1000000u
-#define TCP_RTO_MIN_US 200000u
-#define TCP_RTO_MAX_US 120000000u
-#define TCP_DELACK_NS 40000000ull
-#define TCP_MSL_NS 30000000000ull
-#define TCP_FIN2_NS 60000000000ull	/* orphan FIN-WAIT-2 limit */
-#define TCP_SYN_RETRIES 6u
-#define TCP_SYNACK_RETRIES 5u
-#define TCP_RETRIES2 15u
-#define TCP_ORPHAN_RETRIES 8u
-#define TCP_KEEPIDLE_S 7200u
-#define TCP_KEEPINTVL_S 75u
-#define TCP_DEF_KEEPCNT 9u
-#define TCP_BACKLOG_MAX 4096u
-#define TCP_QUICKACKS 16u
-#define TCP_CHALLENGE_PER_S 1000u	/* RFC 5961 challenge ACK rate limit */
-#define TCP_DUPTHRESH 3u
-#define TCP_PTO_MIN_US 10000u		/* tail loss probe floor */
-#define TCP_TICK_RETRY_NS 1000000ull	/* retry output when the pool was dry */
-#define TCP_EPH_LO 32768u
-#define TCP_EPH_HI 60999u
+#define TCP_OOO_MAX	    32u /* receive-side out-of-order ranges */
+#define TCP_SB_MAX	    32u /* sender scoreboard ranges */
+#define TCP_HASH_BUCKETS    4096u
+#define TCP_BUF_MIN	    4096u
+#define TCP_BUF_MAX	    (32u << 20)
+#define TCP_BUF_DEFAULT	    (256u << 10)
+#define TCP_RB_AUTO_MAX	    (4u << 20) /* receive ring autotuning ceiling */
+#define TCP_DEF_MSS	    536u
+#define TCP_IW_SEGS	    10u /* initial window, RFC 6928 */
+#define TCP_RTO_INIT_US	    1000000u
+#define TCP_RTO_MIN_US	    200000u
+#define TCP_RTO_MAX_US	    120000000u
+#define TCP_DELACK_NS	    40000000ull
+#define TCP_MSL_NS	    30000000000ull
+#define TCP_FIN2_NS	    60000000000ull /* orphan FIN-WAIT-2 limit */
+#define TCP_SYN_RETRIES	    6u
+#define TCP_SYNACK_RETRIES  5u
+#define TCP_RETRIES2	    15u
+#define TCP_ORPHAN_RETRIES  8u
+#define TCP_KEEPIDLE_S	    7200u
+#define TCP_KEEPINTVL_S	    75u
+#define TCP_DEF_KEEPCNT	    9u
+#define TCP_BACKLOG_MAX	    4096u
+#define TCP_QUICKACKS	    16u
+#define TCP_CHALLENGE_PER_S 1000u /* RFC 5961 challenge ACK rate limit */
+#define TCP_DUPTHRESH	    3u
+#define TCP_PTO_MIN_US	    10000u     /* tail loss probe floor */
+#define TCP_TICK_RETRY_NS   1000000ull /* retry output when the pool was dry */
+#define TCP_EPH_LO	    32768u
+#define TCP_EPH_HI	    60999u
 
 /* Sequence comparisons (modulo 2^32). */
-static inline bool seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
-static inline bool seq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
-static inline bool seq_gt(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
-static inline bool seq_ge(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
-static inline uint32_t seq_max(uint32_t a, uint32_t b) { return seq_gt(a, b) ? a : b; }
-static inline uint32_t seq_min(uint32_t a, uint32_t b) { return seq_lt(a, b) ? a : b; }
+static inline bool seq_lt(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+static inline bool seq_le(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) <= 0;
+}
+static inline bool seq_gt(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) > 0;
+}
+static inline bool seq_ge(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) >= 0;
+}
+static inline uint32_t seq_max(uint32_t a, uint32_t b)
+{
+	return seq_gt(a, b) ? a : b;
+}
+static inline uint32_t seq_min(uint32_t a, uint32_t b)
+{
+	return seq_lt(a, b) ? a : b;
+}
 
 struct tcp_range {
-	uint32_t start, end;		/* [start, end) */
-	uint32_t stamp;			/* receive side: recency for SACK order */
+	uint32_t start, end; /* [start, end) */
+	uint32_t stamp;	     /* receive side: recency for SACK order */
 };
 
 /* Parsed options of one segment. */
@@ -139,7 +157,7 @@ struct tcp_seg {
 	uint16_t wnd;
 	uint8_t flags;
 	const uint8_t *data;
-	uint32_t len;			/* payload bytes */
+	uint32_t len; /* payload bytes */
 	struct tcp_opts opt;
 };
 
@@ -163,71 +181,71 @@ struct tcp_cc_ops {
 };
 
 struct tcp_cubic {
-	double w_max;			/* segments */
-	double k;			/* seconds */
-	double w_est;			/* Reno-friendly estimate, segments */
-	uint64_t epoch_ns;		/* 0: no epoch yet */
+	double w_max;	   /* segments */
+	double k;	   /* seconds */
+	double w_est;	   /* Reno-friendly estimate, segments */
+	uint64_t epoch_ns; /* 0: no epoch yet */
 	uint32_t delay_min_us;
-	double frac;			/* fraction of a byte of growth owed */
+	double frac; /* fraction of a byte of growth owed */
 };
 
 struct tcb {
-	struct bsock b;			/* first: the host's socket */
+	struct bsock b; /* first: the host's socket */
 	struct tcp_ctx *ctx;
 
-	uint8_t state;			/* enum tcp_state */
-	uint8_t shut;			/* TCP_SHUT_* */
-	bool done;			/* a connection ended here (SOCK_DONE) */
-	bool user_bound;		/* bind() named the port */
+	uint8_t state;	 /* enum tcp_state */
+	uint8_t shut;	 /* TCP_SHUT_* */
+	bool done;	 /* a connection ended here (SOCK_DONE) */
+	bool user_bound; /* bind() named the port */
 	bool reuseaddr, reuseport, keepalive, nodelay, cork, linger_on;
 	bool in_hash, on_port, orphan;
-	bool fin_queued;		/* app asked for FIN after the data */
-	bool rcv_fin;			/* FIN received (in order, counted) */
-	bool ooo_fin;			/* FIN seen beyond a hole at @ooo_fin_seq */
-	bool ts_ok, sack_ok, ws_ok;	/* negotiated */
-	bool in_recovery;		/* fast recovery (SACK or NewReno) */
+	bool fin_queued;	    /* app asked for FIN after the data */
+	bool rcv_fin;		    /* FIN received (in order, counted) */
+	bool ooo_fin;		    /* FIN seen beyond a hole at @ooo_fin_seq */
+	bool ts_ok, sack_ok, ws_ok; /* negotiated */
+	bool in_recovery;	    /* fast recovery (SACK or NewReno) */
 	bool rtt_timing;
-	bool want_out;			/* on ctx->out_list */
+	bool want_out; /* on ctx->out_list */
 	bool reaping;
-	bool persist;			/* t_rtx is the persist timer */
-	bool ack_now;			/* an ACK is owed before we return */
-	bool ack_held;			/* on ctx->ack_list: ACK at burst end */
-	bool tlp_armed;			/* t_rtx is a tail loss probe timer */
-	bool tlp_sent;			/* one probe per flight, until new ACK */
+	bool persist;	/* t_rtx is the persist timer */
+	bool ack_now;	/* an ACK is owed before we return */
+	bool ack_held;	/* on ctx->ack_list: ACK at burst end */
+	bool tlp_armed; /* t_rtx is a tail loss probe timer */
+	bool tlp_sent;	/* one probe per flight, until new ACK */
 	uint8_t snd_ws, rcv_ws;
 	uint8_t tos;
-	uint8_t retries;		/* consecutive RTOs / SYN retries */
+	uint8_t retries; /* consecutive RTOs / SYN retries */
 	uint8_t keep_probes;
-	uint8_t pbackoff;		/* persist: probes sent since the window closed */
+	uint8_t pbackoff; /* persist: probes sent since the window closed */
 	uint8_t quickacks;
 	int so_error, soft_error;
 	int linger;
 
-	uint32_t laddr, raddr;		/* network order */
-	uint16_t lport, rport;		/* host order */
+	uint32_t laddr, raddr; /* network order */
+	uint16_t lport, rport; /* host order */
 
 	/* tables */
-	struct tcb *hnext, **hpprev;	/* conn hash */
-	struct tcb *pnext, **ppprev;	/* port list */
-	struct tcb *outnext;		/* ctx->out_list */
-	struct tcb *acknext;		/* ctx->ack_list */
-	struct tcb *onext;		/* ctx->reap_list */
+	struct tcb *hnext, **hpprev; /* conn hash */
+	struct tcb *pnext, **ppprev; /* port list */
+	struct tcb *outnext;	     /* ctx->out_list */
+	struct tcb *acknext;	     /* ctx->ack_list */
+	struct tcb *onext;	     /* ctx->reap_list */
 
 	/* listener */
-	struct tcp_lgroup *lgroup;	/* listener: its group on the port */
-	uint32_t lg_idx;		/* listener: index in lgroup->v */
-	struct tcb *parent;		/* child: its listener */
-	struct tcb *qnext, **qpprev;	/* child: on parent's syn or accept list */
+	struct tcp_lgroup *lgroup;   /* listener: its group on the port */
+	uint32_t lg_idx;	     /* listener: index in lgroup->v */
+	struct tcb *parent;	     /* child: its listener */
+	struct tcb *qnext, **qpprev; /* child: on parent's syn or accept list */
 	bool in_accept_q;
-	struct tcb *syn_head;		/* listener: SYN-RECV children */
+	struct tcb *syn_head; /* listener: SYN-RECV children */
 	struct tcb *acc_head, **acc_tail;
 	uint32_t backlog, syn_qlen, acc_qlen;
 
 	/* send side */
 	uint32_t iss, snd_una, snd_nxt, snd_max;
 	uint32_t snd_wnd, max_sndwnd, snd_wl1, snd_wl2;
-	uint32_t smss;			/* data + options per segment (peer MSS, MTU) */
-	uint32_t mss;			/* data per segment: smss - timestamp option */
+	uint32_t smss; /* data + options per segment (peer MSS, MTU) */
+	uint32_t mss;  /* data per segment: smss - timestamp option */
 	uint16_t peer_mss;
 	uint8_t *sbuf;
 	uint32_t sb_size, sb_head, sb_len, sb_seq;
@@ -235,38 +253,38 @@ struct tcb {
 	/* receive side */
 	uint32_t irs, rcv_nxt, rcv_adv;
 	uint32_t rcv_mss;
-	uint32_t rcv_unacked;		/* bytes since our last ACK */
+	uint32_t rcv_unacked; /* bytes since our last ACK */
 	uint8_t *rbuf;
 	uint32_t rb_size, rb_head, rb_len;
-	uint32_t rb_max;		/* autotuning ceiling; rb_size if locked */
-	uint32_t rrtt_seq;		/* receiver RTT: one window ends here */
-	uint64_t rrtt_ns;		/* ... advertised then (0: not measuring) */
-	uint64_t rcv_rtt_ns;		/* receiver's RTT estimate, 0: none yet */
-	uint64_t rcv_space_ns;		/* start of the current read interval */
-	uint32_t rcv_space_copied;	/* bytes the app read in it */
+	uint32_t rb_max;	   /* autotuning ceiling; rb_size if locked */
+	uint32_t rrtt_seq;	   /* receiver RTT: one window ends here */
+	uint64_t rrtt_ns;	   /* ... advertised then (0: not measuring) */
+	uint64_t rcv_rtt_ns;	   /* receiver's RTT estimate, 0: none yet */
+	uint64_t rcv_space_ns;	   /* start of the current read interval */
+	uint32_t rcv_space_copied; /* bytes the app read in it */
 	uint32_t ooo_fin_seq;
 	uint8_t nooo;
 	uint32_t ooo_stamp;
 	struct tcp_range ooo[TCP_OOO_MAX];
-	bool dsack;			/* dsack_blk goes first in the next ACK */
-	struct tcp_range dsack_blk;	/* a duplicate we received (RFC 2883) */
+	bool dsack;		    /* dsack_blk goes first in the next ACK */
+	struct tcp_range dsack_blk; /* a duplicate we received (RFC 2883) */
 	uint32_t ts_recent, ts_off, last_ack_sent;
 	uint64_t ts_recent_ns;
 
 	/* loss recovery */
 	uint8_t nsacked;
 	struct tcp_range sacked[TCP_SB_MAX];
-	uint32_t sacked_bytes;		/* sum over @sacked */
-	uint32_t high_rxt;		/* SACK recovery: retransmitted below */
-	uint32_t recover;		/* RFC 6582 */
+	uint32_t sacked_bytes; /* sum over @sacked */
+	uint32_t high_rxt;     /* SACK recovery: retransmitted below */
+	uint32_t recover;      /* RFC 6582 */
 	uint32_t dupacks;
-	uint64_t una_rxt_ns;		/* when snd_una's segment was last resent */
+	uint64_t una_rxt_ns; /* when snd_una's segment was last resent */
 	uint32_t total_retrans, lost_segs;
 
 	/* congestion control */
 	const struct tcp_cc_ops *cc;
 	uint32_t cwnd, ssthresh;
-	uint32_t cwnd_cnt;		/* NewReno: bytes toward the next MSS */
+	uint32_t cwnd_cnt; /* NewReno: bytes toward the next MSS */
 	struct tcp_cubic cubic;
 
 	/* RTT (RFC 6298), microseconds */
@@ -288,40 +306,40 @@ struct tcb {
  * by listen(), never on the data path.
  */
 struct tcp_lgroup {
-	struct tcp_lgroup *next;	/* the port's other groups */
-	uint32_t laddr;			/* network order, 0: any */
+	struct tcp_lgroup *next; /* the port's other groups */
+	uint32_t laddr;		 /* network order, 0: any */
 	uint32_t n, cap;
-	struct tcb **v;			/* [cap], n used */
+	struct tcb **v; /* [cap], n used */
 };
 
 struct tcp_ctx {
 	struct bstack *st;
 	struct tcb *hash[TCP_HASH_BUCKETS];
 	struct tcp_port {
-		struct tcb *head;	/* every tcb using this local port */
-		struct tcp_lgroup *groups;	/* listeners, by address */
-	} *ports;			/* [65536] */
+		struct tcb *head;	   /* every tcb using this local port */
+		struct tcp_lgroup *groups; /* listeners, by address */
+	} * ports;			   /* [65536] */
 	uint64_t hash_seed;
-	uint64_t isn_key[2];		/* SipHash key */
+	uint64_t isn_key[2]; /* SipHash key */
 	uint32_t next_port;
-	uint32_t nconns;		/* tcbs not CLOSED */
+	uint32_t nconns; /* tcbs not CLOSED */
 	uint32_t nestab;
 	uint32_t ntcb, norphans, nembryonic;
 	uint32_t max_orphans, max_embryonic;
-	uint32_t ntimewait, max_timewait;	/* like tcp_max_tw_buckets */
+	uint32_t ntimewait, max_timewait; /* like tcp_max_tw_buckets */
 	uint64_t mem_bytes;
 	const struct tcp_cc_ops *cc_default;
 	/* challenge ACK limit (RFC 5961 sec. 7) */
 	uint64_t chal_sec;
 	uint32_t chal_count;
-	struct tcb *out_list;		/* tcbs to retry output for */
-	struct tcb *ack_list;		/* ACKs held until the input burst ends */
-	struct tcb *reap_list;		/* tcbs to free */
+	struct tcb *out_list;  /* tcbs to retry output for */
+	struct tcb *ack_list;  /* ACKs held until the input burst ends */
+	struct tcb *reap_list; /* tcbs to free */
 	struct btimer t_out, t_reap;
 	/* counters beyond cove_stack_stats (tests, docs) */
 	uint64_t sack_recoveries, reno_recoveries, sack_blocks_in;
 	uint64_t persist_probes, keep_probes, tlp_probes;
-	uint64_t listen_drops;		/* SYNs a full listener dropped */
+	uint64_t listen_drops; /* SYNs a full listener dropped */
 };
 
 static inline struct tcb *tcb_of(struct bsock *b)
@@ -406,8 +424,8 @@ void tcb_port_del(struct tcb *t);
 int tcp_port_ephemeral(struct tcb *t);
 bool tcp_port_conflict(struct tcp_ctx *c, const struct tcb *t, uint16_t port);
 int tcp_listen_join(struct tcb *t);
-struct tcb *tcp_listener_find(struct tcp_ctx *c, uint32_t laddr,
-			      uint16_t lport, uint32_t raddr, uint16_t rport);
+struct tcb *tcp_listener_find(struct tcp_ctx *c, uint32_t laddr, uint16_t lport,
+			      uint32_t raddr, uint16_t rport);
 
 /* tcp_in.c */
 void tcp_rcv_segment(struct tcb *t, struct tcp_seg *s);

@@ -89,7 +89,7 @@ const struct tcp_cc_ops tcp_cc_newreno = {
 
 /* --- CUBIC ------------------------------------------------------------------ */
 
-#define CUBIC_C 0.4
+#define CUBIC_C	   0.4
 #define CUBIC_BETA 0.7
 
 /* cubic_cbrt() - cube root of @x >= 0 by Newton's method. */
@@ -145,7 +145,8 @@ static void cubic_on_ack(struct tcb *t, uint32_t acked, uint32_t rtt_us)
 	     cu->w_max;
 	/* Reno-friendly region (RFC 9438 4.3) */
 	cu->w_est += (cu->w_est < cu->w_max ?
-		      3.0 * (1 - CUBIC_BETA) / (1 + CUBIC_BETA) : 1.0) *
+			      3.0 * (1 - CUBIC_BETA) / (1 + CUBIC_BETA) :
+			      1.0) *
 		     segs / cwnd;
 	if (wc < cu->w_est) {
 		target = cu->w_est;
@@ -159,7 +160,8 @@ static void cubic_on_ack(struct tcb *t, uint32_t acked, uint32_t rtt_us)
 	/* carry fractions of a byte to the next ACK */
 	inc = inc * t->mss + cu->frac;
 	if (inc >= 1.0) {
-		uint32_t add = inc > TCP_CWND_MAX ? TCP_CWND_MAX : (uint32_t)inc;
+		uint32_t add = inc > TCP_CWND_MAX ? TCP_CWND_MAX :
+						    (uint32_t)inc;
 
 		cu->frac = inc - add;
 		t->cwnd = t->cwnd + add > TCP_CWND_MAX ? TCP_CWND_MAX :
@@ -175,7 +177,7 @@ static void cubic_on_congestion(struct tcb *t)
 	double cwnd = (double)t->cwnd / t->mss;
 	uint32_t ss;
 
-	if (cwnd < cu->w_max)	/* fast convergence */
+	if (cwnd < cu->w_max) /* fast convergence */
 		cu->w_max = cwnd * (1 + CUBIC_BETA) / 2;
 	else
 		cu->w_max = cwnd;

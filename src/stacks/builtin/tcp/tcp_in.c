@@ -39,8 +39,7 @@
  *
  * Return: 0, or -1 when parsing stopped at a malformed option.
  */
-int tcp_parse_opts(const uint8_t *p, uint32_t len, bool syn,
-		   struct tcp_opts *o)
+int tcp_parse_opts(const uint8_t *p, uint32_t len, bool syn, struct tcp_opts *o)
 {
 	uint32_t i = 0, olen, k;
 
@@ -505,7 +504,7 @@ static bool tcp_ack(struct tcb *t, struct tcp_seg *s)
 		return false;
 	}
 	if (seq_lt(ack, t->snd_una - (t->max_sndwnd > 65535 ? t->max_sndwnd :
-				       65535))) {
+							      65535))) {
 		tcp_send_ack(t);
 		return false;
 	}
@@ -531,7 +530,7 @@ static bool tcp_ack(struct tcb *t, struct tcp_seg *s)
 		}
 	}
 	if (t->persist)
-		t->retries = 0;	/* the peer answers our probes */
+		t->retries = 0; /* the peer answers our probes */
 	if (seq_gt(ack, t->snd_una)) {
 		tcp_ack_new(t, ack);
 	} else if (ack == t->snd_una && !s->len &&
@@ -547,7 +546,7 @@ static bool tcp_ack(struct tcb *t, struct tcp_seg *s)
 	if (t->in_recovery && t->sack_ok && ack == t->snd_una &&
 	    t->sacked_bytes > sacked && t->una_rxt_ns &&
 	    tcp_now(t) - t->una_rxt_ns >
-	    (uint64_t)(t->srtt_us + t->srtt_us / 4 + 1000) * 1000) {
+		    (uint64_t)(t->srtt_us + t->srtt_us / 4 + 1000) * 1000) {
 		/*
 		 * Data sent more than a round trip after our retransmission
 		 * of snd_una is being SACKed: that retransmission was lost
@@ -634,7 +633,7 @@ static bool tcp_data(struct tcb *t, struct tcp_seg *s)
 		skip = t->rcv_nxt - seq;
 		tcp_dsack_note(t, seq, skip >= len ? seq + len : t->rcv_nxt);
 		if (skip >= len) {
-			t->ack_now = true;	/* a duplicate: dupack */
+			t->ack_now = true; /* a duplicate: dupack */
 			return true;
 		}
 		seq += skip;
@@ -686,7 +685,7 @@ static void tcp_fin(struct tcb *t, const struct tcp_seg *s)
 	if (t->rcv_fin) {
 		t->ack_now = true;
 		if (t->state == TCPS_TIME_WAIT)
-			tcp_timewait(t);	/* restart 2MSL */
+			tcp_timewait(t); /* restart 2MSL */
 		return;
 	}
 	if (seq_gt(fin_seq, t->rcv_nxt)) {
@@ -704,10 +703,10 @@ static void tcp_fin(struct tcb *t, const struct tcp_seg *s)
 /* tcp_seq_ok() - is the segment acceptable (Linux's tcp_sequence())? */
 static bool tcp_seq_ok(const struct tcb *t, const struct tcp_seg *s)
 {
-	uint32_t wnd = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt
-						       : 0;
-	uint32_t end = s->seq + s->len + !!(s->flags & TH_SYN) +
-		       !!(s->flags & TH_FIN);
+	uint32_t wnd =
+		seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+	uint32_t end =
+		s->seq + s->len + !!(s->flags & TH_SYN) + !!(s->flags & TH_FIN);
 
 	return seq_ge(end, t->rcv_nxt) && seq_le(s->seq, t->rcv_nxt + wnd);
 }
@@ -743,7 +742,7 @@ void tcp_rcv_segment(struct tcb *t, struct tcp_seg *s)
 	}
 	if (t->state == TCPS_SYN_RECV && (s->flags & TH_SYN) &&
 	    !(s->flags & (TH_ACK | TH_RST)) && s->seq == t->irs) {
-		tcp_send_syn(t);	/* our SYN-ACK was lost */
+		tcp_send_syn(t); /* our SYN-ACK was lost */
 		return;
 	}
 	/* PAWS (RFC 7323 5.3) */
@@ -844,7 +843,7 @@ void tcp_layer_input(struct bstack *st, const struct ip_pkt *pkt)
 	hl = (uint32_t)(h[12] >> 4) * 4;
 	if (hl < TCP_HLEN)
 		goto malformed;
-	opt = pkt_ptr(&seg, TCP_HLEN, hl - TCP_HLEN);	/* in the segment? */
+	opt = pkt_ptr(&seg, TCP_HLEN, hl - TCP_HLEN); /* in the segment? */
 	if (!opt)
 		goto malformed;
 	if (!pkt->csum_ok && cove_csum_l4(pkt->src, pkt->dst, IPPROTO_TCP,
@@ -871,8 +870,7 @@ void tcp_layer_input(struct bstack *st, const struct ip_pkt *pkt)
 	if (t) {
 		tcp_rcv_segment(t, &s);
 	} else {
-		t = tcp_listener_find(c, pkt->dst, s.dport, pkt->src,
-				      s.sport);
+		t = tcp_listener_find(c, pkt->dst, s.dport, pkt->src, s.sport);
 		if (t)
 			tcp_listen_input(t, &s);
 		else
@@ -903,8 +901,7 @@ void tcp_input_end(struct bstack *st)
 		c->ack_list = t->acknext;
 		t->acknext = NULL;
 		t->ack_held = false;
-		if (!t->reaping && t->state != TCPS_CLOSED &&
-		    t->rcv_unacked)
+		if (!t->reaping && t->state != TCPS_CLOSED && t->rcv_unacked)
 			tcp_send_ack(t);
 	}
 }
@@ -931,7 +928,7 @@ void tcp_icmp_error(struct bstack *st, uint8_t type, uint8_t code,
 	if (!c || !ih)
 		return;
 	ihl = (uint32_t)(ih[0] & 0x0f) * 4;
-	th = pkt_ptr(&in, ihl, 8);	/* ports and sequence number */
+	th = pkt_ptr(&in, ihl, 8); /* ports and sequence number */
 	if (ihl < IP_HLEN_ || !th)
 		return;
 	memcpy(&src, ih + 12, 4);
@@ -943,11 +940,12 @@ void tcp_icmp_error(struct bstack *st, uint8_t type, uint8_t code,
 	if (seq_lt(seq, t->snd_una) || seq_gt(seq, t->snd_max))
 		return;
 	if (type == 3 && code == 4)
-		return;		/* PMTU: our MSS already fits the link */
+		return; /* PMTU: our MSS already fits the link */
 	if (type == 3)
 		err = code == 2 || code == 3 ? ECONNREFUSED :
 		      code == 0 || code == 6 || code == 9 || code == 11 ?
-		      ENETUNREACH : EHOSTUNREACH;
+					       ENETUNREACH :
+					       EHOSTUNREACH;
 	else
 		err = EHOSTUNREACH;
 	if (type == 3 && t->state == TCPS_SYN_SENT) {

@@ -92,10 +92,10 @@ static unsigned tcp_write_opts(struct tcb *t, uint8_t *o, uint8_t flags,
 	if (t->sack_ok && (t->nooo || t->dsack) && !(flags & TH_RST)) {
 		max = t->ts_ok ? 3 : 4;
 		if (data)
-			max = 1;	/* keep data segments near full size */
+			max = 1; /* keep data segments near full size */
 		nb = 0;
 		if (t->dsack) {
-			blk[nb++] = t->dsack_blk;	/* first (RFC 2883) */
+			blk[nb++] = t->dsack_blk; /* first (RFC 2883) */
 			t->dsack = false;
 		}
 		nb += tcp_sack_blocks(t, blk + nb, max - nb);
@@ -141,8 +141,8 @@ static void tcp_hdr(uint8_t *h, uint16_t sport, uint16_t dport, uint32_t seq,
  * tcp_send_frame() - checksum (or leave it to the link) and hand to IP.
  * @segs: segments the frame stands for (a TSO frame is cut by the link).
  */
-static int tcp_send_frame(struct bstack *st, struct cove_frame *f,
-			  uint32_t src, uint32_t dst, uint32_t len, uint8_t tos,
+static int tcp_send_frame(struct bstack *st, struct cove_frame *f, uint32_t src,
+			  uint32_t dst, uint32_t len, uint8_t tos,
 			  uint32_t segs)
 {
 	uint8_t *h = ip_l4(f);
@@ -246,7 +246,7 @@ int tcp_xmit(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags,
 		return -ENOBUFS;
 	/* Trimmed: FIN and PSH belong to the piece that ends the data. */
 	if (len < want)
-		flags &= (uint8_t)~(TH_FIN | TH_PSH);
+		flags &= (uint8_t) ~(TH_FIN | TH_PSH);
 	field = tcp_rcv_advertise(t, flags);
 	h = ip_l4(f);
 	tcp_hdr(h, t->lport, t->rport, seq, (flags & TH_ACK) ? t->rcv_nxt : 0,
@@ -255,8 +255,8 @@ int tcp_xmit(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags,
 	if (len)
 		ring_get(t->sbuf, t->sb_size, t->sb_head + (seq - t->sb_seq),
 			 h + TCP_HLEN + optlen, len);
-	ret = tcp_send_frame(st, f, t->laddr, t->raddr,
-			     TCP_HLEN + optlen + len, t->tos, segs);
+	ret = tcp_send_frame(st, f, t->laddr, t->raddr, TCP_HLEN + optlen + len,
+			     t->tos, segs);
 	if (ret < 0 && ret != -EHOSTUNREACH) {
 		st->stats.tcp_out_segs -= segs;
 		return ret;
@@ -378,13 +378,13 @@ static uint32_t tcp_send_span(struct tcb *t, uint32_t seq, uint32_t len,
 		return 0;
 	}
 	if (sent < len)
-		fin = false;	/* options trimmed it; FIN goes later */
+		fin = false; /* options trimmed it; FIN goes later */
 	span = sent + fin;
 	if (rtx) {
 		st->stats.tcp_retransmits++;
 		t->total_retrans++;
 		if (t->rtt_timing && seq_lt(seq, t->rtt_seq))
-			t->rtt_timing = false;	/* Karn */
+			t->rtt_timing = false; /* Karn */
 	} else if (!t->rtt_timing && span) {
 		t->rtt_timing = true;
 		t->rtt_seq = seq + span;
@@ -432,7 +432,7 @@ void tcp_send_queued(struct tcb *t)
 	uint32_t seq, len, avail, flight, data_end, room, wroom, end, budget;
 	/* a TSO link takes up to 64 KiB a frame; tcp_xmit() trims to fit */
 	uint32_t maxlen = t->b.st->tso_room > t->mss ? t->b.st->tso_room :
-						      t->mss;
+						       t->mss;
 
 	if (!tcp_can_send(t->state) || t->reaping)
 		return;
@@ -460,7 +460,8 @@ void tcp_send_queued(struct tcb *t)
 			flight = t->snd_nxt - t->snd_una;
 			if (t->snd_nxt == t->snd_max)
 				flight -= flight > t->sacked_bytes ?
-					  t->sacked_bytes : flight;
+						  t->sacked_bytes :
+						  flight;
 		}
 		seq = t->snd_nxt;
 		/* after an RTO, do not resend what the peer has SACKed */
@@ -483,7 +484,8 @@ void tcp_send_queued(struct tcb *t)
 				len = room ? room : 1;
 		}
 		wroom = seq_gt(t->snd_una + t->snd_wnd, seq) ?
-			t->snd_una + t->snd_wnd - seq : 0;
+				t->snd_una + t->snd_wnd - seq :
+				0;
 		if (len > wroom) {
 			/* sender SWS avoidance: no tiny window-limited bits */
 			if (wroom < t->mss && wroom < t->max_sndwnd / 2 &&

@@ -201,8 +201,8 @@ int tcp_listen_join(struct tcb *t)
  *
  * Return: the listener, or NULL when nobody listens there.
  */
-struct tcb *tcp_listener_find(struct tcp_ctx *c, uint32_t laddr,
-			      uint16_t lport, uint32_t raddr, uint16_t rport)
+struct tcb *tcp_listener_find(struct tcp_ctx *c, uint32_t laddr, uint16_t lport,
+			      uint32_t raddr, uint16_t rport)
 {
 	struct tcp_lgroup *g, *any = NULL;
 

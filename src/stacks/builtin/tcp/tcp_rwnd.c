@@ -32,8 +32,8 @@ uint32_t tcp_rcv_window(struct tcb *t, bool sws)
 {
 	uint32_t size = t->rb_size;
 	uint32_t free_ = size - t->rb_len;
-	uint32_t cur = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt
-						       : 0;
+	uint32_t cur =
+		seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
 	uint32_t step = size / 2 < t->rcv_mss ? size / 2 : t->rcv_mss;
 	uint32_t w = free_;
 
@@ -140,7 +140,7 @@ static void tcp_rb_grow(struct tcb *t, uint32_t size)
 	uint8_t *nb = malloc(size);
 
 	if (!nb)
-		return;		/* keep the ring we have */
+		return; /* keep the ring we have */
 	/* linearised from the head: in-order and out-of-order bytes keep
 	 * their offsets from rb_head, which becomes 0 */
 	ring_get(t->rbuf, t->rb_size, t->rb_head, nb, t->rb_size);

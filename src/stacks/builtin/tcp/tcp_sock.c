@@ -26,8 +26,8 @@ static struct tcb *tcp_sk(struct bsock *b)
 }
 
 /* tcp_addr_in() - check and read an AF_INET address. */
-static int tcp_addr_in(const struct sockaddr *a, socklen_t len,
-		       uint32_t *addr, uint16_t *port)
+static int tcp_addr_in(const struct sockaddr *a, socklen_t len, uint32_t *addr,
+		       uint16_t *port)
 {
 	struct sockaddr_in sin;
 
@@ -101,7 +101,7 @@ static int tcp_listen(struct bsock *b, int backlog)
 		if (ret < 0)
 			return ret;
 	} else if (tcp_port_conflict(t->ctx, t, t->lport)) {
-		return -EADDRINUSE;	/* Linux checks again at listen() */
+		return -EADDRINUSE; /* Linux checks again at listen() */
 	}
 	ret = tcp_listen_join(t);
 	if (ret < 0)
@@ -129,8 +129,7 @@ static int tcp_accept(struct bsock *b, struct bsock **out,
 	return 0;
 }
 
-static int tcp_connect(struct bsock *b, const struct sockaddr *a,
-		       socklen_t len)
+static int tcp_connect(struct bsock *b, const struct sockaddr *a, socklen_t len)
 {
 	struct tcb *t = tcp_sk(b);
 	struct tcp_ctx *c = t->ctx;
@@ -214,8 +213,7 @@ static size_t tcp_iov_len(const struct msghdr *msg)
 	return n;
 }
 
-static ssize_t tcp_sendmsg(struct bsock *b, const struct msghdr *msg,
-			   int flags)
+static ssize_t tcp_sendmsg(struct bsock *b, const struct msghdr *msg, int flags)
 {
 	struct tcb *t = tcp_sk(b);
 	uint32_t free_, n, want, copied = 0, pos;
@@ -242,7 +240,8 @@ static ssize_t tcp_sendmsg(struct bsock *b, const struct msghdr *msg,
 		return -EAGAIN;
 	for (i = 0; i < (size_t)msg->msg_iovlen && free_; i++) {
 		want = msg->msg_iov[i].iov_len > free_ ?
-		       free_ : (uint32_t)msg->msg_iov[i].iov_len;
+			       free_ :
+			       (uint32_t)msg->msg_iov[i].iov_len;
 		if (!want)
 			continue;
 		pos = t->sb_head + t->sb_len;
@@ -299,7 +298,8 @@ static ssize_t tcp_recvmsg(struct bsock *b, struct msghdr *msg, int flags)
 	pos = t->rb_head;
 	for (i = 0; i < (size_t)msg->msg_iovlen && got < avail; i++) {
 		want = msg->msg_iov[i].iov_len > avail - got ?
-		       avail - got : (uint32_t)msg->msg_iov[i].iov_len;
+			       avail - got :
+			       (uint32_t)msg->msg_iov[i].iov_len;
 		if (!want)
 			continue;
 		ring_get(t->rbuf, t->rb_size, pos, msg->msg_iov[i].iov_base,
@@ -400,7 +400,7 @@ static void tcp_close(struct bsock *b)
 		tcp_done(t);
 		break;
 	case TCPS_TIME_WAIT:
-		tcp_timewait(t);	/* frees the rings; 2 MSL from now */
+		tcp_timewait(t); /* frees the rings; 2 MSL from now */
 		break;
 	default:
 		if (t->rb_len || (t->linger_on && !t->linger) ||
@@ -440,8 +440,8 @@ static uint32_t tcp_buf_size(int v)
 	return (uint32_t)v;
 }
 
-static int tcp_setsockopt(struct bsock *b, int level, int name,
-			  const void *val, socklen_t len)
+static int tcp_setsockopt(struct bsock *b, int level, int name, const void *val,
+			  socklen_t len)
 {
 	struct tcb *t = tcp_sk(b);
 	const struct tcp_cc_ops *cc;
@@ -453,8 +453,8 @@ static int tcp_setsockopt(struct bsock *b, int level, int name,
 		if (!val || !len)
 			return -EINVAL;
 		memset(cname, 0, sizeof(cname));
-		memcpy(cname, val, len < sizeof(cname) - 1 ? len :
-			sizeof(cname) - 1);
+		memcpy(cname, val,
+		       len < sizeof(cname) - 1 ? len : sizeof(cname) - 1);
 		cc = tcp_cc_find(cname);
 		if (!cc)
 			return -ENOENT;
@@ -491,10 +491,10 @@ static int tcp_setsockopt(struct bsock *b, int level, int name,
 		case SO_SNDBUF:
 		case SO_RCVBUF:
 			if (t->sbuf || t->rbuf)
-				return 0;	/* fixed once the rings exist */
+				return 0; /* fixed once the rings exist */
 			if (name == SO_SNDBUF)
 				t->sb_size = tcp_buf_size(v);
-			else	/* the app's size: no autotuning */
+			else /* the app's size: no autotuning */
 				t->rb_size = t->rb_max = tcp_buf_size(v);
 			return 0;
 		case SO_RCVLOWAT:
@@ -582,19 +582,22 @@ static void tcp_fill_info(struct tcb *t, struct tcp_info *ti)
 	ti->tcpi_unacked = (t->snd_max - t->snd_una + mss - 1) / mss;
 	ti->tcpi_sacked = (t->sacked_bytes + mss - 1) / mss;
 	ti->tcpi_lost = t->lost_segs;
-	ti->tcpi_retrans = t->in_recovery ?
-		(seq_gt(t->high_rxt, t->snd_una) ?
-		 (t->high_rxt - t->snd_una + mss - 1) / mss : 0) : 0;
-	ti->tcpi_last_data_recv = (uint32_t)((tcp_now(t) - t->last_rcv_ns) /
-					     1000000ull);
-	ti->tcpi_last_data_sent = (uint32_t)((tcp_now(t) - t->last_snd_ns) /
-					     1000000ull);
+	ti->tcpi_retrans =
+		t->in_recovery ?
+			(seq_gt(t->high_rxt, t->snd_una) ?
+				 (t->high_rxt - t->snd_una + mss - 1) / mss :
+				 0) :
+			0;
+	ti->tcpi_last_data_recv =
+		(uint32_t)((tcp_now(t) - t->last_rcv_ns) / 1000000ull);
+	ti->tcpi_last_data_sent =
+		(uint32_t)((tcp_now(t) - t->last_snd_ns) / 1000000ull);
 	ti->tcpi_pmtu = t->b.st->mtu;
 	ti->tcpi_rcv_ssthresh = t->rb_size;
 	ti->tcpi_rtt = t->srtt_us;
 	ti->tcpi_rttvar = t->rttvar_us;
-	ti->tcpi_snd_ssthresh = t->ssthresh >= UINT32_MAX / 2 ? 0x7fffffff :
-				t->ssthresh / mss;
+	ti->tcpi_snd_ssthresh =
+		t->ssthresh >= UINT32_MAX / 2 ? 0x7fffffff : t->ssthresh / mss;
 	ti->tcpi_snd_cwnd = t->cwnd / mss;
 	ti->tcpi_advmss = t->b.st->mtu ? t->b.st->mtu - 40 : 1460;
 	ti->tcpi_reordering = TCP_DUPTHRESH;
@@ -655,8 +658,9 @@ static int tcp_getsockopt(struct bsock *b, int level, int name, void *val,
 		case SO_LINGER:
 			lg.l_onoff = t->linger_on;
 			lg.l_linger = t->linger;
-			n = *len < (socklen_t)sizeof(lg) ? *len :
-				(socklen_t)sizeof(lg);
+			n = *len < (socklen_t)sizeof(lg) ?
+				    *len :
+				    (socklen_t)sizeof(lg);
 			memcpy(val, &lg, n);
 			*len = n;
 			return 0;
@@ -671,8 +675,9 @@ static int tcp_getsockopt(struct bsock *b, int level, int name, void *val,
 		case TCP_CORK:
 			return tcp_put_int(val, len, t->cork);
 		case TCP_MAXSEG:
-			return tcp_put_int(val, len, (int)(t->mss ? t->mss :
-							   TCP_DEF_MSS));
+			return tcp_put_int(val, len,
+					   (int)(t->mss ? t->mss :
+							  TCP_DEF_MSS));
 		case TCP_KEEPIDLE:
 			return tcp_put_int(val, len, (int)t->keepidle);
 		case TCP_KEEPINTVL:
@@ -681,8 +686,9 @@ static int tcp_getsockopt(struct bsock *b, int level, int name, void *val,
 			return tcp_put_int(val, len, (int)t->keepcnt);
 		case TCP_INFO:
 			tcp_fill_info(t, &ti);
-			n = *len < (socklen_t)sizeof(ti) ? *len :
-				(socklen_t)sizeof(ti);
+			n = *len < (socklen_t)sizeof(ti) ?
+				    *len :
+				    (socklen_t)sizeof(ti);
 			memcpy(val, &ti, n);
 			*len = n;
 			return 0;
@@ -702,8 +708,7 @@ static int tcp_getsockopt(struct bsock *b, int level, int name, void *val,
 	return -ENOPROTOOPT;
 }
 
-static int tcp_getsockname(struct bsock *b, struct sockaddr *a,
-			   socklen_t *len)
+static int tcp_getsockname(struct bsock *b, struct sockaddr *a, socklen_t *len)
 {
 	struct tcb *t = tcp_sk(b);
 
@@ -711,8 +716,7 @@ static int tcp_getsockname(struct bsock *b, struct sockaddr *a,
 			    a, len);
 }
 
-static int tcp_getpeername(struct bsock *b, struct sockaddr *a,
-			   socklen_t *len)
+static int tcp_getpeername(struct bsock *b, struct sockaddr *a, socklen_t *len)
 {
 	struct tcb *t = tcp_sk(b);
 

@@ -56,9 +56,8 @@ void tcp_rtx_restart(struct tcb *t)
 {
 	uint64_t pto;
 
-	if (t->sack_ok && t->srtt_us && !t->retries &&
-	    !t->tlp_sent && (t->state == TCPS_ESTABLISHED ||
-			     t->state == TCPS_CLOSE_WAIT)) {
+	if (t->sack_ok && t->srtt_us && !t->retries && !t->tlp_sent &&
+	    (t->state == TCPS_ESTABLISHED || t->state == TCPS_CLOSE_WAIT)) {
 		pto = 2ull * t->srtt_us;
 		if (t->snd_max - t->snd_una <= t->mss)
 			pto += TCP_DELACK_NS / 1000;
@@ -90,13 +89,16 @@ static void tcp_tlp_fire(struct tcb *t)
 		/* no progress for 2 RTT in recovery: the hole's resend died */
 		tcp_retransmit_una(t);
 		t->b.st->stats.tcp_fast_retransmits++;
-	} else if (tcp_unsent(t) && seq_lt(t->snd_nxt, t->snd_una + t->snd_wnd)) {
+	} else if (tcp_unsent(t) &&
+		   seq_lt(t->snd_nxt, t->snd_una + t->snd_wnd)) {
 		tcp_send_queued(t);
 	} else {
 		seq = t->snd_max - (t->snd_max - t->snd_una > t->mss ?
-				    t->mss : t->snd_max - t->snd_una);
+					    t->mss :
+					    t->snd_max - t->snd_una);
 		len = seq_lt(seq, data_end) ?
-		      seq_min(data_end, t->snd_max) - seq : 0;
+			      seq_min(data_end, t->snd_max) - seq :
+			      0;
 		fin = t->fin_queued && seq_gt(t->snd_max, data_end);
 		tcp_probe_span(t, seq, len, fin);
 	}
@@ -140,10 +142,9 @@ void tcp_keep_arm(struct tcb *t)
 		timer_arm(tcp_wheel(t), &t->t_keep, tcp_now(t) + TCP_FIN2_NS);
 		return;
 	}
-	if (t->keepalive && (t->state == TCPS_ESTABLISHED ||
-			     t->state == TCPS_CLOSE_WAIT ||
-			     t->state == TCPS_FIN_WAIT1 ||
-			     t->state == TCPS_FIN_WAIT2)) {
+	if (t->keepalive &&
+	    (t->state == TCPS_ESTABLISHED || t->state == TCPS_CLOSE_WAIT ||
+	     t->state == TCPS_FIN_WAIT1 || t->state == TCPS_FIN_WAIT2)) {
 		timer_arm(tcp_wheel(t), &t->t_keep,
 			  t->last_rcv_ns + t->keepidle * 1000000000ull);
 		return;
@@ -174,7 +175,7 @@ void tcp_timewait(struct tcb *t)
 	t->persist = false;
 	timer_arm(tcp_wheel(t), &t->t_keep,
 		  tcp_now(t) + (full ? 0 : 2 * TCP_MSL_NS));
-	if (t->orphan) {	/* TIME-WAIT is not an orphan that needs a cap */
+	if (t->orphan) { /* TIME-WAIT is not an orphan that needs a cap */
 		t->orphan = false;
 		c->norphans--;
 	}
@@ -332,8 +333,7 @@ static void tcp_keep_fire(struct btimer *tm)
 	t->keep_probes++;
 	t->ctx->keep_probes++;
 	tcp_send_probe(t);
-	timer_arm(tcp_wheel(t), &t->t_keep,
-		  now + t->keepintvl * 1000000000ull);
+	timer_arm(tcp_wheel(t), &t->t_keep, now + t->keepintvl * 1000000000ull);
 }
 
 void tcp_timers_init(struct tcb *t)
