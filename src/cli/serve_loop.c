@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "cli/serve.h"
 #include "cove/link.h"
 
@@ -25,11 +26,8 @@
 
 uint64_t serve_now(void *host)
 {
-	struct timespec ts;
-
 	(void)host;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return cove_now_ns();
 }
 
 /* serve_watch() - add @fd to the loop's epoll set for reading. */

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "control/ctl_internal.h"
 #include "control/cove.pb-c.h"
 
@@ -74,7 +75,7 @@ static int client_write(struct cove_ctl_client *c, const uint8_t *p, size_t n,
 		if (w < 0 && errno != EAGAIN && errno != EINTR)
 			return cove_err_set(err, errno,
 					    "control: sending a request");
-		if (poll(&pf, 1, cove_ctl_ms_left(deadline)) == 0)
+		if (poll(&pf, 1, cove_ms_left(deadline)) == 0)
 			return cove_err_set(
 				err, ETIMEDOUT,
 				"control: the sentry does not take requests");
@@ -143,7 +144,7 @@ static int client_read(struct cove_ctl_client *c, uint32_t stream,
 		if (errno != EAGAIN && errno != EINTR)
 			return cove_err_set(err, errno,
 					    "control: receiving a response");
-		r = poll(&pf, 1, cove_ctl_ms_left(deadline));
+		r = poll(&pf, 1, cove_ms_left(deadline));
 		if (r == 0)
 			return cove_err_set(
 				err, ETIMEDOUT,
@@ -165,7 +166,7 @@ int cove_ctl_client_call_fds(struct cove_ctl_client *c, const char *method,
 			     struct cove_ctl_response *resp,
 			     struct cove_err *err)
 {
-	int64_t deadline = cove_ctl_now_ms() + timeout_ms;
+	int64_t deadline = cove_now_ms() + timeout_ms;
 	uint32_t stream;
 	size_t flen;
 	uint8_t *f;
@@ -298,7 +299,7 @@ int cove_ctl_client_send(struct cove_ctl_client *c, const char *method,
 			 const uint8_t *req, size_t len, uint32_t timeout_ms,
 			 uint32_t *stream, struct cove_err *err)
 {
-	int64_t deadline = cove_ctl_now_ms() + timeout_ms;
+	int64_t deadline = cove_now_ms() + timeout_ms;
 	size_t flen;
 	uint8_t *f;
 	int ret;
@@ -335,7 +336,7 @@ int cove_ctl_client_recv(struct cove_ctl_client *c, uint32_t stream,
 		return cove_err_set(
 			err, ENOTCONN,
 			"control: connection unusable after an earlier error");
-	ret = client_read(c, stream, cove_ctl_now_ms() + timeout_ms, resp, err);
+	ret = client_read(c, stream, cove_now_ms() + timeout_ms, resp, err);
 	if (ret < 0 && (!err || err->code != ETIMEDOUT))
 		c->broken = 1;
 	return ret;

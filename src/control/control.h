@@ -18,7 +18,7 @@
  *   client.c  the runtime's side: dial, hello, call with a deadline
  *
  * Times are milliseconds on CLOCK_MONOTONIC; a deadline is an absolute
- * time on that clock (cove_ctl_now_ms() + timeout).
+ * time on that clock (cove_now_ms() + timeout).
  */
 
 #include <stddef.h>
@@ -27,14 +27,7 @@
 
 #include "cove/err.h"
 
-/* ---- time ---------------------------------------------------------- */
-
-/**
- * cove_ctl_now_ms() - milliseconds on CLOCK_MONOTONIC
- *
- * Return: the current monotonic time in ms.
- */
-int64_t cove_ctl_now_ms(void);
+/* Time: src/common/clock.h (cove_now_ms(), cove_ms_left()). */
 
 /* ---- addresses (addr.c) -------------------------------------------- */
 

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "control/control.h"
 
 /*
@@ -20,14 +21,6 @@
  * can compare them with the moment its listener came up. KEY=VALUE are
  * cove.conf settings. Test tooling only; not installed.
  */
-
-static int64_t dialtest_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static int64_t dialtest_cpu_ns(void)
 {
@@ -77,9 +70,9 @@ int main(int argc, char **argv)
 	printf("dialing\n");
 	fflush(stdout);
 	c0 = dialtest_cpu_ns();
-	t0 = dialtest_ns();
+	t0 = (int64_t)cove_now_ns();
 	r = cove_ctl_dial(&a, &o, &conn, &err);
-	t1 = dialtest_ns();
+	t1 = (int64_t)cove_now_ns();
 	c1 = dialtest_cpu_ns();
 	printf("{\"pauses\": [");
 	for (i = 0; i < (int)conn.trace.n; i++)

@@ -43,12 +43,4 @@ int cove_ctl_vsock_set_timeout(int fd, uint32_t ms);
  */
 int cove_ctl_ready_poll(int fd, int timeout_ms);
 
-/**
- * cove_ctl_ms_left() - ms from now to @deadline, clamped to 0..INT_MAX
- * @deadline:	absolute ms
- *
- * Return: ms left.
- */
-int cove_ctl_ms_left(int64_t deadline);
-
 #endif /* COVE_CTL_INTERNAL_H */

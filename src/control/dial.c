@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <linux/vm_sockets.h>
 
+#include "common/clock.h"
 #include "control/ctl_internal.h"
 
 /*
@@ -30,27 +31,6 @@
  * used to end pauses early; closing an inotify fd waits for an SRCU grace
  * period, 15-20 ms here, which cost more than the watch saved.)
  */
-
-int64_t cove_ctl_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/**
- * dial_now_ns() - CLOCK_MONOTONIC in nanoseconds, for the trace
- *
- * Return: nanoseconds.
- */
-static int64_t dial_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /**
  * dial_trace_pause() - record one pause of the schedule
@@ -90,15 +70,6 @@ const char *cove_ctl_trace_str(const struct cove_ctl_dial_trace *t, char *buf,
 	if (t->dropped && off < len)
 		snprintf(buf + off, len - off, "; +%u more", t->dropped);
 	return buf;
-}
-
-int cove_ctl_ms_left(int64_t deadline)
-{
-	int64_t left = deadline - cove_ctl_now_ms();
-
-	if (left < 0)
-		return 0;
-	return left > INT_MAX ? INT_MAX : (int)left;
 }
 
 void cove_ctl_dial_opts_from(struct cove_ctl_dial_opts *o,
@@ -211,7 +182,7 @@ static int dial_attempt(const struct cove_ctl_addr *a,
 			struct cove_ctl_conn *out, struct cove_err *err)
 {
 	struct sockaddr_storage sa;
-	int64_t attempt_end = cove_ctl_now_ms() + o->attempt_timeout_ms;
+	int64_t attempt_end = cove_now_ms() + o->attempt_timeout_ms;
 	const char *what = NULL;
 	socklen_t salen = 0;
 	int fd, e, r;
@@ -231,7 +202,7 @@ static int dial_attempt(const struct cove_ctl_addr *a,
 			socklen_t el = sizeof(e);
 
 			do {
-				r = poll(&p, 1, cove_ctl_ms_left(attempt_end));
+				r = poll(&p, 1, cove_ms_left(attempt_end));
 			} while (r < 0 && errno == EINTR);
 			if (r < 0)
 				e = errno;
@@ -251,7 +222,7 @@ static int dial_attempt(const struct cove_ctl_addr *a,
 	out->fd = fd;
 	out->pending_len = 0;
 	if (a->transport == COVE_CTL_HVSOCK) {
-		int64_t hs_end = cove_ctl_now_ms() + o->handshake_timeout_ms;
+		int64_t hs_end = cove_now_ms() + o->handshake_timeout_ms;
 
 		r = cove_ctl_hvsock_handshake(fd, a->port,
 					      hs_end < deadline ? hs_end :
@@ -328,7 +299,7 @@ int cove_ctl_dial(const struct cove_ctl_addr *a,
 	char as[COVE_CTL_PATH_MAX + 32];
 	struct cove_err last = { 0 };
 	int ready_fd;
-	int64_t start = cove_ctl_now_ms(), deadline;
+	int64_t start = cove_now_ms(), deadline;
 	uint32_t pause;
 	int r;
 
@@ -349,7 +320,7 @@ int cove_ctl_dial(const struct cove_ctl_addr *a,
 
 		out->attempts++;
 		out->trace.prev_start_ns = out->trace.last_start_ns;
-		out->trace.last_start_ns = dial_now_ns();
+		out->trace.last_start_ns = (int64_t)cove_now_ns();
 		r = dial_attempt(a, o, deadline, out, &last);
 		if (r == CTL_ATTEMPT_OK)
 			break;
@@ -359,7 +330,7 @@ int cove_ctl_dial(const struct cove_ctl_addr *a,
 			r = dial_code(err, last.code);
 			break;
 		}
-		left = cove_ctl_ms_left(deadline);
+		left = cove_ms_left(deadline);
 		if (left == 0)
 			break;
 		ms = (int)pause < left ? (int)pause : left;
@@ -371,7 +342,7 @@ int cove_ctl_dial(const struct cove_ctl_addr *a,
 			pause = o->retry_initial_ms ? o->retry_initial_ms : 1;
 			continue;
 		}
-		if (cove_ctl_ms_left(deadline) == 0)
+		if (cove_ms_left(deadline) == 0)
 			break;
 		pause = pause * 2 > o->retry_max_ms ? o->retry_max_ms :
 						      pause * 2;
@@ -385,8 +356,7 @@ int cove_ctl_dial(const struct cove_ctl_addr *a,
 	cove_err_set(
 		err, 0,
 		"control: %s %s did not accept within %lld ms (%u attempts; last: %s)",
-		dial_kind(a->transport), as,
-		(long long)(cove_ctl_now_ms() - start), out->attempts,
-		last.msg);
+		dial_kind(a->transport), as, (long long)(cove_now_ms() - start),
+		out->attempts, last.msg);
 	return dial_code(err, ETIMEDOUT);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "common/clock.h"
 #include "control/ctl_internal.h"
 
 /*
@@ -65,7 +66,7 @@ int cove_ctl_hvsock_handshake(int fd, uint32_t port, int64_t deadline,
 		uint8_t *nl;
 		int r;
 
-		r = poll(&p, 1, cove_ctl_ms_left(deadline));
+		r = poll(&p, 1, cove_ms_left(deadline));
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {

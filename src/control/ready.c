@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "control/ctl_internal.h"
 
 int cove_ctl_ready_poll(int fd, int timeout_ms)
@@ -33,7 +34,7 @@ int cove_ctl_ready_poll(int fd, int timeout_ms)
 int cove_ctl_wait_ready(int fd, int64_t deadline, struct cove_err *err)
 {
 	for (;;) {
-		int left = cove_ctl_ms_left(deadline);
+		int left = cove_ms_left(deadline);
 		int r = cove_ctl_ready_poll(fd, left);
 
 		if (r == 1)

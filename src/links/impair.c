@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "links/links.h"
 
 /*
@@ -297,7 +298,7 @@ static unsigned impair_rx_burst(struct cove_link *l, struct cove_frame **f,
 	struct impair_link *il = (struct impair_link *)l;
 	struct impair_dir *d = &il->rx;
 	struct cove_frame *in[IMPAIR_BATCH];
-	uint64_t now = links_now_ns();
+	uint64_t now = cove_now_ns();
 	unsigned got = 0;
 
 	impair_service(il, d, now);
@@ -360,7 +361,7 @@ static unsigned impair_tx_burst(struct cove_link *l, struct cove_frame **f,
 {
 	struct impair_link *il = (struct impair_link *)l;
 	struct impair_dir *d = &il->tx;
-	uint64_t now = links_now_ns();
+	uint64_t now = cove_now_ns();
 	unsigned done;
 
 	impair_service(il, d, now);

@@ -69,13 +69,6 @@ int links_if_mtu(const char *ifname, uint32_t *mtu);
 int links_if_mac(const char *ifname, uint8_t mac[6]);
 
 /**
- * links_now_ns() - CLOCK_MONOTONIC now
- *
- * Return: nanoseconds.
- */
-uint64_t links_now_ns(void);
-
-/**
  * links_set_name() - fill a link's "kind:arg" name, truncating safely
  * @l:		link
  * @kind:	kind

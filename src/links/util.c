@@ -129,14 +129,6 @@ int links_if_mac(const char *ifname, uint8_t mac[6])
 	return 0;
 }
 
-uint64_t links_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 void links_set_name(struct cove_link *l, const char *kind, const char *arg)
 {
 	int n = snprintf(l->name, sizeof(l->name), "%s:%s", kind, arg);

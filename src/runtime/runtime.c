@@ -103,8 +103,7 @@ static int rt_control_connect(const struct sbx_opts *o,
 		return -1;
 	cove_ctl_dial_opts_from(&d, cfg);
 	if (!getenv("COVE_TEST_NO_READY_FD")) {
-		if (cove_ctl_wait_ready(ready_rd,
-					cove_ctl_now_ms() + SBX_SETUP_MS,
+		if (cove_ctl_wait_ready(ready_rd, cove_now_ms() + SBX_SETUP_MS,
 					err) == 0) {
 			via = "readiness fd";
 			if (d.deadline_ms > SBX_READY_DIAL_MS)
@@ -154,13 +153,13 @@ static int rt_control_connect(const struct sbx_opts *o,
 static int rt_control_started(const struct sbx_opts *o,
 			      struct cove_ctl_client *c, struct cove_err *err)
 {
-	int64_t deadline = cove_ctl_now_ms() + SBX_SETUP_MS;
+	int64_t deadline = cove_now_ms() + SBX_SETUP_MS;
 	Cove__Control__HealthResponse *h;
 	struct cove_ctl_response resp;
 	int state;
 
 	for (;;) {
-		int64_t left = deadline - cove_ctl_now_ms();
+		int64_t left = deadline - cove_now_ms();
 
 		if (left <= 0)
 			return cove_err_set(

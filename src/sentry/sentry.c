@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "control/control.h"
 #include "cove/link.h"
 #include "sentry/sentry.h"
@@ -62,11 +63,8 @@
 
 static uint64_t sbx_now_ns(void *host)
 {
-	struct timespec ts;
-
 	(void)host;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return cove_now_ns();
 }
 
 static void sbx_stack_log(void *host, int level, const char *fmt, ...)
@@ -575,7 +573,7 @@ static void sbx_test_listen_delay(const struct sbx_opts *o)
 void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr, int ready_wr)
 {
 	static struct sentry sn;
-	struct timespec listening;
+	uint64_t listening;
 	struct cove_err err = { 0 };
 	int status = SBX_EXIT_COVE;
 	struct rlimit rl;
@@ -602,13 +600,14 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr, int ready_wr)
 	if (sbx_control_start(&sn, &err) < 0 ||
 	    sbx_watch(&sn, sbx_control_fd(&sn), &sn.tag_control) < 0)
 		sbx_fail(o, sync_wr, &err, SBX_EXIT_COVE);
-	clock_gettime(CLOCK_MONOTONIC, &listening);
+	listening = cove_now_us();
 	/* The runtime waits for this byte (or dials): it may connect now, and
 	 * its requests are served once the program runs and the loop turns. */
 	(void)cove_ctl_signal_ready(ready_wr);
 	close(ready_wr);
-	sbx_step(o, "sentry: control: listening (monotonic %lld.%06ld s)",
-		 (long long)listening.tv_sec, listening.tv_nsec / 1000);
+	sbx_step(o, "sentry: control: listening (monotonic %llu.%06llu s)",
+		 (unsigned long long)(listening / 1000000),
+		 (unsigned long long)(listening % 1000000));
 	/*
 	 * The program shares the host's files unless --rootfs; at least hide
 	 * every sandbox's state and control socket from it (the listener is

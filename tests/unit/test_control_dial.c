@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <linux/vm_sockets.h>
 
+#include "common/clock.h"
 #include "control/control.h"
 #include "control/ctl_internal.h"
 #include "check.h"
@@ -303,14 +304,14 @@ static void hv_fails(enum peer_mode mode, uint32_t deadline, int retried,
 	struct cove_ctl_dial_opts o;
 	struct cove_ctl_conn conn;
 	struct cove_err err = { 0 };
-	int64_t t0 = cove_ctl_now_ms();
+	int64_t t0 = cove_now_ms();
 
 	opts(&o, deadline);
 	o.handshake_timeout_ms = 40;
 	CHECK(dial_hv(p, &o, &conn, &err) == -1);
 	CHECK(conn.fd == -1);
 	/* never a hang past the deadline (generous bound for a busy box) */
-	CHECK(cove_ctl_now_ms() - t0 < (int64_t)deadline + 2000);
+	CHECK(cove_now_ms() - t0 < (int64_t)deadline + 2000);
 	CHECK(retried ? conn.attempts > 1 : conn.attempts == 1);
 	CHECK(strstr(err.msg, "hybrid vsock hvsock:/tmp/cv-control-") != NULL);
 	if (!strstr(err.msg, want)) {
@@ -341,13 +342,12 @@ static void test_ready_fd(void)
 
 	/* wait_ready: byte, timeout, end of file */
 	REQUIRE(pipe(pfd) == 0);
-	CHECK(cove_ctl_wait_ready(pfd[0], cove_ctl_now_ms() + 5, &err) == -1);
+	CHECK(cove_ctl_wait_ready(pfd[0], cove_now_ms() + 5, &err) == -1);
 	CHECK(err.code == ETIMEDOUT);
 	CHECK(cove_ctl_signal_ready(pfd[1]) == 0);
-	CHECK(cove_ctl_wait_ready(pfd[0], cove_ctl_now_ms() + 1000, &err) == 0);
+	CHECK(cove_ctl_wait_ready(pfd[0], cove_now_ms() + 1000, &err) == 0);
 	close(pfd[1]);
-	CHECK(cove_ctl_wait_ready(pfd[0], cove_ctl_now_ms() + 1000, &err) ==
-	      -1);
+	CHECK(cove_ctl_wait_ready(pfd[0], cove_now_ms() + 1000, &err) == -1);
 	CHECK(err.code == EPIPE && strstr(err.msg, "exited before") != NULL);
 	close(pfd[0]);
 
