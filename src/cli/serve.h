@@ -132,6 +132,13 @@ int serve_udp_echo(struct serve *sv, uint16_t port, struct cove_err *err);
 int serve_connect(struct serve *sv, const struct sockaddr_in *to,
 		  struct cove_err *err);
 
+/* serve_queue() - put @ss on the pending list unless it is there. */
+void serve_queue(struct serve *sv, struct serve_sock *ss);
+
+/* serve_adopt() - link a new wrapper @ss for @s into @all and the stack. */
+void serve_adopt(struct serve *sv, struct serve_sock *ss, struct cove_sock *s,
+		 serve_fn *service);
+
 /* serve_sock_close() - close the ABI socket; free now or when popped. */
 void serve_sock_close(struct serve *sv, struct serve_sock *ss);
 
