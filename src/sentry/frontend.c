@@ -41,94 +41,9 @@
 #ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
 #define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
 #endif
-#ifndef PIDFD_THREAD
-#define PIDFD_THREAD O_EXCL
-#endif
 
 #define SBX_ADDR_MAX  128u
 #define SBX_DGRAM_MAX 65535u
-
-int sbx_reply(struct sentry *sn, uint64_t id, int64_t val, int error)
-{
-	if (sn->trace)
-		fprintf(stderr, "cove sentry: reply %lld error %d\n",
-			(long long)val, error);
-	struct seccomp_notif_resp r = {
-		.id = id,
-		.val = error ? -1 : val,
-		.error = error ? -error : 0,
-	};
-
-	return ioctl(sn->nfd, SECCOMP_IOCTL_NOTIF_SEND, &r) < 0 ? -errno : 0;
-}
-
-static void sbx_continue(struct sentry *sn, uint64_t id)
-{
-	struct seccomp_notif_resp r = {
-		.id = id,
-		.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE,
-	};
-
-	(void)ioctl(sn->nfd, SECCOMP_IOCTL_NOTIF_SEND, &r);
-}
-
-bool sbx_id_valid(struct sentry *sn, uint64_t id)
-{
-	return ioctl(sn->nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
-}
-
-/**
- * sbx_getfd() - duplicate fd @fd of thread @pid into the sentry
- * @pid:	thread id in the sentry's pid namespace
- * @fd:		the program's fd number
- *
- * Return: a close-on-exec fd, or -1.
- */
-int sbx_getfd(uint32_t pid, int fd)
-{
-	int pidfd, dup;
-
-	if (fd < 0)
-		return -1;
-	pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, PIDFD_THREAD);
-	if (pidfd < 0 && errno == EINVAL)
-		pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
-	if (pidfd < 0)
-		return -1;
-	dup = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-	close(pidfd);
-	return dup;
-}
-
-int sbx_mem_read(uint32_t pid, uint64_t addr, void *buf, size_t len)
-{
-	struct iovec local = { .iov_base = buf, .iov_len = len };
-	struct iovec remote = { .iov_base = (void *)(uintptr_t)addr,
-				.iov_len = len };
-	ssize_t n;
-
-	if (!len)
-		return 0;
-	if (!addr)
-		return -EFAULT;
-	n = process_vm_readv((pid_t)pid, &local, 1, &remote, 1, 0);
-	return n == (ssize_t)len ? 0 : -EFAULT;
-}
-
-int sbx_mem_write(uint32_t pid, uint64_t addr, const void *buf, size_t len)
-{
-	struct iovec local = { .iov_base = (void *)buf, .iov_len = len };
-	struct iovec remote = { .iov_base = (void *)(uintptr_t)addr,
-				.iov_len = len };
-	ssize_t n;
-
-	if (!len)
-		return 0;
-	if (!addr)
-		return -EFAULT;
-	n = process_vm_writev((pid_t)pid, &local, 1, &remote, 1, 0);
-	return n == (ssize_t)len ? 0 : -EFAULT;
-}
 
 /* sbx_nonblock() - is the program's end in non-blocking mode? */
 static bool sbx_nonblock(int dup)
@@ -859,8 +774,62 @@ void sbx_frontend_drain(struct sentry *sn)
 }
 
 /* sbx_frontend_init() - cut the wake-up round trip where supported. */
+/* sbx_retry_recvfrom() - data arrived: answer parked UDP recvfrom calls. */
+static void sbx_retry_recvfrom(struct sbx_sock *sk)
+{
+	struct sbx_waiter *w, **pp = &sk->waiters;
+	int dup;
+
+	while ((w = *pp)) {
+		if (!sbx_id_valid(sk->sn, w->id)) {
+			*pp = w->next;
+			sbx_waiter_put(sk->sn, w);
+			continue;
+		}
+		dup = sbx_getfd(w->pid, (int)w->args[0]);
+		if (dup >= 0 && !sbx_try_recvfrom(sk->sn, sk, w, dup, true)) {
+			close(dup);
+			return; /* nothing more to read */
+		}
+		if (dup >= 0)
+			close(dup);
+		else
+			sbx_reply(sk->sn, w->id, -1, EBADF);
+		*pp = w->next;
+		sbx_waiter_put(sk->sn, w);
+	}
+}
+
+/**
+ * sbx_frontend_wake() - the relay's call: parked calls on @sk may proceed
+ * @sk:		a listener with accepted connections queued, or a UDP socket
+ *		that received datagrams, with calls parked on it
+ *
+ * The relay moves bytes and never answers a trapped accept() or recvfrom()
+ * itself: it calls this through sn->wake_parked, so that the frontend,
+ * which alone knows how those calls are answered, stays the only file that
+ * does it and the relay does not depend on it.
+ */
+static void sbx_frontend_wake(struct sbx_sock *sk)
+{
+	struct sentry *sn = sk->sn;
+	struct sbx_waiter *w;
+
+	if (sk->type == SOCK_DGRAM) {
+		sbx_retry_recvfrom(sk);
+		return;
+	}
+	while ((w = sk->waiters) && sk->acq_head) {
+		sk->waiters = w->next;
+		if (sbx_id_valid(sn, w->id))
+			(void)sbx_serve_accept(sn, sk, w);
+		sbx_waiter_put(sn, w);
+	}
+}
+
 void sbx_frontend_init(struct sentry *sn)
 {
+	sn->wake_parked = sbx_frontend_wake;
 	(void)ioctl(sn->nfd, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
 		    SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
 }

@@ -32,7 +32,7 @@
  * Set-up (sbx_sentry_main): unshare the remaining namespaces, tell the
  * runtime the netns exists, wait for its "go" (the veth is in place),
  * private mounts with a /proc of the new pid namespace, hostname, network
- * (attach.c), stack and link, signals, the control channel listener
+ * (sandnet.c), stack and link, signals, the control channel listener
  * (control.c), then the program (spawn.c). Any failure is sent to the
  * runtime as "E<message>" and ends the sentry.
  *

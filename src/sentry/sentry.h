@@ -66,7 +66,7 @@ enum sbx_sk_state {
 	SK_FAILED,
 };
 
-/* A parked call: a slot of sentry->waiter_pool (relay.c). */
+/* A parked call: a slot of sentry->waiter_pool (socktab.c). */
 struct sbx_waiter {
 	struct sbx_waiter *next; /* the socket's queue, or the free list */
 	uint64_t id;		 /* the notification */
@@ -161,7 +161,10 @@ struct sentry {
 	struct sbx_sock *hash[SBX_HASH];
 	struct sbx_sock *pending, **pending_tail;
 	struct sbx_sock *all;
-	/* parked calls: free list built on first use (relay.c) */
+	/* The frontend's answer to parked calls the relay finds ready (set by
+	 * sbx_frontend_init(); the relay never calls the frontend directly). */
+	void (*wake_parked)(struct sbx_sock *sk);
+	/* parked calls: free list built on first use (socktab.c) */
 	struct sbx_waiter waiter_pool[SBX_WAITERS];
 	struct sbx_waiter *waiter_free;
 	unsigned nwaiters; /* slots in use */
@@ -223,14 +226,16 @@ int sbx_seccomp_install(bool notify, int *notify_fd, struct cove_err *err);
  * @status to use (125, or 126/127 when exec failed). */
 int sbx_spawn(struct sentry *sn, struct cove_err *err, int *status);
 
+/*
+ * Who calls whom: sentry.c (the loop) -> frontend.c (trapped calls) ->
+ * relay.c (the pumps) -> socktab.c (sockets, pairs, parked calls) ->
+ * notify.c (answers, program memory and fds). The relay reaches back up
+ * only through sn->wake_parked.
+ */
+
 /* frontend.c */
 void sbx_frontend_init(struct sentry *sn);
 void sbx_frontend_drain(struct sentry *sn);
-int sbx_reply(struct sentry *sn, uint64_t id, int64_t val, int error);
-int sbx_getfd(uint32_t pid, int fd);
-int sbx_mem_read(uint32_t pid, uint64_t addr, void *buf, size_t len);
-int sbx_mem_write(uint32_t pid, uint64_t addr, const void *buf, size_t len);
-bool sbx_id_valid(struct sentry *sn, uint64_t id);
 bool sbx_serve_accept(struct sentry *sn, struct sbx_sock *l,
 		      const struct sbx_waiter *w);
 int sbx_bind(struct sentry *sn, struct sbx_sock *sk, const struct sockaddr *a,
@@ -240,13 +245,6 @@ bool sbx_try_recvfrom(struct sentry *sn, struct sbx_sock *sk,
 		      const struct sbx_waiter *w, int dup, bool can_park);
 
 /* relay.c */
-struct sbx_sock *sbx_sock_new(struct sentry *sn, struct cove_sock *s, int type);
-int sbx_sock_pair(struct sbx_sock *sk, int *app_end, bool nonblock);
-void sbx_pair_sndbuf(struct sbx_sock *sk, int fd, int bytes, bool force);
-struct sbx_sock *sbx_sock_find(struct sentry *sn, uint64_t cookie);
-void sbx_sock_free(struct sbx_sock *sk);
-void sbx_sock_queue(struct sbx_sock *sk);
-void sbx_sock_kick(struct sbx_sock *sk, unsigned dirs);
 void sbx_relay_notify(void *host, struct cove_sock *s, void *cookie,
 		      uint32_t events);
 bool sbx_relay_process(struct sentry *sn);
@@ -254,6 +252,24 @@ unsigned sbx_relay_settle_port(struct sentry *sn, struct sbx_sock *self,
 			       uint16_t port);
 void sbx_relay_close_all(struct sentry *sn);
 void sbx_relay_sweep(struct sentry *sn);
+
+/* socktab.c */
+struct sbx_sock *sbx_sock_new(struct sentry *sn, struct cove_sock *s, int type);
+int sbx_sock_pair(struct sbx_sock *sk, int *app_end, bool nonblock);
+void sbx_pair_sndbuf(struct sbx_sock *sk, int fd, int bytes, bool force);
+struct sbx_sock *sbx_sock_find(struct sentry *sn, uint64_t cookie);
+void sbx_sock_free(struct sbx_sock *sk);
+void sbx_sock_queue(struct sbx_sock *sk);
+void sbx_sock_kick(struct sbx_sock *sk, unsigned dirs);
 void sbx_waiter_park(struct sbx_sock *sk, const struct seccomp_notif *n);
+void sbx_waiter_put(struct sentry *sn, struct sbx_waiter *w);
+
+/* notify.c */
+int sbx_reply(struct sentry *sn, uint64_t id, int64_t val, int error);
+void sbx_continue(struct sentry *sn, uint64_t id);
+bool sbx_id_valid(struct sentry *sn, uint64_t id);
+int sbx_getfd(uint32_t pid, int fd);
+int sbx_mem_read(uint32_t pid, uint64_t addr, void *buf, size_t len);
+int sbx_mem_write(uint32_t pid, uint64_t addr, const void *buf, size_t len);
 
 #endif /* COVE_SENTRY_SENTRY_H */

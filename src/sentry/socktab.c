@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The sentry's socket table: program sockets, their pairs, parked calls. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sentry/sentry.h"
+
+/*
+ * Theory of operation
+ *
+ * Every program socket the sentry serves is one struct sbx_sock on the
+ * sentry's @all list from sbx_sock_new() to sbx_sock_free(), and in the
+ * cookie hash (@hash, by the SO_COOKIE of the program's pair end) once it
+ * has a pair. The frontend finds a trapped call's socket by that cookie;
+ * the relay reaches sockets through the stack's cookie (the sbx_sock
+ * itself) and the pending list. sbx_sock_free() closes everything the
+ * socket holds at once, but a socket still on the pending list is only
+ * marked @dead and freed when the relay pops it, so the list never holds
+ * freed memory.
+ *
+ * Parked calls (struct sbx_waiter) never come from malloc: they are slots
+ * of sn->waiter_pool, SBX_WAITERS for the whole sandbox (a parked call is
+ * a blocked program thread, so the bound is on threads blocked in
+ * connect/accept/recvfrom at once). Invariant: every slot is either on
+ * sn->waiter_free or on exactly one socket's @waiters queue, and
+ * sn->nwaiters counts the latter; whoever unlinks a waiter answers its
+ * call (or finds it gone) and puts the slot back. With the pool empty the
+ * call that would park gets ENOMEM; the sentry and other calls go on.
+ */
+
+static uint32_t sbx_hash(uint64_t cookie)
+{
+	return (uint32_t)((cookie * 0x9e3779b97f4a7c15ull) >> 54) % SBX_HASH;
+}
+
+struct sbx_sock *sbx_sock_find(struct sentry *sn, uint64_t cookie)
+{
+	struct sbx_sock *sk = sn->hash[sbx_hash(cookie)];
+
+	while (sk && sk->cookie != cookie)
+		sk = sk->hnext;
+	return sk;
+}
+
+struct sbx_sock *sbx_sock_new(struct sentry *sn, struct cove_sock *s, int type)
+{
+	struct sbx_sock *sk = calloc(1, sizeof(*sk));
+
+	if (!sk)
+		return NULL;
+	sk->tag = SBX_EV_SOCK;
+	sk->sn = sn;
+	sk->s = s;
+	sk->sfd = -1;
+	sk->held_afd = -1;
+	sk->type = type;
+	sk->state = SK_NEW;
+	sk->next = sn->all;
+	if (sn->all)
+		sn->all->prev = sk;
+	sn->all = sk;
+	sn->nsocks++;
+	sn->ops->set_cookie(s, sk);
+	return sk;
+}
+
+/**
+ * sbx_pair_sndbuf() - size the sentry's end of a TCP pair
+ * @sk:		socket
+ * @fd:		its end (@sk->sfd, or the new pair's before it is set)
+ * @bytes:	SO_SNDBUF to ask for (the kernel doubles it)
+ * @force:	past net.core.wmem_max (SO_SNDBUFFORCE): the default size,
+ *		which stands for the kernel TCP receive buffer that tcp_rmem
+ *		bounds, not wmem_max; a program's own SO_RCVBUF is clamped
+ *
+ * What the kernel granted is kept in @sk->pair_sndbuf for sbx_pair_room();
+ * 0 if it cannot be read, and then the down pump does not size its reads.
+ */
+void sbx_pair_sndbuf(struct sbx_sock *sk, int fd, int bytes, bool force)
+{
+	socklen_t len = sizeof(bytes);
+
+	if (!force || setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes,
+				 sizeof(bytes)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes,
+				 sizeof(bytes));
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, &len) < 0 ||
+	    bytes <= 0)
+		bytes = 0;
+	sk->pair_sndbuf = (uint32_t)bytes;
+}
+
+/**
+ * sbx_sock_pair() - make the socket's AF_UNIX pair and register it
+ * @sk:		socket without a pair
+ * @app_end:	set to the program's end (the caller installs or holds it)
+ * @nonblock:	O_NONBLOCK on the program's end
+ *
+ * Return: 0 or negative errno.
+ */
+int sbx_sock_pair(struct sbx_sock *sk, int *app_end, bool nonblock)
+{
+	struct epoll_event ev = {
+		.events = EPOLLIN | EPOLLRDHUP | EPOLLET,
+		.data.ptr = sk,
+	};
+	struct sentry *sn = sk->sn;
+	socklen_t len = sizeof(sk->cookie);
+	struct stat stb;
+	int pair[2], h;
+
+	if (socketpair(AF_UNIX,
+		       (sk->type == SOCK_STREAM ? SOCK_STREAM :
+						  SOCK_SEQPACKET) |
+			       SOCK_CLOEXEC,
+		       0, pair) < 0)
+		return -errno;
+	if (fstat(pair[1], &stb) < 0 ||
+	    fcntl(pair[0], F_SETFL, O_NONBLOCK) < 0 ||
+	    (nonblock && fcntl(pair[1], F_SETFL, O_NONBLOCK) < 0) ||
+	    getsockopt(pair[1], SOL_SOCKET, SO_COOKIE, &sk->cookie, &len) < 0 ||
+	    epoll_ctl(sn->ep, EPOLL_CTL_ADD, pair[0], &ev) < 0) {
+		int e = errno;
+
+		close(pair[0]);
+		close(pair[1]);
+		return -e;
+	}
+	if (sk->type == SOCK_DGRAM) {
+		sk->ring = calloc(SBX_RING, sizeof(*sk->ring));
+		if (!sk->ring) {
+			close(pair[0]);
+			close(pair[1]);
+			return -ENOMEM;
+		}
+	}
+	if (sk->type == SOCK_STREAM)
+		sbx_pair_sndbuf(sk, pair[0], SBX_PAIR_SNDBUF, true);
+	sk->sfd = pair[0];
+	sk->app_ino = stb.st_ino;
+	*app_end = pair[1];
+	h = (int)sbx_hash(sk->cookie);
+	sk->hnext = sn->hash[h];
+	sn->hash[h] = sk;
+	return 0;
+}
+
+/**
+ * sbx_waiter_get() - take a free slot from the sentry's waiter pool
+ * @sn:		sentry
+ *
+ * The free list is built on first use, so a zeroed struct sentry is ready.
+ *
+ * Return: a zeroed waiter, or NULL when all SBX_WAITERS slots are parked.
+ */
+static struct sbx_waiter *sbx_waiter_get(struct sentry *sn)
+{
+	struct sbx_waiter *w;
+	unsigned i;
+
+	if (!sn->waiter_ready) {
+		sn->waiter_free = NULL;
+		for (i = SBX_WAITERS; i-- > 0;) {
+			sn->waiter_pool[i].next = sn->waiter_free;
+			sn->waiter_free = &sn->waiter_pool[i];
+		}
+		sn->waiter_ready = true;
+	}
+	w = sn->waiter_free;
+	if (!w)
+		return NULL;
+	sn->waiter_free = w->next;
+	memset(w, 0, sizeof(*w));
+	sn->nwaiters++;
+	return w;
+}
+
+/**
+ * sbx_waiter_put() - give a waiter's slot back to the pool
+ * @sn:		sentry
+ * @w:		a slot from sbx_waiter_get(), already off its socket's queue
+ */
+void sbx_waiter_put(struct sentry *sn, struct sbx_waiter *w)
+{
+	w->next = sn->waiter_free;
+	sn->waiter_free = w;
+	sn->nwaiters--;
+}
+
+/**
+ * sbx_waiters_fail() - answer every parked call with @error
+ * @sk:		socket
+ * @error:	errno for each call
+ */
+static void sbx_waiters_fail(struct sbx_sock *sk, int error)
+{
+	struct sbx_waiter *w;
+
+	while ((w = sk->waiters)) {
+		sk->waiters = w->next;
+		sbx_reply(sk->sn, w->id, -1, error);
+		sbx_waiter_put(sk->sn, w);
+	}
+}
+
+void sbx_sock_free(struct sbx_sock *sk)
+{
+	struct sentry *sn = sk->sn;
+	struct sbx_sock **pp, *c;
+
+	while ((c = sk->acq_head)) {
+		sk->acq_head = c->acq_next;
+		sbx_sock_free(c);
+	}
+	sbx_waiters_fail(sk, EBADF);
+	if (sk->s) {
+		sn->ops->close(sk->s);
+		sk->s = NULL;
+	}
+	if (sk->sfd >= 0) {
+		for (pp = &sn->hash[sbx_hash(sk->cookie)]; *pp;
+		     pp = &(*pp)->hnext)
+			if (*pp == sk) {
+				*pp = sk->hnext;
+				break;
+			}
+		epoll_ctl(sn->ep, EPOLL_CTL_DEL, sk->sfd, NULL);
+		close(sk->sfd);
+		sk->sfd = -1;
+	}
+	if (sk->held_afd >= 0)
+		close(sk->held_afd);
+	sk->held_afd = -1;
+	free(sk->up_buf);
+	free(sk->down_buf);
+	free(sk->ring);
+	sk->up_buf = sk->down_buf = NULL;
+	sk->ring = NULL;
+	if (sk->prev)
+		sk->prev->next = sk->next;
+	else if (sn->all == sk)
+		sn->all = sk->next;
+	if (sk->next)
+		sk->next->prev = sk->prev;
+	sk->prev = sk->next = NULL;
+	sn->nsocks--;
+	if (sk->zombie)
+		sn->nzombies--;
+	sk->zombie = false;
+	if (sk->queued)
+		sk->dead = true; /* freed when popped */
+	else
+		free(sk);
+}
+
+void sbx_sock_queue(struct sbx_sock *sk)
+{
+	sbx_sock_kick(sk, SBX_PUMP_BOTH);
+}
+
+/**
+ * sbx_sock_kick() - queue @sk for the directions @dirs (SBX_PUMP_*): an
+ * event on one side only needs that side's pump, which saves a read that
+ * would only say EAGAIN
+ */
+void sbx_sock_kick(struct sbx_sock *sk, unsigned dirs)
+{
+	struct sentry *sn = sk->sn;
+
+	sk->pend |= (uint8_t)dirs;
+	if (sk->queued || sk->dead)
+		return;
+	sk->queued = true;
+	sk->next_pending = NULL;
+	*sn->pending_tail = sk;
+	sn->pending_tail = &sk->next_pending;
+}
+
+/**
+ * sbx_waiter_park() - queue a trapped call on @sk until the socket changes
+ * @sk:		socket
+ * @n:		the notification, answered later by whoever serves the queue
+ *
+ * The slot comes from the sentry's fixed pool; with all SBX_WAITERS
+ * parked, this one call fails with ENOMEM and nothing else changes.
+ */
+void sbx_waiter_park(struct sbx_sock *sk, const struct seccomp_notif *n)
+{
+	struct sbx_waiter *w = sbx_waiter_get(sk->sn), **pp;
+
+	if (!w) {
+		sbx_reply(sk->sn, n->id, -1, ENOMEM);
+		return;
+	}
+	w->id = n->id;
+	w->pid = n->pid;
+	w->nr = n->data.nr;
+	memcpy(w->args, n->data.args, sizeof(w->args));
+	for (pp = &sk->waiters; *pp; pp = &(*pp)->next)
+		;
+	*pp = w;
+}
