@@ -540,7 +540,7 @@ static int serve_setup(const struct serve_opts *o, struct serve *sv,
 static int stack_serve_main(int argc, char **argv)
 {
 	static struct serve sv; /* big (scratch); one per process */
-	struct serve_loop lp = { .ep = -1, .tfd = -1, .sfd = -1 };
+	struct serve_loop lp = { .host = { .ep = -1, .tfd = -1 }, .sfd = -1 };
 	struct cove_frame_pool pool = { 0 };
 	struct serve_opts o;
 	struct cove_err err = { 0 };

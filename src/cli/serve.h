@@ -9,20 +9,21 @@
 
 #include "cove/err.h"
 #include "cove/netstack.h"
+#include "host/loop.h"
 
 /*
  * Theory of operation
  *
  * Every ABI socket that stack-serve opens is wrapped in a struct serve_sock
  * (embedded first in the server's own connection type) and given to the
- * stack as its cookie. notify() only queues the wrapper on the pending list
+ * stack as its cookie. notify() only queues the wrapper on the work queue
  * (it must not call back into the stack); serve_process() later pops each
  * one and calls its service() callback, which works the socket until
  * -EAGAIN or until it waits for the other direction (backpressure), since
  * notifications may be edges.
  *
  * Invariants: a wrapper is on @all from creation until it is freed; it is on
- * the pending list at most once (@queued). serve_sock_close() closes the ABI
+ * the work queue at most once (@work.queued). serve_sock_close() closes the ABI
  * socket at once, but a wrapper still queued is only marked @dead and freed
  * when serve_process() pops it, so the list never holds freed memory.
  * Connections are bounded by @max_conns; beyond that new ones are closed
@@ -35,11 +36,11 @@ struct serve_sock;
 typedef void serve_fn(struct serve *sv, struct serve_sock *ss);
 
 struct serve_sock {
-	serve_fn *service;   /* work the socket after a notify */
-	struct cove_sock *s; /* NULL once closed */
-	struct serve_sock *next_pending;
+	serve_fn *service;		/* work the socket after a notify */
+	struct cove_sock *s;		/* NULL once closed */
+	struct cove_work work;		/* entry of serve->work */
 	struct serve_sock *prev, *next; /* @all */
-	bool queued, dead, is_conn;
+	bool dead, is_conn;
 };
 
 /* Server kinds bound to a TCP port. */
@@ -62,8 +63,8 @@ struct serve_counters {
 struct serve {
 	const struct cove_netstack_ops *ops;
 	struct cove_stack *st;
-	struct serve_sock *pending, **pending_tail;
-	struct serve_sock all; /* list head of every wrapper */
+	struct cove_workq work; /* notified sockets (host/loop.h) */
+	struct serve_sock all;	/* list head of every wrapper */
 	uint32_t nconns, max_conns;
 	struct serve_counters cnt;
 	bool verbose;			/* log the stack's info and debug */
@@ -132,7 +133,7 @@ int serve_udp_echo(struct serve *sv, uint16_t port, struct cove_err *err);
 int serve_connect(struct serve *sv, const struct sockaddr_in *to,
 		  struct cove_err *err);
 
-/* serve_queue() - put @ss on the pending list unless it is there. */
+/* serve_queue() - put @ss on the work queue unless it is there. */
 void serve_queue(struct serve *sv, struct serve_sock *ss);
 
 /* serve_adopt() - link a new wrapper @ss for @s into @all and the stack. */
@@ -164,7 +165,8 @@ struct serve_loop {
 	struct serve *sv;
 	struct cove_link *link; /* NULL for link-less providers */
 	bool impaired;		/* @link is a cove_link_impair() shim */
-	int ep, tfd, sfd;	/* -1 when not open */
+	struct cove_host host;	/* epoll set, timer, turns */
+	int sfd;		/* signalfd, -1 when not open */
 };
 
 #define SERVE_BURST	      32u /* frames per rx_burst() */

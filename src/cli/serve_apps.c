@@ -30,7 +30,7 @@ void serve_init(struct serve *sv, const struct cove_netstack_ops *ops,
 	memset(sv, 0, sizeof(*sv));
 	sv->ops = ops;
 	sv->max_conns = max_conns;
-	sv->pending_tail = &sv->pending;
+	cove_workq_init(&sv->work);
 	sv->all.next = sv->all.prev = &sv->all;
 	serve_http_body(sv->http_pattern, sizeof(sv->http_pattern), 0);
 }

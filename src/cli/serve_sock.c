@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* stack-serve's socket bookkeeping: wrappers, the pending list, close. */
+/* stack-serve's socket bookkeeping: wrappers, the work queue, close. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,15 +8,10 @@
 /* Most services per serve_process() call before the loop gets a turn. */
 #define SERVE_PROCESS_MAX 4096u
 
-/* serve_queue() - put @ss on the pending list unless it is there. */
+/* serve_queue() - put @ss on the work queue unless it is there. */
 void serve_queue(struct serve *sv, struct serve_sock *ss)
 {
-	if (ss->queued)
-		return;
-	ss->queued = true;
-	ss->next_pending = NULL;
-	*sv->pending_tail = ss;
-	sv->pending_tail = &ss->next_pending;
+	cove_workq_push(&sv->work, &ss->work);
 }
 
 void serve_notify(void *host, struct cove_sock *s, void *cookie,
@@ -56,7 +51,7 @@ void serve_sock_close(struct serve *sv, struct serve_sock *ss)
 		sv->ops->close(ss->s);
 		ss->s = NULL;
 	}
-	if (ss->queued)
+	if (ss->work.queued)
 		ss->dead = true;
 	else
 		serve_free(sv, ss);
@@ -64,32 +59,25 @@ void serve_sock_close(struct serve *sv, struct serve_sock *ss)
 
 bool serve_process(struct serve *sv)
 {
+	struct cove_work *w;
 	unsigned n = 0;
 
-	while (sv->pending && n++ < SERVE_PROCESS_MAX) {
-		struct serve_sock *ss = sv->pending;
+	while (n++ < SERVE_PROCESS_MAX && (w = cove_workq_pop(&sv->work))) {
+		struct serve_sock *ss =
+			cove_container_of(w, struct serve_sock, work);
 
-		sv->pending = ss->next_pending;
-		if (!sv->pending)
-			sv->pending_tail = &sv->pending;
-		ss->queued = false;
 		if (ss->dead)
 			serve_free(sv, ss);
 		else
 			ss->service(sv, ss);
 	}
-	return sv->pending != NULL;
+	return !cove_workq_empty(&sv->work);
 }
 
 void serve_close_all(struct serve *sv)
 {
-	while (sv->pending) {
-		struct serve_sock *ss = sv->pending;
-
-		sv->pending = ss->next_pending;
-		ss->queued = false;
-	}
-	sv->pending_tail = &sv->pending;
+	while (cove_workq_pop(&sv->work))
+		;
 	while (sv->all.next != &sv->all)
 		serve_sock_close(sv, sv->all.next);
 }

@@ -228,7 +228,7 @@ static void sbx_want_out(struct sbx_sock *sk, bool on)
 	if (sk->want_out == on)
 		return;
 	sk->want_out = on;
-	(void)epoll_ctl(sk->sn->ep, EPOLL_CTL_MOD, sk->sfd, &ev);
+	(void)epoll_ctl(sk->sn->host.ep, EPOLL_CTL_MOD, sk->sfd, &ev);
 }
 
 /* sbx_sfd_write() - write to the pair; Return: bytes, or -errno. */
@@ -559,15 +559,13 @@ void sbx_relay_sweep(struct sentry *sn)
 
 bool sbx_relay_process(struct sentry *sn)
 {
+	struct cove_work *w;
 	struct sbx_sock *sk;
 	unsigned budget = 4096;
 	bool more = false;
 
-	while ((sk = sn->pending) && budget--) {
-		sn->pending = sk->next_pending;
-		if (!sn->pending)
-			sn->pending_tail = &sn->pending;
-		sk->queued = false;
+	while (budget-- && (w = cove_workq_pop(&sn->work))) {
+		sk = cove_container_of(w, struct sbx_sock, work);
 		if (sk->dead) {
 			free(sk);
 			continue;
@@ -575,7 +573,7 @@ bool sbx_relay_process(struct sentry *sn)
 		if (sbx_sock_pump(sk))
 			sbx_sock_queue(sk);
 	}
-	more = sn->pending != NULL;
+	more = !cove_workq_empty(&sn->work);
 	return more;
 }
 
@@ -637,14 +635,14 @@ unsigned sbx_relay_settle_port(struct sentry *sn, struct sbx_sock *self,
 
 void sbx_relay_close_all(struct sentry *sn)
 {
+	struct cove_work *w;
 	struct sbx_sock *sk;
 
 	while (sn->all)
 		sbx_sock_free(sn->all);
-	while ((sk = sn->pending)) {
-		sn->pending = sk->next_pending;
+	while ((w = cove_workq_pop(&sn->work))) {
+		sk = cove_container_of(w, struct sbx_sock, work);
 		if (sk->dead)
 			free(sk);
 	}
-	sn->pending_tail = &sn->pending;
 }

@@ -97,29 +97,16 @@ sbx_fail(const struct sbx_opts *o, int sync_wr, const struct cove_err *err,
 	_exit(status);
 }
 
+/* sbx_watch() - @fd into the loop's epoll set; its events carry @ptr. */
 static int sbx_watch(struct sentry *sn, int fd, void *ptr)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = ptr };
-
-	if (fd < 0)
-		return 0;
-	return epoll_ctl(sn->ep, EPOLL_CTL_ADD, fd, &ev);
+	return cove_host_watch(&sn->host, fd, ptr);
 }
 
-static void sbx_arm(struct sentry *sn, uint64_t deadline)
+/* sbx_serve() - the host loop's @serve: pump the queued sockets. */
+static bool sbx_serve(struct cove_host *h)
 {
-	struct itimerspec its = { 0 };
-
-	if (deadline == sn->armed)
-		return;
-	sn->armed = deadline;
-	if (deadline != UINT64_MAX) {
-		if (!deadline)
-			deadline = 1;
-		its.it_value.tv_sec = (time_t)(deadline / 1000000000ull);
-		its.it_value.tv_nsec = (long)(deadline % 1000000000ull);
-	}
-	(void)timerfd_settime(sn->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+	return sbx_relay_process(cove_container_of(h, struct sentry, host));
 }
 
 /* sbx_stack_up() - make the provider's instance (and its link). */
@@ -166,6 +153,10 @@ static int sbx_stack_up(struct sentry *sn, bool with_link, struct cove_err *err)
 	ret = sn->ops->create(&cfg, &env, &sn->st);
 	if (ret < 0)
 		return cove_err_set(err, -ret, "stack '%s'", sn->ops->name);
+	/* The loop's copies: what its turns drive. */
+	sn->host.ops = sn->ops;
+	sn->host.st = sn->st;
+	sn->host.link = sn->link;
 	return 0;
 }
 
@@ -202,36 +193,6 @@ static void sbx_on_signal(struct sentry *sn)
 	}
 }
 
-/* sbx_turn() - link, sockets, run(); Return: true if work is left. */
-static bool sbx_turn(struct sentry *sn)
-{
-	struct cove_frame *f[SBX_BURST];
-	uint64_t deadline;
-	bool more = false;
-	unsigned i, n;
-
-	if (!sn->st)
-		return false;
-	if (sn->link) {
-		for (i = 0; i < SBX_BURSTS_PER_WAKE; i++) {
-			n = cove_link_rx_burst(sn->link, f, SBX_BURST);
-			if (!n)
-				break;
-			sn->ops->input(sn->st, f, n);
-		}
-		more = i == SBX_BURSTS_PER_WAKE;
-	}
-	for (i = 0; i < 4; i++) {
-		more |= sbx_relay_process(sn);
-		deadline = sn->ops->run(sn->st, sbx_now_ns(NULL));
-		if (!sn->pending)
-			break;
-	}
-	more |= sn->pending != NULL;
-	sbx_arm(sn, deadline);
-	return more;
-}
-
 /**
  * sbx_wait() - one epoll wait and dispatch
  * @sn:		sentry
@@ -249,10 +210,9 @@ static int sbx_wait(struct sentry *sn, int timeout_ms)
 {
 	struct epoll_event ev[64];
 	bool notify = false;
-	uint64_t ticks;
 	int i, n;
 
-	n = epoll_wait(sn->ep, ev, 64, timeout_ms);
+	n = epoll_wait(sn->host.ep, ev, 64, timeout_ms);
 	for (i = 0; i < n; i++) {
 		enum sbx_tag *tag = ev[i].data.ptr;
 
@@ -277,7 +237,8 @@ static int sbx_wait(struct sentry *sn, int timeout_ms)
 		case SBX_EV_NOTIFY:
 			if (ev[i].events & (EPOLLHUP | EPOLLERR)) {
 				/* No task uses the filter any more. */
-				epoll_ctl(sn->ep, EPOLL_CTL_DEL, sn->nfd, NULL);
+				epoll_ctl(sn->host.ep, EPOLL_CTL_DEL, sn->nfd,
+					  NULL);
 			} else {
 				notify = true; /* after the batch */
 			}
@@ -286,8 +247,7 @@ static int sbx_wait(struct sentry *sn, int timeout_ms)
 			sbx_on_signal(sn);
 			break;
 		case SBX_EV_TIMER:
-			(void)!read(sn->tfd, &ticks, sizeof(ticks));
-			sn->armed = UINT64_MAX; /* fired: disarmed */
+			cove_host_timer_fired(&sn->host);
 			break;
 		case SBX_EV_STACK:
 			break;
@@ -318,7 +278,7 @@ static void sbx_loop(struct sentry *sn)
 		n = sbx_wait(sn, timeout);
 		if (n && spin_ns)
 			last = sbx_now_ns(NULL);
-		busy = sbx_turn(sn);
+		busy = cove_host_turn(&sn->host);
 		if (sn->nzombies &&
 		    (now = sbx_now_ns(NULL)) - swept > 500000000ull) {
 			swept = now;
@@ -368,7 +328,7 @@ static void sbx_linger(struct sentry *sn)
 
 	while ((now = sbx_now_ns(NULL)) < end) {
 		if (sn->st) {
-			sbx_turn(sn);
+			cove_host_turn(&sn->host);
 			memset(&stats, 0, sizeof(stats));
 			if (sn->ops->stats(sn->st, &stats) < 0)
 				stats.tcp_conns = 0;
@@ -525,12 +485,10 @@ static int sbx_events_up(struct sentry *sn, struct cove_err *err)
 	/* In the sandbox netns, where the socket pairs live. */
 	sn->diag =
 		socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	sn->ep = epoll_create1(EPOLL_CLOEXEC);
-	sn->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (cove_host_open(&sn->host, &sn->tag_timer, err) < 0)
+		return -1;
 	sn->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (sn->ep < 0 || sn->tfd < 0 || sn->sigfd < 0 ||
-	    sbx_watch(sn, sn->tfd, &sn->tag_timer) < 0 ||
-	    sbx_watch(sn, sn->sigfd, &sn->tag_signal) < 0)
+	if (sn->sigfd < 0 || sbx_watch(sn, sn->sigfd, &sn->tag_signal) < 0)
 		return cove_err_set(err, errno, "event fds");
 	if (sn->st &&
 	    (sbx_watch(sn, sn->link ? sn->link->fd : -1, &sn->tag_stack) < 0 ||
@@ -588,9 +546,13 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr, int ready_wr)
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	sn.o = o;
-	sn.ep = sn.tfd = sn.sigfd = sn.nfd = sn.diag = sn.zyg_fd = -1;
-	sn.armed = UINT64_MAX;
-	sn.pending_tail = &sn.pending;
+	sn.sigfd = sn.nfd = sn.diag = sn.zyg_fd = -1;
+	sn.host.ep = sn.host.tfd = -1;
+	sn.host.burst = SBX_BURST;
+	sn.host.bursts = SBX_BURSTS_PER_WAKE;
+	sn.host.serve = sbx_serve;
+	sn.host.work = &sn.work;
+	cove_workq_init(&sn.work);
 	sn.trace = getenv("COVE_TRACE") != NULL;
 	sn.ops = o->mode == SBX_NET_STACK ? cove_stack_find(o->network) : NULL;
 	if (sbx_sentry_setup(&sn, sync_rd, sync_wr, &err) < 0 ||
@@ -648,7 +610,7 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr, int ready_wr)
 	}
 	sbx_control_drain(&sn);
 	if (sn.nfd >= 0) {
-		epoll_ctl(sn.ep, EPOLL_CTL_DEL, sn.nfd, NULL);
+		epoll_ctl(sn.host.ep, EPOLL_CTL_DEL, sn.nfd, NULL);
 		close(sn.nfd);
 		sn.nfd = -1;
 	}

@@ -10,6 +10,7 @@
 #include "control/control.h"
 #include "cove/netstack.h"
 #include "common/sandbox.h"
+#include "host/loop.h"
 
 /*
  * Theory of operation
@@ -25,8 +26,8 @@
  * so that closing it in the program shows as EPOLLHUP on @sfd.
  *
  * Work is queued, not done in callbacks: the stack's notify(), epoll events
- * on @sfd and answered calls put a socket on the pending list once
- * (@queued); sbx_relay_process() pops each and pumps it (relay.c). A socket
+ * on @sfd and answered calls put a socket on the host loop's work queue
+ * once (@work); sbx_relay_process() pops each and pumps it (relay.c). A socket
  * freed while queued is marked @dead and freed when popped.
  *
  * A trapped call that must block (a blocking connect, accept or recvfrom)
@@ -101,18 +102,18 @@ struct sbx_sock {
 	/* UDP: source addresses of datagrams queued to the program, in order */
 	struct sockaddr_in *ring;
 	uint32_t ring_head, ring_len;
-	bool hup;	    /* EPOLLHUP seen on @sfd */
-	bool rdhup;	    /* EPOLLRDHUP seen: read until 0 */
-	bool app_readable;  /* EPOLLIN seen since the last dry read */
-	bool app_eof;	    /* read 0 on @sfd */
-	bool stack_eof;	    /* stack said EOF or an error */
-	bool stack_shut_wr; /* shutdown(SHUT_WR) given to the stack */
-	bool sfd_shut_wr;   /* shutdown(SHUT_WR) done on @sfd */
-	uint8_t pend;	    /* SBX_PUMP_*: directions to pump */
-	bool want_out;	    /* EPOLLOUT watched on @sfd */
-	bool zombie;	    /* both ways shut, program end alive */
-	bool queued, dead;
-	struct sbx_sock *next_pending;
+	bool hup;		      /* EPOLLHUP seen on @sfd */
+	bool rdhup;		      /* EPOLLRDHUP seen: read until 0 */
+	bool app_readable;	      /* EPOLLIN seen since the last dry read */
+	bool app_eof;		      /* read 0 on @sfd */
+	bool stack_eof;		      /* stack said EOF or an error */
+	bool stack_shut_wr;	      /* shutdown(SHUT_WR) given to the stack */
+	bool sfd_shut_wr;	      /* shutdown(SHUT_WR) done on @sfd */
+	uint8_t pend;		      /* SBX_PUMP_*: directions to pump */
+	bool want_out;		      /* EPOLLOUT watched on @sfd */
+	bool zombie;		      /* both ways shut, program end alive */
+	bool dead;		      /* freed, still on the work queue */
+	struct cove_work work;	      /* entry of sentry->work */
 	struct sbx_sock *hnext;	      /* cookie hash chain */
 	struct sbx_sock *prev, *next; /* sentry's list of all sockets */
 };
@@ -141,7 +142,9 @@ struct sentry {
 	struct cove_stack *st;
 	struct cove_link *link;
 	struct cove_frame_pool pool;
-	int ep, tfd, sigfd, nfd;
+	struct cove_host host;	/* epoll set, timer, turns (host/loop.h) */
+	struct cove_workq work; /* sockets to pump */
+	int sigfd, nfd;
 	enum sbx_tag tag_notify, tag_signal, tag_timer, tag_stack, tag_control;
 	struct cove_ctl_server *ctl; /* control channel listener */
 	struct sbx_proc procs[SBX_MAX_PROCS];
@@ -156,10 +159,8 @@ struct sentry {
 	unsigned nsocks;
 	unsigned nzombies;
 	int diag;	     /* NETLINK_SOCK_DIAG, or -1 */
-	uint64_t armed;	     /* deadline the timerfd holds */
 	uint64_t nofile_cur; /* RLIMIT_NOFILE soft limit to give the program */
 	struct sbx_sock *hash[SBX_HASH];
-	struct sbx_sock *pending, **pending_tail;
 	struct sbx_sock *all;
 	/* The frontend's answer to parked calls the relay finds ready (set by
 	 * sbx_frontend_init(); the relay never calls the frontend directly). */

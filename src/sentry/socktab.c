@@ -125,7 +125,7 @@ int sbx_sock_pair(struct sbx_sock *sk, int *app_end, bool nonblock)
 	    fcntl(pair[0], F_SETFL, O_NONBLOCK) < 0 ||
 	    (nonblock && fcntl(pair[1], F_SETFL, O_NONBLOCK) < 0) ||
 	    getsockopt(pair[1], SOL_SOCKET, SO_COOKIE, &sk->cookie, &len) < 0 ||
-	    epoll_ctl(sn->ep, EPOLL_CTL_ADD, pair[0], &ev) < 0) {
+	    epoll_ctl(sn->host.ep, EPOLL_CTL_ADD, pair[0], &ev) < 0) {
 		int e = errno;
 
 		close(pair[0]);
@@ -230,7 +230,7 @@ void sbx_sock_free(struct sbx_sock *sk)
 				*pp = sk->hnext;
 				break;
 			}
-		epoll_ctl(sn->ep, EPOLL_CTL_DEL, sk->sfd, NULL);
+		epoll_ctl(sn->host.ep, EPOLL_CTL_DEL, sk->sfd, NULL);
 		close(sk->sfd);
 		sk->sfd = -1;
 	}
@@ -253,7 +253,7 @@ void sbx_sock_free(struct sbx_sock *sk)
 	if (sk->zombie)
 		sn->nzombies--;
 	sk->zombie = false;
-	if (sk->queued)
+	if (sk->work.queued)
 		sk->dead = true; /* freed when popped */
 	else
 		free(sk);
@@ -274,12 +274,8 @@ void sbx_sock_kick(struct sbx_sock *sk, unsigned dirs)
 	struct sentry *sn = sk->sn;
 
 	sk->pend |= (uint8_t)dirs;
-	if (sk->queued || sk->dead)
-		return;
-	sk->queued = true;
-	sk->next_pending = NULL;
-	*sn->pending_tail = sk;
-	sn->pending_tail = &sk->next_pending;
+	if (!sk->dead)
+		cove_workq_push(&sn->work, &sk->work);
 }
 
 /**

@@ -157,9 +157,9 @@ static void reset(void)
 	fake.tx_cap = sizeof(fake.tx);
 	memset(&sn, 0, sizeof(sn));
 	sn.ops = &fake_ops;
-	sn.ep = epoll_create1(EPOLL_CLOEXEC);
+	sn.host.ep = epoll_create1(EPOLL_CLOEXEC);
 	sn.nfd = sn.diag = -1;
-	sn.pending_tail = &sn.pending;
+	cove_workq_init(&sn.work);
 }
 
 /* setup() - a connected relay socket on the fake; Return: program end. */
@@ -179,7 +179,7 @@ static void teardown(int app)
 	if (app >= 0)
 		close(app);
 	sbx_relay_close_all(&sn);
-	close(sn.ep);
+	close(sn.host.ep);
 }
 
 /* run() - process until nothing is queued (bounded). */

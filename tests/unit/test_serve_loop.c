@@ -84,7 +84,7 @@ static void test_reflect_through_delay(void)
 	struct cove_stack_env env = { .notify = serve_notify,
 				      .now_ns = serve_now,
 				      .host = &sv };
-	struct serve_loop lp = { .ep = -1, .tfd = -1, .sfd = -1 };
+	struct serve_loop lp = { .host = { .ep = -1, .tfd = -1 }, .sfd = -1 };
 	struct cove_frame *f[SERVE_BURST];
 	struct cove_err err;
 	bool seen[N_FRAMES] = { false };
