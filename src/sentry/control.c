@@ -15,6 +15,7 @@
 
 #include "control/control.h"
 #include "control/cove.pb-c.h"
+#include "sentry/procs.h"
 #include "sentry/sentry.h"
 
 /*
@@ -30,12 +31,9 @@
  * with the caller's stdio passed as fds), cove.Wait (deferred until the
  * process exits), cove.Signal, cove.ListProcesses, cove.Stats.
  *
- * The process table (sn->procs) has SBX_MAX_PROCS fixed slots: "main" and
- * one per exec. An exited process keeps its slot, so a late cove.Wait or
- * ps still sees its status, until a new process needs the slot (the oldest
- * exited one goes). A process holds at most SBX_MAX_WAITS deferred waits;
- * they are answered by sbx_proc_exited() from the sentry's reaper, which
- * also runs for everything killed when the sandbox ends.
+ * The process table is procs.c (sn->procs); deferred cove.Wait calls are
+ * answered here by sbx_proc_exited() from the sentry's reaper, which also
+ * runs for everything killed when the sandbox ends.
  *
  * Every request is unpacked by protobuf-c and then checked here: counts
  * and lengths bounded, ids of [A-Za-z0-9._-], signals 1..64. A bad request
@@ -73,75 +71,6 @@ static bool sbx_rep_alloc(struct cove_ctl_reply *rep, size_t n)
 	return true;
 }
 
-/* sbx_status_code() - wait status as a shell would report it. */
-static int sbx_status_code(int status, int *sig)
-{
-	*sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return *sig ? 128 + *sig : SBX_EXIT_COVE;
-}
-
-/**
- * sbx_proc_find() - a process by id ("" means main)
- * @sn:		sentry
- * @id:		id
- *
- * Return: the slot or NULL.
- */
-static struct sbx_proc *sbx_proc_find(struct sentry *sn, const char *id)
-{
-	unsigned i;
-
-	if (!id || !id[0])
-		id = "main";
-	for (i = 0; i < SBX_MAX_PROCS; i++)
-		if (sn->procs[i].id[0] && !strcmp(sn->procs[i].id, id))
-			return &sn->procs[i];
-	return NULL;
-}
-
-/* sbx_proc_slot() - a free slot, or the oldest exited one without waiters. */
-static struct sbx_proc *sbx_proc_slot(struct sentry *sn)
-{
-	struct sbx_proc *old = NULL;
-	unsigned i;
-
-	for (i = 0; i < SBX_MAX_PROCS; i++) {
-		struct sbx_proc *p = &sn->procs[i];
-
-		if (!p->id[0])
-			return p;
-		if (!p->running && !p->nwaits && strcmp(p->id, "main") &&
-		    (!old || p->seq < old->seq))
-			old = p;
-	}
-	return old;
-}
-
-void sbx_proc_add(struct sentry *sn, const char *id, pid_t pid,
-		  char *const *argv, size_t argc)
-{
-	struct sbx_proc *p = sbx_proc_slot(sn);
-	size_t i, off = 0;
-
-	if (!p)
-		return;
-	memset(p, 0, sizeof(*p));
-	snprintf(p->id, sizeof(p->id), "%s", id);
-	p->pid = pid;
-	p->running = true;
-	p->seq = ++sn->proc_seq;
-	for (i = 0; i < argc && off + 1 < sizeof(p->argv); i++) {
-		int n = snprintf(p->argv + off, sizeof(p->argv) - off, "%s%s",
-				 i ? " " : "", argv[i]);
-
-		if (n < 0)
-			break;
-		off += (size_t)n;
-	}
-}
-
 /**
  * sbx_wait_answer() - answer one deferred cove.Wait
  * @sn:		sentry
@@ -170,20 +99,20 @@ static void sbx_wait_answer(struct sentry *sn, const struct cove_ctl_call *call,
 
 void sbx_proc_exited(struct sentry *sn, pid_t pid, int status)
 {
-	unsigned i, k;
+	struct sbx_proc *p = sbx_procs_exited(sn->procs, pid, status);
+	unsigned k;
 
-	for (i = 0; i < SBX_MAX_PROCS; i++) {
-		struct sbx_proc *p = &sn->procs[i];
-
-		if (!p->id[0] || !p->running || p->pid != pid)
-			continue;
-		p->running = false;
-		p->exit_code = sbx_status_code(status, &p->term_signal);
-		for (k = 0; k < p->nwaits; k++)
-			sbx_wait_answer(sn, &p->waits[k], p);
-		p->nwaits = 0;
+	if (!p)
 		return;
-	}
+	for (k = 0; k < p->nwaits; k++)
+		sbx_wait_answer(sn, &p->waits[k], p);
+	p->nwaits = 0;
+}
+
+void sbx_proc_add(struct sentry *sn, const char *id, pid_t pid,
+		  char *const *argv, size_t argc)
+{
+	sbx_procs_add(sn->procs, id, pid, argv, argc);
 }
 
 /* sbx_id_ok() - 1..31 characters of [A-Za-z0-9._-]. */
@@ -349,13 +278,13 @@ static void sbx_ctl_exec(void *opaque, const struct cove_ctl_call *call,
 		snprintf(id, sizeof(id), "%s", r->id);
 	else
 		snprintf(id, sizeof(id), "exec-%llu",
-			 (unsigned long long)sn->proc_seq + 1);
-	if (sbx_proc_find(sn, id)) {
+			 (unsigned long long)sn->procs->seq + 1);
+	if (sbx_procs_find(sn->procs, id)) {
 		sbx_rep_err(rep, COVE_CTL_ALREADY_EXISTS,
 			    "process id %s is taken", id);
 		goto out;
 	}
-	if (!sbx_proc_slot(sn)) {
+	if (!sbx_procs_slot(sn->procs)) {
 		sbx_rep_err(rep, COVE_CTL_RESOURCE_EXHAUSTED,
 			    "%d processes run already", SBX_MAX_PROCS);
 		goto out;
@@ -417,7 +346,7 @@ static void sbx_ctl_wait(void *opaque, const struct cove_ctl_call *call,
 			    "malformed WaitRequest");
 		return;
 	}
-	p = sbx_proc_find(sn, r->id);
+	p = sbx_procs_find(sn->procs, r->id);
 	if (!p)
 		sbx_rep_err(rep, COVE_CTL_NOT_FOUND, "no process %s",
 			    r->id[0] ? r->id : "main");
@@ -500,7 +429,7 @@ static void sbx_ctl_signal(void *opaque, const struct cove_ctl_call *call,
 			sbx_rep_err(rep, COVE_CTL_NOT_FOUND,
 				    "no process to signal");
 	} else {
-		p = sbx_proc_find(sn, r->id);
+		p = sbx_procs_find(sn->procs, r->id);
 		if (!p)
 			sbx_rep_err(rep, COVE_CTL_NOT_FOUND, "no process %s",
 				    r->id[0] ? r->id : "main");
@@ -556,10 +485,8 @@ static bool sbx_ps_other(void *arg, pid_t pid)
 	ssize_t n;
 	int fd;
 
-	for (i = 0; i < SBX_MAX_PROCS; i++)
-		if (ps->sn->procs[i].id[0] && ps->sn->procs[i].running &&
-		    ps->sn->procs[i].pid == pid)
-			return true;
+	if (sbx_procs_running(ps->sn->procs, pid))
+		return true;
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -596,7 +523,7 @@ static void sbx_ctl_ps(void *opaque, const struct cove_ctl_call *call,
 	}
 	ps->sn = sn;
 	for (i = 0; i < SBX_MAX_PROCS; i++) {
-		struct sbx_proc *p = &sn->procs[i];
+		struct sbx_proc *p = &sn->procs->p[i];
 
 		if (p->id[0])
 			sbx_ps_add(ps, p->id, p->pid, p->argv, p->running,

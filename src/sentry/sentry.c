@@ -24,6 +24,7 @@
 #include "common/clock.h"
 #include "control/control.h"
 #include "cove/link.h"
+#include "sentry/procs.h"
 #include "sentry/sentry.h"
 
 /*
@@ -531,6 +532,7 @@ static void sbx_test_listen_delay(const struct sbx_opts *o)
 void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr, int ready_wr)
 {
 	static struct sentry sn;
+	static struct sbx_procs procs;
 	uint64_t listening;
 	struct cove_err err = { 0 };
 	int status = SBX_EXIT_COVE;
@@ -546,6 +548,7 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr, int ready_wr)
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	sn.o = o;
+	sn.procs = &procs;
 	sn.sigfd = sn.nfd = sn.diag = sn.zyg_fd = -1;
 	sn.host.ep = sn.host.tfd = -1;
 	sn.host.burst = SBX_BURST;

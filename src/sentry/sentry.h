@@ -7,7 +7,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "control/control.h"
 #include "cove/netstack.h"
 #include "common/sandbox.h"
 #include "host/loop.h"
@@ -118,23 +117,8 @@ struct sbx_sock {
 	struct sbx_sock *prev, *next; /* sentry's list of all sockets */
 };
 
-/* Processes started in the sandbox: the program ("main") and cove exec's. */
-#define SBX_MAX_PROCS	  64
-#define SBX_MAX_WAITS	  8 /* pending cove.Wait calls per process */
-#define SBX_PROC_ID_MAX	  31
-#define SBX_PROC_ARGV_MAX 256 /* argv joined by spaces, for ps */
-
-struct sbx_proc {
-	char id[SBX_PROC_ID_MAX + 1]; /* "" : slot free */
-	pid_t pid;
-	char argv[SBX_PROC_ARGV_MAX];
-	bool running;
-	int exit_code; /* 128+N after signal N */
-	int term_signal;
-	uint64_t seq; /* start order, for evicting exited */
-	struct cove_ctl_call waits[SBX_MAX_WAITS];
-	unsigned nwaits;
-};
+struct sbx_procs;
+struct cove_ctl_server;
 
 struct sentry {
 	struct sbx_opts *o;
@@ -147,11 +131,10 @@ struct sentry {
 	int sigfd, nfd;
 	enum sbx_tag tag_notify, tag_signal, tag_timer, tag_stack, tag_control;
 	struct cove_ctl_server *ctl; /* control channel listener */
-	struct sbx_proc procs[SBX_MAX_PROCS];
-	uint64_t proc_seq;
-	int zyg_fd;    /* the exec zygote's pair, or -1 */
-	pid_t zyg_pid; /* 0: none */
-	pid_t child;   /* the program, PID 2 */
+	struct sbx_procs *procs;     /* process table (procs.h) */
+	int zyg_fd;		     /* the exec zygote's pair, or -1 */
+	pid_t zyg_pid;		     /* 0: none */
+	pid_t child;		     /* the program, PID 2 */
 	int child_status;
 	bool child_done;
 	bool main_told; /* main's status went to a cove.Wait */
@@ -174,7 +157,6 @@ struct sentry {
 };
 
 /* control.c */
-struct cove_ctl_server;
 int sbx_control_start(struct sentry *sn, struct cove_err *err);
 void sbx_control_run(struct sentry *sn);
 int sbx_control_fd(const struct sentry *sn);
