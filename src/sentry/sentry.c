@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/testhook.h"
 #include "control/control.h"
 #include "cove/link.h"
 #include "sentry/procs.h"
@@ -499,29 +500,22 @@ static int sbx_events_up(struct sentry *sn, struct cove_err *err)
 }
 
 /*
- * sbx_test_listen_delay() - COVE_TEST_LISTEN_DELAY_MS, test only: hold the
- * control listener (and so the readiness byte) back by 0..2000 ms, so that
- * tests can measure how fast `cove run` notices a late listener. Any other
- * value is ignored.
+ * sbx_test_listen_delay() - the LISTEN_DELAY_MS test hook (testhook.h):
+ * hold the control listener (and so the readiness byte) back by 0..2000
+ * ms, so that tests can check how `cove run` finds a late listener.
  */
 static void sbx_test_listen_delay(const struct sbx_opts *o)
 {
-	const char *v = getenv("COVE_TEST_LISTEN_DELAY_MS");
 	struct timespec ts;
-	char *end;
 	long ms;
+	int r = cove_test_hook_ms("LISTEN_DELAY_MS", 2000, &ms);
 
-	if (!v || !*v)
+	if (r < 0)
+		sbx_step(o, "sentry: COVE_TEST_LISTEN_DELAY_MS ignored "
+			    "(0..2000)");
+	if (r <= 0)
 		return;
-	errno = 0;
-	ms = strtol(v, &end, 10);
-	if (errno || *end || ms < 0 || ms > 2000) {
-		sbx_step(o,
-			 "sentry: COVE_TEST_LISTEN_DELAY_MS=%s ignored (0..2000)",
-			 v);
-		return;
-	}
-	sbx_step(o, "sentry: control: listen delayed by %ld ms (test knob)",
+	sbx_step(o, "sentry: control: listen delayed by %ld ms (test hook)",
 		 ms);
 	ts.tv_sec = ms / 1000;
 	ts.tv_nsec = (ms % 1000) * 1000000L;

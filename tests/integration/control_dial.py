@@ -34,7 +34,7 @@ import dialsched  # noqa: E402
 
 BUILD = os.environ.get("COVE_BUILD") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..", "build")
-TOOL = os.path.join(BUILD, "src", "control", "cove-ctl-dialtest")
+TOOL = os.path.join(BUILD, "tests", "tools", "cove-ctl-dialtest")
 DELAYS_MS = [0, 5, 20, 50, 100, 200, 350, 500]
 
 

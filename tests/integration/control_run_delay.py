@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """`cove run` reaches a late control listener at once, without spinning.
 
-The sentry's test knob COVE_TEST_LISTEN_DELAY_MS holds its control
+The sentry's test hook (src/common/testhook.h) COVE_TEST_LISTEN_DELAY_MS holds its control
 listener, and so the readiness byte, back by 0, 50, 200 and 500 ms. Each
 delay runs twice per path: with the readiness fd (the normal path: a
 blocking wait, then one dial) and with COVE_TEST_NO_READY_FD=1, where the

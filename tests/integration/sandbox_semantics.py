@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Socket semantics through the sentry frontend, against --network=host.
 
-Runs tests/sandbox/sockcheck.c (built by meson next to the sentry) in a
+Runs tests/sandbox/sockcheck.c (built by tests/sandbox/meson.build) in a
 sandbox on every provider `cove stacks` lists and on --network=host (the
 kernel, no interception) with the same host peers: a TCP echo server on
 the gateway, a closed port next to it, a UDP echo server, and two

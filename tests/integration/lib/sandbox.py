@@ -82,13 +82,13 @@ def cove_bin(network=None):
 
 
 def sockcheck_bin():
-    """The tests/sandbox/sockcheck helper next to the cove binary ($SOCKCHECK
+    """The tests/sandbox/sockcheck helper of the cove binary's build ($SOCKCHECK
     overrides: an ASan-built helper cannot run inside, where ptrace, which
     LeakSanitizer needs, is denied)."""
     if os.environ.get("SOCKCHECK"):
         return os.environ["SOCKCHECK"]
-    p = os.path.join(os.path.dirname(os.path.dirname(cove_bin())),
-                     "sentry", "sockcheck")
+    build = os.path.dirname(os.path.dirname(os.path.dirname(cove_bin())))
+    p = os.path.join(build, "tests", "sandbox", "sockcheck")
     return p
 
 
