@@ -32,7 +32,10 @@
  *	return 0;
  *
  * The releasers keep errno, so an error path may still read it after a
- * clean-up has run (a close() of the same scope cannot clobber it).
+ * clean-up has run (a close() of the same scope cannot clobber it), and
+ * they leave the empty value behind, so one may be called early where the
+ * moment matters (a pipe end the peer must see closed before we wait for
+ * it): cove_closep(&fd) closes now, and the scope's clean-up finds -1.
  *
  * Where they fit: control-plane set-up, where a function makes several
  * things in a row and any step may fail. Where they do not:
@@ -47,44 +50,48 @@
  *    owns its copies; close them explicitly, as the child never returns).
  */
 
-/* cove_closep() - close *@fd unless it is -1 (keeps errno). */
+/* cove_closep() - close *@fd unless it is -1, leave -1 (keeps errno). */
 static inline void cove_closep(int *fd)
 {
 	if (*fd >= 0) {
 		int e = errno;
 
 		close(*fd);
+		*fd = -1;
 		errno = e;
 	}
 }
 
-/* cove_freep() - free the pointer *@p points to (keeps errno). */
+/* cove_freep() - free the pointer @p points to, leave NULL (keeps errno). */
 static inline void cove_freep(void *p)
 {
 	int e = errno;
 
 	free(*(void **)p);
+	*(void **)p = NULL;
 	errno = e;
 }
 
-/* cove_fclosep() - fclose *@f unless it is NULL (keeps errno). */
+/* cove_fclosep() - fclose *@f unless it is NULL, leave NULL (keeps errno). */
 static inline void cove_fclosep(FILE **f)
 {
 	if (*f) {
 		int e = errno;
 
 		fclose(*f);
+		*f = NULL;
 		errno = e;
 	}
 }
 
-/* cove_closedirp() - closedir *@d unless it is NULL (keeps errno). */
+/* cove_closedirp() - closedir *@d unless NULL, leave NULL (keeps errno). */
 static inline void cove_closedirp(DIR **d)
 {
 	if (*d) {
 		int e = errno;
 
 		closedir(*d);
+		*d = NULL;
 		errno = e;
 	}
 }

@@ -78,6 +78,25 @@ static void test_empty_values(void)
 	}
 }
 
+static void test_close_early(void)
+{
+	int seen, again;
+
+	{
+		cove_cleanup_close int fd = open("/dev/null", O_RDONLY);
+
+		REQUIRE(fd >= 0);
+		seen = fd;
+		cove_closep(&fd);
+		CHECK(fd == -1 && !fd_open(seen));
+		/* The number is reused; the scope's clean-up must not close it. */
+		again = open("/dev/null", O_RDONLY);
+		CHECK(again == seen);
+	}
+	CHECK(fd_open(again));
+	close(again);
+}
+
 static void test_errno_kept(void)
 {
 	int fd;
@@ -148,6 +167,7 @@ int main(void)
 	RUN(test_close_on_scope_exit);
 	RUN(test_steal_fd);
 	RUN(test_empty_values);
+	RUN(test_close_early);
 	RUN(test_errno_kept);
 	RUN(test_steal_ptr);
 	RUN(test_fclose_closedir);
