@@ -133,6 +133,7 @@ int rt_attach_host(const struct sbx_opts *o, pid_t sentry, struct cove_err *err)
 	return ret < 0 ? -1 : 0;
 }
 
+/* rt_detach_host() - delete the host end (so the pair); idempotent. */
 void rt_detach_host(struct in_addr ip)
 {
 	char host[16], peer[16];

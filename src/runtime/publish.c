@@ -32,6 +32,7 @@
  * binary, for a start-up-only path.
  */
 
+/* rt_table_name() - "cove_" and the sandbox address in hex. */
 static void rt_table_name(struct in_addr ip, char *buf, size_t len)
 {
 	snprintf(buf, len, "cove_%08x", ntohl(ip.s_addr));
@@ -146,6 +147,7 @@ int rt_publish_add(const struct sbx_opts *o, struct cove_err *err)
 	return 0;
 }
 
+/* rt_publish_del() - delete the sandbox's nft table; idempotent. */
 void rt_publish_del(struct in_addr ip)
 {
 	char script[64], table[32];

@@ -41,12 +41,21 @@
 #define SBX_GLOBAL_LOCK	  SBX_RUN_DIR "/.lock"
 #define SBX_MAX_SANDBOXES 4096
 
+/**
+ * rt_state_write() - write one small file of the state dir
+ * @st:		state
+ * @file:	file name
+ * @fmt:	printf-style content
+ *
+ * Best effort: the files serve gc and `cove list`, and the sandbox runs
+ * without them, so a failure is silent.
+ */
 void rt_state_write(const struct rt_state *st, const char *file,
 		    const char *fmt, ...)
 {
-	cove_cleanup_fclose FILE *f = NULL;
 	char path[192];
 	va_list ap;
+	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", st->dir, file);
 	f = fopen(path, "we");
@@ -55,9 +64,18 @@ void rt_state_write(const struct rt_state *st, const char *file,
 	va_start(ap, fmt);
 	vfprintf(f, fmt, ap);
 	va_end(ap);
+	fclose(f);
 }
 
-/* rt_read_small() - read a small state file into @buf; Return: 0 or -1. */
+/**
+ * rt_read_small() - read a small file of a state dir
+ * @dir:	the state dir
+ * @file:	file name
+ * @buf:	filled, NUL-terminated (at most @len - 1 bytes of the file)
+ * @len:	its size
+ *
+ * Return: 0, or -1 when the file is missing or empty.
+ */
 static int rt_read_small(const char *dir, const char *file, char *buf,
 			 size_t len)
 {
@@ -136,7 +154,13 @@ static int rt_global_lock(struct cove_err *err)
 	return cove_steal_fd(&fd);
 }
 
-/* rt_rm_dir() - remove a state dir's files and the dir itself. */
+/**
+ * rt_rm_dir() - remove a state dir: the files cove writes, then the dir
+ * @dir:	the state dir
+ *
+ * Only the known names are unlinked, so a dir holding anything else (not
+ * cove's) is left in place by rmdir().
+ */
 static void rt_rm_dir(const char *dir)
 {
 	static const char *const files[] = {
@@ -398,6 +422,7 @@ int rt_state_create(struct sbx_opts *o, struct rt_state *st,
 	return 0; /* g unlocks on return */
 }
 
+/* rt_state_remove() - remove the state dir, then release its lock. */
 void rt_state_remove(struct rt_state *st)
 {
 	if (st->lock_fd < 0)
@@ -407,6 +432,7 @@ void rt_state_remove(struct rt_state *st)
 	st->lock_fd = -1;
 }
 
+/* rt_state_pid() - "pid": the sentry's pid and start time, for gc. */
 void rt_state_pid(const struct rt_state *st, pid_t pid)
 {
 	rt_state_write(st, "pid", "%d %llu\n", (int)pid,
