@@ -51,11 +51,13 @@
  *  - a function with one way out after the acquisition: a plain close()
  *    there says the same with less.
  *
- * cppcheck (2.10, tests/lint/cppcheck.sh) does not model the attribute: it
- * reports a FILE * released by cove_cleanup_fclose as a resource leak (it
- * does not track fds or DIR * with the options we run it with). Suppress
- * such a finding inline, naming the helper, rather than dropping the
- * helper.
+ * cppcheck (2.10, tests/lint/cppcheck.sh) does not model the attribute: at
+ * a return after the acquisition it reports memory held by
+ * cove_cleanup_free as a memleak and a FILE * held by cove_cleanup_fclose
+ * as a resourceLeak (fds and DIR * it does not track with the options we
+ * run it with). Suppress such a finding inline, naming the helper:
+ *
+ *	cppcheck-suppress memleak ; buf is cove_cleanup_free
  */
 
 /* cove_closep() - close *@fd unless it is -1, leave -1 (keeps errno). */
