@@ -38,18 +38,6 @@ static void rt_table_name(struct in_addr ip, char *buf, size_t len)
 	snprintf(buf, len, "cove_%08x", ntohl(ip.s_addr));
 }
 
-/* rt_nft_pipe() - a close-on-exec pipe as two separately owned ends. */
-static int rt_nft_pipe(int *rd, int *wr)
-{
-	int p[2];
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -1;
-	*rd = p[0];
-	*wr = p[1];
-	return 0;
-}
-
 /**
  * rt_nft() - run "nft -f -" with @script on its stdin
  * @script:	rules
@@ -71,8 +59,7 @@ static int rt_nft(const char *script, char *errbuf, size_t errlen)
 	pid_t pid;
 	int status;
 
-	if (rt_nft_pipe(&in_rd, &in_wr) < 0 ||
-	    rt_nft_pipe(&out_rd, &out_wr) < 0)
+	if (rt_pipe(&in_rd, &in_wr) < 0 || rt_pipe(&out_rd, &out_wr) < 0)
 		return -1;
 	pid = fork();
 	if (pid == 0) {

@@ -397,8 +397,7 @@ static int rt_prepare_state(struct rt_run *r, struct cove_err *err)
 	return 0;
 }
 
-/* rt_pipe() - a close-on-exec pipe as two separately owned ends. */
-static int rt_pipe(int *rd, int *wr)
+int rt_pipe(int *rd, int *wr)
 {
 	int p[2];
 

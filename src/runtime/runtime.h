@@ -156,6 +156,18 @@ void rt_publish_del(struct in_addr ip);
 /* ---- runtime.c ------------------------------------------------------ */
 
 /**
+ * rt_pipe() - a close-on-exec pipe as two separately owned ends
+ * @rd:		the read end
+ * @wr:		the write end
+ *
+ * Two ints rather than an array, so that each end can be a
+ * cove_cleanup_close local and be closed or handed off on its own.
+ *
+ * Return: 0, or -1 with errno set (@rd and @wr untouched).
+ */
+int rt_pipe(int *rd, int *wr);
+
+/**
  * rt_run() - `cove run` after parsing
  * @o:		options
  *
