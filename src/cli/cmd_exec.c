@@ -96,12 +96,12 @@ static int exec_main(int argc, char **argv)
 	Cove__Control__WaitRequest wr = COVE__CONTROL__WAIT_REQUEST__INIT;
 	Cove__Control__ExecResponse *ex;
 	Cove__Control__WaitResponse *w;
+	ctl_cmd_cleanup_client struct cove_ctl_client *c = NULL;
 	struct cove_ctl_response resp;
-	struct cove_ctl_client *c = NULL;
 	const char *config = NULL, *name;
 	char *env[EXEC_MAX_ENV], id[64];
 	size_t nenv = 0, n;
-	uint8_t *buf = NULL, wbuf[128];
+	uint8_t *buf, wbuf[128];
 	int opt, fds[3], ret;
 
 	optind = 1;
@@ -166,24 +166,22 @@ static int exec_main(int argc, char **argv)
 		return ret;
 	n = cove__control__exec_request__get_packed_size(&er);
 	buf = malloc(n ? n : 1);
-	if (!buf) {
-		ret = ctl_cmd_error("exec", "out of memory");
-		goto out;
-	}
+	if (!buf)
+		return ctl_cmd_error("exec", "out of memory");
 	cove__control__exec_request__pack(&er, buf);
 	exec_stdio(fds);
 	ret = ctl_cmd_call("exec", name, c, "cove.Exec", buf, n, fds, 3, 10000,
 			   &resp);
+	free(buf);
 	if (ret)
-		goto out;
+		return ret;
 	ex = cove__control__exec_response__unpack(NULL, resp.payload_len,
 						  resp.payload);
 	free(resp.payload);
-	if (!ex) {
-		ret = ctl_cmd_error("exec",
-				    "sandbox %s: malformed ExecResponse", name);
-		goto out;
-	}
+	if (!ex)
+		return ctl_cmd_error("exec",
+				     "sandbox %s: malformed ExecResponse",
+				     name);
 	snprintf(id, sizeof(id), "%s", ex->id);
 	cove__control__exec_response__free_unpacked(ex, NULL);
 	wr.id = id;
@@ -191,21 +189,17 @@ static int exec_main(int argc, char **argv)
 	ret = ctl_cmd_call("exec", name, c, "cove.Wait", wbuf, n, NULL, 0,
 			   UINT32_MAX, &resp);
 	if (ret)
-		goto out;
+		return ret;
 	w = cove__control__wait_response__unpack(NULL, resp.payload_len,
 						 resp.payload);
 	free(resp.payload);
-	if (!w) {
-		ret = ctl_cmd_error("exec",
-				    "sandbox %s: malformed WaitResponse", name);
-		goto out;
-	}
+	if (!w)
+		return ctl_cmd_error("exec",
+				     "sandbox %s: malformed WaitResponse",
+				     name);
 	ret = w->exit_code >= 0 && w->exit_code <= 255 ? w->exit_code :
 							 CTL_EXIT_COVE;
 	cove__control__wait_response__free_unpacked(w, NULL);
-out:
-	free(buf);
-	cove_ctl_client_close(c);
 	return ret;
 }
 

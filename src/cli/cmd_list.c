@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "cli/ctl_cmd.h"
+#include "common/cleanup.h"
 #include "common/sandbox.h"
 
 /*
@@ -63,8 +64,8 @@ static void list_age(time_t t, char *buf, size_t n)
 
 static int list_main(int argc, char **argv)
 {
+	cove_cleanup_closedir DIR *top = NULL;
 	struct dirent *d;
-	DIR *top;
 
 	if (argc > 1 &&
 	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
@@ -102,8 +103,6 @@ static int list_main(int argc, char **argv)
 		       live == 0 ? "stale" :
 				   "?");
 	}
-	if (top)
-		closedir(top);
 	return 0;
 }
 

@@ -63,4 +63,14 @@ int ctl_cmd_error(const char *verb, const char *fmt, ...)
  */
 int ctl_cmd_lock_state(const char *dir);
 
+/* ctl_cmd_client_closep() - close the client *@c points to, leave NULL. */
+static inline void ctl_cmd_client_closep(struct cove_ctl_client **c)
+{
+	cove_ctl_client_close(*c);
+	*c = NULL;
+}
+
+/* A client local closed on scope exit, as common/cleanup.h's helpers. */
+#define ctl_cmd_cleanup_client __attribute__((cleanup(ctl_cmd_client_closep)))
+
 #endif /* COVE_CLI_CTL_CMD_H */

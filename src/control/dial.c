@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <linux/vm_sockets.h>
 
+#include "common/cleanup.h"
 #include "common/clock.h"
 #include "control/ctl_internal.h"
 
@@ -129,20 +130,20 @@ static int dial_socket(const struct cove_ctl_addr *a,
 		       struct sockaddr_storage *sa, socklen_t *salen,
 		       const char **what)
 {
-	int fd, r;
+	int r;
 
 	*what = "cannot make a socket";
 	memset(sa, 0, sizeof(*sa));
 	if (a->transport == COVE_CTL_VSOCK) {
 		struct sockaddr_vm *vm = (struct sockaddr_vm *)sa;
+		cove_cleanup_close int fd =
+			socket(AF_VSOCK,
+			       SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
-		fd = socket(AF_VSOCK,
-			    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			return -errno;
 		r = cove_ctl_vsock_set_timeout(fd, o->attempt_timeout_ms);
 		if (r < 0) {
-			close(fd);
 			*what = "cannot set SO_VM_SOCKETS_CONNECT_TIMEOUT";
 			return r;
 		}
@@ -150,13 +151,13 @@ static int dial_socket(const struct cove_ctl_addr *a,
 		vm->svm_cid = a->cid;
 		vm->svm_port = a->port;
 		*salen = sizeof(*vm);
-		return fd;
+		return cove_steal_fd(&fd);
 	}
 	{
 		struct sockaddr_un *un = (struct sockaddr_un *)sa;
+		int fd = socket(AF_UNIX,
+				SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			    0);
 		if (fd < 0)
 			return -errno;
 		un->sun_family = AF_UNIX;
@@ -185,7 +186,8 @@ static int dial_attempt(const struct cove_ctl_addr *a,
 	int64_t attempt_end = cove_now_ms() + o->attempt_timeout_ms;
 	const char *what = NULL;
 	socklen_t salen = 0;
-	int fd, e, r;
+	cove_cleanup_close int fd = -1;
+	int e, r;
 
 	fd = dial_socket(a, o, &sa, &salen, &what);
 	if (fd < 0) {
@@ -214,12 +216,11 @@ static int dial_attempt(const struct cove_ctl_addr *a,
 		}
 	}
 	if (e) {
-		close(fd);
 		cove_err_set(err, e, "connect");
 		return dial_retryable(e) ? CTL_ATTEMPT_RETRY :
 					   CTL_ATTEMPT_FATAL;
 	}
-	out->fd = fd;
+	out->fd = -1;
 	out->pending_len = 0;
 	if (a->transport == COVE_CTL_HVSOCK) {
 		int64_t hs_end = cove_now_ms() + o->handshake_timeout_ms;
@@ -228,12 +229,10 @@ static int dial_attempt(const struct cove_ctl_addr *a,
 					      hs_end < deadline ? hs_end :
 								  deadline,
 					      out, err);
-		if (r != CTL_ATTEMPT_OK) {
-			close(fd);
-			out->fd = -1;
+		if (r != CTL_ATTEMPT_OK)
 			return r;
-		}
 	}
+	out->fd = cove_steal_fd(&fd);
 	return CTL_ATTEMPT_OK;
 }
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <linux/vm_sockets.h>
 
+#include "common/cleanup.h"
 #include "control/control.h"
 #include "control/cove.pb-c.h"
 
@@ -105,7 +106,9 @@ static void srv_log(struct cove_ctl_server *srv, const char *fmt, ...)
 int cove_ctl_server_new(const struct cove_ctl_server_cfg *cfg,
 			struct cove_ctl_server **out, struct cove_err *err)
 {
-	struct cove_ctl_server *srv;
+	cove_cleanup_free struct cove_ctl_server *srv = NULL;
+	cove_cleanup_free struct srv_conn *conns = NULL;
+	cove_cleanup_close int epfd = -1;
 	unsigned i;
 
 	srv = calloc(1, sizeof(*srv));
@@ -118,20 +121,19 @@ int cove_ctl_server_new(const struct cove_ctl_server_cfg *cfg,
 		srv->cfg.max_frame = COVE_CTL_FRAME_MAX;
 	if (!srv->cfg.socket_mode)
 		srv->cfg.socket_mode = 0600;
-	srv->conns = calloc(srv->cfg.max_conns, sizeof(*srv->conns));
-	srv->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (!srv->conns || srv->epfd < 0) {
-		int e = srv->conns ? errno : ENOMEM;
-
-		if (srv->epfd >= 0)
-			close(srv->epfd);
-		free(srv->conns);
-		free(srv);
-		return cove_err_set(err, e, "control server");
-	}
+	conns = calloc(srv->cfg.max_conns, sizeof(*conns));
+	if (!conns)
+		/* cppcheck-suppress memleak ; srv is cove_cleanup_free */
+		return cove_err_set(err, ENOMEM, "control server");
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (epfd < 0)
+		/* cppcheck-suppress memleak ; srv, conns: cove_cleanup_free */
+		return cove_err_set(err, errno, "control server");
 	for (i = 0; i < srv->cfg.max_conns; i++)
-		srv->conns[i].fd = -1;
-	*out = srv;
+		conns[i].fd = -1;
+	srv->conns = cove_steal_ptr(&conns);
+	srv->epfd = cove_steal_fd(&epfd);
+	*out = cove_steal_ptr(&srv);
 	return 0;
 }
 
@@ -147,8 +149,8 @@ static int srv_listen_unix(struct cove_ctl_server *srv, const char *path,
 			   struct cove_err *err)
 {
 	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	cove_cleanup_close int fd = -1;
 	struct stat st;
-	int fd;
 
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode))
@@ -164,14 +166,10 @@ static int srv_listen_unix(struct cove_ctl_server *srv, const char *path,
 	/* Nobody can connect between bind and listen, so chmod in between
 	 * closes the window without touching the process-wide umask. */
 	if (bind(fd, (struct sockaddr *)&un, sizeof(un)) < 0 ||
-	    chmod(path, srv->cfg.socket_mode) < 0 || listen(fd, 16) < 0) {
-		int e = errno;
-
-		close(fd);
-		return cove_err_set(err, e, "control: cannot listen on unix:%s",
-				    path);
-	}
-	return fd;
+	    chmod(path, srv->cfg.socket_mode) < 0 || listen(fd, 16) < 0)
+		return cove_err_set(err, errno,
+				    "control: cannot listen on unix:%s", path);
+	return cove_steal_fd(&fd);
 }
 
 /**
@@ -188,30 +186,26 @@ static int srv_listen_vsock(uint32_t port, struct cove_err *err)
 		.svm_cid = VMADDR_CID_ANY,
 		.svm_port = port,
 	};
-	int fd;
+	cove_cleanup_close int fd =
+		socket(AF_VSOCK, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
-	fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return cove_err_set(err, errno,
 				    "control: cannot make a vsock socket");
 	if (bind(fd, (struct sockaddr *)&vm, sizeof(vm)) < 0 ||
-	    listen(fd, 16) < 0) {
-		int e = errno;
-
-		close(fd);
-		return cove_err_set(err, e,
+	    listen(fd, 16) < 0)
+		return cove_err_set(err, errno,
 				    "control: cannot listen on vsock port %u",
 				    port);
-	}
-	return fd;
+	return cove_steal_fd(&fd);
 }
 
 int cove_ctl_server_listen(struct cove_ctl_server *srv,
 			   const struct cove_ctl_addr *a, struct cove_err *err)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
+	cove_cleanup_close int fd = -1;
 	struct srv_listener *l;
-	int fd;
 
 	if (srv->n_lis == SRV_MAX_LISTEN)
 		return cove_err_set(err, ENOSPC,
@@ -232,12 +226,12 @@ int cove_ctl_server_listen(struct cove_ctl_server *srv,
 	if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		int e = errno;
 
-		close(fd);
+		cove_closep(&fd);
 		if (a->transport == COVE_CTL_UNIX)
 			unlink(a->path);
 		return cove_err_set(err, e, "control: epoll");
 	}
-	l->fd = fd;
+	l->fd = cove_steal_fd(&fd);
 	l->is_unix = a->transport == COVE_CTL_UNIX;
 	if (l->is_unix)
 		snprintf(l->path, sizeof(l->path), "%s", a->path);

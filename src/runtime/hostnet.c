@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/cleanup.h"
 #include "netlink/netlink.h"
 #include "runtime/runtime.h"
 
@@ -55,35 +56,38 @@ static void rt_ethtool_off(int fd, const char *ifname, uint32_t cmd)
 	(void)ioctl(fd, SIOCETHTOOL, &ifr);
 }
 
-int rt_attach_host(const struct sbx_opts *o, pid_t sentry, struct cove_err *err)
+/**
+ * rt_host_end_up() - the host end of a new pair: offloads off, the gateway
+ * address, up, the route to the sandbox, the pool fence
+ * @nl:		rtnetlink socket
+ * @o:		options (address, gateway, pool_ip)
+ * @host:	the host end's name
+ * @err:	reason
+ *
+ * Return: 0 or -1; the caller deletes the pair on failure.
+ */
+static int rt_host_end_up(struct cove_nl *nl, const struct sbx_opts *o,
+			  const char *host, struct cove_err *err)
 {
 	struct in_addr any = { 0 };
-	char host[16], peer[16];
-	struct cove_nl nl = { 0 };
-	int idx, fd;
+	int idx;
 
-	sbx_veth_names(o->ip, host, peer);
-	if (cove_nl_open(&nl, err) < 0)
-		return -1;
-	if (cove_nl_veth_add(&nl, host, peer, sentry, err) < 0)
-		goto fail;
-	idx = cove_nl_ifindex(&nl, host);
-	if (!idx) {
-		cove_err_set(err, errno, "veth %s vanished", host);
-		goto fail_del;
+	idx = cove_nl_ifindex(nl, host);
+	if (!idx)
+		return cove_err_set(err, errno, "veth %s vanished", host);
+	{
+		cove_cleanup_close int fd =
+			socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+		if (fd >= 0) {
+			rt_ethtool_off(fd, host, ETHTOOL_STSO);
+			rt_ethtool_off(fd, host, ETHTOOL_SGSO);
+		}
 	}
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0) {
-		rt_ethtool_off(fd, host, ETHTOOL_STSO);
-		rt_ethtool_off(fd, host, ETHTOOL_SGSO);
-		close(fd);
-	}
-	if (cove_nl_addr_add(&nl, idx, o->gateway, 32, err) < 0 ||
-	    cove_nl_link_set(&nl, idx, NULL, true, err) < 0 ||
-	    cove_nl_route_add(&nl, o->ip, 32, any, idx, err) < 0) {
-		cove_err_prefix(err, "host end %s", host);
-		goto fail_del;
-	}
+	if (cove_nl_addr_add(nl, idx, o->gateway, 32, err) < 0 ||
+	    cove_nl_link_set(nl, idx, NULL, true, err) < 0 ||
+	    cove_nl_route_add(nl, o->ip, 32, any, idx, err) < 0)
+		return cove_err_prefix(err, "host end %s", host);
 	/*
 	 * Claim the pool on the host: each sandbox's /32 is more specific, so
 	 * only an address with no live sandbox (not up yet, or gone) hits the
@@ -95,18 +99,41 @@ int rt_attach_host(const struct sbx_opts *o, pid_t sentry, struct cove_err *err)
 	if (o->pool_ip) {
 		struct in_addr pool = { htonl(SBX_POOL_NET) };
 
-		if (cove_nl_route_fence(&nl, pool, SBX_POOL_PREFIX, err) < 0)
-			goto fail_del;
+		if (cove_nl_route_fence(nl, pool, SBX_POOL_PREFIX, err) < 0)
+			return -1;
 	}
-	cove_nl_close(&nl);
 	return 0;
-fail_del:
-	cove_nl_link_del(&nl, host, NULL);
-fail:
-	cove_nl_close(&nl);
-	return -1;
 }
 
+/**
+ * rt_attach_host() - the veth pair, its peer in the sentry's netns, the
+ * host end addressed and up
+ * @o:		options (address, gateway)
+ * @sentry:	pid of the sentry, whose netns gets the peer
+ * @err:	reason
+ *
+ * Return: 0, or -1 with no pair left behind.
+ */
+int rt_attach_host(const struct sbx_opts *o, pid_t sentry, struct cove_err *err)
+{
+	char host[16], peer[16];
+	struct cove_nl nl = { 0 };
+	int ret;
+
+	sbx_veth_names(o->ip, host, peer);
+	if (cove_nl_open(&nl, err) < 0)
+		return -1;
+	ret = cove_nl_veth_add(&nl, host, peer, sentry, err);
+	if (ret >= 0) {
+		ret = rt_host_end_up(&nl, o, host, err);
+		if (ret < 0)
+			cove_nl_link_del(&nl, host, NULL);
+	}
+	cove_nl_close(&nl);
+	return ret < 0 ? -1 : 0;
+}
+
+/* rt_detach_host() - delete the host end (so the pair); idempotent. */
 void rt_detach_host(struct in_addr ip)
 {
 	char host[16], peer[16];

@@ -3,8 +3,10 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 
+#include "common/cleanup.h"
 #include "runtime/runtime.h"
 
+/* rt_gateway_of() - network + 1 of @ip's subnet (see runtime.h). */
 struct in_addr rt_gateway_of(struct in_addr ip, uint8_t prefix)
 {
 	uint32_t mask = prefix ? ~0u << (32 - prefix) : 0;
@@ -15,6 +17,7 @@ struct in_addr rt_gateway_of(struct in_addr ip, uint8_t prefix)
 	return gw;
 }
 
+/* rt_cmp_u32() - qsort() order of two uint32_t. */
 static int rt_cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -22,11 +25,26 @@ static int rt_cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/**
+ * rt_ipam_pick() - the lowest free host address of a subnet
+ * @net:	network address (host order)
+ * @prefix:	its prefix length (8..30)
+ * @used:	addresses in use (host order), any order, duplicates allowed
+ * @nused:	their count
+ * @out:	the chosen address (host order)
+ *
+ * Sorts a copy of @used and walks it from network + 2 upwards: the first
+ * gap is the answer. Network, gateway (network + 1) and broadcast are
+ * never chosen.
+ *
+ * Return: 0, or -1 when the subnet is full, @prefix is out of range or
+ * the copy cannot be allocated.
+ */
 int rt_ipam_pick(uint32_t net, uint8_t prefix, const uint32_t *used,
 		 unsigned nused, uint32_t *out)
 {
+	cove_cleanup_free uint32_t *sorted = NULL;
 	uint32_t mask, first, last, cand;
-	uint32_t *sorted;
 	unsigned i;
 
 	if (prefix < 8 || prefix > 30)
@@ -49,7 +67,6 @@ int rt_ipam_pick(uint32_t net, uint8_t prefix, const uint32_t *used,
 			break;
 		cand++;
 	}
-	free(sorted);
 	if (cand > last)
 		return -1;
 	*out = cand;

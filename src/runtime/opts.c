@@ -10,6 +10,31 @@
 #include "cove/netstack.h"
 #include "runtime/runtime.h"
 
+/*
+ * Theory of operation
+ *
+ * Parsing is pure: no file, socket or namespace is touched, so every rule
+ * here is unit tested (tests/unit/test_sandbox_opts.c) without root. The
+ * result is one struct sbx_opts, shared read-only by the runtime and the
+ * sentry (common/sandbox.h); its strings point into argv, nothing is
+ * allocated, so there is nothing to free.
+ *
+ * Two passes. getopt_long() checks each option on its own, in the order
+ * given ("+": the first non-option is the command, whose own options are
+ * left alone); a repeated option overrides, a repeatable one (--env,
+ * --publish) is bounded by the fixed arrays of struct sbx_opts. Then
+ * rt_opts_check() checks the options against each other, which needs all
+ * of them: --network resolves to a mode, --ip/--publish exclude --netns,
+ * --publish needs a network, --ip must not be its own gateway.
+ *
+ * What parsing cannot know is left to the runtime: whether a --name is
+ * taken, whether an --ip is in use (state.c, under the global lock), and
+ * the address itself when no --ip was given.
+ *
+ * Every error is one line in @err that names the option and the rule;
+ * rt_opts_parse() stops at the first.
+ */
+
 #define SBX_RUN_HELP                                                                \
 	"Usage: %s run [OPTIONS] [--] COMMAND [ARG...]\n"                           \
 	"\n"                                                                        \
@@ -44,11 +69,21 @@
 	"Exit status: the program's, 128+N if signal N ended it, 125 when\n"        \
 	"cove itself fails, 126 / 127 when COMMAND cannot run / is not found.\n"
 
+/* rt_run_usage() - the --help text of `cove run`, to @out. */
 void rt_run_usage(FILE *out, const char *prog)
 {
 	fprintf(out, SBX_RUN_HELP, prog);
 }
 
+/**
+ * rt_name_valid() - is @name usable as a sandbox name
+ * @name:	candidate
+ *
+ * 1..SBX_NAME_MAX of [A-Za-z0-9_.-], not starting with "." (no hidden or
+ * relative directories under /run/cove) or "-" (no option look-alikes).
+ *
+ * Return: true if valid.
+ */
 bool rt_name_valid(const char *name)
 {
 	size_t i, n = strlen(name);
@@ -66,6 +101,17 @@ bool rt_name_valid(const char *name)
 	return true;
 }
 
+/**
+ * rt_parse_cidr() - parse A.B.C.D/N, N in 8..30
+ * @text:	the text
+ * @ip:		the address (network order)
+ * @prefix:	N
+ *
+ * /31 and /32 leave no room for a sandbox and its gateway; below /8 is not
+ * a subnet anyone means.
+ *
+ * Return: 0, or -1 (then @ip may have been written).
+ */
 int rt_parse_cidr(const char *text, struct in_addr *ip, uint8_t *prefix)
 {
 	char buf[INET_ADDRSTRLEN];
@@ -87,7 +133,15 @@ int rt_parse_cidr(const char *text, struct in_addr *ip, uint8_t *prefix)
 	return 0;
 }
 
-/* rt_parse_u32() - a decimal number in [lo, hi]. */
+/**
+ * rt_parse_u32() - a plain decimal number in [@lo, @hi]
+ * @text:	the text: digits only, no sign, no spaces, not empty
+ * @lo:		lowest value accepted
+ * @hi:		highest value accepted
+ * @out:	the value
+ *
+ * Return: 0, or -1 (@out untouched).
+ */
 static int rt_parse_u32(const char *text, unsigned long lo, unsigned long hi,
 			uint32_t *out)
 {
@@ -104,7 +158,13 @@ static int rt_parse_u32(const char *text, unsigned long lo, unsigned long hi,
 	return 0;
 }
 
-/* rt_parse_publish() - HOSTPORT:PORT. */
+/**
+ * rt_parse_publish() - parse --publish HOSTPORT:PORT
+ * @text:	the text; both ports 1..65535
+ * @p:		filled
+ *
+ * Return: 0, or -1 (@p untouched).
+ */
 static int rt_parse_publish(const char *text, struct sbx_publish *p)
 {
 	char buf[16];
@@ -123,7 +183,14 @@ static int rt_parse_publish(const char *text, struct sbx_publish *p)
 	return 0;
 }
 
-/* rt_parse_user() - UID[:GID], numeric. */
+/**
+ * rt_parse_user() - parse --user UID[:GID], numbers only
+ * @text:	the text; each id 0..2^32-2 ((uid_t)-1 means "unchanged" to
+ *		setresuid(), so it is refused)
+ * @o:		uid, gid (the uid when not given) and have_user set
+ *
+ * Return: 0, or -1 (@o untouched).
+ */
 static int rt_parse_user(const char *text, struct sbx_opts *o)
 {
 	char buf[16];
@@ -149,7 +216,15 @@ static int rt_parse_user(const char *text, struct sbx_opts *o)
 	return 0;
 }
 
-/* rt_set_network() - --network: a mode or a provider of this binary. */
+/**
+ * rt_set_network() - resolve --network to a mode
+ * @o:		network and mode set
+ * @v:		"host", "none", or the name of a stack provider linked into
+ *		this binary
+ * @err:	one line naming the alternatives
+ *
+ * Return: 0 or -1.
+ */
 static int rt_set_network(struct sbx_opts *o, const char *v,
 			  struct cove_err *err)
 {
@@ -168,136 +243,116 @@ static int rt_set_network(struct sbx_opts *o, const char *v,
 	return 0;
 }
 
-int rt_opts_parse(int argc, char **argv, struct sbx_opts *o,
-		  struct cove_err *err)
+/**
+ * rt_opt_one() - apply one option that getopt_long() found
+ * @c:		its short code (see rt_opts_parse()'s table)
+ * @arg:	its value, or NULL
+ * @o:		options being filled
+ * @network:	the --network value, resolved later by rt_opts_check()
+ * @err:	one line naming the option and the rule it breaks
+ *
+ * Return: 0, -1, or 1 when @c is not an option of `cove run` ('?').
+ */
+static int rt_opt_one(int c, char *arg, struct sbx_opts *o,
+		      const char **network, struct cove_err *err)
 {
-	static const struct option longopts[] = {
-		{ "network", required_argument, NULL, 'n' },
-		{ "net", required_argument, NULL, 'n' },
-		{ "link", required_argument, NULL, 'l' },
-		{ "ip", required_argument, NULL, 'i' },
-		{ "name", required_argument, NULL, 'N' },
-		{ "publish", required_argument, NULL, 'p' },
-		{ "netns", required_argument, NULL, 's' },
-		{ "rootfs", required_argument, NULL, 'r' },
-		{ "env", required_argument, NULL, 'e' },
-		{ "workdir", required_argument, NULL, 'w' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "poll-us", required_argument, NULL, 'P' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *network = "builtin";
 	uint32_t v;
-	int c;
 
-	memset(o, 0, sizeof(*o));
-	o->link = SBX_LINK_PACKET;
-	cove_err_clear(err);
-	optind = 1;
-	opterr = 0;
-	/* "+": stop at the first non-option, the command. */
-	while ((c = getopt_long(argc, argv, "+:hv", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'n':
-			network = optarg;
-			break;
-		case 'l':
-			if (!strcmp(optarg, "packet"))
-				o->link = SBX_LINK_PACKET;
-			else if (!strcmp(optarg, "tap"))
-				o->link = SBX_LINK_TAP;
-			else
-				return cove_err_set(
-					err, 0,
-					"--link: '%s' is not packet or tap",
-					optarg);
-			break;
-		case 'i':
-			if (rt_parse_cidr(optarg, &o->ip, &o->prefix_len))
-				return cove_err_set(
-					err, 0,
-					"--ip: '%s' is not A.B.C.D/N (N 8-30)",
-					optarg);
-			o->have_ip = true;
-			break;
-		case 'N':
-			if (!rt_name_valid(optarg))
-				return cove_err_set(
-					err, 0,
-					"--name: '%s' must be 1-%d of A-Z a-z 0-9 _ . - (not starting with . or -)",
-					optarg, SBX_NAME_MAX);
-			strcpy(o->name, optarg);
-			o->have_name = true;
-			break;
-		case 'p':
-			if (o->npublish == SBX_MAX_PUBLISH)
-				return cove_err_set(err, 0,
-						    "--publish: at most %d",
-						    SBX_MAX_PUBLISH);
-			if (rt_parse_publish(optarg, &o->publish[o->npublish]))
-				return cove_err_set(
-					err, 0,
-					"--publish: '%s' is not HOSTPORT:PORT",
-					optarg);
-			o->npublish++;
-			break;
-		case 's':
-			o->netns_path = optarg;
-			break;
-		case 'r':
-			o->rootfs = optarg;
-			break;
-		case 'e':
-			if (!strchr(optarg, '=') || optarg[0] == '=')
-				return cove_err_set(err, 0,
-						    "--env: '%s' is not K=V",
-						    optarg);
-			if (o->nenv == SBX_MAX_ENV)
-				return cove_err_set(err, 0, "--env: at most %d",
-						    SBX_MAX_ENV);
-			o->env[o->nenv++] = optarg;
-			break;
-		case 'w':
-			if (optarg[0] != '/')
-				return cove_err_set(
-					err, 0,
-					"--workdir: '%s' is not an absolute path",
-					optarg);
-			o->workdir = optarg;
-			break;
-		case 'u':
-			if (rt_parse_user(optarg, o))
-				return cove_err_set(
-					err, 0,
-					"--user: '%s' is not UID[:GID] (numbers)",
-					optarg);
-			break;
-		case 'P':
-			if (rt_parse_u32(optarg, 0, 1000000, &v))
-				return cove_err_set(
-					err, 0,
-					"--poll-us: '%s' is not 0-1000000",
-					optarg);
-			o->poll_us = v;
-			break;
-		case 'v':
-			o->verbose = true;
-			break;
-		case 'h':
-			return 1;
-		case ':':
-			return cove_err_set(err, 0, "%s needs a value",
-					    argv[optind - 1]);
-		default:
-			return cove_err_set(err, 0, "unknown option '%s'",
-					    argv[optind - 1]);
-		}
+	switch (c) {
+	case 'n':
+		*network = arg;
+		break;
+	case 'l':
+		if (!strcmp(arg, "packet"))
+			o->link = SBX_LINK_PACKET;
+		else if (!strcmp(arg, "tap"))
+			o->link = SBX_LINK_TAP;
+		else
+			return cove_err_set(err, 0,
+					    "--link: '%s' is not packet or tap",
+					    arg);
+		break;
+	case 'i':
+		if (rt_parse_cidr(arg, &o->ip, &o->prefix_len))
+			return cove_err_set(
+				err, 0, "--ip: '%s' is not A.B.C.D/N (N 8-30)",
+				arg);
+		o->have_ip = true;
+		break;
+	case 'N':
+		if (!rt_name_valid(arg))
+			return cove_err_set(
+				err, 0,
+				"--name: '%s' must be 1-%d of A-Z a-z 0-9 _ . - (not starting with . or -)",
+				arg, SBX_NAME_MAX);
+		strcpy(o->name, arg);
+		o->have_name = true;
+		break;
+	case 'p':
+		if (o->npublish == SBX_MAX_PUBLISH)
+			return cove_err_set(err, 0, "--publish: at most %d",
+					    SBX_MAX_PUBLISH);
+		if (rt_parse_publish(arg, &o->publish[o->npublish]))
+			return cove_err_set(
+				err, 0, "--publish: '%s' is not HOSTPORT:PORT",
+				arg);
+		o->npublish++;
+		break;
+	case 's':
+		o->netns_path = arg;
+		break;
+	case 'r':
+		o->rootfs = arg;
+		break;
+	case 'e':
+		if (!strchr(arg, '=') || arg[0] == '=')
+			return cove_err_set(err, 0, "--env: '%s' is not K=V",
+					    arg);
+		if (o->nenv == SBX_MAX_ENV)
+			return cove_err_set(err, 0, "--env: at most %d",
+					    SBX_MAX_ENV);
+		o->env[o->nenv++] = arg;
+		break;
+	case 'w':
+		if (arg[0] != '/')
+			return cove_err_set(
+				err, 0,
+				"--workdir: '%s' is not an absolute path", arg);
+		o->workdir = arg;
+		break;
+	case 'u':
+		if (rt_parse_user(arg, o))
+			return cove_err_set(
+				err, 0,
+				"--user: '%s' is not UID[:GID] (numbers)", arg);
+		break;
+	case 'P':
+		if (rt_parse_u32(arg, 0, 1000000, &v))
+			return cove_err_set(err, 0,
+					    "--poll-us: '%s' is not 0-1000000",
+					    arg);
+		o->poll_us = v;
+		break;
+	case 'v':
+		o->verbose = true;
+		break;
+	default:
+		return 1;
 	}
-	if (optind >= argc)
-		return cove_err_set(err, 0, "no command given");
-	o->argv = argv + optind;
+	return 0;
+}
+
+/**
+ * rt_opts_check() - the rules between options, once all are known
+ * @o:		options; mode and (with --ip) gateway are set here
+ * @network:	the --network value
+ * @err:	one line naming the options that conflict
+ *
+ * Return: 0 or -1.
+ */
+static int rt_opts_check(struct sbx_opts *o, const char *network,
+			 struct cove_err *err)
+{
 	if (rt_set_network(o, network, err) < 0)
 		return -1;
 	if (o->netns_path && o->have_ip)
@@ -320,4 +375,64 @@ int rt_opts_parse(int argc, char **argv, struct sbx_opts *o,
 			"--ip: %s is the host side of its subnet (network + 1)",
 			inet_ntoa(o->ip));
 	return 0;
+}
+
+/**
+ * rt_opts_parse() - parse `cove run`'s arguments into @o
+ * @argc:	argument count
+ * @argv:	arguments, argv[0] == "run"; @o points into them
+ * @o:		cleared, then filled
+ * @err:	one line on a usage error
+ *
+ * Return: 0 to run, 1 after --help (print rt_run_usage()), -1 on a usage
+ * error with @err set.
+ */
+int rt_opts_parse(int argc, char **argv, struct sbx_opts *o,
+		  struct cove_err *err)
+{
+	static const struct option longopts[] = {
+		{ "network", required_argument, NULL, 'n' },
+		{ "net", required_argument, NULL, 'n' },
+		{ "link", required_argument, NULL, 'l' },
+		{ "ip", required_argument, NULL, 'i' },
+		{ "name", required_argument, NULL, 'N' },
+		{ "publish", required_argument, NULL, 'p' },
+		{ "netns", required_argument, NULL, 's' },
+		{ "rootfs", required_argument, NULL, 'r' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "workdir", required_argument, NULL, 'w' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "poll-us", required_argument, NULL, 'P' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *network = "builtin";
+	int c, r;
+
+	memset(o, 0, sizeof(*o));
+	o->link = SBX_LINK_PACKET;
+	cove_err_clear(err);
+	optind = 1;
+	opterr = 0;
+	/* "+": stop at the first non-option, the command. */
+	while ((c = getopt_long(argc, argv, "+:hv", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			return 1;
+		case ':':
+			return cove_err_set(err, 0, "%s needs a value",
+					    argv[optind - 1]);
+		}
+		r = rt_opt_one(c, optarg, o, &network, err);
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			return cove_err_set(err, 0, "unknown option '%s'",
+					    argv[optind - 1]);
+	}
+	if (optind >= argc)
+		return cove_err_set(err, 0, "no command given");
+	o->argv = argv + optind;
+	return rt_opts_check(o, network, err);
 }

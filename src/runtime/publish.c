@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/cleanup.h"
 #include "runtime/runtime.h"
 
 /*
@@ -31,6 +32,7 @@
  * binary, for a start-up-only path.
  */
 
+/* rt_table_name() - "cove_" and the sandbox address in hex. */
 static void rt_table_name(struct in_addr ip, char *buf, size_t len)
 {
 	snprintf(buf, len, "cove_%08x", ntohl(ip.s_addr));
@@ -42,43 +44,55 @@ static void rt_table_name(struct in_addr ip, char *buf, size_t len)
  * @errbuf:	nft's first line of complaint (may be NULL)
  * @errlen:	its size
  *
+ * The pipe ends are closed as soon as their last user is done, in this
+ * order: nft's ends once it has them; stdin after the script, so nft sees
+ * its end; its output after the first read, before waiting, so that an nft
+ * with more to say gets EPIPE instead of blocking us both.
+ *
  * Return: 0, or -1 when nft failed or could not run.
  */
 static int rt_nft(const char *script, char *errbuf, size_t errlen)
 {
-	int in[2], out[2], status;
+	cove_cleanup_close int in_rd = -1, in_wr = -1;
+	cove_cleanup_close int out_rd = -1, out_wr = -1;
 	ssize_t n;
 	pid_t pid;
+	int status;
 
-	if (pipe2(in, O_CLOEXEC) < 0)
+	if (cove_pipe(&in_rd, &in_wr) < 0 || cove_pipe(&out_rd, &out_wr) < 0)
 		return -1;
-	if (pipe2(out, O_CLOEXEC) < 0) {
-		close(in[0]);
-		close(in[1]);
-		return -1;
-	}
 	pid = fork();
 	if (pid == 0) {
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		dup2(out[1], 2);
+		dup2(in_rd, 0);
+		dup2(out_wr, 1);
+		dup2(out_wr, 2);
 		execlp("nft", "nft", "-f", "-", (char *)NULL);
 		_exit(127);
 	}
-	close(in[0]);
-	close(out[1]);
+	cove_closep(&in_rd);
+	cove_closep(&out_wr);
 	if (pid > 0)
-		(void)!write(in[1], script, strlen(script));
-	close(in[1]);
-	n = pid > 0 && errbuf ? read(out[0], errbuf, errlen - 1) : 0;
+		(void)!write(in_wr, script, strlen(script));
+	cove_closep(&in_wr);
+	n = pid > 0 && errbuf ? read(out_rd, errbuf, errlen - 1) : 0;
 	if (errbuf)
 		errbuf[n > 0 ? n : 0] = '\0';
-	close(out[0]);
+	cove_closep(&out_rd);
 	if (pid < 0 || waitpid(pid, &status, 0) != pid)
 		return -1;
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
+/**
+ * rt_publish_add() - the sandbox's nft table: DNAT each --publish host port
+ * @o:		options (address, ports); the host end of the veth must exist
+ *		(its route_localnet is switched on here)
+ * @err:	reason, with nft's first line of complaint
+ *
+ * The table is made in one nft transaction, so a failure leaves none.
+ *
+ * Return: 0 or -1.
+ */
 int rt_publish_add(const struct sbx_opts *o, struct cove_err *err)
 {
 	char script[8192], table[32], host[16], peer[16], ip[INET_ADDRSTRLEN];
@@ -120,6 +134,7 @@ int rt_publish_add(const struct sbx_opts *o, struct cove_err *err)
 	return 0;
 }
 
+/* rt_publish_del() - delete the sandbox's nft table; idempotent. */
 void rt_publish_del(struct in_addr ip)
 {
 	char script[64], table[32];

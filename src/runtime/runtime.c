@@ -19,6 +19,7 @@
 
 #include "control/control.h"
 #include "control/cove.pb-c.h"
+#include "common/cleanup.h"
 #include "common/clock.h"
 #include "runtime/runtime.h"
 
@@ -47,11 +48,26 @@
  * reaps the sentry before it cleans up, so that the sentry's linger (the
  * stack flushing its last bytes) runs before the veth goes.
  *
- * Every exit path goes through rt_run()'s clean-up: the sentry is killed
- * if still alive and reaped, the host veth and published ports deleted,
- * the state dir removed. If the runtime itself is killed, the sentry dies
- * with it (PR_SET_PDEATHSIG) and `cove gc`, or the next `cove run`,
- * removes what is left.
+ * rt_run() is a list of named steps over one struct rt_run:
+ *
+ *   rt_prepare_state   lock /run/cove, gc, name, address, state dir
+ *   rt_start_sentry    pipes, clone, "pid" and "network" in the state dir
+ *   rt_await_netns     the sentry's "R"
+ *   rt_make_veth       the veth pair, host end addressed
+ *   rt_publish_ports   the --publish nft table
+ *   rt_release_sentry  "G"
+ *   rt_connect         control channel: hello, Health, Wait
+ *   rt_wait            signals forwarded until the sentry is reaped
+ *   rt_teardown        always, whichever step failed
+ *
+ * Ownership: a step makes its objects in locals that release themselves
+ * (common/cleanup.h) and hands them to struct rt_run only when complete
+ * (cove_steal_fd(), or a flag such as rt_run.veth once the thing exists
+ * on the host). Whatever rt_run holds, rt_teardown() releases, and only
+ * it: the sentry is killed if still alive and reaped, then the nft table,
+ * the host veth and the state dir go, in that order. If the runtime itself
+ * is killed, the sentry dies with it (PR_SET_PDEATHSIG) and `cove gc`, or
+ * the next `cove run`, removes what is left.
  */
 
 #define SBX_SETUP_MS	  60000 /* the sentry's set-up, until it listens */
@@ -248,6 +264,20 @@ static char rt_read_reply(int fd, char *msg, size_t len)
 	return msg[0];
 }
 
+/*
+ * rt_signal_set() - the signals the runtime takes through its signalfd:
+ * SIGCHLD (the sentry's exit) and the four it forwards.
+ */
+static void rt_signal_set(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGCHLD);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGQUIT);
+}
+
 /**
  * rt_wait_sentry() - wait for the program over the channel and for the
  * sentry's exit, forwarding signals meanwhile
@@ -258,22 +288,20 @@ static char rt_read_reply(int fd, char *msg, size_t len)
  * @status:	the sentry's wait status
  * @code:	set to the program's exit status from cove.Wait, or left
  *		alone when the channel did not tell (sentry killed)
+ *
+ * Returns once the sentry is reaped. Without a signalfd (it failed to
+ * open) signals are not forwarded and the wait blocks in waitpid().
  */
 static void rt_wait_sentry(const struct sbx_opts *o, pid_t pid,
 			   struct cove_ctl_client *c, uint32_t stream,
 			   int *status, int *code)
 {
+	cove_cleanup_close int sfd = -1;
 	struct signalfd_siginfo si;
 	struct pollfd p[2];
 	sigset_t set;
-	int sfd;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGQUIT);
+	rt_signal_set(&set);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	for (;;) {
 		if (waitpid(pid, status, WNOHANG) == pid)
@@ -299,8 +327,6 @@ static void rt_wait_sentry(const struct sbx_opts *o, pid_t pid,
 	/* An answer sent just before the sentry exited is still readable. */
 	if (c)
 		(void)rt_wait_answer(o, c, stream, code);
-	if (sfd >= 0)
-		close(sfd);
 }
 
 /* rt_fail_reply() - the sentry's "E<message>" after the channel failed. */
@@ -319,24 +345,356 @@ static int rt_fail_reply(int fd, struct cove_err *err)
 	return 0;
 }
 
+/*
+ * struct rt_run - what one `cove run` owns between its set-up steps
+ *
+ * Each step of rt_run() makes its objects in locals that clean up after
+ * themselves, and hands them to this struct only once they are complete;
+ * from then on rt_teardown() alone releases them, in a fixed order. A
+ * field holds its empty value (-1, NULL, false) while there is nothing to
+ * release.
+ */
+struct rt_run {
+	struct sbx_opts *o;
+	struct cove_config cfg;
+	struct rt_state st;	     /* /run/cove/NAME and its lock */
+	pid_t pid;		     /* the sentry until it is reaped, or -1 */
+	int to_sentry;		     /* write end: "G" */
+	int from_sentry;	     /* read end: "R", "E<message>" */
+	int ready_rd;		     /* read end of the readiness pipe */
+	bool veth;		     /* the host end of the veth exists */
+	bool published;		     /* the --publish nft table exists */
+	bool started;		     /* the program ran */
+	struct cove_ctl_client *ctl; /* cove.Wait pending on it, or NULL */
+	uint32_t wait_stream;	     /* that cove.Wait */
+	int ret;		     /* cove run's exit status */
+};
+
+/**
+ * rt_prepare_state() - lock /run/cove, collect stale state, claim a name
+ * and an address
+ * @r:		the run; r->st owns the state dir and its lock on success
+ * @err:	reason
+ *
+ * The address is picked in rt_state_create() under the global lock, with
+ * the addresses of the live sandboxes that gc has just listed.
+ *
+ * Return: 0 or -1.
+ */
+static int rt_prepare_state(struct rt_run *r, struct cove_err *err)
+{
+	char ipbuf[INET_ADDRSTRLEN];
+
+	if (rt_state_create(r->o, &r->st, err) < 0)
+		return -1;
+	sbx_step(r->o, "state %s, network %s", r->st.dir, r->o->network);
+	if (r->o->have_ip) {
+		inet_ntop(AF_INET, &r->o->ip, ipbuf, sizeof(ipbuf));
+		sbx_step(r->o, "sandbox address %s/%u, host side %s", ipbuf,
+			 r->o->prefix_len, inet_ntoa(r->o->gateway));
+	}
+	return 0;
+}
+
+/**
+ * rt_fork_sentry() - make the three pipes and clone the sentry into a new
+ * pid namespace
+ * @r:		the run; on success r->pid, r->to_sentry, r->from_sentry and
+ *		r->ready_rd are set and owned by it
+ * @err:	reason
+ *
+ * The runtime's signals are blocked from here on (they wait in the
+ * signalfd of rt_wait_sentry(); the sentry resets its mask). The child
+ * never returns: it closes the runtime's ends and the state lock, then
+ * becomes the sentry. In the runtime the sentry's ends close when this
+ * function returns, once the runtime's ends are handed to @r.
+ *
+ * Return: 0 or -1.
+ */
+static int rt_fork_sentry(struct rt_run *r, struct cove_err *err)
+{
+	cove_cleanup_close int to_rd = -1, to_wr = -1;
+	cove_cleanup_close int from_rd = -1, from_wr = -1;
+	cove_cleanup_close int ready_rd = -1, ready_wr = -1;
+	sigset_t set;
+	pid_t pid;
+
+	if (cove_pipe(&to_rd, &to_wr) < 0 ||
+	    cove_pipe(&from_rd, &from_wr) < 0 ||
+	    cove_pipe(&ready_rd, &ready_wr) < 0)
+		return cove_err_set(err, errno, "pipes");
+	rt_signal_set(&set);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	fflush(NULL);
+	/* fork() into a new pid namespace; the runtime itself stays put. */
+	pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL,
+			     NULL, NULL);
+	if (pid < 0)
+		return cove_err_set(
+			err, errno,
+			"cannot start the sentry in a new pid namespace");
+	if (pid == 0) {
+		/* The lock means "cove run lives": a killed runtime frees it at
+		 * once, and gc deals with a sentry that has not died yet. */
+		close(r->st.lock_fd);
+		close(to_wr);
+		close(from_rd);
+		close(ready_rd);
+		sbx_sentry_main(r->o, to_rd, from_wr, ready_wr);
+	}
+	r->pid = pid;
+	r->to_sentry = cove_steal_fd(&to_wr);
+	r->from_sentry = cove_steal_fd(&from_rd);
+	r->ready_rd = cove_steal_fd(&ready_rd);
+	return 0;
+}
+
+/**
+ * rt_start_sentry() - start the sentry and record it in the state dir
+ * @r:		the run
+ * @err:	reason
+ *
+ * "pid" lets gc kill a sentry that outlived its runtime; "network" is for
+ * `cove list`.
+ *
+ * Return: 0 or -1.
+ */
+static int rt_start_sentry(struct rt_run *r, struct cove_err *err)
+{
+	if (rt_fork_sentry(r, err) < 0)
+		return -1;
+	rt_state_pid(&r->st, r->pid);
+	rt_state_write(&r->st, "network", "%s\n", r->o->network);
+	sbx_step(r->o, "sentry started (pid %d)", (int)r->pid);
+	return 0;
+}
+
+/**
+ * rt_await_netns() - wait for the sentry's "R": its netns exists
+ * @r:		the run
+ * @err:	the sentry's "E<message>", or that it died
+ *
+ * Return: 0 or -1.
+ */
+static int rt_await_netns(struct rt_run *r, struct cove_err *err)
+{
+	char msg[COVE_ERR_MSG_MAX + 2];
+	char c = rt_read_reply(r->from_sentry, msg, sizeof(msg));
+
+	if (c == 'E')
+		return cove_err_set(err, 0, "%s", msg + 1);
+	if (c != 'R')
+		return cove_err_set(err, 0, "the sentry died during set-up");
+	return 0;
+}
+
+/**
+ * rt_make_veth() - the veth pair into the sentry's netns, host end up
+ * @r:		the run; r->veth is set once the pair exists
+ * @err:	reason
+ *
+ * Nothing to do for --netns (the netns is configured already) or
+ * --network=none. rt_attach_host() removes a half-made pair itself.
+ *
+ * Return: 0 or -1.
+ */
+static int rt_make_veth(struct rt_run *r, struct cove_err *err)
+{
+	char host[16], peer[16];
+
+	if (r->o->netns_path || r->o->mode == SBX_NET_NONE)
+		return 0;
+	if (rt_attach_host(r->o, r->pid, err) < 0)
+		return -1;
+	r->veth = true;
+	sbx_veth_names(r->o->ip, host, peer);
+	rt_state_write(&r->st, "veth", "%s\n", host);
+	sbx_step(r->o, "veth %s attached", host);
+	return 0;
+}
+
+/**
+ * rt_publish_ports() - the --publish DNAT rules, if any
+ * @r:		the run; r->published is set once the table exists
+ * @err:	reason
+ *
+ * "publish" in the state dir tells gc to delete the table.
+ *
+ * Return: 0 or -1.
+ */
+static int rt_publish_ports(struct rt_run *r, struct cove_err *err)
+{
+	if (!r->o->npublish)
+		return 0;
+	if (rt_publish_add(r->o, err) < 0)
+		return -1;
+	r->published = true;
+	rt_state_write(&r->st, "publish", "1\n");
+	sbx_step(r->o, "ports published");
+	return 0;
+}
+
+/**
+ * rt_release_sentry() - say "G": the host side is ready, go on
+ * @r:		the run
+ * @err:	reason
+ *
+ * Return: 0 or -1.
+ */
+static int rt_release_sentry(struct rt_run *r, struct cove_err *err)
+{
+	if (write(r->to_sentry, "G", 1) != 1)
+		return cove_err_set(err, errno,
+				    "the sentry died during set-up");
+	return 0;
+}
+
+/**
+ * rt_send_wait() - ask cove.Wait for "main" on the channel
+ * @r:		the run; r->ctl is closed and NULL if the request fails
+ *
+ * A failure is not fatal: rt_wait_sentry() then takes the sentry's exit
+ * status, as before the channel existed.
+ */
+static void rt_send_wait(struct rt_run *r)
+{
+	Cove__Control__WaitRequest wr = COVE__CONTROL__WAIT_REQUEST__INIT;
+	struct cove_err err = { 0 };
+	uint8_t wbuf[32];
+
+	wr.id = "main";
+	if (cove_ctl_client_send(r->ctl, "cove.Wait", wbuf,
+				 cove__control__wait_request__pack(&wr, wbuf),
+				 1000, &r->wait_stream, &err) < 0) {
+		sbx_step(r->o, "%s", err.msg);
+		cove_ctl_client_close(r->ctl);
+		r->ctl = NULL;
+	}
+}
+
+/**
+ * rt_connect() - the control channel: connect, hello, Health, Wait
+ * @r:		the run; r->ctl owns the client on success (or is NULL when
+ *		the program ended before the sentry served the channel)
+ * @err:	reason
+ *
+ * When the channel fails and the sentry left its "E<message>" on the sync
+ * pipe, the sentry's exit status is cove run's (127: command not found):
+ * it is reaped here and r->ret set to it.
+ *
+ * Return: 0 (the program runs, or ran), or -1 with r->ret set.
+ */
+static int rt_connect(struct rt_run *r, struct cove_err *err)
+{
+	int status = 0;
+
+	if (rt_control_connect(r->o, &r->cfg, r->ready_rd, &r->ctl, err) == 0 &&
+	    rt_control_started(r->o, r->ctl, err) == 0) {
+		rt_send_wait(r);
+		return 0;
+	}
+	if (rt_fail_reply(r->from_sentry, err)) {
+		/* The sentry's exit status says why (127: not found). */
+		waitpid(r->pid, &status, 0);
+		r->ret = WIFEXITED(status) ? WEXITSTATUS(status) :
+					     SBX_EXIT_COVE;
+		r->pid = -1;
+		return -1;
+	}
+	/*
+	 * No message: the program ran and ended so quickly that the sentry
+	 * left before serving us. Its exit status is the program's, so wait
+	 * for it as before the channel existed.
+	 */
+	sbx_step(r->o, "%s; waiting for the sentry instead", err->msg);
+	cove_ctl_client_close(r->ctl);
+	r->ctl = NULL;
+	return 0;
+}
+
+/**
+ * rt_wait() - the program runs: wait for it and set cove run's status
+ * @r:		the run; the sentry is reaped (r->pid -1) on return
+ *
+ * The status is the program's from cove.Wait; the sentry's own exit status
+ * if the channel did not tell; SBX_EXIT_COVE if the sentry was killed.
+ */
+static void rt_wait(struct rt_run *r)
+{
+	int status = 0, code = -1;
+
+	r->started = true;
+	sbx_step(r->o, "program running");
+	rt_wait_sentry(r->o, r->pid, r->ctl, r->wait_stream, &status, &code);
+	r->pid = -1;
+	if (WIFSIGNALED(status)) {
+		fprintf(stderr,
+			"cove run: the sentry of sandbox %s was killed by signal %d (%s)\n",
+			r->o->name, WTERMSIG(status),
+			strsignal(WTERMSIG(status)));
+		r->ret = SBX_EXIT_COVE;
+	} else if (code >= 0) {
+		r->ret = code;
+	} else {
+		sbx_step(r->o,
+			 "control: no answer to cove.Wait; the sentry's status instead");
+		r->ret = WEXITSTATUS(status);
+	}
+}
+
+/**
+ * rt_teardown() - release what the run owns, whichever step it reached
+ * @r:		the run
+ *
+ * The order matters: the sentry is killed (if still alive) and reaped
+ * before its network goes, so that its linger has run; then the nft table,
+ * the veth, the state dir and its lock (a free lock tells gc the sandbox
+ * is gone), and last the pipes.
+ */
+static void rt_teardown(struct rt_run *r)
+{
+	cove_ctl_client_close(r->ctl);
+	r->ctl = NULL;
+	if (r->pid > 0) {
+		kill(r->pid, SIGKILL);
+		waitpid(r->pid, NULL, 0);
+		r->pid = -1;
+	}
+	if (r->published)
+		rt_publish_del(r->o->ip);
+	if (r->veth)
+		rt_detach_host(r->o->ip);
+	rt_state_remove(&r->st);
+	cove_closep(&r->to_sentry);
+	cove_closep(&r->from_sentry);
+	cove_closep(&r->ready_rd);
+	sbx_step(r->o, "cleaned up, exit %d%s", r->ret,
+		 r->started ? "" : " (not started)");
+}
+
+/**
+ * rt_run() - `cove run` after parsing: the set-up steps, the wait, the
+ * teardown
+ * @o:		options; the name and address are filled in if not given
+ *
+ * The steps run in order and the first failure ends the set-up; its
+ * message is printed as "cove run: <message>". rt_teardown() runs in
+ * every case once the state dir may exist.
+ *
+ * Return: the exit status for `cove run` (the program's, or SBX_EXIT_*).
+ */
 int rt_run(struct sbx_opts *o)
 {
-	struct rt_state st = { .lock_fd = -1 };
+	struct rt_run r = {
+		.o = o,
+		.st = { .lock_fd = -1 },
+		.pid = -1,
+		.to_sentry = -1,
+		.from_sentry = -1,
+		.ready_rd = -1,
+		.ret = SBX_EXIT_COVE,
+	};
 	struct cove_err err = { 0 };
-	struct cove_ctl_client *ctl = NULL;
-	struct cove_config cfg;
-	char msg[COVE_ERR_MSG_MAX + 2], ipbuf[INET_ADDRSTRLEN];
-	char host[16], peer[16];
-	int to_sentry[2] = { -1, -1 }, from_sentry[2] = { -1, -1 };
-	int ready[2] = { -1, -1 };
-	int status = 0, ret = SBX_EXIT_COVE, code = -1;
-	bool veth = false, published = false, started = false;
-	Cove__Control__WaitRequest wr = COVE__CONTROL__WAIT_REQUEST__INIT;
-	uint8_t wbuf[32];
-	uint32_t wait_stream = 0;
-	sigset_t set, old;
-	pid_t pid = -1;
-	char r;
 
 	sbx_step_start();
 	if (geteuid() != 0) {
@@ -344,157 +702,17 @@ int rt_run(struct sbx_opts *o)
 			"cove run: needs root (namespaces, veth, seccomp listener)\n");
 		return SBX_EXIT_COVE;
 	}
-	if (cove_config_load(NULL, &cfg, &err) < 0) {
+	if (cove_config_load(NULL, &r.cfg, &err) < 0) {
 		fprintf(stderr, "cove run: %s\n", err.msg);
 		return SBX_EXIT_COVE;
 	}
-	if (rt_state_create(o, &st, &err) < 0)
-		goto fail;
-	sbx_step(o, "state %s, network %s", st.dir, o->network);
-	if (o->have_ip) {
-		inet_ntop(AF_INET, &o->ip, ipbuf, sizeof(ipbuf));
-		sbx_step(o, "sandbox address %s/%u, host side %s", ipbuf,
-			 o->prefix_len, inet_ntoa(o->gateway));
-	}
-	if (pipe2(to_sentry, O_CLOEXEC) < 0 ||
-	    pipe2(from_sentry, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0) {
-		cove_err_set(&err, errno, "pipes");
-		goto fail;
-	}
-	/* Signals wait in the signalfd from now on; the sentry resets them. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGQUIT);
-	sigprocmask(SIG_BLOCK, &set, &old);
-	fflush(NULL);
-	/* fork() into a new pid namespace; the runtime itself stays put. */
-	pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL,
-			     NULL, NULL);
-	if (pid < 0) {
-		cove_err_set(&err, errno,
-			     "cannot start the sentry in a new pid namespace");
-		goto fail;
-	}
-	if (pid == 0) {
-		/* The lock means "cove run lives": a killed runtime frees it at
-		 * once, and gc deals with a sentry that has not died yet. */
-		close(st.lock_fd);
-		close(to_sentry[1]);
-		close(from_sentry[0]);
-		close(ready[0]);
-		sbx_sentry_main(o, to_sentry[0], from_sentry[1], ready[1]);
-	}
-	close(to_sentry[0]);
-	close(from_sentry[1]);
-	close(ready[1]);
-	to_sentry[0] = from_sentry[1] = ready[1] = -1;
-	rt_state_pid(&st, pid);
-	rt_state_write(&st, "network", "%s\n", o->network); /* cove list */
-	sbx_step(o, "sentry started (pid %d)", (int)pid);
-
-	r = rt_read_reply(from_sentry[0], msg, sizeof(msg));
-	if (r == 'E') {
-		cove_err_set(&err, 0, "%s", msg + 1);
-		goto fail;
-	}
-	if (r != 'R') {
-		cove_err_set(&err, 0, "the sentry died during set-up");
-		goto fail;
-	}
-	if (!o->netns_path && o->mode != SBX_NET_NONE) {
-		if (rt_attach_host(o, pid, &err) < 0)
-			goto fail;
-		veth = true;
-		sbx_veth_names(o->ip, host, peer);
-		rt_state_write(&st, "veth", "%s\n", host);
-		sbx_step(o, "veth %s attached", host);
-	}
-	if (o->npublish) {
-		if (rt_publish_add(o, &err) < 0)
-			goto fail;
-		published = true;
-		rt_state_write(&st, "publish", "1\n");
-		sbx_step(o, "ports published");
-	}
-	if (write(to_sentry[1], "G", 1) != 1) {
-		cove_err_set(&err, errno, "the sentry died during set-up");
-		goto fail;
-	}
-	/* The birth is over: the control channel carries the rest. */
-	if (rt_control_connect(o, &cfg, ready[0], &ctl, &err) < 0 ||
-	    rt_control_started(o, ctl, &err) < 0) {
-		if (rt_fail_reply(from_sentry[0], &err)) {
-			/* The sentry's exit status says why (127: not found). */
-			waitpid(pid, &status, 0);
-			ret = WIFEXITED(status) ? WEXITSTATUS(status) :
-						  SBX_EXIT_COVE;
-			pid = -1;
-			goto fail_quiet_status;
-		}
-		/*
-		 * No message: the program ran and ended so quickly that the
-		 * sentry left before serving us. Its exit status is the
-		 * program's, so wait for it as before the channel existed.
-		 */
-		sbx_step(o, "%s; waiting for the sentry instead", err.msg);
-		cove_ctl_client_close(ctl);
-		ctl = NULL;
-	} else {
-		wr.id = "main";
-		if (cove_ctl_client_send(ctl, "cove.Wait", wbuf,
-					 cove__control__wait_request__pack(&wr,
-									   wbuf),
-					 1000, &wait_stream, &err) < 0) {
-			sbx_step(o, "%s", err.msg);
-			cove_ctl_client_close(ctl);
-			ctl = NULL;
-		}
-	}
-	started = true;
-	sbx_step(o, "program running");
-	rt_wait_sentry(o, pid, ctl, wait_stream, &status, &code);
-	pid = -1;
-	if (WIFSIGNALED(status)) {
-		fprintf(stderr,
-			"cove run: the sentry of sandbox %s was killed by signal %d (%s)\n",
-			o->name, WTERMSIG(status), strsignal(WTERMSIG(status)));
-		ret = SBX_EXIT_COVE;
-	} else if (code >= 0) {
-		ret = code;
-	} else {
-		sbx_step(o,
-			 "control: no answer to cove.Wait; the sentry's status instead");
-		ret = WEXITSTATUS(status);
-	}
-	goto out;
-
-fail_quiet_status:
-	fprintf(stderr, "cove run: %s\n", err.msg);
-	goto out;
-fail:
-	fprintf(stderr, "cove run: %s\n", err.msg);
-	ret = SBX_EXIT_COVE;
-out:
-	cove_ctl_client_close(ctl);
-	if (pid > 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-	}
-	if (published)
-		rt_publish_del(o->ip);
-	if (veth)
-		rt_detach_host(o->ip);
-	rt_state_remove(&st);
-	if (to_sentry[1] >= 0)
-		close(to_sentry[1]);
-	if (from_sentry[0] >= 0)
-		close(from_sentry[0]);
-	if (ready[0] >= 0)
-		close(ready[0]);
-	sbx_step(o, "cleaned up, exit %d%s", ret,
-		 started ? "" : " (not started)");
-	return ret;
+	if (rt_prepare_state(&r, &err) < 0 || rt_start_sentry(&r, &err) < 0 ||
+	    rt_await_netns(&r, &err) < 0 || rt_make_veth(&r, &err) < 0 ||
+	    rt_publish_ports(&r, &err) < 0 || rt_release_sentry(&r, &err) < 0 ||
+	    rt_connect(&r, &err) < 0)
+		fprintf(stderr, "cove run: %s\n", err.msg);
+	else
+		rt_wait(&r);
+	rt_teardown(&r);
+	return r.ret;
 }

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/cleanup.h"
 #include "runtime/runtime.h"
 
 /*
@@ -40,6 +41,15 @@
 #define SBX_GLOBAL_LOCK	  SBX_RUN_DIR "/.lock"
 #define SBX_MAX_SANDBOXES 4096
 
+/**
+ * rt_state_write() - write one small file of the state dir
+ * @st:		state
+ * @file:	file name
+ * @fmt:	printf-style content
+ *
+ * Best effort: the files serve gc and `cove list`, and the sandbox runs
+ * without them, so a failure is silent.
+ */
 void rt_state_write(const struct rt_state *st, const char *file,
 		    const char *fmt, ...)
 {
@@ -57,40 +67,54 @@ void rt_state_write(const struct rt_state *st, const char *file,
 	fclose(f);
 }
 
-/* rt_read_small() - read a small state file into @buf; Return: 0 or -1. */
+/**
+ * rt_read_small() - read a small file of a state dir
+ * @dir:	the state dir
+ * @file:	file name
+ * @buf:	filled, NUL-terminated (at most @len - 1 bytes of the file)
+ * @len:	its size
+ *
+ * Return: 0, or -1 when the file is missing or empty.
+ */
 static int rt_read_small(const char *dir, const char *file, char *buf,
 			 size_t len)
 {
+	cove_cleanup_close int fd = -1;
 	char path[192];
 	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	n = read(fd, buf, len - 1);
-	close(fd);
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
 	return 0;
 }
 
-/* rt_proc_starttime() - field 22 of /proc/PID/stat, 0 if unknown. */
+/**
+ * rt_proc_starttime() - when a process started, to tell it from a later
+ * process with the same pid
+ * @pid:	the process
+ *
+ * Return: field 22 of /proc/PID/stat (clock ticks since boot), 0 if
+ * unknown.
+ */
 static unsigned long long rt_proc_starttime(pid_t pid)
 {
+	cove_cleanup_close int fd = -1;
 	char path[64], buf[1024], *p;
 	unsigned long long t = 0;
-	int fd, i;
 	ssize_t n;
+	int i;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
 	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
@@ -104,10 +128,18 @@ static unsigned long long rt_proc_starttime(pid_t pid)
 	return t;
 }
 
-/* rt_global_lock() - take /run/cove/.lock; Return: the fd or -1. */
+/**
+ * rt_global_lock() - take /run/cove/.lock, creating /run/cove if needed
+ * @err:	reason
+ *
+ * Blocks until no other `cove run` or `cove gc` holds it.
+ *
+ * Return: the fd holding the lock (the caller's; closing it unlocks), or
+ * -1.
+ */
 static int rt_global_lock(struct cove_err *err)
 {
-	int fd;
+	cove_cleanup_close int fd = -1;
 
 	if (mkdir(SBX_RUN_DIR, 0711) < 0 && errno != EEXIST)
 		return cove_err_set(err, errno, "cannot create %s",
@@ -116,15 +148,19 @@ static int rt_global_lock(struct cove_err *err)
 	if (fd < 0)
 		return cove_err_set(err, errno, "cannot open %s",
 				    SBX_GLOBAL_LOCK);
-	if (flock(fd, LOCK_EX) < 0) {
-		close(fd);
+	if (flock(fd, LOCK_EX) < 0)
 		return cove_err_set(err, errno, "cannot lock %s",
 				    SBX_GLOBAL_LOCK);
-	}
-	return fd;
+	return cove_steal_fd(&fd);
 }
 
-/* rt_rm_dir() - remove a state dir's files and the dir itself. */
+/**
+ * rt_rm_dir() - remove a state dir: the files cove writes, then the dir
+ * @dir:	the state dir
+ *
+ * Only the known names are unlinked, so a dir holding anything else (not
+ * cove's) is left in place by rmdir().
+ */
 static void rt_rm_dir(const char *dir)
 {
 	static const char *const files[] = {
@@ -141,7 +177,15 @@ static void rt_rm_dir(const char *dir)
 	(void)rmdir(dir);
 }
 
-/* rt_gc_one() - clean one stale sandbox dir (lock already taken). */
+/**
+ * rt_gc_one() - clean up after one sandbox whose runtime is gone
+ * @dir:	its state dir, whose lock the caller holds (or that has none)
+ * @name:	its name, for messages
+ * @verbose:	print what is done
+ *
+ * Kills the sentry if "pid" still names it (same start time), deletes the
+ * veth and, if "publish" is there, the nft table, then the directory.
+ */
 static void rt_gc_one(const char *dir, const char *name, bool verbose)
 {
 	char buf[64], path[192];
@@ -183,17 +227,19 @@ static void rt_gc_one(const char *dir, const char *name, bool verbose)
 static int rt_gc_locked(bool verbose, uint32_t *used, unsigned *nused,
 			unsigned max)
 {
+	cove_cleanup_closedir DIR *d = opendir(SBX_RUN_DIR);
+	char dir[160], path[192], buf[64];
 	struct dirent *de;
 	struct in_addr ip;
-	char dir[160], path[192], buf[64];
-	DIR *d = opendir(SBX_RUN_DIR);
-	int fd, cleaned = 0;
+	int cleaned = 0;
 
 	if (nused)
 		*nused = 0;
 	if (!d)
 		return 0;
 	while ((de = readdir(d))) {
+		cove_cleanup_close int fd = -1;
+
 		if (de->d_name[0] == '.' || !rt_name_valid(de->d_name) ||
 		    strlen(de->d_name) > SBX_NAME_MAX)
 			continue;
@@ -202,7 +248,7 @@ static int rt_gc_locked(bool verbose, uint32_t *used, unsigned *nused,
 		snprintf(path, sizeof(path), "%s/lock", dir);
 		fd = open(path, O_RDWR | O_CLOEXEC);
 		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
-			close(fd); /* alive */
+			cove_closep(&fd); /* alive */
 			if (used && *nused < max &&
 			    !rt_read_small(dir, "ip", buf, sizeof(buf))) {
 				buf[strcspn(buf, "\n")] = '\0';
@@ -211,27 +257,29 @@ static int rt_gc_locked(bool verbose, uint32_t *used, unsigned *nused,
 			}
 			continue;
 		}
-		rt_gc_one(dir, de->d_name, verbose);
-		if (fd >= 0)
-			close(fd);
+		rt_gc_one(dir, de->d_name, verbose); /* then fd closes */
 		cleaned++;
 	}
-	closedir(d);
 	return cleaned;
 }
 
+/**
+ * rt_gc() - `cove gc`: clean up after sandboxes whose runtime is gone
+ * @verbose:	print what is removed
+ *
+ * Return: the number of sandboxes cleaned, or -1 (printed) when the global
+ * lock cannot be taken.
+ */
 int rt_gc(bool verbose)
 {
 	struct cove_err err;
-	int g = rt_global_lock(&err), n;
+	cove_cleanup_close int g = rt_global_lock(&err);
 
 	if (g < 0) {
 		fprintf(stderr, "cove gc: %s\n", err.msg);
 		return -1;
 	}
-	n = rt_gc_locked(verbose, NULL, NULL, 0);
-	close(g);
-	return n;
+	return rt_gc_locked(verbose, NULL, NULL, 0); /* then g unlocks */
 }
 
 /* rt_gen_name() - "cove-" and 8 random hex digits. */
@@ -244,20 +292,23 @@ static void rt_gen_name(char *name)
 	snprintf(name, SBX_NAME_MAX + 1, "cove-%08x", r);
 }
 
-int rt_state_create(struct sbx_opts *o, struct rt_state *st,
-		    struct cove_err *err)
+/**
+ * rt_state_make_dir() - create /run/cove/NAME and take its lock
+ * @o:		options; o->name is generated here unless --name gave it
+ * @st:		st->dir is set; st->lock_fd owns the lock on success
+ * @err:	reason: the name is taken, or the dir cannot be made
+ *
+ * Called with the global lock held. A generated name that exists already
+ * is drawn again, up to ten times.
+ *
+ * Return: 0, or -1 with nothing left behind.
+ */
+static int rt_state_make_dir(struct sbx_opts *o, struct rt_state *st,
+			     struct cove_err *err)
 {
-	static uint32_t used[SBX_MAX_SANDBOXES];
-	char path[192], ipbuf[INET_ADDRSTRLEN];
-	unsigned nused = 0, i, tries;
-	uint32_t pick;
-	int g, ret = -1;
-
-	st->lock_fd = -1;
-	g = rt_global_lock(err);
-	if (g < 0)
-		return -1;
-	rt_gc_locked(false, used, &nused, SBX_MAX_SANDBOXES);
+	cove_cleanup_close int lock = -1;
+	char path[192];
+	unsigned tries;
 
 	for (tries = 0;; tries++) {
 		if (!o->have_name)
@@ -268,42 +319,66 @@ int rt_state_create(struct sbx_opts *o, struct rt_state *st,
 			break;
 		if (errno != EEXIST || o->have_name || tries > 8) {
 			if (errno == EEXIST)
-				cove_err_set(err, 0,
-					     "a sandbox named '%s' is running",
-					     o->name);
-			else
-				cove_err_set(err, errno,
-					     "cannot create state for '%s'",
-					     o->name);
-			goto out;
+				return cove_err_set(
+					err, 0,
+					"a sandbox named '%s' is running",
+					o->name);
+			return cove_err_set(err, errno,
+					    "cannot create state for '%s'",
+					    o->name);
 		}
 	}
 	snprintf(path, sizeof(path), "%s/lock", st->dir);
-	st->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (st->lock_fd < 0 || flock(st->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+	lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0) {
 		cove_err_set(err, errno, "cannot lock %s", path);
-		goto fail_dir;
+		cove_closep(&lock);
+		rt_rm_dir(st->dir);
+		return -1;
 	}
-	if (o->netns_path || o->mode == SBX_NET_NONE) {
-		ret = 0; /* the netns brings its own address, or none */
-		goto out;
-	}
+	st->lock_fd = cove_steal_fd(&lock);
+	return 0;
+}
+
+/**
+ * rt_state_pick_address() - the sandbox address: --ip if free, else the
+ * lowest free one of the pool; recorded in "ip"
+ * @o:		options; o->ip, prefix_len, gateway and pool_ip are set when
+ *		the pool gives the address
+ * @st:		the new state dir
+ * @used:	addresses of the live sandboxes (host order)
+ * @nused:	their count
+ * @err:	reason: --ip is in use, or the pool is full
+ *
+ * Called with the global lock held, so that two runs cannot pick the same
+ * address. Nothing to pick for --netns (it brings its address) or
+ * --network=none. A leftover veth with the address is deleted.
+ *
+ * Return: 0 or -1.
+ */
+static int rt_state_pick_address(struct sbx_opts *o, const struct rt_state *st,
+				 const uint32_t *used, unsigned nused,
+				 struct cove_err *err)
+{
+	char ipbuf[INET_ADDRSTRLEN];
+	uint32_t pick;
+	unsigned i;
+
+	if (o->netns_path || o->mode == SBX_NET_NONE)
+		return 0; /* the netns brings its own address, or none */
 	if (o->have_ip) {
 		for (i = 0; i < nused; i++)
-			if (used[i] == ntohl(o->ip.s_addr)) {
-				cove_err_set(
+			if (used[i] == ntohl(o->ip.s_addr))
+				return cove_err_set(
 					err, EADDRINUSE,
 					"--ip: %s is used by another sandbox",
 					inet_ntoa(o->ip));
-				goto fail_dir;
-			}
 	} else {
 		if (rt_ipam_pick(SBX_POOL_NET, SBX_POOL_PREFIX, used, nused,
-				 &pick) < 0) {
-			cove_err_set(err, ENOSPC,
-				     "no free address left in 10.209.0.0/16");
-			goto fail_dir;
-		}
+				 &pick) < 0)
+			return cove_err_set(
+				err, ENOSPC,
+				"no free address left in 10.209.0.0/16");
 		o->ip.s_addr = htonl(pick);
 		o->prefix_len = SBX_POOL_PREFIX;
 		o->have_ip = true;
@@ -314,18 +389,40 @@ int rt_state_create(struct sbx_opts *o, struct rt_state *st,
 	rt_state_write(st, "ip", "%s\n", ipbuf);
 	/* A leftover veth of a dead sandbox with this address would clash. */
 	rt_detach_host(o->ip);
-	ret = 0;
-	goto out;
-fail_dir:
-	if (st->lock_fd >= 0)
-		close(st->lock_fd);
-	st->lock_fd = -1;
-	rt_rm_dir(st->dir);
-out:
-	close(g);
-	return ret;
+	return 0;
 }
 
+/**
+ * rt_state_create() - gc, then a name, a state dir and an address, all
+ * under the global lock
+ * @o:		options: the name and address are chosen here if not given
+ * @st:		filled; st->lock_fd owns the sandbox's lock on success
+ * @err:	reason
+ *
+ * Return: 0, or -1 with nothing left behind.
+ */
+int rt_state_create(struct sbx_opts *o, struct rt_state *st,
+		    struct cove_err *err)
+{
+	static uint32_t used[SBX_MAX_SANDBOXES];
+	cove_cleanup_close int g = -1;
+	unsigned nused = 0;
+
+	st->lock_fd = -1;
+	g = rt_global_lock(err);
+	if (g < 0)
+		return -1;
+	rt_gc_locked(false, used, &nused, SBX_MAX_SANDBOXES);
+	if (rt_state_make_dir(o, st, err) < 0)
+		return -1;
+	if (rt_state_pick_address(o, st, used, nused, err) < 0) {
+		rt_state_remove(st);
+		return -1;
+	}
+	return 0; /* g unlocks on return */
+}
+
+/* rt_state_remove() - remove the state dir, then release its lock. */
 void rt_state_remove(struct rt_state *st)
 {
 	if (st->lock_fd < 0)
@@ -335,6 +432,7 @@ void rt_state_remove(struct rt_state *st)
 	st->lock_fd = -1;
 }
 
+/* rt_state_pid() - "pid": the sentry's pid and start time, for gc. */
 void rt_state_pid(const struct rt_state *st, pid_t pid)
 {
 	rt_state_write(st, "pid", "%d %llu\n", (int)pid,
