@@ -321,8 +321,19 @@ static void test_af_packet(void)
 	exchange(a, b, 3000);
 	exchange(b, a, 1000);
 	CHECK(a->stats.tx_frames == 3000 && a->stats.rx_frames >= 1000);
+	idle_then_wake(a, b, false); /* sleeps on the PMD's socket */
+	exchange(a, b, 100);	     /* and back to work */
+	cove_link_close(a);
+
+	/* intr=off: the adaptive sleep on a timer instead */
+	a = NULL;
+	if (cove_link_open("dpdk:net_af_packet0,iface=cvd-a,intr=off", &pool,
+			   &a, &err) < 0)
+		fprintf(stderr, "  %s\n", err.msg);
+	REQUIRE(a);
+	exchange(a, b, 100);
 	idle_then_wake(a, b, true);
-	exchange(a, b, 100); /* and back to work */
+	exchange(b, a, 100);
 	cove_link_close(a);
 	cove_link_close(b);
 	CHECK(pool.nfree == pool.count);

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 /* dpdk:DEVARGS - a DPDK ethdev port (one Rx, one Tx queue) in interrupt mode. */
+#include <dirent.h>
 #include <endian.h>
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -50,8 +54,14 @@
  *    of rte_eth_dev_rx_intr_ctl_q() into our set): an MSI-X eventfd under
  *    vfio-pci, the TAP's own fd for net_tap (level: readable while frames
  *    wait; the PMD has no enable/disable, @intr_toggle is false);
- *  - @tfd, a timerfd for the PMDs without one (net_af_packet, net_af_xdp):
- *    the adaptive sleep.
+ *  - for the PMDs without one (net_af_packet, net_af_xdp): the PMD's own
+ *    AF_PACKET or AF_XDP socket (@pmd_fd), found as the one such socket
+ *    that the probe and queue set-up opened (dpdk_find_pmd_fd()). The
+ *    kernel makes it readable while its Rx ring holds frames, so it is
+ *    the Rx interrupt those PMDs do not offer. It is only polled, never
+ *    read: DPDK owns it;
+ *  - @tfd, a timerfd, when neither exists (other PMDs, or intr=off): the
+ *    adaptive sleep, from DPDK_SLEEP_MIN_US doubling up to sleep_max.
  *
  * Every rx_burst() that finds nothing counts an empty poll; at
  * @empty_polls in a row the link stops polling: it clears @efd, arms the
@@ -73,6 +83,7 @@
 #define DPDK_MBUF_ROOM	  RTE_MBUF_DEFAULT_BUF_SIZE /* 2048 + headroom */
 #define DPDK_TSO_MAX	  (65535u + LINKS_ETH_HLEN)
 #define DPDK_SLEEP_MIN_US 50u
+#define DPDK_FDS_MAX	  512u /* fds looked at for the PMD's socket */
 
 /* Every mbuf the queues, one burst each way and a TSO chain may hold. */
 #define DPDK_MBUFS                                                      \
@@ -83,8 +94,9 @@ _Static_assert(DPDK_MBUF_ROOM - RTE_PKTMBUF_HEADROOM >= 1518 + 4,
 	       "one mbuf holds an MTU-sized frame with a VLAN tag");
 
 enum dpdk_wake {
-	DPDK_WAKE_INTR,	 /* the queue's Rx interrupt fd */
-	DPDK_WAKE_TIMER, /* @tfd: adaptive sleep */
+	DPDK_WAKE_INTR,	  /* the queue's Rx interrupt fd */
+	DPDK_WAKE_PMD_FD, /* the PMD's own socket (@pmd_fd), level */
+	DPDK_WAKE_TIMER,  /* @tfd: adaptive sleep */
 };
 
 struct dpdk_link {
@@ -102,7 +114,10 @@ struct dpdk_link {
 	uint32_t empty;	  /* empty polls in a row */
 	uint32_t sleep_us;
 	int efd, tfd;
-	struct rte_epoll_event ev_efd, ev_tfd;
+	int pmd_fd; /* DPDK_WAKE_PMD_FD: not ours, never read or closed */
+	struct rte_epoll_event ev_efd, ev_tfd, ev_pmd;
+	unsigned nfds_before; /* fds open before the probe: @fds_before */
+	int fds_before[DPDK_FDS_MAX];
 };
 
 /* One dpdk link per process: the EAL and its devices are process-global. */
@@ -496,6 +511,9 @@ static void dpdk_close(struct cove_link *l)
 
 	if (d->dev) {
 		(void)rte_eth_dev_stop(d->port);
+		if (d->wake == DPDK_WAKE_PMD_FD)
+			(void)rte_epoll_ctl(d->link.fd, EPOLL_CTL_DEL,
+					    d->pmd_fd, &d->ev_pmd);
 		if (d->intr_added)
 			(void)rte_eth_dev_rx_intr_ctl_q(d->port, 0, d->link.fd,
 							RTE_INTR_EVENT_DEL,
@@ -529,6 +547,50 @@ static int dpdk_fail(struct cove_err *err, const char *arg, int code,
 			    rte_strerror(code));
 }
 
+/* dpdk_fds() - the numbers of up to @max fds open in this process. */
+static unsigned dpdk_fds(int *fds, unsigned max)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *e;
+	unsigned n = 0;
+
+	if (!dir)
+		return 0;
+	while (n < max && (e = readdir(dir)))
+		if (e->d_name[0] != '.' && atoi(e->d_name) != dirfd(dir))
+			fds[n++] = atoi(e->d_name); /* not the listing's own */
+	closedir(dir);
+	return n;
+}
+
+/*
+ * dpdk_find_pmd_fd() - the one AF_PACKET or AF_XDP socket the probe and
+ * the queue set-up opened, or -1 (none, several, or no list from before).
+ */
+static int dpdk_find_pmd_fd(const struct dpdk_link *d)
+{
+	int now[DPDK_FDS_MAX], found = -1, dom;
+	unsigned n = dpdk_fds(now, DPDK_FDS_MAX), i, j;
+	socklen_t len;
+
+	if (!d->nfds_before || n == DPDK_FDS_MAX)
+		return -1;
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < d->nfds_before; j++)
+			if (now[i] == d->fds_before[j])
+				break;
+		len = sizeof(dom);
+		if (j < d->nfds_before ||
+		    getsockopt(now[i], SOL_SOCKET, SO_DOMAIN, &dom, &len) ||
+		    (dom != AF_PACKET && dom != AF_XDP))
+			continue;
+		if (found >= 0)
+			return -1; /* several queues' sockets: which one? */
+		found = now[i];
+	}
+	return found;
+}
+
 /* dpdk_find_port() - the ethdev port of device @name, probing it if needed. */
 static int dpdk_find_port(struct dpdk_link *d, const char *arg,
 			  struct cove_err *err)
@@ -543,6 +605,9 @@ static int dpdk_find_port(struct dpdk_link *d, const char *arg,
 		 d->o.dev);
 	if (!rte_eth_dev_get_port_by_name(name, &d->port))
 		return 0;
+	d->nfds_before = dpdk_fds(d->fds_before, DPDK_FDS_MAX);
+	if (d->nfds_before == DPDK_FDS_MAX)
+		d->nfds_before = 0; /* too many to tell new ones apart */
 	ret = rte_dev_probe(d->o.devargs);
 	if (ret < 0)
 		return dpdk_fail(err, arg, -ret, "probing the device failed");
@@ -683,11 +748,20 @@ static int dpdk_setup_wake(struct dpdk_link *d, const char *arg,
 		if (!ret)
 			(void)rte_eth_dev_rx_intr_disable(d->port, 0);
 	}
+	if (d->o.intr && d->wake == DPDK_WAKE_TIMER) {
+		d->pmd_fd = dpdk_find_pmd_fd(d);
+		d->ev_pmd.epdata.event = EPOLLIN;
+		if (d->pmd_fd >= 0 && !rte_epoll_ctl(d->link.fd, EPOLL_CTL_ADD,
+						     d->pmd_fd, &d->ev_pmd))
+			d->wake = DPDK_WAKE_PMD_FD;
+	}
 	(void)dpdk_last_log(NULL, 0); /* the PMDs' "no Rx interrupt" lines */
 	if (getenv("COVE_DPDK_LOG"))
 		fprintf(stderr, "dpdk:%s: %s, offloads 0x%x\n", arg,
 			d->wake == DPDK_WAKE_TIMER ?
 				"adaptive sleep (timerfd)" :
+			d->wake == DPDK_WAKE_PMD_FD ?
+				"the PMD's socket (level)" :
 			d->intr_toggle ? "Rx interrupt" :
 					 "Rx fd (level)",
 			d->link.offloads);
@@ -721,8 +795,31 @@ COVE_LINK_TYPE(dpdk_ops);
  *
  * Return: 0 or < 0 with @err set.
  */
+static int dpdk_open_locked(const char *arg, struct cove_frame_pool *pool,
+			    struct cove_link **out, struct cove_err *err);
+
 static int dpdk_open(const char *arg, struct cove_frame_pool *pool,
 		     struct cove_link **out, struct cove_err *err)
+{
+	sigset_t all, old;
+	int ret;
+
+	/*
+	 * The EAL and some PMDs start threads (interrupts, multi-process
+	 * channel). They inherit our signal mask: with everything blocked
+	 * they never take a signal meant for the host (SIGUSR1 for stats,
+	 * SIGTERM), whatever the host blocks later.
+	 */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	ret = dpdk_open_locked(arg, pool, out, err);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ret;
+}
+
+/* dpdk_open_locked() - dpdk_open() with every signal blocked. */
+static int dpdk_open_locked(const char *arg, struct cove_frame_pool *pool,
+			    struct cove_link **out, struct cove_err *err)
 {
 	struct rte_ether_addr mac;
 	struct rte_eth_dev_info info;
@@ -739,7 +836,7 @@ static int dpdk_open(const char *arg, struct cove_frame_pool *pool,
 		return cove_err_set(err, ENOMEM, "dpdk:%s: out of memory", arg);
 	d->link.ops = &dpdk_ops;
 	d->link.pool = pool;
-	d->link.fd = d->efd = d->tfd = -1;
+	d->link.fd = d->efd = d->tfd = d->pmd_fd = -1;
 	links_set_name(&d->link, "dpdk", arg);
 	if (dpdk_parse(arg, &d->o, err) < 0 ||
 	    dpdk_eal_start(&d->o, arg, err) < 0)
