@@ -449,10 +449,22 @@ static void offloads_through_tap(struct cove_link *a, struct cove_link *b)
 	CHECK(a->stats.tx_dropped == 0);
 }
 
+/* open_fds() - how many fds this process has open. */
+static unsigned open_fds(void)
+{
+	unsigned n = 0;
+	int fd;
+
+	for (fd = 0; fd < 4096; fd++)
+		n += fcntl(fd, F_GETFD) >= 0;
+	return n;
+}
+
 static void test_tap(void)
 {
 	struct cove_link *a = NULL, *b = NULL;
 	struct cove_err err = { 0 };
+	unsigned fds = open_fds(); /* the EAL's own stay: it runs already */
 
 	/* after the af_packet device is gone, a new one can come */
 	if (cove_link_open("dpdk:net_tap0,iface=cvdtap,empty_polls=16", &pool,
@@ -474,6 +486,10 @@ static void test_tap(void)
 	cove_link_close(a);
 	cove_link_close(b);
 	CHECK(pool.nfree == pool.count);
+	CHECK(open_fds() == fds); /* nothing of the device or link is left */
+	if (open_fds() != fds)
+		fprintf(stderr, "  fds: %u before, %u after\n", fds,
+			open_fds());
 }
 
 int main(void)
