@@ -617,10 +617,9 @@ def run_round(res, name, stack, link, sizes, pool, impair=None,
                     stats.get("tcp_retransmits", 0) > 0,
                     "no retransmissions: did the drop rules work?"))
         if link != "dpdk-xdp":
-            # Known issue (docs/LINKS.md): a net_af_xdp port opened again
-            # on the same veth right after the last one closed may lose
-            # its first seconds of traffic, so --connect at start-up sees
-            # ARP go unanswered (EHOSTUNREACH) about every other time.
+            # Known issue (docs/LINKS.md): a net_af_xdp port whose stack
+            # speaks first at start-up (--connect) gets no ARP reply for
+            # seconds about every other time (EHOSTUNREACH).
             res.run(name, "--connect refused and ok", check_connect,
                     server_ns, args, peer, log)
     finally:
