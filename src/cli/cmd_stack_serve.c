@@ -64,7 +64,9 @@ struct serve_opts {
 	"\n"                                                                     \
 	"  --stack NAME        provider (see '%s stacks'); default builtin\n"    \
 	"  --link KIND:IF      link to serve on: tap:IFNAME[,offload=off] or\n"  \
-	"                      packet:IFNAME[,rx=v2][,offload=off]\n"            \
+	"                      packet:IFNAME[,rx=v2][,offload=off]; more\n"      \
+	"                      kinds (cove-plugin: dpdk:DEVARGS) in '%s\n"       \
+	"                      stacks' and docs/LINKS.md\n"                      \
 	"  --addr A.B.C.D/N    the stack's address and prefix length\n"          \
 	"  --gateway A.B.C.D   default route\n"                                  \
 	"  --echo PORT         TCP: send every byte back\n"                      \
@@ -235,7 +237,8 @@ static int serve_parse(int argc, char **argv, struct serve_opts *o)
 			kind = -1;
 			break;
 		case 'h':
-			printf(SERVE_HELP, cove_progname, cove_progname);
+			printf(SERVE_HELP, cove_progname, cove_progname,
+			       cove_progname);
 			return 1;
 		case ':':
 			return cove_usage_error("stack-serve",

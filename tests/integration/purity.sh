@@ -6,14 +6,16 @@
 #
 #  cove:         no NEEDED library or ldd dependency naming a third-party
 #                stack; no lwIP/provider symbol (defined or undefined);
-#                `cove stacks` lists no lwip;
+#                `cove stacks` lists no lwip; no DPDK either (no librte_*
+#                library, no rte_ symbol, no dpdk link);
 #  cove-plugin:  NEEDED liblwip; `cove-plugin stacks` lists lwip; its
 #                dynamic symbol table shares no defined name with liblwip;
 #                and no global function of Cove's static libraries has a
 #                liblwip name: a static definition wins at link time, so
 #                the lwip provider's call would silently bind to Cove's
 #                function instead of lwIP's (this happened with the builtin
-#                stack's tcp_output).
+#                stack's tcp_output); NEEDED librte_ethdev and
+#                `cove-plugin stacks` lists the dpdk link.
 # Prints PASS/FAIL lines and "N passed, N failed".
 set -u
 cd "$(dirname "$0")/../.."
@@ -53,6 +55,10 @@ check "cove: no lwIP symbols imported (nm -D -u)" \
 	no_match "$syms" "$(nm -D --undefined-only "$cove" | awk '{print $NF}')"
 check "cove: 'cove stacks' lists no lwip" \
 	no_match '^  lwip ' "$("$cove" stacks)"
+check "cove: no DPDK library (librte_*) in NEEDED or ldd" \
+	no_match 'librte_' "$(readelf -d "$cove" | grep NEEDED; ldd "$cove")"
+check "cove: 'cove stacks' lists no dpdk link" \
+	no_match '^  dpdk ' "$("$cove" stacks)"
 
 if [ ! -x "$plugin" ]; then
 	if meson introspect --buildoptions "$build" 2>/dev/null |
@@ -66,6 +72,10 @@ else
 		grep -q 'Shared library: \[liblwip' <(readelf -d "$plugin")
 	check "cove-plugin: 'cove-plugin stacks' lists lwip" \
 		grep -q '^  lwip ' <("$plugin" stacks)
+	check "cove-plugin: NEEDED librte_ethdev (the dpdk link)" \
+		grep -q 'Shared library: \[librte_ethdev' <(readelf -d "$plugin")
+	check "cove-plugin: 'cove-plugin stacks' lists the dpdk link" \
+		grep -q '^  dpdk ' <("$plugin" stacks)
 	lwlib=$(ldd "$plugin" | awk '/liblwip/ {print $3}')
 	check "cove-plugin: exports nothing liblwip defines" \
 		no_match . "$(comm -12 \

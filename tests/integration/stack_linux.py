@@ -48,9 +48,19 @@ each closed by the server first (more TIME-WAITs than a stack may keep); RST (EC
 to a closed and an open Linux port; the server's sockets back to its
 listeners and a clean exit.
 
+  STACK dpdk net_af_packet, STACK dpdk net_af_xdp, STACK dpdk net_tap,
+  STACK dpdk impaired:
+                     the packet (twice: net_af_packet, net_af_xdp), tap
+                     and impaired rounds over the dpdk link of
+                     cove-plugin (COVE=cove-plugin, only with --rounds
+                     dpdk-packet,dpdk-xdp,dpdk-tap,dpdk-impaired; see
+                     stack_linux_dpdk.sh), each ending with an idle check:
+                     the server uses under 1% of a core over 10 s.
+
 Usage: stack_linux.py [--stack NAME] [--no-control] [--quick]
                       [--rounds tap,packet,impaired,lossy,segmented,
-                                tap-segmented]
+                                tap-segmented,dpdk-packet,dpdk-xdp,
+                                dpdk-tap,dpdk-impaired]
                       [--impaired-timeout S]
 Env: COVE (the cove binary), STACK_LINUX_STACK (default for --stack).
 """
@@ -465,6 +475,27 @@ def check_tso_used(stats):
            "TSO: %d TCP segments left in %d frames" % (segs, frames))
 
 
+def cpu_ticks(pid):
+    """utime + stime of @pid (all its threads), in clock ticks."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def check_idle(pid):
+    """An idle stack-serve sleeps: under 1% of a core over 10 s.
+
+    A resource check, not a latency one: a link that busy-polls (or
+    wakes too often) shows up here."""
+    time.sleep(1)	# let the last connections' timers run out
+    hz = os.sysconf("SC_CLK_TCK")
+    t0, c0 = time.monotonic(), cpu_ticks(pid)
+    time.sleep(10)
+    used = (cpu_ticks(pid) - c0) / hz / (time.monotonic() - t0)
+    print("     idle CPU: %.2f%% of a core" % (100 * used), flush=True)
+    expect(used < 0.01, "%.1f%% of a core while idle" % (100 * used))
+
+
 def csum_errors(ns):
     """Linux's TCP and UDP checksum error counters in @ns."""
     out = ns.run("nstat", "-az", "TcpInCsumErrors",
@@ -485,14 +516,24 @@ def run_round(res, name, stack, link, sizes, pool, impair=None,
     spaces = []
     srv = None
     try:
-        if link == "tap":
+        if link in ("tap", "dpdk-tap"):
             ns = netns.Netns(netns.unique(tag, "t"))
             spaces.append(ns)
-            netns.tap(ns, "cvtap0")
+            if link == "tap":
+                netns.tap(ns, "cvtap0")
+                spec = "tap:cvtap0"
+            else:
+                # net_tap attaches to a persistent TAP with its own flags
+                # (packet info, multi-queue), so the address survives the
+                # PMD; mac=fixed keeps the MAC the same across restarts.
+                ns.ip("tuntap", "add", "dev", "cvtap0", "mode", "tap",
+                      "pi", "multi_queue")
+                ns.ip("link", "set", "cvtap0", "up")
+                spec = "dpdk:net_tap0,iface=cvtap0,mac=fixed"
             ns.ip("addr", "add", "10.77.0.1/24", "dev", "cvtap0")
             client, server_ns = ns, ns
             peer, addr = "10.77.0.1", "10.77.0.2"
-            args = ["--stack", stack, "--link", "tap:cvtap0",
+            args = ["--stack", stack, "--link", spec,
                     "--addr", addr + "/24"]
             if segmented:
                 # The TAP's kernel only routes: the client sits behind a
@@ -518,6 +559,10 @@ def run_round(res, name, stack, link, sizes, pool, impair=None,
             spaces += [client, server_ns]
             netns.veth_pair(client, "cva", server_ns, "cvb")
             netns.no_segmentation_offload(client, "cva")
+            if link in ("dpdk-packet", "dpdk-xdp"):
+                # net_af_packet and net_af_xdp do not say that the kernel
+                # left a checksum partial: Linux must fill it.
+                client.run("ethtool", "-K", "cva", "tx", "off")
             client.ip("addr", "add", "10.78.0.1/24", "dev", "cva")
             if drop:
                 lossy(client, "cva", drop)
@@ -530,7 +575,10 @@ def run_round(res, name, stack, link, sizes, pool, impair=None,
                 server_ns.ip("addr", "add", addr + "/24", "dev", "cvb")
                 args = ["--stack", "kernel"]
             else:
-                args = ["--stack", stack, "--link", "packet:cvb",
+                spec = {"dpdk-packet": "dpdk:net_af_packet0,iface=cvb",
+                        "dpdk-xdp": "dpdk:net_af_xdp0,iface=cvb"}.get(
+                            link, "packet:cvb")
+                args = ["--stack", stack, "--link", spec,
                         "--addr", addr + "/24"]
         if impair:
             args += ["--impair", impair]
@@ -549,13 +597,17 @@ def run_round(res, name, stack, link, sizes, pool, impair=None,
                 res.run(name, cname, lambda: expect(False, "server died"))
                 continue
             res.run(name, cname, fn, ctx)
+        if link.startswith("dpdk"):
+            res.run(name, "idle: under 1% of a core over 10 s", check_idle,
+                    srv.proc.pid)
         rc, stats = srv.stop()
         srv = None
         res.run(name, "clean exit with stats", lambda: expect(
             rc == 0 and stats is not None and "tcp_established" in stats,
             "exit %d, stats %s" % (rc, "printed" if stats else "missing")))
         if stack == "builtin" and stats and not impair:
-            res.run(name, "TSO used", check_tso_used, stats)
+            if link not in ("dpdk-packet", "dpdk-xdp"):	# no TSO
+                res.run(name, "TSO used", check_tso_used, stats)
             if segmented:
                 res.run(name, "Linux saw no checksum errors", lambda: expect(
                     csum_errors(client) == 0, "%d checksum errors" %
@@ -564,8 +616,12 @@ def run_round(res, name, stack, link, sizes, pool, impair=None,
                 res.run(name, "losses seen and repaired", lambda: expect(
                     stats.get("tcp_retransmits", 0) > 0,
                     "no retransmissions: did the drop rules work?"))
-        res.run(name, "--connect refused and ok", check_connect, server_ns,
-                args, peer, log)
+        if link != "dpdk-xdp":
+            # Known issue (docs/LINKS.md): a net_af_xdp port whose stack
+            # speaks first at start-up (--connect) gets no ARP reply for
+            # seconds about every other time (EHOSTUNREACH).
+            res.run(name, "--connect refused and ok", check_connect,
+                    server_ns, args, peer, log)
     finally:
         if srv:
             srv.kill()
@@ -636,6 +692,21 @@ def main():
                 if "segmented" in rounds:
                     run_round(res, opts.stack + " segmented", opts.stack,
                               "packet", SMALL, pool, segmented=True)
+                # cove-plugin only (tests/integration/stack_linux_dpdk.sh)
+                if "dpdk-packet" in rounds:
+                    run_round(res, opts.stack + " dpdk net_af_packet",
+                              opts.stack, "dpdk-packet", full, pool)
+                if "dpdk-xdp" in rounds:
+                    run_round(res, opts.stack + " dpdk net_af_xdp",
+                              opts.stack, "dpdk-xdp", full, pool)
+                if "dpdk-tap" in rounds:
+                    run_round(res, opts.stack + " dpdk net_tap", opts.stack,
+                              "dpdk-tap", full, pool)
+                if "dpdk-impaired" in rounds:
+                    run_round(res, opts.stack + " dpdk impaired", opts.stack,
+                              "dpdk-tap", SMALL, pool,
+                              impair="drop=2,dup=1,reorder=2,seed=7",
+                              impaired_timeout=opts.impaired_timeout)
                 if "tap-segmented" in rounds:
                     run_round(res, opts.stack + " tap segmented",
                               opts.stack, "tap", SMALL, pool,
