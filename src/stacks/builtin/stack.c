@@ -352,6 +352,20 @@ static int builtin_poll_fd(struct cove_stack *cs)
 	return -1;
 }
 
+/**
+ * builtin_socket() - the ABI's socket(): a TCP or UDP socket over IPv4
+ * @cs:		stack
+ * @domain:	AF_INET only
+ * @type:	SOCK_STREAM or SOCK_DGRAM; SOCK_NONBLOCK and SOCK_CLOEXEC are
+ *		the host's business and ignored (the stack never blocks)
+ * @protocol:	0 or the one protocol that matches @type
+ * @out:	the socket, open for the host until it calls close()
+ *
+ * Counts against max_sockets, the per-instance limit set at create.
+ *
+ * Return: 0, -EAFNOSUPPORT, -EPROTONOSUPPORT, -ESOCKTNOSUPPORT, -EMFILE
+ * (limit reached) or the protocol's -ENOMEM.
+ */
 static int builtin_socket(struct cove_stack *cs, int domain, int type,
 			  int protocol, struct cove_sock **out)
 {
@@ -405,6 +419,19 @@ static int builtin_listen(struct cove_sock *cs, int backlog)
 	return s->proto->listen ? s->proto->listen(s, backlog) : -EOPNOTSUPP;
 }
 
+/**
+ * builtin_accept() - the ABI's accept(): take one established connection
+ * @cs:		listening socket
+ * @out:	the new socket, counted against max_sockets like socket()'s
+ * @peer:	filled with the peer's address when not NULL
+ * @len:	in: room at @peer; out: the address's size
+ *
+ * The limit is checked before the protocol dequeues, so at -EMFILE the
+ * connection stays queued for a later accept().
+ *
+ * Return: 0, -EAGAIN when none is ready, -EMFILE, -EINVAL when @cs is not
+ * listening, -EOPNOTSUPP for UDP.
+ */
 static int builtin_accept(struct cove_sock *cs, struct cove_sock **out,
 			  struct sockaddr *peer, socklen_t *len)
 {
