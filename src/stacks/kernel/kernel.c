@@ -202,6 +202,21 @@ static int kernel_adopt(struct cove_stack *st, int fd, int type,
 	return 0;
 }
 
+/**
+ * kernel_socket() - the ABI's socket(): a kernel socket of our netns
+ * @st:		instance
+ * @domain:	AF_INET only, as the other providers
+ * @type:	SOCK_STREAM or SOCK_DGRAM; the kernel socket is always made
+ *		non-blocking and close-on-exec, whatever the flags say
+ * @protocol:	passed to the kernel unchecked (it refuses a wrong one)
+ * @out:	the ABI socket, in the epoll set
+ *
+ * The configured SO_RCVBUF/SO_SNDBUF are applied best-effort: a kernel
+ * that refuses them leaves its defaults.
+ *
+ * Return: 0, -EAFNOSUPPORT, -ESOCKTNOSUPPORT, -EMFILE (max_sockets
+ * reached), socket()'s -errno, or kernel_adopt()'s (the fd is closed).
+ */
 static int kernel_socket(struct cove_stack *st, int domain, int type,
 			 int protocol, struct cove_sock **out)
 {

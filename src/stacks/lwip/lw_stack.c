@@ -116,6 +116,17 @@ bool lw_addr_forbidden(const struct cove_stack *st, uint32_t addr_be)
 	return addr_be == st->addr.s_addr || (a >> 24) == 127;
 }
 
+/**
+ * lw_sock_new() - a zeroed socket on the instance's list, no PCB yet
+ * @st:		instance
+ * @type:	SOCK_STREAM or SOCK_DGRAM
+ *
+ * The caller attaches a PCB and decides how the socket counts: held and
+ * in nsock (socket(), accept()) or a child in nchild (accept callback).
+ * Freed by lw_sock_free(), from the protocol's close.
+ *
+ * Return: the socket, or NULL when out of memory.
+ */
 struct cove_sock *lw_sock_new(struct cove_stack *st, int type)
 {
 	struct cove_sock *s = calloc(1, sizeof(*s));
