@@ -641,6 +641,7 @@ int ipv4_init(struct bstack *st)
 	return 0;
 }
 
+/* ipv4_fini() - cancel the reassembly timers, free the slots and context. */
 void ipv4_fini(struct bstack *st)
 {
 	unsigned i;

@@ -73,6 +73,7 @@ uint64_t bstack_random(struct bstack *st)
 	return x * 0x2545f4914f6cdd1dull;
 }
 
+/* bstack_log() - one "builtin: " line to the host's log, if it has one. */
 void bstack_log(struct bstack *st, int level, const char *fmt, ...)
 {
 	char buf[256];
@@ -172,6 +173,7 @@ static void bstack_loop_run(struct bstack *st)
 	}
 }
 
+/* bstack_loop_drop() - free every frame on the loopback queue (destroy). */
 static void bstack_loop_drop(struct bstack *st)
 {
 	struct cove_frame *f = st->loop_head;
@@ -307,6 +309,18 @@ static int builtin_create(const struct cove_stack_config *cfg,
 	return 0;
 }
 
+/**
+ * builtin_input() - the ABI's input(): process a burst of received frames
+ * @cs:		stack
+ * @f:		frames, each consumed (freed or kept by the layer that
+ *		finishes with it)
+ * @n:		how many
+ *
+ * The clock is read once for the burst. TCP holds the ACKs it owes while
+ * in_input is set and sends them once at tcp_input_end(), so a burst of
+ * segments is acknowledged by one ACK. Replies wait in the transmit batch
+ * until it fills or run() flushes it: the host calls run() after input().
+ */
 static void builtin_input(struct cove_stack *cs, struct cove_frame **f,
 			  unsigned n)
 {
@@ -484,6 +498,13 @@ static int builtin_shutdown(struct cove_sock *cs, int how)
 	return s->proto->shutdown ? s->proto->shutdown(s, how) : -EOPNOTSUPP;
 }
 
+/**
+ * builtin_close() - the ABI's close(): the host's handle is gone
+ * @cs:		socket (NULL is ignored)
+ *
+ * Gives the socket's max_sockets slot back now; the protocol decides what
+ * becomes of the connection (TCP may finish it as an orphan).
+ */
 static void builtin_close(struct cove_sock *cs)
 {
 	struct bsock *s = to_bs(cs);
@@ -536,6 +557,7 @@ static uint32_t builtin_events(struct cove_sock *cs)
 	return s->proto->events(s);
 }
 
+/* builtin_stats() - the instance's counters plus UDP's and TCP's gauges. */
 static int builtin_stats(struct cove_stack *cs, struct cove_stack_stats *out)
 {
 	struct bstack *st = to_st(cs);

@@ -213,6 +213,11 @@ static const uint8_t *udp_ring_front(struct udp_sock *u, uint32_t *len,
 	return u->ring + u->head + UDP_REC_HDR;
 }
 
+/*
+ * udp_ring_pop() - drop the front record, whose payload is @len bytes (as
+ * udp_ring_front() said). An empty ring restarts at offset 0, so the
+ * next record never needs to wrap.
+ */
 static void udp_ring_pop(struct bstack *st, struct udp_sock *u, uint32_t len)
 {
 	uint32_t need = rec_size(len);
@@ -553,6 +558,11 @@ static ssize_t udp_recvmsg(struct bsock *s, struct msghdr *m, int flags)
 	return (flags & MSG_TRUNC) ? (ssize_t)len : (ssize_t)copied;
 }
 
+/*
+ * udp_shutdown() - shutdown(): set the SHUT_RD/SHUT_WR bits (how + 1 maps
+ * SHUT_RD, SHUT_WR, SHUT_RDWR onto them). As on Linux the bits are set
+ * even on an unconnected socket, which still gets -ENOTCONN.
+ */
 static int udp_shutdown(struct bsock *s, int how)
 {
 	struct udp_sock *u = udp_sk(s);
@@ -564,6 +574,10 @@ static int udp_shutdown(struct bsock *s, int how)
 	return u->connected ? 0 : -ENOTCONN; /* Linux: flags set anyway */
 }
 
+/*
+ * udp_free() - unlink @u from its port chain and the socket list, give
+ * its queued bytes back to the context's count, free ring and socket.
+ */
 static void udp_free(struct bstack *st, struct udp_sock *u)
 {
 	udp_hash_del(u);

@@ -259,6 +259,11 @@ int tcb_bufs(struct tcb *t)
 	return 0;
 }
 
+/*
+ * tcb_hash_add() - put @t, whose 4-tuple is now complete, on its chain of
+ * the connection hash (seeded per instance, so chains cannot be steered
+ * by a peer that picks ports). The caller ensures the tuple is unique.
+ */
 void tcb_hash_add(struct tcb *t)
 {
 	struct tcp_ctx *c = t->ctx;
@@ -283,6 +288,7 @@ static void tcb_hash_del(struct tcb *t)
 	t->in_hash = false;
 }
 
+/* tcb_lookup() - the tcb with exactly this 4-tuple, or NULL (no listeners). */
 struct tcb *tcb_lookup(struct tcp_ctx *c, uint32_t laddr, uint16_t lport,
 		       uint32_t raddr, uint16_t rport)
 {
@@ -602,6 +608,14 @@ bool tcp_challenge_ok(struct tcp_ctx *c)
 	return true;
 }
 
+/**
+ * tcp_socket() - a new CLOSED TCP socket for the host
+ * @st:		stack
+ * @out:	the socket, host_open; on no port until bind, listen or
+ *		connect puts it on one
+ *
+ * Return: 0, -ENOMEM, or -EPROTONOSUPPORT when TCP failed to initialise.
+ */
 int tcp_socket(struct bstack *st, struct bsock **out)
 {
 	struct tcb *t;

@@ -47,6 +47,11 @@ static void reno_init(struct tcb *t)
 	t->cwnd_cnt = 0;
 }
 
+/*
+ * reno_on_ack() - NewReno growth (RFC 5681): slow start below ssthresh,
+ * then one MSS per cwnd's worth of bytes acknowledged (counted in
+ * cwnd_cnt, so ACKs of any size add up exactly).
+ */
 static void reno_on_ack(struct tcb *t, uint32_t acked, uint32_t rtt_us)
 {
 	(void)rtt_us;
@@ -186,6 +191,12 @@ static void cubic_on_ack(struct tcb *t, uint32_t acked, uint32_t rtt_us)
 	}
 }
 
+/*
+ * cubic_on_congestion() - loss detected: remember w_max (lowered further
+ * when losses come before the last w_max was regained, RFC 9438 fast
+ * convergence), ssthresh = beta * cwnd (at least two segments), and end
+ * the growth epoch.
+ */
 static void cubic_on_congestion(struct tcb *t)
 {
 	struct tcp_cubic *cu = &t->cubic;

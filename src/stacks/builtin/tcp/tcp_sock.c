@@ -41,6 +41,10 @@ static int tcp_addr_in(const struct sockaddr *a, socklen_t len, uint32_t *addr,
 	return 0;
 }
 
+/*
+ * tcp_addr_out() - write a sockaddr_in truncated to *@len, as Linux does,
+ * and set *@len to its full size; nothing when @a or @len is NULL.
+ */
 static int tcp_addr_out(uint32_t addr, uint16_t port, struct sockaddr *a,
 			socklen_t *len)
 {

@@ -106,6 +106,11 @@ static void tcp_tlp_fire(struct tcb *t)
 		tcp_rtx_arm(t);
 }
 
+/*
+ * tcp_persist_arm() - use t_rtx as the persist timer: the RTO (at least
+ * TCP_RTO_MIN_US) doubled per unanswered probe, at most TCP_RTO_MAX_US.
+ * Does nothing while t_rtx runs: data in flight is the RTO's to watch.
+ */
 void tcp_persist_arm(struct tcb *t)
 {
 	uint64_t us;
@@ -386,6 +391,7 @@ void tcp_timers_init(struct tcb *t)
 	t->t_keep.fn = tcp_keep_fire;
 }
 
+/* tcp_timers_stop() - cancel all three timers and the modes riding t_rtx. */
 void tcp_timers_stop(struct tcb *t)
 {
 	struct timer_wheel *w = tcp_wheel(t);
