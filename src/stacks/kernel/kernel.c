@@ -257,6 +257,11 @@ static int kernel_listen(struct cove_sock *s, int backlog)
 	return listen(s->fd, backlog) < 0 ? -errno : 0;
 }
 
+/*
+ * kernel_accept() - accept4() into a new ABI socket, non-blocking and
+ * close-on-exec, counted against max_sockets (checked first, so at
+ * -EMFILE the connection stays in the kernel's queue).
+ */
 static int kernel_accept(struct cove_sock *s, struct cove_sock **out,
 			 struct sockaddr *peer, socklen_t *len)
 {
@@ -274,6 +279,11 @@ static int kernel_accept(struct cove_sock *s, struct cove_sock **out,
 	return ret;
 }
 
+/*
+ * kernel_connect() - connect() as the kernel does it: a TCP socket
+ * returns -EINPROGRESS and the host waits for EPOLLOUT; both that and an
+ * immediate success count as an active open.
+ */
 static int kernel_connect(struct cove_sock *s, const struct sockaddr *addr,
 			  socklen_t len)
 {
@@ -287,6 +297,11 @@ static int kernel_connect(struct cove_sock *s, const struct sockaddr *addr,
 	return 0;
 }
 
+/*
+ * kernel_sendmsg() - sendmsg() with MSG_DONTWAIT | MSG_NOSIGNAL added: the
+ * host never blocks here and gets -EPIPE rather than SIGPIPE. The msghdr
+ * goes to the kernel as the host built it, control data included.
+ */
 static ssize_t kernel_sendmsg(struct cove_sock *s, const struct msghdr *msg,
 			      int flags)
 {
@@ -299,6 +314,7 @@ static ssize_t kernel_sendmsg(struct cove_sock *s, const struct msghdr *msg,
 	return n;
 }
 
+/* kernel_recvmsg() - recvmsg() with MSG_DONTWAIT; -EAGAIN when empty. */
 static ssize_t kernel_recvmsg(struct cove_sock *s, struct msghdr *msg,
 			      int flags)
 {

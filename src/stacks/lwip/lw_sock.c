@@ -129,6 +129,10 @@ static void lw_set_cookie(struct cove_sock *s, void *cookie)
 	s->cookie = cookie;
 }
 
+/*
+ * lw_bind() - bind(): INADDR_ANY or our address only (there is no
+ * loopback interface to bind to), then the protocol's bind.
+ */
 static int lw_bind(struct cove_sock *s, const struct sockaddr *addr,
 		   socklen_t len)
 {
@@ -255,6 +259,7 @@ static int lw_shutdown(struct cove_sock *s, int how)
 	return ret;
 }
 
+/* lw_close() - the ABI's close(): the protocol's close frees @s. */
 static void lw_close(struct cove_sock *s)
 {
 	struct cove_stack *st;

@@ -144,6 +144,11 @@ struct cove_sock *lw_sock_new(struct cove_stack *st, int type)
 	return s;
 }
 
+/*
+ * lw_sock_free() - unlink @s from the dirty and socket lists and free it.
+ * Its PCB, queues and counts must be dealt with already (the protocol's
+ * close does that).
+ */
 void lw_sock_free(struct cove_sock *s)
 {
 	struct cove_stack *st = s->st;
@@ -195,6 +200,11 @@ static err_t lw_linkoutput(struct netif *netif, struct pbuf *p)
 	return ERR_OK;
 }
 
+/*
+ * lw_netif_init() - netif_add()'s init hook: an Ethernet netif "cv" with
+ * the link's MAC, its MTU capped at 9000, ARP through etharp_output and
+ * frames out through lw_linkoutput().
+ */
 static err_t lw_netif_init(struct netif *netif)
 {
 	struct cove_stack *st = netif->state;

@@ -248,6 +248,10 @@ static void lw_tcp_err_cb(void *arg, err_t err)
 	lw_dirty(s);
 }
 
+/*
+ * lw_tcp_connected_cb() - lwIP's connected callback: the SYN-ACK came.
+ * Caches the local address lwIP chose and wakes the host (EPOLLOUT).
+ */
 static err_t lw_tcp_connected_cb(void *arg, struct tcp_pcb *pcb, err_t err)
 {
 	struct cove_sock *s = arg;
@@ -324,6 +328,7 @@ static err_t lw_tcp_accept_cb(void *arg, struct tcp_pcb *pcb, err_t err)
 	return ERR_OK;
 }
 
+/* lw_tcp_open() - a new IPv4 PCB for @s, callbacks attached. */
 int lw_tcp_open(struct cove_sock *s)
 {
 	struct tcp_pcb *pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
@@ -335,6 +340,11 @@ int lw_tcp_open(struct cove_sock *s)
 	return 0;
 }
 
+/*
+ * lw_tcp_bind() - tcp_bind() on a fresh, unbound PCB; port 0 lets lwIP
+ * pick. Return: 0, -EINVAL (bound, or not LW_NEW), or lwIP's error as
+ * an errno (-EADDRINUSE when the port is taken).
+ */
 int lw_tcp_bind(struct cove_sock *s, const struct sockaddr_in *a)
 {
 	ip_addr_t ip;

@@ -64,6 +64,7 @@ static void lw_udp_recv_cb(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 	lw_dirty(s);
 }
 
+/* lw_udp_open() - a new IPv4 udp_pcb for @s, the instance's SO_RCVBUF. */
 int lw_udp_open(struct cove_sock *s)
 {
 	struct udp_pcb *pcb = udp_new_ip_type(IPADDR_TYPE_V4);
@@ -274,6 +275,7 @@ ssize_t lw_udp_recv(struct cove_sock *s, struct msghdr *msg, int flags)
 	return (flags & MSG_TRUNC) ? (ssize_t)len : (ssize_t)off;
 }
 
+/* lw_udp_close() - drop queued datagrams, remove the PCB, free @s. */
 void lw_udp_close(struct cove_sock *s)
 {
 	struct lw_dgram *d;
