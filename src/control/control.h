@@ -40,9 +40,10 @@
  *    every header checked before its payload is buffered.
  *  - struct cove_ctl_client (runtime): one connection, one call at a time.
  *    Calls use odd stream ids in increasing order; a response for an older
- *    stream (a call that timed out) is dropped. A timeout leaves the client
- *    usable; any other transport or framing error marks it broken and
- *    every later call fails with ENOTCONN, so the caller closes it.
+ *    stream (a call that timed out) is dropped. A call that timed out
+ *    waiting for its response leaves the client usable; a transport or
+ *    framing error marks it broken and every later call fails with
+ *    ENOTCONN, so the caller closes it.
  *  - struct cove_ctl_server (sentry): listeners and a fixed table of
  *    connections behind one epoll fd, served without blocking from the
  *    sentry's loop. A bad frame closes that connection only. A handler
@@ -58,8 +59,8 @@
  *
  * Errors: this is control plane code. Functions return 0 or -1 and fill a
  * struct cove_err with one line a person can act on (its code is an errno
- * value); the frame and message layers, used by both, return -1 with a
- * static reason in *why instead.
+ * value); the frame decoder and the envelope checks, used by both, return
+ * -1 with a static reason in *why instead.
  */
 
 #include <stddef.h>
