@@ -25,10 +25,11 @@
  *    hands over a child the accept callback made (counted in nchild until
  *    then). nsock + nchild never exceeds max_sockets. close() always frees
  *    the socket, whatever lwIP still does with its PCB.
- *  - State. LW_NEW -> LW_LISTEN, or LW_NEW -> LW_CONNECTING ->
- *    LW_CONNECTED; any of them -> LW_DEAD when lwIP frees the PCB on its
- *    own (reset, timeout, end of close). A dead socket has no PCB
- *    (pcb is NULL) and lives on, with its error, until the host closes it.
+ *  - State (TCP; a UDP socket stays LW_NEW). LW_NEW -> LW_LISTEN, or
+ *    LW_NEW -> LW_CONNECTING -> LW_CONNECTED; a connecting or connected
+ *    socket -> LW_DEAD when lwIP frees the PCB on its own (reset, timeout,
+ *    both sides closed). A dead socket has no PCB (pcb is NULL) and lives
+ *    on, with its error, until the host closes it.
  *  - Errors. @err holds a pending error as a positive errno; the next
  *    send, recv or connect returns it once, or SO_ERROR reads and clears
  *    it. Calls return 0, a count or a negative errno, as the ABI wants.
