@@ -24,6 +24,7 @@
 
 #define EXEC_MAX_ENV 256
 
+/* exec_usage() - print the help text of cove exec to @out. */
 static void exec_usage(FILE *out)
 {
 	fprintf(out,
@@ -81,6 +82,23 @@ static void exec_stdio(int fds[3])
 	}
 }
 
+/**
+ * exec_main() - cove exec NAME [--] COMMAND [ARG...]
+ * @argc:	arguments, argv[0] == "exec"
+ * @argv:	options stop at the first non-option ("+"), so COMMAND's own
+ *		flags are left alone
+ *
+ * Packs a cove.Exec request (argv, --env, --workdir, --user, stdio as
+ * passed fds), sends it with our fds 0..2 attached, then waits with
+ * cove.Wait (timeout UINT32_MAX ms: as long as the process runs) for its
+ * status.
+ * The strings in the request point into @argv; nothing is copied. A
+ * /dev/null opened for a closed stdio fd stays open until we exit.
+ *
+ * Return: the process's exit status (0..255, as the sentry reports it:
+ * 128+N for signal N); 0 after --help; CTL_EXIT_COVE (125) for a usage
+ * error or any failure of our own, after one line on stderr.
+ */
 static int exec_main(int argc, char **argv)
 {
 	static const struct option lo[] = {

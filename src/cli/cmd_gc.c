@@ -7,6 +7,18 @@
 #include "cli/cli.h"
 #include "runtime/runtime.h"
 
+/**
+ * gc_main() - cove gc [--verbose]: clean up after dead runtimes
+ * @argc:	arguments, argv[0] == "gc"
+ * @argv:	only --verbose/-v and --help/-h
+ *
+ * Needs root (the leftovers are veth pairs, nftables rules and state
+ * under /run/cove). rt_gc() does the work and skips sandboxes whose lock
+ * is still held.
+ *
+ * Return: 0 with the count printed, 1 if not root or rt_gc() failed,
+ * 2 for an unknown option.
+ */
 static int gc_main(int argc, char **argv)
 {
 	bool verbose = false;

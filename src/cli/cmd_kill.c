@@ -11,6 +11,7 @@
 #include "cli/ctl_cmd.h"
 #include "control/cove.pb-c.h"
 
+/* kill_usage() - print the help text of cove kill to @out. */
 static void kill_usage(FILE *out)
 {
 	fprintf(out,
@@ -43,6 +44,18 @@ static int kill_parse(const char *s)
 	return -1;
 }
 
+/**
+ * kill_main() - cove kill [--all] NAME [SIGNAL]: one cove.Signal call
+ * @argc:	arguments, argv[0] == "kill"
+ * @argv:	SIGNAL is parsed by kill_parse(); default SIGTERM
+ *
+ * The sentry delivers the signal: to the program, or with --all to every
+ * process of the sandbox. The sandbox ending is reported by cove run, not
+ * here.
+ *
+ * Return: 0 once the sentry accepted the request, else CTL_EXIT_COVE
+ * (bad usage included) after one line on stderr.
+ */
 static int kill_main(int argc, char **argv)
 {
 	static const struct option lo[] = {

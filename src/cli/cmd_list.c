@@ -19,6 +19,7 @@
  * (or the next cove run) removes.
  */
 
+/* list_usage() - print the help text of cove list to @out. */
 static void list_usage(FILE *out)
 {
 	fprintf(out,
@@ -62,6 +63,19 @@ static void list_age(time_t t, char *buf, size_t n)
 		snprintf(buf, n, "%ldd", s / 86400);
 }
 
+/**
+ * list_main() - cove list: one line per directory of SBX_RUN_DIR
+ * @argc:	arguments, argv[0] == "list"; no others but --help
+ * @argv:	arguments
+ *
+ * Reads the state files (ip, network, pid) written by the runtime and
+ * probes NAME/lock; the age is the directory's mtime. Entries it cannot
+ * read show "-" (a file) or "?" (the lock), so a half-written or foreign
+ * directory never stops the listing. No sandbox directory, no error.
+ *
+ * Return: 0, or CTL_EXIT_COVE if SBX_RUN_DIR exists but cannot be read or
+ * arguments were given.
+ */
 static int list_main(int argc, char **argv)
 {
 	cove_cleanup_closedir DIR *top = NULL;

@@ -9,6 +9,7 @@
 #include "cli/ctl_cmd.h"
 #include "control/cove.pb-c.h"
 
+/* ps_usage() - print the help text of cove ps to @out. */
 static void ps_usage(FILE *out)
 {
 	fprintf(out,
@@ -21,6 +22,18 @@ static void ps_usage(FILE *out)
 		cove_progname, cove_progname);
 }
 
+/**
+ * ps_main() - cove ps NAME: print cove.ListProcesses as a table
+ * @argc:	arguments, argv[0] == "ps"
+ * @argv:	NAME and --config
+ *
+ * The answer comes from inside the sandbox and is untrusted: argv strings
+ * are printed with control characters replaced by '?', so a process
+ * cannot drive the caller's terminal.
+ *
+ * Return: 0, or CTL_EXIT_COVE after one line on stderr (bad usage, no
+ * such sandbox, transport error, malformed response).
+ */
 static int ps_main(int argc, char **argv)
 {
 	static const struct option lo[] = {

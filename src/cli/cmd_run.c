@@ -5,10 +5,19 @@
 #include "cli/cli.h"
 #include "runtime/runtime.h"
 
-/*
+/**
+ * run_main() - cove run: parse the options, then run the sandbox
+ * @argc:	arguments, argv[0] == "run"
+ * @argv:	as rt_opts_parse() takes them
+ *
  * Parsing lives in src/runtime/opts.c (unit tested), the work in
  * src/runtime/runtime.c. Usage errors exit 125 like every other failure of
  * cove itself, so that a program's own exit status 2 stays unambiguous.
+ * The options are static: a few kilobytes (argv, env, --publish tables)
+ * that live as long as the process.
+ *
+ * Return: 0 after --help, SBX_EXIT_COVE for bad usage, else rt_run()'s
+ * status (the program's).
  */
 static int run_main(int argc, char **argv)
 {

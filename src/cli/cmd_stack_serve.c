@@ -540,6 +540,20 @@ static int serve_setup(const struct serve_opts *o, struct serve *sv,
 	return 0;
 }
 
+/**
+ * stack_serve_main() - cove stack-serve: parse, set up, serve, tear down
+ * @argc:	arguments, argv[0] == "stack-serve"
+ * @argv:	see SERVE_HELP
+ *
+ * Prints "ready" once the servers listen (and, with --connect, after the
+ * first turn and the connect). Teardown runs on every path in reverse
+ * order of set-up: sockets and stack, link (the impairment shim closes the
+ * link it wraps), loop fds, then the frame pool, whose frames still out
+ * are reported as a leak on stderr.
+ *
+ * Return: 0 after SIGTERM or SIGINT, or after --help; 2 after a usage
+ * error; 1 when set-up or the loop fails.
+ */
 static int stack_serve_main(int argc, char **argv)
 {
 	static struct serve sv; /* big (scratch); one per process */

@@ -7,6 +7,16 @@
 #include "cove/link.h"
 #include "cove/netstack.h"
 
+/**
+ * stacks_main() - cove stacks: the providers and link kinds linked in
+ * @argc:	arguments, argv[0] == "stacks"; no others but --help
+ * @argv:	arguments
+ *
+ * Lists what COVE_STACK_PROVIDER() and COVE_LINK_TYPE() registered in
+ * this binary; providers in shared objects (src/plugin) are not listed.
+ *
+ * Return: 0, or 2 for an unexpected argument.
+ */
 static int stacks_main(int argc, char **argv)
 {
 	const struct cove_netstack_ops *const *p;

@@ -8,6 +8,7 @@
 #include "cli/ctl_cmd.h"
 #include "control/cove.pb-c.h"
 
+/* stats_usage() - print the help text of cove stats to @out. */
 static void stats_usage(FILE *out)
 {
 	fprintf(out,
@@ -39,6 +40,17 @@ static void stats_print(const Cove__Control__StackStats *s)
 	}
 }
 
+/**
+ * stats_main() - cove stats NAME: print cove.Stats, one counter a line
+ * @argc:	arguments, argv[0] == "stats"
+ * @argv:	NAME and --config
+ *
+ * A sandbox may run more than one stack; each is printed in turn by
+ * stats_print(), which walks the message descriptor so that a counter
+ * added to cove.proto shows up without a change here.
+ *
+ * Return: 0, or CTL_EXIT_COVE after one line on stderr.
+ */
 static int stats_main(int argc, char **argv)
 {
 	static const struct option lo[] = {

@@ -29,6 +29,7 @@ int cove_usage_error(const char *verb, const char *fmt, ...)
 	return 2;
 }
 
+/* usage() - the verbs registered in "cove_cmds", one line each, to @out. */
 static void usage(FILE *out)
 {
 	const struct cove_cmd *const *c;
@@ -45,6 +46,17 @@ static void usage(FILE *out)
 		cove_progname);
 }
 
+/**
+ * main() - dispatch "cove VERB ARGS..." to the verb registered as VERB
+ * @argc:	argument count
+ * @argv:	argv[0] sets cove_progname (its basename), argv[1] the verb
+ *
+ * --help/-h/help and --version are answered here; everything else goes to
+ * the verb's main() with argv shifted by one, so the verb sees its own
+ * name as argv[0].
+ *
+ * Return: the verb's exit status; 2 for a missing or unknown verb.
+ */
 int main(int argc, char **argv)
 {
 	const struct cove_cmd *const *c;

@@ -19,6 +19,48 @@
  *
  * Times are milliseconds on CLOCK_MONOTONIC; a deadline is an absolute
  * time on that clock (cove_now_ms() + timeout).
+ *
+ * Theory of operation
+ *
+ * The runtime starts the sentry, then dials it: cove_ctl_dial() retries
+ * with a doubling pause (retry_initial_ms up to retry_max_ms) until the
+ * deadline, and cuts a pause short when the sentry writes its readiness
+ * byte (ready.c), so the next attempt follows as soon as it listens.
+ * The dialer keeps no state between calls; what it did is returned in
+ * struct cove_ctl_conn (attempts, the pauses it chose), which tests check
+ * instead of a wall clock. The connection is then adopted by a client,
+ * whose first call is cove.Hello (version agreement, and the sentry's
+ * peer check answered).
+ *
+ * State lives in three objects, each owned by one side and freed by its
+ * _close()/_free():
+ *
+ *  - struct cove_ctl_rx, the frame decoder both sides use: received bytes
+ *    in buf[off..len), never more than one whole frame (max + 10 bytes),
+ *    every header checked before its payload is buffered.
+ *  - struct cove_ctl_client (runtime): one connection, one call at a time.
+ *    Calls use odd stream ids in increasing order; a response for an older
+ *    stream (a call that timed out) is dropped. A call that timed out
+ *    waiting for its response leaves the client usable; a transport or
+ *    framing error marks it broken and every later call fails with
+ *    ENOTCONN, so the caller closes it.
+ *  - struct cove_ctl_server (sentry): listeners and a fixed table of
+ *    connections behind one epoll fd, served without blocking from the
+ *    sentry's loop. A bad frame closes that connection only. A handler
+ *    may answer later (cove.Wait) through struct cove_ctl_call, which goes
+ *    stale safely when its connection closes.
+ *
+ * Trust: each side treats the other's bytes as hostile. The sentry runs
+ * beside the sandboxed program and may be compromised, so the client
+ * bounds every frame by control_max_frame and validates every envelope
+ * (msg.c) before a verb reads it; the server checks its peer (uid or
+ * vsock CID) at accept and bounds decoder, transmit queue and passed fds
+ * per connection.
+ *
+ * Errors: this is control plane code. Functions return 0 or -1 and fill a
+ * struct cove_err with one line a person can act on (its code is an errno
+ * value); the frame decoder and the envelope checks, used by both, return
+ * -1 with a static reason in *why instead.
  */
 
 #include <stddef.h>

@@ -82,6 +82,7 @@ int cove_nl_ifindex(struct cove_nl *nl, const char *name)
 	return (int)if_nametoindex(name);
 }
 
+/* cove_nl_link_msg() - start an RTM_*LINK message for @ifindex in @buf. */
 static struct nlmsghdr *cove_nl_link_msg(char *buf, uint16_t type,
 					 uint16_t flags, int ifindex)
 {

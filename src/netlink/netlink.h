@@ -15,44 +15,144 @@
  *
  * One struct cove_nl is one NETLINK_ROUTE socket. Every request is one
  * message with NLM_F_ACK, sent and answered synchronously: the kernel's
- * ack carries the errno, which comes back as -errno with @err set. The
- * runtime uses it on the host (the veth pair, the host end's address and
- * routes, the pool's fence route); the sentry inside the sandbox's netns
- * (lo, eth0, the default route, the ingress classifiers). Set-up and
- * clean-up only, never the data path.
+ * ack carries the errno, which lands in @err->code (the call returns -1).
+ * The runtime uses it on the host (the veth pair, the host end's address
+ * and routes, the pool's fence route); the sentry inside the sandbox's
+ * netns (lo, eth0, the default route, the ingress classifiers). Set-up and
+ * clean-up only, never the data path. A struct cove_nl belongs to one
+ * thread: requests and acks are matched by sequence number, one at a time.
  */
 
 struct mnl_socket;
 
+/* One NETLINK_ROUTE socket; its seq numbers the requests sent on it. */
 struct cove_nl {
 	struct mnl_socket *nl;
 	uint32_t seq, portid;
 };
 
+/**
+ * cove_nl_open() - open and bind a NETLINK_ROUTE socket (close-on-exec)
+ * @nl:		filled; the socket talks to the netns of the calling thread
+ *		at the time of the call, whatever setns() follows
+ * @err:	reason on failure
+ *
+ * Return: 0, or -1 with @err set (@nl->nl is then NULL).
+ */
 int cove_nl_open(struct cove_nl *nl, struct cove_err *err);
+
+/* cove_nl_close() - close the socket; safe on a closed or failed @nl. */
 void cove_nl_close(struct cove_nl *nl);
+
+/*
+ * cove_nl_ifindex() - if_nametoindex() in the caller's current netns (not
+ * necessarily @nl's). Return: the index, 0 when there is no such link.
+ */
 int cove_nl_ifindex(struct cove_nl *nl, const char *name);
+
+/**
+ * cove_nl_veth_add() - create a veth pair, the peer in another netns
+ * @nl:		socket
+ * @name:	this end, created in @nl's netns
+ * @peer:	the other end's name
+ * @peer_ns_pid: a process in the netns the peer is created in (so its
+ *		name need only be free there); <= 0 keeps the peer here
+ * @err:	reason on failure
+ *
+ * Both ends are created down and without addresses. NLM_F_EXCL: an
+ * existing @name is an error (EEXIST), never reused.
+ *
+ * Return: 0, or -1 with @err set.
+ */
 int cove_nl_veth_add(struct cove_nl *nl, const char *name, const char *peer,
 		     pid_t peer_ns_pid, struct cove_err *err);
+
+/*
+ * cove_nl_link_del() - delete link @name (a veth takes its peer with it).
+ * Return: 0, or -1 with @err set (ENODEV when it is gone already).
+ */
 int cove_nl_link_del(struct cove_nl *nl, const char *name,
 		     struct cove_err *err);
+
+/**
+ * cove_nl_link_set() - rename a link and/or set it up
+ * @nl:		socket
+ * @ifindex:	the link
+ * @new_name:	new name, or NULL to keep it
+ * @up:		true sets IFF_UP; false leaves the flags as they are (it
+ *		never takes a link down)
+ * @err:	reason on failure
+ *
+ * Return: 0, or -1 with @err set.
+ */
 int cove_nl_link_set(struct cove_nl *nl, int ifindex, const char *new_name,
 		     bool up, struct cove_err *err);
+
+/**
+ * cove_nl_addr_add() - give a link an IPv4 address (replaces the same one)
+ * @nl:		socket
+ * @ifindex:	the link
+ * @addr:	address, also the peer address (IFA_ADDRESS == IFA_LOCAL)
+ * @prefix:	prefix length; the kernel adds the prefix route for it
+ * @err:	reason on failure
+ *
+ * Return: 0, or -1 with @err set.
+ */
 int cove_nl_addr_add(struct cove_nl *nl, int ifindex, struct in_addr addr,
 		     uint8_t prefix, struct cove_err *err);
+
+/**
+ * cove_nl_route_add() - add or replace a unicast route in the main table
+ * @nl:		socket
+ * @dst:	destination (ignored when @prefix is 0: the default route)
+ * @prefix:	prefix length
+ * @gw:		gateway, or INADDR_ANY for a link-scope route out of @ifindex
+ * @ifindex:	output interface
+ * @err:	reason on failure
+ *
+ * NLM_F_REPLACE: an existing route for the same prefix is overwritten.
+ *
+ * Return: 0, or -1 with @err set.
+ */
 int cove_nl_route_add(struct cove_nl *nl, struct in_addr dst, uint8_t prefix,
 		      struct in_addr gw, int ifindex, struct cove_err *err);
+
 /*
- * An "unreachable" route for @dst/@prefix unless a route for exactly that
- * prefix exists already (then nothing changes). Return: 0, or < 0.
+ * cove_nl_route_fence() - an "unreachable" route for @dst/@prefix unless a
+ * route for exactly that prefix exists already (then nothing changes).
+ * Return: 0, or -1 with @err set.
  */
 int cove_nl_route_fence(struct cove_nl *nl, struct in_addr dst, uint8_t prefix,
 			struct cove_err *err);
+
+/* cove_nl_ingress_drop() - cove_nl_ingress_redirect() with @to 0: drop. */
 int cove_nl_ingress_drop(struct cove_nl *nl, int ifindex, struct cove_err *err);
-/* Every frame arriving on @ifindex leaves by the egress of @to (0: drop). */
+
+/**
+ * cove_nl_ingress_redirect() - every frame arriving on @ifindex leaves by
+ * the egress of @to, or is dropped when @to is 0
+ * @nl:		socket
+ * @ifindex:	the link whose ingress is taken over
+ * @to:		ifindex to redirect to, 0 to drop
+ * @err:	reason on failure
+ *
+ * Adds a clsact qdisc (an existing one is reused) and, on its ingress, a
+ * two- or four-instruction BPF classifier in direct-action mode (this
+ * kernel has cls_bpf but not matchall or gact). The kernel keeps the
+ * program once attached; its fd is closed here. On failure a qdisc added
+ * here stays: remove it with cove_nl_qdisc_del_clsact(), which also removes
+ * the filter.
+ *
+ * Return: 0, or -1 with @err set.
+ */
 int cove_nl_ingress_redirect(struct cove_nl *nl, int ifindex, int to,
 			     struct cove_err *err);
 
+/*
+ * cove_nl_qdisc_del_clsact() - remove @ifindex's clsact qdisc and the
+ * filters on it. Return: 0 or negative errno (no @err: clean-up paths
+ * ignore it).
+ */
 int cove_nl_qdisc_del_clsact(struct cove_nl *nl, int ifindex);
 
 #endif /* COVE_NETLINK_NETLINK_H */

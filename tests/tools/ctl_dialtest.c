@@ -22,6 +22,7 @@
  * cove.conf settings. Test tooling only; not installed.
  */
 
+/* dialtest_cpu_ns() - user + system CPU time of this process in ns. */
 static int64_t dialtest_cpu_ns(void)
 {
 	struct rusage ru;
@@ -31,6 +32,17 @@ static int64_t dialtest_cpu_ns(void)
 	       ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000;
 }
 
+/**
+ * main() - apply KEY=VALUE settings, dial ADDRESS once, print the result
+ * @argc:	argument count
+ * @argv:	ADDRESS, then cove.conf KEY=VALUE settings (edited in place)
+ *
+ * The error text is made safe for the JSON string it goes into ('"', '\'
+ * and control characters become '?'). A connection made is closed at once:
+ * only the dial is measured.
+ *
+ * Return: 0 when the dial connected, 1 when it failed, 2 for bad usage.
+ */
 int main(int argc, char **argv)
 {
 	struct cove_ctl_dial_opts o;

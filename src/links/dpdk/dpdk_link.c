@@ -798,6 +798,19 @@ COVE_LINK_TYPE(dpdk_ops);
 static int dpdk_open_locked(const char *arg, struct cove_frame_pool *pool,
 			    struct cove_link **out, struct cove_err *err);
 
+/**
+ * dpdk_open() - the link type's open(): parse @arg, start the EAL once per
+ * process, open the port
+ * @arg:	DEVARGS and link options after "dpdk:"
+ * @pool:	the host's frame pool, which received frames are copied into
+ * @out:	the new link
+ * @err:	filled on failure, naming the link and the cause
+ *
+ * Every signal is blocked while DPDK may start threads, so none of them
+ * ever takes a signal meant for the host.
+ *
+ * Return: 0 or < 0 with @err set.
+ */
 static int dpdk_open(const char *arg, struct cove_frame_pool *pool,
 		     struct cove_link **out, struct cove_err *err)
 {

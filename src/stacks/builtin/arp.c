@@ -371,6 +371,7 @@ void arp_announce(struct bstack *st)
 	arp_send(st, 1, NULL, st->addr, NULL);
 }
 
+/* arp_init() - the ARP table, ARP_ENTRIES fixed entries. Return: 0, -ENOMEM. */
 int arp_init(struct bstack *st)
 {
 	unsigned i;

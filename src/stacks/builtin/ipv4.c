@@ -608,6 +608,18 @@ int ip_send_dgram(struct bstack *st, uint32_t src, uint32_t dst, uint8_t proto,
 	return 0;
 }
 
+/**
+ * ipv4_init() - the IPv4 context: ID counter, ICMP budget, reassembly slots
+ * @st:		stack instance; st->ipv4 is set before anything can fail
+ *
+ * Allocates all REASM_SLOTS reassembly buffers (64 KiB each) up front, so
+ * fragment input never allocates. The IP ID starts at a random value from
+ * the instance's generator; the ICMP rate limiter starts with a full
+ * bucket.
+ *
+ * Return: 0 or -ENOMEM; on failure what was allocated stays in st->ipv4
+ * for ipv4_fini() to free.
+ */
 int ipv4_init(struct bstack *st)
 {
 	struct ipv4_ctx *c = calloc(1, sizeof(*c));
@@ -629,6 +641,7 @@ int ipv4_init(struct bstack *st)
 	return 0;
 }
 
+/* ipv4_fini() - cancel the reassembly timers, free the slots and context. */
 void ipv4_fini(struct bstack *st)
 {
 	unsigned i;

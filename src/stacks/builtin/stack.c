@@ -73,6 +73,7 @@ uint64_t bstack_random(struct bstack *st)
 	return x * 0x2545f4914f6cdd1dull;
 }
 
+/* bstack_log() - one "builtin: " line to the host's log, if it has one. */
 void bstack_log(struct bstack *st, int level, const char *fmt, ...)
 {
 	char buf[256];
@@ -172,6 +173,7 @@ static void bstack_loop_run(struct bstack *st)
 	}
 }
 
+/* bstack_loop_drop() - free every frame on the loopback queue (destroy). */
 static void bstack_loop_drop(struct bstack *st)
 {
 	struct cove_frame *f = st->loop_head;
@@ -307,6 +309,18 @@ static int builtin_create(const struct cove_stack_config *cfg,
 	return 0;
 }
 
+/**
+ * builtin_input() - the ABI's input(): process a burst of received frames
+ * @cs:		stack
+ * @f:		frames, each consumed (freed or kept by the layer that
+ *		finishes with it)
+ * @n:		how many
+ *
+ * The clock is read once for the burst. TCP holds the ACKs it owes while
+ * in_input is set and sends them once at tcp_input_end(), so a burst of
+ * segments is acknowledged by one ACK. Replies wait in the transmit batch
+ * until it fills or run() flushes it: the host calls run() after input().
+ */
 static void builtin_input(struct cove_stack *cs, struct cove_frame **f,
 			  unsigned n)
 {
@@ -352,6 +366,20 @@ static int builtin_poll_fd(struct cove_stack *cs)
 	return -1;
 }
 
+/**
+ * builtin_socket() - the ABI's socket(): a TCP or UDP socket over IPv4
+ * @cs:		stack
+ * @domain:	AF_INET only
+ * @type:	SOCK_STREAM or SOCK_DGRAM; SOCK_NONBLOCK and SOCK_CLOEXEC are
+ *		the host's business and ignored (the stack never blocks)
+ * @protocol:	0 or the one protocol that matches @type
+ * @out:	the socket, open for the host until it calls close()
+ *
+ * Counts against max_sockets, the per-instance limit set at create.
+ *
+ * Return: 0, -EAFNOSUPPORT, -EPROTONOSUPPORT, -ESOCKTNOSUPPORT, -EMFILE
+ * (limit reached) or the protocol's -ENOMEM.
+ */
 static int builtin_socket(struct cove_stack *cs, int domain, int type,
 			  int protocol, struct cove_sock **out)
 {
@@ -405,6 +433,19 @@ static int builtin_listen(struct cove_sock *cs, int backlog)
 	return s->proto->listen ? s->proto->listen(s, backlog) : -EOPNOTSUPP;
 }
 
+/**
+ * builtin_accept() - the ABI's accept(): take one established connection
+ * @cs:		listening socket
+ * @out:	the new socket, counted against max_sockets like socket()'s
+ * @peer:	filled with the peer's address when not NULL
+ * @len:	in: room at @peer; out: the address's size
+ *
+ * The limit is checked before the protocol dequeues, so at -EMFILE the
+ * connection stays queued for a later accept().
+ *
+ * Return: 0, -EAGAIN when none is ready, -EMFILE, -EINVAL when @cs is not
+ * listening, -EOPNOTSUPP for UDP.
+ */
 static int builtin_accept(struct cove_sock *cs, struct cove_sock **out,
 			  struct sockaddr *peer, socklen_t *len)
 {
@@ -457,6 +498,13 @@ static int builtin_shutdown(struct cove_sock *cs, int how)
 	return s->proto->shutdown ? s->proto->shutdown(s, how) : -EOPNOTSUPP;
 }
 
+/**
+ * builtin_close() - the ABI's close(): the host's handle is gone
+ * @cs:		socket (NULL is ignored)
+ *
+ * Gives the socket's max_sockets slot back now; the protocol decides what
+ * becomes of the connection (TCP may finish it as an orphan).
+ */
 static void builtin_close(struct cove_sock *cs)
 {
 	struct bsock *s = to_bs(cs);
@@ -509,6 +557,7 @@ static uint32_t builtin_events(struct cove_sock *cs)
 	return s->proto->events(s);
 }
 
+/* builtin_stats() - the instance's counters plus UDP's and TCP's gauges. */
 static int builtin_stats(struct cove_stack *cs, struct cove_stack_stats *out)
 {
 	struct bstack *st = to_st(cs);

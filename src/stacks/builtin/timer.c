@@ -74,6 +74,7 @@ static void timer_unlink(struct btimer *t)
 	t->pprev = NULL;
 }
 
+/* timer_init() - an empty wheel whose clock starts at @now_ns. */
 void timer_init(struct timer_wheel *w, uint64_t now_ns)
 {
 	unsigned i;

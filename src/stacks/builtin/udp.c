@@ -213,6 +213,11 @@ static const uint8_t *udp_ring_front(struct udp_sock *u, uint32_t *len,
 	return u->ring + u->head + UDP_REC_HDR;
 }
 
+/*
+ * udp_ring_pop() - drop the front record, whose payload is @len bytes (as
+ * udp_ring_front() said). An empty ring restarts at offset 0, so the
+ * next record never needs to wrap.
+ */
 static void udp_ring_pop(struct bstack *st, struct udp_sock *u, uint32_t len)
 {
 	uint32_t need = rec_size(len);
@@ -296,6 +301,20 @@ static int udp_addr_in(const struct sockaddr *a, socklen_t len,
 	return 0;
 }
 
+/**
+ * udp_bind() - bind(): an explicit local address and/or port
+ * @s:		socket, not bound yet (not even implicitly by connect/send)
+ * @a:		untrusted sockaddr from the host (length-checked)
+ * @len:	its length
+ *
+ * The address must be INADDR_ANY, ours or 127.0.0.1 (not the rest of
+ * 127/8, unlike TCP). Port 0 picks an ephemeral one. What was given
+ * explicitly is locked: an AF_UNSPEC connect later keeps it. Allocates
+ * the receive ring.
+ *
+ * Return: 0, -EINVAL (bound already, short address), -EAFNOSUPPORT,
+ * -EADDRNOTAVAIL, -EADDRINUSE (also: no ephemeral port free) or -ENOBUFS.
+ */
 static int udp_bind(struct bsock *s, const struct sockaddr *a, socklen_t len)
 {
 	struct udp_sock *u = udp_sk(s);
@@ -345,6 +364,22 @@ static int udp_disconnect(struct udp_sock *u)
 	return 0;
 }
 
+/**
+ * udp_connect() - connect(): fix the peer, or forget it with AF_UNSPEC
+ * @s:		socket
+ * @a:		untrusted sockaddr from the host
+ * @len:	its length
+ *
+ * Sends nothing. INADDR_ANY means loopback (Linux); a broadcast peer
+ * needs SO_BROADCAST; a peer without a route fails now rather than at
+ * send. An unbound socket is bound to an ephemeral port, and an unlocked
+ * local address follows the route (127.0.0.1 for 127/8, else ours). Once
+ * connected, input takes only datagrams from the peer (see the theory
+ * block) and ICMP errors about it set so_error.
+ *
+ * Return: 0, -EINVAL, -EAFNOSUPPORT, -EACCES, -ENETUNREACH, or
+ * udp_do_bind()'s errors.
+ */
 static int udp_connect(struct bsock *s, const struct sockaddr *a, socklen_t len)
 {
 	struct udp_sock *u = udp_sk(s);
@@ -523,6 +558,11 @@ static ssize_t udp_recvmsg(struct bsock *s, struct msghdr *m, int flags)
 	return (flags & MSG_TRUNC) ? (ssize_t)len : (ssize_t)copied;
 }
 
+/*
+ * udp_shutdown() - shutdown(): set the SHUT_RD/SHUT_WR bits (how + 1 maps
+ * SHUT_RD, SHUT_WR, SHUT_RDWR onto them). As on Linux the bits are set
+ * even on an unconnected socket, which still gets -ENOTCONN.
+ */
 static int udp_shutdown(struct bsock *s, int how)
 {
 	struct udp_sock *u = udp_sk(s);
@@ -534,6 +574,10 @@ static int udp_shutdown(struct bsock *s, int how)
 	return u->connected ? 0 : -ENOTCONN; /* Linux: flags set anyway */
 }
 
+/*
+ * udp_free() - unlink @u from its port chain and the socket list, give
+ * its queued bytes back to the context's count, free ring and socket.
+ */
 static void udp_free(struct bstack *st, struct udp_sock *u)
 {
 	udp_hash_del(u);
@@ -596,6 +640,22 @@ static int udp_resize(struct bstack *st, struct udp_sock *u, uint32_t rcvbuf)
 	return 0;
 }
 
+/**
+ * udp_setsockopt() - setsockopt() for IP_TOS, IP_TTL and SOL_SOCKET
+ * @s:		socket
+ * @level:	IPPROTO_IP or SOL_SOCKET
+ * @name:	option
+ * @val:	an int in host memory
+ * @len:	at least sizeof(int), checked before @val is read
+ *
+ * SO_RCVBUF and SO_SNDBUF are doubled and clamped as on Linux; a new
+ * SO_RCVBUF on a bound socket moves the queued datagrams to a new ring
+ * (those that no longer fit are dropped). IP_TTL -1 restores the default.
+ * SO_KEEPALIVE is only remembered, for getsockopt().
+ *
+ * Return: 0, -EINVAL (short value, bad TTL), -ENOMEM (new ring),
+ * -ENOPROTOOPT.
+ */
 static int udp_setsockopt(struct bsock *s, int level, int name, const void *val,
 			  socklen_t len)
 {
@@ -644,6 +704,18 @@ static int udp_setsockopt(struct bsock *s, int level, int name, const void *val,
 	}
 }
 
+/**
+ * udp_getsockopt() - getsockopt() for what udp_setsockopt() sets, plus
+ * SO_ERROR (read and cleared) and SO_TYPE
+ * @s:		socket
+ * @level:	IPPROTO_IP or SOL_SOCKET
+ * @name:	option
+ * @val:	output, an int in host memory
+ * @len:	in: at least sizeof(int) (no truncation, unlike TCP's);
+ *		out: sizeof(int)
+ *
+ * Return: 0, -EINVAL (no room), -ENOPROTOOPT.
+ */
 static int udp_getsockopt(struct bsock *s, int level, int name, void *val,
 			  socklen_t *len)
 {
@@ -765,6 +837,17 @@ static const struct bproto udp_proto = {
 	.events = udp_events,
 };
 
+/**
+ * udp_socket() - a new, unbound UDP socket on the context's list
+ * @st:		stack
+ * @out:	the socket; builtin_socket() fills the core's fields
+ *
+ * Buffer sizes start at the stack's defaults. No ring yet: it is
+ * allocated at the first bind, explicit or implicit, so an unused socket
+ * costs only its struct.
+ *
+ * Return: 0 or -ENOMEM.
+ */
 int udp_socket(struct bstack *st, struct bsock **out)
 {
 	struct udp_sock *u = calloc(1, sizeof(*u));

@@ -202,6 +202,21 @@ static int kernel_adopt(struct cove_stack *st, int fd, int type,
 	return 0;
 }
 
+/**
+ * kernel_socket() - the ABI's socket(): a kernel socket of our netns
+ * @st:		instance
+ * @domain:	AF_INET only, as the other providers
+ * @type:	SOCK_STREAM or SOCK_DGRAM; the kernel socket is always made
+ *		non-blocking and close-on-exec, whatever the flags say
+ * @protocol:	passed to the kernel unchecked (it refuses a wrong one)
+ * @out:	the ABI socket, in the epoll set
+ *
+ * The configured SO_RCVBUF/SO_SNDBUF are applied best-effort: a kernel
+ * that refuses them leaves its defaults.
+ *
+ * Return: 0, -EAFNOSUPPORT, -ESOCKTNOSUPPORT, -EMFILE (max_sockets
+ * reached), socket()'s -errno, or kernel_adopt()'s (the fd is closed).
+ */
 static int kernel_socket(struct cove_stack *st, int domain, int type,
 			 int protocol, struct cove_sock **out)
 {
@@ -242,6 +257,11 @@ static int kernel_listen(struct cove_sock *s, int backlog)
 	return listen(s->fd, backlog) < 0 ? -errno : 0;
 }
 
+/*
+ * kernel_accept() - accept4() into a new ABI socket, non-blocking and
+ * close-on-exec, counted against max_sockets (checked first, so at
+ * -EMFILE the connection stays in the kernel's queue).
+ */
 static int kernel_accept(struct cove_sock *s, struct cove_sock **out,
 			 struct sockaddr *peer, socklen_t *len)
 {
@@ -259,6 +279,11 @@ static int kernel_accept(struct cove_sock *s, struct cove_sock **out,
 	return ret;
 }
 
+/*
+ * kernel_connect() - connect() as the kernel does it: a TCP socket
+ * returns -EINPROGRESS and the host waits for EPOLLOUT; both that and an
+ * immediate success count as an active open.
+ */
 static int kernel_connect(struct cove_sock *s, const struct sockaddr *addr,
 			  socklen_t len)
 {
@@ -272,6 +297,11 @@ static int kernel_connect(struct cove_sock *s, const struct sockaddr *addr,
 	return 0;
 }
 
+/*
+ * kernel_sendmsg() - sendmsg() with MSG_DONTWAIT | MSG_NOSIGNAL added: the
+ * host never blocks here and gets -EPIPE rather than SIGPIPE. The msghdr
+ * goes to the kernel as the host built it, control data included.
+ */
 static ssize_t kernel_sendmsg(struct cove_sock *s, const struct msghdr *msg,
 			      int flags)
 {
@@ -284,6 +314,7 @@ static ssize_t kernel_sendmsg(struct cove_sock *s, const struct msghdr *msg,
 	return n;
 }
 
+/* kernel_recvmsg() - recvmsg() with MSG_DONTWAIT; -EAGAIN when empty. */
 static ssize_t kernel_recvmsg(struct cove_sock *s, struct msghdr *msg,
 			      int flags)
 {

@@ -10,10 +10,41 @@
 #include "stacks/lwip/lw.h"
 
 /*
+ * Theory of operation
+ *
+ * This file is the provider's socket table of ABI calls: it checks
+ * arguments the way Linux does and dispatches to lw_tcp.c or lw_udp.c.
  * Every call here that may reach lwIP runs between lw_enter() and
  * lw_leave() (see lw.h): frames lwIP produced go out and notifications are
- * delivered when the call ends. Protocol work is in lw_tcp.c and lw_udp.c;
- * this file checks arguments the way Linux does and dispatches.
+ * delivered when the call ends. Calls that only read or set the socket's
+ * own fields (SO_LINGER, getsockopt(), the names) do not enter.
+ *
+ * State lives in struct cove_sock (lw.h), one per ABI socket:
+ *
+ *  - Lifetime. socket() makes a held socket with a fresh PCB; accept()
+ *    hands over a child the accept callback made (counted in nchild until
+ *    then). nsock + nchild never exceeds max_sockets. close() always frees
+ *    the socket, whatever lwIP still does with its PCB.
+ *  - State (TCP; a UDP socket stays LW_NEW). LW_NEW -> LW_LISTEN, or
+ *    LW_NEW -> LW_CONNECTING -> LW_CONNECTED; a connecting or connected
+ *    socket -> LW_DEAD when lwIP frees the PCB on its own (reset, timeout,
+ *    both sides closed). A dead socket has no PCB (pcb is NULL) and lives
+ *    on, with its error, until the host closes it.
+ *  - Errors. @err holds a pending error as a positive errno; the next
+ *    send, recv or connect returns it once, or SO_ERROR reads and clears
+ *    it. Calls return 0, a count or a negative errno, as the ABI wants.
+ *  - Names. @local and @peer are caches, refreshed on bind, listen,
+ *    connect, accept and the first UDP send, so getsockname() and
+ *    getpeername() never ask lwIP and keep working after LW_DEAD.
+ *  - Options live where lwIP can use them: SOF_REUSEADDR, SOF_KEEPALIVE,
+ *    Nagle and the keepalive timings on the PCB; everything else on the
+ *    socket (linger0, cork, reuse, the buffer sizes). TCP's buffers are
+ *    lwIP's compile-time TCP_WND and TCP_SND_BUF, reported as SO_RCVBUF
+ *    and SO_SNDBUF; of the two, only UDP's SO_RCVBUF changes anything
+ *    (the bound of its receive queue).
+ *
+ * Addresses: AF_INET only, and never our own or a loopback destination
+ * (lw.h explains why lwIP must not send to itself).
  */
 
 int lw_sockaddr_in(const struct sockaddr *a, socklen_t len,
@@ -50,6 +81,18 @@ size_t lw_iov_total(const struct msghdr *msg)
 	return total;
 }
 
+/**
+ * lw_socket() - the ABI's socket(): a held socket with a new lwIP PCB
+ * @st:		instance
+ * @domain:	AF_INET only
+ * @type:	SOCK_STREAM or SOCK_DGRAM; SOCK_NONBLOCK and SOCK_CLOEXEC are
+ *		the host's and ignored
+ * @protocol:	0 or the protocol matching @type
+ * @out:	the socket
+ *
+ * Return: 0, -EAFNOSUPPORT, -ESOCKTNOSUPPORT, -EPROTONOSUPPORT, -EMFILE
+ * (max_sockets, queued children included) or -ENOMEM (socket or PCB).
+ */
 static int lw_socket(struct cove_stack *st, int domain, int type, int protocol,
 		     struct cove_sock **out)
 {
@@ -87,6 +130,10 @@ static void lw_set_cookie(struct cove_sock *s, void *cookie)
 	s->cookie = cookie;
 }
 
+/*
+ * lw_bind() - bind(): INADDR_ANY or our address only (there is no
+ * loopback interface to bind to), then the protocol's bind.
+ */
 static int lw_bind(struct cove_sock *s, const struct sockaddr *addr,
 		   socklen_t len)
 {
@@ -129,6 +176,18 @@ static int lw_accept(struct cove_sock *s, struct cove_sock **out,
 	return ret;
 }
 
+/**
+ * lw_connect() - the ABI's connect(), by protocol
+ * @s:		socket
+ * @addr:	untrusted sockaddr from the host
+ * @len:	its length
+ *
+ * UDP takes AF_UNSPEC (forget the peer) as well, so it checks the address
+ * itself; TCP needs a valid AF_INET address before lw_tcp_connect().
+ *
+ * Return: as lw_tcp_connect() (-EINPROGRESS on success) or
+ * lw_udp_connect() (0), or lw_sockaddr_in()'s -EINVAL/-EAFNOSUPPORT.
+ */
 static int lw_connect(struct cove_sock *s, const struct sockaddr *addr,
 		      socklen_t len)
 {
@@ -170,6 +229,17 @@ static ssize_t lw_recvmsg(struct cove_sock *s, struct msghdr *msg, int flags)
 	return n;
 }
 
+/**
+ * lw_shutdown() - the ABI's shutdown()
+ * @s:		socket
+ * @how:	SHUT_RD, SHUT_WR or SHUT_RDWR
+ *
+ * TCP goes to lw_tcp_shutdown(). For UDP, as on Linux, only a connected
+ * socket may be shut down, and it only sets flags: reads return 0, sends
+ * fail with EPIPE.
+ *
+ * Return: 0, -EINVAL (bad @how), -ENOTCONN, or lw_tcp_shutdown()'s error.
+ */
 static int lw_shutdown(struct cove_sock *s, int how)
 {
 	int ret = 0;
@@ -190,6 +260,7 @@ static int lw_shutdown(struct cove_sock *s, int how)
 	return ret;
 }
 
+/* lw_close() - the ABI's close(): the protocol's close frees @s. */
 static void lw_close(struct cove_sock *s)
 {
 	struct cove_stack *st;
@@ -266,6 +337,26 @@ static int lw_tcp_opt(struct cove_sock *s, int name, int v)
 	return 0;
 }
 
+/**
+ * lw_setsockopt() - the ABI's setsockopt() for SOL_SOCKET and IPPROTO_TCP
+ * @s:		socket
+ * @level:	option level
+ * @name:	option name
+ * @val:	value in host memory: struct linger or an int
+ * @len:	its length, checked before @val is read
+ *
+ * SO_LINGER only matters as "linger 0" (close() sends a RST); other
+ * linger timeouts close gracefully in the background. SO_REUSEPORT is
+ * refused when set (-ENOPROTOOPT) because lwIP cannot share a port the
+ * way programs setting it expect; SO_BROADCAST is accepted since lwIP
+ * sends broadcasts anyway. SO_RCVBUF/SO_SNDBUF are doubled like Linux
+ * and clamped to 2 KiB..32 MiB. TCP_NODELAY and the keepalive timings on
+ * a socket without a connection PCB (listening, dead) are accepted and
+ * forgotten.
+ *
+ * Return: 0, -EINVAL (short value, keepalive value out of 1..32767),
+ * -ENOPROTOOPT (unknown, IP level, or SO_REUSEPORT on).
+ */
 static int lw_setsockopt(struct cove_sock *s, int level, int name,
 			 const void *val, socklen_t len)
 {
@@ -350,6 +441,20 @@ static int lw_pcb_opt(const struct cove_sock *s, u8_t opt)
 	return s->pcb.udp ? !!ip_get_option(s->pcb.udp, opt) : 0;
 }
 
+/**
+ * lw_getsockopt() - the ABI's getsockopt(): what lw_setsockopt() set, or
+ * lwIP's value from the PCB
+ * @s:		socket
+ * @level:	SOL_SOCKET or IPPROTO_TCP
+ * @name:	option name
+ * @val:	output in host memory
+ * @len:	in: room; out: bytes written (truncated as on Linux)
+ *
+ * Without a usable PCB (listening, dead) the TCP options report lwIP's
+ * or Linux's defaults. SO_ERROR reads and clears the pending error.
+ *
+ * Return: 0, -EFAULT (no @val or @len), -ENOPROTOOPT.
+ */
 static int lw_getsockopt(struct cove_sock *s, int level, int name, void *val,
 			 socklen_t *len)
 {

@@ -116,6 +116,17 @@ bool lw_addr_forbidden(const struct cove_stack *st, uint32_t addr_be)
 	return addr_be == st->addr.s_addr || (a >> 24) == 127;
 }
 
+/**
+ * lw_sock_new() - a zeroed socket on the instance's list, no PCB yet
+ * @st:		instance
+ * @type:	SOCK_STREAM or SOCK_DGRAM
+ *
+ * The caller attaches a PCB and decides how the socket counts: held and
+ * in nsock (socket(), accept()) or a child in nchild (accept callback).
+ * Freed by lw_sock_free(), from the protocol's close.
+ *
+ * Return: the socket, or NULL when out of memory.
+ */
 struct cove_sock *lw_sock_new(struct cove_stack *st, int type)
 {
 	struct cove_sock *s = calloc(1, sizeof(*s));
@@ -133,6 +144,11 @@ struct cove_sock *lw_sock_new(struct cove_stack *st, int type)
 	return s;
 }
 
+/*
+ * lw_sock_free() - unlink @s from the dirty and socket lists and free it.
+ * Its PCB, queues and counts must be dealt with already (the protocol's
+ * close does that).
+ */
 void lw_sock_free(struct cove_sock *s)
 {
 	struct cove_stack *st = s->st;
@@ -184,6 +200,11 @@ static err_t lw_linkoutput(struct netif *netif, struct pbuf *p)
 	return ERR_OK;
 }
 
+/*
+ * lw_netif_init() - netif_add()'s init hook: an Ethernet netif "cv" with
+ * the link's MAC, its MTU capped at 9000, ARP through etharp_output and
+ * frames out through lw_linkoutput().
+ */
 static err_t lw_netif_init(struct netif *netif)
 {
 	struct cove_stack *st = netif->state;

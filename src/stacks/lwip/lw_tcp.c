@@ -176,6 +176,20 @@ static void lw_recved(struct tcp_pcb *pcb, size_t n)
 	}
 }
 
+/**
+ * lw_tcp_recv_cb() - lwIP's recv callback: data or the peer's FIN arrived
+ * @arg:	the socket (never NULL: a detached PCB has no callback)
+ * @pcb:	its PCB
+ * @p:		a pbuf chain, now ours; NULL means FIN
+ * @err:	ignored
+ *
+ * Data is queued on @rxq without opening the window: lw_tcp_recv() calls
+ * tcp_recved() once the application has read it. With the read side shut
+ * down the data is acknowledged and dropped at once (Linux would queue
+ * it). A full ring returns ERR_MEM, and lwIP keeps @p as refused data.
+ *
+ * Return: ERR_OK (@p taken), or ERR_MEM (@p stays lwIP's).
+ */
 static err_t lw_tcp_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p,
 			    err_t err)
 {
@@ -234,6 +248,10 @@ static void lw_tcp_err_cb(void *arg, err_t err)
 	lw_dirty(s);
 }
 
+/*
+ * lw_tcp_connected_cb() - lwIP's connected callback: the SYN-ACK came.
+ * Caches the local address lwIP chose and wakes the host (EPOLLOUT).
+ */
 static err_t lw_tcp_connected_cb(void *arg, struct tcp_pcb *pcb, err_t err)
 {
 	struct cove_sock *s = arg;
@@ -265,6 +283,21 @@ static void lw_tcp_detach(struct tcp_pcb *pcb)
 	tcp_poll(pcb, NULL, 0);
 }
 
+/**
+ * lw_tcp_accept_cb() - lwIP's accept callback: a handshake completed
+ * @arg:	the listening socket, NULL once it is closing
+ * @pcb:	the new connection's PCB
+ * @err:	ERR_OK, or lwIP could not allocate the PCB
+ *
+ * Wraps @pcb in a new socket (LW_CONNECTED, addresses cached) and queues
+ * it on the listener until lw_tcp_accept(). The child counts in nchild,
+ * not nsock, until the host takes it, but both count against
+ * max_sockets. Only the listener is marked dirty: the child has no host
+ * handle to notify yet.
+ *
+ * Return: ERR_OK; ERR_MEM when the backlog, max_sockets or memory is
+ * exhausted, ERR_VAL when not listening: lwIP then aborts @pcb with a RST.
+ */
 static err_t lw_tcp_accept_cb(void *arg, struct tcp_pcb *pcb, err_t err)
 {
 	struct cove_sock *l = arg, *c;
@@ -295,6 +328,7 @@ static err_t lw_tcp_accept_cb(void *arg, struct tcp_pcb *pcb, err_t err)
 	return ERR_OK;
 }
 
+/* lw_tcp_open() - a new IPv4 PCB for @s, callbacks attached. */
 int lw_tcp_open(struct cove_sock *s)
 {
 	struct tcp_pcb *pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
@@ -306,6 +340,11 @@ int lw_tcp_open(struct cove_sock *s)
 	return 0;
 }
 
+/*
+ * lw_tcp_bind() - tcp_bind() on a fresh, unbound PCB; port 0 lets lwIP
+ * pick. Return: 0, -EINVAL (bound, or not LW_NEW), or lwIP's error as
+ * an errno (-EADDRINUSE when the port is taken).
+ */
 int lw_tcp_bind(struct cove_sock *s, const struct sockaddr_in *a)
 {
 	ip_addr_t ip;
@@ -321,6 +360,19 @@ int lw_tcp_bind(struct cove_sock *s, const struct sockaddr_in *a)
 	return ret;
 }
 
+/**
+ * lw_tcp_listen() - listen(): swap the socket's PCB for a listening one
+ * @s:		socket in LW_NEW, or a listener (then only the backlog changes)
+ * @backlog:	clamped to 1..4096 and enforced by lw_tcp_accept_cb(), as
+ *		lwIP's own backlog is compiled out
+ *
+ * An unbound socket is bound to an ephemeral port first.
+ * tcp_listen_with_backlog_and_err() frees the old PCB and returns a
+ * smaller one; from then on only the accept callback is set.
+ *
+ * Return: 0, -EINVAL (wrong state), -EADDRINUSE, -ENOMEM, or another
+ * lwIP error as an errno (lw_err()); on failure the old PCB stays.
+ */
 int lw_tcp_listen(struct cove_sock *s, int backlog)
 {
 	struct tcp_pcb *lpcb;
@@ -356,6 +408,18 @@ int lw_tcp_listen(struct cove_sock *s, int backlog)
 	return 0;
 }
 
+/**
+ * lw_tcp_accept() - accept(): hand the oldest queued child to the host
+ * @s:		listener
+ * @out:	the child, now held (counted in nsock instead of nchild)
+ * @peer:	its address, truncated to *@len (may be NULL)
+ * @len:	in: room at @peer; out: sizeof(struct sockaddr_in)
+ *
+ * The child is marked dirty, so the host hears at once about data or a
+ * FIN that arrived while it waited on the queue.
+ *
+ * Return: 0, -EAGAIN when none is queued, -EINVAL when not listening.
+ */
 int lw_tcp_accept(struct cove_sock *s, struct cove_sock **out,
 		  struct sockaddr *peer, socklen_t *len)
 {
@@ -390,6 +454,20 @@ int lw_tcp_accept(struct cove_sock *s, struct cove_sock **out,
 	return 0;
 }
 
+/**
+ * lw_tcp_connect() - connect(): start lwIP's handshake
+ * @s:		socket
+ * @a:		destination, already checked by lw_sockaddr_in()
+ *
+ * Our own address and 127/8 are refused (-ENETUNREACH): lwIP would loop
+ * such a packet through the tcpip thread this provider never starts (see
+ * lw.h). Completion arrives through lw_tcp_connected_cb() or, on a RST
+ * or timeout, lw_tcp_err_cb() (ECONNREFUSED, ETIMEDOUT).
+ *
+ * Return: -EINPROGRESS once the SYN is queued; -EALREADY, -EISCONN,
+ * -EINVAL (listening), a pending error (once) on a dead socket, or
+ * tcp_connect()'s error as an errno.
+ */
 int lw_tcp_connect(struct cove_sock *s, const struct sockaddr_in *a)
 {
 	ip_addr_t ip;
@@ -461,6 +539,23 @@ static int lw_take_error(struct cove_sock *s)
 	return -e;
 }
 
+/**
+ * lw_tcp_send() - sendmsg(): copy what lwIP's send buffer takes, then send
+ * @s:		socket
+ * @msg:	iovecs in host memory, copied (TCP_WRITE_FLAG_COPY)
+ * @flags:	MSG_OOB is refused; every other flag (MSG_MORE included) is
+ *		ignored
+ *
+ * Writes in chunks of at most 64 KiB - 1 (tcp_write() takes 16 bits)
+ * until tcp_sndbuf() or the segment queue is full, then calls
+ * tcp_output() unless TCP_CORK holds back less than a segment (see the
+ * theory block).
+ *
+ * Return: bytes taken (0 for an empty @msg); -EAGAIN when nothing fit or
+ * while connecting; a pending error (once); -EPIPE (shut down or dead);
+ * -ENOTCONN; -EOPNOTSUPP (MSG_OOB); tcp_write()'s error as an errno when
+ * the first chunk fails.
+ */
 ssize_t lw_tcp_send(struct cove_sock *s, const struct msghdr *msg, int flags)
 {
 	struct tcp_pcb *pcb = s->pcb.tcp;
@@ -524,6 +619,22 @@ ssize_t lw_tcp_send(struct cove_sock *s, const struct msghdr *msg, int flags)
 	return done || !total ? (ssize_t)done : -EAGAIN;
 }
 
+/**
+ * lw_tcp_recv() - recvmsg(): copy out of @rxq and reopen the window
+ * @s:		socket
+ * @msg:	iovecs in host memory; msg_flags and msg_namelen set to 0
+ * @flags:	MSG_PEEK keeps the data; MSG_OOB is refused; others ignored
+ *
+ * Bytes read are given back to lwIP with tcp_recved(); once the ring is
+ * empty, data lwIP refused while it was full is offered again at once
+ * rather than at lwIP's next timer tick. Queued data is returned before
+ * a pending error, so the bytes before a RST are not lost. The PCB may
+ * vanish inside tcp_process_refused_data(), hence the second check.
+ *
+ * Return: bytes copied; 0 at end of stream (FIN, SHUT_RD, or dead without
+ * error); a pending error (once) when nothing is queued; -EAGAIN;
+ * -ENOTCONN (not connected, listening); -EOPNOTSUPP (MSG_OOB).
+ */
 ssize_t lw_tcp_recv(struct cove_sock *s, struct msghdr *msg, int flags)
 {
 	size_t n;
@@ -553,6 +664,19 @@ ssize_t lw_tcp_recv(struct cove_sock *s, struct msghdr *msg, int flags)
 	return (ssize_t)n;
 }
 
+/**
+ * lw_tcp_shutdown() - shutdown() on a connected socket
+ * @s:		socket
+ * @how:	SHUT_RD, SHUT_WR or SHUT_RDWR
+ *
+ * SHUT_RD is kept by the socket alone, lwIP is not told: reads return 0
+ * and later data is acknowledged and dropped by lw_tcp_recv_cb().
+ * SHUT_WR asks lwIP for a FIN after the queued data. Repeating either is
+ * harmless.
+ *
+ * Return: 0, -EINVAL (bad @how), -ENOTCONN (not LW_CONNECTED), or
+ * tcp_shutdown()'s error as an errno.
+ */
 int lw_tcp_shutdown(struct cove_sock *s, int how)
 {
 	err_t e;
@@ -593,6 +717,17 @@ static void lw_tcp_unqueue(struct cove_sock *c)
 	c->listener = NULL;
 }
 
+/**
+ * lw_tcp_close() - close(): let go of the PCB and free the socket
+ * @s:		socket, held by the host or still on a listener's queue; it
+ *		is freed here and must not be used again
+ *
+ * A listener first closes every child it queued, with a RST (they were
+ * never accepted). A connection's PCB is detached and closed gracefully
+ * (lwIP sends the FIN and handles TIME_WAIT alone), or aborted with a RST
+ * for SO_LINGER 0, unread data (as Linux), or when tcp_close() fails for
+ * want of memory. A PCB lwIP already freed (LW_DEAD) is not touched.
+ */
 void lw_tcp_close(struct cove_sock *s)
 {
 	struct tcp_pcb *pcb = s->pcb.tcp;
@@ -627,6 +762,19 @@ void lw_tcp_close(struct cove_sock *s)
 	lw_sock_free(s);
 }
 
+/**
+ * lw_tcp_events() - the EPOLL* bits the socket reports now, Linux-like
+ * @s:		socket
+ *
+ * A fresh socket reports EPOLLOUT | EPOLLHUP as Linux does for an
+ * unconnected TCP socket; a listener EPOLLIN when a child waits; a
+ * connecting one nothing. A dead one reports everything, EPOLLERR while
+ * its error is pending. EPOLLOUT needs two segments' room in lwIP's send
+ * buffer and queue (lw_tcp_writable()), so a writer is not woken for a
+ * few bytes.
+ *
+ * Return: the mask.
+ */
 uint32_t lw_tcp_events(struct cove_sock *s)
 {
 	uint32_t ev = 0;

@@ -24,6 +24,19 @@
 
 #define LW_UDP_MAX_PAYLOAD 65507u
 
+/**
+ * lw_udp_recv_cb() - lwIP's UDP receive callback: queue one datagram
+ * @arg:	the socket
+ * @pcb:	its PCB
+ * @p:		the datagram's payload, now ours (queued or freed here)
+ * @addr:	sender address
+ * @port:	sender port
+ *
+ * Dropped (and counted in rx_dropped) when the read side is shut, the
+ * queue holds LW_UDP_MAX_QUEUED datagrams or SO_RCVBUF bytes, or the
+ * queue entry cannot be allocated: this is the one allocation per packet
+ * on this provider's receive path.
+ */
 static void lw_udp_recv_cb(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 			   const ip_addr_t *addr, u16_t port)
 {
@@ -51,6 +64,7 @@ static void lw_udp_recv_cb(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 	lw_dirty(s);
 }
 
+/* lw_udp_open() - a new IPv4 udp_pcb for @s, the instance's SO_RCVBUF. */
 int lw_udp_open(struct cove_sock *s)
 {
 	struct udp_pcb *pcb = udp_new_ip_type(IPADDR_TYPE_V4);
@@ -70,6 +84,13 @@ static void lw_udp_cache_local(struct cove_sock *s)
 		       &s->local);
 }
 
+/**
+ * lw_udp_bind() - bind(): the address was checked by lw_bind()
+ * @s:		socket, not bound yet (explicitly or by connect/send)
+ * @a:		INADDR_ANY or our address; port 0 lets lwIP pick one
+ *
+ * Return: 0, -EINVAL (bound already, or lwIP refused), -EADDRINUSE.
+ */
 int lw_udp_bind(struct cove_sock *s, const struct sockaddr_in *a)
 {
 	ip_addr_t ip;
@@ -87,6 +108,19 @@ int lw_udp_bind(struct cove_sock *s, const struct sockaddr_in *a)
 	return 0;
 }
 
+/**
+ * lw_udp_connect() - connect(): set the default peer, or AF_UNSPEC to drop it
+ * @s:		socket
+ * @addr:	untrusted sockaddr from the host; the caller must not pass
+ *		NULL with a non-zero @len
+ * @len:	its length
+ *
+ * lwIP binds an unbound PCB to an ephemeral port here. Our own address
+ * and 127/8 are refused as for TCP (lw.h: no loopback path).
+ *
+ * Return: 0, -EINVAL/-EAFNOSUPPORT (bad address), -ENETUNREACH, or
+ * -EADDRINUSE when no port was free.
+ */
 int lw_udp_connect(struct cove_sock *s, const struct sockaddr *addr,
 		   socklen_t len)
 {
@@ -113,6 +147,22 @@ int lw_udp_connect(struct cove_sock *s, const struct sockaddr *addr,
 	return 0;
 }
 
+/**
+ * lw_udp_send() - sendmsg(): one datagram through udp_sendto()
+ * @s:		socket
+ * @msg:	msg_name (or the connected peer) and the payload iovecs
+ * @flags:	MSG_OOB refused, others ignored (nothing blocks)
+ *
+ * The payload is copied into one PBUF_RAM pbuf (never PBUF_POOL, see
+ * lw.h) that is freed here once lwIP has built its frames. An unbound
+ * socket is bound by lwIP on the first send; the local address is then
+ * cached for getsockname().
+ *
+ * Return: the payload length; -EPIPE (SHUT_WR), -EDESTADDRREQ, -EMSGSIZE
+ * (over 65507 bytes), -ENETUNREACH (no route, or our own or a loopback
+ * address), -EADDRINUSE, -EINVAL, -EOPNOTSUPP, -ENOBUFS (no memory or
+ * link frame).
+ */
 ssize_t lw_udp_send(struct cove_sock *s, const struct msghdr *msg, int flags)
 {
 	struct udp_pcb *pcb = s->pcb.udp;
@@ -170,6 +220,19 @@ ssize_t lw_udp_send(struct cove_sock *s, const struct msghdr *msg, int flags)
 	}
 }
 
+/**
+ * lw_udp_recv() - recvmsg(): the oldest queued datagram, Linux semantics
+ * @s:		socket
+ * @msg:	iovecs, msg_name (sender, truncated to msg_namelen) and
+ *		msg_flags (MSG_TRUNC when the datagram did not fit)
+ * @flags:	MSG_PEEK keeps it queued; MSG_TRUNC returns its full length;
+ *		MSG_OOB refused
+ *
+ * A datagram is consumed whole even when only part of it was copied.
+ *
+ * Return: bytes copied (or the full length with MSG_TRUNC); 0 after
+ * SHUT_RD with nothing queued; -EAGAIN; -EOPNOTSUPP.
+ */
 ssize_t lw_udp_recv(struct cove_sock *s, struct msghdr *msg, int flags)
 {
 	struct lw_dgram *d = s->dq_head;
@@ -212,6 +275,7 @@ ssize_t lw_udp_recv(struct cove_sock *s, struct msghdr *msg, int flags)
 	return (flags & MSG_TRUNC) ? (ssize_t)len : (ssize_t)off;
 }
 
+/* lw_udp_close() - drop queued datagrams, remove the PCB, free @s. */
 void lw_udp_close(struct cove_sock *s)
 {
 	struct lw_dgram *d;

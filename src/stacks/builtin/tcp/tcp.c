@@ -93,6 +93,19 @@ static inline uint32_t tcp_hash(const struct tcp_ctx *c, uint32_t laddr,
 
 /* --- context ------------------------------------------------------------ */
 
+/**
+ * tcp_layer_init() - the TCP context of a stack instance
+ * @st:		stack; st->tcp is set only on success
+ *
+ * Allocates the context and its 64 Ki-entry port table once; nothing else
+ * grows with load but tcbs and their rings. Seeds the connection hash, the
+ * ISN key and the first ephemeral port from the instance's generator, so
+ * two instances never share them. The orphan, embryonic and TIME-WAIT
+ * limits all default to max_sockets (4096 when unlimited). An unknown
+ * congestion control name falls back to CUBIC.
+ *
+ * Return: 0 or -ENOMEM (nothing left allocated).
+ */
 int tcp_layer_init(struct bstack *st)
 {
 	struct tcp_ctx *c = calloc(1, sizeof(*c));
@@ -134,6 +147,14 @@ static void tcb_free(struct tcb *t)
 	free(t);
 }
 
+/**
+ * tcp_layer_fini() - free every tcb and the context, at stack destroy
+ * @st:		stack (st->tcp may be NULL: init failed or never ran)
+ *
+ * Frees what tcp_reap() has pending, then every tcb still on a port list,
+ * which by the lifetime rules above is every other one: no segment is
+ * sent, the host's handles are dead with the instance.
+ */
 void tcp_layer_fini(struct bstack *st)
 {
 	struct tcp_ctx *c = st->tcp;
@@ -178,6 +199,18 @@ void tcp_stats(struct bstack *st, struct cove_stack_stats *out)
 
 /* --- tcb lifetime ------------------------------------------------------- */
 
+/**
+ * tcb_alloc() - a CLOSED tcb with the instance's defaults
+ * @c:		TCP context
+ *
+ * Buffer sizes come from the stack's SO_SNDBUF/SO_RCVBUF defaults (the
+ * receive ring may autotune up to rb_max); keepalive, congestion control
+ * and timers are set up but nothing is armed. The rings are not allocated
+ * here (tcb_bufs() does that when data can flow), and the tcb is on no
+ * table: the caller links it to a port or a listener.
+ *
+ * Return: the tcb, or NULL when out of memory.
+ */
 struct tcb *tcb_alloc(struct tcp_ctx *c)
 {
 	struct bstack *st = c->st;
@@ -226,6 +259,11 @@ int tcb_bufs(struct tcb *t)
 	return 0;
 }
 
+/*
+ * tcb_hash_add() - put @t, whose 4-tuple is now complete, on its chain of
+ * the connection hash (seeded per instance, so chains cannot be steered
+ * by a peer that picks ports). The caller ensures the tuple is unique.
+ */
 void tcb_hash_add(struct tcb *t)
 {
 	struct tcp_ctx *c = t->ctx;
@@ -250,6 +288,7 @@ static void tcb_hash_del(struct tcb *t)
 	t->in_hash = false;
 }
 
+/* tcb_lookup() - the tcb with exactly this 4-tuple, or NULL (no listeners). */
 struct tcb *tcb_lookup(struct tcp_ctx *c, uint32_t laddr, uint16_t lport,
 		       uint32_t raddr, uint16_t rport)
 {
@@ -272,6 +311,15 @@ static bool tcp_state_estab(uint8_t s)
 	return s == TCPS_ESTABLISHED || s == TCPS_CLOSE_WAIT;
 }
 
+/**
+ * tcp_set_state() - change state, keeping the context's gauges right
+ * @t:		connection
+ * @state:	TCPS_*
+ *
+ * Every state change must go through here: nconns, nestab and ntimewait
+ * (the TIME-WAIT limit) are adjusted from the old and new state, never
+ * recounted.
+ */
 void tcp_set_state(struct tcb *t, uint8_t state)
 {
 	struct tcp_ctx *c = t->ctx;
@@ -350,6 +398,16 @@ void tcp_done(struct tcb *t)
 		tcp_reap_later(t);
 }
 
+/**
+ * tcp_reap_later() - unlink a tcb from everything and queue it for freeing
+ * @t:		connection no host handle refers to any more
+ *
+ * Idempotent (t->reaping). Stops its timers, takes it off the hash, its
+ * port, its listener's queues, the orphan count and the held-ACK and
+ * output lists, then puts it on reap_list and arms the zero-delay reap
+ * timer. Its memory stays valid until tcp_reap() runs, so a caller up
+ * the stack may still read @t after this returns.
+ */
 void tcp_reap_later(struct tcb *t)
 {
 	struct tcp_ctx *c = t->ctx;
@@ -550,6 +608,14 @@ bool tcp_challenge_ok(struct tcp_ctx *c)
 	return true;
 }
 
+/**
+ * tcp_socket() - a new CLOSED TCP socket for the host
+ * @st:		stack
+ * @out:	the socket, host_open; on no port until bind, listen or
+ *		connect puts it on one
+ *
+ * Return: 0, -ENOMEM, or -EPROTONOSUPPORT when TCP failed to initialise.
+ */
 int tcp_socket(struct bstack *st, struct bsock **out)
 {
 	struct tcb *t;

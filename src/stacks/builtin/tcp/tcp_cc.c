@@ -47,6 +47,11 @@ static void reno_init(struct tcb *t)
 	t->cwnd_cnt = 0;
 }
 
+/*
+ * reno_on_ack() - NewReno growth (RFC 5681): slow start below ssthresh,
+ * then one MSS per cwnd's worth of bytes acknowledged (counted in
+ * cwnd_cnt, so ACKs of any size add up exactly).
+ */
 static void reno_on_ack(struct tcb *t, uint32_t acked, uint32_t rtt_us)
 {
 	(void)rtt_us;
@@ -117,6 +122,21 @@ static void cubic_init(struct tcb *t)
 	memset(&t->cubic, 0, sizeof(t->cubic));
 }
 
+/**
+ * cubic_on_ack() - grow cwnd for @acked new bytes (RFC 9438)
+ * @t:		connection
+ * @acked:	bytes this ACK newly acknowledged
+ * @rtt_us:	RTT sample of this ACK, 0 when none (Karn)
+ *
+ * Slow start (tcp_slow_start()) until ssthresh. Then the first ACK of a
+ * congestion-avoidance epoch fixes its start and K, the time to climb
+ * back to w_max. Each ACK aims at W_cubic one RTT ahead (srtt, else the
+ * smallest RTT seen), at most 1.5 * cwnd, or at the Reno-friendly
+ * estimate w_est, reached at once, when that is larger. Windows are
+ * computed in segments as doubles and applied in bytes; fractions of a
+ * byte carry over in cu->frac, and cwnd never passes TCP_CWND_MAX. The
+ * epoch ends in on_congestion and on_recovery_exit, not here.
+ */
 static void cubic_on_ack(struct tcb *t, uint32_t acked, uint32_t rtt_us)
 {
 	struct tcp_cubic *cu = &t->cubic;
@@ -171,6 +191,12 @@ static void cubic_on_ack(struct tcb *t, uint32_t acked, uint32_t rtt_us)
 	}
 }
 
+/*
+ * cubic_on_congestion() - loss detected: remember w_max (lowered further
+ * when losses come before the last w_max was regained, RFC 9438 fast
+ * convergence), ssthresh = beta * cwnd (at least two segments), and end
+ * the growth epoch.
+ */
 static void cubic_on_congestion(struct tcb *t)
 {
 	struct tcp_cubic *cu = &t->cubic;

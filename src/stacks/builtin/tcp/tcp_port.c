@@ -30,6 +30,11 @@
  * local address and allocates nothing.
  */
 
+/*
+ * tcb_port_add() - put @t on the list of its local port, t->lport
+ * (idempotent). Every tcb with a port is on exactly one such list, which
+ * is how tcp_layer_fini() finds them all.
+ */
 void tcb_port_add(struct tcb *t)
 {
 	struct tcp_port *p = &t->ctx->ports[t->lport];
@@ -68,6 +73,10 @@ static void tcp_listen_leave(struct tcb *t)
 	free(g);
 }
 
+/*
+ * tcb_port_del() - off its port list and its listen group (idempotent);
+ * the port is free again once no other tcb uses it.
+ */
 void tcb_port_del(struct tcb *t)
 {
 	if (!t->on_port)

@@ -11,8 +11,8 @@
  * advertised, which never moves left and never passes rcv_nxt + free ring
  * space (so whatever the peer may send fits the ring). tcp_rcv_window()
  * says what may be advertised now; tcp_rcv_advertise() turns it into the
- * window field of every segment tcp_xmit() builds. Receiver-side SWS avoidance holds the edge until it can move by
- * a useful step. After the application reads, tcp_window_update() sends
+ * window field of every segment tcp_xmit() builds. Receiver-side SWS
+ * avoidance holds the edge until it can move by a useful step. After the application reads, tcp_window_update() sends
  * a bare ACK only when the window grew by enough to matter to the peer.
  * After in-order data arrives, tcp_rcv_rtt_measure() times the peer's
  * round trip, from which tcp_rcv_space_adjust() grows the ring.

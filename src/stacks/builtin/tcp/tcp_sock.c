@@ -41,6 +41,10 @@ static int tcp_addr_in(const struct sockaddr *a, socklen_t len, uint32_t *addr,
 	return 0;
 }
 
+/*
+ * tcp_addr_out() - write a sockaddr_in truncated to *@len, as Linux does,
+ * and set *@len to its full size; nothing when @a or @len is NULL.
+ */
 static int tcp_addr_out(uint32_t addr, uint16_t port, struct sockaddr *a,
 			socklen_t *len)
 {
@@ -57,6 +61,21 @@ static int tcp_addr_out(uint32_t addr, uint16_t port, struct sockaddr *a,
 	return 0;
 }
 
+/**
+ * tcp_bind() - bind(): take a local address and port
+ * @b:		socket, not yet on a port and never connected
+ * @a:		untrusted sockaddr from the host, length-checked here
+ * @len:	its length
+ *
+ * @addr must be INADDR_ANY or one of ours (ip_is_local()). Port 0 takes
+ * an ephemeral port; that binding does not count as user_bound, so the
+ * port is given back when the connection ends. An explicit port is
+ * checked against every socket on it by tcp_port_conflict() (SO_REUSEADDR
+ * and SO_REUSEPORT rules as on Linux).
+ *
+ * Return: 0, -EINVAL (bound already or bad address), -EAFNOSUPPORT,
+ * -EADDRNOTAVAIL (also when no ephemeral port is free) or -EADDRINUSE.
+ */
 static int tcp_bind(struct bsock *b, const struct sockaddr *a, socklen_t len)
 {
 	struct tcb *t = tcp_sk(b);
@@ -81,6 +100,19 @@ static int tcp_bind(struct bsock *b, const struct sockaddr *a, socklen_t len)
 	return 0;
 }
 
+/**
+ * tcp_listen() - listen(): CLOSED -> LISTEN, or change the backlog
+ * @b:		socket
+ * @backlog:	clamped to 1..TCP_BACKLOG_MAX; on a listener it only
+ *		updates the limit, as on Linux
+ *
+ * An unbound socket gets an ephemeral port first. The port is checked for
+ * conflicts again (two SO_REUSEADDR sockets may bind one port, but only
+ * one may listen on it) and the socket joins its SO_REUSEPORT group.
+ *
+ * Return: 0, -EINVAL (connected or ended), -EADDRINUSE, -EADDRNOTAVAIL
+ * (no ephemeral port) or -ENOMEM.
+ */
 static int tcp_listen(struct bsock *b, int backlog)
 {
 	struct tcb *t = tcp_sk(b);
@@ -111,6 +143,18 @@ static int tcp_listen(struct bsock *b, int backlog)
 	return 0;
 }
 
+/**
+ * tcp_accept() - accept(): dequeue the oldest established child
+ * @b:		listener
+ * @out:	the child, now a host socket (host_open set, no cookie yet)
+ * @peer:	its address, truncated to *@len as Linux does (may be NULL)
+ * @len:	in: room at @peer; out: sizeof(struct sockaddr_in)
+ *
+ * Only children that finished the handshake are on the accept queue;
+ * those still in SYN-RECEIVED stay on the SYN queue.
+ *
+ * Return: 0, -EAGAIN when none is ready, -EINVAL when not listening.
+ */
 static int tcp_accept(struct bsock *b, struct bsock **out,
 		      struct sockaddr *peer, socklen_t *len)
 {
@@ -129,6 +173,25 @@ static int tcp_accept(struct bsock *b, struct bsock **out,
 	return 0;
 }
 
+/**
+ * tcp_connect() - connect(): send a SYN and return -EINPROGRESS
+ * @b:		socket, CLOSED (perhaps bound)
+ * @a:		untrusted sockaddr from the host
+ * @len:	its length
+ *
+ * Non-blocking only: the host learns the outcome from the socket's events
+ * (EPOLLOUT, or EPOLLERR with so_error). INADDR_ANY means our address; an
+ * unbound socket takes a source address (the destination itself for
+ * 127/8, else ours) and an ephemeral port. Sets up what the SYN carries:
+ * the RFC 6528 ISN, a random timestamp offset, the window scale for the
+ * largest receive ring, and allocates both rings. A SYN the pool could not
+ * send is left to the retransmit timer; no route ends the attempt at once.
+ *
+ * Return: -EINPROGRESS once the SYN is on its way; else a pending
+ * so_error (cleared), -EALREADY, -EISCONN, -EINVAL (listening),
+ * -ECONNREFUSED (port 0), -ENETUNREACH (broadcast, multicast, no route),
+ * -EADDRNOTAVAIL (4-tuple taken, no ephemeral port) or -ENOMEM.
+ */
 static int tcp_connect(struct bsock *b, const struct sockaddr *a, socklen_t len)
 {
 	struct tcb *t = tcp_sk(b);
@@ -213,6 +276,22 @@ static size_t tcp_iov_len(const struct msghdr *msg)
 	return n;
 }
 
+/**
+ * tcp_sendmsg() - sendmsg(): copy what fits into the send ring and send
+ * @b:		socket
+ * @msg:	iovecs in host memory; msg_name and control are ignored
+ * @flags:	MSG_MORE corks this call's data (no partial segment goes out
+ *		for it); every other flag is implied or meaningless here
+ *
+ * Never blocks: a partial copy returns the bytes taken, a full ring
+ * -EAGAIN (the host waits for EPOLLOUT). The data is owned by the ring
+ * from here; segmentation, Nagle and the windows are tcp_send_queued()'s.
+ * EPIPE is returned without SIGPIPE: signals are the host's business.
+ *
+ * Return: bytes queued (0 for an empty @msg), a pending so_error (once),
+ * -EPIPE (shut down for writing or not connected), -EAGAIN (handshake
+ * not finished, or no room), -EFAULT (no iovec array).
+ */
 static ssize_t tcp_sendmsg(struct bsock *b, const struct msghdr *msg, int flags)
 {
 	struct tcb *t = tcp_sk(b);
@@ -265,6 +344,22 @@ static ssize_t tcp_sendmsg(struct bsock *b, const struct msghdr *msg, int flags)
 	return (ssize_t)n;
 }
 
+/**
+ * tcp_recvmsg() - recvmsg(): copy in-order bytes out of the receive ring
+ * @b:		socket
+ * @msg:	iovecs in host memory; msg_namelen, msg_controllen and
+ *		msg_flags are set to 0 (no address, no ancillary data)
+ * @flags:	MSG_PEEK leaves the bytes in the ring; other flags ignored
+ *
+ * Queued data is returned before a pending error, so the peer's last
+ * bytes are not lost to its RST. Consuming bytes feeds receive-buffer
+ * autotuning and may send a window update (tcp_rwnd.c).
+ *
+ * Return: bytes copied; 0 at end of stream (FIN received, SHUT_RD, or
+ * the connection is over) or for an empty @msg; so_error (once) when no
+ * data is left; -EAGAIN when none has arrived yet; -ENOTCONN when
+ * listening or never connected; -EFAULT (no iovec array).
+ */
 static ssize_t tcp_recvmsg(struct bsock *b, struct msghdr *msg, int flags)
 {
 	struct tcb *t = tcp_sk(b);
@@ -337,6 +432,19 @@ static void tcp_queue_fin(struct tcb *t)
 	tcp_send_queued(t);
 }
 
+/**
+ * tcp_shutdown() - shutdown(): stop reading, writing, or both
+ * @b:		socket
+ * @how:	SHUT_RD, SHUT_WR or SHUT_RDWR
+ *
+ * SHUT_RD only marks the socket (reads return 0, EPOLLRDHUP); input is
+ * not changed by it, so later data is still queued and acknowledged.
+ * SHUT_WR queues a FIN
+ * behind the queued data (ESTABLISHED -> FIN-WAIT-1, CLOSE-WAIT ->
+ * LAST-ACK). During SYN-SENT, writing shut down ends the attempt.
+ *
+ * Return: 0, -EINVAL (bad @how), -ENOTCONN (closed or listening).
+ */
 static int tcp_shutdown(struct bsock *b, int how)
 {
 	struct tcb *t = tcp_sk(b);
@@ -378,6 +486,18 @@ static void tcp_close_listener(struct tcb *l)
 	tcb_port_del(l);
 }
 
+/**
+ * tcp_close() - close(): the host lets go of the socket for good
+ * @b:		socket; the host must not use it after this call
+ *
+ * What happens to the connection depends on its state, as on Linux:
+ * listeners reset their unaccepted children; a handshake not finished
+ * ends (SYN-RECEIVED with a RST); unread data, SO_LINGER with a zero
+ * timeout or too many orphans end it with a RST; otherwise it becomes an
+ * orphan that sends its FIN and finishes the close on its own (its
+ * FIN-WAIT-2 bounded by TCP_FIN2_NS, see tcp_keep_arm()). The tcb is
+ * freed by tcp_reap(), never here.
+ */
 static void tcp_close(struct bsock *b)
 {
 	struct tcb *t = tcp_sk(b);
@@ -440,6 +560,28 @@ static uint32_t tcp_buf_size(int v)
 	return (uint32_t)v;
 }
 
+/**
+ * tcp_setsockopt() - setsockopt() for SOL_SOCKET, IPPROTO_TCP and IP_TOS
+ * @b:		socket
+ * @level:	option level
+ * @name:	option name
+ * @val:	the value, in host memory; an int unless the option says
+ *		otherwise (struct linger, a congestion control name)
+ * @len:	its length, checked before @val is read
+ *
+ * Options take effect as on Linux where the stack implements them:
+ * SO_KEEPALIVE and TCP_KEEP* re-arm the keepalive timer, TCP_NODELAY on
+ * and TCP_CORK off push what is queued, TCP_CONGESTION switches the
+ * algorithm (its state reset if the connection already runs), an explicit
+ * SO_RCVBUF turns receive autotuning off. SO_SNDBUF and SO_RCVBUF are
+ * honoured only before the rings exist (connect or accept allocates them)
+ * and are silently kept after. Options programs commonly set but the
+ * stack has no use for (TCP_MAXSEG, TCP_USER_TIMEOUT, SO_PRIORITY, ...)
+ * are accepted and ignored, so those programs run unchanged.
+ *
+ * Return: 0, -EINVAL (short or out-of-range value), -ENOENT (unknown
+ * congestion control), -ENOPROTOOPT (unknown option).
+ */
 static int tcp_setsockopt(struct bsock *b, int level, int name, const void *val,
 			  socklen_t len)
 {
@@ -617,6 +759,22 @@ static int tcp_put_int(void *val, socklen_t *len, int v)
 	return 0;
 }
 
+/**
+ * tcp_getsockopt() - getsockopt() for SOL_SOCKET, IPPROTO_TCP and IP_TOS
+ * @b:		socket
+ * @level:	option level
+ * @name:	option name
+ * @val:	output, in host memory
+ * @len:	in: room at @val; out: bytes written (values are truncated
+ *		to the room given, as Linux does)
+ *
+ * SO_ERROR reads and clears so_error (falling back to a soft error kept
+ * on a CLOSED socket that has not ended). TCP_INFO fills struct tcp_info
+ * as far as the stack has the numbers (tcp_fill_info()); SO_SNDBUF and
+ * SO_RCVBUF report the ring sizes, not Linux's doubled value.
+ *
+ * Return: 0, -EFAULT (no @val or @len), -ENOPROTOOPT (unknown option).
+ */
 static int tcp_getsockopt(struct bsock *b, int level, int name, void *val,
 			  socklen_t *len)
 {

@@ -106,6 +106,11 @@ static void tcp_tlp_fire(struct tcb *t)
 		tcp_rtx_arm(t);
 }
 
+/*
+ * tcp_persist_arm() - use t_rtx as the persist timer: the RTO (at least
+ * TCP_RTO_MIN_US) doubled per unanswered probe, at most TCP_RTO_MAX_US.
+ * Does nothing while t_rtx runs: data in flight is the RTO's to watch.
+ */
 void tcp_persist_arm(struct tcb *t)
 {
 	uint64_t us;
@@ -198,6 +203,15 @@ static void tcp_fail(struct tcb *t, int err)
 	tcp_done(t);
 }
 
+/**
+ * tcp_persist_fire() - t_rtx in persist mode: probe the peer's zero window
+ * @t:		connection with unsent data, nothing in flight, snd_wnd 0
+ *
+ * If the window opened or data went out meanwhile, just sends. Otherwise
+ * one window probe, with the probe backoff raised; the connection fails
+ * with ETIMEDOUT after TCP_RETRIES2 unanswered probes, as Linux gives up
+ * on a peer whose window stays shut.
+ */
 static void tcp_persist_fire(struct tcb *t)
 {
 	t->persist = false;
@@ -217,6 +231,21 @@ static void tcp_persist_fire(struct tcb *t)
 	tcp_persist_arm(t);
 }
 
+/**
+ * tcp_rtx_fire() - the retransmission timeout (RFC 6298) and its stand-ins
+ * @tm:		the tcb's t_rtx
+ *
+ * t_rtx also carries the persist timer and the tail loss probe: those go
+ * to their own handlers. A handshake resends its SYN or SYN-ACK with a
+ * doubled RTO until TCP_SYN_RETRIES / TCP_SYNACK_RETRIES. Otherwise, with
+ * data in flight: the congestion control's on_timeout on the first
+ * expiry (or during recovery), cwnd one MSS on later ones; all in flight
+ * is counted lost, the SACK scoreboard cleared, snd_nxt rewound to
+ * snd_una (go-back-N) and the RTO doubled up to TCP_RTO_MAX_US. After
+ * TCP_RETRIES2 expiries (TCP_ORPHAN_RETRIES once the host closed it) the
+ * connection fails with ETIMEDOUT, or with the soft error an ICMP report
+ * left behind.
+ */
 static void tcp_rtx_fire(struct btimer *tm)
 {
 	struct tcb *t = container_of_(tm, struct tcb, t_rtx);
@@ -284,6 +313,13 @@ static void tcp_rtx_fire(struct btimer *tm)
 		tcp_rtx_arm(t);
 }
 
+/**
+ * tcp_delack_fire() - the delayed ACK is due: send it
+ * @tm:		the tcb's t_delack
+ *
+ * Only in states that still receive data or a FIN; a connection that
+ * moved on meanwhile (closed, TIME-WAIT) sends nothing.
+ */
 static void tcp_delack_fire(struct btimer *tm)
 {
 	struct tcb *t = container_of_(tm, struct tcb, t_delack);
@@ -302,6 +338,18 @@ static void tcp_delack_fire(struct btimer *tm)
 	}
 }
 
+/**
+ * tcp_keep_fire() - t_keep: end of TIME-WAIT, orphan FIN-WAIT-2 limit, or
+ * a keepalive step
+ * @tm:		the tcb's t_keep
+ *
+ * TIME-WAIT and an orphan's FIN-WAIT-2 end the connection. For keepalive
+ * (RFC 1122 4.2.3.6): with data in flight the RTO watches the peer, so the
+ * check moves a whole idle period on; before the first probe the idle
+ * time counts from the last segment received; then up to keepcnt probes,
+ * keepintvl apart, before a RST and ETIMEDOUT. Any segment from the peer
+ * resets keep_probes (tcp_in.c), which ends the probing.
+ */
 static void tcp_keep_fire(struct btimer *tm)
 {
 	struct tcb *t = container_of_(tm, struct tcb, t_keep);
@@ -343,6 +391,7 @@ void tcp_timers_init(struct tcb *t)
 	t->t_keep.fn = tcp_keep_fire;
 }
 
+/* tcp_timers_stop() - cancel all three timers and the modes riding t_rtx. */
 void tcp_timers_stop(struct tcb *t)
 {
 	struct timer_wheel *w = tcp_wheel(t);
