@@ -210,6 +210,19 @@ static ssize_t http_send_some(struct serve *sv, struct serve_http *h)
 	return n;
 }
 
+/**
+ * serve_http_service() - run one HTTP connection as far as it can go now
+ * @sv:		server
+ * @ss:		the connection (a struct serve_http)
+ *
+ * Alternates between sending the pending response and parsing/reading the
+ * next request, until the stack says -EAGAIN (return; called again on the
+ * next event) or the connection is done. Pipelined requests are kept by
+ * moving the unparsed tail to the front of h->req; a 400 discards the
+ * whole buffer. Closes @ss (serve_sock_close(): freed now or when popped,
+ * so the caller must not touch it after) on peer EOF with nothing left to
+ * answer, on error, or after a response marked close_after.
+ */
 void serve_http_service(struct serve *sv, struct serve_sock *ss)
 {
 	struct serve_http *h = (struct serve_http *)ss;

@@ -661,6 +661,14 @@ static void sbx_ctl_log(void *opaque, const char *line)
 		fprintf(stderr, "cove sentry: control: %s\n", line);
 }
 
+/**
+ * sbx_control_start() - create the control server and listen on its socket
+ * @sn:		sentry; sn->ctl is set on success (the sentry owns it)
+ * @err:	set on failure, prefixed "control channel"
+ *
+ * Only the owner uid may connect; methods are sbx_ctl_methods.
+ * Return: 0, or a negative errno with @err set.
+ */
 int sbx_control_start(struct sentry *sn, struct cove_err *err)
 {
 	struct cove_ctl_server_cfg cfg = {

@@ -206,6 +206,14 @@ static void __attribute__((noreturn)) sbx_zygote_main(int zfd)
 	}
 }
 
+/**
+ * sbx_zygote_fork() - start the zygote, double-forked so it is not our child
+ * @zfd:	its end of the pair; the caller still closes its copy
+ *
+ * Called in the program's process after the filter is loaded, so the
+ * zygote inherits it. The middle process exits at once and is reaped here.
+ * Return: 0, -EAGAIN if the second fork failed, or a negative errno.
+ */
 int sbx_zygote_fork(int zfd)
 {
 	pid_t mid, z;
@@ -226,6 +234,14 @@ int sbx_zygote_fork(int zfd)
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EAGAIN;
 }
 
+/**
+ * sbx_zygote_hello() - wait up to 2 s for the zygote's pid on @zfd
+ * @sn:		sentry; zyg_fd/zyg_pid are set on success, -1/0 otherwise
+ * @zfd:	the sentry's end of the pair; owned by @sn on success,
+ *		closed on failure
+ *
+ * Return: 0, or -EPROTO if no plausible pid (> 1) arrived in time.
+ */
 int sbx_zygote_hello(struct sentry *sn, int zfd)
 {
 	struct pollfd p = { .fd = zfd, .events = POLLIN };
@@ -244,6 +260,19 @@ int sbx_zygote_hello(struct sentry *sn, int zfd)
 	return 0;
 }
 
+/**
+ * sbx_zygote_exec() - ask the zygote to start a process
+ * @sn:		sentry
+ * @req:	packed ExecRequest, at most SBX_ZYG_MSG_MAX bytes
+ * @len:	its length
+ * @fds:	stdin, stdout, stderr, passed by SCM_RIGHTS; still the caller's
+ * @err:	set on failure
+ *
+ * Waits up to 2 s for the reply. If the zygote does not take the request
+ * or does not answer, its fd is closed and zyg_fd set to -1: every later
+ * exec fails with ESRCH, and the sandbox itself goes on.
+ * Return: the new process's pid, or a negative errno with @err set.
+ */
 int sbx_zygote_exec(struct sentry *sn, const uint8_t *req, size_t len,
 		    const int fds[3], struct cove_err *err)
 {

@@ -103,7 +103,17 @@ static int sbx_install(struct sentry *sn, uint64_t id, int afd, bool cloexec)
 	return ret < 0 ? -errno : ret;
 }
 
-/* socket(AF_INET, type, protocol) */
+/**
+ * sbx_h_socket() - socket(AF_INET, type, protocol)
+ * @sn:		sentry
+ * @n:		the notification
+ *
+ * Only SOCK_STREAM/TCP and SOCK_DGRAM/UDP are served (SOCK_RAW: EPERM).
+ * Opens the stack socket and its sbx_sock, makes the socketpair and
+ * installs the program's end in the caller with ADDFD_FLAG_SEND, which
+ * also answers the call with the new fd. On any failure everything made
+ * here is freed; if the caller has gone (ENOENT) nothing is answered.
+ */
 static void sbx_h_socket(struct sentry *sn, const struct seccomp_notif *n)
 {
 	int type = (int)n->data.args[1], proto = (int)n->data.args[2];
@@ -235,6 +245,19 @@ static void sbx_h_bind(struct sentry *sn, const struct seccomp_notif *n,
 	sbx_reply(sn, n->id, 0, -ret);
 }
 
+/**
+ * sbx_h_connect() - connect() on a served socket
+ * @sn:		sentry
+ * @n:		the notification
+ * @sk:		the socket
+ * @dup:	our copy of the program's end (for O_NONBLOCK and filler)
+ *
+ * UDP: set the default peer and answer. TCP follows Linux's states:
+ * EALREADY/EISCONN/EINVAL, and a connect() after a failed one reports
+ * the saved error once. An in-progress connect fills the program's send
+ * budget with filler so its end is not writable until the stack
+ * connects, then answers EINPROGRESS or parks the call as a waiter.
+ */
 static void sbx_h_connect(struct sentry *sn, const struct seccomp_notif *n,
 			  struct sbx_sock *sk, int dup)
 {
@@ -309,6 +332,13 @@ static void sbx_h_connect(struct sentry *sn, const struct seccomp_notif *n,
 	sbx_sock_queue(sk);
 }
 
+/**
+ * sbx_h_listen() - listen() on a TCP socket, backlog clamped to
+ * 1..SBX_MAX_BACKLOG
+ * @sn:		sentry
+ * @n:		the notification
+ * @sk:		the socket; SK_NEW or SK_LISTENING (a repeat resets backlog)
+ */
 static void sbx_h_listen(struct sentry *sn, const struct seccomp_notif *n,
 			 struct sbx_sock *sk)
 {
@@ -394,6 +424,16 @@ bool sbx_serve_accept(struct sentry *sn, struct sbx_sock *l,
 	return true;
 }
 
+/**
+ * sbx_h_accept() - accept()/accept4() on a listening socket
+ * @sn:		sentry
+ * @n:		the notification
+ * @sk:		the listener
+ * @dup:	our copy of the program's end (for O_NONBLOCK)
+ *
+ * Serves the oldest queued connection at once; with none, answers
+ * EAGAIN (non-blocking) or parks the call until one arrives.
+ */
 static void sbx_h_accept(struct sentry *sn, const struct seccomp_notif *n,
 			 struct sbx_sock *sk, int dup)
 {
@@ -420,6 +460,16 @@ static void sbx_h_accept(struct sentry *sn, const struct seccomp_notif *n,
 	(void)sbx_serve_accept(sn, sk, &w);
 }
 
+/**
+ * sbx_h_name() - getsockname() or getpeername(), from the stack socket
+ * @sn:		sentry
+ * @n:		the notification (data.nr says which)
+ * @sk:		the socket
+ *
+ * getpeername() is ENOTCONN while connecting or after a failed connect,
+ * whatever the stack says; the address is written with sbx_put_addr()
+ * (truncated as Linux does).
+ */
 static void sbx_h_name(struct sentry *sn, const struct seccomp_notif *n,
 		       struct sbx_sock *sk)
 {
@@ -451,6 +501,17 @@ static bool sbx_timeo_opt(int level, int name)
 		name == SO_RCVLOWAT);
 }
 
+/**
+ * sbx_h_getsockopt() - getsockopt() on a served socket
+ * @sn:		sentry
+ * @n:		the notification
+ * @sk:		the socket
+ *
+ * SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ACCEPTCONN and SO_ERROR are
+ * answered from the sentry's state (SO_ERROR reads and clears conn_err);
+ * the rest ask the stack. At most SBX_MAX_OPTLEN bytes and the caller's
+ * *optlen are written back.
+ */
 static void sbx_h_getsockopt(struct sentry *sn, const struct seccomp_notif *n,
 			     struct sbx_sock *sk)
 {
@@ -508,6 +569,17 @@ out:
 	sbx_reply(sn, n->id, 0, -ret);
 }
 
+/**
+ * sbx_h_setsockopt() - setsockopt() on a served socket
+ * @sn:		sentry
+ * @n:		the notification
+ * @sk:		the socket
+ * @dup:	our copy of the program's end
+ *
+ * Timeouts and SO_RCVLOWAT are set on the program's end too (which is
+ * what enforces them), so the stack may refuse them. SO_RCVBUF on TCP
+ * also resizes the pair's buffer, since it holds received bytes too.
+ */
 static void sbx_h_setsockopt(struct sentry *sn, const struct seccomp_notif *n,
 			     struct sbx_sock *sk, int dup)
 {
@@ -547,6 +619,19 @@ static void sbx_h_setsockopt(struct sentry *sn, const struct seccomp_notif *n,
 	sbx_reply(sn, n->id, 0, -ret);
 }
 
+/**
+ * sbx_h_shutdown() - shutdown() on a served socket
+ * @sn:		sentry
+ * @n:		the notification
+ * @sk:		the socket
+ * @dup:	our copy of the program's end
+ *
+ * A TCP socket not connected: listeners go to the stack, others get
+ * ENOTCONN. Otherwise SHUT_RD/SHUT_RDWR shut the stack's read side at
+ * once and @how is applied to the program's end. For TCP the write side
+ * reaches the stack as EOF on our end, after the relay has flushed what
+ * came before; for UDP it is shut at the stack directly.
+ */
 static void sbx_h_shutdown(struct sentry *sn, const struct seccomp_notif *n,
 			   struct sbx_sock *sk, int dup)
 {
@@ -574,7 +659,18 @@ static void sbx_h_shutdown(struct sentry *sn, const struct seccomp_notif *n,
 	sbx_sock_queue(sk);
 }
 
-/* sendto(fd, buf, len, flags, addr != NULL, addrlen) */
+/**
+ * sbx_h_sendto() - sendto(fd, buf, len, flags, addr != NULL, addrlen)
+ * @sn:		sentry
+ * @n:		the notification
+ * @sk:		the socket
+ * @dup:	our copy of the program's end
+ *
+ * TCP ignores the address as Linux does: up to SBX_SCRATCH bytes are
+ * written to the program's end without blocking (EPIPE if not
+ * connected), so they keep their order with plain writes. UDP sends one
+ * datagram (at most SBX_DGRAM_MAX) straight to the stack with the address.
+ */
 static void sbx_h_sendto(struct sentry *sn, const struct seccomp_notif *n,
 			 struct sbx_sock *sk, int dup)
 {
@@ -754,6 +850,13 @@ static void sbx_dispatch(struct sentry *sn, const struct seccomp_notif *n)
 	close(dup);
 }
 
+/**
+ * sbx_frontend_drain() - serve pending seccomp notifications, never blocking
+ * @sn:		sentry
+ *
+ * At most 256 per call, so the relay and the control channel get their
+ * turn; the rest stay readable on sn->nfd for the next loop.
+ */
 void sbx_frontend_drain(struct sentry *sn)
 {
 	struct pollfd p = { .fd = sn->nfd, .events = POLLIN };

@@ -557,6 +557,14 @@ void sbx_relay_sweep(struct sentry *sn)
 	}
 }
 
+/**
+ * sbx_relay_process() - pump queued sockets, at most 4096 per call
+ * @sn:		sentry
+ *
+ * Frees a socket marked dead by sbx_sock_free() while queued (this is
+ * where it is finally freed); requeues one whose pump wants another turn.
+ * Return: true if work is left, so the loop must not block.
+ */
 bool sbx_relay_process(struct sentry *sn)
 {
 	struct cove_work *w;

@@ -15,6 +15,25 @@
 #include "netlink/netlink.h"
 #include "sentry/sentry.h"
 
+/*
+ * Theory of operation
+ *
+ * Run by the sentry inside the sandbox's network namespace. It brings lo
+ * up in every mode; with a network it renames cove's veth end to eth0 and
+ * gives it the address and default route (or, with --netns, adopts the
+ * namespace's own interface and address, recorded in the sbx_opts). When
+ * a user-level stack owns the address, the kernel must not answer for it:
+ * with a packet link, IPv6 is disabled on the interface and a clsact
+ * ingress filter drops what arrives after the stack's packet socket has
+ * seen it; with --link=tap, sbx_attach_tap() instead redirects ingress
+ * between the interface and the TAP both ways.
+ *
+ * The invariant is about ownership. A namespace cove created dies with
+ * the sandbox and needs no cleanup. A --netns namespace is the caller's
+ * and outlives it: whatever is changed there is recorded (undo_ingress,
+ * ifname, ipv6_was) so sbx_detach_sandbox() can put it back.
+ */
+
 /* sbx_write_file() - write a short string to a /proc or /sys file. */
 static int sbx_write_file(const char *path, const char *text)
 {

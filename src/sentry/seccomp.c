@@ -56,6 +56,15 @@ static int sbx_rule(scmp_filter_ctx ctx, uint32_t action, int nr, unsigned cnt,
 	return ret == -EDOM || ret == -EFAULT ? 0 : ret;
 }
 
+/**
+ * sbx_seccomp_install() - build and load the program's filter (see above)
+ * @notify:	stack mode: trap socket calls to a listener
+ * @notify_fd:	set to the listener fd if @notify; the caller owns it
+ * @err:	set on failure
+ *
+ * Must run after PR_SET_NO_NEW_PRIVS, in the process that will exec.
+ * Return: 0, or a negative errno with @err set.
+ */
 int sbx_seccomp_install(bool notify, int *notify_fd, struct cove_err *err)
 {
 	static const int trapped[] = {

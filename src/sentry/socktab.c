@@ -48,6 +48,16 @@ struct sbx_sock *sbx_sock_find(struct sentry *sn, uint64_t cookie)
 	return sk;
 }
 
+/**
+ * sbx_sock_new() - a new sbx_sock for stack socket @s, in state SK_NEW
+ * @sn:		sentry; the socket joins sn->all and counts in nsocks
+ * @s:		stack socket; owned by the result from now on (its cookie
+ *		points back at it)
+ * @type:	SOCK_STREAM or SOCK_DGRAM
+ *
+ * No pair yet (sfd -1): it is not in the hash until sbx_sock_pair().
+ * Return: the socket, or NULL (out of memory; @s is still the caller's).
+ */
 struct sbx_sock *sbx_sock_new(struct sentry *sn, struct cove_sock *s, int type)
 {
 	struct sbx_sock *sk = calloc(1, sizeof(*sk));
@@ -209,6 +219,16 @@ static void sbx_waiters_fail(struct sbx_sock *sk, int error)
 	}
 }
 
+/**
+ * sbx_sock_free() - release a socket and everything it holds
+ * @sk:		the socket
+ *
+ * Frees its not yet accepted connections, fails its waiters with EBADF,
+ * closes the stack socket, the sentry's end (leaving the hash and epoll)
+ * and any held accept fd, and unlinks it from sn->all. If it is on the
+ * work queue the memory is only marked dead and freed when popped
+ * (sbx_relay_process()); @sk must not be used after this call.
+ */
 void sbx_sock_free(struct sbx_sock *sk)
 {
 	struct sentry *sn = sk->sn;
