@@ -13,6 +13,8 @@ sandbox's veth) sends it datagrams:
   bytes and MSG_TRUNC), after setting IP_MTU_DISCOVER as unbound does;
 - the same server with recvmmsg()/sendmmsg() (ctypes), echoing a burst;
 - dnsmasq (Debian's) bound to the sandbox address, asked with dig;
+- unbound (which sets IP_MTU_DISCOVER on its UDP sockets and exits if
+  that fails) on 0.0.0.0 with a local zone, asked with dig;
 - memcached with only its UDP port, spoken to with the UDP frame header.
 
 Each provider's answers must be the ones the host mode gives.
@@ -22,6 +24,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -96,13 +99,15 @@ def ask(ip, port, payload, want=1, timeout=15, raw=False):
     end = time.monotonic() + timeout
     try:
         while time.monotonic() < end and not got:
-            for p in payload if isinstance(payload, list) else [payload]:
-                s.sendto(p, (ip, port))
             try:
+                for p in payload if isinstance(payload, list) else [payload]:
+                    s.sendto(p, (ip, port))
                 while len(got) < want:
                     got.append(s.recv(65536))
             except socket.timeout:
                 pass
+            except OSError:
+                break   # the server exited and its sandbox is gone
         return got, "%s:%d" % s.getsockname()
     finally:
         s.close()
@@ -133,24 +138,59 @@ def run_echo(c, net, mode, results):
         box.stop()
 
 
+UNBOUND_CONF = '''server:
+  interface: 0.0.0.0
+  port: 5354
+  do-daemonize: no
+  username: ""
+  chroot: ""
+  pidfile: ""
+  use-syslog: no
+  logfile: ""
+  do-ip6: no
+  do-tcp: no
+  auto-trust-anchor-file: ""
+  access-control: 0.0.0.0/0 allow
+  local-zone: "test.example." static
+  local-data: "test.example. A 10.1.2.4"
+'''
+
+
+def dig(ip, port, name):
+    """dig +short from the gateway, retried while the server starts."""
+    out, err = "", ""
+    for _ in range(20):
+        r = subprocess.run(["dig", "+short", "+time=1", "+tries=1",
+                            "-b", sb.GATEWAY, "-p", str(port), "@" + ip,
+                            name, "A"],
+                           capture_output=True, text=True, timeout=10)
+        out, err = r.stdout.strip(), r.stderr
+        if r.returncode == 0 and out:
+            break
+        time.sleep(0.3)
+    return out, err
+
+
+def run_unbound(c, net, results, conf):
+    box = sb.Sandbox(["unbound", "-d", "-c", conf], network=net).start()
+    try:
+        out, err = dig(box.ip, 5354, "test.example")
+        c.check("%s: unbound answers dig" % net, out == "10.1.2.4",
+                out + err[-200:] + "".join(box.log[-5:]))
+        results.setdefault("unbound", {})[net] = out
+    finally:
+        box.stop()
+
+
 def run_dnsmasq(c, net, results):
     cmd = ("exec dnsmasq --no-daemon --user=root --port=5353 --no-resolv "
            "--no-hosts --address=/test.example/10.1.2.3 --conf-file=/dev/null "
            "--listen-address=$(hostname -i) --bind-interfaces")
     box = sb.Sandbox(["sh", "-c", cmd], network=net).start()
     try:
-        out = ""
-        for _ in range(20):
-            r = subprocess.run(["dig", "+short", "+time=1", "+tries=1",
-                                "-b", sb.GATEWAY, "-p", "5353", "@" + box.ip,
-                                "test.example", "A"],
-                               capture_output=True, text=True, timeout=10)
-            out = r.stdout.strip()
-            if out:
-                break
-            time.sleep(0.3)
+        out, err = dig(box.ip, 5353, "test.example")
         c.check("%s: dnsmasq answers dig" % net, out == "10.1.2.3",
-                out + r.stderr[-200:] + "".join(box.log[-5:]))
+                out + err[-200:] + "".join(box.log[-5:]))
         results.setdefault("dnsmasq", {})[net] = out
     finally:
         box.stop()
@@ -182,11 +222,16 @@ def main():
     before = sb.Snapshot()
     results = {}
     nets = ["host"] + sb.stacks()
+    tmp = tempfile.TemporaryDirectory()
+    conf = os.path.join(tmp.name, "unbound.conf")
+    with open(conf, "w") as f:
+        f.write(UNBOUND_CONF)
     try:
         for net in nets:
             run_echo(c, net, "msg", results)
             run_echo(c, net, "mmsg", results)
             run_dnsmasq(c, net, results)
+            run_unbound(c, net, results, conf)
             run_memcached(c, net, results)
         for what, per in results.items():
             for net in nets[1:]:
@@ -197,6 +242,7 @@ def main():
                             "%r vs %r" % (per[net], per.get("host")))
     finally:
         sb.cleanup()
+        tmp.cleanup()
     left = sb.settle(before)
     c.check("nothing left behind", not left, str(left))
     c.exit()
