@@ -28,7 +28,7 @@
  * scattered over msg_iov, msg_name truncated to msg_namelen with the full
  * length stored back, msg_controllen 0 (no control messages are made),
  * msg_flags MSG_TRUNC when the buffer was short. MSG_PEEK and MSG_TRUNC
- * behave as on Linux. recvmmsg() fills entries until the end runs dry and
+ * behave as on Linux; MSG_ERRQUEUE finds the (absent) error queue empty. recvmmsg() fills entries until the end runs dry and
  * returns after the first one (as with MSG_WAITFORONE); its timeout is not
  * used.
  *
@@ -99,6 +99,8 @@ static ssize_t sbx_dg_recv1(struct sentry *sn, struct sbx_sock *sk,
 	ssize_t r;
 	int ret;
 
+	if (flags & MSG_ERRQUEUE)
+		return -EAGAIN; /* no error queue: always empty, as Linux's */
 	if (sbx_mem_read(pid, umsg, &m, sizeof(m)) < 0)
 		return -EFAULT;
 	ret = sbx_dg_iov(pid, &m, uiov, &total);
@@ -222,7 +224,9 @@ bool sbx_dgram_try_recv(struct sentry *sn, struct sbx_sock *sk,
 		sbx_reply(sn, w->id, (int64_t)done, 0);
 		return true;
 	}
-	if (r == -EAGAIN && can_park && sbx_dg_blocking(flags, dup))
+	/* An empty error queue answers EAGAIN at once, blocking or not. */
+	if (r == -EAGAIN && can_park && !(flags & MSG_ERRQUEUE) &&
+	    sbx_dg_blocking(flags, dup))
 		return false;
 	sbx_reply(sn, w->id, -1, (int)-r);
 	return true;

@@ -10,7 +10,8 @@ sandbox's veth) sends it datagrams:
 - an echo server in Python that replies with sendmsg() to the address
   recvmsg() reported, after a recvmsg(MSG_PEEK) into a 4-byte buffer (the
   reply states what it saw: the source address, the length, the peeked
-  bytes and MSG_TRUNC), after setting IP_MTU_DISCOVER as unbound does;
+  bytes and MSG_TRUNC, and that MSG_ERRQUEUE finds nothing), after
+  setting IP_MTU_DISCOVER and IP_RECVERR as unbound does;
 - the same server with recvmmsg()/sendmmsg() (ctypes), echoing a burst;
 - dnsmasq (Debian's) bound to the sandbox address, asked with dig;
 - unbound (which sets IP_MTU_DISCOVER on its UDP sockets and exits if
@@ -42,10 +43,15 @@ s.bind(("0.0.0.0", port))
 if mode == "msg":
     while True:
         pk, _, pfl, paddr = s.recvmsg(4, 0, socket.MSG_PEEK)
+        try:    # a datagram is queued, the error queue is empty
+            s.recvmsg(64, 64, socket.MSG_ERRQUEUE)
+            errq = "data"
+        except OSError as e:
+            errq = str(e.errno)
         d, _, fl, addr = s.recvmsg(65536)
-        head = "%s:%d|%d|%r|%d|%d|%d|" % (addr[0], addr[1], len(d), pk,
-                                          bool(pfl & socket.MSG_TRUNC),
-                                          paddr == addr, mtu)
+        head = "%s:%d|%d|%r|%d|%d|%d|%s|" % (addr[0], addr[1], len(d), pk,
+                                             bool(pfl & socket.MSG_TRUNC),
+                                             paddr == addr, mtu, errq)
         s.sendmsg([head.encode(), d], [], 0, addr)
 libc = ctypes.CDLL(None, use_errno=True)
 class Iov(ctypes.Structure):
@@ -121,7 +127,8 @@ def run_echo(c, net, mode, results):
         if mode == "msg":
             big = b"hello, udp " * 100
             got, me = ask(box.ip, port, big)
-            want = ("%s|%d|%r|1|1|5|" % (me, len(big), big[:4])).encode() + big
+            want = ("%s|%d|%r|1|1|5|11|" % (me, len(big), big[:4])).encode() \
+                + big
             ok = c.check("%s: recvmsg/sendmsg echo with the source address"
                          % net, got == [want], repr(got)[:300])
             results.setdefault(mode, {})[net] = \
