@@ -13,6 +13,7 @@ pkgs=(
 	# tests, demo, benchmarks: real peers and programs
 	iproute2 iputils-ping curl python3 socat procps nftables
 	redis-server redis-tools nginx-light busybox-static iperf3
+	dnsmasq-base unbound memcached dnsutils	# UDP servers, dig (sandbox_udp.py)
 	ethtool		# TSO/GSO off on veth peers of packet: links
 	bsdextrautils	# column(1): the demo's tables
 	# lint steps of make check (tests/lint/)

@@ -783,6 +783,23 @@ static void sbx_h_recvfrom(struct sentry *sn, const struct seccomp_notif *n,
 		sbx_waiter_park(sk, n);
 }
 
+/* recvmsg() and recvmmsg(): UDP ones in dgram.c, TCP ones untouched. */
+static void sbx_h_recvmsg(struct sentry *sn, const struct seccomp_notif *n,
+			  struct sbx_sock *sk, int dup)
+{
+	struct sbx_waiter w = { .id = n->id, .pid = n->pid, .nr = n->data.nr };
+
+	if (sk->type == SOCK_STREAM) {
+		sbx_continue(sn, n->id);
+		return;
+	}
+	if (!sbx_id_valid(sn, n->id))
+		return;
+	memcpy(w.args, n->data.args, sizeof(w.args));
+	if (!sbx_dgram_try_recv(sn, sk, &w, dup, true))
+		sbx_waiter_park(sk, n);
+}
+
 /* sbx_dispatch() - one notification. */
 static void sbx_dispatch(struct sentry *sn, const struct seccomp_notif *n)
 {
@@ -843,6 +860,17 @@ static void sbx_dispatch(struct sentry *sn, const struct seccomp_notif *n)
 	case SYS_recvfrom:
 		sbx_h_recvfrom(sn, n, sk, dup);
 		break;
+	case SYS_recvmsg:
+	case SYS_recvmmsg:
+		sbx_h_recvmsg(sn, n, sk, dup);
+		break;
+	case SYS_sendmsg:
+	case SYS_sendmmsg:
+		if (sk->type == SOCK_DGRAM)
+			sbx_dgram_send(sn, n, sk, dup);
+		else
+			sbx_continue(sn, n->id);
+		break;
 	default:
 		sbx_continue(sn, n->id);
 		break;
@@ -890,7 +918,10 @@ static void sbx_retry_recvfrom(struct sbx_sock *sk)
 			continue;
 		}
 		dup = sbx_getfd(w->pid, (int)w->args[0]);
-		if (dup >= 0 && !sbx_try_recvfrom(sk->sn, sk, w, dup, true)) {
+		if (dup >= 0 &&
+		    !(w->nr == SYS_recvfrom ?
+			      sbx_try_recvfrom(sk->sn, sk, w, dup, true) :
+			      sbx_dgram_try_recv(sk->sn, sk, w, dup, true))) {
 			close(dup);
 			return; /* nothing more to read */
 		}

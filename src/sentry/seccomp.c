@@ -18,6 +18,7 @@
  *   stack mode only (SCMP_ACT_NOTIFY, answered by the sentry):
  *     socket(AF_INET, ...), bind, listen, accept, accept4, connect,
  *     getsockname, getpeername, setsockopt, getsockopt, shutdown,
+ *     recvmsg, sendmmsg, recvmmsg, sendmsg(flags != SBX_HANDOVER_FLAGS),
  *     sendto(..., dest_addr != NULL, ...), recvfrom(..., src_addr != NULL, ...)
  *     socket(AF_INET6, ...)            -> EAFNOSUPPORT
  *   every mode (SCMP_ACT_ERRNO(EPERM)):
@@ -25,8 +26,14 @@
  *     ptrace, process_vm_readv/writev, pidfd_getfd, bpf,
  *     io_uring_setup/enter/register (io_uring would bypass this filter)
  *
- * sendmsg/recvmsg are not trapped (their address lives inside a struct the
- * filter cannot read); see docs/SANDBOX.md. Other architectures (x32,
+ * The msghdr calls are trapped on every fd: their address lives inside a
+ * struct the filter cannot read, so unlike sendto/recvfrom the addressed
+ * ones cannot be told apart here. The sentry CONTINUEs those on TCP and on
+ * fds not its own (dgram.c). One sendmsg is let by: flags exactly
+ * SBX_HANDOVER_FLAGS, which spawn.c uses to hand this filter's listener to
+ * the sentry (trapped, it would wait for a sentry that has no listener
+ * yet). A program using those flags only gets today's untrapped sendmsg on
+ * its AF_UNIX end: nothing reaches a network that way. Other architectures (x32,
  * i386 via int 0x80) hit libseccomp's default bad-arch action: kill.
  * The program also runs without CAP_NET_ADMIN and CAP_NET_RAW (spawn.c),
  * so NETLINK_ROUTE sockets can read but the kernel refuses their writes.
@@ -73,6 +80,8 @@ int sbx_seccomp_install(bool notify, int *notify_fd, struct cove_err *err)
 		SCMP_SYS(connect),     SCMP_SYS(getsockname),
 		SCMP_SYS(getpeername), SCMP_SYS(setsockopt),
 		SCMP_SYS(getsockopt),  SCMP_SYS(shutdown),
+		SCMP_SYS(recvmsg),     SCMP_SYS(sendmmsg),
+		SCMP_SYS(recvmmsg),
 	};
 	static const int denied[] = {
 		SCMP_SYS(ptrace),
@@ -121,6 +130,11 @@ int sbx_seccomp_install(bool notify, int *notify_fd, struct cove_err *err)
 		     i++)
 			ret = sbx_rule(ctx, SCMP_ACT_NOTIFY, trapped[i], 0,
 				       NULL);
+		/* Not the hand-over of this very filter's listener. */
+		a = sbx_arg(2, SCMP_CMP_NE, SBX_HANDOVER_FLAGS);
+		if (!ret)
+			ret = sbx_rule(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(sendmsg),
+				       1, &a);
 		a = sbx_arg(4, SCMP_CMP_NE, 0);
 		if (!ret)
 			ret = sbx_rule(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(sendto),

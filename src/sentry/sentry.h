@@ -44,6 +44,10 @@
 #define SBX_MAX_OPTLEN	256u
 #define SBX_WAITERS	1024u /* parked calls, whole sandbox */
 
+/* The flags of the one sendmsg() the filter lets by: spawn.c handing the
+ * listener fd over (MSG_CMSG_CLOEXEC means nothing to sendmsg). */
+#define SBX_HANDOVER_FLAGS (MSG_NOSIGNAL | MSG_CMSG_CLOEXEC)
+
 /* Directions a queued socket needs pumped. */
 #define SBX_PUMP_UP   1u /* program -> stack */
 #define SBX_PUMP_DOWN 2u /* stack -> program */
@@ -226,6 +230,12 @@ int sbx_bind(struct sentry *sn, struct sbx_sock *sk, const struct sockaddr *a,
 int sbx_listen(struct sentry *sn, struct sbx_sock *sk, int backlog);
 bool sbx_try_recvfrom(struct sentry *sn, struct sbx_sock *sk,
 		      const struct sbx_waiter *w, int dup, bool can_park);
+
+/* dgram.c */
+bool sbx_dgram_try_recv(struct sentry *sn, struct sbx_sock *sk,
+			const struct sbx_waiter *w, int dup, bool can_park);
+void sbx_dgram_send(struct sentry *sn, const struct seccomp_notif *n,
+		    struct sbx_sock *sk, int dup);
 
 /* relay.c */
 void sbx_relay_notify(void *host, struct cove_sock *s, void *cookie,

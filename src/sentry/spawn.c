@@ -115,7 +115,7 @@ static int sbx_send_fd(int sock, int fd)
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+	return sendmsg(sock, &msg, SBX_HANDOVER_FLAGS) == 1 ? 0 : -errno;
 }
 
 /* sbx_build_env() - the program's environment: a clean base plus --env. */

@@ -60,6 +60,8 @@ struct udp_sock {
 	bool reuseaddr, reuseport, broadcast, keepalive;
 	uint8_t shut; /* bit 0: SHUT_RD, bit 1: SHUT_WR */
 	uint8_t tos, ttl;
+	uint8_t pmtudisc;	 /* IP_MTU_DISCOVER, remembered only */
+	bool recverr, pktinfo;	 /* IP_RECVERR, IP_PKTINFO, remembered only */
 	int err;		 /* pending so_error, positive errno */
 	uint32_t rcvbuf, sndbuf; /* SO_RCVBUF/SO_SNDBUF as reported */
 	uint8_t *ring;
@@ -641,7 +643,8 @@ static int udp_resize(struct bstack *st, struct udp_sock *u, uint32_t rcvbuf)
 }
 
 /**
- * udp_setsockopt() - setsockopt() for IP_TOS, IP_TTL and SOL_SOCKET
+ * udp_setsockopt() - setsockopt() for IP_TOS, IP_TTL, IP_MTU_DISCOVER,
+ * IP_RECVERR, IP_PKTINFO and SOL_SOCKET
  * @s:		socket
  * @level:	IPPROTO_IP or SOL_SOCKET
  * @name:	option
@@ -651,7 +654,11 @@ static int udp_resize(struct bstack *st, struct udp_sock *u, uint32_t rcvbuf)
  * SO_RCVBUF and SO_SNDBUF are doubled and clamped as on Linux; a new
  * SO_RCVBUF on a bound socket moves the queued datagrams to a new ring
  * (those that no longer fit are dropped). IP_TTL -1 restores the default.
- * SO_KEEPALIVE is only remembered, for getsockopt().
+ * SO_KEEPALIVE is only remembered, for getsockopt(), and so are
+ * IP_MTU_DISCOVER (the stack never sets DF nor learns a path MTU; values
+ * outside IP_PMTUDISC_DONT..OMIT are EINVAL as on Linux), IP_RECVERR (no
+ * error queue: ICMP errors still land in SO_ERROR) and IP_PKTINFO (the
+ * sentry makes no control messages).
  *
  * Return: 0, -EINVAL (short value, bad TTL), -ENOMEM (new ring),
  * -ENOPROTOOPT.
@@ -674,6 +681,17 @@ static int udp_setsockopt(struct bsock *s, int level, int name, const void *val,
 			if (v < -1 || v > 255 || v == 0)
 				return -EINVAL;
 			u->ttl = (uint8_t)(v < 0 ? 0 : v);
+			return 0;
+		case IP_MTU_DISCOVER:
+			if (v < IP_PMTUDISC_DONT || v > IP_PMTUDISC_OMIT)
+				return -EINVAL;
+			u->pmtudisc = (uint8_t)v;
+			return 0;
+		case IP_RECVERR:
+			u->recverr = v != 0;
+			return 0;
+		case IP_PKTINFO:
+			u->pktinfo = v != 0;
 			return 0;
 		default:
 			return -ENOPROTOOPT;
@@ -728,6 +746,12 @@ static int udp_getsockopt(struct bsock *s, int level, int name, void *val,
 		v = u->tos;
 	else if (level == IPPROTO_IP && name == IP_TTL)
 		v = u->ttl ? u->ttl : 64;
+	else if (level == IPPROTO_IP && name == IP_MTU_DISCOVER)
+		v = u->pmtudisc;
+	else if (level == IPPROTO_IP && name == IP_RECVERR)
+		v = u->recverr;
+	else if (level == IPPROTO_IP && name == IP_PKTINFO)
+		v = u->pktinfo;
 	else if (level != SOL_SOCKET)
 		return -ENOPROTOOPT;
 	else
@@ -858,6 +882,7 @@ int udp_socket(struct bstack *st, struct bsock **out)
 	u->b.proto = &udp_proto;
 	u->b.type = SOCK_DGRAM;
 	u->rcvbuf = st->rcvbuf;
+	u->pmtudisc = IP_PMTUDISC_WANT; /* Linux default, ip_no_pmtu_disc 0 */
 	u->sndbuf = st->sndbuf;
 	u->next = st->udp->all;
 	if (u->next)

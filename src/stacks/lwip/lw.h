@@ -112,6 +112,8 @@ struct cove_sock {
 	int err; /* pending SO_ERROR, positive errno */
 	bool shut_rd, shut_wr, rx_fin, linger0, reuse;
 	bool cork;		 /* TCP_CORK: send() defers partial segments */
+	uint8_t pmtudisc;	 /* IP_MTU_DISCOVER, remembered only */
+	bool recverr, pktinfo;	 /* IP_RECVERR, IP_PKTINFO, remembered only */
 	uint32_t rcvbuf, sndbuf; /* as set by SO_RCVBUF/SO_SNDBUF */
 	struct sockaddr_in local, peer; /* cached for getsockname/peername */
 

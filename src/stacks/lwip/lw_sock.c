@@ -301,6 +301,37 @@ static void lw_ip_pcb_opt(struct cove_sock *s, u8_t opt, int on)
 	}
 }
 
+/**
+ * lw_ip_opt() - the IPPROTO_IP options Linux accepts that only need
+ * remembering here: IP_MTU_DISCOVER (lwIP never sets DF), IP_RECVERR (no
+ * error queue) and IP_PKTINFO (the sentry makes no control messages)
+ * @s:		socket
+ * @name:	option
+ * @v:		its value
+ *
+ * Return: 0, -EINVAL (IP_MTU_DISCOVER out of range), -ENOPROTOOPT.
+ */
+static int lw_ip_opt(struct cove_sock *s, int name, int v)
+{
+	switch (name) {
+	case IP_MTU_DISCOVER:
+		if (v < IP_PMTUDISC_DONT || v > IP_PMTUDISC_OMIT)
+			return -EINVAL;
+		s->pmtudisc = (uint8_t)v;
+		return 0;
+	case IP_RECVERR:
+		s->recverr = v != 0;
+		return 0;
+	case IP_PKTINFO:
+		if (s->type != SOCK_DGRAM)
+			return -ENOPROTOOPT;
+		s->pktinfo = v != 0;
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
 /* lw_tcp_opt() - TCP_NODELAY, TCP_CORK and the keepalive timings. */
 static int lw_tcp_opt(struct cove_sock *s, int name, int v)
 {
@@ -376,6 +407,8 @@ static int lw_setsockopt(struct cove_sock *s, int level, int name,
 	lw_enter(s->st);
 	if (level == IPPROTO_TCP) {
 		ret = lw_tcp_opt(s, name, v);
+	} else if (level == IPPROTO_IP) {
+		ret = lw_ip_opt(s, name, v);
 	} else if (level != SOL_SOCKET) {
 		ret = -ENOPROTOOPT;
 	} else {
@@ -508,6 +541,12 @@ static int lw_getsockopt(struct cove_sock *s, int level, int name, void *val,
 		}
 		return lw_put_int(val, len, v);
 	}
+	if (level == IPPROTO_IP && name == IP_MTU_DISCOVER)
+		return lw_put_int(val, len, s->pmtudisc);
+	if (level == IPPROTO_IP && name == IP_RECVERR)
+		return lw_put_int(val, len, s->recverr);
+	if (level == IPPROTO_IP && name == IP_PKTINFO && s->type == SOCK_DGRAM)
+		return lw_put_int(val, len, s->pktinfo);
 	if (level != IPPROTO_TCP || s->type != SOCK_STREAM)
 		return -ENOPROTOOPT;
 	switch (name) {

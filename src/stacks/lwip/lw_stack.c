@@ -135,6 +135,7 @@ struct cove_sock *lw_sock_new(struct cove_stack *st, int type)
 		return NULL;
 	s->st = st;
 	s->type = type;
+	s->pmtudisc = IP_PMTUDISC_WANT; /* Linux's default */
 	s->local.sin_family = AF_INET;
 	s->peer.sin_family = AF_INET;
 	s->next = st->socks;
