@@ -9,6 +9,7 @@ pkgs=(
 	gcc clang libclang-rt-14-dev meson ninja-build pkg-config
 	libmnl-dev libseccomp-dev protobuf-c-compiler libprotobuf-c-dev
 	liblwip-dev
+	libxdp-dev libbpf-dev	# the xdp link (cove-plugin only)
 	# tests, demo, benchmarks: real peers and programs
 	iproute2 iputils-ping curl python3 socat procps nftables
 	redis-server redis-tools nginx-light busybox-static iperf3
