@@ -14,6 +14,7 @@ pkgs=(
 	iproute2 iputils-ping curl python3 socat procps nftables
 	redis-server redis-tools nginx-light busybox-static iperf3
 	ethtool		# TSO/GSO off on veth peers of packet: links
+	strace		# stack_linux.py: an idle xdp link makes no syscalls
 	bsdextrautils	# column(1): the demo's tables
 	# lint steps of make check (tests/lint/)
 	cppcheck clang-format
