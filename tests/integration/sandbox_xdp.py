@@ -6,6 +6,8 @@
   - out and in: sandbox_bulk.py's 24 MiB echoed both ways at once, and an
     echo server inside fed by a slow reader on the host, byte for byte;
   - curl from the host to a server inside;
+  - redis-server inside: PING, redis-benchmark -P 16, then an idle sentry
+    under 1% of a core over 10 s (need_wakeup: no syscalls at idle);
   - --netns=PATH (the netns outlives the sandbox): after a clean exit and
     after SIGKILL of the sentry, eth0 in that netns has no XDP program;
   - nothing left behind (veths, state, processes).
@@ -100,6 +102,46 @@ def check_curl(c, ip, what):
     c.check(what + ": curl", r.stdout == "200", r.stdout + r.stderr)
 
 
+def ticks(pid):
+    """utime + stime of @pid, in clock ticks."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def check_redis_idle(c):
+    """redis-server inside: answers, pipelined; idle, the sentry sleeps."""
+    box = plugin_box(["redis-server", "--port", "6379", "--save", "",
+                      "--appendonly", "no", "--protected-mode", "no"])
+    box.start()
+    up = sb.wait_port(box.ip, 6379)
+    c.check("xdp: redis listening", up)
+    if up:
+        r = subprocess.run(["redis-cli", "-h", box.ip, "PING"],
+                           capture_output=True, text=True, timeout=30)
+        c.check("xdp: redis PING", r.stdout.strip() == "PONG", r.stderr)
+        r = subprocess.run(["redis-benchmark", "-h", box.ip, "-q", "-n",
+                            "20000", "-c", "10", "-P", "16", "-t", "set,get"],
+                           capture_output=True, text=True, timeout=120)
+        out = r.stdout.replace("\r", "\n")
+        c.check("xdp: redis-benchmark -P 16", out.count(
+            "requests per second") == 2, out[-300:] + r.stderr[-200:])
+        print("    " + " ".join(line.strip() for line in out.splitlines()
+                                if "requests per second" in line))
+        spid = box.sentry_pid()
+        c.check("xdp: sentry pid known", spid is not None)
+        if spid:
+            time.sleep(1.0)	# connections closing
+            t1 = ticks(spid)
+            time.sleep(10.0)
+            used = ticks(spid) - t1
+            hz = os.sysconf("SC_CLK_TCK")
+            # under 1% of a core over 10 s
+            c.check("xdp: idle sentry under 1%% of a core over 10 s "
+                    "(%d ticks)" % used, used < hz * 10 // 100)
+    box.stop()
+
+
 def xdp_on(ns, ifname):
     out = ns.run("ip", "-o", "link", "show", "dev", ifname).stdout
     return any(w.startswith("xdp") for w in out.split())
@@ -158,6 +200,7 @@ def main():
     box = plugin_box(SERVE).start()
     check_curl(c, box.ip, "xdp")
     box.stop()
+    check_redis_idle(c)
     check_netns(c)
     left = sb.settle(before)
     c.check("nothing left behind", not left, str(left))

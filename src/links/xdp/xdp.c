@@ -106,7 +106,6 @@ struct xl_link {
 	uint32_t bursts; /* non-empty rx bursts since the last stats read */
 	bool tx_pending; /* queued frames a kick has not drained */
 	bool csum;	 /* offload: complete partial checksums here */
-	bool zerocopy;	 /* the driver took the UMEM (XDP_ZEROCOPY) */
 	uint64_t k_rx_drop, k_tx_bad; /* kernel counters already counted */
 };
 
@@ -370,8 +369,6 @@ static int xl_setup(struct xl_link *x, const char *ifname, unsigned ifindex,
 		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
 		.bind_flags = XDP_USE_NEED_WAKEUP,
 	};
-	struct xdp_options xo;
-	socklen_t olen = sizeof(xo);
 	uint32_t idx = 0, i;
 	unsigned tries;
 	void *area;
@@ -411,8 +408,6 @@ static int xl_setup(struct xl_link *x, const char *ifname, unsigned ifindex,
 		return ret;
 	}
 	x->link.fd = xsk_socket__fd(x->xsk);
-	if (!getsockopt(x->link.fd, SOL_XDP, XDP_OPTIONS, &xo, &olen))
-		x->zerocopy = xo.flags & XDP_OPTIONS_ZEROCOPY;
 	*what = "adding the socket to the XSKMAP";
 	ret = xl_prog_add_socket(&x->prog, XL_QUEUE, x->link.fd);
 	if (ret < 0)
