@@ -99,7 +99,7 @@ TESTS = {"in": "bulk in", "out": "bulk out", "rr": "rr"}
 
 
 def measure(stack, size, rounds, tests, link_opts, stats=False,
-            kernel_tso=True, own_link=False, tap=False):
+            kernel_tso=True, own_link=False, tap=False, kind="packet"):
     """Set up the pair, serve @stack on the far end, run @tests.
 
     With @tap the stack serves on a TAP in the client's namespace instead
@@ -131,8 +131,11 @@ def measure(stack, size, rounds, tests, link_opts, stats=False,
                     b.run("nft", "add table netdev cove; add chain netdev "
                           "cove in { type filter hook ingress device cvb "
                           "priority 0; policy drop; }")
+                if kind == "xdp":
+                    # AF_XDP carries no checksum state (docs/LINKS.md)
+                    a.run("ethtool", "-K", "cva", "tx", "off")
                 args = ["--stack", stack, "--link",
-                        "packet:cvb" + link_opts, "--addr", ADDR + "/24"]
+                        kind + ":cvb" + link_opts, "--addr", ADDR + "/24"]
         a.enter()
         srv = StackServe(b, args + ["--echo", str(ECHO), "--discard",
                                     str(DISCARD), "--http", str(HTTP)])
@@ -173,10 +176,12 @@ def main():
     ap.add_argument("--link-opts", default=None,
                     help="appended to packet:cvb (default ',rx=v2') or "
                     "tap:cvtap0 (default none)")
-    ap.add_argument("--link", default="packet", choices=("packet", "tap"),
+    ap.add_argument("--link", default="packet",
+                    choices=("packet", "tap", "xdp"),
                     help="the stack's link: packet (the default; a veth "
-                    "end by AF_PACKET) or tap (a TAP owned by the client's "
-                    "kernel; the kernel yardstick stays on the veth)")
+                    "end by AF_PACKET), tap (a TAP owned by the client's "
+                    "kernel; the kernel yardstick stays on the veth) or "
+                    "xdp (the veth end by AF_XDP; COVE=cove-plugin)")
     ap.add_argument("--kernel-no-tso", action="store_true",
                     help="TSO/GSO off on the kernel's end too (MTU frames "
                     "both ways, as the stack's AF_PACKET link sends)")
@@ -205,7 +210,7 @@ def main():
                 ss.append(measure(o.stack, size, rounds, tests,
                                   o.link_opts, o.stats,
                                   own_link=o.own_link,
-                                  tap=o.link == "tap"))
+                                  tap=o.link == "tap", kind=o.link))
             except Exception as e:  # report, keep the kernel's numbers
                 print("%s: %s" % (o.stack, e), file=sys.stderr)
                 ss.append(None)
@@ -213,7 +218,8 @@ def main():
         netns.cleanup()
 
     print("\n### stack-serve: %s%s vs kernel (veth, %d MiB, %d round trips%s)\n"
-          % (o.stack, " on tap" if o.link == "tap" else "", size // MiB, rounds,
+          % (o.stack, " on " + o.link if o.link != "packet" else "",
+             size // MiB, rounds,
              ", median of %d" % o.repeat if o.repeat > 1 else ""))
     print("| test | %s | kernel | ratio |" % o.stack)
     print("|---|---:|---:|---:|")

@@ -10,11 +10,13 @@ pkgs=(
 	libmnl-dev libseccomp-dev protobuf-c-compiler libprotobuf-c-dev
 	liblwip-dev
 	libdpdk-dev	# the dpdk link in cove-plugin (DPDK 22.11, pkg-config libdpdk)
+	libxdp-dev libbpf-dev	# the xdp link (cove-plugin only)
 	# tests, demo, benchmarks: real peers and programs
 	iproute2 iputils-ping curl python3 socat procps nftables
 	redis-server redis-tools nginx-light busybox-static iperf3
 	dnsmasq-base unbound memcached dnsutils	# UDP servers, dig (sandbox_udp.py)
 	ethtool		# TSO/GSO off on veth peers of packet: links
+	strace		# stack_linux.py: an idle xdp link makes no syscalls
 	bsdextrautils	# column(1): the demo's tables
 	# lint steps of make check (tests/lint/)
 	cppcheck clang-format

@@ -53,7 +53,7 @@ struct serve_opts {
 };
 
 #define SERVE_HELP                                                               \
-	"Usage: %s stack-serve --stack NAME --link tap:IF|packet:IF\n"           \
+	"Usage: %s stack-serve --stack NAME --link KIND:IF\n"                    \
 	"           --addr A.B.C.D/N [--gateway A.B.C.D] [--echo PORT]\n"        \
 	"           [--discard PORT] [--http PORT] [--udp-echo PORT]\n"          \
 	"           [--impair SPEC] [--connect A.B.C.D:PORT] [--verbose]\n"      \
@@ -63,10 +63,8 @@ struct serve_opts {
 	"servers on it, for testing and measuring stacks in isolation.\n"        \
 	"\n"                                                                     \
 	"  --stack NAME        provider (see '%s stacks'); default builtin\n"    \
-	"  --link KIND:IF      link to serve on: tap:IFNAME[,offload=off] or\n"  \
-	"                      packet:IFNAME[,rx=v2][,offload=off]; more\n"      \
-	"                      kinds (cove-plugin: dpdk:DEVARGS) in '%s\n"       \
-	"                      stacks' and docs/LINKS.md\n"                      \
+	"  --link KIND:IF      link to serve on, one of the kinds listed\n"      \
+	"                      under 'Links' below\n"                            \
 	"  --addr A.B.C.D/N    the stack's address and prefix length\n"          \
 	"  --gateway A.B.C.D   default route\n"                                  \
 	"  --echo PORT         TCP: send every byte back\n"                      \
@@ -157,6 +155,18 @@ static int serve_addr_port(const char *text, struct serve_opts *o)
 	return 0;
 }
 
+/* serve_help_links() - the link kinds of this binary, for --help. */
+static void serve_help_links(void)
+{
+	const struct cove_link_ops *const *l;
+	unsigned i, n;
+
+	l = cove_link_types(&n);
+	printf("\nLinks in %s (--link):\n", cove_progname);
+	for (i = 0; i < n; i++)
+		printf("  %s\n", l[i]->usage);
+}
+
 /**
  * serve_parse() - parse the command line
  * @argc:	argument count
@@ -237,8 +247,8 @@ static int serve_parse(int argc, char **argv, struct serve_opts *o)
 			kind = -1;
 			break;
 		case 'h':
-			printf(SERVE_HELP, cove_progname, cove_progname,
-			       cove_progname);
+			printf(SERVE_HELP, cove_progname, cove_progname);
+			serve_help_links();
 			return 1;
 		case ':':
 			return cove_usage_error("stack-serve",

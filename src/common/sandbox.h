@@ -67,6 +67,7 @@ enum sbx_net_mode {
 enum sbx_link_kind {
 	SBX_LINK_PACKET,
 	SBX_LINK_TAP,
+	SBX_LINK_XDP, /* AF_XDP on eth0 (cove-plugin only) */
 };
 
 struct sbx_publish {

@@ -34,7 +34,10 @@
  * frame at ingress, after AF_PACKET taps (the stack's link) have seen it;
  * IPv6 is disabled on eth0 so the kernel sends no router solicitations or
  * DAD probes of its own. The host end has TSO/GSO off so that frames
- * arrive at the AF_PACKET ring no larger than the MTU.
+ * arrive at the AF_PACKET ring no larger than the MTU. With --link=xdp the
+ * same holds (the XDP program takes every frame before tc would), and the
+ * host end also has tx checksumming off: AF_XDP hands over a frame the
+ * host's kernel left checksum-partial with only its pseudo-header sum.
  *
  * With --link=tap the stack's link is a TAP device "cove0" in the sandbox
  * netns instead, spliced to eth0 by two more BPF classifiers: whatever
@@ -82,6 +85,10 @@ static int rt_host_end_up(struct cove_nl *nl, const struct sbx_opts *o,
 		if (fd >= 0) {
 			rt_ethtool_off(fd, host, ETHTOOL_STSO);
 			rt_ethtool_off(fd, host, ETHTOOL_SGSO);
+			/* AF_XDP carries no checksum state: send complete
+			 * ones */
+			if (o->link == SBX_LINK_XDP)
+				rt_ethtool_off(fd, host, ETHTOOL_STXCSUM);
 		}
 	}
 	if (cove_nl_addr_add(nl, idx, o->gateway, 32, err) < 0 ||

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cove/link.h"
 #include "cove/netstack.h"
 #include "runtime/runtime.h"
 
@@ -46,9 +47,10 @@
 	"                      kernel, ...), 'host' (the sandbox netns's own\n"     \
 	"                      kernel stack, no interception: the baseline) or\n"   \
 	"                      'none' (loopback only); default builtin\n"           \
-	"  --link=packet|tap   how a link-based stack reaches eth0: packet\n"       \
-	"                      (AF_PACKET on eth0, the default) or tap (a TAP\n"    \
-	"                      spliced to eth0 with tc redirects)\n"                \
+	"  --link=packet|tap|xdp how a link-based stack reaches eth0: packet\n"     \
+	"                      (AF_PACKET on eth0, the default), tap (a TAP\n"      \
+	"                      spliced to eth0 with tc redirects) or xdp\n"         \
+	"                      (AF_XDP on eth0; cove-plugin only)\n"                \
 	"  --ip=A.B.C.D/N      sandbox address; default the next free one in\n"     \
 	"                      10.209.0.0/16 from .2, a pool claimed on the host\n" \
 	"                      with an unreachable route; the host side is\n"       \
@@ -216,6 +218,19 @@ static int rt_parse_user(const char *text, struct sbx_opts *o)
 	return 0;
 }
 
+/* rt_has_link() - is a link of @kind built into this binary? */
+static bool rt_has_link(const char *kind)
+{
+	const struct cove_link_ops *const *l;
+	unsigned i, n;
+
+	l = cove_link_types(&n);
+	for (i = 0; i < n; i++)
+		if (!strcmp(l[i]->kind, kind))
+			return true;
+	return false;
+}
+
 /**
  * rt_set_network() - resolve --network to a mode
  * @o:		network and mode set
@@ -267,10 +282,16 @@ static int rt_opt_one(int c, char *arg, struct sbx_opts *o,
 			o->link = SBX_LINK_PACKET;
 		else if (!strcmp(arg, "tap"))
 			o->link = SBX_LINK_TAP;
-		else
+		else if (!strcmp(arg, "xdp") && rt_has_link("xdp"))
+			o->link = SBX_LINK_XDP;
+		else if (!strcmp(arg, "xdp"))
 			return cove_err_set(err, 0,
-					    "--link: '%s' is not packet or tap",
-					    arg);
+					    "--link=xdp: this binary has no xdp "
+					    "link (cove-plugin has)");
+		else
+			return cove_err_set(
+				err, 0,
+				"--link: '%s' is not packet, tap or xdp", arg);
 		break;
 	case 'i':
 		if (rt_parse_cidr(arg, &o->ip, &o->prefix_len))

@@ -142,6 +142,8 @@ static int sbx_stack_up(struct sentry *sn, bool with_link, struct cove_err *err)
 
 		if (sn->o->link == SBX_LINK_TAP)
 			snprintf(spec, sizeof(spec), "tap:%s", SBX_TAP_NAME);
+		else if (sn->o->link == SBX_LINK_XDP)
+			snprintf(spec, sizeof(spec), "xdp:%s", sn->o->ifname);
 		else
 			snprintf(spec, sizeof(spec), "packet:%s,rx=v2",
 				 sn->o->ifname);
@@ -439,8 +441,8 @@ static int sbx_sentry_setup(struct sentry *sn, int sync_rd, int sync_wr,
 	sbx_hosts_file(o);
 
 	link_based = sn->ops && strcmp(sn->ops->name, "kernel");
-	if (sbx_attach_sandbox(o, link_based && o->link == SBX_LINK_PACKET,
-			       err) < 0)
+	if (sbx_attach_sandbox(o, link_based && o->link != SBX_LINK_TAP, err) <
+	    0)
 		return -1;
 	if (o->mode != SBX_NET_NONE) {
 		char ip[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# The default cove binary never carries a third-party stack; cove-plugin
-# carries lwIP, and does not export a symbol lwIP defines (the binary's
+# The default cove binary never carries a third-party stack or a
+# kernel-bypass library; cove-plugin carries lwIP and the xdp link (libxdp,
+# libbpf), and does not export a symbol lwIP defines (the binary's
 # definition would hijack lwIP's internal calls).
 #
 #  cove:         no NEEDED library or ldd dependency naming a third-party
-#                stack; no lwIP/provider symbol (defined or undefined);
-#                `cove stacks` lists no lwip; no DPDK either (no librte_*
+#                stack, libxdp or libbpf; no lwIP/provider symbol and no
+#                xsk_/bpf_ symbol (defined or undefined); `cove stacks`
+#                lists no lwip, no xdp link; no DPDK either (no librte_*
 #                library, no rte_ symbol, no dpdk link);
-#  cove-plugin:  NEEDED liblwip; `cove-plugin stacks` lists lwip; its
+#  cove-plugin:  NEEDED liblwip, libxdp and libbpf; `cove-plugin stacks`
+#                lists lwip, the xdp and the dpdk links; its
 #                dynamic symbol table shares no defined name with liblwip;
 #                and no global function of Cove's static libraries has a
 #                liblwip name: a static definition wins at link time, so
@@ -24,6 +27,9 @@ cove=$build/src/cli/cove
 plugin=$build/src/cli/cove-plugin
 # Third-party stacks we know of (libraries and symbol prefixes).
 libs='lwip|picotcp|smoltcp|mtcp|fstack|seastar|libuinet|rte_'
+# Kernel-bypass libraries of the plugin-only links.
+bypass='libxdp|libbpf'
+bypass_syms='^(xsk_|xdp_program__|xdp_multiprog__|libxdp_|bpf_|libbpf_)'
 syms='^(lwip_|lw_|pbuf_|netif_|etharp_|sys_timeout|sys_check_timeouts|tcpip_|pico_|mtcp_|ff_|rte_)'
 pass=0
 fail=0
@@ -59,6 +65,14 @@ check "cove: no DPDK library (librte_*) in NEEDED or ldd" \
 	no_match 'librte_' "$(readelf -d "$cove" | grep NEEDED; ldd "$cove")"
 check "cove: 'cove stacks' lists no dpdk link" \
 	no_match '^  dpdk ' "$("$cove" stacks)"
+check "cove: no libxdp or libbpf in NEEDED" \
+	no_match "$bypass" "$(readelf -d "$cove" | grep NEEDED)"
+check "cove: no libxdp or libbpf in ldd" \
+	no_match "$bypass" "$(ldd "$cove")"
+check "cove: no libxdp or libbpf symbols (nm)" \
+	no_match "$bypass_syms" "$(nm "$cove" | awk '{print $NF}')"
+check "cove: 'cove stacks' lists no xdp link" \
+	no_match '^  xdp ' "$("$cove" stacks)"
 
 if [ ! -x "$plugin" ]; then
 	if meson introspect --buildoptions "$build" 2>/dev/null |
@@ -76,6 +90,10 @@ else
 		grep -q 'Shared library: \[librte_ethdev' <(readelf -d "$plugin")
 	check "cove-plugin: 'cove-plugin stacks' lists the dpdk link" \
 		grep -q '^  dpdk ' <("$plugin" stacks)
+	check "cove-plugin: NEEDED libxdp and libbpf" \
+		test "$(readelf -d "$plugin" | grep -cE 'Shared library: \[lib(xdp|bpf)\.')" -eq 2
+	check "cove-plugin: 'cove-plugin stacks' lists the xdp link" \
+		grep -q '^  xdp ' <("$plugin" stacks)
 	lwlib=$(ldd "$plugin" | awk '/liblwip/ {print $3}')
 	check "cove-plugin: exports nothing liblwip defines" \
 		no_match . "$(comm -12 \

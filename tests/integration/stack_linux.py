@@ -11,6 +11,13 @@ Rounds (each prints its sub-checks as PASS/FAIL lines):
   STACK impaired:    the tap round again with --impair
                      drop=2,dup=1,reorder=2,seed=N and smaller transfers
                      (16 connections x 1 MiB echo, 20 MiB discard and http);
+  STACK xdp:         the packet round over an AF_XDP link (xdp:cvb, native
+                     mode; needs cove-plugin): Linux's end sends complete
+                     checksums (tx off), since AF_XDP carries no
+                     checksum state, and there is no TSO to check;
+  STACK xdp generic: the same with the small transfers, mode=generic;
+  STACK xdp impaired: the xdp round with the impaired round's --impair and
+                     transfers;
   STACK lossy:       the packet round with the small transfers while Linux
                      drops 2% of the frames each way (nftables numgen on
                      the client's veth end). The impairment shim offers no
@@ -60,7 +67,8 @@ listeners and a clean exit.
 Usage: stack_linux.py [--stack NAME] [--no-control] [--quick]
                       [--rounds tap,packet,impaired,lossy,segmented,
                                 tap-segmented,dpdk-packet,dpdk-xdp,
-                                dpdk-tap,dpdk-impaired]
+                                dpdk-tap,dpdk-impaired,xdp,xdp-generic,
+                                xdp-impaired]
                       [--impaired-timeout S]
 Env: COVE (the cove binary), STACK_LINUX_STACK (default for --stack).
 """
@@ -504,6 +512,50 @@ def csum_errors(ns):
                if line.split()[:1] and line.split()[0].endswith("CsumErrors"))
 
 
+IDLE_SYSCALLS = {"epoll_wait", "epoll_pwait", "timerfd_settime", "read"}
+
+
+def check_idle(srv):
+    """An idle server over an xdp link makes only its loop's syscalls.
+
+    need_wakeup: with no traffic the link itself calls nothing (no
+    sendto/recvfrom kicks, no statistics reads); the host sleeps in
+    epoll_wait and the stack's timers may rearm.
+    """
+    time.sleep(0.5)
+    r = subprocess.run(["timeout", "-s", "INT", "2", "strace", "-f", "-qq",
+                        "-c", "-U", "name,calls", "-p", str(srv.proc.pid)],
+                       capture_output=True, text=True)
+    seen = {line.split()[0] for line in r.stderr.splitlines()
+            if line.split() and line.split()[0].isidentifier() and
+            line.split()[0] not in ("syscall", "total")}
+    expect(seen <= IDLE_SYSCALLS, "idle syscalls: %s" %
+           sorted(seen - IDLE_SYSCALLS))
+
+
+def xdp_attached(ns, ifname):
+    """The XDP mode `ip link` shows on @ifname ("" if none)."""
+    out = ns.run("ip", "-o", "link", "show", "dev", ifname).stdout
+    for word in out.split():
+        if word.startswith("xdp"):
+            return word
+    return ""
+
+
+def check_killed_leaves_nothing(ns, args, log):
+    """SIGKILL the server: its XDP program goes with it (bpf_link)."""
+    srv = StackServe(ns, args, stderr_path=log)
+    try:
+        srv.wait_for("ready", 15)
+        expect(xdp_attached(ns, "cvb"), "no XDP program while serving")
+    finally:
+        srv.kill()
+    end = time.monotonic() + 3
+    while xdp_attached(ns, "cvb"):
+        expect(time.monotonic() < end, "XDP program left after SIGKILL")
+        time.sleep(0.05)
+
+
 def run_round(res, name, stack, link, sizes, pool, impair=None,
               impaired_timeout=120, drop=0, segmented=False):
     """Make the topology, start the server, run the suite, tear down."""
@@ -559,9 +611,9 @@ def run_round(res, name, stack, link, sizes, pool, impair=None,
             spaces += [client, server_ns]
             netns.veth_pair(client, "cva", server_ns, "cvb")
             netns.no_segmentation_offload(client, "cva")
-            if link in ("dpdk-packet", "dpdk-xdp"):
-                # net_af_packet and net_af_xdp do not say that the kernel
-                # left a checksum partial: Linux must fill it.
+            if link in ("dpdk-packet", "dpdk-xdp") or link.startswith("xdp"):
+                # net_af_packet, net_af_xdp and AF_XDP carry no checksum
+                # state: Linux must send complete checksums (docs/LINKS.md)
                 client.run("ethtool", "-K", "cva", "tx", "off")
             client.ip("addr", "add", "10.78.0.1/24", "dev", "cva")
             if drop:
@@ -578,6 +630,8 @@ def run_round(res, name, stack, link, sizes, pool, impair=None,
                 spec = {"dpdk-packet": "dpdk:net_af_packet0,iface=cvb",
                         "dpdk-xdp": "dpdk:net_af_xdp0,iface=cvb"}.get(
                             link, "packet:cvb")
+                if link.startswith("xdp"):
+                    spec = "xdp:cvb" + link[3:]	# "xdp,mode=generic"
                 args = ["--stack", stack, "--link", spec,
                         "--addr", addr + "/24"]
         if impair:
@@ -590,6 +644,9 @@ def run_round(res, name, stack, link, sizes, pool, impair=None,
             return
         ctx = Ctx(name, addr, peer, srv, sizes, pool,
                   timeout=impaired_timeout if impair or drop else 60)
+        if link.startswith("xdp") and not impair:
+            res.run(name, "idle: no syscalls from the link", check_idle,
+                    srv)
         for cname, fn in SUITE:
             if fn is check_short_conns and not sizes.short:
                 continue	# the full rounds only: SYN losses cost 1 s
@@ -606,7 +663,8 @@ def run_round(res, name, stack, link, sizes, pool, impair=None,
             rc == 0 and stats is not None and "tcp_established" in stats,
             "exit %d, stats %s" % (rc, "printed" if stats else "missing")))
         if stack == "builtin" and stats and not impair:
-            if link not in ("dpdk-packet", "dpdk-xdp"):	# no TSO
+            if link not in ("dpdk-packet", "dpdk-xdp") and \
+                    not link.startswith("xdp"):	# no TSO
                 res.run(name, "TSO used", check_tso_used, stats)
             if segmented:
                 res.run(name, "Linux saw no checksum errors", lambda: expect(
@@ -616,12 +674,19 @@ def run_round(res, name, stack, link, sizes, pool, impair=None,
                 res.run(name, "losses seen and repaired", lambda: expect(
                     stats.get("tcp_retransmits", 0) > 0,
                     "no retransmissions: did the drop rules work?"))
+        if link.startswith("xdp"):
+            res.run(name, "no XDP program left after exit", lambda: expect(
+                not xdp_attached(server_ns, "cvb"), "still attached"))
         if link != "dpdk-xdp":
             # Known issue (docs/LINKS.md): a net_af_xdp port whose stack
             # speaks first at start-up (--connect) gets no ARP reply for
             # seconds about every other time (EHOSTUNREACH).
             res.run(name, "--connect refused and ok", check_connect,
                     server_ns, args, peer, log)
+        if link.startswith("xdp"):
+            res.run(name, "no XDP program left after SIGKILL",
+                    check_killed_leaves_nothing, server_ns, args + SERVERS,
+                    log)
     finally:
         if srv:
             srv.kill()
@@ -635,10 +700,14 @@ def run_round(res, name, stack, link, sizes, pool, impair=None,
 
 
 def has_stack(name):
+    """Is @name a stack, or with "link:" in front a link, of $COVE?"""
     cove = os.environ.get("COVE", "build/src/cli/cove")
     out = subprocess.run([cove, "stacks"], capture_output=True,
-                         text=True).stdout
-    return any(line.split()[:1] == [name] for line in out.splitlines()[1:])
+                         text=True).stdout.split("Links:")
+    part, name = (out[1:2], name[5:]) if name.startswith("link:") else \
+        (out[:1], name)
+    return any(line.split()[:1] == [name]
+               for text in part for line in text.splitlines()[1:])
 
 
 def main():
@@ -652,7 +721,9 @@ def main():
     ap.add_argument("--rounds",
                     default="tap,packet,impaired,lossy,segmented,"
                     "tap-segmented",
-                    help="which rounds of --stack to run (comma list)")
+                    help="which rounds of --stack to run (comma list; "
+                    "the xdp ones are not in the default and need "
+                    "cove-plugin)")
     ap.add_argument("--impaired-timeout", type=int, default=None,
                     help="seconds per check in the impaired round; default "
                     "120, 300 for lwip (slow loss recovery, docs/PLUGINS.md)")
@@ -711,6 +782,23 @@ def main():
                     run_round(res, opts.stack + " tap segmented",
                               opts.stack, "tap", SMALL, pool,
                               segmented=True)
+                xdp = [r for r in rounds if r.startswith("xdp")]
+                if xdp and not has_stack("link:xdp"):
+                    res.run("xdp", "link built in", lambda: expect(
+                        False, "no xdp link in %s (cove-plugin has it)" %
+                        os.environ["COVE"]))
+                    xdp = []
+                if "xdp" in xdp:
+                    run_round(res, opts.stack + " xdp", opts.stack, "xdp",
+                              full, pool)
+                if "xdp-generic" in xdp:
+                    run_round(res, opts.stack + " xdp generic", opts.stack,
+                              "xdp,mode=generic", SMALL, pool)
+                if "xdp-impaired" in xdp:
+                    run_round(res, opts.stack + " xdp impaired", opts.stack,
+                              "xdp", SMALL, pool,
+                              impair="drop=2,dup=1,reorder=2,seed=7",
+                              impaired_timeout=opts.impaired_timeout)
     finally:
         netns.cleanup()
     print("%d passed, %d failed" % (res.passed, len(res.failed)))

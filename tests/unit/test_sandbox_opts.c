@@ -99,6 +99,17 @@ static void test_errors(void)
 	}
 }
 
+/* No xdp link in this binary: the error says where to find one. */
+static void test_link_xdp_absent(void)
+{
+	const char *w[] = { "run", "--link=xdp", "x", NULL };
+	struct sbx_opts o;
+	struct cove_err err;
+
+	CHECK(parse(&o, &err, w) < 0);
+	CHECK(strstr(err.msg, "no xdp link (cove-plugin has)") != NULL);
+}
+
 static void test_help(void)
 {
 	const char *w[] = { "run", "--help", NULL };
@@ -137,6 +148,7 @@ int main(void)
 	RUN(test_defaults);
 	RUN(test_all_options);
 	RUN(test_errors);
+	RUN(test_link_xdp_absent);
 	RUN(test_help);
 	RUN(test_names);
 	RUN(test_ipam);
