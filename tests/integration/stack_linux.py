@@ -515,7 +515,7 @@ def csum_errors(ns):
 IDLE_SYSCALLS = {"epoll_wait", "epoll_pwait", "timerfd_settime", "read"}
 
 
-def check_idle(srv):
+def check_idle_syscalls(srv):
     """An idle server over an xdp link makes only its loop's syscalls.
 
     need_wakeup: with no traffic the link itself calls nothing (no
@@ -645,8 +645,8 @@ def run_round(res, name, stack, link, sizes, pool, impair=None,
         ctx = Ctx(name, addr, peer, srv, sizes, pool,
                   timeout=impaired_timeout if impair or drop else 60)
         if link.startswith("xdp") and not impair:
-            res.run(name, "idle: no syscalls from the link", check_idle,
-                    srv)
+            res.run(name, "idle: no syscalls from the link",
+                    check_idle_syscalls, srv)
         for cname, fn in SUITE:
             if fn is check_short_conns and not sizes.short:
                 continue	# the full rounds only: SYN losses cost 1 s
