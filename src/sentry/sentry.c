@@ -437,6 +437,16 @@ static int sbx_sentry_setup(struct sentry *sn, int sync_rd, int sync_wr,
 		    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	(void)sethostname(o->name, strlen(o->name));
 	sbx_hosts_file(o);
+	/* The program's root is not root of the netns's user namespace (see
+	 * spawn.c): let it bind ports below 1024 there, as in any container. */
+	if (!o->rootfs && !o->host_fs_rw) {
+		fd = open("/proc/sys/net/ipv4/ip_unprivileged_port_start",
+			  O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "0", 1) != 1)
+			sbx_step(o, "sentry: ports below 1024 stay privileged");
+		if (fd >= 0)
+			close(fd);
+	}
 
 	link_based = sn->ops && strcmp(sn->ops->name, "kernel");
 	if (sbx_attach_sandbox(o, link_based && o->link == SBX_LINK_PACKET,
