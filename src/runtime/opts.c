@@ -60,11 +60,11 @@
 	"  --netns=PATH        use an existing, configured netns (e.g. made by a\n" \
 	"                      CNI plugin) instead of making one\n"                 \
 	"  --rootfs=DIR        the program's root directory\n"                      \
-	"  --host-fs=ro|rw     without --rootfs: ro (default) shows the host's\n"  \
-	"                      tree read-only with a private /tmp, /var/tmp,\n"   \
-	"                      /run and /dev, root mapped to host uid 100000;\n"  \
-	"                      rw gives the program the host's files as real\n"   \
-	"                      root (UNSAFE: it can change the host)\n"           \
+	"  --host-fs=ro|rw     without --rootfs: ro (default) shows the host's\n"   \
+	"                      tree read-only with a private /tmp, /var/tmp,\n"     \
+	"                      /run and /dev, root mapped to host uid 100000;\n"    \
+	"                      rw gives the program the host's files as real\n"     \
+	"                      root (UNSAFE: it can change the host)\n"             \
 	"  --env=K=V           set an environment variable (repeatable)\n"          \
 	"  --workdir=DIR       the program's working directory\n"                   \
 	"  --user=UID[:GID]    run the program as UID (and GID)\n"                  \

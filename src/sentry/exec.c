@@ -96,6 +96,7 @@ sbx_zyg_child(const Cove__Control__ProcessSpec *ps, const int fds[3])
 		_exit(SBX_EXIT_COVE);
 	memcpy(argv, ps->argv, ps->n_argv * sizeof(char *));
 	memcpy(env, ps->env, ps->n_env * sizeof(char *));
+	sbx_use_path(env);
 	execvpe(argv[0], argv, env);
 	e = errno;
 	fprintf(stderr, "cove exec: cannot run '%s': %s\n", argv[0],

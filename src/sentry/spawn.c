@@ -120,7 +120,8 @@ static int sbx_private_dev(void)
 	static const char *const devs[] = { "null",   "zero",	 "full",
 					    "random", "urandom", "tty" };
 	static const char *const links[][2] = {
-		{ "pts/ptmx", "/dev/ptmx" },	  { "/proc/self/fd", "/dev/fd" },
+		{ "pts/ptmx", "/dev/ptmx" },
+		{ "/proc/self/fd", "/dev/fd" },
 		{ "/proc/self/fd/0", "/dev/stdin" },
 		{ "/proc/self/fd/1", "/dev/stdout" },
 		{ "/proc/self/fd/2", "/dev/stderr" },
@@ -178,8 +179,8 @@ static int sbx_confine_fs(struct cove_err *err)
 	if (unshare(CLONE_NEWNS) < 0 ||
 	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return cove_err_set(err, errno, "private mount namespace");
-	if (syscall(SYS_mount_setattr, -1, "/", AT_RECURSIVE, &ma,
-		    sizeof(ma)) < 0)
+	if (syscall(SYS_mount_setattr, -1, "/", AT_RECURSIVE, &ma, sizeof(ma)) <
+	    0)
 		return cove_err_set(err, errno, "read-only host root");
 	ma.attr_set = 0;
 	ma.attr_clr = MOUNT_ATTR_RDONLY;
@@ -293,6 +294,19 @@ char **sbx_build_env(const struct sbx_opts *o)
 	return env;
 }
 
+/*
+ * sbx_use_path() - make execvpe() search @env's PATH, not the sentry's
+ * (the caller's, e.g. /root/...: not searchable by the sandbox's root).
+ */
+void sbx_use_path(char *const *env)
+{
+	for (; *env; env++)
+		if (!strncmp(*env, "PATH=", 5)) {
+			(void)setenv("PATH", *env + 5, 1);
+			return;
+		}
+}
+
 /**
  * sbx_child() - the program's side of the fork; never returns
  * @o:		options
@@ -371,6 +385,7 @@ sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe,
 			goto fail;
 		}
 	}
+	sbx_use_path(env);
 	execvpe(o->argv[0], o->argv, env);
 	e = errno;
 	(void)!write(exec_pipe, &e, sizeof(e));
@@ -434,7 +449,8 @@ int sbx_spawn(struct sentry *sn, struct cove_err *err, int *status)
 		e = sbx_write_maps(sn->child);
 		byte = e < 0 ? 'x' : 'm';
 		if (e < 0)
-			fprintf(stderr, "cove sentry: user namespace maps: %s\n",
+			fprintf(stderr,
+				"cove sentry: user namespace maps: %s\n",
 				strerror(-e));
 		(void)!write(sp[0], &byte, 1);
 	}
