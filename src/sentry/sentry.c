@@ -578,9 +578,9 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr, int ready_wr)
 		 (unsigned long long)(listening / 1000000),
 		 (unsigned long long)(listening % 1000000));
 	/*
-	 * The program shares the host's files unless --rootfs; at least hide
-	 * every sandbox's state and control socket from it (the listener is
-	 * bound already; the host keeps seeing the real directory).
+	 * Hide every sandbox's state and control socket from the program
+	 * (the listener is bound already; the host keeps seeing the real
+	 * directory). By default the program's private /run covers it too.
 	 */
 	(void)mount("tmpfs", SBX_RUN_DIR, "tmpfs",
 		    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,

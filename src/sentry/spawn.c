@@ -30,6 +30,11 @@
  *   1. default signal dispositions and mask; stdio stays as inherited;
  *   2. --rootfs: a private mount namespace, the directory bind-mounted,
  *      /proc mounted inside, pivot_root into it, the old root detached;
+ *   2b. otherwise, unless --host-fs=rw: a private mount namespace with
+ *      the host's mounts read-only, private /dev, /tmp, /var/tmp, /run
+ *      (sbx_confine_fs()), then a user namespace whose root is host uid
+ *      SBX_USERNS_BASE, the maps written by the sentry when asked over
+ *      @fd_sock (sbx_enter_userns(), sbx_write_maps());
  *   3. --workdir (default / with a rootfs, else the caller's directory);
  *   4. drops CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_ADMIN, CAP_SYS_PTRACE,
  *      CAP_SYS_MODULE, CAP_BPF and a few more from every set, so even root
