@@ -50,6 +50,20 @@
 
 #define SBX_ZYG_MSG_MAX 65536u
 
+/*
+ * sbx_use_path() - make execvpe() search @env's PATH, not the sentry's
+ * (the caller's, e.g. /root/...: not searchable by the sandbox's root);
+ * for the program (spawn.c) and for Y.
+ */
+void sbx_use_path(char *const *env)
+{
+	for (; *env; env++)
+		if (!strncmp(*env, "PATH=", 5)) {
+			(void)setenv("PATH", *env + 5, 1);
+			return;
+		}
+}
+
 /**
  * sbx_zyg_child() - Y: become the requested process; never returns
  * @ps:		process spec (validated by the sentry)

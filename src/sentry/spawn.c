@@ -299,19 +299,6 @@ char **sbx_build_env(const struct sbx_opts *o)
 	return env;
 }
 
-/*
- * sbx_use_path() - make execvpe() search @env's PATH, not the sentry's
- * (the caller's, e.g. /root/...: not searchable by the sandbox's root).
- */
-void sbx_use_path(char *const *env)
-{
-	for (; *env; env++)
-		if (!strncmp(*env, "PATH=", 5)) {
-			(void)setenv("PATH", *env + 5, 1);
-			return;
-		}
-}
-
 /**
  * sbx_child() - the program's side of the fork; never returns
  * @o:		options
