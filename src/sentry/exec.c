@@ -42,7 +42,8 @@
  * directory and user, and exec's; if that fails it says so on its stderr
  * (the caller's) and exits 126/127 as cove run would.
  *
- * The zygote runs as the sandbox's root (minus the dropped capabilities),
+ * The zygote runs as the sandbox's root (minus the dropped capabilities;
+ * by default root of the program's user namespace, spawn.c),
  * so `cove exec --user` can choose any user; it ignores the signals a
  * terminal or `cove kill --all` sends (the sentry also skips its pid). If
  * it dies anyway, exec fails with a clear error; the sandbox goes on.

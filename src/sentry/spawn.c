@@ -314,6 +314,7 @@ sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe,
 {
 	struct rlimit rl;
 	struct cove_err err = { 0 };
+	char cwd[4096];
 	sigset_t none;
 	char **env;
 	int nfd, e, sig;
@@ -329,9 +330,20 @@ sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe,
 		signal(sig, SIG_DFL);
 	if (o->rootfs && sbx_enter_rootfs(o->rootfs, &err) < 0)
 		goto fail;
-	if (!o->rootfs && !o->host_fs_rw &&
-	    (sbx_confine_fs(&err) < 0 || sbx_enter_userns(fd_sock, &err) < 0))
-		goto fail;
+	if (!o->rootfs && !o->host_fs_rw) {
+		/* The inherited cwd would still reach under the new mounts
+		 * (e.g. the host's /tmp): look it up again in the new view. */
+		if (!o->workdir && !getcwd(cwd, sizeof(cwd)))
+			cwd[0] = '\0';
+		if (sbx_confine_fs(&err) < 0 ||
+		    sbx_enter_userns(fd_sock, &err) < 0)
+			goto fail;
+		if (!o->workdir && (!cwd[0] || chdir(cwd) < 0) &&
+		    chdir("/") < 0) {
+			cove_err_set(&err, errno, "working directory");
+			goto fail;
+		}
+	}
 	if (o->workdir && chdir(o->workdir) < 0) {
 		cove_err_set(&err, errno, "--workdir %s", o->workdir);
 		goto fail;

@@ -192,6 +192,13 @@ def main():
                 "sentry %s children %s uids %s" % (spid, kids, uids))
         c.check("sandbox stopped", box.stop() in (0, 143))
 
+        # Started from the host's /tmp: the inherited cwd must not reach
+        # the host's /tmp under the private one.
+        r = sb.run(["--network=none", "--", "sh", "-c", "pwd; ls -a"],
+                   cwd="/tmp")
+        c.check("cwd in the host's /tmp: not reachable inside",
+                r.returncode == 0 and TAG not in r.stdout, r.stdout)
+
         check_redis(c)
         check_low_port(c)
 
