@@ -49,8 +49,11 @@
 #define SBX_EXIT_NOEXEC	  126
 #define SBX_EXIT_NOTFOUND 127
 
-#define SBX_RUN_DIR  "/run/cove"
-#define SBX_NAME_MAX 32
+#define SBX_RUN_DIR "/run/cove"
+/* Default sandbox: its root is host uid/gid SBX_USERNS_BASE, and so on. */
+#define SBX_USERNS_BASE	 100000u
+#define SBX_USERNS_COUNT 65536u
+#define SBX_NAME_MAX	 32
 /* The default address pool: 10.209.0.0/16 (host order). cove run claims it on
  * the host with an unreachable route (see sbx_attach_host()). */
 #define SBX_POOL_NET	0x0ad10000u
@@ -89,6 +92,7 @@ struct sbx_opts {
 	unsigned npublish;
 	const char *netns_path;
 	const char *rootfs;
+	bool host_fs_rw; /* --host-fs=rw: the host's tree, real root */
 	const char *env[SBX_MAX_ENV]; /* K=V */
 	unsigned nenv;
 	const char *workdir;

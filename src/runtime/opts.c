@@ -62,6 +62,11 @@
 	"  --netns=PATH        use an existing, configured netns (e.g. made by a\n" \
 	"                      CNI plugin) instead of making one\n"                 \
 	"  --rootfs=DIR        the program's root directory\n"                      \
+	"  --host-fs=ro|rw     without --rootfs: ro (default) shows the host's\n"   \
+	"                      tree read-only with a private /tmp, /var/tmp,\n"     \
+	"                      /run and /dev, root mapped to host uid 100000;\n"    \
+	"                      rw gives the program the host's files as real\n"     \
+	"                      root (UNSAFE: it can change the host)\n"             \
 	"  --env=K=V           set an environment variable (repeatable)\n"          \
 	"  --workdir=DIR       the program's working directory\n"                   \
 	"  --user=UID[:GID]    run the program as UID (and GID)\n"                  \
@@ -325,6 +330,13 @@ static int rt_opt_one(int c, char *arg, struct sbx_opts *o,
 	case 'r':
 		o->rootfs = arg;
 		break;
+	case 'H':
+		if (strcmp(arg, "ro") && strcmp(arg, "rw"))
+			return cove_err_set(err, 0,
+					    "--host-fs: '%s' is not ro or rw",
+					    arg);
+		o->host_fs_rw = !strcmp(arg, "rw");
+		break;
 	case 'e':
 		if (!strchr(arg, '=') || arg[0] == '=')
 			return cove_err_set(err, 0, "--env: '%s' is not K=V",
@@ -420,6 +432,7 @@ int rt_opts_parse(int argc, char **argv, struct sbx_opts *o,
 		{ "publish", required_argument, NULL, 'p' },
 		{ "netns", required_argument, NULL, 's' },
 		{ "rootfs", required_argument, NULL, 'r' },
+		{ "host-fs", required_argument, NULL, 'H' },
 		{ "env", required_argument, NULL, 'e' },
 		{ "workdir", required_argument, NULL, 'w' },
 		{ "user", required_argument, NULL, 'u' },

@@ -42,13 +42,28 @@
  * directory and user, and exec's; if that fails it says so on its stderr
  * (the caller's) and exits 126/127 as cove run would.
  *
- * The zygote runs as the sandbox's root (minus the dropped capabilities),
+ * The zygote runs as the sandbox's root (minus the dropped capabilities;
+ * by default root of the program's user namespace, spawn.c),
  * so `cove exec --user` can choose any user; it ignores the signals a
  * terminal or `cove kill --all` sends (the sentry also skips its pid). If
  * it dies anyway, exec fails with a clear error; the sandbox goes on.
  */
 
 #define SBX_ZYG_MSG_MAX 65536u
+
+/*
+ * sbx_use_path() - make execvpe() search @env's PATH, not the sentry's
+ * (the caller's, e.g. /root/...: not searchable by the sandbox's root);
+ * for the program (spawn.c) and for Y.
+ */
+void sbx_use_path(char *const *env)
+{
+	for (; *env; env++)
+		if (!strncmp(*env, "PATH=", 5)) {
+			(void)setenv("PATH", *env + 5, 1);
+			return;
+		}
+}
 
 /**
  * sbx_zyg_child() - Y: become the requested process; never returns
@@ -96,6 +111,7 @@ sbx_zyg_child(const Cove__Control__ProcessSpec *ps, const int fds[3])
 		_exit(SBX_EXIT_COVE);
 	memcpy(argv, ps->argv, ps->n_argv * sizeof(char *));
 	memcpy(env, ps->env, ps->n_env * sizeof(char *));
+	sbx_use_path(env);
 	execvpe(argv[0], argv, env);
 	e = errno;
 	fprintf(stderr, "cove exec: cannot run '%s': %s\n", argv[0],

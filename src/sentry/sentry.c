@@ -439,6 +439,16 @@ static int sbx_sentry_setup(struct sentry *sn, int sync_rd, int sync_wr,
 		    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	(void)sethostname(o->name, strlen(o->name));
 	sbx_hosts_file(o);
+	/* The program's root is not root of the netns's user namespace (see
+	 * spawn.c): let it bind ports below 1024 there, as in any container. */
+	if (!o->rootfs && !o->host_fs_rw) {
+		fd = open("/proc/sys/net/ipv4/ip_unprivileged_port_start",
+			  O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "0", 1) != 1)
+			sbx_step(o, "sentry: ports below 1024 stay privileged");
+		if (fd >= 0)
+			close(fd);
+	}
 
 	link_based = sn->ops && strcmp(sn->ops->name, "kernel");
 	if (sbx_attach_sandbox(o, link_based && o->link != SBX_LINK_TAP, err) <
@@ -570,9 +580,9 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr, int ready_wr)
 		 (unsigned long long)(listening / 1000000),
 		 (unsigned long long)(listening % 1000000));
 	/*
-	 * The program shares the host's files unless --rootfs; at least hide
-	 * every sandbox's state and control socket from it (the listener is
-	 * bound already; the host keeps seeing the real directory).
+	 * Hide every sandbox's state and control socket from the program
+	 * (the listener is bound already; the host keeps seeing the real
+	 * directory). By default the program's private /run covers it too.
 	 */
 	(void)mount("tmpfs", SBX_RUN_DIR, "tmpfs",
 		    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,

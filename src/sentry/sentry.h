@@ -174,6 +174,7 @@ int sbx_zygote_hello(struct sentry *sn, int zfd);
 int sbx_zygote_exec(struct sentry *sn, const uint8_t *req, size_t len,
 		    const int fds[3], struct cove_err *err);
 char **sbx_build_env(const struct sbx_opts *o);
+void sbx_use_path(char *const *env);
 
 /* sandnet.c: the sandbox end of the network */
 /**

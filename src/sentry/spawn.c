@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/mount.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -28,6 +30,11 @@
  *   1. default signal dispositions and mask; stdio stays as inherited;
  *   2. --rootfs: a private mount namespace, the directory bind-mounted,
  *      /proc mounted inside, pivot_root into it, the old root detached;
+ *   2b. otherwise, unless --host-fs=rw: a private mount namespace with
+ *      the host's mounts read-only, private /dev, /tmp, /var/tmp, /run
+ *      (sbx_confine_fs()), then a user namespace whose root is host uid
+ *      SBX_USERNS_BASE, the maps written by the sentry when asked over
+ *      @fd_sock (sbx_enter_userns(), sbx_write_maps());
  *   3. --workdir (default / with a rootfs, else the caller's directory);
  *   4. drops CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_ADMIN, CAP_SYS_PTRACE,
  *      CAP_SYS_MODULE, CAP_BPF and a few more from every set, so even root
@@ -90,6 +97,155 @@ static int sbx_enter_rootfs(const char *dir, struct cove_err *err)
 	if (chdir(dir) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
 	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
 		return cove_err_set(err, errno, "pivot_root to %s", dir);
+	return 0;
+}
+
+/* sbx_tmpfs() - a private tmpfs at @dir (made if missing). */
+static int sbx_tmpfs(const char *dir, const char *data, unsigned long flags)
+{
+	(void)mkdir(dir, 0755);
+	return mount("tmpfs", dir, "tmpfs", MS_NOSUID | flags, data);
+}
+
+/* sbx_ro_bind() - bind @path over itself, read-only. */
+static int sbx_ro_bind(const char *path)
+{
+	if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return -1;
+	return mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL);
+}
+
+/*
+ * sbx_private_dev() - a tmpfs /dev with only the harmless devices (bound
+ * from the host's through O_PATH fds opened before the tmpfs hides them),
+ * a private devpts and a tmpfs /dev/shm.
+ */
+static int sbx_private_dev(void)
+{
+	static const char *const devs[] = { "null",   "zero",	 "full",
+					    "random", "urandom", "tty" };
+	static const char *const links[][2] = {
+		{ "pts/ptmx", "/dev/ptmx" },
+		{ "/proc/self/fd", "/dev/fd" },
+		{ "/proc/self/fd/0", "/dev/stdin" },
+		{ "/proc/self/fd/1", "/dev/stdout" },
+		{ "/proc/self/fd/2", "/dev/stderr" },
+	};
+	int fds[sizeof(devs) / sizeof(devs[0])];
+	char src[64], dst[64];
+	unsigned i;
+	int fd;
+
+	for (i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
+		snprintf(dst, sizeof(dst), "/dev/%s", devs[i]);
+		fds[i] = open(dst, O_PATH | O_CLOEXEC);
+		if (fds[i] < 0)
+			return -1;
+	}
+	if (mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC,
+		  "size=64k,mode=0755") < 0)
+		return -1;
+	for (i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
+		snprintf(src, sizeof(src), "/proc/self/fd/%d", fds[i]);
+		snprintf(dst, sizeof(dst), "/dev/%s", devs[i]);
+		fd = open(dst, O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
+		if (fd < 0 || close(fd) < 0 ||
+		    mount(src, dst, NULL, MS_BIND, NULL) < 0)
+			return -1;
+		close(fds[i]);
+	}
+	if (mkdir("/dev/pts", 0755) < 0 ||
+	    mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+		  "newinstance,ptmxmode=0666,mode=0620") < 0 ||
+	    mkdir("/dev/shm", 01777) < 0 ||
+	    mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV,
+		  "mode=1777") < 0)
+		return -1;
+	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+		if (symlink(links[i][0], links[i][1]) < 0)
+			return -1;
+	return mount(NULL, "/dev", NULL,
+		     MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC,
+		     "size=64k,mode=0755");
+}
+
+/*
+ * sbx_confine_fs() - the default view of the host (no --rootfs, no
+ * --host-fs=rw): a mount namespace of the program's own (the sentry's
+ * mounts stay as they are), every host mount read-only, private tmpfs at
+ * /tmp, /var/tmp and /run, a private /dev; /proc stays writable (it is the
+ * sandbox's) but /proc/sys and /proc/sysrq-trigger, host-wide, do not.
+ */
+static int sbx_confine_fs(struct cove_err *err)
+{
+	struct mount_attr ma = { .attr_set = MOUNT_ATTR_RDONLY };
+	char data[64];
+
+	if (unshare(CLONE_NEWNS) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return cove_err_set(err, errno, "private mount namespace");
+	if (syscall(SYS_mount_setattr, -1, "/", AT_RECURSIVE, &ma, sizeof(ma)) <
+	    0)
+		return cove_err_set(err, errno, "read-only host root");
+	ma.attr_set = 0;
+	ma.attr_clr = MOUNT_ATTR_RDONLY;
+	if (syscall(SYS_mount_setattr, -1, "/proc", 0, &ma, sizeof(ma)) < 0 ||
+	    sbx_ro_bind("/proc/sys") < 0 ||
+	    (sbx_ro_bind("/proc/sysrq-trigger") < 0 && errno != ENOENT))
+		return cove_err_set(err, errno, "/proc");
+	if (sbx_private_dev() < 0)
+		return cove_err_set(err, errno, "private /dev");
+	snprintf(data, sizeof(data), "mode=0755,uid=%u,gid=%u", SBX_USERNS_BASE,
+		 SBX_USERNS_BASE);
+	if (sbx_tmpfs("/tmp", "mode=1777", MS_NODEV) < 0 ||
+	    sbx_tmpfs("/var/tmp", "mode=1777", MS_NODEV) < 0 ||
+	    sbx_tmpfs("/run", data, MS_NODEV | MS_NOEXEC) < 0)
+		return cove_err_set(err, errno, "private /tmp, /var/tmp, /run");
+	return 0;
+}
+
+/*
+ * sbx_enter_userns() - the child's own user namespace, root in it mapped to
+ * host uid/gid SBX_USERNS_BASE.. (SBX_USERNS_COUNT ids); the sentry writes
+ * the maps (it has the privilege in the initial namespace) when asked over
+ * @sock, then the child becomes root in it without any host group.
+ */
+static int sbx_enter_userns(int sock, struct cove_err *err)
+{
+	char c = 'u';
+
+	if (unshare(CLONE_NEWUSER) < 0)
+		return cove_err_set(err, errno, "user namespace");
+	if (write(sock, &c, 1) != 1 || read(sock, &c, 1) != 1 || c != 'm')
+		return cove_err_set(err, EPROTO, "user namespace maps");
+	if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 ||
+	    setresuid(0, 0, 0) < 0)
+		return cove_err_set(err, errno, "root of the user namespace");
+	return 0;
+}
+
+/* sbx_write_maps() - the sentry's side: map @pid's root to the base. */
+static int sbx_write_maps(pid_t pid)
+{
+	static const char *const files[] = { "uid_map", "gid_map" };
+	char path[64], line[64];
+	unsigned i;
+	int fd, n;
+
+	n = snprintf(line, sizeof(line), "0 %u %u\n", SBX_USERNS_BASE,
+		     SBX_USERNS_COUNT);
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, files[i]);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		if (write(fd, line, n) != n) {
+			n = -errno;
+			close(fd);
+			return n;
+		}
+		close(fd);
+	}
 	return 0;
 }
 
@@ -158,6 +314,7 @@ sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe,
 {
 	struct rlimit rl;
 	struct cove_err err = { 0 };
+	char cwd[4096];
 	sigset_t none;
 	char **env;
 	int nfd, e, sig;
@@ -173,6 +330,20 @@ sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe,
 		signal(sig, SIG_DFL);
 	if (o->rootfs && sbx_enter_rootfs(o->rootfs, &err) < 0)
 		goto fail;
+	if (!o->rootfs && !o->host_fs_rw) {
+		/* The inherited cwd would still reach under the new mounts
+		 * (e.g. the host's /tmp): look it up again in the new view. */
+		if (!o->workdir && !getcwd(cwd, sizeof(cwd)))
+			cwd[0] = '\0';
+		if (sbx_confine_fs(&err) < 0 ||
+		    sbx_enter_userns(fd_sock, &err) < 0)
+			goto fail;
+		if (!o->workdir && (!cwd[0] || chdir(cwd) < 0) &&
+		    chdir("/") < 0) {
+			cove_err_set(&err, errno, "working directory");
+			goto fail;
+		}
+	}
 	if (o->workdir && chdir(o->workdir) < 0) {
 		cove_err_set(&err, errno, "--workdir %s", o->workdir);
 		goto fail;
@@ -218,6 +389,7 @@ sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe,
 			goto fail;
 		}
 	}
+	sbx_use_path(env);
 	execvpe(o->argv[0], o->argv, env);
 	e = errno;
 	(void)!write(exec_pipe, &e, sizeof(e));
@@ -276,6 +448,16 @@ int sbx_spawn(struct sentry *sn, struct cove_err *err, int *status)
 	close(sp[1]);
 	close(ep[1]);
 	close(zp[1]);
+	if (!sn->o->rootfs && !sn->o->host_fs_rw &&
+	    read(sp[0], &byte, 1) == 1) {
+		e = sbx_write_maps(sn->child);
+		byte = e < 0 ? 'x' : 'm';
+		if (e < 0)
+			fprintf(stderr,
+				"cove sentry: user namespace maps: %s\n",
+				strerror(-e));
+		(void)!write(sp[0], &byte, 1);
+	}
 	if (notify) {
 		memset(&u, 0, sizeof(u));
 		n = recvmsg(sp[0], &msg, MSG_CMSG_CLOEXEC);

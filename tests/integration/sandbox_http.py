@@ -9,7 +9,6 @@ and every provider `cove stacks` lists.
 import os
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 import sandbox as sb  # noqa: E402
@@ -20,7 +19,7 @@ BODY = bytes((i * 31 + 7) % 251 for i in range(300000))
 def main():
     c = sb.Checks()
     before = sb.Snapshot()
-    d = tempfile.mkdtemp()
+    d = sb.host_dir()
     with open(os.path.join(d, "file.bin"), "wb") as f:
         f.write(BODY)
     port = sb.free_port()

@@ -12,7 +12,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 import sandbox as sb  # noqa: E402
@@ -23,7 +22,7 @@ def main():
         print("SKIP: nginx is not installed (nginx-light)")
         return
     before = sb.Snapshot()
-    d = tempfile.mkdtemp(prefix="cove-nginx-")
+    d = sb.host_dir(prefix="cove-nginx-")
     os.mkdir(os.path.join(d, "html"))
     big = os.urandom(3 << 20)
     with open(os.path.join(d, "html", "big.bin"), "wb") as f:

@@ -12,7 +12,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 import sandbox as sb  # noqa: E402
@@ -40,7 +39,7 @@ def main():
         print("SKIP: nginx is not installed (nginx-light)")
         return
     before = sb.Snapshot()
-    d = tempfile.mkdtemp(prefix="cove-reuseport-")
+    d = sb.host_dir(prefix="cove-reuseport-")
     os.mkdir(os.path.join(d, "html"))
     with open(os.path.join(d, "html", "index.html"), "w") as f:
         f.write("hello\n")

@@ -13,7 +13,6 @@ import os
 import shutil
 import socket
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 import sandbox as sb  # noqa: E402
@@ -39,7 +38,7 @@ def fetch(ip):
 def main():
     c = sb.Checks()
     before = sb.Snapshot()
-    d = tempfile.mkdtemp(prefix="cove-conns-")
+    d = sb.host_dir(prefix="cove-conns-")
     os.mkdir(os.path.join(d, "html"))
     with open(os.path.join(d, "html", "small.bin"), "wb") as f:
         f.write(BODY)

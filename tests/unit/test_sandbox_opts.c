@@ -31,7 +31,26 @@ static void test_defaults(void)
 	CHECK(!strcmp(o.network, "kernel"));
 	CHECK(o.link == SBX_LINK_PACKET);
 	CHECK(!o.have_ip && !o.have_name && !o.verbose);
+	CHECK(!o.host_fs_rw); /* the host read-only, root mapped: the default */
 	CHECK(!strcmp(o.argv[0], "true") && !o.argv[1]);
+}
+
+static void test_host_fs(void)
+{
+	const char *rw[] = { "run", "--network=kernel", "--host-fs=rw", "true",
+			     NULL };
+	const char *ro[] = { "run",
+			     "--network=kernel",
+			     "--host-fs=rw",
+			     "--host-fs",
+			     "ro",
+			     "true",
+			     NULL };
+	struct sbx_opts o;
+	struct cove_err err;
+
+	CHECK(parse(&o, &err, rw) == 0 && o.host_fs_rw);
+	CHECK(parse(&o, &err, ro) == 0 && !o.host_fs_rw);
 }
 
 static void test_all_options(void)
@@ -79,6 +98,8 @@ static void test_errors(void)
 		{ "--user=bob", "x", NULL },
 		{ "--poll-us=-1", "x", NULL },
 		{ "--link=xdp", "x", NULL },
+		{ "--host-fs=yes", "x", NULL },
+		{ "--host-fs", NULL },
 		{ "--bogus", "x", NULL },
 		{ "--network=kernel", NULL }, /* no command */
 		{ "--netns=/run/netns/a", "--ip=10.0.0.2/24", "x", NULL },
@@ -146,6 +167,7 @@ static void test_ipam(void)
 int main(void)
 {
 	RUN(test_defaults);
+	RUN(test_host_fs);
 	RUN(test_all_options);
 	RUN(test_errors);
 	RUN(test_link_xdp_absent);

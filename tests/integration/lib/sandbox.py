@@ -20,6 +20,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -320,26 +321,41 @@ user root;
 master_process on;
 worker_processes 2;
 error_log stderr warn;
-pid %(d)s/nginx.pid;
+pid %(run)s/nginx.pid;
 events { worker_connections 256; }
 http {
   access_log off;
 %(http)s
-  client_body_temp_path %(d)s/body;
-  proxy_temp_path %(d)s/proxy;
-  fastcgi_temp_path %(d)s/fcgi;
-  uwsgi_temp_path %(d)s/uwsgi;
-  scgi_temp_path %(d)s/scgi;
+  client_body_temp_path %(run)s/body;
+  proxy_temp_path %(run)s/proxy;
+  fastcgi_temp_path %(run)s/fcgi;
+  uwsgi_temp_path %(run)s/uwsgi;
+  scgi_temp_path %(run)s/scgi;
   server { listen %(listen)s; root %(d)s/html; }
 }
 """
 
 
-def nginx_conf(d, http="", listen="8080"):
+def nginx_conf(d, http="", listen="8080", run="/tmp"):
     """nginx.conf text for a server in @d (root @d/html, port 8080), with
     @http lines added to its http block and @listen as its listen
-    directive's parameters (e.g. "8080 reuseport")."""
-    return NGINX_CONF % {"d": d, "http": http, "listen": listen}
+    directive's parameters (e.g. "8080 reuseport"). Its pid file and temp
+    directories go to @run: the sandbox's private /tmp by default, as the
+    host's tree (and so @d) is read-only inside."""
+    return NGINX_CONF % {"d": d, "http": http, "listen": listen, "run": run}
+
+
+HOST_DIR_BASE = "/var/lib/cove-tests"
+
+
+def host_dir(prefix="cove-"):
+    """A fresh host directory the default sandbox can read: not under /tmp
+    (the sandbox has its own) and world-readable (the sandbox's root is an
+    unprivileged host uid). Read-only inside; remove it with shutil.rmtree."""
+    os.makedirs(HOST_DIR_BASE, mode=0o755, exist_ok=True)
+    d = tempfile.mkdtemp(prefix=prefix, dir=HOST_DIR_BASE)
+    os.chmod(d, 0o755)
+    return d
 
 
 def free_port(ip=GATEWAY):
