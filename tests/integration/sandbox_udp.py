@@ -22,10 +22,10 @@ Each provider's answers must be the ones the host mode gives.
 """
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -229,10 +229,12 @@ def main():
     before = sb.Snapshot()
     results = {}
     nets = ["host"] + sb.stacks()
-    tmp = tempfile.TemporaryDirectory()
-    conf = os.path.join(tmp.name, "unbound.conf")
+    # Not under the host's /tmp: the default sandbox has its own.
+    confdir = sb.host_dir(prefix="cove-udp-")
+    conf = os.path.join(confdir, "unbound.conf")
     with open(conf, "w") as f:
         f.write(UNBOUND_CONF)
+    os.chmod(conf, 0o644)
     try:
         for net in nets:
             run_echo(c, net, "msg", results)
@@ -249,7 +251,7 @@ def main():
                             "%r vs %r" % (per[net], per.get("host")))
     finally:
         sb.cleanup()
-        tmp.cleanup()
+        shutil.rmtree(confdir, ignore_errors=True)
     left = sb.settle(before)
     c.check("nothing left behind", not left, str(left))
     c.exit()
