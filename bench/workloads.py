@@ -54,6 +54,9 @@ def client(argv, pin, timeout):
     return r.stdout
 
 
+HOST_DIR = "/var/lib/cove-bench"
+
+
 class Workload:
     name = "?"
     ports = ()
@@ -68,7 +71,10 @@ class Workload:
         raise NotImplementedError
 
     def run(self, mode, log):
-        with tempfile.TemporaryDirectory(prefix="cvb-") as tmp:
+        # Not under /tmp: a default sandbox has a private /tmp and sees the
+        # host's tree read-only, as an unprivileged uid (docs/SANDBOX.md).
+        os.makedirs(HOST_DIR, mode=0o755, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="cvb-", dir=HOST_DIR) as tmp:
             os.chmod(tmp, 0o755)
             where = mode.start(self.server(tmp), self.ports, log)
             try:
@@ -133,16 +139,16 @@ NGINX_CONF = """
 daemon off;
 master_process on;
 worker_processes 2;
-pid {tmp}/nginx.pid;
-error_log {tmp}/error.log;
+pid {run}/nginx.pid;
+error_log {run}/error.log;
 events {{ worker_connections 1024; }}
 http {{
     access_log off;
-    client_body_temp_path {tmp}/body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
+    client_body_temp_path {run}/body;
+    proxy_temp_path {run}/proxy;
+    fastcgi_temp_path {run}/fcgi;
+    uwsgi_temp_path {run}/uwsgi;
+    scgi_temp_path {run}/scgi;
     keepalive_requests 1000000;
     server {{
         listen {port};
@@ -162,10 +168,14 @@ class Nginx(Workload):
         os.mkdir(os.path.join(tmp, "www"))
         with open(os.path.join(tmp, "www", "index.html"), "wb") as f:
             f.write(bytes(range(256)) * 4)         # 1 KiB
+        # What nginx writes goes to /tmp: the sandbox's own (the host's
+        # tree, @tmp included, is read-only inside), or the host's.
+        run = "/tmp/cvb-nginx-%d" % os.getpid()
         conf = os.path.join(tmp, "nginx.conf")
         with open(conf, "w") as f:
-            f.write(NGINX_CONF.format(tmp=tmp, port=HTTP))
-        return ["nginx", "-c", conf, "-e", os.path.join(tmp, "error.log")]
+            f.write(NGINX_CONF.format(tmp=tmp, run=run, port=HTTP))
+        return ["sh", "-c", 'mkdir -p "$1" && exec nginx -c "$2" -e "$1/error.log"',
+                "nginx", run, conf]
 
     def measure(self, where):
         addr, port = where[HTTP]

@@ -297,6 +297,7 @@ int cove_ctl_dial(const struct cove_ctl_addr *a,
 	struct cove_ctl_dial_opts def;
 	char as[COVE_CTL_PATH_MAX + 32];
 	struct cove_err last = { 0 };
+	struct cove_err shown = { 0 }; /* the reason reported */
 	int ready_fd;
 	int64_t start = cove_now_ms(), deadline;
 	uint32_t pause;
@@ -330,6 +331,10 @@ int cove_ctl_dial(const struct cove_ctl_addr *a,
 			break;
 		}
 		left = cove_ms_left(deadline);
+		/* An attempt the deadline cut short says nothing about the
+		 * peer: report the one before it, if any. */
+		if (left || last.code != ETIMEDOUT || !shown.msg[0])
+			shown = last;
 		if (left == 0)
 			break;
 		ms = (int)pause < left ? (int)pause : left;
@@ -356,6 +361,6 @@ int cove_ctl_dial(const struct cove_ctl_addr *a,
 		err, 0,
 		"control: %s %s did not accept within %lld ms (%u attempts; last: %s)",
 		dial_kind(a->transport), as, (long long)(cove_now_ms() - start),
-		out->attempts, last.msg);
+		out->attempts, shown.msg);
 	return dial_code(err, ETIMEDOUT);
 }
