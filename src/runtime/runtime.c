@@ -21,6 +21,7 @@
 #include "control/cove.pb-c.h"
 #include "common/cleanup.h"
 #include "common/clock.h"
+#include "common/testhook.h"
 #include "runtime/runtime.h"
 
 /*
@@ -118,7 +119,7 @@ static int rt_control_connect(const struct sbx_opts *o,
 	if (cove_ctl_addr_parse("unix", o->name, &a, err) < 0)
 		return -1;
 	cove_ctl_dial_opts_from(&d, cfg);
-	if (!getenv("COVE_TEST_NO_READY_FD")) {
+	if (!cove_test_hook_set("NO_READY_FD")) {
 		if (cove_ctl_wait_ready(ready_rd, cove_now_ms() + SBX_SETUP_MS,
 					err) == 0) {
 			via = "readiness fd";
