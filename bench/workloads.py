@@ -11,6 +11,7 @@ QUICK=1` and the smoke test in `make check`.
 
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -83,6 +84,10 @@ class Workload:
                 return self.measure(where)
             finally:
                 mode.stop()
+                self.cleanup()
+
+    def cleanup(self):
+        """Remove what the server wrote outside @tmp (nothing by default)."""
 
 
 class Redis(Workload):
@@ -170,12 +175,17 @@ class Nginx(Workload):
             f.write(bytes(range(256)) * 4)         # 1 KiB
         # What nginx writes goes to /tmp: the sandbox's own (the host's
         # tree, @tmp included, is read-only inside), or the host's.
-        run = "/tmp/cvb-nginx-%d" % os.getpid()
+        run = self.run_dir = "/tmp/cvb-nginx-%d" % os.getpid()
         conf = os.path.join(tmp, "nginx.conf")
         with open(conf, "w") as f:
             f.write(NGINX_CONF.format(tmp=tmp, run=run, port=HTTP))
         return ["sh", "-c", 'mkdir -p "$1" && exec nginx -c "$2" -e "$1/error.log"',
                 "nginx", run, conf]
+
+    def cleanup(self):
+        """The pid, log and temp files: in the host's /tmp in host modes
+        (a sandbox's /tmp goes with it)."""
+        shutil.rmtree(self.run_dir, ignore_errors=True)
 
     def measure(self, where):
         addr, port = where[HTTP]
