@@ -16,26 +16,27 @@ static void stats_usage(FILE *out)
 		"Print the counters of the running sandbox NAME's user-level stack, one\n"
 		"'name value' line each (stack first): frames and bytes in and out,\n"
 		"drops, TCP opens, segments, retransmissions, resets, and the gauges\n"
-		"sockets, tcp_conns, tcp_established, mem_bytes, frames_held.\n"
+		"sockets, tcp_conns, tcp_established, mem_bytes, frames_held; then the\n"
+		"sentry relay's relay_spill_held, relay_spill_spare (leftover buffers\n"
+		"in use and kept) and relay_spill_waits (reads held back for want of\n"
+		"memory).\n"
 		"Sandboxes on --network=host or none have no stack to ask.\n",
 		cove_progname);
 }
 
-/* stats_print() - every uint64 field of StackStats, by its proto name. */
-static void stats_print(const Cove__Control__StackStats *s)
+/* stats_fields() - every uint64 field of message @m, "PREFIXname value". */
+static void stats_fields(const ProtobufCMessage *m, const char *prefix)
 {
-	const ProtobufCMessageDescriptor *d =
-		&cove__control__stack_stats__descriptor;
+	const ProtobufCMessageDescriptor *d = m->descriptor;
 	unsigned i;
 
-	printf("stack %s\n", s->stack);
 	for (i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
 
 		if (f->type == PROTOBUF_C_TYPE_UINT64)
-			printf("%s %llu\n", f->name,
+			printf("%s%s %llu\n", prefix, f->name,
 			       (unsigned long long)*(
-				       const uint64_t *)((const char *)s +
+				       const uint64_t *)((const char *)m +
 							 f->offset));
 	}
 }
@@ -45,9 +46,10 @@ static void stats_print(const Cove__Control__StackStats *s)
  * @argc:	arguments, argv[0] == "stats"
  * @argv:	NAME and --config
  *
- * A sandbox may run more than one stack; each is printed in turn by
- * stats_print(), which walks the message descriptor so that a counter
- * added to cove.proto shows up without a change here.
+ * A sandbox may run more than one stack; each is printed in turn, then
+ * the sentry relay's counters (prefixed relay_), by stats_fields(), which
+ * walks the message descriptor so that a counter added to cove.proto shows
+ * up without a change here.
  *
  * Return: 0, or CTL_EXIT_COVE after one line on stderr.
  */
@@ -95,8 +97,12 @@ static int stats_main(int argc, char **argv)
 	free(resp.payload);
 	if (!sr)
 		return ctl_cmd_error("stats", "malformed StatsResponse");
-	for (i = 0; i < sr->n_stacks; i++)
-		stats_print(sr->stacks[i]);
+	for (i = 0; i < sr->n_stacks; i++) {
+		printf("stack %s\n", sr->stacks[i]->stack);
+		stats_fields(&sr->stacks[i]->base, "");
+	}
+	if (sr->relay)
+		stats_fields(&sr->relay->base, "relay_");
 	cove__control__stats_response__free_unpacked(sr, NULL);
 	return 0;
 }

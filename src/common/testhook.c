@@ -31,7 +31,7 @@ bool cove_test_hook_set(const char *name)
 	return v && *v;
 }
 
-int cove_test_hook_ms(const char *name, long max, long *ms)
+int cove_test_hook_num(const char *name, long max, long *val)
 {
 	const char *v = hook_value(name);
 	char *end;
@@ -39,8 +39,8 @@ int cove_test_hook_ms(const char *name, long max, long *ms)
 	if (!v || !*v)
 		return 0;
 	errno = 0;
-	*ms = strtol(v, &end, 10);
-	if (errno || *end || *ms < 0 || *ms > max)
+	*val = strtol(v, &end, 10);
+	if (errno || *end || *val < 0 || *val > max)
 		return -1;
 	return 1;
 }

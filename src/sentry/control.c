@@ -540,7 +540,7 @@ static void sbx_ctl_ps(void *opaque, const struct cove_ctl_call *call,
 	free(ps);
 }
 
-/* sbx_ctl_stats() - cove.Stats: the provider's counters. */
+/* sbx_ctl_stats() - cove.Stats: the provider's and the relay's counters. */
 static void sbx_ctl_stats(void *opaque, const struct cove_ctl_call *call,
 			  const uint8_t *req, size_t len,
 			  struct cove_ctl_reply *rep)
@@ -548,6 +548,7 @@ static void sbx_ctl_stats(void *opaque, const struct cove_ctl_call *call,
 	Cove__Control__StatsResponse sr = COVE__CONTROL__STATS_RESPONSE__INIT;
 	Cove__Control__StackStats ss = COVE__CONTROL__STACK_STATS__INIT;
 	Cove__Control__StackStats *one = &ss;
+	Cove__Control__RelayStats rs = COVE__CONTROL__RELAY_STATS__INIT;
 	struct sentry *sn = opaque;
 	struct cove_stack_stats s;
 	int r;
@@ -607,6 +608,10 @@ static void sbx_ctl_stats(void *opaque, const struct cove_ctl_call *call,
 #undef SBX_S
 	sr.n_stacks = 1;
 	sr.stacks = &one;
+	rs.spill_held = sn->nspill_held;
+	rs.spill_spare = sn->nspill_spare;
+	rs.spill_waits = sn->spill_waits;
+	sr.relay = &rs;
 	if (sbx_rep_alloc(rep,
 			  cove__control__stats_response__get_packed_size(&sr)))
 		rep->len =

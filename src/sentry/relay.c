@@ -103,18 +103,22 @@ static ssize_t sbx_stack_send(struct sbx_sock *sk, const void *buf, size_t len)
 	return sk->sn->ops->sendmsg(sk->s, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
-/* sbx_keep() - keep @len bytes of @src in *@buf (empty; allocated here). */
-static int sbx_keep(uint8_t **buf, uint32_t *off, uint32_t *blen,
-		    const uint8_t *src, size_t len)
+/**
+ * sbx_keep() - keep the @len bytes at @src that the other side did not take
+ * @sn:		sentry; a spill buffer was reserved before @src was read
+ * @buf:	the socket's (empty) leftover for this direction
+ * @off:	its offset, set to 0
+ * @blen:	its length, set to @len
+ * @src:	the bytes (in the scratch buffer)
+ * @len:	how many, at most SBX_SPILL_LEN
+ */
+static void sbx_keep(struct sentry *sn, uint8_t **buf, uint32_t *off,
+		     uint32_t *blen, const uint8_t *src, size_t len)
 {
-	free(*buf);
-	*buf = malloc(len);
-	if (!*buf)
-		return -ENOMEM;
+	*buf = sbx_spill_take(sn);
 	memcpy(*buf, src, len);
 	*off = 0;
 	*blen = (uint32_t)len;
-	return 0;
 }
 
 /* sbx_sfd_hup() - has the program's end gone (or both directions shut)? */
@@ -155,11 +159,15 @@ static bool sbx_pump_up(struct sbx_sock *sk)
 			sk->up_len -= (uint32_t)m;
 			if (sk->up_len)
 				return false;
-			free(sk->up_buf);
-			sk->up_buf = NULL;
+			sbx_spill_put(sn, &sk->up_buf);
 		}
 		if (sk->app_eof)
 			break;
+		/* A stream's read may be taken in part: have room to keep it. */
+		if (sk->type == SOCK_STREAM && !sbx_spill_reserve(sn)) {
+			sbx_sock_starve(sk);
+			return false;
+		}
 		n = read(sk->sfd, sn->scratch, SBX_UP_CHUNK);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR) {
@@ -179,11 +187,11 @@ static bool sbx_pump_up(struct sbx_sock *sk)
 			m = 0;
 		else if (m < 0 || sk->type == SOCK_DGRAM)
 			m = n; /* refused or sent datagram: done */
-		if (m < n && sbx_keep(&sk->up_buf, &sk->up_off, &sk->up_len,
-				      sn->scratch + m, (size_t)(n - m)) < 0)
+		if (m < n) {
+			sbx_keep(sn, &sk->up_buf, &sk->up_off, &sk->up_len,
+				 sn->scratch + m, (size_t)(n - m));
 			return false;
-		if (m < n)
-			return false;
+		}
 		/*
 		 * A short read emptied the pair: more data would come with a
 		 * new edge (every write by the program wakes epoll), so do
@@ -313,8 +321,7 @@ static bool sbx_pump_down(struct sbx_sock *sk)
 			sk->down_len -= (uint32_t)w;
 			if (sk->down_len)
 				break;
-			free(sk->down_buf);
-			sk->down_buf = NULL;
+			sbx_spill_put(sn, &sk->down_buf);
 			sbx_want_out(sk, false);
 		}
 		if (sk->stack_eof)
@@ -326,6 +333,11 @@ static bool sbx_pump_down(struct sbx_sock *sk)
 				break; /* wait for EPOLLOUT on sfd */
 			}
 			sbx_want_out(sk, false);
+		}
+		/* What the pair does not take must be kept: have room first. */
+		if (!sbx_spill_reserve(sn)) {
+			sbx_sock_starve(sk);
+			break;
 		}
 		memset(&from, 0, sizeof(from));
 		msg.msg_name = &from;
@@ -355,10 +367,9 @@ static bool sbx_pump_down(struct sbx_sock *sk)
 		if (w < n) {
 			sbx_want_out(sk, true);
 			sk->down_addr = from;
-			if (sbx_keep(&sk->down_buf, &sk->down_off,
-				     &sk->down_len, sn->scratch + w,
-				     (size_t)(n - w)) < 0)
-				break;
+			sbx_keep(sn, &sk->down_buf, &sk->down_off,
+				 &sk->down_len, sn->scratch + w,
+				 (size_t)(n - w));
 			break;
 		}
 	}
@@ -546,6 +557,7 @@ static bool sbx_sock_pump(struct sbx_sock *sk)
 	return more;
 }
 
+/* sbx_relay_sweep() - free dead zombies, retry starved sockets (loop). */
 void sbx_relay_sweep(struct sentry *sn)
 {
 	struct sbx_sock *sk, *next;
@@ -555,6 +567,7 @@ void sbx_relay_sweep(struct sentry *sn)
 		if (sk->zombie && !sbx_app_alive(sk))
 			sbx_sock_free(sk);
 	}
+	sbx_spill_retry(sn);
 }
 
 /**
@@ -653,4 +666,5 @@ void sbx_relay_close_all(struct sentry *sn)
 		if (sk->dead)
 			free(sk);
 	}
+	sbx_spill_free_all(sn);
 }

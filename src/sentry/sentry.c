@@ -265,28 +265,31 @@ static int sbx_wait(struct sentry *sn, int timeout_ms)
 	return n < 0 ? 0 : n;
 }
 
-/* sbx_loop() - serve until the program exits. */
+/*
+ * sbx_loop() - serve until the program exits. Zombie sockets (relay.c) and
+ * sockets starved of a spill buffer (socktab.c) get no further event, so
+ * while there are any the loop wakes at least every half second to sweep.
+ */
 static void sbx_loop(struct sentry *sn)
 {
 	uint64_t spin_ns = (uint64_t)sn->o->poll_us * 1000u, last = 0;
-	bool busy = true;
-	int n;
-
 	uint64_t swept = 0, now;
+	bool busy = true, sweep;
+	int n, timeout;
 
 	while (!sn->child_done) {
-		int timeout = busy ? 0 : sn->nzombies ? 500 : -1;
-
+		sweep = sn->nzombies || sn->nstarved;
+		timeout = busy ? 0 : sweep ? 500 : -1;
 		if (!busy && spin_ns && sbx_now_ns(NULL) - last < spin_ns)
 			timeout = 0;
 		n = sbx_wait(sn, timeout);
 		if (n && spin_ns)
 			last = sbx_now_ns(NULL);
 		busy = cove_host_turn(&sn->host);
-		if (sn->nzombies &&
-		    (now = sbx_now_ns(NULL)) - swept > 500000000ull) {
+		if (sweep && (now = sbx_now_ns(NULL)) - swept > 500000000ull) {
 			swept = now;
 			sbx_relay_sweep(sn);
+			busy |= !cove_workq_empty(&sn->work); /* retries */
 		}
 	}
 }
@@ -520,7 +523,7 @@ static void sbx_test_listen_delay(const struct sbx_opts *o)
 {
 	struct timespec ts;
 	long ms;
-	int r = cove_test_hook_ms("LISTEN_DELAY_MS", 2000, &ms);
+	int r = cove_test_hook_num("LISTEN_DELAY_MS", 2000, &ms);
 
 	if (r < 0)
 		sbx_step(o, "sentry: COVE_TEST_LISTEN_DELAY_MS ignored "
@@ -568,6 +571,8 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr, int ready_wr)
 	    sbx_events_up(&sn, &err) < 0)
 		sbx_fail(o, sync_wr, &err, SBX_EXIT_COVE);
 	sbx_test_listen_delay(o);
+	if (cove_test_hook_num("SPILL_FAILS", 100, &sn.spill_fails) < 0)
+		sbx_step(o, "sentry: COVE_TEST_SPILL_FAILS ignored (0..100)");
 	if (sbx_control_start(&sn, &err) < 0 ||
 	    sbx_watch(&sn, sbx_control_fd(&sn), &sn.tag_control) < 0)
 		sbx_fail(o, sync_wr, &err, SBX_EXIT_COVE);

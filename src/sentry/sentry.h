@@ -42,7 +42,9 @@
 #define SBX_PUMP_ROUNDS 16u   /* per direction per turn */
 #define SBX_MAX_BACKLOG 4096
 #define SBX_MAX_OPTLEN	256u
-#define SBX_WAITERS	1024u /* parked calls, whole sandbox */
+#define SBX_WAITERS	1024u	    /* parked calls, whole sandbox */
+#define SBX_SPILL_LEN	SBX_SCRATCH /* the largest leftover of one move */
+#define SBX_SPILL_SPARE 8u	    /* spill buffers kept for reuse */
 
 /* The flags of the one sendmsg() the filter lets by: spawn.c handing the
  * listener fd over (MSG_CMSG_CLOEXEC means nothing to sendmsg). */
@@ -96,7 +98,7 @@ struct sbx_sock {
 	struct sbx_sock *acq_head, *acq_tail, *acq_next;
 	unsigned nacq;
 	struct sbx_waiter *waiters;
-	/* leftovers when the other side was full */
+	/* leftovers when the other side was full: spill buffers (socktab.c) */
 	uint8_t *up_buf, *down_buf;
 	uint32_t up_off, up_len, down_off, down_len;
 	uint32_t pair_sndbuf; /* SO_SNDBUF of @sfd (TCP), 0: unknown */
@@ -115,6 +117,7 @@ struct sbx_sock {
 	uint8_t pend;		      /* SBX_PUMP_*: directions to pump */
 	bool want_out;		      /* EPOLLOUT watched on @sfd */
 	bool zombie;		      /* both ways shut, program end alive */
+	bool starved;		      /* held back: no spill buffer to be had */
 	bool dead;		      /* freed, still on the work queue */
 	struct cove_work work;	      /* entry of sentry->work */
 	struct sbx_sock *hnext;	      /* cookie hash chain */
@@ -145,6 +148,7 @@ struct sentry {
 	bool trace;	/* COVE_TRACE set: log every call */
 	unsigned nsocks;
 	unsigned nzombies;
+	unsigned nstarved;   /* sockets with @starved set */
 	int diag;	     /* NETLINK_SOCK_DIAG, or -1 */
 	uint64_t nofile_cur; /* RLIMIT_NOFILE soft limit to give the program */
 	struct sbx_sock *hash[SBX_HASH];
@@ -157,6 +161,11 @@ struct sentry {
 	struct sbx_waiter *waiter_free;
 	unsigned nwaiters; /* slots in use */
 	bool waiter_ready;
+	/* leftovers: spare spill buffers, and how many sockets hold one */
+	uint8_t *spill_spare[SBX_SPILL_SPARE];
+	unsigned nspill_spare, nspill_held;
+	uint64_t spill_waits; /* reads held back for want of a buffer */
+	long spill_fails;     /* COVE_TEST_SPILL_FAILS still to fail */
 	uint8_t scratch[SBX_SCRATCH];
 };
 
@@ -257,6 +266,12 @@ void sbx_sock_queue(struct sbx_sock *sk);
 void sbx_sock_kick(struct sbx_sock *sk, unsigned dirs);
 void sbx_waiter_park(struct sbx_sock *sk, const struct seccomp_notif *n);
 void sbx_waiter_put(struct sentry *sn, struct sbx_waiter *w);
+bool sbx_spill_reserve(struct sentry *sn);
+uint8_t *sbx_spill_take(struct sentry *sn);
+void sbx_spill_put(struct sentry *sn, uint8_t **buf);
+void sbx_spill_free_all(struct sentry *sn);
+void sbx_sock_starve(struct sbx_sock *sk);
+void sbx_spill_retry(struct sentry *sn);
 
 /* notify.c */
 int sbx_reply(struct sentry *sn, uint64_t id, int64_t val, int error);

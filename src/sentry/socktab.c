@@ -32,6 +32,18 @@
  * sn->nwaiters counts the latter; whoever unlinks a waiter answers its
  * call (or finds it gone) and puts the slot back. With the pool empty the
  * call that would park gets ENOMEM; the sentry and other calls go on.
+ *
+ * Leftovers (what the stack or the pair did not take of one move, at most
+ * SBX_SPILL_LEN) wait in spill buffers: one per socket and direction at
+ * most, taken when a move comes back short and given back when it is
+ * drained. Up to SBX_SPILL_SPARE given-back buffers are kept as spares, so
+ * a busy connection does not allocate per leftover; beyond that they are
+ * freed (an idle sandbox holds none). The relay reserves a buffer before
+ * it reads bytes it might have to keep (sbx_spill_reserve()), so a failed
+ * allocation holds the socket back (@starved: not read until the next
+ * sweep, half a second later, tries again) and never drops a byte once
+ * read. Invariant: sn->nspill_held counts the non-NULL @up_buf and
+ * @down_buf of all sockets, sn->nstarved the sockets with @starved set.
  */
 
 static uint32_t sbx_hash(uint64_t cookie)
@@ -257,10 +269,9 @@ void sbx_sock_free(struct sbx_sock *sk)
 	if (sk->held_afd >= 0)
 		close(sk->held_afd);
 	sk->held_afd = -1;
-	free(sk->up_buf);
-	free(sk->down_buf);
+	sbx_spill_put(sn, &sk->up_buf);
+	sbx_spill_put(sn, &sk->down_buf);
 	free(sk->ring);
-	sk->up_buf = sk->down_buf = NULL;
 	sk->ring = NULL;
 	if (sk->prev)
 		sk->prev->next = sk->next;
@@ -273,6 +284,9 @@ void sbx_sock_free(struct sbx_sock *sk)
 	if (sk->zombie)
 		sn->nzombies--;
 	sk->zombie = false;
+	if (sk->starved)
+		sn->nstarved--;
+	sk->starved = false;
 	if (sk->work.queued)
 		sk->dead = true; /* freed when popped */
 	else
@@ -321,4 +335,85 @@ void sbx_waiter_park(struct sbx_sock *sk, const struct seccomp_notif *n)
 	for (pp = &sk->waiters; *pp; pp = &(*pp)->next)
 		;
 	*pp = w;
+}
+
+/**
+ * sbx_spill_reserve() - make sure sbx_spill_take() will not fail
+ * @sn:		sentry
+ *
+ * Called before a read whose bytes may have to be kept. Allocates a spare
+ * when there is none; the COVE_TEST_SPILL_FAILS hook (testhook.h) makes
+ * the first allocations fail as if memory had run out.
+ * Return: true if a spare is at hand.
+ */
+bool sbx_spill_reserve(struct sentry *sn)
+{
+	uint8_t *b;
+
+	if (sn->nspill_spare)
+		return true;
+	if (sn->spill_fails > 0) {
+		sn->spill_fails--;
+		sn->spill_waits++;
+		return false;
+	}
+	b = malloc(SBX_SPILL_LEN);
+	if (!b) {
+		sn->spill_waits++;
+		return false;
+	}
+	sn->spill_spare[sn->nspill_spare++] = b;
+	return true;
+}
+
+/* sbx_spill_take() - a reserved spill buffer (never NULL after a reserve). */
+uint8_t *sbx_spill_take(struct sentry *sn)
+{
+	if (!sn->nspill_spare)
+		return NULL;
+	sn->nspill_held++;
+	return sn->spill_spare[--sn->nspill_spare];
+}
+
+/* sbx_spill_put() - give *@buf back (kept as a spare or freed); NULL it. */
+void sbx_spill_put(struct sentry *sn, uint8_t **buf)
+{
+	if (!*buf)
+		return;
+	sn->nspill_held--;
+	if (sn->nspill_spare < SBX_SPILL_SPARE)
+		sn->spill_spare[sn->nspill_spare++] = *buf;
+	else
+		free(*buf);
+	*buf = NULL;
+}
+
+/* sbx_spill_free_all() - free the spares (the sentry is ending). */
+void sbx_spill_free_all(struct sentry *sn)
+{
+	while (sn->nspill_spare)
+		free(sn->spill_spare[--sn->nspill_spare]);
+}
+
+/* sbx_sock_starve() - hold @sk back until the next sweep (no buffer). */
+void sbx_sock_starve(struct sbx_sock *sk)
+{
+	if (sk->starved)
+		return;
+	sk->starved = true;
+	sk->sn->nstarved++;
+}
+
+/* sbx_spill_retry() - give every starved socket another turn (sweep). */
+void sbx_spill_retry(struct sentry *sn)
+{
+	struct sbx_sock *sk;
+
+	for (sk = sn->all; sk && sn->nstarved; sk = sk->next) {
+		if (!sk->starved)
+			continue;
+		sk->starved = false;
+		sn->nstarved--;
+		sbx_sock_kick(sk, SBX_PUMP_BOTH);
+	}
 }

@@ -10,6 +10,10 @@ to eth0):
   in:  a client on the host does the same against an echo server inside,
        reading slowly at first, so the sandbox's side must hold back
        (the pair fills, then the stack's window) without losing a byte.
+Then "in" once more on the first stack with the relay's first spill
+buffer allocations failing (COVE_TEST_SPILL_FAILS): the relay must hold
+the socket back and retry, not drop what it read; `cove stats` shows the
+failed reservations and no leftover held at the end.
 """
 
 import hashlib
@@ -23,6 +27,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 import sandbox as sb  # noqa: E402
 
 SIZE = 24 << 20
+SPILL_FAILS = 4		# each costs the socket half a second
 
 INSIDE_CLIENT = r'''
 import hashlib, os, socket, sys, threading
@@ -69,6 +74,41 @@ def expect():
     return data, "%d %s" % (len(data), hashlib.sha256(data).hexdigest())
 
 
+def inbound(c, name, net, extra, data, want, env=None):
+    """The "in" run: a host client against an echo server inside, reading
+    nothing for a second; returns the sandbox, still running."""
+    box = sb.Sandbox(["/usr/bin/python3", "-c", INSIDE_SERVER],
+                     network=net, extra=extra, env=env).start()
+    s = None
+    for _ in range(100):
+        try:
+            s = socket.create_connection((box.ip, 9000), timeout=30)
+            break
+        except OSError:
+            time.sleep(0.05)
+    h = hashlib.sha256()
+    n = 0
+    if s:
+        t = threading.Thread(target=lambda: (s.sendall(data),
+                                             s.shutdown(socket.SHUT_WR)))
+        t.start()
+        time.sleep(1.0)		# nobody reads: the sandbox must hold back
+        try:
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    break
+                h.update(b)
+                n += len(b)
+        except OSError as e:
+            print("%s: in: %s after %d bytes" % (name, e, n))
+        t.join(30)
+        s.close()
+    got = "%d %s" % (n, h.hexdigest())
+    c.check("%s: in, slow reader, 24 MiB intact" % name, got == want, got)
+    return box
+
+
 def main():
     c = sb.Checks()
     before = sb.Snapshot()
@@ -89,36 +129,17 @@ def main():
                 (name, 2 * SIZE / dt / 1e6), r.stdout.strip() == want,
                 r.stdout + r.stderr[-300:])
 
-        box = sb.Sandbox(["/usr/bin/python3", "-c", INSIDE_SERVER],
-                         network=net, extra=extra).start()
-        s = None
-        for _ in range(100):
-            try:
-                s = socket.create_connection((box.ip, 9000), timeout=30)
-                break
-            except OSError:
-                time.sleep(0.05)
-        h = hashlib.sha256()
-        n = 0
-        if s:
-            t = threading.Thread(target=lambda: (s.sendall(data),
-                                                 s.shutdown(socket.SHUT_WR)))
-            t.start()
-            time.sleep(1.0)		# nobody reads: the sandbox must hold back
-            try:
-                while True:
-                    b = s.recv(65536)
-                    if not b:
-                        break
-                    h.update(b)
-                    n += len(b)
-            except OSError as e:
-                print("%s: in: %s after %d bytes" % (name, e, n))
-            t.join(30)
-            s.close()
-        got = "%d %s" % (n, h.hexdigest())
-        c.check("%s: in, slow reader, 24 MiB intact" % name,
-                got == want, got)
+        box = inbound(c, name, net, extra, data, want)
+        box.stop()
+    if sb.stacks():
+        net = sb.stacks()[0]
+        box = inbound(c, net + " spill failures", net, [], data, want,
+                      env={"COVE_TEST_SPILL_FAILS": str(SPILL_FAILS)})
+        st = sb.stats(box.name)
+        c.check("%s: every failed spill reservation counted" % net,
+                st.get("relay_spill_waits") == SPILL_FAILS, str(st))
+        c.check("%s: no leftover held once the stream ended" % net,
+                st.get("relay_spill_held") == 0, str(st))
         box.stop()
     echo.close()
     left = sb.settle(before)

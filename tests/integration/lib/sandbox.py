@@ -111,11 +111,25 @@ def run(args, **kw):
     return subprocess.run([cove_bin(net), "run"] + list(args), **kw)
 
 
+def stats(name):
+    """`cove stats NAME` as a dict: counters as ints, "stack" as its name;
+    empty if the call failed."""
+    r = subprocess.run([cove_bin(), "stats", name], capture_output=True,
+                       text=True, timeout=30)
+    out = {}
+    for line in r.stdout.splitlines() if r.returncode == 0 else []:
+        k, _, v = line.partition(" ")
+        out[k] = int(v) if v.isdigit() else v
+    return out
+
+
 class Sandbox:
     """One `cove run --verbose` in the background."""
 
-    def __init__(self, cmd, network="kernel", extra=(), stdout=None):
+    def __init__(self, cmd, network="kernel", extra=(), stdout=None,
+                 env=None):
         self.cmd = list(cmd)
+        self.env = None if env is None else dict(os.environ, **env)
         self.network = network
         self.args = [cove_bin(network), "run", "--verbose",
                      "--network=" + network] + list(extra) + ["--"] + self.cmd
@@ -128,7 +142,8 @@ class Sandbox:
     def start(self, timeout=15):
         self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
                                      stdout=self.stdout,
-                                     stderr=subprocess.PIPE, text=True)
+                                     stderr=subprocess.PIPE, text=True,
+                                     env=self.env)
         _live.append(self)
         end = time.monotonic() + timeout
         while time.monotonic() < end:
