@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/cleanup.h"
 #include "control/control.h"
 #include "control/cove.pb-c.h"
 #include "sentry/procs.h"
@@ -225,6 +226,107 @@ static int sbx_exec_complete(struct sentry *sn, Cove__Control__ProcessSpec *ps,
 	return 0;
 }
 
+/*
+ * sbx_exec_stdio() - the three stdio fds for the zygote: the caller's
+ * (mode FDS, passed with the request) or /dev/null (mode NULL) in
+ * @fds[0..2]; *@n counts the open fds in @fds, which the caller closes.
+ * Return: true, or false after an error reply.
+ */
+static bool sbx_exec_stdio(const Cove__Control__ProcessSpec *ps, int *fds,
+			   int *n, struct cove_ctl_reply *rep)
+{
+	if (ps->stdio == COVE__CONTROL__STDIO_MODE__STDIO_FDS && *n != 3) {
+		sbx_rep_err(
+			rep, COVE_CTL_INVALID_ARGUMENT,
+			"stdio mode FDS needs 3 fds passed with the request (got %d; unix transport only)",
+			*n);
+		return false;
+	}
+	if (ps->stdio != COVE__CONTROL__STDIO_MODE__STDIO_NULL)
+		return true;
+	while (*n > 0)
+		close(fds[--*n]);
+	for (; *n < 3; ++*n) {
+		fds[*n] = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (fds[*n] < 0) {
+			sbx_rep_err(rep, COVE_CTL_INTERNAL, "/dev/null: %s",
+				    strerror(errno));
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * sbx_exec_name() - the new process's id in @id: @want, or the next
+ * exec-N; it must be free, with a slot in the table and the sandbox not
+ * stopping. Return: true, or false after an error reply.
+ */
+static bool sbx_exec_name(struct sentry *sn, const char *want, char *id,
+			  size_t size, struct cove_ctl_reply *rep)
+{
+	if (sn->child_done) {
+		sbx_rep_err(rep, COVE_CTL_FAILED_PRECONDITION,
+			    "the sandbox is stopping");
+		return false;
+	}
+	if (want[0])
+		snprintf(id, size, "%s", want);
+	else
+		snprintf(id, size, "exec-%llu",
+			 (unsigned long long)sn->procs->seq + 1);
+	if (sbx_procs_find(sn->procs, id)) {
+		sbx_rep_err(rep, COVE_CTL_ALREADY_EXISTS,
+			    "process id %s is taken", id);
+		return false;
+	}
+	if (!sbx_procs_slot(sn->procs)) {
+		sbx_rep_err(rep, COVE_CTL_RESOURCE_EXHAUSTED,
+			    "%d processes run already", SBX_MAX_PROCS);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * sbx_exec_spawn() - complete @r's spec (sbx_exec_complete()), pack it and
+ * have the zygote fork it with @fds as stdio; @r is as it came afterwards.
+ * Return: the host pid, or -1 after an error reply.
+ */
+static pid_t sbx_exec_spawn(struct sentry *sn, Cove__Control__ExecRequest *r,
+			    const int *fds, struct cove_ctl_reply *rep)
+{
+	char **saved_env = r->process->env;
+	size_t saved_n = r->process->n_env, plen;
+	cove_cleanup_free char **env = NULL;
+	cove_cleanup_free uint8_t *packed = NULL;
+	struct cove_err err = { 0 };
+	pid_t pid = -1;
+
+	if (sbx_exec_complete(sn, r->process, &env) < 0) {
+		sbx_rep_err(rep, COVE_CTL_RESOURCE_EXHAUSTED, "out of memory");
+		return -1;
+	}
+	plen = cove__control__exec_request__get_packed_size(r);
+	packed = malloc(plen ? plen : 1);
+	if (!packed) {
+		sbx_rep_err(rep, COVE_CTL_RESOURCE_EXHAUSTED, "out of memory");
+	} else {
+		cove__control__exec_request__pack(r, packed);
+		pid = sbx_zygote_exec(sn, packed, plen, fds, &err);
+		if (pid < 0)
+			sbx_rep_err(rep,
+				    err.code == E2BIG ?
+					    COVE_CTL_INVALID_ARGUMENT :
+					    COVE_CTL_UNAVAILABLE,
+				    "%s", err.msg);
+	}
+	/* the merged array borrowed the strings: give back the request's */
+	r->process->env = saved_env;
+	r->process->n_env = saved_n;
+	return pid < 0 ? -1 : pid;
+}
+
 /* sbx_ctl_exec() - cove.Exec: one more process, forked by the zygote. */
 static void sbx_ctl_exec(void *opaque, const struct cove_ctl_call *call,
 			 const uint8_t *req, size_t len,
@@ -234,101 +336,32 @@ static void sbx_ctl_exec(void *opaque, const struct cove_ctl_call *call,
 	Cove__Control__ExecRequest *r;
 	struct sentry *sn = opaque;
 	int fds[COVE_CTL_MAX_FDS], i, n;
-	char **saved_env = NULL, **env = NULL, id[SBX_PROC_ID_MAX + 1];
-	size_t saved_n = 0, plen;
-	struct cove_err err = { 0 };
-	uint8_t *packed = NULL;
+	char id[SBX_PROC_ID_MAX + 1];
 	pid_t pid;
 
 	n = (int)cove_ctl_server_take_fds(sn->ctl, call, fds, COVE_CTL_MAX_FDS);
 	r = cove__control__exec_request__unpack(NULL, len, req);
-	if (!r) {
+	if (!r)
 		sbx_rep_err(rep, COVE_CTL_INVALID_ARGUMENT,
 			    "malformed ExecRequest");
-		goto out;
+	else if (sbx_exec_check(r, rep) &&
+		 sbx_exec_stdio(r->process, fds, &n, rep) &&
+		 sbx_exec_name(sn, r->id, id, sizeof(id), rep) &&
+		 (pid = sbx_exec_spawn(sn, r, fds, rep)) > 0) {
+		sbx_proc_add(sn, id, pid, r->process->argv, r->process->n_argv);
+		er.pid = (uint32_t)pid;
+		er.id = id;
+		if (sbx_rep_alloc(rep,
+				  cove__control__exec_response__get_packed_size(
+					  &er)))
+			rep->len =
+				cove__control__exec_response__pack(&er,
+								   rep->payload);
 	}
-	if (!sbx_exec_check(r, rep))
-		goto out;
-	if (r->process->stdio == COVE__CONTROL__STDIO_MODE__STDIO_FDS &&
-	    n != 3) {
-		sbx_rep_err(
-			rep, COVE_CTL_INVALID_ARGUMENT,
-			"stdio mode FDS needs 3 fds passed with the request (got %d; unix transport only)",
-			n);
-		goto out;
-	}
-	if (r->process->stdio == COVE__CONTROL__STDIO_MODE__STDIO_NULL) {
-		while (n > 0)
-			close(fds[--n]);
-		for (n = 0; n < 3; n++) {
-			fds[n] = open("/dev/null", O_RDWR | O_CLOEXEC);
-			if (fds[n] < 0) {
-				sbx_rep_err(rep, COVE_CTL_INTERNAL,
-					    "/dev/null: %s", strerror(errno));
-				goto out;
-			}
-		}
-	}
-	if (sn->child_done) {
-		sbx_rep_err(rep, COVE_CTL_FAILED_PRECONDITION,
-			    "the sandbox is stopping");
-		goto out;
-	}
-	if (r->id[0])
-		snprintf(id, sizeof(id), "%s", r->id);
-	else
-		snprintf(id, sizeof(id), "exec-%llu",
-			 (unsigned long long)sn->procs->seq + 1);
-	if (sbx_procs_find(sn->procs, id)) {
-		sbx_rep_err(rep, COVE_CTL_ALREADY_EXISTS,
-			    "process id %s is taken", id);
-		goto out;
-	}
-	if (!sbx_procs_slot(sn->procs)) {
-		sbx_rep_err(rep, COVE_CTL_RESOURCE_EXHAUSTED,
-			    "%d processes run already", SBX_MAX_PROCS);
-		goto out;
-	}
-	saved_env = r->process->env;
-	saved_n = r->process->n_env;
-	if (sbx_exec_complete(sn, r->process, &env) < 0) {
-		sbx_rep_err(rep, COVE_CTL_RESOURCE_EXHAUSTED, "out of memory");
-		goto out;
-	}
-	plen = cove__control__exec_request__get_packed_size(r);
-	packed = malloc(plen ? plen : 1);
-	if (!packed) {
-		sbx_rep_err(rep, COVE_CTL_RESOURCE_EXHAUSTED, "out of memory");
-		goto out;
-	}
-	cove__control__exec_request__pack(r, packed);
-	pid = sbx_zygote_exec(sn, packed, plen, fds, &err);
-	if (pid < 0) {
-		sbx_rep_err(rep,
-			    err.code == E2BIG ? COVE_CTL_INVALID_ARGUMENT :
-						COVE_CTL_UNAVAILABLE,
-			    "%s", err.msg);
-		goto out;
-	}
-	sbx_proc_add(sn, id, pid, r->process->argv, r->process->n_argv);
-	er.pid = (uint32_t)pid;
-	er.id = id;
-	if (sbx_rep_alloc(rep,
-			  cove__control__exec_response__get_packed_size(&er)))
-		rep->len =
-			cove__control__exec_response__pack(&er, rep->payload);
-out:
 	for (i = 0; i < n; i++)
 		close(fds[i]);
-	free(packed);
-	if (r) {
-		if (env) {
-			r->process->env = saved_env;
-			r->process->n_env = saved_n;
-		}
+	if (r)
 		cove__control__exec_request__free_unpacked(r, NULL);
-	}
-	free(env);
 }
 
 /* sbx_ctl_wait() - cove.Wait: answered now if exited, else when it exits. */
