@@ -51,9 +51,10 @@
 
 #define SBX_RUN_DIR "/run/cove"
 /* Default sandbox: its root is host uid/gid SBX_USERNS_BASE, and so on. */
-#define SBX_USERNS_BASE	 100000u
-#define SBX_USERNS_COUNT 65536u
-#define SBX_NAME_MAX	 32
+#define SBX_USERNS_BASE	  100000u
+#define SBX_USERNS_COUNT  65536u
+#define SBX_NAME_MAX	  32
+#define SBX_LINK_ARGS_MAX 160 /* --link=dpdk:DEVARGS */
 /* The default address pool: 10.209.0.0/16 (host order). cove run claims it on
  * the host with an unreachable route (see sbx_attach_host()). */
 #define SBX_POOL_NET	0x0ad10000u
@@ -70,7 +71,8 @@ enum sbx_net_mode {
 enum sbx_link_kind {
 	SBX_LINK_PACKET,
 	SBX_LINK_TAP,
-	SBX_LINK_XDP, /* AF_XDP on eth0 (cove-plugin only) */
+	SBX_LINK_XDP,  /* AF_XDP on eth0 (cove-plugin only) */
+	SBX_LINK_DPDK, /* a DPDK PMD on eth0 (cove-plugin only) */
 };
 
 struct sbx_publish {
@@ -81,6 +83,7 @@ struct sbx_opts {
 	const char *network; /* the --network value */
 	enum sbx_net_mode mode;
 	enum sbx_link_kind link;
+	const char *link_args; /* --link=dpdk:DEVARGS; NULL: net_af_packet0 */
 	bool have_ip;
 	bool pool_ip;	   /* picked from SBX_POOL_NET/SBX_POOL_PREFIX */
 	struct in_addr ip; /* the sandbox address */

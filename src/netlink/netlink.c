@@ -346,3 +346,26 @@ int cove_nl_qdisc_del_clsact(struct cove_nl *nl, int ifindex)
 	tcm->tcm_parent = TC_H_CLSACT;
 	return cove_nl_talk(nl, nlh);
 }
+
+int cove_nl_xdp_detach(struct cove_nl *nl, int ifindex)
+{
+	static const uint32_t modes[] = { XDP_FLAGS_DRV_MODE,
+					  XDP_FLAGS_SKB_MODE };
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct nlattr *xdp;
+	unsigned i;
+	int ret = 0, r;
+
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		nlh = cove_nl_link_msg(buf, RTM_SETLINK, 0, ifindex);
+		xdp = mnl_attr_nest_start(nlh, IFLA_XDP);
+		mnl_attr_put_u32(nlh, IFLA_XDP_FD, (uint32_t)-1);
+		mnl_attr_put_u32(nlh, IFLA_XDP_FLAGS, modes[i]);
+		mnl_attr_nest_end(nlh, xdp);
+		r = cove_nl_talk(nl, nlh);
+		if (r < 0 && !ret)
+			ret = r;
+	}
+	return ret;
+}

@@ -155,4 +155,11 @@ int cove_nl_ingress_redirect(struct cove_nl *nl, int ifindex, int to,
  */
 int cove_nl_qdisc_del_clsact(struct cove_nl *nl, int ifindex);
 
+/*
+ * cove_nl_xdp_detach() - remove any XDP program from @ifindex, in driver
+ * and in generic mode. Return: 0, or the first negative errno (no @err:
+ * clean-up paths ignore it).
+ */
+int cove_nl_xdp_detach(struct cove_nl *nl, int ifindex);
+
 #endif /* COVE_NETLINK_NETLINK_H */

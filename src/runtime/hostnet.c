@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
 #include <net/if.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -37,7 +39,8 @@
  * arrive at the AF_PACKET ring no larger than the MTU. With --link=xdp the
  * same holds (the XDP program takes every frame before tc would), and the
  * host end also has tx checksumming off: AF_XDP hands over a frame the
- * host's kernel left checksum-partial with only its pseudo-header sum.
+ * host's kernel left checksum-partial with only its pseudo-header sum (and
+ * so do DPDK's af_packet, af_xdp and tap PMDs: --link=dpdk the same).
  *
  * With --link=tap the stack's link is a TAP device "cove0" in the sandbox
  * netns instead, spliced to eth0 by two more BPF classifiers: whatever
@@ -85,9 +88,9 @@ static int rt_host_end_up(struct cove_nl *nl, const struct sbx_opts *o,
 		if (fd >= 0) {
 			rt_ethtool_off(fd, host, ETHTOOL_STSO);
 			rt_ethtool_off(fd, host, ETHTOOL_SGSO);
-			/* AF_XDP carries no checksum state: send complete
-			 * ones */
-			if (o->link == SBX_LINK_XDP)
+			/* AF_XDP and DPDK's PMDs carry no checksum state:
+			 * send complete ones */
+			if (o->link == SBX_LINK_XDP || o->link == SBX_LINK_DPDK)
 				rt_ethtool_off(fd, host, ETHTOOL_STXCSUM);
 		}
 	}
@@ -153,4 +156,53 @@ void rt_detach_host(struct in_addr ip)
 		return;
 	cove_nl_link_del(&nl, host, NULL);
 	cove_nl_close(&nl);
+}
+
+/* rt_netns_if() - the sentry's rule for a --netns interface: eth0, else
+ * the first that is not lo; 0 if there is none. */
+static int rt_netns_if(struct cove_nl *nl)
+{
+	struct if_nameindex *names, *p;
+	int idx = cove_nl_ifindex(nl, "eth0");
+
+	if (idx)
+		return idx;
+	names = if_nameindex();
+	for (p = names; p && p->if_index; p++)
+		if (strcmp(p->if_name, "lo")) {
+			idx = (int)p->if_index;
+			break;
+		}
+	if (names)
+		if_freenameindex(names);
+	return idx;
+}
+
+void rt_netns_undo(const struct sbx_opts *o)
+{
+	struct cove_nl nl = { 0 };
+	pid_t pid;
+	int fd, idx;
+
+	if (!o->netns_path || o->mode != SBX_NET_STACK ||
+	    !strcmp(o->network, "kernel"))
+		return;
+	pid = fork();
+	if (pid < 0)
+		return;
+	if (pid > 0) {
+		waitpid(pid, NULL, 0);
+		return;
+	}
+	fd = open(o->netns_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWNET) < 0 ||
+	    cove_nl_open(&nl, NULL) < 0)
+		_exit(1);
+	idx = rt_netns_if(&nl);
+	if (idx) {
+		(void)cove_nl_qdisc_del_clsact(&nl, idx);
+		(void)cove_nl_xdp_detach(&nl, idx);
+	}
+	cove_nl_close(&nl);
+	_exit(0);
 }

@@ -47,10 +47,13 @@
 	"                      kernel, ...), 'host' (the sandbox netns's own\n"     \
 	"                      kernel stack, no interception: the baseline) or\n"   \
 	"                      'none' (loopback only); default builtin\n"           \
-	"  --link=packet|tap|xdp how a link-based stack reaches eth0: packet\n"     \
+	"  --link=KIND         how a link-based stack reaches eth0: packet\n"       \
 	"                      (AF_PACKET on eth0, the default), tap (a TAP\n"      \
-	"                      spliced to eth0 with tc redirects) or xdp\n"         \
-	"                      (AF_XDP on eth0; cove-plugin only)\n"                \
+	"                      spliced to eth0 with tc redirects), xdp (AF_XDP\n"   \
+	"                      on eth0) or dpdk[:DEVARGS] (a DPDK PMD on eth0,\n"   \
+	"                      net_af_packet0 unless DEVARGS names net_af_xdp0,\n"  \
+	"                      net_tap0 or a PCI device); xdp and dpdk are in\n"    \
+	"                      cove-plugin only (docs/LINKS.md)\n"                  \
 	"  --ip=A.B.C.D/N      sandbox address; default the next free one in\n"     \
 	"                      10.209.0.0/16 from .2, a pool claimed on the host\n" \
 	"                      with an unreachable route; the host side is\n"       \
@@ -263,6 +266,32 @@ static int rt_set_network(struct sbx_opts *o, const char *v,
 	return 0;
 }
 
+/*
+ * rt_opt_dpdk() - --link=dpdk[:DEVARGS]: a DPDK PMD as the stack's link.
+ * DEVARGS names a virtual device (net_af_packet0, net_af_xdp0, net_tap0,
+ * with its options) or a PCI address; the sentry points it at eth0.
+ * Return: 0 or -1 with @err set.
+ */
+static int rt_opt_dpdk(const char *arg, struct sbx_opts *o,
+		       struct cove_err *err)
+{
+	if (!rt_has_link("dpdk"))
+		return cove_err_set(err, 0,
+				    "--link=dpdk: this binary has no dpdk "
+				    "link (cove-plugin has)");
+	o->link = SBX_LINK_DPDK;
+	o->link_args = NULL;
+	if (!arg[4])
+		return 0;
+	if (!arg[5] || strlen(arg + 5) > SBX_LINK_ARGS_MAX)
+		return cove_err_set(err, 0,
+				    "--link=dpdk:DEVARGS: DEVARGS must be 1 to "
+				    "%d characters",
+				    SBX_LINK_ARGS_MAX);
+	o->link_args = arg + 5;
+	return 0;
+}
+
 /**
  * rt_opt_one() - apply one option that getopt_long() found
  * @c:		its short code (see rt_opts_parse()'s table)
@@ -293,10 +322,13 @@ static int rt_opt_one(int c, char *arg, struct sbx_opts *o,
 			return cove_err_set(err, 0,
 					    "--link=xdp: this binary has no xdp "
 					    "link (cove-plugin has)");
+		else if (!strncmp(arg, "dpdk", 4) && (!arg[4] || arg[4] == ':'))
+			return rt_opt_dpdk(arg, o, err);
 		else
 			return cove_err_set(
 				err, 0,
-				"--link: '%s' is not packet, tap or xdp", arg);
+				"--link: '%s' is not packet, tap, xdp or dpdk",
+				arg);
 		break;
 	case 'i':
 		if (rt_parse_cidr(arg, &o->ip, &o->prefix_len))

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,10 +26,10 @@
 /*
  * Theory of operation
  *
- * The runtime stays in the host namespaces. It forks the sentry with
- * clone(CLONE_NEWPID) (fork semantics, no new stack), so the sentry is
- * PID 1 of a new pid namespace while the runtime's own later children
- * (none in cove, but sanitizers' helpers) stay in the host's; the sentry
+ * The runtime stays in the host namespaces. It forks the sentry into a new
+ * pid namespace (rt_fork_in_pidns()), so the sentry is PID 1 there while
+ * the runtime's own later children (none in cove, but sanitizers' helpers)
+ * stay in the host's; the sentry
  * makes the other namespaces itself. Two
  * pipes synchronise its birth: the sentry says "R" (netns exists), the
  * runtime attaches the veth and says "G". From then on the control channel
@@ -366,6 +365,7 @@ struct rt_run {
 	bool veth;		     /* the host end of the veth exists */
 	bool published;		     /* the --publish nft table exists */
 	bool started;		     /* the program ran */
+	bool sentry_killed;	     /* it died without its own clean-up */
 	struct cove_ctl_client *ctl; /* cove.Wait pending on it, or NULL */
 	uint32_t wait_stream;	     /* that cove.Wait */
 	int ret;		     /* cove run's exit status */
@@ -395,6 +395,41 @@ static int rt_prepare_state(struct rt_run *r, struct cove_err *err)
 			 r->o->prefix_len, inet_ntoa(r->o->gateway));
 	}
 	return 0;
+}
+
+/*
+ * rt_fork_in_pidns() - fork() a child that is PID 1 of a new pid
+ * namespace. Not a raw clone(CLONE_NEWPID): glibc records each thread's
+ * TID at fork(), and after a raw clone the child's record is still the
+ * parent's, so the pthread calls that use it (pthread_setaffinity_np(), as
+ * DPDK's EAL does at start) act on a pid that does not exist. unshare()
+ * moves only the children to come into the new namespace, and setns() back
+ * to our own right after the fork keeps later children in the host's.
+ * Return: as fork(); -1 with errno set.
+ */
+static pid_t rt_fork_in_pidns(void)
+{
+	cove_cleanup_close int self =
+		open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+	pid_t pid;
+	int e;
+
+	if (self < 0 || unshare(CLONE_NEWPID) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0)
+		return 0;
+	e = errno;
+	if (setns(self, CLONE_NEWPID) < 0) {
+		e = errno;
+		if (pid > 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+		}
+		pid = -1;
+	}
+	errno = e;
+	return pid;
 }
 
 /**
@@ -427,9 +462,7 @@ static int rt_fork_sentry(struct rt_run *r, struct cove_err *err)
 	rt_signal_set(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	fflush(NULL);
-	/* fork() into a new pid namespace; the runtime itself stays put. */
-	pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL,
-			     NULL, NULL);
+	pid = rt_fork_in_pidns();
 	if (pid < 0)
 		return cove_err_set(
 			err, errno,
@@ -629,6 +662,7 @@ static void rt_wait(struct rt_run *r)
 	rt_wait_sentry(r->o, r->pid, r->ctl, r->wait_stream, &status, &code);
 	r->pid = -1;
 	if (WIFSIGNALED(status)) {
+		r->sentry_killed = true;
 		fprintf(stderr,
 			"cove run: the sentry of sandbox %s was killed by signal %d (%s)\n",
 			r->o->name, WTERMSIG(status),
@@ -648,7 +682,8 @@ static void rt_wait(struct rt_run *r)
  * @r:		the run
  *
  * The order matters: the sentry is killed (if still alive) and reaped
- * before its network goes, so that its linger has run; then the nft table,
+ * before its network goes, so that its linger has run; a killed sentry's
+ * changes to a --netns interface are undone (rt_netns_undo()); then the nft table,
  * the veth, the state dir and its lock (a free lock tells gc the sandbox
  * is gone), and last the pipes.
  */
@@ -660,7 +695,10 @@ static void rt_teardown(struct rt_run *r)
 		kill(r->pid, SIGKILL);
 		waitpid(r->pid, NULL, 0);
 		r->pid = -1;
+		r->sentry_killed = true;
 	}
+	if (r->sentry_killed)
+		rt_netns_undo(r->o);
 	if (r->published)
 		rt_publish_del(r->o->ip);
 	if (r->veth)

@@ -139,6 +139,20 @@ int rt_attach_host(const struct sbx_opts *o, pid_t sentry,
 /* rt_detach_host() - delete the host end (and so the pair); idempotent. */
 void rt_detach_host(struct in_addr ip);
 
+/**
+ * rt_netns_undo() - a --netns sandbox's sentry died without cleaning up
+ * (killed): undo on the netns's interface what it did there
+ * @o:		options (netns path, network)
+ *
+ * The sentry's own exit removes its ingress drop and any XDP program a
+ * link loaded; a killed sentry leaves the clsact qdisc and, for a link
+ * that attached XDP by netlink (DPDK's af_xdp PMD; Cove's own xdp link
+ * uses a bpf_link that dies with it), the program. A child enters the
+ * netns and removes both, so the netns is as it was for its next user
+ * (disable_ipv6 stays as the sentry set it). Nothing for other sandboxes.
+ */
+void rt_netns_undo(const struct sbx_opts *o);
+
 /* ---- publish.c ------------------------------------------------------ */
 
 /**

@@ -111,6 +111,46 @@ static bool sbx_serve(struct cove_host *h)
 	return sbx_relay_process(cove_container_of(h, struct sentry, host));
 }
 
+/*
+ * sbx_link_spliced() - does the stack's link sit on a TAP spliced to eth0
+ * (--link=tap, or --link=dpdk:net_tap...) rather than on eth0 itself?
+ */
+static bool sbx_link_spliced(const struct sbx_opts *o)
+{
+	return o->link == SBX_LINK_TAP ||
+	       (o->link == SBX_LINK_DPDK && o->link_args &&
+		!strncmp(o->link_args, "net_tap", 7));
+}
+
+/*
+ * sbx_link_spec() - the link spec (links.h) for the sandbox's --link: a
+ * PMD of --link=dpdk that names no iface= is pointed at eth0 (at the TAP
+ * for net_tap, spliced to eth0 like --link=tap); a PCI address is taken
+ * as it is.
+ */
+static void sbx_link_spec(const struct sbx_opts *o, char *spec, size_t size)
+{
+	const char *args = o->link_args ? o->link_args : "net_af_packet0";
+	bool vdev = !strncmp(args, "net_", 4) && !strstr(args, "iface=");
+
+	switch (o->link) {
+	case SBX_LINK_TAP:
+		snprintf(spec, size, "tap:%s", SBX_TAP_NAME);
+		break;
+	case SBX_LINK_XDP:
+		snprintf(spec, size, "xdp:%s", o->ifname);
+		break;
+	case SBX_LINK_DPDK:
+		snprintf(spec, size, "dpdk:%s%s%s", args, vdev ? ",iface=" : "",
+			 !vdev		     ? "" :
+			 sbx_link_spliced(o) ? SBX_TAP_NAME :
+					       o->ifname);
+		break;
+	default:
+		snprintf(spec, size, "packet:%s,rx=v2", o->ifname);
+	}
+}
+
 /* sbx_stack_up() - make the provider's instance (and its link). */
 static int sbx_stack_up(struct sentry *sn, bool with_link, struct cove_err *err)
 {
@@ -138,18 +178,12 @@ static int sbx_stack_up(struct sentry *sn, bool with_link, struct cove_err *err)
 					   COVE_FRAME_DEFAULT_SIZE);
 		if (ret < 0)
 			return cove_err_set(err, -ret, "frame pool");
-		char spec[48];
+		char spec[SBX_LINK_ARGS_MAX + 48];
 
-		if (sn->o->link == SBX_LINK_TAP)
-			snprintf(spec, sizeof(spec), "tap:%s", SBX_TAP_NAME);
-		else if (sn->o->link == SBX_LINK_XDP)
-			snprintf(spec, sizeof(spec), "xdp:%s", sn->o->ifname);
-		else
-			snprintf(spec, sizeof(spec), "packet:%s,rx=v2",
-				 sn->o->ifname);
+		sbx_link_spec(sn->o, spec, sizeof(spec));
 		if (cove_link_open(spec, &sn->pool, &sn->link, err) < 0)
 			return cove_err_prefix(err, "link");
-		if (sn->o->link == SBX_LINK_TAP &&
+		if (sbx_link_spliced(sn->o) &&
 		    sbx_attach_tap(sn->o, SBX_TAP_NAME, err) < 0)
 			return -1;
 		env.link = sn->link;
@@ -454,8 +488,7 @@ static int sbx_sentry_setup(struct sentry *sn, int sync_rd, int sync_wr,
 	}
 
 	link_based = sn->ops && strcmp(sn->ops->name, "kernel");
-	if (sbx_attach_sandbox(o, link_based && o->link != SBX_LINK_TAP, err) <
-	    0)
+	if (sbx_attach_sandbox(o, link_based && !sbx_link_spliced(o), err) < 0)
 		return -1;
 	if (o->mode != SBX_NET_NONE) {
 		char ip[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];
@@ -464,10 +497,9 @@ static int sbx_sentry_setup(struct sentry *sn, int sync_rd, int sync_wr,
 		inet_ntop(AF_INET, &o->gateway, gw, sizeof(gw));
 		sbx_step(o, "sentry: %s has %s/%u, gateway %s%s", o->ifname, ip,
 			 o->prefix_len, gw,
-			 !link_based ? "" :
-			 o->link == SBX_LINK_TAP ?
-				       "; ingress spliced to the TAP" :
-				       "; kernel ingress dropped");
+			 !link_based	     ? "" :
+			 sbx_link_spliced(o) ? "; ingress spliced to the TAP" :
+					       "; kernel ingress dropped");
 	} else {
 		sbx_step(o, "sentry: lo up, no other interface");
 	}

@@ -1,17 +1,23 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
-"""cove-plugin run --link=xdp: the sandbox's stack on eth0 by AF_XDP.
+"""cove-plugin run --link=xdp and --link=dpdk[:DEVARGS]: the sandbox's stack
+on eth0 by kernel bypass, for xdp and for each DPDK PMD that runs here
+(net_af_packet0, the default; net_af_xdp0; net_tap0, spliced to eth0):
 
-  - the default cove refuses --link=xdp with one line and exit 125;
+  - the default cove refuses --link=xdp and --link=dpdk with one line and
+    exit 125;
   - out and in: sandbox_bulk.py's 24 MiB echoed both ways at once, and an
     echo server inside fed by a slow reader on the host, byte for byte;
   - curl from the host to a server inside;
   - redis-server inside: PING, redis-benchmark -P 16, then an idle sentry
-    under 1% of a core over 10 s (need_wakeup: no syscalls at idle);
-  - --netns=PATH (the netns outlives the sandbox): after a clean exit and
-    after SIGKILL of the sentry, eth0 in that netns has no XDP program;
+    under 1% of a core over 10 s (xdp: need_wakeup, no syscalls at idle;
+    dpdk: interrupt mode or the adaptive sleep, docs/LINKS.md);
+  - --netns=PATH (the netns outlives the sandbox), for the links that load
+    an XDP program (xdp, dpdk:net_af_xdp0): after a clean exit and after
+    SIGKILL of the sentry, eth0 in that netns has no XDP program and no
+    ingress-drop qdisc;
   - nothing left behind (veths, state, processes).
-Fails without cove-plugin (the only binary with the xdp link).
+Fails without cove-plugin (the only binary with these links).
 """
 
 import hashlib
@@ -32,39 +38,47 @@ import sandbox_bulk as bulk  # noqa: E402
 SERVE = ["/usr/bin/python3", "-m", "http.server", "8000", "--bind", "0.0.0.0"]
 
 
-def plugin_box(cmd, extra=()):
-    box = sb.Sandbox(cmd, network="builtin", extra=["--link=xdp"] +
+# --link values, and whether the link puts an XDP program on eth0
+LINKS = [("xdp", True), ("dpdk", False), ("dpdk:net_af_xdp0", True),
+         ("dpdk:net_tap0", False)]
+
+
+def plugin_box(link, cmd, extra=()):
+    box = sb.Sandbox(cmd, network="builtin", extra=["--link=" + link] +
                      list(extra))
     box.args[0] = sb.plugin_bin()
     return box
 
 
 def check_refused(c):
-    r = subprocess.run([sb.cove_bin(), "run", "--link=xdp", "--",
-                        "/bin/true"], capture_output=True, text=True,
-                       timeout=30)
-    lines = r.stderr.strip().splitlines()
-    c.check("cove: --link=xdp refused with one line, exit 125",
-            r.returncode == 125 and len(lines) == 1 and
-            "no xdp link" in lines[0], "%d %r" % (r.returncode, r.stderr))
+    for kind in ("xdp", "dpdk", "dpdk:net_tap0"):
+        r = subprocess.run([sb.cove_bin(), "run", "--link=" + kind, "--",
+                            "/bin/true"], capture_output=True, text=True,
+                           timeout=30)
+        lines = r.stderr.strip().splitlines()
+        c.check("cove: --link=%s refused with one line, exit 125" % kind,
+                r.returncode == 125 and len(lines) == 1 and
+                "no %s link" % kind.split(":")[0] in lines[0],
+                "%d %r" % (r.returncode, r.stderr))
 
 
-def check_bulk(c):
+def check_bulk(c, link):
     data, want = bulk.expect()
     port = sb.free_port()
     echo = sb.HostTcpEcho(port)
     t0 = time.monotonic()
-    r = subprocess.run([sb.plugin_bin(), "run", "--link=xdp", "--",
+    r = subprocess.run([sb.plugin_bin(), "run", "--link=" + link, "--",
                         "/usr/bin/python3", "-c", bulk.INSIDE_CLIENT,
                         "%s:%d" % (sb.GATEWAY, port), str(bulk.SIZE)],
                        capture_output=True, text=True, timeout=120)
     dt = time.monotonic() - t0
-    c.check("xdp: out, 24 MiB echoed intact (%.1f MB/s)" %
-            (2 * bulk.SIZE / dt / 1e6), r.stdout.strip() == want,
+    c.check("%s: out, 24 MiB echoed intact (%.1f MB/s)" %
+            (link, 2 * bulk.SIZE / dt / 1e6), r.stdout.strip() == want,
             r.stdout + r.stderr[-300:])
     echo.close()
 
-    box = plugin_box(["/usr/bin/python3", "-c", bulk.INSIDE_SERVER]).start()
+    box = plugin_box(link, ["/usr/bin/python3", "-c",
+                            bulk.INSIDE_SERVER]).start()
     s = None
     for _ in range(100):
         try:
@@ -86,11 +100,11 @@ def check_bulk(c):
                 h.update(b)
                 n += len(b)
         except OSError as e:
-            print("xdp: in: %s after %d bytes" % (e, n))
+            print("%s: in: %s after %d bytes" % (link, e, n))
         t.join(30)
         s.close()
     got = "%d %s" % (n, h.hexdigest())
-    c.check("xdp: in, slow reader, 24 MiB intact", got == want, got)
+    c.check("%s: in, slow reader, 24 MiB intact" % link, got == want, got)
     box.stop()
 
 
@@ -109,27 +123,27 @@ def ticks(pid):
     return int(fields[11]) + int(fields[12])
 
 
-def check_redis_idle(c):
+def check_redis_idle(c, link):
     """redis-server inside: answers, pipelined; idle, the sentry sleeps."""
-    box = plugin_box(["redis-server", "--port", "6379", "--save", "",
+    box = plugin_box(link, ["redis-server", "--port", "6379", "--save", "",
                       "--appendonly", "no", "--protected-mode", "no"])
     box.start()
     up = sb.wait_port(box.ip, 6379)
-    c.check("xdp: redis listening", up)
+    c.check(link + " redis listening", up)
     if up:
         r = subprocess.run(["redis-cli", "-h", box.ip, "PING"],
                            capture_output=True, text=True, timeout=30)
-        c.check("xdp: redis PING", r.stdout.strip() == "PONG", r.stderr)
+        c.check(link + " redis PING", r.stdout.strip() == "PONG", r.stderr)
         r = subprocess.run(["redis-benchmark", "-h", box.ip, "-q", "-n",
                             "20000", "-c", "10", "-P", "16", "-t", "set,get"],
                            capture_output=True, text=True, timeout=120)
         out = r.stdout.replace("\r", "\n")
-        c.check("xdp: redis-benchmark -P 16", out.count(
+        c.check(link + " redis-benchmark -P 16", out.count(
             "requests per second") == 2, out[-300:] + r.stderr[-200:])
         print("    " + " ".join(line.strip() for line in out.splitlines()
                                 if "requests per second" in line))
         spid = box.sentry_pid()
-        c.check("xdp: sentry pid known", spid is not None)
+        c.check(link + " sentry pid known", spid is not None)
         if spid:
             time.sleep(1.0)	# connections closing
             t1 = ticks(spid)
@@ -137,8 +151,8 @@ def check_redis_idle(c):
             used = ticks(spid) - t1
             hz = os.sysconf("SC_CLK_TCK")
             # under 1% of a core over 10 s
-            c.check("xdp: idle sentry under 1%% of a core over 10 s "
-                    "(%d ticks)" % used, used < hz * 10 // 100)
+            c.check("%s: idle sentry under 1%% of a core over 10 s "
+                    "(%d ticks)" % (link, used), used < hz * 10 // 100)
     box.stop()
 
 
@@ -156,7 +170,7 @@ def gone(ns, ifname, seconds=3):
     return True
 
 
-def check_netns(c):
+def check_netns(c, link):
     ns = netns.Netns(netns.unique("sbxxdp"))
     host_if = "cvx%d" % (os.getpid() % 100000)
     try:
@@ -171,19 +185,24 @@ def check_netns(c):
         ns.ip("link", "set", "eth0", "up")
         ns.ip("route", "add", "default", "via", "10.89.8.1")
         for how in ("exit", "SIGKILL"):
-            box = plugin_box(SERVE, ["--netns", "/run/netns/" + ns.name])
+            what = "%s --netns, %s" % (link, how)
+            box = plugin_box(link, SERVE,
+                             ["--netns", "/run/netns/" + ns.name])
             box.start()
-            check_curl(c, "10.89.8.2", "--netns, " + how)
-            c.check("--netns, %s: XDP program on eth0 while serving" % how,
+            check_curl(c, "10.89.8.2", what)
+            c.check(what + ": XDP program on eth0 while serving",
                     xdp_on(ns, "eth0"))
             if how == "SIGKILL":
                 pid = box.sentry_pid()
-                c.check("--netns: sentry pid known", pid is not None)
+                c.check(what + ": sentry pid known", pid is not None)
                 if pid:
                     os.kill(pid, signal.SIGKILL)
             box.stop()
-            c.check("--netns, %s: no XDP program left on eth0" % how,
+            c.check(what + ": no XDP program left on eth0",
                     gone(ns, "eth0"))
+            out = ns.run("tc", "qdisc", "show", "dev", "eth0").stdout
+            c.check(what + ": no clsact qdisc (ingress drop) left on eth0",
+                    "clsact" not in out, out)
     finally:
         ns.delete()
         netns.sh("ip", "link", "del", host_if, check=False)
@@ -192,16 +211,18 @@ def check_netns(c):
 def main():
     c = sb.Checks()
     if not sb.plugin_bin():
-        c.check("cove-plugin built (it has the xdp link)", False)
+        c.check("cove-plugin built (it has the xdp and dpdk links)", False)
         c.exit()
     before = sb.Snapshot()
     check_refused(c)
-    check_bulk(c)
-    box = plugin_box(SERVE).start()
-    check_curl(c, box.ip, "xdp")
-    box.stop()
-    check_redis_idle(c)
-    check_netns(c)
+    for link, xdp in LINKS:
+        check_bulk(c, link)
+        box = plugin_box(link, SERVE).start()
+        check_curl(c, box.ip, link)
+        box.stop()
+        check_redis_idle(c, link)
+        if xdp:
+            check_netns(c, link)
     left = sb.settle(before)
     c.check("nothing left behind", not left, str(left))
     c.exit()
