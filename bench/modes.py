@@ -13,6 +13,10 @@ differs between rows is what carries the packets:
                   setup: shows the runtime adds nothing to the data path)
   builtin, kernel, lwip
                   `cove run --network=NAME` (lwip through cove-plugin)
+  builtin+xdp, builtin+dpdk, builtin+dpdk-afxdp, builtin+dpdk-tap
+                  builtin through cove-plugin on a kernel-bypass link:
+                  `--link=xdp`, `--link=dpdk` (net_af_packet0),
+                  `--link=dpdk:net_af_xdp0`, `--link=dpdk:net_tap0`
   slirp4netns     Debian's slirp4netns on a netns, ports forwarded from
                   127.0.0.1 through its API socket
   pasta           Debian's passt in pasta mode on a netns, ports forwarded
@@ -230,8 +234,8 @@ class HostMode(Mode):
 class CoveMode(Mode):
     """`cove run --network=NET`: the sandbox Cove users get."""
 
-    def __init__(self, cove, network, label=None):
-        self.cove, self.network = cove, network
+    def __init__(self, cove, network, label=None, link=None):
+        self.cove, self.network, self.link = cove, network, link
         self.name = label or network
 
     def check(self):
@@ -248,11 +252,16 @@ class CoveMode(Mode):
         if self.network not in names:
             raise Unavailable("no '%s' stack in %s" %
                               (self.network, os.path.basename(self.cove)))
+        kind = (self.link or "packet").split(":")[0]
+        if kind not in names:
+            raise Unavailable("no '%s' link in %s" %
+                              (kind, os.path.basename(self.cove)))
 
     def _start(self, argv, ports):
         cmd = [self.cove, "run", "--network=" + self.network,
                "--name", "cvbench-%d" % os.getpid(), "--ip",
-               COVE_IP + "/16", "--"] + argv
+               COVE_IP + "/16"] + (["--link=" + self.link] if self.link
+                                   else []) + ["--"] + argv
         self.proc = subprocess.Popen(self.taskset(cmd), stdout=self.log,
                                      stderr=self.log, start_new_session=True)
         return {p: (COVE_IP, p) for p in ports}
@@ -371,4 +380,11 @@ def all_modes(cove, cove_plugin):
     """Every mode in report order; host first (the baseline)."""
     return [HostMode(), CoveMode(cove, "host", "cove-host"),
             CoveMode(cove, "builtin"), CoveMode(cove, "kernel"),
-            CoveMode(cove_plugin, "lwip"), SlirpMode(), PastaMode()]
+            CoveMode(cove_plugin, "lwip"),
+            CoveMode(cove_plugin, "builtin", "builtin+xdp", "xdp"),
+            CoveMode(cove_plugin, "builtin", "builtin+dpdk", "dpdk"),
+            CoveMode(cove_plugin, "builtin", "builtin+dpdk-afxdp",
+                     "dpdk:net_af_xdp0"),
+            CoveMode(cove_plugin, "builtin", "builtin+dpdk-tap",
+                     "dpdk:net_tap0"),
+            SlirpMode(), PastaMode()]
