@@ -16,6 +16,9 @@ on eth0 by kernel bypass, for xdp and for each DPDK PMD that runs here
     an XDP program (xdp, dpdk:net_af_xdp0): after a clean exit and after
     SIGKILL of the sentry, eth0 in that netns has no XDP program and no
     ingress-drop qdisc;
+  - for those links too: 50 start/stop cycles, then no interface of the
+    host has an XDP program and no file was left in /dev/shm or DPDK's
+    runtime directories;
   - nothing left behind (veths, state, processes).
 Fails without cove-plugin (the only binary with these links).
 """
@@ -208,6 +211,42 @@ def check_netns(c, link):
         netns.sh("ip", "link", "del", host_if, check=False)
 
 
+CYCLES = 50
+
+
+def host_files():
+    """Files DPDK or a link could leave on the host: /dev/shm, DPDK's
+    runtime directories."""
+    out = set()
+    for d in ("/dev/shm", "/run/dpdk", "/var/run/dpdk", "/tmp/dpdk"):
+        for root, _, files in os.walk(d):
+            out.update(os.path.join(root, f) for f in files)
+    return out
+
+
+def check_cycles(c, link):
+    """CYCLES start/stop cycles: every one exits 0, and afterwards no
+    interface of the host has an XDP program and no file was left."""
+    files = host_files()
+    bad = []
+    t0 = time.monotonic()
+    for i in range(CYCLES):
+        r = subprocess.run([sb.plugin_bin(), "run", "--link=" + link, "--",
+                            "/bin/true"], capture_output=True, text=True,
+                           timeout=60)
+        if r.returncode != 0:
+            bad.append((i, r.returncode, r.stderr[-200:]))
+    c.check("%s: %d start/stop cycles, all exit 0 (%.1f s)" %
+            (link, CYCLES, time.monotonic() - t0), not bad, str(bad[:3]))
+    out = subprocess.run(["ip", "-o", "link", "show"], capture_output=True,
+                         text=True).stdout
+    c.check("%s: after the cycles no interface has an XDP program" % link,
+            not any(w.startswith("xdp") for w in out.split()), out)
+    left = host_files() - files
+    c.check("%s: after the cycles no file left in /dev/shm or DPDK's "
+            "runtime dirs" % link, not left, str(sorted(left)[:5]))
+
+
 def main():
     c = sb.Checks()
     if not sb.plugin_bin():
@@ -223,6 +262,7 @@ def main():
         check_redis_idle(c, link)
         if xdp:
             check_netns(c, link)
+            check_cycles(c, link)
     left = sb.settle(before)
     c.check("nothing left behind", not left, str(left))
     c.exit()
