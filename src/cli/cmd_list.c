@@ -27,7 +27,8 @@ static void list_usage(FILE *out)
 		"List the sandboxes under %s: NAME, ADDRESS (the sandbox's IPv4\n"
 		"address; its control socket is %s/NAME/control.sock), NETWORK (the\n"
 		"--network mode), PID (its sentry), AGE, and STATE: running, or stale\n"
-		"(the runtime is gone; '%s gc' removes it).\n",
+		"(the runtime is gone; '%s gc' removes it). A sandbox whose program\n"
+		"has exited is not listed, even while its teardown finishes.\n",
 		cove_progname, SBX_RUN_DIR, SBX_RUN_DIR, cove_progname);
 }
 
@@ -111,6 +112,8 @@ static int list_main(int argc, char **argv)
 		list_read(dir, "pid", pid, sizeof(pid));
 		list_age(st.st_mtime, age, sizeof(age));
 		live = ctl_cmd_lock_state(dir);
+		if (live == 2)
+			continue; /* exited: only its teardown is left */
 		printf("%-20s %-15s %-8s %7s %5s %s\n", d->d_name, ip, net, pid,
 		       age,
 		       live > 0	 ? "running" :

@@ -48,7 +48,10 @@ int ctl_cmd_lock_state(const char *dir)
 	close(fd); /* drops our lock if we got it */
 	if (r == 0)
 		return 0;
-	return errno == EWOULDBLOCK ? 1 : -1;
+	if (errno != EWOULDBLOCK)
+		return -1;
+	snprintf(path, sizeof(path), "%s/stopping", dir);
+	return access(path, F_OK) ? 1 : 2;
 }
 
 /* ctl_cmd_denied() - the one line for a caller who is not the owner. */
@@ -91,11 +94,19 @@ int ctl_cmd_open(const char *verb, const char *name, const char *config,
 				     "no sandbox named '%s' (see '%s list')",
 				     name, cove_progname);
 	}
-	if (ctl_cmd_lock_state(dir) == 0)
+	switch (ctl_cmd_lock_state(dir)) {
+	case 0:
 		return ctl_cmd_error(
 			verb,
 			"sandbox %s is not running (stale state; '%s gc' removes it)",
 			name, cove_progname);
+	case 2:
+		return ctl_cmd_error(
+			verb,
+			"no sandbox named '%s' (its program has exited; the "
+			"teardown is finishing)",
+			name);
+	}
 	if (cove_config_load(config, &cfg, &err) < 0 ||
 	    cove_ctl_addr_parse("unix", name, &a, &err) < 0)
 		return ctl_cmd_error(verb, "%s", err.msg);

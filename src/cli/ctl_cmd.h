@@ -57,9 +57,11 @@ int ctl_cmd_error(const char *verb, const char *fmt, ...)
 
 /**
  * ctl_cmd_lock_state() - is a sandbox's runtime alive?
- * @dir:	/run/cove/NAME
+ * @dir:	its state dir
  *
- * Return: 1 alive (its lock is held), 0 stale, -1 unknown (no access).
+ * Return: 1 (running: its runtime holds the lock), 2 (stopping: the
+ * program has exited and the teardown runs in the background; "stopping"
+ * in the dir), 0 (stale: the lock is free or gone), -1 (cannot tell).
  */
 int ctl_cmd_lock_state(const char *dir);
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,13 +66,20 @@
  * (cove_steal_fd(), or a flag such as rt_run.veth once the thing exists
  * on the host). Whatever rt_run holds, rt_teardown() releases, and only
  * it: the sentry is killed if still alive and reaped, then the nft table,
- * the host veth and the state dir go, in that order. If the runtime itself
- * is killed, the sentry dies with it (PR_SET_PDEATHSIG) and `cove gc`, or
- * the next `cove run`, removes what is left.
+ * the host veth and the state dir go, in that order. Once the program has
+ * exited and cove.Wait has said so, that happens in a background child
+ * and cove run exits at once (rt_teardown_behind()); with --netns it stays
+ * in cove run, which gives the caller's netns back as it was before it
+ * returns. Until the program has exited, if the runtime itself is killed
+ * the sentry dies with it (PR_SET_PDEATHSIG, which the sentry drops when
+ * the program exits, to finish on its own) and `cove gc`, or the next
+ * `cove run`, removes what is left.
  */
 
 #define SBX_SETUP_MS	  60000 /* the sentry's set-up, until it listens */
 #define SBX_READY_DIAL_MS 250	/* dial after the readiness byte */
+/* a finishing sentry: its linger (2 s at most) and link close, then KILL */
+#define RT_FINISH_MS 10000
 
 /* rt_cpu_us() - CPU time used by the runtime so far (user + system). */
 static uint64_t rt_cpu_us(void)
@@ -285,14 +293,18 @@ static void rt_signal_set(sigset_t *set)
  * @pid:	the sentry
  * @c:		client with cove.Wait pending on @stream, or NULL
  * @stream:	the Wait call
- * @status:	the sentry's wait status
+ * @status:	the sentry's wait status, if it was reaped
  * @code:	set to the program's exit status from cove.Wait, or left
  *		alone when the channel did not tell (sentry killed)
  *
- * Returns once the sentry is reaped. Without a signalfd (it failed to
- * open) signals are not forwarded and the wait blocks in waitpid().
+ * Returns once cove.Wait has answered (the sentry may still be finishing:
+ * its linger, its link's close) or the sentry is reaped. Without a
+ * signalfd (it failed to open) signals are not forwarded and the wait
+ * blocks in waitpid().
+ *
+ * Return: true if the sentry was reaped.
  */
-static void rt_wait_sentry(const struct sbx_opts *o, pid_t pid,
+static bool rt_wait_sentry(const struct sbx_opts *o, pid_t pid,
 			   struct cove_ctl_client *c, uint32_t stream,
 			   int *status, int *code)
 {
@@ -323,10 +335,13 @@ static void rt_wait_sentry(const struct sbx_opts *o, pid_t pid,
 			if (si.ssi_signo != SIGCHLD && si.ssi_code != SI_KERNEL)
 				kill(pid, (int)si.ssi_signo);
 		}
+		if (*code >= 0)
+			return waitpid(pid, status, WNOHANG) == pid;
 	}
 	/* An answer sent just before the sentry exited is still readable. */
 	if (c)
 		(void)rt_wait_answer(o, c, stream, code);
+	return true;
 }
 
 /* rt_fail_reply() - the sentry's "E<message>" after the channel failed. */
@@ -648,7 +663,8 @@ static int rt_connect(struct rt_run *r, struct cove_err *err)
 
 /**
  * rt_wait() - the program runs: wait for it and set cove run's status
- * @r:		the run; the sentry is reaped (r->pid -1) on return
+ * @r:		the run; the sentry is reaped (r->pid -1) on return unless
+ *		cove.Wait answered while it was still finishing
  *
  * The status is the program's from cove.Wait; the sentry's own exit status
  * if the channel did not tell; SBX_EXIT_COVE if the sentry was killed.
@@ -659,7 +675,11 @@ static void rt_wait(struct rt_run *r)
 
 	r->started = true;
 	sbx_step(r->o, "program running");
-	rt_wait_sentry(r->o, r->pid, r->ctl, r->wait_stream, &status, &code);
+	if (!rt_wait_sentry(r->o, r->pid, r->ctl, r->wait_stream, &status,
+			    &code)) {
+		r->ret = code; /* the sentry is finishing: rt_teardown() */
+		return;
+	}
 	r->pid = -1;
 	if (WIFSIGNALED(status)) {
 		r->sentry_killed = true;
@@ -677,20 +697,31 @@ static void rt_wait(struct rt_run *r)
 	}
 }
 
-/**
- * rt_teardown() - release what the run owns, whichever step it reached
- * @r:		the run
- *
- * The order matters: the sentry is killed (if still alive) and reaped
- * before its network goes, so that its linger has run; a killed sentry's
- * changes to a --netns interface are undone (rt_netns_undo()); then the nft table,
- * the veth, the state dir and its lock (a free lock tells gc the sandbox
- * is gone), and last the pipes.
+/*
+ * rt_release() - what rt_teardown() releases, in its order: the sentry
+ * (killed if still alive, and reaped or, given @pidfd, waited for), a
+ * killed sentry's --netns changes, the nft table, the veth, the state dir
+ * and its lock (a free lock tells gc the sandbox is gone), the pipes.
+ * @pidfd: the sentry's pidfd if it is finishing on its own (wait for it,
+ *	    bounded), or -1 (kill it)
  */
-static void rt_teardown(struct rt_run *r)
+static void rt_release(struct rt_run *r, int pidfd)
 {
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
 	cove_ctl_client_close(r->ctl);
 	r->ctl = NULL;
+	if (r->pid > 0 && pidfd >= 0) {
+		/* linger and link close: bounded, then as a killed sentry */
+		if (poll(&p, 1, RT_FINISH_MS) != 1) {
+			(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL,
+				      NULL, 0);
+			(void)poll(&p, 1, -1);
+			r->sentry_killed = true;
+		}
+		(void)waitpid(r->pid, NULL, WNOHANG); /* if it is our child */
+		r->pid = -1;
+	}
 	if (r->pid > 0) {
 		kill(r->pid, SIGKILL);
 		waitpid(r->pid, NULL, 0);
@@ -707,6 +738,75 @@ static void rt_teardown(struct rt_run *r)
 	cove_closep(&r->to_sentry);
 	cove_closep(&r->from_sentry);
 	cove_closep(&r->ready_rd);
+}
+
+/*
+ * rt_teardown_behind() - the program has exited and cove run knows its
+ * status, but the sentry is still finishing (its linger, then closing its
+ * link: each AF_PACKET close waits for an RCU grace period, tens of ms
+ * here) and the veth's deletion takes as long again. None of it is the
+ * caller's business: a child, in a session of its own with stdio on
+ * /dev/null, waits for the sentry on a pidfd and releases everything,
+ * holding the sandbox's lock (the same open file) until the state dir is
+ * gone, so gc and the next cove run see the sandbox as alive until then
+ * and a run that asks for its --name or --ip waits for it
+ * (rt_state_create()). "stopping" in the state dir says so.
+ * Return: true if the child took it over; false: tear down here.
+ */
+static bool rt_teardown_behind(struct rt_run *r)
+{
+	cove_cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0);
+	pid_t pid;
+	int null;
+
+	if (pidfd < 0)
+		return false;
+	/* before cove run returns: list and the verbs see it as gone */
+	rt_state_write(&r->st, "stopping", "\n");
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return false;
+	if (pid > 0) {
+		sbx_step(r->o, "exit %d; teardown left to pid %d", r->ret,
+			 (int)pid);
+		/* the child holds the lock now: our copy may close */
+		cove_closep(&r->st.lock_fd);
+		return true;
+	}
+	(void)setsid();
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		close(null);
+	}
+	rt_release(r, pidfd);
+	_exit(0);
+}
+
+/**
+ * rt_teardown() - release what the run owns, whichever step it reached
+ * @r:		the run
+ *
+ * The order matters (rt_release()): the sentry is killed (if still alive)
+ * and reaped before its network goes, so that its linger has run. When the
+ * program's status is known and only the sentry's finishing is left, that
+ * happens in the background (rt_teardown_behind()) and cove run exits at
+ * once, except with --netns (the caller's netns is given back first).
+ */
+static void rt_teardown(struct rt_run *r)
+{
+	cove_cleanup_close int pidfd = -1;
+	bool finishing = r->started && r->pid > 0 && r->ret >= 0;
+
+	if (finishing && !r->o->netns_path && rt_teardown_behind(r))
+		return;
+	/* a finishing sentry is waited for, not killed (its --netns undo) */
+	if (finishing)
+		pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0);
+	rt_release(r, pidfd);
 	sbx_step(r->o, "cleaned up, exit %d%s", r->ret,
 		 r->started ? "" : " (not started)");
 }

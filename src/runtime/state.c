@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/clock.h"
 #include "runtime/runtime.h"
 
 /*
@@ -38,8 +39,9 @@
  * published ports, then the directory.
  */
 
-#define SBX_GLOBAL_LOCK	  SBX_RUN_DIR "/.lock"
-#define SBX_MAX_SANDBOXES 4096
+#define SBX_GLOBAL_LOCK	    SBX_RUN_DIR "/.lock"
+#define SBX_MAX_SANDBOXES   4096
+#define RT_STOPPING_WAIT_MS 5000 /* for finishing sandboxes, in all */
 
 /**
  * rt_state_write() - write one small file of the state dir
@@ -165,7 +167,7 @@ static void rt_rm_dir(const char *dir)
 {
 	static const char *const files[] = {
 		"lock",		"ip",	"pid",	   "publish",
-		"control.sock", "veth", "network",
+		"control.sock", "veth", "network", "stopping",
 	};
 	char path[192];
 	unsigned i;
@@ -392,6 +394,56 @@ static int rt_state_pick_address(struct sbx_opts *o, const struct rt_state *st,
 	return 0;
 }
 
+/*
+ * rt_stopping_clash() - is state dir @name a finishing sandbox ("stopping",
+ * runtime.c) that holds the --name or --ip @o asks for?
+ */
+static bool rt_stopping_clash(const struct sbx_opts *o, const char *name)
+{
+	char dir[160], path[192], buf[64];
+	struct in_addr ip;
+
+	snprintf(dir, sizeof(dir), "%s/%.*s", SBX_RUN_DIR, SBX_NAME_MAX, name);
+	snprintf(path, sizeof(path), "%s/stopping", dir);
+	if (access(path, F_OK))
+		return false;
+	if (o->have_name && !strcmp(o->name, name))
+		return true;
+	if (!o->have_ip || rt_read_small(dir, "ip", buf, sizeof(buf)))
+		return false;
+	buf[strcspn(buf, "\n")] = '\0';
+	return inet_pton(AF_INET, buf, &ip) == 1 && ip.s_addr == o->ip.s_addr;
+}
+
+/*
+ * rt_wait_stopping() - wait (up to RT_STOPPING_WAIT_MS in all) for the
+ * finishing sandboxes that hold the name or address @o asks for to release
+ * their locks: both are free once they have. Called with the global lock
+ * held, which the teardown does not take.
+ */
+static void rt_wait_stopping(const struct sbx_opts *o)
+{
+	cove_cleanup_closedir DIR *d = opendir(SBX_RUN_DIR);
+	uint64_t end = cove_now_us() + RT_STOPPING_WAIT_MS * 1000ull;
+	char path[192];
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		cove_cleanup_close int fd = -1;
+
+		if (de->d_name[0] == '.' || !rt_name_valid(de->d_name) ||
+		    strlen(de->d_name) > SBX_NAME_MAX ||
+		    !rt_stopping_clash(o, de->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/lock", SBX_RUN_DIR,
+			 de->d_name);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		while (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0 &&
+		       cove_now_us() < end)
+			usleep(2000);
+	}
+}
+
 /**
  * rt_state_create() - gc, then a name, a state dir and an address, all
  * under the global lock
@@ -412,6 +464,9 @@ int rt_state_create(struct sbx_opts *o, struct rt_state *st,
 	g = rt_global_lock(err);
 	if (g < 0)
 		return -1;
+	/* A name or address asked for may be a finishing sandbox's still. */
+	if (o->have_name || o->have_ip)
+		rt_wait_stopping(o);
 	rt_gc_locked(false, used, &nused, SBX_MAX_SANDBOXES);
 	if (rt_state_make_dir(o, st, err) < 0)
 		return -1;

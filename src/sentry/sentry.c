@@ -198,6 +198,23 @@ static int sbx_stack_up(struct sentry *sn, bool with_link, struct cove_err *err)
 	return 0;
 }
 
+/*
+ * sbx_quiet_stdio() - put /dev/null on fds 0-2 once nothing is left to say:
+ * whoever reads cove run's output (a pipe it shares with the sentry) sees
+ * EOF now, not after the link's close (tens of ms) that follows.
+ */
+static void sbx_quiet_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	dup2(fd, 0);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	close(fd);
+}
+
 /* sbx_reap() - collect every exited child; note the program's status. */
 static void sbx_reap(struct sentry *sn)
 {
@@ -205,6 +222,10 @@ static void sbx_reap(struct sentry *sn)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		/* The sandbox ends now, and cove run may exit as soon as it
+		 * hears (cove.Wait, answered below): finish without it. */
+		if (pid == sn->child)
+			prctl(PR_SET_PDEATHSIG, 0);
 		sbx_proc_exited(sn, pid, status);
 		if (pid == sn->zyg_pid)
 			sn->zyg_pid = 0;
@@ -661,6 +682,7 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr, int ready_wr)
 		sn.nfd = -1;
 	}
 	sbx_linger(&sn);
+	sbx_quiet_stdio();
 	sbx_relay_close_all(&sn);
 	if (sn.st)
 		sn.ops->destroy(sn.st);
