@@ -400,13 +400,14 @@ bool sbx_serve_accept(struct sentry *sn, struct sbx_sock *l,
 	 */
 	dup = sbx_getfd(w->pid, (int)w->args[0]);
 	if (dup >= 0) {
-		(void)recv(dup, &token, 1, MSG_DONTWAIT);
+		if (recv(dup, &token, 1, MSG_DONTWAIT) == 1 && l->tokens)
+			l->tokens--;
 		close(dup);
 	}
 	ret = sbx_install(sn, w->id, c->held_afd, flags & SOCK_CLOEXEC);
 	if (ret < 0) {
 		/* The connection stays queued, with its token back. */
-		(void)send(l->sfd, "a", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+		sbx_tokens_fill(l);
 		if (ret == -ENOENT)
 			return false;		/* the call is gone */
 		sbx_reply(sn, w->id, -1, -ret); /* EMFILE, ... */
@@ -416,6 +417,7 @@ bool sbx_serve_accept(struct sentry *sn, struct sbx_sock *l,
 	if (!l->acq_head)
 		l->acq_tail = NULL;
 	l->nacq--;
+	sbx_tokens_fill(l); /* those that did not fit before */
 	c->acq_next = NULL;
 	close(c->held_afd);
 	c->held_afd = -1;

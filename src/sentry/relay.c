@@ -61,8 +61,9 @@
  *
  * A listening socket accepts from the stack eagerly, up to its backlog;
  * each accepted connection gets its pair at once (data flows into it before
- * the program accepts) and one token byte on the listener's @sfd, so the
- * program's end is readable exactly while accept() would succeed.
+ * the program accepts) and a token byte on the listener's @sfd (as many as
+ * the pair holds: sbx_tokens_fill()), so the program's end is readable
+ * exactly while accept() would succeed.
  *
  * The program is gone from a socket when @sfd reports EPOLLHUP and reads
  * return 0; the stack socket is closed then (Linux close(): the stack
@@ -459,7 +460,7 @@ static void sbx_accept_more(struct sbx_sock *l)
 			l->acq_head = c;
 		l->acq_tail = c;
 		l->nacq++;
-		(void)send(l->sfd, "a", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+		sbx_tokens_fill(l);
 		sbx_sock_queue(c);
 	}
 	if (l->waiters && l->acq_head)

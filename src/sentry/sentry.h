@@ -97,6 +97,7 @@ struct sbx_sock {
 	/* accepted connections waiting for accept() (one token byte each) */
 	struct sbx_sock *acq_head, *acq_tail, *acq_next;
 	unsigned nacq;
+	unsigned tokens; /* token bytes in the listener's pair, <= nacq */
 	struct sbx_waiter *waiters;
 	/* leftovers when the other side was full: spill buffers (socktab.c) */
 	uint8_t *up_buf, *down_buf;
@@ -264,6 +265,7 @@ struct sbx_sock *sbx_sock_find(struct sentry *sn, uint64_t cookie);
 void sbx_sock_free(struct sbx_sock *sk);
 void sbx_sock_queue(struct sbx_sock *sk);
 void sbx_sock_kick(struct sbx_sock *sk, unsigned dirs);
+void sbx_tokens_fill(struct sbx_sock *l);
 void sbx_waiter_park(struct sbx_sock *sk, const struct seccomp_notif *n);
 void sbx_waiter_put(struct sentry *sn, struct sbx_waiter *w);
 bool sbx_spill_reserve(struct sentry *sn);

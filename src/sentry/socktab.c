@@ -417,3 +417,22 @@ void sbx_spill_retry(struct sentry *sn)
 		sbx_sock_kick(sk, SBX_PUMP_BOTH);
 	}
 }
+
+/**
+ * sbx_tokens_fill() - one token byte in a listener's pair per queued
+ * connection, as far as the pair's buffer goes
+ * @l:		listening socket
+ *
+ * Each token is a 1-byte write, which costs the pair a whole buffer's
+ * worth of overhead, so a long queue (over about 1,300 connections here)
+ * does not fit. Tokens that do not fit are written when accept() makes
+ * room: with any connection queued at least one token is there (the first
+ * always fits an empty buffer), so the program's end is readable exactly
+ * while accept() would succeed, for any backlog.
+ */
+void sbx_tokens_fill(struct sbx_sock *l)
+{
+	while (l->tokens < l->nacq &&
+	       send(l->sfd, "a", 1, MSG_DONTWAIT | MSG_NOSIGNAL) == 1)
+		l->tokens++;
+}
