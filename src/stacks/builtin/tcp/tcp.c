@@ -602,7 +602,7 @@ void tcp_rto_reset(struct tcb *t)
  * that only counts them stack-wide is an oracle: an off-path attacker
  * spoofs a RST to a guessed 4-tuple, then provokes challenge ACKs on its
  * own connection and counts how many of a known budget are left; one
- * missing means the guess exists. So, as Linux since 4.7:
+ * missing means the guess exists. So, as Linux (since the CVE fix, 4.7):
  *
  * - per socket, one challenge ACK per TCP_CHAL_GAP_NS at most
  *   (tcb->chal_next_ns), checked first: an attacker's own connection can
