@@ -681,6 +681,62 @@ static void test_tcp_ack_out_of_range(void)
 }
 
 /*
+ * Challenge ACKs for in-window RSTs and for SYNs are limited per socket
+ * (lwIP alone answered every one): a hundred RSTs on one connection at
+ * once get one ACK, a RST on another connection right after gets its
+ * own, a SYN within the gap none; the RST at RCV.NXT still resets.
+ */
+static void test_tcp_challenge_per_socket(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(80) };
+	struct cove_stack_stats st0, st1;
+	struct cove_sock *l, *c1, *c2;
+	uint8_t f[128], r[2048];
+	unsigned i, acks1 = 0, acks2 = 0;
+	struct cove_stack *st;
+	uint32_t iss1, iss2;
+	size_t n;
+
+	REQUIRE(t_create(&st, link_a) == 0);
+	t_drain();
+	t_send(st, f, t_arp_who_has(f));
+	t_drain();
+	REQUIRE(ops->socket(st, AF_INET, SOCK_STREAM, 0, &l) == 0);
+	REQUIRE(ops->bind(l, (struct sockaddr *)&a, sizeof(a)) == 0);
+	REQUIRE(ops->listen(l, 8) == 0);
+	c1 = t_accept(st, l, 40005, 80, &iss1);
+	c2 = t_accept(st, l, 40006, 80, &iss2);
+	ops->stats(st, &st0);
+	for (i = 0; i < 100; i++)
+		t_send(st, f,
+		       t_tcp_from(f, "10.0.0.1", 40005, 80, 2 + 10 + i, 0, 0x04,
+				  NULL));
+	t_send(st, f, t_tcp_from(f, "10.0.0.1", 40006, 80, 12, 0, 0x04, NULL));
+	t_send(st, f, t_tcp_from(f, "10.0.0.1", 40005, 80, 7, 0, 0x02, NULL));
+	while ((n = t_recv(r, sizeof(r))))
+		if (n >= 54 && r[23] == 6 && r[47] == 0x10) {
+			acks1 += r[36] == (40005 >> 8) &&
+				 r[37] == (40005 & 255);
+			acks2 += r[36] == (40006 >> 8) &&
+				 r[37] == (40006 & 255);
+		}
+	CHECK(acks1 == 1 && acks2 == 1);
+	ops->stats(st, &st1);
+	CHECK(st1.tcp_challenge_acks == st0.tcp_challenge_acks + 2);
+	CHECK(st1.rx_dropped == st0.rx_dropped + 102);
+	CHECK(ops->events(c1) == EPOLLOUT && ops->events(c2) == EPOLLOUT);
+	/* the exact RST resets */
+	t_send(st, f, t_tcp_from(f, "10.0.0.1", 40005, 80, 2, 0, 0x04, NULL));
+	CHECK(ops->events(c1) & EPOLLERR);
+	CHECK(ops->events(c2) == EPOLLOUT);
+	ops->close(c1);
+	ops->close(c2);
+	ops->close(l);
+	ops->destroy(st);
+	t_drain();
+}
+
+/*
  * 50,000 spoofed SYNs from sources that never answer, then a real
  * client: it connects at once and exchanges data. Without the half-open
  * cap the flood held 2 x max_sockets SYN_RCVD PCBs and every new SYN was
@@ -752,6 +808,7 @@ int main(void)
 	RUN(test_tcp_cork);
 	RUN(test_ack_range);
 	RUN(test_tcp_ack_out_of_range);
+	RUN(test_tcp_challenge_per_socket);
 	RUN(test_tcp_syn_flood);
 	cove_link_close(link_a);
 	cove_link_close(link_b);

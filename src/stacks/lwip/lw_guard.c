@@ -11,19 +11,21 @@
  * Theory of operation
  *
  * lwIP 2.1 checks RST and SYN on a synchronized connection as RFC 5961
- * asks (exact RST resets, others in the window get a challenge ACK), but
- * not the ACK field: an ACK of data it never sent, or one from long
- * before SND.UNA, only makes it send an empty ACK, and the segment's data
- * is then queued for the program anyway; a segment without ACK is taken
- * too. A blind attacker who hits the receive window therefore injects
- * bytes without knowing the send sequence space, and the real stream
- * stalls behind them. lw_guard_segment() runs between lw_filter() and
- * lwIP for every TCP segment but a fresh SYN: if lwIP holds a synchronized
- * connection for its 4-tuple, a segment without RST, SYN or ACK is
- * dropped (RFC 9293 3.10.7.4: "if the ACK bit is off, drop the segment")
- * and one whose ACK lies outside [SND.UNA - MAX.SND.WND, SND.NXT] is
- * dropped with a challenge ACK (RFC 5961 section 5.2), at most one per
- * LW_CHAL_GAP_NS per socket. No stack-wide budget exists, so no other
+ * asks (exact RST resets, others in the window get a challenge ACK, so
+ * does any SYN), without limiting those ACKs, and it does not check the
+ * ACK field at all: an ACK of data it never sent, or one from long before
+ * SND.UNA, only makes it send an empty ACK, and the segment's data is
+ * then queued for the program anyway; a segment without ACK is taken too.
+ * A blind attacker who hits the receive window therefore injects bytes
+ * without knowing the send sequence space, and the real stream stalls
+ * behind them. lw_guard_segment() runs between lw_filter() and lwIP for
+ * every TCP segment: if lwIP holds a synchronized connection for its
+ * 4-tuple, it makes lwIP's RST and SYN decisions itself (only the RST at
+ * RCV.NXT passes), drops a segment without ACK (RFC 9293 3.10.7.4: "if
+ * the ACK bit is off, drop the segment") and one whose ACK lies outside
+ * [SND.UNA - MAX.SND.WND, SND.NXT] (RFC 5961 section 5.2). Every
+ * challenge ACK this makes is limited to one per LW_CHAL_GAP_NS per
+ * socket, as Linux does. No stack-wide budget exists, so no other
  * connection's traffic changes what an attacker sees on its own (the
  * side channel of CVE-2016-5696). lwIP's snd_nxt never moves back (its
  * RTO retransmits from @unacked, snd_nxt stays the highest sent), so it
@@ -101,24 +103,50 @@ static void lw_guard_challenge(struct cove_stack *st, struct tcp_pcb *pcb)
 }
 
 /**
+ * lw_guard_rst() - RFC 5961 section 3.2 for a RST to a synchronized @pcb
+ * @st:		instance
+ * @pcb:	the connection
+ * @seg:	the RST
+ *
+ * lwIP's own check, with the challenge ACK limited.
+ *
+ * Return: true (pass to lwIP, which resets) only for the RST at RCV.NXT.
+ */
+static bool lw_guard_rst(struct cove_stack *st, struct tcp_pcb *pcb,
+			 const struct lw_tcp_seg *seg)
+{
+	if (seg->seq == pcb->rcv_nxt)
+		return true;
+	if (TCP_SEQ_BETWEEN(seg->seq, pcb->rcv_nxt,
+			    pcb->rcv_nxt + pcb->rcv_wnd))
+		lw_guard_challenge(st, pcb);
+	return false;
+}
+
+/**
  * lw_guard_segment() - may this TCP segment go to lwIP?
  * @st:		instance
- * @seg:	its header, as lw_filter() read it (LW_PASS_TCP)
+ * @seg:	its header, as lw_filter() read it (LW_PASS_TCP, LW_PASS_SYN)
  *
- * Return: false to drop it (the caller counts the drop): no ACK bit, or an
- * ACK outside RFC 5961's range, for a synchronized connection lwIP holds.
- * Segments for no connection, or one still in its handshake, or with RST
- * or SYN set (lwIP's own RFC 5961 checks take those), pass.
+ * Only segments for a synchronized connection lwIP holds are judged: a
+ * RST passes only at RCV.NXT, a SYN never (both get a challenge ACK where
+ * lwIP would have sent one: in-window RST, any SYN), a segment without ACK
+ * never, one with an ACK outside RFC 5961's range never (challenge ACK).
+ *
+ * Return: false to drop it (the caller counts the drop).
  */
 bool lw_guard_segment(struct cove_stack *st, const struct lw_tcp_seg *seg)
 {
-	struct tcp_pcb *pcb;
+	struct tcp_pcb *pcb = lw_guard_find(seg);
 
-	if (seg->flags & (TCP_RST | TCP_SYN))
-		return true;
-	pcb = lw_guard_find(seg);
 	if (!pcb || !lw_synchronized(pcb->state))
 		return true;
+	if (seg->flags & TCP_RST)
+		return lw_guard_rst(st, pcb, seg);
+	if (seg->flags & TCP_SYN) {
+		lw_guard_challenge(st, pcb);
+		return false;
+	}
 	if (!(seg->flags & TCP_ACK))
 		return false;
 	if (lw_ack_in_range(seg->ack, pcb->lastack, pcb->snd_nxt,

@@ -359,8 +359,9 @@ void lw_input(struct cove_stack *st, struct cove_frame **f, unsigned n)
 		st->stats.rx_bytes += f[i]->len;
 		v = lw_filter(f[i]->data, f[i]->len, st->addr.s_addr, bcast,
 			      &seg);
-		if ((v == LW_PASS_SYN && !lw_syn_ok(st, &seg)) ||
-		    (v == LW_PASS_TCP && !lw_guard_segment(st, &seg))) {
+		if ((v == LW_PASS_SYN || v == LW_PASS_TCP) &&
+		    (!lw_guard_segment(st, &seg) ||
+		     (v == LW_PASS_SYN && !lw_syn_ok(st, &seg)))) {
 			st->stats.rx_dropped++;
 			cove_frame_free(f[i]);
 			continue;
