@@ -12,7 +12,6 @@
 #include "netif/etharp.h"
 #include "netif/ethernet.h"
 
-#include "common/bytes.h"
 #include "cove/link.h"
 #include "stacks/lwip/lw.h"
 
