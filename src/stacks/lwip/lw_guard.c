@@ -34,7 +34,8 @@
  *
  * Half-open connections. lwIP makes a SYN_RCVD PCB for every SYN (its
  * backlog is compiled out and its pools are malloc-backed) and keeps it
- * until its SYN-ACK retransmissions give up; the provider refuses SYNs
+ * until its SYN-ACK retransmissions give up or TCP_SYN_RCVD_TIMEOUT (20 s
+ * since the last segment for it) ends it; the provider refuses SYNs
  * only at 2 x max_sockets live PCBs (lw_tcp_make_room()). So spoofed SYNs
  * whose sources never answer used to fill that limit and refuse every new
  * connection until they timed out. lw_guard_half_open() caps SYN_RCVD
