@@ -50,10 +50,14 @@ The suite: ping; N concurrent connections echoing random data checked byte
 for byte; bulk data to --discard (count checked in the server's stats) and
 from --http (body checked against its formula: byte i = (i*31+7) mod 251);
 keep-alive, pipelining, 404 and 400; UDP echo; close started by Linux and by
-the stack; in the full rounds, 2500 short connections one after another,
-each closed by the server first (more TIME-WAITs than a stack may keep); RST (ECONNREFUSED) from a closed port; --connect from the stack
-to a closed and an open Linux port; the server's sockets back to its
-listeners and a clean exit.
+the stack; off-path segments forged from a raw socket (not in the impaired
+and lossy rounds, which would drop or duplicate them): challenge ACKs for
+in-window RSTs limited per socket, data with an out-of-range ACK dropped;
+in the full rounds, 2500 short connections one after another, each closed
+by the server first (more TIME-WAITs than a stack may keep); RST
+(ECONNREFUSED) from a closed port; --connect from the stack to a closed
+and an open Linux port; the server's sockets back to its listeners and a
+clean exit.
 
   STACK dpdk net_af_packet, STACK dpdk net_af_xdp, STACK dpdk net_tap,
   STACK dpdk impaired:
@@ -86,6 +90,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "lib"))
+import blindtcp  # noqa: E402
 import netns  # noqa: E402
 from stackserve import StackServe, ServeError  # noqa: E402
 
@@ -376,6 +381,89 @@ def check_short_conns(ctx):
             PERIOD[:10]), "connection %d: %r" % (i, got[-40:]))
 
 
+def _echo_conns(ctx, watch, n):
+    """@n connections to the echo server, one byte echoed on each, with
+    @watch having seen both directions' sequence numbers."""
+    conns = []
+    for _ in range(n):
+        s = socket.create_connection((ctx.addr, ECHO), timeout=10)
+        s.sendall(b"x")
+        expect(s.recv(1) == b"x", "no echo")
+        conns.append(s)
+    watch.drain(0.2)
+    for s in conns:
+        port = s.getsockname()[1]
+        expect((port, ECHO) in watch.nxt and (ECHO, port) in watch.nxt,
+               "the sniffer saw no segments of port %d (%d seen: %s)" %
+               (port, len(watch.log), sorted(watch.nxt)[:4]))
+    return conns
+
+
+def _echo_ok(s, data):
+    s.sendall(data)
+    got = b""
+    while len(got) < len(data):
+        d = s.recv(len(data) - len(got))
+        expect(d, "EOF instead of the echo")
+        got += d
+    expect(got == data, "echoed %r, sent %r" % (got, data))
+
+
+def check_challenge_acks(ctx):
+    """Challenge ACKs are limited per socket, and one connection's do not
+    use up another's (the CVE-2016-5696 side channel): 100 in-window RSTs
+    at once on A get one, a RST on B right after gets one, A gets one
+    again 600 ms later (Linux: tcp_invalid_ratelimit, 500 ms)."""
+    w = blindtcp.Watch(ctx.peer, ctx.addr)
+    conns = []
+    try:
+        conns = _echo_conns(ctx, w, 2)
+        pa, pb = (c.getsockname()[1] for c in conns)
+        ra, rb = w.nxt[(pa, ECHO)], w.nxt[(pb, ECHO)]
+        w.drain()
+        for i in range(100):
+            w.send(pa, ECHO, ra + 10 + i, 0, blindtcp.RST)
+        w.send(pb, ECHO, rb + 10, 0, blindtcp.RST)
+        n = w.acks(0.3)
+        expect(n.get(pa, 0) == 1 and n.get(pb, 0) == 1,
+               "challenge ACKs: %d for 100 RSTs on A (want 1), %d for "
+               "one on B (want 1)" % (n.get(pa, 0), n.get(pb, 0)))
+        time.sleep(0.3)
+        w.drain()
+        w.send(pa, ECHO, ra + 10, 0, blindtcp.RST)
+        n = w.acks(0.3)
+        expect(n.get(pa, 0) == 1, "challenge ACKs on A after 600 ms: %d, "
+               "want 1" % n.get(pa, 0))
+        for c in conns:
+            _echo_ok(c, b"still here")
+    finally:
+        for c in conns:
+            c.close()
+        w.close()
+
+
+def check_blind_data(ctx):
+    """Data in the window whose ACK is out of range (RFC 5961 section 5:
+    acknowledging unsent data, older than any window) or has no ACK bit
+    never reaches the server, and the real stream goes on."""
+    w = blindtcp.Watch(ctx.peer, ctx.addr)
+    conns = []
+    try:
+        conns = _echo_conns(ctx, w, 1)
+        port = conns[0].getsockname()[1]
+        rcv, snd = w.nxt[(port, ECHO)], w.nxt[(ECHO, port)]
+        pa = blindtcp.PSH | blindtcp.ACK
+        w.send(port, ECHO, rcv, snd + 100000, pa, b"evil")
+        w.send(port, ECHO, rcv, snd - (1 << 30), pa, b"evil")
+        w.send(port, ECHO, rcv, 0, blindtcp.PSH, b"evil")
+        w.drain(0.2)
+        _echo_ok(conns[0], b"good")
+    finally:
+        for c in conns:
+            c.close()
+        w.close()
+
+
 SUITE = [
     ("ping", check_ping),
     ("tcp echo", check_echo),
@@ -386,6 +474,8 @@ SUITE = [
     ("close: Linux first", check_close_linux_first),
     ("close: stack first", check_close_stack_first),
     ("rst from a closed port", check_rst),
+    ("challenge ACKs limited per socket", check_challenge_acks),
+    ("blind data with an out-of-range ACK dropped", check_blind_data),
     ("sockets back to listeners", check_sockets_back),
     ("short connections, server closes", check_short_conns),
 ]
@@ -652,6 +742,9 @@ def run_round(res, name, stack, link, sizes, pool, impair=None,
         for cname, fn in SUITE:
             if fn is check_short_conns and not sizes.short:
                 continue	# the full rounds only: SYN losses cost 1 s
+            if fn in (check_challenge_acks, check_blind_data) and \
+                    (impair or drop):
+                continue	# they count single segments: no loss, no dups
             if srv.proc.poll() is not None:
                 res.run(name, cname, lambda: expect(False, "server died"))
                 continue

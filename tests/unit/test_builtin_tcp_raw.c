@@ -379,6 +379,12 @@ static void test_raw_rst_syn(void)
 	raw_send_full(&r, PEER_PORT, 80, TH_RST, r.seq - 100000, 0, NULL, 0,
 		      NULL, 0, false);
 	CHECK(!raw_recv(&r, &g));
+	/* a second in-window RST at once: the socket's spacing holds it */
+	raw_send_full(&r, PEER_PORT, 80, TH_RST, r.seq + 100, 0, NULL, 0, NULL,
+		      0, false);
+	CHECK(!raw_recv(&r, &g));
+	CHECK(tstats(&r.net.a).tcp_challenge_acks == chal + 1);
+	tnet_now += TCP_CHAL_GAP_NS;
 	/* SYN on an established connection: challenge ACK */
 	raw_send_full(&r, PEER_PORT, 80, TH_SYN, r.seq + 7, 0, syn_opts,
 		      sizeof(syn_opts), NULL, 0, false);
@@ -392,6 +398,148 @@ static void test_raw_rst_syn(void)
 	CHECK(tstate(s) == TCPS_CLOSED);
 	CHECK(trecv(s, buf, sizeof(buf), 0) == -ECONNRESET);
 	CHECK(tsend(s, "x", 1) == -EPIPE);
+	raw_down(&r);
+}
+
+/* raw_ctx() - instance A's TCP context. */
+static struct tcp_ctx *raw_ctx(struct raw *r)
+{
+	return ((struct bstack *)(void *)r->net.a.st)->tcp;
+}
+
+/* raw_count_to() - drain A's output; how many segments went to @dport. */
+static unsigned raw_count_to(struct raw *r, uint16_t dport)
+{
+	struct rseg g;
+	unsigned n = 0;
+
+	while (raw_recv(r, &g))
+		n += g.dport == dport;
+	return n;
+}
+
+/*
+ * Challenge ACKs are limited per socket (CVE-2016-5696): a connection
+ * that provokes a hundred at one instant gets one, and another
+ * connection's challenge ACK at that instant still goes. ACKs outside
+ * RFC 5961's range (unsent data, older than the largest window) take the
+ * same limited path and are dropped with their data.
+ */
+static void test_raw_challenge_per_socket(void)
+{
+	struct raw r;
+	struct cove_sock *a, *b, *lb;
+	uint32_t seq_b = 5000000, ack_b;
+	uint64_t chal, skip;
+	struct rseg g;
+	char buf[8];
+	unsigned i;
+
+	raw_up(&r);
+	a = raw_accept(&r, 80, NULL);
+	lb = tlisten(&r.net.a, 81, 4);
+	raw_send_full(&r, PEER_PORT + 1, 81, TH_SYN, seq_b++, 0, syn_opts,
+		      sizeof(syn_opts), NULL, 0, false);
+	REQUIRE(raw_recv(&r, &g));
+	REQUIRE(g.flags == (TH_SYN | TH_ACK));
+	ack_b = g.seq + 1;
+	raw_send_full(&r, PEER_PORT + 1, 81, TH_ACK, seq_b, ack_b, NULL, 0,
+		      NULL, 0, false);
+	b = taccept(&r.net.a, lb);
+	REQUIRE(b);
+	raw_drain(&r);
+
+	chal = tstats(&r.net.a).tcp_challenge_acks;
+	skip = raw_ctx(&r)->chal_skip_sock;
+	for (i = 0; i < 100; i++)
+		raw_send_full(&r, PEER_PORT, 80, TH_RST, r.seq + 1 + i, 0, NULL,
+			      0, NULL, 0, false);
+	CHECK(raw_count_to(&r, PEER_PORT) == 1);
+	CHECK(raw_ctx(&r)->chal_skip_sock == skip + 99);
+	/* the other connection, same instant: its own budget is whole */
+	raw_send_full(&r, PEER_PORT + 1, 81, TH_RST, seq_b + 50, 0, NULL, 0,
+		      NULL, 0, false);
+	REQUIRE(raw_recv(&r, &g));
+	CHECK(g.dport == PEER_PORT + 1 && g.flags == TH_ACK && g.ack == seq_b);
+	CHECK(tstats(&r.net.a).tcp_challenge_acks == chal + 2);
+
+	/* an ACK of unsent data: dropped; answered only outside the gap */
+	raw_send_full(&r, PEER_PORT, 80, TH_ACK | TH_PSH, r.seq, r.ack + 5000,
+		      NULL, 0, "evil", 4, false);
+	CHECK(raw_count_to(&r, PEER_PORT) == 0);
+	tnet_now += TCP_CHAL_GAP_NS;
+	raw_send_full(&r, PEER_PORT, 80, TH_ACK | TH_PSH, r.seq, r.ack + 5000,
+		      NULL, 0, "evil", 4, false);
+	REQUIRE(raw_recv(&r, &g));
+	CHECK(g.flags == TH_ACK && g.seq == r.ack && g.ack == r.seq);
+	/* an ACK older than any window the peer offered: the same */
+	tnet_now += TCP_CHAL_GAP_NS;
+	raw_send_full(&r, PEER_PORT, 80, TH_ACK | TH_PSH, r.seq,
+		      r.ack - (1u << 30), NULL, 0, "evil", 4, false);
+	REQUIRE(raw_recv(&r, &g));
+	CHECK(g.flags == TH_ACK && g.ack == r.seq);
+	CHECK(trecv(a, buf, sizeof(buf), 0) == -EAGAIN);
+	CHECK(tstats(&r.net.a).tcp_challenge_acks == chal + 4);
+	/* and the real stream goes on */
+	raw_send(&r, 80, TH_ACK | TH_PSH, "ok", 2);
+	CHECK(trecv(a, buf, sizeof(buf), 0) == 2 && !memcmp(buf, "ok", 2));
+	CHECK(tstate(a) == TCPS_ESTABLISHED && tstate(b) == TCPS_ESTABLISHED);
+	raw_down(&r);
+}
+
+/*
+ * The stack-wide budget is drawn anew each second from [500, 1500) and
+ * enforced exactly: as many sockets as the budget get a challenge ACK in
+ * that second, the next one (a real connection too) does not, and the
+ * budgets of 20 seconds differ.
+ */
+static void test_raw_challenge_budget(void)
+{
+	static struct tcb fake; /* only ctx and chal_next_ns are read */
+	uint32_t lo = UINT32_MAX, hi = 0, budget, n;
+	struct tcp_ctx *c;
+	struct cove_sock *s;
+	struct raw r;
+	uint64_t sec, skip;
+	unsigned k;
+
+	raw_up(&r);
+	s = raw_accept(&r, 80, NULL);
+	raw_drain(&r);
+	c = raw_ctx(&r);
+	memset(&fake, 0, sizeof(fake));
+	fake.ctx = c;
+	for (k = 0; k < 20; k++) {
+		sec = tnet_now / 1000000000ull + 1;
+		tnet_now = sec * 1000000000ull;
+		tops->run(r.net.a.st, tnet_now);
+		raw_drain(&r);
+		budget = tcp_challenge_budget(c, sec);
+		CHECK(budget >= TCP_CHALLENGE_PER_S / 2 &&
+		      budget < TCP_CHALLENGE_PER_S * 3 / 2);
+		CHECK(budget == tcp_challenge_budget(c, sec));
+		for (n = 0; n < 2 * TCP_CHALLENGE_PER_S; n++) {
+			fake.chal_next_ns = 0; /* another socket each time */
+			if (!tcp_challenge_ok(&fake))
+				break;
+		}
+		CHECK(n == budget);
+		lo = budget < lo ? budget : lo;
+		hi = budget > hi ? budget : hi;
+	}
+	CHECK(hi - lo >= 100);
+	/* the budget is spent: a real connection's challenge goes unsent */
+	skip = c->chal_skip_all;
+	raw_send_full(&r, PEER_PORT, 80, TH_RST, r.seq + 100, 0, NULL, 0, NULL,
+		      0, false);
+	CHECK(raw_count_to(&r, PEER_PORT) == 0);
+	CHECK(c->chal_skip_all == skip + 1);
+	/* the next second it goes again */
+	tnet_now = (tnet_now / 1000000000ull + 1) * 1000000000ull;
+	raw_send_full(&r, PEER_PORT, 80, TH_RST, r.seq + 100, 0, NULL, 0, NULL,
+		      0, false);
+	CHECK(raw_count_to(&r, PEER_PORT) == 1);
+	CHECK(tstate(s) == TCPS_ESTABLISHED);
 	raw_down(&r);
 }
 
@@ -770,6 +918,8 @@ int main(void)
 {
 	RUN(test_raw_passive_data);
 	RUN(test_raw_rst_syn);
+	RUN(test_raw_challenge_per_socket);
+	RUN(test_raw_challenge_budget);
 	RUN(test_raw_malformed);
 	RUN(test_raw_active_close);
 	RUN(test_raw_passive_close);

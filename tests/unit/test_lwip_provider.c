@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/uio.h>
@@ -12,6 +13,7 @@
 
 #include "cove/link.h"
 #include "cove/netstack.h"
+#include "stacks/lwip/lw.h"
 #include "tests/unit/check.h"
 
 /*
@@ -49,11 +51,14 @@ static uint64_t t_now(void *host)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static int t_create(struct cove_stack **st, struct cove_link *link)
+/* t_create_max() - an instance at 10.0.0.2/24; @max_sockets 0: default. */
+static int t_create_max(struct cove_stack **st, struct cove_link *link,
+			uint32_t max_sockets)
 {
 	struct cove_stack_config cfg = {
 		.size = sizeof(cfg),
 		.prefix_len = 24,
+		.max_sockets = max_sockets,
 		.flags = COVE_STACK_F_NO_GARP,
 	};
 	struct cove_stack_env env = {
@@ -64,6 +69,11 @@ static int t_create(struct cove_stack **st, struct cove_link *link)
 
 	inet_pton(AF_INET, "10.0.0.2", &cfg.addr);
 	return ops->create(&cfg, &env, st);
+}
+
+static int t_create(struct cove_stack **st, struct cove_link *link)
+{
+	return t_create_max(st, link, 0);
 }
 
 static uint16_t csum_add(const uint8_t *p, size_t n, uint32_t sum)
@@ -135,6 +145,46 @@ static size_t t_udp(uint8_t *f, const char *src, uint16_t sport, uint16_t dport,
 	memcpy(u + 8, payload, n);
 	t_l4sum(f, len, 6);
 	return 34 + len;
+}
+
+/**
+ * t_tcp_from() - a TCP segment, window 65535, no options
+ * @f:		frame buffer (54 bytes + payload)
+ * @src:	source address (dotted)
+ * @sport:	source port
+ * @dport:	destination port
+ * @seq:	sequence number
+ * @ack:	acknowledgment number
+ * @flags:	TCP flags
+ * @data:	payload, NUL-terminated (NULL: none)
+ *
+ * Return: the frame's length.
+ */
+static size_t t_tcp_from(uint8_t *f, const char *src, uint16_t sport,
+			 uint16_t dport, uint32_t seq, uint32_t ack,
+			 uint8_t flags, const char *data)
+{
+	size_t n = data ? strlen(data) : 0;
+	uint8_t *t = f + 34;
+
+	t_ip(f, 6, src, 20 + n);
+	memset(t, 0, 20);
+	t[0] = (uint8_t)(sport >> 8);
+	t[1] = (uint8_t)sport;
+	t[2] = (uint8_t)(dport >> 8);
+	t[3] = (uint8_t)dport;
+	seq = htonl(seq);
+	ack = htonl(ack);
+	memcpy(t + 4, &seq, 4);
+	memcpy(t + 8, &ack, 4);
+	t[12] = 5 << 4;
+	t[13] = flags;
+	t[14] = 0xff;
+	t[15] = 0xff;
+	if (n)
+		memcpy(t + 20, data, n);
+	t_l4sum(f, 20 + n, 16);
+	return 54 + n;
 }
 
 /* t_tcp() - a bare TCP segment from 10.0.0.1, window 65535. */
@@ -497,6 +547,250 @@ static void test_tcp_cork(void)
 	t_drain();
 }
 
+/* t_accept() - handshake from 10.0.0.1:@sport to @l; the accepted socket. */
+static struct cove_sock *t_accept(struct cove_stack *st, struct cove_sock *l,
+				  uint16_t sport, uint16_t dport, uint32_t *iss)
+{
+	struct cove_sock *c = NULL;
+	uint8_t f[128], r[2048];
+	size_t n;
+
+	*iss = 0;
+	t_send(st, f, t_tcp(f, sport, dport, 1, 0, 0x02));
+	while ((n = t_recv(r, sizeof(r))))
+		if (n >= 54 && r[23] == 6 && r[47] == 0x12) { /* SYN|ACK */
+			memcpy(iss, r + 38, 4);
+			*iss = ntohl(*iss);
+		}
+	REQUIRE(*iss);
+	t_send(st, f, t_tcp(f, sport, dport, 2, *iss + 1, 0x10));
+	REQUIRE(ops->accept(l, &c, NULL, NULL) == 0);
+	t_drain();
+	return c;
+}
+
+/* t_read() - what @c has to read, as a string ("" when nothing). */
+static const char *t_read(struct cove_sock *c)
+{
+	static char buf[64];
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) - 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n = ops->recvmsg(c, &m, 0);
+
+	buf[n > 0 ? n : 0] = 0;
+	return buf;
+}
+
+/* t_next_ack() - the ACK number of the next TCP segment sent, or -1. */
+static int64_t t_next_ack(void)
+{
+	uint8_t r[2048];
+	uint32_t ack;
+	size_t n;
+
+	while ((n = t_recv(r, sizeof(r))))
+		if (n >= 54 && r[23] == 6) {
+			memcpy(&ack, r + 42, 4);
+			return ntohl(ack);
+		}
+	return -1;
+}
+
+/* RFC 5961 section 5.2 on its own: the range and its wrap-around. */
+static void test_ack_range(void)
+{
+	/* una 1000, nxt 5000, window 65535 at least */
+	CHECK(lw_ack_in_range(5000, 1000, 5000, 0));
+	CHECK(!lw_ack_in_range(5001, 1000, 5000, 0));
+	CHECK(lw_ack_in_range(1000, 1000, 5000, 0));
+	CHECK(lw_ack_in_range(1000u - 65535u, 1000, 5000, 0));
+	CHECK(!lw_ack_in_range(1000u - 65536u, 1000, 5000, 0));
+	CHECK(lw_ack_in_range(1000u - 200000u, 1000, 5000, 1u << 20));
+	CHECK(!lw_ack_in_range(1000u - (1u << 20) - 1, 1000, 5000, 1u << 20));
+	/* across zero */
+	CHECK(lw_ack_in_range(10, 0xfffffff0u, 20, 0));
+	CHECK(lw_ack_in_range(0xffff0000u, 0xfffffff0u, 20, 0));
+	CHECK(!lw_ack_in_range(21, 0xfffffff0u, 20, 0));
+}
+
+/*
+ * A blind injection into lwIP: data in the receive window whose ACK
+ * acknowledges data never sent, or is older than any window, or has no
+ * ACK bit, never reaches the program (lwIP alone queued it and the real
+ * stream stalled behind it); the first out-of-range one gets a challenge
+ * ACK, the next within 500 ms none. The real stream goes on after.
+ */
+static void test_tcp_ack_out_of_range(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(80) };
+	struct cove_stack_stats st0, st1;
+	struct cove_sock *l, *c;
+	struct cove_stack *st;
+	uint8_t f[128];
+	uint32_t iss;
+
+	REQUIRE(t_create(&st, link_a) == 0);
+	t_drain();
+	t_send(st, f, t_arp_who_has(f));
+	t_drain();
+	REQUIRE(ops->socket(st, AF_INET, SOCK_STREAM, 0, &l) == 0);
+	REQUIRE(ops->bind(l, (struct sockaddr *)&a, sizeof(a)) == 0);
+	REQUIRE(ops->listen(l, 8) == 0);
+	c = t_accept(st, l, 40003, 80, &iss);
+	t_send(st, f,
+	       t_tcp_from(f, "10.0.0.1", 40003, 80, 2, iss + 1, 0x18, "good"));
+	CHECK(!strcmp(t_read(c), "good"));
+	t_drain();
+
+	ops->stats(st, &st0);
+	/* ACK of data never sent: dropped, one challenge ACK */
+	t_send(st, f,
+	       t_tcp_from(f, "10.0.0.1", 40003, 80, 6, iss + 2, 0x18, "evil"));
+	CHECK(!strcmp(t_read(c), ""));
+	CHECK(t_next_ack() == 6);
+	/* again at once: dropped, the socket's spacing holds the ACK */
+	t_send(st, f,
+	       t_tcp_from(f, "10.0.0.1", 40003, 80, 6, iss + 100000, 0x18,
+			  "evil"));
+	CHECK(!strcmp(t_read(c), ""));
+	CHECK(t_next_ack() == -1);
+	/* older than SND.UNA - 65535 (the peer offered no more) */
+	t_send(st, f,
+	       t_tcp_from(f, "10.0.0.1", 40003, 80, 6, iss + 1 - 70000, 0x18,
+			  "evil"));
+	CHECK(!strcmp(t_read(c), ""));
+	/* no ACK bit at all */
+	t_send(st, f, t_tcp_from(f, "10.0.0.1", 40003, 80, 6, 0, 0x08, "evil"));
+	CHECK(!strcmp(t_read(c), ""));
+	ops->stats(st, &st1);
+	CHECK(st1.rx_dropped == st0.rx_dropped + 4);
+	CHECK(st1.tcp_challenge_acks == st0.tcp_challenge_acks + 1);
+
+	/* an old ACK inside the range is fine, and the stream goes on */
+	t_send(st, f,
+	       t_tcp_from(f, "10.0.0.1", 40003, 80, 6, iss + 1 - 1000, 0x18,
+			  "more"));
+	CHECK(!strcmp(t_read(c), "more"));
+	t_send(st, f,
+	       t_tcp_from(f, "10.0.0.1", 40003, 80, 10, iss + 1, 0x18, "!"));
+	CHECK(!strcmp(t_read(c), "!"));
+	ops->close(c);
+	ops->close(l);
+	ops->destroy(st);
+	t_drain();
+}
+
+/*
+ * Challenge ACKs for in-window RSTs and for SYNs are limited per socket
+ * (lwIP alone answered every one): a hundred RSTs on one connection at
+ * once get one ACK, a RST on another connection right after gets its
+ * own, a SYN within the gap none; the RST at RCV.NXT still resets.
+ */
+static void test_tcp_challenge_per_socket(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(80) };
+	struct cove_stack_stats st0, st1;
+	struct cove_sock *l, *c1, *c2;
+	uint8_t f[128], r[2048];
+	unsigned i, acks1 = 0, acks2 = 0;
+	struct cove_stack *st;
+	uint32_t iss1, iss2;
+	size_t n;
+
+	REQUIRE(t_create(&st, link_a) == 0);
+	t_drain();
+	t_send(st, f, t_arp_who_has(f));
+	t_drain();
+	REQUIRE(ops->socket(st, AF_INET, SOCK_STREAM, 0, &l) == 0);
+	REQUIRE(ops->bind(l, (struct sockaddr *)&a, sizeof(a)) == 0);
+	REQUIRE(ops->listen(l, 8) == 0);
+	c1 = t_accept(st, l, 40005, 80, &iss1);
+	c2 = t_accept(st, l, 40006, 80, &iss2);
+	ops->stats(st, &st0);
+	for (i = 0; i < 100; i++)
+		t_send(st, f,
+		       t_tcp_from(f, "10.0.0.1", 40005, 80, 2 + 10 + i, 0, 0x04,
+				  NULL));
+	t_send(st, f, t_tcp_from(f, "10.0.0.1", 40006, 80, 12, 0, 0x04, NULL));
+	t_send(st, f, t_tcp_from(f, "10.0.0.1", 40005, 80, 7, 0, 0x02, NULL));
+	while ((n = t_recv(r, sizeof(r))))
+		if (n >= 54 && r[23] == 6 && r[47] == 0x10) {
+			acks1 += r[36] == (40005 >> 8) &&
+				 r[37] == (40005 & 255);
+			acks2 += r[36] == (40006 >> 8) &&
+				 r[37] == (40006 & 255);
+		}
+	CHECK(acks1 == 1 && acks2 == 1);
+	ops->stats(st, &st1);
+	CHECK(st1.tcp_challenge_acks == st0.tcp_challenge_acks + 2);
+	CHECK(st1.rx_dropped == st0.rx_dropped + 102);
+	CHECK(ops->events(c1) == EPOLLOUT && ops->events(c2) == EPOLLOUT);
+	/* the exact RST resets */
+	t_send(st, f, t_tcp_from(f, "10.0.0.1", 40005, 80, 2, 0, 0x04, NULL));
+	CHECK(ops->events(c1) & EPOLLERR);
+	CHECK(ops->events(c2) == EPOLLOUT);
+	ops->close(c1);
+	ops->close(c2);
+	ops->close(l);
+	ops->destroy(st);
+	t_drain();
+}
+
+/*
+ * 50,000 spoofed SYNs from sources that never answer, then a real
+ * client: it connects at once and exchanges data. Without the half-open
+ * cap the flood held 2 x max_sockets SYN_RCVD PCBs and every new SYN was
+ * refused until they timed out.
+ */
+static void test_tcp_syn_flood(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(80) };
+	static char data[] = "pong";
+	struct iovec iov = { .iov_base = data, .iov_len = 4 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cove_sock *l, *c;
+	struct cove_stack *st;
+	uint8_t f[128], r[2048];
+	uint32_t iss, x = 12345;
+	unsigned i, live, est;
+	char src[16];
+	size_t n;
+
+	REQUIRE(t_create_max(&st, link_a, 16) == 0);
+	t_drain();
+	t_send(st, f, t_arp_who_has(f));
+	t_drain();
+	REQUIRE(ops->socket(st, AF_INET, SOCK_STREAM, 0, &l) == 0);
+	REQUIRE(ops->bind(l, (struct sockaddr *)&a, sizeof(a)) == 0);
+	REQUIRE(ops->listen(l, 8) == 0);
+	for (i = 0; i < 50000; i++) {
+		x = x * 1103515245u + 12345u;
+		snprintf(src, sizeof(src), "10.0.0.%u", 3 + (x >> 16) % 250);
+		t_send(st, f,
+		       t_tcp_from(f, src, (uint16_t)(1024 + (x & 0x7fff)), 80,
+				  x, 0, 0x02, NULL));
+		t_drain();
+	}
+	live = lw_tcp_count(&est);
+	CHECK(live <= 16 && est == 0);
+	/* the flood's sources pushed ours out of lwIP's ARP table */
+	t_send(st, f, t_arp_who_has(f));
+	t_drain();
+
+	c = t_accept(st, l, 40004, 80, &iss);
+	t_send(st, f,
+	       t_tcp_from(f, "10.0.0.1", 40004, 80, 2, iss + 1, 0x18, "ping"));
+	CHECK(!strcmp(t_read(c), "ping"));
+	t_drain();
+	CHECK(ops->sendmsg(c, &m, 0) == 4);
+	n = t_recv(r, sizeof(r));
+	CHECK(n == 58 && !memcmp(r + 54, "pong", 4));
+	ops->close(c);
+	ops->close(l);
+	ops->destroy(st);
+	t_drain();
+}
+
 int main(void)
 {
 	ops = cove_stack_find("lwip");
@@ -512,6 +806,10 @@ int main(void)
 	RUN(test_tcp_errors);
 	RUN(test_tcp_send_at_once);
 	RUN(test_tcp_cork);
+	RUN(test_ack_range);
+	RUN(test_tcp_ack_out_of_range);
+	RUN(test_tcp_challenge_per_socket);
+	RUN(test_tcp_syn_flood);
 	cove_link_close(link_a);
 	cove_link_close(link_b);
 	CHECK(cove_frame_pool_fini(&pool_a) == 0);

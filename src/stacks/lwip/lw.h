@@ -116,6 +116,7 @@ struct cove_sock {
 	bool recverr, pktinfo;	 /* IP_RECVERR, IP_PKTINFO, remembered only */
 	uint32_t rcvbuf, sndbuf; /* as set by SO_RCVBUF/SO_SNDBUF */
 	struct sockaddr_in local, peer; /* cached for getsockname/peername */
+	uint64_t chal_next_ns; /* no challenge ACK before (lw_guard.c) */
 
 	union {
 		struct tcp_pcb *tcp;
@@ -158,11 +159,25 @@ bool lw_addr_forbidden(const struct cove_stack *st, uint32_t addr_be);
 enum lw_verdict {
 	LW_PASS,	   /* hand to lwIP */
 	LW_PASS_SYN,	   /* ... a TCP SYN: if lwIP may take one more */
+	LW_PASS_TCP,	   /* ... another TCP segment: if its ACK is in range */
 	LW_DROP_MALFORMED, /* too short or a bad header */
 	LW_DROP_OTHER,	   /* not ours: ethertype, address, martian */
 };
+/* A TCP header's fields as lw_filter() read them (host order but saddr). */
+struct lw_tcp_seg {
+	uint32_t saddr_be; /* IPv4 source, network order */
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags; /* TCP_FIN .. TCP_CWR */
+};
 enum lw_verdict lw_filter(const uint8_t *frame, size_t len, uint32_t addr_be,
-			  uint32_t bcast_be);
+			  uint32_t bcast_be, struct lw_tcp_seg *seg);
+bool lw_ack_in_range(uint32_t ack, uint32_t una, uint32_t nxt,
+		     uint32_t max_wnd);
+
+/* lw_guard.c: what lwIP does not check in segments for its connections */
+bool lw_guard_segment(struct cove_stack *st, const struct lw_tcp_seg *seg);
+void lw_guard_half_open(unsigned max);
 
 /* lw_tcp.c */
 int lw_tcp_open(struct cove_sock *s);

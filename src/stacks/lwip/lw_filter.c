@@ -15,8 +15,14 @@
  * path, which needs the tcpip thread this provider does not run). It also
  * tells new connection attempts apart, so that the caller can refuse them
  * while lwIP holds too many PCBs (its pools are malloc-backed and unbounded
- * in Debian's build). Every read goes through lw_byte()/lw_be16()/
- * lw_be32(), which check the offset against the length.
+ * in Debian's build), and hands the caller the TCP header fields of every
+ * other segment, so that it can hold segments whose ACK lies outside RFC
+ * 5961's range away from connections lwIP has (lw_guard.c). A first
+ * fragment too short for a whole TCP header is dropped (RFC 1858's tiny
+ * fragment: the flags and ACK would only appear after lwIP reassembled,
+ * where no check sees them; lwIP itself rejects overlapping fragments).
+ * Every read goes through lw_byte()/lw_be16()/lw_be32(), which check the
+ * offset against the length.
  */
 
 #define ETH_HLEN      14u
@@ -47,6 +53,32 @@ static bool lw_be32(const uint8_t *p, size_t len, size_t off, uint32_t *out)
 	return true;
 }
 
+/**
+ * lw_tcp_header() - the fields of the TCP header at @off, if it is whole
+ * @p:		the frame
+ * @end:	where the IPv4 datagram ends in it (checked <= its length)
+ * @off:	where the TCP header starts
+ * @seg:	filled, but for the source address
+ *
+ * Return: false when 20 bytes of TCP header do not fit before @end.
+ */
+static bool lw_tcp_header(const uint8_t *p, size_t end, size_t off,
+			  struct lw_tcp_seg *seg)
+{
+	int32_t sport = lw_be16(p, end, off), dport = lw_be16(p, end, off + 2);
+	int flags = lw_byte(p, end, off + 13);
+
+	if (sport < 0 || dport < 0 || flags < 0 ||
+	    !lw_be32(p, end, off + 4, &seg->seq) ||
+	    !lw_be32(p, end, off + 8, &seg->ack) ||
+	    lw_be16(p, end, off + 18) < 0)
+		return false;
+	seg->sport = (uint16_t)sport;
+	seg->dport = (uint16_t)dport;
+	seg->flags = (uint8_t)flags;
+	return true;
+}
+
 /* lw_martian() - a source address no peer may use (host order). */
 static bool lw_martian(uint32_t src, uint32_t self)
 {
@@ -60,19 +92,22 @@ static bool lw_martian(uint32_t src, uint32_t self)
  * @len:	its length
  * @addr_be:	our IPv4 address, network order
  * @bcast_be:	our subnet's broadcast address, network order
+ * @seg:	set to the TCP header's fields for LW_PASS_SYN and LW_PASS_TCP
  *
  * Return: LW_PASS, LW_PASS_SYN for a TCP SYN without ACK (the caller
- * decides whether lwIP may take another connection), or why to drop.
+ * decides whether lwIP may take another connection), LW_PASS_TCP for any
+ * other TCP segment (or its first fragment) whose header is whole, or why
+ * to drop.
  */
 enum lw_verdict lw_filter(const uint8_t *frame, size_t len, uint32_t addr_be,
-			  uint32_t bcast_be)
+			  uint32_t bcast_be, struct lw_tcp_seg *seg)
 {
 	uint32_t self = __builtin_bswap32(addr_be);
 	uint32_t bcast = __builtin_bswap32(bcast_be);
 	int32_t type = lw_be16(frame, len, 12), tot, frag;
-	int vihl, proto, tflags;
+	int vihl, proto;
 	uint32_t src, dst;
-	size_t ihl, l4;
+	size_t ihl;
 
 	if (type < 0)
 		return LW_DROP_MALFORMED;
@@ -101,9 +136,30 @@ enum lw_verdict lw_filter(const uint8_t *frame, size_t len, uint32_t addr_be,
 	/* A first fragment's TCP header: is this a new connection? */
 	if (proto != 6 || (frag & 0x1fff))
 		return LW_PASS;
-	l4 = ETH_HLEN + ihl;
-	tflags = lw_byte(frame, ETH_HLEN + (size_t)tot, l4 + 13);
-	if (tflags >= 0 && (tflags & 0x12) == 0x02) /* SYN, no ACK */
+	if (!lw_tcp_header(frame, ETH_HLEN + (size_t)tot, ETH_HLEN + ihl, seg))
+		return LW_DROP_MALFORMED;
+	seg->saddr_be = __builtin_bswap32(src);
+	if ((seg->flags & 0x12) == 0x02) /* SYN, no ACK */
 		return LW_PASS_SYN;
-	return LW_PASS;
+	return LW_PASS_TCP;
+}
+
+/**
+ * lw_ack_in_range() - RFC 5961 section 5.2's acceptable ACK
+ * @ack:	the segment's acknowledgment number
+ * @una:	SND.UNA, the oldest unacknowledged sequence number
+ * @nxt:	SND.NXT, the highest one sent so far plus one
+ * @max_wnd:	MAX.SND.WND, the largest window the peer offered; taken as
+ *		at least 65535, as the builtin stack does (an old duplicate
+ *		ACK from the first round trips must not be refused)
+ *
+ * Return: true when SND.UNA - MAX.SND.WND <= @ack <= SND.NXT (mod 2^32).
+ */
+bool lw_ack_in_range(uint32_t ack, uint32_t una, uint32_t nxt, uint32_t max_wnd)
+{
+	uint32_t wnd = max_wnd > 65535u ? max_wnd : 65535u;
+
+	if ((int32_t)(ack - nxt) > 0)
+		return false; /* acknowledges data never sent */
+	return (int32_t)(ack - (una - wnd)) >= 0;
 }

@@ -12,7 +12,6 @@
 #include "netif/etharp.h"
 #include "netif/ethernet.h"
 
-#include "common/bytes.h"
 #include "cove/link.h"
 #include "stacks/lwip/lw.h"
 
@@ -324,20 +323,17 @@ static uint32_t lw_bcast(const struct cove_stack *st)
 
 /*
  * lw_syn_ok() - may lwIP start another connection for this SYN?
- * @frame:	a frame lw_filter() called LW_PASS_SYN: IPv4 without VLAN tag,
- *		and the TCP header through its flags lies inside it
+ * @seg:	its TCP header (lw_filter() said LW_PASS_SYN)
  *
  * A TIME_WAIT the SYN may reopen is ended first (lw_tcp_recycle_tw()),
- * then the connection limit is checked (lw_tcp_make_room()).
+ * the oldest half-open connection goes when max_sockets of them wait
+ * (lw_guard_half_open()), then the connection limit is checked
+ * (lw_tcp_make_room()).
  */
-static bool lw_syn_ok(const struct cove_stack *st, const uint8_t *frame)
+static bool lw_syn_ok(const struct cove_stack *st, const struct lw_tcp_seg *seg)
 {
-	const uint8_t *th = frame + 14 + (size_t)(frame[14] & 15) * 4;
-	uint32_t src;
-
-	memcpy(&src, frame + 26, 4);
-	lw_tcp_recycle_tw(src, cove_get16(th), cove_get16(th + 2),
-			  cove_get32(th + 4));
+	lw_tcp_recycle_tw(seg->saddr_be, seg->sport, seg->dport, seg->seq);
+	lw_guard_half_open(st->max_sockets);
 	return lw_tcp_make_room(2 * st->max_sockets);
 }
 
@@ -354,18 +350,22 @@ void lw_input(struct cove_stack *st, struct cove_frame **f, unsigned n)
 
 	lw_enter(st);
 	for (i = 0; i < n; i++) {
+		struct lw_tcp_seg seg;
 		enum lw_verdict v;
 		struct pbuf *p;
 
 		st->stats.rx_frames++;
 		st->stats.rx_bytes += f[i]->len;
-		v = lw_filter(f[i]->data, f[i]->len, st->addr.s_addr, bcast);
-		if (v == LW_PASS_SYN && !lw_syn_ok(st, f[i]->data)) {
+		v = lw_filter(f[i]->data, f[i]->len, st->addr.s_addr, bcast,
+			      &seg);
+		if ((v == LW_PASS_SYN || v == LW_PASS_TCP) &&
+		    (!lw_guard_segment(st, &seg) ||
+		     (v == LW_PASS_SYN && !lw_syn_ok(st, &seg)))) {
 			st->stats.rx_dropped++;
 			cove_frame_free(f[i]);
 			continue;
 		}
-		if (v != LW_PASS && v != LW_PASS_SYN) {
+		if (v != LW_PASS && v != LW_PASS_SYN && v != LW_PASS_TCP) {
 			st->stats.rx_dropped++;
 			if (v == LW_DROP_MALFORMED)
 				st->stats.rx_malformed++;

@@ -121,6 +121,7 @@ int tcp_layer_init(struct bstack *st)
 	c->hash_seed = bstack_random(st);
 	c->isn_key[0] = bstack_random(st);
 	c->isn_key[1] = bstack_random(st);
+	c->chal_sec = UINT64_MAX; /* no second's budget drawn yet */
 	c->next_port = TCP_EPH_LO + (uint32_t)(bstack_random(st) %
 					       (TCP_EPH_HI - TCP_EPH_LO + 1));
 	c->max_orphans = st->max_sockets ? st->max_sockets : 4096;
@@ -593,18 +594,72 @@ void tcp_rto_reset(struct tcb *t)
 	t->rto_us = rto > TCP_RTO_MAX_US ? TCP_RTO_MAX_US : rto;
 }
 
-/* tcp_challenge_ok() - may we send one more challenge ACK this second? */
-bool tcp_challenge_ok(struct tcp_ctx *c)
-{
-	uint64_t sec = c->st->now_ns / 1000000000ull;
+/*
+ * Challenge ACKs (RFC 5961 sec. 7) and the side channel of CVE-2016-5696.
+ *
+ * A challenge ACK answers a RST or SYN in the window and an ACK outside
+ * the acceptable range. Sending them costs nothing per se, but a limit
+ * that only counts them stack-wide is an oracle: an off-path attacker
+ * spoofs a RST to a guessed 4-tuple, then provokes challenge ACKs on its
+ * own connection and counts how many of a known budget are left; one
+ * missing means the guess exists. So, as Linux (since the CVE fix, 4.7):
+ *
+ * - per socket, one challenge ACK per TCP_CHAL_GAP_NS at most
+ *   (tcb->chal_next_ns), checked first: an attacker's own connection can
+ *   draw two a second, far too few to measure a shared budget with;
+ * - stack-wide, a budget drawn anew each second, uniformly from
+ *   [TCP_CHALLENGE_PER_S / 2, TCP_CHALLENGE_PER_S * 3 / 2): even an
+ *   attacker with hundreds of connections does not know the total it
+ *   would be counting against, and one ACK spent elsewhere is lost in
+ *   the noise. The budget is SipHash of the second under the instance's
+ *   ISN key (a message no ISN hashes: its second word has high bits set),
+ *   so it needs no generator state and no other instance shares it.
+ */
 
+/**
+ * tcp_challenge_budget() - the stack-wide challenge ACK budget of a second
+ * @c:		TCP context (its ISN key)
+ * @sec:	the second, on the stack's monotonic clock
+ *
+ * Return: a value in [TCP_CHALLENGE_PER_S / 2, TCP_CHALLENGE_PER_S * 3 / 2),
+ * the same for the same @sec, unpredictable without the key.
+ */
+uint32_t tcp_challenge_budget(struct tcp_ctx *c, uint64_t sec)
+{
+	uint64_t h = tcp_siphash(c->isn_key, sec, 0x6368616c6c656e67ull);
+
+	return TCP_CHALLENGE_PER_S / 2 + (uint32_t)(h % TCP_CHALLENGE_PER_S);
+}
+
+/**
+ * tcp_challenge_ok() - may @t send a challenge ACK now?
+ * @t:	connection about to send one
+ *
+ * The per-socket spacing is checked (and taken) before the global budget,
+ * so a socket that is refused for spacing never spends the budget.
+ *
+ * Return: true if the ACK may go; the refusals are counted in the context
+ * (chal_skip_sock, chal_skip_all).
+ */
+bool tcp_challenge_ok(struct tcb *t)
+{
+	struct tcp_ctx *c = t->ctx;
+	uint64_t now = c->st->now_ns, sec = now / 1000000000ull;
+
+	if (now < t->chal_next_ns) {
+		c->chal_skip_sock++;
+		return false;
+	}
+	t->chal_next_ns = now + TCP_CHAL_GAP_NS;
 	if (sec != c->chal_sec) {
 		c->chal_sec = sec;
-		c->chal_count = 0;
+		c->chal_left = tcp_challenge_budget(c, sec);
 	}
-	if (c->chal_count >= TCP_CHALLENGE_PER_S)
+	if (!c->chal_left) {
+		c->chal_skip_all++;
 		return false;
-	c->chal_count++;
+	}
+	c->chal_left--;
 	return true;
 }
 

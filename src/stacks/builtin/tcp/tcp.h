@@ -101,7 +101,8 @@ enum tcp_state {
 #define TCP_DEF_KEEPCNT	    9u
 #define TCP_BACKLOG_MAX	    4096u
 #define TCP_QUICKACKS	    16u
-#define TCP_CHALLENGE_PER_S 1000u /* RFC 5961 challenge ACK rate limit */
+#define TCP_CHALLENGE_PER_S 1000u /* RFC 5961 sec. 7: mean global budget */
+#define TCP_CHAL_GAP_NS	    500000000ull /* per socket, tcp_invalid_ratelimit */
 #define TCP_DUPTHRESH	    3u
 #define TCP_PTO_MIN_US	    10000u     /* tail loss probe floor */
 #define TCP_TICK_RETRY_NS   1000000ull /* retry output when the pool was dry */
@@ -270,6 +271,7 @@ struct tcb {
 	struct tcp_range dsack_blk; /* a duplicate we received (RFC 2883) */
 	uint32_t ts_recent, ts_off, last_ack_sent;
 	uint64_t ts_recent_ns;
+	uint64_t chal_next_ns; /* no challenge ACK before this (per socket) */
 
 	/* loss recovery */
 	uint8_t nsacked;
@@ -329,9 +331,11 @@ struct tcp_ctx {
 	uint32_t ntimewait, max_timewait; /* like tcp_max_tw_buckets */
 	uint64_t mem_bytes;
 	const struct tcp_cc_ops *cc_default;
-	/* challenge ACK limit (RFC 5961 sec. 7) */
-	uint64_t chal_sec;
-	uint32_t chal_count;
+	/* challenge ACK limit (RFC 5961 sec. 7), see tcp_challenge_ok() */
+	uint64_t chal_sec;  /* the second chal_left belongs to */
+	uint32_t chal_left; /* global budget left in it (randomised) */
+	/* ... challenge ACKs held by a socket's spacing, by the budget */
+	uint64_t chal_skip_sock, chal_skip_all;
 	struct tcb *out_list;  /* tcbs to retry output for */
 	struct tcb *ack_list;  /* ACKs held until the input burst ends */
 	struct tcb *reap_list; /* tcbs to free */
@@ -416,7 +420,8 @@ void tcp_set_mss(struct tcb *t, uint16_t peer_mss);
 uint8_t tcp_wscale_for(uint32_t bytes);
 void tcp_rtt_sample(struct tcb *t, uint32_t rtt_us);
 void tcp_rto_reset(struct tcb *t);
-bool tcp_challenge_ok(struct tcp_ctx *c);
+bool tcp_challenge_ok(struct tcb *t);
+uint32_t tcp_challenge_budget(struct tcp_ctx *c, uint64_t sec);
 
 /* tcp_port.c */
 void tcb_port_add(struct tcb *t);

@@ -18,9 +18,11 @@
  * tcb the order is RFC 9293 3.10.7's: LISTEN and SYN-SENT apart; otherwise
  * PAWS, sequence acceptability (Linux's lenient form: the segment must end
  * at or after rcv_nxt and start within the window), RST (exact: reset; in
- * window: challenge ACK, RFC 5961), SYN (challenge ACK), ACK (SYN-RECV
- * completion, window update, congestion and recovery, FIN acknowledgment),
- * data, FIN. An owed ACK is sent at the end, after tcp_send_queued() had
+ * window: challenge ACK, RFC 5961), SYN (challenge ACK), ACK (out of
+ * range: challenge ACK and drop, RFC 5961 sec. 5; SYN-RECV completion,
+ * window update, congestion and recovery, FIN acknowledgment), data, FIN.
+ * Challenge ACKs are limited per socket and by a randomised stack-wide
+ * budget (tcp_challenge_ok(): no off-path oracle, CVE-2016-5696). An owed ACK is sent at the end, after tcp_send_queued() had
  * the chance to carry it.
  *
  * Receive data goes straight into the ring: in order at rb_len, out of
@@ -178,10 +180,10 @@ static void tcp_reset(struct tcb *t)
 	tcp_done(t);
 }
 
-/* tcp_challenge() - RFC 5961 challenge ACK, rate limited per stack. */
+/* tcp_challenge() - RFC 5961 challenge ACK, limited per socket and stack. */
 static void tcp_challenge(struct tcb *t)
 {
-	if (!tcp_challenge_ok(t->ctx))
+	if (!tcp_challenge_ok(t))
 		return;
 	t->b.st->stats.tcp_challenge_acks++;
 	tcp_send_ack(t);
@@ -499,13 +501,11 @@ static bool tcp_ack(struct tcb *t, struct tcp_seg *s)
 	uint32_t ack = s->ack, wnd, data_end, sacked = t->sacked_bytes;
 	bool wnd_changed = false;
 
-	if (seq_gt(ack, t->snd_max)) {
-		tcp_send_ack(t);
-		return false;
-	}
-	if (seq_lt(ack, t->snd_una - (t->max_sndwnd > 65535 ? t->max_sndwnd :
+	/* RFC 5961 sec. 5.2: unsent data or older than the largest window */
+	if (seq_gt(ack, t->snd_max) ||
+	    seq_lt(ack, t->snd_una - (t->max_sndwnd > 65535 ? t->max_sndwnd :
 							      65535))) {
-		tcp_send_ack(t);
+		tcp_challenge(t);
 		return false;
 	}
 	if (t->sack_ok && s->opt.nsack) {
