@@ -435,8 +435,8 @@ static void rt_wait_stopping(const struct sbx_opts *o)
 		    strlen(de->d_name) > SBX_NAME_MAX ||
 		    !rt_stopping_clash(o, de->d_name))
 			continue;
-		snprintf(path, sizeof(path), "%s/%s/lock", SBX_RUN_DIR,
-			 de->d_name);
+		snprintf(path, sizeof(path), "%s/%.*s/lock", SBX_RUN_DIR,
+			 SBX_NAME_MAX, de->d_name);
 		fd = open(path, O_RDWR | O_CLOEXEC);
 		while (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0 &&
 		       cove_now_us() < end)
