@@ -19,6 +19,9 @@
  *                              the control listener (control_run_delay.py)
  *   COVE_TEST_LISTEN_DELAY_MS  sentry.c: hold the control listener back by
  *                              0..2000 ms (control_run_delay.py)
+ *   COVE_TEST_SENTRY_FILTER_LOG confine.c: the sentry's own seccomp filter
+ *                              logs the calls it would kill for, instead
+ *                              of killing (finding a call the list misses)
  *   COVE_TEST_SPILL_FAILS      socktab.c: the first N (0..100) allocations
  *                              of the relay's spill buffers fail, so the
  *                              relay must hold back rather than drop bytes
@@ -27,7 +30,7 @@
  * Tools that exist only for tests are not hooks: they live in tests/tools/
  * (cove-ctl-dialtest) and are never installed.
  */
-#define COVE_TEST_HOOKS "NO_READY_FD", "LISTEN_DELAY_MS", "SPILL_FAILS"
+#define COVE_TEST_HOOKS "NO_READY_FD", "LISTEN_DELAY_MS", "SPILL_FAILS", "SENTRY_FILTER_LOG"
 
 /**
  * cove_test_hook_set() - is hook @name (without COVE_TEST_) set, non-empty?

@@ -662,6 +662,10 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr, int ready_wr)
 			sbx_fail(o, sync_wr, &err, SBX_EXIT_COVE);
 		}
 	}
+	if (sbx_confine(&sn, &err) < 0) {
+		kill(sn.child, SIGKILL);
+		sbx_fail(o, sync_wr, &err, SBX_EXIT_COVE);
+	}
 	close(sync_wr); /* "started" is cove.Health's SERVING now */
 	sbx_loop(&sn);
 	/* The program is gone: so is everything else in the sandbox. */

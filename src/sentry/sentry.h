@@ -170,6 +170,11 @@ struct sentry {
 	uint8_t scratch[SBX_SCRATCH];
 };
 
+/* confine.c */
+int sbx_confine(struct sentry *sn, struct cove_err *err);
+int sbx_confine_filter(bool dpdk, bool log_only, unsigned *count,
+		       struct cove_err *err);
+
 /* control.c */
 int sbx_control_start(struct sentry *sn, struct cove_err *err);
 void sbx_control_run(struct sentry *sn);
