@@ -30,7 +30,8 @@
  * Tools that exist only for tests are not hooks: they live in tests/tools/
  * (cove-ctl-dialtest) and are never installed.
  */
-#define COVE_TEST_HOOKS "NO_READY_FD", "LISTEN_DELAY_MS", "SPILL_FAILS", "SENTRY_FILTER_LOG"
+#define COVE_TEST_HOOKS \
+	"NO_READY_FD", "LISTEN_DELAY_MS", "SPILL_FAILS", "SENTRY_FILTER_LOG"
 
 /**
  * cove_test_hook_set() - is hook @name (without COVE_TEST_) set, non-empty?
