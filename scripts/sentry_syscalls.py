@@ -18,27 +18,44 @@ LIST = os.path.join(TOP, "src", "sentry", "confine_list.h")
 DOC = os.path.join(TOP, "docs", "SECURITY.md")
 BEGIN = "<!-- sentry-syscalls: begin (scripts/sentry_syscalls.py) -->"
 END = "<!-- sentry-syscalls: end -->"
-ENTRY = re.compile(r'^SBX_SYSCALL\((\w+),\s*(\w+),\s*"((?:[^"\\]|\\.)*)"\)')
+ENTRY = re.compile(r'^SBX_SYSCALL\(\s*(\w+),\s*(\w+),\s*"((?:[^"\\]|\\.)*)"\)')
 GROUP = re.compile(r"^/\* (.*) \*/$")
+
+
+def lines():
+    """The list's lines, an entry that clang-format wrapped joined again."""
+    out = []
+    with open(LIST) as f:
+        for line in f:
+            line = line.strip()
+            if out and out[-1].startswith("SBX_SYSCALL(") and \
+                    not out[-1].endswith(")"):
+                out[-1] += " " + line
+            else:
+                out.append(line)
+    return out
 
 
 def table():
     rows, group = [], ""
-    with open(LIST) as f:
-        for line in f:
-            line = line.strip()
+    entries = 0
+    for line in lines():
+        if True:
             m = GROUP.match(line)
             if m and not line.startswith("/* SPDX"):
                 group = m.group(1)
                 continue
+            if line.startswith("SBX_SYSCALL("):
+                entries += 1
             m = ENTRY.match(line)
             if m:
                 when, name, why = m.groups()
                 rows.append("| `%s` | %s | %s | %s |" % (
                     name, "every sentry" if when == "ALL" else
                     "--link=" + when.lower(), group, why))
-    if not rows:
-        sys.exit("sentry_syscalls: no SBX_SYSCALL entries in " + LIST)
+    if not rows or len(rows) != entries:
+        sys.exit("sentry_syscalls: %d of %d SBX_SYSCALL entries of %s "
+                 "understood" % (len(rows), entries, LIST))
     head = ["| call | allowed in | for | why |", "|---|---|---|---|"]
     return "\n".join([BEGIN, ""] + head + rows + ["", END])
 
