@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The program's seccomp filter: the socket family allow list, on the kernel. */
+#include <errno.h>
+#include <linux/netlink.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "sentry/sentry.h"
+
+/*
+ * Each case forks a child that loads the real filter (sbx_seccomp_install()
+ * after no_new_privs, as spawn.c does), makes every call of a table with
+ * raw syscalls, so that family values with bits above 32 reach the filter
+ * as given, and reports each call's errno (0: it worked) on a pipe. The
+ * parent compares them with what the kernel answers without a filter for
+ * a family it does not have (EAFNOSUPPORT) and a netlink protocol it does
+ * not have (EPROTONOSUPPORT): the filter must refuse the way Linux does.
+ * In stack mode nothing that the filter traps (USER_NOTIF) is called: no
+ * sentry answers in this test. The child leaves with _exit(): the filter
+ * refuses ptrace, which LeakSanitizer's exit-time scan uses.
+ */
+
+#define HI32 (1ll << 32)
+
+struct probe {
+	const char *name;
+	long nr; /* SYS_socket or SYS_socketpair */
+	long long family;
+	int type, proto;
+};
+
+enum {
+	WORKS = 0
+};
+
+static const struct probe probes[] = {
+	{ "unix", SYS_socket, AF_UNIX, SOCK_STREAM, 0 },
+	{ "unix pair", SYS_socketpair, AF_UNIX, SOCK_STREAM, 0 },
+	{ "netlink route", SYS_socket, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE },
+	{ "netlink sock_diag", SYS_socket, AF_NETLINK, SOCK_RAW,
+	  NETLINK_SOCK_DIAG },
+	{ "netlink audit", SYS_socket, AF_NETLINK, SOCK_RAW, NETLINK_AUDIT },
+	{ "netlink|hi32 sock_diag", SYS_socket, HI32 | AF_NETLINK, SOCK_RAW,
+	  NETLINK_SOCK_DIAG },
+	{ "packet", SYS_socket, AF_PACKET, SOCK_RAW, 0 },
+	{ "packet|hi32", SYS_socket, HI32 | AF_PACKET, SOCK_RAW, 0 },
+	{ "vsock", SYS_socket, AF_VSOCK, SOCK_STREAM, 0 },
+	{ "vsock pair", SYS_socketpair, AF_VSOCK, SOCK_STREAM, 0 },
+	{ "alg", SYS_socket, AF_ALG, SOCK_SEQPACKET, 0 },
+	{ "bluetooth", SYS_socket, AF_BLUETOOTH, SOCK_RAW, 0 },
+	{ "xdp", SYS_socket, AF_XDP, SOCK_RAW, 0 },
+	{ "key", SYS_socket, AF_KEY, SOCK_RAW, 2 },
+	{ "tipc", SYS_socket, AF_TIPC, SOCK_RDM, 0 },
+	{ "tipc pair", SYS_socketpair, AF_TIPC, SOCK_RDM, 0 },
+	{ "can", SYS_socket, AF_CAN, SOCK_RAW, 1 },
+	{ "unspec", SYS_socket, AF_UNSPEC, SOCK_STREAM, 0 },
+	{ "af_max", SYS_socket, AF_MAX, SOCK_STREAM, 0 },
+	{ "minus one", SYS_socket, -1, SOCK_STREAM, 0 },
+	{ "unix|hi32", SYS_socket, HI32 | AF_UNIX, SOCK_STREAM, 0 },
+	{ "inet|hi32", SYS_socket, HI32 | AF_INET, SOCK_DGRAM, 0 },
+	{ "inet pair", SYS_socketpair, AF_INET, SOCK_STREAM, 0 },
+	{ "inet6", SYS_socket, AF_INET6, SOCK_DGRAM, 0 },
+	{ "inet6 pair", SYS_socketpair, AF_INET6, SOCK_STREAM, 0 },
+	{ "inet", SYS_socket, AF_INET, SOCK_DGRAM, 0 }, /* last: trapped */
+};
+
+#define NPROBES (sizeof(probes) / sizeof(probes[0]))
+
+/* call() - one probe, no filter needed; Return: 0 or its errno. */
+static int call(const struct probe *p)
+{
+	int sv[2];
+	long r;
+
+	r = syscall(p->nr, p->family, p->type, p->proto, sv);
+	if (r < 0)
+		return errno;
+	if (p->nr == SYS_socketpair) {
+		close(sv[0]);
+		close(sv[1]);
+	} else {
+		close((int)r);
+	}
+	return WORKS;
+}
+
+/**
+ * filtered() - every probe's result under the filter of one mode
+ * @notify:	stack mode
+ * @res:	NPROBES results (0 or errno); the trapped last probe is only
+ *		made with !@notify
+ * @ptrace_err:	ptrace(PTRACE_TRACEME)'s errno under the filter
+ */
+static void filtered(bool notify, int res[NPROBES], int *ptrace_err)
+{
+	int pfd[2], status, out[NPROBES + 1];
+	unsigned i, n = notify ? NPROBES - 1 : NPROBES;
+	pid_t pid;
+
+	REQUIRE(pipe(pfd) == 0);
+	pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		struct cove_err err = { 0 };
+		int nfd = -1;
+
+		close(pfd[0]);
+		memset(out, 0, sizeof(out));
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+		    sbx_seccomp_install(notify, &nfd, &err) < 0) {
+			fprintf(stderr, "filter: %s\n", err.msg);
+			_exit(2);
+		}
+		for (i = 0; i < n; i++)
+			out[i] = call(&probes[i]);
+		out[NPROBES] = ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0 ?
+				       errno :
+				       WORKS;
+		_exit(write(pfd[1], out, sizeof(out)) == sizeof(out) ? 0 : 3);
+	}
+	close(pfd[1]);
+	REQUIRE(read(pfd[0], out, sizeof(out)) == sizeof(out));
+	close(pfd[0]);
+	REQUIRE(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	memcpy(res, out, sizeof(int) * NPROBES);
+	*ptrace_err = out[NPROBES];
+}
+
+/* find() - the index of the probe named @name. */
+static unsigned find(const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < NPROBES; i++)
+		if (!strcmp(probes[i].name, name))
+			return i;
+	REQUIRE(0);
+	return 0;
+}
+
+/* The kernel's answers for what it does not have, without a filter. */
+static int absent_family, absent_netlink;
+
+static void test_kernel_answers(void)
+{
+	struct probe nofam = { "none", SYS_socket, AF_MAX + 7, SOCK_STREAM, 0 };
+	struct probe nopair = { "none", SYS_socketpair, AF_MAX + 7, SOCK_STREAM,
+				0 };
+	struct probe noproto = { "none", SYS_socket, AF_NETLINK, SOCK_RAW,
+				 MAX_LINKS };
+
+	absent_family = call(&nofam);
+	absent_netlink = call(&noproto);
+	CHECK(absent_family == EAFNOSUPPORT);
+	CHECK(call(&nopair) == absent_family);
+	CHECK(absent_netlink == EPROTONOSUPPORT);
+}
+
+/**
+ * check_common() - what both modes answer alike
+ * @res:	results from filtered()
+ */
+static void check_common(const int res[NPROBES])
+{
+	static const char *const refused[] = {
+		"packet",
+		"packet|hi32",
+		"vsock",
+		"vsock pair",
+		"alg",
+		"bluetooth",
+		"xdp",
+		"key",
+		"tipc",
+		"tipc pair",
+		"can",
+		"unspec",
+		"af_max",
+		"minus one",
+		"unix|hi32",
+		"inet|hi32",
+		"netlink|hi32 sock_diag",
+	};
+	unsigned i;
+
+	CHECK(res[find("unix")] == WORKS);
+	CHECK(res[find("unix pair")] == WORKS);
+	CHECK(res[find("netlink route")] == WORKS);
+	CHECK(res[find("netlink sock_diag")] == absent_netlink);
+	CHECK(res[find("netlink audit")] == absent_netlink);
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		int r = res[find(refused[i])];
+
+		if (r != absent_family)
+			fprintf(stderr, "  %s: %s\n", refused[i],
+				r ? strerror(r) : "allowed");
+		CHECK(r == absent_family);
+	}
+}
+
+/* --network=host and none: the kernel serves AF_INET and AF_INET6. */
+static void test_host_mode(void)
+{
+	struct probe in6 = probes[find("inet6")];
+	struct probe pair = probes[find("inet pair")];
+	int res[NPROBES], pt;
+
+	filtered(false, res, &pt);
+	check_common(res);
+	CHECK(res[find("inet")] == WORKS);
+	CHECK(res[find("inet6")] == call(&in6)); /* as the kernel says */
+	CHECK(res[find("inet pair")] == call(&pair));
+	CHECK(res[find("inet pair")] == EOPNOTSUPP);
+	CHECK(pt == EPERM);
+}
+
+/* Stack modes: AF_INET6 as on a kernel without it, AF_INET trapped. */
+static void test_stack_mode(void)
+{
+	struct probe pair = probes[find("inet pair")];
+	int res[NPROBES], pt;
+
+	filtered(true, res, &pt);
+	check_common(res);
+	CHECK(res[find("inet6")] == absent_family);
+	CHECK(res[find("inet6 pair")] == absent_family);
+	CHECK(res[find("inet pair")] == call(&pair));
+	CHECK(pt == EPERM);
+}
+
+int main(void)
+{
+	RUN(test_kernel_answers);
+	RUN(test_host_mode);
+	RUN(test_stack_mode);
+	return check_summary();
+}
