@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Control server: the sentry's listener, peer checks, framing and dispatch. */
+/* Control server: the sentry's listeners, framing and dispatch. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

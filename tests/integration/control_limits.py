@@ -41,7 +41,7 @@ def hello_frame(stream=1):
 
 
 def read_frame(s, timeout=10):
-    """One whole frame from @s, or None at EOF/timeout."""
+    """One whole frame from @s, or None at EOF, reset or timeout."""
     buf = b""
     while True:
         if len(buf) >= 10:
@@ -51,7 +51,10 @@ def read_frame(s, timeout=10):
         r, _, _ = select.select([s], [], [], timeout)
         if not r:
             return None
-        chunk = s.recv(4096)
+        try:
+            chunk = s.recv(4096)
+        except ConnectionResetError:
+            return None
         if not chunk:
             return None
         buf += chunk
