@@ -34,7 +34,13 @@
  *     sendto(..., dest_addr != NULL, ...), recvfrom(..., src_addr != NULL, ...)
  *   every mode (SCMP_ACT_ERRNO(EPERM)):
  *     ptrace, process_vm_readv/writev, pidfd_getfd, bpf,
- *     io_uring_setup/enter/register (io_uring would bypass this filter)
+ *     io_uring_setup/enter/register (io_uring would bypass this filter),
+ *     open_by_handle_at (opens any inode of a mounted file system by
+ *     handle, past a --rootfs pivot_root, for a root that kept
+ *     CAP_DAC_READ_SEARCH), keyctl, add_key, request_key (the kernel
+ *     keyrings are not namespaced), userfaultfd and perf_event_open (kernel
+ *     surface a sandboxed program has no use for, a staple of exploits),
+ *     as container runtimes' default profiles do
  *
  * libseccomp compares each argument once per rule, so "every family but
  * these" is written as one refusing rule per value in the gaps between
@@ -250,6 +256,12 @@ int sbx_seccomp_install(bool notify, int *notify_fd, struct cove_err *err)
 		SCMP_SYS(io_uring_setup),
 		SCMP_SYS(io_uring_enter),
 		SCMP_SYS(io_uring_register),
+		SCMP_SYS(open_by_handle_at),
+		SCMP_SYS(keyctl),
+		SCMP_SYS(add_key),
+		SCMP_SYS(request_key),
+		SCMP_SYS(userfaultfd),
+		SCMP_SYS(perf_event_open),
 	};
 	scmp_filter_ctx ctx;
 	unsigned i;
