@@ -30,7 +30,8 @@
  *   stack mode only (SCMP_ACT_NOTIFY, answered by the sentry):
  *     bind, listen, accept, accept4, connect,
  *     getsockname, getpeername, setsockopt, getsockopt, shutdown,
- *     recvmsg, sendmmsg, recvmmsg, sendmsg(flags != SBX_HANDOVER_FLAGS),
+ *     sendmmsg, recvmmsg, recvmsg(flags != SBX_HANDOVER_FLAGS),
+ *     sendmsg(flags != SBX_HANDOVER_FLAGS),
  *     sendto(..., dest_addr != NULL, ...), recvfrom(..., src_addr != NULL, ...)
  *   every mode (SCMP_ACT_ERRNO(EPERM)):
  *     ptrace, process_vm_readv/writev, pidfd_getfd, bpf,
@@ -52,11 +53,14 @@
  * The msghdr calls are trapped on every fd: their address lives inside a
  * struct the filter cannot read, so unlike sendto/recvfrom the addressed
  * ones cannot be told apart here. The sentry CONTINUEs those on TCP and on
- * fds not its own (dgram.c). One sendmsg is let by: flags exactly
- * SBX_HANDOVER_FLAGS, which spawn.c uses to hand this filter's listener to
- * the sentry (trapped, it would wait for a sentry that has no listener
- * yet). A program using those flags only gets today's untrapped sendmsg on
- * its AF_UNIX end: nothing reaches a network that way. Other architectures (x32,
+ * fds not its own (dgram.c). One sendmsg and one recvmsg are let by: flags
+ * exactly SBX_HANDOVER_FLAGS. spawn.c sends this filter's listener to the
+ * sentry that way (trapped, it would wait for a sentry that has no
+ * listener yet), and the exec zygote (exec.c) receives its requests that
+ * way: trapped, its next recvmsg would wait for the sentry while the
+ * sentry, sending the next request, waits for the zygote's answer. A
+ * program using those flags only gets an untrapped call on its AF_UNIX
+ * end (no UDP source address): nothing reaches a network that way. Other architectures (x32,
  * i386 via int 0x80) hit libseccomp's default bad-arch action: kill.
  * The program also runs without CAP_NET_ADMIN and CAP_NET_RAW (spawn.c),
  * so NETLINK_ROUTE sockets can read but the kernel refuses their writes.
@@ -215,8 +219,7 @@ static int sbx_notify_rules(scmp_filter_ctx ctx)
 		SCMP_SYS(connect),     SCMP_SYS(getsockname),
 		SCMP_SYS(getpeername), SCMP_SYS(setsockopt),
 		SCMP_SYS(getsockopt),  SCMP_SYS(shutdown),
-		SCMP_SYS(recvmsg),     SCMP_SYS(sendmmsg),
-		SCMP_SYS(recvmmsg),
+		SCMP_SYS(sendmmsg),    SCMP_SYS(recvmmsg),
 	};
 	struct scmp_arg_cmp a;
 	unsigned i;
@@ -224,10 +227,13 @@ static int sbx_notify_rules(scmp_filter_ctx ctx)
 
 	for (i = 0; !ret && i < sizeof(trapped) / sizeof(trapped[0]); i++)
 		ret = sbx_rule(ctx, SCMP_ACT_NOTIFY, trapped[i], 0, NULL);
-	/* Not the hand-over of this very filter's listener. */
+	/* Not the hand-over of this very filter's listener, nor the exec
+	 * zygote's requests. */
 	a = sbx_arg(2, SCMP_CMP_NE, SBX_HANDOVER_FLAGS);
 	if (!ret)
 		ret = sbx_rule(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(sendmsg), 1, &a);
+	if (!ret)
+		ret = sbx_rule(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(recvmsg), 1, &a);
 	a = sbx_arg(4, SCMP_CMP_NE, 0);
 	if (!ret)
 		ret = sbx_rule(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(sendto), 1, &a);

@@ -121,6 +121,31 @@ static int call(const struct probe *p)
 	return WORKS;
 }
 
+/*
+ * handover() - stack mode lets sendmsg() and recvmsg() with flags exactly
+ * SBX_HANDOVER_FLAGS by untrapped (the listener's hand-over, the exec
+ * zygote's requests): both return at once on a socketpair. Trapped, they
+ * would wait for a sentry this test does not have; the alarm ends that
+ * wait as a failure. Return: 0, or -1.
+ */
+static int handover(void)
+{
+	char b = 'x';
+	struct iovec iov = { .iov_base = &b, .iov_len = 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	int sv[2], ok;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0)
+		return -1;
+	alarm(5);
+	ok = sendmsg(sv[1], &m, SBX_HANDOVER_FLAGS) == 1 &&
+	     recvmsg(sv[0], &m, SBX_HANDOVER_FLAGS) == 1 && b == 'x';
+	alarm(0);
+	close(sv[0]);
+	close(sv[1]);
+	return ok ? 0 : -1;
+}
+
 /**
  * filtered() - every probe's result under the filter of one mode
  * @notify:	stack mode
@@ -152,6 +177,8 @@ static void filtered(bool notify, int res[NPROBES], int den[NDENIED])
 			out[i] = call(&probes[i]);
 		for (i = 0; i < NDENIED; i++)
 			out[NPROBES + i] = call_denied(i);
+		if (notify && handover() < 0)
+			_exit(4);
 		_exit(write(pfd[1], out, sizeof(out)) == sizeof(out) ? 0 : 3);
 	}
 	close(pfd[1]);
