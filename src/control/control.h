@@ -534,6 +534,7 @@ struct cove_ctl_server_cfg {
 	unsigned max_conns;    /* 0: 16; when full an idle one makes room */
 	uint32_t handshake_ms; /* 0: 3000; no cove.Hello by then: closed */
 	uint32_t idle_ms;      /* 0: 60000; no request, no deferred call */
+	uint32_t evict_ms;     /* 0: 1000; idle this long: may give way */
 	uint32_t max_frame;    /* 0: COVE_CTL_FRAME_MAX */
 	mode_t socket_mode;    /* 0: 0600 */
 	const char *sandbox;   /* name, for Hello */

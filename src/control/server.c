@@ -70,6 +70,8 @@ int cove_ctl_server_new(const struct cove_ctl_server_cfg *cfg,
 		srv->cfg.handshake_ms = SRV_DEFAULT_HANDSHAKE_MS;
 	if (!srv->cfg.idle_ms)
 		srv->cfg.idle_ms = SRV_DEFAULT_IDLE_MS;
+	if (!srv->cfg.evict_ms)
+		srv->cfg.evict_ms = SRV_DEFAULT_EVICT_MS;
 	conns = calloc(srv->cfg.max_conns, sizeof(*conns));
 	if (!conns)
 		/* cppcheck-suppress memleak ; srv is cove_cleanup_free */

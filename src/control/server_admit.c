@@ -29,13 +29,15 @@
  * (a cove.Wait keeps `cove run` and `cove exec` connected for as long as
  * their process runs), is closed after idle_ms without a request.
  *
- * When every slot is taken, a new peer takes the slot of an idle one: the
- * oldest that has not said Hello, else the one whose last request (or
- * answer) is the oldest. Only when every slot holds an open deferred call
- * is the newcomer refused, with RESOURCE_EXHAUSTED naming the limit. So
- * idle connections never lock the owner's commands out; what can is
- * max_conns processes each waiting on a call at once, and that limit is
- * said in one line. A refusal always arrives as a response, never as a
+ * When every slot is taken, a new peer takes the slot of one that can give
+ * way: the oldest that has not said Hello, else, of those idle for at
+ * least evict_ms with no deferred call open, the one whose last request
+ * (or answer) is the oldest. A connection in the middle of its work (a
+ * `cove exec` between its Exec and its Wait) is never cut. When nothing
+ * can give way the newcomer is refused, with RESOURCE_EXHAUSTED naming the
+ * limit. So idle connections never lock the owner's commands out; what
+ * can is max_conns processes waiting on calls, or talking, at once, and
+ * that is said in one line. A refusal always arrives as a response, never as a
  * reset: the refused peer's bytes are read away before the close, since
  * closing a unix socket with unread bytes makes the peer's next read fail
  * with ECONNRESET.
@@ -78,6 +80,15 @@ static void srv_refuse(struct cove_ctl_server *srv, int fd, int32_t code,
 	close(fd);
 }
 
+/* srv_can_give_way() - may @c lose its slot to a newcomer (see top)? */
+static bool srv_can_give_way(const struct cove_ctl_server *srv,
+			     const struct srv_conn *c, int64_t now)
+{
+	if (c->fd < 0 || c->deferred > 0)
+		return false;
+	return !c->hello || now - c->last_ms >= srv->cfg.evict_ms;
+}
+
 /* srv_evict_first() - should @a go before @b to make room (see top)? */
 static bool srv_evict_first(const struct srv_conn *a, const struct srv_conn *b)
 {
@@ -91,19 +102,20 @@ static bool srv_evict_first(const struct srv_conn *a, const struct srv_conn *b)
  * @srv:	server, every slot taken
  * @pid:	the newcomer's pid, for the log
  *
- * Connections with a deferred call open are never taken.
+ * Only connections srv_can_give_way() are taken.
  *
- * Return: the freed slot, or NULL when every connection waits on a call.
+ * Return: the freed slot, or NULL when none can give way.
  */
 static struct srv_conn *srv_evict(struct cove_ctl_server *srv, pid_t pid)
 {
+	int64_t now = srv_now(srv);
 	struct srv_conn *v = NULL;
 	unsigned i;
 
 	for (i = 0; i < srv->cfg.max_conns; i++) {
 		struct srv_conn *c = &srv->conns[i];
 
-		if (c->fd >= 0 && c->deferred <= 0 &&
+		if (srv_can_give_way(srv, c, now) &&
 		    (!v || srv_evict_first(c, v)))
 			v = c;
 	}
@@ -143,7 +155,7 @@ int srv_add(struct cove_ctl_server *srv, int fd, uid_t uid, pid_t pid)
 		c = srv_evict(srv, pid);
 	if (!c) {
 		snprintf(why, sizeof(why),
-			 "all %u control connections of this sandbox are waiting on calls; try again later",
+			 "all %u control connections of this sandbox are in use (waiting on calls or busy); try again later",
 			 srv->cfg.max_conns);
 		srv_refuse(srv, fd, COVE_CTL_RESOURCE_EXHAUSTED, why);
 		return -EMFILE;

@@ -22,6 +22,7 @@
 #define SRV_DEFAULT_CONNS	 16
 #define SRV_DEFAULT_HANDSHAKE_MS 3000
 #define SRV_DEFAULT_IDLE_MS	 60000
+#define SRV_DEFAULT_EVICT_MS	 1000
 #define SRV_DRAIN_MAX		 65536 /* bytes read away before a refusal */
 #define SRV_TX_LIMIT		 4 /* queued bytes <= 4 * (max frame + 10) */
 #define SRV_EV_LISTEN		 (1ull << 32)

@@ -27,6 +27,7 @@
 #define MAX_CONNS    4
 #define HANDSHAKE_MS 1000
 #define IDLE_MS	     5000
+#define EVICT_MS     100
 
 static struct cove_ctl_server *srv;
 static int64_t now_ms = 1000000;
@@ -251,12 +252,24 @@ static void test_deferred_call_keeps_it(void)
 
 static void test_full_evicts_idle(void)
 {
+	char msg[256] = "";
 	int fds[MAX_CONNS], late, pre, i;
 
 	for (i = 0; i < MAX_CONNS; i++) {
 		fds[i] = hello();
 		now_ms += 10;
 	}
+	/* All active within EVICT_MS: nobody is cut, the newcomer is told. */
+	late = peer();
+	send_call(late, 1, "cove.Hello");
+	pump();
+	CHECK(response(late, msg, sizeof(msg)) == COVE_CTL_RESOURCE_EXHAUSTED);
+	CHECK(strstr(msg, "try again later") != NULL);
+	CHECK(closed(late));
+	close(late);
+	for (i = 0; i < MAX_CONNS; i++)
+		CHECK(!closed(fds[i]));
+	now_ms += EVICT_MS;
 	send_call(fds[0], 3, "cove.Health"); /* 0 is now the most recent */
 	pump();
 	CHECK(response(fds[0], NULL, 0) == COVE_CTL_OK);
@@ -301,7 +314,8 @@ static int try_client(void)
 			_exit(0);
 		}
 		fprintf(stderr, "  client: %s\n", err.msg);
-		_exit(strstr(err.msg, "waiting on calls; try again later") &&
+		_exit(strstr(err.msg,
+			     "are in use (waiting on calls or busy); try again later") &&
 				      err.code == EBUSY ?
 			      1 :
 			      2);
@@ -340,6 +354,8 @@ static void test_full_of_calls_refused(void)
 	/* One call answered: its connection is idle and makes room. */
 	REQUIRE(cove_ctl_server_reply(srv, &calls[2], &rep) == 0);
 	CHECK(response(fds[2], NULL, 0) == COVE_CTL_OK);
+	CHECK(try_client() == 1); /* it was answered just now */
+	now_ms += EVICT_MS;
 	CHECK(try_client() == 0);
 	CHECK(closed(fds[2]));
 	for (i = 0; i < MAX_CONNS; i++)
@@ -355,6 +371,7 @@ int main(void)
 		.max_conns = MAX_CONNS,
 		.handshake_ms = HANDSHAKE_MS,
 		.idle_ms = IDLE_MS,
+		.evict_ms = EVICT_MS,
 		.sandbox = "lim",
 		.methods = methods,
 		.log = log_cb,
