@@ -85,8 +85,9 @@ struct sbx_opts {
 	enum sbx_link_kind link;
 	const char *link_args; /* --link=dpdk:DEVARGS; NULL: net_af_packet0 */
 	bool have_ip;
-	bool pool_ip;	   /* picked from SBX_POOL_NET/SBX_POOL_PREFIX */
-	struct in_addr ip; /* the sandbox address */
+	bool pool_ip;	      /* picked from SBX_POOL_NET/SBX_POOL_PREFIX */
+	bool ip_outside_pool; /* --ip-outside-pool: --ip may leave the pool */
+	struct in_addr ip;    /* the sandbox address */
 	uint8_t prefix_len;
 	struct in_addr gateway; /* host side of the veth */
 	char name[SBX_NAME_MAX + 1];

@@ -232,6 +232,8 @@ static int client_hello(struct cove_ctl_client *c, uint32_t timeout_ms,
 		return cove_err_set(err,
 				    resp.code == COVE_CTL_PERMISSION_DENIED ?
 					    EACCES :
+				    resp.code == COVE_CTL_RESOURCE_EXHAUSTED ?
+					    EBUSY :
 					    EPROTO,
 				    "control: the sentry refused: %s",
 				    resp.message);

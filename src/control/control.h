@@ -14,7 +14,9 @@
  *   config.c  /etc/cove/cove.conf ("key = value")
  *   frame.c   ttrpc-style 10-byte frame header and incremental decoder
  *   msg.c     protobuf-c envelopes (Request/Response) and their checks
- *   server.c  the sentry's listener: accept, peer credentials, dispatch
+ *   server.c  the sentry's listener: framing, dispatch; server_admit.c
+ *             peer credentials, the connection limit, handshake and idle
+ *             timeouts; server_table.c the slot table's basics
  *   client.c  the runtime's side: dial, hello, call with a deadline
  *
  * Times are milliseconds on CLOCK_MONOTONIC; a deadline is an absolute
@@ -528,15 +530,21 @@ struct cove_ctl_method {
 #define COVE_CTL_MAX_FDS 3
 
 struct cove_ctl_server_cfg {
-	uid_t owner_uid;     /* only this peer uid (and root) may connect */
-	unsigned max_conns;  /* 0: 16 */
-	uint32_t max_frame;  /* 0: COVE_CTL_FRAME_MAX */
-	mode_t socket_mode;  /* 0: 0600 */
-	const char *sandbox; /* name, for Hello */
+	uid_t owner_uid;       /* only this peer uid (and root) may connect */
+	unsigned max_conns;    /* 0: 16; when full an idle one makes room */
+	uint32_t handshake_ms; /* 0: 3000; no cove.Hello by then: closed */
+	uint32_t idle_ms;      /* 0: 60000; no request, no deferred call */
+	uint32_t evict_ms;     /* 0: 1000; idle this long: may give way */
+	uint32_t max_frame;    /* 0: COVE_CTL_FRAME_MAX */
+	mode_t socket_mode;    /* 0: 0600 */
+	const char *sandbox;   /* name, for Hello */
 	const struct cove_ctl_method *methods; /* NULL-name terminated */
 	void *opaque;
 	/* Log one line (no newline); NULL: stderr with a "cove: " prefix. */
 	void (*log)(void *opaque, const char *line);
+	/* The clock of the timeouts, in ms; NULL: cove_now_ms(). Tests
+	 * inject one (tests/unit/test_control_limits.c). */
+	int64_t (*now_ms)(void *opaque);
 };
 
 /**

@@ -1,21 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Control server: the sentry's listener, peer checks, framing and dispatch. */
+/* Control server: the sentry's listeners, framing and dispatch. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <linux/vm_sockets.h>
 
 #include "common/cleanup.h"
+#include "common/clock.h"
 #include "control/control.h"
 #include "control/cove.pb-c.h"
+#include "control/server_internal.h"
 
 /*
  * Theory of operation: the server owns one epoll fd that covers its
@@ -26,10 +28,9 @@
  * decoder bounded by one frame and a transmit queue bounded by
  * SRV_TX_LIMIT frames' worth of bytes.
  *
- * Peer checks happen at accept: a unix peer's SO_PEERCRED uid must be the
- * owner's or root's; a vsock peer must be the host (CID 2). Refused peers get one
- * PERMISSION_DENIED response on stream 1 (the client's hello) and are
- * closed, with a logged reason.
+ * Peer checks, the connection limit, eviction and the handshake and idle
+ * timeouts are server_admit.c's (its theory of operation); the slot
+ * table's basics are server_table.c's (server_internal.h).
  *
  * A connection's first call must be cove.Hello (version handshake);
  * cove.Health is answered by the server unless the caller overrides it.
@@ -46,69 +47,13 @@
  * so fds never pile up or reach a later call.
  */
 
-#define SRV_MAX_LISTEN	  2
-#define SRV_DEFAULT_CONNS 16
-#define SRV_TX_LIMIT	  4 /* queued bytes <= 4 * (max frame + 10) */
-#define SRV_EV_LISTEN	  (1ull << 32)
-#define SRV_EV_CONN	  (2ull << 32)
-
-struct srv_conn {
-	int fd; /* -1: slot free */
-	uint64_t gen;
-	uid_t uid;
-	pid_t pid;
-	int hello;		   /* hello done */
-	int want_out;		   /* EPOLLOUT armed */
-	int fds[COVE_CTL_MAX_FDS]; /* passed with the request being read */
-	unsigned nfds;
-	struct cove_ctl_rx rx;
-	uint8_t *tx;
-	size_t tx_len, tx_off;
-};
-
-struct srv_listener {
-	int fd;
-	int is_unix;
-	char path[COVE_CTL_PATH_MAX];
-};
-
-struct cove_ctl_server {
-	struct cove_ctl_server_cfg cfg;
-	int epfd;
-	struct srv_listener lis[SRV_MAX_LISTEN];
-	unsigned n_lis;
-	struct srv_conn *conns;
-	uint64_t next_gen;
-};
-
-static void srv_log(struct cove_ctl_server *srv, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-/**
- * srv_log() - one line to the configured log
- * @srv:	server
- * @fmt:	printf-style message
- */
-static void srv_log(struct cove_ctl_server *srv, const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (srv->cfg.log)
-		srv->cfg.log(srv->cfg.opaque, line);
-	else
-		fprintf(stderr, "cove: control: %s\n", line);
-}
-
 int cove_ctl_server_new(const struct cove_ctl_server_cfg *cfg,
 			struct cove_ctl_server **out, struct cove_err *err)
 {
 	cove_cleanup_free struct cove_ctl_server *srv = NULL;
 	cove_cleanup_free struct srv_conn *conns = NULL;
-	cove_cleanup_close int epfd = -1;
+	struct epoll_event ev = { .events = EPOLLIN };
+	cove_cleanup_close int epfd = -1, tfd = -1;
 	unsigned i;
 
 	srv = calloc(1, sizeof(*srv));
@@ -121,6 +66,12 @@ int cove_ctl_server_new(const struct cove_ctl_server_cfg *cfg,
 		srv->cfg.max_frame = COVE_CTL_FRAME_MAX;
 	if (!srv->cfg.socket_mode)
 		srv->cfg.socket_mode = 0600;
+	if (!srv->cfg.handshake_ms)
+		srv->cfg.handshake_ms = SRV_DEFAULT_HANDSHAKE_MS;
+	if (!srv->cfg.idle_ms)
+		srv->cfg.idle_ms = SRV_DEFAULT_IDLE_MS;
+	if (!srv->cfg.evict_ms)
+		srv->cfg.evict_ms = SRV_DEFAULT_EVICT_MS;
 	conns = calloc(srv->cfg.max_conns, sizeof(*conns));
 	if (!conns)
 		/* cppcheck-suppress memleak ; srv is cove_cleanup_free */
@@ -129,10 +80,17 @@ int cove_ctl_server_new(const struct cove_ctl_server_cfg *cfg,
 	if (epfd < 0)
 		/* cppcheck-suppress memleak ; srv, conns: cove_cleanup_free */
 		return cove_err_set(err, errno, "control server");
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	ev.data.u64 = SRV_EV_TIMER;
+	if (tfd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &ev) < 0)
+		/* cppcheck-suppress memleak ; srv, conns: cove_cleanup_free */
+		return cove_err_set(err, errno, "control server: timer");
 	for (i = 0; i < srv->cfg.max_conns; i++)
 		conns[i].fd = -1;
 	srv->conns = cove_steal_ptr(&conns);
 	srv->epfd = cove_steal_fd(&epfd);
+	srv->tfd = cove_steal_fd(&tfd);
+	srv->armed_ms = SRV_NEVER;
 	*out = cove_steal_ptr(&srv);
 	return 0;
 }
@@ -254,16 +212,6 @@ unsigned cove_ctl_server_conns(const struct cove_ctl_server *srv)
 }
 
 /**
- * srv_drop_fds() - close the fds a connection received and nobody took
- * @c:		connection
- */
-static void srv_drop_fds(struct srv_conn *c)
-{
-	while (c->nfds)
-		close(c->fds[--c->nfds]);
-}
-
-/**
  * srv_recv() - recv() that also collects SCM_RIGHTS fds
  * @srv:	server
  * @c:		connection
@@ -321,22 +269,6 @@ static ssize_t srv_recv(struct cove_ctl_server *srv, struct srv_conn *c,
 		srv_log(srv, "pid %d passed fds that did not fit; dropped",
 			(int)c->pid);
 	return n;
-}
-
-/**
- * srv_close() - close a connection and free its slot
- * @srv:	server
- * @c:		connection
- */
-static void srv_close(struct cove_ctl_server *srv, struct srv_conn *c)
-{
-	srv_drop_fds(c);
-	epoll_ctl(srv->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-	close(c->fd);
-	cove_ctl_rx_free(&c->rx);
-	free(c->tx);
-	memset(c, 0, sizeof(*c));
-	c->fd = -1;
 }
 
 /**
@@ -431,6 +363,7 @@ static int srv_send(struct cove_ctl_server *srv, struct srv_conn *c,
 	free(f);
 	c->tx = nt;
 	c->tx_len += flen;
+	c->last_ms = srv_now(srv);
 	return srv_flush(srv, c);
 }
 
@@ -547,6 +480,7 @@ static int srv_dispatch(struct cove_ctl_server *srv, struct srv_conn *c,
 	memset(&rep, 0, sizeof(rep));
 	m->fn(srv->cfg.opaque, &call, req->payload, req->payload_len, &rep);
 	if (rep.deferred) {
+		c->deferred++; /* cove_ctl_server_reply() takes it back */
 		free(rep.payload);
 		return 0;
 	}
@@ -627,77 +561,12 @@ static void srv_read(struct cove_ctl_server *srv, struct srv_conn *c)
 			return;
 		}
 		cove_ctl_rx_commit(&c->rx, (size_t)n);
+		c->last_ms = srv_now(srv);
 		if (srv_frames(srv, c) < 0)
 			return;
 		if (c->nfds && c->rx.len == c->rx.off)
 			srv_drop_fds(c); /* no request took them */
 	}
-}
-
-/**
- * srv_refuse() - tell a peer no, log why, close
- * @srv:	server
- * @fd:		accepted socket
- * @why:	reason for the log
- */
-static void srv_refuse(struct cove_ctl_server *srv, int fd, const char *why)
-{
-	size_t flen;
-	uint8_t *f;
-
-	srv_log(srv, "refused a connection: %s", why);
-	f = cove_ctl_msg_response_frame(1, COVE_CTL_PERMISSION_DENIED, why,
-					NULL, 0, srv->cfg.max_frame, &flen);
-	if (f) {
-		if (send(fd, f, flen, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-			(void)0; /* best effort: the close says enough */
-		free(f);
-	}
-	close(fd);
-}
-
-/**
- * srv_add() - give an accepted socket a connection slot
- * @srv:	server
- * @fd:		connected socket, non-blocking; closed on failure
- * @uid:	peer uid, for logs
- * @pid:	peer pid, for logs
- *
- * Return: 0 or negative errno.
- */
-static int srv_add(struct cove_ctl_server *srv, int fd, uid_t uid, pid_t pid)
-{
-	struct epoll_event ev = { .events = EPOLLIN };
-	struct srv_conn *c = NULL;
-	unsigned i;
-
-	for (i = 0; i < srv->cfg.max_conns; i++) {
-		if (srv->conns[i].fd < 0) {
-			c = &srv->conns[i];
-			break;
-		}
-	}
-	if (!c) {
-		srv_log(srv,
-			"refused a connection of pid %d: %u connections open already",
-			(int)pid, srv->cfg.max_conns);
-		close(fd);
-		return -EMFILE;
-	}
-	ev.data.u64 = SRV_EV_CONN | i;
-	if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-		int e = errno;
-
-		srv_log(srv, "epoll: %s", strerror(e));
-		close(fd);
-		return -e;
-	}
-	c->fd = fd;
-	c->gen = ++srv->next_gen;
-	c->uid = uid;
-	c->pid = pid;
-	cove_ctl_rx_init(&c->rx, srv->cfg.max_frame);
-	return 0;
 }
 
 int cove_ctl_server_adopt(struct cove_ctl_server *srv, int fd,
@@ -714,55 +583,6 @@ int cove_ctl_server_adopt(struct cove_ctl_server *srv, int fd,
 	if (r < 0)
 		return cove_err_set(err, -r, "control: adopting a connection");
 	return 0;
-}
-
-/**
- * srv_accept() - accept and check every pending peer of a listener
- * @srv:	server
- * @l:		listener
- */
-static void srv_accept(struct cove_ctl_server *srv, struct srv_listener *l)
-{
-	for (;;) {
-		struct ucred cred = { .pid = 0 };
-		socklen_t cl = sizeof(cred);
-		char why[160];
-		int fd;
-
-		fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			if (errno != EAGAIN)
-				srv_log(srv, "accept: %s", strerror(errno));
-			return;
-		}
-		if (l->is_unix) {
-			if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred,
-				       &cl) < 0) {
-				srv_refuse(srv, fd, "no peer credentials");
-				continue;
-			}
-			if (cred.uid != srv->cfg.owner_uid && cred.uid != 0) {
-				snprintf(why, sizeof(why),
-					 "uid %u (pid %d) is not the sandbox owner",
-					 (unsigned)cred.uid, (int)cred.pid);
-				srv_refuse(srv, fd, why);
-				continue;
-			}
-		} else {
-			struct sockaddr_vm vm = { 0 };
-			socklen_t vl = sizeof(vm);
-
-			if (getpeername(fd, (struct sockaddr *)&vm, &vl) < 0 ||
-			    vm.svm_cid != VMADDR_CID_HOST) {
-				srv_refuse(srv, fd,
-					   "vsock peer is not the host");
-				continue;
-			}
-		}
-		srv_add(srv, fd, cred.uid, cred.pid);
-	}
 }
 
 int cove_ctl_server_run(struct cove_ctl_server *srv, int timeout_ms)
@@ -782,6 +602,14 @@ int cove_ctl_server_run(struct cove_ctl_server *srv, int timeout_ms)
 			srv_accept(srv, &srv->lis[idx]);
 			continue;
 		}
+		if (kind == SRV_EV_TIMER) {
+			uint64_t ticks;
+
+			if (read(srv->tfd, &ticks, sizeof(ticks)) < 0)
+				(void)0; /* EAGAIN: nothing to clear */
+			srv->armed_ms = SRV_NEVER; /* fired: arm afresh */
+			continue;
+		}
 		c = &srv->conns[idx];
 		if (c->fd < 0)
 			continue; /* closed earlier in this batch */
@@ -790,6 +618,7 @@ int cove_ctl_server_run(struct cove_ctl_server *srv, int timeout_ms)
 		if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
 			srv_read(srv, c);
 	}
+	srv_expire(srv);
 	return n;
 }
 
@@ -804,6 +633,7 @@ int cove_ctl_server_reply(struct cove_ctl_server *srv,
 		struct srv_conn *c = &srv->conns[i];
 
 		if (c->fd >= 0 && c->gen == call->conn_gen) {
+			c->deferred--;
 			ret = srv_send(srv, c, call->stream, rep) < 0 ? -EPIPE :
 									0;
 			break;
@@ -851,6 +681,7 @@ void cove_ctl_server_free(struct cove_ctl_server *srv)
 		if (srv->lis[i].is_unix)
 			unlink(srv->lis[i].path);
 	}
+	close(srv->tfd);
 	close(srv->epfd);
 	free(srv->conns);
 	free(srv);

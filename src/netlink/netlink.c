@@ -23,9 +23,10 @@
  * Theory of operation
  *
  * Every request is one message with NLM_F_ACK, sent and answered
- * synchronously (cove_nl_talk()): the kernel's ack carries the errno. No
- * dumps are needed, so one page-sized buffer per call is enough. These run
- * only during set-up and clean-up, never on the data path.
+ * synchronously (cove_nl_talk()): the kernel's ack carries the errno, and
+ * one page-sized buffer per call is enough. The one dump (the routes,
+ * cove_nl_route_list()) collects into a growing array until NLMSG_DONE.
+ * These run only during set-up and clean-up, never on the data path.
  */
 
 int cove_nl_open(struct cove_nl *nl, struct cove_err *err)
@@ -223,6 +224,94 @@ int cove_nl_route_add(struct cove_nl *nl, struct in_addr dst, uint8_t prefix,
 	ret = cove_nl_talk(nl, nlh);
 	if (ret < 0)
 		return cove_err_set(err, -ret, "cannot add route");
+	return 0;
+}
+
+/* The routes being collected by cove_nl_route_list(). */
+struct cove_nl_routes {
+	struct cove_nl_route *r;
+	unsigned n, cap;
+	int err; /* 0, or ENOMEM */
+};
+
+/* cove_nl_route_attr() - keep RTA_DST, RTA_OIF and RTA_TABLE of a route. */
+static int cove_nl_route_attr(const struct nlattr *a, void *data)
+{
+	struct cove_nl_route *r = data;
+	uint16_t type = mnl_attr_get_type(a);
+
+	if (type == RTA_DST && mnl_attr_get_payload_len(a) == sizeof(r->dst))
+		memcpy(&r->dst, mnl_attr_get_payload(a), sizeof(r->dst));
+	else if (type == RTA_OIF && !mnl_attr_validate(a, MNL_TYPE_U32))
+		r->oif = (int)mnl_attr_get_u32(a);
+	else if (type == RTA_TABLE && !mnl_attr_validate(a, MNL_TYPE_U32))
+		r->table = mnl_attr_get_u32(a);
+	return MNL_CB_OK;
+}
+
+/* cove_nl_route_one() - one RTM_NEWROUTE of the dump into the array. */
+static int cove_nl_route_one(const struct nlmsghdr *nlh, void *data)
+{
+	struct cove_nl_routes *rs = data;
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	struct cove_nl_route r = { .dst = { 0 } };
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm) ||
+	    rtm->rtm_family != AF_INET)
+		return MNL_CB_OK;
+	r.prefix = rtm->rtm_dst_len;
+	r.type = rtm->rtm_type;
+	r.table = rtm->rtm_table;
+	mnl_attr_parse(nlh, sizeof(*rtm), cove_nl_route_attr, &r);
+	if (rs->n == rs->cap) {
+		unsigned cap = rs->cap ? rs->cap * 2 : 64;
+		struct cove_nl_route *nr = realloc(rs->r, cap * sizeof(*nr));
+
+		if (!nr) {
+			rs->err = ENOMEM;
+			return MNL_CB_ERROR;
+		}
+		rs->r = nr;
+		rs->cap = cap;
+	}
+	rs->r[rs->n++] = r;
+	return MNL_CB_OK;
+}
+
+int cove_nl_route_list(struct cove_nl *nl, struct cove_nl_route **out,
+		       unsigned *n, struct cove_err *err)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct cove_nl_routes rs = { NULL, 0, 0, 0 };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+	ssize_t got;
+	int ret;
+
+	*out = NULL;
+	*n = 0;
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = ++nl->seq;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	if (mnl_socket_sendto(nl->nl, nlh, nlh->nlmsg_len) < 0)
+		return cove_err_set(err, errno, "netlink: listing routes");
+	do {
+		got = mnl_socket_recvfrom(nl->nl, buf, sizeof(buf));
+		ret = got < 0 ? -1 :
+				mnl_cb_run(buf, (size_t)got, nl->seq,
+					   nl->portid, cove_nl_route_one, &rs);
+	} while (ret > MNL_CB_STOP);
+	if (ret < 0) {
+		int e = rs.err ? rs.err : errno;
+
+		free(rs.r);
+		return cove_err_set(err, e, "netlink: listing routes");
+	}
+	*out = rs.r;
+	*n = rs.n;
 	return 0;
 }
 

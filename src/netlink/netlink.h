@@ -16,6 +16,8 @@
  * One struct cove_nl is one NETLINK_ROUTE socket. Every request is one
  * message with NLM_F_ACK, sent and answered synchronously: the kernel's
  * ack carries the errno, which lands in @err->code (the call returns -1).
+ * The one dump, cove_nl_route_list(), reads the host's routes so that the
+ * runtime can refuse an --ip that overlaps one Cove did not make.
  * The runtime uses it on the host (the veth pair, the host end's address
  * and routes, the pool's fence route); the sentry inside the sandbox's
  * netns (lo, eth0, the default route, the ingress classifiers). Set-up and
@@ -124,6 +126,30 @@ int cove_nl_route_add(struct cove_nl *nl, struct in_addr dst, uint8_t prefix,
  */
 int cove_nl_route_fence(struct cove_nl *nl, struct in_addr dst, uint8_t prefix,
 			struct cove_err *err);
+
+/* One IPv4 route of a dump (cove_nl_route_list()). */
+struct cove_nl_route {
+	struct in_addr dst; /* network order; 0 for a default route */
+	uint8_t prefix;
+	uint8_t type;	/* RTN_UNICAST, RTN_LOCAL, RTN_UNREACHABLE, ... */
+	uint32_t table; /* RT_TABLE_MAIN, RT_TABLE_LOCAL, ... */
+	int oif;	/* output interface, 0 when none */
+};
+
+/**
+ * cove_nl_route_list() - every IPv4 route of every table of @nl's netns
+ * @nl:		socket
+ * @out:	set to a malloc'd array (the caller frees it), NULL when empty
+ * @n:		set to its length
+ * @err:	reason on failure
+ *
+ * One RTM_GETROUTE dump. Multipath routes are listed once, without an
+ * output interface.
+ *
+ * Return: 0, or -1 with @err set (@out is then NULL).
+ */
+int cove_nl_route_list(struct cove_nl *nl, struct cove_nl_route **out,
+		       unsigned *n, struct cove_err *err);
 
 /* cove_nl_ingress_drop() - cove_nl_ingress_redirect() with @to 0: drop. */
 int cove_nl_ingress_drop(struct cove_nl *nl, int ifindex, struct cove_err *err);

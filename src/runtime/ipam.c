@@ -1,10 +1,121 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Sandbox address allocation: the lowest free host address, pure. */
+/* Sandbox addresses, pure: allocation, and which ones --ip may not take. */
 #include <arpa/inet.h>
 #include <stdlib.h>
 
 #include "common/cleanup.h"
 #include "runtime/runtime.h"
+
+/*
+ * Theory of operation
+ *
+ * A sandbox address puts two things on the host: a /32 route to the
+ * sandbox and the gateway (network + 1) as a local address of the host end
+ * of the veth. So an address is refused when either would be wrong or
+ * would take something from the host: a class that is never a unicast
+ * host (rt_ip_refusal()), and a subnet that overlaps a route or an address
+ * of the host that Cove did not make (rt_route_conflict()). Cove's own
+ * pool (SBX_POOL_NET/SBX_POOL_PREFIX) is claimed by an unreachable route;
+ * leaving it needs --ip-outside-pool, and a subnet inside it (prefix at
+ * least the pool's, so that the gateway is inside too) never conflicts
+ * with a route that merely contains the whole pool: the fence, more
+ * specific, already decides for the pool.
+ */
+
+/* rt_mask() - the netmask of @prefix (0..32), host order. */
+static uint32_t rt_mask(uint8_t prefix)
+{
+	return prefix ? ~0u << (32 - prefix) : 0;
+}
+
+/**
+ * rt_ip_refusal() - why @ip cannot be a sandbox address on its subnet
+ * @ip:		address (network order)
+ * @prefix:	its prefix length (8..30)
+ *
+ * Refused: 0.0.0.0/8 (unspecified, "this network"), 127.0.0.0/8
+ * (loopback), 224.0.0.0/4 (multicast), 240.0.0.0/4 (reserved, with the
+ * broadcast address 255.255.255.255), and the network and broadcast
+ * addresses of the subnet. With @prefix >= 8 the gateway shares the
+ * address's first octet, so it is in none of these either.
+ *
+ * Return: NULL if usable, else a static reason ("is ...").
+ */
+const char *rt_ip_refusal(struct in_addr ip, uint8_t prefix)
+{
+	uint32_t a = ntohl(ip.s_addr), m = rt_mask(prefix);
+
+	if ((a >> 24) == 0)
+		return "is in 0.0.0.0/8 (unspecified: no host has it)";
+	if ((a >> 24) == 127)
+		return "is a loopback address (127.0.0.0/8)";
+	if ((a >> 28) == 0xe)
+		return "is a multicast address (224.0.0.0/4)";
+	if ((a >> 28) == 0xf)
+		return "is reserved or broadcast (240.0.0.0/4)";
+	if ((a & ~m) == 0)
+		return "is the network address of its subnet";
+	if ((a & ~m) == ~m)
+		return "is the broadcast address of its subnet";
+	return NULL;
+}
+
+/**
+ * rt_in_pool() - is the subnet @ip/@prefix inside Cove's address pool?
+ * @ip:		address (network order)
+ * @prefix:	prefix length
+ *
+ * Inside means the address and the gateway: @prefix is at least the
+ * pool's, and the address is in the pool.
+ *
+ * Return: true if inside.
+ */
+bool rt_in_pool(struct in_addr ip, uint8_t prefix)
+{
+	return prefix >= SBX_POOL_PREFIX &&
+	       (ntohl(ip.s_addr) & rt_mask(SBX_POOL_PREFIX)) == SBX_POOL_NET;
+}
+
+/* rt_nets_overlap() - do two prefixes (host order) share an address? */
+static bool rt_nets_overlap(uint32_t a, uint8_t alen, uint32_t b, uint8_t blen)
+{
+	uint32_t m = rt_mask(alen < blen ? alen : blen);
+
+	return (a & m) == (b & m);
+}
+
+/**
+ * rt_route_conflict() - the first host route @ip/@prefix must not overlap
+ * @ip:		sandbox address (network order)
+ * @prefix:	its prefix length
+ * @r:		the host's routes and local addresses
+ * @n:		their count
+ *
+ * Ignored: routes Cove made (@r[i].cove), default routes (prefix 0, they
+ * contain everything) and, for a subnet inside the pool, routes that
+ * contain the whole pool (see the theory above).
+ *
+ * Return: the index in @r of a conflicting route, or -1 when none.
+ */
+int rt_route_conflict(struct in_addr ip, uint8_t prefix,
+		      const struct rt_route *r, unsigned n)
+{
+	uint32_t a = ntohl(ip.s_addr);
+	bool pool = rt_in_pool(ip, prefix);
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		if (r[i].cove || !r[i].prefix)
+			continue;
+		if (pool && r[i].prefix < SBX_POOL_PREFIX &&
+		    rt_nets_overlap(r[i].dst, r[i].prefix, SBX_POOL_NET,
+				    SBX_POOL_PREFIX))
+			continue;
+		if (rt_nets_overlap(a, prefix, r[i].dst, r[i].prefix))
+			return (int)i;
+	}
+	return -1;
+}
 
 /* rt_gateway_of() - network + 1 of @ip's subnet (see runtime.h). */
 struct in_addr rt_gateway_of(struct in_addr ip, uint8_t prefix)

@@ -26,11 +26,16 @@
  * --publish) is bounded by the fixed arrays of struct sbx_opts. Then
  * rt_opts_check() checks the options against each other, which needs all
  * of them: --network resolves to a mode, --ip/--publish exclude --netns,
- * --publish needs a network, --ip must not be its own gateway.
+ * --publish needs a network, --ip must not be its own gateway, nor any
+ * address rt_ip_refusal() names, and stays in the pool unless
+ * --ip-outside-pool; a host port is published once per sandbox.
  *
- * What parsing cannot know is left to the runtime: whether a --name is
- * taken, whether an --ip is in use (state.c, under the global lock), and
- * the address itself when no --ip was given.
+ * What parsing cannot know is left to the runtime, which checks it before
+ * it makes anything: whether an --ip overlaps a host route and whether a
+ * --publish host port is in use on the host (hostcheck.c), whether a
+ * --name, an --ip or a published port is taken by another sandbox
+ * (state.c, under the global lock), and the address itself when no --ip
+ * was given.
  *
  * Every error is one line in @err that names the option and the rule;
  * rt_opts_parse() stops at the first.
@@ -57,11 +62,16 @@
 	"  --ip=A.B.C.D/N      sandbox address; default the next free one in\n"     \
 	"                      10.209.0.0/16 from .2, a pool claimed on the host\n" \
 	"                      with an unreachable route; the host side is\n"       \
-	"                      network+1\n"                                         \
+	"                      network+1. Never loopback, multicast, 0/8,\n"        \
+	"                      240/4, a network or broadcast address, nor a\n"      \
+	"                      subnet overlapping a host route Cove did not make\n" \
+	"  --ip-outside-pool   let --ip leave 10.209.0.0/16 (the host end then\n"   \
+	"                      takes network+1 of that subnet as its address)\n"    \
 	"  --name=NAME         sandbox name (default generated); state lives in\n"  \
 	"                      /run/cove/NAME\n"                                    \
 	"  --publish=HOST:PORT forward host TCP port HOST to PORT in the sandbox\n" \
-	"                      (repeatable)\n"                                      \
+	"                      (repeatable); refused if a host process has HOST\n"  \
+	"                      bound or another sandbox publishes it\n"             \
 	"  --netns=PATH        use an existing, configured netns (e.g. made by a\n" \
 	"                      CNI plugin) instead of making one\n"                 \
 	"  --rootfs=DIR        the program's root directory\n"                      \
@@ -401,9 +411,63 @@ static int rt_opt_one(int c, char *arg, struct sbx_opts *o,
 	case 'v':
 		o->verbose = true;
 		break;
+	case 'O':
+		o->ip_outside_pool = true;
+		break;
 	default:
 		return 1;
 	}
+	return 0;
+}
+
+/**
+ * rt_publish_check() - a host port may be published once
+ * @o:		options
+ * @err:	one line naming the port
+ *
+ * Return: 0 or -1.
+ */
+static int rt_publish_check(const struct sbx_opts *o, struct cove_err *err)
+{
+	unsigned i, j;
+
+	for (i = 0; i < o->npublish; i++)
+		for (j = 0; j < i; j++)
+			if (o->publish[i].host_port == o->publish[j].host_port)
+				return cove_err_set(
+					err, 0,
+					"--publish: host port %u is given twice",
+					o->publish[i].host_port);
+	return 0;
+}
+
+/**
+ * rt_ip_check() - the rules of --ip (see rt_ip_refusal(), rt_in_pool())
+ * @o:		options; the gateway is set here
+ * @err:	one line naming the address and the rule
+ *
+ * Return: 0 or -1.
+ */
+static int rt_ip_check(struct sbx_opts *o, struct cove_err *err)
+{
+	char ip[INET_ADDRSTRLEN];
+	const char *why = rt_ip_refusal(o->ip, o->prefix_len);
+
+	inet_ntop(AF_INET, &o->ip, ip, sizeof(ip));
+	o->gateway = rt_gateway_of(o->ip, o->prefix_len);
+	if (why)
+		return cove_err_set(err, 0, "--ip: %s/%u %s", ip, o->prefix_len,
+				    why);
+	if (o->gateway.s_addr == o->ip.s_addr)
+		return cove_err_set(
+			err, 0,
+			"--ip: %s is the host side of its subnet (network + 1)",
+			ip);
+	if (!o->ip_outside_pool && !rt_in_pool(o->ip, o->prefix_len))
+		return cove_err_set(
+			err, 0,
+			"--ip: %s/%u is outside Cove's pool 10.209.0.0/16 (and its host side %s with it); --ip-outside-pool allows it",
+			ip, o->prefix_len, inet_ntoa(o->gateway));
 	return 0;
 }
 
@@ -432,14 +496,12 @@ static int rt_opts_check(struct sbx_opts *o, const char *network,
 		return cove_err_set(
 			err, 0,
 			"--publish needs a network (not --network=none)");
-	if (o->have_ip)
-		o->gateway = rt_gateway_of(o->ip, o->prefix_len);
-	if (o->have_ip && o->gateway.s_addr == o->ip.s_addr)
-		return cove_err_set(
-			err, 0,
-			"--ip: %s is the host side of its subnet (network + 1)",
-			inet_ntoa(o->ip));
-	return 0;
+	if (o->ip_outside_pool && !o->have_ip)
+		return cove_err_set(err, 0,
+				    "--ip-outside-pool is about --ip: give one");
+	if (o->have_ip && rt_ip_check(o, err) < 0)
+		return -1;
+	return rt_publish_check(o, err);
 }
 
 /**
@@ -470,6 +532,7 @@ int rt_opts_parse(int argc, char **argv, struct sbx_opts *o,
 		{ "user", required_argument, NULL, 'u' },
 		{ "poll-us", required_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "ip-outside-pool", no_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};

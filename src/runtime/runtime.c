@@ -49,9 +49,12 @@
  * reaps the sentry before it cleans up, so that the sentry's linger (the
  * stack flushing its last bytes) runs before the veth goes.
  *
- * rt_run() is a list of named steps over one struct rt_run:
+ * rt_run() is a list of named steps over one struct rt_run, after
+ * rt_host_check() (hostcheck.c) made sure that --ip and --publish take
+ * nothing the host uses:
  *
- *   rt_prepare_state   lock /run/cove, gc, name, address, state dir
+ *   rt_prepare_state   lock /run/cove, gc, name, address, published ports
+ *                      no other sandbox has, state dir
  *   rt_start_sentry    pipes, clone, "pid" and "network" in the state dir
  *   rt_await_netns     the sentry's "R"
  *   rt_make_veth       the veth pair, host end addressed
@@ -842,6 +845,10 @@ int rt_run(struct sbx_opts *o)
 		return SBX_EXIT_COVE;
 	}
 	if (cove_config_load(NULL, &r.cfg, &err) < 0) {
+		fprintf(stderr, "cove run: %s\n", err.msg);
+		return SBX_EXIT_COVE;
+	}
+	if (rt_host_check(o, &err) < 0) {
 		fprintf(stderr, "cove run: %s\n", err.msg);
 		return SBX_EXIT_COVE;
 	}

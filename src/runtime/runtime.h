@@ -68,6 +68,49 @@ bool rt_name_valid(const char *name);
 int rt_ipam_pick(uint32_t net, uint8_t prefix, const uint32_t *used,
 		 unsigned nused, uint32_t *out);
 
+/* A route or local address of the host, as rt_route_conflict() sees it. */
+struct rt_route {
+	uint32_t dst; /* host order */
+	uint8_t prefix;
+	bool cove;    /* made by Cove: on a host end cvXXXXXXXX, or the fence */
+	bool local;   /* a local address of the host (the local table) */
+	char dev[16]; /* output interface, "" when none (for messages) */
+};
+
+/**
+ * rt_ip_refusal() - why an address cannot be a sandbox's (loopback,
+ * unspecified, multicast, reserved/broadcast, network, subnet broadcast)
+ * @ip:		address (network order)
+ * @prefix:	prefix length (8..30)
+ *
+ * Return: NULL if usable, else a static reason starting "is ...".
+ */
+const char *rt_ip_refusal(struct in_addr ip, uint8_t prefix);
+
+/**
+ * rt_in_pool() - is @ip/@prefix (address and gateway) inside the pool?
+ * @ip:		address (network order)
+ * @prefix:	prefix length
+ *
+ * Return: true if inside SBX_POOL_NET/SBX_POOL_PREFIX.
+ */
+bool rt_in_pool(struct in_addr ip, uint8_t prefix);
+
+/**
+ * rt_route_conflict() - a host route or address that @ip/@prefix overlaps
+ * @ip:		sandbox address (network order)
+ * @prefix:	its prefix length
+ * @r:		the host's routes and local addresses
+ * @n:		their count
+ *
+ * Cove's own routes, default routes and (for a subnet in the pool) routes
+ * containing the whole pool do not count.
+ *
+ * Return: the index of the first conflicting entry of @r, or -1.
+ */
+int rt_route_conflict(struct in_addr ip, uint8_t prefix,
+		      const struct rt_route *r, unsigned n);
+
 /**
  * rt_gateway_of() - the host side of a sandbox subnet: network + 1
  * @ip:		sandbox address (network order)
@@ -166,6 +209,18 @@ int rt_publish_add(const struct sbx_opts *o, struct cove_err *err);
 
 /* rt_publish_del() - remove the rules of the sandbox at @ip; idempotent. */
 void rt_publish_del(struct in_addr ip);
+
+/* ---- hostcheck.c --------------------------------------------------- */
+
+/**
+ * rt_host_check() - what the host uses already, before anything is made
+ * @o:		options
+ * @err:	one line: an explicit --ip overlaps a host route or address
+ *		Cove did not make, or a --publish host port is bound on the host
+ *
+ * Return: 0 or -1.
+ */
+int rt_host_check(const struct sbx_opts *o, struct cove_err *err);
 
 /* ---- runtime.c ------------------------------------------------------ */
 

@@ -31,6 +31,9 @@
  *   ip      the sandbox address (A.B.C.D), which also names the veth;
  *   pid     "PID STARTTIME" of the sentry, so gc never kills a reused pid;
  *   network the --network value, for `cove list`;
+ *   ports   the --publish host ports, written under the global lock when
+ *           the directory is made, so that no later sandbox publishes
+ *           them while this one lives (rt_state_ports_free());
  *   publish present while host nftables rules exist.
  *
  * gc (run by `cove gc` and at the start of every `cove run`) removes every
@@ -166,8 +169,8 @@ static int rt_global_lock(struct cove_err *err)
 static void rt_rm_dir(const char *dir)
 {
 	static const char *const files[] = {
-		"lock",		"ip",	"pid",	   "publish",
-		"control.sock", "veth", "network", "stopping",
+		"lock", "ip",	   "pid",   "publish",	"control.sock",
+		"veth", "network", "ports", "stopping",
 	};
 	char path[192];
 	unsigned i;
@@ -445,8 +448,65 @@ static void rt_wait_stopping(const struct sbx_opts *o)
 }
 
 /**
- * rt_state_create() - gc, then a name, a state dir and an address, all
- * under the global lock
+ * rt_state_ports_free() - no live sandbox publishes a host port of @o
+ * @o:		options (--publish)
+ * @err:	one line naming the port and the sandbox that has it
+ *
+ * Called with the global lock held, after gc: every state dir left is a
+ * live sandbox's, and its "ports" lists what it publishes.
+ *
+ * Return: 0 or -1.
+ */
+static int rt_state_ports_free(const struct sbx_opts *o, struct cove_err *err)
+{
+	cove_cleanup_closedir DIR *d = NULL;
+	char dir[160], buf[160], *p, *end;
+	struct dirent *de;
+	unsigned i;
+
+	if (!o->npublish || !(d = opendir(SBX_RUN_DIR)))
+		return 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || !rt_name_valid(de->d_name))
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%.*s", SBX_RUN_DIR, SBX_NAME_MAX,
+			 de->d_name);
+		if (rt_read_small(dir, "ports", buf, sizeof(buf)) < 0)
+			continue;
+		for (p = buf;; p = end) {
+			unsigned long port = strtoul(p, &end, 10);
+
+			if (end == p)
+				break;
+			for (i = 0; i < o->npublish; i++)
+				if (o->publish[i].host_port == port)
+					return cove_err_set(
+						err, 0,
+						"--publish: host port %lu is published by sandbox %.*s",
+						port, SBX_NAME_MAX, de->d_name);
+		}
+	}
+	return 0;
+}
+
+/* rt_state_ports() - "ports": this sandbox's --publish host ports. */
+static void rt_state_ports(const struct sbx_opts *o, const struct rt_state *st)
+{
+	char buf[8 * SBX_MAX_PUBLISH + 2] = "";
+	size_t off = 0;
+	unsigned i;
+
+	if (!o->npublish)
+		return;
+	for (i = 0; i < o->npublish; i++)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%u ",
+					o->publish[i].host_port);
+	rt_state_write(st, "ports", "%s\n", buf);
+}
+
+/**
+ * rt_state_create() - gc, then a name, a state dir, an address and the
+ * published ports, all under the global lock
  * @o:		options: the name and address are chosen here if not given
  * @st:		filled; st->lock_fd owns the sandbox's lock on success
  * @err:	reason
@@ -468,12 +528,14 @@ int rt_state_create(struct sbx_opts *o, struct rt_state *st,
 	if (o->have_name || o->have_ip)
 		rt_wait_stopping(o);
 	rt_gc_locked(false, used, &nused, SBX_MAX_SANDBOXES);
-	if (rt_state_make_dir(o, st, err) < 0)
+	if (rt_state_ports_free(o, err) < 0 ||
+	    rt_state_make_dir(o, st, err) < 0)
 		return -1;
 	if (rt_state_pick_address(o, st, used, nused, err) < 0) {
 		rt_state_remove(st);
 		return -1;
 	}
+	rt_state_ports(o, st);
 	return 0; /* g unlocks on return */
 }
 

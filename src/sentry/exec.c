@@ -202,7 +202,10 @@ static void __attribute__((noreturn)) sbx_zygote_main(int zfd)
 		};
 		struct cmsghdr *cm;
 		int fds[3] = { -1, -1, -1 };
-		ssize_t n = recvmsg(zfd, &m, MSG_CMSG_CLOEXEC);
+		/* Untrapped with exactly these flags (seccomp.c): a trapped
+		 * recvmsg would wait for the sentry, which may be waiting for
+		 * our answer to its next request. */
+		ssize_t n = recvmsg(zfd, &m, SBX_HANDOVER_FLAGS);
 
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -46,8 +46,9 @@
 #define SBX_SPILL_LEN	SBX_SCRATCH /* the largest leftover of one move */
 #define SBX_SPILL_SPARE 8u	    /* spill buffers kept for reuse */
 
-/* The flags of the one sendmsg() the filter lets by: spawn.c handing the
- * listener fd over (MSG_CMSG_CLOEXEC means nothing to sendmsg). */
+/* The flags of the one sendmsg() and the one recvmsg() the filter lets by:
+ * spawn.c handing the listener fd over, the exec zygote taking requests
+ * (MSG_CMSG_CLOEXEC means nothing to sendmsg, MSG_NOSIGNAL to recvmsg). */
 #define SBX_HANDOVER_FLAGS (MSG_NOSIGNAL | MSG_CMSG_CLOEXEC)
 
 /* Directions a queued socket needs pumped. */

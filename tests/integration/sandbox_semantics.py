@@ -9,6 +9,8 @@ the gateway, a closed port next to it, a UDP echo server, and two
 connections into the sandbox when sockcheck says LISTEN. Every check must
 pass everywhere; the only allowed difference is AF_INET6, which the
 frontend refuses with EAFNOSUPPORT (the kernel allows it under host).
+The family allow list of the filter (families_allow_list) must refuse
+the same way in every mode.
 Link-based providers run twice: on packet:eth0 and on --link=tap.
 """
 

@@ -14,8 +14,10 @@
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/if_ether.h>
+#include <linux/netlink.h>
 #include <unistd.h>
 
 /*
@@ -425,11 +427,52 @@ static void check_denied(void)
 	fd = socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
 	if (fd >= 0 || (errno != EPERM && errno != EACCES))
 		FAIL(name, "raw socket");
+	/* Not on the filter's family allow list: as if Linux had none. */
 	fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
-	if (fd >= 0 || errno != EPERM)
+	if (fd >= 0 || errno != EAFNOSUPPORT)
 		FAIL(name, "AF_PACKET socket");
 	if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) == 0 || errno != EPERM)
 		FAIL(name, "ptrace");
+	ok(name);
+}
+
+/*
+ * check_families() - the filter's family allow list: families no stack
+ * serves fail as on a kernel without them (EAFNOSUPPORT; netlink other
+ * than NETLINK_ROUTE: EPROTONOSUPPORT), the same in every mode; a family
+ * with bits above 32 (which the kernel would read as AF_INET) too.
+ */
+static void check_families(void)
+{
+	static const int refused[] = { AF_VSOCK,  AF_ALG,  AF_BLUETOOTH, AF_XDP,
+				       AF_KEY,	  AF_TIPC, AF_CAN,	 AF_RDS,
+				       AF_UNSPEC, AF_MAX };
+	const char *name = "families_allow_list";
+	unsigned i;
+	int fd, sv[2];
+
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		fd = socket(refused[i], SOCK_STREAM, 0);
+		if (fd >= 0 || errno != EAFNOSUPPORT)
+			FAIL(name, "socket(family %d)", refused[i]);
+		if (socketpair(refused[i], SOCK_STREAM, 0, sv) == 0 ||
+		    errno != EAFNOSUPPORT)
+			FAIL(name, "socketpair(family %d)", refused[i]);
+	}
+	fd = (int)syscall(SYS_socket, (1l << 32) | AF_INET, SOCK_DGRAM, 0);
+	if (fd >= 0 || errno != EAFNOSUPPORT)
+		FAIL(name, "socket(1 << 32 | AF_INET)");
+	fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG);
+	if (fd >= 0 || errno != EPROTONOSUPPORT)
+		FAIL(name, "netlink sock_diag");
+	fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+	if (fd < 0)
+		FAIL(name, "netlink route");
+	close(fd);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+		FAIL(name, "unix socketpair");
+	close(sv[0]);
+	close(sv[1]);
 	ok(name);
 }
 
@@ -471,6 +514,7 @@ int main(int argc, char **argv)
 	check_rebind();
 	check_inet6();
 	check_denied();
+	check_families();
 	printf("done %d\n", failures);
 	return failures;
 }

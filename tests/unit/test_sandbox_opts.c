@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* cove run's option parsing and address allocation (pure logic). */
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "check.h"
@@ -55,22 +56,32 @@ static void test_host_fs(void)
 
 static void test_all_options(void)
 {
-	const char *w[] = { "run",	    "--network",
-			    "host",	    "--ip=192.168.7.9/24",
-			    "--name",	    "web-1",
-			    "--env",	    "A=b",
-			    "--env=C=",	    "--workdir=/tmp",
-			    "--user",	    "1000:100",
-			    "--poll-us=50", "--verbose",
-			    "redis-server", "--port",
-			    "7000",	    NULL };
+	const char *w[] = { "run",
+			    "--network",
+			    "host",
+			    "--ip=192.168.7.9/24",
+			    "--ip-outside-pool",
+			    "--name",
+			    "web-1",
+			    "--env",
+			    "A=b",
+			    "--env=C=",
+			    "--workdir=/tmp",
+			    "--user",
+			    "1000:100",
+			    "--poll-us=50",
+			    "--verbose",
+			    "redis-server",
+			    "--port",
+			    "7000",
+			    NULL };
 	struct sbx_opts o;
 	struct cove_err err;
 	char buf[INET_ADDRSTRLEN];
 
 	CHECK(parse(&o, &err, w) == 0);
 	CHECK(o.mode == SBX_NET_HOST);
-	CHECK(o.have_ip && o.prefix_len == 24);
+	CHECK(o.have_ip && o.prefix_len == 24 && o.ip_outside_pool);
 	CHECK(!strcmp(inet_ntop(AF_INET, &o.gateway, buf, sizeof(buf)),
 		      "192.168.7.1"));
 	CHECK(!strcmp(o.name, "web-1"));
@@ -88,7 +99,9 @@ static void test_errors(void)
 		{ "--network=nosuch", "x", NULL },
 		{ "--ip=10.0.0.1", "x", NULL },
 		{ "--ip=10.0.0.1/31", "x", NULL },
-		{ "--ip=10.0.0.1/24", "x", NULL }, /* the gateway itself */
+		{ "--ip=10.209.3.1/24", "x", NULL }, /* the gateway itself */
+		{ "--ip-outside-pool", "x", NULL },  /* without --ip */
+		{ "--publish=80:1", "--publish=80:2", "x", NULL },
 		{ "--name=../x", "x", NULL },
 		{ "--name=", "x", NULL },
 		{ "--publish=80", "x", NULL },
@@ -164,6 +177,132 @@ static void test_ipam(void)
 	CHECK(rt_ipam_pick(net, 31, NULL, 0, &out) < 0);
 }
 
+/*
+ * refused() - parse `run --ip=@ip [--ip-outside-pool] x`; true if it fails
+ * with one line that contains @want.
+ */
+static bool refused(const char *ip, bool outside, const char *want)
+{
+	char arg[64];
+	const char *w[6] = { "run", "--network=host", arg };
+	struct sbx_opts o;
+	struct cove_err err = { 0 };
+	unsigned n = 3;
+
+	snprintf(arg, sizeof(arg), "--ip=%s", ip);
+	if (outside)
+		w[n++] = "--ip-outside-pool";
+	w[n++] = "x";
+	if (parse(&o, &err, w) == 0)
+		return false;
+	if (!strstr(err.msg, want) || strchr(err.msg, '\n')) {
+		fprintf(stderr, "  %s: %s\n", ip, err.msg);
+		return false;
+	}
+	return true;
+}
+
+/* Addresses that are never a sandbox's, with or without the pool. */
+static void test_ip_refused(void)
+{
+	static const struct {
+		const char *ip, *want;
+	} bad[] = {
+		{ "127.0.0.5/8", "loopback" },
+		{ "127.9.9.9/24", "loopback" },
+		{ "0.0.0.5/8", "0.0.0.0/8" },
+		{ "224.0.0.5/8", "multicast" },
+		{ "239.1.2.3/24", "multicast" },
+		{ "240.0.0.5/8", "reserved or broadcast" },
+		{ "255.255.255.254/24", "reserved or broadcast" },
+		{ "10.209.0.0/16", "network address" },
+		{ "10.209.255.255/16", "broadcast address of its subnet" },
+		{ "10.209.3.255/24", "broadcast address of its subnet" },
+		{ "192.168.7.0/24", "network address" },
+		{ "192.168.7.1/24", "host side of its subnet" },
+	};
+	unsigned i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK(refused(bad[i].ip, false, bad[i].want));
+		CHECK(refused(bad[i].ip, true, bad[i].want));
+	}
+}
+
+/* Outside the pool only with --ip-outside-pool; the gateway counts. */
+static void test_ip_pool(void)
+{
+	const char *in16[] = { "run", "--network=host", "--ip=10.209.3.4/16",
+			       "x", NULL };
+	const char *in24[] = { "run", "--network=host", "--ip=10.209.3.4/24",
+			       "x", NULL };
+	const char *out[] = { "run",
+			      "--network=host",
+			      "--ip=192.168.7.9/24",
+			      "--ip-outside-pool",
+			      "x",
+			      NULL };
+	struct sbx_opts o;
+	struct cove_err err;
+
+	CHECK(parse(&o, &err, in16) == 0);
+	CHECK(parse(&o, &err, in24) == 0);
+	CHECK(refused("192.168.7.9/24", false, "--ip-outside-pool allows it"));
+	/* In the pool, but the host side 10.0.0.1 is not. */
+	CHECK(refused("10.209.3.4/8", false, "host side 10.0.0.1"));
+	CHECK(parse(&o, &err, out) == 0 && o.ip_outside_pool);
+	CHECK(rt_in_pool(o.ip, 16) == false);
+}
+
+/* route() - one entry of a host's route list for the cases below. */
+static struct rt_route route(const char *dst, uint8_t prefix, bool cove,
+			     bool local)
+{
+	struct rt_route r = { .prefix = prefix, .cove = cove, .local = local };
+	struct in_addr a;
+
+	REQUIRE(inet_pton(AF_INET, dst, &a) == 1);
+	r.dst = ntohl(a.s_addr);
+	return r;
+}
+
+/* conflict() - rt_route_conflict() of @ip/@prefix against @r. */
+static int conflict(const char *ip, uint8_t prefix, const struct rt_route *r,
+		    unsigned n)
+{
+	struct in_addr a;
+
+	REQUIRE(inet_pton(AF_INET, ip, &a) == 1);
+	return rt_route_conflict(a, prefix, r, n);
+}
+
+static void test_route_conflict(void)
+{
+	struct rt_route r[8];
+	unsigned n = 0;
+
+	r[n++] = route("0.0.0.0", 0, false, false);	 /* 0 default */
+	r[n++] = route("192.168.1.0", 24, false, false); /* 1 the LAN */
+	r[n++] = route("10.0.0.0", 8, false, false);	 /* 2 a VPN */
+	r[n++] = route("10.209.0.0", 16, true, false);	 /* 3 the fence */
+	r[n++] = route("10.209.0.5", 32, true, false);	 /* 4 a sandbox */
+	r[n++] = route("172.16.5.1", 32, false, true);	 /* 5 a host addr */
+	r[n++] = route("10.209.77.0", 24, false, false); /* 6 admin's */
+	CHECK(conflict("192.168.1.50", 24, r, n) == 1);
+	CHECK(conflict("192.168.0.5", 16, r, n) == 1);	 /* contains the LAN */
+	CHECK(conflict("192.168.1.200", 28, r, n) == 1); /* inside it */
+	CHECK(conflict("10.5.0.2", 24, r, n) == 2);	 /* in the VPN's */
+	CHECK(conflict("172.16.5.9", 24, r, n) == 5);	 /* a host address */
+	CHECK(conflict("8.8.8.2", 24, r, n) == -1);	 /* only default */
+	/* The pool: Cove's routes and the VPN around all of it do not
+	 * count, an administrator's route inside it does. */
+	CHECK(conflict("10.209.3.2", 24, r, n) == -1);
+	CHECK(conflict("10.209.3.2", 16, r, n) == 6);
+	CHECK(conflict("10.209.77.2", 24, r, n) == 6);
+	/* Leaving the pool (/8): the VPN's route counts again. */
+	CHECK(conflict("10.209.3.2", 8, r, n) == 2);
+}
+
 int main(void)
 {
 	RUN(test_defaults);
@@ -174,5 +313,8 @@ int main(void)
 	RUN(test_help);
 	RUN(test_names);
 	RUN(test_ipam);
+	RUN(test_ip_refused);
+	RUN(test_ip_pool);
+	RUN(test_route_conflict);
 	return check_failures ? 1 : 0;
 }
