@@ -397,9 +397,11 @@ static int rt_state_pick_address(struct sbx_opts *o, const struct rt_state *st,
 	return 0;
 }
 
+static unsigned long rt_ports_taken(const struct sbx_opts *o, const char *dir);
+
 /*
  * rt_stopping_clash() - is state dir @name a finishing sandbox ("stopping",
- * runtime.c) that holds the --name or --ip @o asks for?
+ * runtime.c) that holds the --name, --ip or a --publish port @o asks for?
  */
 static bool rt_stopping_clash(const struct sbx_opts *o, const char *name)
 {
@@ -412,6 +414,8 @@ static bool rt_stopping_clash(const struct sbx_opts *o, const char *name)
 		return false;
 	if (o->have_name && !strcmp(o->name, name))
 		return true;
+	if (rt_ports_taken(o, dir))
+		return true;
 	if (!o->have_ip || rt_read_small(dir, "ip", buf, sizeof(buf)))
 		return false;
 	buf[strcspn(buf, "\n")] = '\0';
@@ -420,8 +424,8 @@ static bool rt_stopping_clash(const struct sbx_opts *o, const char *name)
 
 /*
  * rt_wait_stopping() - wait (up to RT_STOPPING_WAIT_MS in all) for the
- * finishing sandboxes that hold the name or address @o asks for to release
- * their locks: both are free once they have. Called with the global lock
+ * finishing sandboxes that hold the name, address or a published port @o
+ * asks for to release their locks: all are free once they have. Called with the global lock
  * held, which the teardown does not take.
  */
 static void rt_wait_stopping(const struct sbx_opts *o)
@@ -447,6 +451,26 @@ static void rt_wait_stopping(const struct sbx_opts *o)
 	}
 }
 
+/* rt_ports_taken() - the first host port of @o that state dir @dir's
+ * "ports" lists, or 0. */
+static unsigned long rt_ports_taken(const struct sbx_opts *o, const char *dir)
+{
+	char buf[160], *p, *end;
+	unsigned i;
+
+	if (!o->npublish || rt_read_small(dir, "ports", buf, sizeof(buf)) < 0)
+		return 0;
+	for (p = buf;; p = end) {
+		unsigned long port = strtoul(p, &end, 10);
+
+		if (end == p)
+			return 0;
+		for (i = 0; i < o->npublish; i++)
+			if (o->publish[i].host_port == port)
+				return port;
+	}
+}
+
 /**
  * rt_state_ports_free() - no live sandbox publishes a host port of @o
  * @o:		options (--publish)
@@ -460,9 +484,9 @@ static void rt_wait_stopping(const struct sbx_opts *o)
 static int rt_state_ports_free(const struct sbx_opts *o, struct cove_err *err)
 {
 	cove_cleanup_closedir DIR *d = NULL;
-	char dir[160], buf[160], *p, *end;
 	struct dirent *de;
-	unsigned i;
+	unsigned long port;
+	char dir[160];
 
 	if (!o->npublish || !(d = opendir(SBX_RUN_DIR)))
 		return 0;
@@ -471,20 +495,12 @@ static int rt_state_ports_free(const struct sbx_opts *o, struct cove_err *err)
 			continue;
 		snprintf(dir, sizeof(dir), "%s/%.*s", SBX_RUN_DIR, SBX_NAME_MAX,
 			 de->d_name);
-		if (rt_read_small(dir, "ports", buf, sizeof(buf)) < 0)
-			continue;
-		for (p = buf;; p = end) {
-			unsigned long port = strtoul(p, &end, 10);
-
-			if (end == p)
-				break;
-			for (i = 0; i < o->npublish; i++)
-				if (o->publish[i].host_port == port)
-					return cove_err_set(
-						err, 0,
-						"--publish: host port %lu is published by sandbox %.*s",
-						port, SBX_NAME_MAX, de->d_name);
-		}
+		port = rt_ports_taken(o, dir);
+		if (port)
+			return cove_err_set(
+				err, 0,
+				"--publish: host port %lu is published by sandbox %.*s",
+				port, SBX_NAME_MAX, de->d_name);
 	}
 	return 0;
 }
@@ -524,8 +540,8 @@ int rt_state_create(struct sbx_opts *o, struct rt_state *st,
 	g = rt_global_lock(err);
 	if (g < 0)
 		return -1;
-	/* A name or address asked for may be a finishing sandbox's still. */
-	if (o->have_name || o->have_ip)
+	/* A name, address or port asked for may be a finishing sandbox's. */
+	if (o->have_name || o->have_ip || o->npublish)
 		rt_wait_stopping(o);
 	rt_gc_locked(false, used, &nused, SBX_MAX_SANDBOXES);
 	if (rt_state_ports_free(o, err) < 0 ||
