@@ -17,6 +17,7 @@ pkgs=(
 	dnsmasq-base unbound memcached dnsutils	# UDP servers, dig (sandbox_udp.py)
 	ethtool		# TSO/GSO off on veth peers of packet: links
 	strace		# stack_linux.py: an idle xdp link makes no syscalls
+	tcpdump		# sandbox_pcap.py reads --pcap files back
 	bsdextrautils	# column(1): the demo's tables
 	# lint steps of make check (tests/lint/)
 	cppcheck clang-format

@@ -181,6 +181,24 @@ int cove_link_impair(struct cove_link *inner,
  */
 uint64_t cove_link_impair_next_ns(struct cove_link *l);
 
+/**
+ * cove_link_pcap() - wrap a link in the capture shim
+ * @inner:	link to wrap; owned by the shim on success
+ * @fd:		an empty file open for writing; owned by the shim on success
+ * @max:	the file never grows past this many bytes
+ * @out:	the wrapping link (same MAC/MTU/fd/offloads as @inner)
+ * @err:	set on failure (@inner and @fd stay the caller's)
+ *
+ * Every frame received, and every frame the inner link accepts for
+ * sending, goes to @fd in pcap format (tcpdump -r, Wireshark).
+ * Return: 0 or < 0 with @err set.
+ */
+int cove_link_pcap(struct cove_link *inner, int fd, uint64_t max,
+		   struct cove_link **out, struct cove_err *err);
+
+/* cove_link_pcap_skipped() - frames a capture shim left out (cap, errors). */
+uint64_t cove_link_pcap_skipped(const struct cove_link *l);
+
 /* Registration: the build target decides which link kinds exist. */
 #define COVE_LINK_TYPE(ops)                                       \
 	static const struct cove_link_ops *const cove__link_##ops \

@@ -2,6 +2,7 @@
 /* cove stack-serve: run one stack on one link with simple servers, no sandbox. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -9,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/serve.h"
+#include "common/size.h"
 #include "cove/link.h"
 #include "cove/netstack.h"
 #include "plugin/plugin.h"
@@ -39,7 +42,8 @@
 #define SERVE_MAX_PORTS	  8u
 
 struct serve_opts {
-	const char *stack, *link, *impair, *plugin;
+	const char *stack, *link, *impair, *plugin, *pcap;
+	uint64_t pcap_max;
 	const struct cove_netstack_ops *ops; /* the provider chosen */
 	bool needs_link;
 	struct in_addr addr, gateway;
@@ -52,40 +56,45 @@ struct serve_opts {
 	int verbose;
 };
 
-#define SERVE_HELP                                                               \
-	"Usage: %s stack-serve --stack NAME --link KIND:IF\n"                    \
-	"           --addr A.B.C.D/N [--gateway A.B.C.D] [--echo PORT]\n"        \
-	"           [--discard PORT] [--http PORT] [--udp-echo PORT]\n"          \
-	"           [--impair SPEC] [--connect A.B.C.D:PORT] [--verbose]\n"      \
-	"           [--stack-plugin PATH]\n"                                     \
-	"\n"                                                                     \
-	"Run one network stack on one link, without a sandbox, with simple\n"    \
-	"servers on it, for testing and measuring stacks in isolation.\n"        \
-	"\n"                                                                     \
-	"  --stack NAME        provider (see '%s stacks'); default builtin\n"    \
-	"  --link KIND:IF      link to serve on, one of the kinds listed\n"      \
-	"                      under 'Links' below\n"                            \
-	"  --addr A.B.C.D/N    the stack's address and prefix length\n"          \
-	"  --gateway A.B.C.D   default route\n"                                  \
-	"  --echo PORT         TCP: send every byte back\n"                      \
-	"  --discard PORT      TCP: read and drop\n"                             \
-	"  --http PORT         HTTP/1.1: GET /N answers N bytes, byte i being\n" \
-	"                      (i * 31 + 7) mod 251; keep-alive, pipelining\n"   \
-	"  --udp-echo PORT     UDP: send every datagram back\n"                  \
-	"  --impair SPEC       impair the link: drop=P,dup=P,reorder=P,\n"       \
-	"                      corrupt=P,delay=MS[:JITTER],seed=N\n"             \
-	"  --connect A:PORT    connect from the stack once ready; prints\n"      \
-	"                      'connect: ok' or 'connect: ERRNAME'\n"            \
-	"  --verbose           print the stack's info and debug messages\n"      \
-	"  --stack-plugin PATH load an out-of-tree provider (a shared object\n"  \
-	"                      exporting " COVE_NETSTACK_ENTRY_SYMBOL            \
-	") and serve\n"                                                          \
-	"                      with it; it runs inside this process, which\n"    \
-	"                      widens the trusted base (see docs/PLUGINS.md)\n"  \
-	"\n"                                                                     \
-	"Prints 'ready' once serving. SIGUSR1 prints the stack's statistics\n"   \
-	"('name value' lines); SIGTERM and SIGINT print them and exit 0.\n"      \
-	"With --stack kernel no link is opened: the kernel owns the interface\n" \
+#define SERVE_HELP                                                                \
+	"Usage: %s stack-serve --stack NAME --link KIND:IF\n"                     \
+	"           --addr A.B.C.D/N [--gateway A.B.C.D] [--echo PORT]\n"         \
+	"           [--discard PORT] [--http PORT] [--udp-echo PORT]\n"           \
+	"           [--impair SPEC] [--connect A.B.C.D:PORT] [--verbose]\n"       \
+	"           [--pcap FILE [--pcap-size N[k|m|g]]]\n"                       \
+	"           [--stack-plugin PATH]\n"                                      \
+	"\n"                                                                      \
+	"Run one network stack on one link, without a sandbox, with simple\n"     \
+	"servers on it, for testing and measuring stacks in isolation.\n"         \
+	"\n"                                                                      \
+	"  --stack NAME        provider (see '%s stacks'); default builtin\n"     \
+	"  --link KIND:IF      link to serve on, one of the kinds listed\n"       \
+	"                      under 'Links' below\n"                             \
+	"  --addr A.B.C.D/N    the stack's address and prefix length\n"           \
+	"  --gateway A.B.C.D   default route\n"                                   \
+	"  --echo PORT         TCP: send every byte back\n"                       \
+	"  --discard PORT      TCP: read and drop\n"                              \
+	"  --http PORT         HTTP/1.1: GET /N answers N bytes, byte i being\n"  \
+	"                      (i * 31 + 7) mod 251; keep-alive, pipelining\n"    \
+	"  --udp-echo PORT     UDP: send every datagram back\n"                   \
+	"  --impair SPEC       impair the link: drop=P,dup=P,reorder=P,\n"        \
+	"                      corrupt=P,delay=MS[:JITTER],seed=N\n"              \
+	"  --pcap FILE         write every frame of the link to FILE (pcap, as\n" \
+	"                      on the wire: before --impair on the way out)\n"    \
+	"  --pcap-size N       stop adding frames before FILE passes N bytes\n"   \
+	"                      (k, m, g suffixes; default 256m)\n"                \
+	"  --connect A:PORT    connect from the stack once ready; prints\n"       \
+	"                      'connect: ok' or 'connect: ERRNAME'\n"             \
+	"  --verbose           print the stack's info and debug messages\n"       \
+	"  --stack-plugin PATH load an out-of-tree provider (a shared object\n"   \
+	"                      exporting " COVE_NETSTACK_ENTRY_SYMBOL             \
+	") and serve\n"                                                           \
+	"                      with it; it runs inside this process, which\n"     \
+	"                      widens the trusted base (see docs/PLUGINS.md)\n"   \
+	"\n"                                                                      \
+	"Prints 'ready' once serving. SIGUSR1 prints the stack's statistics\n"    \
+	"('name value' lines); SIGTERM and SIGINT print them and exit 0.\n"       \
+	"With --stack kernel no link is opened: the kernel owns the interface\n"  \
 	"(give it the address yourself) and serves on it.\n"
 
 /* serve_port() - parse a port option: 1..65535. */
@@ -187,6 +196,8 @@ static int serve_parse(int argc, char **argv, struct serve_opts *o)
 		{ "http", required_argument, NULL, 'H' },
 		{ "udp-echo", required_argument, NULL, 'u' },
 		{ "impair", required_argument, NULL, 'i' },
+		{ "pcap", required_argument, NULL, 'C' },
+		{ "pcap-size", required_argument, NULL, 'Z' },
 		{ "connect", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "stack-plugin", required_argument, NULL, 'P' },
@@ -198,6 +209,7 @@ static int serve_parse(int argc, char **argv, struct serve_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->stack = "builtin";
+	o->pcap_max = 256ull << 20;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
@@ -215,6 +227,17 @@ static int serve_parse(int argc, char **argv, struct serve_opts *o)
 			break;
 		case 'i':
 			o->impair = optarg;
+			break;
+		case 'C':
+			o->pcap = optarg;
+			break;
+		case 'Z':
+			if (cove_parse_size(optarg, &o->pcap_max) < 0 ||
+			    o->pcap_max < 4096)
+				return cove_usage_error(
+					"stack-serve",
+					"--pcap-size: '%s' is not a size of 4k or more",
+					optarg);
 			break;
 		case 'v':
 			o->verbose = 1;
@@ -316,6 +339,10 @@ static int serve_parse(int argc, char **argv, struct serve_opts *o)
 			"stack-serve",
 			"--impair needs a link; the %s stack has none",
 			o->stack);
+	if (o->pcap && !o->needs_link)
+		return cove_usage_error(
+			"stack-serve",
+			"--pcap needs a link; the %s stack has none", o->stack);
 	if (o->impair) {
 		struct cove_impair_spec spec;
 		struct cove_err err;
@@ -324,6 +351,27 @@ static int serve_parse(int argc, char **argv, struct serve_opts *o)
 			return cove_usage_error("stack-serve", "--impair: %s",
 						err.msg);
 	}
+	return 0;
+}
+
+/*
+ * serve_pcap() - --pcap: the capture shim right on the link, so the file
+ * shows the wire (the impairment shim, if any, goes around it).
+ * Return: 0 or -1 with @err set.
+ */
+static int serve_pcap(const struct serve_opts *o, struct serve_loop *lp,
+		      struct cove_err *err)
+{
+	struct cove_link *shim;
+	int fd = open(o->pcap, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return cove_err_set(err, errno, "--pcap %s", o->pcap);
+	if (cove_link_pcap(lp->link, fd, o->pcap_max, &shim, err) < 0) {
+		close(fd);
+		return -1;
+	}
+	lp->link = shim;
 	return 0;
 }
 
@@ -507,6 +555,8 @@ static int serve_setup(const struct serve_opts *o, struct serve *sv,
 				    strerror(-ret));
 	if (o->needs_link) {
 		if (cove_link_open(o->link, pool, &lp->link, err) < 0)
+			return -1;
+		if (o->pcap && serve_pcap(o, lp, err) < 0)
 			return -1;
 		if (o->impair) {
 			struct cove_impair_spec spec;

@@ -51,10 +51,11 @@
 
 #define SBX_RUN_DIR "/run/cove"
 /* Default sandbox: its root is host uid/gid SBX_USERNS_BASE, and so on. */
-#define SBX_USERNS_BASE	  100000u
-#define SBX_USERNS_COUNT  65536u
-#define SBX_NAME_MAX	  32
-#define SBX_LINK_ARGS_MAX 160 /* --link=dpdk:DEVARGS */
+#define SBX_USERNS_BASE	     100000u
+#define SBX_USERNS_COUNT     65536u
+#define SBX_NAME_MAX	     32
+#define SBX_LINK_ARGS_MAX    160	    /* --link=dpdk:DEVARGS */
+#define SBX_PCAP_MAX_DEFAULT (256ull << 20) /* --pcap-size */
 /* The default address pool: 10.209.0.0/16 (host order). cove run claims it on
  * the host with an unreachable route (see sbx_attach_host()). */
 #define SBX_POOL_NET	0x0ad10000u
@@ -84,6 +85,9 @@ struct sbx_opts {
 	enum sbx_net_mode mode;
 	enum sbx_link_kind link;
 	const char *link_args; /* --link=dpdk:DEVARGS; NULL: net_af_packet0 */
+	const char *pcap_path; /* --pcap FILE, or NULL */
+	uint64_t pcap_max;     /* --pcap-size, bytes */
+	int pcap_fd;	       /* opened by the runtime; -1: none */
 	bool have_ip;
 	bool pool_ip;	      /* picked from SBX_POOL_NET/SBX_POOL_PREFIX */
 	bool ip_outside_pool; /* --ip-outside-pool: --ip may leave the pool */

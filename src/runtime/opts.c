@@ -9,6 +9,7 @@
 
 #include "cove/link.h"
 #include "cove/netstack.h"
+#include "common/size.h"
 #include "runtime/runtime.h"
 
 /*
@@ -84,6 +85,11 @@
 	"  --workdir=DIR       the program's working directory\n"                   \
 	"  --user=UID[:GID]    run the program as UID (and GID)\n"                  \
 	"  --poll-us=N         spin up to N microseconds before sleeping\n"         \
+	"  --pcap=FILE         write every frame the stack's link sends and\n"      \
+	"                      receives to FILE (pcap: tcpdump -r, Wireshark);\n"   \
+	"                      link-based stacks only\n"                            \
+	"  --pcap-size=N[k|m|g] stop adding frames before FILE passes N bytes\n"    \
+	"                      (default 256m); the file stays readable\n"           \
 	"  --verbose           print the address and each setup step's time\n"      \
 	"\n"                                                                        \
 	"Exit status: the program's, 128+N if signal N ended it, 125 when\n"        \
@@ -414,6 +420,17 @@ static int rt_opt_one(int c, char *arg, struct sbx_opts *o,
 	case 'O':
 		o->ip_outside_pool = true;
 		break;
+	case 'C':
+		o->pcap_path = arg;
+		break;
+	case 'S':
+		if (cove_parse_size(arg, &o->pcap_max) < 0 ||
+		    o->pcap_max < 4096)
+			return cove_err_set(
+				err, 0,
+				"--pcap-size: '%s' is not a size of 4k or more (N, Nk, Nm, Ng)",
+				arg);
+		break;
 	default:
 		return 1;
 	}
@@ -499,6 +516,12 @@ static int rt_opts_check(struct sbx_opts *o, const char *network,
 	if (o->ip_outside_pool && !o->have_ip)
 		return cove_err_set(err, 0,
 				    "--ip-outside-pool is about --ip: give one");
+	if (o->pcap_path &&
+	    (o->mode != SBX_NET_STACK || !strcmp(o->network, "kernel")))
+		return cove_err_set(err, 0,
+				    "--pcap needs a link-based stack (not "
+				    "--network=%s): it records the link's frames",
+				    o->network);
 	if (o->have_ip && rt_ip_check(o, err) < 0)
 		return -1;
 	return rt_publish_check(o, err);
@@ -533,6 +556,8 @@ int rt_opts_parse(int argc, char **argv, struct sbx_opts *o,
 		{ "poll-us", required_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "ip-outside-pool", no_argument, NULL, 'O' },
+		{ "pcap", required_argument, NULL, 'C' },
+		{ "pcap-size", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -541,6 +566,8 @@ int rt_opts_parse(int argc, char **argv, struct sbx_opts *o,
 
 	memset(o, 0, sizeof(*o));
 	o->link = SBX_LINK_PACKET;
+	o->pcap_fd = -1;
+	o->pcap_max = SBX_PCAP_MAX_DEFAULT;
 	cove_err_clear(err);
 	optind = 1;
 	opterr = 0;

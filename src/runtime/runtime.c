@@ -389,6 +389,25 @@ struct rt_run {
 	int ret;		     /* cove run's exit status */
 };
 
+/*
+ * rt_open_pcap() - --pcap FILE: create (or empty) it now, so that a path
+ * that cannot be written fails before anything is made; the sentry's link
+ * writes to the fd (its own mount namespace may not see the path).
+ * Return: 0 or -1.
+ */
+static int rt_open_pcap(struct rt_run *r, struct cove_err *err)
+{
+	if (!r->o->pcap_path)
+		return 0;
+	r->o->pcap_fd =
+		open(r->o->pcap_path,
+		     O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		     0600);
+	if (r->o->pcap_fd < 0)
+		return cove_err_set(err, errno, "--pcap %s", r->o->pcap_path);
+	return 0;
+}
+
 /**
  * rt_prepare_state() - lock /run/cove, collect stale state, claim a name
  * and an address
@@ -738,6 +757,7 @@ static void rt_release(struct rt_run *r, int pidfd)
 	if (r->veth)
 		rt_detach_host(r->o->ip);
 	rt_state_remove(&r->st);
+	cove_closep(&r->o->pcap_fd);
 	cove_closep(&r->to_sentry);
 	cove_closep(&r->from_sentry);
 	cove_closep(&r->ready_rd);
@@ -852,10 +872,10 @@ int rt_run(struct sbx_opts *o)
 		fprintf(stderr, "cove run: %s\n", err.msg);
 		return SBX_EXIT_COVE;
 	}
-	if (rt_prepare_state(&r, &err) < 0 || rt_start_sentry(&r, &err) < 0 ||
-	    rt_await_netns(&r, &err) < 0 || rt_make_veth(&r, &err) < 0 ||
-	    rt_publish_ports(&r, &err) < 0 || rt_release_sentry(&r, &err) < 0 ||
-	    rt_connect(&r, &err) < 0)
+	if (rt_open_pcap(&r, &err) < 0 || rt_prepare_state(&r, &err) < 0 ||
+	    rt_start_sentry(&r, &err) < 0 || rt_await_netns(&r, &err) < 0 ||
+	    rt_make_veth(&r, &err) < 0 || rt_publish_ports(&r, &err) < 0 ||
+	    rt_release_sentry(&r, &err) < 0 || rt_connect(&r, &err) < 0)
 		fprintf(stderr, "cove run: %s\n", err.msg);
 	else
 		rt_wait(&r);

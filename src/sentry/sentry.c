@@ -186,6 +186,15 @@ static int sbx_stack_up(struct sentry *sn, bool with_link, struct cove_err *err)
 		if (sbx_link_spliced(sn->o) &&
 		    sbx_attach_tap(sn->o, SBX_TAP_NAME, err) < 0)
 			return -1;
+		if (sn->o->pcap_fd >= 0) {
+			struct cove_link *shim;
+
+			if (cove_link_pcap(sn->link, sn->o->pcap_fd,
+					   sn->o->pcap_max, &shim, err) < 0)
+				return cove_err_prefix(err, "--pcap");
+			sn->o->pcap_fd = -1; /* the shim's */
+			sn->link = shim;
+		}
 		env.link = sn->link;
 	}
 	ret = sn->ops->create(&cfg, &env, &sn->st);
