@@ -16,7 +16,7 @@ pkgs=(
 	redis-server redis-tools nginx-light busybox-static iperf3
 	dnsmasq-base unbound memcached dnsutils	# UDP servers, dig (sandbox_udp.py)
 	ethtool		# TSO/GSO off on veth peers of packet: links
-	strace		# stack_linux.py: an idle xdp link makes no syscalls
+	strace gdb	# stack_linux.py: an idle xdp link makes no syscalls; sandbox_debug.py
 	tcpdump		# sandbox_pcap.py reads --pcap files back
 	bsdextrautils	# column(1): the demo's tables
 	# lint steps of make check (tests/lint/)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,7 +44,8 @@
  * (the caller's) and exits 126/127 as cove run would.
  *
  * The zygote runs as the sandbox's root (minus the dropped capabilities;
- * by default root of the program's user namespace, spawn.c),
+ * by default root of the program's user namespace, spawn.c), non-dumpable
+ * so that the program, which may ptrace its own processes, cannot trace it,
  * so `cove exec --user` can choose any user; it ignores the signals a
  * terminal or `cove kill --all` sends (the sentry also skips its pid). If
  * it dies anyway, exec fails with a clear error; the sandbox goes on.
@@ -177,6 +179,15 @@ static void __attribute__((noreturn)) sbx_zygote_main(int zfd)
 	for (i = 0; i < sizeof(ign) / sizeof(ign[0]); i++)
 		signal(ign[i], SIG_IGN);
 	(void)setsid();
+	/*
+	 * The program may ptrace its own processes (seccomp.c), and this one
+	 * has the same credentials: non-dumpable, only a holder of
+	 * CAP_SYS_PTRACE (which the program dropped) may trace it, so the
+	 * program cannot take over the channel to the sentry or the stdio of
+	 * a future cove exec. Y's execve makes Y dumpable again.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		_exit(0);
 	/* Hold nothing of the caller's: not its terminal, not its pipes. */
 	null = open("/dev/null", O_RDWR);
 	for (i = 0; null >= 0 && i < 3; i++)

@@ -34,7 +34,7 @@
  *     sendmsg(flags != SBX_HANDOVER_FLAGS),
  *     sendto(..., dest_addr != NULL, ...), recvfrom(..., src_addr != NULL, ...)
  *   every mode (SCMP_ACT_ERRNO(EPERM)):
- *     ptrace, process_vm_readv/writev, pidfd_getfd, bpf,
+ *     pidfd_getfd, bpf,
  *     io_uring_setup/enter/register (io_uring would bypass this filter),
  *     open_by_handle_at (opens any inode of a mounted file system by
  *     handle, past a --rootfs pivot_root, for a root that kept
@@ -42,6 +42,18 @@
  *     keyrings are not namespaced), userfaultfd and perf_event_open (kernel
  *     surface a sandboxed program has no use for, a staple of exploits),
  *     as container runtimes' default profiles do
+ *
+ * ptrace and process_vm_readv/writev are allowed: strace and gdb work on
+ * the program's own processes, as in any container. They cannot widen the
+ * sandbox: seccomp runs after a tracer's changes to a call (Linux 4.8 and
+ * later), so a traced call is filtered or trapped as it finally is;
+ * suspending the filter (PTRACE_O_SUSPEND_SECCOMP) needs CAP_SYS_ADMIN of
+ * the initial user namespace; the sentry is another user, non-dumpable and
+ * outside the program's user namespace, and the zygote of cove exec is
+ * non-dumpable (exec.c), so neither can be traced; and a trapped call's
+ * arguments in program memory are read once by the sentry and checked
+ * there, however the memory changes afterwards (a tracer or a second
+ * thread could change it anyway).
  *
  * libseccomp compares each argument once per rule, so "every family but
  * these" is written as one refusing rule per value in the gaps between
@@ -254,9 +266,6 @@ static int sbx_notify_rules(scmp_filter_ctx ctx)
 int sbx_seccomp_install(bool notify, int *notify_fd, struct cove_err *err)
 {
 	static const int denied[] = {
-		SCMP_SYS(ptrace),
-		SCMP_SYS(process_vm_readv),
-		SCMP_SYS(process_vm_writev),
 		SCMP_SYS(pidfd_getfd),
 		SCMP_SYS(bpf),
 		SCMP_SYS(io_uring_setup),
