@@ -224,6 +224,5 @@ int cove_link_pcap(struct cove_link *inner, int fd, uint64_t max,
 
 uint64_t cove_link_pcap_skipped(const struct cove_link *l)
 {
-	return l->ops == &pcap_ops ? ((const struct pcap_link *)l)->skipped :
-				     0;
+	return l->ops == &pcap_ops ? ((const struct pcap_link *)l)->skipped : 0;
 }
