@@ -160,6 +160,8 @@ static void sbx_h_socket(struct sentry *sn, const struct seccomp_notif *n)
 	if (sn->trace)
 		fprintf(stderr, "cove sentry: socket type %d -> fd %d\n", type,
 			ret);
+	sk->hint_pid = n->pid;
+	sk->hint_fd = ret;
 	if (ret < 0) {
 		sbx_sock_free(sk);
 		/* ENOENT: the thread is gone, nothing to answer; EMFILE... */
@@ -417,6 +419,8 @@ bool sbx_serve_accept(struct sentry *sn, struct sbx_sock *l,
 		l->acq_tail = NULL;
 	l->nacq--;
 	c->acq_next = NULL;
+	c->hint_pid = w->pid;
+	c->hint_fd = ret;
 	close(c->held_afd);
 	c->held_afd = -1;
 	sbx_sock_queue(c);
@@ -502,6 +506,34 @@ static bool sbx_timeo_opt(int level, int name)
 }
 
 /**
+ * sbx_so_error() - SO_ERROR as the sentry knows it, read and cleared
+ * @sk:		socket
+ * @dup:	our copy of the program's end
+ *
+ * After sbx_relay_reset_pair() the program's end holds an error of its
+ * own (which its reads consume, as Linux's do): it is cleared here too,
+ * and it is the answer when it stands for the reset itself.
+ * Return: the error, 0, or -1 when the sentry knows of none (ask the stack).
+ */
+static int sbx_so_error(struct sbx_sock *sk, int dup)
+{
+	socklen_t len = sizeof(int);
+	int pair_err = 0, e;
+
+	if (sk->sfd_reset &&
+	    getsockopt(dup, SOL_SOCKET, SO_ERROR, &pair_err, &len) < 0)
+		pair_err = 0;
+	if (sk->conn_err) {
+		e = sk->conn_err;
+		sk->conn_err = 0;
+		return e;
+	}
+	if (sk->err_in_pair)
+		return pair_err;
+	return -1;
+}
+
+/**
  * sbx_h_getsockopt() - getsockopt() on a served socket
  * @sn:		sentry
  * @n:		the notification
@@ -513,7 +545,7 @@ static bool sbx_timeo_opt(int level, int name)
  * *optlen are written back.
  */
 static void sbx_h_getsockopt(struct sentry *sn, const struct seccomp_notif *n,
-			     struct sbx_sock *sk)
+			     struct sbx_sock *sk, int dup)
 {
 	int level = (int)n->data.args[1], name = (int)n->data.args[2];
 	uint8_t val[SBX_MAX_OPTLEN];
@@ -542,10 +574,7 @@ static void sbx_h_getsockopt(struct sentry *sn, const struct seccomp_notif *n,
 			iv = sk->state == SK_LISTENING;
 			break;
 		case SO_ERROR:
-			if (sk->conn_err) {
-				iv = sk->conn_err;
-				sk->conn_err = 0;
-			}
+			iv = sbx_so_error(sk, dup);
 			break;
 		}
 	}
@@ -824,6 +853,8 @@ static void sbx_dispatch(struct sentry *sn, const struct seccomp_notif *n)
 		sbx_continue(sn, n->id);
 		return;
 	}
+	sk->hint_pid = n->pid;
+	sk->hint_fd = (int)n->data.args[0];
 	if (sn->trace)
 		fprintf(stderr, "cove sentry: pid %u nr %d fd %d state %d\n",
 			n->pid, n->data.nr, (int)n->data.args[0], sk->state);
@@ -846,7 +877,7 @@ static void sbx_dispatch(struct sentry *sn, const struct seccomp_notif *n)
 		sbx_h_name(sn, n, sk);
 		break;
 	case SYS_getsockopt:
-		sbx_h_getsockopt(sn, n, sk);
+		sbx_h_getsockopt(sn, n, sk, dup);
 		break;
 	case SYS_setsockopt:
 		sbx_h_setsockopt(sn, n, sk, dup);
