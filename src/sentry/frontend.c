@@ -540,8 +540,9 @@ static int sbx_so_error(struct sbx_sock *sk, int dup)
  * @sk:		the socket
  *
  * SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ACCEPTCONN and SO_ERROR are
- * answered from the sentry's state (SO_ERROR reads and clears conn_err);
- * the rest ask the stack. At most SBX_MAX_OPTLEN bytes and the caller's
+ * answered from the sentry's state (SO_ERROR reads and clears conn_err),
+ * the timeouts and SO_RCVLOWAT from the program's end, where
+ * sbx_h_setsockopt() put them; the rest ask the stack. At most SBX_MAX_OPTLEN bytes and the caller's
  * *optlen are written back.
  */
 static void sbx_h_getsockopt(struct sentry *sn, const struct seccomp_notif *n,
@@ -581,6 +582,12 @@ static void sbx_h_getsockopt(struct sentry *sn, const struct seccomp_notif *n,
 	if (iv >= 0) {
 		len = cap < sizeof(iv) ? cap : sizeof(iv);
 		memcpy(val, &iv, len);
+	} else if (sbx_timeo_opt(level, name)) {
+		/* Set on the program's end (which enforces them): read there. */
+		if (getsockopt(dup, level, name, val, &len) < 0) {
+			ret = -errno;
+			goto out;
+		}
 	} else {
 		ret = sn->ops->getsockopt(sk->s, level, name, val, &len);
 		if (ret < 0)

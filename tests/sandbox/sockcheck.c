@@ -482,6 +482,7 @@ int main(int argc, char **argv)
 	check_inet6();
 	check_denied();
 	sd_run_resets();
+	sd_run_options();
 	printf("done %d\n", failures);
 	return failures;
 }

@@ -15,4 +15,6 @@ void sd_ob_end(const char *name);
 const char *sd_ename(int e);
 /* sockdiff.c: resets, refused and unconnected sockets */
 void sd_run_resets(void);
+/* sockdiff_opts.c: socket options */
+void sd_run_options(void);
 #endif

@@ -73,7 +73,9 @@ static void test_handshake_bulk(void)
 
 static void test_cc_both(void)
 {
+	/* The config's names, and the ones Linux reports for them. */
 	static const char *const names[] = { "newreno", "cubic" };
+	static const char *const linux_names[] = { "reno", "cubic" };
 	struct tnet net;
 	struct tconn p;
 	char name[16];
@@ -88,7 +90,13 @@ static void test_cc_both(void)
 		len = sizeof(name);
 		CHECK(tops->getsockopt(p.c, IPPROTO_TCP, TCP_CONGESTION, name,
 				       &len) == 0);
-		CHECK(!strcmp(name, names[i]));
+		CHECK(len == 16 && !strcmp(name, linux_names[i]));
+		/* A program may set only Linux's names. */
+		CHECK(tops->setsockopt(p.c, IPPROTO_TCP, TCP_CONGESTION,
+				       "newreno", 7) == -ENOENT);
+		CHECK(tops->setsockopt(p.c, IPPROTO_TCP, TCP_CONGESTION,
+				       linux_names[i],
+				       (socklen_t)strlen(linux_names[i])) == 0);
 		tnet_down(&net);
 	}
 }

@@ -36,6 +36,7 @@
 #include <stdint.h>
 
 #include "common/csum.h"
+#include "common/ipopt.h"
 #include "cove/netstack.h"
 
 struct bstack;
@@ -241,6 +242,9 @@ int ip_send(struct bstack *st, struct cove_frame *f, uint32_t src, uint32_t dst,
 	    uint8_t proto, uint32_t l4_len, uint8_t tos, uint32_t segs);
 /* ip_is_local() - @addr (network order) is ours: our address or 127/8. */
 bool ip_is_local(const struct bstack *st, uint32_t addr);
+
+/* ip_is_local_cb() - ip_is_local() for cove_ipopt_mc_set() (@ctx: stack). */
+bool ip_is_local_cb(void *ctx, uint32_t addr);
 
 struct iovec;
 #define IP_CSUM_NONE (-1)

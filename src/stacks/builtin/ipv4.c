@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* IPv4: input validation, fragment reassembly, output, fragmentation, loopback. */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -654,4 +655,9 @@ void ipv4_fini(struct bstack *st)
 	}
 	free(st->ipv4);
 	st->ipv4 = NULL;
+}
+
+bool ip_is_local_cb(void *ctx, uint32_t addr)
+{
+	return ip_is_local(ctx, addr);
 }

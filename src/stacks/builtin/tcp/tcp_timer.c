@@ -136,7 +136,8 @@ void tcp_delack_arm(struct tcb *t)
  * tcp_keep_arm() - arm t_keep for the state @t is in
  * @t:	connection
  *
- * FIN-WAIT-2 orphans get the FIN-WAIT-2 limit; synchronized connections
+ * FIN-WAIT-2 orphans get the FIN-WAIT-2 limit (TCP_LINGER2's, if set;
+ * negative: none, they end at once); synchronized connections
  * with SO_KEEPALIVE their idle time; anything else disarms.
  */
 void tcp_keep_arm(struct tcb *t)
@@ -144,7 +145,11 @@ void tcp_keep_arm(struct tcb *t)
 	if (t->state == TCPS_TIME_WAIT)
 		return;
 	if (t->state == TCPS_FIN_WAIT2 && !t->b.host_open) {
-		timer_arm(tcp_wheel(t), &t->t_keep, tcp_now(t) + TCP_FIN2_NS);
+		timer_arm(tcp_wheel(t), &t->t_keep,
+			  tcp_now(t) +
+				  (t->linger2 < 0 ? 0 :
+				   t->linger2	  ? t->linger2 * 1000000000ull :
+						    TCP_FIN2_NS));
 		return;
 	}
 	if (t->keepalive &&
@@ -242,8 +247,9 @@ static void tcp_persist_fire(struct tcb *t)
  * expiry (or during recovery), cwnd one MSS on later ones; all in flight
  * is counted lost, the SACK scoreboard cleared, snd_nxt rewound to
  * snd_una (go-back-N) and the RTO doubled up to TCP_RTO_MAX_US. After
- * TCP_RETRIES2 expiries (TCP_ORPHAN_RETRIES once the host closed it) the
- * connection fails with ETIMEDOUT, or with the soft error an ICMP report
+ * TCP_RETRIES2 expiries (TCP_ORPHAN_RETRIES once the host closed it), or
+ * with TCP_USER_TIMEOUT set once that long has passed since the first
+ * expiry instead (checked at each expiry), the connection fails with ETIMEDOUT, or with the soft error an ICMP report
  * left behind.
  */
 static void tcp_rtx_fire(struct btimer *tm)
@@ -288,8 +294,15 @@ static void tcp_rtx_fire(struct btimer *tm)
 	}
 	if (t->snd_una == t->snd_max)
 		return;
+	if (!t->retries)
+		t->rtx_start_ns = tcp_now(t);
 	limit = t->b.host_open ? TCP_RETRIES2 : TCP_ORPHAN_RETRIES;
-	if (++t->retries > limit) {
+	if (++t->retries > limit && !t->user_timeout_ms) {
+		tcp_fail(t, ETIMEDOUT);
+		return;
+	}
+	if (t->user_timeout_ms &&
+	    tcp_now(t) - t->rtx_start_ns >= t->user_timeout_ms * 1000000ull) {
 		tcp_fail(t, ETIMEDOUT);
 		return;
 	}
