@@ -32,8 +32,9 @@
  *        to the stack. What the stack does not take is kept in @up_buf and
  *        @sfd is not read again until the stack notifies room: the
  *        program's writes then fill the pair and block (backpressure).
- *        Read 0 (the program shut down writing or closed) becomes the
- *        stack's shutdown(SHUT_WR) once @up_buf is empty.
+ *        Read 0 after the program shut down writing becomes the stack's
+ *        shutdown(SHUT_WR) once @up_buf is empty; after its last close,
+ *        the stack's close() (a RST with SO_LINGER 0, as on Linux).
  *   down (stack -> program): recvmsg() from the stack, write to @sfd; what
  *        the pair does not take waits in @down_buf and the stack is not
  *        read until @sfd is writable again. Stack EOF (or an error such as
@@ -212,8 +213,14 @@ static bool sbx_pump_up(struct sbx_sock *sk)
 			break;
 		}
 	}
+	/*
+	 * EOF from a shutdown(SHUT_WR) is the stack's SHUT_WR. From a last
+	 * close (HUP while our side is open, so unambiguous) it is left to
+	 * the stack's close(), which sends the FIN after the data, or only a
+	 * RST for SO_LINGER {1, 0}, as Linux's close() does.
+	 */
 	if (sk->app_eof && !sk->up_len && !sk->stack_shut_wr &&
-	    sk->type == SOCK_STREAM) {
+	    sk->type == SOCK_STREAM && !(sk->hup && !sk->sfd_shut_wr)) {
 		sn->ops->shutdown(sk->s, SHUT_WR);
 		sk->stack_shut_wr = true;
 	}
@@ -451,8 +458,9 @@ static void sbx_connect_done(struct sbx_sock *sk)
  * @sk:		TCP socket
  *
  * Bytes the program wrote and the sentry did not read do; else one is
- * written through a copy of the program's end, found by the hint and
- * accepted only if its cookie is this socket's.
+ * written through the program's end: the one the sentry still holds (a
+ * connection not yet accepted), or a copy found by the hint and accepted
+ * only if its cookie is this socket's.
  * Return: true if the sentry's end holds unread bytes.
  */
 static bool sbx_mark_unread(struct sbx_sock *sk)
@@ -464,6 +472,9 @@ static bool sbx_mark_unread(struct sbx_sock *sk)
 
 	if (ioctl(sk->sfd, FIONREAD, &queued) == 0 && queued > 0)
 		return true;
+	if (sk->held_afd >= 0)
+		return send(sk->held_afd, "r", 1,
+			    MSG_DONTWAIT | MSG_NOSIGNAL) == 1;
 	if (!sk->hint_pid)
 		return false;
 	dup = sbx_getfd(sk->hint_pid, sk->hint_fd);
@@ -704,19 +715,29 @@ static uint16_t sbx_local_port(struct sbx_sock *sk)
  * the port still held by the old stack socket, where Linux has freed it
  * in close(). By the time the next call traps, the kernel has released the
  * program's end, so POLLHUP on @sfd is already visible: every socket on
- * @port whose end is gone goes through the usual close path now.
+ * @port whose end is gone goes through the usual close path now. A socket
+ * whose @sfd was closed for a reset is asked about with sock_diag and
+ * freed at once if its end is gone.
  *
  * Return: how many such sockets were found (0: retrying is pointless).
  */
 unsigned sbx_relay_settle_port(struct sentry *sn, struct sbx_sock *self,
 			       uint16_t port)
 {
-	struct sbx_sock *sk;
+	struct sbx_sock *sk, *next;
 	unsigned found = 0;
 
 	if (!port)
 		return 0;
-	for (sk = sn->all; sk; sk = sk->next) {
+	for (sk = next = sn->all; sk; sk = next) {
+		next = sk->next;
+		/* A reset one has no @sfd: sock_diag tells, now. */
+		if (sk != self && sk->sfd_reset && sk->held_afd < 0 &&
+		    sbx_local_port(sk) == port && !sbx_app_alive(sk)) {
+			sbx_sock_free(sk);
+			found++;
+			continue;
+		}
 		/* Held connections go with their listener; zombies' program
 		 * ends are alive or only sock_diag can tell (the sweep). */
 		if (sk == self || sk->held_afd >= 0 || sk->zombie ||

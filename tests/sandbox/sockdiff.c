@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -414,6 +415,58 @@ static void sd_pending_connect_listener_close(void)
 	sd_ob_end("pending_connect_listener_close");
 }
 
+/* A connection reset by its client before the server accepted it. */
+static void sd_reset_before_accept(void)
+{
+	int l = loopback_listener((unsigned short)(sd_port_base + 2), 8), c, a;
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	if (l < 0) {
+		sd_ob("listen=%s", sd_ename(errno));
+		sd_ob_end("reset_before_accept");
+		return;
+	}
+	c = nb_connect((unsigned short)(sd_port_base + 2));
+	(void)wait_for(c, POLLOUT, 3000);
+	(void)wait_for(l, POLLIN, 3000);
+	settle();
+	(void)setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(c);
+	settle();
+	a = accept4(l, NULL, NULL, SOCK_NONBLOCK);
+	ob_ret("accept", a < 0 ? -1 : 0);
+	if (a >= 0) {
+		ob_poll("poll", a, POLLIN | POLLOUT);
+		ob_read(a);
+		ob_read(a);
+		close(a);
+	}
+	close(l);
+	sd_ob_end("reset_before_accept");
+}
+
+/* epoll's view of a reset connection (level-triggered, all events). */
+static void sd_reset_epoll(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP },
+			   out = { 0 };
+	int fd = reset_conn('R'), ep = epoll_create1(0), n;
+
+	if (fd < 0) {
+		sd_ob("connect=%s", sd_ename(errno));
+	} else {
+		(void)epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+		n = epoll_wait(ep, &out, 1, 0);
+		sd_ob("n=%d in=%d out=%d err=%d hup=%d rdhup=%d", n,
+		      !!(out.events & EPOLLIN), !!(out.events & EPOLLOUT),
+		      !!(out.events & EPOLLERR), !!(out.events & EPOLLHUP),
+		      !!(out.events & EPOLLRDHUP));
+		close(fd);
+	}
+	close(ep);
+	sd_ob_end("reset_epoll");
+}
+
 void sd_run_resets(void)
 {
 	sd_reset_write();
@@ -427,4 +480,6 @@ void sd_run_resets(void)
 	sd_never_connected();
 	sd_listener_close_queued();
 	sd_pending_connect_listener_close();
+	sd_reset_before_accept();
+	sd_reset_epoll();
 }
