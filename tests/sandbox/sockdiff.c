@@ -312,6 +312,24 @@ static void sd_refused_soerror(void)
 	sd_ob_end("refused_soerror");
 }
 
+/* A refused blocking connect, then the calls a program might still make. */
+static void sd_refused_blocking(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+
+	ob_ret("connect", connect(fd, (const struct sockaddr *)&sd_host_closed,
+				  sizeof(sd_host_closed)));
+	ob_poll("poll", fd, POLLIN | POLLOUT);
+	ob_read(fd);
+	ob_write(fd);
+	ob_soerr(fd);
+	ob_ret("getpeername", getpeername(fd, (struct sockaddr *)&a, &len));
+	close(fd);
+	sd_ob_end("refused_blocking");
+}
+
 /* Calls on a TCP socket that never connected. */
 static void sd_never_connected(void)
 {
@@ -477,6 +495,7 @@ void sd_run_resets(void)
 	sd_refused_read();
 	sd_refused_reconnect();
 	sd_refused_soerror();
+	sd_refused_blocking();
 	sd_never_connected();
 	sd_listener_close_queued();
 	sd_pending_connect_listener_close();
