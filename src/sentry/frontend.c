@@ -470,8 +470,8 @@ static void sbx_h_accept(struct sentry *sn, const struct seccomp_notif *n,
  * @n:		the notification (data.nr says which)
  * @sk:		the socket
  *
- * getpeername() is ENOTCONN while connecting or after a failed connect,
- * whatever the stack says; the address is written with sbx_put_addr()
+ * getpeername() is ENOTCONN while connecting, after a failed connect or a
+ * reset, whatever the stack says; the address is written with sbx_put_addr()
  * (truncated as Linux does).
  */
 static void sbx_h_name(struct sentry *sn, const struct seccomp_notif *n,
@@ -484,8 +484,9 @@ static void sbx_h_name(struct sentry *sn, const struct seccomp_notif *n,
 	memset(&ss, 0, sizeof(ss));
 	if (n->data.nr == SYS_getsockname)
 		ret = sn->ops->getsockname(sk->s, (struct sockaddr *)&ss, &len);
-	else if (sk->state == SK_CONNECTING || sk->state == SK_FAILED)
-		ret = -ENOTCONN;
+	else if (sk->state == SK_CONNECTING || sk->state == SK_FAILED ||
+		 sk->sfd_reset)
+		ret = -ENOTCONN; /* Linux: not in CLOSE or SYN-SENT */
 	else
 		ret = sn->ops->getpeername(sk->s, (struct sockaddr *)&ss, &len);
 	if (!ret && !n->data.args[1])
@@ -662,8 +663,8 @@ static void sbx_h_setsockopt(struct sentry *sn, const struct seccomp_notif *n,
  * @sk:		the socket
  * @dup:	our copy of the program's end
  *
- * A TCP socket not connected: listeners go to the stack, others get
- * ENOTCONN. Otherwise SHUT_RD/SHUT_RDWR shut the stack's read side at
+ * A TCP socket not connected (or reset: Linux's CLOSE state): listeners
+ * go to the stack, others get ENOTCONN. Otherwise SHUT_RD/SHUT_RDWR shut the stack's read side at
  * once and @how is applied to the program's end. For TCP the write side
  * reaches the stack as EOF on our end, after the relay has flushed what
  * came before; for UDP it is shut at the stack directly.
@@ -677,7 +678,8 @@ static void sbx_h_shutdown(struct sentry *sn, const struct seccomp_notif *n,
 		sbx_reply(sn, n->id, -1, EINVAL);
 		return;
 	}
-	if (sk->type == SOCK_STREAM && sk->state != SK_CONNECTED) {
+	if (sk->type == SOCK_STREAM &&
+	    (sk->state != SK_CONNECTED || sk->sfd_reset)) {
 		ret = sk->state == SK_LISTENING ?
 			      sn->ops->shutdown(sk->s, how) :
 			      -ENOTCONN;

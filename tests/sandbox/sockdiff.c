@@ -264,6 +264,31 @@ static void sd_reset_blocked_read(void)
 	sd_ob_end("reset_blocked_read");
 }
 
+/* The trapped calls on a reset connection. */
+static void sd_reset_calls(void)
+{
+	int fd = reset_conn('R');
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+
+	if (fd < 0) {
+		sd_ob("connect=%s", sd_ename(errno));
+	} else {
+		ob_ret("getpeername",
+		       getpeername(fd, (struct sockaddr *)&a, &len));
+		len = sizeof(a);
+		ob_ret("getsockname",
+		       getsockname(fd, (struct sockaddr *)&a, &len));
+		ob_ret("connect",
+		       connect(fd, (const struct sockaddr *)&sd_host_reset,
+			       sizeof(sd_host_reset)));
+		ob_ret("shutdown", shutdown(fd, SHUT_RDWR));
+		ob_soerr(fd);
+		close(fd);
+	}
+	sd_ob_end("reset_calls");
+}
+
 /* A refused non-blocking connect, seen through poll, read and write. */
 static void sd_refused_read(void)
 {
@@ -492,6 +517,7 @@ void sd_run_resets(void)
 	sd_reset_read_data();
 	sd_reset_soerror();
 	sd_reset_blocked_read();
+	sd_reset_calls();
 	sd_refused_read();
 	sd_refused_reconnect();
 	sd_refused_soerror();
