@@ -227,6 +227,36 @@ void sd_run_options(void)
 		IP_MULTICAST_LOOP, 2, 0, 5);
 	opt_int("opt_ip_multicast_ttl_tcp", SOCK_STREAM, IPPROTO_IP,
 		IP_MULTICAST_TTL, 1, 3);
+	opt_int("opt_ip_ttl_tcp", SOCK_STREAM, IPPROTO_IP, IP_TTL, 4, 5, 0, 256,
+		-1);
+	opt_int("opt_ip_ttl_udp", SOCK_DGRAM, IPPROTO_IP, IP_TTL, 4, 5, 0, 256,
+		-1);
+	opt_byte("opt_ip_ttl_byte_udp", SOCK_DGRAM, IPPROTO_IP, IP_TTL, 9);
+	opt_int("opt_so_keepalive", SOCK_STREAM, SOL_SOCKET, SO_KEEPALIVE, 2, 5,
+		0);
+	opt_int("opt_so_reuseport_tcp", SOCK_STREAM, SOL_SOCKET, SO_REUSEPORT,
+		2, 1, 0);
+	opt_int("opt_so_broadcast_udp", SOCK_DGRAM, SOL_SOCKET, SO_BROADCAST, 2,
+		1, 0);
+	opt_int("opt_so_rcvlowat_tcp", SOCK_STREAM, SOL_SOCKET, SO_RCVLOWAT, 2,
+		100, 0);
+	opt_int("opt_so_priority", SOCK_STREAM, SOL_SOCKET, SO_PRIORITY, 2, 3,
+		0);
+	opt_int("opt_tcp_nodelay", SOCK_STREAM, IPPROTO_TCP, TCP_NODELAY, 2, 7,
+		0);
+	opt_int("opt_tcp_cork", SOCK_STREAM, IPPROTO_TCP, TCP_CORK, 2, 1, 0);
+	opt_int("opt_tcp_syncnt", SOCK_STREAM, IPPROTO_TCP, TCP_SYNCNT, 4, 3, 0,
+		256, 255);
+	opt_int("opt_tcp_defer_accept", SOCK_STREAM, IPPROTO_TCP,
+		TCP_DEFER_ACCEPT, 2, 5, 0);
+	opt_int("opt_tcp_window_clamp", SOCK_STREAM, IPPROTO_TCP,
+		TCP_WINDOW_CLAMP, 2, 100000, 0);
+	opt_int("opt_tcp_quickack", SOCK_STREAM, IPPROTO_TCP, TCP_QUICKACK, 2,
+		0, 1);
+	opt_int("opt_ip_recverr_udp", SOCK_DGRAM, IPPROTO_IP, IP_RECVERR, 2, 1,
+		0);
+	opt_int("opt_ip_pktinfo_udp", SOCK_DGRAM, IPPROTO_IP, IP_PKTINFO, 2, 1,
+		0);
 	sd_mcast_if(SOCK_DGRAM, "opt_ip_multicast_if_udp");
 	sd_mcast_if(SOCK_STREAM, "opt_ip_multicast_if_tcp");
 	sd_bufsize("opt_so_rcvbuf_tcp", SOCK_STREAM, SO_RCVBUF);

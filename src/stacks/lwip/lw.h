@@ -118,6 +118,9 @@ struct cove_sock {
 	bool recverr, pktinfo;	  /* IP_RECVERR, IP_PKTINFO, remembered only */
 	uint32_t rcvbuf, sndbuf;  /* as set by SO_RCVBUF/SO_SNDBUF */
 	uint8_t tos;		  /* IP_TOS, on the PCB too */
+	uint8_t ttl;		  /* IP_TTL, on the PCB too; 0: lwIP's */
+	bool broadcast;		  /* SO_BROADCAST, remembered only */
+	int priority;		  /* SO_PRIORITY, remembered only */
 	struct cove_ip_mcopts mc; /* IP_MULTICAST_*, on the UDP PCB too */
 	uint16_t user_mss;	  /* TCP_MAXSEG, remembered only; 0: none */
 	uint32_t user_timeout_ms; /* TCP_USER_TIMEOUT, remembered only */

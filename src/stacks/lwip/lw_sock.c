@@ -341,19 +341,24 @@ static bool lw_is_local(void *ctx, uint32_t addr)
 	return addr == st->addr.s_addr;
 }
 
-/* lw_ip_apply() - TOS and the multicast options onto the socket's PCB. */
+/* lw_ip_apply() - TOS, TTL and the multicast options onto the PCB. */
 static void lw_ip_apply(struct cove_sock *s)
 {
 	ip4_addr_t a;
 
 	if (s->type == SOCK_STREAM) {
-		if (s->pcb.tcp)
+		if (s->pcb.tcp) {
 			s->pcb.tcp->tos = s->tos;
+			if (s->ttl)
+				s->pcb.tcp->ttl = s->ttl;
+		}
 		return;
 	}
 	if (!s->pcb.udp)
 		return;
 	s->pcb.udp->tos = s->tos;
+	if (s->ttl)
+		s->pcb.udp->ttl = s->ttl;
 	udp_set_multicast_ttl(s->pcb.udp, s->mc.ttl_set ? s->mc.ttl : 1);
 	if (s->mc.noloop)
 		udp_clear_flags(s->pcb.udp, UDP_FLAGS_MULTICAST_LOOP);
@@ -371,8 +376,8 @@ static void lw_ip_apply(struct cove_sock *s)
  * @val:	value in host memory
  * @len:	its length
  *
- * IP_TOS (a stream socket keeps its ECN bits, as on Linux) and the
- * multicast options go onto the PCB; the rest are lw_ip_opt()'s.
+ * IP_TOS (a stream socket keeps its ECN bits, as on Linux), IP_TTL and
+ * the multicast options go onto the PCB; the rest are lw_ip_opt()'s.
  * Return: 0, -EINVAL, -EADDRNOTAVAIL, -ENOPROTOOPT.
  */
 static int lw_set_ip(struct cove_sock *s, int name, const void *val,
@@ -386,10 +391,17 @@ static int lw_set_ip(struct cove_sock *s, int name, const void *val,
 		ret = cove_ipopt_read(val, len, &v);
 		if (ret)
 			return ret;
-		if (name != IP_TOS)
+		if (name == IP_TTL) {
+			/* Linux: 1..255, -1 the default (here lwIP's) */
+			if (!len || (v != -1 && (v < 1 || v > 255)))
+				return -EINVAL;
+			s->ttl = v < 0 ? IP_DEFAULT_TTL : (uint8_t)v;
+		} else if (name == IP_TOS) {
+			s->tos = stream ? (uint8_t)((v & ~3) | (s->tos & 3)) :
+					  (uint8_t)v;
+		} else {
 			return lw_ip_opt(s, name, v);
-		s->tos = stream ? (uint8_t)((v & ~3) | (s->tos & 3)) :
-				  (uint8_t)v;
+		}
 	}
 	if (!ret)
 		lw_ip_apply(s);
@@ -561,8 +573,12 @@ static int lw_setsockopt(struct cove_sock *s, int level, int name,
 			 */
 			ret = v ? -ENOPROTOOPT : 0;
 			break;
-		case SO_BROADCAST:
-			break; /* lwIP sends broadcasts anyway */
+		case SO_BROADCAST: /* lwIP sends broadcasts anyway */
+			s->broadcast = v != 0;
+			break;
+		case SO_PRIORITY: /* no qdisc to act on */
+			s->priority = v;
+			break;
 		case SO_RCVBUF:
 			/* Linux doubles it; TCP's window stays lwIP's. */
 			s->rcvbuf = lw_buf_val(v, 2304);
@@ -610,6 +626,9 @@ static int lw_get_ip(const struct cove_sock *s, int name, void *val,
 	switch (name) {
 	case IP_TOS:
 		return cove_ipopt_put(val, len, s->tos);
+	case IP_TTL:
+		return cove_ipopt_put(val, len,
+				      s->ttl ? s->ttl : IP_DEFAULT_TTL);
 	case IP_MTU_DISCOVER:
 		return cove_ipopt_put(val, len, s->pmtudisc);
 	case IP_RECVERR:
@@ -676,6 +695,12 @@ static int lw_getsockopt(struct cove_sock *s, int level, int name, void *val,
 			break;
 		case SO_REUSEPORT:
 			v = 0;
+			break;
+		case SO_BROADCAST:
+			v = s->broadcast;
+			break;
+		case SO_PRIORITY:
+			v = s->priority;
 			break;
 		case SO_KEEPALIVE:
 			v = lw_pcb_opt(s, SOF_KEEPALIVE);

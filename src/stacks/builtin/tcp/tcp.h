@@ -224,6 +224,8 @@ struct tcb {
 	uint32_t user_timeout_ms; /* TCP_USER_TIMEOUT; 0: none */
 	int linger2;		  /* TCP_LINGER2 seconds; 0: default; -1 */
 	uint16_t user_mss;	  /* TCP_MAXSEG; 0: none */
+	uint8_t syn_retries;	  /* TCP_SYNCNT; 0: TCP_SYN_RETRIES */
+	int priority;		  /* SO_PRIORITY, remembered only */
 	uint8_t pmtudisc;	  /* IP_MTU_DISCOVER, if @pmtudisc_set */
 	bool pmtudisc_set;
 	struct cove_ip_mcopts mc; /* IP_MULTICAST_LOOP (the rest EINVAL) */

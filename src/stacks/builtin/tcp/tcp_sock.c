@@ -609,8 +609,8 @@ static int tcp_set_ip(struct tcb *t, int name, const void *val, socklen_t len)
 }
 
 /**
- * tcp_set_limits() - TCP_MAXSEG, TCP_USER_TIMEOUT and TCP_LINGER2, with
- * Linux's ranges
+ * tcp_set_limits() - TCP_MAXSEG, TCP_USER_TIMEOUT, TCP_LINGER2 and
+ * TCP_SYNCNT, with Linux's ranges
  * @t:		connection
  * @name:	option
  * @v:		value
@@ -618,7 +618,8 @@ static int tcp_set_ip(struct tcb *t, int name, const void *val, socklen_t len)
  * TCP_MAXSEG clamps the segment size the connection sends with
  * (tcp_set_mss()); TCP_USER_TIMEOUT bounds how long data may stay
  * unacknowledged through retransmissions (tcp_timer.c); TCP_LINGER2 is
- * the orphan FIN-WAIT-2 limit (above 120 s: 120 s; negative: none).
+ * the orphan FIN-WAIT-2 limit (above 120 s: 120 s; negative: none);
+ * TCP_SYNCNT how many times a SYN is retransmitted (1..127).
  * Return: 0, -EINVAL, or -ENOPROTOOPT (not one of these).
  */
 static int tcp_set_limits(struct tcb *t, int name, int v)
@@ -636,6 +637,11 @@ static int tcp_set_limits(struct tcb *t, int name, int v)
 		return 0;
 	case TCP_LINGER2:
 		t->linger2 = v < 0 ? -1 : v > 120 ? 120 : v;
+		return 0;
+	case TCP_SYNCNT:
+		if (v < 1 || v > 127)
+			return -EINVAL;
+		t->syn_retries = (uint8_t)v;
 		return 0;
 	default:
 		return -ENOPROTOOPT;
@@ -731,10 +737,12 @@ static int tcp_setsockopt(struct bsock *b, int level, int name, const void *val,
 			else /* the app's size: no autotuning */
 				t->rb_size = t->rb_max = tcp_buf_size(v);
 			return 0;
+		case SO_PRIORITY: /* no qdisc to act on: remembered */
+			t->priority = v;
+			return 0;
 		case SO_RCVLOWAT:
 		case SO_SNDLOWAT:
 		case SO_OOBINLINE:
-		case SO_PRIORITY:
 			return 0;
 		default:
 			return -ENOPROTOOPT;
@@ -773,7 +781,6 @@ static int tcp_setsockopt(struct bsock *b, int level, int name, const void *val,
 			return 0;
 		case TCP_DEFER_ACCEPT:
 		case TCP_FASTOPEN:
-		case TCP_SYNCNT:
 		case TCP_WINDOW_CLAMP:
 			return 0;
 		default:
@@ -895,6 +902,8 @@ static int tcp_getsockopt(struct bsock *b, int level, int name, void *val,
 			return tcp_put_int(val, len, t->reuseport);
 		case SO_KEEPALIVE:
 			return tcp_put_int(val, len, t->keepalive);
+		case SO_PRIORITY:
+			return tcp_put_int(val, len, t->priority);
 		case SO_SNDBUF:
 			return tcp_put_int(val, len,
 					   (int)(t->sndbuf_rep ? t->sndbuf_rep :
@@ -931,6 +940,11 @@ static int tcp_getsockopt(struct bsock *b, int level, int name, void *val,
 							  TCP_DEF_MSS));
 		case TCP_USER_TIMEOUT:
 			return tcp_put_int(val, len, (int)t->user_timeout_ms);
+		case TCP_SYNCNT:
+			return tcp_put_int(val, len,
+					   t->syn_retries ?
+						   t->syn_retries :
+						   (int)TCP_SYN_RETRIES);
 		case TCP_LINGER2:
 			return tcp_put_int(val, len,
 					   t->linger2 ? t->linger2 :

@@ -242,7 +242,7 @@ static void tcp_persist_fire(struct tcb *t)
  *
  * t_rtx also carries the persist timer and the tail loss probe: those go
  * to their own handlers. A handshake resends its SYN or SYN-ACK with a
- * doubled RTO until TCP_SYN_RETRIES / TCP_SYNACK_RETRIES. Otherwise, with
+ * doubled RTO until TCP_SYN_RETRIES (or TCP_SYNCNT's) / TCP_SYNACK_RETRIES. Otherwise, with
  * data in flight: the congestion control's on_timeout on the first
  * expiry (or during recovery), cwnd one MSS on later ones; all in flight
  * is counted lost, the SACK scoreboard cleared, snd_nxt rewound to
@@ -269,8 +269,9 @@ static void tcp_rtx_fire(struct btimer *tm)
 	switch (t->state) {
 	case TCPS_SYN_SENT:
 	case TCPS_SYN_RECV:
-		limit = t->state == TCPS_SYN_SENT ? TCP_SYN_RETRIES :
-						    TCP_SYNACK_RETRIES;
+		limit = t->state != TCPS_SYN_SENT ? TCP_SYNACK_RETRIES :
+			t->syn_retries		  ? t->syn_retries :
+						    TCP_SYN_RETRIES;
 		if (++t->retries > limit) {
 			tcp_fail(t, ETIMEDOUT);
 			return;
