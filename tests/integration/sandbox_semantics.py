@@ -5,8 +5,9 @@
 Runs tests/sandbox/sockcheck.c (built by tests/sandbox/meson.build) in a
 sandbox on every provider `cove stacks` lists and on --network=host (the
 kernel, no interception) with the same host peers: a TCP echo server on
-the gateway, a closed port next to it, a UDP echo server, and two
-connections into the sandbox when sockcheck says LISTEN. Every check must
+the gateway, a closed port next to it, a UDP echo server, a reset server
+(HostResetServer), and two connections into the sandbox when sockcheck
+says LISTEN. Every check must
 pass everywhere; the only allowed difference is AF_INET6, which the
 frontend refuses with EAFNOSUPPORT (the kernel allows it under host).
 Link-based providers run twice: on packet:eth0 and on --link=tap.
