@@ -73,7 +73,7 @@ known("opt_ip_multicast_if_udp", "get=0.0.0.0/4 set(lo)=EADDRNOTAVAIL "
       "get=0.0.0.0/4 set(1.2.3.4)=EADDRNOTAVAIL", ["lwip"])
 # Options a provider accepts without acting on them (no defer, no
 # pingpong mode, no window clamp) read as unknown, so no program takes a
-# value back that means nothing; IP_TTL on builtin TCP is not implemented.
+# value back that means nothing.
 for n in ("opt_tcp_defer_accept", "opt_tcp_quickack", "opt_tcp_window_clamp"):
     v = {"opt_tcp_defer_accept": "5", "opt_tcp_quickack": "0",
          "opt_tcp_window_clamp": "100000"}[n]
@@ -83,9 +83,6 @@ for n in ("opt_tcp_defer_accept", "opt_tcp_quickack", "opt_tcp_window_clamp"):
           "get=ENOPROTOOPT" % (v, w), ["builtin"])
     known(n, "get=ENOPROTOOPT set(%s)=ENOPROTOOPT get=ENOPROTOOPT "
           "set(%s)=ENOPROTOOPT get=ENOPROTOOPT" % (v, w), ["lwip"])
-known("opt_ip_ttl_tcp", "get=ENOPROTOOPT set(5)=ENOPROTOOPT get=ENOPROTOOPT "
-      "set(0)=ENOPROTOOPT get=ENOPROTOOPT set(256)=ENOPROTOOPT "
-      "get=ENOPROTOOPT set(-1)=ENOPROTOOPT get=ENOPROTOOPT", ["builtin"])
 # lwIP's default TTL is 255 (Linux: 64); set values act.
 for n in ("opt_ip_ttl_tcp", "opt_ip_ttl_udp"):
     known(n, "get=255/4 set(5)=0 get=5/4 set(0)=EINVAL get=5/4 "

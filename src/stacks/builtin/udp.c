@@ -492,8 +492,8 @@ static ssize_t udp_sendmsg(struct bsock *s, const struct msghdr *m, int flags)
 	cove_put16(h + 2, dport);
 	cove_put16(h + 4, (uint16_t)(UDP_HLEN + total));
 	h[6] = h[7] = 0;
-	ret = ip_send_dgram(st, src, dst, IP_PROTO_UDP, u->tos, h, UDP_HLEN,
-			    m->msg_iov, (size_t)m->msg_iovlen, 6);
+	ret = ip_send_dgram(st, src, dst, IP_PROTO_UDP, u->tos, u->ttl, h,
+			    UDP_HLEN, m->msg_iov, (size_t)m->msg_iovlen, 6);
 	if (ret)
 		return ret;
 	st->stats.udp_out++;
@@ -657,7 +657,8 @@ static int udp_resize(struct bstack *st, struct udp_sock *u, uint32_t rcvbuf)
  * the stack sends no multicast). SO_RCVBUF and SO_SNDBUF are doubled and
  * clamped as on Linux; a new SO_RCVBUF on a bound socket moves the queued
  * datagrams to a new ring (those that no longer fit are dropped). IP_TTL
- * -1 restores the default. SO_KEEPALIVE is only remembered, for
+ * -1 restores the default (both go onto the datagrams). SO_KEEPALIVE is
+ * only remembered, for
  * getsockopt(), and so are
  * IP_MTU_DISCOVER (the stack never sets DF nor learns a path MTU; values
  * outside IP_PMTUDISC_DONT..OMIT are EINVAL as on Linux), IP_RECVERR (no

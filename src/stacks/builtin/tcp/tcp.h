@@ -225,6 +225,7 @@ struct tcb {
 	int linger2;		  /* TCP_LINGER2 seconds; 0: default; -1 */
 	uint16_t user_mss;	  /* TCP_MAXSEG; 0: none */
 	uint8_t syn_retries;	  /* TCP_SYNCNT; 0: TCP_SYN_RETRIES */
+	uint8_t ttl;		  /* IP_TTL; 0: the default, 64 */
 	int priority;		  /* SO_PRIORITY, remembered only */
 	uint8_t pmtudisc;	  /* IP_MTU_DISCOVER, if @pmtudisc_set */
 	bool pmtudisc_set;

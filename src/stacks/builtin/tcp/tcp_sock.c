@@ -575,12 +575,13 @@ static uint32_t tcp_buf_rep(int v, uint32_t min)
  * tcp_set_ip() - setsockopt() at IPPROTO_IP, the value read as Linux does
  * (an int or one byte)
  * @t:		connection
- * @name:	IP_TOS, IP_MTU_DISCOVER or IP_MULTICAST_* (common/ipopt.c)
+ * @name:	IP_TOS, IP_TTL, IP_MTU_DISCOVER or IP_MULTICAST_* (common/ipopt.c)
  * @val:	value in host memory
  * @len:	its length
  *
  * IP_TOS keeps the ECN bits the connection has, as Linux does for TCP;
- * IP_MTU_DISCOVER is remembered only (the stack sets no DF).
+ * IP_TTL goes onto every segment; IP_MTU_DISCOVER is remembered only
+ * (the stack sets no DF).
  * Return: 0, -EINVAL, -EADDRNOTAVAIL or -ENOPROTOOPT.
  */
 static int tcp_set_ip(struct tcb *t, int name, const void *val, socklen_t len)
@@ -596,6 +597,11 @@ static int tcp_set_ip(struct tcb *t, int name, const void *val, socklen_t len)
 	switch (name) {
 	case IP_TOS:
 		t->tos = (uint8_t)((v & ~3) | (t->tos & 3));
+		return 0;
+	case IP_TTL: /* Linux: 1..255, or -1 for the default */
+		if (!len || (v != -1 && (v < 1 || v > 255)))
+			return -EINVAL;
+		t->ttl = (uint8_t)(v < 0 ? 0 : v);
 		return 0;
 	case IP_MTU_DISCOVER:
 		if (v < IP_PMTUDISC_DONT || v > IP_PMTUDISC_OMIT)
@@ -981,6 +987,8 @@ static int tcp_getsockopt(struct bsock *b, int level, int name, void *val,
 	}
 	if (level == IPPROTO_IP && name == IP_TOS)
 		return cove_ipopt_put(val, len, t->tos);
+	if (level == IPPROTO_IP && name == IP_TTL)
+		return cove_ipopt_put(val, len, t->ttl ? t->ttl : 64);
 	if (level == IPPROTO_IP && name == IP_MTU_DISCOVER)
 		return cove_ipopt_put(val, len,
 				      t->pmtudisc_set ? t->pmtudisc :
