@@ -56,7 +56,9 @@ int cove_ipopt_put(void *val, socklen_t *len, int v)
 	return 0;
 }
 
-/* ipopt_mc_if() - IP_MULTICAST_IF's address from an in_addr or ip_mreqn. */
+/* ipopt_mc_if() - IP_MULTICAST_IF's address from an in_addr, ip_mreq or
+ * ip_mreqn (imr_interface and imr_address share their place); an ifindex
+ * alone is not looked up, the address decides. */
 static int ipopt_mc_if(struct cove_ip_mcopts *mc, const void *val,
 		       socklen_t len, cove_ipopt_local_fn *local, void *ctx)
 {
@@ -71,8 +73,6 @@ static int ipopt_mc_if(struct cove_ip_mcopts *mc, const void *val,
 		memcpy(&mr, val, sizeof(struct ip_mreq));
 	else
 		memcpy(&mr.imr_address, val, sizeof(struct in_addr));
-	if (len >= sizeof(struct ip_mreq) && len < sizeof(struct ip_mreqn))
-		mr.imr_address = ((const struct ip_mreq *)&mr)->imr_interface;
 	if (mr.imr_address.s_addr != INADDR_ANY &&
 	    !local(ctx, mr.imr_address.s_addr))
 		return -EADDRNOTAVAIL;
