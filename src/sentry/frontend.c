@@ -160,6 +160,8 @@ static void sbx_h_socket(struct sentry *sn, const struct seccomp_notif *n)
 	if (sn->trace)
 		fprintf(stderr, "cove sentry: socket type %d -> fd %d\n", type,
 			ret);
+	sk->hint_pid = n->pid;
+	sk->hint_fd = ret;
 	if (ret < 0) {
 		sbx_sock_free(sk);
 		/* ENOENT: the thread is gone, nothing to answer; EMFILE... */
@@ -419,6 +421,8 @@ bool sbx_serve_accept(struct sentry *sn, struct sbx_sock *l,
 	l->nacq--;
 	sbx_tokens_fill(l); /* those that did not fit before */
 	c->acq_next = NULL;
+	c->hint_pid = w->pid;
+	c->hint_fd = ret;
 	close(c->held_afd);
 	c->held_afd = -1;
 	sbx_sock_queue(c);
@@ -468,8 +472,8 @@ static void sbx_h_accept(struct sentry *sn, const struct seccomp_notif *n,
  * @n:		the notification (data.nr says which)
  * @sk:		the socket
  *
- * getpeername() is ENOTCONN while connecting or after a failed connect,
- * whatever the stack says; the address is written with sbx_put_addr()
+ * getpeername() is ENOTCONN while connecting, after a failed connect or a
+ * reset, whatever the stack says; the address is written with sbx_put_addr()
  * (truncated as Linux does).
  */
 static void sbx_h_name(struct sentry *sn, const struct seccomp_notif *n,
@@ -482,8 +486,9 @@ static void sbx_h_name(struct sentry *sn, const struct seccomp_notif *n,
 	memset(&ss, 0, sizeof(ss));
 	if (n->data.nr == SYS_getsockname)
 		ret = sn->ops->getsockname(sk->s, (struct sockaddr *)&ss, &len);
-	else if (sk->state == SK_CONNECTING || sk->state == SK_FAILED)
-		ret = -ENOTCONN;
+	else if (sk->state == SK_CONNECTING || sk->state == SK_FAILED ||
+		 sk->sfd_reset)
+		ret = -ENOTCONN; /* Linux: not in CLOSE or SYN-SENT */
 	else
 		ret = sn->ops->getpeername(sk->s, (struct sockaddr *)&ss, &len);
 	if (!ret && !n->data.args[1])
@@ -504,18 +509,47 @@ static bool sbx_timeo_opt(int level, int name)
 }
 
 /**
+ * sbx_so_error() - SO_ERROR as the sentry knows it, read and cleared
+ * @sk:		socket
+ * @dup:	our copy of the program's end
+ *
+ * After sbx_relay_reset_pair() the program's end holds an error of its
+ * own (which its reads consume, as Linux's do): it is cleared here too,
+ * and it is the answer when it stands for the reset itself.
+ * Return: the error, 0, or -1 when the sentry knows of none (ask the stack).
+ */
+static int sbx_so_error(struct sbx_sock *sk, int dup)
+{
+	socklen_t len = sizeof(int);
+	int pair_err = 0, e;
+
+	if (sk->sfd_reset &&
+	    getsockopt(dup, SOL_SOCKET, SO_ERROR, &pair_err, &len) < 0)
+		pair_err = 0;
+	if (sk->conn_err) {
+		e = sk->conn_err;
+		sk->conn_err = 0;
+		return e;
+	}
+	if (sk->err_in_pair)
+		return pair_err;
+	return -1;
+}
+
+/**
  * sbx_h_getsockopt() - getsockopt() on a served socket
  * @sn:		sentry
  * @n:		the notification
  * @sk:		the socket
  *
  * SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ACCEPTCONN and SO_ERROR are
- * answered from the sentry's state (SO_ERROR reads and clears conn_err);
- * the rest ask the stack. At most SBX_MAX_OPTLEN bytes and the caller's
+ * answered from the sentry's state (SO_ERROR reads and clears conn_err),
+ * the timeouts and SO_RCVLOWAT from the program's end, where
+ * sbx_h_setsockopt() put them; the rest ask the stack. At most SBX_MAX_OPTLEN bytes and the caller's
  * *optlen are written back.
  */
 static void sbx_h_getsockopt(struct sentry *sn, const struct seccomp_notif *n,
-			     struct sbx_sock *sk)
+			     struct sbx_sock *sk, int dup)
 {
 	int level = (int)n->data.args[1], name = (int)n->data.args[2];
 	uint8_t val[SBX_MAX_OPTLEN];
@@ -544,16 +578,19 @@ static void sbx_h_getsockopt(struct sentry *sn, const struct seccomp_notif *n,
 			iv = sk->state == SK_LISTENING;
 			break;
 		case SO_ERROR:
-			if (sk->conn_err) {
-				iv = sk->conn_err;
-				sk->conn_err = 0;
-			}
+			iv = sbx_so_error(sk, dup);
 			break;
 		}
 	}
 	if (iv >= 0) {
 		len = cap < sizeof(iv) ? cap : sizeof(iv);
 		memcpy(val, &iv, len);
+	} else if (sbx_timeo_opt(level, name)) {
+		/* Set on the program's end (which enforces them): read there. */
+		if (getsockopt(dup, level, name, val, &len) < 0) {
+			ret = -errno;
+			goto out;
+		}
 	} else {
 		ret = sn->ops->getsockopt(sk->s, level, name, val, &len);
 		if (ret < 0)
@@ -628,8 +665,8 @@ static void sbx_h_setsockopt(struct sentry *sn, const struct seccomp_notif *n,
  * @sk:		the socket
  * @dup:	our copy of the program's end
  *
- * A TCP socket not connected: listeners go to the stack, others get
- * ENOTCONN. Otherwise SHUT_RD/SHUT_RDWR shut the stack's read side at
+ * A TCP socket not connected (or reset: Linux's CLOSE state): listeners
+ * go to the stack, others get ENOTCONN. Otherwise SHUT_RD/SHUT_RDWR shut the stack's read side at
  * once and @how is applied to the program's end. For TCP the write side
  * reaches the stack as EOF on our end, after the relay has flushed what
  * came before; for UDP it is shut at the stack directly.
@@ -643,7 +680,8 @@ static void sbx_h_shutdown(struct sentry *sn, const struct seccomp_notif *n,
 		sbx_reply(sn, n->id, -1, EINVAL);
 		return;
 	}
-	if (sk->type == SOCK_STREAM && sk->state != SK_CONNECTED) {
+	if (sk->type == SOCK_STREAM &&
+	    (sk->state != SK_CONNECTED || sk->sfd_reset)) {
 		ret = sk->state == SK_LISTENING ?
 			      sn->ops->shutdown(sk->s, how) :
 			      -ENOTCONN;
@@ -826,6 +864,8 @@ static void sbx_dispatch(struct sentry *sn, const struct seccomp_notif *n)
 		sbx_continue(sn, n->id);
 		return;
 	}
+	sk->hint_pid = n->pid;
+	sk->hint_fd = (int)n->data.args[0];
 	if (sn->trace)
 		fprintf(stderr, "cove sentry: pid %u nr %d fd %d state %d\n",
 			n->pid, n->data.nr, (int)n->data.args[0], sk->state);
@@ -848,7 +888,7 @@ static void sbx_dispatch(struct sentry *sn, const struct seccomp_notif *n)
 		sbx_h_name(sn, n, sk);
 		break;
 	case SYS_getsockopt:
-		sbx_h_getsockopt(sn, n, sk);
+		sbx_h_getsockopt(sn, n, sk, dup);
 		break;
 	case SYS_setsockopt:
 		sbx_h_setsockopt(sn, n, sk, dup);

@@ -32,8 +32,9 @@
  *        to the stack. What the stack does not take is kept in @up_buf and
  *        @sfd is not read again until the stack notifies room: the
  *        program's writes then fill the pair and block (backpressure).
- *        Read 0 (the program shut down writing or closed) becomes the
- *        stack's shutdown(SHUT_WR) once @up_buf is empty.
+ *        Read 0 after the program shut down writing becomes the stack's
+ *        shutdown(SHUT_WR) once @up_buf is empty; after its last close,
+ *        the stack's close() (a RST with SO_LINGER 0, as on Linux).
  *   down (stack -> program): recvmsg() from the stack, write to @sfd; what
  *        the pair does not take waits in @down_buf and the stack is not
  *        read until @sfd is writable again. Stack EOF (or an error such as
@@ -68,6 +69,23 @@
  * The program is gone from a socket when @sfd reports EPOLLHUP and reads
  * return 0; the stack socket is closed then (Linux close(): the stack
  * finishes in the background) after pending bytes were handed over.
+ *
+ * A reset (the stack's recvmsg() failing with ECONNRESET, ETIMEDOUT, ...)
+ * must show in the program's untrapped read(), write() and poll(), and an
+ * AF_UNIX stream end can carry exactly that: when its peer is released
+ * with bytes still unread in the peer's receive queue, the kernel marks
+ * the survivor with sk_err = ECONNRESET and shuts it both ways. So once
+ * the bytes that came before the reset are in the pair, the sentry makes
+ * sure its own end holds an unread byte (one the program wrote, or one
+ * written through a pidfd_getfd() copy of the program's end found by
+ * @hint_pid/@hint_fd and checked by cookie) and closes its end
+ * (sbx_relay_reset_pair()). The program then reads the data, then
+ * ECONNRESET once, then EOF; poll() says IN|OUT|ERR|HUP as on Linux;
+ * write() fails with EPIPE (Linux says ECONNRESET to the first write: an
+ * AF_UNIX end checks its shutdown before its error, docs/SANDBOX.md).
+ * The socket stays in the table (trapped calls still find it by cookie)
+ * as a zombie until sock_diag says the program's end is gone.
+ *
  * EPOLLHUP is unambiguous while the sentry has not shut down its own
  * writing; once it has (stack EOF, failed connect), a HUP may also mean
  * that the program only shut down its writing too. Then sock_diag asks the
@@ -204,8 +222,14 @@ static bool sbx_pump_up(struct sbx_sock *sk)
 			break;
 		}
 	}
+	/*
+	 * EOF from a shutdown(SHUT_WR) is the stack's SHUT_WR. From a last
+	 * close (HUP while our side is open, so unambiguous) it is left to
+	 * the stack's close(), which sends the FIN after the data, or only a
+	 * RST for SO_LINGER {1, 0}, as Linux's close() does.
+	 */
 	if (sk->app_eof && !sk->up_len && !sk->stack_shut_wr &&
-	    sk->type == SOCK_STREAM) {
+	    sk->type == SOCK_STREAM && !(sk->hup && !sk->sfd_shut_wr)) {
 		sn->ops->shutdown(sk->s, SHUT_WR);
 		sk->stack_shut_wr = true;
 	}
@@ -375,6 +399,10 @@ static bool sbx_pump_down(struct sbx_sock *sk)
 		}
 	}
 	if (sk->stack_eof && !sk->down_len && !sk->sfd_shut_wr) {
+		if (sk->conn_err && sk->type == SOCK_STREAM) {
+			sbx_relay_reset_pair(sk);
+			return false;
+		}
 		shutdown(sk->sfd, SHUT_WR);
 		sk->sfd_shut_wr = true;
 	}
@@ -418,8 +446,13 @@ static void sbx_connect_done(struct sbx_sock *sk)
 	if (soerr) {
 		sk->state = SK_FAILED;
 		sk->conn_err = soerr;
-		shutdown(sk->sfd, SHUT_RDWR);
-		sk->sfd_shut_wr = true;
+		if (sk->waiters) {
+			/* A blocking connect() reports it: then EOF, no error. */
+			shutdown(sk->sfd, SHUT_RDWR);
+			sk->sfd_shut_wr = true;
+		} else {
+			sbx_relay_reset_pair(sk);
+		}
 	} else {
 		sk->state = SK_CONNECTED;
 	}
@@ -429,6 +462,74 @@ static void sbx_connect_done(struct sbx_sock *sk)
 			sk->conn_err = 0; /* reported by connect() */
 		sbx_waiter_put(sn, w);
 	}
+}
+
+/**
+ * sbx_mark_unread() - leave an unread byte on @sk's own end, so that
+ * closing it marks the program's end with ECONNRESET
+ * @sk:		TCP socket
+ *
+ * Bytes the program wrote and the sentry did not read do; else one is
+ * written through the program's end: the one the sentry still holds (a
+ * connection not yet accepted), or a copy found by the hint and accepted
+ * only if its cookie is this socket's.
+ * Return: true if the sentry's end holds unread bytes.
+ */
+static bool sbx_mark_unread(struct sbx_sock *sk)
+{
+	socklen_t len = sizeof(uint64_t);
+	uint64_t cookie = 0;
+	bool done = false;
+	int queued = 0, dup;
+
+	if (ioctl(sk->sfd, FIONREAD, &queued) == 0 && queued > 0)
+		return true;
+	if (sk->held_afd >= 0)
+		return send(sk->held_afd, "r", 1,
+			    MSG_DONTWAIT | MSG_NOSIGNAL) == 1;
+	if (!sk->hint_pid)
+		return false;
+	dup = sbx_getfd(sk->hint_pid, sk->hint_fd);
+	if (dup < 0)
+		return false;
+	if (getsockopt(dup, SOL_SOCKET, SO_COOKIE, &cookie, &len) == 0 &&
+	    cookie == sk->cookie)
+		done = send(dup, "r", 1, MSG_DONTWAIT | MSG_NOSIGNAL) == 1;
+	close(dup);
+	return done;
+}
+
+/**
+ * sbx_relay_reset_pair() - the connection failed: close the sentry's end
+ * so that the program's end reads ECONNRESET, then EOF (theory above)
+ * @sk:		TCP socket, its bytes from before the failure all handed over
+ *
+ * @sk stays in the cookie hash with its stack socket (trapped calls go on
+ * being answered) and becomes a zombie for sbx_relay_sweep(). If no byte
+ * could be left unread, the program sees EOF and SO_ERROR alone reports
+ * @conn_err.
+ */
+void sbx_relay_reset_pair(struct sbx_sock *sk)
+{
+	struct sentry *sn = sk->sn;
+
+	if (sk->sfd < 0 || sk->sfd_reset)
+		return;
+	if (sbx_mark_unread(sk) && sk->state == SK_CONNECTED) {
+		sk->err_in_pair = true; /* SO_ERROR reads it from there */
+		sk->conn_err = 0;
+	}
+	free(sk->up_buf);
+	sk->up_buf = NULL;
+	sk->up_len = 0;
+	(void)epoll_ctl(sn->host.ep, EPOLL_CTL_DEL, sk->sfd, NULL);
+	close(sk->sfd);
+	sk->sfd = -1;
+	sk->sfd_reset = true;
+	sk->sfd_shut_wr = true;
+	if (!sk->zombie)
+		sn->nzombies++;
+	sk->zombie = true;
 }
 
 /* sbx_accept_more() - take what the stack has, up to the backlog. */
@@ -514,7 +615,7 @@ static bool sbx_sock_pump(struct sbx_sock *sk)
 	bool more = false;
 
 	sk->pend = 0;
-	if (!sk->s)
+	if (!sk->s || sk->sfd_reset)
 		return false;
 	switch (sk->state) {
 	case SK_LISTENING:
@@ -628,19 +729,29 @@ static uint16_t sbx_local_port(struct sbx_sock *sk)
  * the port still held by the old stack socket, where Linux has freed it
  * in close(). By the time the next call traps, the kernel has released the
  * program's end, so POLLHUP on @sfd is already visible: every socket on
- * @port whose end is gone goes through the usual close path now.
+ * @port whose end is gone goes through the usual close path now. A socket
+ * whose @sfd was closed for a reset is asked about with sock_diag and
+ * freed at once if its end is gone.
  *
  * Return: how many such sockets were found (0: retrying is pointless).
  */
 unsigned sbx_relay_settle_port(struct sentry *sn, struct sbx_sock *self,
 			       uint16_t port)
 {
-	struct sbx_sock *sk;
+	struct sbx_sock *sk, *next;
 	unsigned found = 0;
 
 	if (!port)
 		return 0;
-	for (sk = sn->all; sk; sk = sk->next) {
+	for (sk = next = sn->all; sk; sk = next) {
+		next = sk->next;
+		/* A reset one has no @sfd: sock_diag tells, now. */
+		if (sk != self && sk->sfd_reset && sk->held_afd < 0 &&
+		    sbx_local_port(sk) == port && !sbx_app_alive(sk)) {
+			sbx_sock_free(sk);
+			found++;
+			continue;
+		}
 		/* Held connections go with their listener; zombies' program
 		 * ends are alive or only sock_diag can tell (the sweep). */
 		if (sk == self || sk->held_afd >= 0 || sk->zombie ||

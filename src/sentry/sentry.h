@@ -92,7 +92,12 @@ struct sbx_sock {
 	uint64_t app_ino;    /* its inode, for sock_diag */
 	int type;	     /* SOCK_STREAM or SOCK_DGRAM */
 	enum sbx_sk_state state;
-	int conn_err;	 /* connect's outcome for SO_ERROR */
+	int conn_err; /* connect's outcome for SO_ERROR */
+	/* The last thread and fd that named this socket in a trapped call
+	 * (or were given it): where the program's end likely is, for
+	 * sbx_relay_reset_pair(). Only a hint; checked by cookie. */
+	uint32_t hint_pid;
+	int hint_fd;
 	uint32_t filler; /* bytes of filler queued on @sfd */
 	int backlog;
 	/* accepted connections waiting for accept() (one token byte each) */
@@ -116,6 +121,8 @@ struct sbx_sock {
 	bool stack_eof;		      /* stack said EOF or an error */
 	bool stack_shut_wr;	      /* shutdown(SHUT_WR) given to the stack */
 	bool sfd_shut_wr;	      /* shutdown(SHUT_WR) done on @sfd */
+	bool sfd_reset;		      /* @sfd closed for a reset (relay.c) */
+	bool err_in_pair;	      /* its error is the program end's own */
 	uint8_t pend;		      /* SBX_PUMP_*: directions to pump */
 	bool want_out;		      /* EPOLLOUT watched on @sfd */
 	bool zombie;		      /* both ways shut, program end alive */
@@ -262,6 +269,7 @@ unsigned sbx_relay_settle_port(struct sentry *sn, struct sbx_sock *self,
 			       uint16_t port);
 void sbx_relay_close_all(struct sentry *sn);
 void sbx_relay_sweep(struct sentry *sn);
+void sbx_relay_reset_pair(struct sbx_sock *sk);
 
 /* socktab.c */
 struct sbx_sock *sbx_sock_new(struct sentry *sn, struct cove_sock *s, int type);

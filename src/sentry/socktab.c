@@ -232,10 +232,27 @@ static void sbx_waiters_fail(struct sbx_sock *sk, int error)
 }
 
 /**
+ * sbx_sock_abort() - make the stack socket's close a reset (SO_LINGER 0)
+ * @sk:		socket, about to be freed
+ *
+ * Linux resets the connections still queued on a listener when it
+ * closes; these were accepted from the stack early (relay.c), so their
+ * close must reset them too. A provider without SO_LINGER closes them.
+ */
+static void sbx_sock_abort(struct sbx_sock *sk)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	if (sk->s)
+		(void)sk->sn->ops->setsockopt(sk->s, SOL_SOCKET, SO_LINGER, &lg,
+					      sizeof(lg));
+}
+
+/**
  * sbx_sock_free() - release a socket and everything it holds
  * @sk:		the socket
  *
- * Frees its not yet accepted connections, fails its waiters with EBADF,
+ * Frees (resets) its not yet accepted connections, fails its waiters with EBADF,
  * closes the stack socket, the sentry's end (leaving the hash and epoll)
  * and any held accept fd, and unlinks it from sn->all. If it is on the
  * work queue the memory is only marked dead and freed when popped
@@ -248,6 +265,7 @@ void sbx_sock_free(struct sbx_sock *sk)
 
 	while ((c = sk->acq_head)) {
 		sk->acq_head = c->acq_next;
+		sbx_sock_abort(c);
 		sbx_sock_free(c);
 	}
 	sbx_waiters_fail(sk, EBADF);
@@ -255,13 +273,14 @@ void sbx_sock_free(struct sbx_sock *sk)
 		sn->ops->close(sk->s);
 		sk->s = NULL;
 	}
+	/* In the hash from sbx_sock_pair() on, even once @sfd closed for a
+	 * reset (sbx_relay_reset_pair()). */
+	for (pp = &sn->hash[sbx_hash(sk->cookie)]; *pp; pp = &(*pp)->hnext)
+		if (*pp == sk) {
+			*pp = sk->hnext;
+			break;
+		}
 	if (sk->sfd >= 0) {
-		for (pp = &sn->hash[sbx_hash(sk->cookie)]; *pp;
-		     pp = &(*pp)->hnext)
-			if (*pp == sk) {
-				*pp = sk->hnext;
-				break;
-			}
 		epoll_ctl(sn->host.ep, EPOLL_CTL_DEL, sk->sfd, NULL);
 		close(sk->sfd);
 		sk->sfd = -1;

@@ -20,8 +20,10 @@
 #include <linux/netlink.h>
 #include <unistd.h>
 
+#include "sockdiff.h"
+
 /*
- * Usage: sockcheck HOST TCP_PORT UDP_PORT LISTEN_PORT
+ * Usage: sockcheck HOST TCP_PORT UDP_PORT LISTEN_PORT RESET_PORT
  *
  * The test harness (tests/integration/sandbox_semantics.py) runs on HOST a
  * TCP echo server on TCP_PORT (echoes, closes after EOF), nothing on
@@ -29,12 +31,17 @@
  * LISTEN_PORT of the sandbox when it reads "LISTEN" on our stdout.
  * LISTEN_PORT + 1 is bound, closed and bound again inside (no peer).
  * Prints one line per check: "NAME ok" or "NAME FAIL: why"; the exit
- * status is the number of failures.
+ * status is the number of failures. Then the differential checks
+ * (sockdiff.c, sockdiff_opts.c) print "= NAME OBSERVATION" lines, which
+ * the harness compares with the kernel's; RESET_PORT is the host's reset
+ * server, LISTEN_PORT + 10 and + 11 their listeners inside.
  */
 
 static int failures;
 static struct sockaddr_in host_tcp, host_closed, host_udp;
 static unsigned short listen_port;
+struct sockaddr_in sd_host_reset, sd_host_closed;
+unsigned short sd_port_base;
 static char *self;
 
 #define FAIL(name, ...)                                                        \
@@ -492,17 +499,20 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (argc == 3 && !strcmp(argv[1], "--child"))
 		return child_main(atoi(argv[2]));
-	if (argc != 5) {
-		fprintf(stderr,
-			"usage: sockcheck HOST TCP_PORT UDP_PORT LISTEN_PORT\n");
+	if (argc != 6) {
+		fprintf(stderr, "usage: sockcheck HOST TCP_PORT UDP_PORT "
+				"LISTEN_PORT RESET_PORT\n");
 		return 100;
 	}
 	snprintf(closed, sizeof(closed), "%d", atoi(argv[2]) + 1);
 	if (parse_addr(&host_tcp, argv[1], argv[2]) ||
 	    parse_addr(&host_closed, argv[1], closed) ||
-	    parse_addr(&host_udp, argv[1], argv[3]))
+	    parse_addr(&host_udp, argv[1], argv[3]) ||
+	    parse_addr(&sd_host_reset, argv[1], argv[5]))
 		return 100;
+	sd_host_closed = host_closed;
 	listen_port = (unsigned short)atoi(argv[4]);
+	sd_port_base = (unsigned short)(listen_port + 10);
 	check_nonblock_connect();
 	check_refused();
 	check_half_close();
@@ -516,6 +526,8 @@ int main(int argc, char **argv)
 	check_inet6();
 	check_denied();
 	check_families();
+	sd_run_resets();
+	sd_run_options();
 	printf("done %d\n", failures);
 	return failures;
 }

@@ -73,7 +73,9 @@ static void test_handshake_bulk(void)
 
 static void test_cc_both(void)
 {
+	/* The config's names, and the ones Linux reports for them. */
 	static const char *const names[] = { "newreno", "cubic" };
+	static const char *const linux_names[] = { "reno", "cubic" };
 	struct tnet net;
 	struct tconn p;
 	char name[16];
@@ -88,7 +90,13 @@ static void test_cc_both(void)
 		len = sizeof(name);
 		CHECK(tops->getsockopt(p.c, IPPROTO_TCP, TCP_CONGESTION, name,
 				       &len) == 0);
-		CHECK(!strcmp(name, names[i]));
+		CHECK(len == 16 && !strcmp(name, linux_names[i]));
+		/* A program may set only Linux's names. */
+		CHECK(tops->setsockopt(p.c, IPPROTO_TCP, TCP_CONGESTION,
+				       "newreno", 7) == -ENOENT);
+		CHECK(tops->setsockopt(p.c, IPPROTO_TCP, TCP_CONGESTION,
+				       linux_names[i],
+				       (socklen_t)strlen(linux_names[i])) == 0);
 		tnet_down(&net);
 	}
 }
@@ -361,6 +369,68 @@ static void test_zero_window(void)
 		tadvance(&net, 10);
 	}
 	CHECK(f.got == sent);
+	tnet_down(&net);
+}
+
+/*
+ * TCP_USER_TIMEOUT ends a connection whose data has gone unacknowledged
+ * that long; without it, the same 10 s of retransmissions leave it open.
+ */
+static void test_user_timeout(void)
+{
+	struct tnet net;
+	struct tconn p;
+	unsigned round;
+	int ms = 3000, got = 0;
+	socklen_t len = sizeof(got);
+	char buf[4];
+
+	for (round = 0; round < 2; round++) {
+		tnet_up(&net, NULL);
+		tconn_open(&net, &p, 80);
+		if (round)
+			CHECK(tops->setsockopt(p.c, IPPROTO_TCP,
+					       TCP_USER_TIMEOUT, &ms,
+					       sizeof(ms)) == 0);
+		CHECK(tops->getsockopt(p.c, IPPROTO_TCP, TCP_USER_TIMEOUT, &got,
+				       &len) == 0 &&
+		      got == (round ? ms : 0));
+		net.b.blackhole = true;
+		CHECK(tsend(p.c, "data", 4) == 4);
+		tadvance(&net, 10000);
+		if (!round) {
+			CHECK(tstate(p.c) == TCPS_ESTABLISHED);
+		} else {
+			CHECK(tstate(p.c) == TCPS_CLOSED);
+			CHECK(trecv(p.c, buf, sizeof(buf), 0) == -ETIMEDOUT);
+		}
+		net.b.blackhole = false;
+		tnet_down(&net);
+	}
+}
+
+/* TCP_MAXSEG before connect() caps the segment size the connection uses. */
+static void test_maxseg(void)
+{
+	struct tnet net;
+	struct tconn p;
+	struct sockaddr_in a = tsin("10.0.0.2", 80);
+	int mss = 500, bad = 87, got = 0;
+	socklen_t len = sizeof(got);
+
+	tnet_up(&net, NULL);
+	memset(&p, 0, sizeof(p));
+	p.l = tlisten(&net.b, 80, 16);
+	p.c = tsock(&net.a);
+	CHECK(tops->setsockopt(p.c, IPPROTO_TCP, TCP_MAXSEG, &bad,
+			       sizeof(bad)) == -EINVAL);
+	CHECK(tops->setsockopt(p.c, IPPROTO_TCP, TCP_MAXSEG, &mss,
+			       sizeof(mss)) == 0);
+	CHECK(tops->connect(p.c, (struct sockaddr *)&a, sizeof(a)) ==
+	      -EINPROGRESS);
+	REQUIRE(tnet_loop(&net, tstep_accept, &p, 10000));
+	CHECK(tops->getsockopt(p.c, IPPROTO_TCP, TCP_MAXSEG, &got, &len) == 0 &&
+	      got > 0 && got <= mss);
 	tnet_down(&net);
 }
 
@@ -655,6 +725,8 @@ int main(void)
 	RUN(test_impaired);
 	RUN(test_zero_window);
 	RUN(test_keepalive);
+	RUN(test_user_timeout);
+	RUN(test_maxseg);
 	RUN(test_linger_rst);
 	RUN(test_listener_close);
 	RUN(test_errors_and_options);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The sentry's relay against a fake stack: backpressure, EOF, close. */
 #include <errno.h>
+#include <poll.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
@@ -23,6 +24,7 @@ struct cove_sock {
 	uint8_t tx[1 << 20], rx[1 << 20];
 	size_t tx_len, tx_cap, rx_off, rx_len;
 	bool rx_eof, shut_wr, closed;
+	int rx_err;    /* once rx is drained: recvmsg() fails with it */
 	uint16_t port; /* bound, network order; 0: none */
 	bool listening;
 	void *cookie;
@@ -106,6 +108,8 @@ static ssize_t f_recvmsg(struct cove_sock *s, struct msghdr *m, int fl)
 	size_t n = s->rx_len - s->rx_off;
 
 	(void)fl;
+	if (!n && s->rx_err)
+		return -s->rx_err;
 	if (!n)
 		return s->rx_eof ? 0 : -EAGAIN;
 	if (n > m->msg_iov[0].iov_len)
@@ -267,7 +271,8 @@ static void test_half_close(void)
 	teardown(app);
 }
 
-/* The program's last close: flush, then close the stack socket. */
+/* The program's last close: flush, then close the stack socket (with no
+ * shutdown first, so that SO_LINGER 0 can make it a RST alone). */
 static void test_close(void)
 {
 	int app;
@@ -279,9 +284,68 @@ static void test_close(void)
 	sbx_sock_kick(sk, SBX_PUMP_BOTH);
 	run();
 	CHECK(fake.tx_len == 3);
-	CHECK(fake.shut_wr && fake.closed);
+	CHECK(!fake.shut_wr && fake.closed);
 	CHECK(sn.nsocks == 0);
 	teardown(-1);
+}
+
+/*
+ * reset_case() - the stack fails a connection that had sent "abc" first
+ * @hint:	whether the sentry knows where the program's end is
+ *
+ * Return: the program's end, after the relay ran.
+ */
+static int reset_case(struct sbx_sock **skp, bool hint)
+{
+	int app;
+	struct sbx_sock *sk = setup(&app);
+
+	memcpy(fake.rx, "abc", 3);
+	fake.rx_len = 3;
+	fake.rx_err = ECONNRESET;
+	if (hint) {
+		sk->hint_pid = (uint32_t)getpid();
+		sk->hint_fd = app;
+	}
+	sbx_sock_kick(sk, SBX_PUMP_DOWN);
+	run();
+	*skp = sk;
+	return app;
+}
+
+/* A reset reaches the program's end: data, ECONNRESET, EOF; EPIPE. */
+static void test_reset(void)
+{
+	struct sbx_sock *sk;
+	int app = reset_case(&sk, true);
+	struct pollfd p = { .fd = app, .events = POLLIN | POLLOUT };
+	char b[8];
+
+	CHECK(poll(&p, 1, 0) == 1 && (p.revents & POLLERR) &&
+	      (p.revents & POLLHUP) && (p.revents & POLLIN));
+	CHECK(recv(app, b, sizeof(b), MSG_DONTWAIT) == 3);
+	CHECK(recv(app, b, sizeof(b), MSG_DONTWAIT) < 0 && errno == ECONNRESET);
+	CHECK(recv(app, b, sizeof(b), MSG_DONTWAIT) == 0);
+	CHECK(send(app, "x", 1, MSG_NOSIGNAL) < 0 && errno == EPIPE);
+	/* Still served by cookie, until sock_diag says the end is gone. */
+	CHECK(sk->sfd < 0 && sk->err_in_pair && !sk->conn_err);
+	CHECK(sbx_sock_find(&sn, sk->cookie) == sk && sn.nzombies == 1);
+	CHECK(!fake.closed);
+	teardown(app);
+	CHECK(fake.closed && sn.nsocks == 0);
+}
+
+/* Without a way to the program's end: EOF, and SO_ERROR keeps the error. */
+static void test_reset_no_hint(void)
+{
+	struct sbx_sock *sk;
+	int app = reset_case(&sk, false);
+	char b[8];
+
+	CHECK(recv(app, b, sizeof(b), MSG_DONTWAIT) == 3);
+	CHECK(recv(app, b, sizeof(b), MSG_DONTWAIT) == 0);
+	CHECK(!sk->err_in_pair && sk->conn_err == ECONNRESET);
+	teardown(app);
 }
 
 static struct sockaddr_in port_5201; /* 0.0.0.0:5201, set by main() */
@@ -398,6 +462,8 @@ int main(void)
 	RUN(test_down_backpressure);
 	RUN(test_half_close);
 	RUN(test_close);
+	RUN(test_reset);
+	RUN(test_reset_no_hint);
 	RUN(test_rebind_after_close);
 	RUN(test_relisten_after_close);
 	RUN(test_waiter_bound);

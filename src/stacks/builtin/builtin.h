@@ -36,6 +36,7 @@
 #include <stdint.h>
 
 #include "common/csum.h"
+#include "common/ipopt.h"
 #include "cove/netstack.h"
 
 struct bstack;
@@ -226,6 +227,7 @@ static inline uint8_t *ip_l4(struct cove_frame *f)
  * behind ARP resolution)
  * @l4_len:	bytes the transport wrote at ip_l4(f)
  * @tos:	IP TOS/DSCP byte
+ * @ttl:	IP TTL; 0: the default, 64
  * @segs:	IP IDs the frame takes: 1, or for a COVE_FRAME_F_TSO frame the
  *		segments the link cuts it into (the transport knows; IPv4
  *		never parses the transport header)
@@ -238,9 +240,13 @@ static inline uint8_t *ip_l4(struct cove_frame *f)
  * or -EMSGSIZE. The frame is consumed in every case.
  */
 int ip_send(struct bstack *st, struct cove_frame *f, uint32_t src, uint32_t dst,
-	    uint8_t proto, uint32_t l4_len, uint8_t tos, uint32_t segs);
+	    uint8_t proto, uint32_t l4_len, uint8_t tos, uint8_t ttl,
+	    uint32_t segs);
 /* ip_is_local() - @addr (network order) is ours: our address or 127/8. */
 bool ip_is_local(const struct bstack *st, uint32_t addr);
+
+/* ip_is_local_cb() - ip_is_local() for cove_ipopt_mc_set() (@ctx: stack). */
+bool ip_is_local_cb(void *ctx, uint32_t addr);
 
 struct iovec;
 #define IP_CSUM_NONE (-1)
@@ -250,6 +256,7 @@ struct iovec;
  * @src, @dst:	addresses, network order (@src 0: chosen from @dst)
  * @proto:	IP protocol
  * @tos:	IP TOS byte
+ * @ttl:	IP TTL; 0: the default, 64
  * @hdr:	transport header, @hdr_len bytes (even), copied first
  * @iov:	payload, @iovcnt segments (application memory, copied)
  * @csum_off:	offset in @hdr of a 16-bit checksum to fill with cove_csum_l4()
@@ -264,7 +271,7 @@ struct iovec;
  * are counted, not reported: IP is unreliable.
  */
 int ip_send_dgram(struct bstack *st, uint32_t src, uint32_t dst, uint8_t proto,
-		  uint8_t tos, const void *hdr, uint32_t hdr_len,
+		  uint8_t tos, uint8_t ttl, const void *hdr, uint32_t hdr_len,
 		  const struct iovec *iov, size_t iovcnt, int csum_off);
 
 /* icmp.c: send an ICMP error about the received packet @pkt. */

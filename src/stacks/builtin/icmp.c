@@ -128,8 +128,8 @@ void icmp_send_error(struct bstack *st, const struct ip_pkt *pkt, uint8_t type,
 	iov[1].iov_base = (void *)pkt->l4;
 	iov[1].iov_len = quote;
 	if (!ip_send_dgram(st, ip_is_local(st, pkt->dst) ? pkt->dst : st->addr,
-			   pkt->src, IP_PROTO_ICMP, 0, hdr, sizeof(hdr), iov, 2,
-			   IP_CSUM_NONE))
+			   pkt->src, IP_PROTO_ICMP, 0, 0, hdr, sizeof(hdr), iov,
+			   2, IP_CSUM_NONE))
 		st->stats.icmp_out++;
 }
 
@@ -154,8 +154,8 @@ static void icmp_echo(struct bstack *st, const struct ip_pkt *pkt)
 	memcpy(hdr + 2, &ck, 2);
 	iov.iov_base = (void *)(pkt->l4 + ICMP_HLEN);
 	iov.iov_len = pkt->l4_len - ICMP_HLEN;
-	if (!ip_send_dgram(st, pkt->dst, pkt->src, IP_PROTO_ICMP, pkt->tos, hdr,
-			   ICMP_HLEN, &iov, 1, IP_CSUM_NONE))
+	if (!ip_send_dgram(st, pkt->dst, pkt->src, IP_PROTO_ICMP, pkt->tos, 0,
+			   hdr, ICMP_HLEN, &iov, 1, IP_CSUM_NONE))
 		st->stats.icmp_out++;
 }
 

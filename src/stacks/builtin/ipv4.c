@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* IPv4: input validation, fragment reassembly, output, fragmentation, loopback. */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -412,10 +413,11 @@ struct cove_frame *ip_alloc(struct bstack *st, uint32_t *room)
 	return f;
 }
 
-/* ip_fill() - write the IPv4 header of @f; @frag: flags and offset. */
+/* ip_fill() - write the IPv4 header of @f; @frag: flags and offset; @ttl
+ * 0: IP_DEFAULT_TTL. */
 static void ip_fill(struct cove_frame *f, uint32_t src, uint32_t dst,
-		    uint8_t proto, uint32_t l4_len, uint8_t tos, uint16_t id,
-		    uint16_t frag)
+		    uint8_t proto, uint32_t l4_len, uint8_t tos, uint8_t ttl,
+		    uint16_t id, uint16_t frag)
 {
 	uint8_t *h = f->data + ETH_HLEN_;
 
@@ -424,7 +426,7 @@ static void ip_fill(struct cove_frame *f, uint32_t src, uint32_t dst,
 	cove_put16(h + 2, (uint16_t)(IP_HLEN_ + l4_len));
 	cove_put16(h + 4, id);
 	cove_put16(h + 6, frag);
-	h[8] = IP_DEFAULT_TTL;
+	h[8] = ttl ? ttl : IP_DEFAULT_TTL;
 	h[9] = proto;
 	h[10] = h[11] = 0;
 	wr32n(h + 12, src);
@@ -489,7 +491,8 @@ struct cove_frame *ip_alloc_tso(struct bstack *st, uint32_t *room)
 }
 
 int ip_send(struct bstack *st, struct cove_frame *f, uint32_t src, uint32_t dst,
-	    uint8_t proto, uint32_t l4_len, uint8_t tos, uint32_t segs)
+	    uint8_t proto, uint32_t l4_len, uint8_t tos, uint8_t ttl,
+	    uint32_t segs)
 {
 	uint32_t max = (f->flags & COVE_FRAME_F_TSO) ? IP_MAX_TOTAL : st->mtu;
 
@@ -499,7 +502,7 @@ int ip_send(struct bstack *st, struct cove_frame *f, uint32_t src, uint32_t dst,
 	}
 	if (!src)
 		src = ip_src_for(st, dst);
-	ip_fill(f, src, dst, proto, l4_len, tos, st->ipv4->next_id,
+	ip_fill(f, src, dst, proto, l4_len, tos, ttl, st->ipv4->next_id,
 		proto == IP_PROTO_TCP ? IP_DF : 0);
 	/* each piece the link cuts takes the next ID, as in Linux */
 	st->ipv4->next_id += (uint16_t)segs;
@@ -528,7 +531,7 @@ static void iov_copy(uint8_t *dst, const struct iovec *iov, size_t *i,
 }
 
 int ip_send_dgram(struct bstack *st, uint32_t src, uint32_t dst, uint8_t proto,
-		  uint8_t tos, const void *hdr, uint32_t hdr_len,
+		  uint8_t tos, uint8_t ttl, const void *hdr, uint32_t hdr_len,
 		  const struct iovec *iov, size_t iovcnt, int csum_off)
 {
 	struct cove_frame *fr[DGRAM_MAX_FRAMES];
@@ -602,7 +605,7 @@ int ip_send_dgram(struct bstack *st, uint32_t src, uint32_t dst, uint8_t proto,
 
 		if (i + 1 < n)
 			frag |= IP_MF;
-		ip_fill(fr[i], src, dst, proto, fr[i]->len, tos, id, frag);
+		ip_fill(fr[i], src, dst, proto, fr[i]->len, tos, ttl, id, frag);
 		ip_out(st, fr[i], dst); /* ARP drops are counted there */
 	}
 	return 0;
@@ -654,4 +657,9 @@ void ipv4_fini(struct bstack *st)
 	}
 	free(st->ipv4);
 	st->ipv4 = NULL;
+}
+
+bool ip_is_local_cb(void *ctx, uint32_t addr)
+{
+	return ip_is_local(ctx, addr);
 }

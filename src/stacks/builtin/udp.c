@@ -60,10 +60,11 @@ struct udp_sock {
 	bool reuseaddr, reuseport, broadcast, keepalive;
 	uint8_t shut; /* bit 0: SHUT_RD, bit 1: SHUT_WR */
 	uint8_t tos, ttl;
-	uint8_t pmtudisc;	 /* IP_MTU_DISCOVER, remembered only */
-	bool recverr, pktinfo;	 /* IP_RECVERR, IP_PKTINFO, remembered only */
-	int err;		 /* pending so_error, positive errno */
-	uint32_t rcvbuf, sndbuf; /* SO_RCVBUF/SO_SNDBUF as reported */
+	uint8_t pmtudisc;	  /* IP_MTU_DISCOVER, remembered only */
+	bool recverr, pktinfo;	  /* IP_RECVERR, IP_PKTINFO, remembered only */
+	struct cove_ip_mcopts mc; /* IP_MULTICAST_*, remembered only */
+	int err;		  /* pending so_error, positive errno */
+	uint32_t rcvbuf, sndbuf;  /* SO_RCVBUF/SO_SNDBUF as reported */
 	uint8_t *ring;
 	uint32_t ring_size, head, tail; /* byte offsets; head == tail: empty */
 	uint32_t used;			/* bytes of records queued */
@@ -491,8 +492,8 @@ static ssize_t udp_sendmsg(struct bsock *s, const struct msghdr *m, int flags)
 	cove_put16(h + 2, dport);
 	cove_put16(h + 4, (uint16_t)(UDP_HLEN + total));
 	h[6] = h[7] = 0;
-	ret = ip_send_dgram(st, src, dst, IP_PROTO_UDP, u->tos, h, UDP_HLEN,
-			    m->msg_iov, (size_t)m->msg_iovlen, 6);
+	ret = ip_send_dgram(st, src, dst, IP_PROTO_UDP, u->tos, u->ttl, h,
+			    UDP_HLEN, m->msg_iov, (size_t)m->msg_iovlen, 6);
 	if (ret)
 		return ret;
 	st->stats.udp_out++;
@@ -648,13 +649,17 @@ static int udp_resize(struct bstack *st, struct udp_sock *u, uint32_t rcvbuf)
  * @s:		socket
  * @level:	IPPROTO_IP or SOL_SOCKET
  * @name:	option
- * @val:	an int in host memory
- * @len:	at least sizeof(int), checked before @val is read
+ * @val:	an int in host memory (IPPROTO_IP: or one byte, as Linux
+ *		reads those)
+ * @len:	its length, checked before @val is read
  *
- * SO_RCVBUF and SO_SNDBUF are doubled and clamped as on Linux; a new
- * SO_RCVBUF on a bound socket moves the queued datagrams to a new ring
- * (those that no longer fit are dropped). IP_TTL -1 restores the default.
- * SO_KEEPALIVE is only remembered, for getsockopt(), and so are
+ * IP_MULTICAST_* go to cove_ipopt_mc_set() (remembered and read back;
+ * the stack sends no multicast). SO_RCVBUF and SO_SNDBUF are doubled and
+ * clamped as on Linux; a new SO_RCVBUF on a bound socket moves the queued
+ * datagrams to a new ring (those that no longer fit are dropped). IP_TTL
+ * -1 restores the default (both go onto the datagrams). SO_KEEPALIVE is
+ * only remembered, for
+ * getsockopt(), and so are
  * IP_MTU_DISCOVER (the stack never sets DF nor learns a path MTU; values
  * outside IP_PMTUDISC_DONT..OMIT are EINVAL as on Linux), IP_RECVERR (no
  * error queue: ICMP errors still land in SO_ERROR) and IP_PKTINFO (the
@@ -667,12 +672,16 @@ static int udp_setsockopt(struct bsock *s, int level, int name, const void *val,
 			  socklen_t len)
 {
 	struct udp_sock *u = udp_sk(s);
-	int v;
+	int v, ret;
 
-	if (!val || len < sizeof(int))
-		return -EINVAL;
-	memcpy(&v, val, sizeof(v));
 	if (level == IPPROTO_IP) {
+		ret = cove_ipopt_mc_set(&u->mc, false, name, val, len,
+					ip_is_local_cb, s->st);
+		if (ret != -ENOPROTOOPT)
+			return ret;
+		ret = cove_ipopt_read(val, len, &v); /* an int or one byte */
+		if (ret < 0)
+			return ret;
 		switch (name) {
 		case IP_TOS:
 			u->tos = (uint8_t)v;
@@ -699,6 +708,9 @@ static int udp_setsockopt(struct bsock *s, int level, int name, const void *val,
 	}
 	if (level != SOL_SOCKET)
 		return -ENOPROTOOPT;
+	if (!val || len < sizeof(int))
+		return -EINVAL;
+	memcpy(&v, val, sizeof(v));
 	switch (name) {
 	case SO_RCVBUF:
 		return udp_resize(s->st, u, udp_buf_val(v, UDP_MIN_RCVBUF));
@@ -722,6 +734,30 @@ static int udp_setsockopt(struct bsock *s, int level, int name, const void *val,
 	}
 }
 
+/* udp_ip_opt() - an IPPROTO_IP option's value; Return: 0 or -ENOPROTOOPT. */
+static int udp_ip_opt(const struct udp_sock *u, int name, int *v)
+{
+	switch (name) {
+	case IP_TOS:
+		*v = u->tos;
+		return 0;
+	case IP_TTL:
+		*v = u->ttl ? u->ttl : 64;
+		return 0;
+	case IP_MTU_DISCOVER:
+		*v = u->pmtudisc;
+		return 0;
+	case IP_RECVERR:
+		*v = u->recverr;
+		return 0;
+	case IP_PKTINFO:
+		*v = u->pktinfo;
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
 /**
  * udp_getsockopt() - getsockopt() for what udp_setsockopt() sets, plus
  * SO_ERROR (read and cleared) and SO_TYPE
@@ -729,8 +765,8 @@ static int udp_setsockopt(struct bsock *s, int level, int name, const void *val,
  * @level:	IPPROTO_IP or SOL_SOCKET
  * @name:	option
  * @val:	output, an int in host memory
- * @len:	in: at least sizeof(int) (no truncation, unlike TCP's);
- *		out: sizeof(int)
+ * @len:	in: SOL_SOCKET at least sizeof(int) (no truncation, unlike
+ *		TCP's), IPPROTO_IP as Linux (one byte into less); out: bytes
  *
  * Return: 0, -EINVAL (no room), -ENOPROTOOPT.
  */
@@ -738,52 +774,48 @@ static int udp_getsockopt(struct bsock *s, int level, int name, void *val,
 			  socklen_t *len)
 {
 	struct udp_sock *u = udp_sk(s);
-	int v;
+	int v, ret;
 
+	if (level == IPPROTO_IP) {
+		ret = cove_ipopt_mc_get(&u->mc, name, val, len);
+		if (ret != -ENOPROTOOPT)
+			return ret;
+		ret = udp_ip_opt(u, name, &v);
+		return ret < 0 ? ret : cove_ipopt_put(val, len, v);
+	}
 	if (!val || !len || *len < sizeof(int))
 		return -EINVAL;
-	if (level == IPPROTO_IP && name == IP_TOS)
-		v = u->tos;
-	else if (level == IPPROTO_IP && name == IP_TTL)
-		v = u->ttl ? u->ttl : 64;
-	else if (level == IPPROTO_IP && name == IP_MTU_DISCOVER)
-		v = u->pmtudisc;
-	else if (level == IPPROTO_IP && name == IP_RECVERR)
-		v = u->recverr;
-	else if (level == IPPROTO_IP && name == IP_PKTINFO)
-		v = u->pktinfo;
-	else if (level != SOL_SOCKET)
+	if (level != SOL_SOCKET)
 		return -ENOPROTOOPT;
-	else
-		switch (name) {
-		case SO_RCVBUF:
-			v = (int)u->rcvbuf;
-			break;
-		case SO_SNDBUF:
-			v = (int)u->sndbuf;
-			break;
-		case SO_REUSEADDR:
-			v = u->reuseaddr;
-			break;
-		case SO_REUSEPORT:
-			v = u->reuseport;
-			break;
-		case SO_BROADCAST:
-			v = u->broadcast;
-			break;
-		case SO_KEEPALIVE:
-			v = u->keepalive;
-			break;
-		case SO_ERROR:
-			v = u->err;
-			u->err = 0;
-			break;
-		case SO_TYPE:
-			v = SOCK_DGRAM;
-			break;
-		default:
-			return -ENOPROTOOPT;
-		}
+	switch (name) {
+	case SO_RCVBUF:
+		v = (int)u->rcvbuf;
+		break;
+	case SO_SNDBUF:
+		v = (int)u->sndbuf;
+		break;
+	case SO_REUSEADDR:
+		v = u->reuseaddr;
+		break;
+	case SO_REUSEPORT:
+		v = u->reuseport;
+		break;
+	case SO_BROADCAST:
+		v = u->broadcast;
+		break;
+	case SO_KEEPALIVE:
+		v = u->keepalive;
+		break;
+	case SO_ERROR:
+		v = u->err;
+		u->err = 0;
+		break;
+	case SO_TYPE:
+		v = SOCK_DGRAM;
+		break;
+	default:
+		return -ENOPROTOOPT;
+	}
 	memcpy(val, &v, sizeof(v));
 	*len = sizeof(v);
 	return 0;

@@ -8,6 +8,8 @@
 
 #include "lwip/ip_addr.h"
 #include "lwip/netif.h"
+
+#include "common/ipopt.h"
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
@@ -111,10 +113,18 @@ struct cove_sock {
 	enum lw_state state;
 	int err; /* pending SO_ERROR, positive errno */
 	bool shut_rd, shut_wr, rx_fin, linger0, reuse;
-	bool cork;		 /* TCP_CORK: send() defers partial segments */
-	uint8_t pmtudisc;	 /* IP_MTU_DISCOVER, remembered only */
-	bool recverr, pktinfo;	 /* IP_RECVERR, IP_PKTINFO, remembered only */
-	uint32_t rcvbuf, sndbuf; /* as set by SO_RCVBUF/SO_SNDBUF */
+	bool cork;		  /* TCP_CORK: send() defers partial segments */
+	uint8_t pmtudisc;	  /* IP_MTU_DISCOVER, remembered only */
+	bool recverr, pktinfo;	  /* IP_RECVERR, IP_PKTINFO, remembered only */
+	uint32_t rcvbuf, sndbuf;  /* as set by SO_RCVBUF/SO_SNDBUF */
+	uint8_t tos;		  /* IP_TOS, on the PCB too */
+	uint8_t ttl;		  /* IP_TTL, on the PCB too; 0: lwIP's */
+	bool broadcast;		  /* SO_BROADCAST, remembered only */
+	int priority;		  /* SO_PRIORITY, remembered only */
+	struct cove_ip_mcopts mc; /* IP_MULTICAST_*, on the UDP PCB too */
+	uint16_t user_mss;	  /* TCP_MAXSEG, remembered only; 0: none */
+	uint32_t user_timeout_ms; /* TCP_USER_TIMEOUT, remembered only */
+	int linger2;		  /* TCP_LINGER2 (s), remembered only */
 	struct sockaddr_in local, peer; /* cached for getsockname/peername */
 	uint64_t chal_next_ns; /* no challenge ACK before (lw_guard.c) */
 

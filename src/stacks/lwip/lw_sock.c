@@ -4,6 +4,7 @@
 #include <netinet/tcp.h>
 #include <string.h>
 
+#include "lwip/priv/tcp_priv.h" /* TCP_FIN_WAIT_TIMEOUT */
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 
@@ -332,6 +333,120 @@ static int lw_ip_opt(struct cove_sock *s, int name, int v)
 	}
 }
 
+/* lw_is_local() - cove_ipopt_local_fn: lwIP's one address (no loopback). */
+static bool lw_is_local(void *ctx, uint32_t addr)
+{
+	const struct cove_stack *st = ctx;
+
+	return addr == st->addr.s_addr;
+}
+
+/* lw_ip_apply() - TOS, TTL and the multicast options onto the PCB. */
+static void lw_ip_apply(struct cove_sock *s)
+{
+	ip4_addr_t a;
+
+	if (s->type == SOCK_STREAM) {
+		if (s->pcb.tcp) {
+			s->pcb.tcp->tos = s->tos;
+			if (s->ttl)
+				s->pcb.tcp->ttl = s->ttl;
+		}
+		return;
+	}
+	if (!s->pcb.udp)
+		return;
+	s->pcb.udp->tos = s->tos;
+	if (s->ttl)
+		s->pcb.udp->ttl = s->ttl;
+	udp_set_multicast_ttl(s->pcb.udp, s->mc.ttl_set ? s->mc.ttl : 1);
+	if (s->mc.noloop)
+		udp_clear_flags(s->pcb.udp, UDP_FLAGS_MULTICAST_LOOP);
+	else
+		udp_set_flags(s->pcb.udp, UDP_FLAGS_MULTICAST_LOOP);
+	ip4_addr_set_u32(&a, s->mc.ifaddr);
+	udp_set_multicast_netif_addr(s->pcb.udp, &a);
+}
+
+/**
+ * lw_set_ip() - setsockopt() at IPPROTO_IP, the value read as Linux does
+ * (an int or one byte; common/ipopt.c)
+ * @s:		socket
+ * @name:	option
+ * @val:	value in host memory
+ * @len:	its length
+ *
+ * IP_TOS (a stream socket keeps its ECN bits, as on Linux), IP_TTL and
+ * the multicast options go onto the PCB; the rest are lw_ip_opt()'s.
+ * Return: 0, -EINVAL, -EADDRNOTAVAIL, -ENOPROTOOPT.
+ */
+static int lw_set_ip(struct cove_sock *s, int name, const void *val,
+		     socklen_t len)
+{
+	bool stream = s->type == SOCK_STREAM;
+	int v, ret = cove_ipopt_mc_set(&s->mc, stream, name, val, len,
+				       lw_is_local, s->st);
+
+	if (ret == -ENOPROTOOPT) {
+		ret = cove_ipopt_read(val, len, &v);
+		if (ret)
+			return ret;
+		if (name == IP_TTL) {
+			/* Linux: 1..255, -1 the default (here lwIP's) */
+			if (!len || (v != -1 && (v < 1 || v > 255)))
+				return -EINVAL;
+			s->ttl = v < 0 ? IP_DEFAULT_TTL : (uint8_t)v;
+		} else if (name == IP_TOS) {
+			s->tos = stream ? (uint8_t)((v & ~3) | (s->tos & 3)) :
+					  (uint8_t)v;
+		} else {
+			return lw_ip_opt(s, name, v);
+		}
+	}
+	if (!ret)
+		lw_ip_apply(s);
+	return ret;
+}
+
+/* lw_buf_val() - SO_RCVBUF/SO_SNDBUF as Linux keeps them: doubled, at
+ * least @min (SOCK_MIN_RCVBUF/SNDBUF), at most 32 MiB. */
+static uint32_t lw_buf_val(int v, uint32_t min)
+{
+	uint64_t d = v < 0 || v > (1 << 24) ? 1u << 25 : 2 * (uint64_t)v;
+
+	return d < min ? min : (uint32_t)d;
+}
+
+/**
+ * lw_tcp_limit() - TCP_MAXSEG, TCP_USER_TIMEOUT, TCP_LINGER2 with Linux's
+ * ranges, remembered for getsockopt() (lwIP has no knob for them)
+ * @s:		TCP socket
+ * @name:	option
+ * @v:		value
+ *
+ * Return: 0, -EINVAL, -ENOPROTOOPT (not one of these).
+ */
+static int lw_tcp_limit(struct cove_sock *s, int name, int v)
+{
+	switch (name) {
+	case TCP_MAXSEG:
+		if (v && (v < 88 || v > 32767))
+			return -EINVAL;
+		s->user_mss = (uint16_t)v;
+		return 0;
+	case TCP_USER_TIMEOUT:
+		if (v < 0)
+			return -EINVAL;
+		s->user_timeout_ms = (uint32_t)v;
+		return 0;
+	case TCP_LINGER2:
+		s->linger2 = v < 0 ? -1 : v > 120 ? 120 : v;
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
 /* lw_tcp_opt() - TCP_NODELAY, TCP_CORK and the keepalive timings. */
 static int lw_tcp_opt(struct cove_sock *s, int name, int v)
 {
@@ -339,6 +454,8 @@ static int lw_tcp_opt(struct cove_sock *s, int name, int v)
 
 	if (s->type != SOCK_STREAM)
 		return -ENOPROTOOPT;
+	if (lw_tcp_limit(s, name, v) != -ENOPROTOOPT)
+		return lw_tcp_limit(s, name, v);
 	if (name == TCP_NODELAY) {
 		if (pcb && s->state != LW_LISTEN) {
 			if (v)
@@ -355,7 +472,7 @@ static int lw_tcp_opt(struct cove_sock *s, int name, int v)
 	if (name != TCP_KEEPIDLE && name != TCP_KEEPINTVL &&
 	    name != TCP_KEEPCNT)
 		return -ENOPROTOOPT;
-	if (v < 1 || v > 32767)
+	if (v < 1 || v > (name == TCP_KEEPCNT ? 127 : 32767))
 		return -EINVAL;
 	if (!pcb || s->state == LW_LISTEN)
 		return 0;
@@ -366,6 +483,24 @@ static int lw_tcp_opt(struct cove_sock *s, int name, int v)
 	else
 		pcb->keep_cnt = (u32_t)v;
 	return 0;
+}
+
+/*
+ * lw_set_cc() - TCP_CONGESTION: lwIP has one algorithm, NewReno, which
+ * Linux calls "reno"; any other name is ENOENT, Linux's answer for an
+ * algorithm it does not have.
+ */
+static int lw_set_cc(struct cove_sock *s, const void *val, socklen_t len)
+{
+	char name[16];
+
+	if (s->type != SOCK_STREAM)
+		return -ENOPROTOOPT;
+	if (!val || !len)
+		return -EINVAL;
+	memset(name, 0, sizeof(name));
+	memcpy(name, val, len < sizeof(name) - 1 ? len : sizeof(name) - 1);
+	return strcmp(name, "reno") ? -ENOENT : 0;
 }
 
 /**
@@ -380,13 +515,15 @@ static int lw_tcp_opt(struct cove_sock *s, int name, int v)
  * linger timeouts close gracefully in the background. SO_REUSEPORT is
  * refused when set (-ENOPROTOOPT) because lwIP cannot share a port the
  * way programs setting it expect; SO_BROADCAST is accepted since lwIP
- * sends broadcasts anyway. SO_RCVBUF/SO_SNDBUF are doubled like Linux
- * and clamped to 2 KiB..32 MiB. TCP_NODELAY and the keepalive timings on
+ * sends broadcasts anyway. SO_RCVBUF/SO_SNDBUF are doubled like Linux,
+ * with its minimum, up to 32 MiB. IPPROTO_IP goes to lw_set_ip(),
+ * TCP_CONGESTION to lw_set_cc(). TCP_NODELAY and the keepalive timings on
  * a socket without a connection PCB (listening, dead) are accepted and
  * forgotten.
  *
- * Return: 0, -EINVAL (short value, keepalive value out of 1..32767),
- * -ENOPROTOOPT (unknown, IP level, or SO_REUSEPORT on).
+ * Return: 0, -EINVAL (short value, a value out of Linux's range),
+ * -ENOENT (TCP_CONGESTION), -EADDRNOTAVAIL (IP_MULTICAST_IF),
+ * -ENOPROTOOPT (unknown, or SO_REUSEPORT on).
  */
 static int lw_setsockopt(struct cove_sock *s, int level, int name,
 			 const void *val, socklen_t len)
@@ -401,14 +538,20 @@ static int lw_setsockopt(struct cove_sock *s, int level, int name,
 		s->linger0 = lg.l_onoff && !lg.l_linger;
 		return 0;
 	}
+	if (level == IPPROTO_TCP && name == TCP_CONGESTION)
+		return lw_set_cc(s, val, len);
+	if (level == IPPROTO_IP) {
+		lw_enter(s->st);
+		ret = lw_set_ip(s, name, val, len);
+		lw_leave(s->st);
+		return ret;
+	}
 	ret = lw_opt_int(val, len, &v);
 	if (ret)
 		return ret;
 	lw_enter(s->st);
 	if (level == IPPROTO_TCP) {
 		ret = lw_tcp_opt(s, name, v);
-	} else if (level == IPPROTO_IP) {
-		ret = lw_ip_opt(s, name, v);
 	} else if (level != SOL_SOCKET) {
 		ret = -ENOPROTOOPT;
 	} else {
@@ -430,20 +573,18 @@ static int lw_setsockopt(struct cove_sock *s, int level, int name,
 			 */
 			ret = v ? -ENOPROTOOPT : 0;
 			break;
-		case SO_BROADCAST:
-			break; /* lwIP sends broadcasts anyway */
+		case SO_BROADCAST: /* lwIP sends broadcasts anyway */
+			s->broadcast = v != 0;
+			break;
+		case SO_PRIORITY: /* no qdisc to act on */
+			s->priority = v;
+			break;
 		case SO_RCVBUF:
 			/* Linux doubles it; TCP's window stays lwIP's. */
-			s->rcvbuf = v < 1024 ?
-					    2048u :
-					    (uint32_t)(v > (1 << 24) ? 1 << 25 :
-								       2 * v);
+			s->rcvbuf = lw_buf_val(v, 2304);
 			break;
 		case SO_SNDBUF:
-			s->sndbuf = v < 1024 ?
-					    2048u :
-					    (uint32_t)(v > (1 << 24) ? 1 << 25 :
-								       2 * v);
+			s->sndbuf = lw_buf_val(v, 4608);
 			break;
 		default:
 			ret = -ENOPROTOOPT;
@@ -472,6 +613,47 @@ static int lw_pcb_opt(const struct cove_sock *s, u8_t opt)
 	if (s->type == SOCK_STREAM)
 		return s->pcb.tcp ? !!ip_get_option(s->pcb.tcp, opt) : 0;
 	return s->pcb.udp ? !!ip_get_option(s->pcb.udp, opt) : 0;
+}
+
+/* lw_get_ip() - getsockopt() at IPPROTO_IP, answered as Linux does. */
+static int lw_get_ip(const struct cove_sock *s, int name, void *val,
+		     socklen_t *len)
+{
+	int ret = cove_ipopt_mc_get(&s->mc, name, val, len);
+
+	if (ret != -ENOPROTOOPT)
+		return ret;
+	switch (name) {
+	case IP_TOS:
+		return cove_ipopt_put(val, len, s->tos);
+	case IP_TTL:
+		return cove_ipopt_put(val, len,
+				      s->ttl ? s->ttl : IP_DEFAULT_TTL);
+	case IP_MTU_DISCOVER:
+		return cove_ipopt_put(val, len, s->pmtudisc);
+	case IP_RECVERR:
+		return cove_ipopt_put(val, len, s->recverr);
+	case IP_PKTINFO:
+		if (s->type == SOCK_DGRAM)
+			return cove_ipopt_put(val, len, s->pktinfo);
+		return -ENOPROTOOPT;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+/* lw_put_cc() - TCP_CONGESTION: "reno", in Linux's 16 zero-padded bytes. */
+static int lw_put_cc(void *val, socklen_t *len)
+{
+	char name[16] = "reno";
+	socklen_t n;
+
+	if (!val || !len)
+		return -EFAULT;
+	n = *len < sizeof(name) ? *len : (socklen_t)sizeof(name);
+	memcpy(val, name, n);
+	*len = n;
+	return 0;
 }
 
 /**
@@ -514,16 +696,24 @@ static int lw_getsockopt(struct cove_sock *s, int level, int name, void *val,
 		case SO_REUSEPORT:
 			v = 0;
 			break;
+		case SO_BROADCAST:
+			v = s->broadcast;
+			break;
+		case SO_PRIORITY:
+			v = s->priority;
+			break;
 		case SO_KEEPALIVE:
 			v = lw_pcb_opt(s, SOF_KEEPALIVE);
 			break;
 		case SO_RCVBUF:
-			v = (int)(s->type == SOCK_STREAM ? TCP_WND : s->rcvbuf);
+			v = (int)(s->type == SOCK_STREAM && !s->rcvbuf ?
+					  TCP_WND :
+					  s->rcvbuf);
 			break;
 		case SO_SNDBUF:
-			v = s->type == SOCK_STREAM ?
-				    TCP_SND_BUF :
-				    (int)(s->sndbuf ? s->sndbuf : 212992u);
+			v = s->sndbuf		   ? (int)s->sndbuf :
+			    s->type == SOCK_STREAM ? TCP_SND_BUF :
+						     212992;
 			break;
 		case SO_LINGER: {
 			struct linger lg = { .l_onoff = s->linger0 };
@@ -541,12 +731,8 @@ static int lw_getsockopt(struct cove_sock *s, int level, int name, void *val,
 		}
 		return lw_put_int(val, len, v);
 	}
-	if (level == IPPROTO_IP && name == IP_MTU_DISCOVER)
-		return lw_put_int(val, len, s->pmtudisc);
-	if (level == IPPROTO_IP && name == IP_RECVERR)
-		return lw_put_int(val, len, s->recverr);
-	if (level == IPPROTO_IP && name == IP_PKTINFO && s->type == SOCK_DGRAM)
-		return lw_put_int(val, len, s->pktinfo);
+	if (level == IPPROTO_IP)
+		return lw_get_ip(s, name, val, len);
 	if (level != IPPROTO_TCP || s->type != SOCK_STREAM)
 		return -ENOPROTOOPT;
 	switch (name) {
@@ -556,9 +742,20 @@ static int lw_getsockopt(struct cove_sock *s, int level, int name, void *val,
 	case TCP_CORK:
 		v = s->cork;
 		break;
-	case TCP_MAXSEG:
-		v = pcb ? pcb->mss : TCP_MSS;
+	case TCP_MAXSEG: /* Linux: the option's value until connected */
+		v = s->user_mss && (!pcb || pcb->state == CLOSED) ?
+			    s->user_mss :
+		    pcb ? pcb->mss :
+			  TCP_MSS;
 		break;
+	case TCP_USER_TIMEOUT:
+		v = (int)s->user_timeout_ms;
+		break;
+	case TCP_LINGER2: /* unset: lwIP's own FIN-WAIT-2 limit */
+		v = s->linger2 ? s->linger2 : TCP_FIN_WAIT_TIMEOUT / 1000;
+		break;
+	case TCP_CONGESTION:
+		return lw_put_cc(val, len);
 	case TCP_KEEPIDLE:
 		v = pcb ? (int)(pcb->keep_idle / 1000) : 7200;
 		break;

@@ -520,6 +520,8 @@ void tcp_set_mss(struct tcb *t, uint16_t peer_mss)
 	uint32_t ours = mtu > 40 + 88 ? mtu - 40 : 88;
 	uint32_t m = peer_mss ? peer_mss : TCP_DEF_MSS;
 
+	if (t->user_mss && t->user_mss < ours)
+		ours = t->user_mss; /* TCP_MAXSEG */
 	if (m < 88)
 		m = 88;
 	t->peer_mss = (uint16_t)m;

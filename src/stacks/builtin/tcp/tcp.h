@@ -221,6 +221,19 @@ struct tcb {
 	uint8_t quickacks;
 	int so_error, soft_error;
 	int linger;
+	/* Options as Linux keeps them (tcp_sock.c); zeroed: the defaults. */
+	uint32_t user_timeout_ms; /* TCP_USER_TIMEOUT; 0: none */
+	int linger2;		  /* TCP_LINGER2 seconds; 0: default; -1 */
+	uint16_t user_mss;	  /* TCP_MAXSEG; 0: none */
+	uint8_t syn_retries;	  /* TCP_SYNCNT; 0: TCP_SYN_RETRIES */
+	uint8_t ttl;		  /* IP_TTL; 0: the default, 64 */
+	int priority;		  /* SO_PRIORITY, remembered only */
+	uint8_t pmtudisc;	  /* IP_MTU_DISCOVER, if @pmtudisc_set */
+	bool pmtudisc_set;
+	struct cove_ip_mcopts mc; /* IP_MULTICAST_LOOP (the rest EINVAL) */
+	uint32_t rcvbuf_rep, sndbuf_rep; /* SO_RCVBUF/SO_SNDBUF as Linux
+					  * reports a set value; 0: unset */
+	uint64_t rtx_start_ns; /* when the first RTO of this run fired */
 
 	uint32_t laddr, raddr; /* network order */
 	uint16_t lport, rport; /* host order */

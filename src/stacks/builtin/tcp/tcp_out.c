@@ -140,9 +140,10 @@ static void tcp_hdr(uint8_t *h, uint16_t sport, uint16_t dport, uint32_t seq,
 /*
  * tcp_send_frame() - checksum (or leave it to the link) and hand to IP.
  * @segs: segments the frame stands for (a TSO frame is cut by the link).
+ * @ttl: IP_TTL's, 0 for the default.
  */
 static int tcp_send_frame(struct bstack *st, struct cove_frame *f, uint32_t src,
-			  uint32_t dst, uint32_t len, uint8_t tos,
+			  uint32_t dst, uint32_t len, uint8_t tos, uint8_t ttl,
 			  uint32_t segs)
 {
 	uint8_t *h = ip_l4(f);
@@ -154,7 +155,7 @@ static int tcp_send_frame(struct bstack *st, struct cove_frame *f, uint32_t src,
 		c = cove_csum_l4(src, dst, IPPROTO_TCP, h, len);
 	memcpy(h + 16, &c, 2);
 	st->stats.tcp_out_segs += segs;
-	return ip_send(st, f, src, dst, IPPROTO_TCP, len, tos, segs);
+	return ip_send(st, f, src, dst, IPPROTO_TCP, len, tos, ttl, segs);
 }
 
 /*
@@ -256,7 +257,7 @@ int tcp_xmit(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags,
 		ring_get(t->sbuf, t->sb_size, t->sb_head + (seq - t->sb_seq),
 			 h + TCP_HLEN + optlen, len);
 	ret = tcp_send_frame(st, f, t->laddr, t->raddr, TCP_HLEN + optlen + len,
-			     t->tos, segs);
+			     t->tos, t->ttl, segs);
 	if (ret < 0 && ret != -EHOSTUNREACH) {
 		st->stats.tcp_out_segs -= segs;
 		return ret;
@@ -331,7 +332,8 @@ void tcp_reply_rst(struct bstack *st, const struct tcp_seg *s)
 		return;
 	tcp_hdr(ip_l4(f), s->dport, s->sport, seq, ack, flags, 0, 0);
 	st->stats.tcp_resets_out++;
-	(void)tcp_send_frame(st, f, s->pkt->dst, s->pkt->src, TCP_HLEN, 0, 1);
+	(void)tcp_send_frame(st, f, s->pkt->dst, s->pkt->src, TCP_HLEN, 0, 0,
+			     1);
 }
 
 /* tcp_want_output() - retry output for @t from the 1 ms timer. */

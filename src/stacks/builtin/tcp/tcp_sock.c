@@ -560,8 +560,102 @@ static uint32_t tcp_buf_size(int v)
 	return (uint32_t)v;
 }
 
+/* tcp_buf_rep() - SO_RCVBUF/SO_SNDBUF @v as Linux reports it: doubled,
+ * at least @min (SOCK_MIN_RCVBUF/SNDBUF). */
+static uint32_t tcp_buf_rep(int v, uint32_t min)
+{
+	uint64_t d = v < 0 ? 0 : (uint64_t)v * 2;
+
+	if (d < min)
+		d = min;
+	return d > INT32_MAX ? INT32_MAX : (uint32_t)d;
+}
+
 /**
- * tcp_setsockopt() - setsockopt() for SOL_SOCKET, IPPROTO_TCP and IP_TOS
+ * tcp_set_ip() - setsockopt() at IPPROTO_IP, the value read as Linux does
+ * (an int or one byte)
+ * @t:		connection
+ * @name:	IP_TOS, IP_TTL, IP_MTU_DISCOVER or IP_MULTICAST_* (common/ipopt.c)
+ * @val:	value in host memory
+ * @len:	its length
+ *
+ * IP_TOS keeps the ECN bits the connection has, as Linux does for TCP;
+ * IP_TTL goes onto every segment; IP_MTU_DISCOVER is remembered only
+ * (the stack sets no DF).
+ * Return: 0, -EINVAL, -EADDRNOTAVAIL or -ENOPROTOOPT.
+ */
+static int tcp_set_ip(struct tcb *t, int name, const void *val, socklen_t len)
+{
+	int v, ret = cove_ipopt_mc_set(&t->mc, true, name, val, len,
+				       ip_is_local_cb, t->b.st);
+
+	if (ret != -ENOPROTOOPT)
+		return ret;
+	ret = cove_ipopt_read(val, len, &v);
+	if (ret < 0)
+		return ret;
+	switch (name) {
+	case IP_TOS:
+		t->tos = (uint8_t)((v & ~3) | (t->tos & 3));
+		return 0;
+	case IP_TTL: /* Linux: 1..255, or -1 for the default */
+		if (!len || (v != -1 && (v < 1 || v > 255)))
+			return -EINVAL;
+		t->ttl = (uint8_t)(v < 0 ? 0 : v);
+		return 0;
+	case IP_MTU_DISCOVER:
+		if (v < IP_PMTUDISC_DONT || v > IP_PMTUDISC_OMIT)
+			return -EINVAL;
+		t->pmtudisc = (uint8_t)v;
+		t->pmtudisc_set = true;
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+/**
+ * tcp_set_limits() - TCP_MAXSEG, TCP_USER_TIMEOUT, TCP_LINGER2 and
+ * TCP_SYNCNT, with Linux's ranges
+ * @t:		connection
+ * @name:	option
+ * @v:		value
+ *
+ * TCP_MAXSEG clamps the segment size the connection sends with
+ * (tcp_set_mss()); TCP_USER_TIMEOUT bounds how long data may stay
+ * unacknowledged through retransmissions (tcp_timer.c); TCP_LINGER2 is
+ * the orphan FIN-WAIT-2 limit (above 120 s: 120 s; negative: none);
+ * TCP_SYNCNT how many times a SYN is retransmitted (1..127).
+ * Return: 0, -EINVAL, or -ENOPROTOOPT (not one of these).
+ */
+static int tcp_set_limits(struct tcb *t, int name, int v)
+{
+	switch (name) {
+	case TCP_MAXSEG:
+		if (v && (v < 88 || v > 32767))
+			return -EINVAL;
+		t->user_mss = (uint16_t)v;
+		return 0;
+	case TCP_USER_TIMEOUT:
+		if (v < 0)
+			return -EINVAL;
+		t->user_timeout_ms = (uint32_t)v;
+		return 0;
+	case TCP_LINGER2:
+		t->linger2 = v < 0 ? -1 : v > 120 ? 120 : v;
+		return 0;
+	case TCP_SYNCNT:
+		if (v < 1 || v > 127)
+			return -EINVAL;
+		t->syn_retries = (uint8_t)v;
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+/**
+ * tcp_setsockopt() - setsockopt() for SOL_SOCKET, IPPROTO_TCP and IPPROTO_IP
  * @b:		socket
  * @level:	option level
  * @name:	option name
@@ -576,8 +670,10 @@ static uint32_t tcp_buf_size(int v)
  * SO_RCVBUF turns receive autotuning off. SO_SNDBUF and SO_RCVBUF are
  * honoured only before the rings exist (connect or accept allocates them)
  * and are silently kept after. Options programs commonly set but the
- * stack has no use for (TCP_MAXSEG, TCP_USER_TIMEOUT, SO_PRIORITY, ...)
- * are accepted and ignored, so those programs run unchanged.
+ * stack has no use for (TCP_DEFER_ACCEPT, SO_PRIORITY, ...) are accepted
+ * and ignored, so those programs run unchanged. TCP_CONGESTION takes the
+ * names Linux has ("reno", "cubic"). SO_RCVBUF/SO_SNDBUF then read back
+ * as Linux reports them (doubled, with its minimum).
  *
  * Return: 0, -EINVAL (short or out-of-range value), -ENOENT (unknown
  * congestion control), -ENOPROTOOPT (unknown option).
@@ -597,9 +693,9 @@ static int tcp_setsockopt(struct bsock *b, int level, int name, const void *val,
 		memset(cname, 0, sizeof(cname));
 		memcpy(cname, val,
 		       len < sizeof(cname) - 1 ? len : sizeof(cname) - 1);
-		cc = tcp_cc_find(cname);
+		cc = strcmp(cname, "newreno") ? tcp_cc_find(cname) : NULL;
 		if (!cc)
-			return -ENOENT;
+			return -ENOENT; /* Linux has no "newreno" */
 		if (cc != t->cc) {
 			t->cc = cc;
 			if (t->mss)
@@ -615,9 +711,13 @@ static int tcp_setsockopt(struct bsock *b, int level, int name, const void *val,
 		t->linger = lg.l_linger;
 		return 0;
 	}
+	if (level == IPPROTO_IP)
+		return tcp_set_ip(t, name, val, len);
 	ret = tcp_opt_int(val, len, &v);
 	if (ret < 0)
 		return ret;
+	if (level == IPPROTO_TCP && tcp_set_limits(t, name, v) != -ENOPROTOOPT)
+		return tcp_set_limits(t, name, v);
 	if (level == SOL_SOCKET) {
 		switch (name) {
 		case SO_REUSEADDR:
@@ -632,6 +732,10 @@ static int tcp_setsockopt(struct bsock *b, int level, int name, const void *val,
 			return 0;
 		case SO_SNDBUF:
 		case SO_RCVBUF:
+			if (name == SO_SNDBUF)
+				t->sndbuf_rep = tcp_buf_rep(v, 4608);
+			else
+				t->rcvbuf_rep = tcp_buf_rep(v, 2304);
 			if (t->sbuf || t->rbuf)
 				return 0; /* fixed once the rings exist */
 			if (name == SO_SNDBUF)
@@ -639,10 +743,12 @@ static int tcp_setsockopt(struct bsock *b, int level, int name, const void *val,
 			else /* the app's size: no autotuning */
 				t->rb_size = t->rb_max = tcp_buf_size(v);
 			return 0;
+		case SO_PRIORITY: /* no qdisc to act on: remembered */
+			t->priority = v;
+			return 0;
 		case SO_RCVLOWAT:
 		case SO_SNDLOWAT:
 		case SO_OOBINLINE:
-		case SO_PRIORITY:
 			return 0;
 		default:
 			return -ENOPROTOOPT;
@@ -679,21 +785,13 @@ static int tcp_setsockopt(struct bsock *b, int level, int name, const void *val,
 			if (v)
 				t->quickacks = TCP_QUICKACKS;
 			return 0;
-		case TCP_MAXSEG:
 		case TCP_DEFER_ACCEPT:
-		case TCP_USER_TIMEOUT:
 		case TCP_FASTOPEN:
-		case TCP_LINGER2:
-		case TCP_SYNCNT:
 		case TCP_WINDOW_CLAMP:
 			return 0;
 		default:
 			return -ENOPROTOOPT;
 		}
-	}
-	if (level == IPPROTO_IP && name == IP_TOS) {
-		t->tos = (uint8_t)v;
-		return 0;
 	}
 	return -ENOPROTOOPT;
 }
@@ -771,7 +869,7 @@ static int tcp_put_int(void *val, socklen_t *len, int v)
  * SO_ERROR reads and clears so_error (falling back to a soft error kept
  * on a CLOSED socket that has not ended). TCP_INFO fills struct tcp_info
  * as far as the stack has the numbers (tcp_fill_info()); SO_SNDBUF and
- * SO_RCVBUF report the ring sizes, not Linux's doubled value.
+ * SO_RCVBUF report Linux's doubled value once set, the ring sizes before.
  *
  * Return: 0, -EFAULT (no @val or @len), -ENOPROTOOPT (unknown option).
  */
@@ -781,6 +879,7 @@ static int tcp_getsockopt(struct bsock *b, int level, int name, void *val,
 	struct tcb *t = tcp_sk(b);
 	struct tcp_info ti;
 	struct linger lg;
+	char cname[16];
 	socklen_t n;
 	int v;
 
@@ -809,10 +908,16 @@ static int tcp_getsockopt(struct bsock *b, int level, int name, void *val,
 			return tcp_put_int(val, len, t->reuseport);
 		case SO_KEEPALIVE:
 			return tcp_put_int(val, len, t->keepalive);
+		case SO_PRIORITY:
+			return tcp_put_int(val, len, t->priority);
 		case SO_SNDBUF:
-			return tcp_put_int(val, len, (int)t->sb_size);
+			return tcp_put_int(val, len,
+					   (int)(t->sndbuf_rep ? t->sndbuf_rep :
+								 t->sb_size));
 		case SO_RCVBUF:
-			return tcp_put_int(val, len, (int)t->rb_size);
+			return tcp_put_int(val, len,
+					   (int)(t->rcvbuf_rep ? t->rcvbuf_rep :
+								 t->rb_size));
 		case SO_LINGER:
 			lg.l_onoff = t->linger_on;
 			lg.l_linger = t->linger;
@@ -832,10 +937,25 @@ static int tcp_getsockopt(struct bsock *b, int level, int name, void *val,
 			return tcp_put_int(val, len, t->nodelay);
 		case TCP_CORK:
 			return tcp_put_int(val, len, t->cork);
-		case TCP_MAXSEG:
+		case TCP_MAXSEG: /* Linux: the option's value until connected */
+			if (t->user_mss && (t->state == TCPS_CLOSED ||
+					    t->state == TCPS_LISTEN))
+				return tcp_put_int(val, len, t->user_mss);
 			return tcp_put_int(val, len,
 					   (int)(t->mss ? t->mss :
 							  TCP_DEF_MSS));
+		case TCP_USER_TIMEOUT:
+			return tcp_put_int(val, len, (int)t->user_timeout_ms);
+		case TCP_SYNCNT:
+			return tcp_put_int(val, len,
+					   t->syn_retries ?
+						   t->syn_retries :
+						   (int)TCP_SYN_RETRIES);
+		case TCP_LINGER2:
+			return tcp_put_int(val, len,
+					   t->linger2 ? t->linger2 :
+							(int)(TCP_FIN2_NS /
+							      1000000000ull));
 		case TCP_KEEPIDLE:
 			return tcp_put_int(val, len, (int)t->keepidle);
 		case TCP_KEEPINTVL:
@@ -850,11 +970,15 @@ static int tcp_getsockopt(struct bsock *b, int level, int name, void *val,
 			memcpy(val, &ti, n);
 			*len = n;
 			return 0;
-		case TCP_CONGESTION:
-			n = (socklen_t)strlen(t->cc->name) + 1;
-			if (*len < n)
-				n = *len;
-			memcpy(val, t->cc->name, n);
+		case TCP_CONGESTION: /* Linux: 16 bytes, zero padded */
+			memset(cname, 0, sizeof(cname));
+			strncpy(cname,
+				t->cc == &tcp_cc_newreno ? "reno" : t->cc->name,
+				sizeof(cname) - 1);
+			n = *len < (socklen_t)sizeof(cname) ?
+				    *len :
+				    (socklen_t)sizeof(cname);
+			memcpy(val, cname, n);
 			*len = n;
 			return 0;
 		default:
@@ -862,7 +986,15 @@ static int tcp_getsockopt(struct bsock *b, int level, int name, void *val,
 		}
 	}
 	if (level == IPPROTO_IP && name == IP_TOS)
-		return tcp_put_int(val, len, t->tos);
+		return cove_ipopt_put(val, len, t->tos);
+	if (level == IPPROTO_IP && name == IP_TTL)
+		return cove_ipopt_put(val, len, t->ttl ? t->ttl : 64);
+	if (level == IPPROTO_IP && name == IP_MTU_DISCOVER)
+		return cove_ipopt_put(val, len,
+				      t->pmtudisc_set ? t->pmtudisc :
+							IP_PMTUDISC_WANT);
+	if (level == IPPROTO_IP)
+		return cove_ipopt_mc_get(&t->mc, name, val, len);
 	return -ENOPROTOOPT;
 }
 

@@ -136,7 +136,8 @@ void tcp_delack_arm(struct tcb *t)
  * tcp_keep_arm() - arm t_keep for the state @t is in
  * @t:	connection
  *
- * FIN-WAIT-2 orphans get the FIN-WAIT-2 limit; synchronized connections
+ * FIN-WAIT-2 orphans get the FIN-WAIT-2 limit (TCP_LINGER2's, if set;
+ * negative: none, they end at once); synchronized connections
  * with SO_KEEPALIVE their idle time; anything else disarms.
  */
 void tcp_keep_arm(struct tcb *t)
@@ -144,7 +145,11 @@ void tcp_keep_arm(struct tcb *t)
 	if (t->state == TCPS_TIME_WAIT)
 		return;
 	if (t->state == TCPS_FIN_WAIT2 && !t->b.host_open) {
-		timer_arm(tcp_wheel(t), &t->t_keep, tcp_now(t) + TCP_FIN2_NS);
+		timer_arm(tcp_wheel(t), &t->t_keep,
+			  tcp_now(t) +
+				  (t->linger2 < 0 ? 0 :
+				   t->linger2	  ? t->linger2 * 1000000000ull :
+						    TCP_FIN2_NS));
 		return;
 	}
 	if (t->keepalive &&
@@ -237,13 +242,14 @@ static void tcp_persist_fire(struct tcb *t)
  *
  * t_rtx also carries the persist timer and the tail loss probe: those go
  * to their own handlers. A handshake resends its SYN or SYN-ACK with a
- * doubled RTO until TCP_SYN_RETRIES / TCP_SYNACK_RETRIES. Otherwise, with
+ * doubled RTO until TCP_SYN_RETRIES (or TCP_SYNCNT's) / TCP_SYNACK_RETRIES. Otherwise, with
  * data in flight: the congestion control's on_timeout on the first
  * expiry (or during recovery), cwnd one MSS on later ones; all in flight
  * is counted lost, the SACK scoreboard cleared, snd_nxt rewound to
  * snd_una (go-back-N) and the RTO doubled up to TCP_RTO_MAX_US. After
- * TCP_RETRIES2 expiries (TCP_ORPHAN_RETRIES once the host closed it) the
- * connection fails with ETIMEDOUT, or with the soft error an ICMP report
+ * TCP_RETRIES2 expiries (TCP_ORPHAN_RETRIES once the host closed it), or
+ * with TCP_USER_TIMEOUT set once that long has passed since the first
+ * expiry instead (checked at each expiry), the connection fails with ETIMEDOUT, or with the soft error an ICMP report
  * left behind.
  */
 static void tcp_rtx_fire(struct btimer *tm)
@@ -263,8 +269,9 @@ static void tcp_rtx_fire(struct btimer *tm)
 	switch (t->state) {
 	case TCPS_SYN_SENT:
 	case TCPS_SYN_RECV:
-		limit = t->state == TCPS_SYN_SENT ? TCP_SYN_RETRIES :
-						    TCP_SYNACK_RETRIES;
+		limit = t->state != TCPS_SYN_SENT ? TCP_SYNACK_RETRIES :
+			t->syn_retries		  ? t->syn_retries :
+						    TCP_SYN_RETRIES;
 		if (++t->retries > limit) {
 			tcp_fail(t, ETIMEDOUT);
 			return;
@@ -288,8 +295,15 @@ static void tcp_rtx_fire(struct btimer *tm)
 	}
 	if (t->snd_una == t->snd_max)
 		return;
+	if (!t->retries)
+		t->rtx_start_ns = tcp_now(t);
 	limit = t->b.host_open ? TCP_RETRIES2 : TCP_ORPHAN_RETRIES;
-	if (++t->retries > limit) {
+	if (++t->retries > limit && !t->user_timeout_ms) {
+		tcp_fail(t, ETIMEDOUT);
+		return;
+	}
+	if (t->user_timeout_ms &&
+	    tcp_now(t) - t->rtx_start_ns >= t->user_timeout_ms * 1000000ull) {
 		tcp_fail(t, ETIMEDOUT);
 		return;
 	}
