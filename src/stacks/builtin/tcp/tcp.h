@@ -463,7 +463,6 @@ uint64_t tcp_siphash(const uint64_t k[2], uint64_t m0, uint64_t m1);
 void tcp_cookie_init(struct tcp_ctx *c);
 void tcp_cookie_syn(struct tcb *l, const struct tcp_seg *s);
 bool tcp_cookie_ack(struct tcb *l, struct tcp_seg *s);
-uint16_t tcp_syn_window(const struct tcb *t);
 
 /* tcp_port.c */
 void tcb_port_add(struct tcb *t);

@@ -176,7 +176,7 @@ static uint32_t tcp_cookie_tsval(uint32_t now, uint32_t opts)
 }
 
 /* tcp_syn_window() - the window a SYN-ACK of @t (or of its child) gives. */
-uint16_t tcp_syn_window(const struct tcb *t)
+static uint16_t tcp_syn_window(const struct tcb *t)
 {
 	return t->rb_size > 65535 ? 65535 : (uint16_t)t->rb_size;
 }

@@ -14,7 +14,9 @@
  * options with tcp_parse_opts() (malformed options end parsing, they never
  * fail the segment) and demultiplexes: the conn hash first, then a listener
  * of the port (tcp_listener_find(): exact address before INADDR_ANY, one
- * member of a SO_REUSEPORT group by the 4-tuple's hash), else a RST. Per
+ * member of a SO_REUSEPORT group by the 4-tuple's hash), else a RST. A
+ * listener makes a SYN-RECV child of a SYN or, its SYN queue full, answers
+ * with a SYN cookie and checks ACKs for one (tcp_cookie.c). Per
  * tcb the order is RFC 9293 3.10.7's: LISTEN and SYN-SENT apart; otherwise
  * PAWS, sequence acceptability (Linux's lenient form: the segment must end
  * at or after rcv_nxt and start within the window), RST (exact: reset; in
