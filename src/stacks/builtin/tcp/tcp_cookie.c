@@ -15,8 +15,10 @@
  * acknowledgment number one past it) is checked and, if the cookie is
  * valid, becomes the child at once, as if it had waited on the SYN queue;
  * it then goes through the same completion as any handshake
- * (tcp_rcv_segment() in SYN-RECV: accept queue, data, FIN). The
- * construction is Linux's (net/ipv4/syncookies.c):
+ * (tcp_rcv_segment() in SYN-RECV: accept queue, data, FIN). Should the
+ * accept queue be full by then, the child stays in SYN-RECV and resends
+ * its SYN-ACK like any other (Linux drops that ACK). The construction is
+ * Linux's (net/ipv4/syncookies.c):
  *
  *   cookie = H0(tuple) + ISS + (count << 24)
  *          + ((H1(tuple, count) + MSS index) mod 2^24)
