@@ -15,9 +15,11 @@
  * fake clock moves dt * 250 ms and run() is called, so ARP retries and the
  * 30 s reassembly timeout are reachable. A UDP socket on port 7 collects
  * datagrams (drained at the end) and an unbound one sends one datagram to
- * 10.0.0.2 first, to exercise the ARP queue. Whatever the stack transmits
- * is read from end B and freed. Checks: destroy() returns every frame to
- * both pools.
+ * 10.0.0.2 first, to exercise the ARP queue. A TCP listener on port 80
+ * with a backlog of 1 takes SYNs: the second half-open one already gets
+ * a SYN cookie, and ACKs to it are checked as cookies. Whatever the stack
+ * transmits is read from end B and freed. Checks: destroy() returns every
+ * frame to both pools.
  */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -50,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cove_frame_pool pa, pb;
 	struct cove_link *a, *b;
 	struct cove_stack *st;
-	struct cove_sock *srv, *cl;
+	struct cove_sock *srv, *cl, *tl;
 	struct sockaddr_in sin = { .sin_family = AF_INET,
 				   .sin_port = htons(7) };
 	struct iovec iov;
@@ -74,6 +76,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    ops->bind(srv, (struct sockaddr *)&sin, sizeof(sin)) ||
 	    ops->socket(st, AF_INET, SOCK_DGRAM, 0, &cl))
 		abort();
+	sin.sin_port = htons(80);
+	if (ops->socket(st, AF_INET, SOCK_STREAM, 0, &tl) ||
+	    ops->bind(tl, (struct sockaddr *)&sin, sizeof(sin)) ||
+	    ops->listen(tl, 1))
+		abort();
+	sin.sin_port = htons(7);
 	sin.sin_addr.s_addr = htonl(0x0a000002);
 	iov.iov_base = buf;
 	iov.iov_len = 100;
@@ -108,6 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	iov.iov_len = sizeof(buf);
 	while (ops->recvmsg(srv, &m, 0) >= 0)
 		;
+	ops->close(tl);
 	ops->close(cl);
 	ops->close(srv);
 	ops->destroy(st);

@@ -23,15 +23,18 @@ import subprocess
 import sys
 
 # Protocol layers that call each other by design: an IP layer hands frames
-# to ARP and ICMP and back, TCP input, output, timers and the receive
-# window share one state machine, and the instance (stack.c) both drives
+# to ARP and ICMP and back, TCP input, output, timers, the receive window
+# and SYN cookies (the LISTEN state's stateless path, which hands a
+# returning cookie's ACK back to input) share one state machine, and the
+# instance (stack.c) both drives
 # the layers and is told by them (bstack_notify). lwIP's glue is one
 # provider split by protocol over one core lock (lw_stack.c).
 B = "src/stacks/builtin/"
 ALLOWED = [
     {B + f for f in ("arp.c", "eth.c", "icmp.c", "ipv4.c", "stack.c",
-                     "udp.c", "tcp/tcp.c", "tcp/tcp_in.c", "tcp/tcp_out.c",
-                     "tcp/tcp_rwnd.c", "tcp/tcp_sock.c", "tcp/tcp_timer.c")},
+                     "udp.c", "tcp/tcp.c", "tcp/tcp_cookie.c", "tcp/tcp_in.c",
+                     "tcp/tcp_out.c", "tcp/tcp_rwnd.c", "tcp/tcp_sock.c",
+                     "tcp/tcp_timer.c")},
     {"src/stacks/lwip/" + f for f in ("lw_sock.c", "lw_stack.c", "lw_tcp.c",
                                       "lw_udp.c")},
 ]

@@ -52,7 +52,8 @@ from --http (body checked against its formula: byte i = (i*31+7) mod 251);
 keep-alive, pipelining, 404 and 400; UDP echo; close started by Linux and by
 the stack; off-path segments forged from a raw socket (not in the impaired
 and lossy rounds, which would drop or duplicate them): challenge ACKs for
-in-window RSTs limited per socket, data with an out-of-range ACK dropped;
+in-window RSTs limited per socket, data with an out-of-range ACK dropped,
+a new connection while 1000 spoofed SYNs fill the listener's SYN queue;
 in the full rounds, 2500 short connections one after another, each closed
 by the server first (more TIME-WAITs than a stack may keep); RST
 (ECONNREFUSED) from a closed port; --connect from the stack to a closed
@@ -464,6 +465,56 @@ def check_blind_data(ctx):
         w.close()
 
 
+FLOOD_SYNS, FLOOD_SOURCES, SERVE_BACKLOG = 1000, 64, 128
+
+
+def _syncookies_sent(ns):
+    """TcpExt SyncookiesSent of namespace @ns (Linux's own counter)."""
+    lines = [line.split() for line in
+             ns.run("cat", "/proc/net/netstat").stdout.splitlines()
+             if line.startswith("TcpExt:")]
+    return int(dict(zip(lines[0], lines[1]))["SyncookiesSent"])
+
+
+def check_syn_flood(ctx):
+    """A new connection gets through while the echo listener's SYN queue
+    (backlog 128) is full of spoofed SYNs: 1000 from 64 addresses of the
+    peer's subnet that nobody has (the answers wait for ARP and die),
+    forged from a raw socket on Linux's side. Linux answers the SYNs that
+    find the queue full with SYN cookies (kernel control: TcpExt
+    SyncookiesSent grows), and so does builtin (its half-open connections
+    show in tcp_conns); before cookies the listener took no connection
+    for about 60 s."""
+    kernel = ctx.server.args[ctx.server.args.index("--stack") + 1] == \
+        "kernel"
+    cookies = _syncookies_sent(ctx.server.ns) if kernel else 0
+    prefix = ctx.peer.rsplit(".", 1)[0]
+    rnd = random.Random(13)
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    try:
+        for i in range(FLOOD_SYNS):
+            src = "%s.%d" % (prefix, 100 + i % FLOOD_SOURCES)
+            raw.sendto(blindtcp.segment(src, ctx.addr,
+                                        rnd.randrange(1024, 65536), ECHO,
+                                        rnd.getrandbits(32), 0,
+                                        blindtcp.SYN), (ctx.addr, 0))
+    finally:
+        raw.close()
+    time.sleep(0.5)
+    if kernel:
+        n = _syncookies_sent(ctx.server.ns) - cookies
+        expect(n > 0, "Linux sent no SYN cookies: the queue never filled")
+    elif ctx.name.startswith("builtin"):
+        n = stat(ctx, "tcp_conns")
+        expect(n >= SERVE_BACKLOG, "%d connections on the stack: the SYN "
+               "queue (%d) is not full" % (n, SERVE_BACKLOG))
+    t0 = time.monotonic()
+    with socket.create_connection((ctx.addr, ECHO), timeout=5) as s:
+        _echo_ok(s, b"through the flood")
+    took = time.monotonic() - t0
+    expect(took < 3, "the connection took %.1f s (SYNs retried)" % took)
+
+
 SUITE = [
     ("ping", check_ping),
     ("tcp echo", check_echo),
@@ -476,6 +527,7 @@ SUITE = [
     ("rst from a closed port", check_rst),
     ("challenge ACKs limited per socket", check_challenge_acks),
     ("blind data with an out-of-range ACK dropped", check_blind_data),
+    ("a connection through a SYN flood", check_syn_flood),
     ("sockets back to listeners", check_sockets_back),
     ("short connections, server closes", check_short_conns),
 ]
@@ -742,8 +794,8 @@ def run_round(res, name, stack, link, sizes, pool, impair=None,
         for cname, fn in SUITE:
             if fn is check_short_conns and not sizes.short:
                 continue	# the full rounds only: SYN losses cost 1 s
-            if fn in (check_challenge_acks, check_blind_data) and \
-                    (impair or drop):
+            if fn in (check_challenge_acks, check_blind_data,
+                      check_syn_flood) and (impair or drop):
                 continue	# they count single segments: no loss, no dups
             if srv.proc.poll() is not None:
                 res.run(name, cname, lambda: expect(False, "server died"))

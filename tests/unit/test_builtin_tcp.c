@@ -282,7 +282,11 @@ static void test_simultaneous_open(void)
 	tnet_down(&net);
 }
 
-/* A full accept queue holds new connections back until the app accepts. */
+/*
+ * A full accept queue holds new connections back until the app accepts:
+ * the first two wait there, the SYNs beyond the SYN queue (2) get cookies
+ * and their children resend SYN-ACKs from SYN-RECV until there is room.
+ */
 static void test_backlog(void)
 {
 	struct tnet net;
@@ -305,6 +309,7 @@ static void test_backlog(void)
 			n++;
 	}
 	CHECK(n == 5);
+	CHECK(tctx(&net.b)->syncookies_sent == 3);
 	for (i = 0; i < 5; i++)
 		CHECK(tstate(c[i]) == TCPS_ESTABLISHED);
 	tnet_down(&net);

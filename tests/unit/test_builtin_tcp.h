@@ -61,6 +61,7 @@ struct topts {
 	const char *congestion;
 	uint32_t rcvbuf, sndbuf;
 	uint32_t max_sockets;
+	const char *gateway; /* A's default gateway; NULL: none */
 	/*
 	 * wrap() - put a test link over @inner, the end of node @node (0: A,
 	 * above the shim; 1: B) before its stack is made (the stack reads
@@ -119,6 +120,8 @@ static inline void tnode_create(struct tnode *n, const char *addr,
 		cfg.rcvbuf = o->rcvbuf;
 		cfg.sndbuf = o->sndbuf;
 		cfg.max_sockets = o->max_sockets;
+		if (o->gateway && addr[7] == '1')
+			cfg.gateway.s_addr = tip(o->gateway);
 	}
 	if (addr[7] == '2')
 		cfg.seed = 4242;

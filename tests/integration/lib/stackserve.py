@@ -24,6 +24,7 @@ class StackServe:
 
     def __init__(self, ns, args, cove=None, stderr_path=None):
         cove = cove or os.environ.get("COVE") or "build/src/cli/cove"
+        self.ns = ns
         self.args = [cove, "stack-serve"] + list(args)
         if stderr_path:
             self._err = open(stderr_path, "w+")

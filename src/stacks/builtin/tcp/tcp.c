@@ -21,7 +21,7 @@
  * nestab those ESTABLISHED or CLOSE-WAIT, mem_bytes the ring bytes.
  */
 
-/* --- SipHash-2-4 (for ISNs, RFC 6528) ---------------------------------- */
+/* --- SipHash-2-4 (ISNs, RFC 6528; challenge budgets; SYN cookies) ----- */
 
 static inline uint64_t rotl64(uint64_t x, int b)
 {
@@ -54,7 +54,7 @@ static inline uint64_t rotl64(uint64_t x, int b)
  *
  * Return: the 64-bit hash of the 16-byte message m0 || m1.
  */
-static uint64_t tcp_siphash(const uint64_t k[2], uint64_t m0, uint64_t m1)
+uint64_t tcp_siphash(const uint64_t k[2], uint64_t m0, uint64_t m1)
 {
 	uint64_t v0 = 0x736f6d6570736575ull ^ k[0];
 	uint64_t v1 = 0x646f72616e646f6dull ^ k[1];
@@ -102,7 +102,8 @@ static inline uint32_t tcp_hash(const struct tcp_ctx *c, uint32_t laddr,
  * ISN key and the first ephemeral port from the instance's generator, so
  * two instances never share them. The orphan, embryonic and TIME-WAIT
  * limits all default to max_sockets (4096 when unlimited). An unknown
- * congestion control name falls back to CUBIC.
+ * congestion control name falls back to CUBIC. The SYN cookie keys come
+ * last (tcp_cookie_init()), from the kernel's generator.
  *
  * Return: 0 or -ENOMEM (nothing left allocated).
  */
@@ -131,6 +132,7 @@ int tcp_layer_init(struct bstack *st)
 	if (!c->cc_default)
 		c->cc_default = &tcp_cc_cubic;
 	tcp_ctx_timers_init(c);
+	tcp_cookie_init(c);
 	st->tcp = c;
 	return 0;
 }

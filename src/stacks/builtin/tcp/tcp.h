@@ -12,7 +12,9 @@
  * the host has no handle on yet; orphans are tcbs the host closed while a
  * graceful close finishes. A tcb is freed (deferred to the reaper, never in
  * the middle of a call that still uses it) once it is CLOSED and no host
- * handle remains.
+ * handle remains. A SYN that finds its listener's SYN queue full gets a
+ * SYN cookie and no tcb; the ACK returning a valid one makes the child
+ * then (tcp_cookie.c).
  *
  * Tables (all in struct tcp_ctx, one per stack instance):
  *  - conn hash: every tcb with a 4-tuple (SYN-SENT .. TIME-WAIT), chained,
@@ -108,6 +110,9 @@ enum tcp_state {
 #define TCP_TICK_RETRY_NS   1000000ull /* retry output when the pool was dry */
 #define TCP_EPH_LO	    32768u
 #define TCP_EPH_HI	    60999u
+/* SYN cookies (tcp_cookie.c): a counter step, and how many steps live */
+#define TCP_COOKIE_PERIOD_NS (64ull * 1000000000ull)
+#define TCP_COOKIE_AGE	     2u
 
 /* Sequence comparisons (modulo 2^32). */
 static inline bool seq_lt(uint32_t a, uint32_t b)
@@ -148,6 +153,28 @@ struct tcp_opts {
 	uint32_t tsval, tsecr;
 	uint8_t nsack;
 	struct tcp_range sack[4];
+};
+
+/*
+ * What a SYN or SYN-ACK announces (tcp_syn_opts()): MSS always; SACK
+ * permitted, timestamps and window scale when set.
+ */
+struct tcp_synopt {
+	uint16_t mss;
+	bool sack, ts, ws;
+	uint8_t wscale;
+	uint32_t tsval, tsecr;
+};
+
+/*
+ * What a handshake agreed, for a new child (tcp_child_setup()): read from
+ * the SYN, or recovered from a SYN cookie.
+ */
+struct tcp_synparams {
+	uint16_t mss; /* the peer's MSS, 0: none (TCP_DEF_MSS) */
+	uint8_t snd_ws;
+	bool ts_ok, sack_ok, ws_ok;
+	uint32_t ts_off; /* our timestamp offset */
 };
 
 /* A parsed incoming segment (host byte order). */
@@ -255,6 +282,11 @@ struct tcb {
 	struct tcb *acc_head, **acc_tail;
 	uint32_t backlog, syn_qlen, acc_qlen;
 
+	/* SYN cookies (tcp_cookie.c) */
+	uint64_t cookie_until_ns; /* listener: ACKs may return one before */
+	bool synflood_warned;	  /* listener: said it sends cookies */
+	bool from_cookie;	  /* child of a cookie: no handshake RTT */
+
 	/* send side */
 	uint32_t iss, snd_una, snd_nxt, snd_max;
 	uint32_t snd_wnd, max_sndwnd, snd_wl1, snd_wl2;
@@ -357,6 +389,9 @@ struct tcp_ctx {
 	uint64_t sack_recoveries, reno_recoveries, sack_blocks_in;
 	uint64_t persist_probes, keep_probes, tlp_probes;
 	uint64_t listen_drops; /* SYNs a full listener dropped */
+	/* SYN cookies (tcp_cookie.c): two SipHash keys, counters */
+	uint64_t cookie_key[2][2];
+	uint64_t syncookies_sent, syncookies_recv, syncookies_failed;
 };
 
 static inline struct tcb *tcb_of(struct bsock *b)
@@ -435,6 +470,12 @@ void tcp_rtt_sample(struct tcb *t, uint32_t rtt_us);
 void tcp_rto_reset(struct tcb *t);
 bool tcp_challenge_ok(struct tcb *t);
 uint32_t tcp_challenge_budget(struct tcp_ctx *c, uint64_t sec);
+uint64_t tcp_siphash(const uint64_t k[2], uint64_t m0, uint64_t m1);
+
+/* tcp_cookie.c */
+void tcp_cookie_init(struct tcp_ctx *c);
+void tcp_cookie_syn(struct tcb *l, const struct tcp_seg *s);
+bool tcp_cookie_ack(struct tcb *l, struct tcp_seg *s);
 
 /* tcp_port.c */
 void tcb_port_add(struct tcb *t);
@@ -447,6 +488,10 @@ struct tcb *tcp_listener_find(struct tcp_ctx *c, uint32_t laddr, uint16_t lport,
 
 /* tcp_in.c */
 void tcp_rcv_segment(struct tcb *t, struct tcp_seg *s);
+struct tcb *tcp_child_new(struct tcb *l, const struct tcp_seg *s);
+void tcp_child_setup(struct tcb *t, const struct tcp_seg *s,
+		     const struct tcp_synparams *p);
+void tcp_child_queue(struct tcb *l, struct tcb *t);
 int tcp_parse_opts(const uint8_t *p, uint32_t len, bool syn,
 		   struct tcp_opts *o);
 
@@ -459,6 +504,10 @@ void tcp_send_syn(struct tcb *t);
 void tcp_send_rst(struct tcb *t);
 void tcp_send_probe(struct tcb *t);
 void tcp_reply_rst(struct bstack *st, const struct tcp_seg *s);
+int tcp_reply_synack(struct bstack *st, const struct tcp_seg *s, uint32_t iss,
+		     const struct tcp_synopt *o, uint16_t wnd, uint8_t tos);
+unsigned tcp_syn_opts(uint8_t *o, const struct tcp_synopt *so);
+uint16_t tcp_our_mss(const struct bstack *st);
 void tcp_want_output(struct tcb *t);
 void tcp_retransmit_una(struct tcb *t);
 void tcp_probe_span(struct tcb *t, uint32_t seq, uint32_t len, bool fin);

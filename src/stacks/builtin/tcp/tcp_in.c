@@ -14,7 +14,9 @@
  * options with tcp_parse_opts() (malformed options end parsing, they never
  * fail the segment) and demultiplexes: the conn hash first, then a listener
  * of the port (tcp_listener_find(): exact address before INADDR_ANY, one
- * member of a SO_REUSEPORT group by the 4-tuple's hash), else a RST. Per
+ * member of a SO_REUSEPORT group by the 4-tuple's hash), else a RST. A
+ * listener makes a SYN-RECV child of a SYN or, its SYN queue full, answers
+ * with a SYN cookie and checks ACKs for one (tcp_cookie.c). Per
  * tcb the order is RFC 9293 3.10.7's: LISTEN and SYN-SENT apart; otherwise
  * PAWS, sequence acceptability (Linux's lenient form: the segment must end
  * at or after rcv_nxt and start within the window), RST (exact: reset; in
@@ -192,36 +194,21 @@ static void tcp_challenge(struct tcb *t)
 /* --- LISTEN --------------------------------------------------------------- */
 
 /**
- * tcp_listen_input() - a segment for listener @l without a connection
+ * tcp_child_new() - a tcb for the connection segment @s asks listener @l for
  * @l:	listener
- * @s:	segment
+ * @s:	the SYN, or the ACK that returns a SYN cookie
  *
- * A SYN makes a SYN-RECV child if both queues have room (else it is
- * dropped, as Linux does without syncookies); an ACK gets a RST.
+ * The child inherits the listener's buffer sizes, socket options and
+ * congestion control, and takes the segment's 4-tuple; it is on no table.
+ *
+ * Return: the child (CLOSED), or NULL when out of memory.
  */
-static void tcp_listen_input(struct tcb *l, struct tcp_seg *s)
+struct tcb *tcp_child_new(struct tcb *l, const struct tcp_seg *s)
 {
-	struct tcp_ctx *c = l->ctx;
-	struct bstack *st = l->b.st;
-	struct tcb *t;
+	struct tcb *t = tcb_alloc(l->ctx);
 
-	if (s->flags & TH_RST)
-		return;
-	if (s->flags & TH_ACK) {
-		tcp_reply_rst(st, s);
-		return;
-	}
-	if (!(s->flags & TH_SYN) || (s->flags & TH_FIN))
-		return;
-	if (l->acc_qlen >= l->backlog || l->syn_qlen >= l->backlog ||
-	    c->nembryonic >= c->max_embryonic) {
-		st->stats.rx_dropped++;
-		c->listen_drops++;
-		return;
-	}
-	t = tcb_alloc(c);
 	if (!t)
-		return;
+		return NULL;
 	t->sb_size = l->sb_size;
 	t->rb_size = l->rb_size;
 	t->rb_max = l->rb_max;
@@ -241,27 +228,47 @@ static void tcp_listen_input(struct tcb *l, struct tcp_seg *s)
 	t->raddr = s->pkt->src;
 	t->lport = s->dport;
 	t->rport = s->sport;
+	return t;
+}
 
-	t->irs = s->seq;
-	t->rcv_nxt = t->rcv_adv = s->seq + 1;
-	t->ts_ok = s->opt.has_ts;
+/**
+ * tcp_child_setup() - the receive side and options a handshake agreed
+ * @t:	new child (tcp_child_new()) whose irs, the peer's ISS, is set
+ * @s:	the segment the options came with (its TSval is TS.Recent)
+ * @p:	the options: from the SYN, or recovered from a cookie
+ *
+ * Sets rcv_nxt, timestamps, SACK, both window scales and the MSS. Our
+ * window scale is the one for the largest ring the child may grow to,
+ * as its SYN-ACK announces it.
+ */
+void tcp_child_setup(struct tcb *t, const struct tcp_seg *s,
+		     const struct tcp_synparams *p)
+{
+	t->rcv_nxt = t->rcv_adv = t->irs + 1;
+	t->ts_ok = p->ts_ok;
 	if (t->ts_ok) {
 		t->ts_recent = s->opt.tsval;
-		t->ts_recent_ns = st->now_ns;
-		t->ts_off = (uint32_t)bstack_random(st);
+		t->ts_recent_ns = t->b.st->now_ns;
+		t->ts_off = p->ts_off;
 	}
-	t->sack_ok = s->opt.sack_ok;
-	t->ws_ok = s->opt.has_ws;
-	t->snd_ws = t->ws_ok ? s->opt.ws : 0;
+	t->sack_ok = p->sack_ok;
+	t->ws_ok = p->ws_ok;
+	t->snd_ws = t->ws_ok ? p->snd_ws : 0;
 	t->rcv_ws = t->ws_ok ? tcp_wscale_for(t->rb_max) : 0;
-	tcp_set_mss(t, s->opt.has_mss ? s->opt.mss : 0);
-	t->iss = tcp_isn(c, t->laddr, t->raddr, t->lport, t->rport);
-	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
-	t->sb_seq = t->iss + 1;
-	t->snd_wnd = t->max_sndwnd = s->wnd;
-	t->snd_wl1 = s->seq;
-	t->snd_wl2 = t->iss;
+	tcp_set_mss(t, p->mss);
+}
 
+/**
+ * tcp_child_queue() - put a new child on @l's SYN queue, in SYN-RECV
+ * @l:	listener
+ * @t:	child whose 4-tuple, sequence numbers and options are set
+ *
+ * Hashes it, puts it on its port, sets up congestion control and counts
+ * the passive open. Nothing is sent: the caller sends the SYN-ACK (or,
+ * for a cookie, hands the ACK that completes the handshake on).
+ */
+void tcp_child_queue(struct tcb *l, struct tcb *t)
+{
 	t->parent = l;
 	t->qnext = l->syn_head;
 	if (l->syn_head)
@@ -269,13 +276,71 @@ static void tcp_listen_input(struct tcb *l, struct tcp_seg *s)
 	t->qpprev = &l->syn_head;
 	l->syn_head = t;
 	l->syn_qlen++;
-	c->nembryonic++;
+	t->ctx->nembryonic++;
 
 	tcp_set_state(t, TCPS_SYN_RECV);
 	tcb_hash_add(t);
 	tcb_port_add(t);
 	tcp_init_conn(t);
-	st->stats.tcp_passive_opens++;
+	t->b.st->stats.tcp_passive_opens++;
+}
+
+/**
+ * tcp_listen_input() - a segment for listener @l without a connection
+ * @l:	listener
+ * @s:	segment
+ *
+ * A SYN makes a SYN-RECV child if both queues have room. With the accept
+ * queue full it is dropped (as Linux does); with only the SYN queue (or
+ * the instance's embryonic limit) full it is answered with a SYN cookie
+ * and no state. An ACK that returns a valid cookie makes the child then;
+ * any other ACK gets a RST.
+ */
+static void tcp_listen_input(struct tcb *l, struct tcp_seg *s)
+{
+	struct tcp_ctx *c = l->ctx;
+	struct bstack *st = l->b.st;
+	struct tcp_synparams p;
+	struct tcb *t;
+
+	if (s->flags & TH_RST)
+		return;
+	if (s->flags & TH_ACK) {
+		if ((s->flags & TH_SYN) || !tcp_cookie_ack(l, s))
+			tcp_reply_rst(st, s);
+		return;
+	}
+	if (!(s->flags & TH_SYN) || (s->flags & TH_FIN))
+		return;
+	if (l->acc_qlen >= l->backlog) {
+		st->stats.rx_dropped++;
+		c->listen_drops++;
+		return;
+	}
+	if (l->syn_qlen >= l->backlog || c->nembryonic >= c->max_embryonic) {
+		tcp_cookie_syn(l, s);
+		return;
+	}
+	t = tcp_child_new(l, s);
+	if (!t)
+		return;
+	p = (struct tcp_synparams){
+		.mss = s->opt.has_mss ? s->opt.mss : 0,
+		.snd_ws = s->opt.ws,
+		.ts_ok = s->opt.has_ts,
+		.sack_ok = s->opt.sack_ok,
+		.ws_ok = s->opt.has_ws,
+		.ts_off = s->opt.has_ts ? (uint32_t)bstack_random(st) : 0,
+	};
+	t->irs = s->seq;
+	tcp_child_setup(t, s, &p);
+	t->iss = tcp_isn(c, t->laddr, t->raddr, t->lport, t->rport);
+	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
+	t->sb_seq = t->iss + 1;
+	t->snd_wnd = t->max_sndwnd = s->wnd;
+	t->snd_wl1 = s->seq;
+	t->snd_wl2 = t->iss;
+	tcp_child_queue(l, t);
 	t->rtt_ns = st->now_ns;
 	tcp_send_syn(t);
 	tcp_rtx_arm(t);
@@ -290,7 +355,7 @@ static void tcp_established(struct tcb *t, const struct tcp_seg *s)
 
 	tcp_set_state(t, TCPS_ESTABLISHED);
 	timer_cancel(&st->timers, &t->t_rtx);
-	if (!t->retries)
+	if (!t->retries && !t->from_cookie)
 		tcp_rtt_sample(t, (uint32_t)((st->now_ns - t->rtt_ns) / 1000));
 	t->retries = 0;
 	t->snd_wnd = (uint32_t)s->wnd << t->snd_ws;

@@ -37,11 +37,53 @@ static uint32_t tcp_tsval(const struct tcb *t)
 }
 
 /* tcp_our_mss() - the MSS we announce: the link MTU minus IP and TCP. */
-static uint16_t tcp_our_mss(const struct tcb *t)
+uint16_t tcp_our_mss(const struct bstack *st)
 {
-	uint32_t mtu = t->b.st->mtu ? t->b.st->mtu : 1500;
+	uint32_t mtu = st->mtu ? st->mtu : 1500;
 
 	return (uint16_t)(mtu > 40 + 88 ? mtu - 40 : 88);
+}
+
+/**
+ * tcp_syn_opts() - write the options of a SYN or SYN-ACK
+ * @o:	room for TCP_OPT_MAX bytes
+ * @so:	what to announce
+ *
+ * The layout is fixed (MSS, SACK-permitted or two NOPs, timestamps,
+ * NOP and window scale): at most 20 bytes, a multiple of 4 when all are
+ * there.
+ *
+ * Return: the bytes written.
+ */
+unsigned tcp_syn_opts(uint8_t *o, const struct tcp_synopt *so)
+{
+	unsigned n = 0;
+
+	o[n++] = 2;
+	o[n++] = 4;
+	cove_put16(o + n, so->mss);
+	n += 2;
+	if (so->sack) {
+		o[n++] = 4;
+		o[n++] = 2;
+	} else {
+		o[n++] = 1;
+		o[n++] = 1;
+	}
+	if (so->ts) {
+		o[n++] = 8;
+		o[n++] = 10;
+		cove_put32(o + n, so->tsval);
+		cove_put32(o + n + 4, so->tsecr);
+		n += 8;
+	}
+	if (so->ws) {
+		o[n++] = 1;
+		o[n++] = 3;
+		o[n++] = 3;
+		o[n++] = so->wscale;
+	}
+	return n;
 }
 
 /* tcp_write_opts() - options for a segment with @flags; returns their size. */
@@ -53,32 +95,17 @@ static unsigned tcp_write_opts(struct tcb *t, uint8_t *o, uint8_t flags,
 
 	if (flags & TH_SYN) {
 		bool synack = flags & TH_ACK;
+		struct tcp_synopt so = {
+			.mss = tcp_our_mss(t->b.st),
+			.sack = !synack || t->sack_ok,
+			.ts = !synack || t->ts_ok,
+			.ws = !synack || t->ws_ok,
+			.wscale = t->rcv_ws,
+			.tsval = tcp_tsval(t),
+			.tsecr = synack ? t->ts_recent : 0,
+		};
 
-		o[n++] = 2;
-		o[n++] = 4;
-		cove_put16(o + n, tcp_our_mss(t));
-		n += 2;
-		if (!synack || t->sack_ok) {
-			o[n++] = 4;
-			o[n++] = 2;
-		} else {
-			o[n++] = 1;
-			o[n++] = 1;
-		}
-		if (!synack || t->ts_ok) {
-			o[n++] = 8;
-			o[n++] = 10;
-			cove_put32(o + n, tcp_tsval(t));
-			cove_put32(o + n + 4, synack ? t->ts_recent : 0);
-			n += 8;
-		}
-		if (!synack || t->ws_ok) {
-			o[n++] = 1;
-			o[n++] = 3;
-			o[n++] = 3;
-			o[n++] = t->rcv_ws;
-		}
-		return n;
+		return tcp_syn_opts(o, &so);
 	}
 	if (t->ts_ok) {
 		o[n++] = 1;
@@ -334,6 +361,48 @@ void tcp_reply_rst(struct bstack *st, const struct tcp_seg *s)
 	st->stats.tcp_resets_out++;
 	(void)tcp_send_frame(st, f, s->pkt->dst, s->pkt->src, TCP_HLEN, 0, 0,
 			     1);
+}
+
+/**
+ * tcp_reply_synack() - a SYN-ACK that no connection stands behind
+ * @st:		stack
+ * @s:		the SYN it answers
+ * @iss:	our initial sequence number (a SYN cookie)
+ * @o:		the options to announce
+ * @wnd:	the window field (a SYN's is never scaled)
+ * @tos:	the listener's TOS
+ *
+ * Built like tcp_reply_rst() (one frame, full checksum), for the SYN
+ * cookie path, which keeps no state to build it from.
+ *
+ * Return: 0, -ENOBUFS (no frame: the peer's SYN retransmission retries)
+ * or ip_send()'s error.
+ */
+int tcp_reply_synack(struct bstack *st, const struct tcp_seg *s, uint32_t iss,
+		     const struct tcp_synopt *o, uint16_t wnd, uint8_t tos)
+{
+	uint8_t opts[TCP_OPT_MAX];
+	struct cove_frame *f;
+	unsigned optlen;
+	uint32_t room;
+	uint8_t *h;
+
+	optlen = tcp_syn_opts(opts, o);
+	while (optlen & 3)
+		opts[optlen++] = 1;
+	f = ip_alloc(st, &room);
+	if (!f)
+		return -ENOBUFS;
+	if (room < TCP_HLEN + optlen) {
+		cove_frame_free(f);
+		return -ENOBUFS;
+	}
+	h = ip_l4(f);
+	tcp_hdr(h, s->dport, s->sport, iss, s->seq + 1, TH_SYN | TH_ACK, wnd,
+		optlen);
+	memcpy(h + TCP_HLEN, opts, optlen);
+	return tcp_send_frame(st, f, s->pkt->dst, s->pkt->src,
+			      TCP_HLEN + optlen, tos, 1);
 }
 
 /* tcp_want_output() - retry output for @t from the 1 ms timer. */
