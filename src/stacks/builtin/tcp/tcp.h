@@ -505,7 +505,8 @@ void tcp_send_rst(struct tcb *t);
 void tcp_send_probe(struct tcb *t);
 void tcp_reply_rst(struct bstack *st, const struct tcp_seg *s);
 int tcp_reply_synack(struct bstack *st, const struct tcp_seg *s, uint32_t iss,
-		     const struct tcp_synopt *o, uint16_t wnd, uint8_t tos);
+		     const struct tcp_synopt *o, uint16_t wnd, uint8_t tos,
+		     uint8_t ttl);
 unsigned tcp_syn_opts(uint8_t *o, const struct tcp_synopt *so);
 uint16_t tcp_our_mss(const struct bstack *st);
 void tcp_want_output(struct tcb *t);

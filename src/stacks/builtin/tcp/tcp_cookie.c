@@ -228,7 +228,8 @@ void tcp_cookie_syn(struct tcb *l, const struct tcp_seg *s)
 	}
 	l->cookie_until_ns = st->now_ns + TCP_COOKIE_AGE * TCP_COOKIE_PERIOD_NS;
 	c->syncookies_sent++;
-	(void)tcp_reply_synack(st, s, iss, &o, tcp_syn_window(l), l->tos);
+	(void)tcp_reply_synack(st, s, iss, &o, tcp_syn_window(l), l->tos,
+			       l->ttl);
 }
 
 /*

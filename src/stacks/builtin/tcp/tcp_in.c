@@ -224,6 +224,17 @@ struct tcb *tcp_child_new(struct tcb *l, const struct tcp_seg *s)
 	t->reuseport = l->reuseport;
 	t->tos = l->tos;
 	t->cc = l->cc;
+	/* and, as Linux's clone of the listening socket, these options */
+	t->user_timeout_ms = l->user_timeout_ms;
+	t->linger2 = l->linger2;
+	t->user_mss = l->user_mss;
+	t->syn_retries = l->syn_retries;
+	t->ttl = l->ttl;
+	t->priority = l->priority;
+	t->pmtudisc = l->pmtudisc;
+	t->pmtudisc_set = l->pmtudisc_set;
+	t->rcvbuf_rep = l->rcvbuf_rep;
+	t->sndbuf_rep = l->sndbuf_rep;
 	t->laddr = s->pkt->dst;
 	t->raddr = s->pkt->src;
 	t->lport = s->dport;

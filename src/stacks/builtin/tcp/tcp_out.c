@@ -371,6 +371,7 @@ void tcp_reply_rst(struct bstack *st, const struct tcp_seg *s)
  * @o:		the options to announce
  * @wnd:	the window field (a SYN's is never scaled)
  * @tos:	the listener's TOS
+ * @ttl:	the listener's IP_TTL (0: the default)
  *
  * Built like tcp_reply_rst() (one frame, full checksum), for the SYN
  * cookie path, which keeps no state to build it from.
@@ -379,7 +380,8 @@ void tcp_reply_rst(struct bstack *st, const struct tcp_seg *s)
  * or ip_send()'s error.
  */
 int tcp_reply_synack(struct bstack *st, const struct tcp_seg *s, uint32_t iss,
-		     const struct tcp_synopt *o, uint16_t wnd, uint8_t tos)
+		     const struct tcp_synopt *o, uint16_t wnd, uint8_t tos,
+		     uint8_t ttl)
 {
 	uint8_t opts[TCP_OPT_MAX];
 	struct cove_frame *f;
@@ -402,7 +404,7 @@ int tcp_reply_synack(struct bstack *st, const struct tcp_seg *s, uint32_t iss,
 		optlen);
 	memcpy(h + TCP_HLEN, opts, optlen);
 	return tcp_send_frame(st, f, s->pkt->dst, s->pkt->src,
-			      TCP_HLEN + optlen, tos, 1);
+			      TCP_HLEN + optlen, tos, ttl, 1);
 }
 
 /* tcp_want_output() - retry output for @t from the 1 ms timer. */
