@@ -680,7 +680,9 @@ static void test_rcvbuf_locked(void)
 	f = (struct tflow){ .tx = p.c, .rx = p.s, .total = 8 * MiB };
 	CHECK(tnet_loop(&net, tstep_flow_ticking, &f, 600000));
 	CHECK(!f.bad && f.got == f.total);
-	CHECK(rcvbuf(p.s) == v);
+	/* not grown by autotuning; reported doubled, as Linux does for the
+	 * listener and for the connections it accepts */
+	CHECK(rcvbuf(p.s) == 2 * v);
 	tnet_down(&net);
 }
 
