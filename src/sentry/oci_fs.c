@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: Apache-2.0
+/* An OCI bundle's root, mounts and process attributes, in the program. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "sentry/sentry.h"
+
+/*
+ * Theory of operation
+ *
+ * For `cove create` the program's process (spawn.c, sbx_child()) calls
+ * these instead of sbx_enter_rootfs(), in this order:
+ *
+ *   sbx_oci_enter_root()  private mount namespace; the root bind-mounted
+ *                         onto itself; the spec's mounts under it, each
+ *                         destination resolved and checked to stay inside
+ *                         the root; the default devices bound from the
+ *                         host's /dev; pivot_root; maskedPaths,
+ *                         readonlyPaths, a read-only root last;
+ *   sbx_oci_process()     rlimits, umask, oom_score_adj;
+ *   sbx_oci_caps()        after Cove's own drop: the spec's capability
+ *                         sets, intersected with what Cove left (so the
+ *                         spec can only take away);
+ *   sbx_oci_gate()        the exec fifo: the program is found, "armed" is
+ *                         reported to the sentry, and the process blocks
+ *                         opening exec.fifo for writing until `cove start`
+ *                         opens it for reading, as runc's init does.
+ *
+ * The fifo is reached through an O_PATH fd the runtime opened and a
+ * directory fd of /proc/self/fd taken before pivot_root, so the container
+ * needs neither the host's path nor a /proc of its own.
+ */
+
+/* sbx_oci_path_ok() - an absolute path with no ".." component. */
+static bool sbx_oci_path_ok(const char *p)
+{
+	const char *s = p;
+
+	if (p[0] != '/')
+		return false;
+	while ((s = strstr(s, "..")))
+		if ((s == p || s[-1] == '/') && (s[2] == '/' || !s[2]))
+			return false;
+		else
+			s += 2;
+	return true;
+}
+
+/**
+ * sbx_oci_mkpath() - make @dest (and its parents) under @root
+ * @root:	the root's real path
+ * @dest:	absolute destination inside the root
+ * @file:	make the last component a file (a bind of a file)
+ * @out:	the host path of the destination
+ * @len:	its size
+ * @err:	reason: ".." in the path, or the path escapes the root
+ *		through a symlink
+ *
+ * Return: 0 or -1.
+ */
+static int sbx_oci_mkpath(const char *root, const char *dest, bool file,
+			  char *out, size_t len, struct cove_err *err)
+{
+	char path[4096], real[4096], *s;
+	size_t rl = strlen(root);
+	int fd;
+
+	if (!sbx_oci_path_ok(dest))
+		return cove_err_set(err, EINVAL,
+				    "mount destination '%s' is not a clean "
+				    "absolute path",
+				    dest);
+	snprintf(path, sizeof(path), "%s%s", root, dest);
+	for (s = path + rl + 1; (s = strchr(s, '/')); s++) {
+		*s = '\0';
+		(void)mkdir(path, 0755);
+		*s = '/';
+	}
+	if (file) {
+		fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
+			  0644);
+		if (fd >= 0)
+			close(fd);
+	} else {
+		(void)mkdir(path, 0755);
+	}
+	if (!realpath(path, real))
+		return cove_err_set(err, errno, "mount destination %s", dest);
+	if (strncmp(real, root, rl) || (real[rl] && real[rl] != '/'))
+		return cove_err_set(err, EPERM,
+				    "mount destination %s leaves the root",
+				    dest);
+	snprintf(out, len, "%s", real);
+	return 0;
+}
+
+/* sbx_oci_mount_one() - one entry of "mounts" at its place under @root. */
+static int sbx_oci_mount_one(const char *root, const struct sbx_oci_mount *m,
+			     struct cove_err *err)
+{
+	unsigned long rec = m->recursive ? MS_REC : 0;
+	char target[4096];
+	struct stat sb;
+	bool file = false;
+
+	if (m->bind) {
+		if (stat(m->source, &sb) < 0)
+			return cove_err_set(err, errno, "mount %s: source %s",
+					    m->dest, m->source);
+		file = !S_ISDIR(sb.st_mode);
+	}
+	if (sbx_oci_mkpath(root, m->dest, file, target, sizeof(target), err) <
+	    0)
+		return -1;
+	if (!m->bind) {
+		if (mount(m->source ? m->source : m->type, target, m->type,
+			  m->flags, m->data) < 0)
+			return cove_err_set(err, errno, "mount %s (%s)",
+					    m->dest, m->type);
+		return 0;
+	}
+	if (mount(m->source, target, NULL, MS_BIND | rec, NULL) < 0)
+		return cove_err_set(err, errno, "bind mount %s on %s",
+				    m->source, m->dest);
+	if (m->flags && mount(NULL, target, NULL,
+			      MS_BIND | MS_REMOUNT | m->flags, NULL) < 0)
+		return cove_err_set(err, errno, "bind mount %s: options",
+				    m->dest);
+	return 0;
+}
+
+/*
+ * sbx_oci_devices() - the default devices of the runtime spec (null,
+ * zero, full, random, urandom, tty) bound from the host's /dev where the
+ * root lacks them, and the standard /dev symlinks.
+ */
+static int sbx_oci_devices(const char *root, struct cove_err *err)
+{
+	static const char *const devs[] = { "null",   "zero",	 "full",
+					    "random", "urandom", "tty" };
+	static const char *const links[][2] = {
+		{ "pts/ptmx", "ptmx" },
+		{ "/proc/self/fd", "fd" },
+		{ "/proc/self/fd/0", "stdin" },
+		{ "/proc/self/fd/1", "stdout" },
+		{ "/proc/self/fd/2", "stderr" },
+	};
+	char dst[4200], src[64];
+	struct stat sb;
+	unsigned i;
+
+	for (i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
+		snprintf(dst, sizeof(dst), "/dev/%s", devs[i]);
+		if (sbx_oci_mkpath(root, dst, true, dst, sizeof(dst), err) < 0)
+			return -1;
+		if (!stat(dst, &sb) && S_ISCHR(sb.st_mode))
+			continue;
+		snprintf(src, sizeof(src), "/dev/%s", devs[i]);
+		if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
+			return cove_err_set(err, errno, "device %s", src);
+	}
+	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		snprintf(dst, sizeof(dst), "%s/dev/%s", root, links[i][1]);
+		if (lstat(dst, &sb) < 0 && symlink(links[i][0], dst) < 0)
+			return cove_err_set(err, errno, "/dev/%s", links[i][1]);
+	}
+	return 0;
+}
+
+/* sbx_oci_mask() - maskedPaths: /dev/null over files, ro tmpfs on dirs. */
+static int sbx_oci_mask(const char *p, struct cove_err *err)
+{
+	struct stat sb;
+	int r;
+
+	if (stat(p, &sb) < 0)
+		return errno == ENOENT ?
+			       0 :
+			       cove_err_set(err, errno, "masked %s", p);
+	if (S_ISDIR(sb.st_mode))
+		r = mount("tmpfs", p, "tmpfs", MS_RDONLY, "size=0k");
+	else
+		r = mount("/dev/null", p, NULL, MS_BIND, NULL);
+	return r < 0 ? cove_err_set(err, errno, "masked path %s", p) : 0;
+}
+
+/* sbx_oci_readonly() - readonlyPaths: bind over itself, read-only. */
+static int sbx_oci_readonly(const char *p, struct cove_err *err)
+{
+	if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return errno == ENOENT ?
+			       0 :
+			       cove_err_set(err, errno, "readonly path %s", p);
+	if (mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+		return cove_err_set(err, errno, "readonly path %s", p);
+	return 0;
+}
+
+/**
+ * sbx_oci_enter_root() - the bundle's root with its mounts; pivot into it
+ * @o:		options (o->rootfs: the root's absolute path; o->oci)
+ * @fdsdir:	set to a directory fd of the sentry's /proc/self/fd, which
+ *		sbx_oci_gate() opens the fifo through
+ * @err:	names the mount, path or step that failed
+ *
+ * Return: 0 or -1.
+ */
+int sbx_oci_enter_root(const struct sbx_opts *o, int *fdsdir,
+		       struct cove_err *err)
+{
+	const struct sbx_oci *x = o->oci;
+	char root[4096];
+	unsigned i;
+
+	if (!realpath(o->rootfs, root))
+		return cove_err_set(err, errno, "root %s", o->rootfs);
+	if (unshare(CLONE_NEWNS) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return cove_err_set(err, errno, "root %s", root);
+	for (i = 0; i < x->nmounts; i++)
+		if (sbx_oci_mount_one(root, &x->mounts[i], err) < 0)
+			return -1;
+	if (sbx_oci_devices(root, err) < 0)
+		return -1;
+	*fdsdir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*fdsdir < 0)
+		return cove_err_set(err, errno, "/proc/self/fd");
+	if (chdir(root) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
+	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+		return cove_err_set(err, errno, "pivot_root to %s", root);
+	for (i = 0; i < x->nmasked; i++)
+		if (sbx_oci_mask(x->masked[i], err) < 0)
+			return -1;
+	for (i = 0; i < x->nreadonly; i++)
+		if (sbx_oci_readonly(x->readonly[i], err) < 0)
+			return -1;
+	if (x->root_readonly &&
+	    mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+		return cove_err_set(err, errno, "read-only root");
+	return 0;
+}
+
+/**
+ * sbx_oci_process() - process.rlimits, umask and oomScoreAdj
+ * @x:		the bundle's extras
+ * @err:	names the limit that failed
+ *
+ * Return: 0 or -1.
+ */
+int sbx_oci_process(const struct sbx_oci *x, struct cove_err *err)
+{
+	struct rlimit rl;
+	char buf[16];
+	unsigned i;
+	int fd, n;
+
+	for (i = 0; i < x->nrlimits; i++) {
+		rl.rlim_cur = x->rlimits[i].soft;
+		rl.rlim_max = x->rlimits[i].hard;
+		if (setrlimit(x->rlimits[i].resource, &rl) < 0)
+			return cove_err_set(err, errno, "process.rlimits[%u]",
+					    i);
+	}
+	if (x->have_umask)
+		umask(x->umask);
+	if (x->have_oom) {
+		n = snprintf(buf, sizeof(buf), "%d", x->oom_score_adj);
+		fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, buf, (size_t)n) != n) {
+			cove_err_set(err, errno, "process.oomScoreAdj");
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+/**
+ * sbx_oci_caps() - the spec's capability sets, within what Cove left
+ * @x:		the bundle's extras (nothing to do without have_caps)
+ *
+ * Return: 0 or negative errno.
+ */
+int sbx_oci_caps(const struct sbx_oci *x)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2];
+	int c;
+
+	if (!x->have_caps)
+		return 0;
+	for (c = 0; c < 64; c++)
+		if (!(x->caps_bounding & (1ull << c)) &&
+		    prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
+			(void)prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -errno;
+	d[0].effective &= (uint32_t)x->caps_effective;
+	d[1].effective &= (uint32_t)(x->caps_effective >> 32);
+	d[0].permitted &= (uint32_t)x->caps_permitted;
+	d[1].permitted &= (uint32_t)(x->caps_permitted >> 32);
+	d[0].inheritable &= (uint32_t)x->caps_inheritable;
+	d[1].inheritable &= (uint32_t)(x->caps_inheritable >> 32);
+	if (syscall(SYS_capset, &h, d) < 0)
+		return -errno;
+	return 0;
+}
+
+/* sbx_oci_find() - can execvpe() find @prog on @path? Return: 0/errno. */
+static int sbx_oci_find(const char *prog, const char *path)
+{
+	char buf[4096];
+	const char *p, *e;
+
+	if (strchr(prog, '/'))
+		return access(prog, X_OK) < 0 ? errno : 0;
+	for (p = path; p && *p; p = *e ? e + 1 : e) {
+		e = strchrnul(p, ':');
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)(e - p), p, prog);
+		if (!access(buf, X_OK))
+			return 0;
+	}
+	return ENOENT;
+}
+
+/**
+ * sbx_oci_gate() - find the program, report "armed", wait for `start`
+ * @o:		options (the program, o->oci->fifo_fd)
+ * @env:	the program's environment (its PATH is searched)
+ * @fdsdir:	from sbx_oci_enter_root()
+ * @exec_pipe:	the sentry's: the marker SBX_OCI_ARMED, or an errno
+ *
+ * Return: 0 once `start` opened the fifo (exec now), or an errno for
+ * "cannot run" (reported on @exec_pipe already) or -1 if the fifo failed.
+ */
+int sbx_oci_gate(const struct sbx_opts *o, char *const *env, int fdsdir,
+		 int exec_pipe)
+{
+	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
+			   "/sbin:/bin";
+	int e = SBX_OCI_ARMED, fd;
+	char name[16];
+	unsigned i;
+
+	for (i = 0; env[i]; i++)
+		if (!strncmp(env[i], "PATH=", 5))
+			path = env[i] + 5;
+	e = sbx_oci_find(o->argv[0], path);
+	if (e) {
+		(void)!write(exec_pipe, &e, sizeof(e));
+		return e;
+	}
+	e = SBX_OCI_ARMED;
+	if (write(exec_pipe, &e, sizeof(e)) != sizeof(e))
+		return -1;
+	close(exec_pipe); /* the sentry stops reading it */
+	snprintf(name, sizeof(name), "%d", o->oci->fifo_fd);
+	fd = openat(fdsdir, name, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "0", 1) != 1)
+		return -1;
+	close(fd);
+	close(fdsdir);
+	close(o->oci->fifo_fd);
+	return 0;
+}
