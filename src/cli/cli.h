@@ -3,6 +3,8 @@
 #ifndef COVE_CLI_H
 #define COVE_CLI_H
 
+#include <stdbool.h>
+
 /*
  * A verb is "cove NAME ARGS...". Its main() gets argv with argv[0] == NAME
  * and returns the process exit status: 0 success, 1 failure at run time,
@@ -14,6 +16,13 @@ struct cove_cmd {
 	const char *name;
 	const char *summary; /* one line for `cove --help` */
 	int (*main)(int argc, char **argv);
+	/*
+	 * Optional: does this verb take the whole command line (argv[0] the
+	 * program) although argv[1] is not its name? The OCI form does
+	 * (cmd_oci.c): runc's verbs and global flags. Asked before the
+	 * names are matched.
+	 */
+	bool (*claims)(int argc, char **argv);
 };
 
 #define COVE_COMMAND(var)                                   \
