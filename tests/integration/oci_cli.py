@@ -1,0 +1,429 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""cove as an OCI runtime, driven directly as conmon and go-runc drive runc.
+
+Bundles are built in a temporary directory from Debian's busybox-static
+(`cove spec` writes config.json, the test edits it). This process makes
+itself a child subreaper, as conmon does, so that a container's process
+(the sentry) is reparented to it once `cove create` exits and its exit
+status can be collected with waitpid(), as conmon collects it.
+
+Checked: the lifecycle created -> running -> stopped with the state JSON
+runc prints; the program does not run before `start`; its exit status;
+kill with names and numbers; delete (plain, --force, of a created
+container) leaves nothing (state dir, processes, /run/cove, veths);
+list; run in the foreground; the bundle's process and mount fields; the
+host network when the spec has no network namespace; and bad bundles:
+one clear error naming the problem, a non-zero exit, nothing left.
+"""
+
+import ctypes
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
+import sandbox as sb  # noqa: E402
+
+BUSYBOX = "/bin/busybox"
+COVE = sb.cove_bin()
+APPLETS = ("sh", "echo", "sleep", "cat", "ls", "id", "hostname", "touch",
+           "readlink", "pwd", "env", "ip", "true")
+
+
+class Oci:
+    """One --root and --log for a set of containers."""
+
+    def __init__(self, top):
+        self.root = os.path.join(top, "state")
+        self.log = os.path.join(top, "oci.log")
+        self.top = top
+        self.rootfs = os.path.join(top, "rootfs")
+        for sub in ("bin", "proc", "dev", "sys", "tmp", "etc", "out"):
+            os.makedirs(os.path.join(self.rootfs, sub))
+        shutil.copy(BUSYBOX, os.path.join(self.rootfs, "bin", "busybox"))
+        for a in APPLETS:
+            os.symlink("busybox", os.path.join(self.rootfs, "bin", a))
+        os.symlink("/", os.path.join(self.rootfs, "escape"))
+        self.n = 0
+
+    def cove(self, *args, json_log=False, timeout=30):
+        g = ["--root", self.root]
+        if json_log:
+            g += ["--log", self.log, "--log-format", "json"]
+        # Files, not pipes: the container inherits the runtime's stdio (as
+        # conmon's pipes), so a pipe would not see EOF when cove exits.
+        with tempfile.TemporaryFile("w+") as o, \
+                tempfile.TemporaryFile("w+") as e:
+            p = subprocess.run([COVE] + g + list(args), stdout=o, stderr=e,
+                               stdin=subprocess.DEVNULL, timeout=timeout)
+            o.seek(0)
+            e.seek(0)
+            return subprocess.CompletedProcess(p.args, p.returncode,
+                                               o.read(), e.read())
+
+    def bundle(self, args, edit=None, raw=None):
+        """A bundle dir: `cove spec`'s config with @args, then @edit(cfg)."""
+        self.n += 1
+        d = os.path.join(self.top, "b%d" % self.n)
+        os.mkdir(d)
+        r = subprocess.run([COVE, "spec", "--bundle", d],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        with open(os.path.join(d, "config.json")) as f:
+            cfg = json.load(f)
+        cfg["root"]["path"] = self.rootfs
+        cfg["process"]["args"] = args
+        if edit:
+            edit(cfg)
+        with open(os.path.join(d, "config.json"), "w") as f:
+            if raw is not None:
+                f.write(raw)
+            else:
+                json.dump(cfg, f)
+        return d
+
+    def state(self, cid):
+        r = self.cove("state", cid)
+        return json.loads(r.stdout) if r.returncode == 0 else None
+
+
+def subreaper():
+    libc = ctypes.CDLL(None, use_errno=True)
+    PR_SET_CHILD_SUBREAPER = 36
+    assert libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+
+
+def wait_exit(pid, timeout=20):
+    """The exit status of our (reparented) child @pid as conmon reports
+    it: the code, or 128+N after signal N; None on timeout."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        p, st = os.waitpid(pid, os.WNOHANG)
+        if p == pid:
+            return os.waitstatus_to_exitcode(st) if os.WIFEXITED(st) \
+                else 128 + os.WTERMSIG(st)
+        time.sleep(0.02)
+    return None
+
+
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def bind(cfg, src, dst, opts=("rbind", "rw")):
+    cfg["mounts"].append({"destination": dst, "type": "bind",
+                          "source": src, "options": list(opts)})
+
+
+def check_lifecycle(c, oci):
+    out = os.path.join(oci.top, "out1")
+    os.mkdir(out)
+    b = oci.bundle(["sh", "-c", "echo ran > /out/ran; exit 7"],
+                   lambda cfg: bind(cfg, out, "/out"))
+    pidfile = os.path.join(oci.top, "pid1")
+    r = oci.cove("create", "--bundle", b, "--pid-file", pidfile, "life")
+    c.check("create exits 0", r.returncode == 0, r.stderr)
+    s = oci.state("life")
+    c.check("state after create: created", s and s["status"] == "created",
+            str(s))
+    with open(pidfile) as f:
+        pid = int(f.read())
+    c.check("state JSON as runc prints it",
+            s and s["ociVersion"] and s["id"] == "life" and
+            s["pid"] == pid and s["bundle"] == b and
+            s["rootfs"] == oci.rootfs and s["created"].endswith("Z") and
+            "owner" in s, str(s))
+    with open("/proc/%d/comm" % pid) as f:
+        c.check("the container's pid is its sentry",
+                f.read().strip() == "cove-sentry")
+    time.sleep(0.3)
+    c.check("the program has not run before start",
+            not os.path.exists(os.path.join(out, "ran")))
+    r = oci.cove("create", "--bundle", b, "life")
+    c.check("create with a taken id fails", r.returncode == 1 and
+            "exists" in r.stderr, r.stderr)
+    r = oci.cove("start", "life")
+    c.check("start exits 0", r.returncode == 0, r.stderr)
+    code = wait_exit(pid)
+    c.check("exit status of the program reaches the subreaper: 7",
+            code == 7, str(code))
+    c.check("the program ran after start",
+            os.path.exists(os.path.join(out, "ran")))
+    s = oci.state("life")
+    c.check("state after exit: stopped, pid 0",
+            s and s["status"] == "stopped" and s["pid"] == 0, str(s))
+    r = oci.cove("start", "life")
+    c.check("start of a stopped container fails", r.returncode == 1 and
+            "stopped" in r.stderr, r.stderr)
+    r = oci.cove("kill", "life", "TERM")
+    c.check("kill of a stopped container fails", r.returncode == 1 and
+            "not running" in r.stderr, r.stderr)
+    r = oci.cove("delete", "life")
+    c.check("delete of a stopped container", r.returncode == 0, r.stderr)
+    c.check("state dir removed",
+            not os.path.exists(os.path.join(oci.root, "life")))
+    r = oci.cove("state", "life")
+    c.check("state after delete: does not exist", r.returncode == 1 and
+            "does not exist" in r.stderr, r.stderr)
+
+
+def check_kill(c, oci):
+    b = oci.bundle(["sleep", "100"])
+    for sig, code in (("KILL", 137), ("SIGTERM", 143), ("15", 143),
+                      ("9", 137), ("USR1", 138), ("SIGHUP", 129)):
+        cid = "k" + sig.lower()
+        r = oci.cove("create", "--bundle", b, cid)
+        s = oci.state(cid)
+        r2 = oci.cove("start", cid)
+        s2 = oci.state(cid)
+        c.check("kill %s: created then running" % sig,
+                r.returncode == 0 and r2.returncode == 0 and s and s2 and
+                s["status"] == "created" and s2["status"] == "running",
+                r.stderr + r2.stderr + str(s2))
+        r = oci.cove("kill", cid, sig)
+        got = wait_exit(s["pid"]) if s else None
+        c.check("kill %s: exit status %d" % (sig, code),
+                r.returncode == 0 and got == code,
+                "%s %s" % (r.stderr, got))
+        r = oci.cove("delete", cid)
+        c.check("kill %s: delete" % sig, r.returncode == 0, r.stderr)
+    r = oci.cove("kill", "nosuch", "KILL")
+    c.check("kill of a missing container fails", r.returncode == 1 and
+            "does not exist" in r.stderr, r.stderr)
+    oci.cove("create", "--bundle", b, "kbad")
+    r = oci.cove("kill", "kbad", "NOTASIGNAL")
+    c.check("kill with a bad signal name fails", r.returncode == 1 and
+            "invalid signal" in r.stderr, r.stderr)
+    s = oci.state("kbad")
+    r = oci.cove("kill", "--all", "kbad", "KILL")
+    c.check("kill --all KILL of a created container",
+            r.returncode == 0 and s and wait_exit(s["pid"]) == 137,
+            r.stderr)
+    oci.cove("delete", "kbad")
+
+
+def check_delete(c, oci):
+    b = oci.bundle(["sleep", "100"])
+    oci.cove("create", "--bundle", b, "d1")
+    oci.cove("start", "d1")
+    s = oci.state("d1")
+    r = oci.cove("delete", "d1")
+    c.check("delete of a running container refused", r.returncode == 1 and
+            "not stopped" in r.stderr, r.stderr)
+    r = oci.cove("delete", "--force", "d1")
+    c.check("delete --force of a running container",
+            r.returncode == 0 and wait_exit(s["pid"], 5) == 137 and
+            not os.path.exists(os.path.join(oci.root, "d1")), r.stderr)
+    oci.cove("create", "--bundle", b, "d2")
+    s = oci.state("d2")
+    r = oci.cove("delete", "d2")
+    c.check("delete of a created container kills it",
+            r.returncode == 0 and s and wait_exit(s["pid"], 5) == 137 and
+            not os.path.exists(os.path.join(oci.root, "d2")), r.stderr)
+    r = oci.cove("delete", "--force", "nosuch")
+    c.check("delete --force of a missing container is fine",
+            r.returncode == 0, r.stderr)
+    r = oci.cove("delete", "nosuch")
+    c.check("delete of a missing container fails", r.returncode == 1,
+            r.stderr)
+
+
+def check_list_run(c, oci):
+    b = oci.bundle(["sleep", "100"])
+    oci.cove("create", "--bundle", b, "l1")
+    oci.cove("create", "--bundle", b, "l2")
+    oci.cove("start", "l2")
+    r = oci.cove("list", "--format", "json")
+    got = {e["id"]: e["status"] for e in json.loads(r.stdout or "[]")}
+    c.check("list --format json", got == {"l1": "created",
+                                           "l2": "running"}, r.stdout)
+    r = oci.cove("list", "-q")
+    c.check("list -q", sorted(r.stdout.split()) == ["l1", "l2"], r.stdout)
+    r = oci.cove("list")
+    c.check("list (table)", r.stdout.startswith("ID") and
+            "running" in r.stdout and "created" in r.stdout, r.stdout)
+    for cid in ("l1", "l2"):
+        s = oci.state(cid)
+        oci.cove("delete", "--force", cid)
+        wait_exit(s["pid"], 5)
+    b = oci.bundle(["sh", "-c", "echo out-$0; exit 3", "x"])
+    r = oci.cove("run", "--bundle", b, "r1")
+    c.check("run: the program's output and exit status 3",
+            r.returncode == 3 and r.stdout == "out-x\n", r.stdout + r.stderr)
+    c.check("run: the container is deleted after",
+            not os.path.exists(os.path.join(oci.root, "r1")))
+
+
+def check_bundle_fields(c, oci):
+    ro = os.path.join(oci.top, "ro-src")
+    os.mkdir(ro)
+
+    def edit(cfg):
+        p = cfg["process"]
+        p["user"] = {"uid": 1000, "gid": 1000, "additionalGids": [5, 7]}
+        p["cwd"] = "/tmp"
+        p["env"].append("FOO=bar")
+        cfg["hostname"] = "box1"
+        cfg["mounts"].append({"destination": "/tmp", "type": "tmpfs",
+                              "source": "tmpfs",
+                              "options": ["nosuid", "mode=1777"]})
+        bind(cfg, ro, "/ro", ("rbind", "ro", "nosuid", "nodev", "noexec"))
+    script = ("id; pwd; echo FOO=$FOO; hostname; "
+              "touch /tmp/ok && echo tmp-rw; "
+              "touch /ro/x 2>/dev/null || echo ro-bind-ro; "
+              "touch /rootfile 2>/dev/null || echo root-ro; "
+              "cat /proc/kcore | wc -c; "
+              "echo 1 > /proc/sys/kernel/ns_last_pid 2>/dev/null "
+              "|| echo sys-ro")
+    b = oci.bundle(["sh", "-c", script], edit)
+    r = oci.cove("run", "--bundle", b, "f1")
+    want = ["uid=1000 gid=1000 groups=5,7,1000", "/tmp", "FOO=bar", "box1",
+            "tmp-rw", "ro-bind-ro", "root-ro", "0", "sys-ro"]
+    lines = [ln.strip() for ln in r.stdout.splitlines()]
+    if lines:
+        lines[0] = lines[0].replace("groups=1000,5,7", "groups=5,7,1000")
+    c.check("process, hostname, mounts, masked/readonly paths honoured",
+            r.returncode == 0 and lines == want, r.stdout + r.stderr)
+
+    # No network namespace in the spec: the host's network, as runc.
+    host_ns = os.readlink("/proc/self/ns/net")
+    b = oci.bundle(["readlink", "/proc/self/ns/net"], lambda cfg: cfg[
+        "linux"].__setitem__("namespaces", [
+            n for n in cfg["linux"]["namespaces"] if n["type"] != "network"]))
+    r = oci.cove("run", "--bundle", b, "n1")
+    c.check("no network namespace: the host's",
+            r.returncode == 0 and r.stdout.strip() == host_ns, r.stdout +
+            r.stderr)
+    b = oci.bundle(["sh", "-c", "readlink /proc/self/ns/net; cat /proc/net/dev"])
+    r = oci.cove("run", "--bundle", b, "n2")
+    c.check("a network namespace: Cove's sandbox network (eth0)",
+            r.returncode == 0 and host_ns not in r.stdout and
+            "eth0" in r.stdout, r.stdout + r.stderr)
+
+
+def check_bad_bundles(c, oci):
+    def ns_foo(cfg):
+        cfg["linux"]["namespaces"].append({"type": "foo"})
+
+    def bad_mount(cfg):
+        bind(cfg, "/nonexistent/cove-oci-test", "/mnt")
+
+    def escape(cfg):
+        cfg["mounts"].append({"destination": "/escape/etc/cove-evil",
+                              "type": "tmpfs", "source": "tmpfs"})
+
+    def seccomp(cfg):
+        cfg["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW"}
+
+    def terminal(cfg):
+        cfg["process"]["terminal"] = True
+
+    def resources(cfg):
+        cfg["linux"]["resources"] = {"memory": {"limit": 1 << 26}}
+
+    cases = [
+        ("missing config.json", None, None, "config.json"),
+        ("bad JSON", None, "{\"ociVersion\": ", "config.json: line"),
+        ("unknown namespace type", ns_foo, None, "unknown type \"foo\""),
+        ("bind mount of a missing source", bad_mount, None,
+         "/nonexistent/cove-oci-test"),
+        ("mount destination escaping the root by a symlink", escape, None,
+         "leaves the root"),
+        ("unsupported field linux.seccomp", seccomp, None, "linux.seccomp"),
+        ("unsupported process.terminal", terminal, None, "process.terminal"),
+        ("unsupported linux.resources.memory", resources, None,
+         "linux.resources.memory"),
+        ("program not found", lambda cfg: cfg["process"].__setitem__(
+            "args", ["/bin/nosuchprogram"]), None, "nosuchprogram"),
+    ]
+    for i, (name, edit, raw, want) in enumerate(cases):
+        b = oci.bundle(["true"], edit, raw)
+        if name == "missing config.json":
+            os.unlink(os.path.join(b, "config.json"))
+        cid = "bad%d" % i
+        before = sb.Snapshot()
+        r = oci.cove("create", "--bundle", b, cid, json_log=True)
+        lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+        c.check("bad bundle, %s: one clear error" % name,
+                r.returncode == 1 and len(lines) == 1 and want in lines[0],
+                r.stderr)
+        c.check("bad bundle, %s: nothing left" % name,
+                not os.path.exists(os.path.join(oci.root, cid)) and
+                not sb.settle(before), str(sb.Snapshot().diff(before)))
+    with open(oci.log) as f:
+        last = json.loads(f.read().splitlines()[-1])
+    c.check("--log-format json: runc's {level, msg, time} lines",
+            last["level"] == "error" and "nosuchprogram" in last["msg"] and
+            last["time"].endswith("Z"), str(last))
+
+
+def check_globals(c, oci):
+    r = subprocess.run([COVE, "--systemd-cgroup", "state", "x"],
+                       capture_output=True, text=True)
+    c.check("--systemd-cgroup: a clear error", r.returncode == 1 and
+            "systemd" in r.stderr, r.stderr)
+    r = subprocess.run([COVE, "--root", oci.root, "--version"],
+                       capture_output=True, text=True)
+    c.check("--version names the spec", r.returncode == 0 and
+            "spec:" in r.stdout, r.stdout)
+    r = oci.cove("features")
+    f = json.loads(r.stdout) if r.returncode == 0 else {}
+    c.check("features JSON", "mount" in f.get("linux", {}).get(
+        "namespaces", []) and "ociVersionMax" in f, r.stdout)
+    b = oci.bundle(["true"])
+    r = subprocess.run([COVE, "spec", "--bundle", b], capture_output=True,
+                       text=True)
+    c.check("spec refuses to overwrite config.json", r.returncode == 1 and
+            "exists" in r.stderr, r.stderr)
+    r = subprocess.run([COVE, "list"], capture_output=True, text=True)
+    c.check("plain `cove list` stays the native verb",
+            r.returncode == 0 and "ADDRESS" in r.stdout, r.stdout + r.stderr)
+
+
+def main():
+    c = sb.Checks()
+    if not os.path.exists(BUSYBOX):
+        print("SKIP: no %s (busybox-static)" % BUSYBOX)
+        return
+    subreaper()
+    before = sb.Snapshot()
+    top = tempfile.mkdtemp(prefix="cove-oci-")
+    oci = Oci(top)
+    try:
+        check_lifecycle(c, oci)
+        check_kill(c, oci)
+        check_delete(c, oci)
+        check_list_run(c, oci)
+        check_bundle_fields(c, oci)
+        check_bad_bundles(c, oci)
+        check_globals(c, oci)
+    finally:
+        leftover = os.listdir(oci.root) if os.path.isdir(oci.root) else []
+        for cid in leftover:
+            oci.cove("delete", "--force", cid)
+        while True:
+            try:
+                if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                    break
+            except ChildProcessError:
+                break
+        shutil.rmtree(top)
+    left = sb.settle(before)
+    c.check("nothing left behind", not left, str(left))
+    c.check("--root empty after the deletes", not leftover, str(leftover))
+    c.exit()
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    main()
