@@ -121,7 +121,7 @@ static int oci_write_pid_file(const char *path, pid_t pid)
 struct oci_create_opts {
 	const char *bundle, *pid_file, *console;
 	unsigned preserve_fds;
-	bool detach, keep;
+	bool detach, keep, no_new_keyring;
 };
 
 /**
@@ -184,7 +184,9 @@ static int oci_parse_create(int argc, char **argv, struct oci_create_opts *c,
 				c->detach = true;
 			else
 				c->keep = true;
-		} else if (opt != 'P' && opt != 'K') {
+		} else if (opt == 'K') {
+			c->no_new_keyring = true;
+		} else if (opt != 'P') {
 			oci_fail("%s: unknown option '%s'", argv[0],
 				 argv[optind - 1]);
 			return -1;
@@ -267,6 +269,7 @@ static int oci_create(const struct oci_global *g,
 		goto out;
 	}
 	b->x.preserve_fds = c->preserve_fds;
+	b->x.no_new_keyring = c->no_new_keyring;
 	if (oci_state_dir(g->root, id, true, s.dir, sizeof(s.dir), &err) < 0) {
 		ret = oci_fail("%s", err.msg);
 		goto out;

@@ -81,6 +81,7 @@ struct sbx_publish {
 #define SBX_OCI_MAX_PATHS  64
 #define SBX_OCI_MAX_GIDS   32
 #define SBX_OCI_MAX_RLIMIT 16
+#define SBX_OCI_MAX_SYSCTL 32
 
 /* One entry of config.json's "mounts", resolved to mount(2) arguments. */
 struct sbx_oci_mount {
@@ -105,6 +106,7 @@ struct sbx_oci_rlimit {
 struct sbx_oci {
 	int fifo_fd; /* O_PATH fd of exec.fifo: the program waits on it */
 	unsigned preserve_fds; /* --preserve-fds: 3..3+N-1 pass to it */
+	bool no_new_keyring;   /* keep the caller's session keyring */
 	const char *hostname;
 	bool root_readonly;
 	bool host_netns; /* the spec has no network namespace: the host's */
@@ -116,6 +118,9 @@ struct sbx_oci {
 	unsigned nreadonly;
 	gid_t gids[SBX_OCI_MAX_GIDS]; /* process.user.additionalGids */
 	unsigned ngids;
+	const char *sysctl_key[SBX_OCI_MAX_SYSCTL]; /* linux.sysctl */
+	const char *sysctl_val[SBX_OCI_MAX_SYSCTL];
+	unsigned nsysctl;
 	struct sbx_oci_rlimit rlimits[SBX_OCI_MAX_RLIMIT];
 	unsigned nrlimits;
 	bool have_caps;

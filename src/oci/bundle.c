@@ -30,7 +30,8 @@
  *
  * Refused (the sandbox could not honour them, and ignoring them would
  * weaken what the spec asks): process.terminal, apparmorProfile,
- * selinuxLabel, linux.seccomp, sysctl, resources other than device rules,
+ * selinuxLabel, linux.seccomp, sysctls outside the container's own
+ * namespaces, resources other than device rules,
  * user namespaces and id mappings, joining namespaces other than the
  * network one by path, hooks, devices beyond the default ones, mount
  * propagation other than private. Accepted while not applied, because
@@ -39,7 +40,7 @@
  * linux.cgroupsPath (no cgroup is made yet, so no limit is promised).
  */
 
-#define OCI_ERR(err, ...) cove_err_set(err, EINVAL, "config.json: " __VA_ARGS__)
+#define OCI_ERR(err, ...) cove_err_set(err, 0, "config.json: " __VA_ARGS__)
 
 static const char *const oci_caps[] = {
 	"CAP_CHOWN",
@@ -579,6 +580,49 @@ static int oci_paths(const json_t *v, const char *what, const char **out,
 }
 
 /**
+ * oci_sysctl() - linux.sysctl: only keys of namespaces the container owns
+ * @b:		the bundle (b->x.host_netns known)
+ * @v:		the object
+ * @err:	a key outside the container's namespaces, or a bad value
+ *
+ * As runc: net.* with a network namespace of its own, and the ipc ones
+ * (kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*), whose namespaces
+ * Cove always makes. Anything else would change the host.
+ *
+ * Return: 0 or -1.
+ */
+static int oci_sysctl(struct oci_bundle *b, const json_t *v,
+		      struct cove_err *err)
+{
+	static const char *const ipc[] = { "kernel.shm", "kernel.msg",
+					   "kernel.sem", "fs.mqueue." };
+	const char *key;
+	json_t *e;
+	unsigned k;
+
+	if (v && !json_is_object(v))
+		return OCI_ERR(err, "linux.sysctl: not an object");
+	json_object_foreach((json_t *)v, key, e)
+	{
+		for (k = 0; k < 4; k++)
+			if (!strncmp(key, ipc[k], strlen(ipc[k])))
+				break;
+		if (k == 4 && (strncmp(key, "net.", 4) || b->x.host_netns))
+			return OCI_ERR(err,
+				       "linux.sysctl: '%s' is not in a namespace "
+				       "of the container",
+				       key);
+		if (!json_is_string(e) || strstr(key, "..") ||
+		    strchr(key, '/') || b->x.nsysctl >= SBX_OCI_MAX_SYSCTL)
+			return OCI_ERR(err, "linux.sysctl: bad entry '%s'",
+				       key);
+		b->x.sysctl_key[b->x.nsysctl] = key;
+		b->x.sysctl_val[b->x.nsysctl++] = json_string_value(e);
+	}
+	return 0;
+}
+
+/**
  * oci_namespaces() - linux.namespaces: which are new, which joined
  * @b:		the bundle (host network, netns path set here)
  * @ns:		the array
@@ -640,6 +684,22 @@ static int oci_namespaces(struct oci_bundle *b, const json_t *ns, bool *has_uts,
 	return 0;
 }
 
+/*
+ * oci_no_limit() - does linux.resources.@key ask for nothing Cove would
+ * have to enforce? Device rules (see oci_linux_refused()), null or empty
+ * entries, and a pids limit <= 0 (no limit, as runc reads it).
+ */
+static bool oci_no_limit(const char *key, const json_t *v)
+{
+	const json_t *lim = json_object_get(v, "limit");
+
+	if (!strcmp(key, "devices") || json_is_null(v) ||
+	    (json_is_object(v) && !json_object_size(v)))
+		return true;
+	return !strcmp(key, "pids") && json_object_size(v) == 1 &&
+	       json_is_integer(lim) && json_integer_value(lim) <= 0;
+}
+
 /**
  * oci_linux_refused() - the linux fields Cove cannot honour yet
  * @l:		"linux"
@@ -654,9 +714,8 @@ static int oci_namespaces(struct oci_bundle *b, const json_t *ns, bool *has_uts,
 static int oci_linux_refused(const json_t *l, struct cove_err *err)
 {
 	static const char *const refused[] = {
-		"seccomp",     "sysctl",      "uidMappings",
-		"gidMappings", "mountLabel",  "intelRdt",
-		"personality", "timeOffsets", "seccompNotify",
+		"seccomp",  "uidMappings", "gidMappings", "mountLabel",
+		"intelRdt", "personality", "timeOffsets", "seccompNotify",
 	};
 	static const char *const defdevs[] = { "/dev/null",    "/dev/zero",
 					       "/dev/full",    "/dev/random",
@@ -670,14 +729,14 @@ static int oci_linux_refused(const json_t *l, struct cove_err *err)
 		if (oci_nonempty(l, refused[i]))
 			return OCI_ERR(err, "linux.%s: not supported yet",
 				       refused[i]);
-	json_object_foreach((json_t *)res, key, v) if (
-		strcmp(key, "devices") && !json_is_null(v) &&
-		!(json_is_object(v) &&
-		  !json_object_size(
-			  v))) return OCI_ERR(err,
-					      "linux.resources.%s: cgroup limits are "
-					      "not supported yet",
-					      key);
+	json_object_foreach((json_t *)res, key, v)
+	{
+		if (!oci_no_limit(key, v))
+			return OCI_ERR(err,
+				       "linux.resources.%s: cgroup limits are "
+				       "not supported yet",
+				       key);
+	}
 	json_array_foreach(json_object_get(l, "devices"), i, e)
 	{
 		p = oci_str(e, "path");
@@ -743,6 +802,7 @@ static int oci_bundle_check(struct oci_bundle *b, const char *network,
 	if (oci_linux_refused(l, err) < 0 ||
 	    oci_namespaces(b, json_object_get(l, "namespaces"), &has_uts, err) <
 		    0 ||
+	    oci_sysctl(b, json_object_get(l, "sysctl"), err) < 0 ||
 	    oci_process_args(b, p, network, &n, err) < 0 ||
 	    oci_process_extras(b, p, err) < 0 ||
 	    oci_mounts(b, json_object_get(j, "mounts"), err) < 0 ||

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/keyctl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,9 +27,12 @@
  *                         onto itself; the spec's mounts under it, each
  *                         destination resolved and checked to stay inside
  *                         the root; the default devices bound from the
- *                         host's /dev; pivot_root; maskedPaths,
+ *                         host's /dev; linux.sysctl through the sentry's
+ *                         /proc (the container's namespaces);
+ *                         pivot_root; maskedPaths,
  *                         readonlyPaths, a read-only root last;
- *   sbx_oci_process()     rlimits, umask, oom_score_adj;
+ *   sbx_oci_process()     a session keyring of its own, rlimits, umask,
+ *                         oom_score_adj;
  *   sbx_oci_caps()        after Cove's own drop: the spec's capability
  *                         sets, intersected with what Cove left (so the
  *                         spec can only take away);
@@ -207,6 +211,31 @@ static int sbx_oci_readonly(const char *p, struct cove_err *err)
 	return 0;
 }
 
+/* sbx_oci_sysctl() - linux.sysctl through the sentry's /proc/sys. */
+static int sbx_oci_sysctl(const struct sbx_oci *x, struct cove_err *err)
+{
+	char path[256], *s;
+	unsigned i;
+	int fd;
+	ssize_t n, len;
+
+	for (i = 0; i < x->nsysctl; i++) {
+		snprintf(path, sizeof(path), "/proc/sys/%s", x->sysctl_key[i]);
+		for (s = path + 10; *s; s++)
+			if (*s == '.')
+				*s = '/';
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		len = (ssize_t)strlen(x->sysctl_val[i]);
+		n = fd < 0 ? -1 : write(fd, x->sysctl_val[i], (size_t)len);
+		if (fd >= 0)
+			close(fd);
+		if (n != len)
+			return cove_err_set(err, errno, "linux.sysctl %s",
+					    x->sysctl_key[i]);
+	}
+	return 0;
+}
+
 /**
  * sbx_oci_enter_root() - the bundle's root with its mounts; pivot into it
  * @o:		options (o->rootfs: the root's absolute path; o->oci)
@@ -232,7 +261,7 @@ int sbx_oci_enter_root(const struct sbx_opts *o, int *fdsdir,
 	for (i = 0; i < x->nmounts; i++)
 		if (sbx_oci_mount_one(root, &x->mounts[i], err) < 0)
 			return -1;
-	if (sbx_oci_devices(root, err) < 0)
+	if (sbx_oci_devices(root, err) < 0 || sbx_oci_sysctl(x, err) < 0)
 		return -1;
 	*fdsdir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (*fdsdir < 0)
@@ -253,7 +282,8 @@ int sbx_oci_enter_root(const struct sbx_opts *o, int *fdsdir,
 }
 
 /**
- * sbx_oci_process() - process.rlimits, umask and oomScoreAdj
+ * sbx_oci_process() - a new session keyring, process.rlimits, umask and
+ * oomScoreAdj
  * @x:		the bundle's extras
  * @err:	names the limit that failed
  *
@@ -266,6 +296,11 @@ int sbx_oci_process(const struct sbx_oci *x, struct cove_err *err)
 	unsigned i;
 	int fd, n;
 
+	/* A keyring of its own, as runc gives unless --no-new-keyring. */
+	if (!x->no_new_keyring &&
+	    syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 &&
+	    errno != ENOSYS)
+		return cove_err_set(err, errno, "new session keyring");
 	for (i = 0; i < x->nrlimits; i++) {
 		rl.rlim_cur = x->rlimits[i].soft;
 		rl.rlim_max = x->rlimits[i].hard;

@@ -274,6 +274,10 @@ def check_bundle_fields(c, oci):
         p["cwd"] = "/tmp"
         p["env"].append("FOO=bar")
         cfg["hostname"] = "box1"
+        cfg["linux"]["sysctl"] = {"net.ipv4.ping_group_range": "0 0"}
+        cfg["linux"]["resources"] = {"pids": {"limit": 0},
+                                     "devices": [{"allow": False,
+                                                  "access": "rwm"}]}
         cfg["mounts"].append({"destination": "/tmp", "type": "tmpfs",
                               "source": "tmpfs",
                               "options": ["nosuid", "mode=1777"]})
@@ -284,12 +288,12 @@ def check_bundle_fields(c, oci):
               "touch /rootfile 2>/dev/null || echo root-ro; "
               "cat /proc/kcore | wc -c; "
               "echo 1 > /proc/sys/kernel/ns_last_pid 2>/dev/null "
-              "|| echo sys-ro")
+              "|| echo sys-ro; cat /proc/sys/net/ipv4/ping_group_range")
     b = oci.bundle(["sh", "-c", script], edit)
     r = oci.cove("run", "--bundle", b, "f1")
     want = ["uid=1000 gid=1000 groups=5,7,1000", "/tmp", "FOO=bar", "box1",
-            "tmp-rw", "ro-bind-ro", "root-ro", "0", "sys-ro"]
-    lines = [ln.strip() for ln in r.stdout.splitlines()]
+            "tmp-rw", "ro-bind-ro", "root-ro", "0", "sys-ro", "0\t0"]
+    lines = [ln.strip(" ") for ln in r.stdout.splitlines()]
     if lines:
         lines[0] = lines[0].replace("groups=1000,5,7", "groups=5,7,1000")
     c.check("process, hostname, mounts, masked/readonly paths honoured",
@@ -328,6 +332,9 @@ def check_bad_bundles(c, oci):
     def terminal(cfg):
         cfg["process"]["terminal"] = True
 
+    def sysctl(cfg):
+        cfg["linux"]["sysctl"] = {"vm.swappiness": "10"}
+
     def resources(cfg):
         cfg["linux"]["resources"] = {"memory": {"limit": 1 << 26}}
 
@@ -341,6 +348,7 @@ def check_bad_bundles(c, oci):
          "leaves the root"),
         ("unsupported field linux.seccomp", seccomp, None, "linux.seccomp"),
         ("unsupported process.terminal", terminal, None, "process.terminal"),
+        ("a sysctl outside the container", sysctl, None, "vm.swappiness"),
         ("unsupported linux.resources.memory", resources, None,
          "linux.resources.memory"),
         ("program not found", lambda cfg: cfg["process"].__setitem__(
