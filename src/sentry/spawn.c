@@ -319,7 +319,7 @@ sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe,
 {
 	struct rlimit rl;
 	struct cove_err err = { 0 };
-	char cwd[4096];
+	char cwd[4096], msg[sizeof(int) + COVE_ERR_MSG_MAX];
 	sigset_t none;
 	char **env;
 	int nfd, e, sig, fdsdir = -1;
@@ -421,9 +421,12 @@ sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe,
 		(void)!write(exec_pipe, &e, sizeof(e));
 	_exit(e == ENOENT ? SBX_EXIT_NOTFOUND : SBX_EXIT_NOEXEC);
 fail:
+	/* One write: the sentry reads the pipe once, and a second write
+	 * could arrive after that read (the message was then lost). */
 	e = -1;
-	(void)!write(exec_pipe, &e, sizeof(e));
-	(void)!write(exec_pipe, err.msg, strlen(err.msg));
+	memcpy(msg, &e, sizeof(e));
+	memcpy(msg + sizeof(e), err.msg, strlen(err.msg));
+	(void)!write(exec_pipe, msg, sizeof(e) + strlen(err.msg));
 	_exit(SBX_EXIT_COVE);
 }
 
