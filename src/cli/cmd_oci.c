@@ -68,9 +68,10 @@ static void oci_usage(FILE *out)
 		"  --log FILE         log file (default stderr)\n"
 		"  --log-format F     text or json\n"
 		"  --debug            debug lines in the log\n"
-		"  --network=STACK    builtin (default), lwip (cove-plugin),\n"
-		"                     kernel, host or none, for containers with a\n"
-		"                     network namespace\n"
+		"  --network=STACK    builtin, lwip (cove-plugin), kernel, host or\n"
+		"                     none, for containers with a network\n"
+		"                     namespace (default: none for a new one, as\n"
+		"                     runc; builtin on a prepared one, podman's)\n"
 		"  --systemd-cgroup   not supported yet (an error)\n"
 		"  --version\n\n"
 		"Commands: create, start, state, kill, delete, list, run,\n"
@@ -217,7 +218,7 @@ static bool oci_pick_network(const struct oci_global *g,
 		json_object_get(b->annotations, "run.cove.network"));
 
 	*network = a ? a : g->network;
-	return a && strcmp(a, g->network);
+	return a && (!g->network || strcmp(a, g->network));
 }
 
 /**
@@ -240,7 +241,7 @@ static int oci_create(const struct oci_global *g,
 	struct oci_state s = { 0 };
 	struct oci_bundle *b = calloc(1, sizeof(*b));
 	const char *network;
-	char fifo[4200];
+	char fifo[4200], net[64];
 	int ret = 1;
 
 	if (!b)
@@ -254,8 +255,10 @@ static int oci_create(const struct oci_global *g,
 		return oci_fail("%s", err.msg);
 	}
 	if (oci_pick_network(g, b, &network)) {
+		/* @network points into the tree about to be freed. */
+		snprintf(net, sizeof(net), "%s", network);
 		oci_bundle_free(b);
-		if (oci_bundle_load(c->bundle, network, b, &err) < 0) {
+		if (oci_bundle_load(c->bundle, net, b, &err) < 0) {
 			free(b);
 			return oci_fail("annotation run.cove.network: %s",
 					err.msg);
@@ -282,7 +285,7 @@ static int oci_create(const struct oci_global *g,
 		goto fail;
 	}
 	oci_log("debug", "create %s: bundle %s, network %s", id, b->dir,
-		b->o.network);
+		b->o.network ? b->o.network : "none");
 	ret = rt_create(&b->o, pid, &err);
 	close(b->x.fifo_fd);
 	if (ret) {
@@ -790,8 +793,7 @@ static int oci_globals(int argc, char **argv, struct oci_global *g, int *verb)
 	const char *fmt = "text", *a, *v;
 	int i;
 
-	*g = (struct oci_global){ .root = OCI_DEFAULT_ROOT,
-				  .network = "builtin" };
+	*g = (struct oci_global){ .root = OCI_DEFAULT_ROOT, .network = NULL };
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		a = argv[i];
 		v = strchr(a, '=');

@@ -326,7 +326,7 @@ static int oci_process_extras(struct oci_bundle *b, const json_t *p,
  * root as `cove run` arguments
  * @b:		the bundle; b->runargv filled
  * @p:		"process"
- * @network:	the global --network
+ * @network:	the global --network, or NULL when none was given
  * @n:		arguments so far (in and out)
  * @err:	names the field
  *
@@ -357,6 +357,11 @@ static int oci_process_args(struct oci_bundle *b, const json_t *p,
 	    (gid && (!json_is_integer(gid) || json_integer_value(gid) < 0 ||
 		     json_integer_value(gid) > UINT32_MAX - 1)))
 		return OCI_ERR(err, "process.user: uid and gid must be ids");
+	/* As runc, a new network namespace without a path has loopback
+	 * only, unless a stack was asked for; a prepared one (netavark, CNI)
+	 * gets the default stack on its interface. */
+	if (!network)
+		network = b->netns ? "builtin" : "none";
 	snprintf(b->strs[0], sizeof(b->strs[0]), "--network=%s", network);
 	snprintf(b->strs[1], sizeof(b->strs[1]), "--rootfs=%s", b->rootfs);
 	snprintf(b->strs[2], sizeof(b->strs[2]), "--workdir=%s", cwd);

@@ -56,7 +56,9 @@ struct oci_bundle {
 /**
  * oci_bundle_load() - read and check DIR/config.json
  * @dir:	the bundle directory
- * @network:	the global --network (builtin, lwip, kernel, host, none)
+ * @network:	the global --network (builtin, lwip, kernel, host, none),
+ *		or NULL: loopback only for a new network namespace (as
+ *		runc), builtin on one prepared by netavark or CNI
  * @b:		filled; release with oci_bundle_free()
  * @err:	one line naming the file, the field and what is wrong
  *

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/keyctl.h>
+#include <linux/openat2.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +26,9 @@
  *
  *   sbx_oci_enter_root()  private mount namespace; the root bind-mounted
  *                         onto itself; the spec's mounts under it, each
- *                         destination resolved and checked to stay inside
- *                         the root; the default devices bound from the
+ *                         destination resolved with the root as "/"
+ *                         (symlinks cannot lead out) and mounted through
+ *                         its fd; the default devices bound from the
  *                         host's /dev; linux.sysctl through the sentry's
  *                         /proc (the container's namespaces);
  *                         pivot_root; maskedPaths,
@@ -61,62 +63,105 @@ static bool sbx_oci_path_ok(const char *p)
 	return true;
 }
 
+/* sbx_oci_open_in() - openat2() with @rootfd as "/": symlinks stay in. */
+static int sbx_oci_open_in(int rootfd, const char *path, uint64_t flags,
+			   mode_t mode)
+{
+	struct open_how how = {
+		.flags = flags | O_CLOEXEC,
+		.mode = (flags & O_CREAT) ? mode : 0,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+
+	return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+}
+
+/* sbx_oci_make_one() - create the last component of @path in the root. */
+static void sbx_oci_make_one(int rootfd, char *path, bool file)
+{
+	char *slash = strrchr(path, '/');
+	int fd;
+
+	if (file) {
+		fd = sbx_oci_open_in(rootfd, path, O_CREAT | O_WRONLY, 0644);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	*slash = '\0';
+	fd = sbx_oci_open_in(rootfd, path[0] ? path : "/", O_PATH | O_DIRECTORY,
+			     0);
+	*slash = '/';
+	if (fd >= 0) {
+		(void)mkdirat(fd, slash + 1, 0755);
+		close(fd);
+	}
+}
+
 /**
- * sbx_oci_mkpath() - make @dest (and its parents) under @root
- * @root:	the root's real path
+ * sbx_oci_mkpath() - find or make @dest (and its parents) in the root
+ * @rootfd:	O_PATH fd of the root
  * @dest:	absolute destination inside the root
  * @file:	make the last component a file (a bind of a file)
- * @out:	the host path of the destination
- * @len:	its size
- * @err:	reason: ".." in the path, or the path escapes the root
- *		through a symlink
+ * @out:	an O_PATH fd of the destination (the caller's); mount onto
+ *		it as /proc/self/fd/N
+ * @err:	reason: ".." in the path, or a component that cannot be made
+ *
+ * Every lookup resolves symlinks as if the root were "/" (openat2's
+ * RESOLVE_IN_ROOT, as runc's securejoin): a symlink in the image can
+ * never point a mount, or a directory made for one, at the host.
  *
  * Return: 0 or -1.
  */
-static int sbx_oci_mkpath(const char *root, const char *dest, bool file,
-			  char *out, size_t len, struct cove_err *err)
+static int sbx_oci_mkpath(int rootfd, const char *dest, bool file, int *out,
+			  struct cove_err *err)
 {
-	char path[4096], real[4096], *s;
-	size_t rl = strlen(root);
+	char path[4096], *s, *end;
 	int fd;
 
-	if (!sbx_oci_path_ok(dest))
-		return cove_err_set(err, EINVAL,
+	if (!sbx_oci_path_ok(dest) ||
+	    (size_t)snprintf(path, sizeof(path), "%s", dest) >= sizeof(path))
+		return cove_err_set(err, 0,
 				    "mount destination '%s' is not a clean "
 				    "absolute path",
 				    dest);
-	snprintf(path, sizeof(path), "%s%s", root, dest);
-	for (s = path + rl + 1; (s = strchr(s, '/')); s++) {
-		*s = '\0';
-		(void)mkdir(path, 0755);
-		*s = '/';
+	for (s = path + 1;; s = end + 1) {
+		end = strchr(s, '/');
+		if (end)
+			*end = '\0';
+		fd = sbx_oci_open_in(rootfd, path, O_PATH, 0);
+		if (fd < 0 && errno == ENOENT) {
+			sbx_oci_make_one(rootfd, path, file && !end);
+			fd = sbx_oci_open_in(rootfd, path, O_PATH, 0);
+		}
+		if (fd < 0)
+			return cove_err_set(err, errno, "mount destination %s",
+					    dest);
+		if (!end || !end[1]) {
+			*out = fd;
+			return 0;
+		}
+		close(fd);
+		*end = '/';
 	}
-	if (file) {
-		fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
-			  0644);
-		if (fd >= 0)
-			close(fd);
-	} else {
-		(void)mkdir(path, 0755);
-	}
-	if (!realpath(path, real))
-		return cove_err_set(err, errno, "mount destination %s", dest);
-	if (strncmp(real, root, rl) || (real[rl] && real[rl] != '/'))
-		return cove_err_set(err, EPERM,
-				    "mount destination %s leaves the root",
-				    dest);
-	snprintf(out, len, "%s", real);
-	return 0;
 }
 
-/* sbx_oci_mount_one() - one entry of "mounts" at its place under @root. */
-static int sbx_oci_mount_one(const char *root, const struct sbx_oci_mount *m,
+/* sbx_oci_fdpath() - "/proc/self/fd/N", how mount(2) reaches an fd. */
+static const char *sbx_oci_fdpath(int fd, char *buf, size_t len)
+{
+	snprintf(buf, len, "/proc/self/fd/%d", fd);
+	return buf;
+}
+
+/* sbx_oci_mount_one() - one entry of "mounts" at its place in the root. */
+static int sbx_oci_mount_one(int rootfd, const struct sbx_oci_mount *m,
 			     struct cove_err *err)
 {
 	unsigned long rec = m->recursive ? MS_REC : 0;
-	char target[4096];
+	char target[32];
 	struct stat sb;
 	bool file = false;
+	int fd, r = 0;
 
 	if (m->bind) {
 		if (stat(m->source, &sb) < 0)
@@ -124,32 +169,40 @@ static int sbx_oci_mount_one(const char *root, const struct sbx_oci_mount *m,
 					    m->dest, m->source);
 		file = !S_ISDIR(sb.st_mode);
 	}
-	if (sbx_oci_mkpath(root, m->dest, file, target, sizeof(target), err) <
-	    0)
+	if (sbx_oci_mkpath(rootfd, m->dest, file, &fd, err) < 0)
 		return -1;
+	sbx_oci_fdpath(fd, target, sizeof(target));
 	if (!m->bind) {
 		if (mount(m->source ? m->source : m->type, target, m->type,
 			  m->flags, m->data) < 0)
-			return cove_err_set(err, errno, "mount %s (%s)",
-					    m->dest, m->type);
-		return 0;
+			r = cove_err_set(err, errno, "mount %s (%s)", m->dest,
+					 m->type);
+	} else if (mount(m->source, target, NULL, MS_BIND | rec, NULL) < 0) {
+		r = cove_err_set(err, errno, "bind mount %s on %s", m->source,
+				 m->dest);
+	} else if (m->flags) {
+		/* The fd still names the covered directory: remount by path,
+		 * now resolved to the new mount. */
+		close(fd);
+		if (sbx_oci_mkpath(rootfd, m->dest, file, &fd, err) < 0)
+			return -1;
+		sbx_oci_fdpath(fd, target, sizeof(target));
+		if (mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | m->flags,
+			  NULL) < 0)
+			r = cove_err_set(err, errno, "bind mount %s: options",
+					 m->dest);
 	}
-	if (mount(m->source, target, NULL, MS_BIND | rec, NULL) < 0)
-		return cove_err_set(err, errno, "bind mount %s on %s",
-				    m->source, m->dest);
-	if (m->flags && mount(NULL, target, NULL,
-			      MS_BIND | MS_REMOUNT | m->flags, NULL) < 0)
-		return cove_err_set(err, errno, "bind mount %s: options",
-				    m->dest);
-	return 0;
+	close(fd);
+	return r;
 }
 
 /*
  * sbx_oci_devices() - the default devices of the runtime spec (null,
  * zero, full, random, urandom, tty) bound from the host's /dev where the
- * root lacks them, and the standard /dev symlinks.
+ * root lacks them, and the standard /dev symlinks, all made through
+ * fds resolved in the root.
  */
-static int sbx_oci_devices(const char *root, struct cove_err *err)
+static int sbx_oci_devices(int rootfd, struct cove_err *err)
 {
 	static const char *const devs[] = { "null",   "zero",	 "full",
 					    "random", "urandom", "tty" };
@@ -160,25 +213,38 @@ static int sbx_oci_devices(const char *root, struct cove_err *err)
 		{ "/proc/self/fd/1", "stdout" },
 		{ "/proc/self/fd/2", "stderr" },
 	};
-	char dst[4200], src[64];
+	char dst[32], src[32], target[32];
 	struct stat sb;
 	unsigned i;
+	int fd, dev;
 
 	for (i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
 		snprintf(dst, sizeof(dst), "/dev/%s", devs[i]);
-		if (sbx_oci_mkpath(root, dst, true, dst, sizeof(dst), err) < 0)
+		if (sbx_oci_mkpath(rootfd, dst, true, &fd, err) < 0)
 			return -1;
-		if (!stat(dst, &sb) && S_ISCHR(sb.st_mode))
-			continue;
-		snprintf(src, sizeof(src), "/dev/%s", devs[i]);
-		if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
-			return cove_err_set(err, errno, "device %s", src);
+		if (fstat(fd, &sb) < 0 || !S_ISCHR(sb.st_mode)) {
+			snprintf(src, sizeof(src), "/dev/%s", devs[i]);
+			if (mount(src,
+				  sbx_oci_fdpath(fd, target, sizeof(target)),
+				  NULL, MS_BIND, NULL) < 0) {
+				close(fd);
+				return cove_err_set(err, errno, "device %s",
+						    src);
+			}
+		}
+		close(fd);
 	}
-	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
-		snprintf(dst, sizeof(dst), "%s/dev/%s", root, links[i][1]);
-		if (lstat(dst, &sb) < 0 && symlink(links[i][0], dst) < 0)
-			return cove_err_set(err, errno, "/dev/%s", links[i][1]);
-	}
+	dev = sbx_oci_open_in(rootfd, "/dev", O_PATH | O_DIRECTORY, 0);
+	if (dev < 0)
+		return cove_err_set(err, errno, "/dev");
+	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+		if (fstatat(dev, links[i][1], &sb, AT_SYMLINK_NOFOLLOW) < 0 &&
+		    symlinkat(links[i][0], dev, links[i][1]) < 0) {
+			cove_err_set(err, errno, "/dev/%s", links[i][1]);
+			close(dev);
+			return -1;
+		}
+	close(dev);
 	return 0;
 }
 
@@ -250,6 +316,7 @@ int sbx_oci_enter_root(const struct sbx_opts *o, int *fdsdir,
 {
 	const struct sbx_oci *x = o->oci;
 	char root[4096];
+	int rootfd, r = 0;
 	unsigned i;
 
 	if (!realpath(o->rootfs, root))
@@ -258,10 +325,15 @@ int sbx_oci_enter_root(const struct sbx_opts *o, int *fdsdir,
 	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
 	    mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return cove_err_set(err, errno, "root %s", root);
-	for (i = 0; i < x->nmounts; i++)
-		if (sbx_oci_mount_one(root, &x->mounts[i], err) < 0)
-			return -1;
-	if (sbx_oci_devices(root, err) < 0 || sbx_oci_sysctl(x, err) < 0)
+	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return cove_err_set(err, errno, "root %s", root);
+	for (i = 0; i < x->nmounts && r == 0; i++)
+		r = sbx_oci_mount_one(rootfd, &x->mounts[i], err);
+	if (r == 0)
+		r = sbx_oci_devices(rootfd, err);
+	close(rootfd);
+	if (r < 0 || sbx_oci_sysctl(x, err) < 0)
 		return -1;
 	*fdsdir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (*fdsdir < 0)
