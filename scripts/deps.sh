@@ -24,6 +24,8 @@ pkgs=(
 	# benchmarks (make bench, and its smoke test in make check): the
 	# peers Cove is compared with, load generators, plots
 	runc slirp4netns passt wrk python3-matplotlib
+	# the OCI runtime driven by podman (tests/integration/oci_podman.py)
+	podman conmon
 )
 
 missing=()
