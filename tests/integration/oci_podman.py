@@ -49,10 +49,12 @@ def run_flags():
 
 def make_image(top):
     root = os.path.join(top, "rootfs")
-    for sub in ("bin", "proc", "dev", "sys", "tmp", "etc"):
+    for sub in ("bin", "proc", "dev", "sys", "tmp", "etc", "www"):
         os.makedirs(os.path.join(root, sub))
+    with open(os.path.join(root, "www", "index.html"), "w") as fh:
+        fh.write("hello-from-cove\n")
     shutil.copy(BUSYBOX, os.path.join(root, "bin", "busybox"))
-    for a in ("sh", "echo", "sleep", "cat", "kill", "true"):
+    for a in ("sh", "echo", "sleep", "cat", "kill", "true", "httpd"):
         os.symlink("busybox", os.path.join(root, "bin", a))
     tar = os.path.join(top, "bb.tar")
     with tarfile.open(tar, "w") as t:
@@ -60,6 +62,55 @@ def make_image(top):
     r = subprocess.run(["podman", "import", tar, IMAGE], capture_output=True,
                        text=True)
     assert r.returncode == 0, r.stderr
+
+
+def check_publish(c, f):
+    """busybox httpd in a container on podman's bridge, -p published:
+    served by the sentry's stack on netavark's eth0."""
+    port = sb.free_port("127.0.0.1")
+    r = podman("run", "-d", "--name", "cove-oci-web", "-p",
+               "%d:8000" % port, *f, IMAGE, "httpd", "-f", "-p", "8000",
+               "-h", "/www")
+    ip = podman("inspect", "--format", "{{.NetworkSettings.IPAddress}}",
+                "cove-oci-web").stdout.strip()
+    ok = r.returncode == 0 and ip and sb.wait_port(ip, 8000)
+    for url in ("http://127.0.0.1:%d/index.html" % port,
+                "http://%s:8000/index.html" % ip):
+        g = subprocess.run(["curl", "-sS", "--max-time", "10", url],
+                           capture_output=True, text=True)
+        c.check("httpd in the container: %s" % url, ok and
+                g.stdout == "hello-from-cove\n", r.stderr + g.stdout +
+                g.stderr)
+    key = podman("inspect", "--format", "{{.NetworkSettings.SandboxKey}}",
+                 "cove-oci-web").stdout.strip()
+    ss = subprocess.run(["nsenter", "--net=" + key, "ss", "-Hltn",
+                         "sport = :8000"], capture_output=True, text=True)
+    c.check("the listener is the stack's, not the kernel's (no kernel "
+            "socket on :8000 in netavark's namespace)",
+            ok and key and ss.returncode == 0 and not ss.stdout.strip(),
+            key + ss.stdout + ss.stderr)
+    podman("rm", "-f", "cove-oci-web")
+
+
+def check_conf(c, top, f):
+    """The runtime named in containers.conf, with runtime_supports_json:
+    podman then passes --log-format=json and shows the log's msg."""
+    conf = os.path.join(top, "containers.conf")
+    with open(conf, "w") as fh:
+        fh.write('[engine]\nruntime_supports_json = ["crun", "runc", '
+                 '"cove"]\n[engine.runtimes]\ncove = ["%s"]\n' % COVE)
+    env = dict(os.environ, CONTAINERS_CONF=conf)
+    r = subprocess.run(["podman", "--runtime", "cove", "run", "--rm"] + f +
+                       [IMAGE, "echo", "conf"], capture_output=True,
+                       text=True, env=env, timeout=60)
+    c.check("containers.conf runtime 'cove'", r.returncode == 0 and
+            r.stdout == "conf\n", r.stdout + r.stderr)
+    r = subprocess.run(["podman", "--runtime", "cove", "run", "--rm",
+                        IMAGE, "true"], capture_output=True, text=True,
+                       env=env, timeout=60)
+    c.check("a refused field reaches the podman user as one message",
+            r.returncode != 0 and "OCI runtime error: cove: config.json: "
+            "linux.seccomp: not supported yet" in r.stderr, r.stderr)
 
 
 def main():
@@ -112,6 +163,9 @@ def main():
         c.check("podman kill: status 137", r.returncode == 0 and
                 st.stdout.strip() == "137", r.stderr + st.stdout + st.stderr)
         podman("rm", "cove-oci-d2")
+        names.append("cove-oci-web")
+        check_publish(c, f)
+        check_conf(c, top, f)
     finally:
         for n in names:
             podman("rm", "-f", n)
