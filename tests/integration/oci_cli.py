@@ -340,6 +340,29 @@ def check_bundle_fields(c, oci):
             r.returncode == 0 and "eth0" in r.stdout, r.stdout + r.stderr)
 
 
+def check_preserve_fds(c, oci):
+    """--preserve-fds 1: fd 3 of the caller reaches the program; without
+    it, fd 3 is closed in the program."""
+    b = oci.bundle(["sh", "-c", "echo preserved >&3"])
+    for n, want in ((1, "preserved\n"), (0, "")):
+        rd, wr = os.pipe()
+        cid = "pf%d" % n
+        p = subprocess.run([COVE, "--root", oci.root, "run", "--bundle", b,
+                            "--preserve-fds", str(n), cid],
+                           stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, pass_fds=(3,),
+                           preexec_fn=lambda w=wr: os.dup2(w, 3),
+                           timeout=30)
+        os.close(wr)
+        with os.fdopen(rd) as f:
+            got = f.read()
+        c.check("--preserve-fds %d: fd 3 %s" % (n, "passed" if n else
+                                                "not passed"),
+                got == want and (p.returncode == 0) == bool(n),
+                "%r rc %d" % (got, p.returncode))
+
+
 def check_bad_bundles(c, oci):
     def ns_foo(cfg):
         cfg["linux"]["namespaces"].append({"type": "foo"})
@@ -432,6 +455,7 @@ def main():
         check_delete(c, oci)
         check_list_run(c, oci)
         check_bundle_fields(c, oci)
+        check_preserve_fds(c, oci)
         check_bad_bundles(c, oci)
         check_globals(c, oci)
     finally:
