@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -221,6 +223,25 @@ static bool oci_pick_network(const struct oci_global *g,
 	return a && (!g->network || strcmp(a, g->network));
 }
 
+/* oci_console_connect() - connect to --console-socket; Return: fd or -1. */
+static int oci_console_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /**
  * oci_create() - create: the container exists, its program waits for start
  * @g:		global flags
@@ -264,11 +285,20 @@ static int oci_create(const struct oci_global *g,
 					err.msg);
 		}
 	}
-	if (c->console &&
-	    !json_is_true(json_object_get(json_object_get(b->json, "process"),
-					  "terminal"))) {
+	if (c->console && !b->x.terminal) {
 		ret = oci_fail("cannot use console socket if the container "
 			       "will not have a terminal");
+		goto out;
+	}
+	if (b->x.terminal && !c->console) {
+		ret = oci_fail("process.terminal needs --console-socket (cove "
+			       "does not proxy a terminal itself yet)");
+		goto out;
+	}
+	if (c->console &&
+	    (b->x.console_fd = oci_console_connect(c->console)) < 0) {
+		ret = oci_fail("--console-socket %s: %s", c->console,
+			       strerror(errno));
 		goto out;
 	}
 	b->x.preserve_fds = c->preserve_fds;
@@ -288,6 +318,8 @@ static int oci_create(const struct oci_global *g,
 		b->o.network ? b->o.network : "none");
 	ret = rt_create(&b->o, pid, &err);
 	close(b->x.fifo_fd);
+	if (b->x.console_fd >= 0)
+		close(b->x.console_fd);
 	if (ret) {
 		ret = oci_fail("%s", err.msg);
 		goto fail;

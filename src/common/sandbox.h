@@ -107,6 +107,9 @@ struct sbx_oci {
 	int fifo_fd; /* O_PATH fd of exec.fifo: the program waits on it */
 	unsigned preserve_fds; /* --preserve-fds: 3..3+N-1 pass to it */
 	bool no_new_keyring;   /* keep the caller's session keyring */
+	bool terminal;	       /* process.terminal: a pty, its master sent */
+	int console_fd;	       /* ... over this --console-socket connection */
+	unsigned short rows, cols; /* process.consoleSize, 0: unset */
 	const char *hostname;
 	bool root_readonly;
 	bool host_netns; /* the spec has no network namespace: the host's */

@@ -29,7 +29,7 @@
  * linux.namespaces[3]: unknown type \"foo\"".
  *
  * Refused (the sandbox could not honour them, and ignoring them would
- * weaken what the spec asks): process.terminal, apparmorProfile,
+ * weaken what the spec asks): apparmorProfile,
  * selinuxLabel, linux.seccomp, sysctls outside the container's own
  * namespaces, resources other than device rules,
  * user namespaces and id mappings, joining namespaces other than the
@@ -249,9 +249,21 @@ static int oci_process_extras(struct oci_bundle *b, const json_t *p,
 	size_t i;
 	json_t *e;
 
-	if (json_is_true(json_object_get(p, "terminal")))
-		return OCI_ERR(err, "process.terminal: true is not supported "
-				    "yet (no console socket)");
+	x->terminal = json_is_true(json_object_get(p, "terminal"));
+	v = json_object_get(p, "consoleSize");
+	if (v) {
+		json_t *h = json_object_get(v, "height"),
+		       *w = json_object_get(v, "width");
+
+		if (!json_is_integer(h) || !json_is_integer(w) ||
+		    json_integer_value(h) < 0 ||
+		    json_integer_value(h) > 65535 ||
+		    json_integer_value(w) < 0 || json_integer_value(w) > 65535)
+			return OCI_ERR(err, "process.consoleSize: needs height "
+					    "and width 0..65535");
+		x->rows = (unsigned short)json_integer_value(h);
+		x->cols = (unsigned short)json_integer_value(w);
+	}
 	if (oci_nonempty(p, "apparmorProfile") ||
 	    oci_nonempty(p, "selinuxLabel"))
 		return OCI_ERR(err, "process.%s: not supported",
@@ -834,6 +846,7 @@ static int oci_bundle_check(struct oci_bundle *b, const char *network,
 	}
 	b->o.oci = &b->x;
 	b->x.fifo_fd = -1;
+	b->x.console_fd = -1;
 	return 0;
 }
 

@@ -11,7 +11,9 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -35,6 +37,9 @@
  *                         readonlyPaths, a read-only root last;
  *   sbx_oci_process()     a session keyring of its own, rlimits, umask,
  *                         oom_score_adj;
+ *   sbx_oci_terminal()    process.terminal: a pty of the container's
+ *                         devpts, its master sent over --console-socket,
+ *                         its slave the controlling tty and stdio;
  *   sbx_oci_caps()        after Cove's own drop: the spec's capability
  *                         sets, intersected with what Cove left (so the
  *                         spec can only take away);
@@ -426,6 +431,73 @@ int sbx_oci_caps(const struct sbx_oci *x)
 	d[1].inheritable &= (uint32_t)(x->caps_inheritable >> 32);
 	if (syscall(SYS_capset, &h, d) < 0)
 		return -errno;
+	return 0;
+}
+
+/* sbx_oci_send_master() - the pty master over the console socket. */
+static int sbx_oci_send_master(int sock, int fd, const char *name)
+{
+	struct iovec iov = { .iov_base = (void *)name,
+			     .iov_len = strlen(name) };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = u.buf,
+		.msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+
+	memset(&u, 0, sizeof(u));
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
+/**
+ * sbx_oci_terminal() - process.terminal: a pty of the container's devpts
+ * @o:		options (the uid owning the slave)
+ * @err:	the step that failed
+ *
+ * As runc: the master goes to the --console-socket (conmon, the shim),
+ * the slave becomes the controlling terminal and stdio of a new session.
+ * Nothing to do without process.terminal.
+ *
+ * Return: 0 or -1.
+ */
+int sbx_oci_terminal(const struct sbx_opts *o, struct cove_err *err)
+{
+	const struct sbx_oci *x = o->oci;
+	struct winsize ws = { .ws_row = x->rows, .ws_col = x->cols };
+	char name[64];
+	int m, s, i;
+
+	if (!x->terminal)
+		return 0;
+	m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0 || unlockpt(m) < 0 || ptsname_r(m, name, sizeof(name)))
+		return cove_err_set(err, errno, "terminal: /dev/ptmx");
+	s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+	if (s < 0 || fchown(s, o->uid, (gid_t)-1) < 0)
+		return cove_err_set(err, errno, "terminal: %s", name);
+	if ((x->rows || x->cols) && ioctl(s, TIOCSWINSZ, &ws) < 0)
+		return cove_err_set(err, errno, "terminal: consoleSize");
+	if (sbx_oci_send_master(x->console_fd, m, name) < 0)
+		return cove_err_set(err, errno, "terminal: --console-socket");
+	close(m);
+	close(x->console_fd);
+	if (setsid() < 0 || ioctl(s, TIOCSCTTY, 0) < 0)
+		return cove_err_set(err, errno, "terminal: controlling tty");
+	for (i = 0; i < 3; i++)
+		if (dup2(s, i) < 0)
+			return cove_err_set(err, errno, "terminal: stdio");
+	if (s > 2)
+		close(s);
 	return 0;
 }
 

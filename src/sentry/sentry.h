@@ -185,6 +185,7 @@ int sbx_oci_enter_root(const struct sbx_opts *o, int *fdsdir,
 		       struct cove_err *err);
 int sbx_oci_process(const struct sbx_oci *x, struct cove_err *err);
 int sbx_oci_caps(const struct sbx_oci *x);
+int sbx_oci_terminal(const struct sbx_opts *o, struct cove_err *err);
 int sbx_oci_gate(const struct sbx_opts *o, char *const *env, int fdsdir,
 		 int exec_pipe);
 

@@ -334,7 +334,8 @@ sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe,
 	for (sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL);
 	if (o->oci && (sbx_oci_enter_root(o, &fdsdir, &err) < 0 ||
-		       sbx_oci_process(o->oci, &err) < 0))
+		       sbx_oci_process(o->oci, &err) < 0 ||
+		       sbx_oci_terminal(o, &err) < 0))
 		goto fail;
 	if (!o->oci && o->rootfs && sbx_enter_rootfs(o->rootfs, &err) < 0)
 		goto fail;

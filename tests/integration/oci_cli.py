@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -363,6 +364,55 @@ def check_preserve_fds(c, oci):
                 "%r rc %d" % (got, p.returncode))
 
 
+def check_terminal(c, oci):
+    """process.terminal with --console-socket, as conmon and the shim
+    use it: the pty master arrives with SCM_RIGHTS, the program's stdio is
+    the slave (its controlling tty, consoleSize applied)."""
+    def edit(cfg):
+        cfg["process"]["terminal"] = True
+        cfg["process"]["consoleSize"] = {"height": 24, "width": 91}
+    b = oci.bundle(["sh", "-c", "tty; stty size; exit 6"], edit)
+    path = os.path.join(oci.top, "console.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(1)
+    srv.settimeout(20)
+    with tempfile.TemporaryFile("w+") as e:
+        p = subprocess.Popen([COVE, "--root", oci.root, "create", "--bundle",
+                              b, "--console-socket", path, "tty1"],
+                             stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=e)
+        conn, _ = srv.accept()
+        _, anc, _, _ = conn.recvmsg(64, socket.CMSG_LEN(4))
+        fds = [int.from_bytes(d[:4], sys.byteorder) for lv, t, d in anc
+               if lv == socket.SOL_SOCKET and t == socket.SCM_RIGHTS]
+        rc = p.wait(timeout=20)
+        e.seek(0)
+        err = e.read()
+    conn.close()
+    srv.close()
+    s = oci.state("tty1")
+    r = oci.cove("start", "tty1")
+    out = b""
+    while fds:
+        try:
+            d = os.read(fds[0], 1024)
+        except OSError:  # EIO: the slave's last holder is gone
+            break
+        if not d:
+            break
+        out += d
+    code = wait_exit(s["pid"]) if s else None
+    c.check("terminal: the pty master over --console-socket, the program "
+            "on its slave, consoleSize set",
+            rc == 0 and len(fds) == 1 and r.returncode == 0 and
+            out.replace(b"\r", b"") == b"/dev/pts/0\n24 91\n" and code == 6,
+            "%s %r %s %s" % (err, out, r.stderr, code))
+    for fd in fds:
+        os.close(fd)
+    oci.cove("delete", "tty1")
+
+
 def check_bad_bundles(c, oci):
     def ns_foo(cfg):
         cfg["linux"]["namespaces"].append({"type": "foo"})
@@ -389,7 +439,8 @@ def check_bad_bundles(c, oci):
         ("bind mount of a missing source", bad_mount, None,
          "/nonexistent/cove-oci-test"),
         ("unsupported field linux.seccomp", seccomp, None, "linux.seccomp"),
-        ("unsupported process.terminal", terminal, None, "process.terminal"),
+        ("process.terminal without --console-socket", terminal, None,
+         "--console-socket"),
         ("a sysctl outside the container", sysctl, None, "vm.swappiness"),
         ("unsupported linux.resources.memory", resources, None,
          "linux.resources.memory"),
@@ -456,6 +507,7 @@ def main():
         check_list_run(c, oci)
         check_bundle_fields(c, oci)
         check_preserve_fds(c, oci)
+        check_terminal(c, oci)
         check_bad_bundles(c, oci)
         check_globals(c, oci)
     finally:

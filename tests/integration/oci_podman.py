@@ -163,6 +163,16 @@ def main():
         c.check("podman kill: status 137", r.returncode == 0 and
                 st.stdout.strip() == "137", r.stderr + st.stdout + st.stderr)
         podman("rm", "cove-oci-d2")
+        r = subprocess.run(
+            ["script", "-qec", " ".join(
+                ["podman", "--runtime", COVE, "run", "-it", "--rm"] + f +
+                [IMAGE, "sh"]), "/dev/null"],
+            input="echo in-shell-$((6*7)); tty; exit 4\n",
+            capture_output=True, text=True, timeout=60)
+        c.check("podman run -it through a pty (driven by script): input, "
+                "tty, exit status 4", r.returncode == 4 and
+                "in-shell-42" in r.stdout and "/dev/pts/0" in r.stdout,
+                r.stdout + r.stderr)
         names.append("cove-oci-web")
         check_publish(c, f)
         check_conf(c, top, f)
