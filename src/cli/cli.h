@@ -43,4 +43,14 @@ extern const char *cove_progname;
 int cove_usage_error(const char *verb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/**
+ * cove_exec_native() - `cove exec` as if typed (cmd_exec.c), for the OCI
+ * form's exec
+ * @argc:	argument count
+ * @argv:	argv[0] == "exec", then exec's options, NAME, -- and COMMAND
+ *
+ * Return: exec's exit status (the command's).
+ */
+int cove_exec_native(int argc, char **argv);
+
 #endif /* COVE_CLI_H */

@@ -80,8 +80,9 @@ static void oci_usage(FILE *out)
 		"features, spec. `%s VERB --help` for a verb's flags.\n\n"
 		"Which form: the OCI form is taken when a global option comes\n"
 		"first; for create, start, state, delete, features, spec; for run\n"
-		"with --bundle/-b, --detach or --pid-file; for kill, exec and ps on\n"
-		"an ID that exists under the default root; for list with --format\n"
+		"with --bundle/-b, --detach or --pid-file; for exec with --process,\n"
+		"--pid-file, --detach or --tty; for kill, exec and ps naming an ID\n"
+		"that exists under the default root; for list with --format\n"
 		"or --quiet; and always after `%s oci`. Everything else is a\n"
 		"native verb (`%s --help`).\n",
 		cove_progname, cove_progname, OCI_DEFAULT_ROOT, cove_progname,
@@ -701,6 +702,222 @@ static int oci_run(const struct oci_global *g, int argc, char **argv)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+#define OCI_EXEC_MAX (OCI_MAX_ARGS * 2 + 8)
+
+struct oci_exec {
+	char *argv[OCI_EXEC_MAX]; /* for cove_exec_native() */
+	int argc;
+	char strs[3][4200];
+	json_t *process; /* --process FILE, owned */
+	const char *pid_file;
+	bool detach;
+};
+
+/* oci_exec_push() - one more argument for the native exec. */
+static int oci_exec_push(struct oci_exec *e, const char *arg)
+{
+	if (e->argc + 2 >= OCI_EXEC_MAX)
+		return oci_fail("exec: too many arguments");
+	e->argv[e->argc++] = (char *)arg;
+	e->argv[e->argc] = NULL;
+	return 0;
+}
+
+/**
+ * oci_exec_process() - --process FILE: args, env, cwd, user of the spec's
+ * process object, as the native exec's options
+ * @e:		the exec being built
+ * @path:	the file
+ *
+ * What the native exec cannot do is refused by name: a terminal,
+ * capabilities other than the container's, an AppArmor profile or SELinux
+ * label.
+ *
+ * Return: 0 or 1 (reported).
+ */
+static int oci_exec_process(struct oci_exec *e, const char *path)
+{
+	const json_t *p, *u, *v;
+	json_error_t je;
+	size_t i;
+	json_t *x;
+
+	e->process = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	p = e->process;
+	if (!json_is_object(p))
+		return oci_fail("exec --process %s: %s", path,
+				p ? "not an object" : je.text);
+	if (json_is_true(json_object_get(p, "terminal")))
+		return oci_fail("exec: process.terminal is not supported yet");
+	if (json_string_length(json_object_get(p, "apparmorProfile")) ||
+	    json_string_length(json_object_get(p, "selinuxLabel")))
+		return oci_fail("exec: process.apparmorProfile/selinuxLabel "
+				"are not supported");
+	json_array_foreach(json_object_get(p, "env"), i, x)
+	{
+		if (!json_is_string(x) || oci_exec_push(e, "--env") ||
+		    oci_exec_push(e, json_string_value(x)))
+			return oci_fail("exec: process.env[%zu]", i);
+	}
+	v = json_object_get(p, "cwd");
+	if (json_is_string(v)) {
+		snprintf(e->strs[0], sizeof(e->strs[0]), "--workdir=%s",
+			 json_string_value(v));
+		if (oci_exec_push(e, e->strs[0]))
+			return 1;
+	}
+	u = json_object_get(p, "user");
+	if (u) {
+		snprintf(e->strs[1], sizeof(e->strs[1]), "--user=%lld:%lld",
+			 (long long)json_integer_value(
+				 json_object_get(u, "uid")),
+			 (long long)json_integer_value(
+				 json_object_get(u, "gid")));
+		if (oci_exec_push(e, e->strs[1]))
+			return 1;
+	}
+	return 0;
+}
+
+/**
+ * oci_exec_parse() - exec's flags; the native exec's argument vector
+ * @argc:	arguments, argv[0] == "exec"
+ * @argv:	arguments
+ * @e:		filled (e->argv up to NAME is left for the caller)
+ * @id:		the container id
+ * @cmd:	set to the index of the inline command in @argv (0: none)
+ *
+ * Return: 0 or 1 (reported).
+ */
+static int oci_exec_parse(int argc, char **argv, struct oci_exec *e,
+			  const char **id, int *cmd)
+{
+	static const struct option lo[] = {
+		{ "process", required_argument, NULL, 'p' },
+		{ "pid-file", required_argument, NULL, 'P' },
+		{ "detach", no_argument, NULL, 'd' },
+		{ "cwd", required_argument, NULL, 'w' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "tty", no_argument, NULL, 't' },
+		{ "console-socket", required_argument, NULL, 'c' },
+		{ "preserve-fds", required_argument, NULL, 'f' },
+		{ "no-new-privs", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *process = NULL;
+	int opt;
+
+	optind = 1;
+	opterr = 0;
+	if (oci_exec_push(e, "exec"))
+		return 1;
+	while ((opt = getopt_long(argc, argv, "+p:de:u:tw:", lo, NULL)) != -1) {
+		if (opt == 'p') {
+			process = optarg;
+		} else if (opt == 'P') {
+			e->pid_file = optarg;
+		} else if (opt == 'd') {
+			e->detach = true;
+		} else if (opt == 'w') {
+			snprintf(e->strs[0], sizeof(e->strs[0]), "--workdir=%s",
+				 optarg);
+			if (oci_exec_push(e, e->strs[0]))
+				return 1;
+		} else if (opt == 'e' || opt == 'u') {
+			if (oci_exec_push(e, opt == 'e' ? "--env" : "--user") ||
+			    oci_exec_push(e, optarg))
+				return 1;
+		} else if (opt == 't' || opt == 'c') {
+			return oci_fail(
+				"exec: a terminal is not supported yet");
+		} else if (opt == 'f') {
+			if (strcmp(optarg, "0"))
+				return oci_fail("exec: --preserve-fds is not "
+						"supported yet");
+		} else if (opt != 'n') {
+			return oci_fail("exec: unknown option '%s'",
+					argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return oci_fail("exec: expected ID [COMMAND...]");
+	*id = argv[optind];
+	*cmd = optind + 1 < argc ? optind + 1 : 0;
+	if (process && *cmd)
+		return oci_fail("exec: --process and a command exclude each "
+				"other");
+	if (!process && !*cmd)
+		return oci_fail("exec: no command (give --process FILE or "
+				"COMMAND)");
+	return process ? oci_exec_process(e, process) : 0;
+}
+
+/**
+ * oci_exec() - exec [OPTIONS] ID [COMMAND...]: a process in a running
+ * container, through the native `cove exec` (the sandbox's exec helper)
+ * @g:		global flags
+ * @argc:	arguments, argv[0] == "exec"
+ * @argv:	arguments
+ *
+ * With --detach, as conmon uses it, a child of this process runs the
+ * native exec and waits for the command; its pid goes to --pid-file and
+ * its exit status is the command's, so the caller (a subreaper) collects
+ * it once this process has exited.
+ *
+ * Return: the command's status, 0 after --detach, or 1 (reported).
+ */
+static int oci_exec(const struct oci_global *g, int argc, char **argv)
+{
+	struct oci_exec *e = calloc(1, sizeof(*e));
+	const json_t *args;
+	struct oci_state s;
+	const char *id = NULL;
+	int cmd = 0, r = 1, i;
+	size_t k;
+	json_t *x;
+	pid_t pid;
+
+	if (!e)
+		return oci_fail("out of memory");
+	if (oci_exec_parse(argc, argv, e, &id, &cmd) || oci_load(g, id, &s))
+		goto out;
+	if (oci_state_status(&s) != OCI_RUNNING) {
+		r = oci_fail("cannot exec in a container that is not running");
+		goto state;
+	}
+	if (oci_exec_push(e, s.sandbox) || oci_exec_push(e, "--"))
+		goto state;
+	args = json_object_get(e->process, "args");
+	json_array_foreach(args, k,
+			   x) if (!json_is_string(x) ||
+				  oci_exec_push(e, json_string_value(
+							   x))) goto state;
+	for (i = cmd; cmd && i < argc; i++)
+		if (oci_exec_push(e, argv[i]))
+			goto state;
+	if (!e->detach) {
+		r = cove_exec_native(e->argc, e->argv);
+		goto state;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0)
+		_exit(cove_exec_native(e->argc, e->argv));
+	if (pid < 0 ||
+	    (e->pid_file && oci_write_pid_file(e->pid_file, pid) < 0)) {
+		r = oci_fail("exec: %s", strerror(errno));
+		goto state;
+	}
+	r = 0;
+state:
+	oci_state_free(&s);
+out:
+	json_decref(e->process);
+	free(e);
+	return r;
+}
+
 /* oci_features() - features: what this runtime supports, as runc 1.1. */
 static int oci_features(void)
 {
@@ -938,6 +1155,8 @@ static int oci_main(int argc, char **argv)
 		return oci_list(&g, argc, argv);
 	if (!strcmp(argv[0], "run"))
 		return oci_run(&g, argc, argv);
+	if (!strcmp(argv[0], "exec"))
+		return oci_exec(&g, argc, argv);
 	if (!strcmp(argv[0], "features"))
 		return oci_features();
 	if (!strcmp(argv[0], "spec"))
@@ -957,18 +1176,27 @@ static bool oci_is_container(const char *id)
 	return !access(path, F_OK);
 }
 
-/* oci_first_operand() - the first argument after the verb's options. */
-static const char *oci_first_operand(int argc, char **argv)
+/*
+ * oci_names_container() - does an argument before any "--" name a
+ * container under the default root? (The native verbs' NAME is a
+ * sandbox name, which never has state there.)
+ */
+static bool oci_names_container(int argc, char **argv)
 {
 	int i;
 
-	for (i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
-			return i + 1 < argc ? argv[i + 1] : NULL;
-		if (argv[i][0] != '-')
-			return argv[i];
-	}
-	return NULL;
+	for (i = 2; i < argc && strcmp(argv[i], "--"); i++)
+		if (argv[i][0] != '-' && oci_is_container(argv[i]))
+			return true;
+	return false;
+}
+
+/* oci_exec_flag() - a flag only OCI's exec has (conmon passes them). */
+static bool oci_exec_flag(const char *a)
+{
+	return !strncmp(a, "--process", 9) || !strncmp(a, "--pid-file", 10) ||
+	       !strcmp(a, "--detach") || !strcmp(a, "-d") || !strcmp(a, "-p") ||
+	       !strcmp(a, "--tty") || !strcmp(a, "-t");
 }
 
 /**
@@ -977,8 +1205,8 @@ static const char *oci_first_operand(int argc, char **argv)
  * @argv:	the whole command line
  *
  * Return: true for an OCI global flag first, a verb only OCI has, run
- * with a flag only OCI's run has, kill/exec/ps on an id that exists under
- * the default root, list with --format or --quiet.
+ * or exec with a flag only OCI's has, kill/exec/ps naming an id that
+ * exists under the default root, list with --format or --quiet.
  */
 static bool oci_claims(int argc, char **argv)
 {
@@ -990,7 +1218,7 @@ static bool oci_claims(int argc, char **argv)
 		"--root",    "--log",	   "--debug", "--systemd-cgroup",
 		"--network", "--rootless", "--criu",
 	};
-	const char *a = argv[1], *op;
+	const char *a = argv[1];
 	unsigned i;
 	int j;
 
@@ -1009,10 +1237,12 @@ static bool oci_claims(int argc, char **argv)
 				return true;
 		return false;
 	}
-	if (!strcmp(a, "kill") || !strcmp(a, "exec") || !strcmp(a, "ps")) {
-		op = oci_first_operand(argc, argv);
-		return op && oci_is_container(op);
-	}
+	if (!strcmp(a, "exec"))
+		for (j = 2; j < argc && strcmp(argv[j], "--"); j++)
+			if (oci_exec_flag(argv[j]))
+				return true;
+	if (!strcmp(a, "kill") || !strcmp(a, "exec") || !strcmp(a, "ps"))
+		return oci_names_container(argc, argv);
 	if (!strcmp(a, "list"))
 		for (j = 2; j < argc; j++)
 			if (!strncmp(argv[j], "--format", 8) ||

@@ -413,6 +413,39 @@ def check_terminal(c, oci):
     oci.cove("delete", "tty1")
 
 
+def check_exec(c, oci):
+    """exec: inline, --process FILE, and --detach --pid-file as conmon
+    runs it (the pid is ours to wait for, its status the command's)."""
+    b = oci.bundle(["sleep", "100"])
+    oci.cove("create", "--bundle", b, "ex")
+    r = oci.cove("exec", "ex", "true")
+    c.check("exec in a created container refused", r.returncode == 1 and
+            "not running" in r.stderr, r.stderr)
+    oci.cove("start", "ex")
+    r = oci.cove("exec", "ex", "sh", "-c", "echo in-$(hostname); exit 9")
+    c.check("exec ID COMMAND: output, status 9", r.returncode == 9 and
+            r.stdout == "in-cove\n", r.stdout + r.stderr)
+    proc = os.path.join(oci.top, "process.json")
+    with open(proc, "w") as f:
+        json.dump({"args": ["sh", "-c", "echo $X $(id -u) $(pwd); exit 4"],
+                   "env": ["X=x1", "PATH=/bin"], "cwd": "/tmp",
+                   "user": {"uid": 7, "gid": 7}}, f)
+    r = oci.cove("exec", "--process", proc, "ex")
+    c.check("exec --process FILE: env, user, cwd, status 4",
+            r.returncode == 4 and r.stdout == "x1 7 /tmp\n",
+            r.stdout + r.stderr)
+    pidf = os.path.join(oci.top, "exec.pid")
+    r = oci.cove("exec", "--detach", "--pid-file", pidf, "--process", proc,
+                 "ex")
+    with open(pidf) as f:
+        code = wait_exit(int(f.read()))
+    c.check("exec --detach --pid-file: the pid's status is the command's",
+            r.returncode == 0 and code == 4, "%s %s" % (r.stderr, code))
+    s = oci.state("ex")
+    oci.cove("delete", "--force", "ex")
+    wait_exit(s["pid"], 5)
+
+
 def check_bad_bundles(c, oci):
     def ns_foo(cfg):
         cfg["linux"]["namespaces"].append({"type": "foo"})
@@ -508,6 +541,7 @@ def main():
         check_bundle_fields(c, oci)
         check_preserve_fds(c, oci)
         check_terminal(c, oci)
+        check_exec(c, oci)
         check_bad_bundles(c, oci)
         check_globals(c, oci)
     finally:

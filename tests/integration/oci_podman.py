@@ -145,6 +145,11 @@ def main():
         r = podman("run", "-d", "--name", "cove-oci-d1", *f, IMAGE, "sh",
                    "-c", "echo logged; exec sleep 100")
         c.check("podman run -d", r.returncode == 0, r.stderr)
+        r = podman("exec", "cove-oci-d1", "sh", "-c",
+                   "cat /proc/1/comm; exit 6")
+        c.check("podman exec: in the sandbox, status 6",
+                r.returncode == 6 and r.stdout == "cove-sentry\n",
+                r.stdout + r.stderr)
         r = podman("logs", "cove-oci-d1")
         c.check("podman logs", "logged" in r.stdout, r.stdout + r.stderr)
         r = podman("stop", "-t", "2", "cove-oci-d1")
