@@ -21,6 +21,7 @@ cannot set here either: no CAP_SYS_RESOURCE).
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
@@ -168,6 +169,22 @@ def main():
         c.check("podman kill: status 137", r.returncode == 0 and
                 st.stdout.strip() == "137", r.stderr + st.stdout + st.stderr)
         podman("rm", "cove-oci-d2")
+        names.append("cove-oci-d3")
+        podman("run", "-d", "--name", "cove-oci-d3", *f, IMAGE, "sleep",
+               "100")
+        pid = podman("inspect", "--format", "{{.State.Pid}}",
+                     "cove-oci-d3").stdout.strip()
+        with open("/proc/%s/comm" % pid) as fh:
+            comm = fh.read().strip()
+        os.kill(int(pid), signal.SIGKILL)
+        st = podman("wait", "cove-oci-d3")
+        ps = podman("ps", "-a", "--filter", "name=cove-oci-d3", "--format",
+                    "{{.Status}}")
+        c.check("SIGKILL of the sentry: podman sees the container exit "
+                "(137)", comm == "cove-sentry" and
+                st.stdout.strip() == "137" and "Exited" in ps.stdout,
+                comm + st.stdout + st.stderr + ps.stdout)
+        podman("rm", "cove-oci-d3")
         r = subprocess.run(
             ["script", "-qec", " ".join(
                 ["podman", "--runtime", COVE, "run", "-it", "--rm"] + f +
