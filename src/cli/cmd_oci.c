@@ -918,6 +918,103 @@ out:
 	return r;
 }
 
+/* oci_same_pidns() - is @pid in the pid namespace whose inode is @ns? */
+static bool oci_same_pidns(pid_t pid, ino_t ns)
+{
+	char path[64];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
+	return !stat(path, &sb) && sb.st_ino == ns;
+}
+
+/* oci_comm() - /proc/PID/comm into @buf ("?" if unreadable). */
+static void oci_comm(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "re");
+	if (!f || !fgets(buf, (int)len, f))
+		snprintf(buf, len, "?");
+	buf[strcspn(buf, "\n")] = '\0';
+	if (f)
+		fclose(f);
+}
+
+/**
+ * oci_ps() - ps [--format table|json] ID: the container's processes
+ * @g:		global flags
+ * @argc:	arguments, argv[0] == "ps"
+ * @argv:	arguments
+ *
+ * Every process of the sentry's pid namespace (the sentry included), by
+ * host pid: a JSON array of pids, as runc prints for containerd, or a
+ * PID/COMMAND table.
+ *
+ * Return: 0 or 1 (reported).
+ */
+static int oci_ps(const struct oci_global *g, int argc, char **argv)
+{
+	const char *id = NULL;
+	char path[64], comm[64];
+	bool json = false;
+	struct oci_state s;
+	struct dirent *de;
+	struct stat sb;
+	json_t *arr;
+	char *text;
+	DIR *d;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--format=json") ||
+		    ((!strcmp(argv[i], "--format") || !strcmp(argv[i], "-f")) &&
+		     i + 1 < argc && !strcmp(argv[++i], "json")))
+			json = true;
+		else if (argv[i][0] != '-' && !id && strcmp(argv[i], "table"))
+			id = argv[i];
+		else if (strcmp(argv[i], "--format=table") &&
+			 strcmp(argv[i], "table"))
+			return oci_fail(
+				"ps: expected [--format table|json] ID");
+	}
+	if (!id)
+		return oci_fail("ps: expected [--format table|json] ID");
+	if (oci_load(g, id, &s))
+		return 1;
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)s.pid);
+	if (oci_state_status(&s) == OCI_STOPPED || stat(path, &sb) < 0) {
+		oci_state_free(&s);
+		return oci_fail("container not running");
+	}
+	oci_state_free(&s);
+	arr = json_array();
+	if (!json)
+		printf("%-8s %s\n", "PID", "CMD");
+	d = opendir("/proc");
+	while (d && (de = readdir(d))) {
+		pid_t pid = (pid_t)atoi(de->d_name);
+
+		if (pid <= 0 || !oci_same_pidns(pid, sb.st_ino))
+			continue;
+		json_array_append_new(arr, json_integer(pid));
+		oci_comm(pid, comm, sizeof(comm));
+		if (!json)
+			printf("%-8d %s\n", (int)pid, comm);
+	}
+	if (d)
+		closedir(d);
+	if (json) {
+		text = json_dumps(arr, JSON_COMPACT);
+		printf("%s\n", text ? text : "[]");
+		free(text);
+	}
+	json_decref(arr);
+	return 0;
+}
+
 /* oci_features() - features: what this runtime supports, as runc 1.1. */
 static int oci_features(void)
 {
@@ -1157,6 +1254,8 @@ static int oci_main(int argc, char **argv)
 		return oci_run(&g, argc, argv);
 	if (!strcmp(argv[0], "exec"))
 		return oci_exec(&g, argc, argv);
+	if (!strcmp(argv[0], "ps"))
+		return oci_ps(&g, argc, argv);
 	if (!strcmp(argv[0], "features"))
 		return oci_features();
 	if (!strcmp(argv[0], "spec"))

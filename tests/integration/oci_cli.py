@@ -442,6 +442,12 @@ def check_exec(c, oci):
     c.check("exec --detach --pid-file: the pid's status is the command's",
             r.returncode == 0 and code == 4, "%s %s" % (r.stderr, code))
     s = oci.state("ex")
+    r = oci.cove("ps", "--format", "json", "ex")
+    pids = json.loads(r.stdout) if r.returncode == 0 else []
+    comms = sorted(open("/proc/%d/comm" % p).read().strip() for p in pids)
+    c.check("ps --format json: the sentry and the program, by host pid",
+            s and s["pid"] in pids and "sleep" in comms and
+            "cove-sentry" in comms, r.stdout + r.stderr + str(comms))
     oci.cove("delete", "--force", "ex")
     wait_exit(s["pid"], 5)
 
