@@ -37,6 +37,24 @@ bool oci_id_valid(const char *id)
 	return true;
 }
 
+/* oci_mkdir_p() - @path and its missing parents (0700), as runc's root. */
+static int oci_mkdir_p(const char *path)
+{
+	char buf[4096], *s;
+
+	if ((size_t)snprintf(buf, sizeof(buf), "%s", path) >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (s = buf + 1; (s = strchr(s, '/')); s++) {
+		*s = '\0';
+		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+			return -1;
+		*s = '/';
+	}
+	return mkdir(buf, 0700) < 0 && errno != EEXIST ? -1 : 0;
+}
+
 int oci_state_dir(const char *root, const char *id, bool make, char *out,
 		  size_t len, struct cove_err *err)
 {
@@ -46,7 +64,7 @@ int oci_state_dir(const char *root, const char *id, bool make, char *out,
 	snprintf(out, len, "%s/%s", root, id);
 	if (!make)
 		return 0;
-	if (mkdir(root, 0700) < 0 && errno != EEXIST)
+	if (oci_mkdir_p(root) < 0)
 		return cove_err_set(err, errno, "cannot create root %s", root);
 	if (mkdir(out, 0700) < 0)
 		return cove_err_set(err, errno,

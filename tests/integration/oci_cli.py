@@ -41,7 +41,7 @@ class Oci:
     """One --root and --log for a set of containers."""
 
     def __init__(self, top):
-        self.root = os.path.join(top, "state")
+        self.root = os.path.join(top, "state", "nested")  # made by create
         self.log = os.path.join(top, "oci.log")
         self.top = top
         self.rootfs = os.path.join(top, "rootfs")
