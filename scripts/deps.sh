@@ -24,8 +24,9 @@ pkgs=(
 	# benchmarks (make bench, and its smoke test in make check): the
 	# peers Cove is compared with, load generators, plots
 	runc slirp4netns passt wrk python3-matplotlib
-	# the OCI runtime driven by podman (tests/integration/oci_podman.py)
+	# the OCI runtime driven by podman and containerd (tests/integration/oci_*.py)
 	podman conmon
+	containerd	# its runc v2 shim drives cove (tests/integration/oci_containerd.py)
 )
 
 missing=()

@@ -704,7 +704,8 @@ static int oci_namespaces(struct oci_bundle *b, const json_t *ns, bool *has_uts,
 /*
  * oci_no_limit() - does linux.resources.@key ask for nothing Cove would
  * have to enforce? Device rules (see oci_linux_refused()), null or empty
- * entries, and a pids limit <= 0 (no limit, as runc reads it).
+ * entries, a pids limit <= 0 (no limit, as runc reads it), and cpu shares
+ * of 1024 alone (the default weight, what containerd's ctr always sets).
  */
 static bool oci_no_limit(const char *key, const json_t *v)
 {
@@ -713,6 +714,10 @@ static bool oci_no_limit(const char *key, const json_t *v)
 	if (!strcmp(key, "devices") || json_is_null(v) ||
 	    (json_is_object(v) && !json_object_size(v)))
 		return true;
+	if (!strcmp(key, "cpu")) /* the kernel's default weight */
+		return json_object_size(v) == 1 &&
+		       json_integer_value(json_object_get(v, "shares")) ==
+			       1024;
 	return !strcmp(key, "pids") && json_object_size(v) == 1 &&
 	       json_is_integer(lim) && json_integer_value(lim) <= 0;
 }
