@@ -716,8 +716,7 @@ static bool oci_no_limit(const char *key, const json_t *v)
 		return true;
 	if (!strcmp(key, "cpu")) /* the kernel's default weight */
 		return json_object_size(v) == 1 &&
-		       json_integer_value(json_object_get(v, "shares")) ==
-			       1024;
+		       json_integer_value(json_object_get(v, "shares")) == 1024;
 	return !strcmp(key, "pids") && json_object_size(v) == 1 &&
 	       json_is_integer(lim) && json_integer_value(lim) <= 0;
 }
