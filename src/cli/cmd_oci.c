@@ -317,7 +317,20 @@ static int oci_create(const struct oci_global *g,
 	}
 	oci_log("debug", "create %s: bundle %s, network %s", id, b->dir,
 		b->o.network ? b->o.network : "none");
+	if (b->limits.any && !b->limits.path[0])
+		snprintf(b->limits.path, sizeof(b->limits.path), "/cove-oci/%s",
+			 id);
+	if (b->limits.any && oci_cgroup_enter(&b->limits, &err) < 0) {
+		close(b->x.fifo_fd);
+		ret = oci_fail("%s", err.msg);
+		goto fail;
+	}
+	/* The sentry is forked inside the cgroup; we leave it after. */
 	ret = rt_create(&b->o, pid, &err);
+	if (b->limits.any)
+		oci_cgroup_leave();
+	if (ret && b->limits.any)
+		oci_cgroup_remove(b->limits.path);
 	close(b->x.fifo_fd);
 	if (b->x.console_fd >= 0)
 		close(b->x.console_fd);
@@ -331,6 +344,7 @@ static int oci_create(const struct oci_global *g,
 	snprintf(s.bundle, sizeof(s.bundle), "%s", b->dir);
 	snprintf(s.rootfs, sizeof(s.rootfs), "%s", b->rootfs);
 	snprintf(s.sandbox, sizeof(s.sandbox), "%s", b->o.name);
+	snprintf(s.cgroup, sizeof(s.cgroup), "%s", b->limits.path);
 	oci_now_rfc3339(s.created, sizeof(s.created));
 	s.annotations = b->annotations;
 	if (oci_state_save(&s, &err) < 0 ||
@@ -532,7 +546,8 @@ static bool oci_wait_gone(const struct oci_state *s, int ms)
  * @s:		the container
  *
  * gc then finds the sandbox's lock free (the sentry held it) and removes
- * /run/cove/NAME and the host end of its veth.
+ * /run/cove/NAME and the host end of its veth; the container's cgroup,
+ * empty now, goes too.
  */
 static void oci_destroy(const struct oci_state *s)
 {
@@ -544,6 +559,9 @@ static void oci_destroy(const struct oci_state *s)
 	}
 	(void)waitpid(s->pid, NULL, WNOHANG); /* ours after `run` */
 	(void)rt_gc(false);
+	oci_cgroup_remove(s->cgroup);
+	if (!strncmp(s->cgroup, "/cove-oci/", 10))
+		oci_cgroup_remove("/cove-oci"); /* only once empty */
 	oci_state_remove(s);
 }
 

@@ -31,13 +31,14 @@
  * Refused (the sandbox could not honour them, and ignoring them would
  * weaken what the spec asks): apparmorProfile,
  * selinuxLabel, linux.seccomp, sysctls outside the container's own
- * namespaces, resources other than device rules,
+ * namespaces, resources other than memory, pids, cpu shares/quota and
+ * device rules,
  * user namespaces and id mappings, joining namespaces other than the
  * network one by path, hooks, devices beyond the default ones, mount
  * propagation other than private. Accepted while not applied, because
  * Cove is stricter anyway: uts, ipc and cgroup namespaces are always new,
  * no_new_privs is always set, ambient capabilities are never raised,
- * linux.cgroupsPath (no cgroup is made yet, so no limit is promised).
+ * linux.cgroupsPath without limits (no cgroup is made then).
  */
 
 #define OCI_ERR(err, ...) cove_err_set(err, 0, "config.json: " __VA_ARGS__)
@@ -701,24 +702,126 @@ static int oci_namespaces(struct oci_bundle *b, const json_t *ns, bool *has_uts,
 	return 0;
 }
 
-/*
- * oci_no_limit() - does linux.resources.@key ask for nothing Cove would
- * have to enforce? Device rules (see oci_linux_refused()), null or empty
- * entries, a pids limit <= 0 (no limit, as runc reads it), and cpu shares
- * of 1024 alone (the default weight, what containerd's ctr always sets).
- */
-static bool oci_no_limit(const char *key, const json_t *v)
+/* oci_swap_active() - does the host swap? (/proc/swaps beyond its header) */
+static bool oci_swap_active(void)
 {
-	const json_t *lim = json_object_get(v, "limit");
+	char line[256];
+	int n = 0;
+	FILE *f = fopen("/proc/swaps", "re");
 
-	if (!strcmp(key, "devices") || json_is_null(v) ||
-	    (json_is_object(v) && !json_object_size(v)))
-		return true;
-	if (!strcmp(key, "cpu")) /* the kernel's default weight */
-		return json_object_size(v) == 1 &&
-		       json_integer_value(json_object_get(v, "shares")) == 1024;
-	return !strcmp(key, "pids") && json_object_size(v) == 1 &&
-	       json_is_integer(lim) && json_integer_value(lim) <= 0;
+	if (!f)
+		return true; /* unknown: assume it does */
+	while (fgets(line, sizeof(line), f))
+		n++;
+	fclose(f);
+	return n > 1;
+}
+
+/* oci_int() - @key of @o as an integer; @def when absent. */
+static int64_t oci_int(const json_t *o, const char *key, int64_t def)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return json_is_integer(v) ? (int64_t)json_integer_value(v) : def;
+}
+
+/* oci_only_keys() - has @o no key outside @keys (NULL-terminated)? */
+static const char *oci_only_keys(const json_t *o, const char *const *keys)
+{
+	const char *key;
+	unsigned i;
+	json_t *v;
+
+	json_object_foreach((json_t *)o, key, v)
+	{
+		for (i = 0; keys[i] && strcmp(keys[i], key); i++)
+			;
+		if (!keys[i] && !json_is_null(v))
+			return key;
+	}
+	return NULL;
+}
+
+/**
+ * oci_resources() - linux.resources: what the container's cgroup enforces
+ * @b:		the bundle; b->limits filled
+ * @res:	the object (may be NULL)
+ * @err:	the first setting Cove cannot enforce, by name
+ *
+ * Enforced (src/oci/cgroup.c): memory.limit, pids.limit, cpu.shares,
+ * cpu.quota/period. memory.swap is accepted only on a host without swap
+ * (where it cannot add anything to the limit). Device rules are accepted:
+ * the container's /dev holds only the default devices and CAP_MKNOD is
+ * always dropped, so no rule can grant more. A pids limit <= 0 means none
+ * (as runc reads it) and cpu shares 1024 is the default weight.
+ *
+ * Return: 0 or -1.
+ */
+static int oci_resources(struct oci_bundle *b, const json_t *res,
+			 struct cove_err *err)
+{
+	static const char *const mem_keys[] = { "limit", "swap", NULL };
+	static const char *const cpu_keys[] = { "shares", "quota", "period",
+						NULL };
+	struct oci_limits *l = &b->limits;
+	const json_t *m = json_object_get(res, "memory");
+	const json_t *c = json_object_get(res, "cpu");
+	const char *key, *bad;
+	json_t *v;
+
+	json_object_foreach((json_t *)res, key, v)
+	{
+		if (strcmp(key, "devices") && strcmp(key, "memory") &&
+		    strcmp(key, "pids") && strcmp(key, "cpu") &&
+		    !json_is_null(v) &&
+		    !(json_is_object(v) && !json_object_size(v)))
+			return OCI_ERR(err,
+				       "linux.resources.%s: not supported "
+				       "yet",
+				       key);
+	}
+	if ((bad = oci_only_keys(m, mem_keys)) ||
+	    (bad = oci_only_keys(c, cpu_keys)))
+		return OCI_ERR(err, "linux.resources.%s.%s: not supported yet",
+			       m && oci_only_keys(m, mem_keys) ? "memory" :
+								 "cpu",
+			       bad);
+	l->memory = oci_int(m, "limit", 0);
+	if (oci_int(m, "swap", 0) > 0 && oci_swap_active())
+		return OCI_ERR(err, "linux.resources.memory.swap: not "
+				    "supported yet on a host with swap");
+	l->pids = oci_int(json_object_get(res, "pids"), "limit", 0);
+	l->cpu_shares = oci_int(c, "shares", 0);
+	if (l->cpu_shares == 1024)
+		l->cpu_shares = 0;
+	l->cpu_quota = oci_int(c, "quota", 0);
+	l->cpu_period = oci_int(c, "period", 0);
+	if (l->memory < 0 || l->cpu_shares < 0 || l->cpu_period < 0)
+		return OCI_ERR(err, "linux.resources: negative limit");
+	l->any = l->memory > 0 || l->pids > 0 || l->cpu_shares > 0 ||
+		 l->cpu_quota > 0;
+	return 0;
+}
+
+/* oci_cgroups_path() - linux.cgroupsPath, where limits are enforced. */
+static int oci_cgroups_path(struct oci_bundle *b, const char *path,
+			    struct cove_err *err)
+{
+	if (!path || !path[0] || !b->limits.any)
+		return 0; /* no limit: no cgroup is made */
+	if (strchr(path, ':'))
+		return OCI_ERR(err,
+			       "linux.cgroupsPath: '%s' is systemd's form "
+			       "(--systemd-cgroup is not supported yet)",
+			       path);
+	if (path[0] != '/' || strstr(path, "..") ||
+	    strlen(path) >= sizeof(b->limits.path))
+		return OCI_ERR(err,
+			       "linux.cgroupsPath: '%s' is not a clean "
+			       "absolute path",
+			       path);
+	snprintf(b->limits.path, sizeof(b->limits.path), "%s", path);
+	return 0;
 }
 
 /**
@@ -726,9 +829,7 @@ static bool oci_no_limit(const char *key, const json_t *v)
  * @l:		"linux"
  * @err:	names the first one present
  *
- * Device cgroup rules are accepted: the container's /dev holds only the
- * default devices and CAP_MKNOD is always dropped, so no rule can grant
- * more. The default devices listed in linux.devices are provided anyway.
+ * The default devices listed in linux.devices are provided anyway.
  *
  * Return: 0 or -1.
  */
@@ -741,23 +842,14 @@ static int oci_linux_refused(const json_t *l, struct cove_err *err)
 	static const char *const defdevs[] = { "/dev/null",    "/dev/zero",
 					       "/dev/full",    "/dev/random",
 					       "/dev/urandom", "/dev/tty" };
-	const json_t *res = json_object_get(l, "resources");
-	const char *prop = oci_str(l, "rootfsPropagation"), *key, *p;
-	json_t *e, *v;
+	const char *prop = oci_str(l, "rootfsPropagation"), *p;
+	json_t *e;
 	size_t i, k;
 
 	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
 		if (oci_nonempty(l, refused[i]))
 			return OCI_ERR(err, "linux.%s: not supported yet",
 				       refused[i]);
-	json_object_foreach((json_t *)res, key, v)
-	{
-		if (!oci_no_limit(key, v))
-			return OCI_ERR(err,
-				       "linux.resources.%s: cgroup limits are "
-				       "not supported yet",
-				       key);
-	}
 	json_array_foreach(json_object_get(l, "devices"), i, e)
 	{
 		p = oci_str(e, "path");
@@ -824,6 +916,8 @@ static int oci_bundle_check(struct oci_bundle *b, const char *network,
 	    oci_namespaces(b, json_object_get(l, "namespaces"), &has_uts, err) <
 		    0 ||
 	    oci_sysctl(b, json_object_get(l, "sysctl"), err) < 0 ||
+	    oci_resources(b, json_object_get(l, "resources"), err) < 0 ||
+	    oci_cgroups_path(b, oci_str(l, "cgroupsPath"), err) < 0 ||
 	    oci_process_args(b, p, network, &n, err) < 0 ||
 	    oci_process_extras(b, p, err) < 0 ||
 	    oci_mounts(b, json_object_get(j, "mounts"), err) < 0 ||

@@ -87,6 +87,8 @@ int oci_state_save(const struct oci_state *s, struct cove_err *err)
 		      s->created, "sandbox", s->sandbox);
 	if (o && s->annotations)
 		json_object_set(o, "annotations", s->annotations);
+	if (o && s->cgroup[0])
+		json_object_set_new(o, "cgroup", json_string(s->cgroup));
 	if (!o)
 		return cove_err_set(err, ENOMEM, "state: out of memory");
 	snprintf(path, sizeof(path), "%s/state.json", s->dir);
@@ -131,6 +133,7 @@ int oci_state_load(const char *root, const char *id, struct oci_state *s,
 	s->pid = (pid_t)json_integer_value(json_object_get(o, "pid"));
 	s->starttime = (unsigned long long)json_integer_value(
 		json_object_get(o, "starttime"));
+	(void)oci_copy(o, "cgroup", s->cgroup, sizeof(s->cgroup));
 	a = json_object_get(o, "annotations");
 	s->annotations = json_is_object(a) ? json_incref(a) : NULL;
 	if (s->pid <= 1 ||

@@ -452,6 +452,62 @@ def check_exec(c, oci):
     wait_exit(s["pid"], 5)
 
 
+def cgroup_dirs(path):
+    """The container's cgroup directories that exist (v2 or v1)."""
+    base = "/sys/fs/cgroup"
+    dirs = [base + path] + ["%s/%s%s" % (base, h, path)
+                            for h in ("memory", "pids", "cpu")]
+    return [d for d in dirs if os.path.isdir(d)]
+
+
+def check_limits(c, oci):
+    """linux.resources through the container's cgroup: a program that
+    allocates 128 MiB under a 64 MiB limit dies with 137 (it survives
+    under 1 GiB); a pids limit stops a fork loop; the cgroup goes with
+    delete."""
+    grow = ('x=$(head -c 134217728 /dev/zero | tr "\\0" a); '
+            'echo survived ${#x}')
+
+    def mem(limit):
+        return lambda cfg: cfg["linux"].__setitem__(
+            "resources", {"memory": {"limit": limit}})
+    r = oci.cove("run", "--bundle", oci.bundle(["sh", "-c", grow],
+                                               mem(64 << 20)), "m64")
+    c.check("memory limit 64 MiB: allocating 128 MiB dies with 137",
+            r.returncode == 137, "%d %s %s" % (r.returncode, r.stdout,
+                                               r.stderr))
+    r = oci.cove("run", "--bundle", oci.bundle(["sh", "-c", grow],
+                                               mem(1 << 30)), "m1g")
+    c.check("memory limit 1 GiB: 128 MiB fits", r.returncode == 0 and
+            r.stdout == "survived 134217728\n",
+            "%d %s %s" % (r.returncode, r.stdout, r.stderr))
+    loop = ["sh", "-c", "n=0; while [ $n -lt 40 ]; do sleep 5 & "
+            "n=$((n+1)); done; echo after-40; kill $(jobs -p)"]
+
+    def pids(limit):
+        return lambda cfg: cfg["linux"].__setitem__(
+            "resources", {"pids": {"limit": limit}})
+    r = oci.cove("run", "--bundle", oci.bundle(loop, pids(10)), "p10r")
+    r2 = oci.cove("run", "--bundle", oci.bundle(loop, pids(100)), "p100r")
+    c.check("pids limit 10: 40 background sleeps cannot fork (100: they "
+            "can)", r.returncode == 2 and "can't fork" in r.stderr and
+            r2.returncode == 0 and "after-40" in r2.stdout,
+            "%d %s | %d %s" % (r.returncode, r.stderr, r2.returncode,
+                               r2.stdout + r2.stderr))
+    oci.cove("create", "--bundle", oci.bundle(["true"], pids(10)), "p10")
+    with open(os.path.join(oci.root, "p10", "state.json")) as f:
+        cg = json.load(f).get("cgroup", "")
+    made = cgroup_dirs(cg) if cg else []
+    pmax = [open(os.path.join(d, "pids.max")).read().strip()
+            for d in made if os.path.exists(os.path.join(d, "pids.max"))]
+    c.check("the container's cgroup is /cove-oci/ID with pids.max 10",
+            cg == "/cove-oci/p10" and pmax == ["10"],
+            "%s %s %s" % (cg, made, pmax))
+    oci.cove("delete", "p10")
+    c.check("delete removes the container's cgroup", cg and
+            not cgroup_dirs(cg), str(cgroup_dirs(cg)) if cg else "")
+
+
 def check_bad_bundles(c, oci):
     def ns_foo(cfg):
         cfg["linux"]["namespaces"].append({"type": "foo"})
@@ -469,7 +525,7 @@ def check_bad_bundles(c, oci):
         cfg["linux"]["sysctl"] = {"vm.swappiness": "10"}
 
     def resources(cfg):
-        cfg["linux"]["resources"] = {"memory": {"limit": 1 << 26}}
+        cfg["linux"]["resources"] = {"blockIO": {"weight": 10}}
 
     cases = [
         ("missing config.json", None, None, "config.json"),
@@ -481,8 +537,8 @@ def check_bad_bundles(c, oci):
         ("process.terminal without --console-socket", terminal, None,
          "--console-socket"),
         ("a sysctl outside the container", sysctl, None, "vm.swappiness"),
-        ("unsupported linux.resources.memory", resources, None,
-         "linux.resources.memory"),
+        ("unsupported linux.resources.blockIO", resources, None,
+         "linux.resources.blockIO"),
         ("program not found", lambda cfg: cfg["process"].__setitem__(
             "args", ["/bin/nosuchprogram"]), None, "nosuchprogram"),
     ]
@@ -548,6 +604,7 @@ def main():
         check_preserve_fds(c, oci)
         check_terminal(c, oci)
         check_exec(c, oci)
+        check_limits(c, oci)
         check_bad_bundles(c, oci)
         check_globals(c, oci)
     finally:

@@ -13,11 +13,12 @@ sentries).
 
 Flags every run needs today, each for a field Cove refuses rather than
 ignores (docs/OCI.md): `--security-opt seccomp=unconfined` (no
-linux.seccomp yet), `--pids-limit=-1` (no cgroups yet), and ulimits within
+linux.seccomp yet), and ulimits within
 this machine's hard limits (podman asks for nofile 1048576, which runc
 cannot set here either: no CAP_SYS_RESOURCE).
 """
 
+import glob
 import os
 import resource
 import shutil
@@ -43,7 +44,7 @@ def podman(*args, timeout=60):
 
 def run_flags():
     nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
-    return ["--security-opt", "seccomp=unconfined", "--pids-limit=-1",
+    return ["--security-opt", "seccomp=unconfined",
             "--ulimit", "nofile=%d:%d" % (nofile, nofile),
             "--ulimit", "nproc=4096:4096"]
 
@@ -114,8 +115,15 @@ def check_conf(c, top, f):
             "linux.seccomp: not supported yet" in r.stderr, r.stderr)
 
 
+def libpod_cgroups():
+    """podman's per-container cgroup directories (cgroupfs manager)."""
+    return {d for h in ("", "memory/", "pids/", "cpu/")
+            for d in glob.glob("/sys/fs/cgroup/%slibpod_parent/libpod-*" % h)}
+
+
 def main():
     c = sb.Checks()
+    cg_before = libpod_cgroups()
     before = sb.Snapshot()
     oci_before = set(os.listdir("/run/cove-oci")) \
         if os.path.isdir("/run/cove-oci") else set()
@@ -132,6 +140,15 @@ def main():
             r = podman("run", "--rm", *f, IMAGE, "sh", "-c", cmd)
             c.check("exit status %d passes through" % code,
                     r.returncode == code, r.stderr)
+        grow = 'x=$(head -c 134217728 /dev/zero | tr "\\0" a); echo ok'
+        r = podman("run", "--rm", "--memory", "64m", *f, IMAGE, "sh", "-c",
+                   grow)
+        r2 = podman("run", "--rm", "--memory", "1g", *f, IMAGE, "sh", "-c",
+                    grow)
+        c.check("--memory 64m enforced: allocating 128 MiB dies with 137 "
+                "(fits in 1g)", r.returncode == 137 and
+                r2.returncode == 0 and r2.stdout == "ok\n",
+                r.stderr + r2.stdout + r2.stderr)
         r = podman("run", "--rm", *f, IMAGE, "sh", "-c",
                    "cat /proc/1/comm; cat /proc/net/dev")
         c.check("bridge network: PID 1 is the sentry, eth0 from netavark",
@@ -203,6 +220,8 @@ def main():
             podman("rm", "-f", n)
         subprocess.run(["podman", "rmi", "-f", IMAGE], capture_output=True)
         shutil.rmtree(top)
+    cgs = libpod_cgroups() - cg_before
+    c.check("no container cgroup left", not cgs, str(cgs))
     oci_now = set(os.listdir("/run/cove-oci")) \
         if os.path.isdir("/run/cove-oci") else set()
     left = sb.settle(before)
