@@ -128,6 +128,10 @@ def main():
     oci_before = set(os.listdir("/run/cove-oci")) \
         if os.path.isdir("/run/cove-oci") else set()
     top = tempfile.mkdtemp(prefix="cove-podman-")
+    # conmon writes a file "oom" into its working directory (podman's)
+    # when a container is OOM-killed: keep it in the temp dir.
+    cwd = os.getcwd()
+    os.chdir(top)
     names = []
     try:
         make_image(top)
@@ -219,6 +223,7 @@ def main():
         for n in names:
             podman("rm", "-f", n)
         subprocess.run(["podman", "rmi", "-f", IMAGE], capture_output=True)
+        os.chdir(cwd)
         shutil.rmtree(top)
     cgs = libpod_cgroups() - cg_before
     c.check("no container cgroup left", not cgs, str(cgs))
