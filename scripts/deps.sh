@@ -8,6 +8,7 @@ pkgs=(
 	# build
 	gcc clang libclang-rt-14-dev meson ninja-build pkg-config
 	libmnl-dev libseccomp-dev protobuf-c-compiler libprotobuf-c-dev
+	libjansson-dev	# config.json and state JSON of the OCI runtime (src/oci)
 	liblwip-dev
 	libdpdk-dev	# the dpdk link in cove-plugin (DPDK 22.11, pkg-config libdpdk)
 	libxdp-dev libbpf-dev	# the xdp link (cove-plugin only)
@@ -24,6 +25,9 @@ pkgs=(
 	# benchmarks (make bench, and its smoke test in make check): the
 	# peers Cove is compared with, load generators, plots
 	runc slirp4netns passt wrk python3-matplotlib
+	# the OCI runtime driven by podman and containerd (tests/integration/oci_*.py)
+	podman conmon
+	containerd	# its runc v2 shim drives cove (tests/integration/oci_containerd.py)
 )
 
 missing=()

@@ -3,6 +3,8 @@
 #ifndef COVE_CLI_H
 #define COVE_CLI_H
 
+#include <stdbool.h>
+
 /*
  * A verb is "cove NAME ARGS...". Its main() gets argv with argv[0] == NAME
  * and returns the process exit status: 0 success, 1 failure at run time,
@@ -14,6 +16,13 @@ struct cove_cmd {
 	const char *name;
 	const char *summary; /* one line for `cove --help` */
 	int (*main)(int argc, char **argv);
+	/*
+	 * Optional: does this verb take the whole command line (argv[0] the
+	 * program) although argv[1] is not its name? The OCI form does
+	 * (cmd_oci.c): runc's verbs and global flags. Asked before the
+	 * names are matched.
+	 */
+	bool (*claims)(int argc, char **argv);
 };
 
 #define COVE_COMMAND(var)                                   \
@@ -33,5 +42,15 @@ extern const char *cove_progname;
  */
 int cove_usage_error(const char *verb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/**
+ * cove_exec_native() - `cove exec` as if typed (cmd_exec.c), for the OCI
+ * form's exec
+ * @argc:	argument count
+ * @argv:	argv[0] == "exec", then exec's options, NAME, -- and COMMAND
+ *
+ * Return: exec's exit status (the command's).
+ */
+int cove_exec_native(int argc, char **argv);
 
 #endif /* COVE_CLI_H */

@@ -221,6 +221,11 @@ static int exec_main(int argc, char **argv)
 	return ret;
 }
 
+int cove_exec_native(int argc, char **argv)
+{
+	return exec_main(argc, argv);
+}
+
 static const struct cove_cmd exec_cmd = {
 	.name = "exec",
 	.summary = "run one more process in a running sandbox",

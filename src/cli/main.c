@@ -72,6 +72,10 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	/* cppcheck-suppress comparePointers ; one linker section */
+	for (c = __start_cove_cmds; c && c < __stop_cove_cmds; c++)
+		if ((*c)->claims && (*c)->claims(argc, argv))
+			return (*c)->main(argc, argv);
 	if (!strcmp(argv[1], "--version")) {
 		printf("%s 0.1.0\n", cove_progname);
 		return 0;

@@ -80,8 +80,67 @@ struct sbx_publish {
 	uint16_t host_port, port;
 };
 
+#define SBX_OCI_MAX_MOUNTS 64
+#define SBX_OCI_MAX_PATHS  64
+#define SBX_OCI_MAX_GIDS   32
+#define SBX_OCI_MAX_RLIMIT 16
+#define SBX_OCI_MAX_SYSCTL 32
+
+/* One entry of config.json's "mounts", resolved to mount(2) arguments. */
+struct sbx_oci_mount {
+	const char *dest;   /* absolute, inside the root */
+	const char *type;   /* "bind" for bind and rbind */
+	const char *source; /* host path for binds */
+	unsigned long flags;
+	const char *data; /* the options mount(2) takes as data, or NULL */
+	bool bind, recursive;
+};
+
+struct sbx_oci_rlimit {
+	int resource;
+	uint64_t soft, hard;
+};
+
+/*
+ * struct sbx_oci - what an OCI bundle asks beyond `cove run --rootfs`
+ * (src/oci/bundle.c fills it, src/sentry/oci_fs.c applies it in the
+ * program's process). Present only for `cove create` and OCI `run`.
+ */
+struct sbx_oci {
+	int fifo_fd; /* O_PATH fd of exec.fifo: the program waits on it */
+	unsigned preserve_fds; /* --preserve-fds: 3..3+N-1 pass to it */
+	bool no_new_keyring;   /* keep the caller's session keyring */
+	bool terminal;	       /* process.terminal: a pty, its master sent */
+	int console_fd;	       /* ... over this --console-socket connection */
+	unsigned short rows, cols; /* process.consoleSize, 0: unset */
+	const char *hostname;
+	bool root_readonly;
+	bool host_netns; /* the spec has no network namespace: the host's */
+	struct sbx_oci_mount mounts[SBX_OCI_MAX_MOUNTS];
+	unsigned nmounts;
+	const char *masked[SBX_OCI_MAX_PATHS];
+	unsigned nmasked;
+	const char *readonly[SBX_OCI_MAX_PATHS];
+	unsigned nreadonly;
+	gid_t gids[SBX_OCI_MAX_GIDS]; /* process.user.additionalGids */
+	unsigned ngids;
+	const char *sysctl_key[SBX_OCI_MAX_SYSCTL]; /* linux.sysctl */
+	const char *sysctl_val[SBX_OCI_MAX_SYSCTL];
+	unsigned nsysctl;
+	struct sbx_oci_rlimit rlimits[SBX_OCI_MAX_RLIMIT];
+	unsigned nrlimits;
+	bool have_caps;
+	uint64_t caps_bounding, caps_effective, caps_permitted;
+	uint64_t caps_inheritable;
+	bool have_umask;
+	mode_t umask;
+	bool have_oom;
+	int oom_score_adj;
+};
+
 struct sbx_opts {
-	const char *network; /* the --network value */
+	const struct sbx_oci *oci; /* NULL for cove run */
+	const char *network;	   /* the --network value */
 	enum sbx_net_mode mode;
 	enum sbx_link_kind link;
 	const char *link_args; /* --link=dpdk:DEVARGS; NULL: net_af_packet0 */

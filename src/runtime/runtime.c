@@ -506,8 +506,11 @@ static int rt_fork_sentry(struct rt_run *r, struct cove_err *err)
 			"cannot start the sentry in a new pid namespace");
 	if (pid == 0) {
 		/* The lock means "cove run lives": a killed runtime frees it at
-		 * once, and gc deals with a sentry that has not died yet. */
-		close(r->st.lock_fd);
+		 * once, and gc deals with a sentry that has not died yet. An
+		 * OCI container's sentry holds it itself, as it outlives
+		 * `cove create`. */
+		if (!r->o->oci)
+			close(r->st.lock_fd);
 		close(to_wr);
 		close(from_rd);
 		close(ready_rd);
@@ -573,7 +576,8 @@ static int rt_make_veth(struct rt_run *r, struct cove_err *err)
 {
 	char host[16], peer[16];
 
-	if (r->o->netns_path || r->o->mode == SBX_NET_NONE)
+	if (r->o->netns_path || r->o->mode == SBX_NET_NONE ||
+	    (r->o->oci && r->o->oci->host_netns))
 		return 0;
 	if (rt_attach_host(r->o, r->pid, err) < 0)
 		return -1;
@@ -881,4 +885,76 @@ int rt_run(struct sbx_opts *o)
 		rt_wait(&r);
 	rt_teardown(&r);
 	return r.ret;
+}
+
+/**
+ * rt_await_created() - wait for the sentry's "S": the program waits on
+ * exec.fifo (OCI create)
+ * @r:		the run
+ * @err:	the sentry's "E<message>", or that it died
+ *
+ * Return: 0 or -1 with r->ret set to the sentry's exit status when it
+ * reported a failure (127: the program was not found).
+ */
+static int rt_await_created(struct rt_run *r, struct cove_err *err)
+{
+	char msg[COVE_ERR_MSG_MAX + 2];
+	char c = rt_read_reply(r->from_sentry, msg, sizeof(msg));
+	int status = 0;
+
+	if (c == 'S')
+		return 0;
+	if (c == 'E')
+		cove_err_set(err, 0, "%s", msg + 1);
+	else
+		cove_err_set(err, 0, "the sentry died during set-up");
+	if (waitpid(r->pid, &status, 0) == r->pid) {
+		r->pid = -1;
+		r->ret = WIFEXITED(status) ? WEXITSTATUS(status) :
+					     SBX_EXIT_COVE;
+	}
+	return -1;
+}
+
+/**
+ * rt_create() - OCI create: the sandbox up to the program's exec
+ * @o:		options with o->oci set
+ * @pid:	the sentry's pid (the container's, for `state`)
+ * @err:	reason
+ *
+ * The same steps as rt_run() up to "G", then the sentry's "S". On success
+ * nothing is torn down: the sentry keeps the sandbox's lock and lives on
+ * without its parent; its exit status is the program's. On failure
+ * everything made so far is removed, as rt_teardown() does for cove run.
+ *
+ * Return: 0, or the failure's exit status (> 0) with @err set.
+ */
+int rt_create(struct sbx_opts *o, pid_t *pid, struct cove_err *err)
+{
+	struct rt_run r = {
+		.o = o,
+		.st = { .lock_fd = -1 },
+		.pid = -1,
+		.to_sentry = -1,
+		.from_sentry = -1,
+		.ready_rd = -1,
+		.ret = SBX_EXIT_COVE,
+	};
+	sigset_t set;
+
+	sbx_step_start();
+	if (rt_prepare_state(&r, err) < 0 || rt_start_sentry(&r, err) < 0 ||
+	    rt_await_netns(&r, err) < 0 || rt_make_veth(&r, err) < 0 ||
+	    rt_release_sentry(&r, err) < 0 || rt_await_created(&r, err) < 0) {
+		rt_teardown(&r);
+		return r.ret ? r.ret : SBX_EXIT_COVE;
+	}
+	*pid = r.pid;
+	close(r.st.lock_fd); /* the sentry's copy holds the lock */
+	cove_closep(&r.to_sentry);
+	cove_closep(&r.from_sentry);
+	cove_closep(&r.ready_rd);
+	rt_signal_set(&set);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	return 0;
 }

@@ -232,4 +232,15 @@ int rt_host_check(const struct sbx_opts *o, struct cove_err *err);
  */
 int rt_run(struct sbx_opts *o);
 
+/**
+ * rt_create() - OCI create: make the sandbox, leave the program waiting
+ * on o->oci->fifo_fd, hand the sentry over
+ * @o:		options, o->oci set
+ * @pid:	the sentry's pid
+ * @err:	reason
+ *
+ * Return: 0, or an exit status (> 0) with @err set and nothing left.
+ */
+int rt_create(struct sbx_opts *o, pid_t *pid, struct cove_err *err);
+
 #endif /* COVE_RUNTIME_RUNTIME_H */

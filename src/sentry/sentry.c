@@ -481,8 +481,10 @@ static int sbx_sentry_setup(struct sentry *sn, int sync_rd, int sync_wr,
 	bool link_based;
 	char c;
 
-	if (!o->netns_path)
+	if (!o->netns_path && !(o->oci && o->oci->host_netns))
 		flags |= CLONE_NEWNET;
+	if (o->oci)
+		flags |= CLONE_NEWCGROUP;
 	if (unshare(flags) < 0)
 		return cove_err_set(err, errno, "unshare");
 	if (o->netns_path) {
@@ -504,8 +506,19 @@ static int sbx_sentry_setup(struct sentry *sn, int sync_rd, int sync_wr,
 	(void)umount2("/sys", MNT_DETACH);
 	(void)mount("sysfs", "/sys", "sysfs",
 		    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-	(void)sethostname(o->name, strlen(o->name));
-	sbx_hosts_file(o);
+	if (!o->oci) {
+		(void)sethostname(o->name, strlen(o->name));
+		sbx_hosts_file(o);
+	} else if (o->oci->hostname &&
+		   sethostname(o->oci->hostname, strlen(o->oci->hostname)) <
+			   0) {
+		return cove_err_set(err, errno, "hostname");
+	}
+	if (o->oci && o->oci->host_netns) {
+		sbx_step(o,
+			 "sentry: the host's network (no network namespace)");
+		return 0;
+	}
 	/* The program's root is not root of the netns's user namespace (see
 	 * spawn.c): let it bind ports below 1024 there, as in any container. */
 	if (!o->rootfs && !o->host_fs_rw) {
@@ -610,7 +623,10 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr, int ready_wr)
 	struct rlimit rl;
 	size_t argc;
 
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* An OCI container outlives `cove create`; cove run's sandbox dies
+	 * with its runtime. */
+	if (!o->oci)
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 	prctl(PR_SET_NAME, "cove-sentry");
 	/* One fd per program socket: as many as the hard limit allows. */
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
@@ -675,6 +691,10 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr, int ready_wr)
 		kill(sn.child, SIGKILL);
 		sbx_fail(o, sync_wr, &err, SBX_EXIT_COVE);
 	}
+	/* OCI: the program waits on exec.fifo and keeps a copy of this pipe
+	 * until its exec, so EOF would come only then: say "S" instead. */
+	if (o->oci)
+		(void)!write(sync_wr, "S", 1);
 	close(sync_wr); /* "started" is cove.Health's SERVING now */
 	sbx_loop(&sn);
 	/* The program is gone: so is everything else in the sandbox. */

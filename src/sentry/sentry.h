@@ -199,6 +199,19 @@ int sbx_zygote_exec(struct sentry *sn, const uint8_t *req, size_t len,
 char **sbx_build_env(const struct sbx_opts *o);
 void sbx_use_path(char *const *env);
 
+/* ---- oci_fs.c: an OCI bundle in the program's process ---------------- */
+
+/* On the exec pipe: the program waits on exec.fifo (not an errno). */
+#define SBX_OCI_ARMED (-2)
+
+int sbx_oci_enter_root(const struct sbx_opts *o, int *fdsdir,
+		       struct cove_err *err);
+int sbx_oci_process(const struct sbx_oci *x, struct cove_err *err);
+int sbx_oci_caps(const struct sbx_oci *x);
+int sbx_oci_terminal(const struct sbx_opts *o, struct cove_err *err);
+int sbx_oci_gate(const struct sbx_opts *o, char *const *env, int fdsdir,
+		 int exec_pipe);
+
 /* sandnet.c: the sandbox end of the network */
 /**
  * sbx_attach_sandbox() - sentry side: lo up, eth0 addressed, default route

@@ -285,6 +285,11 @@ char **sbx_build_env(const struct sbx_opts *o)
 
 	if (!env)
 		return NULL;
+	if (o->oci) { /* the bundle's environment exactly, as runc */
+		for (i = 0; i < o->nenv; i++)
+			env[n++] = (char *)o->env[i];
+		return env;
+	}
 	env[n++] =
 		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 	env[n++] = "HOME=/root";
@@ -314,10 +319,10 @@ sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe,
 {
 	struct rlimit rl;
 	struct cove_err err = { 0 };
-	char cwd[4096];
+	char cwd[4096], msg[sizeof(int) + COVE_ERR_MSG_MAX];
 	sigset_t none;
 	char **env;
-	int nfd, e, sig;
+	int nfd, e, sig, fdsdir = -1;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -328,7 +333,11 @@ sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe,
 	}
 	for (sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL);
-	if (o->rootfs && sbx_enter_rootfs(o->rootfs, &err) < 0)
+	if (o->oci && (sbx_oci_enter_root(o, &fdsdir, &err) < 0 ||
+		       sbx_oci_process(o->oci, &err) < 0 ||
+		       sbx_oci_terminal(o, &err) < 0))
+		goto fail;
+	if (!o->oci && o->rootfs && sbx_enter_rootfs(o->rootfs, &err) < 0)
 		goto fail;
 	if (!o->rootfs && !o->host_fs_rw) {
 		/* The inherited cwd would still reach under the new mounts
@@ -351,6 +360,11 @@ sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe,
 	e = sbx_drop_caps();
 	if (e < 0) {
 		cove_err_set(&err, -e, "dropping capabilities");
+		goto fail;
+	}
+	e = o->oci ? sbx_oci_caps(o->oci) : 0;
+	if (e < 0) {
+		cove_err_set(&err, -e, "process.capabilities");
 		goto fail;
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
@@ -380,25 +394,55 @@ sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe,
 		goto fail;
 	}
 	if (o->have_user) {
-		gid_t g = o->gid;
+		gid_t g[SBX_OCI_MAX_GIDS + 1] = { o->gid };
+		size_t ng = 1;
 
-		if (setgroups(1, &g) < 0 || setgid(o->gid) < 0 ||
+		for (; o->oci && ng <= o->oci->ngids; ng++)
+			g[ng] = o->oci->gids[ng - 1];
+		if (setgroups(ng, g) < 0 || setgid(o->gid) < 0 ||
 		    setuid(o->uid) < 0) {
 			cove_err_set(&err, errno, "--user %u:%u",
 				     (unsigned)o->uid, (unsigned)o->gid);
 			goto fail;
 		}
 	}
+	if (o->oci) {
+		e = sbx_oci_gate(o, env, fdsdir, exec_pipe);
+		if (e > 0)
+			_exit(e == ENOENT ? SBX_EXIT_NOTFOUND :
+					    SBX_EXIT_NOEXEC);
+		if (e < 0)
+			_exit(SBX_EXIT_COVE); /* the runtime gave up on us */
+		exec_pipe = -1;
+	}
 	sbx_use_path(env);
 	execvpe(o->argv[0], o->argv, env);
 	e = errno;
-	(void)!write(exec_pipe, &e, sizeof(e));
+	if (exec_pipe >= 0)
+		(void)!write(exec_pipe, &e, sizeof(e));
 	_exit(e == ENOENT ? SBX_EXIT_NOTFOUND : SBX_EXIT_NOEXEC);
 fail:
+	/* One write: the sentry reads the pipe once, and a second write
+	 * could arrive after that read (the message was then lost). */
 	e = -1;
-	(void)!write(exec_pipe, &e, sizeof(e));
-	(void)!write(exec_pipe, err.msg, strlen(err.msg));
+	memcpy(msg, &e, sizeof(e));
+	memcpy(msg + sizeof(e), err.msg, strlen(err.msg));
+	(void)!write(exec_pipe, msg, sizeof(e) + strlen(err.msg));
 	_exit(SBX_EXIT_COVE);
+}
+
+/*
+ * sbx_keep_fds() - in the program's process: every fd from 3 up is
+ * close-on-exec except the --preserve-fds ones of an OCI create (3 up to
+ * 3+N-1), which are made inheritable.
+ */
+static void sbx_keep_fds(const struct sbx_opts *o)
+{
+	unsigned keep = o->oci ? o->oci->preserve_fds : 0, i;
+
+	syscall(SYS_close_range, 3 + keep, ~0u, CLOSE_RANGE_CLOEXEC);
+	for (i = 0; i < keep; i++)
+		(void)fcntl((int)(3 + i), F_SETFD, 0);
 }
 
 /**
@@ -441,8 +485,9 @@ int sbx_spawn(struct sentry *sn, struct cove_err *err, int *status)
 		close(sp[0]);
 		close(ep[0]);
 		close(zp[0]);
-		/* Nothing of the sentry's but stdio survives the exec. */
-		syscall(SYS_close_range, 3, ~0u, CLOSE_RANGE_CLOEXEC);
+		/* Nothing of the sentry's but stdio (and the fds an OCI
+		 * caller asked to preserve) survives the exec. */
+		sbx_keep_fds(sn->o);
 		sbx_child(sn->o, notify, sp[1], ep[1], zp[1], sn->nofile_cur);
 	}
 	close(sp[1]);
@@ -469,8 +514,10 @@ int sbx_spawn(struct sentry *sn, struct cove_err *err, int *status)
 	/* Blocks until exec (EOF) or a failure report. */
 	n = read(ep[0], buf, sizeof(buf) - 1);
 	close(ep[0]);
+	memcpy(&e, buf, n >= (ssize_t)sizeof(int) ? sizeof(int) : 0);
+	if (n == (ssize_t)sizeof(int) && e == SBX_OCI_ARMED && sn->o->oci)
+		n = 0; /* the program waits on exec.fifo: "created" */
 	if (n >= (ssize_t)sizeof(int)) {
-		memcpy(&e, buf, sizeof(int));
 		buf[n] = '\0';
 		if (e < 0) {
 			cove_err_set(err, 0, "%s", buf + sizeof(int));

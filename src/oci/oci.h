@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The OCI runtime side of cove: bundles, container state, runc's log. */
+#ifndef COVE_OCI_OCI_H
+#define COVE_OCI_OCI_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "common/sandbox.h"
+
+/*
+ * Theory of operation
+ *
+ * `cove create` (src/cli/cmd_oci.c) reads a bundle's config.json here
+ * (bundle.c) into the same struct sbx_opts `cove run --rootfs` uses, plus
+ * the struct sbx_oci extras the sentry applies in the program's process
+ * (src/sentry/oci_fs.c); then rt_create() makes the sandbox exactly as
+ * `cove run` does, stopping the program before its exec on exec.fifo.
+ * Every field of config.json is either honoured, or known to be harmless
+ * to accept, or refused with its name: nothing that would weaken the
+ * isolation the spec asks for is ignored.
+ *
+ * A container's state (state.c) is a directory ROOT/ID holding state.json
+ * (the sentry's pid and start time, bundle, creation time, annotations,
+ * Cove's sandbox name) and exec.fifo while the container is "created".
+ * The status is derived, never stored: the sentry gone (or a zombie, or
+ * its pid reused) is "stopped", the fifo present "created", else
+ * "running".
+ *
+ * Errors go out as runc's do (log.c): with --log, one line in the log in
+ * the chosen format (JSON: {"level","msg","time"}) and the bare message on
+ * stderr; without it, a logrus text line on stderr. Exit status 1.
+ */
+
+#define OCI_VERSION	 "1.0.2"
+#define OCI_DEFAULT_ROOT "/run/cove-oci"
+#define OCI_ID_MAX	 128
+#define OCI_MAX_ARGS	 256
+
+/* linux.resources that the container's cgroup enforces (0: none). */
+struct oci_limits {
+	bool any;
+	int64_t memory;	    /* bytes */
+	int64_t pids;	    /* > 0 */
+	int64_t cpu_shares; /* v1 shares (v2: converted to a weight) */
+	int64_t cpu_quota;  /* us per period */
+	int64_t cpu_period; /* us, 0: the kernel's default */
+	char path[512];	    /* linux.cgroupsPath, or "" for the default */
+};
+
+/* A bundle read from config.json; strings point into @json. */
+struct oci_bundle {
+	json_t *json;
+	struct sbx_opts o;
+	struct sbx_oci x;
+	char dir[4096];			      /* the bundle's absolute path */
+	char rootfs[4096];		      /* root.path, absolute */
+	char *runargv[OCI_MAX_ARGS * 2 + 16]; /* what rt_opts_parse() read */
+	char strs[8][4200];		      /* values built for runargv */
+	json_t *annotations;		      /* borrowed from @json, or NULL */
+	const char *netns; /* the network namespace's path, or NULL */
+	struct oci_limits limits;
+	char mdata[SBX_OCI_MAX_MOUNTS][512]; /* mount data strings */
+	char msrc[SBX_OCI_MAX_MOUNTS][4200]; /* bind sources, absolute */
+};
+
+/**
+ * oci_bundle_load() - read and check DIR/config.json
+ * @dir:	the bundle directory
+ * @network:	the global --network (builtin, lwip, kernel, host, none),
+ *		or NULL: loopback only for a new network namespace (as
+ *		runc), builtin on one prepared by netavark or CNI
+ * @b:		filled; release with oci_bundle_free()
+ * @err:	one line naming the file, the field and what is wrong
+ *
+ * Return: 0 or -1 (@b needs no freeing then).
+ */
+int oci_bundle_load(const char *dir, const char *network, struct oci_bundle *b,
+		    struct cove_err *err);
+
+/* oci_bundle_parse() - the same from JSON text (tests, fuzzing). */
+int oci_bundle_parse(const char *text, const char *dir, const char *network,
+		     struct oci_bundle *b, struct cove_err *err);
+
+void oci_bundle_free(struct oci_bundle *b);
+
+/* oci_cap_from_name() - "CAP_NET_BIND_SERVICE" -> 10; -1 if unknown. */
+int oci_cap_from_name(const char *name);
+
+/* oci_signal_parse() - "9", "KILL", "SIGKILL" -> 9; -1 if not a signal. */
+int oci_signal_parse(const char *s);
+
+/* ---- state.c ---------------------------------------------------------- */
+
+enum oci_status {
+	OCI_CREATED,
+	OCI_RUNNING,
+	OCI_STOPPED
+};
+
+struct oci_state {
+	char id[OCI_ID_MAX + 1];
+	char dir[4096]; /* ROOT/ID */
+	pid_t pid;
+	unsigned long long starttime;
+	char bundle[4096];
+	char rootfs[4096];
+	char created[40]; /* RFC 3339 with nanoseconds, UTC */
+	char sandbox[SBX_NAME_MAX + 1];
+	char cgroup[512];    /* the container's cgroup, "" if none */
+	json_t *annotations; /* owned */
+};
+
+/* oci_id_valid() - 1..128 of [A-Za-z0-9_.+-], not starting with '.'. */
+bool oci_id_valid(const char *id);
+
+/**
+ * oci_state_dir() - ROOT/ID, created (mode 0700) with ROOT if @make
+ * @root:	the --root directory
+ * @id:		container id (valid)
+ * @make:	create it; EEXIST means the id is taken
+ * @out:	the path
+ * @len:	its size
+ * @err:	reason
+ *
+ * Return: 0 or -1.
+ */
+int oci_state_dir(const char *root, const char *id, bool make, char *out,
+		  size_t len, struct cove_err *err);
+
+/* oci_state_save() - write @s as ROOT/ID/state.json (atomically). */
+int oci_state_save(const struct oci_state *s, struct cove_err *err);
+
+/**
+ * oci_state_load() - read ROOT/ID/state.json
+ * @root:	the --root directory
+ * @id:		container id
+ * @s:		filled; release with oci_state_free()
+ * @err:	"container does not exist" (ENOENT) or what is wrong
+ *
+ * Return: 0 or -1.
+ */
+int oci_state_load(const char *root, const char *id, struct oci_state *s,
+		   struct cove_err *err);
+
+void oci_state_free(struct oci_state *s);
+
+/* oci_state_status() - created, running or stopped, from the process. */
+enum oci_status oci_state_status(const struct oci_state *s);
+
+const char *oci_status_name(enum oci_status st);
+
+/* oci_state_json() - the runtime-spec state object runc prints. */
+json_t *oci_state_json(const struct oci_state *s);
+
+/* oci_state_remove() - unlink exec.fifo and state.json, rmdir ROOT/ID. */
+void oci_state_remove(const struct oci_state *s);
+
+/* oci_proc_starttime() - field 22 of /proc/PID/stat, 0 if gone. */
+unsigned long long oci_proc_starttime(pid_t pid, char *state);
+
+/* ---- cgroup.c --------------------------------------------------------- */
+
+/**
+ * oci_cgroup_enter() - make the container's cgroup, set its limits, and
+ * move the calling process into it (the sentry forked next inherits it)
+ * @l:		the limits; l->path the cgroup (relative to each hierarchy)
+ * @err:	the file that could not be written
+ *
+ * cgroup v2 when /sys/fs/cgroup is cgroup2, else the v1 memory, pids and
+ * cpu hierarchies, each only when a limit needs it.
+ *
+ * Return: 0 or -1 (what was made is removed).
+ */
+int oci_cgroup_enter(const struct oci_limits *l, struct cove_err *err);
+
+/* oci_cgroup_leave() - move the caller back where it was before enter. */
+void oci_cgroup_leave(void);
+
+/* oci_cgroup_remove() - rmdir the cgroup @path (it must be empty). */
+void oci_cgroup_remove(const char *path);
+
+/* ---- log.c ------------------------------------------------------------ */
+
+/**
+ * oci_log_open() - where --log and --log-format send runc-style lines
+ * @path:	--log FILE, or NULL (stderr)
+ * @json:	--log-format json
+ * @debug:	--debug: debug lines are written too
+ *
+ * Return: 0 or -1 (errno set) when the file cannot be opened.
+ */
+int oci_log_open(const char *path, bool json, bool debug);
+
+/* oci_log() - one line at @level ("debug", "info", "warning", "error"). */
+void oci_log(const char *level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/**
+ * oci_fail() - report an error as runc does and return its exit status
+ * @fmt:	printf-style message
+ *
+ * Return: 1.
+ */
+int oci_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif /* COVE_OCI_OCI_H */

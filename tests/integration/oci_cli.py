@@ -1,0 +1,629 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""cove as an OCI runtime, driven directly as conmon and go-runc drive runc.
+
+Bundles are built in a temporary directory from Debian's busybox-static
+(`cove spec` writes config.json, the test edits it). This process makes
+itself a child subreaper, as conmon does, so that a container's process
+(the sentry) is reparented to it once `cove create` exits and its exit
+status can be collected with waitpid(), as conmon collects it.
+
+Checked: the lifecycle created -> running -> stopped with the state JSON
+runc prints; the program does not run before `start`; its exit status;
+kill with names and numbers; delete (plain, --force, of a created
+container) leaves nothing (state dir, processes, /run/cove, veths);
+list; run in the foreground; the bundle's process and mount fields; the
+host network when the spec has no network namespace; and bad bundles:
+one clear error naming the problem, a non-zero exit, nothing left.
+"""
+
+import ctypes
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
+import sandbox as sb  # noqa: E402
+
+BUSYBOX = "/bin/busybox"
+COVE = sb.cove_bin()
+APPLETS = ("sh", "echo", "sleep", "cat", "ls", "id", "hostname", "touch",
+           "readlink", "pwd", "env", "ip", "true")
+
+
+class Oci:
+    """One --root and --log for a set of containers."""
+
+    def __init__(self, top):
+        self.root = os.path.join(top, "state", "nested")  # made by create
+        self.log = os.path.join(top, "oci.log")
+        self.top = top
+        self.rootfs = os.path.join(top, "rootfs")
+        for sub in ("bin", "proc", "dev", "sys", "tmp", "etc", "out"):
+            os.makedirs(os.path.join(self.rootfs, sub))
+        shutil.copy(BUSYBOX, os.path.join(self.rootfs, "bin", "busybox"))
+        for a in APPLETS:
+            os.symlink("busybox", os.path.join(self.rootfs, "bin", a))
+        os.symlink("/", os.path.join(self.rootfs, "escape"))
+        self.n = 0
+
+    def cove(self, *args, json_log=False, timeout=30, glob=(),
+             binary=COVE):
+        g = ["--root", self.root] + list(glob)
+        if json_log:
+            g += ["--log", self.log, "--log-format", "json"]
+        # Files, not pipes: the container inherits the runtime's stdio (as
+        # conmon's pipes), so a pipe would not see EOF when cove exits.
+        with tempfile.TemporaryFile("w+") as o, \
+                tempfile.TemporaryFile("w+") as e:
+            p = subprocess.run([binary] + g + list(args), stdout=o, stderr=e,
+                               stdin=subprocess.DEVNULL, timeout=timeout)
+            o.seek(0)
+            e.seek(0)
+            return subprocess.CompletedProcess(p.args, p.returncode,
+                                               o.read(), e.read())
+
+    def bundle(self, args, edit=None, raw=None):
+        """A bundle dir: `cove spec`'s config with @args, then @edit(cfg)."""
+        self.n += 1
+        d = os.path.join(self.top, "b%d" % self.n)
+        os.mkdir(d)
+        r = subprocess.run([COVE, "spec", "--bundle", d],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        with open(os.path.join(d, "config.json")) as f:
+            cfg = json.load(f)
+        cfg["root"]["path"] = self.rootfs
+        cfg["process"]["args"] = args
+        if edit:
+            edit(cfg)
+        with open(os.path.join(d, "config.json"), "w") as f:
+            if raw is not None:
+                f.write(raw)
+            else:
+                json.dump(cfg, f)
+        return d
+
+    def state(self, cid):
+        r = self.cove("state", cid)
+        return json.loads(r.stdout) if r.returncode == 0 else None
+
+
+def subreaper():
+    libc = ctypes.CDLL(None, use_errno=True)
+    PR_SET_CHILD_SUBREAPER = 36
+    assert libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+
+
+def wait_exit(pid, timeout=20):
+    """The exit status of our (reparented) child @pid as conmon reports
+    it: the code, or 128+N after signal N; None on timeout."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        p, st = os.waitpid(pid, os.WNOHANG)
+        if p == pid:
+            return os.waitstatus_to_exitcode(st) if os.WIFEXITED(st) \
+                else 128 + os.WTERMSIG(st)
+        time.sleep(0.02)
+    return None
+
+
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def bind(cfg, src, dst, opts=("rbind", "rw")):
+    cfg["mounts"].append({"destination": dst, "type": "bind",
+                          "source": src, "options": list(opts)})
+
+
+def check_lifecycle(c, oci):
+    out = os.path.join(oci.top, "out1")
+    os.mkdir(out)
+    b = oci.bundle(["sh", "-c", "echo ran > /out/ran; exit 7"],
+                   lambda cfg: bind(cfg, out, "/out"))
+    pidfile = os.path.join(oci.top, "pid1")
+    r = oci.cove("create", "--bundle", b, "--pid-file", pidfile, "life")
+    c.check("create exits 0", r.returncode == 0, r.stderr)
+    s = oci.state("life")
+    c.check("state after create: created", s and s["status"] == "created",
+            str(s))
+    with open(pidfile) as f:
+        pid = int(f.read())
+    c.check("state JSON as runc prints it",
+            s and s["ociVersion"] and s["id"] == "life" and
+            s["pid"] == pid and s["bundle"] == b and
+            s["rootfs"] == oci.rootfs and s["created"].endswith("Z") and
+            "owner" in s, str(s))
+    with open("/proc/%d/comm" % pid) as f:
+        c.check("the container's pid is its sentry",
+                f.read().strip() == "cove-sentry")
+    time.sleep(0.3)
+    c.check("the program has not run before start",
+            not os.path.exists(os.path.join(out, "ran")))
+    r = oci.cove("create", "--bundle", b, "life")
+    c.check("create with a taken id fails", r.returncode == 1 and
+            "exists" in r.stderr, r.stderr)
+    r = oci.cove("start", "life")
+    c.check("start exits 0", r.returncode == 0, r.stderr)
+    code = wait_exit(pid)
+    c.check("exit status of the program reaches the subreaper: 7",
+            code == 7, str(code))
+    c.check("the program ran after start",
+            os.path.exists(os.path.join(out, "ran")))
+    s = oci.state("life")
+    c.check("state after exit: stopped, pid 0",
+            s and s["status"] == "stopped" and s["pid"] == 0, str(s))
+    r = oci.cove("start", "life")
+    c.check("start of a stopped container fails", r.returncode == 1 and
+            "stopped" in r.stderr, r.stderr)
+    r = oci.cove("kill", "life", "TERM")
+    c.check("kill of a stopped container fails", r.returncode == 1 and
+            "not running" in r.stderr, r.stderr)
+    r = oci.cove("delete", "life")
+    c.check("delete of a stopped container", r.returncode == 0, r.stderr)
+    c.check("state dir removed",
+            not os.path.exists(os.path.join(oci.root, "life")))
+    r = oci.cove("state", "life")
+    c.check("state after delete: does not exist", r.returncode == 1 and
+            "does not exist" in r.stderr, r.stderr)
+
+
+def check_kill(c, oci):
+    b = oci.bundle(["sleep", "100"])
+    for sig, code in (("KILL", 137), ("SIGTERM", 143), ("15", 143),
+                      ("9", 137), ("USR1", 138), ("SIGHUP", 129)):
+        cid = "k" + sig.lower()
+        r = oci.cove("create", "--bundle", b, cid)
+        s = oci.state(cid)
+        r2 = oci.cove("start", cid)
+        s2 = oci.state(cid)
+        c.check("kill %s: created then running" % sig,
+                r.returncode == 0 and r2.returncode == 0 and s and s2 and
+                s["status"] == "created" and s2["status"] == "running",
+                r.stderr + r2.stderr + str(s2))
+        r = oci.cove("kill", cid, sig)
+        got = wait_exit(s["pid"]) if s else None
+        c.check("kill %s: exit status %d" % (sig, code),
+                r.returncode == 0 and got == code,
+                "%s %s" % (r.stderr, got))
+        r = oci.cove("delete", cid)
+        c.check("kill %s: delete" % sig, r.returncode == 0, r.stderr)
+    r = oci.cove("kill", "nosuch", "KILL")
+    c.check("kill of a missing container fails", r.returncode == 1 and
+            "does not exist" in r.stderr, r.stderr)
+    oci.cove("create", "--bundle", b, "kbad")
+    r = oci.cove("kill", "kbad", "NOTASIGNAL")
+    c.check("kill with a bad signal name fails", r.returncode == 1 and
+            "invalid signal" in r.stderr, r.stderr)
+    s = oci.state("kbad")
+    r = oci.cove("kill", "--all", "kbad", "KILL")
+    c.check("kill --all KILL of a created container",
+            r.returncode == 0 and s and wait_exit(s["pid"]) == 137,
+            r.stderr)
+    oci.cove("delete", "kbad")
+
+
+def check_delete(c, oci):
+    b = oci.bundle(["sleep", "100"])
+    oci.cove("create", "--bundle", b, "d1")
+    oci.cove("start", "d1")
+    s = oci.state("d1")
+    r = oci.cove("delete", "d1")
+    c.check("delete of a running container refused", r.returncode == 1 and
+            "not stopped" in r.stderr, r.stderr)
+    r = oci.cove("delete", "--force", "d1")
+    c.check("delete --force of a running container",
+            r.returncode == 0 and wait_exit(s["pid"], 5) == 137 and
+            not os.path.exists(os.path.join(oci.root, "d1")), r.stderr)
+    oci.cove("create", "--bundle", b, "d2")
+    s = oci.state("d2")
+    r = oci.cove("delete", "d2")
+    c.check("delete of a created container kills it",
+            r.returncode == 0 and s and wait_exit(s["pid"], 5) == 137 and
+            not os.path.exists(os.path.join(oci.root, "d2")), r.stderr)
+    r = oci.cove("delete", "--force", "nosuch")
+    c.check("delete --force of a missing container is fine",
+            r.returncode == 0, r.stderr)
+    r = oci.cove("delete", "nosuch")
+    c.check("delete of a missing container fails", r.returncode == 1,
+            r.stderr)
+
+
+def check_list_run(c, oci):
+    b = oci.bundle(["sleep", "100"])
+    oci.cove("create", "--bundle", b, "l1")
+    oci.cove("create", "--bundle", b, "l2")
+    oci.cove("start", "l2")
+    r = oci.cove("list", "--format", "json")
+    got = {e["id"]: e["status"] for e in json.loads(r.stdout or "[]")}
+    c.check("list --format json", got == {"l1": "created",
+                                           "l2": "running"}, r.stdout)
+    r = oci.cove("list", "-q")
+    c.check("list -q", sorted(r.stdout.split()) == ["l1", "l2"], r.stdout)
+    r = oci.cove("list")
+    c.check("list (table)", r.stdout.startswith("ID") and
+            "running" in r.stdout and "created" in r.stdout, r.stdout)
+    for cid in ("l1", "l2"):
+        s = oci.state(cid)
+        oci.cove("delete", "--force", cid)
+        wait_exit(s["pid"], 5)
+    b = oci.bundle(["sh", "-c", "echo out-$0; exit 3", "x"])
+    r = oci.cove("run", "--bundle", b, "r1")
+    c.check("run: the program's output and exit status 3",
+            r.returncode == 3 and r.stdout == "out-x\n", r.stdout + r.stderr)
+    c.check("run: the container is deleted after",
+            not os.path.exists(os.path.join(oci.root, "r1")))
+
+
+def check_bundle_fields(c, oci):
+    ro = os.path.join(oci.top, "ro-src")
+    os.mkdir(ro)
+
+    def edit(cfg):
+        p = cfg["process"]
+        p["user"] = {"uid": 1000, "gid": 1000, "additionalGids": [5, 7]}
+        p["cwd"] = "/tmp"
+        p["env"].append("FOO=bar")
+        cfg["hostname"] = "box1"
+        cfg["linux"]["sysctl"] = {"net.ipv4.ping_group_range": "0 0"}
+        cfg["linux"]["resources"] = {"pids": {"limit": 0},
+                                     "devices": [{"allow": False,
+                                                  "access": "rwm"}]}
+        cfg["mounts"].append({"destination": "/tmp", "type": "tmpfs",
+                              "source": "tmpfs",
+                              "options": ["nosuid", "mode=1777"]})
+        bind(cfg, ro, "/ro", ("rbind", "ro", "nosuid", "nodev", "noexec"))
+    script = ("id; pwd; echo FOO=$FOO; hostname; "
+              "touch /tmp/ok && echo tmp-rw; "
+              "touch /ro/x 2>/dev/null || echo ro-bind-ro; "
+              "touch /rootfile 2>/dev/null || echo root-ro; "
+              "cat /proc/kcore | wc -c; "
+              "echo 1 > /proc/sys/kernel/ns_last_pid 2>/dev/null "
+              "|| echo sys-ro; cat /proc/sys/net/ipv4/ping_group_range")
+    b = oci.bundle(["sh", "-c", script], edit)
+    r = oci.cove("run", "--bundle", b, "f1")
+    want = ["uid=1000 gid=1000 groups=5,7,1000", "/tmp", "FOO=bar", "box1",
+            "tmp-rw", "ro-bind-ro", "root-ro", "0", "sys-ro", "0\t0"]
+    lines = [ln.strip(" ") for ln in r.stdout.splitlines()]
+    if lines:
+        lines[0] = lines[0].replace("groups=1000,5,7", "groups=5,7,1000")
+    c.check("process, hostname, mounts, masked/readonly paths honoured",
+            r.returncode == 0 and lines == want, r.stdout + r.stderr)
+
+    # /escape is a symlink to "/" in the image: a mount through it must
+    # land in the root (resolved as in a chroot), never on the host.
+    b = oci.bundle(["cat", "/proc/self/mountinfo"], lambda cfg: cfg[
+        "mounts"].append({"destination": "/escape/etc/cove-evil",
+                          "type": "tmpfs", "source": "tmpfs"}))
+    r = oci.cove("run", "--bundle", b, "esc")
+    c.check("a mount destination through a symlink stays in the root",
+            r.returncode == 0 and " /etc/cove-evil " in r.stdout and
+            not os.path.exists("/etc/cove-evil") and
+            os.path.isdir(os.path.join(oci.rootfs, "etc", "cove-evil")),
+            r.stdout + r.stderr)
+
+    # No network namespace in the spec: the host's network, as runc.
+    host_ns = os.readlink("/proc/self/ns/net")
+    b = oci.bundle(["readlink", "/proc/self/ns/net"], lambda cfg: cfg[
+        "linux"].__setitem__("namespaces", [
+            n for n in cfg["linux"]["namespaces"] if n["type"] != "network"]))
+    r = oci.cove("run", "--bundle", b, "n1")
+    c.check("no network namespace: the host's",
+            r.returncode == 0 and r.stdout.strip() == host_ns, r.stdout +
+            r.stderr)
+    b = oci.bundle(["sh", "-c", "readlink /proc/self/ns/net; cat /proc/net/dev"])
+    r = oci.cove("run", "--bundle", b, "n2")
+    c.check("a new network namespace: loopback only, as runc",
+            r.returncode == 0 and host_ns not in r.stdout and
+            "lo:" in r.stdout and "eth0" not in r.stdout,
+            r.stdout + r.stderr)
+    for net in sb.stacks():
+        r = oci.cove("run", "--bundle", b, "n3", glob=["--network=" + net],
+                     binary=sb.cove_bin(net))
+        c.check("--network=%s: Cove's sandbox network (eth0)" % net,
+                r.returncode == 0 and host_ns not in r.stdout and
+                "eth0" in r.stdout, r.stdout + r.stderr)
+    b = oci.bundle(["cat", "/proc/net/dev"], lambda cfg: cfg.__setitem__(
+        "annotations", {"run.cove.network": "builtin"}))
+    r = oci.cove("run", "--bundle", b, "n4")
+    c.check("annotation run.cove.network=builtin: eth0",
+            r.returncode == 0 and "eth0" in r.stdout, r.stdout + r.stderr)
+
+
+def check_preserve_fds(c, oci):
+    """--preserve-fds 1: fd 3 of the caller reaches the program; without
+    it, fd 3 is closed in the program."""
+    b = oci.bundle(["sh", "-c", "echo preserved >&3"])
+    for n, want in ((1, "preserved\n"), (0, "")):
+        rd, wr = os.pipe()
+        cid = "pf%d" % n
+        p = subprocess.run([COVE, "--root", oci.root, "run", "--bundle", b,
+                            "--preserve-fds", str(n), cid],
+                           stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, pass_fds=(3,),
+                           preexec_fn=lambda w=wr: os.dup2(w, 3),
+                           timeout=30)
+        os.close(wr)
+        with os.fdopen(rd) as f:
+            got = f.read()
+        c.check("--preserve-fds %d: fd 3 %s" % (n, "passed" if n else
+                                                "not passed"),
+                got == want and (p.returncode == 0) == bool(n),
+                "%r rc %d" % (got, p.returncode))
+
+
+def check_terminal(c, oci):
+    """process.terminal with --console-socket, as conmon and the shim
+    use it: the pty master arrives with SCM_RIGHTS, the program's stdio is
+    the slave (its controlling tty, consoleSize applied)."""
+    def edit(cfg):
+        cfg["process"]["terminal"] = True
+        cfg["process"]["consoleSize"] = {"height": 24, "width": 91}
+    b = oci.bundle(["sh", "-c", "tty; stty size; exit 6"], edit)
+    path = os.path.join(oci.top, "console.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(1)
+    srv.settimeout(20)
+    with tempfile.TemporaryFile("w+") as e:
+        p = subprocess.Popen([COVE, "--root", oci.root, "create", "--bundle",
+                              b, "--console-socket", path, "tty1"],
+                             stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=e)
+        conn, _ = srv.accept()
+        _, anc, _, _ = conn.recvmsg(64, socket.CMSG_LEN(4))
+        fds = [int.from_bytes(d[:4], sys.byteorder) for lv, t, d in anc
+               if lv == socket.SOL_SOCKET and t == socket.SCM_RIGHTS]
+        rc = p.wait(timeout=20)
+        e.seek(0)
+        err = e.read()
+    conn.close()
+    srv.close()
+    s = oci.state("tty1")
+    r = oci.cove("start", "tty1")
+    out = b""
+    while fds:
+        try:
+            d = os.read(fds[0], 1024)
+        except OSError:  # EIO: the slave's last holder is gone
+            break
+        if not d:
+            break
+        out += d
+    code = wait_exit(s["pid"]) if s else None
+    c.check("terminal: the pty master over --console-socket, the program "
+            "on its slave, consoleSize set",
+            rc == 0 and len(fds) == 1 and r.returncode == 0 and
+            out.replace(b"\r", b"") == b"/dev/pts/0\n24 91\n" and code == 6,
+            "%s %r %s %s" % (err, out, r.stderr, code))
+    for fd in fds:
+        os.close(fd)
+    oci.cove("delete", "tty1")
+
+
+def check_exec(c, oci):
+    """exec: inline, --process FILE, and --detach --pid-file as conmon
+    runs it (the pid is ours to wait for, its status the command's)."""
+    b = oci.bundle(["sleep", "100"])
+    oci.cove("create", "--bundle", b, "ex")
+    r = oci.cove("exec", "ex", "true")
+    c.check("exec in a created container refused", r.returncode == 1 and
+            "not running" in r.stderr, r.stderr)
+    oci.cove("start", "ex")
+    r = oci.cove("exec", "ex", "sh", "-c", "echo in-$(hostname); exit 9")
+    c.check("exec ID COMMAND: output, status 9", r.returncode == 9 and
+            r.stdout == "in-cove\n", r.stdout + r.stderr)
+    proc = os.path.join(oci.top, "process.json")
+    with open(proc, "w") as f:
+        json.dump({"args": ["sh", "-c", "echo $X $(id -u) $(pwd); exit 4"],
+                   "env": ["X=x1", "PATH=/bin"], "cwd": "/tmp",
+                   "user": {"uid": 7, "gid": 7}}, f)
+    r = oci.cove("exec", "--process", proc, "ex")
+    c.check("exec --process FILE: env, user, cwd, status 4",
+            r.returncode == 4 and r.stdout == "x1 7 /tmp\n",
+            r.stdout + r.stderr)
+    pidf = os.path.join(oci.top, "exec.pid")
+    r = oci.cove("exec", "--detach", "--pid-file", pidf, "--process", proc,
+                 "ex")
+    with open(pidf) as f:
+        code = wait_exit(int(f.read()))
+    c.check("exec --detach --pid-file: the pid's status is the command's",
+            r.returncode == 0 and code == 4, "%s %s" % (r.stderr, code))
+    s = oci.state("ex")
+    r = oci.cove("ps", "--format", "json", "ex")
+    pids = json.loads(r.stdout) if r.returncode == 0 else []
+    comms = sorted(open("/proc/%d/comm" % p).read().strip() for p in pids)
+    c.check("ps --format json: the sentry and the program, by host pid",
+            s and s["pid"] in pids and "sleep" in comms and
+            "cove-sentry" in comms, r.stdout + r.stderr + str(comms))
+    oci.cove("delete", "--force", "ex")
+    wait_exit(s["pid"], 5)
+
+
+def cgroup_dirs(path):
+    """The container's cgroup directories that exist (v2 or v1)."""
+    base = "/sys/fs/cgroup"
+    dirs = [base + path] + ["%s/%s%s" % (base, h, path)
+                            for h in ("memory", "pids", "cpu")]
+    return [d for d in dirs if os.path.isdir(d)]
+
+
+def check_limits(c, oci):
+    """linux.resources through the container's cgroup: a program that
+    allocates 128 MiB under a 64 MiB limit dies with 137 (it survives
+    under 1 GiB); a pids limit stops a fork loop; the cgroup goes with
+    delete."""
+    grow = ('x=$(head -c 134217728 /dev/zero | tr "\\0" a); '
+            'echo survived ${#x}')
+
+    def mem(limit):
+        return lambda cfg: cfg["linux"].__setitem__(
+            "resources", {"memory": {"limit": limit}})
+    r = oci.cove("run", "--bundle", oci.bundle(["sh", "-c", grow],
+                                               mem(64 << 20)), "m64")
+    c.check("memory limit 64 MiB: allocating 128 MiB dies with 137",
+            r.returncode == 137, "%d %s %s" % (r.returncode, r.stdout,
+                                               r.stderr))
+    r = oci.cove("run", "--bundle", oci.bundle(["sh", "-c", grow],
+                                               mem(1 << 30)), "m1g")
+    c.check("memory limit 1 GiB: 128 MiB fits", r.returncode == 0 and
+            r.stdout == "survived 134217728\n",
+            "%d %s %s" % (r.returncode, r.stdout, r.stderr))
+    loop = ["sh", "-c", "n=0; while [ $n -lt 40 ]; do sleep 5 & "
+            "n=$((n+1)); done; echo after-40; kill $(jobs -p)"]
+
+    def pids(limit):
+        return lambda cfg: cfg["linux"].__setitem__(
+            "resources", {"pids": {"limit": limit}})
+    r = oci.cove("run", "--bundle", oci.bundle(loop, pids(10)), "p10r")
+    r2 = oci.cove("run", "--bundle", oci.bundle(loop, pids(100)), "p100r")
+    c.check("pids limit 10: 40 background sleeps cannot fork (100: they "
+            "can)", r.returncode == 2 and "can't fork" in r.stderr and
+            r2.returncode == 0 and "after-40" in r2.stdout,
+            "%d %s | %d %s" % (r.returncode, r.stderr, r2.returncode,
+                               r2.stdout + r2.stderr))
+    oci.cove("create", "--bundle", oci.bundle(["true"], pids(10)), "p10")
+    with open(os.path.join(oci.root, "p10", "state.json")) as f:
+        cg = json.load(f).get("cgroup", "")
+    made = cgroup_dirs(cg) if cg else []
+    pmax = [open(os.path.join(d, "pids.max")).read().strip()
+            for d in made if os.path.exists(os.path.join(d, "pids.max"))]
+    c.check("the container's cgroup is /cove-oci/ID with pids.max 10",
+            cg == "/cove-oci/p10" and pmax == ["10"],
+            "%s %s %s" % (cg, made, pmax))
+    oci.cove("delete", "p10")
+    c.check("delete removes the container's cgroup", cg and
+            not cgroup_dirs(cg), str(cgroup_dirs(cg)) if cg else "")
+
+
+def check_bad_bundles(c, oci):
+    def ns_foo(cfg):
+        cfg["linux"]["namespaces"].append({"type": "foo"})
+
+    def bad_mount(cfg):
+        bind(cfg, "/nonexistent/cove-oci-test", "/mnt")
+
+    def seccomp(cfg):
+        cfg["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW"}
+
+    def terminal(cfg):
+        cfg["process"]["terminal"] = True
+
+    def sysctl(cfg):
+        cfg["linux"]["sysctl"] = {"vm.swappiness": "10"}
+
+    def resources(cfg):
+        cfg["linux"]["resources"] = {"blockIO": {"weight": 10}}
+
+    cases = [
+        ("missing config.json", None, None, "config.json"),
+        ("bad JSON", None, "{\"ociVersion\": ", "config.json: line"),
+        ("unknown namespace type", ns_foo, None, "unknown type \"foo\""),
+        ("bind mount of a missing source", bad_mount, None,
+         "/nonexistent/cove-oci-test"),
+        ("unsupported field linux.seccomp", seccomp, None, "linux.seccomp"),
+        ("process.terminal without --console-socket", terminal, None,
+         "--console-socket"),
+        ("a sysctl outside the container", sysctl, None, "vm.swappiness"),
+        ("unsupported linux.resources.blockIO", resources, None,
+         "linux.resources.blockIO"),
+        ("program not found", lambda cfg: cfg["process"].__setitem__(
+            "args", ["/bin/nosuchprogram"]), None, "nosuchprogram"),
+    ]
+    for i, (name, edit, raw, want) in enumerate(cases):
+        b = oci.bundle(["true"], edit, raw)
+        if name == "missing config.json":
+            os.unlink(os.path.join(b, "config.json"))
+        cid = "bad%d" % i
+        before = sb.Snapshot()
+        r = oci.cove("create", "--bundle", b, cid, json_log=True)
+        lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+        c.check("bad bundle, %s: one clear error" % name,
+                r.returncode == 1 and len(lines) == 1 and want in lines[0],
+                "rc %d: %s" % (r.returncode, r.stderr))
+        c.check("bad bundle, %s: nothing left" % name,
+                not os.path.exists(os.path.join(oci.root, cid)) and
+                not sb.settle(before), str(sb.Snapshot().diff(before)))
+    with open(oci.log) as f:
+        last = json.loads(f.read().splitlines()[-1])
+    c.check("--log-format json: runc's {level, msg, time} lines",
+            last["level"] == "error" and "nosuchprogram" in last["msg"] and
+            last["time"].endswith("Z"), str(last))
+
+
+def check_globals(c, oci):
+    r = subprocess.run([COVE, "--systemd-cgroup", "state", "x"],
+                       capture_output=True, text=True)
+    c.check("--systemd-cgroup: a clear error", r.returncode == 1 and
+            "systemd" in r.stderr, r.stderr)
+    r = subprocess.run([COVE, "--root", oci.root, "--version"],
+                       capture_output=True, text=True)
+    c.check("--version names the spec", r.returncode == 0 and
+            "spec:" in r.stdout, r.stdout)
+    r = oci.cove("features")
+    f = json.loads(r.stdout) if r.returncode == 0 else {}
+    c.check("features JSON", "mount" in f.get("linux", {}).get(
+        "namespaces", []) and "ociVersionMax" in f, r.stdout)
+    b = oci.bundle(["true"])
+    r = subprocess.run([COVE, "spec", "--bundle", b], capture_output=True,
+                       text=True)
+    c.check("spec refuses to overwrite config.json", r.returncode == 1 and
+            "exists" in r.stderr, r.stderr)
+    r = subprocess.run([COVE, "list"], capture_output=True, text=True)
+    c.check("plain `cove list` stays the native verb",
+            r.returncode == 0 and "ADDRESS" in r.stdout, r.stdout + r.stderr)
+
+
+def main():
+    c = sb.Checks()
+    if not os.path.exists(BUSYBOX):
+        print("SKIP: no %s (busybox-static)" % BUSYBOX)
+        return
+    subreaper()
+    before = sb.Snapshot()
+    top = tempfile.mkdtemp(prefix="cove-oci-")
+    oci = Oci(top)
+    try:
+        check_lifecycle(c, oci)
+        check_kill(c, oci)
+        check_delete(c, oci)
+        check_list_run(c, oci)
+        check_bundle_fields(c, oci)
+        check_preserve_fds(c, oci)
+        check_terminal(c, oci)
+        check_exec(c, oci)
+        check_limits(c, oci)
+        check_bad_bundles(c, oci)
+        check_globals(c, oci)
+    finally:
+        leftover = os.listdir(oci.root) if os.path.isdir(oci.root) else []
+        for cid in leftover:
+            oci.cove("delete", "--force", cid)
+        while True:
+            try:
+                if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                    break
+            except ChildProcessError:
+                break
+        shutil.rmtree(top)
+    left = sb.settle(before)
+    c.check("nothing left behind", not left, str(left))
+    c.check("--root empty after the deletes", not leftover, str(leftover))
+    c.exit()
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    main()

@@ -1,0 +1,239 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""podman (Debian's 4.3, through conmon) with `--runtime` pointing at cove.
+
+The image is a busybox-static root imported with `podman import` (no
+registry). Each container runs in a Cove sandbox (its PID 1 is the
+sentry); exit codes 0, 3 and 137 pass through conmon to podman; `run -d`,
+`logs`, `stop -t 2` (SIGTERM over Cove's control channel, the status
+143), `kill`, `rm`; podman's bridge network (netavark's namespace, the
+sentry attached to its eth0) and `--network=none`. After `podman rm`
+nothing of Cove's is left (state under /run/cove-oci, /run/cove, veths,
+sentries).
+
+Flags every run needs today, each for a field Cove refuses rather than
+ignores (docs/OCI.md): `--security-opt seccomp=unconfined` (no
+linux.seccomp yet), and ulimits within
+this machine's hard limits (podman asks for nofile 1048576, which runc
+cannot set here either: no CAP_SYS_RESOURCE).
+"""
+
+import glob
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
+import sandbox as sb  # noqa: E402
+
+BUSYBOX = "/bin/busybox"
+IMAGE = "localhost/cove-oci-test:busybox"
+COVE = os.path.abspath(sb.cove_bin())
+
+
+def podman(*args, timeout=60):
+    return subprocess.run(["podman", "--runtime", COVE] + list(args),
+                          capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+
+
+def run_flags():
+    nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    return ["--security-opt", "seccomp=unconfined",
+            "--ulimit", "nofile=%d:%d" % (nofile, nofile),
+            "--ulimit", "nproc=4096:4096"]
+
+
+def make_image(top):
+    root = os.path.join(top, "rootfs")
+    for sub in ("bin", "proc", "dev", "sys", "tmp", "etc", "www"):
+        os.makedirs(os.path.join(root, sub))
+    with open(os.path.join(root, "www", "index.html"), "w") as fh:
+        fh.write("hello-from-cove\n")
+    shutil.copy(BUSYBOX, os.path.join(root, "bin", "busybox"))
+    for a in ("sh", "echo", "sleep", "cat", "kill", "true", "httpd"):
+        os.symlink("busybox", os.path.join(root, "bin", a))
+    tar = os.path.join(top, "bb.tar")
+    with tarfile.open(tar, "w") as t:
+        t.add(root, arcname=".")
+    r = subprocess.run(["podman", "import", tar, IMAGE], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+
+
+def check_publish(c, f):
+    """busybox httpd in a container on podman's bridge, -p published:
+    served by the sentry's stack on netavark's eth0."""
+    port = sb.free_port("127.0.0.1")
+    r = podman("run", "-d", "--name", "cove-oci-web", "-p",
+               "%d:8000" % port, *f, IMAGE, "httpd", "-f", "-p", "8000",
+               "-h", "/www")
+    ip = podman("inspect", "--format", "{{.NetworkSettings.IPAddress}}",
+                "cove-oci-web").stdout.strip()
+    ok = r.returncode == 0 and ip and sb.wait_port(ip, 8000)
+    for url in ("http://127.0.0.1:%d/index.html" % port,
+                "http://%s:8000/index.html" % ip):
+        g = subprocess.run(["curl", "-sS", "--max-time", "10", url],
+                           capture_output=True, text=True)
+        c.check("httpd in the container: %s" % url, ok and
+                g.stdout == "hello-from-cove\n", r.stderr + g.stdout +
+                g.stderr)
+    key = podman("inspect", "--format", "{{.NetworkSettings.SandboxKey}}",
+                 "cove-oci-web").stdout.strip()
+    ss = subprocess.run(["nsenter", "--net=" + key, "ss", "-Hltn",
+                         "sport = :8000"], capture_output=True, text=True)
+    c.check("the listener is the stack's, not the kernel's (no kernel "
+            "socket on :8000 in netavark's namespace)",
+            ok and key and ss.returncode == 0 and not ss.stdout.strip(),
+            key + ss.stdout + ss.stderr)
+    podman("rm", "-f", "cove-oci-web")
+
+
+def check_conf(c, top, f):
+    """The runtime named in containers.conf, with runtime_supports_json:
+    podman then passes --log-format=json and shows the log's msg."""
+    conf = os.path.join(top, "containers.conf")
+    with open(conf, "w") as fh:
+        fh.write('[engine]\nruntime_supports_json = ["crun", "runc", '
+                 '"cove"]\n[engine.runtimes]\ncove = ["%s"]\n' % COVE)
+    env = dict(os.environ, CONTAINERS_CONF=conf)
+    r = subprocess.run(["podman", "--runtime", "cove", "run", "--rm"] + f +
+                       [IMAGE, "echo", "conf"], capture_output=True,
+                       text=True, env=env, timeout=60)
+    c.check("containers.conf runtime 'cove'", r.returncode == 0 and
+            r.stdout == "conf\n", r.stdout + r.stderr)
+    r = subprocess.run(["podman", "--runtime", "cove", "run", "--rm",
+                        IMAGE, "true"], capture_output=True, text=True,
+                       env=env, timeout=60)
+    c.check("a refused field reaches the podman user as one message",
+            r.returncode != 0 and "OCI runtime error: cove: config.json: "
+            "linux.seccomp: not supported yet" in r.stderr, r.stderr)
+
+
+def libpod_cgroups():
+    """podman's per-container cgroup directories (cgroupfs manager)."""
+    return {d for h in ("", "memory/", "pids/", "cpu/")
+            for d in glob.glob("/sys/fs/cgroup/%slibpod_parent/libpod-*" % h)}
+
+
+def main():
+    c = sb.Checks()
+    cg_before = libpod_cgroups()
+    before = sb.Snapshot()
+    oci_before = set(os.listdir("/run/cove-oci")) \
+        if os.path.isdir("/run/cove-oci") else set()
+    top = tempfile.mkdtemp(prefix="cove-podman-")
+    # conmon writes a file "oom" into its working directory (podman's)
+    # when a container is OOM-killed: keep it in the temp dir.
+    cwd = os.getcwd()
+    os.chdir(top)
+    names = []
+    try:
+        make_image(top)
+        f = run_flags()
+        r = podman("run", "--rm", *f, IMAGE, "echo", "hi")
+        c.check("podman run --rm IMAGE echo hi", r.returncode == 0 and
+                r.stdout == "hi\n", r.stdout + r.stderr)
+        for cmd, code in (("exit 0", 0), ("exit 3", 3),
+                          ("kill -9 $$", 137)):
+            r = podman("run", "--rm", *f, IMAGE, "sh", "-c", cmd)
+            c.check("exit status %d passes through" % code,
+                    r.returncode == code, r.stderr)
+        grow = 'x=$(head -c 134217728 /dev/zero | tr "\\0" a); echo ok'
+        r = podman("run", "--rm", "--memory", "64m", *f, IMAGE, "sh", "-c",
+                   grow)
+        r2 = podman("run", "--rm", "--memory", "1g", *f, IMAGE, "sh", "-c",
+                    grow)
+        c.check("--memory 64m enforced: allocating 128 MiB dies with 137 "
+                "(fits in 1g)", r.returncode == 137 and
+                r2.returncode == 0 and r2.stdout == "ok\n",
+                r.stderr + r2.stdout + r2.stderr)
+        r = podman("run", "--rm", *f, IMAGE, "sh", "-c",
+                   "cat /proc/1/comm; cat /proc/net/dev")
+        c.check("bridge network: PID 1 is the sentry, eth0 from netavark",
+                r.returncode == 0 and r.stdout.startswith("cove-sentry\n")
+                and "eth0:" in r.stdout, r.stdout + r.stderr)
+        r = podman("run", "--rm", "--network=none", *f, IMAGE, "sh", "-c",
+                   "cat /proc/net/dev")
+        c.check("--network=none: loopback only", r.returncode == 0 and
+                "lo:" in r.stdout and "eth0" not in r.stdout,
+                r.stdout + r.stderr)
+        names.append("cove-oci-d1")
+        r = podman("run", "-d", "--name", "cove-oci-d1", *f, IMAGE, "sh",
+                   "-c", "echo logged; exec sleep 100")
+        c.check("podman run -d", r.returncode == 0, r.stderr)
+        r = podman("exec", "cove-oci-d1", "sh", "-c",
+                   "cat /proc/1/comm; exit 6")
+        c.check("podman exec: in the sandbox, status 6",
+                r.returncode == 6 and r.stdout == "cove-sentry\n",
+                r.stdout + r.stderr)
+        r = podman("logs", "cove-oci-d1")
+        c.check("podman logs", "logged" in r.stdout, r.stdout + r.stderr)
+        r = podman("stop", "-t", "2", "cove-oci-d1")
+        st = podman("inspect", "--format", "{{.State.ExitCode}}",
+                    "cove-oci-d1")
+        c.check("podman stop -t 2: SIGTERM ends it, status 143",
+                r.returncode == 0 and st.stdout.strip() == "143",
+                r.stderr + st.stdout + st.stderr)
+        r = podman("rm", "cove-oci-d1")
+        c.check("podman rm", r.returncode == 0, r.stderr)
+        names.append("cove-oci-d2")
+        podman("run", "-d", "--name", "cove-oci-d2", *f, IMAGE, "sleep",
+               "100")
+        r = podman("kill", "cove-oci-d2")
+        st = podman("wait", "cove-oci-d2")
+        c.check("podman kill: status 137", r.returncode == 0 and
+                st.stdout.strip() == "137", r.stderr + st.stdout + st.stderr)
+        podman("rm", "cove-oci-d2")
+        names.append("cove-oci-d3")
+        podman("run", "-d", "--name", "cove-oci-d3", *f, IMAGE, "sleep",
+               "100")
+        pid = podman("inspect", "--format", "{{.State.Pid}}",
+                     "cove-oci-d3").stdout.strip()
+        with open("/proc/%s/comm" % pid) as fh:
+            comm = fh.read().strip()
+        os.kill(int(pid), signal.SIGKILL)
+        st = podman("wait", "cove-oci-d3")
+        ps = podman("ps", "-a", "--filter", "name=cove-oci-d3", "--format",
+                    "{{.Status}}")
+        c.check("SIGKILL of the sentry: podman sees the container exit "
+                "(137)", comm == "cove-sentry" and
+                st.stdout.strip() == "137" and "Exited" in ps.stdout,
+                comm + st.stdout + st.stderr + ps.stdout)
+        podman("rm", "cove-oci-d3")
+        r = subprocess.run(
+            ["script", "-qec", " ".join(
+                ["podman", "--runtime", COVE, "run", "-it", "--rm"] + f +
+                [IMAGE, "sh"]), "/dev/null"],
+            input="echo in-shell-$((6*7)); tty; exit 4\n",
+            capture_output=True, text=True, timeout=60)
+        c.check("podman run -it through a pty (driven by script): input, "
+                "tty, exit status 4", r.returncode == 4 and
+                "in-shell-42" in r.stdout and "/dev/pts/0" in r.stdout,
+                r.stdout + r.stderr)
+        names.append("cove-oci-web")
+        check_publish(c, f)
+        check_conf(c, top, f)
+    finally:
+        for n in names:
+            podman("rm", "-f", n)
+        subprocess.run(["podman", "rmi", "-f", IMAGE], capture_output=True)
+        os.chdir(cwd)
+        shutil.rmtree(top)
+    cgs = libpod_cgroups() - cg_before
+    c.check("no container cgroup left", not cgs, str(cgs))
+    oci_now = set(os.listdir("/run/cove-oci")) \
+        if os.path.isdir("/run/cove-oci") else set()
+    left = sb.settle(before)
+    c.check("nothing left behind", not left and oci_now <= oci_before,
+            str(left) + str(oci_now - oci_before))
+    c.exit()
+
+
+if __name__ == "__main__":
+    main()
