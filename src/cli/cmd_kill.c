@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "cli/ctl_cmd.h"
+#include "common/args.h"
 #include "control/cove.pb-c.h"
 
 /* kill_usage() - print the help text of cove kill to @out. */
@@ -23,31 +24,10 @@ static void kill_usage(FILE *out)
 		cove_progname, cove_progname);
 }
 
-/* kill_parse() - "15", "TERM", "SIGTERM"; Return: signal or -1. */
-static int kill_parse(const char *s)
-{
-	char *end;
-	long n;
-	int i;
-
-	n = strtol(s, &end, 10);
-	if (end != s && !*end)
-		return n >= 1 && n < NSIG ? (int)n : -1;
-	if (!strncasecmp(s, "SIG", 3))
-		s += 3;
-	for (i = 1; i < NSIG; i++) {
-		const char *a = sigabbrev_np(i);
-
-		if (a && !strcasecmp(a, s))
-			return i;
-	}
-	return -1;
-}
-
 /**
  * kill_main() - cove kill [--all] NAME [SIGNAL]: one cove.Signal call
  * @argc:	arguments, argv[0] == "kill"
- * @argv:	SIGNAL is parsed by kill_parse(); default SIGTERM
+ * @argv:	SIGNAL is parsed by cove_signal_parse(); default SIGTERM
  *
  * The sentry delivers the signal: to the program, or with --all to every
  * process of the sandbox. The sandbox ending is reported by cove run, not
@@ -95,7 +75,7 @@ static int kill_main(int argc, char **argv)
 			cove_progname);
 	sr.signal = SIGTERM;
 	if (argc - optind == 2) {
-		sr.signal = kill_parse(argv[optind + 1]);
+		sr.signal = cove_signal_parse(argv[optind + 1]);
 		if (sr.signal < 0)
 			return ctl_cmd_error("kill", "'%s' is not a signal",
 					     argv[optind + 1]);

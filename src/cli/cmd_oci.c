@@ -18,6 +18,7 @@
 
 #include "cli/cli.h"
 #include "cli/ctl_cmd.h"
+#include "common/args.h"
 #include "control/cove.pb-c.h"
 #include "oci/oci.h"
 #include "runtime/runtime.h"
@@ -518,7 +519,7 @@ static int oci_kill(const struct oci_global *g, int argc, char **argv)
 	}
 	if (!npos)
 		return oci_fail("kill: expected ID [SIGNAL]");
-	if (pos[1] && (sig = oci_signal_parse(pos[1])) < 0)
+	if (pos[1] && (sig = cove_signal_parse(pos[1])) < 0)
 		return oci_fail("invalid signal \"%s\"", pos[1]);
 	if (oci_load(g, pos[0], &s))
 		return 1;

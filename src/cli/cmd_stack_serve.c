@@ -14,7 +14,7 @@
 
 #include "cli/cli.h"
 #include "cli/serve.h"
-#include "common/size.h"
+#include "common/args.h"
 #include "cove/link.h"
 #include "cove/netstack.h"
 #include "plugin/plugin.h"

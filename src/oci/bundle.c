@@ -97,26 +97,6 @@ int oci_cap_from_name(const char *name)
 	return -1;
 }
 
-int oci_signal_parse(const char *s)
-{
-	char *end;
-	long n;
-	int i;
-
-	n = strtol(s, &end, 10);
-	if (end != s && !*end)
-		return n >= 1 && n < NSIG ? (int)n : -1;
-	if (!strncasecmp(s, "SIG", 3))
-		s += 3;
-	for (i = 1; i < NSIG; i++) {
-		const char *a = sigabbrev_np(i);
-
-		if (a && !strcasecmp(a, s))
-			return i;
-	}
-	return -1;
-}
-
 /* oci_str() - @key of @obj as a string; NULL if absent or not a string. */
 static const char *oci_str(const json_t *obj, const char *key)
 {

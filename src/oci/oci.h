@@ -88,9 +88,6 @@ void oci_bundle_free(struct oci_bundle *b);
 /* oci_cap_from_name() - "CAP_NET_BIND_SERVICE" -> 10; -1 if unknown. */
 int oci_cap_from_name(const char *name);
 
-/* oci_signal_parse() - "9", "KILL", "SIGKILL" -> 9; -1 if not a signal. */
-int oci_signal_parse(const char *s);
-
 /* ---- state.c ---------------------------------------------------------- */
 
 enum oci_status {

@@ -9,7 +9,7 @@
 
 #include "cove/link.h"
 #include "cove/netstack.h"
-#include "common/size.h"
+#include "common/args.h"
 #include "runtime/runtime.h"
 
 /*

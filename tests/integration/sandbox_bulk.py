@@ -74,11 +74,15 @@ def expect():
     return data, "%d %s" % (len(data), hashlib.sha256(data).hexdigest())
 
 
-def inbound(c, name, net, extra, data, want, env=None):
+def inbound(c, name, net, extra, data, want, env=None, binary=None):
     """The "in" run: a host client against an echo server inside, reading
-    nothing for a second; returns the sandbox, still running."""
+    nothing for a second; returns the sandbox, still running. @binary:
+    another cove (cove-plugin) than the one for @net."""
     box = sb.Sandbox(["/usr/bin/python3", "-c", INSIDE_SERVER],
-                     network=net, extra=extra, env=env).start()
+                     network=net, extra=extra, env=env)
+    if binary:
+        box.args[0] = binary
+    box.start()
     s = None
     for _ in range(100):
         try:

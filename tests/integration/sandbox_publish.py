@@ -106,6 +106,7 @@ def check_ip_routes(c):
                 r.returncode == 0 and "203.0.113.5/26" in r.stdout,
                 r.stdout + r.stderr)
     finally:
+        sb.wait_teardowns()	# the runs' teardown children are in ns
         ns.delete()
 
 

@@ -513,6 +513,23 @@ class Snapshot:
         return d
 
 
+def wait_teardowns(timeout=10):
+    """Wait until no sandbox is "stopping": cove run leaves its teardown to
+    a background child (docs/SANDBOX.md), which a test must not kill, e.g.
+    by killing what runs in a netns it ran cove in."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            busy = [d for d in os.listdir("/run/cove") if
+                    os.path.exists("/run/cove/%s/stopping" % d)]
+        except OSError:
+            busy = []
+        if not busy:
+            return True
+        time.sleep(0.02)
+    return False
+
+
 def settle(before, timeout=5):
     """Wait for leftovers to go (netns teardown is asynchronous)."""
     end = time.monotonic() + timeout

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Sizes given on the command line (see size.h). */
+/* Values given on the command line (see args.h). */
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <strings.h>
 #include <stdlib.h>
 
-#include "common/size.h"
+#include "common/args.h"
 
 int cove_parse_size(const char *text, uint64_t *out)
 {
@@ -39,4 +42,24 @@ int cove_parse_size(const char *text, uint64_t *out)
 		return -1;
 	*out = (uint64_t)v << shift;
 	return 0;
+}
+
+int cove_signal_parse(const char *s)
+{
+	char *end;
+	long n;
+	int i;
+
+	n = strtol(s, &end, 10);
+	if (end != s && !*end)
+		return n >= 1 && n < NSIG ? (int)n : -1;
+	if (!strncasecmp(s, "SIG", 3))
+		s += 3;
+	for (i = 1; i < NSIG; i++) {
+		const char *a = sigabbrev_np(i);
+
+		if (a && !strcasecmp(a, s))
+			return i;
+	}
+	return -1;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Sizes given on the command line: N, Nk, Nm, Ng (powers of 1024). */
-#ifndef COVE_COMMON_SIZE_H
-#define COVE_COMMON_SIZE_H
+/* Values given on the command line: sizes, signals. */
+#ifndef COVE_COMMON_ARGS_H
+#define COVE_COMMON_ARGS_H
 
 #include <stdint.h>
 
@@ -15,4 +15,12 @@
  */
 int cove_parse_size(const char *text, uint64_t *out);
 
-#endif /* COVE_COMMON_SIZE_H */
+/**
+ * cove_signal_parse() - "15", "TERM", "SIGTERM" (any case)
+ * @s:		the value
+ *
+ * Return: the signal number (1..NSIG-1), or -1.
+ */
+int cove_signal_parse(const char *s);
+
+#endif /* COVE_COMMON_ARGS_H */
