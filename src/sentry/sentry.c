@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -21,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/cleanup.h"
 #include "common/clock.h"
 #include "common/testhook.h"
 #include "control/control.h"
@@ -151,8 +153,80 @@ static void sbx_link_spec(const struct sbx_opts *o, char *spec, size_t size)
 	}
 }
 
-/* sbx_stack_up() - make the provider's instance (and its link). */
-static int sbx_stack_up(struct sentry *sn, bool with_link, struct cove_err *err)
+/*
+ * sbx_link_up() - the frame pool and the stack's link (a TAP spliced to
+ * eth0, and the capture shim with --pcap). Return: 0 or -1 with @err set.
+ */
+static int sbx_link_up(struct sentry *sn, struct cove_err *err)
+{
+	char spec[SBX_LINK_ARGS_MAX + 48];
+	struct cove_link *shim;
+	int ret;
+
+	ret = cove_frame_pool_init(&sn->pool, SBX_POOL_FRAMES,
+				   COVE_FRAME_DEFAULT_SIZE);
+	if (ret < 0)
+		return cove_err_set(err, -ret, "frame pool");
+	sbx_link_spec(sn->o, spec, sizeof(spec));
+	if (cove_link_open(spec, &sn->pool, &sn->link, err) < 0)
+		return cove_err_prefix(err, "link");
+	if (sbx_link_spliced(sn->o) &&
+	    sbx_attach_tap(sn->o, SBX_TAP_NAME, err) < 0)
+		return -1;
+	if (sn->o->pcap_fd >= 0) {
+		if (cove_link_pcap(sn->link, sn->o->pcap_fd, sn->o->pcap_max,
+				   &shim, err) < 0)
+			return cove_err_prefix(err, "--pcap");
+		sn->o->pcap_fd = -1; /* the shim's */
+		sn->link = shim;
+	}
+	return 0;
+}
+
+/* sbx_link_thread() - sbx_link_up() beside the program's spawn. */
+static void *sbx_link_thread(void *arg)
+{
+	struct sentry *sn = arg;
+	uint64_t one = 1;
+
+	sn->link_ret = sbx_link_up(sn, &sn->link_err);
+	(void)!write(sn->link_efd, &one, sizeof(one));
+	return NULL;
+}
+
+/*
+ * sbx_link_start() - open the link: on a thread of its own for packet and
+ * tap links, whose set-up is slow and needs nothing of the program (each
+ * AF_PACKET ring's set-up waits for an RCU grace period, about 10 ms here,
+ * and together they took longer than spawning the program). Started once
+ * the program is forked, so the program runs meanwhile. The loop starts
+ * without the stack: the control channel is served (so a program
+ * that ends at once is reported at once) while the program's socket calls
+ * wait in the kernel until the thread says so on @link_efd and
+ * sbx_link_ready() finishes the stack. xdp and dpdk stay in line (their
+ * libraries set up per-thread state; DPDK's EAL wants the main thread), as
+ * does everything if the thread cannot start. Return: 0 or -1.
+ */
+static int sbx_link_start(struct sentry *sn, struct cove_err *err)
+{
+	sn->link_efd = -1;
+	if (sn->o->link == SBX_LINK_PACKET || sn->o->link == SBX_LINK_TAP) {
+		sn->link_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (sn->link_efd >= 0 && !pthread_create(&sn->link_thread, NULL,
+							 sbx_link_thread, sn)) {
+			sn->link_pending = true;
+			return 0;
+		}
+		cove_closep(&sn->link_efd);
+	}
+	return sbx_link_up(sn, err);
+}
+
+/*
+ * sbx_stack_finish() - join the link's thread if it runs, make the
+ * provider's instance on the link and watch its fds. Return: 0 or -1.
+ */
+static int sbx_stack_finish(struct sentry *sn, struct cove_err *err)
 {
 	struct cove_stack_config cfg = {
 		.size = sizeof(cfg),
@@ -168,35 +242,22 @@ static int sbx_stack_up(struct sentry *sn, bool with_link, struct cove_err *err)
 	};
 	int ret;
 
-	if (sn->ops->abi_version != COVE_NETSTACK_ABI_VERSION)
-		return cove_err_set(err, EPROTO,
-				    "stack '%s' speaks ABI %u, not %d",
-				    sn->ops->name, sn->ops->abi_version,
-				    COVE_NETSTACK_ABI_VERSION);
-	if (with_link) {
-		ret = cove_frame_pool_init(&sn->pool, SBX_POOL_FRAMES,
-					   COVE_FRAME_DEFAULT_SIZE);
-		if (ret < 0)
-			return cove_err_set(err, -ret, "frame pool");
-		char spec[SBX_LINK_ARGS_MAX + 48];
-
-		sbx_link_spec(sn->o, spec, sizeof(spec));
-		if (cove_link_open(spec, &sn->pool, &sn->link, err) < 0)
-			return cove_err_prefix(err, "link");
-		if (sbx_link_spliced(sn->o) &&
-		    sbx_attach_tap(sn->o, SBX_TAP_NAME, err) < 0)
-			return -1;
-		if (sn->o->pcap_fd >= 0) {
-			struct cove_link *shim;
-
-			if (cove_link_pcap(sn->link, sn->o->pcap_fd,
-					   sn->o->pcap_max, &shim, err) < 0)
-				return cove_err_prefix(err, "--pcap");
-			sn->o->pcap_fd = -1; /* the shim's */
-			sn->link = shim;
+	if (!sn->ops)
+		return 0;
+	if (sn->link_pending) {
+		pthread_join(sn->link_thread, NULL);
+		sn->link_pending = false;
+		if (sn->link_efd >= 0) {
+			epoll_ctl(sn->host.ep, EPOLL_CTL_DEL, sn->link_efd,
+				  NULL);
+			cove_closep(&sn->link_efd);
 		}
-		env.link = sn->link;
+		if (sn->link_ret < 0) {
+			*err = sn->link_err;
+			return -1;
+		}
 	}
+	env.link = sn->link;
 	ret = sn->ops->create(&cfg, &env, &sn->st);
 	if (ret < 0)
 		return cove_err_set(err, -ret, "stack '%s'", sn->ops->name);
@@ -204,13 +265,19 @@ static int sbx_stack_up(struct sentry *sn, bool with_link, struct cove_err *err)
 	sn->host.ops = sn->ops;
 	sn->host.st = sn->st;
 	sn->host.link = sn->link;
+	if (sbx_watch(sn, sn->link ? sn->link->fd : -1, &sn->tag_stack) < 0 ||
+	    sbx_watch(sn, sn->ops->poll_fd(sn->st), &sn->tag_stack) < 0)
+		return cove_err_set(err, errno, "event fds");
+	sbx_step(sn->o, "sentry: stack '%s' up%s%s", sn->ops->name,
+		 sn->link ? " on " : "", sn->link ? sn->link->name : "");
 	return 0;
 }
 
 /*
- * sbx_quiet_stdio() - put /dev/null on fds 0-2 once nothing is left to say:
- * whoever reads cove run's output (a pipe it shares with the sentry) sees
- * EOF now, not after the link's close (tens of ms) that follows.
+ * sbx_quiet_stdio() - put /dev/null on fds 0-2 once nothing is left to say
+ * (the program and every other process of the sandbox are gone, cove.Wait
+ * is answered): whoever reads cove run's output (a pipe it shares with the
+ * sentry) sees EOF now, not after the linger and the link's close.
  */
 static void sbx_quiet_stdio(void)
 {
@@ -235,6 +302,8 @@ static void sbx_reap(struct sentry *sn)
 		 * hears (cove.Wait, answered below): finish without it. */
 		if (pid == sn->child)
 			prctl(PR_SET_PDEATHSIG, 0);
+		if (pid == sn->child && sn->link_failed)
+			status = SBX_EXIT_COVE << 8; /* as exit(125) */
 		sbx_proc_exited(sn, pid, status);
 		if (pid == sn->zyg_pid)
 			sn->zyg_pid = 0;
@@ -259,6 +328,39 @@ static void sbx_on_signal(struct sentry *sn)
 		else if (si.ssi_code != SI_KERNEL && !sn->child_done)
 			kill(sn->child, (int)si.ssi_signo);
 	}
+}
+
+/*
+ * sbx_serve_start() - the stack (sbx_stack_finish()), the frontend on the
+ * program's notifications, and the sentry's own confinement: what serving
+ * the program needs, in that order. Return: 0 or -1 with @err set.
+ */
+static int sbx_serve_start(struct sentry *sn, struct cove_err *err)
+{
+	if (sbx_stack_finish(sn, err) < 0)
+		return -1;
+	if (sn->nfd >= 0) {
+		sbx_frontend_init(sn);
+		if (sbx_watch(sn, sn->nfd, &sn->tag_notify) < 0)
+			return cove_err_set(err, errno, "epoll");
+	}
+	return sbx_confine(sn, err);
+}
+
+/*
+ * sbx_link_ready() - the link's thread is done (SBX_EV_LINK): start
+ * serving; if that fails, say why and end the program, which cove run
+ * then reports as exit 125 (sbx_reap()).
+ */
+static void sbx_link_ready(struct sentry *sn)
+{
+	struct cove_err err = { 0 };
+
+	if (sbx_serve_start(sn, &err) == 0)
+		return;
+	fprintf(stderr, "cove run: %s\n", err.msg);
+	sn->link_failed = true;
+	kill(sn->child, SIGKILL);
 }
 
 /**
@@ -321,6 +423,9 @@ static int sbx_wait(struct sentry *sn, int timeout_ms)
 			break;
 		case SBX_EV_CONTROL:
 			sbx_control_run(sn);
+			break;
+		case SBX_EV_LINK:
+			sbx_link_ready(sn);
 			break;
 		}
 	}
@@ -546,13 +651,11 @@ static int sbx_sentry_setup(struct sentry *sn, int sync_rd, int sync_wr,
 	} else {
 		sbx_step(o, "sentry: lo up, no other interface");
 	}
-	if (sn->ops) {
-		if (sbx_stack_up(sn, link_based, err) < 0)
-			return -1;
-		sbx_step(o, "sentry: stack '%s' up%s%s", sn->ops->name,
-			 link_based ? " on " : "",
-			 link_based ? sn->link->name : "");
-	}
+	if (sn->ops && sn->ops->abi_version != COVE_NETSTACK_ABI_VERSION)
+		return cove_err_set(err, EPROTO,
+				    "stack '%s' speaks ABI %u, not %d",
+				    sn->ops->name, sn->ops->abi_version,
+				    COVE_NETSTACK_ABI_VERSION);
 	return 0;
 }
 
@@ -574,6 +677,7 @@ static int sbx_events_up(struct sentry *sn, struct cove_err *err)
 	sn->tag_timer = SBX_EV_TIMER;
 	sn->tag_stack = SBX_EV_STACK;
 	sn->tag_control = SBX_EV_CONTROL;
+	sn->tag_link = SBX_EV_LINK;
 	/* In the sandbox netns, where the socket pairs live. */
 	sn->diag =
 		socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
@@ -581,10 +685,6 @@ static int sbx_events_up(struct sentry *sn, struct cove_err *err)
 		return -1;
 	sn->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (sn->sigfd < 0 || sbx_watch(sn, sn->sigfd, &sn->tag_signal) < 0)
-		return cove_err_set(err, errno, "event fds");
-	if (sn->st &&
-	    (sbx_watch(sn, sn->link ? sn->link->fd : -1, &sn->tag_stack) < 0 ||
-	     sbx_watch(sn, sn->ops->poll_fd(sn->st), &sn->tag_stack) < 0))
 		return cove_err_set(err, errno, "event fds");
 	return 0;
 }
@@ -636,7 +736,7 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr, int ready_wr)
 	}
 	sn.o = o;
 	sn.procs = &procs;
-	sn.sigfd = sn.nfd = sn.diag = sn.zyg_fd = -1;
+	sn.sigfd = sn.nfd = sn.diag = sn.zyg_fd = sn.link_efd = -1;
 	sn.host.ep = sn.host.tfd = -1;
 	sn.host.burst = SBX_BURST;
 	sn.host.bursts = SBX_BURSTS_PER_WAKE;
@@ -679,15 +779,19 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr, int ready_wr)
 	for (argc = 0; o->argv[argc]; argc++)
 		;
 	sbx_proc_add(&sn, "main", sn.child, o->argv, argc);
-	if (sn.nfd >= 0) {
-		sbx_frontend_init(&sn);
-		if (sbx_watch(&sn, sn.nfd, &sn.tag_notify) < 0) {
+	/* After the program's fork: it is PID 2, and runs meanwhile. */
+	if (sn.ops && strcmp(sn.ops->name, "kernel") &&
+	    sbx_link_start(&sn, &err) < 0) {
+		kill(sn.child, SIGKILL);
+		sbx_fail(o, sync_wr, &err, SBX_EXIT_COVE);
+	}
+	if (sn.link_pending) {
+		if (sbx_watch(&sn, sn.link_efd, &sn.tag_link) < 0) {
 			cove_err_set(&err, errno, "epoll");
 			kill(sn.child, SIGKILL);
 			sbx_fail(o, sync_wr, &err, SBX_EXIT_COVE);
 		}
-	}
-	if (sbx_confine(&sn, &err) < 0) {
+	} else if (sbx_serve_start(&sn, &err) < 0) {
 		kill(sn.child, SIGKILL);
 		sbx_fail(o, sync_wr, &err, SBX_EXIT_COVE);
 	}
@@ -714,8 +818,12 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr, int ready_wr)
 		close(sn.nfd);
 		sn.nfd = -1;
 	}
-	sbx_linger(&sn);
+	/* Everything the sandbox had to say is said: the caller reading the
+	 * output sees EOF now, not after the linger and the link's close. */
 	sbx_quiet_stdio();
+	if (sn.link_pending) /* the program ended before the link was up */
+		(void)sbx_stack_finish(&sn, &err);
+	sbx_linger(&sn);
 	sbx_relay_close_all(&sn);
 	if (sn.st)
 		sn.ops->destroy(sn.st);

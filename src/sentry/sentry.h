@@ -4,6 +4,7 @@
 #define COVE_SENTRY_SENTRY_H
 
 #include <linux/seccomp.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -63,6 +64,7 @@ enum sbx_tag {
 	SBX_EV_TIMER,
 	SBX_EV_STACK,
 	SBX_EV_CONTROL,
+	SBX_EV_LINK, /* the link's thread is done (sentry.c) */
 };
 
 enum sbx_sk_state {
@@ -141,11 +143,19 @@ struct sentry {
 	const struct cove_netstack_ops *ops; /* NULL: no interception */
 	struct cove_stack *st;
 	struct cove_link *link;
+	/* the link opened beside spawning the program (sentry.c) */
+	pthread_t link_thread;
+	bool link_pending; /* link_thread runs; join before serving */
+	int link_ret;	   /* its result, with link_err */
+	struct cove_err link_err;
+	int link_efd;	  /* eventfd: the thread is done; -1: none */
+	bool link_failed; /* the program was killed for it: exit 125 */
 	struct cove_frame_pool pool;
 	struct cove_host host;	/* epoll set, timer, turns (host/loop.h) */
 	struct cove_workq work; /* sockets to pump */
 	int sigfd, nfd;
-	enum sbx_tag tag_notify, tag_signal, tag_timer, tag_stack, tag_control;
+	enum sbx_tag tag_notify, tag_signal, tag_timer, tag_stack, tag_control,
+		tag_link;
 	struct cove_ctl_server *ctl; /* control channel listener */
 	struct sbx_procs *procs;     /* process table (procs.h) */
 	int zyg_fd;		     /* the exec zygote's pair, or -1 */

@@ -53,7 +53,7 @@ print(n, h.hexdigest())
 '''
 
 INSIDE_SERVER = r'''
-import socket
+import socket, sys, time
 l = socket.socket()
 l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 l.bind(("0.0.0.0", 9000))
@@ -66,6 +66,7 @@ while True:
         break
     c.sendall(b)
 c.close()
+time.sleep(float(sys.argv[1]) if len(sys.argv) > 1 else 0)	# stay to be asked
 '''
 
 
@@ -74,11 +75,12 @@ def expect():
     return data, "%d %s" % (len(data), hashlib.sha256(data).hexdigest())
 
 
-def inbound(c, name, net, extra, data, want, env=None, binary=None):
+def inbound(c, name, net, extra, data, want, env=None, binary=None, stay=0):
     """The "in" run: a host client against an echo server inside, reading
-    nothing for a second; returns the sandbox, still running. @binary:
-    another cove (cove-plugin) than the one for @net."""
-    box = sb.Sandbox(["/usr/bin/python3", "-c", INSIDE_SERVER],
+    nothing for a second; returns the sandbox (its program ends with the
+    stream, or @stay seconds later). @binary: another cove (cove-plugin)
+    than the one for @net."""
+    box = sb.Sandbox(["/usr/bin/python3", "-c", INSIDE_SERVER, str(stay)],
                      network=net, extra=extra, env=env)
     if binary:
         box.args[0] = binary
@@ -138,7 +140,8 @@ def main():
     if sb.stacks():
         net = sb.stacks()[0]
         box = inbound(c, net + " spill failures", net, [], data, want,
-                      env={"COVE_TEST_SPILL_FAILS": str(SPILL_FAILS)})
+                      env={"COVE_TEST_SPILL_FAILS": str(SPILL_FAILS)},
+                      stay=60)
         st = sb.stats(box.name)
         c.check("%s: every failed spill reservation counted" % net,
                 st.get("relay_spill_waits") == SPILL_FAILS, str(st))
