@@ -589,6 +589,13 @@ static void sbx_ctl_stats(void *opaque, const struct cove_ctl_call *call,
 	(void)call;
 	(void)req;
 	(void)len;
+	if (!sn->st && sn->link_pending) {
+		sbx_rep_err(rep, COVE_CTL_UNAVAILABLE,
+			    "sandbox %s: the stack is still starting (its link "
+			    "is being opened); ask again",
+			    sn->o->name);
+		return;
+	}
 	if (!sn->st) {
 		sbx_rep_err(rep, COVE_CTL_FAILED_PRECONDITION,
 			    "sandbox %s has no user-level stack (--network=%s)",
