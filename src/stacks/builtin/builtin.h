@@ -161,6 +161,7 @@ struct bstack {
 	uint64_t now_ns; /* updated on input() and run() */
 	bool in_input;	 /* inside input(): TCP may hold ACKs */
 	uint64_t seed;	 /* config seed or random */
+	bool seeded;	 /* cfg->seed given: everything repeats (tests) */
 	uint64_t rng;	 /* xorshift state */
 	uint32_t max_sockets;
 	uint32_t nsockets;	 /* host handles open */

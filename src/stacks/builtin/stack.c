@@ -272,6 +272,7 @@ static int builtin_create(const struct cove_stack_config *cfg,
 	if (st->mtu > IP_MAX_TOTAL)
 		st->mtu = IP_MAX_TOTAL;
 	st->seed = cfg->seed;
+	st->seeded = cfg->seed != 0;
 	while (!st->seed)
 		if (getrandom(&st->seed, sizeof(st->seed), 0) !=
 		    sizeof(st->seed))

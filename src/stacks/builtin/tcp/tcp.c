@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 
 #include "stacks/builtin/tcp/tcp.h"
 
@@ -120,8 +121,14 @@ int tcp_layer_init(struct bstack *st)
 	}
 	c->st = st;
 	c->hash_seed = bstack_random(st);
-	c->isn_key[0] = bstack_random(st);
-	c->isn_key[1] = bstack_random(st);
+	/* The ISN key from the kernel, not from the generator whose outputs
+	 * (timestamp offsets, ports) a peer sees and could invert; with a
+	 * configured seed (tests) everything comes from the generator. */
+	if (st->seeded || getrandom(c->isn_key, sizeof(c->isn_key),
+				    GRND_NONBLOCK) != sizeof(c->isn_key)) {
+		c->isn_key[0] = bstack_random(st);
+		c->isn_key[1] = bstack_random(st);
+	}
 	c->chal_sec = UINT64_MAX; /* no second's budget drawn yet */
 	c->next_port = TCP_EPH_LO + (uint32_t)(bstack_random(st) %
 					       (TCP_EPH_HI - TCP_EPH_LO + 1));
