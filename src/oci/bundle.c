@@ -30,7 +30,7 @@
  *
  * Refused (the sandbox could not honour them, and ignoring them would
  * weaken what the spec asks): apparmorProfile,
- * selinuxLabel, linux.seccomp, sysctls outside the container's own
+ * selinuxLabel, sysctls outside the container's own
  * namespaces, resources other than memory, pids, cpu shares/quota and
  * device rules,
  * user namespaces and id mappings, joining namespaces other than the
@@ -836,8 +836,8 @@ static int oci_cgroups_path(struct oci_bundle *b, const char *path,
 static int oci_linux_refused(const json_t *l, struct cove_err *err)
 {
 	static const char *const refused[] = {
-		"seccomp",  "uidMappings", "gidMappings", "mountLabel",
-		"intelRdt", "personality", "timeOffsets", "seccompNotify",
+		"uidMappings", "gidMappings", "mountLabel",    "intelRdt",
+		"personality", "timeOffsets", "seccompNotify",
 	};
 	static const char *const defdevs[] = { "/dev/null",    "/dev/zero",
 					       "/dev/full",    "/dev/random",
@@ -927,6 +927,12 @@ static int oci_bundle_check(struct oci_bundle *b, const char *network,
 		      "linux.readonlyPaths", b->x.readonly, &b->x.nreadonly,
 		      err) < 0)
 		return -1;
+	if (oci_nonempty(l, "seccomp")) {
+		if (oci_seccomp_parse(json_object_get(l, "seccomp"),
+				      &b->seccomp, &b->sc_names, err) < 0)
+			return -1;
+		b->x.seccomp = &b->seccomp;
+	}
 	b->x.hostname = oci_str(j, "hostname");
 	if (b->x.hostname && b->x.hostname[0] && !has_uts)
 		return OCI_ERR(err, "hostname: needs a uts namespace");
@@ -1001,6 +1007,8 @@ int oci_bundle_load(const char *dir, const char *network, struct oci_bundle *b,
 
 void oci_bundle_free(struct oci_bundle *b)
 {
+	oci_seccomp_free(&b->seccomp, &b->sc_names);
+	b->x.seccomp = NULL;
 	json_decref(b->json);
 	b->json = NULL;
 }

@@ -63,6 +63,8 @@ struct oci_bundle {
 	struct oci_limits limits;
 	char mdata[SBX_OCI_MAX_MOUNTS][512]; /* mount data strings */
 	char msrc[SBX_OCI_MAX_MOUNTS][4200]; /* bind sources, absolute */
+	struct sbx_seccomp seccomp;	     /* linux.seccomp, if x.seccomp */
+	const char **sc_names;		     /* its syscall names */
 };
 
 /**
@@ -84,6 +86,21 @@ int oci_bundle_parse(const char *text, const char *dir, const char *network,
 		     struct oci_bundle *b, struct cove_err *err);
 
 void oci_bundle_free(struct oci_bundle *b);
+
+/**
+ * oci_seccomp_parse() - check linux.seccomp (src/oci/profile.c)
+ * @sc:		the JSON object
+ * @out:	filled; its strings point into @sc
+ * @names:	the name table @out's entries point into (allocated)
+ * @err:	names the field
+ *
+ * Release with oci_seccomp_free() (also after an error).
+ * Return: 0 or -1.
+ */
+int oci_seccomp_parse(const json_t *sc, struct sbx_seccomp *out,
+		      const char ***names, struct cove_err *err);
+
+void oci_seccomp_free(struct sbx_seccomp *sc, const char ***names);
 
 /* oci_cap_from_name() - "CAP_NET_BIND_SERVICE" -> 10; -1 if unknown. */
 int oci_cap_from_name(const char *name);
