@@ -12,8 +12,8 @@ Checked: the lifecycle created -> running -> stopped with the state JSON
 runc prints; the program does not run before `start`; its exit status;
 kill with names and numbers; delete (plain, --force, of a created
 container) leaves nothing (state dir, processes, /run/cove, veths);
-list; run in the foreground; the bundle's process and mount fields; the
-host network when the spec has no network namespace; and bad bundles:
+list; run in the foreground; the bundle's process and mount fields;
+the container's own seccomp profile; the host network when the spec has no network namespace; and bad bundles:
 one clear error naming the problem, a non-zero exit, nothing left.
 """
 
@@ -508,6 +508,55 @@ def check_limits(c, oci):
             not cgroup_dirs(cg), str(cgroup_dirs(cg)) if cg else "")
 
 
+def check_seccomp(c, oci):
+    """linux.seccomp: the container's own profile on top of Cove's filter,
+    for the program and for exec: a call refused with the default EPERM,
+    one with its errnoRet, one only for an argument's value; the calls
+    Cove refuses stay refused when the profile allows them."""
+    def prof(cfg):
+        cfg["mounts"].append({"destination": "/tmp", "type": "tmpfs",
+                              "source": "tmpfs"})
+        cfg["linux"]["seccomp"] = {
+            "defaultAction": "SCMP_ACT_ALLOW",
+            "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86",
+                              "SCMP_ARCH_X32"],
+            "syscalls": [
+                {"names": ["mkdir", "mkdirat", "cove_no_such_call"],
+                 "action": "SCMP_ACT_ERRNO"},
+                {"names": ["unlink", "unlinkat"], "action": "SCMP_ACT_ERRNO",
+                 "errnoRet": 28},
+                {"names": ["kill"], "action": "SCMP_ACT_ERRNO",
+                 "args": [{"index": 1, "value": 10, "op": "SCMP_CMP_EQ"}]},
+                {"names": ["keyctl", "add_key"],
+                 "action": "SCMP_ACT_ALLOW"}]}
+    script = ("touch /tmp/f; mkdir /tmp/d; echo mkdir=$?; rm /tmp/f; "
+              "echo rm=$?; kill -0 $$; echo kill0=$?; kill -USR1 $$; "
+              "echo usr1=$?; exit 5")
+    r = oci.cove("run", "--bundle", oci.bundle(["sh", "-c", script], prof),
+                 "sc1")
+    out, err = r.stdout, r.stderr
+    c.check("seccomp profile: mkdir refused with EPERM",
+            "mkdir=1" in out and "Operation not permitted" in err,
+            out + err)
+    c.check("seccomp profile: unlink refused with errnoRet 28 (ENOSPC)",
+            "rm=1" in out and "No space left on device" in err, out + err)
+    c.check("seccomp profile: kill refused only for signal 10",
+            "kill0=0" in out and "usr1=1" in out, out + err)
+    c.check("seccomp profile: the program's status passes (5)",
+            r.returncode == 5, "%d %s" % (r.returncode, err))
+    oci.cove("create", "--bundle", oci.bundle(["sleep", "100"], prof), "sc2")
+    oci.cove("start", "sc2")
+    s = oci.state("sc2")
+    r = oci.cove("exec", "sc2", "sh", "-c",
+                 "mkdir /tmp/e; echo mkdir=$?; touch /tmp/g; echo touch=$?")
+    c.check("seccomp profile: exec'd commands get it too",
+            "mkdir=1" in r.stdout and "touch=0" in r.stdout,
+            r.stdout + r.stderr)
+    oci.cove("delete", "--force", "sc2")
+    if s:
+        wait_exit(s["pid"], 5)
+
+
 def check_bad_bundles(c, oci):
     def ns_foo(cfg):
         cfg["linux"]["namespaces"].append({"type": "foo"})
@@ -515,8 +564,17 @@ def check_bad_bundles(c, oci):
     def bad_mount(cfg):
         bind(cfg, "/nonexistent/cove-oci-test", "/mnt")
 
-    def seccomp(cfg):
-        cfg["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW"}
+    def seccomp_notify(cfg):
+        cfg["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW",
+                                   "syscalls": [{"names": ["read"],
+                                                 "action": "SCMP_ACT_NOTIFY"}]}
+
+    def seccomp_op(cfg):
+        cfg["linux"]["seccomp"] = {
+            "defaultAction": "SCMP_ACT_ALLOW",
+            "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO",
+                          "args": [{"index": 0, "value": 1,
+                                    "op": "SCMP_CMP_SOMETIMES"}]}]}
 
     def terminal(cfg):
         cfg["process"]["terminal"] = True
@@ -533,7 +591,12 @@ def check_bad_bundles(c, oci):
         ("unknown namespace type", ns_foo, None, "unknown type \"foo\""),
         ("bind mount of a missing source", bad_mount, None,
          "/nonexistent/cove-oci-test"),
-        ("unsupported field linux.seccomp", seccomp, None, "linux.seccomp"),
+        ("seccomp SCMP_ACT_NOTIFY", seccomp_notify, None,
+         "linux.seccomp.syscalls[0].action: SCMP_ACT_NOTIFY is not "
+         "supported"),
+        ("seccomp unknown op", seccomp_op, None,
+         "linux.seccomp.syscalls[0].args[0].op: unknown "
+         "'SCMP_CMP_SOMETIMES'"),
         ("process.terminal without --console-socket", terminal, None,
          "--console-socket"),
         ("a sysctl outside the container", sysctl, None, "vm.swappiness"),
@@ -605,6 +668,7 @@ def main():
         check_terminal(c, oci)
         check_exec(c, oci)
         check_limits(c, oci)
+        check_seccomp(c, oci)
         check_bad_bundles(c, oci)
         check_globals(c, oci)
     finally:

@@ -39,7 +39,7 @@ static void bad(const char *text, const char *want)
 {
 	struct sbx_seccomp sc;
 	const char **names;
-	char msg[256];
+	char msg[COVE_ERR_MSG_MAX];
 	json_t *j;
 
 	CHECK(parse(text, &sc, &names, &j, msg, sizeof(msg)) < 0);
@@ -107,7 +107,7 @@ static int run_child(const char *text, const struct call *calls, unsigned n,
 {
 	struct sbx_seccomp sc;
 	const char **names;
-	char msg[256];
+	char msg[COVE_ERR_MSG_MAX];
 	json_t *j;
 	int p[2], st, nfd;
 	pid_t pid;
