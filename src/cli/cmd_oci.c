@@ -320,7 +320,7 @@ static int oci_create(const struct oci_global *g,
 	if (b->limits.any && !b->limits.path[0])
 		snprintf(b->limits.path, sizeof(b->limits.path), "/cove-oci/%s",
 			 id);
-	if (b->limits.any && oci_cgroup_enter(&b->limits, &err) < 0) {
+	if (b->limits.any && rt_cgroup_enter(&b->limits, &err) < 0) {
 		close(b->x.fifo_fd);
 		ret = oci_fail("%s", err.msg);
 		goto fail;
@@ -328,9 +328,9 @@ static int oci_create(const struct oci_global *g,
 	/* The sentry is forked inside the cgroup; we leave it after. */
 	ret = rt_create(&b->o, pid, &err);
 	if (b->limits.any)
-		oci_cgroup_leave();
+		rt_cgroup_leave();
 	if (ret && b->limits.any)
-		oci_cgroup_remove(b->limits.path);
+		rt_cgroup_remove(b->limits.path);
 	close(b->x.fifo_fd);
 	if (b->x.console_fd >= 0)
 		close(b->x.console_fd);
@@ -559,9 +559,9 @@ static void oci_destroy(const struct oci_state *s)
 	}
 	(void)waitpid(s->pid, NULL, WNOHANG); /* ours after `run` */
 	(void)rt_gc(false);
-	oci_cgroup_remove(s->cgroup);
+	rt_cgroup_remove(s->cgroup);
 	if (!strncmp(s->cgroup, "/cove-oci/", 10))
-		oci_cgroup_remove("/cove-oci"); /* only once empty */
+		rt_cgroup_remove("/cove-oci"); /* only once empty */
 	oci_state_remove(s);
 }
 

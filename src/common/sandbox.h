@@ -193,6 +193,17 @@ struct sbx_oci {
 	const struct sbx_seccomp *seccomp; /* linux.seccomp, or NULL */
 };
 
+/* Limits a sandbox's cgroup enforces (src/runtime/cgroup.c); 0: none. */
+struct sbx_limits {
+	bool any;
+	int64_t memory;	    /* bytes */
+	int64_t pids;	    /* > 0 */
+	int64_t cpu_shares; /* v1 shares (v2: converted to a weight) */
+	int64_t cpu_quota;  /* us per period */
+	int64_t cpu_period; /* us, 0: the kernel's default */
+	char path[512];	    /* the cgroup, relative to each hierarchy */
+};
+
 struct sbx_opts {
 	const struct sbx_oci *oci; /* NULL for cove run */
 	const char *network;	   /* the --network value */
@@ -223,6 +234,7 @@ struct sbx_opts {
 	gid_t gid;
 	bool verbose;
 	unsigned poll_us;
+	struct sbx_limits limits; /* --memory, --cpus, --pids (cove run) */
 	/* Set up by the sentry (attach.c): */
 	char ifname[16];   /* the sandbox interface: eth0 */
 	bool undo_ingress; /* --netns: remove our qdisc at exit */

@@ -748,7 +748,7 @@ static const char *oci_only_keys(const json_t *o, const char *const *keys)
  * @res:	the object (may be NULL)
  * @err:	the first setting Cove cannot enforce, by name
  *
- * Enforced (src/oci/cgroup.c): memory.limit, pids.limit, cpu.shares,
+ * Enforced (src/runtime/cgroup.c): memory.limit, pids.limit, cpu.shares,
  * cpu.quota/period. memory.swap is accepted only on a host without swap
  * (where it cannot add anything to the limit). Device rules are accepted:
  * the container's /dev holds only the default devices and CAP_MKNOD is
@@ -763,7 +763,7 @@ static int oci_resources(struct oci_bundle *b, const json_t *res,
 	static const char *const mem_keys[] = { "limit", "swap", NULL };
 	static const char *const cpu_keys[] = { "shares", "quota", "period",
 						NULL };
-	struct oci_limits *l = &b->limits;
+	struct sbx_limits *l = &b->limits;
 	const json_t *m = json_object_get(res, "memory");
 	const json_t *c = json_object_get(res, "cpu");
 	const char *key, *bad;
