@@ -202,6 +202,7 @@ struct sbx_limits {
 	int64_t cpu_quota;  /* us per period */
 	int64_t cpu_period; /* us, 0: the kernel's default */
 	char path[512];	    /* the cgroup, relative to each hierarchy */
+	bool freezer;	    /* v1: join the freezer hierarchy too */
 };
 
 struct sbx_opts {

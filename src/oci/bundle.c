@@ -38,7 +38,8 @@
  * propagation other than private. Accepted while not applied, because
  * Cove is stricter anyway: uts, ipc and cgroup namespaces are always new,
  * no_new_privs is always set, ambient capabilities are never raised,
- * linux.cgroupsPath without limits (no cgroup is made then).
+ * (every container gets a cgroup, limits or not: pause needs its
+ * freezer).
  */
 
 #define OCI_ERR(err, ...) cove_err_set(err, 0, "config.json: " __VA_ARGS__)
@@ -798,8 +799,9 @@ static int oci_resources(struct oci_bundle *b, const json_t *res,
 	l->cpu_period = oci_int(c, "period", 0);
 	if (l->memory < 0 || l->cpu_shares < 0 || l->cpu_period < 0)
 		return OCI_ERR(err, "linux.resources: negative limit");
-	l->any = l->memory > 0 || l->pids > 0 || l->cpu_shares > 0 ||
-		 l->cpu_quota > 0;
+	/* Always a cgroup, in the freezer hierarchy too: pause, resume. */
+	l->freezer = true;
+	l->any = true;
 	return 0;
 }
 

@@ -25,8 +25,8 @@
  * (the sentry's pid and start time, bundle, creation time, annotations,
  * Cove's sandbox name) and exec.fifo while the container is "created".
  * The status is derived, never stored: the sentry gone (or a zombie, or
- * its pid reused) is "stopped", the fifo present "created", else
- * "running".
+ * its pid reused) is "stopped", the fifo present "created", the cgroup
+ * frozen "paused", else "running".
  *
  * Errors go out as runc's do (log.c): with --log, one line in the log in
  * the chosen format (JSON: {"level","msg","time"}) and the bare message on
@@ -102,6 +102,7 @@ int oci_signal_parse(const char *s);
 enum oci_status {
 	OCI_CREATED,
 	OCI_RUNNING,
+	OCI_PAUSED, /* running, its cgroup frozen (pause) */
 	OCI_STOPPED
 };
 
@@ -152,7 +153,8 @@ int oci_state_load(const char *root, const char *id, struct oci_state *s,
 
 void oci_state_free(struct oci_state *s);
 
-/* oci_state_status() - created, running or stopped, from the process. */
+/* oci_state_status() - created, running, paused or stopped, from the
+ * process, exec.fifo and the cgroup's freezer. */
 enum oci_status oci_state_status(const struct oci_state *s);
 
 const char *oci_status_name(enum oci_status st);

@@ -27,16 +27,21 @@
  *
  * v2 (/sys/fs/cgroup is cgroup2): one directory; the controllers are
  * enabled in every ancestor's cgroup.subtree_control on the way down.
- * v1: a directory in each hierarchy a limit needs (memory, pids, cpu).
+ * v1: a directory in each hierarchy a limit needs (memory, pids, cpu),
+ * and in the freezer one when asked (an OCI container: pause, resume).
+ * Freezing writes freezer.state (v1) or cgroup.freeze (v2) and waits
+ * until the kernel reports the whole cgroup FROZEN / "frozen 1".
  * cpu shares become a v2 weight with the kernel's own formula.
  */
 
 #define RT_CG "/sys/fs/cgroup"
 
-static const char *const rt_cg_v1s[] = { "memory", "pids", "cpu" };
+static const char *const rt_cg_v1s[] = { "memory", "pids", "cpu", "freezer" };
+
+#define RT_CG_NV1 4 /* the v1 hierarchies; rt_cg_home[RT_CG_NV1] is v2's */
 
 /* The caller's place in each hierarchy, for rt_cgroup_leave(). */
-static char rt_cg_home[4][512];
+static char rt_cg_home[RT_CG_NV1 + 1][512];
 
 /* rt_cg_v2() - is /sys/fs/cgroup the unified hierarchy? */
 static bool rt_cg_v2(void)
@@ -107,9 +112,9 @@ static void rt_cg_home_save(void)
 		*path++ = '\0';
 		ctl++;
 		if (!*ctl) /* v2 */
-			snprintf(rt_cg_home[3], sizeof(rt_cg_home[3]), "%s",
-				 path);
-		for (i = 0; i < 3; i++)
+			snprintf(rt_cg_home[RT_CG_NV1],
+				 sizeof(rt_cg_home[RT_CG_NV1]), "%s", path);
+		for (i = 0; i < RT_CG_NV1; i++)
 			if (strstr(ctl, rt_cg_v1s[i]) &&
 			    (strlen(ctl) == strlen(rt_cg_v1s[i]) ||
 			     ctl[strlen(rt_cg_v1s[i])] == ','))
@@ -186,6 +191,7 @@ static int rt_cg_v1_enter(const struct sbx_limits *l, const char *pid,
 	const char *pf[3] = { "pids.max", NULL, NULL };
 	const char *pv[3] = { pids, NULL, NULL };
 	const char *cf[3] = { NULL, NULL, NULL }, *cv[3] = { NULL, NULL, NULL };
+	const char *nf[3] = { NULL, NULL, NULL };
 	unsigned n = 0;
 
 	snprintf(mem, sizeof(mem), "%lld", (long long)l->memory);
@@ -211,6 +217,9 @@ static int rt_cg_v1_enter(const struct sbx_limits *l, const char *pid,
 		return -1;
 	if (n && rt_cg_v1_one("cpu", l->path, cf, cv, pid, err) < 0)
 		return -1;
+	if (l->freezer &&
+	    rt_cg_v1_one("freezer", l->path, nf, nf, pid, err) < 0)
+		return -1;
 	return 0;
 }
 
@@ -232,16 +241,16 @@ int rt_cgroup_enter(const struct sbx_limits *l, struct cove_err *err)
 
 void rt_cgroup_leave(void)
 {
-	char pid[16], dir[2200];
+	char pid[16], dir[3200];
 	unsigned i;
 
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
 	if (rt_cg_v2()) {
-		snprintf(dir, sizeof(dir), RT_CG "%s", rt_cg_home[3]);
+		snprintf(dir, sizeof(dir), RT_CG "%s", rt_cg_home[RT_CG_NV1]);
 		(void)rt_cg_write(dir, "cgroup.procs", pid);
 		return;
 	}
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < RT_CG_NV1; i++) {
 		snprintf(dir, sizeof(dir), RT_CG "/%s%s", rt_cg_v1s[i],
 			 rt_cg_home[i]);
 		(void)rt_cg_write(dir, "cgroup.procs", pid);
@@ -260,7 +269,7 @@ void rt_cgroup_remove(const char *path)
 		(void)rmdir(dir);
 		return;
 	}
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < RT_CG_NV1; i++) {
 		snprintf(dir, sizeof(dir), RT_CG "/%s%s", rt_cg_v1s[i], path);
 		(void)rmdir(dir);
 	}
@@ -276,7 +285,7 @@ static bool rt_cg_exists(const char *path)
 		snprintf(dir, sizeof(dir), RT_CG "%s", path);
 		return !access(dir, F_OK);
 	}
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < RT_CG_NV1; i++) {
 		snprintf(dir, sizeof(dir), RT_CG "/%s%s", rt_cg_v1s[i], path);
 		if (!access(dir, F_OK))
 			return true;
@@ -298,5 +307,75 @@ bool rt_cgroup_remove_wait(const char *path, unsigned ms)
 			return false;
 		usleep(10000); /* the last tasks are still leaving it */
 		waited += 10;
+	}
+}
+
+/* rt_cg_freezer_dir() - the directory whose files freeze @path. */
+static void rt_cg_freezer_dir(const char *path, char *dir, size_t len)
+{
+	if (rt_cg_v2())
+		snprintf(dir, len, RT_CG "%s", path);
+	else
+		snprintf(dir, len, RT_CG "/freezer%s", path);
+}
+
+/* rt_cg_read() - the first line of @dir/@file, or "" when unreadable. */
+static void rt_cg_read(const char *dir, const char *file, char *buf, size_t len)
+{
+	char path[2300];
+	ssize_t n;
+	int fd;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+}
+
+int rt_cgroup_frozen(const char *path)
+{
+	char dir[2200], buf[512];
+
+	if (!path || !path[0])
+		return -1;
+	rt_cg_freezer_dir(path, dir, sizeof(dir));
+	if (rt_cg_v2()) {
+		rt_cg_read(dir, "cgroup.events", buf, sizeof(buf));
+		return strstr(buf, "frozen 1") ? 1 :
+		       strstr(buf, "frozen 0") ? 0 :
+						 -1;
+	}
+	rt_cg_read(dir, "freezer.state", buf, sizeof(buf));
+	return !strncmp(buf, "FROZEN", 6) ? 1 : buf[0] ? 0 : -1;
+}
+
+int rt_cgroup_freeze(const char *path, bool freeze, struct cove_err *err)
+{
+	bool v2 = rt_cg_v2();
+	const char *file = v2 ? "cgroup.freeze" : "freezer.state";
+	const char *val = v2 ? (freeze ? "1" : "0") :
+			       (freeze ? "FROZEN" : "THAWED");
+	char dir[2200];
+	unsigned waited = 0;
+
+	if (!path || !path[0])
+		return cove_err_set(err, ENOENT, "the container has no cgroup");
+	rt_cg_freezer_dir(path, dir, sizeof(dir));
+	for (;;) {
+		/* v1: FREEZING until every task stops; writing again retries
+		 * the tasks that were busy. */
+		if (rt_cg_write(dir, file, val) < 0)
+			return cove_err_set(err, errno, "%s/%s", dir, file);
+		if (rt_cgroup_frozen(path) == (int)freeze)
+			return 0;
+		if (waited >= 2000)
+			return cove_err_set(err, EBUSY, "%s: still not %s", dir,
+					    freeze ? "frozen" : "thawed");
+		usleep(5000);
+		waited += 5;
 	}
 }

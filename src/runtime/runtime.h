@@ -244,6 +244,21 @@ void rt_cgroup_leave(void);
 void rt_cgroup_remove(const char *path);
 
 /**
+ * rt_cgroup_freeze() - freeze or thaw every task of the cgroup @path
+ * @path:	the cgroup (made with l->freezer on v1)
+ * @freeze:	true to freeze, false to thaw
+ * @err:	the file that could not be written, or that it did not settle
+ *
+ * Returns once the kernel reports the new state (2 s at most).
+ *
+ * Return: 0 or -1.
+ */
+int rt_cgroup_freeze(const char *path, bool freeze, struct cove_err *err);
+
+/* rt_cgroup_frozen() - 1 if @path is frozen, 0 if not, -1 if unknown. */
+int rt_cgroup_frozen(const char *path);
+
+/**
  * rt_cgroup_remove_wait() - rt_cgroup_remove() until the cgroup is gone
  * @path:	the cgroup
  * @ms:		how long its last tasks may take to leave it

@@ -13,7 +13,7 @@ runc prints; the program does not run before `start`; its exit status;
 kill with names and numbers; delete (plain, --force, of a created
 container) leaves nothing (state dir, processes, /run/cove, veths);
 list; run in the foreground; the bundle's process and mount fields;
-the container's own seccomp profile; the host network when the spec has no network namespace; and bad bundles:
+the container's own seccomp profile; pause and resume; the host network when the spec has no network namespace; and bad bundles:
 one clear error naming the problem, a non-zero exit, nothing left.
 """
 
@@ -456,7 +456,7 @@ def cgroup_dirs(path):
     """The container's cgroup directories that exist (v2 or v1)."""
     base = "/sys/fs/cgroup"
     dirs = [base + path] + ["%s/%s%s" % (base, h, path)
-                            for h in ("memory", "pids", "cpu")]
+                            for h in ("memory", "pids", "cpu", "freezer")]
     return [d for d in dirs if os.path.isdir(d)]
 
 
@@ -555,6 +555,78 @@ def check_seccomp(c, oci):
     oci.cove("delete", "--force", "sc2")
     if s:
         wait_exit(s["pid"], 5)
+
+
+def check_pause(c, oci):
+    """pause/resume through the cgroup's freezer: a counting loop stops
+    while paused and goes on after resume; the state says "paused"; pause
+    needs a running container and resume a paused one; kill refuses a
+    signal the frozen sentry could not take, and delete --force of a
+    paused container leaves nothing."""
+    out = os.path.join(oci.top, "pause-out")
+    os.mkdir(out)
+    count = os.path.join(out, "n")
+
+    def edit(cfg):
+        bind(cfg, out, "/out")
+    loop = ["sh", "-c", "i=0; while :; do i=$((i+1)); echo $i >> /out/n; "
+            "done"]
+    oci.cove("create", "--bundle", oci.bundle(loop, edit), "pz")
+    r = oci.cove("pause", "pz")
+    c.check("pause of a created container refused", r.returncode == 1 and
+            "not running" in r.stderr, r.stderr)
+    oci.cove("start", "pz")
+    s = oci.state("pz")
+
+    def value():
+        """The loop's output so far (bytes), after a moment."""
+        time.sleep(0.2)
+        try:
+            return os.path.getsize(count)
+        except OSError:
+            return -1
+    r = oci.cove("resume", "pz")
+    c.check("resume of a running container refused", r.returncode == 1 and
+            "not paused" in r.stderr, r.stderr)
+    value()
+    r = oci.cove("pause", "pz")
+    st = oci.state("pz")
+    a = value()
+    b = value()
+    c.check("pause: the state is paused and the loop stands still",
+            r.returncode == 0 and st and st["status"] == "paused" and
+            a > 0 and a == b, "%s %s %d %d" % (r.stderr, st, a, b))
+    frozen = ""
+    with open(os.path.join(oci.root, "pz", "state.json")) as f:
+        cg = json.load(f).get("cgroup", "")
+    for p in ("/sys/fs/cgroup/freezer%s/freezer.state" % cg,
+              "/sys/fs/cgroup%s/cgroup.freeze" % cg):
+        if os.path.exists(p):
+            frozen = open(p).read().strip()
+    c.check("the container's cgroup is frozen", cg == "/cove-oci/pz" and
+            frozen in ("FROZEN", "1"), "%s %s" % (cg, frozen))
+    r = oci.cove("kill", "pz", "TERM")
+    c.check("kill TERM of a paused container: a clear error",
+            r.returncode == 1 and "paused" in r.stderr, r.stderr)
+    r = oci.cove("delete", "pz")
+    c.check("delete of a paused container without --force refused",
+            r.returncode == 1 and "paused" in r.stderr, r.stderr)
+    r = oci.cove("resume", "pz")
+    st = oci.state("pz")
+    a = value()
+    b = value()
+    c.check("resume: running again, the loop goes on",
+            r.returncode == 0 and st and st["status"] == "running" and
+            b > a > 0, "%s %s %d %d" % (r.stderr, st, a, b))
+    oci.cove("pause", "pz")
+    r = oci.cove("delete", "--force", "pz")
+    code = wait_exit(s["pid"], 10) if s else None
+    c.check("delete --force of a paused container: gone, cgroup removed",
+            r.returncode == 0 and code is not None and
+            not os.path.exists(os.path.join(oci.root, "pz")) and
+            not cgroup_dirs(cg) and not os.path.isdir(
+                "/sys/fs/cgroup/freezer" + cg),
+            "%s %s %s" % (r.stderr, code, cgroup_dirs(cg)))
 
 
 def check_bad_bundles(c, oci):
@@ -669,6 +741,7 @@ def main():
         check_exec(c, oci)
         check_limits(c, oci)
         check_seccomp(c, oci)
+        check_pause(c, oci)
         check_bad_bundles(c, oci)
         check_globals(c, oci)
     finally:

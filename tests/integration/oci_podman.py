@@ -7,7 +7,7 @@ registry). Each container runs in a Cove sandbox (its PID 1 is the
 sentry); exit codes 0, 3 and 137 pass through conmon to podman; `run -d`,
 `logs`, `stop -t 2` (SIGTERM over Cove's control channel, the status
 143), `kill`, `rm`; podman's bridge network (netavark's namespace, the
-sentry attached to its eth0) and `--network=none`. After `podman rm`
+sentry attached to its eth0) and `--network=none`; pause and unpause. After `podman rm`
 nothing of Cove's is left (state under /run/cove-oci, /run/cove, veths,
 sentries).
 
@@ -233,6 +233,23 @@ def main():
         c.check("podman kill: status 137", r.returncode == 0 and
                 st.stdout.strip() == "137", r.stderr + st.stdout + st.stderr)
         podman("rm", "cove-oci-d2")
+        names.append("cove-oci-p1")
+        podman("run", "-d", "--name", "cove-oci-p1", *f, IMAGE, "sleep",
+               "100")
+        r = podman("pause", "cove-oci-p1")
+        st = podman("inspect", "--format", "{{.State.Status}}",
+                    "cove-oci-p1").stdout.strip()
+        r2 = podman("unpause", "cove-oci-p1")
+        st2 = podman("inspect", "--format", "{{.State.Status}}",
+                     "cove-oci-p1").stdout.strip()
+        c.check("podman pause / unpause: paused, then running",
+                r.returncode == 0 and st == "paused" and
+                r2.returncode == 0 and st2 == "running",
+                r.stderr + st + r2.stderr + st2)
+        podman("pause", "cove-oci-p1")
+        r = podman("rm", "-f", "cove-oci-p1")
+        c.check("podman rm -f of a paused container", r.returncode == 0,
+                r.stderr)
         names.append("cove-oci-d3")
         podman("run", "-d", "--name", "cove-oci-d3", *f, IMAGE, "sleep",
                "100")
