@@ -343,7 +343,8 @@ static int rt_parse_cpus(const char *s, int64_t *quota)
 	if (*p || p[-1] == '.')
 		return -1;
 	*quota = whole * RT_CPU_PERIOD + frac;
-	return *quota >= 1000 ? 0 : -1; /* the kernel's minimum: 1 ms */
+	/* the kernel's minimum quota is 1 ms; at most 1024 CPUs */
+	return *quota >= 1000 && *quota <= 1024ll * RT_CPU_PERIOD ? 0 : -1;
 }
 
 /**

@@ -317,13 +317,15 @@ static void test_limits(void)
 		{ "--cpus=2", 0, 200000, 0 },
 		{ "--cpus=1.25", 0, 125000, 0 },
 		{ "--cpus=0.01", 0, 1000, 0 },
+		{ "--cpus=1024", 0, 102400000, 0 },
 		{ "--pids=20", 0, 0, 20 },
 	};
 	static const char *const bad[] = {
-		"--memory=5m", "--memory=64x", "--memory=",	 "--memory=-1",
-		"--cpus=0",    "--cpus=0.001", "--cpus=.5",	 "--cpus=1.",
-		"--cpus=1025", "--cpus=abc",   "--cpus=1.5.1",	 "--pids=7",
-		"--pids=0",    "--pids=-3",    "--pids=5000000", "--pids=x",
+		"--memory=5m", "--memory=64x",	"--memory=",  "--memory=-1",
+		"--cpus=0",    "--cpus=0.001",	"--cpus=.5",  "--cpus=1.",
+		"--cpus=1025", "--cpus=1024.5", "--cpus=abc", "--cpus=1.5.1",
+		"--pids=7",    "--pids=0",	"--pids=-3",  "--pids=5000000",
+		"--pids=x",
 	};
 	const char *w[] = { "run", "--network=kernel", NULL, "true", NULL };
 	const char *none[] = { "run", "--network=kernel", "true", NULL };
