@@ -34,7 +34,7 @@ import sandbox as sb  # noqa: E402
 BUSYBOX = "/bin/busybox"
 COVE = sb.cove_bin()
 APPLETS = ("sh", "echo", "sleep", "cat", "ls", "id", "hostname", "touch",
-           "readlink", "pwd", "env", "ip", "true")
+           "readlink", "pwd", "env", "ip", "true", "unshare")
 
 
 class Oci:
@@ -557,6 +557,78 @@ def check_seccomp(c, oci):
         wait_exit(s["pid"], 5)
 
 
+def docker_like_profile():
+    """podman's default profile (Debian's containers-common) in the OCI
+    form podman writes, reshaped as Docker's: clone allowed only without
+    namespace flags (a masked compare), clone3 ENOSYS, unshare, setns,
+    mount and umount2 only with CAP_SYS_ADMIN; the entries that
+    need a capability the container lacks or another architecture are
+    left out, as the engines leave them out. None without the file."""
+    try:
+        with open("/usr/share/containers/seccomp.json") as f:
+            src = json.load(f)
+    except OSError:
+        return None
+    calls = []
+    for e in src["syscalls"]:
+        inc = e.get("includes", {})
+        if inc.get("caps") or \
+                (inc.get("arches") and "amd64" not in inc["arches"]):
+            continue
+        # Docker allows these only with CAP_SYS_ADMIN (moby's default.json)
+        names = [n for n in e["names"] if n not in
+                 ("clone", "clone3", "unshare", "setns", "mount", "umount2")]
+        if not names:
+            continue
+        d = {"names": names, "action": e["action"]}
+        if e.get("errnoRet"):
+            d["errnoRet"] = e["errnoRet"]
+        if e.get("args"):
+            d["args"] = e["args"]
+        calls.append(d)
+    calls.append({"names": ["clone"], "action": "SCMP_ACT_ALLOW",
+                  "args": [{"index": 0, "value": 2114060288, "valueTwo": 0,
+                            "op": "SCMP_CMP_MASKED_EQ"}]})
+    calls.append({"names": ["clone3"], "action": "SCMP_ACT_ERRNO",
+                  "errnoRet": 38})
+    return {"defaultAction": src["defaultAction"],
+            "defaultErrnoRet": src.get("defaultErrnoRet", 1),
+            "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86",
+                              "SCMP_ARCH_X32"],
+            "syscalls": calls}
+
+
+def check_engine_profile(c, oci):
+    """A whole engine profile (default ERRNO, hundreds of names, arg
+    rules, Docker's clone rule): a shell's pipelines and forks work, the
+    exit status passes, a call it does not list (unshare, for a user
+    namespace, which Cove alone allows) fails with its defaultErrnoRet
+    (ENOSYS)."""
+    prof = docker_like_profile()
+    if prof is None:
+        c.check("engine profile: /usr/share/containers/seccomp.json "
+                "(containers-common) is installed", False)
+        return
+
+    def edit(cfg):
+        cfg["linux"]["seccomp"] = prof
+    script = ("echo piped | cat; x=$(echo sub); echo $x; "
+              "unshare -U true; echo unshare=$?; exit 6")
+    r = oci.cove("run", "--bundle", oci.bundle(["sh", "-c", script], edit),
+                 "eng")
+    c.check("engine profile: pipelines, substitution, status 6",
+            r.returncode == 6 and "piped\nsub\n" in r.stdout,
+            "%d %s %s" % (r.returncode, r.stdout, r.stderr))
+    r2 = oci.cove("run", "--bundle", oci.bundle(["sh", "-c", script]),
+                  "eng2")
+    c.check("engine profile: an unlisted call gets defaultErrnoRet "
+            "(ENOSYS), where without the profile it works",
+            "unshare=1" in r.stdout and
+            "Function not implemented" in r.stderr and
+            "unshare=0" in r2.stdout, r.stdout + r.stderr + r2.stdout +
+            r2.stderr)
+
+
 def check_pause(c, oci):
     """pause/resume through the cgroup's freezer: a counting loop stops
     while paused and goes on after resume; the state says "paused"; pause
@@ -741,6 +813,7 @@ def main():
         check_exec(c, oci)
         check_limits(c, oci)
         check_seccomp(c, oci)
+        check_engine_profile(c, oci)
         check_pause(c, oci)
         check_bad_bundles(c, oci)
         check_globals(c, oci)
