@@ -7,6 +7,26 @@
 
 #include "oci/oci.h"
 
+/* check_profile() - a profile that parsed has named calls, sane args. */
+static void check_profile(const struct sbx_seccomp *sc)
+{
+	unsigned i, k;
+
+	for (i = 0; i < sc->nentries; i++) {
+		const struct sbx_sc_entry *e = &sc->entries[i];
+
+		if (!e->nnames || e->nargs > SBX_SC_MAX_ARGS)
+			__builtin_trap();
+		for (k = 0; k < e->nnames; k++)
+			if (!e->names[k] || !e->names[k][0])
+				__builtin_trap();
+		for (k = 0; k < e->nargs; k++)
+			if (e->args[k].index > 5 ||
+			    e->args[k].op > SBX_SC_MASKED_EQ)
+				__builtin_trap();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct oci_bundle b;
@@ -22,6 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!b.o.argv || !b.o.argv[0] || b.o.oci != &b.x ||
 		    b.x.nmounts > SBX_OCI_MAX_MOUNTS)
 			__builtin_trap();
+		if (b.x.seccomp)
+			check_profile(b.x.seccomp);
 		oci_bundle_free(&b);
 	} else if (!memchr(err.msg, '\0', sizeof(err.msg)) ||
 		   strncmp(err.msg, "config.json", 11) != 0) {

@@ -78,7 +78,7 @@ static void oci_usage(FILE *out)
 		"  --systemd-cgroup   not supported yet (an error)\n"
 		"  --version\n\n"
 		"Commands: create, start, state, kill, delete, list, run,\n"
-		"features, spec. `%s VERB --help` for a verb's flags.\n\n"
+		"exec, ps, pause, resume, features, spec. `%s VERB --help` for a verb's flags.\n\n"
 		"Which form: the OCI form is taken when a global option comes\n"
 		"first; for create, start, state, delete, features, spec; for run\n"
 		"with --bundle/-b, --detach or --pid-file; for exec with --process,\n"
@@ -244,6 +244,19 @@ static int oci_console_connect(const char *path)
 	return fd;
 }
 
+/*
+ * oci_cgroup_drop() - remove a container's cgroup once its tasks have left
+ * it, and the default parent /cove-oci when that is empty now.
+ */
+static void oci_cgroup_drop(const char *path)
+{
+	if (!path || !path[0])
+		return;
+	(void)rt_cgroup_remove_wait(path, 2000);
+	if (!strncmp(path, "/cove-oci/", 10))
+		rt_cgroup_remove("/cove-oci"); /* only once empty */
+}
+
 /**
  * oci_create() - create: the container exists, its program waits for start
  * @g:		global flags
@@ -321,7 +334,7 @@ static int oci_create(const struct oci_global *g,
 	if (b->limits.any && !b->limits.path[0])
 		snprintf(b->limits.path, sizeof(b->limits.path), "/cove-oci/%s",
 			 id);
-	if (b->limits.any && oci_cgroup_enter(&b->limits, &err) < 0) {
+	if (b->limits.any && rt_cgroup_enter(&b->limits, &err) < 0) {
 		close(b->x.fifo_fd);
 		ret = oci_fail("%s", err.msg);
 		goto fail;
@@ -329,9 +342,9 @@ static int oci_create(const struct oci_global *g,
 	/* The sentry is forked inside the cgroup; we leave it after. */
 	ret = rt_create(&b->o, pid, &err);
 	if (b->limits.any)
-		oci_cgroup_leave();
+		rt_cgroup_leave();
 	if (ret && b->limits.any)
-		oci_cgroup_remove(b->limits.path);
+		oci_cgroup_drop(b->limits.path);
 	close(b->x.fifo_fd);
 	if (b->x.console_fd >= 0)
 		close(b->x.console_fd);
@@ -352,6 +365,7 @@ static int oci_create(const struct oci_global *g,
 	    (c->pid_file && oci_write_pid_file(c->pid_file, *pid) < 0)) {
 		ret = oci_fail("%s", err.msg[0] ? err.msg : "--pid-file");
 		kill(*pid, SIGKILL);
+		oci_cgroup_drop(b->limits.path);
 		goto fail;
 	}
 	s.annotations = NULL;
@@ -434,7 +448,7 @@ static int oci_start(const struct oci_global *g, const char *id)
 	if (st == OCI_CREATED)
 		ret = oci_start_fifo(&s);
 	else
-		ret = oci_fail(st == OCI_RUNNING ?
+		ret = oci_fail(st == OCI_RUNNING || st == OCI_PAUSED ?
 				       "cannot start an already running "
 				       "container" :
 				       "cannot start a container that has "
@@ -480,10 +494,18 @@ static int oci_signal(const struct oci_state *s, int sig, bool all)
 	size_t n;
 	int ret;
 
-	if (sig == SIGKILL) /* the sentry's death ends every process */
-		return kill(s->pid, SIGKILL) < 0 ?
-			       oci_fail("kill: %s", strerror(errno)) :
-			       0;
+	if (sig == SIGKILL) { /* the sentry's death ends every process */
+		if (kill(s->pid, SIGKILL) < 0)
+			return oci_fail("kill: %s", strerror(errno));
+		/* a frozen task dies only once thawed */
+		if (s->cgroup[0] && rt_cgroup_frozen(s->cgroup) == 1)
+			(void)rt_cgroup_freeze(s->cgroup, false, NULL);
+		return 0;
+	}
+	if (oci_state_status(s) == OCI_PAUSED)
+		return oci_fail("container %s is paused: resume it first (or "
+				"kill it with KILL)",
+				s->id);
 	sr.signal = sig;
 	sr.all = all;
 	n = cove__control__signal_request__pack(&sr, buf);
@@ -497,6 +519,38 @@ static int oci_signal(const struct oci_state *s, int sig, bool all)
 	return ret ? oci_fail("kill %s: the sandbox did not take the signal",
 			      s->id) :
 		     0;
+}
+
+/**
+ * oci_pause() - pause ID / resume ID: freeze or thaw the container's
+ * cgroup (every container has one, in the freezer hierarchy on v1)
+ * @g:		global flags
+ * @id:		the container
+ * @freeze:	pause (true) or resume
+ *
+ * As runc: pause needs a running container, resume a paused one.
+ *
+ * Return: 0 or 1.
+ */
+static int oci_pause(const struct oci_global *g, const char *id, bool freeze)
+{
+	struct cove_err err = { 0 };
+	struct oci_state s;
+	enum oci_status st;
+	int ret = 0;
+
+	if (oci_load(g, id, &s))
+		return 1;
+	st = oci_state_status(&s);
+	if (st != (freeze ? OCI_RUNNING : OCI_PAUSED))
+		ret = oci_fail("container %s is %s, not %s", id,
+			       oci_status_name(st),
+			       freeze ? "running" : "paused");
+	else if (rt_cgroup_freeze(s.cgroup, freeze, &err) < 0)
+		ret = oci_fail("%s %s: %s", freeze ? "pause" : "resume", id,
+			       err.msg);
+	oci_state_free(&s);
+	return ret;
 }
 
 /* oci_kill() - kill [--all] ID [SIGNAL]. Return: 0 or 1. */
@@ -554,15 +608,15 @@ static void oci_destroy(const struct oci_state *s)
 {
 	if (oci_state_status(s) != OCI_STOPPED) {
 		kill(s->pid, SIGKILL);
+		if (s->cgroup[0]) /* a paused container dies once thawed */
+			(void)rt_cgroup_freeze(s->cgroup, false, NULL);
 		if (!oci_wait_gone(s, 5000))
 			oci_log("warning", "container %s: pid %d still alive",
 				s->id, (int)s->pid);
 	}
 	(void)waitpid(s->pid, NULL, WNOHANG); /* ours after `run` */
 	(void)rt_gc(false);
-	oci_cgroup_remove(s->cgroup);
-	if (!strncmp(s->cgroup, "/cove-oci/", 10))
-		oci_cgroup_remove("/cove-oci"); /* only once empty */
+	oci_cgroup_drop(s->cgroup);
 	oci_state_remove(s);
 }
 
@@ -592,11 +646,11 @@ static int oci_delete(const struct oci_global *g, int argc, char **argv)
 		return oci_fail("%s", err.msg);
 	}
 	st = oci_state_status(&s);
-	if (st == OCI_RUNNING && !force) {
+	if ((st == OCI_RUNNING || st == OCI_PAUSED) && !force) {
 		oci_state_free(&s);
 		return oci_fail("cannot delete container %s that is not "
-				"stopped: running",
-				id);
+				"stopped: %s",
+				id, oci_status_name(st));
 	}
 	oci_destroy(&s);
 	oci_state_free(&s);
@@ -1275,6 +1329,10 @@ static int oci_main(int argc, char **argv)
 		return oci_exec(&g, argc, argv);
 	if (!strcmp(argv[0], "ps"))
 		return oci_ps(&g, argc, argv);
+	if (!strcmp(argv[0], "pause") || !strcmp(argv[0], "resume"))
+		return (id = oci_one_id(argc, argv)) ?
+			       oci_pause(&g, id, argv[0][0] == 'p') :
+			       1;
 	if (!strcmp(argv[0], "features"))
 		return oci_features();
 	if (!strcmp(argv[0], "spec"))

@@ -102,6 +102,60 @@ struct sbx_oci_rlimit {
 };
 
 /*
+ * The container's own seccomp profile (config.json linux.seccomp), read by
+ * src/oci/profile.c and loaded by src/sentry/profile.c in the program's
+ * process on top of Cove's filter. Libseccomp-free here: the sentry maps
+ * these to SCMP_ACT_* and SCMP_CMP_*.
+ */
+#define SBX_SC_MAX_RULES 4096 /* syscall names over all syscalls[] */
+#define SBX_SC_MAX_ARGS	 16   /* args of one syscalls[] entry */
+
+enum sbx_sc_action {
+	SBX_SC_KILL_PROCESS,
+	SBX_SC_KILL_THREAD, /* SCMP_ACT_KILL and SCMP_ACT_KILL_THREAD */
+	SBX_SC_TRAP,
+	SBX_SC_ERRNO,
+	SBX_SC_TRACE,
+	SBX_SC_LOG,
+	SBX_SC_ALLOW,
+};
+
+enum sbx_sc_op {
+	SBX_SC_NE,
+	SBX_SC_LT,
+	SBX_SC_LE,
+	SBX_SC_EQ,
+	SBX_SC_GE,
+	SBX_SC_GT,
+	SBX_SC_MASKED_EQ,
+};
+
+struct sbx_sc_arg {
+	unsigned index; /* 0..5 */
+	enum sbx_sc_op op;
+	uint64_t value, value2;
+};
+
+/* One syscalls[] entry (its names share the action and the args). */
+struct sbx_sc_entry {
+	const char *const *names; /* nnames of them */
+	unsigned nnames;
+	enum sbx_sc_action action;
+	unsigned ret; /* errno for ERRNO, the message for TRACE */
+	unsigned nargs;
+	struct sbx_sc_arg args[SBX_SC_MAX_ARGS];
+};
+
+struct sbx_seccomp {
+	enum sbx_sc_action defact;
+	unsigned defret;
+	bool log;	 /* SECCOMP_FILTER_FLAG_LOG */
+	bool spec_allow; /* SECCOMP_FILTER_FLAG_SPEC_ALLOW */
+	struct sbx_sc_entry *entries;
+	unsigned nentries;
+};
+
+/*
  * struct sbx_oci - what an OCI bundle asks beyond `cove run --rootfs`
  * (src/oci/bundle.c fills it, src/sentry/oci_fs.c applies it in the
  * program's process). Present only for `cove create` and OCI `run`.
@@ -136,6 +190,19 @@ struct sbx_oci {
 	mode_t umask;
 	bool have_oom;
 	int oom_score_adj;
+	const struct sbx_seccomp *seccomp; /* linux.seccomp, or NULL */
+};
+
+/* Limits a sandbox's cgroup enforces (src/runtime/cgroup.c); 0: none. */
+struct sbx_limits {
+	bool any;
+	int64_t memory;	    /* bytes */
+	int64_t pids;	    /* > 0 */
+	int64_t cpu_shares; /* v1 shares (v2: converted to a weight) */
+	int64_t cpu_quota;  /* us per period */
+	int64_t cpu_period; /* us, 0: the kernel's default */
+	char path[512];	    /* the cgroup, relative to each hierarchy */
+	bool freezer;	    /* v1: join the freezer hierarchy too */
 };
 
 struct sbx_opts {
@@ -168,6 +235,7 @@ struct sbx_opts {
 	gid_t gid;
 	bool verbose;
 	unsigned poll_us;
+	struct sbx_limits limits; /* --memory, --cpus, --pids (cove run) */
 	/* Set up by the sentry (attach.c): */
 	char ifname[16];   /* the sandbox interface: eth0 */
 	bool undo_ingress; /* --netns: remove our qdisc at exit */

@@ -30,7 +30,7 @@
  *
  * Refused (the sandbox could not honour them, and ignoring them would
  * weaken what the spec asks): apparmorProfile,
- * selinuxLabel, linux.seccomp, sysctls outside the container's own
+ * selinuxLabel, sysctls outside the container's own
  * namespaces, resources other than memory, pids, cpu shares/quota and
  * device rules,
  * user namespaces and id mappings, joining namespaces other than the
@@ -38,7 +38,8 @@
  * propagation other than private. Accepted while not applied, because
  * Cove is stricter anyway: uts, ipc and cgroup namespaces are always new,
  * no_new_privs is always set, ambient capabilities are never raised,
- * linux.cgroupsPath without limits (no cgroup is made then).
+ * (every container gets a cgroup, limits or not: pause needs its
+ * freezer).
  */
 
 #define OCI_ERR(err, ...) cove_err_set(err, 0, "config.json: " __VA_ARGS__)
@@ -728,7 +729,7 @@ static const char *oci_only_keys(const json_t *o, const char *const *keys)
  * @res:	the object (may be NULL)
  * @err:	the first setting Cove cannot enforce, by name
  *
- * Enforced (src/oci/cgroup.c): memory.limit, pids.limit, cpu.shares,
+ * Enforced (src/runtime/cgroup.c): memory.limit, pids.limit, cpu.shares,
  * cpu.quota/period. memory.swap is accepted only on a host without swap
  * (where it cannot add anything to the limit). Device rules are accepted:
  * the container's /dev holds only the default devices and CAP_MKNOD is
@@ -743,7 +744,7 @@ static int oci_resources(struct oci_bundle *b, const json_t *res,
 	static const char *const mem_keys[] = { "limit", "swap", NULL };
 	static const char *const cpu_keys[] = { "shares", "quota", "period",
 						NULL };
-	struct oci_limits *l = &b->limits;
+	struct sbx_limits *l = &b->limits;
 	const json_t *m = json_object_get(res, "memory");
 	const json_t *c = json_object_get(res, "cpu");
 	const char *key, *bad;
@@ -778,8 +779,9 @@ static int oci_resources(struct oci_bundle *b, const json_t *res,
 	l->cpu_period = oci_int(c, "period", 0);
 	if (l->memory < 0 || l->cpu_shares < 0 || l->cpu_period < 0)
 		return OCI_ERR(err, "linux.resources: negative limit");
-	l->any = l->memory > 0 || l->pids > 0 || l->cpu_shares > 0 ||
-		 l->cpu_quota > 0;
+	/* Always a cgroup, in the freezer hierarchy too: pause, resume. */
+	l->freezer = true;
+	l->any = true;
 	return 0;
 }
 
@@ -816,8 +818,8 @@ static int oci_cgroups_path(struct oci_bundle *b, const char *path,
 static int oci_linux_refused(const json_t *l, struct cove_err *err)
 {
 	static const char *const refused[] = {
-		"seccomp",  "uidMappings", "gidMappings", "mountLabel",
-		"intelRdt", "personality", "timeOffsets", "seccompNotify",
+		"uidMappings", "gidMappings", "mountLabel",    "intelRdt",
+		"personality", "timeOffsets", "seccompNotify",
 	};
 	static const char *const defdevs[] = { "/dev/null",    "/dev/zero",
 					       "/dev/full",    "/dev/random",
@@ -907,6 +909,12 @@ static int oci_bundle_check(struct oci_bundle *b, const char *network,
 		      "linux.readonlyPaths", b->x.readonly, &b->x.nreadonly,
 		      err) < 0)
 		return -1;
+	if (oci_nonempty(l, "seccomp")) {
+		if (oci_seccomp_parse(json_object_get(l, "seccomp"),
+				      &b->seccomp, &b->sc_names, err) < 0)
+			return -1;
+		b->x.seccomp = &b->seccomp;
+	}
 	b->x.hostname = oci_str(j, "hostname");
 	if (b->x.hostname && b->x.hostname[0] && !has_uts)
 		return OCI_ERR(err, "hostname: needs a uts namespace");
@@ -981,6 +989,8 @@ int oci_bundle_load(const char *dir, const char *network, struct oci_bundle *b,
 
 void oci_bundle_free(struct oci_bundle *b)
 {
+	oci_seccomp_free(&b->seccomp, &b->sc_names);
+	b->x.seccomp = NULL;
 	json_decref(b->json);
 	b->json = NULL;
 }

@@ -25,8 +25,8 @@
  * (the sentry's pid and start time, bundle, creation time, annotations,
  * Cove's sandbox name) and exec.fifo while the container is "created".
  * The status is derived, never stored: the sentry gone (or a zombie, or
- * its pid reused) is "stopped", the fifo present "created", else
- * "running".
+ * its pid reused) is "stopped", the fifo present "created", the cgroup
+ * frozen "paused", else "running".
  *
  * Errors go out as runc's do (log.c): with --log, one line in the log in
  * the chosen format (JSON: {"level","msg","time"}) and the bare message on
@@ -38,17 +38,6 @@
 #define OCI_ID_MAX	 128
 #define OCI_MAX_ARGS	 256
 
-/* linux.resources that the container's cgroup enforces (0: none). */
-struct oci_limits {
-	bool any;
-	int64_t memory;	    /* bytes */
-	int64_t pids;	    /* > 0 */
-	int64_t cpu_shares; /* v1 shares (v2: converted to a weight) */
-	int64_t cpu_quota;  /* us per period */
-	int64_t cpu_period; /* us, 0: the kernel's default */
-	char path[512];	    /* linux.cgroupsPath, or "" for the default */
-};
-
 /* A bundle read from config.json; strings point into @json. */
 struct oci_bundle {
 	json_t *json;
@@ -59,10 +48,12 @@ struct oci_bundle {
 	char *runargv[OCI_MAX_ARGS * 2 + 16]; /* what rt_opts_parse() read */
 	char strs[8][4200];		      /* values built for runargv */
 	json_t *annotations;		      /* borrowed from @json, or NULL */
-	const char *netns; /* the network namespace's path, or NULL */
-	struct oci_limits limits;
+	const char *netns;	  /* the network namespace's path, or NULL */
+	struct sbx_limits limits; /* linux.resources */
 	char mdata[SBX_OCI_MAX_MOUNTS][512]; /* mount data strings */
 	char msrc[SBX_OCI_MAX_MOUNTS][4200]; /* bind sources, absolute */
+	struct sbx_seccomp seccomp;	     /* linux.seccomp, if x.seccomp */
+	const char **sc_names;		     /* its syscall names */
 };
 
 /**
@@ -85,6 +76,21 @@ int oci_bundle_parse(const char *text, const char *dir, const char *network,
 
 void oci_bundle_free(struct oci_bundle *b);
 
+/**
+ * oci_seccomp_parse() - check linux.seccomp (src/oci/profile.c)
+ * @sc:		the JSON object
+ * @out:	filled; its strings point into @sc
+ * @names:	the name table @out's entries point into (allocated)
+ * @err:	names the field
+ *
+ * Release with oci_seccomp_free() (also after an error).
+ * Return: 0 or -1.
+ */
+int oci_seccomp_parse(const json_t *sc, struct sbx_seccomp *out,
+		      const char ***names, struct cove_err *err);
+
+void oci_seccomp_free(struct sbx_seccomp *sc, const char ***names);
+
 /* oci_cap_from_name() - "CAP_NET_BIND_SERVICE" -> 10; -1 if unknown. */
 int oci_cap_from_name(const char *name);
 
@@ -93,6 +99,7 @@ int oci_cap_from_name(const char *name);
 enum oci_status {
 	OCI_CREATED,
 	OCI_RUNNING,
+	OCI_PAUSED, /* running, its cgroup frozen (pause) */
 	OCI_STOPPED
 };
 
@@ -143,7 +150,8 @@ int oci_state_load(const char *root, const char *id, struct oci_state *s,
 
 void oci_state_free(struct oci_state *s);
 
-/* oci_state_status() - created, running or stopped, from the process. */
+/* oci_state_status() - created, running, paused or stopped, from the
+ * process, exec.fifo and the cgroup's freezer. */
 enum oci_status oci_state_status(const struct oci_state *s);
 
 const char *oci_status_name(enum oci_status st);
@@ -156,27 +164,6 @@ void oci_state_remove(const struct oci_state *s);
 
 /* oci_proc_starttime() - field 22 of /proc/PID/stat, 0 if gone. */
 unsigned long long oci_proc_starttime(pid_t pid, char *state);
-
-/* ---- cgroup.c --------------------------------------------------------- */
-
-/**
- * oci_cgroup_enter() - make the container's cgroup, set its limits, and
- * move the calling process into it (the sentry forked next inherits it)
- * @l:		the limits; l->path the cgroup (relative to each hierarchy)
- * @err:	the file that could not be written
- *
- * cgroup v2 when /sys/fs/cgroup is cgroup2, else the v1 memory, pids and
- * cpu hierarchies, each only when a limit needs it.
- *
- * Return: 0 or -1 (what was made is removed).
- */
-int oci_cgroup_enter(const struct oci_limits *l, struct cove_err *err);
-
-/* oci_cgroup_leave() - move the caller back where it was before enter. */
-void oci_cgroup_leave(void);
-
-/* oci_cgroup_remove() - rmdir the cgroup @path (it must be empty). */
-void oci_cgroup_remove(const char *path);
 
 /* ---- log.c ------------------------------------------------------------ */
 

@@ -10,6 +10,7 @@
 
 #include "common/cleanup.h"
 #include "oci/oci.h"
+#include "runtime/runtime.h"
 
 /*
  * Theory of operation
@@ -191,13 +192,17 @@ enum oci_status oci_state_status(const struct oci_state *s)
 	    st == 'X')
 		return OCI_STOPPED;
 	snprintf(path, sizeof(path), "%s/exec.fifo", s->dir);
-	return access(path, F_OK) ? OCI_RUNNING : OCI_CREATED;
+	if (!access(path, F_OK))
+		return OCI_CREATED;
+	return s->cgroup[0] && rt_cgroup_frozen(s->cgroup) == 1 ? OCI_PAUSED :
+								  OCI_RUNNING;
 }
 
 const char *oci_status_name(enum oci_status st)
 {
 	return st == OCI_CREATED ? "created" :
 	       st == OCI_RUNNING ? "running" :
+	       st == OCI_PAUSED	 ? "paused" :
 				   "stopped";
 }
 

@@ -90,6 +90,13 @@
 	"                      link-based stacks only\n"                            \
 	"  --pcap-size=N[k|m|g] stop adding frames before FILE passes N bytes\n"    \
 	"                      (default 256m); the file stays readable\n"           \
+	"  --memory=N[k|m|g]   limit the sandbox's memory (its sentry and stack\n"  \
+	"                      included) to N bytes (6m or more); past it the\n"    \
+	"                      kernel's OOM killer ends the program (137)\n"        \
+	"  --cpus=F            at most F CPUs of time (0.01 to 1024: a CFS\n"       \
+	"                      quota of F * 100 ms per 100 ms)\n"                   \
+	"  --pids=N            at most N processes and threads (8 or more,\n"       \
+	"                      the sentry's included); fork then fails EAGAIN\n"    \
 	"  --verbose           print the address and each setup step's time\n"      \
 	"\n"                                                                        \
 	"Exit status: the program's, 128+N if signal N ended it, 125 when\n"        \
@@ -308,6 +315,80 @@ static int rt_opt_dpdk(const char *arg, struct sbx_opts *o,
 	return 0;
 }
 
+/* The smallest limits a sandbox starts under: its sentry, program and
+ * exec helper with room to run. */
+#define RT_MEMORY_MIN (6ull << 20)
+#define RT_PIDS_MIN   8
+#define RT_CPU_PERIOD 100000 /* us, the kernel's default CFS period */
+
+/* rt_parse_cpus() - "0.5", "2", "1.25" -> quota us per RT_CPU_PERIOD. */
+static int rt_parse_cpus(const char *s, int64_t *quota)
+{
+	int64_t whole = 0, frac = 0, scale = RT_CPU_PERIOD;
+	const char *p = s;
+
+	if (!*p || *p == '.')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		whole = whole * 10 + (*p - '0');
+		if (whole > 1024)
+			return -1;
+	}
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			if (scale >= 10) {
+				scale /= 10;
+				frac += (*p - '0') * scale;
+			}
+	if (*p || p[-1] == '.')
+		return -1;
+	*quota = whole * RT_CPU_PERIOD + frac;
+	/* the kernel's minimum quota is 1 ms; at most 1024 CPUs */
+	return *quota >= 1000 && *quota <= 1024ll * RT_CPU_PERIOD ? 0 : -1;
+}
+
+/**
+ * rt_opt_limit() - --memory, --cpus, --pids: the sandbox's cgroup limits
+ * @c:		the option's getopt code
+ * @arg:	its value
+ * @l:		filled; l->any set
+ * @err:	one line naming the option
+ *
+ * Return: 0 or -1.
+ */
+static int rt_opt_limit(int c, const char *arg, struct sbx_limits *l,
+			struct cove_err *err)
+{
+	uint64_t v;
+	unsigned n;
+
+	if (c == 'M') {
+		if (cove_parse_size(arg, &v) < 0 || v < RT_MEMORY_MIN ||
+		    v > INT64_MAX)
+			return cove_err_set(err, 0,
+					    "--memory: '%s' is not a size of "
+					    "6m or more (N, Nk, Nm, Ng)",
+					    arg);
+		l->memory = (int64_t)v;
+	} else if (c == 'c') {
+		if (rt_parse_cpus(arg, &l->cpu_quota) < 0)
+			return cove_err_set(err, 0,
+					    "--cpus: '%s' is not a number of "
+					    "CPUs from 0.01 to 1024",
+					    arg);
+		l->cpu_period = RT_CPU_PERIOD;
+	} else {
+		if (rt_parse_u32(arg, RT_PIDS_MIN, 4194304, &n))
+			return cove_err_set(err, 0,
+					    "--pids: '%s' is not a number of "
+					    "processes from %d to 4194304",
+					    arg, RT_PIDS_MIN);
+		l->pids = n;
+	}
+	l->any = true;
+	return 0;
+}
+
 /**
  * rt_opt_one() - apply one option that getopt_long() found
  * @c:		its short code (see rt_opts_parse()'s table)
@@ -431,6 +512,10 @@ static int rt_opt_one(int c, char *arg, struct sbx_opts *o,
 				"--pcap-size: '%s' is not a size of 4k or more (N, Nk, Nm, Ng)",
 				arg);
 		break;
+	case 'M':
+	case 'c':
+	case 'I':
+		return rt_opt_limit(c, arg, &o->limits, err);
 	default:
 		return 1;
 	}
@@ -558,6 +643,9 @@ int rt_opts_parse(int argc, char **argv, struct sbx_opts *o,
 		{ "ip-outside-pool", no_argument, NULL, 'O' },
 		{ "pcap", required_argument, NULL, 'C' },
 		{ "pcap-size", required_argument, NULL, 'S' },
+		{ "memory", required_argument, NULL, 'M' },
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "pids", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};

@@ -384,6 +384,7 @@ struct rt_run {
 	bool published;		     /* the --publish nft table exists */
 	bool started;		     /* the program ran */
 	bool sentry_killed;	     /* it died without its own clean-up */
+	bool cgroup;		     /* o->limits.path exists */
 	struct cove_ctl_client *ctl; /* cove.Wait pending on it, or NULL */
 	uint32_t wait_stream;	     /* that cove.Wait */
 	int ret;		     /* cove run's exit status */
@@ -524,6 +525,32 @@ static int rt_fork_sentry(struct rt_run *r, struct cove_err *err)
 }
 
 /**
+ * rt_enter_cgroup() - --memory, --cpus, --pids: make the sandbox's cgroup
+ * /cove/NAME and move this process into it, so the sentry forked next and
+ * everything it starts are in it (rt_cgroup_enter())
+ * @r:		the run; r->cgroup set once the cgroup exists
+ * @err:	the cgroup file that could not be written
+ *
+ * "cgroup" in the state dir lets gc remove it if this process dies.
+ *
+ * Return: 0 or -1.
+ */
+static int rt_enter_cgroup(struct rt_run *r, struct cove_err *err)
+{
+	struct sbx_limits *l = &r->o->limits;
+
+	if (!l->any)
+		return 0;
+	snprintf(l->path, sizeof(l->path), "/cove/%s", r->o->name);
+	rt_state_write(&r->st, "cgroup", "%s\n", l->path);
+	if (rt_cgroup_enter(l, err) < 0)
+		return -1;
+	r->cgroup = true;
+	sbx_step(r->o, "cgroup %s", l->path);
+	return 0;
+}
+
+/**
  * rt_start_sentry() - start the sentry and record it in the state dir
  * @r:		the run
  * @err:	reason
@@ -535,7 +562,14 @@ static int rt_fork_sentry(struct rt_run *r, struct cove_err *err)
  */
 static int rt_start_sentry(struct rt_run *r, struct cove_err *err)
 {
-	if (rt_fork_sentry(r, err) < 0)
+	int ret;
+
+	if (rt_enter_cgroup(r, err) < 0)
+		return -1;
+	ret = rt_fork_sentry(r, err);
+	if (r->cgroup)
+		rt_cgroup_leave(); /* the sentry stays in it */
+	if (ret < 0)
 		return -1;
 	rt_state_pid(&r->st, r->pid);
 	rt_state_write(&r->st, "network", "%s\n", r->o->network);
@@ -726,8 +760,8 @@ static void rt_wait(struct rt_run *r)
 /*
  * rt_release() - what rt_teardown() releases, in its order: the sentry
  * (killed if still alive, and reaped or, given @pidfd, waited for), a
- * killed sentry's --netns changes, the nft table, the veth, the state dir
- * and its lock (a free lock tells gc the sandbox is gone), the pipes.
+ * killed sentry's --netns changes, the nft table, the veth, the cgroup
+ * (--memory, --cpus, --pids), the state dir and its lock (a free lock tells gc the sandbox is gone), the pipes.
  * @pidfd: the sentry's pidfd if it is finishing on its own (wait for it,
  *	    bounded), or -1 (kill it)
  */
@@ -760,6 +794,9 @@ static void rt_release(struct rt_run *r, int pidfd)
 		rt_publish_del(r->o->ip);
 	if (r->veth)
 		rt_detach_host(r->o->ip);
+	/* the sentry is reaped: its pid namespace is empty or emptying */
+	if (r->cgroup && rt_cgroup_remove_wait(r->o->limits.path, 2000))
+		r->cgroup = false;
 	rt_state_remove(&r->st);
 	cove_closep(&r->o->pcap_fd);
 	cove_closep(&r->to_sentry);

@@ -222,6 +222,54 @@ void rt_publish_del(struct in_addr ip);
  */
 int rt_host_check(const struct sbx_opts *o, struct cove_err *err);
 
+/* ---- cgroup.c: a sandbox's limits (cove run --memory, OCI) --------- */
+
+/**
+ * rt_cgroup_enter() - make the sandbox's cgroup, set its limits, and
+ * move the calling process into it (the sentry forked next inherits it)
+ * @l:		the limits; l->path the cgroup (relative to each hierarchy)
+ * @err:	the file that could not be written
+ *
+ * cgroup v2 when /sys/fs/cgroup is cgroup2, else the v1 memory, pids and
+ * cpu hierarchies, each only when a limit needs it.
+ *
+ * Return: 0 or -1 (what was made is removed).
+ */
+int rt_cgroup_enter(const struct sbx_limits *l, struct cove_err *err);
+
+/* rt_cgroup_leave() - move the caller back where it was before enter. */
+void rt_cgroup_leave(void);
+
+/* rt_cgroup_remove() - rmdir the cgroup @path (it must be empty). */
+void rt_cgroup_remove(const char *path);
+
+/**
+ * rt_cgroup_freeze() - freeze or thaw every task of the cgroup @path
+ * @path:	the cgroup (made with l->freezer on v1)
+ * @freeze:	true to freeze, false to thaw
+ * @err:	the file that could not be written, or that it did not settle
+ *
+ * Returns once the kernel reports the new state (2 s at most).
+ *
+ * Return: 0 or -1.
+ */
+int rt_cgroup_freeze(const char *path, bool freeze, struct cove_err *err);
+
+/* rt_cgroup_frozen() - 1 if @path is frozen, 0 if not, -1 if unknown. */
+int rt_cgroup_frozen(const char *path);
+
+/**
+ * rt_cgroup_remove_wait() - rt_cgroup_remove() until the cgroup is gone
+ * @path:	the cgroup
+ * @ms:		how long its last tasks may take to leave it
+ *
+ * For a sandbox whose sentry has just died or been killed: the tasks of
+ * its pid namespace may not have left the cgroup yet.
+ *
+ * Return: true if no directory of it is left.
+ */
+bool rt_cgroup_remove_wait(const char *path, unsigned ms);
+
 /* ---- runtime.c ------------------------------------------------------ */
 
 /**

@@ -34,12 +34,14 @@
  *   ports   the --publish host ports, written under the global lock when
  *           the directory is made, so that no later sandbox publishes
  *           them while this one lives (rt_state_ports_free());
- *   publish present while host nftables rules exist.
+ *   publish present while host nftables rules exist;
+ *   cgroup  the sandbox's cgroup (--memory, --cpus, --pids), removed by
+ *           the teardown or by gc once the sentry is gone.
  *
  * gc (run by `cove gc` and at the start of every `cove run`) removes every
  * directory whose lock it can take: it kills a sentry that survived (it has
- * PR_SET_PDEATHSIG, so normally none does), deletes the host veth and the
- * published ports, then the directory.
+ * PR_SET_PDEATHSIG, so normally none does), deletes the host veth, the
+ * published ports and the cgroup, then the directory.
  */
 
 #define SBX_GLOBAL_LOCK	    SBX_RUN_DIR "/.lock"
@@ -170,7 +172,7 @@ static void rt_rm_dir(const char *dir)
 {
 	static const char *const files[] = {
 		"lock", "ip",	   "pid",   "publish",	"control.sock",
-		"veth", "network", "ports", "stopping",
+		"veth", "network", "ports", "stopping", "cgroup",
 	};
 	char path[192];
 	unsigned i;
@@ -182,14 +184,30 @@ static void rt_rm_dir(const char *dir)
 	(void)rmdir(dir);
 }
 
+/* rt_gc_cgroup() - a dead sandbox's cgroup ("cgroup"), once it is empty. */
+static void rt_gc_cgroup(const char *dir, const char *name, bool verbose)
+{
+	char path[512];
+
+	if (rt_read_small(dir, "cgroup", path, sizeof(path)))
+		return;
+	path[strcspn(path, "\n")] = '\0';
+	if (path[0] != '/' || strstr(path, ".."))
+		return; /* not one Cove wrote */
+	if (!rt_cgroup_remove_wait(path, 2000) && verbose)
+		fprintf(stderr, "cove gc: %s: cgroup %s still busy\n", name,
+			path);
+}
+
 /**
  * rt_gc_one() - clean up after one sandbox whose runtime is gone
  * @dir:	its state dir, whose lock the caller holds (or that has none)
  * @name:	its name, for messages
  * @verbose:	print what is done
  *
- * Kills the sentry if "pid" still names it (same start time), deletes the
- * veth and, if "publish" is there, the nft table, then the directory.
+ * Kills the sentry if "pid" still names it (same start time), removes the
+ * cgroup once its tasks are gone, deletes the veth and, if "publish" is
+ * there, the nft table, then the directory.
  */
 static void rt_gc_one(const char *dir, const char *name, bool verbose)
 {
@@ -206,6 +224,7 @@ static void rt_gc_one(const char *dir, const char *name, bool verbose)
 				name, pid);
 		kill(pid, SIGKILL);
 	}
+	rt_gc_cgroup(dir, name, verbose);
 	if (!rt_read_small(dir, "ip", buf, sizeof(buf))) {
 		buf[strcspn(buf, "\n")] = '\0';
 		if (inet_pton(AF_INET, buf, &ip) == 1) {

@@ -67,6 +67,30 @@ void sbx_use_path(char *const *env)
 		}
 }
 
+/* The container's own seccomp profile (OCI), or NULL: set before the
+ * zygote forks, so only the zygote and its children read it. */
+static const struct sbx_seccomp *sbx_zyg_seccomp;
+
+/*
+ * sbx_zyg_profile() - in Y, right before its execve: the container's
+ * profile, as the program got it (spawn.c); a failure ends Y.
+ */
+static void sbx_zyg_profile(void)
+{
+	struct cove_err err = { 0 };
+	void *f;
+	int e;
+
+	if (!sbx_zyg_seccomp)
+		return;
+	f = sbx_profile_build(sbx_zyg_seccomp, &err);
+	e = f ? sbx_profile_load(f) : -1;
+	if (e < 0) {
+		fprintf(stderr, "cove exec: %s\n", f ? strerror(-e) : err.msg);
+		_exit(SBX_EXIT_COVE);
+	}
+}
+
 /**
  * sbx_zyg_child() - Y: become the requested process; never returns
  * @ps:		process spec (validated by the sentry)
@@ -114,6 +138,7 @@ sbx_zyg_child(const Cove__Control__ProcessSpec *ps, const int fds[3])
 	memcpy(argv, ps->argv, ps->n_argv * sizeof(char *));
 	memcpy(env, ps->env, ps->n_env * sizeof(char *));
 	sbx_use_path(env);
+	sbx_zyg_profile();
 	execvpe(argv[0], argv, env);
 	e = errno;
 	fprintf(stderr, "cove exec: cannot run '%s': %s\n", argv[0],
@@ -239,12 +264,14 @@ static void __attribute__((noreturn)) sbx_zygote_main(int zfd)
 /**
  * sbx_zygote_fork() - start the zygote, double-forked so it is not our child
  * @zfd:	its end of the pair; the caller still closes its copy
+ * @profile:	the container's own seccomp profile, or NULL: loaded in
+ *		each command before its execve, not in the zygote
  *
  * Called in the program's process after the filter is loaded, so the
  * zygote inherits it. The middle process exits at once and is reaped here.
  * Return: 0, -EAGAIN if the second fork failed, or a negative errno.
  */
-int sbx_zygote_fork(int zfd)
+int sbx_zygote_fork(int zfd, const struct sbx_seccomp *profile)
 {
 	pid_t mid, z;
 	int st;
@@ -253,6 +280,7 @@ int sbx_zygote_fork(int zfd)
 	if (mid < 0)
 		return -errno;
 	if (mid == 0) {
+		sbx_zyg_seccomp = profile;
 		z = fork();
 		if (z == 0)
 			sbx_zygote_main(zfd);

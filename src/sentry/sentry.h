@@ -202,7 +202,7 @@ void sbx_proc_add(struct sentry *sn, const char *id, pid_t pid,
 void sbx_proc_exited(struct sentry *sn, pid_t pid, int status);
 
 /* exec.c: the zygote that cove exec's processes are forked from */
-int sbx_zygote_fork(int zfd);
+int sbx_zygote_fork(int zfd, const struct sbx_seccomp *profile);
 int sbx_zygote_hello(struct sentry *sn, int zfd);
 int sbx_zygote_exec(struct sentry *sn, const uint8_t *req, size_t len,
 		    const int fds[3], struct cove_err *err);
@@ -252,6 +252,10 @@ int sbx_attach_tap(struct sbx_opts *o, const char *tap, struct cove_err *err);
  * @o:		options as sbx_attach_sandbox() left them
  */
 void sbx_detach_sandbox(const struct sbx_opts *o);
+
+/* profile.c: the container's own seccomp profile (OCI) */
+void *sbx_profile_build(const struct sbx_seccomp *sc, struct cove_err *err);
+int sbx_profile_load(void *filter);
 
 /* seccomp.c */
 int sbx_seccomp_install(bool notify, int *notify_fd, struct cove_err *err);

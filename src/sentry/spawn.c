@@ -46,7 +46,9 @@
  *   6. forks the zygote of `cove exec` (exec.c), which thereby carries the
  *      same filter, namespaces and capability set, but not --user;
  *   7. --user (setgroups, setgid, setuid);
- *   8. execvpe() with a clean environment; on failure the errno goes to
+ *   8. OCI: the container's seccomp profile is built (profile.c), the
+ *      exec.fifo gate passed, then the profile loaded;
+ *   9. execvpe() with a clean environment; on failure the errno goes to
  *      the sentry over the close-on-exec @exec_pipe.
  */
 
@@ -322,6 +324,7 @@ sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe,
 	char cwd[4096], msg[sizeof(int) + COVE_ERR_MSG_MAX];
 	sigset_t none;
 	char **env;
+	void *profile = NULL;
 	int nfd, e, sig, fdsdir = -1;
 
 	sigemptyset(&none);
@@ -387,7 +390,7 @@ sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe,
 		}
 	}
 	close(fd_sock);
-	e = sbx_zygote_fork(zfd);
+	e = sbx_zygote_fork(zfd, o->oci ? o->oci->seccomp : NULL);
 	close(zfd);
 	if (e < 0) {
 		cove_err_set(&err, -e, "starting the exec helper");
@@ -406,6 +409,11 @@ sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe,
 			goto fail;
 		}
 	}
+	if (o->oci && o->oci->seccomp) {
+		profile = sbx_profile_build(o->oci->seccomp, &err);
+		if (!profile)
+			goto fail;
+	}
 	if (o->oci) {
 		e = sbx_oci_gate(o, env, fdsdir, exec_pipe);
 		if (e > 0)
@@ -416,6 +424,13 @@ sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe,
 		exec_pipe = -1;
 	}
 	sbx_use_path(env);
+	/* The profile last: nothing of Cove's set-up runs under it. */
+	e = profile ? sbx_profile_load(profile) : 0;
+	if (e < 0) {
+		fprintf(stderr, "cove: loading linux.seccomp: %s\n",
+			strerror(-e));
+		_exit(SBX_EXIT_COVE);
+	}
 	execvpe(o->argv[0], o->argv, env);
 	e = errno;
 	if (exec_pipe >= 0)

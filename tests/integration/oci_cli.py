@@ -12,8 +12,8 @@ Checked: the lifecycle created -> running -> stopped with the state JSON
 runc prints; the program does not run before `start`; its exit status;
 kill with names and numbers; delete (plain, --force, of a created
 container) leaves nothing (state dir, processes, /run/cove, veths);
-list; run in the foreground; the bundle's process and mount fields; the
-host network when the spec has no network namespace; and bad bundles:
+list; run in the foreground; the bundle's process and mount fields;
+the container's own seccomp profile; pause and resume; the host network when the spec has no network namespace; and bad bundles:
 one clear error naming the problem, a non-zero exit, nothing left.
 """
 
@@ -34,7 +34,7 @@ import sandbox as sb  # noqa: E402
 BUSYBOX = "/bin/busybox"
 COVE = sb.cove_bin()
 APPLETS = ("sh", "echo", "sleep", "cat", "ls", "id", "hostname", "touch",
-           "readlink", "pwd", "env", "ip", "true")
+           "readlink", "pwd", "env", "ip", "true", "unshare")
 
 
 class Oci:
@@ -456,7 +456,7 @@ def cgroup_dirs(path):
     """The container's cgroup directories that exist (v2 or v1)."""
     base = "/sys/fs/cgroup"
     dirs = [base + path] + ["%s/%s%s" % (base, h, path)
-                            for h in ("memory", "pids", "cpu")]
+                            for h in ("memory", "pids", "cpu", "freezer")]
     return [d for d in dirs if os.path.isdir(d)]
 
 
@@ -508,6 +508,199 @@ def check_limits(c, oci):
             not cgroup_dirs(cg), str(cgroup_dirs(cg)) if cg else "")
 
 
+def check_seccomp(c, oci):
+    """linux.seccomp: the container's own profile on top of Cove's filter,
+    for the program and for exec: a call refused with the default EPERM,
+    one with its errnoRet, one only for an argument's value; the calls
+    Cove refuses stay refused when the profile allows them."""
+    def prof(cfg):
+        cfg["mounts"].append({"destination": "/tmp", "type": "tmpfs",
+                              "source": "tmpfs"})
+        cfg["linux"]["seccomp"] = {
+            "defaultAction": "SCMP_ACT_ALLOW",
+            "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86",
+                              "SCMP_ARCH_X32"],
+            "syscalls": [
+                {"names": ["mkdir", "mkdirat", "cove_no_such_call"],
+                 "action": "SCMP_ACT_ERRNO"},
+                {"names": ["unlink", "unlinkat"], "action": "SCMP_ACT_ERRNO",
+                 "errnoRet": 28},
+                {"names": ["kill"], "action": "SCMP_ACT_ERRNO",
+                 "args": [{"index": 1, "value": 10, "op": "SCMP_CMP_EQ"}]},
+                {"names": ["keyctl", "add_key"],
+                 "action": "SCMP_ACT_ALLOW"}]}
+    script = ("touch /tmp/f; mkdir /tmp/d; echo mkdir=$?; rm /tmp/f; "
+              "echo rm=$?; kill -0 $$; echo kill0=$?; kill -USR1 $$; "
+              "echo usr1=$?; exit 5")
+    r = oci.cove("run", "--bundle", oci.bundle(["sh", "-c", script], prof),
+                 "sc1")
+    out, err = r.stdout, r.stderr
+    c.check("seccomp profile: mkdir refused with EPERM",
+            "mkdir=1" in out and "Operation not permitted" in err,
+            out + err)
+    c.check("seccomp profile: unlink refused with errnoRet 28 (ENOSPC)",
+            "rm=1" in out and "No space left on device" in err, out + err)
+    c.check("seccomp profile: kill refused only for signal 10",
+            "kill0=0" in out and "usr1=1" in out, out + err)
+    c.check("seccomp profile: the program's status passes (5)",
+            r.returncode == 5, "%d %s" % (r.returncode, err))
+    oci.cove("create", "--bundle", oci.bundle(["sleep", "100"], prof), "sc2")
+    oci.cove("start", "sc2")
+    s = oci.state("sc2")
+    r = oci.cove("exec", "sc2", "sh", "-c",
+                 "mkdir /tmp/e; echo mkdir=$?; touch /tmp/g; echo touch=$?")
+    c.check("seccomp profile: exec'd commands get it too",
+            "mkdir=1" in r.stdout and "touch=0" in r.stdout,
+            r.stdout + r.stderr)
+    oci.cove("delete", "--force", "sc2")
+    if s:
+        wait_exit(s["pid"], 5)
+
+
+def docker_like_profile():
+    """podman's default profile (Debian's containers-common) in the OCI
+    form podman writes, reshaped as Docker's: clone allowed only without
+    namespace flags (a masked compare), clone3 ENOSYS, unshare, setns,
+    mount and umount2 only with CAP_SYS_ADMIN; the entries that
+    need a capability the container lacks or another architecture are
+    left out, as the engines leave them out. None without the file."""
+    try:
+        with open("/usr/share/containers/seccomp.json") as f:
+            src = json.load(f)
+    except OSError:
+        return None
+    calls = []
+    for e in src["syscalls"]:
+        inc = e.get("includes", {})
+        if inc.get("caps") or \
+                (inc.get("arches") and "amd64" not in inc["arches"]):
+            continue
+        # Docker allows these only with CAP_SYS_ADMIN (moby's default.json)
+        names = [n for n in e["names"] if n not in
+                 ("clone", "clone3", "unshare", "setns", "mount", "umount2")]
+        if not names:
+            continue
+        d = {"names": names, "action": e["action"]}
+        if e.get("errnoRet"):
+            d["errnoRet"] = e["errnoRet"]
+        if e.get("args"):
+            d["args"] = e["args"]
+        calls.append(d)
+    calls.append({"names": ["clone"], "action": "SCMP_ACT_ALLOW",
+                  "args": [{"index": 0, "value": 2114060288, "valueTwo": 0,
+                            "op": "SCMP_CMP_MASKED_EQ"}]})
+    calls.append({"names": ["clone3"], "action": "SCMP_ACT_ERRNO",
+                  "errnoRet": 38})
+    return {"defaultAction": src["defaultAction"],
+            "defaultErrnoRet": src.get("defaultErrnoRet", 1),
+            "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86",
+                              "SCMP_ARCH_X32"],
+            "syscalls": calls}
+
+
+def check_engine_profile(c, oci):
+    """A whole engine profile (default ERRNO, hundreds of names, arg
+    rules, Docker's clone rule): a shell's pipelines and forks work, the
+    exit status passes, a call it does not list (unshare, for a user
+    namespace, which Cove alone allows) fails with its defaultErrnoRet
+    (ENOSYS)."""
+    prof = docker_like_profile()
+    if prof is None:
+        c.check("engine profile: /usr/share/containers/seccomp.json "
+                "(containers-common) is installed", False)
+        return
+
+    def edit(cfg):
+        cfg["linux"]["seccomp"] = prof
+    script = ("echo piped | cat; x=$(echo sub); echo $x; "
+              "unshare -U true; echo unshare=$?; exit 6")
+    r = oci.cove("run", "--bundle", oci.bundle(["sh", "-c", script], edit),
+                 "eng")
+    c.check("engine profile: pipelines, substitution, status 6",
+            r.returncode == 6 and "piped\nsub\n" in r.stdout,
+            "%d %s %s" % (r.returncode, r.stdout, r.stderr))
+    r2 = oci.cove("run", "--bundle", oci.bundle(["sh", "-c", script]),
+                  "eng2")
+    c.check("engine profile: an unlisted call gets defaultErrnoRet "
+            "(ENOSYS), where without the profile it works",
+            "unshare=1" in r.stdout and
+            "Function not implemented" in r.stderr and
+            "unshare=0" in r2.stdout, r.stdout + r.stderr + r2.stdout +
+            r2.stderr)
+
+
+def check_pause(c, oci):
+    """pause/resume through the cgroup's freezer: a counting loop stops
+    while paused and goes on after resume; the state says "paused"; pause
+    needs a running container and resume a paused one; kill refuses a
+    signal the frozen sentry could not take, and delete --force of a
+    paused container leaves nothing."""
+    out = os.path.join(oci.top, "pause-out")
+    os.mkdir(out)
+    count = os.path.join(out, "n")
+
+    def edit(cfg):
+        bind(cfg, out, "/out")
+    loop = ["sh", "-c", "i=0; while :; do i=$((i+1)); echo $i >> /out/n; "
+            "done"]
+    oci.cove("create", "--bundle", oci.bundle(loop, edit), "pz")
+    r = oci.cove("pause", "pz")
+    c.check("pause of a created container refused", r.returncode == 1 and
+            "not running" in r.stderr, r.stderr)
+    oci.cove("start", "pz")
+    s = oci.state("pz")
+
+    def value():
+        """The loop's output so far (bytes), after a moment."""
+        time.sleep(0.2)
+        try:
+            return os.path.getsize(count)
+        except OSError:
+            return -1
+    r = oci.cove("resume", "pz")
+    c.check("resume of a running container refused", r.returncode == 1 and
+            "not paused" in r.stderr, r.stderr)
+    value()
+    r = oci.cove("pause", "pz")
+    st = oci.state("pz")
+    a = value()
+    b = value()
+    c.check("pause: the state is paused and the loop stands still",
+            r.returncode == 0 and st and st["status"] == "paused" and
+            a > 0 and a == b, "%s %s %d %d" % (r.stderr, st, a, b))
+    frozen = ""
+    with open(os.path.join(oci.root, "pz", "state.json")) as f:
+        cg = json.load(f).get("cgroup", "")
+    for p in ("/sys/fs/cgroup/freezer%s/freezer.state" % cg,
+              "/sys/fs/cgroup%s/cgroup.freeze" % cg):
+        if os.path.exists(p):
+            frozen = open(p).read().strip()
+    c.check("the container's cgroup is frozen", cg == "/cove-oci/pz" and
+            frozen in ("FROZEN", "1"), "%s %s" % (cg, frozen))
+    r = oci.cove("kill", "pz", "TERM")
+    c.check("kill TERM of a paused container: a clear error",
+            r.returncode == 1 and "paused" in r.stderr, r.stderr)
+    r = oci.cove("delete", "pz")
+    c.check("delete of a paused container without --force refused",
+            r.returncode == 1 and "paused" in r.stderr, r.stderr)
+    r = oci.cove("resume", "pz")
+    st = oci.state("pz")
+    a = value()
+    b = value()
+    c.check("resume: running again, the loop goes on",
+            r.returncode == 0 and st and st["status"] == "running" and
+            b > a > 0, "%s %s %d %d" % (r.stderr, st, a, b))
+    oci.cove("pause", "pz")
+    r = oci.cove("delete", "--force", "pz")
+    code = wait_exit(s["pid"], 10) if s else None
+    c.check("delete --force of a paused container: gone, cgroup removed",
+            r.returncode == 0 and code is not None and
+            not os.path.exists(os.path.join(oci.root, "pz")) and
+            not cgroup_dirs(cg) and not os.path.isdir(
+                "/sys/fs/cgroup/freezer" + cg),
+            "%s %s %s" % (r.stderr, code, cgroup_dirs(cg)))
+
+
 def check_bad_bundles(c, oci):
     def ns_foo(cfg):
         cfg["linux"]["namespaces"].append({"type": "foo"})
@@ -515,8 +708,17 @@ def check_bad_bundles(c, oci):
     def bad_mount(cfg):
         bind(cfg, "/nonexistent/cove-oci-test", "/mnt")
 
-    def seccomp(cfg):
-        cfg["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW"}
+    def seccomp_notify(cfg):
+        cfg["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW",
+                                   "syscalls": [{"names": ["read"],
+                                                 "action": "SCMP_ACT_NOTIFY"}]}
+
+    def seccomp_op(cfg):
+        cfg["linux"]["seccomp"] = {
+            "defaultAction": "SCMP_ACT_ALLOW",
+            "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO",
+                          "args": [{"index": 0, "value": 1,
+                                    "op": "SCMP_CMP_SOMETIMES"}]}]}
 
     def terminal(cfg):
         cfg["process"]["terminal"] = True
@@ -533,7 +735,12 @@ def check_bad_bundles(c, oci):
         ("unknown namespace type", ns_foo, None, "unknown type \"foo\""),
         ("bind mount of a missing source", bad_mount, None,
          "/nonexistent/cove-oci-test"),
-        ("unsupported field linux.seccomp", seccomp, None, "linux.seccomp"),
+        ("seccomp SCMP_ACT_NOTIFY", seccomp_notify, None,
+         "linux.seccomp.syscalls[0].action: SCMP_ACT_NOTIFY is not "
+         "supported"),
+        ("seccomp unknown op", seccomp_op, None,
+         "linux.seccomp.syscalls[0].args[0].op: unknown "
+         "'SCMP_CMP_SOMETIMES'"),
         ("process.terminal without --console-socket", terminal, None,
          "--console-socket"),
         ("a sysctl outside the container", sysctl, None, "vm.swappiness"),
@@ -605,6 +812,9 @@ def main():
         check_terminal(c, oci)
         check_exec(c, oci)
         check_limits(c, oci)
+        check_seccomp(c, oci)
+        check_engine_profile(c, oci)
+        check_pause(c, oci)
         check_bad_bundles(c, oci)
         check_globals(c, oci)
     finally:

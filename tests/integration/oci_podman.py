@@ -7,16 +7,19 @@ registry). Each container runs in a Cove sandbox (its PID 1 is the
 sentry); exit codes 0, 3 and 137 pass through conmon to podman; `run -d`,
 `logs`, `stop -t 2` (SIGTERM over Cove's control channel, the status
 143), `kill`, `rm`; podman's bridge network (netavark's namespace, the
-sentry attached to its eth0) and `--network=none`. After `podman rm`
+sentry attached to its eth0) and `--network=none`; pause and unpause. After `podman rm`
 nothing of Cove's is left (state under /run/cove-oci, /run/cove, veths,
 sentries).
 
-Flags every run needs today, each for a field Cove refuses rather than
-ignores (docs/OCI.md): `--security-opt seccomp=unconfined` (no
-linux.seccomp yet), and ulimits within
-this machine's hard limits (podman asks for nofile 1048576, which runc
-cannot set here either: no CAP_SYS_RESOURCE).
+Every run uses podman's default seccomp profile (the container's own,
+loaded on top of Cove's filter); check_seccomp() shows it is loaded and
+that a profile made from it with one call refused refuses that call.
+The flag every run needs today: ulimits within this machine's hard limits
+(podman asks for nofile 1048576, which runc cannot set here either: no
+CAP_SYS_RESOURCE).
 """
+
+import json
 
 import glob
 import os
@@ -44,8 +47,7 @@ def podman(*args, timeout=60):
 
 def run_flags():
     nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
-    return ["--security-opt", "seccomp=unconfined",
-            "--ulimit", "nofile=%d:%d" % (nofile, nofile),
+    return ["--ulimit", "nofile=%d:%d" % (nofile, nofile),
             "--ulimit", "nproc=4096:4096"]
 
 
@@ -56,7 +58,8 @@ def make_image(top):
     with open(os.path.join(root, "www", "index.html"), "w") as fh:
         fh.write("hello-from-cove\n")
     shutil.copy(BUSYBOX, os.path.join(root, "bin", "busybox"))
-    for a in ("sh", "echo", "sleep", "cat", "kill", "true", "httpd"):
+    for a in ("sh", "echo", "sleep", "cat", "kill", "true", "httpd", "grep",
+              "mkdir"):
         os.symlink("busybox", os.path.join(root, "bin", a))
     tar = os.path.join(top, "bb.tar")
     with tarfile.open(tar, "w") as t:
@@ -94,6 +97,44 @@ def check_publish(c, f):
     podman("rm", "-f", "cove-oci-web")
 
 
+def check_seccomp(c, top, f):
+    """podman's default profile is loaded in the container (one filter
+    more than with seccomp=unconfined: Cove's own stays), and a profile
+    made from it with mkdir moved to SCMP_ACT_ERRNO/ENOSPC refuses mkdir
+    (podman passes it as the container's linux.seccomp)."""
+    cmd = "grep Seccomp_filters /proc/self/status; mkdir /tmp/d && echo made"
+    r = podman("run", "--rm", *f, IMAGE, "sh", "-c", cmd)
+    r2 = podman("run", "--rm", "--security-opt", "seccomp=unconfined", *f,
+                IMAGE, "sh", "-c", cmd)
+
+    def count(out):
+        for ln in out.splitlines():
+            if ln.startswith("Seccomp_filters:"):
+                return int(ln.split()[1])
+        return -1
+    n, n2 = count(r.stdout), count(r2.stdout)
+    c.check("podman's default seccomp profile is loaded on top of Cove's "
+            "filter", r.returncode == 0 and r2.returncode == 0 and
+            n2 >= 1 and n == n2 + 1 and "made" in r.stdout,
+            "%d %d: %s | %s" % (n, n2, r.stdout + r.stderr,
+                                r2.stdout + r2.stderr))
+    with open("/usr/share/containers/seccomp.json") as fh:
+        prof = json.load(fh)
+    for e in prof["syscalls"]:
+        e["names"] = [x for x in e["names"] if x not in ("mkdir", "mkdirat")]
+    prof["syscalls"] = [e for e in prof["syscalls"] if e["names"]]
+    prof["syscalls"].append({"names": ["mkdir", "mkdirat"],
+                             "action": "SCMP_ACT_ERRNO", "errnoRet": 28})
+    path = os.path.join(top, "no-mkdir.json")
+    with open(path, "w") as fh:
+        json.dump(prof, fh)
+    r = podman("run", "--rm", "--security-opt", "seccomp=" + path, *f,
+               IMAGE, "sh", "-c", "mkdir /tmp/d; echo status=$?")
+    c.check("a profile refusing mkdir (errnoRet 28): mkdir fails with "
+            "ENOSPC", "status=1" in r.stdout and
+            "No space left on device" in r.stderr, r.stdout + r.stderr)
+
+
 def check_conf(c, top, f):
     """The runtime named in containers.conf, with runtime_supports_json:
     podman then passes --log-format=json and shows the log's msg."""
@@ -108,11 +149,13 @@ def check_conf(c, top, f):
     c.check("containers.conf runtime 'cove'", r.returncode == 0 and
             r.stdout == "conf\n", r.stdout + r.stderr)
     r = subprocess.run(["podman", "--runtime", "cove", "run", "--rm",
-                        IMAGE, "true"], capture_output=True, text=True,
+                        "--memory-reservation", "32m"] + f +
+                       [IMAGE, "true"], capture_output=True, text=True,
                        env=env, timeout=60)
     c.check("a refused field reaches the podman user as one message",
             r.returncode != 0 and "OCI runtime error: cove: config.json: "
-            "linux.seccomp: not supported yet" in r.stderr, r.stderr)
+            "linux.resources.memory.reservation: not supported yet"
+            in r.stderr, r.stderr)
 
 
 def libpod_cgroups():
@@ -190,6 +233,23 @@ def main():
         c.check("podman kill: status 137", r.returncode == 0 and
                 st.stdout.strip() == "137", r.stderr + st.stdout + st.stderr)
         podman("rm", "cove-oci-d2")
+        names.append("cove-oci-p1")
+        podman("run", "-d", "--name", "cove-oci-p1", *f, IMAGE, "sleep",
+               "100")
+        r = podman("pause", "cove-oci-p1")
+        st = podman("inspect", "--format", "{{.State.Status}}",
+                    "cove-oci-p1").stdout.strip()
+        r2 = podman("unpause", "cove-oci-p1")
+        st2 = podman("inspect", "--format", "{{.State.Status}}",
+                     "cove-oci-p1").stdout.strip()
+        c.check("podman pause / unpause: paused, then running",
+                r.returncode == 0 and st == "paused" and
+                r2.returncode == 0 and st2 == "running",
+                r.stderr + st + r2.stderr + st2)
+        podman("pause", "cove-oci-p1")
+        r = podman("rm", "-f", "cove-oci-p1")
+        c.check("podman rm -f of a paused container", r.returncode == 0,
+                r.stderr)
         names.append("cove-oci-d3")
         podman("run", "-d", "--name", "cove-oci-d3", *f, IMAGE, "sleep",
                "100")
@@ -218,6 +278,7 @@ def main():
                 r.stdout + r.stderr)
         names.append("cove-oci-web")
         check_publish(c, f)
+        check_seccomp(c, top, f)
         check_conf(c, top, f)
     finally:
         for n in names:

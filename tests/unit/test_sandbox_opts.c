@@ -303,6 +303,52 @@ static void test_route_conflict(void)
 	CHECK(conflict("10.209.3.2", 8, r, n) == 2);
 }
 
+/* --memory, --cpus, --pids: the cgroup limits, and their refusals. */
+static void test_limits(void)
+{
+	static const struct {
+		const char *arg;
+		int64_t memory, quota, pids;
+	} ok[] = {
+		{ "--memory=64m", 64 << 20, 0, 0 },
+		{ "--memory=6m", 6 << 20, 0, 0 },
+		{ "--memory=2g", 2ll << 30, 0, 0 },
+		{ "--cpus=0.5", 0, 50000, 0 },
+		{ "--cpus=2", 0, 200000, 0 },
+		{ "--cpus=1.25", 0, 125000, 0 },
+		{ "--cpus=0.01", 0, 1000, 0 },
+		{ "--cpus=1024", 0, 102400000, 0 },
+		{ "--pids=20", 0, 0, 20 },
+	};
+	static const char *const bad[] = {
+		"--memory=5m", "--memory=64x",	"--memory=",  "--memory=-1",
+		"--cpus=0",    "--cpus=0.001",	"--cpus=.5",  "--cpus=1.",
+		"--cpus=1025", "--cpus=1024.5", "--cpus=abc", "--cpus=1.5.1",
+		"--pids=7",    "--pids=0",	"--pids=-3",  "--pids=5000000",
+		"--pids=x",
+	};
+	const char *w[] = { "run", "--network=kernel", NULL, "true", NULL };
+	const char *none[] = { "run", "--network=kernel", "true", NULL };
+	struct sbx_opts o;
+	struct cove_err err;
+	unsigned i;
+
+	CHECK(parse(&o, &err, none) == 0 && !o.limits.any);
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		w[2] = ok[i].arg;
+		CHECK(parse(&o, &err, w) == 0 && o.limits.any &&
+		      o.limits.memory == ok[i].memory &&
+		      o.limits.cpu_quota == ok[i].quota &&
+		      o.limits.pids == ok[i].pids);
+		CHECK(!ok[i].quota || o.limits.cpu_period == 100000);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		w[2] = bad[i];
+		CHECK(parse(&o, &err, w) < 0);
+		CHECK(!strncmp(err.msg, bad[i], strcspn(bad[i], "=")));
+	}
+}
+
 int main(void)
 {
 	RUN(test_defaults);
@@ -316,5 +362,6 @@ int main(void)
 	RUN(test_ip_refused);
 	RUN(test_ip_pool);
 	RUN(test_route_conflict);
+	RUN(test_limits);
 	return check_failures ? 1 : 0;
 }
