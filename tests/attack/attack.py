@@ -668,8 +668,10 @@ def verdict(win, alive):
     if win["errors"]:
         why.append("; ".join(sorted(set(win["errors"])))[:200])
     if win["stalls"]:
-        why.append("%d stalls (slowest echo %.2fs, connection %.2fs)" %
-                   (win["stalls"], win["echo_max"], win["conn_max"]))
+        why.append("%d stalls (slowest echo %.2fs, connection %.2fs%s)" %
+                   (win["stalls"], win["echo_max"], win["conn_max"],
+                    ", one waiting %.2fs at the end" % win["pending"]
+                    if win["pending"] > 1.0 else ""))
     if not win["echo_n"] or not win["conn_n"]:
         why.append("no exchange completed (%d echoes, %d connections)" %
                    (win["echo_n"], win["conn_n"]))
