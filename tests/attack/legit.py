@@ -74,7 +74,10 @@ class Window:
         """The window as a dict, then a new window."""
         now = time.monotonic()
         with self.lock:
-            pending = max([now - t for t in self.busy_since.values()] + [0])
+            # list() copies in one step under the GIL; the threads add
+            # and remove their entries without the lock
+            starts = list(self.busy_since.values())
+            pending = max([now - t for t in starts] + [0])
             out = {"echo_n": self.echo_n, "echo_max": round(self.echo_max, 4),
                    "conn_n": self.conn_n, "conn_max": round(self.conn_max, 4),
                    "stalls": self.stalls + (pending > STALL_S),
