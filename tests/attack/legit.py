@@ -114,7 +114,7 @@ def echo_loop(win, addr, port):
             got = recv_exact(s, ECHO_LEN)
             del win.busy_since["echo"]
             if got != msg:
-                raise ConnectionError("echo: bytes differ (injected data?)")
+                raise ConnectionError("bytes differ (injected data?)")
             win.took("echo", time.monotonic() - t0)
         except OSError as e:
             win.busy_since.pop("echo", None)
