@@ -8,7 +8,7 @@ FUZZ  ?= build-fuzz
 T     ?=
 QUICK ?=
 
-.PHONY: all deps demo check bench fuzz clean asan fuzz-build
+.PHONY: all deps demo check bench fuzz attack clean asan fuzz-build
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -51,6 +51,15 @@ fuzz: deps fuzz-build
 bench: deps
 	$(MAKE) all
 	bench/run.sh $(if $(QUICK),--quick)
+
+# The attack suite in full against builtin, lwip and Linux; its results
+# table goes into docs/SECURITY.md ("Attack suite"). Its quick form runs
+# in make check (tests/integration/attack_quick.py).
+attack: deps
+	$(MAKE) all
+	COVE_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tests/attack/attack.py \
+		--json $(BUILD)/attack.json
+	/usr/bin/python3 scripts/attack_doc.py $(BUILD)/attack.json docs/SECURITY.md
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(FUZZ)

@@ -19,6 +19,7 @@ pkgs=(
 	ethtool		# TSO/GSO off on veth peers of packet: links
 	strace gdb	# stack_linux.py: an idle xdp link makes no syscalls; sandbox_debug.py
 	tcpdump		# sandbox_pcap.py reads --pcap files back
+	python3-scapy	# the attack suite's crafted frames (tests/attack/, make attack)
 	bsdextrautils	# column(1): the demo's tables
 	# lint steps of make check (tests/lint/)
 	cppcheck clang-format
