@@ -459,9 +459,9 @@ int lw_tcp_accept(struct cove_sock *s, struct cove_sock **out,
  * @s:		socket
  * @a:		destination, already checked by lw_sockaddr_in()
  *
- * Our own address and 127/8 are refused (-ENETUNREACH): lwIP would loop
- * such a packet through the tcpip thread this provider never starts (see
- * lw.h). Completion arrives through lw_tcp_connected_cb() or, on a RST
+ * 127.0.0.1 and our own address go through lwIP's loopback (lw_loop.c);
+ * the rest of 127/8 is refused (-ENETUNREACH), as lwIP could not deliver
+ * there. Completion arrives through lw_tcp_connected_cb() or, on a RST
  * or timeout, lw_tcp_err_cb() (ECONNREFUSED, ETIMEDOUT).
  *
  * Return: -EINPROGRESS once the SYN is queued; -EALREADY, -EISCONN,
@@ -491,7 +491,7 @@ int lw_tcp_connect(struct cove_sock *s, const struct sockaddr_in *a)
 	case LW_NEW:
 		break;
 	}
-	if (lw_addr_forbidden(s->st, a->sin_addr.s_addr))
+	if (lw_addr_unroutable(a->sin_addr.s_addr))
 		return -ENETUNREACH;
 	lw_ip_from_sin(a, &ip);
 	e = tcp_connect(s->pcb.tcp, &ip, ntohs(a->sin_port),

@@ -115,8 +115,8 @@ int lw_udp_bind(struct cove_sock *s, const struct sockaddr_in *a)
  *		NULL with a non-zero @len
  * @len:	its length
  *
- * lwIP binds an unbound PCB to an ephemeral port here. Our own address
- * and 127/8 are refused as for TCP (lw.h: no loopback path).
+ * lwIP binds an unbound PCB to an ephemeral port here. 127/8 but
+ * 127.0.0.1 is refused as for TCP (lw_addr_unroutable()).
  *
  * Return: 0, -EINVAL/-EAFNOSUPPORT (bad address), -ENETUNREACH, or
  * -EADDRINUSE when no port was free.
@@ -137,7 +137,7 @@ int lw_udp_connect(struct cove_sock *s, const struct sockaddr *addr,
 	ret = lw_sockaddr_in(addr, len, &a);
 	if (ret)
 		return ret;
-	if (lw_addr_forbidden(s->st, a.sin_addr.s_addr))
+	if (lw_addr_unroutable(a.sin_addr.s_addr))
 		return -ENETUNREACH;
 	lw_ip_from_sin(&a, &ip);
 	if (udp_connect(s->pcb.udp, &ip, ntohs(a.sin_port)) != ERR_OK)
@@ -159,8 +159,8 @@ int lw_udp_connect(struct cove_sock *s, const struct sockaddr *addr,
  * cached for getsockname().
  *
  * Return: the payload length; -EPIPE (SHUT_WR), -EDESTADDRREQ, -EMSGSIZE
- * (over 65507 bytes), -ENETUNREACH (no route, or our own or a loopback
- * address), -EADDRINUSE, -EINVAL, -EOPNOTSUPP, -ENOBUFS (no memory or
+ * (over 65507 bytes), -ENETUNREACH (no route, or 127/8 but 127.0.0.1),
+ * -EADDRINUSE, -EINVAL, -EOPNOTSUPP, -ENOBUFS (no memory or
  * link frame).
  */
 ssize_t lw_udp_send(struct cove_sock *s, const struct msghdr *msg, int flags)
@@ -188,7 +188,7 @@ ssize_t lw_udp_send(struct cove_sock *s, const struct msghdr *msg, int flags)
 	}
 	if (total > LW_UDP_MAX_PAYLOAD)
 		return -EMSGSIZE;
-	if (lw_addr_forbidden(s->st, to.sin_addr.s_addr))
+	if (lw_addr_unroutable(to.sin_addr.s_addr))
 		return -ENETUNREACH;
 	p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)total, PBUF_RAM);
 	if (!p)
