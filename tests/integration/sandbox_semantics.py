@@ -66,13 +66,6 @@ known("never_connected", "send=1 write=1 recv=EAGAIN poll=OUT soerr=0")
 # queued), so listen(0) holds more than Linux's one connection.
 known("pending_connect_listener_close", "pending=no woken=yes soerr=0",
       ["kernel"])
-# lwip has no loopback interface (issue 11).
-for n in ("listener_close_queued", "pending_connect_listener_close",
-          "reset_before_accept"):
-    known(n, "listen=EADDRNOTAVAIL", ["lwip"])
-# ... so 127.0.0.1 is not one of its addresses for IP_MULTICAST_IF.
-known("opt_ip_multicast_if_udp", "get=0.0.0.0/4 set(lo)=EADDRNOTAVAIL "
-      "get=0.0.0.0/4 set(1.2.3.4)=EADDRNOTAVAIL", ["lwip"])
 # Options a provider accepts without acting on them (no defer, no
 # pingpong mode, no window clamp) read as unknown, so no program takes a
 # value back that means nothing.

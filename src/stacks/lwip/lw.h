@@ -215,6 +215,7 @@ uint32_t lw_tcp_events(struct cove_sock *s);
 void lw_tcp_abandon_all(void);
 unsigned lw_tcp_count(unsigned *established);
 bool lw_tcp_make_room(unsigned limit);
+bool lw_tcp_backlog_full(uint32_t daddr_be, uint16_t dport);
 void lw_tcp_recycle_tw(uint32_t raddr_be, uint16_t rport, uint16_t lport,
 		       uint32_t seq);
 

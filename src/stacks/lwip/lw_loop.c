@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /* lwip provider: loopback (127.0.0.1 and our own address) without a thread. */
 #include <errno.h>
+#include <string.h>
 
 #include "lwip/ip.h"
+#include "lwip/prot/ip.h"
+#include "lwip/prot/tcp.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
 
@@ -134,9 +137,32 @@ void lw_loop_close(struct cove_stack *st)
 }
 
 /*
+ * lw_loop_syn_refused() - is @p (an IPv4 packet lwIP looped, one pbuf) a
+ * TCP SYN whose listener's accept queue is full? Linux drops it, as
+ * lw_syn_ok() does for one from the link. Reads stay within @p->len.
+ */
+static bool lw_loop_syn_refused(const struct pbuf *p)
+{
+	const uint8_t *ip = p->payload;
+	uint32_t daddr;
+	size_t ihl;
+
+	if (p->len < 20 || (ip[0] >> 4) != 4 || ip[9] != IP_PROTO_TCP ||
+	    ((ip[6] & 0x3f) | ip[7])) /* a fragment: not a whole header */
+		return false;
+	ihl = (size_t)(ip[0] & 0x0f) * 4;
+	if (ihl < 20 || p->len < ihl + 20 ||
+	    (ip[ihl + 13] & (TCP_SYN | TCP_ACK)) != TCP_SYN)
+		return false;
+	memcpy(&daddr, ip + 16, sizeof(daddr));
+	return lw_tcp_backlog_full(daddr,
+				   (uint16_t)(ip[ihl + 2] << 8 | ip[ihl + 3]));
+}
+
+/*
  * lw_loop_one() - unlink the first packet behind @netif's sentinel and
- * give it to ip_input() as if @netif had received it. Return: false if
- * the queue was empty.
+ * give it to ip_input() as if @netif had received it (a SYN for a full
+ * accept queue is dropped instead). Return: false if the queue was empty.
  */
 static bool lw_loop_one(struct netif *netif)
 {
@@ -151,7 +177,9 @@ static bool lw_loop_one(struct netif *netif)
 		netif->loop_last = mark;
 	end->next = NULL;
 	p->if_idx = netif_get_index(netif);
-	if (ip_input(p, netif) != ERR_OK)
+	if (lw_loop_syn_refused(p))
+		pbuf_free(p);
+	else if (ip_input(p, netif) != ERR_OK)
 		pbuf_free(p);
 	return true;
 }

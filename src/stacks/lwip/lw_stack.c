@@ -347,10 +347,13 @@ static uint32_t lw_bcast(const struct cove_stack *st)
  * A TIME_WAIT the SYN may reopen is ended first (lw_tcp_recycle_tw()),
  * the oldest half-open connection goes when max_sockets of them wait
  * (lw_guard_half_open()), then the connection limit is checked
- * (lw_tcp_make_room()).
+ * (lw_tcp_make_room()). A SYN for a full accept queue is dropped, as
+ * Linux drops it (lw_tcp_backlog_full()).
  */
 static bool lw_syn_ok(const struct cove_stack *st, const struct lw_tcp_seg *seg)
 {
+	if (lw_tcp_backlog_full(st->addr.s_addr, seg->dport))
+		return false;
 	lw_tcp_recycle_tw(seg->saddr_be, seg->sport, seg->dport, seg->seq);
 	lw_guard_half_open(st->max_sockets);
 	return lw_tcp_make_room(2 * st->max_sockets);
