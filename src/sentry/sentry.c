@@ -159,6 +159,7 @@ static int sbx_stack_up(struct sentry *sn, bool with_link, struct cove_err *err)
 		.addr = sn->o->ip,
 		.prefix_len = sn->o->prefix_len,
 		.gateway = sn->o->gateway,
+		.max_sockets = sn->o->max_sockets,
 	};
 	struct cove_stack_env env = {
 		.notify = sbx_relay_notify,

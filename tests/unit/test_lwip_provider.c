@@ -942,6 +942,66 @@ static void test_udp_loopback(void)
 	t_drain();
 }
 
+/*
+ * Far more connections than the old default of 1,024 sockets allowed
+ * (the 1,024th connect was reset after its handshake): 3,000 over
+ * loopback, 6,001 sockets, every one accepted, the last one carrying
+ * data. lwIP's pools are malloc-backed in Debian's build (MEMP_MEM_MALLOC),
+ * so only max_sockets limits them; at --max-sockets the next socket() is
+ * EMFILE.
+ */
+static void test_tcp_many(void)
+{
+	enum {
+		N = 3000
+	};
+	static struct cove_sock *c[N], *s[N];
+	struct sockaddr_in a = t_sin("127.0.0.1", 8082);
+	struct cove_sock *l, *x;
+	struct cove_stack *st;
+	unsigned i, n = 0, est;
+
+	REQUIRE(t_create(&st, link_a) == 0);
+	REQUIRE(ops->socket(st, AF_INET, SOCK_STREAM, 0, &l) == 0);
+	REQUIRE(ops->bind(l, (struct sockaddr *)&a, sizeof(a)) == 0);
+	REQUIRE(ops->listen(l, 4096) == 0);
+	for (i = 0; i < N; i++) {
+		REQUIRE(ops->socket(st, AF_INET, SOCK_STREAM, 0, &c[i]) == 0);
+		CHECK(ops->connect(c[i], (struct sockaddr *)&a, sizeof(a)) ==
+		      -EINPROGRESS);
+		if (i % 100 == 99)
+			t_run(st);
+	}
+	for (i = 0; i < 1000 && lw_loop_pending(st); i++)
+		ops->run(st, t_now(NULL));
+	while (n < N && ops->accept(l, &s[n], NULL, NULL) == 0)
+		n++;
+	CHECK(n == N);
+	CHECK(lw_tcp_count(&est) == 2 * N && est == 2 * N);
+	for (i = 0; i < N; i++)
+		CHECK(ops->events(c[i]) == EPOLLOUT);
+	CHECK(t_write(c[N - 1], "last") == 4);
+	t_run(st);
+	CHECK(n == N && !strcmp(t_read(s[N - 1]), "last"));
+	for (i = 0; i < N; i++) {
+		ops->close(c[i]);
+		if (i < n)
+			ops->close(s[i]);
+	}
+	ops->close(l);
+	ops->destroy(st);
+
+	/* --max-sockets: the limit is the configured one */
+	REQUIRE(t_create_max(&st, link_a, 16) == 0);
+	for (i = 0; i < 16; i++)
+		REQUIRE(ops->socket(st, AF_INET, SOCK_STREAM, 0, &c[i]) == 0);
+	CHECK(ops->socket(st, AF_INET, SOCK_STREAM, 0, &x) == -EMFILE);
+	for (i = 0; i < 16; i++)
+		ops->close(c[i]);
+	ops->destroy(st);
+	t_drain();
+}
+
 int main(void)
 {
 	ops = cove_stack_find("lwip");
@@ -963,6 +1023,7 @@ int main(void)
 	RUN(test_tcp_syn_flood);
 	RUN(test_tcp_loopback);
 	RUN(test_udp_loopback);
+	RUN(test_tcp_many);
 	cove_link_close(link_a);
 	cove_link_close(link_b);
 	CHECK(cove_frame_pool_fini(&pool_a) == 0);

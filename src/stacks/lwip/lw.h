@@ -64,7 +64,7 @@
  * be called again within a millisecond.
  */
 
-#define LW_DEFAULT_MAX_SOCKETS 1024u
+#define LW_DEFAULT_MAX_SOCKETS 65536u  /* as builtin; pools are malloc-backed */
 #define LW_DEFAULT_RCVBUF      212992u /* UDP receive queue, bytes */
 #define LW_UDP_MAX_QUEUED      1024u   /* datagrams per socket */
 #define LW_TXQ_MAX	       512u    /* frames waiting for the link */
