@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "lwip/ip4.h"
 #include "lwip/udp.h"
 
 #include "stacks/lwip/lw.h"
@@ -132,6 +133,7 @@ int lw_udp_connect(struct cove_sock *s, const struct sockaddr *addr,
 		udp_disconnect(s->pcb.udp);
 		memset(&s->peer, 0, sizeof(s->peer));
 		s->peer.sin_family = AF_INET;
+		lw_udp_cache_local(s);
 		return 0;
 	}
 	ret = lw_sockaddr_in(addr, len, &a);
@@ -144,6 +146,14 @@ int lw_udp_connect(struct cove_sock *s, const struct sockaddr *addr,
 		return -EADDRINUSE; /* no free port to bind to */
 	s->peer = a;
 	lw_udp_cache_local(s);
+	if (!s->local.sin_addr.s_addr) {
+		/* As Linux: an unbound address reads as the route's source. */
+		struct netif *nif = ip4_route(ip_2_ip4(&ip));
+
+		if (nif)
+			s->local.sin_addr.s_addr =
+				ip4_addr_get_u32(netif_ip4_addr(nif));
+	}
 	return 0;
 }
 
