@@ -56,6 +56,8 @@
 #define SBX_NAME_MAX	     32
 #define SBX_LINK_ARGS_MAX    160	    /* --link=dpdk:DEVARGS */
 #define SBX_PCAP_MAX_DEFAULT (256ull << 20) /* --pcap-size */
+#define SBX_MAX_SOCKETS_MIN  16u	    /* --max-sockets */
+#define SBX_MAX_SOCKETS_MAX  (1u << 24)
 /* The default address pool: 10.209.0.0/16 (host order). cove run claims it on
  * the host with an unreachable route (see sbx_attach_host()). */
 #define SBX_POOL_NET	0x0ad10000u
@@ -236,6 +238,7 @@ struct sbx_opts {
 	bool verbose;
 	unsigned poll_us;
 	struct sbx_limits limits; /* --memory, --cpus, --pids (cove run) */
+	uint32_t max_sockets;	  /* --max-sockets; 0: the provider's default */
 	/* Set up by the sentry (attach.c): */
 	char ifname[16];   /* the sandbox interface: eth0 */
 	bool undo_ingress; /* --netns: remove our qdisc at exit */

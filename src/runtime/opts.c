@@ -85,6 +85,9 @@
 	"  --workdir=DIR       the program's working directory\n"                   \
 	"  --user=UID[:GID]    run the program as UID (and GID)\n"                  \
 	"  --poll-us=N         spin up to N microseconds before sleeping\n"         \
+	"  --max-sockets=N     sockets (and so connections) the stack serves at\n"  \
+	"                      once, 16-16777216; default the provider's (65536\n"  \
+	"                      for builtin, kernel and lwip)\n"                     \
 	"  --pcap=FILE         write every frame the stack's link sends and\n"      \
 	"                      receives to FILE (pcap: tcpdump -r, Wireshark);\n"   \
 	"                      link-based stacks only\n"                            \
@@ -495,6 +498,15 @@ static int rt_opt_one(int c, char *arg, struct sbx_opts *o,
 					    arg);
 		o->poll_us = v;
 		break;
+	case 'M':
+		if (rt_parse_u32(arg, SBX_MAX_SOCKETS_MIN, SBX_MAX_SOCKETS_MAX,
+				 &v))
+			return cove_err_set(err, 0,
+					    "--max-sockets: '%s' is not %u-%u",
+					    arg, SBX_MAX_SOCKETS_MIN,
+					    SBX_MAX_SOCKETS_MAX);
+		o->max_sockets = v;
+		break;
 	case 'v':
 		o->verbose = true;
 		break;
@@ -639,6 +651,7 @@ int rt_opts_parse(int argc, char **argv, struct sbx_opts *o,
 		{ "workdir", required_argument, NULL, 'w' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "poll-us", required_argument, NULL, 'P' },
+		{ "max-sockets", required_argument, NULL, 'M' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "ip-outside-pool", no_argument, NULL, 'O' },
 		{ "pcap", required_argument, NULL, 'C' },

@@ -2,6 +2,7 @@
 /* The sentry frontend: answer the program's trapped socket calls. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -545,7 +546,8 @@ static int sbx_so_error(struct sbx_sock *sk, int dup)
  * SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ACCEPTCONN and SO_ERROR are
  * answered from the sentry's state (SO_ERROR reads and clears conn_err),
  * the timeouts and SO_RCVLOWAT from the program's end, where
- * sbx_h_setsockopt() put them; the rest ask the stack. At most SBX_MAX_OPTLEN bytes and the caller's
+ * sbx_h_setsockopt() put them; SO_GET_FILTER through sbx_get_filter()
+ * (sockfilter.c); the rest ask the stack. At most SBX_MAX_OPTLEN bytes and the caller's
  * *optlen are written back.
  */
 static void sbx_h_getsockopt(struct sentry *sn, const struct seccomp_notif *n,
@@ -560,6 +562,15 @@ static void sbx_h_getsockopt(struct sentry *sn, const struct seccomp_notif *n,
 
 	if (ret < 0)
 		goto out;
+	if (level == SOL_SOCKET && name == SO_GET_FILTER) {
+		/* its length counts instructions, not bytes */
+		ret = sbx_read_len(n->pid, n->data.args[4], BPF_MAXINSNS + 1,
+				   &cap);
+		if (!ret && sbx_id_valid(sn, n->id))
+			ret = sbx_get_filter(sn, n->pid, sk, n->data.args[3],
+					     n->data.args[4], cap);
+		goto out;
+	}
 	len = cap;
 	memset(val, 0, sizeof(val));
 	if (level == SOL_SOCKET) {
@@ -618,6 +629,8 @@ out:
  * Timeouts and SO_RCVLOWAT are set on the program's end too (which is
  * what enforces them), so the stack may refuse them. SO_RCVBUF on TCP
  * also resizes the pair's buffer, since it holds received bytes too.
+ * Socket filters, whose values point into the program, go through
+ * sbx_sockopt_filter() (sockfilter.c).
  */
 static void sbx_h_setsockopt(struct sentry *sn, const struct seccomp_notif *n,
 			     struct sbx_sock *sk, int dup)
@@ -641,6 +654,11 @@ static void sbx_h_setsockopt(struct sentry *sn, const struct seccomp_notif *n,
 	if (sbx_timeo_opt(level, name) &&
 	    setsockopt(dup, level, name, val, (socklen_t)len) < 0) {
 		sbx_reply(sn, n->id, -1, errno);
+		return;
+	}
+	ret = sbx_sockopt_filter(sn, n->pid, sk, level, name, val, len);
+	if (ret <= 0) {
+		sbx_reply(sn, n->id, 0, -ret);
 		return;
 	}
 	ret = sn->ops->setsockopt(sk->s, level, name, val, (socklen_t)len);

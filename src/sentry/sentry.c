@@ -233,6 +233,7 @@ static int sbx_stack_finish(struct sentry *sn, struct cove_err *err)
 		.addr = sn->o->ip,
 		.prefix_len = sn->o->prefix_len,
 		.gateway = sn->o->gateway,
+		.max_sockets = sn->o->max_sockets,
 	};
 	struct cove_stack_env env = {
 		.notify = sbx_relay_notify,

@@ -298,6 +298,12 @@ void sbx_relay_close_all(struct sentry *sn);
 void sbx_relay_sweep(struct sentry *sn);
 void sbx_relay_reset_pair(struct sbx_sock *sk);
 
+/* sockfilter.c: SO_ATTACH_* options, whose values point into the program */
+int sbx_sockopt_filter(struct sentry *sn, uint32_t pid, struct sbx_sock *sk,
+		       int level, int name, const uint8_t *val, uint64_t len);
+int sbx_get_filter(struct sentry *sn, uint32_t pid, struct sbx_sock *sk,
+		   uint64_t optval, uint64_t optlen, uint32_t cap);
+
 /* socktab.c */
 struct sbx_sock *sbx_sock_new(struct sentry *sn, struct cove_sock *s, int type);
 int sbx_sock_pair(struct sbx_sock *sk, int *app_end, bool nonblock);

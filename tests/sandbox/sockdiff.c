@@ -488,6 +488,77 @@ static void sd_reset_before_accept(void)
 	sd_ob_end("reset_before_accept");
 }
 
+/* own_addr() - the sandbox's own address: the source towards the host. */
+static int own_addr(struct sockaddr_in *me)
+{
+	socklen_t len = sizeof(*me);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), r;
+
+	r = connect(fd, (const struct sockaddr *)&sd_host_closed,
+		    sizeof(sd_host_closed));
+	if (!r)
+		r = getsockname(fd, (struct sockaddr *)me, &len);
+	close(fd);
+	return r;
+}
+
+/*
+ * TCP to the sandbox's own address (a listener on INADDR_ANY): it loops
+ * back as on Linux, the client's source is that address, data goes both
+ * ways and close() reads as EOF.
+ */
+static void sd_own_address(void)
+{
+	struct sockaddr_in me, peer, name;
+	socklen_t len = sizeof(peer);
+	int l = -1, c = -1, a = -1, one = 1;
+	char b[8];
+
+	if (own_addr(&me) < 0) {
+		sd_ob("own=%s", sd_ename(errno));
+		goto out;
+	}
+	me.sin_port = htons((unsigned short)(sd_port_base + 3));
+	name = me;
+	name.sin_addr.s_addr = htonl(INADDR_ANY);
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	(void)setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(l, (struct sockaddr *)&name, sizeof(name)) < 0 ||
+	    listen(l, 8) < 0) {
+		sd_ob("listen=%s", sd_ename(errno));
+		goto out;
+	}
+	c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	ob_ret("connect", connect(c, (struct sockaddr *)&me, sizeof(me)));
+	(void)wait_for(c, POLLOUT, 3000);
+	ob_soerr(c);
+	(void)wait_for(l, POLLIN, 3000);
+	a = accept4(l, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK);
+	ob_ret("accept", a < 0 ? -1 : 0);
+	if (a < 0)
+		goto out;
+	sd_ob("peer=%s",
+	      peer.sin_addr.s_addr == me.sin_addr.s_addr ? "self" : "other");
+	ob_ret("send", send(c, "ping", 4, MSG_DONTWAIT));
+	(void)wait_for(a, POLLIN, 3000);
+	ob_ret("recv", recv(a, b, sizeof(b), MSG_DONTWAIT));
+	ob_ret("send", send(a, "pong", 4, MSG_DONTWAIT));
+	(void)wait_for(c, POLLIN, 3000);
+	ob_ret("recv", recv(c, b, sizeof(b), MSG_DONTWAIT));
+	close(c);
+	c = -1;
+	(void)wait_for(a, POLLIN, 3000);
+	ob_read(a);
+out:
+	if (a >= 0)
+		close(a);
+	if (c >= 0)
+		close(c);
+	if (l >= 0)
+		close(l);
+	sd_ob_end("own_address_tcp");
+}
+
 /* epoll's view of a reset connection (level-triggered, all events). */
 static void sd_reset_epoll(void)
 {
@@ -527,4 +598,5 @@ void sd_run_resets(void)
 	sd_pending_connect_listener_close();
 	sd_reset_before_accept();
 	sd_reset_epoll();
+	sd_own_address();
 }

@@ -33,6 +33,7 @@ static void test_defaults(void)
 	CHECK(o.link == SBX_LINK_PACKET);
 	CHECK(!o.have_ip && !o.have_name && !o.verbose);
 	CHECK(!o.host_fs_rw); /* the host read-only, root mapped: the default */
+	CHECK(o.max_sockets == 0); /* the provider's default */
 	CHECK(!strcmp(o.argv[0], "true") && !o.argv[1]);
 }
 
@@ -70,6 +71,7 @@ static void test_all_options(void)
 			    "--user",
 			    "1000:100",
 			    "--poll-us=50",
+			    "--max-sockets=100000",
 			    "--verbose",
 			    "redis-server",
 			    "--port",
@@ -88,6 +90,7 @@ static void test_all_options(void)
 	CHECK(o.nenv == 2 && !strcmp(o.env[1], "C="));
 	CHECK(o.have_user && o.uid == 1000 && o.gid == 100);
 	CHECK(o.poll_us == 50 && o.verbose);
+	CHECK(o.max_sockets == 100000);
 	/* Options after the command belong to the command. */
 	CHECK(!strcmp(o.argv[0], "redis-server") &&
 	      !strcmp(o.argv[1], "--port"));
@@ -110,6 +113,9 @@ static void test_errors(void)
 		{ "--workdir=rel", "x", NULL },
 		{ "--user=bob", "x", NULL },
 		{ "--poll-us=-1", "x", NULL },
+		{ "--max-sockets=15", "x", NULL },
+		{ "--max-sockets=16777217", "x", NULL },
+		{ "--max-sockets=1k", "x", NULL },
 		{ "--link=xdp", "x", NULL },
 		{ "--host-fs=yes", "x", NULL },
 		{ "--host-fs", NULL },

@@ -33,11 +33,13 @@
  * core mutex only exists once tcpip_init() ran).
  *
  * Two lwIP paths would post to the (absent) tcpip thread's mailbox and
- * abort: loopback output (a packet to our own address) and PBUF_POOL
- * exhaustion. The provider avoids both: it allocates PBUF_RAM only, refuses
- * connect()/sendto() to its own or a 127/8 address, and lw_filter drops
- * received frames whose IPv4 source is our address or loopback (else a
- * spoofed SYN or datagram would make lwIP answer itself).
+ * abort: loopback output (a packet to 127/8 or our own address) and
+ * PBUF_POOL exhaustion. The provider allocates PBUF_RAM only, and
+ * lw_loop.c keeps lwIP's loop queues from ever asking for the thread: it
+ * delivers looped packets itself from run(), so 127.0.0.1 and the
+ * sandbox's own address work as on Linux. lw_filter drops received frames
+ * whose IPv4 source is our address or loopback (else a spoofed SYN or
+ * datagram would make lwIP answer itself).
  *
  * Process-global state. lwIP keeps its PCB lists, timers and ARP table in
  * globals, so there is one instance per process: a second create() fails
@@ -62,7 +64,7 @@
  * be called again within a millisecond.
  */
 
-#define LW_DEFAULT_MAX_SOCKETS 1024u
+#define LW_DEFAULT_MAX_SOCKETS 65536u  /* as builtin; pools are malloc-backed */
 #define LW_DEFAULT_RCVBUF      212992u /* UDP receive queue, bytes */
 #define LW_UDP_MAX_QUEUED      1024u   /* datagrams per socket */
 #define LW_TXQ_MAX	       512u    /* frames waiting for the link */
@@ -86,7 +88,8 @@ struct lw_dgram {
 struct cove_stack {
 	struct cove_stack_env env;
 	struct cove_link *link;
-	struct netif netif;
+	struct netif netif;  /* "cv", on the link */
+	struct netif lo;     /* "lo", 127.0.0.1/8 (lw_loop.c) */
 	struct in_addr addr; /* network order */
 	uint32_t max_sockets, rcvbuf;
 	uint32_t flags; /* COVE_STACK_F_* */
@@ -163,7 +166,14 @@ void lw_leave(struct cove_stack *st);
 void lw_dirty(struct cove_sock *s);
 struct cove_sock *lw_sock_new(struct cove_stack *st, int type);
 void lw_sock_free(struct cove_sock *s);
-bool lw_addr_forbidden(const struct cove_stack *st, uint32_t addr_be);
+bool lw_addr_unroutable(uint32_t addr_be);
+bool lw_addr_local(const struct cove_stack *st, uint32_t addr_be);
+
+/* lw_loop.c: loopback through lwIP's loop queues, run from run() */
+int lw_loop_open(struct cove_stack *st);
+void lw_loop_close(struct cove_stack *st);
+bool lw_loop_run(struct cove_stack *st);
+bool lw_loop_pending(const struct cove_stack *st);
 
 /* lw_filter.c */
 enum lw_verdict {
@@ -205,6 +215,7 @@ uint32_t lw_tcp_events(struct cove_sock *s);
 void lw_tcp_abandon_all(void);
 unsigned lw_tcp_count(unsigned *established);
 bool lw_tcp_make_room(unsigned limit);
+bool lw_tcp_backlog_full(uint32_t daddr_be, uint16_t dport);
 void lw_tcp_recycle_tw(uint32_t raddr_be, uint16_t rport, uint16_t lport,
 		       uint32_t seq);
 

@@ -44,8 +44,9 @@
  *    and SO_SNDBUF; of the two, only UDP's SO_RCVBUF changes anything
  *    (the bound of its receive queue).
  *
- * Addresses: AF_INET only, and never our own or a loopback destination
- * (lw.h explains why lwIP must not send to itself).
+ * Addresses: AF_INET only. The instance's own are its address and
+ * 127.0.0.1 (lw_loop.c); the rest of 127/8 can be neither bound nor
+ * reached.
  */
 
 int lw_sockaddr_in(const struct sockaddr *a, socklen_t len,
@@ -132,8 +133,8 @@ static void lw_set_cookie(struct cove_sock *s, void *cookie)
 }
 
 /*
- * lw_bind() - bind(): INADDR_ANY or our address only (there is no
- * loopback interface to bind to), then the protocol's bind.
+ * lw_bind() - bind(): INADDR_ANY, our address or 127.0.0.1 (lwIP's "lo"
+ * accepts no other address of 127/8), then the protocol's bind.
  */
 static int lw_bind(struct cove_sock *s, const struct sockaddr *addr,
 		   socklen_t len)
@@ -144,7 +145,7 @@ static int lw_bind(struct cove_sock *s, const struct sockaddr *addr,
 	if (ret)
 		return ret;
 	if (a.sin_addr.s_addr != htonl(INADDR_ANY) &&
-	    a.sin_addr.s_addr != s->st->addr.s_addr)
+	    !lw_addr_local(s->st, a.sin_addr.s_addr))
 		return -EADDRNOTAVAIL;
 	lw_enter(s->st);
 	ret = s->type == SOCK_STREAM ? lw_tcp_bind(s, &a) : lw_udp_bind(s, &a);
@@ -333,12 +334,10 @@ static int lw_ip_opt(struct cove_sock *s, int name, int v)
 	}
 }
 
-/* lw_is_local() - cove_ipopt_local_fn: lwIP's one address (no loopback). */
+/* lw_is_local() - cove_ipopt_local_fn: our address or 127.0.0.1. */
 static bool lw_is_local(void *ctx, uint32_t addr)
 {
-	const struct cove_stack *st = ctx;
-
-	return addr == st->addr.s_addr;
+	return lw_addr_local(ctx, addr);
 }
 
 /* lw_ip_apply() - TOS, TTL and the multicast options onto the PCB. */

@@ -108,11 +108,22 @@ void lw_leave(struct cove_stack *st)
 	}
 }
 
-bool lw_addr_forbidden(const struct cove_stack *st, uint32_t addr_be)
+/*
+ * lw_addr_unroutable() - an address of 127/8 lwIP cannot deliver to: of
+ * 127/8 it accepts 127.0.0.1 alone (lw_loop.c), so a packet to another one
+ * would be looped and then dropped.
+ */
+bool lw_addr_unroutable(uint32_t addr_be)
 {
 	uint32_t a = __builtin_bswap32(addr_be);
 
-	return addr_be == st->addr.s_addr || (a >> 24) == 127;
+	return (a >> 24) == 127 && a != INADDR_LOOPBACK;
+}
+
+/* lw_addr_local() - one of the instance's addresses (ours or 127.0.0.1)? */
+bool lw_addr_local(const struct cove_stack *st, uint32_t addr_be)
+{
+	return addr_be == st->addr.s_addr || addr_be == htonl(INADDR_LOOPBACK);
 }
 
 /**
@@ -275,6 +286,13 @@ int lw_create(const struct cove_stack_config *cfg,
 		atomic_store(&lw_busy, false);
 		return -ENOMEM;
 	}
+	if (lw_loop_open(st)) {
+		netif_remove(&st->netif);
+		st->depth = 0;
+		free(st);
+		atomic_store(&lw_busy, false);
+		return -ENOMEM;
+	}
 	netif_set_default(&st->netif);
 	netif_set_link_up(&st->netif);
 	netif_set_up(&st->netif);
@@ -302,6 +320,7 @@ void lw_destroy(struct cove_stack *st)
 			lw_udp_close(s);
 	}
 	lw_tcp_abandon_all();
+	lw_loop_close(st);
 	netif_set_down(&st->netif);
 	netif_remove(&st->netif);
 	st->depth = 0;
@@ -328,10 +347,13 @@ static uint32_t lw_bcast(const struct cove_stack *st)
  * A TIME_WAIT the SYN may reopen is ended first (lw_tcp_recycle_tw()),
  * the oldest half-open connection goes when max_sockets of them wait
  * (lw_guard_half_open()), then the connection limit is checked
- * (lw_tcp_make_room()).
+ * (lw_tcp_make_room()). A SYN for a full accept queue is dropped, as
+ * Linux drops it (lw_tcp_backlog_full()).
  */
 static bool lw_syn_ok(const struct cove_stack *st, const struct lw_tcp_seg *seg)
 {
+	if (lw_tcp_backlog_full(st->addr.s_addr, seg->dport))
+		return false;
 	lw_tcp_recycle_tw(seg->saddr_be, seg->sport, seg->dport, seg->seq);
 	lw_guard_half_open(st->max_sockets);
 	return lw_tcp_make_room(2 * st->max_sockets);
@@ -389,21 +411,26 @@ void lw_input(struct cove_stack *st, struct cove_frame **f, unsigned n)
 }
 
 /**
- * lw_run() - fire lwIP's due timers and flush
+ * lw_run() - fire lwIP's due timers, deliver looped packets, flush
  * @st:		instance
  * @now_ns:	the host's clock; lwIP reads CLOCK_MONOTONIC itself
  *
- * Return: when lwIP's next timer is due, at most 1 ms late; 1 ms from now
- * if frames wait for the link.
+ * Return: @now_ns while looped packets wait (lw_loop_run()'s budget ran
+ * out); else when lwIP's next timer is due, at most 1 ms late; 1 ms from
+ * now if frames wait for the link.
  */
 uint64_t lw_run(struct cove_stack *st, uint64_t now_ns)
 {
 	uint64_t deadline;
+	bool looped;
 	u32_t ms;
 
 	lw_enter(st);
 	sys_check_timeouts();
+	looped = lw_loop_run(st);
 	lw_leave(st);
+	if (looped)
+		return now_ns;
 	ms = sys_timeouts_sleeptime();
 	deadline = ms == SYS_TIMEOUTS_SLEEPTIME_INFINITE ?
 			   UINT64_MAX :

@@ -43,8 +43,11 @@
  * worth is queued the partial tail goes out with it.
  *
  * Listening: lwIP calls lw_tcp_accept_cb() when a handshake completes; the
- * new socket waits on the listener's queue (bounded by the backlog and by
- * max_sockets; beyond that lwIP resets the connection) until accept().
+ * new socket waits on the listener's queue until accept(). A SYN that
+ * finds the queue full (backlog connections) is dropped before lwIP sees
+ * it (lw_tcp_backlog_full()), so the client retries as on Linux; a
+ * handshake completing beyond the backlog or max_sockets anyway (several
+ * were half open at once) is reset by lwIP.
  */
 
 #define LW_SND_LOWAT (2 * TCP_MSS)
@@ -363,8 +366,10 @@ int lw_tcp_bind(struct cove_sock *s, const struct sockaddr_in *a)
 /**
  * lw_tcp_listen() - listen(): swap the socket's PCB for a listening one
  * @s:		socket in LW_NEW, or a listener (then only the backlog changes)
- * @backlog:	clamped to 1..4096 and enforced by lw_tcp_accept_cb(), as
- *		lwIP's own backlog is compiled out
+ * @backlog:	clamped to 1..4096 and enforced by lw_tcp_backlog_full()
+ *		(SYNs) and lw_tcp_accept_cb(), as lwIP's own backlog is
+ *		compiled out; the sentry's frontend holds up to @backlog
+ *		more it accepted ahead of the program (as with builtin)
  *
  * An unbound socket is bound to an ephemeral port first.
  * tcp_listen_with_backlog_and_err() frees the old PCB and returns a
@@ -459,9 +464,9 @@ int lw_tcp_accept(struct cove_sock *s, struct cove_sock **out,
  * @s:		socket
  * @a:		destination, already checked by lw_sockaddr_in()
  *
- * Our own address and 127/8 are refused (-ENETUNREACH): lwIP would loop
- * such a packet through the tcpip thread this provider never starts (see
- * lw.h). Completion arrives through lw_tcp_connected_cb() or, on a RST
+ * 127.0.0.1 and our own address go through lwIP's loopback (lw_loop.c);
+ * the rest of 127/8 is refused (-ENETUNREACH), as lwIP could not deliver
+ * there. Completion arrives through lw_tcp_connected_cb() or, on a RST
  * or timeout, lw_tcp_err_cb() (ECONNREFUSED, ETIMEDOUT).
  *
  * Return: -EINPROGRESS once the SYN is queued; -EALREADY, -EISCONN,
@@ -491,7 +496,7 @@ int lw_tcp_connect(struct cove_sock *s, const struct sockaddr_in *a)
 	case LW_NEW:
 		break;
 	}
-	if (lw_addr_forbidden(s->st, a->sin_addr.s_addr))
+	if (lw_addr_unroutable(a->sin_addr.s_addr))
 		return -ENETUNREACH;
 	lw_ip_from_sin(a, &ip);
 	e = tcp_connect(s->pcb.tcp, &ip, ntohs(a->sin_port),
@@ -840,6 +845,34 @@ void lw_tcp_recycle_tw(uint32_t raddr_be, uint16_t rport, uint16_t lport,
 			tcp_abort(pcb);
 		return;
 	}
+}
+
+/**
+ * lw_tcp_backlog_full() - would a SYN to @daddr_be:@dport find a full queue?
+ * @daddr_be:	its destination address, network order
+ * @dport:	its destination port
+ *
+ * Linux drops a SYN whose listener's accept queue is full and the client
+ * retransmits it; lwIP would complete the handshake and then reset the
+ * connection (lw_tcp_accept_cb()), so the caller drops it instead.
+ *
+ * Return: true if the listener on @dport (bound to @daddr_be or to any
+ * address) has its backlog of connections queued.
+ */
+bool lw_tcp_backlog_full(uint32_t daddr_be, uint16_t dport)
+{
+	const struct tcp_pcb_listen *lpcb;
+	const struct cove_sock *l;
+
+	for (lpcb = tcp_listen_pcbs.listen_pcbs; lpcb; lpcb = lpcb->next) {
+		if (lpcb->local_port != dport ||
+		    (!ip_addr_isany(&lpcb->local_ip) &&
+		     ip4_addr_get_u32(ip_2_ip4(&lpcb->local_ip)) != daddr_be))
+			continue;
+		l = lpcb->callback_arg;
+		return l && l->nacc >= l->backlog;
+	}
+	return false;
 }
 
 /**

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "lwip/ip4.h"
 #include "lwip/udp.h"
 
 #include "stacks/lwip/lw.h"
@@ -115,8 +116,8 @@ int lw_udp_bind(struct cove_sock *s, const struct sockaddr_in *a)
  *		NULL with a non-zero @len
  * @len:	its length
  *
- * lwIP binds an unbound PCB to an ephemeral port here. Our own address
- * and 127/8 are refused as for TCP (lw.h: no loopback path).
+ * lwIP binds an unbound PCB to an ephemeral port here. 127/8 but
+ * 127.0.0.1 is refused as for TCP (lw_addr_unroutable()).
  *
  * Return: 0, -EINVAL/-EAFNOSUPPORT (bad address), -ENETUNREACH, or
  * -EADDRINUSE when no port was free.
@@ -132,18 +133,27 @@ int lw_udp_connect(struct cove_sock *s, const struct sockaddr *addr,
 		udp_disconnect(s->pcb.udp);
 		memset(&s->peer, 0, sizeof(s->peer));
 		s->peer.sin_family = AF_INET;
+		lw_udp_cache_local(s);
 		return 0;
 	}
 	ret = lw_sockaddr_in(addr, len, &a);
 	if (ret)
 		return ret;
-	if (lw_addr_forbidden(s->st, a.sin_addr.s_addr))
+	if (lw_addr_unroutable(a.sin_addr.s_addr))
 		return -ENETUNREACH;
 	lw_ip_from_sin(&a, &ip);
 	if (udp_connect(s->pcb.udp, &ip, ntohs(a.sin_port)) != ERR_OK)
 		return -EADDRINUSE; /* no free port to bind to */
 	s->peer = a;
 	lw_udp_cache_local(s);
+	if (!s->local.sin_addr.s_addr) {
+		/* As Linux: an unbound address reads as the route's source. */
+		struct netif *nif = ip4_route(ip_2_ip4(&ip));
+
+		if (nif)
+			s->local.sin_addr.s_addr =
+				ip4_addr_get_u32(netif_ip4_addr(nif));
+	}
 	return 0;
 }
 
@@ -159,8 +169,8 @@ int lw_udp_connect(struct cove_sock *s, const struct sockaddr *addr,
  * cached for getsockname().
  *
  * Return: the payload length; -EPIPE (SHUT_WR), -EDESTADDRREQ, -EMSGSIZE
- * (over 65507 bytes), -ENETUNREACH (no route, or our own or a loopback
- * address), -EADDRINUSE, -EINVAL, -EOPNOTSUPP, -ENOBUFS (no memory or
+ * (over 65507 bytes), -ENETUNREACH (no route, or 127/8 but 127.0.0.1),
+ * -EADDRINUSE, -EINVAL, -EOPNOTSUPP, -ENOBUFS (no memory or
  * link frame).
  */
 ssize_t lw_udp_send(struct cove_sock *s, const struct msghdr *msg, int flags)
@@ -188,7 +198,7 @@ ssize_t lw_udp_send(struct cove_sock *s, const struct msghdr *msg, int flags)
 	}
 	if (total > LW_UDP_MAX_PAYLOAD)
 		return -EMSGSIZE;
-	if (lw_addr_forbidden(s->st, to.sin_addr.s_addr))
+	if (lw_addr_unroutable(to.sin_addr.s_addr))
 		return -ENETUNREACH;
 	p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)total, PBUF_RAM);
 	if (!p)
