@@ -498,7 +498,7 @@ static int rt_opt_one(int c, char *arg, struct sbx_opts *o,
 					    arg);
 		o->poll_us = v;
 		break;
-	case 'M':
+	case 'X':
 		if (rt_parse_u32(arg, SBX_MAX_SOCKETS_MIN, SBX_MAX_SOCKETS_MAX,
 				 &v))
 			return cove_err_set(err, 0,
@@ -651,7 +651,7 @@ int rt_opts_parse(int argc, char **argv, struct sbx_opts *o,
 		{ "workdir", required_argument, NULL, 'w' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "poll-us", required_argument, NULL, 'P' },
-		{ "max-sockets", required_argument, NULL, 'M' },
+		{ "max-sockets", required_argument, NULL, 'X' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "ip-outside-pool", no_argument, NULL, 'O' },
 		{ "pcap", required_argument, NULL, 'C' },
