@@ -354,7 +354,7 @@ static int oci_create(const struct oci_global *g,
 	}
 	snprintf(s.id, sizeof(s.id), "%s", id);
 	s.pid = *pid;
-	s.starttime = oci_proc_starttime(*pid, NULL);
+	s.starttime = rt_proc_starttime(*pid, NULL);
 	snprintf(s.bundle, sizeof(s.bundle), "%s", b->dir);
 	snprintf(s.rootfs, sizeof(s.rootfs), "%s", b->rootfs);
 	snprintf(s.sandbox, sizeof(s.sandbox), "%s", b->o.name);

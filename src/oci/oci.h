@@ -162,9 +162,6 @@ json_t *oci_state_json(const struct oci_state *s);
 /* oci_state_remove() - unlink exec.fifo and state.json, rmdir ROOT/ID. */
 void oci_state_remove(const struct oci_state *s);
 
-/* oci_proc_starttime() - field 22 of /proc/PID/stat, 0 if gone. */
-unsigned long long oci_proc_starttime(pid_t pid, char *state);
-
 /* ---- log.c ------------------------------------------------------------ */
 
 /**

@@ -156,39 +156,11 @@ void oci_state_free(struct oci_state *s)
 	s->annotations = NULL;
 }
 
-unsigned long long oci_proc_starttime(pid_t pid, char *state)
-{
-	cove_cleanup_close int fd = -1;
-	char path[64], buf[1024], *p;
-	unsigned long long t = 0;
-	ssize_t n;
-	int i;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strrchr(buf, ')'); /* comm may hold spaces */
-	if (!p || !p[1] || !p[2])
-		return 0;
-	if (state)
-		*state = p[2];
-	for (i = 2; i < 22 && p; i++)
-		p = strchr(p + 1, ' ');
-	if (p)
-		t = strtoull(p + 1, NULL, 10);
-	return t;
-}
-
 enum oci_status oci_state_status(const struct oci_state *s)
 {
 	char path[4200], st = 0;
 
-	if (oci_proc_starttime(s->pid, &st) != s->starttime || st == 'Z' ||
+	if (rt_proc_starttime(s->pid, &st) != s->starttime || st == 'Z' ||
 	    st == 'X')
 		return OCI_STOPPED;
 	snprintf(path, sizeof(path), "%s/exec.fifo", s->dir);

@@ -166,6 +166,17 @@ void rt_state_remove(struct rt_state *st);
  */
 int rt_gc(bool verbose);
 
+/**
+ * rt_proc_starttime() - when a process started, to tell it from a later
+ * process with the same pid
+ * @pid:	the process
+ * @state:	if not NULL, set to its state letter (R, S, Z, ...)
+ *
+ * Return: field 22 of /proc/PID/stat (clock ticks since boot), 0 if
+ * unknown.
+ */
+unsigned long long rt_proc_starttime(pid_t pid, char *state);
+
 /* ---- hostnet.c: the host end of the veth ---------------------------- */
 
 /**

@@ -101,15 +101,7 @@ static int rt_read_small(const char *dir, const char *file, char *buf,
 	return 0;
 }
 
-/**
- * rt_proc_starttime() - when a process started, to tell it from a later
- * process with the same pid
- * @pid:	the process
- *
- * Return: field 22 of /proc/PID/stat (clock ticks since boot), 0 if
- * unknown.
- */
-static unsigned long long rt_proc_starttime(pid_t pid)
+unsigned long long rt_proc_starttime(pid_t pid, char *state)
 {
 	cove_cleanup_close int fd = -1;
 	char path[64], buf[1024], *p;
@@ -126,8 +118,10 @@ static unsigned long long rt_proc_starttime(pid_t pid)
 		return 0;
 	buf[n] = '\0';
 	p = strrchr(buf, ')'); /* comm may hold spaces */
-	if (!p)
+	if (!p || !p[1] || !p[2])
 		return 0;
+	if (state)
+		*state = p[2];
 	for (i = 2; i < 22 && p; i++)
 		p = strchr(p + 1, ' ');
 	if (p)
@@ -218,7 +212,7 @@ static void rt_gc_one(const char *dir, const char *name, bool verbose)
 
 	if (!rt_read_small(dir, "pid", buf, sizeof(buf)) &&
 	    sscanf(buf, "%d %llu", &pid, &start) == 2 && pid > 1 &&
-	    rt_proc_starttime(pid) == start) {
+	    rt_proc_starttime(pid, NULL) == start) {
 		if (verbose)
 			fprintf(stderr, "cove gc: %s: killing sentry %d\n",
 				name, pid);
@@ -589,5 +583,5 @@ void rt_state_remove(struct rt_state *st)
 void rt_state_pid(const struct rt_state *st, pid_t pid)
 {
 	rt_state_write(st, "pid", "%d %llu\n", (int)pid,
-		       rt_proc_starttime(pid));
+		       rt_proc_starttime(pid, NULL));
 }

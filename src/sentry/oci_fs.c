@@ -434,31 +434,6 @@ int sbx_oci_caps(const struct sbx_oci *x)
 	return 0;
 }
 
-/* sbx_oci_send_master() - the pty master over the console socket. */
-static int sbx_oci_send_master(int sock, int fd, const char *name)
-{
-	struct iovec iov = { .iov_base = (void *)name,
-			     .iov_len = strlen(name) };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = u.buf,
-		.msg_controllen = sizeof(u.buf),
-	};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-
-	memset(&u, 0, sizeof(u));
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
-}
-
 /**
  * sbx_oci_terminal() - process.terminal: a pty of the container's devpts
  * @o:		options (the uid owning the slave)
@@ -487,7 +462,7 @@ int sbx_oci_terminal(const struct sbx_opts *o, struct cove_err *err)
 		return cove_err_set(err, errno, "terminal: %s", name);
 	if ((x->rows || x->cols) && ioctl(s, TIOCSWINSZ, &ws) < 0)
 		return cove_err_set(err, errno, "terminal: consoleSize");
-	if (sbx_oci_send_master(x->console_fd, m, name) < 0)
+	if (sbx_send_fd(x->console_fd, m, name, strlen(name), MSG_NOSIGNAL) < 0)
 		return cove_err_set(err, errno, "terminal: --console-socket");
 	close(m);
 	close(x->console_fd);

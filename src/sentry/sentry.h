@@ -329,5 +329,13 @@ bool sbx_id_valid(struct sentry *sn, uint64_t id);
 int sbx_getfd(uint32_t pid, int fd);
 int sbx_mem_read(uint32_t pid, uint64_t addr, void *buf, size_t len);
 int sbx_mem_write(uint32_t pid, uint64_t addr, const void *buf, size_t len);
+/**
+ * sbx_send_fd() - @fd and the @len bytes at @data over unix socket @sock
+ * @flags:	sendmsg() flags (the listener hand-over uses
+ *		SBX_HANDOVER_FLAGS, which the program's filter lets by)
+ *
+ * Return: 0, or -errno (a short send is -errno of whatever errno holds).
+ */
+int sbx_send_fd(int sock, int fd, const void *data, size_t len, int flags);
 
 #endif /* COVE_SENTRY_SENTRY_H */

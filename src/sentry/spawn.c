@@ -251,31 +251,6 @@ static int sbx_write_maps(pid_t pid)
 	return 0;
 }
 
-/* sbx_send_fd() - pass @fd over the unix socket @sock. */
-static int sbx_send_fd(int sock, int fd)
-{
-	char byte = 'n';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = u.buf,
-		.msg_controllen = sizeof(u.buf),
-	};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-
-	memset(&u, 0, sizeof(u));
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &msg, SBX_HANDOVER_FLAGS) == 1 ? 0 : -errno;
-}
-
 /* sbx_build_env() - the program's environment: a clean base plus --env. */
 char **sbx_build_env(const struct sbx_opts *o)
 {
@@ -382,7 +357,7 @@ sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe,
 	if (sbx_seccomp_install(notify, &nfd, &err) < 0)
 		goto fail;
 	if (notify) {
-		e = sbx_send_fd(fd_sock, nfd);
+		e = sbx_send_fd(fd_sock, nfd, "n", 1, SBX_HANDOVER_FLAGS);
 		close(nfd);
 		if (e < 0) {
 			cove_err_set(&err, -e, "handing the listener over");
