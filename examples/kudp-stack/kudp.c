@@ -14,6 +14,7 @@
  *
  * The smallest provider that is still real: every ABI socket is a
  * non-blocking kernel UDP socket in the host process's network namespace,
+ * (AF_INET or AF_INET6, as the program asks),
  * registered edge-triggered in one epoll set. poll_fd() is that set; run()
  * drains it and notifies each socket with its readiness, so notifications
  * happen only inside run(), on the host's thread, as the ABI asks. TCP is
@@ -21,8 +22,8 @@
  * to their pool. All state is in the instance, so instances may coexist.
  *
  * Built as a shared object with hidden symbols; the only export is
- * cove_netstack_entry_v1(). KUDP_ABI_VERSION and KUDP_NO_ENTRY make the
- * broken variants that the loader's tests expect to be refused.
+ * cove_netstack_entry_v2(). KUDP_ABI_VERSION, KUDP_NO_ENTRY and
+ * KUDP_V1_ENTRY make the broken variants that the loader's tests expect to be refused.
  */
 
 #ifndef KUDP_ABI_VERSION
@@ -116,7 +117,7 @@ static int kudp_socket(struct cove_stack *st, int domain, int type,
 	struct cove_sock *s;
 
 	(void)protocol;
-	if (domain != AF_INET)
+	if (domain != AF_INET && domain != AF_INET6)
 		return -EAFNOSUPPORT;
 	if ((type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) != SOCK_DGRAM)
 		return -ESOCKTNOSUPPORT;
@@ -126,7 +127,7 @@ static int kudp_socket(struct cove_stack *st, int domain, int type,
 	if (!s)
 		return -ENOMEM;
 	s->st = st;
-	s->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	s->fd = socket(domain, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	ev.data.ptr = s;
 	if (s->fd < 0 || epoll_ctl(st->epfd, EPOLL_CTL_ADD, s->fd, &ev) < 0) {
 		int e = errno;
@@ -236,8 +237,10 @@ static int kudp_getpeername(struct cove_sock *s, struct sockaddr *a,
 
 static int kudp_stats(struct cove_stack *st, struct cove_stack_stats *out)
 {
-	*out = st->stats;
-	out->sockets = st->nsock;
+	struct cove_stack_stats s = st->stats;
+
+	s.sockets = st->nsock;
+	cove_stack_put_stats(out, &s);
 	return 0;
 }
 
@@ -270,13 +273,16 @@ static const struct cove_netstack_ops kudp_ops = {
 
 /*
  * The one exported symbol (COVE_NETSTACK_ENTRY_SYMBOL). The KUDP_NO_ENTRY
- * variant exports it under another name, as a provider written for some
- * other ABI would, and must be refused for lacking the symbol.
+ * variant exports it under another name and must be refused for lacking
+ * the symbol; KUDP_V1_ENTRY exports v1's name, as a provider built for
+ * ABI v1 does, and must be refused naming the version.
  */
-#ifdef KUDP_NO_ENTRY
+#if defined(KUDP_NO_ENTRY)
 #define KUDP_ENTRY cove_netstack_entry_v0
-#else
+#elif defined(KUDP_V1_ENTRY)
 #define KUDP_ENTRY cove_netstack_entry_v1
+#else
+#define KUDP_ENTRY cove_netstack_entry_v2
 #endif
 
 __attribute__((visibility("default"))) const struct cove_netstack_ops *

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Stack ABI v1: how a host (sentry, stack-serve, tests) drives a TCP/IP stack. */
+/* Stack ABI v2: how a host (sentry, stack-serve, tests) drives a TCP/IP stack. */
 #ifndef COVE_NETSTACK_H
 #define COVE_NETSTACK_H
 
@@ -37,9 +37,22 @@
  *
  * Calls never block. Errors are negative errno values, as the matching
  * Linux system call would report them (-EAGAIN, -EINPROGRESS, -ECONNREFUSED,
- * -EADDRINUSE, ...). Addresses are struct sockaddr_in in network byte order,
- * exactly as an application passes them to the kernel; option values and
- * levels are Linux's (SOL_SOCKET, IPPROTO_TCP, SO_*, TCP_*).
+ * -EADDRINUSE, ...). Addresses are struct sockaddr_in (AF_INET sockets) or
+ * struct sockaddr_in6 (AF_INET6 sockets) in network byte order, exactly as
+ * an application passes them to the kernel, with the lengths and the
+ * errors Linux checks (-EINVAL for a short length, -EAFNOSUPPORT for the
+ * other family); option values and levels are Linux's (SOL_SOCKET,
+ * IPPROTO_IP, IPPROTO_IPV6, IPPROTO_TCP, SO_*, IP_*, IPV6_*, TCP_*).
+ *
+ * IPv6 (since v2): AF_INET6 sockets are dual-stack as on Linux. IPV6_V6ONLY
+ * is off by default, so a socket bound to [::] also accepts IPv4 peers and
+ * reports them as ::ffff:a.b.c.d; connecting or sending to a mapped address
+ * sends IPv4; [::] with IPV6_V6ONLY off and 0.0.0.0 on the same port
+ * conflict (-EADDRINUSE) unless both set SO_REUSEADDR/SO_REUSEPORT as Linux
+ * allows. Every address an AF_INET6 socket returns (accept, recvmsg,
+ * getsockname, getpeername) is a struct sockaddr_in6 with the scope id set
+ * for link-local addresses. A provider without IPv6 answers socket() for
+ * AF_INET6 with -EAFNOSUPPORT, and that is all a host may assume from it.
  *
  * Readiness: events() returns the EPOLL* bits that Linux would report for
  * the socket now (EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP, EPOLLRDHUP).
@@ -58,19 +71,27 @@
  *
  * Versioning: abi_version must equal COVE_NETSTACK_ABI_VERSION; hosts refuse
  * providers of another version. Any change to these structures or to the
- * meaning of a call bumps the version for every provider, with one
- * exception: fields appended to struct cove_frame or struct cove_link whose
- * zero value keeps the old meaning (the offload flags and gso_size, the
- * link's tso_max). A provider built before them never sets a flag, so it
- * sends plain frames, and it checks every checksum itself, which a link
- * that sets COVE_FRAME_F_CSUM_OK must leave valid in the frame.
+ * meaning of a call bumps the version for every provider, with these
+ * exceptions, all appended fields whose zero value keeps the old meaning:
+ * fields of struct cove_frame or struct cove_link (the offload flags and
+ * gso_size, the link's tso_max: a provider built before them never sets a
+ * flag, so it sends plain frames, and it checks every checksum itself,
+ * which a link that sets COVE_FRAME_F_CSUM_OK must leave valid in the
+ * frame); fields of struct cove_stack_config (a provider reads no further
+ * than cfg->size, a host zeroes what it does not set); and counters of
+ * struct cove_stack_stats (a provider writes no further than out->size).
+ *
+ * v2 (from v1): AF_INET6 sockets and struct sockaddr_in6 addresses, dual
+ * stack as above; the IPv6 interface address, prefix and gateway, and the
+ * socket memory limit in the config; a size and the IPv6 and SYN cookie
+ * counters in the statistics; the entry symbol cove_netstack_entry_v2.
  *
  * Providers register statically with COVE_STACK_PROVIDER(ops): the build
  * target decides which providers exist. An out-of-tree provider is a shared
  * object exporting COVE_NETSTACK_ENTRY_SYMBOL.
  */
 
-#define COVE_NETSTACK_ABI_VERSION 1
+#define COVE_NETSTACK_ABI_VERSION 2
 
 struct cove_stack; /* provider-owned instance */
 struct cove_sock;  /* provider-owned socket */
@@ -83,6 +104,8 @@ struct cove_sock;  /* provider-owned socket */
 
 /* cove_stack_config.flags */
 #define COVE_STACK_F_NO_GARP (1u << 0) /* no gratuitous ARP at start */
+#define COVE_STACK_F_NO_IPV6 (1u << 1) /* no IPv6 on the link at all */
+#define COVE_STACK_F_NO_DAD  (1u << 2) /* addr6 is known unique: no DAD */
 
 struct cove_stack_config {
 	uint32_t size;		/* sizeof(struct cove_stack_config) */
@@ -95,6 +118,11 @@ struct cove_stack_config {
 	const char *congestion; /* "newreno", "cubic"; NULL: default */
 	uint64_t seed;	/* randomness seed (ISN key, ports); 0: random */
 	uint32_t flags; /* COVE_STACK_F_* */
+	/* v2 */
+	uint8_t prefix6_len;	  /* on-link prefix of addr6, 0..128 */
+	struct in6_addr addr6;	  /* global or unique local; :: for none */
+	struct in6_addr gateway6; /* ::: none (or learnt from an RA) */
+	uint64_t mem_max; /* socket buffer memory, whole instance; 0: default */
 };
 
 struct cove_stack_env {
@@ -112,9 +140,12 @@ struct cove_stack_env {
 
 /*
  * Statistics. Counters only grow; the gauges (marked) are current values.
- * A provider leaves at zero what it does not count.
+ * A provider leaves at zero what it does not count. The host zeroes the
+ * structure and sets size to sizeof(struct cove_stack_stats); a provider
+ * writes no further than size (counters may be appended later).
  */
 struct cove_stack_stats {
+	uint64_t size; /* set by the host */
 	uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
 	uint64_t rx_dropped;   /* frames dropped at input, any reason */
 	uint64_t rx_bad_csum;  /* ... of which bad checksums */
@@ -136,6 +167,12 @@ struct cove_stack_stats {
 	uint64_t tcp_established;
 	uint64_t mem_bytes;   /* socket buffer memory in use */
 	uint64_t frames_held; /* frames kept by the stack */
+	/* v2 */
+	uint64_t ip6_frags_in, ip6_reassembled, ip6_reasm_failed;
+	uint64_t icmp6_in, icmp6_out;
+	uint64_t nd_solicits, nd_adverts; /* neighbour discovery, both ways */
+	uint64_t pmtu_updates;		  /* path MTU lowered (v4 and v6) */
+	uint64_t tcp_syncookies_sent, tcp_syncookies_ok, tcp_syncookies_failed;
 };
 
 struct cove_netstack_ops {
@@ -163,7 +200,7 @@ struct cove_netstack_ops {
 	/* poll_fd() - fd whose readability means "call run()"; -1 if none. */
 	int (*poll_fd)(struct cove_stack *st);
 
-	/* Sockets: AF_INET with SOCK_STREAM (TCP) or SOCK_DGRAM (UDP). */
+	/* Sockets: AF_INET or AF_INET6, SOCK_STREAM (TCP) or SOCK_DGRAM (UDP). */
 	int (*socket)(struct cove_stack *st, int domain, int type, int protocol,
 		      struct cove_sock **out);
 	void (*set_cookie)(struct cove_sock *s, void *cookie);
@@ -202,8 +239,11 @@ struct cove_netstack_ops {
 			       aligned(sizeof(void *)))) = &(ops)
 
 /* An out-of-tree provider exports this symbol:
- *   const struct cove_netstack_ops *cove_netstack_entry_v1(void);       */
-#define COVE_NETSTACK_ENTRY_SYMBOL "cove_netstack_entry_v1"
+ *   const struct cove_netstack_ops *cove_netstack_entry_v2(void);
+ * A v1 provider exports cove_netstack_entry_v1; hosts name it in the
+ * refusal (COVE_NETSTACK_ENTRY_SYMBOL_V1).                              */
+#define COVE_NETSTACK_ENTRY_SYMBOL    "cove_netstack_entry_v2"
+#define COVE_NETSTACK_ENTRY_SYMBOL_V1 "cove_netstack_entry_v1"
 
 /**
  * cove_stack_providers() - the providers built into this binary
@@ -212,6 +252,28 @@ struct cove_netstack_ops {
  * Return: array of @n ops pointers.
  */
 const struct cove_netstack_ops *const *cove_stack_providers(unsigned *n);
+
+/**
+ * cove_stack_read_stats() - a provider's statistics, as a host asks for them
+ * @ops:	the provider
+ * @st:		its instance
+ * @out:	zeroed, size set, then filled by the provider
+ *
+ * Return: what ops->stats() returned.
+ */
+int cove_stack_read_stats(const struct cove_netstack_ops *ops,
+			  struct cove_stack *st, struct cove_stack_stats *out);
+
+/**
+ * cove_stack_put_stats() - a provider's side: copy @src into @out
+ * @out:	the host's structure; out->size says how much it holds
+ * @src:	the provider's counters (its size field is ignored)
+ *
+ * Copies no further than out->size, so a host built for fewer counters
+ * gets a prefix; out->size keeps the host's value.
+ */
+void cove_stack_put_stats(struct cove_stack_stats *out,
+			  const struct cove_stack_stats *src);
 
 /**
  * cove_stack_find() - look a provider up by name

@@ -436,9 +436,20 @@ static const struct {
 	SERVE_STAT(tcp_established),
 	SERVE_STAT(mem_bytes),
 	SERVE_STAT(frames_held),
+	SERVE_STAT(ip6_frags_in),
+	SERVE_STAT(ip6_reassembled),
+	SERVE_STAT(ip6_reasm_failed),
+	SERVE_STAT(icmp6_in),
+	SERVE_STAT(icmp6_out),
+	SERVE_STAT(nd_solicits),
+	SERVE_STAT(nd_adverts),
+	SERVE_STAT(pmtu_updates),
+	SERVE_STAT(tcp_syncookies_sent),
+	SERVE_STAT(tcp_syncookies_ok),
+	SERVE_STAT(tcp_syncookies_failed),
 };
 _Static_assert(sizeof(serve_stat_fields) / sizeof(serve_stat_fields[0]) ==
-		       sizeof(struct cove_stack_stats) / sizeof(uint64_t),
+		       sizeof(struct cove_stack_stats) / sizeof(uint64_t) - 1,
 	       "every statistics field is printed");
 
 /* serve_print_stats() - the stack's and the servers' counters, flushed. */
@@ -448,7 +459,7 @@ static void serve_print_stats(struct serve *sv, struct cove_link *link)
 	unsigned i;
 
 	memset(&st, 0, sizeof(st));
-	if (sv->ops->stats(sv->st, &st) < 0)
+	if (cove_stack_read_stats(sv->ops, sv->st, &st) < 0)
 		fprintf(stderr, "stack-serve: the stack gave no statistics\n");
 	printf("stats begin\n");
 	for (i = 0;

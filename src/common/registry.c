@@ -78,3 +78,26 @@ int cove_link_open(const char *spec, struct cove_frame_pool *pool,
 	return cove_err_set(err, 0, "unknown link kind '%.*s' in '%s'",
 			    (int)klen, spec, spec);
 }
+
+int cove_stack_read_stats(const struct cove_netstack_ops *ops,
+			  struct cove_stack *st, struct cove_stack_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->size = sizeof(*out);
+	return ops->stats(st, out);
+}
+
+void cove_stack_put_stats(struct cove_stack_stats *out,
+			  const struct cove_stack_stats *src)
+{
+	uint64_t size = out->size;
+	size_t n = sizeof(*out);
+
+	if (size < n)
+		n = (size_t)size;
+	if (n > sizeof(out->size))
+		memcpy((char *)out + sizeof(out->size),
+		       (const char *)src + sizeof(src->size),
+		       n - sizeof(out->size));
+	out->size = size;
+}

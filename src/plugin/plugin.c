@@ -145,6 +145,17 @@ int cove_plugin_load(const char *path, const struct cove_netstack_ops **out,
 	if (!h)
 		return cove_err_set(err, 0, "%s", dlerror());
 	*(void **)&entry = dlsym(h, COVE_NETSTACK_ENTRY_SYMBOL);
+	if (!entry && dlsym(h, COVE_NETSTACK_ENTRY_SYMBOL_V1)) {
+		dlclose(h);
+		return cove_err_set(
+			err, 0,
+			"%s: built for stack ABI v1 (it exports %s); this cove "
+			"speaks v%d: rebuild it against this cove's "
+			"include/cove/netstack.h (docs/PLUGINS.md, \"Changes in "
+			"v2\")",
+			path, COVE_NETSTACK_ENTRY_SYMBOL_V1,
+			COVE_NETSTACK_ABI_VERSION);
+	}
 	if (!entry) {
 		dlclose(h);
 		return cove_err_set(err, 0,

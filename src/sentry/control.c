@@ -603,7 +603,7 @@ static void sbx_ctl_stats(void *opaque, const struct cove_ctl_call *call,
 		return;
 	}
 	memset(&s, 0, sizeof(s));
-	r = sn->ops->stats(sn->st, &s);
+	r = cove_stack_read_stats(sn->ops, sn->st, &s);
 	if (r < 0) {
 		sbx_rep_err(rep, COVE_CTL_INTERNAL, "stack %s: stats: %s",
 			    sn->ops->name, strerror(-r));
@@ -645,6 +645,17 @@ static void sbx_ctl_stats(void *opaque, const struct cove_ctl_call *call,
 	SBX_S(tcp_established);
 	SBX_S(mem_bytes);
 	SBX_S(frames_held);
+	SBX_S(ip6_frags_in);
+	SBX_S(ip6_reassembled);
+	SBX_S(ip6_reasm_failed);
+	SBX_S(icmp6_in);
+	SBX_S(icmp6_out);
+	SBX_S(nd_solicits);
+	SBX_S(nd_adverts);
+	SBX_S(pmtu_updates);
+	SBX_S(tcp_syncookies_sent);
+	SBX_S(tcp_syncookies_ok);
+	SBX_S(tcp_syncookies_failed);
 #undef SBX_S
 	sr.n_stacks = 1;
 	sr.stacks = &one;

@@ -507,7 +507,7 @@ static void sbx_linger(struct sentry *sn)
 		if (sn->st) {
 			cove_host_turn(&sn->host);
 			memset(&stats, 0, sizeof(stats));
-			if (sn->ops->stats(sn->st, &stats) < 0)
+			if (cove_stack_read_stats(sn->ops, sn->st, &stats) < 0)
 				stats.tcp_conns = 0;
 			f = stats.tx_frames + stats.rx_frames;
 			if (f != frames) {

@@ -123,10 +123,14 @@ def main():
         netns.cleanup()
     check("refused: wrong ABI version",
           refused(["--stack-plugin", example("-badabi")],
-                  "speaks stack ABI 99, this cove speaks 1"))
+                  "speaks stack ABI 99, this cove speaks 2"))
+    check("refused: a provider built for ABI v1",
+          refused(["--stack-plugin", example("-v1")],
+                  "built for stack ABI v1 (it exports cove_netstack_entry_v1);"
+                  " this cove speaks v2: rebuild it"))
     check("refused: no entry symbol",
           refused(["--stack-plugin", example("-noentry")],
-                  "no symbol cove_netstack_entry_v1"))
+                  "no symbol cove_netstack_entry_v2"))
     check("refused: not ELF",
           refused(["--stack-plugin", os.path.abspath(__file__)],
                   "not an ELF file"))

@@ -183,7 +183,7 @@ static struct cove_stack_stats stats(struct node *n)
 {
 	struct cove_stack_stats s;
 
-	REQUIRE(ops->stats(n->st, &s) == 0);
+	REQUIRE(cove_stack_read_stats(ops, n->st, &s) == 0);
 	return s;
 }
 

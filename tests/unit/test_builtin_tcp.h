@@ -294,7 +294,7 @@ static inline struct cove_stack_stats tstats(struct tnode *n)
 {
 	struct cove_stack_stats s;
 
-	REQUIRE(tops->stats(n->st, &s) == 0);
+	REQUIRE(cove_stack_read_stats(tops, n->st, &s) == 0);
 	return s;
 }
 

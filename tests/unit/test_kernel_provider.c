@@ -251,12 +251,12 @@ static void test_tcp_echo(void)
 	CHECK(ops->getsockopt(cli.s, SOL_SOCKET, SO_ERROR, &v, &alen) == 0);
 	CHECK(v == 0);
 
-	CHECK(ops->stats(st, &stats) == 0);
+	CHECK(cove_stack_read_stats(ops, st, &stats) == 0);
 	CHECK(stats.sockets == 2);
 	CHECK(stats.tcp_active_opens == 1 && stats.tcp_passive_opens == 1);
 	ops->close(cli.s);
 	ops->close(lis.s);
-	CHECK(ops->stats(st, &stats) == 0);
+	CHECK(cove_stack_read_stats(ops, st, &stats) == 0);
 	CHECK(stats.sockets == 0);
 	ops->destroy(st);
 }
@@ -318,11 +318,11 @@ static void test_udp_echo(void)
 	CHECK(echoed == 16 && back == 16);
 	CHECK(ops->events(a.s) & EPOLLOUT);
 	CHECK(!(ops->events(a.s) & EPOLLIN));
-	CHECK(ops->stats(st, &stats) == 0);
+	CHECK(cove_stack_read_stats(ops, st, &stats) == 0);
 	CHECK(stats.udp_out == 32 && stats.udp_in == 32);
 	ops->close(a.s);
 	ops->close(b.s);
-	CHECK(ops->stats(st, &stats) == 0);
+	CHECK(cove_stack_read_stats(ops, st, &stats) == 0);
 	CHECK(stats.sockets == 0);
 	ops->destroy(st);
 }
@@ -347,7 +347,16 @@ static void test_refused_and_errors(void)
 	CHECK(ops->abi_version == COVE_NETSTACK_ABI_VERSION);
 	CHECK(ops->create(&bad, &env, &st) == -EINVAL);
 	st = t_create(ops, &h);
-	CHECK(ops->socket(st, AF_INET6, SOCK_STREAM, 0, &x) == -EAFNOSUPPORT);
+	CHECK(ops->socket(st, AF_UNIX, SOCK_STREAM, 0, &x) == -EAFNOSUPPORT);
+	/* ABI v2: AF_INET6 is the kernel's own dual-stack socket. */
+	REQUIRE(ops->socket(st, AF_INET6, SOCK_STREAM, 0, &x) == 0);
+	v = -1;
+	len = sizeof(v);
+	CHECK(ops->getsockopt(x, SOL_SOCKET, SO_DOMAIN, &v, &len) == 0 &&
+	      v == AF_INET6);
+	ops->close(x);
+	v = 0;
+	len = sizeof(a);
 	CHECK(ops->socket(st, AF_INET, SOCK_RAW, 0, &x) == -ESOCKTNOSUPPORT);
 
 	/* Find a free port: bind, learn it, close. */
@@ -422,7 +431,7 @@ static void test_destroy_open(void)
 		CHECK(ops->socket(st, AF_INET, i & 1 ? SOCK_DGRAM : SOCK_STREAM,
 				  0, &x) == 0);
 	ops->close(x);
-	CHECK(ops->stats(st, &stats) == 0 && stats.sockets == 4);
+	CHECK(cove_stack_read_stats(ops, st, &stats) == 0 && stats.sockets == 4);
 	ops->destroy(st);
 }
 

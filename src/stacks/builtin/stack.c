@@ -562,11 +562,12 @@ static uint32_t builtin_events(struct cove_sock *cs)
 static int builtin_stats(struct cove_stack *cs, struct cove_stack_stats *out)
 {
 	struct bstack *st = to_st(cs);
+	struct cove_stack_stats s = st->stats;
 
-	*out = st->stats;
-	out->sockets = st->nsockets;
-	udp_stats(st, out);
-	tcp_stats(st, out);
+	s.sockets = st->nsockets;
+	udp_stats(st, &s);
+	tcp_stats(st, &s);
+	cove_stack_put_stats(out, &s);
 	return 0;
 }
 

@@ -205,7 +205,7 @@ static int kernel_adopt(struct cove_stack *st, int fd, int type,
 /**
  * kernel_socket() - the ABI's socket(): a kernel socket of our netns
  * @st:		instance
- * @domain:	AF_INET only, as the other providers
+ * @domain:	AF_INET or AF_INET6 (the kernel's own dual stack)
  * @type:	SOCK_STREAM or SOCK_DGRAM; the kernel socket is always made
  *		non-blocking and close-on-exec, whatever the flags say
  * @protocol:	passed to the kernel unchecked (it refuses a wrong one)
@@ -223,13 +223,13 @@ static int kernel_socket(struct cove_stack *st, int domain, int type,
 	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
 	int fd;
 
-	if (domain != AF_INET)
+	if (domain != AF_INET && domain != AF_INET6)
 		return -EAFNOSUPPORT;
 	if (base != SOCK_STREAM && base != SOCK_DGRAM)
 		return -ESOCKTNOSUPPORT;
 	if (st->nsock >= st->max_sockets)
 		return -EMFILE;
-	fd = socket(AF_INET, base | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+	fd = socket(domain, base | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
 	if (fd < 0)
 		return -errno;
 	if (st->rcvbuf)
@@ -380,8 +380,10 @@ static int kernel_getpeername(struct cove_sock *s, struct sockaddr *addr,
  */
 static int kernel_stats(struct cove_stack *st, struct cove_stack_stats *out)
 {
-	*out = st->stats;
-	out->sockets = st->nsock;
+	struct cove_stack_stats s = st->stats;
+
+	s.sockets = st->nsock;
+	cove_stack_put_stats(out, &s);
 	return 0;
 }
 

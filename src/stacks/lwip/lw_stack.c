@@ -453,15 +453,16 @@ int lw_poll_fd(struct cove_stack *st)
  */
 int lw_stats(struct cove_stack *st, struct cove_stack_stats *out)
 {
+	struct cove_stack_stats c = st->stats;
 	const struct cove_sock *s;
 	unsigned est;
 
-	*out = st->stats;
-	out->sockets = st->nsock;
-	out->tcp_conns = lw_tcp_count(&est);
-	out->tcp_established = est;
+	c.sockets = st->nsock;
+	c.tcp_conns = lw_tcp_count(&est);
+	c.tcp_established = est;
 	for (s = st->socks; s; s = s->next)
-		out->mem_bytes += s->rx_bytes + s->dq_bytes;
-	out->frames_held = st->ntxq;
+		c.mem_bytes += s->rx_bytes + s->dq_bytes;
+	c.frames_held = st->ntxq;
+	cove_stack_put_stats(out, &c);
 	return 0;
 }

@@ -205,6 +205,9 @@ void tcp_stats(struct bstack *st, struct cove_stack_stats *out)
 	out->tcp_conns += c->nconns;
 	out->tcp_established += c->nestab;
 	out->mem_bytes += c->mem_bytes;
+	out->tcp_syncookies_sent += c->syncookies_sent;
+	out->tcp_syncookies_ok += c->syncookies_recv;
+	out->tcp_syncookies_failed += c->syncookies_failed;
 }
 
 /* --- tcb lifetime ------------------------------------------------------- */
