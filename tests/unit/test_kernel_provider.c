@@ -431,7 +431,8 @@ static void test_destroy_open(void)
 		CHECK(ops->socket(st, AF_INET, i & 1 ? SOCK_DGRAM : SOCK_STREAM,
 				  0, &x) == 0);
 	ops->close(x);
-	CHECK(cove_stack_read_stats(ops, st, &stats) == 0 && stats.sockets == 4);
+	CHECK(cove_stack_read_stats(ops, st, &stats) == 0 &&
+	      stats.sockets == 4);
 	ops->destroy(st);
 }
 
