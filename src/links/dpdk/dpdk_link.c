@@ -14,6 +14,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <bpf/libbpf.h>
 #include <rte_dev.h>
 #include <rte_epoll.h>
 #include <rte_errno.h>
@@ -22,6 +23,7 @@
 #include <rte_mbuf.h>
 #include <rte_mbuf_pool_ops.h>
 #include <rte_mempool.h>
+#include <xdp/libxdp.h>
 
 #include "links/dpdk/dpdk.h"
 #include "links/links.h"
@@ -638,6 +640,26 @@ static int dpdk_find_pmd_fd(const struct dpdk_link *d)
 	return found;
 }
 
+/*
+ * dpdk_bpf_print(), dpdk_xdp_print() - what libbpf and libxdp print while
+ * the af_xdp PMD loads its XDP program ("skipping unrecognized data
+ * section", "No bpffs found", on every start): only with COVE_DPDK_LOG.
+ * Failures still reach the user through the PMD's own error and ours.
+ */
+static int dpdk_bpf_print(enum libbpf_print_level level, const char *fmt,
+			  va_list ap)
+{
+	(void)level;
+	return getenv("COVE_DPDK_LOG") ? vfprintf(stderr, fmt, ap) : 0;
+}
+
+static int dpdk_xdp_print(enum libxdp_print_level level, const char *fmt,
+			  va_list ap)
+{
+	(void)level;
+	return getenv("COVE_DPDK_LOG") ? vfprintf(stderr, fmt, ap) : 0;
+}
+
 /* dpdk_find_port() - the ethdev port of device @name, probing it if needed. */
 static int dpdk_find_port(struct dpdk_link *d, const char *arg,
 			  struct cove_err *err)
@@ -897,6 +919,8 @@ static int dpdk_open_locked(const char *arg, struct cove_frame_pool *pool,
 	d->link.pool = pool;
 	d->link.fd = d->efd = d->tfd = d->pmd_fd = -1;
 	links_set_name(&d->link, "dpdk", arg);
+	libbpf_set_print(dpdk_bpf_print);
+	libxdp_set_print(dpdk_xdp_print);
 	if (dpdk_parse(arg, &d->o, err) < 0 ||
 	    dpdk_eal_start(&d->o, arg, err) < 0)
 		goto fail;
