@@ -125,12 +125,68 @@ static void rt_cg_home_save(void)
 		fclose(f);
 }
 
+/**
+ * rt_cg_v2_offers() - check that the unified hierarchy has the controllers
+ * the limits need
+ * @l:		the limits
+ * @err:	what is missing, and where the controllers are instead
+ *
+ * A hybrid host (v1 hierarchies beside cgroup2, as here) can mount the
+ * unified hierarchy at /sys/fs/cgroup with the controllers still bound to
+ * v1; writing memory.max there fails with a bare ENOENT. Say which limit
+ * needs which controller instead.
+ *
+ * Return: 0, or -1 with @err set.
+ */
+static int rt_cg_v2_offers(const struct sbx_limits *l, struct cove_err *err)
+{
+	static const struct {
+		const char *ctl, *what;
+	} need[] = {
+		{ "memory", "a memory limit" },
+		{ "pids", "a pids limit" },
+		{ "cpu", "a cpu limit" },
+	};
+	bool want[3] = { l->memory > 0, l->pids > 0,
+			 l->cpu_shares > 0 || l->cpu_quota > 0 };
+	char have[512] = "", word[40];
+	unsigned i;
+	FILE *f = fopen(RT_CG "/cgroup.controllers", "re");
+
+	if (f) {
+		if (!fgets(have, sizeof(have), f))
+			have[0] = '\0';
+		fclose(f);
+	}
+	have[strcspn(have, "\n")] = '\0';
+	for (i = 0; i < 3; i++) {
+		char padded[sizeof(have) + 2];
+
+		if (!want[i])
+			continue;
+		snprintf(padded, sizeof(padded), " %s ", have);
+		snprintf(word, sizeof(word), " %s ", need[i].ctl);
+		if (!strstr(padded, word))
+			return cove_err_set(
+				err, 0,
+				"%s needs the cgroup v2 %s controller, which "
+				"%s/cgroup.controllers does not offer (it has: "
+				"%s); on a hybrid host it is bound to a v1 "
+				"hierarchy",
+				need[i].what, need[i].ctl, RT_CG,
+				*have ? have : "none");
+	}
+	return 0;
+}
+
 /* rt_cg_v2_enter() - the unified hierarchy's directory and limits. */
 static int rt_cg_v2_enter(const struct sbx_limits *l, char *pid,
 			  struct cove_err *err)
 {
 	char dir[1024], v[64];
 
+	if (rt_cg_v2_offers(l, err) < 0)
+		return -1;
 	snprintf(dir, sizeof(dir), RT_CG "%s", l->path);
 	if (rt_cg_mkdirs(RT_CG, l->path, "+memory +pids +cpu") < 0)
 		return cove_err_set(err, errno, "cgroup %s", dir);

@@ -15,6 +15,14 @@ container) leaves nothing (state dir, processes, /run/cove, veths);
 list; run in the foreground; the bundle's process and mount fields;
 the container's own seccomp profile; pause and resume; the host network when the spec has no network namespace; and bad bundles:
 one clear error naming the problem, a non-zero exit, nothing left.
+
+cgroup v2: this host is hybrid (v1 hierarchies, cgroup2 at
+/sys/fs/cgroup/unified with no controllers but hugetlb). The test runs
+itself again (--cgroup-v2) in a private mount namespace with the unified
+hierarchy bound over /sys/fs/cgroup, where pause and resume go through
+cgroup.freeze and a memory limit (cove run --memory, a bundle's
+linux.resources.memory) fails with one line naming the missing
+controller. On a host that is v2 already, the main run covers v2.
 """
 
 import ctypes
@@ -701,6 +709,64 @@ def check_pause(c, oci):
             "%s %s %s" % (r.stderr, code, cgroup_dirs(cg)))
 
 
+def check_v2_limits_refused(c, oci):
+    """cgroup v2 without the memory controller: one clear line."""
+    want = "needs the cgroup v2 memory controller"
+    r = subprocess.run([COVE, "run", "--network=none", "--memory=64m", "--",
+                        "/bin/true"], capture_output=True, text=True,
+                       timeout=30)
+    c.check("v2: cove run --memory without the controller: exit 125, one "
+            "line", r.returncode == 125 and want in r.stderr and
+            len(r.stderr.strip().splitlines()) == 1,
+            "%d %r" % (r.returncode, r.stderr))
+
+    def mem(cfg):
+        cfg["linux"]["resources"] = {"memory": {"limit": 64 << 20}}
+    r = oci.cove("create", "--bundle", oci.bundle(["true"], mem), "v2m")
+    c.check("v2: a bundle's memory limit without the controller: refused, "
+            "nothing left", r.returncode == 1 and want in r.stderr and
+            not os.path.exists(os.path.join(oci.root, "v2m")) and
+            not cgroup_dirs("/cove-oci/v2m"),
+            "%d %r" % (r.returncode, r.stderr))
+
+
+def run_v2_pass(c):
+    """This test again with the unified hierarchy at /sys/fs/cgroup."""
+    if not os.path.isdir("/sys/fs/cgroup/unified"):
+        c.check("cgroup v2 covered by the main run (v2 host)",
+                open("/proc/mounts").read().find(
+                    " /sys/fs/cgroup cgroup2 ") >= 0,
+                "neither a v2 host nor a hybrid one with /unified")
+        return
+    r = subprocess.run(
+        ["unshare", "-m", "--propagation", "private", "sh", "-c",
+         "mount --bind /sys/fs/cgroup/unified /sys/fs/cgroup && exec "
+         "/usr/bin/python3 \"$0\" --cgroup-v2", os.path.abspath(__file__)],
+        capture_output=True, text=True, timeout=300)
+    print(r.stdout, end="")
+    c.check("cgroup v2 pass (pause/resume by cgroup.freeze, limits "
+            "refused clearly)", r.returncode == 0 and
+            " 0 failed" in r.stdout, r.stderr[-500:])
+
+
+def main_v2():
+    """--cgroup-v2: run in the private mount namespace run_v2_pass made."""
+    c = sb.Checks()
+    subreaper()
+    top = tempfile.mkdtemp(prefix="cove-oci-v2-")
+    oci = Oci(top)
+    try:
+        c.check("v2: /sys/fs/cgroup is the unified hierarchy",
+                " /sys/fs/cgroup cgroup2 " in open("/proc/mounts").read())
+        check_pause(c, oci)
+        check_v2_limits_refused(c, oci)
+    finally:
+        for cid in (os.listdir(oci.root) if os.path.isdir(oci.root) else []):
+            oci.cove("delete", "--force", cid)
+        shutil.rmtree(top)
+    c.exit()
+
+
 def check_bad_bundles(c, oci):
     def ns_foo(cfg):
         cfg["linux"]["namespaces"].append({"type": "foo"})
@@ -817,6 +883,7 @@ def main():
         check_pause(c, oci)
         check_bad_bundles(c, oci)
         check_globals(c, oci)
+        run_v2_pass(c)
     finally:
         leftover = os.listdir(oci.root) if os.path.isdir(oci.root) else []
         for cid in leftover:
@@ -836,4 +903,6 @@ def main():
 
 if __name__ == "__main__":
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    if sys.argv[1:] == ["--cgroup-v2"]:
+        main_v2()
     main()
