@@ -7,12 +7,13 @@ every run (3 in the full profile), every network mode is measured in turn,
 so slow drift on the machine hits every mode alike; each figure is then the
 median of the runs, with min and max, and its ratio to the `host` mode (the
 kernel in a plain netns) measured in the same run. Sandbox start latency
-(`cove run` beside `runc run`) follows. Results go to OUT/latest.json
+(`cove run` beside `runc run`) and the sentry's memory (idle and per idle
+connection, memory.py) follow. Results go to OUT/latest.json
 (every sample), OUT/latest.md (tables, machine, versions) and PNG plots.
 
 Usage: bench.py [--profile full|quick|tiny] [--out DIR] [--modes a,b]
                 [--workloads a,b] [--no-pin] [--no-startup]
-                [--no-isolation] [--strict]
+                [--no-isolation] [--no-memory] [--strict]
 Env: COVE_BUILD (default build/): where cove, cove-plugin, bench/rr and
 bench/stamp are.
 
@@ -37,6 +38,7 @@ here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
 import modes as M  # noqa: E402
 import isolation  # noqa: E402
+import memory  # noqa: E402
 import report  # noqa: E402
 import startup  # noqa: E402
 import workloads as W  # noqa: E402
@@ -121,6 +123,8 @@ def parse():
     ap.add_argument("--no-pin", action="store_true",
                     help="do not pin server and client to separate CPUs")
     ap.add_argument("--no-startup", action="store_true")
+    ap.add_argument("--no-memory", action="store_true",
+                    help="skip the sentry memory rows (idle, per connection)")
     ap.add_argument("--no-isolation", action="store_true",
                     help="skip the stack-serve rows (stacks without a "
                     "sandbox)")
@@ -158,6 +162,7 @@ def run(o):
 
     res = {"profile": prof.name, "pinned": pin, "machine": machine(),
            "modes": {}, "workloads": {}, "samples": {}, "startup": {},
+           "memory": {},
            "isolation": {}, "notes": []}
     bad = 0
     avail = []
@@ -233,6 +238,12 @@ def run(o):
             res["startup"] = {"error": str(e)[:300]}
             log("start latency failed: %s" % e)
             bad += 1
+    if not o.no_memory:
+        n = {"full": 1000, "quick": 300}.get(prof.name, 50)
+        log("sentry memory: idle, and %d idle connections" % n)
+        res["memory"] = memory.measure(tools["cove"], tools["cove-plugin"], n,
+                                       progress=lambda m: log("memory " + m))
+        bad += sum(1 for v in res["memory"].values() if "error" in v)
     report.write(res, o.out)
     # Every summary and start time, but not the raw round-trip samples
     # (hundreds of thousands): the plot shows their distribution.

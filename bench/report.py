@@ -77,6 +77,29 @@ def startup_table(st):
     return lines + [""]
 
 
+def memory_table(mem):
+    if not mem:
+        return []
+    lines = ["### sentry memory (memory.py)", "",
+             "Idle: the sentry's RSS (anonymous; the link's ring mappings) "
+             "after start-up. Per idle connection: the growth of its RSS "
+             "and of the stack's `mem_bytes` over N accepted connections "
+             "that each got a one-byte greeting, divided by N.", "",
+             "| stack | idle RSS | anon | link rings | conns | per conn "
+             "RSS | per conn mem_bytes |", "|---|---|---|---|---|---|---|"]
+    for m, r in mem.items():
+        if "error" in r:
+            lines.append("| %s | error: %s | | | | | |" % (m, r["error"]))
+            continue
+        lines.append("| %s | %.1f MB | %.1f MB | %.1f MB | %d | %.1f KB | "
+                     "%.1f KB |" % (m, r["idle rss KiB"] / 1024.0,
+                                    r["idle anon KiB"] / 1024.0,
+                                    r["idle rings KiB"] / 1024.0, r["conns"],
+                                    r["per conn rss B"] / 1024.0,
+                                    r["per conn mem_bytes B"] / 1024.0))
+    return lines + [""]
+
+
 def write_md(res, out):
     mc = res["machine"]
     lines = ["# Cove benchmark results", "",
@@ -102,6 +125,7 @@ def write_md(res, out):
                   "ratios to the kernel on the same link)", ""]
         lines += workload_table("stack-serve", res["isolation"], "kernel")
     lines += startup_table(res.get("startup"))
+    lines += memory_table(res.get("memory"))
     if res.get("notes"):
         lines += ["Notes from this run:", ""]
         lines += ["- " + n for n in res["notes"]] + [""]

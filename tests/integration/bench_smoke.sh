@@ -33,6 +33,11 @@ md = open(os.path.join(out, "latest.md")).read()
 for w in ("redis", "nginx", "iperf3", "tcp_rr"):
     assert "### " + w in md, "no %s table" % w
 assert "runc" in res["startup"], "no runc start row: %s" % res["startup"]
+for m in ("builtin", "kernel"):
+    r = res["memory"].get(m, {})
+    assert "error" not in r and r.get("idle rss KiB", 0) > 0 and \
+        r.get("conns") == 50, "memory row %s: %s" % (m, r)
+assert "### sentry memory" in md, "no memory table"
 for png in ("ratios.png", "tcp_rr.png", "startup.png"):
     assert os.path.getsize(os.path.join(out, png)) > 1000, png
 print("bench smoke: modes %s measured; report and plots written" % ok)
