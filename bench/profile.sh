@@ -5,6 +5,9 @@
 # sends into one (bulk receive: the sentry's rx path and the relay).
 #   bench/profile.sh [NETWORK] [REQUESTS]     (default builtin, 200000)
 #   bench/profile.sh [NETWORK] iperf3         (5 s into the sandbox)
+#   bench/profile.sh [NETWORK] iperf3-out     (5 s out of the sandbox)
+#   LINK=xdp|dpdk[:DEVARGS] bench/profile.sh ...  (a kernel-bypass link,
+#                                             cove-plugin; docs/LINKS.md)
 # Server side on CPU 1 and client on CPU 0 when there are two CPUs, as
 # the bench pins.
 # Prints the split by object (kernel, libc, cove) and the top symbols with
@@ -17,6 +20,11 @@ net=${1:-builtin}
 n=${2:-200000}
 cove=${COVE_BUILD:-build}/src/cli/cove
 [ "$net" = lwip ] && cove=${COVE_BUILD:-build}/src/cli/cove-plugin
+link=()
+if [ -n "${LINK:-}" ]; then
+	cove=${COVE_BUILD:-build}/src/cli/cove-plugin
+	link=(--link="$LINK")
+fi
 ip=10.209.0.249
 name=cvprof-$$
 out=$(mktemp -d /tmp/cv-profile.XXXXXX)
@@ -32,16 +40,16 @@ srv=() cli=()
 if [ "$(nproc)" -ge 2 ]; then
 	srv=(taskset -c 1) cli=(taskset -c 0)
 fi
-if [ "$n" = iperf3 ]; then
-	"${srv[@]}" "$cove" run --network="$net" --name "$name" --ip $ip/16 \
-		-- iperf3 -s -p 5201 >"$out/server.log" 2>&1 &
+if [ "${n#iperf3}" != "$n" ]; then
+	"${srv[@]}" "$cove" run --network="$net" "${link[@]}" --name "$name" \
+		--ip $ip/16 -- iperf3 -s -p 5201 >"$out/server.log" 2>&1 &
 	for _ in $(seq 100); do
 		(echo >/dev/tcp/$ip/5201) 2>/dev/null && break
 		sleep 0.1
 	done
 else
-	"${srv[@]}" "$cove" run --network="$net" --name "$name" --ip $ip/16 \
-		-- redis-server --port 6379 --bind 0.0.0.0 \
+	"${srv[@]}" "$cove" run --network="$net" "${link[@]}" --name "$name" \
+		--ip $ip/16 -- redis-server --port 6379 --bind 0.0.0.0 \
 		--protected-mode no --save '' --appendonly no \
 		>"$out/server.log" 2>&1 &
 	for _ in $(seq 100); do
@@ -55,22 +63,24 @@ rec=$!
 sleep 0.3
 if [ "$n" = iperf3 ]; then
 	"${cli[@]}" iperf3 -c $ip -p 5201 -t 5 | tail -4
+elif [ "$n" = iperf3-out ]; then
+	"${cli[@]}" iperf3 -c $ip -p 5201 -t 5 -R | tail -4
 else
 	"${cli[@]}" redis-benchmark -h $ip -t get,set -n "$n" -c 50 --csv
 fi
 kill -INT $rec
 wait $rec 2>/dev/null || true
 echo
-echo "== sentry ($net): share of samples by object"
+echo "== sentry ($net${LINK:+ $LINK}): share of samples by object"
 perf report -i "$out/perf.data" --no-children --sort dso --stdio -g none \
 	2>/dev/null | grep '%' | head -6
 echo
-echo "== sentry ($net): system calls and big kernel paths (with callees)"
+echo "== sentry ($net${LINK:+ $LINK}): system calls and big kernel paths (with callees)"
 perf report -i "$out/perf.data" --children --sort symbol --stdio -g none \
 	2>/dev/null | grep '%' |
 	grep -E '__x64_sys_|tcp_v4_rcv|unix_stream_(send|recv)msg|packet_|tpacket_rcv' |
 	head -12
 echo
-echo "== sentry ($net): Cove's own functions (self)"
+echo "== sentry ($net${LINK:+ $LINK}): Cove's own functions (self)"
 perf report -i "$out/perf.data" --no-children --dso cove --sort symbol \
 	--stdio -g none 2>/dev/null | grep '%' | head -12
