@@ -99,6 +99,18 @@ def stacks():
     return _stack_names(_default_cove()) + plugin_only()
 
 
+# The providers that serve AF_INET6 today; the others answer socket(AF_INET6)
+# with EAFNOSUPPORT (docs/SANDBOX.md). Add builtin (and lwip) here when
+# their IPv6 lands: every test that asks ipv6_stack() then expects IPv6 of
+# them (sandbox_ipv6.py, sandbox_semantics.py's inet6 line).
+IPV6_STACKS = ("kernel",)
+
+
+def ipv6_stack(network):
+    """Does @network (a --network value, "host" included) serve IPv6?"""
+    return network == "host" or network.split("+")[0] in IPV6_STACKS
+
+
 def run(args, **kw):
     """`cove run ARGS` to completion; CompletedProcess with text output."""
     kw.setdefault("capture_output", True)
