@@ -270,13 +270,14 @@ int sbx_oci_gate(const struct sbx_opts *o, char *const *env, int fdsdir,
  * sbx_attach_sandbox() - sentry side: lo up, eth0 addressed, default route
  * @o:		options
  * @drop_ingress: stop the netns's kernel stack from answering on eth0
+ * @kernel_ip6:	the kernel serves the program: give eth0 the IPv6 address
  * @err:	filled on failure
  *
  * With --netns the interface is expected to be configured already; only
  * lo and the ingress drop are done, and the address is read back.
  * Return: 0 or < 0 with @err set.
  */
-int sbx_attach_sandbox(struct sbx_opts *o, bool drop_ingress,
+int sbx_attach_sandbox(struct sbx_opts *o, bool drop_ingress, bool kernel_ip6,
 		       struct cove_err *err);
 
 /**
