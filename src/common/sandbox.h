@@ -247,8 +247,9 @@ struct sbx_opts {
 	bool ip_outside_pool; /* --ip-outside-pool: --ip may leave the pool */
 	struct in_addr ip;    /* the sandbox address */
 	uint8_t prefix_len;
-	struct in_addr gateway; /* host side of the veth */
-	struct sbx_pools pools; /* rt_opts_parse*(): defaults or cove.conf's */
+	struct in_addr gateway;	 /* host side of the veth */
+	struct sbx_pools pools;	 /* rt_opts_parse*(): defaults or cove.conf's */
+	const char *config_path; /* --config FILE; NULL: /etc/cove/cove.conf */
 	/* IPv6 (docs/SANDBOX.md "IPv6 in the sandbox") */
 	bool ipv4_only;	     /* --ipv4-only (--ip6=none): no IPv6 address */
 	bool have_ip6;	     /* ip6 is set (--ip6, derived or the netns's) */

@@ -104,6 +104,9 @@
 	"                      quota of F * 100 ms per 100 ms)\n"                    \
 	"  --pids=N            at most N processes and threads (8 or more,\n"        \
 	"                      the sentry's included); fork then fails EAGAIN\n"     \
+	"  --config=FILE       cove.conf to read (default /etc/cove/cove.conf):\n"   \
+	"                      the address pools (pool, pool6) and the control\n"    \
+	"                      channel's settings\n"                                 \
 	"  --verbose           print the address and each setup step's time\n"       \
 	"\n"                                                                         \
 	"Exit status: the program's, 128+N if signal N ended it, 125 when\n"         \
@@ -489,6 +492,9 @@ static int rt_opt_one(int c, char *arg, struct sbx_opts *o,
 	case '4':
 		o->ipv4_only = true;
 		break;
+	case 'K':
+		o->config_path = arg;
+		break;
 	case 'N':
 		if (!rt_name_valid(arg))
 			return cove_err_set(
@@ -791,6 +797,7 @@ int rt_opts_parse_pools(int argc, char **argv, const struct sbx_pools *pools,
 		{ "ip-outside-pool", no_argument, NULL, 'O' },
 		{ "ip6", required_argument, NULL, '6' },
 		{ "ipv4-only", no_argument, NULL, '4' },
+		{ "config", required_argument, NULL, 'K' },
 		{ "pcap", required_argument, NULL, 'C' },
 		{ "pcap-size", required_argument, NULL, 'S' },
 		{ "memory", required_argument, NULL, 'M' },

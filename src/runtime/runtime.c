@@ -912,7 +912,7 @@ int rt_run(struct sbx_opts *o)
 			"cove run: needs root (namespaces, veth, seccomp listener)\n");
 		return SBX_EXIT_COVE;
 	}
-	if (cove_config_load(NULL, &r.cfg, &err) < 0) {
+	if (cove_config_load(o->config_path, &r.cfg, &err) < 0) {
 		fprintf(stderr, "cove run: %s\n", err.msg);
 		return SBX_EXIT_COVE;
 	}
