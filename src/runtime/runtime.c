@@ -436,7 +436,7 @@ static int rt_prepare_state(struct rt_run *r, struct cove_err *err)
 	if (r->o->have_ip6) {
 		inet_ntop(AF_INET6, &r->o->ip6, ip6, sizeof(ip6));
 		inet_ntop(AF_INET6, &r->o->gateway6, gw6, sizeof(gw6));
-		sbx_step(r->o, "sandbox address6 %s/%u, host side %s", ip6,
+		sbx_step(r->o, "sandbox IPv6 address %s/%u, host side %s", ip6,
 			 r->o->prefix6_len, gw6);
 	}
 	return 0;

@@ -626,7 +626,6 @@ static int sbx_sentry_setup(struct sentry *sn, int sync_rd, int sync_wr,
 		    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	if (!o->oci) {
 		(void)sethostname(o->name, strlen(o->name));
-		sbx_hosts_file(o);
 	} else if (o->oci->hostname &&
 		   sethostname(o->oci->hostname, strlen(o->oci->hostname)) <
 			   0) {
@@ -652,6 +651,9 @@ static int sbx_sentry_setup(struct sentry *sn, int sync_rd, int sync_wr,
 	if (sbx_attach_sandbox(o, link_based && !sbx_link_spliced(o),
 			       !link_based, err) < 0)
 		return -1;
+	if (!o->oci)
+		sbx_hosts_file(
+			o); /* now with a --netns interface's addresses */
 	if (o->mode != SBX_NET_NONE) {
 		char ip[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];
 		char ip6[INET6_ADDRSTRLEN], gw6[INET6_ADDRSTRLEN];

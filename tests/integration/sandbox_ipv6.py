@@ -186,7 +186,7 @@ def client_run(c, net, tcp, udp):
                 sb.GATEWAY6, sb.GATEWAY, str(tcp.port)])
     c.check("%s: client ran" % net, r.returncode == 0, r.stderr[-400:])
     ip = re.search(r"sandbox address ([0-9.]+)/", r.stderr)
-    ip6 = re.search(r"sandbox address6 ([0-9a-f:]+)/", r.stderr)
+    ip6 = re.search(r"sandbox IPv6 address ([0-9a-f:]+)/", r.stderr)
     if not ip or not ip6:
         return []
 
@@ -289,7 +289,7 @@ def check_ipv4_only(c, net):
                 "cat", "/etc/hosts"])
     c.check(net + ": --ipv4-only runs", r.returncode == 0, r.stderr[-300:])
     c.check(net + ": --ipv4-only: no IPv6 address",
-            "address6" not in r.stderr and "fd63:" not in r.stdout and
+            "IPv6 address" not in r.stderr and "fd63:" not in r.stdout and
             "::1\tlocalhost" in r.stdout, r.stdout + r.stderr[-300:])
     r = sb.run(["--network=" + net, "--ip6=none", "--", "cat", "/etc/hosts"])
     c.check(net + ": --ip6=none is the same",
@@ -318,7 +318,7 @@ def check_pools(c, net):
         c.check(net + ": pools from cove.conf",
                 r.returncode == 0 and
                 "sandbox address 10.213.0.2/24" in r.stderr and
-                "sandbox address6 fd00:c0e:77::ad5:2/64" in r.stderr and
+                "sandbox IPv6 address fd00:c0e:77::ad5:2/64" in r.stderr and
                 "fd00:c0e:77::ad5:2\t" in r.stdout,
                 r.stdout + r.stderr[-600:])
         ns.ip("route", "add", "10.213.0.64/26", "dev", "lo")

@@ -150,7 +150,7 @@ class Sandbox:
         self.stdout = stdout if stdout is not None else subprocess.DEVNULL
         self.proc = None
         self.ip = None
-        self.ip6 = None     # "sandbox address6 ADDR/N", if it has one
+        self.ip6 = None     # "sandbox IPv6 address ADDR/N", if it has one
         self.name = None
         self.log = []
 
@@ -169,7 +169,7 @@ class Sandbox:
             m = re.search(r"sandbox address ([0-9.]+)/", line)
             if m:
                 self.ip = m.group(1)
-            m = re.search(r"sandbox address6 ([0-9a-f:]+)/", line)
+            m = re.search(r"sandbox IPv6 address ([0-9a-f:]+)/", line)
             if m:
                 self.ip6 = m.group(1)
             m = re.search(r"state /run/cove/(\S+),", line)
