@@ -93,6 +93,48 @@ def gai(name):
                    for f in [int(x[0])]})
 out("localhost", gai("localhost"))
 out("self", gai(socket.gethostname()))
+# The raw calls with the lengths Python never passes: libc through ctypes.
+import ctypes, struct
+libc = ctypes.CDLL(None, use_errno=True)
+def sa6(addr, port):
+    return struct.pack("!HHI", socket.AF_INET6, port, 0) + \
+        socket.inet_pton(socket.AF_INET6, addr) + struct.pack("I", 0)
+def sa6_le(raw):  # the family is host order in the struct
+    return struct.pack("H", socket.AF_INET6) + raw[2:]
+def call(f, *a):
+    r = f(*a)
+    return r if r >= 0 else -ctypes.get_errno()
+t = socket.socket(socket.AF_INET6)
+a = ctypes.create_string_buffer(sa6_le(sa6("::", 0)), 28)
+out("bind short", call(libc.bind, t.fileno(), a, 16))
+out("bind long", call(libc.bind, t.fileno(), a, 200))
+a4 = ctypes.create_string_buffer(struct.pack("H", socket.AF_INET) + bytes(26), 28)
+out("bind AF_INET addr", call(libc.bind, t.fileno(), a4, 28))
+out("bind ok", call(libc.bind, t.fileno(), a, 28))
+n = ctypes.c_int(8)
+buf = ctypes.create_string_buffer(b"\xaa" * 28, 28)
+r = call(libc.getsockname, t.fileno(), buf, ctypes.byref(n))
+out("getsockname 8", r, n.value, buf.raw[:2].hex(), buf.raw[8:10].hex())
+n = ctypes.c_int(28)
+out("getpeername unconnected", call(libc.getpeername, t.fileno(), buf,
+                                    ctypes.byref(n)))
+g = ctypes.create_string_buffer(sa6_le(sa6(gw6, port)), 28)
+out("connect short", call(libc.connect, t.fileno(), g, 20))
+out("connect ok", call(libc.connect, t.fileno(), g, 28))
+n = ctypes.c_int(12)
+buf = ctypes.create_string_buffer(b"\xaa" * 28, 28)
+r = call(libc.getpeername, t.fileno(), buf, ctypes.byref(n))
+out("getpeername 12", r, n.value, buf.raw[:12].hex(), buf.raw[12:14].hex())
+t.close()
+u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+out("sendto short", call(libc.sendto, u.fileno(), b"x", 1, 0, g, 24))
+out("sendto ok", call(libc.sendto, u.fileno(), b"dg", 2, 0, g, 28))
+n = ctypes.c_int(4)
+buf = ctypes.create_string_buffer(b"\xaa" * 28, 28)
+d = ctypes.create_string_buffer(10)
+u.settimeout(None)
+r = call(libc.recvfrom, u.fileno(), d, 10, 0, buf, ctypes.byref(n))
+out("recvfrom 4", r, n.value, buf.raw[:4].hex(), buf.raw[4:6].hex())
 """
 
 
