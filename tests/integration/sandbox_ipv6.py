@@ -135,6 +135,36 @@ d = ctypes.create_string_buffer(10)
 u.settimeout(None)
 r = call(libc.recvfrom, u.fileno(), d, 10, 0, buf, ctypes.byref(n))
 out("recvfrom 4", r, n.value, buf.raw[:4].hex(), buf.raw[4:6].hex())
+# IPPROTO_IPV6 options reach the stack: defaults, set, read back.
+P6 = socket.IPPROTO_IPV6
+for typ in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+    o = socket.socket(socket.AF_INET6, typ)
+    got = [o.getsockopt(P6, x) for x in (socket.IPV6_V6ONLY,
+           socket.IPV6_TCLASS, socket.IPV6_UNICAST_HOPS)]
+    o.setsockopt(P6, socket.IPV6_V6ONLY, 1)
+    o.setsockopt(P6, socket.IPV6_TCLASS, 0x28)
+    o.setsockopt(P6, socket.IPV6_UNICAST_HOPS, 7)
+    got += [o.getsockopt(P6, x) for x in (socket.IPV6_V6ONLY,
+            socket.IPV6_TCLASS, socket.IPV6_UNICAST_HOPS)]
+    out("opts", typ, got)
+    o.close()
+# [::] and 0.0.0.0 on one port: a conflict unless IPV6_V6ONLY.
+def pair(v6only):
+    a = socket.socket(socket.AF_INET6)
+    a.setsockopt(P6, socket.IPV6_V6ONLY, v6only)
+    a.bind(("::", 0))
+    a.listen(1)
+    b = socket.socket()
+    try:
+        b.bind(("0.0.0.0", a.getsockname()[1]))
+        b.listen(1)
+        r = "both"
+    except OSError as e:
+        r = e.errno
+    a.close()
+    b.close()
+    return r
+out("dual bind", pair(0), pair(1))
 """
 
 
