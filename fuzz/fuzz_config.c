@@ -19,6 +19,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    cfg.control_max_frame > COVE_CTL_FRAME_MAX ||
 		    cfg.dial_deadline_ms == 0)
 			__builtin_trap();
+		/* pools cove run can allocate from (opts.c, ipam.c) */
+		if (cfg.pool_prefix < 8 || cfg.pool_prefix > 30 ||
+		    cfg.pool6_prefix < 8 || cfg.pool6_prefix > 64)
+			__builtin_trap();
 	} else if (!memchr(err.msg, '\0', sizeof(err.msg)) ||
 		   strncmp(err.msg, "fuzz.conf", 9) != 0) {
 		__builtin_trap(); /* every error names the file */

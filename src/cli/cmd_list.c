@@ -69,7 +69,7 @@ static void list_age(time_t t, char *buf, size_t n)
  * @argc:	arguments, argv[0] == "list"; no others but --help
  * @argv:	arguments
  *
- * Reads the state files (ip, network, pid) written by the runtime and
+ * Reads the state files (ip, ip6, network, pid) written by the runtime and
  * probes NAME/lock; the age is the directory's mtime. Entries it cannot
  * read show "-" (a file) or "?" (the lock), so a half-written or foreign
  * directory never stops the listing. No sandbox directory, no error.
@@ -95,10 +95,10 @@ static int list_main(int argc, char **argv)
 	if (!top && errno != ENOENT)
 		return ctl_cmd_error("list", "%s: %s", SBX_RUN_DIR,
 				     strerror(errno));
-	printf("%-20s %-15s %-8s %7s %5s %s\n", "NAME", "ADDRESS", "NETWORK",
-	       "PID", "AGE", "STATE");
+	printf("%-20s %-15s %-8s %7s %5s %-7s %s\n", "NAME", "ADDRESS",
+	       "NETWORK", "PID", "AGE", "STATE", "ADDRESS6");
 	while (top && (d = readdir(top))) {
-		char dir[300], ip[32], net[32], pid[32], age[32];
+		char dir[300], ip[32], ip6[64], net[32], pid[32], age[32];
 		struct stat st;
 		int live;
 
@@ -108,17 +108,19 @@ static int list_main(int argc, char **argv)
 		if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
 			continue;
 		list_read(dir, "ip", ip, sizeof(ip));
+		list_read(dir, "ip6", ip6, sizeof(ip6));
 		list_read(dir, "network", net, sizeof(net));
 		list_read(dir, "pid", pid, sizeof(pid));
 		list_age(st.st_mtime, age, sizeof(age));
 		live = ctl_cmd_lock_state(dir);
 		if (live == 2)
 			continue; /* exited: only its teardown is left */
-		printf("%-20s %-15s %-8s %7s %5s %s\n", d->d_name, ip, net, pid,
-		       age,
+		printf("%-20s %-15s %-8s %7s %5s %-7s %s\n", d->d_name, ip, net,
+		       pid, age,
 		       live > 0	 ? "running" :
 		       live == 0 ? "stale" :
-				   "?");
+				   "?",
+		       ip6);
 	}
 	return 0;
 }

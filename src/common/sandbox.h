@@ -62,8 +62,34 @@
  * the host with an unreachable route (see sbx_attach_host()). */
 #define SBX_POOL_NET	0x0ad10000u
 #define SBX_POOL_PREFIX 16u
-#define SBX_MAX_PUBLISH 16
-#define SBX_MAX_ENV	256
+/* The default IPv6 pool: fd63:6f76:6500::/48, a unique local prefix whose
+ * global ID is "cove" in ASCII (docs/SANDBOX.md says why). A sandbox's
+ * subnet is the pool's first /64; its address carries its IPv4 address in
+ * the low 32 bits, its gateway is the subnet's ::1. */
+#define SBX_POOL6_INIT                                                       \
+	{                                                                    \
+		{                                                            \
+			{                                                    \
+				0xfd, 0x63, 0x6f, 0x76, 0x65, 0x00, 0, 0, 0, \
+					0, 0, 0, 0, 0, 0, 0                  \
+			}                                                    \
+		}                                                            \
+	}
+#define SBX_POOL6_PREFIX   48u
+#define SBX_SUBNET6_PREFIX 64u
+#define SBX_MAX_PUBLISH	   16
+#define SBX_MAX_ENV	   256
+
+/*
+ * struct sbx_pools - where sandbox addresses come from: the IPv4 pool and
+ * the IPv6 pool (cove.conf's pool and pool6, else the defaults above).
+ */
+struct sbx_pools {
+	struct in_addr net; /* network order */
+	uint8_t prefix;	    /* 8..30 */
+	struct in6_addr net6;
+	uint8_t prefix6; /* 8..64 */
+};
 
 enum sbx_net_mode {
 	SBX_NET_STACK, /* a provider through the sentry frontend */
@@ -221,7 +247,16 @@ struct sbx_opts {
 	bool ip_outside_pool; /* --ip-outside-pool: --ip may leave the pool */
 	struct in_addr ip;    /* the sandbox address */
 	uint8_t prefix_len;
-	struct in_addr gateway; /* host side of the veth */
+	struct in_addr gateway;	 /* host side of the veth */
+	struct sbx_pools pools;	 /* rt_opts_parse*(): defaults or cove.conf's */
+	const char *config_path; /* --config FILE; NULL: /etc/cove/cove.conf */
+	/* IPv6 (docs/SANDBOX.md "IPv6 in the sandbox") */
+	bool ipv4_only;	     /* --ipv4-only (--ip6=none): no IPv6 address */
+	bool have_ip6;	     /* ip6 is set (--ip6, derived or the netns's) */
+	bool ip6_given;	     /* --ip6 */
+	struct in6_addr ip6; /* the sandbox's IPv6 address */
+	uint8_t prefix6_len; /* its on-link prefix */
+	struct in6_addr gateway6; /* the host side: the subnet's ::1 */
 	char name[SBX_NAME_MAX + 1];
 	bool have_name;
 	struct sbx_publish publish[SBX_MAX_PUBLISH];

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* cove.conf: "key = value" lines with # comments, checked key by key. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/sandbox.h"
 #include "control/control.h"
 
 /*
@@ -20,26 +22,39 @@
 #define CONFIG_LINE_MAX 512
 #define CONFIG_FILE_MAX (64 * 1024)
 
+/* What a key's value is. */
+enum config_kind {
+	CONFIG_U32,   /* a whole number in min..max */
+	CONFIG_POOL,  /* an IPv4 network A.B.C.D/N, N in min..max */
+	CONFIG_POOL6, /* an IPv6 network ADDR/N, N in min..max */
+};
+
 struct config_key {
 	const char *name;
-	size_t off; /* uint32_t field in struct cove_config */
+	size_t off; /* CONFIG_U32: uint32_t field in struct cove_config */
 	uint32_t min, max;
+	enum config_kind kind;
 };
 
 static const struct config_key config_keys[] = {
 	{ "dial.attempt_timeout_ms",
-	  offsetof(struct cove_config, dial_attempt_timeout_ms), 1, 60000 },
+	  offsetof(struct cove_config, dial_attempt_timeout_ms), 1, 60000,
+	  CONFIG_U32 },
 	{ "dial.retry_initial_ms",
-	  offsetof(struct cove_config, dial_retry_initial_ms), 1, 60000 },
+	  offsetof(struct cove_config, dial_retry_initial_ms), 1, 60000,
+	  CONFIG_U32 },
 	{ "dial.retry_max_ms", offsetof(struct cove_config, dial_retry_max_ms),
-	  1, 60000 },
+	  1, 60000, CONFIG_U32 },
 	{ "dial.deadline_ms", offsetof(struct cove_config, dial_deadline_ms), 1,
-	  3600000 },
+	  3600000, CONFIG_U32 },
 	{ "dial.handshake_timeout_ms",
-	  offsetof(struct cove_config, dial_handshake_timeout_ms), 1, 60000 },
+	  offsetof(struct cove_config, dial_handshake_timeout_ms), 1, 60000,
+	  CONFIG_U32 },
 	{ "control.max_frame_bytes",
 	  offsetof(struct cove_config, control_max_frame), 1024,
-	  COVE_CTL_FRAME_MAX },
+	  COVE_CTL_FRAME_MAX, CONFIG_U32 },
+	{ "pool", 0, 8, 30, CONFIG_POOL },
+	{ "pool6", 0, 8, 64, CONFIG_POOL6 },
 };
 
 void cove_config_defaults(struct cove_config *cfg)
@@ -50,6 +65,137 @@ void cove_config_defaults(struct cove_config *cfg)
 	cfg->dial_deadline_ms = 5000;
 	cfg->dial_handshake_timeout_ms = 100;
 	cfg->control_max_frame = COVE_CTL_FRAME_MAX;
+	cfg->pool.s_addr = htonl(SBX_POOL_NET);
+	cfg->pool_prefix = SBX_POOL_PREFIX;
+	cfg->pool6 = (struct in6_addr)SBX_POOL6_INIT;
+	cfg->pool6_prefix = SBX_POOL6_PREFIX;
+}
+
+/**
+ * config_net() - split "ADDRESS/N" and parse both halves
+ * @k:		key row (the family and N's range)
+ * @val:	value text (not NUL-terminated)
+ * @n:		its length
+ * @addr:	16 bytes: the address, network order
+ * @prefix:	N
+ *
+ * Return: 0 or -1.
+ */
+static int config_net(const struct config_key *k, const char *val, size_t n,
+		      void *addr, uint8_t *prefix)
+{
+	char buf[64];
+	char *slash, *end;
+	unsigned long v;
+
+	if (n >= sizeof(buf))
+		return -1;
+	memcpy(buf, val, n);
+	buf[n] = '\0';
+	slash = strchr(buf, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	if (inet_pton(k->kind == CONFIG_POOL6 ? AF_INET6 : AF_INET, buf,
+		      addr) != 1)
+		return -1;
+	if (slash[1] < '0' || slash[1] > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(slash + 1, &end, 10);
+	if (errno || *end || v < k->min || v > k->max)
+		return -1;
+	*prefix = (uint8_t)v;
+	return 0;
+}
+
+/* config_host_bits() - are bits past @prefix set in the @len bytes? */
+static bool config_host_bits(const uint8_t *a, size_t len, unsigned prefix)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned lo = (unsigned)i * 8;
+		uint8_t keep =
+			lo >= prefix	 ? 0 :
+			prefix - lo >= 8 ? 0xff :
+					   (uint8_t)(0xff00u >> (prefix - lo));
+
+		if (a[i] & (uint8_t)~keep)
+			return true;
+	}
+	return false;
+}
+
+/**
+ * config_pool_refusal() - why a network cannot be a pool
+ * @k:		key row
+ * @a:		the address (4 or 16 bytes)
+ * @prefix:	its prefix
+ *
+ * A pool is a network (no host bits) of unicast addresses: not 0/8,
+ * 127/8, 224/4 or 240/4 for IPv4; not ::/8, fe80::/10 or ff00::/8 for
+ * IPv6. That no route of the host overlaps it is checked by cove run
+ * (hostcheck.c), which sees the routes.
+ *
+ * Return: NULL or a static reason.
+ */
+static const char *config_pool_refusal(const struct config_key *k,
+				       const uint8_t *a, uint8_t prefix)
+{
+	if (config_host_bits(a, k->kind == CONFIG_POOL6 ? 16 : 4, prefix))
+		return "has bits set past its prefix (give the network)";
+	if (k->kind == CONFIG_POOL6) {
+		if (a[0] == 0 || a[0] == 0xff ||
+		    (a[0] == 0xfe && (a[1] & 0xc0) == 0x80))
+			return "is not unicast (::/8, fe80::/10, ff00::/8)";
+		return NULL;
+	}
+	if (a[0] == 0 || a[0] == 127 || a[0] >= 224)
+		return "is not unicast (0/8, 127/8, 224/4, 240/4)";
+	return NULL;
+}
+
+/**
+ * config_apply_pool() - "pool = A.B.C.D/N" or "pool6 = ADDR/N"
+ * @cfg:	configuration
+ * @k:		key row
+ * @val:	value text
+ * @n:		its length
+ * @why:	reason buffer
+ * @whylen:	its size
+ *
+ * Return: 0 or -1.
+ */
+static int config_apply_pool(struct cove_config *cfg,
+			     const struct config_key *k, const char *val,
+			     size_t n, char *why, size_t whylen)
+{
+	uint8_t a[16] = { 0 }, prefix = 0;
+	const char *bad;
+
+	if (config_net(k, val, n, a, &prefix) < 0) {
+		snprintf(why, whylen,
+			 "%s: expected %s/N (N %u..%u), got '%.*s'", k->name,
+			 k->kind == CONFIG_POOL6 ? "an IPv6 network" :
+						   "A.B.C.D",
+			 k->min, k->max, (int)(n > 60 ? 60 : n), val);
+		return -1;
+	}
+	bad = config_pool_refusal(k, a, prefix);
+	if (bad) {
+		snprintf(why, whylen, "%s: %.*s %s", k->name,
+			 (int)(n > 60 ? 60 : n), val, bad);
+		return -1;
+	}
+	if (k->kind == CONFIG_POOL6) {
+		memcpy(&cfg->pool6, a, 16);
+		cfg->pool6_prefix = prefix;
+	} else {
+		memcpy(&cfg->pool, a, 4);
+		cfg->pool_prefix = prefix;
+	}
+	return 0;
 }
 
 /**
@@ -91,6 +237,8 @@ static int config_apply(struct cove_config *cfg, const struct config_key *k,
 		snprintf(why, whylen, "%s: missing value", k->name);
 		return -1;
 	}
+	if (k->kind != CONFIG_U32)
+		return config_apply_pool(cfg, k, val, n, why, whylen);
 	for (i = 0; i < n; i++) {
 		if (val[i] < '0' || val[i] > '9' || v > UINT32_MAX) {
 			snprintf(why, whylen,

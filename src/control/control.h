@@ -65,6 +65,7 @@
  * -1 with a static reason in *why instead.
  */
 
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -128,6 +129,11 @@ struct cove_config {
 	uint32_t dial_deadline_ms;	    /* whole dial */
 	uint32_t dial_handshake_timeout_ms; /* hybrid vsock reply line */
 	uint32_t control_max_frame;	    /* <= COVE_CTL_FRAME_MAX */
+	/* cove run's address pools ("pool", "pool6"; network order) */
+	struct in_addr pool;
+	uint8_t pool_prefix; /* 8..30 */
+	struct in6_addr pool6;
+	uint8_t pool6_prefix; /* 8..64 */
 };
 
 /**

@@ -227,11 +227,93 @@ int cove_nl_route_add(struct cove_nl *nl, struct in_addr dst, uint8_t prefix,
 	return 0;
 }
 
+int cove_nl_addr6_add(struct cove_nl *nl, int ifindex,
+		      const struct in6_addr *addr, uint8_t prefix,
+		      struct cove_err *err)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifaddrmsg *ifa;
+	int ret;
+
+	nlh->nlmsg_type = RTM_NEWADDR;
+	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET6;
+	ifa->ifa_prefixlen = prefix;
+	ifa->ifa_flags = IFA_F_NODAD;
+	ifa->ifa_index = (uint32_t)ifindex;
+	mnl_attr_put(nlh, IFA_LOCAL, sizeof(*addr), addr);
+	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(*addr), addr);
+	ret = cove_nl_talk(nl, nlh);
+	if (ret < 0)
+		return cove_err_set(err, -ret, "cannot add IPv6 address");
+	return 0;
+}
+
+/* cove_nl_route6_msg() - start an RTM_NEWROUTE for @dst/@prefix (IPv6). */
+static struct nlmsghdr *cove_nl_route6_msg(char *buf, uint16_t flags,
+					   const struct in6_addr *dst,
+					   uint8_t prefix, uint8_t type)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	nlh->nlmsg_flags = flags;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET6;
+	rtm->rtm_dst_len = prefix;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_BOOT;
+	rtm->rtm_scope = RT_SCOPE_UNIVERSE; /* IPv6 routes have no scope */
+	rtm->rtm_type = type;
+	if (prefix)
+		mnl_attr_put(nlh, RTA_DST, sizeof(*dst), dst);
+	return nlh;
+}
+
+int cove_nl_route6_add(struct cove_nl *nl, const struct in6_addr *dst,
+		       uint8_t prefix, const struct in6_addr *gw, int ifindex,
+		       struct cove_err *err)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	int ret;
+
+	nlh = cove_nl_route6_msg(buf, NLM_F_CREATE | NLM_F_REPLACE, dst, prefix,
+				 RTN_UNICAST);
+	if (gw)
+		mnl_attr_put(nlh, RTA_GATEWAY, sizeof(*gw), gw);
+	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
+	ret = cove_nl_talk(nl, nlh);
+	if (ret < 0)
+		return cove_err_set(err, -ret, "cannot add IPv6 route");
+	return 0;
+}
+
+int cove_nl_route6_fence(struct cove_nl *nl, const struct in6_addr *dst,
+			 uint8_t prefix, struct cove_err *err)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	int ret;
+
+	ret = cove_nl_talk(nl,
+			   cove_nl_route6_msg(buf, NLM_F_CREATE | NLM_F_EXCL,
+					      dst, prefix, RTN_UNREACHABLE));
+	if (ret < 0 && ret != -EEXIST)
+		return cove_err_set(
+			err, -ret,
+			"cannot add the IPv6 pool's unreachable route");
+	return 0;
+}
+
 /* The routes being collected by cove_nl_route_list(). */
 struct cove_nl_routes {
 	struct cove_nl_route *r;
 	unsigned n, cap;
-	int err; /* 0, or ENOMEM */
+	int err;	/* 0, or ENOMEM */
+	uint8_t family; /* AF_INET or AF_INET6 */
 };
 
 /* cove_nl_route_attr() - keep RTA_DST, RTA_OIF and RTA_TABLE of a route. */
@@ -242,6 +324,9 @@ static int cove_nl_route_attr(const struct nlattr *a, void *data)
 
 	if (type == RTA_DST && mnl_attr_get_payload_len(a) == sizeof(r->dst))
 		memcpy(&r->dst, mnl_attr_get_payload(a), sizeof(r->dst));
+	else if (type == RTA_DST &&
+		 mnl_attr_get_payload_len(a) == sizeof(r->dst6))
+		memcpy(&r->dst6, mnl_attr_get_payload(a), sizeof(r->dst6));
 	else if (type == RTA_OIF && !mnl_attr_validate(a, MNL_TYPE_U32))
 		r->oif = (int)mnl_attr_get_u32(a);
 	else if (type == RTA_TABLE && !mnl_attr_validate(a, MNL_TYPE_U32))
@@ -258,7 +343,7 @@ static int cove_nl_route_one(const struct nlmsghdr *nlh, void *data)
 
 	if (nlh->nlmsg_type != RTM_NEWROUTE ||
 	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm) ||
-	    rtm->rtm_family != AF_INET)
+	    rtm->rtm_family != rs->family)
 		return MNL_CB_OK;
 	r.prefix = rtm->rtm_dst_len;
 	r.type = rtm->rtm_type;
@@ -279,11 +364,13 @@ static int cove_nl_route_one(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int cove_nl_route_list(struct cove_nl *nl, struct cove_nl_route **out,
-		       unsigned *n, struct cove_err *err)
+/* cove_nl_routes_of() - the dump of cove_nl_route_list() for @family. */
+static int cove_nl_routes_of(struct cove_nl *nl, uint8_t family,
+			     struct cove_nl_route **out, unsigned *n,
+			     struct cove_err *err)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct cove_nl_routes rs = { NULL, 0, 0, 0 };
+	struct cove_nl_routes rs = { NULL, 0, 0, 0, family };
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct rtmsg *rtm;
 	ssize_t got;
@@ -295,7 +382,7 @@ int cove_nl_route_list(struct cove_nl *nl, struct cove_nl_route **out,
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nlh->nlmsg_seq = ++nl->seq;
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	rtm->rtm_family = AF_INET;
+	rtm->rtm_family = family;
 	if (mnl_socket_sendto(nl->nl, nlh, nlh->nlmsg_len) < 0)
 		return cove_err_set(err, errno, "netlink: listing routes");
 	do {
@@ -313,6 +400,18 @@ int cove_nl_route_list(struct cove_nl *nl, struct cove_nl_route **out,
 	*out = rs.r;
 	*n = rs.n;
 	return 0;
+}
+
+int cove_nl_route_list(struct cove_nl *nl, struct cove_nl_route **out,
+		       unsigned *n, struct cove_err *err)
+{
+	return cove_nl_routes_of(nl, AF_INET, out, n, err);
+}
+
+int cove_nl_route6_list(struct cove_nl *nl, struct cove_nl_route **out,
+			unsigned *n, struct cove_err *err)
+{
+	return cove_nl_routes_of(nl, AF_INET6, out, n, err);
 }
 
 int cove_nl_route_fence(struct cove_nl *nl, struct in_addr dst, uint8_t prefix,

@@ -127,9 +127,47 @@ int cove_nl_route_add(struct cove_nl *nl, struct in_addr dst, uint8_t prefix,
 int cove_nl_route_fence(struct cove_nl *nl, struct in_addr dst, uint8_t prefix,
 			struct cove_err *err);
 
-/* One IPv4 route of a dump (cove_nl_route_list()). */
+/**
+ * cove_nl_addr6_add() - add an IPv6 address to a link, without DAD
+ * @nl:		socket
+ * @ifindex:	the link
+ * @addr:	address
+ * @prefix:	prefix length (0..128); the kernel adds the prefix route
+ * @err:	reason on failure
+ *
+ * IFA_F_NODAD: Cove's addresses are unique by construction (one per
+ * sandbox, under the global lock), so the address is usable at once
+ * instead of "tentative" for a second.
+ *
+ * Return: 0, or -1 with @err set.
+ */
+int cove_nl_addr6_add(struct cove_nl *nl, int ifindex,
+		      const struct in6_addr *addr, uint8_t prefix,
+		      struct cove_err *err);
+
+/**
+ * cove_nl_route6_add() - add or replace an IPv6 unicast route (main table)
+ * @nl:		socket
+ * @dst:	destination (ignored when @prefix is 0: the default route)
+ * @prefix:	prefix length
+ * @gw:		gateway, or NULL for a route straight out of @ifindex
+ * @ifindex:	output interface
+ * @err:	reason on failure
+ *
+ * Return: 0, or -1 with @err set.
+ */
+int cove_nl_route6_add(struct cove_nl *nl, const struct in6_addr *dst,
+		       uint8_t prefix, const struct in6_addr *gw, int ifindex,
+		       struct cove_err *err);
+
+/* cove_nl_route6_fence() - cove_nl_route_fence() for an IPv6 prefix. */
+int cove_nl_route6_fence(struct cove_nl *nl, const struct in6_addr *dst,
+			 uint8_t prefix, struct cove_err *err);
+
+/* One route of a dump (cove_nl_route_list(), cove_nl_route6_list()). */
 struct cove_nl_route {
-	struct in_addr dst; /* network order; 0 for a default route */
+	struct in_addr dst;   /* network order; 0 for a default route */
+	struct in6_addr dst6; /* the same, for an IPv6 route */
 	uint8_t prefix;
 	uint8_t type;	/* RTN_UNICAST, RTN_LOCAL, RTN_UNREACHABLE, ... */
 	uint32_t table; /* RT_TABLE_MAIN, RT_TABLE_LOCAL, ... */
@@ -150,6 +188,10 @@ struct cove_nl_route {
  */
 int cove_nl_route_list(struct cove_nl *nl, struct cove_nl_route **out,
 		       unsigned *n, struct cove_err *err);
+
+/* cove_nl_route6_list() - cove_nl_route_list() for IPv6 routes (@dst6). */
+int cove_nl_route6_list(struct cove_nl *nl, struct cove_nl_route **out,
+			unsigned *n, struct cove_err *err);
 
 /* cove_nl_ingress_drop() - cove_nl_ingress_redirect() with @to 0: drop. */
 int cove_nl_ingress_drop(struct cove_nl *nl, int ifindex, struct cove_err *err);

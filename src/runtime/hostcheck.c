@@ -55,8 +55,22 @@ static bool rt_is_host_end(const char *dev)
 	return true;
 }
 
+/* rt_is_fence() - is @x one of the pools' unreachable fences? */
+static bool rt_is_fence(const struct sbx_pools *p, bool v6,
+			const struct cove_nl_route *x)
+{
+	if (x->type != RTN_UNREACHABLE)
+		return false;
+	if (v6)
+		return x->prefix == p->prefix6 &&
+		       !memcmp(&x->dst6, &p->net6, sizeof(x->dst6));
+	return x->prefix == p->prefix && x->dst.s_addr == p->net.s_addr;
+}
+
 /**
- * rt_host_routes() - the host's IPv4 routes and local addresses
+ * rt_host_routes() - the host's IPv4 or IPv6 routes and local addresses
+ * @p:		the pools (their fences are Cove's)
+ * @v6:		IPv6 routes instead of IPv4 ones
  * @out:	set to a malloc'd array (caller frees), NULL when empty
  * @n:		its length
  * @err:	reason
@@ -66,19 +80,22 @@ static bool rt_is_host_end(const char *dev)
  *
  * Return: 0 or -1.
  */
-static int rt_host_routes(struct rt_route **out, unsigned *n,
+static int rt_host_routes(const struct sbx_pools *p, bool v6,
+			  struct rt_route **out, unsigned *n,
 			  struct cove_err *err)
 {
 	cove_cleanup_free struct cove_nl_route *nr = NULL;
 	struct cove_nl nl = { 0 };
 	struct rt_route *r;
 	unsigned i, k = 0, cnt = 0;
+	bool gone;
 
 	*out = NULL;
 	*n = 0;
 	if (cove_nl_open(&nl, err) < 0)
 		return -1;
-	if (cove_nl_route_list(&nl, &nr, &cnt, err) < 0) {
+	if ((v6 ? cove_nl_route6_list : cove_nl_route_list)(&nl, &nr, &cnt,
+							    err) < 0) {
 		cove_nl_close(&nl);
 		return -1;
 	}
@@ -93,14 +110,16 @@ static int rt_host_routes(struct rt_route **out, unsigned *n,
 		    x->type == RTN_ANYCAST)
 			continue;
 		r[k].dst = ntohl(x->dst.s_addr);
+		r[k].dst6 = x->dst6;
 		r[k].prefix = x->prefix;
 		r[k].local = x->type == RTN_LOCAL;
-		if (!x->oif || !if_indextoname((unsigned)x->oif, r[k].dev))
+		gone = x->oif && !if_indextoname((unsigned)x->oif, r[k].dev);
+		if (!x->oif || gone)
 			r[k].dev[0] = '\0';
-		r[k].cove = rt_is_host_end(r[k].dev) ||
-			    (x->type == RTN_UNREACHABLE &&
-			     r[k].dst == SBX_POOL_NET &&
-			     x->prefix == SBX_POOL_PREFIX);
+		/* A route whose interface vanished since the dump is going
+		 * with it: a sandbox's host end being deleted, most likely. */
+		r[k].cove = gone || rt_is_host_end(r[k].dev) ||
+			    rt_is_fence(p, v6, x);
 		k++;
 	}
 	*out = r;
@@ -109,39 +128,130 @@ static int rt_host_routes(struct rt_route **out, unsigned *n,
 }
 
 /**
- * rt_check_ip_routes() - refuse an --ip whose subnet overlaps the host's
- * @o:		options with an explicit --ip
+ * rt_conflict_msg() - the one line for a subnet that overlaps @r
+ * @what:	"--ip", "--ip6", "pool" ...
+ * @net:	the subnet as text ("A.B.C.D/N", "ADDR/N")
+ * @r:		the route or local address in the way
+ * @v6:		@r is an IPv6 one
+ * @err:	set
+ *
+ * Return: -1.
+ */
+static int rt_conflict_msg(const char *what, const char *net,
+			   const struct rt_route *r, bool v6,
+			   struct cove_err *err)
+{
+	char dst[INET6_ADDRSTRLEN];
+	struct in_addr d = { htonl(r->dst) };
+
+	if (v6)
+		inet_ntop(AF_INET6, &r->dst6, dst, sizeof(dst));
+	else
+		inet_ntop(AF_INET, &d, dst, sizeof(dst));
+	if (r->local)
+		return cove_err_set(
+			err, 0, "%s: %s overlaps %s/%u, local to this host%s%s",
+			what, net, dst, r->prefix, r->dev[0] ? " on " : "",
+			r->dev);
+	return cove_err_set(
+		err, 0,
+		"%s: %s overlaps the host's route %s/%u%s%s, which Cove did not make",
+		what, net, dst, r->prefix, r->dev[0] ? " dev " : "", r->dev);
+}
+
+/**
+ * rt_check_ip_routes() - refuse an IPv4 subnet that overlaps the host's
+ * @o:		options (the pools)
+ * @what:	"--ip", or "pool" for the pool itself
+ * @ip:		the subnet's address
+ * @prefix:	its length
  * @err:	one line naming the route or address in the way
  *
  * Return: 0 or -1.
  */
-static int rt_check_ip_routes(const struct sbx_opts *o, struct cove_err *err)
+static int rt_check_ip_routes(const struct sbx_opts *o, const char *what,
+			      struct in_addr ip, uint8_t prefix,
+			      struct cove_err *err)
 {
 	cove_cleanup_free struct rt_route *r = NULL;
-	char ip[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN];
-	struct in_addr d;
+	char net[INET_ADDRSTRLEN + 4];
 	unsigned n;
 	int i;
 
-	if (rt_host_routes(&r, &n, err) < 0)
-		return cove_err_prefix(err, "--ip");
-	i = rt_route_conflict(o->ip, o->prefix_len, r, n);
+	if (rt_host_routes(&o->pools, false, &r, &n, err) < 0)
+		return cove_err_prefix(err, "%s", what);
+	i = rt_route_conflict(&o->pools, ip, prefix, r, n);
 	if (i < 0)
 		return 0;
-	inet_ntop(AF_INET, &o->ip, ip, sizeof(ip));
-	d.s_addr = htonl(r[i].dst);
-	inet_ntop(AF_INET, &d, dst, sizeof(dst));
-	if (r[i].local)
-		return cove_err_set(
-			err, 0,
-			"--ip: %s/%u overlaps %s/%u, local to this host%s%s",
-			ip, o->prefix_len, dst, r[i].prefix,
-			r[i].dev[0] ? " on " : "", r[i].dev);
-	return cove_err_set(
-		err, 0,
-		"--ip: %s/%u overlaps the host's route %s/%u%s%s, which Cove did not make",
-		ip, o->prefix_len, dst, r[i].prefix, r[i].dev[0] ? " dev " : "",
-		r[i].dev);
+	inet_ntop(AF_INET, &ip, net, INET_ADDRSTRLEN);
+	snprintf(net + strlen(net), 5, "/%u", prefix);
+	return rt_conflict_msg(what, net, &r[i], false, err);
+}
+
+/**
+ * rt_check_ip6_routes() - refuse an IPv6 subnet that overlaps the host's
+ * @o:		options (the pools)
+ * @what:	"--ip6", or "pool6" for the pool's sandbox subnet
+ * @ip:		the subnet's address
+ * @prefix:	its length
+ * @err:	one line naming the route or address in the way
+ *
+ * Return: 0 or -1.
+ */
+static int rt_check_ip6_routes(const struct sbx_opts *o, const char *what,
+			       const struct in6_addr *ip, uint8_t prefix,
+			       struct cove_err *err)
+{
+	cove_cleanup_free struct rt_route *r = NULL;
+	char net[INET6_ADDRSTRLEN + 5];
+	unsigned n;
+	int i;
+
+	if (rt_host_routes(&o->pools, true, &r, &n, err) < 0)
+		return cove_err_prefix(err, "%s", what);
+	i = rt_route6_conflict(&o->pools, ip, prefix, r, n);
+	if (i < 0)
+		return 0;
+	inet_ntop(AF_INET6, ip, net, INET6_ADDRSTRLEN);
+	snprintf(net + strlen(net), 6, "/%u", prefix);
+	return rt_conflict_msg(what, net, &r[i], true, err);
+}
+
+/**
+ * rt_check_addresses() - the addresses this sandbox will put on the host
+ * must not overlap what the host has (see the theory above)
+ * @o:		options
+ * @err:	one line naming the route or address in the way
+ *
+ * An explicit --ip or --ip6 is checked as given; an address the pools
+ * will give is checked as the whole pool (IPv4) or the pool's sandbox
+ * subnet (IPv6), so a pool in cove.conf that overlaps a route Cove did
+ * not make is refused before any sandbox uses it.
+ *
+ * Return: 0 or -1.
+ */
+static int rt_check_addresses(const struct sbx_opts *o, struct cove_err *err)
+{
+	struct in6_addr sub6 = o->pools.net6;
+	uint8_t p6;
+	struct in6_addr gw6;
+	struct in_addr none = { 0 };
+
+	if (o->netns_path || o->mode == SBX_NET_NONE ||
+	    (o->oci && o->oci->host_netns))
+		return 0;
+	if (o->have_ip ? rt_check_ip_routes(o, "--ip", o->ip, o->prefix_len,
+					    err) < 0 :
+			 rt_check_ip_routes(o, "pool", o->pools.net,
+					    o->pools.prefix, err) < 0)
+		return -1;
+	if (o->ipv4_only)
+		return 0;
+	if (o->ip6_given)
+		return rt_check_ip6_routes(o, "--ip6", &o->ip6, o->prefix6_len,
+					   err);
+	rt_ip6_derive(&o->pools, none, &sub6, &p6, &gw6);
+	return rt_check_ip6_routes(o, "pool6", &sub6, p6, err);
 }
 
 /**
@@ -185,8 +295,7 @@ int rt_host_check(const struct sbx_opts *o, struct cove_err *err)
 	unsigned i;
 	int r;
 
-	if (o->have_ip && !o->netns_path && o->mode != SBX_NET_NONE &&
-	    rt_check_ip_routes(o, err) < 0)
+	if (rt_check_addresses(o, err) < 0)
 		return -1;
 	for (i = 0; i < o->npublish; i++) {
 		r = rt_port_bound(o->publish[i].host_port);

@@ -25,7 +25,11 @@
  * pair. The host end "cvXXXXXXXX" (the sandbox address in hex, so names
  * are unique exactly while addresses are) carries the gateway address as a
  * /32 (the same gateway on every host end is fine for Linux) and a /32
- * route to the sandbox. The sandbox end, created as "csXXXXXXXX" straight
+ * route to the sandbox; with IPv6, the IPv6 gateway as a /128 (no DAD: it
+ * is the same on every host end, which is fine for Linux too) and a /128
+ * route to the sandbox's IPv6 address. Neighbours are found by ARP and
+ * neighbour discovery over the pair, answered by the sandbox's stack (or
+ * its kernel under --network=kernel). The sandbox end, created as "csXXXXXXXX" straight
  * into the sandbox netns, is renamed eth0 and gets the sandbox address
  * with its prefix and a default route via the gateway. Deleting the host
  * end, or the netns dying, removes the pair: nothing to leak but the name.
@@ -98,6 +102,11 @@ static int rt_host_end_up(struct cove_nl *nl, const struct sbx_opts *o,
 	    cove_nl_link_set(nl, idx, NULL, true, err) < 0 ||
 	    cove_nl_route_add(nl, o->ip, 32, any, idx, err) < 0)
 		return cove_err_prefix(err, "host end %s", host);
+	/* IPv6 the same way: the gateway as a /128, a /128 to the sandbox. */
+	if (o->have_ip6 &&
+	    (cove_nl_addr6_add(nl, idx, &o->gateway6, 128, err) < 0 ||
+	     cove_nl_route6_add(nl, &o->ip6, 128, NULL, idx, err) < 0))
+		return cove_err_prefix(err, "host end %s", host);
 	/*
 	 * Claim the pool on the host: each sandbox's /32 is more specific, so
 	 * only an address with no live sandbox (not up yet, or gone) hits the
@@ -106,12 +115,12 @@ static int rt_host_end_up(struct cove_nl *nl, const struct sbx_opts *o,
 	 * and the next sandbox needs it again. An existing route for exactly
 	 * the pool (an administrator's) is left as it is.
 	 */
-	if (o->pool_ip) {
-		struct in_addr pool = { htonl(SBX_POOL_NET) };
-
-		if (cove_nl_route_fence(nl, pool, SBX_POOL_PREFIX, err) < 0)
-			return -1;
-	}
+	if (o->pool_ip &&
+	    cove_nl_route_fence(nl, o->pools.net, o->pools.prefix, err) < 0)
+		return -1;
+	if (o->have_ip6 && !o->ip6_given &&
+	    cove_nl_route6_fence(nl, &o->pools.net6, o->pools.prefix6, err) < 0)
+		return -1;
 	return 0;
 }
 

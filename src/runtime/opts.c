@@ -42,67 +42,74 @@
  * rt_opts_parse() stops at the first.
  */
 
-#define SBX_RUN_HELP                                                                \
-	"Usage: %s run [OPTIONS] [--] COMMAND [ARG...]\n"                           \
-	"\n"                                                                        \
-	"Run an unmodified program in a sandbox (its own net, pid, mount, uts\n"    \
-	"and ipc namespaces) whose TCP and UDP sockets are served by a\n"           \
-	"user-level stack through the sentry.\n"                                    \
-	"\n"                                                                        \
-	"  --network=MODE      a stack provider (see 'cove stacks': builtin,\n"     \
-	"                      kernel, ...), 'host' (the sandbox netns's own\n"     \
-	"                      kernel stack, no interception: the baseline) or\n"   \
-	"                      'none' (loopback only); default builtin\n"           \
-	"  --link=KIND         how a link-based stack reaches eth0: packet\n"       \
-	"                      (AF_PACKET on eth0, the default), tap (a TAP\n"      \
-	"                      spliced to eth0 with tc redirects), xdp (AF_XDP\n"   \
-	"                      on eth0) or dpdk[:DEVARGS] (a DPDK PMD on eth0,\n"   \
-	"                      net_af_packet0 unless DEVARGS names net_af_xdp0,\n"  \
-	"                      net_tap0 or a PCI device); xdp and dpdk are in\n"    \
-	"                      cove-plugin only (docs/LINKS.md)\n"                  \
-	"  --ip=A.B.C.D/N      sandbox address; default the next free one in\n"     \
-	"                      10.209.0.0/16 from .2, a pool claimed on the host\n" \
-	"                      with an unreachable route; the host side is\n"       \
-	"                      network+1. Never loopback, multicast, 0/8,\n"        \
-	"                      240/4, a network or broadcast address, nor a\n"      \
-	"                      subnet overlapping a host route Cove did not make\n" \
-	"  --ip-outside-pool   let --ip leave 10.209.0.0/16 (the host end then\n"   \
-	"                      takes network+1 of that subnet as its address)\n"    \
-	"  --name=NAME         sandbox name (default generated); state lives in\n"  \
-	"                      /run/cove/NAME\n"                                    \
-	"  --publish=HOST:PORT forward host TCP port HOST to PORT in the sandbox\n" \
-	"                      (repeatable); refused if a host process has HOST\n"  \
-	"                      bound or another sandbox publishes it\n"             \
-	"  --netns=PATH        use an existing, configured netns (e.g. made by a\n" \
-	"                      CNI plugin) instead of making one\n"                 \
-	"  --rootfs=DIR        the program's root directory\n"                      \
-	"  --host-fs=ro|rw     without --rootfs: ro (default) shows the host's\n"   \
-	"                      tree read-only with a private /tmp, /var/tmp,\n"     \
-	"                      /run and /dev, root mapped to host uid 100000;\n"    \
-	"                      rw gives the program the host's files as real\n"     \
-	"                      root (UNSAFE: it can change the host)\n"             \
-	"  --env=K=V           set an environment variable (repeatable)\n"          \
-	"  --workdir=DIR       the program's working directory\n"                   \
-	"  --user=UID[:GID]    run the program as UID (and GID)\n"                  \
-	"  --poll-us=N         spin up to N microseconds before sleeping\n"         \
-	"  --max-sockets=N     sockets (and so connections) the stack serves at\n"  \
-	"                      once, 16-16777216; default the provider's (65536\n"  \
-	"                      for builtin, kernel and lwip)\n"                     \
-	"  --pcap=FILE         write every frame the stack's link sends and\n"      \
-	"                      receives to FILE (pcap: tcpdump -r, Wireshark);\n"   \
-	"                      link-based stacks only\n"                            \
-	"  --pcap-size=N[k|m|g] stop adding frames before FILE passes N bytes\n"    \
-	"                      (default 256m); the file stays readable\n"           \
-	"  --memory=N[k|m|g]   limit the sandbox's memory (its sentry and stack\n"  \
-	"                      included) to N bytes (6m or more); past it the\n"    \
-	"                      kernel's OOM killer ends the program (137)\n"        \
-	"  --cpus=F            at most F CPUs of time (0.01 to 1024: a CFS\n"       \
-	"                      quota of F * 100 ms per 100 ms)\n"                   \
-	"  --pids=N            at most N processes and threads (8 or more,\n"       \
-	"                      the sentry's included); fork then fails EAGAIN\n"    \
-	"  --verbose           print the address and each setup step's time\n"      \
-	"\n"                                                                        \
-	"Exit status: the program's, 128+N if signal N ended it, 125 when\n"        \
+#define SBX_RUN_HELP                                                                 \
+	"Usage: %s run [OPTIONS] [--] COMMAND [ARG...]\n"                            \
+	"\n"                                                                         \
+	"Run an unmodified program in a sandbox (its own net, pid, mount, uts\n"     \
+	"and ipc namespaces) whose TCP and UDP sockets are served by a\n"            \
+	"user-level stack through the sentry.\n"                                     \
+	"\n"                                                                         \
+	"  --network=MODE      a stack provider (see 'cove stacks': builtin,\n"      \
+	"                      kernel, ...), 'host' (the sandbox netns's own\n"      \
+	"                      kernel stack, no interception: the baseline) or\n"    \
+	"                      'none' (loopback only); default builtin\n"            \
+	"  --link=KIND         how a link-based stack reaches eth0: packet\n"        \
+	"                      (AF_PACKET on eth0, the default), tap (a TAP\n"       \
+	"                      spliced to eth0 with tc redirects), xdp (AF_XDP\n"    \
+	"                      on eth0) or dpdk[:DEVARGS] (a DPDK PMD on eth0,\n"    \
+	"                      net_af_packet0 unless DEVARGS names net_af_xdp0,\n"   \
+	"                      net_tap0 or a PCI device); xdp and dpdk are in\n"     \
+	"                      cove-plugin only (docs/LINKS.md)\n"                   \
+	"  --ip=A.B.C.D/N      sandbox address; default the next free one in\n"      \
+	"                      10.209.0.0/16 from .2, a pool claimed on the host\n"  \
+	"                      with an unreachable route; the host side is\n"        \
+	"                      network+1. Never loopback, multicast, 0/8,\n"         \
+	"                      240/4, a network or broadcast address, nor a\n"       \
+	"                      subnet overlapping a host route Cove did not make\n"  \
+	"  --ip-outside-pool   let --ip (--ip6) leave the pool (the host end then\n" \
+	"                      takes network+1 of that subnet as its address)\n"     \
+	"  --ip6=ADDR/N|none   IPv6 address (N 64-126); default the IPv4 address\n"  \
+	"                      in the low 32 bits of fd63:6f76:6500::/64, host\n"    \
+	"                      side ::1 of the subnet; none: IPv4 only\n"            \
+	"  --ipv4-only         no IPv6 address (as --ip6=none)\n"                    \
+	"  --name=NAME         sandbox name (default generated); state lives in\n"   \
+	"                      /run/cove/NAME\n"                                     \
+	"  --publish=HOST:PORT forward host TCP port HOST to PORT in the sandbox\n"  \
+	"                      (repeatable); refused if a host process has HOST\n"   \
+	"                      bound or another sandbox publishes it\n"              \
+	"  --netns=PATH        use an existing, configured netns (e.g. made by a\n"  \
+	"                      CNI plugin) instead of making one\n"                  \
+	"  --rootfs=DIR        the program's root directory\n"                       \
+	"  --host-fs=ro|rw     without --rootfs: ro (default) shows the host's\n"    \
+	"                      tree read-only with a private /tmp, /var/tmp,\n"      \
+	"                      /run and /dev, root mapped to host uid 100000;\n"     \
+	"                      rw gives the program the host's files as real\n"      \
+	"                      root (UNSAFE: it can change the host)\n"              \
+	"  --env=K=V           set an environment variable (repeatable)\n"           \
+	"  --workdir=DIR       the program's working directory\n"                    \
+	"  --user=UID[:GID]    run the program as UID (and GID)\n"                   \
+	"  --poll-us=N         spin up to N microseconds before sleeping\n"          \
+	"  --max-sockets=N     sockets (and so connections) the stack serves at\n"   \
+	"                      once, 16-16777216; default the provider's (65536\n"   \
+	"                      for builtin, kernel and lwip)\n"                      \
+	"  --pcap=FILE         write every frame the stack's link sends and\n"       \
+	"                      receives to FILE (pcap: tcpdump -r, Wireshark);\n"    \
+	"                      link-based stacks only\n"                             \
+	"  --pcap-size=N[k|m|g] stop adding frames before FILE passes N bytes\n"     \
+	"                      (default 256m); the file stays readable\n"            \
+	"  --memory=N[k|m|g]   limit the sandbox's memory (its sentry and stack\n"   \
+	"                      included) to N bytes (6m or more); past it the\n"     \
+	"                      kernel's OOM killer ends the program (137)\n"         \
+	"  --cpus=F            at most F CPUs of time (0.01 to 1024: a CFS\n"        \
+	"                      quota of F * 100 ms per 100 ms)\n"                    \
+	"  --pids=N            at most N processes and threads (8 or more,\n"        \
+	"                      the sentry's included); fork then fails EAGAIN\n"     \
+	"  --config=FILE       cove.conf to read (default /etc/cove/cove.conf):\n"   \
+	"                      the address pools (pool, pool6) and the control\n"    \
+	"                      channel's settings\n"                                 \
+	"  --verbose           print the address and each setup step's time\n"       \
+	"\n"                                                                         \
+	"Exit status: the program's, 128+N if signal N ended it, 125 when\n"         \
 	"cove itself fails, 126 / 127 when COMMAND cannot run / is not found.\n"
 
 /* rt_run_usage() - the --help text of `cove run`, to @out. */
@@ -164,6 +171,39 @@ int rt_parse_cidr(const char *text, struct in_addr *ip, uint8_t *prefix)
 	errno = 0;
 	n = strtoul(slash + 1, &end, 10);
 	if (errno || end == slash + 1 || *end || n < 8 || n > 30)
+		return -1;
+	*prefix = (uint8_t)n;
+	return 0;
+}
+
+/**
+ * rt_parse_cidr6() - parse ADDR/N, an IPv6 address and N in 64..126
+ * @text:	the text
+ * @ip:		the address
+ * @prefix:	N
+ *
+ * Shorter than /64 is not a subnet one interface has; /127 and /128
+ * leave no room for a sandbox besides its gateway and the subnet-router
+ * anycast address.
+ *
+ * Return: 0, or -1 (then @ip may have been written).
+ */
+int rt_parse_cidr6(const char *text, struct in6_addr *ip, uint8_t *prefix)
+{
+	char buf[INET6_ADDRSTRLEN];
+	const char *slash = strchr(text, '/');
+	char *end;
+	unsigned long n;
+
+	if (!slash || (size_t)(slash - text) >= sizeof(buf))
+		return -1;
+	memcpy(buf, text, (size_t)(slash - text));
+	buf[slash - text] = '\0';
+	if (inet_pton(AF_INET6, buf, ip) != 1)
+		return -1;
+	errno = 0;
+	n = strtoul(slash + 1, &end, 10);
+	if (errno || end == slash + 1 || *end || n < 64 || n > 126)
 		return -1;
 	*prefix = (uint8_t)n;
 	return 0;
@@ -437,6 +477,24 @@ static int rt_opt_one(int c, char *arg, struct sbx_opts *o,
 				arg);
 		o->have_ip = true;
 		break;
+	case '6':
+		if (!strcmp(arg, "none")) {
+			o->ipv4_only = true;
+			break;
+		}
+		if (rt_parse_cidr6(arg, &o->ip6, &o->prefix6_len))
+			return cove_err_set(
+				err, 0,
+				"--ip6: '%s' is not ADDR/N (IPv6, N 64-126) or none",
+				arg);
+		o->ip6_given = o->have_ip6 = true;
+		break;
+	case '4':
+		o->ipv4_only = true;
+		break;
+	case 'K':
+		o->config_path = arg;
+		break;
 	case 'N':
 		if (!rt_name_valid(arg))
 			return cove_err_set(
@@ -555,6 +613,20 @@ static int rt_publish_check(const struct sbx_opts *o, struct cove_err *err)
 	return 0;
 }
 
+/* rt_outside_pool() - the message for an --ip outside the IPv4 pool. */
+static int rt_outside_pool(const struct sbx_opts *o, struct cove_err *err)
+{
+	char ip[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN], pool[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &o->ip, ip, sizeof(ip));
+	inet_ntop(AF_INET, &o->gateway, gw, sizeof(gw));
+	inet_ntop(AF_INET, &o->pools.net, pool, sizeof(pool));
+	return cove_err_set(
+		err, 0,
+		"--ip: %s/%u is outside Cove's pool %s/%u (and its host side %s with it); --ip-outside-pool allows it",
+		ip, o->prefix_len, pool, o->pools.prefix, gw);
+}
+
 /**
  * rt_ip_check() - the rules of --ip (see rt_ip_refusal(), rt_in_pool())
  * @o:		options; the gateway is set here
@@ -577,11 +649,40 @@ static int rt_ip_check(struct sbx_opts *o, struct cove_err *err)
 			err, 0,
 			"--ip: %s is the host side of its subnet (network + 1)",
 			ip);
-	if (!o->ip_outside_pool && !rt_in_pool(o->ip, o->prefix_len))
+	if (!o->ip_outside_pool && !rt_in_pool(&o->pools, o->ip, o->prefix_len))
+		return rt_outside_pool(o, err);
+	return 0;
+}
+
+/**
+ * rt_ip6_check() - the rules of --ip6 (see rt_ip6_refusal(), rt_in_pool6())
+ * @o:		options; the IPv6 gateway is set here
+ * @err:	one line naming the address and the rule
+ *
+ * Return: 0 or -1.
+ */
+static int rt_ip6_check(struct sbx_opts *o, struct cove_err *err)
+{
+	char ip[INET6_ADDRSTRLEN], pool[INET6_ADDRSTRLEN];
+	const char *why = rt_ip6_refusal(&o->ip6, o->prefix6_len);
+
+	inet_ntop(AF_INET6, &o->ip6, ip, sizeof(ip));
+	o->gateway6 = rt_gateway6_of(&o->ip6, o->prefix6_len);
+	if (why)
+		return cove_err_set(err, 0, "--ip6: %s/%u %s", ip,
+				    o->prefix6_len, why);
+	if (!memcmp(&o->gateway6, &o->ip6, sizeof(o->ip6)))
 		return cove_err_set(
 			err, 0,
-			"--ip: %s/%u is outside Cove's pool 10.209.0.0/16 (and its host side %s with it); --ip-outside-pool allows it",
-			ip, o->prefix_len, inet_ntoa(o->gateway));
+			"--ip6: %s is the host side of its subnet (network + 1)",
+			ip);
+	inet_ntop(AF_INET6, &o->pools.net6, pool, sizeof(pool));
+	if (!o->ip_outside_pool &&
+	    !rt_in_pool6(&o->pools, &o->ip6, o->prefix6_len))
+		return cove_err_set(
+			err, 0,
+			"--ip6: %s/%u is outside Cove's IPv6 pool %s/%u; --ip-outside-pool allows it",
+			ip, o->prefix6_len, pool, o->pools.prefix6);
 	return 0;
 }
 
@@ -602,6 +703,13 @@ static int rt_opts_check(struct sbx_opts *o, const char *network,
 		return cove_err_set(
 			err, 0,
 			"--ip and --netns exclude each other: the netns brings its address");
+	if (o->netns_path && o->ip6_given)
+		return cove_err_set(
+			err, 0,
+			"--ip6 and --netns exclude each other: the netns brings its address");
+	if (o->ip6_given && o->ipv4_only)
+		return cove_err_set(err, 0,
+				    "--ip6 and --ipv4-only exclude each other");
 	if (o->netns_path && o->npublish)
 		return cove_err_set(
 			err, 0,
@@ -610,9 +718,10 @@ static int rt_opts_check(struct sbx_opts *o, const char *network,
 		return cove_err_set(
 			err, 0,
 			"--publish needs a network (not --network=none)");
-	if (o->ip_outside_pool && !o->have_ip)
-		return cove_err_set(err, 0,
-				    "--ip-outside-pool is about --ip: give one");
+	if (o->ip_outside_pool && !o->have_ip && !o->ip6_given)
+		return cove_err_set(
+			err, 0,
+			"--ip-outside-pool is about --ip or --ip6: give one");
 	if (o->pcap_path &&
 	    (o->mode != SBX_NET_STACK || !strcmp(o->network, "kernel")))
 		return cove_err_set(err, 0,
@@ -620,6 +729,8 @@ static int rt_opts_check(struct sbx_opts *o, const char *network,
 				    "--network=%s): it records the link's frames",
 				    o->network);
 	if (o->have_ip && rt_ip_check(o, err) < 0)
+		return -1;
+	if (o->ip6_given && rt_ip6_check(o, err) < 0)
 		return -1;
 	return rt_publish_check(o, err);
 }
@@ -636,6 +747,36 @@ static int rt_opts_check(struct sbx_opts *o, const char *network,
  */
 int rt_opts_parse(int argc, char **argv, struct sbx_opts *o,
 		  struct cove_err *err)
+{
+	struct sbx_pools pools;
+
+	rt_pools_default(&pools);
+	return rt_opts_parse_pools(argc, argv, &pools, o, err);
+}
+
+/* rt_pools_default() - Cove's built-in pools (sandbox.h). */
+void rt_pools_default(struct sbx_pools *p)
+{
+	static const struct in6_addr net6 = SBX_POOL6_INIT;
+
+	p->net.s_addr = htonl(SBX_POOL_NET);
+	p->prefix = SBX_POOL_PREFIX;
+	p->net6 = net6;
+	p->prefix6 = SBX_POOL6_PREFIX;
+}
+
+/**
+ * rt_opts_parse_pools() - rt_opts_parse() with the address pools given
+ * @argc:	argument count
+ * @argv:	arguments, argv[0] == "run"; @o points into them
+ * @pools:	the pools --ip and --ip6 must stay in (cove.conf's)
+ * @o:		cleared, then filled
+ * @err:	one line on a usage error
+ *
+ * Return: as rt_opts_parse().
+ */
+int rt_opts_parse_pools(int argc, char **argv, const struct sbx_pools *pools,
+			struct sbx_opts *o, struct cove_err *err)
 {
 	static const struct option longopts[] = {
 		{ "network", required_argument, NULL, 'n' },
@@ -654,6 +795,9 @@ int rt_opts_parse(int argc, char **argv, struct sbx_opts *o,
 		{ "max-sockets", required_argument, NULL, 'X' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "ip-outside-pool", no_argument, NULL, 'O' },
+		{ "ip6", required_argument, NULL, '6' },
+		{ "ipv4-only", no_argument, NULL, '4' },
+		{ "config", required_argument, NULL, 'K' },
 		{ "pcap", required_argument, NULL, 'C' },
 		{ "pcap-size", required_argument, NULL, 'S' },
 		{ "memory", required_argument, NULL, 'M' },
@@ -666,6 +810,7 @@ int rt_opts_parse(int argc, char **argv, struct sbx_opts *o,
 	int c, r;
 
 	memset(o, 0, sizeof(*o));
+	o->pools = *pools;
 	o->link = SBX_LINK_PACKET;
 	o->pcap_fd = -1;
 	o->pcap_max = SBX_PCAP_MAX_DEFAULT;

@@ -14,9 +14,11 @@
 /*
  * Theory of operation
  *
- * One nftables table per sandbox, "ip cove_XXXXXXXX" (the sandbox address
- * in hex, like the veth's name), so removing a sandbox's rules is one
- * atomic "delete table" that cannot touch anyone else's:
+ * One nftables table per sandbox and family, "ip cove_XXXXXXXX" (the
+ * sandbox address in hex, like the veth's name) and, when the sandbox has
+ * IPv6, "ip6 cove_XXXXXXXX" with the same rules for its IPv6 address, so
+ * removing a sandbox's rules is one atomic transaction that cannot touch
+ * anyone else's:
  *
  *   prerouting  (dstnat): fib daddr type local tcp dport H dnat to IP:P
  *   output      (-100):   the same, for clients on the host itself
@@ -84,6 +86,41 @@ static int rt_nft(const char *script, char *errbuf, size_t errlen)
 }
 
 /**
+ * rt_publish_v6() - the IPv6 half of the rules: table ip6 cove_XXXXXXXX
+ * @o:		options (the IPv6 address, ports)
+ * @table:	the table's name (the IPv4 one's)
+ * @out:	appended to the script
+ * @cap:	room in @out
+ *
+ * The same DNAT as for IPv4, to [ip6]:PORT, for clients that reach a
+ * local IPv6 address of the host (any but ::1). Linux never lets a packet
+ * from ::1 leave by another interface than lo (IPv6 has no
+ * route_localnet), so [::1]:HOST is left alone: a client there gets the
+ * host's own answer (a reset) at once, not a DNAT into a black hole.
+ */
+static void rt_publish_v6(const struct sbx_opts *o, const char *table,
+			  char *out, size_t cap)
+{
+	char rules[3072] = "", ip6[INET6_ADDRSTRLEN];
+	size_t off = 0;
+	unsigned i;
+
+	inet_ntop(AF_INET6, &o->ip6, ip6, sizeof(ip6));
+	for (i = 0; i < o->npublish; i++)
+		off += (size_t)snprintf(
+			rules + off, sizeof(rules) - off,
+			"\t\tfib daddr type local tcp dport %u dnat to [%s]:%u\n",
+			o->publish[i].host_port, ip6, o->publish[i].port);
+	snprintf(out, cap,
+		 "table ip6 %s {\n"
+		 "\tchain pre {\n\t\ttype nat hook prerouting priority dstnat;\n%s\t}\n"
+		 "\tchain out {\n\t\ttype nat hook output priority -100;\n"
+		 "\t\tip6 daddr ::1 return\n%s\t}\n"
+		 "}\n",
+		 table, rules, rules);
+}
+
+/**
  * rt_publish_add() - the sandbox's nft table: DNAT each --publish host port
  * @o:		options (address, ports); the host end of the veth must exist
  *		(its route_localnet is switched on here)
@@ -95,9 +132,9 @@ static int rt_nft(const char *script, char *errbuf, size_t errlen)
  */
 int rt_publish_add(const struct sbx_opts *o, struct cove_err *err)
 {
-	char script[8192], table[32], host[16], peer[16], ip[INET_ADDRSTRLEN];
+	char script[16384], table[32], host[16], peer[16], ip[INET_ADDRSTRLEN];
 	char rules[2048] = "", errbuf[256], path[96];
-	size_t off = 0;
+	size_t off = 0, len;
 	unsigned i;
 	int fd;
 
@@ -109,14 +146,17 @@ int rt_publish_add(const struct sbx_opts *o, struct cove_err *err)
 			rules + off, sizeof(rules) - off,
 			"\t\tfib daddr type local tcp dport %u dnat to %s:%u\n",
 			o->publish[i].host_port, ip, o->publish[i].port);
-	snprintf(script, sizeof(script),
-		 "table ip %s {\n"
-		 "\tchain pre {\n\t\ttype nat hook prerouting priority dstnat;\n%s\t}\n"
-		 "\tchain out {\n\t\ttype nat hook output priority -100;\n%s\t}\n"
-		 "\tchain post {\n\t\ttype nat hook postrouting priority srcnat;\n"
-		 "\t\toifname \"%s\" ip saddr 127.0.0.0/8 masquerade\n\t}\n"
-		 "}\n",
-		 table, rules, rules, host);
+	len = (size_t)snprintf(
+		script, sizeof(script),
+		"table ip %s {\n"
+		"\tchain pre {\n\t\ttype nat hook prerouting priority dstnat;\n%s\t}\n"
+		"\tchain out {\n\t\ttype nat hook output priority -100;\n%s\t}\n"
+		"\tchain post {\n\t\ttype nat hook postrouting priority srcnat;\n"
+		"\t\toifname \"%s\" ip saddr 127.0.0.0/8 masquerade\n\t}\n"
+		"}\n",
+		table, rules, rules, host);
+	if (o->have_ip6)
+		rt_publish_v6(o, table, script + len, sizeof(script) - len);
 	snprintf(path, sizeof(path),
 		 "/proc/sys/net/ipv4/conf/%s/route_localnet", host);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -134,12 +174,17 @@ int rt_publish_add(const struct sbx_opts *o, struct cove_err *err)
 	return 0;
 }
 
-/* rt_publish_del() - delete the sandbox's nft table; idempotent. */
+/* rt_publish_del() - delete the sandbox's nft tables; idempotent. */
 void rt_publish_del(struct in_addr ip)
 {
-	char script[64], table[32];
+	char script[192], table[32];
 
 	rt_table_name(ip, table, sizeof(table));
-	snprintf(script, sizeof(script), "delete table ip %s\n", table);
+	/* Adding an empty table first makes "delete" succeed whether or not
+	 * the sandbox had IPv6, in one transaction. */
+	snprintf(script, sizeof(script),
+		 "table ip %s {}\ndelete table ip %s\n"
+		 "table ip6 %s {}\ndelete table ip6 %s\n",
+		 table, table, table, table);
 	(void)rt_nft(script, NULL, 0);
 }

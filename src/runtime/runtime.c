@@ -422,7 +422,8 @@ static int rt_open_pcap(struct rt_run *r, struct cove_err *err)
  */
 static int rt_prepare_state(struct rt_run *r, struct cove_err *err)
 {
-	char ipbuf[INET_ADDRSTRLEN];
+	char ipbuf[INET_ADDRSTRLEN], ip6[INET6_ADDRSTRLEN],
+		gw6[INET6_ADDRSTRLEN];
 
 	if (rt_state_create(r->o, &r->st, err) < 0)
 		return -1;
@@ -431,6 +432,12 @@ static int rt_prepare_state(struct rt_run *r, struct cove_err *err)
 		inet_ntop(AF_INET, &r->o->ip, ipbuf, sizeof(ipbuf));
 		sbx_step(r->o, "sandbox address %s/%u, host side %s", ipbuf,
 			 r->o->prefix_len, inet_ntoa(r->o->gateway));
+	}
+	if (r->o->have_ip6) {
+		inet_ntop(AF_INET6, &r->o->ip6, ip6, sizeof(ip6));
+		inet_ntop(AF_INET6, &r->o->gateway6, gw6, sizeof(gw6));
+		sbx_step(r->o, "sandbox IPv6 address %s/%u, host side %s", ip6,
+			 r->o->prefix6_len, gw6);
 	}
 	return 0;
 }
@@ -905,7 +912,7 @@ int rt_run(struct sbx_opts *o)
 			"cove run: needs root (namespaces, veth, seccomp listener)\n");
 		return SBX_EXIT_COVE;
 	}
-	if (cove_config_load(NULL, &r.cfg, &err) < 0) {
+	if (cove_config_load(o->config_path, &r.cfg, &err) < 0) {
 		fprintf(stderr, "cove run: %s\n", err.msg);
 		return SBX_EXIT_COVE;
 	}

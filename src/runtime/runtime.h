@@ -31,6 +31,23 @@
 int rt_opts_parse(int argc, char **argv, struct sbx_opts *o,
 		  struct cove_err *err);
 
+/**
+ * rt_opts_parse_pools() - rt_opts_parse() with the address pools given
+ * (cove.conf's pool and pool6); rt_opts_parse() uses the built-in ones
+ * @argc:	argument count
+ * @argv:	arguments
+ * @pools:	the pools
+ * @o:		filled
+ * @err:	one line on a usage error
+ *
+ * Return: as rt_opts_parse().
+ */
+int rt_opts_parse_pools(int argc, char **argv, const struct sbx_pools *pools,
+			struct sbx_opts *o, struct cove_err *err);
+
+/* rt_pools_default() - the built-in pools: 10.209.0.0/16, fd63:6f76:6500::/48. */
+void rt_pools_default(struct sbx_pools *p);
+
 /* rt_run_usage() - print the --help text of `cove run`. */
 void rt_run_usage(FILE *out, const char *prog);
 
@@ -70,7 +87,8 @@ int rt_ipam_pick(uint32_t net, uint8_t prefix, const uint32_t *used,
 
 /* A route or local address of the host, as rt_route_conflict() sees it. */
 struct rt_route {
-	uint32_t dst; /* host order */
+	uint32_t dst;	      /* host order */
+	struct in6_addr dst6; /* an IPv6 route's (rt_route6_conflict()) */
 	uint8_t prefix;
 	bool cove;    /* made by Cove: on a host end cvXXXXXXXX, or the fence */
 	bool local;   /* a local address of the host (the local table) */
@@ -89,15 +107,17 @@ const char *rt_ip_refusal(struct in_addr ip, uint8_t prefix);
 
 /**
  * rt_in_pool() - is @ip/@prefix (address and gateway) inside the pool?
+ * @p:		the pools
  * @ip:		address (network order)
  * @prefix:	prefix length
  *
- * Return: true if inside SBX_POOL_NET/SBX_POOL_PREFIX.
+ * Return: true if inside @p's IPv4 pool.
  */
-bool rt_in_pool(struct in_addr ip, uint8_t prefix);
+bool rt_in_pool(const struct sbx_pools *p, struct in_addr ip, uint8_t prefix);
 
 /**
  * rt_route_conflict() - a host route or address that @ip/@prefix overlaps
+ * @p:		the pools (a route containing the whole IPv4 pool is fine)
  * @ip:		sandbox address (network order)
  * @prefix:	its prefix length
  * @r:		the host's routes and local addresses
@@ -108,8 +128,8 @@ bool rt_in_pool(struct in_addr ip, uint8_t prefix);
  *
  * Return: the index of the first conflicting entry of @r, or -1.
  */
-int rt_route_conflict(struct in_addr ip, uint8_t prefix,
-		      const struct rt_route *r, unsigned n);
+int rt_route_conflict(const struct sbx_pools *p, struct in_addr ip,
+		      uint8_t prefix, const struct rt_route *r, unsigned n);
 
 /**
  * rt_gateway_of() - the host side of a sandbox subnet: network + 1
@@ -119,6 +139,63 @@ int rt_route_conflict(struct in_addr ip, uint8_t prefix,
  * Return: the gateway, network order.
  */
 struct in_addr rt_gateway_of(struct in_addr ip, uint8_t prefix);
+
+/* ---- ipam.c: IPv6 ----------------------------------------------------- */
+
+/* rt_prefix6_match() - do @a and @b share their first @prefix bits? */
+bool rt_prefix6_match(const struct in6_addr *a, const struct in6_addr *b,
+		      uint8_t prefix);
+
+/**
+ * rt_ip6_refusal() - why an address cannot be a sandbox's IPv6 address
+ * (::/8, link-local, multicast, the subnet's network address)
+ * @ip:		address
+ * @prefix:	its prefix length (64..126)
+ *
+ * Return: NULL if usable, else a static reason starting "is ...".
+ */
+const char *rt_ip6_refusal(const struct in6_addr *ip, uint8_t prefix);
+
+/**
+ * rt_route6_conflict() - rt_route_conflict() for an IPv6 subnet
+ * @p:		the pools (a route containing the whole IPv6 pool is fine)
+ * @ip:		sandbox address
+ * @prefix:	its prefix length
+ * @r:		the host's IPv6 routes and local addresses (@dst6)
+ * @n:		their count
+ *
+ * Return: the index of the first conflicting entry of @r, or -1.
+ */
+int rt_route6_conflict(const struct sbx_pools *p, const struct in6_addr *ip,
+		       uint8_t prefix, const struct rt_route *r, unsigned n);
+
+/* rt_gateway6_of() - the host side of an IPv6 subnet: network + 1. */
+struct in6_addr rt_gateway6_of(const struct in6_addr *ip, uint8_t prefix);
+
+/* rt_in_pool6() - is @ip/@prefix (address and gateway) inside @p's pool? */
+bool rt_in_pool6(const struct sbx_pools *p, const struct in6_addr *ip,
+		 uint8_t prefix);
+
+/**
+ * rt_ip6_derive() - the IPv6 address of the sandbox whose IPv4 one is @ip
+ * @p:		pools (the IPv6 pool's first /64 is the subnet)
+ * @ip:		the sandbox's IPv4 address
+ * @out:	its IPv6 address: the subnet with @ip in the low 32 bits
+ * @prefix:	set to SBX_SUBNET6_PREFIX
+ * @gw:		set to the subnet's ::1
+ */
+void rt_ip6_derive(const struct sbx_pools *p, struct in_addr ip,
+		   struct in6_addr *out, uint8_t *prefix, struct in6_addr *gw);
+
+/**
+ * rt_parse_cidr6() - parse ADDR/N (an IPv6 address, N 64..126)
+ * @text:	the text
+ * @ip:		address
+ * @prefix:	prefix length
+ *
+ * Return: 0 or -1.
+ */
+int rt_parse_cidr6(const char *text, struct in6_addr *ip, uint8_t *prefix);
 
 /* ---- state.c: /run/cove/NAME and garbage collection ------------------ */
 

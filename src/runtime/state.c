@@ -29,6 +29,8 @@
  *           sentry closes its copy): a free lock means the runtime is
  *           gone, and its sentry is dead or dying (PR_SET_PDEATHSIG);
  *   ip      the sandbox address (A.B.C.D), which also names the veth;
+ *   ip6     its IPv6 address, ADDR/N (none with --ipv4-only), checked by
+ *           every later sandbox under the global lock (rt_ip6_holder());
  *   pid     "PID STARTTIME" of the sentry, so gc never kills a reused pid;
  *   network the --network value, for `cove list`;
  *   ports   the --publish host ports, written under the global lock when
@@ -165,8 +167,9 @@ static int rt_global_lock(struct cove_err *err)
 static void rt_rm_dir(const char *dir)
 {
 	static const char *const files[] = {
-		"lock", "ip",	   "pid",   "publish",	"control.sock",
-		"veth", "network", "ports", "stopping", "cgroup",
+		"lock",	   "ip",	   "ip6",    "pid",
+		"publish", "control.sock", "veth",   "network",
+		"ports",   "stopping",	   "cgroup",
 	};
 	char path[192];
 	unsigned i;
@@ -359,6 +362,103 @@ static int rt_state_make_dir(struct sbx_opts *o, struct rt_state *st,
 }
 
 /**
+ * rt_ip6_holder() - the live sandbox whose "ip6" is @ip6, if any
+ * @ip6:	address
+ * @self:	this sandbox's name (its own dir does not count)
+ * @out:	its name
+ * @outlen:	size of @out
+ *
+ * Called with the global lock held, after gc: every state dir left is a
+ * live sandbox's.
+ *
+ * Return: true if one has it.
+ */
+static bool rt_ip6_holder(const struct in6_addr *ip6, const char *self,
+			  char *out, size_t outlen)
+{
+	cove_cleanup_closedir DIR *d = opendir(SBX_RUN_DIR);
+	struct in6_addr other;
+	struct dirent *de;
+	char dir[160], buf[INET6_ADDRSTRLEN + 8];
+
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || !rt_name_valid(de->d_name) ||
+		    !strcmp(de->d_name, self))
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%.*s", SBX_RUN_DIR, SBX_NAME_MAX,
+			 de->d_name);
+		if (rt_read_small(dir, "ip6", buf, sizeof(buf)))
+			continue;
+		buf[strcspn(buf, "/\n")] = '\0';
+		if (inet_pton(AF_INET6, buf, &other) == 1 &&
+		    !memcmp(&other, ip6, sizeof(other))) {
+			snprintf(out, outlen, "%.*s", SBX_NAME_MAX, de->d_name);
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * rt_host_has_ipv6() - does a new interface of the host get IPv6? Not when
+ * the kernel has none or net.ipv6.conf.default.disable_ipv6 is set (the
+ * host end of a veth takes the default's value).
+ */
+static bool rt_host_has_ipv6(void)
+{
+	cove_cleanup_close int fd =
+		open("/proc/sys/net/ipv6/conf/default/disable_ipv6",
+		     O_RDONLY | O_CLOEXEC);
+	char c = '1';
+
+	return fd >= 0 && read(fd, &c, 1) == 1 && c == '0';
+}
+
+/**
+ * rt_state_pick_ip6() - the sandbox's IPv6 address; recorded in "ip6"
+ * @o:		options with the IPv4 address chosen; ip6, prefix6_len and
+ *		gateway6 are set here unless --ip6 gave them or
+ *		--ipv4-only asks for none
+ * @st:		the new state dir
+ * @err:	reason: the address is another live sandbox's
+ *
+ * The default address is derived from the IPv4 one (rt_ip6_derive()), so
+ * it is unique among derived ones; the check against every live
+ * sandbox's "ip6" catches an --ip6 that equals another's, either way.
+ *
+ * Return: 0 or -1.
+ */
+static int rt_state_pick_ip6(struct sbx_opts *o, const struct rt_state *st,
+			     struct cove_err *err)
+{
+	char buf[INET6_ADDRSTRLEN], holder[SBX_NAME_MAX + 1];
+
+	if (o->ipv4_only)
+		return 0;
+	if (!rt_host_has_ipv6()) {
+		if (o->ip6_given)
+			return cove_err_set(
+				err, EAFNOSUPPORT,
+				"--ip6: IPv6 is disabled on this host (net.ipv6.conf.default.disable_ipv6)");
+		o->ipv4_only = true; /* as a host without IPv6: IPv4 only */
+		return 0;
+	}
+	if (!o->ip6_given) {
+		rt_ip6_derive(&o->pools, o->ip, &o->ip6, &o->prefix6_len,
+			      &o->gateway6);
+		o->have_ip6 = true;
+	}
+	inet_ntop(AF_INET6, &o->ip6, buf, sizeof(buf));
+	if (rt_ip6_holder(&o->ip6, o->name, holder, sizeof(holder)))
+		return cove_err_set(err, EADDRINUSE,
+				    "%s: %s is used by sandbox %s",
+				    o->ip6_given ? "--ip6" : "IPv6 address",
+				    buf, holder);
+	rt_state_write(st, "ip6", "%s/%u\n", buf, o->prefix6_len);
+	return 0;
+}
+
+/**
  * rt_state_pick_address() - the sandbox address: --ip if free, else the
  * lowest free one of the pool; recorded in "ip"
  * @o:		options; o->ip, prefix_len, gateway and pool_ip are set when
@@ -393,19 +493,22 @@ static int rt_state_pick_address(struct sbx_opts *o, const struct rt_state *st,
 					"--ip: %s is used by another sandbox",
 					inet_ntoa(o->ip));
 	} else {
-		if (rt_ipam_pick(SBX_POOL_NET, SBX_POOL_PREFIX, used, nused,
-				 &pick) < 0)
-			return cove_err_set(
-				err, ENOSPC,
-				"no free address left in 10.209.0.0/16");
+		if (rt_ipam_pick(ntohl(o->pools.net.s_addr), o->pools.prefix,
+				 used, nused, &pick) < 0)
+			return cove_err_set(err, ENOSPC,
+					    "no free address left in %s/%u",
+					    inet_ntoa(o->pools.net),
+					    o->pools.prefix);
 		o->ip.s_addr = htonl(pick);
-		o->prefix_len = SBX_POOL_PREFIX;
+		o->prefix_len = o->pools.prefix;
 		o->have_ip = true;
 		o->pool_ip = true;
-		o->gateway = rt_gateway_of(o->ip, SBX_POOL_PREFIX);
+		o->gateway = rt_gateway_of(o->ip, o->pools.prefix);
 	}
 	inet_ntop(AF_INET, &o->ip, ipbuf, sizeof(ipbuf));
 	rt_state_write(st, "ip", "%s\n", ipbuf);
+	if (rt_state_pick_ip6(o, st, err) < 0)
+		return -1;
 	/* A leftover veth of a dead sandbox with this address would clash. */
 	rt_detach_host(o->ip);
 	return 0;

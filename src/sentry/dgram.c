@@ -92,7 +92,8 @@ static ssize_t sbx_dg_recv1(struct sentry *sn, struct sbx_sock *sk,
 	struct iovec uiov[SBX_IOV_MAX];
 	struct msghdr m, k;
 	struct iovec kiov;
-	struct sockaddr_in from;
+	union sbx_sockaddr from;
+	socklen_t fromlen = sbx_sa_len(sk->family);
 	size_t total, copied, off, i, n;
 	int32_t namelen;
 	size_t clen = 0;
@@ -117,7 +118,7 @@ static ssize_t sbx_dg_recv1(struct sentry *sn, struct sbx_sock *sk,
 	if (r < 0)
 		return -errno;
 	memset(&from, 0, sizeof(from));
-	from.sin_family = AF_INET;
+	from.sa.sa_family = (sa_family_t)sk->family;
 	if (sk->ring_len) {
 		from = sk->ring[sk->ring_head];
 		if (!(flags & MSG_PEEK)) {
@@ -139,9 +140,8 @@ static ssize_t sbx_dg_recv1(struct sentry *sn, struct sbx_sock *sk,
 		namelen = (int32_t)m.msg_namelen;
 		if (namelen < 0)
 			return -EINVAL;
-		n = (size_t)namelen < sizeof(from) ? (size_t)namelen :
-						     sizeof(from);
-		namelen = (int32_t)sizeof(from);
+		n = (size_t)namelen < fromlen ? (size_t)namelen : fromlen;
+		namelen = (int32_t)fromlen;
 		if (sbx_mem_write(pid, (uint64_t)(uintptr_t)m.msg_name, &from,
 				  n) < 0 ||
 		    sbx_mem_write(pid,

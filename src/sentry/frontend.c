@@ -105,17 +105,22 @@ static int sbx_install(struct sentry *sn, uint64_t id, int afd, bool cloexec)
 }
 
 /**
- * sbx_h_socket() - socket(AF_INET, type, protocol)
+ * sbx_h_socket() - socket(AF_INET or AF_INET6, type, protocol)
  * @sn:		sentry
  * @n:		the notification
+ * @family:	AF_INET or AF_INET6 (the filter compared all 64 bits)
  *
  * Only SOCK_STREAM/TCP and SOCK_DGRAM/UDP are served (SOCK_RAW: EPERM).
+ * The family goes to the provider as it is: one without IPv6 answers
+ * AF_INET6 with -EAFNOSUPPORT, which is the program's answer, as from a
+ * kernel built without IPv6.
  * Opens the stack socket and its sbx_sock, makes the socketpair and
  * installs the program's end in the caller with ADDFD_FLAG_SEND, which
  * also answers the call with the new fd. On any failure everything made
  * here is freed; if the caller has gone (ENOENT) nothing is answered.
  */
-static void sbx_h_socket(struct sentry *sn, const struct seccomp_notif *n)
+static void sbx_h_socket(struct sentry *sn, const struct seccomp_notif *n,
+			 int family)
 {
 	int type = (int)n->data.args[1], proto = (int)n->data.args[2];
 	int base = type & 0xf, afd, ret;
@@ -139,7 +144,7 @@ static void sbx_h_socket(struct sentry *sn, const struct seccomp_notif *n)
 		sbx_reply(sn, n->id, -1, EPROTONOSUPPORT);
 		return;
 	}
-	ret = sn->ops->socket(sn->st, AF_INET, base, proto, &s);
+	ret = sn->ops->socket(sn->st, family, base, proto, &s);
 	if (ret < 0) {
 		sbx_reply(sn, n->id, -1, -ret);
 		return;
@@ -150,6 +155,7 @@ static void sbx_h_socket(struct sentry *sn, const struct seccomp_notif *n)
 		sbx_reply(sn, n->id, -1, ENOMEM);
 		return;
 	}
+	sk->family = family;
 	ret = sbx_sock_pair(sk, &afd, type & SOCK_NONBLOCK);
 	if (ret < 0) {
 		sbx_sock_free(sk);
@@ -159,8 +165,9 @@ static void sbx_h_socket(struct sentry *sn, const struct seccomp_notif *n)
 	ret = sbx_install(sn, n->id, afd, type & SOCK_CLOEXEC);
 	close(afd);
 	if (sn->trace)
-		fprintf(stderr, "cove sentry: socket type %d -> fd %d\n", type,
-			ret);
+		fprintf(stderr,
+			"cove sentry: socket family %d type %d -> fd %d\n",
+			family, type, ret);
 	sk->hint_pid = n->pid;
 	sk->hint_fd = ret;
 	if (ret < 0) {
@@ -199,14 +206,10 @@ static int sbx_read_sockaddr(const struct seccomp_notif *n, uint64_t addr,
 int sbx_bind(struct sentry *sn, struct sbx_sock *sk, const struct sockaddr *a,
 	     socklen_t len)
 {
-	struct sockaddr_in sin;
 	int ret = sn->ops->bind(sk->s, a, len);
 
-	if (ret != -EADDRINUSE || len < (socklen_t)sizeof(sin))
-		return ret;
-	memcpy(&sin, a, sizeof(sin));
-	if (sin.sin_family == AF_INET &&
-	    sbx_relay_settle_port(sn, sk, sin.sin_port))
+	if (ret == -EADDRINUSE &&
+	    sbx_relay_settle_port(sn, sk, sbx_sa_port(a, len)))
 		ret = sn->ops->bind(sk->s, a, len);
 	return ret;
 }
@@ -221,15 +224,14 @@ int sbx_bind(struct sentry *sn, struct sbx_sock *sk, const struct sockaddr *a,
  */
 int sbx_listen(struct sentry *sn, struct sbx_sock *sk, int backlog)
 {
-	struct sockaddr_in a;
+	union sbx_sockaddr a;
 	socklen_t len = sizeof(a);
 	int ret = sn->ops->listen(sk->s, backlog);
 
 	memset(&a, 0, sizeof(a));
 	if (ret == -EADDRINUSE &&
-	    sn->ops->getsockname(sk->s, (struct sockaddr *)&a, &len) == 0 &&
-	    a.sin_family == AF_INET &&
-	    sbx_relay_settle_port(sn, sk, a.sin_port))
+	    sn->ops->getsockname(sk->s, &a.sa, &len) == 0 &&
+	    sbx_relay_settle_port(sn, sk, sbx_sa_port(&a.sa, len)))
 		ret = sn->ops->listen(sk->s, backlog);
 	return ret;
 }
@@ -579,7 +581,7 @@ static void sbx_h_getsockopt(struct sentry *sn, const struct seccomp_notif *n,
 			iv = sk->type;
 			break;
 		case SO_DOMAIN:
-			iv = AF_INET;
+			iv = sk->family;
 			break;
 		case SO_PROTOCOL:
 			iv = sk->type == SOCK_STREAM ? IPPROTO_TCP :
@@ -792,7 +794,7 @@ bool sbx_try_recvfrom(struct sentry *sn, struct sbx_sock *sk,
 {
 	uint64_t len = w->args[2];
 	int flags = (int)w->args[3];
-	struct sockaddr_in from;
+	union sbx_sockaddr from;
 	ssize_t r;
 	int ret;
 
@@ -808,7 +810,7 @@ bool sbx_try_recvfrom(struct sentry *sn, struct sbx_sock *sk,
 		return true;
 	}
 	memset(&from, 0, sizeof(from));
-	from.sin_family = AF_INET;
+	from.sa.sa_family = (sa_family_t)sk->family;
 	if (sk->ring_len) {
 		from = sk->ring[sk->ring_head];
 		if (!(flags & MSG_PEEK)) {
@@ -820,7 +822,7 @@ bool sbx_try_recvfrom(struct sentry *sn, struct sbx_sock *sk,
 			    (size_t)r < len ? (size_t)r : (size_t)len);
 	if (!ret)
 		ret = sbx_put_addr(w->pid, w->args[4], w->args[5], &from,
-				   sizeof(from));
+				   sbx_sa_len(sk->family));
 	sbx_reply(sn, w->id, r, -ret);
 	return true;
 }
@@ -867,8 +869,8 @@ static void sbx_dispatch(struct sentry *sn, const struct seccomp_notif *n)
 	int dup;
 
 	if (n->data.nr == SYS_socket) {
-		if ((int)n->data.args[0] == AF_INET)
-			sbx_h_socket(sn, n);
+		if (n->data.args[0] == AF_INET || n->data.args[0] == AF_INET6)
+			sbx_h_socket(sn, n, (int)n->data.args[0]);
 		else
 			sbx_continue(sn, n->id);
 		return;

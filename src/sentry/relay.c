@@ -237,7 +237,7 @@ static bool sbx_pump_up(struct sbx_sock *sk)
 }
 
 /* sbx_ring_push() - remember a datagram's source (oldest dropped if full). */
-static void sbx_ring_push(struct sbx_sock *sk, const struct sockaddr_in *a)
+static void sbx_ring_push(struct sbx_sock *sk, const union sbx_sockaddr *a)
 {
 	if (sk->ring_len == SBX_RING) {
 		sk->ring_head = (sk->ring_head + 1) % SBX_RING;
@@ -318,7 +318,7 @@ static void sbx_pair_charge(struct sbx_sock *sk, size_t n)
 static bool sbx_pump_down(struct sbx_sock *sk)
 {
 	struct sentry *sn = sk->sn;
-	struct sockaddr_in from;
+	union sbx_sockaddr from;
 	struct iovec iov = { .iov_base = sn->scratch, .iov_len = SBX_SCRATCH };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 	bool wrote = false;
@@ -549,6 +549,7 @@ static void sbx_accept_more(struct sbx_sock *l)
 			sn->ops->close(cs);
 			break;
 		}
+		c->family = l->family; /* as Linux: the listener's */
 		c->state = SK_CONNECTED;
 		if (sbx_sock_pair(c, &afd, false) < 0) {
 			sbx_sock_free(c);
@@ -703,15 +704,13 @@ bool sbx_relay_process(struct sentry *sn)
 /* sbx_local_port() - the stack socket's local port (network order), or 0. */
 static uint16_t sbx_local_port(struct sbx_sock *sk)
 {
-	struct sockaddr_in a;
+	union sbx_sockaddr a;
 	socklen_t len = sizeof(a);
 
 	memset(&a, 0, sizeof(a));
-	if (!sk->s ||
-	    sk->sn->ops->getsockname(sk->s, (struct sockaddr *)&a, &len) < 0 ||
-	    a.sin_family != AF_INET)
+	if (!sk->s || sk->sn->ops->getsockname(sk->s, &a.sa, &len) < 0)
 		return 0;
-	return a.sin_port;
+	return sbx_sa_port(&a.sa, len);
 }
 
 /**

@@ -28,10 +28,18 @@
  * seen it; with --link=tap, sbx_attach_tap() instead redirects ingress
  * between the interface and the TAP both ways.
  *
+ * IPv6: when the kernel serves the program (--network=kernel, host) eth0
+ * also gets the sandbox's IPv6 address (no DAD: unique by construction)
+ * and a default route through the IPv6 gateway; for user-level stacks
+ * the address is the stack's and the kernel's IPv6 stays off. With
+ * --netns the interface's first global IPv6 address and its default
+ * route are read like the IPv4 ones.
+ *
  * The invariant is about ownership. A namespace cove created dies with
  * the sandbox and needs no cleanup. A --netns namespace is the caller's
  * and outlives it: whatever is changed there is recorded (undo_ingress,
- * ifname, ipv6_was) so sbx_detach_sandbox() can put it back.
+ * ifname, ipv6_was, the IPv6 address that disabling IPv6 flushes) so
+ * sbx_detach_sandbox() can put it back.
  */
 
 /* sbx_write_file() - write a short string to a /proc or /sys file. */
@@ -119,7 +127,83 @@ out:
 	return ret;
 }
 
-int sbx_attach_sandbox(struct sbx_opts *o, bool drop_ingress,
+/* sbx_hex16() - 32 hex digits (as /proc/net/if_inet6 writes) to @a. */
+static bool sbx_hex16(const char *hex, struct in6_addr *a)
+{
+	unsigned i, b;
+
+	if (strlen(hex) != 32)
+		return false;
+	for (i = 0; i < 16; i++) {
+		if (sscanf(hex + 2 * i, "%2x", &b) != 1)
+			return false;
+		a->s6_addr[i] = (uint8_t)b;
+	}
+	return true;
+}
+
+/**
+ * sbx_read_netns_addr6() - --netns: take @ifname's IPv6 address and route
+ * @o:		options; have_ip6, ip6, prefix6_len and gateway6 set if found
+ * @ifname:	the interface
+ *
+ * The first address of global scope (a unique local one included) from
+ * /proc/net/if_inet6, and the default route's next hop on @ifname from
+ * /proc/net/ipv6_route; link-local addresses stay the interface's own.
+ * None: the sandbox has IPv4 only, as its orchestrator gave it.
+ */
+static void sbx_read_netns_addr6(struct sbx_opts *o, const char *ifname)
+{
+	char line[256], a[40], nh[40], dev[IFNAMSIZ], dst[40];
+	unsigned idx, plen, scope, flags, dlen;
+	struct in6_addr gw;
+	FILE *f = fopen("/proc/net/if_inet6", "re");
+
+	while (f && !o->have_ip6 && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%32s %x %x %x %x %15s", a, &idx, &plen,
+			   &scope, &flags, dev) == 6 &&
+		    !strcmp(dev, ifname) && scope == 0 && plen <= 128 &&
+		    sbx_hex16(a, &o->ip6)) {
+			o->prefix6_len = (uint8_t)plen;
+			o->have_ip6 = true;
+		}
+	if (f)
+		fclose(f);
+	if (!o->have_ip6)
+		return;
+	f = fopen("/proc/net/ipv6_route", "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%32s %x %*s %*x %32s %*x %*x %*x %*x %15s",
+			   dst, &dlen, nh, dev) == 4 &&
+		    dlen == 0 && !strcmp(dev, ifname) && sbx_hex16(nh, &gw) &&
+		    memcmp(&gw, &in6addr_any, sizeof(gw)))
+			o->gateway6 = gw;
+	if (f)
+		fclose(f);
+}
+
+/**
+ * sbx_addr6_up() - the kernel's IPv6 on @idx: the sandbox's address and a
+ * default route through its gateway (--network=kernel and host; a --netns
+ * interface given back)
+ * @nl:		rtnetlink socket
+ * @o:		options with have_ip6
+ * @idx:	the interface, up
+ * @err:	reason
+ *
+ * Return: 0 or -1.
+ */
+static int sbx_addr6_up(struct cove_nl *nl, const struct sbx_opts *o, int idx,
+			struct cove_err *err)
+{
+	if (cove_nl_addr6_add(nl, idx, &o->ip6, o->prefix6_len, err) < 0)
+		return -1;
+	if (!memcmp(&o->gateway6, &in6addr_any, sizeof(o->gateway6)))
+		return 0;
+	return cove_nl_route6_add(nl, &in6addr_any, 0, &o->gateway6, idx, err);
+}
+
+int sbx_attach_sandbox(struct sbx_opts *o, bool drop_ingress, bool kernel_ip6,
 		       struct cove_err *err)
 {
 	char host[16], peer[16], ifname[IFNAMSIZ] = "eth0", path[96];
@@ -139,6 +223,7 @@ int sbx_attach_sandbox(struct sbx_opts *o, bool drop_ingress,
 	if (o->netns_path) {
 		if (sbx_read_netns_addr(o, ifname, err) < 0)
 			goto fail;
+		sbx_read_netns_addr6(o, ifname);
 		idx = cove_nl_ifindex(&nl, ifname);
 	} else {
 		sbx_veth_names(o->ip, host, peer);
@@ -169,6 +254,9 @@ int sbx_attach_sandbox(struct sbx_opts *o, bool drop_ingress,
 		    cove_nl_link_set(&nl, idx, NULL, true, err) < 0 ||
 		    cove_nl_route_add(&nl, any, 0, o->gateway, idx, err) < 0)
 			goto fail;
+		if (o->have_ip6 && kernel_ip6 &&
+		    sbx_addr6_up(&nl, o, idx, err) < 0)
+			goto fail;
 	}
 done:
 	cove_nl_close(&nl);
@@ -195,6 +283,13 @@ void sbx_detach_sandbox(const struct sbx_opts *o)
 		snprintf(path, sizeof(path),
 			 "/proc/sys/net/ipv6/conf/%s/disable_ipv6", o->ifname);
 		(void)sbx_write_file(path, was);
+	}
+	/* Disabling IPv6 flushed the interface's IPv6 addresses: give back
+	 * the one (and the route) the orchestrator had put there. */
+	if (o->ipv6_was == '0' && o->have_ip6 && idx &&
+	    cove_nl_open(&nl, NULL) == 0) {
+		(void)sbx_addr6_up(&nl, o, idx, NULL);
+		cove_nl_close(&nl);
 	}
 }
 

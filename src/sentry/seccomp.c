@@ -20,10 +20,11 @@
  *     one with bits set above the 32 the kernel reads, fails as on a
  *     kernel without that family: EAFNOSUPPORT. Allowed:
  *       AF_UNIX      the kernel's, every mode
- *       AF_INET      stack modes: socket() USER_NOTIF (the sentry serves
- *                    it); host and none: the kernel's
- *       AF_INET6     stack modes: EAFNOSUPPORT (no stack serves IPv6
- *                    yet); host and none: the kernel's
+ *       AF_INET,     stack modes: socket() USER_NOTIF (the sentry serves
+ *       AF_INET6     it; a provider without IPv6 answers AF_INET6 with
+ *                    EAFNOSUPPORT, as a kernel without IPv6 does);
+ *                    socketpair() the kernel's (EOPNOTSUPP, no socket
+ *                    made); host and none: the kernel's
  *       AF_NETLINK   socket() only with protocol NETLINK_ROUTE (read-only:
  *                    the program has no CAP_NET_ADMIN); any other protocol
  *                    EPROTONOSUPPORT, as for a netlink family Linux lacks
@@ -82,7 +83,6 @@
 enum sbx_fam_action {
 	SBX_FAM_KERNEL,	   /* allowed: the kernel serves it */
 	SBX_FAM_NOTIFY,	   /* stack modes: the sentry serves it */
-	SBX_FAM_ABSENT,	   /* stack modes: EAFNOSUPPORT, as if not built */
 	SBX_FAM_ROUTE_ONLY /* netlink: NETLINK_ROUTE only */
 };
 
@@ -97,7 +97,7 @@ static const struct sbx_family {
 } sbx_families[] = {
 	{ AF_UNIX, SBX_FAM_KERNEL, SBX_FAM_KERNEL },
 	{ AF_INET, SBX_FAM_NOTIFY, SBX_FAM_KERNEL },
-	{ AF_INET6, SBX_FAM_ABSENT, SBX_FAM_KERNEL },
+	{ AF_INET6, SBX_FAM_NOTIFY, SBX_FAM_KERNEL },
 	{ AF_NETLINK, SBX_FAM_ROUTE_ONLY, SBX_FAM_ROUTE_ONLY },
 };
 
@@ -173,18 +173,11 @@ static int sbx_family_rules(scmp_filter_ctx ctx, const struct sbx_family *f,
 			    enum sbx_fam_action act)
 {
 	struct scmp_arg_cmp a[2];
-	int ret;
 
 	a[0] = sbx_arg(0, SCMP_CMP_EQ, (uint64_t)f->family);
 	switch (act) {
 	case SBX_FAM_NOTIFY:
 		return sbx_rule(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(socket), 1, a);
-	case SBX_FAM_ABSENT:
-		ret = sbx_rule(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT),
-			       SCMP_SYS(socket), 1, a);
-		return ret ? ret :
-			     sbx_rule(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT),
-				      SCMP_SYS(socketpair), 1, a);
 	case SBX_FAM_ROUTE_ONLY:
 		a[1] = sbx_arg(2, SCMP_CMP_NE, NETLINK_ROUTE);
 		return sbx_rule(ctx, SCMP_ACT_ERRNO(EPROTONOSUPPORT),
@@ -198,7 +191,7 @@ static int sbx_family_rules(scmp_filter_ctx ctx, const struct sbx_family *f,
 /**
  * sbx_socket_rules() - socket() and socketpair(): the family allow list
  * @ctx:	filter being built
- * @notify:	stack mode (the sentry serves AF_INET)
+ * @notify:	stack mode (the sentry serves AF_INET and AF_INET6)
  *
  * Return: 0 or a negative errno from libseccomp.
  */

@@ -234,6 +234,12 @@ static int sbx_stack_finish(struct sentry *sn, struct cove_err *err)
 		.prefix_len = sn->o->prefix_len,
 		.gateway = sn->o->gateway,
 		.max_sockets = sn->o->max_sockets,
+		/* IPv6: known unique (the runtime's, or the netns's own) */
+		.flags = sn->o->have_ip6 ? COVE_STACK_F_NO_DAD :
+					   COVE_STACK_F_NO_IPV6,
+		.addr6 = sn->o->ip6,
+		.prefix6_len = sn->o->prefix6_len,
+		.gateway6 = sn->o->gateway6,
 	};
 	struct cove_stack_env env = {
 		.notify = sbx_relay_notify,
@@ -555,15 +561,21 @@ static void sbx_control_drain(struct sentry *sn)
  */
 static void sbx_hosts_file(const struct sbx_opts *o)
 {
-	char text[256], dir[96], path[128], ip[INET_ADDRSTRLEN] = "127.0.1.1";
+	char text[384], dir[96], path[128], ip[INET_ADDRSTRLEN] = "127.0.1.1";
+	char ip6[INET6_ADDRSTRLEN + 48] = "";
 	int fd, n;
 
 	if (o->have_ip && o->mode != SBX_NET_NONE)
 		inet_ntop(AF_INET, &o->ip, ip, sizeof(ip));
+	if (o->have_ip6 && o->mode != SBX_NET_NONE) {
+		inet_ntop(AF_INET6, &o->ip6, ip6, INET6_ADDRSTRLEN);
+		snprintf(ip6 + strlen(ip6), sizeof(ip6) - strlen(ip6), "\t%s\n",
+			 o->name);
+	}
 	n = snprintf(text, sizeof(text),
 		     "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n"
-		     "%s\t%s\n",
-		     ip, o->name);
+		     "%s\t%s\n%s",
+		     ip, o->name, ip6);
 	snprintf(dir, sizeof(dir), "%s/%s", SBX_RUN_DIR, o->name);
 	snprintf(path, sizeof(path), "%s/hosts", dir);
 	if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -614,7 +626,6 @@ static int sbx_sentry_setup(struct sentry *sn, int sync_rd, int sync_wr,
 		    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	if (!o->oci) {
 		(void)sethostname(o->name, strlen(o->name));
-		sbx_hosts_file(o);
 	} else if (o->oci->hostname &&
 		   sethostname(o->oci->hostname, strlen(o->oci->hostname)) <
 			   0) {
@@ -637,10 +648,15 @@ static int sbx_sentry_setup(struct sentry *sn, int sync_rd, int sync_wr,
 	}
 
 	link_based = sn->ops && strcmp(sn->ops->name, "kernel");
-	if (sbx_attach_sandbox(o, link_based && !sbx_link_spliced(o), err) < 0)
+	if (sbx_attach_sandbox(o, link_based && !sbx_link_spliced(o),
+			       !link_based, err) < 0)
 		return -1;
+	if (!o->oci)
+		sbx_hosts_file(
+			o); /* now with a --netns interface's addresses */
 	if (o->mode != SBX_NET_NONE) {
 		char ip[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];
+		char ip6[INET6_ADDRSTRLEN], gw6[INET6_ADDRSTRLEN];
 
 		inet_ntop(AF_INET, &o->ip, ip, sizeof(ip));
 		inet_ntop(AF_INET, &o->gateway, gw, sizeof(gw));
@@ -649,6 +665,15 @@ static int sbx_sentry_setup(struct sentry *sn, int sync_rd, int sync_wr,
 			 !link_based	     ? "" :
 			 sbx_link_spliced(o) ? "; ingress spliced to the TAP" :
 					       "; kernel ingress dropped");
+		if (o->have_ip6) {
+			inet_ntop(AF_INET6, &o->ip6, ip6, sizeof(ip6));
+			inet_ntop(AF_INET6, &o->gateway6, gw6, sizeof(gw6));
+			sbx_step(o, "sentry: %s has %s/%u, gateway %s%s",
+				 o->ifname, ip6, o->prefix6_len, gw6,
+				 link_based ? " (the stack's; the kernel's "
+					      "IPv6 is off there)" :
+					      "");
+		}
 	} else {
 		sbx_step(o, "sentry: lo up, no other interface");
 	}

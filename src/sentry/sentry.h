@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "cove/netstack.h"
 #include "common/sandbox.h"
@@ -15,7 +16,7 @@
 /*
  * Theory of operation
  *
- * Every AF_INET socket of the program is a struct sbx_sock: a stack socket
+ * Every AF_INET and AF_INET6 socket of the program is a struct sbx_sock: a stack socket
  * (@s) and a kernel AF_UNIX pair whose one end is installed in the program
  * (SECCOMP_IOCTL_NOTIF_ADDFD) and whose other end (@sfd, non-blocking,
  * edge-triggered in the sentry's epoll set) the sentry keeps. The program's
@@ -67,6 +68,47 @@ enum sbx_tag {
 	SBX_EV_LINK, /* the link's thread is done (sentry.c) */
 };
 
+/*
+ * An address as a stack socket reports it: struct sockaddr_in for AF_INET
+ * sockets, struct sockaddr_in6 for AF_INET6 ones (an IPv4 peer of a
+ * dual-stack socket as ::ffff:a.b.c.d), exactly as Linux returns them.
+ */
+union sbx_sockaddr {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
+/* sbx_sa_len() - the length Linux reports for an address of @family. */
+static inline socklen_t sbx_sa_len(int family)
+{
+	return family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+				    sizeof(struct sockaddr_in);
+}
+
+/**
+ * sbx_sa_port() - the port of an address of either family
+ * @a:		address (read from the program or from the stack)
+ * @len:	its length
+ *
+ * Return: the port in network order, or 0 when @a is too short for its
+ * family or of another family.
+ */
+static inline uint16_t sbx_sa_port(const struct sockaddr *a, socklen_t len)
+{
+	union sbx_sockaddr u;
+
+	if (len < (socklen_t)sizeof(sa_family_t))
+		return 0;
+	memset(&u, 0, sizeof(u));
+	memcpy(&u, a, len < sizeof(u) ? len : sizeof(u));
+	if (u.sa.sa_family == AF_INET && len >= sizeof(u.in))
+		return u.in.sin_port;
+	if (u.sa.sa_family == AF_INET6 && len >= sizeof(u.in6))
+		return u.in6.sin6_port;
+	return 0;
+}
+
 enum sbx_sk_state {
 	SK_NEW,
 	SK_CONNECTING,
@@ -93,6 +135,7 @@ struct sbx_sock {
 	uint64_t cookie;     /* SO_COOKIE of the program's end */
 	uint64_t app_ino;    /* its inode, for sock_diag */
 	int type;	     /* SOCK_STREAM or SOCK_DGRAM */
+	int family;	     /* AF_INET or AF_INET6 (what SO_DOMAIN says) */
 	enum sbx_sk_state state;
 	int conn_err; /* connect's outcome for SO_ERROR */
 	/* The last thread and fd that named this socket in a trapped call
@@ -112,9 +155,9 @@ struct sbx_sock {
 	uint32_t up_off, up_len, down_off, down_len;
 	uint32_t pair_sndbuf; /* SO_SNDBUF of @sfd (TCP), 0: unknown */
 	uint32_t pair_queued; /* bound on what @sfd holds (relay.c) */
-	struct sockaddr_in down_addr;
+	union sbx_sockaddr down_addr;
 	/* UDP: source addresses of datagrams queued to the program, in order */
-	struct sockaddr_in *ring;
+	union sbx_sockaddr *ring;
 	uint32_t ring_head, ring_len;
 	bool hup;		      /* EPOLLHUP seen on @sfd */
 	bool rdhup;		      /* EPOLLRDHUP seen: read until 0 */
@@ -227,13 +270,14 @@ int sbx_oci_gate(const struct sbx_opts *o, char *const *env, int fdsdir,
  * sbx_attach_sandbox() - sentry side: lo up, eth0 addressed, default route
  * @o:		options
  * @drop_ingress: stop the netns's kernel stack from answering on eth0
+ * @kernel_ip6:	the kernel serves the program: give eth0 the IPv6 address
  * @err:	filled on failure
  *
  * With --netns the interface is expected to be configured already; only
  * lo and the ingress drop are done, and the address is read back.
  * Return: 0 or < 0 with @err set.
  */
-int sbx_attach_sandbox(struct sbx_opts *o, bool drop_ingress,
+int sbx_attach_sandbox(struct sbx_opts *o, bool drop_ingress, bool kernel_ip6,
 		       struct cove_err *err);
 
 /**

@@ -67,7 +67,7 @@ struct sbx_sock *sbx_sock_find(struct sentry *sn, uint64_t cookie)
  *		points back at it)
  * @type:	SOCK_STREAM or SOCK_DGRAM
  *
- * No pair yet (sfd -1): it is not in the hash until sbx_sock_pair().
+ * Its family is AF_INET until the caller says otherwise. No pair yet (sfd -1): it is not in the hash until sbx_sock_pair().
  * Return: the socket, or NULL (out of memory; @s is still the caller's).
  */
 struct sbx_sock *sbx_sock_new(struct sentry *sn, struct cove_sock *s, int type)
@@ -82,6 +82,7 @@ struct sbx_sock *sbx_sock_new(struct sentry *sn, struct cove_sock *s, int type)
 	sk->sfd = -1;
 	sk->held_afd = -1;
 	sk->type = type;
+	sk->family = AF_INET; /* the caller sets AF_INET6 */
 	sk->state = SK_NEW;
 	sk->next = sn->all;
 	if (sn->all)

@@ -97,7 +97,7 @@ def main():
     row = [l.split() for l in r.stdout.splitlines() if l.split()[:1] == [NAME]]
     c.check("list: shows the sandbox running",
             len(row) == 1 and row[0][1] == box.ip and row[0][2] == "builtin"
-            and row[0][-1] == "running", r.stdout)
+            and row[0][5] == "running", r.stdout)
 
     # Another uid: the 0700 state dir and the 0600 socket refuse it; the
     # sentry would too (SO_PEERCRED), but the file system answers first.

@@ -232,7 +232,8 @@ def main():
         c.check("%s: sockcheck finished cleanly" % net, rc == 0,
                 "exit %s: %s" % (rc, lines[-3:]))
         inet6 = [l for l in lines if l.startswith("inet6 ")]
-        want = "inet6 allowed" if net == "host" else "inet6 eafnosupport"
+        want = "inet6 allowed" if sb.ipv6_stack(net) else \
+            "inet6 eafnosupport"
         c.check("%s: %s" % (net, want), inet6 == [want], str(inet6))
     for net, (m, t) in share.items():
         print("match share %-12s %d/%d (%.0f%%)" % (net, m, t,

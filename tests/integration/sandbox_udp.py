@@ -192,7 +192,9 @@ def run_unbound(c, net, results, conf):
 def run_dnsmasq(c, net, results):
     cmd = ("exec dnsmasq --no-daemon --user=root --port=5353 --no-resolv "
            "--no-hosts --address=/test.example/10.1.2.3 --conf-file=/dev/null "
-           "--listen-address=$(hostname -i) --bind-interfaces")
+           # hostname -i names the IPv6 address too (/etc/hosts): IPv4
+           "--listen-address=$(hostname -i | tr ' ' '\\n' | grep -v :) "
+           "--bind-interfaces")
     box = sb.Sandbox(["sh", "-c", cmd], network=net).start()
     try:
         out, err = dig(box.ip, 5353, "test.example")

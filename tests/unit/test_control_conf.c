@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Unit tests: control addresses and cove.conf parsing. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +149,45 @@ static void test_config_bad(void)
 	CHECK(strstr(err.msg, "unknown setting 'dial.bogus'") != NULL);
 }
 
+/* pool and pool6: networks of unicast addresses, defaults as sandbox.h. */
+static void test_config_pools(void)
+{
+	static const char text[] = "pool = 10.50.0.0/20 # ours\n"
+				   "pool6 =  fd00:12:34::/48\n";
+	struct cove_config cfg;
+	struct cove_err err = { 0 };
+	char s[INET6_ADDRSTRLEN];
+
+	cove_config_defaults(&cfg);
+	inet_ntop(AF_INET, &cfg.pool, s, sizeof(s));
+	CHECK(!strcmp(s, "10.209.0.0") && cfg.pool_prefix == 16);
+	inet_ntop(AF_INET6, &cfg.pool6, s, sizeof(s));
+	CHECK(!strcmp(s, "fd63:6f76:6500::") && cfg.pool6_prefix == 48);
+	CHECK(cove_config_parse(text, strlen(text), "p", &cfg, &err) == 0);
+	inet_ntop(AF_INET, &cfg.pool, s, sizeof(s));
+	CHECK(!strcmp(s, "10.50.0.0") && cfg.pool_prefix == 20);
+	inet_ntop(AF_INET6, &cfg.pool6, s, sizeof(s));
+	CHECK(!strcmp(s, "fd00:12:34::") && cfg.pool6_prefix == 48);
+	CHECK(cove_config_set(&cfg, "pool6", "2001:db8::/64", &err) == 0 &&
+	      cfg.pool6_prefix == 64);
+	bad_case("pool = 10.50.0.0\n", "pool: expected A.B.C.D/N (N 8..30)");
+	bad_case("pool = 10.50.0.0/31\n", "expected A.B.C.D/N");
+	bad_case("pool = 10.50.0.0/\n", "expected A.B.C.D/N");
+	bad_case("pool = 10.50.0.0/+16\n", "expected A.B.C.D/N");
+	bad_case("pool = 10.50.0.1/16\n", "bits set past its prefix");
+	bad_case("pool = 127.0.0.0/8\n", "not unicast");
+	bad_case("pool = 224.0.0.0/8\n", "not unicast");
+	bad_case("pool = fd00::/48\n", "expected A.B.C.D/N");
+	bad_case("pool6 = fd00::/65\n", "expected an IPv6 network/N");
+	bad_case("pool6 = fd00::1/64\n", "bits set past its prefix");
+	bad_case("pool6 = fe80::/64\n", "not unicast");
+	bad_case("pool6 = ff00::/8\n", "not unicast");
+	bad_case("pool6 = ::/8\n", "not unicast");
+	bad_case("pool6 = 10.0.0.0/8\n", "expected an IPv6");
+	bad_case("pool6 = fd00:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000/48\n",
+		 "expected an IPv6");
+}
+
 static void test_config_load(void)
 {
 	char path[] = "/tmp/cv-control-conf-XXXXXX";
@@ -180,5 +220,6 @@ int main(void)
 	RUN(test_config_good);
 	RUN(test_config_bad);
 	RUN(test_config_load);
+	RUN(test_config_pools);
 	return check_summary();
 }

@@ -257,7 +257,7 @@ static void test_ip_pool(void)
 	/* In the pool, but the host side 10.0.0.1 is not. */
 	CHECK(refused("10.209.3.4/8", false, "host side 10.0.0.1"));
 	CHECK(parse(&o, &err, out) == 0 && o.ip_outside_pool);
-	CHECK(rt_in_pool(o.ip, 16) == false);
+	CHECK(rt_in_pool(&o.pools, o.ip, 16) == false);
 }
 
 /* route() - one entry of a host's route list for the cases below. */
@@ -276,10 +276,165 @@ static struct rt_route route(const char *dst, uint8_t prefix, bool cove,
 static int conflict(const char *ip, uint8_t prefix, const struct rt_route *r,
 		    unsigned n)
 {
+	struct sbx_pools p;
 	struct in_addr a;
 
+	rt_pools_default(&p);
 	REQUIRE(inet_pton(AF_INET, ip, &a) == 1);
-	return rt_route_conflict(a, prefix, r, n);
+	return rt_route_conflict(&p, a, prefix, r, n);
+}
+
+/* refused6() - does --ip6=@ip fail with a message containing @want? */
+static bool refused6(const char *ip, const char *extra, const char *want)
+{
+	char arg[96];
+	const char *w[6] = { "run", "--network=host", arg };
+	struct sbx_opts o;
+	struct cove_err err = { 0 };
+	unsigned n = 3;
+
+	snprintf(arg, sizeof(arg), "--ip6=%s", ip);
+	if (extra)
+		w[n++] = extra;
+	w[n++] = "x";
+	if (parse(&o, &err, w) == 0)
+		return false;
+	if (!strstr(err.msg, want) || strchr(err.msg, '\n')) {
+		fprintf(stderr, "  %s: %s\n", ip, err.msg);
+		return false;
+	}
+	return true;
+}
+
+/* --ip6, --ipv4-only and their refusals. */
+static void test_ip6(void)
+{
+	const char *ok[] = { "run", "--network=kernel",
+			     "--ip6=fd63:6f76:6500:7::5/64", "x", NULL };
+	const char *only[] = { "run", "--network=host", "--ipv4-only", "x",
+			       NULL };
+	const char *none[] = { "run", "--network=host", "--ip6=none", "x",
+			       NULL };
+	const char *out[] = { "run",
+			      "--network=host",
+			      "--ip6=2001:db8::5/64",
+			      "--ip-outside-pool",
+			      "x",
+			      NULL };
+	const char *both[] = { "run",
+			       "--network=host",
+			       "--ip6=fd63:6f76:6500::5/64",
+			       "--ipv4-only",
+			       "x",
+			       NULL };
+	struct sbx_opts o;
+	struct cove_err err;
+	char gw[INET6_ADDRSTRLEN];
+
+	CHECK(parse(&o, &err, ok) == 0 && o.ip6_given && o.have_ip6 &&
+	      o.prefix6_len == 64);
+	inet_ntop(AF_INET6, &o.gateway6, gw, sizeof(gw));
+	CHECK(!strcmp(gw, "fd63:6f76:6500:7::1"));
+	CHECK(parse(&o, &err, only) == 0 && o.ipv4_only && !o.have_ip6);
+	CHECK(parse(&o, &err, none) == 0 && o.ipv4_only && !o.have_ip6);
+	CHECK(parse(&o, &err, out) == 0 && o.ip6_given);
+	CHECK(parse(&o, &err, both) < 0 && strstr(err.msg, "exclude"));
+	CHECK(refused6("fd63:6f76:6500::5", NULL, "not ADDR/N"));
+	CHECK(refused6("fd63:6f76:6500::5/48", NULL, "not ADDR/N"));
+	CHECK(refused6("fd63:6f76:6500::5/127", NULL, "not ADDR/N"));
+	CHECK(refused6("10.209.0.5/64", NULL, "not ADDR/N"));
+	CHECK(refused6("2001:db8::5/64", NULL, "--ip-outside-pool allows"));
+	CHECK(refused6("::1/64", "--ip-outside-pool", "::/8"));
+	CHECK(refused6("::ffff:10.0.0.1/100", "--ip-outside-pool", "::/8"));
+	CHECK(refused6("fe80::5/64", "--ip-outside-pool", "link-local"));
+	CHECK(refused6("ff02::5/64", "--ip-outside-pool", "multicast"));
+	CHECK(refused6("fd63:6f76:6500:1::/64", NULL, "network address"));
+	CHECK(refused6("fd63:6f76:6500:1::1/64", NULL, "host side"));
+	CHECK(refused6("fd63:6f76:6500::5/64", "--netns=/x", "exclude"));
+}
+
+/* The derived address: the first /64 of the pool with the IPv4 in it. */
+static void test_ip6_derive(void)
+{
+	struct sbx_pools p;
+	struct in_addr ip;
+	struct in6_addr a, gw;
+	uint8_t len;
+	char t[INET6_ADDRSTRLEN], g[INET6_ADDRSTRLEN];
+
+	rt_pools_default(&p);
+	REQUIRE(inet_pton(AF_INET, "10.209.0.2", &ip) == 1);
+	rt_ip6_derive(&p, ip, &a, &len, &gw);
+	inet_ntop(AF_INET6, &a, t, sizeof(t));
+	inet_ntop(AF_INET6, &gw, g, sizeof(g));
+	CHECK(!strcmp(t, "fd63:6f76:6500::ad1:2") && len == 64);
+	CHECK(!strcmp(g, "fd63:6f76:6500::1"));
+	CHECK(rt_in_pool6(&p, &a, len));
+	CHECK(rt_ip6_refusal(&a, len) == NULL);
+	/* A pool whose bits reach into the subnet ID: the /64 keeps them. */
+	REQUIRE(inet_pton(AF_INET6, "fd00:1:2:3400::", &p.net6) == 1);
+	p.prefix6 = 56;
+	rt_ip6_derive(&p, ip, &a, &len, &gw);
+	inet_ntop(AF_INET6, &a, t, sizeof(t));
+	CHECK(!strcmp(t, "fd00:1:2:3400::ad1:2"));
+}
+
+/* rt_opts_parse_pools(): --ip and --ip6 judged against cove.conf's pools. */
+static void test_pools(void)
+{
+	static char *in[] = { "run",
+			      "--network=host",
+			      "--ip=10.50.3.4/16",
+			      "--ip6=fd00:aa::5/64",
+			      "x",
+			      NULL };
+	struct sbx_pools p;
+	struct sbx_opts o;
+	struct cove_err err;
+
+	rt_pools_default(&p);
+	CHECK(rt_opts_parse_pools(5, in, &p, &o, &err) < 0 &&
+	      strstr(err.msg, "10.209.0.0/16"));
+	REQUIRE(inet_pton(AF_INET, "10.50.0.0", &p.net) == 1);
+	CHECK(rt_opts_parse_pools(5, in, &p, &o, &err) < 0 &&
+	      strstr(err.msg, "fd63:6f76:6500::/48"));
+	REQUIRE(inet_pton(AF_INET6, "fd00:aa::", &p.net6) == 1);
+	CHECK(rt_opts_parse_pools(5, in, &p, &o, &err) == 0);
+	CHECK(rt_in_pool(&o.pools, o.ip, o.prefix_len));
+}
+
+/* route6() - one IPv6 entry of a host's route list. */
+static struct rt_route route6(const char *dst, uint8_t prefix, bool cove)
+{
+	struct rt_route r = { .prefix = prefix, .cove = cove };
+
+	REQUIRE(inet_pton(AF_INET6, dst, &r.dst6) == 1);
+	return r;
+}
+
+static void test_route6_conflict(void)
+{
+	struct rt_route r[8];
+	struct sbx_pools p;
+	struct in6_addr a;
+	unsigned n = 0;
+
+	rt_pools_default(&p);
+	r[n++] = route6("::", 0, false);	       /* 0 default */
+	r[n++] = route6("fe80::", 64, false);	       /* 1 link-local */
+	r[n++] = route6("fd63:6f76:6500::", 48, true); /* 2 the fence */
+	r[n++] = route6("fd00::", 8, false);	       /* 3 all ULAs: a VPN */
+	r[n++] = route6("fd63:6f76:6500:9::", 64, false); /* 4 admin's */
+	r[n++] = route6("2001:db8:1::", 48, false);	  /* 5 the LAN */
+	REQUIRE(inet_pton(AF_INET6, "fd63:6f76:6500::ad1:2", &a) == 1);
+	CHECK(rt_route6_conflict(&p, &a, 64, r, n) == -1);
+	REQUIRE(inet_pton(AF_INET6, "fd63:6f76:6500:9::5", &a) == 1);
+	CHECK(rt_route6_conflict(&p, &a, 64, r, n) == 4);
+	REQUIRE(inet_pton(AF_INET6, "2001:db8:1:5::2", &a) == 1);
+	CHECK(rt_route6_conflict(&p, &a, 64, r, n) == 5);
+	/* Outside the pool, fd00::/8 counts. */
+	REQUIRE(inet_pton(AF_INET6, "fd77::2", &a) == 1);
+	CHECK(rt_route6_conflict(&p, &a, 64, r, n) == 3);
 }
 
 static void test_route_conflict(void)
@@ -368,6 +523,10 @@ int main(void)
 	RUN(test_ip_refused);
 	RUN(test_ip_pool);
 	RUN(test_route_conflict);
+	RUN(test_ip6);
+	RUN(test_ip6_derive);
+	RUN(test_pools);
+	RUN(test_route6_conflict);
 	RUN(test_limits);
 	return check_failures ? 1 : 0;
 }

@@ -27,6 +27,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 GATEWAY = "10.209.0.1"
+GATEWAY6 = "fd63:6f76:6500::1"   # the IPv6 pool's host side (sandbox.h)
+IPV6_FREEBIND = 78
 IP_FREEBIND = 15
 
 _live = []
@@ -99,6 +101,18 @@ def stacks():
     return _stack_names(_default_cove()) + plugin_only()
 
 
+# The providers that serve AF_INET6 today; the others answer socket(AF_INET6)
+# with EAFNOSUPPORT (docs/SANDBOX.md). Add builtin (and lwip) here when
+# their IPv6 lands: every test that asks ipv6_stack() then expects IPv6 of
+# them (sandbox_ipv6.py, sandbox_semantics.py's inet6 line).
+IPV6_STACKS = ("kernel",)
+
+
+def ipv6_stack(network):
+    """Does @network (a --network value, "host" included) serve IPv6?"""
+    return network == "host" or network.split("+")[0] in IPV6_STACKS
+
+
 def run(args, **kw):
     """`cove run ARGS` to completion; CompletedProcess with text output."""
     kw.setdefault("capture_output", True)
@@ -136,6 +150,7 @@ class Sandbox:
         self.stdout = stdout if stdout is not None else subprocess.DEVNULL
         self.proc = None
         self.ip = None
+        self.ip6 = None     # "sandbox IPv6 address ADDR/N", if it has one
         self.name = None
         self.log = []
 
@@ -154,6 +169,9 @@ class Sandbox:
             m = re.search(r"sandbox address ([0-9.]+)/", line)
             if m:
                 self.ip = m.group(1)
+            m = re.search(r"sandbox IPv6 address ([0-9a-f:]+)/", line)
+            if m:
+                self.ip6 = m.group(1)
             m = re.search(r"state /run/cove/(\S+),", line)
             if m:
                 self.name = m.group(1)
@@ -240,14 +258,18 @@ def wait_port(ip, port, timeout=15):
 
 
 def _freebind(sock):
-    sock.setsockopt(socket.SOL_IP, IP_FREEBIND, 1)
+    if sock.family == socket.AF_INET6:
+        sock.setsockopt(socket.IPPROTO_IPV6, IPV6_FREEBIND, 1)
+    else:
+        sock.setsockopt(socket.SOL_IP, IP_FREEBIND, 1)
 
 
 class HostTcpEcho:
     """TCP echo on the gateway: echoes everything, closes after EOF."""
 
     def __init__(self, port=0, ip=GATEWAY):
-        self.sock = socket.socket()
+        self.sock = socket.socket(socket.AF_INET6 if ":" in ip else
+                                  socket.AF_INET)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         _freebind(self.sock)
         self.sock.bind((ip, port))
@@ -283,7 +305,8 @@ class HostUdpEcho:
     """UDP echo on the gateway."""
 
     def __init__(self, port=0, ip=GATEWAY):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock = socket.socket(socket.AF_INET6 if ":" in ip else
+                                  socket.AF_INET, socket.SOCK_DGRAM)
         _freebind(self.sock)
         self.sock.bind((ip, port))
         self.port = self.sock.getsockname()[1]
@@ -375,13 +398,14 @@ def host_dir(prefix="cove-"):
 
 def free_port(ip=GATEWAY):
     """A TCP port that is free on ip (and port+1 too, left closed)."""
+    fam = socket.AF_INET6 if ":" in ip else socket.AF_INET
     while True:
-        s = socket.socket()
+        s = socket.socket(fam)
         _freebind(s)
         s.bind((ip, 0))
         p = s.getsockname()[1]
         s.close()
-        t = socket.socket()
+        t = socket.socket(fam)
         _freebind(t)
         try:
             t.bind((ip, p + 1))
