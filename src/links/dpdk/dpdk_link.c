@@ -646,15 +646,15 @@ static int dpdk_find_pmd_fd(const struct dpdk_link *d)
  * section", "No bpffs found", on every start): only with COVE_DPDK_LOG.
  * Failures still reach the user through the PMD's own error and ours.
  */
-static int dpdk_bpf_print(enum libbpf_print_level level, const char *fmt,
-			  va_list ap)
+__attribute__((format(printf, 2, 0))) static int
+dpdk_bpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	(void)level;
 	return getenv("COVE_DPDK_LOG") ? vfprintf(stderr, fmt, ap) : 0;
 }
 
-static int dpdk_xdp_print(enum libxdp_print_level level, const char *fmt,
-			  va_list ap)
+__attribute__((format(printf, 2, 0))) static int
+dpdk_xdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
 {
 	(void)level;
 	return getenv("COVE_DPDK_LOG") ? vfprintf(stderr, fmt, ap) : 0;
