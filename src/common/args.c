@@ -63,3 +63,68 @@ int cove_signal_parse(const char *s)
 	}
 	return -1;
 }
+
+/* Capability names by number (linux/capability.h), without "CAP_". */
+static const char *const cove_caps[] = {
+	"CHOWN",
+	"DAC_OVERRIDE",
+	"DAC_READ_SEARCH",
+	"FOWNER",
+	"FSETID",
+	"KILL",
+	"SETGID",
+	"SETUID",
+	"SETPCAP",
+	"LINUX_IMMUTABLE",
+	"NET_BIND_SERVICE",
+	"NET_BROADCAST",
+	"NET_ADMIN",
+	"NET_RAW",
+	"IPC_LOCK",
+	"IPC_OWNER",
+	"SYS_MODULE",
+	"SYS_RAWIO",
+	"SYS_CHROOT",
+	"SYS_PTRACE",
+	"SYS_PACCT",
+	"SYS_ADMIN",
+	"SYS_BOOT",
+	"SYS_NICE",
+	"SYS_RESOURCE",
+	"SYS_TIME",
+	"SYS_TTY_CONFIG",
+	"MKNOD",
+	"LEASE",
+	"AUDIT_WRITE",
+	"AUDIT_CONTROL",
+	"SETFCAP",
+	"MAC_OVERRIDE",
+	"MAC_ADMIN",
+	"SYSLOG",
+	"WAKE_ALARM",
+	"BLOCK_SUSPEND",
+	"AUDIT_READ",
+	"PERFMON",
+	"BPF",
+	"CHECKPOINT_RESTORE",
+};
+
+int cove_cap_from_name(const char *name)
+{
+	unsigned i;
+
+	if (!strncasecmp(name, "CAP_", 4))
+		name += 4;
+	for (i = 0; i < sizeof(cove_caps) / sizeof(cove_caps[0]); i++)
+		if (!strcasecmp(cove_caps[i], name))
+			return (int)i;
+	return -1;
+}
+
+const char *cove_cap_name(int cap)
+{
+	if (cap < 0 ||
+	    (unsigned)cap >= sizeof(cove_caps) / sizeof(cove_caps[0]))
+		return "?";
+	return cove_caps[cap];
+}

@@ -10,6 +10,7 @@
 #define COVE_COMMON_SANDBOX_H
 
 #include <netinet/in.h>
+#include <linux/capability.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -233,6 +234,31 @@ struct sbx_limits {
 	bool freezer;	    /* v1: join the freezer hierarchy too */
 };
 
+/*
+ * The program's capabilities under `cove run` (inside its user namespace):
+ * an allow list, the set container engines give by default (Docker's, less
+ * CAP_MKNOD and CAP_NET_RAW, which Cove never gives), changed by
+ * --cap-add/--cap-drop. SBX_CAPS_NEVER are never given, whatever is asked
+ * (an OCI bundle's sets are cut to what is left of them, spawn.c): with
+ * them root inside could reconfigure the sandbox's interface, bypass the
+ * stack with raw sockets, load code into the kernel or leave the sandbox.
+ */
+#define SBX_CAP(c) (1ull << (c))
+#define SBX_CAPS_DEFAULT                                                    \
+	(SBX_CAP(CAP_CHOWN) | SBX_CAP(CAP_DAC_OVERRIDE) |                   \
+	 SBX_CAP(CAP_FOWNER) | SBX_CAP(CAP_FSETID) | SBX_CAP(CAP_KILL) |    \
+	 SBX_CAP(CAP_SETGID) | SBX_CAP(CAP_SETUID) | SBX_CAP(CAP_SETPCAP) | \
+	 SBX_CAP(CAP_NET_BIND_SERVICE) | SBX_CAP(CAP_SYS_CHROOT) |          \
+	 SBX_CAP(CAP_AUDIT_WRITE) | SBX_CAP(CAP_SETFCAP))
+#define SBX_CAPS_NEVER                                                         \
+	(SBX_CAP(CAP_NET_ADMIN) | SBX_CAP(CAP_NET_RAW) |                       \
+	 SBX_CAP(CAP_SYS_MODULE) | SBX_CAP(CAP_SYS_RAWIO) |                    \
+	 SBX_CAP(CAP_SYS_PTRACE) | SBX_CAP(CAP_SYS_ADMIN) |                    \
+	 SBX_CAP(CAP_SYS_BOOT) | SBX_CAP(CAP_SYS_TIME) | SBX_CAP(CAP_MKNOD) |  \
+	 SBX_CAP(CAP_AUDIT_CONTROL) | SBX_CAP(CAP_MAC_OVERRIDE) |              \
+	 SBX_CAP(CAP_MAC_ADMIN) | SBX_CAP(CAP_SYSLOG) | SBX_CAP(CAP_PERFMON) | \
+	 SBX_CAP(CAP_BPF))
+
 struct sbx_opts {
 	const struct sbx_oci *oci; /* NULL for cove run */
 	const char *network;	   /* the --network value */
@@ -274,6 +300,7 @@ struct sbx_opts {
 	unsigned poll_us;
 	struct sbx_limits limits; /* --memory, --cpus, --pids (cove run) */
 	uint32_t max_sockets;	  /* --max-sockets; 0: the provider's default */
+	uint64_t caps; /* cove run: the program's capabilities (SBX_CAPS_*) */
 	/* Set up by the sentry (attach.c): */
 	char ifname[16];   /* the sandbox interface: eth0 */
 	bool undo_ingress; /* --netns: remove our qdisc at exit */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cove/link.h"
 #include "cove/netstack.h"
@@ -88,6 +89,15 @@
 	"  --env=K=V           set an environment variable (repeatable)\n"           \
 	"  --workdir=DIR       the program's working directory\n"                    \
 	"  --user=UID[:GID]    run the program as UID (and GID)\n"                   \
+	"  --cap-add=CAP[,CAP] give the program these capabilities as well (in\n"    \
+	"                      its user namespace; NET_BIND_SERVICE or\n"            \
+	"                      CAP_NET_BIND_SERVICE, ALL); never NET_ADMIN,\n"       \
+	"                      NET_RAW, SYS_ADMIN, SYS_PTRACE, SYS_MODULE, BPF\n"    \
+	"                      and the others docs/SECURITY.md lists\n"              \
+	"  --cap-drop=CAP[,CAP] take these (or ALL) away; the default set is\n"      \
+	"                      CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID\n"       \
+	"                      SETUID SETPCAP NET_BIND_SERVICE SYS_CHROOT\n"         \
+	"                      AUDIT_WRITE SETFCAP (a container engine's)\n"         \
 	"  --poll-us=N         spin up to N microseconds before sleeping\n"          \
 	"  --max-sockets=N     sockets (and so connections) the stack serves at\n"   \
 	"                      once, 16-16777216; default the provider's (65536\n"   \
@@ -116,6 +126,55 @@
 void rt_run_usage(FILE *out, const char *prog)
 {
 	fprintf(out, SBX_RUN_HELP, prog);
+}
+
+/**
+ * rt_parse_caps() - one --cap-add or --cap-drop: a comma list of names
+ * @arg:	"SYS_NICE,CAP_IPC_LOCK", "ALL"
+ * @add:	--cap-add (else --cap-drop)
+ * @o:		o->caps is changed in the order the options come, as Docker
+ *		does for --cap-drop=ALL --cap-add=X
+ * @err:	an unknown name, or a capability Cove never gives
+ *
+ * Return: 0 or -1.
+ */
+static int rt_parse_caps(const char *arg, bool add, struct sbx_opts *o,
+			 struct cove_err *err)
+{
+	const char *opt = add ? "--cap-add" : "--cap-drop";
+	char buf[512], *tok, *save = NULL;
+	uint64_t set = 0;
+	int cap;
+
+	if (strlen(arg) >= sizeof(buf) || !*arg)
+		return cove_err_set(err, 0, "%s: '%s' is not a list of names",
+				    opt, arg);
+	strcpy(buf, arg);
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (!strcasecmp(tok, "ALL")) {
+			set |= add ? ~(uint64_t)SBX_CAPS_NEVER : ~0ull;
+			continue;
+		}
+		cap = cove_cap_from_name(tok);
+		if (cap < 0)
+			return cove_err_set(err, 0,
+					    "%s: unknown capability '%s'", opt,
+					    tok);
+		if (add && (SBX_CAPS_NEVER & SBX_CAP(cap)))
+			return cove_err_set(
+				err, 0,
+				"--cap-add: Cove never gives the program "
+				"CAP_%s (docs/SECURITY.md: with it root inside "
+				"could reach past the sandbox or its stack)",
+				cove_cap_name(cap));
+		set |= SBX_CAP(cap);
+	}
+	if (add)
+		o->caps |= set;
+	else
+		o->caps &= ~set;
+	return 0;
 }
 
 /**
@@ -556,6 +615,9 @@ static int rt_opt_one(int c, char *arg, struct sbx_opts *o,
 					    arg);
 		o->poll_us = v;
 		break;
+	case 'A':
+	case 'D':
+		return rt_parse_caps(arg, c == 'A', o, err);
 	case 'X':
 		if (rt_parse_u32(arg, SBX_MAX_SOCKETS_MIN, SBX_MAX_SOCKETS_MAX,
 				 &v))
@@ -793,6 +855,8 @@ int rt_opts_parse_pools(int argc, char **argv, const struct sbx_pools *pools,
 		{ "user", required_argument, NULL, 'u' },
 		{ "poll-us", required_argument, NULL, 'P' },
 		{ "max-sockets", required_argument, NULL, 'X' },
+		{ "cap-add", required_argument, NULL, 'A' },
+		{ "cap-drop", required_argument, NULL, 'D' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "ip-outside-pool", no_argument, NULL, 'O' },
 		{ "ip6", required_argument, NULL, '6' },
@@ -814,6 +878,7 @@ int rt_opts_parse_pools(int argc, char **argv, const struct sbx_pools *pools,
 	o->link = SBX_LINK_PACKET;
 	o->pcap_fd = -1;
 	o->pcap_max = SBX_PCAP_MAX_DEFAULT;
+	o->caps = SBX_CAPS_DEFAULT;
 	cove_err_clear(err);
 	optind = 1;
 	opterr = 0;

@@ -36,10 +36,11 @@
  *      SBX_USERNS_BASE, the maps written by the sentry when asked over
  *      @fd_sock (sbx_enter_userns(), sbx_write_maps());
  *   3. --workdir (default / with a rootfs, else the caller's directory);
- *   4. drops CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_ADMIN, CAP_SYS_PTRACE,
- *      CAP_SYS_MODULE, CAP_BPF and a few more from every set, so even root
- *      inside cannot reconfigure eth0, remove the ingress drop, or load
- *      anything;
+ *   4. drops SBX_CAPS_NEVER (CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_ADMIN,
+ *      CAP_SYS_PTRACE, CAP_SYS_MODULE, CAP_BPF, ...) from every set, so
+ *      even root inside cannot reconfigure eth0, remove the ingress drop,
+ *      or load anything; then `cove run` keeps only o->caps (the container
+ *      default set and --cap-add/--cap-drop), an OCI bundle its own sets;
  *   5. PR_SET_NO_NEW_PRIVS and the seccomp filter (seccomp.c); in stack
  *      mode the listener fd goes to the sentry over @fd_sock (SCM_RIGHTS)
  *      and is closed here;
@@ -52,15 +53,16 @@
  *      the sentry over the close-on-exec @exec_pipe.
  */
 
-static const int sbx_dropped_caps[] = {
-	CAP_NET_ADMIN,	CAP_NET_RAW,	  CAP_SYS_ADMIN,     CAP_SYS_PTRACE,
-	CAP_SYS_MODULE, CAP_SYS_RAWIO,	  CAP_SYS_BOOT,	     CAP_SYS_TIME,
-	CAP_MAC_ADMIN,	CAP_MAC_OVERRIDE, CAP_AUDIT_CONTROL, CAP_BPF,
-	CAP_PERFMON,	CAP_SYSLOG,	  CAP_MKNOD,
-};
-
-/* sbx_drop_caps() - remove the dangerous capabilities from every set. */
-static int sbx_drop_caps(void)
+/**
+ * sbx_keep_caps() - remove every capability outside @keep from every set
+ * @keep:	the capabilities that may stay (bits by number)
+ *
+ * The bounding set first (so nothing outside @keep can come back through
+ * an exec), then effective, permitted and inheritable in one capset().
+ *
+ * Return: 0 or negative errno.
+ */
+static int sbx_keep_caps(uint64_t keep)
 {
 	struct __user_cap_header_struct h = {
 		.version = _LINUX_CAPABILITY_VERSION_3,
@@ -69,15 +71,18 @@ static int sbx_drop_caps(void)
 	unsigned i;
 	int c;
 
-	for (i = 0; i < sizeof(sbx_dropped_caps) / sizeof(int); i++)
-		(void)prctl(PR_CAPBSET_DROP, sbx_dropped_caps[i], 0, 0, 0);
+	for (c = 0; c < 64; c++)
+		if (!(keep & (1ull << c)) &&
+		    prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
+			(void)prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
 	if (syscall(SYS_capget, &h, d) < 0)
 		return -errno;
-	for (i = 0; i < sizeof(sbx_dropped_caps) / sizeof(int); i++) {
-		c = sbx_dropped_caps[i];
-		d[c / 32].effective &= ~(1u << (c % 32));
-		d[c / 32].permitted &= ~(1u << (c % 32));
-		d[c / 32].inheritable &= ~(1u << (c % 32));
+	for (i = 0; i < 2; i++) {
+		uint32_t k = (uint32_t)(keep >> (32 * i));
+
+		d[i].effective &= k;
+		d[i].permitted &= k;
+		d[i].inheritable &= k;
 	}
 	if (syscall(SYS_capset, &h, d) < 0)
 		return -errno;
@@ -335,7 +340,8 @@ sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe,
 		cove_err_set(&err, errno, "--workdir %s", o->workdir);
 		goto fail;
 	}
-	e = sbx_drop_caps();
+	e = sbx_keep_caps(o->oci ? ~(uint64_t)SBX_CAPS_NEVER :
+				   o->caps & ~(uint64_t)SBX_CAPS_NEVER);
 	if (e < 0) {
 		cove_err_set(&err, -e, "dropping capabilities");
 		goto fail;

@@ -163,6 +163,66 @@ def check_low_port(c):
     c.check("kernel: bind port 80", r.stdout.strip() == "bound", r.stderr)
 
 
+# The container engines' default set (Docker's), less MKNOD and NET_RAW,
+# which Cove never gives: CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID
+# SETUID SETPCAP NET_BIND_SERVICE SYS_CHROOT AUDIT_WRITE SETFCAP.
+DEFAULT_CAPS = sum(1 << b for b in (0, 1, 3, 4, 5, 6, 7, 8, 10, 18, 29, 31))
+
+
+def caps_of(args, cmd="grep -E '^Cap(Eff|Prm|Bnd|Inh|Amb)' /proc/self/status"):
+    r = sb.run(["--network=none"] + args + ["--", "sh", "-c", cmd])
+    got = {}
+    for line in r.stdout.splitlines():
+        k, _, v = line.partition(":")
+        got[k] = int(v.strip(), 16)
+    return r, got
+
+
+def check_caps(c):
+    """The program's capabilities: an allow list, as an engine's default,
+    changed by --cap-add/--cap-drop; never the ones that reach past the
+    sandbox; a `cove exec` process gets the same."""
+    r, got = caps_of([])
+    c.check("default capabilities: the engine default set, nothing else",
+            got.get("CapEff") == DEFAULT_CAPS and
+            got.get("CapBnd") == DEFAULT_CAPS and
+            got.get("CapInh") == 0 and got.get("CapAmb") == 0,
+            "%s %s" % (got, r.stderr))
+    r, got = caps_of(["--cap-drop=ALL", "--cap-add=net_bind_service"])
+    c.check("--cap-drop=ALL --cap-add=net_bind_service: that one only",
+            got.get("CapEff") == 1 << 10 and got.get("CapBnd") == 1 << 10,
+            "%s %s" % (got, r.stderr))
+    r, got = caps_of(["--cap-add=CAP_SYS_NICE,IPC_LOCK", "--cap-drop=chown"])
+    want = (DEFAULT_CAPS | 1 << 23 | 1 << 14) & ~1
+    c.check("--cap-add SYS_NICE,IPC_LOCK --cap-drop chown",
+            got.get("CapEff") == want, "%s %s" % (got, r.stderr))
+    r, _ = caps_of(["--cap-drop=CHOWN"], "touch /tmp/f && chown 7 /tmp/f")
+    c.check("--cap-drop=CHOWN: chown fails", r.returncode == 1 and
+            "Operation not permitted" in r.stderr, r.stderr)
+    r, _ = caps_of(["--cap-add=ALL"])
+    c.check("--cap-add=ALL: still none of the never-given ones",
+            r.returncode == 0 and not (_.get("CapEff", 0) &
+                                       (1 << 12 | 1 << 13 | 1 << 21 |
+                                        1 << 19 | 1 << 16 | 1 << 39)),
+            "%s %s" % (_, r.stderr))
+    for arg, want in (("--cap-add=NET_ADMIN", "never gives the program "
+                       "CAP_NET_ADMIN"),
+                      ("--cap-add=sys_admin", "CAP_SYS_ADMIN"),
+                      ("--cap-drop=FLY", "unknown capability 'FLY'"),
+                      ("--cap-add=", "is not a list of names")):
+        r = sb.run(["--network=none", arg, "--", "true"])
+        c.check("%s refused: exit 125, one line" % arg, r.returncode == 125
+                and want in r.stderr and
+                len(r.stderr.strip().splitlines()) == 1, r.stderr)
+    box = sb.Sandbox(["sleep", "60"], network="none").start()
+    r = subprocess.run([sb.cove_bin(), "exec", box.name, "--", "sh", "-c",
+                        "grep CapEff /proc/self/status"],
+                       capture_output=True, text=True, timeout=30)
+    c.check("cove exec: the same set", r.stdout.split()[-1:] ==
+            ["%016x" % DEFAULT_CAPS], r.stdout + r.stderr)
+    box.stop()
+
+
 def main():
     c = sb.Checks()
     before = sb.Snapshot()
@@ -175,6 +235,7 @@ def main():
     with open(marker, "w") as f:
         f.write("the host's /tmp\n")
     try:
+        check_caps(c)
         for net in ["none", "builtin"]:
             inside(c, net, [sb.cove_bin(net), "run", "--network=" + net,
                             "--"], hostdir, hostfile)
