@@ -29,6 +29,8 @@ pkgs=(
 	# the OCI runtime driven by podman and containerd (tests/integration/oci_*.py)
 	podman conmon
 	containerd	# its runc v2 shim drives cove (tests/integration/oci_containerd.py)
+	docker.io	# a private dockerd with a cove runtime (tests/integration/oci_docker.py)
+	runsc		# gVisor, compared in make bench's container start rows (bench/containers.py)
 )
 
 missing=()

@@ -257,6 +257,95 @@ static void oci_cgroup_drop(const char *path)
 		rt_cgroup_remove("/cove-oci"); /* only once empty */
 }
 
+/* What the create-time hooks need to make the state they are given. */
+struct oci_hook_ctx {
+	const struct oci_bundle *b;
+	const char *id;
+};
+
+/**
+ * oci_hook_state() - the runtime-spec state a hook reads on stdin
+ * @id:		container id
+ * @status:	"creating", "created", "running" or "stopped"
+ * @pid:	the container's pid (0 once stopped)
+ * @bundle:	the bundle's directory
+ * @ann:	annotations, or NULL
+ *
+ * Return: the object (the caller's), or NULL.
+ */
+static json_t *oci_hook_state(const char *id, const char *status, pid_t pid,
+			      const char *bundle, json_t *ann)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:s}", "ociVersion",
+			      OCI_VERSION, "id", id, "status", status, "pid",
+			      (int)pid, "bundle", bundle);
+
+	if (o && ann && json_object_size(ann))
+		json_object_set(o, "annotations", ann);
+	return o;
+}
+
+/**
+ * oci_create_hooks() - rt_create()'s ns_ready step: the prestart, then
+ * the createRuntime hooks, once the sentry's namespaces exist (Docker's
+ * libnetwork-setkey configures the network namespace here)
+ * @arg:	struct oci_hook_ctx
+ * @sentry:	the container's pid
+ * @err:	the failing hook
+ *
+ * Return: 0 or -1.
+ */
+static int oci_create_hooks(void *arg, pid_t sentry, struct cove_err *err)
+{
+	const struct oci_hook_ctx *h = arg;
+	json_t *st;
+	int ret;
+
+	if (!h->b->hooks)
+		return 0;
+	st = oci_hook_state(h->id, "creating", sentry, h->b->dir,
+			    h->b->annotations);
+	if (!st)
+		return cove_err_set(err, ENOMEM, "hooks: state");
+	ret = oci_hooks_run(h->b->hooks, "prestart", st, err);
+	if (!ret)
+		ret = oci_hooks_run(h->b->hooks, "createRuntime", st, err);
+	json_decref(st);
+	return ret;
+}
+
+/**
+ * oci_late_hooks() - the poststart or poststop hooks of a container, read
+ * again from its bundle's config.json; a failure is a warning (as the
+ * runtime-spec says), never the verb's error
+ * @s:		the container
+ * @phase:	"poststart" or "poststop"
+ * @status:	its status now
+ */
+static void oci_late_hooks(const struct oci_state *s, const char *phase,
+			   const char *status)
+{
+	struct cove_err err = { 0 };
+	char path[4200];
+	json_t *j, *st;
+
+	snprintf(path, sizeof(path), "%s/config.json", s->bundle);
+	j = json_load_file(path, JSON_REJECT_DUPLICATES, NULL);
+	if (!j || !json_array_size(json_object_get(json_object_get(j, "hooks"),
+						   phase))) {
+		json_decref(j);
+		return;
+	}
+	st = oci_hook_state(s->id, status,
+			    strcmp(status, "stopped") ? s->pid : 0, s->bundle,
+			    s->annotations);
+	if (st &&
+	    oci_hooks_run(json_object_get(j, "hooks"), phase, st, &err) < 0)
+		oci_log("warning", "container %s: %s", s->id, err.msg);
+	json_decref(st);
+	json_decref(j);
+}
+
 /**
  * oci_create() - create: the container exists, its program waits for start
  * @g:		global flags
@@ -276,6 +365,7 @@ static int oci_create(const struct oci_global *g,
 	struct cove_err err = { 0 };
 	struct oci_state s = { 0 };
 	struct oci_bundle *b = calloc(1, sizeof(*b));
+	struct oci_hook_ctx hc = { .b = b, .id = id };
 	const char *network;
 	char fifo[4200], net[64];
 	int ret = 1;
@@ -318,6 +408,8 @@ static int oci_create(const struct oci_global *g,
 	}
 	b->x.preserve_fds = c->preserve_fds;
 	b->x.no_new_keyring = c->no_new_keyring;
+	b->x.ns_ready = oci_create_hooks;
+	b->x.ns_ready_arg = &hc;
 	if (oci_state_dir(g->root, id, true, s.dir, sizeof(s.dir), &err) < 0) {
 		ret = oci_fail("%s", err.msg);
 		goto out;
@@ -445,9 +537,11 @@ static int oci_start(const struct oci_global *g, const char *id)
 	if (oci_load(g, id, &s))
 		return 1;
 	st = oci_state_status(&s);
-	if (st == OCI_CREATED)
+	if (st == OCI_CREATED) {
 		ret = oci_start_fifo(&s);
-	else
+		if (!ret)
+			oci_late_hooks(&s, "poststart", "running");
+	} else
 		ret = oci_fail(st == OCI_RUNNING || st == OCI_PAUSED ?
 				       "cannot start an already running "
 				       "container" :
@@ -618,6 +712,7 @@ static void oci_destroy(const struct oci_state *s)
 	(void)rt_gc(false);
 	oci_cgroup_drop(s->cgroup);
 	oci_state_remove(s);
+	oci_late_hooks(s, "poststop", "stopped");
 }
 
 /* oci_delete() - delete [--force] ID. Return: 0 or 1. */

@@ -54,6 +54,7 @@ struct oci_bundle {
 	char msrc[SBX_OCI_MAX_MOUNTS][4200]; /* bind sources, absolute */
 	struct sbx_seccomp seccomp;	     /* linux.seccomp, if x.seccomp */
 	const char **sc_names;		     /* its syscall names */
+	const json_t *hooks; /* borrowed from @json, checked, or NULL */
 };
 
 /**
@@ -90,6 +91,32 @@ int oci_seccomp_parse(const json_t *sc, struct sbx_seccomp *out,
 		      const char ***names, struct cove_err *err);
 
 void oci_seccomp_free(struct sbx_seccomp *sc, const char ***names);
+
+/**
+ * oci_hooks_check() - config.json's hooks (src/oci/hooks.c)
+ * @hooks:	the "hooks" object, or NULL
+ * @net_hook:	set when prestart or createRuntime hooks exist (they run
+ *		once the container's namespaces do, before its network is
+ *		set up: Docker's libnetwork configures the namespace there)
+ * @err:	names the field; createContainer and startContainer are
+ *		refused (they run inside the container)
+ *
+ * Return: 0 or -1.
+ */
+int oci_hooks_check(const json_t *hooks, bool *net_hook, struct cove_err *err);
+
+/**
+ * oci_hooks_run() - run the hooks of one phase, in order, the state JSON
+ * on each one's stdin
+ * @hooks:	the checked "hooks" object, or NULL (nothing to run)
+ * @phase:	"prestart", "createRuntime", "poststart" or "poststop"
+ * @state:	the state to pass
+ * @err:	the first failure: its index, path, status and output
+ *
+ * Return: 0, or -1 at the first hook that fails (the rest do not run).
+ */
+int oci_hooks_run(const json_t *hooks, const char *phase, const json_t *state,
+		  struct cove_err *err);
 
 /* oci_cap_from_name() - "CAP_NET_BIND_SERVICE" -> 10; -1 if unknown. */
 int oci_cap_from_name(const char *name);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mount.h>
@@ -578,6 +579,32 @@ static void sbx_hosts_file(const struct sbx_opts *o)
 	(void)umount2(dir, MNT_DETACH);
 }
 
+/*
+ * sbx_adopt_lo_only() - an OCI namespace that prestart hooks were to
+ * configure but left with lo only (Docker's --network=none): loopback
+ * only, the kernel's, as with --network=none; no stack to serve.
+ */
+static void sbx_adopt_lo_only(struct sentry *sn)
+{
+	struct if_nameindex *names, *p;
+	bool other = false;
+
+	if (!sn->o->oci || !sn->o->oci->adopt_netns ||
+	    sn->o->mode != SBX_NET_STACK)
+		return;
+	names = if_nameindex();
+	for (p = names; p && p->if_index; p++)
+		if (strcmp(p->if_name, "lo"))
+			other = true;
+	if (names)
+		if_freenameindex(names);
+	if (other)
+		return;
+	sn->o->mode = SBX_NET_NONE;
+	sn->ops = NULL;
+	sbx_step(sn->o, "sentry: the hooks left lo only: loopback only");
+}
+
 /* sbx_sentry_setup() - namespaces, mounts, network, stack; before spawn. */
 static int sbx_sentry_setup(struct sentry *sn, int sync_rd, int sync_wr,
 			    struct cove_err *err)
@@ -604,6 +631,7 @@ static int sbx_sentry_setup(struct sentry *sn, int sync_rd, int sync_wr,
 	    c != 'G')
 		_exit(SBX_EXIT_COVE); /* the runtime is gone */
 	sbx_step(o, "sentry: namespaces ready");
+	sbx_adopt_lo_only(sn);
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return cove_err_set(err, errno, "private mounts");
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,

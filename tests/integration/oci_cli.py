@@ -770,6 +770,109 @@ def check_bad_bundles(c, oci):
             last["time"].endswith("Z"), str(last))
 
 
+def check_hooks(c, oci):
+    """prestart, createRuntime, poststart, poststop run on the host with
+    the state on stdin; a prestart hook that configures the new network
+    namespace (as Docker's libnetwork-setkey does) gets its interface
+    served by the stack; a failing or slow hook fails create cleanly."""
+    out = os.path.join(oci.top, "hooks")
+    os.mkdir(out)
+
+    def hook(name, script, **kw):
+        h = {"path": "/bin/sh", "args": ["sh", "-c", script],
+             "env": ["OUT=" + out, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"]}
+        h.update(kw)
+        return h
+    # As libnetwork: a veth end moved into the namespace of the state's
+    # pid, named eth0 and addressed there.
+    netcfg = ("cat > $OUT/prestart.json; "
+              "pid=$(sed 's/.*\"pid\":\\([0-9]*\\).*/\\1/' "
+              "$OUT/prestart.json); readlink /proc/$pid/ns/net > "
+              "$OUT/prestart.ns; ip link add cvohk0 type veth peer name "
+              "eth0 netns $pid && nsenter --net=/proc/$pid/ns/net sh -c "
+              "'ip addr add 10.232.0.2/24 dev eth0 && ip link set eth0 up'")
+
+    def edit(cfg):
+        cfg["hooks"] = {
+            "prestart": [hook("pre", netcfg)],
+            "createRuntime": [hook("cr", "cat > $OUT/createRuntime.json")],
+            "poststart": [hook("ps", "cat > $OUT/poststart.json")],
+            "poststop": [hook("pst", "cat > $OUT/poststop.json")]}
+    b = oci.bundle(["sh", "-c", "cat /proc/1/comm /proc/net/dev; sleep 30"],
+                   edit)
+    # The program's stdout is a file (a pipe would stay open in it).
+    with open(os.path.join(oci.top, "hooks.out"), "w") as o, \
+            tempfile.TemporaryFile("w+") as e:
+        r = subprocess.run([COVE, "--root", oci.root, "create", "--bundle",
+                            b, "hk"], stdout=o, stderr=e,
+                           stdin=subprocess.DEVNULL, timeout=30)
+        e.seek(0)
+        r.stderr = e.read()
+    s = oci.state("hk") or {"pid": 0}
+
+    def load(name):
+        try:
+            with open(os.path.join(out, name)) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return {}
+    pre = load("prestart.json")
+    c.check("prestart: the state on stdin (creating, the sentry's pid)",
+            r.returncode == 0 and s and pre.get("status") == "creating" and
+            pre.get("pid") == s["pid"] and pre.get("id") == "hk" and
+            pre.get("bundle") == b, r.stderr + str(pre) + str(s))
+    try:
+        with open(os.path.join(out, "prestart.ns")) as f:
+            ns = f.read().strip()
+        same = ns == os.readlink("/proc/%d/ns/net" % s["pid"])
+    except (OSError, TypeError):
+        ns, same = "", False
+    c.check("prestart runs once the container's network namespace exists",
+            same and ns != os.readlink("/proc/self/ns/net"), ns)
+    cr = load("createRuntime.json")
+    c.check("createRuntime after prestart, same state",
+            cr.get("status") == "creating" and cr.get("pid") == s["pid"],
+            str(cr))
+    r = oci.cove("start", "hk")
+    ps = load("poststart.json")
+    c.check("poststart after start: running", r.returncode == 0 and
+            ps.get("status") == "running", r.stderr + str(ps))
+    time.sleep(0.5)
+    with open(os.path.join(oci.top, "hooks.out")) as f:
+        text = f.read()
+    ss = subprocess.run(["nsenter", "--net=/proc/%d/ns/net" % s["pid"],
+                         "tc", "filter", "show", "dev", "eth0", "ingress"],
+                        capture_output=True, text=True)
+    c.check("the interface a prestart hook made is served by the stack "
+            "(eth0 seen, the kernel's ingress dropped)",
+            text.startswith("cove-sentry\n") and "eth0:" in text and
+            ss.stdout.strip() != "", text + ss.stdout + ss.stderr)
+    r = oci.cove("delete", "--force", "hk")
+    pst = load("poststop.json")
+    c.check("poststop after delete: stopped", r.returncode == 0 and
+            pst.get("status") == "stopped" and pst.get("id") == "hk",
+            r.stderr + str(pst))
+    for name, edit, want in (
+            ("a failing prestart hook", lambda cfg: cfg.__setitem__(
+                "hooks", {"prestart": [hook("x", "echo nope; exit 3")]}),
+             "hooks.prestart[0] (/bin/sh): exit status 3: nope"),
+            ("a prestart hook past its timeout", lambda cfg: cfg.__setitem__(
+                "hooks", {"prestart": [hook("x", "sleep 10", timeout=1)]}),
+             "hooks.prestart[0] (/bin/sh): timed out after 1s"),
+            ("a createContainer hook", lambda cfg: cfg.__setitem__(
+                "hooks", {"createContainer": [hook("x", "true")]}),
+             "hooks.createContainer: not supported yet")):
+        before = sb.Snapshot()
+        b = oci.bundle(["true"], edit)
+        r = oci.cove("create", "--bundle", b, "hkbad")
+        lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+        c.check("%s: one clear error, nothing left" % name,
+                r.returncode == 1 and len(lines) == 1 and
+                want in lines[0] and
+                not os.path.exists(os.path.join(oci.root, "hkbad")) and
+                not sb.settle(before), r.stderr)
+
+
 def check_globals(c, oci):
     r = subprocess.run([COVE, "--systemd-cgroup", "state", "x"],
                        capture_output=True, text=True)
@@ -816,6 +919,7 @@ def main():
         check_engine_profile(c, oci)
         check_pause(c, oci)
         check_bad_bundles(c, oci)
+        check_hooks(c, oci)
         check_globals(c, oci)
     finally:
         leftover = os.listdir(oci.root) if os.path.isdir(oci.root) else []

@@ -28,13 +28,12 @@ import shutil
 import signal
 import subprocess
 import sys
-import tarfile
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
+import ociimage  # noqa: E402
 import sandbox as sb  # noqa: E402
 
-BUSYBOX = "/bin/busybox"
 IMAGE = "localhost/cove-oci-test:busybox"
 COVE = os.path.abspath(sb.cove_bin())
 
@@ -52,18 +51,7 @@ def run_flags():
 
 
 def make_image(top):
-    root = os.path.join(top, "rootfs")
-    for sub in ("bin", "proc", "dev", "sys", "tmp", "etc", "www"):
-        os.makedirs(os.path.join(root, sub))
-    with open(os.path.join(root, "www", "index.html"), "w") as fh:
-        fh.write("hello-from-cove\n")
-    shutil.copy(BUSYBOX, os.path.join(root, "bin", "busybox"))
-    for a in ("sh", "echo", "sleep", "cat", "kill", "true", "httpd", "grep",
-              "mkdir"):
-        os.symlink("busybox", os.path.join(root, "bin", a))
-    tar = os.path.join(top, "bb.tar")
-    with tarfile.open(tar, "w") as t:
-        t.add(root, arcname=".")
+    tar = ociimage.busybox_tar(top)
     r = subprocess.run(["podman", "import", tar, IMAGE], capture_output=True,
                        text=True)
     assert r.returncode == 0, r.stderr

@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A busybox-static root file system for the engine tests (podman, Docker),
+made here from Debian's busybox-static: no registry, no download.
+
+busybox_root() lays the tree out; busybox_tar() packs it for `podman
+import` and `docker import`.
+"""
+
+import os
+import shutil
+import tarfile
+
+BUSYBOX = "/bin/busybox"
+APPLETS = ("sh", "echo", "sleep", "cat", "kill", "true", "httpd", "grep",
+           "mkdir", "head", "tr", "wget", "nc", "ls")
+INDEX = "hello-from-cove\n"
+
+
+def busybox_root(top, applets=APPLETS, files=None):
+    """TOP/rootfs: /bin/busybox and its applets as symlinks, the usual
+    mount points, /www/index.html (INDEX) and @files ({path: bytes})."""
+    root = os.path.join(top, "rootfs")
+    for sub in ("bin", "proc", "dev", "sys", "tmp", "etc", "www"):
+        os.makedirs(os.path.join(root, sub), exist_ok=True)
+    with open(os.path.join(root, "www", "index.html"), "w") as fh:
+        fh.write(INDEX)
+    for path, data in (files or {}).items():
+        full = os.path.join(root, path.lstrip("/"))
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, "wb") as fh:
+            fh.write(data)
+    shutil.copy(BUSYBOX, os.path.join(root, "bin", "busybox"))
+    for a in applets:
+        os.symlink("busybox", os.path.join(root, "bin", a))
+    return root
+
+
+def busybox_tar(top, files=None):
+    """TOP/bb.tar: busybox_root() as a tarball (the import format)."""
+    root = busybox_root(top, files=files)
+    tar = os.path.join(top, "bb.tar")
+    with tarfile.open(tar, "w") as t:
+        t.add(root, arcname=".")
+    return tar
