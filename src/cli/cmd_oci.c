@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -225,6 +226,105 @@ static bool oci_pick_network(const struct oci_global *g,
 	return a && (!g->network || strcmp(a, g->network));
 }
 
+/**
+ * oci_netns_server() - the live Cove sandbox whose sentry is in the
+ * network namespace at @path, if any (a pod's infra container, or any
+ * sandbox: their state under /run/cove names the sentry's pid)
+ * @path:	the spec's network namespace path
+ * @name:	set to the sandbox's name
+ * @net:	set to its network ("builtin", "kernel", ...)
+ * @len:	size of @name and @net
+ *
+ * Return: true when one was found.
+ */
+static bool oci_netns_server(const char *path, char *name, char *net,
+			     size_t len)
+{
+	char p[PATH_MAX];
+	struct stat want, st;
+	struct dirent *de;
+	bool found = false;
+	FILE *f;
+	DIR *d;
+	int pid;
+
+	if (stat(path, &want) < 0 || !(d = opendir(SBX_RUN_DIR)))
+		return false;
+	while (!found && (de = readdir(d))) {
+		snprintf(p, sizeof(p), "%s/%s/pid", SBX_RUN_DIR, de->d_name);
+		f = de->d_name[0] == '.' ? NULL : fopen(p, "re");
+		if (!f)
+			continue;
+		pid = 0;
+		if (fscanf(f, "%d", &pid) != 1)
+			pid = 0;
+		fclose(f);
+		snprintf(p, sizeof(p), "/proc/%d/ns/net", pid);
+		if (pid <= 0 || stat(p, &st) < 0 || st.st_ino != want.st_ino ||
+		    st.st_dev != want.st_dev)
+			continue;
+		snprintf(name, len, "%s", de->d_name);
+		snprintf(p, sizeof(p), "%s/%s/network", SBX_RUN_DIR,
+			 de->d_name);
+		f = fopen(p, "re");
+		if (!f || !fgets(net, (int)len, f))
+			snprintf(net, len, "unknown");
+		if (f)
+			fclose(f);
+		net[strcspn(net, "\n")] = '\0';
+		found = true;
+	}
+	closedir(d);
+	return found;
+}
+
+/* oci_link_stack() - does @net name a stack that takes an interface over? */
+static bool oci_link_stack(const char *net)
+{
+	return strcmp(net, "kernel") && strcmp(net, "host") &&
+	       strcmp(net, "none");
+}
+
+/**
+ * oci_pod_network() - a network namespace another Cove sandbox is in
+ * already (a pod's): which stack may serve this container there
+ * @b:		the bundle, parsed
+ * @chosen:	the network asked for (flag or annotation), or NULL
+ * @network:	set to "kernel" when the bundle must be parsed again with it
+ *
+ * One user-level stack instance belongs to one sentry, and two on one
+ * interface would both answer for its address: a namespace served by a
+ * link-based stack (builtin, lwip) cannot take a second sandbox, and one
+ * served by the kernel provider takes more of them on the kernel
+ * provider, by default, so that 127.0.0.1 is shared as in any pod.
+ *
+ * Return: 0, or 1 (reported).
+ */
+static int oci_pod_network(const struct oci_bundle *b, const char *chosen,
+			   const char **network)
+{
+	char name[256], net[256];
+
+	*network = NULL;
+	if (!b->netns || !oci_netns_server(b->netns, name, net, sizeof(name)))
+		return 0;
+	if (oci_link_stack(net))
+		return oci_fail("linux.namespaces: the network namespace %s "
+				"is served by Cove sandbox %s's %s stack, which "
+				"a second sandbox cannot share (a pod: run "
+				"its containers with --network=kernel, see "
+				"docs/OCI.md)",
+				b->netns, name, net);
+	if (chosen && oci_link_stack(chosen))
+		return oci_fail("linux.namespaces: the network namespace %s "
+				"is shared with Cove sandbox %s (%s): a %s "
+				"stack would take its interface from it",
+				b->netns, name, net, chosen);
+	if (!chosen)
+		*network = "kernel";
+	return 0;
+}
+
 /* oci_console_connect() - connect to --console-socket; Return: fd or -1. */
 static int oci_console_connect(const char *path)
 {
@@ -366,7 +466,7 @@ static int oci_create(const struct oci_global *g,
 	struct oci_state s = { 0 };
 	struct oci_bundle *b = calloc(1, sizeof(*b));
 	struct oci_hook_ctx hc = { .b = b, .id = id };
-	const char *network;
+	const char *network, *pod_net;
 	char fifo[4200], net[64];
 	int ret = 1;
 
@@ -388,6 +488,18 @@ static int oci_create(const struct oci_global *g,
 			free(b);
 			return oci_fail("annotation run.cove.network: %s",
 					err.msg);
+		}
+		network = net;
+	}
+	if (oci_pod_network(b, network, &pod_net)) {
+		ret = 1;
+		goto out;
+	}
+	if (pod_net) {
+		oci_bundle_free(b);
+		if (oci_bundle_load(c->bundle, pod_net, b, &err) < 0) {
+			free(b);
+			return oci_fail("%s", err.msg);
 		}
 	}
 	if (c->console && !b->x.terminal) {

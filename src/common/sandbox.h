@@ -177,6 +177,8 @@ struct sbx_oci {
 	/* A new network namespace that prestart hooks configure (Docker):
 	 * the sentry adopts its interface after them, as with --netns. */
 	bool adopt_netns;
+	/* ipc and uts namespaces joined by path (a pod's), or NULL: new. */
+	const char *ipc_path, *uts_path;
 	/* rt_create() calls this once the sentry's namespaces exist, before
 	 * the sentry goes on (the prestart and createRuntime hooks). */
 	int (*ns_ready)(void *arg, pid_t sentry, struct cove_err *err);

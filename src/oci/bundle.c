@@ -34,7 +34,7 @@
  * namespaces, resources other than memory, pids, cpu shares/quota and
  * device rules,
  * user namespaces and id mappings, joining namespaces other than the
- * network one by path, hooks that run inside the container
+ * network, ipc and uts ones by path (what a pod's containers join), hooks that run inside the container
  * (createContainer, startContainer; the others run, hooks.c), devices
  * beyond the default ones, mount propagation other than private. Accepted while not applied, because
  * Cove is stricter anyway: uts, ipc and cgroup namespaces are always new,
@@ -667,14 +667,26 @@ static int oci_namespaces(struct oci_bundle *b, const json_t *ns, bool *has_uts,
 				       "linux.namespaces[%zu]: a %s "
 				       "namespace is not supported yet",
 				       i, type);
-		if (path && path[0] && strcmp(type, "network"))
+		if (path && path[0] && strcmp(type, "network") &&
+		    strcmp(type, "ipc") && strcmp(type, "uts"))
 			return OCI_ERR(err,
 				       "linux.namespaces[%zu]: joining a "
 				       "%s namespace by path is not "
 				       "supported yet",
 				       i, type);
-		if (!strcmp(type, "network") && path && path[0])
+		if (path && path[0] && path[0] != '/')
+			return OCI_ERR(err,
+				       "linux.namespaces[%zu].path: not "
+				       "absolute",
+				       i);
+		if (!path || !path[0])
+			continue;
+		if (!strcmp(type, "network"))
 			b->netns = path;
+		else if (!strcmp(type, "ipc"))
+			b->x.ipc_path = path;
+		else
+			b->x.uts_path = path;
 	}
 	if (!seen[0] || !seen[2])
 		return OCI_ERR(err, "linux.namespaces: Cove needs new pid and "

@@ -580,6 +580,28 @@ static void sbx_hosts_file(const struct sbx_opts *o)
 }
 
 /*
+ * sbx_join_ns() - join the namespace at @path (of type @type), if any:
+ * --netns, or the ipc and uts namespaces of an OCI pod. Return: 0 or -1.
+ */
+static int sbx_join_ns(const char *path, int type, const char *what,
+		       struct cove_err *err)
+{
+	int fd;
+
+	if (!path)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, type) < 0) {
+		cove_err_set(err, errno, "%s %s", what, path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/*
  * sbx_adopt_lo_only() - an OCI namespace that prestart hooks were to
  * configure but left with lo only (Docker's --network=none): loopback
  * only, the kernel's, as with --network=none; no stack to serve.
@@ -618,15 +640,18 @@ static int sbx_sentry_setup(struct sentry *sn, int sync_rd, int sync_wr,
 		flags |= CLONE_NEWNET;
 	if (o->oci)
 		flags |= CLONE_NEWCGROUP;
+	if (o->oci && o->oci->ipc_path)
+		flags &= ~CLONE_NEWIPC;
+	if (o->oci && o->oci->uts_path)
+		flags &= ~CLONE_NEWUTS;
 	if (unshare(flags) < 0)
 		return cove_err_set(err, errno, "unshare");
-	if (o->netns_path) {
-		fd = open(o->netns_path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
-			return cove_err_set(err, errno, "--netns %s",
-					    o->netns_path);
-		close(fd);
-	}
+	if (sbx_join_ns(o->netns_path, CLONE_NEWNET, "--netns", err) < 0 ||
+	    (o->oci && (sbx_join_ns(o->oci->ipc_path, CLONE_NEWIPC,
+				    "ipc namespace", err) < 0 ||
+			sbx_join_ns(o->oci->uts_path, CLONE_NEWUTS,
+				    "uts namespace", err) < 0)))
+		return -1;
 	if (write(sync_wr, "R", 1) != 1 || read(sync_rd, &c, 1) != 1 ||
 	    c != 'G')
 		_exit(SBX_EXIT_COVE); /* the runtime is gone */

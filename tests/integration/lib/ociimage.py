@@ -18,17 +18,23 @@ INDEX = "hello-from-cove\n"
 
 def busybox_root(top, applets=APPLETS, files=None):
     """TOP/rootfs: /bin/busybox and its applets as symlinks, the usual
-    mount points, /www/index.html (INDEX) and @files ({path: bytes})."""
+    mount points, /www/index.html (INDEX), /bin/pause (sleeps forever)
+    and @files ({path: bytes}; executable under /bin)."""
     root = os.path.join(top, "rootfs")
     for sub in ("bin", "proc", "dev", "sys", "tmp", "etc", "www"):
         os.makedirs(os.path.join(root, sub), exist_ok=True)
     with open(os.path.join(root, "www", "index.html"), "w") as fh:
         fh.write(INDEX)
-    for path, data in (files or {}).items():
+    files = dict(files or {})
+    # A pod's infra command (podman pod create --infra-command /bin/pause).
+    files.setdefault("/bin/pause", b"#!/bin/sh\nexec sleep 2147483647\n")
+    for path, data in files.items():
         full = os.path.join(root, path.lstrip("/"))
         os.makedirs(os.path.dirname(full), exist_ok=True)
         with open(full, "wb") as fh:
             fh.write(data)
+        if path.startswith("/bin/"):
+            os.chmod(full, 0o755)
     shutil.copy(BUSYBOX, os.path.join(root, "bin", "busybox"))
     for a in applets:
         os.symlink("busybox", os.path.join(root, "bin", a))
