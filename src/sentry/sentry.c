@@ -533,7 +533,8 @@ static void sbx_linger(struct sentry *sn)
  * sbx_control_drain() - the program is gone: keep serving the control
  * channel until `cove run` has its status from cove.Wait (a quick program
  * can end before the loop ever served the runtime's hello), at most
- * SBX_TELL_MS, then once more to send what is queued.
+ * SBX_TELL_MS (not for an OCI container), then once more to send what is
+ * queued.
  */
 static void sbx_control_drain(struct sentry *sn)
 {
@@ -541,6 +542,11 @@ static void sbx_control_drain(struct sentry *sn)
 
 	if (!sn->ctl)
 		return;
+	/* An OCI container's status goes to its subreaper by waitpid(): no
+	 * cove run is waiting on cove.Wait, so waiting SBX_TELL_MS for one
+	 * would only delay the container's exit (a second per `true`). */
+	if (sn->o->oci)
+		end = 0;
 	while (!sn->main_told && sbx_now_ns(NULL) < end)
 		(void)cove_ctl_server_run(sn->ctl, 10);
 	(void)cove_ctl_server_run(sn->ctl, 0);
