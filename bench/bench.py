@@ -7,12 +7,14 @@ every run (3 in the full profile), every network mode is measured in turn,
 so slow drift on the machine hits every mode alike; each figure is then the
 median of the runs, with min and max, and its ratio to the `host` mode (the
 kernel in a plain netns) measured in the same run. Sandbox start latency
-(`cove run` beside `runc run`) follows. Results go to OUT/latest.json
+(`cove run` beside `runc run`) follows, then containers through podman
+(start to exit of `true` with runc, runsc and Cove; redis in a published
+container, bench/containers.py). Results go to OUT/latest.json
 (every sample), OUT/latest.md (tables, machine, versions) and PNG plots.
 
 Usage: bench.py [--profile full|quick|tiny] [--out DIR] [--modes a,b]
                 [--workloads a,b] [--no-pin] [--no-startup]
-                [--no-isolation] [--strict]
+                [--no-isolation] [--no-containers] [--strict]
 Env: COVE_BUILD (default build/): where cove, cove-plugin, bench/rr and
 bench/stamp are.
 
@@ -36,6 +38,7 @@ import time
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
 import modes as M  # noqa: E402
+import containers  # noqa: E402
 import isolation  # noqa: E402
 import report  # noqa: E402
 import startup  # noqa: E402
@@ -121,6 +124,8 @@ def parse():
     ap.add_argument("--no-pin", action="store_true",
                     help="do not pin server and client to separate CPUs")
     ap.add_argument("--no-startup", action="store_true")
+    ap.add_argument("--no-containers", action="store_true",
+                    help="skip the podman rows (runc, runsc, Cove)")
     ap.add_argument("--no-isolation", action="store_true",
                     help="skip the stack-serve rows (stacks without a "
                     "sandbox)")
@@ -232,6 +237,22 @@ def run(o):
         except Exception as e:              # noqa: BLE001
             res["startup"] = {"error": str(e)[:300]}
             log("start latency failed: %s" % e)
+            bad += 1
+    if not o.no_containers:
+        log("containers through podman (runc, runsc, cove)")
+        try:
+            res["containers"] = containers.measure(
+                tools["cove"], prof, pin, tools, logf, summarize,
+                progress=lambda s: log("containers: " + s))
+        except Exception as e:              # noqa: BLE001
+            res["containers"] = {"error": str(e)[:300]}
+        if "error" in res["containers"] or any(
+                "error" in v for k, v in
+                res["containers"].get("starts", {}).items()
+                if not k.startswith("runsc")) or any(
+                "error" in v for v in
+                res["containers"].get("redis", {}).values()):
+            log("containers: %s" % str(res["containers"])[:400])
             bad += 1
     report.write(res, o.out)
     # Every summary and start time, but not the raw round-trip samples

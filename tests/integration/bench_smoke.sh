@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # The benchmark harness in its tiny profile, so that `make bench` keeps
 # working: every mode available in this build, every workload, a few
-# sandbox starts; the report must hold a number for every row that ran.
+# sandbox starts, the podman rows (bench/containers.py); the report must
+# hold a number for every row that ran.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=$(mktemp -d /tmp/cv-bench-smoke.XXXXXX)
@@ -33,6 +34,14 @@ md = open(os.path.join(out, "latest.md")).read()
 for w in ("redis", "nginx", "iperf3", "tcp_rr"):
     assert "### " + w in md, "no %s table" % w
 assert "runc" in res["startup"], "no runc start row: %s" % res["startup"]
+ct = res.get("containers", {})
+for row in ("runc none", "cove none", "runc bridge", "cove bridge"):
+    s = ct.get("starts", {}).get(row, {})
+    assert s.get("exited ms"), "containers: no %s start row: %s" % (row, ct)
+for rt in ("runc", "cove"):
+    r = ct.get("redis", {}).get(rt, {})
+    assert r and "error" not in r, "containers: redis on %s: %s" % (rt, r)
+assert "### containers through podman" in md, "no containers table"
 for png in ("ratios.png", "tcp_rr.png", "startup.png"):
     assert os.path.getsize(os.path.join(out, png)) > 1000, png
 print("bench smoke: modes %s measured; report and plots written" % ok)

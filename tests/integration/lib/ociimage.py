@@ -19,7 +19,7 @@ INDEX = "hello-from-cove\n"
 def busybox_root(top, applets=APPLETS, files=None):
     """TOP/rootfs: /bin/busybox and its applets as symlinks, the usual
     mount points, /www/index.html (INDEX), /bin/pause (sleeps forever)
-    and @files ({path: bytes}; executable under /bin)."""
+    and @files ({path: bytes, executable under /bin, or (bytes, mode)})."""
     root = os.path.join(top, "rootfs")
     for sub in ("bin", "proc", "dev", "sys", "tmp", "etc", "www"):
         os.makedirs(os.path.join(root, sub), exist_ok=True)
@@ -29,12 +29,14 @@ def busybox_root(top, applets=APPLETS, files=None):
     # A pod's infra command (podman pod create --infra-command /bin/pause).
     files.setdefault("/bin/pause", b"#!/bin/sh\nexec sleep 2147483647\n")
     for path, data in files.items():
+        mode = 0o755 if path.startswith("/bin/") else 0o644
+        if isinstance(data, tuple):
+            data, mode = data
         full = os.path.join(root, path.lstrip("/"))
         os.makedirs(os.path.dirname(full), exist_ok=True)
         with open(full, "wb") as fh:
             fh.write(data)
-        if path.startswith("/bin/"):
-            os.chmod(full, 0o755)
+        os.chmod(full, mode)
     shutil.copy(BUSYBOX, os.path.join(root, "bin", "busybox"))
     for a in applets:
         os.symlink("busybox", os.path.join(root, "bin", a))
