@@ -794,6 +794,12 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr, int ready_wr)
 		rl.rlim_cur = rl.rlim_max;
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
+	/* OCI with a terminal: the program's stdio is the pty it sends over
+	 * the console socket. The caller's stdio must not stay open in the
+	 * sandbox: containerd's shim reads create's output pipes to EOF
+	 * before it counts create as done (docker run -it, ctr run -t). */
+	if (o->oci && o->oci->terminal)
+		sbx_quiet_stdio();
 	sn.o = o;
 	sn.procs = &procs;
 	sn.sigfd = sn.nfd = sn.diag = sn.zyg_fd = sn.link_efd = -1;

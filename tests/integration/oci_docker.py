@@ -14,7 +14,7 @@ a prestart hook (libnetwork-setkey): Cove runs it once the sentry's
 namespaces exist, and the sentry then serves the eth0 dockerd put
 there. Checked: `docker run --runtime cove --rm IMAGE echo hi`; exit
 codes 0, 3, 137; --network=none (loopback only); -d, exec (status 6),
-stop (SIGTERM through Cove, 143); -p HOST:80 to busybox httpd served by
+stop (SIGTERM through Cove, 143); -it through a pty; -p HOST:80 to busybox httpd served by
 the stack (no kernel listener in the container's namespace), a 1 MiB
 file downloaded byte for byte through docker-proxy; a second runtime
 with runtimeArgs ["--network=kernel"] (the flag reaches cove). At the end dockerd
@@ -169,6 +169,19 @@ def check_detached(c, d):
     c.check("docker rm", r.returncode == 0, r.stderr)
 
 
+def check_tty(c, d):
+    """docker run -it through a pty (driven by script): the shim's
+    console socket, as for ctr run -t."""
+    cmd = " ".join([DOCKER, "-H", "unix://" + d.sock, "run", "--runtime",
+                    "cove", "-it", "--rm", IMAGE, "sh"])
+    r = subprocess.run(["script", "-qec", cmd, "/dev/null"],
+                       input="echo in-shell-$((6*7)); tty; exit 4\n",
+                       capture_output=True, text=True, timeout=30)
+    c.check("docker run -it: input, tty, exit status 4",
+            r.returncode == 4 and "in-shell-42" in r.stdout and
+            "/dev/pts/0" in r.stdout, r.stdout + r.stderr)
+
+
 def check_publish(c, d):
     """-p HOST:80 to busybox httpd: docker-proxy on the host connects to
     the container's address on the bridge, where the stack answers."""
@@ -251,6 +264,7 @@ def main():
         c.check("docker import", r.returncode == 0, r.stderr)
         check_basics(c, d)
         check_detached(c, d)
+        check_tty(c, d)
         check_publish(c, d)
         check_runtime_args(c, d)
     finally:
