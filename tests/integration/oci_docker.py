@@ -14,7 +14,8 @@ a prestart hook (libnetwork-setkey): Cove runs it once the sentry's
 namespaces exist, and the sentry then serves the eth0 dockerd put
 there. Checked: `docker run --runtime cove --rm IMAGE echo hi`; exit
 codes 0, 3, 137; --network=none (loopback only); -d, exec (status 6),
-stop (SIGTERM through Cove, 143); -it through a pty; -p HOST:80 to busybox httpd served by
+stop (SIGTERM through Cove, 143); -it through a pty; logs, kill -s USR1,
+pause/unpause, --memory 64m (128 MiB dies with 137); -p HOST:80 to busybox httpd served by
 the stack (no kernel listener in the container's namespace), a 1 MiB
 file downloaded byte for byte through docker-proxy; a second runtime
 with runtimeArgs ["--network=kernel"] (the flag reaches cove). At the end dockerd
@@ -169,6 +170,39 @@ def check_detached(c, d):
     c.check("docker rm", r.returncode == 0, r.stderr)
 
 
+def check_signals_limits(c, d):
+    """logs, kill -s USR1 (through Cove's control channel to the
+    program), pause/unpause (the freezer), --memory 64m enforced."""
+    r = d.docker("run", "--runtime", "cove", "-d", "--name", "cove-dk-s",
+                 IMAGE, "sh", "-c", "echo logged; trap 'echo got-usr1' "
+                 "USR1; while true; do sleep 0.1; done")
+    time.sleep(0.5)
+    k = d.docker("kill", "-s", "USR1", "cove-dk-s")
+    for _ in range(50):
+        lg = d.docker("logs", "cove-dk-s")
+        if "got-usr1" in lg.stdout:
+            break
+        time.sleep(0.1)
+    c.check("docker logs, kill -s USR1 reaches the program's trap",
+            r.returncode == 0 and k.returncode == 0 and
+            lg.stdout == "logged\ngot-usr1\n", r.stderr + k.stderr +
+            lg.stdout + lg.stderr)
+    p = d.docker("pause", "cove-dk-s")
+    st = d.docker("inspect", "-f", "{{.State.Status}}", "cove-dk-s")
+    u = d.docker("unpause", "cove-dk-s")
+    st2 = d.docker("inspect", "-f", "{{.State.Status}}", "cove-dk-s")
+    c.check("docker pause / unpause: paused, then running",
+            p.returncode == 0 and st.stdout.strip() == "paused" and
+            u.returncode == 0 and st2.stdout.strip() == "running",
+            p.stderr + st.stdout + u.stderr + st2.stdout)
+    d.docker("rm", "-f", "cove-dk-s")
+    grow = 'x=$(head -c 134217728 /dev/zero | tr "\\0" a); echo ok'
+    r = d.docker("run", "--runtime", "cove", "--rm", "--memory", "64m",
+                 IMAGE, "sh", "-c", grow)
+    c.check("--memory 64m: allocating 128 MiB dies with 137",
+            r.returncode == 137, r.stdout + r.stderr)
+
+
 def check_tty(c, d):
     """docker run -it through a pty (driven by script): the shim's
     console socket, as for ctr run -t."""
@@ -265,11 +299,12 @@ def main():
         check_basics(c, d)
         check_detached(c, d)
         check_tty(c, d)
+        check_signals_limits(c, d)
         check_publish(c, d)
         check_runtime_args(c, d)
     finally:
         if d:
-            for n in ("cove-dk-d1", "cove-dk-web", "cove-dk-k"):
+            for n in ("cove-dk-d1", "cove-dk-web", "cove-dk-k", "cove-dk-s"):
                 d.docker("rm", "-f", n)
             d.stop()
         procs = processes_under(top)
