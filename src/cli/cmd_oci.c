@@ -208,7 +208,8 @@ static int oci_parse_create(int argc, char **argv, struct oci_create_opts *c,
 
 /**
  * oci_pick_network() - the network for this container: the annotation
- * "run.cove.network" if present, else the global --network
+ * "run.cove.network" if present, else the global --network, else the
+ * kernel provider for a Kubernetes pod's sandbox container
  * @g:		global flags
  * @b:		the bundle, already parsed with @g's network
  * @network:	set to the choice
@@ -221,6 +222,20 @@ static bool oci_pick_network(const struct oci_global *g,
 {
 	const char *a = json_string_value(
 		json_object_get(b->annotations, "run.cove.network"));
+	const char *cri = json_string_value(
+		json_object_get(b->annotations,
+				"io.kubernetes.cri.container-type"));
+	const char *crio = json_string_value(
+		json_object_get(b->annotations,
+				"io.kubernetes.cri-o.ContainerType"));
+
+	/* A Kubernetes pod's sandbox (pause) container, as containerd's and
+	 * CRI-O's CRI mark it: its namespace is the pod's, which its other
+	 * containers join, so the kernel provider (see oci_pod_network()). */
+	if (!a && !g->network &&
+	    ((cri && !strcmp(cri, "sandbox")) ||
+	     (crio && !strcmp(crio, "sandbox"))))
+		a = "kernel";
 
 	*network = a ? a : g->network;
 	return a && (!g->network || strcmp(a, g->network));

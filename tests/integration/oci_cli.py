@@ -34,7 +34,8 @@ import sandbox as sb  # noqa: E402
 BUSYBOX = "/bin/busybox"
 COVE = sb.cove_bin()
 APPLETS = ("sh", "echo", "sleep", "cat", "ls", "id", "hostname", "touch",
-           "readlink", "pwd", "env", "ip", "true", "unshare")
+           "readlink", "pwd", "env", "ip", "true", "unshare", "httpd",
+           "wget")
 
 
 class Oci:
@@ -873,6 +874,97 @@ def check_hooks(c, oci):
                 not sb.settle(before), r.stderr)
 
 
+def check_pod_bundles(c, oci):
+    """A Kubernetes-style pod from plain bundles: a network namespace
+    prepared here (as CNI would: a veth end as eth0, addressed), a
+    sandbox container marked as CRI marks pause containers, and two
+    containers joining its namespaces: one serves on 127.0.0.1:8000, the
+    other fetches from it. All on the kernel provider (docs/OCI.md,
+    "Pods"); a container joining a namespace a builtin stack serves is
+    refused."""
+    ns, path = "cove-oci-pod", "/run/netns/cove-oci-pod"
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    try:
+        for cmd in (["ip", "link", "add", "cvopod0", "type", "veth", "peer",
+                     "name", "eth0", "netns", ns],
+                    ["ip", "-n", ns, "addr", "add", "10.233.0.2/24", "dev",
+                     "eth0"],
+                    ["ip", "-n", ns, "link", "set", "eth0", "up"]):
+            subprocess.run(cmd, check=True)
+
+        def sandbox(cfg, kind="sandbox"):
+            for n in cfg["linux"]["namespaces"]:
+                if n["type"] == "network":
+                    n["path"] = path
+            cfg["annotations"] = {"io.kubernetes.cri.container-type": kind}
+            cfg["hostname"] = "pod-host"
+
+        def member(pid):
+            def edit(cfg):
+                sandbox(cfg, "container")
+                del cfg["hostname"]  # the pod's, from the joined uts
+                cfg["mounts"].append({"destination": "/tmp", "type": "tmpfs",
+                                      "source": "tmpfs"})
+                for n in cfg["linux"]["namespaces"]:
+                    if n["type"] in ("ipc", "uts"):
+                        n["path"] = "/proc/%d/ns/%s" % (pid, n["type"])
+            return edit
+        b = oci.bundle(["sleep", "60"], sandbox)
+        r = oci.cove("create", "--bundle", b, "pod-pause")
+        s = oci.state("pod-pause") or {"pid": 0}
+        oci.cove("start", "pod-pause")
+        a = oci.bundle(["sh", "-c", "echo pod-ok > /tmp/index.html; "
+                        "exec httpd -f -p 8000 -h /tmp"], member(s["pid"]))
+        r2 = oci.cove("run", "--bundle", a, "--detach", "pod-a")
+        sa = oci.state("pod-a") or {"pid": 0}
+        b2 = oci.bundle(["sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10; do "
+                         "wget -qO- http://127.0.0.1:8000/index.html && "
+                         "break; sleep 0.2; done; hostname"],
+                        member(s["pid"]))
+        r3 = oci.cove("run", "--bundle", b2, "pod-b")
+        nets = set()
+        for st in (s, sa):
+            try:
+                with open("/run/cove/%s/network" % oci_sandbox(oci, st)) as f:
+                    nets.add(f.read().strip())
+            except OSError:
+                nets.add("?")
+        c.check("a pod from bundles: the second container reaches the "
+                "first on 127.0.0.1, uts shared, all on the kernel "
+                "provider", r.returncode == 0 and r2.returncode == 0 and
+                r3.returncode == 0 and r3.stdout == "pod-ok\npod-host\n"
+                and nets == {"kernel"},
+                r.stderr + r2.stderr + r3.stdout + r3.stderr + str(nets))
+        for cid in ("pod-a", "pod-pause"):
+            oci.cove("delete", "--force", cid)
+        b = oci.bundle(["sleep", "60"], lambda cfg: sandbox(cfg, "other"))
+        r = oci.cove("create", "--bundle", b, "pod-first")
+        s = oci.state("pod-first") or {"pid": 0}
+        b2 = oci.bundle(["true"], member(s["pid"]))
+        r2 = oci.cove("create", "--bundle", b2, "pod-second")
+        c.check("joining a namespace another sandbox serves with builtin: "
+                "refused, nothing left", r.returncode == 0 and
+                r2.returncode == 1 and "served by Cove sandbox" in r2.stderr
+                and not os.path.exists(os.path.join(oci.root, "pod-second")),
+                r.stderr + r2.stderr)
+        oci.cove("delete", "--force", "pod-first")
+    finally:
+        for cid in ("pod-a", "pod-b", "pod-pause", "pod-first",
+                    "pod-second"):
+            oci.cove("delete", "--force", cid)
+        subprocess.run(["ip", "netns", "del", ns])
+
+
+def oci_sandbox(oci, st):
+    """The Cove sandbox name of a container (its state.json's)."""
+    cid = st.get("id", "")
+    try:
+        with open(os.path.join(oci.root, cid, "state.json")) as f:
+            return json.load(f).get("sandbox", "")
+    except (OSError, ValueError):
+        return ""
+
+
 def check_globals(c, oci):
     r = subprocess.run([COVE, "--systemd-cgroup", "state", "x"],
                        capture_output=True, text=True)
@@ -920,6 +1012,7 @@ def main():
         check_pause(c, oci)
         check_bad_bundles(c, oci)
         check_hooks(c, oci)
+        check_pod_bundles(c, oci)
         check_globals(c, oci)
     finally:
         leftover = os.listdir(oci.root) if os.path.isdir(oci.root) else []
