@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +199,18 @@ oci_hook_child(const json_t *h, int in, int out)
 	_exit(127);
 }
 
+/* oci_ms_left() - ms from now until @end (CLOCK_MONOTONIC), at least 0. */
+static int oci_ms_left(const struct timespec *end)
+{
+	struct timespec t;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	ms = (end->tv_sec - t.tv_sec) * 1000ll +
+	     (end->tv_nsec - t.tv_nsec) / 1000000;
+	return ms < 0 ? 0 : ms > INT32_MAX ? INT32_MAX : (int)ms;
+}
+
 /**
  * oci_hook_wait() - collect the hook's output and its exit, within its
  * timeout
@@ -206,48 +219,58 @@ oci_hook_child(const json_t *h, int in, int out)
  * @ms:		the timeout, or -1
  * @buf:	the first OCI_HOOK_OUT_MAX bytes of output, NUL-terminated
  *
+ * The output is read until EOF, then the exit is waited for; both count
+ * against the timeout (a hook that closes its output and stays is still
+ * killed at the deadline).
+ *
  * Return: the wait status, or -1 when the timeout killed it.
  */
 static int oci_hook_wait(pid_t pid, int out, int ms, char *buf)
 {
-	struct timespec t0, t;
 	struct pollfd p = { .fd = out, .events = POLLIN };
+	struct timespec end;
 	size_t len = 0;
-	int status = 0, left = ms, r;
+	int status = 0, r;
 	char junk[256];
 	ssize_t n;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += ms / 1000;
+	end.tv_nsec += (ms % 1000) * 1000000l;
+	if (end.tv_nsec >= 1000000000l) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000l;
+	}
 	while (p.fd >= 0) {
-		r = poll(&p, 1, left);
+		r = poll(&p, 1, ms < 0 ? -1 : oci_ms_left(&end));
 		if (r == 0)
-			break;
-		n = r < 0 ? 0 :
-		    len < OCI_HOOK_OUT_MAX ?
+			break; /* the deadline */
+		if (r < 0)
+			continue; /* EINTR */
+		n = len < OCI_HOOK_OUT_MAX ?
 			    read(out, buf + len, OCI_HOOK_OUT_MAX - len) :
 			    read(out, junk, sizeof(junk));
-		if (r > 0 && n <= 0)
+		if (n <= 0)
 			p.fd = -1; /* EOF: the hook (and its children) closed it */
-		else if (r > 0 && len < OCI_HOOK_OUT_MAX)
+		else if (len < OCI_HOOK_OUT_MAX)
 			len += (size_t)n;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if (ms >= 0) {
-			left = ms - (int)((t.tv_sec - t0.tv_sec) * 1000 +
-					  (t.tv_nsec - t0.tv_nsec) / 1000000);
-			if (left <= 0)
-				break;
-		}
 	}
 	buf[len] = '\0';
 	close(out);
-	if (p.fd >= 0 && waitpid(pid, &status, WNOHANG) != pid) {
-		kill(pid, SIGKILL);
-		(void)waitpid(pid, &status, 0);
-		return -1;
+	for (;;) {
+		r = (int)waitpid(pid, &status, ms < 0 ? 0 : WNOHANG);
+		if (r == pid)
+			return status;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (ms >= 0 && !oci_ms_left(&end))
+			break;
+		if (ms >= 0)
+			usleep(5000);
 	}
-	if (p.fd < 0 && waitpid(pid, &status, 0) != pid)
-		return -1;
-	return status;
+	kill(pid, SIGKILL);
+	(void)waitpid(pid, &status, 0);
+	return -1;
 }
 
 /**

@@ -860,6 +860,10 @@ def check_hooks(c, oci):
             ("a prestart hook past its timeout", lambda cfg: cfg.__setitem__(
                 "hooks", {"prestart": [hook("x", "sleep 10", timeout=1)]}),
              "hooks.prestart[0] (/bin/sh): timed out after 1s"),
+            ("a hook that closes its output and stays past its timeout",
+             lambda cfg: cfg.__setitem__("hooks", {"prestart": [hook(
+                 "x", "exec >/dev/null 2>&1; sleep 10", timeout=1)]}),
+             "hooks.prestart[0] (/bin/sh): timed out after 1s"),
             ("a createContainer hook", lambda cfg: cfg.__setitem__(
                 "hooks", {"createContainer": [hook("x", "true")]}),
              "hooks.createContainer: not supported yet")):
