@@ -143,6 +143,14 @@ def check_basics(c, d):
         r = d.docker(*run, "sh", "-c", cmd)
         c.check("exit status %d passes through" % code,
                 r.returncode == code, r.stderr)
+    r = d.docker(*run[:-1], "--user", "1000:1000", "--cap-drop", "ALL",
+                 IMAGE, "grep", "-E", "^(Uid|CapEff|CapBnd):",
+                 "/proc/self/status")
+    c.check("--user 1000:1000 --cap-drop ALL: that uid, no capabilities",
+            r.returncode == 0 and r.stdout.split() ==
+            ["Uid:"] + ["1000"] * 4 + ["CapEff:", "0" * 16,
+                                       "CapBnd:", "0" * 16],
+            r.stdout + r.stderr)
     r = d.docker("run", "--runtime", "cove", "--rm", "--network", "none",
                  IMAGE, "cat", "/proc/net/dev")
     c.check("--network none: loopback only", r.returncode == 0 and
@@ -159,6 +167,17 @@ def check_detached(c, d):
     c.check("docker exec: in the sandbox, status 6",
             r.returncode == 6 and r.stdout == "cove-sentry\n",
             r.stdout + r.stderr)
+    caps = "grep -E '^(Uid|CapEff):' /proc/self/status"
+    prog = d.docker("exec", "cove-dk-d1", "sh", "-c",
+                    "grep -E '^(Uid|CapEff):' /proc/$(pidof sleep)/status")
+    ex = d.docker("exec", "cove-dk-d1", "sh", "-c", caps)
+    ex2 = d.docker("exec", "-u", "1000:1000", "cove-dk-d1", "sh", "-c", caps)
+    c.check("docker exec gets the program's capabilities; exec -u 1000 "
+            "none", prog.returncode == 0 and "CapEff" in prog.stdout and
+            ex.stdout == prog.stdout and ex2.returncode == 0 and
+            ex2.stdout.split() == ["Uid:"] + ["1000"] * 4 +
+            ["CapEff:", "0000000000000000"],
+            prog.stdout + ex.stdout + ex.stderr + ex2.stdout + ex2.stderr)
     t0 = time.monotonic()
     r = d.docker("stop", "-t", "5", "cove-dk-d1")
     took = time.monotonic() - t0

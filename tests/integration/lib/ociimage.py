@@ -12,7 +12,7 @@ import tarfile
 
 BUSYBOX = "/bin/busybox"
 APPLETS = ("sh", "echo", "sleep", "cat", "kill", "true", "httpd", "grep",
-           "mkdir", "head", "tr", "wget", "nc", "ls")
+           "mkdir", "head", "tr", "wget", "nc", "ls", "pidof")
 INDEX = "hello-from-cove\n"
 
 
