@@ -817,6 +817,26 @@ static bool oci_wait_gone(const struct oci_state *s, int ms)
 	return oci_state_status(s) == OCI_STOPPED;
 }
 
+/*
+ * oci_gc_sandbox() - gc until the sandbox's /run/cove/NAME is gone, up to
+ * 2 s: the sentry is gone, but the other processes of its pid namespace
+ * (the program, the exec helper), which the kernel kills once it died,
+ * may still hold the sandbox's lock for a moment, and gc skips a held one.
+ */
+static void oci_gc_sandbox(const char *name)
+{
+	char dir[sizeof(SBX_RUN_DIR) + SBX_NAME_MAX + 2];
+	int i;
+
+	snprintf(dir, sizeof(dir), "%s/%s", SBX_RUN_DIR, name);
+	for (i = 0; i < 100; i++) {
+		(void)rt_gc(false);
+		if (!name[0] || access(dir, F_OK) < 0)
+			return;
+		usleep(20000);
+	}
+}
+
 /**
  * oci_destroy() - kill what is left of the container and remove its state
  * @s:		the container
@@ -836,7 +856,7 @@ static void oci_destroy(const struct oci_state *s)
 				s->id, (int)s->pid);
 	}
 	(void)waitpid(s->pid, NULL, WNOHANG); /* ours after `run` */
-	(void)rt_gc(false);
+	oci_gc_sandbox(s->sandbox);
 	oci_cgroup_drop(s->cgroup);
 	oci_state_remove(s);
 	oci_late_hooks(s, "poststop", "stopped");
