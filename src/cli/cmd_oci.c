@@ -222,122 +222,14 @@ static bool oci_pick_network(const struct oci_global *g,
 {
 	const char *a = json_string_value(
 		json_object_get(b->annotations, "run.cove.network"));
-	const char *cri = json_string_value(
-		json_object_get(b->annotations,
-				"io.kubernetes.cri.container-type"));
-	const char *crio = json_string_value(
-		json_object_get(b->annotations,
-				"io.kubernetes.cri-o.ContainerType"));
 
-	/* A Kubernetes pod's sandbox (pause) container, as containerd's and
-	 * CRI-O's CRI mark it: its namespace is the pod's, which its other
-	 * containers join, so the kernel provider (see oci_pod_network()). */
-	if (!a && !g->network &&
-	    ((cri && !strcmp(cri, "sandbox")) ||
-	     (crio && !strcmp(crio, "sandbox"))))
-		a = "kernel";
+	/* A Kubernetes pod's sandbox container: its namespace is the pod's,
+	 * which its other containers join (src/oci/pod.c). */
+	if (!a && !g->network)
+		a = oci_pod_default_network(b->annotations);
 
 	*network = a ? a : g->network;
 	return a && (!g->network || strcmp(a, g->network));
-}
-
-/**
- * oci_netns_server() - the live Cove sandbox whose sentry is in the
- * network namespace at @path, if any (a pod's infra container, or any
- * sandbox: their state under /run/cove names the sentry's pid)
- * @path:	the spec's network namespace path
- * @name:	set to the sandbox's name
- * @net:	set to its network ("builtin", "kernel", ...)
- * @len:	size of @name and @net
- *
- * Return: true when one was found.
- */
-static bool oci_netns_server(const char *path, char *name, char *net,
-			     size_t len)
-{
-	char p[PATH_MAX];
-	struct stat want, st;
-	struct dirent *de;
-	bool found = false;
-	FILE *f;
-	DIR *d;
-	int pid;
-
-	if (stat(path, &want) < 0 || !(d = opendir(SBX_RUN_DIR)))
-		return false;
-	while (!found && (de = readdir(d))) {
-		snprintf(p, sizeof(p), "%s/%s/pid", SBX_RUN_DIR, de->d_name);
-		f = de->d_name[0] == '.' ? NULL : fopen(p, "re");
-		if (!f)
-			continue;
-		pid = 0;
-		if (fscanf(f, "%d", &pid) != 1)
-			pid = 0;
-		fclose(f);
-		snprintf(p, sizeof(p), "/proc/%d/ns/net", pid);
-		if (pid <= 0 || stat(p, &st) < 0 || st.st_ino != want.st_ino ||
-		    st.st_dev != want.st_dev)
-			continue;
-		snprintf(name, len, "%s", de->d_name);
-		snprintf(p, sizeof(p), "%s/%s/network", SBX_RUN_DIR,
-			 de->d_name);
-		f = fopen(p, "re");
-		if (!f || !fgets(net, (int)len, f))
-			snprintf(net, len, "unknown");
-		if (f)
-			fclose(f);
-		net[strcspn(net, "\n")] = '\0';
-		found = true;
-	}
-	closedir(d);
-	return found;
-}
-
-/* oci_link_stack() - does @net name a stack that takes an interface over? */
-static bool oci_link_stack(const char *net)
-{
-	return strcmp(net, "kernel") && strcmp(net, "host") &&
-	       strcmp(net, "none");
-}
-
-/**
- * oci_pod_network() - a network namespace another Cove sandbox is in
- * already (a pod's): which stack may serve this container there
- * @b:		the bundle, parsed
- * @chosen:	the network asked for (flag or annotation), or NULL
- * @network:	set to "kernel" when the bundle must be parsed again with it
- *
- * One user-level stack instance belongs to one sentry, and two on one
- * interface would both answer for its address: a namespace served by a
- * link-based stack (builtin, lwip) cannot take a second sandbox, and one
- * served by the kernel provider takes more of them on the kernel
- * provider, by default, so that 127.0.0.1 is shared as in any pod.
- *
- * Return: 0, or 1 (reported).
- */
-static int oci_pod_network(const struct oci_bundle *b, const char *chosen,
-			   const char **network)
-{
-	char name[256], net[256];
-
-	*network = NULL;
-	if (!b->netns || !oci_netns_server(b->netns, name, net, sizeof(name)))
-		return 0;
-	if (oci_link_stack(net))
-		return oci_fail("linux.namespaces: the network namespace %s "
-				"is served by Cove sandbox %s's %s stack, which "
-				"a second sandbox cannot share (a pod: run "
-				"its containers with --network=kernel, see "
-				"docs/OCI.md)",
-				b->netns, name, net);
-	if (chosen && oci_link_stack(chosen))
-		return oci_fail("linux.namespaces: the network namespace %s "
-				"is shared with Cove sandbox %s (%s): a %s "
-				"stack would take its interface from it",
-				b->netns, name, net, chosen);
-	if (!chosen)
-		*network = "kernel";
-	return 0;
 }
 
 /* oci_console_connect() - connect to --console-socket; Return: fd or -1. */
@@ -370,95 +262,6 @@ static void oci_cgroup_drop(const char *path)
 	(void)rt_cgroup_remove_wait(path, 2000);
 	if (!strncmp(path, "/cove-oci/", 10))
 		rt_cgroup_remove("/cove-oci"); /* only once empty */
-}
-
-/* What the create-time hooks need to make the state they are given. */
-struct oci_hook_ctx {
-	const struct oci_bundle *b;
-	const char *id;
-};
-
-/**
- * oci_hook_state() - the runtime-spec state a hook reads on stdin
- * @id:		container id
- * @status:	"creating", "created", "running" or "stopped"
- * @pid:	the container's pid (0 once stopped)
- * @bundle:	the bundle's directory
- * @ann:	annotations, or NULL
- *
- * Return: the object (the caller's), or NULL.
- */
-static json_t *oci_hook_state(const char *id, const char *status, pid_t pid,
-			      const char *bundle, json_t *ann)
-{
-	json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:s}", "ociVersion",
-			      OCI_VERSION, "id", id, "status", status, "pid",
-			      (int)pid, "bundle", bundle);
-
-	if (o && ann && json_object_size(ann))
-		json_object_set(o, "annotations", ann);
-	return o;
-}
-
-/**
- * oci_create_hooks() - rt_create()'s ns_ready step: the prestart, then
- * the createRuntime hooks, once the sentry's namespaces exist (Docker's
- * libnetwork-setkey configures the network namespace here)
- * @arg:	struct oci_hook_ctx
- * @sentry:	the container's pid
- * @err:	the failing hook
- *
- * Return: 0 or -1.
- */
-static int oci_create_hooks(void *arg, pid_t sentry, struct cove_err *err)
-{
-	const struct oci_hook_ctx *h = arg;
-	json_t *st;
-	int ret;
-
-	if (!h->b->hooks)
-		return 0;
-	st = oci_hook_state(h->id, "creating", sentry, h->b->dir,
-			    h->b->annotations);
-	if (!st)
-		return cove_err_set(err, ENOMEM, "hooks: state");
-	ret = oci_hooks_run(h->b->hooks, "prestart", st, err);
-	if (!ret)
-		ret = oci_hooks_run(h->b->hooks, "createRuntime", st, err);
-	json_decref(st);
-	return ret;
-}
-
-/**
- * oci_late_hooks() - the poststart or poststop hooks of a container, read
- * again from its bundle's config.json; a failure is a warning (as the
- * runtime-spec says), never the verb's error
- * @s:		the container
- * @phase:	"poststart" or "poststop"
- * @status:	its status now
- */
-static void oci_late_hooks(const struct oci_state *s, const char *phase,
-			   const char *status)
-{
-	struct cove_err err = { 0 };
-	char path[4200];
-	json_t *j, *st;
-
-	snprintf(path, sizeof(path), "%s/config.json", s->bundle);
-	j = json_load_file(path, JSON_REJECT_DUPLICATES, NULL);
-	if (!j || !json_array_size(json_object_get(json_object_get(j, "hooks"),
-						   phase))) {
-		json_decref(j);
-		return;
-	}
-	st = oci_hook_state(s->id, status,
-			    strcmp(status, "stopped") ? s->pid : 0, s->bundle,
-			    s->annotations);
-	if (st &&
-	    oci_hooks_run(json_object_get(j, "hooks"), phase, st, &err) < 0)
-		oci_log("warning", "container %s: %s", s->id, err.msg);
-	json_decref(st);
-	json_decref(j);
 }
 
 /**
@@ -506,8 +309,8 @@ static int oci_create(const struct oci_global *g,
 		}
 		network = net;
 	}
-	if (oci_pod_network(b, network, &pod_net)) {
-		ret = 1;
+	if (oci_pod_network(b, network, &pod_net, &err) < 0) {
+		ret = oci_fail("%s", err.msg);
 		goto out;
 	}
 	if (pod_net) {

@@ -360,3 +360,68 @@ int oci_hooks_run(const json_t *hooks, const char *phase, const json_t *state,
 	free(text);
 	return ret;
 }
+
+/**
+ * oci_hook_state() - the runtime-spec state a hook reads on stdin
+ * @id:		container id
+ * @status:	"creating", "created", "running" or "stopped"
+ * @pid:	the container's pid (0 once stopped)
+ * @bundle:	the bundle's directory
+ * @ann:	annotations, or NULL
+ *
+ * Return: the object (the caller's), or NULL.
+ */
+static json_t *oci_hook_state(const char *id, const char *status, pid_t pid,
+			      const char *bundle, json_t *ann)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:s}", "ociVersion",
+			      OCI_VERSION, "id", id, "status", status, "pid",
+			      (int)pid, "bundle", bundle);
+
+	if (o && ann && json_object_size(ann))
+		json_object_set(o, "annotations", ann);
+	return o;
+}
+
+int oci_create_hooks(void *arg, pid_t sentry, struct cove_err *err)
+{
+	const struct oci_hook_ctx *h = arg;
+	json_t *st;
+	int ret;
+
+	if (!h->b->hooks)
+		return 0;
+	st = oci_hook_state(h->id, "creating", sentry, h->b->dir,
+			    h->b->annotations);
+	if (!st)
+		return cove_err_set(err, ENOMEM, "hooks: state");
+	ret = oci_hooks_run(h->b->hooks, "prestart", st, err);
+	if (!ret)
+		ret = oci_hooks_run(h->b->hooks, "createRuntime", st, err);
+	json_decref(st);
+	return ret;
+}
+
+void oci_late_hooks(const struct oci_state *s, const char *phase,
+		    const char *status)
+{
+	struct cove_err err = { 0 };
+	char path[4200];
+	json_t *j, *st;
+
+	snprintf(path, sizeof(path), "%s/config.json", s->bundle);
+	j = json_load_file(path, JSON_REJECT_DUPLICATES, NULL);
+	if (!j || !json_array_size(json_object_get(json_object_get(j, "hooks"),
+						   phase))) {
+		json_decref(j);
+		return;
+	}
+	st = oci_hook_state(s->id, status,
+			    strcmp(status, "stopped") ? s->pid : 0, s->bundle,
+			    s->annotations);
+	if (st &&
+	    oci_hooks_run(json_object_get(j, "hooks"), phase, st, &err) < 0)
+		oci_log("warning", "container %s: %s", s->id, err.msg);
+	json_decref(st);
+	json_decref(j);
+}
