@@ -29,7 +29,10 @@ pkgs=(
 	# the OCI runtime driven by podman and containerd (tests/integration/oci_*.py)
 	podman conmon
 	containerd	# its runc v2 shim drives cove (tests/integration/oci_containerd.py)
-	docker.io	# a private dockerd with a cove runtime (tests/integration/oci_docker.py)
+	# a private dockerd with a cove runtime (tests/integration/oci_docker.py);
+	# where systemd runs, the package also enables the system's dockerd,
+	# which the tests never use
+	docker.io
 	runsc		# gVisor, compared in make bench's container start rows (bench/containers.py)
 )
 
