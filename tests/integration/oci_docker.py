@@ -15,10 +15,14 @@ namespaces exist, and the sentry then serves the eth0 dockerd put
 there. Checked: `docker run --runtime cove --rm IMAGE echo hi`; exit
 codes 0, 3, 137; --network=none (loopback only); -d, exec (status 6),
 stop (SIGTERM through Cove, 143); -it through a pty; logs, kill -s USR1,
-pause/unpause, --memory 64m (128 MiB dies with 137); -p HOST:80 to busybox httpd served by
+pause/unpause, --memory 64m (128 MiB dies with 137); --user 1000 with
+--cap-drop ALL, exec's capabilities; -p HOST:80 to busybox httpd served by
 the stack (no kernel listener in the container's namespace), a 1 MiB
 file downloaded byte for byte through docker-proxy; a second runtime
-with runtimeArgs ["--network=kernel"] (the flag reaches cove). At the end dockerd
+with runtimeArgs ["--network=kernel"] (the flag reaches cove). Then a
+second dockerd with Docker's own defaults (docker0, iptables DNAT
+publishing, no docker-proxy) confined to a network namespace of the
+test's, where -p reaches a Cove container through DNAT. At the end dockerd
 is stopped and nothing is left: its processes, mounts under the temp
 dir, the bridge and veths, cgroups and /run/docker it made, Cove's state.
 """
@@ -45,9 +49,12 @@ BLOB = os.urandom(1 << 20)
 
 
 class Dockerd:
-    """A private dockerd (and the containerd it starts) under @top."""
+    """A private dockerd (and the containerd it starts) under @top: on
+    the host's network with --iptables=false and the test's bridge, or,
+    with @netns, inside that network namespace with Docker's defaults
+    (docker0, iptables DNAT publishing), all of which go with it."""
 
-    def __init__(self, top):
+    def __init__(self, top, netns=None):
         self.top = top
         self.sock = os.path.join(top, "docker.sock")
         cfg = os.path.join(top, "daemon.json")
@@ -58,15 +65,19 @@ class Dockerd:
                     ' "deprecated-key-path": "%s/key.json"}\n' %
                     (COVE, COVE, top))
         self.log = open(os.path.join(top, "dockerd.log"), "w")
+        net = ["--iptables=false", "--ip6tables=false", "--ip-masq=false",
+               "--bridge", BRIDGE]
+        pre = []
+        if netns:  # not `ip netns exec`: it hides /sys/fs/cgroup
+            net = ["--userland-proxy=false"]
+            pre = ["nsenter", "--net=/run/netns/" + netns]
         self.proc = subprocess.Popen(
-            ["dockerd", "--config-file", cfg,
-             "--data-root", os.path.join(top, "data"),
-             "--exec-root", os.path.join(top, "exec"),
-             "--pidfile", os.path.join(top, "docker.pid"),
-             "-H", "unix://" + self.sock, "--iptables=false",
-             "--ip6tables=false", "--ip-masq=false", "--bridge", BRIDGE,
-             "--storage-driver", "vfs"],
-            stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL)
+            pre + ["dockerd", "--config-file", cfg,
+                   "--data-root", os.path.join(top, "data"),
+                   "--exec-root", os.path.join(top, "exec"),
+                   "--pidfile", os.path.join(top, "docker.pid"),
+                   "-H", "unix://" + self.sock, "--storage-driver", "vfs"] +
+            net, stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL)
         for _ in range(300):
             if self.proc.poll() is not None or \
                     self.docker("version").returncode == 0:
@@ -288,6 +299,60 @@ def check_runtime_args(c, d):
     d.docker("rm", "-f", "cove-dk-k")
 
 
+def host_nat():
+    """The host's NAT rules of Docker's (its chain is DOCKER; netavark's,
+    from other tests, come and go meanwhile)."""
+    out = subprocess.run(["iptables", "-t", "nat", "-S"],
+                         capture_output=True, text=True).stdout
+    return [ln for ln in out.splitlines() if "DOCKER" in ln]
+
+
+def check_iptables(c, top):
+    """Docker's default publishing, iptables DNAT (no docker-proxy), with
+    a dockerd confined to a network namespace of the test's: its docker0
+    and rules live and die there. From that namespace, docker0's address
+    and the published port reach httpd in a Cove container."""
+    ns = "cove-dk-%d" % os.getpid()
+    sub = os.path.join(top, "netns")
+    os.mkdir(sub)
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)
+    d = None
+    try:
+        d = Dockerd(sub, netns=ns)
+        r = d.docker("import", ociimage.busybox_tar(sub), IMAGE)
+        r2 = d.docker("run", "--runtime", "cove", "-d", "--name",
+                      "cove-dk-nat", "-p", "8080:80", IMAGE, "httpd", "-f",
+                      "-p", "80", "-h", "/www")
+        nat = subprocess.run(["ip", "netns", "exec", ns, "iptables", "-t",
+                              "nat", "-S"], capture_output=True,
+                             text=True).stdout
+        gw = subprocess.run(["ip", "-n", ns, "-4", "-o", "addr", "show",
+                             "docker0"], capture_output=True, text=True
+                            ).stdout.split()
+        gw = gw[3].split("/")[0] if len(gw) > 3 else ""
+        for _ in range(50):
+            g = subprocess.run(["nsenter", "--net=/run/netns/" + ns, "curl",
+                                "-sS", "--max-time", "5",
+                                "http://%s:8080/index.html" % gw],
+                               capture_output=True, text=True)
+            if g.stdout == ociimage.INDEX:
+                break
+            time.sleep(0.1)
+        c.check("iptables publishing (dockerd's defaults in a namespace): "
+                "-p 8080:80 through DNAT to the stack, no docker-proxy",
+                r.returncode == 0 and r2.returncode == 0 and
+                "DNAT" in nat and g.stdout == ociimage.INDEX and
+                not [p for p in processes_under(sub) if "docker-proxy" in p],
+                r.stderr + r2.stderr + nat[-400:] + g.stdout + g.stderr)
+        d.docker("rm", "-f", "cove-dk-nat")
+    finally:
+        if d:
+            d.docker("rm", "-f", "cove-dk-nat")
+            d.stop()
+        subprocess.run(["ip", "netns", "del", ns])
+
+
 def docker_cgroups():
     return set(glob.glob("/sys/fs/cgroup/*/docker")) | \
         set(glob.glob("/sys/fs/cgroup/docker"))
@@ -297,35 +362,40 @@ def main():
     c = sb.Checks()
     before = sb.Snapshot()
     cg_before = docker_cgroups()
+    nat_before = host_nat()
     run_docker = os.path.exists("/run/docker")
     top = tempfile.mkdtemp(prefix="cove-docker-")
     make_bridge(c)
     d = None
     procs, left_mounts, links = [], [], []
     try:
-        d = Dockerd(top)
-        r = d.docker("info", "--format", "{{json .Runtimes}}")
-        c.check("a private dockerd with the cove runtime",
-                r.returncode == 0 and '"cove"' in r.stdout,
-                r.stdout + r.stderr)
-        if r.returncode:
-            with open(os.path.join(top, "dockerd.log")) as fh:
-                print(fh.read()[-3000:])
-            raise SystemExit
-        tar = ociimage.busybox_tar(top, files={"/www/blob": BLOB})
-        r = d.docker("import", tar, IMAGE)
-        c.check("docker import", r.returncode == 0, r.stderr)
-        check_basics(c, d)
-        check_detached(c, d)
-        check_tty(c, d)
-        check_signals_limits(c, d)
-        check_publish(c, d)
-        check_runtime_args(c, d)
+        try:
+            d = Dockerd(top)
+            r = d.docker("info", "--format", "{{json .Runtimes}}")
+            c.check("a private dockerd with the cove runtime",
+                    r.returncode == 0 and '"cove"' in r.stdout,
+                    r.stdout + r.stderr)
+            if r.returncode:
+                with open(os.path.join(top, "dockerd.log")) as fh:
+                    print(fh.read()[-3000:])
+                raise RuntimeError("dockerd did not start")
+            tar = ociimage.busybox_tar(top, files={"/www/blob": BLOB})
+            r = d.docker("import", tar, IMAGE)
+            c.check("docker import", r.returncode == 0, r.stderr)
+            check_basics(c, d)
+            check_detached(c, d)
+            check_tty(c, d)
+            check_signals_limits(c, d)
+            check_publish(c, d)
+            check_runtime_args(c, d)
+        finally:
+            if d:
+                for n in ("cove-dk-d1", "cove-dk-web", "cove-dk-k",
+                          "cove-dk-s"):
+                    d.docker("rm", "-f", n)
+                d.stop()
+        check_iptables(c, top)
     finally:
-        if d:
-            for n in ("cove-dk-d1", "cove-dk-web", "cove-dk-k", "cove-dk-s"):
-                d.docker("rm", "-f", n)
-            d.stop()
         procs = processes_under(top)
         for p in procs:
             os.kill(int(p.split(":")[0]), signal.SIGKILL)
@@ -350,6 +420,8 @@ def main():
             str(links))
     c.check("no docker cgroup left", not docker_cgroups() - cg_before,
             str(docker_cgroups() - cg_before))
+    c.check("the host's NAT rules as before (no DOCKER chain)",
+            host_nat() == nat_before, host_nat())
     left = sb.settle(before)
     c.check("nothing of Cove's left behind", not left, str(left))
     c.exit()
