@@ -7,13 +7,16 @@ every run (3 in the full profile), every network mode is measured in turn,
 so slow drift on the machine hits every mode alike; each figure is then the
 median of the runs, with min and max, and its ratio to the `host` mode (the
 kernel in a plain netns) measured in the same run. Sandbox start latency
-(`cove run` beside `runc run`) and the sentry's memory (idle and per idle
-connection, memory.py) follow. Results go to OUT/latest.json
+(`cove run` beside `runc run`) follows, then the sentry's memory (idle and
+per idle connection, memory.py) and containers through podman (start to
+exit of `true` with runc, runsc and Cove; redis in a published container,
+bench/containers.py). Results go to OUT/latest.json
 (every sample), OUT/latest.md (tables, machine, versions) and PNG plots.
 
 Usage: bench.py [--profile full|quick|tiny] [--out DIR] [--modes a,b]
                 [--workloads a,b] [--no-pin] [--no-startup]
-                [--no-isolation] [--no-memory] [--strict]
+                [--no-isolation] [--no-memory] [--no-containers]
+                [--strict]
 Env: COVE_BUILD (default build/): where cove, cove-plugin, bench/rr and
 bench/stamp are.
 
@@ -37,6 +40,7 @@ import time
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
 import modes as M  # noqa: E402
+import containers  # noqa: E402
 import isolation  # noqa: E402
 import memory  # noqa: E402
 import report  # noqa: E402
@@ -125,6 +129,8 @@ def parse():
     ap.add_argument("--no-startup", action="store_true")
     ap.add_argument("--no-memory", action="store_true",
                     help="skip the sentry memory rows (idle, per connection)")
+    ap.add_argument("--no-containers", action="store_true",
+                    help="skip the podman rows (runc, runsc, Cove)")
     ap.add_argument("--no-isolation", action="store_true",
                     help="skip the stack-serve rows (stacks without a "
                     "sandbox)")
@@ -244,6 +250,22 @@ def run(o):
         res["memory"] = memory.measure(tools["cove"], tools["cove-plugin"], n,
                                        progress=lambda m: log("memory " + m))
         bad += sum(1 for v in res["memory"].values() if "error" in v)
+    if not o.no_containers:
+        log("containers through podman (runc, runsc, cove)")
+        try:
+            res["containers"] = containers.measure(
+                tools["cove"], prof, pin, tools, logf, summarize,
+                progress=lambda s: log("containers: " + s))
+        except Exception as e:              # noqa: BLE001
+            res["containers"] = {"error": str(e)[:300]}
+        if "error" in res["containers"] or any(
+                "error" in v for k, v in
+                res["containers"].get("starts", {}).items()
+                if not k.startswith("runsc")) or any(
+                "error" in v for v in
+                res["containers"].get("redis", {}).values()):
+            log("containers: %s" % str(res["containers"])[:400])
+            bad += 1
     report.write(res, o.out)
     # Every summary and start time, but not the raw round-trip samples
     # (hundreds of thousands): the plot shows their distribution.

@@ -100,6 +100,35 @@ def memory_table(mem):
     return lines + [""]
 
 
+def containers_table(ct):
+    """podman run --rm start to exit per runtime and network; redis in a
+    published container, runc beside Cove."""
+    if not ct:
+        return []
+    lines = ["### containers through podman (bench/containers.py)", ""]
+    if "error" in ct:
+        return lines + ["error: " + ct["error"], ""]
+    lines += ["`podman run --rm IMAGE true`, ms from spawning podman to "
+              "its exit:", "",
+              "| runtime | network | runs | p50 | p99 | max |",
+              "|---|---|---|---|---|---|"]
+    for key, s in ct.get("starts", {}).items():
+        rt, net = key.split(" ", 1)
+        if "error" in s:
+            lines.append("| %s | %s | error: %s | | | |" %
+                         (rt, net, s["error"].replace("\n", " ")[:200]))
+            continue
+        xs = sorted(s["exited ms"])
+        p = (lambda q: xs[min(len(xs) - 1, int(q * len(xs)))])
+        lines.append("| %s | %s | %d | %.0f | %.0f | %.0f |" %
+                     (rt, net, len(xs), p(.5), p(.99), xs[-1]))
+    lines.append("")
+    if ct.get("redis"):
+        lines += workload_table("redis in podman, -p 127.0.0.1:PORT:6379 "
+                                "(ratios to runc)", ct["redis"], "runc")
+    return lines
+
+
 def write_md(res, out):
     mc = res["machine"]
     lines = ["# Cove benchmark results", "",
@@ -126,6 +155,7 @@ def write_md(res, out):
         lines += workload_table("stack-serve", res["isolation"], "kernel")
     lines += startup_table(res.get("startup"))
     lines += memory_table(res.get("memory"))
+    lines += containers_table(res.get("containers"))
     if res.get("notes"):
         lines += ["Notes from this run:", ""]
         lines += ["- " + n for n in res["notes"]] + [""]

@@ -29,6 +29,11 @@ pkgs=(
 	# the OCI runtime driven by podman and containerd (tests/integration/oci_*.py)
 	podman conmon
 	containerd	# its runc v2 shim drives cove (tests/integration/oci_containerd.py)
+	# a private dockerd with a cove runtime (tests/integration/oci_docker.py);
+	# where systemd runs, the package also enables the system's dockerd,
+	# which the tests never use
+	docker.io
+	runsc		# gVisor, compared in make bench's container start rows (bench/containers.py)
 )
 
 missing=()

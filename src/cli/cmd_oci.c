@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -207,7 +208,8 @@ static int oci_parse_create(int argc, char **argv, struct oci_create_opts *c,
 
 /**
  * oci_pick_network() - the network for this container: the annotation
- * "run.cove.network" if present, else the global --network
+ * "run.cove.network" if present, else the global --network, else the
+ * kernel provider for a Kubernetes pod's sandbox container
  * @g:		global flags
  * @b:		the bundle, already parsed with @g's network
  * @network:	set to the choice
@@ -220,6 +222,11 @@ static bool oci_pick_network(const struct oci_global *g,
 {
 	const char *a = json_string_value(
 		json_object_get(b->annotations, "run.cove.network"));
+
+	/* A Kubernetes pod's sandbox container: its namespace is the pod's,
+	 * which its other containers join (src/oci/pod.c). */
+	if (!a && !g->network)
+		a = oci_pod_default_network(b->annotations);
 
 	*network = a ? a : g->network;
 	return a && (!g->network || strcmp(a, g->network));
@@ -276,7 +283,8 @@ static int oci_create(const struct oci_global *g,
 	struct cove_err err = { 0 };
 	struct oci_state s = { 0 };
 	struct oci_bundle *b = calloc(1, sizeof(*b));
-	const char *network;
+	struct oci_hook_ctx hc = { .b = b, .id = id };
+	const char *network, *pod_net;
 	char fifo[4200], net[64];
 	int ret = 1;
 
@@ -299,6 +307,18 @@ static int oci_create(const struct oci_global *g,
 			return oci_fail("annotation run.cove.network: %s",
 					err.msg);
 		}
+		network = net;
+	}
+	if (oci_pod_network(b, network, &pod_net, &err) < 0) {
+		ret = oci_fail("%s", err.msg);
+		goto out;
+	}
+	if (pod_net) {
+		oci_bundle_free(b);
+		if (oci_bundle_load(c->bundle, pod_net, b, &err) < 0) {
+			free(b);
+			return oci_fail("%s", err.msg);
+		}
 	}
 	if (c->console && !b->x.terminal) {
 		ret = oci_fail("cannot use console socket if the container "
@@ -318,6 +338,8 @@ static int oci_create(const struct oci_global *g,
 	}
 	b->x.preserve_fds = c->preserve_fds;
 	b->x.no_new_keyring = c->no_new_keyring;
+	b->x.ns_ready = oci_create_hooks;
+	b->x.ns_ready_arg = &hc;
 	if (oci_state_dir(g->root, id, true, s.dir, sizeof(s.dir), &err) < 0) {
 		ret = oci_fail("%s", err.msg);
 		goto out;
@@ -445,9 +467,11 @@ static int oci_start(const struct oci_global *g, const char *id)
 	if (oci_load(g, id, &s))
 		return 1;
 	st = oci_state_status(&s);
-	if (st == OCI_CREATED)
+	if (st == OCI_CREATED) {
 		ret = oci_start_fifo(&s);
-	else
+		if (!ret)
+			oci_late_hooks(&s, "poststart", "running");
+	} else
 		ret = oci_fail(st == OCI_RUNNING || st == OCI_PAUSED ?
 				       "cannot start an already running "
 				       "container" :
@@ -596,6 +620,26 @@ static bool oci_wait_gone(const struct oci_state *s, int ms)
 	return oci_state_status(s) == OCI_STOPPED;
 }
 
+/*
+ * oci_gc_sandbox() - gc until the sandbox's /run/cove/NAME is gone, up to
+ * 2 s: the sentry is gone, but the other processes of its pid namespace
+ * (the program, the exec helper), which the kernel kills once it died,
+ * may still hold the sandbox's lock for a moment, and gc skips a held one.
+ */
+static void oci_gc_sandbox(const char *name)
+{
+	char dir[sizeof(SBX_RUN_DIR) + SBX_NAME_MAX + 2];
+	int i;
+
+	snprintf(dir, sizeof(dir), "%s/%s", SBX_RUN_DIR, name);
+	for (i = 0; i < 100; i++) {
+		(void)rt_gc(false);
+		if (!name[0] || access(dir, F_OK) < 0)
+			return;
+		usleep(20000);
+	}
+}
+
 /**
  * oci_destroy() - kill what is left of the container and remove its state
  * @s:		the container
@@ -615,9 +659,10 @@ static void oci_destroy(const struct oci_state *s)
 				s->id, (int)s->pid);
 	}
 	(void)waitpid(s->pid, NULL, WNOHANG); /* ours after `run` */
-	(void)rt_gc(false);
+	oci_gc_sandbox(s->sandbox);
 	oci_cgroup_drop(s->cgroup);
 	oci_state_remove(s);
+	oci_late_hooks(s, "poststop", "stopped");
 }
 
 /* oci_delete() - delete [--force] ID. Return: 0 or 1. */

@@ -189,6 +189,8 @@ struct sbx_seccomp {
  * (src/oci/bundle.c fills it, src/sentry/oci_fs.c applies it in the
  * program's process). Present only for `cove create` and OCI `run`.
  */
+struct cove_err;
+
 struct sbx_oci {
 	int fifo_fd; /* O_PATH fd of exec.fifo: the program waits on it */
 	unsigned preserve_fds; /* --preserve-fds: 3..3+N-1 pass to it */
@@ -199,6 +201,15 @@ struct sbx_oci {
 	const char *hostname;
 	bool root_readonly;
 	bool host_netns; /* the spec has no network namespace: the host's */
+	/* A new network namespace that prestart hooks configure (Docker):
+	 * the sentry adopts its interface after them, as with --netns. */
+	bool adopt_netns;
+	/* ipc and uts namespaces joined by path (a pod's), or NULL: new. */
+	const char *ipc_path, *uts_path;
+	/* rt_create() calls this once the sentry's namespaces exist, before
+	 * the sentry goes on (the prestart and createRuntime hooks). */
+	int (*ns_ready)(void *arg, pid_t sentry, struct cove_err *err);
+	void *ns_ready_arg;
 	struct sbx_oci_mount mounts[SBX_OCI_MAX_MOUNTS];
 	unsigned nmounts;
 	const char *masked[SBX_OCI_MAX_PATHS];
@@ -307,6 +318,16 @@ struct sbx_opts {
 	char ipv6_was;	   /* --netns: disable_ipv6 before us */
 	char **argv;	   /* the command, NULL-terminated */
 };
+
+/*
+ * sbx_netns_adopted() - is the sandbox's network namespace configured by
+ * someone else (--netns, or an OCI prestart hook), so that the sentry
+ * adopts its interface and address instead of Cove's veth and pool?
+ */
+static inline bool sbx_netns_adopted(const struct sbx_opts *o)
+{
+	return o->netns_path || (o->oci && o->oci->adopt_netns);
+}
 
 /* Interface names for a sandbox address: unique while the address is. */
 void sbx_veth_names(struct in_addr ip, char host[16], char peer[16]);

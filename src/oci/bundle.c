@@ -35,8 +35,9 @@
  * namespaces, resources other than memory, pids, cpu shares/quota and
  * device rules,
  * user namespaces and id mappings, joining namespaces other than the
- * network one by path, hooks, devices beyond the default ones, mount
- * propagation other than private. Accepted while not applied, because
+ * network, ipc and uts ones by path (what a pod's containers join), hooks that run inside the container
+ * (createContainer, startContainer; the others run, hooks.c), devices
+ * beyond the default ones, mount propagation other than private. Accepted while not applied, because
  * Cove is stricter anyway: uts, ipc and cgroup namespaces are always new,
  * no_new_privs is always set, ambient capabilities are never raised,
  * (every container gets a cgroup, limits or not: pause needs its
@@ -305,10 +306,11 @@ static int oci_process_args(struct oci_bundle *b, const json_t *p,
 		     json_integer_value(gid) > UINT32_MAX - 1)))
 		return OCI_ERR(err, "process.user: uid and gid must be ids");
 	/* As runc, a new network namespace without a path has loopback
-	 * only, unless a stack was asked for; a prepared one (netavark, CNI)
-	 * gets the default stack on its interface. */
+	 * only, unless a stack was asked for; a prepared one (netavark, CNI,
+	 * or Docker's prestart hook) gets the default stack on its
+	 * interface. */
 	if (!network)
-		network = b->netns ? "builtin" : "none";
+		network = b->netns || b->x.adopt_netns ? "builtin" : "none";
 	snprintf(b->strs[0], sizeof(b->strs[0]), "--network=%s", network);
 	snprintf(b->strs[1], sizeof(b->strs[1]), "--rootfs=%s", b->rootfs);
 	snprintf(b->strs[2], sizeof(b->strs[2]), "--workdir=%s", cwd);
@@ -618,14 +620,26 @@ static int oci_namespaces(struct oci_bundle *b, const json_t *ns, bool *has_uts,
 				       "linux.namespaces[%zu]: a %s "
 				       "namespace is not supported yet",
 				       i, type);
-		if (path && path[0] && strcmp(type, "network"))
+		if (path && path[0] && strcmp(type, "network") &&
+		    strcmp(type, "ipc") && strcmp(type, "uts"))
 			return OCI_ERR(err,
 				       "linux.namespaces[%zu]: joining a "
 				       "%s namespace by path is not "
 				       "supported yet",
 				       i, type);
-		if (!strcmp(type, "network") && path && path[0])
+		if (path && path[0] && path[0] != '/')
+			return OCI_ERR(err,
+				       "linux.namespaces[%zu].path: not "
+				       "absolute",
+				       i);
+		if (!path || !path[0])
+			continue;
+		if (!strcmp(type, "network"))
 			b->netns = path;
+		else if (!strcmp(type, "ipc"))
+			b->x.ipc_path = path;
+		else
+			b->x.uts_path = path;
 	}
 	if (!seen[0] || !seen[2])
 		return OCI_ERR(err, "linux.namespaces: Cove needs new pid and "
@@ -633,6 +647,18 @@ static int oci_namespaces(struct oci_bundle *b, const json_t *ns, bool *has_uts,
 				    "container's PID 1)");
 	b->x.host_netns = !seen[1];
 	*has_uts = seen[4];
+	return 0;
+}
+
+/*
+ * oci_adopt_netns() - a new network namespace that a prestart or
+ * createRuntime hook configures (Docker's libnetwork-setkey moves the
+ * container's veth end into it): the sentry adopts the interface it finds
+ * there once the hooks have run, as for a namespace given by path. Return: 0.
+ */
+static int oci_adopt_netns(struct oci_bundle *b, bool net_hook)
+{
+	b->x.adopt_netns = net_hook && !b->netns && !b->x.host_netns;
 	return 0;
 }
 
@@ -659,6 +685,31 @@ static int64_t oci_int(const json_t *o, const char *key, int64_t def)
 	return json_is_integer(v) ? (int64_t)json_integer_value(v) : def;
 }
 
+/*
+ * oci_unset() - does @v ask for nothing: null, false, 0, empty, or an
+ * object of such values only? Docker writes its defaults out this way
+ * (blockIO {"weight": 0}, memory {"disableOOMKiller": false}).
+ */
+static bool oci_unset(const json_t *v)
+{
+	const char *key;
+	json_t *e;
+
+	if (!v || json_is_null(v) || json_is_false(v) ||
+	    (json_is_integer(v) && !json_integer_value(v)))
+		return true;
+	if (json_is_array(v))
+		return !json_array_size(v);
+	if (!json_is_object(v))
+		return false;
+	json_object_foreach((json_t *)v, key, e)
+	{
+		if (!oci_unset(e))
+			return false;
+	}
+	return true;
+}
+
 /* oci_only_keys() - has @o no key outside @keys (NULL-terminated)? */
 static const char *oci_only_keys(const json_t *o, const char *const *keys)
 {
@@ -670,7 +721,7 @@ static const char *oci_only_keys(const json_t *o, const char *const *keys)
 	{
 		for (i = 0; keys[i] && strcmp(keys[i], key); i++)
 			;
-		if (!keys[i] && !json_is_null(v))
+		if (!keys[i] && !oci_unset(v))
 			return key;
 	}
 	return NULL;
@@ -706,9 +757,7 @@ static int oci_resources(struct oci_bundle *b, const json_t *res,
 	json_object_foreach((json_t *)res, key, v)
 	{
 		if (strcmp(key, "devices") && strcmp(key, "memory") &&
-		    strcmp(key, "pids") && strcmp(key, "cpu") &&
-		    !json_is_null(v) &&
-		    !(json_is_object(v) && !json_object_size(v)))
+		    strcmp(key, "pids") && strcmp(key, "cpu") && !oci_unset(v))
 			return OCI_ERR(err,
 				       "linux.resources.%s: not supported "
 				       "yet",
@@ -822,7 +871,7 @@ static int oci_bundle_check(struct oci_bundle *b, const char *network,
 	const json_t *root = json_object_get(j, "root");
 	const json_t *l = json_object_get(j, "linux");
 	const char *path = oci_str(root, "path");
-	bool has_uts = false;
+	bool has_uts = false, net_hook = false;
 	unsigned n = 0;
 
 	if (!json_is_object(j))
@@ -841,8 +890,9 @@ static int oci_bundle_check(struct oci_bundle *b, const char *network,
 	if (access(b->rootfs, X_OK) < 0)
 		return cove_err_set(err, errno, "config.json: root.path %s",
 				    b->rootfs);
-	if (oci_nonempty(j, "hooks"))
-		return OCI_ERR(err, "hooks: not supported yet");
+	if (oci_hooks_check(json_object_get(j, "hooks"), &net_hook, err) < 0)
+		return -1;
+	b->hooks = json_object_get(j, "hooks");
 	if (oci_nonempty(j, "domainname"))
 		return OCI_ERR(err, "domainname: not supported yet");
 	if (l && !json_is_object(l))
@@ -850,6 +900,7 @@ static int oci_bundle_check(struct oci_bundle *b, const char *network,
 	if (oci_linux_refused(l, err) < 0 ||
 	    oci_namespaces(b, json_object_get(l, "namespaces"), &has_uts, err) <
 		    0 ||
+	    oci_adopt_netns(b, net_hook) < 0 ||
 	    oci_sysctl(b, json_object_get(l, "sysctl"), err) < 0 ||
 	    oci_resources(b, json_object_get(l, "resources"), err) < 0 ||
 	    oci_cgroups_path(b, oci_str(l, "cgroupsPath"), err) < 0 ||

@@ -54,6 +54,7 @@ struct oci_bundle {
 	char msrc[SBX_OCI_MAX_MOUNTS][4200]; /* bind sources, absolute */
 	struct sbx_seccomp seccomp;	     /* linux.seccomp, if x.seccomp */
 	const char **sc_names;		     /* its syscall names */
+	const json_t *hooks; /* borrowed from @json, checked, or NULL */
 };
 
 /**
@@ -91,6 +92,75 @@ int oci_seccomp_parse(const json_t *sc, struct sbx_seccomp *out,
 
 void oci_seccomp_free(struct sbx_seccomp *sc, const char ***names);
 
+/**
+ * oci_hooks_check() - config.json's hooks (src/oci/hooks.c)
+ * @hooks:	the "hooks" object, or NULL
+ * @net_hook:	set when prestart or createRuntime hooks exist (they run
+ *		once the container's namespaces do, before its network is
+ *		set up: Docker's libnetwork configures the namespace there)
+ * @err:	names the field; createContainer and startContainer are
+ *		refused (they run inside the container)
+ *
+ * Return: 0 or -1.
+ */
+int oci_hooks_check(const json_t *hooks, bool *net_hook, struct cove_err *err);
+
+/**
+ * oci_hooks_run() - run the hooks of one phase, in order, the state JSON
+ * on each one's stdin
+ * @hooks:	the checked "hooks" object, or NULL (nothing to run)
+ * @phase:	"prestart", "createRuntime", "poststart" or "poststop"
+ * @state:	the state to pass
+ * @err:	the first failure: its index, path, status and output
+ *
+ * Return: 0, or -1 at the first hook that fails (the rest do not run).
+ */
+int oci_hooks_run(const json_t *hooks, const char *phase, const json_t *state,
+		  struct cove_err *err);
+
+/**
+ * oci_pod_network() - a network namespace another Cove sandbox is in
+ * already (a pod's): which stack may serve this container there
+ * @b:		the bundle, parsed
+ * @chosen:	the network asked for (flag or annotation), or NULL
+ * @network:	set to "kernel" when the bundle must be parsed again with it
+ *
+ * One user-level stack instance belongs to one sentry, and two on one
+ * interface would both answer for its address: a namespace served by a
+ * link-based stack (builtin, lwip) cannot take a second sandbox, and one
+ * served by the kernel provider takes more of them on the kernel
+ * provider, by default, so that 127.0.0.1 is shared as in any pod.
+ *
+ * Return: 0, or -1 with @err set (EBUSY).
+ */
+int oci_pod_network(const struct oci_bundle *b, const char *chosen,
+		    const char **network, struct cove_err *err);
+
+/*
+ * oci_pod_default_network() - "kernel" for a Kubernetes pod's sandbox
+ * (pause) container, as containerd's CRI (io.kubernetes.cri.container-type)
+ * and CRI-O (io.kubernetes.cri-o.ContainerType) mark it; NULL otherwise.
+ */
+const char *oci_pod_default_network(const json_t *annotations);
+
+/* What the create-time hooks need to make the state they are given. */
+struct oci_hook_ctx {
+	const struct oci_bundle *b;
+	const char *id;
+};
+
+/**
+ * oci_create_hooks() - rt_create()'s ns_ready step: the prestart, then
+ * the createRuntime hooks, once the sentry's namespaces exist (Docker's
+ * libnetwork-setkey configures the network namespace here)
+ * @arg:	struct oci_hook_ctx
+ * @sentry:	the container's pid
+ * @err:	the failing hook
+ *
+ * Return: 0 or -1.
+ */
+int oci_create_hooks(void *arg, pid_t sentry, struct cove_err *err);
+
 /* oci_cap_from_name() - "CAP_NET_BIND_SERVICE" -> 10; -1 if unknown. */
 int oci_cap_from_name(const char *name);
 
@@ -115,6 +185,17 @@ struct oci_state {
 	char cgroup[512];    /* the container's cgroup, "" if none */
 	json_t *annotations; /* owned */
 };
+
+/**
+ * oci_late_hooks() - the poststart or poststop hooks of a container, read
+ * again from its bundle's config.json; a failure is a warning in the log
+ * (as the runtime-spec says), never the verb's error
+ * @s:		the container
+ * @phase:	"poststart" or "poststop"
+ * @status:	its status now ("running", "stopped")
+ */
+void oci_late_hooks(const struct oci_state *s, const char *phase,
+		    const char *status);
 
 /* oci_id_valid() - 1..128 of [A-Za-z0-9_.+-], not starting with '.'. */
 bool oci_id_valid(const char *id);

@@ -608,8 +608,8 @@ static int rt_await_netns(struct rt_run *r, struct cove_err *err)
  * @r:		the run; r->veth is set once the pair exists
  * @err:	reason
  *
- * Nothing to do for --netns (the netns is configured already) or
- * --network=none. rt_attach_host() removes a half-made pair itself.
+ * Nothing to do for --netns (the netns is configured already), an OCI
+ * namespace a prestart hook configures, or --network=none. rt_attach_host() removes a half-made pair itself.
  *
  * Return: 0 or -1.
  */
@@ -617,7 +617,7 @@ static int rt_make_veth(struct rt_run *r, struct cove_err *err)
 {
 	char host[16], peer[16];
 
-	if (r->o->netns_path || r->o->mode == SBX_NET_NONE ||
+	if (sbx_netns_adopted(r->o) || r->o->mode == SBX_NET_NONE ||
 	    (r->o->oci && r->o->oci->host_netns))
 		return 0;
 	if (rt_attach_host(r->o, r->pid, err) < 0)
@@ -648,6 +648,22 @@ static int rt_publish_ports(struct rt_run *r, struct cove_err *err)
 	rt_state_write(&r->st, "publish", "1\n");
 	sbx_step(r->o, "ports published");
 	return 0;
+}
+
+/**
+ * rt_ns_ready() - OCI: the caller's step once the sentry's namespaces
+ * exist (its prestart and createRuntime hooks), before the sentry goes on
+ * @r:		the run
+ * @err:	the caller's reason
+ *
+ * Return: 0 or -1.
+ */
+static int rt_ns_ready(struct rt_run *r, struct cove_err *err)
+{
+	if (!r->o->oci || !r->o->oci->ns_ready)
+		return 0;
+	sbx_step(r->o, "namespaces ready: hooks");
+	return r->o->oci->ns_ready(r->o->oci->ns_ready_arg, r->pid, err);
 }
 
 /**
@@ -966,7 +982,8 @@ static int rt_await_created(struct rt_run *r, struct cove_err *err)
  * @pid:	the sentry's pid (the container's, for `state`)
  * @err:	reason
  *
- * The same steps as rt_run() up to "G", then the sentry's "S". On success
+ * The same steps as rt_run() up to "G" (with the caller's o->oci->ns_ready
+ * step just before it), then the sentry's "S". On success
  * nothing is torn down: the sentry keeps the sandbox's lock and lives on
  * without its parent; its exit status is the program's. On failure
  * everything made so far is removed, as rt_teardown() does for cove run.
@@ -989,7 +1006,8 @@ int rt_create(struct sbx_opts *o, pid_t *pid, struct cove_err *err)
 	sbx_step_start();
 	if (rt_prepare_state(&r, err) < 0 || rt_start_sentry(&r, err) < 0 ||
 	    rt_await_netns(&r, err) < 0 || rt_make_veth(&r, err) < 0 ||
-	    rt_release_sentry(&r, err) < 0 || rt_await_created(&r, err) < 0) {
+	    rt_ns_ready(&r, err) < 0 || rt_release_sentry(&r, err) < 0 ||
+	    rt_await_created(&r, err) < 0) {
 		rt_teardown(&r);
 		return r.ret ? r.ret : SBX_EXIT_COVE;
 	}

@@ -482,7 +482,7 @@ static int rt_state_pick_address(struct sbx_opts *o, const struct rt_state *st,
 	uint32_t pick;
 	unsigned i;
 
-	if (o->netns_path || o->mode == SBX_NET_NONE ||
+	if (sbx_netns_adopted(o) || o->mode == SBX_NET_NONE ||
 	    (o->oci && o->oci->host_netns))
 		return 0; /* the netns brings its own address, or none */
 	if (o->have_ip) {

@@ -70,6 +70,7 @@ void sbx_use_path(char *const *env)
 /* The container's own seccomp profile (OCI), or NULL: set before the
  * zygote forks, so only the zygote and its children read it. */
 static const struct sbx_seccomp *sbx_zyg_seccomp;
+static const struct sbx_oci *sbx_zyg_oci; /* its capabilities, in Y */
 
 /*
  * sbx_zyg_profile() - in Y, right before its execve: the container's
@@ -123,13 +124,20 @@ sbx_zyg_child(const Cove__Control__ProcessSpec *ps, const int fds[3])
 	if (ps->user_set) {
 		gid_t g = ps->gid;
 
-		if (setgroups(1, &g) < 0 || setgid(ps->gid) < 0 ||
+		if ((sbx_zyg_oci && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) ||
+		    setgroups(1, &g) < 0 || setgid(ps->gid) < 0 ||
 		    setuid(ps->uid) < 0) {
 			fprintf(stderr, "cove exec: --user %u:%u: %s\n",
 				(unsigned)ps->uid, (unsigned)ps->gid,
 				strerror(errno));
 			_exit(SBX_EXIT_COVE);
 		}
+	}
+	/* The container's capability sets, as the program has them. */
+	if (sbx_oci_caps_final(sbx_zyg_oci) < 0) {
+		fprintf(stderr, "cove exec: process.capabilities: %s\n",
+			strerror(errno));
+		_exit(SBX_EXIT_COVE);
 	}
 	argv = calloc(ps->n_argv + 1, sizeof(char *));
 	env = calloc(ps->n_env + 1, sizeof(char *));
@@ -264,14 +272,15 @@ static void __attribute__((noreturn)) sbx_zygote_main(int zfd)
 /**
  * sbx_zygote_fork() - start the zygote, double-forked so it is not our child
  * @zfd:	its end of the pair; the caller still closes its copy
- * @profile:	the container's own seccomp profile, or NULL: loaded in
- *		each command before its execve, not in the zygote
+ * @oci:	the container's extras, or NULL: its seccomp profile is
+ *		loaded in each command before its execve (not in the
+ *		zygote), its capability sets applied after its uid change
  *
  * Called in the program's process after the filter is loaded, so the
  * zygote inherits it. The middle process exits at once and is reaped here.
  * Return: 0, -EAGAIN if the second fork failed, or a negative errno.
  */
-int sbx_zygote_fork(int zfd, const struct sbx_seccomp *profile)
+int sbx_zygote_fork(int zfd, const struct sbx_oci *oci)
 {
 	pid_t mid, z;
 	int st;
@@ -280,7 +289,8 @@ int sbx_zygote_fork(int zfd, const struct sbx_seccomp *profile)
 	if (mid < 0)
 		return -errno;
 	if (mid == 0) {
-		sbx_zyg_seccomp = profile;
+		sbx_zyg_seccomp = oci ? oci->seccomp : NULL;
+		sbx_zyg_oci = oci;
 		z = fork();
 		if (z == 0)
 			sbx_zygote_main(zfd);

@@ -401,18 +401,52 @@ int sbx_oci_process(const struct sbx_oci *x, struct cove_err *err)
 	return 0;
 }
 
+/* sbx_cap_get() - one capability set of @d (0 effective, 1 permitted,
+ * 2 inheritable) as 64 bits. */
+static uint64_t sbx_cap_get(const struct __user_cap_data_struct *d, int which)
+{
+	uint32_t lo = which == 0 ? d[0].effective :
+		      which == 1 ? d[0].permitted :
+				   d[0].inheritable;
+	uint32_t hi = which == 0 ? d[1].effective :
+		      which == 1 ? d[1].permitted :
+				   d[1].inheritable;
+
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* sbx_cap_put() - set one capability set of @d to @v. */
+static void sbx_cap_put(struct __user_cap_data_struct *d, int which, uint64_t v)
+{
+	uint32_t *lo = which == 0 ? &d[0].effective :
+		       which == 1 ? &d[0].permitted :
+				    &d[0].inheritable;
+	uint32_t *hi = which == 0 ? &d[1].effective :
+		       which == 1 ? &d[1].permitted :
+				    &d[1].inheritable;
+
+	*lo = (uint32_t)v;
+	*hi = (uint32_t)(v >> 32);
+}
+
 /**
  * sbx_oci_caps() - the spec's capability sets, within what Cove left
  * @x:		the bundle's extras (nothing to do without have_caps)
+ * @keep:	capabilities kept in effective and permitted beyond the
+ *		spec's for now (CAP_SETUID, CAP_SETGID: the uid change still
+ *		to come); sbx_oci_caps_final() takes them away after it
+ *
+ * The bounding set is reduced here, while CAP_SETPCAP is still there.
  *
  * Return: 0 or negative errno.
  */
-int sbx_oci_caps(const struct sbx_oci *x)
+int sbx_oci_caps(const struct sbx_oci *x, uint64_t keep)
 {
 	struct __user_cap_header_struct h = {
 		.version = _LINUX_CAPABILITY_VERSION_3,
 	};
 	struct __user_cap_data_struct d[2];
+	uint64_t eff, prm;
 	int c;
 
 	if (!x->have_caps)
@@ -423,14 +457,36 @@ int sbx_oci_caps(const struct sbx_oci *x)
 			(void)prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
 	if (syscall(SYS_capget, &h, d) < 0)
 		return -errno;
-	d[0].effective &= (uint32_t)x->caps_effective;
-	d[1].effective &= (uint32_t)(x->caps_effective >> 32);
-	d[0].permitted &= (uint32_t)x->caps_permitted;
-	d[1].permitted &= (uint32_t)(x->caps_permitted >> 32);
-	d[0].inheritable &= (uint32_t)x->caps_inheritable;
-	d[1].inheritable &= (uint32_t)(x->caps_inheritable >> 32);
+	eff = sbx_cap_get(d, 0);
+	prm = sbx_cap_get(d, 1);
+	sbx_cap_put(d, 0, eff & (x->caps_effective | keep));
+	sbx_cap_put(d, 1, prm & (x->caps_permitted | keep));
+	sbx_cap_put(d, 2, sbx_cap_get(d, 2) & x->caps_inheritable);
 	if (syscall(SYS_capset, &h, d) < 0)
 		return -errno;
+	return 0;
+}
+
+int sbx_oci_caps_final(const struct sbx_oci *x)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2];
+	uint64_t prm;
+
+	if (!x || !x->have_caps)
+		return 0;
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -errno;
+	/* After a uid change with keep-caps: effective is empty, permitted
+	 * kept; the spec's effective set comes from what is permitted. */
+	prm = sbx_cap_get(d, 1);
+	sbx_cap_put(d, 0, prm & x->caps_effective);
+	sbx_cap_put(d, 1, prm & x->caps_permitted);
+	if (syscall(SYS_capset, &h, d) < 0)
+		return -errno;
+	(void)prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
 	return 0;
 }
 

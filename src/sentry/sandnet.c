@@ -20,8 +20,9 @@
  *
  * Run by the sentry inside the sandbox's network namespace. It brings lo
  * up in every mode; with a network it renames cove's veth end to eth0 and
- * gives it the address and default route (or, with --netns, adopts the
- * namespace's own interface and address, recorded in the sbx_opts). When
+ * gives it the address and default route (or, with --netns or an OCI
+ * namespace a prestart hook configured, adopts the namespace's own
+ * interface and address, recorded in the sbx_opts). When
  * a user-level stack owns the address, the kernel must not answer for it:
  * with a packet link, IPv6 is disabled on the interface and a clsact
  * ingress filter drops what arrives after the stack's packet socket has
@@ -69,7 +70,14 @@ static char sbx_read_char(const char *path)
 	return c;
 }
 
-/* sbx_read_netns_addr() - --netns: take eth0's (or the first) address. */
+/* sbx_netns_name() - the adopted namespace, for messages. */
+static const char *sbx_netns_name(const struct sbx_opts *o)
+{
+	return o->netns_path ? o->netns_path : "of the container";
+}
+
+/* sbx_read_netns_addr() - --netns (or a namespace an OCI hook configured):
+ * take eth0's (or the first) address. */
 static int sbx_read_netns_addr(struct sbx_opts *o, char *ifname,
 			       struct cove_err *err)
 {
@@ -92,20 +100,20 @@ static int sbx_read_netns_addr(struct sbx_opts *o, char *ifname,
 		if (!*ifname)
 			return cove_err_set(err, ENODEV,
 					    "netns %s has no interface but lo",
-					    o->netns_path);
+					    sbx_netns_name(o));
 	}
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
 	if (fd < 0 || ioctl(fd, SIOCGIFADDR, &ifr) < 0) {
 		cove_err_set(err, errno, "netns %s: %s has no IPv4 address",
-			     o->netns_path, ifname);
+			     sbx_netns_name(o), ifname);
 		goto out;
 	}
 	o->ip = ((struct sockaddr_in *)&ifr.ifr_addr)->sin_addr;
 	if (ioctl(fd, SIOCGIFNETMASK, &ifr) < 0) {
 		cove_err_set(err, errno, "netns %s: netmask of %s",
-			     o->netns_path, ifname);
+			     sbx_netns_name(o), ifname);
 		goto out;
 	}
 	o->prefix_len = (uint8_t)__builtin_popcount(
@@ -220,7 +228,7 @@ int sbx_attach_sandbox(struct sbx_opts *o, bool drop_ingress, bool kernel_ip6,
 	(void)sbx_write_file("/proc/sys/net/unix/max_dgram_qlen", "512");
 	if (o->mode == SBX_NET_NONE)
 		goto done;
-	if (o->netns_path) {
+	if (sbx_netns_adopted(o)) {
 		if (sbx_read_netns_addr(o, ifname, err) < 0)
 			goto fail;
 		sbx_read_netns_addr6(o, ifname);
@@ -249,7 +257,7 @@ int sbx_attach_sandbox(struct sbx_opts *o, bool drop_ingress, bool kernel_ip6,
 			goto fail;
 		o->undo_ingress = o->netns_path != NULL;
 	}
-	if (!o->netns_path) {
+	if (!sbx_netns_adopted(o)) {
 		if (cove_nl_addr_add(&nl, idx, o->ip, o->prefix_len, err) < 0 ||
 		    cove_nl_link_set(&nl, idx, NULL, true, err) < 0 ||
 		    cove_nl_route_add(&nl, any, 0, o->gateway, idx, err) < 0)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mount.h>
@@ -538,7 +539,8 @@ static void sbx_linger(struct sentry *sn)
  * sbx_control_drain() - the program is gone: keep serving the control
  * channel until `cove run` has its status from cove.Wait (a quick program
  * can end before the loop ever served the runtime's hello), at most
- * SBX_TELL_MS, then once more to send what is queued.
+ * SBX_TELL_MS (not for an OCI container), then once more to send what is
+ * queued.
  */
 static void sbx_control_drain(struct sentry *sn)
 {
@@ -546,6 +548,11 @@ static void sbx_control_drain(struct sentry *sn)
 
 	if (!sn->ctl)
 		return;
+	/* An OCI container's status goes to its subreaper by waitpid(): no
+	 * cove run is waiting on cove.Wait, so waiting SBX_TELL_MS for one
+	 * would only delay the container's exit (a second per `true`). */
+	if (sn->o->oci)
+		end = 0;
 	while (!sn->main_told && sbx_now_ns(NULL) < end)
 		(void)cove_ctl_server_run(sn->ctl, 10);
 	(void)cove_ctl_server_run(sn->ctl, 0);
@@ -590,6 +597,54 @@ static void sbx_hosts_file(const struct sbx_opts *o)
 	(void)umount2(dir, MNT_DETACH);
 }
 
+/*
+ * sbx_join_ns() - join the namespace at @path (of type @type), if any:
+ * --netns, or the ipc and uts namespaces of an OCI pod. Return: 0 or -1.
+ */
+static int sbx_join_ns(const char *path, int type, const char *what,
+		       struct cove_err *err)
+{
+	int fd;
+
+	if (!path)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, type) < 0) {
+		cove_err_set(err, errno, "%s %s", what, path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * sbx_adopt_lo_only() - an OCI namespace that prestart hooks were to
+ * configure but left with lo only (Docker's --network=none): loopback
+ * only, the kernel's, as with --network=none; no stack to serve.
+ */
+static void sbx_adopt_lo_only(struct sentry *sn)
+{
+	struct if_nameindex *names, *p;
+	bool other = false;
+
+	if (!sn->o->oci || !sn->o->oci->adopt_netns ||
+	    sn->o->mode != SBX_NET_STACK)
+		return;
+	names = if_nameindex();
+	for (p = names; p && p->if_index; p++)
+		if (strcmp(p->if_name, "lo"))
+			other = true;
+	if (names)
+		if_freenameindex(names);
+	if (other)
+		return;
+	sn->o->mode = SBX_NET_NONE;
+	sn->ops = NULL;
+	sbx_step(sn->o, "sentry: the hooks left lo only: loopback only");
+}
+
 /* sbx_sentry_setup() - namespaces, mounts, network, stack; before spawn. */
 static int sbx_sentry_setup(struct sentry *sn, int sync_rd, int sync_wr,
 			    struct cove_err *err)
@@ -603,19 +658,23 @@ static int sbx_sentry_setup(struct sentry *sn, int sync_rd, int sync_wr,
 		flags |= CLONE_NEWNET;
 	if (o->oci)
 		flags |= CLONE_NEWCGROUP;
+	if (o->oci && o->oci->ipc_path)
+		flags &= ~CLONE_NEWIPC;
+	if (o->oci && o->oci->uts_path)
+		flags &= ~CLONE_NEWUTS;
 	if (unshare(flags) < 0)
 		return cove_err_set(err, errno, "unshare");
-	if (o->netns_path) {
-		fd = open(o->netns_path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
-			return cove_err_set(err, errno, "--netns %s",
-					    o->netns_path);
-		close(fd);
-	}
+	if (sbx_join_ns(o->netns_path, CLONE_NEWNET, "--netns", err) < 0 ||
+	    (o->oci && (sbx_join_ns(o->oci->ipc_path, CLONE_NEWIPC,
+				    "ipc namespace", err) < 0 ||
+			sbx_join_ns(o->oci->uts_path, CLONE_NEWUTS,
+				    "uts namespace", err) < 0)))
+		return -1;
 	if (write(sync_wr, "R", 1) != 1 || read(sync_rd, &c, 1) != 1 ||
 	    c != 'G')
 		_exit(SBX_EXIT_COVE); /* the runtime is gone */
 	sbx_step(o, "sentry: namespaces ready");
+	sbx_adopt_lo_only(sn);
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return cove_err_set(err, errno, "private mounts");
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -760,6 +819,12 @@ void sbx_sentry_main(struct sbx_opts *o, int sync_rd, int sync_wr, int ready_wr)
 		rl.rlim_cur = rl.rlim_max;
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
+	/* OCI with a terminal: the program's stdio is the pty it sends over
+	 * the console socket. The caller's stdio must not stay open in the
+	 * sandbox: containerd's shim reads create's output pipes to EOF
+	 * before it counts create as done (docker run -it, ctr run -t). */
+	if (o->oci && o->oci->terminal)
+		sbx_quiet_stdio();
 	sn.o = o;
 	sn.procs = &procs;
 	sn.sigfd = sn.nfd = sn.diag = sn.zyg_fd = sn.link_efd = -1;

@@ -245,7 +245,7 @@ void sbx_proc_add(struct sentry *sn, const char *id, pid_t pid,
 void sbx_proc_exited(struct sentry *sn, pid_t pid, int status);
 
 /* exec.c: the zygote that cove exec's processes are forked from */
-int sbx_zygote_fork(int zfd, const struct sbx_seccomp *profile);
+int sbx_zygote_fork(int zfd, const struct sbx_oci *oci);
 int sbx_zygote_hello(struct sentry *sn, int zfd);
 int sbx_zygote_exec(struct sentry *sn, const uint8_t *req, size_t len,
 		    const int fds[3], struct cove_err *err);
@@ -260,7 +260,16 @@ void sbx_use_path(char *const *env);
 int sbx_oci_enter_root(const struct sbx_opts *o, int *fdsdir,
 		       struct cove_err *err);
 int sbx_oci_process(const struct sbx_oci *x, struct cove_err *err);
-int sbx_oci_caps(const struct sbx_oci *x);
+int sbx_oci_caps(const struct sbx_oci *x, uint64_t keep);
+/**
+ * sbx_oci_caps_final() - after the uid change (the program's, an exec'd
+ * command's): exactly the spec's effective and permitted sets, within
+ * what is permitted; keep-caps off again
+ * @x:		the bundle's extras, or NULL (nothing to do)
+ *
+ * Return: 0 or negative errno.
+ */
+int sbx_oci_caps_final(const struct sbx_oci *x);
 int sbx_oci_terminal(const struct sbx_opts *o, struct cove_err *err);
 int sbx_oci_gate(const struct sbx_opts *o, char *const *env, int fdsdir,
 		 int exec_pipe);

@@ -346,7 +346,11 @@ sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe,
 		cove_err_set(&err, -e, "dropping capabilities");
 		goto fail;
 	}
-	e = o->oci ? sbx_oci_caps(o->oci) : 0;
+	/* The uid change comes later (--user, and each exec'd command's):
+	 * keep what it needs until sbx_oci_caps_final(). */
+	e = o->oci ? sbx_oci_caps(o->oci,
+				  1ull << CAP_SETUID | 1ull << CAP_SETGID) :
+		     0;
 	if (e < 0) {
 		cove_err_set(&err, -e, "process.capabilities");
 		goto fail;
@@ -371,7 +375,7 @@ sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe,
 		}
 	}
 	close(fd_sock);
-	e = sbx_zygote_fork(zfd, o->oci ? o->oci->seccomp : NULL);
+	e = sbx_zygote_fork(zfd, o->oci);
 	close(zfd);
 	if (e < 0) {
 		cove_err_set(&err, -e, "starting the exec helper");
@@ -383,12 +387,18 @@ sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe,
 
 		for (; o->oci && ng <= o->oci->ngids; ng++)
 			g[ng] = o->oci->gids[ng - 1];
-		if (setgroups(ng, g) < 0 || setgid(o->gid) < 0 ||
+		if ((o->oci && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) ||
+		    setgroups(ng, g) < 0 || setgid(o->gid) < 0 ||
 		    setuid(o->uid) < 0) {
 			cove_err_set(&err, errno, "--user %u:%u",
 				     (unsigned)o->uid, (unsigned)o->gid);
 			goto fail;
 		}
+	}
+	e = o->oci ? sbx_oci_caps_final(o->oci) : 0;
+	if (e < 0) {
+		cove_err_set(&err, -e, "process.capabilities");
+		goto fail;
 	}
 	if (o->oci && o->oci->seccomp) {
 		profile = sbx_profile_build(o->oci->seccomp, &err);

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # The benchmark harness in its tiny profile, so that `make bench` keeps
 # working: every mode available in this build, every workload, a few
-# sandbox starts; the report must hold a number for every row that ran.
+# sandbox starts, the podman rows (bench/containers.py); the report must
+# hold a number for every row that ran.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=$(mktemp -d /tmp/cv-bench-smoke.XXXXXX)
@@ -38,6 +39,14 @@ for m in ("builtin", "kernel"):
     assert "error" not in r and r.get("idle rss KiB", 0) > 0 and \
         r.get("conns") == 50, "memory row %s: %s" % (m, r)
 assert "### sentry memory" in md, "no memory table"
+ct = res.get("containers", {})
+for row in ("runc none", "cove none", "runc bridge", "cove bridge"):
+    s = ct.get("starts", {}).get(row, {})
+    assert s.get("exited ms"), "containers: no %s start row: %s" % (row, ct)
+for rt in ("runc", "cove"):
+    r = ct.get("redis", {}).get(rt, {})
+    assert r and "error" not in r, "containers: redis on %s: %s" % (rt, r)
+assert "### containers through podman" in md, "no containers table"
 for png in ("ratios.png", "tcp_rr.png", "startup.png"):
     assert os.path.getsize(os.path.join(out, png)) > 1000, png
 print("bench smoke: modes %s measured; report and plots written" % ok)

@@ -42,7 +42,8 @@ import sandbox as sb  # noqa: E402
 BUSYBOX = "/bin/busybox"
 COVE = sb.cove_bin()
 APPLETS = ("sh", "echo", "sleep", "cat", "ls", "id", "hostname", "touch",
-           "readlink", "pwd", "env", "ip", "true", "unshare")
+           "readlink", "pwd", "env", "ip", "true", "unshare", "httpd",
+           "wget")
 
 
 class Oci:
@@ -836,6 +837,204 @@ def check_bad_bundles(c, oci):
             last["time"].endswith("Z"), str(last))
 
 
+def check_hooks(c, oci):
+    """prestart, createRuntime, poststart, poststop run on the host with
+    the state on stdin; a prestart hook that configures the new network
+    namespace (as Docker's libnetwork-setkey does) gets its interface
+    served by the stack; a failing or slow hook fails create cleanly."""
+    out = os.path.join(oci.top, "hooks")
+    os.mkdir(out)
+
+    def hook(name, script, **kw):
+        h = {"path": "/bin/sh", "args": ["sh", "-c", script],
+             "env": ["OUT=" + out, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"]}
+        h.update(kw)
+        return h
+    # As libnetwork: a veth end moved into the namespace of the state's
+    # pid, named eth0 and addressed there.
+    netcfg = ("cat > $OUT/prestart.json; "
+              "pid=$(sed 's/.*\"pid\":\\([0-9]*\\).*/\\1/' "
+              "$OUT/prestart.json); readlink /proc/$pid/ns/net > "
+              "$OUT/prestart.ns; ip link add cvohk0 type veth peer name "
+              "eth0 netns $pid && nsenter --net=/proc/$pid/ns/net sh -c "
+              "'ip addr add 10.232.0.2/24 dev eth0 && ip link set eth0 up'")
+
+    def edit(cfg):
+        cfg["hooks"] = {
+            "prestart": [hook("pre", netcfg)],
+            "createRuntime": [hook("cr", "cat > $OUT/createRuntime.json")],
+            "poststart": [hook("ps", "cat > $OUT/poststart.json")],
+            "poststop": [hook("pst", "cat > $OUT/poststop.json")]}
+    b = oci.bundle(["sh", "-c", "cat /proc/1/comm /proc/net/dev; sleep 30"],
+                   edit)
+    # The program's stdout is a file (a pipe would stay open in it).
+    with open(os.path.join(oci.top, "hooks.out"), "w") as o, \
+            tempfile.TemporaryFile("w+") as e:
+        r = subprocess.run([COVE, "--root", oci.root, "create", "--bundle",
+                            b, "hk"], stdout=o, stderr=e,
+                           stdin=subprocess.DEVNULL, timeout=30)
+        e.seek(0)
+        r.stderr = e.read()
+    s = oci.state("hk") or {"pid": 0}
+
+    def load(name):
+        try:
+            with open(os.path.join(out, name)) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return {}
+    pre = load("prestart.json")
+    c.check("prestart: the state on stdin (creating, the sentry's pid)",
+            r.returncode == 0 and s and pre.get("status") == "creating" and
+            pre.get("pid") == s["pid"] and pre.get("id") == "hk" and
+            pre.get("bundle") == b, r.stderr + str(pre) + str(s))
+    try:
+        with open(os.path.join(out, "prestart.ns")) as f:
+            ns = f.read().strip()
+        same = ns == os.readlink("/proc/%d/ns/net" % s["pid"])
+    except (OSError, TypeError):
+        ns, same = "", False
+    c.check("prestart runs once the container's network namespace exists",
+            same and ns != os.readlink("/proc/self/ns/net"), ns)
+    cr = load("createRuntime.json")
+    c.check("createRuntime after prestart, same state",
+            cr.get("status") == "creating" and cr.get("pid") == s["pid"],
+            str(cr))
+    r = oci.cove("start", "hk")
+    ps = load("poststart.json")
+    c.check("poststart after start: running", r.returncode == 0 and
+            ps.get("status") == "running", r.stderr + str(ps))
+    time.sleep(0.5)
+    with open(os.path.join(oci.top, "hooks.out")) as f:
+        text = f.read()
+    ss = subprocess.run(["nsenter", "--net=/proc/%d/ns/net" % s["pid"],
+                         "tc", "filter", "show", "dev", "eth0", "ingress"],
+                        capture_output=True, text=True)
+    c.check("the interface a prestart hook made is served by the stack "
+            "(eth0 seen, the kernel's ingress dropped)",
+            text.startswith("cove-sentry\n") and "eth0:" in text and
+            ss.stdout.strip() != "", text + ss.stdout + ss.stderr)
+    r = oci.cove("delete", "--force", "hk")
+    pst = load("poststop.json")
+    c.check("poststop after delete: stopped", r.returncode == 0 and
+            pst.get("status") == "stopped" and pst.get("id") == "hk",
+            r.stderr + str(pst))
+    for name, edit, want in (
+            ("a failing prestart hook", lambda cfg: cfg.__setitem__(
+                "hooks", {"prestart": [hook("x", "echo nope; exit 3")]}),
+             "hooks.prestart[0] (/bin/sh): exit status 3: nope"),
+            ("a prestart hook past its timeout", lambda cfg: cfg.__setitem__(
+                "hooks", {"prestart": [hook("x", "sleep 10", timeout=1)]}),
+             "hooks.prestart[0] (/bin/sh): timed out after 1s"),
+            ("a hook that closes its output and stays past its timeout",
+             lambda cfg: cfg.__setitem__("hooks", {"prestart": [hook(
+                 "x", "exec >/dev/null 2>&1; sleep 10", timeout=1)]}),
+             "hooks.prestart[0] (/bin/sh): timed out after 1s"),
+            ("a createContainer hook", lambda cfg: cfg.__setitem__(
+                "hooks", {"createContainer": [hook("x", "true")]}),
+             "hooks.createContainer: not supported yet")):
+        before = sb.Snapshot()
+        b = oci.bundle(["true"], edit)
+        r = oci.cove("create", "--bundle", b, "hkbad")
+        lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+        c.check("%s: one clear error, nothing left" % name,
+                r.returncode == 1 and len(lines) == 1 and
+                want in lines[0] and
+                not os.path.exists(os.path.join(oci.root, "hkbad")) and
+                not sb.settle(before), r.stderr)
+
+
+def check_pod_bundles(c, oci):
+    """A Kubernetes-style pod from plain bundles: a network namespace
+    prepared here (as CNI would: a veth end as eth0, addressed), a
+    sandbox container marked as CRI marks pause containers, and two
+    containers joining its namespaces: one serves on 127.0.0.1:8000, the
+    other fetches from it. All on the kernel provider (docs/OCI.md,
+    "Pods"); a container joining a namespace a builtin stack serves is
+    refused."""
+    ns, path = "cove-oci-pod", "/run/netns/cove-oci-pod"
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    try:
+        for cmd in (["ip", "link", "add", "cvopod0", "type", "veth", "peer",
+                     "name", "eth0", "netns", ns],
+                    ["ip", "-n", ns, "addr", "add", "10.233.0.2/24", "dev",
+                     "eth0"],
+                    ["ip", "-n", ns, "link", "set", "eth0", "up"]):
+            subprocess.run(cmd, check=True)
+
+        def sandbox(cfg, kind="sandbox"):
+            for n in cfg["linux"]["namespaces"]:
+                if n["type"] == "network":
+                    n["path"] = path
+            cfg["annotations"] = {"io.kubernetes.cri.container-type": kind}
+            cfg["hostname"] = "pod-host"
+
+        def member(pid):
+            def edit(cfg):
+                sandbox(cfg, "container")
+                del cfg["hostname"]  # the pod's, from the joined uts
+                cfg["mounts"].append({"destination": "/tmp", "type": "tmpfs",
+                                      "source": "tmpfs"})
+                for n in cfg["linux"]["namespaces"]:
+                    if n["type"] in ("ipc", "uts"):
+                        n["path"] = "/proc/%d/ns/%s" % (pid, n["type"])
+            return edit
+        b = oci.bundle(["sleep", "60"], sandbox)
+        r = oci.cove("create", "--bundle", b, "pod-pause")
+        s = oci.state("pod-pause") or {"pid": 0}
+        oci.cove("start", "pod-pause")
+        a = oci.bundle(["sh", "-c", "echo pod-ok > /tmp/index.html; "
+                        "exec httpd -f -p 8000 -h /tmp"], member(s["pid"]))
+        r2 = oci.cove("run", "--bundle", a, "--detach", "pod-a")
+        sa = oci.state("pod-a") or {"pid": 0}
+        b2 = oci.bundle(["sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10; do "
+                         "wget -qO- http://127.0.0.1:8000/index.html && "
+                         "break; sleep 0.2; done; hostname"],
+                        member(s["pid"]))
+        r3 = oci.cove("run", "--bundle", b2, "pod-b")
+        nets = set()
+        for st in (s, sa):
+            try:
+                with open("/run/cove/%s/network" % oci_sandbox(oci, st)) as f:
+                    nets.add(f.read().strip())
+            except OSError:
+                nets.add("?")
+        c.check("a pod from bundles: the second container reaches the "
+                "first on 127.0.0.1, uts shared, all on the kernel "
+                "provider", r.returncode == 0 and r2.returncode == 0 and
+                r3.returncode == 0 and r3.stdout == "pod-ok\npod-host\n"
+                and nets == {"kernel"},
+                r.stderr + r2.stderr + r3.stdout + r3.stderr + str(nets))
+        for cid in ("pod-a", "pod-pause"):
+            oci.cove("delete", "--force", cid)
+        b = oci.bundle(["sleep", "60"], lambda cfg: sandbox(cfg, "other"))
+        r = oci.cove("create", "--bundle", b, "pod-first")
+        s = oci.state("pod-first") or {"pid": 0}
+        b2 = oci.bundle(["true"], member(s["pid"]))
+        r2 = oci.cove("create", "--bundle", b2, "pod-second")
+        c.check("joining a namespace another sandbox serves with builtin: "
+                "refused, nothing left", r.returncode == 0 and
+                r2.returncode == 1 and "served by Cove sandbox" in r2.stderr
+                and not os.path.exists(os.path.join(oci.root, "pod-second")),
+                r.stderr + r2.stderr)
+        oci.cove("delete", "--force", "pod-first")
+    finally:
+        for cid in ("pod-a", "pod-b", "pod-pause", "pod-first",
+                    "pod-second"):
+            oci.cove("delete", "--force", cid)
+        subprocess.run(["ip", "netns", "del", ns])
+
+
+def oci_sandbox(oci, st):
+    """The Cove sandbox name of a container (its state.json's)."""
+    cid = st.get("id", "")
+    try:
+        with open(os.path.join(oci.root, cid, "state.json")) as f:
+            return json.load(f).get("sandbox", "")
+    except (OSError, ValueError):
+        return ""
+
+
 def check_globals(c, oci):
     r = subprocess.run([COVE, "--systemd-cgroup", "state", "x"],
                        capture_output=True, text=True)
@@ -882,6 +1081,8 @@ def main():
         check_engine_profile(c, oci)
         check_pause(c, oci)
         check_bad_bundles(c, oci)
+        check_hooks(c, oci)
+        check_pod_bundles(c, oci)
         check_globals(c, oci)
         run_v2_pass(c)
     finally:

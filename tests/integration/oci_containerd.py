@@ -12,7 +12,8 @@ with `ctr images import` (no registry).
 
 Checked: run --rm with output and exit status 3; run -d, task exec
 (status 5), task ps (go-runc's `ps --format json`), task kill (143),
-task delete, container delete; nothing of Cove's left.
+task delete, container delete, run -t through a pty (driven by
+script); nothing of Cove's left.
 """
 
 import hashlib
@@ -152,8 +153,17 @@ def main():
                 r.stderr + ls.stdout + dl.stdout + dl.stderr)
         r = d.ctr("container", "delete", "c2")
         c.check("ctr container delete", r.returncode == 0, r.stderr)
+        tty = " ".join(["ctr", "-a", d.sock, "-n", NS] + run +
+                       ["-t", "--rm", IMAGE, "c3", "sh"])
+        r = subprocess.run(["script", "-qec", tty, "/dev/null"],
+                           input="echo in-shell-$((6*7)); tty; exit 4\n",
+                           capture_output=True, text=True, timeout=30)
+        c.check("ctr run -t through a pty (the shim's console socket): "
+                "input, tty, exit status 4", r.returncode == 4 and
+                "in-shell-42" in r.stdout and "/dev/pts/0" in r.stdout,
+                r.stdout + r.stderr)
     finally:
-        for cid in ("c1", "c2"):
+        for cid in ("c1", "c2", "c3"):
             d.ctr("task", "delete", "--force", cid)
             d.ctr("container", "delete", cid)
         d.ctr("images", "rm", IMAGE)

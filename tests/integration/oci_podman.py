@@ -9,7 +9,8 @@ sentry); exit codes 0, 3 and 137 pass through conmon to podman; `run -d`,
 143), `kill`, `rm`; podman's bridge network (netavark's namespace, the
 sentry attached to its eth0) and `--network=none`; pause and unpause. After `podman rm`
 nothing of Cove's is left (state under /run/cove-oci, /run/cove, veths,
-sentries).
+sentries). A pod of two containers (check_pod(): the kernel provider, so
+that they share 127.0.0.1; joining a builtin-served namespace is refused).
 
 Every run uses podman's default seccomp profile (the container's own,
 loaded on top of Cove's filter); check_seccomp() shows it is loaded and
@@ -28,13 +29,13 @@ import shutil
 import signal
 import subprocess
 import sys
-import tarfile
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
+import ociimage  # noqa: E402
 import sandbox as sb  # noqa: E402
 
-BUSYBOX = "/bin/busybox"
 IMAGE = "localhost/cove-oci-test:busybox"
 COVE = os.path.abspath(sb.cove_bin())
 
@@ -52,18 +53,7 @@ def run_flags():
 
 
 def make_image(top):
-    root = os.path.join(top, "rootfs")
-    for sub in ("bin", "proc", "dev", "sys", "tmp", "etc", "www"):
-        os.makedirs(os.path.join(root, sub))
-    with open(os.path.join(root, "www", "index.html"), "w") as fh:
-        fh.write("hello-from-cove\n")
-    shutil.copy(BUSYBOX, os.path.join(root, "bin", "busybox"))
-    for a in ("sh", "echo", "sleep", "cat", "kill", "true", "httpd", "grep",
-              "mkdir"):
-        os.symlink("busybox", os.path.join(root, "bin", a))
-    tar = os.path.join(top, "bb.tar")
-    with tarfile.open(tar, "w") as t:
-        t.add(root, arcname=".")
+    tar = ociimage.busybox_tar(top)
     r = subprocess.run(["podman", "import", tar, IMAGE], capture_output=True,
                        text=True)
     assert r.returncode == 0, r.stderr
@@ -156,6 +146,71 @@ def check_conf(c, top, f):
             r.returncode != 0 and "OCI runtime error: cove: config.json: "
             "linux.resources.memory.reservation: not supported yet"
             in r.stderr, r.stderr)
+
+
+def check_pod(c, top):
+    """A pod of two containers on Cove: the second reaches the first on
+    127.0.0.1. Both join the infra container's network, ipc and uts
+    namespaces by path (/proc/INFRA/ns/...); one stack instance cannot
+    be shared by sentries yet, so the pod runs on the kernel provider
+    (--runtime-flag network=kernel: each container keeps its own
+    sentry, whose kernel sockets in the pod's namespace serve it).
+    A container joining a namespace a builtin stack serves is refused."""
+    nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    conf = os.path.join(top, "pod.conf")
+    with open(conf, "w") as fh:  # pod create has no --ulimit
+        fh.write('[containers]\ndefault_ulimits = ["nofile=%d:%d", '
+                 '"nproc=4096:4096"]\n' % (nofile, nofile))
+    env = dict(os.environ, CONTAINERS_CONF=conf)
+
+    def pm(*args, flag=True):
+        g = ["--runtime-flag", "network=kernel"] if flag else []
+        return subprocess.run(["podman", "--runtime", COVE] + g +
+                              list(args), capture_output=True, text=True,
+                              timeout=60, env=env, stdin=subprocess.DEVNULL)
+    infra = ["--infra-image", IMAGE, "--infra-command", "/bin/pause"]
+    try:
+        r = pm("pod", "create", "--name", "cove-oci-pod", *infra)
+        r2 = pm("run", "-d", "--pod", "cove-oci-pod", "--name",
+                "cove-oci-pod-a", IMAGE, "httpd", "-f", "-p", "8000", "-h",
+                "/www")
+        up = r.returncode == 0 and r2.returncode == 0
+        for _ in range(50):
+            w = pm("exec", "cove-oci-pod-a", "sh", "-c",
+                   "wget -qO- http://127.0.0.1:8000/index.html")
+            if not up or w.stdout == ociimage.INDEX:
+                break
+            time.sleep(0.1)
+        b = pm("run", "--rm", "--pod", "cove-oci-pod", IMAGE, "sh", "-c",
+               "cat /proc/1/comm; wget -qO- http://127.0.0.1:8000/"
+               "index.html; hostname")
+        c.check("a pod: the second container reaches the first on "
+                "127.0.0.1 (each with its own sentry; uts shared)",
+                up and b.returncode == 0 and b.stdout ==
+                "cove-sentry\n" + ociimage.INDEX + "cove-oci-pod\n",
+                r.stderr + r2.stderr + b.stdout + b.stderr)
+        iid = pm("pod", "inspect", "--format", "{{.InfraContainerID}}",
+                 "cove-oci-pod").stdout.strip()
+        key = pm("inspect", "--format", "{{.NetworkSettings.SandboxKey}}",
+                 iid).stdout.strip()
+        ss = subprocess.run(["nsenter", "--net=" + key, "ss", "-Hltnp",
+                             "sport = :8000"], capture_output=True,
+                            text=True) if key else None
+        c.check("the pod's listener is a kernel socket of the first "
+                "container's sentry", ss and '"cove-sentry"' in ss.stdout,
+                key + (ss.stdout + ss.stderr if ss else ""))
+        pm("pod", "rm", "-f", "cove-oci-pod")
+        r = pm("pod", "create", "--name", "cove-oci-pod", *infra,
+               flag=False)
+        r2 = pm("run", "--rm", "--pod", "cove-oci-pod", IMAGE, "true",
+                flag=False)
+        c.check("joining a namespace a builtin stack serves: refused, "
+                "naming the sandbox and what to do",
+                r.returncode == 0 and r2.returncode != 0 and
+                "served by Cove sandbox" in r2.stderr and
+                "--network=kernel" in r2.stderr, r.stderr + r2.stderr)
+    finally:
+        pm("pod", "rm", "-f", "cove-oci-pod")
 
 
 def libpod_cgroups():
@@ -280,6 +335,7 @@ def main():
         check_publish(c, f)
         check_seccomp(c, top, f)
         check_conf(c, top, f)
+        check_pod(c, top)
     finally:
         for n in names:
             podman("rm", "-f", n)
