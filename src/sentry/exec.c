@@ -71,6 +71,7 @@ void sbx_use_path(char *const *env)
  * zygote forks, so only the zygote and its children read it. */
 static const struct sbx_seccomp *sbx_zyg_seccomp;
 static const struct sbx_oci *sbx_zyg_oci; /* its capabilities, in Y */
+static uint64_t sbx_zyg_caps; /* cove run: the program's capabilities, in Y */
 
 /*
  * sbx_zyg_profile() - in Y, right before its execve: the container's
@@ -133,8 +134,10 @@ sbx_zyg_child(const Cove__Control__ProcessSpec *ps, const int fds[3])
 			_exit(SBX_EXIT_COVE);
 		}
 	}
-	/* The container's capability sets, as the program has them. */
-	if (sbx_oci_caps_final(sbx_zyg_oci) < 0) {
+	/* The container's (or cove run's) capability sets, as the program
+	 * has them. */
+	if ((sbx_zyg_oci ? sbx_oci_caps_final(sbx_zyg_oci) :
+			   sbx_caps_limit(~0ull, sbx_zyg_caps)) < 0) {
 		fprintf(stderr, "cove exec: process.capabilities: %s\n",
 			strerror(errno));
 		_exit(SBX_EXIT_COVE);
@@ -275,12 +278,14 @@ static void __attribute__((noreturn)) sbx_zygote_main(int zfd)
  * @oci:	the container's extras, or NULL: its seccomp profile is
  *		loaded in each command before its execve (not in the
  *		zygote), its capability sets applied after its uid change
+ * @caps:	without @oci, the capabilities each command keeps after its
+ *		uid change (`cove run`'s set)
  *
  * Called in the program's process after the filter is loaded, so the
  * zygote inherits it. The middle process exits at once and is reaped here.
  * Return: 0, -EAGAIN if the second fork failed, or a negative errno.
  */
-int sbx_zygote_fork(int zfd, const struct sbx_oci *oci)
+int sbx_zygote_fork(int zfd, const struct sbx_oci *oci, uint64_t caps)
 {
 	pid_t mid, z;
 	int st;
@@ -291,6 +296,7 @@ int sbx_zygote_fork(int zfd, const struct sbx_oci *oci)
 	if (mid == 0) {
 		sbx_zyg_seccomp = oci ? oci->seccomp : NULL;
 		sbx_zyg_oci = oci;
+		sbx_zyg_caps = caps;
 		z = fork();
 		if (z == 0)
 			sbx_zygote_main(zfd);

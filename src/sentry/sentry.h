@@ -245,7 +245,9 @@ void sbx_proc_add(struct sentry *sn, const char *id, pid_t pid,
 void sbx_proc_exited(struct sentry *sn, pid_t pid, int status);
 
 /* exec.c: the zygote that cove exec's processes are forked from */
-int sbx_zygote_fork(int zfd, const struct sbx_oci *oci);
+int sbx_zygote_fork(int zfd, const struct sbx_oci *oci, uint64_t caps);
+/* sbx_caps_limit() - bounding set to @bound, the other sets to @keep. */
+int sbx_caps_limit(uint64_t bound, uint64_t keep);
 int sbx_zygote_hello(struct sentry *sn, int zfd);
 int sbx_zygote_exec(struct sentry *sn, const uint8_t *req, size_t len,
 		    const int fds[3], struct cove_err *err);

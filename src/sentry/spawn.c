@@ -54,15 +54,19 @@
  */
 
 /**
- * sbx_keep_caps() - remove every capability outside @keep from every set
- * @keep:	the capabilities that may stay (bits by number)
+ * sbx_caps_limit() - cut the bounding set to @bound, the others to @keep
+ * @bound:	capabilities the bounding set may keep (bits by number);
+ *		~0: leave it (cutting it needs CAP_SETPCAP)
+ * @keep:	capabilities effective, permitted and inheritable may keep
  *
- * The bounding set first (so nothing outside @keep can come back through
- * an exec), then effective, permitted and inheritable in one capset().
+ * The bounding set first, so nothing outside it can come back through an
+ * exec; then the other three in one capset(). `cove run` cuts the bounding
+ * set at once and keeps CAP_SETUID/CAP_SETGID in the others until --user
+ * (or an exec'd command's user) is set, as runc does with a spec's sets.
  *
  * Return: 0 or negative errno.
  */
-static int sbx_keep_caps(uint64_t keep)
+int sbx_caps_limit(uint64_t bound, uint64_t keep)
 {
 	struct __user_cap_header_struct h = {
 		.version = _LINUX_CAPABILITY_VERSION_3,
@@ -72,7 +76,7 @@ static int sbx_keep_caps(uint64_t keep)
 	int c;
 
 	for (c = 0; c < 64; c++)
-		if (!(keep & (1ull << c)) &&
+		if (!(bound & (1ull << c)) &&
 		    prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
 			(void)prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
 	if (syscall(SYS_capget, &h, d) < 0)
@@ -306,6 +310,7 @@ sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe,
 	char **env;
 	void *profile = NULL;
 	int nfd, e, sig, fdsdir = -1;
+	uint64_t caps;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -340,8 +345,11 @@ sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe,
 		cove_err_set(&err, errno, "--workdir %s", o->workdir);
 		goto fail;
 	}
-	e = sbx_keep_caps(o->oci ? ~(uint64_t)SBX_CAPS_NEVER :
-				   o->caps & ~(uint64_t)SBX_CAPS_NEVER);
+	caps = o->oci ? ~(uint64_t)SBX_CAPS_NEVER :
+			o->caps & ~(uint64_t)SBX_CAPS_NEVER;
+	e = sbx_caps_limit(caps, o->oci ? caps :
+					  caps | SBX_CAP(CAP_SETUID) |
+						  SBX_CAP(CAP_SETGID));
 	if (e < 0) {
 		cove_err_set(&err, -e, "dropping capabilities");
 		goto fail;
@@ -375,7 +383,7 @@ sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe,
 		}
 	}
 	close(fd_sock);
-	e = sbx_zygote_fork(zfd, o->oci);
+	e = sbx_zygote_fork(zfd, o->oci, caps);
 	close(zfd);
 	if (e < 0) {
 		cove_err_set(&err, -e, "starting the exec helper");
@@ -395,9 +403,10 @@ sbx_child(const struct sbx_opts *o, bool notify, int fd_sock, int exec_pipe,
 			goto fail;
 		}
 	}
-	e = o->oci ? sbx_oci_caps_final(o->oci) : 0;
+	e = o->oci ? sbx_oci_caps_final(o->oci) : sbx_caps_limit(~0ull, caps);
 	if (e < 0) {
-		cove_err_set(&err, -e, "process.capabilities");
+		cove_err_set(&err, -e,
+			     o->oci ? "process.capabilities" : "capabilities");
 		goto fail;
 	}
 	if (o->oci && o->oci->seccomp) {
