@@ -199,6 +199,10 @@ static void bstack_free(struct bstack *st, bool tcp_up)
 	bstack_loop_drop(st);
 	arp_fini(st);
 	ipv4_fini(st);
+	if (st->mem.used)
+		bstack_log(st, COVE_LOG_ERR,
+			   "%llu bytes of socket memory leaked at destroy",
+			   (unsigned long long)st->mem.used);
 	if (st->tso_pool.frames && cove_frame_pool_fini(&st->tso_pool))
 		bstack_log(st, COVE_LOG_ERR, "TSO frames leaked at destroy");
 	free(st);
@@ -289,6 +293,10 @@ static int builtin_create(const struct cove_stack_config *cfg,
 	st->rcvbuf = cfg->rcvbuf ? cfg->rcvbuf : BSTACK_DEF_RCVBUF;
 	st->sndbuf = cfg->sndbuf ? cfg->sndbuf : BSTACK_DEF_SNDBUF;
 	st->congestion = cfg->congestion ? cfg->congestion : "cubic";
+	if (bmem_init(st, cfg->mem_max)) {
+		free(st);
+		return -EINVAL;
+	}
 	st->now_ns = env->now_ns(env->host);
 	timer_init(&st->timers, st->now_ns);
 	bstack_offloads(st);
@@ -355,6 +363,7 @@ static uint64_t builtin_run(struct cove_stack *cs, uint64_t now_ns)
 	timer_advance(&st->timers, st->now_ns);
 	if (st->nloop)
 		bstack_loop_run(st);
+	bmem_run(st);
 	bstack_flush(st);
 	if (st->nloop)
 		return st->now_ns;
@@ -558,7 +567,7 @@ static uint32_t builtin_events(struct cove_sock *cs)
 	return s->proto->events(s);
 }
 
-/* builtin_stats() - the instance's counters plus UDP's and TCP's gauges. */
+/* builtin_stats() - the instance's counters, UDP's and TCP's gauges, memory. */
 static int builtin_stats(struct cove_stack *cs, struct cove_stack_stats *out)
 {
 	struct bstack *st = to_st(cs);
@@ -567,6 +576,7 @@ static int builtin_stats(struct cove_stack *cs, struct cove_stack_stats *out)
 	s.sockets = st->nsockets;
 	udp_stats(st, &s);
 	tcp_stats(st, &s);
+	s.mem_bytes = st->mem.used;
 	cove_stack_put_stats(out, &s);
 	return 0;
 }

@@ -31,7 +31,9 @@
  * fit at the end starts at 0 and a wrap mark fills the gap). Queued bytes
  * (record sizes) are bounded by SO_RCVBUF; an empty queue takes any
  * datagram, as Linux does, which the ring's extra UDP_REC_MAX bytes
- * guarantee. Nothing is allocated per datagram.
+ * guarantee. Nothing is allocated per datagram. The ring is charged whole
+ * to the stack's memory budget (mem.c) as a socket's minimum: a socket
+ * that cannot have one at the hard limit fails its bind with -ENOBUFS.
  *
  * Errors: an ICMP error about a datagram of a connected socket sets
  * so_error when it is a hard error (port unreachable: ECONNREFUSED); the
@@ -74,7 +76,6 @@ struct udp_sock {
 struct udp_ctx {
 	struct udp_sock *all;
 	struct udp_sock *hash[UDP_HASH];
-	uint64_t mem;  /* bytes queued in all rings */
 	uint64_t seed; /* SO_REUSEPORT flow hash */
 };
 
@@ -122,26 +123,25 @@ static void udp_hash_del(struct udp_sock *u)
 	u->hpprev = NULL;
 }
 
-/* udp_ring_alloc() - make sure @u has a ring sized for its SO_RCVBUF. */
-static int udp_ring_alloc(struct udp_sock *u)
+/*
+ * udp_ring_alloc() - make sure @u has a ring sized for its SO_RCVBUF,
+ * from @st's memory budget. Return: 0 or -ENOBUFS.
+ */
+static int udp_ring_alloc(struct bstack *st, struct udp_sock *u)
 {
+	uint32_t size = ((u->rcvbuf + 3u) & ~3u) + UDP_REC_MAX;
+
 	if (u->ring)
 		return 0;
-	u->ring_size = ((u->rcvbuf + 3u) & ~3u) + UDP_REC_MAX;
-	u->ring = malloc(u->ring_size);
-	return u->ring ? 0 : -ENOBUFS;
-}
-
-/* udp_ring_clear() - discard every queued datagram. */
-static void udp_ring_clear(struct bstack *st, struct udp_sock *u)
-{
-	st->udp->mem -= u->used;
-	u->head = u->tail = u->used = u->nrec = 0;
+	u->ring = bmem_alloc(st, size, BMEM_MIN);
+	if (!u->ring)
+		return -ENOBUFS;
+	u->ring_size = size;
+	return 0;
 }
 
 /**
  * udp_ring_push() - queue one datagram
- * @st:		stack (memory accounting)
  * @u:		socket with a ring
  * @addr:	source address, network order
  * @port:	source port, host order
@@ -149,8 +149,8 @@ static void udp_ring_clear(struct bstack *st, struct udp_sock *u)
  *
  * Return: true when queued, false when the queue is full.
  */
-static bool udp_ring_push(struct bstack *st, struct udp_sock *u, uint32_t addr,
-			  uint16_t port, const uint8_t *data, uint32_t len)
+static bool udp_ring_push(struct udp_sock *u, uint32_t addr, uint16_t port,
+			  const uint8_t *data, uint32_t len)
 {
 	uint32_t need = rec_size(len), at, free_end;
 	uint8_t *r;
@@ -191,7 +191,6 @@ static bool udp_ring_push(struct bstack *st, struct udp_sock *u, uint32_t addr,
 		u->tail = 0;
 	u->used += need;
 	u->nrec++;
-	st->udp->mem += need;
 	return true;
 }
 
@@ -221,7 +220,7 @@ static const uint8_t *udp_ring_front(struct udp_sock *u, uint32_t *len,
  * udp_ring_front() said). An empty ring restarts at offset 0, so the
  * next record never needs to wrap.
  */
-static void udp_ring_pop(struct bstack *st, struct udp_sock *u, uint32_t len)
+static void udp_ring_pop(struct udp_sock *u, uint32_t len)
 {
 	uint32_t need = rec_size(len);
 
@@ -230,7 +229,6 @@ static void udp_ring_pop(struct bstack *st, struct udp_sock *u, uint32_t len)
 		u->head = 0;
 	u->used -= need;
 	u->nrec--;
-	st->udp->mem -= need;
 	if (!u->nrec)
 		u->head = u->tail = 0;
 }
@@ -285,7 +283,7 @@ static int udp_do_bind(struct udp_sock *u, uint32_t addr, uint16_t port)
 	} else if (udp_port_busy(st, u, addr, port)) {
 		return -EADDRINUSE;
 	}
-	ret = udp_ring_alloc(u);
+	ret = udp_ring_alloc(st, u);
 	if (ret)
 		return ret;
 	u->laddr = addr;
@@ -557,7 +555,7 @@ static ssize_t udp_recvmsg(struct bsock *s, struct msghdr *m, int flags)
 	m->msg_controllen = 0;
 	m->msg_flags = copied < len ? MSG_TRUNC : 0;
 	if (!(flags & MSG_PEEK))
-		udp_ring_pop(s->st, u, len);
+		udp_ring_pop(u, len);
 	return (flags & MSG_TRUNC) ? (ssize_t)len : (ssize_t)copied;
 }
 
@@ -579,19 +577,19 @@ static int udp_shutdown(struct bsock *s, int how)
 
 /*
  * udp_free() - unlink @u from its port chain and the socket list, give
- * its queued bytes back to the context's count, free ring and socket.
+ * its ring back to the memory budget, free the socket.
  */
 static void udp_free(struct bstack *st, struct udp_sock *u)
 {
 	udp_hash_del(u);
-	udp_ring_clear(st, u);
+	bmem_unwait(&u->b);
 	if (u->prev)
 		u->prev->next = u->next;
 	else
 		st->udp->all = u->next;
 	if (u->next)
 		u->next->prev = u->prev;
-	free(u->ring);
+	bmem_free(st, u->ring, u->ring_size);
 	free(u);
 }
 
@@ -626,13 +624,13 @@ static int udp_resize(struct bstack *st, struct udp_sock *u, uint32_t rcvbuf)
 	}
 	memset(&tmp, 0, sizeof(tmp));
 	tmp.rcvbuf = rcvbuf;
-	if (udp_ring_alloc(&tmp))
-		return -ENOMEM;
+	if (udp_ring_alloc(st, &tmp))
+		return -ENOBUFS;
 	while ((data = udp_ring_front(u, &len, &addr, &port)) != NULL) {
-		udp_ring_push(st, &tmp, addr, port, data, len);
-		udp_ring_pop(st, u, len);
+		udp_ring_push(&tmp, addr, port, data, len);
+		udp_ring_pop(u, len);
 	}
-	free(u->ring);
+	bmem_free(st, u->ring, u->ring_size);
 	u->ring = tmp.ring;
 	u->ring_size = tmp.ring_size;
 	u->head = tmp.head;
@@ -929,7 +927,7 @@ static bool udp_deliver(struct bstack *st, struct udp_sock *u, uint32_t src,
 			uint16_t sport, const uint8_t *data, uint32_t len)
 {
 	if ((u->shut & SHUT_RD_BIT) || !u->ring ||
-	    !udp_ring_push(st, u, src, sport, data, len)) {
+	    !udp_ring_push(u, src, sport, data, len)) {
 		st->stats.rx_dropped++;
 		return false;
 	}
@@ -1121,7 +1119,9 @@ void udp_layer_fini(struct bstack *st)
 	st->udp = NULL;
 }
 
+/* udp_stats() - nothing of UDP's own: its rings are the budget's (mem.c). */
 void udp_stats(struct bstack *st, struct cove_stack_stats *out)
 {
-	out->mem_bytes += st->udp->mem;
+	(void)st;
+	(void)out;
 }

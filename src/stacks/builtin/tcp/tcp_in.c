@@ -516,8 +516,8 @@ static void tcp_ack_new(struct tcb *t, uint32_t ack)
 	if (seq_gt(ack, t->sb_seq) && t->sb_len) {
 		n = seq_min(ack, t->sb_seq + t->sb_len) - t->sb_seq;
 		t->sb_head += n;
-		if (t->sb_head >= t->sb_size)
-			t->sb_head -= t->sb_size;
+		if (t->sb_head >= t->sb_cap)
+			t->sb_head -= t->sb_cap;
 		t->sb_len -= n;
 		t->sb_seq += n;
 		freed = n > 0;
@@ -560,8 +560,10 @@ static void tcp_ack_new(struct tcb *t, uint32_t ack)
 		timer_cancel(&st->timers, &t->t_rtx);
 	else
 		tcp_rtx_restart(t);
+	if (freed)
+		tcp_sb_release(t);
 	if (freed && t->b.host_open && !(t->shut & TCP_SHUT_WR) &&
-	    t->sb_size - t->sb_len >= t->sb_len / 2)
+	    tcp_writable(t))
 		tcp_notify(t, EPOLLOUT | EPOLLWRNORM);
 }
 

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Builtin stack: one budget for all socket buffer memory of an instance. */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+
+#include "stacks/builtin/builtin.h"
+
+/*
+ * Theory of operation
+ *
+ * Linux bounds the memory of all TCP sockets together with tcp_mem (and
+ * UDP's with udp_mem); per-socket limits alone do not bound a stack that
+ * many peers can each make hold a full buffer (zero-window peers that
+ * never read). The builtin stack has the same: every buffer that holds a
+ * socket's data is allocated with bmem_alloc() and freed with bmem_free(),
+ * which keep @used equal to the bytes allocated, so `mem_bytes` in the
+ * stats is what the instance really holds for sockets.
+ *
+ * Two limits, from the configured maximum (cove_stack_config.mem_max,
+ * BMEM_DEFAULT_MAX when 0): @hard is the maximum itself, @soft two thirds
+ * of it (as Linux's default tcp_mem pressure threshold relates to its
+ * maximum). A request of kind BMEM_GROW (a ring growing beyond a socket's
+ * minimum, a send ring's growth, receive autotuning) is refused once it
+ * would take @used past @soft: the instance is under pressure. A request
+ * of kind BMEM_MIN (a socket's first BMEM_SOCK_MIN bytes, a UDP ring) is
+ * refused only past @hard, so every socket can still move data under
+ * pressure, slowly; past @hard, new connections find no ring and fail,
+ * and run() resets orphans that still hold unsent data (tcp_mem_oom()), as
+ * Linux's tcp_check_oom() does.
+ *
+ * Readiness: a socket refused memory (or one whose poll found it not
+ * writable for want of it) joins @waiters. run() looks at the waiters
+ * after memory was freed and notifies each one that is writable again,
+ * so a sender that got -EAGAIN for memory always hears EPOLLOUT once it
+ * can go on: none stalls waiting for its own ACKs, which may never come.
+ */
+
+/**
+ * bmem_init() - set the limits of an instance's budget
+ * @st:		stack
+ * @max:	the hard limit in bytes; 0: BMEM_DEFAULT_MAX
+ *
+ * Return: 0, or -EINVAL when @max is below BMEM_MIN_MAX.
+ */
+int bmem_init(struct bstack *st, uint64_t max)
+{
+	if (!max)
+		max = BMEM_DEFAULT_MAX;
+	if (max < BMEM_MIN_MAX)
+		return -EINVAL;
+	st->mem.hard = max;
+	st->mem.soft = max / 3 * 2;
+	return 0;
+}
+
+/* bmem_pressure() - is the instance past its soft limit? */
+bool bmem_pressure(const struct bstack *st)
+{
+	return st->mem.used >= st->mem.soft;
+}
+
+/**
+ * bmem_may() - would a request be granted now?
+ * @st:		stack
+ * @size:	bytes
+ * @kind:	BMEM_MIN or BMEM_GROW
+ *
+ * Return: true when bmem_alloc() would not refuse it for the budget.
+ */
+bool bmem_may(const struct bstack *st, size_t size, enum bmem_kind kind)
+{
+	uint64_t limit = kind == BMEM_MIN ? st->mem.hard : st->mem.soft;
+
+	return size <= limit && st->mem.used <= limit - size;
+}
+
+/**
+ * bmem_alloc() - allocate a socket buffer against the budget
+ * @st:		stack
+ * @size:	bytes (not zero)
+ * @kind:	BMEM_MIN (a socket's minimum) or BMEM_GROW (anything more)
+ *
+ * A refusal at the hard limit sets st->mem.oom, so the next run() resets
+ * the orphans that hold data.
+ *
+ * Return: the buffer (uninitialised), or NULL when the budget refuses or
+ * malloc() fails.
+ */
+void *bmem_alloc(struct bstack *st, size_t size, enum bmem_kind kind)
+{
+	void *p;
+
+	if (!bmem_may(st, size, kind)) {
+		if (kind == BMEM_MIN || !bmem_may(st, size, BMEM_MIN)) {
+			st->mem.refused_hard++;
+			st->mem.oom = true;
+		} else {
+			st->mem.refused_soft++;
+		}
+		return NULL;
+	}
+	p = malloc(size);
+	if (!p)
+		return NULL;
+	st->mem.used += size;
+	if (st->mem.used > st->mem.peak)
+		st->mem.peak = st->mem.used;
+	return p;
+}
+
+/**
+ * bmem_free() - free a buffer bmem_alloc() gave
+ * @st:		stack
+ * @p:		the buffer, or NULL (nothing happens)
+ * @size:	the size it was allocated with
+ */
+void bmem_free(struct bstack *st, void *p, size_t size)
+{
+	if (!p)
+		return;
+	free(p);
+	st->mem.used -= size;
+	st->mem.freed = true;
+}
+
+/* bmem_wait() - put @s on the waiters (idempotent). */
+void bmem_wait(struct bsock *s)
+{
+	struct bmem *m = &s->st->mem;
+
+	if (s->mem_wait)
+		return;
+	s->mw_next = m->waiters;
+	if (m->waiters)
+		m->waiters->mw_pprev = &s->mw_next;
+	s->mw_pprev = &m->waiters;
+	m->waiters = s;
+	s->mem_wait = true;
+}
+
+/* bmem_unwait() - take @s off the waiters, if it is there. */
+void bmem_unwait(struct bsock *s)
+{
+	if (!s->mem_wait)
+		return;
+	*s->mw_pprev = s->mw_next;
+	if (s->mw_next)
+		s->mw_next->mw_pprev = s->mw_pprev;
+	s->mw_next = NULL;
+	s->mw_pprev = NULL;
+	s->mem_wait = false;
+}
+
+/**
+ * bmem_run() - from run(): orphans past the hard limit, waiters' wake-up
+ * @st:		stack
+ *
+ * After memory was freed, every waiter that polls writable now leaves the
+ * list and is notified; the others stay (their poll put them back). A
+ * socket's events() may call bmem_wait() on it again, hence the unlink
+ * before the call.
+ */
+void bmem_run(struct bstack *st)
+{
+	struct bsock *s, *next;
+	uint32_t ev;
+
+	if (st->mem.oom) {
+		st->mem.oom = false;
+		tcp_mem_oom(st);
+	}
+	if (!st->mem.freed)
+		return;
+	st->mem.freed = false;
+	for (s = st->mem.waiters; s; s = next) {
+		next = s->mw_next;
+		bmem_unwait(s);
+		ev = s->proto->events(s);
+		if (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+			bstack_notify(s, ev);
+		else
+			bmem_wait(s);
+	}
+}
