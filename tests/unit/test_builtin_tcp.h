@@ -128,10 +128,9 @@ static inline void tnode_create(struct tnode *n, const char *addr,
 	}
 	if (addr[7] == '2')
 		cfg.seed = 4242;
+	if (o && addr[7] == '2')
+		cfg.mem_max = o->mem_max;
 	REQUIRE(tops->create(&cfg, &env, &n->st) == 0);
-	if (o && o->mem_max && addr[7] == '2')
-		REQUIRE(bmem_init((struct bstack *)(void *)n->st, o->mem_max) ==
-			0);
 }
 
 static inline void tnet_up(struct tnet *net, const struct topts *o)
