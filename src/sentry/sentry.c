@@ -234,6 +234,7 @@ static int sbx_stack_finish(struct sentry *sn, struct cove_err *err)
 		.prefix_len = sn->o->prefix_len,
 		.gateway = sn->o->gateway,
 		.max_sockets = sn->o->max_sockets,
+		.mem_max = sn->o->stack_mem,
 	};
 	struct cove_stack_env env = {
 		.notify = sbx_relay_notify,
