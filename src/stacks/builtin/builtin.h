@@ -130,6 +130,7 @@ enum bmem_kind {
 #define BMEM_SOCK_MIN	 (16u << 10) /* a socket's guaranteed ring */
 #define BMEM_DEFAULT_MAX (64ull << 20)
 #define BMEM_MIN_MAX	 (1ull << 20) /* the smallest budget accepted */
+#define BMEM_MMAP_MIN	 (64u << 10)  /* blocks this big are mapped (mem.c) */
 
 struct bmem {
 	uint64_t used;	       /* bytes allocated for socket data, exact */

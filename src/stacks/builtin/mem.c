@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "stacks/builtin/builtin.h"
 
@@ -28,6 +30,15 @@
  * pressure, slowly; past @hard, new connections find no ring and fail,
  * and run() resets orphans that still hold unsent data (tcp_mem_oom()), as
  * Linux's tcp_check_oom() does.
+ *
+ * Blocks of BMEM_MMAP_MIN bytes or more (every ring past a socket's
+ * minimum) are mapped with mmap() and unmapped when freed, and counted at
+ * their page-rounded size, which is what they hold. From malloc() they
+ * would come out of the heap once glibc's mmap threshold had risen past
+ * them (it rises to the size of any mapped block freed), and the heap
+ * keeps what it frees: after 200 zero-window peers left, the server's RSS
+ * stayed at its peak. Mapped, a ring's pages go back to the kernel the
+ * moment the ring does, and the RSS follows mem_bytes down.
  *
  * Readiness: a socket refused memory (or one whose poll found it not
  * writable for want of it) joins @waiters. run() looks at the waiters
@@ -75,6 +86,16 @@ bool bmem_may(const struct bstack *st, size_t size, enum bmem_kind kind)
 	return size <= limit && st->mem.used <= limit - size;
 }
 
+/* bmem_block() - the bytes a block of @size really takes (mapped: pages). */
+static size_t bmem_block(size_t size)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	if (size < BMEM_MMAP_MIN)
+		return size;
+	return (size + page - 1) & ~(page - 1);
+}
+
 /**
  * bmem_alloc() - allocate a socket buffer against the budget
  * @st:		stack
@@ -91,6 +112,7 @@ void *bmem_alloc(struct bstack *st, size_t size, enum bmem_kind kind)
 {
 	void *p;
 
+	size = bmem_block(size);
 	if (!bmem_may(st, size, kind)) {
 		if (kind == BMEM_MIN || !bmem_may(st, size, BMEM_MIN)) {
 			st->mem.refused_hard++;
@@ -100,9 +122,16 @@ void *bmem_alloc(struct bstack *st, size_t size, enum bmem_kind kind)
 		}
 		return NULL;
 	}
-	p = malloc(size);
-	if (!p)
-		return NULL;
+	if (size >= BMEM_MMAP_MIN) {
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+	} else {
+		p = malloc(size);
+		if (!p)
+			return NULL;
+	}
 	st->mem.used += size;
 	if (st->mem.used > st->mem.peak)
 		st->mem.peak = st->mem.used;
@@ -119,7 +148,11 @@ void bmem_free(struct bstack *st, void *p, size_t size)
 {
 	if (!p)
 		return;
-	free(p);
+	size = bmem_block(size);
+	if (size >= BMEM_MMAP_MIN)
+		munmap(p, size);
+	else
+		free(p);
 	st->mem.used -= size;
 	st->mem.freed = true;
 }
