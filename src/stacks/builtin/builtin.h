@@ -131,11 +131,13 @@ enum bmem_kind {
 #define BMEM_DEFAULT_MAX (64ull << 20)
 #define BMEM_MIN_MAX	 (1ull << 20) /* the smallest budget accepted */
 #define BMEM_MMAP_MIN	 (64u << 10)  /* blocks this big are mapped (mem.c) */
+#define BMEM_TRIM_STEP	 (4ull << 20) /* freed since the last malloc_trim() */
 
 struct bmem {
 	uint64_t used;	       /* bytes allocated for socket data, exact */
 	uint64_t soft, hard;   /* pressure and hard limits, bytes */
 	uint64_t peak;	       /* the most @used ever was */
+	uint64_t trim_high;    /* the most @used was since the last trim */
 	uint64_t refused_soft; /* requests refused for pressure */
 	uint64_t refused_hard; /* ... for the hard limit */
 	bool freed;	       /* bmem_free() ran since the last bmem_run() */

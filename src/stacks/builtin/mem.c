@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Builtin stack: one budget for all socket buffer memory of an instance. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
@@ -38,7 +39,11 @@
  * them (it rises to the size of any mapped block freed), and the heap
  * keeps what it frees: after 200 zero-window peers left, the server's RSS
  * stayed at its peak. Mapped, a ring's pages go back to the kernel the
- * moment the ring does, and the RSS follows mem_bytes down.
+ * moment the ring does, and the RSS follows mem_bytes down. What stays on
+ * the heap (minimum rings, the tcbs themselves) is given back by
+ * malloc_trim() from run() once the budget has dropped BMEM_TRIM_STEP
+ * below its high-water mark since the last trim: at most one trim per
+ * that many bytes freed, none while memory only grows.
  *
  * Readiness: a socket refused memory (or one whose poll found it not
  * writable for want of it) joins @waiters. run() looks at the waiters
@@ -135,6 +140,8 @@ void *bmem_alloc(struct bstack *st, size_t size, enum bmem_kind kind)
 	st->mem.used += size;
 	if (st->mem.used > st->mem.peak)
 		st->mem.peak = st->mem.used;
+	if (st->mem.used > st->mem.trim_high)
+		st->mem.trim_high = st->mem.used;
 	return p;
 }
 
@@ -186,7 +193,8 @@ void bmem_unwait(struct bsock *s)
 }
 
 /**
- * bmem_run() - from run(): orphans past the hard limit, waiters' wake-up
+ * bmem_run() - from run(): orphans past the hard limit, the heap's trim,
+ * waiters' wake-up
  * @st:		stack
  *
  * After memory was freed, every waiter that polls writable now leaves the
@@ -206,6 +214,10 @@ void bmem_run(struct bstack *st)
 	if (!st->mem.freed)
 		return;
 	st->mem.freed = false;
+	if (st->mem.trim_high - st->mem.used >= BMEM_TRIM_STEP) {
+		st->mem.trim_high = st->mem.used;
+		malloc_trim(0);
+	}
 	for (s = st->mem.waiters; s; s = next) {
 		next = s->mw_next;
 		bmem_unwait(s);
