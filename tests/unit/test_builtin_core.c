@@ -1114,6 +1114,7 @@ static void test_fragments(void)
 	s = stats(&net.a);
 	CHECK(s.ip_reassembled == 2 && s.ip_frags_in == 7);
 	CHECK(s.icmp_in == 2);
+	CHECK(s.mem_bytes == 0); /* a slot's buffer only while it is used */
 	/* overlap: the datagram is dropped whole */
 	frag(&net, msg, len, 0, 1480, true, 3);
 	frag(&net, msg, len, 1472, 1480, true, 3);
@@ -1126,6 +1127,7 @@ static void test_fragments(void)
 	/* never completed: time exceeded after 30 s, only with the first */
 	frag(&net, msg, len, 0, 1480, true, 5);
 	frag(&net, msg, len, 1480, 1480, true, 6);
+	CHECK(stats(&net.a).mem_bytes == 3 * 65536); /* 3 (its tail), 5, 6 */
 	now_ns += 29000000000ull;
 	CHECK(count_out(&net, 11) == 0);
 	now_ns += 1000000000ull;
@@ -1133,6 +1135,7 @@ static void test_fragments(void)
 	/* failed: id 3's tail and ids 5, 6 (only 5 had its first fragment) */
 	s = stats(&net.a);
 	CHECK(s.ip_reasm_failed == 5);
+	CHECK(s.mem_bytes == 0);
 	/* the slots are free again: a datagram still gets through */
 	frag(&net, msg, len, 0, 1480, true, 7);
 	frag(&net, msg, len, 1480, 1480, true, 7);
@@ -1142,6 +1145,7 @@ static void test_fragments(void)
 	for (id = 100; id < 109; id++)
 		frag(&net, msg, len, 0, 1480, true, id);
 	CHECK(stats(&net.a).ip_reasm_failed == 6);
+	CHECK(stats(&net.a).mem_bytes == 8 * 65536); /* all 8 slots */
 	for (id = 101; id < 109; id++) {
 		frag(&net, msg, len, 1480, 1480, true, id);
 		frag(&net, msg, len, 2960, len - 2960, false, id);
@@ -1159,6 +1163,7 @@ static void test_fragments(void)
 	CHECK(stats(&net.a).ip_reasm_failed == 7);
 	now_ns += 31000000000ull;
 	count_out(&net, 11);
+	CHECK(stats(&net.a).mem_bytes == 0);
 	net_down(&net);
 }
 
