@@ -667,6 +667,71 @@ static void test_udp_both_ways(void)
 	net_down(&net);
 }
 
+/*
+ * UDP rings come from the memory budget as datagrams need them: none
+ * after bind, the minimum for a small datagram, doubling for larger ones;
+ * under pressure an empty ring goes back and growth is refused (the
+ * datagram dropped, counted) while the minimum is still granted.
+ */
+static void test_udp_memory(void)
+{
+	static uint8_t buf[65507];
+	struct net net;
+	struct cove_sock *a, *b;
+	struct bstack *bs;
+	uint64_t soft, drops;
+	unsigned i;
+
+	net_up(&net, false, 0);
+	bs = (struct bstack *)(void *)net.b.st;
+	a = udp_open(&net.a, "10.0.0.1", 4000);
+	b = udp_open(&net.b, "0.0.0.0", 5000);
+	CHECK(stats(&net.b).mem_bytes == 0);
+	CHECK(udp_sendto(a, "10.0.0.2", 5000, "ping", 4) == 4);
+	pump(&net);
+	CHECK(stats(&net.b).mem_bytes == BMEM_SOCK_MIN);
+	CHECK(udp_sendto(a, "10.0.0.2", 5000, buf, 30000) == 30000);
+	pump(&net);
+	CHECK(stats(&net.b).mem_bytes == 2 * BMEM_SOCK_MIN);
+	CHECK(udp_recvfrom(b, buf, sizeof(buf), NULL, 0, NULL) == 4);
+	CHECK(udp_recvfrom(b, buf, sizeof(buf), NULL, 0, NULL) == 30000);
+	CHECK(udp_sendto(a, "10.0.0.2", 5000, buf, 65507) == 65507);
+	pump(&net);
+	CHECK(stats(&net.b).mem_bytes == 65536);
+	CHECK(udp_recvfrom(b, buf, sizeof(buf), NULL, 0, NULL) == 65507);
+	CHECK(stats(&net.b).mem_bytes == 65536); /* kept: no pressure */
+
+	/* pressure: the empty ring goes back at the next read */
+	soft = bs->mem.soft;
+	bs->mem.soft = 0;
+	CHECK(udp_sendto(a, "10.0.0.2", 5000, "x", 1) == 1);
+	pump(&net);
+	CHECK(udp_recvfrom(b, buf, sizeof(buf), NULL, 0, NULL) == 1);
+	CHECK(stats(&net.b).mem_bytes == 0);
+	/* a fragmented datagram finds no reassembly buffer */
+	CHECK(udp_sendto(a, "10.0.0.2", 5000, buf, 30000) == 30000);
+	pump(&net);
+	CHECK(udp_recvfrom(b, buf, sizeof(buf), NULL, 0, NULL) == -EAGAIN);
+	/* the minimum ring holds 11 records of 1,400 bytes; the 12th would
+	 * need growth (SO_RCVBUF would take it) and is dropped */
+	drops = stats(&net.b).rx_dropped;
+	for (i = 0; i < 12; i++) {
+		CHECK(udp_sendto(a, "10.0.0.2", 5000, buf, 1400) == 1400);
+		pump(&net);
+	}
+	CHECK(stats(&net.b).rx_dropped == drops + 1);
+	CHECK(stats(&net.b).mem_bytes == BMEM_SOCK_MIN);
+	for (i = 0; i < 11; i++)
+		CHECK(udp_recvfrom(b, buf, sizeof(buf), NULL, 0, NULL) == 1400);
+	CHECK(udp_recvfrom(b, buf, sizeof(buf), NULL, 0, NULL) == -EAGAIN);
+	CHECK(stats(&net.b).mem_bytes == 0);
+	bs->mem.soft = soft;
+	ops->close(a);
+	ops->close(b);
+	CHECK(stats(&net.b).mem_bytes == 0);
+	net_down(&net);
+}
+
 static void test_udp_recv_semantics(void)
 {
 	struct net net;
@@ -1179,6 +1244,7 @@ int main(void)
 	RUN(test_arp_resolution);
 	RUN(test_arp_timeout);
 	RUN(test_udp_both_ways);
+	RUN(test_udp_memory);
 	RUN(test_udp_recv_semantics);
 	RUN(test_udp_port_unreachable);
 	RUN(test_udp_bind);
