@@ -140,7 +140,7 @@ struct bmem {
 	uint64_t trim_high;    /* the most @used was since the last trim */
 	uint64_t refused_soft; /* requests refused for pressure */
 	uint64_t refused_hard; /* ... for the hard limit */
-	bool freed;	       /* bmem_free() ran since the last bmem_run() */
+	bool freed;	       /* bmem_free() ran since the last reclaim */
 	bool oom;	       /* a request met the hard limit: run() resets
 				 * orphans holding data (tcp_mem_oom()) */
 	struct bsock *waiters; /* sockets refused memory, woken by run() */
@@ -241,7 +241,7 @@ bool bmem_pressure(const struct bstack *st);
 bool bmem_may(const struct bstack *st, size_t size, enum bmem_kind kind);
 void bmem_wait(struct bsock *s);
 void bmem_unwait(struct bsock *s);
-void bmem_run(struct bstack *st);
+bool bmem_reclaim(struct bstack *st);
 
 /* ipv4.c */
 #define ETH_HLEN_ 14u

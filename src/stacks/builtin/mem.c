@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <malloc.h>
 #include <stdlib.h>
-#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -46,8 +45,9 @@
  * that many bytes freed, none while memory only grows.
  *
  * Readiness: a socket refused memory (or one whose poll found it not
- * writable for want of it) joins @waiters. run() looks at the waiters
- * after memory was freed and notifies each one that is writable again,
+ * writable for want of it) joins @waiters. run() (bstack_mem_run() in
+ * stack.c, which also starts the orphan reset: this file calls no other,
+ * it is the layers' leaf) looks at the waiters after memory was freed and notifies each one that is writable again,
  * so a sender that got -EAGAIN for memory always hears EPOLLOUT once it
  * can go on: none stalls waiting for its own ACKs, which may never come.
  */
@@ -193,38 +193,23 @@ void bmem_unwait(struct bsock *s)
 }
 
 /**
- * bmem_run() - from run(): orphans past the hard limit, the heap's trim,
- * waiters' wake-up
+ * bmem_reclaim() - from run(): was memory freed since the last call?
  * @st:		stack
  *
- * After memory was freed, every waiter that polls writable now leaves the
- * list and is notified; the others stay (their poll put them back). A
- * socket's events() may call bmem_wait() on it again, hence the unlink
- * before the call.
+ * Trims the heap (malloc_trim()) when the budget dropped BMEM_TRIM_STEP
+ * below its high-water mark since the last trim. The caller then wakes
+ * the waiters (stack.c, bstack_mem_run()).
+ *
+ * Return: true when bmem_free() ran since the last call.
  */
-void bmem_run(struct bstack *st)
+bool bmem_reclaim(struct bstack *st)
 {
-	struct bsock *s, *next;
-	uint32_t ev;
-
-	if (st->mem.oom) {
-		st->mem.oom = false;
-		tcp_mem_oom(st);
-	}
 	if (!st->mem.freed)
-		return;
+		return false;
 	st->mem.freed = false;
 	if (st->mem.trim_high - st->mem.used >= BMEM_TRIM_STEP) {
 		st->mem.trim_high = st->mem.used;
 		malloc_trim(0);
 	}
-	for (s = st->mem.waiters; s; s = next) {
-		next = s->mw_next;
-		bmem_unwait(s);
-		ev = s->proto->events(s);
-		if (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))
-			bstack_notify(s, ev);
-		else
-			bmem_wait(s);
-	}
+	return true;
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/random.h>
 
 #include "stacks/builtin/core.h"
@@ -347,6 +348,38 @@ static void builtin_input(struct cove_stack *cs, struct cove_frame **f,
 }
 
 /**
+ * bstack_mem_run() - the memory budget's work for run() (mem.c)
+ * @st:		stack
+ *
+ * A request that met the hard limit resets the orphans holding data
+ * (tcp_mem_oom()). After memory was freed, every waiter that polls
+ * writable now leaves the list and is notified; the others stay (their
+ * poll put them back: events() may call bmem_wait() on the socket, hence
+ * the unlink before the call).
+ */
+static void bstack_mem_run(struct bstack *st)
+{
+	struct bsock *s, *next;
+	uint32_t ev;
+
+	if (st->mem.oom) {
+		st->mem.oom = false;
+		tcp_mem_oom(st);
+	}
+	if (!bmem_reclaim(st))
+		return;
+	for (s = st->mem.waiters; s; s = next) {
+		next = s->mw_next;
+		bmem_unwait(s);
+		ev = s->proto->events(s);
+		if (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+			bstack_notify(s, ev);
+		else
+			bmem_wait(s);
+	}
+}
+
+/**
  * builtin_run() - fire timers, deliver loopback frames, flush transmissions
  * @cs:		stack
  * @now_ns:	CLOCK_MONOTONIC now
@@ -363,7 +396,7 @@ static uint64_t builtin_run(struct cove_stack *cs, uint64_t now_ns)
 	timer_advance(&st->timers, st->now_ns);
 	if (st->nloop)
 		bstack_loop_run(st);
-	bmem_run(st);
+	bstack_mem_run(st);
 	bstack_flush(st);
 	if (st->nloop)
 		return st->now_ns;
