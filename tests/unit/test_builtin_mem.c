@@ -207,6 +207,8 @@ static void test_pressure(void)
 	REQUIRE(zopen(&net, l, &p));
 	pt = tcb_of((struct bsock *)(void *)p.s);
 	CHECK(pt->rb_size == BMEM_SOCK_MIN);
+	/* and its SYN-ACK offered no more than that ring */
+	CHECK(tcb_of((struct bsock *)(void *)p.c)->max_sndwnd <= BMEM_SOCK_MIN);
 	CHECK(zsend(&p, 65536) == BMEM_SOCK_MIN);
 	CHECK(zsend(&p, 65536) == -EAGAIN);
 	CHECK(mem_exact(&net));
