@@ -245,7 +245,9 @@ static struct reasm *reasm_slot(struct bstack *st, uint32_t src, uint32_t dst,
 	if (!r) {
 		bstack_log(st, COVE_LOG_DEBUG,
 			   "ipv4: reassembly slots full, dropping the oldest");
-		reasm_fail(st, old);
+		/* given up, but its buffer is kept for the new datagram */
+		st->stats.ip_reasm_failed++;
+		timer_cancel(&st->timers, &old->timer);
 		r = old;
 	}
 	r->used = true;
