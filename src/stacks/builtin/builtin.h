@@ -116,7 +116,8 @@ struct bsock {
 
 /*
  * Socket buffer memory (mem.c): one budget per instance for every buffer
- * that holds data for a socket (TCP send and receive rings, UDP rings).
+ * that holds data for a socket (TCP send and receive rings, UDP rings,
+ * IP reassembly buffers).
  * @used is exact: it moves only in bmem_alloc() and bmem_free(), by the
  * size each block was allocated with. Past @soft the instance is under
  * pressure: only a socket's minimum (BMEM_MIN) is still granted, and

@@ -22,10 +22,10 @@
  * Two limits, from the configured maximum (cove_stack_config.mem_max,
  * BMEM_DEFAULT_MAX when 0): @hard is the maximum itself, @soft two thirds
  * of it (as Linux's default tcp_mem pressure threshold relates to its
- * maximum). A request of kind BMEM_GROW (a ring growing beyond a socket's
- * minimum, a send ring's growth, receive autotuning) is refused once it
+ * maximum). A request of kind BMEM_GROW (a ring beyond a socket's
+ * minimum, receive autotuning, a reassembly buffer) is refused once it
  * would take @used past @soft: the instance is under pressure. A request
- * of kind BMEM_MIN (a socket's first BMEM_SOCK_MIN bytes, a UDP ring) is
+ * of kind BMEM_MIN (a ring of at most BMEM_SOCK_MIN bytes) is
  * refused only past @hard, so every socket can still move data under
  * pressure, slowly; past @hard, new connections find no ring and fail,
  * and run() resets orphans that still hold unsent data (tcp_mem_oom()), as
