@@ -44,6 +44,7 @@
 struct serve_opts {
 	const char *stack, *link, *impair, *plugin, *pcap;
 	uint64_t pcap_max;
+	uint64_t mem_max; /* --stack-mem; 0: the provider's default */
 	const struct cove_netstack_ops *ops; /* the provider chosen */
 	bool needs_link;
 	struct in_addr addr, gateway;
@@ -61,7 +62,7 @@ struct serve_opts {
 	"           --addr A.B.C.D/N [--gateway A.B.C.D] [--echo PORT]\n"         \
 	"           [--discard PORT] [--http PORT] [--udp-echo PORT]\n"           \
 	"           [--impair SPEC] [--connect A.B.C.D:PORT] [--verbose]\n"       \
-	"           [--pcap FILE [--pcap-size N[k|m|g]]]\n"                       \
+	"           [--pcap FILE [--pcap-size N[k|m|g]]] [--stack-mem N]\n"       \
 	"           [--stack-plugin PATH]\n"                                      \
 	"\n"                                                                      \
 	"Run one network stack on one link, without a sandbox, with simple\n"     \
@@ -83,6 +84,8 @@ struct serve_opts {
 	"                      on the wire: before --impair on the way out)\n"    \
 	"  --pcap-size N       stop adding frames before FILE passes N bytes\n"   \
 	"                      (k, m, g suffixes; default 256m)\n"                \
+	"  --stack-mem N       the stack's socket buffer memory, all sockets\n"   \
+	"                      together (1m or more; default the provider's)\n"   \
 	"  --connect A:PORT    connect from the stack once ready; prints\n"       \
 	"                      'connect: ok' or 'connect: ERRNAME'\n"             \
 	"  --verbose           print the stack's info and debug messages\n"       \
@@ -198,6 +201,7 @@ static int serve_parse(int argc, char **argv, struct serve_opts *o)
 		{ "impair", required_argument, NULL, 'i' },
 		{ "pcap", required_argument, NULL, 'C' },
 		{ "pcap-size", required_argument, NULL, 'Z' },
+		{ "stack-mem", required_argument, NULL, 'B' },
 		{ "connect", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "stack-plugin", required_argument, NULL, 'P' },
@@ -237,6 +241,14 @@ static int serve_parse(int argc, char **argv, struct serve_opts *o)
 				return cove_usage_error(
 					"stack-serve",
 					"--pcap-size: '%s' is not a size of 4k or more",
+					optarg);
+			break;
+		case 'B':
+			if (cove_parse_size(optarg, &o->mem_max) < 0 ||
+			    o->mem_max < (1ull << 20))
+				return cove_usage_error(
+					"stack-serve",
+					"--stack-mem: '%s' is not a size of 1m or more",
 					optarg);
 			break;
 		case 'v':
@@ -541,6 +553,7 @@ static int serve_setup(const struct serve_opts *o, struct serve *sv,
 		.addr = o->addr,
 		.prefix_len = o->prefix_len,
 		.gateway = o->gateway,
+		.mem_max = o->mem_max,
 	};
 	struct cove_stack_env env = {
 		.notify = serve_notify,

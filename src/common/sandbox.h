@@ -312,6 +312,8 @@ struct sbx_opts {
 	struct sbx_limits limits; /* --memory, --cpus, --pids (cove run) */
 	uint32_t max_sockets;	  /* --max-sockets; 0: the provider's default */
 	uint64_t caps; /* cove run: the program's capabilities (SBX_CAPS_*) */
+	uint64_t stack_mem; /* --stack-mem (or a share of --memory): the
+				   * stack's socket memory; 0: its default */
 	/* Set up by the sentry (attach.c): */
 	char ifname[16];   /* the sandbox interface: eth0 */
 	bool undo_ingress; /* --netns: remove our qdisc at exit */

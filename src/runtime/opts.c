@@ -110,6 +110,10 @@
 	"  --memory=N[k|m|g]   limit the sandbox's memory (its sentry and stack\n"   \
 	"                      included) to N bytes (6m or more); past it the\n"     \
 	"                      kernel's OOM killer ends the program (137)\n"         \
+	"  --stack-mem=N[k|m|g] the stack's socket buffer memory, all sockets\n"     \
+	"                      together (1m or more); default a quarter of\n"        \
+	"                      --memory when given, else the provider's (64m\n"      \
+	"                      for builtin)\n"                                       \
 	"  --cpus=F            at most F CPUs of time (0.01 to 1024: a CFS\n"        \
 	"                      quota of F * 100 ms per 100 ms)\n"                    \
 	"  --pids=N            at most N processes and threads (8 or more,\n"        \
@@ -419,7 +423,10 @@ static int rt_opt_dpdk(const char *arg, struct sbx_opts *o,
 
 /* The smallest limits a sandbox starts under: its sentry, program and
  * exec helper with room to run. */
-#define RT_MEMORY_MIN (6ull << 20)
+#define RT_MEMORY_MIN	 (6ull << 20)
+#define RT_STACK_MEM_MIN (1ull << 20) /* builtin's smallest budget */
+_Static_assert(RT_MEMORY_MIN / 4 >= RT_STACK_MEM_MIN,
+	       "a quarter of any --memory is a budget the stack takes");
 #define RT_PIDS_MIN   8
 #define RT_CPU_PERIOD 100000 /* us, the kernel's default CFS period */
 
@@ -644,6 +651,14 @@ static int rt_opt_one(int c, char *arg, struct sbx_opts *o,
 				"--pcap-size: '%s' is not a size of 4k or more (N, Nk, Nm, Ng)",
 				arg);
 		break;
+	case 'B':
+		if (cove_parse_size(arg, &o->stack_mem) < 0 ||
+		    o->stack_mem < RT_STACK_MEM_MIN)
+			return cove_err_set(err, 0,
+					    "--stack-mem: '%s' is not a size of "
+					    "1m or more (N, Nk, Nm, Ng)",
+					    arg);
+		break;
 	case 'M':
 	case 'c':
 	case 'I':
@@ -794,6 +809,10 @@ static int rt_opts_check(struct sbx_opts *o, const char *network,
 		return -1;
 	if (o->ip6_given && rt_ip6_check(o, err) < 0)
 		return -1;
+	/* the stack's share of a memory limit: a quarter, leaving the rest
+	 * to the program, the sentry's frames and the allocator's slack */
+	if (!o->stack_mem && o->limits.memory)
+		o->stack_mem = (uint64_t)o->limits.memory / 4;
 	return rt_publish_check(o, err);
 }
 
@@ -865,6 +884,7 @@ int rt_opts_parse_pools(int argc, char **argv, const struct sbx_pools *pools,
 		{ "pcap", required_argument, NULL, 'C' },
 		{ "pcap-size", required_argument, NULL, 'S' },
 		{ "memory", required_argument, NULL, 'M' },
+		{ "stack-mem", required_argument, NULL, 'B' },
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "pids", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },

@@ -61,6 +61,7 @@
  *   rt_publish_ports   the --publish nft table
  *   rt_release_sentry  "G"
  *   rt_connect         control channel: hello, Health, Wait
+ *   rt_drop_privs      only the capabilities teardown needs (privs.c)
  *   rt_wait            signals forwarded until the sentry is reaped
  *   rt_teardown        always, whichever step failed
  *
@@ -744,6 +745,20 @@ static int rt_connect(struct rt_run *r, struct cove_err *err)
 	return 0;
 }
 
+/*
+ * rt_confine() - set-up is over: drop what teardown does not need
+ * (privs.c). Return: 0, or -1 (the run fails: the sentry is killed).
+ */
+static int rt_confine(struct rt_run *r, struct cove_err *err)
+{
+	if (rt_drop_privs(r->o, err) < 0) {
+		cove_err_prefix(err, "confining cove run");
+		return -1;
+	}
+	sbx_step(r->o, "capabilities dropped to teardown's");
+	return 0;
+}
+
 /**
  * rt_wait() - the program runs: wait for it and set cove run's status
  * @r:		the run; the sentry is reaped (r->pid -1) on return unless
@@ -939,7 +954,8 @@ int rt_run(struct sbx_opts *o)
 	if (rt_open_pcap(&r, &err) < 0 || rt_prepare_state(&r, &err) < 0 ||
 	    rt_start_sentry(&r, &err) < 0 || rt_await_netns(&r, &err) < 0 ||
 	    rt_make_veth(&r, &err) < 0 || rt_publish_ports(&r, &err) < 0 ||
-	    rt_release_sentry(&r, &err) < 0 || rt_connect(&r, &err) < 0)
+	    rt_release_sentry(&r, &err) < 0 || rt_connect(&r, &err) < 0 ||
+	    rt_confine(&r, &err) < 0)
 		fprintf(stderr, "cove run: %s\n", err.msg);
 	else
 		rt_wait(&r);

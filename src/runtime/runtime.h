@@ -310,6 +310,22 @@ void rt_publish_del(struct in_addr ip);
  */
 int rt_host_check(const struct sbx_opts *o, struct cove_err *err);
 
+/* ---- privs.c: cove run after set-up ---------------------------------- */
+
+/* rt_keep_caps() - the capabilities teardown needs; Return: how many. */
+unsigned rt_keep_caps(const struct sbx_opts *o, int *caps, unsigned max);
+
+/**
+ * rt_drop_privs() - keep only rt_keep_caps() in the effective, permitted
+ * and bounding sets, clear the inheritable and ambient ones, set
+ * no_new_privs
+ * @o:		options
+ * @err:	the step that failed
+ *
+ * Return: 0 or -1.
+ */
+int rt_drop_privs(const struct sbx_opts *o, struct cove_err *err);
+
 /* ---- cgroup.c: a sandbox's limits (cove run --memory, OCI) --------- */
 
 /**

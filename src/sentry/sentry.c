@@ -241,6 +241,7 @@ static int sbx_stack_finish(struct sentry *sn, struct cove_err *err)
 		.addr6 = sn->o->ip6,
 		.prefix6_len = sn->o->prefix6_len,
 		.gateway6 = sn->o->gateway6,
+		.mem_max = sn->o->stack_mem,
 	};
 	struct cove_stack_env env = {
 		.notify = sbx_relay_notify,

@@ -667,6 +667,71 @@ static void test_udp_both_ways(void)
 	net_down(&net);
 }
 
+/*
+ * UDP rings come from the memory budget as datagrams need them: none
+ * after bind, the minimum for a small datagram, doubling for larger ones;
+ * under pressure an empty ring goes back and growth is refused (the
+ * datagram dropped, counted) while the minimum is still granted.
+ */
+static void test_udp_memory(void)
+{
+	static uint8_t buf[65507];
+	struct net net;
+	struct cove_sock *a, *b;
+	struct bstack *bs;
+	uint64_t soft, drops;
+	unsigned i;
+
+	net_up(&net, false, 0);
+	bs = (struct bstack *)(void *)net.b.st;
+	a = udp_open(&net.a, "10.0.0.1", 4000);
+	b = udp_open(&net.b, "0.0.0.0", 5000);
+	CHECK(stats(&net.b).mem_bytes == 0);
+	CHECK(udp_sendto(a, "10.0.0.2", 5000, "ping", 4) == 4);
+	pump(&net);
+	CHECK(stats(&net.b).mem_bytes == BMEM_SOCK_MIN);
+	CHECK(udp_sendto(a, "10.0.0.2", 5000, buf, 30000) == 30000);
+	pump(&net);
+	CHECK(stats(&net.b).mem_bytes == 2 * BMEM_SOCK_MIN);
+	CHECK(udp_recvfrom(b, buf, sizeof(buf), NULL, 0, NULL) == 4);
+	CHECK(udp_recvfrom(b, buf, sizeof(buf), NULL, 0, NULL) == 30000);
+	CHECK(udp_sendto(a, "10.0.0.2", 5000, buf, 65507) == 65507);
+	pump(&net);
+	CHECK(stats(&net.b).mem_bytes == 65536);
+	CHECK(udp_recvfrom(b, buf, sizeof(buf), NULL, 0, NULL) == 65507);
+	CHECK(stats(&net.b).mem_bytes == 65536); /* kept: no pressure */
+
+	/* pressure: the empty ring goes back at the next read */
+	soft = bs->mem.soft;
+	bs->mem.soft = 0;
+	CHECK(udp_sendto(a, "10.0.0.2", 5000, "x", 1) == 1);
+	pump(&net);
+	CHECK(udp_recvfrom(b, buf, sizeof(buf), NULL, 0, NULL) == 1);
+	CHECK(stats(&net.b).mem_bytes == 0);
+	/* a fragmented datagram finds no reassembly buffer */
+	CHECK(udp_sendto(a, "10.0.0.2", 5000, buf, 30000) == 30000);
+	pump(&net);
+	CHECK(udp_recvfrom(b, buf, sizeof(buf), NULL, 0, NULL) == -EAGAIN);
+	/* the minimum ring holds 11 records of 1,400 bytes; the 12th would
+	 * need growth (SO_RCVBUF would take it) and is dropped */
+	drops = stats(&net.b).rx_dropped;
+	for (i = 0; i < 12; i++) {
+		CHECK(udp_sendto(a, "10.0.0.2", 5000, buf, 1400) == 1400);
+		pump(&net);
+	}
+	CHECK(stats(&net.b).rx_dropped == drops + 1);
+	CHECK(stats(&net.b).mem_bytes == BMEM_SOCK_MIN);
+	for (i = 0; i < 11; i++)
+		CHECK(udp_recvfrom(b, buf, sizeof(buf), NULL, 0, NULL) == 1400);
+	CHECK(udp_recvfrom(b, buf, sizeof(buf), NULL, 0, NULL) == -EAGAIN);
+	CHECK(stats(&net.b).mem_bytes == 0);
+	bs->mem.soft = soft;
+	ops->close(a);
+	ops->close(b);
+	CHECK(stats(&net.b).mem_bytes == 0);
+	net_down(&net);
+}
+
 static void test_udp_recv_semantics(void)
 {
 	struct net net;
@@ -1114,6 +1179,7 @@ static void test_fragments(void)
 	s = stats(&net.a);
 	CHECK(s.ip_reassembled == 2 && s.ip_frags_in == 7);
 	CHECK(s.icmp_in == 2);
+	CHECK(s.mem_bytes == 0); /* a slot's buffer only while it is used */
 	/* overlap: the datagram is dropped whole */
 	frag(&net, msg, len, 0, 1480, true, 3);
 	frag(&net, msg, len, 1472, 1480, true, 3);
@@ -1126,6 +1192,7 @@ static void test_fragments(void)
 	/* never completed: time exceeded after 30 s, only with the first */
 	frag(&net, msg, len, 0, 1480, true, 5);
 	frag(&net, msg, len, 1480, 1480, true, 6);
+	CHECK(stats(&net.a).mem_bytes == 3 * 65536); /* 3 (its tail), 5, 6 */
 	now_ns += 29000000000ull;
 	CHECK(count_out(&net, 11) == 0);
 	now_ns += 1000000000ull;
@@ -1133,6 +1200,7 @@ static void test_fragments(void)
 	/* failed: id 3's tail and ids 5, 6 (only 5 had its first fragment) */
 	s = stats(&net.a);
 	CHECK(s.ip_reasm_failed == 5);
+	CHECK(s.mem_bytes == 0);
 	/* the slots are free again: a datagram still gets through */
 	frag(&net, msg, len, 0, 1480, true, 7);
 	frag(&net, msg, len, 1480, 1480, true, 7);
@@ -1142,6 +1210,7 @@ static void test_fragments(void)
 	for (id = 100; id < 109; id++)
 		frag(&net, msg, len, 0, 1480, true, id);
 	CHECK(stats(&net.a).ip_reasm_failed == 6);
+	CHECK(stats(&net.a).mem_bytes == 8 * 65536); /* all 8 slots */
 	for (id = 101; id < 109; id++) {
 		frag(&net, msg, len, 1480, 1480, true, id);
 		frag(&net, msg, len, 2960, len - 2960, false, id);
@@ -1159,6 +1228,7 @@ static void test_fragments(void)
 	CHECK(stats(&net.a).ip_reasm_failed == 7);
 	now_ns += 31000000000ull;
 	count_out(&net, 11);
+	CHECK(stats(&net.a).mem_bytes == 0);
 	net_down(&net);
 }
 
@@ -1174,6 +1244,7 @@ int main(void)
 	RUN(test_arp_resolution);
 	RUN(test_arp_timeout);
 	RUN(test_udp_both_ways);
+	RUN(test_udp_memory);
 	RUN(test_udp_recv_semantics);
 	RUN(test_udp_port_unreachable);
 	RUN(test_udp_bind);

@@ -71,6 +71,26 @@ static void test_handshake_bulk(void)
 	tnet_down(&net);
 }
 
+/*
+ * The window of a SYN-ACK is never scaled (RFC 7323 2.2): right after the
+ * handshake, before any other segment from the listener, the connecting
+ * side's send window is the SYN-ACK's field as it is (65,535 for a 256 KiB
+ * ring), not that shifted by the scale both sides agreed.
+ */
+static void test_synack_window_unscaled(void)
+{
+	struct tnet net;
+	struct tconn p;
+	struct tcb *c;
+
+	tnet_up(&net, NULL);
+	tconn_open(&net, &p, 80);
+	c = tcb_of((struct bsock *)(void *)p.c);
+	CHECK(c->ws_ok && c->snd_ws > 0);
+	CHECK(c->snd_wnd == 65535 && c->max_sndwnd == 65535);
+	tnet_down(&net);
+}
+
 static void test_cc_both(void)
 {
 	/* The config's names, and the ones Linux reports for them. */
@@ -721,6 +741,7 @@ static void test_timewait_cap(void)
 int main(void)
 {
 	RUN(test_handshake_bulk);
+	RUN(test_synack_window_unscaled);
 	RUN(test_time_wait);
 	RUN(test_rst_closed_port);
 	RUN(test_arp_failure);

@@ -49,6 +49,8 @@ struct tnode {
 	bool wrapped;	/* topts.wrap put a link on top */
 	bool blackhole; /* drop every frame for this node */
 	unsigned notified;
+	struct cove_sock *watch; /* EPOLLOUT notifies of it: @watch_out */
+	unsigned watch_out;
 	struct cove_sock *open[TNET_MAX_SOCKS]; /* what tnet_down closes */
 };
 
@@ -61,6 +63,7 @@ struct topts {
 	const char *congestion;
 	uint32_t rcvbuf, sndbuf;
 	uint32_t max_sockets;
+	uint64_t mem_max;    /* B's socket memory budget; 0: the default */
 	const char *gateway; /* A's default gateway; NULL: none */
 	/*
 	 * wrap() - put a test link over @inner, the end of node @node (0: A,
@@ -84,10 +87,10 @@ static inline void tnet_notify(void *host, struct cove_sock *s, void *cookie,
 {
 	struct tnode *n = host;
 
-	(void)s;
 	(void)cookie;
-	(void)ev;
 	n->notified++;
+	if (s == n->watch && (ev & EPOLLOUT))
+		n->watch_out++;
 }
 
 static uint32_t tip(const char *s)
@@ -125,6 +128,8 @@ static inline void tnode_create(struct tnode *n, const char *addr,
 	}
 	if (addr[7] == '2')
 		cfg.seed = 4242;
+	if (o && addr[7] == '2')
+		cfg.mem_max = o->mem_max;
 	REQUIRE(tops->create(&cfg, &env, &n->st) == 0);
 }
 

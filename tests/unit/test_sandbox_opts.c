@@ -510,6 +510,34 @@ static void test_limits(void)
 	}
 }
 
+/* --stack-mem, and the stack's default share of --memory. */
+static void test_stack_mem(void)
+{
+	const char *one[] = { "run", "--network=kernel", NULL, "true", NULL };
+	const char *two[] = { "run", "--network=kernel", NULL, NULL, "true",
+			      NULL };
+	struct sbx_opts o;
+	struct cove_err err;
+
+	one[2] = "--cpus=1";
+	CHECK(parse(&o, &err, one) == 0 && o.stack_mem == 0);
+	one[2] = "--stack-mem=32m";
+	CHECK(parse(&o, &err, one) == 0 && o.stack_mem == 32u << 20);
+	one[2] = "--stack-mem=1m";
+	CHECK(parse(&o, &err, one) == 0 && o.stack_mem == 1u << 20);
+	one[2] = "--memory=256m";
+	CHECK(parse(&o, &err, one) == 0 && o.stack_mem == 64u << 20);
+	one[2] = "--memory=6m";
+	CHECK(parse(&o, &err, one) == 0 && o.stack_mem == (6u << 20) / 4);
+	two[2] = "--memory=256m";
+	two[3] = "--stack-mem=8m";
+	CHECK(parse(&o, &err, two) == 0 && o.stack_mem == 8u << 20);
+	one[2] = "--stack-mem=1023k";
+	CHECK(parse(&o, &err, one) < 0 && strstr(err.msg, "--stack-mem"));
+	one[2] = "--stack-mem=lots";
+	CHECK(parse(&o, &err, one) < 0 && strstr(err.msg, "--stack-mem"));
+}
+
 int main(void)
 {
 	RUN(test_defaults);
@@ -528,5 +556,6 @@ int main(void)
 	RUN(test_pools);
 	RUN(test_route6_conflict);
 	RUN(test_limits);
+	RUN(test_stack_mem);
 	return check_failures ? 1 : 0;
 }

@@ -15,6 +15,7 @@
  *             fragment reassembly with memory and time limits, loopback
  *   icmp.c    echo replies and the errors a host must send
  *   udp.c     UDP sockets
+ *   mem.c     the instance's budget for socket buffer memory
  *   timer.c   the timer wheel
  *   core.h    plumbing between the files above (not for transports)
  *   tcp_*.c   TCP (its own internal header tcp.h)
@@ -109,6 +110,41 @@ struct bsock {
 	void *cookie;	/* host's, passed back in notify */
 	int type;	/* SOCK_STREAM / SOCK_DGRAM */
 	bool host_open; /* a host handle exists (not closed) */
+	bool mem_wait;	/* on st->mem.waiters (mem.c) */
+	struct bsock *mw_next, **mw_pprev;
+};
+
+/*
+ * Socket buffer memory (mem.c): one budget per instance for every buffer
+ * that holds data for a socket (TCP send and receive rings, UDP rings,
+ * IP reassembly buffers).
+ * @used is exact: it moves only in bmem_alloc() and bmem_free(), by the
+ * size each block was allocated with. Past @soft the instance is under
+ * pressure: only a socket's minimum (BMEM_MIN) is still granted, and
+ * above @hard nothing is.
+ */
+enum bmem_kind {
+	BMEM_MIN,  /* a socket's minimum: refused only past the hard limit */
+	BMEM_GROW, /* beyond the minimum: refused past the soft limit */
+};
+
+#define BMEM_SOCK_MIN	 (16u << 10) /* a socket's guaranteed ring */
+#define BMEM_DEFAULT_MAX (64ull << 20)
+#define BMEM_MIN_MAX	 (1ull << 20) /* the smallest budget accepted */
+#define BMEM_MMAP_MIN	 (64u << 10)  /* blocks this big are mapped (mem.c) */
+#define BMEM_TRIM_STEP	 (4ull << 20) /* freed since the last malloc_trim() */
+
+struct bmem {
+	uint64_t used;	       /* bytes allocated for socket data, exact */
+	uint64_t soft, hard;   /* pressure and hard limits, bytes */
+	uint64_t peak;	       /* the most @used ever was */
+	uint64_t trim_high;    /* the most @used was since the last trim */
+	uint64_t refused_soft; /* requests refused for pressure */
+	uint64_t refused_hard; /* ... for the hard limit */
+	bool freed;	       /* bmem_free() ran since the last reclaim */
+	bool oom;	       /* a request met the hard limit: run() resets
+				 * orphans holding data (tcp_mem_oom()) */
+	struct bsock *waiters; /* sockets refused memory, woken by run() */
 };
 
 /*
@@ -169,6 +205,7 @@ struct bstack {
 	const char *congestion;
 	struct cove_stack_stats stats;
 	struct timer_wheel timers;
+	struct bmem mem; /* socket buffer budget (mem.c) */
 
 	/* link offloads: TSO super-frames come from tso_pool (see ip_alloc_tso) */
 	bool tx_csum;	   /* link takes COVE_FRAME_F_CSUM_PARTIAL */
@@ -196,6 +233,16 @@ void bstack_log(struct bstack *st, int level, const char *fmt, ...)
 /* bstack_xmit() - queue a finished Ethernet frame for the link; consumes @f. */
 void bstack_xmit(struct bstack *st, struct cove_frame *f);
 void bstack_flush(struct bstack *st);
+
+/* mem.c */
+int bmem_init(struct bstack *st, uint64_t max);
+void *bmem_alloc(struct bstack *st, size_t size, enum bmem_kind kind);
+void bmem_free(struct bstack *st, void *p, size_t size);
+bool bmem_pressure(const struct bstack *st);
+bool bmem_may(const struct bstack *st, size_t size, enum bmem_kind kind);
+void bmem_wait(struct bsock *s);
+void bmem_unwait(struct bsock *s);
+bool bmem_reclaim(struct bstack *st);
 
 /* ipv4.c */
 #define ETH_HLEN_ 14u
@@ -299,6 +346,7 @@ void tcp_icmp_error(struct bstack *st, uint8_t type, uint8_t code,
 		    const uint8_t *inner, uint32_t inner_len);
 int tcp_socket(struct bstack *st, struct bsock **out);
 void tcp_stats(struct bstack *st, struct cove_stack_stats *out);
+void tcp_mem_oom(struct bstack *st);
 
 int udp_layer_init(struct bstack *st);
 void udp_layer_fini(struct bstack *st);

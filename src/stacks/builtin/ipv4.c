@@ -17,8 +17,11 @@
  * source-routing options. Whole packets go straight to the transport with
  * pointers into the frame (which eth_input() frees afterwards).
  *
- * Reassembly: REASM_SLOTS slots, each with a 64 KiB buffer allocated at
- * create time, keyed by (src, dst, proto, id). A bitmap of 8-byte blocks
+ * Reassembly: REASM_SLOTS slots, keyed by (src, dst, proto, id), each
+ * with a 64 KiB buffer taken from the stack's memory budget (mem.c) when
+ * the slot starts a datagram and given back when it ends, so idle
+ * reassembly holds nothing and, under memory pressure, fragments that
+ * would start a datagram are dropped. A bitmap of 8-byte blocks
  * records what arrived. A fragment that partly overlaps data already
  * received poisons the datagram (it is dropped whole: overlapping
  * fragments are an attack, not a network artefact); an exact duplicate is
@@ -27,7 +30,8 @@
  * slot's buffer and the slot is freed. Each slot has a 30 s timer; expiry
  * frees the slot and, if the first fragment had arrived, sends ICMP time
  * exceeded (fragment reassembly). With all slots busy the oldest datagram
- * is given up for the new one. Nothing is allocated per packet.
+ * is given up for the new one. Nothing is allocated per packet beyond a
+ * slot's buffer.
  *
  * Output: ip_send() fills the header of one frame and picks the way out:
  * the loopback queue for our own addresses, Ethernet broadcast for
@@ -61,7 +65,7 @@ struct reasm {
 	uint8_t hdr[REASM_HDR_MAX]; /* first fragment's header + 8 bytes */
 	uint32_t hdr_len, hdr_data; /* header bytes, data bytes after it */
 	uint8_t map[REASM_BLOCKS / 8];
-	uint8_t *buf; /* REASM_BUF bytes */
+	uint8_t *buf; /* REASM_BUF bytes while used, else NULL */
 };
 
 struct ipv4_ctx {
@@ -143,11 +147,19 @@ static void ip_deliver(struct bstack *st, const struct ip_pkt *pkt)
 	}
 }
 
+/* reasm_put() - the slot is free: its buffer goes back to the budget. */
+static void reasm_put(struct bstack *st, struct reasm *r)
+{
+	r->used = false;
+	bmem_free(st, r->buf, REASM_BUF);
+	r->buf = NULL;
+}
+
 /* reasm_release() - give a slot back. */
 static void reasm_release(struct bstack *st, struct reasm *r)
 {
 	timer_cancel(&st->timers, &r->timer);
-	r->used = false;
+	reasm_put(st, r);
 }
 
 /* reasm_fail() - give up a datagram (overlap, oversize, eviction). */
@@ -181,7 +193,7 @@ static void reasm_timer(struct btimer *t)
 	struct ip_pkt pkt;
 
 	st->stats.ip_reasm_failed++;
-	r->used = false;
+	reasm_put(st, r);
 	if (r->have_first) {
 		reasm_pkt(r, &pkt);
 		pkt.l4_len = r->hdr_data; /* what we can quote */
@@ -233,7 +245,9 @@ static struct reasm *reasm_slot(struct bstack *st, uint32_t src, uint32_t dst,
 	if (!r) {
 		bstack_log(st, COVE_LOG_DEBUG,
 			   "ipv4: reassembly slots full, dropping the oldest");
-		reasm_fail(st, old);
+		/* given up, but its buffer is kept for the new datagram */
+		st->stats.ip_reasm_failed++;
+		timer_cancel(&st->timers, &old->timer);
 		r = old;
 	}
 	r->used = true;
@@ -279,6 +293,13 @@ static void ip_reasm(struct bstack *st, const uint8_t *h, uint32_t hl,
 	}
 	r = reasm_slot(st, rd32n(h + 12), rd32n(h + 16), h[9],
 		       cove_get16(h + 4));
+	if (!r->buf)
+		r->buf = bmem_alloc(st, REASM_BUF, BMEM_GROW);
+	if (!r->buf) {
+		st->stats.rx_dropped++;
+		reasm_fail(st, r);
+		return;
+	}
 	if ((r->total && end > r->total) ||
 	    (!more && r->total && end != r->total) ||
 	    (!more && end < r->max_end)) {
@@ -314,7 +335,7 @@ static void ip_reasm(struct bstack *st, const uint8_t *h, uint32_t hl,
 	reasm_pkt(r, &pkt);
 	timer_cancel(&st->timers, &r->timer);
 	ip_deliver(st, &pkt);
-	r->used = false;
+	reasm_put(st, r);
 }
 
 /* ip_options_ok() - walk options; false when malformed or source-routed. */
@@ -615,13 +636,12 @@ int ip_send_dgram(struct bstack *st, uint32_t src, uint32_t dst, uint8_t proto,
  * ipv4_init() - the IPv4 context: ID counter, ICMP budget, reassembly slots
  * @st:		stack instance; st->ipv4 is set before anything can fail
  *
- * Allocates all REASM_SLOTS reassembly buffers (64 KiB each) up front, so
- * fragment input never allocates. The IP ID starts at a random value from
+ * The reassembly slots start empty (their buffers come from the memory
+ * budget when a datagram starts). The IP ID starts at a random value from
  * the instance's generator; the ICMP rate limiter starts with a full
  * bucket.
  *
- * Return: 0 or -ENOMEM; on failure what was allocated stays in st->ipv4
- * for ipv4_fini() to free.
+ * Return: 0 or -ENOMEM.
  */
 int ipv4_init(struct bstack *st)
 {
@@ -637,9 +657,6 @@ int ipv4_init(struct bstack *st)
 	for (i = 0; i < REASM_SLOTS; i++) {
 		c->slot[i].st = st;
 		c->slot[i].timer.fn = reasm_timer;
-		c->slot[i].buf = malloc(REASM_BUF);
-		if (!c->slot[i].buf)
-			return -ENOMEM;
 	}
 	return 0;
 }
@@ -653,7 +670,7 @@ void ipv4_fini(struct bstack *st)
 		return;
 	for (i = 0; i < REASM_SLOTS; i++) {
 		timer_cancel(&st->timers, &st->ipv4->slot[i].timer);
-		free(st->ipv4->slot[i].buf);
+		reasm_put(st, &st->ipv4->slot[i]);
 	}
 	free(st->ipv4);
 	st->ipv4 = NULL;

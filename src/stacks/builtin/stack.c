@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/random.h>
 
 #include "stacks/builtin/core.h"
@@ -199,6 +200,10 @@ static void bstack_free(struct bstack *st, bool tcp_up)
 	bstack_loop_drop(st);
 	arp_fini(st);
 	ipv4_fini(st);
+	if (st->mem.used)
+		bstack_log(st, COVE_LOG_ERR,
+			   "%llu bytes of socket memory leaked at destroy",
+			   (unsigned long long)st->mem.used);
 	if (st->tso_pool.frames && cove_frame_pool_fini(&st->tso_pool))
 		bstack_log(st, COVE_LOG_ERR, "TSO frames leaked at destroy");
 	free(st);
@@ -289,6 +294,10 @@ static int builtin_create(const struct cove_stack_config *cfg,
 	st->rcvbuf = cfg->rcvbuf ? cfg->rcvbuf : BSTACK_DEF_RCVBUF;
 	st->sndbuf = cfg->sndbuf ? cfg->sndbuf : BSTACK_DEF_SNDBUF;
 	st->congestion = cfg->congestion ? cfg->congestion : "cubic";
+	if (bmem_init(st, cfg->mem_max)) {
+		free(st);
+		return -EINVAL;
+	}
 	st->now_ns = env->now_ns(env->host);
 	timer_init(&st->timers, st->now_ns);
 	bstack_offloads(st);
@@ -339,6 +348,38 @@ static void builtin_input(struct cove_stack *cs, struct cove_frame **f,
 }
 
 /**
+ * bstack_mem_run() - the memory budget's work for run() (mem.c)
+ * @st:		stack
+ *
+ * A request that met the hard limit resets the orphans holding data
+ * (tcp_mem_oom()). After memory was freed, every waiter that polls
+ * writable now leaves the list and is notified; the others stay (their
+ * poll put them back: events() may call bmem_wait() on the socket, hence
+ * the unlink before the call).
+ */
+static void bstack_mem_run(struct bstack *st)
+{
+	struct bsock *s, *next;
+	uint32_t ev;
+
+	if (st->mem.oom) {
+		st->mem.oom = false;
+		tcp_mem_oom(st);
+	}
+	if (!bmem_reclaim(st))
+		return;
+	for (s = st->mem.waiters; s; s = next) {
+		next = s->mw_next;
+		bmem_unwait(s);
+		ev = s->proto->events(s);
+		if (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+			bstack_notify(s, ev);
+		else
+			bmem_wait(s);
+	}
+}
+
+/**
  * builtin_run() - fire timers, deliver loopback frames, flush transmissions
  * @cs:		stack
  * @now_ns:	CLOCK_MONOTONIC now
@@ -355,6 +396,7 @@ static uint64_t builtin_run(struct cove_stack *cs, uint64_t now_ns)
 	timer_advance(&st->timers, st->now_ns);
 	if (st->nloop)
 		bstack_loop_run(st);
+	bstack_mem_run(st);
 	bstack_flush(st);
 	if (st->nloop)
 		return st->now_ns;
@@ -558,7 +600,7 @@ static uint32_t builtin_events(struct cove_sock *cs)
 	return s->proto->events(s);
 }
 
-/* builtin_stats() - the instance's counters plus UDP's and TCP's gauges. */
+/* builtin_stats() - the instance's counters, UDP's and TCP's gauges, memory. */
 static int builtin_stats(struct cove_stack *cs, struct cove_stack_stats *out)
 {
 	struct bstack *st = to_st(cs);
@@ -567,6 +609,7 @@ static int builtin_stats(struct cove_stack *cs, struct cove_stack_stats *out)
 	s.sockets = st->nsockets;
 	udp_stats(st, &s);
 	tcp_stats(st, &s);
+	s.mem_bytes = st->mem.used;
 	cove_stack_put_stats(out, &s);
 	return 0;
 }

@@ -25,13 +25,20 @@
  * flows spread evenly, as on Linux. The group is simply the matching
  * sockets on the port chain, counted and indexed in two passes.
  *
- * Each socket receives into a byte ring allocated when it is first bound
- * (explicitly or automatically): records of [len | addr | port | payload],
- * 4-byte aligned, never split across the ring's end (a record that does not
- * fit at the end starts at 0 and a wrap mark fills the gap). Queued bytes
- * (record sizes) are bounded by SO_RCVBUF; an empty queue takes any
- * datagram, as Linux does, which the ring's extra UDP_REC_MAX bytes
- * guarantee. Nothing is allocated per datagram.
+ * Each socket receives into a byte ring: records of [len | addr | port |
+ * payload], 4-byte aligned, never split across the ring's end (a record
+ * that does not fit at the end starts at 0 and a wrap mark fills the gap).
+ * Queued bytes (record sizes) are bounded by SO_RCVBUF; an empty queue
+ * takes any datagram, as Linux does, which a full-sized ring's extra
+ * UDP_REC_MAX bytes guarantee. The ring comes from the stack's memory
+ * budget (mem.c) when the first datagram arrives, at BMEM_SOCK_MIN or what
+ * that datagram needs, and doubles toward the full size (udp_ring_full())
+ * when a datagram finds no room, moving the queued records to its start;
+ * so a socket holds memory for what it is sent, not for its SO_RCVBUF.
+ * Growth beyond the minimum is refused under memory pressure and all of
+ * it at the hard limit: the datagram is dropped (counted), as Linux drops
+ * what udp_mem refuses. An empty ring goes back under pressure. Nothing is
+ * allocated per datagram otherwise.
  *
  * Errors: an ICMP error about a datagram of a connected socket sets
  * so_error when it is a hard error (port unreachable: ECONNREFUSED); the
@@ -74,7 +81,6 @@ struct udp_sock {
 struct udp_ctx {
 	struct udp_sock *all;
 	struct udp_sock *hash[UDP_HASH];
-	uint64_t mem;  /* bytes queued in all rings */
 	uint64_t seed; /* SO_REUSEPORT flow hash */
 };
 
@@ -122,26 +128,8 @@ static void udp_hash_del(struct udp_sock *u)
 	u->hpprev = NULL;
 }
 
-/* udp_ring_alloc() - make sure @u has a ring sized for its SO_RCVBUF. */
-static int udp_ring_alloc(struct udp_sock *u)
-{
-	if (u->ring)
-		return 0;
-	u->ring_size = ((u->rcvbuf + 3u) & ~3u) + UDP_REC_MAX;
-	u->ring = malloc(u->ring_size);
-	return u->ring ? 0 : -ENOBUFS;
-}
-
-/* udp_ring_clear() - discard every queued datagram. */
-static void udp_ring_clear(struct bstack *st, struct udp_sock *u)
-{
-	st->udp->mem -= u->used;
-	u->head = u->tail = u->used = u->nrec = 0;
-}
-
 /**
  * udp_ring_push() - queue one datagram
- * @st:		stack (memory accounting)
  * @u:		socket with a ring
  * @addr:	source address, network order
  * @port:	source port, host order
@@ -149,8 +137,8 @@ static void udp_ring_clear(struct bstack *st, struct udp_sock *u)
  *
  * Return: true when queued, false when the queue is full.
  */
-static bool udp_ring_push(struct bstack *st, struct udp_sock *u, uint32_t addr,
-			  uint16_t port, const uint8_t *data, uint32_t len)
+static bool udp_ring_push(struct udp_sock *u, uint32_t addr, uint16_t port,
+			  const uint8_t *data, uint32_t len)
 {
 	uint32_t need = rec_size(len), at, free_end;
 	uint8_t *r;
@@ -191,8 +179,13 @@ static bool udp_ring_push(struct bstack *st, struct udp_sock *u, uint32_t addr,
 		u->tail = 0;
 	u->used += need;
 	u->nrec++;
-	st->udp->mem += need;
 	return true;
+}
+
+/* udp_ring_full() - the ring size SO_RCVBUF allows (the most it grows to). */
+static uint32_t udp_ring_full(const struct udp_sock *u)
+{
+	return ((u->rcvbuf + 3u) & ~3u) + UDP_REC_MAX;
 }
 
 /* udp_ring_front() - the oldest record, skipping a wrap mark. */
@@ -221,7 +214,7 @@ static const uint8_t *udp_ring_front(struct udp_sock *u, uint32_t *len,
  * udp_ring_front() said). An empty ring restarts at offset 0, so the
  * next record never needs to wrap.
  */
-static void udp_ring_pop(struct bstack *st, struct udp_sock *u, uint32_t len)
+static void udp_ring_pop(struct udp_sock *u, uint32_t len)
 {
 	uint32_t need = rec_size(len);
 
@@ -230,9 +223,88 @@ static void udp_ring_pop(struct bstack *st, struct udp_sock *u, uint32_t len)
 		u->head = 0;
 	u->used -= need;
 	u->nrec--;
-	st->udp->mem -= need;
 	if (!u->nrec)
 		u->head = u->tail = 0;
+}
+
+/**
+ * udp_ring_move() - move the queued records into a new ring of @size
+ * @st:		stack (the budget)
+ * @u:		socket
+ * @size:	bytes, at least what the records the new SO_RCVBUF keeps take
+ *
+ * Records are copied from the start of the new ring; those the socket's
+ * SO_RCVBUF no longer admits are dropped (a smaller SO_RCVBUF).
+ *
+ * Return: 0, or -ENOBUFS when the budget refuses (nothing changed).
+ */
+static int udp_ring_move(struct bstack *st, struct udp_sock *u, uint32_t size)
+{
+	struct udp_sock tmp;
+	const uint8_t *data;
+	uint32_t len, addr;
+	uint16_t port;
+
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.rcvbuf = u->rcvbuf;
+	tmp.ring = bmem_alloc(st, size,
+			      size <= BMEM_SOCK_MIN ? BMEM_MIN : BMEM_GROW);
+	if (!tmp.ring)
+		return -ENOBUFS;
+	tmp.ring_size = size;
+	while ((data = udp_ring_front(u, &len, &addr, &port)) != NULL) {
+		udp_ring_push(&tmp, addr, port, data, len);
+		udp_ring_pop(u, len);
+	}
+	bmem_free(st, u->ring, u->ring_size);
+	u->ring = tmp.ring;
+	u->ring_size = tmp.ring_size;
+	u->head = tmp.head;
+	u->tail = tmp.tail;
+	u->used = tmp.used;
+	u->nrec = tmp.nrec;
+	return 0;
+}
+
+/**
+ * udp_queue() - queue a datagram, growing the ring if it needs room
+ * @st:		stack
+ * @u:		bound socket
+ * @addr:	source address, network order
+ * @port:	source port, host order
+ * @data:	payload, @len bytes
+ * @len:	payload length
+ *
+ * Return: true when queued; false when SO_RCVBUF is full or the budget
+ * refused the room (the caller drops the datagram).
+ */
+static bool udp_queue(struct bstack *st, struct udp_sock *u, uint32_t addr,
+		      uint16_t port, const uint8_t *data, uint32_t len)
+{
+	uint32_t need = rec_size(len), full = udp_ring_full(u), size;
+
+	if (udp_ring_push(u, addr, port, data, len))
+		return true;
+	if ((u->nrec && u->used + need > u->rcvbuf) || u->ring_size >= full)
+		return false;
+	size = u->ring_size ? u->ring_size * 2 : BMEM_SOCK_MIN;
+	while (size < u->used + need + UDP_REC_HDR)
+		size *= 2;
+	if (size > full)
+		size = full;
+	if (udp_ring_move(st, u, size) < 0)
+		return false;
+	return udp_ring_push(u, addr, port, data, len);
+}
+
+/* udp_ring_release() - under memory pressure, give an empty ring back. */
+static void udp_ring_release(struct bstack *st, struct udp_sock *u)
+{
+	if (u->nrec || !u->ring || !bmem_pressure(st))
+		return;
+	bmem_free(st, u->ring, u->ring_size);
+	u->ring = NULL;
+	u->ring_size = u->head = u->tail = 0;
 }
 
 /* udp_port_busy() - @port is taken for @addr with respect to @u's options. */
@@ -260,14 +332,13 @@ static bool udp_port_busy(struct bstack *st, const struct udp_sock *u,
  * @addr:	local address (network order), 0 for any
  * @port:	host order, 0 for an ephemeral port
  *
- * Return: 0, -EADDRINUSE, -ENOBUFS (no ring memory).
+ * Return: 0 or -EADDRINUSE.
  */
 static int udp_do_bind(struct udp_sock *u, uint32_t addr, uint16_t port)
 {
 	struct bstack *st = u->b.st;
 	const uint32_t span = UDP_EPH_HI - UDP_EPH_LO + 1;
 	uint32_t i, first;
-	int ret;
 
 	if (!port) {
 		first = (uint32_t)(bstack_random(st) % span);
@@ -285,9 +356,6 @@ static int udp_do_bind(struct udp_sock *u, uint32_t addr, uint16_t port)
 	} else if (udp_port_busy(st, u, addr, port)) {
 		return -EADDRINUSE;
 	}
-	ret = udp_ring_alloc(u);
-	if (ret)
-		return ret;
 	u->laddr = addr;
 	u->lport = port;
 	udp_hash_add(st, u);
@@ -556,8 +624,10 @@ static ssize_t udp_recvmsg(struct bsock *s, struct msghdr *m, int flags)
 	}
 	m->msg_controllen = 0;
 	m->msg_flags = copied < len ? MSG_TRUNC : 0;
-	if (!(flags & MSG_PEEK))
-		udp_ring_pop(s->st, u, len);
+	if (!(flags & MSG_PEEK)) {
+		udp_ring_pop(u, len);
+		udp_ring_release(s->st, u);
+	}
 	return (flags & MSG_TRUNC) ? (ssize_t)len : (ssize_t)copied;
 }
 
@@ -579,19 +649,19 @@ static int udp_shutdown(struct bsock *s, int how)
 
 /*
  * udp_free() - unlink @u from its port chain and the socket list, give
- * its queued bytes back to the context's count, free ring and socket.
+ * its ring back to the memory budget, free the socket.
  */
 static void udp_free(struct bstack *st, struct udp_sock *u)
 {
 	udp_hash_del(u);
-	udp_ring_clear(st, u);
+	bmem_unwait(&u->b);
 	if (u->prev)
 		u->prev->next = u->next;
 	else
 		st->udp->all = u->next;
 	if (u->next)
 		u->next->prev = u->prev;
-	free(u->ring);
+	bmem_free(st, u->ring, u->ring_size);
 	free(u);
 }
 
@@ -612,34 +682,22 @@ static uint32_t udp_buf_val(int v, uint32_t min)
 	return (uint32_t)d;
 }
 
-/* udp_resize() - a new ring for a new SO_RCVBUF, keeping queued records. */
+/*
+ * udp_resize() - a new SO_RCVBUF: a ring now larger than it allows moves
+ * into one of the allowed size (records beyond the new limit dropped); a
+ * smaller one stays and grows on demand. Return: 0 or -ENOBUFS.
+ */
 static int udp_resize(struct bstack *st, struct udp_sock *u, uint32_t rcvbuf)
 {
-	struct udp_sock tmp;
-	const uint8_t *data;
-	uint32_t len, addr;
-	uint16_t port;
+	uint32_t old = u->rcvbuf;
 
-	if (!u->ring) {
-		u->rcvbuf = rcvbuf;
-		return 0;
-	}
-	memset(&tmp, 0, sizeof(tmp));
-	tmp.rcvbuf = rcvbuf;
-	if (udp_ring_alloc(&tmp))
-		return -ENOMEM;
-	while ((data = udp_ring_front(u, &len, &addr, &port)) != NULL) {
-		udp_ring_push(st, &tmp, addr, port, data, len);
-		udp_ring_pop(st, u, len);
-	}
-	free(u->ring);
-	u->ring = tmp.ring;
-	u->ring_size = tmp.ring_size;
-	u->head = tmp.head;
-	u->tail = tmp.tail;
-	u->used = tmp.used;
-	u->nrec = tmp.nrec;
 	u->rcvbuf = rcvbuf;
+	if (!u->ring || u->ring_size <= udp_ring_full(u))
+		return 0;
+	if (udp_ring_move(st, u, udp_ring_full(u)) < 0) {
+		u->rcvbuf = old;
+		return -ENOBUFS;
+	}
 	return 0;
 }
 
@@ -928,8 +986,8 @@ int udp_socket(struct bstack *st, struct bsock **out)
 static bool udp_deliver(struct bstack *st, struct udp_sock *u, uint32_t src,
 			uint16_t sport, const uint8_t *data, uint32_t len)
 {
-	if ((u->shut & SHUT_RD_BIT) || !u->ring ||
-	    !udp_ring_push(st, u, src, sport, data, len)) {
+	if ((u->shut & SHUT_RD_BIT) ||
+	    !udp_queue(st, u, src, sport, data, len)) {
 		st->stats.rx_dropped++;
 		return false;
 	}
@@ -1121,7 +1179,9 @@ void udp_layer_fini(struct bstack *st)
 	st->udp = NULL;
 }
 
+/* udp_stats() - nothing of UDP's own: its rings are the budget's (mem.c). */
 void udp_stats(struct bstack *st, struct cove_stack_stats *out)
 {
-	out->mem_bytes += st->udp->mem;
+	(void)st;
+	(void)out;
 }

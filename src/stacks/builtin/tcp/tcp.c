@@ -19,7 +19,10 @@
  * means no code path ever touches a freed tcb, whatever it called.
  *
  * Gauges: nconns counts tcbs in a state other than CLOSED and LISTEN,
- * nestab those ESTABLISHED or CLOSE-WAIT, mem_bytes the ring bytes.
+ * nestab those ESTABLISHED or CLOSE-WAIT; the ring bytes are the stack's
+ * budget's (st->mem, mem.c), charged and given back only by the ring
+ * helpers below (tcb_bufs(), tcp_sb_room(), tcp_sb_release(),
+ * tcb_rings_free()) and the receive autotuning (tcp_rwnd.c).
  */
 
 /* --- SipHash-2-4 (ISNs, RFC 6528; challenge budgets; SYN cookies) ----- */
@@ -147,13 +150,9 @@ int tcp_layer_init(struct bstack *st)
 /* tcb_free() - release a tcb's memory; it is off every table already. */
 static void tcb_free(struct tcb *t)
 {
-	struct tcp_ctx *c = t->ctx;
-
-	c->mem_bytes -= (uint64_t)t->sb_size * (t->sbuf != NULL) +
-			(uint64_t)t->rb_size * (t->rbuf != NULL);
-	free(t->sbuf);
-	free(t->rbuf);
-	c->ntcb--;
+	tcb_rings_free(t);
+	bmem_unwait(&t->b);
+	t->ctx->ntcb--;
 	free(t);
 }
 
@@ -204,7 +203,6 @@ void tcp_stats(struct bstack *st, struct cove_stack_stats *out)
 		return;
 	out->tcp_conns += c->nconns;
 	out->tcp_established += c->nestab;
-	out->mem_bytes += c->mem_bytes;
 	out->tcp_syncookies_sent += c->syncookies_sent;
 	out->tcp_syncookies_ok += c->syncookies_recv;
 	out->tcp_syncookies_failed += c->syncookies_failed;
@@ -250,26 +248,174 @@ struct tcb *tcb_alloc(struct tcp_ctx *c)
 }
 
 /**
- * tcb_bufs() - allocate the send and receive rings (once)
+ * tcb_bufs() - allocate the receive ring (once), when data can flow
  * @t:	connection
  *
- * Return: 0 or -ENOMEM.
+ * The ring gets rb_size bytes while the stack's budget is below its soft
+ * limit; under pressure only the per-socket minimum (BMEM_SOCK_MIN), which
+ * becomes rb_size (a window already promised beyond it, in a SYN-ACK,
+ * is then met by dropping what does not fit, as Linux does under
+ * pressure). The send ring waits for data (tcp_sb_room()).
+ *
+ * Return: 0, or -ENOBUFS when even the minimum is refused (the hard limit).
  */
 int tcb_bufs(struct tcb *t)
 {
-	if (!t->sbuf) {
-		t->sbuf = malloc(t->sb_size);
-		if (!t->sbuf)
-			return -ENOMEM;
-		t->ctx->mem_bytes += t->sb_size;
-	}
-	if (!t->rbuf) {
-		t->rbuf = malloc(t->rb_size);
+	struct bstack *st = t->b.st;
+	uint32_t size = t->rb_size;
+
+	if (t->rbuf)
+		return 0;
+	if (size > BMEM_SOCK_MIN) {
+		t->rbuf = bmem_alloc(st, size, BMEM_GROW);
 		if (!t->rbuf)
-			return -ENOMEM;
-		t->ctx->mem_bytes += t->rb_size;
+			size = BMEM_SOCK_MIN;
 	}
+	if (!t->rbuf)
+		t->rbuf = bmem_alloc(st, size, BMEM_MIN);
+	if (!t->rbuf)
+		return -ENOBUFS;
+	t->rb_size = size;
 	return 0;
+}
+
+/* tcb_rings_free() - give both rings back to the budget; nothing queued. */
+void tcb_rings_free(struct tcb *t)
+{
+	struct bstack *st = t->b.st;
+
+	bmem_free(st, t->sbuf, t->sb_cap);
+	bmem_free(st, t->rbuf, t->rb_size);
+	t->sbuf = t->rbuf = NULL;
+	t->sb_cap = t->sb_head = t->sb_len = 0;
+	t->rb_head = t->rb_len = 0;
+}
+
+/* tcp_sb_resize() - move the send ring into one of @cap bytes, linearised. */
+static bool tcp_sb_resize(struct tcb *t, uint32_t cap, enum bmem_kind kind)
+{
+	uint8_t *nb = bmem_alloc(t->b.st, cap, kind);
+
+	if (!nb)
+		return false;
+	if (t->sb_len)
+		ring_get(t->sbuf, t->sb_cap, t->sb_head, nb, t->sb_len);
+	bmem_free(t->b.st, t->sbuf, t->sb_cap);
+	t->sbuf = nb;
+	t->sb_cap = cap;
+	t->sb_head = 0;
+	return true;
+}
+
+/**
+ * tcp_sb_room() - make room in the send ring for up to @want more bytes
+ * @t:		connection
+ * @want:	bytes the caller would queue
+ *
+ * Grows the ring (doubling, from BMEM_SOCK_MIN, never past sb_size) when
+ * what is free in it is less than @want. Growth beyond the per-socket
+ * minimum is refused under pressure; the minimum itself only at the
+ * hard limit. A socket left with no room for want of memory joins the
+ * budget's waiters, so run() tells it when memory comes back.
+ *
+ * Return: the bytes free in the ring now (may be less than @want, or 0).
+ */
+uint32_t tcp_sb_room(struct tcb *t, uint32_t want)
+{
+	uint32_t limit = t->sb_size - t->sb_len, cap, need;
+
+	if (want > limit)
+		want = limit;
+	if (t->sb_cap - t->sb_len >= want)
+		return t->sb_cap - t->sb_len;
+	need = t->sb_len + want;
+	cap = t->sb_cap ? t->sb_cap : BMEM_SOCK_MIN;
+	while (cap < need && cap < t->sb_size)
+		cap = cap > t->sb_size / 2 ? t->sb_size : cap * 2;
+	if (cap > t->sb_size)
+		cap = t->sb_size;
+	if (!tcp_sb_resize(t, cap,
+			   cap > BMEM_SOCK_MIN ? BMEM_GROW : BMEM_MIN) &&
+	    t->sb_cap < BMEM_SOCK_MIN && cap > BMEM_SOCK_MIN)
+		tcp_sb_resize(t, BMEM_SOCK_MIN, BMEM_MIN);
+	if (t->sb_cap == t->sb_len && t->sb_cap < t->sb_size)
+		bmem_wait(&t->b);
+	return t->sb_cap - t->sb_len;
+}
+
+/*
+ * tcp_sb_release() - under memory pressure, give an empty send ring back
+ * (the next write allocates again); otherwise keep it for the next burst.
+ */
+void tcp_sb_release(struct tcb *t)
+{
+	if (t->sb_len || !t->sbuf || !bmem_pressure(t->b.st))
+		return;
+	bmem_free(t->b.st, t->sbuf, t->sb_cap);
+	t->sbuf = NULL;
+	t->sb_cap = t->sb_head = 0;
+}
+
+/* tcp_orphan_set() - the host closed @t; it finishes the close alone. */
+void tcp_orphan_set(struct tcb *t)
+{
+	struct tcp_ctx *c = t->ctx;
+
+	if (t->orphan)
+		return;
+	t->orphan = true;
+	c->norphans++;
+	t->orph_next = c->orphans;
+	if (c->orphans)
+		c->orphans->orph_pprev = &t->orph_next;
+	t->orph_pprev = &c->orphans;
+	c->orphans = t;
+}
+
+/* tcp_orphan_clear() - @t is no orphan any more (ended or TIME-WAIT). */
+void tcp_orphan_clear(struct tcb *t)
+{
+	if (!t->orphan)
+		return;
+	t->orphan = false;
+	t->ctx->norphans--;
+	*t->orph_pprev = t->orph_next;
+	if (t->orph_next)
+		t->orph_next->orph_pprev = t->orph_pprev;
+	t->orph_next = NULL;
+	t->orph_pprev = NULL;
+}
+
+/**
+ * tcp_mem_oom() - the budget met its hard limit: reset orphans with data
+ * @st:		stack
+ *
+ * As Linux's tcp_check_oom(): an orphan still holding data it could not
+ * deliver (a zero-window peer's, typically) is the memory nobody will
+ * read, so it is reset (RST, CLOSED) and its rings go back at the reap.
+ */
+void tcp_mem_oom(struct bstack *st)
+{
+	struct tcp_ctx *c = st->tcp;
+	struct tcb *t, *next;
+	unsigned n = 0;
+
+	if (!c)
+		return;
+	for (t = c->orphans; t; t = next) {
+		next = t->orph_next;
+		if (!t->sb_len)
+			continue;
+		tcp_send_rst(t);
+		tcp_done(t);
+		n++;
+	}
+	c->oom_resets += n;
+	if (n)
+		bstack_log(st, COVE_LOG_WARN,
+			   "tcp: socket memory at its limit (%llu bytes): "
+			   "reset %u orphans holding data",
+			   (unsigned long long)st->mem.hard, n);
 }
 
 /*
@@ -398,10 +544,7 @@ void tcp_done(struct tcb *t)
 	t->done = true;
 	if (t->parent)
 		tcp_child_unlink(t);
-	if (t->orphan) {
-		t->orphan = false;
-		t->ctx->norphans--;
-	}
+	tcp_orphan_clear(t);
 	if (!t->user_bound || !t->b.host_open)
 		tcb_port_del(t);
 	if (t->b.host_open)
@@ -433,10 +576,7 @@ void tcp_reap_later(struct tcb *t)
 	tcb_port_del(t);
 	if (t->parent)
 		tcp_child_unlink(t);
-	if (t->orphan) {
-		t->orphan = false;
-		c->norphans--;
-	}
+	tcp_orphan_clear(t);
 	if (t->ack_held) {
 		struct tcb **pp;
 
@@ -480,12 +620,35 @@ void tcp_notify(struct tcb *t, uint32_t events)
 		bstack_notify(&t->b, events);
 }
 
-/* tcp_writable() - Linux's sk_stream_is_writable(): free >= queued / 2. */
-static bool tcp_writable(const struct tcb *t)
+/**
+ * tcp_writable() - Linux's sk_stream_is_writable(): free >= queued / 2
+ * @t:	connection
+ *
+ * Free space counts up to sb_size while the ring may still grow, else up
+ * to what the ring holds now (under pressure, or at the hard limit for a
+ * socket without its minimum yet). A socket found not writable for want
+ * of memory joins the budget's waiters, as Linux's tcp_poll() sets
+ * SOCK_NOSPACE, so it hears EPOLLOUT when memory comes back.
+ *
+ * Return: true when a write would be taken now.
+ */
+bool tcp_writable(struct tcb *t)
 {
-	uint32_t free_ = t->sb_size - t->sb_len;
+	struct bstack *st = t->b.st;
+	uint32_t size = t->sb_size, free_;
 
-	return free_ > 0 && free_ >= t->sb_len / 2;
+	if (t->sb_cap < size) {
+		if (t->sb_cap >= BMEM_SOCK_MIN ?
+			    !bmem_may(st, size - t->sb_cap, BMEM_GROW) :
+			    !bmem_may(st, BMEM_SOCK_MIN - t->sb_cap, BMEM_MIN))
+			size = t->sb_cap;
+	}
+	free_ = size > t->sb_len ? size - t->sb_len : 0;
+	if (free_ > 0 && free_ >= t->sb_len / 2)
+		return true;
+	if (size < t->sb_size)
+		bmem_wait(&t->b);
+	return false;
 }
 
 /**

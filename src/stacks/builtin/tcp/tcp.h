@@ -27,11 +27,16 @@
  * Sequence space of the sender: [snd_una, snd_max) is in flight;
  * the send ring holds the data bytes from sb_seq (== snd_una, or one past
  * it while our SYN is unacknowledged) for sb_len bytes; a queued FIN sits at
- * sb_seq + sb_len. The receiver keeps bytes in order at the ring's tail
+ * sb_seq + sb_len. The send ring is allocated when data is first queued
+ * and grows (sb_cap, doubling) toward sb_size, the SO_SNDBUF limit, as the
+ * queue needs it and the stack's memory budget allows (mem.c); under
+ * pressure an empty one is given back. The receiver keeps bytes in order at the ring's tail
  * (rb_len readable bytes) and writes out-of-order bytes at their offset
  * beyond; @ooo lists which of those are valid. The advertised right edge
  * rcv_adv never passes rcv_nxt + free ring space, so everything acceptable
- * fits.
+ * fits. Both rings come from the stack's budget (bmem_alloc()), and
+ * ctx->orphans lists the tcbs the host closed that still finish a close,
+ * so the hard limit can reset those holding data (tcp_mem_oom()).
  *
  * Timers (core wheel, embedded): t_rtx (RTO, SYN/SYN-ACK retries, persist),
  * t_delack, t_keep (keepalive, orphan FIN-WAIT-2, TIME-WAIT).
@@ -266,11 +271,12 @@ struct tcb {
 	uint16_t lport, rport; /* host order */
 
 	/* tables */
-	struct tcb *hnext, **hpprev; /* conn hash */
-	struct tcb *pnext, **ppprev; /* port list */
-	struct tcb *outnext;	     /* ctx->out_list */
-	struct tcb *acknext;	     /* ctx->ack_list */
-	struct tcb *onext;	     /* ctx->reap_list */
+	struct tcb *hnext, **hpprev;	     /* conn hash */
+	struct tcb *pnext, **ppprev;	     /* port list */
+	struct tcb *outnext;		     /* ctx->out_list */
+	struct tcb *acknext;		     /* ctx->ack_list */
+	struct tcb *onext;		     /* ctx->reap_list */
+	struct tcb *orph_next, **orph_pprev; /* ctx->orphans */
 
 	/* listener */
 	struct tcp_lgroup *lgroup;   /* listener: its group on the port */
@@ -293,8 +299,10 @@ struct tcb {
 	uint32_t smss; /* data + options per segment (peer MSS, MTU) */
 	uint32_t mss;  /* data per segment: smss - timestamp option */
 	uint16_t peer_mss;
-	uint8_t *sbuf;
-	uint32_t sb_size, sb_head, sb_len, sb_seq;
+	uint8_t *sbuf;	  /* sb_cap bytes, NULL while 0 */
+	uint32_t sb_size; /* the limit (SO_SNDBUF) */
+	uint32_t sb_cap;  /* bytes allocated, <= sb_size */
+	uint32_t sb_head, sb_len, sb_seq;
 
 	/* receive side */
 	uint32_t irs, rcv_nxt, rcv_adv;
@@ -374,7 +382,8 @@ struct tcp_ctx {
 	uint32_t ntcb, norphans, nembryonic;
 	uint32_t max_orphans, max_embryonic;
 	uint32_t ntimewait, max_timewait; /* like tcp_max_tw_buckets */
-	uint64_t mem_bytes;
+	struct tcb *orphans;		  /* tcbs with t->orphan set */
+	uint64_t oom_resets; /* orphans reset at the memory hard limit */
 	const struct tcp_cc_ops *cc_default;
 	/* challenge ACK limit (RFC 5961 sec. 7), see tcp_challenge_ok() */
 	uint64_t chal_sec;  /* the second chal_left belongs to */
@@ -410,6 +419,15 @@ static inline uint32_t tcp_unsent(const struct tcb *t)
 	uint32_t end = t->sb_seq + t->sb_len;
 
 	return seq_gt(end, t->snd_nxt) ? end - t->snd_nxt : 0;
+}
+
+/*
+ * tcp_mem_exhausted() - the stack's budget is at its hard limit: a request
+ * met it since the last run(), or not even a socket's minimum is left.
+ */
+static inline bool tcp_mem_exhausted(const struct bstack *st)
+{
+	return st->mem.oom || !bmem_may(st, BMEM_SOCK_MIN, BMEM_MIN);
 }
 
 /* tcp_can_send() - may a connection in @state send data (and ACK reads)? */
@@ -453,6 +471,12 @@ uint32_t tcp_isn(struct tcp_ctx *c, uint32_t laddr, uint32_t raddr,
 		 uint16_t lport, uint16_t rport);
 struct tcb *tcb_alloc(struct tcp_ctx *c);
 int tcb_bufs(struct tcb *t);
+void tcb_rings_free(struct tcb *t);
+uint32_t tcp_sb_room(struct tcb *t, uint32_t want);
+void tcp_sb_release(struct tcb *t);
+bool tcp_writable(struct tcb *t);
+void tcp_orphan_set(struct tcb *t);
+void tcp_orphan_clear(struct tcb *t);
 void tcb_hash_add(struct tcb *t);
 struct tcb *tcb_lookup(struct tcp_ctx *c, uint32_t laddr, uint16_t lport,
 		       uint32_t raddr, uint16_t rport);

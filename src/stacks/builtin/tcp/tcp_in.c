@@ -198,7 +198,8 @@ static void tcp_challenge(struct tcb *t)
  * @l:	listener
  * @s:	the SYN, or the ACK that returns a SYN cookie
  *
- * The child inherits the listener's buffer sizes, socket options and
+ * The child inherits the listener's buffer sizes (its receive ring only
+ * the per-socket minimum under memory pressure), socket options and
  * congestion control, and takes the segment's 4-tuple; it is on no table.
  *
  * Return: the child (CLOSED), or NULL when out of memory.
@@ -212,6 +213,10 @@ struct tcb *tcp_child_new(struct tcb *l, const struct tcp_seg *s)
 	t->sb_size = l->sb_size;
 	t->rb_size = l->rb_size;
 	t->rb_max = l->rb_max;
+	/* under memory pressure the ring will be the minimum (tcb_bufs()):
+	 * the SYN-ACK promises no more than that */
+	if (bmem_pressure(l->b.st) && t->rb_size > BMEM_SOCK_MIN)
+		t->rb_size = BMEM_SOCK_MIN;
 	t->nodelay = l->nodelay;
 	t->cork = l->cork;
 	t->keepalive = l->keepalive;
@@ -369,7 +374,9 @@ static void tcp_established(struct tcb *t, const struct tcp_seg *s)
 	if (!t->retries && !t->from_cookie)
 		tcp_rtt_sample(t, (uint32_t)((st->now_ns - t->rtt_ns) / 1000));
 	t->retries = 0;
-	t->snd_wnd = (uint32_t)s->wnd << t->snd_ws;
+	/* a SYN-ACK's window is never scaled (RFC 7323 2.2) */
+	t->snd_wnd = (s->flags & TH_SYN) ? s->wnd :
+					   (uint32_t)s->wnd << t->snd_ws;
 	if (t->snd_wnd > t->max_sndwnd)
 		t->max_sndwnd = t->snd_wnd;
 	t->snd_wl1 = s->seq;
@@ -516,8 +523,8 @@ static void tcp_ack_new(struct tcb *t, uint32_t ack)
 	if (seq_gt(ack, t->sb_seq) && t->sb_len) {
 		n = seq_min(ack, t->sb_seq + t->sb_len) - t->sb_seq;
 		t->sb_head += n;
-		if (t->sb_head >= t->sb_size)
-			t->sb_head -= t->sb_size;
+		if (t->sb_head >= t->sb_cap)
+			t->sb_head -= t->sb_cap;
 		t->sb_len -= n;
 		t->sb_seq += n;
 		freed = n > 0;
@@ -560,8 +567,10 @@ static void tcp_ack_new(struct tcb *t, uint32_t ack)
 		timer_cancel(&st->timers, &t->t_rtx);
 	else
 		tcp_rtx_restart(t);
+	if (freed)
+		tcp_sb_release(t);
 	if (freed && t->b.host_open && !(t->shut & TCP_SHUT_WR) &&
-	    t->sb_size - t->sb_len >= t->sb_len / 2)
+	    tcp_writable(t))
 		tcp_notify(t, EPOLLOUT | EPOLLWRNORM);
 }
 

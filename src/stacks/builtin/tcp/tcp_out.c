@@ -281,7 +281,7 @@ int tcp_xmit(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags,
 		flags, field, optlen);
 	memcpy(h + TCP_HLEN, opts, optlen);
 	if (len)
-		ring_get(t->sbuf, t->sb_size, t->sb_head + (seq - t->sb_seq),
+		ring_get(t->sbuf, t->sb_cap, t->sb_head + (seq - t->sb_seq),
 			 h + TCP_HLEN + optlen, len);
 	ret = tcp_send_frame(st, f, t->laddr, t->raddr, TCP_HLEN + optlen + len,
 			     t->tos, t->ttl, segs);

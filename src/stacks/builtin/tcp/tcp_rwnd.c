@@ -134,18 +134,20 @@ void tcp_rcv_rtt_measure(struct tcb *t)
 	}
 }
 
-/* tcp_rb_grow() - move the receive ring into a bigger one, same layout. */
+/*
+ * tcp_rb_grow() - move the receive ring into a bigger one, same layout;
+ * growth is refused under memory pressure (the ring stays as it is).
+ */
 static void tcp_rb_grow(struct tcb *t, uint32_t size)
 {
-	uint8_t *nb = malloc(size);
+	uint8_t *nb = bmem_alloc(t->b.st, size, BMEM_GROW);
 
 	if (!nb)
 		return; /* keep the ring we have */
 	/* linearised from the head: in-order and out-of-order bytes keep
 	 * their offsets from rb_head, which becomes 0 */
 	ring_get(t->rbuf, t->rb_size, t->rb_head, nb, t->rb_size);
-	free(t->rbuf);
-	t->ctx->mem_bytes += size - t->rb_size;
+	bmem_free(t->b.st, t->rbuf, t->rb_size);
 	t->rbuf = nb;
 	t->rb_head = 0;
 	t->rb_size = size;

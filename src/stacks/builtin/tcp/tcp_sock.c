@@ -314,7 +314,9 @@ static ssize_t tcp_sendmsg(struct bsock *b, const struct msghdr *msg, int flags)
 		return -EFAULT;
 	if (!tcp_iov_len(msg))
 		return 0;
-	free_ = t->sb_size - t->sb_len;
+	free_ = tcp_sb_room(t, (uint32_t)(tcp_iov_len(msg) > UINT32_MAX ?
+						  UINT32_MAX :
+						  tcp_iov_len(msg)));
 	if (!free_)
 		return -EAGAIN;
 	for (i = 0; i < (size_t)msg->msg_iovlen && free_; i++) {
@@ -324,7 +326,7 @@ static ssize_t tcp_sendmsg(struct bsock *b, const struct msghdr *msg, int flags)
 		if (!want)
 			continue;
 		pos = t->sb_head + t->sb_len;
-		ring_put(t->sbuf, t->sb_size, pos, msg->msg_iov[i].iov_base,
+		ring_put(t->sbuf, t->sb_cap, pos, msg->msg_iov[i].iov_base,
 			 want);
 		t->sb_len += want;
 		free_ -= want;
@@ -493,9 +495,10 @@ static void tcp_close_listener(struct tcb *l)
  * What happens to the connection depends on its state, as on Linux:
  * listeners reset their unaccepted children; a handshake not finished
  * ends (SYN-RECEIVED with a RST); unread data, SO_LINGER with a zero
- * timeout or too many orphans end it with a RST; otherwise it becomes an
- * orphan that sends its FIN and finishes the close on its own (its
- * FIN-WAIT-2 bounded by TCP_FIN2_NS, see tcp_keep_arm()). The tcb is
+ * timeout, too many orphans, or unsent data while the stack's memory is
+ * at its hard limit (tcp_mem_exhausted()) end it with a RST; otherwise it
+ * becomes an orphan that sends its FIN and finishes the close on its own
+ * (its FIN-WAIT-2 bounded by TCP_FIN2_NS, see tcp_keep_arm()). The tcb is
  * freed by tcp_reap(), never here.
  */
 static void tcp_close(struct bsock *b)
@@ -505,6 +508,7 @@ static void tcp_close(struct bsock *b)
 
 	b->host_open = false;
 	b->cookie = NULL;
+	bmem_unwait(b);
 	switch (t->state) {
 	case TCPS_LISTEN:
 		tcp_close_listener(t);
@@ -524,13 +528,13 @@ static void tcp_close(struct bsock *b)
 		break;
 	default:
 		if (t->rb_len || (t->linger_on && !t->linger) ||
-		    c->norphans >= c->max_orphans) {
+		    c->norphans >= c->max_orphans ||
+		    (t->sb_len && tcp_mem_exhausted(b->st))) {
 			tcp_send_rst(t);
 			tcp_done(t);
 			break;
 		}
-		t->orphan = true;
-		c->norphans++;
+		tcp_orphan_set(t);
 		t->shut |= TCP_SHUT_RD;
 		if (!t->fin_queued)
 			tcp_queue_fin(t);

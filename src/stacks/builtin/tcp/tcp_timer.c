@@ -185,20 +185,9 @@ void tcp_timewait(struct tcb *t)
 	t->persist = false;
 	timer_arm(tcp_wheel(t), &t->t_keep,
 		  tcp_now(t) + (full ? 0 : 2 * TCP_MSL_NS));
-	if (t->orphan) { /* TIME-WAIT is not an orphan that needs a cap */
-		t->orphan = false;
-		c->norphans--;
-	}
-	if (!t->b.host_open) {
-		if (t->sbuf)
-			c->mem_bytes -= t->sb_size;
-		if (t->rbuf)
-			c->mem_bytes -= t->rb_size;
-		free(t->sbuf);
-		free(t->rbuf);
-		t->sbuf = t->rbuf = NULL;
-		t->sb_len = t->rb_len = 0;
-	}
+	tcp_orphan_clear(t); /* TIME-WAIT is not an orphan that needs a cap */
+	if (!t->b.host_open)
+		tcb_rings_free(t);
 }
 
 /* tcp_fail() - give up on the connection with @err (ETIMEDOUT...). */
