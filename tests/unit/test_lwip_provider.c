@@ -1002,6 +1002,362 @@ static void test_tcp_many(void)
 	t_drain();
 }
 
+/* ---- IPv6 ---------------------------------------------------------- */
+
+static const char *const me6 = "fd00::2", *const peer6 = "fd00::1";
+
+/* t_create6() - as t_create(), with fd00::2/64 and @flags (NO_GARP too). */
+static int t_create6(struct cove_stack **st, uint32_t flags, const char *gw6)
+{
+	struct cove_stack_config cfg = {
+		.size = sizeof(cfg),
+		.prefix_len = 24,
+		.prefix6_len = 64,
+		.flags = COVE_STACK_F_NO_GARP | flags,
+	};
+	struct cove_stack_env env = {
+		.link = link_a,
+		.notify = t_notify,
+		.now_ns = t_now,
+	};
+
+	inet_pton(AF_INET, "10.0.0.2", &cfg.addr);
+	inet_pton(AF_INET6, me6, &cfg.addr6);
+	if (gw6)
+		inet_pton(AF_INET6, gw6, &cfg.gateway6);
+	return ops->create(&cfg, &env, st);
+}
+
+/* t_ll6() - the link-local address lwIP makes from link_a's MAC. */
+static void t_ll6(uint8_t out[16])
+{
+	const uint8_t *m = link_a->mac;
+
+	memset(out, 0, 16);
+	out[0] = 0xfe;
+	out[1] = 0x80;
+	out[8] = m[0] ^ 2;
+	out[9] = m[1];
+	out[10] = m[2];
+	out[11] = 0xff;
+	out[12] = 0xfe;
+	out[13] = m[3];
+	out[14] = m[4];
+	out[15] = m[5];
+}
+
+/**
+ * t_ip6() - Ethernet + IPv6 headers, and the upper layer's checksum
+ * @f:		frame buffer; the upper layer's @l4len bytes already at f + 54
+ * @nh:		next header (6, 17, 58)
+ * @src:	source address (text)
+ * @dst:	destination address (text)
+ * @hops:	hop limit
+ * @l4len:	upper-layer bytes
+ * @csum_at:	offset of its checksum field in them
+ *
+ * The Ethernet destination is link_a's MAC (33:33:... for multicast).
+ * Return: the frame's length.
+ */
+static size_t t_ip6(uint8_t *f, uint8_t nh, const char *src, const char *dst,
+		    uint8_t hops, size_t l4len, size_t csum_at)
+{
+	uint8_t ph[40];
+	uint16_t c;
+
+	memcpy(f + 6, peer_mac, 6);
+	f[12] = 0x86;
+	f[13] = 0xdd;
+	memset(f + 14, 0, 40);
+	f[14] = 0x60;
+	f[18] = (uint8_t)(l4len >> 8);
+	f[19] = (uint8_t)l4len;
+	f[20] = nh;
+	f[21] = hops;
+	inet_pton(AF_INET6, src, f + 22);
+	inet_pton(AF_INET6, dst, f + 38);
+	if (f[38] == 0xff) {
+		f[0] = f[1] = 0x33;
+		memcpy(f + 2, f + 50, 4);
+	} else {
+		memcpy(f, link_a->mac, 6);
+	}
+	memcpy(ph, f + 22, 32);
+	memset(ph + 32, 0, 8);
+	ph[34] = (uint8_t)(l4len >> 8);
+	ph[35] = (uint8_t)l4len;
+	ph[39] = nh;
+	f[54 + csum_at] = f[54 + csum_at + 1] = 0;
+	c = (uint16_t)~csum_add(f + 54, l4len, csum_add(ph, 40, 0));
+	f[54 + csum_at] = (uint8_t)(c >> 8);
+	f[54 + csum_at + 1] = (uint8_t)c;
+	return 54 + l4len;
+}
+
+/* t_ns6() - a neighbour solicitation from fd00::1 for @target. */
+static size_t t_ns6(uint8_t *f, const char *target)
+{
+	uint8_t *n = f + 54;
+	char dst[64];
+	uint8_t t[16];
+
+	inet_pton(AF_INET6, target, t);
+	snprintf(dst, sizeof(dst), "ff02::1:ff%02x:%02x%02x", t[13], t[14],
+		 t[15]);
+	memset(n, 0, 32);
+	n[0] = 135;
+	memcpy(n + 8, t, 16);
+	n[24] = 1; /* source link-layer address */
+	n[25] = 1;
+	memcpy(n + 26, peer_mac, 6);
+	return t_ip6(f, 58, peer6, dst, 255, 32, 2);
+}
+
+/* t_na6() - the neighbour advertisement fd00::1 sends to @dst. */
+static size_t t_na6(uint8_t *f, const char *dst)
+{
+	uint8_t *n = f + 54;
+
+	memset(n, 0, 32);
+	n[0] = 136;
+	n[4] = 0x60; /* solicited, override */
+	inet_pton(AF_INET6, peer6, n + 8);
+	n[24] = 2; /* target link-layer address */
+	n[25] = 1;
+	memcpy(n + 26, peer_mac, 6);
+	return t_ip6(f, 58, peer6, dst, 255, 32, 2);
+}
+
+/* t_next6() - the next IPv6 frame the stack sent with next header @nh
+ * (and ICMPv6 type @type unless 0); 0 if none. */
+static size_t t_next6(uint8_t *r, size_t cap, uint8_t nh, uint8_t type)
+{
+	size_t n;
+
+	while ((n = t_recv(r, cap)))
+		if (n >= 54 && r[12] == 0x86 && r[13] == 0xdd && r[20] == nh &&
+		    (!type || (n > 54 && r[54] == type)))
+			return n;
+	return 0;
+}
+
+/*
+ * The netif has IPv6: a neighbour solicitation for fd00::2 is answered
+ * with an advertisement carrying our MAC, then an echo request with an
+ * echo reply (neighbour known now, no NS first); the counters see both.
+ */
+static void test_ip6_nd_ping(void)
+{
+	struct cove_stack_stats stats;
+	struct cove_stack *st;
+	uint8_t f[256], r[2048];
+	size_t n;
+
+	REQUIRE(t_create6(&st, COVE_STACK_F_NO_DAD, NULL) == 0);
+	t_drain();
+	t_send(st, f, t_ns6(f, me6));
+	n = t_next6(r, sizeof(r), 58, 136);
+	CHECK(n >= 86 && !memcmp(r, peer_mac, 6) && r[21] == 255);
+	if (n >= 86) {
+		uint8_t t[16];
+
+		inet_pton(AF_INET6, me6, t);
+		CHECK(!memcmp(r + 62, t, 16) && (r[58] & 0x40) && r[78] == 2 &&
+		      !memcmp(r + 80, link_a->mac, 6));
+	}
+	memset(f + 54, 0, 12);
+	f[54] = 128; /* echo request, id 0x1234, seq 1, "ping" */
+	f[58] = 0x12;
+	f[59] = 0x34;
+	f[61] = 1;
+	memcpy(f + 62, "ping", 4);
+	t_send(st, f, t_ip6(f, 58, peer6, me6, 64, 12, 2));
+	n = t_next6(r, sizeof(r), 58, 129);
+	CHECK(n == 66 && r[58] == 0x12 && r[59] == 0x34 &&
+	      !memcmp(r + 62, "ping", 4));
+	cove_stack_read_stats(ops, st, &stats);
+	CHECK(stats.icmp6_in >= 2 && stats.icmp6_out >= 2 &&
+	      stats.nd_solicits >= 1 && stats.nd_adverts >= 1);
+	ops->destroy(st);
+	t_drain();
+}
+
+/*
+ * Without COVE_STACK_F_NO_DAD the addresses start tentative: lwIP probes
+ * each with a neighbour solicitation from :: (DAD) within a few timer
+ * ticks, and only then answers for fd00::2.
+ */
+static void test_ip6_dad(void)
+{
+	struct cove_stack *st;
+	uint8_t f[256], r[2048], t[16], ll[16];
+	bool probe_g = false, probe_ll = false;
+	uint64_t end;
+	size_t n;
+
+	REQUIRE(t_create6(&st, 0, NULL) == 0);
+	inet_pton(AF_INET6, me6, t);
+	t_ll6(ll);
+	end = t_now(NULL) + 3500000000ull;
+	while (t_now(NULL) < end && !(probe_g && probe_ll)) {
+		struct timespec ts = { 0, 20000000 };
+
+		nanosleep(&ts, NULL);
+		ops->run(st, t_now(NULL));
+		while ((n = t_next6(r, sizeof(r), 58, 135))) {
+			static const uint8_t any[16];
+
+			if (n < 78 || memcmp(r + 22, any, 16))
+				continue;
+			probe_g |= !memcmp(r + 62, t, 16);
+			probe_ll |= !memcmp(r + 62, ll, 16);
+		}
+	}
+	CHECK(probe_g && probe_ll);
+	/* after the probe's second, fd00::2 is ours and answers */
+	end = t_now(NULL) + 3000000000ull;
+	n = 0;
+	while (t_now(NULL) < end && !n) {
+		struct timespec ts = { 0, 50000000 };
+
+		nanosleep(&ts, NULL);
+		ops->run(st, t_now(NULL));
+		t_drain();
+		t_send(st, f, t_ns6(f, me6));
+		n = t_next6(r, sizeof(r), 58, 136);
+	}
+	CHECK(n >= 86);
+	ops->destroy(st);
+	t_drain();
+}
+
+/*
+ * What lw_filter() keeps from lwIP over IPv6, each counted as a drop:
+ * our own address as source, a unicast destination not ours (lwIP would
+ * forward it), ::1 as source, an option running past its header, a
+ * routing header type 0 with segments left, a tiny first fragment, a
+ * chain of nine destination-option headers, an NS with hop limit 64.
+ * With COVE_STACK_F_NO_IPV6 even a good echo request is dropped.
+ */
+static void test_ip6_filter(void)
+{
+	struct cove_stack_stats s0, s1;
+	struct cove_stack *st;
+	uint8_t f[512], r[2048];
+	unsigned i;
+	size_t n;
+
+	REQUIRE(t_create6(&st, COVE_STACK_F_NO_DAD, NULL) == 0);
+	t_drain();
+	cove_stack_read_stats(ops, st, &s0);
+	memset(f + 54, 0, 8);
+	f[54] = 128;
+	t_send(st, f, t_ip6(f, 58, me6, me6, 64, 8, 2));
+	t_send(st, f, t_ip6(f, 58, peer6, "fd00::99", 64, 8, 2));
+	t_send(st, f, t_ip6(f, 58, "::1", me6, 64, 8, 2));
+	/* hop-by-hop: PadN of 9 bytes in an 8-byte header */
+	memcpy(f + 54, (const uint8_t[]){ 58, 0, 1, 9, 0, 0, 0, 0 }, 8);
+	memset(f + 62, 0, 8);
+	f[62] = 128;
+	t_send(st, f, t_ip6(f, 0, peer6, me6, 64, 16, 10));
+	/* routing type 0, one segment left */
+	memset(f + 54, 0, 24 + 8);
+	f[54] = 58;
+	f[55] = 2;
+	f[57] = 1;
+	f[78] = 128;
+	t_send(st, f, t_ip6(f, 43, peer6, me6, 64, 32, 26));
+	/* first fragment with 8 bytes of TCP header */
+	memset(f + 54, 0, 16);
+	f[54] = 6;
+	f[57] = 1; /* offset 0, more fragments */
+	t_send(st, f, t_ip6(f, 44, peer6, me6, 64, 16, 14));
+	/* nine destination-option headers, then ICMPv6 */
+	for (i = 0; i < 9; i++)
+		memcpy(f + 54 + 8 * i,
+		       (const uint8_t[]){ i < 8 ? 60 : 58, 0, 1, 4, 0, 0, 0,
+					  0 },
+		       8);
+	memset(f + 126, 0, 8);
+	f[126] = 128;
+	t_send(st, f, t_ip6(f, 60, peer6, me6, 64, 80, 74));
+	/* NS from off the link */
+	n = t_ns6(f, me6);
+	f[21] = 64;
+	t_send(st, f, n);
+	CHECK(t_next6(r, sizeof(r), 58, 0) == 0);
+	cove_stack_read_stats(ops, st, &s1);
+	CHECK(s1.rx_dropped == s0.rx_dropped + 8);
+	CHECK(s1.rx_malformed == s0.rx_malformed + 3);
+	/* the same echo request without the faults is answered */
+	t_send(st, f, t_ns6(f, me6));
+	t_drain();
+	memset(f + 54, 0, 8);
+	f[54] = 128;
+	t_send(st, f, t_ip6(f, 58, peer6, me6, 64, 8, 2));
+	CHECK(t_next6(r, sizeof(r), 58, 129) > 0);
+	ops->destroy(st);
+
+	REQUIRE(t_create6(&st, COVE_STACK_F_NO_DAD | COVE_STACK_F_NO_IPV6,
+			  NULL) == 0);
+	t_drain();
+	t_send(st, f, t_ns6(f, me6));
+	t_send(st, f, t_ip6(f, 58, peer6, me6, 64, 8, 2));
+	CHECK(t_next6(r, sizeof(r), 58, 0) == 0);
+	cove_stack_read_stats(ops, st, &s1);
+	CHECK(s1.rx_dropped == 2);
+	ops->destroy(st);
+	t_drain();
+}
+
+/* t_wait6() - run() until the stack sends ICMPv6 @type, at most 2.5 s. */
+static size_t t_wait6(struct cove_stack *st, uint8_t *r, size_t cap,
+		      uint8_t type)
+{
+	uint64_t end = t_now(NULL) + 2500000000ull;
+	size_t n;
+
+	while (!(n = t_next6(r, cap, 58, type)) && t_now(NULL) < end) {
+		struct timespec ts = { 0, 20000000 };
+
+		nanosleep(&ts, NULL);
+		ops->run(st, t_now(NULL));
+	}
+	return n;
+}
+
+/*
+ * cfg->gateway6 becomes lwIP's default router: lwIP's ND timer resolves
+ * it (an NS within a tick), and an echo request from an off-link address
+ * is answered through it, to the router's MAC.
+ */
+static void test_ip6_gateway(void)
+{
+	struct cove_stack *st;
+	uint8_t f[256], r[2048];
+	size_t n;
+
+	REQUIRE(t_create6(&st, COVE_STACK_F_NO_DAD, peer6) == 0);
+	t_drain();
+	memset(f + 54, 0, 8);
+	f[54] = 128;
+	f[61] = 7;
+	t_send(st, f, t_ip6(f, 58, "2001:db8::5", me6, 64, 8, 2));
+	n = t_wait6(st, r, sizeof(r), 135); /* who is the router? */
+	CHECK(n >= 78);
+	t_send(st, f, t_na6(f, me6));
+	n = t_next6(r, sizeof(r), 58, 129);
+	CHECK(n == 62 && !memcmp(r, peer_mac, 6) && r[61] == 7);
+	if (n == 62) {
+		uint8_t d[16];
+
+		inet_pton(AF_INET6, "2001:db8::5", d);
+		CHECK(!memcmp(r + 38, d, 16));
+	}
+	ops->destroy(st);
+	t_drain();
+}
+
 int main(void)
 {
 	ops = cove_stack_find("lwip");
@@ -1024,6 +1380,10 @@ int main(void)
 	RUN(test_tcp_loopback);
 	RUN(test_udp_loopback);
 	RUN(test_tcp_many);
+	RUN(test_ip6_nd_ping);
+	RUN(test_ip6_dad);
+	RUN(test_ip6_filter);
+	RUN(test_ip6_gateway);
 	cove_link_close(link_a);
 	cove_link_close(link_b);
 	CHECK(cove_frame_pool_fini(&pool_a) == 0);

@@ -91,6 +91,8 @@ struct cove_stack {
 	struct netif netif;  /* "cv", on the link */
 	struct netif lo;     /* "lo", 127.0.0.1/8 (lw_loop.c) */
 	struct in_addr addr; /* network order */
+	ip6_addr_t gw6;	     /* cfg->gateway6 (zoned), kept as a router */
+	bool has_gw6;
 	uint32_t max_sockets, rcvbuf;
 	uint32_t flags; /* COVE_STACK_F_* */
 	unsigned depth; /* lw_enter() nesting */
@@ -168,6 +170,7 @@ struct cove_sock *lw_sock_new(struct cove_stack *st, int type);
 void lw_sock_free(struct cove_sock *s);
 bool lw_addr_unroutable(uint32_t addr_be);
 bool lw_addr_local(const struct cove_stack *st, uint32_t addr_be);
+bool lw_addr6_local(const struct cove_stack *st, const ip6_addr_t *a);
 
 /* lw_loop.c: loopback through lwIP's loop queues, run from run() */
 int lw_loop_open(struct cove_stack *st);
@@ -183,20 +186,36 @@ enum lw_verdict {
 	LW_DROP_MALFORMED, /* too short or a bad header */
 	LW_DROP_OTHER,	   /* not ours: ethertype, address, martian */
 };
-/* A TCP header's fields as lw_filter() read them (host order but saddr). */
+/*
+ * A TCP header's fields as lw_filter() read them (host order but the
+ * addresses), and the ICMPv6 type of any frame (0: not ICMPv6).
+ */
 struct lw_tcp_seg {
+	bool v6;	   /* the addresses are saddr6/daddr6 */
 	uint32_t saddr_be; /* IPv4 source, network order */
+	uint32_t daddr_be; /* IPv4 destination, network order */
+	uint8_t saddr6[16], daddr6[16];
 	uint16_t sport, dport;
 	uint32_t seq, ack;
-	uint8_t flags; /* TCP_FIN .. TCP_CWR */
+	uint8_t flags;	    /* TCP_FIN .. TCP_CWR */
+	uint8_t icmp6_type; /* any frame: its ICMPv6 type, or 0 */
 };
-enum lw_verdict lw_filter(const uint8_t *frame, size_t len, uint32_t addr_be,
-			  uint32_t bcast_be, struct lw_tcp_seg *seg);
+/* The addresses lw_filter() lets frames through to (lw_input() fills it). */
+#define LW_ADDR6_MAX LWIP_IPV6_NUM_ADDRESSES
+struct lw_addrs {
+	uint32_t addr_be, bcast_be;   /* IPv4 address and broadcast */
+	bool ip6;		      /* IPv6 on the link at all */
+	unsigned n6;		      /* entries in @a6 */
+	uint8_t a6[LW_ADDR6_MAX][16]; /* the netif's IPv6 addresses */
+};
+enum lw_verdict lw_filter(const uint8_t *frame, size_t len,
+			  const struct lw_addrs *me, struct lw_tcp_seg *seg);
 bool lw_ack_in_range(uint32_t ack, uint32_t una, uint32_t nxt,
 		     uint32_t max_wnd);
 
 /* lw_guard.c: what lwIP does not check in segments for its connections */
 bool lw_guard_segment(struct cove_stack *st, const struct lw_tcp_seg *seg);
+void lw_seg_addrs(const struct lw_tcp_seg *seg, ip_addr_t *src, ip_addr_t *dst);
 void lw_guard_half_open(unsigned max);
 
 /* lw_tcp.c */
@@ -215,8 +234,8 @@ uint32_t lw_tcp_events(struct cove_sock *s);
 void lw_tcp_abandon_all(void);
 unsigned lw_tcp_count(unsigned *established);
 bool lw_tcp_make_room(unsigned limit);
-bool lw_tcp_backlog_full(uint32_t daddr_be, uint16_t dport);
-void lw_tcp_recycle_tw(uint32_t raddr_be, uint16_t rport, uint16_t lport,
+bool lw_tcp_backlog_full(const ip_addr_t *daddr, uint16_t dport);
+void lw_tcp_recycle_tw(const ip_addr_t *raddr, uint16_t rport, uint16_t lport,
 		       uint32_t seq);
 
 /* lw_udp.c */

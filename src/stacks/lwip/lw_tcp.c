@@ -821,7 +821,7 @@ void lw_tcp_abandon_all(void)
 
 /**
  * lw_tcp_recycle_tw() - a SYN for a 4-tuple lwIP holds in TIME_WAIT
- * @raddr_be:	its source address, network order
+ * @raddr:	its source address (compared without zone)
  * @rport:	its source port
  * @lport:	its destination port (ours)
  * @seq:	its sequence number
@@ -832,14 +832,14 @@ void lw_tcp_abandon_all(void)
  * number lies beyond what the old connection received ends the TIME_WAIT
  * (freed without a RST), and lwIP then takes the SYN as a new connection.
  */
-void lw_tcp_recycle_tw(uint32_t raddr_be, uint16_t rport, uint16_t lport,
+void lw_tcp_recycle_tw(const ip_addr_t *raddr, uint16_t rport, uint16_t lport,
 		       uint32_t seq)
 {
 	struct tcp_pcb *pcb;
 
 	for (pcb = tcp_tw_pcbs; pcb; pcb = pcb->next) {
 		if (pcb->remote_port != rport || pcb->local_port != lport ||
-		    ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)) != raddr_be)
+		    !ip_addr_cmp_zoneless(&pcb->remote_ip, raddr))
 			continue;
 		if (TCP_SEQ_GT(seq, pcb->rcv_nxt))
 			tcp_abort(pcb);
@@ -848,26 +848,31 @@ void lw_tcp_recycle_tw(uint32_t raddr_be, uint16_t rport, uint16_t lport,
 }
 
 /**
- * lw_tcp_backlog_full() - would a SYN to @daddr_be:@dport find a full queue?
- * @daddr_be:	its destination address, network order
+ * lw_tcp_backlog_full() - would a SYN to @daddr:@dport find a full queue?
+ * @daddr:	its destination address (compared without zone)
  * @dport:	its destination port
  *
  * Linux drops a SYN whose listener's accept queue is full and the client
  * retransmits it; lwIP would complete the handshake and then reset the
  * connection (lw_tcp_accept_cb()), so the caller drops it instead.
  *
- * Return: true if the listener on @dport (bound to @daddr_be or to any
- * address) has its backlog of connections queued.
+ * The listener is found as lwIP's tcp_input() finds it: bound to
+ * @daddr, to the wildcard of its family, or to IPADDR_TYPE_ANY (both).
+ *
+ * Return: true if that listener has its backlog of connections queued.
  */
-bool lw_tcp_backlog_full(uint32_t daddr_be, uint16_t dport)
+bool lw_tcp_backlog_full(const ip_addr_t *daddr, uint16_t dport)
 {
 	const struct tcp_pcb_listen *lpcb;
 	const struct cove_sock *l;
 
 	for (lpcb = tcp_listen_pcbs.listen_pcbs; lpcb; lpcb = lpcb->next) {
-		if (lpcb->local_port != dport ||
-		    (!ip_addr_isany(&lpcb->local_ip) &&
-		     ip4_addr_get_u32(ip_2_ip4(&lpcb->local_ip)) != daddr_be))
+		if (lpcb->local_port != dport)
+			continue;
+		if (!IP_IS_ANY_TYPE_VAL(lpcb->local_ip) &&
+		    (IP_GET_TYPE(&lpcb->local_ip) != IP_GET_TYPE(daddr) ||
+		     (!ip_addr_isany(&lpcb->local_ip) &&
+		      !ip_addr_cmp_zoneless(&lpcb->local_ip, daddr))))
 			continue;
 		l = lpcb->callback_arg;
 		return l && l->nacc >= l->backlog;
