@@ -78,11 +78,18 @@ enum lw_state {
 	LW_DEAD,      /* the PCB is gone (reset, closed, timed out) */
 };
 
+/* A socket address as the socket's family returns it (lw_name_set()). */
+union lw_name {
+	struct sockaddr sa;
+	struct sockaddr_in sin; /* sin_port aliases sin6_port */
+	struct sockaddr_in6 sin6;
+};
+
 /* One received UDP datagram, queued on its socket. */
 struct lw_dgram {
 	struct lw_dgram *next;
 	struct pbuf *p;
-	struct sockaddr_in from;
+	union lw_name from;
 };
 
 struct cove_stack {
@@ -114,24 +121,26 @@ struct cove_sock {
 	struct cove_sock *next_dirty;
 	bool is_dirty, held; /* @held: the host has it */
 	int type;	     /* SOCK_STREAM or SOCK_DGRAM */
+	int family;	     /* AF_INET, or AF_INET6 (dual stack) */
+	bool v6only;	     /* IPV6_V6ONLY: the PCB is IPADDR_TYPE_V6 */
 	void *cookie;
 	enum lw_state state;
 	int err; /* pending SO_ERROR, positive errno */
 	bool shut_rd, shut_wr, rx_fin, linger0, reuse;
-	bool cork;		  /* TCP_CORK: send() defers partial segments */
-	uint8_t pmtudisc;	  /* IP_MTU_DISCOVER, remembered only */
-	bool recverr, pktinfo;	  /* IP_RECVERR, IP_PKTINFO, remembered only */
-	uint32_t rcvbuf, sndbuf;  /* as set by SO_RCVBUF/SO_SNDBUF */
-	uint8_t tos;		  /* IP_TOS, on the PCB too */
-	uint8_t ttl;		  /* IP_TTL, on the PCB too; 0: lwIP's */
-	bool broadcast;		  /* SO_BROADCAST, remembered only */
-	int priority;		  /* SO_PRIORITY, remembered only */
-	struct cove_ip_mcopts mc; /* IP_MULTICAST_*, on the UDP PCB too */
-	uint16_t user_mss;	  /* TCP_MAXSEG, remembered only; 0: none */
-	uint32_t user_timeout_ms; /* TCP_USER_TIMEOUT, remembered only */
-	int linger2;		  /* TCP_LINGER2 (s), remembered only */
-	struct sockaddr_in local, peer; /* cached for getsockname/peername */
-	uint64_t chal_next_ns; /* no challenge ACK before (lw_guard.c) */
+	bool cork;		 /* TCP_CORK: send() defers partial segments */
+	uint8_t pmtudisc;	 /* IP_MTU_DISCOVER, remembered only */
+	bool recverr, pktinfo;	 /* IP_RECVERR, IP_PKTINFO, remembered only */
+	uint32_t rcvbuf, sndbuf; /* as set by SO_RCVBUF/SO_SNDBUF */
+	uint8_t tos;		 /* IP_TOS = IPV6_TCLASS, on the PCB too */
+	uint8_t ttl;	/* IP_TTL = IPV6_UNICAST_HOPS, on the PCB; 0: lwIP's */
+	bool broadcast; /* SO_BROADCAST, remembered only */
+	int priority;	/* SO_PRIORITY, remembered only */
+	struct cove_ip_mcopts mc;  /* IP_MULTICAST_*, on the UDP PCB too */
+	uint16_t user_mss;	   /* TCP_MAXSEG, remembered only; 0: none */
+	uint32_t user_timeout_ms;  /* TCP_USER_TIMEOUT, remembered only */
+	int linger2;		   /* TCP_LINGER2 (s), remembered only */
+	union lw_name local, peer; /* cached for getsockname/peername */
+	uint64_t chal_next_ns;	   /* no challenge ACK before (lw_guard.c) */
 
 	union {
 		struct tcp_pcb *tcp;
@@ -166,7 +175,7 @@ int lw_stats(struct cove_stack *st, struct cove_stack_stats *out);
 void lw_enter(struct cove_stack *st);
 void lw_leave(struct cove_stack *st);
 void lw_dirty(struct cove_sock *s);
-struct cove_sock *lw_sock_new(struct cove_stack *st, int type);
+struct cove_sock *lw_sock_new(struct cove_stack *st, int family, int type);
 void lw_sock_free(struct cove_sock *s);
 bool lw_addr_unroutable(uint32_t addr_be);
 bool lw_addr_local(const struct cove_stack *st, uint32_t addr_be);
@@ -220,11 +229,11 @@ void lw_guard_half_open(unsigned max);
 
 /* lw_tcp.c */
 int lw_tcp_open(struct cove_sock *s);
-int lw_tcp_bind(struct cove_sock *s, const struct sockaddr_in *a);
+int lw_tcp_bind(struct cove_sock *s, const ip_addr_t *ip, uint16_t port);
 int lw_tcp_listen(struct cove_sock *s, int backlog);
 int lw_tcp_accept(struct cove_sock *s, struct cove_sock **out,
 		  struct sockaddr *peer, socklen_t *len);
-int lw_tcp_connect(struct cove_sock *s, const struct sockaddr_in *a);
+int lw_tcp_connect(struct cove_sock *s, const ip_addr_t *ip, uint16_t port);
 ssize_t lw_tcp_send(struct cove_sock *s, const struct msghdr *msg, int flags);
 ssize_t lw_tcp_recv(struct cove_sock *s, struct msghdr *msg, int flags);
 int lw_tcp_shutdown(struct cove_sock *s, int how);
@@ -240,7 +249,7 @@ void lw_tcp_recycle_tw(const ip_addr_t *raddr, uint16_t rport, uint16_t lport,
 
 /* lw_udp.c */
 int lw_udp_open(struct cove_sock *s);
-int lw_udp_bind(struct cove_sock *s, const struct sockaddr_in *a);
+int lw_udp_bind(struct cove_sock *s, const ip_addr_t *ip, uint16_t port);
 int lw_udp_connect(struct cove_sock *s, const struct sockaddr *a,
 		   socklen_t len);
 ssize_t lw_udp_send(struct cove_sock *s, const struct msghdr *msg, int flags);
@@ -249,11 +258,20 @@ void lw_udp_close(struct cove_sock *s);
 uint32_t lw_udp_events(struct cove_sock *s);
 
 /* lw_sock.c: address helpers shared by TCP and UDP. */
-int lw_sockaddr_in(const struct sockaddr *a, socklen_t len,
-		   struct sockaddr_in *out);
-void lw_ip_from_sin(const struct sockaddr_in *a, ip_addr_t *ip);
-void lw_sin_from_ip(const ip_addr_t *ip, uint16_t port,
-		    struct sockaddr_in *out);
+enum lw_addr_use {
+	LW_USE_BIND,
+	LW_USE_CONNECT,
+	LW_USE_SEND,
+};
+int lw_addr_from(const struct cove_sock *s, const struct sockaddr *a,
+		 socklen_t len, enum lw_addr_use use, ip_addr_t *ip,
+		 uint16_t *port);
+void lw_name_set(const struct cove_sock *s, union lw_name *out,
+		 const ip_addr_t *ip, uint16_t port);
+int lw_name_put(const struct cove_sock *s, const union lw_name *n,
+		struct sockaddr *addr, socklen_t *len);
+void lw_wildcard(const struct cove_sock *s, ip_addr_t *ip);
+bool lw_ip_unroutable(const ip_addr_t *ip);
 size_t lw_iov_total(const struct msghdr *msg);
 
 #endif /* COVE_STACKS_LWIP_LW_H */

@@ -44,34 +44,199 @@
  *    and SO_SNDBUF; of the two, only UDP's SO_RCVBUF changes anything
  *    (the bound of its receive queue).
  *
- * Addresses: AF_INET only. The instance's own are its address and
- * 127.0.0.1 (lw_loop.c); the rest of 127/8 can be neither bound nor
- * reached.
+ * Addresses. The instance's own are its address and 127.0.0.1
+ * (lw_loop.c), the netif's IPv6 addresses and ::1; the rest of 127/8 can
+ * be neither bound nor reached. An AF_INET6 socket is dual-stack as on
+ * Linux, built on lwIP's IPADDR_TYPE_ANY PCBs, which take both families:
+ * lw_addr_from() turns the program's sockaddr into lwIP's address the way
+ * Linux reads it (::ffff:a.b.c.d is IPv4, [::] with IPV6_V6ONLY off the
+ * ANY type, link-local needs the scope id, which is the netif's index),
+ * and lw_name_set() turns lwIP's back (IPv4 as ::ffff:a.b.c.d). With
+ * IPV6_V6ONLY the PCB is IPADDR_TYPE_V6, so lwIP itself never hands it
+ * IPv4. One difference stays: lwIP has one TTL and one TOS per PCB, so
+ * IP_TTL and IPV6_UNICAST_HOPS are one value, and IP_TOS and IPV6_TCLASS.
  */
 
-int lw_sockaddr_in(const struct sockaddr *a, socklen_t len,
-		   struct sockaddr_in *out)
+/* lw_addr_from4() - an AF_INET sockaddr (checked long enough) into @ip. */
+static void lw_addr_from4(const struct sockaddr *a, ip_addr_t *ip,
+			  uint16_t *port)
 {
-	if (!a || len < sizeof(struct sockaddr_in))
-		return -EINVAL;
-	if (a->sa_family != AF_INET)
-		return -EAFNOSUPPORT;
-	memcpy(out, a, sizeof(*out));
+	struct sockaddr_in sin;
+
+	memcpy(&sin, a, sizeof(sin));
+	ip_addr_set_ip4_u32_val(*ip, sin.sin_addr.s_addr);
+	*port = ntohs(sin.sin_port);
+}
+
+/**
+ * lw_addr_scope() - a link-local address's scope id, Linux's checks
+ * @s:		socket
+ * @sin6:	the address, link-local unicast or multicast
+ * @use:	what for
+ * @ip:		its lwIP form; the zone is set here
+ *
+ * The only scope is "cv"'s netif index. A unicast address needs it (Linux:
+ * EINVAL without); a link-local multicast one takes it by default.
+ *
+ * Return: 0, -EINVAL (no scope id), -ENODEV (bind: another interface),
+ * -ENETUNREACH.
+ */
+static int lw_addr_scope(const struct cove_sock *s,
+			 const struct sockaddr_in6 *sin6, enum lw_addr_use use,
+			 ip_addr_t *ip)
+{
+	uint32_t idx = netif_get_index(&s->st->netif);
+
+	if (!sin6->sin6_scope_id) {
+		if (!IN6_IS_ADDR_MULTICAST(&sin6->sin6_addr))
+			return -EINVAL;
+	} else if (sin6->sin6_scope_id != idx) {
+		return use == LW_USE_BIND ? -ENODEV : -ENETUNREACH;
+	}
+	ip6_addr_set_zone(ip_2_ip6(ip), (u8_t)idx);
 	return 0;
 }
 
-void lw_ip_from_sin(const struct sockaddr_in *a, ip_addr_t *ip)
+/**
+ * lw_addr_from() - a program's sockaddr as lwIP's address, as Linux reads it
+ * @s:		socket (its family, IPV6_V6ONLY, type)
+ * @a:		untrusted sockaddr from the host
+ * @len:	its length
+ * @use:	bind, connect or send (the errors differ, as on Linux)
+ * @ip:		the address: IPv4 (AF_INET, or mapped), IPv6, or for binding
+ *		[::] the socket's wildcard (lw_wildcard())
+ * @port:	the port, host order
+ *
+ * An AF_INET6 socket takes struct sockaddr_in6 of at least 24 bytes (the
+ * RFC 2133 size, without scope id); a UDP one also takes AF_INET for
+ * connect and send, as Linux does. Connecting or sending to [::] means
+ * ::1, as on Linux.
+ *
+ * Return: 0; -EINVAL (short, or mapped for a v6-only bind, or a
+ * link-local address without scope id); -EAFNOSUPPORT (other family);
+ * -ENETUNREACH (IPv4 from a v6-only socket); -ENODEV (bind, bad scope).
+ */
+int lw_addr_from(const struct cove_sock *s, const struct sockaddr *a,
+		 socklen_t len, enum lw_addr_use use, ip_addr_t *ip,
+		 uint16_t *port)
 {
-	ip_addr_set_ip4_u32_val(*ip, a->sin_addr.s_addr);
+	struct sockaddr_in6 sin6;
+	uint32_t v4;
+
+	if (!a || len < sizeof(sa_family_t))
+		return -EINVAL;
+	if (s->family == AF_INET ||
+	    (a->sa_family == AF_INET && s->type == SOCK_DGRAM &&
+	     use != LW_USE_BIND)) {
+		if (len < sizeof(struct sockaddr_in))
+			return -EINVAL;
+		if (a->sa_family != AF_INET)
+			return -EAFNOSUPPORT;
+		if (s->v6only)
+			return use == LW_USE_SEND ? -ENETUNREACH :
+						    -EAFNOSUPPORT;
+		lw_addr_from4(a, ip, port);
+		return 0;
+	}
+	if (len < 24)
+		return -EINVAL;
+	if (a->sa_family != AF_INET6)
+		return -EAFNOSUPPORT;
+	memset(&sin6, 0, sizeof(sin6));
+	memcpy(&sin6, a, len < sizeof(sin6) ? len : sizeof(sin6));
+	*port = ntohs(sin6.sin6_port);
+	if (IN6_IS_ADDR_V4MAPPED(&sin6.sin6_addr)) {
+		if (s->v6only)
+			return use == LW_USE_BIND ? -EINVAL : -ENETUNREACH;
+		memcpy(&v4, sin6.sin6_addr.s6_addr + 12, 4);
+		ip_addr_set_ip4_u32_val(*ip, v4);
+		return 0;
+	}
+	if (IN6_IS_ADDR_UNSPECIFIED(&sin6.sin6_addr) && use == LW_USE_BIND) {
+		lw_wildcard(s, ip);
+		return 0;
+	}
+	if (IN6_IS_ADDR_UNSPECIFIED(&sin6.sin6_addr))
+		sin6.sin6_addr = in6addr_loopback;
+	ip_addr_set_zero_ip6(ip);
+	memcpy(ip_2_ip6(ip)->addr, sin6.sin6_addr.s6_addr, 16);
+	if (IN6_IS_ADDR_LINKLOCAL(&sin6.sin6_addr) ||
+	    IN6_IS_ADDR_MC_LINKLOCAL(&sin6.sin6_addr))
+		return lw_addr_scope(s, &sin6, use, ip);
+	return 0;
 }
 
-void lw_sin_from_ip(const ip_addr_t *ip, uint16_t port, struct sockaddr_in *out)
+/**
+ * lw_name_set() - lwIP's address as the socket's family returns it
+ * @s:		socket
+ * @out:	a sockaddr_in (AF_INET) or sockaddr_in6 (AF_INET6): IPv4 as
+ *		::ffff:a.b.c.d, the ANY type as ::, a zone as the scope id
+ * @ip:		the address; NULL: the wildcard
+ * @port:	host order
+ */
+void lw_name_set(const struct cove_sock *s, union lw_name *out,
+		 const ip_addr_t *ip, uint16_t port)
 {
 	memset(out, 0, sizeof(*out));
-	out->sin_family = AF_INET;
-	out->sin_port = htons(port);
-	out->sin_addr.s_addr =
-		ip && IP_IS_V4(ip) ? ip4_addr_get_u32(ip_2_ip4(ip)) : 0;
+	if (s->family == AF_INET) {
+		out->sin.sin_family = AF_INET;
+		out->sin.sin_port = htons(port);
+		out->sin.sin_addr.s_addr =
+			ip && IP_IS_V4_VAL(*ip) ?
+				ip4_addr_get_u32(ip_2_ip4(ip)) :
+				0;
+		return;
+	}
+	out->sin6.sin6_family = AF_INET6;
+	out->sin6.sin6_port = htons(port);
+	if (!ip || IP_IS_ANY_TYPE_VAL(*ip))
+		return;
+	if (IP_IS_V4_VAL(*ip)) {
+		uint32_t v4 = ip4_addr_get_u32(ip_2_ip4(ip));
+
+		out->sin6.sin6_addr.s6_addr[10] = 0xff;
+		out->sin6.sin6_addr.s6_addr[11] = 0xff;
+		memcpy(out->sin6.sin6_addr.s6_addr + 12, &v4, 4);
+		return;
+	}
+	memcpy(out->sin6.sin6_addr.s6_addr, ip_2_ip6(ip)->addr, 16);
+	if (ip6_addr_has_zone(ip_2_ip6(ip)))
+		out->sin6.sin6_scope_id = ip6_addr_zone(ip_2_ip6(ip));
+}
+
+/* lw_name_put() - copy @n out with sockaddr length semantics. */
+int lw_name_put(const struct cove_sock *s, const union lw_name *n,
+		struct sockaddr *addr, socklen_t *len)
+{
+	socklen_t size = s->family == AF_INET6 ? sizeof(n->sin6) :
+						 sizeof(n->sin);
+
+	if (!addr || !len)
+		return -EFAULT;
+	memcpy(addr, n, *len < size ? *len : size);
+	*len = size;
+	return 0;
+}
+
+/*
+ * lw_wildcard() - what binding the wildcard means for @s: 0.0.0.0 for
+ * AF_INET, [::] of IPADDR_TYPE_V6 with IPV6_V6ONLY, else IPADDR_TYPE_ANY.
+ */
+void lw_wildcard(const struct cove_sock *s, ip_addr_t *ip)
+{
+	if (s->family == AF_INET)
+		ip_addr_set_any(0, ip);
+	else if (s->v6only)
+		ip_addr_set_any(1, ip);
+	else
+		ip_addr_copy(*ip, *IP_ANY_TYPE);
+}
+
+/* lw_ip_unroutable() - lw_addr_unroutable() for an IPv4 @ip, else false. */
+bool lw_ip_unroutable(const ip_addr_t *ip)
+{
+	return IP_IS_V4_VAL(*ip) &&
+	       lw_addr_unroutable(ip4_addr_get_u32(ip_2_ip4(ip)));
 }
 
 size_t lw_iov_total(const struct msghdr *msg)
@@ -86,7 +251,7 @@ size_t lw_iov_total(const struct msghdr *msg)
 /**
  * lw_socket() - the ABI's socket(): a held socket with a new lwIP PCB
  * @st:		instance
- * @domain:	AF_INET only
+ * @domain:	AF_INET, or AF_INET6 (dual stack, see the theory block)
  * @type:	SOCK_STREAM or SOCK_DGRAM; SOCK_NONBLOCK and SOCK_CLOEXEC are
  *		the host's and ignored
  * @protocol:	0 or the protocol matching @type
@@ -102,7 +267,7 @@ static int lw_socket(struct cove_stack *st, int domain, int type, int protocol,
 	struct cove_sock *s;
 	int ret;
 
-	if (domain != AF_INET)
+	if (domain != AF_INET && domain != AF_INET6)
 		return -EAFNOSUPPORT;
 	if (base != SOCK_STREAM && base != SOCK_DGRAM)
 		return -ESOCKTNOSUPPORT;
@@ -111,7 +276,7 @@ static int lw_socket(struct cove_stack *st, int domain, int type, int protocol,
 		return -EPROTONOSUPPORT;
 	if (st->nsock + st->nchild >= st->max_sockets)
 		return -EMFILE;
-	s = lw_sock_new(st, base);
+	s = lw_sock_new(st, domain, base);
 	if (!s)
 		return -ENOMEM;
 	lw_enter(st);
@@ -132,23 +297,35 @@ static void lw_set_cookie(struct cove_sock *s, void *cookie)
 	s->cookie = cookie;
 }
 
+/* lw_bind_local() - may a socket bind @ip: the wildcard or one of ours? */
+static bool lw_bind_local(const struct cove_stack *st, const ip_addr_t *ip)
+{
+	if (ip_addr_isany(ip) || IP_IS_ANY_TYPE_VAL(*ip))
+		return true;
+	if (IP_IS_V4_VAL(*ip))
+		return lw_addr_local(st, ip4_addr_get_u32(ip_2_ip4(ip)));
+	return lw_addr6_local(st, ip_2_ip6(ip));
+}
+
 /*
- * lw_bind() - bind(): INADDR_ANY, our address or 127.0.0.1 (lwIP's "lo"
- * accepts no other address of 127/8), then the protocol's bind.
+ * lw_bind() - bind(): the wildcard, our address or 127.0.0.1 (lwIP's "lo"
+ * accepts no other address of 127/8), an IPv6 address of the netif or
+ * ::1, then the protocol's bind.
  */
 static int lw_bind(struct cove_sock *s, const struct sockaddr *addr,
 		   socklen_t len)
 {
-	struct sockaddr_in a;
-	int ret = lw_sockaddr_in(addr, len, &a);
+	ip_addr_t ip;
+	uint16_t port;
+	int ret = lw_addr_from(s, addr, len, LW_USE_BIND, &ip, &port);
 
 	if (ret)
 		return ret;
-	if (a.sin_addr.s_addr != htonl(INADDR_ANY) &&
-	    !lw_addr_local(s->st, a.sin_addr.s_addr))
+	if (!lw_bind_local(s->st, &ip))
 		return -EADDRNOTAVAIL;
 	lw_enter(s->st);
-	ret = s->type == SOCK_STREAM ? lw_tcp_bind(s, &a) : lw_udp_bind(s, &a);
+	ret = s->type == SOCK_STREAM ? lw_tcp_bind(s, &ip, port) :
+				       lw_udp_bind(s, &ip, port);
 	lw_leave(s->st);
 	return ret;
 }
@@ -185,24 +362,26 @@ static int lw_accept(struct cove_sock *s, struct cove_sock **out,
  * @len:	its length
  *
  * UDP takes AF_UNSPEC (forget the peer) as well, so it checks the address
- * itself; TCP needs a valid AF_INET address before lw_tcp_connect().
+ * itself; TCP needs a valid address (lw_addr_from()) before
+ * lw_tcp_connect().
  *
  * Return: as lw_tcp_connect() (-EINPROGRESS on success) or
- * lw_udp_connect() (0), or lw_sockaddr_in()'s -EINVAL/-EAFNOSUPPORT.
+ * lw_udp_connect() (0), or lw_addr_from()'s error.
  */
 static int lw_connect(struct cove_sock *s, const struct sockaddr *addr,
 		      socklen_t len)
 {
-	struct sockaddr_in a;
+	ip_addr_t ip;
+	uint16_t port;
 	int ret;
 
 	lw_enter(s->st);
 	if (s->type == SOCK_DGRAM) {
 		ret = lw_udp_connect(s, addr, len);
 	} else {
-		ret = lw_sockaddr_in(addr, len, &a);
+		ret = lw_addr_from(s, addr, len, LW_USE_CONNECT, &ip, &port);
 		if (!ret)
-			ret = lw_tcp_connect(s, &a);
+			ret = lw_tcp_connect(s, &ip, port);
 	}
 	lw_leave(s->st);
 	return ret;
@@ -407,6 +586,94 @@ static int lw_set_ip(struct cove_sock *s, int name, const void *val,
 	return ret;
 }
 
+/* lw_bound() - has @s a local port (bind, listen, connect or a send)? */
+static bool lw_bound(const struct cove_sock *s)
+{
+	if (s->type == SOCK_STREAM)
+		return s->state != LW_NEW ||
+		       (s->pcb.tcp && s->pcb.tcp->local_port);
+	return s->pcb.udp && s->pcb.udp->local_port;
+}
+
+/*
+ * lw_retype() - an unbound PCB's wildcard follows IPV6_V6ONLY: of
+ * IPADDR_TYPE_V6 (lwIP gives it no IPv4) or IPADDR_TYPE_ANY.
+ */
+static void lw_retype(struct cove_sock *s)
+{
+	if (s->type == SOCK_STREAM && s->pcb.tcp)
+		lw_wildcard(s, &s->pcb.tcp->local_ip);
+	else if (s->type == SOCK_DGRAM && s->pcb.udp)
+		lw_wildcard(s, &s->pcb.udp->local_ip);
+}
+
+/**
+ * lw_set_ip6() - setsockopt() at IPPROTO_IPV6, AF_INET6 sockets only
+ * @s:		socket
+ * @name:	IPV6_V6ONLY (before the socket is bound, as Linux),
+ *		IPV6_UNICAST_HOPS or IPV6_TCLASS (-1..255, -1 the default;
+ *		they share the PCB's TTL and TOS with IP_TTL and IP_TOS)
+ * @val:	an int in host memory
+ * @len:	its length
+ *
+ * Return: 0, -EINVAL (short, out of range, bound), -ENOPROTOOPT.
+ */
+static int lw_set_ip6(struct cove_sock *s, int name, const void *val,
+		      socklen_t len)
+{
+	int v, ret;
+
+	if (s->family != AF_INET6)
+		return -ENOPROTOOPT;
+	ret = lw_opt_int(val, len, &v);
+	if (ret)
+		return ret;
+	switch (name) {
+	case IPV6_V6ONLY:
+		if (lw_bound(s))
+			return -EINVAL;
+		s->v6only = v != 0;
+		lw_retype(s);
+		return 0;
+	case IPV6_UNICAST_HOPS:
+		if (v < -1 || v > 255)
+			return -EINVAL;
+		s->ttl = v < 0 ? IP_DEFAULT_TTL : (uint8_t)v;
+		break;
+	case IPV6_TCLASS:
+		if (v < -1 || v > 255)
+			return -EINVAL;
+		v = v < 0 ? 0 : v;
+		s->tos = s->type == SOCK_STREAM ?
+				 (uint8_t)((v & ~3) | (s->tos & 3)) :
+				 (uint8_t)v;
+		break;
+	default:
+		return -ENOPROTOOPT;
+	}
+	lw_ip_apply(s);
+	return 0;
+}
+
+/* lw_get_ip6() - getsockopt() at IPPROTO_IPV6, answered as Linux does. */
+static int lw_get_ip6(const struct cove_sock *s, int name, void *val,
+		      socklen_t *len)
+{
+	if (s->family != AF_INET6)
+		return -ENOPROTOOPT;
+	switch (name) {
+	case IPV6_V6ONLY:
+		return cove_ipopt_put(val, len, s->v6only);
+	case IPV6_UNICAST_HOPS:
+		return cove_ipopt_put(val, len,
+				      s->ttl ? s->ttl : IP_DEFAULT_TTL);
+	case IPV6_TCLASS:
+		return cove_ipopt_put(val, len, s->tos);
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
 /* lw_buf_val() - SO_RCVBUF/SO_SNDBUF as Linux keeps them: doubled, at
  * least @min (SOCK_MIN_RCVBUF/SNDBUF), at most 32 MiB. */
 static uint32_t lw_buf_val(int v, uint32_t min)
@@ -516,7 +783,7 @@ static int lw_set_cc(struct cove_sock *s, const void *val, socklen_t len)
  * way programs setting it expect; SO_BROADCAST is accepted since lwIP
  * sends broadcasts anyway. SO_RCVBUF/SO_SNDBUF are doubled like Linux,
  * with its minimum, up to 32 MiB. IPPROTO_IP goes to lw_set_ip(),
- * TCP_CONGESTION to lw_set_cc(). TCP_NODELAY and the keepalive timings on
+ * IPPROTO_IPV6 to lw_set_ip6(), TCP_CONGESTION to lw_set_cc(). TCP_NODELAY and the keepalive timings on
  * a socket without a connection PCB (listening, dead) are accepted and
  * forgotten.
  *
@@ -539,9 +806,10 @@ static int lw_setsockopt(struct cove_sock *s, int level, int name,
 	}
 	if (level == IPPROTO_TCP && name == TCP_CONGESTION)
 		return lw_set_cc(s, val, len);
-	if (level == IPPROTO_IP) {
+	if (level == IPPROTO_IP || level == IPPROTO_IPV6) {
 		lw_enter(s->st);
-		ret = lw_set_ip(s, name, val, len);
+		ret = level == IPPROTO_IP ? lw_set_ip(s, name, val, len) :
+					    lw_set_ip6(s, name, val, len);
 		lw_leave(s->st);
 		return ret;
 	}
@@ -732,6 +1000,8 @@ static int lw_getsockopt(struct cove_sock *s, int level, int name, void *val,
 	}
 	if (level == IPPROTO_IP)
 		return lw_get_ip(s, name, val, len);
+	if (level == IPPROTO_IPV6)
+		return lw_get_ip6(s, name, val, len);
 	if (level != IPPROTO_TCP || s->type != SOCK_STREAM)
 		return -ENOPROTOOPT;
 	switch (name) {
@@ -770,36 +1040,22 @@ static int lw_getsockopt(struct cove_sock *s, int level, int name, void *val,
 	return lw_put_int(val, len, v);
 }
 
-/* lw_put_name() - copy @a out with sockaddr length semantics. */
-static int lw_put_name(const struct sockaddr_in *a, struct sockaddr *addr,
-		       socklen_t *len)
-{
-	socklen_t n;
-
-	if (!addr || !len)
-		return -EFAULT;
-	n = *len < sizeof(*a) ? *len : (socklen_t)sizeof(*a);
-	memcpy(addr, a, n);
-	*len = sizeof(*a);
-	return 0;
-}
-
 static int lw_getsockname(struct cove_sock *s, struct sockaddr *addr,
 			  socklen_t *len)
 {
 	/* The cache follows bind/listen/connect/accept/first send. */
-	return lw_put_name(&s->local, addr, len);
+	return lw_name_put(s, &s->local, addr, len);
 }
 
 static int lw_getpeername(struct cove_sock *s, struct sockaddr *addr,
 			  socklen_t *len)
 {
 	if (s->type == SOCK_STREAM && s->state != LW_CONNECTED &&
-	    !(s->state == LW_DEAD && s->peer.sin_port))
+	    !(s->state == LW_DEAD && s->peer.sin.sin_port))
 		return -ENOTCONN;
 	if (s->type == SOCK_DGRAM && !(s->pcb.udp->flags & UDP_FLAGS_CONNECTED))
 		return -ENOTCONN;
-	return lw_put_name(&s->peer, addr, len);
+	return lw_name_put(s, &s->peer, addr, len);
 }
 
 static uint32_t lw_events(struct cove_sock *s)

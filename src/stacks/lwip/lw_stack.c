@@ -173,6 +173,7 @@ bool lw_addr6_local(const struct cove_stack *st, const ip6_addr_t *a)
 /**
  * lw_sock_new() - a zeroed socket on the instance's list, no PCB yet
  * @st:		instance
+ * @family:	AF_INET or AF_INET6
  * @type:	SOCK_STREAM or SOCK_DGRAM
  *
  * The caller attaches a PCB and decides how the socket counts: held and
@@ -181,7 +182,7 @@ bool lw_addr6_local(const struct cove_stack *st, const ip6_addr_t *a)
  *
  * Return: the socket, or NULL when out of memory.
  */
-struct cove_sock *lw_sock_new(struct cove_stack *st, int type)
+struct cove_sock *lw_sock_new(struct cove_stack *st, int family, int type)
 {
 	struct cove_sock *s = calloc(1, sizeof(*s));
 
@@ -189,9 +190,10 @@ struct cove_sock *lw_sock_new(struct cove_stack *st, int type)
 		return NULL;
 	s->st = st;
 	s->type = type;
+	s->family = family;
 	s->pmtudisc = IP_PMTUDISC_WANT; /* Linux's default */
-	s->local.sin_family = AF_INET;
-	s->peer.sin_family = AF_INET;
+	lw_name_set(s, &s->local, NULL, 0);
+	lw_name_set(s, &s->peer, NULL, 0);
 	s->next = st->socks;
 	if (st->socks)
 		st->socks->prev = s;

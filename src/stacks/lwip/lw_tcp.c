@@ -261,7 +261,7 @@ static err_t lw_tcp_connected_cb(void *arg, struct tcp_pcb *pcb, err_t err)
 
 	(void)err;
 	s->state = LW_CONNECTED;
-	lw_sin_from_ip(&pcb->local_ip, pcb->local_port, &s->local);
+	lw_name_set(s, &s->local, &pcb->local_ip, pcb->local_port);
 	lw_dirty(s);
 	return ERR_OK;
 }
@@ -311,15 +311,16 @@ static err_t lw_tcp_accept_cb(void *arg, struct tcp_pcb *pcb, err_t err)
 	st = l->st;
 	if (l->nacc >= l->backlog || st->nsock + st->nchild >= st->max_sockets)
 		return ERR_MEM;
-	c = lw_sock_new(st, SOCK_STREAM);
+	c = lw_sock_new(st, l->family, SOCK_STREAM);
 	if (!c)
 		return ERR_MEM;
 	c->state = LW_CONNECTED;
 	c->listener = l;
 	c->reuse = l->reuse;
+	c->v6only = l->v6only;
 	lw_tcp_attach(c, pcb);
-	lw_sin_from_ip(&pcb->local_ip, pcb->local_port, &c->local);
-	lw_sin_from_ip(&pcb->remote_ip, pcb->remote_port, &c->peer);
+	lw_name_set(c, &c->local, &pcb->local_ip, pcb->local_port);
+	lw_name_set(c, &c->peer, &pcb->remote_ip, pcb->remote_port);
 	if (l->acc_tail)
 		l->acc_tail->acc_next = c;
 	else
@@ -331,10 +332,14 @@ static err_t lw_tcp_accept_cb(void *arg, struct tcp_pcb *pcb, err_t err)
 	return ERR_OK;
 }
 
-/* lw_tcp_open() - a new IPv4 PCB for @s, callbacks attached. */
+/*
+ * lw_tcp_open() - a new PCB for @s, callbacks attached: IPADDR_TYPE_V4
+ * for AF_INET, IPADDR_TYPE_ANY (both families) for AF_INET6.
+ */
 int lw_tcp_open(struct cove_sock *s)
 {
-	struct tcp_pcb *pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
+	struct tcp_pcb *pcb = tcp_new_ip_type(
+		s->family == AF_INET6 ? IPADDR_TYPE_ANY : IPADDR_TYPE_V4);
 
 	if (!pcb)
 		return -ENOMEM;
@@ -343,23 +348,60 @@ int lw_tcp_open(struct cove_sock *s)
 	return 0;
 }
 
+/**
+ * lw_tcp_family_clash() - does binding @ip:@port overlap an IPv6 bind?
+ * @pcb:	the PCB to bind
+ * @ip:		IPADDR_TYPE_ANY ([::], dual stack) or an IPv6 address
+ * @port:	host order; 0 (lwIP picks a free one) never clashes
+ *
+ * lwIP's tcp_bind() takes an IPADDR_TYPE_ANY address for IPv4 when it
+ * looks for a port in use, so [::] (dual) and an IPv6 bind of the same
+ * port would both succeed; Linux refuses the second (EADDRINUSE) unless
+ * both set SO_REUSEADDR, as lwIP's own check does.
+ *
+ * Return: true when another PCB holds the port for IPv6 in a way @ip
+ * overlaps.
+ */
+static bool lw_tcp_family_clash(const struct tcp_pcb *pcb, const ip_addr_t *ip,
+				uint16_t port)
+{
+	bool any = IP_IS_ANY_TYPE_VAL(*ip), v6 = IP_IS_V6_VAL(*ip);
+	const struct tcp_pcb *c;
+	unsigned i;
+
+	if (!port || (!any && !v6))
+		return false;
+	for (i = 0; i < NUM_TCP_PCB_LISTS; i++)
+		for (c = *tcp_pcb_lists[i]; c; c = c->next) {
+			if (c == pcb || c->local_port != port)
+				continue;
+			if (ip_get_option(pcb, SOF_REUSEADDR) &&
+			    ip_get_option(c, SOF_REUSEADDR))
+				continue;
+			if ((any && IP_IS_V6_VAL(c->local_ip)) ||
+			    (v6 && IP_IS_ANY_TYPE_VAL(c->local_ip)))
+				return true;
+		}
+	return false;
+}
+
 /*
  * lw_tcp_bind() - tcp_bind() on a fresh, unbound PCB; port 0 lets lwIP
  * pick. Return: 0, -EINVAL (bound, or not LW_NEW), or lwIP's error as
  * an errno (-EADDRINUSE when the port is taken).
  */
-int lw_tcp_bind(struct cove_sock *s, const struct sockaddr_in *a)
+int lw_tcp_bind(struct cove_sock *s, const ip_addr_t *ip, uint16_t port)
 {
-	ip_addr_t ip;
 	int ret;
 
 	if (s->state != LW_NEW || !s->pcb.tcp || s->pcb.tcp->local_port)
 		return -EINVAL;
-	lw_ip_from_sin(a, &ip);
-	ret = lw_err(tcp_bind(s->pcb.tcp, &ip, ntohs(a->sin_port)));
+	if (lw_tcp_family_clash(s->pcb.tcp, ip, port))
+		return -EADDRINUSE;
+	ret = lw_err(tcp_bind(s->pcb.tcp, ip, port));
 	if (!ret)
-		lw_sin_from_ip(&s->pcb.tcp->local_ip, s->pcb.tcp->local_port,
-			       &s->local);
+		lw_name_set(s, &s->local, &s->pcb.tcp->local_ip,
+			    s->pcb.tcp->local_port);
 	return ret;
 }
 
@@ -395,7 +437,10 @@ int lw_tcp_listen(struct cove_sock *s, int backlog)
 	if (s->state != LW_NEW || !s->pcb.tcp)
 		return -EINVAL;
 	if (!s->pcb.tcp->local_port) {
-		ret = lw_err(tcp_bind(s->pcb.tcp, IP4_ADDR_ANY, 0));
+		ip_addr_t any;
+
+		lw_wildcard(s, &any);
+		ret = lw_err(tcp_bind(s->pcb.tcp, &any, 0));
 		if (ret)
 			return ret;
 	}
@@ -409,7 +454,7 @@ int lw_tcp_listen(struct cove_sock *s, int backlog)
 	tcp_accept(lpcb, lw_tcp_accept_cb);
 	s->state = LW_LISTEN;
 	s->backlog = (unsigned)backlog;
-	lw_sin_from_ip(&lpcb->local_ip, lpcb->local_port, &s->local);
+	lw_name_set(s, &s->local, &lpcb->local_ip, lpcb->local_port);
 	return 0;
 }
 
@@ -418,7 +463,7 @@ int lw_tcp_listen(struct cove_sock *s, int backlog)
  * @s:		listener
  * @out:	the child, now held (counted in nsock instead of nchild)
  * @peer:	its address, truncated to *@len (may be NULL)
- * @len:	in: room at @peer; out: sizeof(struct sockaddr_in)
+ * @len:	in: room at @peer; out: the size of the family's sockaddr
  *
  * The child is marked dirty, so the host hears at once about data or a
  * FIN that arrived while it waited on the queue.
@@ -446,14 +491,8 @@ int lw_tcp_accept(struct cove_sock *s, struct cove_sock **out,
 	c->held = true;
 	st->nsock++;
 	st->stats.tcp_passive_opens++;
-	if (peer && len) {
-		socklen_t n = *len < sizeof(c->peer) ?
-				      *len :
-				      (socklen_t)sizeof(c->peer);
-
-		memcpy(peer, &c->peer, n);
-		*len = sizeof(c->peer);
-	}
+	if (peer && len)
+		(void)lw_name_put(c, &c->peer, peer, len);
 	lw_dirty(c); /* data may be waiting already */
 	*out = c;
 	return 0;
@@ -462,9 +501,10 @@ int lw_tcp_accept(struct cove_sock *s, struct cove_sock **out,
 /**
  * lw_tcp_connect() - connect(): start lwIP's handshake
  * @s:		socket
- * @a:		destination, already checked by lw_sockaddr_in()
+ * @ip:		destination, from lw_addr_from() (IPv4 for a mapped one)
+ * @port:	its port, host order
  *
- * 127.0.0.1 and our own address go through lwIP's loopback (lw_loop.c);
+ * 127.0.0.1, ::1 and our own addresses go through lwIP's loopback (lw_loop.c);
  * the rest of 127/8 is refused (-ENETUNREACH), as lwIP could not deliver
  * there. Completion arrives through lw_tcp_connected_cb() or, on a RST
  * or timeout, lw_tcp_err_cb() (ECONNREFUSED, ETIMEDOUT).
@@ -473,9 +513,8 @@ int lw_tcp_accept(struct cove_sock *s, struct cove_sock **out,
  * -EINVAL (listening), a pending error (once) on a dead socket, or
  * tcp_connect()'s error as an errno.
  */
-int lw_tcp_connect(struct cove_sock *s, const struct sockaddr_in *a)
+int lw_tcp_connect(struct cove_sock *s, const ip_addr_t *ip, uint16_t port)
 {
-	ip_addr_t ip;
 	err_t e;
 
 	switch (s->state) {
@@ -496,17 +535,17 @@ int lw_tcp_connect(struct cove_sock *s, const struct sockaddr_in *a)
 	case LW_NEW:
 		break;
 	}
-	if (lw_addr_unroutable(a->sin_addr.s_addr))
+	if (lw_ip_unroutable(ip))
 		return -ENETUNREACH;
-	lw_ip_from_sin(a, &ip);
-	e = tcp_connect(s->pcb.tcp, &ip, ntohs(a->sin_port),
-			lw_tcp_connected_cb);
+	if (!IP_ADDR_PCB_VERSION_MATCH(s->pcb.tcp, ip))
+		return -ENETUNREACH; /* bound to the other family */
+	e = tcp_connect(s->pcb.tcp, ip, port, lw_tcp_connected_cb);
 	if (e != ERR_OK)
 		return lw_err(e);
 	s->state = LW_CONNECTING;
-	s->peer = *a;
-	lw_sin_from_ip(&s->pcb.tcp->local_ip, s->pcb.tcp->local_port,
-		       &s->local);
+	lw_name_set(s, &s->peer, ip, port);
+	lw_name_set(s, &s->local, &s->pcb.tcp->local_ip,
+		    s->pcb.tcp->local_port);
 	s->st->stats.tcp_active_opens++;
 	return -EINPROGRESS;
 }
