@@ -1873,6 +1873,97 @@ static void test_ip6_prefix(void)
 	}
 }
 
+/**
+ * t_frag6() - one fragment of a UDP datagram from fd00::1:5555 to
+ * fd00::2:7, payload bytes i = i & 0xff
+ * @f:		frame buffer
+ * @total:	the datagram's payload length
+ * @off:	this fragment's offset in the UDP datagram (multiple of 8)
+ * @len:	its length (a multiple of 8 unless last)
+ * @more:	more fragments follow
+ *
+ * The UDP checksum covers the whole datagram, so it is computed on a
+ * scratch copy first. Return: the frame's length.
+ */
+static size_t t_frag6(uint8_t *f, size_t total, size_t off, size_t len,
+		      bool more)
+{
+	static uint8_t whole[54 + 8 + 4000];
+	size_t i, n = 8 + total;
+
+	for (i = 0; i < total; i++)
+		whole[54 + 8 + i] = (uint8_t)i;
+	memset(whole + 54, 0, 8);
+	whole[54] = 5555 >> 8;
+	whole[55] = 5555 & 0xff;
+	whole[57] = 7;
+	whole[58] = (uint8_t)(n >> 8);
+	whole[59] = (uint8_t)n;
+	(void)t_ip6(whole, 17, peer6, me6, 64, n, 6);
+	memset(f + 54, 0, 8);
+	f[54] = 17;
+	f[56] = (uint8_t)(off >> 8);
+	f[57] = (uint8_t)((off & 0xf8) | (more ? 1 : 0));
+	f[61] = 0x42; /* identification */
+	memcpy(f + 62, whole + 54 + off, len);
+	n = t_ip6(f, 44, peer6, me6, 64, 8 + len, 0);
+	f[54] = 17; /* t_ip6() wrote a "checksum" over the fragment header */
+	f[55] = 0;
+	return n;
+}
+
+/*
+ * UDP over IPv6 beyond the MTU: a 3000-byte datagram leaves as fragments
+ * no larger than the link's frames, and one received in three fragments
+ * (out of order) is reassembled and delivered whole.
+ */
+static void test_ip6_udp_frag(void)
+{
+	struct sockaddr_in6 a = t_sin6("::", 7), to = t_sin6(peer6, 5555), from;
+	static char big[3000], in[4000];
+	struct iovec iov = { .iov_base = big, .iov_len = sizeof(big) };
+	struct msghdr m = { .msg_name = &to,
+			    .msg_namelen = sizeof(to),
+			    .msg_iov = &iov,
+			    .msg_iovlen = 1 };
+	struct cove_sock *s;
+	struct cove_stack *st;
+	uint8_t f[2048], r[2048];
+	unsigned frags = 0, i;
+	size_t n, bytes = 0;
+
+	REQUIRE(t_create6(&st, COVE_STACK_F_NO_DAD, NULL) == 0);
+	t_learn(st);
+	REQUIRE(ops->socket(st, AF_INET6, SOCK_DGRAM, 0, &s) == 0);
+	REQUIRE(ops->bind(s, (struct sockaddr *)&a, sizeof(a)) == 0);
+	CHECK(ops->sendmsg(s, &m, 0) == (ssize_t)sizeof(big));
+	while ((n = t_next6(r, sizeof(r), 44, 0))) {
+		CHECK(n <= 1514);
+		frags++;
+		bytes += n - 62;
+	}
+	CHECK(frags >= 3 && bytes == 8 + sizeof(big));
+
+	t_send(st, f, t_frag6(f, 2500, 1232, 1232, true));
+	t_send(st, f, t_frag6(f, 2500, 0, 1232, true));
+	CHECK(ops->recvmsg(s, &m, 0) == -EAGAIN);
+	t_send(st, f, t_frag6(f, 2500, 2464, 8 + 2500 - 2464, false));
+	iov.iov_base = in;
+	iov.iov_len = sizeof(in);
+	m.msg_name = &from;
+	m.msg_namelen = sizeof(from);
+	n = (size_t)ops->recvmsg(s, &m, 0);
+	CHECK(n == 2500 && t_is6(&from, peer6, 5555));
+	for (i = 0; n == 2500 && i < n; i++)
+		if ((uint8_t)in[i] != (uint8_t)i) {
+			CHECK(!"reassembled payload differs");
+			break;
+		}
+	ops->close(s);
+	ops->destroy(st);
+	t_drain();
+}
+
 int main(void)
 {
 	ops = cove_stack_find("lwip");
@@ -1904,6 +1995,7 @@ int main(void)
 	RUN(test_ip6_tcp);
 	RUN(test_ip6_loopback);
 	RUN(test_ip6_prefix);
+	RUN(test_ip6_udp_frag);
 	cove_link_close(link_a);
 	cove_link_close(link_b);
 	CHECK(cove_frame_pool_fini(&pool_a) == 0);
