@@ -1964,6 +1964,71 @@ static void test_ip6_udp_frag(void)
 	t_drain();
 }
 
+/* t_ptb6() - a Packet Too Big from fd00::1 for MTU @mtu quoting a packet
+ * from @quoted_src to fd00::1. Return: the frame's length. */
+static size_t t_ptb6(uint8_t *f, uint32_t mtu, const char *quoted_src)
+{
+	uint8_t *q = f + 54;
+
+	memset(q, 0, 8 + 48);
+	q[0] = 2;
+	q[4] = (uint8_t)(mtu >> 24);
+	q[5] = (uint8_t)(mtu >> 16);
+	q[6] = (uint8_t)(mtu >> 8);
+	q[7] = (uint8_t)mtu;
+	q[8] = 0x60;
+	q[13] = 8;
+	q[14] = 17;
+	q[15] = 64;
+	inet_pton(AF_INET6, quoted_src, q + 16);
+	inet_pton(AF_INET6, peer6, q + 32);
+	return t_ip6(f, 58, peer6, me6, 64, 8 + 48, 2);
+}
+
+/*
+ * Packet Too Big: one below 1280, or quoting a packet that was not ours,
+ * is dropped by the filter (lwIP would take any MTU; below 60 its TCP MSS
+ * becomes 0); one for 1400 quoting ours lowers the path MTU, and the
+ * next large datagram leaves in fragments of at most 1400 bytes.
+ */
+static void test_ip6_ptb(void)
+{
+	struct sockaddr_in6 to = t_sin6(peer6, 5555);
+	static char big[3000];
+	struct iovec iov = { .iov_base = big, .iov_len = sizeof(big) };
+	struct msghdr m = { .msg_name = &to,
+			    .msg_namelen = sizeof(to),
+			    .msg_iov = &iov,
+			    .msg_iovlen = 1 };
+	struct cove_stack_stats s0, s1;
+	struct cove_sock *s;
+	struct cove_stack *st;
+	uint8_t f[256], r[2048];
+	unsigned frags = 0;
+	size_t n, max = 0;
+
+	REQUIRE(t_create6(&st, COVE_STACK_F_NO_DAD, NULL) == 0);
+	t_learn(st);
+	REQUIRE(ops->socket(st, AF_INET6, SOCK_DGRAM, 0, &s) == 0);
+	CHECK(ops->sendmsg(s, &m, 0) == (ssize_t)sizeof(big));
+	t_drain(); /* fd00::1 is in lwIP's destination cache now */
+	cove_stack_read_stats(ops, st, &s0);
+	t_send(st, f, t_ptb6(f, 1000, me6));
+	t_send(st, f, t_ptb6(f, 1400, "fd00::77"));
+	cove_stack_read_stats(ops, st, &s1);
+	CHECK(s1.rx_dropped == s0.rx_dropped + 2);
+	t_send(st, f, t_ptb6(f, 1400, me6));
+	CHECK(ops->sendmsg(s, &m, 0) == (ssize_t)sizeof(big));
+	while ((n = t_next6(r, sizeof(r), 44, 0))) {
+		frags++;
+		max = n - 14 > max ? n - 14 : max;
+	}
+	CHECK(frags >= 3 && max <= 1400 && max > 1280);
+	ops->close(s);
+	ops->destroy(st);
+	t_drain();
+}
+
 int main(void)
 {
 	ops = cove_stack_find("lwip");
@@ -1996,6 +2061,7 @@ int main(void)
 	RUN(test_ip6_loopback);
 	RUN(test_ip6_prefix);
 	RUN(test_ip6_udp_frag);
+	RUN(test_ip6_ptb);
 	cove_link_close(link_a);
 	cove_link_close(link_b);
 	CHECK(cove_frame_pool_fini(&pool_a) == 0);

@@ -32,7 +32,10 @@
  * routing header of type 0, 2 or 3 with segments left (RFC 5095; lwIP
  * would take types 2 and 3 as if they ended here) is dropped, and a chain
  * longer than LW_EXT_MAX headers is refused. Neighbour discovery messages
- * must carry hop limit 255 (RFC 4861; lwIP checks it too).
+ * must carry hop limit 255 (RFC 4861; lwIP checks it too). A Packet Too
+ * Big must quote a packet we sent (its source one of ours) and an MTU of
+ * at least 1280: lwIP takes any value into its destination cache (RFC
+ * 8201 forbids going below 1280; lwIP's TCP MSS would drop to 0 below 60).
  *
  * Every read goes through lw_byte()/lw_be16()/lw_be32(), which check the
  * offset against the length.
@@ -257,6 +260,39 @@ static int lw_ext6(const uint8_t *p, size_t end, int *nh, size_t *off,
 }
 
 /**
+ * lw_icmp6() - the ICMPv6 checks of lw_filter6()
+ * @p:		the frame
+ * @end:	where the IPv6 payload ends
+ * @off:	the ICMPv6 header
+ * @hops:	the hop limit it came with
+ * @me:		our addresses
+ * @seg:	its icmp6_type is set
+ *
+ * Return: LW_PASS, or why to drop: ND with a hop limit but 255, a Packet
+ * Too Big below 1280 or quoting a packet that was not ours.
+ */
+static enum lw_verdict lw_icmp6(const uint8_t *p, size_t end, size_t off,
+				int hops, const struct lw_addrs *me,
+				struct lw_tcp_seg *seg)
+{
+	int type = lw_byte(p, end, off);
+	uint32_t mtu;
+
+	if (type < 0)
+		return LW_DROP_MALFORMED;
+	seg->icmp6_type = (uint8_t)type;
+	if (type >= 133 && type <= 137 && hops != 255)
+		return LW_DROP_OTHER; /* ND from off the link */
+	if (type != 2)
+		return LW_PASS;
+	if (!lw_be32(p, end, off + 4, &mtu) || off + 8 + LW_IP6_HLEN > end)
+		return LW_DROP_MALFORMED;
+	if (mtu < 1280 || !lw_ours6(me, p + off + 8 + 8))
+		return LW_DROP_OTHER;
+	return LW_PASS;
+}
+
+/**
  * lw_filter6() - the IPv6 part of lw_filter()
  * @frame:	the Ethernet frame (untrusted), an IPv6 ethertype
  * @len:	its length
@@ -297,16 +333,8 @@ static enum lw_verdict lw_filter6(const uint8_t *frame, size_t len,
 		return r ? (enum lw_verdict)r : LW_DROP_MALFORMED;
 	if (frag)
 		return LW_PASS; /* a later fragment: no upper header here */
-	if (nh == 58) {
-		int type = lw_byte(frame, end, off);
-
-		if (type < 0)
-			return LW_DROP_MALFORMED;
-		seg->icmp6_type = (uint8_t)type;
-		if (type >= 133 && type <= 137 && hops != 255)
-			return LW_DROP_OTHER; /* ND from off the link */
-		return LW_PASS;
-	}
+	if (nh == 58)
+		return lw_icmp6(frame, end, off, hops, me, seg);
 	if (nh != 6)
 		return LW_PASS;
 	if (!lw_tcp_header(frame, end, off, seg))
