@@ -1487,6 +1487,24 @@ static void test_ip6_udp(void)
 	CHECK(ops->bind(s, (struct sockaddr *)&a, sizeof(a)) == -EINVAL);
 	a.sin6_scope_id = 99;
 	CHECK(ops->bind(s, (struct sockaddr *)&a, sizeof(a)) == -ENODEV);
+	/* our link-local address, scope 2 (eth0 behind lo, as builtin) */
+	{
+		uint8_t ll[16];
+		char text[64];
+
+		t_ll6(ll);
+		inet_ntop(AF_INET6, ll, text, sizeof(text));
+		a = t_sin6(text, 7);
+		a.sin6_scope_id = 2;
+		CHECK(ops->bind(s, (struct sockaddr *)&a, sizeof(a)) == 0);
+		len = sizeof(name);
+		CHECK(ops->getsockname(s, (struct sockaddr *)&name, &len) ==
+			      0 &&
+		      t_is6(&name, text, 7) && name.sin6_scope_id == 2);
+		ops->close(s);
+		REQUIRE(ops->socket(st, AF_INET6, SOCK_DGRAM, 0, &s) == 0);
+		len = sizeof(name);
+	}
 	a = t_sin6("::", 7);
 	CHECK(ops->bind(s, (struct sockaddr *)&a, sizeof(a)) == 0);
 	CHECK(ops->getsockname(s, (struct sockaddr *)&name, &len) == 0 &&

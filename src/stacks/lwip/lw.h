@@ -36,10 +36,15 @@
  * abort: loopback output (a packet to 127/8 or our own address) and
  * PBUF_POOL exhaustion. The provider allocates PBUF_RAM only, and
  * lw_loop.c keeps lwIP's loop queues from ever asking for the thread: it
- * delivers looped packets itself from run(), so 127.0.0.1 and the
- * sandbox's own address work as on Linux. lw_filter drops received frames
- * whose IPv4 source is our address or loopback (else a spoofed SYN or
- * datagram would make lwIP answer itself).
+ * delivers looped packets itself from run(), so 127.0.0.1, ::1 and the
+ * sandbox's own addresses work as on Linux. lw_filter drops received
+ * frames whose IPv4 or IPv6 source is ours or loopback (else a spoofed SYN
+ * or datagram would make lwIP answer itself).
+ *
+ * IPv6. Debian's lwIP has it compiled in (docs/PLUGINS.md lists the
+ * options): the netif's addresses, DAD, ND, RS/RA and MLD are lwIP's, set
+ * up by lw_stack.c; AF_INET6 sockets are dual-stack on IPADDR_TYPE_ANY
+ * PCBs (lw_sock.c). lwIP's ND tables are globals like its PCB lists.
  *
  * Process-global state. lwIP keeps its PCB lists, timers and ARP table in
  * globals, so there is one instance per process: a second create() fails
@@ -69,6 +74,10 @@
 #define LW_UDP_MAX_QUEUED      1024u   /* datagrams per socket */
 #define LW_TXQ_MAX	       512u    /* frames waiting for the link */
 #define LW_RXQ_SLOTS	       8u      /* pbuf chains per TCP socket */
+/* lwIP's interface indexes (netif num + 1): "lo" 1 and "cv" 2, as lo and
+ * eth0 in a sandbox and as the builtin stack's scope id. */
+#define LW_NUM_LO 0u
+#define LW_NUM_CV 1u
 
 enum lw_state {
 	LW_NEW, /* fresh or bound */

@@ -77,6 +77,7 @@ static err_t lw_loop_netif_init(struct netif *netif)
 {
 	netif->name[0] = 'l';
 	netif->name[1] = 'o';
+	netif->num = LW_NUM_LO; /* index 1, as a sandbox's lo */
 	netif->output = lw_loop_netif_output;
 	netif->output_ip6 = lw_loop_netif_output6;
 	netif->mtu = 0xffff;

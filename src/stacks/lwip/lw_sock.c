@@ -75,7 +75,7 @@ static void lw_addr_from4(const struct sockaddr *a, ip_addr_t *ip,
  * @use:	what for
  * @ip:		its lwIP form; the zone is set here
  *
- * The only scope is "cv"'s netif index. A unicast address needs it (Linux:
+ * The only scope is "cv"'s netif index, 2 (lw.h). A unicast address needs it (Linux:
  * EINVAL without); a link-local multicast one takes it by default.
  *
  * Return: 0, -EINVAL (no scope id), -ENODEV (bind: another interface),

@@ -300,6 +300,7 @@ static err_t lw_netif_init(struct netif *netif)
 
 	netif->name[0] = 'c';
 	netif->name[1] = 'v';
+	netif->num = LW_NUM_CV; /* netif_add() keeps it: index 2 (lw.h) */
 	netif->output = etharp_output;
 	netif->output_ip6 = lw_output6;
 	netif->linkoutput = lw_linkoutput;
