@@ -2047,6 +2047,75 @@ static void test_ip6_ptb(void)
 	t_drain();
 }
 
+/*
+ * Active opens from an AF_INET6 socket: to fd00::1 a SYN leaves over
+ * IPv6, the SYN|ACK establishes (names fd00::2 and fd00::1); to
+ * ::ffff:10.0.0.1 the SYN leaves over IPv4 and the names read mapped; a
+ * RST to the SYN is ECONNREFUSED.
+ */
+static void test_ip6_connect(void)
+{
+	struct sockaddr_in6 a = t_sin6(peer6, 80), name;
+	struct cove_sock *c, *c4, *c3;
+	struct cove_stack *st;
+	uint8_t f[256], r[2048];
+	uint32_t seq = 0;
+	socklen_t len;
+	int err = 0;
+	size_t n;
+
+	REQUIRE(t_create6(&st, COVE_STACK_F_NO_DAD, NULL) == 0);
+	t_learn(st);
+	REQUIRE(ops->socket(st, AF_INET6, SOCK_STREAM, 0, &c) == 0);
+	CHECK(ops->connect(c, (struct sockaddr *)&a, sizeof(a)) ==
+	      -EINPROGRESS);
+	n = t_next6(r, sizeof(r), 6, 0);
+	REQUIRE(n >= 74 && r[67] == 0x02); /* a SYN over IPv6 */
+	memcpy(&seq, r + 58, 4);
+	seq = ntohl(seq);
+	t_send(st, f,
+	       t_tcp6(f, peer6, 80, (uint16_t)(r[54] << 8 | r[55]), 1000,
+		      seq + 1, 0x12, NULL));
+	CHECK(ops->events(c) & EPOLLOUT);
+	len = sizeof(name);
+	CHECK(ops->getsockname(c, (struct sockaddr *)&name, &len) == 0 &&
+	      t_is6(&name, me6, 0));
+	len = sizeof(name);
+	CHECK(ops->getpeername(c, (struct sockaddr *)&name, &len) == 0 &&
+	      t_is6(&name, peer6, 80));
+	t_drain();
+
+	REQUIRE(ops->socket(st, AF_INET6, SOCK_STREAM, 0, &c4) == 0);
+	a = t_sin6("::ffff:10.0.0.1", 80);
+	CHECK(ops->connect(c4, (struct sockaddr *)&a, sizeof(a)) ==
+	      -EINPROGRESS);
+	n = t_recv(r, sizeof(r));
+	CHECK(n >= 54 && r[12] == 0x08 && r[13] == 0 && r[23] == 6 &&
+	      r[47] == 0x02);
+	len = sizeof(name);
+	CHECK(ops->getsockname(c4, (struct sockaddr *)&name, &len) == 0 &&
+	      t_is6(&name, "::ffff:10.0.0.2", 0));
+
+	REQUIRE(ops->socket(st, AF_INET6, SOCK_STREAM, 0, &c3) == 0);
+	a = t_sin6(peer6, 81);
+	CHECK(ops->connect(c3, (struct sockaddr *)&a, sizeof(a)) ==
+	      -EINPROGRESS);
+	n = t_next6(r, sizeof(r), 6, 0);
+	REQUIRE(n >= 74 && r[67] == 0x02);
+	memcpy(&seq, r + 58, 4);
+	t_send(st, f,
+	       t_tcp6(f, peer6, 81, (uint16_t)(r[54] << 8 | r[55]), 0,
+		      ntohl(seq) + 1, 0x14, NULL));
+	len = sizeof(err);
+	CHECK(ops->getsockopt(c3, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
+	      err == ECONNREFUSED);
+	ops->close(c3);
+	ops->close(c4);
+	ops->close(c);
+	ops->destroy(st);
+	t_drain();
+}
+
 int main(void)
 {
 	ops = cove_stack_find("lwip");
@@ -2080,6 +2149,7 @@ int main(void)
 	RUN(test_ip6_prefix);
 	RUN(test_ip6_udp_frag);
 	RUN(test_ip6_ptb);
+	RUN(test_ip6_connect);
 	cove_link_close(link_a);
 	cove_link_close(link_b);
 	CHECK(cove_frame_pool_fini(&pool_a) == 0);
