@@ -1683,6 +1683,30 @@ static void test_ip6_v6only(void)
 	ops->close(t1);
 	ops->close(t2);
 	ops->close(t3);
+
+	/*
+	 * SO_REUSEADDR on both, as Linux: binding beside a bound [::] is
+	 * fine, beside a listening one (either family, or the same address)
+	 * EADDRINUSE.
+	 */
+	REQUIRE(ops->socket(st, AF_INET6, SOCK_STREAM, 0, &t1) == 0);
+	REQUIRE(ops->socket(st, AF_INET, SOCK_STREAM, 0, &t2) == 0);
+	REQUIRE(ops->socket(st, AF_INET, SOCK_STREAM, 0, &t3) == 0);
+	CHECK(ops->setsockopt(t1, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) ==
+	      0);
+	CHECK(ops->setsockopt(t2, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) ==
+	      0);
+	CHECK(ops->setsockopt(t3, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) ==
+	      0);
+	a = t_sin6("::", 90);
+	CHECK(ops->bind(t1, (struct sockaddr *)&a, sizeof(a)) == 0);
+	a4.sin_port = htons(90);
+	CHECK(ops->bind(t2, (struct sockaddr *)&a4, sizeof(a4)) == 0);
+	ops->close(t2);
+	CHECK(ops->listen(t1, 8) == 0);
+	CHECK(ops->bind(t3, (struct sockaddr *)&a4, sizeof(a4)) == -EADDRINUSE);
+	ops->close(t1);
+	ops->close(t3);
 	ops->destroy(st);
 	t_drain();
 }

@@ -348,39 +348,54 @@ int lw_tcp_open(struct cove_sock *s)
 	return 0;
 }
 
+/*
+ * lw_tcp_overlap() - do binds of @a and @b to one port share an address?
+ * IPADDR_TYPE_ANY ([::], dual) covers both families, a wildcard its own.
+ */
+static bool lw_tcp_overlap(const ip_addr_t *a, const ip_addr_t *b)
+{
+	if (IP_IS_ANY_TYPE_VAL(*a) || IP_IS_ANY_TYPE_VAL(*b))
+		return true;
+	if (IP_GET_TYPE(a) != IP_GET_TYPE(b))
+		return false;
+	return ip_addr_isany(a) || ip_addr_isany(b) ||
+	       ip_addr_cmp_zoneless(a, b);
+}
+
 /**
- * lw_tcp_family_clash() - does binding @ip:@port overlap an IPv6 bind?
+ * lw_tcp_bind_clash() - would binding @ip:@port conflict, by Linux's rule?
  * @pcb:	the PCB to bind
- * @ip:		IPADDR_TYPE_ANY ([::], dual stack) or an IPv6 address
+ * @ip:		the address (IPADDR_TYPE_ANY for a dual [::])
  * @port:	host order; 0 (lwIP picks a free one) never clashes
  *
- * lwIP's tcp_bind() takes an IPADDR_TYPE_ANY address for IPv4 when it
- * looks for a port in use, so [::] (dual) and an IPv6 bind of the same
- * port would both succeed; Linux refuses the second (EADDRINUSE) unless
- * both set SO_REUSEADDR, as lwIP's own check does.
+ * Linux refuses a bind whose address overlaps another socket's on the
+ * port unless both set SO_REUSEADDR and the other is not listening.
+ * lwIP's tcp_bind() takes an IPADDR_TYPE_ANY address for IPv4 (so a dual
+ * [::] and an IPv6 bind of one port both succeeded) and, with both
+ * SOF_REUSEADDR, checks nothing (so a second listener on a listening
+ * port's address was bound, and only tcp_listen() refused it, and not
+ * across the families): this check runs first.
  *
- * Return: true when another PCB holds the port for IPv6 in a way @ip
- * overlaps.
+ * Return: true when the bind must fail with EADDRINUSE.
  */
-static bool lw_tcp_family_clash(const struct tcp_pcb *pcb, const ip_addr_t *ip,
-				uint16_t port)
+static bool lw_tcp_bind_clash(const struct tcp_pcb *pcb, const ip_addr_t *ip,
+			      uint16_t port)
 {
-	bool any = IP_IS_ANY_TYPE_VAL(*ip), v6 = IP_IS_V6_VAL(*ip);
 	const struct tcp_pcb *c;
 	unsigned i;
 
-	if (!port || (!any && !v6))
+	if (!port)
 		return false;
 	for (i = 0; i < NUM_TCP_PCB_LISTS; i++)
 		for (c = *tcp_pcb_lists[i]; c; c = c->next) {
-			if (c == pcb || c->local_port != port)
+			if (c == pcb || c->local_port != port ||
+			    !lw_tcp_overlap(ip, &c->local_ip))
 				continue;
 			if (ip_get_option(pcb, SOF_REUSEADDR) &&
-			    ip_get_option(c, SOF_REUSEADDR))
+			    ip_get_option(c, SOF_REUSEADDR) &&
+			    c->state != LISTEN)
 				continue;
-			if ((any && IP_IS_V6_VAL(c->local_ip)) ||
-			    (v6 && IP_IS_ANY_TYPE_VAL(c->local_ip)))
-				return true;
+			return true;
 		}
 	return false;
 }
@@ -396,7 +411,7 @@ int lw_tcp_bind(struct cove_sock *s, const ip_addr_t *ip, uint16_t port)
 
 	if (s->state != LW_NEW || !s->pcb.tcp || s->pcb.tcp->local_port)
 		return -EINVAL;
-	if (lw_tcp_family_clash(s->pcb.tcp, ip, port))
+	if (lw_tcp_bind_clash(s->pcb.tcp, ip, port))
 		return -EADDRINUSE;
 	ret = lw_err(tcp_bind(s->pcb.tcp, ip, port));
 	if (!ret)
