@@ -1023,7 +1023,8 @@ static int t_create6p(struct cove_stack **st, uint32_t flags, const char *gw6,
 	};
 
 	inet_pton(AF_INET, "10.0.0.2", &cfg.addr);
-	inet_pton(AF_INET6, me6, &cfg.addr6);
+	if (plen) /* 0: no addr6 (SLAAC) */
+		inet_pton(AF_INET6, me6, &cfg.addr6);
 	if (gw6)
 		inet_pton(AF_INET6, gw6, &cfg.gateway6);
 	return ops->create(&cfg, &env, st);
@@ -2140,6 +2141,61 @@ static void test_ip6_connect(void)
 	t_drain();
 }
 
+/*
+ * Without addr6, a router advertisement from fe80::1 (prefix
+ * 2001:db8:1::/64, autonomous) gives lwIP a default router and a SLAAC
+ * address from the MAC; after its DAD an echo request from off the link
+ * to that address is answered, through the router's MAC.
+ */
+static void test_ip6_ra_slaac(void)
+{
+	struct cove_stack *st;
+	uint8_t f[256], r[2048], ll[16], want[16];
+	char addr[64];
+	uint64_t end;
+	size_t n = 0;
+
+	REQUIRE(t_create6p(&st, COVE_STACK_F_NO_DAD, NULL, 0) == 0);
+	t_drain();
+	memset(f + 54, 0, 56);
+	f[54] = 134;
+	f[58] = 64;   /* cur hop limit */
+	f[60] = 0x07; /* router lifetime 1800 s */
+	f[61] = 0x08;
+	f[70] = 1; /* source link-layer address */
+	f[71] = 1;
+	memcpy(f + 72, peer_mac, 6);
+	f[78] = 3; /* prefix information */
+	f[79] = 4;
+	f[80] = 64;
+	f[81] = 0xc0;		 /* on-link, autonomous */
+	memset(f + 82, 0xff, 8); /* lifetimes: infinite */
+	inet_pton(AF_INET6, "2001:db8:1::", f + 94);
+	t_send(st, f, t_ip6(f, 58, "fe80::1", "ff02::1", 255, 56, 2));
+	t_ll6(ll);
+	memcpy(want, ll, 16);
+	inet_pton(AF_INET6, "2001:db8:1::", want);
+	memcpy(want + 8, ll + 8, 8);
+	inet_ntop(AF_INET6, want, addr, sizeof(addr));
+	/* DAD of the new address, then it answers */
+	end = t_now(NULL) + 4000000000ull;
+	while (t_now(NULL) < end && !n) {
+		struct timespec ts = { 0, 100000000 };
+
+		nanosleep(&ts, NULL);
+		ops->run(st, t_now(NULL));
+		t_drain();
+		memset(f + 54, 0, 8);
+		f[54] = 128;
+		f[61] = 9;
+		t_send(st, f, t_ip6(f, 58, "2001:db8:9::9", addr, 64, 8, 2));
+		n = t_next6(r, sizeof(r), 58, 129);
+	}
+	CHECK(n == 62 && !memcmp(r, peer_mac, 6) && !memcmp(r + 22, want, 16));
+	ops->destroy(st);
+	t_drain();
+}
+
 int main(void)
 {
 	ops = cove_stack_find("lwip");
@@ -2174,6 +2230,7 @@ int main(void)
 	RUN(test_ip6_udp_frag);
 	RUN(test_ip6_ptb);
 	RUN(test_ip6_connect);
+	RUN(test_ip6_ra_slaac);
 	cove_link_close(link_a);
 	cove_link_close(link_b);
 	CHECK(cove_frame_pool_fini(&pool_a) == 0);
