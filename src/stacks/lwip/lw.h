@@ -186,7 +186,6 @@ void lw_leave(struct cove_stack *st);
 void lw_dirty(struct cove_sock *s);
 struct cove_sock *lw_sock_new(struct cove_stack *st, int family, int type);
 void lw_sock_free(struct cove_sock *s);
-bool lw_addr_unroutable(uint32_t addr_be);
 bool lw_addr_local(const struct cove_stack *st, uint32_t addr_be);
 bool lw_addr6_local(const struct cove_stack *st, const ip6_addr_t *a);
 
@@ -266,7 +265,7 @@ ssize_t lw_udp_recv(struct cove_sock *s, struct msghdr *msg, int flags);
 void lw_udp_close(struct cove_sock *s);
 uint32_t lw_udp_events(struct cove_sock *s);
 
-/* lw_sock.c: address helpers shared by TCP and UDP. */
+/* lw_addr.c: socket addresses (lw_iov_total() is lw_sock.c's). */
 enum lw_addr_use {
 	LW_USE_BIND,
 	LW_USE_CONNECT,
@@ -281,6 +280,7 @@ int lw_name_put(const struct cove_sock *s, const union lw_name *n,
 		struct sockaddr *addr, socklen_t *len);
 void lw_wildcard(const struct cove_sock *s, ip_addr_t *ip);
 bool lw_ip_unroutable(const ip_addr_t *ip);
+bool lw_addr_unroutable(uint32_t addr_be);
 size_t lw_iov_total(const struct msghdr *msg);
 
 #endif /* COVE_STACKS_LWIP_LW_H */

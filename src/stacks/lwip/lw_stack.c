@@ -132,18 +132,6 @@ void lw_leave(struct cove_stack *st)
 	}
 }
 
-/*
- * lw_addr_unroutable() - an address of 127/8 lwIP cannot deliver to: of
- * 127/8 it accepts 127.0.0.1 alone (lw_loop.c), so a packet to another one
- * would be looped and then dropped.
- */
-bool lw_addr_unroutable(uint32_t addr_be)
-{
-	uint32_t a = __builtin_bswap32(addr_be);
-
-	return (a >> 24) == 127 && a != INADDR_LOOPBACK;
-}
-
 /* lw_addr_local() - one of the instance's addresses (ours or 127.0.0.1)? */
 bool lw_addr_local(const struct cove_stack *st, uint32_t addr_be)
 {
