@@ -1615,9 +1615,21 @@ static void test_ip6_v6only(void)
 	vl = sizeof(v);
 	CHECK(ops->getsockopt(s, IPPROTO_IP, IP_TOS, &v, &vl) == 0 &&
 	      v == 0x28);
-	/* Limitation: the other IPv6 options are not there */
+	/* remembered only: no control messages, no error queue */
 	CHECK(ops->setsockopt(s, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on,
-			      sizeof(on)) == -ENOPROTOOPT);
+			      sizeof(on)) == 0);
+	vl = sizeof(v);
+	CHECK(ops->getsockopt(s, IPPROTO_IPV6, IPV6_RECVPKTINFO, &v, &vl) ==
+		      0 &&
+	      v == 1);
+	vl = sizeof(v);
+	CHECK(ops->getsockopt(s, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &v, &vl) ==
+		      0 &&
+	      v == IPV6_PMTUDISC_WANT);
+	v = 9;
+	CHECK(ops->setsockopt(s, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &v,
+			      sizeof(v)) == -EINVAL);
+	/* Limitation: IPv6 multicast options are not there */
 	CHECK(ops->setsockopt(s, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &on,
 			      sizeof(on)) == -ENOPROTOOPT);
 	m.msg_name = &to;

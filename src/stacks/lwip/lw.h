@@ -139,6 +139,8 @@ struct cove_sock {
 	bool cork;		 /* TCP_CORK: send() defers partial segments */
 	uint8_t pmtudisc;	 /* IP_MTU_DISCOVER, remembered only */
 	bool recverr, pktinfo;	 /* IP_RECVERR, IP_PKTINFO, remembered only */
+	uint8_t pmtudisc6;	 /* IPV6_MTU_DISCOVER, remembered only */
+	bool recverr6, pktinfo6; /* IPV6_RECVERR, IPV6_RECVPKTINFO, likewise */
 	uint32_t rcvbuf, sndbuf; /* as set by SO_RCVBUF/SO_SNDBUF */
 	uint8_t tos;		 /* IP_TOS = IPV6_TCLASS, on the PCB too */
 	uint8_t ttl;	/* IP_TTL = IPV6_UNICAST_HOPS, on the PCB; 0: lwIP's */

@@ -421,11 +421,42 @@ static void lw_retype(struct cove_sock *s)
 }
 
 /**
+ * lw_ip6_remember() - the IPPROTO_IPV6 options Linux accepts that only
+ * need remembering here: IPV6_MTU_DISCOVER (lwIP fragments at the source
+ * whatever it says), IPV6_RECVERR (no error queue), IPV6_RECVPKTINFO (the
+ * sentry makes no control messages)
+ * @s:		socket
+ * @name:	option
+ * @v:		its value
+ *
+ * Return: 0, -EINVAL (IPV6_MTU_DISCOVER out of range), -ENOPROTOOPT.
+ */
+static int lw_ip6_remember(struct cove_sock *s, int name, int v)
+{
+	switch (name) {
+	case IPV6_MTU_DISCOVER:
+		if (v < IPV6_PMTUDISC_DONT || v > IPV6_PMTUDISC_OMIT)
+			return -EINVAL;
+		s->pmtudisc6 = (uint8_t)v;
+		return 0;
+	case IPV6_RECVERR:
+		s->recverr6 = v != 0;
+		return 0;
+	case IPV6_RECVPKTINFO:
+		s->pktinfo6 = v != 0;
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+/**
  * lw_set_ip6() - setsockopt() at IPPROTO_IPV6, AF_INET6 sockets only
  * @s:		socket
  * @name:	IPV6_V6ONLY (before the socket is bound, as Linux),
  *		IPV6_UNICAST_HOPS or IPV6_TCLASS (-1..255, -1 the default;
- *		they share the PCB's TTL and TOS with IP_TTL and IP_TOS)
+ *		they share the PCB's TTL and TOS with IP_TTL and IP_TOS), or
+ *		one of lw_ip6_remember()'s
  * @val:	an int in host memory
  * @len:	its length
  *
@@ -462,7 +493,7 @@ static int lw_set_ip6(struct cove_sock *s, int name, const void *val,
 				 (uint8_t)v;
 		break;
 	default:
-		return -ENOPROTOOPT;
+		return lw_ip6_remember(s, name, v);
 	}
 	lw_ip_apply(s);
 	return 0;
@@ -482,6 +513,12 @@ static int lw_get_ip6(const struct cove_sock *s, int name, void *val,
 				      s->ttl ? s->ttl : IP_DEFAULT_TTL);
 	case IPV6_TCLASS:
 		return cove_ipopt_put(val, len, s->tos);
+	case IPV6_MTU_DISCOVER:
+		return cove_ipopt_put(val, len, s->pmtudisc6);
+	case IPV6_RECVERR:
+		return cove_ipopt_put(val, len, s->recverr6);
+	case IPV6_RECVPKTINFO:
+		return cove_ipopt_put(val, len, s->pktinfo6);
 	default:
 		return -ENOPROTOOPT;
 	}

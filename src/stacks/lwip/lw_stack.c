@@ -180,6 +180,7 @@ struct cove_sock *lw_sock_new(struct cove_stack *st, int family, int type)
 	s->type = type;
 	s->family = family;
 	s->pmtudisc = IP_PMTUDISC_WANT; /* Linux's default */
+	s->pmtudisc6 = IPV6_PMTUDISC_WANT;
 	lw_name_set(s, &s->local, NULL, 0);
 	lw_name_set(s, &s->peer, NULL, 0);
 	s->next = st->socks;
