@@ -1629,9 +1629,7 @@ static void test_ip6_v6only(void)
 	v = 9;
 	CHECK(ops->setsockopt(s, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &v,
 			      sizeof(v)) == -EINVAL);
-	/* Limitation: IPv6 multicast options are not there */
-	CHECK(ops->setsockopt(s, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &on,
-			      sizeof(on)) == -ENOPROTOOPT);
+
 	m.msg_name = &to;
 	m.msg_namelen = sizeof(to);
 	CHECK(ops->sendmsg(s, &m, 0) == 1);
@@ -2208,6 +2206,119 @@ static void test_ip6_ra_slaac(void)
 	t_drain();
 }
 
+/* t_mreq6() - a struct ipv6_mreq for @group on interface @ifindex. */
+static struct ipv6_mreq t_mreq6(const char *group, unsigned ifindex)
+{
+	struct ipv6_mreq m = { .ipv6mr_interface = ifindex };
+
+	inet_pton(AF_INET6, group, &m.ipv6mr_multiaddr);
+	return m;
+}
+
+/* t_mld6() - run() until an MLD message of @type for @group, at most 2 s. */
+static bool t_mld6(struct cove_stack *st, uint8_t type, const char *group)
+{
+	uint64_t end = t_now(NULL) + 2000000000ull;
+	uint8_t r[2048], g[16];
+	size_t n;
+
+	inet_pton(AF_INET6, group, g);
+	while (t_now(NULL) < end) {
+		struct timespec ts = { 0, 20000000 };
+
+		while ((n = t_next6(r, sizeof(r), 0, 0)))
+			if (n >= 86 && r[54] == 58 && r[62] == type &&
+			    !memcmp(r + 70, g, 16))
+				return true;
+		nanosleep(&ts, NULL);
+		ops->run(st, t_now(NULL));
+	}
+	return false;
+}
+
+/*
+ * IPV6_JOIN_GROUP on a UDP socket is lwIP's MLD join: a report goes out,
+ * a datagram to the group arrives; after IPV6_LEAVE_GROUP a done message
+ * goes out and the group's datagrams are dropped. Errors as Linux's
+ * (checked against the kernel): EADDRINUSE joining twice, EADDRNOTAVAIL
+ * leaving a group not joined, EINVAL for a unicast group or a short
+ * request, ENODEV for another interface, EPROTO on TCP; the multicast
+ * hop limit, loop and interface options with their ranges.
+ */
+static void test_ip6_multicast(void)
+{
+	struct sockaddr_in6 a = t_sin6("::", 5355);
+	struct ipv6_mreq m = t_mreq6("ff02::1:3", 2);
+	struct cove_sock *s, *t;
+	struct cove_stack *st;
+	uint8_t f[256];
+	char buf[16];
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	int v = -1, two = 2, hops = 256;
+	socklen_t vl = sizeof(v);
+	size_t n;
+
+	REQUIRE(t_create6(&st, COVE_STACK_F_NO_DAD, NULL) == 0);
+	t_learn(st);
+	REQUIRE(ops->socket(st, AF_INET6, SOCK_DGRAM, 0, &s) == 0);
+	REQUIRE(ops->socket(st, AF_INET6, SOCK_STREAM, 0, &t) == 0);
+	REQUIRE(ops->bind(s, (struct sockaddr *)&a, sizeof(a)) == 0);
+	CHECK(ops->setsockopt(s, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m,
+			      sizeof(m)) == 0);
+	CHECK(t_mld6(st, 131, "ff02::1:3"));
+	CHECK(ops->setsockopt(s, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m,
+			      sizeof(m)) == -EADDRINUSE);
+	CHECK(ops->setsockopt(t, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m,
+			      sizeof(m)) == -EPROTO);
+	CHECK(ops->setsockopt(s, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m, 16) ==
+	      -EINVAL);
+	{
+		struct ipv6_mreq bad = t_mreq6("fd00::1", 0);
+
+		CHECK(ops->setsockopt(s, IPPROTO_IPV6, IPV6_JOIN_GROUP, &bad,
+				      sizeof(bad)) == -EINVAL);
+		bad = t_mreq6("ff02::1:4", 99);
+		CHECK(ops->setsockopt(s, IPPROTO_IPV6, IPV6_JOIN_GROUP, &bad,
+				      sizeof(bad)) == -ENODEV);
+	}
+	/* a datagram to the group */
+	n = t_udp6(f, peer6, 5000, 5355, "mc");
+	inet_pton(AF_INET6, "ff02::1:3", f + 38);
+	n = t_ip6(f, 17, peer6, "ff02::1:3", 1, n - 54, 6);
+	t_send(st, f, n);
+	CHECK(ops->recvmsg(s, &msg, 0) == 2 && !memcmp(buf, "mc", 2));
+	/* leave: done message, the group's datagrams dropped */
+	CHECK(ops->setsockopt(s, IPPROTO_IPV6, IPV6_LEAVE_GROUP, &m,
+			      sizeof(m)) == 0);
+	CHECK(t_mld6(st, 132, "ff02::1:3"));
+	t_send(st, f, n);
+	CHECK(ops->recvmsg(s, &msg, 0) == -EAGAIN);
+	CHECK(ops->setsockopt(s, IPPROTO_IPV6, IPV6_LEAVE_GROUP, &m,
+			      sizeof(m)) == -EADDRNOTAVAIL);
+	/* the multicast options, Linux's defaults and ranges */
+	CHECK(ops->getsockopt(s, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &v, &vl) ==
+		      0 &&
+	      v == 1);
+	CHECK(ops->setsockopt(s, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops,
+			      sizeof(hops)) == -EINVAL);
+	CHECK(ops->setsockopt(s, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &two,
+			      sizeof(two)) == -EINVAL);
+	two = 99;
+	CHECK(ops->setsockopt(s, IPPROTO_IPV6, IPV6_MULTICAST_IF, &two,
+			      sizeof(two)) == -ENODEV);
+	CHECK(ops->setsockopt(t, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &v,
+			      sizeof(v)) == -ENOPROTOOPT);
+	/* closing with a group joined leaves it */
+	CHECK(ops->setsockopt(s, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m,
+			      sizeof(m)) == 0);
+	ops->close(s);
+	ops->close(t);
+	CHECK(t_mld6(st, 132, "ff02::1:3"));
+	ops->destroy(st);
+	t_drain();
+}
+
 int main(void)
 {
 	ops = cove_stack_find("lwip");
@@ -2243,6 +2354,7 @@ int main(void)
 	RUN(test_ip6_ptb);
 	RUN(test_ip6_connect);
 	RUN(test_ip6_ra_slaac);
+	RUN(test_ip6_multicast);
 	cove_link_close(link_a);
 	cove_link_close(link_b);
 	CHECK(cove_frame_pool_fini(&pool_a) == 0);

@@ -141,6 +141,9 @@ struct cove_sock {
 	bool recverr, pktinfo;	 /* IP_RECVERR, IP_PKTINFO, remembered only */
 	uint8_t pmtudisc6;	 /* IPV6_MTU_DISCOVER, remembered only */
 	bool recverr6, pktinfo6; /* IPV6_RECVERR, IPV6_RECVPKTINFO, likewise */
+	uint8_t mcif6;		 /* IPV6_MULTICAST_IF, remembered only */
+	uint8_t nmc6;		 /* groups in @mc6 (lw_opt6.c) */
+	ip6_addr_t *mc6;	 /* IPV6_JOIN_GROUP: the groups joined */
 	uint32_t rcvbuf, sndbuf; /* as set by SO_RCVBUF/SO_SNDBUF */
 	uint8_t tos;		 /* IP_TOS = IPV6_TCLASS, on the PCB too */
 	uint8_t ttl;	/* IP_TTL = IPV6_UNICAST_HOPS, on the PCB; 0: lwIP's */
@@ -266,6 +269,12 @@ ssize_t lw_udp_send(struct cove_sock *s, const struct msghdr *msg, int flags);
 ssize_t lw_udp_recv(struct cove_sock *s, struct msghdr *msg, int flags);
 void lw_udp_close(struct cove_sock *s);
 uint32_t lw_udp_events(struct cove_sock *s);
+
+/* lw_opt6.c: IPPROTO_IPV6 options; TTL, TOS and multicast onto the PCB */
+int lw_set_ip6(struct cove_sock *s, int name, const void *val, socklen_t len);
+int lw_get_ip6(const struct cove_sock *s, int name, void *val, socklen_t *len);
+void lw_ip_apply(struct cove_sock *s);
+void lw_mc6_drop(struct cove_sock *s);
 
 /* lw_addr.c: socket addresses (lw_iov_total() is lw_sock.c's). */
 enum lw_addr_use {

@@ -303,7 +303,8 @@ ssize_t lw_udp_recv(struct cove_sock *s, struct msghdr *msg, int flags)
 	return (flags & MSG_TRUNC) ? (ssize_t)len : (ssize_t)off;
 }
 
-/* lw_udp_close() - drop queued datagrams, remove the PCB, free @s. */
+/* lw_udp_close() - drop queued datagrams, leave its groups, remove the
+ * PCB, free @s. */
 void lw_udp_close(struct cove_sock *s)
 {
 	struct lw_dgram *d;
@@ -313,6 +314,7 @@ void lw_udp_close(struct cove_sock *s)
 		pbuf_free(d->p);
 		free(d);
 	}
+	lw_mc6_drop(s);
 	if (s->pcb.udp)
 		udp_remove(s->pcb.udp);
 	if (s->held)
