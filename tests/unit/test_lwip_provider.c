@@ -1036,6 +1036,16 @@ static int t_create6(struct cove_stack **st, uint32_t flags, const char *gw6)
 	return t_create6p(st, flags, gw6, 64);
 }
 
+/* t_sin6() - @ip:@port as a sockaddr_in6 (scope id 0). */
+static struct sockaddr_in6 t_sin6(const char *ip, uint16_t port)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6,
+				  .sin6_port = htons(port) };
+
+	inet_pton(AF_INET6, ip, &a.sin6_addr);
+	return a;
+}
+
 /* t_ll6() - the link-local address lwIP makes from link_a's MAC. */
 static void t_ll6(uint8_t out[16])
 {
@@ -1204,6 +1214,16 @@ static void test_ip6_dad(void)
 	size_t n;
 
 	REQUIRE(t_create6(&st, 0, NULL) == 0);
+	{
+		/* as Linux: a tentative address cannot be bound yet */
+		struct sockaddr_in6 a = t_sin6(me6, 7);
+		struct cove_sock *u;
+
+		REQUIRE(ops->socket(st, AF_INET6, SOCK_DGRAM, 0, &u) == 0);
+		CHECK(ops->bind(u, (struct sockaddr *)&a, sizeof(a)) ==
+		      -EADDRNOTAVAIL);
+		ops->close(u);
+	}
 	inet_pton(AF_INET6, me6, t);
 	t_ll6(ll);
 	end = t_now(NULL) + 3500000000ull;
@@ -1364,16 +1384,6 @@ static void test_ip6_gateway(void)
 	}
 	ops->destroy(st);
 	t_drain();
-}
-
-/* t_sin6() - @ip:@port as a sockaddr_in6 (scope id 0). */
-static struct sockaddr_in6 t_sin6(const char *ip, uint16_t port)
-{
-	struct sockaddr_in6 a = { .sin6_family = AF_INET6,
-				  .sin6_port = htons(port) };
-
-	inet_pton(AF_INET6, ip, &a.sin6_addr);
-	return a;
 }
 
 /* t_is6() - @a is the sockaddr_in6 of @ip:@port (@port 0: any port). */

@@ -139,8 +139,9 @@ bool lw_addr_local(const struct cove_stack *st, uint32_t addr_be)
 }
 
 /*
- * lw_addr6_local() - one of the instance's IPv6 addresses, in any state
- * but invalid: on "cv" (link-local, addr6, SLAAC) or "lo" (::1)? The zone
+ * lw_addr6_local() - one of the instance's usable IPv6 addresses
+ * (preferred or deprecated: as on Linux, not while DAD holds it
+ * tentative), on "cv" (link-local, addr6, SLAAC) or "lo" (::1)? The zone
  * is not compared; the caller checks a link-local scope id.
  */
 bool lw_addr6_local(const struct cove_stack *st, const ip6_addr_t *a)
@@ -150,7 +151,7 @@ bool lw_addr6_local(const struct cove_stack *st, const ip6_addr_t *a)
 
 	for (n = 0; n < 2; n++)
 		for (i = 0; i < LWIP_IPV6_NUM_ADDRESSES; i++)
-			if (!ip6_addr_isinvalid(
+			if (ip6_addr_isvalid(
 				    netif_ip6_addr_state(nifs[n], i)) &&
 			    ip6_addr_cmp_zoneless(netif_ip6_addr(nifs[n], i),
 						  a))
