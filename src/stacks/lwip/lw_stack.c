@@ -244,7 +244,7 @@ static err_t lw_linkoutput(struct netif *netif, struct pbuf *p)
 	struct cove_frame *f;
 
 	if (st->starting && (st->flags & COVE_STACK_F_NO_GARP))
-		return ERR_OK; /* the only frame lwIP sends at start */
+		return ERR_OK; /* inside create(): the gratuitous ARP */
 	if (st->ntxq >= LW_TXQ_MAX || !(f = cove_frame_alloc(st->link->pool))) {
 		st->stats.tx_dropped++;
 		return ERR_MEM;
