@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* lwip provider: checks lwIP leaves out, on segments for its connections. */
+#include <string.h>
 #include <time.h>
 
 #include "lwip/priv/tcp_priv.h"
@@ -56,16 +57,36 @@ static bool lw_synchronized(enum tcp_state state)
 	       state == LAST_ACK;
 }
 
+/**
+ * lw_seg_addrs() - @seg's source and destination as lwIP addresses
+ * @seg:	as lw_filter() read it
+ * @src:	its source, IPv4 or IPv6 (no zone: compare zoneless)
+ * @dst:	its destination, likewise
+ */
+void lw_seg_addrs(const struct lw_tcp_seg *seg, ip_addr_t *src, ip_addr_t *dst)
+{
+	if (!seg->v6) {
+		ip_addr_set_ip4_u32_val(*src, seg->saddr_be);
+		ip_addr_set_ip4_u32_val(*dst, seg->daddr_be);
+		return;
+	}
+	ip_addr_set_zero_ip6(src);
+	ip_addr_set_zero_ip6(dst);
+	memcpy(ip_2_ip6(src)->addr, seg->saddr6, 16);
+	memcpy(ip_2_ip6(dst)->addr, seg->daddr6, 16);
+}
+
 /* lw_guard_find() - lwIP's active PCB for @seg's 4-tuple, or NULL. */
 static struct tcp_pcb *lw_guard_find(const struct lw_tcp_seg *seg)
 {
 	struct tcp_pcb *pcb;
+	ip_addr_t src, dst;
 
+	lw_seg_addrs(seg, &src, &dst);
 	for (pcb = tcp_active_pcbs; pcb; pcb = pcb->next)
 		if (pcb->remote_port == seg->sport &&
 		    pcb->local_port == seg->dport &&
-		    ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)) ==
-			    seg->saddr_be)
+		    ip_addr_cmp_zoneless(&pcb->remote_ip, &src))
 			return pcb;
 	return NULL;
 }

@@ -6,6 +6,7 @@
 #include "lwip/ip.h"
 #include "lwip/prot/ip.h"
 #include "lwip/prot/tcp.h"
+#include "lwip/nd6.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
 
@@ -38,9 +39,10 @@
  * and taken by the same loop, up to LW_LOOP_BUDGET packets per run();
  * run() asks to be called again at once while packets wait.
  *
- * Two netifs loop. "lo" holds 127.0.0.1/8, so lwIP routes 127/8 there and
- * picks 127.0.0.1 as the source of a socket bound to INADDR_ANY, as Linux
- * does; "cv" (the link's) loops packets to the sandbox's own address.
+ * Two netifs loop. "lo" holds 127.0.0.1/8 and ::1, so lwIP routes 127/8
+ * and ::1 there and picks 127.0.0.1 (::1) as the source of a socket bound
+ * to the wildcard, as Linux does; "cv" (the link's) loops packets to the
+ * sandbox's own addresses, IPv4 and IPv6.
  * lwIP accepts only 127.0.0.1 itself of 127/8 (ip4_input_accept()), so
  * the other 127/8 addresses can be neither bound nor reached
  * (lw_addr_unroutable()). Looped packets never pass lw_filter() or
@@ -60,12 +62,24 @@ static err_t lw_loop_netif_output(struct netif *netif, struct pbuf *p,
 	return ERR_OK; /* multicast with IP_MULTICAST_IF 127.0.0.1: looped only */
 }
 
+/* lw_loop_netif_output6() - "lo"'s IPv6 output: nothing leaves it. */
+static err_t lw_loop_netif_output6(struct netif *netif, struct pbuf *p,
+				   const ip6_addr_t *dst)
+{
+	(void)netif;
+	(void)p;
+	(void)dst;
+	return ERR_OK; /* ::1 itself is looped by ip6_output_if() */
+}
+
 /* lw_loop_netif_init() - netif_add()'s init hook for "lo". */
 static err_t lw_loop_netif_init(struct netif *netif)
 {
 	netif->name[0] = 'l';
 	netif->name[1] = 'o';
+	netif->num = LW_NUM_LO; /* index 1, as a sandbox's lo */
 	netif->output = lw_loop_netif_output;
+	netif->output_ip6 = lw_loop_netif_output6;
 	netif->mtu = 0xffff;
 	netif->flags = 0;
 	return ERR_OK;
@@ -102,14 +116,18 @@ static void lw_loop_disarm(struct netif *netif)
 }
 
 /**
- * lw_loop_open() - add "lo" and arm both netifs' loop queues
+ * lw_loop_open() - add "lo" (127.0.0.1/8 and ::1), arm both loop queues
  * @st:		instance whose "cv" netif is added already
+ *
+ * ::1 is PREFERRED at once: no DAD on a loopback.
  *
  * Return: 0, or -ENOMEM (nothing is left added or armed).
  */
 int lw_loop_open(struct cove_stack *st)
 {
 	ip4_addr_t ip, mask, gw;
+	ip6_addr_t one;
+	s8_t i = -1;
 
 	IP4_ADDR(&ip, 127, 0, 0, 1);
 	IP4_ADDR(&mask, 255, 0, 0, 0);
@@ -117,6 +135,9 @@ int lw_loop_open(struct cove_stack *st)
 	if (!netif_add(&st->lo, &ip, &mask, &gw, st, lw_loop_netif_init,
 		       ip_input))
 		return -ENOMEM;
+	ip6_addr_set_loopback(&one);
+	if (netif_add_ip6_address(&st->lo, &one, &i) == ERR_OK && i >= 0)
+		netif_ip6_addr_set_state(&st->lo, i, IP6_ADDR_PREFERRED);
 	if (lw_loop_arm(&st->lo) || lw_loop_arm(&st->netif)) {
 		lw_loop_disarm(&st->lo);
 		netif_remove(&st->lo);
@@ -134,29 +155,52 @@ void lw_loop_close(struct cove_stack *st)
 	lw_loop_disarm(&st->lo);
 	netif_set_down(&st->lo);
 	netif_remove(&st->lo);
+	nd6_cleanup_netif(&st->lo);
 }
 
 /*
- * lw_loop_syn_refused() - is @p (an IPv4 packet lwIP looped, one pbuf) a
- * TCP SYN whose listener's accept queue is full? Linux drops it, as
- * lw_syn_ok() does for one from the link. Reads stay within @p->len.
+ * lw_loop_tcp() - where @p's TCP header starts (@p: a packet lwIP looped,
+ * one pbuf; IPv4, or IPv6 with TCP right after the fixed header) and its
+ * destination in @dst; 0 if it is not TCP or a fragment. Reads stay
+ * within @p->len.
  */
-static bool lw_loop_syn_refused(const struct pbuf *p)
+static size_t lw_loop_tcp(const struct pbuf *p, ip_addr_t *dst)
 {
 	const uint8_t *ip = p->payload;
 	uint32_t daddr;
 	size_t ihl;
 
+	if (p->len >= 40 && (ip[0] >> 4) == 6 && ip[6] == IP_PROTO_TCP) {
+		ip_addr_set_zero_ip6(dst);
+		memcpy(ip_2_ip6(dst)->addr, ip + 24, 16);
+		return p->len >= 60 ? 40 : 0;
+	}
 	if (p->len < 20 || (ip[0] >> 4) != 4 || ip[9] != IP_PROTO_TCP ||
 	    ((ip[6] & 0x3f) | ip[7])) /* a fragment: not a whole header */
-		return false;
+		return 0;
 	ihl = (size_t)(ip[0] & 0x0f) * 4;
-	if (ihl < 20 || p->len < ihl + 20 ||
-	    (ip[ihl + 13] & (TCP_SYN | TCP_ACK)) != TCP_SYN)
-		return false;
+	if (ihl < 20 || p->len < ihl + 20)
+		return 0;
 	memcpy(&daddr, ip + 16, sizeof(daddr));
-	return lw_tcp_backlog_full(daddr,
-				   (uint16_t)(ip[ihl + 2] << 8 | ip[ihl + 3]));
+	ip_addr_set_ip4_u32_val(*dst, daddr);
+	return ihl;
+}
+
+/*
+ * lw_loop_syn_refused() - is @p (a packet lwIP looped, one pbuf) a TCP
+ * SYN whose listener's accept queue is full? Linux drops it, as
+ * lw_syn_ok() does for one from the link.
+ */
+static bool lw_loop_syn_refused(const struct pbuf *p)
+{
+	const uint8_t *ip = p->payload;
+	ip_addr_t dst;
+	size_t th = lw_loop_tcp(p, &dst);
+
+	if (!th || (ip[th + 13] & (TCP_SYN | TCP_ACK)) != TCP_SYN)
+		return false;
+	return lw_tcp_backlog_full(&dst,
+				   (uint16_t)(ip[th + 2] << 8 | ip[th + 3]));
 }
 
 /*

@@ -44,35 +44,13 @@
  *    and SO_SNDBUF; of the two, only UDP's SO_RCVBUF changes anything
  *    (the bound of its receive queue).
  *
- * Addresses: AF_INET only. The instance's own are its address and
- * 127.0.0.1 (lw_loop.c); the rest of 127/8 can be neither bound nor
- * reached.
+ * Addresses. The instance's own are its address and 127.0.0.1
+ * (lw_loop.c), the netif's IPv6 addresses and ::1; the rest of 127/8 can
+ * be neither bound nor reached. AF_INET6 sockets are dual-stack; how a
+ * program's sockaddr becomes lwIP's address and back is lw_addr.c's.
+ * lwIP has one TTL and one TOS per PCB, so IP_TTL and IPV6_UNICAST_HOPS
+ * are one value, and IP_TOS and IPV6_TCLASS.
  */
-
-int lw_sockaddr_in(const struct sockaddr *a, socklen_t len,
-		   struct sockaddr_in *out)
-{
-	if (!a || len < sizeof(struct sockaddr_in))
-		return -EINVAL;
-	if (a->sa_family != AF_INET)
-		return -EAFNOSUPPORT;
-	memcpy(out, a, sizeof(*out));
-	return 0;
-}
-
-void lw_ip_from_sin(const struct sockaddr_in *a, ip_addr_t *ip)
-{
-	ip_addr_set_ip4_u32_val(*ip, a->sin_addr.s_addr);
-}
-
-void lw_sin_from_ip(const ip_addr_t *ip, uint16_t port, struct sockaddr_in *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->sin_family = AF_INET;
-	out->sin_port = htons(port);
-	out->sin_addr.s_addr =
-		ip && IP_IS_V4(ip) ? ip4_addr_get_u32(ip_2_ip4(ip)) : 0;
-}
 
 size_t lw_iov_total(const struct msghdr *msg)
 {
@@ -86,7 +64,7 @@ size_t lw_iov_total(const struct msghdr *msg)
 /**
  * lw_socket() - the ABI's socket(): a held socket with a new lwIP PCB
  * @st:		instance
- * @domain:	AF_INET only
+ * @domain:	AF_INET, or AF_INET6 (dual stack, see the theory block)
  * @type:	SOCK_STREAM or SOCK_DGRAM; SOCK_NONBLOCK and SOCK_CLOEXEC are
  *		the host's and ignored
  * @protocol:	0 or the protocol matching @type
@@ -102,7 +80,7 @@ static int lw_socket(struct cove_stack *st, int domain, int type, int protocol,
 	struct cove_sock *s;
 	int ret;
 
-	if (domain != AF_INET)
+	if (domain != AF_INET && domain != AF_INET6)
 		return -EAFNOSUPPORT;
 	if (base != SOCK_STREAM && base != SOCK_DGRAM)
 		return -ESOCKTNOSUPPORT;
@@ -111,7 +89,7 @@ static int lw_socket(struct cove_stack *st, int domain, int type, int protocol,
 		return -EPROTONOSUPPORT;
 	if (st->nsock + st->nchild >= st->max_sockets)
 		return -EMFILE;
-	s = lw_sock_new(st, base);
+	s = lw_sock_new(st, domain, base);
 	if (!s)
 		return -ENOMEM;
 	lw_enter(st);
@@ -132,23 +110,35 @@ static void lw_set_cookie(struct cove_sock *s, void *cookie)
 	s->cookie = cookie;
 }
 
+/* lw_bind_local() - may a socket bind @ip: the wildcard or one of ours? */
+static bool lw_bind_local(const struct cove_stack *st, const ip_addr_t *ip)
+{
+	if (ip_addr_isany(ip) || IP_IS_ANY_TYPE_VAL(*ip))
+		return true;
+	if (IP_IS_V4_VAL(*ip))
+		return lw_addr_local(st, ip4_addr_get_u32(ip_2_ip4(ip)));
+	return lw_addr6_local(st, ip_2_ip6(ip));
+}
+
 /*
- * lw_bind() - bind(): INADDR_ANY, our address or 127.0.0.1 (lwIP's "lo"
- * accepts no other address of 127/8), then the protocol's bind.
+ * lw_bind() - bind(): the wildcard, our address or 127.0.0.1 (lwIP's "lo"
+ * accepts no other address of 127/8), an IPv6 address of the netif or
+ * ::1, then the protocol's bind.
  */
 static int lw_bind(struct cove_sock *s, const struct sockaddr *addr,
 		   socklen_t len)
 {
-	struct sockaddr_in a;
-	int ret = lw_sockaddr_in(addr, len, &a);
+	ip_addr_t ip;
+	uint16_t port;
+	int ret = lw_addr_from(s, addr, len, LW_USE_BIND, &ip, &port);
 
 	if (ret)
 		return ret;
-	if (a.sin_addr.s_addr != htonl(INADDR_ANY) &&
-	    !lw_addr_local(s->st, a.sin_addr.s_addr))
+	if (!lw_bind_local(s->st, &ip))
 		return -EADDRNOTAVAIL;
 	lw_enter(s->st);
-	ret = s->type == SOCK_STREAM ? lw_tcp_bind(s, &a) : lw_udp_bind(s, &a);
+	ret = s->type == SOCK_STREAM ? lw_tcp_bind(s, &ip, port) :
+				       lw_udp_bind(s, &ip, port);
 	lw_leave(s->st);
 	return ret;
 }
@@ -185,24 +175,26 @@ static int lw_accept(struct cove_sock *s, struct cove_sock **out,
  * @len:	its length
  *
  * UDP takes AF_UNSPEC (forget the peer) as well, so it checks the address
- * itself; TCP needs a valid AF_INET address before lw_tcp_connect().
+ * itself; TCP needs a valid address (lw_addr_from()) before
+ * lw_tcp_connect().
  *
  * Return: as lw_tcp_connect() (-EINPROGRESS on success) or
- * lw_udp_connect() (0), or lw_sockaddr_in()'s -EINVAL/-EAFNOSUPPORT.
+ * lw_udp_connect() (0), or lw_addr_from()'s error.
  */
 static int lw_connect(struct cove_sock *s, const struct sockaddr *addr,
 		      socklen_t len)
 {
-	struct sockaddr_in a;
+	ip_addr_t ip;
+	uint16_t port;
 	int ret;
 
 	lw_enter(s->st);
 	if (s->type == SOCK_DGRAM) {
 		ret = lw_udp_connect(s, addr, len);
 	} else {
-		ret = lw_sockaddr_in(addr, len, &a);
+		ret = lw_addr_from(s, addr, len, LW_USE_CONNECT, &ip, &port);
 		if (!ret)
-			ret = lw_tcp_connect(s, &a);
+			ret = lw_tcp_connect(s, &ip, port);
 	}
 	lw_leave(s->st);
 	return ret;
@@ -338,33 +330,6 @@ static int lw_ip_opt(struct cove_sock *s, int name, int v)
 static bool lw_is_local(void *ctx, uint32_t addr)
 {
 	return lw_addr_local(ctx, addr);
-}
-
-/* lw_ip_apply() - TOS, TTL and the multicast options onto the PCB. */
-static void lw_ip_apply(struct cove_sock *s)
-{
-	ip4_addr_t a;
-
-	if (s->type == SOCK_STREAM) {
-		if (s->pcb.tcp) {
-			s->pcb.tcp->tos = s->tos;
-			if (s->ttl)
-				s->pcb.tcp->ttl = s->ttl;
-		}
-		return;
-	}
-	if (!s->pcb.udp)
-		return;
-	s->pcb.udp->tos = s->tos;
-	if (s->ttl)
-		s->pcb.udp->ttl = s->ttl;
-	udp_set_multicast_ttl(s->pcb.udp, s->mc.ttl_set ? s->mc.ttl : 1);
-	if (s->mc.noloop)
-		udp_clear_flags(s->pcb.udp, UDP_FLAGS_MULTICAST_LOOP);
-	else
-		udp_set_flags(s->pcb.udp, UDP_FLAGS_MULTICAST_LOOP);
-	ip4_addr_set_u32(&a, s->mc.ifaddr);
-	udp_set_multicast_netif_addr(s->pcb.udp, &a);
 }
 
 /**
@@ -516,7 +481,7 @@ static int lw_set_cc(struct cove_sock *s, const void *val, socklen_t len)
  * way programs setting it expect; SO_BROADCAST is accepted since lwIP
  * sends broadcasts anyway. SO_RCVBUF/SO_SNDBUF are doubled like Linux,
  * with its minimum, up to 32 MiB. IPPROTO_IP goes to lw_set_ip(),
- * TCP_CONGESTION to lw_set_cc(). TCP_NODELAY and the keepalive timings on
+ * IPPROTO_IPV6 to lw_set_ip6(), TCP_CONGESTION to lw_set_cc(). TCP_NODELAY and the keepalive timings on
  * a socket without a connection PCB (listening, dead) are accepted and
  * forgotten.
  *
@@ -539,9 +504,10 @@ static int lw_setsockopt(struct cove_sock *s, int level, int name,
 	}
 	if (level == IPPROTO_TCP && name == TCP_CONGESTION)
 		return lw_set_cc(s, val, len);
-	if (level == IPPROTO_IP) {
+	if (level == IPPROTO_IP || level == IPPROTO_IPV6) {
 		lw_enter(s->st);
-		ret = lw_set_ip(s, name, val, len);
+		ret = level == IPPROTO_IP ? lw_set_ip(s, name, val, len) :
+					    lw_set_ip6(s, name, val, len);
 		lw_leave(s->st);
 		return ret;
 	}
@@ -732,6 +698,8 @@ static int lw_getsockopt(struct cove_sock *s, int level, int name, void *val,
 	}
 	if (level == IPPROTO_IP)
 		return lw_get_ip(s, name, val, len);
+	if (level == IPPROTO_IPV6)
+		return lw_get_ip6(s, name, val, len);
 	if (level != IPPROTO_TCP || s->type != SOCK_STREAM)
 		return -ENOPROTOOPT;
 	switch (name) {
@@ -770,36 +738,22 @@ static int lw_getsockopt(struct cove_sock *s, int level, int name, void *val,
 	return lw_put_int(val, len, v);
 }
 
-/* lw_put_name() - copy @a out with sockaddr length semantics. */
-static int lw_put_name(const struct sockaddr_in *a, struct sockaddr *addr,
-		       socklen_t *len)
-{
-	socklen_t n;
-
-	if (!addr || !len)
-		return -EFAULT;
-	n = *len < sizeof(*a) ? *len : (socklen_t)sizeof(*a);
-	memcpy(addr, a, n);
-	*len = sizeof(*a);
-	return 0;
-}
-
 static int lw_getsockname(struct cove_sock *s, struct sockaddr *addr,
 			  socklen_t *len)
 {
 	/* The cache follows bind/listen/connect/accept/first send. */
-	return lw_put_name(&s->local, addr, len);
+	return lw_name_put(s, &s->local, addr, len);
 }
 
 static int lw_getpeername(struct cove_sock *s, struct sockaddr *addr,
 			  socklen_t *len)
 {
 	if (s->type == SOCK_STREAM && s->state != LW_CONNECTED &&
-	    !(s->state == LW_DEAD && s->peer.sin_port))
+	    !(s->state == LW_DEAD && s->peer.sin.sin_port))
 		return -ENOTCONN;
 	if (s->type == SOCK_DGRAM && !(s->pcb.udp->flags & UDP_FLAGS_CONNECTED))
 		return -ENOTCONN;
-	return lw_put_name(&s->peer, addr, len);
+	return lw_name_put(s, &s->peer, addr, len);
 }
 
 static uint32_t lw_events(struct cove_sock *s)

@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lwip/ethip6.h"
 #include "lwip/init.h"
+#include "lwip/nd6.h"
+#include "lwip/priv/nd6_priv.h"
 #include "lwip/timeouts.h"
 #include "netif/etharp.h"
 #include "netif/ethernet.h"
@@ -16,6 +19,27 @@
 #include "stacks/lwip/lw.h"
 
 /* See lw.h for the theory of operation (threads, global state, events). */
+
+/*
+ * IPv6 (unless COVE_STACK_F_NO_IPV6). The netif "cv" gets its link-local
+ * address from the MAC (EUI-64) and cfg->addr6; both are TENTATIVE until
+ * lwIP's duplicate address detection (one probe, nd6_tmr's 1 s ticks) makes
+ * them PREFERRED, or PREFERRED at once with COVE_STACK_F_NO_DAD (the host
+ * vouches for the MAC and the address). lwIP has two kinds of on-link
+ * prefix for an address: a static one (lifetime 0) implies a /64, a
+ * dynamic one nothing (RFC 5942), so prefix6_len up to 64 becomes a /64
+ * and a longer one a /128 whose neighbours are all reached through the
+ * router. Without addr6, SLAAC from router advertisements is on. lwIP has
+ * no static default router: cfg->gateway6 is written into its router list
+ * (nd6_priv.h's default_router_list, exported by liblwip) as if an RA had
+ * announced it, and lw_gw6_keep() renews it on every run(), so neither its
+ * lifetime nor a full table of routers from RAs loses it for long. ND, RS,
+ * RAs and MLD reports are lwIP's own, through ethip6_output() and
+ * lw_linkoutput(). lwIP's ND tables are globals too: destroy() clears
+ * them for both netifs (nd6_cleanup_netif(); netif_remove() does not).
+ */
+
+#define LW_GW6_LIFE 9000u /* s; lw_gw6_keep() renews it on every run() */
 
 /* lwIP's state is process-wide: one instance at a time. */
 static atomic_bool lw_busy;
@@ -108,27 +132,37 @@ void lw_leave(struct cove_stack *st)
 	}
 }
 
-/*
- * lw_addr_unroutable() - an address of 127/8 lwIP cannot deliver to: of
- * 127/8 it accepts 127.0.0.1 alone (lw_loop.c), so a packet to another one
- * would be looped and then dropped.
- */
-bool lw_addr_unroutable(uint32_t addr_be)
-{
-	uint32_t a = __builtin_bswap32(addr_be);
-
-	return (a >> 24) == 127 && a != INADDR_LOOPBACK;
-}
-
 /* lw_addr_local() - one of the instance's addresses (ours or 127.0.0.1)? */
 bool lw_addr_local(const struct cove_stack *st, uint32_t addr_be)
 {
 	return addr_be == st->addr.s_addr || addr_be == htonl(INADDR_LOOPBACK);
 }
 
+/*
+ * lw_addr6_local() - one of the instance's usable IPv6 addresses
+ * (preferred or deprecated: as on Linux, not while DAD holds it
+ * tentative), on "cv" (link-local, addr6, SLAAC) or "lo" (::1)? The zone
+ * is not compared; the caller checks a link-local scope id.
+ */
+bool lw_addr6_local(const struct cove_stack *st, const ip6_addr_t *a)
+{
+	const struct netif *nifs[2] = { &st->netif, &st->lo };
+	unsigned n, i;
+
+	for (n = 0; n < 2; n++)
+		for (i = 0; i < LWIP_IPV6_NUM_ADDRESSES; i++)
+			if (ip6_addr_isvalid(
+				    netif_ip6_addr_state(nifs[n], i)) &&
+			    ip6_addr_cmp_zoneless(netif_ip6_addr(nifs[n], i),
+						  a))
+				return true;
+	return false;
+}
+
 /**
  * lw_sock_new() - a zeroed socket on the instance's list, no PCB yet
  * @st:		instance
+ * @family:	AF_INET or AF_INET6
  * @type:	SOCK_STREAM or SOCK_DGRAM
  *
  * The caller attaches a PCB and decides how the socket counts: held and
@@ -137,7 +171,7 @@ bool lw_addr_local(const struct cove_stack *st, uint32_t addr_be)
  *
  * Return: the socket, or NULL when out of memory.
  */
-struct cove_sock *lw_sock_new(struct cove_stack *st, int type)
+struct cove_sock *lw_sock_new(struct cove_stack *st, int family, int type)
 {
 	struct cove_sock *s = calloc(1, sizeof(*s));
 
@@ -145,9 +179,11 @@ struct cove_sock *lw_sock_new(struct cove_stack *st, int type)
 		return NULL;
 	s->st = st;
 	s->type = type;
+	s->family = family;
 	s->pmtudisc = IP_PMTUDISC_WANT; /* Linux's default */
-	s->local.sin_family = AF_INET;
-	s->peer.sin_family = AF_INET;
+	s->pmtudisc6 = IPV6_PMTUDISC_WANT;
+	lw_name_set(s, &s->local, NULL, 0);
+	lw_name_set(s, &s->peer, NULL, 0);
 	s->next = st->socks;
 	if (st->socks)
 		st->socks->prev = s;
@@ -174,6 +210,23 @@ void lw_sock_free(struct cove_sock *s)
 	free(s);
 }
 
+/*
+ * lw_count_icmp6_out() - icmp6_out, nd_solicits, nd_adverts for a frame
+ * lwIP sends: ICMPv6 right after the fixed header (MLD, behind its
+ * hop-by-hop header, is not counted).
+ */
+static void lw_count_icmp6_out(struct cove_stack *st, const uint8_t *f,
+			       size_t len)
+{
+	if (len < 55 || f[12] != 0x86 || f[13] != 0xdd || f[20] != 58)
+		return;
+	st->stats.icmp6_out++;
+	if (f[54] == 135)
+		st->stats.nd_solicits++;
+	else if (f[54] == 136)
+		st->stats.nd_adverts++;
+}
+
 /**
  * lw_linkoutput() - lwIP's netif linkoutput: copy @p into a pool frame
  * @netif:	our netif (@state is the instance)
@@ -191,7 +244,7 @@ static err_t lw_linkoutput(struct netif *netif, struct pbuf *p)
 	struct cove_frame *f;
 
 	if (st->starting && (st->flags & COVE_STACK_F_NO_GARP))
-		return ERR_OK; /* the only frame lwIP sends at start */
+		return ERR_OK; /* inside create(): the gratuitous ARP */
 	if (st->ntxq >= LW_TXQ_MAX || !(f = cove_frame_alloc(st->link->pool))) {
 		st->stats.tx_dropped++;
 		return ERR_MEM;
@@ -202,6 +255,7 @@ static err_t lw_linkoutput(struct netif *netif, struct pbuf *p)
 		return ERR_BUF;
 	}
 	f->len = pbuf_copy_partial(p, f->data, p->tot_len, 0);
+	lw_count_icmp6_out(st, f->data, f->len);
 	f->next = NULL;
 	*st->txq_tail = f;
 	st->txq_tail = &f->next;
@@ -212,9 +266,23 @@ static err_t lw_linkoutput(struct netif *netif, struct pbuf *p)
 }
 
 /*
+ * lw_output6() - "cv"'s output_ip6: ND and ethip6_output(), or nothing
+ * when the instance has no IPv6 (lwIP calls output_ip6 unchecked).
+ */
+static err_t lw_output6(struct netif *netif, struct pbuf *p,
+			const ip6_addr_t *dst)
+{
+	const struct cove_stack *st = netif->state;
+
+	if (st->flags & COVE_STACK_F_NO_IPV6)
+		return ERR_RTE;
+	return ethip6_output(netif, p, dst);
+}
+
+/*
  * lw_netif_init() - netif_add()'s init hook: an Ethernet netif "cv" with
- * the link's MAC, its MTU capped at 9000, ARP through etharp_output and
- * frames out through lw_linkoutput().
+ * the link's MAC, its MTU capped at 9000, ARP through etharp_output, IPv6
+ * through lw_output6() and frames out through lw_linkoutput().
  */
 static err_t lw_netif_init(struct netif *netif)
 {
@@ -222,14 +290,145 @@ static err_t lw_netif_init(struct netif *netif)
 
 	netif->name[0] = 'c';
 	netif->name[1] = 'v';
+	netif->num = LW_NUM_CV; /* netif_add() keeps it: index 2 (lw.h) */
 	netif->output = etharp_output;
+	netif->output_ip6 = lw_output6;
 	netif->linkoutput = lw_linkoutput;
 	netif->mtu = (u16_t)(st->link->mtu > 9000 ? 9000 : st->link->mtu);
 	netif->hwaddr_len = ETH_HWADDR_LEN;
 	memcpy(netif->hwaddr, st->link->mac, ETH_HWADDR_LEN);
 	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP |
 		       NETIF_FLAG_ETHERNET;
+	if (!(st->flags & COVE_STACK_F_NO_IPV6))
+		netif->flags |= NETIF_FLAG_MLD6;
 	return ERR_OK;
+}
+
+/* lw_ip6_from() - an in6_addr as lwIP's ip6_addr_t, zoned for @netif. */
+static void lw_ip6_from(const struct in6_addr *a, struct netif *netif,
+			ip6_addr_t *out)
+{
+	memcpy(out->addr, a->s6_addr, 16);
+	ip6_addr_clear_zone(out);
+	ip6_addr_assign_zone(out, IP6_UNICAST, netif);
+}
+
+/* lw_cfg6_ok() - addr6 and gateway6 are unicast addresses a host may use. */
+static bool lw_cfg6_ok(const struct cove_stack_config *cfg)
+{
+	const struct in6_addr *a = &cfg->addr6, *g = &cfg->gateway6;
+
+	if (cfg->prefix6_len > 128)
+		return false;
+	if (!IN6_IS_ADDR_UNSPECIFIED(a) &&
+	    (IN6_IS_ADDR_MULTICAST(a) || IN6_IS_ADDR_LOOPBACK(a) ||
+	     IN6_IS_ADDR_LINKLOCAL(a) || IN6_IS_ADDR_V4MAPPED(a)))
+		return false;
+	return IN6_IS_ADDR_UNSPECIFIED(g) ||
+	       !(IN6_IS_ADDR_MULTICAST(g) || IN6_IS_ADDR_LOOPBACK(g) ||
+		 IN6_IS_ADDR_V4MAPPED(g));
+}
+
+/**
+ * lw_ip6_open() - IPv6 on "cv": link-local, addr6, SLAAC or the gateway
+ * @st:		instance, its netif added (not up yet)
+ * @cfg:	the configuration, checked by lw_cfg6_ok()
+ *
+ * See the IPv6 block above. Return: 0, or -EINVAL if lwIP has no slot.
+ */
+static int lw_ip6_open(struct cove_stack *st,
+		       const struct cove_stack_config *cfg)
+{
+	bool dad = !(cfg->flags & COVE_STACK_F_NO_DAD);
+	struct netif *nif = &st->netif;
+	ip6_addr_t a;
+	s8_t i = -1;
+
+	if (cfg->flags & COVE_STACK_F_NO_IPV6)
+		return 0;
+	netif_create_ip6_linklocal_address(nif, 1);
+	if (!dad)
+		netif_ip6_addr_set_state(nif, 0, IP6_ADDR_PREFERRED);
+	if (IN6_IS_ADDR_UNSPECIFIED(&cfg->addr6)) {
+		netif_set_ip6_autoconfig_enabled(nif, 1);
+	} else {
+		lw_ip6_from(&cfg->addr6, nif, &a);
+		if (netif_add_ip6_address(nif, &a, &i) != ERR_OK || i < 0)
+			return -EINVAL;
+		if (cfg->prefix6_len > 64) { /* dynamic: no implied /64 */
+			netif_ip6_addr_set_valid_life(nif, i,
+						      IP6_ADDR_LIFE_INFINITE);
+			netif_ip6_addr_set_pref_life(nif, i,
+						     IP6_ADDR_LIFE_INFINITE);
+		}
+		if (!dad)
+			netif_ip6_addr_set_state(nif, i, IP6_ADDR_PREFERRED);
+	}
+	if (!IN6_IS_ADDR_UNSPECIFIED(&cfg->gateway6)) {
+		lw_ip6_from(&cfg->gateway6, nif, &st->gw6);
+		st->has_gw6 = true;
+	}
+	return 0;
+}
+
+/* lw_gw6_neighbour() - lwIP's neighbour entry for @a, made if need be. */
+static struct nd6_neighbor_cache_entry *lw_gw6_neighbour(struct cove_stack *st,
+							 const ip6_addr_t *a)
+{
+	struct nd6_neighbor_cache_entry *n, *free_n = NULL;
+	unsigned i;
+
+	for (i = 0; i < LWIP_ND6_NUM_NEIGHBORS; i++) {
+		n = &neighbor_cache[i];
+		if (n->state != ND6_NO_ENTRY &&
+		    ip6_addr_cmp(&n->next_hop_address, a))
+			return n;
+		if (n->state == ND6_NO_ENTRY && !free_n)
+			free_n = n;
+	}
+	if (!free_n)
+		return NULL;
+	memset(free_n, 0, sizeof(*free_n));
+	ip6_addr_set(&free_n->next_hop_address, a);
+	free_n->netif = &st->netif;
+	free_n->state = ND6_INCOMPLETE; /* nd6_tmr() sends the NS */
+	return free_n;
+}
+
+/**
+ * lw_gw6_keep() - cfg->gateway6 in lwIP's default router list
+ * @st:		instance, inside lw_enter()
+ *
+ * Renews its lifetime when it is there; else takes a free router slot and
+ * the neighbour entry (a free one, INCOMPLETE: lwIP's timer resolves it).
+ * With every slot taken by routers from RAs it waits for one to expire.
+ */
+static void lw_gw6_keep(struct cove_stack *st)
+{
+	struct nd6_router_list_entry *r, *free_r = NULL;
+	struct nd6_neighbor_cache_entry *n;
+	unsigned i;
+
+	if (!st->has_gw6)
+		return;
+	for (i = 0; i < LWIP_ND6_NUM_ROUTERS; i++) {
+		r = &default_router_list[i];
+		if (r->neighbor_entry &&
+		    ip6_addr_cmp(&r->neighbor_entry->next_hop_address,
+				 &st->gw6)) {
+			r->invalidation_timer = LW_GW6_LIFE;
+			return;
+		}
+		if (!r->neighbor_entry && !free_r)
+			free_r = r;
+	}
+	if (!free_r || !(n = lw_gw6_neighbour(st, &st->gw6)))
+		return;
+	n->isrouter = 1;
+	free_r->neighbor_entry = n;
+	free_r->invalidation_timer = LW_GW6_LIFE;
+	free_r->flags = 0;
+	nd6_clear_destination_cache(); /* routes chosen without it */
 }
 
 /**
@@ -251,7 +450,7 @@ int lw_create(const struct cove_stack_config *cfg,
 
 	if (!cfg || !env || !out || !env->notify || !env->link ||
 	    cfg->size < sizeof(*cfg) || cfg->prefix_len > 32 ||
-	    !cfg->addr.s_addr || env->link->mtu < 576)
+	    !cfg->addr.s_addr || env->link->mtu < 576 || !lw_cfg6_ok(cfg))
 		return -EINVAL;
 	if (cfg->congestion && strcmp(cfg->congestion, "newreno"))
 		return -EINVAL; /* lwIP 2.1 only does Reno-style */
@@ -286,8 +485,9 @@ int lw_create(const struct cove_stack_config *cfg,
 		atomic_store(&lw_busy, false);
 		return -ENOMEM;
 	}
-	if (lw_loop_open(st)) {
+	if (lw_ip6_open(st, cfg) || lw_loop_open(st)) {
 		netif_remove(&st->netif);
+		nd6_cleanup_netif(&st->netif);
 		st->depth = 0;
 		free(st);
 		atomic_store(&lw_busy, false);
@@ -296,6 +496,7 @@ int lw_create(const struct cove_stack_config *cfg,
 	netif_set_default(&st->netif);
 	netif_set_link_up(&st->netif);
 	netif_set_up(&st->netif);
+	lw_gw6_keep(st);
 	st->starting = false;
 	lw_leave(st);
 	*out = st;
@@ -323,6 +524,7 @@ void lw_destroy(struct cove_stack *st)
 	lw_loop_close(st);
 	netif_set_down(&st->netif);
 	netif_remove(&st->netif);
+	nd6_cleanup_netif(&st->netif);
 	st->depth = 0;
 	while ((f = st->txq)) {
 		st->txq = f->next;
@@ -330,14 +532,6 @@ void lw_destroy(struct cove_stack *st)
 	}
 	free(st);
 	atomic_store(&lw_busy, false);
-}
-
-/* lw_bcast() - our subnet's broadcast address, network order. */
-static uint32_t lw_bcast(const struct cove_stack *st)
-{
-	uint32_t mask = ip4_addr_get_u32(netif_ip4_netmask(&st->netif));
-
-	return (st->addr.s_addr & mask) | ~mask;
 }
 
 /*
@@ -352,11 +546,42 @@ static uint32_t lw_bcast(const struct cove_stack *st)
  */
 static bool lw_syn_ok(const struct cove_stack *st, const struct lw_tcp_seg *seg)
 {
-	if (lw_tcp_backlog_full(st->addr.s_addr, seg->dport))
+	ip_addr_t src, dst;
+
+	lw_seg_addrs(seg, &src, &dst);
+	if (lw_tcp_backlog_full(&dst, seg->dport))
 		return false;
-	lw_tcp_recycle_tw(seg->saddr_be, seg->sport, seg->dport, seg->seq);
+	lw_tcp_recycle_tw(&src, seg->sport, seg->dport, seg->seq);
 	lw_guard_half_open(st->max_sockets);
 	return lw_tcp_make_room(2 * st->max_sockets);
+}
+
+/* lw_addrs_of() - the addresses lw_filter() lets through, from the netif. */
+static void lw_addrs_of(const struct cove_stack *st, struct lw_addrs *me)
+{
+	uint32_t mask = ip4_addr_get_u32(netif_ip4_netmask(&st->netif));
+	unsigned i;
+
+	me->addr_be = st->addr.s_addr;
+	me->bcast_be = (st->addr.s_addr & mask) | ~mask;
+	me->ip6 = !(st->flags & COVE_STACK_F_NO_IPV6);
+	me->n6 = 0;
+	for (i = 0; i < LWIP_IPV6_NUM_ADDRESSES; i++)
+		if (!ip6_addr_isinvalid(netif_ip6_addr_state(&st->netif, i)))
+			memcpy(me->a6[me->n6++],
+			       netif_ip6_addr(&st->netif, i)->addr, 16);
+}
+
+/* lw_count_in() - the ICMPv6 and ND counters of a frame lw_filter() read. */
+static void lw_count_in(struct cove_stack *st, const struct lw_tcp_seg *seg)
+{
+	if (!seg->icmp6_type)
+		return;
+	st->stats.icmp6_in++;
+	if (seg->icmp6_type == 135)
+		st->stats.nd_solicits++;
+	else if (seg->icmp6_type == 136)
+		st->stats.nd_adverts++;
 }
 
 /**
@@ -367,9 +592,10 @@ static bool lw_syn_ok(const struct cove_stack *st, const struct lw_tcp_seg *seg)
  */
 void lw_input(struct cove_stack *st, struct cove_frame **f, unsigned n)
 {
-	uint32_t bcast = lw_bcast(st);
+	struct lw_addrs me;
 	unsigned i;
 
+	lw_addrs_of(st, &me);
 	lw_enter(st);
 	for (i = 0; i < n; i++) {
 		struct lw_tcp_seg seg;
@@ -378,8 +604,7 @@ void lw_input(struct cove_stack *st, struct cove_frame **f, unsigned n)
 
 		st->stats.rx_frames++;
 		st->stats.rx_bytes += f[i]->len;
-		v = lw_filter(f[i]->data, f[i]->len, st->addr.s_addr, bcast,
-			      &seg);
+		v = lw_filter(f[i]->data, f[i]->len, &me, &seg);
 		if ((v == LW_PASS_SYN || v == LW_PASS_TCP) &&
 		    (!lw_guard_segment(st, &seg) ||
 		     (v == LW_PASS_SYN && !lw_syn_ok(st, &seg)))) {
@@ -394,6 +619,7 @@ void lw_input(struct cove_stack *st, struct cove_frame **f, unsigned n)
 			cove_frame_free(f[i]);
 			continue;
 		}
+		lw_count_in(st, &seg);
 		p = f[i]->len <= 0xffff ?
 			    pbuf_alloc(PBUF_RAW, (u16_t)f[i]->len, PBUF_RAM) :
 			    NULL;
@@ -427,6 +653,7 @@ uint64_t lw_run(struct cove_stack *st, uint64_t now_ns)
 
 	lw_enter(st);
 	sys_check_timeouts();
+	lw_gw6_keep(st);
 	looped = lw_loop_run(st);
 	lw_leave(st);
 	if (looped)

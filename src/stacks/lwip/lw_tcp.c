@@ -261,7 +261,7 @@ static err_t lw_tcp_connected_cb(void *arg, struct tcp_pcb *pcb, err_t err)
 
 	(void)err;
 	s->state = LW_CONNECTED;
-	lw_sin_from_ip(&pcb->local_ip, pcb->local_port, &s->local);
+	lw_name_set(s, &s->local, &pcb->local_ip, pcb->local_port);
 	lw_dirty(s);
 	return ERR_OK;
 }
@@ -311,15 +311,16 @@ static err_t lw_tcp_accept_cb(void *arg, struct tcp_pcb *pcb, err_t err)
 	st = l->st;
 	if (l->nacc >= l->backlog || st->nsock + st->nchild >= st->max_sockets)
 		return ERR_MEM;
-	c = lw_sock_new(st, SOCK_STREAM);
+	c = lw_sock_new(st, l->family, SOCK_STREAM);
 	if (!c)
 		return ERR_MEM;
 	c->state = LW_CONNECTED;
 	c->listener = l;
 	c->reuse = l->reuse;
+	c->v6only = l->v6only;
 	lw_tcp_attach(c, pcb);
-	lw_sin_from_ip(&pcb->local_ip, pcb->local_port, &c->local);
-	lw_sin_from_ip(&pcb->remote_ip, pcb->remote_port, &c->peer);
+	lw_name_set(c, &c->local, &pcb->local_ip, pcb->local_port);
+	lw_name_set(c, &c->peer, &pcb->remote_ip, pcb->remote_port);
 	if (l->acc_tail)
 		l->acc_tail->acc_next = c;
 	else
@@ -331,10 +332,14 @@ static err_t lw_tcp_accept_cb(void *arg, struct tcp_pcb *pcb, err_t err)
 	return ERR_OK;
 }
 
-/* lw_tcp_open() - a new IPv4 PCB for @s, callbacks attached. */
+/*
+ * lw_tcp_open() - a new PCB for @s, callbacks attached: IPADDR_TYPE_V4
+ * for AF_INET, IPADDR_TYPE_ANY (both families) for AF_INET6.
+ */
 int lw_tcp_open(struct cove_sock *s)
 {
-	struct tcp_pcb *pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
+	struct tcp_pcb *pcb = tcp_new_ip_type(
+		s->family == AF_INET6 ? IPADDR_TYPE_ANY : IPADDR_TYPE_V4);
 
 	if (!pcb)
 		return -ENOMEM;
@@ -344,22 +349,74 @@ int lw_tcp_open(struct cove_sock *s)
 }
 
 /*
+ * lw_tcp_overlap() - do binds of @a and @b to one port share an address?
+ * IPADDR_TYPE_ANY ([::], dual) covers both families, a wildcard its own.
+ */
+static bool lw_tcp_overlap(const ip_addr_t *a, const ip_addr_t *b)
+{
+	if (IP_IS_ANY_TYPE_VAL(*a) || IP_IS_ANY_TYPE_VAL(*b))
+		return true;
+	if (IP_GET_TYPE(a) != IP_GET_TYPE(b))
+		return false;
+	return ip_addr_isany(a) || ip_addr_isany(b) ||
+	       ip_addr_cmp_zoneless(a, b);
+}
+
+/**
+ * lw_tcp_bind_clash() - would binding @ip:@port conflict, by Linux's rule?
+ * @pcb:	the PCB to bind
+ * @ip:		the address (IPADDR_TYPE_ANY for a dual [::])
+ * @port:	host order; 0 (lwIP picks a free one) never clashes
+ *
+ * Linux refuses a bind whose address overlaps another socket's on the
+ * port unless both set SO_REUSEADDR and the other is not listening.
+ * lwIP's tcp_bind() takes an IPADDR_TYPE_ANY address for IPv4 (so a dual
+ * [::] and an IPv6 bind of one port both succeeded) and, with both
+ * SOF_REUSEADDR, checks nothing (so a second listener on a listening
+ * port's address was bound, and only tcp_listen() refused it, and not
+ * across the families): this check runs first.
+ *
+ * Return: true when the bind must fail with EADDRINUSE.
+ */
+static bool lw_tcp_bind_clash(const struct tcp_pcb *pcb, const ip_addr_t *ip,
+			      uint16_t port)
+{
+	const struct tcp_pcb *c;
+	unsigned i;
+
+	if (!port)
+		return false;
+	for (i = 0; i < NUM_TCP_PCB_LISTS; i++)
+		for (c = *tcp_pcb_lists[i]; c; c = c->next) {
+			if (c == pcb || c->local_port != port ||
+			    !lw_tcp_overlap(ip, &c->local_ip))
+				continue;
+			if (ip_get_option(pcb, SOF_REUSEADDR) &&
+			    ip_get_option(c, SOF_REUSEADDR) &&
+			    c->state != LISTEN)
+				continue;
+			return true;
+		}
+	return false;
+}
+
+/*
  * lw_tcp_bind() - tcp_bind() on a fresh, unbound PCB; port 0 lets lwIP
  * pick. Return: 0, -EINVAL (bound, or not LW_NEW), or lwIP's error as
  * an errno (-EADDRINUSE when the port is taken).
  */
-int lw_tcp_bind(struct cove_sock *s, const struct sockaddr_in *a)
+int lw_tcp_bind(struct cove_sock *s, const ip_addr_t *ip, uint16_t port)
 {
-	ip_addr_t ip;
 	int ret;
 
 	if (s->state != LW_NEW || !s->pcb.tcp || s->pcb.tcp->local_port)
 		return -EINVAL;
-	lw_ip_from_sin(a, &ip);
-	ret = lw_err(tcp_bind(s->pcb.tcp, &ip, ntohs(a->sin_port)));
+	if (lw_tcp_bind_clash(s->pcb.tcp, ip, port))
+		return -EADDRINUSE;
+	ret = lw_err(tcp_bind(s->pcb.tcp, ip, port));
 	if (!ret)
-		lw_sin_from_ip(&s->pcb.tcp->local_ip, s->pcb.tcp->local_port,
-			       &s->local);
+		lw_name_set(s, &s->local, &s->pcb.tcp->local_ip,
+			    s->pcb.tcp->local_port);
 	return ret;
 }
 
@@ -395,7 +452,10 @@ int lw_tcp_listen(struct cove_sock *s, int backlog)
 	if (s->state != LW_NEW || !s->pcb.tcp)
 		return -EINVAL;
 	if (!s->pcb.tcp->local_port) {
-		ret = lw_err(tcp_bind(s->pcb.tcp, IP4_ADDR_ANY, 0));
+		ip_addr_t any;
+
+		lw_wildcard(s, &any);
+		ret = lw_err(tcp_bind(s->pcb.tcp, &any, 0));
 		if (ret)
 			return ret;
 	}
@@ -409,7 +469,7 @@ int lw_tcp_listen(struct cove_sock *s, int backlog)
 	tcp_accept(lpcb, lw_tcp_accept_cb);
 	s->state = LW_LISTEN;
 	s->backlog = (unsigned)backlog;
-	lw_sin_from_ip(&lpcb->local_ip, lpcb->local_port, &s->local);
+	lw_name_set(s, &s->local, &lpcb->local_ip, lpcb->local_port);
 	return 0;
 }
 
@@ -418,7 +478,7 @@ int lw_tcp_listen(struct cove_sock *s, int backlog)
  * @s:		listener
  * @out:	the child, now held (counted in nsock instead of nchild)
  * @peer:	its address, truncated to *@len (may be NULL)
- * @len:	in: room at @peer; out: sizeof(struct sockaddr_in)
+ * @len:	in: room at @peer; out: the size of the family's sockaddr
  *
  * The child is marked dirty, so the host hears at once about data or a
  * FIN that arrived while it waited on the queue.
@@ -446,14 +506,8 @@ int lw_tcp_accept(struct cove_sock *s, struct cove_sock **out,
 	c->held = true;
 	st->nsock++;
 	st->stats.tcp_passive_opens++;
-	if (peer && len) {
-		socklen_t n = *len < sizeof(c->peer) ?
-				      *len :
-				      (socklen_t)sizeof(c->peer);
-
-		memcpy(peer, &c->peer, n);
-		*len = sizeof(c->peer);
-	}
+	if (peer && len)
+		(void)lw_name_put(c, &c->peer, peer, len);
 	lw_dirty(c); /* data may be waiting already */
 	*out = c;
 	return 0;
@@ -462,9 +516,10 @@ int lw_tcp_accept(struct cove_sock *s, struct cove_sock **out,
 /**
  * lw_tcp_connect() - connect(): start lwIP's handshake
  * @s:		socket
- * @a:		destination, already checked by lw_sockaddr_in()
+ * @ip:		destination, from lw_addr_from() (IPv4 for a mapped one)
+ * @port:	its port, host order
  *
- * 127.0.0.1 and our own address go through lwIP's loopback (lw_loop.c);
+ * 127.0.0.1, ::1 and our own addresses go through lwIP's loopback (lw_loop.c);
  * the rest of 127/8 is refused (-ENETUNREACH), as lwIP could not deliver
  * there. Completion arrives through lw_tcp_connected_cb() or, on a RST
  * or timeout, lw_tcp_err_cb() (ECONNREFUSED, ETIMEDOUT).
@@ -473,9 +528,8 @@ int lw_tcp_accept(struct cove_sock *s, struct cove_sock **out,
  * -EINVAL (listening), a pending error (once) on a dead socket, or
  * tcp_connect()'s error as an errno.
  */
-int lw_tcp_connect(struct cove_sock *s, const struct sockaddr_in *a)
+int lw_tcp_connect(struct cove_sock *s, const ip_addr_t *ip, uint16_t port)
 {
-	ip_addr_t ip;
 	err_t e;
 
 	switch (s->state) {
@@ -496,17 +550,17 @@ int lw_tcp_connect(struct cove_sock *s, const struct sockaddr_in *a)
 	case LW_NEW:
 		break;
 	}
-	if (lw_addr_unroutable(a->sin_addr.s_addr))
+	if (lw_ip_unroutable(ip))
 		return -ENETUNREACH;
-	lw_ip_from_sin(a, &ip);
-	e = tcp_connect(s->pcb.tcp, &ip, ntohs(a->sin_port),
-			lw_tcp_connected_cb);
+	if (!IP_ADDR_PCB_VERSION_MATCH(s->pcb.tcp, ip))
+		return -ENETUNREACH; /* bound to the other family */
+	e = tcp_connect(s->pcb.tcp, ip, port, lw_tcp_connected_cb);
 	if (e != ERR_OK)
 		return lw_err(e);
 	s->state = LW_CONNECTING;
-	s->peer = *a;
-	lw_sin_from_ip(&s->pcb.tcp->local_ip, s->pcb.tcp->local_port,
-		       &s->local);
+	lw_name_set(s, &s->peer, ip, port);
+	lw_name_set(s, &s->local, &s->pcb.tcp->local_ip,
+		    s->pcb.tcp->local_port);
 	s->st->stats.tcp_active_opens++;
 	return -EINPROGRESS;
 }
@@ -821,7 +875,7 @@ void lw_tcp_abandon_all(void)
 
 /**
  * lw_tcp_recycle_tw() - a SYN for a 4-tuple lwIP holds in TIME_WAIT
- * @raddr_be:	its source address, network order
+ * @raddr:	its source address (compared without zone)
  * @rport:	its source port
  * @lport:	its destination port (ours)
  * @seq:	its sequence number
@@ -832,14 +886,14 @@ void lw_tcp_abandon_all(void)
  * number lies beyond what the old connection received ends the TIME_WAIT
  * (freed without a RST), and lwIP then takes the SYN as a new connection.
  */
-void lw_tcp_recycle_tw(uint32_t raddr_be, uint16_t rport, uint16_t lport,
+void lw_tcp_recycle_tw(const ip_addr_t *raddr, uint16_t rport, uint16_t lport,
 		       uint32_t seq)
 {
 	struct tcp_pcb *pcb;
 
 	for (pcb = tcp_tw_pcbs; pcb; pcb = pcb->next) {
 		if (pcb->remote_port != rport || pcb->local_port != lport ||
-		    ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)) != raddr_be)
+		    !ip_addr_cmp_zoneless(&pcb->remote_ip, raddr))
 			continue;
 		if (TCP_SEQ_GT(seq, pcb->rcv_nxt))
 			tcp_abort(pcb);
@@ -848,26 +902,31 @@ void lw_tcp_recycle_tw(uint32_t raddr_be, uint16_t rport, uint16_t lport,
 }
 
 /**
- * lw_tcp_backlog_full() - would a SYN to @daddr_be:@dport find a full queue?
- * @daddr_be:	its destination address, network order
+ * lw_tcp_backlog_full() - would a SYN to @daddr:@dport find a full queue?
+ * @daddr:	its destination address (compared without zone)
  * @dport:	its destination port
  *
  * Linux drops a SYN whose listener's accept queue is full and the client
  * retransmits it; lwIP would complete the handshake and then reset the
  * connection (lw_tcp_accept_cb()), so the caller drops it instead.
  *
- * Return: true if the listener on @dport (bound to @daddr_be or to any
- * address) has its backlog of connections queued.
+ * The listener is found as lwIP's tcp_input() finds it: bound to
+ * @daddr, to the wildcard of its family, or to IPADDR_TYPE_ANY (both).
+ *
+ * Return: true if that listener has its backlog of connections queued.
  */
-bool lw_tcp_backlog_full(uint32_t daddr_be, uint16_t dport)
+bool lw_tcp_backlog_full(const ip_addr_t *daddr, uint16_t dport)
 {
 	const struct tcp_pcb_listen *lpcb;
 	const struct cove_sock *l;
 
 	for (lpcb = tcp_listen_pcbs.listen_pcbs; lpcb; lpcb = lpcb->next) {
-		if (lpcb->local_port != dport ||
-		    (!ip_addr_isany(&lpcb->local_ip) &&
-		     ip4_addr_get_u32(ip_2_ip4(&lpcb->local_ip)) != daddr_be))
+		if (lpcb->local_port != dport)
+			continue;
+		if (!IP_IS_ANY_TYPE_VAL(lpcb->local_ip) &&
+		    (IP_GET_TYPE(&lpcb->local_ip) != IP_GET_TYPE(daddr) ||
+		     (!ip_addr_isany(&lpcb->local_ip) &&
+		      !ip_addr_cmp_zoneless(&lpcb->local_ip, daddr))))
 			continue;
 		l = lpcb->callback_arg;
 		return l && l->nacc >= l->backlog;

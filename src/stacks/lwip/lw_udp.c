@@ -6,6 +6,7 @@
 #include <sys/epoll.h>
 
 #include "lwip/ip4.h"
+#include "lwip/ip6.h"
 #include "lwip/udp.h"
 
 #include "stacks/lwip/lw.h"
@@ -53,7 +54,7 @@ static void lw_udp_recv_cb(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 	}
 	d->next = NULL;
 	d->p = p;
-	lw_sin_from_ip(addr, port, &d->from);
+	lw_name_set(s, &d->from, addr, port);
 	if (s->dq_tail)
 		s->dq_tail->next = d;
 	else
@@ -65,10 +66,14 @@ static void lw_udp_recv_cb(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 	lw_dirty(s);
 }
 
-/* lw_udp_open() - a new IPv4 udp_pcb for @s, the instance's SO_RCVBUF. */
+/*
+ * lw_udp_open() - a new udp_pcb for @s (IPADDR_TYPE_ANY for AF_INET6:
+ * both families), the instance's SO_RCVBUF.
+ */
 int lw_udp_open(struct cove_sock *s)
 {
-	struct udp_pcb *pcb = udp_new_ip_type(IPADDR_TYPE_V4);
+	struct udp_pcb *pcb = udp_new_ip_type(
+		s->family == AF_INET6 ? IPADDR_TYPE_ANY : IPADDR_TYPE_V4);
 
 	if (!pcb)
 		return -ENOMEM;
@@ -81,26 +86,45 @@ int lw_udp_open(struct cove_sock *s)
 /* lw_udp_cache_local() - remember the bound address for getsockname(). */
 static void lw_udp_cache_local(struct cove_sock *s)
 {
-	lw_sin_from_ip(&s->pcb.udp->local_ip, s->pcb.udp->local_port,
-		       &s->local);
+	lw_name_set(s, &s->local, &s->pcb.udp->local_ip,
+		    s->pcb.udp->local_port);
+}
+
+/*
+ * lw_udp_route_src() - as Linux, a connected socket bound to the wildcard
+ * reads the route's source address for @dst: the IPv4 netif's address,
+ * or the IPv6 one lwIP would choose. NULL when there is no route.
+ */
+static const ip_addr_t *lw_udp_route_src(const ip_addr_t *dst)
+{
+	struct netif *nif;
+
+	if (IP_IS_V4_VAL(*dst)) {
+		nif = ip4_route(ip_2_ip4(dst));
+		return nif ? &nif->ip_addr : NULL;
+	}
+	nif = ip6_route(IP6_ADDR_ANY6, ip_2_ip6(dst));
+	return nif ? ip6_select_source_address(nif, ip_2_ip6(dst)) : NULL;
 }
 
 /**
  * lw_udp_bind() - bind(): the address was checked by lw_bind()
  * @s:		socket, not bound yet (explicitly or by connect/send)
- * @a:		INADDR_ANY or our address; port 0 lets lwIP pick one
+ * @ip:		the wildcard or our address
+ * @port:	host order; 0 lets lwIP pick one
+ *
+ * lwIP's udp_bind() checks the families as Linux does: a wildcard holds
+ * its port for its own family, IPADDR_TYPE_ANY ([::], dual) for both.
  *
  * Return: 0, -EINVAL (bound already, or lwIP refused), -EADDRINUSE.
  */
-int lw_udp_bind(struct cove_sock *s, const struct sockaddr_in *a)
+int lw_udp_bind(struct cove_sock *s, const ip_addr_t *ip, uint16_t port)
 {
-	ip_addr_t ip;
 	err_t e;
 
 	if (s->pcb.udp->local_port)
 		return -EINVAL;
-	lw_ip_from_sin(a, &ip);
-	e = udp_bind(s->pcb.udp, &ip, ntohs(a->sin_port));
+	e = udp_bind(s->pcb.udp, ip, port);
 	if (e == ERR_USE)
 		return -EADDRINUSE;
 	if (e != ERR_OK)
@@ -119,41 +143,39 @@ int lw_udp_bind(struct cove_sock *s, const struct sockaddr_in *a)
  * lwIP binds an unbound PCB to an ephemeral port here. 127/8 but
  * 127.0.0.1 is refused as for TCP (lw_addr_unroutable()).
  *
- * Return: 0, -EINVAL/-EAFNOSUPPORT (bad address), -ENETUNREACH, or
- * -EADDRINUSE when no port was free.
+ * Return: 0, lw_addr_from()'s error, -ENETUNREACH (also for a family
+ * the bound address cannot reach), or -EADDRINUSE when no port was free.
  */
 int lw_udp_connect(struct cove_sock *s, const struct sockaddr *addr,
 		   socklen_t len)
 {
-	struct sockaddr_in a;
+	const ip_addr_t *src;
 	ip_addr_t ip;
+	uint16_t port;
 	int ret;
 
 	if (len >= sizeof(sa_family_t) && addr->sa_family == AF_UNSPEC) {
 		udp_disconnect(s->pcb.udp);
-		memset(&s->peer, 0, sizeof(s->peer));
-		s->peer.sin_family = AF_INET;
+		lw_name_set(s, &s->peer, NULL, 0);
 		lw_udp_cache_local(s);
 		return 0;
 	}
-	ret = lw_sockaddr_in(addr, len, &a);
+	ret = lw_addr_from(s, addr, len, LW_USE_CONNECT, &ip, &port);
 	if (ret)
 		return ret;
-	if (lw_addr_unroutable(a.sin_addr.s_addr))
+	if (lw_ip_unroutable(&ip) ||
+	    !IP_ADDR_PCB_VERSION_MATCH(s->pcb.udp, &ip))
 		return -ENETUNREACH;
-	lw_ip_from_sin(&a, &ip);
-	if (udp_connect(s->pcb.udp, &ip, ntohs(a.sin_port)) != ERR_OK)
+	if (udp_connect(s->pcb.udp, &ip, port) != ERR_OK)
 		return -EADDRINUSE; /* no free port to bind to */
-	s->peer = a;
-	lw_udp_cache_local(s);
-	if (!s->local.sin_addr.s_addr) {
-		/* As Linux: an unbound address reads as the route's source. */
-		struct netif *nif = ip4_route(ip_2_ip4(&ip));
-
-		if (nif)
-			s->local.sin_addr.s_addr =
-				ip4_addr_get_u32(netif_ip4_addr(nif));
-	}
+	lw_name_set(s, &s->peer, &ip, port);
+	/* As Linux: an unbound address reads as the route's source. */
+	src = ip_addr_isany(&s->pcb.udp->local_ip) ||
+			      IP_IS_ANY_TYPE_VAL(s->pcb.udp->local_ip) ?
+		      lw_udp_route_src(&ip) :
+		      &s->pcb.udp->local_ip;
+	lw_name_set(s, &s->local, src ? src : &s->pcb.udp->local_ip,
+		    s->pcb.udp->local_port);
 	return 0;
 }
 
@@ -177,7 +199,7 @@ ssize_t lw_udp_send(struct cove_sock *s, const struct msghdr *msg, int flags)
 {
 	struct udp_pcb *pcb = s->pcb.udp;
 	size_t total = lw_iov_total(msg), off = 0, i;
-	struct sockaddr_in to;
+	uint16_t port;
 	struct pbuf *p;
 	ip_addr_t ip;
 	err_t e;
@@ -188,17 +210,19 @@ ssize_t lw_udp_send(struct cove_sock *s, const struct msghdr *msg, int flags)
 	if (s->shut_wr)
 		return -EPIPE;
 	if (msg->msg_name) {
-		ret = lw_sockaddr_in(msg->msg_name, msg->msg_namelen, &to);
+		ret = lw_addr_from(s, msg->msg_name, msg->msg_namelen,
+				   LW_USE_SEND, &ip, &port);
 		if (ret)
 			return ret;
 	} else if (pcb->flags & UDP_FLAGS_CONNECTED) {
-		to = s->peer;
+		ip_addr_copy(ip, pcb->remote_ip);
+		port = pcb->remote_port;
 	} else {
 		return -EDESTADDRREQ;
 	}
 	if (total > LW_UDP_MAX_PAYLOAD)
 		return -EMSGSIZE;
-	if (lw_addr_unroutable(to.sin_addr.s_addr))
+	if (lw_ip_unroutable(&ip) || !IP_ADDR_PCB_VERSION_MATCH(pcb, &ip))
 		return -ENETUNREACH;
 	p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)total, PBUF_RAM);
 	if (!p)
@@ -210,10 +234,9 @@ ssize_t lw_udp_send(struct cove_sock *s, const struct msghdr *msg, int flags)
 				   (u16_t)msg->msg_iov[i].iov_len, (u16_t)off);
 		off += msg->msg_iov[i].iov_len;
 	}
-	lw_ip_from_sin(&to, &ip);
-	e = udp_sendto(pcb, p, &ip, ntohs(to.sin_port));
+	e = udp_sendto(pcb, p, &ip, port);
 	pbuf_free(p);
-	if (!s->local.sin_port)
+	if (!s->local.sin.sin_port)
 		lw_udp_cache_local(s);
 	switch (e) {
 	case ERR_OK:
@@ -265,14 +288,9 @@ ssize_t lw_udp_recv(struct cove_sock *s, struct msghdr *msg, int flags)
 	}
 	if (off < len)
 		msg->msg_flags |= MSG_TRUNC;
-	if (msg->msg_name) {
-		socklen_t n = msg->msg_namelen < sizeof(d->from) ?
-				      msg->msg_namelen :
-				      (socklen_t)sizeof(d->from);
-
-		memcpy(msg->msg_name, &d->from, n);
-		msg->msg_namelen = sizeof(d->from);
-	}
+	if (msg->msg_name)
+		(void)lw_name_put(s, &d->from, msg->msg_name,
+				  &msg->msg_namelen);
 	if (!(flags & MSG_PEEK)) {
 		s->dq_head = d->next;
 		if (!s->dq_head)
@@ -285,7 +303,8 @@ ssize_t lw_udp_recv(struct cove_sock *s, struct msghdr *msg, int flags)
 	return (flags & MSG_TRUNC) ? (ssize_t)len : (ssize_t)off;
 }
 
-/* lw_udp_close() - drop queued datagrams, remove the PCB, free @s. */
+/* lw_udp_close() - drop queued datagrams, leave its groups, remove the
+ * PCB, free @s. */
 void lw_udp_close(struct cove_sock *s)
 {
 	struct lw_dgram *d;
@@ -295,6 +314,7 @@ void lw_udp_close(struct cove_sock *s)
 		pbuf_free(d->p);
 		free(d);
 	}
+	lw_mc6_drop(s);
 	if (s->pcb.udp)
 		udp_remove(s->pcb.udp);
 	if (s->held)
