@@ -105,7 +105,7 @@ def stacks():
 # with EAFNOSUPPORT (docs/SANDBOX.md). Add builtin (and lwip) here when
 # their IPv6 lands: every test that asks ipv6_stack() then expects IPv6 of
 # them (sandbox_ipv6.py, sandbox_semantics.py's inet6 line).
-IPV6_STACKS = ("kernel",)
+IPV6_STACKS = ("kernel", "lwip")
 
 
 def ipv6_stack(network):
