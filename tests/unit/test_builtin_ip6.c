@@ -640,11 +640,15 @@ static void test_fragments6(void)
 	CHECK(next6(&net, 1044) == NULL && next6(&net, 129) == NULL);
 	CHECK(stats(&net.a).ip6_reasm_failed == s0.ip6_reasm_failed + 1);
 	CHECK(stats(&net.a).ip6_reassembled == s0.ip6_reassembled);
-	/* a duplicate piece is an overlap too (RFC 5722) */
+	/* a duplicate piece is ignored (as Linux does), the rest completes */
 	frag6(&net, msg, n, 0, 1200, true, 3);
 	frag6(&net, msg, n, 0, 1200, true, 3);
-	frag6(&net, msg, n, 1200, n - 1200, false, 3);
-	CHECK(next6(&net, 1044) == NULL);
+	frag6(&net, msg, n, 1200, 1200, true, 3);
+	frag6(&net, msg, n, 2400, n - 2400, false, 3);
+	CHECK((f = next6(&net, 1044)) != NULL);
+	cove_frame_free(f);
+	wire_drain(&net);
+	CHECK(stats(&net.a).ip6_reassembled == s0.ip6_reassembled + 1);
 	/* a non-last piece not a multiple of 8: parameter problem */
 	frag6(&net, msg, n, 0, 1201, true, 4);
 	expect_param(&net, 0, 4);
@@ -1466,6 +1470,32 @@ static void test_icmp6_rate(void)
 	net_down(&net);
 }
 
+static void test_no_ipv6(void)
+{
+	struct net net;
+	struct cove_frame *f;
+	struct cove_sock *s;
+	unsigned v6 = 0;
+
+	net_up(&net, true,
+	       COVE_STACK_F_NO_IPV6 | COVE_STACK_F_NO_GARP |
+		       COVE_STACK_F_NO_DAD);
+	advance(&net, 3000);
+	while (wire_rx(&net, &f, 1) == 1) {
+		v6 += get16(f->data + 12) == 0x86dd;
+		cove_frame_free(f);
+	}
+	CHECK(v6 == 0); /* no DAD, RS or MLD */
+	ping(&net, 58, NULL, 0, 8, 1);
+	CHECK(next6(&net, 129) == NULL && next6(&net, 135) == NULL);
+	/* AF_INET6 sockets still reach IPv4 peers */
+	s = sock(&net.a, AF_INET6, "::", 5000);
+	CHECK(send6(s, PEER, 9, "x", 1) == -ENETUNREACH);
+	CHECK(send6(s, "::ffff:10.0.0.2", 9, "x", 1) == 1);
+	ops->close(s);
+	net_down(&net);
+}
+
 int main(void)
 {
 	ops = cove_stack_find("builtin");
@@ -1484,5 +1514,6 @@ int main(void)
 	RUN(test_mld);
 	RUN(test_loopback6);
 	RUN(test_icmp6_rate);
+	RUN(test_no_ipv6);
 	return check_summary();
 }
