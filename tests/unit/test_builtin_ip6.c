@@ -985,6 +985,33 @@ static void test_udp6_pair(void)
 	net_down(&net);
 }
 
+/* A 60000-byte datagram to a neighbour not yet resolved: its 42 pieces
+ * wait on the one ND entry and all go out once the NA comes. */
+static void test_udp6_big_first(void)
+{
+	struct net net;
+	struct cove_sock *srv, *cl;
+	static uint8_t big[60000], got[65536];
+	size_t i;
+
+	net_up(&net, false, COVE_STACK_F_NO_DAD | COVE_STACK_F_NO_GARP);
+	srv = sock(&net.b, AF_INET6, "::", 7000);
+	cl = sock(&net.a, AF_INET6, NULL, 0);
+	for (i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 13 + 5);
+	CHECK(send6(cl, "fd00::2", 7000, big, sizeof(big)) ==
+	      (ssize_t)sizeof(big));
+	CHECK(stats(&net.a).frames_held == 42); /* 60008 / 1448 */
+	pump(&net);
+	CHECK(recv_from(srv, got, sizeof(got), NULL, NULL) ==
+	      (ssize_t)sizeof(big));
+	CHECK(!memcmp(got, big, sizeof(big)));
+	CHECK(stats(&net.a).frames_held == 0);
+	ops->close(cl);
+	ops->close(srv);
+	net_down(&net);
+}
+
 static int bind6(struct cove_sock *s, const char *addr, uint16_t port,
 		 uint32_t scope, socklen_t len)
 {
@@ -1507,6 +1534,7 @@ int main(void)
 	RUN(test_pmtu);
 	RUN(test_dad);
 	RUN(test_udp6_pair);
+	RUN(test_udp6_big_first);
 	RUN(test_udp6_bind_rules);
 	RUN(test_udp6_wire);
 	RUN(test_ra_slaac);
