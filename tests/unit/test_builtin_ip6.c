@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/uio.h>
 
@@ -1012,6 +1013,67 @@ static void test_udp6_big_first(void)
 	net_down(&net);
 }
 
+static int join6(struct cove_sock *s, int opt, const char *g, unsigned ifi,
+		 socklen_t len)
+{
+	struct ipv6_mreq mr = { .ipv6mr_interface = ifi };
+
+	mr.ipv6mr_multiaddr = in6(g);
+	return ops->setsockopt(s, IPPROTO_IPV6, opt, &mr, len);
+}
+
+static void test_udp6_multicast(void)
+{
+	struct net net;
+	struct cove_sock *srv, *cl, *v4;
+	char buf[32], g[32];
+	socklen_t ml = sizeof(struct ipv6_mreq);
+	struct sockaddr_in6 from;
+	socklen_t fl = sizeof(from);
+	unsigned i;
+
+	net_up(&net, false, COVE_STACK_F_NO_DAD | COVE_STACK_F_NO_GARP);
+	advance(&net, 3000); /* link-local addresses up: multicast sources */
+	srv = sock(&net.b, AF_INET6, "::", 7100);
+	cl = sock(&net.a, AF_INET6, NULL, 0);
+	/* Linux's answers (checked on the kernel) */
+	CHECK(join6(srv, IPV6_JOIN_GROUP, "ff02::1234", 0, ml) == 0);
+	CHECK(join6(srv, IPV6_JOIN_GROUP, "ff02::1234", 2, ml) == -EADDRINUSE);
+	CHECK(join6(srv, IPV6_JOIN_GROUP, "fd00::5", 0, ml) == -EINVAL);
+	CHECK(join6(srv, IPV6_JOIN_GROUP, "ff02::6", 99, ml) == -ENODEV);
+	CHECK(join6(srv, IPV6_JOIN_GROUP, "ff02::7", 0, 16) == -EINVAL);
+	CHECK(join6(srv, IPV6_LEAVE_GROUP, "ff02::9", 0, ml) == -EADDRNOTAVAIL);
+	CHECK(join6(srv, IPV6_LEAVE_GROUP, "fd00::5", 0, ml) == -EINVAL);
+	v4 = sock(&net.b, AF_INET, NULL, 0);
+	CHECK(join6(v4, IPV6_JOIN_GROUP, "ff02::1234", 0, ml) == -ENOPROTOOPT);
+	ops->close(v4);
+	/* a datagram to the group reaches the member */
+	{
+		struct sockaddr_in6 to = sin6_of("ff02::1234", 7100);
+
+		to.sin6_scope_id = 2;
+		CHECK(send_to(cl, &to, sizeof(to), "group", 5) == 5);
+	}
+	pump(&net);
+	CHECK(recv_from(srv, buf, sizeof(buf), &from, &fl) == 5);
+	CHECK(from.sin6_scope_id == 2 &&
+	      IN6_IS_ADDR_LINKLOCAL(&from.sin6_addr));
+	/* left: the group's frames are not taken any more */
+	CHECK(join6(srv, IPV6_LEAVE_GROUP, "ff02::1234", 0, ml) == 0);
+	CHECK(send6(cl, "ff02::1234", 7100, "gone", 4) == 4);
+	pump(&net);
+	CHECK(recv_from(srv, buf, sizeof(buf), NULL, NULL) == -EAGAIN);
+	/* bounded: UDP_MC6_MAX groups per socket */
+	for (i = 0; i < 8; i++) {
+		snprintf(g, sizeof(g), "ff05::%u", i + 1);
+		CHECK(join6(srv, IPV6_JOIN_GROUP, g, 0, ml) == 0);
+	}
+	CHECK(join6(srv, IPV6_JOIN_GROUP, "ff05::99", 0, ml) == -ENOBUFS);
+	ops->close(srv); /* leaves them all */
+	ops->close(cl);
+	net_down(&net);
+}
+
 static int bind6(struct cove_sock *s, const char *addr, uint16_t port,
 		 uint32_t scope, socklen_t len)
 {
@@ -1536,6 +1598,7 @@ int main(void)
 	RUN(test_udp6_pair);
 	RUN(test_udp6_big_first);
 	RUN(test_udp6_bind_rules);
+	RUN(test_udp6_multicast);
 	RUN(test_udp6_wire);
 	RUN(test_ra_slaac);
 	RUN(test_nud);
