@@ -1494,6 +1494,38 @@ static void test_mld(void)
 	CHECK((f = next6(&net, 143)) != NULL);
 	if (f)
 		cove_frame_free(f);
+	/* a group a socket joins is reported too; leaving it, TO_IN({}) */
+	{
+		struct cove_sock *u = sock(&net.a, AF_INET6, "::", 7200);
+		struct ipv6_mreq mr = { .ipv6mr_multiaddr = in6("ff05::77") };
+		uint8_t want[2] = { 4, 3 };
+		unsigned round;
+
+		for (round = 0; round < 2; round++) {
+			CHECK(ops->setsockopt(u, IPPROTO_IPV6,
+					      round ? IPV6_LEAVE_GROUP :
+						      IPV6_JOIN_GROUP,
+					      &mr, sizeof(mr)) == 0);
+			now_ns += 1100000000ull;
+			f = next6(&net, 143);
+			CHECK(f != NULL);
+			if (f) {
+				const uint8_t *b = f->data;
+				unsigned i, n = get16(b + 68), type = 0;
+
+				for (i = 0; i < n; i++)
+					if (!memcmp(b + 70 + i * 20 + 4,
+						    &mr.ipv6mr_multiaddr, 16))
+						type = b[70 + i * 20];
+				CHECK(type == want[round]);
+				cove_frame_free(f);
+			}
+			wire_drain(&net);
+			now_ns += 2000000000ull;
+			wire_drain(&net);
+		}
+		ops->close(u);
+	}
 	net_down(&net);
 }
 
