@@ -14,6 +14,7 @@
  *   ipv4.c    IPv4 input (checksums, validation), output (ip_send),
  *             fragment reassembly with memory and time limits, loopback
  *   icmp.c    echo replies and the errors a host must send
+ *   ipv6.c, ip6_frag.c, icmp6.c, nd.c, nd_addr.c: IPv6 (ip6.h, core6.h)
  *   udp.c     UDP sockets
  *   mem.c     the instance's budget for socket buffer memory
  *   timer.c   the timer wheel
@@ -46,6 +47,7 @@ struct tcp_ctx;
 struct udp_ctx;
 struct arp_ctx;
 struct ipv4_ctx;
+struct ipv6_ctx;
 
 /* Untrusted bytes: @len of them at @p, read only through pkt_ptr(). */
 struct pkt {
@@ -221,6 +223,7 @@ struct bstack {
 
 	struct arp_ctx *arp;
 	struct ipv4_ctx *ipv4;
+	struct ipv6_ctx *ipv6; /* ipv6.c and friends (core6.h) */
 	struct udp_ctx *udp;
 	struct tcp_ctx *tcp;
 };
@@ -353,7 +356,7 @@ void udp_layer_fini(struct bstack *st);
 void udp_layer_input(struct bstack *st, const struct ip_pkt *pkt);
 void udp_icmp_error(struct bstack *st, uint8_t type, uint8_t code,
 		    const uint8_t *inner, uint32_t inner_len);
-int udp_socket(struct bstack *st, struct bsock **out);
+int udp_socket(struct bstack *st, int domain, struct bsock **out);
 void udp_stats(struct bstack *st, struct cove_stack_stats *out);
 
 #endif /* COVE_BUILTIN_H */

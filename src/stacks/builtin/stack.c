@@ -8,7 +8,7 @@
 #include <sys/epoll.h>
 #include <sys/random.h>
 
-#include "stacks/builtin/core.h"
+#include "stacks/builtin/core6.h"
 
 /*
  * Theory of operation
@@ -199,6 +199,7 @@ static void bstack_free(struct bstack *st, bool tcp_up)
 	bstack_flush(st);
 	bstack_loop_drop(st);
 	arp_fini(st);
+	ipv6_fini(st);
 	ipv4_fini(st);
 	if (st->mem.used)
 		bstack_log(st, COVE_LOG_ERR,
@@ -306,6 +307,8 @@ static int builtin_create(const struct cove_stack_config *cfg,
 	if (!ret)
 		ret = ipv4_init(st);
 	if (!ret)
+		ret = ipv6_init(st, cfg);
+	if (!ret)
 		ret = udp_layer_init(st);
 	if (!ret)
 		ret = tcp_layer_init(st);
@@ -315,6 +318,7 @@ static int builtin_create(const struct cove_stack_config *cfg,
 	}
 	if (!(cfg->flags & COVE_STACK_F_NO_GARP))
 		arp_announce(st);
+	ipv6_start(st);
 	*out = (struct cove_stack *)st;
 	return 0;
 }
@@ -410,9 +414,9 @@ static int builtin_poll_fd(struct cove_stack *cs)
 }
 
 /**
- * builtin_socket() - the ABI's socket(): a TCP or UDP socket over IPv4
+ * builtin_socket() - the ABI's socket(): a TCP or UDP socket
  * @cs:		stack
- * @domain:	AF_INET only
+ * @domain:	AF_INET, or AF_INET6 (dual stack, as on Linux) for UDP
  * @type:	SOCK_STREAM or SOCK_DGRAM; SOCK_NONBLOCK and SOCK_CLOEXEC are
  *		the host's business and ignored (the stack never blocks)
  * @protocol:	0 or the one protocol that matches @type
@@ -431,9 +435,11 @@ static int builtin_socket(struct cove_stack *cs, int domain, int type,
 	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
 	int ret;
 
-	if (domain != AF_INET)
+	if (domain != AF_INET && domain != AF_INET6)
 		return -EAFNOSUPPORT;
 	if (base == SOCK_STREAM) {
+		if (domain != AF_INET) /* TCP over IPv6: the b6tcp branch */
+			return -EAFNOSUPPORT;
 		if (protocol && protocol != IPPROTO_TCP)
 			return -EPROTONOSUPPORT;
 	} else if (base == SOCK_DGRAM) {
@@ -444,7 +450,8 @@ static int builtin_socket(struct cove_stack *cs, int domain, int type,
 	}
 	if (st->nsockets >= st->max_sockets)
 		return -EMFILE;
-	ret = base == SOCK_STREAM ? tcp_socket(st, &s) : udp_socket(st, &s);
+	ret = base == SOCK_STREAM ? tcp_socket(st, &s) :
+				    udp_socket(st, domain, &s);
 	if (ret)
 		return ret;
 	s->st = st;
@@ -618,7 +625,7 @@ static const struct cove_netstack_ops builtin_ops = {
 	.abi_version = COVE_NETSTACK_ABI_VERSION,
 	.name = "builtin",
 	.description =
-		"Cove's own TCP/IP stack on a link (ARP, IPv4, ICMP, UDP, TCP)",
+		"Cove's own TCP/IP stack on a link (ARP, IPv4, ICMP, IPv6, ND, UDP, TCP)",
 	.create = builtin_create,
 	.destroy = builtin_destroy,
 	.input = builtin_input,
