@@ -158,6 +158,29 @@ int ip6_src_for(const struct bstack *st, const struct in6_addr *dst,
 /* ip6_path_mtu() - the path MTU towards @dst (link MTU until lowered). */
 uint32_t ip6_path_mtu(struct bstack *st, const struct in6_addr *dst);
 
+/*
+ * ip6_ifindex() - the interface index of our one link: the scope id that
+ * link-local addresses carry in and out of sockets (a sockaddr_in6 with
+ * another non-zero scope id names an interface we do not have).
+ */
+uint32_t ip6_ifindex(const struct bstack *st);
+
+/*
+ * ip6_pseudo() - the unfolded sum of the IPv6 pseudo-header (RFC 8200
+ * section 8.1) for @len transport bytes of @proto, to chain with
+ * cove_csum_partial() over the transport bytes.
+ */
+uint32_t ip6_pseudo(const struct in6_addr *src, const struct in6_addr *dst,
+		    uint8_t proto, uint32_t len);
+
+/*
+ * ip6_csum() - the transport checksum over the pseudo-header and @len
+ * bytes at @l4: the value to store, or 0 when verifying a correct one.
+ * Links offload IPv4 checksums only, so IPv6 transports fill theirs whole.
+ */
+uint16_t ip6_csum(const struct in6_addr *src, const struct in6_addr *dst,
+		  uint8_t proto, const void *l4, uint32_t len);
+
 /* --- icmp6.c ------------------------------------------------------------- */
 
 /* icmp6_send_error() - an ICMPv6 error about @pkt (rate limited, RFC 4443). */
