@@ -368,9 +368,9 @@ static int builtin_poll_fd(struct cove_stack *cs)
 }
 
 /**
- * builtin_socket() - the ABI's socket(): a TCP or UDP socket over IPv4
+ * builtin_socket() - the ABI's socket(): a TCP or UDP socket
  * @cs:		stack
- * @domain:	AF_INET only
+ * @domain:	AF_INET, or AF_INET6 (dual stack, as on Linux) for TCP
  * @type:	SOCK_STREAM or SOCK_DGRAM; SOCK_NONBLOCK and SOCK_CLOEXEC are
  *		the host's business and ignored (the stack never blocks)
  * @protocol:	0 or the one protocol that matches @type
@@ -389,12 +389,14 @@ static int builtin_socket(struct cove_stack *cs, int domain, int type,
 	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
 	int ret;
 
-	if (domain != AF_INET)
+	if (domain != AF_INET && domain != AF_INET6)
 		return -EAFNOSUPPORT;
 	if (base == SOCK_STREAM) {
 		if (protocol && protocol != IPPROTO_TCP)
 			return -EPROTONOSUPPORT;
 	} else if (base == SOCK_DGRAM) {
+		if (domain != AF_INET) /* UDP over IPv6: not yet */
+			return -EAFNOSUPPORT;
 		if (protocol && protocol != IPPROTO_UDP)
 			return -EPROTONOSUPPORT;
 	} else {
@@ -402,7 +404,8 @@ static int builtin_socket(struct cove_stack *cs, int domain, int type,
 	}
 	if (st->nsockets >= st->max_sockets)
 		return -EMFILE;
-	ret = base == SOCK_STREAM ? tcp_socket(st, &s) : udp_socket(st, &s);
+	ret = base == SOCK_STREAM ? tcp_socket(st, domain, &s) :
+				    udp_socket(st, &s);
 	if (ret)
 		return ret;
 	s->st = st;

@@ -723,12 +723,14 @@ bool tcp_challenge_ok(struct tcb *t)
 /**
  * tcp_socket() - a new CLOSED TCP socket for the host
  * @st:		stack
+ * @domain:	AF_INET, or AF_INET6: a dual-stack socket (IPV6_V6ONLY off)
+ *		whose wildcard is [::] and whose addresses are sockaddr_in6
  * @out:	the socket, host_open; on no port until bind, listen or
  *		connect puts it on one
  *
  * Return: 0, -ENOMEM, or -EPROTONOSUPPORT when TCP failed to initialise.
  */
-int tcp_socket(struct bstack *st, struct bsock **out)
+int tcp_socket(struct bstack *st, int domain, struct bsock **out)
 {
 	struct tcb *t;
 
@@ -737,6 +739,10 @@ int tcp_socket(struct bstack *st, struct bsock **out)
 	t = tcb_alloc(st->tcp);
 	if (!t)
 		return -ENOMEM;
+	if (domain == AF_INET6) {
+		t->family = AF_INET6;
+		t->laddr = t->raddr = in6addr_any;
+	}
 	t->b.host_open = true;
 	*out = &t->b;
 	return 0;
