@@ -14,6 +14,7 @@
  *   ipv4.c    IPv4 input (checksums, validation), output (ip_send),
  *             fragment reassembly with memory and time limits, loopback
  *   icmp.c    echo replies and the errors a host must send
+ *   ipv6.c, ip6_frag.c, icmp6.c, nd.c, nd_addr.c: IPv6 (ip6.h, core6.h)
  *   udp.c     UDP sockets
  *   timer.c   the timer wheel
  *   core.h    plumbing between the files above (not for transports)
@@ -45,6 +46,7 @@ struct tcp_ctx;
 struct udp_ctx;
 struct arp_ctx;
 struct ipv4_ctx;
+struct ipv6_ctx;
 
 /* Untrusted bytes: @len of them at @p, read only through pkt_ptr(). */
 struct pkt {
@@ -184,6 +186,7 @@ struct bstack {
 
 	struct arp_ctx *arp;
 	struct ipv4_ctx *ipv4;
+	struct ipv6_ctx *ipv6; /* ipv6.c and friends (core6.h) */
 	struct udp_ctx *udp;
 	struct tcp_ctx *tcp;
 };

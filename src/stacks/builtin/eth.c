@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Ethernet: input demultiplexing (ours, broadcast; ARP, IPv4) and framing. */
+/* Ethernet: input demultiplexing (ours, broadcast, our IPv6 groups; ARP, IPv4, IPv6) and framing. */
 #include <string.h>
 
-#include "stacks/builtin/core.h"
+#include "stacks/builtin/core6.h"
 
 const uint8_t eth_bcast[ETH_ALEN_] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
@@ -15,8 +15,9 @@ const uint8_t eth_bcast[ETH_ALEN_] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
  * @f:		frame; consumed (freed here once the upper layer returns)
  * @loop:	the frame comes from our loopback queue, not the wire
  *
- * Accepts frames to our MAC or to broadcast; other multicast, foreign
- * unicast and VLAN-tagged frames are dropped. Upper layers copy what they
+ * Accepts frames to our MAC, to broadcast, or to the 33:33 group of an
+ * IPv6 group we are in (all-nodes, our solicited-node groups); other
+ * multicast, foreign unicast and VLAN-tagged frames are dropped. Upper layers copy what they
  * keep, so the frame is freed on return.
  */
 void eth_input(struct bstack *st, struct cove_frame *f, bool loop)
@@ -32,7 +33,8 @@ void eth_input(struct bstack *st, struct cove_frame *f, bool loop)
 		st->stats.rx_malformed++;
 		goto drop;
 	}
-	if (memcmp(h, st->mac, ETH_ALEN_) && memcmp(h, eth_bcast, ETH_ALEN_))
+	if (memcmp(h, st->mac, ETH_ALEN_) && memcmp(h, eth_bcast, ETH_ALEN_) &&
+	    !ip6_mac_ok(st, h))
 		goto drop; /* foreign unicast or multicast we never join */
 	if (h[6] & 1) {	   /* multicast source: never legitimate */
 		st->stats.rx_malformed++;
@@ -49,7 +51,10 @@ void eth_input(struct bstack *st, struct cove_frame *f, bool loop)
 	case ETH_P_IP_:
 		ipv4_input(st, &payload, loop, f->flags & COVE_FRAME_F_CSUM_OK);
 		break;
-	default: /* VLAN tags (ETH_P_8021Q_, ETH_P_8021AD_), IPv6, ... */
+	case ETH_P_IPV6_:
+		ipv6_input(st, &payload, loop, f->flags & COVE_FRAME_F_CSUM_OK);
+		break;
+	default: /* VLAN tags (ETH_P_8021Q_, ETH_P_8021AD_), ... */
 		goto drop;
 	}
 	cove_frame_free(f);

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "stacks/builtin/core.h"
+#include "stacks/builtin/core6.h"
 
 /*
  * Theory of operation
@@ -198,6 +198,7 @@ static void bstack_free(struct bstack *st, bool tcp_up)
 	bstack_flush(st);
 	bstack_loop_drop(st);
 	arp_fini(st);
+	ipv6_fini(st);
 	ipv4_fini(st);
 	if (st->tso_pool.frames && cove_frame_pool_fini(&st->tso_pool))
 		bstack_log(st, COVE_LOG_ERR, "TSO frames leaked at destroy");
@@ -297,6 +298,8 @@ static int builtin_create(const struct cove_stack_config *cfg,
 	if (!ret)
 		ret = ipv4_init(st);
 	if (!ret)
+		ret = ipv6_init(st, cfg);
+	if (!ret)
 		ret = udp_layer_init(st);
 	if (!ret)
 		ret = tcp_layer_init(st);
@@ -306,6 +309,7 @@ static int builtin_create(const struct cove_stack_config *cfg,
 	}
 	if (!(cfg->flags & COVE_STACK_F_NO_GARP))
 		arp_announce(st);
+	ipv6_start(st);
 	*out = (struct cove_stack *)st;
 	return 0;
 }
@@ -578,7 +582,7 @@ static const struct cove_netstack_ops builtin_ops = {
 	.abi_version = COVE_NETSTACK_ABI_VERSION,
 	.name = "builtin",
 	.description =
-		"Cove's own TCP/IP stack on a link (ARP, IPv4, ICMP, UDP, TCP)",
+		"Cove's own TCP/IP stack on a link (ARP, IPv4, ICMP, IPv6, ND, UDP, TCP)",
 	.create = builtin_create,
 	.destroy = builtin_destroy,
 	.input = builtin_input,

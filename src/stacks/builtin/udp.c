@@ -8,6 +8,7 @@
 
 #include "stacks/builtin/core.h"
 #include "stacks/builtin/hash.h"
+#include "stacks/builtin/ip6.h"
 
 /*
  * Theory of operation
@@ -1099,6 +1100,44 @@ void udp_icmp_error(struct bstack *st, uint8_t type, uint8_t code,
 		udp_notify(u);
 		return;
 	}
+}
+
+/**
+ * udp_layer_input6() - a received UDP/IPv6 datagram for us
+ * @st:		stack
+ * @pkt:	the IPv6 packet (chain walked; the checksum is not yet)
+ *
+ * No AF_INET6 socket exists yet: a valid datagram finds no port.
+ */
+void udp_layer_input6(struct bstack *st, const struct ip6_pkt *pkt)
+{
+	uint16_t ulen;
+
+	if (pkt->l4_len < UDP_HLEN ||
+	    (ulen = cove_get16(pkt->l4 + 4)) < UDP_HLEN || ulen > pkt->l4_len) {
+		st->stats.rx_malformed++;
+		st->stats.rx_dropped++;
+		return;
+	}
+	if (!pkt->csum_ok &&
+	    ip6_csum(&pkt->src, &pkt->dst, IPPROTO_UDP, pkt->l4, ulen)) {
+		st->stats.rx_bad_csum++;
+		st->stats.rx_dropped++;
+		return;
+	}
+	st->stats.udp_no_port++;
+	icmp6_send_error(st, pkt, 1, 4, 0); /* port unreachable */
+}
+
+void udp_icmp6_error(struct bstack *st, uint8_t type, uint8_t code,
+		     uint32_t info, const uint8_t *inner, uint32_t inner_len)
+{
+	(void)st;
+	(void)type;
+	(void)code;
+	(void)info;
+	(void)inner;
+	(void)inner_len;
 }
 
 int udp_layer_init(struct bstack *st)

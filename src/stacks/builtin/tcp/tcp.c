@@ -557,8 +557,8 @@ uint32_t tcp_poll_events(struct tcb *t)
  * @peer_mss:	the peer's MSS option, 0 when absent
  *
  * Our side of the limit is the link MTU minus 40 bytes of IPv4 and TCP
- * headers, or over IPv6 the path MTU (ip6_path_mtu(), or the lower MTU a
- * Packet Too Big named for this connection, RFC 8201) minus 60.
+ * headers, or over IPv6 the path MTU (ip6_path_mtu(), which Packet Too
+ * Big lowers, RFC 8201) minus 60.
  */
 void tcp_set_mss(struct tcb *t, uint16_t peer_mss)
 {
@@ -568,8 +568,6 @@ void tcp_set_mss(struct tcb *t, uint16_t peer_mss)
 
 	if (tcp_v6(&t->raddr)) {
 		mtu = ip6_path_mtu(st, &t->raddr);
-		if (t->pmtu && t->pmtu < mtu)
-			mtu = t->pmtu;
 		hdrs = 60;
 	}
 	ours = mtu > hdrs + 88 ? mtu - hdrs : 88;

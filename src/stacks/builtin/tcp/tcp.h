@@ -279,7 +279,6 @@ struct tcb {
 	uint8_t hlim;	       /* IPV6_UNICAST_HOPS to send; 0: the default */
 	uint16_t hops;	       /* IPV6_UNICAST_HOPS + 1 as set; 0: never */
 	uint8_t pmtudisc6;     /* IPV6_MTU_DISCOVER + 1; 0: never set */
-	uint32_t pmtu;	       /* IPv6: lowest Packet Too Big MTU; 0: none */
 
 	/* tables */
 	struct tcb *hnext, **hpprev; /* conn hash */

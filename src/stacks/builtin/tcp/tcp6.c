@@ -21,10 +21,12 @@
  * ICMPv6 errors (RFC 4443) are matched to the connection of the quoted
  * segment and turned into Linux's errors (icmpv6_err_convert()): in
  * SYN-SENT every error ends the connect, later ones become the soft error.
- * Packet Too Big lowers the connection's path MTU (never below 1280, RFC
- * 8201; a smaller value is ignored, as Linux does) and, when that shrinks
- * the segment size, everything in flight is sent again in the smaller
+ * Packet Too Big has lowered the path MTU towards the peer before it gets
+ * here (icmp6.c: never below 1280, RFC 8201); when that shrinks the
+ * segment size, everything in flight is sent again in the smaller
  * segments (Linux's tcp_simple_retransmit()): those segments are lost.
+ * Other connections to the same destination learn the new path MTU from
+ * ip6_send()'s -EMSGSIZE on their next segment (tcp_xmit_too_big()).
  */
 
 /* tcp_addr6_bad() - @a may not appear in an IPv6 TCP segment. */
@@ -73,8 +75,8 @@ malformed:
  * tcp_pmtu_reduced() - the path MTU of @t's peer may have dropped
  * @t:	connection over IPv6
  *
- * The segment size is derived again (tcp_set_mss(): ip6_path_mtu() and
- * the connection's own @pmtu); if it shrank, what is in flight was sent
+ * The segment size is derived again (tcp_set_mss(): ip6_path_mtu()); if
+ * it shrank, what is in flight was sent
  * too large and is lost: the send loop starts again at snd_una, without a
  * congestion response (the network did not say it is congested).
  */
@@ -121,7 +123,7 @@ static int tcp_icmp6_errno(uint8_t type, uint8_t code)
  * @type:	1 unreachable, 2 packet too big, 3 time exceeded, 4 parameter
  *		problem (others are ignored)
  * @code:	the code
- * @info:	for Packet Too Big, the MTU
+ * @info:	for Packet Too Big, the MTU (already in ip6_path_mtu())
  * @inner:	the quoted IPv6 header and at least 8 bytes after it (we send
  *		no extension headers: TCP follows the fixed header)
  * @inner_len:	bytes at @inner
@@ -136,6 +138,7 @@ void tcp_icmp6_error(struct bstack *st, uint8_t type, uint8_t code,
 	uint32_t seq;
 	struct tcb *t;
 
+	(void)info;
 	if (!st->tcp || !ih || !th || ih[6] != IPPROTO_TCP || type < 1 ||
 	    type > 4)
 		return;
@@ -147,11 +150,7 @@ void tcp_icmp6_error(struct bstack *st, uint8_t type, uint8_t code,
 	seq = cove_get32(th + 4);
 	if (!t || seq_lt(seq, t->snd_una) || seq_gt(seq, t->snd_max))
 		return;
-	if (type == 2) {
-		if (info < IP6_MIN_MTU)
-			return; /* as Linux: below the IPv6 minimum, ignored */
-		if (!t->pmtu || info < t->pmtu)
-			t->pmtu = info;
+	if (type == 2) { /* icmp6.c lowered the path MTU already */
 		tcp_pmtu_reduced(t);
 		return;
 	}

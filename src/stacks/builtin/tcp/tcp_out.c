@@ -298,6 +298,23 @@ static struct cove_frame *tcp_frame(struct tcb *t, unsigned optlen,
 	return f;
 }
 
+/*
+ * tcp_xmit_too_big() - IPv6 refused a segment above the path MTU: another
+ * connection's Packet Too Big lowered it for this destination too. The
+ * segment size is derived again; if it shrank, the caller is told
+ * -ENOBUFS (nothing sent, retried from the 1 ms timer in the new size),
+ * else @err stands.
+ */
+static int tcp_xmit_too_big(struct tcb *t, int err)
+{
+	uint32_t old = t->smss;
+
+	if (!tcp_v6(&t->raddr))
+		return err;
+	tcp_set_mss(t, t->peer_mss);
+	return t->smss < old ? -ENOBUFS : err;
+}
+
 /**
  * tcp_xmit() - build and send one segment of connection @t
  * @t:		connection
@@ -350,7 +367,7 @@ int tcp_xmit(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags,
 			     tcp_v6(&t->raddr) ? t->hlim : t->ttl, segs);
 	if (ret < 0 && ret != -EHOSTUNREACH) {
 		st->stats.tcp_out_segs -= segs;
-		return ret;
+		return ret == -EMSGSIZE ? tcp_xmit_too_big(t, ret) : ret;
 	}
 	if (ret == -EHOSTUNREACH)
 		t->soft_error = EHOSTUNREACH;
