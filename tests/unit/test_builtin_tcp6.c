@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "common/bytes.h"
 #include "tests/unit/test_builtin_tcp.h"
 
 /*
@@ -386,6 +387,378 @@ static void test_ipv6_options(void)
 	tnet_down(&net);
 }
 
+/* ---- TCP over IPv6 on the wire ---- */
+
+static const struct topts t6opts = { .ip6 = true };
+
+/* tconnect6() - an AF_INET6 socket of @n connecting to [@addr]:@port. */
+static struct cove_sock *tconnect6(struct tnode *n, const char *addr,
+				   uint16_t port)
+{
+	struct cove_sock *s = tsock6(n);
+	struct sockaddr_in6 a = tsin6(addr, port);
+
+	CHECK(tops->connect(s, (struct sockaddr *)&a, sizeof(a)) ==
+	      -EINPROGRESS);
+	return s;
+}
+
+/* tlisten6() - a dual-stack [::]:@port listener on @n. */
+static struct cove_sock *tlisten6(struct tnode *n, uint16_t port, int backlog)
+{
+	struct cove_sock *s = tsock6(n);
+
+	tsetint(s, SOL_SOCKET, SO_REUSEADDR, 1);
+	REQUIRE(tbind6(s, "::", port) == 0);
+	REQUIRE(tops->listen(s, backlog) == 0);
+	return s;
+}
+
+#define T6_NCONN 24u
+
+/* Many connections at once, each a verified bulk flow both ways. */
+struct t6many {
+	struct cove_sock *l;
+	struct cove_sock *c[T6_NCONN], *s[T6_NCONN];
+	struct tflow up[T6_NCONN], down[T6_NCONN]; /* c -> s, s -> c */
+	unsigned accepted;
+	uint64_t bytes;
+};
+
+/* t6_step_acc() - accept until every connection is in. */
+static bool t6_step_acc(struct tnet *net, void *ctx)
+{
+	struct t6many *m = ctx;
+	struct cove_sock *s;
+
+	while (m->accepted < T6_NCONN && (s = taccept(&net->b, m->l)))
+		m->s[m->accepted++] = s;
+	return m->accepted == T6_NCONN;
+}
+
+/* t6_step_many() - move every flow; done when all have ended both ways. */
+static bool t6_step_many(struct tnet *net, void *ctx)
+{
+	struct t6many *m = ctx;
+	unsigned i, done = 0;
+
+	(void)net;
+	for (i = 0; i < T6_NCONN; i++) {
+		tflow_step(&m->up[i]);
+		tflow_step(&m->down[i]);
+		done += m->up[i].eof && m->down[i].eof;
+	}
+	return done == T6_NCONN;
+}
+
+/*
+ * T6_NCONN connections to [fd00::2] at once, 256 KiB each way, every
+ * byte checked. Accept order need not be connect order, so a pair is
+ * matched by the ports (getpeername() of the child, getsockname() of the
+ * client), and the flows start once both ends are known.
+ */
+static void test_v6_many(void)
+{
+	static struct t6many m;
+	struct sockaddr_in6 a;
+	struct tcp_info ti;
+	socklen_t len;
+	struct tnet net;
+	unsigned i, k;
+
+	tnet_up(&net, &t6opts);
+	memset(&m, 0, sizeof(m));
+	m.bytes = 256u << 10;
+	m.l = tlisten6(&net.b, 80, 64);
+	for (i = 0; i < T6_NCONN; i++)
+		m.c[i] = tconnect6(&net.a, "fd00::2", 80);
+	/* accept all (SYNs behind neighbour discovery come again after
+	 * their retransmission timeout), then pair them by port */
+	REQUIRE(tnet_loop(&net, t6_step_acc, &m, 10000));
+	for (i = 0; i < T6_NCONN; i++) {
+		struct cove_sock *c = NULL;
+
+		len = sizeof(a);
+		REQUIRE(tops->getpeername(m.s[i], (struct sockaddr *)&a,
+					  &len) == 0);
+		CHECK(!strncmp(tname6(&a, len), "fd00::1 ", 8));
+		for (k = 0; k < T6_NCONN; k++) {
+			struct sockaddr_in6 b;
+			socklen_t bl = sizeof(b);
+
+			REQUIRE(tops->getsockname(m.c[k], (struct sockaddr *)&b,
+						  &bl) == 0);
+			if (b.sin6_port == a.sin6_port)
+				c = m.c[k];
+		}
+		REQUIRE(c);
+		m.up[i] = (struct tflow){
+			.tx = c, .rx = m.s[i], .total = m.bytes, .dir = 0
+		};
+		m.down[i] = (struct tflow){
+			.tx = m.s[i], .rx = c, .total = m.bytes, .dir = 1
+		};
+	}
+	/* timestamps, SACK and window scaling were agreed over IPv6 */
+	len = sizeof(ti);
+	REQUIRE(tops->getsockopt(m.c[0], IPPROTO_TCP, TCP_INFO, &ti, &len) ==
+		0);
+	CHECK(ti.tcpi_options & TCPI_OPT_TIMESTAMPS);
+	CHECK(ti.tcpi_options & TCPI_OPT_SACK);
+	CHECK(ti.tcpi_options & TCPI_OPT_WSCALE);
+	CHECK(ti.tcpi_snd_mss == 1500 - 60 - 12);
+	CHECK(tnet_loop(&net, t6_step_many, &m, 120000));
+	for (i = 0; i < T6_NCONN; i++) {
+		CHECK(!m.up[i].bad && m.up[i].got == m.bytes);
+		CHECK(!m.down[i].bad && m.down[i].got == m.bytes);
+	}
+	tnet_down(&net);
+}
+
+/* A lossy, reordering link: SACK recovery and retransmission over IPv6. */
+static void test_v6_impaired(void)
+{
+	struct topts o = { .ip6 = true,
+			   .impair = "drop=2,dup=1,reorder=2,seed=3" };
+	struct tflow up, down;
+	struct t6conn p = { 0 };
+	struct tnet net;
+	uint64_t rtx, end;
+
+	tnet_up(&net, &o);
+	p.l = tlisten6(&net.b, 80, 8);
+	p.c = tconnect6(&net.a, "fd00::2", 80);
+	REQUIRE(tnet_loop(&net, t6_step_accept, &p, 20000));
+	up = (struct tflow){ .tx = p.c, .rx = p.s, .total = 2u << 20 };
+	down = (struct tflow){
+		.tx = p.s, .rx = p.c, .total = 2u << 20, .dir = 1
+	};
+	end = tnet_now + 400ull * 1000000000ull;
+	while (!(up.eof && down.eof) && tnet_now < end) {
+		tflow_step(&up);
+		tflow_step(&down);
+		tadvance(&net, 5);
+	}
+	CHECK(up.eof && !up.bad && up.got == up.total);
+	CHECK(down.eof && !down.bad && down.got == down.total);
+	rtx = tstats(&net.a).tcp_retransmits + tstats(&net.b).tcp_retransmits;
+	CHECK(rtx > 0);
+	CHECK(tctx(&net.a)->sack_recoveries + tctx(&net.b)->sack_recoveries >
+	      0);
+	tnet_down(&net);
+}
+
+/*
+ * One local port, one remote port, both families: A binds port 4000 on
+ * 10.0.0.1 and on [fd00::1] and connects both to B's dual-stack :80.
+ * The 4-tuples differ only in the family; B keeps two connections
+ * apart, and a forged IPv6 segment naming the IPv4 tuple in mapped form
+ * is dropped, never delivered.
+ */
+static void test_cross_family_tuples(void)
+{
+	struct sockaddr_in to4 = tsin("10.0.0.2", 80);
+	struct sockaddr_in6 to6 = tsin6("fd00::2", 80);
+	struct cove_sock *l, *c4, *c6, *s[2] = { 0 };
+	struct tnet net;
+	char buf[16];
+	unsigned i;
+
+	tnet_up(&net, &t6opts);
+	l = tlisten6(&net.b, 80, 8);
+	c4 = tsock(&net.a);
+	c6 = tsock6(&net.a);
+	CHECK(tbind4(c4, "10.0.0.1", 4000) == 0);
+	CHECK(tbind6(c6, "fd00::1", 4000) == 0); /* v6-only: no conflict */
+	CHECK(tops->connect(c4, (struct sockaddr *)&to4, sizeof(to4)) ==
+	      -EINPROGRESS);
+	CHECK(tops->connect(c6, (struct sockaddr *)&to6, sizeof(to6)) ==
+	      -EINPROGRESS);
+	tadvance(&net, 500);
+	for (i = 0; i < 2; i++)
+		s[i] = taccept(&net.b, l);
+	REQUIRE(s[0] && s[1]);
+	CHECK(tsend(c4, "four", 4) == 4);
+	CHECK(tsend(c6, "six", 3) == 3);
+	tadvance(&net, 100);
+	for (i = 0; i < 2; i++) {
+		struct sockaddr_in6 a;
+		socklen_t len = sizeof(a);
+		ssize_t n;
+
+		memset(buf, 0, sizeof(buf));
+		n = trecv(s[i], buf, sizeof(buf), 0);
+		REQUIRE(tops->getpeername(s[i], (struct sockaddr *)&a, &len) ==
+			0);
+		if (IN6_IS_ADDR_V4MAPPED(&a.sin6_addr))
+			CHECK(n == 4 && !strcmp(buf, "four"));
+		else
+			CHECK(n == 3 && !strcmp(buf, "six"));
+		CHECK(ntohs(a.sin6_port) == 4000);
+	}
+	tnet_down(&net);
+}
+
+/* t6_mac() - a node's MAC address (for frames a test puts on its wire). */
+static const uint8_t *t6_mac(struct tnode *n)
+{
+	return ((const struct bstack *)(void *)n->st)->mac;
+}
+
+/*
+ * t6_inject() - hand @n an IPv6 frame: Ethernet to @n's MAC, the IPv6
+ * header (@src -> @dst, next header @nh), then @l4 (@l4_len bytes) whose
+ * checksum at @csum_off (if >= 0) is filled for that pseudo-header.
+ */
+static void t6_inject(struct tnode *n, const char *src, const char *dst,
+		      uint8_t nh, uint8_t *l4, uint32_t l4_len, int csum_off)
+{
+	struct cove_frame *f = cove_frame_alloc(&n->pool);
+	struct in6_addr s6, d6;
+	uint16_t c;
+	uint8_t *p;
+
+	REQUIRE(f && inet_pton(AF_INET6, src, &s6) == 1 &&
+		inet_pton(AF_INET6, dst, &d6) == 1);
+	if (csum_off >= 0) {
+		l4[csum_off] = l4[csum_off + 1] = 0;
+		c = ip6_csum(&s6, &d6, nh, l4, l4_len);
+		memcpy(l4 + csum_off, &c, 2);
+	}
+	p = f->data;
+	memcpy(p, t6_mac(n), 6);
+	memset(p + 6, 0x02, 6);
+	p[12] = 0x86;
+	p[13] = 0xdd;
+	memset(p + 14, 0, 40);
+	p[14] = 0x60;
+	p[18] = (uint8_t)(l4_len >> 8);
+	p[19] = (uint8_t)l4_len;
+	p[20] = nh;
+	p[21] = 64;
+	memcpy(p + 22, &s6, 16);
+	memcpy(p + 38, &d6, 16);
+	memcpy(p + 54, l4, l4_len);
+	f->len = 54 + l4_len;
+	tops->input(n->st, &f, 1);
+}
+
+/*
+ * A Packet Too Big from a router (fd00::99) about a segment A sent halfway
+ * through a bulk transfer: the path MTU drops to 1280, A's MSS to 1208
+ * (1280 - 60 - 12 of timestamps), what was in flight is sent again, and
+ * every byte still arrives. A PTB quoting a sequence number outside the
+ * flight changes nothing.
+ */
+static void test_v6_ptb(void)
+{
+	struct tflow up = { 0 };
+	struct t6conn p = { 0 };
+	uint8_t m[8 + 40 + 20] = { 2 };
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	struct tcb *t;
+	struct tnet net;
+	uint64_t rtx, end;
+
+	tnet_up(&net, &t6opts);
+	p.l = tlisten6(&net.b, 80, 8);
+	p.c = tconnect6(&net.a, "fd00::2", 80);
+	REQUIRE(tnet_loop(&net, t6_step_accept, &p, 10000));
+	up = (struct tflow){ .tx = p.c, .rx = p.s, .total = 8u << 20 };
+	while (up.got < up.total / 2) {
+		tflow_step(&up);
+		tadvance(&net, 1);
+	}
+	t = tcb_of((struct bsock *)(void *)p.c);
+	CHECK(t->smss == 1440);
+	/* the quoted segment: ours to B, a sequence number in flight */
+	m[4] = 0;
+	m[5] = 0;
+	m[6] = 1280 >> 8;
+	m[7] = 1280 & 0xff;
+	m[8] = 0x60;
+	m[12] = 0x05;
+	m[13] = 0xb4;
+	m[14] = IPPROTO_TCP;
+	m[15] = 64;
+	memcpy(m + 16, &t->laddr, 16);
+	memcpy(m + 32, &t->raddr, 16);
+	cove_put16(m + 48, t->lport);
+	cove_put16(m + 50, t->rport);
+	cove_put32(m + 52, t->snd_una - 100000); /* not in flight */
+	t6_inject(&net.a, "fd00::99", "fd00::1", IPPROTO_ICMPV6, m, sizeof(m),
+		  2);
+	CHECK(tctx(&net.a)->pmtu_lowered == 0);
+	rtx = tstats(&net.a).tcp_retransmits;
+	cove_put32(m + 52, t->snd_una);
+	t6_inject(&net.a, "fd00::99", "fd00::1", IPPROTO_ICMPV6, m, sizeof(m),
+		  2);
+	CHECK(tctx(&net.a)->pmtu_lowered == 1);
+	CHECK(t->smss == 1220 && t->mss == 1208);
+	REQUIRE(tops->getsockopt(p.c, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0);
+	CHECK(ti.tcpi_snd_mss == 1208 && ti.tcpi_pmtu == 1280);
+	CHECK(tstats(&net.a).tcp_retransmits > rtx);
+	end = tnet_now + 600ull * 1000000000ull;
+	while (!up.eof && tnet_now < end) {
+		tflow_step(&up);
+		tadvance(&net, 1);
+	}
+	CHECK(up.eof && !up.bad && up.got == up.total);
+	tnet_down(&net);
+}
+
+/*
+ * SYN cookies over IPv6: B at its embryonic limit answers with a cookie
+ * and keeps nothing; the returning ACK makes the connection, with the MSS
+ * of Linux's IPv6 table (1440 for the peer's 1440) and the options the
+ * timestamp carried.
+ */
+static void test_v6_syncookie(void)
+{
+	struct t6conn p = { 0 };
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	struct tnet net;
+
+	tnet_up(&net, &t6opts);
+	p.l = tlisten6(&net.b, 80, 8);
+	tctx(&net.b)->max_embryonic = 0;
+	p.c = tconnect6(&net.a, "fd00::2", 80);
+	REQUIRE(tnet_loop(&net, t6_step_accept, &p, 10000));
+	CHECK(tctx(&net.b)->syncookies_sent == 1);
+	CHECK(tctx(&net.b)->syncookies_recv == 1);
+	REQUIRE(tops->getsockopt(p.s, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0);
+	CHECK(ti.tcpi_snd_mss == 1440 - 12);
+	CHECK(ti.tcpi_options & TCPI_OPT_SACK);
+	CHECK(ti.tcpi_options & TCPI_OPT_WSCALE);
+	techo(&net, p.c, p.s);
+	tctx(&net.b)->max_embryonic = 4096;
+	tnet_down(&net);
+}
+
+/*
+ * An IPv6 segment with a mapped source is refused (by ipv6.c, and
+ * tcp_layer_input6() would too), never demultiplexed onto IPv4 state.
+ */
+static void test_v6_mapped_source(void)
+{
+	uint8_t seg[20] = { 0x9c, 0x40, 0, 80, [12] = 0x50, [13] = TH_SYN };
+	struct tnet net;
+	uint64_t bad;
+
+	tnet_up(&net, &t6opts);
+	(void)tlisten6(&net.b, 80, 8);
+	tadvance(&net, 10);
+	bad = tstats(&net.b).rx_dropped;
+	t6_inject(&net.b, "::ffff:10.0.0.1", "fd00::2", IPPROTO_TCP, seg,
+		  sizeof(seg), 16);
+	tadvance(&net, 10);
+	CHECK(tstats(&net.b).rx_dropped >= bad + 1);
+	CHECK(tctx(&net.b)->nembryonic == 0);
+	tnet_down(&net);
+}
+
 int main(void)
 {
 	RUN(test_dual_accept);
@@ -394,5 +767,11 @@ int main(void)
 	RUN(test_bind_conflicts);
 	RUN(test_addr_errors);
 	RUN(test_ipv6_options);
+	RUN(test_v6_many);
+	RUN(test_v6_impaired);
+	RUN(test_cross_family_tuples);
+	RUN(test_v6_ptb);
+	RUN(test_v6_syncookie);
+	RUN(test_v6_mapped_source);
 	return check_summary();
 }

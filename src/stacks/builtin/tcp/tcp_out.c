@@ -386,9 +386,17 @@ int tcp_xmit(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags,
 	return ret == -EHOSTUNREACH ? ret : 0;
 }
 
+/*
+ * tcp_send_ack() - a pure ACK. Its sequence number is snd_max, not
+ * snd_nxt: after an RTO pulled snd_nxt back, the peer may hold data up to
+ * snd_max (our resent pieces need not end where the first ones did), and
+ * an ACK below its rcv_nxt is unacceptable to it: it answers with an ACK
+ * of its own, and two such peers ping-pong ACKs without end. Linux's
+ * snd_nxt never moves back, so its ACKs carry this too.
+ */
 void tcp_send_ack(struct tcb *t)
 {
-	if (tcp_xmit(t, t->snd_nxt, 0, TH_ACK, NULL) == -ENOBUFS)
+	if (tcp_xmit(t, t->snd_max, 0, TH_ACK, NULL) == -ENOBUFS)
 		tcp_want_output(t);
 }
 
