@@ -63,7 +63,7 @@ struct topts {
 	uint32_t rcvbuf, sndbuf;
 	uint32_t max_sockets;
 	const char *gateway; /* A's default gateway; NULL: none */
-	bool ip6; /* A fd00::1/64, B fd00::2/64 as well (no DAD) */
+	bool ip6;	     /* A fd00::1/64, B fd00::2/64 as well (no DAD) */
 	/*
 	 * wrap() - put a test link over @inner, the end of node @node (0: A,
 	 * above the shim; 1: B) before its stack is made (the stack reads
@@ -126,7 +126,8 @@ static inline void tnode_create(struct tnode *n, const char *addr,
 			cfg.gateway.s_addr = tip(o->gateway);
 		if (o->ip6) {
 			REQUIRE(inet_pton(AF_INET6,
-					  addr[7] == '1' ? "fd00::1" : "fd00::2",
+					  addr[7] == '1' ? "fd00::1" :
+							   "fd00::2",
 					  &cfg.addr6) == 1);
 			cfg.prefix6_len = 64;
 			cfg.flags |= COVE_STACK_F_NO_DAD;
