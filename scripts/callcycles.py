@@ -27,14 +27,18 @@ import sys
 # and SYN cookies (the LISTEN state's stateless path, which hands a
 # returning cookie's ACK back to input) share one state machine, and the
 # instance (stack.c) both drives
-# the layers and is told by them (bstack_notify). lwIP's glue is one
+# the layers and is told by them (bstack_notify). IPv6 is the same shape
+# beside IPv4: ipv6.c and ip6_frag.c hand packets to ICMPv6, neighbour
+# discovery and the transports and are called back by them, and udp6.c
+# (UDP's sockaddr_in6 edges) asks ipv6.c about our addresses. lwIP's glue is one
 # provider split by protocol over one core lock (lw_stack.c); its loopback
 # (lw_loop.c, run by the instance) asks TCP whether a looped SYN's accept
 # queue is full, as the instance's input does for one from the link.
 B = "src/stacks/builtin/"
 ALLOWED = [
     {B + f for f in ("arp.c", "eth.c", "icmp.c", "ipv4.c", "stack.c",
-                     "udp.c", "tcp/tcp.c", "tcp/tcp_cookie.c", "tcp/tcp_in.c",
+                     "icmp6.c", "ip6_frag.c", "ipv6.c", "nd.c", "nd_addr.c",
+                     "udp6.c", "udp.c", "tcp/tcp.c", "tcp/tcp_cookie.c", "tcp/tcp_in.c",
                      "tcp/tcp_out.c", "tcp/tcp_rwnd.c", "tcp/tcp_sock.c",
                      "tcp/tcp_timer.c")},
     {"src/stacks/lwip/" + f for f in ("lw_loop.c", "lw_sock.c", "lw_stack.c",

@@ -48,6 +48,8 @@ struct serve_opts {
 	bool needs_link;
 	struct in_addr addr, gateway;
 	uint8_t prefix_len;
+	struct in6_addr addr6; /* --addr6; :: for none */
+	uint8_t prefix6_len;
 	bool have_addr, have_connect;
 	struct sockaddr_in connect_to;
 	uint16_t ports[SERVE_MAX_PORTS];
@@ -58,7 +60,8 @@ struct serve_opts {
 
 #define SERVE_HELP                                                                \
 	"Usage: %s stack-serve --stack NAME --link KIND:IF\n"                     \
-	"           --addr A.B.C.D/N [--gateway A.B.C.D] [--echo PORT]\n"         \
+	"           --addr A.B.C.D/N [--gateway A.B.C.D] [--addr6 ADDR/LEN]\n"    \
+	"           [--echo PORT]\n"                                              \
 	"           [--discard PORT] [--http PORT] [--udp-echo PORT]\n"           \
 	"           [--impair SPEC] [--connect A.B.C.D:PORT] [--verbose]\n"       \
 	"           [--pcap FILE [--pcap-size N[k|m|g]]]\n"                       \
@@ -72,6 +75,10 @@ struct serve_opts {
 	"                      under 'Links' below\n"                             \
 	"  --addr A.B.C.D/N    the stack's address and prefix length\n"           \
 	"  --gateway A.B.C.D   default route\n"                                   \
+	"  --addr6 ADDR/LEN    an IPv6 address and on-link prefix length as\n"    \
+	"                      well (the stack checks it with DAD first); UDP\n"  \
+	"                      servers are dual stack ([::]) where the\n"         \
+	"                      provider has AF_INET6\n"                           \
 	"  --echo PORT         TCP: send every byte back\n"                       \
 	"  --discard PORT      TCP: read and drop\n"                              \
 	"  --http PORT         HTTP/1.1: GET /N answers N bytes, byte i being\n"  \
@@ -139,6 +146,33 @@ bad:
 				"--addr: '%s' is not A.B.C.D/N (N 0-32)", text);
 }
 
+/* serve_addr6_prefix() - parse --addr6 ADDR/LEN (an IPv6 address, 0-128). */
+static int serve_addr6_prefix(const char *text, struct serve_opts *o)
+{
+	char ip[INET6_ADDRSTRLEN];
+	const char *slash = strchr(text, '/');
+	char *end;
+	unsigned long n;
+
+	if (!slash || (size_t)(slash - text) >= sizeof(ip))
+		goto bad;
+	memcpy(ip, text, (size_t)(slash - text));
+	ip[slash - text] = '\0';
+	if (inet_pton(AF_INET6, ip, &o->addr6) != 1 ||
+	    IN6_IS_ADDR_UNSPECIFIED(&o->addr6))
+		goto bad;
+	errno = 0;
+	n = strtoul(slash + 1, &end, 10);
+	if (errno || end == slash + 1 || *end || n > 128)
+		goto bad;
+	o->prefix6_len = (uint8_t)n;
+	return 0;
+bad:
+	return cove_usage_error("stack-serve",
+				"--addr6: '%s' is not ADDR/LEN (LEN 0-128)",
+				text);
+}
+
 /* serve_addr_port() - parse A.B.C.D:PORT for --connect. */
 static int serve_addr_port(const char *text, struct serve_opts *o)
 {
@@ -191,6 +225,7 @@ static int serve_parse(int argc, char **argv, struct serve_opts *o)
 		{ "link", required_argument, NULL, 'l' },
 		{ "addr", required_argument, NULL, 'a' },
 		{ "gateway", required_argument, NULL, 'g' },
+		{ "addr6", required_argument, NULL, '6' },
 		{ "echo", required_argument, NULL, 'e' },
 		{ "discard", required_argument, NULL, 'd' },
 		{ "http", required_argument, NULL, 'H' },
@@ -255,6 +290,10 @@ static int serve_parse(int argc, char **argv, struct serve_opts *o)
 			break;
 		case 'c':
 			if (serve_addr_port(optarg, o))
+				return 2;
+			break;
+		case '6':
+			if (serve_addr6_prefix(optarg, o))
 				return 2;
 			break;
 		case 'e':
@@ -541,6 +580,8 @@ static int serve_setup(const struct serve_opts *o, struct serve *sv,
 		.addr = o->addr,
 		.prefix_len = o->prefix_len,
 		.gateway = o->gateway,
+		.addr6 = o->addr6,
+		.prefix6_len = o->prefix6_len,
 	};
 	struct cove_stack_env env = {
 		.notify = serve_notify,

@@ -167,6 +167,9 @@ static void serve_listener_service(struct serve *sv, struct serve_sock *ss)
  * @out:	the socket
  * @err:	filled on failure
  *
+ * UDP servers take a dual-stack AF_INET6 socket on [::] (IPv4 peers too,
+ * as mapped addresses) when the provider has AF_INET6, else AF_INET.
+ *
  * Return: 0 or < 0 with @err set.
  */
 static int serve_open(struct serve *sv, int type, uint16_t port,
@@ -174,16 +177,24 @@ static int serve_open(struct serve *sv, int type, uint16_t port,
 {
 	struct sockaddr_in a = { .sin_family = AF_INET,
 				 .sin_port = htons(port) };
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
+				   .sin6_port = htons(port) };
 	const char *proto = type == SOCK_STREAM ? "tcp" : "udp";
-	int one = 1, ret;
+	int one = 1, ret = -EAFNOSUPPORT;
+	bool v6 = false;
 
-	ret = sv->ops->socket(sv->st, AF_INET, type, 0, out);
+	if (type == SOCK_DGRAM)
+		ret = sv->ops->socket(sv->st, AF_INET6, type, 0, out);
+	v6 = ret == 0;
+	if (ret == -EAFNOSUPPORT)
+		ret = sv->ops->socket(sv->st, AF_INET, type, 0, out);
 	if (ret < 0)
 		return cove_err_set(err, -ret, "%s socket: %s", proto,
 				    strerror(-ret));
 	(void)sv->ops->setsockopt(*out, SOL_SOCKET, SO_REUSEADDR, &one,
 				  sizeof(one));
-	ret = sv->ops->bind(*out, (struct sockaddr *)&a, sizeof(a));
+	ret = v6 ? sv->ops->bind(*out, (struct sockaddr *)&a6, sizeof(a6)) :
+		   sv->ops->bind(*out, (struct sockaddr *)&a, sizeof(a));
 	if (ret < 0) {
 		sv->ops->close(*out);
 		return cove_err_set(err, -ret, "bind %s port %u: %s", proto,
@@ -220,7 +231,7 @@ int serve_tcp_listen(struct serve *sv, uint16_t port, enum serve_app app,
 /* serve_udp_service() - echo datagrams; a full send queue drops the echo. */
 static void serve_udp_service(struct serve *sv, struct serve_sock *ss)
 {
-	struct sockaddr_in from;
+	struct sockaddr_in6 from; /* room for either family */
 	struct iovec iov = { .iov_base = sv->scratch,
 			     .iov_len = sizeof(sv->scratch) };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };

@@ -14,12 +14,49 @@
  * memory order and are stored with memcpy(), without swapping.
  */
 
+/*
+ * csum_fixup6() - links_csum_fixup() for IPv6: TCP or UDP right after the
+ * fixed header (a frame with extension headers is left alone), summed
+ * with the IPv6 pseudo-header (RFC 8200 8.1).
+ */
+static int csum_fixup6(uint8_t *frame, uint32_t len)
+{
+	uint8_t *ip = frame + LINKS_ETH_HLEN, *l4 = ip + 40, tail[8] = { 0 };
+	uint32_t plen, off, sum;
+	uint16_t c;
+
+	if (len < LINKS_ETH_HLEN + 40 || (ip[0] >> 4) != 6)
+		return 0;
+	plen = cove_get16(ip + 4);
+	if (plen > len - LINKS_ETH_HLEN - 40)
+		return 0;
+	if (ip[6] == 6 && plen >= 20)
+		off = 16;
+	else if (ip[6] == 17 && plen >= 8)
+		off = 6;
+	else
+		return 0;
+	l4[off] = 0;
+	l4[off + 1] = 0;
+	cove_put32(tail, plen);
+	tail[7] = ip[6];
+	sum = cove_csum_partial(ip + 8, 32, 0); /* source and destination */
+	sum = cove_csum_partial(tail, sizeof(tail), sum);
+	c = cove_csum_fold(cove_csum_partial(l4, plen, sum));
+	if (ip[6] == 17 && c == 0)
+		c = 0xffff;
+	memcpy(l4 + off, &c, 2);
+	return 1;
+}
+
 int links_csum_fixup(uint8_t *frame, uint32_t len)
 {
 	uint32_t ihl, tot, l4len, off, src, dst;
 	uint8_t *ip, *l4, proto;
 	uint16_t c;
 
+	if (len >= LINKS_ETH_HLEN && frame[12] == 0x86 && frame[13] == 0xdd)
+		return csum_fixup6(frame, len);
 	if (len < LINKS_ETH_HLEN + 20 || frame[12] != 0x08 || frame[13] != 0x00)
 		return 0;
 	ip = frame + LINKS_ETH_HLEN;

@@ -77,13 +77,15 @@ int links_if_mac(const char *ifname, uint8_t mac[6]);
 void links_set_name(struct cove_link *l, const char *kind, const char *arg);
 
 /**
- * links_csum_fixup() - fill the TCP/UDP checksum of an IPv4 frame in software
+ * links_csum_fixup() - fill the TCP/UDP checksum of an IPv4 or IPv6 frame
+ * in software
  * @frame:	whole Ethernet frame
  * @len:	its length
  *
  * Used when the kernel hands over a frame whose checksum it left for a
  * device to fill (CHECKSUM_PARTIAL seen through AF_PACKET). Frames that are
- * not unfragmented IPv4 TCP/UDP, or are truncated, are left untouched.
+ * not unfragmented IPv4 TCP/UDP or IPv6 TCP/UDP right after the fixed
+ * header, or are truncated, are left untouched.
  *
  * Return: 1 if the checksum was filled, 0 if the frame was left as it was.
  */

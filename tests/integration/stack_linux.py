@@ -46,6 +46,15 @@ round's shim offers no TSO (docs/LINKS.md).
                      kernel has the address), the full suite, showing the
                      harness itself is right.
 
+IPv6 (builtin and the kernel control): Linux's end also has fd77::1/64
+(tap) or fd78::1/64 (packet), nodad, the stack fd77::2 or fd78::2 by
+--addr6 (the kernel's end of the packet round has IPv6 off, so it never
+answers for the stack's MAC); the IPv6 checks: the stack's DAD probe seen
+by Linux (a raw ICMPv6 socket in the solicited-node group), ping -6,
+Linux's neighbour entry for the stack (ip -6 neigh), UDP echo over IPv6
+with datagrams up to 4 times the MTU (fragmented both ways), and the v4
+UDP echo answered by the same dual-stack [::] socket.
+
 The suite: ping; N concurrent connections echoing random data checked byte
 for byte; bulk data to --discard (count checked in the server's stats) and
 from --http (body checked against its formula: byte i = (i*31+7) mod 251);
@@ -122,6 +131,7 @@ class Ctx:
         self.name, self.addr, self.peer = name, addr, peer
         self.server, self.sizes, self.pool = server, sizes, pool
         self.timeout = timeout
+        self.addr6 = self.ifname = self.dad = None	# IPv6 rounds
 
 
 def expect(cond, msg):
@@ -288,6 +298,92 @@ def check_udp(ctx):
                 break
             else:
                 raise AssertionError("udp: datagram %d never echoed" % i)
+
+
+def dad_listener(addr6, ifname):
+    """A raw ICMPv6 socket in @addr6's solicited-node group on @ifname,
+    opened before the stack starts, to see its DAD probe."""
+    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+    a = socket.inet_pton(socket.AF_INET6, addr6)
+    group = socket.inet_pton(socket.AF_INET6, "ff02::1:ff00:0")[:13] + a[13:]
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP,
+                 group + socket.if_nametoindex(ifname).to_bytes(4, "little"))
+    s.settimeout(0.2)
+    return s
+
+
+def check_dad_seen(ctx):
+    """The stack probed for its address before using it: an NS from ::
+    for the target (RFC 4862 5.4.2), seen by Linux."""
+    target = socket.inet_pton(socket.AF_INET6, ctx.addr6)
+    end = time.monotonic() + 5
+    try:
+        while time.monotonic() < end:
+            try:
+                d, src = ctx.dad.recvfrom(2048)
+            except socket.timeout:
+                continue
+            if len(d) >= 24 and d[0] == 135 and d[8:24] == target:
+                expect(src[0] == "::", "DAD probe from %s, not ::" % src[0])
+                return
+        raise AssertionError("no DAD probe for %s seen" % ctx.addr6)
+    finally:
+        ctx.dad.close()
+
+
+def check_ping6(ctx):
+    """ping -6; the first tries may fall in the stack's DAD (about 1-2 s)."""
+    end = time.monotonic() + 10
+    while True:
+        r = subprocess.run(["ping", "-6", "-c", "3", "-i", "0.2", "-W", "2",
+                            ctx.addr6], capture_output=True, text=True)
+        if r.returncode == 0:
+            return
+        expect(time.monotonic() < end, "ping -6 failed: " + r.stdout[-200:])
+        time.sleep(0.5)
+
+
+def check_ndp(ctx):
+    """Linux resolved the stack by NS/NA: a neighbour entry with the MAC."""
+    r = subprocess.run(["ip", "-6", "neigh", "show", ctx.addr6, "dev",
+                        ctx.ifname], capture_output=True, text=True)
+    words = r.stdout.split()
+    expect("lladdr" in words and any(w in words for w in (
+        "REACHABLE", "STALE", "DELAY", "PROBE")),
+        "ip -6 neigh: %r" % r.stdout.strip())
+
+
+def check_udp6(ctx):
+    """UDP echo over IPv6, up to 4 times the MTU (fragments both ways)."""
+    rnd = random.Random(6)
+    with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as u:
+        u.settimeout(0.5)
+        for i in range(40):
+            size = rnd.randint(1, 1400) if i % 2 else rnd.randint(1500, 6000)
+            msg = b"%04d" % i + rnd.randbytes(size)
+            for _ in range(6):
+                u.sendto(msg, (ctx.addr6, UDP))
+                try:
+                    while True:
+                        d, src = u.recvfrom(8192)
+                        if d == msg:
+                            break
+                except socket.timeout:
+                    continue
+                expect(src[:2] == (ctx.addr6, UDP),
+                       "udp6: reply from %s" % (src,))
+                break
+            else:
+                raise AssertionError("udp6: datagram %d (%d bytes) never "
+                                     "echoed" % (i, len(msg)))
+
+
+SUITE6 = [
+    ("ipv6: DAD probe seen by Linux", check_dad_seen),
+    ("ipv6: ping -6", check_ping6),
+    ("ipv6: NDP (ip -6 neigh)", check_ndp),
+    ("ipv6: udp echo, fragmented too", check_udp6),
+]
 
 
 def check_close_linux_first(ctx):
@@ -711,6 +807,10 @@ def run_round(res, name, stack, link, sizes, pool, impair=None,
     failed_before = len(res.failed)
     spaces = []
     srv = None
+    # IPv6 beside IPv4: builtin and the kernel, not in the impaired rounds
+    v6 = stack in ("builtin", "kernel") and not impair and \
+        link in ("tap", "packet")
+    addr6 = ifname = None
     try:
         if link in ("tap", "dpdk-tap"):
             ns = netns.Netns(netns.unique(tag, "t"))
@@ -731,6 +831,11 @@ def run_round(res, name, stack, link, sizes, pool, impair=None,
             peer, addr = "10.77.0.1", "10.77.0.2"
             args = ["--stack", stack, "--link", spec,
                     "--addr", addr + "/24"]
+            if v6 and not segmented:
+                ns.ip("-6", "addr", "add", "fd77::1/64", "dev", "cvtap0",
+                      "nodad")
+                addr6, ifname = "fd77::2", "cvtap0"
+                args += ["--addr6", addr6 + "/64"]
             if segmented:
                 # The TAP's kernel only routes: the client sits behind a
                 # veth whose TAP-side end cannot checksum or segment, so
@@ -767,8 +872,15 @@ def run_round(res, name, stack, link, sizes, pool, impair=None,
                               "off", "gso", "off")
                 client.run("ethtool", "-K", "cva", "rx", "off")
             peer, addr = "10.78.0.1", "10.78.0.2"
+            if v6 and not segmented and not drop:
+                client.ip("-6", "addr", "add", "fd78::1/64", "dev", "cva",
+                          "nodad")
+                addr6, ifname = "fd78::2", "cva"
             if stack == "kernel":
                 server_ns.ip("addr", "add", addr + "/24", "dev", "cvb")
+                if addr6:
+                    server_ns.ip("-6", "addr", "add", addr6 + "/64", "dev",
+                                 "cvb")
                 args = ["--stack", "kernel"]
             else:
                 spec = {"dpdk-packet": "dpdk:net_af_packet0,iface=cvb",
@@ -778,9 +890,15 @@ def run_round(res, name, stack, link, sizes, pool, impair=None,
                     spec = "xdp:cvb" + link[3:]	# "xdp,mode=generic"
                 args = ["--stack", stack, "--link", spec,
                         "--addr", addr + "/24"]
+                if addr6:
+                    # the stack owns cvb's MAC: the kernel must not answer
+                    server_ns.run("sysctl", "-qw",
+                                  "net.ipv6.conf.cvb.disable_ipv6=1")
+                    args += ["--addr6", addr6 + "/64"]
         if impair:
             args += ["--impair", impair]
         client.enter()
+        dad = dad_listener(addr6, ifname) if addr6 else None
         try:
             srv = serve_in(server_ns, args + SERVERS, log)
         except ServeError as e:
@@ -788,6 +906,13 @@ def run_round(res, name, stack, link, sizes, pool, impair=None,
             return
         ctx = Ctx(name, addr, peer, srv, sizes, pool,
                   timeout=impaired_timeout if impair or drop else 60)
+        ctx.addr6, ctx.ifname, ctx.dad = addr6, ifname, dad
+        if addr6:
+            for cname, fn in SUITE6:
+                if fn is check_dad_seen and stack == "kernel":
+                    dad.close()	# the kernel's address was there before
+                    continue
+                res.run(name, cname, fn, ctx)
         if link.startswith("xdp") and not impair:
             res.run(name, "idle: no syscalls from the link",
                     check_idle_syscalls, srv)

@@ -823,6 +823,385 @@ static void test_dad(void)
 	net_down(&net);
 }
 
+/* ---- UDP over IPv6 ---- */
+
+static struct sockaddr_in6 sin6_of(const char *addr, uint16_t port)
+{
+	struct sockaddr_in6 s = { .sin6_family = AF_INET6,
+				  .sin6_port = htons(port) };
+
+	s.sin6_addr = in6(addr);
+	return s;
+}
+
+static struct sockaddr_in sin4_of(const char *addr, uint16_t port)
+{
+	struct sockaddr_in s = { .sin_family = AF_INET,
+				 .sin_port = htons(port) };
+
+	REQUIRE(inet_pton(AF_INET, addr, &s.sin_addr) == 1);
+	return s;
+}
+
+/* sock() - a UDP socket of @domain, bound to @addr:@port unless NULL. */
+static struct cove_sock *sock(struct node *n, int domain, const char *addr,
+			      uint16_t port)
+{
+	struct cove_sock *s;
+
+	REQUIRE(ops->socket(n->st, domain, SOCK_DGRAM, 0, &s) == 0);
+	if (addr && domain == AF_INET6) {
+		struct sockaddr_in6 a = sin6_of(addr, port);
+
+		REQUIRE(ops->bind(s, (struct sockaddr *)&a, sizeof(a)) == 0);
+	} else if (addr) {
+		struct sockaddr_in a = sin4_of(addr, port);
+
+		REQUIRE(ops->bind(s, (struct sockaddr *)&a, sizeof(a)) == 0);
+	}
+	return s;
+}
+
+static ssize_t send_to(struct cove_sock *s, const void *a, socklen_t alen,
+		       const void *buf, size_t len)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr m = { .msg_name = (void *)a,
+			    .msg_namelen = alen,
+			    .msg_iov = &iov,
+			    .msg_iovlen = 1 };
+
+	return ops->sendmsg(s, &m, 0);
+}
+
+static ssize_t send6(struct cove_sock *s, const char *addr, uint16_t port,
+		     const void *buf, size_t len)
+{
+	struct sockaddr_in6 a = sin6_of(addr, port);
+
+	return send_to(s, &a, sizeof(a), buf, len);
+}
+
+/* recv_from() - one datagram, its source in @from (@flen in/out). */
+static ssize_t recv_from(struct cove_sock *s, void *buf, size_t len, void *from,
+			 socklen_t *flen)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr m = { .msg_name = from,
+			    .msg_namelen = flen ? *flen : 0,
+			    .msg_iov = &iov,
+			    .msg_iovlen = 1 };
+	ssize_t r = ops->recvmsg(s, &m, 0);
+
+	if (flen)
+		*flen = m.msg_namelen;
+	return r;
+}
+
+static bool sa6_is(const struct sockaddr_in6 *a, const char *addr,
+		   uint16_t port)
+{
+	struct in6_addr x = in6(addr);
+
+	return a->sin6_family == AF_INET6 && !memcmp(&a->sin6_addr, &x, 16) &&
+	       (!port || ntohs(a->sin6_port) == port);
+}
+
+static void test_udp6_pair(void)
+{
+	struct net net;
+	struct cove_sock *srv, *cl, *c4;
+	struct sockaddr_in6 from;
+	struct sockaddr_in from4;
+	socklen_t flen;
+	static uint8_t big[5000], got[6000];
+	size_t i;
+
+	net_up(&net, false, COVE_STACK_F_NO_DAD | COVE_STACK_F_NO_GARP);
+	srv = sock(&net.b, AF_INET6, "::", 7000);
+	cl = sock(&net.a, AF_INET6, NULL, 0);
+	CHECK(send6(cl, "fd00::2", 7000, "hello", 5) == 5);
+	pump(&net);
+	flen = sizeof(from);
+	CHECK(recv_from(srv, got, sizeof(got), &from, &flen) == 5);
+	CHECK(!memcmp(got, "hello", 5));
+	CHECK(flen == sizeof(from) && sa6_is(&from, "fd00::1", 0));
+	/* and back, to the address recvmsg gave */
+	CHECK(send_to(srv, &from, flen, "world", 5) == 5);
+	pump(&net);
+	flen = sizeof(from);
+	CHECK(recv_from(cl, got, sizeof(got), &from, &flen) == 5);
+	CHECK(sa6_is(&from, "fd00::2", 7000));
+	/* larger than the MTU: fragmented, reassembled */
+	for (i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 31 + 7);
+	CHECK(send6(cl, "fd00::2", 7000, big, sizeof(big)) ==
+	      (ssize_t)sizeof(big));
+	pump(&net);
+	CHECK(recv_from(srv, got, sizeof(got), NULL, NULL) ==
+	      (ssize_t)sizeof(big));
+	CHECK(!memcmp(got, big, sizeof(big)));
+	CHECK(stats(&net.b).ip6_reassembled == 1);
+	CHECK(stats(&net.b).ip6_frags_in == 4);
+	/* dual stack: IPv4 reaches [::], reported as ::ffff:a.b.c.d */
+	c4 = sock(&net.a, AF_INET, NULL, 0);
+	{
+		struct sockaddr_in to = sin4_of("10.0.0.2", 7000);
+
+		CHECK(send_to(c4, &to, sizeof(to), "four", 4) == 4);
+	}
+	pump(&net);
+	flen = sizeof(from);
+	CHECK(recv_from(srv, got, sizeof(got), &from, &flen) == 4);
+	CHECK(sa6_is(&from, "::ffff:10.0.0.1", 0));
+	CHECK(send_to(srv, &from, flen, "back", 4) == 4); /* goes as IPv4 */
+	pump(&net);
+	flen = sizeof(from4);
+	CHECK(recv_from(c4, got, sizeof(got), &from4, &flen) == 4);
+	CHECK(flen == sizeof(from4) && from4.sin_family == AF_INET &&
+	      ntohs(from4.sin_port) == 7000);
+	/* an AF_INET6 socket connected to a mapped address speaks IPv4 */
+	{
+		struct sockaddr_in6 to = sin6_of("::ffff:10.0.0.2", 7000), me;
+		socklen_t ml = sizeof(me);
+
+		CHECK(ops->connect(cl, (struct sockaddr *)&to, sizeof(to)) ==
+		      0);
+		CHECK(ops->getsockname(cl, (struct sockaddr *)&me, &ml) == 0);
+		CHECK(sa6_is(&me, "::ffff:10.0.0.1", 0));
+		CHECK(send_to(cl, NULL, 0, "m", 1) == 1);
+		pump(&net);
+		flen = sizeof(from);
+		CHECK(recv_from(srv, got, sizeof(got), &from, &flen) == 1);
+		CHECK(sa6_is(&from, "::ffff:10.0.0.1", 0));
+	}
+	ops->close(c4);
+	ops->close(cl);
+	ops->close(srv);
+	net_down(&net);
+}
+
+static int bind6(struct cove_sock *s, const char *addr, uint16_t port,
+		 uint32_t scope, socklen_t len)
+{
+	struct sockaddr_in6 a = sin6_of(addr, port);
+
+	a.sin6_scope_id = scope;
+	return ops->bind(s, (struct sockaddr *)&a, len);
+}
+
+static int bind4(struct cove_sock *s, const char *addr, uint16_t port)
+{
+	struct sockaddr_in a = sin4_of(addr, port);
+
+	return ops->bind(s, (struct sockaddr *)&a, sizeof(a));
+}
+
+static void test_udp6_bind_rules(void)
+{
+	struct net net;
+	struct cove_sock *a, *b, *c, *d;
+	int one = 1;
+	socklen_t l = sizeof(struct sockaddr_in6);
+	struct sockaddr_in6 me;
+	struct sockaddr_in s4 = sin4_of("10.0.0.2", 9);
+
+	net_up(&net, true, COVE_STACK_F_NO_DAD | COVE_STACK_F_NO_GARP);
+	/* [::] (dual) and 0.0.0.0 on one port conflict, both ways */
+	a = sock(&net.a, AF_INET6, "::", 7000);
+	b = sock(&net.a, AF_INET, NULL, 0);
+	CHECK(bind4(b, "0.0.0.0", 7000) == -EADDRINUSE);
+	CHECK(bind4(b, "10.0.0.1", 7000) == -EADDRINUSE);
+	ops->close(b);
+	b = sock(&net.a, AF_INET, "0.0.0.0", 7001);
+	c = sock(&net.a, AF_INET6, NULL, 0);
+	CHECK(bind6(c, "::", 7001, 0, l) == -EADDRINUSE);
+	CHECK(bind6(c, "::ffff:10.0.0.1", 7001, 0, l) == -EADDRINUSE);
+	/* ... not with IPV6_V6ONLY, nor for an IPv6 address */
+	CHECK(ops->setsockopt(c, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+			      sizeof(one)) == 0);
+	CHECK(bind6(c, "::ffff:10.0.0.1", 7001, 0, l) == -EINVAL);
+	CHECK(bind6(c, "::", 7001, 0, l) == 0);
+	CHECK(ops->setsockopt(c, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+			      sizeof(one)) == -EINVAL); /* bound already */
+	d = sock(&net.a, AF_INET6, "fd00::1", 7005);
+	CHECK(bind6(d, "fd00::1", 7002, 0, l) == -EINVAL); /* bound */
+	ops->close(d);
+	d = sock(&net.a, AF_INET6, NULL, 0);
+	CHECK(bind6(d, "fd00::1", 7001, 0, l) == -EADDRINUSE); /* c has [::] */
+	/* lengths, families, addresses, scope ids */
+	CHECK(bind6(d, "fd00::1", 7003, 0, 23) == -EINVAL);
+	CHECK(ops->bind(d, (struct sockaddr *)&s4, sizeof(s4)) == -EINVAL);
+	{
+		struct sockaddr_in6 x = sin6_of("fd00::1", 7003);
+
+		x.sin6_family = AF_INET;
+		CHECK(ops->bind(d, (struct sockaddr *)&x, sizeof(x)) ==
+		      -EAFNOSUPPORT);
+	}
+	CHECK(bind6(d, "fd00::9", 7003, 0, l) == -EADDRNOTAVAIL);
+	CHECK(bind6(d, "fe80::1", 7003, 0, l) == -EINVAL);
+	CHECK(bind6(d, "fe80::1", 7003, 9, l) == -ENODEV);
+	{
+		struct sockaddr_in6 any = sin6_of("::", 0);
+		struct sockaddr_in6 ll = sin6_of("fe80::1", 9);
+
+		/* connect to link-local needs a scope id, not sendto */
+		CHECK(ops->connect(d, (struct sockaddr *)&ll, sizeof(ll)) ==
+		      -EINVAL);
+		ll.sin6_scope_id = 9;
+		CHECK(ops->connect(d, (struct sockaddr *)&ll, sizeof(ll)) ==
+		      -ENETUNREACH);
+		CHECK(send_to(d, &ll, sizeof(ll), "x", 1) == -ENETUNREACH);
+		CHECK(send_to(d, &any, 23, "x", 1) == -EINVAL);
+		/* IPv4 to a v6-only socket */
+		CHECK(send_to(c, &s4, sizeof(s4), "x", 1) == -ENETUNREACH);
+		CHECK(ops->connect(c, (struct sockaddr *)&s4, sizeof(s4)) ==
+		      -EAFNOSUPPORT);
+	}
+	CHECK(bind6(d, "::1", 7003, 0, l) == 0);
+	CHECK(ops->getsockname(d, (struct sockaddr *)&me, &l) == 0);
+	CHECK(sa6_is(&me, "::1", 7003) && l == sizeof(me));
+	ops->close(a);
+	ops->close(b);
+	ops->close(c);
+	ops->close(d);
+	net_down(&net);
+}
+
+/* udp6_in() - inject a UDP/IPv6 datagram from the peer to @dst:@dport. */
+static void udp6_in(struct net *net, const char *dst, uint16_t dport,
+		    const char *data)
+{
+	uint8_t u[256], b[512];
+	size_t n = strlen(data);
+	struct in6_addr s = in6(PEER), d = in6(dst);
+
+	put16(u, 40000);
+	put16(u + 2, dport);
+	put16(u + 4, (uint16_t)(8 + n));
+	put16(u + 6, 0);
+	memcpy(u + 8, data, n);
+	put16(u + 6, l4sum(&s, &d, 17, u, 8 + n));
+	inject(net, b, frame6(net, b, PEER, dst, 17, 64, u, 8 + n, NULL));
+}
+
+static void test_udp6_wire(void)
+{
+	struct net net;
+	struct cove_sock *s;
+	struct cove_frame *f;
+	int v;
+	socklen_t vl = sizeof(v);
+	static uint8_t big[1400];
+	struct in6_addr me = in6(ME), peer = in6(PEER);
+
+	net_up(&net, true, COVE_STACK_F_NO_DAD | COVE_STACK_F_NO_GARP);
+	learn_peer6(&net);
+	s = sock(&net.a, AF_INET6, "::", 5000);
+	v = 7;
+	CHECK(ops->setsockopt(s, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &v,
+			      sizeof(v)) == 0);
+	v = 0x28;
+	CHECK(ops->setsockopt(s, IPPROTO_IPV6, IPV6_TCLASS, &v, sizeof(v)) ==
+	      0);
+	v = 256;
+	CHECK(ops->setsockopt(s, IPPROTO_IPV6, IPV6_TCLASS, &v, sizeof(v)) ==
+	      -EINVAL);
+	CHECK(ops->getsockopt(s, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &v, &vl) ==
+		      0 &&
+	      v == 7);
+	CHECK(send6(s, PEER, 9, "abc", 3) == 3);
+	f = next6(&net, 1017);
+	CHECK(f != NULL);
+	if (f) {
+		CHECK(f->data[21] == 7);
+		CHECK((get16(f->data + 14) >> 4 & 0xff) == 0x28);
+		CHECK(get16(f->data + 54) == 5000 && get16(f->data + 56) == 9);
+		CHECK(!l4sum(&me, &peer, 17, f->data + 54, 11));
+		cove_frame_free(f);
+	}
+	/* IPV6_RECVPKTINFO: the destination and our interface */
+	v = 1;
+	CHECK(ops->setsockopt(s, IPPROTO_IPV6, IPV6_RECVPKTINFO, &v,
+			      sizeof(v)) == 0);
+	udp6_in(&net, ME, 5000, "pkt");
+	{
+		uint8_t buf[64], ctl[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr m = { .msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = ctl,
+				    .msg_controllen = sizeof(ctl) };
+		struct cmsghdr *c;
+		struct in6_pktinfo pi;
+
+		CHECK(ops->recvmsg(s, &m, 0) == 3);
+		c = CMSG_FIRSTHDR(&m);
+		CHECK(c && c->cmsg_level == IPPROTO_IPV6 &&
+		      c->cmsg_type == IPV6_PKTINFO);
+		if (c) {
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			CHECK(!memcmp(&pi.ipi6_addr, &me, 16));
+			CHECK(pi.ipi6_ifindex == 2);
+		}
+		/* no room: MSG_CTRUNC */
+		udp6_in(&net, ME, 5000, "pkt");
+		m.msg_controllen = 4;
+		CHECK(ops->recvmsg(s, &m, 0) == 3);
+		CHECK((m.msg_flags & MSG_CTRUNC) && m.msg_controllen == 0);
+	}
+	/* IPV6_MTU_DISCOVER DO: no fragmentation, EMSGSIZE above the path */
+	v = IPV6_PMTUDISC_DO;
+	CHECK(ops->setsockopt(s, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &v,
+			      sizeof(v)) == 0);
+	CHECK(send6(s, PEER, 9, big, sizeof(big)) == (ssize_t)sizeof(big));
+	ptb(&net, "fd00::99", PEER, 1300);
+	CHECK(send6(s, PEER, 9, big, sizeof(big)) == -EMSGSIZE);
+	v = IPV6_PMTUDISC_WANT;
+	CHECK(ops->setsockopt(s, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &v,
+			      sizeof(v)) == 0);
+	CHECK(send6(s, PEER, 9, big, sizeof(big)) == (ssize_t)sizeof(big));
+	wire_drain(&net);
+	/* connected: the path MTU, and port unreachable -> ECONNREFUSED */
+	{
+		struct sockaddr_in6 to = sin6_of(PEER, 9);
+		uint8_t m[8 + 48] = { 1, 4 }, b[256];
+		struct in6_addr src = peer;
+		char buf[8];
+
+		CHECK(ops->connect(s, (struct sockaddr *)&to, sizeof(to)) == 0);
+		vl = sizeof(v);
+		CHECK(ops->getsockopt(s, IPPROTO_IPV6, IPV6_MTU, &v, &vl) ==
+			      0 &&
+		      v == 1300);
+		m[8] = 0x60;
+		put16(m + 12, 8);
+		m[14] = 17;
+		m[15] = 64;
+		memcpy(m + 16, &me, 16);
+		memcpy(m + 32, &peer, 16);
+		put16(m + 48, 5000);
+		put16(m + 50, 9);
+		put16(m + 2, l4sum(&src, &me, 58, m, sizeof(m)));
+		inject(&net, b,
+		       frame6(&net, b, PEER, ME, 58, 64, m, sizeof(m), NULL));
+		CHECK(recv_from(s, buf, sizeof(buf), NULL, NULL) ==
+		      -ECONNREFUSED);
+		CHECK(recv_from(s, buf, sizeof(buf), NULL, NULL) == -EAGAIN);
+	}
+	/* no socket: port unreachable back, code 4 */
+	udp6_in(&net, ME, 5999, "nobody");
+	f = next6(&net, 1);
+	CHECK(f != NULL);
+	if (f) {
+		CHECK(f->data[55] == 4);
+		cove_frame_free(f);
+	}
+	ops->close(s);
+	net_down(&net);
+}
+
 int main(void)
 {
 	ops = cove_stack_find("builtin");
@@ -833,5 +1212,8 @@ int main(void)
 	RUN(test_fragments6);
 	RUN(test_pmtu);
 	RUN(test_dad);
+	RUN(test_udp6_pair);
+	RUN(test_udp6_bind_rules);
+	RUN(test_udp6_wire);
 	return check_summary();
 }

@@ -308,7 +308,7 @@ void udp_layer_fini(struct bstack *st);
 void udp_layer_input(struct bstack *st, const struct ip_pkt *pkt);
 void udp_icmp_error(struct bstack *st, uint8_t type, uint8_t code,
 		    const uint8_t *inner, uint32_t inner_len);
-int udp_socket(struct bstack *st, struct bsock **out);
+int udp_socket(struct bstack *st, int domain, struct bsock **out);
 void udp_stats(struct bstack *st, struct cove_stack_stats *out);
 
 #endif /* COVE_BUILTIN_H */

@@ -501,6 +501,11 @@ int ip6_send_from(struct bstack *st, const struct in6_addr *src,
 	return 0;
 }
 
+/*
+ * ip6_frag_init() - the path MTU table and REASM6_SLOTS reassembly slots,
+ * their buffers allocated now so that fragment input never allocates.
+ * Return: 0 or -ENOMEM (what was allocated is freed by ip6_frag_fini()).
+ */
 int ip6_frag_init(struct bstack *st)
 {
 	struct ipv6_ctx *c = ip6c(st);

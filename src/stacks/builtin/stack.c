@@ -374,7 +374,7 @@ static int builtin_poll_fd(struct cove_stack *cs)
 /**
  * builtin_socket() - the ABI's socket(): a TCP or UDP socket
  * @cs:		stack
- * @domain:	AF_INET, or AF_INET6 (dual stack, as on Linux) for TCP
+ * @domain:	AF_INET, or AF_INET6 (dual stack, as on Linux)
  * @type:	SOCK_STREAM or SOCK_DGRAM; SOCK_NONBLOCK and SOCK_CLOEXEC are
  *		the host's business and ignored (the stack never blocks)
  * @protocol:	0 or the one protocol that matches @type
@@ -399,8 +399,6 @@ static int builtin_socket(struct cove_stack *cs, int domain, int type,
 		if (protocol && protocol != IPPROTO_TCP)
 			return -EPROTONOSUPPORT;
 	} else if (base == SOCK_DGRAM) {
-		if (domain != AF_INET) /* UDP over IPv6: not yet */
-			return -EAFNOSUPPORT;
 		if (protocol && protocol != IPPROTO_UDP)
 			return -EPROTONOSUPPORT;
 	} else {
@@ -409,7 +407,7 @@ static int builtin_socket(struct cove_stack *cs, int domain, int type,
 	if (st->nsockets >= st->max_sockets)
 		return -EMFILE;
 	ret = base == SOCK_STREAM ? tcp_socket(st, domain, &s) :
-				    udp_socket(st, &s);
+				    udp_socket(st, domain, &s);
 	if (ret)
 		return ret;
 	s->st = st;

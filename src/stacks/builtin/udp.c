@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-/* UDP sockets: bind/connect, datagram rings, checksums, ICMP errors. */
+/* UDP sockets over IPv4 and IPv6 (dual stack): bind/connect, datagram rings, checksums, ICMP errors. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/uio.h>
 
-#include "stacks/builtin/core.h"
+#include "stacks/builtin/core6.h"
 #include "stacks/builtin/hash.h"
-#include "stacks/builtin/ip6.h"
+#include "stacks/builtin/udp6.h"
 
 /*
  * Theory of operation
@@ -37,27 +37,46 @@
  * Errors: an ICMP error about a datagram of a connected socket sets
  * so_error when it is a hard error (port unreachable: ECONNREFUSED); the
  * next sendmsg() or recvmsg() returns it once, or SO_ERROR reads it.
+ *
+ * Both families, one shape: addresses are struct in6_addr, IPv4 in the
+ * mapped form ::ffff:a.b.c.d; an AF_INET socket's wildcard is
+ * ::ffff:0.0.0.0, an AF_INET6 socket's is ::. An AF_INET6 socket is dual
+ * stack as on Linux: unless IPV6_V6ONLY, its [::] also takes IPv4 (peers
+ * reported as mapped addresses), a mapped destination sends IPv4 (the
+ * socket's IP_TOS/IP_TTL apply), and its IPv4 side conflicts with AF_INET
+ * binds on the port (udp_overlap()). Which family a datagram takes is
+ * decided by its destination alone: ip_send_dgram() or ip6_send_dgram().
+ * The sockaddr_in6 edges (lengths, families, scope ids, IPV6_PKTINFO) are
+ * in udp6.c.
  */
 
-#define UDP_HLEN	8u
-#define UDP_MAX_PAYLOAD (IP_MAX_TOTAL - IP_HLEN_ - UDP_HLEN) /* 65507 */
-#define UDP_REC_HDR	12u
-#define UDP_REC_MAX	(UDP_REC_HDR + ((UDP_MAX_PAYLOAD + 3u) & ~3u))
-#define UDP_WRAP	0xffffffffu
-#define UDP_HASH	256u
-#define UDP_EPH_LO	32768u
-#define UDP_EPH_HI	60999u
-#define UDP_MIN_RCVBUF	2304u /* Linux's SOCK_MIN_RCVBUF */
-#define UDP_MIN_SNDBUF	4608u
-#define UDP_MAX_BUF	(16u << 20)
+#define UDP_HLEN	 8u
+#define UDP_MAX_PAYLOAD	 (IP_MAX_TOTAL - IP_HLEN_ - UDP_HLEN) /* 65507 */
+#define UDP6_MAX_PAYLOAD (65535u - UDP_HLEN)		      /* 65527 */
+#define UDP_REC_HDR	 40u /* len, port, pad, source, destination */
+#define UDP_REC_MAX	 (UDP_REC_HDR + ((UDP6_MAX_PAYLOAD + 3u) & ~3u))
+#define UDP_WRAP	 0xffffffffu
+#define UDP_HASH	 256u
+#define UDP_EPH_LO	 32768u
+#define UDP_EPH_HI	 60999u
+#define UDP_MIN_RCVBUF	 2304u /* Linux's SOCK_MIN_RCVBUF */
+#define UDP_MIN_SNDBUF	 4608u
+#define UDP_MAX_BUF	 (16u << 20)
 
 struct udp_sock {
 	struct bsock b;			  /* first: the core's view */
 	struct udp_sock *next, *prev;	  /* all sockets */
 	struct udp_sock *hnext, **hpprev; /* port chain, bound only */
-	uint32_t laddr, raddr;		  /* network order */
+	struct in6_addr laddr, raddr;	  /* IPv4 mapped; see theory */
 	uint16_t lport, rport;		  /* host order; lport 0: unbound */
+	int domain;			  /* AF_INET or AF_INET6 */
 	bool connected, addr_locked, port_locked;
+	bool v6only;	   /* IPV6_V6ONLY */
+	bool pktinfo6;	   /* IPV6_RECVPKTINFO */
+	bool bound_if;	   /* tied to our link by a scope id */
+	uint8_t tclass;	   /* IPV6_TCLASS */
+	uint8_t hops;	   /* IPV6_UNICAST_HOPS; 0: the default */
+	uint8_t pmtudisc6; /* IPV6_MTU_DISCOVER */
 	bool reuseaddr, reuseport, broadcast, keepalive;
 	uint8_t shut; /* bit 0: SHUT_RD, bit 1: SHUT_WR */
 	uint8_t tos, ttl;
@@ -70,6 +89,12 @@ struct udp_sock {
 	uint32_t ring_size, head, tail; /* byte offsets; head == tail: empty */
 	uint32_t used;			/* bytes of records queued */
 	uint32_t nrec;
+};
+
+/* What a record keeps besides the payload. */
+struct udp_meta {
+	struct in6_addr src, dst; /* IPv4 mapped */
+	uint16_t port;		  /* source port, host order */
 };
 
 struct udp_ctx {
@@ -144,14 +169,14 @@ static void udp_ring_clear(struct bstack *st, struct udp_sock *u)
  * udp_ring_push() - queue one datagram
  * @st:		stack (memory accounting)
  * @u:		socket with a ring
- * @addr:	source address, network order
- * @port:	source port, host order
+ * @meta:	its addresses and source port
  * @data:	payload, @len bytes
  *
  * Return: true when queued, false when the queue is full.
  */
-static bool udp_ring_push(struct bstack *st, struct udp_sock *u, uint32_t addr,
-			  uint16_t port, const uint8_t *data, uint32_t len)
+static bool udp_ring_push(struct bstack *st, struct udp_sock *u,
+			  const struct udp_meta *meta, const uint8_t *data,
+			  uint32_t len)
 {
 	uint32_t need = rec_size(len), at, free_end;
 	uint8_t *r;
@@ -183,9 +208,10 @@ static bool udp_ring_push(struct bstack *st, struct udp_sock *u, uint32_t addr,
 		return false;
 	r = u->ring + at;
 	memcpy(r, &len, 4);
-	memcpy(r + 4, &addr, 4);
-	memcpy(r + 8, &port, 2);
-	r[10] = r[11] = 0;
+	memcpy(r + 4, &meta->port, 2);
+	r[6] = r[7] = 0;
+	memcpy(r + 8, &meta->src, 16);
+	memcpy(r + 24, &meta->dst, 16);
 	memcpy(r + UDP_REC_HDR, data, len);
 	u->tail = at + need;
 	if (u->tail == u->ring_size)
@@ -198,7 +224,7 @@ static bool udp_ring_push(struct bstack *st, struct udp_sock *u, uint32_t addr,
 
 /* udp_ring_front() - the oldest record, skipping a wrap mark. */
 static const uint8_t *udp_ring_front(struct udp_sock *u, uint32_t *len,
-				     uint32_t *addr, uint16_t *port)
+				     struct udp_meta *meta)
 {
 	uint32_t l;
 
@@ -212,8 +238,9 @@ static const uint8_t *udp_ring_front(struct udp_sock *u, uint32_t *len,
 		memcpy(&l, u->ring, 4);
 	}
 	*len = l;
-	memcpy(addr, u->ring + u->head + 4, 4);
-	memcpy(port, u->ring + u->head + 8, 2);
+	memcpy(&meta->port, u->ring + u->head + 4, 2);
+	memcpy(&meta->src, u->ring + u->head + 8, 16);
+	memcpy(&meta->dst, u->ring + u->head + 24, 16);
 	return u->ring + u->head + UDP_REC_HDR;
 }
 
@@ -236,16 +263,61 @@ static void udp_ring_pop(struct bstack *st, struct udp_sock *u, uint32_t len)
 		u->head = u->tail = 0;
 }
 
+/* udp_any() - @a is a wildcard of either family (:: or ::ffff:0.0.0.0). */
+static bool udp_any(const struct in6_addr *a)
+{
+	return ip6_is_any(a) || (ipx_is_v4(a) && !ipx_v4(a));
+}
+
+/* udp_wild() - @u's wildcard: ::ffff:0.0.0.0 (AF_INET) or :: (AF_INET6). */
+static struct in6_addr udp_wild(const struct udp_sock *u)
+{
+	return u->domain == AF_INET6 ? in6addr_any : ipx_from_v4(0);
+}
+
+/*
+ * udp_v4side() - @u, bound to @a, takes IPv4: AF_INET, or AF_INET6 on a
+ * mapped address or on [::] without IPV6_V6ONLY
+ */
+static bool udp_v4side(const struct udp_sock *u, const struct in6_addr *a)
+{
+	return u->domain == AF_INET || ipx_is_v4(a) ||
+	       (ip6_is_any(a) && !u->v6only);
+}
+
+/* udp_v6side() - @u, bound to @a, takes IPv6: AF_INET6, not mapped. */
+static bool udp_v6side(const struct udp_sock *u, const struct in6_addr *a)
+{
+	return u->domain == AF_INET6 && !ipx_is_v4(a);
+}
+
+/*
+ * udp_overlap() - @u bound to @a and @o bound to its laddr would take
+ * some of the same datagrams: both sides of a family, and one a wildcard
+ * of it or both the same address (Linux's ipv6_rcv_saddr_equal())
+ */
+static bool udp_overlap(const struct udp_sock *u, const struct in6_addr *a,
+			const struct udp_sock *o)
+{
+	const struct in6_addr *b = &o->laddr;
+
+	if (udp_v4side(u, a) && udp_v4side(o, b) &&
+	    (udp_any(a) || udp_any(b) || ipx_v4(a) == ipx_v4(b)))
+		return true;
+	return udp_v6side(u, a) && udp_v6side(o, b) &&
+	       (ip6_is_any(a) || ip6_is_any(b) || ipx_eq(a, b));
+}
+
 /* udp_port_busy() - @port is taken for @addr with respect to @u's options. */
 static bool udp_port_busy(struct bstack *st, const struct udp_sock *u,
-			  uint32_t addr, uint16_t port)
+			  const struct in6_addr *addr, uint16_t port)
 {
 	const struct udp_sock *o;
 
 	for (o = st->udp->hash[port % UDP_HASH]; o; o = o->hnext) {
 		if (o == u || o->lport != port)
 			continue;
-		if (o->laddr && addr && o->laddr != addr)
+		if (!udp_overlap(u, addr, o))
 			continue;
 		if ((u->reuseaddr && o->reuseaddr) ||
 		    (u->reuseport && o->reuseport))
@@ -258,12 +330,13 @@ static bool udp_port_busy(struct bstack *st, const struct udp_sock *u,
 /**
  * udp_do_bind() - give @u a local address and port
  * @u:		unbound socket
- * @addr:	local address (network order), 0 for any
+ * @addr:	local address (IPv4 mapped), or the socket's wildcard
  * @port:	host order, 0 for an ephemeral port
  *
  * Return: 0, -EADDRINUSE, -ENOBUFS (no ring memory).
  */
-static int udp_do_bind(struct udp_sock *u, uint32_t addr, uint16_t port)
+static int udp_do_bind(struct udp_sock *u, const struct in6_addr *addr,
+		       uint16_t port)
 {
 	struct bstack *st = u->b.st;
 	const uint32_t span = UDP_EPH_HI - UDP_EPH_LO + 1;
@@ -289,7 +362,7 @@ static int udp_do_bind(struct udp_sock *u, uint32_t addr, uint16_t port)
 	ret = udp_ring_alloc(u);
 	if (ret)
 		return ret;
-	u->laddr = addr;
+	u->laddr = *addr;
 	u->lport = port;
 	udp_hash_add(st, u);
 	return 0;
@@ -305,50 +378,97 @@ static int udp_addr_in(const struct sockaddr *a, socklen_t len,
 	return 0;
 }
 
+/* udp_v4_bindable() - IPv4 @a is any, ours or 127.0.0.1 (not all 127/8). */
+static int udp_v4_bindable(const struct bstack *st, uint32_t a)
+{
+	return !a || a == st->addr || a == htonl(INADDR_LOOPBACK) ?
+		       0 :
+		       -EADDRNOTAVAIL;
+}
+
+/*
+ * udp_bind_name() - the address and port bind() names, checked: for
+ * AF_INET6 sockets through udp6_name() (a mapped address is refused with
+ * IPV6_V6ONLY; an IPv6 one must be ours, or a group, with a scope id for
+ * link-local ones). Return: 0 or bind()'s errors.
+ */
+static int udp_bind_name(struct udp_sock *u, const struct sockaddr *a,
+			 socklen_t len, struct in6_addr *addr, uint16_t *port)
+{
+	struct bstack *st = u->b.st;
+	const struct sockaddr_in *sin;
+	struct udp_name n;
+	int ret;
+
+	if (u->domain == AF_INET) {
+		ret = udp_addr_in(a, len, &sin);
+		if (ret)
+			return ret;
+		if (sin->sin_family != AF_INET)
+			return -EAFNOSUPPORT;
+		n.a = ipx_from_v4(sin->sin_addr.s_addr);
+		n.port = ntohs(sin->sin_port);
+	} else {
+		ret = udp6_name(a, len, UDP6_BIND, u->v6only, &n);
+		if (ret)
+			return ret;
+		if (ipx_is_v4(&n.a) && u->v6only)
+			return -EINVAL;
+	}
+	if (u->lport)
+		return -EINVAL;
+	if (ipx_is_v4(&n.a)) {
+		ret = udp_v4_bindable(st, ipx_v4(&n.a));
+	} else if (!ip6_is_any(&n.a)) {
+		ret = udp6_scope_ok(st, &n.a, n.scope, false);
+		if (!ret && !ip6_is_local(st, &n.a) && !ip6_is_mc(&n.a))
+			ret = -EADDRNOTAVAIL;
+		u->bound_if = !ret && n.scope;
+	}
+	*addr = n.a;
+	*port = n.port;
+	return ret;
+}
+
 /**
  * udp_bind() - bind(): an explicit local address and/or port
  * @s:		socket, not bound yet (not even implicitly by connect/send)
  * @a:		untrusted sockaddr from the host (length-checked)
  * @len:	its length
  *
- * The address must be INADDR_ANY, ours or 127.0.0.1 (not the rest of
- * 127/8, unlike TCP). Port 0 picks an ephemeral one. What was given
+ * The address must be a wildcard, ours or 127.0.0.1 (not the rest of
+ * 127/8, unlike TCP); for AF_INET6 also ::1 and our IPv6 addresses (see
+ * udp_bind_name()). Port 0 picks an ephemeral one. What was given
  * explicitly is locked: an AF_UNSPEC connect later keeps it. Allocates
  * the receive ring.
  *
  * Return: 0, -EINVAL (bound already, short address), -EAFNOSUPPORT,
- * -EADDRNOTAVAIL, -EADDRINUSE (also: no ephemeral port free) or -ENOBUFS.
+ * -EADDRNOTAVAIL, -ENODEV (a scope id not ours), -EADDRINUSE (also: no
+ * ephemeral port free) or -ENOBUFS.
  */
 static int udp_bind(struct bsock *s, const struct sockaddr *a, socklen_t len)
 {
 	struct udp_sock *u = udp_sk(s);
-	const struct sockaddr_in *sin;
-	uint32_t addr;
+	struct in6_addr addr;
+	uint16_t port;
 	int ret;
 
-	ret = udp_addr_in(a, len, &sin);
+	ret = udp_bind_name(u, a, len, &addr, &port);
 	if (ret)
 		return ret;
-	if (sin->sin_family != AF_INET)
-		return -EAFNOSUPPORT;
-	if (u->lport)
-		return -EINVAL;
-	addr = sin->sin_addr.s_addr;
-	if (addr && addr != s->st->addr && addr != htonl(INADDR_LOOPBACK))
-		return -EADDRNOTAVAIL;
-	ret = udp_do_bind(u, addr, ntohs(sin->sin_port));
+	ret = udp_do_bind(u, &addr, port);
 	if (ret)
 		return ret;
-	u->addr_locked = addr != 0;
-	u->port_locked = sin->sin_port != 0;
+	u->addr_locked = !udp_any(&addr);
+	u->port_locked = port != 0;
 	return 0;
 }
 
-/* udp_src_for() - the source address @u uses towards @dst. */
+/* udp_src_for() - the IPv4 source address @u uses towards @dst. */
 static uint32_t udp_src_for(const struct udp_sock *u, uint32_t dst)
 {
-	if (u->laddr)
-		return u->laddr;
+	if (ipx_is_v4(&u->laddr) && ipx_v4(&u->laddr))
+		return ipx_v4(&u->laddr);
 	return (((const uint8_t *)&dst)[0] == 127) ? htonl(INADDR_LOOPBACK) :
 						     u->b.st->addr;
 }
@@ -357,15 +477,107 @@ static uint32_t udp_src_for(const struct udp_sock *u, uint32_t dst)
 static int udp_disconnect(struct udp_sock *u)
 {
 	u->connected = false;
-	u->raddr = 0;
+	u->raddr = in6addr_any;
 	u->rport = 0;
 	if (!u->addr_locked)
-		u->laddr = 0;
+		u->laddr = udp_wild(u);
 	if (!u->port_locked && u->lport) {
 		udp_hash_del(u);
 		u->lport = 0;
 	}
 	return 0;
+}
+
+/*
+ * udp_peer() - the peer address connect() or sendmsg() names, mapped for
+ * IPv4 (AF_INET sockets: a sockaddr_in, AF_UNSPEC taken as AF_INET by
+ * sendmsg as on Linux; AF_INET6 sockets: udp6_name()).
+ * Return: 0 or the call's -EINVAL/-EAFNOSUPPORT/-ENETUNREACH.
+ */
+static int udp_peer(const struct udp_sock *u, const struct sockaddr *a,
+		    socklen_t len, enum udp6_op op, struct udp_name *n)
+{
+	const struct sockaddr_in *sin;
+	int ret;
+
+	if (u->domain == AF_INET6)
+		return udp6_name(a, len, op, u->v6only, n);
+	ret = udp_addr_in(a, len, &sin);
+	if (ret)
+		return ret;
+	if (sin->sin_family != AF_INET &&
+	    !(op == UDP6_SEND && sin->sin_family == AF_UNSPEC))
+		return -EAFNOSUPPORT;
+	memset(n, 0, sizeof(*n));
+	n->a = ipx_from_v4(sin->sin_addr.s_addr);
+	n->port = ntohs(sin->sin_port);
+	return 0;
+}
+
+/*
+ * udp_fix_any() - a wildcard peer means this host (Linux): 127.0.0.1 for
+ * IPv4 and for an AF_INET6 socket bound to a mapped address, else ::1.
+ */
+static void udp_fix_any(const struct udp_sock *u, struct in6_addr *dst)
+{
+	if (ipx_is_v4(dst) && !ipx_v4(dst))
+		*dst = ipx_from_v4(htonl(INADDR_LOOPBACK));
+	else if (ip6_is_any(dst))
+		*dst = ipx_is_v4(&u->laddr) ?
+			       ipx_from_v4(htonl(INADDR_LOOPBACK)) :
+			       in6addr_loopback;
+}
+
+/*
+ * udp_route() - can @u reach @n (mapped for IPv4), and from which source
+ * @src:	set to the source address (mapped for IPv4); sendmsg() passes
+ *		its IPV6_PKTINFO source in it, or ::
+ * @conn:	for connect(): a link-local peer needs a scope id (or a
+ *		socket tied to the link), as on Linux; sendmsg() takes one
+ *		without (our one link is the route)
+ *
+ * A family the socket's bound address excludes is refused: IPv4 with
+ * IPV6_V6ONLY or from a socket bound to an IPv6 address, IPv6 from one
+ * bound to a mapped one. A broadcast needs SO_BROADCAST. A scope id that
+ * is not our link's has no route.
+ *
+ * Return: 0, -ENETUNREACH, -EACCES, -EINVAL, -ENODEV, -EADDRNOTAVAIL.
+ */
+static int udp_route(const struct udp_sock *u, const struct udp_name *n,
+		     struct in6_addr *src, bool conn)
+{
+	const struct bstack *st = u->b.st;
+	bool bound = !udp_any(&u->laddr);
+	uint32_t nh;
+	int ret;
+
+	if (ipx_is_v4(&n->a)) {
+		if (u->v6only || (bound && !ipx_is_v4(&u->laddr)))
+			return -ENETUNREACH;
+		if (ip_is_bcast(st, ipx_v4(&n->a)) && !u->broadcast)
+			return -EACCES;
+		if (ip_route(st, ipx_v4(&n->a), &nh))
+			return -ENETUNREACH;
+		*src = ipx_from_v4(udp_src_for(u, ipx_v4(&n->a)));
+		return 0;
+	}
+	if (bound && ipx_is_v4(&u->laddr))
+		return -ENETUNREACH;
+	ret = udp6_scope_ok(st, &n->a, n->scope, u->bound_if || !conn);
+	if (ret)
+		return ret == -ENODEV ? -ENETUNREACH : ret;
+	if (!ip6_is_any(src))
+		return 0; /* IPV6_PKTINFO chose it (checked as ours) */
+	if (bound && !ip6_is_mc(&u->laddr)) {
+		struct in6_addr any;
+
+		ret = ip6_src_for(st, &n->a, &any);
+		if (ret == -ENETUNREACH)
+			return ret; /* only the route matters: it is ours */
+		*src = u->laddr;
+		return 0;
+	}
+	return ip6_src_for(st, &n->a, src);
 }
 
 /**
@@ -374,12 +586,14 @@ static int udp_disconnect(struct udp_sock *u)
  * @a:		untrusted sockaddr from the host
  * @len:	its length
  *
- * Sends nothing. INADDR_ANY means loopback (Linux); a broadcast peer
- * needs SO_BROADCAST; a peer without a route fails now rather than at
- * send. An unbound socket is bound to an ephemeral port, and an unlocked
- * local address follows the route (127.0.0.1 for 127/8, else ours). Once
- * connected, input takes only datagrams from the peer (see the theory
- * block) and ICMP errors about it set so_error.
+ * Sends nothing. A wildcard means loopback (Linux); the rest is
+ * udp_route(): a peer without a route fails now rather than at send. An
+ * unbound socket is bound to an ephemeral port, and an unlocked local
+ * address follows the route. Once connected, input takes only datagrams
+ * from the peer (see the theory block) and ICMP errors about it set
+ * so_error. An AF_INET6 socket may connect to an IPv4 peer (a sockaddr_in
+ * or a mapped address): it is then an IPv4 socket that reports mapped
+ * addresses.
  *
  * Return: 0, -EINVAL, -EAFNOSUPPORT, -EACCES, -ENETUNREACH, or
  * udp_do_bind()'s errors.
@@ -387,35 +601,30 @@ static int udp_disconnect(struct udp_sock *u)
 static int udp_connect(struct bsock *s, const struct sockaddr *a, socklen_t len)
 {
 	struct udp_sock *u = udp_sk(s);
-	const struct sockaddr_in *sin;
-	uint32_t dst, nh;
+	struct in6_addr src = in6addr_any, wild = udp_wild(u);
+	struct udp_name n;
 	int ret;
 
 	if (a && len >= sizeof(sa_family_t) && a->sa_family == AF_UNSPEC)
 		return udp_disconnect(u);
-	ret = udp_addr_in(a, len, &sin);
+	ret = udp_peer(u, a, len, UDP6_CONNECT, &n);
 	if (ret)
 		return ret;
-	if (sin->sin_family != AF_INET)
-		return -EAFNOSUPPORT;
-	dst = sin->sin_addr.s_addr;
-	if (!dst)
-		dst = htonl(INADDR_LOOPBACK); /* Linux: any means local */
-	if (ip_is_bcast(s->st, dst) && !u->broadcast)
-		return -EACCES;
-	if (ip_route(s->st, dst, &nh))
-		return -ENETUNREACH;
+	udp_fix_any(u, &n.a);
+	ret = udp_route(u, &n, &src, true);
+	if (ret)
+		return ret;
 	if (!u->lport) {
-		ret = udp_do_bind(u, 0, 0);
+		ret = udp_do_bind(u, &wild, 0);
 		if (ret)
 			return ret;
 	}
 	if (!u->addr_locked)
-		u->laddr = ((const uint8_t *)&dst)[0] == 127 ?
-				   htonl(INADDR_LOOPBACK) :
-				   s->st->addr;
-	u->raddr = dst;
-	u->rport = ntohs(sin->sin_port);
+		u->laddr = src;
+	if (n.scope)
+		u->bound_if = true;
+	u->raddr = n.a;
+	u->rport = n.port;
 	u->connected = true;
 	return 0;
 }
@@ -429,24 +638,120 @@ static int udp_take_err(struct udp_sock *u)
 	return -e;
 }
 
+/* udp_payload() - the bytes of @m's iovec; -EMSGSIZE above @max. */
+static ssize_t udp_payload(const struct msghdr *m, size_t max)
+{
+	size_t total = 0, i;
+
+	for (i = 0; i < (size_t)m->msg_iovlen; i++) {
+		total += m->msg_iov[i].iov_len;
+		if (total > max)
+			return -EMSGSIZE;
+	}
+	return (ssize_t)total;
+}
+
+/*
+ * udp_send6() - one IPv6 datagram of @total bytes from @src to @dst; with
+ * IPV6_MTU_DISCOVER DO (path MTU) or PROBE (link MTU) a datagram that
+ * does not fit is refused instead of fragmented (Linux's ignore_df).
+ * Return: 0 or -EMSGSIZE and ip6_send_dgram()'s errors.
+ */
+static int udp_send6(struct udp_sock *u, const struct in6_addr *src,
+		     const struct udp_name *dst, const struct msghdr *m,
+		     size_t total)
+{
+	struct bstack *st = u->b.st;
+	uint8_t h[UDP_HLEN];
+	uint32_t mtu;
+
+	if (u->pmtudisc6 == IPV6_PMTUDISC_DO ||
+	    u->pmtudisc6 == IPV6_PMTUDISC_PROBE) {
+		mtu = u->pmtudisc6 == IPV6_PMTUDISC_DO ?
+			      ip6_path_mtu(st, &dst->a) :
+			      ip6_path_mtu(st, &in6addr_any);
+		if (total + UDP_HLEN + IP6_HLEN_ > mtu)
+			return -EMSGSIZE;
+	}
+	cove_put16(h, u->lport);
+	cove_put16(h + 2, dst->port);
+	cove_put16(h + 4, (uint16_t)(UDP_HLEN + total));
+	h[6] = h[7] = 0;
+	return ip6_send_dgram(st, src, &dst->a, IPPROTO_UDP, u->tclass, u->hops,
+			      h, UDP_HLEN, m->msg_iov, (size_t)m->msg_iovlen,
+			      6);
+}
+
+/* udp_send4() - one IPv4 datagram of @total bytes to @dst (mapped). */
+static int udp_send4(struct udp_sock *u, const struct udp_name *dst,
+		     const struct msghdr *m, size_t total)
+{
+	struct bstack *st = u->b.st;
+	uint32_t d = ipx_v4(&dst->a), src = udp_src_for(u, d);
+	uint8_t h[UDP_HLEN];
+
+	if (total > UDP_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	if (((const uint8_t *)&src)[0] == 127 && !ip_is_local(st, d))
+		return -EINVAL; /* bound to loopback, talking to the wire */
+	cove_put16(h, u->lport);
+	cove_put16(h + 2, dst->port);
+	cove_put16(h + 4, (uint16_t)(UDP_HLEN + total));
+	h[6] = h[7] = 0;
+	return ip_send_dgram(st, src, d, IP_PROTO_UDP, u->tos, u->ttl, h,
+			     UDP_HLEN, m->msg_iov, (size_t)m->msg_iovlen, 6);
+}
+
+/*
+ * udp_dest() - where sendmsg() sends: msg_name or the connected peer.
+ * Return: 0, -EDESTADDRREQ, -EINVAL (port 0), udp_peer()'s errors.
+ */
+static int udp_dest(const struct udp_sock *u, const struct msghdr *m,
+		    struct udp_name *n)
+{
+	int ret;
+
+	if (m->msg_name) {
+		ret = udp_peer(u, m->msg_name, m->msg_namelen, UDP6_SEND, n);
+		if (ret)
+			return ret;
+		if (!n->unspec) {
+			if (!n->port)
+				return -EINVAL;
+			udp_fix_any(u, &n->a);
+			return 0;
+		}
+	}
+	if (!u->connected)
+		return -EDESTADDRREQ;
+	memset(n, 0, sizeof(*n));
+	n->a = u->raddr;
+	n->port = u->rport;
+	return 0;
+}
+
 /**
  * udp_sendmsg() - send one datagram
  * @s:		socket
- * @m:		msg_name (or the connected peer) and the payload iovec
+ * @m:		msg_name (or the connected peer), the payload iovec and, for
+ *		AF_INET6 sockets, an IPV6_PKTINFO control message (source)
  * @flags:	MSG_DONTWAIT and MSG_NOSIGNAL are accepted (nothing blocks)
+ *
+ * The destination decides the family (udp_route()): a mapped one goes
+ * out as IPv4 with the socket's IP_TOS and IP_TTL, an IPv6 one with its
+ * IPV6_TCLASS and IPV6_UNICAST_HOPS.
  *
  * Return: bytes sent or negative errno (-EDESTADDRREQ, -EMSGSIZE, -EACCES
  * for broadcasts without SO_BROADCAST, -ENETUNREACH, -ENOBUFS, -EPIPE
- * after SHUT_WR, or a pending error once).
+ * after SHUT_WR, -EINVAL, -ENODEV, or a pending error once).
  */
 static ssize_t udp_sendmsg(struct bsock *s, const struct msghdr *m, int flags)
 {
 	struct udp_sock *u = udp_sk(s);
 	struct bstack *st = s->st;
-	uint32_t dst, src;
-	uint16_t dport;
-	uint8_t h[UDP_HLEN];
-	size_t total = 0, i;
+	struct in6_addr src = in6addr_any, wild = udp_wild(u);
+	struct udp_name dst;
+	ssize_t total;
 	int ret;
 
 	if (flags & MSG_OOB)
@@ -455,61 +760,49 @@ static ssize_t udp_sendmsg(struct bsock *s, const struct msghdr *m, int flags)
 		return udp_take_err(u);
 	if (u->shut & SHUT_WR_BIT)
 		return -EPIPE;
-	if (m->msg_name) {
-		const struct sockaddr_in *sin = m->msg_name;
-
-		if (m->msg_namelen < sizeof(*sin))
-			return -EINVAL;
-		if (sin->sin_family != AF_INET && sin->sin_family != AF_UNSPEC)
-			return -EAFNOSUPPORT;
-		dst = sin->sin_addr.s_addr;
-		dport = ntohs(sin->sin_port);
-		if (!dport)
-			return -EINVAL;
-		if (!dst)
-			dst = htonl(INADDR_LOOPBACK);
-	} else if (u->connected) {
-		dst = u->raddr;
-		dport = u->rport;
-	} else {
-		return -EDESTADDRREQ;
-	}
-	for (i = 0; i < (size_t)m->msg_iovlen; i++) {
-		total += m->msg_iov[i].iov_len;
-		if (total > UDP_MAX_PAYLOAD)
-			return -EMSGSIZE;
-	}
-	if (ip_is_bcast(st, dst) && !u->broadcast)
-		return -EACCES;
+	ret = udp_dest(u, m, &dst);
+	if (ret)
+		return ret;
+	total = udp_payload(m, ipx_is_v4(&dst.a) ? UDP_MAX_PAYLOAD :
+						   UDP6_MAX_PAYLOAD);
+	if (total < 0)
+		return total;
+	if (u->domain == AF_INET6 && m->msg_controllen &&
+	    (ret = udp6_get_pktinfo(st, m, &src)))
+		return ret;
+	ret = udp_route(u, &dst, &src, false);
+	if (ret)
+		return ret;
 	if (!u->lport) {
-		ret = udp_do_bind(u, 0, 0);
+		ret = udp_do_bind(u, &wild, 0);
 		if (ret)
 			return ret;
 	}
-	src = udp_src_for(u, dst);
-	if (((const uint8_t *)&src)[0] == 127 && !ip_is_local(st, dst))
-		return -EINVAL; /* bound to loopback, talking to the wire */
-	cove_put16(h, u->lport);
-	cove_put16(h + 2, dport);
-	cove_put16(h + 4, (uint16_t)(UDP_HLEN + total));
-	h[6] = h[7] = 0;
-	ret = ip_send_dgram(st, src, dst, IP_PROTO_UDP, u->tos, u->ttl, h,
-			    UDP_HLEN, m->msg_iov, (size_t)m->msg_iovlen, 6);
+	ret = ipx_is_v4(&dst.a) ? udp_send4(u, &dst, m, (size_t)total) :
+				  udp_send6(u, &src, &dst, m, (size_t)total);
 	if (ret)
 		return ret;
 	st->stats.udp_out++;
-	return (ssize_t)total;
+	return total;
 }
 
-/* udp_fill_name() - copy a sockaddr_in out, Linux style (truncate, set len). */
-static void udp_fill_name(void *dst, socklen_t *len, uint32_t addr,
-			  uint16_t port)
+/*
+ * udp_fill_name() - copy an address out, Linux style (truncate, set len):
+ * a sockaddr_in for AF_INET sockets, a sockaddr_in6 (IPv4 mapped, scope
+ * id for link-local) for AF_INET6 ones.
+ */
+static void udp_fill_name(const struct udp_sock *u, void *dst, socklen_t *len,
+			  const struct in6_addr *addr, uint16_t port)
 {
 	struct sockaddr_in sin;
 
+	if (u->domain == AF_INET6) {
+		udp6_fill_name(u->b.st, dst, len, addr, port);
+		return;
+	}
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = addr;
+	sin.sin_addr.s_addr = ipx_v4(addr);
 	sin.sin_port = htons(port);
 	if (dst)
 		memcpy(dst, &sin, *len < sizeof(sin) ? *len : sizeof(sin));
@@ -520,7 +813,9 @@ static void udp_fill_name(void *dst, socklen_t *len, uint32_t addr,
  * udp_recvmsg() - take (or peek at) the oldest datagram
  * @s:		socket
  * @m:		iovec to fill; msg_name/msg_namelen get the source,
- *		msg_flags MSG_TRUNC when the datagram did not fit
+ *		msg_flags MSG_TRUNC when the datagram did not fit; with
+ *		IPV6_RECVPKTINFO an IPV6_PKTINFO control message (the
+ *		destination, mapped for IPv4), MSG_CTRUNC when it did not fit
  * @flags:	MSG_PEEK, MSG_TRUNC (return the real length); MSG_DONTWAIT
  *		changes nothing
  *
@@ -531,15 +826,15 @@ static ssize_t udp_recvmsg(struct bsock *s, struct msghdr *m, int flags)
 {
 	struct udp_sock *u = udp_sk(s);
 	const uint8_t *data;
-	uint32_t len, addr, copied = 0;
-	uint16_t port;
-	size_t i;
+	struct udp_meta meta;
+	uint32_t len, copied = 0;
+	size_t i, cused = 0;
 
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
 	if (u->err)
 		return udp_take_err(u);
-	data = udp_ring_front(u, &len, &addr, &port);
+	data = udp_ring_front(u, &len, &meta);
 	if (!data)
 		return (u->shut & SHUT_RD_BIT) ? 0 : -EAGAIN;
 	for (i = 0; i < (size_t)m->msg_iovlen && copied < len; i++) {
@@ -551,12 +846,15 @@ static ssize_t udp_recvmsg(struct bsock *s, struct msghdr *m, int flags)
 		copied += (uint32_t)n;
 	}
 	if (m->msg_name) {
-		udp_fill_name(m->msg_name, &m->msg_namelen, addr, port);
+		udp_fill_name(u, m->msg_name, &m->msg_namelen, &meta.src,
+			      meta.port);
 	} else {
 		m->msg_namelen = 0;
 	}
-	m->msg_controllen = 0;
 	m->msg_flags = copied < len ? MSG_TRUNC : 0;
+	if (u->pktinfo6)
+		udp6_put_pktinfo(s->st, m, &cused, &meta.dst);
+	m->msg_controllen = cused;
 	if (!(flags & MSG_PEEK))
 		udp_ring_pop(s->st, u, len);
 	return (flags & MSG_TRUNC) ? (ssize_t)len : (ssize_t)copied;
@@ -618,8 +916,8 @@ static int udp_resize(struct bstack *st, struct udp_sock *u, uint32_t rcvbuf)
 {
 	struct udp_sock tmp;
 	const uint8_t *data;
-	uint32_t len, addr;
-	uint16_t port;
+	struct udp_meta meta;
+	uint32_t len;
 
 	if (!u->ring) {
 		u->rcvbuf = rcvbuf;
@@ -629,8 +927,8 @@ static int udp_resize(struct bstack *st, struct udp_sock *u, uint32_t rcvbuf)
 	tmp.rcvbuf = rcvbuf;
 	if (udp_ring_alloc(&tmp))
 		return -ENOMEM;
-	while ((data = udp_ring_front(u, &len, &addr, &port)) != NULL) {
-		udp_ring_push(st, &tmp, addr, port, data, len);
+	while ((data = udp_ring_front(u, &len, &meta)) != NULL) {
+		udp_ring_push(st, &tmp, &meta, data, len);
 		udp_ring_pop(st, u, len);
 	}
 	free(u->ring);
@@ -641,6 +939,113 @@ static int udp_resize(struct bstack *st, struct udp_sock *u, uint32_t rcvbuf)
 	u->used = tmp.used;
 	u->nrec = tmp.nrec;
 	u->rcvbuf = rcvbuf;
+	return 0;
+}
+
+/*
+ * udp_byte_val() - IPV6_UNICAST_HOPS/IPV6_TCLASS: -1 (the default, kept
+ * as 0) or 0..255. Return: 0 or -EINVAL.
+ */
+static int udp_byte_val(int v, uint8_t *out)
+{
+	if (v < -1 || v > 255)
+		return -EINVAL;
+	*out = (uint8_t)(v < 0 ? 0 : v);
+	return 0;
+}
+
+/**
+ * udp_setsockopt6() - the IPPROTO_IPV6 options of an AF_INET6 socket
+ * @u:		socket
+ * @name:	IPV6_V6ONLY (only before bind, as Linux), IPV6_UNICAST_HOPS,
+ *		IPV6_TCLASS, IPV6_RECVPKTINFO, IPV6_MTU_DISCOVER
+ * @val:	an int in host memory
+ * @len:	its length, checked before @val is read
+ *
+ * Return: 0, -EINVAL (short value, out of range, V6ONLY once bound),
+ * -ENOPROTOOPT (others, and every one on an AF_INET socket).
+ */
+static int udp_setsockopt6(struct udp_sock *u, int name, const void *val,
+			   socklen_t len)
+{
+	int v;
+
+	if (u->domain != AF_INET6)
+		return -ENOPROTOOPT;
+	if (!val || len < sizeof(int))
+		return -EINVAL;
+	memcpy(&v, val, sizeof(v));
+	switch (name) {
+	case IPV6_V6ONLY:
+		if (u->lport)
+			return -EINVAL;
+		u->v6only = v != 0;
+		return 0;
+	case IPV6_UNICAST_HOPS:
+		return udp_byte_val(v, &u->hops);
+	case IPV6_TCLASS:
+		return udp_byte_val(v, &u->tclass);
+	case IPV6_RECVPKTINFO:
+		u->pktinfo6 = v != 0;
+		return 0;
+	case IPV6_MTU_DISCOVER:
+		if (v < IPV6_PMTUDISC_DONT || v > IPV6_PMTUDISC_OMIT)
+			return -EINVAL;
+		u->pmtudisc6 = (uint8_t)v;
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+/**
+ * udp_getsockopt6() - read what udp_setsockopt6() sets, and IPV6_MTU
+ * @u:		socket
+ * @name:	option
+ * @val:	output, an int (truncated to *@len as Linux does)
+ * @len:	in: room; out: bytes written
+ *
+ * IPV6_UNICAST_HOPS reads the hop limit in use (64, or a router's) when
+ * left at the default; IPV6_MTU is the path MTU of a connected socket.
+ *
+ * Return: 0, -EINVAL, -ENOTCONN (IPV6_MTU unconnected), -ENOPROTOOPT.
+ */
+static int udp_getsockopt6(struct udp_sock *u, int name, void *val,
+			   socklen_t *len)
+{
+	int v;
+
+	if (u->domain != AF_INET6)
+		return -ENOPROTOOPT;
+	if (!val || !len)
+		return -EINVAL;
+	switch (name) {
+	case IPV6_V6ONLY:
+		v = u->v6only;
+		break;
+	case IPV6_UNICAST_HOPS:
+		v = u->hops ? u->hops : 64;
+		break;
+	case IPV6_TCLASS:
+		v = u->tclass;
+		break;
+	case IPV6_RECVPKTINFO:
+		v = u->pktinfo6;
+		break;
+	case IPV6_MTU_DISCOVER:
+		v = u->pmtudisc6;
+		break;
+	case IPV6_MTU:
+		if (!u->connected)
+			return -ENOTCONN;
+		v = (int)ip6_path_mtu(u->b.st, &u->raddr);
+		break;
+	default:
+		return -ENOPROTOOPT;
+	}
+	if (*len > sizeof(v))
+		*len = sizeof(v);
+	memcpy(val, &v, *len);
 	return 0;
 }
 
@@ -675,6 +1080,8 @@ static int udp_setsockopt(struct bsock *s, int level, int name, const void *val,
 	struct udp_sock *u = udp_sk(s);
 	int v, ret;
 
+	if (level == IPPROTO_IPV6)
+		return udp_setsockopt6(u, name, val, len);
 	if (level == IPPROTO_IP) {
 		ret = cove_ipopt_mc_set(&u->mc, false, name, val, len,
 					ip_is_local_cb, s->st);
@@ -777,6 +1184,8 @@ static int udp_getsockopt(struct bsock *s, int level, int name, void *val,
 	struct udp_sock *u = udp_sk(s);
 	int v, ret;
 
+	if (level == IPPROTO_IPV6)
+		return udp_getsockopt6(u, name, val, len);
 	if (level == IPPROTO_IP) {
 		ret = cove_ipopt_mc_get(&u->mc, name, val, len);
 		if (ret != -ENOPROTOOPT)
@@ -828,7 +1237,7 @@ static int udp_getsockname(struct bsock *s, struct sockaddr *a, socklen_t *len)
 
 	if (!len)
 		return -EINVAL;
-	udp_fill_name(a, len, u->laddr, u->lport);
+	udp_fill_name(u, a, len, &u->laddr, u->lport);
 	return 0;
 }
 
@@ -840,7 +1249,7 @@ static int udp_getpeername(struct bsock *s, struct sockaddr *a, socklen_t *len)
 		return -ENOTCONN;
 	if (!len)
 		return -EINVAL;
-	udp_fill_name(a, len, u->raddr, u->rport);
+	udp_fill_name(u, a, len, &u->raddr, u->rport);
 	return 0;
 }
 
@@ -897,6 +1306,7 @@ static const struct bproto udp_proto = {
 /**
  * udp_socket() - a new, unbound UDP socket on the context's list
  * @st:		stack
+ * @domain:	AF_INET, or AF_INET6 (dual stack: IPV6_V6ONLY off)
  * @out:	the socket; builtin_socket() fills the core's fields
  *
  * Buffer sizes start at the stack's defaults. No ring yet: it is
@@ -905,12 +1315,15 @@ static const struct bproto udp_proto = {
  *
  * Return: 0 or -ENOMEM.
  */
-int udp_socket(struct bstack *st, struct bsock **out)
+int udp_socket(struct bstack *st, int domain, struct bsock **out)
 {
 	struct udp_sock *u = calloc(1, sizeof(*u));
 
 	if (!u)
 		return -ENOMEM;
+	u->domain = domain;
+	u->laddr = udp_wild(u);
+	u->pmtudisc6 = IPV6_PMTUDISC_WANT;
 	u->b.st = st;
 	u->b.proto = &udp_proto;
 	u->b.type = SOCK_DGRAM;
@@ -925,12 +1338,22 @@ int udp_socket(struct bstack *st, struct bsock **out)
 	return 0;
 }
 
+/* A received datagram on its way to a socket, either family. */
+struct udp_rx {
+	struct udp_meta meta; /* source, destination (mapped), source port */
+	uint16_t dport;
+	bool v4;
+	bool group; /* broadcast or multicast: every unconnected match */
+	const uint8_t *data;
+	uint32_t len;
+};
+
 /* udp_deliver() - queue a datagram on @u; false when it had to be dropped. */
-static bool udp_deliver(struct bstack *st, struct udp_sock *u, uint32_t src,
-			uint16_t sport, const uint8_t *data, uint32_t len)
+static bool udp_deliver(struct bstack *st, struct udp_sock *u,
+			const struct udp_rx *rx)
 {
 	if ((u->shut & SHUT_RD_BIT) || !u->ring ||
-	    !udp_ring_push(st, u, src, sport, data, len)) {
+	    !udp_ring_push(st, u, &rx->meta, rx->data, rx->len)) {
 		st->stats.rx_dropped++;
 		return false;
 	}
@@ -944,15 +1367,25 @@ static bool udp_reuseport_peer(const struct udp_sock *u,
 			       const struct udp_sock *best)
 {
 	return u->reuseport && !u->connected && u->lport == best->lport &&
-	       u->laddr == best->laddr;
+	       u->domain == best->domain && ipx_eq(&u->laddr, &best->laddr);
+}
+
+/* udp_fold() - an address as 32 bits for the flow hash (IPv4 as it is). */
+static uint32_t udp_fold(const struct in6_addr *a)
+{
+	uint32_t w[4];
+
+	if (ipx_is_v4(a))
+		return ipx_v4(a);
+	memcpy(w, a, sizeof(w));
+	return w[0] ^ w[1] ^ w[2] ^ w[3];
 }
 
 /**
  * udp_reuseport_pick() - the member of @best's SO_REUSEPORT group for a flow
  * @st:		stack
  * @best:	an unconnected SO_REUSEPORT socket the datagram matched
- * @pkt:	the datagram's IP packet
- * @sport:	its source port, host order
+ * @rx:		the datagram
  *
  * The group is every unconnected SO_REUSEPORT socket on the same address
  * and port. Two passes over the port chain: count, then take the member at
@@ -962,8 +1395,7 @@ static bool udp_reuseport_peer(const struct udp_sock *u,
  */
 static struct udp_sock *udp_reuseport_pick(struct bstack *st,
 					   struct udp_sock *best,
-					   const struct ip_pkt *pkt,
-					   uint16_t sport)
+					   const struct udp_rx *rx)
 {
 	struct udp_sock *head = st->udp->hash[best->lport % UDP_HASH], *u;
 	uint32_t n = 0, k;
@@ -972,13 +1404,98 @@ static struct udp_sock *udp_reuseport_pick(struct bstack *st,
 		n += udp_reuseport_peer(u, best);
 	if (n < 2)
 		return best;
-	k = bstack_hash_pick(bstack_flow_hash(st->udp->seed, pkt->dst,
-					      best->lport, pkt->src, sport),
+	k = bstack_hash_pick(bstack_flow_hash(st->udp->seed,
+					      udp_fold(&rx->meta.dst),
+					      best->lport,
+					      udp_fold(&rx->meta.src),
+					      rx->meta.port),
 			     n);
 	for (u = head; u; u = u->hnext)
 		if (udp_reuseport_peer(u, best) && !k--)
 			return u;
 	return best;
+}
+
+/*
+ * udp_score() - how well @u matches @rx: 0 not at all; a connected
+ * 4-tuple beats an exact local address beats a wildcard, and for IPv4 an
+ * AF_INET socket beats an AF_INET6 one (Linux's compute_score()).
+ */
+static int udp_score(const struct udp_sock *u, const struct udp_rx *rx)
+{
+	int sc;
+
+	if (u->lport != rx->dport)
+		return 0;
+	if (rx->v4 ? !udp_v4side(u, &u->laddr) : !udp_v6side(u, &u->laddr))
+		return 0;
+	if (!udp_any(&u->laddr) && !ipx_eq(&u->laddr, &rx->meta.dst) &&
+	    !rx->group)
+		return 0;
+	if (u->connected) {
+		if (rx->group || !ipx_eq(&u->raddr, &rx->meta.src) ||
+		    u->rport != rx->meta.port)
+			return 0;
+		sc = 6;
+	} else {
+		sc = udp_any(&u->laddr) ? 2 : 4;
+	}
+	return sc + (rx->v4 && u->domain == AF_INET);
+}
+
+/*
+ * udp_dispatch() - hand @rx to its socket (or, for a group destination,
+ * to every match). Return: false when no socket took it: the caller sends
+ * port unreachable (unicast only).
+ */
+static bool udp_dispatch(struct bstack *st, const struct udp_rx *rx)
+{
+	struct udp_sock *u, *best = NULL;
+	int score = 0, sc;
+	bool any = false;
+
+	for (u = st->udp->hash[rx->dport % UDP_HASH]; u; u = u->hnext) {
+		sc = udp_score(u, rx);
+		if (!sc)
+			continue;
+		if (rx->group) {
+			any |= udp_deliver(st, u, rx);
+			continue;
+		}
+		if (sc > score) {
+			score = sc;
+			best = u;
+		}
+	}
+	if (rx->group) {
+		if (!any)
+			st->stats.udp_no_port++;
+		return true;
+	}
+	if (!best) {
+		st->stats.udp_no_port++;
+		return false;
+	}
+	if (best->reuseport && !best->connected)
+		best = udp_reuseport_pick(st, best, rx);
+	udp_deliver(st, best, rx);
+	return true;
+}
+
+/*
+ * udp_header() - check a UDP header of @l4_len bytes: the length field
+ * within the packet. Return: its length, 0 when malformed (counted).
+ */
+static uint16_t udp_header(struct bstack *st, const uint8_t *h, uint32_t l4_len)
+{
+	uint16_t ulen = l4_len >= UDP_HLEN ? cove_get16(h + 4) : 0;
+
+	if (ulen < UDP_HLEN || ulen > l4_len) {
+		st->stats.rx_malformed++;
+		st->stats.rx_dropped++;
+		return 0;
+	}
+	return ulen;
 }
 
 /**
@@ -988,66 +1505,63 @@ static struct udp_sock *udp_reuseport_pick(struct bstack *st,
  */
 void udp_layer_input(struct bstack *st, const struct ip_pkt *pkt)
 {
-	struct udp_sock *u, *best = NULL;
 	const uint8_t *h = pkt->l4;
-	uint16_t sport, dport, ulen;
-	bool bcast = ip_is_bcast(st, pkt->dst), any = false;
-	int score = 0;
+	struct udp_rx rx;
+	uint16_t ulen = udp_header(st, h, pkt->l4_len);
 
-	if (pkt->l4_len < UDP_HLEN)
-		goto malformed;
-	sport = cove_get16(h);
-	dport = cove_get16(h + 2);
-	ulen = cove_get16(h + 4);
-	if (ulen < UDP_HLEN || ulen > pkt->l4_len)
-		goto malformed;
+	if (!ulen)
+		return;
 	if ((h[6] | h[7]) && !pkt->csum_ok &&
 	    cove_csum_l4(pkt->src, pkt->dst, IP_PROTO_UDP, h, ulen)) {
 		st->stats.rx_bad_csum++;
 		st->stats.rx_dropped++;
 		return;
 	}
-	for (u = st->udp->hash[dport % UDP_HASH]; u; u = u->hnext) {
-		int sc;
-
-		if (u->lport != dport)
-			continue;
-		if (u->laddr && u->laddr != pkt->dst && !bcast)
-			continue;
-		if (u->connected) {
-			if (bcast || u->raddr != pkt->src || u->rport != sport)
-				continue;
-			sc = 3;
-		} else {
-			sc = u->laddr ? 2 : 1;
-		}
-		if (bcast) {
-			any |= udp_deliver(st, u, pkt->src, sport, h + UDP_HLEN,
-					   ulen - UDP_HLEN);
-			continue;
-		}
-		if (sc > score) {
-			score = sc;
-			best = u;
-		}
-	}
-	if (bcast) {
-		if (!any)
-			st->stats.udp_no_port++;
-		return;
-	}
-	if (!best) {
-		st->stats.udp_no_port++;
+	rx.meta.src = ipx_from_v4(pkt->src);
+	rx.meta.dst = ipx_from_v4(pkt->dst);
+	rx.meta.port = cove_get16(h);
+	rx.dport = cove_get16(h + 2);
+	rx.v4 = true;
+	rx.group = ip_is_bcast(st, pkt->dst);
+	rx.data = h + UDP_HLEN;
+	rx.len = ulen - UDP_HLEN;
+	if (!udp_dispatch(st, &rx))
 		icmp_send_error(st, pkt, 3, 3, 0); /* port unreachable */
+}
+
+/**
+ * udp_layer_input6() - a received UDP/IPv6 datagram for us
+ * @st:		stack
+ * @pkt:	the IPv6 packet (chain walked; the checksum is not yet)
+ *
+ * The checksum is mandatory over IPv6 (RFC 8200 8.1): zero is refused.
+ * Datagrams to a group go to every unconnected match.
+ */
+void udp_layer_input6(struct bstack *st, const struct ip6_pkt *pkt)
+{
+	const uint8_t *h = pkt->l4;
+	struct udp_rx rx;
+	uint16_t ulen = udp_header(st, h, pkt->l4_len);
+
+	if (!ulen)
+		return;
+	if (!(h[6] | h[7]) ||
+	    (!pkt->csum_ok &&
+	     ip6_csum(&pkt->src, &pkt->dst, IPPROTO_UDP, h, ulen))) {
+		st->stats.rx_bad_csum++;
+		st->stats.rx_dropped++;
 		return;
 	}
-	if (best->reuseport && !best->connected)
-		best = udp_reuseport_pick(st, best, pkt, sport);
-	udp_deliver(st, best, pkt->src, sport, h + UDP_HLEN, ulen - UDP_HLEN);
-	return;
-malformed:
-	st->stats.rx_malformed++;
-	st->stats.rx_dropped++;
+	rx.meta.src = pkt->src;
+	rx.meta.dst = pkt->dst;
+	rx.meta.port = cove_get16(h);
+	rx.dport = cove_get16(h + 2);
+	rx.v4 = false;
+	rx.group = pkt->dst.s6_addr[0] == 0xff;
+	rx.data = h + UDP_HLEN;
+	rx.len = ulen - UDP_HLEN;
+	if (!udp_dispatch(st, &rx))
+		icmp6_send_error(st, pkt, 1, 4, 0); /* port unreachable */
 }
 
 /* udp_icmp_errno() - errno for ICMP @type/@code; 0 unless a hard error. */
@@ -1068,6 +1582,27 @@ static int udp_icmp_errno(uint8_t type, uint8_t code)
 	return 0; /* time exceeded: soft */
 }
 
+/*
+ * udp_err_to() - set @e on the connected socket that sent @src:@sport to
+ * @dst:@dport (addresses mapped for IPv4), as Linux without IP_RECVERR.
+ */
+static void udp_err_to(struct bstack *st, const struct in6_addr *src,
+		       uint16_t sport, const struct in6_addr *dst,
+		       uint16_t dport, int e)
+{
+	struct udp_sock *u;
+
+	for (u = st->udp->hash[sport % UDP_HASH]; u; u = u->hnext) {
+		if (u->lport != sport || !u->connected ||
+		    !ipx_eq(&u->raddr, dst) || u->rport != dport ||
+		    (!udp_any(&u->laddr) && !ipx_eq(&u->laddr, src)))
+			continue;
+		u->err = e;
+		udp_notify(u);
+		return;
+	}
+}
+
 /**
  * udp_icmp_error() - an ICMP error about a datagram we sent
  * @st:		stack
@@ -1081,63 +1616,57 @@ static int udp_icmp_errno(uint8_t type, uint8_t code)
 void udp_icmp_error(struct bstack *st, uint8_t type, uint8_t code,
 		    const uint8_t *inner, uint32_t inner_len)
 {
-	uint32_t ihl = (inner[0] & 15) * 4u, src, dst;
-	uint16_t sport, dport;
-	struct udp_sock *u;
+	uint32_t ihl = (inner[0] & 15) * 4u;
+	struct in6_addr src, dst;
 	int e = udp_icmp_errno(type, code);
 
 	if (!e || inner_len < ihl + UDP_HLEN)
 		return;
-	src = rd32n(inner + 12);
-	dst = rd32n(inner + 16);
-	sport = cove_get16(inner + ihl);
-	dport = cove_get16(inner + ihl + 2);
-	for (u = st->udp->hash[sport % UDP_HASH]; u; u = u->hnext) {
-		if (u->lport != sport || !u->connected || u->raddr != dst ||
-		    u->rport != dport || (u->laddr && u->laddr != src))
-			continue;
-		u->err = e;
-		udp_notify(u);
-		return;
-	}
+	src = ipx_from_v4(rd32n(inner + 12));
+	dst = ipx_from_v4(rd32n(inner + 16));
+	udp_err_to(st, &src, cove_get16(inner + ihl), &dst,
+		   cove_get16(inner + ihl + 2), e);
 }
 
 /**
- * udp_layer_input6() - a received UDP/IPv6 datagram for us
+ * udp_icmp6_error() - an ICMPv6 error about a datagram we sent
  * @st:		stack
- * @pkt:	the IPv6 packet (chain walked; the checksum is not yet)
+ * @type:	ICMPv6 type (1 unreachable, 2 too big, 3 time, 4 parameter)
+ * @code:	its code
+ * @info:	the MTU of a Packet Too Big (the path MTU is lowered
+ *		already), else unused
+ * @inner:	the quoted IPv6 header and at least 8 bytes after it
+ * @inner_len:	bytes at @inner
  *
- * No AF_INET6 socket exists yet: a valid datagram finds no port.
+ * The UDP header follows the fixed header or a fragment header of offset
+ * 0 (the first piece of a datagram we fragmented). Hard errors only (port
+ * unreachable: ECONNREFUSED), on connected sockets, as Linux without
+ * IPV6_RECVERR.
  */
-void udp_layer_input6(struct bstack *st, const struct ip6_pkt *pkt)
-{
-	uint16_t ulen;
-
-	if (pkt->l4_len < UDP_HLEN ||
-	    (ulen = cove_get16(pkt->l4 + 4)) < UDP_HLEN || ulen > pkt->l4_len) {
-		st->stats.rx_malformed++;
-		st->stats.rx_dropped++;
-		return;
-	}
-	if (!pkt->csum_ok &&
-	    ip6_csum(&pkt->src, &pkt->dst, IPPROTO_UDP, pkt->l4, ulen)) {
-		st->stats.rx_bad_csum++;
-		st->stats.rx_dropped++;
-		return;
-	}
-	st->stats.udp_no_port++;
-	icmp6_send_error(st, pkt, 1, 4, 0); /* port unreachable */
-}
-
 void udp_icmp6_error(struct bstack *st, uint8_t type, uint8_t code,
 		     uint32_t info, const uint8_t *inner, uint32_t inner_len)
 {
-	(void)st;
-	(void)type;
-	(void)code;
+	uint32_t off = IP6_HLEN_;
+	struct in6_addr src, dst;
+	bool hard;
+	int e = udp6_errno(type, code, &hard);
+
 	(void)info;
-	(void)inner;
-	(void)inner_len;
+	if (!hard || inner_len < IP6_HLEN_ + UDP_HLEN)
+		return;
+	if (inner[6] == 44) { /* a fragment header */
+		if ((cove_get16(inner + 42) & ~7u) || inner[40] != IPPROTO_UDP)
+			return;
+		off += 8;
+	} else if (inner[6] != IPPROTO_UDP) {
+		return;
+	}
+	if (inner_len < off + UDP_HLEN)
+		return;
+	memcpy(&src, inner + 8, 16);
+	memcpy(&dst, inner + 24, 16);
+	udp_err_to(st, &src, cove_get16(inner + off), &dst,
+		   cove_get16(inner + off + 2), e);
 }
 
 int udp_layer_init(struct bstack *st)
