@@ -53,7 +53,13 @@ answers for the stack's MAC); the IPv6 checks: the stack's DAD probe seen
 by Linux (a raw ICMPv6 socket in the solicited-node group), ping -6,
 Linux's neighbour entry for the stack (ip -6 neigh), UDP echo over IPv6
 with datagrams up to 4 times the MTU (fragmented both ways), and the v4
-UDP echo answered by the same dual-stack [::] socket.
+UDP echo answered by the same dual-stack [::] socket. TCP over IPv6
+(SUITE6_TCP, also in the impaired round, after ping -6 has waited out
+DAD): Linux's MSS towards the stack (1500 - 60 - 12), the concurrent echo
+(64 x 4 MiB, 16 x 1 MiB in the small rounds), bulk both ways (200 MiB,
+20 MiB), keep-alive and pipelining; every IPv4 TCP check then reaches
+the same dual-stack [::] listeners. IPv6 has no TSO yet, so the "TSO
+used" count leaves the IPv6 checks' segments and frames out.
 
 The suite: ping; N concurrent connections echoing random data checked byte
 for byte; bulk data to --discard (count checked in the server's stats) and
@@ -88,6 +94,7 @@ Env: COVE (the cove binary), STACK_LINUX_STACK (default for --stack).
 """
 
 import argparse
+import copy
 import errno
 import os
 import random
@@ -157,8 +164,9 @@ def check_echo(ctx):
     view = memoryview(ctx.pool)
     sel = selectors.DefaultSelector()
     left = 0
+    fam = socket.AF_INET6 if ":" in ctx.addr else socket.AF_INET
     for i in range(n):
-        s = socket.socket()
+        s = socket.socket(fam)
         s.setblocking(False)
         s.connect_ex((ctx.addr, ECHO))
         off = (i * 1000003) % (len(ctx.pool) - size)
@@ -384,6 +392,55 @@ SUITE6 = [
     ("ipv6: NDP (ip -6 neigh)", check_ndp),
     ("ipv6: udp echo, fragmented too", check_udp6),
 ]
+
+
+# --- TCP over IPv6 (b6tcp): the IPv4 checks again, aimed at ctx.addr6 ---
+
+def v6ctx(ctx):
+    """@ctx with the stack's IPv6 address where the IPv4 checks look."""
+    c = copy.copy(ctx)
+    c.addr = ctx.addr6
+    return c
+
+
+def check_tcp6_mss(ctx):
+    """Linux's segment size towards the stack: MTU - 60 - 12 (timestamps),
+    and the stack's [::] listener names Linux's IPv6 address back in the
+    echoed stream's 4-tuple (Linux's getpeername)."""
+    with socket.create_connection((ctx.addr6, ECHO),
+                                  timeout=ctx.timeout) as s:
+        s.sendall(b"x" * 5000)
+        got = b""
+        while len(got) < 5000:
+            d = s.recv(CHUNK)
+            expect(d, "tcp6: EOF after %d echoed bytes" % len(got))
+            got += d
+        mss = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG)
+        expect(mss == 1500 - 60 - 12, "tcp6: MSS %d, want 1428" % mss)
+        expect(s.getpeername()[0] == ctx.addr6, "tcp6: peer %r" %
+               (s.getpeername(),))
+
+
+SUITE6_TCP = [
+    ("ipv6: tcp MSS and echo", check_tcp6_mss),
+    ("ipv6: tcp echo, concurrent", lambda c: check_echo(v6ctx(c))),
+    ("ipv6: tcp bulk to the stack (discard)",
+     lambda c: check_discard(v6ctx(c))),
+    ("ipv6: tcp bulk from the stack (http)", lambda c: check_http(v6ctx(c))),
+    ("ipv6: http keep-alive, pipelining, 404, 400",
+     lambda c: check_http_keepalive(v6ctx(c))),
+]
+
+
+def run_tcp6(res, name, ctx):
+    """SUITE6_TCP; returns the server's tcp_out_segs and link_tx_frames
+    they added (IPv6 has no TSO yet: check_tso_used() leaves them out)."""
+    before = ctx.server.stats()
+    for cname, fn in SUITE6_TCP:
+        res.run(name, cname, fn, ctx)
+    after = ctx.server.stats()
+    return {k: after.get(k, 0) - before.get(k, 0)
+            for k in ("tcp_out_segs", "link_tx_frames")}
 
 
 def check_close_linux_first(ctx):
@@ -714,9 +771,12 @@ def lossy(ns, ifname, percent):
            % (ifname, ifname, rule, rule))
 
 
-def check_tso_used(stats):
+def check_tso_used(stats, v6=None):
     segs, frames = stats.get("tcp_out_segs", 0), stats.get(
         "link_tx_frames", 0)
+    if v6:	# the IPv6 rounds' TCP went without TSO (run_tcp6())
+        segs -= v6["tcp_out_segs"]
+        frames -= v6["link_tx_frames"]
     # Without TSO every frame carries at most one segment (ACKs and ARP
     # make frames too), so more segments than frames means super-frames.
     expect(frames and segs > 2 * frames,
@@ -807,9 +867,9 @@ def run_round(res, name, stack, link, sizes, pool, impair=None,
     failed_before = len(res.failed)
     spaces = []
     srv = None
-    # IPv6 beside IPv4: builtin and the kernel, not in the impaired rounds
-    v6 = stack in ("builtin", "kernel") and not impair and \
-        link in ("tap", "packet")
+    # IPv6 beside IPv4: builtin and the kernel; the impaired round has
+    # TCP over IPv6 only (run_tcp6())
+    v6 = stack in ("builtin", "kernel") and link in ("tap", "packet")
     addr6 = ifname = None
     try:
         if link in ("tap", "dpdk-tap"):
@@ -907,12 +967,16 @@ def run_round(res, name, stack, link, sizes, pool, impair=None,
         ctx = Ctx(name, addr, peer, srv, sizes, pool,
                   timeout=impaired_timeout if impair or drop else 60)
         ctx.addr6, ctx.ifname, ctx.dad = addr6, ifname, dad
+        tcp6 = None
         if addr6:
             for cname, fn in SUITE6:
-                if fn is check_dad_seen and stack == "kernel":
+                if fn is check_dad_seen and (stack == "kernel" or impair):
                     dad.close()	# the kernel's address was there before
                     continue
+                if impair and fn is not check_ping6:
+                    continue	# ping -6 waits for DAD; TCP is the point
                 res.run(name, cname, fn, ctx)
+            tcp6 = run_tcp6(res, name, ctx)
         if link.startswith("xdp") and not impair:
             res.run(name, "idle: no syscalls from the link",
                     check_idle_syscalls, srv)
@@ -937,7 +1001,7 @@ def run_round(res, name, stack, link, sizes, pool, impair=None,
         if stack == "builtin" and stats and not impair:
             if link not in ("dpdk-packet", "dpdk-xdp") and \
                     not link.startswith("xdp"):	# no TSO
-                res.run(name, "TSO used", check_tso_used, stats)
+                res.run(name, "TSO used", check_tso_used, stats, tcp6)
             if segmented:
                 res.run(name, "Linux saw no checksum errors", lambda: expect(
                     csum_errors(client) == 0, "%d checksum errors" %
