@@ -759,6 +759,39 @@ static void test_v6_mapped_source(void)
 	tnet_down(&net);
 }
 
+/*
+ * RFC 5961 over IPv6: a RST inside the window but not at rcv_nxt draws a
+ * challenge ACK and leaves the connection up; one at rcv_nxt resets it.
+ */
+static void test_v6_challenge_ack(void)
+{
+	uint8_t rst[20] = { [12] = 0x50, [13] = TH_RST };
+	struct t6conn p = { 0 };
+	struct tcb *t;
+	struct tnet net;
+	uint64_t chal;
+
+	tnet_up(&net, &t6opts);
+	p.l = tlisten6(&net.b, 80, 8);
+	p.c = tconnect6(&net.a, "fd00::2", 80);
+	REQUIRE(tnet_loop(&net, t6_step_accept, &p, 10000));
+	t = tcb_of((struct bsock *)(void *)p.c);
+	cove_put16(rst, t->rport);
+	cove_put16(rst + 2, t->lport);
+	cove_put32(rst + 4, t->rcv_nxt + 1000);
+	chal = tstats(&net.a).tcp_challenge_acks;
+	t6_inject(&net.a, "fd00::2", "fd00::1", IPPROTO_TCP, rst, sizeof(rst),
+		  16);
+	CHECK(tstats(&net.a).tcp_challenge_acks == chal + 1);
+	CHECK(t->state == TCPS_ESTABLISHED);
+	cove_put32(rst + 4, t->rcv_nxt);
+	t6_inject(&net.a, "fd00::2", "fd00::1", IPPROTO_TCP, rst, sizeof(rst),
+		  16);
+	CHECK(t->state == TCPS_CLOSED);
+	CHECK(tsockerr(p.c) == ECONNRESET);
+	tnet_down(&net);
+}
+
 int main(void)
 {
 	RUN(test_dual_accept);
@@ -773,5 +806,6 @@ int main(void)
 	RUN(test_v6_ptb);
 	RUN(test_v6_syncookie);
 	RUN(test_v6_mapped_source);
+	RUN(test_v6_challenge_ack);
 	return check_summary();
 }
