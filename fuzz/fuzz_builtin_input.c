@@ -11,11 +11,14 @@
 /*
  * Input: records of [len: u16 big endian][dt: u8][len bytes]. Each record
  * is one frame given to input() of a builtin instance (10.0.0.1/24, MAC
- * 02:00:c0:7e:00:01, gateway 10.0.0.254) on end A of a mem pair; then the
+ * 02:00:c0:7e:00:01, gateway 10.0.0.254; fd00::1/64 without DAD, gateway
+ * fd00::fe, link-local fe80::c0ff:fe7e:1) on end A of a mem pair; then the
  * fake clock moves dt * 250 ms and run() is called, so ARP retries and the
- * 30 s reassembly timeout are reachable. A UDP socket on port 7 collects
- * datagrams (drained at the end) and an unbound one sends one datagram to
- * 10.0.0.2 first, to exercise the ARP queue. A TCP listener on port 80
+ * 30 s reassembly timeout are reachable (IPv6: 60 s, ND and DAD timers,
+ * RS, MLD). A UDP socket on port 7 collects datagrams (drained at the
+ * end), a dual-stack AF_INET6 one on [::]:9 with IPV6_RECVPKTINFO too,
+ * and unbound ones send one datagram to 10.0.0.2 and one to fd00::2 first,
+ * to exercise the ARP and ND queues. A TCP listener on port 80
  * with a backlog of 1 takes SYNs: the second half-open one already gets
  * a SYN cookie, and ACKs to it are checked as cookies. Whatever the stack
  * transmits is read from end B and freed. Checks: destroy() returns every
@@ -52,7 +55,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cove_frame_pool pa, pb;
 	struct cove_link *a, *b;
 	struct cove_stack *st;
-	struct cove_sock *srv, *cl, *tl;
+	struct cove_sock *srv, *cl, *tl, *srv6, *cl6;
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
+				     .sin6_port = htons(9) };
+	uint8_t ctl[256];
+	int one = 1;
 	struct sockaddr_in sin = { .sin_family = AF_INET,
 				   .sin_port = htons(7) };
 	struct iovec iov;
@@ -70,11 +77,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	env.link = a;
 	cfg.addr.s_addr = htonl(0x0a000001);
 	cfg.gateway.s_addr = htonl(0x0a0000fe);
+	cfg.prefix6_len = 64;
+	cfg.addr6.s6_addr[0] = 0xfd;
+	cfg.addr6.s6_addr[15] = 1;
+	cfg.gateway6 = cfg.addr6;
+	cfg.gateway6.s6_addr[15] = 0xfe;
+	cfg.flags = COVE_STACK_F_NO_DAD;
 	if (ops->create(&cfg, &env, &st))
 		abort();
 	if (ops->socket(st, AF_INET, SOCK_DGRAM, 0, &srv) ||
 	    ops->bind(srv, (struct sockaddr *)&sin, sizeof(sin)) ||
 	    ops->socket(st, AF_INET, SOCK_DGRAM, 0, &cl))
+		abort();
+	if (ops->socket(st, AF_INET6, SOCK_DGRAM, 0, &srv6) ||
+	    ops->setsockopt(srv6, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
+			    sizeof(one)) ||
+	    ops->bind(srv6, (struct sockaddr *)&sin6, sizeof(sin6)) ||
+	    ops->socket(st, AF_INET6, SOCK_DGRAM, 0, &cl6))
 		abort();
 	sin.sin_port = htons(80);
 	if (ops->socket(st, AF_INET, SOCK_STREAM, 0, &tl) ||
@@ -89,6 +108,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	m.msg_name = &sin;
 	m.msg_namelen = sizeof(sin);
 	ops->sendmsg(cl, &m, 0);
+	sin6.sin6_addr = cfg.addr6;
+	sin6.sin6_addr.s6_addr[15] = 2;
+	m.msg_name = &sin6;
+	m.msg_namelen = sizeof(sin6);
+	ops->sendmsg(cl6, &m, 0);
 
 	while (size - off >= 3) {
 		size_t len = (size_t)data[off] << 8 | data[off + 1];
@@ -116,6 +140,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	iov.iov_len = sizeof(buf);
 	while (ops->recvmsg(srv, &m, 0) >= 0)
 		;
+	m.msg_name = &sin6;
+	for (;;) {
+		m.msg_namelen = sizeof(sin6);
+		m.msg_control = ctl;
+		m.msg_controllen = sizeof(ctl);
+		if (ops->recvmsg(srv6, &m, 0) < 0)
+			break;
+	}
+	ops->close(cl6);
+	ops->close(srv6);
 	ops->close(tl);
 	ops->close(cl);
 	ops->close(srv);

@@ -1202,6 +1202,270 @@ static void test_udp6_wire(void)
 	net_down(&net);
 }
 
+/* our_iid() - A's EUI-64 interface id (the low 8 bytes of its addresses). */
+static void our_iid(struct net *net, uint8_t iid[8])
+{
+	const uint8_t *m = net->a.link->mac;
+
+	iid[0] = m[0] ^ 2;
+	iid[1] = m[1];
+	iid[2] = m[2];
+	iid[3] = 0xff;
+	iid[4] = 0xfe;
+	memcpy(iid + 5, m + 3, 3);
+}
+
+/* ra() - a router advertisement from fe80::1 (B's MAC) to all-nodes. */
+static void ra(struct net *net, uint16_t life, uint32_t mtu)
+{
+	static const uint8_t mac[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+	uint8_t m[16 + 8 + 8 + 32] = { 134, 0, 0, 0, 42, 0 }, b[256];
+	struct in6_addr s = in6("fe80::1"), d = in6("ff02::1");
+	struct in6_addr p = in6("2001:db8:1::");
+	uint8_t *o = m + 16;
+
+	put16(m + 6, life);
+	o[0] = 1; /* source link-layer address */
+	o[1] = 1;
+	memcpy(o + 2, net->b.link->mac, 6);
+	o += 8;
+	o[0] = 5; /* MTU */
+	o[1] = 1;
+	o[4] = (uint8_t)(mtu >> 24);
+	o[5] = (uint8_t)(mtu >> 16);
+	o[6] = (uint8_t)(mtu >> 8);
+	o[7] = (uint8_t)mtu;
+	o += 8;
+	o[0] = 3; /* prefix information: on link, autonomous */
+	o[1] = 4;
+	o[2] = 64;
+	o[3] = 0xc0;
+	o[5] = 1; /* valid 65536 s */
+	o[9] = 1; /* preferred 256 s */
+	memcpy(o + 16, &p, 16);
+	put16(m + 2, l4sum(&s, &d, 58, m, sizeof(m)));
+	inject(net, b,
+	       frame6(net, b, "fe80::1", "ff02::1", 58, 255, m, sizeof(m),
+		      mac));
+}
+
+static void test_ra_slaac(void)
+{
+	struct net net;
+	struct cove_frame *f;
+	uint8_t iid[8];
+	char slaac[64];
+	struct in6_addr a = in6("2001:db8:1::");
+	static uint8_t l4[1500], b[1600];
+	size_t n;
+	unsigned pieces = 0;
+
+	net_up(&net, true, COVE_STACK_F_NO_DAD | COVE_STACK_F_NO_GARP);
+	our_iid(&net, iid);
+	memcpy(a.s6_addr + 8, iid, 8);
+	inet_ntop(AF_INET6, &a, slaac, sizeof(slaac));
+	/* the link-local address first (DAD); then router solicitation */
+	advance(&net, 2500);
+	f = next6(&net, 133);
+	CHECK(f != NULL);
+	if (f) {
+		struct in6_addr ar = in6("ff02::2");
+
+		CHECK(!memcmp(f->data + 38, &ar, 16) && f->data[21] == 255);
+		cove_frame_free(f);
+	}
+	wire_drain(&net);
+	ra(&net, 1800, 1400);
+	advance(&net, 1100);
+	{
+		bool report = false;
+
+		CHECK(dad_ns(&net, slaac, &report)); /* the SLAAC address */
+	}
+	advance(&net, 1100);
+	wire_drain(&net);
+	/* from off link: the reply goes to the router, hop limit 42 */
+	n = echo6(l4, "2001:db8:5::7", slaac, 1400, 1);
+	inject(&net, b,
+	       frame6(&net, b, "2001:db8:5::7", slaac, 58, 64, l4, n, NULL));
+	while ((f = next6(&net, 1044)) != NULL) {
+		CHECK(!memcmp(f->data, net.b.link->mac, 6));
+		CHECK(f->data[21] == 42);
+		CHECK(f->len - 14 <= 1400); /* the RA's MTU */
+		pieces++;
+		cove_frame_free(f);
+	}
+	CHECK(pieces == 2);
+	/* the router leaves: no route off link any more */
+	ra(&net, 0, 1400);
+	n = echo6(l4, "2001:db8:5::7", slaac, 8, 2);
+	inject(&net, b,
+	       frame6(&net, b, "2001:db8:5::7", slaac, 58, 64, l4, n, NULL));
+	CHECK(next6(&net, 129) == NULL && next6(&net, 135) == NULL);
+	net_down(&net);
+}
+
+/* ns_to() - the next NS A sent; *@unicast: to fd00::2's MAC itself. */
+static bool ns_to(struct net *net, bool *unicast)
+{
+	struct in6_addr t = in6(PEER);
+	struct cove_frame *f;
+
+	while ((f = next6(net, 135)) != NULL) {
+		bool mine = !memcmp(f->data + 62, &t, 16);
+
+		*unicast = !memcmp(f->data, net->b.link->mac, 6);
+		cove_frame_free(f);
+		if (mine) /* not our own DAD probes */
+			return true;
+	}
+	return false;
+}
+
+static void test_nud(void)
+{
+	struct net net;
+	struct cove_frame *f;
+	bool uni = false;
+	int i;
+
+	net_up(&net, true, COVE_STACK_F_NO_DAD | COVE_STACK_F_NO_GARP);
+	learn_peer6(&net); /* STALE */
+	ping(&net, 58, NULL, 0, 8, 1);
+	CHECK((f = next6(&net, 129)) != NULL); /* sent at once: now DELAY */
+	cove_frame_free(f);
+	now_ns += 5100000000ull; /* DELAY -> PROBE: a unicast NS */
+	CHECK(ns_to(&net, &uni) && uni);
+	for (i = 0; i < 2; i++) {
+		now_ns += 1100000000ull;
+		CHECK(ns_to(&net, &uni) && uni);
+	}
+	now_ns += 1100000000ull; /* three unanswered: the entry is gone */
+	CHECK(!ns_to(&net, &uni));
+	ping(&net, 58, NULL, 0, 8, 2);
+	CHECK(ns_to(&net, &uni) && !uni); /* INCOMPLETE: multicast again */
+	na_from_peer(&net, PEER);	  /* solicited: REACHABLE */
+	CHECK((f = next6(&net, 129)) != NULL);
+	cove_frame_free(f);
+	now_ns += 50000000000ull; /* past ReachableTime: STALE, no probe */
+	CHECK(!ns_to(&net, &uni));
+	ping(&net, 58, NULL, 0, 8, 3);
+	CHECK((f = next6(&net, 129)) != NULL);
+	cove_frame_free(f);
+	now_ns += 5100000000ull;
+	CHECK(ns_to(&net, &uni) && uni); /* probed again */
+	na_from_peer(&net, PEER);
+	now_ns += 2000000000ull;
+	CHECK(!ns_to(&net, &uni)); /* confirmed: no more probes */
+	net_down(&net);
+}
+
+static void test_mld(void)
+{
+	struct net net;
+	struct cove_frame *f;
+	struct in6_addr sn = in6("ff02::1:ff00:1"), g = in6("ff02::16");
+
+	net_up(&net, true, COVE_STACK_F_NO_DAD | COVE_STACK_F_NO_GARP);
+	now_ns += 1100000000ull;
+	f = next6(&net, 143);
+	CHECK(f != NULL);
+	if (f) {
+		const uint8_t *b = f->data;
+		unsigned i, n = get16(b + 68), found = 0;
+
+		CHECK(b[21] == 1 && !memcmp(b + 38, &g, 16));
+		CHECK(b[54] == 58 && b[56] == 5 && b[57] == 2); /* alert */
+		CHECK(n == 2); /* link-local's and fd00::1's groups */
+		for (i = 0; i < n; i++)
+			found += !memcmp(b + 70 + i * 20 + 4, &sn, 16);
+		CHECK(found == 1);
+		cove_frame_free(f);
+	}
+	wire_drain(&net);
+	now_ns += 3000000000ull;
+	wire_drain(&net);
+	/* a general query: a report within a second */
+	{
+		static const uint8_t mac[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+		uint8_t x[8 + 28] = { 58, 0, 5, 2, 0, 0, 1, 0, 130 }, b[128];
+		struct in6_addr s = in6("fe80::1"), d = in6("ff02::1");
+
+		put16(x + 8 + 4, 1000);
+		put16(x + 8 + 2, l4sum(&s, &d, 58, x + 8, 28));
+		inject(&net, b,
+		       frame6(&net, b, "fe80::1", "ff02::1", 0, 1, x, sizeof(x),
+			      mac));
+	}
+	now_ns += 1000000000ull;
+	CHECK((f = next6(&net, 143)) != NULL);
+	if (f)
+		cove_frame_free(f);
+	net_down(&net);
+}
+
+static void test_loopback6(void)
+{
+	struct net net;
+	struct cove_sock *a, *b;
+	char buf[16];
+	struct sockaddr_in6 from;
+	socklen_t fl = sizeof(from);
+	uint64_t tx;
+
+	net_up(&net, true, COVE_STACK_F_NO_DAD | COVE_STACK_F_NO_GARP);
+	wire_drain(&net);
+	a = sock(&net.a, AF_INET6, "::1", 5000);
+	b = sock(&net.a, AF_INET6, "::", 5001);
+	tx = stats(&net.a).tx_frames;
+	CHECK(send6(b, "::1", 5000, "loop", 4) == 4);
+	ops->run(net.a.st, now_ns);
+	ops->run(net.a.st, now_ns);
+	CHECK(recv_from(a, buf, sizeof(buf), &from, &fl) == 4);
+	CHECK(sa6_is(&from, "::1", 5001));
+	/* to our own global address: looped too */
+	CHECK(send6(a, "::1", 5001, "x", 1) == 1);
+	CHECK(send6(b, ME, 5001, "self", 4) == 4);
+	ops->run(net.a.st, now_ns);
+	ops->run(net.a.st, now_ns);
+	CHECK(recv_from(b, buf, sizeof(buf), NULL, NULL) == 1);
+	fl = sizeof(from);
+	CHECK(recv_from(b, buf, sizeof(buf), &from, &fl) == 4);
+	CHECK(sa6_is(&from, ME, 5001));
+	CHECK(stats(&net.a).tx_frames == tx); /* nothing on the wire */
+	ops->close(a);
+	ops->close(b);
+	net_down(&net);
+}
+
+static void test_icmp6_rate(void)
+{
+	struct net net;
+	struct cove_frame *f;
+	unsigned i, n = 0;
+
+	net_up(&net, true, COVE_STACK_F_NO_DAD | COVE_STACK_F_NO_GARP);
+	learn_peer6(&net);
+	for (i = 0; i < 200; i++)
+		udp6_in(&net, ME, 5999, "closed");
+	while ((f = next6(&net, 1)) != NULL) {
+		n++;
+		cove_frame_free(f);
+	}
+	CHECK(n == 50); /* the burst, then nothing until tokens come back */
+	now_ns += 10000000ull; /* 10 ms: 10 tokens */
+	for (i = 0; i < 20; i++)
+		udp6_in(&net, ME, 5999, "closed");
+	n = 0;
+	while ((f = next6(&net, 1)) != NULL) {
+		n++;
+		cove_frame_free(f);
+	}
+	CHECK(n == 10);
+	CHECK(stats(&net.a).udp_no_port == 220);
+	net_down(&net);
+}
+
 int main(void)
 {
 	ops = cove_stack_find("builtin");
@@ -1215,5 +1479,10 @@ int main(void)
 	RUN(test_udp6_pair);
 	RUN(test_udp6_bind_rules);
 	RUN(test_udp6_wire);
+	RUN(test_ra_slaac);
+	RUN(test_nud);
+	RUN(test_mld);
+	RUN(test_loopback6);
+	RUN(test_icmp6_rate);
 	return check_summary();
 }

@@ -291,6 +291,7 @@ static void reasm6_done(struct bstack *st, struct reasm6 *r,
 	cove_put16(h + 4, (uint16_t)(len - IP6_HLEN_));
 	pkt->ip_hdr = h;
 	pkt->ip_len = len;
+	pkt->csum_ok = false; /* a link vouches for frames, not datagrams */
 	ip6_chain(st, pkt, h, len, r->nh, r->unfrag, false);
 	r->used = false;
 }
