@@ -60,6 +60,11 @@ DAD): Linux's MSS towards the stack (1500 - 60 - 12), the concurrent echo
 20 MiB), keep-alive and pipelining; every IPv4 TCP check then reaches
 the same dual-stack [::] listeners. IPv6 has no TSO yet, so the "TSO
 used" count leaves the IPv6 checks' segments and frames out.
+  STACK pmtu6 (builtin): TCP over IPv6 through a router netns whose link
+                     to Linux has MTU 1280 while Linux announces MSS 1440:
+                     the router's Packet Too Big must lower the stack's
+                     path MTU mid-transfer (pmtu_updates, retransmissions)
+                     and 20 MiB from its http server arrive whole.
 
 The suite: ping; N concurrent connections echoing random data checked byte
 for byte; bulk data to --discard (count checked in the server's stats) and
@@ -86,7 +91,7 @@ clean exit.
 
 Usage: stack_linux.py [--stack NAME] [--no-control] [--quick]
                       [--rounds tap,packet,impaired,lossy,segmented,
-                                tap-segmented,dpdk-packet,dpdk-xdp,
+                                tap-segmented,pmtu6,dpdk-packet,dpdk-xdp,
                                 dpdk-tap,dpdk-impaired,xdp,xdp-generic,
                                 xdp-impaired]
                       [--impaired-timeout S]
@@ -1035,6 +1040,88 @@ def run_round(res, name, stack, link, sizes, pool, impair=None,
             os.unlink(log)
 
 
+def run_pmtu6_round(res, name, stack, pool):
+    """TCP over IPv6 through a router with a smaller MTU (RFC 8201).
+
+    The stack (fd79::2/64, packet link) and Linux (fd79::1/64) share a
+    prefix but not a link: a router netns between them forwards with proxy
+    NDP, its link to Linux has MTU 1280, and Linux announces MSS 1440
+    (route advmss) so the stack starts with 1500-byte packets. The router
+    answers them with Packet Too Big; the stack must lower its path MTU
+    (pmtu_updates), resend in 1220-byte segments, and the bulk transfer
+    from its http server arrive whole, byte for byte.
+    """
+    tag = "serve"
+    logdir = os.path.join(os.environ.get("COVE_BUILD", "/tmp"), "test-logs")
+    log = os.path.join(logdir, "stack_linux-%d-%s.stderr" %
+                       (os.getpid(), name.replace(" ", "_")))
+    failed_before = len(res.failed)
+    spaces, srv = [], None
+    try:
+        client = netns.Netns(netns.unique(tag, "c"))
+        router = netns.Netns(netns.unique(tag, "r"))
+        server_ns = netns.Netns(netns.unique(tag, "s"))
+        spaces += [client, router, server_ns]
+        netns.veth_pair(client, "cva", router, "cvr1")
+        netns.veth_pair(router, "cvr0", server_ns, "cvb")
+        netns.no_segmentation_offload(router, "cvr0")
+        server_ns.run("sysctl", "-qw", "net.ipv6.conf.cvb.disable_ipv6=1")
+        client.ip("link", "set", "cva", "mtu", "1280")
+        router.ip("link", "set", "cvr1", "mtu", "1280")
+        router.run("sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
+        router.run("sysctl", "-qw", "net.ipv6.conf.all.proxy_ndp=1")
+        client.ip("-6", "addr", "add", "fd79::1/64", "dev", "cva", "nodad",
+                  "noprefixroute")
+        client.ip("-6", "route", "add", "fd79::/64", "dev", "cva", "advmss",
+                  "1440")
+        router.ip("-6", "route", "add", "fd79::1/128", "dev", "cvr1")
+        router.ip("-6", "route", "add", "fd79::2/128", "dev", "cvr0")
+        router.ip("-6", "neigh", "add", "proxy", "fd79::1", "dev", "cvr0")
+        router.ip("-6", "neigh", "add", "proxy", "fd79::2", "dev", "cvr1")
+        args = ["--stack", stack, "--link", "packet:cvb",
+                "--addr", "10.79.0.2/24", "--addr6", "fd79::2/64"]
+        client.enter()
+        try:
+            srv = serve_in(server_ns, args + SERVERS, log)
+        except ServeError as e:
+            res.run(name, "start stack-serve", lambda: expect(False, str(e)))
+            return
+        ctx = Ctx(name, "10.79.0.2", None, srv, SMALL, pool, timeout=60)
+        ctx.addr6 = "fd79::2"
+        res.run(name, "ipv6: ping -6 through the router", check_ping6, ctx)
+        before = srv.stats()
+        res.run(name, "ipv6: http 20 MiB through an MTU of 1280",
+                lambda: check_http(v6ctx(ctx)))
+        after = srv.stats()
+        res.run(name, "the stack lowered its path MTU and resent",
+                lambda: expect(
+                    after.get("pmtu_updates", 0) >
+                    before.get("pmtu_updates", 0) and
+                    after.get("tcp_retransmits", 0) >
+                    before.get("tcp_retransmits", 0),
+                    "pmtu_updates %d -> %d, tcp_retransmits %d -> %d" % (
+                        before.get("pmtu_updates", 0),
+                        after.get("pmtu_updates", 0),
+                        before.get("tcp_retransmits", 0),
+                        after.get("tcp_retransmits", 0))))
+        res.run(name, "ipv6: tcp echo through the router",
+                lambda: check_echo(v6ctx(ctx)))
+        rc, stats = srv.stop()
+        srv = None
+        res.run(name, "clean exit with stats", lambda: expect(
+            rc == 0 and stats is not None, "exit %d" % rc))
+    finally:
+        if srv:
+            srv.kill()
+        netns.leave()
+        for ns in spaces:
+            ns.delete()
+        if len(res.failed) > failed_before:
+            print("     (stack-serve's stderr: %s)" % log, flush=True)
+        elif os.path.exists(log):
+            os.unlink(log)
+
+
 def has_stack(name):
     """Is @name a stack, or with "link:" in front a link, of $COVE?"""
     cove = os.environ.get("COVE", "build/src/cli/cove")
@@ -1056,7 +1143,7 @@ def main():
                     help="small transfers everywhere (development)")
     ap.add_argument("--rounds",
                     default="tap,packet,impaired,lossy,segmented,"
-                    "tap-segmented",
+                    "tap-segmented,pmtu6",
                     help="which rounds of --stack to run (comma list; "
                     "the xdp ones are not in the default and need "
                     "cove-plugin)")
@@ -1114,6 +1201,9 @@ def main():
                               "dpdk-tap", SMALL, pool,
                               impair="drop=2,dup=1,reorder=2,seed=7",
                               impaired_timeout=opts.impaired_timeout)
+                if "pmtu6" in rounds and opts.stack == "builtin":
+                    run_pmtu6_round(res, opts.stack + " pmtu6", opts.stack,
+                                    pool)
                 if "tap-segmented" in rounds:
                     run_round(res, opts.stack + " tap segmented",
                               opts.stack, "tap", SMALL, pool,
