@@ -416,19 +416,6 @@ static inline struct tcb *tcb_of(struct bsock *b)
 	return container_of_(b, struct tcb, b);
 }
 
-static inline uint64_t tcp_now(const struct tcb *t)
-{
-	return t->b.st->now_ns;
-}
-
-/* Bytes of data queued after snd_nxt (not yet sent). */
-static inline uint32_t tcp_unsent(const struct tcb *t)
-{
-	uint32_t end = t->sb_seq + t->sb_len;
-
-	return seq_gt(end, t->snd_nxt) ? end - t->snd_nxt : 0;
-}
-
 /* tcp_v6() - does a connection to (or a segment from) @peer use IPv6? */
 static inline bool tcp_v6(const struct in6_addr *peer)
 {
@@ -440,6 +427,19 @@ static inline bool tcp_addr_local(const struct bstack *st,
 				  const struct in6_addr *a)
 {
 	return ipx_is_v4(a) ? ip_is_local(st, ipx_v4(a)) : ip6_is_local(st, a);
+}
+
+static inline uint64_t tcp_now(const struct tcb *t)
+{
+	return t->b.st->now_ns;
+}
+
+/* Bytes of data queued after snd_nxt (not yet sent). */
+static inline uint32_t tcp_unsent(const struct tcb *t)
+{
+	uint32_t end = t->sb_seq + t->sb_len;
+
+	return seq_gt(end, t->snd_nxt) ? end - t->snd_nxt : 0;
 }
 
 /* tcp_can_send() - may a connection in @state send data (and ACK reads)? */
