@@ -792,6 +792,54 @@ static void test_v6_challenge_ack(void)
 	tnet_down(&net);
 }
 
+/*
+ * Link-local: a connect to B's fe80:: address needs the scope id of the
+ * interface (ip6_ifindex()); accept() and getsockname() name both ends
+ * with it, as Linux does.
+ */
+static void test_v6_link_local(void)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6,
+				  .sin6_port = htons(80) };
+	socklen_t len = sizeof(a);
+	const uint8_t *mac;
+	struct t6conn p = { 0 };
+	struct tnet net;
+	uint32_t ifx;
+
+	tnet_up(&net, &t6opts);
+	ifx = ip6_ifindex((const struct bstack *)(void *)net.a.st);
+	mac = t6_mac(&net.b);
+	a.sin6_addr.s6_addr[0] = 0xfe;
+	a.sin6_addr.s6_addr[1] = 0x80;
+	a.sin6_addr.s6_addr[8] = mac[0] ^ 2;
+	a.sin6_addr.s6_addr[9] = mac[1];
+	a.sin6_addr.s6_addr[10] = mac[2];
+	a.sin6_addr.s6_addr[11] = 0xff;
+	a.sin6_addr.s6_addr[12] = 0xfe;
+	memcpy(&a.sin6_addr.s6_addr[13], mac + 3, 3);
+	p.l = tlisten6(&net.b, 80, 8);
+	tadvance(&net, 3000); /* past DAD of the link-local addresses */
+	p.c = tsock6(&net.a);
+	CHECK(tops->connect(p.c, (struct sockaddr *)&a, sizeof(a)) == -EINVAL);
+	a.sin6_scope_id = ifx + 1;
+	CHECK(tops->connect(p.c, (struct sockaddr *)&a, sizeof(a)) ==
+	      -ENETUNREACH);
+	a.sin6_scope_id = ifx;
+	CHECK(tops->connect(p.c, (struct sockaddr *)&a, sizeof(a)) ==
+	      -EINPROGRESS);
+	REQUIRE(tnet_loop(&net, t6_step_accept, &p, 10000));
+	CHECK(IN6_IS_ADDR_LINKLOCAL(&p.peer.sin6_addr));
+	CHECK(p.peer.sin6_scope_id == ifx);
+	CHECK(tops->getsockname(p.s, (struct sockaddr *)&a, &len) == 0);
+	CHECK(IN6_IS_ADDR_LINKLOCAL(&a.sin6_addr) && a.sin6_scope_id == ifx);
+	len = sizeof(a);
+	CHECK(tops->getsockname(p.c, (struct sockaddr *)&a, &len) == 0);
+	CHECK(IN6_IS_ADDR_LINKLOCAL(&a.sin6_addr) && a.sin6_scope_id == ifx);
+	techo(&net, p.c, p.s);
+	tnet_down(&net);
+}
+
 int main(void)
 {
 	RUN(test_dual_accept);
@@ -807,5 +855,6 @@ int main(void)
 	RUN(test_v6_syncookie);
 	RUN(test_v6_mapped_source);
 	RUN(test_v6_challenge_ack);
+	RUN(test_v6_link_local);
 	return check_summary();
 }
