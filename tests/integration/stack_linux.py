@@ -182,7 +182,7 @@ def check_echo(ctx):
     try:
         while left:
             expect(time.monotonic() < end, "echo: %d connections unfinished "
-                   "after %ds" % (left, ctx.timeout))
+                   "after %ds%s" % (left, ctx.timeout, _echo_stuck(ctx, sel)))
             for key, mask in sel.select(1.0):
                 c, s = key.data, key.fileobj
                 if mask & selectors.EVENT_WRITE and c["sent"] < size:
@@ -214,6 +214,31 @@ def check_echo(ctx):
         for key in list(sel.get_map().values()):
             key.fileobj.close()
         sel.close()
+
+
+def _echo_stuck(ctx, sel):
+    """What the unfinished echo connections and the server say (failures)."""
+    out = []
+    for key in sel.get_map().values():
+        c = key.data
+        try:
+            info = key.fileobj.getsockopt(socket.IPPROTO_TCP,
+                                          socket.TCP_INFO, 104)
+            state, ca, rtx, probes, backoff = info[:5]
+        except OSError:
+            state = ca = rtx = probes = backoff = -1
+        out.append("sent %d got %d state %d ca %d retransmits %d probes %d "
+                   "backoff %d" % (c["sent"], c["got"], state, ca, rtx,
+                                   probes, backoff))
+    try:
+        st = ctx.server.stats()
+        out.append("server: " + " ".join(
+            "%s %s" % (k, st.get(k)) for k in (
+                "tcp_retransmits", "tx_dropped", "rx_dropped",
+                "link_tx_dropped", "tcp_conns")))
+    except (OSError, ServeError):
+        pass
+    return ": " + "; ".join(out[:4] + out[-1:]) if out else ""
 
 
 def stat(ctx, name):
