@@ -48,7 +48,9 @@ struct serve_opts {
 	bool needs_link;
 	struct in_addr addr, gateway;
 	uint8_t prefix_len;
-	struct in6_addr addr6; /* --addr6; :: for none */
+	struct in6_addr addr6;	  /* --addr6; :: for none */
+	struct in6_addr gateway6; /* --gateway6; :: for none */
+	uint32_t stack_flags;	  /* COVE_STACK_F_*: --no-ipv6 */
 	uint8_t prefix6_len;
 	bool have_addr, have_connect;
 	struct sockaddr_in connect_to;
@@ -61,7 +63,7 @@ struct serve_opts {
 #define SERVE_HELP                                                                \
 	"Usage: %s stack-serve --stack NAME --link KIND:IF\n"                     \
 	"           --addr A.B.C.D/N [--gateway A.B.C.D] [--addr6 ADDR/LEN]\n"    \
-	"           [--echo PORT]\n"                                              \
+	"           [--gateway6 ADDR] [--no-ipv6] [--echo PORT]\n"                \
 	"           [--discard PORT] [--http PORT] [--udp-echo PORT]\n"           \
 	"           [--impair SPEC] [--connect A.B.C.D:PORT] [--verbose]\n"       \
 	"           [--pcap FILE [--pcap-size N[k|m|g]]]\n"                       \
@@ -79,6 +81,10 @@ struct serve_opts {
 	"                      well (the stack checks it with DAD first); the\n"  \
 	"                      servers are dual stack ([::]) where the\n"         \
 	"                      provider has AF_INET6\n"                           \
+	"  --gateway6 ADDR     IPv6 default router (else one from router\n"       \
+	"                      advertisements)\n"                                 \
+	"  --no-ipv6           no IPv6 on the link at all (not even the\n"        \
+	"                      link-local address, DAD, RS and MLD at start)\n"   \
 	"  --echo PORT         TCP: send every byte back\n"                       \
 	"  --discard PORT      TCP: read and drop\n"                              \
 	"  --http PORT         HTTP/1.1: GET /N answers N bytes, byte i being\n"  \
@@ -226,6 +232,8 @@ static int serve_parse(int argc, char **argv, struct serve_opts *o)
 		{ "addr", required_argument, NULL, 'a' },
 		{ "gateway", required_argument, NULL, 'g' },
 		{ "addr6", required_argument, NULL, '6' },
+		{ "gateway6", required_argument, NULL, 'G' },
+		{ "no-ipv6", no_argument, NULL, 'N' },
 		{ "echo", required_argument, NULL, 'e' },
 		{ "discard", required_argument, NULL, 'd' },
 		{ "http", required_argument, NULL, 'H' },
@@ -295,6 +303,16 @@ static int serve_parse(int argc, char **argv, struct serve_opts *o)
 		case '6':
 			if (serve_addr6_prefix(optarg, o))
 				return 2;
+			break;
+		case 'N':
+			o->stack_flags |= COVE_STACK_F_NO_IPV6;
+			break;
+		case 'G':
+			if (inet_pton(AF_INET6, optarg, &o->gateway6) != 1)
+				return cove_usage_error(
+					"stack-serve",
+					"--gateway6: '%s' is not an IPv6 address",
+					optarg);
 			break;
 		case 'e':
 			kind = SERVE_ECHO;
@@ -582,6 +600,8 @@ static int serve_setup(const struct serve_opts *o, struct serve *sv,
 		.gateway = o->gateway,
 		.addr6 = o->addr6,
 		.prefix6_len = o->prefix6_len,
+		.gateway6 = o->gateway6,
+		.flags = o->stack_flags,
 	};
 	struct cove_stack_env env = {
 		.notify = serve_notify,

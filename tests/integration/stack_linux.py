@@ -66,6 +66,14 @@ used" count leaves the IPv6 checks' segments and frames out.
                      path MTU mid-transfer (pmtu_updates, retransmissions)
                      and 20 MiB from its http server arrive whole.
 
+  STACK pmtu:        IPv6 only: Linux in the TAP's namespace routes to a
+                     client behind a veth of MTU 1300 (the stack gets
+                     --gateway6); the stack's 1448-byte echo replies get a
+                     Packet Too Big from Linux's router, the stack lowers
+                     its path MTU (pmtu_updates) and the client's retry
+                     comes back fragmented to fit; then datagrams of up to
+                     6000 bytes both ways.
+
 The suite: ping; N concurrent connections echoing random data checked byte
 for byte; bulk data to --discard (count checked in the server's stats) and
 from --http (body checked against its formula: byte i = (i*31+7) mod 251);
@@ -91,7 +99,7 @@ clean exit.
 
 Usage: stack_linux.py [--stack NAME] [--no-control] [--quick]
                       [--rounds tap,packet,impaired,lossy,segmented,
-                                tap-segmented,pmtu6,dpdk-packet,dpdk-xdp,
+                                tap-segmented,pmtu,pmtu6,dpdk-packet,dpdk-xdp,
                                 dpdk-tap,dpdk-impaired,xdp,xdp-generic,
                                 xdp-impaired]
                       [--impaired-timeout S]
@@ -988,6 +996,10 @@ def run_round(res, name, stack, link, sizes, pool, impair=None,
                     args += ["--addr6", addr6 + "/64"]
         if impair:
             args += ["--impair", impair]
+        if link.startswith("xdp") and not impair and stack != "kernel":
+            # the idle check wants a silent stack: IPv6's start-up (DAD,
+            # router solicitations, MLD: some 10 s) would be traffic
+            args += ["--no-ipv6"]
         client.enter()
         dad = dad_listener(addr6, ifname) if addr6 else None
         try:
@@ -1148,6 +1160,79 @@ def run_pmtu6_round(res, name, stack, pool):
             os.unlink(log)
 
 
+def check_pmtu(ctx):
+    """Datagrams whose echo no longer fits the path: the first reply dies
+    at the router (Packet Too Big), the retried one arrives fragmented."""
+    before = stat(ctx, "pmtu_updates")
+    with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as u:
+        u.settimeout(0.5)
+        for i, size in enumerate((1200, 1400, 1400, 4000, 6000)):
+            msg = b"%04d" % i + bytes((i + k) % 251 for k in range(size))
+            for _ in range(8):
+                u.sendto(msg, (ctx.addr6, UDP))
+                try:
+                    while u.recvfrom(8192)[0] != msg:
+                        pass
+                    break
+                except socket.timeout:
+                    continue
+            else:
+                raise AssertionError("pmtu: %d bytes never echoed" % size)
+    got = stat(ctx, "pmtu_updates") - before
+    expect(got >= 1, "pmtu: no path MTU update (pmtu_updates %d)" % got)
+
+
+def run_pmtu_round(res, stack, pool):
+    """The stack behind Linux as a router with a 1300-byte link."""
+    name = stack + " pmtu"
+    logdir = os.path.join(os.environ.get("COVE_BUILD", "/tmp"), "test-logs")
+    os.makedirs(logdir, exist_ok=True)
+    log = os.path.join(logdir, "stack_linux-%d-pmtu.stderr" % os.getpid())
+    failed_before = len(res.failed)
+    spaces, srv = [], None
+    try:
+        rt = netns.Netns(netns.unique("serve", "r"))
+        client = netns.Netns(netns.unique("serve", "c"))
+        spaces += [rt, client]
+        netns.tap(rt, "cvtap0")
+        rt.ip("-6", "addr", "add", "fd77::1/64", "dev", "cvtap0", "nodad")
+        netns.veth_pair(client, "cvc", rt, "cvr")
+        for ns, ifn, a in ((client, "cvc", "fd76::1/64"),
+                           (rt, "cvr", "fd76::2/64")):
+            ns.ip("link", "set", ifn, "mtu", "1300")
+            ns.ip("-6", "addr", "add", a, "dev", ifn, "nodad")
+        rt.run("sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
+        client.ip("-6", "route", "add", "fd77::/64", "via", "fd76::2")
+        args = ["--stack", stack, "--link", "tap:cvtap0",
+                "--addr", "10.77.0.2/24", "--addr6", "fd77::2/64",
+                "--gateway6", "fd77::1", "--udp-echo", str(UDP)]
+        client.enter()
+        try:
+            srv = serve_in(rt, args, log)
+        except ServeError as e:
+            res.run(name, "start stack-serve", lambda: expect(False, str(e)))
+            return
+        ctx = Ctx(name, "10.77.0.2", None, srv, SMALL, pool, 60)
+        ctx.addr6 = "fd77::2"
+        res.run(name, "ipv6: ping -6 through the router", check_ping6, ctx)
+        res.run(name, "ipv6: Packet Too Big lowers the path MTU",
+                check_pmtu, ctx)
+        rc, stats = srv.stop()
+        srv = None
+        res.run(name, "clean exit with stats", lambda: expect(
+            rc == 0 and stats is not None, "exit %d" % rc))
+    finally:
+        if srv:
+            srv.kill()
+        netns.leave()
+        for ns in spaces:
+            ns.delete()
+        if len(res.failed) > failed_before:
+            print("     (stack-serve's stderr: %s)" % log, flush=True)
+        elif os.path.exists(log):
+            os.unlink(log)
+
+
 def has_stack(name):
     """Is @name a stack, or with "link:" in front a link, of $COVE?"""
     cove = os.environ.get("COVE", "build/src/cli/cove")
@@ -1169,7 +1254,7 @@ def main():
                     help="small transfers everywhere (development)")
     ap.add_argument("--rounds",
                     default="tap,packet,impaired,lossy,segmented,"
-                    "tap-segmented,pmtu6",
+                    "tap-segmented,pmtu,pmtu6",
                     help="which rounds of --stack to run (comma list; "
                     "the xdp ones are not in the default and need "
                     "cove-plugin)")
@@ -1234,6 +1319,8 @@ def main():
                     run_round(res, opts.stack + " tap segmented",
                               opts.stack, "tap", SMALL, pool,
                               segmented=True)
+                if "pmtu" in rounds and opts.stack == "builtin":
+                    run_pmtu_round(res, opts.stack, pool)
                 xdp = [r for r in rounds if r.startswith("xdp")]
                 if xdp and not has_stack("link:xdp"):
                     res.run("xdp", "link built in", lambda: expect(

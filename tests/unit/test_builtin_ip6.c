@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/uio.h>
 
@@ -640,11 +641,15 @@ static void test_fragments6(void)
 	CHECK(next6(&net, 1044) == NULL && next6(&net, 129) == NULL);
 	CHECK(stats(&net.a).ip6_reasm_failed == s0.ip6_reasm_failed + 1);
 	CHECK(stats(&net.a).ip6_reassembled == s0.ip6_reassembled);
-	/* a duplicate piece is an overlap too (RFC 5722) */
+	/* a duplicate piece is ignored (as Linux does), the rest completes */
 	frag6(&net, msg, n, 0, 1200, true, 3);
 	frag6(&net, msg, n, 0, 1200, true, 3);
-	frag6(&net, msg, n, 1200, n - 1200, false, 3);
-	CHECK(next6(&net, 1044) == NULL);
+	frag6(&net, msg, n, 1200, 1200, true, 3);
+	frag6(&net, msg, n, 2400, n - 2400, false, 3);
+	CHECK((f = next6(&net, 1044)) != NULL);
+	cove_frame_free(f);
+	wire_drain(&net);
+	CHECK(stats(&net.a).ip6_reassembled == s0.ip6_reassembled + 1);
 	/* a non-last piece not a multiple of 8: parameter problem */
 	frag6(&net, msg, n, 0, 1201, true, 4);
 	expect_param(&net, 0, 4);
@@ -978,6 +983,94 @@ static void test_udp6_pair(void)
 	ops->close(c4);
 	ops->close(cl);
 	ops->close(srv);
+	net_down(&net);
+}
+
+/* A 60000-byte datagram to a neighbour not yet resolved: its 42 pieces
+ * wait on the one ND entry and all go out once the NA comes. */
+static void test_udp6_big_first(void)
+{
+	struct net net;
+	struct cove_sock *srv, *cl;
+	static uint8_t big[60000], got[65536];
+	size_t i;
+
+	net_up(&net, false, COVE_STACK_F_NO_DAD | COVE_STACK_F_NO_GARP);
+	srv = sock(&net.b, AF_INET6, "::", 7000);
+	cl = sock(&net.a, AF_INET6, NULL, 0);
+	for (i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 13 + 5);
+	CHECK(send6(cl, "fd00::2", 7000, big, sizeof(big)) ==
+	      (ssize_t)sizeof(big));
+	CHECK(stats(&net.a).frames_held == 42); /* 60008 / 1448 */
+	pump(&net);
+	CHECK(recv_from(srv, got, sizeof(got), NULL, NULL) ==
+	      (ssize_t)sizeof(big));
+	CHECK(!memcmp(got, big, sizeof(big)));
+	CHECK(stats(&net.a).frames_held == 0);
+	ops->close(cl);
+	ops->close(srv);
+	net_down(&net);
+}
+
+static int join6(struct cove_sock *s, int opt, const char *g, unsigned ifi,
+		 socklen_t len)
+{
+	struct ipv6_mreq mr = { .ipv6mr_interface = ifi };
+
+	mr.ipv6mr_multiaddr = in6(g);
+	return ops->setsockopt(s, IPPROTO_IPV6, opt, &mr, len);
+}
+
+static void test_udp6_multicast(void)
+{
+	struct net net;
+	struct cove_sock *srv, *cl, *v4;
+	char buf[32], g[32];
+	socklen_t ml = sizeof(struct ipv6_mreq);
+	struct sockaddr_in6 from;
+	socklen_t fl = sizeof(from);
+	unsigned i;
+
+	net_up(&net, false, COVE_STACK_F_NO_DAD | COVE_STACK_F_NO_GARP);
+	advance(&net, 3000); /* link-local addresses up: multicast sources */
+	srv = sock(&net.b, AF_INET6, "::", 7100);
+	cl = sock(&net.a, AF_INET6, NULL, 0);
+	/* Linux's answers (checked on the kernel) */
+	CHECK(join6(srv, IPV6_JOIN_GROUP, "ff02::1234", 0, ml) == 0);
+	CHECK(join6(srv, IPV6_JOIN_GROUP, "ff02::1234", 2, ml) == -EADDRINUSE);
+	CHECK(join6(srv, IPV6_JOIN_GROUP, "fd00::5", 0, ml) == -EINVAL);
+	CHECK(join6(srv, IPV6_JOIN_GROUP, "ff02::6", 99, ml) == -ENODEV);
+	CHECK(join6(srv, IPV6_JOIN_GROUP, "ff02::7", 0, 16) == -EINVAL);
+	CHECK(join6(srv, IPV6_LEAVE_GROUP, "ff02::9", 0, ml) == -EADDRNOTAVAIL);
+	CHECK(join6(srv, IPV6_LEAVE_GROUP, "fd00::5", 0, ml) == -EINVAL);
+	v4 = sock(&net.b, AF_INET, NULL, 0);
+	CHECK(join6(v4, IPV6_JOIN_GROUP, "ff02::1234", 0, ml) == -ENOPROTOOPT);
+	ops->close(v4);
+	/* a datagram to the group reaches the member */
+	{
+		struct sockaddr_in6 to = sin6_of("ff02::1234", 7100);
+
+		to.sin6_scope_id = 2;
+		CHECK(send_to(cl, &to, sizeof(to), "group", 5) == 5);
+	}
+	pump(&net);
+	CHECK(recv_from(srv, buf, sizeof(buf), &from, &fl) == 5);
+	CHECK(from.sin6_scope_id == 2 &&
+	      IN6_IS_ADDR_LINKLOCAL(&from.sin6_addr));
+	/* left: the group's frames are not taken any more */
+	CHECK(join6(srv, IPV6_LEAVE_GROUP, "ff02::1234", 0, ml) == 0);
+	CHECK(send6(cl, "ff02::1234", 7100, "gone", 4) == 4);
+	pump(&net);
+	CHECK(recv_from(srv, buf, sizeof(buf), NULL, NULL) == -EAGAIN);
+	/* bounded: UDP_MC6_MAX groups per socket */
+	for (i = 0; i < 8; i++) {
+		snprintf(g, sizeof(g), "ff05::%u", i + 1);
+		CHECK(join6(srv, IPV6_JOIN_GROUP, g, 0, ml) == 0);
+	}
+	CHECK(join6(srv, IPV6_JOIN_GROUP, "ff05::99", 0, ml) == -ENOBUFS);
+	ops->close(srv); /* leaves them all */
+	ops->close(cl);
 	net_down(&net);
 }
 
@@ -1466,6 +1559,32 @@ static void test_icmp6_rate(void)
 	net_down(&net);
 }
 
+static void test_no_ipv6(void)
+{
+	struct net net;
+	struct cove_frame *f;
+	struct cove_sock *s;
+	unsigned v6 = 0;
+
+	net_up(&net, true,
+	       COVE_STACK_F_NO_IPV6 | COVE_STACK_F_NO_GARP |
+		       COVE_STACK_F_NO_DAD);
+	advance(&net, 3000);
+	while (wire_rx(&net, &f, 1) == 1) {
+		v6 += get16(f->data + 12) == 0x86dd;
+		cove_frame_free(f);
+	}
+	CHECK(v6 == 0); /* no DAD, RS or MLD */
+	ping(&net, 58, NULL, 0, 8, 1);
+	CHECK(next6(&net, 129) == NULL && next6(&net, 135) == NULL);
+	/* AF_INET6 sockets still reach IPv4 peers */
+	s = sock(&net.a, AF_INET6, "::", 5000);
+	CHECK(send6(s, PEER, 9, "x", 1) == -ENETUNREACH);
+	CHECK(send6(s, "::ffff:10.0.0.2", 9, "x", 1) == 1);
+	ops->close(s);
+	net_down(&net);
+}
+
 int main(void)
 {
 	ops = cove_stack_find("builtin");
@@ -1477,12 +1596,15 @@ int main(void)
 	RUN(test_pmtu);
 	RUN(test_dad);
 	RUN(test_udp6_pair);
+	RUN(test_udp6_big_first);
 	RUN(test_udp6_bind_rules);
+	RUN(test_udp6_multicast);
 	RUN(test_udp6_wire);
 	RUN(test_ra_slaac);
 	RUN(test_nud);
 	RUN(test_mld);
 	RUN(test_loopback6);
 	RUN(test_icmp6_rate);
+	RUN(test_no_ipv6);
 	return check_summary();
 }

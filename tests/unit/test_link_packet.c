@@ -459,6 +459,90 @@ static void csum_fixup(const char *spec)
 	CHECK(pool.nfree == pool.count);
 }
 
+/* l4_sum6_ok() - the IPv6 TCP/UDP frame @p (no extension headers) sums. */
+static int l4_sum6_ok(const uint8_t *p, uint32_t len)
+{
+	const uint8_t *ip = p + 14;
+	uint32_t plen = (uint32_t)ip[4] << 8 | ip[5], sum = 0, i;
+
+	if (len < 14 + 40 + plen)
+		return 0;
+	for (i = 8; i < 40; i += 2)
+		sum += (uint32_t)ip[i] << 8 | ip[i + 1];
+	sum += ip[6] + plen;
+	for (i = 0; i < plen; i++)
+		sum += (i & 1) ? ip[40 + i] : (uint32_t)ip[40 + i] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+/* The same over IPv6: UDP and TCP from the kernel, partial sums filled. */
+static void test_csum_fixup6(void)
+{
+	struct sockaddr_in6 to = { .sin6_family = AF_INET6,
+				   .sin6_port = htons(9) };
+	struct cove_link *b = NULL;
+	struct cove_err err = { 0 };
+	struct cove_frame *f[64];
+	char payload[1200], cmd[160];
+	int udp_ok = 0, tcp_ok = 0, udp_seen = 0, tcp_seen = 0, us, ts;
+	uint64_t start;
+
+	/* IPv6 on the kernel's end only, for this case */
+	write_file("/proc/sys/net/ipv6/conf/cvl-a/disable_ipv6", "0");
+	REQUIRE(cove_link_open("packet:cvl-b", &pool, &b, &err) == 0);
+	sh("ip -6 addr replace fd77::1/64 dev cvl-a nodad");
+	snprintf(cmd, sizeof(cmd),
+		 "ip -6 neigh replace fd77::2 lladdr %02x:%02x:%02x:%02x:%02x:%02x nud permanent dev cvl-a",
+		 b->mac[0], b->mac[1], b->mac[2], b->mac[3], b->mac[4],
+		 b->mac[5]);
+	sh(cmd);
+	inet_pton(AF_INET6, "fd77::2", &to.sin6_addr);
+	memset(payload, 'x', sizeof(payload));
+	us = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	REQUIRE(us >= 0);
+	CHECK(sendto(us, payload, sizeof(payload), 0, (struct sockaddr *)&to,
+		     sizeof(to)) == (ssize_t)sizeof(payload));
+	ts = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	REQUIRE(ts >= 0);
+	to.sin6_port = htons(80);
+	CHECK(connect(ts, (struct sockaddr *)&to, sizeof(to)) < 0 &&
+	      errno == EINPROGRESS);
+	start = now_ms();
+	while ((!udp_seen || !tcp_seen) && now_ms() - start < 5000) {
+		struct pollfd p = { .fd = b->fd, .events = POLLIN };
+		unsigned n = cove_link_rx_burst(b, f, 64), i;
+
+		if (!n)
+			poll(&p, 1, 50);
+		for (i = 0; i < n; i++) {
+			const uint8_t *d = f[i]->data;
+
+			if (f[i]->len >= 54 && d[12] == 0x86 && d[13] == 0xdd &&
+			    (d[20] == 17 || d[20] == 6)) {
+				int ok = l4_sum6_ok(d, f[i]->len);
+
+				if (d[20] == 17) {
+					udp_seen = 1;
+					udp_ok = ok;
+				} else if (!tcp_seen) {
+					tcp_seen = 1;
+					tcp_ok = ok;
+				}
+			}
+			cove_frame_free(f[i]);
+		}
+	}
+	CHECK(udp_seen && udp_ok);
+	CHECK(tcp_seen && tcp_ok);
+	close(us);
+	close(ts);
+	cove_link_close(b);
+	write_file("/proc/sys/net/ipv6/conf/cvl-a/disable_ipv6", "1");
+	CHECK(pool.nfree == pool.count);
+}
+
 static void test_csum_fixup_v3(void)
 {
 	csum_fixup("packet:cvl-b");
@@ -753,6 +837,7 @@ int main(void)
 	RUN(test_tx_while_down);
 	RUN(test_csum_fixup_v3);
 	RUN(test_csum_fixup_v2);
+	RUN(test_csum_fixup6);
 	RUN(test_offload_off_drops);
 	RUN(test_partial_to_kernel);
 	CHECK(cove_frame_pool_fini(&pool) == 0);

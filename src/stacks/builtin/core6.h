@@ -30,7 +30,8 @@
 #define IP6_ADDRS	 4u /* link-local, configured, 2 SLAAC */
 #define IP6_ADDR_LL	 0u
 #define IP6_ADDR_CFG	 1u
-#define IP6_PREFIXES	 4u /* on-link prefixes learnt from RAs */
+#define IP6_PREFIXES	 4u  /* on-link prefixes learnt from RAs */
+#define IP6_GROUPS	 16u /* groups sockets joined (IPV6_JOIN_GROUP) */
 #define IP6_DEF_HLIM	 64u
 #define IP6_ND_HLIM	 255u
 #define IP6_IFINDEX	 2u /* eth0 behind lo, as in the sandbox */
@@ -70,6 +71,12 @@ struct ip6_prefix {
 	uint64_t valid_until; /* 0: slot free */
 };
 
+/* A group some sockets joined. */
+struct ip6_group {
+	struct in6_addr g;
+	uint32_t refs; /* 0: slot free */
+};
+
 struct ip6_reasm_ctx;
 struct ip6_pmtu_ctx;
 struct nd_ctx;
@@ -78,6 +85,7 @@ struct ipv6_ctx {
 	bool on; /* !COVE_STACK_F_NO_IPV6 */
 	struct ip6_ifaddr addr[IP6_ADDRS];
 	struct ip6_prefix prefix[IP6_PREFIXES];
+	struct ip6_group group[IP6_GROUPS];
 	struct in6_addr router; /* default router; :: none */
 	bool router_static;	/* cfg->gateway6: never expires */
 	uint64_t router_until;
@@ -253,8 +261,13 @@ void nd_dad_conflict(struct bstack *st, struct ip6_ifaddr *ia);
 void nd_ra_input(struct bstack *st, const struct ip6_pkt *pkt);
 /* mld_query_input() - an MLD query (130): report our groups. */
 void mld_query_input(struct bstack *st, const struct ip6_pkt *pkt);
-/* mld_report() - send an MLDv2 report listing every group we are in. */
-void mld_report(struct bstack *st);
+/*
+ * mld_report() - send an MLDv2 report listing every group we are in, and
+ * @left (unless NULL) as a group we no longer listen on
+ */
+void mld_report(struct bstack *st, const struct in6_addr *left);
+/* mld_start() - report our groups now and once more a second later. */
+void mld_start(struct bstack *st);
 void nd_addr_init(struct bstack *st);
 void nd_addr_start(struct bstack *st);
 void nd_addr_fini(struct bstack *st);

@@ -181,6 +181,16 @@ uint32_t ip6_pseudo(const struct in6_addr *src, const struct in6_addr *dst,
 uint16_t ip6_csum(const struct in6_addr *src, const struct in6_addr *dst,
 		  uint8_t proto, const void *l4, uint32_t len);
 
+/*
+ * ip6_group_join() - a socket listens on group @g now (counted per group:
+ * the first join reports it by MLD, and frames to it are taken)
+ *
+ * Return: 0, -EINVAL (not a group), -ENOBUFS (the table is full).
+ */
+int ip6_group_join(struct bstack *st, const struct in6_addr *g);
+/* ip6_group_leave() - undo one ip6_group_join() (the last leave reports). */
+void ip6_group_leave(struct bstack *st, const struct in6_addr *g);
+
 /* --- icmp6.c ------------------------------------------------------------- */
 
 /* icmp6_send_error() - an ICMPv6 error about @pkt (rate limited, RFC 4443). */

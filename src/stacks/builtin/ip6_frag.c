@@ -19,9 +19,10 @@
  * of 8-byte blocks records what arrived. A fragment that overlaps data
  * already received poisons the datagram (RFC 5722): the slot turns dead,
  * and it and every later fragment of it are dropped until the slot's
- * timer (60 s, RFC 8200) frees it; an exact duplicate is ignored too
- * (overlap by another name, but harmless and common on retransmitting
- * links). A first fragment whose header chain does not reach the
+ * timer (60 s, RFC 8200) frees it. A fragment that lies wholly inside
+ * data already received is taken for a duplicate and ignored, as Linux
+ * ignores exact duplicates (links that duplicate frames exist; a forged
+ * duplicate can change nothing, since its bytes are not copied). A first fragment whose header chain does not reach the
  * upper-layer header is refused (RFC 7112: parameter problem, code 3).
  * When the timer fires on a live datagram whose first fragment arrived,
  * ICMPv6 time exceeded (code 1) goes back. With every slot busy the
@@ -343,7 +344,9 @@ void ip6_reasm(struct bstack *st, struct ip6_pkt *pkt, const uint8_t *hdr,
 	}
 	if (dlen) {
 		seen = reasm6_range(r, off / 8, (end + 7) / 8);
-		if (seen) { /* overlap or duplicate: RFC 5722 */
+		if (seen == 1)
+			goto drop; /* a duplicate */
+		if (seen) {	   /* overlap: RFC 5722 */
 			reasm6_kill(st, r);
 			goto drop;
 		}

@@ -138,6 +138,9 @@ static bool ip6_group_ok(const struct bstack *st, const struct in6_addr *g)
 
 	if (ipx_eq(g, &ip6_all_nodes))
 		return true;
+	for (i = 0; i < IP6_GROUPS; i++)
+		if (c->group[i].refs && ipx_eq(g, &c->group[i].g))
+			return true;
 	for (i = 0; i < IP6_ADDRS; i++) {
 		if (c->addr[i].state != IP6A_PREFERRED &&
 		    c->addr[i].state != IP6A_TENTATIVE)
@@ -161,6 +164,13 @@ bool ip6_mac_ok(const struct bstack *st, const uint8_t *mac)
 	ip6_mcast_mac(&ip6_all_nodes, m);
 	if (!memcmp(m, mac, ETH_ALEN_))
 		return true;
+	for (i = 0; i < IP6_GROUPS; i++) {
+		if (!c->group[i].refs)
+			continue;
+		ip6_mcast_mac(&c->group[i].g, m);
+		if (!memcmp(m, mac, ETH_ALEN_))
+			return true;
+	}
 	for (i = 0; i < IP6_ADDRS; i++) {
 		if (c->addr[i].state == IP6A_FREE ||
 		    c->addr[i].state == IP6A_DUPLICATE)
@@ -171,6 +181,45 @@ bool ip6_mac_ok(const struct bstack *st, const uint8_t *mac)
 			return true;
 	}
 	return false;
+}
+
+int ip6_group_join(struct bstack *st, const struct in6_addr *g)
+{
+	struct ipv6_ctx *c = ip6c(st);
+	struct ip6_group *free_g = NULL;
+	unsigned i;
+
+	if (!ip6_is_mc(g))
+		return -EINVAL;
+	for (i = 0; i < IP6_GROUPS; i++) {
+		if (c->group[i].refs && ipx_eq(&c->group[i].g, g)) {
+			c->group[i].refs++;
+			return 0;
+		}
+		if (!c->group[i].refs && !free_g)
+			free_g = &c->group[i];
+	}
+	if (!free_g)
+		return -ENOBUFS;
+	free_g->g = *g;
+	free_g->refs = 1;
+	if (c->on)
+		mld_start(st);
+	return 0;
+}
+
+void ip6_group_leave(struct bstack *st, const struct in6_addr *g)
+{
+	struct ipv6_ctx *c = ip6c(st);
+	unsigned i;
+
+	for (i = 0; i < IP6_GROUPS; i++) {
+		if (!c->group[i].refs || !ipx_eq(&c->group[i].g, g))
+			continue;
+		if (!--c->group[i].refs && c->on && !ipx_eq(g, &ip6_all_nodes))
+			mld_report(st, g);
+		return;
+	}
 }
 
 /* ip6_onlink() - @dst is on our link: link-local or in an on-link prefix. */

@@ -14,7 +14,9 @@
  * (the last hit first), each in one of RFC 4861's states (7.3.2):
  *
  *   INCOMPLETE  an NS is out to the solicited-node group; up to ND_QLEN
- *               frames wait. Every RetransTimer another NS; after
+ *               frames wait (ND_QTOTAL over all entries: a fragmented
+ *               64 KiB datagram to a new neighbour fits, a flood of
+ *               unresolvable destinations cannot hold the frame pool). Every RetransTimer another NS; after
  *               ND_MCAST_SOLICIT without answer the entry fails: each
  *               queued frame is reported to its transport as ICMPv6
  *               address unreachable (so connect() fails with
@@ -37,7 +39,8 @@
  */
 
 #define ND_ENTRIES	 128u
-#define ND_QLEN		 8u
+#define ND_QLEN		 64u
+#define ND_QTOTAL	 256u
 #define ND_MCAST_SOLICIT 3u
 #define ND_UCAST_SOLICIT 3u
 #define ND_DELAY_NS	 (5000ull * TIMER_TICK_NS)
@@ -74,9 +77,10 @@ struct nd_entry {
 struct nd_ctx {
 	struct nd_entry e[ND_ENTRIES];
 	struct nd_entry *last; /* last lookup hit */
+	uint32_t queued;       /* frames in every entry's queue */
 };
 
-_Static_assert(ND_QLEN < 256, "nq is a uint8_t");
+_Static_assert(ND_QLEN < 256 && ND_QLEN <= ND_QTOTAL, "nq is a uint8_t");
 
 static uint64_t nd_retrans(const struct bstack *st)
 {
@@ -102,6 +106,7 @@ static void nd_drop_queue(struct bstack *st, struct nd_entry *e)
 		st->stats.tx_dropped++;
 		st->stats.frames_held--;
 	}
+	st->ipv6->nd->queued -= e->nq;
 	e->qtail = NULL;
 	e->nq = 0;
 }
@@ -154,6 +159,7 @@ static void nd_fail(struct bstack *st, struct nd_entry *e)
 	struct cove_frame *q = e->qhead;
 
 	st->stats.frames_held -= e->nq;
+	st->ipv6->nd->queued -= e->nq;
 	e->qhead = e->qtail = NULL;
 	e->nq = 0;
 	nd_free(st, e);
@@ -252,6 +258,7 @@ static void nd_flush(struct bstack *st, struct nd_entry *e)
 		memcpy(f->data, e->mac, ETH_ALEN_);
 		bstack_xmit(st, f);
 	}
+	st->ipv6->nd->queued -= e->nq;
 	e->qtail = NULL;
 	e->nq = 0;
 }
@@ -495,7 +502,7 @@ int nd_output(struct bstack *st, struct cove_frame *f,
 		bstack_xmit(st, f);
 		return 0;
 	}
-	if (e->nq >= ND_QLEN) {
+	if (e->nq >= ND_QLEN || st->ipv6->nd->queued >= ND_QTOTAL) {
 		st->stats.tx_dropped++;
 		cove_frame_free(f);
 		return -ENOBUFS;
@@ -507,6 +514,7 @@ int nd_output(struct bstack *st, struct cove_frame *f,
 		e->qhead = f;
 	e->qtail = f;
 	e->nq++;
+	st->ipv6->nd->queued++;
 	st->stats.frames_held++;
 	return 0;
 }

@@ -78,7 +78,7 @@ static void addr_timer(struct btimer *t)
 
 	if (ia->state == IP6A_PREFERRED) { /* a SLAAC lifetime ran out */
 		ia->state = IP6A_FREE;
-		mld_report(st);
+		mld_report(st, NULL);
 		return;
 	}
 	if (ia->state != IP6A_TENTATIVE)
@@ -99,7 +99,7 @@ static void addr_timer(struct btimer *t)
 }
 
 /* mld_start() - report our groups now and MLD_ROBUSTNESS - 1 times more. */
-static void mld_start(struct bstack *st)
+void mld_start(struct bstack *st)
 {
 	struct ipv6_ctx *c = ip6c(st);
 
@@ -137,7 +137,7 @@ void nd_dad_conflict(struct bstack *st, struct ip6_ifaddr *ia)
 	bstack_log(st, COVE_LOG_WARN,
 		   "ipv6: duplicate address %s detected, not using it", buf);
 	ia->state = ia->slaac ? IP6A_FREE : IP6A_DUPLICATE;
-	mld_report(st);
+	mld_report(st, NULL);
 }
 
 /* rs_timer() - send the next router solicitation. */
@@ -167,18 +167,31 @@ static void rs_timer(struct btimer *t)
 			  st->now_ns + RS_INTERVAL_NS);
 }
 
-/* mld_groups() - the distinct solicited-node groups we are in (@g[]). */
+#define MLD_MAX_GROUPS (IP6_ADDRS + IP6_GROUPS)
+
+/*
+ * mld_groups() - the distinct groups we are in (@g[]): the solicited-node
+ * groups of our addresses and those sockets joined, all-nodes never
+ */
 static unsigned mld_groups(const struct bstack *st,
-			   struct in6_addr g[IP6_ADDRS])
+			   struct in6_addr g[MLD_MAX_GROUPS])
 {
 	const struct ipv6_ctx *c = ip6c(st);
 	unsigned i, j, n = 0;
 
-	for (i = 0; i < IP6_ADDRS; i++) {
-		if (c->addr[i].state != IP6A_TENTATIVE &&
-		    c->addr[i].state != IP6A_PREFERRED)
+	for (i = 0; i < IP6_ADDRS + IP6_GROUPS; i++) {
+		if (i < IP6_ADDRS) {
+			if (c->addr[i].state != IP6A_TENTATIVE &&
+			    c->addr[i].state != IP6A_PREFERRED)
+				continue;
+			ip6_solicited(&c->addr[i].a, &g[n]);
+		} else if (c->group[i - IP6_ADDRS].refs &&
+			   !ipx_eq(&c->group[i - IP6_ADDRS].g,
+				   &ip6_all_nodes)) {
+			g[n] = c->group[i - IP6_ADDRS].g;
+		} else {
 			continue;
-		ip6_solicited(&c->addr[i].a, &g[n]);
+		}
 		for (j = 0; j < n && !ipx_eq(&g[j], &g[n]); j++)
 			;
 		n += j == n;
@@ -190,24 +203,29 @@ static unsigned mld_groups(const struct bstack *st,
  * mld_report() - an MLDv2 report of every group we are in
  * @st:		stack
  *
+ * @left:	a group just left: one more record, TO_IN({}) (RFC 3810
+ *		6.1), or NULL
+ *
  * Built by hand because it carries a hop-by-hop header with a Router
  * Alert (RFC 3810 5.2.14), which ip6_send_dgram() never writes. Records
  * are EXCLUDE({}) listeners, i.e. "all sources". The source is our
  * link-local address, or :: while that is tentative (RFC 3590).
  */
-void mld_report(struct bstack *st)
+void mld_report(struct bstack *st, const struct in6_addr *left)
 {
 	static const uint8_t hbh[MLD_HBH_LEN] = {
 		IPPROTO_ICMPV6, 0, 5, 2, 0, 0, 1, 0
 	};
 	struct ipv6_ctx *c = ip6c(st);
-	struct in6_addr g[IP6_ADDRS], src = in6addr_any;
+	struct in6_addr g[MLD_MAX_GROUPS + 1], src = in6addr_any;
 	struct cove_frame *f;
 	uint32_t room, mlen;
-	unsigned n = mld_groups(st, g), i;
+	unsigned n = mld_groups(st, g), i, joined = n;
 	uint8_t *m;
 	uint16_t ck;
 
+	if (left)
+		g[n++] = *left;
 	if (!c->on || !n || !(f = ip6_alloc(st, &room)))
 		return;
 	if (c->addr[IP6_ADDR_LL].state == IP6A_PREFERRED)
@@ -219,7 +237,8 @@ void mld_report(struct bstack *st)
 	m[0] = 143;
 	cove_put16(m + 6, (uint16_t)n);
 	for (i = 0; i < n; i++) {
-		m[8 + i * MLD_REC_LEN] = 4; /* CHANGE_TO_EXCLUDE_MODE */
+		/* CHANGE_TO_EXCLUDE_MODE, or _INCLUDE_ for the one left */
+		m[8 + i * MLD_REC_LEN] = i < joined ? 4 : 3;
 		memcpy(m + 8 + i * MLD_REC_LEN + 4, &g[i], 16);
 	}
 	ck = ip6_csum(&src, &ip6_mldv2, IPPROTO_ICMPV6, m, mlen);
@@ -240,7 +259,7 @@ static void mld_timer(struct btimer *t)
 	if (!c->mld_left)
 		return;
 	c->mld_left--;
-	mld_report(st);
+	mld_report(st, NULL);
 	if (c->mld_left)
 		timer_arm(&st->timers, &c->mld_timer,
 			  st->now_ns + MLD_INTERVAL_NS);
@@ -257,7 +276,7 @@ static void mld_timer(struct btimer *t)
 void mld_query_input(struct bstack *st, const struct ip6_pkt *pkt)
 {
 	struct ipv6_ctx *c = ip6c(st);
-	struct in6_addr g[IP6_ADDRS], q;
+	struct in6_addr g[MLD_MAX_GROUPS], q;
 	unsigned n, i;
 
 	if (pkt->l4_len < 24 || !ip6_is_ll(&pkt->src) || pkt->hlim != 1)

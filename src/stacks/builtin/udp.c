@@ -62,6 +62,7 @@
 #define UDP_MIN_RCVBUF	 2304u /* Linux's SOCK_MIN_RCVBUF */
 #define UDP_MIN_SNDBUF	 4608u
 #define UDP_MAX_BUF	 (16u << 20)
+#define UDP_MC6_MAX	 8u /* IPV6_JOIN_GROUP memberships per socket */
 
 struct udp_sock {
 	struct bsock b;			  /* first: the core's view */
@@ -77,6 +78,8 @@ struct udp_sock {
 	uint8_t tclass;	   /* IPV6_TCLASS */
 	uint8_t hops;	   /* IPV6_UNICAST_HOPS; 0: the default */
 	uint8_t pmtudisc6; /* IPV6_MTU_DISCOVER */
+	uint8_t nmc6;	   /* groups joined, in mc6[] */
+	struct in6_addr mc6[UDP_MC6_MAX];
 	bool reuseaddr, reuseport, broadcast, keepalive;
 	uint8_t shut; /* bit 0: SHUT_RD, bit 1: SHUT_WR */
 	uint8_t tos, ttl;
@@ -677,9 +680,10 @@ static int udp_send6(struct udp_sock *u, const struct in6_addr *src,
 	cove_put16(h + 2, dst->port);
 	cove_put16(h + 4, (uint16_t)(UDP_HLEN + total));
 	h[6] = h[7] = 0;
-	return ip6_send_dgram(st, src, &dst->a, IPPROTO_UDP, u->tclass, u->hops,
-			      h, UDP_HLEN, m->msg_iov, (size_t)m->msg_iovlen,
-			      6);
+	/* to a group: hop limit 1, Linux's IPV6_MULTICAST_HOPS default */
+	return ip6_send_dgram(st, src, &dst->a, IPPROTO_UDP, u->tclass,
+			      ip6_is_mc(&dst->a) ? 1 : u->hops, h, UDP_HLEN,
+			      m->msg_iov, (size_t)m->msg_iovlen, 6);
 }
 
 /* udp_send4() - one IPv4 datagram of @total bytes to @dst (mapped). */
@@ -882,6 +886,8 @@ static int udp_shutdown(struct bsock *s, int how)
  */
 static void udp_free(struct bstack *st, struct udp_sock *u)
 {
+	while (u->nmc6)
+		ip6_group_leave(st, &u->mc6[--u->nmc6]);
 	udp_hash_del(u);
 	udp_ring_clear(st, u);
 	if (u->prev)
@@ -955,10 +961,62 @@ static int udp_byte_val(int v, uint8_t *out)
 }
 
 /**
+ * udp_membership6() - IPV6_JOIN_GROUP / IPV6_LEAVE_GROUP
+ * @u:		socket
+ * @join:	join, else leave
+ * @val:	a struct ipv6_mreq in host memory
+ * @len:	its length, checked before @val is read
+ *
+ * As Linux's ipv6_sock_mc_join()/_drop(): the interface 0 or ours; a
+ * group joined twice is -EADDRINUSE, one not joined -EADDRNOTAVAIL. The
+ * socket's memberships are counted in the network layer
+ * (ip6_group_join()), which takes the group's frames and reports it by
+ * MLD; they end with the socket.
+ *
+ * Return: 0, -EINVAL (short, not a group), -ENODEV, -EADDRINUSE,
+ * -EADDRNOTAVAIL, -ENOBUFS (UDP_MC6_MAX here or the stack's table full).
+ */
+static int udp_membership6(struct udp_sock *u, bool join, const void *val,
+			   socklen_t len)
+{
+	struct ipv6_mreq mr;
+	unsigned i;
+	int ret;
+
+	if (!val || len < sizeof(mr))
+		return -EINVAL;
+	memcpy(&mr, val, sizeof(mr));
+	if (!ip6_is_mc(&mr.ipv6mr_multiaddr))
+		return -EINVAL;
+	if (mr.ipv6mr_interface && mr.ipv6mr_interface != ip6_ifindex(u->b.st))
+		return -ENODEV;
+	for (i = 0; i < u->nmc6 && !ipx_eq(&u->mc6[i], &mr.ipv6mr_multiaddr);
+	     i++)
+		;
+	if (!join) {
+		if (i == u->nmc6)
+			return -EADDRNOTAVAIL;
+		ip6_group_leave(u->b.st, &u->mc6[i]);
+		u->mc6[i] = u->mc6[--u->nmc6];
+		return 0;
+	}
+	if (i < u->nmc6)
+		return -EADDRINUSE;
+	if (u->nmc6 == UDP_MC6_MAX)
+		return -ENOBUFS;
+	ret = ip6_group_join(u->b.st, &mr.ipv6mr_multiaddr);
+	if (ret)
+		return ret;
+	u->mc6[u->nmc6++] = mr.ipv6mr_multiaddr;
+	return 0;
+}
+
+/**
  * udp_setsockopt6() - the IPPROTO_IPV6 options of an AF_INET6 socket
  * @u:		socket
  * @name:	IPV6_V6ONLY (only before bind, as Linux), IPV6_UNICAST_HOPS,
- *		IPV6_TCLASS, IPV6_RECVPKTINFO, IPV6_MTU_DISCOVER
+ *		IPV6_TCLASS, IPV6_RECVPKTINFO, IPV6_MTU_DISCOVER,
+ *		IPV6_JOIN_GROUP and IPV6_LEAVE_GROUP (udp_membership6())
  * @val:	an int in host memory
  * @len:	its length, checked before @val is read
  *
@@ -972,6 +1030,8 @@ static int udp_setsockopt6(struct udp_sock *u, int name, const void *val,
 
 	if (u->domain != AF_INET6)
 		return -ENOPROTOOPT;
+	if (name == IPV6_JOIN_GROUP || name == IPV6_LEAVE_GROUP)
+		return udp_membership6(u, name == IPV6_JOIN_GROUP, val, len);
 	if (!val || len < sizeof(int))
 		return -EINVAL;
 	memcpy(&v, val, sizeof(v));
