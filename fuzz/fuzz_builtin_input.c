@@ -18,8 +18,9 @@
  * RS, MLD). A UDP socket on port 7 collects datagrams (drained at the
  * end), a dual-stack AF_INET6 one on [::]:9 with IPV6_RECVPKTINFO too,
  * and unbound ones send one datagram to 10.0.0.2 and one to fd00::2 first,
- * to exercise the ARP and ND queues. A TCP listener on port 80
- * with a backlog of 1 takes SYNs: the second half-open one already gets
+ * to exercise the ARP and ND queues. A dual-stack TCP listener on [::]:80
+ * with a backlog of 1 takes SYNs of both families: the second half-open
+ * one already gets
  * a SYN cookie, and ACKs to it are checked as cookies. Whatever the stack
  * transmits is read from end B and freed. Checks: destroy() returns every
  * frame to both pools.
@@ -95,11 +96,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    ops->bind(srv6, (struct sockaddr *)&sin6, sizeof(sin6)) ||
 	    ops->socket(st, AF_INET6, SOCK_DGRAM, 0, &cl6))
 		abort();
-	sin.sin_port = htons(80);
-	if (ops->socket(st, AF_INET, SOCK_STREAM, 0, &tl) ||
-	    ops->bind(tl, (struct sockaddr *)&sin, sizeof(sin)) ||
+	sin6.sin6_port = htons(80);
+	if (ops->socket(st, AF_INET6, SOCK_STREAM, 0, &tl) ||
+	    ops->bind(tl, (struct sockaddr *)&sin6, sizeof(sin6)) ||
 	    ops->listen(tl, 1))
 		abort();
+	sin6.sin6_port = htons(9);
 	sin.sin_port = htons(7);
 	sin.sin_addr.s_addr = htonl(0x0a000002);
 	iov.iov_base = buf;

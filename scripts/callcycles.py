@@ -30,7 +30,9 @@ import sys
 # the layers and is told by them (bstack_notify). IPv6 is the same shape
 # beside IPv4: ipv6.c and ip6_frag.c hand packets to ICMPv6, neighbour
 # discovery and the transports and are called back by them, and udp6.c
-# (UDP's sockaddr_in6 edges) asks ipv6.c about our addresses. lwIP's glue is one
+# (UDP's sockaddr_in6 edges) asks ipv6.c about our addresses, as do
+# tcp/tcp_addr.c (TCP's) and tcp/tcp6.c (TCP's IPv6 input, called by
+# ipv6.c and icmp6.c, into the one state machine). lwIP's glue is one
 # provider split by protocol over one core lock (lw_stack.c); its loopback
 # (lw_loop.c, run by the instance) asks TCP whether a looped SYN's accept
 # queue is full, as the instance's input does for one from the link.
@@ -40,7 +42,7 @@ ALLOWED = [
                      "icmp6.c", "ip6_frag.c", "ipv6.c", "nd.c", "nd_addr.c",
                      "udp6.c", "udp.c", "tcp/tcp.c", "tcp/tcp_cookie.c", "tcp/tcp_in.c",
                      "tcp/tcp_out.c", "tcp/tcp_rwnd.c", "tcp/tcp_sock.c",
-                     "tcp/tcp_timer.c")},
+                     "tcp/tcp_timer.c", "tcp/tcp6.c", "tcp/tcp_addr.c")},
     {"src/stacks/lwip/" + f for f in ("lw_loop.c", "lw_sock.c", "lw_stack.c",
                                       "lw_tcp.c", "lw_udp.c")},
 ]

@@ -30,7 +30,9 @@
  *    folded (not complemented) pseudo-header sum, length included, and the
  *    link or the device completes it over the L4 header and payload.
  *  - COVE_FRAME_F_TSO, on frames to send, only over a link with
- *    COVE_LINK_OFF_TSO4: one TCP/IPv4 segment larger than the path MTU,
+ *    COVE_LINK_OFF_TSO4: one TCP/IPv4 segment larger than the path MTU
+ *    (a TCP/IPv6 one over a link with COVE_LINK_OFF_TSO6, which also takes
+ *    CSUM_PARTIAL on TCP/IPv6 frames),
  *    also CSUM_PARTIAL, that the link or device cuts into segments of
  *    @gso_size payload bytes, each with the headers repeated and sequence
  *    numbers, IP IDs, lengths and checksums fixed (FIN and PSH on the last

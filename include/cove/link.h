@@ -30,8 +30,13 @@
  * COVE_FRAME_F_CSUM_PARTIAL; with COVE_LINK_OFF_TSO4 it also takes TCP/IPv4
  * frames of up to @tso_max bytes (Ethernet header included) flagged
  * COVE_FRAME_F_TSO and sends them as MTU-sized segments (or hands them to
- * a device that does). Such frames do not fit an MTU-sized pool: a stack
- * that sends them brings its own buffers (see frame.h). Per-frame
+ * a device that does); COVE_LINK_OFF_TSO6 (appended: a link or stack built
+ * before it never sets it, and then IPv6 frames carry whole checksums and
+ * no TSO) extends both to TCP/IPv6 frames without extension headers, their
+ * checksum field holding the IPv6 pseudo-header sum. The link tells the
+ * families apart by the EtherType. Such frames do not fit an MTU-sized
+ * pool: a stack that sends them brings its own buffers (see frame.h).
+ * Per-frame
  * COVE_FRAME_F_CSUM_OK on received frames works on any link.
  *
  * Every link type embeds struct cove_link as its first member and registers
@@ -45,6 +50,7 @@
 #define COVE_LINK_OFF_RX_CSUM (1u << 0) /* every rx checksum already verified */
 #define COVE_LINK_OFF_TX_CSUM (1u << 1) /* takes COVE_FRAME_F_CSUM_PARTIAL */
 #define COVE_LINK_OFF_TSO4    (1u << 2) /* takes COVE_FRAME_F_TSO, see tso_max */
+#define COVE_LINK_OFF_TSO6    (1u << 3) /* TX_CSUM and TSO4 on TCP/IPv6 too */
 
 struct cove_link_stats {
 	uint64_t rx_frames, rx_bytes;

@@ -79,7 +79,7 @@ struct serve_opts {
 	"  --addr A.B.C.D/N    the stack's address and prefix length\n"           \
 	"  --gateway A.B.C.D   default route\n"                                   \
 	"  --addr6 ADDR/LEN    an IPv6 address and on-link prefix length as\n"    \
-	"                      well (the stack checks it with DAD first); UDP\n"  \
+	"                      well (the stack checks it with DAD first); the\n"  \
 	"                      servers are dual stack ([::]) where the\n"         \
 	"                      provider has AF_INET6\n"                           \
 	"  --gateway6 ADDR     IPv6 default router (else one from router\n"       \

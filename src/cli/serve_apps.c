@@ -167,8 +167,8 @@ static void serve_listener_service(struct serve *sv, struct serve_sock *ss)
  * @out:	the socket
  * @err:	filled on failure
  *
- * UDP servers take a dual-stack AF_INET6 socket on [::] (IPv4 peers too,
- * as mapped addresses) when the provider has AF_INET6, else AF_INET.
+ * Servers take a dual-stack AF_INET6 socket on [::] (IPv4 peers too, as
+ * mapped addresses) when the provider has AF_INET6, else AF_INET.
  *
  * Return: 0 or < 0 with @err set.
  */
@@ -183,8 +183,7 @@ static int serve_open(struct serve *sv, int type, uint16_t port,
 	int one = 1, ret = -EAFNOSUPPORT;
 	bool v6 = false;
 
-	if (type == SOCK_DGRAM)
-		ret = sv->ops->socket(sv->st, AF_INET6, type, 0, out);
+	ret = sv->ops->socket(sv->st, AF_INET6, type, 0, out);
 	v6 = ret == 0;
 	if (ret == -EAFNOSUPPORT)
 		ret = sv->ops->socket(sv->st, AF_INET, type, 0, out);

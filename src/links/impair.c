@@ -428,7 +428,8 @@ int cove_link_impair(struct cove_link *inner,
 	memcpy(il->link.mac, inner->mac, sizeof(il->link.mac));
 	il->link.mtu = inner->mtu;
 	il->link.offloads = inner->offloads &
-			    ~(COVE_LINK_OFF_TX_CSUM | COVE_LINK_OFF_TSO4);
+			    ~(COVE_LINK_OFF_TX_CSUM | COVE_LINK_OFF_TSO4 |
+			      COVE_LINK_OFF_TSO6);
 	if (spec->corrupt > 0)
 		il->link.offloads &= ~COVE_LINK_OFF_RX_CSUM;
 	il->link.fd = inner->fd;

@@ -113,8 +113,9 @@ int links_csum_partial(uint8_t *frame, uint32_t len, uint32_t start,
  * @f:		frame to send (COVE_FRAME_F_CSUM_PARTIAL / COVE_FRAME_F_TSO)
  * @vh:		filled; all zero for a frame without offload flags
  *
- * Return: 0, or -EINVAL when the flags do not fit the frame (not IPv4 TCP
- * or UDP, a fragment, truncated headers, TSO on one segment's worth).
+ * Return: 0, or -EINVAL when the flags do not fit the frame (not IPv4 or
+ * IPv6 TCP or UDP, an IPv4 fragment, an IPv6 extension header, truncated
+ * headers, TSO on one segment's worth).
  */
 int links_vnet_hdr(const struct cove_frame *f, struct virtio_net_hdr *vh);
 

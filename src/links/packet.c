@@ -577,7 +577,8 @@ static int pkt_setup_tx(struct pkt_link *p, int ifindex, const char **what)
 	if (bind(p->txfd, (struct sockaddr *)&sll, sizeof(sll)))
 		return -errno;
 	if (p->vnet) {
-		p->link.offloads |= COVE_LINK_OFF_TX_CSUM | COVE_LINK_OFF_TSO4;
+		p->link.offloads |= COVE_LINK_OFF_TX_CSUM | COVE_LINK_OFF_TSO4 |
+				    COVE_LINK_OFF_TSO6;
 		p->link.tso_max = PKT_TSO_MAX;
 	}
 	return 0;

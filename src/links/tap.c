@@ -281,7 +281,8 @@ static int tap_setup_offloads(struct tap_link *t, const char **what)
 		  (unsigned long)(t->vnet ? TAP_RX_OFFLOADS : 0)) < 0)
 		return -errno;
 	if (t->vnet) {
-		t->link.offloads |= COVE_LINK_OFF_TX_CSUM | COVE_LINK_OFF_TSO4;
+		t->link.offloads |= COVE_LINK_OFF_TX_CSUM | COVE_LINK_OFF_TSO4 |
+				    COVE_LINK_OFF_TSO6;
 		t->link.tso_max = TAP_TSO_MAX;
 	}
 	return 0;

@@ -47,13 +47,24 @@ round's shim offers no TSO (docs/LINKS.md).
                      harness itself is right.
 
 IPv6 (builtin and the kernel control): Linux's end also has fd77::1/64
-(tap) or fd78::1/64 (packet), nodad, the stack fd77::2 or fd78::2 by
+(tap) or fd78::1/64 (packet and segmented), nodad, the stack fd77::2 or fd78::2 by
 --addr6 (the kernel's end of the packet round has IPv6 off, so it never
 answers for the stack's MAC); the IPv6 checks: the stack's DAD probe seen
 by Linux (a raw ICMPv6 socket in the solicited-node group), ping -6,
 Linux's neighbour entry for the stack (ip -6 neigh), UDP echo over IPv6
 with datagrams up to 4 times the MTU (fragmented both ways), and the v4
-UDP echo answered by the same dual-stack [::] socket.
+UDP echo answered by the same dual-stack [::] socket. TCP over IPv6
+(SUITE6_TCP, also in the impaired round, after ping -6 has waited out
+DAD): Linux's MSS towards the stack (1500 - 60 - 12), the concurrent echo
+(64 x 4 MiB, 16 x 1 MiB in the small rounds), bulk both ways (200 MiB,
+20 MiB), keep-alive and pipelining; every IPv4 TCP check then reaches
+the same dual-stack [::] listeners. IPv6 has no TSO yet, so the "TSO
+used" count leaves the IPv6 checks' segments and frames out.
+  STACK pmtu6 (builtin): TCP over IPv6 through a router netns whose link
+                     to Linux has MTU 1280 while Linux announces MSS 1440:
+                     the router's Packet Too Big must lower the stack's
+                     path MTU mid-transfer (pmtu_updates, retransmissions)
+                     and 20 MiB from its http server arrive whole.
 
   STACK pmtu:        IPv6 only: Linux in the TAP's namespace routes to a
                      client behind a veth of MTU 1300 (the stack gets
@@ -88,7 +99,7 @@ clean exit.
 
 Usage: stack_linux.py [--stack NAME] [--no-control] [--quick]
                       [--rounds tap,packet,impaired,lossy,segmented,
-                                tap-segmented,pmtu,dpdk-packet,dpdk-xdp,
+                                tap-segmented,pmtu,pmtu6,dpdk-packet,dpdk-xdp,
                                 dpdk-tap,dpdk-impaired,xdp,xdp-generic,
                                 xdp-impaired]
                       [--impaired-timeout S]
@@ -96,6 +107,7 @@ Env: COVE (the cove binary), STACK_LINUX_STACK (default for --stack).
 """
 
 import argparse
+import copy
 import errno
 import os
 import random
@@ -165,8 +177,9 @@ def check_echo(ctx):
     view = memoryview(ctx.pool)
     sel = selectors.DefaultSelector()
     left = 0
+    fam = socket.AF_INET6 if ":" in ctx.addr else socket.AF_INET
     for i in range(n):
-        s = socket.socket()
+        s = socket.socket(fam)
         s.setblocking(False)
         s.connect_ex((ctx.addr, ECHO))
         off = (i * 1000003) % (len(ctx.pool) - size)
@@ -177,7 +190,7 @@ def check_echo(ctx):
     try:
         while left:
             expect(time.monotonic() < end, "echo: %d connections unfinished "
-                   "after %ds" % (left, ctx.timeout))
+                   "after %ds%s" % (left, ctx.timeout, _echo_stuck(ctx, sel)))
             for key, mask in sel.select(1.0):
                 c, s = key.data, key.fileobj
                 if mask & selectors.EVENT_WRITE and c["sent"] < size:
@@ -209,6 +222,31 @@ def check_echo(ctx):
         for key in list(sel.get_map().values()):
             key.fileobj.close()
         sel.close()
+
+
+def _echo_stuck(ctx, sel):
+    """What the unfinished echo connections and the server say (failures)."""
+    out = []
+    for key in sel.get_map().values():
+        c = key.data
+        try:
+            info = key.fileobj.getsockopt(socket.IPPROTO_TCP,
+                                          socket.TCP_INFO, 104)
+            state, ca, rtx, probes, backoff = info[:5]
+        except OSError:
+            state = ca = rtx = probes = backoff = -1
+        out.append("sent %d got %d state %d ca %d retransmits %d probes %d "
+                   "backoff %d" % (c["sent"], c["got"], state, ca, rtx,
+                                   probes, backoff))
+    try:
+        st = ctx.server.stats()
+        out.append("server: " + " ".join(
+            "%s %s" % (k, st.get(k)) for k in (
+                "tcp_retransmits", "tx_dropped", "rx_dropped",
+                "link_tx_dropped", "tcp_conns")))
+    except (OSError, ServeError):
+        pass
+    return ": " + "; ".join(out[:4] + out[-1:]) if out else ""
 
 
 def stat(ctx, name):
@@ -392,6 +430,55 @@ SUITE6 = [
     ("ipv6: NDP (ip -6 neigh)", check_ndp),
     ("ipv6: udp echo, fragmented too", check_udp6),
 ]
+
+
+# --- TCP over IPv6 (b6tcp): the IPv4 checks again, aimed at ctx.addr6 ---
+
+def v6ctx(ctx):
+    """@ctx with the stack's IPv6 address where the IPv4 checks look."""
+    c = copy.copy(ctx)
+    c.addr = ctx.addr6
+    return c
+
+
+def check_tcp6_mss(ctx):
+    """Linux's segment size towards the stack: MTU - 60 - 12 (timestamps),
+    and the stack's [::] listener names Linux's IPv6 address back in the
+    echoed stream's 4-tuple (Linux's getpeername)."""
+    with socket.create_connection((ctx.addr6, ECHO),
+                                  timeout=ctx.timeout) as s:
+        s.sendall(b"x" * 5000)
+        got = b""
+        while len(got) < 5000:
+            d = s.recv(CHUNK)
+            expect(d, "tcp6: EOF after %d echoed bytes" % len(got))
+            got += d
+        mss = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG)
+        expect(mss == 1500 - 60 - 12, "tcp6: MSS %d, want 1428" % mss)
+        expect(s.getpeername()[0] == ctx.addr6, "tcp6: peer %r" %
+               (s.getpeername(),))
+
+
+SUITE6_TCP = [
+    ("ipv6: tcp MSS and echo", check_tcp6_mss),
+    ("ipv6: tcp echo, concurrent", lambda c: check_echo(v6ctx(c))),
+    ("ipv6: tcp bulk to the stack (discard)",
+     lambda c: check_discard(v6ctx(c))),
+    ("ipv6: tcp bulk from the stack (http)", lambda c: check_http(v6ctx(c))),
+    ("ipv6: http keep-alive, pipelining, 404, 400",
+     lambda c: check_http_keepalive(v6ctx(c))),
+]
+
+
+def run_tcp6(res, name, ctx):
+    """SUITE6_TCP; returns the server's tcp_out_segs and link_tx_frames
+    they added (IPv6 has no TSO yet: check_tso_used() leaves them out)."""
+    before = ctx.server.stats()
+    for cname, fn in SUITE6_TCP:
+        res.run(name, cname, fn, ctx)
+    after = ctx.server.stats()
+    return {k: after.get(k, 0) - before.get(k, 0)
+            for k in ("tcp_out_segs", "link_tx_frames")}
 
 
 def check_close_linux_first(ctx):
@@ -722,9 +809,12 @@ def lossy(ns, ifname, percent):
            % (ifname, ifname, rule, rule))
 
 
-def check_tso_used(stats):
+def check_tso_used(stats, v6=None):
     segs, frames = stats.get("tcp_out_segs", 0), stats.get(
         "link_tx_frames", 0)
+    if v6:	# the IPv6 rounds' TCP went without TSO (run_tcp6())
+        segs -= v6["tcp_out_segs"]
+        frames -= v6["link_tx_frames"]
     # Without TSO every frame carries at most one segment (ACKs and ARP
     # make frames too), so more segments than frames means super-frames.
     expect(frames and segs > 2 * frames,
@@ -815,9 +905,9 @@ def run_round(res, name, stack, link, sizes, pool, impair=None,
     failed_before = len(res.failed)
     spaces = []
     srv = None
-    # IPv6 beside IPv4: builtin and the kernel, not in the impaired rounds
-    v6 = stack in ("builtin", "kernel") and not impair and \
-        link in ("tap", "packet")
+    # IPv6 beside IPv4: builtin and the kernel; the impaired round has
+    # TCP over IPv6 only (run_tcp6())
+    v6 = stack in ("builtin", "kernel") and link in ("tap", "packet")
     addr6 = ifname = None
     try:
         if link in ("tap", "dpdk-tap"):
@@ -880,7 +970,8 @@ def run_round(res, name, stack, link, sizes, pool, impair=None,
                               "off", "gso", "off")
                 client.run("ethtool", "-K", "cva", "rx", "off")
             peer, addr = "10.78.0.1", "10.78.0.2"
-            if v6 and not segmented and not drop:
+            # segmented too: Linux fills the IPv6 checksums and verifies
+            if v6 and not drop:
                 client.ip("-6", "addr", "add", "fd78::1/64", "dev", "cva",
                           "nodad")
                 addr6, ifname = "fd78::2", "cva"
@@ -919,12 +1010,16 @@ def run_round(res, name, stack, link, sizes, pool, impair=None,
         ctx = Ctx(name, addr, peer, srv, sizes, pool,
                   timeout=impaired_timeout if impair or drop else 60)
         ctx.addr6, ctx.ifname, ctx.dad = addr6, ifname, dad
+        tcp6 = None
         if addr6:
             for cname, fn in SUITE6:
-                if fn is check_dad_seen and stack == "kernel":
+                if fn is check_dad_seen and (stack == "kernel" or impair):
                     dad.close()	# the kernel's address was there before
                     continue
+                if impair and fn is not check_ping6:
+                    continue	# ping -6 waits for DAD; TCP is the point
                 res.run(name, cname, fn, ctx)
+            tcp6 = run_tcp6(res, name, ctx)
         if link.startswith("xdp") and not impair:
             res.run(name, "idle: no syscalls from the link",
                     check_idle_syscalls, srv)
@@ -949,7 +1044,7 @@ def run_round(res, name, stack, link, sizes, pool, impair=None,
         if stack == "builtin" and stats and not impair:
             if link not in ("dpdk-packet", "dpdk-xdp") and \
                     not link.startswith("xdp"):	# no TSO
-                res.run(name, "TSO used", check_tso_used, stats)
+                res.run(name, "TSO used", check_tso_used, stats, tcp6)
             if segmented:
                 res.run(name, "Linux saw no checksum errors", lambda: expect(
                     csum_errors(client) == 0, "%d checksum errors" %
@@ -973,6 +1068,88 @@ def run_round(res, name, stack, link, sizes, pool, impair=None,
             res.run(name, "no XDP program left after SIGKILL",
                     check_killed_leaves_nothing, server_ns, args + SERVERS,
                     log)
+    finally:
+        if srv:
+            srv.kill()
+        netns.leave()
+        for ns in spaces:
+            ns.delete()
+        if len(res.failed) > failed_before:
+            print("     (stack-serve's stderr: %s)" % log, flush=True)
+        elif os.path.exists(log):
+            os.unlink(log)
+
+
+def run_pmtu6_round(res, name, stack, pool):
+    """TCP over IPv6 through a router with a smaller MTU (RFC 8201).
+
+    The stack (fd79::2/64, packet link) and Linux (fd79::1/64) share a
+    prefix but not a link: a router netns between them forwards with proxy
+    NDP, its link to Linux has MTU 1280, and Linux announces MSS 1440
+    (route advmss) so the stack starts with 1500-byte packets. The router
+    answers them with Packet Too Big; the stack must lower its path MTU
+    (pmtu_updates), resend in 1220-byte segments, and the bulk transfer
+    from its http server arrive whole, byte for byte.
+    """
+    tag = "serve"
+    logdir = os.path.join(os.environ.get("COVE_BUILD", "/tmp"), "test-logs")
+    log = os.path.join(logdir, "stack_linux-%d-%s.stderr" %
+                       (os.getpid(), name.replace(" ", "_")))
+    failed_before = len(res.failed)
+    spaces, srv = [], None
+    try:
+        client = netns.Netns(netns.unique(tag, "c"))
+        router = netns.Netns(netns.unique(tag, "r"))
+        server_ns = netns.Netns(netns.unique(tag, "s"))
+        spaces += [client, router, server_ns]
+        netns.veth_pair(client, "cva", router, "cvr1")
+        netns.veth_pair(router, "cvr0", server_ns, "cvb")
+        netns.no_segmentation_offload(router, "cvr0")
+        server_ns.run("sysctl", "-qw", "net.ipv6.conf.cvb.disable_ipv6=1")
+        client.ip("link", "set", "cva", "mtu", "1280")
+        router.ip("link", "set", "cvr1", "mtu", "1280")
+        router.run("sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
+        router.run("sysctl", "-qw", "net.ipv6.conf.all.proxy_ndp=1")
+        client.ip("-6", "addr", "add", "fd79::1/64", "dev", "cva", "nodad",
+                  "noprefixroute")
+        client.ip("-6", "route", "add", "fd79::/64", "dev", "cva", "advmss",
+                  "1440")
+        router.ip("-6", "route", "add", "fd79::1/128", "dev", "cvr1")
+        router.ip("-6", "route", "add", "fd79::2/128", "dev", "cvr0")
+        router.ip("-6", "neigh", "add", "proxy", "fd79::1", "dev", "cvr0")
+        router.ip("-6", "neigh", "add", "proxy", "fd79::2", "dev", "cvr1")
+        args = ["--stack", stack, "--link", "packet:cvb",
+                "--addr", "10.79.0.2/24", "--addr6", "fd79::2/64"]
+        client.enter()
+        try:
+            srv = serve_in(server_ns, args + SERVERS, log)
+        except ServeError as e:
+            res.run(name, "start stack-serve", lambda: expect(False, str(e)))
+            return
+        ctx = Ctx(name, "10.79.0.2", None, srv, SMALL, pool, timeout=60)
+        ctx.addr6 = "fd79::2"
+        res.run(name, "ipv6: ping -6 through the router", check_ping6, ctx)
+        before = srv.stats()
+        res.run(name, "ipv6: http 20 MiB through an MTU of 1280",
+                lambda: check_http(v6ctx(ctx)))
+        after = srv.stats()
+        res.run(name, "the stack lowered its path MTU and resent",
+                lambda: expect(
+                    after.get("pmtu_updates", 0) >
+                    before.get("pmtu_updates", 0) and
+                    after.get("tcp_retransmits", 0) >
+                    before.get("tcp_retransmits", 0),
+                    "pmtu_updates %d -> %d, tcp_retransmits %d -> %d" % (
+                        before.get("pmtu_updates", 0),
+                        after.get("pmtu_updates", 0),
+                        before.get("tcp_retransmits", 0),
+                        after.get("tcp_retransmits", 0))))
+        res.run(name, "ipv6: tcp echo through the router",
+                lambda: check_echo(v6ctx(ctx)))
+        rc, stats = srv.stop()
+        srv = None
+        res.run(name, "clean exit with stats", lambda: expect(
+            rc == 0 and stats is not None, "exit %d" % rc))
     finally:
         if srv:
             srv.kill()
@@ -1079,7 +1256,7 @@ def main():
                     help="small transfers everywhere (development)")
     ap.add_argument("--rounds",
                     default="tap,packet,impaired,lossy,segmented,"
-                    "tap-segmented,pmtu",
+                    "tap-segmented,pmtu,pmtu6",
                     help="which rounds of --stack to run (comma list; "
                     "the xdp ones are not in the default and need "
                     "cove-plugin)")
@@ -1137,6 +1314,9 @@ def main():
                               "dpdk-tap", SMALL, pool,
                               impair="drop=2,dup=1,reorder=2,seed=7",
                               impaired_timeout=opts.impaired_timeout)
+                if "pmtu6" in rounds and opts.stack == "builtin":
+                    run_pmtu6_round(res, opts.stack + " pmtu6", opts.stack,
+                                    pool)
                 if "tap-segmented" in rounds:
                     run_round(res, opts.stack + " tap segmented",
                               opts.stack, "tap", SMALL, pool,

@@ -147,6 +147,7 @@ struct rp_spread {
 	unsigned from[RP_NCONN]; /* which listener accepted it */
 	bool sent[RP_NCONN], seen[RP_NCONN];
 	unsigned accepted, per[2], named, dup, bad;
+	struct in6_addr la, ra; /* B's and A's address, mapped */
 };
 
 static bool rp_step_spread(struct tnet *net, void *ctx)
@@ -181,8 +182,7 @@ static bool rp_step_spread(struct tnet *net, void *ctx)
 		else
 			m->seen[id] = true;
 		/* the 4-tuple's pick, while both listeners are in the group */
-		if (tcp_listener_find(tctx(&net->b), tip("10.0.0.2"), 80,
-				      tip("10.0.0.1"),
+		if (tcp_listener_find(tctx(&net->b), &m->la, 80, &m->ra,
 				      rp_port(m->s[i], true)) !=
 		    tcb_of((struct bsock *)(void *)m->l[m->from[i]]))
 			m->bad++;
@@ -201,6 +201,8 @@ static void test_tcp_spread(void)
 
 	tnet_up(&net, NULL);
 	memset(&m, 0, sizeof(m));
+	m.la = ipx_from_v4(tip("10.0.0.2"));
+	m.ra = ipx_from_v4(tip("10.0.0.1"));
 	m.l[0] = rp_listen(&net.b, 80, 256);
 	m.l[1] = rp_listen(&net.b, 80, 256);
 	for (i = 0; i < RP_NCONN; i++)
@@ -314,6 +316,8 @@ static bool rp_step_full(struct tnet *net, void *ctx)
 static void test_tcp_backlog_full(void)
 {
 	static struct rp_full m;
+	struct in6_addr la = ipx_from_v4(tip("10.0.0.2"));
+	struct in6_addr ra = ipx_from_v4(tip("10.0.0.1"));
 	struct tcp_ctx *bc;
 	struct tnet net;
 	unsigned i, want[2] = { 0, 0 };
@@ -328,7 +332,7 @@ static void test_tcp_backlog_full(void)
 	tadvance(&net, 100);
 	for (i = 0; i < 16; i++) {
 		m.c[i] = tconnect(&net.a, "10.0.0.2", 80);
-		want[tcp_listener_find(bc, tip("10.0.0.2"), 80, tip("10.0.0.1"),
+		want[tcp_listener_find(bc, &la, 80, &ra,
 				       rp_port(m.c[i], false)) !=
 		     tcb_of((struct bsock *)(void *)m.l[0])]++;
 	}

@@ -4,7 +4,8 @@
 #define COVE_TESTS_BUILTIN_TCP_H
 
 /*
- * A "net" is two builtin instances, A (10.0.0.1/24) and B (10.0.0.2/24), on
+ * A "net" is two builtin instances, A (10.0.0.1/24) and B (10.0.0.2/24),
+ * with topts.ip6 also fd00::1/64 and fd00::2/64, on
  * the two ends of a mem link (A's end optionally wrapped in the impairment
  * shim, and either end in a test's own link by topts.wrap), each with its
  * own pool of TNET_FRAMES frames. Time is fake:
@@ -65,6 +66,7 @@ struct topts {
 	uint32_t max_sockets;
 	uint64_t mem_max;    /* B's socket memory budget; 0: the default */
 	const char *gateway; /* A's default gateway; NULL: none */
+	bool ip6;	     /* A fd00::1/64, B fd00::2/64 as well (no DAD) */
 	/*
 	 * wrap() - put a test link over @inner, the end of node @node (0: A,
 	 * above the shim; 1: B) before its stack is made (the stack reads
@@ -125,6 +127,14 @@ static inline void tnode_create(struct tnode *n, const char *addr,
 		cfg.max_sockets = o->max_sockets;
 		if (o->gateway && addr[7] == '1')
 			cfg.gateway.s_addr = tip(o->gateway);
+		if (o->ip6) {
+			REQUIRE(inet_pton(AF_INET6,
+					  addr[7] == '1' ? "fd00::1" :
+							   "fd00::2",
+					  &cfg.addr6) == 1);
+			cfg.prefix6_len = 64;
+			cfg.flags |= COVE_STACK_F_NO_DAD;
+		}
 	}
 	if (addr[7] == '2')
 		cfg.seed = 4242;

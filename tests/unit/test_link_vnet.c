@@ -153,6 +153,59 @@ static void test_tcp_tso(void)
 	CHECK(links_vnet_hdr(&f, &vh) == 0);
 }
 
+/* tframe6() - an IPv6 TCP frame, @pay bytes after a @l4h-byte header. */
+static void tframe6(struct cove_frame *f, uint8_t next, uint32_t l4h,
+		    uint32_t pay, uint16_t flags, uint16_t gso)
+{
+	uint8_t *ip = buf + 14;
+
+	memset(buf, 0, sizeof(buf));
+	memset(f, 0, sizeof(*f));
+	f->buf = f->data = buf;
+	f->cap = FRAME_CAP;
+	wr16(buf + 12, 0x86dd);
+	ip[0] = 0x60;
+	wr16(ip + 4, l4h + pay);
+	ip[6] = next;
+	ip[7] = 64;
+	ip[40 + 12] = (uint8_t)(l4h / 4 << 4);
+	f->len = 14 + 40 + l4h + pay;
+	f->flags = flags;
+	f->gso_size = gso;
+}
+
+/*
+ * A TCP/IPv6 super-frame (the EtherType tells) gets GSO_TCPV6 and offsets
+ * past the 40-byte header; one with an extension header, or truncated,
+ * is refused.
+ */
+static void test_tcp6_tso(void)
+{
+	const uint16_t fl = COVE_FRAME_F_TSO | COVE_FRAME_F_CSUM_PARTIAL;
+	struct virtio_net_hdr vh;
+	struct cove_frame f;
+
+	tframe6(&f, 6, 32, 3 * 1428, fl, 1428);
+	CHECK(links_vnet_hdr(&f, &vh) == 0);
+	CHECK(vh.flags == VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	CHECK(vh.gso_type == VIRTIO_NET_HDR_GSO_TCPV6);
+	CHECK(le_bytes(&vh.gso_size, 1428));
+	CHECK(le_bytes(&vh.hdr_len, 14 + 40 + 32));
+	CHECK(le_bytes(&vh.csum_start, 14 + 40));
+	CHECK(le_bytes(&vh.csum_offset, 16));
+	tframe6(&f, 6, 20, 100, COVE_FRAME_F_CSUM_PARTIAL, 0);
+	CHECK(links_vnet_hdr(&f, &vh) == 0);
+	CHECK(vh.gso_type == VIRTIO_NET_HDR_GSO_NONE);
+	tframe6(&f, 0, 20, 3000, fl, 1000); /* hop-by-hop first: refused */
+	CHECK(links_vnet_hdr(&f, &vh) == -EINVAL);
+	tframe6(&f, 6, 20, 3000, fl, 1000);
+	f.len -= 1; /* payload length past the frame */
+	CHECK(links_vnet_hdr(&f, &vh) == -EINVAL);
+	tframe6(&f, 6, 20, 3000, fl, 1000);
+	buf[14] = 0x40; /* version 4 behind the IPv6 EtherType */
+	CHECK(links_vnet_hdr(&f, &vh) == -EINVAL);
+}
+
 static void test_udp_partial(void)
 {
 	struct tframe t = { .proto = 17,
@@ -374,6 +427,7 @@ int main(void)
 	RUN(test_plain);
 	RUN(test_tcp_partial);
 	RUN(test_tcp_tso);
+	RUN(test_tcp6_tso);
 	RUN(test_udp_partial);
 	RUN(test_vlan);
 	RUN(test_invalid);

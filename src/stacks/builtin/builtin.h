@@ -347,7 +347,7 @@ void tcp_layer_input(struct bstack *st, const struct ip_pkt *pkt);
 void tcp_input_end(struct bstack *st);
 void tcp_icmp_error(struct bstack *st, uint8_t type, uint8_t code,
 		    const uint8_t *inner, uint32_t inner_len);
-int tcp_socket(struct bstack *st, struct bsock **out);
+int tcp_socket(struct bstack *st, int domain, struct bsock **out);
 void tcp_stats(struct bstack *st, struct cove_stack_stats *out);
 void tcp_mem_oom(struct bstack *st);
 

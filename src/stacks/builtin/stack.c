@@ -416,7 +416,7 @@ static int builtin_poll_fd(struct cove_stack *cs)
 /**
  * builtin_socket() - the ABI's socket(): a TCP or UDP socket
  * @cs:		stack
- * @domain:	AF_INET, or AF_INET6 (dual stack, as on Linux) for UDP
+ * @domain:	AF_INET, or AF_INET6 (dual stack, as on Linux)
  * @type:	SOCK_STREAM or SOCK_DGRAM; SOCK_NONBLOCK and SOCK_CLOEXEC are
  *		the host's business and ignored (the stack never blocks)
  * @protocol:	0 or the one protocol that matches @type
@@ -438,8 +438,6 @@ static int builtin_socket(struct cove_stack *cs, int domain, int type,
 	if (domain != AF_INET && domain != AF_INET6)
 		return -EAFNOSUPPORT;
 	if (base == SOCK_STREAM) {
-		if (domain != AF_INET) /* TCP over IPv6: the b6tcp branch */
-			return -EAFNOSUPPORT;
 		if (protocol && protocol != IPPROTO_TCP)
 			return -EPROTONOSUPPORT;
 	} else if (base == SOCK_DGRAM) {
@@ -450,7 +448,7 @@ static int builtin_socket(struct cove_stack *cs, int domain, int type,
 	}
 	if (st->nsockets >= st->max_sockets)
 		return -EMFILE;
-	ret = base == SOCK_STREAM ? tcp_socket(st, &s) :
+	ret = base == SOCK_STREAM ? tcp_socket(st, domain, &s) :
 				    udp_socket(st, domain, &s);
 	if (ret)
 		return ret;

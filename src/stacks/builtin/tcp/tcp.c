@@ -51,27 +51,28 @@ static inline uint64_t rotl64(uint64_t x, int b)
 	} while (0)
 
 /**
- * tcp_siphash() - SipHash-2-4 of two 64-bit words
+ * tcp_siphash_n() - SipHash-2-4 of @n 64-bit words
  * @k:		128-bit key
- * @m0:		first message word
- * @m1:		second message word
+ * @m:		the message, @n words (in the order given)
+ * @n:		at most 31 (the length byte counts 8-byte words)
  *
- * Return: the 64-bit hash of the 16-byte message m0 || m1.
+ * Return: the 64-bit hash of the 8 * @n byte message.
  */
-uint64_t tcp_siphash(const uint64_t k[2], uint64_t m0, uint64_t m1)
+uint64_t tcp_siphash_n(const uint64_t k[2], const uint64_t *m, unsigned n)
 {
 	uint64_t v0 = 0x736f6d6570736575ull ^ k[0];
 	uint64_t v1 = 0x646f72616e646f6dull ^ k[1];
 	uint64_t v2 = 0x6c7967656e657261ull ^ k[0];
 	uint64_t v3 = 0x7465646279746573ull ^ k[1];
-	uint64_t m[3] = { m0, m1, (uint64_t)16 << 56 };
-	int i;
+	uint64_t w;
+	unsigned i;
 
-	for (i = 0; i < 3; i++) {
-		v3 ^= m[i];
+	for (i = 0; i <= n; i++) {
+		w = i < n ? m[i] : (uint64_t)(8 * n) << 56;
+		v3 ^= w;
 		SIPROUND(v0, v1, v2, v3);
 		SIPROUND(v0, v1, v2, v3);
-		v0 ^= m[i];
+		v0 ^= w;
 	}
 	v2 ^= 0xff;
 	for (i = 0; i < 4; i++)
@@ -79,19 +80,45 @@ uint64_t tcp_siphash(const uint64_t k[2], uint64_t m0, uint64_t m1)
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
-uint32_t tcp_isn(struct tcp_ctx *c, uint32_t laddr, uint32_t raddr,
-		 uint16_t lport, uint16_t rport)
+/* tcp_siphash() - SipHash-2-4 of the 16-byte message @m0 || @m1. */
+uint64_t tcp_siphash(const uint64_t k[2], uint64_t m0, uint64_t m1)
 {
-	uint64_t h = tcp_siphash(c->isn_key, ((uint64_t)laddr << 32) | raddr,
-				 ((uint64_t)lport << 16) | rport);
+	const uint64_t m[2] = { m0, m1 };
 
-	return (uint32_t)h + (uint32_t)(c->st->now_ns / 4000);
+	return tcp_siphash_n(k, m, 2);
 }
 
-static inline uint32_t tcp_hash(const struct tcp_ctx *c, uint32_t laddr,
-				uint16_t lport, uint32_t raddr, uint16_t rport)
+/**
+ * tcp_isn() - an initial sequence number, RFC 6528
+ * @c:		TCP context (its ISN key)
+ * @laddr:	local address (IPv4 mapped)
+ * @raddr:	remote address (IPv4 mapped)
+ * @lport:	local port
+ * @rport:	remote port
+ *
+ * ISN = M + F(4-tuple, key): M the 4 us clock, F SipHash of both whole
+ * addresses and the ports (40 bytes), so a tuple's ISNs keep increasing
+ * and no peer can predict another tuple's.
+ *
+ * Return: the ISN.
+ */
+uint32_t tcp_isn(struct tcp_ctx *c, const struct in6_addr *laddr,
+		 const struct in6_addr *raddr, uint16_t lport, uint16_t rport)
 {
-	return bstack_flow_hash(c->hash_seed, laddr, lport, raddr, rport) &
+	uint64_t m[5];
+
+	memcpy(m, laddr, 16);
+	memcpy(m + 2, raddr, 16);
+	m[4] = ((uint64_t)lport << 16) | rport;
+	return (uint32_t)tcp_siphash_n(c->isn_key, m, 5) +
+	       (uint32_t)(c->st->now_ns / 4000);
+}
+
+static inline uint32_t tcp_hash(const struct tcp_ctx *c,
+				const struct in6_addr *laddr, uint16_t lport,
+				const struct in6_addr *raddr, uint16_t rport)
+{
+	return bstack_flow_hash6(c->hash_seed, laddr, lport, raddr, rport) &
 	       (TCP_HASH_BUCKETS - 1);
 }
 
@@ -233,6 +260,8 @@ struct tcb *tcb_alloc(struct tcp_ctx *c)
 	t->b.st = st;
 	t->b.proto = &tcp_proto;
 	t->b.type = SOCK_STREAM;
+	t->family = AF_INET;
+	t->laddr = t->raddr = ipx_from_v4(INADDR_ANY);
 	t->state = TCPS_CLOSED;
 	t->sb_size = st->sndbuf ? st->sndbuf : TCP_BUF_DEFAULT;
 	t->rb_size = st->rcvbuf ? st->rcvbuf : TCP_BUF_DEFAULT;
@@ -427,7 +456,7 @@ void tcb_hash_add(struct tcb *t)
 {
 	struct tcp_ctx *c = t->ctx;
 	struct tcb **head =
-		&c->hash[tcp_hash(c, t->laddr, t->lport, t->raddr, t->rport)];
+		&c->hash[tcp_hash(c, &t->laddr, t->lport, &t->raddr, t->rport)];
 
 	t->hnext = *head;
 	if (*head)
@@ -448,14 +477,15 @@ static void tcb_hash_del(struct tcb *t)
 }
 
 /* tcb_lookup() - the tcb with exactly this 4-tuple, or NULL (no listeners). */
-struct tcb *tcb_lookup(struct tcp_ctx *c, uint32_t laddr, uint16_t lport,
-		       uint32_t raddr, uint16_t rport)
+struct tcb *tcb_lookup(struct tcp_ctx *c, const struct in6_addr *laddr,
+		       uint16_t lport, const struct in6_addr *raddr,
+		       uint16_t rport)
 {
 	struct tcb *t = c->hash[tcp_hash(c, laddr, lport, raddr, rport)];
 
 	for (; t; t = t->hnext)
 		if (t->lport == lport && t->rport == rport &&
-		    t->raddr == raddr && t->laddr == laddr)
+		    ipx_eq(&t->raddr, raddr) && ipx_eq(&t->laddr, laddr))
 			return t;
 	return NULL;
 }
@@ -686,13 +716,24 @@ uint32_t tcp_poll_events(struct tcb *t)
 
 /**
  * tcp_set_mss() - derive the segment sizes from the peer's MSS and our MTU
- * @t:		connection (ts_ok decided)
+ * @t:		connection (ts_ok decided, raddr set)
  * @peer_mss:	the peer's MSS option, 0 when absent
+ *
+ * Our side of the limit is the link MTU minus 40 bytes of IPv4 and TCP
+ * headers, or over IPv6 the path MTU (ip6_path_mtu(), which Packet Too
+ * Big lowers, RFC 8201) minus 60.
  */
 void tcp_set_mss(struct tcb *t, uint16_t peer_mss)
 {
-	uint32_t mtu = t->b.st->mtu ? t->b.st->mtu : 1500;
-	uint32_t ours = mtu > 40 + 88 ? mtu - 40 : 88;
+	struct bstack *st = t->b.st;
+	uint32_t mtu = st->mtu ? st->mtu : 1500, hdrs = 40;
+	uint32_t ours;
+
+	if (tcp_v6(&t->raddr)) {
+		mtu = ip6_path_mtu(st, &t->raddr);
+		hdrs = 60;
+	}
+	ours = mtu > hdrs + 88 ? mtu - hdrs : 88;
 	uint32_t m = peer_mss ? peer_mss : TCP_DEF_MSS;
 
 	if (t->user_mss && t->user_mss < ours)
@@ -843,12 +884,14 @@ bool tcp_challenge_ok(struct tcb *t)
 /**
  * tcp_socket() - a new CLOSED TCP socket for the host
  * @st:		stack
+ * @domain:	AF_INET, or AF_INET6: a dual-stack socket (IPV6_V6ONLY off)
+ *		whose wildcard is [::] and whose addresses are sockaddr_in6
  * @out:	the socket, host_open; on no port until bind, listen or
  *		connect puts it on one
  *
  * Return: 0, -ENOMEM, or -EPROTONOSUPPORT when TCP failed to initialise.
  */
-int tcp_socket(struct bstack *st, struct bsock **out)
+int tcp_socket(struct bstack *st, int domain, struct bsock **out)
 {
 	struct tcb *t;
 
@@ -857,6 +900,10 @@ int tcp_socket(struct bstack *st, struct bsock **out)
 	t = tcb_alloc(st->tcp);
 	if (!t)
 		return -ENOMEM;
+	if (domain == AF_INET6) {
+		t->family = AF_INET6;
+		t->laddr = t->raddr = in6addr_any;
+	}
 	t->b.host_open = true;
 	*out = &t->b;
 	return 0;

@@ -49,6 +49,7 @@
 
 #include "stacks/builtin/builtin.h"
 #include "stacks/builtin/hash.h"
+#include "stacks/builtin/ip6.h"
 
 #define container_of_(p, type, member) \
 	((type *)(void *)((char *)(p)-offsetof(type, member)))
@@ -182,9 +183,14 @@ struct tcp_synparams {
 	uint32_t ts_off; /* our timestamp offset */
 };
 
-/* A parsed incoming segment (host byte order). */
+/*
+ * A parsed incoming segment (host byte order), from IPv4 or IPv6: the
+ * addresses in struct in6_addr, IPv4 in mapped form (ip6.h), so the
+ * 4-tuple has one shape.
+ */
 struct tcp_seg {
-	const struct ip_pkt *pkt;
+	struct in6_addr src, dst; /* the packet's source and destination */
+	uint32_t scope_id;	  /* IPv6 link-local source: its interface */
 	uint16_t sport, dport;
 	uint32_t seq, ack;
 	uint16_t wnd;
@@ -267,8 +273,17 @@ struct tcb {
 					  * reports a set value; 0: unset */
 	uint64_t rtx_start_ns; /* when the first RTO of this run fired */
 
-	uint32_t laddr, raddr; /* network order */
+	/* the 4-tuple: IPv4 in mapped form (ip6.h); the peer's family is
+	 * the family of the wire (ipx_is_v4(&raddr)) */
+	struct in6_addr laddr, raddr;
 	uint16_t lport, rport; /* host order */
+	uint32_t scope_id;     /* link-local peer: its interface index */
+	uint8_t family;	       /* the socket's: AF_INET or AF_INET6 */
+	bool v6only;	       /* IPV6_V6ONLY (AF_INET6 only) */
+	uint8_t tclass;	       /* IPV6_TCLASS (IPv6 segments; tos: IPv4's) */
+	uint8_t hlim;	       /* IPV6_UNICAST_HOPS to send; 0: the default */
+	uint16_t hops;	       /* IPV6_UNICAST_HOPS + 1 as set; 0: never */
+	uint8_t pmtudisc6;     /* IPV6_MTU_DISCOVER + 1; 0: never set */
 
 	/* tables */
 	struct tcb *hnext, **hpprev;	     /* conn hash */
@@ -362,7 +377,8 @@ struct tcb {
  */
 struct tcp_lgroup {
 	struct tcp_lgroup *next; /* the port's other groups */
-	uint32_t laddr;		 /* network order, 0: any */
+	struct in6_addr laddr;	 /* as the members' (tcp_port.c) */
+	bool v6only;		 /* the members' IPV6_V6ONLY */
 	uint32_t n, cap;
 	struct tcb **v; /* [cap], n used */
 };
@@ -398,6 +414,7 @@ struct tcp_ctx {
 	uint64_t sack_recoveries, reno_recoveries, sack_blocks_in;
 	uint64_t persist_probes, keep_probes, tlp_probes;
 	uint64_t listen_drops; /* SYNs a full listener dropped */
+	uint64_t pmtu_lowered; /* Packet Too Big shrank a segment size */
 	/* SYN cookies (tcp_cookie.c): two SipHash keys, counters */
 	uint64_t cookie_key[2][2];
 	uint64_t syncookies_sent, syncookies_recv, syncookies_failed;
@@ -406,6 +423,19 @@ struct tcp_ctx {
 static inline struct tcb *tcb_of(struct bsock *b)
 {
 	return container_of_(b, struct tcb, b);
+}
+
+/* tcp_v6() - does a connection to (or a segment from) @peer use IPv6? */
+static inline bool tcp_v6(const struct in6_addr *peer)
+{
+	return !ipx_is_v4(peer);
+}
+
+/* tcp_addr_local() - @a (either family) is one of the stack's addresses. */
+static inline bool tcp_addr_local(const struct bstack *st,
+				  const struct in6_addr *a)
+{
+	return ipx_is_v4(a) ? ip_is_local(st, ipx_v4(a)) : ip6_is_local(st, a);
 }
 
 static inline uint64_t tcp_now(const struct tcb *t)
@@ -467,8 +497,8 @@ static inline void ring_get(const uint8_t *ring, uint32_t size, uint32_t pos,
 }
 
 /* tcp.c */
-uint32_t tcp_isn(struct tcp_ctx *c, uint32_t laddr, uint32_t raddr,
-		 uint16_t lport, uint16_t rport);
+uint32_t tcp_isn(struct tcp_ctx *c, const struct in6_addr *laddr,
+		 const struct in6_addr *raddr, uint16_t lport, uint16_t rport);
 struct tcb *tcb_alloc(struct tcp_ctx *c);
 int tcb_bufs(struct tcb *t);
 void tcb_rings_free(struct tcb *t);
@@ -478,8 +508,9 @@ bool tcp_writable(struct tcb *t);
 void tcp_orphan_set(struct tcb *t);
 void tcp_orphan_clear(struct tcb *t);
 void tcb_hash_add(struct tcb *t);
-struct tcb *tcb_lookup(struct tcp_ctx *c, uint32_t laddr, uint16_t lport,
-		       uint32_t raddr, uint16_t rport);
+struct tcb *tcb_lookup(struct tcp_ctx *c, const struct in6_addr *laddr,
+		       uint16_t lport, const struct in6_addr *raddr,
+		       uint16_t rport);
 void tcp_set_state(struct tcb *t, uint8_t state);
 void tcp_done(struct tcb *t);
 void tcp_reap_later(struct tcb *t);
@@ -495,6 +526,7 @@ void tcp_rto_reset(struct tcb *t);
 bool tcp_challenge_ok(struct tcb *t);
 uint32_t tcp_challenge_budget(struct tcp_ctx *c, uint64_t sec);
 uint64_t tcp_siphash(const uint64_t k[2], uint64_t m0, uint64_t m1);
+uint64_t tcp_siphash_n(const uint64_t k[2], const uint64_t *m, unsigned n);
 
 /* tcp_cookie.c */
 void tcp_cookie_init(struct tcp_ctx *c);
@@ -507,8 +539,9 @@ void tcb_port_del(struct tcb *t);
 int tcp_port_ephemeral(struct tcb *t);
 bool tcp_port_conflict(struct tcp_ctx *c, const struct tcb *t, uint16_t port);
 int tcp_listen_join(struct tcb *t);
-struct tcb *tcp_listener_find(struct tcp_ctx *c, uint32_t laddr, uint16_t lport,
-			      uint32_t raddr, uint16_t rport);
+struct tcb *tcp_listener_find(struct tcp_ctx *c, const struct in6_addr *laddr,
+			      uint16_t lport, const struct in6_addr *raddr,
+			      uint16_t rport);
 
 /* tcp_in.c */
 void tcp_rcv_segment(struct tcb *t, struct tcp_seg *s);
@@ -518,6 +551,10 @@ void tcp_child_setup(struct tcb *t, const struct tcp_seg *s,
 void tcp_child_queue(struct tcb *l, struct tcb *t);
 int tcp_parse_opts(const uint8_t *p, uint32_t len, bool syn,
 		   struct tcp_opts *o);
+int tcp_seg_parse(const uint8_t *l4, uint32_t l4_len, struct tcp_seg *s);
+void tcp_seg_input(struct bstack *st, struct tcp_seg *s);
+void tcp_icmp_apply(struct bstack *st, struct tcb *t, uint32_t seq, int err,
+		    bool hard);
 
 /* tcp_out.c */
 int tcp_xmit(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags,
@@ -532,7 +569,7 @@ int tcp_reply_synack(struct bstack *st, const struct tcp_seg *s, uint32_t iss,
 		     const struct tcp_synopt *o, uint16_t wnd, uint8_t tos,
 		     uint8_t ttl);
 unsigned tcp_syn_opts(uint8_t *o, const struct tcp_synopt *so);
-uint16_t tcp_our_mss(const struct bstack *st);
+uint16_t tcp_our_mss(const struct bstack *st, const struct in6_addr *peer);
 void tcp_want_output(struct tcb *t);
 void tcp_retransmit_una(struct tcb *t);
 void tcp_probe_span(struct tcb *t, uint32_t seq, uint32_t len, bool fin);
@@ -577,5 +614,18 @@ uint32_t tcp_flight(const struct tcb *t);
 
 /* tcp_sock.c */
 extern const struct bproto tcp_proto;
+
+/* tcp_addr.c */
+int tcp_sa_read(const struct tcb *t, const struct sockaddr *a, socklen_t len,
+		struct in6_addr *addr, uint16_t *port, uint32_t *scope);
+int tcp_sa_write(const struct tcb *t, const struct in6_addr *addr,
+		 uint16_t port, struct sockaddr *a, socklen_t *len);
+int tcp_bind_addr(struct tcb *t, const struct in6_addr *addr, uint32_t scope);
+int tcp_connect_addr(struct tcb *t, struct in6_addr *raddr, uint32_t scope);
+int tcp_set_ipv6(struct tcb *t, int name, int v);
+int tcp_get_ipv6(struct tcb *t, int name, int *v);
+
+/* tcp6.c */
+void tcp_pmtu_reduced(struct tcb *t);
 
 #endif /* COVE_BUILTIN_TCP_H */

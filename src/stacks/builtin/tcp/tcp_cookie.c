@@ -34,8 +34,11 @@
  * of that count must then be an index of the MSS table. A blind guess
  * passes with a chance of 2/2^8 * 4/2^24, about 1 in 2^29.
  *
- * The MSS table is Linux's msstab (536, 1300, 1440, 1460): the peer's MSS
- * is rounded down to it (below 536: 536, as Linux). Other options fit a
+ * The MSS table is Linux's msstab (536, 1300, 1440, 1460; over IPv6 its
+ * msstab of ipv6/syncookies.c, 1220, 1420, 1440, 8940): the peer's MSS
+ * is rounded down to it (below the first entry: that entry, as Linux).
+ * The tuple hashed is both whole addresses, IPv4 in mapped form, and the
+ * ports, so one construction serves both families. Other options fit a
  * cookie only when the peer sent timestamps: then the low 6 bits of our
  * TSval carry them, and the peer echoes them in TSecr (Linux's
  * cookie_init_timestamp() and cookie_timestamp_decode()):
@@ -65,8 +68,17 @@
 #define TS_OPT_SACK (1u << 4)
 
 static const uint16_t tcp_msstab[] = { 536, 1300, 1440, 1460 };
+/* IPv6: Linux's msstab (1280, 1480, 1500 and 9000 byte MTUs, minus 60) */
+static const uint16_t tcp_msstab6[] = { 1220, 1420, 1440, 8940 };
 
 #define MSSTAB_N (sizeof(tcp_msstab) / sizeof(tcp_msstab[0]))
+_Static_assert(sizeof(tcp_msstab6) == sizeof(tcp_msstab), "same sizes");
+
+/* tcp_cookie_msstab() - the MSS table of @s's family. */
+static const uint16_t *tcp_cookie_msstab(const struct tcp_seg *s)
+{
+	return tcp_v6(&s->src) ? tcp_msstab6 : tcp_msstab;
+}
 
 /**
  * tcp_cookie_init() - the instance's SYN cookie keys
@@ -94,11 +106,12 @@ void tcp_cookie_init(struct tcp_ctx *c)
 static uint32_t tcp_cookie_hash(const struct tcp_ctx *c, unsigned k,
 				const struct tcp_seg *s, uint32_t word)
 {
-	uint64_t addrs = ((uint64_t)s->pkt->dst << 32) | s->pkt->src;
-	uint64_t ports = ((uint64_t)s->dport << 16) | s->sport;
+	uint64_t m[5];
 
-	return (uint32_t)tcp_siphash(c->cookie_key[k], addrs,
-				     ((uint64_t)word << 32) | ports);
+	memcpy(m, &s->dst, 16); /* both whole addresses: either family */
+	memcpy(m + 2, &s->src, 16);
+	m[4] = ((uint64_t)word << 32) | ((uint64_t)s->dport << 16) | s->sport;
+	return (uint32_t)tcp_siphash_n(c->cookie_key[k], m, 5);
 }
 
 /* tcp_cookie_count() - the cookie clock: 64 s steps of the stack's. */
@@ -114,13 +127,13 @@ static uint32_t tcp_cookie_ts_off(const struct tcp_ctx *c,
 	return tcp_cookie_hash(c, 0, s, 1);
 }
 
-/* tcp_cookie_mss_index() - the largest table entry <= @mss (else 0). */
-static unsigned tcp_cookie_mss_index(uint16_t mss)
+/* tcp_cookie_mss_index() - the largest entry of @tab <= @mss (else 0). */
+static unsigned tcp_cookie_mss_index(const uint16_t *tab, uint16_t mss)
 {
 	unsigned i;
 
 	for (i = MSSTAB_N - 1; i; i--)
-		if (mss >= tcp_msstab[i])
+		if (mss >= tab[i])
 			break;
 	return i;
 }
@@ -200,9 +213,10 @@ void tcp_cookie_syn(struct tcb *l, const struct tcp_seg *s)
 	struct bstack *st = l->b.st;
 	bool ts = s->opt.has_ts;
 	unsigned idx =
-		tcp_cookie_mss_index(s->opt.has_mss ? s->opt.mss : TCP_DEF_MSS);
+		tcp_cookie_mss_index(tcp_cookie_msstab(s),
+				     s->opt.has_mss ? s->opt.mss : TCP_DEF_MSS);
 	struct tcp_synopt o = {
-		.mss = tcp_our_mss(st),
+		.mss = tcp_our_mss(st, &s->src),
 		.ts = ts,
 		.sack = ts && s->opt.sack_ok,
 		.ws = ts && s->opt.has_ws,
@@ -228,8 +242,9 @@ void tcp_cookie_syn(struct tcb *l, const struct tcp_seg *s)
 	}
 	l->cookie_until_ns = st->now_ns + TCP_COOKIE_AGE * TCP_COOKIE_PERIOD_NS;
 	c->syncookies_sent++;
-	(void)tcp_reply_synack(st, s, iss, &o, tcp_syn_window(l), l->tos,
-			       l->ttl);
+	(void)tcp_reply_synack(st, s, iss, &o, tcp_syn_window(l),
+			       tcp_v6(&s->src) ? l->tclass : l->tos,
+			       tcp_v6(&s->src) ? l->hlim : l->ttl);
 }
 
 /*
@@ -242,7 +257,7 @@ static void tcp_cookie_params(const struct tcp_ctx *c, const struct tcp_seg *s,
 	uint32_t opts = s->opt.tsecr & ((1u << TS_OPT_BITS) - 1);
 
 	memset(p, 0, sizeof(*p));
-	p->mss = tcp_msstab[idx];
+	p->mss = tcp_cookie_msstab(s)[idx];
 	if (!s->opt.has_ts)
 		return;
 	p->ts_ok = true;

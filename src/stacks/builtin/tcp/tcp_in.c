@@ -228,6 +228,10 @@ struct tcb *tcp_child_new(struct tcb *l, const struct tcp_seg *s)
 	t->reuseaddr = l->reuseaddr;
 	t->reuseport = l->reuseport;
 	t->tos = l->tos;
+	t->tclass = l->tclass;
+	t->hlim = l->hlim;
+	t->hops = l->hops;
+	t->pmtudisc6 = l->pmtudisc6;
 	t->cc = l->cc;
 	/* and, as Linux's clone of the listening socket, these options */
 	t->user_timeout_ms = l->user_timeout_ms;
@@ -240,8 +244,11 @@ struct tcb *tcp_child_new(struct tcb *l, const struct tcp_seg *s)
 	t->pmtudisc_set = l->pmtudisc_set;
 	t->rcvbuf_rep = l->rcvbuf_rep;
 	t->sndbuf_rep = l->sndbuf_rep;
-	t->laddr = s->pkt->dst;
-	t->raddr = s->pkt->src;
+	t->family = l->family;
+	t->v6only = l->v6only;
+	t->laddr = s->dst;
+	t->raddr = s->src;
+	t->scope_id = s->scope_id;
 	t->lport = s->dport;
 	t->rport = s->sport;
 	return t;
@@ -350,7 +357,7 @@ static void tcp_listen_input(struct tcb *l, struct tcp_seg *s)
 	};
 	t->irs = s->seq;
 	tcp_child_setup(t, s, &p);
-	t->iss = tcp_isn(c, t->laddr, t->raddr, t->lport, t->rport);
+	t->iss = tcp_isn(c, &t->laddr, &t->raddr, t->lport, t->rport);
 	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
 	t->sb_seq = t->iss + 1;
 	t->snd_wnd = t->max_sndwnd = s->wnd;
@@ -816,7 +823,7 @@ void tcp_rcv_segment(struct tcb *t, struct tcp_seg *s)
 	if (t->state == TCPS_TIME_WAIT && (s->flags & TH_SYN) &&
 	    !(s->flags & (TH_ACK | TH_RST)) && seq_gt(s->seq, t->rcv_nxt) &&
 	    !t->b.host_open) {
-		l = tcp_listener_find(t->ctx, t->laddr, t->lport, t->raddr,
+		l = tcp_listener_find(t->ctx, &t->laddr, t->lport, &t->raddr,
 				      t->rport);
 		if (l && (!t->ts_ok || !s->opt.has_ts ||
 			  seq_gt(s->opt.tsval, t->ts_recent))) {
@@ -903,65 +910,96 @@ void tcp_rcv_segment(struct tcb *t, struct tcp_seg *s)
 /* --- entry points --------------------------------------------------------- */
 
 /**
- * tcp_layer_input() - parse a received segment and hand it to its tcb
+ * tcp_seg_parse() - read a segment's header and options into @s
+ * @l4:		the TCP header and payload, @l4_len bytes the network layer
+ *		vouched for (the checksum not yet verified)
+ * @l4_len:	their length
+ * @s:		segment whose addresses are set; the rest is filled here
+ *
+ * Header, options and payload are reached through pkt_ptr(), so a data
+ * offset that points past the bytes is malformed.
+ *
+ * Return: 0, or -EINVAL when the segment is malformed (zero ports are
+ * the caller's to refuse, after the checksum).
+ */
+int tcp_seg_parse(const uint8_t *l4, uint32_t l4_len, struct tcp_seg *s)
+{
+	const struct pkt seg = { .p = l4, .len = l4_len };
+	const uint8_t *h, *opt;
+	uint32_t hl;
+
+	h = pkt_ptr(&seg, 0, TCP_HLEN);
+	if (!h)
+		return -EINVAL;
+	hl = (uint32_t)(h[12] >> 4) * 4;
+	if (hl < TCP_HLEN)
+		return -EINVAL;
+	opt = pkt_ptr(&seg, TCP_HLEN, hl - TCP_HLEN); /* in the segment? */
+	if (!opt)
+		return -EINVAL;
+	s->sport = cove_get16(h);
+	s->dport = cove_get16(h + 2);
+	s->seq = cove_get32(h + 4);
+	s->ack = cove_get32(h + 8);
+	s->flags = h[13] & 0x3f;
+	s->wnd = cove_get16(h + 14);
+	s->data = pkt_ptr(&seg, hl, seg.len - hl);
+	s->len = seg.len - hl;
+	/* option bytes are bounded by their length: each is checked inside */
+	(void)tcp_parse_opts(opt, hl - TCP_HLEN, s->flags & TH_SYN, &s->opt);
+	return 0;
+}
+
+/**
+ * tcp_seg_input() - hand a parsed, verified segment of either family to
+ * its connection, its listener, or answer it with a RST
+ * @st:		stack
+ * @s:		the segment (addresses IPv4 mapped or IPv6)
+ */
+void tcp_seg_input(struct bstack *st, struct tcp_seg *s)
+{
+	struct tcp_ctx *c = st->tcp;
+	struct tcb *t;
+
+	t = tcb_lookup(c, &s->dst, s->dport, &s->src, s->sport);
+	if (t) {
+		tcp_rcv_segment(t, s);
+	} else {
+		t = tcp_listener_find(c, &s->dst, s->dport, &s->src, s->sport);
+		if (t)
+			tcp_listen_input(t, s);
+		else
+			tcp_reply_rst(st, s);
+	}
+	tcp_reap(c);
+}
+
+/**
+ * tcp_layer_input() - a received IPv4 segment: parse, verify, demultiplex
  * @st:		stack
  * @pkt:	the IP packet (checked by IPv4; the TCP checksum is not yet)
- *
- * Header, options and payload are reached through pkt_ptr() on the bytes
- * IPv4 vouched for, so a data offset that points past them is malformed.
  */
 void tcp_layer_input(struct bstack *st, const struct ip_pkt *pkt)
 {
-	const struct pkt seg = { .p = pkt->l4, .len = pkt->l4_len };
-	struct tcp_ctx *c = st->tcp;
-	const uint8_t *h, *opt;
 	struct tcp_seg s;
-	struct tcb *t;
-	uint32_t hl;
 
-	if (!c)
+	if (!st->tcp)
 		return;
 	st->stats.tcp_in_segs++;
-	h = pkt_ptr(&seg, 0, TCP_HLEN);
-	if (!h)
-		goto malformed;
-	hl = (uint32_t)(h[12] >> 4) * 4;
-	if (hl < TCP_HLEN)
-		goto malformed;
-	opt = pkt_ptr(&seg, TCP_HLEN, hl - TCP_HLEN); /* in the segment? */
-	if (!opt)
+	memset(&s, 0, sizeof(s));
+	s.src = ipx_from_v4(pkt->src);
+	s.dst = ipx_from_v4(pkt->dst);
+	if (tcp_seg_parse(pkt->l4, pkt->l4_len, &s) < 0)
 		goto malformed;
 	if (!pkt->csum_ok && cove_csum_l4(pkt->src, pkt->dst, IPPROTO_TCP,
-					  seg.p, seg.len) != 0) {
+					  pkt->l4, pkt->l4_len) != 0) {
 		st->stats.rx_bad_csum++;
 		st->stats.rx_dropped++;
 		return;
 	}
-	memset(&s, 0, sizeof(s));
-	s.pkt = pkt;
-	s.sport = cove_get16(h);
-	s.dport = cove_get16(h + 2);
-	s.seq = cove_get32(h + 4);
-	s.ack = cove_get32(h + 8);
-	s.flags = h[13] & 0x3f;
-	s.wnd = cove_get16(h + 14);
-	s.data = pkt_ptr(&seg, hl, seg.len - hl);
-	s.len = seg.len - hl;
-	/* option bytes are bounded by their length: each is checked inside */
-	(void)tcp_parse_opts(opt, hl - TCP_HLEN, s.flags & TH_SYN, &s.opt);
 	if (!s.sport || !s.dport || !pkt->src || pkt->src == 0xffffffffu)
 		goto malformed;
-	t = tcb_lookup(c, pkt->dst, s.dport, pkt->src, s.sport);
-	if (t) {
-		tcp_rcv_segment(t, &s);
-	} else {
-		t = tcp_listener_find(c, pkt->dst, s.dport, pkt->src, s.sport);
-		if (t)
-			tcp_listen_input(t, &s);
-		else
-			tcp_reply_rst(st, &s);
-	}
-	tcp_reap(c);
+	tcp_seg_input(st, &s);
 	return;
 malformed:
 	st->stats.rx_malformed++;
@@ -992,6 +1030,33 @@ void tcp_input_end(struct bstack *st)
 }
 
 /**
+ * tcp_icmp_apply() - what an ICMP(v6) error does to the connection it names
+ * @st:		stack
+ * @t:		the connection of the quoted segment, or NULL
+ * @seq:	the quoted sequence number
+ * @err:	the errno the error stands for
+ * @hard:	it ends a connection still in SYN-SENT (Linux: unreachable)
+ *
+ * A quoted sequence number outside [snd_una, snd_max] is no segment we
+ * have in flight (stale or forged) and is ignored. A hard error fails a
+ * connect in progress, as Linux does; otherwise the error is kept as the
+ * soft error (SO_ERROR of a connection that then times out).
+ */
+void tcp_icmp_apply(struct bstack *st, struct tcb *t, uint32_t seq, int err,
+		    bool hard)
+{
+	if (!t || seq_lt(seq, t->snd_una) || seq_gt(seq, t->snd_max))
+		return;
+	if (hard && t->state == TCPS_SYN_SENT) {
+		t->so_error = err;
+		tcp_done(t);
+		tcp_reap(st->tcp);
+		return;
+	}
+	t->soft_error = err;
+}
+
+/**
  * tcp_icmp_error() - an ICMP error about a segment we sent
  * @st:		stack
  * @type:	ICMP type (3 unreachable, 11 time exceeded, ...)
@@ -1004,8 +1069,9 @@ void tcp_icmp_error(struct bstack *st, uint8_t type, uint8_t code,
 {
 	const struct pkt in = { .p = inner, .len = inner_len };
 	struct tcp_ctx *c = st->tcp;
-	uint32_t ihl, src, dst, seq;
+	struct in6_addr src, dst;
 	const uint8_t *ih, *th;
+	uint32_t ihl, v;
 	struct tcb *t;
 	int err;
 
@@ -1016,14 +1082,11 @@ void tcp_icmp_error(struct bstack *st, uint8_t type, uint8_t code,
 	th = pkt_ptr(&in, ihl, 8); /* ports and sequence number */
 	if (ihl < IP_HLEN_ || !th)
 		return;
-	memcpy(&src, ih + 12, 4);
-	memcpy(&dst, ih + 16, 4);
-	t = tcb_lookup(c, src, cove_get16(th), dst, cove_get16(th + 2));
-	if (!t)
-		return;
-	seq = cove_get32(th + 4);
-	if (seq_lt(seq, t->snd_una) || seq_gt(seq, t->snd_max))
-		return;
+	memcpy(&v, ih + 12, 4);
+	src = ipx_from_v4(v);
+	memcpy(&v, ih + 16, 4);
+	dst = ipx_from_v4(v);
+	t = tcb_lookup(c, &src, cove_get16(th), &dst, cove_get16(th + 2));
 	if (type == 3 && code == 4)
 		return; /* PMTU: our MSS already fits the link */
 	if (type == 3)
@@ -1033,12 +1096,5 @@ void tcp_icmp_error(struct bstack *st, uint8_t type, uint8_t code,
 					       EHOSTUNREACH;
 	else
 		err = EHOSTUNREACH;
-	if (type == 3 && t->state == TCPS_SYN_SENT) {
-		/* as Linux: an unreachable during connect fails it */
-		t->so_error = err;
-		tcp_done(t);
-		tcp_reap(c);
-		return;
-	}
-	t->soft_error = err;
+	tcp_icmp_apply(st, t, cove_get32(th + 4), err, type == 3);
 }

@@ -10,7 +10,8 @@
 /*
  * Theory of operation
  *
- * tcp_xmit() builds one segment from the tcb into a frame from ip_alloc():
+ * tcp_xmit() builds one segment from the tcb into a frame from ip_alloc()
+ * (ip6_alloc() for an IPv6 peer, see tcp_alloc()):
  * header, options (MSS/SACK-permitted/timestamps/window scale on SYNs;
  * timestamps and SACK blocks after), payload copied from the send ring at
  * offset seq - sb_seq, checksum, ip_send(). Every segment but the first SYN
@@ -36,12 +37,16 @@ static uint32_t tcp_tsval(const struct tcb *t)
 	return (uint32_t)(tcp_now(t) / 1000000ull) + t->ts_off;
 }
 
-/* tcp_our_mss() - the MSS we announce: the link MTU minus IP and TCP. */
-uint16_t tcp_our_mss(const struct bstack *st)
+/*
+ * tcp_our_mss() - the MSS we announce to @peer: the link MTU minus the IP
+ * and TCP headers (40 bytes over IPv4, 60 over IPv6).
+ */
+uint16_t tcp_our_mss(const struct bstack *st, const struct in6_addr *peer)
 {
 	uint32_t mtu = st->mtu ? st->mtu : 1500;
+	uint32_t hdrs = tcp_v6(peer) ? 60 : 40;
 
-	return (uint16_t)(mtu > 40 + 88 ? mtu - 40 : 88);
+	return (uint16_t)(mtu > hdrs + 88 ? mtu - hdrs : 88);
 }
 
 /**
@@ -96,7 +101,7 @@ static unsigned tcp_write_opts(struct tcb *t, uint8_t *o, uint8_t flags,
 	if (flags & TH_SYN) {
 		bool synack = flags & TH_ACK;
 		struct tcp_synopt so = {
-			.mss = tcp_our_mss(t->b.st),
+			.mss = tcp_our_mss(t->b.st, &t->raddr),
 			.sack = !synack || t->sack_ok,
 			.ts = !synack || t->ts_ok,
 			.ws = !synack || t->ws_ok,
@@ -165,24 +170,79 @@ static void tcp_hdr(uint8_t *h, uint16_t sport, uint16_t dport, uint32_t seq,
 }
 
 /*
- * tcp_send_frame() - checksum (or leave it to the link) and hand to IP.
- * @segs: segments the frame stands for (a TSO frame is cut by the link).
- * @ttl: IP_TTL's, 0 for the default.
+ * The family switch of the send path: a frame is allocated for the family
+ * of its destination (the transport header sits 20 bytes further in for
+ * IPv6), checksummed over that family's pseudo-header and handed to
+ * ip_send() or ip6_send(). Everything above works on mapped addresses.
  */
-static int tcp_send_frame(struct bstack *st, struct cove_frame *f, uint32_t src,
-			  uint32_t dst, uint32_t len, uint8_t tos, uint8_t ttl,
-			  uint32_t segs)
-{
-	uint8_t *h = ip_l4(f);
-	uint16_t c;
 
-	if (f->flags & COVE_FRAME_F_CSUM_PARTIAL)
-		c = cove_csum_pseudo(src, dst, IPPROTO_TCP, len);
-	else
-		c = cove_csum_l4(src, dst, IPPROTO_TCP, h, len);
-	memcpy(h + 16, &c, 2);
+/* tcp_alloc() - a frame for a segment to @dst (tcp_l4() is its header). */
+static struct cove_frame *tcp_alloc(struct bstack *st,
+				    const struct in6_addr *dst, uint32_t *room)
+{
+	return tcp_v6(dst) ? ip6_alloc(st, room) : ip_alloc(st, room);
+}
+
+/* tcp_alloc_tso() - a TSO super-frame for segments to @dst. */
+static struct cove_frame *
+tcp_alloc_tso(struct bstack *st, const struct in6_addr *dst, uint32_t *room)
+{
+	return tcp_v6(dst) ? ip6_alloc_tso(st, room) : ip_alloc_tso(st, room);
+}
+
+/*
+ * tcp_link_csum() - does the link complete checksums (and take TSO, when
+ * it has it) of TCP segments to @dst? IPv6 ones only with
+ * COVE_LINK_OFF_TSO6.
+ */
+static bool tcp_link_csum(const struct bstack *st, const struct in6_addr *dst)
+{
+	if (!st->tx_csum)
+		return false;
+	return !tcp_v6(dst) || (st->link->offloads & COVE_LINK_OFF_TSO6);
+}
+
+/* tcp_l4() - where the TCP header goes in a frame from tcp_alloc(). */
+static uint8_t *tcp_l4(struct cove_frame *f, const struct in6_addr *dst)
+{
+	return tcp_v6(dst) ? ip6_l4(f) : ip_l4(f);
+}
+
+/*
+ * tcp_send_frame() - checksum (or leave it to the link) and hand to IP.
+ * @src, @dst: the addresses, both of one family (IPv4 mapped).
+ * @tos: IP TOS or IPv6 traffic class; @ttl: IP TTL or hop limit, 0 for
+ * the default.
+ * @segs: segments the frame stands for (a TSO frame is cut by the link).
+ */
+static int tcp_send_frame(struct bstack *st, struct cove_frame *f,
+			  const struct in6_addr *src,
+			  const struct in6_addr *dst, uint32_t len, uint8_t tos,
+			  uint8_t ttl, uint32_t segs)
+{
+	bool partial = f->flags & COVE_FRAME_F_CSUM_PARTIAL;
+	uint8_t *h = tcp_l4(f, dst);
+	uint32_t s4, d4;
+	uint16_t c;
+	int ret;
+
 	st->stats.tcp_out_segs += segs;
-	return ip_send(st, f, src, dst, IPPROTO_TCP, len, tos, ttl, segs);
+	if (tcp_v6(dst)) {
+		c = partial ? (uint16_t)~cove_csum_fold(
+				      ip6_pseudo(src, dst, IPPROTO_TCP, len)) :
+			      ip6_csum(src, dst, IPPROTO_TCP, h, len);
+		memcpy(h + 16, &c, 2);
+		ret = ip6_send(st, f, src, dst, IPPROTO_TCP, len, tos, ttl,
+			       segs);
+		/* no route: what ip_send() says for it, so callers see one */
+		return ret == -ENETUNREACH ? -EHOSTUNREACH : ret;
+	}
+	s4 = ipx_v4(src);
+	d4 = ipx_v4(dst);
+	c = partial ? cove_csum_pseudo(s4, d4, IPPROTO_TCP, len) :
+		      cove_csum_l4(s4, d4, IPPROTO_TCP, h, len);
+	memcpy(h + 16, &c, 2);
+	return ip_send(st, f, s4, d4, IPPROTO_TCP, len, tos, ttl, segs);
 }
 
 /*
@@ -202,12 +262,13 @@ static struct cove_frame *tcp_frame(struct tcb *t, unsigned optlen,
 {
 	struct bstack *st = t->b.st;
 	uint32_t seg = t->smss > optlen ? t->smss - optlen : 0, room, fit;
-	bool local = ip_is_local(st, t->raddr);
+	bool local = tcp_addr_local(st, &t->raddr);
+	bool csum = tcp_link_csum(st, &t->raddr);
 	struct cove_frame *f = NULL;
 
 	*segs = 1;
-	if (*len > seg && seg && !local && !(flags & (TH_SYN | TH_RST)))
-		f = ip_alloc_tso(st, &room);
+	if (*len > seg && seg && !local && csum && !(flags & (TH_SYN | TH_RST)))
+		f = tcp_alloc_tso(st, &t->raddr, &room);
 	if (f) {
 		fit = (room - TCP_HLEN - optlen) / seg * seg;
 		if (*len > fit)
@@ -216,14 +277,14 @@ static struct cove_frame *tcp_frame(struct tcb *t, unsigned optlen,
 			f->flags = COVE_FRAME_F_TSO | COVE_FRAME_F_CSUM_PARTIAL;
 			f->gso_size = (uint16_t)seg;
 			*segs = (*len + seg - 1) / seg;
-		} else if (st->tx_csum) {
+		} else {
 			f->flags = COVE_FRAME_F_CSUM_PARTIAL;
 		}
 		return f;
 	}
 	if (*len > seg && seg)
 		*len = seg;
-	f = ip_alloc(st, &room);
+	f = tcp_alloc(st, &t->raddr, &room);
 	if (!f)
 		return NULL;
 	if (room < TCP_HLEN + optlen) {
@@ -232,9 +293,26 @@ static struct cove_frame *tcp_frame(struct tcb *t, unsigned optlen,
 	}
 	if (*len > room - TCP_HLEN - optlen)
 		*len = room - TCP_HLEN - optlen;
-	if (st->tx_csum || local)
+	if (csum || local)
 		f->flags = COVE_FRAME_F_CSUM_PARTIAL;
 	return f;
+}
+
+/*
+ * tcp_xmit_too_big() - IPv6 refused a segment above the path MTU: another
+ * connection's Packet Too Big lowered it for this destination too. The
+ * segment size is derived again; if it shrank, the caller is told
+ * -ENOBUFS (nothing sent, retried from the 1 ms timer in the new size),
+ * else @err stands.
+ */
+static int tcp_xmit_too_big(struct tcb *t, int err)
+{
+	uint32_t old = t->smss;
+
+	if (!tcp_v6(&t->raddr))
+		return err;
+	tcp_set_mss(t, t->peer_mss);
+	return t->smss < old ? -ENOBUFS : err;
 }
 
 /**
@@ -276,18 +354,20 @@ int tcp_xmit(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags,
 	if (len < want)
 		flags &= (uint8_t) ~(TH_FIN | TH_PSH);
 	field = tcp_rcv_advertise(t, flags);
-	h = ip_l4(f);
+	h = tcp_l4(f, &t->raddr);
 	tcp_hdr(h, t->lport, t->rport, seq, (flags & TH_ACK) ? t->rcv_nxt : 0,
 		flags, field, optlen);
 	memcpy(h + TCP_HLEN, opts, optlen);
 	if (len)
 		ring_get(t->sbuf, t->sb_cap, t->sb_head + (seq - t->sb_seq),
 			 h + TCP_HLEN + optlen, len);
-	ret = tcp_send_frame(st, f, t->laddr, t->raddr, TCP_HLEN + optlen + len,
-			     t->tos, t->ttl, segs);
+	ret = tcp_send_frame(st, f, &t->laddr, &t->raddr,
+			     TCP_HLEN + optlen + len,
+			     tcp_v6(&t->raddr) ? t->tclass : t->tos,
+			     tcp_v6(&t->raddr) ? t->hlim : t->ttl, segs);
 	if (ret < 0 && ret != -EHOSTUNREACH) {
 		st->stats.tcp_out_segs -= segs;
-		return ret;
+		return ret == -EMSGSIZE ? tcp_xmit_too_big(t, ret) : ret;
 	}
 	if (ret == -EHOSTUNREACH)
 		t->soft_error = EHOSTUNREACH;
@@ -306,9 +386,17 @@ int tcp_xmit(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags,
 	return ret == -EHOSTUNREACH ? ret : 0;
 }
 
+/*
+ * tcp_send_ack() - a pure ACK. Its sequence number is snd_max, not
+ * snd_nxt: after an RTO pulled snd_nxt back, the peer may hold data up to
+ * snd_max (our resent pieces need not end where the first ones did), and
+ * an ACK below its rcv_nxt is unacceptable to it: it answers with an ACK
+ * of its own, and two such peers ping-pong ACKs without end. Linux's
+ * snd_nxt never moves back, so its ACKs carry this too.
+ */
 void tcp_send_ack(struct tcb *t)
 {
-	if (tcp_xmit(t, t->snd_nxt, 0, TH_ACK, NULL) == -ENOBUFS)
+	if (tcp_xmit(t, t->snd_max, 0, TH_ACK, NULL) == -ENOBUFS)
 		tcp_want_output(t);
 }
 
@@ -354,13 +442,12 @@ void tcp_reply_rst(struct bstack *st, const struct tcp_seg *s)
 		ack = s->seq + s->len + !!(s->flags & TH_SYN) +
 		      !!(s->flags & TH_FIN);
 	}
-	f = ip_alloc(st, &room);
+	f = tcp_alloc(st, &s->src, &room);
 	if (!f)
 		return;
-	tcp_hdr(ip_l4(f), s->dport, s->sport, seq, ack, flags, 0, 0);
+	tcp_hdr(tcp_l4(f, &s->src), s->dport, s->sport, seq, ack, flags, 0, 0);
 	st->stats.tcp_resets_out++;
-	(void)tcp_send_frame(st, f, s->pkt->dst, s->pkt->src, TCP_HLEN, 0, 0,
-			     1);
+	(void)tcp_send_frame(st, f, &s->dst, &s->src, TCP_HLEN, 0, 0, 1);
 }
 
 /**
@@ -392,19 +479,19 @@ int tcp_reply_synack(struct bstack *st, const struct tcp_seg *s, uint32_t iss,
 	optlen = tcp_syn_opts(opts, o);
 	while (optlen & 3)
 		opts[optlen++] = 1;
-	f = ip_alloc(st, &room);
+	f = tcp_alloc(st, &s->src, &room);
 	if (!f)
 		return -ENOBUFS;
 	if (room < TCP_HLEN + optlen) {
 		cove_frame_free(f);
 		return -ENOBUFS;
 	}
-	h = ip_l4(f);
+	h = tcp_l4(f, &s->src);
 	tcp_hdr(h, s->dport, s->sport, iss, s->seq + 1, TH_SYN | TH_ACK, wnd,
 		optlen);
 	memcpy(h + TCP_HLEN, opts, optlen);
-	return tcp_send_frame(st, f, s->pkt->dst, s->pkt->src,
-			      TCP_HLEN + optlen, tos, ttl, 1);
+	return tcp_send_frame(st, f, &s->dst, &s->src, TCP_HLEN + optlen, tos,
+			      ttl, 1);
 }
 
 /* tcp_want_output() - retry output for @t from the 1 ms timer. */

@@ -88,10 +88,42 @@ void tcb_port_del(struct tcb *t)
 	t->on_port = false;
 }
 
-/* tcp_addr_overlap() - do two local addresses (network order) collide? */
-static inline bool tcp_addr_overlap(uint32_t a, uint32_t b)
+/*
+ * Local addresses of both families: IPv4 sockets and IPv6 sockets bound
+ * to a mapped address hold ::ffff:a.b.c.d, and 0.0.0.0 is ::ffff:0.0.0.0
+ * (the IPv4 wildcard); an IPv6 socket's [::] is the IPv6 wildcard, and
+ * also IPv4's unless the socket is IPV6_V6ONLY. Two bindings overlap when
+ * the families they cover meet and their addresses are equal or either
+ * is a wildcard: Linux's inet_rcv_saddr_equal() with its dual-stack
+ * cases (so [::] and 0.0.0.0 conflict, [::] v6only and 0.0.0.0 do not).
+ */
+#define TCP_FAM4 1u
+#define TCP_FAM6 2u
+
+/* tcp_addr_wild() - @a is a wildcard: [::] or ::ffff:0.0.0.0. */
+static inline bool tcp_addr_wild(const struct in6_addr *a)
 {
-	return !a || !b || a == b;
+	return IN6_IS_ADDR_UNSPECIFIED(a) || (ipx_is_v4(a) && !ipx_v4(a));
+}
+
+/* tcp_addr_fams() - the families a binding to @a covers (TCP_FAM*). */
+static inline unsigned tcp_addr_fams(const struct in6_addr *a, bool v6only)
+{
+	if (ipx_is_v4(a))
+		return TCP_FAM4;
+	if (IN6_IS_ADDR_UNSPECIFIED(a) && !v6only)
+		return TCP_FAM4 | TCP_FAM6;
+	return TCP_FAM6;
+}
+
+/* tcp_addr_overlap() - do the local addresses of @a and @b collide? */
+static inline bool tcp_addr_overlap(const struct tcb *a, const struct tcb *b)
+{
+	if (!(tcp_addr_fams(&a->laddr, a->v6only) &
+	      tcp_addr_fams(&b->laddr, b->v6only)))
+		return false;
+	return tcp_addr_wild(&a->laddr) || tcp_addr_wild(&b->laddr) ||
+	       ipx_eq(&a->laddr, &b->laddr);
 }
 
 /**
@@ -111,7 +143,7 @@ bool tcp_port_conflict(struct tcp_ctx *c, const struct tcb *t, uint16_t port)
 	const struct tcb *o;
 
 	for (o = c->ports[port].head; o; o = o->pnext) {
-		if (o == t || !tcp_addr_overlap(t->laddr, o->laddr))
+		if (o == t || !tcp_addr_overlap(t, o))
 			continue;
 		if (t->reuseport && o->reuseport)
 			continue;
@@ -167,7 +199,7 @@ int tcp_listen_join(struct tcb *t)
 	struct tcb **v;
 
 	for (g = p->groups; g; g = g->next)
-		if (g->laddr == t->laddr)
+		if (ipx_eq(&g->laddr, &t->laddr) && g->v6only == t->v6only)
 			break;
 	if (g && (!t->reuseport || !g->v[0]->reuseport))
 		return -EADDRINUSE;
@@ -182,6 +214,7 @@ int tcp_listen_join(struct tcb *t)
 			return -ENOMEM;
 		}
 		g->laddr = t->laddr;
+		g->v6only = t->v6only;
 		g->next = p->groups;
 		p->groups = g;
 	} else if (g->n == g->cap) {
@@ -197,37 +230,51 @@ int tcp_listen_join(struct tcb *t)
 	return 0;
 }
 
+/* tcp_lgroup_find() - the listen group a SYN to @laddr:@lport goes to. */
+static struct tcp_lgroup *
+tcp_lgroup_find(struct tcp_ctx *c, const struct in6_addr *laddr, uint16_t lport)
+{
+	struct tcp_lgroup *g, *any4 = NULL, *any6 = NULL;
+	bool v4 = ipx_is_v4(laddr);
+
+	for (g = c->ports[lport].groups; g; g = g->next) {
+		if (ipx_eq(&g->laddr, laddr))
+			return g;
+		if (v4 && ipx_is_v4(&g->laddr) && !ipx_v4(&g->laddr))
+			any4 = g;
+		else if (IN6_IS_ADDR_UNSPECIFIED(&g->laddr) &&
+			 (!v4 || !g->v6only))
+			any6 = g;
+	}
+	return any4 ? any4 : any6;
+}
+
 /**
  * tcp_listener_find() - the listener a new connection to @laddr:@lport goes to
  * @c:		context
- * @laddr:	destination address of the SYN (network order)
+ * @laddr:	destination address of the SYN (IPv4 mapped)
  * @lport:	destination port (host order)
- * @raddr:	source address (network order)
+ * @raddr:	source address (IPv4 mapped)
  * @rport:	source port (host order)
  *
- * The group bound to @laddr wins over the INADDR_ANY group; within a
+ * The group bound to @laddr wins over the wildcard groups, and for IPv4
+ * the IPv4 wildcard (0.0.0.0) over a dual-stack [::] (Linux scores an
+ * AF_INET socket higher); [::] with IPV6_V6ONLY takes IPv6 only. Within a
  * SO_REUSEPORT group the 4-tuple's hash picks the member.
  *
  * Return: the listener, or NULL when nobody listens there.
  */
-struct tcb *tcp_listener_find(struct tcp_ctx *c, uint32_t laddr, uint16_t lport,
-			      uint32_t raddr, uint16_t rport)
+struct tcb *tcp_listener_find(struct tcp_ctx *c, const struct in6_addr *laddr,
+			      uint16_t lport, const struct in6_addr *raddr,
+			      uint16_t rport)
 {
-	struct tcp_lgroup *g, *any = NULL;
+	struct tcp_lgroup *g = tcp_lgroup_find(c, laddr, lport);
 
-	for (g = c->ports[lport].groups; g; g = g->next) {
-		if (g->laddr == laddr)
-			break;
-		if (!g->laddr)
-			any = g;
-	}
-	if (!g)
-		g = any;
 	if (!g)
 		return NULL;
 	if (g->n == 1)
 		return g->v[0];
-	return g->v[bstack_hash_pick(bstack_flow_hash(c->hash_seed, laddr,
-						      lport, raddr, rport),
+	return g->v[bstack_hash_pick(bstack_flow_hash6(c->hash_seed, laddr,
+						       lport, raddr, rport),
 				     g->n)];
 }

@@ -25,75 +25,51 @@ static struct tcb *tcp_sk(struct bsock *b)
 	return tcb_of(b);
 }
 
-/* tcp_addr_in() - check and read an AF_INET address. */
-static int tcp_addr_in(const struct sockaddr *a, socklen_t len, uint32_t *addr,
-		       uint16_t *port)
-{
-	struct sockaddr_in sin;
-
-	if (!a || len < (socklen_t)sizeof(sin))
-		return -EINVAL;
-	memcpy(&sin, a, sizeof(sin));
-	if (sin.sin_family != AF_INET)
-		return -EAFNOSUPPORT;
-	*addr = sin.sin_addr.s_addr;
-	*port = ntohs(sin.sin_port);
-	return 0;
-}
-
-/*
- * tcp_addr_out() - write a sockaddr_in truncated to *@len, as Linux does,
- * and set *@len to its full size; nothing when @a or @len is NULL.
- */
-static int tcp_addr_out(uint32_t addr, uint16_t port, struct sockaddr *a,
-			socklen_t *len)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-				   .sin_port = htons(port),
-				   .sin_addr.s_addr = addr };
-	socklen_t n;
-
-	if (!a || !len)
-		return 0;
-	n = *len < (socklen_t)sizeof(sin) ? *len : (socklen_t)sizeof(sin);
-	memcpy(a, &sin, n);
-	*len = sizeof(sin);
-	return 0;
-}
-
 /**
  * tcp_bind() - bind(): take a local address and port
  * @b:		socket, not yet on a port and never connected
  * @a:		untrusted sockaddr from the host, length-checked here
  * @len:	its length
  *
- * @addr must be INADDR_ANY or one of ours (ip_is_local()). Port 0 takes
+ * The address (either family's form, tcp_addr.c) must be a wildcard or
+ * one of ours (tcp_bind_addr()). Port 0 takes
  * an ephemeral port; that binding does not count as user_bound, so the
  * port is given back when the connection ends. An explicit port is
  * checked against every socket on it by tcp_port_conflict() (SO_REUSEADDR
  * and SO_REUSEPORT rules as on Linux).
  *
  * Return: 0, -EINVAL (bound already or bad address), -EAFNOSUPPORT,
- * -EADDRNOTAVAIL (also when no ephemeral port is free) or -EADDRINUSE.
+ * -ENODEV (a scope id of no interface), -EADDRNOTAVAIL (also when no
+ * ephemeral port is free) or -EADDRINUSE.
  */
 static int tcp_bind(struct bsock *b, const struct sockaddr *a, socklen_t len)
 {
 	struct tcb *t = tcp_sk(b);
-	uint32_t addr;
+	struct in6_addr addr, old = t->laddr;
+	bool v6only = t->v6only;
+	uint32_t scope;
 	uint16_t port;
-	int ret = tcp_addr_in(a, len, &addr, &port);
+	int ret = tcp_sa_read(t, a, len, &addr, &port, &scope);
 
 	if (ret < 0)
 		return ret;
 	if (t->on_port || t->state != TCPS_CLOSED || t->done)
 		return -EINVAL;
-	if (addr != INADDR_ANY && !ip_is_local(b->st, addr))
-		return -EADDRNOTAVAIL;
+	ret = tcp_bind_addr(t, &addr, scope);
+	if (ret < 0)
+		return ret;
 	t->laddr = addr;
 	if (!port)
-		return tcp_port_ephemeral(t);
-	if (tcp_port_conflict(t->ctx, t, port))
-		return -EADDRINUSE;
+		ret = tcp_port_ephemeral(t);
+	else if (tcp_port_conflict(t->ctx, t, port))
+		ret = -EADDRINUSE;
+	if (ret < 0) { /* as Linux: the address and v6-only are undone */
+		t->laddr = old;
+		t->v6only = v6only;
+		return ret;
+	}
+	if (!port)
+		return 0;
 	t->lport = port;
 	t->user_bound = true;
 	tcb_port_add(t);
@@ -148,7 +124,8 @@ static int tcp_listen(struct bsock *b, int backlog)
  * @b:		listener
  * @out:	the child, now a host socket (host_open set, no cookie yet)
  * @peer:	its address, truncated to *@len as Linux does (may be NULL)
- * @len:	in: room at @peer; out: sizeof(struct sockaddr_in)
+ * @len:	in: room at @peer; out: the sockaddr's size (sockaddr_in6
+ *		for an AF_INET6 listener, an IPv4 peer as ::ffff:a.b.c.d)
  *
  * Only children that finished the handshake are on the accept queue;
  * those still in SYN-RECEIVED stay on the SYN queue.
@@ -168,7 +145,7 @@ static int tcp_accept(struct bsock *b, struct bsock **out,
 	tcp_child_unlink(t);
 	t->b.host_open = true;
 	t->b.cookie = NULL;
-	tcp_addr_out(t->raddr, t->rport, peer, len);
+	tcp_sa_write(t, &t->raddr, t->rport, peer, len);
 	*out = &t->b;
 	return 0;
 }
@@ -180,24 +157,27 @@ static int tcp_accept(struct bsock *b, struct bsock **out,
  * @len:	its length
  *
  * Non-blocking only: the host learns the outcome from the socket's events
- * (EPOLLOUT, or EPOLLERR with so_error). INADDR_ANY means our address; an
- * unbound socket takes a source address (the destination itself for
- * 127/8, else ours) and an ephemeral port. Sets up what the SYN carries:
+ * (EPOLLOUT, or EPOLLERR with so_error). The address is checked and the
+ * source chosen by tcp_connect_addr() (INADDR_ANY means our address, [::]
+ * loopback; a mapped address on an AF_INET6 socket talks IPv4); an
+ * unbound socket takes an ephemeral port. Sets up what the SYN carries:
  * the RFC 6528 ISN, a random timestamp offset, the window scale for the
  * largest receive ring, and allocates both rings. A SYN the pool could not
  * send is left to the retransmit timer; no route ends the attempt at once.
  *
  * Return: -EINPROGRESS once the SYN is on its way; else a pending
  * so_error (cleared), -EALREADY, -EISCONN, -EINVAL (listening),
- * -ECONNREFUSED (port 0), -ENETUNREACH (broadcast, multicast, no route),
- * -EADDRNOTAVAIL (4-tuple taken, no ephemeral port) or -ENOMEM.
+ * -ECONNREFUSED (port 0), -ENETUNREACH (broadcast, multicast, no route,
+ * a family the socket cannot reach), -EADDRNOTAVAIL (4-tuple taken, no
+ * ephemeral port, no IPv6 source yet) or -ENOMEM.
  */
 static int tcp_connect(struct bsock *b, const struct sockaddr *a, socklen_t len)
 {
 	struct tcb *t = tcp_sk(b);
 	struct tcp_ctx *c = t->ctx;
 	struct bstack *st = b->st;
-	uint32_t raddr;
+	struct in6_addr raddr;
+	uint32_t scope;
 	uint16_t rport;
 	int ret;
 
@@ -219,34 +199,27 @@ static int tcp_connect(struct bsock *b, const struct sockaddr *a, socklen_t len)
 	}
 	if (t->done)
 		return -EISCONN;
-	ret = tcp_addr_in(a, len, &raddr, &rport);
+	ret = tcp_sa_read(t, a, len, &raddr, &rport, &scope);
 	if (ret < 0)
 		return ret;
 	if (!rport)
 		return -ECONNREFUSED;
-	if (raddr == INADDR_ANY)
-		raddr = st->addr;
-	if (raddr == INADDR_BROADCAST || (ntohl(raddr) >> 28) == 14)
-		return -ENETUNREACH;
-	if (!t->laddr) {
-		if ((ntohl(raddr) >> 24) == 127)
-			t->laddr = raddr;
-		else
-			t->laddr = st->addr;
-	}
+	ret = tcp_connect_addr(t, &raddr, scope);
+	if (ret < 0)
+		return ret;
 	if (!t->on_port) {
 		ret = tcp_port_ephemeral(t);
 		if (ret < 0)
 			return ret;
 	}
-	if (tcb_lookup(c, t->laddr, t->lport, raddr, rport))
+	if (tcb_lookup(c, &t->laddr, t->lport, &raddr, rport))
 		return -EADDRNOTAVAIL;
 	ret = tcb_bufs(t);
 	if (ret < 0)
 		return ret;
 	t->raddr = raddr;
 	t->rport = rport;
-	t->iss = tcp_isn(c, t->laddr, t->raddr, t->lport, t->rport);
+	t->iss = tcp_isn(c, &t->laddr, &t->raddr, t->lport, t->rport);
 	t->snd_una = t->snd_max = t->snd_nxt = t->iss;
 	t->sb_seq = t->iss + 1;
 	t->ts_off = (uint32_t)bstack_random(st);
@@ -717,9 +690,13 @@ static int tcp_setsockopt(struct bsock *b, int level, int name, const void *val,
 	}
 	if (level == IPPROTO_IP)
 		return tcp_set_ip(t, name, val, len);
+	if (level == IPPROTO_IPV6 && t->family != AF_INET6)
+		return -ENOPROTOOPT; /* as Linux's ip_setsockopt() */
 	ret = tcp_opt_int(val, len, &v);
 	if (ret < 0)
 		return ret;
+	if (level == IPPROTO_IPV6)
+		return tcp_set_ipv6(t, name, v);
 	if (level == IPPROTO_TCP && tcp_set_limits(t, name, v) != -ENOPROTOOPT)
 		return tcp_set_limits(t, name, v);
 	if (level == SOL_SOCKET) {
@@ -836,14 +813,15 @@ static void tcp_fill_info(struct tcb *t, struct tcp_info *ti)
 		(uint32_t)((tcp_now(t) - t->last_rcv_ns) / 1000000ull);
 	ti->tcpi_last_data_sent =
 		(uint32_t)((tcp_now(t) - t->last_snd_ns) / 1000000ull);
-	ti->tcpi_pmtu = t->b.st->mtu;
+	ti->tcpi_pmtu = tcp_v6(&t->raddr) ? ip6_path_mtu(t->b.st, &t->raddr) :
+					    t->b.st->mtu;
 	ti->tcpi_rcv_ssthresh = t->rb_size;
 	ti->tcpi_rtt = t->srtt_us;
 	ti->tcpi_rttvar = t->rttvar_us;
 	ti->tcpi_snd_ssthresh =
 		t->ssthresh >= UINT32_MAX / 2 ? 0x7fffffff : t->ssthresh / mss;
 	ti->tcpi_snd_cwnd = t->cwnd / mss;
-	ti->tcpi_advmss = t->b.st->mtu ? t->b.st->mtu - 40 : 1460;
+	ti->tcpi_advmss = tcp_our_mss(t->b.st, &t->raddr);
 	ti->tcpi_reordering = TCP_DUPTHRESH;
 	ti->tcpi_rcv_space = t->rb_size;
 	ti->tcpi_total_retrans = t->total_retrans;
@@ -901,7 +879,7 @@ static int tcp_getsockopt(struct bsock *b, int level, int name, void *val,
 		case SO_TYPE:
 			return tcp_put_int(val, len, SOCK_STREAM);
 		case SO_DOMAIN:
-			return tcp_put_int(val, len, AF_INET);
+			return tcp_put_int(val, len, t->family);
 		case SO_PROTOCOL:
 			return tcp_put_int(val, len, IPPROTO_TCP);
 		case SO_ACCEPTCONN:
@@ -989,6 +967,12 @@ static int tcp_getsockopt(struct bsock *b, int level, int name, void *val,
 			return -ENOPROTOOPT;
 		}
 	}
+	if (level == IPPROTO_IPV6) {
+		int ret = t->family == AF_INET6 ? tcp_get_ipv6(t, name, &v) :
+						  -EOPNOTSUPP; /* as Linux */
+
+		return ret < 0 ? ret : tcp_put_int(val, len, v);
+	}
 	if (level == IPPROTO_IP && name == IP_TOS)
 		return cove_ipopt_put(val, len, t->tos);
 	if (level == IPPROTO_IP && name == IP_TTL)
@@ -1006,8 +990,8 @@ static int tcp_getsockname(struct bsock *b, struct sockaddr *a, socklen_t *len)
 {
 	struct tcb *t = tcp_sk(b);
 
-	return tcp_addr_out(t->laddr, t->on_port || t->in_hash ? t->lport : 0,
-			    a, len);
+	return tcp_sa_write(t, &t->laddr,
+			    t->on_port || t->in_hash ? t->lport : 0, a, len);
 }
 
 static int tcp_getpeername(struct bsock *b, struct sockaddr *a, socklen_t *len)
@@ -1017,7 +1001,7 @@ static int tcp_getpeername(struct bsock *b, struct sockaddr *a, socklen_t *len)
 	if (t->state == TCPS_CLOSED || t->state == TCPS_LISTEN ||
 	    t->state == TCPS_SYN_SENT)
 		return -ENOTCONN;
-	return tcp_addr_out(t->raddr, t->rport, a, len);
+	return tcp_sa_write(t, &t->raddr, t->rport, a, len);
 }
 
 static uint32_t tcp_events(struct bsock *b)
