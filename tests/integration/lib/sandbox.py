@@ -101,11 +101,11 @@ def stacks():
     return _stack_names(_default_cove()) + plugin_only()
 
 
-# The providers that serve AF_INET6 today; the others answer socket(AF_INET6)
-# with EAFNOSUPPORT (docs/SANDBOX.md). Add builtin (and lwip) here when
-# their IPv6 lands: every test that asks ipv6_stack() then expects IPv6 of
-# them (sandbox_ipv6.py, sandbox_semantics.py's inet6 line).
-IPV6_STACKS = ("kernel", "lwip")
+# The providers that serve AF_INET6 (all of Cove's since stack ABI v2); one
+# not listed must answer socket(AF_INET6) with EAFNOSUPPORT (docs/SANDBOX.md).
+# Every test that asks ipv6_stack() expects IPv6 of these (sandbox_ipv6.py,
+# sandbox_semantics.py's inet6 line).
+IPV6_STACKS = ("builtin", "kernel", "lwip")
 
 
 def ipv6_stack(network):
