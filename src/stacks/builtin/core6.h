@@ -158,9 +158,9 @@ bool ip6_mac_ok(const struct bstack *st, const uint8_t *mac);
 /* ip6_addr_find() - our address @a in any state but FREE, or NULL. */
 struct ip6_ifaddr *ip6_addr_find(const struct bstack *st,
 				 const struct in6_addr *a);
-/* ip6_route() - next hop for @dst (@dst itself on link); -ENETUNREACH. */
-int ip6_route(const struct bstack *st, const struct in6_addr *dst,
-	      struct in6_addr *nh);
+/* ip6_next_hop() - next hop for @dst (@dst itself on link); -ENETUNREACH. */
+int ip6_next_hop(const struct bstack *st, const struct in6_addr *dst,
+		 struct in6_addr *nh);
 /*
  * ip6_out() - fill the fixed header of @f (payload @plen bytes from
  * ip6_l4(f) on, extension headers included) and send it; consumes @f.
@@ -208,7 +208,7 @@ uint32_t ip6_pmtu_entries(const struct bstack *st);
 
 /* --- icmp6.c ------------------------------------------------------------- */
 
-void icmp6_input(struct bstack *st, const struct ip6_pkt *pkt);
+void icmp6_layer_input(struct bstack *st, const struct ip6_pkt *pkt);
 /*
  * icmp6_send() - an ICMPv6 message: @hdr (type, code, zero checksum and
  * the rest) then @iov, checksum filled; for ND and MLD (hop limit 255/1)

@@ -211,11 +211,11 @@ static void icmp6_error_input(struct bstack *st, const struct ip6_pkt *pkt)
 }
 
 /**
- * icmp6_input() - handle a received ICMPv6 message
+ * icmp6_layer_input() - handle a received ICMPv6 message
  * @st:		stack
  * @pkt:	the packet (whole, possibly reassembled)
  */
-void icmp6_input(struct bstack *st, const struct ip6_pkt *pkt)
+void icmp6_layer_input(struct bstack *st, const struct ip6_pkt *pkt)
 {
 	if (pkt->l4_len < 4) {
 		st->stats.rx_malformed++;

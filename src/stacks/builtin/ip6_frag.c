@@ -456,7 +456,7 @@ int ip6_send_from(struct bstack *st, const struct in6_addr *src,
 	if (size < 0)
 		return (int)size;
 	total = (uint32_t)size;
-	if (!ip6c(st)->on || ip6_route(st, dst, &nh))
+	if (!ip6c(st)->on || ip6_next_hop(st, dst, &nh))
 		return -ENETUNREACH;
 	mtu = ip6_path_mtu(st, dst);
 	fhl = total + IP6_HLEN_ <= mtu ? 0 : FRAG_HLEN;

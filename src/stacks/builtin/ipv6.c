@@ -23,7 +23,7 @@
  *   fragment     offset 0 and no more fragments: an atomic fragment
  *                (RFC 6946), the chain goes on; else ip6_reasm()
  *   TCP, UDP,    the transport (tcp_layer_input6, udp_layer_input6,
- *   ICMPv6       icmp6_input)
+ *   ICMPv6       icmp6_layer_input)
  *   no next hdr  dropped quietly
  *   anything     parameter problem code 1 at the next-header byte
  *
@@ -241,8 +241,8 @@ static bool ip6_onlink(const struct bstack *st, const struct in6_addr *dst)
 	return false;
 }
 
-int ip6_route(const struct bstack *st, const struct in6_addr *dst,
-	      struct in6_addr *nh)
+int ip6_next_hop(const struct bstack *st, const struct in6_addr *dst,
+		 struct in6_addr *nh)
 {
 	struct ipv6_ctx *c = ip6c(st);
 
@@ -268,7 +268,7 @@ int ip6_src_for(const struct bstack *st, const struct in6_addr *dst,
 	struct in6_addr nh;
 	unsigned i;
 
-	if (ip6_route(st, dst, &nh))
+	if (ip6_next_hop(st, dst, &nh))
 		return -ENETUNREACH;
 	if (ip6_is_lo(dst)) {
 		*src = in6addr_loopback;
@@ -452,7 +452,7 @@ void ip6_deliver(struct bstack *st, struct ip6_pkt *pkt)
 		udp_layer_input6(st, pkt);
 		break;
 	default:
-		icmp6_input(st, pkt);
+		icmp6_layer_input(st, pkt);
 		break;
 	}
 }
@@ -598,7 +598,7 @@ int ip6_out(struct bstack *st, struct cove_frame *f, const struct in6_addr *src,
 		bstack_xmit(st, f);
 		return 0;
 	}
-	if (ip6_route(st, dst, &next)) {
+	if (ip6_next_hop(st, dst, &next)) {
 		st->stats.tx_dropped++;
 		cove_frame_free(f);
 		return -ENETUNREACH;
