@@ -103,7 +103,7 @@ struct cove_sock;  /* provider-owned socket */
 #define COVE_LOG_DEBUG 7
 
 /* cove_stack_config.flags */
-#define COVE_STACK_F_NO_GARP (1u << 0) /* no gratuitous ARP at start */
+#define COVE_STACK_F_NO_GARP (1u << 0) /* no gratuitous ARP, unsolicited NA */
 #define COVE_STACK_F_NO_IPV6 (1u << 1) /* no IPv6 on the link at all */
 #define COVE_STACK_F_NO_DAD  (1u << 2) /* addr6 is known unique: no DAD */
 

@@ -82,7 +82,8 @@ struct ip6_pmtu_ctx;
 struct nd_ctx;
 
 struct ipv6_ctx {
-	bool on; /* !COVE_STACK_F_NO_IPV6 */
+	bool on;       /* !COVE_STACK_F_NO_IPV6 */
+	bool announce; /* !COVE_STACK_F_NO_GARP: unsolicited NAs */
 	struct ip6_ifaddr addr[IP6_ADDRS];
 	struct ip6_prefix prefix[IP6_PREFIXES];
 	struct ip6_group group[IP6_GROUPS];
@@ -142,8 +143,11 @@ extern const struct in6_addr ip6_all_nodes, ip6_all_routers, ip6_mldv2;
 /* --- ipv6.c -------------------------------------------------------------- */
 
 int ipv6_init(struct bstack *st, const struct cove_stack_config *cfg);
-/* ipv6_start() - begin DAD, router solicitation and MLD (after create). */
-void ipv6_start(struct bstack *st);
+/*
+ * ipv6_start() - begin DAD, router solicitation and MLD (after create);
+ * @announce: advertise each address once it is usable (nd_announce()).
+ */
+void ipv6_start(struct bstack *st, bool announce);
 void ipv6_fini(struct bstack *st);
 /*
  * ipv6_input() - validate a received IPv6 packet and deliver it
@@ -270,6 +274,11 @@ void mld_report(struct bstack *st, const struct in6_addr *left);
 void mld_start(struct bstack *st);
 void nd_addr_init(struct bstack *st);
 void nd_addr_start(struct bstack *st);
+/*
+ * nd_announce() - an unsolicited NA for our @a to all nodes (RFC 4861
+ * 7.2.6), as arp_announce() for IPv4.
+ */
+void nd_announce(struct bstack *st, const struct in6_addr *a);
 void nd_addr_fini(struct bstack *st);
 
 #endif /* COVE_BUILTIN_CORE6_H */

@@ -706,8 +706,9 @@ void ipv6_fini(struct bstack *st)
 	st->ipv6 = NULL;
 }
 
-void ipv6_start(struct bstack *st)
+void ipv6_start(struct bstack *st, bool announce)
 {
+	ip6c(st)->announce = announce;
 	if (ip6c(st)->on)
 		nd_addr_start(st);
 }

@@ -335,6 +335,19 @@ static void nd_send_na(struct bstack *st, const struct in6_addr *target,
 		st->stats.nd_adverts++;
 }
 
+/*
+ * A neighbour that cached another link-layer address for one of ours (a
+ * sandbox before this one on the same interface, with another MAC) would
+ * keep sending there until its entry went STALE and its probes failed:
+ * more than ten seconds on Linux. The Override flag makes it take ours at
+ * once; one that has no entry ignores the advertisement.
+ */
+void nd_announce(struct bstack *st, const struct in6_addr *a)
+{
+	if (ip6c(st)->announce)
+		nd_send_na(st, a, &ip6_all_nodes, NA_F_OVERRIDE);
+}
+
 void nd_send_ns(struct bstack *st, const struct in6_addr *target, bool unicast,
 		bool dad)
 {

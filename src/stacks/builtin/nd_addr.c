@@ -91,6 +91,7 @@ static void addr_timer(struct btimer *t)
 		return;
 	}
 	ia->state = IP6A_PREFERRED;
+	nd_announce(st, &ia->a);
 	if (ia->slaac && ia->valid_until != IP6_LIFE_FOREVER)
 		timer_arm(&st->timers, &ia->timer, ia->valid_until);
 	if (ia == &c->addr[IP6_ADDR_LL] && c->rs_left)
@@ -463,14 +464,19 @@ void nd_ra_input(struct bstack *st, const struct ip6_pkt *pkt)
 /*
  * nd_addr_start() - at create: DAD of the addresses added by ipv6_init()
  * is already armed; arm the MLD reports and router solicitation (which
- * waits for the link-local address when that is tentative).
+ * waits for the link-local address when that is tentative), and announce
+ * the addresses that need no DAD.
  */
 void nd_addr_start(struct bstack *st)
 {
 	struct ipv6_ctx *c = ip6c(st);
+	unsigned i;
 
 	c->rs_left = RS_COUNT;
 	mld_start(st);
+	for (i = 0; i < IP6_ADDRS; i++)
+		if (c->addr[i].state == IP6A_PREFERRED)
+			nd_announce(st, &c->addr[i].a);
 	if (c->addr[IP6_ADDR_LL].state == IP6A_PREFERRED)
 		timer_arm(&st->timers, &c->rs_timer,
 			  st->now_ns + start_delay(st));

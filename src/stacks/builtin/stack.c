@@ -318,7 +318,7 @@ static int builtin_create(const struct cove_stack_config *cfg,
 	}
 	if (!(cfg->flags & COVE_STACK_F_NO_GARP))
 		arp_announce(st);
-	ipv6_start(st);
+	ipv6_start(st, !(cfg->flags & COVE_STACK_F_NO_GARP));
 	*out = (struct cove_stack *)st;
 	return 0;
 }
