@@ -74,8 +74,9 @@ static void test_handshake_bulk(void)
 /*
  * The window of a SYN-ACK is never scaled (RFC 7323 2.2): right after the
  * handshake, before any other segment from the listener, the connecting
- * side's send window is the SYN-ACK's field as it is (65,535 for a 256 KiB
- * ring), not that shifted by the scale both sides agreed.
+ * side's send window is the SYN-ACK's field as it is (BMEM_SOCK_MIN: the
+ * listener's child has no ring before data, tcp_rx_size()), not that
+ * shifted by the scale both sides agreed.
  */
 static void test_synack_window_unscaled(void)
 {
@@ -87,7 +88,7 @@ static void test_synack_window_unscaled(void)
 	tconn_open(&net, &p, 80);
 	c = tcb_of((struct bsock *)(void *)p.c);
 	CHECK(c->ws_ok && c->snd_ws > 0);
-	CHECK(c->snd_wnd == 65535 && c->max_sndwnd == 65535);
+	CHECK(c->snd_wnd == BMEM_SOCK_MIN && c->max_sndwnd == BMEM_SOCK_MIN);
 	tnet_down(&net);
 }
 

@@ -123,11 +123,15 @@ struct bsock {
  * @used is exact: it moves only in bmem_alloc() and bmem_free(), by the
  * size each block was allocated with. Past @soft the instance is under
  * pressure: only a socket's minimum (BMEM_MIN) is still granted, and
- * above @hard nothing is.
+ * above @hard nothing is. @resv is the receive minimums promised to TCP
+ * connections that have no receive ring yet (tcp.c); a minimum of any
+ * other kind leaves them room (mem.c), so every such connection can take
+ * its first bytes, whatever the send rings hold.
  */
 enum bmem_kind {
-	BMEM_MIN,  /* a socket's minimum: refused only past the hard limit */
-	BMEM_GROW, /* beyond the minimum: refused past the soft limit */
+	BMEM_MIN,    /* a socket's minimum: refused past hard - @resv */
+	BMEM_GROW,   /* beyond the minimum: refused past the soft limit */
+	BMEM_RX_MIN, /* a promised receive minimum: refused past hard */
 };
 
 #define BMEM_SOCK_MIN	 (16u << 10) /* a socket's guaranteed ring */
@@ -139,6 +143,7 @@ enum bmem_kind {
 struct bmem {
 	uint64_t used;	       /* bytes allocated for socket data, exact */
 	uint64_t soft, hard;   /* pressure and hard limits, bytes */
+	uint64_t resv;	       /* receive minimums promised, no ring yet */
 	uint64_t peak;	       /* the most @used ever was */
 	uint64_t trim_high;    /* the most @used was since the last trim */
 	uint64_t refused_soft; /* requests refused for pressure */

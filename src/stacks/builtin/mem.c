@@ -26,10 +26,20 @@
  * minimum, receive autotuning, a reassembly buffer) is refused once it
  * would take @used past @soft: the instance is under pressure. A request
  * of kind BMEM_MIN (a ring of at most BMEM_SOCK_MIN bytes) is
- * refused only past @hard, so every socket can still move data under
- * pressure, slowly; past @hard, new connections find no ring and fail,
- * and run() resets orphans that still hold unsent data (tcp_mem_oom()), as
- * Linux's tcp_check_oom() does.
+ * refused only near @hard, so every socket can still move data under
+ * pressure, slowly; past it, a connection's first bytes find no ring and
+ * are dropped unacknowledged (the peer retransmits), and run() resets
+ * orphans that still hold unsent data (tcp_mem_oom()), as Linux's
+ * tcp_check_oom() does.
+ *
+ * A TCP connection takes no memory until data arrives (an idle one holds
+ * none), but it is promised a receive minimum: @resv counts those
+ * promises, and a BMEM_MIN request (a send ring, a UDP ring) leaves that
+ * much room below @hard, up to the whole band between the limits. The
+ * promised ring itself (BMEM_RX_MIN) may use the room. Without it, send
+ * rings whose data waits for a peer that waits in turn for our window
+ * could take the last byte of the budget, and no connection could
+ * receive again: each peer stuck writing, none reading.
  *
  * Blocks of BMEM_MMAP_MIN bytes or more (every ring past a socket's
  * minimum) are mapped with mmap() and unmapped when freed, and counted at
@@ -80,15 +90,22 @@ bool bmem_pressure(const struct bstack *st)
  * bmem_may() - would a request be granted now?
  * @st:		stack
  * @size:	bytes
- * @kind:	BMEM_MIN or BMEM_GROW
+ * @kind:	BMEM_MIN, BMEM_GROW or BMEM_RX_MIN
  *
  * Return: true when bmem_alloc() would not refuse it for the budget.
  */
 bool bmem_may(const struct bstack *st, size_t size, enum bmem_kind kind)
 {
-	uint64_t limit = kind == BMEM_MIN ? st->mem.hard : st->mem.soft;
+	const struct bmem *m = &st->mem;
+	uint64_t limit = kind == BMEM_GROW ? m->soft : m->hard;
+	uint64_t used = m->used;
 
-	return size <= limit && st->mem.used <= limit - size;
+	/* the room kept for promised receive rings, at most the band
+	 * between the limits: idle connections never shut out the rest */
+	if (kind == BMEM_MIN)
+		used += m->resv < m->hard - m->soft ? m->resv :
+						      m->hard - m->soft;
+	return size <= limit && used <= limit - size;
 }
 
 /* bmem_block() - the bytes a block of @size really takes (mapped: pages). */
@@ -105,7 +122,8 @@ static size_t bmem_block(size_t size)
  * bmem_alloc() - allocate a socket buffer against the budget
  * @st:		stack
  * @size:	bytes (not zero)
- * @kind:	BMEM_MIN (a socket's minimum) or BMEM_GROW (anything more)
+ * @kind:	BMEM_MIN (a socket's minimum), BMEM_GROW (anything more) or
+ *		BMEM_RX_MIN (a receive minimum promised, counted in @resv)
  *
  * A refusal at the hard limit sets st->mem.oom, so the next run() resets
  * the orphans that hold data.
@@ -119,7 +137,7 @@ void *bmem_alloc(struct bstack *st, size_t size, enum bmem_kind kind)
 
 	size = bmem_block(size);
 	if (!bmem_may(st, size, kind)) {
-		if (kind == BMEM_MIN || !bmem_may(st, size, BMEM_MIN)) {
+		if (kind != BMEM_GROW || !bmem_may(st, size, BMEM_MIN)) {
 			st->mem.refused_hard++;
 			st->mem.oom = true;
 		} else {

@@ -21,8 +21,9 @@
  * Gauges: nconns counts tcbs in a state other than CLOSED and LISTEN,
  * nestab those ESTABLISHED or CLOSE-WAIT; the ring bytes are the stack's
  * budget's (st->mem, mem.c), charged and given back only by the ring
- * helpers below (tcb_bufs(), tcp_sb_room(), tcp_sb_release(),
- * tcb_rings_free()) and the receive autotuning (tcp_rwnd.c).
+ * helpers below (tcb_rb_alloc(), tcp_rb_release(), tcp_sb_room(),
+ * tcp_sb_release(), tcb_rings_free()) and the receive autotuning
+ * (tcp_rwnd.c).
  */
 
 /* --- SipHash-2-4 (ISNs, RFC 6528; challenge budgets; SYN cookies) ----- */
@@ -244,7 +245,7 @@ void tcp_stats(struct bstack *st, struct cove_stack_stats *out)
  * Buffer sizes come from the stack's SO_SNDBUF/SO_RCVBUF defaults (the
  * receive ring may autotune up to rb_max); keepalive, congestion control
  * and timers are set up but nothing is armed. The rings are not allocated
- * here (tcb_bufs() does that when data can flow), and the tcb is on no
+ * here (tcb_rb_alloc() does that when data arrives), and the tcb is on no
  * table: the caller links it to a port or a listener.
  *
  * Return: the tcb, or NULL when out of memory.
@@ -276,36 +277,88 @@ struct tcb *tcb_alloc(struct tcp_ctx *c)
 	return t;
 }
 
+/*
+ * tcp_rx_promise() - count @t's receive minimum in the budget's promises
+ * (st->mem.resv, mem.c) while it has no ring, or not; idempotent.
+ */
+static void tcp_rx_promise(struct tcb *t, bool on)
+{
+	if (t->rx_resv == on)
+		return;
+	t->rx_resv = on;
+	if (on)
+		t->b.st->mem.resv += BMEM_SOCK_MIN;
+	else
+		t->b.st->mem.resv -= BMEM_SOCK_MIN;
+}
+
 /**
- * tcb_bufs() - allocate the receive ring (once), when data can flow
+ * tcb_rx_open() - data may flow from now on: the window is promised
  * @t:	connection
+ *
+ * No memory is taken here: the receive ring comes with the first byte
+ * (tcb_rb_alloc()), so an idle connection holds none of the budget, as an
+ * idle Linux socket holds no skb. Under pressure the window promised (in
+ * the SYN or SYN-ACK) is only the per-socket minimum, the ring it will
+ * get then.
+ */
+void tcb_rx_open(struct tcb *t)
+{
+	if (bmem_pressure(t->b.st) && t->rb_size > BMEM_SOCK_MIN)
+		t->rb_size = BMEM_SOCK_MIN;
+	t->rx_open = true;
+	tcp_rx_promise(t, !t->rbuf);
+}
+
+/**
+ * tcb_rb_alloc() - allocate the receive ring, for data that arrived
+ * @t:	connection with rx_open set and no ring
  *
  * The ring gets rb_size bytes while the stack's budget is below its soft
  * limit; under pressure only the per-socket minimum (BMEM_SOCK_MIN), which
- * becomes rb_size (a window already promised beyond it, in a SYN-ACK,
- * is then met by dropping what does not fit, as Linux does under
- * pressure). The send ring waits for data (tcp_sb_room()).
+ * becomes rb_size (a window already promised beyond it is then met by
+ * dropping what does not fit, as Linux does under pressure). At the hard
+ * limit there is none: the caller drops the segment unacknowledged, and
+ * the peer's retransmission finds a ring once memory is back.
  *
- * Return: 0, or -ENOBUFS when even the minimum is refused (the hard limit).
+ * Return: true when @t has a ring now.
  */
-int tcb_bufs(struct tcb *t)
+bool tcb_rb_alloc(struct tcb *t)
 {
 	struct bstack *st = t->b.st;
 	uint32_t size = t->rb_size;
 
-	if (t->rbuf)
-		return 0;
 	if (size > BMEM_SOCK_MIN) {
 		t->rbuf = bmem_alloc(st, size, BMEM_GROW);
 		if (!t->rbuf)
 			size = BMEM_SOCK_MIN;
 	}
 	if (!t->rbuf)
-		t->rbuf = bmem_alloc(st, size, BMEM_MIN);
+		t->rbuf = bmem_alloc(st, size, BMEM_RX_MIN);
 	if (!t->rbuf)
-		return -ENOBUFS;
+		return false;
 	t->rb_size = size;
-	return 0;
+	t->rb_head = 0;
+	tcp_rx_promise(t, false);
+	return true;
+}
+
+/*
+ * tcp_rb_release() - under memory pressure, give an empty receive ring
+ * back (the next byte allocates again); otherwise keep it for the next.
+ * Only while the window promised fits the minimum ring, the one a new
+ * ring may be under pressure.
+ */
+void tcp_rb_release(struct tcb *t)
+{
+	if (t->rb_len || t->nooo || !t->rbuf || !bmem_pressure(t->b.st))
+		return;
+	if (seq_gt(t->rcv_adv, t->rcv_nxt + BMEM_SOCK_MIN))
+		return;
+	bmem_free(t->b.st, t->rbuf, t->rb_size);
+	t->rbuf = NULL;
+	t->rb_head = 0;
+	tcp_rx_promise(t, true);
 }
 
 /* tcb_rings_free() - give both rings back to the budget; nothing queued. */
@@ -318,6 +371,8 @@ void tcb_rings_free(struct tcb *t)
 	t->sbuf = t->rbuf = NULL;
 	t->sb_cap = t->sb_head = t->sb_len = 0;
 	t->rb_head = t->rb_len = 0;
+	t->rx_open = false;
+	tcp_rx_promise(t, false);
 }
 
 /* tcp_sb_resize() - move the send ring into one of @cap bytes, linearised. */

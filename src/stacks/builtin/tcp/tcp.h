@@ -30,10 +30,14 @@
  * sb_seq + sb_len. The send ring is allocated when data is first queued
  * and grows (sb_cap, doubling) toward sb_size, the SO_SNDBUF limit, as the
  * queue needs it and the stack's memory budget allows (mem.c); under
- * pressure an empty one is given back. The receiver keeps bytes in order at the ring's tail
- * (rb_len readable bytes) and writes out-of-order bytes at their offset
- * beyond; @ooo lists which of those are valid. The advertised right edge
- * rcv_adv never passes rcv_nxt + free ring space, so everything acceptable
+ * pressure an empty one is given back. The receive ring is allocated
+ * when the first byte arrives (an idle connection holds none; at the
+ * budget's hard limit the segment is dropped unacknowledged) and is given
+ * back empty under pressure, too. The receiver keeps bytes in order at
+ * the ring's tail (rb_len readable bytes) and writes out-of-order bytes at
+ * their offset beyond; @ooo lists which of those are valid. The
+ * advertised right edge rcv_adv never passes rcv_nxt + free ring space
+ * (rb_size when there is no ring yet), so everything acceptable
  * fits. Both rings come from the stack's budget (bmem_alloc()), and
  * ctx->orphans lists the tcbs the host closed that still finish a close,
  * so the hard limit can reset those holding data (tcp_mem_oom()).
@@ -238,6 +242,8 @@ struct tcb {
 	bool user_bound; /* bind() named the port */
 	bool reuseaddr, reuseport, keepalive, nodelay, cork, linger_on;
 	bool in_hash, on_port, orphan;
+	bool rx_open;		    /* tcb_rx_open(): data may arrive */
+	bool rx_resv;		    /* its ring is promised (mem.resv) */
 	bool fin_queued;	    /* app asked for FIN after the data */
 	bool rcv_fin;		    /* FIN received (in order, counted) */
 	bool ooo_fin;		    /* FIN seen beyond a hole at @ooo_fin_seq */
@@ -323,7 +329,7 @@ struct tcb {
 	uint32_t irs, rcv_nxt, rcv_adv;
 	uint32_t rcv_mss;
 	uint32_t rcv_unacked; /* bytes since our last ACK */
-	uint8_t *rbuf;
+	uint8_t *rbuf;	      /* rb_size bytes; NULL until data arrives */
 	uint32_t rb_size, rb_head, rb_len;
 	uint32_t rb_max;	   /* autotuning ceiling; rb_size if locked */
 	uint32_t rrtt_seq;	   /* receiver RTT: one window ends here */
@@ -500,7 +506,24 @@ static inline void ring_get(const uint8_t *ring, uint32_t size, uint32_t pos,
 uint32_t tcp_isn(struct tcp_ctx *c, const struct in6_addr *laddr,
 		 const struct in6_addr *raddr, uint16_t lport, uint16_t rport);
 struct tcb *tcb_alloc(struct tcp_ctx *c);
-int tcb_bufs(struct tcb *t);
+void tcb_rx_open(struct tcb *t);
+
+/*
+ * tcp_rx_size() - the ring size the window is measured against: with no
+ * ring yet, no more than the minimum it is sure to get (BMEM_SOCK_MIN),
+ * so nothing promised is ever dropped for want of a smaller ring. A
+ * sender's first flight (ten segments) fits that anyway; the window opens
+ * to the whole ring with the ACK after it is allocated.
+ */
+static inline uint32_t tcp_rx_size(const struct tcb *t)
+{
+	if (t->rbuf || t->rb_size < BMEM_SOCK_MIN)
+		return t->rb_size;
+	return BMEM_SOCK_MIN;
+}
+
+bool tcb_rb_alloc(struct tcb *t);
+void tcp_rb_release(struct tcb *t);
 void tcb_rings_free(struct tcb *t);
 uint32_t tcp_sb_room(struct tcb *t, uint32_t want);
 void tcp_sb_release(struct tcb *t);

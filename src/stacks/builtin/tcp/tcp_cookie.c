@@ -193,7 +193,9 @@ static uint32_t tcp_cookie_tsval(uint32_t now, uint32_t opts)
 /* tcp_syn_window() - the window a SYN-ACK of @t (or of its child) gives. */
 static uint16_t tcp_syn_window(const struct tcb *t)
 {
-	return t->rb_size > 65535 ? 65535 : (uint16_t)t->rb_size;
+	uint32_t size = tcp_rx_size(t);
+
+	return size > 65535 ? 65535 : (uint16_t)size;
 }
 
 /**

@@ -213,8 +213,8 @@ struct tcb *tcp_child_new(struct tcb *l, const struct tcp_seg *s)
 	t->sb_size = l->sb_size;
 	t->rb_size = l->rb_size;
 	t->rb_max = l->rb_max;
-	/* under memory pressure the ring will be the minimum (tcb_bufs()):
-	 * the SYN-ACK promises no more than that */
+	/* under memory pressure the ring will be the minimum
+	 * (tcb_rb_alloc()): the SYN-ACK promises no more than that */
 	if (bmem_pressure(l->b.st) && t->rb_size > BMEM_SOCK_MIN)
 		t->rb_size = BMEM_SOCK_MIN;
 	t->nodelay = l->nodelay;
@@ -426,7 +426,8 @@ static void tcp_synsent_input(struct tcb *t, struct tcp_seg *s)
 		tcp_init_conn(t);
 		t->rto_us = rto;
 	}
-	t->rcv_adv = t->rcv_nxt + (t->rb_size > 65535 ? 65535 : t->rb_size);
+	t->rcv_adv =
+		t->rcv_nxt + (tcp_rx_size(t) > 65535 ? 65535 : tcp_rx_size(t));
 	if (ack) {
 		t->snd_una = s->ack;
 		if (seq_lt(t->snd_nxt, t->snd_una))
@@ -467,11 +468,7 @@ static bool tcp_synrecv_ack(struct tcb *t, struct tcp_seg *s)
 			t->b.st->stats.rx_dropped++;
 			return false;
 		}
-		if (tcb_bufs(t) < 0) {
-			tcp_send_rst(t);
-			tcp_done(t);
-			return false;
-		}
+		tcb_rx_open(t);
 		/* SYN list -> accept queue */
 		*t->qpprev = t->qnext;
 		if (t->qnext)
@@ -708,7 +705,7 @@ static void tcp_fin_in_order(struct tcb *t)
 
 /**
  * tcp_data() - queue a segment's payload
- * @t:	connection in ESTABLISHED, FIN-WAIT-1 or FIN-WAIT-2 with a ring
+ * @t:	connection in ESTABLISHED, FIN-WAIT-1 or FIN-WAIT-2
  * @s:	segment (acceptable)
  *
  * Return: true if the whole payload fit (a FIN after it may be used).
@@ -731,6 +728,11 @@ static bool tcp_data(struct tcb *t, struct tcp_seg *s)
 		seq += skip;
 		data += skip;
 		len -= skip;
+	}
+	if (!t->rbuf && !tcb_rb_alloc(t)) {
+		/* the hard limit: not taken, not acknowledged */
+		t->b.st->stats.rx_dropped++;
+		return false;
 	}
 	free_ = t->rb_size - t->rb_len;
 	off = seq - t->rcv_nxt;

@@ -20,7 +20,7 @@
 
 /**
  * tcp_rcv_window() - the window to advertise now, in bytes
- * @t:		connection with a receive ring
+ * @t:		connection (with or without its receive ring yet)
  * @sws:	apply receiver SWS avoidance (RFC 9293 3.8.6.2.2)
  *
  * The right edge never moves left; it moves right only by at least
@@ -30,7 +30,7 @@
  */
 uint32_t tcp_rcv_window(struct tcb *t, bool sws)
 {
-	uint32_t size = t->rb_size;
+	uint32_t size = tcp_rx_size(t);
 	uint32_t free_ = size - t->rb_len;
 	uint32_t cur =
 		seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
@@ -54,7 +54,8 @@ uint32_t tcp_rcv_window(struct tcb *t, bool sws)
  * A SYN's window is never scaled; others are shifted by rcv_ws. rcv_adv
  * moves to the edge the field advertises (set on a SYN-ACK, only ever
  * moved right after), so the window the peer sees is the one tracked.
- * Without a receive ring (none yet) the field is 0.
+ * Before data may flow (tcb_rx_open()) or after the rings went back, the
+ * field is 0.
  *
  * Return: the 16-bit window field.
  */
@@ -67,7 +68,7 @@ uint16_t tcp_rcv_advertise(struct tcb *t, uint8_t flags)
 		field = wnd > 65535 ? 65535 : wnd;
 		if (flags & TH_ACK)
 			t->rcv_adv = t->rcv_nxt + field;
-	} else if (t->rbuf) {
+	} else if (t->rx_open) {
 		wnd = tcp_rcv_window(t, true);
 		field = wnd >> t->rcv_ws;
 		if (field > 65535)

@@ -214,9 +214,7 @@ static int tcp_connect(struct bsock *b, const struct sockaddr *a, socklen_t len)
 	}
 	if (tcb_lookup(c, &t->laddr, t->lport, &raddr, rport))
 		return -EADDRNOTAVAIL;
-	ret = tcb_bufs(t);
-	if (ret < 0)
-		return ret;
+	tcb_rx_open(t);
 	t->raddr = raddr;
 	t->rport = rport;
 	t->iss = tcp_isn(c, &t->laddr, &t->raddr, t->lport, t->rport);
@@ -384,6 +382,7 @@ static ssize_t tcp_recvmsg(struct bsock *b, struct msghdr *msg, int flags)
 		t->rb_len -= got;
 		tcp_rcv_space_adjust(t, got);
 		tcp_window_update(t);
+		tcp_rb_release(t);
 		tcp_reap(t->ctx);
 	}
 	return (ssize_t)got;
@@ -717,8 +716,8 @@ static int tcp_setsockopt(struct bsock *b, int level, int name, const void *val,
 				t->sndbuf_rep = tcp_buf_rep(v, 4608);
 			else
 				t->rcvbuf_rep = tcp_buf_rep(v, 2304);
-			if (t->sbuf || t->rbuf)
-				return 0; /* fixed once the rings exist */
+			if (t->sbuf || t->rx_open)
+				return 0; /* fixed once data may flow */
 			if (name == SO_SNDBUF)
 				t->sb_size = tcp_buf_size(v);
 			else /* the app's size: no autotuning */
