@@ -428,12 +428,19 @@ uint32_t tcp_sb_room(struct tcb *t, uint32_t want)
 }
 
 /*
- * tcp_sb_release() - under memory pressure, give an empty send ring back
- * (the next write allocates again); otherwise keep it for the next burst.
+ * tcp_sb_release() - give an empty send ring back (the next write
+ * allocates again) when it is a minimum one, which comes from the heap
+ * and costs a malloc() to take again, or under memory pressure; a bigger
+ * one is kept for the next burst, saving its page faults. An idle
+ * connection holds no send ring, as an idle Linux socket holds no skb:
+ * one that had answered a request held 16 KiB of the budget and a page
+ * or two of RSS each.
  */
 void tcp_sb_release(struct tcb *t)
 {
-	if (t->sb_len || !t->sbuf || !bmem_pressure(t->b.st))
+	if (t->sb_len || !t->sbuf)
+		return;
+	if (t->sb_cap > BMEM_SOCK_MIN && !bmem_pressure(t->b.st))
 		return;
 	bmem_free(t->b.st, t->sbuf, t->sb_cap);
 	t->sbuf = NULL;

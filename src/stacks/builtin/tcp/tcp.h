@@ -29,8 +29,8 @@
  * it while our SYN is unacknowledged) for sb_len bytes; a queued FIN sits at
  * sb_seq + sb_len. The send ring is allocated when data is first queued
  * and grows (sb_cap, doubling) toward sb_size, the SO_SNDBUF limit, as the
- * queue needs it and the stack's memory budget allows (mem.c); under
- * pressure an empty one is given back. The receive ring is allocated
+ * queue needs it and the stack's memory budget allows (mem.c); an empty
+ * one is given back when it is the minimum, or under pressure. The receive ring is allocated
  * when the first byte arrives (an idle connection holds none; at the
  * budget's hard limit the segment is dropped unacknowledged) and is given
  * back empty under pressure, too. The receiver keeps bytes in order at
