@@ -17,8 +17,14 @@
  *
  *   rr server PORT              accept connections one after another; on
  *                               each, echo every byte back until EOF
- *   rr client ADDR PORT N       one connection, N round trips of one byte,
- *                               prints one latency in ns per line on stdout
+ *   rr client ADDR PORT N [RATE]
+ *                               one connection, N round trips of one byte,
+ *                               prints one latency in ns per line on stdout;
+ *                               with RATE, round trips start on a fixed
+ *                               schedule of RATE per second (a late one
+ *                               does not make the next ones hurry), so a
+ *                               run costs the server the same number of
+ *                               wakeups however fast each answer comes
  *
  * Both ends set TCP_NODELAY: the figure is the stack's round trip, not
  * Nagle's or delayed ACK's. The client warms up with 100 round trips that
@@ -80,12 +86,29 @@ static __attribute__((noreturn)) void rr_server(uint16_t port)
 	}
 }
 
-/* rr_client() - @n timed round trips to @addr:@port, one line each. */
-static int rr_client(const char *addr, uint16_t port, long n)
+/* rr_pace() - sleep until round trip @i of a schedule at @rate/s from @t0. */
+static void rr_pace(uint64_t t0, long i, long rate)
+{
+	uint64_t at = t0 + (uint64_t)i * 1000000000ull / (uint64_t)rate;
+	struct timespec ts = { .tv_sec = (time_t)(at / 1000000000ull),
+			       .tv_nsec = (long)(at % 1000000000ull) };
+
+	if (rr_now() >= at)
+		return; /* late: start now, the schedule stays */
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
+	       EINTR)
+		;
+}
+
+/*
+ * rr_client() - @n timed round trips to @addr:@port, one line each; paced
+ * at @rate per second when @rate > 0 (the warm-up is not).
+ */
+static int rr_client(const char *addr, uint16_t port, long n, long rate)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 				  .sin_port = htons(port) };
-	uint64_t *lat, t0;
+	uint64_t *lat, t0, start = 0;
 	char c = 'x';
 	long i;
 	int fd;
@@ -102,6 +125,10 @@ static int rr_client(const char *addr, uint16_t port, long n)
 		rr_die("connect");
 	rr_nodelay(fd);
 	for (i = -100; i < n; i++) {
+		if (rate > 0 && i == 0)
+			start = rr_now();
+		if (rate > 0 && i >= 0)
+			rr_pace(start, i, rate);
 		t0 = rr_now();
 		if (write(fd, &c, 1) != 1 || read(fd, &c, 1) != 1)
 			rr_die("round trip");
@@ -119,9 +146,11 @@ int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "server"))
 		rr_server((uint16_t)atoi(argv[2]));
-	if (argc == 5 && !strcmp(argv[1], "client") && atol(argv[4]) > 0)
+	if ((argc == 5 || (argc == 6 && atol(argv[5]) > 0)) &&
+	    !strcmp(argv[1], "client") && atol(argv[4]) > 0)
 		return rr_client(argv[2], (uint16_t)atoi(argv[3]),
-				 atol(argv[4]));
-	fprintf(stderr, "usage: rr server PORT | rr client ADDR PORT N\n");
+				 atol(argv[4]), argc == 6 ? atol(argv[5]) : 0);
+	fprintf(stderr,
+		"usage: rr server PORT | rr client ADDR PORT N [RATE]\n");
 	return 2;
 }

@@ -11,6 +11,7 @@ QUICK=1` and the smoke test in `make check`.
 
 import json
 import os
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -78,6 +79,7 @@ class Workload:
         with tempfile.TemporaryDirectory(prefix="cvb-", dir=HOST_DIR) as tmp:
             os.chmod(tmp, 0o755)
             where = mode.start(self.server(tmp), self.ports, log)
+            self.mode = mode
             try:
                 for p in self.ports:
                     mode.wait_ready(p, where[p])
@@ -267,4 +269,90 @@ class RoundTrip(Workload):
         return {"p50 us": percentile(us, 0.5), "p99 us": percentile(us, 0.99)}
 
 
-ALL = [Redis, Nginx, Iperf, RoundTrip]
+def _tree(root):
+    """@root and every process below it (host pids, from /proc)."""
+    kids = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        kids.setdefault(ppid, []).append(int(d))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(kids.get(pid, []))
+    return out
+
+
+def _cpu_ns(pids):
+    """Time on a CPU of @pids' threads, ns (/proc/PID/task/*/schedstat:
+    exact, where utime/stime count 10 ms ticks); gone ones count 0."""
+    total = 0
+    for pid in pids:
+        try:
+            tids = os.listdir("/proc/%d/task" % pid)
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                    total += int(f.read().split()[0])
+            except (OSError, IndexError, ValueError):
+                pass
+    return total
+
+
+def _children_ns():
+    """CPU time of this process's waited-for children so far, ns."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (r.ru_utime + r.ru_stime) * 1e9
+
+
+class RateCost(Workload):
+    """CPU per request at a fixed rate (bench/rr paced at RATE_RPS).
+
+    Every mode answers the same requests at the same rate, so the client
+    cannot cap anything and the figure is efficiency: the CPU time the
+    server side spent per request (for a sandbox: cove run, the sentry and
+    the program; for pasta and slirp4netns their helper too; for host the
+    server alone), and that plus the client's. On a veth the sender's
+    context runs the receiver's kernel stack, so part of each side's
+    kernel work is charged to the other: the sum is the one to compare.
+    /proc/stat's busy time was tried for the whole machine and dropped:
+    it samples at the tick and missed most of these short wakeups.
+    """
+
+    name = "cpu_per_req"
+    ports = (RR,)
+    RATE_RPS = 2000
+
+    def server(self, tmp):
+        return [self.tools["rr"], "server", str(RR)]
+
+    def _pids(self):
+        pids = []
+        for attr in ("proc", "helper"):
+            p = getattr(self.mode, attr, None)
+            if p is not None:
+                pids += _tree(p.pid)
+        return pids
+
+    def measure(self, where):
+        addr, port = where[RR]
+        n = self.RATE_RPS * max(1, self.prof.iperf_s)
+        pids = self._pids()
+        srv0, cli0 = _cpu_ns(pids), _children_ns()
+        client([self.tools["rr"], "client", addr, str(port), str(n),
+                str(self.RATE_RPS)], self.pin, self.prof.limit_s)
+        srv1, cli1 = _cpu_ns(pids), _children_ns()
+        srv = (srv1 - srv0) / 1e3 / n
+        return {"server cpu us/req": srv,
+                "server+client cpu us/req": srv + (cli1 - cli0) / 1e3 / n}
+
+
+ALL = [Redis, Nginx, Iperf, RoundTrip, RateCost]

@@ -31,7 +31,7 @@ for w, per in res["workloads"].items():
         assert all(v["median"] > 0 for k, v in r.items()
                    if not k.endswith("errors")), (w, m, r)
 md = open(os.path.join(out, "latest.md")).read()
-for w in ("redis", "nginx", "iperf3", "tcp_rr"):
+for w in ("redis", "nginx", "iperf3", "tcp_rr", "cpu_per_req"):
     assert "### " + w in md, "no %s table" % w
 assert "runc" in res["startup"], "no runc start row: %s" % res["startup"]
 for m in ("builtin", "kernel"):
