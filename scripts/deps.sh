@@ -34,7 +34,13 @@ pkgs=(
 	# which the tests never use
 	docker.io
 	runsc		# gVisor, compared in make bench's container start rows (bench/containers.py)
+	# servers on their IPv6 defaults (tests/integration/sandbox_ipv6_apps.py):
+	# a static Go HTTP server built at test time (tests/sandbox/httpd.go)
+	golang-go
 )
+# node too, from Debian's nodejs unless a node is already installed (one
+# from another source, e.g. NodeSource's nodejs, is kept as it is).
+command -v node >/dev/null || pkgs+=(nodejs)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -377,9 +377,12 @@ http {
 def nginx_conf(d, http="", listen="8080", run="/tmp"):
     """nginx.conf text for a server in @d (root @d/html, port 8080), with
     @http lines added to its http block and @listen as its listen
-    directive's parameters (e.g. "8080 reuseport"). Its pid file and temp
+    directive's parameters (e.g. "8080 reuseport"), or a list of them for
+    one listen directive each (["80", "[::]:80"]). Its pid file and temp
     directories go to @run: the sandbox's private /tmp by default, as the
     host's tree (and so @d) is read-only inside."""
+    if not isinstance(listen, str):
+        listen = "; listen ".join(listen)
     return NGINX_CONF % {"d": d, "http": http, "listen": listen, "run": run}
 
 
