@@ -739,6 +739,110 @@ static void test_timewait_cap(void)
 	tnet_down(&net);
 }
 
+/* tint() - an int option of @s, or -errno. */
+static int tint(struct cove_sock *s, int level, int name)
+{
+	int v = -1;
+	socklen_t len = sizeof(v);
+	int ret = tops->getsockopt(s, level, name, &v, &len);
+
+	return ret < 0 ? ret : v;
+}
+
+static int tsetint(struct cove_sock *s, int level, int name, int v)
+{
+	return tops->setsockopt(s, level, name, &v, sizeof(v));
+}
+
+/*
+ * TCP_DEFER_ACCEPT as Linux has it: seconds kept as SYN-ACK timeouts (5
+ * reads back as 7); a connection whose ACK brings no data is not
+ * accepted, one that sends data is, at once; one that never sends is
+ * taken on its ACK of the SYN-ACK sent after those timeouts (1 + 2 + 4 s).
+ */
+static void test_defer_accept(void)
+{
+	struct cove_sock *l, *c1, *c2, *s = NULL;
+	struct tnet net;
+	char buf[8];
+	unsigned ms;
+
+	tnet_up(&net, NULL);
+	l = tlisten(&net.b, 80, 8);
+	CHECK(tint(l, IPPROTO_TCP, TCP_DEFER_ACCEPT) == 0);
+	CHECK(tsetint(l, IPPROTO_TCP, TCP_DEFER_ACCEPT, 5) == 0);
+	CHECK(tint(l, IPPROTO_TCP, TCP_DEFER_ACCEPT) == 7);
+	c1 = tconnect(&net.a, "10.0.0.2", 80);
+	c2 = tconnect(&net.a, "10.0.0.2", 80);
+	tadvance(&net, 500);
+	CHECK(tstate(c1) == TCP_ESTABLISHED && tstate(c2) == TCP_ESTABLISHED);
+	CHECK(taccept(&net.b, l) == NULL);
+	/* data: accepted at once, with its bytes */
+	CHECK(tsend(c1, "hi", 2) == 2);
+	tadvance(&net, 10);
+	s = taccept(&net.b, l);
+	REQUIRE(s);
+	CHECK(trecv(s, buf, sizeof(buf), 0) == 2 && !memcmp(buf, "hi", 2));
+	/* no data: held until the third SYN-ACK timeout, 7 s in */
+	for (ms = 500; ms < 6500 && !(s = taccept(&net.b, l)); ms += 100)
+		tadvance(&net, 100);
+	CHECK(!s);
+	for (; ms < 12000 && !(s = taccept(&net.b, l)); ms += 100)
+		tadvance(&net, 100);
+	CHECK(s != NULL);
+	CHECK(tstate(c2) == TCP_ESTABLISHED && tsockerr(c2) == 0);
+	CHECK(tsetint(l, IPPROTO_TCP, TCP_DEFER_ACCEPT, 0) == 0);
+	CHECK(tint(l, IPPROTO_TCP, TCP_DEFER_ACCEPT) == 0);
+	tnet_down(&net);
+}
+
+/*
+ * TCP_WINDOW_CLAMP and TCP_QUICKACK read back as Linux's: a clamp has a
+ * floor of 1152 bytes, 0 clears it only before connecting (EINVAL after);
+ * the window advertised never passes the clamp, however big the ring.
+ */
+static void test_clamp_quickack(void)
+{
+	struct cove_sock *l, *c;
+	struct tnet net;
+	struct tconn p;
+	struct tcb *t;
+	uint8_t buf[65536];
+	unsigned i;
+
+	tnet_up(&net, NULL);
+	c = tsock(&net.a);
+	CHECK(tint(c, IPPROTO_TCP, TCP_WINDOW_CLAMP) == 0);
+	CHECK(tsetint(c, IPPROTO_TCP, TCP_WINDOW_CLAMP, 100) == 0);
+	CHECK(tint(c, IPPROTO_TCP, TCP_WINDOW_CLAMP) == 1152);
+	CHECK(tsetint(c, IPPROTO_TCP, TCP_WINDOW_CLAMP, 0) == 0);
+	CHECK(tint(c, IPPROTO_TCP, TCP_WINDOW_CLAMP) == 0);
+	CHECK(tint(c, IPPROTO_TCP, TCP_QUICKACK) == 1);
+	CHECK(tsetint(c, IPPROTO_TCP, TCP_QUICKACK, 0) == 0);
+	CHECK(tint(c, IPPROTO_TCP, TCP_QUICKACK) == 0);
+	CHECK(tsetint(c, IPPROTO_TCP, TCP_QUICKACK, 5) == 0);
+	CHECK(tint(c, IPPROTO_TCP, TCP_QUICKACK) == 1);
+	tclose(&net.a, c);
+
+	/* the listener's clamp goes to its children */
+	memset(&p, 0, sizeof(p));
+	l = tlisten(&net.b, 81, 4);
+	CHECK(tsetint(l, IPPROTO_TCP, TCP_WINDOW_CLAMP, 8000) == 0);
+	p.l = l;
+	p.c = tconnect(&net.a, "10.0.0.2", 81);
+	REQUIRE(tnet_loop(&net, tstep_accept, &p, 10000));
+	CHECK(tint(p.s, IPPROTO_TCP, TCP_WINDOW_CLAMP) == 8000);
+	CHECK(tsetint(p.s, IPPROTO_TCP, TCP_WINDOW_CLAMP, 0) == -EINVAL);
+	memset(buf, 'x', sizeof(buf));
+	for (i = 0; i < 20; i++) {
+		(void)tsend(p.c, buf, sizeof(buf));
+		tadvance(&net, 1);
+	}
+	t = tcb_of((struct bsock *)(void *)p.c);
+	CHECK(t->max_sndwnd > 0 && t->max_sndwnd <= 8000);
+	tnet_down(&net);
+}
+
 int main(void)
 {
 	RUN(test_handshake_bulk);
@@ -764,5 +868,7 @@ int main(void)
 	RUN(test_rcvbuf_autotune);
 	RUN(test_rcvbuf_locked);
 	RUN(test_timewait_cap);
+	RUN(test_defer_accept);
+	RUN(test_clamp_quickack);
 	return check_summary();
 }

@@ -263,6 +263,11 @@ struct tcb {
 	uint8_t keep_probes;
 	uint8_t pbackoff; /* persist: probes sent since the window closed */
 	uint8_t quickacks;
+	bool pingpong;	       /* TCP_QUICKACK 0 asked for delayed ACKs */
+	uint8_t defer_retrans; /* listener: TCP_DEFER_ACCEPT, in SYN-ACK
+				   * timeouts (tcp_defer_retrans()) */
+	bool defer_acked;      /* child: a pure ACK was held back for it */
+	uint32_t wclamp;       /* TCP_WINDOW_CLAMP bytes; 0: none */
 	int so_error, soft_error;
 	int linger;
 	/* Options as Linux keeps them (tcp_sock.c); zeroed: the defaults. */
@@ -507,6 +512,19 @@ uint32_t tcp_isn(struct tcp_ctx *c, const struct in6_addr *laddr,
 		 const struct in6_addr *raddr, uint16_t lport, uint16_t rport);
 struct tcb *tcb_alloc(struct tcp_ctx *c);
 void tcb_rx_open(struct tcb *t);
+
+/*
+ * tcp_wclamp() - TCP_WINDOW_CLAMP as it reads: the value set, or, on a
+ * connection without one, the largest window it can advertise.
+ */
+static inline uint32_t tcp_wclamp(const struct tcb *t)
+{
+	uint32_t max = (uint32_t)65535 << t->rcv_ws;
+
+	if (t->wclamp || t->state == TCPS_CLOSED || t->state == TCPS_LISTEN)
+		return t->wclamp;
+	return t->rb_max < max ? t->rb_max : max;
+}
 
 /*
  * tcp_rx_size() - the ring size the window is measured against: with no

@@ -218,6 +218,7 @@ struct tcb *tcp_child_new(struct tcb *l, const struct tcp_seg *s)
 	if (bmem_pressure(l->b.st) && t->rb_size > BMEM_SOCK_MIN)
 		t->rb_size = BMEM_SOCK_MIN;
 	t->nodelay = l->nodelay;
+	t->wclamp = l->wclamp;
 	t->cork = l->cork;
 	t->keepalive = l->keepalive;
 	t->keepidle = l->keepidle;
@@ -455,7 +456,7 @@ static void tcp_synsent_input(struct tcb *t, struct tcp_seg *s)
  *
  * A child of a listener moves to the accept queue; a full accept queue
  * drops the ACK (the peer retransmits, we retransmit the SYN-ACK), like
- * Linux.
+ * Linux, and so does a listener's TCP_DEFER_ACCEPT for an ACK without data.
  *
  * Return: false if the segment must be dropped (or the tcb is gone).
  */
@@ -466,6 +467,14 @@ static bool tcp_synrecv_ack(struct tcb *t, struct tcp_seg *s)
 	if (l) {
 		if (l->acc_qlen >= l->backlog) {
 			t->b.st->stats.rx_dropped++;
+			return false;
+		}
+		/* TCP_DEFER_ACCEPT: a pure ACK waits for data, or for the
+		 * SYN-ACK timeouts the option asked for (Linux:
+		 * tcp_check_req()) */
+		if (t->retries < l->defer_retrans && !s->len &&
+		    !(s->flags & TH_FIN)) {
+			t->defer_acked = true;
 			return false;
 		}
 		tcb_rx_open(t);

@@ -37,6 +37,8 @@ uint32_t tcp_rcv_window(struct tcb *t, bool sws)
 	uint32_t step = size / 2 < t->rcv_mss ? size / 2 : t->rcv_mss;
 	uint32_t w = free_;
 
+	if (t->wclamp && w > t->wclamp)
+		w = t->wclamp;
 	if (sws && w > cur && w - cur < step)
 		w = cur;
 	if (w < cur)

@@ -630,6 +630,40 @@ static int tcp_set_limits(struct tcb *t, int name, int v)
 	}
 }
 
+/*
+ * TCP_DEFER_ACCEPT is given in seconds and kept, as Linux keeps it, as
+ * the number of SYN-ACK timeouts that cover them: timeouts from 1 s,
+ * doubling up to 120 s. It reads back as those timeouts' sum (5 -> 3
+ * timeouts -> 7 s).
+ */
+static uint8_t tcp_defer_retrans(int secs)
+{
+	int period = 1, timeout = 1, n = 1;
+
+	if (secs <= 0)
+		return 0;
+	while (secs > period && n < 255) {
+		n++;
+		timeout = timeout * 2 > 120 ? 120 : timeout * 2;
+		period += timeout;
+	}
+	return (uint8_t)n;
+}
+
+static int tcp_defer_secs(uint8_t n)
+{
+	int period = 0, timeout = 1;
+
+	if (!n)
+		return 0;
+	period = timeout;
+	while (--n) {
+		timeout = timeout * 2 > 120 ? 120 : timeout * 2;
+		period += timeout;
+	}
+	return period;
+}
+
 /**
  * tcp_setsockopt() - setsockopt() for SOL_SOCKET, IPPROTO_TCP and IPPROTO_IP
  * @b:		socket
@@ -646,8 +680,11 @@ static int tcp_set_limits(struct tcb *t, int name, int v)
  * SO_RCVBUF turns receive autotuning off. SO_SNDBUF and SO_RCVBUF are
  * honoured only before the rings exist (connect or accept allocates them)
  * and are silently kept after. Options programs commonly set but the
- * stack has no use for (TCP_DEFER_ACCEPT, SO_PRIORITY, ...) are accepted
- * and ignored, so those programs run unchanged. TCP_CONGESTION takes the
+ * stack has no use for (TCP_FASTOPEN, SO_PRIORITY, ...) are accepted
+ * and ignored, so those programs run unchanged. TCP_DEFER_ACCEPT holds a
+ * listener's children back until data (tcp_synrecv_ack()),
+ * TCP_WINDOW_CLAMP bounds the advertised window (tcp_rcv_window()),
+ * TCP_QUICKACK 0 turns the quick ACKs off until it is set again. TCP_CONGESTION takes the
  * names Linux has ("reno", "cubic"). SO_RCVBUF/SO_SNDBUF then read back
  * as Linux reports them (doubled, with its minimum).
  *
@@ -761,13 +798,20 @@ static int tcp_setsockopt(struct bsock *b, int level, int name, const void *val,
 				return -EINVAL;
 			t->keepcnt = (uint32_t)v;
 			return 0;
-		case TCP_QUICKACK:
-			if (v)
-				t->quickacks = TCP_QUICKACKS;
+		case TCP_QUICKACK: /* 0: delayed ACKs ("pingpong") */
+			t->pingpong = !v;
+			t->quickacks = v ? TCP_QUICKACKS : 0;
 			return 0;
 		case TCP_DEFER_ACCEPT:
-		case TCP_FASTOPEN:
+			t->defer_retrans = tcp_defer_retrans(v);
+			return 0;
 		case TCP_WINDOW_CLAMP:
+			if (!v && t->state != TCPS_CLOSED)
+				return -EINVAL;
+			/* Linux's floor: half its smallest receive buffer */
+			t->wclamp = !v ? 0 : v < 1152 ? 1152 : (uint32_t)v;
+			return 0;
+		case TCP_FASTOPEN:
 			return 0;
 		default:
 			return -ENOPROTOOPT;
@@ -937,6 +981,13 @@ static int tcp_getsockopt(struct bsock *b, int level, int name, void *val,
 					   t->linger2 ? t->linger2 :
 							(int)(TCP_FIN2_NS /
 							      1000000000ull));
+		case TCP_QUICKACK:
+			return tcp_put_int(val, len, !t->pingpong);
+		case TCP_DEFER_ACCEPT:
+			return tcp_put_int(val, len,
+					   tcp_defer_secs(t->defer_retrans));
+		case TCP_WINDOW_CLAMP:
+			return tcp_put_int(val, len, (int)tcp_wclamp(t));
 		case TCP_KEEPIDLE:
 			return tcp_put_int(val, len, (int)t->keepidle);
 		case TCP_KEEPINTVL:

@@ -245,7 +245,7 @@ static void tcp_rtx_fire(struct btimer *tm)
 {
 	struct tcb *t = container_of_(tm, struct tcb, t_rtx);
 	struct bstack *st = t->b.st;
-	uint32_t limit;
+	uint32_t limit, defer;
 
 	if (t->persist) {
 		tcp_persist_fire(t);
@@ -261,6 +261,9 @@ static void tcp_rtx_fire(struct btimer *tm)
 		limit = t->state != TCPS_SYN_SENT ? TCP_SYNACK_RETRIES :
 			t->syn_retries		  ? t->syn_retries :
 						    TCP_SYN_RETRIES;
+		defer = t->parent ? t->parent->defer_retrans : 0;
+		if (defer > limit)
+			limit = defer;
 		if (++t->retries > limit) {
 			tcp_fail(t, ETIMEDOUT);
 			return;
@@ -268,9 +271,14 @@ static void tcp_rtx_fire(struct btimer *tm)
 		st->stats.tcp_timeouts++;
 		t->rto_us = t->rto_us * 2 > TCP_RTO_MAX_US ? TCP_RTO_MAX_US :
 							     t->rto_us * 2;
-		tcp_send_syn(t);
-		st->stats.tcp_retransmits++;
-		t->total_retrans++;
+		/* a peer whose ACK was held back for TCP_DEFER_ACCEPT gets
+		 * only the last SYN-ACK, whose ACK is then taken (Linux:
+		 * syn_ack_recalc()) */
+		if (!t->defer_acked || t->retries >= defer) {
+			tcp_send_syn(t);
+			st->stats.tcp_retransmits++;
+			t->total_retrans++;
+		}
 		tcp_rtx_arm(t);
 		return;
 	case TCPS_ESTABLISHED:
