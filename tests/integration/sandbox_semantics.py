@@ -75,10 +75,6 @@ for n in ("opt_tcp_defer_accept", "opt_tcp_quickack", "opt_tcp_window_clamp"):
          "opt_tcp_window_clamp": "0"}[n]
     known(n, "get=ENOPROTOOPT set(%s)=ENOPROTOOPT get=ENOPROTOOPT "
           "set(%s)=ENOPROTOOPT get=ENOPROTOOPT" % (v, w), ["lwip"])
-# lwIP's default TTL is 255 (Linux: 64); set values act.
-for n in ("opt_ip_ttl_tcp", "opt_ip_ttl_udp"):
-    known(n, "get=255/4 set(5)=0 get=5/4 set(0)=EINVAL get=5/4 "
-          "set(256)=EINVAL get=5/4 set(-1)=0 get=255/4", ["lwip"])
 # lwIP cannot share a port (docs/PLUGINS.md); TCP_SYNCNT has no knob.
 known("opt_so_reuseport_tcp", "get=0/4 set(1)=ENOPROTOOPT get=0/4 set(0)=0 "
       "get=0/4", ["lwip"])

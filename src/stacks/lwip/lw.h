@@ -69,11 +69,13 @@
  * be called again within a millisecond.
  */
 
-#define LW_DEFAULT_MAX_SOCKETS 65536u  /* as builtin; pools are malloc-backed */
-#define LW_DEFAULT_RCVBUF      212992u /* UDP receive queue, bytes */
-#define LW_UDP_MAX_QUEUED      1024u   /* datagrams per socket */
-#define LW_TXQ_MAX	       512u    /* frames waiting for the link */
-#define LW_RXQ_SLOTS	       8u      /* pbuf chains per TCP socket */
+#define LW_DEFAULT_MAX_SOCKETS 65536u /* as builtin; pools are malloc-backed */
+/* Linux's default TTL and hop limit (lwIP's own, IP_DEFAULT_TTL, is 255) */
+#define LW_DEFAULT_TTL	  64u
+#define LW_DEFAULT_RCVBUF 212992u /* UDP receive queue, bytes */
+#define LW_UDP_MAX_QUEUED 1024u	  /* datagrams per socket */
+#define LW_TXQ_MAX	  512u	  /* frames waiting for the link */
+#define LW_RXQ_SLOTS	  8u	  /* pbuf chains per TCP socket */
 /* lwIP's interface indexes (netif num + 1): "lo" 1 and "cv" 2, as lo and
  * eth0 in a sandbox and as the builtin stack's scope id. */
 #define LW_NUM_LO 0u

@@ -46,16 +46,14 @@ void lw_ip_apply(struct cove_sock *s)
 	if (s->type == SOCK_STREAM) {
 		if (s->pcb.tcp) {
 			s->pcb.tcp->tos = s->tos;
-			if (s->ttl)
-				s->pcb.tcp->ttl = s->ttl;
+			s->pcb.tcp->ttl = s->ttl ? s->ttl : LW_DEFAULT_TTL;
 		}
 		return;
 	}
 	if (!s->pcb.udp)
 		return;
 	s->pcb.udp->tos = s->tos;
-	if (s->ttl)
-		s->pcb.udp->ttl = s->ttl;
+	s->pcb.udp->ttl = s->ttl ? s->ttl : LW_DEFAULT_TTL;
 	udp_set_multicast_ttl(s->pcb.udp, s->mc.ttl_set ? s->mc.ttl : 1);
 	if (s->mc.noloop)
 		udp_clear_flags(s->pcb.udp, UDP_FLAGS_MULTICAST_LOOP);
@@ -276,7 +274,7 @@ int lw_set_ip6(struct cove_sock *s, int name, const void *val, socklen_t len)
 	case IPV6_UNICAST_HOPS:
 		if (v < -1 || v > 255)
 			return -EINVAL;
-		s->ttl = v < 0 ? IP_DEFAULT_TTL : (uint8_t)v;
+		s->ttl = v < 0 ? 0 : (uint8_t)v; /* 0: the default */
 		break;
 	case IPV6_TCLASS:
 		if (v < -1 || v > 255)
@@ -310,7 +308,7 @@ int lw_get_ip6(const struct cove_sock *s, int name, void *val, socklen_t *len)
 		return cove_ipopt_put(val, len, s->v6only);
 	case IPV6_UNICAST_HOPS:
 		return cove_ipopt_put(val, len,
-				      s->ttl ? s->ttl : IP_DEFAULT_TTL);
+				      s->ttl ? s->ttl : LW_DEFAULT_TTL);
 	case IPV6_TCLASS:
 		return cove_ipopt_put(val, len, s->tos);
 	case IPV6_MTU_DISCOVER:

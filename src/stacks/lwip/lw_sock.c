@@ -356,10 +356,10 @@ static int lw_set_ip(struct cove_sock *s, int name, const void *val,
 		if (ret)
 			return ret;
 		if (name == IP_TTL) {
-			/* Linux: 1..255, -1 the default (here lwIP's) */
+			/* Linux: 1..255, -1 the default (0 here) */
 			if (!len || (v != -1 && (v < 1 || v > 255)))
 				return -EINVAL;
-			s->ttl = v < 0 ? IP_DEFAULT_TTL : (uint8_t)v;
+			s->ttl = v < 0 ? 0 : (uint8_t)v;
 		} else if (name == IP_TOS) {
 			s->tos = stream ? (uint8_t)((v & ~3) | (s->tos & 3)) :
 					  (uint8_t)v;
@@ -593,7 +593,7 @@ static int lw_get_ip(const struct cove_sock *s, int name, void *val,
 		return cove_ipopt_put(val, len, s->tos);
 	case IP_TTL:
 		return cove_ipopt_put(val, len,
-				      s->ttl ? s->ttl : IP_DEFAULT_TTL);
+				      s->ttl ? s->ttl : LW_DEFAULT_TTL);
 	case IP_MTU_DISCOVER:
 		return cove_ipopt_put(val, len, s->pmtudisc);
 	case IP_RECVERR:

@@ -318,7 +318,9 @@ static err_t lw_tcp_accept_cb(void *arg, struct tcp_pcb *pcb, err_t err)
 	c->listener = l;
 	c->reuse = l->reuse;
 	c->v6only = l->v6only;
+	c->ttl = l->ttl; /* as Linux's accepted sockets */
 	lw_tcp_attach(c, pcb);
+	lw_ip_apply(c);
 	lw_name_set(c, &c->local, &pcb->local_ip, pcb->local_port);
 	lw_name_set(c, &c->peer, &pcb->remote_ip, pcb->remote_port);
 	if (l->acc_tail)
@@ -344,6 +346,7 @@ int lw_tcp_open(struct cove_sock *s)
 	if (!pcb)
 		return -ENOMEM;
 	lw_tcp_attach(s, pcb);
+	lw_ip_apply(s); /* Linux's default TTL, not lwIP's */
 	s->state = LW_NEW;
 	return 0;
 }

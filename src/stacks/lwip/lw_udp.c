@@ -80,6 +80,7 @@ int lw_udp_open(struct cove_sock *s)
 	s->pcb.udp = pcb;
 	s->rcvbuf = s->st->rcvbuf;
 	udp_recv(pcb, lw_udp_recv_cb, s);
+	lw_ip_apply(s); /* Linux's default TTL, not lwIP's */
 	return 0;
 }
 
