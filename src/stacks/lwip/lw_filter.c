@@ -266,7 +266,7 @@ static int lw_ext6(const uint8_t *p, size_t end, int *nh, size_t *off,
  * @off:	the ICMPv6 header
  * @hops:	the hop limit it came with
  * @me:		our addresses
- * @seg:	its icmp6_type is set
+ * @seg:	its icmp6_type is set (and ptb_dst for a Packet Too Big)
  *
  * Return: LW_PASS, or why to drop: ND with a hop limit but 255, a Packet
  * Too Big below 1280 or quoting a packet that was not ours.
@@ -289,6 +289,7 @@ static enum lw_verdict lw_icmp6(const uint8_t *p, size_t end, size_t off,
 		return LW_DROP_MALFORMED;
 	if (mtu < 1280 || !lw_ours6(me, p + off + 8 + 8))
 		return LW_DROP_OTHER;
+	memcpy(seg->ptb_dst, p + off + 8 + 24, 16);
 	return LW_PASS;
 }
 

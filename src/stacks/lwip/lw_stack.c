@@ -584,6 +584,19 @@ static void lw_count_in(struct cove_stack *st, const struct lw_tcp_seg *seg)
 		st->stats.nd_adverts++;
 }
 
+/*
+ * lw_path_mtu() - lwIP's path MTU towards @dst (its destination cache, or
+ * the link's): a Packet Too Big that lowers it counts in pmtu_updates.
+ */
+static u16_t lw_path_mtu(struct cove_stack *st, const uint8_t dst[16])
+{
+	ip6_addr_t a;
+
+	memcpy(a.addr, dst, 16);
+	ip6_addr_clear_zone(&a);
+	return nd6_get_destination_mtu(&a, &st->netif);
+}
+
 /**
  * lw_input() - filter frames, copy them into pbufs, feed ethernet_input()
  * @st:		instance
@@ -601,6 +614,7 @@ void lw_input(struct cove_stack *st, struct cove_frame **f, unsigned n)
 		struct lw_tcp_seg seg;
 		enum lw_verdict v;
 		struct pbuf *p;
+		u16_t mtu;
 
 		st->stats.rx_frames++;
 		st->stats.rx_bytes += f[i]->len;
@@ -630,8 +644,11 @@ void lw_input(struct cove_stack *st, struct cove_frame **f, unsigned n)
 		}
 		(void)pbuf_take(p, f[i]->data, (u16_t)f[i]->len);
 		cove_frame_free(f[i]);
+		mtu = seg.icmp6_type == 2 ? lw_path_mtu(st, seg.ptb_dst) : 0;
 		if (st->netif.input(p, &st->netif) != ERR_OK)
 			pbuf_free(p);
+		if (mtu && lw_path_mtu(st, seg.ptb_dst) < mtu)
+			st->stats.pmtu_updates++;
 	}
 	lw_leave(st);
 }
