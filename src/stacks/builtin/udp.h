@@ -5,11 +5,14 @@
 
 #include "stacks/builtin/core6.h"
 
-#define UDP_HASH 256u
-#define UDP_MC4_MAX \
-	20u /* IP_ADD_MEMBERSHIPs per socket: Linux's IP_MAX_MEMBERSHIPS */
-#define UDP_MC4_SRC 10u /* sources per membership: Linux's igmp_max_msf */
-#define UDP_MC6_MAX 8u	/* IPV6_JOIN_GROUP memberships per socket */
+#define UDP_HASH	 256u
+#define UDP_HLEN	 8u
+#define UDP6_MAX_PAYLOAD (65535u - UDP_HLEN) /* 65527 */
+#define UDP_REC_HDR	 40u /* len, port, pad, source, destination */
+#define UDP_REC_MAX	 (UDP_REC_HDR + ((UDP6_MAX_PAYLOAD + 3u) & ~3u))
+#define UDP_MC4_MAX	 20u /* IP_ADD_MEMBERSHIPs per socket (IP_MAX_MEMBERSHIPS) */
+#define UDP_MC4_SRC	 10u /* sources per membership (igmp_max_msf) */
+#define UDP_MC6_MAX	 8u  /* IPV6_JOIN_GROUP memberships per socket */
 
 /* One IPv4 membership of a socket, with its source filter. */
 struct udp_mc4 {
@@ -62,6 +65,29 @@ struct udp_ctx {
 	struct udp_sock *hash[UDP_HASH];
 	uint64_t seed; /* SO_REUSEPORT flow hash */
 };
+
+/* What a ring record keeps besides the payload. */
+struct udp_meta {
+	struct in6_addr src, dst; /* IPv4 mapped */
+	uint16_t port;		  /* source port, host order */
+};
+
+/* udp_ring.c: the receive ring (see its theory block) */
+/* udp_ring_queue() - queue a datagram; false when it must be dropped. */
+bool udp_ring_queue(struct bstack *st, struct udp_sock *u,
+		    const struct udp_meta *meta, const uint8_t *data,
+		    uint32_t len);
+/* udp_ring_front() - the oldest datagram, its length and addresses. */
+const uint8_t *udp_ring_front(struct udp_sock *u, uint32_t *len,
+			      struct udp_meta *meta);
+/* udp_ring_pop() - drop the oldest datagram (@len: its length). */
+void udp_ring_pop(struct udp_sock *u, uint32_t len);
+/* udp_ring_full() - the size SO_RCVBUF lets the ring grow to. */
+uint32_t udp_ring_full(const struct udp_sock *u);
+/* udp_ring_move() - the records into a new ring of @size; 0 or -ENOBUFS. */
+int udp_ring_move(struct bstack *st, struct udp_sock *u, uint32_t size);
+/* udp_ring_release() - under memory pressure, give an empty ring back. */
+void udp_ring_release(struct bstack *st, struct udp_sock *u);
 
 /* udp_mcast.c */
 /*
