@@ -817,6 +817,93 @@ static void test_foreign_groups(void)
 	net_down(&net);
 }
 
+/*
+ * inject_ip() - an IPv4 packet of @proto from 10.0.0.2 to @dst (at its
+ * group MAC) with the transport bytes @l4 (@len), whose checksum at
+ * @csum_at is filled (with the pseudo-header for TCP)
+ */
+static void inject_ip(struct net *net, const char *dst, uint8_t proto,
+		      uint8_t *l4, size_t len, size_t csum_at)
+{
+	uint8_t b[200] = { 0x01, 0x00, 0x5e };
+	uint32_t d = ip4(dst), sum = 0;
+	uint8_t *ip = b + 14, ph[12];
+	struct cove_frame *f = cove_frame_alloc(&net->a.pool);
+	uint16_t c;
+	size_t i;
+
+	REQUIRE(f && len <= sizeof(b) - 34);
+	memcpy(b + 3, (uint8_t *)&d + 1, 3);
+	b[3] &= 0x7f;
+	memcpy(b + 6, net->b.link->mac, 6);
+	b[12] = 8;
+	ip[0] = 0x45;
+	ip[3] = (uint8_t)(20 + len);
+	ip[8] = 1;
+	ip[9] = proto;
+	memcpy(ip + 12, &(uint32_t){ ip4("10.0.0.2") }, 4);
+	memcpy(ip + 16, &d, 4);
+	c = csum(ip, 20);
+	ip[10] = (uint8_t)(c >> 8);
+	ip[11] = (uint8_t)c;
+	if (proto == 6) {
+		memcpy(ph, ip + 12, 8);
+		ph[8] = 0;
+		ph[9] = 6;
+		ph[10] = 0;
+		ph[11] = (uint8_t)len;
+		for (i = 0; i < 12; i += 2)
+			sum += (uint32_t)(ph[i] << 8 | ph[i + 1]);
+	}
+	l4[csum_at] = l4[csum_at + 1] = 0;
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(l4[i] << 8 | l4[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	l4[csum_at] = (uint8_t)(~sum >> 8);
+	l4[csum_at + 1] = (uint8_t)~sum;
+	memcpy(b + 34, l4, len);
+	memcpy(f->data, b, 34 + len);
+	f->len = (uint32_t)(34 + len);
+	ops->input(net->a.st, &f, 1);
+	ops->run(net->a.st, now_ns);
+}
+
+/* TCP and ICMP to a group are dropped, as Linux drops them. */
+static void test_group_not_tcp_icmp(void)
+{
+	struct net net;
+	struct cove_sock *l;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(80) };
+	uint8_t syn[20] = { 0x9c, 0x40, 0, 80, 0,    0,	   0,	 1,
+			    0,	  0,	0, 0,  0x50, 0x02, 0xff, 0xff };
+	uint8_t echo[16] = { 8, 0, 0, 0, 0x12, 0x34, 0, 1, 'p', 'i', 'n', 'g' };
+	uint64_t dropped;
+	struct cove_frame *f;
+
+	net_up(&net, false);
+	REQUIRE(ops->socket(net.a.st, AF_INET, SOCK_STREAM, 0, &l) == 0);
+	REQUIRE(ops->bind(l, (struct sockaddr *)&a, sizeof(a)) == 0);
+	REQUIRE(ops->listen(l, 4) == 0);
+	wire_drain(&net);
+	dropped = stats(&net.a).rx_dropped;
+	inject_ip(&net, "224.0.0.1", 6, syn, sizeof(syn), 16);
+	inject_ip(&net, "224.0.0.1", 1, echo, sizeof(echo), 2);
+	CHECK(stats(&net.a).rx_dropped == dropped + 2);
+	f = wire(&net);
+	CHECK(f == NULL); /* no SYN-ACK, no RST, no echo reply */
+	if (f)
+		cove_frame_free(f);
+	/* the same echo to our address is answered (the frame is right) */
+	inject_ip(&net, "10.0.0.1", 1, echo, sizeof(echo), 2);
+	f = wire(&net);
+	CHECK(f != NULL);
+	if (f)
+		cove_frame_free(f);
+	ops->close(l);
+	net_down(&net);
+}
+
 int main(void)
 {
 	ops = cove_stack_find("builtin");
@@ -826,5 +913,6 @@ int main(void)
 	RUN(test_send_loop_ttl);
 	RUN(test_igmp);
 	RUN(test_foreign_groups);
+	RUN(test_group_not_tcp_icmp);
 	return check_summary();
 }

@@ -18,6 +18,7 @@
 #define ETH_ZLEN_  60u /* minimum frame without FCS */
 
 #define IP_PROTO_ICMP 1u
+#define IP_PROTO_IGMP 2u
 #define IP_PROTO_TCP  6u
 #define IP_PROTO_UDP  17u
 

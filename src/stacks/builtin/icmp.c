@@ -213,9 +213,7 @@ void icmp_layer_input(struct bstack *st, const struct ip_pkt *pkt)
 	st->stats.icmp_in++;
 	switch (pkt->l4[0]) {
 	case ICMP_ECHO:
-		/* not to a group or broadcast: Linux's icmp_echo_ignore_broadcasts */
-		if (ip_is_local(st, pkt->dst))
-			icmp_echo(st, pkt);
+		icmp_echo(st, pkt);
 		break;
 	case ICMP_UNREACH:
 	case ICMP_TIMXCEED:

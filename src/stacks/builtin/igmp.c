@@ -41,7 +41,6 @@
 #define IGMP_V3_REPORT	   0x22u
 #define IGMP_HLEN	   24u /* IPv4 header with Router Alert */
 #define IGMP_SRC_MAX	   64u /* sources in one record */
-#define IP_PROTO_IGMP	   2u
 
 enum {
 	IGMP_IS_IN = 1,

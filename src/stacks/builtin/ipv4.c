@@ -126,9 +126,18 @@ int ip_route(const struct bstack *st, uint32_t dst, uint32_t *nh)
 	return -ENETUNREACH;
 }
 
-/* ip_deliver() - hand a whole datagram to its transport. */
+/*
+ * ip_deliver() - hand a whole datagram to its transport; to a group only
+ * UDP and IGMP (Linux drops TCP and ICMP to a group; an echo to one is
+ * ignored, as with icmp_echo_ignore_broadcasts)
+ */
 static void ip_deliver(struct bstack *st, const struct ip_pkt *pkt)
 {
+	if (ip_is_mcast(pkt->dst) && pkt->proto != IP_PROTO_UDP &&
+	    pkt->proto != IP_PROTO_IGMP) {
+		st->stats.rx_dropped++;
+		return;
+	}
 	switch (pkt->proto) {
 	case IP_PROTO_ICMP:
 		icmp_layer_input(st, pkt);
@@ -139,7 +148,7 @@ static void ip_deliver(struct bstack *st, const struct ip_pkt *pkt)
 	case IP_PROTO_TCP:
 		tcp_layer_input(st, pkt);
 		break;
-	case 2: /* IGMP */
+	case IP_PROTO_IGMP:
 		igmp_input(st, pkt);
 		break;
 	default:
