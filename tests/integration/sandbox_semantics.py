@@ -116,6 +116,7 @@ known("opt_ip_source_membership_udp", " ".join(
     "%s=%s" % (w, E) for w in ("block", "len", "add", "add", "block", "drop",
                                "drop", "drop", "join", "block", "block",
                                "unblock", "unblock")), ["lwip"])
+known("bind_group_udp", "bind=EADDRNOTAVAIL name=0.0.0.0", ["lwip"])
 
 
 class HostResetServer:

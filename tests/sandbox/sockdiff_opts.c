@@ -357,6 +357,30 @@ static void sd_membership(int type, const char *name)
 }
 
 /*
+ * bind() of a UDP socket to a group (Linux takes it; the socket then gets
+ * that group's datagrams only), read back by getsockname().
+ */
+static void sd_bind_group(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	char s[INET_ADDRSTRLEN];
+
+	inet_pton(AF_INET, "239.7.7.9", &a.sin_addr);
+	sd_ob("bind=%s", bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ?
+				 sd_ename(errno) :
+				 "0");
+	memset(&a, 0, sizeof(a));
+	if (getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+		sd_ob("name=%s", sd_ename(errno));
+	else
+		sd_ob("name=%s", inet_ntop(AF_INET, &a.sin_addr, s, sizeof(s)));
+	close(fd);
+	sd_ob_end("bind_group_udp");
+}
+
+/*
  * The source filter options: IP_ADD/DROP_SOURCE_MEMBERSHIP and
  * IP_BLOCK/UNBLOCK_SOURCE, their mode rules and errors.
  */
@@ -475,6 +499,7 @@ void sd_run_options(void)
 	sd_membership(SOCK_DGRAM, "opt_ip_membership_udp");
 	sd_membership(SOCK_STREAM, "opt_ip_membership_tcp");
 	sd_source_membership();
+	sd_bind_group();
 	sd_mcast_if(SOCK_DGRAM, "opt_ip_multicast_if_udp");
 	sd_mcast_if(SOCK_STREAM, "opt_ip_multicast_if_tcp");
 	sd_bufsize("opt_so_rcvbuf_tcp", SOCK_STREAM, SO_RCVBUF);

@@ -8,7 +8,7 @@
 #include <sys/uio.h>
 
 #include "cove/netstack.h"
-#include "stacks/builtin/builtin.h"
+#include "stacks/builtin/core.h"
 #include "tests/unit/check.h"
 
 /*
@@ -789,6 +789,13 @@ static void test_igmp(void)
 	CHECK(v3_record(&r, 0, &type, &g, &n, &src) && type == 3 &&
 	      g == ip4("239.3.3.3") && n == 0);
 	cove_frame_free(r.f);
+	/* counted inside the stack: the reports above, the three valid queries */
+	{
+		uint64_t reports, queries;
+
+		igmp_counters((struct bstack *)net.a.st, &reports, &queries);
+		CHECK(queries == 3 && reports >= 8);
+	}
 	ops->close(s);
 	net_down(&net);
 }
