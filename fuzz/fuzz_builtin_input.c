@@ -15,8 +15,8 @@
  * fd00::fe, link-local fe80::c0ff:fe7e:1) on end A of a mem pair; then the
  * fake clock moves dt * 250 ms and run() is called, so ARP retries and the
  * 30 s reassembly timeout are reachable (IPv6: 60 s, ND and DAD timers,
- * RS, MLD). A UDP socket on port 7 collects datagrams (drained at the
- * end), a dual-stack AF_INET6 one on [::]:9 with IPV6_RECVPKTINFO too,
+ * RS, MLD, IGMP). A UDP socket on port 7, in group 239.1.2.3 and with
+ * IP_PKTINFO, collects datagrams (drained at the end), a dual-stack AF_INET6 one on [::]:9 with IPV6_RECVPKTINFO too,
  * and unbound ones send one datagram to 10.0.0.2 and one to fd00::2 first,
  * to exercise the ARP and ND queues. A dual-stack TCP listener on [::]:80
  * with a backlog of 1 takes SYNs of both families: the second half-open
@@ -61,6 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				     .sin6_port = htons(9) };
 	uint8_t ctl[256];
 	int one = 1;
+	struct ip_mreq mr = { .imr_multiaddr.s_addr = htonl(0xef010203) };
 	struct sockaddr_in sin = { .sin_family = AF_INET,
 				   .sin_port = htons(7) };
 	struct iovec iov;
@@ -88,6 +89,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (ops->socket(st, AF_INET, SOCK_DGRAM, 0, &srv) ||
 	    ops->bind(srv, (struct sockaddr *)&sin, sizeof(sin)) ||
+	    ops->setsockopt(srv, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) ||
+	    ops->setsockopt(srv, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr,
+			    sizeof(mr)) ||
 	    ops->socket(st, AF_INET, SOCK_DGRAM, 0, &cl))
 		abort();
 	if (ops->socket(st, AF_INET6, SOCK_DGRAM, 0, &srv6) ||
@@ -140,8 +144,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	m.msg_name = NULL;
 	iov.iov_len = sizeof(buf);
-	while (ops->recvmsg(srv, &m, 0) >= 0)
-		;
+	do {
+		m.msg_control = ctl;
+		m.msg_controllen = sizeof(ctl);
+	} while (ops->recvmsg(srv, &m, 0) >= 0);
 	m.msg_name = &sin6;
 	for (;;) {
 		m.msg_namelen = sizeof(sin6);

@@ -32,7 +32,9 @@ import sys
 # discovery and the transports and are called back by them, and udp6.c
 # (UDP's sockaddr_in6 edges) asks ipv6.c about our addresses, as do
 # tcp/tcp_addr.c (TCP's) and tcp/tcp6.c (TCP's IPv6 input, called by
-# ipv6.c and icmp6.c, into the one state machine). lwIP's glue is one
+# ipv6.c and icmp6.c, into the one state machine). IPv4 groups: UDP's
+# memberships (udp_mcast.c) join and leave through igmp.c, whose reports
+# ask them for the sources each group includes. lwIP's glue is one
 # provider split by protocol over one core lock (lw_stack.c); its loopback
 # (lw_loop.c, run by the instance) asks TCP whether a looped SYN's accept
 # queue is full, as the instance's input does for one from the link.
@@ -40,7 +42,8 @@ B = "src/stacks/builtin/"
 ALLOWED = [
     {B + f for f in ("arp.c", "eth.c", "icmp.c", "ipv4.c", "stack.c",
                      "icmp6.c", "ip6_frag.c", "ipv6.c", "nd.c", "nd_addr.c",
-                     "udp6.c", "udp.c", "tcp/tcp.c", "tcp/tcp_cookie.c", "tcp/tcp_in.c",
+                     "udp6.c", "udp.c", "udp_mcast.c", "igmp.c",
+                     "tcp/tcp.c", "tcp/tcp_cookie.c", "tcp/tcp_in.c",
                      "tcp/tcp_out.c", "tcp/tcp_rwnd.c", "tcp/tcp_sock.c",
                      "tcp/tcp_timer.c", "tcp/tcp6.c", "tcp/tcp_addr.c")},
     {"src/stacks/lwip/" + f for f in ("lw_loop.c", "lw_sock.c", "lw_stack.c",

@@ -93,6 +93,24 @@ known("opt_so_attach_filter_drops", "attach=ENOPROTOOPT recv=1 recv=1",
 known("opt_tcp_linger2", "get=20/4 set(10)=0 get=10/4 set(0)=0 get=20/4 "
       "set(500)=0 get=120/4 set(-1)=0 get=-1/4", ["lwip"])
 
+# The lwip provider has no IPv4 group membership (docs/SANDBOX.md): every
+# membership option and IP_MULTICAST_ALL is an unknown option there.
+E = "ENOPROTOOPT"
+_memb = ("join=%s again=%s againn=%s unicast=%s short=%s ifaddr=%s "
+         "dropother=%s dropunicast=%s drop=%s dropagain=%s get=%s"
+         % ((E,) * 11))
+known("opt_ip_membership_udp", _memb + " join1=" + E, ["lwip"])
+known("opt_ip_membership_tcp", _memb, ["lwip"])
+known("opt_ip_multicast_all", "get=%s set(0)=%s get=%s set(2)=%s get=%s "
+      "set(1)=%s get=%s" % ((E,) * 7), ["lwip"])
+known("opt_ip_multicast_all_byte", "set1(0)=%s get=%s get=%s" % ((E,) * 3),
+      ["lwip"])
+known("opt_ip_source_membership_udp", " ".join(
+    "%s=%s" % (w, E) for w in ("block", "len", "add", "add", "block", "drop",
+                               "drop", "drop", "join", "block", "block",
+                               "unblock", "unblock")), ["lwip"])
+known("bind_group_udp", "bind=EADDRNOTAVAIL name=0.0.0.0", ["lwip"])
+
 
 class HostResetServer:
     """Reads one command byte, then resets the connection (SO_LINGER 0):

@@ -280,6 +280,135 @@ static void sd_mcast_if(int type, const char *name)
 	sd_ob_end(name);
 }
 
+/* sd_mset() - one membership call's result: "@what=0" or its errno. */
+static void sd_mset(int fd, const char *what, int name, const void *v,
+		    socklen_t len)
+{
+	sd_ob("%s=%s", what,
+	      setsockopt(fd, IPPROTO_IP, name, v, len) < 0 ? sd_ename(errno) :
+							     "0");
+}
+
+static struct ip_mreqn sd_mreq(const char *group, const char *ifaddr,
+			       int ifindex)
+{
+	struct ip_mreqn m = { .imr_ifindex = ifindex };
+
+	inet_pton(AF_INET, group, &m.imr_multiaddr);
+	inet_pton(AF_INET, ifaddr, &m.imr_address);
+	return m;
+}
+
+static struct ip_mreq_source sd_msrc(const char *group, const char *src)
+{
+	struct ip_mreq_source m = { .imr_interface = { 0 } };
+
+	inet_pton(AF_INET, group, &m.imr_multiaddr);
+	inet_pton(AF_INET, src, &m.imr_sourceaddr);
+	return m;
+}
+
+/*
+ * IP_ADD_MEMBERSHIP / IP_DROP_MEMBERSHIP on @type: ip_mreq and ip_mreqn,
+ * a second join, a unicast group, short values, an interface address
+ * that is not ours, drops that match nothing; the per-socket limit (20).
+ */
+static void sd_membership(int type, const char *name)
+{
+	int fd = socket(AF_INET, type, 0), i;
+	struct ip_mreqn g = sd_mreq("239.7.7.7", "0.0.0.0", 0);
+	struct ip_mreqn u = sd_mreq("10.1.2.3", "0.0.0.0", 0);
+	struct ip_mreqn bad = sd_mreq("239.7.7.8", "1.2.3.4", 0);
+	struct ip_mreqn other = sd_mreq("239.9.9.9", "0.0.0.0", 0);
+	socklen_t len;
+
+	sd_mset(fd, "join", IP_ADD_MEMBERSHIP, &g, sizeof(struct ip_mreq));
+	sd_mset(fd, "again", IP_ADD_MEMBERSHIP, &g, sizeof(struct ip_mreq));
+	sd_mset(fd, "againn", IP_ADD_MEMBERSHIP, &g, sizeof(g));
+	sd_mset(fd, "unicast", IP_ADD_MEMBERSHIP, &u, sizeof(struct ip_mreq));
+	sd_mset(fd, "short", IP_ADD_MEMBERSHIP, &g, 4);
+	sd_mset(fd, "ifaddr", IP_ADD_MEMBERSHIP, &bad, sizeof(struct ip_mreq));
+	sd_mset(fd, "dropother", IP_DROP_MEMBERSHIP, &other,
+		sizeof(struct ip_mreq));
+	sd_mset(fd, "dropunicast", IP_DROP_MEMBERSHIP, &u,
+		sizeof(struct ip_mreq));
+	sd_mset(fd, "drop", IP_DROP_MEMBERSHIP, &g, sizeof(struct ip_mreq));
+	sd_mset(fd, "dropagain", IP_DROP_MEMBERSHIP, &g,
+		sizeof(struct ip_mreq));
+	len = sizeof(g);
+	sd_ob("get=%s",
+	      getsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &g, &len) < 0 ?
+		      sd_ename(errno) :
+		      "0");
+	for (i = 0; i < 21 && type == SOCK_DGRAM; i++) {
+		char a[32];
+		struct ip_mreqn m;
+
+		snprintf(a, sizeof(a), "239.8.0.%d", i + 1);
+		m = sd_mreq(a, "0.0.0.0", 0);
+		if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m,
+			       sizeof(m)) < 0) {
+			sd_ob("join%d=%s", i + 1, sd_ename(errno));
+			break;
+		}
+	}
+	close(fd);
+	sd_ob_end(name);
+}
+
+/*
+ * bind() of a UDP socket to a group (Linux takes it; the socket then gets
+ * that group's datagrams only), read back by getsockname().
+ */
+static void sd_bind_group(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	char s[INET_ADDRSTRLEN];
+
+	inet_pton(AF_INET, "239.7.7.9", &a.sin_addr);
+	sd_ob("bind=%s", bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ?
+				 sd_ename(errno) :
+				 "0");
+	memset(&a, 0, sizeof(a));
+	if (getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+		sd_ob("name=%s", sd_ename(errno));
+	else
+		sd_ob("name=%s", inet_ntop(AF_INET, &a.sin_addr, s, sizeof(s)));
+	close(fd);
+	sd_ob_end("bind_group_udp");
+}
+
+/*
+ * The source filter options: IP_ADD/DROP_SOURCE_MEMBERSHIP and
+ * IP_BLOCK/UNBLOCK_SOURCE, their mode rules and errors.
+ */
+static void sd_source_membership(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct ip_mreq_source a = sd_msrc("232.1.1.1", "10.0.0.9");
+	struct ip_mreq_source b = sd_msrc("232.1.1.1", "10.0.0.8");
+	struct ip_mreq_source x = sd_msrc("239.6.6.6", "10.0.0.8");
+	struct ip_mreqn g = sd_mreq("239.6.6.6", "0.0.0.0", 0);
+
+	sd_mset(fd, "block", IP_BLOCK_SOURCE, &a, sizeof(a));
+	sd_mset(fd, "len", IP_ADD_SOURCE_MEMBERSHIP, &a, sizeof(a) - 1);
+	sd_mset(fd, "add", IP_ADD_SOURCE_MEMBERSHIP, &a, sizeof(a));
+	sd_mset(fd, "add", IP_ADD_SOURCE_MEMBERSHIP, &a, sizeof(a));
+	sd_mset(fd, "block", IP_BLOCK_SOURCE, &b, sizeof(b));
+	sd_mset(fd, "drop", IP_DROP_SOURCE_MEMBERSHIP, &b, sizeof(b));
+	sd_mset(fd, "drop", IP_DROP_SOURCE_MEMBERSHIP, &a, sizeof(a));
+	sd_mset(fd, "drop", IP_DROP_SOURCE_MEMBERSHIP, &a, sizeof(a));
+	sd_mset(fd, "join", IP_ADD_MEMBERSHIP, &g, sizeof(struct ip_mreq));
+	sd_mset(fd, "block", IP_BLOCK_SOURCE, &x, sizeof(x));
+	sd_mset(fd, "block", IP_BLOCK_SOURCE, &x, sizeof(x));
+	sd_mset(fd, "unblock", IP_UNBLOCK_SOURCE, &x, sizeof(x));
+	sd_mset(fd, "unblock", IP_UNBLOCK_SOURCE, &x, sizeof(x));
+	close(fd);
+	sd_ob_end("opt_ip_source_membership_udp");
+}
+
 /* SO_RCVBUF / SO_SNDBUF: a set value reads back doubled, small ones raised
  * to Linux's minimum. The defaults differ by stack, so they are not read. */
 static void sd_bufsize(const char *name, int type, int opt)
@@ -363,6 +492,14 @@ void sd_run_options(void)
 		0);
 	opt_int("opt_ip_pktinfo_udp", SOCK_DGRAM, IPPROTO_IP, IP_PKTINFO, 2, 1,
 		0);
+	opt_int("opt_ip_multicast_all", SOCK_DGRAM, IPPROTO_IP,
+		IP_MULTICAST_ALL, 3, 0, 2, 1);
+	opt_byte("opt_ip_multicast_all_byte", SOCK_DGRAM, IPPROTO_IP,
+		 IP_MULTICAST_ALL, 0);
+	sd_membership(SOCK_DGRAM, "opt_ip_membership_udp");
+	sd_membership(SOCK_STREAM, "opt_ip_membership_tcp");
+	sd_source_membership();
+	sd_bind_group();
 	sd_mcast_if(SOCK_DGRAM, "opt_ip_multicast_if_udp");
 	sd_mcast_if(SOCK_STREAM, "opt_ip_multicast_if_tcp");
 	sd_bufsize("opt_so_rcvbuf_tcp", SOCK_STREAM, SO_RCVBUF);

@@ -47,6 +47,7 @@ struct tcp_ctx;
 struct udp_ctx;
 struct arp_ctx;
 struct ipv4_ctx;
+struct igmp_ctx;
 struct ipv6_ctx;
 
 /* Untrusted bytes: @len of them at @p, read only through pkt_ptr(). */
@@ -229,6 +230,7 @@ struct bstack {
 	struct arp_ctx *arp;
 	struct ipv4_ctx *ipv4;
 	struct ipv6_ctx *ipv6; /* ipv6.c and friends (core6.h) */
+	struct igmp_ctx *igmp; /* IPv4 groups (igmp.c) */
 	struct udp_ctx *udp;
 	struct tcp_ctx *tcp;
 };
@@ -300,6 +302,8 @@ int ip_send(struct bstack *st, struct cove_frame *f, uint32_t src, uint32_t dst,
 	    uint32_t segs);
 /* ip_is_local() - @addr (network order) is ours: our address or 127/8. */
 bool ip_is_local(const struct bstack *st, uint32_t addr);
+/* ip_is_mcast() - @addr (network order) is in 224/4. */
+bool ip_is_mcast(uint32_t addr);
 
 /* ip_is_local_cb() - ip_is_local() for cove_ipopt_mc_set() (@ctx: stack). */
 bool ip_is_local_cb(void *ctx, uint32_t addr);
@@ -318,6 +322,7 @@ struct iovec;
  * @csum_off:	offset in @hdr of a 16-bit checksum to fill with cove_csum_l4()
  *		over the whole datagram (0 becomes 0xffff, as UDP wants), or
  *		IP_CSUM_NONE when @hdr already carries its checksum
+ * @flags:	IP_TX_* (multicast only), 0 otherwise
  *
  * All fragments share one IP ID and are built before the first is sent, so
  * the datagram leaves whole or not at all (as far as frames go).
@@ -328,7 +333,11 @@ struct iovec;
  */
 int ip_send_dgram(struct bstack *st, uint32_t src, uint32_t dst, uint8_t proto,
 		  uint8_t tos, uint8_t ttl, const void *hdr, uint32_t hdr_len,
-		  const struct iovec *iov, size_t iovcnt, int csum_off);
+		  const struct iovec *iov, size_t iovcnt, int csum_off,
+		  unsigned flags);
+/* ip_send_dgram()'s @flags, for a group destination */
+#define IP_TX_MC_LOOP 1u /* a copy to our own sockets in the group */
+#define IP_TX_TTL0    2u /* @ttl 0 is meant: the copy only, nothing on the wire */
 
 /* icmp.c: send an ICMP error about the received packet @pkt. */
 void icmp_send_error(struct bstack *st, const struct ip_pkt *pkt, uint8_t type,

@@ -18,6 +18,7 @@
 #define ETH_ZLEN_  60u /* minimum frame without FCS */
 
 #define IP_PROTO_ICMP 1u
+#define IP_PROTO_IGMP 2u
 #define IP_PROTO_TCP  6u
 #define IP_PROTO_UDP  17u
 
@@ -86,6 +87,31 @@ bool ip_martian(const struct bstack *st, uint32_t addr);
  * -ENETUNREACH when there is no route.
  */
 int ip_route(const struct bstack *st, uint32_t dst, uint32_t *nh);
+
+/* ip_mcast_mac() - the Ethernet group address of IPv4 group @g: 01:00:5e + 23 bits. */
+void ip_mcast_mac(uint32_t g, uint8_t mac[ETH_ALEN_]);
+
+/* igmp.c */
+int igmp_init(struct bstack *st);
+void igmp_fini(struct bstack *st);
+/* igmp_input() - an IGMP message for us: queries are answered. */
+void igmp_input(struct bstack *st, const struct ip_pkt *pkt);
+/* igmp_group_ok() - we are in group @g: 224.0.0.1 or one a socket joined. */
+bool igmp_group_ok(const struct bstack *st, uint32_t g);
+/* igmp_mac_ok() - @mac is the Ethernet address of one of our IPv4 groups. */
+bool igmp_mac_ok(const struct bstack *st, const uint8_t *mac);
+/* igmp_join() - one more socket in @g. Return: 0, -ENOBUFS (table full). */
+int igmp_join(struct bstack *st, uint32_t g);
+/* igmp_leave() - one socket fewer in @g. Return: true when it was the last. */
+bool igmp_leave(struct bstack *st, uint32_t g);
+/*
+ * igmp_changed() - our groups or their filters changed: report now and
+ * again later; @left is a group just left (network order) or 0.
+ */
+void igmp_changed(struct bstack *st, uint32_t left);
+/* igmp_counters() - reports sent and queries heard (kept internally). */
+void igmp_counters(const struct bstack *st, uint64_t *reports,
+		   uint64_t *queries);
 
 /* ICMP error rate limit: a token bucket kept in the IPv4 context. */
 #define ICMP_RATE  1000u /* tokens per second */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Ethernet: input demultiplexing (ours, broadcast, our IPv6 groups; ARP, IPv4, IPv6) and framing. */
+/* Ethernet: input demultiplexing (ours, broadcast, our IPv4 and IPv6 groups; ARP, IPv4, IPv6) and framing. */
 #include <string.h>
 
 #include "stacks/builtin/core6.h"
@@ -15,8 +15,10 @@ const uint8_t eth_bcast[ETH_ALEN_] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
  * @f:		frame; consumed (freed here once the upper layer returns)
  * @loop:	the frame comes from our loopback queue, not the wire
  *
- * Accepts frames to our MAC, to broadcast, or to the 33:33 group of an
- * IPv6 group we are in (all-nodes, our solicited-node groups); other
+ * Accepts frames to our MAC, to broadcast, to the 01:00:5e group of an
+ * IPv4 group we are in (all-hosts, those sockets joined) or to the 33:33
+ * group of an IPv6 group we are in (all-nodes, our solicited-node
+ * groups, those sockets joined); other
  * multicast, foreign unicast and VLAN-tagged frames are dropped. Upper layers copy what they
  * keep, so the frame is freed on return.
  */
@@ -34,7 +36,7 @@ void eth_input(struct bstack *st, struct cove_frame *f, bool loop)
 		goto drop;
 	}
 	if (memcmp(h, st->mac, ETH_ALEN_) && memcmp(h, eth_bcast, ETH_ALEN_) &&
-	    !ip6_mac_ok(st, h))
+	    !ip6_mac_ok(st, h) && !igmp_mac_ok(st, h))
 		goto drop; /* foreign unicast or multicast we never join */
 	if (h[6] & 1) {	   /* multicast source: never legitimate */
 		st->stats.rx_malformed++;

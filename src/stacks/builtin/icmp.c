@@ -129,7 +129,7 @@ void icmp_send_error(struct bstack *st, const struct ip_pkt *pkt, uint8_t type,
 	iov[1].iov_len = quote;
 	if (!ip_send_dgram(st, ip_is_local(st, pkt->dst) ? pkt->dst : st->addr,
 			   pkt->src, IP_PROTO_ICMP, 0, 0, hdr, sizeof(hdr), iov,
-			   2, IP_CSUM_NONE))
+			   2, IP_CSUM_NONE, 0))
 		st->stats.icmp_out++;
 }
 
@@ -155,7 +155,7 @@ static void icmp_echo(struct bstack *st, const struct ip_pkt *pkt)
 	iov.iov_base = (void *)(pkt->l4 + ICMP_HLEN);
 	iov.iov_len = pkt->l4_len - ICMP_HLEN;
 	if (!ip_send_dgram(st, pkt->dst, pkt->src, IP_PROTO_ICMP, pkt->tos, 0,
-			   hdr, ICMP_HLEN, &iov, 1, IP_CSUM_NONE))
+			   hdr, ICMP_HLEN, &iov, 1, IP_CSUM_NONE, 0))
 		st->stats.icmp_out++;
 }
 

@@ -91,8 +91,7 @@ bool ip_is_bcast(const struct bstack *st, uint32_t addr)
 		addr == (st->addr | ~st->netmask));
 }
 
-/* ip_is_mcast() - 224/4. */
-static bool ip_is_mcast(uint32_t addr)
+bool ip_is_mcast(uint32_t addr)
 {
 	return (((const uint8_t *)&addr)[0] & 0xf0) == 0xe0;
 }
@@ -127,9 +126,18 @@ int ip_route(const struct bstack *st, uint32_t dst, uint32_t *nh)
 	return -ENETUNREACH;
 }
 
-/* ip_deliver() - hand a whole datagram to its transport. */
+/*
+ * ip_deliver() - hand a whole datagram to its transport; to a group only
+ * UDP and IGMP (Linux drops TCP and ICMP to a group; an echo to one is
+ * ignored, as with icmp_echo_ignore_broadcasts)
+ */
 static void ip_deliver(struct bstack *st, const struct ip_pkt *pkt)
 {
+	if (ip_is_mcast(pkt->dst) && pkt->proto != IP_PROTO_UDP &&
+	    pkt->proto != IP_PROTO_IGMP) {
+		st->stats.rx_dropped++;
+		return;
+	}
 	switch (pkt->proto) {
 	case IP_PROTO_ICMP:
 		icmp_layer_input(st, pkt);
@@ -139,6 +147,9 @@ static void ip_deliver(struct bstack *st, const struct ip_pkt *pkt)
 		break;
 	case IP_PROTO_TCP:
 		tcp_layer_input(st, pkt);
+		break;
+	case IP_PROTO_IGMP:
+		igmp_input(st, pkt);
 		break;
 	default:
 		st->stats.rx_dropped++;
@@ -395,7 +406,8 @@ void ipv4_input(struct bstack *st, const struct pkt *p, bool loop, bool csum_ok)
 		goto drop;
 	if (loop && (ip_is_mcast(src) || ip_is_bcast(st, src)))
 		goto drop;
-	if (!ip_is_local(st, dst) && !ip_is_bcast(st, dst))
+	if (!ip_is_local(st, dst) && !ip_is_bcast(st, dst) &&
+	    !(ip_is_mcast(dst) && igmp_group_ok(st, dst)))
 		goto drop;
 	frag = cove_get16(h + 6);
 	if (frag & (IP_MF | IP_OFFMASK)) {
@@ -458,11 +470,65 @@ static void ip_fill(struct cove_frame *f, uint32_t src, uint32_t dst,
 	f->len = ETH_HLEN_ + IP_HLEN_ + l4_len;
 }
 
-/* ip_out() - send a frame whose IP header is filled; consumes @f. */
-static int ip_out(struct bstack *st, struct cove_frame *f, uint32_t dst)
+void ip_mcast_mac(uint32_t g, uint8_t mac[ETH_ALEN_])
 {
-	static const uint8_t mcast[ETH_ALEN_] = { 0x01, 0x00, 0x5e };
+	const uint8_t *b = (const uint8_t *)&g;
+
+	mac[0] = 0x01;
+	mac[1] = 0x00;
+	mac[2] = 0x5e;
+	mac[3] = b[1] & 0x7f;
+	mac[4] = b[2];
+	mac[5] = b[3];
+}
+
+/*
+ * ip_mc_out() - a frame to group @dst: with IP_TX_MC_LOOP a copy goes to
+ * the loopback queue when we are in the group (Linux's ip_mc_output()),
+ * and with IP_TX_TTL0 nothing goes on the wire. Consumes @f.
+ */
+static int ip_mc_out(struct bstack *st, struct cove_frame *f, uint32_t dst,
+		     unsigned flags)
+{
+	struct cove_frame *copy;
 	uint8_t mac[ETH_ALEN_];
+
+	ip_mcast_mac(dst, mac);
+	eth_fill(st, f, mac, ETH_P_IP_);
+	if ((flags & IP_TX_MC_LOOP) && igmp_group_ok(st, dst)) {
+		copy = cove_frame_alloc(st->link->pool);
+		if (copy) {
+			memcpy(copy->data, f->data, f->len);
+			copy->len = f->len;
+			bstack_loop(st, copy);
+		} else {
+			st->stats.tx_dropped++;
+		}
+	}
+	if (flags & IP_TX_TTL0) {
+		cove_frame_free(f);
+		return 0;
+	}
+	bstack_xmit(st, f);
+	return 0;
+}
+
+/* ip_ttl0() - set a filled header's TTL to 0 (ip_fill() reads 0 as 64). */
+static void ip_ttl0(struct cove_frame *f)
+{
+	uint8_t *h = f->data + ETH_HLEN_;
+
+	h[8] = 0;
+	h[10] = h[11] = 0;
+	memcpy(h + 10,
+	       &(uint16_t){ cove_csum_fold(cove_csum_partial(h, IP_HLEN_, 0)) },
+	       2);
+}
+
+/* ip_out() - send a frame whose IP header is filled; consumes @f. */
+static int ip_out(struct bstack *st, struct cove_frame *f, uint32_t dst,
+		  unsigned flags)
+{
 	uint32_t nh;
 	int ret;
 
@@ -475,15 +541,8 @@ static int ip_out(struct bstack *st, struct cove_frame *f, uint32_t dst)
 		bstack_xmit(st, f);
 		return 0;
 	}
-	if (ip_is_mcast(dst)) {
-		memcpy(mac, mcast, ETH_ALEN_);
-		mac[3] = ((const uint8_t *)&dst)[1] & 0x7f;
-		mac[4] = ((const uint8_t *)&dst)[2];
-		mac[5] = ((const uint8_t *)&dst)[3];
-		eth_fill(st, f, mac, ETH_P_IP_);
-		bstack_xmit(st, f);
-		return 0;
-	}
+	if (ip_is_mcast(dst))
+		return ip_mc_out(st, f, dst, flags);
 	ret = ip_route(st, dst, &nh);
 	if (ret) {
 		st->stats.tx_dropped++;
@@ -527,7 +586,7 @@ int ip_send(struct bstack *st, struct cove_frame *f, uint32_t src, uint32_t dst,
 		proto == IP_PROTO_TCP ? IP_DF : 0);
 	/* each piece the link cuts takes the next ID, as in Linux */
 	st->ipv4->next_id += (uint16_t)segs;
-	return ip_out(st, f, dst);
+	return ip_out(st, f, dst, 0);
 }
 
 /* iov_copy() - copy @len bytes from an iovec cursor into @dst. */
@@ -553,7 +612,8 @@ static void iov_copy(uint8_t *dst, const struct iovec *iov, size_t *i,
 
 int ip_send_dgram(struct bstack *st, uint32_t src, uint32_t dst, uint8_t proto,
 		  uint8_t tos, uint8_t ttl, const void *hdr, uint32_t hdr_len,
-		  const struct iovec *iov, size_t iovcnt, int csum_off)
+		  const struct iovec *iov, size_t iovcnt, int csum_off,
+		  unsigned flags)
 {
 	struct cove_frame *fr[DGRAM_MAX_FRAMES];
 	uint32_t total = hdr_len, room, chunk, n, i, off, sum = 0;
@@ -627,7 +687,9 @@ int ip_send_dgram(struct bstack *st, uint32_t src, uint32_t dst, uint8_t proto,
 		if (i + 1 < n)
 			frag |= IP_MF;
 		ip_fill(fr[i], src, dst, proto, fr[i]->len, tos, ttl, id, frag);
-		ip_out(st, fr[i], dst); /* ARP drops are counted there */
+		if (flags & IP_TX_TTL0)
+			ip_ttl0(fr[i]);
+		ip_out(st, fr[i], dst, flags); /* ARP drops are counted there */
 	}
 	return 0;
 }

@@ -200,6 +200,7 @@ static void bstack_free(struct bstack *st, bool tcp_up)
 	bstack_loop_drop(st);
 	arp_fini(st);
 	ipv6_fini(st);
+	igmp_fini(st);
 	ipv4_fini(st);
 	if (st->mem.used)
 		bstack_log(st, COVE_LOG_ERR,
@@ -306,6 +307,8 @@ static int builtin_create(const struct cove_stack_config *cfg,
 	ret = arp_init(st);
 	if (!ret)
 		ret = ipv4_init(st);
+	if (!ret)
+		ret = igmp_init(st);
 	if (!ret)
 		ret = ipv6_init(st, cfg);
 	if (!ret)

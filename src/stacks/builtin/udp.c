@@ -6,8 +6,8 @@
 #include <sys/epoll.h>
 #include <sys/uio.h>
 
-#include "stacks/builtin/core6.h"
 #include "stacks/builtin/hash.h"
+#include "stacks/builtin/udp.h"
 #include "stacks/builtin/udp6.h"
 
 /*
@@ -17,7 +17,11 @@
  * by local port. Input looks a datagram's destination port up and prefers
  * a connected socket whose 4-tuple matches, then a bound one whose address
  * matches (an exact address beats INADDR_ANY). Broadcasts go to every
- * unconnected match. No socket: ICMP port unreachable (not for broadcasts).
+ * unconnected match; datagrams to an IPv4 group to every socket on the
+ * port bound to the group or a wildcard (connected ones only from their
+ * peer) that its group filter or IP_MULTICAST_ALL lets through
+ * (udp_mcast.c, which also keeps the memberships). No socket: ICMP port
+ * unreachable (not for broadcasts and groups).
  *
  * SO_REUSEPORT: unconnected sockets that all set it may share an address
  * and port; a unicast datagram for that address goes to one of them,
@@ -26,20 +30,9 @@
  * flows spread evenly, as on Linux. The group is simply the matching
  * sockets on the port chain, counted and indexed in two passes.
  *
- * Each socket receives into a byte ring: records of [len | addr | port |
- * payload], 4-byte aligned, never split across the ring's end (a record
- * that does not fit at the end starts at 0 and a wrap mark fills the gap).
- * Queued bytes (record sizes) are bounded by SO_RCVBUF; an empty queue
- * takes any datagram, as Linux does, which a full-sized ring's extra
- * UDP_REC_MAX bytes guarantee. The ring comes from the stack's memory
- * budget (mem.c) when the first datagram arrives, at BMEM_SOCK_MIN or what
- * that datagram needs, and doubles toward the full size (udp_ring_full())
- * when a datagram finds no room, moving the queued records to its start;
- * so a socket holds memory for what it is sent, not for its SO_RCVBUF.
- * Growth beyond the minimum is refused under memory pressure and all of
- * it at the hard limit: the datagram is dropped (counted), as Linux drops
- * what udp_mem refuses. An empty ring goes back under pressure. Nothing is
- * allocated per datagram otherwise.
+ * Each socket receives into a byte ring (udp_ring.c) that its first
+ * datagram allocates from the stack's memory budget and that grows with
+ * what the socket is sent, bounded by SO_RCVBUF.
  *
  * Errors: an ICMP error about a datagram of a connected socket sets
  * so_error when it is a hard error (port unreachable: ECONNREFUSED); the
@@ -57,61 +50,12 @@
  * in udp6.c.
  */
 
-#define UDP_HLEN	 8u
-#define UDP_MAX_PAYLOAD	 (IP_MAX_TOTAL - IP_HLEN_ - UDP_HLEN) /* 65507 */
-#define UDP6_MAX_PAYLOAD (65535u - UDP_HLEN)		      /* 65527 */
-#define UDP_REC_HDR	 40u /* len, port, pad, source, destination */
-#define UDP_REC_MAX	 (UDP_REC_HDR + ((UDP6_MAX_PAYLOAD + 3u) & ~3u))
-#define UDP_WRAP	 0xffffffffu
-#define UDP_HASH	 256u
-#define UDP_EPH_LO	 32768u
-#define UDP_EPH_HI	 60999u
-#define UDP_MIN_RCVBUF	 2304u /* Linux's SOCK_MIN_RCVBUF */
-#define UDP_MIN_SNDBUF	 4608u
-#define UDP_MAX_BUF	 (16u << 20)
-#define UDP_MC6_MAX	 8u /* IPV6_JOIN_GROUP memberships per socket */
-
-struct udp_sock {
-	struct bsock b;			  /* first: the core's view */
-	struct udp_sock *next, *prev;	  /* all sockets */
-	struct udp_sock *hnext, **hpprev; /* port chain, bound only */
-	struct in6_addr laddr, raddr;	  /* IPv4 mapped; see theory */
-	uint16_t lport, rport;		  /* host order; lport 0: unbound */
-	int domain;			  /* AF_INET or AF_INET6 */
-	bool connected, addr_locked, port_locked;
-	bool v6only;	   /* IPV6_V6ONLY */
-	bool pktinfo6;	   /* IPV6_RECVPKTINFO */
-	bool bound_if;	   /* tied to our link by a scope id */
-	uint8_t tclass;	   /* IPV6_TCLASS */
-	uint8_t hops;	   /* IPV6_UNICAST_HOPS; 0: the default */
-	uint8_t pmtudisc6; /* IPV6_MTU_DISCOVER */
-	uint8_t nmc6;	   /* groups joined, in mc6[] */
-	struct in6_addr mc6[UDP_MC6_MAX];
-	bool reuseaddr, reuseport, broadcast, keepalive;
-	uint8_t shut; /* bit 0: SHUT_RD, bit 1: SHUT_WR */
-	uint8_t tos, ttl;
-	uint8_t pmtudisc;	  /* IP_MTU_DISCOVER, remembered only */
-	bool recverr, pktinfo;	  /* IP_RECVERR, IP_PKTINFO, remembered only */
-	struct cove_ip_mcopts mc; /* IP_MULTICAST_*, remembered only */
-	int err;		  /* pending so_error, positive errno */
-	uint32_t rcvbuf, sndbuf;  /* SO_RCVBUF/SO_SNDBUF as reported */
-	uint8_t *ring;
-	uint32_t ring_size, head, tail; /* byte offsets; head == tail: empty */
-	uint32_t used;			/* bytes of records queued */
-	uint32_t nrec;
-};
-
-/* What a record keeps besides the payload. */
-struct udp_meta {
-	struct in6_addr src, dst; /* IPv4 mapped */
-	uint16_t port;		  /* source port, host order */
-};
-
-struct udp_ctx {
-	struct udp_sock *all;
-	struct udp_sock *hash[UDP_HASH];
-	uint64_t seed; /* SO_REUSEPORT flow hash */
-};
+#define UDP_MAX_PAYLOAD (IP_MAX_TOTAL - IP_HLEN_ - UDP_HLEN) /* 65507 */
+#define UDP_EPH_LO	32768u
+#define UDP_EPH_HI	60999u
+#define UDP_MIN_RCVBUF	2304u /* Linux's SOCK_MIN_RCVBUF */
+#define UDP_MIN_SNDBUF	4608u
+#define UDP_MAX_BUF	(16u << 20)
 
 #define SHUT_RD_BIT 1u
 #define SHUT_WR_BIT 2u
@@ -121,11 +65,6 @@ static const struct bproto udp_proto;
 static inline struct udp_sock *udp_sk(struct bsock *s)
 {
 	return (struct udp_sock *)s;
-}
-
-static inline uint32_t rec_size(uint32_t len)
-{
-	return UDP_REC_HDR + ((len + 3u) & ~3u);
 }
 
 /* udp_notify() - tell the host what the socket reports now. */
@@ -155,186 +94,6 @@ static void udp_hash_del(struct udp_sock *u)
 		u->hnext->hpprev = u->hpprev;
 	u->hnext = NULL;
 	u->hpprev = NULL;
-}
-
-/**
- * udp_ring_push() - queue one datagram
- * @u:		socket with a ring
- * @meta:	its addresses and source port
- * @data:	payload, @len bytes
- *
- * Return: true when queued, false when the queue is full.
- */
-static bool udp_ring_push(struct udp_sock *u, const struct udp_meta *meta,
-			  const uint8_t *data, uint32_t len)
-{
-	uint32_t need = rec_size(len), at, free_end;
-	uint8_t *r;
-
-	if (u->nrec && u->used + need > u->rcvbuf)
-		return false;
-	/* physical room: [tail, end) or from 0 before head */
-	if (u->tail >= u->head && u->nrec) {
-		free_end = u->ring_size - u->tail;
-		if (free_end >= need) {
-			at = u->tail;
-		} else if (u->head > need) {
-			if (free_end >= 4)
-				memcpy(u->ring + u->tail,
-				       &(uint32_t){ UDP_WRAP }, 4);
-			at = 0;
-		} else {
-			return false;
-		}
-	} else if (u->nrec) {
-		if (u->head - u->tail <= need)
-			return false;
-		at = u->tail;
-	} else {
-		u->head = u->tail = 0;
-		at = 0;
-	}
-	if (at + need > u->ring_size)
-		return false;
-	r = u->ring + at;
-	memcpy(r, &len, 4);
-	memcpy(r + 4, &meta->port, 2);
-	r[6] = r[7] = 0;
-	memcpy(r + 8, &meta->src, 16);
-	memcpy(r + 24, &meta->dst, 16);
-	memcpy(r + UDP_REC_HDR, data, len);
-	u->tail = at + need;
-	if (u->tail == u->ring_size)
-		u->tail = 0;
-	u->used += need;
-	u->nrec++;
-	return true;
-}
-
-/* udp_ring_full() - the ring size SO_RCVBUF allows (the most it grows to). */
-static uint32_t udp_ring_full(const struct udp_sock *u)
-{
-	return ((u->rcvbuf + 3u) & ~3u) + UDP_REC_MAX;
-}
-
-/* udp_ring_front() - the oldest record, skipping a wrap mark. */
-static const uint8_t *udp_ring_front(struct udp_sock *u, uint32_t *len,
-				     struct udp_meta *meta)
-{
-	uint32_t l;
-
-	if (!u->nrec)
-		return NULL;
-	if (u->ring_size - u->head < UDP_REC_HDR)
-		u->head = 0;
-	memcpy(&l, u->ring + u->head, 4);
-	if (l == UDP_WRAP) {
-		u->head = 0;
-		memcpy(&l, u->ring, 4);
-	}
-	*len = l;
-	memcpy(&meta->port, u->ring + u->head + 4, 2);
-	memcpy(&meta->src, u->ring + u->head + 8, 16);
-	memcpy(&meta->dst, u->ring + u->head + 24, 16);
-	return u->ring + u->head + UDP_REC_HDR;
-}
-
-/*
- * udp_ring_pop() - drop the front record, whose payload is @len bytes (as
- * udp_ring_front() said). An empty ring restarts at offset 0, so the
- * next record never needs to wrap.
- */
-static void udp_ring_pop(struct udp_sock *u, uint32_t len)
-{
-	uint32_t need = rec_size(len);
-
-	u->head += need;
-	if (u->head >= u->ring_size)
-		u->head = 0;
-	u->used -= need;
-	u->nrec--;
-	if (!u->nrec)
-		u->head = u->tail = 0;
-}
-
-/**
- * udp_ring_move() - move the queued records into a new ring of @size
- * @st:		stack (the budget)
- * @u:		socket
- * @size:	bytes, at least what the records the new SO_RCVBUF keeps take
- *
- * Records are copied from the start of the new ring; those the socket's
- * SO_RCVBUF no longer admits are dropped (a smaller SO_RCVBUF).
- *
- * Return: 0, or -ENOBUFS when the budget refuses (nothing changed).
- */
-static int udp_ring_move(struct bstack *st, struct udp_sock *u, uint32_t size)
-{
-	struct udp_sock tmp;
-	const uint8_t *data;
-	struct udp_meta meta;
-	uint32_t len;
-
-	memset(&tmp, 0, sizeof(tmp));
-	tmp.rcvbuf = u->rcvbuf;
-	tmp.ring = bmem_alloc(st, size,
-			      size <= BMEM_SOCK_MIN ? BMEM_MIN : BMEM_GROW);
-	if (!tmp.ring)
-		return -ENOBUFS;
-	tmp.ring_size = size;
-	while ((data = udp_ring_front(u, &len, &meta)) != NULL) {
-		udp_ring_push(&tmp, &meta, data, len);
-		udp_ring_pop(u, len);
-	}
-	bmem_free(st, u->ring, u->ring_size);
-	u->ring = tmp.ring;
-	u->ring_size = tmp.ring_size;
-	u->head = tmp.head;
-	u->tail = tmp.tail;
-	u->used = tmp.used;
-	u->nrec = tmp.nrec;
-	return 0;
-}
-
-/**
- * udp_queue() - queue a datagram, growing the ring if it needs room
- * @st:		stack
- * @u:		bound socket
- * @meta:	its addresses and source port
- * @data:	payload, @len bytes
- * @len:	payload length
- *
- * Return: true when queued; false when SO_RCVBUF is full or the budget
- * refused the room (the caller drops the datagram).
- */
-static bool udp_queue(struct bstack *st, struct udp_sock *u,
-		      const struct udp_meta *meta, const uint8_t *data,
-		      uint32_t len)
-{
-	uint32_t need = rec_size(len), full = udp_ring_full(u), size;
-
-	if (udp_ring_push(u, meta, data, len))
-		return true;
-	if ((u->nrec && u->used + need > u->rcvbuf) || u->ring_size >= full)
-		return false;
-	size = u->ring_size ? u->ring_size * 2 : BMEM_SOCK_MIN;
-	while (size < u->used + need + UDP_REC_HDR)
-		size *= 2;
-	if (size > full)
-		size = full;
-	if (udp_ring_move(st, u, size) < 0)
-		return false;
-	return udp_ring_push(u, meta, data, len);
-}
-
-/* udp_ring_release() - under memory pressure, give an empty ring back. */
-static void udp_ring_release(struct bstack *st, struct udp_sock *u)
-{
-	if (u->nrec || !u->ring || !bmem_pressure(st))
-		return;
-	bmem_free(st, u->ring, u->ring_size);
-	u->ring = NULL;
-	u->ring_size = u->head = u->tail = 0;
 }
 
 /* udp_any() - @a is a wildcard of either family (:: or ::ffff:0.0.0.0). */
@@ -448,10 +207,14 @@ static int udp_addr_in(const struct sockaddr *a, socklen_t len,
 	return 0;
 }
 
-/* udp_v4_bindable() - IPv4 @a is any, ours or 127.0.0.1 (not all 127/8). */
+/*
+ * udp_v4_bindable() - IPv4 @a is any, ours, 127.0.0.1 (not all 127/8) or
+ * a group (Linux: it then takes only that group's datagrams)
+ */
 static int udp_v4_bindable(const struct bstack *st, uint32_t a)
 {
-	return !a || a == st->addr || a == htonl(INADDR_LOOPBACK) ?
+	return !a || a == st->addr || a == htonl(INADDR_LOOPBACK) ||
+			       ip_is_mcast(a) ?
 		       0 :
 		       -EADDRNOTAVAIL;
 }
@@ -534,11 +297,18 @@ static int udp_bind(struct bsock *s, const struct sockaddr *a, socklen_t len)
 	return 0;
 }
 
-/* udp_src_for() - the IPv4 source address @u uses towards @dst. */
+/*
+ * udp_src_for() - the IPv4 source address @u uses towards @dst: the bound
+ * one (a group it is bound to is no source), to a group IP_MULTICAST_IF's
+ * address, else by route.
+ */
 static uint32_t udp_src_for(const struct udp_sock *u, uint32_t dst)
 {
-	if (ipx_is_v4(&u->laddr) && ipx_v4(&u->laddr))
+	if (ipx_is_v4(&u->laddr) && ipx_v4(&u->laddr) &&
+	    !ip_is_mcast(ipx_v4(&u->laddr)))
 		return ipx_v4(&u->laddr);
+	if (ip_is_mcast(dst) && u->mc.ifaddr)
+		return u->mc.ifaddr;
 	return (((const uint8_t *)&dst)[0] == 127) ? htonl(INADDR_LOOPBACK) :
 						     u->b.st->addr;
 }
@@ -753,13 +523,18 @@ static int udp_send6(struct udp_sock *u, const struct in6_addr *src,
 			      m->msg_iov, (size_t)m->msg_iovlen, 6);
 }
 
-/* udp_send4() - one IPv4 datagram of @total bytes to @dst (mapped). */
+/*
+ * udp_send4() - one IPv4 datagram of @total bytes to @dst (mapped); to a
+ * group with IP_MULTICAST_TTL (default 1) and, unless IP_MULTICAST_LOOP
+ * is off, a copy for our own sockets in it.
+ */
 static int udp_send4(struct udp_sock *u, const struct udp_name *dst,
 		     const struct msghdr *m, size_t total)
 {
 	struct bstack *st = u->b.st;
 	uint32_t d = ipx_v4(&dst->a), src = udp_src_for(u, d);
-	uint8_t h[UDP_HLEN];
+	uint8_t h[UDP_HLEN], ttl = u->ttl;
+	unsigned flags = 0;
 
 	if (total > UDP_MAX_PAYLOAD)
 		return -EMSGSIZE;
@@ -769,8 +544,13 @@ static int udp_send4(struct udp_sock *u, const struct udp_name *dst,
 	cove_put16(h + 2, dst->port);
 	cove_put16(h + 4, (uint16_t)(UDP_HLEN + total));
 	h[6] = h[7] = 0;
-	return ip_send_dgram(st, src, d, IP_PROTO_UDP, u->tos, u->ttl, h,
-			     UDP_HLEN, m->msg_iov, (size_t)m->msg_iovlen, 6);
+	if (ip_is_mcast(d)) {
+		ttl = u->mc.ttl_set ? u->mc.ttl : 1;
+		flags = (u->mc.noloop ? 0 : IP_TX_MC_LOOP) |
+			(ttl ? 0 : IP_TX_TTL0);
+	}
+	return ip_send_dgram(st, src, d, IP_PROTO_UDP, u->tos, ttl, h, UDP_HLEN,
+			     m->msg_iov, (size_t)m->msg_iovlen, 6, flags);
 }
 
 /*
@@ -880,13 +660,46 @@ static void udp_fill_name(const struct udp_sock *u, void *dst, socklen_t *len,
 	*len = sizeof(sin);
 }
 
+/*
+ * udp_put_pktinfo() - an IP_PKTINFO control message for a received IPv4
+ * datagram, at *@used in @m's control buffer (MSG_CTRUNC when it does not
+ * fit): the interface (lo for 127/8 and for ourselves to ourselves), our
+ * address it reached (ours for a group or broadcast, as Linux's
+ * fib_compute_spec_dst()) and its destination.
+ */
+static void udp_put_pktinfo(const struct bstack *st, struct msghdr *m,
+			    size_t *used, const struct udp_meta *meta)
+{
+	uint32_t dst = ipx_v4(&meta->dst), src = ipx_v4(&meta->src);
+	struct in_pktinfo pi = { .ipi_addr.s_addr = dst };
+	struct cmsghdr c = { .cmsg_len = CMSG_LEN(sizeof(pi)),
+			     .cmsg_level = IPPROTO_IP,
+			     .cmsg_type = IP_PKTINFO };
+	bool lo = ((const uint8_t *)&dst)[0] == 127 ||
+		  (dst == st->addr && src == st->addr);
+	uint8_t *p;
+
+	pi.ipi_ifindex = lo ? 1 : (int)ip6_ifindex(st);
+	pi.ipi_spec_dst.s_addr = ip_is_local(st, dst) ? dst : st->addr;
+	if (!m->msg_control || m->msg_controllen < *used ||
+	    m->msg_controllen - *used < CMSG_SPACE(sizeof(pi))) {
+		m->msg_flags |= MSG_CTRUNC;
+		return;
+	}
+	p = (uint8_t *)m->msg_control + *used;
+	memcpy(p, &c, sizeof(c));
+	memcpy(p + CMSG_LEN(0), &pi, sizeof(pi));
+	*used += CMSG_SPACE(sizeof(pi));
+}
+
 /**
  * udp_recvmsg() - take (or peek at) the oldest datagram
  * @s:		socket
  * @m:		iovec to fill; msg_name/msg_namelen get the source,
  *		msg_flags MSG_TRUNC when the datagram did not fit; with
- *		IPV6_RECVPKTINFO an IPV6_PKTINFO control message (the
- *		destination, mapped for IPv4), MSG_CTRUNC when it did not fit
+ *		IP_PKTINFO an IP_PKTINFO control message (IPv4), with
+ *		IPV6_RECVPKTINFO an IPV6_PKTINFO one (the destination,
+ *		mapped for IPv4), MSG_CTRUNC when one did not fit
  * @flags:	MSG_PEEK, MSG_TRUNC (return the real length); MSG_DONTWAIT
  *		changes nothing
  *
@@ -923,6 +736,8 @@ static ssize_t udp_recvmsg(struct bsock *s, struct msghdr *m, int flags)
 		m->msg_namelen = 0;
 	}
 	m->msg_flags = copied < len ? MSG_TRUNC : 0;
+	if (u->pktinfo && ipx_is_v4(&meta.dst))
+		udp_put_pktinfo(s->st, m, &cused, &meta);
 	if (u->pktinfo6)
 		udp6_put_pktinfo(s->st, m, &cused, &meta.dst);
 	m->msg_controllen = cused;
@@ -955,8 +770,7 @@ static int udp_shutdown(struct bsock *s, int how)
  */
 static void udp_free(struct bstack *st, struct udp_sock *u)
 {
-	while (u->nmc6)
-		ip6_group_leave(st, &u->mc6[--u->nmc6]);
+	udp_mc_free(u);
 	udp_hash_del(u);
 	bmem_unwait(&u->b);
 	if (u->prev)
@@ -1018,62 +832,11 @@ static int udp_byte_val(int v, uint8_t *out)
 }
 
 /**
- * udp_membership6() - IPV6_JOIN_GROUP / IPV6_LEAVE_GROUP
- * @u:		socket
- * @join:	join, else leave
- * @val:	a struct ipv6_mreq in host memory
- * @len:	its length, checked before @val is read
- *
- * As Linux's ipv6_sock_mc_join()/_drop(): the interface 0 or ours; a
- * group joined twice is -EADDRINUSE, one not joined -EADDRNOTAVAIL. The
- * socket's memberships are counted in the network layer
- * (ip6_group_join()), which takes the group's frames and reports it by
- * MLD; they end with the socket.
- *
- * Return: 0, -EINVAL (short, not a group), -ENODEV, -EADDRINUSE,
- * -EADDRNOTAVAIL, -ENOBUFS (UDP_MC6_MAX here or the stack's table full).
- */
-static int udp_membership6(struct udp_sock *u, bool join, const void *val,
-			   socklen_t len)
-{
-	struct ipv6_mreq mr;
-	unsigned i;
-	int ret;
-
-	if (!val || len < sizeof(mr))
-		return -EINVAL;
-	memcpy(&mr, val, sizeof(mr));
-	if (!ip6_is_mc(&mr.ipv6mr_multiaddr))
-		return -EINVAL;
-	if (mr.ipv6mr_interface && mr.ipv6mr_interface != ip6_ifindex(u->b.st))
-		return -ENODEV;
-	for (i = 0; i < u->nmc6 && !ipx_eq(&u->mc6[i], &mr.ipv6mr_multiaddr);
-	     i++)
-		;
-	if (!join) {
-		if (i == u->nmc6)
-			return -EADDRNOTAVAIL;
-		ip6_group_leave(u->b.st, &u->mc6[i]);
-		u->mc6[i] = u->mc6[--u->nmc6];
-		return 0;
-	}
-	if (i < u->nmc6)
-		return -EADDRINUSE;
-	if (u->nmc6 == UDP_MC6_MAX)
-		return -ENOBUFS;
-	ret = ip6_group_join(u->b.st, &mr.ipv6mr_multiaddr);
-	if (ret)
-		return ret;
-	u->mc6[u->nmc6++] = mr.ipv6mr_multiaddr;
-	return 0;
-}
-
-/**
  * udp_setsockopt6() - the IPPROTO_IPV6 options of an AF_INET6 socket
  * @u:		socket
  * @name:	IPV6_V6ONLY (only before bind, as Linux), IPV6_UNICAST_HOPS,
- *		IPV6_TCLASS, IPV6_RECVPKTINFO, IPV6_MTU_DISCOVER,
- *		IPV6_JOIN_GROUP and IPV6_LEAVE_GROUP (udp_membership6())
+ *		IPV6_TCLASS, IPV6_RECVPKTINFO, IPV6_MTU_DISCOVER (the
+ *		group options are udp_mc_setsockopt()'s)
  * @val:	an int in host memory
  * @len:	its length, checked before @val is read
  *
@@ -1087,8 +850,6 @@ static int udp_setsockopt6(struct udp_sock *u, int name, const void *val,
 
 	if (u->domain != AF_INET6)
 		return -ENOPROTOOPT;
-	if (name == IPV6_JOIN_GROUP || name == IPV6_LEAVE_GROUP)
-		return udp_membership6(u, name == IPV6_JOIN_GROUP, val, len);
 	if (!val || len < sizeof(int))
 		return -EINVAL;
 	memcpy(&v, val, sizeof(v));
@@ -1176,17 +937,16 @@ static int udp_getsockopt6(struct udp_sock *u, int name, void *val,
  *		reads those)
  * @len:	its length, checked before @val is read
  *
- * IP_MULTICAST_* go to cove_ipopt_mc_set() (remembered and read back;
- * the stack sends no multicast). SO_RCVBUF and SO_SNDBUF are doubled and
- * clamped as on Linux; a new SO_RCVBUF on a bound socket moves the queued
- * datagrams to a new ring (those that no longer fit are dropped). IP_TTL
- * -1 restores the default (both go onto the datagrams). SO_KEEPALIVE is
- * only remembered, for
- * getsockopt(), and so are
+ * The group options go to udp_mc_setsockopt(), IP_MULTICAST_IF/TTL/LOOP
+ * to cove_ipopt_mc_set() (udp_send4() applies them). SO_RCVBUF and
+ * SO_SNDBUF are doubled and clamped as on Linux; a new SO_RCVBUF on a
+ * bound socket moves the queued datagrams to a new ring (those that no
+ * longer fit are dropped). IP_TTL -1 restores the default (both go onto
+ * the datagrams). IP_PKTINFO adds a control message to recvmsg().
+ * SO_KEEPALIVE is only remembered, for getsockopt(), and so are
  * IP_MTU_DISCOVER (the stack never sets DF nor learns a path MTU; values
- * outside IP_PMTUDISC_DONT..OMIT are EINVAL as on Linux), IP_RECVERR (no
- * error queue: ICMP errors still land in SO_ERROR) and IP_PKTINFO (the
- * sentry makes no control messages).
+ * outside IP_PMTUDISC_DONT..OMIT are EINVAL as on Linux) and IP_RECVERR
+ * (no error queue: ICMP errors still land in SO_ERROR).
  *
  * Return: 0, -EINVAL (short value, bad TTL), -ENOMEM (new ring),
  * -ENOPROTOOPT.
@@ -1197,6 +957,9 @@ static int udp_setsockopt(struct bsock *s, int level, int name, const void *val,
 	struct udp_sock *u = udp_sk(s);
 	int v, ret;
 
+	ret = udp_mc_setsockopt(u, level, name, val, len);
+	if (ret != -ENOPROTOOPT)
+		return ret;
 	if (level == IPPROTO_IPV6)
 		return udp_setsockopt6(u, name, val, len);
 	if (level == IPPROTO_IP) {
@@ -1305,6 +1068,8 @@ static int udp_getsockopt(struct bsock *s, int level, int name, void *val,
 		return udp_getsockopt6(u, name, val, len);
 	if (level == IPPROTO_IP) {
 		ret = cove_ipopt_mc_get(&u->mc, name, val, len);
+		if (ret == -ENOPROTOOPT)
+			ret = udp_mc_getsockopt(u, level, name, val, len);
 		if (ret != -ENOPROTOOPT)
 			return ret;
 		ret = udp_ip_opt(u, name, &v);
@@ -1461,6 +1226,7 @@ struct udp_rx {
 	uint16_t dport;
 	bool v4;
 	bool group; /* broadcast or multicast: every unconnected match */
+	bool mc4;   /* to an IPv4 group: udp_mc4_score() */
 	const uint8_t *data;
 	uint32_t len;
 };
@@ -1470,7 +1236,7 @@ static bool udp_deliver(struct bstack *st, struct udp_sock *u,
 			const struct udp_rx *rx)
 {
 	if ((u->shut & SHUT_RD_BIT) ||
-	    !udp_queue(st, u, &rx->meta, rx->data, rx->len)) {
+	    !udp_ring_queue(st, u, &rx->meta, rx->data, rx->len)) {
 		st->stats.rx_dropped++;
 		return false;
 	}
@@ -1534,6 +1300,22 @@ static struct udp_sock *udp_reuseport_pick(struct bstack *st,
 }
 
 /*
+ * udp_mc4_score() - 1 when @u takes @rx, to an IPv4 group, else 0: bound
+ * to the group or a wildcard, connected only to the source, and the
+ * group's filter or IP_MULTICAST_ALL says yes (Linux's
+ * __udp_is_mcast_sock())
+ */
+static int udp_mc4_score(const struct udp_sock *u, const struct udp_rx *rx)
+{
+	if (!udp_any(&u->laddr) && !ipx_eq(&u->laddr, &rx->meta.dst))
+		return 0;
+	if (u->connected &&
+	    (!ipx_eq(&u->raddr, &rx->meta.src) || u->rport != rx->meta.port))
+		return 0;
+	return udp_mc4_allow(u, ipx_v4(&rx->meta.dst), ipx_v4(&rx->meta.src));
+}
+
+/*
  * udp_score() - how well @u matches @rx: 0 not at all; a connected
  * 4-tuple beats an exact local address beats a wildcard, and for IPv4 an
  * AF_INET socket beats an AF_INET6 one (Linux's compute_score()).
@@ -1546,6 +1328,8 @@ static int udp_score(const struct udp_sock *u, const struct udp_rx *rx)
 		return 0;
 	if (rx->v4 ? !udp_v4side(u, &u->laddr) : !udp_v6side(u, &u->laddr))
 		return 0;
+	if (rx->mc4)
+		return udp_mc4_score(u, rx);
 	if (!udp_any(&u->laddr) && !ipx_eq(&u->laddr, &rx->meta.dst) &&
 	    !rx->group)
 		return 0;
@@ -1639,7 +1423,8 @@ void udp_layer_input(struct bstack *st, const struct ip_pkt *pkt)
 	rx.meta.port = cove_get16(h);
 	rx.dport = cove_get16(h + 2);
 	rx.v4 = true;
-	rx.group = ip_is_bcast(st, pkt->dst);
+	rx.mc4 = ip_is_mcast(pkt->dst);
+	rx.group = rx.mc4 || ip_is_bcast(st, pkt->dst);
 	rx.data = h + UDP_HLEN;
 	rx.len = ulen - UDP_HLEN;
 	if (!udp_dispatch(st, &rx))
@@ -1674,6 +1459,7 @@ void udp_layer_input6(struct bstack *st, const struct ip6_pkt *pkt)
 	rx.meta.port = cove_get16(h);
 	rx.dport = cove_get16(h + 2);
 	rx.v4 = false;
+	rx.mc4 = false;
 	rx.group = pkt->dst.s6_addr[0] == 0xff;
 	rx.data = h + UDP_HLEN;
 	rx.len = ulen - UDP_HLEN;

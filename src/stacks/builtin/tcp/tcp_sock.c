@@ -557,8 +557,8 @@ static uint32_t tcp_buf_rep(int v, uint32_t min)
  *
  * IP_TOS keeps the ECN bits the connection has, as Linux does for TCP;
  * IP_TTL goes onto every segment; IP_MTU_DISCOVER is remembered only
- * (the stack sets no DF).
- * Return: 0, -EINVAL, -EADDRNOTAVAIL or -ENOPROTOOPT.
+ * (the stack sets no DF); IP_ADD/DROP_MEMBERSHIP are -EPROTO as on Linux.
+ * Return: 0, -EINVAL, -EADDRNOTAVAIL, -EPROTO or -ENOPROTOOPT.
  */
 static int tcp_set_ip(struct tcb *t, int name, const void *val, socklen_t len)
 {
@@ -567,6 +567,8 @@ static int tcp_set_ip(struct tcb *t, int name, const void *val, socklen_t len)
 
 	if (ret != -ENOPROTOOPT)
 		return ret;
+	if (name == IP_ADD_MEMBERSHIP || name == IP_DROP_MEMBERSHIP)
+		return -EPROTO; /* Linux: no groups on a connection socket */
 	ret = cove_ipopt_read(val, len, &v);
 	if (ret < 0)
 		return ret;
