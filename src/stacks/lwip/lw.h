@@ -221,8 +221,8 @@ struct lw_tcp_seg {
 	uint8_t saddr6[16], daddr6[16];
 	uint16_t sport, dport;
 	uint32_t seq, ack;
-	uint8_t flags;	    /* TCP_FIN .. TCP_CWR */
-	uint8_t icmp6_type; /* any frame: its ICMPv6 type, or 0 */
+	uint8_t flags;	     /* TCP_FIN .. TCP_CWR */
+	uint8_t icmp6_type;  /* any frame: its ICMPv6 type, or 0 */
 	uint8_t ptb_dst[16]; /* a Packet Too Big: the quoted destination */
 };
 /* The addresses lw_filter() lets frames through to (lw_input() fills it). */
