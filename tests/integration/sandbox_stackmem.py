@@ -46,7 +46,9 @@ left = conns
 while left:
     for key, ev in sel.select(timeout=30) or [(None, 0)]:
         if key is None:
-            print("stalled", [(c["sent"], c["got"]) for c in st])
+            print("stalled (conn, sent, echoed back):",
+                  [(c["i"], c["sent"], c["got"]) for c in st
+                   if c["got"] < total])
             sys.exit(3)
         c = key.data
         s = c["s"]

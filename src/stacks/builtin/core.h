@@ -92,10 +92,10 @@ int ip_route(const struct bstack *st, uint32_t dst, uint32_t *nh);
 void ip_mcast_mac(uint32_t g, uint8_t mac[ETH_ALEN_]);
 
 /* igmp.c */
-int igmp_init(struct bstack *st);
+int igmp_layer_init(struct bstack *st);
 void igmp_fini(struct bstack *st);
-/* igmp_input() - an IGMP message for us: queries are answered. */
-void igmp_input(struct bstack *st, const struct ip_pkt *pkt);
+/* igmp_layer_input() - an IGMP message for us: queries are answered. */
+void igmp_layer_input(struct bstack *st, const struct ip_pkt *pkt);
 /* igmp_group_ok() - we are in group @g: 224.0.0.1 or one a socket joined. */
 bool igmp_group_ok(const struct bstack *st, uint32_t g);
 /* igmp_mac_ok() - @mac is the Ethernet address of one of our IPv4 groups. */

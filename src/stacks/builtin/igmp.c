@@ -28,7 +28,7 @@
  * to IGMPv2 reports (one per group, to the group; leaves to 224.0.0.2)
  * for IGMP_V2_PRESENT_NS (RFC 3376 7.2.1). Reports carry the Router
  * Alert option, TTL 1 and DF with ID 0 (RFC 6864: an atomic datagram
- * needs no unique ID). Nothing is allocated past igmp_init().
+ * needs no unique ID). Nothing is allocated past igmp_layer_init().
  */
 
 #define IGMP_GROUPS	   64u
@@ -309,7 +309,7 @@ static uint64_t igmp_max_resp(uint8_t code, bool v3)
 	return t < 1 ? 100 : t * 100;
 }
 
-void igmp_input(struct bstack *st, const struct ip_pkt *pkt)
+void igmp_layer_input(struct bstack *st, const struct ip_pkt *pkt)
 {
 	struct igmp_ctx *c = st->igmp;
 	struct pkt p = { .p = pkt->l4, .len = pkt->l4_len };
@@ -345,7 +345,7 @@ void igmp_input(struct bstack *st, const struct ip_pkt *pkt)
 		  st->now_ns + (bstack_random(st) % ms) * TIMER_TICK_NS);
 }
 
-int igmp_init(struct bstack *st)
+int igmp_layer_init(struct bstack *st)
 {
 	struct igmp_ctx *c = calloc(1, sizeof(*c));
 

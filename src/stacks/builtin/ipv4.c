@@ -149,7 +149,7 @@ static void ip_deliver(struct bstack *st, const struct ip_pkt *pkt)
 		tcp_layer_input(st, pkt);
 		break;
 	case IP_PROTO_IGMP:
-		igmp_input(st, pkt);
+		igmp_layer_input(st, pkt);
 		break;
 	default:
 		st->stats.rx_dropped++;

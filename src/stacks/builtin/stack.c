@@ -308,7 +308,7 @@ static int builtin_create(const struct cove_stack_config *cfg,
 	if (!ret)
 		ret = ipv4_init(st);
 	if (!ret)
-		ret = igmp_init(st);
+		ret = igmp_layer_init(st);
 	if (!ret)
 		ret = ipv6_init(st, cfg);
 	if (!ret)
