@@ -25,8 +25,9 @@ differs between rows is what carries the packets:
 Families: every mode but the peers serves IPv4 and IPv6 (start(...,
 family=6) hands the client the server's IPv6 address: HOST_NET6 on the
 host veth, for a sandbox COVE_IP6 by `--ip6`, the address Cove would
-derive from COVE_IP anyway). slirp4netns and pasta are measured over
-IPv4 only: their ports are forwarded from 127.0.0.1.
+derive from COVE_IP anyway; both only in IPv6 runs, so a host with IPv6
+off still measures IPv4). slirp4netns and pasta are measured over IPv4
+only: their ports are forwarded from 127.0.0.1.
 
 The client always runs in the host's netns. Pinning (when on): the server
 side (program, sentry, pasta or slirp4netns) runs on CPU 1 and the client
@@ -242,12 +243,11 @@ class HostMode(Mode):
         sh("ip", "link", "set", "cvbh0", "up")
         sh("ip", "-n", self.ns, "addr", "add", HOST_NET[1] + "/24", "dev",
            "eth0")
-        # IPv6 beside IPv4 in every run, without DAD (unique here): so
-        # both families see the same veth and the same kernel.
-        sh("ip", "-6", "addr", "add", HOST_NET6[0] + "/64", "dev", "cvbh0",
-           "nodad")
-        sh("ip", "-n", self.ns, "-6", "addr", "add", HOST_NET6[1] + "/64",
-           "dev", "eth0", "nodad")
+        if self.family == 6:    # without DAD: unique here
+            sh("ip", "-6", "addr", "add", HOST_NET6[0] + "/64", "dev",
+               "cvbh0", "nodad")
+            sh("ip", "-n", self.ns, "-6", "addr", "add",
+               HOST_NET6[1] + "/64", "dev", "eth0", "nodad")
         sh("ip", "-n", self.ns, "link", "set", "eth0", "up")
         self.proc = subprocess.Popen(
             ["ip", "netns", "exec", self.ns] + self.taskset(argv),
@@ -289,7 +289,8 @@ class CoveMode(Mode):
     def _start(self, argv, ports):
         cmd = [self.cove, "run", "--network=" + self.network,
                "--name", "cvbench-%d" % os.getpid(), "--ip",
-               COVE_IP + "/16", "--ip6", COVE_IP6 + "/64"] + \
+               COVE_IP + "/16"] + \
+            (["--ip6", COVE_IP6 + "/64"] if self.family == 6 else []) + \
             (["--link=" + self.link] if self.link else []) + ["--"] + argv
         self.proc = subprocess.Popen(self.taskset(cmd), stdout=self.log,
                                      stderr=self.log, start_new_session=True)
