@@ -11,7 +11,8 @@ With --family 4,6 (the default) each workload is measured over IPv4 and
 then over IPv6 ("redis ipv6": the same servers on [::], the clients to the
 mode's IPv6 address; the peers, which forward from 127.0.0.1, have no IPv6
 rows), and so are the stack-serve rows; the report adds each mode's
-IPv6/IPv4 ratio. The tiny profile runs IPv6 for redis and tcp_rr only. Sandbox start latency
+IPv6/IPv4 ratio. The tiny profile's IPv6 rows are redis, tcp_rr and
+stack-serve only (make check's time). Sandbox start latency
 (`cove run` beside `runc run`) follows, then the sentry's memory (idle and
 per idle connection, memory.py) and containers through podman (start to
 exit of `true` with runc, runsc and Cove; redis in a published container,
@@ -154,8 +155,8 @@ def parse():
                     help="an unavailable mode is an error")
     ap.add_argument("--family", default="4,6",
                     help="address families to measure: 4, 6 or 4,6 (the "
-                    "default; the tiny profile runs IPv6 for redis and "
-                    "tcp_rr only)")
+                    "default; the tiny profile runs IPv6 for redis, tcp_rr "
+                    "and stack-serve only)")
     o = ap.parse_args()
     o.families = sorted({int(f) for f in o.family.split(",")
                          if f in ("4", "6")})

@@ -216,15 +216,16 @@ def write_md(res, out):
     lines += ["", "## Results", ""]
     for w, per_mode in res["workloads"].items():
         lines += workload_table(w, per_mode)
-    if res.get("isolation"):
+    lines += family_table("IPv6 / IPv4 (same run, same mode)",
+                          family_pairs(res))
+    if res.get("isolation") or res.get("isolation6"):
         lines += ["## Stacks in isolation (`cove stack-serve` on a veth; "
                   "ratios to the kernel on the same link)", ""]
+    if res.get("isolation"):
         lines += workload_table("stack-serve", res["isolation"], "kernel")
     if res.get("isolation6"):
         lines += workload_table("stack-serve ipv6", res["isolation6"],
                                 "kernel")
-    lines += family_table("IPv6 / IPv4 (same run, same mode)",
-                          family_pairs(res))
     if res.get("isolation") and res.get("isolation6"):
         lines += family_table("IPv6 / IPv4, stack-serve (same run, same "
                               "stack)", [("stack-serve", res["isolation"],
