@@ -2,11 +2,17 @@
 # SPDX-License-Identifier: Apache-2.0
 """`make bench`: Cove against the kernel and its peers, in one run.
 
-Theory of operation: for every workload (redis, nginx, iperf3, tcp_rr) and
-every run (3 in the full profile), every network mode is measured in turn,
-so slow drift on the machine hits every mode alike; each figure is then the
-median of the runs, with min and max, and its ratio to the `host` mode (the
-kernel in a plain netns) measured in the same run. Sandbox start latency
+Theory of operation: for every workload (redis, nginx, iperf3, tcp_rr,
+cpu_per_req) and every run (3 in the full profile), every network mode is
+measured in turn, so slow drift on the machine hits every mode alike; each
+figure is then the median of the runs, with min and max, and its ratio to
+the `host` mode (the kernel in a plain netns) measured in the same run.
+With --family 4,6 (the default) each workload is measured over IPv4 and
+then over IPv6 ("redis ipv6": the same servers on [::], the clients to the
+mode's IPv6 address; the peers, which forward from 127.0.0.1, have no IPv6
+rows), and so are the stack-serve rows; the report adds each mode's
+IPv6/IPv4 ratio. The tiny profile's IPv6 rows are redis, tcp_rr and
+stack-serve only (make check's time). Sandbox start latency
 (`cove run` beside `runc run`) follows, then the sentry's memory (idle and
 per idle connection, memory.py) and containers through podman (start to
 exit of `true` with runc, runsc and Cove; redis in a published container,
@@ -16,7 +22,7 @@ bench/containers.py). Results go to OUT/latest.json
 Usage: bench.py [--profile full|quick|tiny] [--out DIR] [--modes a,b]
                 [--workloads a,b] [--no-pin] [--no-startup]
                 [--no-isolation] [--no-memory] [--no-containers]
-                [--strict]
+                [--strict] [--family 4,6]
 Env: COVE_BUILD (default build/): where cove, cove-plugin, bench/rr and
 bench/stamp are.
 
@@ -86,30 +92,41 @@ def summarize(samples):
     return out
 
 
-def run_isolation(o, prof, tools, res):
-    """Stacks under `cove stack-serve` beside the kernel; returns errors."""
+def run_isolation(o, prof, tools, res, families):
+    """Stacks under `cove stack-serve` beside the kernel, each family back
+    to back; res["isolation"] (IPv4) and res["isolation6"]. Returns the
+    number of errors."""
     stacks = [("kernel", tools["cove"]), ("builtin", tools["cove"]),
               ("lwip", tools["cove-plugin"])]
-    raw, errs, bad = {}, {}, 0
+    raw = {f: {} for f in families}
+    errs = {f: {} for f in families}
+    bad = 0
     for r in range(prof.runs):
         for name, cove in stacks:
-            if not os.access(cove, os.X_OK) or name in errs:
+            if not os.access(cove, os.X_OK):
                 continue
             names = subprocess.run([cove, "stacks"], capture_output=True,
                                    text=True).stdout.split()
             if name not in names:
                 continue
-            log("stack-serve %s, run %d/%d" % (name, r + 1, prof.runs))
-            try:
-                raw.setdefault(name, []).append(
-                    isolation.measure(name, cove, prof.name))
-            except Exception as e:          # noqa: BLE001 (report it)
-                errs[name] = str(e)[:300]
-                log("stack-serve %s failed: %s" % (name, e))
-                bad += 1
-    res["isolation"] = {n: ({"error": errs[n]} if n in errs else
-                            summarize(raw[n])) for n in
-                        list(raw) + [e for e in errs if e not in raw]}
+            for fam in families:
+                if name in errs[fam]:
+                    continue
+                log("stack-serve %s over IPv%d, run %d/%d" %
+                    (name, fam, r + 1, prof.runs))
+                try:
+                    raw[fam].setdefault(name, []).append(
+                        isolation.measure(name, cove, prof.name, fam))
+                except Exception as e:      # noqa: BLE001 (report it)
+                    errs[fam][name] = str(e)[:300]
+                    log("stack-serve %s over IPv%d failed: %s" %
+                        (name, fam, e))
+                    bad += 1
+    for fam in families:
+        rw, er = raw[fam], errs[fam]
+        res["isolation" if fam == 4 else "isolation6"] = {
+            n: ({"error": er[n]} if n in er else summarize(rw[n]))
+            for n in list(rw) + [e for e in er if e not in rw]}
     return bad
 
 
@@ -136,7 +153,16 @@ def parse():
                     "sandbox)")
     ap.add_argument("--strict", action="store_true",
                     help="an unavailable mode is an error")
-    return ap.parse_args()
+    ap.add_argument("--family", default="4,6",
+                    help="address families to measure: 4, 6 or 4,6 (the "
+                    "default; the tiny profile runs IPv6 for redis, tcp_rr "
+                    "and stack-serve only)")
+    o = ap.parse_args()
+    o.families = sorted({int(f) for f in o.family.split(",")
+                         if f in ("4", "6")})
+    if not o.families or len(o.families) != len(o.family.split(",")):
+        ap.error("--family: 4, 6 or 4,6")
+    return o
 
 
 def run(o):
@@ -167,6 +193,7 @@ def run(o):
         wls = [w for w in wls if w.name in o.workloads.split(",")]
 
     res = {"profile": prof.name, "pinned": pin, "machine": machine(),
+           "families": o.families,
            "modes": {}, "workloads": {}, "samples": {}, "startup": {},
            "memory": {},
            "isolation": {}, "notes": []}
@@ -181,51 +208,60 @@ def run(o):
             res["modes"][m.name] = "unavailable: %s" % e
             log("%s: unavailable (%s)" % (m.name, e))
             bad += o.strict
-    steps = len(wls) * prof.runs * len(avail)
+    # (workload, family, its modes, its name in the report)
+    plan = []
+    for w in wls:
+        for fam in o.families:
+            if fam == 6 and prof.ipv6 is not None and \
+                    w.name not in prof.ipv6:
+                continue
+            plan.append((w, fam, [m for m in avail if fam in m.families],
+                         w.name if fam == 4 else w.name + " ipv6"))
+    steps = sum(len(ms) for _, _, ms, _ in plan) * prof.runs
     step = 0
     t_start = time.monotonic()
-    for w in wls:
-        raw = {m.name: [] for m in avail}
+    for w, fam, fmodes, wname in plan:
+        raw = {m.name: [] for m in fmodes}
         errs = {}
         lat = {}
         for r in range(prof.runs):
-            for m in avail:
+            for m in fmodes:
                 step += 1
                 log("[%d/%d] %s on %s, run %d/%d (%.0fs so far)" %
-                    (step, steps, w.name, m.name, r + 1, prof.runs,
+                    (step, steps, wname, m.name, r + 1, prof.runs,
                      time.monotonic() - t_start))
                 if m.name in errs:
                     continue
                 for attempt in (1, 2):
                     try:
-                        raw[m.name].append(w.run(m, logf))
+                        raw[m.name].append(w.run(m, logf, fam))
                         if hasattr(w, "samples"):
                             lat.setdefault(m.name, []).extend(w.samples)
                         break
                     except Exception as e:  # noqa: BLE001 (report it)
                         log("%s on %s failed (attempt %d): %s" %
-                            (w.name, m.name, attempt, e))
+                            (wname, m.name, attempt, e))
                         # One retry, recorded in the report: a single
                         # failed measurement of a peer (slirp4netns has
                         # dropped iperf3's control connection) should not
                         # void the run; a second one is an error.
                         res["notes"].append("%s on %s, run %d: failed "
                                             "once (%s), measured again" %
-                                            (w.name, m.name, r + 1,
+                                            (wname, m.name, r + 1,
                                              str(e)[:120]))
                         if attempt == 2:
                             res["notes"][-1] = ("%s on %s, run %d: failed "
-                                                "twice" % (w.name, m.name,
+                                                "twice" % (wname, m.name,
                                                            r + 1))
                             errs[m.name] = str(e)[:300]
                             bad += not m.peer
-        res["workloads"][w.name] = {
+        res["workloads"][wname] = {
             m: ({"error": errs[m]} if m in errs else summarize(raw[m]))
             for m in raw}
         if lat:
-            res["samples"][w.name] = lat
+            res["samples"][wname] = lat
     if not o.no_isolation:
-        bad += run_isolation(o, prof, tools, res)
+        bad += run_isolation(o, prof, tools, res, o.families)
     if not o.no_startup:
         nets = []
         for net in ("none", "builtin"):

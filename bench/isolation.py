@@ -12,6 +12,8 @@ Link-based stacks get their interface to themselves (an nft ingress drop
 after AF_PACKET's copy, stack_bench --own-link), exactly as `cove run`
 detaches eth0 from the sandbox's kernel; otherwise that kernel routes and
 rejects every frame the stack owns and the stack is charged for it.
+Family 6 runs the same transfers over IPv6 (stack_bench.measure(...,
+family=6): --addr6 for the stack, the client to its IPv6 address).
 """
 
 import os
@@ -22,12 +24,13 @@ PROFILE = {"full": (512, 20000), "quick": (64, 4000), "tiny": (8, 300)}
 MiB = 1 << 20
 
 
-def measure(stack, cove, profile):
-    """{metric: value} for @stack served by the @cove binary."""
+def measure(stack, cove, profile, family=4):
+    """{metric: value} for @stack served by the @cove binary over IPv4 or
+    IPv6 (@family)."""
     size, rounds = PROFILE[profile]
     os.environ["COVE"] = cove
     r = stack_bench.measure(stack, size * MiB, rounds, ["in", "out", "rr"],
-                            ",rx=v2", own_link=True)
+                            ",rx=v2", own_link=True, family=family)
     return {"bulk in MiB/s": r["bulk in"] / MiB,
             "bulk out MiB/s": r["bulk out"] / MiB,
             "rr trips/s": r["rr"]}

@@ -22,6 +22,13 @@ differs between rows is what carries the packets:
   pasta           Debian's passt in pasta mode on a netns, ports forwarded
                   from 127.0.0.1 with -t
 
+Families: every mode but the peers serves IPv4 and IPv6 (start(...,
+family=6) hands the client the server's IPv6 address: HOST_NET6 on the
+host veth, for a sandbox COVE_IP6 by `--ip6`, the address Cove would
+derive from COVE_IP anyway; both only in IPv6 runs, so a host with IPv6
+off still measures IPv4). slirp4netns and pasta are measured over IPv4
+only: their ports are forwarded from 127.0.0.1.
+
 The client always runs in the host's netns. Pinning (when on): the server
 side (program, sentry, pasta or slirp4netns) runs on CPU 1 and the client
 on CPU 0, so each side has a core of its own in every mode.
@@ -39,7 +46,18 @@ import time
 
 SERVER_CPU, CLIENT_CPU = "1", "0"
 HOST_NET = ("10.89.0.1", "10.89.0.2")
+HOST_NET6 = ("fd00:89::1", "fd00:89::2")
 COVE_IP = os.environ.get("COVE_BENCH_IP", "10.209.0.250")
+
+
+def cove_ip6(ip4):
+    """The IPv6 address `cove run` derives from IPv4 @ip4: the pool's first
+    /64 with @ip4 in the low 32 bits (docs/SANDBOX.md, IPv6)."""
+    a, b, c, d = (int(x) for x in ip4.split("."))
+    return "fd63:6f76:6500::%x:%x" % (a << 8 | b, c << 8 | d)
+
+
+COVE_IP6 = cove_ip6(COVE_IP)
 
 
 class Unavailable(Exception):
@@ -52,7 +70,7 @@ def sh(*args, check=True):
 
 
 class Fence:
-    """An unreachable route for Cove's sandbox range while the bench runs.
+    """Unreachable routes for Cove's sandbox ranges while the bench runs.
 
     Each sandbox gets a /32 route to its veth, which is more specific and
     wins; an address without a live sandbox (one not started yet, or one
@@ -61,16 +79,17 @@ class Fence:
     removed only if added here.
     """
 
-    NET = "10.209.0.0/16"
+    NETS = ("10.209.0.0/16", "fd63:6f76:6500::/48")
 
     def __enter__(self):
-        r = sh("ip", "route", "add", "unreachable", self.NET, check=False)
-        self.added = r.returncode == 0
+        self.added = [n for n in self.NETS
+                      if sh("ip", "route", "add", "unreachable", n,
+                            check=False).returncode == 0]
         return self
 
     def __exit__(self, *exc):
-        if self.added:
-            sh("ip", "route", "del", "unreachable", self.NET, check=False)
+        for n in self.added:
+            sh("ip", "route", "del", "unreachable", n, check=False)
 
 
 def routed_here(addr):
@@ -80,7 +99,7 @@ def routed_here(addr):
     follow the default route off this machine. Nothing may ever be sent
     there, so no probe is made before this holds.
     """
-    if addr.startswith("127."):
+    if addr.startswith("127.") or addr == "::1":
         return True
     r = sh("ip", "-o", "route", "get", addr, check=False)
     f = r.stdout.split()
@@ -157,6 +176,7 @@ class Mode:
 
     name = "?"
     pin = True
+    families = (4, 6)
     peer = False        # another project's tool: its failures are reported,
                         # not counted against Cove (bench.py's exit status)
 
@@ -166,10 +186,13 @@ class Mode:
     def check(self):
         """Raise Unavailable if this mode cannot run here."""
 
-    def start(self, argv, ports, log):
-        """Start @argv; return {port: (addr, port)} for the client."""
+    def start(self, argv, ports, log, family=4):
+        """Start @argv; return {port: (addr, port)} for the client, the
+        server's address of @family (4 or 6, one of self.families)."""
+        assert family in self.families
         self.proc = None
         self.log = log
+        self.family = family
         return self._start(argv, ports)
 
     def wait_ready(self, port, where):
@@ -220,11 +243,17 @@ class HostMode(Mode):
         sh("ip", "link", "set", "cvbh0", "up")
         sh("ip", "-n", self.ns, "addr", "add", HOST_NET[1] + "/24", "dev",
            "eth0")
+        if self.family == 6:    # without DAD: unique here
+            sh("ip", "-6", "addr", "add", HOST_NET6[0] + "/64", "dev",
+               "cvbh0", "nodad")
+            sh("ip", "-n", self.ns, "-6", "addr", "add",
+               HOST_NET6[1] + "/64", "dev", "eth0", "nodad")
         sh("ip", "-n", self.ns, "link", "set", "eth0", "up")
         self.proc = subprocess.Popen(
             ["ip", "netns", "exec", self.ns] + self.taskset(argv),
             stdout=self.log, stderr=self.log, start_new_session=True)
-        return {p: (HOST_NET[1], p) for p in ports}
+        addr = HOST_NET6[1] if self.family == 6 else HOST_NET[1]
+        return {p: (addr, p) for p in ports}
 
     def _stop(self):
         _netns_del(self.ns)
@@ -260,11 +289,13 @@ class CoveMode(Mode):
     def _start(self, argv, ports):
         cmd = [self.cove, "run", "--network=" + self.network,
                "--name", "cvbench-%d" % os.getpid(), "--ip",
-               COVE_IP + "/16"] + (["--link=" + self.link] if self.link
-                                   else []) + ["--"] + argv
+               COVE_IP + "/16"] + \
+            (["--ip6", COVE_IP6 + "/64"] if self.family == 6 else []) + \
+            (["--link=" + self.link] if self.link else []) + ["--"] + argv
         self.proc = subprocess.Popen(self.taskset(cmd), stdout=self.log,
                                      stderr=self.log, start_new_session=True)
-        return {p: (COVE_IP, p) for p in ports}
+        addr = COVE_IP6 if self.family == 6 else COVE_IP
+        return {p: (addr, p) for p in ports}
 
 
 class SlirpMode(Mode):
@@ -272,6 +303,7 @@ class SlirpMode(Mode):
 
     name = "slirp4netns"
     peer = True
+    families = (4,)
 
     def __init__(self):
         self.ns = "cvb-slirp-%d" % os.getpid()
@@ -333,6 +365,7 @@ class PastaMode(Mode):
 
     name = "pasta"
     peer = True
+    families = (4,)
 
     def __init__(self):
         self.ns = "cvb-pasta-%d" % os.getpid()

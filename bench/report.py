@@ -3,7 +3,10 @@
 
 Tables: one per workload, a row per metric, a column per mode showing
 "median (min-max)" and the ratio to the host column of the same run. Rates (rps, req/s, Gbit/s) are better when higher, latencies (ms, us)
-when lower; each column says which. Plots (matplotlib, Agg backend):
+when lower; each column says which. A workload measured over IPv6 too
+("redis ipv6") has its own table, its ratios to host over IPv6; then
+family_table() gives each mode's IPv6 figure over its IPv4 one from the
+same run, marking where IPv6 is more than 5% behind (issue 14's figure). Plots (matplotlib, Agg backend):
 ratios.png (throughput ratio to host per mode), tcp_rr.png (latency
 distribution per mode) and startup.png (start latency distribution,
 Cove beside runc).
@@ -56,6 +59,67 @@ def workload_table(name, per_mode, base="host"):
             lines.append("")
             lines.append("`%s` failed: %s" % (m, r["error"].replace("\n",
                                                                       " ")))
+    return lines + [""]
+
+
+BEHIND = 0.05       # IPv6 more than this much behind IPv4 is marked
+
+
+def family_pairs(res):
+    """[(label, IPv4 results, IPv6 results)] for every sandbox workload
+    measured over both families."""
+    out = []
+    for w, per in res["workloads"].items():
+        v6 = res["workloads"].get(w + " ipv6")
+        if v6 is not None:
+            out.append((w, per, v6))
+    return out
+
+
+def family_ratio(metric, v4, v6):
+    """(IPv6/IPv4, behind?) for @metric's medians."""
+    r = v6 / v4
+    behind = r < 1 - BEHIND if higher_is_better(metric) else r > 1 + BEHIND
+    return r, behind
+
+
+def family_table(title, pairs):
+    """IPv6/IPv4 per mode and metric of @pairs (family_pairs()), each
+    family's medians of one run."""
+    if not pairs:
+        return []
+    modes = []
+    for _, _, v6 in pairs:
+        for m in v6:
+            if m not in modes:
+                modes.append(m)
+    lines = ["### %s" % title, "",
+             "Each cell: the IPv6 median over the IPv4 median (for rates "
+             "above 1 is IPv6 faster, for latencies and CPU below 1 is); "
+             "**behind** marks IPv6 more than %d%% worse than IPv4." %
+             round(BEHIND * 100), "",
+             "| metric | " + " | ".join(modes) + " |",
+             "|---|" + "---|" * len(modes)]
+    for label, v4s, v6s in pairs:
+        metrics = []
+        for r in list(v4s.values()) + list(v6s.values()):
+            for k in r:
+                if k != "error" and not k.endswith("errors") and \
+                        k not in metrics:
+                    metrics.append(k)
+        for k in metrics:
+            row = ["%s %s" % (label, k)]
+            for m in modes:
+                a = v4s.get(m, {}).get(k, {}).get("median")
+                b = v6s.get(m, {}).get(k, {}).get("median")
+                if not a or b is None:
+                    row.append("error" if "error" in v6s.get(m, {}) or
+                               "error" in v4s.get(m, {}) else "")
+                    continue
+                ratio, behind = family_ratio(k, a, b)
+                row.append("x%.2f%s" % (ratio, " **behind**" if behind
+                                        else ""))
+            lines.append("| " + " | ".join(row) + " |")
     return lines + [""]
 
 
@@ -139,6 +203,9 @@ def write_md(res, out):
               mc["kernel"]),
              "Pinning: %s." % ("server side on CPU 1, clients on CPU 0"
                                if res["pinned"] else "none"),
+             "Families: %s (tables named `... ipv6` are IPv6; slirp4netns "
+             "and pasta forward from 127.0.0.1 and have IPv4 rows only)." %
+             " and ".join("IPv%d" % f for f in res.get("families", [4])),
              "Each figure: median of the runs (min-max); ratios are to "
              "`host` (the kernel in a plain netns) from the same run.", "",
              "Packages: " + ", ".join("%s %s" % kv for kv in
@@ -149,10 +216,20 @@ def write_md(res, out):
     lines += ["", "## Results", ""]
     for w, per_mode in res["workloads"].items():
         lines += workload_table(w, per_mode)
-    if res.get("isolation"):
+    lines += family_table("IPv6 / IPv4 (same run, same mode)",
+                          family_pairs(res))
+    if res.get("isolation") or res.get("isolation6"):
         lines += ["## Stacks in isolation (`cove stack-serve` on a veth; "
                   "ratios to the kernel on the same link)", ""]
+    if res.get("isolation"):
         lines += workload_table("stack-serve", res["isolation"], "kernel")
+    if res.get("isolation6"):
+        lines += workload_table("stack-serve ipv6", res["isolation6"],
+                                "kernel")
+    if res.get("isolation") and res.get("isolation6"):
+        lines += family_table("IPv6 / IPv4, stack-serve (same run, same "
+                              "stack)", [("stack-serve", res["isolation"],
+                                          res["isolation6"])])
     lines += startup_table(res.get("startup"))
     lines += memory_table(res.get("memory"))
     lines += containers_table(res.get("containers"))

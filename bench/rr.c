@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* 1-byte TCP request/response: a server that echoes, a client that times it. */
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -15,10 +16,14 @@
 /*
  * Theory of operation
  *
- *   rr server PORT              accept connections one after another; on
- *                               each, echo every byte back until EOF
+ *   rr server PORT [ADDR]       accept connections one after another; on
+ *                               each, echo every byte back until EOF;
+ *                               listens on ADDR (default 0.0.0.0; "::" is
+ *                               dual stack, IPV6_V6ONLY off, as Linux's
+ *                               default)
  *   rr client ADDR PORT N [RATE]
- *                               one connection, N round trips of one byte,
+ *                               one connection to ADDR (IPv4 or IPv6, a
+ *                               numeric address), N round trips of one byte,
  *                               prints one latency in ns per line on stdout;
  *                               with RATE, round trips start on a fixed
  *                               schedule of RATE per second (a late one
@@ -54,20 +59,50 @@ static void rr_nodelay(int fd)
 		rr_die("TCP_NODELAY");
 }
 
-/* rr_server() - serve echo connections on @port forever. */
-static __attribute__((noreturn)) void rr_server(uint16_t port)
+/*
+ * rr_resolve() - @addr (numeric, either family) and @port as a socket
+ * address in @ss; its length, or 0 if @addr is not an address.
+ */
+static socklen_t rr_resolve(const char *addr, const char *port,
+			    struct sockaddr_storage *ss)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(port) };
-	int one = 1, lfd, fd;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV |
+					      AI_PASSIVE };
+	struct addrinfo *ai;
+	socklen_t len;
+
+	if (getaddrinfo(addr, port, &hints, &ai) != 0)
+		return 0;
+	len = ai->ai_addrlen;
+	memcpy(ss, ai->ai_addr, len);
+	freeaddrinfo(ai);
+	return len;
+}
+
+/* rr_server() - serve echo connections on @addr:@port forever. */
+static __attribute__((noreturn)) void rr_server(const char *port,
+						const char *addr)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = rr_resolve(addr, port, &ss);
+	int one = 1, zero = 0, lfd, fd;
 	char buf[4096];
 	ssize_t n;
 
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (!len) {
+		fprintf(stderr, "rr: bad address '%s' or port '%s'\n", addr,
+			port);
+		exit(2);
+	}
+	lfd = socket(ss.ss_family, SOCK_STREAM, 0);
 	if (lfd < 0)
 		rr_die("socket");
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+	if (ss.ss_family == AF_INET6 &&
+	    setsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) < 0)
+		rr_die("IPV6_V6ONLY");
+	if (bind(lfd, (struct sockaddr *)&ss, len) < 0)
 		rr_die("bind");
 	if (listen(lfd, 16) < 0)
 		rr_die("listen");
@@ -104,24 +139,25 @@ static void rr_pace(uint64_t t0, long i, long rate)
  * rr_client() - @n timed round trips to @addr:@port, one line each; paced
  * at @rate per second when @rate > 0 (the warm-up is not).
  */
-static int rr_client(const char *addr, uint16_t port, long n, long rate)
+static int rr_client(const char *addr, const char *port, long n, long rate)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(port) };
+	struct sockaddr_storage ss;
+	socklen_t len = rr_resolve(addr, port, &ss);
 	uint64_t *lat, t0, start = 0;
 	char c = 'x';
 	long i;
 	int fd;
 
-	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
-		fprintf(stderr, "rr: bad address '%s'\n", addr);
+	if (!len) {
+		fprintf(stderr, "rr: bad address '%s' or port '%s'\n", addr,
+			port);
 		return 2;
 	}
 	lat = calloc((size_t)n, sizeof(*lat));
-	fd = socket(AF_INET, SOCK_STREAM, 0);
+	fd = socket(ss.ss_family, SOCK_STREAM, 0);
 	if (!lat || fd < 0)
 		rr_die("setup");
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0)
 		rr_die("connect");
 	rr_nodelay(fd);
 	for (i = -100; i < n; i++) {
@@ -144,13 +180,13 @@ static int rr_client(const char *addr, uint16_t port, long n, long rate)
 
 int main(int argc, char **argv)
 {
-	if (argc == 3 && !strcmp(argv[1], "server"))
-		rr_server((uint16_t)atoi(argv[2]));
+	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "server"))
+		rr_server(argv[2], argc == 4 ? argv[3] : "0.0.0.0");
 	if ((argc == 5 || (argc == 6 && atol(argv[5]) > 0)) &&
 	    !strcmp(argv[1], "client") && atol(argv[4]) > 0)
-		return rr_client(argv[2], (uint16_t)atoi(argv[3]),
-				 atol(argv[4]), argc == 6 ? atol(argv[5]) : 0);
+		return rr_client(argv[2], argv[3], atol(argv[4]),
+				 argc == 6 ? atol(argv[5]) : 0);
 	fprintf(stderr,
-		"usage: rr server PORT | rr client ADDR PORT N [RATE]\n");
+		"usage: rr server PORT [ADDR] | rr client ADDR PORT N [RATE]\n");
 	return 2;
 }

@@ -27,13 +27,19 @@ with the kernel over veth:
   rr:        one connection to --echo, 1-byte request, 1-byte response,
              N round trips.
 
+With --family 6 the same transfers run over IPv6: the client's end gets
+PEER6/64 and the stack ADDR6/64 (--addr6; the kernel of its namespace has
+IPv6 off on cvb, so it never answers for the stack's MAC) or, for the
+kernel yardstick, cvb does; all without DAD on Linux's side, and the
+stack's own DAD is waited out with ping -6 before anything is timed.
+
 Prints a markdown table with each stack's numbers and STACK/kernel ratios.
 With --repeat N the kernel and the stack run back to back N times and the
 table shows medians (ratios: the median of the per-round ratios).
 Usage: stack_bench.py [--stack builtin] [--quick] [--size MIB] [--rr N]
                       [--repeat N] [--tests in,out,rr] [--link-opts OPTS]
                       [--stats] [--kernel-no-tso] [--own-link]
-                      [--link packet|tap]
+                      [--link packet|tap] [--family 4|6]
 Env: COVE (the cove binary; default build/src/cli/cove).
 """
 
@@ -52,12 +58,13 @@ from stackserve import StackServe  # noqa: E402
 ECHO, DISCARD, HTTP = 7007, 7009, 8080
 MiB = 1 << 20
 ADDR, PEER = "10.79.0.2", "10.79.0.1"
+ADDR6, PEER6 = "fd00:79::2", "fd00:79::1"
 
 
-def bulk_in(size):
+def bulk_in(size, addr=ADDR):
     buf = memoryview(bytes(MiB))
     t0 = time.monotonic()
-    with socket.create_connection((ADDR, DISCARD), timeout=60) as s:
+    with socket.create_connection((addr, DISCARD), timeout=60) as s:
         sent = 0
         while sent < size:
             s.sendall(buf)
@@ -67,11 +74,11 @@ def bulk_in(size):
     return size / (time.monotonic() - t0)
 
 
-def bulk_out(size):
+def bulk_out(size, addr=ADDR):
     buf = bytearray(MiB)
     got = 0
     t0 = time.monotonic()
-    with socket.create_connection((ADDR, HTTP), timeout=60) as s:
+    with socket.create_connection((addr, HTTP), timeout=60) as s:
         s.sendall(b"GET /%d HTTP/1.1\r\nConnection: close\r\n\r\n" % size)
         while True:
             n = s.recv_into(buf)
@@ -84,8 +91,8 @@ def bulk_out(size):
     return size / elapsed
 
 
-def rr(n):
-    with socket.create_connection((ADDR, ECHO), timeout=30) as s:
+def rr(n, addr=ADDR):
+    with socket.create_connection((addr, ECHO), timeout=30) as s:
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         t0 = time.monotonic()
         for _ in range(n):
@@ -98,13 +105,28 @@ def rr(n):
 TESTS = {"in": "bulk in", "out": "bulk out", "rr": "rr"}
 
 
+def wait_ping6(addr, tries=20):
+    """Wait until @addr answers ping -6: the stack's DAD (about a second)
+    is over and Linux has its neighbour entry."""
+    for _ in range(tries):
+        if subprocess.run(["ping", "-6", "-c", "1", "-W", "1", addr],
+                          capture_output=True).returncode == 0:
+            return
+    raise RuntimeError("%s did not answer ping -6 within %d tries" %
+                       (addr, tries))
+
+
 def measure(stack, size, rounds, tests, link_opts, stats=False,
-            kernel_tso=True, own_link=False, tap=False, kind="packet"):
-    """Set up the pair, serve @stack on the far end, run @tests.
+            kernel_tso=True, own_link=False, tap=False, kind="packet",
+            family=4):
+    """Set up the pair, serve @stack on the far end, run @tests over IPv4
+    or IPv6 (@family).
 
     With @tap the stack serves on a TAP in the client's namespace instead
     (Linux owns cvtap0 with the peer address; no veth, no second netns).
     """
+    v6 = family == 6
+    six = ["--addr6", ADDR6 + "/64"] if v6 else []
     a = netns.Netns(netns.unique("serve", "ba"))
     b = a if tap else netns.Netns(netns.unique("serve", "bb"))
     srv = None
@@ -112,14 +134,23 @@ def measure(stack, size, rounds, tests, link_opts, stats=False,
         if tap:
             netns.tap(a, "cvtap0")
             a.ip("addr", "add", PEER + "/24", "dev", "cvtap0")
+            if v6:
+                a.ip("-6", "addr", "add", PEER6 + "/64", "dev", "cvtap0",
+                     "nodad")
             args = ["--stack", stack, "--link", "tap:cvtap0" + link_opts,
-                    "--addr", ADDR + "/24"]
+                    "--addr", ADDR + "/24"] + six
         else:
             netns.veth_pair(a, "cva", b, "cvb")
             netns.no_segmentation_offload(a, "cva")
             a.ip("addr", "add", PEER + "/24", "dev", "cva")
+            if v6:
+                a.ip("-6", "addr", "add", PEER6 + "/64", "dev", "cva",
+                     "nodad")
             if stack == "kernel":
                 b.ip("addr", "add", ADDR + "/24", "dev", "cvb")
+                if v6:
+                    b.ip("-6", "addr", "add", ADDR6 + "/64", "dev", "cvb",
+                         "nodad")
                 if not kernel_tso:
                     netns.no_segmentation_offload(b, "cvb")
                 args = ["--stack", "kernel"]
@@ -131,19 +162,27 @@ def measure(stack, size, rounds, tests, link_opts, stats=False,
                     b.run("nft", "add table netdev cove; add chain netdev "
                           "cove in { type filter hook ingress device cvb "
                           "priority 0; policy drop; }")
+                if v6:
+                    # the stack owns cvb's MAC: the kernel must not answer
+                    b.run("sysctl", "-qw", "net.ipv6.conf.cvb.disable_ipv6=1")
                 if kind == "xdp":
                     # AF_XDP carries no checksum state (docs/LINKS.md)
                     a.run("ethtool", "-K", "cva", "tx", "off")
                 args = ["--stack", stack, "--link",
-                        kind + ":cvb" + link_opts, "--addr", ADDR + "/24"]
+                        kind + ":cvb" + link_opts, "--addr",
+                        ADDR + "/24"] + six
         a.enter()
         srv = StackServe(b, args + ["--echo", str(ECHO), "--discard",
                                     str(DISCARD), "--http", str(HTTP)])
         srv.wait_for("ready", 15)
         subprocess.run(["ping", "-c", "1", "-W", "2", ADDR],
                        capture_output=True)
-        run = {"bulk in": lambda: bulk_in(size),
-               "bulk out": lambda: bulk_out(size), "rr": lambda: rr(rounds)}
+        to = ADDR6 if v6 else ADDR
+        if v6:
+            wait_ping6(to)
+        run = {"bulk in": lambda: bulk_in(size, to),
+               "bulk out": lambda: bulk_out(size, to),
+               "rr": lambda: rr(rounds, to)}
         return {TESTS[t]: run[TESTS[t]]() for t in tests}
     finally:
         if srv:
@@ -189,6 +228,8 @@ def main():
                     help="drop frames at cvb's netdev ingress (after the "
                     "stack's AF_PACKET copy) so the namespace's kernel does "
                     "not also route them")
+    ap.add_argument("--family", type=int, choices=(4, 6), default=4,
+                    help="measure over IPv4 (the default) or IPv6")
     ap.add_argument("--stats", action="store_true",
                     help="print the stack's non-zero counters to stderr")
     o = ap.parse_args()
@@ -205,21 +246,24 @@ def main():
     try:
         for _ in range(o.repeat):
             ks.append(measure("kernel", size, rounds, tests, "",
-                              kernel_tso=not o.kernel_no_tso))
+                              kernel_tso=not o.kernel_no_tso,
+                              family=o.family))
             try:
                 ss.append(measure(o.stack, size, rounds, tests,
                                   o.link_opts, o.stats,
                                   own_link=o.own_link,
-                                  tap=o.link == "tap", kind=o.link))
+                                  tap=o.link == "tap", kind=o.link,
+                                  family=o.family))
             except Exception as e:  # report, keep the kernel's numbers
                 print("%s: %s" % (o.stack, e), file=sys.stderr)
                 ss.append(None)
     finally:
         netns.cleanup()
 
-    print("\n### stack-serve: %s%s vs kernel (veth, %d MiB, %d round trips%s)\n"
+    print("\n### stack-serve: %s%s vs kernel (veth, IPv%d, %d MiB, %d round "
+          "trips%s)\n"
           % (o.stack, " on " + o.link if o.link != "packet" else "",
-             size // MiB, rounds,
+             o.family, size // MiB, rounds,
              ", median of %d" % o.repeat if o.repeat > 1 else ""))
     print("| test | %s | kernel | ratio |" % o.stack)
     print("|---|---:|---:|---:|")

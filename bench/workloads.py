@@ -3,7 +3,9 @@
 
 Each workload's run(mode) starts the server under @mode, waits until its
 port accepts, runs its clients (pinned to the client CPU when pinning is
-on) and returns {metric: value}. Metric names carry their unit; the
+on) and returns {metric: value}. run(mode, log, family=6) does the same
+over IPv6: the server listens on [::] (its own option for it) and the
+clients reach the mode's IPv6 address. Metric names carry their unit; the
 report decides which are "higher is better". Sizes come from a Profile
 (full, quick, tiny) so the same code serves `make bench`, `make bench
 QUICK=1` and the smoke test in `make check`.
@@ -27,17 +29,25 @@ class Profile:
     error, never a stall of the whole run)."""
 
     def __init__(self, name, redis_n, wrk_s, iperf_s, rr_n, start_n, runs,
-                 limit_s):
+                 limit_s, ipv6=None):
         self.name, self.redis_n, self.wrk_s = name, redis_n, wrk_s
         self.iperf_s, self.rr_n, self.start_n = iperf_s, rr_n, start_n
         self.runs, self.limit_s = runs, limit_s
+        self.ipv6 = ipv6        # workloads also run over IPv6; None: all
 
 
 PROFILES = {
     "full": Profile("full", 100000, 5, 5, 20000, 200, 3, 300),
     "quick": Profile("quick", 20000, 2, 2, 5000, 50, 1, 45),
-    "tiny": Profile("tiny", 2000, 1, 1, 500, 5, 1, 60),
+    # make check's smoke test: IPv6 for two workloads keeps it short
+    "tiny": Profile("tiny", 2000, 1, 1, 500, 5, 1, 60,
+                    ipv6=("redis", "tcp_rr")),
 }
+
+
+def url_host(addr):
+    """@addr as the host part of a URL: IPv6 in brackets."""
+    return "[%s]" % addr if ":" in addr else addr
 
 
 def client(argv, pin, timeout):
@@ -62,6 +72,7 @@ HOST_DIR = "/var/lib/cove-bench"
 class Workload:
     name = "?"
     ports = ()
+    family = 4
 
     def __init__(self, prof, pin, tools):
         self.prof, self.pin, self.tools = prof, pin, tools
@@ -72,13 +83,14 @@ class Workload:
     def measure(self, where):
         raise NotImplementedError
 
-    def run(self, mode, log):
+    def run(self, mode, log, family=4):
         # Not under /tmp: a default sandbox has a private /tmp and sees the
         # host's tree read-only, as an unprivileged uid (docs/SANDBOX.md).
         os.makedirs(HOST_DIR, mode=0o755, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="cvb-", dir=HOST_DIR) as tmp:
             os.chmod(tmp, 0o755)
-            where = mode.start(self.server(tmp), self.ports, log)
+            self.family = family
+            where = mode.start(self.server(tmp), self.ports, log, family)
             self.mode = mode
             try:
                 for p in self.ports:
@@ -99,7 +111,8 @@ class Redis(Workload):
     ports = (REDIS,)
 
     def server(self, tmp):
-        return ["redis-server", "--port", str(REDIS), "--bind", "0.0.0.0",
+        return ["redis-server", "--port", str(REDIS), "--bind",
+                "::" if self.family == 6 else "0.0.0.0",
                 "--protected-mode", "no", "--save", "", "--appendonly", "no",
                 "--dir", tmp]
 
@@ -158,7 +171,7 @@ http {{
     scgi_temp_path {run}/scgi;
     keepalive_requests 1000000;
     server {{
-        listen {port};
+        listen {listen};
         root {tmp}/www;
     }}
 }}
@@ -180,7 +193,9 @@ class Nginx(Workload):
         run = self.run_dir = "/tmp/cvb-nginx-%d" % os.getpid()
         conf = os.path.join(tmp, "nginx.conf")
         with open(conf, "w") as f:
-            f.write(NGINX_CONF.format(tmp=tmp, run=run, port=HTTP))
+            f.write(NGINX_CONF.format(
+                tmp=tmp, run=run, listen=("[::]:%d" % HTTP
+                                          if self.family == 6 else HTTP)))
         return ["sh", "-c", 'mkdir -p "$1" && exec nginx -c "$2" -e "$1/error.log"',
                 "nginx", run, conf]
 
@@ -191,7 +206,7 @@ class Nginx(Workload):
 
     def measure(self, where):
         addr, port = where[HTTP]
-        url = "http://%s:%d/index.html" % (addr, port)
+        url = "http://%s:%d/index.html" % (url_host(addr), port)
         out = {}
         for label, extra in (("keepalive", []),
                              ("close", ["-H", "Connection: close"])):
@@ -229,6 +244,7 @@ class Iperf(Workload):
     ports = (IPERF,)
 
     def server(self, tmp):
+        # iperf3 listens on [::] (IPv4 as mapped addresses) by default.
         return ["iperf3", "-s", "-p", str(IPERF)]
 
     def measure(self, where):
@@ -258,7 +274,8 @@ class RoundTrip(Workload):
     ports = (RR,)
 
     def server(self, tmp):
-        return [self.tools["rr"], "server", str(RR)]
+        return [self.tools["rr"], "server", str(RR),
+                "::" if self.family == 6 else "0.0.0.0"]
 
     def measure(self, where):
         addr, port = where[RR]
@@ -332,7 +349,8 @@ class RateCost(Workload):
     RATE_RPS = 2000
 
     def server(self, tmp):
-        return [self.tools["rr"], "server", str(RR)]
+        return [self.tools["rr"], "server", str(RR),
+                "::" if self.family == 6 else "0.0.0.0"]
 
     def _pids(self):
         pids = []

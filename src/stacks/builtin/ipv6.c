@@ -553,15 +553,24 @@ struct cove_frame *ip6_alloc(struct bstack *st, uint32_t *room)
 }
 
 /*
- * ip6_alloc_tso() - no TCP/IPv6 super-frames yet: the links offload
- * TCP/IPv4 only (COVE_LINK_OFF_TSO4, GSO_TCPV4), so this always says no
- * and TCP falls back to ip6_alloc(), which is never wrong.
+ * ip6_alloc_tso() - a TCP/IPv6 super-frame from the TSO pool, on a link
+ * that cuts TCP/IPv6 too (COVE_LINK_OFF_TSO6; links_vnet_hdr() says
+ * GSO_TCPV6 from the EtherType); NULL otherwise, and TCP falls back to
+ * ip6_alloc(). The pool and st->tso_room were sized for IPv4's 20-byte
+ * header (bstack_offloads()): IPv6's is 20 bytes longer, so the room
+ * after it is 20 bytes less, and the frame stays within the link's
+ * tso_max.
  */
 struct cove_frame *ip6_alloc_tso(struct bstack *st, uint32_t *room)
 {
-	(void)st;
-	*room = 0;
-	return NULL;
+	struct cove_frame *f;
+
+	if (!(st->link->offloads & COVE_LINK_OFF_TSO6) ||
+	    st->tso_room <= IP6_HLEN_ - IP_HLEN_ ||
+	    !(f = cove_frame_alloc(&st->tso_pool)))
+		return NULL;
+	*room = st->tso_room - (IP6_HLEN_ - IP_HLEN_);
+	return f;
 }
 
 /* ip6_fill() - write the fixed IPv6 header of @f. */
