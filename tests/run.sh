@@ -71,7 +71,7 @@ done
 # Fuzz smoke: each target briefly on its seed corpus.
 for f in "$FUZZ"/fuzz/fuzz_*; do
 	[ -f "$f" ] && [ -x "$f" ] || continue
-	run "fuzz:$(basename "$f")" 120 env FUZZ="$FUZZ" tests/fuzz.sh 15 "$(basename "$f")"
+	run "fuzz:$(basename "$f")" 120 env FUZZ="$FUZZ" tests/fuzz.sh 10 "$(basename "$f")"
 done
 
 # Lint: static analysis and formatting of the sources.
