@@ -96,27 +96,36 @@ def run_isolation(o, prof, tools, res, families):
     """Stacks under `cove stack-serve` beside the kernel, each family back
     to back; res["isolation"] (IPv4) and res["isolation6"]. Returns the
     number of errors."""
-    stacks = [("kernel", tools["cove"]), ("builtin", tools["cove"]),
-              ("lwip", tools["cove-plugin"])]
+    # (row, binary, stack, link, families): the kernel-bypass links on
+    # IPv4 only and not in the tiny profile (make check's smoke test)
+    stacks = [("kernel", tools["cove"], "kernel", "packet", families),
+              ("builtin", tools["cove"], "builtin", "packet", families),
+              ("lwip", tools["cove-plugin"], "lwip", "packet", families)]
+    if prof.name != "tiny":
+        stacks += [("builtin+" + lbl, tools["cove-plugin"], "builtin", link,
+                    [f for f in families if f == 4])
+                   for lbl, link in (("xdp", "xdp"), ("dpdk", "dpdk-packet"),
+                                     ("dpdk-afxdp", "dpdk-xdp"))]
     raw = {f: {} for f in families}
     errs = {f: {} for f in families}
     bad = 0
     for r in range(prof.runs):
-        for name, cove in stacks:
+        for name, cove, stack, link, fams in stacks:
             if not os.access(cove, os.X_OK):
                 continue
             names = subprocess.run([cove, "stacks"], capture_output=True,
                                    text=True).stdout.split()
-            if name not in names:
+            if stack not in names or link.split("-")[0] not in names:
                 continue
-            for fam in families:
+            for fam in fams:
                 if name in errs[fam]:
                     continue
                 log("stack-serve %s over IPv%d, run %d/%d" %
                     (name, fam, r + 1, prof.runs))
                 try:
                     raw[fam].setdefault(name, []).append(
-                        isolation.measure(name, cove, prof.name, fam))
+                        isolation.measure(stack, cove, prof.name, fam,
+                                          link))
                 except Exception as e:      # noqa: BLE001 (report it)
                     errs[fam][name] = str(e)[:300]
                     log("stack-serve %s over IPv%d failed: %s" %

@@ -24,13 +24,16 @@ PROFILE = {"full": (512, 20000), "quick": (64, 4000), "tiny": (8, 300)}
 MiB = 1 << 20
 
 
-def measure(stack, cove, profile, family=4):
+def measure(stack, cove, profile, family=4, link="packet"):
     """{metric: value} for @stack served by the @cove binary over IPv4 or
-    IPv6 (@family)."""
+    IPv6 (@family), on the veth end through @link: packet (AF_PACKET,
+    rx=v2), xdp (AF_XDP), dpdk-packet or dpdk-xdp (DPDK's net_af_packet
+    and net_af_xdp PMDs; cove-plugin)."""
     size, rounds = PROFILE[profile]
     os.environ["COVE"] = cove
     r = stack_bench.measure(stack, size * MiB, rounds, ["in", "out", "rr"],
-                            ",rx=v2", own_link=True, family=family)
+                            ",rx=v2" if link == "packet" else "",
+                            own_link=True, family=family, kind=link)
     return {"bulk in MiB/s": r["bulk in"] / MiB,
             "bulk out MiB/s": r["bulk out"] / MiB,
             "rr trips/s": r["rr"]}

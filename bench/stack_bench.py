@@ -165,11 +165,15 @@ def measure(stack, size, rounds, tests, link_opts, stats=False,
                 if v6:
                     # the stack owns cvb's MAC: the kernel must not answer
                     b.run("sysctl", "-qw", "net.ipv6.conf.cvb.disable_ipv6=1")
-                if kind == "xdp":
-                    # AF_XDP carries no checksum state (docs/LINKS.md)
+                if kind in ("xdp", "dpdk-xdp", "dpdk-packet"):
+                    # AF_XDP and DPDK's net_af_packet/net_af_xdp carry no
+                    # checksum state: Linux must send complete checksums
+                    # (docs/LINKS.md)
                     a.run("ethtool", "-K", "cva", "tx", "off")
-                args = ["--stack", stack, "--link",
-                        kind + ":cvb" + link_opts, "--addr",
+                spec = {"dpdk-packet": "dpdk:net_af_packet0,iface=cvb",
+                        "dpdk-xdp": "dpdk:net_af_xdp0,iface=cvb"}.get(
+                            kind, kind + ":cvb" + link_opts)
+                args = ["--stack", stack, "--link", spec, "--addr",
                         ADDR + "/24"] + six
         a.enter()
         srv = StackServe(b, args + ["--echo", str(ECHO), "--discard",
@@ -216,7 +220,8 @@ def main():
                     help="appended to packet:cvb (default ',rx=v2') or "
                     "tap:cvtap0 (default none)")
     ap.add_argument("--link", default="packet",
-                    choices=("packet", "tap", "xdp"),
+                    choices=("packet", "tap", "xdp", "dpdk-packet",
+                             "dpdk-xdp"),
                     help="the stack's link: packet (the default; a veth "
                     "end by AF_PACKET), tap (a TAP owned by the client's "
                     "kernel; the kernel yardstick stays on the veth) or "
