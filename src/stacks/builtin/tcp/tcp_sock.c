@@ -680,8 +680,9 @@ static int tcp_defer_secs(uint8_t n)
  * and TCP_CORK off push what is queued, TCP_CONGESTION switches the
  * algorithm (its state reset if the connection already runs), an explicit
  * SO_RCVBUF turns receive autotuning off. SO_SNDBUF and SO_RCVBUF are
- * honoured only before the rings exist (connect or accept allocates them)
- * and are silently kept after. Options programs commonly set but the
+ * honoured only until data may flow (connect, or the handshake of an
+ * accepted one, fixes them: the window was offered for them) and are
+ * silently kept after. Options programs commonly set but the
  * stack has no use for (TCP_FASTOPEN, SO_PRIORITY, ...) are accepted
  * and ignored, so those programs run unchanged. TCP_DEFER_ACCEPT holds a
  * listener's children back until data (tcp_synrecv_ack()),
