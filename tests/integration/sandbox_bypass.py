@@ -8,7 +8,9 @@ on eth0 by kernel bypass, for xdp and for each DPDK PMD that runs here
     exit 125;
   - out and in: sandbox_bulk.py's 24 MiB echoed both ways at once, and an
     echo server inside fed by a slow reader on the host, byte for byte;
-  - curl from the host to a server inside;
+  - curl from the host to a server inside, and nginx (a master and two
+    workers, sendfile) serving 4 clients x 2 keep-alive fetches of 3 MiB,
+    byte for byte;
   - redis-server inside: PING, redis-benchmark -P 16, then an idle sentry
     under 1% of a core over 10 s (xdp: need_wakeup, no syscalls at idle;
     dpdk: interrupt mode or the adaptive sleep, docs/LINKS.md);
@@ -23,7 +25,9 @@ on eth0 by kernel bypass, for xdp and for each DPDK PMD that runs here
 Fails without cove-plugin (the only binary with these links).
 """
 
+import concurrent.futures
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -88,6 +92,30 @@ def check_curl(c, ip, what):
                         "-w", "%{http_code}", "http://%s:8000/" % ip],
                        capture_output=True, text=True)
     c.check(what + ": curl", r.stdout == "200", r.stdout + r.stderr)
+
+
+def check_nginx(c, link, d, big):
+    """nginx inside on @link: 4 clients x 2 keep-alive fetches of 3 MiB."""
+    box = plugin_box(link, ["nginx", "-c", os.path.join(d, "nginx.conf"),
+                            "-p", d]).start()
+    try:
+        c.check(link + ": nginx listening", sb.wait_port(box.ip, 8080))
+        url = "http://%s:8080/big.bin" % box.ip
+
+        def fetch(_):
+            r = subprocess.run(["curl", "-sS", "--max-time", "30", url, url],
+                               capture_output=True)
+            return r.returncode == 0 and r.stdout == big + big, \
+                r.stderr[-200:]
+
+        with concurrent.futures.ThreadPoolExecutor(4) as ex:
+            res = list(ex.map(fetch, range(4)))
+        c.check(link + ": nginx, 4 clients x 2 keep-alive fetches of 3 MiB "
+                "intact", all(r[0] for r in res),
+                str([r[1] for r in res if not r[0]][:2]))
+    finally:
+        rc = box.stop()
+    c.check(link + ": nginx stopped by SIGTERM", rc == 0, str(rc))
 
 
 def ticks(pid):
@@ -225,15 +253,26 @@ def main():
         c.exit()
     before = sb.Snapshot()
     check_refused(c)
-    for link, xdp in LINKS:
-        check_bulk(c, link)
-        box = plugin_box(link, SERVE).start()
-        check_curl(c, box.ip, link)
-        box.stop()
-        check_redis_idle(c, link)
-        if xdp:
-            check_netns(c, link)
-            check_cycles(c, link)
+    d = sb.host_dir(prefix="cove-bypass-")
+    os.mkdir(os.path.join(d, "html"))
+    big = os.urandom(3 << 20)
+    with open(os.path.join(d, "html", "big.bin"), "wb") as f:
+        f.write(big)
+    with open(os.path.join(d, "nginx.conf"), "w") as f:
+        f.write(sb.nginx_conf(d, "  sendfile on;\n  keepalive_timeout 30;"))
+    try:
+        for link, xdp in LINKS:
+            check_bulk(c, link)
+            box = plugin_box(link, SERVE).start()
+            check_curl(c, box.ip, link)
+            box.stop()
+            check_nginx(c, link, d, big)
+            check_redis_idle(c, link)
+            if xdp:
+                check_netns(c, link)
+                check_cycles(c, link)
+    finally:
+        shutil.rmtree(d)
     left = sb.settle(before)
     c.check("nothing left behind", not left, str(left))
     c.exit()
