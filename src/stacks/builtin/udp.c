@@ -672,24 +672,12 @@ static void udp_put_pktinfo(const struct bstack *st, struct msghdr *m,
 {
 	uint32_t dst = ipx_v4(&meta->dst), src = ipx_v4(&meta->src);
 	struct in_pktinfo pi = { .ipi_addr.s_addr = dst };
-	struct cmsghdr c = { .cmsg_len = CMSG_LEN(sizeof(pi)),
-			     .cmsg_level = IPPROTO_IP,
-			     .cmsg_type = IP_PKTINFO };
 	bool lo = ((const uint8_t *)&dst)[0] == 127 ||
 		  (dst == st->addr && src == st->addr);
-	uint8_t *p;
 
 	pi.ipi_ifindex = lo ? 1 : (int)ip6_ifindex(st);
 	pi.ipi_spec_dst.s_addr = ip_is_local(st, dst) ? dst : st->addr;
-	if (!m->msg_control || m->msg_controllen < *used ||
-	    m->msg_controllen - *used < CMSG_SPACE(sizeof(pi))) {
-		m->msg_flags |= MSG_CTRUNC;
-		return;
-	}
-	p = (uint8_t *)m->msg_control + *used;
-	memcpy(p, &c, sizeof(c));
-	memcpy(p + CMSG_LEN(0), &pi, sizeof(pi));
-	*used += CMSG_SPACE(sizeof(pi));
+	udp_put_cmsg(m, used, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
 }
 
 /**

@@ -71,25 +71,32 @@ void udp6_fill_name(const struct bstack *st, void *dst, socklen_t *len,
 	*len = sizeof(s6);
 }
 
-void udp6_put_pktinfo(const struct bstack *st, struct msghdr *m, size_t *used,
-		      const struct in6_addr *dst)
+void udp_put_cmsg(struct msghdr *m, size_t *used, int level, int type,
+		  const void *data, size_t len)
 {
-	struct in6_pktinfo pi = { .ipi6_addr = *dst };
-	struct cmsghdr c = { .cmsg_len = CMSG_LEN(sizeof(pi)),
-			     .cmsg_level = IPPROTO_IPV6,
-			     .cmsg_type = IPV6_PKTINFO };
+	struct cmsghdr c = { .cmsg_len = CMSG_LEN(len),
+			     .cmsg_level = level,
+			     .cmsg_type = type };
 	uint8_t *p;
 
-	pi.ipi6_ifindex = ip6_ifindex(st);
 	if (!m->msg_control || m->msg_controllen < *used ||
-	    m->msg_controllen - *used < CMSG_SPACE(sizeof(pi))) {
+	    m->msg_controllen - *used < CMSG_SPACE(len)) {
 		m->msg_flags |= MSG_CTRUNC;
 		return;
 	}
 	p = (uint8_t *)m->msg_control + *used;
 	memcpy(p, &c, sizeof(c));
-	memcpy(p + CMSG_LEN(0), &pi, sizeof(pi));
-	*used += CMSG_SPACE(sizeof(pi));
+	memcpy(p + CMSG_LEN(0), data, len);
+	*used += CMSG_SPACE(len);
+}
+
+void udp6_put_pktinfo(const struct bstack *st, struct msghdr *m, size_t *used,
+		      const struct in6_addr *dst)
+{
+	struct in6_pktinfo pi = { .ipi6_addr = *dst };
+
+	pi.ipi6_ifindex = ip6_ifindex(st);
+	udp_put_cmsg(m, used, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
 }
 
 int udp6_get_pktinfo(const struct bstack *st, const struct msghdr *m,

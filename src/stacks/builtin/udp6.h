@@ -55,6 +55,13 @@ int udp6_scope_ok(const struct bstack *st, const struct in6_addr *a,
 void udp6_fill_name(const struct bstack *st, void *dst, socklen_t *len,
 		    const struct in6_addr *a, uint16_t port);
 /*
+ * udp_put_cmsg() - append a control message of @len bytes of @data to
+ * @m's control buffer at *@used (both families); MSG_CTRUNC when it does
+ * not fit.
+ */
+void udp_put_cmsg(struct msghdr *m, size_t *used, int level, int type,
+		  const void *data, size_t len);
+/*
  * udp6_put_pktinfo() - append an IPV6_PKTINFO control message for @dst
  * to @m's control buffer at *@used; MSG_CTRUNC when it does not fit.
  */
